@@ -1,0 +1,48 @@
+/** The `sfbackup` command line: one sub-command per local face of the product. */
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  emulator: {
+    summary: 'run the local Salesforce org emulator',
+    load: async () => (await import('./commands/emulator.ts')).run,
+  },
+  backup: {
+    summary: 'back up an org with the synthesized backup workflow',
+    load: async () => (await import('./commands/backup.ts')).run,
+  },
+  restore: {
+    summary: 'restore from a snapshot with the synthesized restore workflow',
+    load: async () => (await import('./commands/restore.ts')).run,
+  },
+  demo: {
+    summary: 'back up a sample org, cause a disaster, restore it and verify',
+    load: async () => (await import('./commands/demo.ts')).run,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: sfbackup <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "sfbackup <command> --help" for a command's options.\n`;
+}
+
+/** Runs the CLI with the given arguments and resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`sfbackup: unknown command "${name}".\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    process.stderr.write(`sfbackup ${name}: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,66 @@
+import type { Readable } from 'node:stream';
+
+/** What the store reports after it has durably written an object. */
+export interface StoredObject {
+  readonly key: string;
+  /** Size of the stored bytes. */
+  readonly bytes: number;
+  /** Lower-case hex SHA-256 of the stored bytes. */
+  readonly sha256: string;
+  /** The S3 version id, where the store keeps versions. */
+  readonly versionId?: string;
+}
+
+/** One entry of a listing. */
+export interface StoreEntry {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+/**
+ * The vault as the runtime sees it: a flat key space of immutable objects plus a few mutable
+ * pointers. Backup code can only add; nothing here deletes, so no caller can remove a backup.
+ */
+export interface BackupStore {
+  /** A short description for logs and summaries, e.g. `s3://bucket` or `file:///path`. */
+  readonly location: string;
+  /**
+   * Writes a new immutable object. Fails with `ObjectExistsError` if the key is taken, so a
+   * retried or concurrent writer can never replace a part that was already verified.
+   */
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<StoredObject>;
+  /** Streams a new immutable object of unknown length (multipart on S3); same rule as `put`. */
+  putStream(key: string, body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<StoredObject>;
+  /** Writes a mutable pointer (e.g. the org's latest complete snapshot); versioned on S3. */
+  putPointer(key: string, body: string): Promise<StoredObject>;
+  /** Reads a whole object; fails with `ObjectNotFoundError` if it does not exist. */
+  get(key: string): Promise<Uint8Array>;
+  /** Reads an object as a stream; fails with `ObjectNotFoundError` if it does not exist. */
+  getStream(key: string): Promise<Readable>;
+  /** Size of an object, or undefined if there is none. */
+  head(key: string): Promise<StoreEntry | undefined>;
+  /** Every key under a prefix, in lexicographic order. */
+  list(prefix: string): AsyncIterable<StoreEntry>;
+}
+
+/** Options for a write. */
+export interface PutOptions {
+  readonly contentType?: string;
+  readonly contentEncoding?: string;
+}
+
+/** A write was refused because the key already holds an object. */
+export class ObjectExistsError extends Error {
+  override readonly name = 'ObjectExistsError';
+  constructor(readonly key: string) {
+    super(`The store already holds ${key}; backups are immutable and are never overwritten.`);
+  }
+}
+
+/** A read named a key that holds no object. */
+export class ObjectNotFoundError extends Error {
+  override readonly name = 'ObjectNotFoundError';
+  constructor(readonly key: string) {
+    super(`The store holds no object at ${key}.`);
+  }
+}
