@@ -1,0 +1,103 @@
+/**
+ * The vault's key layout for one org. Everything a backup writes lives under `orgs/<org>/`, so a
+ * writer's permissions can be limited to its own org's prefix.
+ */
+
+const ORG_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** An org key that cannot be used as a vault prefix. */
+export class InvalidOrgKeyError extends Error {
+  override readonly name = 'InvalidOrgKeyError';
+}
+
+/** Checks an org key (the config's org name) and returns it. */
+export function checkOrgKey(org: string): string {
+  if (!ORG_KEY.test(org)) {
+    throw new InvalidOrgKeyError(
+      `Org key "${org}" cannot be used in the vault: use 1-64 letters, digits, "-" or "_", starting with a letter or digit.`,
+    );
+  }
+  return org;
+}
+
+/** Prefix of everything stored for an org. */
+export const orgPrefix = (org: string): string => `orgs/${checkOrgKey(org)}/`;
+/** Prefix of one snapshot's objects. */
+export const snapshotPrefix = (org: string, snapshotId: string): string =>
+  `${orgPrefix(org)}snapshots/${snapshotId}/`;
+/** The run plan (Distributed Map items), one entry per object to export. */
+export const planKey = (org: string, snapshotId: string): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/objects.json`;
+/** The full plan details (describes, counts) that the finish step reads. */
+export const planDetailKey = (org: string, snapshotId: string): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/detail.json`;
+/** The file-download batches (Distributed Map items). */
+export const filesPlanKey = (org: string, snapshotId: string): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/files.json`;
+/** The metadata retrieve chunks. */
+export const metadataPlanKey = (org: string, snapshotId: string): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/metadata.json`;
+/** One gzip CSV part of an object; `attempt` keeps a retried invocation from colliding with a partial one. */
+export const partKey = (
+  org: string,
+  snapshotId: string,
+  object: string,
+  part: number,
+  attempt: string,
+): string =>
+  `${snapshotPrefix(org, snapshotId)}objects/${object}/part-${String(part).padStart(5, '0')}-${attempt}.csv.gz`;
+/** Parts written by one export invocation, with their hashes and counts. */
+export const segmentKey = (
+  org: string,
+  snapshotId: string,
+  object: string,
+  segment: number,
+  attempt: string,
+): string =>
+  `${snapshotPrefix(org, snapshotId)}objects/${object}/segment-${String(segment).padStart(5, '0')}-${attempt}.json`;
+/** The outcome of one object's export (written once, when it finished or failed for good). */
+export const objectResultKey = (org: string, snapshotId: string, object: string): string =>
+  `${snapshotPrefix(org, snapshotId)}objects/${object}/result.json`;
+/** The outcome of one files batch. */
+export const filesResultKey = (org: string, snapshotId: string, batch: number): string =>
+  `${snapshotPrefix(org, snapshotId)}files/batch-${String(batch).padStart(5, '0')}.json`;
+/** One metadata retrieve zip. */
+export const metadataPartKey = (org: string, snapshotId: string, chunk: number): string =>
+  `${snapshotPrefix(org, snapshotId)}metadata/retrieve-${String(chunk).padStart(4, '0')}.zip`;
+/** The outcome of one metadata retrieve. */
+export const metadataResultKey = (org: string, snapshotId: string, chunk: number): string =>
+  `${snapshotPrefix(org, snapshotId)}metadata/retrieve-${String(chunk).padStart(4, '0')}.json`;
+/** The snapshot manifest. */
+export const manifestKey = (org: string, snapshotId: string): string =>
+  `${snapshotPrefix(org, snapshotId)}manifest.json`;
+/** Prefix of the catalog: one small entry per finished snapshot, complete or failed. */
+export const catalogPrefix = (org: string): string => `${orgPrefix(org)}catalog/`;
+/** The catalog entry of one snapshot. */
+export const catalogKey = (org: string, snapshotId: string): string =>
+  `${catalogPrefix(org)}${snapshotId}.json`;
+/** The mutable pointer to the org's latest complete snapshot. */
+export const latestPointerKey = (org: string): string => `${orgPrefix(org)}latest-complete.json`;
+/** A file body, addressed by its SHA-256. */
+export const fileBodyKey = (org: string, sha256: string): string =>
+  `${orgPrefix(org)}files/sha256/${sha256.slice(0, 2)}/${sha256}`;
+/** File index entry: a ContentVersion checksum, or a record version, mapped to a stored body. */
+export const fileIndexKey = (org: string, indexId: string): string =>
+  `${orgPrefix(org)}files/index/${indexId}.json`;
+
+/** Makes a sortable snapshot id from the run's start time and a random suffix. */
+export function newSnapshotId(startedAt: Date, random: () => number = Math.random): string {
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  let suffix = '';
+  for (let i = 0; i < 6; i++) suffix += '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 36)];
+  return `${stamp}-${suffix}`;
+}
+
+/** A short random id for one invocation's writes. */
+export function newAttemptId(random: () => number = Math.random): string {
+  let id = '';
+  for (let i = 0; i < 8; i++) id += '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 36)];
+  return id;
+}

@@ -1,0 +1,197 @@
+import { z } from 'zod';
+
+/** Version of the manifest layout; a reader refuses versions it does not know. */
+export const MANIFEST_FORMAT_VERSION = 1;
+
+/** One field of an exported object, as described by the org when the snapshot was taken. */
+export const snapshotFieldSchema = z.object({
+  name: z.string().min(1),
+  type: z.string().min(1).describe('Salesforce field type: id, string, reference, datetime, base64, ...'),
+  referenceTo: z
+    .array(z.string())
+    .optional()
+    .describe('Target objects of a lookup (several when polymorphic).'),
+  relationshipName: z.string().optional(),
+  nillable: z.boolean().optional(),
+  createable: z.boolean().optional(),
+  updateable: z.boolean().optional(),
+  externalId: z.boolean().optional(),
+  calculated: z.boolean().optional(),
+  inCsv: z
+    .boolean()
+    .describe(
+      'False for fields the CSV parts leave out (base64 bodies, stored under files/; compound fields).',
+    ),
+});
+
+/** One gzip CSV part of an object's rows. */
+export const snapshotPartSchema = z.object({
+  key: z.string().min(1).describe('Store key of the gzip-compressed CSV part.'),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative().describe('Size of the compressed part as stored.'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** What a snapshot holds for one object. */
+export const snapshotObjectSchema = z.object({
+  name: z.string().min(1),
+  status: z
+    .enum(['exported', 'unchanged', 'failed'])
+    .describe('unchanged: an incremental run found no change since the base snapshot and exported nothing.'),
+  api: z.enum(['bulk', 'rest', 'none']).describe('How rows were read: Bulk API 2.0 queryAll, REST queryAll.'),
+  fields: z.array(snapshotFieldSchema),
+  rows: z.number().int().nonnegative().describe('Rows exported in this snapshot (deleted rows included).'),
+  deletedRows: z.number().int().nonnegative().describe('Exported rows with IsDeleted = true.'),
+  bytes: z.number().int().nonnegative(),
+  parts: z.array(snapshotPartSchema),
+  since: z
+    .string()
+    .datetime()
+    .nullable()
+    .describe('Lower bound on SystemModstamp (incremental), null for all rows.'),
+  watermark: z
+    .string()
+    .datetime()
+    .describe('Rows changed after this instant are not guaranteed to be in here.'),
+  countAtStart: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('queryAll COUNT() when the run was planned.'),
+  countAtEnd: z.number().int().nonnegative().optional().describe('queryAll COUNT() when the run finished.'),
+  apiCalls: z.number().int().nonnegative(),
+  error: z.string().optional(),
+});
+
+/** A file body stored by content hash. */
+export const snapshotFileSchema = z.object({
+  object: z.enum(['ContentVersion', 'Attachment', 'Document']),
+  recordId: z.string().min(15),
+  field: z.enum(['VersionData', 'Body']),
+  key: z.string().min(1).describe('Store key of the raw bytes: orgs/<org>/files/sha256/<aa>/<sha256>.'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  md5: z.string().optional().describe('ContentVersion.Checksum when the org gave one.'),
+  downloaded: z.boolean().describe('False when the body was already in the vault and was not fetched again.'),
+});
+
+/** One retrieve's zip, kept exactly as the Metadata API returned it. */
+export const snapshotMetadataPartSchema = z.object({
+  key: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  components: z.number().int().nonnegative(),
+  types: z.array(z.string()),
+});
+
+/** Something that went wrong and made the snapshot incomplete. */
+export const snapshotErrorSchema = z.object({
+  scope: z.enum(['object', 'files', 'metadata', 'verify', 'count']),
+  subject: z.string().describe('The object name, file id or metadata part concerned.'),
+  name: z.string(),
+  message: z.string(),
+});
+
+/** The snapshot manifest: the one document that says what a snapshot holds and where. */
+export const snapshotManifestSchema = z.object({
+  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  snapshotId: z.string().regex(/^\d{8}T\d{6}Z-[0-9a-z]{6}$/),
+  runId: z.string().describe('The workflow execution that took it.'),
+  org: z.string().min(1).describe('The org key used in the vault (the config name).'),
+  orgId: z.string().min(15),
+  apiVersion: z.string(),
+  mode: z.enum(['full', 'incremental']),
+  requestedMode: z.enum(['full', 'incremental']),
+  baseSnapshotId: z.string().nullable().describe('For incrementals: the complete snapshot it builds on.'),
+  startedAt: z.string().datetime(),
+  finishedAt: z.string().datetime(),
+  watermark: z
+    .string()
+    .datetime()
+    .describe('Start of the run; the next incremental reads changes from here.'),
+  overlapSeconds: z.number().int().nonnegative(),
+  objects: z.array(snapshotObjectSchema),
+  skippedObjects: z.array(z.object({ name: z.string(), reason: z.string() })),
+  files: z.array(snapshotFileSchema),
+  metadata: z.object({
+    included: z.boolean(),
+    components: z.number().int().nonnegative(),
+    parts: z.array(snapshotMetadataPartSchema),
+  }),
+  apiCalls: z.object({
+    total: z.number().int().nonnegative(),
+    plan: z.number().int().nonnegative(),
+    export: z.number().int().nonnegative(),
+    files: z.number().int().nonnegative(),
+    metadata: z.number().int().nonnegative(),
+    finish: z.number().int().nonnegative(),
+  }),
+  errors: z.array(snapshotErrorSchema),
+});
+
+/** The catalog entry written last: only `status: complete` makes a snapshot usable. */
+export const catalogEntrySchema = z.object({
+  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  snapshotId: z.string(),
+  org: z.string(),
+  orgId: z.string(),
+  mode: z.enum(['full', 'incremental']),
+  baseSnapshotId: z.string().nullable(),
+  status: z.enum(['complete', 'failed']),
+  startedAt: z.string().datetime(),
+  finishedAt: z.string().datetime(),
+  watermark: z.string().datetime(),
+  manifestKey: z.string().nullable(),
+  manifestSha256: z.string().nullable(),
+  problems: z.array(z.string()).describe('Why a failed snapshot is not usable; empty when complete.'),
+});
+
+/** Parsed snapshot manifest. */
+export type SnapshotManifest = z.infer<typeof snapshotManifestSchema>;
+/** One object's entry in a manifest. */
+export type SnapshotObject = z.infer<typeof snapshotObjectSchema>;
+/** One field of an object in a manifest. */
+export type SnapshotField = z.infer<typeof snapshotFieldSchema>;
+/** One gzip CSV part. */
+export type SnapshotPart = z.infer<typeof snapshotPartSchema>;
+/** One stored file body. */
+export type SnapshotFile = z.infer<typeof snapshotFileSchema>;
+/** One metadata zip. */
+export type SnapshotMetadataPart = z.infer<typeof snapshotMetadataPartSchema>;
+/** One error recorded in a manifest. */
+export type SnapshotError = z.infer<typeof snapshotErrorSchema>;
+/** One catalog entry. */
+export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
+
+/** A stored manifest or catalog entry did not match the documented format. */
+export class InvalidSnapshotManifestError extends Error {
+  override readonly name = 'InvalidSnapshotManifestError';
+}
+
+/** Parses a manifest read from the store, naming every field that does not match the format. */
+export function parseManifest(text: string, key: string): SnapshotManifest {
+  return parseWith(snapshotManifestSchema, text, key);
+}
+
+/** Parses a catalog entry read from the store. */
+export function parseCatalogEntry(text: string, key: string): CatalogEntry {
+  return parseWith(catalogEntrySchema, text, key);
+}
+
+function parseWith<T>(schema: z.ZodType<T>, text: string, key: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidSnapshotManifestError(`${key} is not JSON: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InvalidSnapshotManifestError(
+      `${key} does not match the snapshot format: ${problems.join('; ')}`,
+    );
+  }
+  return result.data;
+}

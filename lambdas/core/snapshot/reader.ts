@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { parse } from 'csv-parse';
+import type { BackupStore } from '../store.ts';
+import { ObjectNotFoundError } from '../store.ts';
+import { catalogKey, catalogPrefix, latestPointerKey, manifestKey } from './keys.ts';
+import {
+  type CatalogEntry,
+  parseCatalogEntry,
+  parseManifest,
+  type SnapshotField,
+  type SnapshotFile,
+  type SnapshotManifest,
+  type SnapshotMetadataPart,
+  type SnapshotObject,
+} from './manifest.ts';
+
+/** Which point in time to read: `latest`, a snapshot id, or an instant (the newest snapshot finished by then). */
+export type SnapshotSelector = 'latest' | string | Date;
+
+/** One row of an object as of a point in time. Values are the CSV strings; empty means null. */
+export interface SnapshotRow {
+  readonly id: string;
+  /** True when the row was in the recycle bin (IsDeleted) at that point. */
+  readonly deleted: boolean;
+  readonly values: Readonly<Record<string, string>>;
+  /** The snapshot this version of the row was read from. */
+  readonly snapshotId: string;
+}
+
+/** The request named a snapshot that does not exist or cannot be used. */
+export class SnapshotNotFoundError extends Error {
+  override readonly name = 'SnapshotNotFoundError';
+}
+
+/** A stored part did not match its manifest entry. */
+export class SnapshotCorruptError extends Error {
+  override readonly name = 'SnapshotCorruptError';
+}
+
+/** Reads snapshots from the vault: the catalog, manifests, and points in time. */
+export class SnapshotReader {
+  constructor(private readonly store: BackupStore) {}
+
+  /** Every finished snapshot of an org (complete and failed), oldest first. */
+  async catalog(org: string): Promise<CatalogEntry[]> {
+    const entries: CatalogEntry[] = [];
+    for await (const entry of this.store.list(catalogPrefix(org))) {
+      if (!entry.key.endsWith('.json')) continue;
+      entries.push(parseCatalogEntry(await this.text(entry.key), entry.key));
+    }
+    return entries.sort((a, b) => a.snapshotId.localeCompare(b.snapshotId));
+  }
+
+  /** The newest complete snapshot's catalog entry, or undefined when the org has none. */
+  async latestComplete(org: string): Promise<CatalogEntry | undefined> {
+    const pointer = await this.store.head(latestPointerKey(org));
+    if (pointer) {
+      const { snapshotId } = JSON.parse(await this.text(latestPointerKey(org))) as { snapshotId: string };
+      const entry = await this.entry(org, snapshotId);
+      if (entry.status === 'complete') return entry;
+    }
+    return (await this.catalog(org)).filter((e) => e.status === 'complete').at(-1);
+  }
+
+  /** The manifest of a snapshot, complete or not. */
+  async manifest(org: string, snapshotId: string): Promise<SnapshotManifest> {
+    const key = manifestKey(org, snapshotId);
+    try {
+      return parseManifest(await this.text(key), key);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) {
+        throw new SnapshotNotFoundError(`Snapshot ${snapshotId} of org ${org} has no manifest (${key}).`);
+      }
+      throw error;
+    }
+  }
+
+  /** Resolves a selector to the full snapshot and the incrementals after it, up to the one selected. */
+  async pointInTime(org: string, at: SnapshotSelector): Promise<PointInTime> {
+    const target = await this.select(org, at);
+    const chain: SnapshotManifest[] = [];
+    let entry: CatalogEntry | undefined = target;
+    while (entry) {
+      const manifest = await this.manifest(org, entry.snapshotId);
+      chain.unshift(manifest);
+      if (manifest.mode === 'full') break;
+      if (!manifest.baseSnapshotId) {
+        throw new SnapshotCorruptError(`Incremental snapshot ${manifest.snapshotId} names no base snapshot.`);
+      }
+      entry = await this.entry(org, manifest.baseSnapshotId);
+      if (entry.status !== 'complete') {
+        throw new SnapshotCorruptError(
+          `Snapshot ${manifest.snapshotId} builds on ${entry.snapshotId}, which is not complete.`,
+        );
+      }
+    }
+    return new PointInTime(this.store, org, chain);
+  }
+
+  private async select(org: string, at: SnapshotSelector): Promise<CatalogEntry> {
+    if (at === 'latest') {
+      const latest = await this.latestComplete(org);
+      if (!latest)
+        throw new SnapshotNotFoundError(`Org ${org} has no complete snapshot yet: run a backup first.`);
+      return latest;
+    }
+    if (at instanceof Date) {
+      if (Number.isNaN(at.getTime()))
+        throw new SnapshotNotFoundError('The point in time is not a valid date.');
+      const before = (await this.catalog(org)).filter(
+        (e) => e.status === 'complete' && new Date(e.finishedAt).getTime() <= at.getTime(),
+      );
+      const last = before.at(-1);
+      if (!last) {
+        throw new SnapshotNotFoundError(
+          `Org ${org} has no complete snapshot finished by ${at.toISOString()}; list them with the catalog.`,
+        );
+      }
+      return last;
+    }
+    const entry = await this.entry(org, at);
+    if (entry.status !== 'complete') {
+      throw new SnapshotNotFoundError(
+        `Snapshot ${at} of org ${org} is not complete (${entry.problems.join('; ')}); choose a complete one.`,
+      );
+    }
+    return entry;
+  }
+
+  private async entry(org: string, snapshotId: string): Promise<CatalogEntry> {
+    const key = catalogKey(org, snapshotId);
+    try {
+      return parseCatalogEntry(await this.text(key), key);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) {
+        throw new SnapshotNotFoundError(`Org ${org} has no finished snapshot ${snapshotId}.`);
+      }
+      throw error;
+    }
+  }
+
+  private async text(key: string): Promise<string> {
+    return new TextDecoder().decode(await this.store.get(key));
+  }
+}
+
+/** An org as of one snapshot: its full base plus the incrementals after it (oldest first). */
+export class PointInTime {
+  constructor(
+    private readonly store: BackupStore,
+    readonly org: string,
+    readonly chain: readonly SnapshotManifest[],
+  ) {}
+
+  /** The snapshot the point in time was resolved to. */
+  get target(): SnapshotManifest {
+    return this.chain.at(-1)!;
+  }
+
+  /** Objects backed up at this point. */
+  objectNames(): string[] {
+    return this.target.objects.filter((o) => o.status !== 'failed').map((o) => o.name);
+  }
+
+  /** The object's entry in the newest snapshot that exported it (fields as described then). */
+  object(name: string): SnapshotObject {
+    for (let i = this.chain.length - 1; i >= 0; i--) {
+      const entry = this.chain[i]!.objects.find((o) => o.name === name && o.status === 'exported');
+      if (entry) return entry;
+    }
+    const entry = this.target.objects.find((o) => o.name === name);
+    if (!entry) {
+      throw new SnapshotNotFoundError(`Snapshot ${this.target.snapshotId} holds no object named ${name}.`);
+    }
+    return entry;
+  }
+
+  /** Fields of an object as described when it was last exported. */
+  fields(name: string): SnapshotField[] {
+    return this.object(name).fields;
+  }
+
+  /**
+   * Every row of an object as of this point: the newest version of each Id, deleted rows flagged.
+   * Reads the newest snapshot first and remembers only ids, so memory grows with ids, not rows.
+   */
+  async *rows(name: string, options: { includeDeleted?: boolean } = {}): AsyncIterable<SnapshotRow> {
+    this.object(name);
+    const seen = new Set<string>();
+    for (let i = this.chain.length - 1; i >= 0; i--) {
+      const manifest = this.chain[i]!;
+      const entry = manifest.objects.find((o) => o.name === name);
+      if (entry?.status !== 'exported') continue;
+      for (const part of entry.parts) {
+        for await (const values of readPartRows(this.store, part.key)) {
+          const id = values.Id;
+          if (!id || seen.has(id)) continue;
+          seen.add(id);
+          const deleted = values.IsDeleted === 'true';
+          if (deleted && options.includeDeleted === false) continue;
+          yield { id, deleted, values, snapshotId: manifest.snapshotId };
+        }
+      }
+      if (manifest.mode === 'full') break;
+    }
+  }
+
+  /** File bodies as of this point: the newest entry per record and field. */
+  files(): SnapshotFile[] {
+    const byRecord = new Map<string, SnapshotFile>();
+    for (let i = this.chain.length - 1; i >= 0; i--) {
+      for (const file of this.chain[i]!.files) {
+        const id = `${file.object}/${file.recordId}/${file.field}`;
+        if (!byRecord.has(id)) byRecord.set(id, file);
+      }
+    }
+    return [...byRecord.values()];
+  }
+
+  /** A file body's bytes, checked against its SHA-256. */
+  async readFile(file: SnapshotFile): Promise<Uint8Array> {
+    const bytes = await this.store.get(file.key);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    if (sha !== file.sha256) throw new SnapshotCorruptError(`File ${file.key} does not match its SHA-256.`);
+    return bytes;
+  }
+
+  /** Metadata zips of the newest snapshot in the chain that retrieved metadata. */
+  metadataParts(): SnapshotMetadataPart[] {
+    for (let i = this.chain.length - 1; i >= 0; i--) {
+      const metadata = this.chain[i]!.metadata;
+      if (metadata.included) return metadata.parts;
+    }
+    return [];
+  }
+
+  /** A metadata zip's bytes, checked against its SHA-256. */
+  async readMetadataPart(part: SnapshotMetadataPart): Promise<Uint8Array> {
+    const bytes = await this.store.get(part.key);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    if (sha !== part.sha256)
+      throw new SnapshotCorruptError(`Metadata part ${part.key} does not match its SHA-256.`);
+    return bytes;
+  }
+}
+
+/** Streams the rows of one gzip CSV part as records keyed by column name. */
+export async function* readPartRows(store: BackupStore, key: string): AsyncIterable<Record<string, string>> {
+  const parser = parse({ columns: true, relax_column_count: false, skip_empty_lines: true, bom: true });
+  // pipeline carries a read or gunzip error into the parser, so a damaged part fails loudly.
+  pipeline(await store.getStream(key), createGunzip(), parser, (error) => {
+    if (error) parser.destroy(error);
+  });
+  for await (const record of parser) yield record as Record<string, string>;
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  type BackupStore,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  type StoredObject,
+  type StoreEntry,
+} from '../../lambdas/core/store.ts';
+
+/** An in-memory BackupStore with the same immutability rule as the real ones. */
+export class MemoryStore implements BackupStore {
+  readonly location = 'memory://';
+  readonly objects = new Map<string, Uint8Array>();
+  readonly pointerWrites: string[] = [];
+
+  async put(key: string, body: Uint8Array | string): Promise<StoredObject> {
+    if (this.objects.has(key)) throw new ObjectExistsError(key);
+    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+    this.objects.set(key, bytes);
+    return describe(key, bytes);
+  }
+
+  async putStream(key: string, body: Readable | AsyncIterable<Uint8Array>): Promise<StoredObject> {
+    if (this.objects.has(key)) throw new ObjectExistsError(key);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body) chunks.push(chunk as Uint8Array);
+    if (this.objects.has(key)) throw new ObjectExistsError(key);
+    const bytes = Buffer.concat(chunks);
+    this.objects.set(key, bytes);
+    return describe(key, bytes);
+  }
+
+  async putPointer(key: string, body: string): Promise<StoredObject> {
+    const bytes = new TextEncoder().encode(body);
+    this.objects.set(key, bytes);
+    this.pointerWrites.push(key);
+    return describe(key, bytes);
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const bytes = this.objects.get(key);
+    if (!bytes) throw new ObjectNotFoundError(key);
+    return bytes;
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    return Readable.from([Buffer.from(await this.get(key))]);
+  }
+
+  async head(key: string): Promise<StoreEntry | undefined> {
+    const bytes = this.objects.get(key);
+    return bytes ? { key, bytes: bytes.length } : undefined;
+  }
+
+  async *list(prefix: string): AsyncIterable<StoreEntry> {
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    for (const key of keys) yield { key, bytes: this.objects.get(key)!.length };
+  }
+
+  /** Text of a stored object, for assertions. */
+  text(key: string): string {
+    return new TextDecoder().decode(this.objects.get(key));
+  }
+}
+
+function describe(key: string, bytes: Uint8Array): StoredObject {
+  return { key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
