@@ -1,0 +1,182 @@
+import { Duration, Names, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+/** Execution statuses that mean a workflow did not do its job. */
+export const FAILED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/** Props of Alerting. */
+export interface AlertingProps {
+  /** Addresses subscribed to the alert topic; each must confirm the subscription e-mail. */
+  readonly emails: readonly string[];
+  /**
+   * The key that encrypts the topic.
+   * @default - a new customer-managed key with rotation, usable by EventBridge and CloudWatch
+   */
+  readonly key?: kms.IKey;
+}
+
+/** Identifies the workflow a rule or alarm watches, for people reading the alert. */
+export interface MonitorWorkflowProps {
+  /** The org the workflow serves, as named in the config. */
+  readonly orgName: string;
+  /** What the workflow does, such as "backup" or "restore". */
+  readonly workflow: string;
+}
+
+/** Props of a "no successful run recently" alarm. */
+export interface NoRecentSuccessProps {
+  /** The org the workflow serves, as named in the config. */
+  readonly orgName: string;
+  /** Hours without a successful execution before the alarm fires (1 to 168). */
+  readonly hours: number;
+  /**
+   * What the workflow does, used in the alarm's name and description.
+   * @default 'backup'
+   */
+  readonly workflow?: string;
+}
+
+/**
+ * One encrypted SNS topic and everything that reports to it: failed workflow executions,
+ * workflows that stopped succeeding, and Lambda errors.
+ */
+export class Alerting extends Construct {
+  /** Where every alert goes. */
+  readonly topic: sns.ITopic;
+  /** The key that encrypts the topic. */
+  readonly key: kms.IKey;
+  private readonly alarmAction: cwActions.SnsAction;
+
+  constructor(scope: Construct, id: string, props: AlertingProps) {
+    super(scope, id);
+    const key =
+      props.key ??
+      new kms.Key(this, 'Key', {
+        description: 'Encrypts backup alert messages',
+        enableKeyRotation: true,
+      });
+    this.key = key;
+    // EventBridge and CloudWatch publish to an encrypted topic only if they may use its key.
+    if (key instanceof kms.Key) {
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowAlertPublishersToUseKey',
+          principals: [
+            new iam.ServicePrincipal('events.amazonaws.com'),
+            new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+          ],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        }),
+      );
+    }
+    const topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Salesforce backup alerts',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    for (const email of props.emails) {
+      topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+    this.topic = topic;
+    this.alarmAction = new cwActions.SnsAction(topic);
+  }
+
+  /**
+   * Sends an alert a person can act on whenever an execution of `stateMachine` fails, times out
+   * or is aborted: org, workflow, execution name and ARN, console link, status, error and cause.
+   */
+  monitorWorkflow(stateMachine: sfn.IStateMachine, props: MonitorWorkflowProps): events.Rule {
+    const id = `${Names.uniqueId(stateMachine)}Failed`;
+    const rule = new events.Rule(this, id, {
+      description: `Alerts when the ${props.workflow} workflow of org ${props.orgName} does not succeed`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: [...FAILED_EXECUTION_STATUSES],
+          stateMachineArn: [stateMachine.stateMachineArn],
+        },
+      },
+    });
+    const field = (path: string) => events.EventField.fromPath(path);
+    const region = field('$.region');
+    const executionArn = field('$.detail.executionArn');
+    const message = events.RuleTargetInput.fromMultilineText(
+      [
+        `The ${props.workflow} workflow of Salesforce org "${props.orgName}" did not succeed.`,
+        '',
+        `Status: ${field('$.detail.status')}`,
+        `Execution: ${field('$.detail.name')}`,
+        `Execution ARN: ${executionArn}`,
+        `Console: https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`,
+        `Error: ${field('$.detail.error')}`,
+        `Cause: ${field('$.detail.cause')}`,
+        '',
+        'Open the console link to see the failed step and its input. Until a run succeeds, recent changes in the org are not backed up.',
+      ].join('\n'),
+    );
+    rule.addTarget(new targets.SnsTopic(this.topic, { message }));
+    return rule;
+  }
+
+  /**
+   * Alarms when `stateMachine` has had no successful execution for `hours` hours, so a schedule
+   * that silently stopped is noticed. Missing data counts as no success.
+   */
+  noRecentSuccessAlarm(stateMachine: sfn.IStateMachine, props: NoRecentSuccessProps): cloudwatch.Alarm {
+    const workflow = props.workflow ?? 'backup';
+    if (!Number.isInteger(props.hours) || props.hours < 1 || props.hours > 168) {
+      throw new Error(
+        `noRecentSuccessAlarm for org "${props.orgName}": hours is ${props.hours}; write a whole number from 1 to 168 (CloudWatch evaluates at most 7 days).`,
+      );
+    }
+    const metric = new cloudwatch.Metric({
+      namespace: 'AWS/States',
+      metricName: 'ExecutionsSucceeded',
+      dimensionsMap: { StateMachineArn: stateMachine.stateMachineArn },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.hours(1),
+    });
+    const alarm = new cloudwatch.Alarm(this, `${Names.uniqueId(stateMachine)}NoRecentSuccess`, {
+      alarmDescription:
+        `No successful ${workflow} of Salesforce org "${props.orgName}" in the last ${props.hours} hours. ` +
+        'Check the schedules in EventBridge Scheduler and the latest executions in Step Functions.',
+      metric,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: props.hours,
+      datapointsToAlarm: props.hours,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    alarm.addAlarmAction(this.alarmAction);
+    return alarm;
+  }
+
+  /** Alarms on any error of each function, reported to the alert topic. */
+  monitorFunctions(fns: readonly lambda.IFunction[]): cloudwatch.Alarm[] {
+    return fns.map((fn) => {
+      const alarm = new cloudwatch.Alarm(this, `${Names.uniqueId(fn)}Errors`, {
+        alarmDescription: `Lambda function ${fn.node.path} reported errors. Its log group shows the error and the request id.`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(this.alarmAction);
+      return alarm;
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { AppConfig } from './config.ts';
+import { BackupAppStack } from './stacks/backup-app-stack.ts';
+import { VaultStack } from './stacks/vault-stack.ts';
+
+/** The stacks of one deployment. */
+export interface BuiltApp {
+  readonly app: App;
+  readonly vaultStack: VaultStack;
+  readonly backupStack: BackupAppStack;
+}
+
+/** Options of buildApp. */
+export interface BuildAppOptions {
+  /**
+   * Register cdk-nag's AwsSolutions checks so that synthesis reports every unacknowledged finding.
+   * @default true
+   */
+  readonly nag?: boolean;
+}
+
+/**
+ * Builds the stacks for a validated config into `app` (a new App by default). Reads no files,
+ * context or environment, so tests and the local runner can call it in-process.
+ */
+export function buildApp(config: AppConfig, app: App = new App(), options: BuildAppOptions = {}): BuiltApp {
+  const env: Environment | undefined =
+    config.env.account || config.env.region
+      ? { account: config.env.account, region: config.env.region }
+      : undefined;
+  const vaultStack = new VaultStack(app, `${config.stackPrefix}-Vault`, {
+    config,
+    env,
+    description: 'Salesforce backup vault: KMS key, versioned backup bucket and its access logs',
+  });
+  const backupStack = new BackupAppStack(app, `${config.stackPrefix}-Backup`, {
+    config,
+    env,
+    vault: { bucket: vaultStack.bucket, key: vaultStack.key },
+    description: 'Salesforce backup and restore workflows, schedules and alerting',
+  });
+  backupStack.addStackDependency(vaultStack, 'the workflows read and write the vault');
+  Tags.of(app).add('app', 'salesforce-backup');
+  for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, vaultStack, backupStack };
+}

@@ -1,0 +1,360 @@
+import { z } from 'zod';
+
+/** Thrown when a config does not validate; its message lists every problem found. */
+export class InvalidConfigError extends Error {
+  override readonly name = 'InvalidConfigError';
+  constructor(
+    /** One line per problem: path, value received, what to write instead. */
+    readonly problems: readonly string[],
+    source?: string,
+  ) {
+    const where = source ? ` in ${source}` : '';
+    super(
+      `The config${where} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+}
+
+const SLUG = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON = /^cron\((\S+ ){5}\S+\)$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** Storage classes a noncurrent version may move to. */
+export const COLD_STORAGE_CLASSES = ['STANDARD_IA', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
+
+/** True when `expression` is an EventBridge Scheduler `rate(...)` or `cron(...)` expression we accept. */
+function isScheduleExpression(expression: string): boolean {
+  const rate = RATE.exec(expression);
+  if (rate) {
+    const n = Number(rate[1]);
+    const plural = rate[2]!.endsWith('s');
+    return n >= 1 && (n === 1) !== plural;
+  }
+  if (!CRON.test(expression)) return false;
+  const fields = expression.slice(5, -1).split(' ');
+  // Scheduler cron needs '?' in exactly one of day-of-month and day-of-week.
+  return (fields[2] === '?') !== (fields[4] === '?');
+}
+
+/** A construct id for an org slug: "acme-prod" becomes "AcmeProd". */
+export function constructIdOf(orgName: string): string {
+  return orgName
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Hours between runs of a `rate(...)` expression, or undefined for cron. */
+export function rateHours(expression: string): number | undefined {
+  const rate = RATE.exec(expression);
+  if (!rate) return undefined;
+  const n = Number(rate[1]);
+  const unit = rate[2]!;
+  if (unit.startsWith('minute')) return n / 60;
+  if (unit.startsWith('hour')) return n;
+  return n * 24;
+}
+
+/** A string matching `pattern`, with one hint for both a wrong type and a wrong shape. */
+const text = (pattern: RegExp, hint: string) => z.string({ error: hint }).regex(pattern, { error: hint });
+
+/** A whole number of at least `min`, with one hint for every way it can be wrong. */
+const wholeNumber = (min: number, hint: string) =>
+  z.number({ error: hint }).int({ error: hint }).min(min, { error: hint });
+
+const SCHEDULE_HINT =
+  'write an EventBridge Scheduler expression such as "rate(1 day)", "rate(12 hours)" or ' +
+  '"cron(0 2 * * ? *)" (six fields; "?" in exactly one of day-of-month and day-of-week)';
+
+const schedule = (fallback: string) =>
+  z.string({ error: SCHEDULE_HINT }).refine(isScheduleExpression, { error: SCHEDULE_HINT }).default(fallback);
+
+const objectName = text(API_NAME, 'write an object API name such as "Account" or "Invoice__c"');
+
+const slug = text(SLUG, 'write a lowercase slug of 2 to 32 letters, digits and hyphens, such as "acme-prod"');
+
+const DAYS = 'write a whole number of days, at least 1';
+
+const schedulesSchema = z
+  .object({
+    incremental: schedule('cron(0 2 ? * MON-SAT *)'),
+    full: schedule('cron(0 2 ? * SUN *)'),
+    metadata: schedule('cron(0 5 * * ? *)'),
+    timezone: z
+      .string({ error: 'write an IANA time zone such as "UTC" or "Europe/Berlin"' })
+      .refine((tz) => Intl.supportedValuesOf('timeZone').includes(tz) || tz === 'UTC', {
+        error: 'write an IANA time zone such as "UTC" or "Europe/Berlin"',
+      })
+      .default('UTC'),
+  })
+  .strict()
+  .prefault({});
+
+const SHARE_HINT = 'write a number greater than 0 and at most 1, such as 0.5';
+const HOURS_HINT = 'write a whole number of hours from 1 to 168';
+const PERCENT_HINT = 'write a percentage greater than 0 and at most 100, such as 5';
+
+const orgSchema = z
+  .object({
+    name: slug,
+    type: z.enum(['production', 'sandbox'], { error: 'write "production" or "sandbox"' }),
+    loginUrl: z
+      .url({ protocol: /^https$/, error: 'write an https URL such as "https://login.salesforce.com"' })
+      .optional(),
+    secretName: text(
+      /^[\w/+=.@-]{1,512}$/,
+      'write the name of a Secrets Manager secret such as "sfbackup/acme-prod"',
+    ),
+    schedules: schedulesSchema,
+    objects: z
+      .object({
+        include: z
+          .array(objectName)
+          .min(1, { error: 'list at least one object, or leave include out' })
+          .optional(),
+        exclude: z.array(objectName).default([]),
+      })
+      .strict()
+      .prefault({}),
+    files: z.boolean({ error: 'write true or false' }).default(true),
+    apiShare: z
+      .number({ error: SHARE_HINT })
+      .gt(0, { error: SHARE_HINT })
+      .max(1, { error: SHARE_HINT })
+      .default(0.5),
+    noSuccessAlarmHours: wholeNumber(1, HOURS_HINT)
+      .max(168, { error: `${HOURS_HINT} (CloudWatch evaluates at most 7 days)` })
+      .default(36),
+    changeAlert: z
+      .object({
+        percent: z
+          .number({ error: PERCENT_HINT })
+          .gt(0, { error: PERCENT_HINT })
+          .max(100, { error: PERCENT_HINT })
+          .default(5),
+        rows: wholeNumber(1, 'write a whole number of rows, at least 1').default(1000),
+      })
+      .strict()
+      .prefault({}),
+    restoreDrill: z
+      .object({
+        schedule: schedule('cron(0 6 1 * ? *)'),
+        sandboxOrg: slug,
+        objects: z
+          .array(objectName)
+          .min(1, { error: 'list at least one object, or leave objects out' })
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .transform((org) => ({
+    ...org,
+    loginUrl:
+      org.loginUrl ??
+      (org.type === 'sandbox' ? 'https://test.salesforce.com' : 'https://login.salesforce.com'),
+  }));
+
+const retentionSchema = z
+  .object({
+    currentDays: wholeNumber(1, DAYS).optional(),
+    noncurrentDays: wholeNumber(1, DAYS).default(365),
+    coldAfterDays: wholeNumber(0, 'write a whole number of days, 0 or more').default(30),
+    coldStorageClass: z
+      .enum(COLD_STORAGE_CLASSES, { error: `write one of ${COLD_STORAGE_CLASSES.join(', ')}` })
+      .default('GLACIER_IR'),
+    accessLogDays: wholeNumber(1, DAYS).default(365),
+    objectLock: z
+      .object({
+        mode: z.enum(['GOVERNANCE', 'COMPLIANCE'], { error: 'write "GOVERNANCE" or "COMPLIANCE"' }),
+        days: wholeNumber(1, DAYS),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .prefault({});
+
+const configSchema = z
+  .object({
+    orgs: z
+      .array(orgSchema, { error: 'write a list of orgs, such as [{"name": "acme-prod", ...}]' })
+      .min(1, { error: 'list at least one org' }),
+    retention: retentionSchema,
+    alertEmails: z.array(text(EMAIL, 'write an e-mail address such as "ops@example.com"'), {
+      error: 'write a list of e-mail addresses, such as ["ops@example.com"]',
+    }),
+    breakGlassRoleArn: text(
+      ROLE_ARN,
+      'write an IAM role ARN such as "arn:aws:iam::123456789012:role/vault-break-glass"',
+    ).optional(),
+    stackPrefix: text(
+      /^[A-Za-z][A-Za-z0-9-]{0,63}$/,
+      'write letters, digits and hyphens, starting with a letter',
+    ).default('SfBackup'),
+    env: z
+      .object({
+        account: text(/^\d{12}$/, 'write a 12-digit AWS account id').optional(),
+        region: text(/^[a-z]{2}(-[a-z]+)+-\d$/, 'write an AWS region such as "eu-west-1"').optional(),
+      })
+      .strict()
+      .prefault({}),
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+  .superRefine(crossFieldChecks, { when: () => true });
+
+/** The validated, defaulted configuration of one deployment. */
+export type AppConfig = z.output<typeof configSchema>;
+/** One org as the config describes it, defaults applied. */
+export type OrgConfig = AppConfig['orgs'][number];
+/** Retention of the vault's object versions, defaults applied. */
+export type RetentionConfig = AppConfig['retention'];
+/** The config as written in the file, before defaults. */
+export type AppConfigInput = z.input<typeof configSchema>;
+
+interface LooseOrg {
+  name?: unknown;
+  type?: unknown;
+  objects?: { include?: unknown; exclude?: unknown };
+  schedules?: { incremental?: unknown };
+  noSuccessAlarmHours?: unknown;
+  restoreDrill?: { sandboxOrg?: unknown };
+}
+
+/**
+ * Rules that span fields. The value may be partly invalid (this runs even when field checks
+ * failed, so one run reports everything), hence the defensive reads.
+ */
+function crossFieldChecks(value: unknown, ctx: z.RefinementCtx): void {
+  const cfg = (value ?? {}) as { orgs?: unknown; retention?: Record<string, unknown> };
+  const orgs: LooseOrg[] = Array.isArray(cfg.orgs) ? (cfg.orgs as LooseOrg[]) : [];
+  const add = (path: (string | number)[], input: unknown, message: string) =>
+    ctx.addIssue({ code: 'custom', path, input, message });
+
+  // Names become construct ids without their hyphens, so "acme-1" and "acme1" would collide.
+  const seen = new Map<string, number>();
+  orgs.forEach((org, i) => {
+    if (typeof org?.name !== 'string') return;
+    const id = constructIdOf(org.name);
+    const first = seen.get(id);
+    if (first !== undefined) {
+      add(
+        ['orgs', i, 'name'],
+        org.name,
+        `orgs[${first}] is already named ${JSON.stringify(orgs[first]?.name)}, which reads the same without hyphens; give each org its own name`,
+      );
+    } else {
+      seen.set(id, i);
+    }
+  });
+
+  orgs.forEach((org, i) => {
+    const include = org?.objects?.include;
+    const exclude = org?.objects?.exclude;
+    if (Array.isArray(include) && Array.isArray(exclude)) {
+      const both = exclude.filter((o) => include.includes(o));
+      if (both.length > 0) {
+        add(
+          ['orgs', i, 'objects', 'exclude'],
+          both,
+          `${both.join(', ')} ${both.length === 1 ? 'is' : 'are'} both included and excluded; remove ${both.length === 1 ? 'it' : 'them'} from one list`,
+        );
+      }
+    }
+    const every =
+      typeof org?.schedules?.incremental === 'string' ? rateHours(org.schedules.incremental) : undefined;
+    const hours = typeof org?.noSuccessAlarmHours === 'number' ? org.noSuccessAlarmHours : 36;
+    if (every !== undefined && hours <= every) {
+      add(
+        ['orgs', i, 'noSuccessAlarmHours'],
+        hours,
+        `the incremental schedule runs every ${every} hours, so the alarm would fire between runs; write more than ${every}`,
+      );
+    }
+    const drillTarget = org?.restoreDrill?.sandboxOrg;
+    if (typeof drillTarget === 'string') {
+      const target = orgs.find((o) => o?.name === drillTarget);
+      if (drillTarget === org.name) {
+        add(
+          ['orgs', i, 'restoreDrill', 'sandboxOrg'],
+          drillTarget,
+          'a drill must restore into another org; name a sandbox org',
+        );
+      } else if (!target) {
+        add(
+          ['orgs', i, 'restoreDrill', 'sandboxOrg'],
+          drillTarget,
+          `no org has this name; write one of ${orgs.map((o) => JSON.stringify(o?.name)).join(', ')} with type "sandbox"`,
+        );
+      } else if (target.type !== 'sandbox') {
+        add(
+          ['orgs', i, 'restoreDrill', 'sandboxOrg'],
+          drillTarget,
+          'this org is not a sandbox; drills overwrite data, so name an org with type "sandbox"',
+        );
+      }
+    }
+  });
+
+  const r = cfg.retention ?? {};
+  const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
+  const noncurrentDays = num(r.noncurrentDays, 365);
+  const coldAfterDays = num(r.coldAfterDays, 30);
+  const storageClass = typeof r.coldStorageClass === 'string' ? r.coldStorageClass : 'GLACIER_IR';
+  if (coldAfterDays >= noncurrentDays) {
+    add(
+      ['retention', 'coldAfterDays'],
+      coldAfterDays,
+      `noncurrent versions expire after ${noncurrentDays} days; write fewer days than that`,
+    );
+  }
+  if (storageClass === 'STANDARD_IA' && coldAfterDays < 30) {
+    add(
+      ['retention', 'coldAfterDays'],
+      coldAfterDays,
+      'S3 moves versions to STANDARD_IA after 30 days at the earliest; write 30 or more',
+    );
+  }
+  const lock = r.objectLock as { days?: unknown } | undefined;
+  if (lock && typeof lock.days === 'number' && lock.days > noncurrentDays) {
+    add(
+      ['retention', 'objectLock', 'days'],
+      lock.days,
+      `locked versions would outlive retention.noncurrentDays (${noncurrentDays}); write at most ${noncurrentDays} days or raise noncurrentDays`,
+    );
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    out += typeof part === 'number' ? `[${part}]` : `${out ? '.' : ''}${String(part)}`;
+  }
+  return out || '(top level)';
+}
+
+function formatValue(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  const text = JSON.stringify(input);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Parses and validates a config; throws one InvalidConfigError listing every problem. */
+export function parseConfig(json: unknown, source?: string): AppConfig {
+  const result = configSchema.safeParse(json, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = [...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      return `${formatPath(path)}: unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.join(', ')}; remove ${issue.keys.length === 1 ? 'it' : 'them'} or check the spelling (see docs/config.md)`;
+    }
+    return `${formatPath(path)}: received ${formatValue(issue.input)}; ${issue.message}`;
+  });
+  throw new InvalidConfigError(problems, source);
+}

@@ -1,0 +1,50 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { AppConfig } from '../config.ts';
+import { Vault } from '../vault.ts';
+
+/** Props of VaultStack. */
+export interface VaultStackProps extends StackProps {
+  /** The validated app config. */
+  readonly config: AppConfig;
+}
+
+/**
+ * The stateful half of the app: the vault's key and buckets, kept apart from everything that
+ * changes often, with termination protection on.
+ */
+export class VaultStack extends Stack {
+  /** The bucket that holds the backups. */
+  readonly bucket: s3.IBucket;
+  /** The key that encrypts the backups. */
+  readonly key: kms.IKey;
+  /** The bucket that receives the vault's server access logs. */
+  readonly accessLogsBucket: s3.IBucket;
+
+  constructor(scope: Construct, id: string, props: VaultStackProps) {
+    super(scope, id, { ...props, terminationProtection: true });
+    // The construct id is part of every logical id below; renaming it would replace the vault.
+    const vault = new Vault(this, 'Vault', {
+      retention: props.config.retention,
+      breakGlassRoleArn: props.config.breakGlassRoleArn,
+    });
+    this.bucket = vault.bucket;
+    this.key = vault.key;
+    this.accessLogsBucket = vault.accessLogsBucket;
+
+    new CfnOutput(this, 'VaultBucketName', {
+      value: vault.bucket.bucketName,
+      description: 'S3 bucket holding the Salesforce backups',
+    });
+    new CfnOutput(this, 'VaultKeyArn', {
+      value: vault.key.keyArn,
+      description: 'KMS key encrypting the backups',
+    });
+    new CfnOutput(this, 'AccessLogsBucketName', {
+      value: vault.accessLogsBucket.bucketName,
+      description: 'S3 bucket receiving the vault bucket server access logs',
+    });
+  }
+}

@@ -1,0 +1,221 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { RetentionConfig } from './config.ts';
+
+/** Bucket actions that could destroy or weaken backups; only the break-glass role may call them. */
+export const PROTECTED_BUCKET_ACTIONS = [
+  's3:DeleteObjectVersion',
+  's3:DeleteBucket',
+  's3:DeleteBucketPolicy',
+  's3:PutBucketVersioning',
+  's3:PutLifecycleConfiguration',
+  's3:PutBucketObjectLockConfiguration',
+  's3:PutObjectRetention',
+  's3:BypassGovernanceRetention',
+  's3:PutEncryptionConfiguration',
+] as const;
+
+/** Key policy actions for administering the key; none of them encrypts or decrypts. */
+const KEY_ADMIN_ACTIONS = [
+  'kms:Create*',
+  'kms:Describe*',
+  'kms:Enable*',
+  'kms:List*',
+  'kms:Put*',
+  'kms:Update*',
+  'kms:Revoke*',
+  'kms:Disable*',
+  'kms:Get*',
+  'kms:Delete*',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+];
+
+/** Props of the Vault. */
+export interface VaultProps {
+  /** How long versions are kept and where they go when they age. */
+  readonly retention: RetentionConfig;
+  /**
+   * The one role that may delete versions, suspend versioning or change lifecycle, lock and
+   * encryption settings, for example to deploy a retention change with `cdk deploy --role-arn`.
+   * @default - no principal may call those actions; only the account root can remove the policy
+   */
+  readonly breakGlassRoleArn?: string;
+}
+
+/**
+ * The backup vault: a customer-managed key and a versioned, encrypted, access-logged bucket
+ * whose history no ordinary principal can shorten.
+ */
+export class Vault extends Construct {
+  /** The key that encrypts every backup object. */
+  readonly key: kms.Key;
+  /** The bucket that holds the backups. */
+  readonly bucket: s3.Bucket;
+  /** The bucket that receives the backup bucket's server access logs. */
+  readonly accessLogsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: VaultProps) {
+    super(scope, id);
+    const { retention } = props;
+    const stack = Stack.of(this);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts Salesforce backups in the vault bucket',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: this.keyPolicy(stack),
+    });
+    this.key.addAlias(`alias/${stack.stackName}-vault`);
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      // S3 server access logs can only be delivered to a bucket encrypted with SSE-S3.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(retention.accessLogDays),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+      ],
+    });
+    Validations.of(this.accessLogsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'AccessLogs is the destination of the vault bucket server access logs; logging it to itself would loop and another log bucket would only move the question.',
+    });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'vault/',
+      // Object Lock can only be switched on when a bucket is created, so it is always on; the
+      // config only decides whether versions get a default retention period.
+      objectLockEnabled: true,
+      objectLockDefaultRetention: retention.objectLock
+        ? retention.objectLock.mode === 'COMPLIANCE'
+          ? s3.ObjectLockRetention.compliance(Duration.days(retention.objectLock.days))
+          : s3.ObjectLockRetention.governance(Duration.days(retention.objectLock.days))
+        : undefined,
+      lifecycleRules: this.lifecycleRules(retention),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.denyWeakUploads();
+    this.denyHistoryChanges(props.breakGlassRoleArn);
+    this.bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  }
+
+  /** Admins of the account manage the key; it encrypts and decrypts only through S3 in this account. */
+  private keyPolicy(stack: Stack): iam.PolicyDocument {
+    return new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'KeyAdministrationByAccount',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: KEY_ADMIN_ACTIONS,
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'UseThroughS3ByAccountPrincipals',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: [
+            'kms:Encrypt',
+            'kms:Decrypt',
+            'kms:ReEncrypt*',
+            'kms:GenerateDataKey*',
+            'kms:DescribeKey',
+          ],
+          resources: ['*'],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `s3.${stack.region}.amazonaws.com`,
+              'kms:CallerAccount': stack.account,
+            },
+          },
+        }),
+      ],
+    });
+  }
+
+  private lifecycleRules(retention: RetentionConfig): s3.LifecycleRule[] {
+    const rules: s3.LifecycleRule[] = [
+      {
+        id: 'noncurrent-versions-to-cold-then-expire',
+        noncurrentVersionTransitions: [
+          {
+            storageClass: new s3.StorageClass(retention.coldStorageClass),
+            transitionAfter: Duration.days(retention.coldAfterDays),
+          },
+        ],
+        noncurrentVersionExpiration: Duration.days(retention.noncurrentDays),
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+        ...(retention.currentDays ? { expiration: Duration.days(retention.currentDays) } : {}),
+      },
+      // Once every version under a key has expired, its lone delete marker is clutter.
+      { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+    ];
+    return rules;
+  }
+
+  /** Objects must be encrypted with this vault's key; the bucket default applies when no header is sent. */
+  private denyWeakUploads(): void {
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyUploadsNotEncryptedWithKms',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: {
+          StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+          Null: { 's3:x-amz-server-side-encryption': 'false' },
+        },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyUploadsWithAnotherKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: {
+          StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.key.keyArn },
+          Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+        },
+      }),
+    );
+  }
+
+  private denyHistoryChanges(breakGlassRoleArn: string | undefined): void {
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyHistoryChangesExceptBreakGlass',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...PROTECTED_BUCKET_ACTIONS],
+        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+        ...(breakGlassRoleArn
+          ? { conditions: { ArnNotEquals: { 'aws:PrincipalArn': breakGlassRoleArn } } }
+          : {}),
+      }),
+    );
+  }
+}
