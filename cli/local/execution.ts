@@ -1,0 +1,183 @@
+/** Runs a prepared definition in the interpreter, performing its Task states locally. */
+import { randomUUID } from 'node:crypto';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+} from 'aws-local-stepfunctions';
+import type { BackupStore } from '../../lambdas/core/store.ts';
+import type { AslDefinition, Json } from './asl.ts';
+import { type ChildOutcome, runDistributedMap } from './distributed-map.ts';
+import { HistoryCollector, type LocalHistoryEvent, payloadBytes, STEP_FUNCTIONS_LIMITS } from './history.ts';
+import { callS3, publishToSns, ServiceIntegrationError, type SnsMessage } from './integrations.ts';
+import { type InvokeSettings, invokeHandler } from './invoke.ts';
+import type { PreparedMachine, TaskPlan } from './prepare.ts';
+import type { SynthesizedWorkflow } from './synthesize.ts';
+
+/** What every execution of one run shares. */
+export interface ExecutorSettings {
+  readonly workflow: SynthesizedWorkflow;
+  readonly store: BackupStore;
+  readonly invoke: InvokeSettings;
+  readonly region: string;
+  readonly maxConcurrency: number;
+  /** Fail a task whose result exceeds 256 KB with States.DataLimitExceeded, as Step Functions does. */
+  readonly enforcePayloadLimit: boolean;
+  readonly onSns: (message: SnsMessage) => void | Promise<void>;
+  readonly onEvent?: (event: LocalHistoryEvent) => void;
+}
+
+type MachineDefinition = ConstructorParameters<typeof StateMachine>[0];
+type RunOptions = NonNullable<Parameters<StateMachine['run']>[1]>;
+type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+
+/** Executes definitions (a root execution and Distributed Map children) with one set of settings. */
+export class LocalExecutor {
+  private readonly machineName: string;
+
+  constructor(private readonly settings: ExecutorSettings) {
+    this.machineName = `${settings.workflow.stackName}-${settings.workflow.stateMachineLogicalId}`;
+  }
+
+  /** Runs `machine` on `input` as the execution `name` and reports how it ended. */
+  async execute(machine: PreparedMachine, input: Json, name: string): Promise<ChildOutcome> {
+    const collector = new HistoryCollector(name, machine.kinds, this.settings.onEvent);
+    const handlers: LocalHandlers = {};
+    for (const [stateName, plan] of machine.tasks) {
+      handlers[stateName] = async (taskInput) => {
+        const result = await this.perform(plan, stateName, taskInput as Json, name, collector);
+        collector.measure(result, stateName);
+        if (this.settings.enforcePayloadLimit && payloadBytes(result) > STEP_FUNCTIONS_LIMITS.payloadBytes) {
+          throw new ServiceIntegrationError(
+            'States.DataLimitExceeded',
+            `The result of state "${stateName}" is ${payloadBytes(result)} bytes, more than Step Functions' 262144-byte limit.`,
+          );
+        }
+        return result as never;
+      };
+    }
+    const stateMachine = new StateMachine(machine.definition as unknown as MachineDefinition, {
+      validationOptions: { noValidate: true },
+    });
+    const executionArn = `arn:aws:states:${this.settings.region}:000000000000:execution:${this.machineName}:${name}`;
+    const execution = stateMachine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: handlers },
+      context: {
+        Execution: { Id: executionArn, Name: name },
+        StateMachine: {
+          Id: `arn:aws:states:${this.settings.region}:000000000000:stateMachine:${this.machineName}`,
+          Name: this.machineName,
+        },
+      },
+    });
+    const draining = (async () => {
+      for await (const event of execution.eventLogs) collector.record(event as never);
+    })();
+    let outcome: Omit<ChildOutcome, 'stats'>;
+    try {
+      outcome = { status: 'SUCCEEDED', output: (await execution.result) as Json };
+    } catch (error) {
+      outcome = describeFailure(error);
+    }
+    await draining;
+    return { ...outcome, stats: collector.stats() };
+  }
+
+  private async perform(
+    plan: TaskPlan,
+    stateName: string,
+    input: Json,
+    executionName: string,
+    collector: HistoryCollector,
+  ): Promise<Json> {
+    const { workflow, store } = this.settings;
+    switch (plan.kind) {
+      case 'lambda': {
+        const fn = workflow.findFunction(plan.functionArn);
+        if (!fn)
+          throw new ServiceIntegrationError(
+            'Lambda.ResourceNotFoundException',
+            `No function ${plan.functionArn}.`,
+          );
+        return invokeHandler(fn, input, this.settings.invoke);
+      }
+      case 'lambda-invoke': {
+        const params = (input ?? {}) as Record<string, Json>;
+        const functionName = String(params.FunctionName);
+        const fn = workflow.findFunction(functionName);
+        if (!fn) {
+          throw new ServiceIntegrationError(
+            'Lambda.ResourceNotFoundException',
+            `State "${stateName}" invokes ${functionName}, which is not a function of the app with entry metadata.`,
+          );
+        }
+        const payload = await invokeHandler(fn, params.Payload ?? {}, this.settings.invoke);
+        return {
+          ExecutedVersion: '$LATEST',
+          Payload: payload,
+          SdkHttpMetadata: { HttpStatusCode: 200 },
+          SdkResponseMetadata: { RequestId: randomUUID() },
+          StatusCode: 200,
+        };
+      }
+      case 'sns':
+        return publishToSns(input, stateName, workflow.resolver, this.settings.onSns);
+      case 's3':
+        return callS3(plan.action, input, stateName, store, workflow.resolver);
+      case 'distributed-map':
+        return runDistributedMap(plan.map, input, {
+          store,
+          resolver: workflow.resolver,
+          region: this.settings.region,
+          executionName,
+          maxConcurrency: this.settings.maxConcurrency,
+          evaluate: evaluatePayloadTemplate,
+          runChild: (processor, childInput, childName) => this.execute(processor, childInput, childName),
+          onChild: (stats) => collector.addChild(stats),
+        });
+    }
+  }
+}
+
+function describeFailure(error: unknown): Omit<ChildOutcome, 'stats'> {
+  if (error instanceof ExecutionError) {
+    const cause = error.cause as Error | undefined;
+    return { status: 'FAILED', error: cause?.name ?? 'Error', cause: cause?.message ?? error.message };
+  }
+  if (error instanceof ExecutionTimeoutError) {
+    return {
+      status: 'TIMED_OUT',
+      error: 'States.Timeout',
+      cause: 'The execution ran longer than its TimeoutSeconds.',
+    };
+  }
+  if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
+  throw error;
+}
+
+/**
+ * Evaluates a JSONPath payload template (`{"key.$": "$.path"}`, intrinsic functions included)
+ * with the interpreter itself, through a one-state machine, so a Distributed Map's ItemSelector
+ * and ItemReader parameters mean exactly what they mean in a Map the interpreter runs.
+ */
+export async function evaluatePayloadTemplate(
+  template: Json,
+  input: Json,
+  item?: { Index: number; Value: Json },
+): Promise<Json> {
+  const definition: AslDefinition = {
+    StartAt: 'Evaluate',
+    States: { Evaluate: { Type: 'Pass', Parameters: template, End: true } },
+  };
+  const machine = new StateMachine(definition as unknown as MachineDefinition, {
+    validationOptions: { noValidate: true },
+  });
+  const execution = machine.run(input as never, item ? { context: { Map: { Item: item } } } : {});
+  try {
+    return (await execution.result) as Json;
+  } catch (error) {
+    if (error instanceof ExecutionError && error.cause instanceof Error) throw error.cause;
+    throw error;
+  }
+}

@@ -1,0 +1,19 @@
+/** The local workflow runner: synthesized CDK state machines, real handlers, a local store. */
+export { type AslDefinition, InvalidDefinitionError, type Json, validateDefinition } from './asl.ts';
+export { type ExecutionHistoryStats, type LocalHistoryEvent, STEP_FUNCTIONS_LIMITS } from './history.ts';
+export type { SnsMessage } from './integrations.ts';
+export {
+  type RunResult,
+  type RunSynthesizedWorkflowOptions,
+  type RunWorkflowOptions,
+  runSynthesizedWorkflow,
+  runWorkflow,
+} from './run.ts';
+export {
+  ENTRY_METADATA,
+  HANDLER_METADATA,
+  type LocalFunction,
+  StateMachineNotFoundError,
+  type SynthesizedWorkflow,
+  synthesizeDefinition,
+} from './synthesize.ts';

@@ -1,0 +1,161 @@
+/** The local runner's entry points: run a synthesized state machine with the real handlers. */
+import { fileURLToPath } from 'node:url';
+import type { Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { BackupStore } from '../../lambdas/core/store.ts';
+import { type Json, validateDefinition } from './asl.ts';
+import { withScopedEnv } from './env-scope.ts';
+import { LocalExecutor } from './execution.ts';
+import { type ExecutionHistoryStats, type LocalHistoryEvent, STEP_FUNCTIONS_LIMITS } from './history.ts';
+import type { SnsMessage } from './integrations.ts';
+import type { LocalFunction, SynthesizedWorkflow } from './synthesize.ts';
+import { synthesizeDefinition } from './synthesize.ts';
+import { prepareDefinition } from './prepare.ts';
+
+/** Options of `runWorkflow`. */
+export interface RunWorkflowOptions {
+  /** The synthesized state machine (from `synthesizeDefinition`). */
+  readonly workflow: SynthesizedWorkflow;
+  /** The execution input, as the console or a schedule would pass it. */
+  readonly input: Json;
+  /**
+   * The store that stands in for the app's bucket(s): Distributed Map ItemReaders read from it,
+   * ResultWriters and `aws-sdk:s3` tasks write to it. Handlers reach their store through their
+   * own environment (see `env`).
+   */
+  readonly store: BackupStore;
+  /** Variables layered over every function's environment. @default - none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Variables for single functions, by logical id, layered over `env`. @default - none */
+  readonly functionEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Receives every message a Task state publishes to SNS. @default - only collected in the result */
+  readonly onSns?: (message: SnsMessage) => void | Promise<void>;
+  /** Receives every interpreter event, of the root execution and of child executions. @default - none */
+  readonly onEvent?: (event: LocalHistoryEvent) => void;
+  /** Multiplies every Retry interval (0 retries at once, for tests). @default 1 */
+  readonly retryIntervalScale?: number;
+  /** Multiplies every Wait state's Seconds (0 skips the wait). @default 1 */
+  readonly waitScale?: number;
+  /** Most child executions a Distributed Map runs at once locally. @default 8 */
+  readonly maxConcurrency?: number;
+  /** Fail a task whose result passes 256 KB with States.DataLimitExceeded, as Step Functions does. @default true */
+  readonly enforcePayloadLimit?: boolean;
+  /** What `context.getRemainingTimeInMillis()` counts down from. @default - the function's Timeout */
+  readonly lambdaTimeoutMs?: (fn: LocalFunction) => number;
+  /** The execution's name. @default - `local-<timestamp>` */
+  readonly executionName?: string;
+  /** Directory the functions' `sfbackup:entry` paths are relative to. @default - the repository root */
+  readonly projectRoot?: string;
+  /** Region reported in ARNs and to handlers without `AWS_REGION`. @default 'us-east-1' */
+  readonly region?: string;
+}
+
+/** How a local execution ended, and what Step Functions would have recorded for it. */
+export interface RunResult {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  readonly output?: Json;
+  /** The ASL error name (a handler's error `name`, or `States.*`). */
+  readonly error?: string;
+  /**
+   * The cause as Step Functions reports it. For a Lambda task that threw, the JSON string
+   * `{"errorType","errorMessage","trace"}`; `errorMessage` below holds the message alone.
+   */
+  readonly cause?: string;
+  /** The failure's message: `errorMessage` of a Lambda cause, else the cause itself. */
+  readonly errorMessage?: string;
+  /** History events and payload sizes, of this execution and its Distributed Map children. */
+  readonly history: ExecutionHistoryStats;
+  /** Whether the execution stayed within 25,000 events and 256 KB payloads, children included. */
+  readonly withinLimits: boolean;
+  /** Every SNS message published, in order. */
+  readonly snsMessages: readonly SnsMessage[];
+}
+
+const DEFAULT_PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Runs a synthesized state machine in the ASL interpreter: Lambda tasks call the real handlers
+ * in-process with their CDK environment, Distributed Maps read their items from `store`, SNS
+ * publishes go to `onSns`. Throws `InvalidDefinitionError` (listing every problem) when the
+ * definition is invalid or uses what the runner cannot run; a failed execution is a result.
+ */
+export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResult> {
+  const { workflow } = options;
+  validateDefinition(
+    workflow.definition,
+    `State machine ${workflow.stackName}/${workflow.stateMachineLogicalId}`,
+  );
+  const machine = prepareDefinition(workflow.definition, {
+    findFunction: (nameOrArn) => workflow.findFunction(nameOrArn),
+    ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
+    ...(options.waitScale !== undefined ? { waitScale: options.waitScale } : {}),
+  });
+  const region = options.region ?? 'us-east-1';
+  const snsMessages: SnsMessage[] = [];
+  const executor = new LocalExecutor({
+    workflow,
+    store: options.store,
+    region,
+    maxConcurrency: options.maxConcurrency ?? 8,
+    enforcePayloadLimit: options.enforcePayloadLimit ?? true,
+    invoke: {
+      projectRoot: options.projectRoot ?? DEFAULT_PROJECT_ROOT,
+      region,
+      env: options.env ?? {},
+      functionEnv: options.functionEnv ?? {},
+      ...(options.lambdaTimeoutMs ? { timeoutMs: options.lambdaTimeoutMs } : {}),
+    },
+    onSns: async (message) => {
+      snsMessages.push(message);
+      await options.onSns?.(message);
+    },
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  const name = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const outcome = await withScopedEnv(() => executor.execute(machine, options.input, name));
+  const h = outcome.stats;
+  return {
+    status: outcome.status,
+    ...(outcome.output !== undefined ? { output: outcome.output } : {}),
+    ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    ...(outcome.cause !== undefined ? { cause: outcome.cause, errorMessage: messageOf(outcome.cause) } : {}),
+    history: h,
+    withinLimits:
+      Math.max(h.events, h.largestChildEvents) <= STEP_FUNCTIONS_LIMITS.historyEvents &&
+      Math.max(h.largestPayloadBytes, h.largestChildPayloadBytes) <= STEP_FUNCTIONS_LIMITS.payloadBytes,
+    snsMessages,
+  };
+}
+
+function messageOf(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not a Lambda cause: the cause is the message.
+  }
+  return cause;
+}
+
+/** Options of `runSynthesizedWorkflow`: `runWorkflow`'s, with a stack instead of a workflow. */
+export interface RunSynthesizedWorkflowOptions extends Omit<RunWorkflowOptions, 'workflow'> {
+  /** A stack of an app built in this process with `aws:cdk:bundling-stacks` set to `[]`. */
+  readonly stack: Stack;
+  /** The state machine construct, logical id or construct id. @default - the stack's only one */
+  readonly stateMachine?: IConstruct | string;
+  /** Local bucket names by logical id. @default - lower-cased `<stack>-<logicalId>` */
+  readonly bucketNames?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Synthesizes `stateMachine` of `stack` and runs it locally: the one call the `backup` and
+ * `restore` commands need.
+ */
+export async function runSynthesizedWorkflow(options: RunSynthesizedWorkflowOptions): Promise<RunResult> {
+  const { stack, stateMachine, bucketNames, ...rest } = options;
+  const workflow = synthesizeDefinition(stack, stateMachine, {
+    ...(options.region ? { region: options.region } : {}),
+    ...(bucketNames ? { bucketNames } : {}),
+  });
+  return runWorkflow({ ...rest, workflow });
+}

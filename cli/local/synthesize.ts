@@ -1,0 +1,188 @@
+/**
+ * Turns a state machine of a CDK app built in this process into the ASL the runner executes,
+ * plus what it needs to stand in for the resources the definition names.
+ */
+import { type Stack, Stage } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { AslDefinition } from './asl.ts';
+import {
+  type CfnTemplate,
+  type StackTemplate,
+  TemplateResolver,
+  UnresolvableTokenError,
+} from './template.ts';
+
+/** Metadata key naming a function's entry file, relative to the project root. */
+export const ENTRY_METADATA = 'sfbackup:entry';
+/** Metadata key naming the export of the entry file that is the handler. */
+export const HANDLER_METADATA = 'sfbackup:handler';
+
+/** A Lambda function of the app as the runner calls it in-process. */
+export interface LocalFunction {
+  readonly logicalId: string;
+  readonly stackName: string;
+  /** The local ARN the definition refers to it by. */
+  readonly arn: string;
+  /** Entry file relative to the project root, from the `sfbackup:entry` metadata. */
+  readonly entry: string;
+  /** Export name of the handler, from the `sfbackup:handler` metadata. */
+  readonly handler: string;
+  /** The function's environment from the template, with references resolved to local names. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+}
+
+/** A synthesized state machine, resolved for local execution. */
+export interface SynthesizedWorkflow {
+  readonly stateMachineLogicalId: string;
+  readonly stackName: string;
+  readonly definition: AslDefinition;
+  /** Finds the function a local ARN or name (as the definition holds it) stands for. */
+  findFunction(nameOrArn: string): LocalFunction | undefined;
+  /** Every function of the app that carries entry metadata, by logical id. */
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+  /** What a local name or ARN of the definition stands for (topic, bucket, function...). */
+  readonly resolver: TemplateResolver;
+}
+
+/** Options for `synthesizeDefinition`. */
+export interface SynthesizeOptions {
+  /** Region the local ARNs pretend to be in. @default 'us-east-1' */
+  readonly region?: string;
+  /**
+   * Local names for buckets, by logical id (e.g. `{ VaultBucketABC123: 'vault' }`).
+   * @default - the lower-cased `<stack name>-<logical id>`
+   */
+  readonly bucketNames?: Readonly<Record<string, string>>;
+}
+
+/** The state machine named could not be found in the stack. */
+export class StateMachineNotFoundError extends Error {
+  override readonly name = 'StateMachineNotFoundError';
+}
+
+/**
+ * Synthesizes the app `stack` belongs to (build it with the context `aws:cdk:bundling-stacks`
+ * set to `[]` so no function is bundled) and returns the named state machine's definition with
+ * every token resolved to a local name. `stateMachine` is the construct, its logical id, or its
+ * construct id; it may be omitted when the stack holds exactly one state machine.
+ */
+export function synthesizeDefinition(
+  stack: Stack,
+  stateMachine?: IConstruct | string,
+  options: SynthesizeOptions = {},
+): SynthesizedWorkflow {
+  const stage = Stage.of(stack);
+  if (!stage) throw new StateMachineNotFoundError(`Stack ${stack.stackName} is not part of an app.`);
+  const assembly = stage.synth();
+  const stacks: StackTemplate[] = assembly.stacks.map((artifact) => ({
+    stackName: artifact.stackName,
+    template: artifact.template as CfnTemplate,
+  }));
+  const own = stacks.find((s) => s.stackName === stack.stackName);
+  if (!own) throw new StateMachineNotFoundError(`The cloud assembly holds no stack ${stack.stackName}.`);
+  const resolver = new TemplateResolver(stacks, options.region ?? 'us-east-1', options.bucketNames);
+
+  const logicalId = findStateMachine(stack, own, stateMachine);
+  const properties = own.template.Resources?.[logicalId]?.Properties ?? {};
+  const definition = readDefinition(resolver, own, properties, logicalId);
+
+  const functions = new Map<string, LocalFunction>();
+  for (const s of stacks) {
+    for (const [id, resource] of Object.entries(s.template.Resources ?? {})) {
+      if (resource.Type !== 'AWS::Lambda::Function') continue;
+      const entry = resource.Metadata?.[ENTRY_METADATA];
+      if (typeof entry !== 'string') continue;
+      const props = resource.Properties ?? {};
+      const variables = (props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {};
+      const environment = resolver.resolve(variables, s) as Record<string, unknown>;
+      functions.set(id, {
+        logicalId: id,
+        stackName: s.stackName,
+        arn: resolver.functionArn(s, id),
+        entry,
+        handler: String(resource.Metadata?.[HANDLER_METADATA] ?? 'handler'),
+        environment: Object.fromEntries(
+          Object.entries(environment)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, String(v)]),
+        ),
+        timeoutSeconds: Number(props.Timeout ?? 3),
+        memorySize: Number(props.MemorySize ?? 128),
+      });
+      resolver.resolve({ Ref: id }, s);
+    }
+  }
+
+  return {
+    stateMachineLogicalId: logicalId,
+    stackName: own.stackName,
+    definition,
+    functions,
+    resolver,
+    findFunction(nameOrArn) {
+      // A qualified ARN (`...:function:name:alias`) or a bare name both lead to the function.
+      const unqualified = nameOrArn.replace(/^(arn:aws:lambda:[^:]*:[^:]*:function:[^:]+):.+$/, '$1');
+      const resource = resolver.lookup(unqualified);
+      if (resource?.kind !== 'function') return undefined;
+      return functions.get(resource.logicalId);
+    },
+  };
+}
+
+function findStateMachine(stack: Stack, template: StackTemplate, wanted?: IConstruct | string): string {
+  const machines = Object.entries(template.template.Resources ?? {})
+    .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')
+    .map(([id]) => id);
+  if (wanted === undefined) {
+    const [only] = machines;
+    if (machines.length === 1 && only) return only;
+    throw new StateMachineNotFoundError(
+      `Stack ${stack.stackName} holds ${machines.length} state machines (${machines.join(', ') || 'none'}); name the one to run.`,
+    );
+  }
+  if (typeof wanted !== 'string') {
+    const resource = wanted.node.defaultChild ?? wanted;
+    const id = stack.getLogicalId(resource as Parameters<Stack['getLogicalId']>[0]);
+    if (machines.includes(id)) return id;
+    throw new StateMachineNotFoundError(
+      `${wanted.node.path} is not a state machine of stack ${stack.stackName}.`,
+    );
+  }
+  if (machines.includes(wanted)) return wanted;
+  const byConstructId = stack.node.tryFindChild(wanted);
+  if (byConstructId) return findStateMachine(stack, template, byConstructId);
+  throw new StateMachineNotFoundError(
+    `Stack ${stack.stackName} has no state machine "${wanted}"; it has: ${machines.join(', ') || 'none'}.`,
+  );
+}
+
+function readDefinition(
+  resolver: TemplateResolver,
+  stack: StackTemplate,
+  properties: Record<string, unknown>,
+  logicalId: string,
+): AslDefinition {
+  const where = `${stack.stackName}/${logicalId}`;
+  let text: string;
+  if (properties.DefinitionString !== undefined) {
+    text = resolver.resolveString(properties.DefinitionString, stack, `${where} DefinitionString`);
+  } else if (properties.Definition !== undefined) {
+    text = JSON.stringify(resolver.resolve(properties.Definition, stack));
+  } else {
+    throw new UnresolvableTokenError(`${where} has neither DefinitionString nor Definition.`);
+  }
+  const substitutions = resolver.resolve(properties.DefinitionSubstitutions ?? {}, stack) as Record<
+    string,
+    unknown
+  >;
+  for (const [key, value] of Object.entries(substitutions)) {
+    text = text.split(`\${${key}}`).join(String(value));
+  }
+  try {
+    return JSON.parse(text) as AslDefinition;
+  } catch (error) {
+    throw new UnresolvableTokenError(`${where} did not resolve to JSON: ${(error as Error).message}`);
+  }
+}
