@@ -269,12 +269,15 @@ function crossFieldChecks(value: unknown, ctx: z.RefinementCtx): void {
     }
     const every =
       typeof org?.schedules?.incremental === 'string' ? rateHours(org.schedules.incremental) : undefined;
-    const hours = typeof org?.noSuccessAlarmHours === 'number' ? org.noSuccessAlarmHours : 36;
-    if (every !== undefined && hours <= every) {
+    const rawHours = org?.noSuccessAlarmHours;
+    const hours = rawHours === undefined ? 36 : Number.isInteger(rawHours) ? (rawHours as number) : undefined;
+    if (every !== undefined && hours !== undefined && hours >= 1 && hours <= 168 && hours <= every) {
       add(
         ['orgs', i, 'noSuccessAlarmHours'],
         hours,
-        `the incremental schedule runs every ${every} hours, so the alarm would fire between runs; write more than ${every}`,
+        every < 168
+          ? `the incremental schedule runs every ${every} hours, so the alarm would fire between runs; write more than ${every}`
+          : `the incremental schedule runs every ${every} hours, longer than the alarm can wait (168); schedule incrementals at least weekly`,
       );
     }
     const drillTarget = org?.restoreDrill?.sandboxOrg;
@@ -303,18 +306,20 @@ function crossFieldChecks(value: unknown, ctx: z.RefinementCtx): void {
   });
 
   const r = cfg.retention ?? {};
-  const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
-  const noncurrentDays = num(r.noncurrentDays, 365);
-  const coldAfterDays = num(r.coldAfterDays, 30);
-  const storageClass = typeof r.coldStorageClass === 'string' ? r.coldStorageClass : 'GLACIER_IR';
-  if (coldAfterDays >= noncurrentDays) {
+  // Skip comparisons with a field that is itself invalid: it already has its own problem listed.
+  const days = (v: unknown, fallback: number) =>
+    v === undefined ? fallback : Number.isInteger(v) && (v as number) >= 0 ? (v as number) : undefined;
+  const noncurrentDays = days(r.noncurrentDays, 365);
+  const coldAfterDays = days(r.coldAfterDays, 30);
+  const storageClass = r.coldStorageClass ?? 'GLACIER_IR';
+  if (noncurrentDays && coldAfterDays !== undefined && coldAfterDays >= noncurrentDays) {
     add(
       ['retention', 'coldAfterDays'],
       coldAfterDays,
       `noncurrent versions expire after ${noncurrentDays} days; write fewer days than that`,
     );
   }
-  if (storageClass === 'STANDARD_IA' && coldAfterDays < 30) {
+  if (storageClass === 'STANDARD_IA' && coldAfterDays !== undefined && coldAfterDays < 30) {
     add(
       ['retention', 'coldAfterDays'],
       coldAfterDays,
@@ -322,10 +327,11 @@ function crossFieldChecks(value: unknown, ctx: z.RefinementCtx): void {
     );
   }
   const lock = r.objectLock as { days?: unknown } | undefined;
-  if (lock && typeof lock.days === 'number' && lock.days > noncurrentDays) {
+  const lockDays = days(lock?.days, 0);
+  if (noncurrentDays && lockDays && lockDays > noncurrentDays) {
     add(
       ['retention', 'objectLock', 'days'],
-      lock.days,
+      lockDays,
       `locked versions would outlive retention.noncurrentDays (${noncurrentDays}); write at most ${noncurrentDays} days or raise noncurrentDays`,
     );
   }

@@ -103,8 +103,6 @@ export class Vault extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'vault/',
       // Object Lock can only be switched on when a bucket is created, so it is always on; the
       // config only decides whether versions get a default retention period.
       objectLockEnabled: true,
@@ -117,6 +115,7 @@ export class Vault extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    this.deliverAccessLogs(stack);
     this.denyWeakUploads();
     this.denyHistoryChanges(props.breakGlassRoleArn);
     this.bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
@@ -172,6 +171,29 @@ export class Vault extends Construct {
       { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
     ];
     return rules;
+  }
+
+  /**
+   * Server access logs go to AccessLogs under `vault/`, delivered by the S3 logging service
+   * through a bucket policy (not ACLs), set here explicitly so no feature flag changes it.
+   */
+  private deliverAccessLogs(stack: Stack): void {
+    (this.bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.accessLogsBucket.bucketName,
+      logFilePrefix: 'vault/',
+    };
+    this.accessLogsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowVaultAccessLogDelivery',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogsBucket.arnForObjects('vault/*')],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
   }
 
   /** Objects must be encrypted with this vault's key; the bucket default applies when no header is sent. */

@@ -1,0 +1,271 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/app.ts';
+import { type AppConfig, parseConfig } from '../../lib/config.ts';
+import { PROTECTED_BUCKET_ACTIONS } from '../../lib/vault.ts';
+import { appWithoutBundling, configWith, exampleConfigJson } from './fixtures/app-fixture.ts';
+
+function vaultTemplate(config: AppConfig = parseConfig(exampleConfigJson())): Template {
+  const { vaultStack } = buildApp(config, appWithoutBundling());
+  return Template.fromStack(vaultStack);
+}
+
+const BUCKET = 'VaultBucket0925C477';
+const KEY = 'VaultKeyCB88EF1A';
+const ACCESS_LOGS = 'VaultAccessLogsC5E11DDC';
+
+describe('VaultStack', () => {
+  it('keeps the logical ids of the key, the buckets and the bucket policy, so a refactor cannot replace the vault', () => {
+    // GIVEN the example config WHEN the vault stack is synthesized
+    const template = vaultTemplate();
+    // THEN the stateful resources keep their ids and types
+    const ids = (type: string) => Object.keys(template.findResources(type)).sort();
+    expect(ids('AWS::KMS::Key')).toEqual([KEY]);
+    expect(ids('AWS::S3::Bucket')).toEqual([ACCESS_LOGS, BUCKET]);
+    expect(ids('AWS::S3::BucketPolicy')).toEqual([
+      'VaultAccessLogsPolicyFC1BA26B',
+      'VaultBucketPolicyACD50CAD',
+    ]);
+  });
+
+  it('turns termination protection on', () => {
+    const { vaultStack } = buildApp(configWith(), appWithoutBundling());
+    expect(vaultStack.terminationProtection).toBe(true);
+  });
+
+  it('retains the key and both buckets when the stack or resource is deleted', () => {
+    const template = vaultTemplate();
+    for (const id of [KEY, BUCKET, ACCESS_LOGS, 'VaultBucketPolicyACD50CAD']) {
+      expect(template.toJSON().Resources[id]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    }
+  });
+
+  it('rotates the key and lets account principals use it only through S3 in this region', () => {
+    const template = vaultTemplate();
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: [
+          Match.objectLike({
+            Sid: 'KeyAdministrationByAccount',
+            Effect: 'Allow',
+            Principal: {
+              AWS: { 'Fn::Join': ['', Match.arrayWith([':iam::', { Ref: 'AWS::AccountId' }, ':root'])] },
+            },
+            Action: Match.arrayWith(['kms:Create*', 'kms:ScheduleKeyDeletion']),
+          }),
+          Match.objectLike({
+            Sid: 'UseThroughS3ByAccountPrincipals',
+            Effect: 'Allow',
+            Action: [
+              'kms:Encrypt',
+              'kms:Decrypt',
+              'kms:ReEncrypt*',
+              'kms:GenerateDataKey*',
+              'kms:DescribeKey',
+            ],
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+                'kms:CallerAccount': { Ref: 'AWS::AccountId' },
+              },
+            },
+          }),
+        ],
+      },
+    });
+    // No statement grants crypto operations outside S3.
+    const policy = template.toJSON().Resources[KEY].Properties.KeyPolicy;
+    const admin = policy.Statement.find((s: { Sid: string }) => s.Sid === 'KeyAdministrationByAccount');
+    expect(admin.Action.some((a: string) => /Encrypt|Decrypt|GenerateDataKey|^kms:\*$/.test(a))).toBe(false);
+  });
+
+  it('versions the bucket, encrypts it with the vault key and a bucket key, blocks public access and logs access', () => {
+    vaultTemplate().hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [KEY, 'Arn'] },
+            },
+          },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LoggingConfiguration: { DestinationBucketName: { Ref: ACCESS_LOGS }, LogFilePrefix: 'vault/' },
+      ObjectLockEnabled: true,
+    });
+  });
+
+  it('moves noncurrent versions to colder storage and expires them after the configured retention', () => {
+    const template = vaultTemplate(
+      configWith({
+        retention: {
+          noncurrentDays: 400,
+          coldAfterDays: 45,
+          coldStorageClass: 'DEEP_ARCHIVE',
+          currentDays: 800,
+        },
+      }),
+    );
+    const bucket = template.toJSON().Resources[BUCKET].Properties;
+    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+      {
+        Id: 'noncurrent-versions-to-cold-then-expire',
+        Status: 'Enabled',
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        ExpirationInDays: 800,
+        NoncurrentVersionExpiration: { NoncurrentDays: 400 },
+        NoncurrentVersionTransitions: [{ StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 45 }],
+      },
+      { Id: 'remove-expired-delete-markers', Status: 'Enabled', ExpiredObjectDeleteMarker: true },
+    ]);
+  });
+
+  it('never expires current versions unless retention.currentDays is set', () => {
+    const bucket = vaultTemplate(configWith()).toJSON().Resources[BUCKET].Properties;
+    expect(bucket.LifecycleConfiguration.Rules[0]).not.toHaveProperty('ExpirationInDays');
+    expect(bucket.LifecycleConfiguration.Rules[0].NoncurrentVersionTransitions).toEqual([
+      { StorageClass: 'GLACIER_IR', TransitionInDays: 30 },
+    ]);
+  });
+
+  it('sets no default Object Lock retention unless the config asks for one', () => {
+    const bucket = vaultTemplate(configWith()).toJSON().Resources[BUCKET].Properties;
+    expect(bucket.ObjectLockEnabled).toBe(true);
+    expect(bucket).not.toHaveProperty('ObjectLockConfiguration');
+  });
+
+  it('applies the configured Object Lock mode and days as the default retention', () => {
+    const template = vaultTemplate(
+      configWith({ retention: { objectLock: { mode: 'COMPLIANCE', days: 90 } } }),
+    );
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 90 } },
+      },
+    });
+  });
+
+  it('denies requests without TLS and uploads encrypted any other way than with the vault key', () => {
+    const template = vaultTemplate();
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] };
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: BUCKET },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          {
+            Sid: 'DenyUploadsNotEncryptedWithKms',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:PutObject',
+            Resource: objects,
+            Condition: {
+              StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+              Null: { 's3:x-amz-server-side-encryption': 'false' },
+            },
+          },
+          {
+            Sid: 'DenyUploadsWithAnotherKey',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:PutObject',
+            Resource: objects,
+            Condition: {
+              StringNotEquals: {
+                's3:x-amz-server-side-encryption-aws-kms-key-id': { 'Fn::GetAtt': [KEY, 'Arn'] },
+              },
+              Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('denies deleting versions and changing versioning, lifecycle, lock or encryption to all but the break-glass role', () => {
+    const roleArn = 'arn:aws:iam::123456789012:role/vault-break-glass';
+    const template = vaultTemplate(configWith({ breakGlassRoleArn: roleArn }));
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: BUCKET },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'DenyHistoryChangesExceptBreakGlass',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: [...PROTECTED_BUCKET_ACTIONS],
+            Resource: [
+              { 'Fn::GetAtt': [BUCKET, 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] },
+            ],
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn } },
+          },
+        ]),
+      },
+    });
+    for (const action of [
+      's3:DeleteObjectVersion',
+      's3:PutBucketVersioning',
+      's3:PutLifecycleConfiguration',
+      's3:PutBucketObjectLockConfiguration',
+    ]) {
+      expect(PROTECTED_BUCKET_ACTIONS).toContain(action);
+    }
+  });
+
+  it('denies those changes to every principal when no break-glass role is configured', () => {
+    const statements = vaultTemplate(configWith()).toJSON().Resources.VaultBucketPolicyACD50CAD.Properties
+      .PolicyDocument.Statement as { Sid?: string; Condition?: unknown }[];
+    const deny = statements.find((s) => s.Sid === 'DenyHistoryChangesExceptBreakGlass');
+    expect(deny).toBeDefined();
+    expect(deny).not.toHaveProperty('Condition');
+  });
+
+  it('keeps access logs in their own locked-down bucket for the configured days', () => {
+    vaultTemplate(configWith({ retention: { accessLogDays: 400 } })).hasResourceProperties(
+      'AWS::S3::Bucket',
+      {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: [Match.objectLike({ Id: 'expire-access-logs', ExpirationInDays: 400 })],
+        },
+      },
+    );
+  });
+
+  it('outputs the bucket name, key ARN and access log bucket name', () => {
+    const template = vaultTemplate();
+    template.hasOutput('VaultBucketName', { Value: { Ref: BUCKET } });
+    template.hasOutput('VaultKeyArn', { Value: { 'Fn::GetAtt': [KEY, 'Arn'] } });
+    template.hasOutput('AccessLogsBucketName', { Value: { Ref: ACCESS_LOGS } });
+  });
+});
