@@ -1,0 +1,73 @@
+/**
+ * Named errors of the restore. Their `name` is what the state machine's Catch matches, so a
+ * rejected input ends the execution at once and a failed verification raises an alert.
+ */
+
+/** One problem with the restore input: the field at fault and what to write instead. */
+export interface InputProblem {
+  readonly field: string;
+  readonly problem: string;
+  readonly fix: string;
+}
+
+/** The restore input was rejected before anything was written. */
+export class InvalidRestoreRequestError extends Error {
+  override readonly name = 'InvalidRestoreRequestError';
+  constructor(readonly problems: readonly InputProblem[]) {
+    super(
+      `The restore input was rejected; nothing was written. ${problems
+        .map((p) => `${p.field}: ${p.problem} Fix: ${p.fix}`)
+        .join(' | ')}`,
+    );
+  }
+}
+
+/** No snapshot matches the input's `snapshot`. */
+export class UnknownSnapshotError extends Error {
+  override readonly name = 'UnknownSnapshotError';
+  constructor(
+    readonly selector: string,
+    detail: string,
+  ) {
+    super(`No snapshot matches "${selector}": ${detail}`);
+  }
+}
+
+/** The org the credentials reach is not the org the restore was confirmed for. */
+export class OrgMismatchError extends Error {
+  override readonly name = 'OrgMismatchError';
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`The target org is ${actual}, but the restore was confirmed for ${expected}; nothing was written.`);
+  }
+}
+
+/** After the restore, the org does not match the snapshot on some rows or fields. */
+export class RestoreVerificationError extends Error {
+  override readonly name = 'RestoreVerificationError';
+  constructor(
+    readonly failedRows: number,
+    readonly reportKey: string,
+  ) {
+    super(
+      `${failedRows} row(s) do not match the snapshot after the restore; see the report at ${reportKey}.`,
+    );
+  }
+}
+
+/** A metadata deploy (validation or real) failed. */
+export class MetadataDeployError extends Error {
+  override readonly name = 'MetadataDeployError';
+  constructor(
+    readonly checkOnly: boolean,
+    readonly failures: readonly { readonly component: string; readonly problem: string }[],
+  ) {
+    super(
+      `The metadata ${checkOnly ? 'validation (checkOnly)' : 'deploy'} failed: ${failures
+        .map((f) => `${f.component}: ${f.problem}`)
+        .join('; ')}`,
+    );
+  }
+}

@@ -1,0 +1,305 @@
+import type { BackupStore } from '../store.ts';
+import { type IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
+import { restoreKeys } from './keys.ts';
+import type { RestoreOrg, RowError, WriteResult, WriteRow } from './model.ts';
+import type { ObjectPlan, RestorePlan, Values } from './plan.ts';
+import { readJson, writeJsonOnce } from './store-json.ts';
+import { idKey, toWriteValue } from './values.ts';
+
+/** Which pass over an object: the main one (undelete, insert, update) or the cycle-closing one. */
+export type RestorePhase = 'main' | 'second-pass';
+
+/** The outcome of one batch, kept in the vault for the report. */
+export interface BatchOutcome {
+  readonly object: string;
+  readonly phase: RestorePhase;
+  readonly index: number;
+  readonly kind: 'undelete' | 'insert' | 'update';
+  readonly rows: number;
+  readonly succeeded: number;
+  readonly failures: readonly {
+    readonly oldId: string;
+    readonly id: string | null;
+    readonly errors: readonly RowError[];
+  }[];
+}
+
+/** What one call of `restoreObject` did, and whether the object needs another call. */
+export interface ObjectStepResult {
+  readonly object: string;
+  readonly phase: RestorePhase;
+  readonly done: boolean;
+  /** Index of the next batch to run when not done. */
+  readonly cursor: number;
+  readonly succeeded: number;
+  readonly failed: number;
+}
+
+/** Rows per batch: the unit of checkpointing. The org adapter splits it further (200 per call). */
+export const DEFAULT_BATCH_SIZE = 2000;
+
+interface Batch {
+  readonly kind: 'undelete' | 'insert' | 'update';
+  readonly rows: readonly { readonly oldId: string; readonly id?: string; readonly values: Values }[];
+}
+
+/**
+ * Runs one object's part of a restore, batch by batch. Each batch's outcome is written before
+ * the next starts, and every insert batch writes its intent first, so a call that crashes or runs
+ * out of time is continued (or retried) from the first batch without an outcome, and rows an
+ * interrupted insert did create are found and claimed instead of being inserted again.
+ */
+export async function restoreObject(args: {
+  readonly org: RestoreOrg;
+  readonly store: BackupStore;
+  readonly idMap: IdMap;
+  readonly plan: RestorePlan;
+  readonly objectPlan: ObjectPlan;
+  readonly phase: RestorePhase;
+  readonly userId: string;
+  readonly cursor?: number;
+  /** Stop starting new batches after this time (epoch ms); the caller continues with the cursor. */
+  readonly deadline?: number;
+  readonly now?: () => number;
+  readonly batchSize?: number;
+}): Promise<ObjectStepResult> {
+  const { org, store, idMap, plan, objectPlan: op, phase, userId } = args;
+  const now = args.now ?? Date.now;
+  await reconcileIntents(store, org, plan.orgId, op.object, idMap);
+  const dangling = new Set(plan.danglingReferences);
+  const resolve = (field: string, value: string | null): string | number | boolean | null => {
+    const type = op.types[field] ?? 'string';
+    if (type !== 'reference' || value === null) return toWriteValue(type, value);
+    const mapped = idMap.get(value);
+    if (mapped) return mapped;
+    return dangling.has(idKey(value)) ? null : value;
+  };
+  const batches =
+    phase === 'main' ? mainBatches(op, args.batchSize) : secondPassBatches(op, idMap, args.batchSize);
+  let succeeded = 0;
+  let failed = 0;
+  for (let index = args.cursor ?? 0; index < batches.length; index++) {
+    if (args.deadline !== undefined && now() > args.deadline) {
+      return { object: op.object, phase, done: false, cursor: index, succeeded, failed };
+    }
+    const key = restoreKeys.outcome(
+      plan.orgId,
+      plan.runId,
+      op.object,
+      `${phase}-${String(index).padStart(5, '0')}`,
+    );
+    const earlier = await readJson<BatchOutcome>(store, key);
+    if (earlier) {
+      succeeded += earlier.succeeded;
+      failed += earlier.failures.length;
+      continue;
+    }
+    const batch = batches[index]!;
+    const outcome = await runBatch({
+      org,
+      store,
+      idMap,
+      plan,
+      op,
+      phase,
+      index,
+      batch,
+      userId,
+      resolve,
+      now,
+    });
+    await writeJsonOnce(store, key, outcome);
+    succeeded += outcome.succeeded;
+    failed += outcome.failures.length;
+  }
+  return { object: op.object, phase, done: true, cursor: batches.length, succeeded, failed };
+}
+
+async function runBatch(a: {
+  org: RestoreOrg;
+  store: BackupStore;
+  idMap: IdMap;
+  plan: RestorePlan;
+  op: ObjectPlan;
+  phase: RestorePhase;
+  index: number;
+  batch: Batch;
+  userId: string;
+  resolve: (field: string, value: string | null) => string | number | boolean | null;
+  now: () => number;
+}): Promise<BatchOutcome> {
+  const { org, op, batch } = a;
+  const base = {
+    object: op.object,
+    phase: a.phase,
+    index: a.index,
+    kind: batch.kind,
+    rows: batch.rows.length,
+  };
+  if (batch.kind === 'undelete') {
+    // Rows a parent's undelete already brought back count as done; only the rest are sent.
+    const current = await org.fetchByIds(
+      op.object,
+      batch.rows.map((r) => r.id as string),
+      [],
+    );
+    const stillDeleted = new Set(
+      current.filter((r) => r.IsDeleted === 'true').map((r) => idKey(r.Id as string)),
+    );
+    const alive = new Set(current.filter((r) => r.IsDeleted !== 'true').map((r) => idKey(r.Id as string)));
+    const toSend = batch.rows.filter((r) => stillDeleted.has(idKey(r.id as string)));
+    const results = toSend.length > 0 ? await org.undelete(toSend.map((r) => r.id as string)) : [];
+    const failures = collectFailures(toSend, results);
+    const gone = batch.rows.filter(
+      (r) => !stillDeleted.has(idKey(r.id as string)) && !alive.has(idKey(r.id as string)),
+    );
+    for (const r of gone) {
+      failures.push({
+        oldId: r.oldId,
+        id: r.id ?? null,
+        errors: [
+          {
+            statusCode: 'ENTITY_IS_DELETED',
+            message:
+              'The row left the recycle bin before it could be undeleted; re-run the restore to insert it.',
+          },
+        ],
+      });
+    }
+    return { ...base, succeeded: batch.rows.length - failures.length, failures };
+  }
+  if (batch.kind === 'update') {
+    const rows: WriteRow[] = batch.rows.map((r) => {
+      const out: Record<string, string | number | boolean | null> = { Id: r.id as string };
+      for (const [f, v] of Object.entries(r.values)) out[f] = a.resolve(f, v);
+      return out;
+    });
+    const results = await org.update(op.object, rows);
+    const failures = collectFailures(batch.rows, results);
+    return { ...base, succeeded: batch.rows.length - failures.length, failures };
+  }
+  // Insert: skip rows an earlier run or batch already created, write the intent, insert, record.
+  const pending = batch.rows.filter((r) => !a.idMap.get(r.oldId));
+  const batchId = `${a.plan.runId}-${a.phase}-${String(a.index).padStart(5, '0')}`;
+  const rows: WriteRow[] = pending.map((r) => {
+    const out: Record<string, string | number | boolean | null> = {};
+    for (const [f, v] of Object.entries(r.values)) {
+      if (op.deferredFields.includes(f)) continue;
+      const value = a.resolve(f, v);
+      if (value !== null) out[f] = value;
+    }
+    return out;
+  });
+  const intent: IntentFile = {
+    object: op.object,
+    batch: batchId,
+    since: new Date(a.now()).toISOString(),
+    userId: a.userId,
+    types: Object.fromEntries(
+      [...new Set(rows.flatMap((r) => Object.keys(r)))].map((f) => [f, op.types[f] ?? 'string']),
+    ),
+    rows: pending.map((r, i) => ({
+      oldId: r.oldId,
+      values: Object.fromEntries(
+        Object.entries(rows[i]!).map(([f, v]) => [f, v === null ? null : String(v)]),
+      ),
+    })),
+  };
+  if (pending.length > 0)
+    await writeJsonOnce(a.store, restoreKeys.intent(a.plan.orgId, op.object, batchId), intent);
+  const results = pending.length > 0 ? await org.create(op.object, rows) : [];
+  const entries: [string, string][] = [];
+  results.forEach((res, i) => {
+    const row = pending[i];
+    if (row && res.success && res.id) entries.push([row.oldId, res.id]);
+  });
+  const failures = collectFailures(pending, results);
+  if (pending.length > 0) {
+    const file: IdMapFile = {
+      object: op.object,
+      batch: batchId,
+      entries,
+      failed: failures,
+      source: 'insert',
+    };
+    await writeJsonOnce(a.store, restoreKeys.idMap(a.plan.orgId, op.object, batchId), file);
+  }
+  a.idMap.addAll(entries);
+  return { ...base, succeeded: batch.rows.length - failures.length, failures };
+}
+
+function collectFailures(
+  rows: readonly { readonly oldId: string; readonly id?: string }[],
+  results: readonly WriteResult[],
+): { oldId: string; id: string | null; errors: RowError[] }[] {
+  const failures: { oldId: string; id: string | null; errors: RowError[] }[] = [];
+  rows.forEach((row, i) => {
+    const res = results[i];
+    if (!res) {
+      failures.push({
+        oldId: row.oldId,
+        id: row.id ?? null,
+        errors: [{ statusCode: 'NO_RESULT', message: 'Salesforce returned no result for this row.' }],
+      });
+    } else if (!res.success) {
+      failures.push({ oldId: row.oldId, id: row.id ?? res.id ?? null, errors: [...res.errors] });
+    }
+  });
+  return failures;
+}
+
+function chunk<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+function withoutDeferred(values: Values, deferred: readonly string[]): Values {
+  const out: Values = {};
+  for (const [f, v] of Object.entries(values)) if (!deferred.includes(f)) out[f] = v;
+  return out;
+}
+
+/** Undeletes first, then inserts, then the field updates of undeleted and live rows. */
+function mainBatches(op: ObjectPlan, size = DEFAULT_BATCH_SIZE): Batch[] {
+  const batches: Batch[] = [];
+  for (const rows of chunk(op.undelete, size)) {
+    batches.push({ kind: 'undelete', rows: rows.map((r) => ({ oldId: r.id, id: r.id, values: {} })) });
+  }
+  for (const rows of chunk(op.insert, size)) {
+    batches.push({ kind: 'insert', rows: rows.map((r) => ({ oldId: r.oldId, values: r.values })) });
+  }
+  const updates = [
+    ...op.undelete.map((r) => ({
+      oldId: r.id,
+      id: r.id,
+      values: withoutDeferred(r.changes, op.deferredFields),
+    })),
+    ...op.update.map((r) => ({
+      oldId: r.oldId,
+      id: r.id,
+      values: withoutDeferred(r.changes, op.deferredFields),
+    })),
+  ].filter((r) => Object.keys(r.values).length > 0);
+  for (const rows of chunk(updates, size)) batches.push({ kind: 'update', rows });
+  return batches;
+}
+
+/** Sets the references that close a cycle, now that every row of the cycle has its id. */
+function secondPassBatches(op: ObjectPlan, idMap: IdMap, size = DEFAULT_BATCH_SIZE): Batch[] {
+  if (op.deferredFields.length === 0) return [];
+  const pick = (values: Values): Values => {
+    const out: Values = {};
+    for (const f of op.deferredFields) if (f in values && values[f] !== null) out[f] = values[f] ?? null;
+    return out;
+  };
+  const rows = [
+    ...op.insert.flatMap((r) => {
+      const id = idMap.get(r.oldId);
+      return id ? [{ oldId: r.oldId, id, values: pick(r.values) }] : [];
+    }),
+    ...op.undelete.map((r) => ({ oldId: r.id, id: r.id, values: pick(r.changes) })),
+    ...op.update.map((r) => ({ oldId: r.oldId, id: r.id, values: pick(r.changes) })),
+  ].filter((r) => Object.keys(r.values).length > 0);
+  return chunk(rows, size).map((rows) => ({ kind: 'update' as const, rows }));
+}

@@ -1,0 +1,125 @@
+import type { BackupStore } from '../store.ts';
+import { restoreKeys, RESTORE_PREFIX } from './keys.ts';
+import type { RestoreOrg, RowError } from './model.ts';
+import { listKeys, readJson, writeJsonOnce } from './store-json.ts';
+import { idKey, sameValue } from './values.ts';
+
+/** One insert batch's outcome: which old ids got which new ids, and which rows failed. */
+export interface IdMapFile {
+  readonly object: string;
+  readonly batch: string;
+  readonly entries: readonly (readonly [string, string])[];
+  readonly failed: readonly { readonly oldId: string; readonly errors: readonly RowError[] }[];
+  /** How the entries were learned: from the insert's answer, or by reconciling after a crash. */
+  readonly source: 'insert' | 'reconciled';
+}
+
+/** What a batch was about to insert, written before the insert. */
+export interface IntentFile {
+  readonly object: string;
+  readonly batch: string;
+  /** The org's clock may differ: the reconcile looks a little before this. */
+  readonly since: string;
+  readonly userId: string;
+  /** Field types of the written values, to compare them the way Salesforce stores them. */
+  readonly types: Readonly<Record<string, string>>;
+  readonly rows: readonly {
+    readonly oldId: string;
+    readonly values: Readonly<Record<string, string | null>>;
+  }[];
+}
+
+/** Old id -> new id for rows the restore inserted under new ids, across every object of an org. */
+export class IdMap {
+  private readonly map = new Map<string, string>();
+  private readonly claimed = new Set<string>();
+
+  /** Loads every id map file of the org. */
+  static async load(store: BackupStore, orgId: string): Promise<IdMap> {
+    const idMap = new IdMap();
+    for (const key of await listKeys(store, `${RESTORE_PREFIX}${orgId}/id-map/`)) {
+      const file = await readJson<IdMapFile>(store, key);
+      if (file) idMap.addAll(file.entries);
+    }
+    return idMap;
+  }
+
+  /** Adds entries learned from an insert. */
+  addAll(entries: readonly (readonly [string, string])[]): void {
+    for (const [oldId, newId] of entries) {
+      this.map.set(idKey(oldId), newId);
+      this.claimed.add(idKey(newId));
+    }
+  }
+
+  /** The new id of an old row, if the restore inserted it. */
+  get(oldId: string): string | undefined {
+    return this.map.get(idKey(oldId));
+  }
+
+  /** True when a live id was created by a restore. */
+  isNewId(id: string): boolean {
+    return this.claimed.has(idKey(id));
+  }
+
+  /** Number of mapped rows. */
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/** Batches whose intent was written but whose outcome was not: the insert may or may not have run. */
+export async function danglingIntents(store: BackupStore, orgId: string, object: string): Promise<string[]> {
+  const intents = await listKeys(store, restoreKeys.intentPrefix(orgId, object));
+  const done = new Set(
+    (await listKeys(store, restoreKeys.idMapPrefix(orgId, object))).map((k) =>
+      k.slice(k.lastIndexOf('/') + 1),
+    ),
+  );
+  return intents.filter((k) => !done.has(k.slice(k.lastIndexOf('/') + 1)));
+}
+
+/**
+ * Settles batches interrupted between their insert and the write of their outcome (a crash, a
+ * timeout). It looks for rows the restore's user created since the intent with exactly the
+ * values the batch sent, claims each once, and writes the outcome; rows not found were never
+ * created and will be inserted again. This is what keeps a re-run from inserting twice.
+ */
+export async function reconcileIntents(
+  store: BackupStore,
+  org: RestoreOrg,
+  orgId: string,
+  object: string,
+  idMap: IdMap,
+): Promise<number> {
+  let recovered = 0;
+  for (const key of await danglingIntents(store, orgId, object)) {
+    const intent = await readJson<IntentFile>(store, key);
+    if (!intent) continue;
+    const fields = Object.keys(intent.types);
+    const since = new Date(Date.parse(intent.since) - 5 * 60_000).toISOString();
+    const candidates = (await org.fetchCreatedSince(object, since, intent.userId, fields)).filter(
+      (c) => c.Id && !idMap.isNewId(c.Id),
+    );
+    const used = new Set<string>();
+    const entries: [string, string][] = [];
+    for (const row of intent.rows) {
+      const match = candidates.find(
+        (c) =>
+          c.Id !== null &&
+          c.Id !== undefined &&
+          !used.has(c.Id) &&
+          fields.every((f) => sameValue(intent.types[f] ?? 'string', c[f], row.values[f])),
+      );
+      if (match?.Id) {
+        used.add(match.Id);
+        entries.push([row.oldId, match.Id]);
+      }
+    }
+    const file: IdMapFile = { object, batch: intent.batch, entries, failed: [], source: 'reconciled' };
+    await writeJsonOnce(store, restoreKeys.idMap(orgId, object, intent.batch), file);
+    idMap.addAll(entries);
+    recovered += entries.length;
+  }
+  return recovered;
+}

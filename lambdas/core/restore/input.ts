@@ -1,0 +1,275 @@
+import { z } from 'zod';
+import { type InputProblem, InvalidRestoreRequestError } from './errors.ts';
+import type { SnapshotSelector } from './model.ts';
+
+/** What a restore may do. `dry-run` plans and writes nothing to the org. */
+export const RESTORE_MODES = ['dry-run', 'restore-deleted', 'revert-changes', 'full'] as const;
+/** One of the restore modes. */
+export type RestoreMode = (typeof RESTORE_MODES)[number];
+
+const ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
+const ORG_ID = /^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/;
+const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const FIELD_REF = /^([A-Za-z][A-Za-z0-9_]*\.)?[A-Za-z][A-Za-z0-9_]*$/;
+const COMPONENT = /^[A-Za-z][A-Za-z0-9]*:[^:\s][^\s]*$/;
+const POINT_IN_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+const condition = z.strictObject({
+  field: z.string().regex(API_NAME, 'a field API name such as Email or Status__c'),
+  op: z
+    .enum([
+      'equals',
+      'notEquals',
+      'in',
+      'isNull',
+      'isNotNull',
+      'contains',
+      'startsWith',
+      'greaterThan',
+      'lessThan',
+    ])
+    .default('equals'),
+  value: z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]).optional(),
+});
+
+/** A condition over a snapshot row's field value. */
+export type RowCondition = z.infer<typeof condition>;
+
+const schema = z.strictObject({
+  snapshot: z.string().min(1).default('latest'),
+  objects: z
+    .array(z.string().regex(API_NAME, 'an object API name such as Account or Property__c'))
+    .default([]),
+  records: z
+    .union([
+      z.array(z.string().regex(ID, 'a 15- or 18-character record id')).min(1),
+      z.strictObject({
+        ids: z.array(z.string().regex(ID, 'a 15- or 18-character record id')).min(1).optional(),
+        where: z.array(condition).min(1).optional(),
+      }),
+    ])
+    .optional(),
+  fields: z.array(z.string().regex(FIELD_REF, 'Field or Object.Field')).min(1).optional(),
+  includeChildren: z.boolean().default(false),
+  files: z.boolean().default(true),
+  metadata: z
+    .array(z.string().regex(COMPONENT, 'Type:FullName such as CustomField:Broker__c.Email__c'))
+    .optional(),
+  mode: z.enum(RESTORE_MODES).default('dry-run'),
+  confirmOrgId: z.string().optional(),
+});
+
+/** The restore input after parsing: every default applied, shapes checked. */
+export interface RestoreRequest {
+  readonly snapshot: SnapshotSelector;
+  /** The snapshot as written in the input, for messages. */
+  readonly snapshotText: string;
+  readonly objects: readonly string[];
+  readonly recordIds?: readonly string[];
+  readonly where?: readonly RowCondition[];
+  /** `Object.Field` or `Field` (every listed object). */
+  readonly fields?: readonly string[];
+  readonly includeChildren: boolean;
+  readonly files: boolean;
+  readonly metadata: readonly string[];
+  readonly mode: RestoreMode;
+  readonly confirmOrgId?: string;
+}
+
+const FIXES: Record<string, string> = {
+  snapshot: 'write "latest", a snapshot id, or an ISO point in time such as "2026-01-31T12:00:00Z".',
+  objects: 'list object API names, e.g. ["Account", "Contact"].',
+  records:
+    'give an array of record ids, or {"ids": [...]} and/or {"where": [{"field": "Status__c", "op": "equals", "value": "Sold"}]}.',
+  fields: 'list field API names, e.g. ["Email"] or ["Contact.Email"].',
+  includeChildren: 'write true or false.',
+  files: 'write true or false.',
+  metadata: 'list components as "Type:FullName", e.g. ["CustomField:Broker__c.Email__c"].',
+  mode: 'write one of "dry-run", "restore-deleted", "revert-changes", "full".',
+  confirmOrgId: 'write the target org id (18 characters starting with 00D).',
+};
+
+function fixFor(path: readonly PropertyKey[]): string {
+  const top = String(path[0] ?? '');
+  return FIXES[top] ?? 'remove it; see the restore guide for the accepted fields.';
+}
+
+/** Parses the input (an object, or JSON text) and checks everything that needs no org or snapshot. */
+export function parseRestoreInput(raw: unknown): RestoreRequest {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      throw new InvalidRestoreRequestError([
+        {
+          field: '(input)',
+          problem: `the input is not valid JSON (${(error as Error).message}).`,
+          fix: 'write a JSON object such as {"snapshot": "latest", "objects": ["Account"], "mode": "dry-run"}.',
+        },
+      ]);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidRestoreRequestError([
+      {
+        field: '(input)',
+        problem: `the input must be a JSON object, received ${Array.isArray(value) ? 'an array' : typeof value}.`,
+        fix: 'write a JSON object such as {"snapshot": "latest", "objects": ["Account"], "mode": "dry-run"}.',
+      },
+    ]);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const problems: InputProblem[] = parsed.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return {
+          field: issue.keys.join(', '),
+          problem: `unknown input field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}.`,
+          fix: `remove them; accepted fields are ${Object.keys(FIXES).join(', ')}.`,
+        };
+      }
+      return {
+        field: issue.path.map(String).join('.') || '(input)',
+        problem: `${issue.message}.`,
+        fix: fixFor(issue.path),
+      };
+    });
+    throw new InvalidRestoreRequestError(problems);
+  }
+  return checkCombinations(parsed.data);
+}
+
+function checkCombinations(input: z.infer<typeof schema>): RestoreRequest {
+  const problems: InputProblem[] = [];
+  const snapshot = parseSelector(input.snapshot, problems);
+  const writes = input.mode !== 'dry-run';
+  if (writes && input.confirmOrgId === undefined) {
+    problems.push({
+      field: 'confirmOrgId',
+      problem: `mode "${input.mode}" writes to the org, and confirmOrgId is missing.`,
+      fix: 'add "confirmOrgId" with the target org id (Setup > Company Information > Salesforce.com Organization ID), or use mode "dry-run".',
+    });
+  }
+  if (input.confirmOrgId !== undefined && !ORG_ID.test(input.confirmOrgId)) {
+    problems.push({
+      field: 'confirmOrgId',
+      problem: `"${input.confirmOrgId}" is not an org id.`,
+      fix: FIXES.confirmOrgId ?? '',
+    });
+  }
+  if (input.objects.length === 0 && (input.metadata?.length ?? 0) === 0) {
+    problems.push({
+      field: 'objects',
+      problem: 'nothing to restore: objects is empty and no metadata components are listed.',
+      fix: 'list the objects to restore, e.g. ["Account"], and/or metadata components.',
+    });
+  }
+  const duplicates = input.objects.filter((o, i) => input.objects.indexOf(o) !== i);
+  if (duplicates.length > 0) {
+    problems.push({
+      field: 'objects',
+      problem: `${duplicates.join(', ')} listed more than once.`,
+      fix: 'list each object once.',
+    });
+  }
+  if (input.fields !== undefined && input.mode === 'restore-deleted') {
+    problems.push({
+      field: 'fields',
+      problem: 'fields restricts a field-level revert, but mode "restore-deleted" brings back whole rows.',
+      fix: 'use mode "revert-changes" to put back only these fields, or remove "fields".',
+    });
+  }
+  if (input.fields !== undefined && input.includeChildren) {
+    problems.push({
+      field: 'includeChildren',
+      problem:
+        'includeChildren cannot be combined with fields: a field list names fields of the listed objects only.',
+      fix: 'remove includeChildren, or remove fields.',
+    });
+  }
+  for (const ref of input.fields ?? []) {
+    const [object] = ref.includes('.') ? ref.split('.') : [];
+    if (object !== undefined && !input.objects.includes(object)) {
+      problems.push({
+        field: 'fields',
+        problem: `"${ref}" names object ${object}, which is not in objects.`,
+        fix: `add "${object}" to objects, or remove "${ref}".`,
+      });
+    }
+  }
+  const recordIds = Array.isArray(input.records) ? input.records : input.records?.ids;
+  const where = Array.isArray(input.records) ? undefined : input.records?.where;
+  if (input.records !== undefined && !Array.isArray(input.records) && !recordIds && !where) {
+    problems.push({ field: 'records', problem: 'records is empty.', fix: FIXES.records ?? '' });
+  }
+  for (const c of where ?? []) {
+    const needsValue = c.op !== 'isNull' && c.op !== 'isNotNull';
+    if (needsValue && c.value === undefined) {
+      problems.push({
+        field: 'records.where',
+        problem: `the condition on ${c.field} (${c.op}) has no value.`,
+        fix: 'add "value", or use op "isNull" / "isNotNull".',
+      });
+    }
+    if (c.op === 'in' && !Array.isArray(c.value)) {
+      problems.push({
+        field: 'records.where',
+        problem: `the "in" condition on ${c.field} needs an array value.`,
+        fix: 'write "value": ["a", "b"].',
+      });
+    }
+  }
+  if (problems.length > 0) throw new InvalidRestoreRequestError(problems);
+  return {
+    snapshot: snapshot as SnapshotSelector,
+    snapshotText: input.snapshot,
+    objects: input.objects,
+    ...(recordIds ? { recordIds } : {}),
+    ...(where ? { where } : {}),
+    ...(input.fields ? { fields: input.fields } : {}),
+    includeChildren: input.includeChildren,
+    files: input.files,
+    metadata: input.metadata ?? [],
+    mode: input.mode,
+    ...(input.confirmOrgId ? { confirmOrgId: input.confirmOrgId } : {}),
+  };
+}
+
+function parseSelector(text: string, problems: InputProblem[]): SnapshotSelector | undefined {
+  if (text === 'latest') return { kind: 'latest' };
+  if (POINT_IN_TIME.test(text)) {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) {
+      problems.push({
+        field: 'snapshot',
+        problem: `"${text}" is not a valid date and time.`,
+        fix: FIXES.snapshot ?? '',
+      });
+      return undefined;
+    }
+    return { kind: 'pointInTime', at: new Date(at).toISOString() };
+  }
+  if (/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(text)) return { kind: 'id', id: text };
+  problems.push({
+    field: 'snapshot',
+    problem: `"${text}" is neither "latest", a snapshot id nor a point in time.`,
+    fix: FIXES.snapshot ?? '',
+  });
+  return undefined;
+}
+
+/** True when the mode writes to the org. */
+export function writesToOrg(mode: RestoreMode): boolean {
+  return mode !== 'dry-run';
+}
+
+/** True when the mode brings back rows the org lost. */
+export function restoresDeleted(mode: RestoreMode): boolean {
+  return mode === 'restore-deleted' || mode === 'full' || mode === 'dry-run';
+}
+
+/** True when the mode puts changed fields back. */
+export function revertsChanges(mode: RestoreMode): boolean {
+  return mode === 'revert-changes' || mode === 'full' || mode === 'dry-run';
+}

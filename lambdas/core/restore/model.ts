@@ -1,0 +1,155 @@
+/**
+ * The restore's view of its two sides: the snapshot (what the org was) and the live org (what it
+ * is, and how to write to it). The core codes against these interfaces only; adapters bind them
+ * to the snapshot reader, the store and Salesforce.
+ */
+
+/** A row as the snapshot holds it: every value as text, `null` when empty. */
+export type Row = Readonly<Record<string, string | null>>;
+
+/** A field as the restore needs to know it (from `describe` or the snapshot manifest). */
+export interface FieldInfo {
+  readonly name: string;
+  /** Salesforce's field type (`string`, `reference`, `boolean`, `datetime`, ...). */
+  readonly type: string;
+  /** Target objects of a reference field; more than one when polymorphic. */
+  readonly referenceTo: readonly string[];
+  readonly createable: boolean;
+  readonly updateable: boolean;
+  readonly nillable: boolean;
+  readonly calculated: boolean;
+  readonly autoNumber: boolean;
+  /** For components of a compound field (`BillingCity`), the compound's name. */
+  readonly compoundFieldName?: string | null;
+}
+
+/** An object of the live org as `describe` reports it. */
+export interface ObjectInfo {
+  readonly name: string;
+  readonly keyPrefix: string | null;
+  readonly createable: boolean;
+  readonly updateable: boolean;
+  readonly undeletable: boolean;
+  readonly fields: readonly FieldInfo[];
+}
+
+/** One error Salesforce gave for one row. */
+export interface RowError {
+  readonly statusCode: string;
+  readonly message: string;
+  readonly fields?: readonly string[];
+}
+
+/** Salesforce's answer for one row of a write, in the order the rows were sent. */
+export interface WriteResult {
+  readonly id: string | null;
+  readonly success: boolean;
+  readonly errors: readonly RowError[];
+}
+
+/** A row to write: JSON-typed values (`null` clears a field); `Id` present for updates. */
+export type WriteRow = Readonly<Record<string, string | number | boolean | null>>;
+
+/** A file to insert as a new `ContentVersion`. */
+export interface NewFile {
+  readonly title: string;
+  readonly pathOnClient: string;
+  readonly data: Uint8Array;
+  /** Record the new file is first shared with (becomes its owner link). */
+  readonly firstPublishLocationId?: string;
+}
+
+/** The state of a metadata deploy. */
+export interface DeployState {
+  readonly id: string;
+  readonly done: boolean;
+  readonly success: boolean;
+  /** Component failures with Salesforce's problem text. */
+  readonly failures: readonly { readonly component: string; readonly problem: string }[];
+  readonly status: string;
+}
+
+/** The live org: read what is there, write it back. */
+export interface RestoreOrg {
+  /** The org's id (18 characters) and the id of the user the restore writes as. */
+  identity(): Promise<{ readonly orgId: string; readonly userId: string }>;
+  /** The object's describe, or undefined when the org has no such object. */
+  describe(object: string): Promise<ObjectInfo | undefined>;
+  /**
+   * Rows of the object with these ids, deleted ones still in the recycle bin included, with
+   * `Id`, `IsDeleted` and the given fields, values as text (`null` when empty).
+   */
+  fetchByIds(object: string, ids: readonly string[], fields: readonly string[]): Promise<Row[]>;
+  /** Live rows the given user created at or after `since` (ISO), with the given fields. */
+  fetchCreatedSince(object: string, since: string, userId: string, fields: readonly string[]): Promise<Row[]>;
+  /** Undeletes rows from the recycle bin; they keep their ids. */
+  undelete(ids: readonly string[]): Promise<WriteResult[]>;
+  /** Inserts rows; results in the order sent. The adapter picks Collections or Bulk by size. */
+  create(object: string, rows: readonly WriteRow[]): Promise<WriteResult[]>;
+  /** Updates rows by `Id`; results in the order sent. */
+  update(object: string, rows: readonly WriteRow[]): Promise<WriteResult[]>;
+  /** Inserts a new ContentVersion with its bytes; the result id is the ContentVersion id. */
+  createFile(file: NewFile): Promise<WriteResult>;
+  /** Starts a metadata deploy of a zip (Metadata API format); returns its id. */
+  deploy(zip: Uint8Array, checkOnly: boolean): Promise<string>;
+  /** Reads a deploy's state. */
+  deployStatus(id: string): Promise<DeployState>;
+}
+
+/** A field as the snapshot recorded it. */
+export interface SnapshotField {
+  readonly name: string;
+  readonly type: string;
+  readonly referenceTo: readonly string[];
+}
+
+/** A file the snapshot holds. */
+export interface SnapshotFile {
+  /** The ContentVersion id at backup time. */
+  readonly versionId: string;
+  readonly contentDocumentId: string | null;
+  readonly title: string;
+  readonly pathOnClient: string;
+  /** Records the file was linked to (ContentDocumentLink.LinkedEntityId), owner first. */
+  readonly linkedEntityIds: readonly string[];
+  /** Reads the file's bytes from the vault. */
+  read(): Promise<Uint8Array>;
+}
+
+/** A metadata component the snapshot holds (`CustomField:Broker__c.Email__c`). */
+export interface SnapshotComponent {
+  readonly type: string;
+  readonly fullName: string;
+}
+
+/** One point in time of one org, as the backup reader resolves it. */
+export interface SnapshotView {
+  readonly id: string;
+  readonly orgId: string;
+  /** When the rows were read (ISO). */
+  readonly takenAt: string;
+  /** Objects with rows in the snapshot. */
+  objects(): readonly string[];
+  /** Fields the snapshot holds for an object, or undefined if it holds no such object. */
+  fields(object: string): readonly SnapshotField[] | undefined;
+  /** Every row of the object at that point in time (deleted rows excluded). */
+  rows(object: string): AsyncIterable<Row>;
+  /** Files in the snapshot. */
+  files(): Promise<readonly SnapshotFile[]>;
+  /** Metadata components in the snapshot. */
+  components(): Promise<readonly SnapshotComponent[]>;
+  /** A deployable zip (with package.xml) holding exactly these components. */
+  componentZip(components: readonly SnapshotComponent[]): Promise<Uint8Array>;
+}
+
+/** Resolves `latest`, a snapshot id or a point in time to a snapshot of an org. */
+export interface SnapshotSource {
+  /** Fails with `UnknownSnapshotError` when nothing matches. */
+  resolve(orgId: string, selector: SnapshotSelector): Promise<SnapshotView>;
+}
+
+/** What the input's `snapshot` names. */
+export type SnapshotSelector =
+  | { readonly kind: 'latest' }
+  | { readonly kind: 'id'; readonly id: string }
+  | { readonly kind: 'pointInTime'; readonly at: string };

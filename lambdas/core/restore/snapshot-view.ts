@@ -1,0 +1,115 @@
+import { type PointInTime, SnapshotNotFoundError, SnapshotReader } from '../snapshot/reader.ts';
+import type { BackupStore } from '../store.ts';
+import { UnknownSnapshotError } from './errors.ts';
+import type {
+  Row,
+  SnapshotComponent,
+  SnapshotField,
+  SnapshotFile,
+  SnapshotSelector,
+  SnapshotSource,
+  SnapshotView,
+} from './model.ts';
+import { componentsInZips, zipOfComponents } from './metadata-zip.ts';
+
+/**
+ * The restore's snapshot source over the backup's point-in-time reader, so that the code that
+ * reads a point in time is the same for backup verification and for restore.
+ */
+export class VaultSnapshotSource implements SnapshotSource {
+  private readonly reader: SnapshotReader;
+
+  constructor(
+    private readonly store: BackupStore,
+    /** The vault's key for the org whose backups are read (the config's org name). */
+    private readonly orgKey: string,
+  ) {
+    this.reader = new SnapshotReader(store);
+  }
+
+  async resolve(_orgId: string, selector: SnapshotSelector): Promise<SnapshotView> {
+    const at =
+      selector.kind === 'latest' ? 'latest' : selector.kind === 'id' ? selector.id : new Date(selector.at);
+    try {
+      return new PointInTimeView(await this.reader.pointInTime(this.orgKey, at));
+    } catch (error) {
+      if (error instanceof SnapshotNotFoundError) {
+        const text =
+          selector.kind === 'latest' ? 'latest' : selector.kind === 'id' ? selector.id : selector.at;
+        throw new UnknownSnapshotError(text, error.message);
+      }
+      throw error;
+    }
+  }
+}
+
+/** One point in time, shaped as the restore reads it. */
+export class PointInTimeView implements SnapshotView {
+  readonly id: string;
+  readonly orgId: string;
+  readonly takenAt: string;
+
+  constructor(private readonly pit: PointInTime) {
+    this.id = pit.target.snapshotId;
+    this.orgId = pit.target.orgId;
+    this.takenAt = pit.target.watermark;
+  }
+
+  objects(): readonly string[] {
+    return this.pit.objectNames();
+  }
+
+  fields(object: string): readonly SnapshotField[] | undefined {
+    if (!this.pit.objectNames().includes(object)) return undefined;
+    return this.pit
+      .fields(object)
+      .filter((f) => f.inCsv)
+      .map((f) => ({ name: f.name, type: f.type, referenceTo: f.referenceTo ?? [] }));
+  }
+
+  async *rows(object: string): AsyncIterable<Row> {
+    for await (const row of this.pit.rows(object, { includeDeleted: false })) {
+      const values: Record<string, string | null> = {};
+      for (const [k, v] of Object.entries(row.values)) values[k] = v === '' ? null : v;
+      yield values;
+    }
+  }
+
+  async files(): Promise<readonly SnapshotFile[]> {
+    const bodies = new Map(
+      this.pit
+        .files()
+        .filter((f) => f.object === 'ContentVersion')
+        .map((f) => [f.recordId.slice(0, 15), f]),
+    );
+    if (bodies.size === 0 || !this.pit.objectNames().includes('ContentVersion')) return [];
+    const files: SnapshotFile[] = [];
+    for await (const row of this.rows('ContentVersion')) {
+      const body = row.Id ? bodies.get(row.Id.slice(0, 15)) : undefined;
+      if (!body || row.IsLatest === 'false') continue;
+      files.push({
+        versionId: row.Id as string,
+        contentDocumentId: row.ContentDocumentId ?? null,
+        title: row.Title ?? row.PathOnClient ?? 'file',
+        pathOnClient: row.PathOnClient ?? row.Title ?? 'file',
+        linkedEntityIds: row.FirstPublishLocationId ? [row.FirstPublishLocationId] : [],
+        read: () => this.pit.readFile(body),
+      });
+    }
+    return files;
+  }
+
+  async components(): Promise<readonly SnapshotComponent[]> {
+    return componentsInZips(await this.metadataZips());
+  }
+
+  async componentZip(components: readonly SnapshotComponent[]): Promise<Uint8Array> {
+    return zipOfComponents(await this.metadataZips(), components);
+  }
+
+  private async metadataZips(): Promise<Uint8Array[]> {
+    const zips: Uint8Array[] = [];
+    for (const part of this.pit.metadataParts()) zips.push(await this.pit.readMetadataPart(part));
+    return zips;
+  }
+}

@@ -1,0 +1,135 @@
+import type { BackupStore } from '../store.ts';
+import type { BatchOutcome } from './execute.ts';
+import type { IdMap } from './id-map.ts';
+import { restoreKeys } from './keys.ts';
+import type { RestoreOrg, RowError } from './model.ts';
+import type { ObjectPlan, RestorePlan, Values } from './plan.ts';
+import type { UnrestorableField } from './restorability.ts';
+import { listKeys, readJson, writeJsonOnce } from './store-json.ts';
+import { idKey, sameValue } from './values.ts';
+
+/** A row that did not come back as the snapshot had it. */
+export interface RowProblem {
+  readonly object: string;
+  /** The row's id in the snapshot. */
+  readonly oldId: string;
+  /** Its id in the org now, when it has one. */
+  readonly id: string | null;
+  /** Salesforce's errors for the write, when the write failed. */
+  readonly errors: readonly RowError[];
+  /** Fields whose live value differs from the snapshot (names only: values stay out of reports). */
+  readonly mismatchedFields: readonly string[];
+}
+
+/** The restore report: what was done, what failed and why, what could not be restored. */
+export interface RestoreReport {
+  readonly runId: string;
+  readonly orgId: string;
+  readonly snapshotId: string;
+  readonly mode: string;
+  readonly matches: boolean;
+  readonly objects: {
+    readonly object: string;
+    readonly verifiedRows: number;
+    readonly succeededWrites: number;
+    readonly failedWrites: number;
+    readonly mismatchedRows: number;
+    readonly unrestorable: readonly UnrestorableField[];
+  }[];
+  readonly problems: readonly RowProblem[];
+}
+
+/**
+ * Compares the restored scope of the org with the snapshot, field by field, and writes the report
+ * with every row that failed (with Salesforce's error) or differs. Nothing is dropped: a row whose
+ * write failed is reported even when it also differs.
+ */
+export async function verifyRestore(args: {
+  readonly org: RestoreOrg;
+  readonly store: BackupStore;
+  readonly idMap: IdMap;
+  readonly plan: RestorePlan;
+  readonly objectPlans: readonly ObjectPlan[];
+}): Promise<{ report: RestoreReport; reportKey: string }> {
+  const { org, store, idMap, plan } = args;
+  const dangling = new Set(plan.danglingReferences);
+  const outcomes: BatchOutcome[] = [];
+  for (const key of await listKeys(store, restoreKeys.outcomePrefix(plan.orgId, plan.runId))) {
+    const o = await readJson<BatchOutcome>(store, key);
+    if (o) outcomes.push(o);
+  }
+  const problems: RowProblem[] = [];
+  const objects: RestoreReport['objects'][number][] = [];
+  for (const op of args.objectPlans) {
+    const mine = outcomes.filter((o) => o.object === op.object);
+    const writeErrors = new Map<string, { id: string | null; errors: RowError[] }>();
+    for (const o of mine) {
+      for (const f of o.failures) {
+        const entry = writeErrors.get(idKey(f.oldId)) ?? { id: f.id, errors: [] };
+        entry.errors.push(...f.errors);
+        writeErrors.set(idKey(f.oldId), entry);
+      }
+    }
+    const checks: { oldId: string; id: string | null; expected: Values }[] = [];
+    for (const r of op.insert) {
+      checks.push({ oldId: r.oldId, id: idMap.get(r.oldId) ?? null, expected: r.values });
+    }
+    for (const r of op.undelete) checks.push({ oldId: r.id, id: r.id, expected: r.changes });
+    for (const r of op.update) checks.push({ oldId: r.oldId, id: r.id, expected: r.changes });
+    const fields = [...new Set(checks.flatMap((c) => Object.keys(c.expected)))];
+    const ids = checks.flatMap((c) => (c.id ? [c.id] : []));
+    const live = new Map(
+      (ids.length > 0 ? await org.fetchByIds(op.object, ids, fields) : []).map((r) => [
+        idKey(r.Id as string),
+        r,
+      ]),
+    );
+    let mismatched = 0;
+    for (const c of checks) {
+      const row = c.id ? live.get(idKey(c.id)) : undefined;
+      const writeError = writeErrors.get(idKey(c.oldId));
+      const mismatchedFields: string[] = [];
+      if (!row || row.IsDeleted === 'true') {
+        mismatchedFields.push('(row missing)');
+      } else {
+        for (const [f, wanted] of Object.entries(c.expected)) {
+          const type = op.types[f] ?? 'string';
+          let expected = wanted;
+          if (type === 'reference' && wanted)
+            expected = idMap.get(wanted) ?? (dangling.has(idKey(wanted)) ? null : wanted);
+          if (!sameValue(type, row[f], expected)) mismatchedFields.push(f);
+        }
+      }
+      if (mismatchedFields.length > 0 || writeError) {
+        mismatched += mismatchedFields.length > 0 ? 1 : 0;
+        problems.push({
+          object: op.object,
+          oldId: c.oldId,
+          id: c.id ?? writeError?.id ?? null,
+          errors: writeError?.errors ?? [],
+          mismatchedFields,
+        });
+      }
+    }
+    objects.push({
+      object: op.object,
+      verifiedRows: checks.length,
+      succeededWrites: mine.reduce((a, o) => a + o.succeeded, 0),
+      failedWrites: mine.reduce((a, o) => a + o.failures.length, 0),
+      mismatchedRows: mismatched,
+      unrestorable: op.unrestorable,
+    });
+  }
+  const report: RestoreReport = {
+    runId: plan.runId,
+    orgId: plan.orgId,
+    snapshotId: plan.snapshotId,
+    mode: plan.mode,
+    matches: problems.length === 0,
+    objects,
+    problems,
+  };
+  const reportKey = restoreKeys.report(plan.orgId, plan.runId);
+  await writeJsonOnce(store, reportKey, report);
+  return { report, reportKey };
+}

@@ -1,0 +1,118 @@
+/** A small org for core tests: brokers, properties that point at them, accounts with parents. */
+import {
+  objectStep,
+  planStep,
+  type RestoreDeps,
+  validateStep,
+  verifyStep,
+  levelStep,
+} from '../../lambdas/core/restore/workflow.ts';
+import type { ObjectInfo, Row } from '../../lambdas/core/restore/model.ts';
+import {
+  FakeOrg,
+  FakeSnapshot,
+  FakeSnapshots,
+  field,
+  MemoryStore,
+  snapshotFields,
+  systemFields,
+} from './fakes.ts';
+
+export const BROKER: ObjectInfo = {
+  name: 'Broker__c',
+  keyPrefix: 'a01',
+  createable: true,
+  updateable: true,
+  undeletable: true,
+  fields: [...systemFields(), field('Name'), field('Email__c', 'email'), field('Phone__c', 'phone')],
+};
+export const PROPERTY: ObjectInfo = {
+  name: 'Property__c',
+  keyPrefix: 'a02',
+  createable: true,
+  updateable: true,
+  undeletable: true,
+  fields: [
+    ...systemFields(),
+    field('Name'),
+    field('Price__c', 'currency'),
+    field('Broker__c', 'reference', { referenceTo: ['Broker__c'] }),
+    field('Days__c', 'double', { createable: false, updateable: false, calculated: true }),
+  ],
+};
+export const ACCOUNT: ObjectInfo = {
+  name: 'Account',
+  keyPrefix: '001',
+  createable: true,
+  updateable: true,
+  undeletable: true,
+  fields: [...systemFields(), field('Name'), field('ParentId', 'reference', { referenceTo: ['Account'] })],
+};
+
+const id = (prefix: string, n: number) => `${prefix}00000000${String(n).padStart(4, '0')}AAA`;
+export const brokerId = (n: number) => id('a01', n);
+export const propertyId = (n: number) => id('a02', n);
+export const accountId = (n: number) => id('001', n);
+
+/** The org before the disaster, as rows. */
+export function baseline(): Record<string, Row[]> {
+  const brokers = [1, 2, 3].map((n) => ({
+    Id: brokerId(n),
+    IsDeleted: 'false',
+    Name: `Broker ${n}`,
+    Email__c: `b${n}@example.com`,
+    Phone__c: `555-000${n}`,
+    CreatedDate: '2024-01-01T00:00:00.000Z',
+  }));
+  const properties = [1, 2, 3, 4, 5, 6].map((n) => ({
+    Id: propertyId(n),
+    IsDeleted: 'false',
+    Name: `House ${n}`,
+    Price__c: String(100000 * n),
+    Broker__c: brokerId(((n - 1) % 3) + 1),
+    Days__c: '12',
+  }));
+  const accounts = [
+    { Id: accountId(1), IsDeleted: 'false', Name: 'Root', ParentId: null },
+    { Id: accountId(2), IsDeleted: 'false', Name: 'Child', ParentId: accountId(1) },
+    { Id: accountId(3), IsDeleted: 'false', Name: 'Grandchild', ParentId: accountId(2) },
+  ];
+  return { Broker__c: brokers, Property__c: properties, Account: accounts };
+}
+
+/** A fresh org seeded with the baseline, its snapshot, a store and the deps. */
+export function world() {
+  const org = new FakeOrg([BROKER, PROPERTY, ACCOUNT]);
+  const data = baseline();
+  for (const [object, rows] of Object.entries(data)) for (const r of rows) org.seed(object, { ...r });
+  const snapshot = new FakeSnapshot('20260101T000000Z-abcdef', org.orgId, '2026-01-01T00:00:00.000Z', {
+    Broker__c: { fields: snapshotFields(BROKER), rows: data.Broker__c! },
+    Property__c: { fields: snapshotFields(PROPERTY), rows: data.Property__c! },
+    Account: { fields: snapshotFields(ACCOUNT), rows: data.Account! },
+  });
+  const store = new MemoryStore();
+  const deps: RestoreDeps = { store, org, snapshots: new FakeSnapshots([snapshot]) };
+  return { org, store, deps, snapshot, data };
+}
+
+/** Runs every step of a restore the way the state machine sequences them. */
+export async function runRestore(deps: RestoreDeps, input: unknown, runId = 'run-1') {
+  const run = await validateStep(deps, input, runId);
+  const plan = await planStep(deps, run);
+  if (run.dryRun) return { run, plan };
+  for (let level = 0; ; level++) {
+    const l = await levelStep(deps, run, level);
+    if (l.done) break;
+    for (const object of l.objects) {
+      let cursor = 0;
+      for (;;) {
+        const r = await objectStep(deps, run, object, 'main', cursor);
+        if (r.done) break;
+        cursor = r.cursor;
+      }
+    }
+  }
+  for (const object of plan.secondPass) await objectStep(deps, run, object, 'second-pass', 0);
+  const verify = await verifyStep(deps, run);
+  return { run, plan, verify };
+}
