@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+import { ApiError, errors } from './errors.ts';
+
+/** Largest request body accepted (Bulk ingest allows 150 MB per upload). */
+const MAX_BODY_BYTES = 160 * 1024 * 1024;
+
+/** Reads a whole request body. */
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) {
+      throw new ApiError(
+        413,
+        'REQUEST_ENTITY_TOO_LARGE',
+        `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
+      );
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a JSON body, answering Salesforce's JSON_PARSER_ERROR on bad input. */
+export function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw errors.badJson('The request body is empty; send a JSON document.');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw errors.badJson(`Unexpected JSON in the request body: ${(error as Error).message}`);
+  }
+}
+
+/** True for a plain JSON object (not an array or null). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

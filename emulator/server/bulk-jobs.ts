@@ -1,0 +1,93 @@
+import type { QueryCursor, SfValue } from '../org/api.ts';
+import { IdFactory } from '../org/ids.ts';
+import type { CsvDialect } from './bulk-csv.ts';
+import { ApiError } from './errors.ts';
+
+/** Bulk API 2.0 job states. */
+export type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
+
+/** Fields every Bulk job has. */
+interface JobBase {
+  readonly id: string;
+  readonly object: string;
+  readonly createdById: string;
+  readonly createdDate: string;
+  systemModstamp: string;
+  state: JobState;
+  readonly apiVersion: string;
+  readonly lineEnding: string;
+  readonly columnDelimiter: string;
+  readonly dialect: CsvDialect;
+  errorMessage?: string;
+  totalProcessingTime: number;
+}
+
+/** A Bulk API 2.0 query job. */
+export interface QueryJob extends JobBase {
+  readonly kind: 'query';
+  readonly operation: 'query' | 'queryAll';
+  readonly soql: string;
+  numberRecordsProcessed: number;
+  /** The query, evaluated when the job completed; pages read from it. */
+  cursor?: QueryCursor;
+  /** A reader left at the end of the last page served, so the next page continues without a rescan. */
+  reader?: { iterator: Iterator<SfValue[]>; position: number; busy: boolean };
+}
+
+/** One row's outcome in an ingest job. */
+export interface IngestRowResult {
+  /** Index of the row in the uploaded data. */
+  readonly row: number;
+  readonly id: string;
+  readonly created: boolean;
+  readonly error?: string;
+}
+
+/** A Bulk API 2.0 ingest job. */
+export interface IngestJob extends JobBase {
+  readonly kind: 'ingest';
+  readonly operation: 'insert' | 'update' | 'upsert' | 'delete' | 'hardDelete';
+  readonly externalIdFieldName: string | undefined;
+  /** Uploaded CSV files, parsed at UploadComplete. */
+  uploads: Buffer[];
+  header: string[];
+  rows: string[][];
+  results: IngestRowResult[];
+  numberRecordsProcessed: number;
+  numberRecordsFailed: number;
+  /** Set by the bulk-fail fault when the job was created. */
+  readonly failOnProcess: boolean;
+}
+
+/** Every Bulk job of the emulator. */
+export class BulkJobs {
+  private readonly ids = new IdFactory('7r');
+  readonly query = new Map<string, QueryJob>();
+  readonly ingest = new Map<string, IngestJob>();
+  /** Rows per results page when the client sends no `maxRecords`. */
+  defaultPageSize = 50_000;
+
+  /** A fresh job id (`750...`). */
+  nextId(): string {
+    return this.ids.next('750');
+  }
+
+  /** The query job with this id, or Salesforce's NOT_FOUND. */
+  queryJob(id: string): QueryJob {
+    const job = this.query.get(id);
+    if (!job) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    return job;
+  }
+
+  /** The ingest job with this id, or Salesforce's NOT_FOUND. */
+  ingestJob(id: string): IngestJob {
+    const job = this.ingest.get(id);
+    if (!job) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    return job;
+  }
+}
+
+/** Salesforce's timestamp format in job info (`2024-01-02T03:04:05.000+0000`). */
+export function jobTimestamp(date: Date): string {
+  return date.toISOString().replace('Z', '+0000');
+}

@@ -1,0 +1,261 @@
+import type { ServerResponse } from 'node:http';
+import { SalesforceError, type SfValue } from '../org/api.ts';
+import { isObject } from './body.ts';
+import { dialectOf, headerRow, rowFormatter } from './bulk-csv.ts';
+import { type QueryJob, jobTimestamp } from './bulk-jobs.ts';
+import type { EmulatorContext, Handler } from './context.ts';
+import { ApiError } from './errors.ts';
+
+const CHUNK_CHARS = 256 * 1024;
+
+/** Job info as Salesforce answers it for a query job. */
+export function queryJobInfo(job: QueryJob, full: boolean): Record<string, unknown> {
+  const info: Record<string, unknown> = {
+    id: job.id,
+    operation: job.operation,
+    object: job.object,
+    createdById: job.createdById,
+    createdDate: job.createdDate,
+    systemModstamp: job.systemModstamp,
+    state: job.state,
+    concurrencyMode: 'Parallel',
+    contentType: 'CSV',
+    apiVersion: Number(job.apiVersion),
+    lineEnding: job.lineEnding,
+    columnDelimiter: job.columnDelimiter,
+  };
+  if (job.errorMessage !== undefined) info.errorMessage = job.errorMessage;
+  if (full) {
+    info.jobType = 'V2Query';
+    info.numberRecordsProcessed = job.numberRecordsProcessed;
+    info.retries = 0;
+    info.totalProcessingTime = job.totalProcessingTime;
+    info.isPkChunkingSupported = true;
+  }
+  return info;
+}
+
+function finish(ctx: EmulatorContext, job: QueryJob, fail: boolean): void {
+  if (job.state !== 'UploadComplete') return;
+  job.state = 'InProgress';
+  job.systemModstamp = jobTimestamp(ctx.org.now());
+  setImmediate(() => {
+    if (job.state !== 'InProgress') return;
+    const started = Date.now();
+    if (fail) {
+      job.state = 'Failed';
+      job.errorMessage =
+        'InternalServerError : An internal server error occurred while processing the query job.';
+    } else {
+      try {
+        const cursor = ctx.org.query(job.soql, {
+          includeDeleted: job.operation === 'queryAll',
+          apiVersion: job.apiVersion,
+        });
+        job.numberRecordsProcessed = cursor.totalSize();
+        job.cursor = cursor;
+        job.state = 'JobComplete';
+      } catch (error) {
+        job.state = 'Failed';
+        job.errorMessage = error instanceof Error ? error.message : String(error);
+      }
+    }
+    job.totalProcessingTime = Date.now() - started;
+    job.systemModstamp = jobTimestamp(ctx.org.now());
+  });
+}
+
+/** POST /jobs/query */
+export const createQueryJob: Handler = async (ctx, req) => {
+  const body = await req.json();
+  if (!isObject(body)) throw new ApiError(400, 'INVALIDJOB', 'The request body must be a JSON object.');
+  const operation = body.operation ?? 'query';
+  if (operation !== 'query' && operation !== 'queryAll') {
+    throw new ApiError(400, 'INVALIDJOB', `Invalid operation: ${String(operation)}. Use query or queryAll.`);
+  }
+  if (typeof body.query !== 'string' || body.query.trim() === '') {
+    throw new ApiError(400, 'INVALIDJOB', 'The query field is required: a SOQL query string.');
+  }
+  if (body.contentType !== undefined && body.contentType !== 'CSV') {
+    throw new ApiError(
+      400,
+      'INVALIDJOB',
+      `Invalid contentType: ${String(body.contentType)}. Only CSV is supported.`,
+    );
+  }
+  const { names, dialect } = dialectOf(body.columnDelimiter, body.lineEnding);
+  const cursor = ctx.org.query(body.query, {
+    includeDeleted: operation === 'queryAll',
+    apiVersion: req.version,
+  });
+  const def = ctx.org.findObject(cursor.info.objectName);
+  if (cursor.info.bulkRefusal) {
+    throw new ApiError(400, cursor.info.bulkRefusal.errorCode, cursor.info.bulkRefusal.message);
+  }
+  if (def && !def.bulkQueryable) {
+    throw new ApiError(400, 'API_ERROR', `Entity '${def.name}' is not supported by the Bulk API.`);
+  }
+  const now = jobTimestamp(ctx.org.now());
+  const job: QueryJob = {
+    kind: 'query',
+    id: ctx.bulk.nextId(),
+    operation,
+    object: cursor.info.objectName,
+    soql: body.query,
+    createdById: ctx.org.user.id,
+    createdDate: now,
+    systemModstamp: now,
+    state: 'UploadComplete',
+    apiVersion: req.version,
+    columnDelimiter: names[0],
+    lineEnding: names[1],
+    dialect,
+    numberRecordsProcessed: 0,
+    totalProcessingTime: 0,
+  };
+  ctx.bulk.query.set(job.id, job);
+  ctx.usage.addBulkQueryJob();
+  const info = queryJobInfo(job, false);
+  finish(ctx, job, ctx.faults.rollBulkFail('bulk-query'));
+  return { status: 200, body: info };
+};
+
+/** GET /jobs/query */
+export const listQueryJobs: Handler = async (ctx) => ({
+  status: 200,
+  body: {
+    done: true,
+    records: [...ctx.bulk.query.values()].map((j) => queryJobInfo(j, false)),
+    nextRecordsUrl: null,
+  },
+});
+
+/** GET (status) and PATCH (abort) /jobs/query/{id} */
+export const abortOrGetQueryJob: Handler = async (ctx, req) => {
+  const job = ctx.bulk.queryJob(req.params[0]!);
+  if (req.method === 'GET') return { status: 200, body: queryJobInfo(job, true) };
+  const body = await req.json();
+  if (!isObject(body) || body.state !== 'Aborted') {
+    throw new ApiError(400, 'INVALIDJOBSTATE', 'A query job can only be changed to the state Aborted.');
+  }
+  if (job.state === 'JobComplete' || job.state === 'Failed' || job.state === 'Aborted') {
+    throw new ApiError(
+      400,
+      'INVALIDJOBSTATE',
+      `Job ${job.id} is already ${job.state} and cannot be aborted.`,
+    );
+  }
+  job.state = 'Aborted';
+  job.systemModstamp = jobTimestamp(ctx.org.now());
+  return { status: 200, body: queryJobInfo(job, false) };
+};
+
+/** DELETE /jobs/query/{id} */
+export const deleteQueryJob: Handler = async (ctx, req) => {
+  const job = ctx.bulk.queryJob(req.params[0]!);
+  if (job.state === 'UploadComplete' || job.state === 'InProgress') {
+    throw new ApiError(400, 'INVALIDJOBSTATE', `Job ${job.id} is ${job.state}; abort it before deleting it.`);
+  }
+  ctx.bulk.query.delete(job.id);
+  return { status: 204 };
+};
+
+/** A results locator: the row offset, base64-encoded as Salesforce's are. */
+export function encodeLocator(offset: number): string {
+  return Buffer.from(String(offset)).toString('base64').replace(/=+$/, '');
+}
+
+function decodeLocator(locator: string): number {
+  const text = Buffer.from(locator, 'base64').toString('utf8');
+  if (!/^[0-9]+$/.test(text)) throw new ApiError(400, 'INVALIDLOCATOR', `Invalid locator: ${locator}`);
+  return Number(text);
+}
+
+function readerAt(
+  job: QueryJob,
+  offset: number,
+): { iterator: Iterator<SfValue[]>; position: number; busy: boolean } {
+  const cached = job.reader;
+  if (cached && !cached.busy && cached.position === offset) {
+    cached.busy = true;
+    return cached;
+  }
+  // A page asked for again, out of order, or concurrently: read from the start up to the offset.
+  const iterator = job.cursor!.rows()[Symbol.iterator]();
+  let position = 0;
+  while (position < offset && !iterator.next().done) position++;
+  const reader = { iterator, position, busy: true };
+  if (!cached?.busy) job.reader = reader;
+  return reader;
+}
+
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** GET /jobs/query/{id}/results: one page of CSV, streamed from the query. */
+export const queryJobResults: Handler = async (ctx, req, res) => {
+  const job = ctx.bulk.queryJob(req.params[0]!);
+  if (job.state !== 'JobComplete' || !job.cursor) {
+    throw new ApiError(
+      400,
+      'INVALIDJOBSTATE',
+      `Job ${job.id} is ${job.state}; results are available once it is JobComplete.`,
+    );
+  }
+  const maxText = req.query.get('maxRecords');
+  let pageSize = ctx.bulk.defaultPageSize;
+  if (maxText !== null) {
+    pageSize = Number(maxText);
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new ApiError(400, 'INVALIDJOB', `maxRecords must be a positive integer, got: ${maxText}`);
+    }
+  }
+  const locator = req.query.get('locator');
+  const offset = locator && locator !== 'null' ? decodeLocator(locator) : 0;
+  const total = job.numberRecordsProcessed;
+  if (offset > total) throw new ApiError(400, 'INVALIDLOCATOR', `Invalid locator: ${locator}`);
+  const end = Math.min(total, offset + pageSize);
+  res.writeHead(200, {
+    'content-type': 'text/csv',
+    'sforce-locator': end < total ? encodeLocator(end) : 'null',
+    'sforce-numberofrecords': String(end - offset),
+  });
+  const reader = readerAt(job, offset);
+  const format = rowFormatter(job.cursor.columns, job.dialect);
+  let chunk = headerRow(job.cursor.columns, job.dialect);
+  let bytes = 0;
+  try {
+    while (reader.position < end) {
+      const next = reader.iterator.next();
+      if (next.done) break;
+      reader.position++;
+      chunk += format(next.value);
+      if (chunk.length >= CHUNK_CHARS) {
+        bytes += chunk.length;
+        const ok = res.write(chunk);
+        chunk = '';
+        if (res.destroyed) break;
+        if (!ok) await waitDrain(res);
+        if (res.destroyed) break;
+      }
+    }
+    bytes += chunk.length;
+    res.end(chunk);
+  } catch (error) {
+    if (error instanceof SalesforceError) job.errorMessage = error.message;
+    res.destroy(error instanceof Error ? error : undefined);
+  } finally {
+    reader.busy = false;
+    ctx.usage.addBulkQueryBytes(bytes);
+  }
+  return undefined;
+};

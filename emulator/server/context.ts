@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MetadataService } from '../metadata/index.ts';
+import type { OrgApi } from '../org/api.ts';
+import type { FaultInjector } from './faults.ts';
+import type { Sessions } from './sessions.ts';
+import type { ApiUsage } from './usage.ts';
+import type { BulkJobs } from './bulk-jobs.ts';
+import type { QueryLocators } from './query-locators.ts';
+import type { EmulatorClock } from './clock.ts';
+
+/** A handler for Metadata API SOAP envelopes (`/services/Soap/m/XX.X`). */
+export type MetadataSoapHandler = Pick<MetadataService, 'handle'>;
+
+/** Everything a route needs: the org plus the server's own state. */
+export interface EmulatorContext {
+  readonly org: OrgApi;
+  /** Base URL the server answers on (`http://127.0.0.1:PORT`). */
+  instanceUrl: string;
+  readonly versions: readonly string[];
+  readonly sessions: Sessions;
+  readonly usage: ApiUsage;
+  readonly faults: FaultInjector;
+  readonly bulk: BulkJobs;
+  readonly locators: QueryLocators;
+  readonly metadata: MetadataSoapHandler | undefined;
+  readonly oauth: OAuthSettings;
+  readonly clock: EmulatorClock;
+}
+
+/** Connected-app settings the token endpoint checks. */
+export interface OAuthSettings {
+  /** Consumer key expected as `iss` (JWT) or `client_id` (client credentials). */
+  readonly clientId: string;
+  /** Consumer secret for the client-credentials flow; the flow is refused when unset. */
+  readonly clientSecret: string | undefined;
+  /** PEM certificate or SPKI public key that JWT assertions must be signed with; JWT refused when unset. */
+  readonly jwtCertificate: string | undefined;
+  /** Audiences accepted in JWT assertions. */
+  readonly audiences: readonly string[];
+}
+
+/** One request, as routes see it. */
+export interface RouteRequest {
+  readonly method: string;
+  /** Normalised path (no double slashes, no query string). */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Captures of the route pattern. */
+  readonly params: readonly string[];
+  /** API version from the path (`62.0`), or the newest supported one. */
+  readonly version: string;
+  readonly raw: IncomingMessage;
+  body(): Promise<Buffer>;
+  json(): Promise<unknown>;
+}
+
+/** A JSON answer; routes that stream write to the response themselves and return undefined. */
+export interface Reply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  /** Raw text instead of JSON (`content-type` must be in headers). */
+  readonly text?: string;
+}
+
+/** A route handler. */
+export type Handler = (
+  ctx: EmulatorContext,
+  req: RouteRequest,
+  res: ServerResponse,
+) => Promise<Reply | undefined>;
