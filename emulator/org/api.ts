@@ -86,6 +86,8 @@ export interface FieldDef {
   readonly referenceTo: readonly string[];
   /** Name used in SOQL paths (`Account` for `AccountId`, `Parent__r` for `Parent__c`); null if none. */
   readonly relationshipName: string | null;
+  /** Name of the relationship seen from the parent (`Contacts` for `Contact.AccountId`); null if none. */
+  readonly childRelationshipName: string | null;
   /** 0 or 1 for master-detail fields (which master); null otherwise. */
   readonly relationshipOrder: number | null;
   /** True for master-detail fields: deleting the parent deletes this row. */
@@ -106,6 +108,8 @@ export interface FieldDef {
   readonly calculated: boolean;
   readonly calculatedFormula: string | null;
   readonly autoNumber: boolean;
+  /** Auto-number display format such as `A-{0000}`; null otherwise. */
+  readonly displayFormat: string | null;
   readonly defaultedOnCreate: boolean;
   /** Value applied on insert when the caller gives none (checkbox defaults, picklist default). */
   readonly defaultValue: string | number | boolean | null;
@@ -241,6 +245,11 @@ export interface OrgOptions {
 export interface QueryOptions {
   /** queryAll: include rows in the recycle bin (IsDeleted = true). @default false */
   readonly includeDeleted?: boolean;
+  /**
+   * Check the query as Bulk API 2.0 does: throw its error (`bulkRefusal`) for what it refuses.
+   * @default false
+   */
+  readonly bulk?: boolean;
   /** Version used in `attributes.url` and blob paths. @default '62.0' */
   readonly apiVersion?: string;
 }

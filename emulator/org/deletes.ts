@@ -1,0 +1,238 @@
+import { SalesforceError, type WriteResult } from './api.ts';
+import type { OrgContext } from './context.ts';
+import { toId18 } from './ids.ts';
+import type { Row, Table } from './store.ts';
+
+/** What deleting one row did, so undelete can put it all back. */
+interface RecycleEntry {
+  /** Rows deleted because they were master-detail (or cascade) children. */
+  readonly cascaded: string[];
+  /** Lookups cleared on surviving children: [child id, slot, parent id]. */
+  readonly cleared: Array<[string, number, string]>;
+}
+
+function ok(id: string): WriteResult {
+  return { id, success: true, errors: [] };
+}
+
+function fail(id: string | null, e: SalesforceError): WriteResult {
+  return { id, success: false, errors: [e.toJSON()] };
+}
+
+/** Recycle bin bookkeeping and the delete / hardDelete / undelete / empty operations. */
+export class RecycleBin {
+  private readonly entries = new Map<string, RecycleEntry>();
+  /** Cascaded child id -> the root whose delete took it. */
+  private readonly cascadedBy = new Map<string, string>();
+
+  constructor(private readonly ctx: OrgContext) {}
+
+  /** Deletes rows (to the recycle bin unless `hard`), with cascades; one result per id. */
+  delete(ids: readonly string[], hard: boolean): WriteResult[] {
+    const roots: Array<{ table: Table; id: string }> = [];
+    const seen = new Set<string>();
+    const results = ids.map((raw): WriteResult => {
+      const id = toId18(raw);
+      if (!id) return fail(raw, new SalesforceError('MALFORMED_ID', `malformed id ${raw}`));
+      const loc = this.ctx.store.locate(id);
+      if (!loc || (!hard && loc.table.isDeleted(loc.row))) {
+        return fail(id, new SalesforceError('ENTITY_IS_DELETED', 'entity is deleted'));
+      }
+      if (!loc.table.def.deletable) {
+        return fail(
+          id,
+          new SalesforceError('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id'),
+        );
+      }
+      if (!seen.has(id)) roots.push({ table: loc.table, id });
+      seen.add(id);
+      return ok(id);
+    });
+    if (roots.length) this.apply(roots, hard);
+    return results;
+  }
+
+  private apply(roots: Array<{ table: Table; id: string }>, hard: boolean): void {
+    const rootOf = new Map<string, string>(roots.map((r) => [r.id, r.id]));
+    const doomed = new Map<string, Table>(roots.map((r) => [r.id, r.table]));
+    let frontier = new Set(roots.map((r) => r.id));
+    let frontierTables = new Set(roots.map((r) => r.table));
+    while (frontier.size) {
+      const next = new Set<string>();
+      const nextTables = new Set<Table>();
+      for (const [child, slot] of this.relations(frontierTables, true)) {
+        for (const [childId, row] of child.rows) {
+          const parent = row[slot];
+          if (typeof parent !== 'string' || !frontier.has(parent) || doomed.has(childId)) continue;
+          if (!hard && child.isDeleted(row)) continue;
+          doomed.set(childId, child);
+          rootOf.set(childId, rootOf.get(parent)!);
+          next.add(childId);
+          nextTables.add(child);
+        }
+      }
+      frontier = next;
+      frontierTables = nextTables;
+    }
+    const doomedIds = new Set(doomed.keys());
+    const cleared: Array<[Table, string, number, string]> = [];
+    for (const [child, slot] of this.relations(new Set(doomed.values()), false)) {
+      for (const [childId, row] of child.rows) {
+        const parent = row[slot];
+        if (typeof parent === 'string' && doomedIds.has(parent) && !doomedIds.has(childId)) {
+          cleared.push([child, childId, slot, parent]);
+        }
+      }
+    }
+    const now = this.ctx.now().getTime();
+    for (const [child, childId, slot, parent] of cleared) {
+      this.write(child, childId, (row) => {
+        row[slot] = null;
+        this.touch(child, row, now);
+      });
+      if (!hard) this.entry(rootOf.get(parent)!).cleared.push([childId, slot, parent]);
+    }
+    for (const [id, table] of doomed) {
+      const root = rootOf.get(id)!;
+      if (hard || table.deletedSlot < 0) {
+        this.remove(table, id);
+        if (hard) this.ctx.counters.hardDeleted++;
+        else this.ctx.counters.deleted++;
+        continue;
+      }
+      this.write(table, id, (row) => {
+        row[table.deletedSlot] = true;
+        this.touch(table, row, now);
+      });
+      if (root !== id) {
+        this.entry(root).cascaded.push(id);
+        this.cascadedBy.set(id, root);
+      } else {
+        this.entry(root);
+      }
+      this.ctx.counters.deleted++;
+    }
+  }
+
+  /** (child table, slot) pairs of reference fields into the given tables, cascading or not. */
+  private relations(parents: Set<Table>, cascade: boolean): Array<[Table, number]> {
+    const out = new Map<string, [Table, number]>();
+    for (const parent of parents) {
+      for (const rel of this.ctx.store.childRelationships(parent.def.name)) {
+        if (rel.cascadeDelete !== cascade) continue;
+        const child = this.ctx.store.find(rel.childSObject);
+        const slot = child?.slot(rel.field) ?? -1;
+        if (child && slot >= 0) out.set(`${child.def.name}.${slot}`, [child, slot]);
+      }
+    }
+    return [...out.values()];
+  }
+
+  private entry(root: string): RecycleEntry {
+    let e = this.entries.get(root);
+    if (!e) {
+      e = { cascaded: [], cleared: [] };
+      this.entries.set(root, e);
+    }
+    return e;
+  }
+
+  private touch(table: Table, row: Row, now: number): void {
+    for (const name of ['LastModifiedDate', 'SystemModstamp']) {
+      const s = table.slot(name);
+      if (s >= 0) row[s] = now;
+    }
+    const by = table.slot('LastModifiedById');
+    if (by >= 0) row[by] = this.ctx.user.id;
+  }
+
+  private write(table: Table, id: string, change: (row: Row) => void): void {
+    const before = table.rows.get(id);
+    if (!before) return;
+    const row = before.slice();
+    change(row);
+    table.rows.set(id, row);
+    this.ctx.indexes.onWrite(table, id, before, row);
+  }
+
+  private remove(table: Table, id: string): void {
+    const before = table.rows.get(id);
+    table.rows.delete(id);
+    this.ctx.indexes.onWrite(table, id, before, undefined);
+    this.forget(id);
+  }
+
+  private forget(id: string): void {
+    const e = this.entries.get(id);
+    this.entries.delete(id);
+    this.cascadedBy.delete(id);
+    for (const child of e?.cascaded ?? []) this.cascadedBy.delete(child);
+  }
+
+  /** Brings rows back with their ids, plus what their delete cascaded to. */
+  undelete(ids: readonly string[]): WriteResult[] {
+    const now = this.ctx.now().getTime();
+    return ids.map((raw) => {
+      const id = toId18(raw);
+      if (!id) return fail(raw, new SalesforceError('MALFORMED_ID', `malformed id ${raw}`));
+      const loc = this.ctx.store.locate(id);
+      if (!loc?.table.isDeleted(loc.row)) {
+        return fail(id, new SalesforceError('UNDELETE_FAILED', 'Entity is not in the recycle bin'));
+      }
+      const root = this.cascadedBy.get(id);
+      if (root && this.ctx.store.locate(root)?.table.isDeleted(this.ctx.store.locate(root)!.row)) {
+        return fail(
+          id,
+          new SalesforceError(
+            'UNDELETE_FAILED',
+            `Undelete the parent record ${root} first: this record was deleted with it`,
+          ),
+        );
+      }
+      const entry = this.entries.get(id);
+      for (const rowId of [id, ...(entry?.cascaded ?? [])]) {
+        const r = this.ctx.store.locate(rowId);
+        if (!r?.table.isDeleted(r.row)) continue;
+        this.write(r.table, rowId, (row) => {
+          row[r.table.deletedSlot] = false;
+          this.touch(r.table, row, now);
+        });
+        this.ctx.counters.undeleted++;
+      }
+      for (const [childId, slot, parent] of entry?.cleared ?? []) {
+        const c = this.ctx.store.locate(childId);
+        if (!c || c.table.isDeleted(c.row) || c.row[slot] !== null) continue;
+        this.write(c.table, childId, (row) => {
+          row[slot] = parent;
+          this.touch(c.table, row, now);
+        });
+      }
+      this.forget(id);
+      return ok(id);
+    });
+  }
+
+  /** Removes recycle-bin rows for good: the given ids, or all of them. */
+  empty(ids?: readonly string[]): WriteResult[] {
+    if (!ids) {
+      const all: WriteResult[] = [];
+      for (const table of this.ctx.store.all()) {
+        for (const [id, row] of [...table.rows]) {
+          if (!table.isDeleted(row)) continue;
+          this.remove(table, id);
+          all.push(ok(id));
+        }
+      }
+      return all;
+    }
+    return ids.map((raw) => {
+      const id = toId18(raw);
+      const loc = id ? this.ctx.store.locate(id) : undefined;
+      if (!id || !loc?.table.isDeleted(loc.row)) {
+        return fail(id ?? raw, new SalesforceError('INVALID_ID_FIELD', 'Entity is not in the recycle bin'));
+      }
+      this.remove(loc.table, id);
+      return ok(id);
+    });
+  }
+}

@@ -1,0 +1,286 @@
+import { runQuery } from '../soql/query.ts';
+import { sobjectUrl } from '../soql/records.ts';
+import { compoundGetter } from '../soql/resolve.ts';
+import {
+  type DumpedRow,
+  type FieldDef,
+  type ObjectDef,
+  type OrgApi,
+  type OrgInfo,
+  type OrgOptions,
+  type OrgSettings,
+  type OrgUser,
+  type QueryCursor,
+  type QueryOptions,
+  type RestRecord,
+  SalesforceError,
+  type SfValue,
+  type WriteCounters,
+  type WriteResult,
+} from './api.ts';
+import type { OrgContext } from './context.ts';
+import { RecycleBin } from './deletes.ts';
+import { caseSafeSuffix, toId18 } from './ids.ts';
+import { FieldIndexes } from './indexes.ts';
+import { systemInsert } from './object-hooks.ts';
+import { CORE_OBJECTS } from './standard-objects-core.ts';
+import { CONTENT_OBJECTS } from './standard-objects-content.ts';
+import { OrgStore, type Row, type Table } from './store.ts';
+import { formatStored } from './values.ts';
+import { insertRow, liveRow, updateRow, upsertRow } from './writes.ts';
+
+const DEFAULT_ORG_ID15 = '00D5g0000012345';
+
+/** An in-memory Salesforce org: schema, rows, SOQL, writes with Salesforce's rules. */
+export class Org implements OrgApi {
+  readonly info: OrgInfo;
+  readonly user: OrgUser;
+  readonly settings: OrgSettings;
+  readonly counters: WriteCounters = { inserted: 0, updated: 0, deleted: 0, hardDeleted: 0, undeleted: 0 };
+  private readonly store = new OrgStore([...CORE_OBJECTS, ...CONTENT_OBJECTS]);
+  private readonly indexes = new FieldIndexes();
+  private readonly clock: () => Date;
+  private readonly ctx: OrgContext;
+  private readonly bin: RecycleBin;
+
+  constructor(options: OrgOptions = {}) {
+    this.clock = options.now ?? (() => new Date());
+    const orgId = options.orgId ? toId18(options.orgId) : DEFAULT_ORG_ID15 + caseSafeSuffix(DEFAULT_ORG_ID15);
+    if (!orgId?.startsWith('00D')) {
+      throw new Error(`orgId must be a 15- or 18-character id starting with 00D; got ${options.orgId}`);
+    }
+    this.settings = { setAuditFieldsOnCreate: options.setAuditFieldsOnCreate ?? false };
+    this.info = {
+      orgId,
+      name: options.name ?? 'Emulated Org',
+      instanceName: options.instanceName ?? 'CS1',
+      isSandbox: options.isSandbox ?? false,
+      organizationType: options.organizationType ?? 'Developer Edition',
+      namespacePrefix: null,
+    };
+    const username = options.username ?? 'admin@emulated.org';
+    const userId = this.store.ids.next('005');
+    this.user = { id: userId, username, name: 'Admin User', email: username };
+    this.ctx = {
+      store: this.store,
+      indexes: this.indexes,
+      settings: this.settings,
+      counters: this.counters,
+      user: this.user,
+      orgId,
+      now: () => this.clock(),
+    };
+    this.bin = new RecycleBin(this.ctx);
+    this.seed();
+  }
+
+  private seed(): void {
+    const orgTable = this.store.require('Organization');
+    const orgRowId = systemInsert(this.ctx, orgTable, {
+      Name: this.info.name,
+      InstanceName: this.info.instanceName,
+      IsSandbox: this.info.isSandbox,
+      OrganizationType: this.info.organizationType,
+      NamespacePrefix: null,
+      LanguageLocaleKey: 'en_US',
+      DefaultLocaleSidKey: 'en_US',
+      TimeZoneSidKey: 'GMT',
+    });
+    // The org's own row carries the org id, not a generated one.
+    const row = orgTable.rows.get(orgRowId)!;
+    orgTable.rows.delete(orgRowId);
+    row[orgTable.idSlot] = this.info.orgId;
+    orgTable.rows.set(this.info.orgId, row);
+    const profileId = systemInsert(this.ctx, this.store.require('Profile'), {
+      Name: 'System Administrator',
+      UserType: 'Standard',
+    });
+    const users = this.store.require('User');
+    const userRow: Row = new Array(users.stored.length).fill(null);
+    const now = this.clock().getTime();
+    const values: Record<string, string | number | boolean> = {
+      Id: this.user.id,
+      Username: this.user.username,
+      LastName: 'User',
+      FirstName: 'Admin',
+      Name: this.user.name,
+      Email: this.user.email,
+      Alias: 'admin',
+      CommunityNickname: 'admin',
+      IsActive: true,
+      TimeZoneSidKey: 'GMT',
+      LocaleSidKey: 'en_US',
+      EmailEncodingKey: 'UTF-8',
+      LanguageLocaleKey: 'en_US',
+      ProfileId: profileId,
+      UserType: 'Standard',
+      CreatedDate: now,
+      CreatedById: this.user.id,
+      LastModifiedDate: now,
+      LastModifiedById: this.user.id,
+      SystemModstamp: now,
+    };
+    for (const [k, v] of Object.entries(values)) userRow[users.slotOf(k)] = v;
+    users.rows.set(this.user.id, userRow);
+  }
+
+  now(): Date {
+    return this.clock();
+  }
+
+  describeGlobal(): readonly ObjectDef[] {
+    return this.store.all().map((t) => this.withChildren(t.def));
+  }
+
+  describe(objectName: string): ObjectDef {
+    const t = this.store.find(objectName);
+    if (!t) {
+      throw new SalesforceError('NOT_FOUND', 'The requested resource does not exist', { statusCode: 404 });
+    }
+    return this.withChildren(t.def);
+  }
+
+  findObject(objectName: string): ObjectDef | undefined {
+    const t = this.store.find(objectName);
+    return t ? this.withChildren(t.def) : undefined;
+  }
+
+  objectForId(id: string): ObjectDef | undefined {
+    const t = this.store.forId(id);
+    return t ? this.withChildren(t.def) : undefined;
+  }
+
+  private withChildren(def: ObjectDef): ObjectDef {
+    return { ...def, childRelationships: this.store.childRelationships(def.name) };
+  }
+
+  query(soql: string, options?: QueryOptions): QueryCursor {
+    return runQuery({ store: this.store, now: () => this.clock() }, soql, options);
+  }
+
+  insert(objectName: string, values: Readonly<Record<string, unknown>>): string {
+    return insertRow(this.ctx, this.store.require(objectName), values);
+  }
+
+  update(objectName: string, id: string, values: Readonly<Record<string, unknown>>): void {
+    updateRow(this.ctx, this.store.require(objectName), id, values);
+  }
+
+  upsert(
+    objectName: string,
+    externalIdField: string,
+    externalIdValue: string,
+    values: Readonly<Record<string, unknown>>,
+  ): { id: string; created: boolean } {
+    return upsertRow(this.ctx, this.store.require(objectName), externalIdField, externalIdValue, values);
+  }
+
+  delete(ids: readonly string[]): WriteResult[] {
+    return this.bin.delete(ids, false);
+  }
+
+  hardDelete(ids: readonly string[]): WriteResult[] {
+    return this.bin.delete(ids, true);
+  }
+
+  undelete(ids: readonly string[]): WriteResult[] {
+    return this.bin.undelete(ids);
+  }
+
+  emptyRecycleBin(ids?: readonly string[]): WriteResult[] {
+    return this.bin.empty(ids);
+  }
+
+  retrieve(objectName: string, id: string, fields?: readonly string[], apiVersion = '62.0'): RestRecord {
+    const table = this.store.require(objectName);
+    const id18 = toId18(id);
+    const row = id18 && this.store.forId(id18) === table ? table.rows.get(id18) : undefined;
+    if (!id18 || !row) {
+      throw new SalesforceError('NOT_FOUND', 'The requested resource does not exist', { statusCode: 404 });
+    }
+    if (table.isDeleted(row)) {
+      throw new SalesforceError('ENTITY_IS_DELETED', 'entity is deleted', { statusCode: 404 });
+    }
+    const wanted = fields?.map((name) => {
+      const f = table.field(name);
+      if (!f) {
+        throw new SalesforceError(
+          'INVALID_FIELD',
+          `No such column '${name}' on sobject of type ${table.def.name}`,
+          {
+            fields: [name],
+          },
+        );
+      }
+      return f;
+    });
+    const rec: RestRecord = {
+      attributes: { type: table.def.name, url: sobjectUrl(apiVersion, table.def.name, id18) },
+    };
+    for (const f of wanted ?? table.def.fields)
+      rec[f.name] = this.outputField(table, f, row, id18, apiVersion);
+    return rec;
+  }
+
+  private outputField(table: Table, f: FieldDef, row: Row, id: string, apiVersion: string): SfValue {
+    if (f.type === 'address' || f.type === 'location') return compoundGetter(table, f)(row) as SfValue;
+    const v = table.get(row, table.slot(f.name));
+    if (v instanceof Uint8Array) return `${sobjectUrl(apiVersion, table.def.name, id)}/${f.name}`;
+    return formatStored(f, v);
+  }
+
+  getBlob(objectName: string, id: string, field: string): Uint8Array {
+    const table = this.store.require(objectName);
+    const f = table.field(field);
+    if (f?.type !== 'base64') {
+      throw new SalesforceError('NOT_FOUND', 'The requested resource does not exist', { statusCode: 404 });
+    }
+    const { row } = liveRow(this.ctx, table, id);
+    const v = table.get(row, table.slot(f.name));
+    if (!(v instanceof Uint8Array)) {
+      throw new SalesforceError('NOT_FOUND', 'The requested resource does not exist', { statusCode: 404 });
+    }
+    return v;
+  }
+
+  defineObject(def: ObjectDef): void {
+    this.store.define(def);
+  }
+
+  defineFields(objectName: string, fields: readonly FieldDef[]): void {
+    this.store.defineFields(objectName, fields);
+  }
+
+  /** Key prefix the next new custom object should use (a00, a01, ...). */
+  nextCustomKeyPrefix(): string {
+    return this.store.nextCustomPrefix();
+  }
+
+  rowCounts(): Record<string, { live: number; deleted: number }> {
+    const out: Record<string, { live: number; deleted: number }> = {};
+    for (const t of this.store.all()) {
+      let deleted = 0;
+      for (const row of t.rows.values()) if (t.isDeleted(row)) deleted++;
+      out[t.def.name] = { live: t.rows.size - deleted, deleted };
+    }
+    return out;
+  }
+
+  *dumpRows(): Generator<DumpedRow> {
+    for (const t of this.store.all()) {
+      for (const [id, row] of t.rows) {
+        const values: Record<string, SfValue> = {};
+        t.stored.forEach((f, i) => {
+          const v = row[i] ?? null;
+          values[f.name] = v instanceof Uint8Array ? Buffer.from(v).toString('base64') : formatStored(f, v);
+        });
+        yield { object: t.def.name, id, isDeleted: t.isDeleted(row), values };
+      }
+    }
+  }
+}
+
+/** Creates an org with the built-in standard objects, its Organization row and its user. */
+export function createOrg(options: OrgOptions = {}): Org {
+  return new Org(options);
+}
