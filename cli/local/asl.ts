@@ -56,7 +56,7 @@ export class InvalidDefinitionError extends Error {
 type AslValidator = (
   definition: unknown,
   options?: { checkPaths?: boolean; checkArn?: boolean },
-) => { isValid: boolean; errors: { message?: string; path?: string; schemaPath?: string }[] | null };
+) => { isValid: boolean; errors: { 'Error code'?: string; Message?: string }[] | null };
 
 const validator = createRequire(import.meta.url)('asl-validator') as AslValidator;
 
@@ -70,8 +70,7 @@ export function validateDefinition(definition: AslDefinition, name = 'The state 
   const { isValid, errors } = validator(structuredClone(definition), { checkPaths: true, checkArn: true });
   if (!isValid) {
     for (const error of errors ?? []) {
-      const where = error.path ?? error.schemaPath ?? '';
-      problems.push(where ? `${where}: ${error.message ?? 'invalid'}` : (error.message ?? 'invalid'));
+      problems.push(`${error['Error code'] ?? 'INVALID'}: ${error.Message ?? 'the definition is invalid'}`);
     }
   }
   if (definition.QueryLanguage === 'JSONata') {
