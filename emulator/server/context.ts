@@ -29,12 +29,10 @@ export interface EmulatorContext {
 
 /** Connected-app settings the token endpoint checks. */
 export interface OAuthSettings {
-  /** Consumer key expected as `iss` (JWT) or `client_id` (client credentials). */
-  readonly clientId: string;
-  /** Consumer secret for the client-credentials flow; the flow is refused when unset. */
-  readonly clientSecret: string | undefined;
-  /** PEM certificate or SPKI public key that JWT assertions must be signed with; JWT refused when unset. */
-  readonly jwtCertificate: string | undefined;
+  /** JWT bearer flow: consumer key (`iss`) and the PEM certificate or SPKI key; refused when unset. */
+  readonly jwt: { readonly clientId: string; readonly certificate: string } | undefined;
+  /** Client credentials flow: consumer key and secret; refused when unset. */
+  readonly clientCredentials: { readonly clientId: string; readonly clientSecret: string } | undefined;
   /** Audiences accepted in JWT assertions. */
   readonly audiences: readonly string[];
 }

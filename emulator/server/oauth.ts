@@ -51,12 +51,12 @@ async function jwtBearer(ctx: EmulatorContext, params: URLSearchParams): Promise
   const assertion = params.get('assertion');
   if (!assertion)
     throw oauthError('invalid_request', 'assertion parameter is required for the JWT bearer grant');
-  const certificate = ctx.oauth.jwtCertificate;
-  if (!certificate)
-    throw oauthError('invalid_client_id', 'client identifier invalid (no JWT certificate is configured)');
+  const app = ctx.oauth.jwt;
+  if (!app)
+    throw oauthError('invalid_client_id', 'client identifier invalid (no JWT connected app is configured)');
   let payload: Record<string, unknown>;
   try {
-    const result = await jwtVerify(assertion, await verificationKey(certificate), {
+    const result = await jwtVerify(assertion, await verificationKey(app.certificate), {
       algorithms: ['RS256'],
       requiredClaims: ['iss', 'sub', 'aud', 'exp'],
       currentDate: ctx.org.now(),
@@ -69,7 +69,7 @@ async function jwtBearer(ctx: EmulatorContext, params: URLSearchParams): Promise
       throw oauthError('invalid_grant', 'invalid assertion');
     throw oauthError('invalid_grant', `invalid assertion: ${(error as Error).message}`);
   }
-  if (payload.iss !== ctx.oauth.clientId) throw oauthError('invalid_client_id', 'client identifier invalid');
+  if (payload.iss !== app.clientId) throw oauthError('invalid_client_id', 'client identifier invalid');
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (!audiences.some((a) => typeof a === 'string' && ctx.oauth.audiences.includes(a.replace(/\/$/, '')))) {
     throw oauthError('invalid_grant', 'audience is invalid');
@@ -100,8 +100,9 @@ export const token: Handler = async (ctx, req) => {
       params.get('client_id') ?? '',
       params.get('client_secret') ?? '',
     ];
-    if (clientId !== ctx.oauth.clientId) throw oauthError('invalid_client_id', 'client identifier invalid');
-    if (ctx.oauth.clientSecret === undefined || secret !== ctx.oauth.clientSecret) {
+    const app = ctx.oauth.clientCredentials;
+    if (!app || clientId !== app.clientId) throw oauthError('invalid_client_id', 'client identifier invalid');
+    if (secret !== app.clientSecret) {
       throw oauthError('invalid_client', 'invalid client credentials');
     }
     return tokenReply(ctx);

@@ -79,7 +79,8 @@ export async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+  // Collapse slashes before parsing: `//services/...` would otherwise read as a host name.
+  const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), 'http://emulator.invalid');
   const path = normalisePath(url.pathname);
   const method = (req.method ?? 'GET').toUpperCase();
   let route: Route | undefined;
