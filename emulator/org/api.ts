@@ -376,7 +376,10 @@ export interface OrgApi {
   /** Bytes of a base64 field; `NOT_FOUND` if the row or the content does not exist. */
   getBlob(objectName: string, id: string, field: string): Uint8Array;
 
-  /** Adds a custom object (or replaces its definition if it has no rows); used by fixtures and deploys. */
+  /**
+   * Adds an object, or replaces the definition of an existing one (keeping its key prefix and rows).
+   * An empty `keyPrefix` gets the next custom prefix (a00, a01, ...). Used by fixtures and deploys.
+   */
   defineObject(def: ObjectDef): void;
   /** Adds or replaces fields on an existing object (custom fields on standard objects). */
   defineFields(objectName: string, fields: readonly FieldDef[]): void;

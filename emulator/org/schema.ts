@@ -55,7 +55,9 @@ export function labelFromName(name: string): string {
 }
 
 /** A full field definition from a partial spec, with Salesforce's defaults for its type. */
-export function field(spec: FieldSpec): FieldDef {
+export function field(input: FieldSpec): FieldDef {
+  // Explicit `undefined` in a spec means "use the default", so drop those keys before spreading.
+  const spec = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as FieldSpec;
   const t = spec.type;
   const unsortable = t === 'textarea' && (spec.length ?? 255) > 255;
   const compound = t === 'address' || t === 'location';

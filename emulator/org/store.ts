@@ -136,13 +136,16 @@ export class OrgStore {
     return prefix;
   }
 
-  /** Adds an object or replaces its definition; custom objects join the polymorphic lookups. */
-  define(def: ObjectDef): void {
+  /**
+   * Adds an object or replaces its definition; custom objects join the polymorphic lookups. An
+   * empty `keyPrefix` gets the next custom prefix (a00, a01, ...).
+   */
+  define(input: ObjectDef): void {
+    let def = input;
     const existing = this.find(def.name);
+    if (!existing && def.keyPrefix === '') def = { ...def, keyPrefix: this.nextCustomPrefix() };
     if (existing) {
-      if (existing.def.keyPrefix !== def.keyPrefix) {
-        def = { ...def, keyPrefix: existing.def.keyPrefix };
-      }
+      if (existing.def.keyPrefix !== def.keyPrefix) def = { ...def, keyPrefix: existing.def.keyPrefix };
       existing.setDef(def);
       this.childCache = undefined;
     } else {
@@ -151,7 +154,7 @@ export class OrgStore {
       }
       this.add(def);
     }
-    if (def.custom) {
+    if (def.custom && def.queryable && def.name.endsWith('__c')) {
       for (const [objectName, fieldName] of POLYMORPHIC_CUSTOM_TARGETS)
         this.addTarget(objectName, fieldName, def.name);
     }
