@@ -6,6 +6,17 @@ import { DREAMHOUSE, EBIKES, packageXml } from './metadata-support.ts';
 
 const NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
 
+type RetrieveRequest = Parameters<jsforce.Connection['metadata']['retrieve']>[0];
+
+/** A retrieve request as sf sends it; jsforce's type wants every optional Package field. */
+function request(types: Record<string, string[]>): RetrieveRequest {
+  const unpackaged = {
+    types: Object.entries(types).map(([name, members]) => ({ name, members })),
+    version: '62.0',
+  };
+  return { apiVersion: '62.0', singlePackage: true, unpackaged } as unknown as RetrieveRequest;
+}
+
 describe('Metadata API through jsforce against the running emulator', () => {
   let emulator: RunningEmulator;
   let conn: jsforce.Connection;
@@ -47,13 +58,7 @@ describe('Metadata API through jsforce against the running emulator', () => {
   });
 
   it('retrieves a zip with package.xml and the requested files', async () => {
-    const result = await conn.metadata
-      .retrieve({
-        apiVersion: '62.0',
-        singlePackage: true,
-        unpackaged: { types: [{ name: 'CustomObject', members: ['Property__c'] }], version: '62.0' },
-      })
-      .complete();
+    const result = await conn.metadata.retrieve(request({ CustomObject: ['Property__c'] })).complete();
     expect(result.status).toBe('Succeeded');
     const files = unzipSync(Buffer.from(result.zipFile, 'base64'));
     expect(Object.keys(files).sort()).toEqual(['objects/Property__c.object', 'package.xml']);
@@ -83,13 +88,7 @@ describe('Metadata API through jsforce against the running emulator', () => {
 
     const classes = await conn.metadata.list([{ type: 'ApexClass' }]);
     expect(classes.map((c) => c.fullName)).toEqual(['Deployed']);
-    const result = await conn.metadata
-      .retrieve({
-        apiVersion: '62.0',
-        singlePackage: true,
-        unpackaged: { types: [{ name: 'ApexClass', members: ['*'] }] },
-      })
-      .complete();
+    const result = await conn.metadata.retrieve(request({ ApexClass: ['*'] })).complete();
     const files = unzipSync(Buffer.from(result.zipFile, 'base64'));
     expect(strFromU8(files['classes/Deployed.cls']!)).toBe('public class Deployed {}');
   });
