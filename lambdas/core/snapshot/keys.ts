@@ -101,3 +101,16 @@ export function newAttemptId(random: () => number = Math.random): string {
   for (let i = 0; i < 8; i++) id += '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 36)];
   return id;
 }
+
+/** One object's export instructions. */
+export const objectSpecKey = (org: string, snapshotId: string, object: string): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/objects/${object}.json`;
+/** The files of one download batch. */
+export const filesBatchKey = (org: string, snapshotId: string, batch: number): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}.json`;
+/** Files already in the vault that this run reuses without downloading. */
+export const filesReusedKey = (org: string, snapshotId: string): string =>
+  `${snapshotPrefix(org, snapshotId)}files/reused.json`;
+/** Outcome of a files batch that failed for good. */
+export const filesFailureKey = (org: string, snapshotId: string, batch: number): string =>
+  `${snapshotPrefix(org, snapshotId)}files/batch-${String(batch).padStart(5, '0')}-failed.json`;

@@ -1,0 +1,320 @@
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { csvHeader, csvLine } from '../snapshot/csv.ts';
+import {
+  newAttemptId,
+  objectResultKey,
+  objectSpecKey,
+  partKey,
+  planDetailKey,
+  segmentKey,
+} from '../snapshot/keys.ts';
+import type { SnapshotPart } from '../snapshot/manifest.ts';
+import {
+  SalesforceBulkJobFailedError,
+  SalesforceBulkUnsupportedError,
+  SalesforceTransientError,
+} from '../salesforce.ts';
+import { ObjectExistsError } from '../store.ts';
+import { CsvScanner } from './csv-scan.ts';
+import type { BackupSettings } from './settings.ts';
+import type {
+  BackupDeps,
+  ExportCheckpoint,
+  ExportInput,
+  ExportOutput,
+  ExportSegment,
+  ObjectResult,
+  ObjectSpec,
+  PlanDetail,
+} from './types.ts';
+
+/** Reads JSON written by an earlier step. */
+export async function readJson<T>(deps: BackupDeps, key: string): Promise<T> {
+  return JSON.parse(new TextDecoder().decode(await deps.store.get(key))) as T;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Exports one object, or as much of it as fits in one invocation: pages are streamed through
+ * gzip into the store, counted and checked against what Salesforce said they hold. Returns a
+ * checkpoint when it stopped early; the workflow calls it again with that checkpoint.
+ */
+export async function exportObject(deps: BackupDeps, input: ExportInput): Promise<ExportOutput> {
+  const { org, snapshotId, object } = input;
+  const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
+  const spec = await readJson<ObjectSpec>(deps, objectSpecKey(org, snapshotId, object));
+  const settings = detail.settings;
+  const callsBefore = deps.source.apiCalls();
+  const deadline = deps.clock().getTime() + settings.invocationBudgetMs;
+  const attempt = newAttemptId(deps.random);
+  let checkpoint: ExportCheckpoint = input.checkpoint ?? {
+    api: spec.api,
+    jobId: null,
+    locator: null,
+    nextPart: 1,
+    segment: 1,
+    segments: [],
+    apiCalls: 0,
+  };
+  const segment: { -readonly [K in keyof ExportSegment]: ExportSegment[K] } = {
+    segment: checkpoint.segment,
+    parts: [],
+    deletedRows: 0,
+    deletedIds: [],
+  };
+  const soql = `SELECT ${spec.columns.join(', ')} FROM ${spec.name}${spec.since ? ` WHERE SystemModstamp > ${spec.since}` : ''}`;
+
+  let finished = false;
+  if (checkpoint.api === 'bulk' && checkpoint.jobId === null) {
+    const jobId = await startBulkJob(deps, soql, settings, deadline);
+    checkpoint = jobId ? { ...checkpoint, jobId } : { ...checkpoint, api: 'rest' };
+  }
+  let pages = 0;
+  while (!finished) {
+    const part =
+      checkpoint.api === 'bulk'
+        ? await bulkPart(deps, checkpoint, settings)
+        : await restPart(deps, checkpoint, soql, settings);
+    const key = partKey(org, snapshotId, object, checkpoint.nextPart, attempt);
+    const stored = await deps.store.putStream(key, gzipped(part.body), {
+      contentType: 'text/csv',
+      contentEncoding: 'gzip',
+    });
+    const scanner = part.scanner();
+    if (scanner.endedInsideQuotes || (part.expectedRows !== null && scanner.dataRows !== part.expectedRows)) {
+      throw new SalesforceTransientError(
+        `${object}: page ${checkpoint.nextPart} arrived incomplete (${scanner.dataRows} rows, Salesforce said ${part.expectedRows ?? 'unknown'}); it will be fetched again.`,
+      );
+    }
+    segment.parts.push({ key, rows: scanner.dataRows, bytes: stored.bytes, sha256: stored.sha256 });
+    segment.deletedRows += scanner.deletedRows;
+    for (const id of scanner.deletedIds) if (segment.deletedIds.length < 5) segment.deletedIds.push(id);
+    const next = part.nextLocator();
+    checkpoint = { ...checkpoint, locator: next, nextPart: checkpoint.nextPart + 1 };
+    finished = next === null;
+    pages++;
+    const outOfPages = settings.maxPagesPerInvocation > 0 && pages >= settings.maxPagesPerInvocation;
+    if (!finished && (outOfPages || deps.clock().getTime() > deadline)) break;
+  }
+
+  const apiCalls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
+  await deps.store.put(
+    segmentKey(org, snapshotId, object, segment.segment, attempt),
+    JSON.stringify(segment),
+    {
+      contentType: 'application/json',
+    },
+  );
+  const segments = [...checkpoint.segments, attempt];
+  if (!finished) {
+    return {
+      org,
+      snapshotId,
+      object,
+      done: false,
+      checkpoint: { ...checkpoint, segment: segment.segment + 1, segments, apiCalls },
+    };
+  }
+  const result = await collectResult(deps, input, segments, checkpoint.api, apiCalls);
+  await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
+    contentType: 'application/json',
+  });
+  return { org, snapshotId, object, done: true, checkpoint: null };
+}
+
+/** Records an object whose export failed for good, so the finish step names it as missing. */
+export async function recordObjectFailure(
+  deps: BackupDeps,
+  input: { org: string; snapshotId: string; object: string; error?: { Error?: string; Cause?: string } },
+): Promise<{ object: string; recorded: boolean }> {
+  const cause = describeCause(input.error);
+  const result: ObjectResult = {
+    object: input.object,
+    status: 'failed',
+    api: 'bulk',
+    rows: 0,
+    deletedRows: 0,
+    deletedIds: [],
+    bytes: 0,
+    parts: [],
+    apiCalls: 0,
+    error: cause,
+  };
+  try {
+    await deps.store.put(objectResultKey(input.org, input.snapshotId, input.object), JSON.stringify(result), {
+      contentType: 'application/json',
+    });
+    return { object: input.object, recorded: true };
+  } catch (error) {
+    if (error instanceof ObjectExistsError) return { object: input.object, recorded: false };
+    throw error;
+  }
+}
+
+function describeCause(error?: { Error?: string; Cause?: string }): string {
+  if (!error) return 'failed without an error';
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: string };
+    if (parsed.errorMessage) message = parsed.errorMessage;
+  } catch {
+    // Cause is plain text, not Lambda's JSON error document.
+  }
+  return `${error.Error ?? 'Error'}: ${message}`.slice(0, 1000);
+}
+
+/** Creates the Bulk queryAll job and waits for it; undefined when Bulk does not support the object. */
+async function startBulkJob(
+  deps: BackupDeps,
+  soql: string,
+  settings: BackupSettings,
+  deadline: number,
+): Promise<string | undefined> {
+  const sleep = deps.sleep ?? defaultSleep;
+  // A job can fail on Salesforce's side; one fresh job is tried before the workflow's retry takes over.
+  for (let tries = 0; tries < 2; tries++) {
+    let jobId: string;
+    try {
+      jobId = await deps.source.createBulkQuery(soql);
+    } catch (error) {
+      if (error instanceof SalesforceBulkUnsupportedError) return undefined;
+      throw error;
+    }
+    for (;;) {
+      const status = await deps.source.bulkQueryStatus(jobId);
+      if (status.state === 'JobComplete') return jobId;
+      if (status.state === 'Failed' || status.state === 'Aborted') {
+        if (/not supported/i.test(status.errorMessage ?? '')) return undefined;
+        if (tries === 1) {
+          throw new SalesforceBulkJobFailedError(
+            `Bulk query job ${jobId} ended ${status.state}: ${status.errorMessage ?? 'no reason given'}`,
+          );
+        }
+        break;
+      }
+      if (deps.clock().getTime() > deadline) {
+        throw new SalesforceTransientError(
+          `Bulk query job ${jobId} did not complete within the invocation's time budget.`,
+        );
+      }
+      await sleep(settings.pollIntervalMs);
+    }
+  }
+  throw new SalesforceBulkJobFailedError('Bulk query job failed twice.');
+}
+
+interface PartSource {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly expectedRows: number | null;
+  scanner(): CsvScanner;
+  nextLocator(): string | null;
+}
+
+async function bulkPart(
+  deps: BackupDeps,
+  checkpoint: ExportCheckpoint,
+  settings: BackupSettings,
+): Promise<PartSource> {
+  const page = await deps.source.bulkQueryResults(checkpoint.jobId!, checkpoint.locator, settings.pageSize);
+  const scanner = new CsvScanner();
+  async function* body() {
+    for await (const chunk of page.body) {
+      scanner.push(chunk);
+      yield chunk;
+    }
+    scanner.end();
+  }
+  return {
+    body: body(),
+    expectedRows: page.records,
+    scanner: () => scanner,
+    nextLocator: () => page.nextLocator,
+  };
+}
+
+async function restPart(
+  deps: BackupDeps,
+  checkpoint: ExportCheckpoint,
+  soql: string,
+  settings: BackupSettings,
+): Promise<PartSource> {
+  const scanner = new CsvScanner();
+  let next = checkpoint.locator;
+  let first = checkpoint.locator === null;
+  let done = false;
+  let columns: string[] | null = null;
+  async function* body() {
+    let rows = 0;
+    while (!done && rows < settings.pageSize) {
+      const page = first ? await deps.source.queryAll(soql, false) : await deps.source.queryAll(next!, true);
+      first = false;
+      if (columns === null) {
+        columns = selectColumns(soql);
+        const header = Buffer.from(csvHeader(columns));
+        scanner.push(header);
+        yield header;
+      }
+      for (const record of page.records) {
+        const line = Buffer.from(csvLine(columns, record));
+        scanner.push(line);
+        rows++;
+        yield line;
+      }
+      next = page.nextRecordsUrl;
+      done = page.done || page.nextRecordsUrl === null;
+    }
+    scanner.end();
+  }
+  return {
+    body: body(),
+    expectedRows: null,
+    scanner: () => scanner,
+    nextLocator: () => (done ? null : next),
+  };
+}
+
+function selectColumns(soql: string): string[] {
+  const match = /^SELECT (.+?) FROM /.exec(soql);
+  return match ? match[1]!.split(', ') : [];
+}
+
+function gzipped(body: AsyncIterable<Uint8Array>): Readable {
+  const gzip = createGzip();
+  const source = Readable.from(body);
+  source.on('error', (error) => gzip.destroy(error));
+  source.pipe(gzip);
+  return gzip;
+}
+
+async function collectResult(
+  deps: BackupDeps,
+  input: ExportInput,
+  attempts: readonly string[],
+  api: 'bulk' | 'rest',
+  apiCalls: number,
+): Promise<ObjectResult> {
+  // Only the segments named by the checkpoints count: a retried invocation's abandoned writes never do.
+  const segments: ExportSegment[] = [];
+  for (const [index, attempt] of attempts.entries()) {
+    segments.push(
+      await readJson<ExportSegment>(
+        deps,
+        segmentKey(input.org, input.snapshotId, input.object, index + 1, attempt),
+      ),
+    );
+  }
+  const parts: SnapshotPart[] = segments.flatMap((s) => s.parts);
+  return {
+    object: input.object,
+    status: 'exported',
+    api,
+    rows: parts.reduce((n, p) => n + p.rows, 0),
+    deletedRows: segments.reduce((n, s) => n + s.deletedRows, 0),
+    deletedIds: segments.flatMap((s) => s.deletedIds).slice(0, 5),
+    bytes: parts.reduce((n, p) => n + p.bytes, 0),
+    parts,
+    apiCalls,
+  };
+}

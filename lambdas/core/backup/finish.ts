@@ -1,0 +1,280 @@
+import {
+  filesFailureKey,
+  filesPlanKey,
+  filesResultKey,
+  filesReusedKey,
+  metadataPlanKey,
+  metadataResultKey,
+  objectResultKey,
+  objectSpecKey,
+  planDetailKey,
+} from '../snapshot/keys.ts';
+import type { SnapshotError, SnapshotFile, SnapshotManifest, SnapshotObject } from '../snapshot/manifest.ts';
+import { MANIFEST_FORMAT_VERSION } from '../snapshot/manifest.ts';
+import { SnapshotReader } from '../snapshot/reader.ts';
+import { verifySnapshot } from '../snapshot/verifier.ts';
+import { recordSnapshotOutcome, writeManifest } from '../snapshot/writer.ts';
+import { ObjectNotFoundError } from '../store.ts';
+import { anomalyMessage, findAnomalies } from './anomalies.ts';
+import { readJson } from './export-object.ts';
+import type {
+  BackupDeps,
+  FilesResult,
+  FinishOutput,
+  MetadataResult,
+  ObjectResult,
+  ObjectSpec,
+  PlanDetail,
+} from './types.ts';
+
+async function optionalJson<T>(deps: BackupDeps, key: string): Promise<T | undefined> {
+  try {
+    return await readJson<T>(deps, key);
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Assembles the manifest from what each step recorded, verifies every part against the store,
+ * and only then marks the snapshot complete. Anything missing, unverified or unexplained by
+ * concurrent edits makes the run fail, and the snapshot is never marked complete.
+ */
+export async function finishBackup(
+  deps: BackupDeps,
+  input: { org: string; snapshotId: string },
+): Promise<FinishOutput> {
+  const { org, snapshotId } = input;
+  const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
+  const callsBefore = deps.source.apiCalls();
+  const errors: SnapshotError[] = [];
+  const results: ObjectResult[] = [];
+  const objects: SnapshotObject[] = [];
+
+  for (const planned of detail.exported) {
+    const spec = await readJson<ObjectSpec>(deps, objectSpecKey(org, snapshotId, planned.name));
+    const result = await optionalJson<ObjectResult>(deps, objectResultKey(org, snapshotId, planned.name));
+    if (!result || result.status !== 'exported') {
+      const message = result?.error ?? 'the export never finished';
+      errors.push({ scope: 'object', subject: planned.name, name: 'ObjectExportFailed', message });
+    }
+    if (result) results.push(result);
+    const entry: SnapshotObject = {
+      name: spec.name,
+      status: result?.status === 'exported' ? 'exported' : 'failed',
+      api: result?.api ?? spec.api,
+      fields: spec.fields,
+      rows: result?.rows ?? 0,
+      deletedRows: result?.deletedRows ?? 0,
+      bytes: result?.bytes ?? 0,
+      parts: result?.status === 'exported' ? result.parts : [],
+      since: spec.since,
+      watermark: detail.watermark,
+      apiCalls: result?.apiCalls ?? 0,
+    };
+    if (planned.countAtStart !== undefined) entry.countAtStart = planned.countAtStart;
+    if (result?.error) entry.error = result.error;
+    objects.push(entry);
+  }
+  for (const unchanged of detail.unchanged) {
+    objects.push({
+      name: unchanged.name,
+      status: 'unchanged',
+      api: 'none',
+      fields: unchanged.fields,
+      rows: 0,
+      deletedRows: 0,
+      bytes: 0,
+      parts: [],
+      since: detail.since,
+      watermark: detail.watermark,
+      apiCalls: 0,
+    });
+  }
+  objects.sort((a, b) => a.name.localeCompare(b.name));
+
+  // Full runs: rows exported against COUNT() before and after. Rows added or purged while the run
+  // went on explain a difference inside that range; anything outside it is a gap.
+  if (detail.mode === 'full') {
+    const exported = objects.filter((o) => o.status === 'exported');
+    const counts = await deps.source.countRows(
+      exported.map((o) => ({ key: o.name, soql: `SELECT COUNT() FROM ${o.name}` })),
+    );
+    for (const object of exported) {
+      const end = counts.get(object.name);
+      if (end === undefined) continue;
+      object.countAtEnd = end;
+      const start = object.countAtStart ?? end;
+      if (object.rows < Math.min(start, end) || object.rows > Math.max(start, end)) {
+        errors.push({
+          scope: 'count',
+          subject: object.name,
+          name: 'RowCountGap',
+          message: `exported ${object.rows} rows, but COUNT() was ${start} when the run started and ${end} at the end`,
+        });
+      }
+    }
+  }
+
+  const files = await collectFiles(deps, org, snapshotId, errors);
+  const metadata = await collectMetadata(deps, org, snapshotId, detail, errors);
+  const finishCalls = deps.source.apiCalls() - callsBefore;
+  const exportCalls = objects.reduce((n, o) => n + o.apiCalls, 0);
+  const manifest: SnapshotManifest = {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    snapshotId,
+    runId: detail.runId,
+    org,
+    orgId: detail.orgId,
+    apiVersion: detail.apiVersion,
+    mode: detail.mode,
+    requestedMode: detail.requestedMode,
+    baseSnapshotId: detail.baseSnapshotId,
+    startedAt: detail.startedAt,
+    finishedAt: deps.clock().toISOString(),
+    watermark: detail.watermark,
+    overlapSeconds: detail.settings.overlapSeconds,
+    objects,
+    skippedObjects: detail.skipped,
+    files: files.entries,
+    metadata: { included: detail.metadata, components: metadata.components, parts: metadata.parts },
+    apiCalls: {
+      total: detail.apiCalls + exportCalls + files.apiCalls + metadata.apiCalls + finishCalls,
+      plan: detail.apiCalls,
+      export: exportCalls,
+      files: files.apiCalls,
+      metadata: metadata.apiCalls,
+      finish: finishCalls,
+    },
+    errors,
+  };
+  const written = await writeManifest(deps.store, manifest);
+  const problems = errors.map((e) => `${e.subject}: ${e.message}`);
+  for (const problem of await verifySnapshot(deps.store, manifest)) problems.push(`verify: ${problem}`);
+  const entry = await recordSnapshotOutcome(deps.store, manifest, {
+    manifestKey: written.key,
+    manifestSha256: written.sha256,
+    problems,
+  });
+
+  const previousFull = await previousFullManifest(deps, org, detail);
+  const anomalies =
+    entry.status === 'complete'
+      ? findAnomalies(results, detail.mode, previousFull, {
+          percent: detail.settings.anomalyPercent,
+          rows: detail.settings.anomalyRows,
+        })
+      : [];
+  const shown = problems.slice(0, 20);
+  if (problems.length > 20) shown.push(`...and ${problems.length - 20} more (see ${written.key})`);
+  return {
+    org,
+    snapshotId,
+    status: entry.status,
+    mode: detail.mode,
+    objects: objects.filter((o) => o.status !== 'failed').length,
+    rows: objects.reduce((n, o) => n + o.rows, 0),
+    files: files.entries.length,
+    filesDownloaded: files.entries.filter((f) => f.downloaded).length,
+    metadataComponents: metadata.components,
+    apiCalls: manifest.apiCalls.total,
+    problems: shown,
+    failureMessage:
+      entry.status === 'complete'
+        ? ''
+        : `Backup ${snapshotId} of org ${org} FAILED and was not marked complete. Missing or wrong:\n${shown.map((p) => `- ${p}`).join('\n')}`,
+    anomalyMessage: anomalyMessage(org, snapshotId, anomalies),
+    hasAnomalies: anomalies.length > 0,
+  };
+}
+
+async function collectFiles(
+  deps: BackupDeps,
+  org: string,
+  snapshotId: string,
+  errors: SnapshotError[],
+): Promise<{ entries: SnapshotFile[]; apiCalls: number }> {
+  const items = await optionalJson<unknown[]>(deps, filesPlanKey(org, snapshotId));
+  if (!items) {
+    errors.push({
+      scope: 'files',
+      subject: 'plan',
+      name: 'FilesNotPlanned',
+      message: 'the files step never ran',
+    });
+    return { entries: [], apiCalls: 0 };
+  }
+  const batches = items.length;
+  const entries = [...((await optionalJson<SnapshotFile[]>(deps, filesReusedKey(org, snapshotId))) ?? [])];
+  let apiCalls = 0;
+  for (let batch = 1; batch <= batches; batch++) {
+    const result = await optionalJson<FilesResult>(deps, filesResultKey(org, snapshotId, batch));
+    if (!result) {
+      const failure = await optionalJson<{ message: string }>(deps, filesFailureKey(org, snapshotId, batch));
+      errors.push({
+        scope: 'files',
+        subject: `batch ${batch}`,
+        name: 'FilesBatchFailed',
+        message: failure?.message ?? 'the batch never finished',
+      });
+      continue;
+    }
+    entries.push(...result.files);
+    apiCalls += result.apiCalls;
+  }
+  return { entries, apiCalls };
+}
+
+async function collectMetadata(
+  deps: BackupDeps,
+  org: string,
+  snapshotId: string,
+  detail: PlanDetail,
+  errors: SnapshotError[],
+): Promise<{ parts: MetadataResult['parts']; components: number; apiCalls: number }> {
+  if (!detail.metadata) return { parts: [], components: 0, apiCalls: 0 };
+  const plan = await optionalJson<{ chunks: unknown[]; components: number }>(
+    deps,
+    metadataPlanKey(org, snapshotId),
+  );
+  if (!plan) {
+    errors.push({
+      scope: 'metadata',
+      subject: 'plan',
+      name: 'MetadataNotListed',
+      message: 'metadata was never listed',
+    });
+    return { parts: [], components: 0, apiCalls: 0 };
+  }
+  const parts: MetadataResult['parts'] = [];
+  let apiCalls = 0;
+  for (let chunk = 0; chunk < plan.chunks.length; chunk++) {
+    const result = await optionalJson<MetadataResult>(deps, metadataResultKey(org, snapshotId, chunk));
+    if (!result) {
+      errors.push({
+        scope: 'metadata',
+        subject: `retrieve ${chunk + 1}`,
+        name: 'MetadataRetrieveMissing',
+        message: 'the retrieve never finished',
+      });
+      continue;
+    }
+    parts.push(...result.parts);
+    apiCalls += result.apiCalls;
+  }
+  return { parts, components: parts.reduce((n, p) => n + p.components, 0), apiCalls };
+}
+
+async function previousFullManifest(
+  deps: BackupDeps,
+  org: string,
+  detail: PlanDetail,
+): Promise<SnapshotManifest | null> {
+  const reader = new SnapshotReader(deps.store);
+  const previous = (await reader.catalog(org)).filter(
+    (e) => e.status === 'complete' && e.mode === 'full' && e.snapshotId < detail.snapshotId,
+  );
+  const last = previous.at(-1);
+  return last ? reader.manifest(org, last.snapshotId) : null;
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** Per-org backup settings: from the config (Lambda environment) or the CLI. */
+export const backupSettingsSchema = z.object({
+  /** Only these objects (empty: every object the org allows). */
+  includeObjects: z.array(z.string()).default([]),
+  /** Objects never backed up. */
+  excludeObjects: z.array(z.string()).default([]),
+  /** Back up file bodies (ContentVersion, Attachment, Document). */
+  files: z.boolean().default(true),
+  /** Retrieve metadata on full runs; incremental runs retrieve it only when asked. */
+  metadata: z.boolean().default(true),
+  /** Share (0-1] of the org's daily API allowance one run may spend. */
+  apiShare: z.number().gt(0).lte(1).default(0.5),
+  /** Seconds subtracted from the base watermark, for rows committed late. */
+  overlapSeconds: z.number().int().nonnegative().default(300),
+  /** Rows per Bulk results page, which is also rows per stored part. */
+  pageSize: z.number().int().min(1).max(500_000).default(100_000),
+  /** Pages one export invocation writes before handing over to the next (0: no limit). */
+  maxPagesPerInvocation: z.number().int().nonnegative().default(0),
+  /** Time one invocation may spend before checkpointing, in ms (Lambda's limit is 15 minutes). */
+  invocationBudgetMs: z.number().int().positive().default(600_000),
+  /** Poll interval for Bulk jobs and metadata retrieves, in ms. */
+  pollIntervalMs: z.number().int().nonnegative().default(2_000),
+  /** File bodies per Distributed Map item. */
+  filesPerBatch: z.number().int().positive().default(50),
+  /** Metadata components per retrieve (well under the 10,000-file limit; split further when refused). */
+  componentsPerRetrieve: z.number().int().positive().max(10_000).default(2_500),
+  /** Alert when an object's deletes or changes pass this share of its rows... */
+  anomalyPercent: z.number().nonnegative().default(5),
+  /** ...or this many rows. */
+  anomalyRows: z.number().int().nonnegative().default(1_000),
+});
+
+/** Effective backup settings. */
+export type BackupSettings = z.infer<typeof backupSettingsSchema>;
+
+/** Settings that could not be used; the message lists every problem. */
+export class InvalidBackupSettingsError extends Error {
+  override readonly name = 'InvalidBackupSettingsError';
+}
+
+/** Parses settings (JSON text or an object), naming every bad field. */
+export function parseBackupSettings(input: unknown): BackupSettings {
+  let value = input ?? {};
+  if (typeof value === 'string') {
+    try {
+      value = value.trim() === '' ? {} : JSON.parse(value);
+    } catch (error) {
+      throw new InvalidBackupSettingsError(`Backup settings are not JSON: ${(error as Error).message}`);
+    }
+  }
+  const result = backupSettingsSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InvalidBackupSettingsError(`Backup settings are invalid: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,172 @@
+import type { BackupSettings } from './settings.ts';
+import type {
+  SnapshotField,
+  SnapshotFile,
+  SnapshotMetadataPart,
+  SnapshotPart,
+} from '../snapshot/manifest.ts';
+import type { SalesforceSource } from '../salesforce.ts';
+import type { BackupStore } from '../store.ts';
+
+/** What every step of the core is given. */
+export interface BackupDeps {
+  readonly store: BackupStore;
+  readonly source: SalesforceSource;
+  readonly clock: () => Date;
+  readonly random?: () => number;
+  /** Waits between polls; tests pass a no-op. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Scratch directory for file bodies while they are hashed. */
+  readonly tmpDir?: string;
+}
+
+/** The workflow's input, as the schedules and the console start it. */
+export interface BackupRequest {
+  readonly org: string;
+  readonly mode: 'full' | 'incremental';
+  /** Retrieve metadata in this run (default: on full runs, when the settings allow it). */
+  readonly metadata?: boolean;
+  readonly runId?: string;
+}
+
+/** What the plan step leaves in the state: keys and counts only. */
+export interface PlanOutput {
+  readonly org: string;
+  readonly snapshotId: string;
+  readonly planKey: string;
+  readonly mode: 'full' | 'incremental';
+  readonly objectsToExport: number;
+  readonly objectsUnchanged: number;
+  readonly deferred: boolean;
+  /** Why the run was deferred, for the alert; empty otherwise. */
+  readonly deferredReason: string;
+}
+
+/** One object's export instructions, stored at plan time. */
+export interface ObjectSpec {
+  readonly name: string;
+  readonly api: 'bulk' | 'rest';
+  readonly fields: SnapshotField[];
+  /** Column names selected, in order. */
+  readonly columns: string[];
+  readonly since: string | null;
+  readonly countAtStart?: number;
+}
+
+/** Everything the plan decided, stored in the vault for the later steps. */
+export interface PlanDetail {
+  readonly org: string;
+  readonly orgId: string;
+  readonly apiVersion: string;
+  readonly snapshotId: string;
+  readonly runId: string;
+  readonly mode: 'full' | 'incremental';
+  readonly requestedMode: 'full' | 'incremental';
+  readonly baseSnapshotId: string | null;
+  readonly startedAt: string;
+  readonly watermark: string;
+  readonly since: string | null;
+  readonly settings: BackupSettings;
+  readonly metadata: boolean;
+  readonly exported: { name: string; countAtStart?: number }[];
+  readonly unchanged: { name: string; fields: SnapshotField[] }[];
+  readonly skipped: { name: string; reason: string }[];
+  readonly apiCalls: number;
+}
+
+/** Where an unfinished export resumes. */
+export interface ExportCheckpoint {
+  readonly api: 'bulk' | 'rest';
+  readonly jobId: string | null;
+  /** Bulk locator or REST nextRecordsUrl of the next page; null before the first page. */
+  readonly locator: string | null;
+  readonly nextPart: number;
+  readonly segment: number;
+  /** Attempt ids of the segments written so far, in order: exactly the invocations whose parts count. */
+  readonly segments: string[];
+  readonly apiCalls: number;
+}
+
+/** Input of one export invocation (a Distributed Map item, then the loop). */
+export interface ExportInput {
+  readonly org: string;
+  readonly snapshotId: string;
+  readonly object: string;
+  readonly checkpoint?: ExportCheckpoint | null;
+}
+
+/** Output of one export invocation. */
+export interface ExportOutput {
+  readonly org: string;
+  readonly snapshotId: string;
+  readonly object: string;
+  readonly done: boolean;
+  readonly checkpoint: ExportCheckpoint | null;
+}
+
+/** Parts one invocation wrote. */
+export interface ExportSegment {
+  readonly segment: number;
+  readonly parts: SnapshotPart[];
+  readonly deletedRows: number;
+  readonly deletedIds: string[];
+}
+
+/** The outcome of one object, written once to the vault. */
+export interface ObjectResult {
+  readonly object: string;
+  readonly status: 'exported' | 'failed';
+  readonly api: 'bulk' | 'rest';
+  readonly rows: number;
+  readonly deletedRows: number;
+  readonly deletedIds: string[];
+  readonly bytes: number;
+  readonly parts: SnapshotPart[];
+  readonly apiCalls: number;
+  readonly error?: string;
+}
+
+/** One file to fetch or reuse. */
+export interface FileTask {
+  readonly object: 'ContentVersion' | 'Attachment' | 'Document';
+  readonly recordId: string;
+  readonly field: 'VersionData' | 'Body';
+  readonly indexId: string;
+  readonly md5?: string;
+}
+
+/** The outcome of one files batch. */
+export interface FilesResult {
+  readonly batch: number;
+  readonly files: SnapshotFile[];
+  readonly apiCalls: number;
+  readonly errors: string[];
+}
+
+/** The outcome of one metadata retrieve. */
+export interface MetadataResult {
+  readonly chunk: number;
+  readonly parts: SnapshotMetadataPart[];
+  readonly apiCalls: number;
+}
+
+/** What the finish step leaves in the state (and the CLI prints). */
+export interface FinishOutput {
+  readonly org: string;
+  readonly snapshotId: string;
+  readonly status: 'complete' | 'failed';
+  readonly mode: 'full' | 'incremental';
+  readonly objects: number;
+  readonly rows: number;
+  readonly files: number;
+  readonly filesDownloaded: number;
+  readonly metadataComponents: number;
+  readonly apiCalls: number;
+  /** What is missing or wrong, at most 20 lines (the manifest has all). */
+  readonly problems: string[];
+  /** SNS text for a failed run, or empty. */
+  readonly failureMessage: string;
+  /** SNS text for deletes/changes over the thresholds, or empty. */
+  readonly anomalyMessage: string;
+  readonly hasAnomalies: boolean;
+}

@@ -1,0 +1,200 @@
+/**
+ * The Salesforce source as the backup core sees it. Adapters (HTTP, the emulator in tests) implement
+ * it and translate every Salesforce failure into the named errors below, whose `name` is what the
+ * state machine's Retry and Catch match on.
+ */
+
+/** The org and user the connection acts for. */
+export interface OrgIdentity {
+  readonly orgId: string;
+  readonly userId: string;
+}
+
+/** One object as describeGlobal lists it. */
+export interface GlobalObject {
+  readonly name: string;
+  readonly queryable: boolean;
+  readonly retrieveable: boolean;
+  readonly custom: boolean;
+  readonly deprecatedAndHidden?: boolean;
+}
+
+/** One field as describe reports it (the subset a backup needs). */
+export interface FieldDescribe {
+  readonly name: string;
+  readonly type: string;
+  readonly referenceTo: readonly string[];
+  readonly relationshipName: string | null;
+  readonly nillable: boolean;
+  readonly createable: boolean;
+  readonly updateable: boolean;
+  readonly externalId: boolean;
+  readonly calculated: boolean;
+  /** Set on the components of a compound field (`BillingCity` -> `BillingAddress`). */
+  readonly compoundFieldName: string | null;
+}
+
+/** One object's describe. */
+export interface ObjectDescribe {
+  readonly name: string;
+  readonly queryable: boolean;
+  readonly fields: readonly FieldDescribe[];
+}
+
+/** An API allowance from `/limits`. */
+export interface ApiLimit {
+  readonly max: number;
+  readonly remaining: number;
+}
+
+/** The allowances a backup spends. */
+export interface OrgLimits {
+  readonly dailyApiRequests: ApiLimit;
+  readonly dailyBulkV2QueryJobs?: ApiLimit;
+}
+
+/** A Bulk API 2.0 query job's state. */
+export interface BulkJobStatus {
+  readonly id: string;
+  readonly state: 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
+  readonly numberRecordsProcessed: number;
+  readonly errorMessage?: string;
+}
+
+/** One page of Bulk results: a CSV body (header row first) streamed as it arrives. */
+export interface BulkResultPage {
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Rows Salesforce says the page holds (`Sforce-NumberOfRecords`). */
+  readonly records: number;
+  /** Locator of the next page, or null on the last page. */
+  readonly nextLocator: string | null;
+}
+
+/** One page of a REST query. */
+export interface RestQueryPage {
+  readonly records: readonly Record<string, unknown>[];
+  readonly totalSize: number;
+  readonly done: boolean;
+  readonly nextRecordsUrl: string | null;
+}
+
+/** One metadata type from describeMetadata. */
+export interface MetadataTypeInfo {
+  readonly xmlName: string;
+  readonly inFolder: boolean;
+  readonly directoryName: string;
+  readonly childXmlNames: readonly string[];
+}
+
+/** One component from listMetadata. */
+export interface MetadataComponentInfo {
+  readonly type: string;
+  readonly fullName: string;
+}
+
+/** One listMetadata query. */
+export interface ListMetadataQuery {
+  readonly type: string;
+  readonly folder?: string;
+}
+
+/** State of an async retrieve. */
+export interface RetrieveStatus {
+  readonly id: string;
+  readonly done: boolean;
+  readonly success: boolean;
+  readonly status: string;
+  readonly errorMessage?: string;
+  /** The zip as returned (decoded from base64) once done. */
+  readonly zip?: Uint8Array;
+}
+
+/** Everything a backup asks of an org. */
+export interface SalesforceSource {
+  /** API version used, such as `62.0`. */
+  readonly apiVersion: string;
+  /** API calls made through this source so far. */
+  apiCalls(): number;
+  identity(): Promise<OrgIdentity>;
+  limits(): Promise<OrgLimits>;
+  describeGlobal(): Promise<GlobalObject[]>;
+  /** Describes objects, 25 per Composite call. */
+  describeObjects(names: readonly string[]): Promise<ObjectDescribe[]>;
+  /** Runs `COUNT()` queries through queryAll (deleted rows counted), 25 per Composite call; result per key. */
+  countRows(queries: readonly { key: string; soql: string }[]): Promise<Map<string, number>>;
+  /** Creates a Bulk API 2.0 queryAll job. */
+  createBulkQuery(soql: string): Promise<string>;
+  bulkQueryStatus(jobId: string): Promise<BulkJobStatus>;
+  /** One page of a completed job's results; the same locator can be fetched again after a failure. */
+  bulkQueryResults(jobId: string, locator: string | null, maxRecords: number): Promise<BulkResultPage>;
+  /** REST queryAll: the first page of a query, or the next page from a `nextRecordsUrl`. */
+  queryAll(soqlOrNextUrl: string, isNextUrl: boolean): Promise<RestQueryPage>;
+  /** A blob field's bytes as a stream. */
+  downloadBlob(object: string, id: string, field: string): Promise<AsyncIterable<Uint8Array>>;
+  describeMetadata(): Promise<MetadataTypeInfo[]>;
+  /** Lists components, at most 3 queries per call. */
+  listMetadata(queries: readonly ListMetadataQuery[]): Promise<MetadataComponentInfo[]>;
+  /** Starts a retrieve of the given members per type; returns the async id. */
+  retrieve(members: ReadonlyMap<string, readonly string[]>): Promise<string>;
+  checkRetrieveStatus(id: string): Promise<RetrieveStatus>;
+}
+
+/** Base of every translated Salesforce error; `errorCode` is Salesforce's when there was one. */
+export class SalesforceError extends Error {
+  override name = 'SalesforceError';
+  constructor(
+    message: string,
+    readonly errorCode?: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The org refused for its request limits (`REQUEST_LIMIT_EXCEEDED`, HTTP 429/403): retry later. */
+export class SalesforceRateLimitError extends SalesforceError {
+  override name = 'SalesforceRateLimitError';
+}
+
+/** The session expired and could not be renewed in place (`INVALID_SESSION_ID`): retry re-authenticates. */
+export class SalesforceSessionExpiredError extends SalesforceError {
+  override name = 'SalesforceSessionExpiredError';
+}
+
+/** A 5xx, a reset connection, a cut body or a row lock: the same request may succeed later. */
+export class SalesforceTransientError extends SalesforceError {
+  override name = 'SalesforceTransientError';
+}
+
+/** The query was refused (`MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE`, ...): retrying will not help. */
+export class SalesforceQueryError extends SalesforceError {
+  override name = 'SalesforceQueryError';
+}
+
+/** Bulk API 2.0 does not support this object: export it through REST instead. */
+export class SalesforceBulkUnsupportedError extends SalesforceError {
+  override name = 'SalesforceBulkUnsupportedError';
+}
+
+/** A Bulk query job ended Failed or Aborted; a new job may succeed. */
+export class SalesforceBulkJobFailedError extends SalesforceError {
+  override name = 'SalesforceBulkJobFailedError';
+}
+
+/** Authentication failed (bad credentials, certificate, connected app): a person must fix the secret. */
+export class SalesforceAuthError extends SalesforceError {
+  override name = 'SalesforceAuthError';
+}
+
+/** Any other refusal from the org, with Salesforce's code. */
+export class SalesforceRequestError extends SalesforceError {
+  override name = 'SalesforceRequestError';
+}
+
+/** Error names the workflow retries with backoff. */
+export const TRANSIENT_ERROR_NAMES = [
+  'SalesforceRateLimitError',
+  'SalesforceSessionExpiredError',
+  'SalesforceTransientError',
+  'SalesforceBulkJobFailedError',
+] as const;

@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import { csvHeader, csvLine } from '../../lambdas/core/snapshot/csv.ts';
+import {
+  type BulkJobStatus,
+  type BulkResultPage,
+  type FieldDescribe,
+  type GlobalObject,
+  type ListMetadataQuery,
+  type MetadataComponentInfo,
+  type MetadataTypeInfo,
+  type ObjectDescribe,
+  type OrgIdentity,
+  type OrgLimits,
+  type RestQueryPage,
+  type RetrieveStatus,
+  SalesforceBulkUnsupportedError,
+  SalesforceQueryError,
+  type SalesforceSource,
+} from '../../lambdas/core/salesforce.ts';
+
+type Row = Record<string, string | null>;
+
+/** An object of the fake org. */
+export interface FakeObject {
+  name: string;
+  fields: { name: string; type: string; referenceTo?: string[] }[];
+  rows: Row[];
+  bulk?: boolean;
+}
+
+/** An in-memory org behind the SalesforceSource port, counting calls like Salesforce would. */
+export class FakeSource implements SalesforceSource {
+  readonly apiVersion = '62.0';
+  calls = 0;
+  readonly callLog: string[] = [];
+  readonly blobs = new Map<string, Uint8Array>();
+  readonly jobs = new Map<string, { rows: Row[]; columns: string[] }>();
+  metadata: MetadataComponentInfo[] = [];
+  limitsRemaining = 1_000_000;
+  /** Test hooks: make the next result page lie about its length, or fail the next N jobs. */
+  cutNextPage = false;
+  failNextJobs = 0;
+  private jobCounter = 0;
+  private retrieves = new Map<string, ReadonlyMap<string, readonly string[]>>();
+
+  constructor(readonly objects: FakeObject[]) {}
+
+  apiCalls(): number {
+    return this.calls;
+  }
+
+  private call(name: string): void {
+    this.calls++;
+    this.callLog.push(name);
+  }
+
+  async identity(): Promise<OrgIdentity> {
+    this.call('identity');
+    return { orgId: '00D000000000001AAA', userId: '005000000000001AAA' };
+  }
+
+  async limits(): Promise<OrgLimits> {
+    this.call('limits');
+    return { dailyApiRequests: { max: 1_000_000, remaining: this.limitsRemaining } };
+  }
+
+  async describeGlobal(): Promise<GlobalObject[]> {
+    this.call('describeGlobal');
+    return this.objects.map((o) => ({
+      name: o.name,
+      queryable: true,
+      retrieveable: true,
+      custom: o.name.endsWith('__c'),
+    }));
+  }
+
+  async describeObjects(names: readonly string[]): Promise<ObjectDescribe[]> {
+    for (let i = 0; i < names.length; i += 25) this.call('composite-describe');
+    return names.map((name) => {
+      const object = this.object(name);
+      return {
+        name,
+        queryable: true,
+        fields: object.fields.map(
+          (f): FieldDescribe => ({
+            name: f.name,
+            type: f.type,
+            referenceTo: f.referenceTo ?? [],
+            relationshipName: null,
+            nillable: true,
+            createable: f.name !== 'Id',
+            updateable: f.name !== 'Id',
+            externalId: false,
+            calculated: false,
+            compoundFieldName: null,
+          }),
+        ),
+      };
+    });
+  }
+
+  async countRows(queries: readonly { key: string; soql: string }[]): Promise<Map<string, number>> {
+    for (let i = 0; i < queries.length; i += 25) this.call('composite-count');
+    return new Map(queries.map((q) => [q.key, this.select(q.soql).rows.length]));
+  }
+
+  async createBulkQuery(soql: string): Promise<string> {
+    this.call('bulk-create');
+    const { object, rows, columns } = this.select(soql);
+    if (object.bulk === false)
+      throw new SalesforceBulkUnsupportedError(`Entity '${object.name}' is not supported by the Bulk API.`);
+    const id = `750${String(++this.jobCounter).padStart(15, '0')}`;
+    this.jobs.set(id, { rows, columns });
+    return id;
+  }
+
+  async bulkQueryStatus(jobId: string): Promise<BulkJobStatus> {
+    this.call('bulk-status');
+    if (this.failNextJobs > 0) {
+      this.failNextJobs--;
+      return { id: jobId, state: 'Failed', numberRecordsProcessed: 0, errorMessage: 'InternalServerError' };
+    }
+    return { id: jobId, state: 'JobComplete', numberRecordsProcessed: this.jobs.get(jobId)!.rows.length };
+  }
+
+  async bulkQueryResults(jobId: string, locator: string | null, maxRecords: number): Promise<BulkResultPage> {
+    this.call('bulk-results');
+    const job = this.jobs.get(jobId)!;
+    const start = locator ? Number(locator) : 0;
+    const page = job.rows.slice(start, start + maxRecords);
+    let text =
+      page.length > 0 ? csvHeader(job.columns) + page.map((r) => csvLine(job.columns, r)).join('') : '';
+    if (this.cutNextPage && page.length > 1) {
+      this.cutNextPage = false;
+      text = text.slice(0, text.lastIndexOf('\n', text.length - 2) + 1);
+    }
+    const end = start + page.length;
+    return {
+      body: chunks(new TextEncoder().encode(text)),
+      records: page.length,
+      nextLocator: end < job.rows.length ? String(end) : null,
+    };
+  }
+
+  async queryAll(soqlOrNextUrl: string, isNextUrl: boolean): Promise<RestQueryPage> {
+    this.call('query');
+    const [soql, offsetText] = isNextUrl ? soqlOrNextUrl.split('#') : [soqlOrNextUrl, '0'];
+    const { rows, columns } = this.select(soql!);
+    const offset = Number(offsetText);
+    const page = rows.slice(offset, offset + 2);
+    const next = offset + 2 < rows.length ? `${soql}#${offset + 2}` : null;
+    return {
+      records: page.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null]))),
+      totalSize: rows.length,
+      done: next === null,
+      nextRecordsUrl: next,
+    };
+  }
+
+  async downloadBlob(object: string, id: string, field: string): Promise<AsyncIterable<Uint8Array>> {
+    this.call(`blob ${object}/${id}/${field}`);
+    const bytes = this.blobs.get(`${object}/${id}`);
+    if (!bytes) throw new SalesforceQueryError(`no blob for ${object}/${id}`, 'NOT_FOUND', 404);
+    return chunks(bytes);
+  }
+
+  async describeMetadata(): Promise<MetadataTypeInfo[]> {
+    this.call('describeMetadata');
+    const types = [...new Set(this.metadata.map((c) => c.type))];
+    return types.map((xmlName) => ({
+      xmlName,
+      inFolder: false,
+      directoryName: xmlName.toLowerCase(),
+      childXmlNames: [],
+    }));
+  }
+
+  async listMetadata(queries: readonly ListMetadataQuery[]): Promise<MetadataComponentInfo[]> {
+    if (queries.length > 3) throw new Error('listMetadata takes at most 3 queries');
+    this.call('listMetadata');
+    return this.metadata.filter((c) => queries.some((q) => q.type === c.type));
+  }
+
+  async retrieve(members: ReadonlyMap<string, readonly string[]>): Promise<string> {
+    this.call('retrieve');
+    const id = `09S${this.retrieves.size}`;
+    this.retrieves.set(id, members);
+    return id;
+  }
+
+  async checkRetrieveStatus(id: string): Promise<RetrieveStatus> {
+    this.call('checkRetrieveStatus');
+    const members = this.retrieves.get(id)!;
+    const listing = [...members.entries()].map(([type, names]) => `${type}:${names.join(',')}`).join('\n');
+    return {
+      id,
+      done: true,
+      success: true,
+      status: 'Succeeded',
+      zip: new TextEncoder().encode(`zip of\n${listing}`),
+    };
+  }
+
+  /** Sets a file body and its checksum on the row. */
+  setBlob(object: string, id: string, text: string): void {
+    const bytes = new TextEncoder().encode(text);
+    this.blobs.set(`${object}/${id}`, bytes);
+    const row = this.object(object).rows.find((r) => r.Id === id)!;
+    if (object === 'ContentVersion') row.Checksum = createHash('md5').update(bytes).digest('hex');
+  }
+
+  object(name: string): FakeObject {
+    const object = this.objects.find((o) => o.name === name);
+    if (!object)
+      throw new SalesforceQueryError(`sObject type '${name}' is not supported.`, 'INVALID_TYPE', 400);
+    return object;
+  }
+
+  private select(soql: string): { object: FakeObject; rows: Row[]; columns: string[] } {
+    const match = /^SELECT (.+) FROM (\w+)(?: WHERE SystemModstamp > (\S+))?$/.exec(soql);
+    if (!match) throw new SalesforceQueryError(`cannot parse ${soql}`, 'MALFORMED_QUERY', 400);
+    const object = this.object(match[2]!);
+    const since = match[3] ? new Date(match[3]).getTime() : null;
+    const rows = object.rows.filter(
+      (r) => since === null || new Date(r.SystemModstamp ?? 0).getTime() > since,
+    );
+    const columns = match[1] === 'COUNT()' ? [] : match[1]!.split(', ');
+    return { object, rows, columns };
+  }
+}
+
+async function* chunks(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += 7) yield bytes.subarray(i, i + 7);
+}
+
+/** Standard fields every fake object has. */
+export const baseFields = [
+  { name: 'Id', type: 'id' },
+  { name: 'Name', type: 'string' },
+  { name: 'IsDeleted', type: 'boolean' },
+  { name: 'SystemModstamp', type: 'datetime' },
+];

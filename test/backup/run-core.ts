@@ -1,0 +1,62 @@
+import { exportObject, readJson, recordObjectFailure } from '../../lambdas/core/backup/export-object.ts';
+import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
+import { finishBackup } from '../../lambdas/core/backup/finish.ts';
+import {
+  type MetadataLoopState,
+  planMetadata,
+  retrieveMetadata,
+} from '../../lambdas/core/backup/metadata.ts';
+import { planBackup } from '../../lambdas/core/backup/plan.ts';
+import { type BackupSettings, parseBackupSettings } from '../../lambdas/core/backup/settings.ts';
+import type {
+  BackupDeps,
+  BackupRequest,
+  ExportInput,
+  FinishOutput,
+} from '../../lambdas/core/backup/types.ts';
+import { TRANSIENT_ERROR_NAMES } from '../../lambdas/core/salesforce.ts';
+import { MemoryStore } from './memory-store.ts';
+import type { FakeSource } from './fake-source.ts';
+
+/** The core steps in the order the state machine runs them, with its retry rule, for unit tests. */
+export async function runCore(
+  source: FakeSource,
+  request: BackupRequest,
+  settings: Partial<BackupSettings> = {},
+  store = new MemoryStore(),
+  clock: () => Date = () => new Date(),
+): Promise<{ store: MemoryStore; finish: FinishOutput; invocations: number }> {
+  const deps: BackupDeps = { store, source, clock, sleep: async () => {} };
+  const plan = await planBackup(deps, request, parseBackupSettings({ pollIntervalMs: 0, ...settings }));
+  if (plan.deferred) throw new Error(plan.deferredReason);
+  let invocations = 0;
+  for (const { object } of await readJson<{ object: string }[]>(deps, plan.planKey)) {
+    let input: ExportInput = { org: request.org, snapshotId: plan.snapshotId, object };
+    for (let attempt = 0; ; ) {
+      try {
+        invocations++;
+        const out = await exportObject(deps, input);
+        if (out.done) break;
+        input = { ...input, checkpoint: out.checkpoint };
+      } catch (error) {
+        const name = (error as Error).name;
+        if ((TRANSIENT_ERROR_NAMES as readonly string[]).includes(name) && ++attempt < 3) continue;
+        await recordObjectFailure(deps, {
+          ...input,
+          error: { Error: name, Cause: (error as Error).message },
+        });
+        break;
+      }
+    }
+  }
+  const files = await planFiles(deps, { org: request.org, snapshotId: plan.snapshotId });
+  for (let batch = 1; batch <= files.batches; batch++)
+    await backupFiles(deps, { org: request.org, snapshotId: plan.snapshotId, batch });
+  let metadata: MetadataLoopState = await planMetadata(deps, {
+    org: request.org,
+    snapshotId: plan.snapshotId,
+  });
+  while (!metadata.done) metadata = await retrieveMetadata(deps, metadata);
+  const finish = await finishBackup(deps, { org: request.org, snapshotId: plan.snapshotId });
+  return { store, finish, invocations };
+}
