@@ -124,7 +124,10 @@ export class Alerting extends Construct {
         `Error: ${field('$.detail.error')}`,
         `Cause: ${field('$.detail.cause')}`,
         '',
-        'Open the console link to see the failed step and its input. Until a run succeeds, recent changes in the org are not backed up.',
+        'Open the console link to see the failed step, its input and its error.',
+        props.workflow === 'backup'
+          ? 'Until a backup run succeeds, recent changes in the org are not in the vault.'
+          : `Start the ${props.workflow} again once the cause is fixed.`,
       ].join('\n'),
     );
     rule.addTarget(new targets.SnsTopic(this.topic, { message }));

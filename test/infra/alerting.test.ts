@@ -1,0 +1,194 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { Alerting } from '../../lib/alerting.ts';
+import { testStateMachine } from './fixtures/app-fixture.ts';
+
+function alertingStack(emails: string[] = ['ops@example.com', 'security@example.com']) {
+  const stack = new Stack(new App(), 'AlertingTest', {
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  const alerting = new Alerting(stack, 'Alerting', { emails });
+  return { stack, alerting };
+}
+
+describe('Alerting', () => {
+  it('encrypts the topic with a rotating key that EventBridge and CloudWatch may use', () => {
+    // GIVEN alerting WHEN synthesized
+    const { stack } = alertingStack();
+    const template = Template.fromStack(stack);
+    // THEN the topic uses the key, and the key lets the two publishers encrypt for it
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertingKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowAlertPublishersToUseKey',
+            Principal: { Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('denies publishing or subscribing to the topic without TLS', () => {
+    const template = Template.fromStack(alertingStack().stack);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes every configured e-mail address', () => {
+    const template = Template.fromStack(alertingStack().stack);
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'security@example.com',
+    });
+  });
+
+  it('sends an actionable message when an execution of a monitored workflow fails, times out or is aborted', () => {
+    // GIVEN a state machine WHEN it is monitored
+    const { stack, alerting } = alertingStack();
+    const stateMachine = testStateMachine(stack);
+    alerting.monitorWorkflow(stateMachine, { orgName: 'acme-prod', workflow: 'backup' });
+    const template = Template.fromStack(stack);
+    // THEN a rule matches the failed statuses of exactly that state machine
+    template.hasResourceProperties('AWS::Events::Rule', {
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('^TestWorkflow') }],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^AlertingTopic') },
+          InputTransformer: {
+            InputPathsMap: {
+              'detail-status': '$.detail.status',
+              'detail-name': '$.detail.name',
+              'detail-executionArn': '$.detail.executionArn',
+              region: '$.region',
+              'detail-error': '$.detail.error',
+              'detail-cause': '$.detail.cause',
+            },
+            InputTemplate: Match.anyValue(),
+          },
+        }),
+      ],
+    });
+    // AND the message names the org, workflow, execution, console link, status, error and cause
+    const rule = Object.values(template.findResources('AWS::Events::Rule'))[0] as {
+      Properties: { Targets: { InputTransformer: { InputTemplate: string } }[] };
+    };
+    const message = rule.Properties.Targets[0]!.InputTransformer.InputTemplate;
+    expect(message).toContain('The backup workflow of Salesforce org \\"acme-prod\\" did not succeed.');
+    expect(message).toContain('Status: <detail-status>');
+    expect(message).toContain('Execution: <detail-name>');
+    expect(message).toContain('Execution ARN: <detail-executionArn>');
+    expect(message).toContain(
+      'Console: https://<region>.console.aws.amazon.com/states/home?region=<region>#/v2/executions/details/<detail-executionArn>',
+    );
+    expect(message).toContain('Error: <detail-error>');
+    expect(message).toContain('Cause: <detail-cause>');
+  });
+
+  it('lets EventBridge publish the failure message to the topic', () => {
+    const { stack, alerting } = alertingStack();
+    alerting.monitorWorkflow(testStateMachine(stack), { orgName: 'acme-prod', workflow: 'restore' });
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Principal: { Service: 'events.amazonaws.com' },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms when a workflow has had no successful execution for the configured hours, counting silence as failure', () => {
+    // GIVEN a state machine WHEN a 36-hour no-success alarm is added
+    const { stack, alerting } = alertingStack();
+    alerting.noRecentSuccessAlarm(testStateMachine(stack), { orgName: 'acme-prod', hours: 36 });
+    // THEN 36 hourly periods without a success, missing data included, raise the alarm to the topic
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsSucceeded',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: Match.stringLikeRegexp('^TestWorkflow') } }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 36,
+      DatapointsToAlarm: 36,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertingTopic') }],
+      AlarmDescription: Match.stringLikeRegexp(
+        'No successful backup of Salesforce org "acme-prod" in the last 36 hours',
+      ),
+    });
+  });
+
+  it('refuses a no-success window CloudWatch cannot evaluate', () => {
+    const { stack, alerting } = alertingStack();
+    expect(() =>
+      alerting.noRecentSuccessAlarm(testStateMachine(stack), { orgName: 'acme-prod', hours: 200 }),
+    ).toThrow('noRecentSuccessAlarm for org "acme-prod": hours is 200; write a whole number from 1 to 168');
+  });
+
+  it('alarms on any error of each monitored function', () => {
+    // GIVEN two functions WHEN monitored
+    const { stack, alerting } = alertingStack();
+    const fns = ['One', 'Two'].map(
+      (id) =>
+        new lambda.Function(stack, id, {
+          runtime: lambda.Runtime.NODEJS_22_X,
+          handler: 'index.handler',
+          code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+        }),
+    );
+    const alarms = alerting.monitorFunctions(fns);
+    // THEN each has an error alarm to the topic
+    expect(alarms).toHaveLength(2);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    for (const id of ['One', 'Two']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp(`^${id}`) } }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertingTopic') }],
+      });
+    }
+  });
+});

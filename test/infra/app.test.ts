@@ -1,0 +1,216 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/app.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { REPO_ROOT, WorkflowFunction } from '../../lib/function-defaults.ts';
+import {
+  appWithoutBundling,
+  ECHO_HANDLER_ENTRY,
+  exampleConfigJson,
+  testStateMachine,
+} from './fixtures/app-fixture.ts';
+
+type Findings = { ruleName: string; violatingResources: { constructPath?: string }[] }[];
+
+function nagFindings(scope: IConstruct): string[] {
+  const report = new AwsSolutionsChecks().validateScope(scope);
+  return (report.violations as Findings).flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
+  );
+}
+
+function acknowledgements(scope: IConstruct): { path: string; id: string; rule: string; reason: string }[] {
+  return scope.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) =>
+        Object.entries(m.data as Record<string, string>).map(([rule, reason]) => ({
+          path: c.node.path,
+          id: c.node.id,
+          rule,
+          reason,
+        })),
+      ),
+  );
+}
+
+function exampleApp(nag = true) {
+  return buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), { nag });
+}
+
+describe('buildApp', () => {
+  it('builds a vault stack and a backup stack named after the stack prefix', () => {
+    const { app, vaultStack, backupStack } = exampleApp();
+    expect(app.node.children.filter((c) => c instanceof Stack).map((s) => s.node.id)).toEqual([
+      'SfBackup-Vault',
+      'SfBackup-Backup',
+    ]);
+    expect(vaultStack.terminationProtection).toBe(true);
+    expect(backupStack.dependencies).toContain(vaultStack);
+    expect(backupStack.vault.bucket).toBe(vaultStack.bucket);
+    expect(backupStack.config.orgs).toHaveLength(2);
+  });
+
+  it('passes the AwsSolutions checks with no unacknowledged finding in either stack', () => {
+    const { vaultStack, backupStack } = exampleApp();
+    expect(nagFindings(vaultStack)).toEqual([]);
+    expect(nagFindings(backupStack)).toEqual([]);
+  });
+
+  it('gives every acknowledged finding a reason that names its resource', () => {
+    // GIVEN the app with a wired workflow and a function, so every acknowledging construct is present
+    const { app, backupStack } = exampleApp();
+    const org = backupStack.config.orgs[0]!;
+    const fn = new WorkflowFunction(backupStack, 'Echo', { entry: ECHO_HANDLER_ENTRY, description: 'echo' });
+    backupStack.wireBackupWorkflow(org, testStateMachine(backupStack), [fn]);
+    // WHEN the acknowledgements are collected
+    const acks = acknowledgements(app);
+    // THEN each one names the construct it covers and says why
+    expect(acks.map((a) => a.rule).sort()).toEqual([
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      'Annotation::AwsSolutions-L1',
+      'Annotation::AwsSolutions-S1',
+      'Annotation::AwsSolutions-SQS3',
+    ]);
+    for (const ack of acks) {
+      expect(ack.reason).toContain(ack.id);
+      expect(ack.reason.length).toBeGreaterThan(60);
+    }
+  });
+
+  it('keeps the wiring of a workflow free of AwsSolutions findings', () => {
+    // GIVEN the backup stack WHEN a workflow and its functions are wired in
+    const { backupStack } = exampleApp();
+    const org = backupStack.config.orgs[0]!;
+    const fn = new WorkflowFunction(backupStack, 'Echo', { entry: ECHO_HANDLER_ENTRY, description: 'echo' });
+    const wired = backupStack.wireBackupWorkflow(org, testStateMachine(backupStack), [fn]);
+    backupStack.wireRestoreWorkflow(org, testStateMachine(backupStack, 'TestRestore'));
+    // THEN the constructs this code adds raise nothing
+    for (const scope of [
+      wired.schedules,
+      backupStack.alerting,
+      fn,
+      ...fn.node.scope!.node.children.filter((c) => c.node.id.startsWith('Echo')),
+    ]) {
+      expect(nagFindings(scope)).toEqual([]);
+    }
+  });
+
+  it('wires a backup workflow to its schedules, a failure alert, a no-success alarm, function alarms and an output', () => {
+    // The test state machine is not a product resource, so synthesis here skips the checks.
+    const { backupStack } = exampleApp(false);
+    const org = backupStack.config.orgs[0]!;
+    const fn = new WorkflowFunction(backupStack, 'Echo', { entry: ECHO_HANDLER_ENTRY, description: 'echo' });
+    backupStack.wireBackupWorkflow(org, testStateMachine(backupStack), [fn]);
+    const template = Template.fromStack(backupStack);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({ Input: '{"org":"dreamhouse-prod","mode":"full"}' }),
+    });
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsSucceeded',
+      EvaluationPeriods: 36,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+    });
+    template.hasOutput('DreamhouseProdBackupStateMachineArn', {
+      Value: { Ref: Match.stringLikeRegexp('^TestWorkflow') },
+    });
+    template.hasOutput('AlertTopicArn', { Value: { Ref: Match.stringLikeRegexp('^AlertingTopic') } });
+  });
+
+  it('wires a restore workflow to a failure alert only', () => {
+    const { backupStack } = exampleApp(false);
+    backupStack.wireRestoreWorkflow(
+      backupStack.config.orgs[1]!,
+      testStateMachine(backupStack, 'TestRestore'),
+    );
+    const template = Template.fromStack(backupStack);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Description: 'Alerts when the restore workflow of org dreamhouse-uat does not succeed',
+    });
+    template.hasOutput('DreamhouseUatRestoreStateMachineArn', Match.anyValue());
+  });
+
+  it('refuses to wire an org that is not in the config', () => {
+    const { backupStack } = exampleApp();
+    const stranger = { ...backupStack.config.orgs[0]!, name: 'stranger' };
+    expect(() => backupStack.wireBackupWorkflow(stranger, testStateMachine(backupStack))).toThrow(
+      'Org "stranger" is not in the config; wire one of "dreamhouse-prod", "dreamhouse-uat".',
+    );
+  });
+
+  it('puts no state machine or function in the stacks by itself', () => {
+    const { vaultStack, backupStack } = exampleApp();
+    for (const stack of [vaultStack, backupStack]) {
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+      template.resourceCountIs('AWS::Lambda::Function', 0);
+    }
+  });
+});
+
+describe('bin/app.ts', () => {
+  function synth(configFile: string): { status: number | null; stderr: string; outdir: string } {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'sfbackup-synth-'));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify({ configFile, 'aws:cdk:bundling-stacks': [] }),
+      },
+    });
+    return { status: result.status, stderr: result.stderr, outdir };
+  }
+
+  it('synthesizes both stacks from the config file named in the context', () => {
+    const { status, stderr, outdir } = synth('config/example.json');
+    try {
+      expect(stderr).not.toContain('Error');
+      expect(status).toBe(0);
+      expect(existsSync(path.join(outdir, 'SfBackup-Vault.template.json'))).toBe(true);
+      expect(existsSync(path.join(outdir, 'SfBackup-Backup.template.json'))).toBe(true);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with one message listing every problem of a bad config file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sfbackup-config-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ orgs: [{ name: 'Bad Name', type: 'prod' }], alertEmails: ['x'] }));
+    const { status, stderr, outdir } = synth(file);
+    try {
+      expect(status).toBe(1);
+      expect(stderr).toContain(`The config in ${file} has 4 problems:`);
+      expect(stderr).toContain('orgs[0].name: received "Bad Name"');
+      expect(stderr).toContain('orgs[0].type: received "prod"');
+      expect(stderr).toContain('orgs[0].secretName: received nothing');
+      expect(stderr).toContain('alertEmails[0]: received "x"');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says how to pass a config when the file cannot be read', () => {
+    const { status, stderr, outdir } = synth('config/does-not-exist.json');
+    rmSync(outdir, { recursive: true, force: true });
+    expect(status).toBe(1);
+    expect(stderr).toContain('Cannot read the config config/does-not-exist.json');
+    expect(stderr).toContain('cdk synth -c configFile=path/to/config.json');
+  });
+});
