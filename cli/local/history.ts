@@ -82,6 +82,8 @@ export class HistoryCollector {
   private childEvents = 0;
   private childPayload = 0;
   private childPayloadState: string | undefined;
+  // States whose error a Catch handled: their Exited event closes no work of its own.
+  private readonly caught = new Set<string>();
 
   constructor(
     private readonly execution: string,
@@ -112,9 +114,14 @@ export class HistoryCollector {
           1 + (kind === 'inline-map' || kind === 'parallel' ? 1 : kind === 'distributed-map' ? 2 : 0);
         this.measure(event.state?.input, stateName);
         break;
-      case 'StateExited':
-        this.events += 1 + closingEvents(kind);
+      case 'StateExited': {
+        const key = `${stateName}#${event.index ?? ''}`;
+        this.events += 1 + (this.caught.delete(key) ? 0 : closingEvents(kind));
         this.measure(event.state?.output, stateName);
+        break;
+      }
+      case 'StateCaught':
+        this.caught.add(`${stateName}#${event.index ?? ''}`);
         break;
       case 'StateFailed':
         // A failed attempt: Scheduled, Started, Failed for a task; the closing event otherwise.

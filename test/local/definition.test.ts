@@ -33,7 +33,7 @@ describe('synthesizing a definition for the local runner', () => {
     const text = JSON.stringify(workflow.definition);
     expect(text).not.toMatch(/Fn::|"Ref"/);
     const plan = workflow.definition.States.Plan;
-    const functionArn = (plan?.Parameters as { FunctionName: string }).FunctionName;
+    const functionArn = String((plan?.Parameters as { FunctionName?: string } | undefined)?.FunctionName);
     expect(workflow.findFunction(functionArn)).toMatchObject({
       entry: 'test/local/fixtures/plan-handler.ts',
       handler: 'plan',
