@@ -40,7 +40,7 @@ export async function raw(
 
 /** Awaits a promise expected to reject and answers the error. */
 export async function failure(
-  promise: Promise<unknown>,
+  promise: PromiseLike<unknown>,
 ): Promise<Error & { errorCode?: string; name: string }> {
   try {
     await promise;
