@@ -19,6 +19,7 @@ export const restoreKeys = {
   plan: (orgId: string, runId: string) => `${RESTORE_PREFIX}${orgId}/runs/${runId}/plan.json`,
   objectPlan: (orgId: string, runId: string, object: string) =>
     `${RESTORE_PREFIX}${orgId}/runs/${runId}/plan/${object}.json`,
+  filePlan: (orgId: string, runId: string) => `${RESTORE_PREFIX}${orgId}/runs/${runId}/files.json`,
   /** Per-row outcomes of one step of one object (failed rows with Salesforce's errors). */
   outcome: (orgId: string, runId: string, object: string, step: string) =>
     `${RESTORE_PREFIX}${orgId}/runs/${runId}/outcomes/${object}/${step}.json`,

@@ -11,6 +11,8 @@ import { summarizePlan } from './summary.ts';
 import { validateAgainstOrg } from './validate.ts';
 import { type RestoreReport, verifyRestore } from './verify.ts';
 import { OrgMismatchError } from './errors.ts';
+import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, verifyFiles } from './files.ts';
+import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
 
 /** What every restore step is given: the vault, the live org and the snapshots. */
 export interface RestoreDeps {
@@ -29,6 +31,10 @@ export interface RestoreRun {
   readonly mode: RestoreRequest['mode'];
   readonly dryRun: boolean;
   readonly startedAt: string;
+  /** Metadata components to deploy. */
+  readonly metadata: number;
+  /** True for a scheduled drill into the configured sandbox. */
+  readonly drill?: boolean;
 }
 
 /** Checks the input (shape, org, snapshot, names) and records the accepted request. */
@@ -43,6 +49,7 @@ export async function validateStep(deps: RestoreDeps, input: unknown, runId: str
     mode: request.mode,
     dryRun: !writesToOrg(request.mode),
     startedAt: new Date(now()).toISOString(),
+    metadata: request.metadata.length,
   };
 }
 
@@ -62,6 +69,12 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   assertSameOrg(run, validated.orgId);
   const idMap = await IdMap.load(deps.store, run.orgId);
   const scope = await selectScope(request, validated.snapshot);
+  const allFiles = request.objects.some((o) => FILE_OBJECTS.has(o));
+  for (const o of FILE_OBJECTS) scope.delete(o);
+  const filePlan: FilePlan = request.files
+    ? await planFiles({ org: deps.org, snapshot: validated.snapshot, scope, allFiles })
+    : { entries: [], present: 0 };
+  await writeJsonOnce(deps.store, restoreKeys.filePlan(run.orgId, run.runId), filePlan);
   const { plan, objectPlans } = await planRestore({
     validated,
     scope,
@@ -75,8 +88,57 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
     levels: plan.levels.length,
     secondPass: objectPlans.filter((p) => p.deferredFields.length > 0).map((p) => p.object),
     totals: plan.totals,
-    summary: summarizePlan(plan),
+    summary: [
+      summarizePlan(plan),
+      `  Files: ${filePlan.entries.filter((e) => e.action === 'undelete').length} to undelete, ${filePlan.entries.filter((e) => e.action === 'insert').length} to upload again, ${filePlan.present} still in the org.`,
+      request.metadata.length > 0
+        ? `  Metadata: ${request.metadata.length} component(s) to deploy, validated first (checkOnly): ${request.metadata.join(', ')}`
+        : '',
+    ]
+      .filter((l) => l !== '')
+      .join('\n'),
   };
+}
+
+/** Brings back the files of the scope. */
+export async function filesStep(
+  deps: RestoreDeps,
+  run: RestoreRun,
+): Promise<{ restored: number; failed: number }> {
+  const request = await loadRequest(deps.store, run);
+  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(run.orgId, run.runId));
+  if (!filePlan || filePlan.entries.length === 0) return { restored: 0, failed: 0 };
+  const plan = await loadPlan(deps.store, run);
+  const { userId } = await deps.org.identity();
+  const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
+  const outcome = await restoreFiles({
+    org: deps.org,
+    store: deps.store,
+    snapshot,
+    orgId: run.orgId,
+    runId: run.runId,
+    userId,
+    plan: filePlan,
+    danglingReferences: plan.danglingReferences,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return { restored: outcome.restored, failed: outcome.failures.length };
+}
+
+/** Advances the metadata deploy (validation first, then the real one). */
+export async function metadataStep(
+  deps: RestoreDeps,
+  run: RestoreRun,
+  progress: MetadataProgress,
+): Promise<MetadataProgress> {
+  const request = await loadRequest(deps.store, run);
+  const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
+  return advanceMetadataRestore({
+    org: deps.org,
+    snapshot,
+    components: toComponents(request.metadata),
+    progress,
+  });
 }
 
 /** The objects of one level of the restore order, for the Distributed Map that fans out over them. */
@@ -132,8 +194,11 @@ export async function verifyStep(
   failedRows: number;
   summary: string;
   report: RestoreReport;
+  fileProblems: number;
+  recoveryTimeSeconds: number;
 }> {
   const plan = await loadPlan(deps.store, run);
+  const request = await loadRequest(deps.store, run);
   const objectPlans: ObjectPlan[] = [];
   for (const level of plan.levels) {
     for (const object of level) {
@@ -149,9 +214,23 @@ export async function verifyStep(
     plan,
     objectPlans,
   });
+  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(run.orgId, run.runId));
+  const fileProblems =
+    filePlan && filePlan.entries.length > 0
+      ? await verifyFiles({
+          org: deps.org,
+          store: deps.store,
+          snapshot: await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
+          orgId: run.orgId,
+          plan: filePlan,
+        })
+      : [];
+  const now = deps.now ?? Date.now;
+  const recoveryTimeSeconds = Math.round((now() - Date.parse(run.startedAt)) / 100) / 10;
+  const matches = report.matches && fileProblems.length === 0;
   const unrestorable = report.objects.flatMap((o) => o.unrestorable.map((u) => `${o.object}.${u.field}`));
   const summary = [
-    report.matches
+    matches
       ? `Verified: the restored scope matches snapshot ${plan.snapshotId} on every restorable field.`
       : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}; report: ${reportKey}.`,
     ...report.problems
@@ -163,11 +242,21 @@ export async function verifyStep(
             ...(p.mismatchedFields.length > 0 ? [`differs on ${p.mismatchedFields.join(', ')}`] : []),
           ].join('; ')}`,
       ),
+    ...fileProblems.map((f) => `  file ${f.versionId}: ${f.problem}`),
+    `Recovery time: ${recoveryTimeSeconds} s from validation to verification.`,
     unrestorable.length > 0 ? `Not restorable (see the plan for why): ${unrestorable.join(', ')}` : '',
   ]
     .filter((l) => l !== '')
     .join('\n');
-  return { matches: report.matches, reportKey, failedRows: report.problems.length, summary, report };
+  return {
+    matches,
+    reportKey,
+    failedRows: report.problems.length + fileProblems.length,
+    summary,
+    report,
+    fileProblems: fileProblems.length,
+    recoveryTimeSeconds,
+  };
 }
 
 async function loadRequest(store: BackupStore, run: RestoreRun): Promise<RestoreRequest> {

@@ -1,0 +1,241 @@
+import type {
+  DeployState,
+  FieldInfo,
+  NewFile,
+  ObjectInfo,
+  RestoreOrg,
+  Row,
+  RowError,
+  WriteResult,
+  WriteRow,
+} from '../../core/restore/model.ts';
+import { toText } from '../../core/restore/values.ts';
+import { SalesforceRequestError } from '../../core/salesforce.ts';
+import { bulkIngest } from './writer-bulk.ts';
+import { SalesforceHttp, type WriterSession } from './writer-http.ts';
+import { checkDeployStatus, deployZip, undeleteIds } from './writer-soap.ts';
+
+/** Rows per sObject Collections call (Salesforce's limit). */
+const COLLECTION_SIZE = 200;
+/** Ids per `WHERE Id IN (...)` query, well within the URI length limit. */
+const IDS_PER_QUERY = 200;
+
+/** Options of the writer. */
+export interface SalesforceWriterOptions {
+  /**
+   * From this many rows, inserts and updates go through one Bulk API 2.0 ingest job instead of
+   * sObject Collections (200 rows per call).
+   * @default 1000
+   */
+  readonly bulkThreshold?: number;
+}
+
+interface ApiRowResult {
+  readonly id?: string | null;
+  readonly success: boolean;
+  readonly errors?: readonly {
+    statusCode?: string;
+    errorCode?: string;
+    message: string;
+    fields?: string[];
+  }[];
+}
+
+interface DescribeResult {
+  readonly name: string;
+  readonly keyPrefix: string | null;
+  readonly createable: boolean;
+  readonly updateable: boolean;
+  readonly undeletable: boolean;
+  readonly fields: readonly (FieldInfo & { compoundFieldName?: string | null })[];
+}
+
+/**
+ * The write side of the org: the restore's `RestoreOrg` over Salesforce's REST, Bulk API 2.0
+ * and SOAP APIs. Small sets go through sObject Collections, large ones through Bulk ingest;
+ * undelete through the SOAP API; files as ContentVersion inserts; metadata by deploy.
+ */
+export class SalesforceWriter implements RestoreOrg {
+  readonly http: SalesforceHttp;
+  private readonly bulkThreshold: number;
+  private readonly describes = new Map<string, Promise<ObjectInfo | undefined>>();
+
+  constructor(session: WriterSession, options: SalesforceWriterOptions = {}) {
+    this.http = new SalesforceHttp(session);
+    this.bulkThreshold = options.bulkThreshold ?? 1000;
+  }
+
+  /** API calls made so far. */
+  apiCalls(): number {
+    return this.http.calls;
+  }
+
+  async identity(): Promise<{ orgId: string; userId: string }> {
+    const info = await this.http.json<{ organization_id: string; user_id: string }>(
+      'GET',
+      '/services/oauth2/userinfo',
+    );
+    return { orgId: info.organization_id, userId: info.user_id };
+  }
+
+  describe(object: string): Promise<ObjectInfo | undefined> {
+    let cached = this.describes.get(object);
+    if (!cached) {
+      cached = this.http
+        .json<DescribeResult>('GET', this.http.dataPath(`/sobjects/${object}/describe`))
+        .then((d) => ({
+          name: d.name,
+          keyPrefix: d.keyPrefix,
+          createable: d.createable,
+          updateable: d.updateable,
+          undeletable: d.undeletable,
+          fields: d.fields.map((f) => ({
+            name: f.name,
+            type: f.type,
+            referenceTo: f.referenceTo ?? [],
+            createable: f.createable,
+            updateable: f.updateable,
+            nillable: f.nillable,
+            calculated: f.calculated,
+            autoNumber: f.autoNumber,
+            compoundFieldName: f.compoundFieldName ?? null,
+          })),
+        }))
+        .catch((error: unknown) => {
+          const code = (error as SalesforceRequestError).errorCode;
+          if (code === 'NOT_FOUND' || code === 'INVALID_TYPE') return undefined;
+          this.describes.delete(object);
+          throw error;
+        });
+      this.describes.set(object, cached);
+    }
+    return cached;
+  }
+
+  async fetchByIds(object: string, ids: readonly string[], fields: readonly string[]): Promise<Row[]> {
+    const select = [...new Set(['Id', 'IsDeleted', ...fields])].join(', ');
+    const rows: Row[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+      const chunk = ids.slice(i, i + IDS_PER_QUERY).map((id) => `'${id.replace(/[^A-Za-z0-9]/g, '')}'`);
+      rows.push(...(await this.queryAll(`SELECT ${select} FROM ${object} WHERE Id IN (${chunk.join(',')})`)));
+    }
+    return rows;
+  }
+
+  async fetchCreatedSince(
+    object: string,
+    since: string,
+    userId: string,
+    fields: readonly string[],
+  ): Promise<Row[]> {
+    const select = [...new Set(['Id', ...fields])].join(', ');
+    const user = userId.replace(/[^A-Za-z0-9]/g, '');
+    const at = new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.queryAll(
+      `SELECT ${select} FROM ${object} WHERE CreatedDate >= ${at} AND CreatedById = '${user}' AND IsDeleted = false`,
+    );
+  }
+
+  async undelete(ids: readonly string[]): Promise<WriteResult[]> {
+    const results: WriteResult[] = [];
+    for (let i = 0; i < ids.length; i += COLLECTION_SIZE) {
+      results.push(...(await undeleteIds(this.http, ids.slice(i, i + COLLECTION_SIZE))));
+    }
+    return results;
+  }
+
+  async create(object: string, rows: readonly WriteRow[]): Promise<WriteResult[]> {
+    if (rows.length >= this.bulkThreshold) return bulkIngest(this.http, object, 'insert', rows);
+    return this.collections('POST', object, rows);
+  }
+
+  async update(object: string, rows: readonly WriteRow[]): Promise<WriteResult[]> {
+    if (rows.length >= this.bulkThreshold) return bulkIngest(this.http, object, 'update', rows);
+    return this.collections('PATCH', object, rows);
+  }
+
+  async createFile(file: NewFile): Promise<WriteResult> {
+    const body: Record<string, string> = {
+      Title: file.title,
+      PathOnClient: file.pathOnClient,
+      VersionData: Buffer.from(file.data).toString('base64'),
+    };
+    if (file.firstPublishLocationId) body.FirstPublishLocationId = file.firstPublishLocationId;
+    try {
+      const res = await this.http.json<{ id: string; success: boolean; errors?: ApiRowResult['errors'] }>(
+        'POST',
+        this.http.dataPath('/sobjects/ContentVersion'),
+        body,
+      );
+      return { id: res.id, success: res.success, errors: rowErrors(res.errors) };
+    } catch (error) {
+      if (error instanceof SalesforceRequestError && error.status === 400) {
+        return {
+          id: null,
+          success: false,
+          errors: [{ statusCode: error.errorCode ?? 'ERROR', message: error.message }],
+        };
+      }
+      throw error;
+    }
+  }
+
+  deploy(zip: Uint8Array, checkOnly: boolean): Promise<string> {
+    return deployZip(this.http, zip, checkOnly);
+  }
+
+  deployStatus(id: string): Promise<DeployState> {
+    return checkDeployStatus(this.http, id);
+  }
+
+  private async collections(
+    method: 'POST' | 'PATCH',
+    object: string,
+    rows: readonly WriteRow[],
+  ): Promise<WriteResult[]> {
+    const results: WriteResult[] = [];
+    for (let i = 0; i < rows.length; i += COLLECTION_SIZE) {
+      const records = rows.slice(i, i + COLLECTION_SIZE).map((r) => ({ attributes: { type: object }, ...r }));
+      const answer = await this.http.json<ApiRowResult[]>(method, this.http.dataPath('/composite/sobjects'), {
+        allOrNone: false,
+        records,
+      });
+      results.push(
+        ...answer.map((a) => ({ id: a.id ?? null, success: a.success, errors: rowErrors(a.errors) })),
+      );
+    }
+    return results;
+  }
+
+  private async queryAll(soql: string): Promise<Row[]> {
+    const rows: Row[] = [];
+    let page = await this.http.json<QueryPage>(
+      'GET',
+      this.http.dataPath(`/queryAll?q=${encodeURIComponent(soql)}`),
+    );
+    for (;;) {
+      for (const record of page.records) {
+        const row: Record<string, string | null> = {};
+        for (const [k, v] of Object.entries(record)) if (k !== 'attributes') row[k] = toText(v);
+        rows.push(row);
+      }
+      if (page.done || !page.nextRecordsUrl) break;
+      page = await this.http.json<QueryPage>('GET', page.nextRecordsUrl);
+    }
+    return rows;
+  }
+}
+
+interface QueryPage {
+  readonly records: readonly Record<string, unknown>[];
+  readonly done: boolean;
+  readonly nextRecordsUrl?: string | null;
+}
+
+function rowErrors(errors: ApiRowResult['errors']): RowError[] {
+  return (errors ?? []).map((e) => ({
+    statusCode: e.statusCode ?? e.errorCode ?? 'UNKNOWN_EXCEPTION',
+    message: e.message,
+    ...(e.fields && e.fields.length > 0 ? { fields: e.fields } : {}),
+  }));
+}
