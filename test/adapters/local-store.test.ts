@@ -1,0 +1,93 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalDirectoryStore, STAGING_FOLDER } from '../../lambdas/adapters/local-store.ts';
+import { InvalidStoreKeyError } from '../../lambdas/adapters/store-key.ts';
+import { ObjectExistsError } from '../../lambdas/core/store.ts';
+import { describeBackupStoreContract, generatedBody } from '../support/store-contract.ts';
+
+const roots: string[] = [];
+
+async function newRoot(): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), 'sfvault-local-store-'));
+  roots.push(root);
+  return root;
+}
+
+afterAll(async () => {
+  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
+});
+
+describeBackupStoreContract('LocalDirectoryStore', async () => new LocalDirectoryStore(await newRoot()));
+
+describe('LocalDirectoryStore', () => {
+  it('keeps each object as a plain file at its key, readable without this project', async () => {
+    const root = await newRoot();
+    const store = new LocalDirectoryStore(root);
+    await store.put('orgs/acme/snapshots/s1/manifest.json', '{"ok":true}');
+    expect(await readFile(path.join(root, 'orgs', 'acme', 'snapshots', 's1', 'manifest.json'), 'utf8')).toBe(
+      '{"ok":true}',
+    );
+    expect(store.location).toBe(pathToFileURL(root).href);
+  });
+
+  it('lets exactly one of many concurrent writers of a key win', async () => {
+    const store = new LocalDirectoryStore(await newRoot());
+    const bodies = Array.from({ length: 12 }, (_, index) => `writer ${index}`);
+    const outcomes = await Promise.allSettled(bodies.map((body) => store.put('race/part.csv', body)));
+    const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const losers = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(winners).toHaveLength(1);
+    expect(losers.every((outcome) => outcome.reason instanceof ObjectExistsError)).toBe(true);
+    const winner = bodies[outcomes.findIndex((outcome) => outcome.status === 'fulfilled')];
+    expect(new TextDecoder().decode(await store.get('race/part.csv'))).toBe(winner);
+  });
+
+  it('leaves no staging files behind after writes, failed writes and refusals', async () => {
+    const root = await newRoot();
+    const store = new LocalDirectoryStore(root);
+    await store.putStream('a/b.bin', generatedBody(200_000));
+    await store.putPointer('a/pointer.json', '1');
+    await store.putPointer('a/pointer.json', '2');
+    await expect(store.put('a/b.bin', 'again')).rejects.toBeInstanceOf(ObjectExistsError);
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('x');
+      throw new Error('cut');
+    }
+    await expect(store.putStream('a/c.bin', broken())).rejects.toThrow('cut');
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([]);
+  });
+
+  it('does not list its staging folder and refuses keys inside it', async () => {
+    const store = new LocalDirectoryStore(await newRoot());
+    await store.put('visible.txt', 'x');
+    const keys: string[] = [];
+    for await (const entry of store.list('')) keys.push(entry.key);
+    expect(keys).toEqual(['visible.txt']);
+    await expect(store.put(`${STAGING_FOLDER}/x`, 'x')).rejects.toThrow(/reserved/);
+  });
+
+  it('explains that a key cannot be both an object and a folder', async () => {
+    const store = new LocalDirectoryStore(await newRoot());
+    await store.put('a/b', 'object');
+    await expect(store.put('a/b/c', 'nested')).rejects.toThrow(InvalidStoreKeyError);
+    await expect(store.put('a', 'parent')).rejects.toThrow(/cannot hold both/);
+    await expect(store.putPointer('a', 'parent')).rejects.toThrow(/cannot hold both/);
+  });
+
+  it('reads from a directory that does not exist yet as an empty store', async () => {
+    const store = new LocalDirectoryStore(path.join(await newRoot(), 'not', 'created'));
+    expect(await store.head('x')).toBeUndefined();
+    const keys: string[] = [];
+    for await (const entry of store.list('')) keys.push(entry.key);
+    expect(keys).toEqual([]);
+    await store.put('x', 'now it exists');
+    expect(await store.head('x')).toEqual({ key: 'x', bytes: 13 });
+  });
+
+  it('asks for a directory path when given none', () => {
+    expect(() => new LocalDirectoryStore('  ')).toThrow(/needs the path of a directory/);
+  });
+});
