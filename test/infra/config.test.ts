@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError, parseConfig } from '../../lib/config.ts';
+import { REPO_ROOT } from '../../lib/function-defaults.ts';
 import { configWith, exampleConfigJson } from './fixtures/app-fixture.ts';
 
 function problemsOf(json: unknown): readonly string[] {
@@ -19,6 +22,17 @@ describe('parseConfig', () => {
     // THEN its orgs are there with their settings
     expect(config.orgs.map((o) => o.name)).toEqual(['dreamhouse-prod', 'dreamhouse-uat']);
     expect(config.orgs[0]?.restoreDrill?.sandboxOrg).toBe('dreamhouse-uat');
+  });
+
+  it('accepts the complete example in docs/config.md', () => {
+    // GIVEN the JSON example of the config reference
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs/config.md'), 'utf8');
+    const block = /## A complete example\s+```json\n([\s\S]*?)\n```/.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    // WHEN it is parsed THEN it is valid and keeps what it says
+    const config = parseConfig(JSON.parse(block!));
+    expect(config.orgs[0]?.restoreDrill?.sandboxOrg).toBe('acme-uat');
+    expect(config.retention.objectLock).toEqual({ mode: 'COMPLIANCE', days: 90 });
   });
 
   it('fills in every default a minimal config leaves out', () => {
