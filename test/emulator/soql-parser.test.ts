@@ -36,7 +36,9 @@ describe('SOQL parser', () => {
       "SELECT Id FROM Account WHERE Name = 'O\\'Brien\\n' AND AnnualRevenue > -1.5 AND IsDeleted = false AND LastActivityDate = 2024-01-31 AND CreatedDate < 2024-01-31T10:00:00Z AND SystemModstamp = LAST_N_DAYS:30",
     );
     const items = q.where?.kind === 'and' ? q.where.items : [];
-    const values = items.map((c) => (c.kind === 'compare' && !Array.isArray(c.value) ? (c.value as Literal) : null));
+    const values = items.map((c) =>
+      c.kind === 'compare' && !Array.isArray(c.value) ? (c.value as Literal) : null,
+    );
     expect(values.map((v) => v?.kind)).toEqual([
       'string',
       'number',
