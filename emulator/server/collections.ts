@@ -36,10 +36,17 @@ function typeOf(record: Record<string, unknown>): string | undefined {
   return isObject(attributes) && typeof attributes.type === 'string' ? attributes.type : undefined;
 }
 
+/** Field names are case-insensitive: jsforce sends `id` where others send `Id`. */
+function idOf(record: Record<string, unknown>): unknown {
+  const key = Object.keys(record).find((k) => k.toLowerCase() === 'id');
+  return key === undefined ? undefined : record[key];
+}
+
 function valuesOf(record: Record<string, unknown>, omit: string[] = []): Record<string, unknown> {
   const values: Record<string, unknown> = {};
+  const lowerOmit = omit.map((o) => o.toLowerCase());
   for (const [k, v] of Object.entries(record)) {
-    if (k === 'attributes' || omit.includes(k)) continue;
+    if (k === 'attributes' || lowerOmit.includes(k.toLowerCase())) continue;
     values[k] = v;
   }
   return values;
@@ -78,14 +85,15 @@ export function collectionsSave(mode: 'create' | 'update'): Handler {
         if (!type) throw new ApiError(400, 'INVALID_TYPE', 'Must send a concrete entity type.', []);
         const def = objectFor(ctx, type);
         if (mode === 'create') {
-          if (record.Id !== undefined && record.Id !== null) {
+          if (idOf(record) !== undefined && idOf(record) !== null) {
             throw new ApiError(400, 'INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
           }
           const id = ctx.org.insert(def.name, valuesOf(record));
           undos.push({ run: (org) => void org.hardDelete([id]) });
           results.push({ id, success: true, errors: [] });
         } else {
-          const id = typeof record.Id === 'string' ? record.Id : '';
+          const rawId = idOf(record);
+          const id = typeof rawId === 'string' ? rawId : '';
           if (id === '')
             throw new ApiError(400, 'MISSING_ARGUMENT', 'Id not specified in an update call', ['Id']);
           const values = valuesOf(record, ['Id']);
