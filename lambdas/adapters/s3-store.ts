@@ -1,0 +1,280 @@
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  type BackupStore,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  type PutOptions,
+  type StoredObject,
+  type StoreEntry,
+} from '../core/store.ts';
+import { BodyDigest, checkStoreKey, checkStorePrefix, toBuffer } from './store-key.ts';
+
+/** Default size of a multipart part: memory per upload is about `partSize * (queueSize + 1)`. */
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** Default number of parts in flight at once. */
+export const DEFAULT_QUEUE_SIZE = 2;
+
+/** How to reach the bucket when the caller does not pass a ready client. */
+export interface S3ConnectionOptions {
+  /** @default - the SDK's region chain (AWS_REGION, profile); `us-east-1` when `endpoint` is set */
+  readonly region?: string;
+  /** An S3-compatible endpoint such as `http://127.0.0.1:7480`. @default - AWS S3 */
+  readonly endpoint?: string;
+  /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need. @default - true when `endpoint` is set */
+  readonly forcePathStyle?: boolean;
+  /** Static credentials. @default - the SDK's default credential chain */
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
+}
+
+/** Options of an S3Store. */
+export interface S3StoreOptions extends S3ConnectionOptions {
+  /** The vault bucket. */
+  readonly bucket: string;
+  /** Prepended to every key, e.g. `tenant-a/`. @default - none */
+  readonly prefix?: string;
+  /** KMS key (id, alias or ARN) for SSE-KMS on every write. @default - the bucket's default encryption */
+  readonly kmsKeyId?: string;
+  /** An existing client, e.g. one built at module scope in a Lambda. @default - built from the connection options */
+  readonly client?: S3Client;
+  /** Multipart part size in bytes (at least 5 MiB). @default DEFAULT_PART_SIZE */
+  readonly partSize?: number;
+  /** Parts uploaded concurrently. @default DEFAULT_QUEUE_SIZE */
+  readonly queueSize?: number;
+}
+
+/** Builds an S3 client with the checksum settings S3-compatible servers such as radosgw need. */
+export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
+  return new S3Client({
+    region: options.region ?? (options.endpoint ? 'us-east-1' : undefined),
+    endpoint: options.endpoint,
+    forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+    credentials: options.credentials,
+    // The SDK's default CRC32 trailers (aws-chunked uploads) are not understood by radosgw.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/**
+ * A BackupStore over an S3 bucket (the vault). Writes carry SSE-KMS with the configured key.
+ *
+ * Overwrite refusal: every immutable write is sent with `If-None-Match: *`, which AWS S3 enforces
+ * atomically for PutObject and CompleteMultipartUpload. radosgw (Ceph 16) ignores that condition
+ * on a versioned bucket, so the store also checks with HEAD before writing; there, two writers
+ * racing on one key can both succeed, and the bucket's versioning keeps both bodies.
+ */
+export class S3Store implements BackupStore {
+  readonly location: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly kmsKeyId: string | undefined;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(options: S3StoreOptions) {
+    if (!options.bucket || typeof options.bucket !== 'string') {
+      throw new TypeError('S3Store needs a bucket name, e.g. { bucket: "my-vault-bucket" }.');
+    }
+    const prefix = options.prefix ?? '';
+    if (prefix !== '') checkStorePrefix(prefix);
+    this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+    this.bucket = options.bucket;
+    this.kmsKeyId = options.kmsKeyId;
+    this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    this.queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+    if (this.partSize < 5 * 1024 * 1024) {
+      throw new RangeError(`S3Store partSize ${this.partSize} is below S3's 5 MiB minimum part size.`);
+    }
+    if (!Number.isInteger(this.queueSize) || this.queueSize < 1) {
+      throw new RangeError(`S3Store queueSize ${this.queueSize} must be a whole number of at least 1.`);
+    }
+    this.client = options.client ?? createS3Client(options);
+    this.location = `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<StoredObject> {
+    const objectKey = this.objectKey(key);
+    const bytes = toBuffer(body);
+    const digest = new BodyDigest().update(bytes);
+    await this.refuseExisting(key, objectKey);
+    const result = await this.send(key, () =>
+      this.client.send(
+        new PutObjectCommand({
+          ...this.writeParams(objectKey, options),
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+          IfNoneMatch: '*',
+          // Verified by AWS S3 on arrival; radosgw accepts and ignores it.
+          ChecksumSHA256: Buffer.from(digest.sha256, 'hex').toString('base64'),
+          Metadata: { sha256: digest.sha256 },
+        }),
+      ),
+    );
+    return stored(key, digest, result.VersionId);
+  }
+
+  async putStream(
+    key: string,
+    body: Readable | AsyncIterable<Uint8Array>,
+    options?: PutOptions,
+  ): Promise<StoredObject> {
+    const objectKey = this.objectKey(key);
+    await this.refuseExisting(key, objectKey);
+    const digest = new BodyDigest();
+    // The hash is final only when the last part has been read, after the object's metadata was
+    // sent, so it is returned to the caller (who records it in the manifest) rather than stored.
+    const upload = new Upload({
+      client: this.client,
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+      params: {
+        ...this.writeParams(objectKey, options),
+        Body: Readable.from(digest.measure(body)),
+        IfNoneMatch: '*',
+      },
+    });
+    const result = await this.send(key, () => upload.done());
+    return stored(key, digest, result.VersionId);
+  }
+
+  async putPointer(key: string, body: string): Promise<StoredObject> {
+    const objectKey = this.objectKey(key);
+    const bytes = toBuffer(body);
+    const digest = new BodyDigest().update(bytes);
+    const result = await this.client.send(
+      new PutObjectCommand({
+        ...this.writeParams(objectKey, undefined),
+        Body: bytes,
+        ContentLength: bytes.byteLength,
+        ChecksumSHA256: Buffer.from(digest.sha256, 'hex').toString('base64'),
+        Metadata: { sha256: digest.sha256 },
+      }),
+    );
+    return stored(key, digest, result.VersionId);
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const objectKey = this.objectKey(key);
+    const response = await this.read(key, () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey })),
+    );
+    if (!response.Body) throw new ObjectNotFoundError(key);
+    return response.Body.transformToByteArray();
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    const objectKey = this.objectKey(key);
+    const response = await this.read(key, () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey })),
+    );
+    if (!response.Body) throw new ObjectNotFoundError(key);
+    // In Node.js the SDK's body is an IncomingMessage, which is a Readable.
+    return response.Body as Readable;
+  }
+
+  async head(key: string): Promise<StoreEntry | undefined> {
+    const objectKey = this.objectKey(key);
+    try {
+      const response = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      return { key, bytes: response.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoreEntry> {
+    checkStorePrefix(prefix);
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: `${this.prefix}${prefix}`,
+          ContinuationToken: continuationToken,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield { key: object.Key.slice(this.prefix.length), bytes: object.Size ?? 0 };
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+  }
+
+  private objectKey(key: string): string {
+    return `${this.prefix}${checkStoreKey(key)}`;
+  }
+
+  private writeParams(objectKey: string, options: PutOptions | undefined): PutObjectCommandInput {
+    return {
+      Bucket: this.bucket,
+      Key: objectKey,
+      ContentType: options?.contentType,
+      ContentEncoding: options?.contentEncoding,
+      ...(this.kmsKeyId
+        ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId, BucketKeyEnabled: true }
+        : {}),
+    };
+  }
+
+  private async refuseExisting(key: string, objectKey: string): Promise<void> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    throw new ObjectExistsError(key);
+  }
+
+  /** Runs a conditional write, turning S3's "precondition failed" into ObjectExistsError. */
+  private async send<T>(key: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) {
+        throw new ObjectExistsError(key);
+      }
+      throw error;
+    }
+  }
+
+  private async read<T>(key: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (isNotFound(error)) throw new ObjectNotFoundError(key);
+      throw error;
+    }
+  }
+}
+
+function stored(key: string, digest: BodyDigest, versionId: string | undefined): StoredObject {
+  return versionId
+    ? { key, bytes: digest.bytes, sha256: digest.sha256, versionId }
+    : { key, bytes: digest.bytes, sha256: digest.sha256 };
+}
+
+function isNotFound(error: unknown): boolean {
+  if (!(error instanceof S3ServiceException)) return false;
+  // A missing bucket is a configuration problem, never an absent object.
+  if (error.name === 'NoSuchBucket') return false;
+  return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404;
+}

@@ -1,0 +1,175 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3Store } from '../../lambdas/adapters/s3-store.ts';
+import { ObjectNotFoundError } from '../../lambdas/core/store.ts';
+import {
+  checkRadosgwBinaries,
+  RADOSGW_OPT_OUT_ENV,
+  type Radosgw,
+  RadosgwUnavailableError,
+  radosgwOptedOut,
+  startRadosgw,
+} from '../support/radosgw.ts';
+import {
+  describeBackupStoreContract,
+  digestOfGenerated,
+  generatedBody,
+  sha256,
+} from '../support/store-contract.ts';
+
+const MiB = 1024 * 1024;
+
+describe('the radosgw test harness', () => {
+  it('names the packages to install, and the opt-out, when Ceph is missing', async () => {
+    const error = await checkRadosgwBinaries([]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RadosgwUnavailableError);
+    const message = (error as Error).message;
+    expect(message).toContain('apt-get install -y radosgw ceph-mon ceph-osd ceph-common');
+    expect(message).toContain('radosgw-admin');
+    expect(message).toContain(`${RADOSGW_OPT_OUT_ENV}=1`);
+  });
+});
+
+// Skipped only when a developer opts out explicitly; a missing radosgw fails these tests.
+describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
+  let rgw: Radosgw;
+  let s3: S3Client;
+  let bucket: string;
+
+  beforeAll(async () => {
+    rgw = await startRadosgw();
+    s3 = rgw.client();
+    bucket = await rgw.createBucket('store-tests');
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await rgw?.stop();
+  });
+
+  // Each contract test gets its own prefix in the shared bucket, which also exercises `prefix`.
+  describeBackupStoreContract('S3Store', async () => {
+    return new S3Store(rgw.storeOptions(bucket, { prefix: `contract-${randomBytes(4).toString('hex')}` }));
+  });
+
+  const newStore = (options: Partial<ConstructorParameters<typeof S3Store>[0]> = {}) =>
+    new S3Store(rgw.storeOptions(bucket, options));
+
+  it('returns the version id of each write and records the SHA-256 as object metadata', async () => {
+    const store = newStore();
+    const result = await store.put('versions/part.csv', 'a,b\n1,2\n', { contentType: 'text/csv' });
+    expect(result.versionId).toMatch(/\S/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'versions/part.csv' }));
+    expect(head.VersionId).toBe(result.versionId);
+    expect(head.Metadata?.sha256).toBe(sha256('a,b\n1,2\n'));
+    expect(head.ContentType).toBe('text/csv');
+  });
+
+  it('keeps every version of a pointer: two writes leave two versions, the newest one current', async () => {
+    const store = newStore();
+    const first = await store.putPointer('orgs/acme/latest-complete.json', '{"snapshot":"s1"}');
+    const second = await store.putPointer('orgs/acme/latest-complete.json', '{"snapshot":"s2"}');
+    expect(first.versionId).not.toBe(second.versionId);
+    const versions = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'orgs/acme/latest-complete.json' }),
+    );
+    expect(versions.Versions?.map((version) => version.VersionId).sort()).toEqual(
+      [first.versionId, second.versionId].sort(),
+    );
+    expect(versions.Versions?.find((version) => version.IsLatest)?.VersionId).toBe(second.versionId);
+    const old = await s3.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: 'orgs/acme/latest-complete.json',
+        VersionId: first.versionId,
+      }),
+    );
+    expect(await old.Body?.transformToString()).toBe('{"snapshot":"s1"}');
+  });
+
+  it('encrypts every write with SSE-KMS under the configured key and reads back plaintext', async () => {
+    const store = newStore();
+    await store.put('kms/put.txt', 'customer data');
+    await store.putPointer('kms/pointer.json', '{"p":1}');
+    await store.putStream('kms/stream.bin', generatedBody(6 * MiB));
+    for (const key of ['kms/put.txt', 'kms/pointer.json', 'kms/stream.bin']) {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect(head.ServerSideEncryption, key).toBe('aws:kms');
+      expect(head.SSEKMSKeyId, key).toBe(rgw.kmsKeyId);
+    }
+    expect(new TextDecoder().decode(await store.get('kms/put.txt'))).toBe('customer data');
+    expect(sha256(await store.get('kms/stream.bin'))).toBe((await digestOfGenerated(6 * MiB)).sha256);
+  });
+
+  it('fails a write under a KMS key the server does not hold, storing nothing', async () => {
+    const store = newStore({ kmsKeyId: 'no-such-key' });
+    await expect(store.put('kms/unknown-key.txt', 'x')).rejects.toThrow();
+    expect(await newStore().head('kms/unknown-key.txt')).toBeUndefined();
+  });
+
+  it('uploads a large stream in several parts with bounded memory and the right SHA-256', async () => {
+    const partSize = 5 * MiB;
+    const size = 30 * MiB + 12_345;
+    let uploaded = 0;
+    let produced = 0;
+    let largestLead = 0;
+    const client = rgw.client();
+    // Counts bytes that have reached the server, so the test can see how far reading runs ahead.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'UploadPartCommand') {
+          uploaded += ((args.input as { Body?: Uint8Array }).Body ?? new Uint8Array()).byteLength;
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'countUploadedPartBytes' },
+    );
+    const store = newStore({ client, partSize, queueSize: 1 });
+    const body = generatedBody(size, 64 * 1024, (chunk) => {
+      produced += chunk.length;
+      largestLead = Math.max(largestLead, produced - uploaded);
+    });
+    const result = await store.putStream('multipart/big.bin', body);
+    client.destroy();
+
+    expect(result).toMatchObject({ key: 'multipart/big.bin', ...(await digestOfGenerated(size)) });
+    expect(result.versionId).toMatch(/\S/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'multipart/big.bin' }));
+    expect(head.ContentLength).toBe(size);
+    expect(head.ETag).toMatch(/-7"$/);
+    // One part in flight plus the next one filling and a little read-ahead: never the whole body.
+    expect(largestLead).toBeLessThanOrEqual(2 * partSize + MiB);
+    const hash = createHash('sha256');
+    for await (const chunk of await store.getStream('multipart/big.bin')) hash.update(chunk as Buffer);
+    expect(hash.digest('hex')).toBe(result.sha256);
+  });
+
+  it('keeps keys under its prefix and lists them without it', async () => {
+    const store = newStore({ prefix: 'tenant-a/' });
+    await store.put('x/1.txt', '1');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tenant-a/x/1.txt' }));
+    expect(head.ContentLength).toBe(1);
+    const keys: string[] = [];
+    for await (const entry of store.list('x/')) keys.push(entry.key);
+    expect(keys).toEqual(['x/1.txt']);
+    expect(store.location).toBe(`s3://${bucket}/tenant-a/`);
+  });
+
+  it('tells a missing bucket apart from a missing object', async () => {
+    const store = new S3Store(rgw.storeOptions('no-such-bucket-here'));
+    const error = await store.get('x').catch((caught: unknown) => caught);
+    expect(error).not.toBeInstanceOf(ObjectNotFoundError);
+    expect((error as Error).name).toBe('NoSuchBucket');
+  });
+
+  it('refuses part sizes below the S3 minimum', () => {
+    expect(() => newStore({ partSize: MiB })).toThrow(/5 MiB minimum/);
+  });
+});
