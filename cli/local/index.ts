@@ -14,6 +14,7 @@ export {
   HANDLER_METADATA,
   type LocalFunction,
   StateMachineNotFoundError,
+  SynthesisFailedError,
   type SynthesizedWorkflow,
   synthesizeDefinition,
 } from './synthesize.ts';

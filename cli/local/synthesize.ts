@@ -57,6 +57,11 @@ export interface SynthesizeOptions {
   readonly bucketNames?: Readonly<Record<string, string>>;
 }
 
+/** The app could not be synthesized. */
+export class SynthesisFailedError extends Error {
+  override readonly name = 'SynthesisFailedError';
+}
+
 /** The state machine named could not be found in the stack. */
 export class StateMachineNotFoundError extends Error {
   override readonly name = 'StateMachineNotFoundError';
@@ -75,7 +80,15 @@ export function synthesizeDefinition(
 ): SynthesizedWorkflow {
   const stage = Stage.of(stack);
   if (!stage) throw new StateMachineNotFoundError(`Stack ${stack.stackName} is not part of an app.`);
-  const assembly = stage.synth();
+  let assembly: ReturnType<Stage['synth']>;
+  try {
+    assembly = stage.synth();
+  } catch (error) {
+    throw new SynthesisFailedError(
+      `The app of stack ${stack.stackName} did not synthesize: ${(error as Error).message}. ` +
+        'For a local run, build the app without validation plugins such as cdk-nag (buildApp(config, app, { nag: false })).',
+    );
+  }
   const stacks: StackTemplate[] = assembly.stacks.map((artifact) => ({
     stackName: artifact.stackName,
     template: artifact.template as CfnTemplate,

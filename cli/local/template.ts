@@ -237,7 +237,12 @@ export class TemplateResolver {
   }
 
   private bucketName(stack: StackTemplate, logicalId: string): string {
-    const name = this.bucketNames[logicalId] ?? `${stack.stackName}-${logicalId}`.toLowerCase();
+    // A bucket given an explicit name in the template keeps it, as Ref would return it.
+    const declared = this.resourceOf(stack, logicalId).Properties?.BucketName;
+    const name =
+      this.bucketNames[logicalId] ??
+      (declared !== undefined ? String(this.resolve(declared, stack)) : undefined) ??
+      `${stack.stackName}-${logicalId}`.toLowerCase();
     return this.remember(name, stack, logicalId);
   }
 
