@@ -271,8 +271,8 @@ function processRow(ctx: EmulatorContext, job: IngestJob, index: number): Ingest
 
 function process(ctx: EmulatorContext, job: IngestJob): void {
   const started = Date.now();
-  job.state = 'InProgress';
   const step = (from: number) => {
+    if (from === 0 && job.state === 'UploadComplete') job.state = 'InProgress';
     if (job.state !== 'InProgress') return;
     if (job.failOnProcess) {
       job.state = 'Failed';
@@ -292,7 +292,7 @@ function process(ctx: EmulatorContext, job: IngestJob): void {
     if (to < job.rows.length) setImmediate(() => step(to));
     else job.state = 'JobComplete';
   };
-  setImmediate(() => step(0));
+  ctx.bulk.schedule(() => step(0));
 }
 
 /** PATCH /jobs/ingest/{id}: UploadComplete (starts processing) or Aborted. */
@@ -322,6 +322,14 @@ export const patchIngestJob: Handler = async (ctx, req) => {
         'INVALIDJOBSTATE',
         `Job ${job.id} is already ${job.state} and cannot be aborted.`,
       );
+    }
+    if (job.state === 'Open') {
+      // Uploaded rows that will never be processed are reported by unprocessedrecords.
+      try {
+        parseUploads(job);
+      } catch {
+        job.uploads = [];
+      }
     }
     job.state = 'Aborted';
     job.systemModstamp = jobTimestamp(ctx.org.now());

@@ -66,6 +66,26 @@ export class BulkJobs {
   readonly ingest = new Map<string, IngestJob>();
   /** Rows per results page when the client sends no `maxRecords`. */
   defaultPageSize = 50_000;
+  /** While true, new jobs wait in UploadComplete (a control-surface setting for tests of abort). */
+  private holding = false;
+  private readonly held: (() => void)[] = [];
+
+  /** Runs job processing now, or later when jobs are held. */
+  schedule(work: () => void): void {
+    if (this.holding) this.held.push(work);
+    else setImmediate(work);
+  }
+
+  /** Holds new jobs before processing, or releases every held job. */
+  setHold(hold: boolean): void {
+    this.holding = hold;
+    if (!hold) for (const work of this.held.splice(0)) setImmediate(work);
+  }
+
+  /** Whether new jobs are held. */
+  get hold(): boolean {
+    return this.holding;
+  }
 
   /** A fresh job id (`750...`). */
   nextId(): string {

@@ -36,11 +36,9 @@ export function queryJobInfo(job: QueryJob, full: boolean): Record<string, unkno
 }
 
 function finish(ctx: EmulatorContext, job: QueryJob, fail: boolean): void {
-  if (job.state !== 'UploadComplete') return;
-  job.state = 'InProgress';
-  job.systemModstamp = jobTimestamp(ctx.org.now());
-  setImmediate(() => {
-    if (job.state !== 'InProgress') return;
+  ctx.bulk.schedule(() => {
+    if (job.state !== 'UploadComplete') return;
+    job.state = 'InProgress';
     const started = Date.now();
     if (fail) {
       job.state = 'Failed';

@@ -44,7 +44,14 @@ function counts(ctx: EmulatorContext): Record<string, unknown> {
 }
 
 function applySettings(ctx: EmulatorContext, body: Record<string, unknown>): void {
-  const known = ['setAuditFieldsOnCreate', 'dailyApiRequests', 'bulkPageSize', 'clock', 'clockOffsetMs'];
+  const known = [
+    'setAuditFieldsOnCreate',
+    'dailyApiRequests',
+    'bulkPageSize',
+    'holdBulkJobs',
+    'clock',
+    'clockOffsetMs',
+  ];
   const unknown = Object.keys(body).filter((k) => !known.includes(k));
   if (unknown.length > 0)
     throw invalid(`Unknown settings: ${unknown.join(', ')}. Known: ${known.join(', ')}.`);
@@ -64,6 +71,10 @@ function applySettings(ctx: EmulatorContext, body: Record<string, unknown>): voi
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
       throw invalid('bulkPageSize must be a positive integer.');
     ctx.bulk.defaultPageSize = n;
+  }
+  if (body.holdBulkJobs !== undefined) {
+    if (typeof body.holdBulkJobs !== 'boolean') throw invalid('holdBulkJobs must be true or false.');
+    ctx.bulk.setHold(body.holdBulkJobs);
   }
   if (body.clock !== undefined) {
     if (body.clock === null) ctx.clock.setFixed(undefined);
@@ -86,6 +97,7 @@ function settingsView(ctx: EmulatorContext): Record<string, unknown> {
     setAuditFieldsOnCreate: ctx.org.settings.setAuditFieldsOnCreate,
     dailyApiRequests: ctx.usage.dailyAllowance,
     bulkPageSize: ctx.bulk.defaultPageSize,
+    holdBulkJobs: ctx.bulk.hold,
     clock: ctx.clock.describe(),
   };
 }
