@@ -28,8 +28,11 @@ export interface WorkflowFunctionProps {
    * @default 'handler'
    */
   readonly handler?: string;
-  /** What the function does, shown in the console. */
-  readonly description: string;
+  /**
+   * What the function does, shown in the console.
+   * @default - the entry file and export
+   */
+  readonly description?: string;
   /**
    * Memory in MB.
    * @default 1024
@@ -72,12 +75,13 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: WorkflowFunctionProps) {
     const entry = WorkflowFunction.checkEntry(id, props.entry);
     const handlerExport = props.handler ?? 'handler';
+    const description = props.description ?? `${entry} (${handlerExport})`;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const role = new iam.Role(scope, `${id}Role`, {
-      description: `Runs ${props.description}`,
+      description: `Runs ${description}`.slice(0, 1000),
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       inlinePolicies: {
         logs: new iam.PolicyDocument({
@@ -108,7 +112,7 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
     super(scope, id, {
       entry: path.join(REPO_ROOT, entry),
       handler: handlerExport,
-      description: props.description,
+      description,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,

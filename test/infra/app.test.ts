@@ -143,6 +143,27 @@ describe('buildApp', () => {
     template.hasOutput('DreamhouseUatRestoreStateMachineArn', Match.anyValue());
   });
 
+  it('lets a function in the backup stack be granted the vault without changing the vault stack', () => {
+    // GIVEN a function in the backup stack WHEN it is granted read and write on the vault
+    const before = JSON.stringify(Template.fromStack(exampleApp(false).vaultStack).toJSON().Resources);
+    const { vaultStack, backupStack } = exampleApp(false);
+    const fn = new WorkflowFunction(backupStack, 'Echo', { entry: ECHO_HANDLER_ENTRY });
+    backupStack.vault.bucket.grantReadWrite(fn);
+    // THEN the grant lands in the function's role and the vault's resources stay as they were
+    const after = Template.fromStack(vaultStack).toJSON().Resources;
+    expect(JSON.stringify(after)).toBe(before);
+    Template.fromStack(backupStack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['kms:Decrypt', 'kms:GenerateDataKey*']),
+            Resource: { 'Fn::ImportValue': Match.stringLikeRegexp('^SfBackup-Vault:.*VaultKey') },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('refuses to wire an org that is not in the config', () => {
     const { backupStack } = exampleApp();
     const stranger = { ...backupStack.config.orgs[0]!, name: 'stranger' };
