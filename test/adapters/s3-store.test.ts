@@ -5,7 +5,8 @@ import {
   ListObjectVersionsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createStore } from '../../lambdas/adapters/create-store.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { ObjectNotFoundError } from '../../lambdas/core/store.ts';
 import {
@@ -167,6 +168,18 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     const error = await store.get('x').catch((caught: unknown) => caught);
     expect(error).not.toBeInstanceOf(ObjectNotFoundError);
     expect((error as Error).name).toBe('NoSuchBucket');
+  });
+
+  it('is what createStore builds from an s3 spec naming the endpoint, bucket and key', async () => {
+    // Credentials come from the environment, as they do for the CLI.
+    for (const [name, value] of Object.entries(rgw.env)) vi.stubEnv(name, value);
+    const store = createStore({
+      s3: { bucket, endpoint: rgw.endpoint, kmsKeyId: rgw.kmsKeyId, prefix: 'cli/' },
+    });
+    const stored = await store.put('from-cli.txt', 'via createStore').finally(() => vi.unstubAllEnvs());
+    expect(stored.versionId).toMatch(/\S/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cli/from-cli.txt' }));
+    expect(head.SSEKMSKeyId).toBe(rgw.kmsKeyId);
   });
 
   it('refuses part sizes below the S3 minimum', () => {
