@@ -64,8 +64,8 @@ export interface BulkJobStatus {
 /** One page of Bulk results: a CSV body (header row first) streamed as it arrives. */
 export interface BulkResultPage {
   readonly body: AsyncIterable<Uint8Array>;
-  /** Rows Salesforce says the page holds (`Sforce-NumberOfRecords`). */
-  readonly records: number;
+  /** Rows Salesforce says the page holds (`Sforce-NumberOfRecords`), null when it did not say. */
+  readonly records: number | null;
   /** Locator of the next page, or null on the last page. */
   readonly nextLocator: string | null;
 }

@@ -238,3 +238,19 @@ describe('planning', () => {
     );
   });
 });
+
+describe('a metadata-only run', () => {
+  it('retrieves metadata without touching rows, and the data point in time still reads the last data snapshot', async () => {
+    const source = org();
+    const full = await runCore(source, { org: 'acme', mode: 'full' }, { metadata: false });
+    source.callLog.length = 0;
+    const meta = await runCore(source, { org: 'acme', mode: 'metadata' }, {}, full.store);
+    expect(meta.finish.status).toBe('complete');
+    expect(meta.finish.metadataComponents).toBe(2);
+    expect(source.callLog.some((c) => c.startsWith('bulk') || c === 'describeGlobal')).toBe(false);
+    const pit = await new SnapshotReader(full.store).pointInTime('acme', 'latest');
+    expect(pit.target.mode).toBe('full');
+    expect(pit.metadataParts().length).toBe(1);
+    expect((await rowsOf(full.store, 'Contact')).size).toBe(7);
+  });
+});

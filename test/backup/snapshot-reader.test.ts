@@ -99,23 +99,23 @@ describe('the point-in-time reader', () => {
   it('merges a full snapshot with later incrementals, newest version of each row winning', async () => {
     const store = new MemoryStore();
     await snapshot(store, {
-      id: '20260101T000000Z-aaaaaa',
+      id: '20260101T000000000Z-aaaaaa',
       mode: 'full',
       base: null,
       finishedAt: '2026-01-01T00:10:00.000Z',
       rows: [row('001A', 'Alpha, "Inc"'), row('001B', 'Beta\nline two'), row('001C', 'Gamma')],
     });
     await snapshot(store, {
-      id: '20260102T000000Z-bbbbbb',
+      id: '20260102T000000000Z-bbbbbb',
       mode: 'incremental',
-      base: '20260101T000000Z-aaaaaa',
+      base: '20260101T000000000Z-aaaaaa',
       finishedAt: '2026-01-02T00:10:00.000Z',
       rows: [row('001B', 'Beta renamed'), row('001C', 'Gamma', true)],
     });
     await snapshot(store, {
-      id: '20260103T000000Z-cccccc',
+      id: '20260103T000000000Z-cccccc',
       mode: 'incremental',
-      base: '20260102T000000Z-bbbbbb',
+      base: '20260102T000000000Z-bbbbbb',
       finishedAt: '2026-01-03T00:10:00.000Z',
       rows: [],
       unchanged: true,
@@ -123,9 +123,9 @@ describe('the point-in-time reader', () => {
 
     const latest = await new SnapshotReader(store).pointInTime(ORG, 'latest');
     expect(latest.chain.map((m) => m.snapshotId)).toEqual([
-      '20260101T000000Z-aaaaaa',
-      '20260102T000000Z-bbbbbb',
-      '20260103T000000Z-cccccc',
+      '20260101T000000000Z-aaaaaa',
+      '20260102T000000000Z-bbbbbb',
+      '20260103T000000000Z-cccccc',
     ]);
     expect(await collect(latest.rows('Account'))).toEqual({
       '001A': { name: 'Alpha, "Inc"', deleted: false },
@@ -149,14 +149,14 @@ describe('the point-in-time reader', () => {
   it('never resolves to a failed snapshot and says why when asked for one', async () => {
     const store = new MemoryStore();
     await snapshot(store, {
-      id: '20260101T000000Z-aaaaaa',
+      id: '20260101T000000000Z-aaaaaa',
       mode: 'full',
       base: null,
       finishedAt: '2026-01-01T00:10:00.000Z',
       rows: [row('001A', 'Alpha')],
     });
     await snapshot(store, {
-      id: '20260102T000000Z-bbbbbb',
+      id: '20260102T000000000Z-bbbbbb',
       mode: 'full',
       base: null,
       finishedAt: '2026-01-02T00:10:00.000Z',
@@ -164,12 +164,14 @@ describe('the point-in-time reader', () => {
       status: 'failed',
     });
     const reader = new SnapshotReader(store);
-    expect((await reader.pointInTime(ORG, 'latest')).target.snapshotId).toBe('20260101T000000Z-aaaaaa');
+    expect((await reader.pointInTime(ORG, 'latest')).target.snapshotId).toBe('20260101T000000000Z-aaaaaa');
     expect((await reader.pointInTime(ORG, new Date('2026-02-01T00:00:00Z'))).target.snapshotId).toBe(
-      '20260101T000000Z-aaaaaa',
+      '20260101T000000000Z-aaaaaa',
     );
-    await expect(reader.pointInTime(ORG, '20260102T000000Z-bbbbbb')).rejects.toThrow(/not complete.*Contact/);
-    await expect(reader.pointInTime(ORG, '20250101T000000Z-zzzzzz')).rejects.toBeInstanceOf(
+    await expect(reader.pointInTime(ORG, '20260102T000000000Z-bbbbbb')).rejects.toThrow(
+      /not complete.*Contact/,
+    );
+    await expect(reader.pointInTime(ORG, '20250101T000000000Z-zzzzzz')).rejects.toBeInstanceOf(
       SnapshotNotFoundError,
     );
     await expect(reader.pointInTime(ORG, new Date('2025-01-01T00:00:00Z'))).rejects.toThrow(
@@ -188,7 +190,7 @@ describe('the snapshot verifier', () => {
   it('accepts intact parts and names a part whose bytes changed', async () => {
     const store = new MemoryStore();
     const manifest = await snapshot(store, {
-      id: '20260101T000000Z-aaaaaa',
+      id: '20260101T000000000Z-aaaaaa',
       mode: 'full',
       base: null,
       finishedAt: '2026-01-01T00:10:00.000Z',

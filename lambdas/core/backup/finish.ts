@@ -160,7 +160,7 @@ export async function finishBackup(
 
   const previousFull = await previousFullManifest(deps, org, detail);
   const anomalies =
-    entry.status === 'complete'
+    entry.status === 'complete' && detail.mode !== 'metadata'
       ? findAnomalies(results, detail.mode, previousFull, {
           percent: detail.settings.anomalyPercent,
           rows: detail.settings.anomalyRows,

@@ -41,9 +41,11 @@ export async function planBackup(
       `The vault holds snapshots of org ${latest.orgId} under "${request.org}", but the credentials are for org ${identity.orgId}. Use another org name or fix the secret.`,
     );
   }
-  const base =
-    request.mode === 'incremental' && latest ? await reader.manifest(request.org, latest.snapshotId) : null;
-  const mode = base ? 'incremental' : 'full';
+  const latestData =
+    request.mode === 'incremental' ? await reader.latestComplete(request.org, { data: true }) : undefined;
+  const base = latestData ? await reader.manifest(request.org, latestData.snapshotId) : null;
+  const metadataOnly = request.mode === 'metadata';
+  const mode = metadataOnly ? 'metadata' : base ? 'incremental' : 'full';
   // SOQL takes whole seconds; rounding down only widens the window.
   const since = base
     ? soqlDateTime(new Date(new Date(base.watermark).getTime() - settings.overlapSeconds * 1000))
@@ -51,7 +53,7 @@ export async function planBackup(
 
   const limits = await source.limits();
   const skipped: { name: string; reason: string }[] = [];
-  const candidates = chooseObjects(await source.describeGlobal(), settings, skipped);
+  const candidates = metadataOnly ? [] : chooseObjects(await source.describeGlobal(), settings, skipped);
 
   // An incremental run describes and exports only what changed: COUNT() of rows modified since the
   // base watermark, 25 objects per Composite call, finds the objects that did not.
@@ -75,7 +77,7 @@ export async function planBackup(
     });
   }
 
-  const describes = await source.describeObjects(toDescribe);
+  const describes = toDescribe.length > 0 ? await source.describeObjects(toDescribe) : [];
   const specs: ObjectSpec[] = [];
   for (const describe of describes) {
     const spec = specFor(describe, since);
@@ -123,7 +125,7 @@ export async function planBackup(
     watermark: started.toISOString(),
     since,
     settings,
-    metadata: request.metadata ?? (settings.metadata && mode === 'full'),
+    metadata: metadataOnly || (request.metadata ?? (settings.metadata && mode === 'full')),
     exported: withCounts.map((s) =>
       s.countAtStart === undefined ? { name: s.name } : { name: s.name, countAtStart: s.countAtStart },
     ),

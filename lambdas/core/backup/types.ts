@@ -23,7 +23,8 @@ export interface BackupDeps {
 /** The workflow's input, as the schedules and the console start it. */
 export interface BackupRequest {
   readonly org: string;
-  readonly mode: 'full' | 'incremental';
+  /** metadata: retrieve metadata only, no rows or files. */
+  readonly mode: 'full' | 'incremental' | 'metadata';
   /** Retrieve metadata in this run (default: on full runs, when the settings allow it). */
   readonly metadata?: boolean;
   readonly runId?: string;
@@ -34,7 +35,7 @@ export interface PlanOutput {
   readonly org: string;
   readonly snapshotId: string;
   readonly planKey: string;
-  readonly mode: 'full' | 'incremental';
+  readonly mode: 'full' | 'incremental' | 'metadata';
   readonly objectsToExport: number;
   readonly objectsUnchanged: number;
   readonly deferred: boolean;
@@ -60,8 +61,8 @@ export interface PlanDetail {
   readonly apiVersion: string;
   readonly snapshotId: string;
   readonly runId: string;
-  readonly mode: 'full' | 'incremental';
-  readonly requestedMode: 'full' | 'incremental';
+  readonly mode: 'full' | 'incremental' | 'metadata';
+  readonly requestedMode: 'full' | 'incremental' | 'metadata';
   readonly baseSnapshotId: string | null;
   readonly startedAt: string;
   readonly watermark: string;
@@ -155,7 +156,7 @@ export interface FinishOutput {
   readonly org: string;
   readonly snapshotId: string;
   readonly status: 'complete' | 'failed';
-  readonly mode: 'full' | 'incremental';
+  readonly mode: 'full' | 'incremental' | 'metadata';
   readonly objects: number;
   readonly rows: number;
   readonly files: number;

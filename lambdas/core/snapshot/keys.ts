@@ -86,10 +86,8 @@ export const fileIndexKey = (org: string, indexId: string): string =>
 
 /** Makes a sortable snapshot id from the run's start time and a random suffix. */
 export function newSnapshotId(startedAt: Date, random: () => number = Math.random): string {
-  const stamp = startedAt
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+  // Milliseconds keep ids of runs started in the same second in start order.
+  const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
   let suffix = '';
   for (let i = 0; i < 6; i++) suffix += '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 36)];
   return `${stamp}-${suffix}`;

@@ -96,13 +96,15 @@ export const snapshotErrorSchema = z.object({
 /** The snapshot manifest: the one document that says what a snapshot holds and where. */
 export const snapshotManifestSchema = z.object({
   formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
-  snapshotId: z.string().regex(/^\d{8}T\d{6}Z-[0-9a-z]{6}$/),
+  snapshotId: z.string().regex(/^\d{8}T\d{9}Z-[0-9a-z]{6}$/),
   runId: z.string().describe('The workflow execution that took it.'),
   org: z.string().min(1).describe('The org key used in the vault (the config name).'),
   orgId: z.string().min(15),
   apiVersion: z.string(),
-  mode: z.enum(['full', 'incremental']),
-  requestedMode: z.enum(['full', 'incremental']),
+  mode: z
+    .enum(['full', 'incremental', 'metadata'])
+    .describe('metadata: a metadata-only run; its objects list is empty and it is not part of data chains.'),
+  requestedMode: z.enum(['full', 'incremental', 'metadata']),
   baseSnapshotId: z.string().nullable().describe('For incrementals: the complete snapshot it builds on.'),
   startedAt: z.string().datetime(),
   finishedAt: z.string().datetime(),
@@ -136,8 +138,9 @@ export const catalogEntrySchema = z.object({
   snapshotId: z.string(),
   org: z.string(),
   orgId: z.string(),
-  mode: z.enum(['full', 'incremental']),
+  mode: z.enum(['full', 'incremental', 'metadata']),
   baseSnapshotId: z.string().nullable(),
+  metadata: z.boolean().describe('Whether the snapshot holds a metadata retrieve.'),
   status: z.enum(['complete', 'failed']),
   startedAt: z.string().datetime(),
   finishedAt: z.string().datetime(),

@@ -53,8 +53,14 @@ export class SnapshotReader {
     return entries.sort((a, b) => a.snapshotId.localeCompare(b.snapshotId));
   }
 
-  /** The newest complete snapshot's catalog entry, or undefined when the org has none. */
-  async latestComplete(org: string): Promise<CatalogEntry | undefined> {
+  /**
+   * The newest complete snapshot's catalog entry, or undefined when the org has none. With
+   * `data`, the newest complete full or incremental one (metadata-only runs skipped).
+   */
+  async latestComplete(org: string, options: { data?: boolean } = {}): Promise<CatalogEntry | undefined> {
+    if (options.data) {
+      return (await this.catalog(org)).filter((e) => e.status === 'complete' && e.mode !== 'metadata').at(-1);
+    }
     const pointer = await this.store.head(latestPointerKey(org));
     if (pointer) {
       const { snapshotId } = JSON.parse(await this.text(latestPointerKey(org))) as { snapshotId: string };
@@ -77,9 +83,24 @@ export class SnapshotReader {
     }
   }
 
-  /** Resolves a selector to the full snapshot and the incrementals after it, up to the one selected. */
+  /**
+   * Resolves a selector to the full snapshot and the incrementals after it, up to the one selected,
+   * and to the newest metadata retrieve at or before it. Selecting a metadata-only snapshot gives
+   * the data as of the newest data snapshot before it.
+   */
   async pointInTime(org: string, at: SnapshotSelector): Promise<PointInTime> {
-    const target = await this.select(org, at);
+    const selected = await this.select(org, at);
+    const complete = (await this.catalog(org)).filter(
+      (e) => e.status === 'complete' && e.snapshotId <= selected.snapshotId,
+    );
+    const target = complete.filter((e) => e.mode !== 'metadata').at(-1);
+    if (!target) {
+      throw new SnapshotNotFoundError(
+        `Org ${org} has no complete data snapshot at or before ${selected.snapshotId}: run a full backup first.`,
+      );
+    }
+    const metadataEntry = complete.filter((e) => e.metadata).at(-1);
+    const metadata = metadataEntry ? await this.manifest(org, metadataEntry.snapshotId) : undefined;
     const chain: SnapshotManifest[] = [];
     let entry: CatalogEntry | undefined = target;
     while (entry) {
@@ -96,7 +117,7 @@ export class SnapshotReader {
         );
       }
     }
-    return new PointInTime(this.store, org, chain);
+    return new PointInTime(this.store, org, chain, metadata);
   }
 
   private async select(org: string, at: SnapshotSelector): Promise<CatalogEntry> {
@@ -152,6 +173,8 @@ export class PointInTime {
     private readonly store: BackupStore,
     readonly org: string,
     readonly chain: readonly SnapshotManifest[],
+    /** The manifest of the newest snapshot with metadata at this point, if any. */
+    readonly metadataSnapshot?: SnapshotManifest,
   ) {}
 
   /** The snapshot the point in time was resolved to. */
@@ -227,13 +250,9 @@ export class PointInTime {
     return bytes;
   }
 
-  /** Metadata zips of the newest snapshot in the chain that retrieved metadata. */
+  /** Metadata zips of the newest snapshot at this point that retrieved metadata. */
   metadataParts(): SnapshotMetadataPart[] {
-    for (let i = this.chain.length - 1; i >= 0; i--) {
-      const metadata = this.chain[i]!.metadata;
-      if (metadata.included) return metadata.parts;
-    }
-    return [];
+    return this.metadataSnapshot?.metadata.parts ?? [];
   }
 
   /** A metadata zip's bytes, checked against its SHA-256. */

@@ -28,7 +28,15 @@ export async function recordSnapshotOutcome(
   store: BackupStore,
   manifest: Pick<
     SnapshotManifest,
-    'org' | 'orgId' | 'snapshotId' | 'mode' | 'baseSnapshotId' | 'startedAt' | 'finishedAt' | 'watermark'
+    | 'org'
+    | 'orgId'
+    | 'snapshotId'
+    | 'mode'
+    | 'baseSnapshotId'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'watermark'
+    | 'metadata'
   >,
   outcome: { manifestKey: string | null; manifestSha256: string | null; problems: readonly string[] },
 ): Promise<CatalogEntry> {
@@ -39,6 +47,7 @@ export async function recordSnapshotOutcome(
     orgId: manifest.orgId,
     mode: manifest.mode,
     baseSnapshotId: manifest.baseSnapshotId,
+    metadata: manifest.metadata.included,
     status: outcome.problems.length === 0 && outcome.manifestKey ? 'complete' : 'failed',
     startedAt: manifest.startedAt,
     finishedAt: manifest.finishedAt,

@@ -1,0 +1,88 @@
+import {
+  SalesforceAuthError,
+  type SalesforceError,
+  SalesforceQueryError,
+  SalesforceRateLimitError,
+  SalesforceRequestError,
+  SalesforceSessionExpiredError,
+  SalesforceTransientError,
+} from '../../core/salesforce.ts';
+
+const QUERY_CODES = new Set([
+  'MALFORMED_QUERY',
+  'INVALID_FIELD',
+  'INVALID_TYPE',
+  'INVALID_QUERY_FILTER_OPERATOR',
+  'INVALID_QUERY_LOCATOR',
+  'QUERY_TIMEOUT',
+]);
+const TRANSIENT_CODES = new Set([
+  'UNABLE_TO_LOCK_ROW',
+  'SERVER_UNAVAILABLE',
+  'QUERY_TIMEOUT',
+  'UNKNOWN_EXCEPTION',
+]);
+
+/** The first `{errorCode, message}` of a Salesforce error body, if it has one. */
+export function parseErrorBody(text: string): { errorCode?: string; message: string } {
+  try {
+    const json = JSON.parse(text) as unknown;
+    const first = Array.isArray(json) ? json[0] : json;
+    if (first && typeof first === 'object') {
+      const { errorCode, message, error, error_description } = first as Record<string, unknown>;
+      if (typeof errorCode === 'string') return { errorCode, message: String(message ?? '') };
+      if (typeof error === 'string') return { errorCode: error, message: String(error_description ?? '') };
+    }
+  } catch {
+    // Not JSON: a proxy's HTML page or a cut body; the status decides.
+  }
+  return { message: text.slice(0, 300) };
+}
+
+/** Translates an HTTP error answer into the named error the workflow acts on. The one place that does. */
+export function translateHttpError(status: number, bodyText: string, what: string): SalesforceError {
+  const { errorCode, message } = parseErrorBody(bodyText);
+  const text = `${what}: ${errorCode ? `${errorCode}: ` : ''}${message || `HTTP ${status}`}`;
+  if (errorCode === 'INVALID_SESSION_ID' || status === 401)
+    return new SalesforceSessionExpiredError(text, errorCode, status);
+  if (errorCode === 'REQUEST_LIMIT_EXCEEDED' || status === 429)
+    return new SalesforceRateLimitError(text, errorCode, status);
+  if (errorCode && QUERY_CODES.has(errorCode) && errorCode !== 'QUERY_TIMEOUT') {
+    return new SalesforceQueryError(text, errorCode, status);
+  }
+  if (status >= 500 || (errorCode && TRANSIENT_CODES.has(errorCode))) {
+    return new SalesforceTransientError(text, errorCode, status);
+  }
+  return new SalesforceRequestError(text, errorCode, status);
+}
+
+/** Translates a SOAP fault (`sf:INVALID_SESSION_ID`, ...) into a named error. */
+export function translateSoapFault(faultCode: string, faultString: string, what: string): SalesforceError {
+  const code = faultCode.replace(/^.*:/, '');
+  const text = `${what}: ${code}: ${faultString}`;
+  if (code === 'INVALID_SESSION_ID') return new SalesforceSessionExpiredError(text, code, 500);
+  if (code === 'REQUEST_LIMIT_EXCEEDED') return new SalesforceRateLimitError(text, code, 500);
+  if (code === 'Server' || TRANSIENT_CODES.has(code)) return new SalesforceTransientError(text, code, 500);
+  return new SalesforceRequestError(text, code, 500);
+}
+
+/** Translates a failure below HTTP (reset, refused, cut body) into a transient error. */
+export function translateNetworkError(error: unknown, what: string): SalesforceError {
+  if (error instanceof Error && /^Salesforce/.test(error.name)) return error as SalesforceError;
+  const cause =
+    error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+  return new SalesforceTransientError(
+    `${what}: the connection failed (${cause}); the request can be repeated.`,
+  );
+}
+
+/** Translates an OAuth token endpoint refusal. */
+export function translateAuthError(status: number, bodyText: string): SalesforceError {
+  if (status >= 500) return translateHttpError(status, bodyText, 'OAuth token request');
+  const { errorCode, message } = parseErrorBody(bodyText);
+  return new SalesforceAuthError(
+    `Salesforce refused the credentials (${errorCode ?? `HTTP ${status}`}: ${message}). Check the org's secret: client id, username, certificate or client secret, and the login URL.`,
+    errorCode,
+    status,
+  );
+}

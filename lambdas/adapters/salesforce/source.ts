@@ -1,0 +1,280 @@
+import {
+  type BulkJobStatus,
+  type BulkResultPage,
+  type GlobalObject,
+  type ListMetadataQuery,
+  type MetadataComponentInfo,
+  type MetadataTypeInfo,
+  type ObjectDescribe,
+  type OrgIdentity,
+  type OrgLimits,
+  type RestQueryPage,
+  type RetrieveStatus,
+  SalesforceBulkUnsupportedError,
+  SalesforceRequestError,
+  type SalesforceSource,
+} from '../../core/salesforce.ts';
+import type { SalesforceCredentials } from './auth.ts';
+import { SalesforceConnection } from './connection.ts';
+import { translateHttpError, translateNetworkError } from './errors.ts';
+import * as soap from './metadata-soap.ts';
+
+/** Default API version; the emulator and current orgs serve it. */
+export const DEFAULT_API_VERSION = '62.0';
+const COMPOSITE_SIZE = 25;
+
+interface CompositeAnswer {
+  compositeResponse: { body: unknown; httpStatusCode: number; referenceId: string }[];
+}
+
+/** The Salesforce source over plain HTTP: REST, Composite, Bulk API 2.0 and the Metadata API. */
+export class HttpSalesforceSource implements SalesforceSource {
+  readonly connection: SalesforceConnection;
+
+  constructor(
+    credentials: SalesforceCredentials,
+    readonly apiVersion = DEFAULT_API_VERSION,
+  ) {
+    this.connection = new SalesforceConnection(credentials, apiVersion);
+  }
+
+  apiCalls(): number {
+    return this.connection.apiCalls();
+  }
+
+  async identity(): Promise<OrgIdentity> {
+    const info = await this.connection.json<{ organization_id: string; user_id: string }>(
+      '/services/oauth2/userinfo',
+      'userinfo',
+      { idempotent: true },
+    );
+    return { orgId: info.organization_id, userId: info.user_id };
+  }
+
+  async limits(): Promise<OrgLimits> {
+    const raw = await this.connection.json<Record<string, { Max: number; Remaining: number }>>(
+      this.connection.dataPath('/limits'),
+      'limits',
+      { idempotent: true },
+    );
+    const pick = (name: string) =>
+      raw[name] ? { max: raw[name].Max, remaining: raw[name].Remaining } : undefined;
+    const daily = pick('DailyApiRequests');
+    if (!daily) throw new SalesforceRequestError('The /limits answer has no DailyApiRequests.');
+    const bulk = pick('DailyBulkV2QueryJobs');
+    return bulk ? { dailyApiRequests: daily, dailyBulkV2QueryJobs: bulk } : { dailyApiRequests: daily };
+  }
+
+  async describeGlobal(): Promise<GlobalObject[]> {
+    const answer = await this.connection.json<{ sobjects: GlobalObject[] }>(
+      this.connection.dataPath('/sobjects'),
+      'describeGlobal',
+      { idempotent: true },
+    );
+    return answer.sobjects.map((o) => ({
+      name: o.name,
+      queryable: o.queryable,
+      retrieveable: o.retrieveable,
+      custom: o.custom,
+      deprecatedAndHidden: o.deprecatedAndHidden ?? false,
+    }));
+  }
+
+  async describeObjects(names: readonly string[]): Promise<ObjectDescribe[]> {
+    const answers = await this.composite(
+      names.map((name) => ({ key: name, url: this.connection.dataPath(`/sobjects/${name}/describe`) })),
+      'describe',
+    );
+    return names.map((name) => {
+      const answer = answers.get(name)!;
+      if (answer.status >= 400)
+        throw translateHttpError(answer.status, JSON.stringify(answer.body), `describe ${name}`);
+      const body = answer.body as { name: string; queryable: boolean; fields: Record<string, unknown>[] };
+      return {
+        name: body.name,
+        queryable: body.queryable,
+        fields: body.fields.map((f) => ({
+          name: String(f.name),
+          type: String(f.type),
+          referenceTo: Array.isArray(f.referenceTo) ? f.referenceTo.map(String) : [],
+          relationshipName: typeof f.relationshipName === 'string' ? f.relationshipName : null,
+          nillable: f.nillable === true,
+          createable: f.createable === true,
+          updateable: f.updateable === true,
+          externalId: f.externalId === true,
+          calculated: f.calculated === true,
+          compoundFieldName: typeof f.compoundFieldName === 'string' ? f.compoundFieldName : null,
+        })),
+      };
+    });
+  }
+
+  async countRows(queries: readonly { key: string; soql: string }[]): Promise<Map<string, number>> {
+    const answers = await this.composite(
+      queries.map((q) => ({
+        key: q.key,
+        url: this.connection.dataPath(`/queryAll?q=${encodeURIComponent(q.soql)}`),
+      })),
+      'COUNT()',
+    );
+    const counts = new Map<string, number>();
+    for (const [key, answer] of answers) {
+      if (answer.status < 400) {
+        counts.set(key, (answer.body as { totalSize: number }).totalSize);
+        continue;
+      }
+      const error = translateHttpError(answer.status, JSON.stringify(answer.body), `COUNT() of ${key}`);
+      // A refused count (object without SystemModstamp, ...) leaves the object to be exported in full;
+      // a transient one fails the step so the workflow retries it.
+      if (error.name !== 'SalesforceQueryError' && error.name !== 'SalesforceRequestError') throw error;
+    }
+    return counts;
+  }
+
+  async createBulkQuery(soql: string): Promise<string> {
+    try {
+      const job = await this.connection.json<{ id: string }>(
+        this.connection.dataPath('/jobs/query'),
+        'Bulk query job',
+        {
+          method: 'POST',
+          body: JSON.stringify({ operation: 'queryAll', query: soql }),
+        },
+      );
+      return job.id;
+    } catch (error) {
+      if (
+        error instanceof SalesforceRequestError &&
+        /not supported|INVALIDENTITY|ENTITY_NOT_SUPPORTED/i.test(error.message)
+      ) {
+        throw new SalesforceBulkUnsupportedError(error.message, error.errorCode, error.status);
+      }
+      throw error;
+    }
+  }
+
+  async bulkQueryStatus(jobId: string): Promise<BulkJobStatus> {
+    const job = await this.connection.json<{
+      id: string;
+      state: BulkJobStatus['state'];
+      numberRecordsProcessed?: number;
+      errorMessage?: string;
+    }>(this.connection.dataPath(`/jobs/query/${jobId}`), 'Bulk query job status', { idempotent: true });
+    return {
+      id: job.id,
+      state: job.state,
+      numberRecordsProcessed: job.numberRecordsProcessed ?? 0,
+      ...(job.errorMessage ? { errorMessage: job.errorMessage } : {}),
+    };
+  }
+
+  async bulkQueryResults(jobId: string, locator: string | null, maxRecords: number): Promise<BulkResultPage> {
+    const params = new URLSearchParams({ maxRecords: String(maxRecords) });
+    if (locator) params.set('locator', locator);
+    const what = `Bulk query results of ${jobId}`;
+    const response = await this.connection.request(
+      this.connection.dataPath(`/jobs/query/${jobId}/results?${params}`),
+      what,
+      {
+        accept: 'text/csv',
+        idempotent: true,
+      },
+    );
+    const next = response.headers.get('sforce-locator');
+    const count = response.headers.get('sforce-numberofrecords');
+    return {
+      body: translatedBody(response, what),
+      records: count === null || Number.isNaN(Number(count)) ? null : Number(count),
+      nextLocator: next === null || next === '' || next === 'null' ? null : next,
+    };
+  }
+
+  async queryAll(soqlOrNextUrl: string, isNextUrl: boolean): Promise<RestQueryPage> {
+    const path = isNextUrl
+      ? soqlOrNextUrl
+      : this.connection.dataPath(`/queryAll?q=${encodeURIComponent(soqlOrNextUrl)}`);
+    const page = await this.connection.json<{
+      records: Record<string, unknown>[];
+      totalSize: number;
+      done: boolean;
+      nextRecordsUrl?: string;
+    }>(path, 'queryAll', { idempotent: true, headers: { 'Sforce-Query-Options': 'batchSize=2000' } });
+    return {
+      records: page.records.map(({ attributes: _attributes, ...fields }) => fields),
+      totalSize: page.totalSize,
+      done: page.done,
+      nextRecordsUrl: page.nextRecordsUrl ?? null,
+    };
+  }
+
+  async downloadBlob(object: string, id: string, field: string): Promise<AsyncIterable<Uint8Array>> {
+    const what = `${object}.${field} of ${id}`;
+    const response = await this.connection.request(
+      this.connection.dataPath(`/sobjects/${object}/${id}/${field}`),
+      what,
+      {
+        accept: '*/*',
+        idempotent: true,
+      },
+    );
+    return translatedBody(response, what);
+  }
+
+  describeMetadata(): Promise<MetadataTypeInfo[]> {
+    return soap.describeMetadata(this.connection);
+  }
+
+  listMetadata(queries: readonly ListMetadataQuery[]): Promise<MetadataComponentInfo[]> {
+    return soap.listMetadata(this.connection, queries);
+  }
+
+  retrieve(members: ReadonlyMap<string, readonly string[]>): Promise<string> {
+    return soap.retrieve(this.connection, members);
+  }
+
+  checkRetrieveStatus(id: string): Promise<RetrieveStatus> {
+    return soap.checkRetrieveStatus(this.connection, id);
+  }
+
+  /** Runs GET subrequests through Composite, 25 per API call. */
+  private async composite(
+    requests: readonly { key: string; url: string }[],
+    what: string,
+  ): Promise<Map<string, { status: number; body: unknown }>> {
+    const out = new Map<string, { status: number; body: unknown }>();
+    for (let i = 0; i < requests.length; i += COMPOSITE_SIZE) {
+      const batch = requests.slice(i, i + COMPOSITE_SIZE);
+      const answer = await this.connection.json<CompositeAnswer>(
+        this.connection.dataPath('/composite'),
+        `Composite ${what}`,
+        {
+          method: 'POST',
+          idempotent: true,
+          body: JSON.stringify({
+            allOrNone: false,
+            compositeRequest: batch.map((r, index) => ({
+              method: 'GET',
+              url: r.url,
+              referenceId: `r${index}`,
+            })),
+          }),
+        },
+      );
+      for (const sub of answer.compositeResponse) {
+        const request = batch[Number(sub.referenceId.slice(1))];
+        if (request) out.set(request.key, { status: sub.httpStatusCode, body: sub.body });
+      }
+    }
+    return out;
+  }
+}
+
+/** A response body as chunks, with a broken connection reported as a transient error. */
+async function* translatedBody(response: Response, what: string): AsyncIterable<Uint8Array> {
+  if (!response.body) return;
+  try {
+    for await (const chunk of response.body) yield chunk;
+  } catch (error) {
+    throw translateNetworkError(error, what);
+  }
+}
