@@ -2,6 +2,7 @@
 export { type AslDefinition, InvalidDefinitionError, type Json, validateDefinition } from './asl.ts';
 export { type ExecutionHistoryStats, type LocalHistoryEvent, STEP_FUNCTIONS_LIMITS } from './history.ts';
 export type { SnsMessage } from './integrations.ts';
+export { describeHistory, describeOutcome, describeSnsMessage } from './report.ts';
 export {
   type RunResult,
   type RunSynthesizedWorkflowOptions,

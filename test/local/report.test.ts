@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import {
+  describeHistory,
+  describeOutcome,
+  describeSnsMessage,
+  type RunResult,
+} from '../../cli/local/index.ts';
+
+const base: RunResult = {
+  status: 'SUCCEEDED',
+  history: {
+    events: 15,
+    largestPayloadBytes: 2048,
+    largestPayloadState: 'Plan',
+    childExecutions: 2000,
+    largestChildEvents: 13,
+    largestChildPayloadBytes: 512,
+    largestChildPayloadState: 'ExportObject',
+  },
+  withinLimits: true,
+  snsMessages: [],
+};
+
+describe('run reports', () => {
+  it('describes the history against Step Functions limits, children apart', () => {
+    expect(describeHistory(base)).toBe(
+      'history: 15 events; 2,000 child executions, the largest 13 events; largest payload 2.0 KB (Plan); within Step Functions limits',
+    );
+    expect(describeHistory({ ...base, withinLimits: false })).toMatch(/OVER \(25,000 events, 256\.0 KB\)/);
+  });
+
+  it('names the error and its message for a failed run, and the topic and subject of an SNS message', () => {
+    const failed: RunResult = {
+      ...base,
+      status: 'FAILED',
+      error: 'BackupFailed',
+      errorMessage: 'Account failed',
+    };
+    expect(describeOutcome(failed)).toBe('execution FAILED: BackupFailed (Account failed)');
+    expect(describeOutcome(base)).toBe('execution SUCCEEDED');
+    expect(
+      describeSnsMessage({
+        topicArn: 'arn:x',
+        topic: 'Alerts',
+        subject: 'Backup failed',
+        message: '{}',
+        stateName: 'A',
+      }),
+    ).toBe('SNS Alerts "Backup failed": {}');
+  });
+});
