@@ -30,7 +30,11 @@ export interface BackupStore {
    */
   put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<StoredObject>;
   /** Streams a new immutable object of unknown length (multipart on S3); same rule as `put`. */
-  putStream(key: string, body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<StoredObject>;
+  putStream(
+    key: string,
+    body: Readable | AsyncIterable<Uint8Array>,
+    options?: PutOptions,
+  ): Promise<StoredObject>;
   /** Writes a mutable pointer (e.g. the org's latest complete snapshot); versioned on S3. */
   putPointer(key: string, body: string): Promise<StoredObject>;
   /** Reads a whole object; fails with `ObjectNotFoundError` if it does not exist. */

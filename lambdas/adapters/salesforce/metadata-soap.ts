@@ -15,7 +15,7 @@ const parser = new XMLParser({
   trimValues: true,
 });
 
-function escape(text: string): string {
+function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
@@ -32,7 +32,7 @@ async function call(connection: SalesforceConnection, operation: string, inner: 
   const envelope =
     '<?xml version="1.0" encoding="UTF-8"?>' +
     '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:met="http://soap.sforce.com/2006/04/metadata">' +
-    `<soapenv:Header><met:SessionHeader><met:sessionId>${escape(session.accessToken)}</met:sessionId></met:SessionHeader></soapenv:Header>` +
+    `<soapenv:Header><met:SessionHeader><met:sessionId>${xmlEscape(session.accessToken)}</met:sessionId></met:SessionHeader></soapenv:Header>` +
     `<soapenv:Body><met:${operation}>${inner}</met:${operation}></soapenv:Body></soapenv:Envelope>`;
   const response = await connection.request(path, what, {
     method: 'POST',
@@ -81,7 +81,7 @@ export async function listMetadata(
     queries
       .map(
         (q) =>
-          `<met:queries>${q.folder ? `<met:folder>${escape(q.folder)}</met:folder>` : ''}<met:type>${escape(q.type)}</met:type></met:queries>`,
+          `<met:queries>${q.folder ? `<met:folder>${xmlEscape(q.folder)}</met:folder>` : ''}<met:type>${xmlEscape(q.type)}</met:type></met:queries>`,
       )
       .join('') + `<met:asOfVersion>${connection.apiVersion}</met:asOfVersion>`;
   const result = await call(connection, 'listMetadata', inner);
@@ -98,7 +98,7 @@ export async function retrieve(
   const types = [...members.entries()]
     .map(
       ([name, names]) =>
-        `<met:types>${names.map((n) => `<met:members>${escape(n)}</met:members>`).join('')}<met:name>${escape(name)}</met:name></met:types>`,
+        `<met:types>${names.map((n) => `<met:members>${xmlEscape(n)}</met:members>`).join('')}<met:name>${xmlEscape(name)}</met:name></met:types>`,
     )
     .join('');
   const inner =
@@ -117,7 +117,7 @@ export async function checkRetrieveStatus(
   const result = (await call(
     connection,
     'checkRetrieveStatus',
-    `<met:asyncProcessId>${escape(id)}</met:asyncProcessId><met:includeZip>true</met:includeZip>`,
+    `<met:asyncProcessId>${xmlEscape(id)}</met:asyncProcessId><met:includeZip>true</met:includeZip>`,
   )) as Record<string, unknown> | undefined;
   const done = String(result?.done) === 'true';
   const status: RetrieveStatus = {

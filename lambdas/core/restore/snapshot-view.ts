@@ -20,7 +20,7 @@ export class VaultSnapshotSource implements SnapshotSource {
   private readonly reader: SnapshotReader;
 
   constructor(
-    private readonly store: BackupStore,
+    store: BackupStore,
     /** The vault's key for the org whose backups are read (the config's org name). */
     private readonly orgKey: string,
   ) {
