@@ -2,6 +2,9 @@
  * The Salesforce org emulator: an in-memory org served over Salesforce's REST, Bulk API 2.0,
  * SOAP partner and Metadata APIs. `startEmulator` is the one entry point.
  */
+import { loadPlan } from './fixtures/plan.ts';
+import { loadProject } from './fixtures/project.ts';
+import { generateInto } from './generate/generate.ts';
 import { createMetadataService } from './metadata/index.ts';
 import type { OrgApi } from './org/api.ts';
 import { createOrg } from './org/org.ts';
@@ -122,6 +125,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setAuditFieldsOnCreate: options.setAuditFieldsOnCreate,
   });
   const projectDirs = options.projectDirs ?? [];
+  for (const dir of projectDirs) loadProject(org, dir);
+  let refs = new Map<string, string>();
+  for (const plan of options.planFiles ?? []) refs = new Map(loadPlan(org, plan, refs).refs);
+  if (options.generate !== undefined) generateInto(org, options.generate);
   const metadata = createMetadataService({
     projectDirs,
     clock: () => clock.now(),
