@@ -2,9 +2,19 @@
  * Salesforce's own CLI as an independent client: every command here is one a user would type
  * against a real org, and each result is checked against the emulated org's own rows.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { XMLParser } from 'fast-xml-parser';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProject } from '../../emulator/fixtures/project.ts';
@@ -273,5 +283,82 @@ describe('sf data import tree of the sample orgs into an empty emulator', () => 
     const properties = [...emulator.org.dumpRows()].filter((r) => r.object === 'Property__c');
     expect(properties.length).toBeGreaterThan(0);
     expect(properties.every((p) => brokers.has(String(p.values.Broker__c)))).toBe(true);
+  });
+});
+
+/** Every file under a folder, as paths relative to it. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path, `${prefix}${name}/`) : [`${prefix}${name}`];
+  });
+}
+
+/** A writable copy of a read-only sample project. */
+function copyProject(source: string, target: string): string {
+  cpSync(source, target, { recursive: true });
+  for (const path of [target, ...filesUnder(target).map((f) => join(target, f))]) chmodSync(path, 0o755);
+  for (const dir of filesUnder(target).map((f) => join(target, f, '..'))) chmodSync(dir, 0o755);
+  return target;
+}
+
+describe('sf project deploy and retrieve in source format', () => {
+  let emulator: RunningEmulator;
+  let sf: SfCli;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ projectDirs: [DREAMHOUSE], username: 'source@emulated.org' });
+    sf = createSfCli({ accessToken: emulator.accessToken });
+    await login(sf, emulator, 'source');
+  });
+
+  afterAll(async () => {
+    sf?.cleanup();
+    await emulator?.stop();
+  });
+
+  it('deploys a whole project, then retrieves its objects back into source files equal to the originals', async () => {
+    const project = copyProject(EBIKES, join(sf.home, 'ebikes'));
+    const deployed = expectOk(
+      await sf.run(
+        ['project', 'deploy', 'start', '--source-dir', 'force-app', '--target-org', 'source', '--json'],
+        project,
+      ),
+    ) as { status: string; success: boolean; numberComponentsDeployed: number };
+    expect(deployed).toMatchObject({ status: 'Succeeded', success: true });
+    expect(deployed.numberComponentsDeployed).toBeGreaterThan(40);
+
+    const objectsDir = join(project, 'force-app', 'main', 'default', 'objects');
+    const parser = new XMLParser({ parseTagValue: false });
+    rmSync(objectsDir, { recursive: true });
+    writeFileSync(
+      join(project, 'package.xml'),
+      '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">' +
+        '<types><members>*</members><name>CustomObject</name></types>' +
+        '<types><members>Case.Case_Category__c</members><members>Case.Product__c</members><name>CustomField</name></types>' +
+        '<types><members>Case.My_Cases</members><name>ListView</name></types><version>62.0</version></Package>',
+    );
+    expectOk(
+      await sf.run(
+        ['project', 'retrieve', 'start', '--manifest', 'package.xml', '--target-org', 'source', '--json'],
+        project,
+      ),
+    );
+
+    const original = join(EBIKES, 'force-app', 'main', 'default', 'objects');
+    const expected = filesUnder(original).sort();
+    // The org also holds dreamhouse's objects, which the wildcard brings along; and the CLI writes
+    // an empty parent file for a standard object whose fields alone were retrieved.
+    const fromEbikes = filesUnder(objectsDir).filter((f) => !/^(Broker__c|Property__c)\//.test(f));
+    expect(fromEbikes.sort()).toEqual([...expected, 'Case/Case.object-meta.xml'].sort());
+    expect(parser.parse(readFileSync(join(objectsDir, 'Case/Case.object-meta.xml'), 'utf8'))).toEqual({
+      '?xml': '',
+      CustomObject: '',
+    });
+    for (const file of expected) {
+      const want = parser.parse(readFileSync(join(original, file), 'utf8'));
+      const got = parser.parse(readFileSync(join(objectsDir, file), 'utf8'));
+      expect({ file, content: got }).toEqual({ file, content: want });
+    }
   });
 });
