@@ -74,7 +74,6 @@ export function lambdaTaskError(error: unknown): Error {
 
 /** Invokes `fn` with `event` under its own environment and returns the JSON result. */
 export async function invokeHandler(fn: LocalFunction, event: Json, settings: InvokeSettings): Promise<Json> {
-  const handler = await loadHandler(fn, settings.projectRoot);
   const name = `${fn.stackName}-${fn.logicalId}`;
   const env: Record<string, string> = {
     ...fn.environment,
@@ -100,7 +99,11 @@ export async function invokeHandler(fn: LocalFunction, event: Json, settings: In
   };
   try {
     // A copy of the event, as Lambda hands each invocation its own deserialized payload.
-    const result = await runWithEnv(env, async () => handler(structuredClone(event), context));
+    const result = await runWithEnv(env, async () => {
+      // Loaded under the function's environment, so module-scope code reads it as on Lambda.
+      const handler = await loadHandler(fn, settings.projectRoot);
+      return handler(structuredClone(event), context);
+    });
     return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as Json);
   } catch (error) {
     throw lambdaTaskError(error);

@@ -70,6 +70,7 @@ describe('the local workflow runner', () => {
     expect(output.seen).toEqual({
       vaultBucket: bucketName,
       greeting: 'hello from plan',
+      greetingAtLoad: 'hello from plan',
       sharedOverride: 'local',
       exportOnly: null,
       functionName: expect.stringContaining('PlanFunction'),
