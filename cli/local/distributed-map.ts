@@ -122,7 +122,14 @@ function parseItems(
           .filter((line) => line.trim() !== '')
           .map((line) => JSON.parse(line) as Json);
       case 'CSV': {
-        const delimiter = config.CSVDelimiter === 'TAB' ? '\t' : ',';
+        const delimiters: Record<string, string> = {
+          COMMA: ',',
+          PIPE: '|',
+          SEMICOLON: ';',
+          SPACE: ' ',
+          TAB: '\t',
+        };
+        const delimiter = delimiters[String(config.CSVDelimiter ?? 'COMMA')] ?? ',';
         const given = config.CSVHeaderLocation === 'GIVEN' ? (config.CSVHeaders as string[]) : undefined;
         const rows = parseCsv(text, {
           delimiter,
