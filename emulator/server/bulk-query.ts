@@ -189,6 +189,7 @@ function readerAt(
 
 function waitDrain(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    if (res.destroyed || res.closed) return resolve();
     const done = () => {
       res.off('drain', done);
       res.off('close', done);
