@@ -52,6 +52,8 @@ export interface RunWorkflowOptions {
 
 /** How a local execution ended, and what Step Functions would have recorded for it. */
 export interface RunResult {
+  /** The execution's name (Distributed Map children are named `<name>/<state>/<index>`). */
+  readonly executionName: string;
   readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   readonly output?: Json;
   /** The ASL error name (a handler's error `name`, or `States.*`). */
@@ -115,6 +117,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
   const outcome = await withScopedEnv(() => executor.execute(machine, options.input, name));
   const h = outcome.stats;
   return {
+    executionName: name,
     status: outcome.status,
     ...(outcome.output !== undefined ? { output: outcome.output } : {}),
     ...(outcome.error !== undefined ? { error: outcome.error } : {}),

@@ -7,6 +7,7 @@
 /** A CloudFormation template as the cloud assembly holds it. */
 export interface CfnTemplate {
   readonly Resources?: Record<string, CfnResource>;
+  readonly Parameters?: Record<string, { readonly Default?: unknown }>;
   readonly Outputs?: Record<
     string,
     { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }
@@ -172,6 +173,15 @@ export class TemplateResolver {
         return stack.stackName;
       case 'AWS::NoValue':
         return undefined;
+    }
+    const parameter = stack.template.Parameters?.[name];
+    if (parameter && !stack.template.Resources?.[name]) {
+      if (parameter.Default === undefined) {
+        throw new UnresolvableTokenError(
+          `Parameter ${name} of stack ${stack.stackName} has no default to run with.`,
+        );
+      }
+      return parameter.Default;
     }
     const resource = this.resourceOf(stack, name);
     switch (resource.Type) {

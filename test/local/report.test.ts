@@ -7,6 +7,7 @@ import {
 } from '../../cli/local/index.ts';
 
 const base: RunResult = {
+  executionName: 'local-1',
   status: 'SUCCEEDED',
   history: {
     events: 15,
