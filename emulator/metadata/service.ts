@@ -3,9 +3,11 @@
  * describeMetadata, listMetadata, retrieve + checkRetrieveStatus, deploy + checkDeployStatus.
  * The HTTP layer passes each envelope to `handle`.
  */
+import type { ObjectDef } from '../org/api.ts';
 import type { LoadReport } from './component.ts';
 import { compareText } from './decomposed.ts';
 import { runDeploy, type DeployOptions, type DeployOutcome } from './deploy.ts';
+import { orgObjectComponents } from './org-objects.ts';
 import { manifestFromObject } from './package-xml.ts';
 import { TypeRegistry } from './registry.ts';
 import { runRetrieve, type RetrieveOutcome } from './retrieve.ts';
@@ -26,6 +28,11 @@ export interface MetadataServiceOptions {
   readonly organizationNamespace?: string;
   /** API version used when a request names none. @default - '64.0' */
   readonly defaultApiVersion?: string;
+  /**
+   * The data org's objects (`org.describeGlobal()`): custom objects and custom fields that no
+   * project describes (a generated org) become CustomObject metadata too. @default - none
+   */
+  readonly orgObjects?: readonly ObjectDef[];
 }
 
 /** Per-request context from the HTTP layer. */
@@ -101,6 +108,9 @@ class Service implements MetadataService {
       for (const [name, keys] of project.packages)
         this.packages.set(name, [...(this.packages.get(name) ?? []), ...keys]);
     }
+    const described = (name: string) => this.store.get('CustomObject', name)?.model;
+    for (const component of orgObjectComponents(options.orgObjects ?? [], described))
+      this.store.put(component);
   }
 
   components(): ComponentSummary[] {

@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createMetadataService, InvalidProjectError } from '../../emulator/metadata/index.ts';
-import { DREAMHOUSE, EBIKES, retrieve, unpackaged, writeProject } from './metadata-support.ts';
+import { DREAMHOUSE, EBIKES, removeProjects, retrieve, unpackaged, writeProject } from './metadata-support.ts';
 
 const META = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
 
 describe('loading sfdx projects', () => {
+  afterAll(removeProjects);
+
   it('loads the dreamhouse sample org with every component of its source', () => {
     const service = createMetadataService({ projectDirs: [DREAMHOUSE] });
     const names = service.components().map((c) => `${c.type}:${c.fullName}`);

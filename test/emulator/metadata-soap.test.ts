@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createMetadataService } from '../../emulator/metadata/index.ts';
 import {
   call,
@@ -10,12 +10,15 @@ import {
   retrieve,
   SESSION,
   unpackaged,
+  removeProjects,
   writeProject,
 } from './metadata-support.ts';
 
 const fixedClock = () => new Date('2026-01-02T03:04:05.000Z');
 
 describe('Metadata API SOAP operations', () => {
+  afterAll(removeProjects);
+
   it('describes the metadata types with directories, suffixes, folders and child types', async () => {
     const service = createMetadataService({ projectDirs: [DREAMHOUSE] });
     const result = await callOne(service, 'describeMetadata', '<asOfVersion>64.0</asOfVersion>');

@@ -1,5 +1,5 @@
 /** Helpers for the Metadata API tests: envelopes as jsforce writes them, and answer readers. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
@@ -148,9 +148,17 @@ export async function deploy(
   return { first, result };
 }
 
+const projects: string[] = [];
+
+/** Removes the projects `writeProject` wrote (call from afterAll). */
+export function removeProjects(): void {
+  for (const dir of projects.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** Writes a temporary sfdx project from `{ relativePath: text }` (sfdx-project.json added). */
 export function writeProject(files: Record<string, string | Uint8Array>): string {
   const root = mkdtempSync(join(tmpdir(), 'md-project-'));
+  projects.push(root);
   const all: Record<string, string | Uint8Array> = {
     'sfdx-project.json': JSON.stringify({
       packageDirectories: [{ path: 'force-app', default: true, package: 'Sample' }],
