@@ -24,6 +24,8 @@ export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 /** Default number of parts in flight at once. */
 export const DEFAULT_QUEUE_SIZE = 2;
 
+const READ_AHEAD_BYTES = 256 * 1024;
+
 /** How to reach the bucket when the caller does not pass a ready client. */
 export interface S3ConnectionOptions {
   /** @default - the SDK's region chain (AWS_REGION, profile); `us-east-1` when `endpoint` is set */
@@ -145,7 +147,8 @@ export class S3Store implements BackupStore {
       leavePartsOnError: false,
       params: {
         ...this.writeParams(objectKey, options),
-        Body: Readable.from(digest.measure(body)),
+        // A byte stream with a small buffer, so read-ahead stays small whatever the chunk sizes.
+        Body: Readable.from(digest.measure(body), { objectMode: false, highWaterMark: READ_AHEAD_BYTES }),
         IfNoneMatch: '*',
       },
     });
