@@ -68,13 +68,20 @@ export class Alerting extends Construct {
     this.key = key;
     // EventBridge and CloudWatch publish to an encrypted topic only if they may use its key.
     if (key instanceof kms.Key) {
+      // EventBridge's KMS calls for SNS delivery carry no aws:SourceAccount or aws:SourceArn, so a
+      // condition on them would drop every failure alert silently; the statement stays unconditioned.
       key.addToResourcePolicy(
         new iam.PolicyStatement({
-          sid: 'AllowAlertPublishersToUseKey',
-          principals: [
-            new iam.ServicePrincipal('events.amazonaws.com'),
-            new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-          ],
+          sid: 'AllowEventBridgeToEncryptAlerts',
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+        }),
+      );
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowCloudWatchAlarmsToEncryptAlerts',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
           conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },

@@ -37,7 +37,7 @@ export function buildApp(config: AppConfig, app: App = new App(), options: Build
   const backupStack = new BackupAppStack(app, `${config.stackPrefix}-Backup`, {
     config,
     env,
-    vault: { bucket: vaultStack.bucket, key: vaultStack.key },
+    vaultExports: vaultStack.exports,
     description: 'Salesforce backup and restore workflows, schedules and alerting',
   });
   backupStack.addStackDependency(vaultStack, 'the workflows read and write the vault');

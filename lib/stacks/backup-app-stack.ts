@@ -1,12 +1,14 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { Alerting } from '../alerting.ts';
-import { BackupSchedules } from '../backup-schedules.ts';
-import { type AppConfig, constructIdOf, type OrgConfig } from '../config.ts';
+import type { AppConfig, OrgConfig } from '../config.ts';
+import type { VaultExports } from './vault-stack.ts';
+import { addRestoreWorkflows } from '../restore-workflow.ts';
+import { type WiredBackupWorkflow, wireBackupWorkflow, wireRestoreWorkflow } from '../workflow-wiring.ts';
 
 /** The vault as other stacks see it. */
 export interface VaultRefs {
@@ -20,15 +22,11 @@ export interface VaultRefs {
 export interface BackupAppStackProps extends StackProps {
   /** The validated app config. */
   readonly config: AppConfig;
-  /** The vault the workflows read and write. */
-  readonly vault: VaultRefs;
+  /** The exports of the vault stack, which the workflows read and write. */
+  readonly vaultExports: VaultExports;
 }
 
-/** What wiring one org's backup workflow created. */
-export interface WiredBackupWorkflow {
-  /** The org's schedules. */
-  readonly schedules: BackupSchedules;
-}
+export type { WiredBackupWorkflow };
 
 /**
  * The stateless half of the app: alerting, and per org the backup and restore workflows with
@@ -39,20 +37,29 @@ export interface WiredBackupWorkflow {
 export class BackupAppStack extends Stack {
   /** The validated app config. */
   readonly config: AppConfig;
-  /** The vault the workflows read and write. */
+  /** The vault the workflows read and write, imported from the vault stack's exports. */
   readonly vault: VaultRefs;
+  /** The export names the vault is imported by; IAM findings on vault paths name them. */
+  readonly vaultExports: VaultExports;
   /** The alert topic and the rules and alarms that feed it. */
   readonly alerting: Alerting;
 
   constructor(scope: Construct, id: string, props: BackupAppStackProps) {
     super(scope, id, props);
     this.config = props.config;
-    this.vault = props.vault;
+    this.vaultExports = props.vaultExports;
+    const key = kms.Key.fromKeyArn(this, 'VaultKey', Fn.importValue(props.vaultExports.keyArn));
+    const bucket = s3.Bucket.fromBucketAttributes(this, 'VaultBucket', {
+      bucketArn: Fn.importValue(props.vaultExports.bucketArn),
+      encryptionKey: key,
+    });
+    this.vault = { bucket, key };
     this.alerting = new Alerting(this, 'Alerting', { emails: props.config.alertEmails });
     new CfnOutput(this, 'AlertTopicArn', {
       value: this.alerting.topic.topicArn,
       description: 'SNS topic receiving backup and restore alerts',
     });
+    addRestoreWorkflows(this);
   }
 
   /**
@@ -65,19 +72,7 @@ export class BackupAppStack extends Stack {
     functions: readonly lambda.IFunction[] = [],
   ): WiredBackupWorkflow {
     this.checkOrg(org);
-    const schedules = new BackupSchedules(this, `${constructIdOf(org.name)}Schedules`, {
-      org,
-      stateMachine,
-      alarmTopic: this.alerting.topic,
-    });
-    this.alerting.monitorWorkflow(stateMachine, { orgName: org.name, workflow: 'backup' });
-    this.alerting.noRecentSuccessAlarm(stateMachine, { orgName: org.name, hours: org.noSuccessAlarmHours });
-    this.alerting.monitorFunctions(functions);
-    new CfnOutput(this, `${constructIdOf(org.name)}BackupStateMachineArn`, {
-      value: stateMachine.stateMachineArn,
-      description: `Backup workflow of Salesforce org ${org.name}`,
-    });
-    return { schedules };
+    return wireBackupWorkflow(this, this.alerting, org, stateMachine, functions);
   }
 
   /** Connects an org's restore workflow: an alert for every failed execution and function error alarms. */
@@ -87,12 +82,7 @@ export class BackupAppStack extends Stack {
     functions: readonly lambda.IFunction[] = [],
   ): void {
     this.checkOrg(org);
-    this.alerting.monitorWorkflow(stateMachine, { orgName: org.name, workflow: 'restore' });
-    this.alerting.monitorFunctions(functions);
-    new CfnOutput(this, `${constructIdOf(org.name)}RestoreStateMachineArn`, {
-      value: stateMachine.stateMachineArn,
-      description: `Restore workflow of Salesforce org ${org.name}`,
-    });
+    wireRestoreWorkflow(this, this.alerting, org, stateMachine, functions);
   }
 
   private checkOrg(org: OrgConfig): void {

@@ -11,6 +11,19 @@ export interface VaultStackProps extends StackProps {
   readonly config: AppConfig;
 }
 
+/** Names of the CloudFormation exports through which other stacks reach the vault. */
+export interface VaultExports {
+  /** Export holding the backup bucket's ARN. */
+  readonly bucketArn: string;
+  /** Export holding the vault key's ARN. */
+  readonly keyArn: string;
+}
+
+/** The export names of the vault stack called `stackName`; stable, so other stacks can import them. */
+export function vaultExportsOf(stackName: string): VaultExports {
+  return { bucketArn: `${stackName}-BucketArn`, keyArn: `${stackName}-KeyArn` };
+}
+
 /**
  * The stateful half of the app: the vault's key and buckets, kept apart from everything that
  * changes often, with termination protection on.
@@ -22,6 +35,8 @@ export class VaultStack extends Stack {
   readonly key: kms.IKey;
   /** The bucket that receives the vault's server access logs. */
   readonly accessLogsBucket: s3.IBucket;
+  /** The export names other stacks import the bucket and key by. */
+  readonly exports: VaultExports;
 
   constructor(scope: Construct, id: string, props: VaultStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
@@ -38,9 +53,18 @@ export class VaultStack extends Stack {
       value: vault.bucket.bucketName,
       description: 'S3 bucket holding the Salesforce backups',
     });
+    // Named exports instead of automatic cross-stack references: the names stay the same across
+    // refactors, and policies in other stacks render them the same in tests and in `cdk synth`.
+    this.exports = vaultExportsOf(this.stackName);
     new CfnOutput(this, 'VaultKeyArn', {
       value: vault.key.keyArn,
       description: 'KMS key encrypting the backups',
+      exportName: this.exports.keyArn,
+    });
+    new CfnOutput(this, 'VaultBucketArn', {
+      value: vault.bucket.bucketArn,
+      description: 'ARN of the S3 bucket holding the Salesforce backups',
+      exportName: this.exports.bucketArn,
     });
     new CfnOutput(this, 'AccessLogsBucketName', {
       value: vault.accessLogsBucket.bucketName,

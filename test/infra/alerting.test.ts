@@ -14,7 +14,7 @@ function alertingStack(emails: string[] = ['ops@example.com', 'security@example.
 }
 
 describe('Alerting', () => {
-  it('encrypts the topic with a rotating key that EventBridge and CloudWatch may use', () => {
+  it('encrypts the topic with a rotating key that EventBridge (unconditioned, as its delivery requires) and CloudWatch may use', () => {
     // GIVEN alerting WHEN synthesized
     const { stack } = alertingStack();
     const template = Template.fromStack(stack);
@@ -26,12 +26,21 @@ describe('Alerting', () => {
       EnableKeyRotation: true,
       KeyPolicy: {
         Statement: Match.arrayWith([
-          Match.objectLike({
-            Sid: 'AllowAlertPublishersToUseKey',
-            Principal: { Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] },
+          {
+            Sid: 'AllowEventBridgeToEncryptAlerts',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: '*',
+          },
+          {
+            Sid: 'AllowCloudWatchAlarmsToEncryptAlerts',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: '*',
             Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
-          }),
+          },
         ]),
       },
     });

@@ -262,10 +262,17 @@ describe('VaultStack', () => {
     );
   });
 
-  it('outputs the bucket name, key ARN and access log bucket name', () => {
+  it('outputs the bucket name, access log bucket name, and exports the bucket and key ARNs under stable names', () => {
     const template = vaultTemplate();
     template.hasOutput('VaultBucketName', { Value: { Ref: BUCKET } });
-    template.hasOutput('VaultKeyArn', { Value: { 'Fn::GetAtt': [KEY, 'Arn'] } });
+    template.hasOutput('VaultKeyArn', {
+      Value: { 'Fn::GetAtt': [KEY, 'Arn'] },
+      Export: { Name: 'SfBackup-Vault-KeyArn' },
+    });
+    template.hasOutput('VaultBucketArn', {
+      Value: { 'Fn::GetAtt': [BUCKET, 'Arn'] },
+      Export: { Name: 'SfBackup-Vault-BucketArn' },
+    });
     template.hasOutput('AccessLogsBucketName', { Value: { Ref: ACCESS_LOGS } });
   });
 });
