@@ -113,7 +113,11 @@ describe('restore input', () => {
     expect(missing.writes).toEqual([]);
     const malformed = await rejected({ objects: ['Broker__c'], mode: 'full', confirmOrgId: 'acme' });
     expect(malformed.error.message).toContain('"acme" is not an org id');
-    const wrong = await rejected({ objects: ['Broker__c'], mode: 'full', confirmOrgId: '00D000000000002AAA' });
+    const wrong = await rejected({
+      objects: ['Broker__c'],
+      mode: 'full',
+      confirmOrgId: '00D000000000002AAA',
+    });
     expect(wrong.error.problems[0]?.field).toBe('confirmOrgId');
     expect(wrong.writes).toEqual([]);
   });

@@ -10,8 +10,9 @@ function asArray<T>(value: T | T[] | undefined | null): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function envelope(ns: string, session: string, body: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="${ns}"><soapenv:Header><urn:SessionHeader><urn:sessionId>${xmlEscape(session)}</urn:sessionId></urn:SessionHeader></soapenv:Header><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+function envelope(ns: string, body: string): (session: string) => string {
+  return (session) =>
+    `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="${ns}"><soapenv:Header><urn:SessionHeader><urn:sessionId>${xmlEscape(session)}</urn:sessionId></urn:SessionHeader></soapenv:Header><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
 }
 
 function bodyOf(xml: string, response: string): Record<string, unknown> {
@@ -23,8 +24,8 @@ function bodyOf(xml: string, response: string): Record<string, unknown> {
 export async function undeleteIds(http: SalesforceHttp, ids: readonly string[]): Promise<WriteResult[]> {
   const body = `<urn:undelete>${ids.map((id) => `<urn:ids>${xmlEscape(id)}</urn:ids>`).join('')}</urn:undelete>`;
   const xml = await http.soap(
-    `/services/Soap/u/${http.session.apiVersion}`,
-    envelope('urn:partner.soap.sforce.com', http.session.accessToken, body),
+    `/services/Soap/u/${http.apiVersion}`,
+    envelope('urn:partner.soap.sforce.com', body),
   );
   const results = asArray(bodyOf(xml, 'undeleteResponse').result as Record<string, unknown>[] | undefined);
   return results.map((r) => ({
@@ -44,8 +45,8 @@ export async function undeleteIds(http: SalesforceHttp, ids: readonly string[]):
 export async function deployZip(http: SalesforceHttp, zip: Uint8Array, checkOnly: boolean): Promise<string> {
   const body = `<urn:deploy><urn:ZipFile>${Buffer.from(zip).toString('base64')}</urn:ZipFile><urn:DeployOptions><urn:checkOnly>${checkOnly}</urn:checkOnly><urn:rollbackOnError>true</urn:rollbackOnError><urn:singlePackage>true</urn:singlePackage><urn:ignoreWarnings>false</urn:ignoreWarnings></urn:DeployOptions></urn:deploy>`;
   const xml = await http.soap(
-    `/services/Soap/m/${http.session.apiVersion}`,
-    envelope('http://soap.sforce.com/2006/04/metadata', http.session.accessToken, body),
+    `/services/Soap/m/${http.apiVersion}`,
+    envelope('http://soap.sforce.com/2006/04/metadata', body),
   );
   const result = bodyOf(xml, 'deployResponse').result as Record<string, unknown> | undefined;
   return String(result?.id ?? '');
@@ -55,8 +56,8 @@ export async function deployZip(http: SalesforceHttp, zip: Uint8Array, checkOnly
 export async function checkDeployStatus(http: SalesforceHttp, id: string): Promise<DeployState> {
   const body = `<urn:checkDeployStatus><urn:asyncProcessId>${xmlEscape(id)}</urn:asyncProcessId><urn:includeDetails>true</urn:includeDetails></urn:checkDeployStatus>`;
   const xml = await http.soap(
-    `/services/Soap/m/${http.session.apiVersion}`,
-    envelope('http://soap.sforce.com/2006/04/metadata', http.session.accessToken, body),
+    `/services/Soap/m/${http.apiVersion}`,
+    envelope('http://soap.sforce.com/2006/04/metadata', body),
   );
   const r = (bodyOf(xml, 'checkDeployStatusResponse').result ?? {}) as Record<string, unknown>;
   const details = (r.details ?? {}) as Record<string, unknown>;

@@ -12,7 +12,8 @@ import type {
 import { toText } from '../../core/restore/values.ts';
 import { SalesforceRequestError } from '../../core/salesforce.ts';
 import { bulkIngest } from './writer-bulk.ts';
-import { SalesforceHttp, type WriterSession } from './writer-http.ts';
+import type { SalesforceCredentials } from './auth.ts';
+import { SalesforceHttp } from './writer-http.ts';
 import { checkDeployStatus, deployZip, undeleteIds } from './writer-soap.ts';
 
 /** Rows per sObject Collections call (Salesforce's limit). */
@@ -60,8 +61,8 @@ export class SalesforceWriter implements RestoreOrg {
   private readonly bulkThreshold: number;
   private readonly describes = new Map<string, Promise<ObjectInfo | undefined>>();
 
-  constructor(session: WriterSession, options: SalesforceWriterOptions = {}) {
-    this.http = new SalesforceHttp(session);
+  constructor(credentials: SalesforceCredentials, apiVersion: string, options: SalesforceWriterOptions = {}) {
+    this.http = new SalesforceHttp(credentials, apiVersion);
     this.bulkThreshold = options.bulkThreshold ?? 1000;
   }
 
