@@ -13,7 +13,7 @@
  * - unset: `null`.
  *
  * Write conventions (`insert`, `update`, `upsert`): values may be JSON-typed or strings (Bulk CSV
- * text); strings are parsed by field type. `null` clears a field. Blob fields take base64 text or a
+ * text); strings are parsed by field type; datetimes may also be a `Date` or epoch milliseconds. `null` clears a field. Blob fields take base64 text or a
  * `Uint8Array`. The caller maps transport quirks (e.g. Bulk's `#N/A` meaning null) before calling.
  */
 

@@ -15,11 +15,23 @@ export class Table {
   /** Stored fields (compound address/location fields are derived, not stored). */
   readonly stored: FieldDef[] = [];
   private readonly slots = new Map<string, number>();
+  private byName = new Map<string, FieldDef>();
   readonly rows = new Map<string, Row>();
   /** Next auto-number per field. */
   readonly autoNumbers = new Map<string, number>();
   readonly idSlot: number;
   readonly deletedSlot: number;
+  /** Slots of audit fields (-1 where the object has none), looked up once. */
+  audit = {
+    owner: -1,
+    createdDate: -1,
+    createdBy: -1,
+    lastModifiedDate: -1,
+    lastModifiedBy: -1,
+    systemModstamp: -1,
+  };
+  /** Slots of fields required on create. */
+  requiredSlots: number[] = [];
 
   constructor(def: ObjectDef) {
     this.def = def;
@@ -31,6 +43,7 @@ export class Table {
   /** Adopts a new definition, keeping slots of fields that already exist. */
   setDef(def: ObjectDef): void {
     this.def = def;
+    this.byName = new Map(def.fields.map((f) => [f.name.toLowerCase(), f]));
     for (const f of def.fields) {
       if (f.type === 'address' || f.type === 'location') continue;
       const key = f.name.toLowerCase();
@@ -42,6 +55,16 @@ export class Table {
         this.stored[slot] = f;
       }
     }
+    const at = (name: string) => this.slots.get(name.toLowerCase()) ?? -1;
+    this.audit = {
+      owner: at('OwnerId'),
+      createdDate: at('CreatedDate'),
+      createdBy: at('CreatedById'),
+      lastModifiedDate: at('LastModifiedDate'),
+      lastModifiedBy: at('LastModifiedById'),
+      systemModstamp: at('SystemModstamp'),
+    };
+    this.requiredSlots = this.stored.flatMap((f, i) => (f.required ? [i] : []));
   }
 
   /** Slot of a stored field, or -1. */
@@ -58,8 +81,7 @@ export class Table {
 
   /** Field definition by name (case-insensitive), including compound fields. */
   field(name: string): FieldDef | undefined {
-    const lower = name.toLowerCase();
-    return this.def.fields.find((f) => f.name.toLowerCase() === lower);
+    return this.byName.get(name.toLowerCase());
   }
 
   /** A stored value (null for slots added after the row was written). */

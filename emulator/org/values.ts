@@ -142,7 +142,13 @@ export function coerceInput(field: FieldDef, raw: unknown): Stored {
     }
     case 'datetime': {
       const ms =
-        raw instanceof Date ? raw.getTime() : typeof raw === 'string' ? parseDateTime(raw) : undefined;
+        typeof raw === 'number' && Number.isFinite(raw)
+          ? raw
+          : raw instanceof Date
+            ? raw.getTime()
+            : typeof raw === 'string'
+              ? parseDateTime(raw)
+              : undefined;
       if (ms === undefined || Number.isNaN(ms)) throw notOfType(field, raw);
       return ms;
     }

@@ -164,22 +164,23 @@ export function insertRow(ctx: OrgContext, table: Table, values: Readonly<Record
   const given = assignments(ctx, table, values, 'insert');
   const row: Row = new Array(table.stored.length).fill(null);
   for (const [slot, v] of given) row[slot] = v;
-  table.stored.forEach((f, i) => {
-    if (row[i] !== null) return;
+  const stored = table.stored;
+  for (let i = 0; i < stored.length; i++) {
+    if (row[i] !== null) continue;
+    const f = stored[i]!;
     if (f.autoNumber) row[i] = autoNumber(table, f);
     else if (f.defaultValue !== null) row[i] = f.defaultValue;
-  });
+  }
   const now = ctx.now().getTime();
-  const set = (name: string, v: Stored) => {
-    const s = table.slot(name);
-    if (s >= 0 && row[s] === null) row[s] = v;
-  };
-  set('OwnerId', ctx.user.id);
-  set('CreatedDate', now);
-  set('CreatedById', ctx.user.id);
-  set('LastModifiedDate', row[table.slot('CreatedDate')] ?? now);
-  set('LastModifiedById', row[table.slot('CreatedById')] ?? ctx.user.id);
-  row[table.slotOf('SystemModstamp')] = now;
+  const a = table.audit;
+  if (a.owner >= 0 && row[a.owner] === null) row[a.owner] = ctx.user.id;
+  if (a.createdDate >= 0 && row[a.createdDate] === null) row[a.createdDate] = now;
+  if (a.createdBy >= 0 && row[a.createdBy] === null) row[a.createdBy] = ctx.user.id;
+  if (a.lastModifiedDate >= 0 && row[a.lastModifiedDate] === null)
+    row[a.lastModifiedDate] = row[a.createdDate] ?? now;
+  if (a.lastModifiedBy >= 0 && row[a.lastModifiedBy] === null)
+    row[a.lastModifiedBy] = row[a.createdBy] ?? ctx.user.id;
+  row[a.systemModstamp] = now;
   if (table.deletedSlot >= 0) row[table.deletedSlot] = false;
   deriveName(table, row);
   beforeWrite(ctx, table, row, undefined);
