@@ -144,8 +144,12 @@ export function runDeploy(
     const ownerType = child ? child.parent.xmlName : entry.name;
     for (const member of entry.members) {
       const ownerName = child && member !== '*' ? member.slice(0, member.indexOf('.')) : member;
+      // Folders are named under their content type (Report: Sales for reports/Sales-meta.xml).
+      const folderType = type?.folderType;
       const matches = inZip.filter(
-        (c) => c.type === ownerType && (member === '*' || c.fullName === ownerName),
+        (c) =>
+          (c.type === ownerType || (folderType !== undefined && c.type === folderType)) &&
+          (member === '*' || c.fullName === ownerName),
       );
       const present =
         child && member !== '*'

@@ -88,9 +88,13 @@ class Selector {
           names.add(member);
         }
       }
+      const folderType = type ? this.registry.folderTypeOf(type) : undefined;
       for (const name of names) {
         if (child) this.pickChild(picks, child.parent.xmlName, entry.name, name, manifestName);
-        else this.pickComponent(picks, entry.name, name, manifestName);
+        // package.xml names folders under their content type (Report: Sales for reports/Sales).
+        else if (folderType && this.store.get(folderType.xmlName, name)) {
+          this.pickComponent(picks, folderType.xmlName, name, manifestName);
+        } else this.pickComponent(picks, entry.name, name, manifestName);
       }
     }
     return picks;

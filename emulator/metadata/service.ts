@@ -164,6 +164,8 @@ class Service implements MetadataService {
         return this.deploy(args);
       case 'checkDeployStatus':
         return this.checkDeployStatus(args);
+      case 'checkStatus':
+        return this.checkStatus(args);
       default:
         throw new SoapFault(
           'INVALID_OPERATION',
@@ -274,6 +276,32 @@ class Service implements MetadataService {
       success: true,
       zipFile: includeZip ? Buffer.from(outcome.zip).toString('base64') : undefined,
     };
+  }
+
+  /** The deprecated generic status call older clients poll with; it advances the job like the specific checks. */
+  private checkStatus(args: Record<string, unknown>): XmlValue {
+    const id = asText(args.asyncProcessId) ?? '';
+    const retrieveJob = this.retrieves.get(id);
+    const deployJob = this.deploys.get(id);
+    const job = retrieveJob ?? deployJob;
+    if (!job) throw new SoapFault('INVALID_ID_FIELD', `Invalid async process id: ${id}`);
+    job.checks++;
+    if (job.checks === 1) return { done: false, id, state: 'InProgress' };
+    if (retrieveJob && !retrieveJob.outcome.ok) {
+      const { errorMessage, errorStatusCode } = retrieveJob.outcome;
+      return { done: true, id, message: errorMessage, state: 'Error', statusCode: errorStatusCode };
+    }
+    if (deployJob?.outcome.status === 'Failed') {
+      const { errorMessage, errorStatusCode } = deployJob.outcome;
+      return {
+        done: true,
+        id,
+        message: errorMessage ?? 'The deploy failed',
+        state: 'Error',
+        statusCode: errorStatusCode,
+      };
+    }
+    return { done: true, id, state: 'Completed' };
   }
 
   private deploy(args: Record<string, unknown>): XmlValue {

@@ -219,4 +219,18 @@ describe('Metadata API deploy', () => {
     expect(done.status).toBe('Failed');
     expect(String(done.errorMessage)).toContain('The deploy zip file could not be read');
   });
+
+  it('deploys a report folder named under Report in package.xml, as Salesforce manifests name folders', async () => {
+    const service = createMetadataService({ projectDirs: [DREAMHOUSE] });
+    const { result } = await deploy(service, {
+      'package.xml': packageXml({ Report: ['Sales', 'Sales/Pipeline'] }),
+      'reports/Sales-meta.xml': `<ReportFolder ${NS}><name>Sales</name></ReportFolder>`,
+      'reports/Sales/Pipeline.report': `<Report ${NS}><name>Pipeline</name></Report>`,
+    });
+    expect(result.status).toBe('Succeeded');
+    expect(successes(result).map((m) => `${m.componentType}:${m.fullName}`)).toEqual(
+      expect.arrayContaining(['ReportFolder:Sales', 'Report:Sales/Pipeline']),
+    );
+    expect(await listNames(service, 'ReportFolder')).toEqual(['Sales']);
+  });
 });

@@ -270,4 +270,53 @@ describe('Metadata API SOAP operations', () => {
       'unpackaged/package.xml',
     ]);
   });
+
+  it('lists folders and the components in a folder, and retrieves a folder named under its content type', async () => {
+    const NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
+    const dir = writeProject({
+      'force-app/main/default/reports/Sales.reportFolder-meta.xml': `<ReportFolder ${NS}><name>Sales</name></ReportFolder>`,
+      'force-app/main/default/reports/Sales/Pipeline.report-meta.xml': `<Report ${NS}><name>Pipeline</name></Report>`,
+      'force-app/main/default/reports/Ops.reportFolder-meta.xml': `<ReportFolder ${NS}><name>Ops</name></ReportFolder>`,
+      'force-app/main/default/reports/Ops/Backlog.report-meta.xml': `<Report ${NS}><name>Backlog</name></Report>`,
+    });
+    const service = createMetadataService({ projectDirs: [dir] });
+    const folders = await call(service, 'listMetadata', '<queries><type>ReportFolder</type></queries>');
+    expect(folders.map((f) => f.fullName)).toEqual(['Ops', 'Sales']);
+    const inSales = await call(
+      service,
+      'listMetadata',
+      '<queries><type>Report</type><folder>Sales</folder></queries>',
+    );
+    expect(inSales.map((r) => [r.fullName, r.fileName])).toEqual([
+      ['Sales/Pipeline', 'reports/Sales/Pipeline.report'],
+    ]);
+    const noFolder = await call(service, 'listMetadata', '<queries><type>Report</type></queries>');
+    expect(noFolder).toEqual([]);
+
+    const { files } = await retrieve(service, unpackaged({ Report: ['Sales', 'Sales/Pipeline'] }));
+    expect(Object.keys(files).sort()).toEqual([
+      'package.xml',
+      'reports/Sales-meta.xml',
+      'reports/Sales/Pipeline.report',
+    ]);
+  });
+
+  it('answers the deprecated checkStatus: in progress, then completed or in error', async () => {
+    const service = createMetadataService({ projectDirs: [DREAMHOUSE] });
+    const ok = await callOne(service, 'retrieve', `<request>${unpackaged({ CustomTab: ['*'] })}</request>`);
+    const check = `<asyncProcessId>${ok.id}</asyncProcessId>`;
+    expect(await callOne(service, 'checkStatus', check)).toMatchObject({
+      done: 'false',
+      state: 'InProgress',
+    });
+    expect(await callOne(service, 'checkStatus', check)).toMatchObject({ done: 'true', state: 'Completed' });
+    const bad = await callOne(service, 'deploy', '<ZipFile>bm90IGEgemlw</ZipFile>');
+    await callOne(service, 'checkStatus', `<asyncProcessId>${bad.id}</asyncProcessId>`);
+    expect(await callOne(service, 'checkStatus', `<asyncProcessId>${bad.id}</asyncProcessId>`)).toMatchObject(
+      {
+        done: 'true',
+        state: 'Error',
+      },
+    );
+  });
 });

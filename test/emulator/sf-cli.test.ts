@@ -17,7 +17,6 @@ import { parse } from 'csv-parse/sync';
 import { XMLParser } from 'fast-xml-parser';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProject } from '../../emulator/fixtures/project.ts';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { createSfCli, type SfCli, type SfResult } from '../support/sf-cli.ts';
 import { DREAMHOUSE, EBIKES } from './metadata-support.ts';
@@ -25,22 +24,17 @@ import { DREAMHOUSE, EBIKES } from './metadata-support.ts';
 const ACCOUNTS = 4500;
 const BULK_PAGE = 1000;
 
-/** Starts an emulator holding both sample projects' schema (and loads it when startEmulator does not). */
-async function emulatorWithProjects(options: {
+/** Starts an emulator holding both sample projects' schema (no rows beyond the org's own). */
+function emulatorWithProjects(options: {
   username: string;
   dailyApiRequests?: number;
 }): Promise<RunningEmulator> {
-  const emulator = await startEmulator({
+  return startEmulator({
     projectDirs: [DREAMHOUSE, EBIKES],
     username: options.username,
     bulkPageSize: BULK_PAGE,
     dailyApiRequests: options.dailyApiRequests,
   });
-  for (const dir of [DREAMHOUSE, EBIKES]) {
-    if (!emulator.org.findObject(dir === DREAMHOUSE ? 'Property__c' : 'Product__c'))
-      loadProject(emulator.org, dir);
-  }
-  return emulator;
 }
 
 function expectOk(result: SfResult): unknown {
