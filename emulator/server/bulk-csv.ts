@@ -50,38 +50,78 @@ export function quote(text: string): string {
   return text.includes('"') ? `"${text.replace(/"/g, '""')}"` : `"${text}"`;
 }
 
-/** Text of a value in Bulk CSV: booleans as true/false, numbers plain, null empty. */
-export function csvText(value: SfValue | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
-}
-
-/** A REST datetime (`...000+0000`) as Bulk CSV writes it (`...000Z`). */
-export function csvDateTime(value: SfValue | undefined): string {
-  if (typeof value !== 'string') return csvText(value);
-  return value.endsWith('+0000') ? `${value.slice(0, -5)}Z` : value;
-}
-
 /** The header row of a Bulk query result. */
 export function headerRow(columns: readonly QueryColumn[], dialect: CsvDialect): string {
   return columns.map((c) => quote(c.path)).join(dialect.columnDelimiter) + dialect.lineEnding;
 }
 
-/** Builds the function that renders one data row of a Bulk query result. */
-export function rowFormatter(
-  columns: readonly QueryColumn[],
-  dialect: CsvDialect,
-): (row: readonly SfValue[]) => string {
-  const datetime = columns.map((c) => c.field?.type === 'datetime');
-  const { columnDelimiter, lineEnding } = dialect;
-  return (row) => {
-    let line = '';
-    for (let i = 0; i < row.length; i++) {
-      if (i > 0) line += columnDelimiter;
-      line += quote(datetime[i] ? csvDateTime(row[i]) : csvText(row[i]));
+const QUOTE = 0x22;
+const MIN_CHUNK = 1 << 20;
+
+/**
+ * Renders Bulk CSV rows straight into byte chunks (no intermediate strings), which is what keeps
+ * result pages fast: each value is UTF-8 encoded once, into the chunk that is sent.
+ */
+export class CsvChunkWriter {
+  private buf = Buffer.allocUnsafe(MIN_CHUNK);
+  private off = 0;
+  private readonly datetime: boolean[];
+  private readonly delimiter: number;
+  private readonly lineEnding: Buffer;
+
+  constructor(columns: readonly QueryColumn[], dialect: CsvDialect) {
+    this.datetime = columns.map((c) => c.field?.type === 'datetime');
+    this.delimiter = dialect.columnDelimiter.charCodeAt(0);
+    this.lineEnding = Buffer.from(dialect.lineEnding);
+  }
+
+  /** Bytes written and not yet taken. */
+  get size(): number {
+    return this.off;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.off + bytes <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(MIN_CHUNK, this.off + bytes));
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
+
+  /** Appends raw text (the header row). */
+  text(text: string): void {
+    this.reserve(text.length * 3);
+    this.off += this.buf.write(text, this.off, 'utf8');
+  }
+
+  /** Appends one data row. */
+  row(row: readonly SfValue[]): void {
+    const n = row.length;
+    for (let i = 0; i < n; i++) {
+      const value = row[i];
+      let text: string;
+      if (value === null || value === undefined) text = '';
+      else if (typeof value === 'string') {
+        text = this.datetime[i] && value.endsWith('+0000') ? `${value.slice(0, -5)}Z` : value;
+        if (text.includes('"')) text = text.replaceAll('"', '""');
+      } else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+      else text = JSON.stringify(value).replaceAll('"', '""');
+      this.reserve(text.length * 3 + 4);
+      const buf = this.buf;
+      if (i > 0) buf[this.off++] = this.delimiter;
+      buf[this.off++] = QUOTE;
+      if (text.length > 0) this.off += buf.write(text, this.off, 'utf8');
+      buf[this.off++] = QUOTE;
     }
-    return line + lineEnding;
-  };
+    this.reserve(this.lineEnding.length);
+    this.lineEnding.copy(this.buf, this.off);
+    this.off += this.lineEnding.length;
+  }
+
+  /** Hands over what was written and starts a fresh chunk. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.off);
+    this.buf = Buffer.allocUnsafe(MIN_CHUNK);
+    this.off = 0;
+    return out;
+  }
 }

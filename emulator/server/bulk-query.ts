@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { SalesforceError, type SfValue } from '../org/api.ts';
 import { isObject } from './body.ts';
-import { dialectOf, headerRow, rowFormatter } from './bulk-csv.ts';
+import { CsvChunkWriter, dialectOf, headerRow } from './bulk-csv.ts';
 import { type QueryJob, jobTimestamp } from './bulk-jobs.ts';
 import type { EmulatorContext, Handler } from './context.ts';
 import { ApiError } from './errors.ts';
 
-const CHUNK_CHARS = 256 * 1024;
+const CHUNK_BYTES = 512 * 1024;
 
 /** Job info as Salesforce answers it for a query job. */
 export function queryJobInfo(job: QueryJob, full: boolean): Record<string, unknown> {
@@ -229,26 +229,27 @@ export const queryJobResults: Handler = async (ctx, req, res) => {
     'sforce-numberofrecords': String(end - offset),
   });
   const reader = readerAt(job, offset);
-  const format = rowFormatter(job.cursor.columns, job.dialect);
-  let chunk = headerRow(job.cursor.columns, job.dialect);
+  const writer = new CsvChunkWriter(job.cursor.columns, job.dialect);
+  writer.text(headerRow(job.cursor.columns, job.dialect));
   let bytes = 0;
   try {
     while (reader.position < end) {
       const next = reader.iterator.next();
       if (next.done) break;
       reader.position++;
-      chunk += format(next.value);
-      if (chunk.length >= CHUNK_CHARS) {
+      writer.row(next.value);
+      if (writer.size >= CHUNK_BYTES) {
+        const chunk = writer.take();
         bytes += chunk.length;
         const ok = res.write(chunk);
-        chunk = '';
         if (res.destroyed) break;
         if (!ok) await waitDrain(res);
         if (res.destroyed) break;
       }
     }
-    bytes += chunk.length;
-    res.end(chunk);
+    const last = writer.take();
+    bytes += last.length;
+    res.end(last);
   } catch (error) {
     if (error instanceof SalesforceError) job.errorMessage = error.message;
     res.destroy(error instanceof Error ? error : undefined);
