@@ -32,9 +32,24 @@ type MachineDefinition = ConstructorParameters<typeof StateMachine>[0];
 type RunOptions = NonNullable<Parameters<StateMachine['run']>[1]>;
 type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 
+/** A Distributed Map child execution that did not succeed. */
+export interface ChildFailure {
+  readonly execution: string;
+  readonly status: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** How many failed children a run keeps the details of. */
+const KEPT_CHILD_FAILURES = 20;
+
 /** Executes definitions (a root execution and Distributed Map children) with one set of settings. */
 export class LocalExecutor {
   private readonly machineName: string;
+  /** The first failed child executions, in the order they ended. */
+  readonly childFailures: ChildFailure[] = [];
+  /** Every failed child execution, counted. */
+  failedChildExecutions = 0;
 
   constructor(private readonly settings: ExecutorSettings) {
     this.machineName = `${settings.workflow.stackName}-${settings.workflow.stateMachineLogicalId}`;
@@ -82,6 +97,17 @@ export class LocalExecutor {
     }
     await draining;
     return { ...outcome, stats: collector.stats() };
+  }
+
+  private recordChildFailure(execution: string, outcome: ChildOutcome): void {
+    this.failedChildExecutions += 1;
+    if (this.childFailures.length >= KEPT_CHILD_FAILURES) return;
+    this.childFailures.push({
+      execution,
+      status: outcome.status,
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+    });
   }
 
   private async perform(
@@ -133,7 +159,11 @@ export class LocalExecutor {
           executionName,
           maxConcurrency: this.settings.maxConcurrency,
           evaluate: evaluatePayloadTemplate,
-          runChild: (processor, childInput, childName) => this.execute(processor, childInput, childName),
+          runChild: async (processor, childInput, childName) => {
+            const outcome = await this.execute(processor, childInput, childName);
+            if (outcome.status !== 'SUCCEEDED') this.recordChildFailure(childName, outcome);
+            return outcome;
+          },
           onChild: (stats) => collector.addChild(stats),
         });
     }

@@ -1,8 +1,9 @@
 /** The local workflow runner: synthesized CDK state machines, real handlers, a local store. */
+export type { ChildFailure } from './execution.ts';
 export { type AslDefinition, InvalidDefinitionError, type Json, validateDefinition } from './asl.ts';
 export { type ExecutionHistoryStats, type LocalHistoryEvent, STEP_FUNCTIONS_LIMITS } from './history.ts';
 export type { SnsMessage } from './integrations.ts';
-export { describeHistory, describeOutcome, describeSnsMessage } from './report.ts';
+export { describeChildFailures, describeHistory, describeOutcome, describeSnsMessage } from './report.ts';
 export {
   type RunResult,
   type RunSynthesizedWorkflowOptions,

@@ -109,3 +109,14 @@ export async function invokeHandler(fn: LocalFunction, event: Json, settings: In
     throw lambdaTaskError(error);
   }
 }
+
+/** The message inside a cause: `errorMessage` of a Lambda cause, else the cause itself. */
+export function causeMessage(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not a Lambda cause: the cause is the message.
+  }
+  return cause;
+}

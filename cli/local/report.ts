@@ -1,6 +1,7 @@
 /** Plain-text lines the CLI prints about a local run. */
 import { STEP_FUNCTIONS_LIMITS } from './history.ts';
 import type { SnsMessage } from './integrations.ts';
+import { causeMessage } from './invoke.ts';
 import type { RunResult } from './run.ts';
 
 function kilobytes(bytes: number): string {
@@ -34,6 +35,18 @@ export function describeHistory(result: RunResult): string {
 export function describeSnsMessage(message: SnsMessage): string {
   const topic = message.topic ?? message.topicArn;
   return `SNS ${topic}${message.subject ? ` "${message.subject}"` : ''}: ${message.message}`;
+}
+
+/** One line per failed Distributed Map child the result kept, and how many there were in all. */
+export function describeChildFailures(result: RunResult): string[] {
+  if (result.failedChildExecutions === 0) return [];
+  const lines = result.childFailures.map(
+    (f) =>
+      `child ${f.execution} ${f.status}${f.error ? `: ${f.error}` : ''}${f.cause ? ` (${causeMessage(f.cause)})` : ''}`,
+  );
+  const hidden = result.failedChildExecutions - result.childFailures.length;
+  if (hidden > 0) lines.push(`...and ${hidden} more failed child executions`);
+  return lines;
 }
 
 /** The outcome line: status, and for a failure its error and message. */

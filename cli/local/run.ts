@@ -5,7 +5,8 @@ import type { IConstruct } from 'constructs';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import { type Json, validateDefinition } from './asl.ts';
 import { withScopedEnv } from './env-scope.ts';
-import { LocalExecutor } from './execution.ts';
+import { causeMessage } from './invoke.ts';
+import { type ChildFailure, LocalExecutor } from './execution.ts';
 import { type ExecutionHistoryStats, type LocalHistoryEvent, STEP_FUNCTIONS_LIMITS } from './history.ts';
 import type { SnsMessage } from './integrations.ts';
 import type { LocalFunction, SynthesizedWorkflow } from './synthesize.ts';
@@ -71,6 +72,10 @@ export interface RunResult {
   readonly withinLimits: boolean;
   /** Every SNS message published, in order. */
   readonly snsMessages: readonly SnsMessage[];
+  /** Distributed Map child executions that failed, at any depth (tolerated ones included). */
+  readonly failedChildExecutions: number;
+  /** The first 20 of them, with their error and cause: why a map's items did not get done. */
+  readonly childFailures: readonly ChildFailure[];
 }
 
 const DEFAULT_PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -121,23 +126,17 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
     status: outcome.status,
     ...(outcome.output !== undefined ? { output: outcome.output } : {}),
     ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-    ...(outcome.cause !== undefined ? { cause: outcome.cause, errorMessage: messageOf(outcome.cause) } : {}),
+    ...(outcome.cause !== undefined
+      ? { cause: outcome.cause, errorMessage: causeMessage(outcome.cause) }
+      : {}),
     history: h,
     withinLimits:
       Math.max(h.events, h.largestChildEvents) <= STEP_FUNCTIONS_LIMITS.historyEvents &&
       Math.max(h.largestPayloadBytes, h.largestChildPayloadBytes) <= STEP_FUNCTIONS_LIMITS.payloadBytes,
     snsMessages,
+    failedChildExecutions: executor.failedChildExecutions,
+    childFailures: executor.childFailures,
   };
-}
-
-function messageOf(cause: string): string {
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // Not a Lambda cause: the cause is the message.
-  }
-  return cause;
 }
 
 /** Options of `runSynthesizedWorkflow`: `runWorkflow`'s, with a stack instead of a workflow. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  describeChildFailures,
   describeHistory,
   describeOutcome,
   describeSnsMessage,
@@ -20,6 +21,8 @@ const base: RunResult = {
   },
   withinLimits: true,
   snsMessages: [],
+  failedChildExecutions: 0,
+  childFailures: [],
 };
 
 describe('run reports', () => {
@@ -48,5 +51,24 @@ describe('run reports', () => {
         stateName: 'A',
       }),
     ).toBe('SNS Alerts "Backup failed": {}');
+  });
+
+  it('lists the failed child executions it kept, with the message of each, and how many more there were', () => {
+    const cause = JSON.stringify({
+      errorType: 'PermanentExportError',
+      errorMessage: 'Broken cannot be exported',
+    });
+    const failed: RunResult = {
+      ...base,
+      failedChildExecutions: 3,
+      childFailures: [
+        { execution: 'run/ExportEach/4', status: 'FAILED', error: 'PermanentExportError', cause },
+      ],
+    };
+    expect(describeChildFailures(failed)).toEqual([
+      'child run/ExportEach/4 FAILED: PermanentExportError (Broken cannot be exported)',
+      '...and 2 more failed child executions',
+    ]);
+    expect(describeChildFailures(base)).toEqual([]);
   });
 });

@@ -129,6 +129,15 @@ describe('the local workflow runner', () => {
     // The handler's error name is the ASL error, so a Retry or Catch on it matches.
     const failed = events.find((e) => e.type === 'StateFailed' && e.state === 'ExportObject');
     expect(failed?.error).toBe('PermanentExportError');
+    expect(result.failedChildExecutions).toBe(1);
+    expect(result.childFailures[0]).toMatchObject({
+      execution: expect.stringMatching(/ExportEach\/1$/),
+      error: 'PermanentExportError',
+    });
+    expect(JSON.parse(result.childFailures[0]?.cause ?? '{}')).toMatchObject({
+      errorType: 'PermanentExportError',
+      errorMessage: 'Broken cannot be exported',
+    });
   });
 
   it('stops retrying after MaxAttempts and lets the Catch handle the error', async () => {
