@@ -161,6 +161,13 @@ class ProjectReader {
       }
       // content layout: the content file leads; its -meta.xml travels with it.
       if (name.endsWith(META) && names.includes(name.slice(0, -META.length))) continue;
+      if (name.endsWith(META)) {
+        this.unmapped(
+          path,
+          `${type.xmlName} meta file without its content file ${name.slice(0, -META.length)}`,
+        );
+        continue;
+      }
       if (!name.endsWith(suffix)) {
         this.unmapped(path, `not a ${type.xmlName} file (expected *${suffix} with *${suffix}${META})`);
         continue;

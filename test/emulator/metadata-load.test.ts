@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMetadataService, InvalidProjectError } from '../../emulator/metadata/index.ts';
-import { DREAMHOUSE, EBIKES, removeProjects, retrieve, unpackaged, writeProject } from './metadata-support.ts';
+import {
+  DREAMHOUSE,
+  EBIKES,
+  removeProjects,
+  retrieve,
+  unpackaged,
+  writeProject,
+} from './metadata-support.ts';
 
 const META = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
 
@@ -110,6 +117,29 @@ describe('loading sfdx projects', () => {
       'widgets/Spinner.widget',
     ]);
     expect(files['staticresources/logo.resource']).toBe('PNG');
+  });
+
+  it('reports a class meta file without its class and a static resource without content, loading the rest', () => {
+    const dir = writeProject({
+      'force-app/main/default/classes/Orphan.cls-meta.xml': `<ApexClass ${META}><apiVersion>64.0</apiVersion></ApexClass>`,
+      'force-app/main/default/classes/Kept.cls': 'public class Kept {}',
+      'force-app/main/default/classes/Kept.cls-meta.xml': `<ApexClass ${META}><apiVersion>64.0</apiVersion></ApexClass>`,
+      'force-app/main/default/staticresources/empty.resource-meta.xml': `<StaticResource ${META}/>`,
+      'force-app/main/default/notes.txt': 'a stray file',
+    });
+    const service = createMetadataService({ projectDirs: [dir] });
+    expect(service.components().map((c) => `${c.type}:${c.fullName}`)).toEqual(['ApexClass:Kept']);
+    expect(service.loadReport().unmapped).toEqual([
+      {
+        path: 'force-app/main/default/classes/Orphan.cls-meta.xml',
+        reason: 'ApexClass meta file without its content file Orphan.cls',
+      },
+      { path: 'force-app/main/default/notes.txt', reason: 'file outside any metadata type folder' },
+      {
+        path: 'force-app/main/default/staticresources/empty.resource-meta.xml',
+        reason: 'static resource without content',
+      },
+    ]);
   });
 
   it('refuses a folder without sfdx-project.json, saying what to pass instead', () => {
