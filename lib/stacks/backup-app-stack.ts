@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { Alerting } from '../alerting.ts';
 import type { AppConfig, OrgConfig } from '../config.ts';
 import type { VaultExports } from './vault-stack.ts';
+import { addRestoreWorkflows } from '../restore-workflow.ts';
 import { type WiredBackupWorkflow, wireBackupWorkflow, wireRestoreWorkflow } from '../workflow-wiring.ts';
 
 /** The vault as other stacks see it. */
@@ -58,6 +59,7 @@ export class BackupAppStack extends Stack {
       value: this.alerting.topic.topicArn,
       description: 'SNS topic receiving backup and restore alerts',
     });
+    addRestoreWorkflows(this);
   }
 
   /**

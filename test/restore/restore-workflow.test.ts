@@ -30,7 +30,8 @@ function definitionOf(template: Template): {
 } {
   const machines = template.findResources('AWS::StepFunctions::StateMachine');
   const [machine] = Object.values(machines);
-  const body = (machine?.Properties as { DefinitionString: { 'Fn::Join': [string, unknown[]] } })
+  if (!machine) throw new Error('the stack has no state machine');
+  const body = (machine.Properties as { DefinitionString: { 'Fn::Join': [string, unknown[]] } })
     .DefinitionString;
   const text = body['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'x')).join('');
   return JSON.parse(text);
