@@ -115,7 +115,11 @@ export async function handleRequest(
       const token = bearerToken(req);
       if (!token || !ctx.sessions.find(token)) throw errors.invalidSession();
     }
-    if (route.counted && route.endpoint && !ctx.usage.take(route.endpoint)) throw errors.limitExceeded();
+    if (route.counted && route.endpoint) {
+      if (!ctx.usage.take(route.endpoint)) throw errors.limitExceeded();
+      // Salesforce reports usage on every REST response; jsforce exposes it as limitInfo.
+      res.setHeader('sforce-limit-info', `api-usage=${ctx.usage.apiRequestsUsed}/${ctx.usage.dailyAllowance}`);
+    }
     if (decision.answer) throw FAULT_ERRORS[decision.answer]!();
     if (decision.cutAfter !== undefined) cutAfter(res, decision.cutAfter);
     const reply = await route.handler(ctx, request, res);

@@ -260,6 +260,7 @@ describe('the emulator counts every API request against the daily allowance', ()
     expect(limits.DailyBulkV2QueryJobs?.Max).toBe(10000);
     expect(limits.DailyBulkV2QueryFileStorageMB?.Max).toBeGreaterThan(0);
     for (let i = 0; i < 4; i++) await conn.query('SELECT Id FROM Organization');
+    expect(conn.limitInfo.apiUsage).toEqual({ used: 5, limit: 5 });
     const error = await failure(conn.query('SELECT Id FROM Organization'));
     expect(error.name).toBe('REQUEST_LIMIT_EXCEEDED');
     const refused = await raw(emulator, '/services/data/v62.0/limits');
