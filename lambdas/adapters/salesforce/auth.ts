@@ -29,14 +29,14 @@ export interface SalesforceSession {
 export const orgSecretSchema = z.union([
   z.object({
     flow: z.literal('jwt-bearer').default('jwt-bearer'),
-    loginUrl: z.string().url(),
+    loginUrl: z.string().url().optional(),
     clientId: z.string().min(1),
     username: z.string().min(1),
     privateKey: z.string().includes('PRIVATE KEY'),
   }),
   z.object({
     flow: z.literal('client-credentials'),
-    loginUrl: z.string().url(),
+    loginUrl: z.string().url().optional(),
     clientId: z.string().min(1),
     clientSecret: z.string().min(1),
   }),
@@ -47,8 +47,11 @@ export class InvalidOrgSecretError extends Error {
   override readonly name = 'InvalidOrgSecretError';
 }
 
-/** Reads the secret's JSON into credentials, naming what is wrong without echoing secret values. */
-export function credentialsFromSecret(text: string): SalesforceCredentials {
+/**
+ * Reads the secret's JSON into credentials, naming what is wrong without echoing secret values.
+ * The login URL comes from the secret, else from the config (`defaultLoginUrl`).
+ */
+export function credentialsFromSecret(text: string, defaultLoginUrl?: string): SalesforceCredentials {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -65,16 +68,20 @@ export function credentialsFromSecret(text: string): SalesforceCredentials {
     );
   }
   const secret = parsed.data;
+  const loginUrl = secret.loginUrl ?? defaultLoginUrl;
+  if (!loginUrl) {
+    throw new InvalidOrgSecretError('No login URL: put "loginUrl" in the org secret or the org config.');
+  }
   return secret.flow === 'client-credentials'
     ? {
         kind: 'client-credentials',
-        loginUrl: secret.loginUrl,
+        loginUrl,
         clientId: secret.clientId,
         clientSecret: secret.clientSecret,
       }
     : {
         kind: 'jwt-bearer',
-        loginUrl: secret.loginUrl,
+        loginUrl,
         clientId: secret.clientId,
         username: secret.username,
         privateKey: secret.privateKey,

@@ -173,6 +173,7 @@ async function startBulkJob(
   deadline: number,
 ): Promise<string | undefined> {
   const sleep = deps.sleep ?? defaultSleep;
+  let polls = 0;
   // A job can fail on Salesforce's side; one fresh job is tried before the workflow's retry takes over.
   for (let tries = 0; tries < 2; tries++) {
     let jobId: string;
@@ -199,7 +200,8 @@ async function startBulkJob(
           `Bulk query job ${jobId} did not complete within the invocation's time budget.`,
         );
       }
-      await sleep(settings.pollIntervalMs);
+      // Small jobs finish in moments: poll quickly first, then at the configured interval.
+      await sleep(Math.min(settings.pollIntervalMs, 100 * 2 ** polls++));
     }
   }
   throw new SalesforceBulkJobFailedError('Bulk query job failed twice.');

@@ -133,7 +133,7 @@ async function retrieveOnce(
 ): Promise<{ zip?: Uint8Array; error: string }> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const id = await deps.source.retrieve(new Map(Object.entries(members)));
-  for (;;) {
+  for (let polls = 0; ; polls++) {
     const status = await deps.source.checkRetrieveStatus(id);
     if (status.done) {
       if (status.success && status.zip) return { zip: status.zip, error: '' };
@@ -144,7 +144,7 @@ async function retrieveOnce(
         `Metadata retrieve ${id} did not finish within the invocation's time budget.`,
       );
     }
-    await sleep(pollMs);
+    await sleep(Math.min(pollMs, 200 * 2 ** polls));
   }
 }
 

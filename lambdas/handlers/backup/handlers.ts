@@ -1,0 +1,202 @@
+/**
+ * The backup workflow's Lambda handlers: parse the state's small input, call the core, return keys
+ * and counts. Each exported function is one Task of the state machine.
+ */
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { exportObject, recordObjectFailure } from '../../core/backup/export-object.ts';
+import { backupFiles, planFiles, recordFilesFailure } from '../../core/backup/files.ts';
+import { finishBackup } from '../../core/backup/finish.ts';
+import { planMetadata, retrieveMetadata } from '../../core/backup/metadata.ts';
+import { planBackup } from '../../core/backup/plan.ts';
+import { checkOrgKey } from '../../core/snapshot/keys.ts';
+import { depsFromEnv, instrumented, logger, MetricUnit, settingsFromEnv } from './runtime.ts';
+
+/** The workflow input or a step's state did not have the expected shape. */
+export class InvalidBackupRequestError extends Error {
+  override readonly name = 'InvalidBackupRequestError';
+}
+
+function parse<T>(schema: z.ZodType<T>, event: unknown, what: string): T {
+  const result = schema.safeParse(event);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InvalidBackupRequestError(`${what} is invalid: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+const org = z.string().transform((value, ctx) => {
+  try {
+    return checkOrgKey(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+const snapshotRef = z.object({ org, snapshotId: z.string().min(1) });
+const failure = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
+
+const requestSchema = z.object({
+  org,
+  mode: z.enum(['full', 'incremental', 'metadata'], { error: 'write "full", "incremental" or "metadata"' }),
+  metadata: z.boolean().optional(),
+  runId: z.string().optional(),
+});
+
+/** Plan: sign in, describe, count, and write the plan to the vault. */
+export async function plan(event: unknown, _context?: Context) {
+  const request = parse(requestSchema, event, 'The backup request');
+  return instrumented('Plan', request.org, async (metrics) => {
+    const deps = await depsFromEnv({ salesforce: true });
+    const out = await planBackup(deps, request, settingsFromEnv());
+    metrics.addMetric('PlanApiCalls', MetricUnit.Count, deps.source.apiCalls());
+    logger.info('planned', {
+      snapshotId: out.snapshotId,
+      mode: out.mode,
+      objects: out.objectsToExport,
+      deferred: out.deferred,
+    });
+    return out;
+  });
+}
+
+const checkpointSchema = z
+  .object({
+    api: z.enum(['bulk', 'rest']),
+    jobId: z.string().nullable(),
+    locator: z.string().nullable(),
+    nextPart: z.number().int().positive(),
+    segment: z.number().int().positive(),
+    segments: z.array(z.string()),
+    apiCalls: z.number().int().nonnegative(),
+  })
+  .nullable()
+  .optional();
+
+/** Export one object (or the next slice of it, from its checkpoint). */
+export async function exportObjectHandler(event: unknown, _context?: Context) {
+  const input = parse(
+    snapshotRef.extend({ object: z.string().min(1), checkpoint: checkpointSchema }),
+    event,
+    'The export input',
+  );
+  return instrumented('Export', input.org, async (metrics) => {
+    const deps = await depsFromEnv({ salesforce: true });
+    const out = await exportObject(deps, input);
+    metrics.addMetric('ExportApiCalls', MetricUnit.Count, deps.source.apiCalls());
+    logger.info('exported', { snapshotId: input.snapshotId, object: input.object, done: out.done });
+    return out;
+  });
+}
+
+/** Record a permanent failure of an object or a files batch, so the finish step names it. */
+export async function recordFailure(event: unknown, _context?: Context) {
+  const input = parse(
+    snapshotRef.extend({ object: z.string().optional(), batch: z.number().int().optional(), error: failure }),
+    event,
+    'The failure record',
+  );
+  return instrumented('RecordFailure', input.org, async (metrics) => {
+    const deps = await depsFromEnv({ salesforce: false });
+    metrics.addMetric('PermanentFailures', MetricUnit.Count, 1);
+    logger.warn('permanent failure', {
+      snapshotId: input.snapshotId,
+      object: input.object,
+      batch: input.batch,
+      errorName: input.error?.Error,
+    });
+    const error = input.error ?? {};
+    if (input.object)
+      return recordObjectFailure(deps, {
+        org: input.org,
+        snapshotId: input.snapshotId,
+        object: input.object,
+        error,
+      });
+    if (input.batch !== undefined)
+      return recordFilesFailure(deps, {
+        org: input.org,
+        snapshotId: input.snapshotId,
+        batch: input.batch,
+        error,
+      });
+    throw new InvalidBackupRequestError('The failure record names neither an object nor a files batch.');
+  });
+}
+
+/** List the file bodies to fetch, reusing those the vault already holds. */
+export async function planFilesHandler(event: unknown, _context?: Context) {
+  const input = parse(snapshotRef, event, 'The files plan input');
+  return instrumented('FilesPlan', input.org, async (metrics) => {
+    const out = await planFiles(await depsFromEnv({ salesforce: false }), input);
+    metrics.addMetric('FilesReused', MetricUnit.Count, out.reused);
+    metrics.addMetric('FilesToDownload', MetricUnit.Count, out.toDownload);
+    return out;
+  });
+}
+
+/** Fetch one batch of file bodies. */
+export async function backupFilesHandler(event: unknown, _context?: Context) {
+  const input = parse(
+    snapshotRef.extend({ batch: z.number().int().positive() }),
+    event,
+    'The files batch input',
+  );
+  return instrumented('Files', input.org, async (metrics) => {
+    const deps = await depsFromEnv({ salesforce: true });
+    const out = await backupFiles(deps, input);
+    metrics.addMetric('FilesDownloaded', MetricUnit.Count, out.downloaded);
+    metrics.addMetric('FilesApiCalls', MetricUnit.Count, deps.source.apiCalls());
+    return out;
+  });
+}
+
+/** List metadata and split it into retrieves. */
+export async function planMetadataHandler(event: unknown, _context?: Context) {
+  const input = parse(snapshotRef, event, 'The metadata plan input');
+  return instrumented('MetadataPlan', input.org, async (metrics) => {
+    const deps = await depsFromEnv({ salesforce: true });
+    const out = await planMetadata(deps, input);
+    metrics.addMetric('MetadataComponents', MetricUnit.Count, out.components);
+    return { org: out.org, snapshotId: out.snapshotId, chunk: out.chunk, chunks: out.chunks, done: out.done };
+  });
+}
+
+/** Run the next metadata retrieve. */
+export async function retrieveMetadataHandler(event: unknown, _context?: Context) {
+  const input = parse(
+    snapshotRef.extend({
+      chunk: z.number().int().nonnegative(),
+      chunks: z.number().int().nonnegative(),
+      done: z.boolean(),
+    }),
+    event,
+    'The metadata retrieve input',
+  );
+  return instrumented('MetadataRetrieve', input.org, async (metrics) => {
+    const deps = await depsFromEnv({ salesforce: true });
+    return retrieveMetadata(deps, input);
+  });
+}
+
+/** Write the manifest, verify it, mark the snapshot complete or failed. */
+export async function finishHandler(event: unknown, _context?: Context) {
+  const input = parse(snapshotRef, event, 'The finish input');
+  return instrumented('Finish', input.org, async (metrics) => {
+    const deps = await depsFromEnv({ salesforce: true });
+    const out = await finishBackup(deps, input);
+    metrics.addMetric('RunRows', MetricUnit.Count, out.rows);
+    metrics.addMetric('RunApiCalls', MetricUnit.Count, out.apiCalls);
+    metrics.addMetric('RunFiles', MetricUnit.Count, out.files);
+    metrics.addMetric('SnapshotComplete', MetricUnit.Count, out.status === 'complete' ? 1 : 0);
+    metrics.addMetric('SnapshotFailed', MetricUnit.Count, out.status === 'complete' ? 0 : 1);
+    logger.info('finished', {
+      snapshotId: out.snapshotId,
+      status: out.status,
+      rows: out.rows,
+      apiCalls: out.apiCalls,
+    });
+    return out;
+  });
+}
