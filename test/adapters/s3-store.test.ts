@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -34,6 +36,34 @@ describe('the radosgw test harness', () => {
     expect(message).toContain('apt-get install -y radosgw ceph-mon ceph-osd ceph-common');
     expect(message).toContain('radosgw-admin');
     expect(message).toContain(`${RADOSGW_OPT_OUT_ENV}=1`);
+  });
+});
+
+/** Processes whose command line mentions `text`, read from /proc. */
+async function processesMentioning(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes(text)) found.push(`${pid}: ${commandLine.replaceAll('\0', ' ')}`);
+  }
+  return found;
+}
+
+describe.skipIf(radosgwOptedOut())('a radosgw started by the tests', () => {
+  it('serves S3 until stopped, then leaves no process and no directory behind', async () => {
+    const rgw = await startRadosgw();
+    try {
+      expect(await processesMentioning(rgw.directory)).not.toEqual([]);
+      const bucket = await rgw.createBucket('lifecycle');
+      const store = new S3Store(rgw.storeOptions(bucket));
+      await store.put('alive.txt', 'yes');
+      expect(await store.head('alive.txt')).toEqual({ key: 'alive.txt', bytes: 3 });
+    } finally {
+      await rgw.stop();
+    }
+    expect(await processesMentioning(rgw.directory)).toEqual([]);
+    expect(existsSync(rgw.directory)).toBe(false);
+    await expect(fetch(rgw.endpoint)).rejects.toThrow();
   });
 });
 

@@ -38,6 +38,8 @@ export interface Radosgw {
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** The cluster's temporary directory (configuration, daemon data and logs); removed by stop(). */
+  readonly directory: string;
   /** The key id of the "testing" KMS backend, for SSE-KMS writes. */
   readonly kmsKeyId: string;
   /** Variables that let a child process (e.g. the CLI) reach it through the SDK's default chain. */
@@ -105,6 +107,7 @@ export async function startRadosgw(): Promise<Radosgw> {
   return {
     endpoint,
     region,
+    directory: dir,
     kmsKeyId,
     ...credentials,
     env: {
