@@ -64,7 +64,9 @@ export interface WorkflowFunctionProps {
  * The one way this app builds a Lambda function: Node.js 22 on ARM, X-Ray tracing, its own log
  * group with retention, a role that starts with only its log permissions, and an ESM bundle
  * that leaves the AWS SDK to the runtime. The entry and export are recorded as CloudFormation
- * metadata so the local runner can call the same handler in-process.
+ * metadata so the local runner can call the same handler in-process. Its log group, role and
+ * tracing policy are created beside it in the same scope, as `<id>Logs`, `<id>Role` and
+ * `<id>Tracing`.
  */
 export class WorkflowFunction extends nodejs.NodejsFunction {
   /** The entry file relative to the repository root. */
