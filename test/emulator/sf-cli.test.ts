@@ -198,6 +198,34 @@ describe('Salesforce CLI (sf) against the emulator', () => {
     );
   });
 
+  it('lists metadata types and components with describeMetadata and listMetadata', async () => {
+    const types = expectOk(
+      await sf.run(['org', 'list', 'metadata-types', '--target-org', 'emu', '--json']),
+    ) as {
+      metadataObjects: Array<{ xmlName: string; directoryName: string; childXmlNames: string[] }>;
+    };
+    const customObject = types.metadataObjects.find((t) => t.xmlName === 'CustomObject');
+    expect(customObject).toMatchObject({ directoryName: 'objects' });
+    expect(customObject?.childXmlNames).toContain('CustomField');
+    const fields = expectOk(
+      await sf.run([
+        'org',
+        'list',
+        'metadata',
+        '--metadata-type',
+        'CustomField',
+        '--target-org',
+        'emu',
+        '--json',
+      ]),
+    ) as Array<{ fullName: string; type: string; fileName: string }>;
+    expect(fields.find((f) => f.fullName === 'Case.Product__c')).toMatchObject({
+      type: 'CustomField',
+      fileName: 'objects/Case.object',
+    });
+    expect(fields.filter((f) => f.fullName.startsWith('Property__c.'))).toHaveLength(25);
+  });
+
   it('lists the org limits the emulator enforces', async () => {
     const result = expectOk(
       await sf.run(['org', 'list', 'limits', '--target-org', 'emu', '--json']),
