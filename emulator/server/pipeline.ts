@@ -118,7 +118,10 @@ export async function handleRequest(
     if (route.counted && route.endpoint) {
       if (!ctx.usage.take(route.endpoint)) throw errors.limitExceeded();
       // Salesforce reports usage on every REST response; jsforce exposes it as limitInfo.
-      res.setHeader('sforce-limit-info', `api-usage=${ctx.usage.apiRequestsUsed}/${ctx.usage.dailyAllowance}`);
+      res.setHeader(
+        'sforce-limit-info',
+        `api-usage=${ctx.usage.apiRequestsUsed}/${ctx.usage.dailyAllowance}`,
+      );
     }
     if (decision.answer) throw FAULT_ERRORS[decision.answer]!();
     if (decision.cutAfter !== undefined) cutAfter(res, decision.cutAfter);

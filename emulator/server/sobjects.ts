@@ -3,6 +3,7 @@ import { isObject } from './body.ts';
 import type { EmulatorContext, Handler, RouteRequest } from './context.ts';
 import { globalEntry, objectDescribe } from './describe-shapes.ts';
 import { ApiError, errors } from './errors.ts';
+import { parseMultipart } from './multipart.ts';
 
 /** The object named in the path, or Salesforce's NOT_FOUND for an unknown type. */
 export function objectFor(ctx: EmulatorContext, name: string): ObjectDef {
@@ -54,10 +55,50 @@ export const describeObject: Handler = async (ctx, req) => {
   return { status: 200, body: objectDescribe(ctx.org.describe(def.name), req.version) };
 };
 
-/** POST /sobjects/X: create one record. */
+/**
+ * Values of a multipart insert: a JSON part (`entity_content`, `entity_document`, ...) with the
+ * fields, plus a binary part named after the blob field (`VersionData`, `Body`).
+ */
+async function multipartValues(
+  def: ObjectDef,
+  req: RouteRequest,
+  contentType: string,
+): Promise<Record<string, unknown>> {
+  const parts = parseMultipart(contentType, await req.body());
+  const json = parts.find((p) => p.name.startsWith('entity_') || p.contentType?.includes('json'));
+  if (!json) {
+    throw new ApiError(
+      400,
+      'MALFORMED_REQUEST',
+      'The multipart body needs a JSON part named entity_content with the fields.',
+    );
+  }
+  let fields: unknown;
+  try {
+    fields = JSON.parse(json.data.toString('utf8'));
+  } catch (error) {
+    throw errors.badJson(`The ${json.name} part is not JSON: ${(error as Error).message}`);
+  }
+  const values = recordValues(fields);
+  for (const part of parts) {
+    if (part === json) continue;
+    const field = def.fields.find(
+      (f) => f.type === 'base64' && f.name.toLowerCase() === part.name.toLowerCase(),
+    );
+    if (!field) throw errors.invalidField(`No such binary field on ${def.name}: ${part.name}`);
+    values[field.name] = new Uint8Array(part.data);
+  }
+  return values;
+}
+
+/** POST /sobjects/X: create one record (JSON, or multipart with a binary part for blob fields). */
 export const createRecord: Handler = async (ctx, req) => {
   const def = objectFor(ctx, req.params[0]!);
-  const id = ctx.org.insert(def.name, recordValues(await req.json()));
+  const contentType = req.raw.headers['content-type'] ?? '';
+  const values = contentType.toLowerCase().startsWith('multipart/')
+    ? await multipartValues(def, req, contentType)
+    : recordValues(await req.json());
+  const id = ctx.org.insert(def.name, values);
   return { status: 201, body: { id, success: true, errors: [] } };
 };
 

@@ -118,6 +118,24 @@ describe('the emulator serves the REST API to jsforce', () => {
     expect(notBlob.status).toBe(404);
   });
 
+  it('inserts a ContentVersion sent as multipart/form-data with a binary part', async () => {
+    const bytes = Buffer.from([0, 255, 13, 10, 45, 45, 1, 2, 3]);
+    const form = new FormData();
+    form.append(
+      'entity_content',
+      new Blob([JSON.stringify({ Title: 'binary', PathOnClient: 'b.bin' })], { type: 'application/json' }),
+    );
+    form.append('VersionData', new Blob([bytes], { type: 'application/octet-stream' }), 'b.bin');
+    const response = await fetch(`${emulator.instanceUrl}/services/data/v62.0/sobjects/ContentVersion`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emulator.accessToken}` },
+      body: form,
+    });
+    expect(response.status).toBe(201);
+    const { id } = (await response.json()) as { id: string };
+    expect(Buffer.from(emulator.org.getBlob('ContentVersion', id, 'VersionData')).equals(bytes)).toBe(true);
+  });
+
   it('serves an Attachment body', async () => {
     const conn = connect(emulator);
     const parent = await conn.sobject('Account').create({ Name: 'With attachment' });
