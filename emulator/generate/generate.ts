@@ -209,6 +209,7 @@ export function generateInto(
       );
     const names = ['Name', 'External_Id__c', 'Parent__c', 'Related__c', ...fields.map((f) => f.name)];
     const ids: string[] = [];
+    const load = org.rowLoader(name, names);
     const previous = o === 0 ? accounts : idsByObject[o - 1]!;
     for (let r = 0; r < spec.rows; r++) {
       const values: unknown[] = [
@@ -221,7 +222,7 @@ export function generateInto(
       if (options.validate) {
         ids.push(org.insert(name, Object.fromEntries(names.map((n, i) => [n, values[i]]))));
       } else {
-        ids.push(org.loadRows(name, names, [values])[0]!);
+        ids.push(load(values));
       }
     }
     rows[name] = spec.rows;

@@ -23,14 +23,22 @@ function notOfType(field: FieldDef, raw: unknown): SalesforceError {
   );
 }
 
+const MIN_DATETIME = Date.UTC(1700, 0, 1);
+const MAX_DATETIME = Date.UTC(4001, 0, 1) - 1;
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** Parses a date (`YYYY-MM-DD`, or the date part of a datetime) or returns undefined. */
 export function parseDate(text: string): string | undefined {
   const m = DATE_RE.exec(text) ?? DATE_RE.exec(text.slice(0, 10));
   if (!m) return undefined;
-  const d = new Date(`${m[1]}-${m[2]}-${m[3]}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== `${m[1]}-${m[2]}-${m[3]}`)
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1]! || (mo === 2 && d === 29 && !leap))
     return undefined;
-  return `${m[1]}-${m[2]}-${m[3]}`;
+  // Hand back the caller's string when it is already canonical, so equal dates can share storage.
+  return text.length === 10 ? text : text.slice(0, 10);
 }
 
 /** Parses an ISO-8601 datetime (Salesforce accepts `+0000` and `Z`) to epoch ms, or undefined. */
@@ -44,9 +52,17 @@ export function parseDateTime(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+let lastMs = Number.NaN;
+let lastText = '';
+
 /** Formats epoch ms the way Salesforce REST and Bulk print datetimes. */
 export function formatDateTime(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '+0000');
+  // Audit fields of a row usually share one instant; remembering the last answer halves the work.
+  if (ms !== lastMs) {
+    lastText = `${new Date(ms).toISOString().slice(0, 23)}+0000`;
+    lastMs = ms;
+  }
+  return lastText;
 }
 
 function parseTime(text: string): string | undefined {
@@ -149,7 +165,9 @@ export function coerceInput(field: FieldDef, raw: unknown): Stored {
             : typeof raw === 'string'
               ? parseDateTime(raw)
               : undefined;
-      if (ms === undefined || Number.isNaN(ms)) throw notOfType(field, raw);
+      // Salesforce keeps datetimes between the years 1700 and 4000.
+      if (ms === undefined || Number.isNaN(ms) || ms < MIN_DATETIME || ms > MAX_DATETIME)
+        throw notOfType(field, raw);
       return ms;
     }
     case 'time': {

@@ -272,6 +272,9 @@ export function* iterateRows(q: CompiledQuery, includeDeleted: boolean, extra?: 
 /** Parses, checks and prepares a lazily evaluated query over the org. */
 export function runQuery(env: QueryEnv, soql: string, options: QueryOptions = {}): QueryCursor {
   const ast = parseSoql(soql);
+  if (options.bulk && ast.select.some((s) => s.kind === 'typeof')) {
+    throw new SalesforceError('FUNCTIONALITY_NOT_ENABLED', 'TYPEOF is not supported in Bulk Query');
+  }
   const includeDeleted = options.includeDeleted ?? false;
   const q = compileQuery(env, soql, ast, includeDeleted);
   const refusal: BulkRefusal | null = bulkRefusal(q);

@@ -1,5 +1,5 @@
 import type { SalesforceError, FieldDef } from '../org/api.ts';
-import { ADDRESS_PARTS } from '../org/schema.ts';
+import { ADDRESS_PARTS, field } from '../org/schema.ts';
 import type { OrgStore, Row, Table } from '../org/store.ts';
 import type { Stored } from '../org/values.ts';
 import type { PathRef } from './ast.ts';
@@ -108,6 +108,9 @@ export function resolvePath(
     tables = targets;
   }
   const last = parts[parts.length - 1]!;
+  const lastHop = hops[hops.length - 1];
+  if (lastHop && lastHop.targets.length > 1 && last.toLowerCase() === 'type')
+    return typeOfParent(store, root, hops);
   const owner = tables.find((t) => t.field(last));
   const field = owner?.field(last);
   if (!owner || !field) {
@@ -125,6 +128,20 @@ export function resolvePath(
     field,
     table: owner,
     ...makeGetters(store, root, hops, field.name),
+  };
+}
+
+/** `What.Type`: the object name of a polymorphic parent, as the Name pseudo-object exposes it. */
+function typeOfParent(store: OrgStore, root: Table, hops: readonly Hop[]): ResolvedPath {
+  const type = field({ name: 'Type', type: 'picklist', length: 40, createable: false, updateable: false });
+  const { parents } = makeGetters(store, root, hops, 'Id');
+  return {
+    path: [...hops.map((h) => h.relationshipName), 'Type'].join('.'),
+    hops,
+    field: type,
+    table: hops[hops.length - 1]!.targets[0]!,
+    parents,
+    get: (row) => parents(row)[hops.length - 1]?.table.def.name ?? null,
   };
 }
 

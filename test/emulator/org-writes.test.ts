@@ -67,6 +67,14 @@ describe('org writes', () => {
       'INVALID_TYPE_ON_FIELD_IN_RECORD',
     );
     expect(errorOf(() => org.insert('Account', { Name: 'A', Bogus__c: 1 })).errorCode).toBe('INVALID_FIELD');
+    expect(errorOf(() => org.insert('Contact', { LastName: 'D', Birthdate: '2023-02-29' })).errorCode).toBe(
+      'INVALID_TYPE_ON_FIELD_IN_RECORD',
+    );
+    expect(org.insert('Contact', { LastName: 'D', Birthdate: '2024-02-29' })).toHaveLength(18);
+    expect(
+      errorOf(() => org.insert('Contact', { LastName: 'D', EmailBouncedDate: '1600-01-01T00:00:00Z' }))
+        .errorCode,
+    ).toBe('INVALID_TYPE_ON_FIELD_IN_RECORD');
   });
 
   it('parses text values by field type, as Bulk CSV sends them', () => {

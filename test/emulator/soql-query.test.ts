@@ -137,6 +137,14 @@ describe('SOQL evaluation', () => {
     ]);
   });
 
+  it('exposes the object type of a polymorphic parent as What.Type / Who.Type', () => {
+    const { org } = seeded();
+    const rows = [
+      ...org.query("SELECT Subject, Who.Type, What.Type FROM Task WHERE Who.Type = 'Contact'").rows(),
+    ];
+    expect(rows).toEqual([['Call', 'Contact', 'Account']]);
+  });
+
   it('answers COUNT() with a size and no records, and COUNT(Id) / GROUP BY as aggregate results', () => {
     const { org } = seeded();
     const count = org.query('SELECT COUNT() FROM Account WHERE AnnualRevenue > 0');
@@ -222,6 +230,10 @@ describe('SOQL evaluation', () => {
     expect(org.query('SELECT Id FROM Account LIMIT 1 OFFSET 1').info.bulkRefusal).not.toBeNull();
     expect(org.query('SELECT Id, (SELECT Id FROM Contacts) FROM Account').info.bulkRefusal).not.toBeNull();
     expect(org.query('SELECT Id FROM TaskStatus').info.bulkRefusal?.errorCode).toBe('INVALIDENTITY');
+    expect(
+      refusal(() => org.query('SELECT TYPEOF What WHEN Account THEN Name END FROM Task', { bulk: true }))
+        .message,
+    ).toBe('TYPEOF is not supported in Bulk Query');
     expect(refusal(() => org.query('SELECT Id, BillingAddress FROM Account', { bulk: true })).errorCode).toBe(
       'FUNCTIONALITY_NOT_ENABLED',
     );
