@@ -133,6 +133,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     projectDirs,
     clock: () => clock.now(),
     user: { id: org.user.id, name: org.user.name },
+    orgObjects: org.describeGlobal(),
   });
   const { min, max } = options.apiVersions ?? { min: 31, max: 62 };
   const tls = options.tls ? createTlsMaterial() : undefined;

@@ -109,3 +109,22 @@ describe('Metadata API through jsforce against the running emulator', () => {
     await expect(bad.metadata.describe('62.0')).rejects.toMatchObject({ name: 'sf:INVALID_SESSION_ID' });
   });
 });
+
+describe('Metadata API of a generated org', () => {
+  it('lists the generated custom objects and their fields', async () => {
+    const emulator = await startEmulator({ generate: 'objects=2,rows=1,fields=12,seed=3' });
+    try {
+      const conn = new jsforce.Connection({
+        instanceUrl: emulator.instanceUrl,
+        accessToken: emulator.accessToken,
+        version: '62.0',
+      });
+      const objects = await conn.metadata.list([{ type: 'CustomObject' }]);
+      expect(objects.map((o) => o.fullName).sort()).toEqual(['Gen_Object_0001__c', 'Gen_Object_0002__c']);
+      const fields = await conn.metadata.list([{ type: 'CustomField' }]);
+      expect(fields.map((f) => f.fullName)).toContain('Gen_Object_0002__c.Parent__c');
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
