@@ -4,8 +4,10 @@ import type { CfnElement } from 'aws-cdk-lib';
 import {
   type LocalHistoryEvent,
   type RunResult,
-  runSynthesizedWorkflow,
+  runWorkflow,
   type SnsMessage,
+  type SynthesizedWorkflow,
+  synthesizeDefinition,
 } from '../local/index.ts';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
@@ -74,10 +76,9 @@ export async function runLocalBackup(
   options: LocalBackupOptions,
 ): Promise<{ summary: BackupSummary; result: RunResult }> {
   const org = options.org ?? (await orgKeyOf(options.instanceUrl, options.accessToken));
-  const { stack, workflow, bucket } = buildLocalBackupApp(org);
   const store = createStore(typeof options.store === 'string' ? options.store : options.store);
-  const bucketId = stack.getLogicalId(bucket.node.defaultChild as CfnElement);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
+  const workflow = synthesized(org, s3?.bucket);
   const env: Record<string, string> = {
     SFBACKUP_INSTANCE_URL: options.instanceUrl,
     SFBACKUP_ACCESS_TOKEN: options.accessToken,
@@ -88,13 +89,11 @@ export async function runLocalBackup(
     ...(s3?.endpoint ? { SFBACKUP_S3_ENDPOINT: s3.endpoint, VAULT_KEY_ARN: '' } : {}),
   };
   const started = new Date().toISOString();
-  const result = await runSynthesizedWorkflow({
-    stack,
-    stateMachine: workflow.stateMachine,
+  const result = await runWorkflow({
+    workflow,
     input: { org, mode: options.mode },
     store,
     env,
-    ...(s3 ? { bucketNames: { [bucketId]: s3.bucket } } : {}),
     retryIntervalScale: options.retryIntervalScale ?? 0.02,
     ...(options.onSns ? { onSns: options.onSns } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
@@ -135,6 +134,25 @@ export async function runLocalBackup(
     },
   };
   return { summary, result };
+}
+
+const synthesizedByOrg = new Map<string, SynthesizedWorkflow>();
+
+/** Synthesizes the org's workflow once per process (synthesis takes seconds; the definition never changes). */
+function synthesized(org: string, bucketName: string | undefined): SynthesizedWorkflow {
+  const cacheKey = `${org}\n${bucketName ?? ''}`;
+  let workflow = synthesizedByOrg.get(cacheKey);
+  if (!workflow) {
+    const app = buildLocalBackupApp(org);
+    const bucketId = app.stack.getLogicalId(app.bucket.node.defaultChild as CfnElement);
+    workflow = synthesizeDefinition(
+      app.stack,
+      app.workflow.stateMachine,
+      bucketName ? { bucketNames: { [bucketId]: bucketName } } : {},
+    );
+    synthesizedByOrg.set(cacheKey, workflow);
+  }
+  return workflow;
 }
 
 /** The default org key: the org id, lower-cased, from the identity endpoint. */

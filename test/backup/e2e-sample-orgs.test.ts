@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../emulator/index.ts';
+import {
+  apiCallsUsed,
+  backup,
+  dumpRows,
+  FIXTURES,
+  freshStoreDir,
+  latest,
+  nextSecond,
+  sameValue,
+  snapshotRows,
+  startSampleOrg,
+} from './e2e-support.ts';
+
+/** Metadata file names a project's source maps to in a Metadata API zip. */
+function expectedMetadataFiles(project: string): string[] {
+  const root = join(FIXTURES, project, 'force-app', 'main', 'default');
+  const out: string[] = [];
+  for (const dir of readdirSync(root)) {
+    for (const entry of readdirSync(join(root, dir))) {
+      if (dir === 'objects') out.push(`objects/${entry}.object`);
+      else if (entry.endsWith('-meta.xml')) out.push(`${dir}/${entry.replace(/-meta\.xml$/, '')}`);
+    }
+  }
+  return out;
+}
+
+describe.each(['dreamhouse-lwc', 'ebikes-lwc'])('backing up the %s sample org end to end', (project) => {
+  let emu: RunningEmulator;
+  const dir = freshStoreDir();
+  let fileId = '';
+
+  beforeAll(async () => {
+    emu = await startSampleOrg(project);
+    const account = emu.org.insert('Account', { Name: 'Files, "Quoted" & Co' });
+    fileId = emu.org.insert('ContentVersion', {
+      Title: 'contract',
+      PathOnClient: 'contract.txt',
+      VersionData: Buffer.from('the signed contract, version 1').toString('base64'),
+      FirstPublishLocationId: account,
+    });
+    emu.org.insert('Attachment', {
+      Name: 'note.txt',
+      ParentId: account,
+      Body: Buffer.from('an attachment body').toString('base64'),
+    });
+    // Rows loaded above must fall in an earlier second than the full run's watermark.
+    await nextSecond();
+  });
+
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  it('takes a full snapshot whose rows, files and metadata match the org exactly', async () => {
+    const { summary } = await backup(emu, dir, 'full');
+    expect(summary.status).toBe('complete');
+    expect(summary.problems).toEqual([]);
+    expect(summary.execution.withinLimits).toBe(true);
+
+    const pit = await latest(dir);
+    const dump = await dumpRows(emu);
+    for (const object of pit.objectNames()) {
+      const rows = await snapshotRows(dir, object);
+      const orgRows = dump.get(object) ?? new Map();
+      expect([...rows.keys()].sort(), object).toEqual([...orgRows.keys()].sort());
+      for (const [id, values] of orgRows) {
+        const saved = rows.get(id)!;
+        for (const [field, csv] of Object.entries(saved)) {
+          if (field in values)
+            expect(sameValue(csv, values[field]), `${object}.${field} of ${id}: ${csv}`).toBe(true);
+        }
+      }
+    }
+    const planned = pit.objectNames();
+    expect(planned).toContain(project === 'dreamhouse-lwc' ? 'Property__c' : 'Product__c');
+
+    const files = pit.files();
+    const version = files.find((f) => f.recordId === fileId)!;
+    expect(version.downloaded).toBe(true);
+    expect(Buffer.from(await pit.readFile(version)).toString()).toBe('the signed contract, version 1');
+    expect(files.find((f) => f.object === 'Attachment')).toBeDefined();
+    for (const file of files) {
+      const body = emu.org.getBlob(file.object, file.recordId, file.field);
+      expect(file.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+    }
+
+    const zipped = new Set<string>();
+    for (const part of pit.metadataParts()) {
+      for (const name of Object.keys(unzipSync(await pit.readMetadataPart(part))))
+        zipped.add(name.replace(/^unpackaged\//, ''));
+    }
+    const expected = expectedMetadataFiles(project);
+    expect(expected.length).toBeGreaterThan(5);
+    expect(expected.filter((name) => !zipped.has(name))).toEqual([]);
+  });
+
+  it('takes an incremental snapshot holding exactly the rows edited and deleted since, and no file body again', async () => {
+    const blobsBefore = (await apiCallsUsed(emu)).byEndpoint.blob ?? 0;
+    await nextSecond();
+    const dumpBefore = await dumpRows(emu);
+    const object = project === 'dreamhouse-lwc' ? 'Property__c' : 'Product__c';
+    const ids = [...dumpBefore.get(object)!.keys()];
+    emu.org.update(object, ids[0]!, { Name: 'Renamed, with "quotes"\nand a newline' });
+    emu.org.delete([ids[1]!]);
+    emu.org.update('ContentVersion', fileId, { Title: 'contract (renamed)' });
+
+    const { summary } = await backup(emu, dir, 'incremental');
+    expect(summary.status).toBe('complete');
+    expect(summary.mode).toBe('incremental');
+
+    const pit = await latest(dir);
+    const manifest = pit.target;
+    const exported = manifest.objects.filter((o) => o.status === 'exported');
+    expect(exported.map((o) => o.name).sort()).toEqual(['ContentVersion', object].sort());
+    const entry = exported.find((o) => o.name === object)!;
+    expect(entry.rows).toBe(2);
+    expect(entry.deletedRows).toBe(1);
+
+    const rows = await snapshotRows(dir, object);
+    expect(rows.get(ids[0]!)?.Name).toBe('Renamed, with "quotes"\nand a newline');
+    expect(rows.get(ids[1]!)?.IsDeleted).toBe('true');
+    expect(rows.size).toBe(ids.length);
+    expect(pit.files().find((f) => f.recordId === fileId)?.downloaded).toBe(false);
+    expect((await apiCallsUsed(emu)).byEndpoint.blob ?? 0).toBe(blobsBefore);
+  });
+
+  it('spends only a handful of API calls on an incremental of an unchanged org', async () => {
+    await nextSecond();
+    const before = (await apiCallsUsed(emu)).used;
+    const { summary } = await backup(emu, dir, 'incremental');
+    expect(summary.status).toBe('complete');
+    const spent = (await apiCallsUsed(emu)).used - before;
+    expect(summary.rows).toBe(0);
+    expect(spent).toBeLessThanOrEqual(6);
+    // The run's own count also has the identity call, which the org does not count against its allowance.
+    expect(summary.apiCalls).toBeLessThanOrEqual(spent + 1);
+  });
+});

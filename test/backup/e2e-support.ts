@@ -1,0 +1,120 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { type BackupSummary, type LocalBackupOptions, runLocalBackup } from '../../cli/commands/backup.ts';
+import type { SnsMessage } from '../../cli/local/index.ts';
+
+/** Where the sample orgs live. */
+export const FIXTURES = '/work/shared/fixtures/salesforce';
+const fixtureRoot = process.env.SFBACKUP_FIXTURES ?? FIXTURES;
+
+/** Starts the emulator on one sample org. */
+export async function startSampleOrg(
+  name: string,
+  extra: { faults?: string; generate?: string } = {},
+): Promise<RunningEmulator> {
+  const dir = join(fixtureRoot, name);
+  return startEmulator({
+    projectDirs: [dir],
+    planFiles: [join(dir, 'data', 'sample-data-plan.json')],
+    ...extra,
+  });
+}
+
+/** Settings that keep local runs quick and exact: no overlap, fast polls. */
+export const TEST_SETTINGS = { overlapSeconds: 0, pollIntervalMs: 50 };
+
+/** A fresh vault directory. */
+export function freshStoreDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sfbackup-e2e-'));
+}
+
+/** Runs the synthesized backup workflow locally against the emulator. */
+export async function backup(
+  emu: RunningEmulator,
+  dir: string,
+  mode: LocalBackupOptions['mode'],
+  settings: Record<string, unknown> = {},
+): Promise<{ summary: BackupSummary; sns: SnsMessage[] }> {
+  const sns: SnsMessage[] = [];
+  const { summary } = await runLocalBackup({
+    instanceUrl: emu.instanceUrl,
+    accessToken: emu.accessToken,
+    store: dir,
+    mode,
+    org: 'sample',
+    settings: { ...TEST_SETTINGS, ...settings },
+    retryIntervalScale: 0,
+    onSns: (m) => {
+      sns.push(m);
+    },
+  });
+  return { summary, sns };
+}
+
+/** API calls the emulator counted so far. */
+export async function apiCallsUsed(
+  emu: RunningEmulator,
+): Promise<{ used: number; byEndpoint: Record<string, number> }> {
+  const counts = (await (await fetch(`${emu.instanceUrl}/__emulator/counts`)).json()) as {
+    apiRequests: { used: number };
+    byEndpoint: Record<string, number>;
+  };
+  return { used: counts.apiRequests.used, byEndpoint: counts.byEndpoint };
+}
+
+/** Every row the org holds (deleted ones too), by object and id. */
+export async function dumpRows(
+  emu: RunningEmulator,
+): Promise<Map<string, Map<string, Record<string, unknown>>>> {
+  const rows = (await (await fetch(`${emu.instanceUrl}/__emulator/dump`)).json()) as {
+    object: string;
+    id: string;
+    isDeleted: boolean;
+    values: Record<string, unknown>;
+  }[];
+  const out = new Map<string, Map<string, Record<string, unknown>>>();
+  for (const row of rows) {
+    if (!out.has(row.object)) out.set(row.object, new Map());
+    out.get(row.object)!.set(row.id, { ...row.values, IsDeleted: row.isDeleted });
+  }
+  return out;
+}
+
+/** The point-in-time reader over a vault directory. */
+export async function latest(dir: string) {
+  return new SnapshotReader(new LocalDirectoryStore(dir)).pointInTime('sample', 'latest');
+}
+
+/** Rows of an object at the latest point, by id. */
+export async function snapshotRows(
+  dir: string,
+  object: string,
+): Promise<Map<string, Record<string, string>>> {
+  const pit = await latest(dir);
+  const out = new Map<string, Record<string, string>>();
+  for await (const row of pit.rows(object)) out.set(row.id, { ...row.values });
+  return out;
+}
+
+/** Whether a CSV value from a snapshot says the same as a value from the org's dump. */
+export function sameValue(csv: string, value: unknown): boolean {
+  if (value === null || value === undefined) return csv === '';
+  if (typeof value === 'boolean') return csv === String(value);
+  if (typeof value === 'number') return Number(csv) === value;
+  if (typeof value === 'string') {
+    if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(value))
+      return Date.parse(csv) === Date.parse(value.replace(/\+0000$/, 'Z'));
+    return csv === value;
+  }
+  return true;
+}
+
+/** Waits until the wall clock has moved to a later second, so SystemModstamps before and after differ in SOQL's whole seconds. */
+export async function nextSecond(): Promise<void> {
+  const start = Math.floor(Date.now() / 1000);
+  while (Math.floor(Date.now() / 1000) <= start) await new Promise((r) => setTimeout(r, 50));
+}
