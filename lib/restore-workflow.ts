@@ -37,6 +37,11 @@ export interface RestoreDrillProps {
   /** Credentials of the sandbox the drill restores into. */
   readonly sandboxSecret: secretsmanager.ISecret;
   /**
+   * Login URL of the sandbox when its secret names none.
+   * @default 'https://test.salesforce.com'
+   */
+  readonly sandboxLoginUrl?: string;
+  /**
    * Objects the drill restores.
    * @default - every custom object and the main standard objects of the latest snapshot
    */
@@ -53,6 +58,11 @@ export interface RestoreWorkflowProps {
   readonly key: kms.IKey;
   /** Credentials of the org the restore writes to. */
   readonly orgSecret: secretsmanager.ISecret;
+  /**
+   * Login URL for the org's credentials when the secret names none.
+   * @default 'https://login.salesforce.com'
+   */
+  readonly loginUrl?: string;
   /** Where failed restores and rows that did not come back are reported. */
   readonly alertTopic: sns.ITopic;
   /**
@@ -109,9 +119,15 @@ export class RestoreWorkflow extends Construct {
       VAULT_BUCKET: props.bucket.bucketName,
       VAULT_KEY_ARN: props.key.keyArn,
       ORG_SECRET_ARN: props.orgSecret.secretArn,
+      SALESFORCE_LOGIN_URL: props.loginUrl ?? 'https://login.salesforce.com',
       SALESFORCE_API_VERSION: props.apiVersion ?? '62.0',
       BULK_THRESHOLD: String(props.bulkThreshold ?? 1000),
-      ...(props.drill ? { DRILL_SECRET_ARN: props.drill.sandboxSecret.secretArn } : {}),
+      ...(props.drill
+        ? {
+            DRILL_SECRET_ARN: props.drill.sandboxSecret.secretArn,
+            DRILL_LOGIN_URL: props.drill.sandboxLoginUrl ?? 'https://test.salesforce.com',
+          }
+        : {}),
       ...(props.drill?.objects ? { DRILL_OBJECTS: JSON.stringify(props.drill.objects) } : {}),
     };
     const fn = (name: string, handler: string, description: string, long: boolean) =>
@@ -166,7 +182,8 @@ export class RestoreWorkflow extends Construct {
         lambdaFunction: f,
         payload: sfn.TaskInput.fromObject(payload),
         payloadResponseOnly: true,
-        resultPath,
+        // "$" is the default; left out, since some interpreters read an explicit "$" as a field name.
+        ...(resultPath === '$' ? {} : { resultPath }),
       });
       task.addRetry({
         errors: TRANSIENT_ERRORS,
@@ -498,6 +515,7 @@ export function addRestoreWorkflows(host: RestoreWorkflowHost): RestoreWorkflow[
       bucket: host.vault.bucket,
       key: host.vault.key,
       orgSecret: secret(org.secretName, 'RestoreOrgSecret'),
+      loginUrl: org.loginUrl,
       alertTopic: host.alerting.topic,
       ...(org.restoreDrill && sandbox
         ? {
@@ -505,6 +523,7 @@ export function addRestoreWorkflows(host: RestoreWorkflowHost): RestoreWorkflow[
               schedule: org.restoreDrill.schedule,
               timezone: org.schedules.timezone,
               sandboxSecret: secret(sandbox.secretName, 'RestoreDrillSecret'),
+              sandboxLoginUrl: sandbox.loginUrl,
               ...(org.restoreDrill.objects ? { objects: org.restoreDrill.objects } : {}),
             },
           }

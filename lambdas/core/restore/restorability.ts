@@ -79,6 +79,7 @@ export function splitFields(snapshotFields: readonly SnapshotField[], live: Obje
 }
 
 function whyNotWritable(f: FieldInfo): string {
+  if (f.name === 'SystemModstamp') return 'system timestamp: Salesforce sets it on every write';
   if (AUDIT_FIELDS.has(f.name)) {
     return 'audit field: the org does not grant "Set Audit Fields upon Record Creation", so Salesforce sets it';
   }

@@ -10,9 +10,10 @@ import type { BackupStore } from '../../core/store.ts';
 /**
  * The restore functions' environment:
  * - `ORG_KEY`: the vault key of the org whose backups are read (the config's org name);
- * - the vault: `VAULT_BUCKET` (+ `VAULT_KEY_ARN`) on AWS, or `STORE_DIR` for a local directory;
- * - the org written to: `ORG_SECRET_ARN` (a drill: `DRILL_SECRET_ARN`), or, locally,
- *   `SALESFORCE_INSTANCE_URL` + `SALESFORCE_ACCESS_TOKEN` (a drill: `DRILL_INSTANCE_URL` + `DRILL_ACCESS_TOKEN`);
+ * - the vault: `VAULT_BUCKET` (+ `VAULT_KEY_ARN`, `SFBACKUP_S3_ENDPOINT`), or `SFBACKUP_STORE_DIR` locally;
+ * - the org written to: `ORG_SECRET_ARN` + `SALESFORCE_LOGIN_URL` (a drill: `DRILL_SECRET_ARN` +
+ *   `DRILL_LOGIN_URL`), or, locally, `SFBACKUP_INSTANCE_URL` + `SFBACKUP_ACCESS_TOKEN` (a drill:
+ *   `SFBACKUP_DRILL_INSTANCE_URL` + `SFBACKUP_DRILL_ACCESS_TOKEN`);
  * - `SALESFORCE_API_VERSION` (default 62.0), `BULK_THRESHOLD` (rows from which Bulk ingest is used).
  */
 export class RestoreConfigError extends Error {
@@ -28,17 +29,18 @@ function env(name: string): string | undefined {
 }
 
 function storeFromEnv(): BackupStore {
-  const dir = env('STORE_DIR');
+  const dir = env('SFBACKUP_STORE_DIR');
   if (dir) return new LocalDirectoryStore(dir);
   const bucket = env('VAULT_BUCKET');
-  if (!bucket) throw new RestoreConfigError('Set VAULT_BUCKET (or STORE_DIR for a local vault).');
+  if (!bucket) throw new RestoreConfigError('Set VAULT_BUCKET (or SFBACKUP_STORE_DIR for a local vault).');
   const key = env('VAULT_KEY_ARN');
-  return new S3Store({ bucket, ...(key ? { kmsKeyId: key } : {}) });
+  const endpoint = env('SFBACKUP_S3_ENDPOINT');
+  return new S3Store({ bucket, ...(key ? { kmsKeyId: key } : {}), ...(endpoint ? { endpoint } : {}) });
 }
 
 async function credentialsFromEnv(drill: boolean): Promise<SalesforceCredentials> {
-  const instanceUrl = env(drill ? 'DRILL_INSTANCE_URL' : 'SALESFORCE_INSTANCE_URL');
-  const accessToken = env(drill ? 'DRILL_ACCESS_TOKEN' : 'SALESFORCE_ACCESS_TOKEN');
+  const instanceUrl = env(drill ? 'SFBACKUP_DRILL_INSTANCE_URL' : 'SFBACKUP_INSTANCE_URL');
+  const accessToken = env(drill ? 'SFBACKUP_DRILL_ACCESS_TOKEN' : 'SFBACKUP_ACCESS_TOKEN');
   if (instanceUrl && accessToken) return { kind: 'access-token', instanceUrl, accessToken };
   const secretVar = drill ? 'DRILL_SECRET_ARN' : 'ORG_SECRET_ARN';
   const secretId = env(secretVar);
@@ -46,13 +48,13 @@ async function credentialsFromEnv(drill: boolean): Promise<SalesforceCredentials
     throw new RestoreConfigError(
       drill
         ? 'This org has no restore drill configured (DRILL_SECRET_ARN is not set); add restoreDrill to its config.'
-        : 'Set ORG_SECRET_ARN (or SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN locally).',
+        : 'Set ORG_SECRET_ARN (or SFBACKUP_INSTANCE_URL and SFBACKUP_ACCESS_TOKEN locally).',
     );
   }
   secrets ??= new SecretsManagerClient({});
   const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
   if (!secret.SecretString) throw new RestoreConfigError(`Secret ${secretVar} holds no text.`);
-  return credentialsFromSecret(secret.SecretString);
+  return credentialsFromSecret(secret.SecretString, env(drill ? 'DRILL_LOGIN_URL' : 'SALESFORCE_LOGIN_URL'));
 }
 
 /** The restore's dependencies for the environment; built once per container and target. */
@@ -62,12 +64,13 @@ export function restoreDeps(drill = false): Promise<RestoreDeps> {
     drill,
     ...[
       'ORG_KEY',
-      'STORE_DIR',
+      'SFBACKUP_STORE_DIR',
+      'SFBACKUP_S3_ENDPOINT',
       'VAULT_BUCKET',
-      'SALESFORCE_INSTANCE_URL',
-      'SALESFORCE_ACCESS_TOKEN',
-      'DRILL_INSTANCE_URL',
-      'DRILL_ACCESS_TOKEN',
+      'SFBACKUP_INSTANCE_URL',
+      'SFBACKUP_ACCESS_TOKEN',
+      'SFBACKUP_DRILL_INSTANCE_URL',
+      'SFBACKUP_DRILL_ACCESS_TOKEN',
       'ORG_SECRET_ARN',
       'DRILL_SECRET_ARN',
       'BULK_THRESHOLD',
