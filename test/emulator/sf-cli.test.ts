@@ -384,3 +384,24 @@ describe('sf project deploy and retrieve in source format', () => {
     }
   });
 });
+
+describe("sf over https with the emulator's own certificate authority", () => {
+  it('logs in and lists limits when the CA is trusted through NODE_EXTRA_CA_CERTS', async () => {
+    const emulator = await startEmulator({ tls: true, username: 'tls@emulated.org' });
+    const sf = createSfCli({ accessToken: emulator.accessToken, caCertificate: emulator.caCertificate });
+    try {
+      expect(emulator.instanceUrl).toMatch(/^https:/);
+      expect(await login(sf, emulator, 'tls')).toMatchObject({
+        orgId: emulator.orgId,
+        username: 'tls@emulated.org',
+      });
+      const limits = expectOk(
+        await sf.run(['org', 'list', 'limits', '--target-org', 'tls', '--json']),
+      ) as Array<{ name: string }>;
+      expect(limits.map((l) => l.name)).toContain('DailyApiRequests');
+    } finally {
+      sf.cleanup();
+      await emulator.stop();
+    }
+  });
+});
