@@ -31,7 +31,7 @@ export function bulkRefusal(q: CompiledQuery): BulkRefusal | null {
       return refuse('FUNCTIONALITY_NOT_ENABLED', 'Selecting compound data not supported in Bulk Query');
     }
     if (t === 'base64') {
-      return refuse('FUNCTIONALITY_NOT_ENABLED', 'Selecting base64 data not supported in Bulk Query');
+      return refuse('FEATURENOTENABLED', 'Binary field not supported');
     }
   }
   return null;
