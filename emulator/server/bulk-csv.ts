@@ -56,7 +56,7 @@ export function headerRow(columns: readonly QueryColumn[], dialect: CsvDialect):
 }
 
 const QUOTE = 0x22;
-const MIN_CHUNK = 1 << 20;
+const MIN_CHUNK = 256 * 1024;
 
 /**
  * Renders Bulk CSV rows straight into byte chunks (no intermediate strings), which is what keeps
@@ -82,7 +82,7 @@ export class CsvChunkWriter {
 
   private reserve(bytes: number): void {
     if (this.off + bytes <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(MIN_CHUNK, this.off + bytes));
+    const next = Buffer.allocUnsafe(Math.max(MIN_CHUNK, this.buf.length * 2, this.off + bytes));
     this.buf.copy(next, 0, 0, this.off);
     this.buf = next;
   }

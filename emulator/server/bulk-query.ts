@@ -6,7 +6,7 @@ import { type QueryJob, jobTimestamp } from './bulk-jobs.ts';
 import type { EmulatorContext, Handler } from './context.ts';
 import { ApiError } from './errors.ts';
 
-const CHUNK_BYTES = 512 * 1024;
+const CHUNK_BYTES = 192 * 1024;
 
 /** Job info as Salesforce answers it for a query job. */
 export function queryJobInfo(job: QueryJob, full: boolean): Record<string, unknown> {
