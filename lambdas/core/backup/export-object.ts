@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { csvHeader, csvLine } from '../snapshot/csv.ts';
 import {
@@ -284,9 +284,9 @@ function selectColumns(soql: string): string[] {
 
 function gzipped(body: AsyncIterable<Uint8Array>): Readable {
   const gzip = createGzip();
-  const source = Readable.from(body);
-  source.on('error', (error) => gzip.destroy(error));
-  source.pipe(gzip);
+  // pipeline carries a failed download into gzip (so the store's write fails and nothing is kept)
+  // and listens for the error itself, so it never surfaces as an uncaught exception.
+  pipeline(Readable.from(body), gzip, () => {});
   return gzip;
 }
 

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../emulator/index.ts';
+import { backup, dumpRows, freshStoreDir, latest, snapshotRows, startSampleOrg } from './e2e-support.ts';
+
+/**
+ * Every fault must end one of two ways: a complete snapshot whose rows equal the org's, or a failed
+ * run that alerted and left no complete snapshot behind. Never a "complete" snapshot missing rows.
+ */
+async function expectCompleteAndExactOrFailedWithAlert(
+  emu: RunningEmulator,
+  faults: string,
+  settings: Record<string, unknown> = {},
+) {
+  const dir = freshStoreDir();
+  await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ spec: faults }),
+  });
+  const { summary, sns } = await backup(emu, dir, 'full', settings);
+  // The faults really fired: every rule with a count and no probability used all of its turns.
+  const { rules } = (await (await fetch(`${emu.instanceUrl}/__emulator/faults`)).json()) as {
+    rules: { pattern: string; kind: string; probability: number; remaining: number | null }[];
+  };
+  for (const rule of rules.filter((r) => r.probability === 1 && typeof r.remaining === 'number')) {
+    expect(rule.remaining, `${rule.pattern}:${rule.kind} fired`).toBe(0);
+  }
+  await fetch(`${emu.instanceUrl}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ spec: '' }) });
+  if (summary.status === 'complete') {
+    const pit = await latest(dir);
+    const dump = await dumpRows(emu);
+    for (const object of pit.objectNames()) {
+      const rows = await snapshotRows(dir, object);
+      expect([...rows.keys()].sort(), `${object} under ${faults}`).toEqual(
+        [...(dump.get(object)?.keys() ?? [])].sort(),
+      );
+    }
+    return { summary, sns, dir };
+  }
+  expect(summary.status, faults).toBe('failed');
+  expect(sns.length, `an alert for ${faults}`).toBeGreaterThan(0);
+  expect(existsSync(join(dir, 'orgs', 'sample', 'latest-complete.json'))).toBe(false);
+  return { summary, sns, dir };
+}
+
+describe('a backup under injected faults', () => {
+  let emu: RunningEmulator | undefined;
+  afterEach(async () => {
+    await emu?.stop();
+    emu = undefined;
+  });
+
+  it('ends complete and exact after result pages cut mid-body, 5xx answers, rate limits and an expired session', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const runs = [
+      'bulk-results:cut=120#3',
+      'seed=3,*:503@0.05#6,bulk-query:500#2',
+      'composite:rate-limit#2,bulk-query:rate-limit#2',
+      'bulk-results:expired-session#2,describe-global:expired-session#1',
+    ];
+    for (const faults of runs) {
+      const { summary } = await expectCompleteAndExactOrFailedWithAlert(emu, faults, { pageSize: 5 });
+      expect(summary.status, faults).toBe('complete');
+    }
+  });
+
+  it('tries a failed Bulk job again and still ends complete', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const { summary } = await expectCompleteAndExactOrFailedWithAlert(emu, 'bulk-query:bulk-fail#2');
+    expect(summary.status).toBe('complete');
+  });
+
+  it('fails with an alert naming what is missing, and marks nothing complete, when Bulk jobs keep failing', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const { summary, sns } = await expectCompleteAndExactOrFailedWithAlert(emu, 'bulk-query:bulk-fail');
+    expect(summary.status).toBe('failed');
+    expect(summary.problems.join('\n')).toMatch(/Account: SalesforceBulkJobFailedError/);
+    expect(sns.map((m) => m.message).join('\n')).toMatch(/FAILED and was not marked complete/);
+  });
+});
