@@ -3,11 +3,12 @@
  * delete. With rollbackOnError any failure leaves the org unchanged; checkOnly never changes it.
  */
 import { unzipSync } from 'fflate';
-import { fromUtf8 } from './component.ts';
+import { type ComponentData, fromUtf8 } from './component.ts';
 import { readPackageFolder, type ZipComponent } from './mdapi-zip.ts';
 import { InvalidManifestError, type PackageManifest, parseManifest } from './package-xml.ts';
 import type { TypeRegistry } from './registry.ts';
 import type { MetadataStore } from './store.ts';
+import { tagOf } from './xml.ts';
 
 /** DeployOptions as the SOAP request carries them (the ones that change behaviour here). */
 export interface DeployOptions {
@@ -190,7 +191,9 @@ export function runDeploy(
         ),
       );
     } else {
-      valid.push(plan);
+      const problem = semanticProblem(plan.entry.component, store);
+      if (problem) failures.push(failure(plan.fileName, plan.entry.fullName, plan.entry.type, problem, now));
+      else valid.push(plan);
     }
   }
   const errorCount = failures.length;
@@ -276,6 +279,18 @@ export function runDeploy(
     numberComponentsDeployed: deployed,
     numberComponentErrors: errorCount,
   };
+}
+
+/** What Salesforce refuses in a well-formed file: a new custom object must say at least its label. */
+function semanticProblem(component: ComponentData, store: MetadataStore): string | undefined {
+  const isNewCustomObject =
+    component.type === 'CustomObject' &&
+    component.fullName.includes('__') &&
+    store.get(component.type, component.fullName) === undefined;
+  if (isNewCustomObject && !component.model?.parent.some((node) => tagOf(node) === 'label')) {
+    return 'Must specify a non-empty label for the CustomObject';
+  }
+  return undefined;
 }
 
 function failedWhole(message: string, now: string): DeployOutcome {

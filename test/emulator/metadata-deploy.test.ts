@@ -233,4 +233,21 @@ describe('Metadata API deploy', () => {
     );
     expect(await listNames(service, 'ReportFolder')).toEqual(['Sales']);
   });
+
+  it('refuses fields for a custom object that neither exists nor is described in the file', async () => {
+    const service = createMetadataService({ projectDirs: [DREAMHOUSE] });
+    const { result } = await deploy(service, {
+      'package.xml': packageXml({ CustomObject: ['Ghost__c'] }),
+      'objects/Ghost__c.object': objectFile(newField('Name__c', 'Name')),
+    });
+    expect(result.status).toBe('Failed');
+    expect(failures(result)).toEqual([
+      expect.objectContaining({
+        componentType: 'CustomObject',
+        fullName: 'Ghost__c',
+        problem: 'Must specify a non-empty label for the CustomObject',
+      }),
+    ]);
+    expect(await listNames(service, 'CustomObject')).not.toContain('Ghost__c');
+  });
 });
