@@ -184,7 +184,7 @@ const lead = sobject({ name: 'Lead', keyPrefix: '00Q', owner: ['Group', 'User'] 
   typed('Website', 'url'),
   typed('Description', 'textarea', LONG_TEXT),
   picklist('LeadSource', LEAD_SOURCES),
-  field('Status', [
+  statusPicklist('Status', [
     'Open - Not Contacted',
     'Working - Contacted',
     'Closed - Converted',
@@ -204,7 +204,7 @@ const lead = sobject({ name: 'Lead', keyPrefix: '00Q', owner: ['Group', 'User'] 
 ]);
 
 /** A required picklist whose first value is the default, as Status-like standard fields are. */
-function field(name: string, values: readonly string[]): FieldDef {
+function statusPicklist(name: string, values: readonly string[]): FieldDef {
   return picklist(name, values, {
     nillable: false,
     defaultedOnCreate: true,
@@ -260,7 +260,7 @@ const caseObject = sobject({ name: 'Case', keyPrefix: '500', owner: ['Group', 'U
   text('SuppliedPhone', 40, { label: 'Web Phone' }),
   text('SuppliedCompany', 80, { label: 'Web Company' }),
   picklist('Type', ['Mechanical', 'Electrical', 'Electronic', 'Structural', 'Other'], { label: 'Case Type' }),
-  field('Status', ['New', 'Working', 'Escalated', 'Closed']),
+  statusPicklist('Status', ['New', 'Working', 'Escalated', 'Closed']),
   picklist('Reason', ['Installation', 'Equipment Complexity', 'Performance', 'Breakdown', 'Other'], {
     label: 'Case Reason',
   }),

@@ -95,9 +95,9 @@ function checkRow(
   id: string | undefined,
   touched: Iterable<number>,
 ): void {
-  const missing = table.stored.filter((f, i) => f.required && (row[i] === null || row[i] === undefined));
-  if (missing.length) {
-    const names = missing.map((f) => f.name);
+  const missingSlots = table.requiredSlots.filter((i) => row[i] === null || row[i] === undefined);
+  if (missingSlots.length) {
+    const names = missingSlots.map((i) => table.stored[i]!.name);
     throw new SalesforceError(
       'REQUIRED_FIELD_MISSING',
       `Required fields are missing: [${names.join(', ')}]`,
