@@ -217,9 +217,10 @@ function fieldColumn(path: ResolvedPath): QueryColumn {
   };
 }
 
-function compareValues(a: unknown, b: unknown): number {
-  const x = typeof a === 'string' ? a.toLowerCase() : a;
-  const y = typeof b === 'string' ? b.toLowerCase() : b;
+/** Text sorts case-insensitively; ids sort by their characters, which follows creation order. */
+function compareValues(a: unknown, b: unknown, caseSensitive: boolean): number {
+  const x = typeof a === 'string' && !caseSensitive ? a.toLowerCase() : a;
+  const y = typeof b === 'string' && !caseSensitive ? b.toLowerCase() : b;
   if (x === y) return 0;
   return (x as number) < (y as number) ? -1 : 1;
 }
@@ -250,7 +251,8 @@ export function* iterateRows(q: CompiledQuery, includeDeleted: boolean, extra?: 
         if (a === b) continue;
         if (a === null) return o.nullsLast ? 1 : -1;
         if (b === null) return o.nullsLast ? -1 : 1;
-        const c = compareValues(a, b);
+        const t = keys[i]!.field.type;
+        const c = compareValues(a, b, t === 'id' || t === 'reference');
         if (c !== 0) return o.descending ? -c : c;
       }
       return 0;

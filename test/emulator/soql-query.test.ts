@@ -105,6 +105,11 @@ describe('SOQL evaluation', () => {
       'Acme',
     ]);
     expect(names(org, 'SELECT Name FROM Account ORDER BY Name LIMIT 1 OFFSET 1')).toEqual(['Globex']);
+    const created = Array.from({ length: 150 }, (_, i) =>
+      org.insert('Lead', { LastName: `L${i}`, Company: 'C' }),
+    );
+    const byId = [...org.query('SELECT Id FROM Lead ORDER BY Id DESC').records()].map((r) => r.Id);
+    expect(byId.slice(0, 150)).toEqual([...created].reverse());
     expect(org.query('SELECT Name FROM Account LIMIT 2').totalSize()).toBe(2);
   });
 
