@@ -63,7 +63,7 @@ function operand(ctx: PredicateContext, field: FieldDef, lit: Literal): Operand 
     const id = toId18(lit.value);
     if (!id)
       throw malformed(ctx.soql, lit.pos, `invalid ID field: ${lit.value}`, 'INVALID_QUERY_FILTER_OPERATOR');
-    return { kind: 'value', value: id.toLowerCase() };
+    return { kind: 'value', value: id };
   }
   if (TEXTUAL.has(t)) {
     if (lit.kind !== 'string') wrongType(ctx, lit, field, 'string', true);
@@ -205,7 +205,12 @@ function compileCompare(ctx: PredicateContext, cond: Condition & { kind: 'compar
       'INVALID_FIELD',
     );
   }
-  const get = (row: Row) => normalize(path.get(row));
+  // Ids are stored in their canonical 18-character form and compare by their characters
+  // (`WHERE Id > :last` paging); other text compares case-insensitively.
+  const isId = field.type === 'id' || field.type === 'reference';
+  const get = isId
+    ? (row: Row) => path.get(row) as Comparable | null
+    : (row: Row) => normalize(path.get(row));
   const lits = Array.isArray(cond.value) ? (cond.value as Literal[]) : [cond.value as Literal];
   const op = cond.op;
   if (op === 'LIKE') {

@@ -110,6 +110,11 @@ describe('SOQL evaluation', () => {
     );
     const byId = [...org.query('SELECT Id FROM Lead ORDER BY Id DESC').records()].map((r) => r.Id);
     expect(byId.slice(0, 150)).toEqual([...created].reverse());
+    const after = [...org.query(`SELECT Id FROM Lead WHERE Id > '${created[99]}' ORDER BY Id`).records()].map(
+      (r) => r.Id,
+    );
+    expect(after).toEqual(created.slice(100));
+    expect(org.query(`SELECT Id FROM Lead WHERE Id = '${created[5]!.slice(0, 15)}'`).totalSize()).toBe(1);
     expect(org.query('SELECT Name FROM Account LIMIT 2').totalSize()).toBe(2);
   });
 
