@@ -11,7 +11,7 @@ const ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 const ORG_ID = /^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/;
 const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FIELD_REF = /^([A-Za-z][A-Za-z0-9_]*\.)?[A-Za-z][A-Za-z0-9_]*$/;
-const COMPONENT = /^[A-Za-z][A-Za-z0-9]*:[^:\s][^\s]*$/;
+const COMPONENT = /^[A-Za-z][A-Za-z0-9]*:\S.*$/;
 const POINT_IN_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 const condition = z.strictObject({
