@@ -43,6 +43,9 @@ export interface QueryEnv {
   now(): Date;
 }
 
+/** Salesforce's ceiling for OFFSET. */
+const MAX_OFFSET = 2000;
+
 function notSupportedType(name: string): SalesforceError {
   return new SalesforceError(
     'INVALID_TYPE',
@@ -281,6 +284,9 @@ export function runQuery(env: QueryEnv, soql: string, options: QueryOptions = {}
   const q = compileQuery(env, soql, ast, includeDeleted);
   const refusal: BulkRefusal | null = bulkRefusal(q);
   if (options.bulk && refusal) throw new SalesforceError(refusal.errorCode, refusal.message);
+  if ((ast.offset ?? 0) > MAX_OFFSET) {
+    throw new SalesforceError('NUMBER_OUTSIDE_VALID_RANGE', `Maximum SOQL offset allowed is ${MAX_OFFSET}`);
+  }
   const apiVersion = options.apiVersion ?? '62.0';
   const info: ParsedQueryInfo = {
     objectName: q.table.def.name,

@@ -116,6 +116,9 @@ describe('SOQL evaluation', () => {
     expect(after).toEqual(created.slice(100));
     expect(org.query(`SELECT Id FROM Lead WHERE Id = '${created[5]!.slice(0, 15)}'`).totalSize()).toBe(1);
     expect(org.query('SELECT Name FROM Account LIMIT 2').totalSize()).toBe(2);
+    expect(refusal(() => org.query('SELECT Name FROM Account OFFSET 2001')).errorCode).toBe(
+      'NUMBER_OUTSIDE_VALID_RANGE',
+    );
   });
 
   it('nests parent fields in REST records and flattens them in rows, with null parents', () => {
