@@ -58,6 +58,8 @@ export interface StartEmulatorOptions {
   readonly jwt?: JwtBearerSettings;
   /** Enables the client credentials flow. @default - the flow is refused */
   readonly clientCredentials?: ClientCredentialsSettings;
+  /** Password (with security token appended) that SOAP `login` accepts. @default - login refused */
+  readonly password?: string;
   /** The org user's username. @default 'admin@emulated.org' */
   readonly username?: string;
   /** "Set Audit Fields upon Record Creation". @default false */
@@ -146,7 +148,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       bulkPageSize: options.bulkPageSize ?? 50_000,
       faults,
       metadata,
-      oauth: { jwt: options.jwt, clientCredentials: options.clientCredentials },
+      oauth: { jwt: options.jwt, clientCredentials: options.clientCredentials, password: options.password },
       tls,
     },
     options.port ?? 0,

@@ -35,6 +35,8 @@ export interface OAuthSettings {
   readonly clientCredentials: { readonly clientId: string; readonly clientSecret: string } | undefined;
   /** Audiences accepted in JWT assertions. */
   readonly audiences: readonly string[];
+  /** Password (with any security token appended) the SOAP `login` call accepts; refused when unset. */
+  readonly password?: string;
 }
 
 /** One request, as routes see it. */

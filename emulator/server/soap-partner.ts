@@ -1,6 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { WriteResult } from '../org/api.ts';
-import type { EmulatorContext, Handler } from './context.ts';
+import type { EmulatorContext, Handler, Reply } from './context.ts';
 import { ApiError, errors } from './errors.ts';
 import { soapEnvelope, soapSessionId, xmlEscape } from './soap-xml.ts';
 
@@ -33,6 +33,41 @@ function ids(operation: Record<string, unknown>): string[] {
   return asArray(operation.ids).map(String);
 }
 
+/** The partner `login` call: username and password (plus security token) for a session. */
+function login(ctx: EmulatorContext, input: Record<string, unknown>, version: string): Reply {
+  const { org } = ctx;
+  const username = String(input.username ?? '');
+  const password = String(input.password ?? '');
+  if (
+    ctx.oauth.password === undefined ||
+    password !== ctx.oauth.password ||
+    username.toLowerCase() !== org.user.username.toLowerCase()
+  ) {
+    throw new ApiError(
+      500,
+      'INVALID_LOGIN',
+      'Invalid username, password, security token; or user locked out.',
+    );
+  }
+  const session = ctx.sessions.issue(org.now().getTime());
+  const base = ctx.instanceUrl;
+  const result =
+    `<result><metadataServerUrl>${base}/services/Soap/m/${version}/${org.info.orgId}</metadataServerUrl>` +
+    '<passwordExpired>false</passwordExpired>' +
+    `<sandbox>${org.info.isSandbox}</sandbox>` +
+    `<serverUrl>${base}/services/Soap/u/${version}/${org.info.orgId}</serverUrl>` +
+    `<sessionId>${xmlEscape(session.token)}</sessionId>` +
+    `<userId>${org.user.id}</userId>` +
+    `<userInfo><organizationId>${org.info.orgId}</organizationId><organizationName>${xmlEscape(org.info.name)}</organizationName>` +
+    `<userEmail>${xmlEscape(org.user.email)}</userEmail><userFullName>${xmlEscape(org.user.name)}</userFullName>` +
+    `<userId>${org.user.id}</userId><userName>${xmlEscape(org.user.username)}</userName></userInfo></result>`;
+  return {
+    status: 200,
+    text: soapEnvelope(PARTNER_NS, `<loginResponse>${result}</loginResponse>`),
+    headers: { 'content-type': 'text/xml;charset=UTF-8' },
+  };
+}
+
 /** POST /services/Soap/u/XX.X: the partner API calls a restore needs. */
 export const partnerSoap: Handler = async (ctx, req) => {
   const xml = (await req.body()).toString('utf8');
@@ -47,6 +82,7 @@ export const partnerSoap: Handler = async (ctx, req) => {
   const [operation, args] = Object.entries(body ?? {})[0] ?? [];
   if (!operation) throw new ApiError(500, 'INVALID_XML', 'The SOAP request has no operation in its Body.');
   const input = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
+  if (operation === 'login') return login(ctx, input, req.version);
   requireSoapSession(ctx, xml);
   let inner: string;
   switch (operation) {

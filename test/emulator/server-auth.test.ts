@@ -50,6 +50,7 @@ describe('the emulator authenticates clients as Salesforce does', () => {
     emulator = await start({
       jwt: { clientId: CLIENT_ID, certificate: app.certificate },
       clientCredentials: { clientId: 'cc-client', clientSecret: 'cc-secret' },
+      password: 'secret-and-token',
     });
   });
   afterAll(async () => emulator.stop());
@@ -183,6 +184,17 @@ describe('the emulator authenticates clients as Salesforce does', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(bad.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('logs in with username and password through the SOAP partner API', async () => {
+    const conn = new jsforce.Connection({ loginUrl: emulator.instanceUrl, version: API_VERSION });
+    const user = await conn.loginBySoap(emulator.username, 'secret-and-token');
+    expect(user).toMatchObject({ id: emulator.org.user.id, organizationId: emulator.orgId });
+    expect(conn.instanceUrl).toBe(emulator.instanceUrl);
+    expect((await conn.query('SELECT Id FROM Organization')).totalSize).toBe(1);
+    const wrong = new jsforce.Connection({ loginUrl: emulator.instanceUrl, version: API_VERSION });
+    const error = await failure(wrong.loginBySoap(emulator.username, 'nope'));
+    expect(error.message).toMatch(/^INVALID_LOGIN: /);
   });
 
   it('refuses an unknown grant type', async () => {
