@@ -45,6 +45,8 @@ export interface LocalBackupOptions {
   /** Multiplies Retry intervals (1 waits as deployed). @default 0.02 */
   readonly retryIntervalScale?: number;
   readonly onSns?: (message: SnsMessage) => void;
+  /** Child executions a Distributed Map runs at once locally. @default 8 */
+  readonly maxConcurrency?: number;
   /** Receives every interpreter event (tests and diagnostics). */
   readonly onEvent?: (event: LocalHistoryEvent) => void;
 }
@@ -97,6 +99,7 @@ export async function runLocalBackup(
     retryIntervalScale: options.retryIntervalScale ?? 0.02,
     ...(options.onSns ? { onSns: options.onSns } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
   });
   const finish = result.status === 'SUCCEEDED' ? (result.output as unknown as FinishOutput) : undefined;
   let snapshotId = finish?.snapshotId ?? null;

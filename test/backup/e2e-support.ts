@@ -38,6 +38,7 @@ export async function backup(
   dir: string,
   mode: LocalBackupOptions['mode'],
   settings: Record<string, unknown> = {},
+  maxConcurrency?: number,
 ): Promise<{ summary: BackupSummary; sns: SnsMessage[] }> {
   const sns: SnsMessage[] = [];
   const { summary } = await runLocalBackup({
@@ -48,6 +49,7 @@ export async function backup(
     org: 'sample',
     settings: { ...TEST_SETTINGS, ...settings },
     retryIntervalScale: 0,
+    ...(maxConcurrency ? { maxConcurrency } : {}),
     onSns: (m) => {
       sns.push(m);
     },
