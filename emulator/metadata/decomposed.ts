@@ -3,7 +3,7 @@
  * children (fields, list views, record types...). Source format splits them into one file per
  * child; Metadata API format keeps them in one `objects/X.object` file.
  */
-import type { MetadataTypeInfo } from './registry.ts';
+import { childFullName, type MetadataTypeInfo } from './registry.ts';
 import {
   buildDocument,
   childrenOf,
@@ -142,14 +142,17 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Child names of a model as `Parent.Child` full names by child type. */
+/** Child full names of a model by child type (`Parent.Child`, custom labels by their own name). */
 export function childFullNames(
+  parentType: string,
   parentName: string,
   model: DecomposedModel,
 ): Array<{ type: string; fullName: string }> {
   const out: Array<{ type: string; fullName: string }> = [];
   for (const [childType, byName] of model.children) {
-    for (const name of byName.keys()) out.push({ type: childType, fullName: `${parentName}.${name}` });
+    for (const name of byName.keys()) {
+      out.push({ type: childType, fullName: childFullName(parentType, parentName, name) });
+    }
   }
   return out;
 }

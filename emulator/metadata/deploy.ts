@@ -6,7 +6,7 @@ import { unzipSync } from 'fflate';
 import { type ComponentData, fromUtf8 } from './component.ts';
 import { readPackageFolder, type ZipComponent } from './mdapi-zip.ts';
 import { InvalidManifestError, type PackageManifest, parseManifest } from './package-xml.ts';
-import type { TypeRegistry } from './registry.ts';
+import { splitChildFullName, type TypeRegistry } from './registry.ts';
 import type { MetadataStore } from './store.ts';
 import { tagOf } from './xml.ts';
 
@@ -144,7 +144,8 @@ export function runDeploy(
     }
     const ownerType = child ? child.parent.xmlName : entry.name;
     for (const member of entry.members) {
-      const ownerName = child && member !== '*' ? member.slice(0, member.indexOf('.')) : member;
+      const split = child && member !== '*' ? splitChildFullName(ownerType, member) : undefined;
+      const ownerName = split ? split[0] : member;
       // Folders are named under their content type (Report: Sales for reports/Sales-meta.xml).
       const folderType = type?.folderType;
       const matches = inZip.filter(
@@ -157,7 +158,7 @@ export function runDeploy(
           ? matches.filter(
               (c) =>
                 !c.component?.model ||
-                c.component.model.children.get(entry.name)?.has(member.slice(member.indexOf('.') + 1)),
+                (split !== undefined && c.component.model.children.get(entry.name)?.has(split[1])),
             )
           : matches;
       if (present.length === 0 && member !== '*') {
@@ -220,10 +221,7 @@ export function runDeploy(
       const child = registry.child(entry.name);
       for (const member of entry.members) {
         const exists = child
-          ? store
-              .get(child.parent.xmlName, member.slice(0, member.indexOf('.')))
-              ?.model?.children.get(entry.name)
-              ?.has(member.slice(member.indexOf('.') + 1))
+          ? store.childHolder(child.parent.xmlName, entry.name, member) !== undefined
           : store.get(entry.name, member) !== undefined;
         if (!exists) {
           warnings.push({

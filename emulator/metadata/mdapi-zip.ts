@@ -5,7 +5,7 @@
 import type { ComponentData } from './component.ts';
 import { fromUtf8 } from './component.ts';
 import { MetadataFileError, readMdapiFile } from './decomposed.ts';
-import type { TypeRegistry } from './registry.ts';
+import { hasChildren, type TypeRegistry } from './registry.ts';
 import { parseOrdered, rootOf, tagOf, xmlProblem } from './xml.ts';
 
 /** A component read from the zip, or why it could not be read. */
@@ -58,7 +58,7 @@ export function readPackageFolder(
     const rest = path.slice(slash + 1);
     const type = registry.byDirectoryName(dir);
     if (!type) continue;
-    if (type.layout === 'decomposed') {
+    if (type.layout === 'decomposed' || (type.layout === 'xml' && hasChildren(type))) {
       if (!rest.endsWith(`.${type.suffix}`)) continue;
       const fullName = rest.slice(0, -`.${type.suffix}`.length);
       const problem = xmlFileProblem(bytes, type.xmlName);

@@ -162,23 +162,31 @@ const PLAIN: ReadonlyArray<readonly [string, string, string | undefined, TypeLay
   ['ReportFolder', 'reports', 'reportFolder', 'xml'],
 ];
 
-/** Child element names of the non-decomposed types that still hold listable children. */
-const CHILD_NAMES: Record<string, string[]> = {
-  AssignmentRules: ['AssignmentRule'],
-  AutoResponseRules: ['AutoResponseRule'],
-  CustomLabels: ['CustomLabel'],
-  EscalationRules: ['EscalationRule'],
-  MatchingRules: ['MatchingRule'],
-  SharingRules: ['SharingCriteriaRule', 'SharingGuestRule', 'SharingOwnerRule', 'SharingTerritoryRule'],
+/**
+ * Children of the types kept in one file in both formats (labels, workflows, sharing rules...):
+ * [child xmlName, element name in the parent file]. They are listed and retrieved one by one.
+ */
+const FILE_CHILDREN: Record<string, Array<readonly [string, string]>> = {
+  AssignmentRules: [['AssignmentRule', 'assignmentRule']],
+  AutoResponseRules: [['AutoResponseRule', 'autoResponseRule']],
+  CustomLabels: [['CustomLabel', 'labels']],
+  EscalationRules: [['EscalationRule', 'escalationRule']],
+  MatchingRules: [['MatchingRule', 'matchingRules']],
+  SharingRules: [
+    ['SharingCriteriaRule', 'sharingCriteriaRules'],
+    ['SharingGuestRule', 'sharingGuestRules'],
+    ['SharingOwnerRule', 'sharingOwnerRules'],
+    ['SharingTerritoryRule', 'sharingTerritoryRules'],
+  ],
   Workflow: [
-    'WorkflowAlert',
-    'WorkflowFieldUpdate',
-    'WorkflowFlowAction',
-    'WorkflowKnowledgePublish',
-    'WorkflowOutboundMessage',
-    'WorkflowRule',
-    'WorkflowSend',
-    'WorkflowTask',
+    ['WorkflowAlert', 'alerts'],
+    ['WorkflowFieldUpdate', 'fieldUpdates'],
+    ['WorkflowFlowAction', 'flowActions'],
+    ['WorkflowKnowledgePublish', 'knowledgePublishes'],
+    ['WorkflowOutboundMessage', 'outboundMessages'],
+    ['WorkflowRule', 'rules'],
+    ['WorkflowSend', 'send'],
+    ['WorkflowTask', 'tasks'],
   ],
 };
 
@@ -188,7 +196,7 @@ function plain(
   suffix: string | undefined,
   layout: TypeLayout,
 ): MetadataTypeInfo {
-  const childNames = CHILD_NAMES[xmlName] ?? [];
+  const children = FILE_CHILDREN[xmlName] ?? [];
   return {
     xmlName,
     directoryName,
@@ -196,8 +204,8 @@ function plain(
     layout,
     metaFile: layout === 'content' || layout === 'resource',
     inFolder: false,
-    // Only the names matter for describeMetadata; these children are not split out of their file.
-    children: childNames.map((name) => ({ xmlName: name, element: '', directoryName: '', suffix: '' })),
+    // These children stay inside their parent's file in source format too: no folder, no suffix.
+    children: children.map(([name, element]) => ({ xmlName: name, element, directoryName: '', suffix: '' })),
   };
 }
 
@@ -256,9 +264,7 @@ export class TypeRegistry {
     const holder = this.byDirectory.get(type.directoryName);
     const isFolderType = METADATA_TYPES.some((t) => t.folderType === type.xmlName);
     if (!holder || (type.inFolder && !isFolderType)) this.byDirectory.set(type.directoryName, type);
-    if (type.layout === 'decomposed') {
-      for (const child of type.children) this.childByName.set(child.xmlName, { parent: type, child });
-    }
+    for (const child of type.children) this.childByName.set(child.xmlName, { parent: type, child });
   }
 
   /** Every type, alphabetical by xmlName. */
@@ -285,4 +291,24 @@ export class TypeRegistry {
   folderTypeOf(type: MetadataTypeInfo): MetadataTypeInfo | undefined {
     return type.folderType ? this.byName.get(type.folderType) : undefined;
   }
+}
+
+/** True when a type's components are held as a parent with named children (objects, labels, workflows). */
+export function hasChildren(type: MetadataTypeInfo): boolean {
+  return type.children.length > 0;
+}
+
+/**
+ * The full name of a child: `Parent.Child` (`Account.Phone__c`), except custom labels, which are
+ * named alone because all of them live in the one `CustomLabels` component.
+ */
+export function childFullName(parentType: string, parentName: string, childName: string): string {
+  return parentType === 'CustomLabels' ? childName : `${parentName}.${childName}`;
+}
+
+/** Splits a child's full name into its parent's name and its own; undefined when it has no parent part. */
+export function splitChildFullName(parentType: string, fullName: string): [string, string] | undefined {
+  if (parentType === 'CustomLabels') return ['CustomLabels', fullName];
+  const dot = fullName.indexOf('.');
+  return dot > 0 ? [fullName.slice(0, dot), fullName.slice(dot + 1)] : undefined;
 }

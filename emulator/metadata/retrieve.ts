@@ -6,7 +6,7 @@ import { zipSync } from 'fflate';
 import { type ComponentData, componentKey, utf8 } from './component.ts';
 import { renderMdapiFile } from './decomposed.ts';
 import { buildManifest, type PackageManifest } from './package-xml.ts';
-import type { TypeRegistry } from './registry.ts';
+import { childFullName, type TypeRegistry } from './registry.ts';
 import type { FileProperties, MetadataStore } from './store.ts';
 
 /** Salesforce's limit on files in one retrieve. */
@@ -131,17 +131,16 @@ class Selector {
     fullName: string,
     manifestName: string,
   ): void {
-    const dot = fullName.indexOf('.');
-    const parentName = dot > 0 ? fullName.slice(0, dot) : '';
-    const childName = fullName.slice(dot + 1);
-    const component = parentName ? this.store.get(parentType, parentName) : undefined;
-    if (!component?.model?.children.get(type)?.has(childName)) {
+    const holder = this.store.childHolder(parentType, type, fullName);
+    if (!holder) {
       this.messages.push({
         fileName: manifestName,
         problem: `Entity of type '${type}' named '${fullName}' cannot be found`,
       });
       return;
     }
+    const { parent: component, name: childName } = holder;
+    const parentName = component.fullName;
     const key = componentKey(parentType, parentName);
     let pick = picks.get(key);
     if (!pick) {
@@ -195,7 +194,7 @@ function renderPick(
       if (pick.children && !wanted) continue;
       for (const name of byName.keys()) {
         if (wanted && !wanted.has(name)) continue;
-        const props = store.properties(childType, `${component.fullName}.${name}`);
+        const props = store.properties(childType, childFullName(component.type, component.fullName, name));
         if (props) properties.push(withFolder(props));
       }
     }

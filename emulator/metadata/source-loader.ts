@@ -9,7 +9,7 @@ import { basename, join, relative } from 'node:path';
 import { zipSync } from 'fflate';
 import { type ComponentData, componentKey, type LoadReport } from './component.ts';
 import { emptyModel, putChild, readMdapiFile, readSourceChild, readSourceParent } from './decomposed.ts';
-import type { MetadataTypeInfo, TypeRegistry } from './registry.ts';
+import { hasChildren, type MetadataTypeInfo, type TypeRegistry } from './registry.ts';
 import { parseOrdered, rootOf, tagOf } from './xml.ts';
 
 /** Thrown when a project folder cannot be read as an sfdx project. */
@@ -150,13 +150,15 @@ class ProjectReader {
           this.unmapped(path, `not a ${type.xmlName} file (expected *${suffix}${META})`);
           continue;
         }
-        const files = new Map([[`${target}${base}${suffix}`, readFileSync(path)]]);
-        this.add({
-          type: type.xmlName,
-          fullName: prefix + base,
-          files,
-          fileName: `${target}${base}${suffix}`,
-        });
+        const fileName = `${target}${base}${suffix}`;
+        if (hasChildren(type)) {
+          // Labels, workflows, sharing rules: one file, but children listed and retrieved one by one.
+          const model = readMdapiFile(type, readFileSync(path, 'utf8'), this.rel(path));
+          this.add({ type: type.xmlName, fullName: prefix + base, files: new Map(), model, fileName });
+          continue;
+        }
+        const files = new Map([[fileName, readFileSync(path)]]);
+        this.add({ type: type.xmlName, fullName: prefix + base, files, fileName });
         continue;
       }
       // content layout: the content file leads; its -meta.xml travels with it.

@@ -5,6 +5,7 @@
 import { IdFactory } from '../org/ids.ts';
 import { type ComponentData, componentKey, sameFiles } from './component.ts';
 import { childFullNames, putChild } from './decomposed.ts';
+import { childFullName, splitChildFullName } from './registry.ts';
 
 /** FileProperties as listMetadata and checkRetrieveStatus return them. */
 export interface FileProperties {
@@ -174,7 +175,7 @@ export class MetadataStore {
           const childCreated = before === undefined;
           const childChanged = !childCreated && JSON.stringify(before) !== JSON.stringify(node);
           putChild(model, childType, name, node);
-          const fullName = `${component.fullName}.${name}`;
+          const fullName = childFullName(component.type, component.fullName, name);
           const childAudit = this.touch(childType, fullName, component.fileName, childCreated, childChanged);
           outcomes.push({
             type: childType,
@@ -221,7 +222,7 @@ export class MetadataStore {
     for (const [childType, byName] of component.model.children) {
       for (const [name, node] of byName) {
         const before = model?.children.get(childType)?.get(name);
-        const fullName = `${component.fullName}.${name}`;
+        const fullName = childFullName(component.type, component.fullName, name);
         outcomes.push({
           type: childType,
           fullName,
@@ -238,21 +239,34 @@ export class MetadataStore {
     return { type: component.type, fullName: component.fullName };
   }
 
+  /** The parent component holding a child (`CustomField` `Account.Foo__c`) and the child's own name. */
+  childHolder(
+    parentType: string,
+    childType: string,
+    fullName: string,
+  ): { parent: ComponentData; name: string } | undefined {
+    const split = splitChildFullName(parentType, fullName);
+    if (!split) return undefined;
+    const parent = this.components.get(componentKey(parentType, split[0]));
+    if (!parent?.model?.children.get(childType)?.has(split[1])) return undefined;
+    return { parent, name: split[1] };
+  }
+
   /** Deletes a component or one child (`CustomField` `Account.Foo__c`); false when absent. */
   delete(type: string, fullName: string, parentType?: string): boolean {
     if (parentType) {
-      const dot = fullName.indexOf('.');
-      const parent = this.components.get(componentKey(parentType, fullName.slice(0, dot)));
-      const removed = parent?.model?.children.get(type)?.delete(fullName.slice(dot + 1)) ?? false;
-      if (removed) this.audit.delete(componentKey(type, fullName));
-      return removed;
+      const holder = this.childHolder(parentType, type, fullName);
+      if (!holder) return false;
+      holder.parent.model?.children.get(type)?.delete(holder.name);
+      this.audit.delete(componentKey(type, fullName));
+      return true;
     }
     const component = this.components.get(componentKey(type, fullName));
     if (!component) return false;
     this.components.delete(componentKey(type, fullName));
     this.audit.delete(componentKey(type, fullName));
     if (component.model) {
-      for (const child of childFullNames(fullName, component.model))
+      for (const child of childFullNames(type, fullName, component.model))
         this.audit.delete(componentKey(child.type, child.fullName));
     }
     return true;
@@ -283,7 +297,7 @@ export class MetadataStore {
       const names: string[] = [];
       for (const component of this.components.values()) {
         if (component.type !== parentType || !component.model) continue;
-        for (const child of childFullNames(component.fullName, component.model)) {
+        for (const child of childFullNames(component.type, component.fullName, component.model)) {
           if (child.type === type) names.push(child.fullName);
         }
       }

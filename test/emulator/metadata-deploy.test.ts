@@ -250,4 +250,27 @@ describe('Metadata API deploy', () => {
     ]);
     expect(await listNames(service, 'CustomObject')).not.toContain('Ghost__c');
   });
+
+  it('adds a custom label and deletes another by its own name', async () => {
+    const service = createMetadataService({ projectDirs: [DREAMHOUSE] });
+    const label = (name: string) =>
+      `<labels><fullName>${name}</fullName><language>en_US</language><protected>false</protected><shortDescription>${name}</shortDescription><value>${name}</value></labels>`;
+    const first = await deploy(service, {
+      'package.xml': packageXml({ CustomLabels: ['CustomLabels'] }),
+      'labels/CustomLabels.labels': `<CustomLabels ${NS}>${label('Keep')}${label('Drop')}</CustomLabels>`,
+    });
+    expect(first.result.status).toBe('Succeeded');
+    expect(
+      successes(first.result)
+        .filter((m) => m.componentType === 'CustomLabel')
+        .map((m) => m.fullName),
+    ).toEqual(['Keep', 'Drop']);
+    const second = await deploy(service, {
+      'package.xml': packageXml({ CustomLabel: ['Added'] }),
+      'labels/CustomLabels.labels': `<CustomLabels ${NS}>${label('Added')}</CustomLabels>`,
+      'destructiveChanges.xml': packageXml({ CustomLabel: ['Drop'] }),
+    });
+    expect(second.result.status).toBe('Succeeded');
+    expect(await listNames(service, 'CustomLabel')).toEqual(['Added', 'Keep']);
+  });
 });

@@ -319,4 +319,40 @@ describe('Metadata API SOAP operations', () => {
       },
     );
   });
+
+  it('lists and retrieves custom labels and workflow rules one by one, as describeMetadata advertises them', async () => {
+    const NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
+    const label = (name: string, value: string) =>
+      `<labels><fullName>${name}</fullName><language>en_US</language><protected>false</protected><shortDescription>${name}</shortDescription><value>${value}</value></labels>`;
+    const dir = writeProject({
+      'force-app/main/default/labels/CustomLabels.labels-meta.xml': `<CustomLabels ${NS}>${label('Greeting', 'Hello')}${label('Farewell', 'Bye')}</CustomLabels>`,
+      'force-app/main/default/workflows/Case.workflow-meta.xml': `<Workflow ${NS}><rules><fullName>Escalate</fullName><active>true</active></rules><tasks><fullName>Call_back</fullName><subject>Call</subject></tasks></Workflow>`,
+    });
+    const service = createMetadataService({ projectDirs: [dir] });
+    const described = await callOne(service, 'describeMetadata', '');
+    const labels = (described.metadataObjects as Array<Record<string, unknown>>).find(
+      (o) => o.xmlName === 'CustomLabels',
+    );
+    expect(labels?.childXmlNames).toEqual(['CustomLabel']);
+
+    const listed = await call(
+      service,
+      'listMetadata',
+      '<queries><type>CustomLabel</type></queries><queries><type>WorkflowRule</type></queries>',
+    );
+    expect(listed.map((l) => [l.type, l.fullName, l.fileName])).toEqual([
+      ['CustomLabel', 'Farewell', 'labels/CustomLabels.labels'],
+      ['CustomLabel', 'Greeting', 'labels/CustomLabels.labels'],
+      ['WorkflowRule', 'Case.Escalate', 'workflows/Case.workflow'],
+    ]);
+
+    const { files } = await retrieve(
+      service,
+      unpackaged({ CustomLabel: ['Greeting'], WorkflowRule: ['Case.Escalate'] }),
+    );
+    expect(files['labels/CustomLabels.labels']).toContain('<fullName>Greeting</fullName>');
+    expect(files['labels/CustomLabels.labels']).not.toContain('Farewell');
+    expect(files['workflows/Case.workflow']).toContain('<fullName>Escalate</fullName>');
+    expect(files['workflows/Case.workflow']).not.toContain('Call_back');
+  });
 });
