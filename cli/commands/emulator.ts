@@ -18,6 +18,7 @@ Options:
   --port N           port to listen on (default 0: a free port)
   --tls              serve https with a fresh self-signed CA; its PEM path is printed as caFile
   --api-requests N   daily API request allowance (default 100000)
+  --bulk-page-size N rows per Bulk query results page when the client sends no maxRecords (default 50000)
   -h, --help         show this help
 `;
 
@@ -49,6 +50,12 @@ export async function run(args: string[]): Promise<number> {
       `--api-requests must be a non-negative integer, got "${values['api-requests']}".`,
     );
   }
+  const pageSize = values['bulk-page-size'] === undefined ? undefined : Number(values['bulk-page-size']);
+  if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1)) {
+    throw new EmulatorUsageError(
+      `--bulk-page-size must be a positive integer, got "${values['bulk-page-size']}".`,
+    );
+  }
   const emulator = await startEmulator({
     projectDirs: values.project ?? [],
     planFiles: values.plan ?? [],
@@ -57,6 +64,7 @@ export async function run(args: string[]): Promise<number> {
     port,
     tls: values.tls ?? false,
     dailyApiRequests: allowance,
+    bulkPageSize: pageSize,
   });
   const ready: Record<string, string> = {
     instanceUrl: emulator.instanceUrl,
@@ -95,6 +103,7 @@ function parse(args: string[]) {
       port: { type: 'string' },
       tls: { type: 'boolean' },
       'api-requests': { type: 'string' },
+      'bulk-page-size': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

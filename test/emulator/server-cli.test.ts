@@ -92,6 +92,8 @@ describe('sfbackup emulator', () => {
     expect(exit.stderr).toMatch(/unknown fault kind "boom"/);
     const badPort = runCli(['--port', 'abc']);
     expect((await badPort.exit).stderr).toMatch(/--port must be an integer/);
+    const badPage = runCli(['--bulk-page-size', '0']);
+    expect((await badPage.exit).stderr).toMatch(/--bulk-page-size must be a positive integer/);
     const unknown = runCli(['--nope']);
     expect((await unknown.exit).code).toBe(2);
   });
