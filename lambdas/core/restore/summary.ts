@@ -20,7 +20,9 @@ export function summarizePlan(plan: RestorePlan): string {
     if (o.secondPassFields.length > 0)
       lines.push(`    set in a second pass (cycles): ${o.secondPassFields.join(', ')}`);
     for (const [reason, n] of Object.entries(o.skipped)) lines.push(`    skipped ${n}: ${reason}`);
-    for (const u of o.unrestorable) lines.push(`    cannot restore ${u.field}: ${u.reason}`);
+    const byReason = new Map<string, string[]>();
+    for (const u of o.unrestorable) byReason.set(u.reason, [...(byReason.get(u.reason) ?? []), u.field]);
+    for (const [reason, fields] of byReason) lines.push(`    cannot restore ${fields.join(', ')}: ${reason}`);
   }
   if (plan.danglingReferences.length > 0) {
     lines.push(
