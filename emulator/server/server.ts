@@ -51,7 +51,7 @@ export async function listenEmulator(
     instanceUrl: '',
     versions: props.versions,
     sessions: new Sessions(props.org.info.orgId),
-    usage: new ApiUsage(props.dailyApiRequests),
+    usage: new ApiUsage(props.dailyApiRequests, () => props.clock.now()),
     faults,
     bulk: new BulkJobs(),
     locators: new QueryLocators(props.org),

@@ -1,5 +1,7 @@
 import type { EndpointName } from './faults.ts';
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** Default daily API allowance (an Enterprise Edition org's base allowance). */
 export const DEFAULT_DAILY_API_REQUESTS = 100_000;
 
@@ -10,10 +12,27 @@ export class ApiUsage {
   private bulkQueryBytes = 0;
   private readonly byEndpoint = new Map<string, number>();
 
-  constructor(public dailyAllowance: number) {}
+  private dayStart: number;
+
+  constructor(
+    public dailyAllowance: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.dayStart = now().getTime();
+  }
+
+  /** A new allowance once a day has passed on the org's clock since the counting began. */
+  private rollDay(): void {
+    const now = this.now().getTime();
+    if (now - this.dayStart >= DAY_MS) {
+      this.reset();
+      this.dayStart = now;
+    }
+  }
 
   /** Counts one request; false when the allowance is already spent (the request must be refused). */
   take(endpoint: EndpointName): boolean {
+    this.rollDay();
     this.byEndpoint.set(endpoint, (this.byEndpoint.get(endpoint) ?? 0) + 1);
     if (this.used >= this.dailyAllowance) return false;
     this.used += 1;
@@ -57,6 +76,7 @@ export class ApiUsage {
 
   /** Starts a new day: everything back to zero. */
   reset(): void {
+    this.dayStart = this.now().getTime();
     this.used = 0;
     this.bulkQueryJobs = 0;
     this.bulkQueryBytes = 0;

@@ -288,5 +288,13 @@ describe('the emulator counts every API request against the daily allowance', ()
     expect(counts.byEndpoint.query).toBe(5);
     await raw(emulator, '/__emulator/reset-counters', { method: 'POST', token: null });
     expect((await conn.query('SELECT Id FROM Organization')).totalSize).toBe(1);
+    for (let i = 0; i < 4; i++) await conn.query('SELECT Id FROM Organization');
+    expect((await failure(conn.query('SELECT Id FROM Organization'))).name).toBe('REQUEST_LIMIT_EXCEEDED');
+    await raw(emulator, '/__emulator/settings', {
+      method: 'POST',
+      token: null,
+      body: JSON.stringify({ clockOffsetMs: 24 * 60 * 60 * 1000 }),
+    });
+    expect((await conn.query('SELECT Id FROM Organization')).totalSize).toBe(1);
   });
 });
