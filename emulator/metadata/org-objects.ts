@@ -192,7 +192,9 @@ export function orgObjectComponents(
     const model = emptyModel();
     if (def.custom && !existing) model.parent = objectParent(def);
     for (const field of def.fields) {
-      if (!field.custom || existing?.children.get('CustomField')?.has(field.name)) continue;
+      // Components of a compound field (Location__Latitude__s) belong to their field, not listed alone.
+      if (!field.custom || field.compoundFieldName !== null) continue;
+      if (existing?.children.get('CustomField')?.has(field.name)) continue;
       const node = fieldNode(field);
       if (node) putChild(model, 'CustomField', field.name, node);
     }

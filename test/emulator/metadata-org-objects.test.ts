@@ -3,7 +3,7 @@ import { generateOrg } from '../../emulator/generate/generate.ts';
 import { createMetadataService } from '../../emulator/metadata/index.ts';
 import { loadProject } from '../../emulator/fixtures/project.ts';
 import { createOrg } from '../../emulator/org/org.ts';
-import { deploy, EBIKES, retrieve, unpackaged } from './metadata-support.ts';
+import { DREAMHOUSE, deploy, EBIKES, retrieve, unpackaged } from './metadata-support.ts';
 
 describe('custom objects of the data org as metadata', () => {
   it('describes a generated org objects and fields as retrievable CustomObject metadata', async () => {
@@ -40,13 +40,17 @@ describe('custom objects of the data org as metadata', () => {
 
   it('leaves objects and fields that a project describes to the project', async () => {
     const org = createOrg();
-    loadProject(org, EBIKES);
-    const fromProjectOnly = createMetadataService({ projectDirs: [EBIKES] });
-    const withOrg = createMetadataService({ projectDirs: [EBIKES], orgObjects: org.describeGlobal() });
+    for (const dir of [DREAMHOUSE, EBIKES]) loadProject(org, dir);
+    const fromProjectOnly = createMetadataService({ projectDirs: [DREAMHOUSE, EBIKES] });
+    const withOrg = createMetadataService({
+      projectDirs: [DREAMHOUSE, EBIKES],
+      orgObjects: org.describeGlobal(),
+    });
     const names = (s: typeof withOrg) => s.list('CustomField').map((f) => f.fullName);
     expect(names(withOrg)).toEqual(names(fromProjectOnly));
-    const a = await retrieve(fromProjectOnly, unpackaged({ CustomObject: ['Product__c'] }));
-    const b = await retrieve(withOrg, unpackaged({ CustomObject: ['Product__c'] }));
+    const manifest = unpackaged({ CustomObject: ['*'], CustomField: ['Case.Product__c'] });
+    const a = await retrieve(fromProjectOnly, manifest);
+    const b = await retrieve(withOrg, manifest);
     expect(b.files).toEqual(a.files);
   });
 });
