@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { RowError, WriteResult, WriteRow } from '../../core/restore/model.ts';
 import { SalesforceRequestError } from '../../core/salesforce.ts';
-import type { SalesforceHttp } from './writer-http.ts';
+import { readBody, type SalesforceHttp } from './writer-http.ts';
 
 interface IngestJob {
   readonly id: string;
@@ -62,7 +62,7 @@ export async function bulkIngest(
   }
   const read = async (kind: string): Promise<Record<string, string>[]> => {
     const res = await http.send('GET', http.dataPath(`/jobs/ingest/${job.id}/${kind}`));
-    const text = await res.text();
+    const text = await readBody(res, `GET ingest ${kind}`);
     if (text.trim() === '') return [];
     return parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Record<
       string,

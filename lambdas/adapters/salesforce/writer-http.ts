@@ -1,6 +1,18 @@
 import { SalesforceConnection } from './connection.ts';
 import type { SalesforceCredentials } from './auth.ts';
-import { translateSoapFault } from './errors.ts';
+import { translateNetworkError, translateSoapFault } from './errors.ts';
+
+/**
+ * Reads a whole answer. A connection cut mid-body becomes a transient error: the request may
+ * have been carried out, which the restore settles by reconciling, never by sending it again here.
+ */
+export async function readBody(response: Response, what: string): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    throw translateNetworkError(error, what);
+  }
+}
 
 /**
  * The restore's HTTP face of an org, over the shared connection (sign-in, re-authentication on
@@ -39,8 +51,7 @@ export class SalesforceHttp {
   /** Sends JSON, returns parsed JSON (undefined for an empty answer). */
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body));
-    const text = await response.text();
-    return (text === '' ? undefined : JSON.parse(text)) as T;
+    return JSON.parse((await readBody(response, `${method} ${path.split('?')[0]}`)) || 'null') as T;
   }
 
   /** The session id SOAP calls carry in their header. */
@@ -58,7 +69,7 @@ export class SalesforceHttp {
       headers: { soapaction: '""' },
       acceptStatus: (status) => status === 500,
     });
-    const text = await response.text();
+    const text = await readBody(response, `SOAP ${path}`);
     if (response.status === 500) {
       const code = /<faultcode>(?:[^:<]*:)?([^<]*)<\/faultcode>/.exec(text)?.[1] ?? 'UNKNOWN_EXCEPTION';
       const message = /<faultstring>([^<]*)<\/faultstring>/.exec(text)?.[1] ?? '';

@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { FIXTURES } from '../backup/e2e-support.ts';
+import { backup, freshStoreDir, hardDelete, ids, orgState, restore, startSampleOrg } from './e2e-support.ts';
+
+const running: RunningEmulator[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((e) => e.stop()));
+});
+
+async function sample(name = 'dreamhouse-lwc'): Promise<RunningEmulator> {
+  const emu = await startSampleOrg(name);
+  running.push(emu);
+  return emu;
+}
+
+async function control(emu: RunningEmulator, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${emu.instanceUrl}/__emulator/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+}
+
+async function counts(emu: RunningEmulator) {
+  return (await (await fetch(`${emu.instanceUrl}/__emulator/counts`)).json()) as {
+    byEndpoint: Record<string, number>;
+    rowsWritten: { inserted: number };
+  };
+}
+
+describe('restore resilience', () => {
+  it('inserts nothing twice when the answer to an insert is lost and the step is retried', async () => {
+    const emu = await sample();
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    const objects = ['Broker__c', 'Property__c'];
+    const before = await orgState(emu, objects);
+    const properties = await ids(emu, 'Property__c');
+    await hardDelete(emu, properties.slice(0, 5));
+    const insertedBefore = (await counts(emu)).rowsWritten.inserted;
+    // The org saves the rows, then the connection drops before the answer arrives.
+    await control(emu, 'faults', { spec: 'collections:cut=5#1' });
+
+    const done = await restore(emu, dir, {
+      objects: ['Property__c'],
+      mode: 'restore-deleted',
+      confirmOrgId: emu.orgId,
+    });
+    expect(done.summary.status).toBe('SUCCEEDED');
+    expect((await counts(emu)).rowsWritten.inserted - insertedBefore).toBe(5);
+    expect(await ids(emu, 'Property__c')).toHaveLength(properties.length);
+    expect(await orgState(emu, objects)).toEqual(before);
+    const store = new LocalDirectoryStore(dir);
+    const sources: string[] = [];
+    for await (const entry of store.list(`restores/${emu.orgId}/id-map/Property__c/`)) {
+      sources.push(
+        (JSON.parse(Buffer.from(await store.get(entry.key)).toString()) as { source: string }).source,
+      );
+    }
+    expect(sources).toEqual(['reconciled']);
+  });
+
+  it('uses Bulk API 2.0 ingest for large sets and still re-links every child', async () => {
+    const emu = await sample('ebikes-lwc');
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    const objects = ['Product_Family__c', 'Product__c'];
+    const before = await orgState(emu, objects);
+    await hardDelete(emu, [...(await ids(emu, 'Product_Family__c')), ...(await ids(emu, 'Product__c'))]);
+    const bulkBefore = (await counts(emu)).byEndpoint['bulk-ingest'] ?? 0;
+    const done = await restore(
+      emu,
+      dir,
+      { objects: ['Product_Family__c'], includeChildren: true, mode: 'full', confirmOrgId: emu.orgId },
+      { bulkThreshold: 2 },
+    );
+    expect(done.summary.status).toBe('SUCCEEDED');
+    expect((await counts(emu)).byEndpoint['bulk-ingest'] ?? 0).toBeGreaterThan(bulkBefore);
+    expect(await orgState(emu, objects)).toEqual(before);
+  });
+
+  it('drills a restore of the latest snapshot into a sandbox and reports the recovery time', async () => {
+    const production = await sample();
+    const dir = freshStoreDir();
+    await backup(production, dir, 'full');
+    const sandbox = await startEmulator({
+      projectDirs: [join(process.env.SFBACKUP_FIXTURES ?? FIXTURES, 'dreamhouse-lwc')],
+    });
+    running.push(sandbox);
+    expect(await ids(sandbox, 'Broker__c')).toEqual([]);
+    const drill = await restore(
+      production,
+      dir,
+      { drill: true, objects: ['Broker__c', 'Property__c'] },
+      { drill: { instanceUrl: sandbox.instanceUrl, accessToken: sandbox.accessToken } },
+    );
+    expect(drill.summary.status).toBe('SUCCEEDED');
+    expect(drill.summary.recoveryTimeSeconds).toBeGreaterThan(0);
+    const objects = ['Broker__c', 'Property__c'];
+    expect(await orgState(sandbox, objects)).toEqual(await orgState(production, objects));
+  });
+});
