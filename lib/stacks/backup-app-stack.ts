@@ -8,6 +8,7 @@ import { Alerting } from '../alerting.ts';
 import type { AppConfig, OrgConfig } from '../config.ts';
 import type { VaultExports } from './vault-stack.ts';
 import { addRestoreWorkflows } from '../restore-workflow.ts';
+import { addBackupWorkflows } from '../backup-workflow.ts';
 import { type WiredBackupWorkflow, wireBackupWorkflow, wireRestoreWorkflow } from '../workflow-wiring.ts';
 
 /** The vault as other stacks see it. */
@@ -59,6 +60,7 @@ export class BackupAppStack extends Stack {
       value: this.alerting.topic.topicArn,
       description: 'SNS topic receiving backup and restore alerts',
     });
+    addBackupWorkflows(this);
     addRestoreWorkflows(this);
   }
 
