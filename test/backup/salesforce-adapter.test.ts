@@ -1,0 +1,140 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { credentialsFromSecret, InvalidOrgSecretError } from '../../lambdas/adapters/salesforce/auth.ts';
+import { translateHttpError, translateSoapFault } from '../../lambdas/adapters/salesforce/errors.ts';
+import { HttpSalesforceSource } from '../../lambdas/adapters/salesforce/source.ts';
+
+describe('Salesforce error translation', () => {
+  it('names each kind of failure the way the workflow retries or catches it', () => {
+    const body = (code: string) => JSON.stringify([{ errorCode: code, message: 'm' }]);
+    expect(translateHttpError(403, body('REQUEST_LIMIT_EXCEEDED'), 'x').name).toBe(
+      'SalesforceRateLimitError',
+    );
+    expect(translateHttpError(401, body('INVALID_SESSION_ID'), 'x').name).toBe(
+      'SalesforceSessionExpiredError',
+    );
+    expect(translateHttpError(503, '<html>down</html>', 'x').name).toBe('SalesforceTransientError');
+    expect(translateHttpError(400, body('UNABLE_TO_LOCK_ROW'), 'x').name).toBe('SalesforceTransientError');
+    expect(translateHttpError(400, body('INVALID_FIELD'), 'x').name).toBe('SalesforceQueryError');
+    expect(translateHttpError(404, body('NOT_FOUND'), 'x').name).toBe('SalesforceRequestError');
+    expect(translateSoapFault('sf:INVALID_SESSION_ID', 'expired', 'x').name).toBe(
+      'SalesforceSessionExpiredError',
+    );
+    expect(translateSoapFault('sf:INVALID_TYPE', 'bad', 'x').name).toBe('SalesforceRequestError');
+  });
+});
+
+describe('the org secret', () => {
+  it('reads the JWT bearer and client credentials shapes, and names missing fields without echoing values', () => {
+    const jwt = credentialsFromSecret(
+      JSON.stringify({ clientId: 'id', username: 'u@x', privateKey: '-----BEGIN PRIVATE KEY-----\nabc' }),
+      'https://login.salesforce.com',
+    );
+    expect(jwt).toMatchObject({
+      kind: 'jwt-bearer',
+      loginUrl: 'https://login.salesforce.com',
+      clientId: 'id',
+    });
+    const cc = credentialsFromSecret(
+      JSON.stringify({
+        flow: 'client-credentials',
+        loginUrl: 'https://acme.my.salesforce.com',
+        clientId: 'id',
+        clientSecret: 's3cr3t',
+      }),
+    );
+    expect(cc).toMatchObject({ kind: 'client-credentials', loginUrl: 'https://acme.my.salesforce.com' });
+    const bad = () =>
+      credentialsFromSecret(
+        JSON.stringify({ flow: 'client-credentials', clientId: 'id', clientSecret: 'hunter2' }),
+      );
+    expect(bad).toThrow(InvalidOrgSecretError);
+    expect(bad).toThrow(/login URL/);
+    try {
+      credentialsFromSecret(JSON.stringify({ clientId: 'id', privateKey: 'hunter2' }));
+    } catch (error) {
+      expect((error as Error).message).toMatch(/username|privateKey/);
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+});
+
+describe('the HTTP source against the org emulator', () => {
+  let emu: RunningEmulator;
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  beforeAll(async () => {
+    emu = await startEmulator({
+      jwt: {
+        clientId: 'backup-app',
+        certificate: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      },
+    });
+  });
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  it('signs in with the JWT bearer flow and reads identity, limits and objects', async () => {
+    const source = new HttpSalesforceSource({
+      kind: 'jwt-bearer',
+      loginUrl: emu.instanceUrl,
+      clientId: 'backup-app',
+      username: emu.username,
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    });
+    expect((await source.identity()).orgId).toBe(emu.orgId);
+    expect((await source.limits()).dailyApiRequests.max).toBeGreaterThan(0);
+    expect((await source.describeGlobal()).map((o) => o.name)).toContain('Account');
+    expect(source.apiCalls()).toBe(3);
+  });
+
+  it('refuses a wrong signing key with an error that says to fix the secret', async () => {
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const source = new HttpSalesforceSource({
+      kind: 'jwt-bearer',
+      loginUrl: emu.instanceUrl,
+      clientId: 'backup-app',
+      username: emu.username,
+      privateKey: other.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    });
+    await expect(source.identity()).rejects.toMatchObject({ name: 'SalesforceAuthError' });
+  });
+
+  it('signs in again once when Salesforce reports an expired session', async () => {
+    const source = new HttpSalesforceSource({
+      kind: 'access-token',
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+    });
+    await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ spec: 'limits:expired-session#1' }),
+    });
+    expect((await source.limits()).dailyApiRequests.remaining).toBeGreaterThan(0);
+    await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ spec: 'limits:expired-session#2' }),
+    });
+    await expect(source.limits()).rejects.toMatchObject({ name: 'SalesforceSessionExpiredError' });
+  });
+
+  it('sends COUNT() queries 25 to a Composite call', async () => {
+    const source = new HttpSalesforceSource({
+      kind: 'access-token',
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+    });
+    const objects = (await source.describeGlobal())
+      .filter((o) => o.queryable)
+      .map((o) => o.name)
+      .slice(0, 26);
+    const before = source.apiCalls();
+    const counts = await source.countRows(
+      objects.map((name) => ({ key: name, soql: `SELECT COUNT() FROM ${name}` })),
+    );
+    expect(source.apiCalls() - before).toBe(Math.ceil(objects.length / 25));
+    expect(counts.get('User')).toBe(1);
+  });
+});
