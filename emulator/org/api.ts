@@ -302,6 +302,21 @@ export interface QueryCursor {
   records(): IterableIterator<RestRecord>;
   /** Rows as arrays aligned with `columns` (values as in the module comment); for Bulk CSV. */
   rows(): IterableIterator<SfValue[]>;
+  /** Runs the query now and freezes its rows: later writes to the org change none of them. */
+  snapshot(): QuerySnapshot;
+}
+
+/**
+ * The rows of a query as they were when it ran (what a Bulk API 2.0 job serves its pages from).
+ * Stored rows are replaced, never changed, on every write, so it holds one row reference per
+ * result row plus the values read through relationships (`Owner.Name`); no values are copied.
+ */
+export interface QuerySnapshot {
+  readonly columns: readonly QueryColumn[];
+  /** Number of rows (for `COUNT()` the count, with no rows). */
+  readonly size: number;
+  /** Rows `from` (inclusive) to `to` (exclusive), aligned with `columns`, as `rows()` hands them out. */
+  rows(from: number, to: number): IterableIterator<SfValue[]>;
 }
 
 /** Outcome of one row of a multi-row write. */
@@ -362,7 +377,11 @@ export interface OrgApi {
     externalIdValue: string,
     values: Readonly<Record<string, unknown>>,
   ): { id: string; created: boolean };
-  /** Moves rows to the recycle bin, clearing lookups to them and deleting master-detail children. */
+  /**
+   * Moves rows to the recycle bin; deletes the children Salesforce deletes with them (master-detail,
+   * an account's contacts and opportunities, activities, notes, attachments, file links) and
+   * clears every other lookup to them. One result per id, in order.
+   */
   delete(ids: readonly string[]): WriteResult[];
   /** Removes rows for good (no recycle bin), with the same cascade as `delete`. */
   hardDelete(ids: readonly string[]): WriteResult[];
@@ -373,7 +392,7 @@ export interface OrgApi {
 
   /** One row in REST shape (all fields, or the given ones); `NOT_FOUND` / `ENTITY_IS_DELETED`. */
   retrieve(objectName: string, id: string, fields?: readonly string[], apiVersion?: string): RestRecord;
-  /** Bytes of a base64 field; `NOT_FOUND` if the row or the content does not exist. */
+  /** Bytes of a base64 field; `NOT_FOUND` without content, `ENTITY_IS_DELETED` for deleted rows. */
   getBlob(objectName: string, id: string, field: string): Uint8Array;
 
   /**
