@@ -3,7 +3,11 @@ import { customKeyPrefix, IdFactory, toId18 } from './ids.ts';
 import { POLYMORPHIC_CUSTOM_TARGETS } from './standard-objects-content.ts';
 import type { Stored } from './values.ts';
 
-/** A stored row: one slot per stored field, in the table's field order (no per-row keys). */
+/**
+ * A stored row: one slot per stored field, in the table's field order (no per-row keys). Rows are
+ * never changed in place once stored: every write stores a changed copy, so a reference to a row
+ * (an ORDER BY sort, a Bulk job's snapshot) keeps the values it had.
+ */
 export type Row = Stored[];
 
 /**
