@@ -141,3 +141,62 @@ describe('restore core against an in-memory org', () => {
     expect(org.calls.filter((c) => /^(create|update|undelete)/.test(c))).toEqual([]);
   });
 });
+
+describe('polymorphic references', () => {
+  it('resolves WhatId per record by key prefix and rewrites it to the new id of a re-inserted row', async () => {
+    const { FakeOrg, FakeSnapshot, FakeSnapshots, MemoryStore, field, snapshotFields, systemFields } =
+      await import('./fakes.ts');
+    const account = {
+      name: 'Account',
+      keyPrefix: '001',
+      createable: true,
+      updateable: true,
+      undeletable: true,
+      fields: [...systemFields(), field('Name')],
+    };
+    const opportunity = { ...account, name: 'Opportunity', keyPrefix: '006' };
+    const task = {
+      ...account,
+      name: 'Task',
+      keyPrefix: '00T',
+      fields: [
+        ...systemFields(),
+        field('Subject'),
+        field('WhatId', 'reference', { referenceTo: ['Account', 'Opportunity'] }),
+      ],
+    };
+    const org = new FakeOrg([account, opportunity, task]);
+    const rows = {
+      Account: [{ Id: '001000000000001AAA', Name: 'Acme' }],
+      Opportunity: [{ Id: '006000000000001AAA', Name: 'Deal' }],
+      Task: [
+        { Id: '00T000000000001AAA', Subject: 'Call', WhatId: '001000000000001AAA' },
+        { Id: '00T000000000002AAA', Subject: 'Quote', WhatId: '006000000000001AAA' },
+        { Id: '00T000000000003AAA', Subject: 'Old', WhatId: '006000000000009AAA' },
+      ],
+    };
+    for (const [object, list] of Object.entries(rows)) for (const r of list) org.seed(object, r);
+    const snapshot = new FakeSnapshot('s1', org.orgId, '2026-01-01T00:00:00Z', {
+      Account: { fields: snapshotFields(account), rows: rows.Account },
+      Opportunity: { fields: snapshotFields(opportunity), rows: rows.Opportunity },
+      Task: { fields: snapshotFields(task), rows: rows.Task },
+    });
+    org.hardDelete('Account', '001000000000001AAA');
+    for (const t of rows.Task) org.hardDelete('Task', t.Id);
+    const deps = { store: new MemoryStore(), org, snapshots: new FakeSnapshots([snapshot]) };
+    const { plan, verify } = await runRestore(deps, {
+      objects: ['Account', 'Task'],
+      mode: 'full',
+      ...CONFIRM,
+    });
+    expect(plan.totals.insert).toBe(4);
+    expect(verify?.matches).toBe(true);
+    const newAccount = org.live('Account')[0]?.Id;
+    const tasks = new Map(org.live('Task').map((t) => [t.Subject, t.WhatId]));
+    expect(tasks.get('Call')).toBe(newAccount);
+    expect(tasks.get('Quote')).toBe('006000000000001AAA');
+    // The opportunity it pointed at exists nowhere: the reference is cleared and the plan says so.
+    expect(tasks.get('Old') ?? null).toBeNull();
+    expect(plan.summary).toContain('1 referenced row(s) exist neither in the org nor in the restore');
+  });
+});

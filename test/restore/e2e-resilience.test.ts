@@ -103,4 +103,18 @@ describe('restore resilience', () => {
     const objects = ['Broker__c', 'Property__c'];
     expect(await orgState(sandbox, objects)).toEqual(await orgState(production, objects));
   });
+
+  it('alerts on SNS and fails the execution when the org keeps refusing writes, reporting no success', async () => {
+    const emu = await sample();
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    await hardDelete(emu, (await ids(emu, 'Broker__c')).slice(0, 2));
+    await control(emu, 'faults', { spec: 'collections:500' });
+    const failed = await restore(emu, dir, { objects: ['Broker__c'], mode: 'full', confirmOrgId: emu.orgId });
+    expect(failed.summary.status).toBe('FAILED');
+    expect(failed.sns).toHaveLength(1);
+    expect(failed.sns[0]?.message).toMatch(/The restore .* of org sample failed: /);
+    expect(failed.sns[0]?.message).toContain('SalesforceTransientError');
+    expect(await ids(emu, 'Broker__c')).toHaveLength(6);
+  });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
 import { type IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
 import { restoreKeys } from './keys.ts';
@@ -76,6 +77,9 @@ export async function restoreObject(args: {
   };
   const batches =
     phase === 'main' ? mainBatches(op, args.batchSize) : secondPassBatches(op, idMap, args.batchSize);
+  // Each call names its insert attempts apart, so a retried batch never collides with the intent
+  // of the attempt it follows; that attempt's intent was settled by the reconcile above.
+  const attempt = randomUUID().slice(0, 8);
   let succeeded = 0;
   let failed = 0;
   for (let index = args.cursor ?? 0; index < batches.length; index++) {
@@ -103,6 +107,7 @@ export async function restoreObject(args: {
       op,
       phase,
       index,
+      attempt,
       batch,
       userId,
       resolve,
@@ -123,6 +128,7 @@ async function runBatch(a: {
   op: ObjectPlan;
   phase: RestorePhase;
   index: number;
+  attempt: string;
   batch: Batch;
   userId: string;
   resolve: (field: string, value: string | null) => string | number | boolean | null;
@@ -180,7 +186,7 @@ async function runBatch(a: {
   }
   // Insert: skip rows an earlier run or batch already created, write the intent, insert, record.
   const pending = batch.rows.filter((r) => !a.idMap.get(r.oldId));
-  const batchId = `${a.plan.runId}-${a.phase}-${String(a.index).padStart(5, '0')}`;
+  const batchId = `${a.plan.runId}-${a.phase}-${String(a.index).padStart(5, '0')}-${a.attempt}`;
   const rows: WriteRow[] = pending.map((r) => {
     const out: Record<string, string | number | boolean | null> = {};
     for (const [f, v] of Object.entries(r.values)) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
 import { IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
 import { restoreKeys } from './keys.ts';
@@ -103,6 +103,7 @@ export async function restoreFiles(args: {
   const idMap = await IdMap.load(store, orgId);
   await reconcileIntents(store, org, orgId, FILE_OBJECT, idMap);
   const dangling = new Set(args.danglingReferences);
+  const attempt = randomUUID().slice(0, 8);
   const failures: FilesOutcome['failures'] = [];
   let restored = 0;
   const undeletes = args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId);
@@ -139,7 +140,7 @@ export async function restoreFiles(args: {
       ? (idMap.get(e.linkedEntityId) ?? (dangling.has(idKey(e.linkedEntityId)) ? null : e.linkedEntityId))
       : null;
     const data = await file.read();
-    const batch = `${runId}-file-${String(index).padStart(5, '0')}`;
+    const batch = `${runId}-file-${String(index).padStart(5, '0')}-${attempt}`;
     const values: Record<string, string | null> = { Title: file.title, PathOnClient: file.pathOnClient };
     if (parent) values.FirstPublishLocationId = parent;
     const intent: IntentFile = {
