@@ -65,6 +65,19 @@ describe('a backup under injected faults', () => {
     }
   });
 
+  it('continues an object across invocations from its checkpoint, one result page per invocation', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const { summary, dir } = await expectCompleteAndExactOrFailedWithAlert(emu, '', {
+      pageSize: 2,
+      maxPagesPerInvocation: 1,
+    });
+    expect(summary.status).toBe('complete');
+    const manifest = (await latest(dir)).target;
+    const products = manifest.objects.find((o) => o.name === 'Product__c')!;
+    expect(products.parts.length).toBe(Math.ceil(products.rows / 2));
+    expect(products.parts.length).toBeGreaterThan(2);
+  });
+
   it('tries a failed Bulk job again and still ends complete', async () => {
     emu = await startSampleOrg('ebikes-lwc');
     const { summary } = await expectCompleteAndExactOrFailedWithAlert(emu, 'bulk-query:bulk-fail#2');
