@@ -1,4 +1,4 @@
-import type { QueryCursor, SfValue } from '../org/api.ts';
+import type { QuerySnapshot } from '../org/api.ts';
 import { IdFactory } from '../org/ids.ts';
 import type { CsvDialect } from './bulk-csv.ts';
 import { ApiError } from './errors.ts';
@@ -28,10 +28,11 @@ export interface QueryJob extends JobBase {
   readonly operation: 'query' | 'queryAll';
   readonly soql: string;
   numberRecordsProcessed: number;
-  /** The query, evaluated when the job completed; pages read from it. */
-  cursor?: QueryCursor;
-  /** A reader left at the end of the last page served, so the next page continues without a rescan. */
-  reader?: { iterator: Iterator<SfValue[]>; position: number; busy: boolean };
+  /**
+   * The query's rows, frozen when the job completed: every page reads from it, so pages and the
+   * count stay as they were while the org changes, and a page fetched again is byte-identical.
+   */
+  snapshot?: QuerySnapshot;
 }
 
 /** One row's outcome in an ingest job. */

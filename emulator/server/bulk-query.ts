@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { SalesforceError, type SfValue } from '../org/api.ts';
+import { SalesforceError } from '../org/api.ts';
 import { isObject } from './body.ts';
 import { CsvChunkWriter, dialectOf, headerRow } from './bulk-csv.ts';
 import { type QueryJob, jobTimestamp } from './bulk-jobs.ts';
@@ -46,12 +46,11 @@ function finish(ctx: EmulatorContext, job: QueryJob, fail: boolean): void {
         'InternalServerError : An internal server error occurred while processing the query job.';
     } else {
       try {
-        const cursor = ctx.org.query(job.soql, {
-          includeDeleted: job.operation === 'queryAll',
-          apiVersion: job.apiVersion,
-        });
-        job.numberRecordsProcessed = cursor.totalSize();
-        job.cursor = cursor;
+        const snapshot = ctx.org
+          .query(job.soql, { includeDeleted: job.operation === 'queryAll', apiVersion: job.apiVersion })
+          .snapshot();
+        job.numberRecordsProcessed = snapshot.size;
+        job.snapshot = snapshot;
         job.state = 'JobComplete';
       } catch (error) {
         job.state = 'Failed';
@@ -169,24 +168,6 @@ function decodeLocator(locator: string): number {
   return Number(text);
 }
 
-function readerAt(
-  job: QueryJob,
-  offset: number,
-): { iterator: Iterator<SfValue[]>; position: number; busy: boolean } {
-  const cached = job.reader;
-  if (cached && !cached.busy && cached.position === offset) {
-    cached.busy = true;
-    return cached;
-  }
-  // A page asked for again, out of order, or concurrently: read from the start up to the offset.
-  const iterator = job.cursor!.rows()[Symbol.iterator]();
-  let position = 0;
-  while (position < offset && !iterator.next().done) position++;
-  const reader = { iterator, position, busy: true };
-  if (!cached?.busy) job.reader = reader;
-  return reader;
-}
-
 function waitDrain(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     if (res.destroyed || res.closed) return resolve();
@@ -200,10 +181,11 @@ function waitDrain(res: ServerResponse): Promise<void> {
   });
 }
 
-/** GET /jobs/query/{id}/results: one page of CSV, streamed from the query. */
+/** GET /jobs/query/{id}/results: one page of CSV, streamed from the job's snapshot. */
 export const queryJobResults: Handler = async (ctx, req, res) => {
   const job = ctx.bulk.queryJob(req.params[0]!);
-  if (job.state !== 'JobComplete' || !job.cursor) {
+  const snapshot = job.snapshot;
+  if (job.state !== 'JobComplete' || !snapshot) {
     throw new ApiError(
       400,
       'INVALIDJOBSTATE',
@@ -228,16 +210,12 @@ export const queryJobResults: Handler = async (ctx, req, res) => {
     'sforce-locator': end < total ? encodeLocator(end) : 'null',
     'sforce-numberofrecords': String(end - offset),
   });
-  const reader = readerAt(job, offset);
-  const writer = new CsvChunkWriter(job.cursor.columns, job.dialect);
-  writer.text(headerRow(job.cursor.columns, job.dialect));
+  const writer = new CsvChunkWriter(snapshot.columns, job.dialect);
+  writer.text(headerRow(snapshot.columns, job.dialect));
   let bytes = 0;
   try {
-    while (reader.position < end) {
-      const next = reader.iterator.next();
-      if (next.done) break;
-      reader.position++;
-      writer.row(next.value);
+    for (const values of snapshot.rows(offset, end)) {
+      writer.row(values);
       if (writer.size >= CHUNK_BYTES) {
         const chunk = writer.take();
         bytes += chunk.length;
@@ -254,7 +232,6 @@ export const queryJobResults: Handler = async (ctx, req, res) => {
     if (error instanceof SalesforceError) job.errorMessage = error.message;
     res.destroy(error instanceof Error ? error : undefined);
   } finally {
-    reader.busy = false;
     ctx.usage.addBulkQueryBytes(bytes);
   }
   return undefined;

@@ -4,6 +4,7 @@ import {
   type QueryColumn,
   type QueryCursor,
   type QueryOptions,
+  type QuerySnapshot,
   type RestRecord,
   SalesforceError,
   type SfValue,
@@ -17,6 +18,7 @@ import { parseSoql } from './parser.ts';
 import { compileCondition, type Predicate } from './predicate.ts';
 import { outputValue, recordFor } from './records.ts';
 import { resolvePath, type ResolvedPath } from './resolve.ts';
+import { fixedSnapshot, snapshotRows } from './snapshot.ts';
 
 /** Compiled select column: a path, an aggregate, or a child subquery. */
 export type CompiledColumn =
@@ -333,6 +335,11 @@ export function runQuery(env: QueryEnv, soql: string, options: QueryOptions = {}
       for (const row of iterateRows(q, includeDeleted)) {
         yield cols.map((c) => outputValue(c.path, row, apiVersion));
       }
+    },
+    snapshot(): QuerySnapshot {
+      if (q.countOnly) return fixedSnapshot(columns, [], this.totalSize());
+      if (q.hasAggregates) return fixedSnapshot(columns, aggregated() as SfValue[][]);
+      return snapshotRows(q, includeDeleted, apiVersion, columns);
     },
   };
 }
