@@ -100,15 +100,16 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
   }
 
   const apiCalls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
-  await deps.store.put(
-    segmentKey(org, snapshotId, object, segment.segment, attempt),
-    JSON.stringify(segment),
-    {
-      contentType: 'application/json',
-    },
-  );
-  const segments = [...checkpoint.segments, attempt];
   if (!finished) {
+    // The next invocation's input names this segment; its parts count only once it is stored.
+    await deps.store.put(
+      segmentKey(org, snapshotId, object, segment.segment, attempt),
+      JSON.stringify(segment),
+      {
+        contentType: 'application/json',
+      },
+    );
+    const segments = [...checkpoint.segments, attempt];
     return {
       org,
       snapshotId,
@@ -117,7 +118,7 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
       checkpoint: { ...checkpoint, segment: segment.segment + 1, segments, apiCalls },
     };
   }
-  const result = await collectResult(deps, input, segments, checkpoint.api, apiCalls);
+  const result = await collectResult(deps, input, checkpoint.segments, segment, checkpoint.api, apiCalls);
   await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
     contentType: 'application/json',
   });
@@ -294,6 +295,7 @@ async function collectResult(
   deps: BackupDeps,
   input: ExportInput,
   attempts: readonly string[],
+  last: ExportSegment,
   api: 'bulk' | 'rest',
   apiCalls: number,
 ): Promise<ObjectResult> {
@@ -307,6 +309,7 @@ async function collectResult(
       ),
     );
   }
+  segments.push(last);
   const parts: SnapshotPart[] = segments.flatMap((s) => s.parts);
   return {
     object: input.object,
