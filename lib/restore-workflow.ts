@@ -197,10 +197,13 @@ export class RestoreWorkflow extends Construct {
       task.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const run = sfn.JsonPath.objectAt('$.run');
+    // The input is wrapped first so that any input, even one that is not an object, reaches the
+    // validation and its rejection can be recorded next to it.
+    const readInput = new sfn.Pass(this, 'ReadInput', { parameters: { input: sfn.JsonPath.entirePayload } });
     const validate = invoke(
       'ValidateInput',
       validateFn,
-      { input: sfn.JsonPath.entirePayload, executionName: sfn.JsonPath.stringAt('$$.Execution.Name') },
+      { input: sfn.JsonPath.objectAt('$.input'), executionName: sfn.JsonPath.stringAt('$$.Execution.Name') },
       '$',
     );
     validate.addCatch(
@@ -302,7 +305,8 @@ export class RestoreWorkflow extends Construct {
         .when(sfn.Condition.booleanEquals('$.metadata.done', true), dataRestore)
         .otherwise(waitForDeploy.next(metadataStep)),
     );
-    const definition = validate
+    const definition = readInput
+      .next(validate)
       .next(plan)
       .next(
         new sfn.Choice(this, 'IsDryRun')

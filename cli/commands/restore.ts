@@ -82,6 +82,8 @@ export async function runLocalRestore(
           SFBACKUP_DRILL_ACCESS_TOKEN: options.drill.accessToken,
         }
       : {}),
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
     ...(typeof options.store === 'string' ? { SFBACKUP_STORE_DIR: options.store } : {}),
     ...(s3?.endpoint ? { SFBACKUP_S3_ENDPOINT: s3.endpoint, VAULT_KEY_ARN: '' } : {}),
   };

@@ -43,7 +43,8 @@ describe('RestoreWorkflow', () => {
     const { template } = build();
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
     const definition = definitionOf(template);
-    expect(definition.StartAt).toBe('ValidateInput');
+    expect(definition.StartAt).toBe('ReadInput');
+    expect(definition.States.ReadInput).toMatchObject({ Type: 'Pass', Next: 'ValidateInput' });
     const catches = definition.States.ValidateInput?.Catch as { ErrorEquals: string[]; Next: string }[];
     expect(catches[0]).toMatchObject({
       ErrorEquals: ['InvalidRestoreRequestError', 'ZodError'],

@@ -2,6 +2,8 @@
  * The restore workflow's Lambda handlers: each parses its event, calls one step of the core and
  * returns small plain data (keys, counts, ids) for the next state.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import type { MetadataProgress } from '../../core/restore/metadata.ts';
 import {
@@ -20,6 +22,18 @@ import { restoreDeps } from './deps.ts';
 /** What Lambda passes as context (only the part the restore uses). */
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
+}
+
+/** The restore's logger: ids, counts, keys and durations only, never field values. */
+const logger = new Logger({ serviceName: 'sfbackup-restore' });
+
+/** Most characters of a summary carried in the state; the full plan and report are in the vault. */
+const SUMMARY_LIMIT = 30_000;
+
+function clip(text: string): string {
+  return text.length > SUMMARY_LIMIT
+    ? `${text.slice(0, SUMMARY_LIMIT)}\n... (see the plan or report in the vault)`
+    : text;
 }
 
 /** How long before the function's timeout an object step stops starting new batches. */
@@ -50,13 +64,16 @@ export async function validate(event: {
   const deps = await restoreDeps(isDrill);
   const input = isDrill ? await drillInput(raw as Record<string, unknown>, deps) : raw;
   const run = await validateStep(deps, input, runId);
+  logger.info('restore accepted', { runId, orgId: run.orgId, mode: run.mode, drill: isDrill });
   return { run: { ...run, ...(isDrill ? { drill: true } : {}) } };
 }
 
 /** Plans against the live org and writes the plan to the vault. */
 export async function plan(event: { run: unknown }) {
   const run = runOf(event);
-  return planStep(await restoreDeps(run.drill), run);
+  const result = await planStep(await restoreDeps(run.drill), run);
+  logger.info('restore planned', { runId: run.runId, levels: result.levels, ...result.totals });
+  return { ...result, summary: clip(result.summary) };
 }
 
 /** The objects of one level of the restore order. */
@@ -111,6 +128,19 @@ export async function restoreMetadata(event: { run: unknown; progress?: Metadata
 export async function verify(event: { run: unknown }) {
   const run = runOf(event);
   const result = await verifyStep(await restoreDeps(run.drill), run);
+  logger.info('restore verified', {
+    runId: run.runId,
+    matches: result.matches,
+    failedRows: result.failedRows,
+    recoveryTimeSeconds: result.recoveryTimeSeconds,
+  });
+  // The recovery time is the figure a drill exists to measure: published as a metric per org.
+  const metrics = new Metrics({ namespace: 'SfBackup', serviceName: 'sfbackup-restore' });
+  metrics.addDimension('org', process.env.ORG_KEY ?? 'unknown');
+  metrics.addDimension('kind', run.drill ? 'drill' : 'restore');
+  metrics.addMetric('RecoveryTimeSeconds', MetricUnit.Seconds, result.recoveryTimeSeconds);
+  metrics.addMetric('RowsNotRestored', MetricUnit.Count, result.failedRows);
+  metrics.publishStoredMetrics();
   return {
     matches: result.matches,
     reportKey: result.reportKey,
@@ -118,6 +148,6 @@ export async function verify(event: { run: unknown }) {
     recoveryTimeSeconds: result.recoveryTimeSeconds,
     drill: run.drill === true,
     // Kept well inside the state payload limit; the full report is in the vault.
-    summary: result.summary.length > 30_000 ? `${result.summary.slice(0, 30_000)}\n...` : result.summary,
+    summary: clip(result.summary),
   };
 }

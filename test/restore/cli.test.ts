@@ -1,0 +1,102 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/commands/restore.ts';
+import type { RunningEmulator } from '../../emulator/index.ts';
+import { backup, freshStoreDir, ids, softDelete, startSampleOrg } from './e2e-support.ts';
+
+let emu: RunningEmulator | undefined;
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await emu?.stop();
+  emu = undefined;
+});
+
+function capture(): { out: () => string; err: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err.push(String(chunk));
+    return true;
+  });
+  return { out: () => out.join(''), err: () => err.join('') };
+}
+
+describe('sfbackup restore', () => {
+  it('names every missing option and exits 2', async () => {
+    const io = capture();
+    expect(await run(['--instance-url', 'http://127.0.0.1:1'])).toBe(2);
+    expect(io.err()).toContain('--access-token (or SFBACKUP_ACCESS_TOKEN) is required');
+    expect(io.err()).toContain('--input FILE is required');
+  });
+
+  it('runs the console input from a file: a dry run, then the restore, with a JSON summary', async () => {
+    emu = await startSampleOrg('dreamhouse-lwc');
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    const brokers = await ids(emu, 'Broker__c');
+    await softDelete(emu, brokers);
+    const base = [
+      '--instance-url',
+      emu.instanceUrl,
+      '--access-token',
+      emu.accessToken,
+      '--store',
+      dir,
+      '--org',
+      'sample',
+    ];
+    const dryFile = join(dir, 'dry.json');
+    writeFileSync(dryFile, JSON.stringify({ objects: ['Broker__c'], includeChildren: true }));
+    let io = capture();
+    expect(await run([...base, '--input', dryFile])).toBe(0);
+    expect(io.out()).toContain(`${brokers.length} to undelete`);
+    vi.restoreAllMocks();
+
+    const realFile = join(dir, 'real.json');
+    writeFileSync(
+      realFile,
+      JSON.stringify({
+        objects: ['Broker__c'],
+        includeChildren: true,
+        mode: 'restore-deleted',
+        confirmOrgId: emu.orgId,
+      }),
+    );
+    io = capture();
+    expect(await run([...base, '--input', realFile, '--json'])).toBe(0);
+    const summary = JSON.parse(io.out().trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', mode: 'restore-deleted', org: 'sample' });
+    expect(summary.reportKey).toMatch(/^restores\/.*\/report.json$/);
+    expect(await ids(emu, 'Broker__c')).toHaveLength(brokers.length);
+  });
+
+  it('rejects malformed JSON in the input file, as the console would, and exits 1', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{"objects": ["Product__c"], "mode": "full",');
+    const io = capture();
+    expect(
+      await run([
+        '--instance-url',
+        emu.instanceUrl,
+        '--access-token',
+        emu.accessToken,
+        '--store',
+        dir,
+        '--org',
+        'sample',
+        '--input',
+        file,
+      ]),
+    ).toBe(1);
+    expect(io.out()).toContain('InvalidRestoreRequestError');
+    expect(io.out()).toContain('not valid JSON');
+  });
+});
