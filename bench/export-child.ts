@@ -1,0 +1,100 @@
+/**
+ * One measured client in a process of its own: `export` runs the backup core's object export into
+ * a LocalDirectoryStore (gzip, SHA-256, row counts), `pull` fetches the same Bulk result pages and
+ * throws them away. Prints one JSON line: rows, bytes, seconds and the process's peak memory.
+ * Usage: export-child.ts export|pull INSTANCE_URL ACCESS_TOKEN OBJECT PAGE_SIZE [STORE_DIR]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HttpSalesforceSource } from '../lambdas/adapters/salesforce/source.ts';
+import { LocalDirectoryStore } from '../lambdas/adapters/local-store.ts';
+import { exportObject, readJson } from '../lambdas/core/backup/export-object.ts';
+import { planBackup } from '../lambdas/core/backup/plan.ts';
+import { parseBackupSettings } from '../lambdas/core/backup/settings.ts';
+import type { BackupDeps, ExportInput, ObjectResult, ObjectSpec } from '../lambdas/core/backup/types.ts';
+import { objectResultKey, objectSpecKey } from '../lambdas/core/snapshot/keys.ts';
+import { createCompletedQueryJob, pullAndDiscard } from './bulk-pull.ts';
+
+const [mode, instanceUrlArg, accessTokenArg, objectArg, pageSizeText] = process.argv.slice(2);
+if (!mode || !instanceUrlArg || !accessTokenArg || !objectArg || !pageSizeText) {
+  throw new Error('Usage: export-child.ts export|pull INSTANCE_URL ACCESS_TOKEN OBJECT PAGE_SIZE');
+}
+const instanceUrl: string = instanceUrlArg;
+const accessToken: string = accessTokenArg;
+const object: string = objectArg;
+const pageSize = Number(pageSizeText);
+
+// The heap's high-water mark, sampled: resourceUsage().maxRSS gives the resident peak.
+let heapPeak = 0;
+const sampler = setInterval(() => {
+  heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+}, 20);
+
+interface Planned {
+  readonly deps: BackupDeps;
+  readonly snapshotId: string;
+  readonly columns: readonly string[];
+}
+
+const org = 'bench';
+
+/** Plans a one-object full backup, as the workflow's first step does; the spec gives the query. */
+async function planOne(dir: string): Promise<Planned> {
+  const source = new HttpSalesforceSource({ kind: 'access-token', instanceUrl, accessToken });
+  const deps: BackupDeps = { store: new LocalDirectoryStore(dir), source, clock: () => new Date() };
+  const settings = parseBackupSettings({
+    includeObjects: [object],
+    files: false,
+    metadata: false,
+    pageSize,
+    pollIntervalMs: 50,
+    overlapSeconds: 0,
+  });
+  const plan = await planBackup(deps, { org, mode: 'full', metadata: false }, settings);
+  const planned = await readJson<{ object: string }[]>(deps, plan.planKey);
+  if (!planned.some((p) => p.object === object)) throw new Error(`The plan does not export ${object}`);
+  const spec = await readJson<ObjectSpec>(deps, objectSpecKey(org, plan.snapshotId, object));
+  return { deps, snapshotId: plan.snapshotId, columns: spec.columns };
+}
+
+async function exportThroughCore(planned: Planned): Promise<Measured> {
+  const { deps, snapshotId } = planned;
+  const started = performance.now();
+  let input: ExportInput = { org, snapshotId, object: object };
+  for (;;) {
+    const out = await exportObject(deps, input);
+    if (out.done) break;
+    input = { ...input, checkpoint: out.checkpoint };
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const result = await readJson<ObjectResult>(deps, objectResultKey(org, snapshotId, object));
+  return { rows: result.rows, bytes: result.bytes, seconds };
+}
+
+async function pull(planned: Planned): Promise<Measured> {
+  const target = { instanceUrl, accessToken, apiVersion: '62.0' };
+  const started = performance.now();
+  const jobId = await createCompletedQueryJob(target, `SELECT ${planned.columns.join(', ')} FROM ${object}`);
+  const { rows, bytes } = await pullAndDiscard(target, jobId, pageSize);
+  return { rows, bytes, seconds: (performance.now() - started) / 1000 };
+}
+
+interface Measured {
+  readonly rows: number;
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
+let measured: Measured;
+try {
+  const planned = await planOne(dir);
+  measured = mode === 'export' ? await exportThroughCore(planned) : await pull(planned);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+clearInterval(sampler);
+process.stdout.write(
+  `${JSON.stringify({ ...measured, maxRssBytes: process.resourceUsage().maxRSS * 1024, heapPeakBytes: heapPeak })}\n`,
+);

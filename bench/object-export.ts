@@ -1,0 +1,128 @@
+/**
+ * Benchmark "object": one large object exported through the backup core into a local store,
+ * against the pull limit (the same pages fetched and dropped) and against `sf data export bulk`.
+ */
+import type { BenchOptions } from './options.ts';
+import { type EmulatorProcess, runScriptJson, startEmulatorProcess } from './proc.ts';
+import type { Report } from './report.ts';
+import { loginSf } from './sf-peer.ts';
+
+/** What the export child prints. */
+export interface ChildMeasure {
+  readonly rows: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly maxRssBytes: number;
+  readonly heapPeakBytes: number;
+}
+
+/** The generated object every single-object benchmark reads. */
+export const OBJECT = 'Gen_Object_0001__c';
+const MB = 1024 * 1024;
+
+/** Starts an emulator holding one generated object of `rows` rows (20 mixed fields, seed 42). */
+export function startOneObjectOrg(rows: number, pageSize: number): Promise<EmulatorProcess> {
+  return startEmulatorProcess({
+    generate: `objects=1,rows=${rows},fields=20,seed=42,files=0,activities=0`,
+    bulkPageSize: pageSize,
+  });
+}
+
+/** Runs the export (or the pull) in a process of its own against the emulator. */
+export function measureInChild(
+  mode: 'export' | 'pull',
+  emu: EmulatorProcess,
+  pageSize: number,
+): Promise<ChildMeasure> {
+  return runScriptJson<ChildMeasure>('./export-child.ts', [
+    mode,
+    emu.instanceUrl,
+    emu.accessToken,
+    OBJECT,
+    String(pageSize),
+  ]);
+}
+
+/** Runs benchmark "object"; returns the export's measure for the memory benchmark to reuse. */
+export async function benchObject(report: Report, o: BenchOptions): Promise<ChildMeasure> {
+  const section = `One object: ${o.rows.toLocaleString('en-US')} rows, 20 fields`;
+  const emu = await startOneObjectOrg(o.rows, o.pageSize);
+  try {
+    const pull = await measureInChild('pull', emu, o.pageSize);
+    const exported = await measureInChild('export', emu, o.pageSize);
+    if (exported.rows !== pull.rows) {
+      throw new Error(`The export counted ${exported.rows} rows, the pull ${pull.rows}`);
+    }
+    const sf = await loginSf(emu);
+    let tiny: { seconds: number };
+    let full: { seconds: number; bytes: number };
+    try {
+      // A one-row export costs what every export costs before its first row: start-up, login
+      // state, job creation and the first 5 s status poll.
+      tiny = await sf.exportBulk('SELECT Id FROM User', 'tiny.csv');
+      const soql = `SELECT ${(await columnsOf(emu)).join(', ')} FROM ${OBJECT}`;
+      full = await sf.exportBulk(soql, 'object.csv');
+    } finally {
+      sf.cleanup();
+    }
+    const rowsPerSecond = (m: { rows: number; seconds: number }) => m.rows / m.seconds;
+    const sfStreaming = Math.max(full.seconds - tiny.seconds, 1e-3);
+    const sfStreamingRate = pull.rows / sfStreaming;
+    const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
+      report.add({
+        section,
+        name,
+        label,
+        value,
+        unit,
+        ...(target ? { target: target[0], met: target[1] } : {}),
+      });
+    add('object.rows', 'rows in the object', pull.rows, 'rows');
+    add('object.csv_mb', 'Bulk CSV served', pull.bytes / MB, 'MB');
+    add('object.pull.rows_per_s', 'pull limit: pages fetched and dropped', rowsPerSecond(pull), 'rows/s');
+    add(
+      'emulator.serving_mb_per_s',
+      "emulator's serving rate (the pull limit)",
+      pull.bytes / MB / pull.seconds,
+      'MB/s',
+    );
+    add(
+      'object.export.rows_per_s',
+      'export into the store (gzip, SHA-256, counted)',
+      rowsPerSecond(exported),
+      'rows/s',
+    );
+    add('object.export.csv_mb_per_s', 'export, CSV read', pull.bytes / MB / exported.seconds, 'MB/s');
+    add('object.export.stored_mb', 'export, stored (gzip)', exported.bytes / MB, 'MB');
+    add('object.sf.total_s', '`sf data export bulk`, whole command', full.seconds, 's');
+    add('object.sf.fixed_s', '`sf data export bulk` of one row (start-up, job, 5 s poll)', tiny.seconds, 's');
+    add(
+      'object.sf.streaming_rows_per_s',
+      '`sf data export bulk`, streaming rate (fixed cost removed)',
+      sfStreamingRate,
+      'rows/s',
+    );
+    add('object.sf.rows_per_s', '`sf data export bulk`, overall', pull.rows / full.seconds, 'rows/s');
+    const vsPull = rowsPerSecond(exported) / rowsPerSecond(pull);
+    add('object.ratio.export_to_pull', 'export / pull limit', vsPull, 'ratio', ['>= 0.8', vsPull >= 0.8]);
+    const vsSf = rowsPerSecond(exported) / sfStreamingRate;
+    add('object.ratio.export_to_sf_streaming', 'export / sf streaming rate', vsSf, 'ratio', [
+      '>= 1',
+      vsSf >= 1,
+    ]);
+    return exported;
+  } finally {
+    await emu.stop();
+  }
+}
+
+/** The columns the backup selects for the object: every field but compound and binary ones. */
+async function columnsOf(emu: EmulatorProcess): Promise<string[]> {
+  const response = await fetch(`${emu.instanceUrl}/services/data/v62.0/sobjects/${OBJECT}/describe`, {
+    headers: { authorization: `Bearer ${emu.accessToken}` },
+  });
+  const describe = (await response.json()) as { fields: { name: string; type: string }[] };
+  return describe.fields
+    .filter((f) => !['address', 'location', 'base64'].includes(f.type))
+    .map((f) => f.name);
+}

@@ -1,0 +1,217 @@
+/**
+ * Benchmark "restore": rows with references (a parent object, a child object pointing at it, both
+ * self-referencing) hard-deleted and brought back by the restore workflow, against inserting the
+ * same rows with plain sObject Collections, parents first, then a second pass for self-references.
+ */
+import { runLocalRestore } from '../cli/commands/restore.ts';
+import { freshVault, ORG_KEY, timedBackup } from './backup-run.ts';
+import type { BenchOptions } from './options.ts';
+import { type EmulatorProcess, startEmulatorProcess } from './proc.ts';
+import type { Report } from './report.ts';
+
+const PARENT = 'Gen_Object_0001__c';
+const CHILD = 'Gen_Object_0002__c';
+const BATCH = 200;
+const NOT_COPIED = new Set([
+  'Id',
+  'CreatedDate',
+  'CreatedById',
+  'LastModifiedDate',
+  'LastModifiedById',
+  'SystemModstamp',
+  'IsDeleted',
+]);
+
+type Row = Record<string, unknown>;
+
+async function api<T>(emu: EmulatorProcess, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${emu.instanceUrl}/services/data/v62.0${path}`, {
+    method,
+    headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+/** Live rows of the two objects, from the emulator's dump. */
+async function liveRows(emu: EmulatorProcess): Promise<Map<string, Row[]>> {
+  const dump = (await (await fetch(`${emu.instanceUrl}/__emulator/dump`)).json()) as {
+    object: string;
+    id: string;
+    isDeleted: boolean;
+    values: Row;
+  }[];
+  const out = new Map<string, Row[]>([
+    [PARENT, []],
+    [CHILD, []],
+  ]);
+  for (const row of dump) {
+    if (!row.isDeleted) out.get(row.object)?.push({ ...row.values, Id: row.id });
+  }
+  return out;
+}
+
+/** Deletes rows and empties them from the recycle bin, 200 at a time: they can only come back under new ids. */
+async function hardDelete(emu: EmulatorProcess, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const batch = ids.slice(i, i + BATCH);
+    const results = await api<{ success: boolean }[]>(
+      emu,
+      'DELETE',
+      `/composite/sobjects?ids=${batch.join(',')}&allOrNone=false`,
+    );
+    if (!results.every((r) => r.success)) throw new Error('A benchmark delete failed');
+    const envelope = `<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:partner.soap.sforce.com"><soapenv:Header><urn:SessionHeader><urn:sessionId>${emu.accessToken}</urn:sessionId></urn:SessionHeader></soapenv:Header><soapenv:Body><urn:emptyRecycleBin>${batch.map((id) => `<urn:ids>${id}</urn:ids>`).join('')}</urn:emptyRecycleBin></soapenv:Body></soapenv:Envelope>`;
+    const response = await fetch(`${emu.instanceUrl}/services/Soap/u/62.0`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml', soapaction: '""' },
+      body: envelope,
+    });
+    const text = await response.text();
+    if (!response.ok || text.includes('<success>false</success>')) throw new Error('emptyRecycleBin failed');
+  }
+}
+
+/** Createable, non-audit fields of an object, apart from the two lookups the loop maps itself. */
+async function copiedFields(emu: EmulatorProcess, object: string): Promise<string[]> {
+  const describe = await api<{ fields: { name: string; createable: boolean; type: string }[] }>(
+    emu,
+    'GET',
+    `/sobjects/${object}/describe`,
+  );
+  return describe.fields
+    .filter(
+      (f) => f.createable && !NOT_COPIED.has(f.name) && f.name !== 'Parent__c' && f.name !== 'Related__c',
+    )
+    .map((f) => f.name);
+}
+
+/**
+ * The plain way: sObject Collections of 200, the parent object first (its lookup to Account kept),
+ * then the child (its lookup rewritten to the parents' new ids), then the self-references.
+ */
+async function collectionsLoop(emu: EmulatorProcess, rows: Map<string, Row[]>): Promise<number> {
+  const newIds = new Map<string, string>();
+  const selfRefs: { object: string; oldId: string; parent: string }[] = [];
+  for (const object of [PARENT, CHILD]) {
+    const fields = await copiedFields(emu, object);
+    const list = rows.get(object) ?? [];
+    for (let i = 0; i < list.length; i += BATCH) {
+      const batch = list.slice(i, i + BATCH);
+      const records = batch.map((row) => {
+        const record: Row = { attributes: { type: object } };
+        for (const f of fields) if (row[f] !== undefined && row[f] !== null) record[f] = row[f];
+        const related = row.Related__c as string | null;
+        if (related) record.Related__c = object === PARENT ? related : newIds.get(related);
+        if (row.Parent__c) selfRefs.push({ object, oldId: String(row.Id), parent: String(row.Parent__c) });
+        return record;
+      });
+      const results = await api<{ id: string; success: boolean; errors: unknown[] }[]>(
+        emu,
+        'POST',
+        '/composite/sobjects',
+        {
+          allOrNone: false,
+          records,
+        },
+      );
+      results.forEach((r, k) => {
+        if (!r.success) throw new Error(`Insert refused: ${JSON.stringify(r.errors).slice(0, 300)}`);
+        newIds.set(String(batch[k]?.Id), r.id);
+      });
+    }
+  }
+  for (let i = 0; i < selfRefs.length; i += BATCH) {
+    const records = selfRefs.slice(i, i + BATCH).map((s) => ({
+      attributes: { type: s.object },
+      Id: newIds.get(s.oldId),
+      Parent__c: newIds.get(s.parent),
+    }));
+    const results = await api<{ success: boolean }[]>(emu, 'PATCH', '/composite/sobjects', {
+      allOrNone: false,
+      records,
+    });
+    if (!results.every((r) => r.success)) throw new Error('A self-reference update was refused');
+  }
+  return newIds.size;
+}
+
+/** Runs benchmark "restore". */
+export async function benchRestore(report: Report, o: BenchOptions): Promise<void> {
+  const perObject = Math.floor(o.restoreRows / 2);
+  const section = `Restore: ${(perObject * 2).toLocaleString('en-US')} rows with references`;
+  const emu = await startEmulatorProcess({
+    generate: `objects=2,rows=${perObject},fields=12,seed=42,files=0,activities=0`,
+  });
+  try {
+    const dir = freshVault();
+    await timedBackup(emu, dir, 'full', { settings: { metadata: false, files: false, pollIntervalMs: 200 } });
+    const original = await liveRows(emu);
+    const allIds = [...original.values()].flat().map((r) => String(r.Id));
+    await hardDelete(emu, allIds);
+
+    const started = performance.now();
+    const { summary } = await runLocalRestore({
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+      store: dir,
+      org: ORG_KEY,
+      input: {
+        snapshot: 'latest',
+        objects: [PARENT, CHILD],
+        mode: 'restore-deleted',
+        confirmOrgId: emu.orgId,
+      },
+      retryIntervalScale: 0.02,
+    });
+    const restoreSeconds = (performance.now() - started) / 1000;
+    if (summary.status !== 'SUCCEEDED')
+      throw new Error(`The restore ended ${summary.status}: ${summary.message}`);
+    const restored = await liveRows(emu);
+    const restoredRows = [...restored.values()].reduce((n, rows) => n + rows.length, 0);
+    if (restoredRows !== allIds.length)
+      throw new Error(`The restore brought back ${restoredRows} of ${allIds.length} rows`);
+
+    await hardDelete(
+      emu,
+      [...restored.values()].flat().map((r) => String(r.Id)),
+    );
+    const loopStarted = performance.now();
+    const inserted = await collectionsLoop(emu, original);
+    const loopSeconds = (performance.now() - loopStarted) / 1000;
+    if (inserted !== allIds.length)
+      throw new Error(`The collections loop inserted ${inserted} of ${allIds.length} rows`);
+
+    const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
+      report.add({
+        section,
+        name,
+        label,
+        value,
+        unit,
+        ...(target ? { target: target[0], met: target[1] } : {}),
+      });
+    add('restore.rows', 'rows hard-deleted and restored', allIds.length, 'rows');
+    add('restore.workflow_s', 'restore workflow (plan, write, re-link, verify)', restoreSeconds, 's');
+    add('restore.workflow.rows_per_s', 'restore workflow', allIds.length / restoreSeconds, 'rows/s');
+    add(
+      'restore.collections_s',
+      'sObject Collections, parents first, then self-references',
+      loopSeconds,
+      's',
+    );
+    add('restore.collections.rows_per_s', 'sObject Collections loop', allIds.length / loopSeconds, 'rows/s');
+    const ratio = loopSeconds / restoreSeconds;
+    add(
+      'restore.ratio.workflow_to_collections',
+      'restore workflow / collections loop (throughput)',
+      ratio,
+      'ratio',
+      ['>= 5', ratio >= 5],
+    );
+  } finally {
+    await emu.stop();
+  }
+}
