@@ -17,12 +17,20 @@ export interface Row extends Figure {
   readonly met?: boolean;
 }
 
+/** Figure names: lower-case words joined by dots, so results can be compared by name across runs. */
+const FIGURE_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+
 /** Collects figures section by section and writes `latest.md` and `latest.json`. */
 export class Report {
   private readonly rows: Row[] = [];
   private readonly notes: string[] = [];
 
   add(row: Row): void {
+    if (!FIGURE_NAME.test(row.name)) {
+      throw new Error(
+        `Figure name "${row.name}" is not stable-looking: use lower-case dotted words such as "object.export.rows_per_s"`,
+      );
+    }
     if (!Number.isFinite(row.value))
       throw new Error(`Figure ${row.name} is not a finite number: ${row.value}`);
     if (this.rows.some((r) => r.name === row.name)) throw new Error(`Figure ${row.name} was measured twice`);
