@@ -118,6 +118,22 @@ describe('a full backup through the core steps', () => {
     expect(source.cutNextPage).toBe(false);
   });
 
+  it('waits for a long Bulk job across invocations instead of creating it again', async () => {
+    const source = org();
+    source.pendingPolls = 4;
+    let now = Date.parse('2026-01-02T00:00:00Z');
+    const { finish, invocations } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { invocationBudgetMs: 15 },
+      new MemoryStore(),
+      () => new Date((now += 10)),
+    );
+    expect(finish.status).toBe('complete');
+    expect(source.callLog.filter((c) => c === 'bulk-create').length).toBe(4);
+    expect(invocations).toBeGreaterThan(4);
+  });
+
   it('tries a fresh Bulk job when one fails on the org side', async () => {
     const source = org();
     source.failNextJobs = 1;

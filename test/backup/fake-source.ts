@@ -40,6 +40,8 @@ export class FakeSource implements SalesforceSource {
   /** Test hooks: make the next result page lie about its length, or fail the next N jobs. */
   cutNextPage = false;
   failNextJobs = 0;
+  /** Status polls that answer InProgress before a job completes. */
+  pendingPolls = 0;
   private jobCounter = 0;
   private retrieves = new Map<string, ReadonlyMap<string, readonly string[]>>();
 
@@ -116,6 +118,10 @@ export class FakeSource implements SalesforceSource {
 
   async bulkQueryStatus(jobId: string): Promise<BulkJobStatus> {
     this.call('bulk-status');
+    if (this.pendingPolls > 0) {
+      this.pendingPolls--;
+      return { id: jobId, state: 'InProgress', numberRecordsProcessed: 0 };
+    }
     if (this.failNextJobs > 0) {
       this.failNextJobs--;
       return { id: jobId, state: 'Failed', numberRecordsProcessed: 0, errorMessage: 'InternalServerError' };

@@ -67,9 +67,16 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
   const soql = `SELECT ${spec.columns.join(', ')} FROM ${spec.name}${spec.since ? ` WHERE SystemModstamp > ${spec.since}` : ''}`;
 
   let finished = false;
-  if (checkpoint.api === 'bulk' && checkpoint.jobId === null) {
-    const jobId = await startBulkJob(deps, soql, settings, deadline);
-    checkpoint = jobId ? { ...checkpoint, jobId } : { ...checkpoint, api: 'rest' };
+  if (checkpoint.api === 'bulk' && (checkpoint.jobId === null || checkpoint.jobPending)) {
+    const job = await bulkJob(deps, soql, settings, deadline, checkpoint);
+    if (job.kind === 'unsupported')
+      checkpoint = { ...checkpoint, api: 'rest', jobId: null, jobPending: false };
+    else if (job.kind === 'ready') checkpoint = { ...checkpoint, jobId: job.jobId, jobPending: false };
+    else {
+      // A long job outlives the invocation: hand over its id, and the next invocation waits for it.
+      const calls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
+      return { org, snapshotId, object, done: false, checkpoint: { ...job.checkpoint, apiCalls: calls } };
+    }
   }
   let pages = 0;
   while (!finished) {
@@ -166,46 +173,56 @@ function describeCause(error?: { Error?: string; Cause?: string }): string {
   return `${error.Error ?? 'Error'}: ${message}`.slice(0, 1000);
 }
 
-/** Creates the Bulk queryAll job and waits for it; undefined when Bulk does not support the object. */
-async function startBulkJob(
+type BulkJobOutcome =
+  | { readonly kind: 'ready'; readonly jobId: string }
+  | { readonly kind: 'unsupported' }
+  | { readonly kind: 'pending'; readonly checkpoint: ExportCheckpoint };
+
+/**
+ * Creates the Bulk queryAll job (or resumes waiting for the one in the checkpoint) and waits for it
+ * within the invocation's budget. A job that fails is replaced by a fresh one, at most twice.
+ */
+async function bulkJob(
   deps: BackupDeps,
   soql: string,
   settings: BackupSettings,
   deadline: number,
-): Promise<string | undefined> {
+  checkpoint: ExportCheckpoint,
+): Promise<BulkJobOutcome> {
   const sleep = deps.sleep ?? defaultSleep;
-  let polls = 0;
-  // A job can fail on Salesforce's side; one fresh job is tried before the workflow's retry takes over.
-  for (let tries = 0; tries < 2; tries++) {
-    let jobId: string;
-    try {
-      jobId = await deps.source.createBulkQuery(soql);
-    } catch (error) {
-      if (error instanceof SalesforceBulkUnsupportedError) return undefined;
-      throw error;
+  let restarts = checkpoint.jobRestarts ?? 0;
+  let jobId = checkpoint.jobPending ? checkpoint.jobId : null;
+  for (;;) {
+    if (jobId === null) {
+      try {
+        jobId = await deps.source.createBulkQuery(soql);
+      } catch (error) {
+        if (error instanceof SalesforceBulkUnsupportedError) return { kind: 'unsupported' };
+        throw error;
+      }
     }
-    for (;;) {
+    let failed: string | undefined;
+    for (let polls = 0; failed === undefined; polls++) {
       const status = await deps.source.bulkQueryStatus(jobId);
-      if (status.state === 'JobComplete') return jobId;
+      if (status.state === 'JobComplete') return { kind: 'ready', jobId };
       if (status.state === 'Failed' || status.state === 'Aborted') {
-        if (/not supported/i.test(status.errorMessage ?? '')) return undefined;
-        if (tries === 1) {
-          throw new SalesforceBulkJobFailedError(
-            `Bulk query job ${jobId} ended ${status.state}: ${status.errorMessage ?? 'no reason given'}`,
-          );
-        }
+        if (/not supported/i.test(status.errorMessage ?? '')) return { kind: 'unsupported' };
+        failed = `Bulk query job ${jobId} ended ${status.state}: ${status.errorMessage ?? 'no reason given'}`;
         break;
       }
       if (deps.clock().getTime() > deadline) {
-        throw new SalesforceTransientError(
-          `Bulk query job ${jobId} did not complete within the invocation's time budget.`,
-        );
+        return {
+          kind: 'pending',
+          checkpoint: { ...checkpoint, jobId, jobPending: true, jobRestarts: restarts },
+        };
       }
       // Small jobs finish in moments: poll quickly first, then at the configured interval.
-      await sleep(Math.min(settings.pollIntervalMs, 100 * 2 ** polls++));
+      await sleep(Math.min(settings.pollIntervalMs, 100 * 2 ** polls));
     }
+    if (restarts >= 1) throw new SalesforceBulkJobFailedError(failed);
+    restarts++;
+    jobId = null;
   }
-  throw new SalesforceBulkJobFailedError('Bulk query job failed twice.');
 }
 
 interface PartSource {

@@ -79,6 +79,10 @@ export interface PlanDetail {
 export interface ExportCheckpoint {
   readonly api: 'bulk' | 'rest';
   readonly jobId: string | null;
+  /** True while the Bulk job is still running: the next invocation waits for it instead of creating one. */
+  readonly jobPending?: boolean;
+  /** Fresh jobs created after a job failed while it was awaited across invocations. */
+  readonly jobRestarts?: number;
   /** Bulk locator or REST nextRecordsUrl of the next page; null before the first page. */
   readonly locator: string | null;
   readonly nextPart: number;

@@ -65,6 +65,8 @@ const checkpointSchema = z
   .object({
     api: z.enum(['bulk', 'rest']),
     jobId: z.string().nullable(),
+    jobPending: z.boolean().optional(),
+    jobRestarts: z.number().int().nonnegative().optional(),
     locator: z.string().nullable(),
     nextPart: z.number().int().positive(),
     segment: z.number().int().positive(),
