@@ -122,12 +122,17 @@ describe('a full backup through the core steps', () => {
     const source = org();
     source.pendingPolls = 4;
     let now = Date.parse('2026-01-02T00:00:00Z');
+    // Each reading of the clock moves it 10 ms, so a 15 ms budget runs out after a poll or two.
+    const tick = () => {
+      now += 10;
+      return new Date(now);
+    };
     const { finish, invocations } = await runCore(
       source,
       { org: 'acme', mode: 'full' },
       { invocationBudgetMs: 15 },
       new MemoryStore(),
-      () => new Date((now += 10)),
+      tick,
     );
     expect(finish.status).toBe('complete');
     expect(source.callLog.filter((c) => c === 'bulk-create').length).toBe(4);
