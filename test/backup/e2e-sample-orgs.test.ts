@@ -49,6 +49,12 @@ describe.each(['dreamhouse-lwc', 'ebikes-lwc'])('backing up the %s sample org en
       ParentId: account,
       Body: Buffer.from('an attachment body').toString('base64'),
     });
+    emu.org.insert('Document', {
+      Name: 'logo.png',
+      FolderId: emu.org.user.id,
+      Type: 'png',
+      Body: Buffer.from('document body bytes').toString('base64'),
+    });
     // Rows loaded above must fall in an earlier second than the full run's watermark.
     await nextSecond();
   });
@@ -84,7 +90,7 @@ describe.each(['dreamhouse-lwc', 'ebikes-lwc'])('backing up the %s sample org en
     const version = files.find((f) => f.recordId === fileId)!;
     expect(version.downloaded).toBe(true);
     expect(Buffer.from(await pit.readFile(version)).toString()).toBe('the signed contract, version 1');
-    expect(files.find((f) => f.object === 'Attachment')).toBeDefined();
+    expect(files.map((f) => f.object).sort()).toEqual(['Attachment', 'ContentVersion', 'Document']);
     for (const file of files) {
       const body = emu.org.getBlob(file.object, file.recordId, file.field);
       expect(file.sha256).toBe(createHash('sha256').update(body).digest('hex'));
