@@ -275,3 +275,21 @@ describe('a metadata-only run', () => {
     expect((await rowsOf(full.store, 'Contact')).size).toBe(7);
   });
 });
+
+describe('metadata retrieves', () => {
+  it('splits a retrieve that Salesforce refuses as too large until every component is in a zip', async () => {
+    const source = org();
+    source.metadata = Array.from({ length: 9 }, (_, i) => ({ type: 'ApexClass', fullName: `Class${i}` }));
+    source.maxRetrieveComponents = 2;
+    const { finish, store } = await runCore(
+      source,
+      { org: 'acme', mode: 'metadata' },
+      { componentsPerRetrieve: 4 },
+    );
+    expect(finish.status).toBe('complete');
+    expect(finish.metadataComponents).toBe(9);
+    const parts = (await new SnapshotReader(store).manifest('acme', finish.snapshotId)).metadata.parts;
+    expect(parts.every((p) => p.components <= 2)).toBe(true);
+    expect(parts.reduce((n, p) => n + p.components, 0)).toBe(9);
+  });
+});

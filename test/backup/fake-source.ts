@@ -40,6 +40,8 @@ export class FakeSource implements SalesforceSource {
   /** Test hooks: make the next result page lie about its length, or fail the next N jobs. */
   cutNextPage = false;
   failNextJobs = 0;
+  /** Retrieves of more components than this fail as Salesforce fails a retrieve over its file limit. */
+  maxRetrieveComponents = Number.POSITIVE_INFINITY;
   /** Status polls that answer InProgress before a job completes. */
   pendingPolls = 0;
   private jobCounter = 0;
@@ -197,6 +199,16 @@ export class FakeSource implements SalesforceSource {
   async checkRetrieveStatus(id: string): Promise<RetrieveStatus> {
     this.call('checkRetrieveStatus');
     const members = this.retrieves.get(id)!;
+    const size = [...members.values()].reduce((n, names) => n + names.length, 0);
+    if (size > this.maxRetrieveComponents) {
+      return {
+        id,
+        done: true,
+        success: false,
+        status: 'Failed',
+        errorMessage: 'LIMIT_EXCEEDED: Too many files to retrieve; the limit is 10,000',
+      };
+    }
     const listing = [...members.entries()].map(([type, names]) => `${type}:${names.join(',')}`).join('\n');
     return {
       id,
