@@ -250,6 +250,17 @@ describe('planning', () => {
     );
   });
 
+  it("stops downloading file bodies when the run's API share runs out, and fails the run saying so", async () => {
+    const source = org();
+    source.limitsRemaining = 19;
+    const { finish } = await runCore(source, { org: 'acme', mode: 'full' });
+    expect(finish.status).toBe('failed');
+    expect(finish.problems.join('\n')).toMatch(
+      /1 file bodies were not downloaded: the run's API share \(19 calls\) ran out/,
+    );
+    expect(source.callLog.filter((c) => c.startsWith('blob')).length).toBe(1);
+  });
+
   it('refuses to mix two orgs under one name', async () => {
     const source = org();
     const { store } = await runCore(source, { org: 'acme', mode: 'full' });

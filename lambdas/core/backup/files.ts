@@ -9,6 +9,7 @@ import {
   fileBodyKey,
   fileIndexKey,
   filesBatchKey,
+  filesDeferredKey,
   filesFailureKey,
   filesPlanKey,
   filesResultKey,
@@ -89,6 +90,19 @@ export async function planFiles(
   }
   // Equal checksums side by side, so a duplicate body is fetched once and reused within its batch.
   pending.sort((a, b) => a.indexId.localeCompare(b.indexId));
+  // One download is one API call: what the run's share has left decides how many it may fetch.
+  let deferred: FileTask[] = [];
+  if (pending.length > 0) {
+    const left = detail.apiBudget - (await callsSpent(deps, detail));
+    if (pending.length > left) deferred = pending.splice(Math.max(0, left));
+  }
+  await deps.store.put(
+    filesDeferredKey(org, snapshotId),
+    JSON.stringify({ count: deferred.length, budget: detail.apiBudget }),
+    {
+      contentType: 'application/json',
+    },
+  );
   const size = detail.settings.filesPerBatch;
   const items: { batch: number }[] = [];
   for (let i = 0; i < pending.length; i += size) {
@@ -109,6 +123,18 @@ export async function planFiles(
     toDownload: pending.length,
     reused: reused.length,
   };
+}
+
+async function callsSpent(deps: BackupDeps, detail: PlanDetail): Promise<number> {
+  let spent = detail.apiCalls;
+  for (const { name } of detail.exported) {
+    const result = await readJson<ObjectResult>(
+      deps,
+      objectResultKey(detail.org, detail.snapshotId, name),
+    ).catch(() => undefined);
+    spent += result?.apiCalls ?? 0;
+  }
+  return spent;
 }
 
 /** Downloads one batch of file bodies into the vault by content hash. */

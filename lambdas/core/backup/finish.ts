@@ -1,4 +1,5 @@
 import {
+  filesDeferredKey,
   filesFailureKey,
   filesPlanKey,
   filesResultKey,
@@ -206,6 +207,18 @@ async function collectFiles(
     return { entries: [], apiCalls: 0 };
   }
   const batches = items.length;
+  const deferred = await optionalJson<{ count: number; budget: number }>(
+    deps,
+    filesDeferredKey(org, snapshotId),
+  );
+  if (deferred && deferred.count > 0) {
+    errors.push({
+      scope: 'files',
+      subject: 'API share',
+      name: 'FilesDeferred',
+      message: `${deferred.count} file bodies were not downloaded: the run's API share (${deferred.budget} calls) ran out; the next run fetches them`,
+    });
+  }
   const entries = [...((await optionalJson<SnapshotFile[]>(deps, filesReusedKey(org, snapshotId))) ?? [])];
   let apiCalls = 0;
   for (let batch = 1; batch <= batches; batch++) {

@@ -132,6 +132,7 @@ export async function planBackup(
     unchanged,
     skipped,
     apiCalls: source.apiCalls() - callsBefore,
+    apiBudget: allowed,
   };
   const key = planKey(request.org, snapshotId);
   await store.put(planDetailKey(request.org, snapshotId), JSON.stringify(detail), {

@@ -73,6 +73,8 @@ export interface PlanDetail {
   readonly unchanged: { name: string; fields: SnapshotField[] }[];
   readonly skipped: { name: string; reason: string }[];
   readonly apiCalls: number;
+  /** API calls the whole run may spend: its share of the daily allowance, capped by what remains. */
+  readonly apiBudget: number;
 }
 
 /** Where an unfinished export resumes. */

@@ -112,3 +112,6 @@ export const filesReusedKey = (org: string, snapshotId: string): string =>
 /** Outcome of a files batch that failed for good. */
 export const filesFailureKey = (org: string, snapshotId: string, batch: number): string =>
   `${snapshotPrefix(org, snapshotId)}files/batch-${String(batch).padStart(5, '0')}-failed.json`;
+/** File bodies the run left for later because its API share ran out. */
+export const filesDeferredKey = (org: string, snapshotId: string): string =>
+  `${snapshotPrefix(org, snapshotId)}files/deferred.json`;
