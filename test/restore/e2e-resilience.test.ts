@@ -3,7 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { FIXTURES } from '../backup/e2e-support.ts';
-import { backup, freshStoreDir, hardDelete, ids, orgState, restore, startSampleOrg } from './e2e-support.ts';
+import {
+  api,
+  backup,
+  freshStoreDir,
+  hardDelete,
+  ids,
+  orgState,
+  restore,
+  startSampleOrg,
+} from './e2e-support.ts';
 
 const running: RunningEmulator[] = [];
 afterEach(async () => {
@@ -116,5 +125,27 @@ describe('restore resilience', () => {
     expect(failed.sns[0]?.message).toMatch(/The restore .* of org sample failed: /);
     expect(failed.sns[0]?.message).toContain('SalesforceTransientError');
     expect(await ids(emu, 'Broker__c')).toHaveLength(6);
+  });
+
+  it('reports a row Salesforce refuses with its error, alerts on SNS and fails the execution', async () => {
+    const emu = await sample('ebikes-lwc');
+    const [account] = await ids(emu, 'Account');
+    const order = await api<{ id: string }>(emu, 'POST', '/sobjects/Order__c', {
+      Account__c: account,
+      Status__c: 'Draft',
+    });
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    // The order and its required account are both gone for good; only the order is restored.
+    await hardDelete(emu, [order.id]);
+    await hardDelete(emu, [account!]);
+    const failed = await restore(emu, dir, { objects: ['Order__c'], mode: 'full', confirmOrgId: emu.orgId });
+    expect(failed.summary.status).toBe('FAILED');
+    expect(failed.summary.error).toBe('RestoreVerificationError');
+    expect(failed.summary.message).toContain(order.id);
+    expect(failed.summary.message).toContain('REQUIRED_FIELD_MISSING');
+    expect(failed.sns).toHaveLength(1);
+    expect(failed.sns[0]?.message).toContain('did not bring everything back');
+    expect(failed.sns[0]?.message).toContain(order.id);
   });
 });
