@@ -6,7 +6,7 @@
 import { runLocalRestore } from '../cli/commands/restore.ts';
 import { freshVault, ORG_KEY, timedBackup } from './backup-run.ts';
 import type { BenchOptions } from './options.ts';
-import { type EmulatorProcess, startEmulatorProcess } from './proc.ts';
+import { apiCallsUsed, type EmulatorProcess, startEmulatorProcess } from './proc.ts';
 import type { Report } from './report.ts';
 
 const PARENT = 'Gen_Object_0001__c';
@@ -152,6 +152,7 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
     const allIds = [...original.values()].flat().map((r) => String(r.Id));
     await hardDelete(emu, allIds);
 
+    const callsBefore = await apiCallsUsed(emu);
     const started = performance.now();
     const { summary } = await runLocalRestore({
       instanceUrl: emu.instanceUrl,
@@ -167,6 +168,7 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
       retryIntervalScale: 0.02,
     });
     const restoreSeconds = (performance.now() - started) / 1000;
+    const restoreCalls = (await apiCallsUsed(emu)) - callsBefore;
     if (summary.status !== 'SUCCEEDED')
       throw new Error(`The restore ended ${summary.status}: ${summary.message}`);
     const restored = await liveRows(emu);
@@ -178,9 +180,11 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
       emu,
       [...restored.values()].flat().map((r) => String(r.Id)),
     );
+    const loopCallsBefore = await apiCallsUsed(emu);
     const loopStarted = performance.now();
     const inserted = await collectionsLoop(emu, original);
     const loopSeconds = (performance.now() - loopStarted) / 1000;
+    const loopCalls = (await apiCallsUsed(emu)) - loopCallsBefore;
     if (inserted !== allIds.length)
       throw new Error(`The collections loop inserted ${inserted} of ${allIds.length} rows`);
 
@@ -203,6 +207,19 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
       's',
     );
     add('restore.collections.rows_per_s', 'sObject Collections loop', allIds.length / loopSeconds, 'rows/s');
+    add(
+      'restore.workflow.api_calls',
+      'restore workflow, API calls (verification included)',
+      restoreCalls,
+      'calls',
+    );
+    add('restore.collections.api_calls', 'sObject Collections loop, API calls', loopCalls, 'calls');
+    add(
+      'restore.ratio.collections_calls_to_workflow',
+      'API calls: collections loop / restore workflow',
+      loopCalls / restoreCalls,
+      'ratio',
+    );
     const ratio = loopSeconds / restoreSeconds;
     add(
       'restore.ratio.workflow_to_collections',
