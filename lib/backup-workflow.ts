@@ -502,6 +502,12 @@ export class BackupWorkflow extends Construct {
         width: 12,
       }),
       new cloudwatch.GraphWidget({
+        title: 'Rows and bytes exported',
+        left: [metric('ExportRows')],
+        right: [metric('ExportBytes')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
         title: 'Rows and files per run',
         left: [metric('RunRows')],
         right: [metric('RunFiles'), metric('FilesDownloaded')],

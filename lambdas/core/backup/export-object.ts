@@ -123,13 +123,14 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
       object,
       done: false,
       checkpoint: { ...checkpoint, segment: segment.segment + 1, segments, apiCalls },
+      ...written(segment),
     };
   }
   const result = await collectResult(deps, input, checkpoint.segments, segment, checkpoint.api, apiCalls);
   await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
     contentType: 'application/json',
   });
-  return { org, snapshotId, object, done: true, checkpoint: null };
+  return { org, snapshotId, object, done: true, checkpoint: null, ...written(segment) };
 }
 
 /** Records an object whose export failed for good, so the finish step names it as missing. */
@@ -338,5 +339,12 @@ async function collectResult(
     bytes: parts.reduce((n, p) => n + p.bytes, 0),
     parts,
     apiCalls,
+  };
+}
+
+function written(segment: ExportSegment): { rowsWritten: number; bytesWritten: number } {
+  return {
+    rowsWritten: segment.parts.reduce((n, p) => n + p.rows, 0),
+    bytesWritten: segment.parts.reduce((n, p) => n + p.bytes, 0),
   };
 }

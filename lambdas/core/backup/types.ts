@@ -109,6 +109,9 @@ export interface ExportOutput {
   readonly object: string;
   readonly done: boolean;
   readonly checkpoint: ExportCheckpoint | null;
+  /** Rows and stored bytes this invocation wrote, for metrics. */
+  readonly rowsWritten?: number;
+  readonly bytesWritten?: number;
 }
 
 /** Parts one invocation wrote. */

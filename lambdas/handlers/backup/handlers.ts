@@ -87,6 +87,8 @@ export async function exportObjectHandler(event: unknown, _context?: Context) {
     const deps = await depsFromEnv({ salesforce: true });
     const out = await exportObject(deps, input);
     metrics.addMetric('ExportApiCalls', MetricUnit.Count, deps.source.apiCalls());
+    metrics.addMetric('ExportRows', MetricUnit.Count, out.rowsWritten ?? 0);
+    metrics.addMetric('ExportBytes', MetricUnit.Bytes, out.bytesWritten ?? 0);
     logger.info('exported', { snapshotId: input.snapshotId, object: input.object, done: out.done });
     return out;
   });
