@@ -39,6 +39,15 @@ describe('the BackupWorkflow construct in the app', () => {
     });
   });
 
+  it('gives every org a dashboard and a state machine that logs every transition without execution data', () => {
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Dashboard')).length).toBeGreaterThanOrEqual(
+      workflows.length,
+    );
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  });
+
   it('passes cdk-nag AwsSolutions checks with every exception acknowledged', () => {
     const findings = workflows.flatMap((w) => nagFindings(w));
     expect(findings).toEqual([]);
