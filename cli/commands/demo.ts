@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { SAMPLE_ORGS_DIR } from '../../emulator/fixtures/samples.ts';
 import { runLocalBackup } from './backup.ts';
 import { deleteRows, hardDeleteRows, importRows, liveIds, orgState, stateDifference } from './demo-org.ts';
 import { runLocalRestore } from './restore.ts';
@@ -21,7 +22,7 @@ Backs up a sample org in the local emulator, causes a disaster, restores it and 
 Options:
   --sample NAME     dreamhouse-lwc (default) or ebikes-lwc
   --fixtures DIR    folder holding the sample orgs (default: $SFBACKUP_FIXTURES, or
-                    /work/shared/fixtures/salesforce)
+                    the bundled fixtures/salesforce)
   --store DIR       vault directory to keep (default: a new temporary directory)
   --json            print one summary object last
   -h, --help        show this help
@@ -214,7 +215,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const result = await runDemo({
     sample: values.sample ?? 'dreamhouse-lwc',
-    fixtures: values.fixtures ?? process.env.SFBACKUP_FIXTURES ?? '/work/shared/fixtures/salesforce',
+    fixtures: values.fixtures ?? process.env.SFBACKUP_FIXTURES ?? SAMPLE_ORGS_DIR,
     ...(values.store ? { store: values.store } : {}),
     log: values.json ? undefined : (line) => process.stdout.write(`${line}\n`),
   });

@@ -2,13 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { SAMPLE_ORGS_DIR } from '../../emulator/fixtures/samples.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { type BackupSummary, type LocalBackupOptions, runLocalBackup } from '../../cli/commands/backup.ts';
 import type { SnsMessage } from '../../cli/local/index.ts';
 
 /** Where the sample orgs live. */
-export const FIXTURES = '/work/shared/fixtures/salesforce';
+export const FIXTURES = SAMPLE_ORGS_DIR;
 const fixtureRoot = process.env.SFBACKUP_FIXTURES ?? FIXTURES;
 
 /** Starts the emulator on one sample org. */

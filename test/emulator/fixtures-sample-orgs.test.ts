@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { loadPlan, PlanLoadError } from '../../emulator/fixtures/plan.ts';
 import { loadProject, ProjectLoadError } from '../../emulator/fixtures/project.ts';
 import { createOrg } from '../../emulator/org/org.ts';
+import { SAMPLE_ORGS_DIR } from '../../emulator/fixtures/samples.ts';
 
-const SAMPLES = join(import.meta.dirname, '../../../shared/fixtures/salesforce');
+const SAMPLES = SAMPLE_ORGS_DIR;
 
 type Rec = { attributes: { type: string; referenceId: string }; [k: string]: unknown };
 

@@ -5,10 +5,11 @@ import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
 import type { MetadataService } from '../../emulator/metadata/index.ts';
+import { SAMPLE_ORGS_DIR } from '../../emulator/fixtures/samples.ts';
 
 /** The sample orgs shipped with the project. */
-export const DREAMHOUSE = '/work/shared/fixtures/salesforce/dreamhouse-lwc';
-export const EBIKES = '/work/shared/fixtures/salesforce/ebikes-lwc';
+export const DREAMHOUSE = join(SAMPLE_ORGS_DIR, 'dreamhouse-lwc');
+export const EBIKES = join(SAMPLE_ORGS_DIR, 'ebikes-lwc');
 
 /** The token the tests treat as valid. */
 export const SESSION = '00D000000000001!token';

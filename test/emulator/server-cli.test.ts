@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SAMPLE_ORGS_DIR } from '../../emulator/fixtures/samples.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const DREAMHOUSE = '/work/shared/fixtures/salesforce/dreamhouse-lwc';
+const DREAMHOUSE = join(SAMPLE_ORGS_DIR, 'dreamhouse-lwc');
 
 interface Started {
   child: ChildProcess;
