@@ -7,7 +7,12 @@ import type { Row, Table } from './store.ts';
 import { coerceInput, type Stored } from './values.ts';
 
 /** Audit fields a client may set on insert when "Set Audit Fields upon Record Creation" is on. */
-const AUDIT_ON_CREATE = new Set(['createddate', 'createdbyid', 'lastmodifieddate', 'lastmodifiedbyid']);
+export const AUDIT_ON_CREATE: ReadonlySet<string> = new Set([
+  'createddate',
+  'createdbyid',
+  'lastmodifieddate',
+  'lastmodifiedbyid',
+]);
 
 type Mode = 'insert' | 'update';
 

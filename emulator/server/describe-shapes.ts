@@ -1,4 +1,5 @@
 import type { FieldDef, ObjectDef } from '../org/api.ts';
+import { AUDIT_ON_CREATE } from '../org/writes.ts';
 
 /** The `sobjects` entry of describeGlobal for one object. */
 export function globalEntry(def: ObjectDef, version: string): Record<string, unknown> {
@@ -45,8 +46,16 @@ function byteLength(field: FieldDef): number {
   return field.length * 3;
 }
 
+/** What in the org's settings changes how fields describe themselves. */
+export interface DescribeSettings {
+  /** "Set Audit Fields upon Record Creation": the audit fields become createable. */
+  readonly setAuditFieldsOnCreate: boolean;
+}
+
 /** One entry of `fields` in an object's describe. */
-export function fieldDescribe(field: FieldDef): Record<string, unknown> {
+export function fieldDescribe(field: FieldDef, settings?: DescribeSettings): Record<string, unknown> {
+  const auditCreateable =
+    settings?.setAuditFieldsOnCreate === true && AUDIT_ON_CREATE.has(field.name.toLowerCase());
   return {
     aggregatable: field.groupable,
     aiPredictionField: false,
@@ -58,7 +67,7 @@ export function fieldDescribe(field: FieldDef): Record<string, unknown> {
     caseSensitive: field.caseSensitive,
     compoundFieldName: field.compoundFieldName,
     controllerName: null,
-    createable: field.createable,
+    createable: field.createable || auditCreateable,
     custom: field.custom,
     defaultValue: field.defaultValue,
     defaultValueFormula: null,
@@ -115,7 +124,11 @@ export function fieldDescribe(field: FieldDef): Record<string, unknown> {
 }
 
 /** The full describe of one object. */
-export function objectDescribe(def: ObjectDef, version: string): Record<string, unknown> {
+export function objectDescribe(
+  def: ObjectDef,
+  version: string,
+  settings?: DescribeSettings,
+): Record<string, unknown> {
   const entry = globalEntry(def, version);
   const urls = entry.urls as Record<string, string>;
   return {
@@ -135,7 +148,7 @@ export function objectDescribe(def: ObjectDef, version: string): Record<string, 
     defaultImplementation: null,
     extendedBy: null,
     extendsInterfaces: null,
-    fields: def.fields.map(fieldDescribe),
+    fields: def.fields.map((f) => fieldDescribe(f, settings)),
     implementedBy: null,
     implementsInterfaces: null,
     listviewable: null,

@@ -52,7 +52,7 @@ export const objectInfo: Handler = async (ctx, req) => {
 /** GET /sobjects/X/describe */
 export const describeObject: Handler = async (ctx, req) => {
   const def = objectFor(ctx, req.params[0]!);
-  return { status: 200, body: objectDescribe(ctx.org.describe(def.name), req.version) };
+  return { status: 200, body: objectDescribe(ctx.org.describe(def.name), req.version, ctx.org.settings) };
 };
 
 /**

@@ -30,6 +30,35 @@ describe('the emulator serves the REST API to jsforce', () => {
     expect(unknown.name).toBe('NOT_FOUND');
   });
 
+  it('describes audit fields as createable only while "Set Audit Fields upon Record Creation" is on', async () => {
+    const conn = connect(emulator);
+    const createable = async () =>
+      Object.fromEntries(
+        (await conn.describe('Account')).fields
+          .filter((f) =>
+            ['CreatedDate', 'CreatedById', 'LastModifiedDate', 'SystemModstamp'].includes(f.name),
+          )
+          .map((f) => [f.name, f.createable]),
+      );
+    expect(await createable()).toEqual({
+      CreatedDate: false,
+      CreatedById: false,
+      LastModifiedDate: false,
+      SystemModstamp: false,
+    });
+    emulator.org.settings.setAuditFieldsOnCreate = true;
+    try {
+      expect(await createable()).toEqual({
+        CreatedDate: true,
+        CreatedById: true,
+        LastModifiedDate: true,
+        SystemModstamp: false,
+      });
+    } finally {
+      emulator.org.settings.setAuditFieldsOnCreate = false;
+    }
+  });
+
   it('creates, reads, updates and deletes a record', async () => {
     const conn = connect(emulator);
     const created = await conn.sobject('Account').create({ Name: 'Acme, "Inc"', NumberOfEmployees: 12 });
