@@ -3,6 +3,9 @@
  * self-referencing) hard-deleted and brought back by the restore workflow, against inserting the
  * same rows with plain sObject Collections, parents first, then a second pass for self-references.
  */
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runLocalRestore } from '../cli/commands/restore.ts';
 import { freshVault, ORG_KEY, timedBackup } from './backup-run.ts';
 import type { BenchOptions } from './options.ts';
@@ -138,6 +141,80 @@ async function collectionsLoop(emu: EmulatorProcess, rows: Map<string, Row[]>): 
   return newIds.size;
 }
 
+/** One restore workflow run, timed from its first event (synthesis is a local step). */
+async function timedRestore(
+  emu: EmulatorProcess,
+  vault: string,
+): Promise<{ seconds: number; calls: number }> {
+  const callsBefore = await apiCallsUsed(emu);
+  let started: number | undefined;
+  const { summary } = await runLocalRestore({
+    instanceUrl: emu.instanceUrl,
+    accessToken: emu.accessToken,
+    store: vault,
+    org: ORG_KEY,
+    input: { snapshot: 'latest', objects: [PARENT, CHILD], mode: 'restore-deleted', confirmOrgId: emu.orgId },
+    retryIntervalScale: 0.02,
+    onEvent: () => {
+      started ??= performance.now();
+    },
+  });
+  const seconds = (performance.now() - (started ?? performance.now())) / 1000;
+  if (summary.status !== 'SUCCEEDED')
+    throw new Error(`The restore ended ${summary.status}: ${summary.message}`);
+  return { seconds, calls: (await apiCallsUsed(emu)) - callsBefore };
+}
+
+async function setLatency(emu: EmulatorProcess, ms: number): Promise<void> {
+  const response = await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ spec: ms > 0 ? `*:latency=${ms}ms` : '' }),
+  });
+  if (!response.ok) throw new Error(`Setting the emulator's latency failed: HTTP ${response.status}`);
+}
+
+/**
+ * Hard-deletes every live row of both objects, then restores them with the workflow (from a
+ * pristine copy of the vault, so no earlier run's id map is reused), hard-deletes them again and
+ * inserts them with the collections loop.
+ */
+async function round(
+  emu: EmulatorProcess,
+  vault: string,
+  original: Map<string, Row[]>,
+  latencyMs: number,
+): Promise<{ workflow: { seconds: number; calls: number }; loop: { seconds: number; calls: number } }> {
+  const total = [...original.values()].reduce((n, rows) => n + rows.length, 0);
+  await hardDelete(
+    emu,
+    [...(await liveRows(emu)).values()].flat().map((r) => String(r.Id)),
+  );
+  const copy = mkdtempSync(join(tmpdir(), 'bench-restore-vault-'));
+  cpSync(vault, copy, { recursive: true });
+  await setLatency(emu, latencyMs);
+  const workflow = await timedRestore(emu, copy);
+  await setLatency(emu, 0);
+  const restored = [...(await liveRows(emu)).values()].flat();
+  if (restored.length !== total)
+    throw new Error(`The restore brought back ${restored.length} of ${total} rows`);
+  await hardDelete(
+    emu,
+    restored.map((r) => String(r.Id)),
+  );
+  const loopCallsBefore = await apiCallsUsed(emu);
+  await setLatency(emu, latencyMs);
+  const loopStarted = performance.now();
+  const inserted = await collectionsLoop(emu, original);
+  const loopSeconds = (performance.now() - loopStarted) / 1000;
+  await setLatency(emu, 0);
+  if (inserted !== total) throw new Error(`The collections loop inserted ${inserted} of ${total} rows`);
+  return { workflow, loop: { seconds: loopSeconds, calls: (await apiCallsUsed(emu)) - loopCallsBefore } };
+}
+
+/** Per-call latency of the modelled round: Salesforce spends this or more on a 200-row write. */
+const MODEL_LATENCY_MS = 200;
+
 /** Runs benchmark "restore". */
 export async function benchRestore(report: Report, o: BenchOptions): Promise<void> {
   const perObject = Math.floor(o.restoreRows / 2);
@@ -146,48 +223,12 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
     generate: `objects=2,rows=${perObject},fields=12,seed=42,files=0,activities=0`,
   });
   try {
-    const dir = freshVault();
-    await timedBackup(emu, dir, 'full', { settings: { metadata: false, files: false, pollIntervalMs: 200 } });
-    const original = await liveRows(emu);
-    const allIds = [...original.values()].flat().map((r) => String(r.Id));
-    await hardDelete(emu, allIds);
-
-    const callsBefore = await apiCallsUsed(emu);
-    const started = performance.now();
-    const { summary } = await runLocalRestore({
-      instanceUrl: emu.instanceUrl,
-      accessToken: emu.accessToken,
-      store: dir,
-      org: ORG_KEY,
-      input: {
-        snapshot: 'latest',
-        objects: [PARENT, CHILD],
-        mode: 'restore-deleted',
-        confirmOrgId: emu.orgId,
-      },
-      retryIntervalScale: 0.02,
+    const vault = freshVault();
+    await timedBackup(emu, vault, 'full', {
+      settings: { metadata: false, files: false, pollIntervalMs: 200 },
     });
-    const restoreSeconds = (performance.now() - started) / 1000;
-    const restoreCalls = (await apiCallsUsed(emu)) - callsBefore;
-    if (summary.status !== 'SUCCEEDED')
-      throw new Error(`The restore ended ${summary.status}: ${summary.message}`);
-    const restored = await liveRows(emu);
-    const restoredRows = [...restored.values()].reduce((n, rows) => n + rows.length, 0);
-    if (restoredRows !== allIds.length)
-      throw new Error(`The restore brought back ${restoredRows} of ${allIds.length} rows`);
-
-    await hardDelete(
-      emu,
-      [...restored.values()].flat().map((r) => String(r.Id)),
-    );
-    const loopCallsBefore = await apiCallsUsed(emu);
-    const loopStarted = performance.now();
-    const inserted = await collectionsLoop(emu, original);
-    const loopSeconds = (performance.now() - loopStarted) / 1000;
-    const loopCalls = (await apiCallsUsed(emu)) - loopCallsBefore;
-    if (inserted !== allIds.length)
-      throw new Error(`The collections loop inserted ${inserted} of ${allIds.length} rows`);
-
+    const original = await liveRows(emu);
+    const rows = [...original.values()].reduce((n, list) => n + list.length, 0);
     const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
       report.add({
         section,
@@ -197,36 +238,53 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
         unit,
         ...(target ? { target: target[0], met: target[1] } : {}),
       });
-    add('restore.rows', 'rows hard-deleted and restored', allIds.length, 'rows');
-    add('restore.workflow_s', 'restore workflow (plan, write, re-link, verify)', restoreSeconds, 's');
-    add('restore.workflow.rows_per_s', 'restore workflow', allIds.length / restoreSeconds, 'rows/s');
+    add('restore.rows', 'rows hard-deleted and restored', rows, 'rows');
+    const plain = await round(emu, vault, original, 0);
+    add('restore.workflow_s', 'restore workflow (plan, write, re-link, verify)', plain.workflow.seconds, 's');
+    add('restore.workflow.rows_per_s', 'restore workflow', rows / plain.workflow.seconds, 'rows/s');
     add(
       'restore.collections_s',
       'sObject Collections, parents first, then self-references',
-      loopSeconds,
+      plain.loop.seconds,
       's',
     );
-    add('restore.collections.rows_per_s', 'sObject Collections loop', allIds.length / loopSeconds, 'rows/s');
+    add('restore.collections.rows_per_s', 'sObject Collections loop', rows / plain.loop.seconds, 'rows/s');
     add(
       'restore.workflow.api_calls',
       'restore workflow, API calls (verification included)',
-      restoreCalls,
+      plain.workflow.calls,
       'calls',
     );
-    add('restore.collections.api_calls', 'sObject Collections loop, API calls', loopCalls, 'calls');
-    add(
-      'restore.ratio.collections_calls_to_workflow',
-      'API calls: collections loop / restore workflow',
-      loopCalls / restoreCalls,
-      'ratio',
-    );
-    const ratio = loopSeconds / restoreSeconds;
+    add('restore.collections.api_calls', 'sObject Collections loop, API calls', plain.loop.calls, 'calls');
+    const ratio = plain.loop.seconds / plain.workflow.seconds;
     add(
       'restore.ratio.workflow_to_collections',
       'restore workflow / collections loop (throughput)',
       ratio,
       'ratio',
       ['>= 5', ratio >= 5],
+    );
+    const modelled = await round(emu, vault, original, MODEL_LATENCY_MS);
+    add('restore.latency_ms', 'modelled server time per API call (second round)', MODEL_LATENCY_MS, 'ms');
+    add(
+      'restore.latency.workflow_s',
+      'restore workflow, with that server time',
+      modelled.workflow.seconds,
+      's',
+    );
+    add(
+      'restore.latency.collections_s',
+      'collections loop, with that server time',
+      modelled.loop.seconds,
+      's',
+    );
+    const modelledRatio = modelled.loop.seconds / modelled.workflow.seconds;
+    add(
+      'restore.ratio.latency_workflow_to_collections',
+      'restore workflow / collections loop, with that server time',
+      modelledRatio,
+      'ratio',
+      ['>= 5', modelledRatio >= 5],
     );
   } finally {
     await emu.stop();
