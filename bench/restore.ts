@@ -38,21 +38,35 @@ async function api<T>(emu: EmulatorProcess, method: string, path: string, body?:
   return JSON.parse(text) as T;
 }
 
-/** Live rows of the two objects, from the emulator's dump. */
+/**
+ * Live rows of the two objects, from the emulator's dump. The dump is one row per line; it is read
+ * line by line, since a large org's dump is longer than the longest string V8 can hold.
+ */
 async function liveRows(emu: EmulatorProcess): Promise<Map<string, Row[]>> {
-  const dump = (await (await fetch(`${emu.instanceUrl}/__emulator/dump`)).json()) as {
-    object: string;
-    id: string;
-    isDeleted: boolean;
-    values: Row;
-  }[];
+  const response = await fetch(`${emu.instanceUrl}/__emulator/dump`);
+  if (!response.ok || !response.body) throw new Error(`GET /__emulator/dump: HTTP ${response.status}`);
   const out = new Map<string, Row[]>([
     [PARENT, []],
     [CHILD, []],
   ]);
-  for (const row of dump) {
+  const take = (line: string) => {
+    const text = line.trim().replace(/^\[/, '').replace(/\]$/, '').replace(/,$/, '');
+    if (!text.startsWith('{')) return;
+    const row = JSON.parse(text) as { object: string; id: string; isDeleted: boolean; values: Row };
     if (!row.isDeleted) out.get(row.object)?.push({ ...row.values, Id: row.id });
+  };
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of response.body) {
+    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      take(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+      newline = buffered.indexOf('\n');
+    }
   }
+  take(buffered + decoder.decode());
   return out;
 }
 
