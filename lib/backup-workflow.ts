@@ -14,6 +14,8 @@ import { type AppConfig, constructIdOf, type OrgConfig } from './config.ts';
 import { WorkflowFunction } from './function-defaults.ts';
 
 const HANDLERS = 'lambdas/handlers/backup/handlers.ts';
+/** The org's one mutable vault key, relative to its prefix (the runtime names it in lambdas/core/snapshot/keys.ts). */
+export const LATEST_POINTER = 'latest-complete.json';
 
 /** Error names retried with backoff: Salesforce's transient answers and Lambda's own hiccups. */
 export const TRANSIENT_ERRORS = [
@@ -400,12 +402,28 @@ export class BackupWorkflow extends Construct {
     this.dashboard = this.buildDashboard(org);
   }
 
-  /** Read anything under the org's prefix, add new objects there; never delete. */
+  /** Read anything under the org's prefix, add new objects there; never delete, never overwrite. */
   private grantVault(f: WorkflowFunction, props: BackupWorkflowProps, prefix: string): void {
     f.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:AbortMultipartUpload'],
         resources: [props.bucket.arnForObjects(`${prefix}*`)],
+      }),
+    );
+    // Parts, manifests and file bodies are written with If-None-Match: *, so S3 refuses to replace
+    // one. Denying every object creation without that header makes it a rule rather than a habit.
+    // CreateMultipartUpload and UploadPart take no conditional header (ObjectCreationOperation is
+    // false for them); CompleteMultipartUpload does. The one mutable key is the latest pointer.
+    f.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyUnconditionalObjectCreation',
+        effect: iam.Effect.DENY,
+        actions: ['s3:PutObject'],
+        notResources: [props.bucket.arnForObjects(`${prefix}${LATEST_POINTER}`)],
+        conditions: {
+          Null: { 's3:if-none-match': 'true' },
+          Bool: { 's3:ObjectCreationOperation': 'true' },
+        },
       }),
     );
     f.addToRolePolicy(

@@ -4,7 +4,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
-import { BackupWorkflow } from '../../lib/backup-workflow.ts';
+import { BackupWorkflow, LATEST_POINTER } from '../../lib/backup-workflow.ts';
+import { latestPointerKey } from '../../lambdas/core/snapshot/keys.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { appWithoutBundling, exampleConfigJson } from '../infra/fixtures/app-fixture.ts';
 
@@ -62,7 +63,7 @@ describe('the BackupWorkflow construct in the app', () => {
           (c) =>
             (
               backupStack.resolve((c as iam.CfnPolicy).policyDocument) as {
-                Statement: { Action: string | string[]; Resource: unknown }[];
+                Statement: { Effect: string; Action: string | string[]; Resource: unknown }[];
               }
             ).Statement,
         ),
@@ -72,9 +73,38 @@ describe('the BackupWorkflow construct in the app', () => {
     expect(actions.filter((a) => /^s3:Delete/.test(a))).toEqual([]);
     for (const statement of statements) {
       const list = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-      if (list.includes('s3:PutObject'))
+      if (statement.Effect === 'Allow' && list.includes('s3:PutObject'))
         expect(JSON.stringify(statement.Resource)).toMatch(/\/orgs\/[a-z0-9-]+\/\*/);
     }
+  });
+
+  it('denies every function an object creation without If-None-Match, except on the latest pointer', () => {
+    for (const workflow of workflows) {
+      const org = workflow.node.id.replace(/BackupWorkflow$/, '');
+      for (const fn of workflow.functions) {
+        const policy = fn.role?.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+        const document = backupStack.resolve(policy?.document) as {
+          Statement: {
+            Sid?: string;
+            Effect: string;
+            Action: string;
+            NotResource?: unknown;
+            Condition?: unknown;
+          }[];
+        };
+        const deny = document.Statement.find((st) => st.Sid === 'DenyUnconditionalObjectCreation');
+        expect(deny, `${fn.node.path} lacks the conditional-write deny`).toMatchObject({
+          Effect: 'Deny',
+          Action: 's3:PutObject',
+          Condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+        });
+        expect(JSON.stringify(deny?.NotResource)).toContain(`/orgs/`);
+        expect(JSON.stringify(deny?.NotResource)).toContain(`/${LATEST_POINTER}`);
+      }
+      expect(org.length).toBeGreaterThan(0);
+    }
+    // The exempt key is the very key the runtime moves after a verified snapshot.
+    expect(latestPointerKey('acme')).toBe(`orgs/acme/${LATEST_POINTER}`);
   });
 
   it('gives the Distributed Maps their items from the plan key in the vault, and retries transient Salesforce errors', () => {
