@@ -159,7 +159,7 @@ function synthesized(org: string, bucketName: string | undefined): SynthesizedWo
 }
 
 /** The default org key: the org id, lower-cased, from the identity endpoint. */
-async function orgKeyOf(instanceUrl: string, accessToken: string): Promise<string> {
+export async function orgKeyOf(instanceUrl: string, accessToken: string): Promise<string> {
   const response = await fetch(`${instanceUrl.replace(/\/+$/, '')}/services/oauth2/userinfo`, {
     headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
   });

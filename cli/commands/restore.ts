@@ -9,6 +9,7 @@ import {
   runSynthesizedWorkflow,
   type SnsMessage,
 } from '../local/index.ts';
+import { orgKeyOf } from './backup.ts';
 import { buildLocalRestoreApp } from './restore-app.ts';
 
 const USAGE = `Usage: sfbackup restore --instance-url URL --access-token TOKEN --store DIR --input FILE [options]
@@ -124,21 +125,6 @@ export async function runLocalRestore(
     },
   };
   return { summary, result };
-}
-
-/** The default org key: the org id, lower-cased, as the backup command uses. */
-async function orgKeyOf(instanceUrl: string, accessToken: string): Promise<string> {
-  const response = await fetch(`${instanceUrl.replace(/\/+$/, '')}/services/oauth2/userinfo`, {
-    headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-  });
-  if (!response.ok) {
-    throw new Error(
-      `Could not read the org id from ${instanceUrl} (HTTP ${response.status}); pass --org NAME or check the token.`,
-    );
-  }
-  const info = (await response.json()) as { organization_id?: string };
-  if (!info.organization_id) throw new Error('The identity answer has no organization_id; pass --org NAME.');
-  return info.organization_id.toLowerCase();
 }
 
 /** Runs the command; resolves to the exit code (0 only when the execution succeeded). */
