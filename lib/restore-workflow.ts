@@ -225,6 +225,41 @@ export class RestoreWorkflow extends Construct {
       },
     });
 
+    // A dry run with metadata validates it (checkOnly, nothing saved) and reports what it found.
+    const startValidation = new sfn.Pass(this, 'StartMetadataValidation', {
+      result: sfn.Result.fromObject({ done: false }),
+      resultPath: '$.metadata',
+    });
+    const validateMetadata = catchAll(
+      invoke(
+        'ValidateMetadata',
+        metadataFn,
+        { run, progress: sfn.JsonPath.objectAt('$.metadata') },
+        '$.metadata',
+      ),
+    );
+    const dryRunValidated = new sfn.Pass(this, 'DryRunPlanValidated', {
+      parameters: {
+        mode: 'dry-run',
+        planKey: sfn.JsonPath.stringAt('$.plan.planKey'),
+        totals: sfn.JsonPath.objectAt('$.plan.totals'),
+        summary: sfn.JsonPath.format(
+          '{}\n  {}',
+          sfn.JsonPath.stringAt('$.plan.summary'),
+          sfn.JsonPath.stringAt('$.metadata.report'),
+        ),
+      },
+    });
+    validateMetadata.next(
+      new sfn.Choice(this, 'MetadataValidated')
+        .when(sfn.Condition.booleanEquals('$.metadata.done', true), dryRunValidated)
+        .otherwise(
+          new sfn.Wait(this, 'WaitForValidation', { time: sfn.WaitTime.duration(Duration.seconds(5)) }).next(
+            validateMetadata,
+          ),
+        ),
+    );
+
     // Metadata first: objects and fields must exist before rows can be written into them.
     const startMetadata = new sfn.Pass(this, 'StartMetadata', {
       result: sfn.Result.fromObject({ done: false }),
@@ -310,6 +345,13 @@ export class RestoreWorkflow extends Construct {
       .next(plan)
       .next(
         new sfn.Choice(this, 'IsDryRun')
+          .when(
+            sfn.Condition.and(
+              sfn.Condition.booleanEquals('$.run.dryRun', true),
+              sfn.Condition.numberGreaterThan('$.run.metadata', 0),
+            ),
+            startValidation.next(validateMetadata),
+          )
           .when(sfn.Condition.booleanEquals('$.run.dryRun', true), dryRunDone)
           .when(sfn.Condition.numberGreaterThan('$.run.metadata', 0), startMetadata.next(metadataStep))
           .otherwise(dataRestore),

@@ -99,10 +99,16 @@ describe.each(SAMPLES)('files and metadata of the $org sample org', (sample) => 
 
     const dry = await restore(emu, dir, { metadata: [layout] });
     expect(dry.summary.message).toContain(`1 component(s) to deploy, validated first (checkOnly): ${layout}`);
+    expect(dry.summary.message).toContain(
+      `The metadata validation (checkOnly) passed for ${layout}; nothing was saved.`,
+    );
     expect(components(emu)).not.toContain(layout);
     const done = await restore(emu, dir, { metadata: [layout], mode: 'full', confirmOrgId: emu.orgId });
-    expect(done.summary.status).toBe('SUCCEEDED');
+    expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
     expect(components(emu)).toContain(layout);
+    expect(done.summary.message).toContain(
+      `Metadata deployed and read back equal to the snapshot: ${layout}.`,
+    );
   });
 
   it('names an unknown metadata component in the input and deploys nothing', async () => {

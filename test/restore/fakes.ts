@@ -6,6 +6,7 @@ import type {
   NewFile,
   ObjectInfo,
   RestoreOrg,
+  RetrieveState,
   Row,
   SnapshotComponent,
   SnapshotField,
@@ -271,6 +272,12 @@ export class FakeOrg implements RestoreOrg {
   async deployStatus(id: string) {
     return { id, done: true, success: true, failures: [], status: 'Succeeded' };
   }
+  async retrieve(): Promise<string> {
+    return '09S000000000001';
+  }
+  async retrieveStatus(id: string): Promise<RetrieveState> {
+    return { id, done: true, success: false, errorMessage: 'the fake org holds no metadata' };
+  }
 }
 
 /** A snapshot held in memory. */
@@ -298,7 +305,7 @@ export class FakeSnapshot implements SnapshotView {
   async components() {
     return this.snapshotComponents;
   }
-  async componentZip() {
+  async componentZip(): Promise<Uint8Array> {
     return new Uint8Array([1, 2, 3]);
   }
 }

@@ -56,8 +56,14 @@ describe('RestoreWorkflow', () => {
   it('stops a dry run with the plan, and fans out over objects with Distributed Maps otherwise', () => {
     const { template } = build();
     const definition = definitionOf(template);
-    const choice = definition.States.IsDryRun as { Choices: { Variable: string; Next: string }[] };
-    expect(choice.Choices[0]).toMatchObject({ Variable: '$.run.dryRun', Next: 'DryRunPlan' });
+    const choice = definition.States.IsDryRun as {
+      Choices: { Variable?: string; And?: { Variable: string }[]; Next: string }[];
+    };
+    // A dry run with metadata validates it first (checkOnly); without, it ends with the plan.
+    expect(choice.Choices[0]?.Next).toBe('StartMetadataValidation');
+    expect(choice.Choices[0]?.And?.map((c) => c.Variable)).toEqual(['$.run.dryRun', '$.run.metadata']);
+    expect(choice.Choices[1]).toMatchObject({ Variable: '$.run.dryRun', Next: 'DryRunPlan' });
+    expect(definition.States.MetadataValidated).toBeDefined();
     const level = definition.States.RestoreLevel as {
       ItemProcessor: { ProcessorConfig: { Mode: string } };
       ItemsPath: string;

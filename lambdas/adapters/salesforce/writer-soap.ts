@@ -1,5 +1,11 @@
 import { XMLParser } from 'fast-xml-parser';
-import type { DeployState, RowError, WriteResult } from '../../core/restore/model.ts';
+import type {
+  DeployState,
+  RetrieveState,
+  RowError,
+  SnapshotComponent,
+  WriteResult,
+} from '../../core/restore/model.ts';
 import type { SalesforceHttp } from './writer-http.ts';
 import { xmlEscape } from './writer-http.ts';
 
@@ -74,5 +80,44 @@ export async function checkDeployStatus(http: SalesforceHttp, id: string): Promi
     success: r.success === 'true',
     failures,
     status: String(r.status ?? ''),
+  };
+}
+
+/** Starts a Metadata API retrieve of the components, as one package (no `unpackaged/` folder). */
+export async function retrieveComponents(
+  http: SalesforceHttp,
+  components: readonly SnapshotComponent[],
+): Promise<string> {
+  const byType = new Map<string, string[]>();
+  for (const c of components) byType.set(c.type, [...(byType.get(c.type) ?? []), c.fullName]);
+  const types = [...byType]
+    .map(
+      ([name, members]) =>
+        `<urn:types>${members.map((m) => `<urn:members>${xmlEscape(m)}</urn:members>`).join('')}<urn:name>${xmlEscape(name)}</urn:name></urn:types>`,
+    )
+    .join('');
+  const body = `<urn:retrieve><urn:request><urn:apiVersion>${http.apiVersion}</urn:apiVersion><urn:singlePackage>true</urn:singlePackage><urn:unpackaged>${types}<urn:version>${http.apiVersion}</urn:version></urn:unpackaged></urn:request></urn:retrieve>`;
+  const xml = await http.soap(
+    `/services/Soap/m/${http.apiVersion}`,
+    envelope('http://soap.sforce.com/2006/04/metadata', body),
+  );
+  const result = bodyOf(xml, 'retrieveResponse').result as Record<string, unknown> | undefined;
+  return String(result?.id ?? '');
+}
+
+/** Reads a retrieve's state, with its zip once done. */
+export async function checkRetrieve(http: SalesforceHttp, id: string): Promise<RetrieveState> {
+  const body = `<urn:checkRetrieveStatus><urn:asyncProcessId>${xmlEscape(id)}</urn:asyncProcessId><urn:includeZip>true</urn:includeZip></urn:checkRetrieveStatus>`;
+  const xml = await http.soap(
+    `/services/Soap/m/${http.apiVersion}`,
+    envelope('http://soap.sforce.com/2006/04/metadata', body),
+  );
+  const r = (bodyOf(xml, 'checkRetrieveStatusResponse').result ?? {}) as Record<string, unknown>;
+  return {
+    id,
+    done: r.done === 'true',
+    success: r.success === 'true',
+    ...(r.errorMessage ? { errorMessage: String(r.errorMessage) } : {}),
+    ...(r.zipFile ? { zip: new Uint8Array(Buffer.from(String(r.zipFile), 'base64')) } : {}),
   };
 }

@@ -1,11 +1,13 @@
 import type {
   DeployState,
+  RetrieveState,
   FieldInfo,
   NewFile,
   ObjectInfo,
   RestoreOrg,
   Row,
   RowError,
+  SnapshotComponent,
   WriteResult,
   WriteRow,
 } from '../../core/restore/model.ts';
@@ -14,7 +16,13 @@ import { SalesforceRequestError } from '../../core/salesforce.ts';
 import { bulkIngest } from './writer-bulk.ts';
 import type { SalesforceCredentials } from './auth.ts';
 import { SalesforceHttp } from './writer-http.ts';
-import { checkDeployStatus, deployZip, undeleteIds } from './writer-soap.ts';
+import {
+  checkDeployStatus,
+  checkRetrieve,
+  deployZip,
+  retrieveComponents,
+  undeleteIds,
+} from './writer-soap.ts';
 
 /** Rows per sObject Collections call (Salesforce's limit). */
 const COLLECTION_SIZE = 200;
@@ -187,6 +195,14 @@ export class SalesforceWriter implements RestoreOrg {
 
   deployStatus(id: string): Promise<DeployState> {
     return checkDeployStatus(this.http, id);
+  }
+
+  retrieve(components: readonly SnapshotComponent[]): Promise<string> {
+    return retrieveComponents(this.http, components);
+  }
+
+  retrieveStatus(id: string): Promise<RetrieveState> {
+    return checkRetrieve(this.http, id);
   }
 
   private async collections(

@@ -71,3 +71,13 @@ export class MetadataDeployError extends Error {
     );
   }
 }
+
+/** The components a deploy reported as saved do not read back as the snapshot holds them. */
+export class MetadataVerificationError extends Error {
+  override readonly name = 'MetadataVerificationError';
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `The deployed metadata does not match the snapshot when retrieved back: ${problems.join('; ')}. Check the components in Setup and run the restore again.`,
+    );
+  }
+}

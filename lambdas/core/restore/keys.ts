@@ -24,5 +24,7 @@ export const restoreKeys = {
   outcome: (orgId: string, runId: string, object: string, step: string) =>
     `${RESTORE_PREFIX}${orgId}/runs/${runId}/outcomes/${object}/${step}.json`,
   outcomePrefix: (orgId: string, runId: string) => `${RESTORE_PREFIX}${orgId}/runs/${runId}/outcomes/`,
+  /** What the metadata validation, deploy and read-back found. */
+  metadata: (orgId: string, runId: string) => `${RESTORE_PREFIX}${orgId}/runs/${runId}/metadata.json`,
   report: (orgId: string, runId: string) => `${RESTORE_PREFIX}${orgId}/runs/${runId}/report.json`,
 };

@@ -3,7 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { SnapshotComponent } from './model.ts';
 
 /** Types whose components live inside their parent's file (`objects/Broker__c.object`). */
-const CHILD_TYPES: Record<string, string> = {
+export const CHILD_TYPES: Record<string, string> = {
   CustomField: 'CustomObject',
   ListView: 'CustomObject',
   CompactLayout: 'CustomObject',

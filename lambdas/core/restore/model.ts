@@ -94,6 +94,19 @@ export interface RestoreOrg {
   deploy(zip: Uint8Array, checkOnly: boolean): Promise<string>;
   /** Reads a deploy's state. */
   deployStatus(id: string): Promise<DeployState>;
+  /** Starts a retrieve of these components (one package); returns its id. */
+  retrieve(components: readonly SnapshotComponent[]): Promise<string>;
+  /** Reads a retrieve's state, with its zip once done. */
+  retrieveStatus(id: string): Promise<RetrieveState>;
+}
+
+/** The state of a metadata retrieve. */
+export interface RetrieveState {
+  readonly id: string;
+  readonly done: boolean;
+  readonly success: boolean;
+  readonly zip?: Uint8Array;
+  readonly errorMessage?: string;
 }
 
 /** A field as the snapshot recorded it. */

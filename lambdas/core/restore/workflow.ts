@@ -133,12 +133,16 @@ export async function metadataStep(
 ): Promise<MetadataProgress> {
   const request = await loadRequest(deps.store, run);
   const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
-  return advanceMetadataRestore({
+  const next = await advanceMetadataRestore({
     org: deps.org,
     snapshot,
     components: toComponents(request.metadata),
     progress,
+    dryRun: run.dryRun,
   });
+  // Kept next to the plan so a dry run's validation and a deploy's read-back are on record.
+  if (next.done) await writeJsonOnce(deps.store, restoreKeys.metadata(run.orgId, run.runId), next);
+  return next;
 }
 
 /** The objects of one level of the restore order, for the Distributed Map that fans out over them. */
@@ -225,6 +229,7 @@ export async function verifyStep(
           plan: filePlan,
         })
       : [];
+  const metadata = await readJson<MetadataProgress>(deps.store, restoreKeys.metadata(run.orgId, run.runId));
   const now = deps.now ?? Date.now;
   const recoveryTimeSeconds = Math.round((now() - Date.parse(run.startedAt)) / 100) / 10;
   const matches = report.matches && fileProblems.length === 0;
@@ -243,6 +248,7 @@ export async function verifyStep(
           ].join('; ')}`,
       ),
     ...fileProblems.map((f) => `  file ${f.versionId}: ${f.problem}`),
+    metadata?.report ?? '',
     `Recovery time: ${recoveryTimeSeconds} s from validation to verification.`,
     unrestorable.length > 0 ? `Not restorable (see the plan for why): ${unrestorable.join(', ')}` : '',
   ]
