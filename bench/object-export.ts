@@ -95,7 +95,12 @@ export async function benchObject(report: Report, o: BenchOptions): Promise<Chil
     add('object.export.csv_mb_per_s', 'export, CSV read', pull.bytes / MB / exported.seconds, 'MB/s');
     add('object.export.stored_mb', 'export, stored (gzip)', exported.bytes / MB, 'MB');
     add('object.sf.total_s', '`sf data export bulk`, whole command', full.seconds, 's');
-    add('object.sf.fixed_s', '`sf data export bulk` of one row (start-up, job, status poll)', tiny.seconds, 's');
+    add(
+      'object.sf.fixed_s',
+      '`sf data export bulk` of one row (start-up, job, status poll)',
+      tiny.seconds,
+      's',
+    );
     add(
       'object.sf.streaming_rows_per_s',
       '`sf data export bulk`, streaming rate (fixed cost removed)',
