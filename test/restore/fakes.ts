@@ -305,6 +305,9 @@ export class FakeSnapshot implements SnapshotView {
   async components() {
     return this.snapshotComponents;
   }
+  async body(): Promise<Uint8Array | undefined> {
+    return undefined;
+  }
   async componentZip(): Promise<Uint8Array> {
     return new Uint8Array([1, 2, 3]);
   }

@@ -154,7 +154,12 @@ export class SalesforceWriter implements RestoreOrg {
   }
 
   async create(object: string, rows: readonly WriteRow[]): Promise<WriteResult[]> {
-    if (rows.length >= this.bulkThreshold) return bulkIngest(this.http, object, 'insert', rows);
+    // Bulk API 2.0 takes no base64 fields, so rows carrying a body always go through Collections.
+    const carriesBody = rows.some(
+      (r) => typeof r.Body === 'string' && (object === 'Attachment' || object === 'Document'),
+    );
+    if (rows.length >= this.bulkThreshold && !carriesBody)
+      return bulkIngest(this.http, object, 'insert', rows);
     return this.collections('POST', object, rows);
   }
 

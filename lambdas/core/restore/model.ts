@@ -149,6 +149,8 @@ export interface SnapshotView {
   rows(object: string): AsyncIterable<Row>;
   /** Files in the snapshot. */
   files(): Promise<readonly SnapshotFile[]>;
+  /** The body the backup kept for a row of an object with a body field (Attachment, Document). */
+  body(object: string, recordId: string): Promise<Uint8Array | undefined>;
   /** Metadata components in the snapshot. */
   components(): Promise<readonly SnapshotComponent[]>;
   /** A deployable zip (with package.xml) holding exactly these components. */

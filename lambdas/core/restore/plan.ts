@@ -10,6 +10,9 @@ import { writeJsonOnce } from './store-json.ts';
 import { idKey, sameValue } from './values.ts';
 import type { ValidatedRestore } from './validate.ts';
 
+/** Objects whose body the backup keeps as a file and a re-inserted row needs back. */
+const BODY_OBJECTS = new Set(['Attachment', 'Document']);
+
 /** Text values by field name. */
 export type Values = Record<string, string | null>;
 
@@ -191,6 +194,10 @@ export async function planRestore(args: {
       }
       return changes;
     };
+    const bodyField = BODY_OBJECTS.has(object)
+      ? live.get(object)?.fields.find((f) => f.type === 'base64' && f.name === 'Body' && f.createable)?.name
+      : undefined;
+    if (bodyField) types[bodyField] = 'base64';
     const found = liveRows.get(object)!;
     for (const [key, snap] of scope.get(object) ?? new Map<string, Row>()) {
       const mappedId = idMap.get(key);
@@ -216,6 +223,11 @@ export async function planRestore(args: {
         } else {
           const values: Values = {};
           for (const f of split.insert) values[f.name] = snap[f.name] ?? null;
+          if (bodyField) {
+            // The CSV leaves bodies out; the backup kept them as files, sent here as base64.
+            const bytes = await snapshot.body(object, snap.Id as string);
+            if (bytes) values[bodyField] = Buffer.from(bytes).toString('base64');
+          }
           plan.insert.push({ oldId: snap.Id as string, values });
           countRemaps(values);
         }

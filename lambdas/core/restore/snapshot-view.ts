@@ -49,6 +49,8 @@ export class PointInTimeView implements SnapshotView {
   readonly orgId: string;
   readonly takenAt: string;
 
+  private bodies: Map<string, ReturnType<PointInTime['files']>[number]> | undefined;
+
   constructor(private readonly pit: PointInTime) {
     this.id = pit.target.snapshotId;
     this.orgId = pit.target.orgId;
@@ -97,6 +99,18 @@ export class PointInTimeView implements SnapshotView {
       });
     }
     return files;
+  }
+
+  async body(object: string, recordId: string): Promise<Uint8Array | undefined> {
+    // Indexed once: a plan asks for the body of every attachment it inserts.
+    this.bodies ??= new Map(
+      this.pit
+        .files()
+        .filter((f) => f.field === 'Body')
+        .map((f) => [`${f.object}:${f.recordId.slice(0, 15)}`, f]),
+    );
+    const file = this.bodies.get(`${object}:${recordId.slice(0, 15)}`);
+    return file ? this.pit.readFile(file) : undefined;
   }
 
   async components(): Promise<readonly SnapshotComponent[]> {

@@ -76,7 +76,9 @@ export async function verifyRestore(args: {
     }
     for (const r of op.undelete) checks.push({ oldId: r.id, id: r.id, expected: r.changes });
     for (const r of op.update) checks.push({ oldId: r.oldId, id: r.id, expected: r.changes });
-    const fields = [...new Set(checks.flatMap((c) => Object.keys(c.expected)))];
+    // A body reads back as a link, not its bytes: its length (BodyLength) is what is compared.
+    const asRead = (f: string) => (op.types[f] === 'base64' ? `${f}Length` : f);
+    const fields = [...new Set(checks.flatMap((c) => Object.keys(c.expected).map(asRead)))];
     const ids = checks.flatMap((c) => (c.id ? [c.id] : []));
     const live = new Map(
       (ids.length > 0 ? await org.fetchByIds(op.object, ids, fields) : []).map((r) => [
@@ -94,6 +96,11 @@ export async function verifyRestore(args: {
       } else {
         for (const [f, wanted] of Object.entries(c.expected)) {
           const type = op.types[f] ?? 'string';
+          if (type === 'base64') {
+            const length = wanted ? Buffer.from(wanted, 'base64').length : 0;
+            if (Number(row[asRead(f)] ?? 0) !== length) mismatchedFields.push(f);
+            continue;
+          }
           let expected = wanted;
           if (type === 'reference' && wanted)
             expected = idMap.get(wanted) ?? (dangling.has(idKey(wanted)) ? null : wanted);
