@@ -7,6 +7,7 @@ import type {
   ObjectInfo,
   RestoreOrg,
   RetrieveState,
+  DeployState,
   Row,
   SnapshotComponent,
   SnapshotField,
@@ -269,7 +270,7 @@ export class FakeOrg implements RestoreOrg {
   async deploy(): Promise<string> {
     return '0Af000000000001';
   }
-  async deployStatus(id: string) {
+  async deployStatus(id: string): Promise<DeployState> {
     return { id, done: true, success: true, failures: [], status: 'Succeeded' };
   }
   async retrieve(): Promise<string> {

@@ -1,9 +1,9 @@
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { MetadataVerificationError } from '../../lambdas/core/restore/errors.ts';
+import { MetadataDeployError, MetadataVerificationError } from '../../lambdas/core/restore/errors.ts';
 import { advanceMetadataRestore, type MetadataProgress } from '../../lambdas/core/restore/metadata.ts';
 import { compareComponentZips } from '../../lambdas/core/restore/metadata-verify.ts';
-import type { RetrieveState, SnapshotComponent } from '../../lambdas/core/restore/model.ts';
+import type { DeployState, RetrieveState, SnapshotComponent } from '../../lambdas/core/restore/model.ts';
 import { FakeOrg, FakeSnapshot } from './fakes.ts';
 
 const LAYOUT = { type: 'Layout', fullName: 'Broker__c-Broker Layout' };
@@ -68,6 +68,27 @@ class ReadBackOrg extends FakeOrg {
   }
 }
 
+/** An org that refuses the components, as a validation would when a field they use is gone. */
+class RefusingOrg extends FakeOrg {
+  readonly checkOnly: boolean[] = [];
+  constructor() {
+    super([]);
+  }
+  override async deploy(_zip?: Uint8Array, checkOnly?: boolean): Promise<string> {
+    this.checkOnly.push(checkOnly === true);
+    return '0Af000000000002';
+  }
+  override async deployStatus(id: string): Promise<DeployState> {
+    return {
+      id,
+      done: true,
+      success: false,
+      status: 'Failed',
+      failures: [{ component: 'Layout:Broker__c-Broker Layout', problem: 'Field Email__c does not exist' }],
+    };
+  }
+}
+
 class ZipSnapshot extends FakeSnapshot {
   constructor(private readonly zipBytes: Uint8Array) {
     super('snap', '00D000000000001AAA', '2026-01-01T00:00:00.000Z', {});
@@ -111,5 +132,21 @@ describe('the metadata restore', () => {
     await expect(runToEnd(new ReadBackOrg(changed), new ZipSnapshot(snapshotZip), [LAYOUT])).rejects.toThrow(
       MetadataVerificationError,
     );
+  });
+
+  it('reports a failed validation in a dry run instead of failing, and deploys nothing', async () => {
+    const org = new RefusingOrg();
+    const done = await runToEnd(org, new ZipSnapshot(snapshotZip), [LAYOUT], true);
+    expect(done.done).toBe(true);
+    expect(done.report).toBe(
+      'The metadata validation (checkOnly) failed: Layout:Broker__c-Broker Layout: Field Email__c does not exist',
+    );
+    expect(org.checkOnly).toEqual([true]);
+  });
+
+  it('stops a real restore at a failed validation, before the real deploy', async () => {
+    const org = new RefusingOrg();
+    await expect(runToEnd(org, new ZipSnapshot(snapshotZip), [LAYOUT])).rejects.toThrow(MetadataDeployError);
+    expect(org.checkOnly).toEqual([true]);
   });
 });
