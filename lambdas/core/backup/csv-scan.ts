@@ -27,6 +27,12 @@ export class CsvScanner {
   /** Scans one chunk. */
   push(chunk: Uint8Array): void {
     for (let i = 0; i < chunk.length; i++) {
+      if (this.inQuotes && !this.wanted()) {
+        // Most bytes of a wide export sit inside quoted values nobody reads: jump to the next quote.
+        const next = chunk.indexOf(QUOTE, i);
+        if (next < 0) return;
+        i = next;
+      }
       const byte = chunk[i]!;
       if (byte === QUOTE) {
         this.inQuotes = !this.inQuotes;

