@@ -3,7 +3,8 @@
  * self-referencing) hard-deleted and brought back by the restore workflow, against inserting the
  * same rows with plain sObject Collections, parents first, then a second pass for self-references.
  */
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, createReadStream, createWriteStream, mkdtempSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLocalRestore } from '../cli/commands/restore.ts';
@@ -38,22 +39,32 @@ async function api<T>(emu: EmulatorProcess, method: string, path: string, body?:
   return JSON.parse(text) as T;
 }
 
+/** Live rows of the two objects, written one JSON line per row to a file per object. */
+interface RowFiles {
+  readonly ids: string[];
+  readonly files: ReadonlyMap<string, string>;
+}
+
 /**
- * Live rows of the two objects, from the emulator's dump. The dump is one row per line; it is read
- * line by line, since a large org's dump is longer than the longest string V8 can hold.
+ * Reads the emulator's dump line by line (a large org's dump is longer than the longest string V8
+ * can hold) and keeps the two objects' live rows on disk, not in this process's heap: the
+ * measured restore runs in this process and must not pay for the benchmark's own copy.
  */
-async function liveRows(emu: EmulatorProcess): Promise<Map<string, Row[]>> {
+async function liveRows(emu: EmulatorProcess): Promise<RowFiles> {
   const response = await fetch(`${emu.instanceUrl}/__emulator/dump`);
   if (!response.ok || !response.body) throw new Error(`GET /__emulator/dump: HTTP ${response.status}`);
-  const out = new Map<string, Row[]>([
-    [PARENT, []],
-    [CHILD, []],
-  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-rows-'));
+  const files = new Map([PARENT, CHILD].map((o) => [o, join(dir, `${o}.jsonl`)]));
+  const writers = new Map([...files].map(([o, file]) => [o, createWriteStream(file)]));
+  const ids: string[] = [];
   const take = (line: string) => {
     const text = line.trim().replace(/^\[/, '').replace(/\]$/, '').replace(/,$/, '');
     if (!text.startsWith('{')) return;
     const row = JSON.parse(text) as { object: string; id: string; isDeleted: boolean; values: Row };
-    if (!row.isDeleted) out.get(row.object)?.push({ ...row.values, Id: row.id });
+    const writer = writers.get(row.object);
+    if (row.isDeleted || !writer) return;
+    ids.push(row.id);
+    writer.write(`${JSON.stringify({ ...row.values, Id: row.id })}\n`);
   };
   const decoder = new TextDecoder();
   let buffered = '';
@@ -67,7 +78,25 @@ async function liveRows(emu: EmulatorProcess): Promise<Map<string, Row[]>> {
     }
   }
   take(buffered + decoder.decode());
-  return out;
+  await Promise.all([...writers.values()].map((w) => new Promise((resolve) => w.end(resolve))));
+  return { ids, files };
+}
+
+/** Rows of one object's file, 200 at a time. */
+async function* batchesOf(file: string): AsyncIterable<Row[]> {
+  let batch: Row[] = [];
+  for await (const line of createInterface({
+    input: createReadStream(file),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })) {
+    if (line.trim() === '') continue;
+    batch.push(JSON.parse(line) as Row);
+    if (batch.length === BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /** Deletes rows and empties them from the recycle bin, 200 at a time: they can only come back under new ids. */
@@ -109,14 +138,12 @@ async function copiedFields(emu: EmulatorProcess, object: string): Promise<strin
  * The plain way: sObject Collections of 200, the parent object first (its lookup to Account kept),
  * then the child (its lookup rewritten to the parents' new ids), then the self-references.
  */
-async function collectionsLoop(emu: EmulatorProcess, rows: Map<string, Row[]>): Promise<number> {
+async function collectionsLoop(emu: EmulatorProcess, rows: RowFiles): Promise<number> {
   const newIds = new Map<string, string>();
   const selfRefs: { object: string; oldId: string; parent: string }[] = [];
   for (const object of [PARENT, CHILD]) {
     const fields = await copiedFields(emu, object);
-    const list = rows.get(object) ?? [];
-    for (let i = 0; i < list.length; i += BATCH) {
-      const batch = list.slice(i, i + BATCH);
+    for await (const batch of batchesOf(rows.files.get(object) ?? '')) {
       const records = batch.map((row) => {
         const record: Row = { attributes: { type: object } };
         for (const f of fields) if (row[f] !== undefined && row[f] !== null) record[f] = row[f];
@@ -196,26 +223,20 @@ async function setLatency(emu: EmulatorProcess, ms: number): Promise<void> {
 async function round(
   emu: EmulatorProcess,
   vault: string,
-  original: Map<string, Row[]>,
+  original: RowFiles,
   latencyMs: number,
 ): Promise<{ workflow: { seconds: number; calls: number }; loop: { seconds: number; calls: number } }> {
-  const total = [...original.values()].reduce((n, rows) => n + rows.length, 0);
-  await hardDelete(
-    emu,
-    [...(await liveRows(emu)).values()].flat().map((r) => String(r.Id)),
-  );
+  const total = original.ids.length;
+  await hardDelete(emu, (await liveRows(emu)).ids);
   const copy = mkdtempSync(join(tmpdir(), 'bench-restore-vault-'));
   cpSync(vault, copy, { recursive: true });
   await setLatency(emu, latencyMs);
   const workflow = await timedRestore(emu, copy);
   await setLatency(emu, 0);
-  const restored = [...(await liveRows(emu)).values()].flat();
+  const restored = (await liveRows(emu)).ids;
   if (restored.length !== total)
     throw new Error(`The restore brought back ${restored.length} of ${total} rows`);
-  await hardDelete(
-    emu,
-    restored.map((r) => String(r.Id)),
-  );
+  await hardDelete(emu, restored);
   const loopCallsBefore = await apiCallsUsed(emu);
   await setLatency(emu, latencyMs);
   const loopStarted = performance.now();
@@ -242,7 +263,7 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
       settings: { metadata: false, files: false, pollIntervalMs: 200 },
     });
     const original = await liveRows(emu);
-    const rows = [...original.values()].reduce((n, list) => n + list.length, 0);
+    const rows = original.ids.length;
     const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
       report.add({
         section,
