@@ -56,7 +56,7 @@ export async function finishBackup(
   for (const planned of detail.exported) {
     const spec = await readJson<ObjectSpec>(deps, objectSpecKey(org, snapshotId, planned.name));
     const result = await optionalJson<ObjectResult>(deps, objectResultKey(org, snapshotId, planned.name));
-    if (!result || result.status !== 'exported') {
+    if (result?.status !== 'exported') {
       const message = result?.error ?? 'the export never finished';
       errors.push({ scope: 'object', subject: planned.name, name: 'ObjectExportFailed', message });
     }

@@ -178,7 +178,7 @@ export async function retrieveMetadataHandler(event: unknown, _context?: Context
     event,
     'The metadata retrieve input',
   );
-  return instrumented('MetadataRetrieve', input.org, async (metrics) => {
+  return instrumented('MetadataRetrieve', input.org, async (_metrics) => {
     const deps = await depsFromEnv({ salesforce: true });
     return retrieveMetadata(deps, input);
   });
