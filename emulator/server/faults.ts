@@ -2,6 +2,7 @@
  * Fault injection: a parsed `--faults` spec and the seeded dice that decide, per request,
  * whether a fault fires. The grammar is documented in docs/emulator.md.
  */
+import { Prng } from '../generate/prng.ts';
 
 /** Endpoint names a fault pattern can match (also the keys of the request counts). */
 export const ENDPOINTS = [
@@ -138,22 +139,6 @@ export function parseFaultSpec(spec: string): FaultSpec {
   return { seed, rules };
 }
 
-/** Seeded dice (mulberry32) so a fault run can be repeated exactly. */
-export class Dice {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  /** A number in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
-
 /** What fired for one request. */
 export interface FaultDecision {
   latencyMs: number;
@@ -166,12 +151,13 @@ export interface FaultDecision {
 /** Holds the active rules and rolls them for each request. */
 export class FaultInjector {
   private rules: FaultRule[] = [];
-  private dice = new Dice(1);
+  // Seeded so a fault run can be repeated exactly.
+  private dice = new Prng(1);
 
   /** Replaces the active rules (an empty spec clears them). */
   set(spec: FaultSpec): void {
     this.rules = spec.rules;
-    this.dice = new Dice(spec.seed);
+    this.dice = new Prng(spec.seed);
   }
 
   /** The active rules, for the control surface. */
