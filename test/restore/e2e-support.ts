@@ -1,4 +1,5 @@
 /** Helpers for end-to-end restores: sample orgs in the emulator, disasters through the API, org states. */
+import { api } from '../../cli/commands/demo-org.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import {
   type LocalRestoreOptions,
@@ -9,6 +10,14 @@ import type { SnsMessage } from '../../cli/local/index.ts';
 import { backup, dumpRows, freshStoreDir, startSampleOrg } from '../backup/e2e-support.ts';
 
 export { backup, freshStoreDir, startSampleOrg };
+// The disasters are caused the way the demo causes them: through the org's public APIs.
+export {
+  api,
+  deleteRows as softDelete,
+  hardDeleteRows as hardDelete,
+  importRows as update,
+  liveIds as ids,
+} from '../../cli/commands/demo-org.ts';
 
 const AUDIT = new Set([
   'CreatedDate',
@@ -25,70 +34,6 @@ interface DescribeField {
   updateable: boolean;
   calculated: boolean;
   referenceTo: string[];
-}
-
-/** Calls the org's REST API as a user would. */
-export async function api<T>(emu: RunningEmulator, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${emu.instanceUrl}/services/data/v62.0${path}`, {
-    method,
-    headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-/** Ids of an object's live rows. */
-export async function ids(emu: RunningEmulator, object: string, where = ''): Promise<string[]> {
-  const page = await api<{ records: { Id: string }[] }>(
-    emu,
-    'GET',
-    `/query?q=${encodeURIComponent(`SELECT Id FROM ${object}${where ? ` WHERE ${where}` : ''}`)}`,
-  );
-  return page.records.map((r) => r.Id);
-}
-
-/** Deletes rows (to the recycle bin), 200 per call. */
-export async function softDelete(emu: RunningEmulator, rowIds: readonly string[]): Promise<void> {
-  for (let i = 0; i < rowIds.length; i += 200) {
-    const results = await api<{ success: boolean }[]>(
-      emu,
-      'DELETE',
-      `/composite/sobjects?ids=${rowIds.slice(i, i + 200).join(',')}`,
-    );
-    if (!results.every((r) => r.success)) throw new Error(`delete failed: ${JSON.stringify(results)}`);
-  }
-}
-
-/** Deletes rows and empties them from the recycle bin: they can only come back under new ids. */
-export async function hardDelete(emu: RunningEmulator, rowIds: readonly string[]): Promise<void> {
-  await softDelete(emu, rowIds);
-  const envelope = `<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:partner.soap.sforce.com"><soapenv:Header><urn:SessionHeader><urn:sessionId>${emu.accessToken}</urn:sessionId></urn:SessionHeader></soapenv:Header><soapenv:Body><urn:emptyRecycleBin>${rowIds.map((id) => `<urn:ids>${id}</urn:ids>`).join('')}</urn:emptyRecycleBin></soapenv:Body></soapenv:Envelope>`;
-  const response = await fetch(`${emu.instanceUrl}/services/Soap/u/62.0`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/xml', soapaction: '""' },
-    body: envelope,
-  });
-  const text = await response.text();
-  if (!response.ok || text.includes('<success>false</success>'))
-    throw new Error(`emptyRecycleBin failed: ${text}`);
-}
-
-/** Updates rows through sObject Collections. */
-export async function update(
-  emu: RunningEmulator,
-  object: string,
-  rows: Record<string, unknown>[],
-): Promise<void> {
-  for (let i = 0; i < rows.length; i += 200) {
-    const records = rows.slice(i, i + 200).map((r) => ({ attributes: { type: object }, ...r }));
-    const results = await api<{ success: boolean }[]>(emu, 'PATCH', '/composite/sobjects', {
-      allOrNone: true,
-      records,
-    });
-    if (!results.every((r) => r.success)) throw new Error(`update failed: ${JSON.stringify(results)}`);
-  }
 }
 
 /**
