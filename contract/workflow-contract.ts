@@ -1,0 +1,179 @@
+/**
+ * The workflow contract: the names that the infrastructure (lib/), the runtime (lambdas/) and the
+ * CLI (cli/) must agree on. Renaming one here renames it everywhere; renaming it anywhere else is
+ * a type error. This module holds constants, types and pure checks only: it imports nothing and
+ * does nothing when loaded, so every layer may depend on it.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Error names. Each is the `name` of exactly one error class in lambdas/ (a test proves it), and
+// the state machines' Retry and Catch match on them.
+// ---------------------------------------------------------------------------------------------
+
+/** Every named error the runtime throws, by the name its class reports. */
+export const ErrorName = {
+  // Salesforce, translated in one place (lambdas/adapters/salesforce/errors.ts).
+  SalesforceError: 'SalesforceError',
+  SalesforceRateLimit: 'SalesforceRateLimitError',
+  SalesforceSessionExpired: 'SalesforceSessionExpiredError',
+  SalesforceTransient: 'SalesforceTransientError',
+  SalesforceQuery: 'SalesforceQueryError',
+  SalesforceBulkUnsupported: 'SalesforceBulkUnsupportedError',
+  SalesforceBulkJobFailed: 'SalesforceBulkJobFailedError',
+  SalesforceAuth: 'SalesforceAuthError',
+  SalesforceRequest: 'SalesforceRequestError',
+  BulkIngestFailed: 'BulkIngestFailedError',
+  MissingSalesforceCredentials: 'MissingSalesforceCredentialsError',
+  InvalidOrgSecret: 'InvalidOrgSecretError',
+  // The vault.
+  ObjectExists: 'ObjectExistsError',
+  ObjectNotFound: 'ObjectNotFoundError',
+  InvalidStoreKey: 'InvalidStoreKeyError',
+  InvalidStoreSpec: 'InvalidStoreSpecError',
+  InvalidOrgKey: 'InvalidOrgKeyError',
+  SnapshotNotFound: 'SnapshotNotFoundError',
+  SnapshotCorrupt: 'SnapshotCorruptError',
+  InvalidSnapshotManifest: 'InvalidSnapshotManifestError',
+  // Configuration of a deployed function (its environment).
+  FunctionConfig: 'FunctionConfigError',
+  // Backup.
+  InvalidBackupRequest: 'InvalidBackupRequestError',
+  InvalidBackupSettings: 'InvalidBackupSettingsError',
+  BackupOrgMismatch: 'BackupOrgMismatchError',
+  MetadataRetrieve: 'MetadataRetrieveError',
+  // Restore.
+  InvalidRestoreRequest: 'InvalidRestoreRequestError',
+  UnknownSnapshot: 'UnknownSnapshotError',
+  RestoreOrgMismatch: 'OrgMismatchError',
+  RestoreVerification: 'RestoreVerificationError',
+  MetadataDeploy: 'MetadataDeployError',
+  MetadataVerification: 'MetadataVerificationError',
+} as const;
+
+/** The name of one of the runtime's named errors. */
+export type ErrorNameValue = (typeof ErrorName)[keyof typeof ErrorName];
+
+/** Lambda's own transient failures of an invocation, as Step Functions reports them. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** Salesforce's answers that the same call may outlive: limits, an expired session, 5xx and cut connections. */
+export const SALESFORCE_TRANSIENT_ERRORS = [
+  ErrorName.SalesforceRateLimit,
+  ErrorName.SalesforceSessionExpired,
+  ErrorName.SalesforceTransient,
+] as const;
+
+/** What a backup step retries with backoff: a failed Bulk query job is started anew. */
+export const BACKUP_RETRY_ERRORS = [
+  ...SALESFORCE_TRANSIENT_ERRORS,
+  ErrorName.SalesforceBulkJobFailed,
+  ...LAMBDA_SERVICE_ERRORS,
+] as const;
+
+/** What a restore step retries with backoff: a failed ingest job is safe to run again (the id map). */
+export const RESTORE_RETRY_ERRORS = [
+  ...SALESFORCE_TRANSIENT_ERRORS,
+  ErrorName.BulkIngestFailed,
+  ...LAMBDA_SERVICE_ERRORS,
+] as const;
+
+/** What ends a restore at once as a rejected input, with nothing written and no alert. */
+export const RESTORE_INPUT_REJECTED_ERRORS = [ErrorName.InvalidRestoreRequest] as const;
+
+/** The error a restore's state machine fails with when the org does not match the snapshot afterwards. */
+export const RESTORE_MISMATCH_ERROR = ErrorName.RestoreVerification;
+
+// ---------------------------------------------------------------------------------------------
+// Environment variables the deployed functions read (set by lib/, read by lambdas/), and the ones
+// the local runner sets instead (set by cli/).
+// ---------------------------------------------------------------------------------------------
+
+/** Environment variable names, by role. */
+export const EnvName = {
+  /** The vault bucket's name. */
+  VaultBucket: 'VAULT_BUCKET',
+  /** The vault key's ARN; objects are written with SSE-KMS under it. */
+  VaultKeyArn: 'VAULT_KEY_ARN',
+  /** The org's credentials in Secrets Manager. */
+  OrgSecretArn: 'ORG_SECRET_ARN',
+  /** Login URL used when the secret names none. */
+  LoginUrl: 'SALESFORCE_LOGIN_URL',
+  /** Salesforce API version, such as 62.0. */
+  ApiVersion: 'SALESFORCE_API_VERSION',
+  /** The org's backup settings, JSON (lambdas/core/backup/settings.ts parses them). */
+  BackupSettings: 'BACKUP_SETTINGS',
+  /** CloudWatch namespace of the metrics. */
+  MetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** The org name whose backups a restore reads (its vault prefix). */
+  OrgName: 'ORG_KEY',
+  /** Rows from which a restore writes with Bulk API 2.0 ingest. */
+  BulkThreshold: 'BULK_THRESHOLD',
+  /** The drill sandbox's credentials in Secrets Manager. */
+  DrillSecretArn: 'DRILL_SECRET_ARN',
+  /** The drill sandbox's login URL. */
+  DrillLoginUrl: 'DRILL_LOGIN_URL',
+  /** The objects a drill restores, a JSON list. */
+  DrillObjects: 'DRILL_OBJECTS',
+  /** Local runs: a directory that stands in for the vault bucket. */
+  LocalStoreDir: 'SFBACKUP_STORE_DIR',
+  /** Local runs: an S3-compatible endpoint for the vault bucket. */
+  S3Endpoint: 'SFBACKUP_S3_ENDPOINT',
+  /** Local runs: the org's instance URL, with an access token instead of a secret. */
+  LocalInstanceUrl: 'SFBACKUP_INSTANCE_URL',
+  /** Local runs: the org's access token. */
+  LocalAccessToken: 'SFBACKUP_ACCESS_TOKEN',
+  /** Local drills: the sandbox's instance URL. */
+  LocalDrillInstanceUrl: 'SFBACKUP_DRILL_INSTANCE_URL',
+  /** Local drills: the sandbox's access token. */
+  LocalDrillAccessToken: 'SFBACKUP_DRILL_ACCESS_TOKEN',
+} as const;
+
+/** The CloudWatch namespace every function publishes its metrics in. */
+export const METRICS_NAMESPACE = 'SfBackup';
+
+/** The service names the functions log and publish metrics under. */
+export const ServiceName = { Backup: 'sfbackup-backup', Restore: 'sfbackup-restore' } as const;
+
+/** The Salesforce API version used when none is configured. */
+export const DEFAULT_API_VERSION = '62.0';
+
+// ---------------------------------------------------------------------------------------------
+// The vault's layout, as far as permissions depend on it.
+// ---------------------------------------------------------------------------------------------
+
+/** Prefix under which each org's backups live: `orgs/<org name>/`. */
+export const ORGS_PREFIX = 'orgs/';
+
+/** The org's one mutable vault key, relative to its prefix; every other backup object is written once. */
+export const LATEST_POINTER = 'latest-complete.json';
+
+/** The only prefix a restore may write: its plans, id maps and reports. */
+export const RESTORES_PREFIX = 'restores/';
+
+/** The vault prefix of one org's backups. */
+export function orgPrefixOf(orgName: string): string {
+  return `${ORGS_PREFIX}${orgName}/`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The org name: the config's name for an org, its vault prefix and, locally, its lower-cased org id.
+// ---------------------------------------------------------------------------------------------
+
+/** 2 to 32 lower-case letters, digits or hyphens, starting and ending with a letter or digit. */
+export const ORG_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
+
+/** What an org name must look like, for error messages. */
+export const ORG_NAME_RULE =
+  '2 to 32 lower-case letters, digits or "-", starting and ending with a letter or digit, such as "acme-prod"';
+
+/** Why `name` cannot be an org name, or undefined when it can. */
+export function orgNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return `the org name must be a string: write ${ORG_NAME_RULE}`;
+  if (ORG_NAME_PATTERN.test(name)) return undefined;
+  return `"${name}" is not a valid org name: write ${ORG_NAME_RULE}`;
+}
