@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { SalesforceError } from '../org/api.ts';
 import { isObject } from './body.ts';
-import type { EmulatorContext, Handler, RouteRequest } from './context.ts';
+import type { EmulatorContext, Handler, RouteMatcher, RouteRequest } from './context.ts';
 import { ApiError } from './errors.ts';
 import { normalisePath } from './paths.ts';
-import { matchRoute } from './routes.ts';
 
 const MAX_SUBREQUESTS = 25;
 
@@ -73,6 +72,7 @@ function errorBody(error: unknown): { status: number; body: unknown } {
 type Undo = () => void;
 
 async function runOne(
+  matchRoute: RouteMatcher,
   ctx: EmulatorContext,
   raw: IncomingMessage,
   sub: Record<string, unknown>,
@@ -141,8 +141,20 @@ async function runOne(
   return { status: reply.status, body: reply.body ?? null, headers };
 }
 
-/** POST /composite: up to 25 subrequests in one call, with `@{ref.field}` references. */
-export const composite: Handler = async (ctx, req) => {
+/**
+ * POST /composite: up to 25 subrequests in one call, with `@{ref.field}` references. The route
+ * table hands in its own matcher, which routes each subrequest: importing it here would make the
+ * table and this handler import each other.
+ */
+export function compositeHandler(matchRoute: RouteMatcher): Handler {
+  return (ctx, req) => composite(matchRoute, ctx, req);
+}
+
+async function composite(
+  matchRoute: RouteMatcher,
+  ctx: EmulatorContext,
+  req: RouteRequest,
+): ReturnType<Handler> {
   const payload = await req.json();
   if (!isObject(payload) || !Array.isArray(payload.compositeRequest)) {
     throw new ApiError(400, 'JSON_PARSER_ERROR', 'The request body must be {"compositeRequest": [...]}.');
@@ -175,7 +187,7 @@ export const composite: Handler = async (ctx, req) => {
       result = { body: [HALTED], httpHeaders: {}, httpStatusCode: 400, referenceId };
     } else {
       try {
-        const out = await runOne(ctx, req.raw, sub, results, undos);
+        const out = await runOne(matchRoute, ctx, req.raw, sub, results, undos);
         result = { body: out.body, httpHeaders: out.headers, httpStatusCode: out.status, referenceId };
         if (out.status >= 400) failed = true;
       } catch (error) {
@@ -195,4 +207,4 @@ export const composite: Handler = async (ctx, req) => {
     }
   }
   return { status: 200, body: { compositeResponse: ordered } };
-};
+}

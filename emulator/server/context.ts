@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MetadataService } from '../metadata/index.ts';
 import type { OrgApi } from '../org/api.ts';
-import type { FaultInjector } from './faults.ts';
+import type { EndpointName, FaultInjector } from './faults.ts';
 import type { Sessions } from './sessions.ts';
 import type { ApiUsage } from './usage.ts';
 import type { BulkJobs } from './bulk-jobs.ts';
@@ -69,3 +69,25 @@ export type Handler = (
   req: RouteRequest,
   res: ServerResponse,
 ) => Promise<Reply | undefined>;
+
+/** A route: a method and a path pattern mapped to a handler, with how it is guarded and counted. */
+export interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  /** `data` routes match the part after `/services/data/vXX.X`; `root` routes the whole path. */
+  readonly scope: 'data' | 'root';
+  readonly endpoint: EndpointName | null;
+  /** `bearer`: an Authorization header; `none`: the handler authenticates (SOAP, OAuth). */
+  readonly auth: 'bearer' | 'none';
+  /** Whether the request counts against the daily API allowance. */
+  readonly counted: boolean;
+  /** How errors are rendered. */
+  readonly format: 'json' | 'soap' | 'oauth';
+  readonly handler: Handler;
+}
+
+/** A matched route, or the methods allowed on a path that exists. */
+export type RouteMatch = { route: Route; params: string[]; version: string } | { notAllowed: string[] };
+
+/** Finds the route for a normalised path; undefined when no route has that path. */
+export type RouteMatcher = (ctx: EmulatorContext, method: string, path: string) => RouteMatch | undefined;

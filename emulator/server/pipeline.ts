@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SalesforceError } from '../org/api.ts';
 import { readBody, parseJson } from './body.ts';
-import type { EmulatorContext, Reply, RouteRequest } from './context.ts';
+import type { EmulatorContext, Reply, Route, RouteRequest } from './context.ts';
 import { ApiError, errors, sendApiError, sendJson } from './errors.ts';
 import { handleControl } from './control.ts';
 import { cutAfter } from './cut.ts';
-import { type Route, matchRoute } from './routes.ts';
+import { matchRoute } from './routes.ts';
 import { soapFault } from './soap-xml.ts';
 import { normalisePath } from './paths.ts';
 

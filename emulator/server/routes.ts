@@ -1,4 +1,4 @@
-import type { EmulatorContext, Handler } from './context.ts';
+import type { EmulatorContext, Handler, Route, RouteMatch } from './context.ts';
 import type { EndpointName } from './faults.ts';
 import { identity, token, userinfo } from './oauth.ts';
 import { limits, resources, versionsList } from './info.ts';
@@ -16,7 +16,7 @@ import {
 } from './sobjects.ts';
 import { query, queryMore } from './query.ts';
 import { collectionsDelete, collectionsRetrieve, collectionsSave, collectionsUpsert } from './collections.ts';
-import { composite } from './composite.ts';
+import { compositeHandler } from './composite.ts';
 import { compositeTree } from './tree.ts';
 import { partnerSoap } from './soap-partner.ts';
 import { metadataSoap } from './soap-metadata.ts';
@@ -37,22 +37,6 @@ import {
   uploadIngestData,
 } from './bulk-ingest.ts';
 import { errors } from './errors.ts';
-
-/** A route: a method and a path pattern mapped to a handler, with how it is guarded and counted. */
-export interface Route {
-  readonly method: string;
-  readonly pattern: RegExp;
-  /** `data` routes match the part after `/services/data/vXX.X`; `root` routes the whole path. */
-  readonly scope: 'data' | 'root';
-  readonly endpoint: EndpointName | null;
-  /** `bearer`: an Authorization header; `none`: the handler authenticates (SOAP, OAuth). */
-  readonly auth: 'bearer' | 'none';
-  /** Whether the request counts against the daily API allowance. */
-  readonly counted: boolean;
-  /** How errors are rendered. */
-  readonly format: 'json' | 'soap' | 'oauth';
-  readonly handler: Handler;
-}
 
 type RouteSpec = [method: string, pattern: string, endpoint: EndpointName, handler: Handler];
 
@@ -81,7 +65,7 @@ const dataRoutes: RouteSpec[] = [
   ['GET', '/queryAll', 'query', query(true)],
   ['GET', `/query/${SEGMENT}`, 'query', queryMore],
   ['GET', `/queryAll/${SEGMENT}`, 'query', queryMore],
-  ['POST', '/composite', 'composite', composite],
+  ['POST', '/composite', 'composite', compositeHandler(matchRoute)],
   ['GET', `/composite/sobjects/${NAME}`, 'collections', collectionsRetrieve],
   ['POST', `/composite/sobjects/${NAME}`, 'collections', collectionsRetrieve],
   ['POST', '/composite/sobjects', 'collections', collectionsSave('create')],
@@ -161,9 +145,6 @@ function compile(): Route[] {
 
 const ROUTES = compile();
 const DATA_PREFIX = /^\/services\/data\/v([0-9]+\.[0-9])(\/.*)?$/;
-
-/** A matched route, or the methods allowed on a path that exists. */
-export type RouteMatch = { route: Route; params: string[]; version: string } | { notAllowed: string[] };
 
 /** Finds the route for a normalised path; undefined when no route has that path. */
 export function matchRoute(ctx: EmulatorContext, method: string, path: string): RouteMatch | undefined {
