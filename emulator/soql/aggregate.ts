@@ -1,7 +1,7 @@
 import type { SfValue } from '../org/api.ts';
 import type { Row } from '../org/store.ts';
 import { formatDateTime } from '../org/values.ts';
-import type { CompiledQuery } from './query.ts';
+import type { CompiledQuery } from './compiled-query.ts';
 
 interface Acc {
   count: number;

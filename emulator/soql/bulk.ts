@@ -1,5 +1,5 @@
 import type { BulkRefusal } from '../org/api.ts';
-import type { CompiledQuery } from './query.ts';
+import type { CompiledQuery } from './compiled-query.ts';
 
 const refuse = (errorCode: string, message: string): BulkRefusal => ({ errorCode, message });
 

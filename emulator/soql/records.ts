@@ -1,8 +1,8 @@
 import type { RestRecord, SfValue } from '../org/api.ts';
 import type { Row, Table } from '../org/store.ts';
 import { formatDateTime } from '../org/values.ts';
-import type { CompiledQuery } from './query.ts';
-import { iterateRows } from './query.ts';
+import type { CompiledQuery } from './compiled-query.ts';
+import { iterateRows } from './rows.ts';
 import type { ResolvedPath } from './resolve.ts';
 
 /** REST path of a row. */

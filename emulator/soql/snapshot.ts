@@ -1,7 +1,7 @@
 import type { QueryColumn, QuerySnapshot, SfValue } from '../org/api.ts';
 import type { Row } from '../org/store.ts';
-import type { CompiledQuery } from './query.ts';
-import { iterateRows } from './query.ts';
+import type { CompiledQuery } from './compiled-query.ts';
+import { iterateRows } from './rows.ts';
 import { outputValue } from './records.ts';
 import type { ResolvedPath } from './resolve.ts';
 
