@@ -23,7 +23,6 @@ export const ErrorName = {
   SalesforceAuth: 'SalesforceAuthError',
   SalesforceRequest: 'SalesforceRequestError',
   BulkIngestFailed: 'BulkIngestFailedError',
-  MissingSalesforceCredentials: 'MissingSalesforceCredentialsError',
   InvalidOrgSecret: 'InvalidOrgSecretError',
   // The vault.
   ObjectExists: 'ObjectExistsError',
@@ -34,7 +33,7 @@ export const ErrorName = {
   SnapshotNotFound: 'SnapshotNotFoundError',
   SnapshotCorrupt: 'SnapshotCorruptError',
   InvalidSnapshotManifest: 'InvalidSnapshotManifestError',
-  // Configuration of a deployed function (its environment).
+  // Configuration of a function (its environment): a missing vault, org name or credentials.
   FunctionConfig: 'FunctionConfigError',
   // Backup.
   InvalidBackupRequest: 'InvalidBackupRequestError',
@@ -43,6 +42,7 @@ export const ErrorName = {
   MetadataRetrieve: 'MetadataRetrieveError',
   // Restore.
   InvalidRestoreRequest: 'InvalidRestoreRequestError',
+  InvalidRestoreState: 'InvalidRestoreStateError',
   UnknownSnapshot: 'UnknownSnapshotError',
   RestoreOrgMismatch: 'OrgMismatchError',
   RestoreVerification: 'RestoreVerificationError',

@@ -1,3 +1,5 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ErrorName } from '../../contract/workflow-contract.ts';
 import type { BackupStore } from '../core/store.ts';
 import { LocalDirectoryStore } from './local-store.ts';
 import { type S3ConnectionOptions, S3Store } from './s3-store.ts';
@@ -9,6 +11,8 @@ export interface S3StoreSpec extends S3ConnectionOptions {
   readonly kmsKeyId?: string;
   /** Key prefix inside the bucket. @default - none */
   readonly prefix?: string;
+  /** A client to share with other stores, such as one kept at module scope in a Lambda. @default - a new client built from the connection options */
+  readonly client?: S3Client;
 }
 
 /**
@@ -19,7 +23,7 @@ export type StoreSpec = string | { readonly dir: string } | { readonly s3: S3Sto
 
 /** A store specification that names no usable store; the message says what to write instead. */
 export class InvalidStoreSpecError extends Error {
-  override readonly name = 'InvalidStoreSpecError';
+  override readonly name = ErrorName.InvalidStoreSpec;
 }
 
 // S3's bucket naming rules: 3-63 lower-case letters, digits, dots and hyphens.

@@ -1,9 +1,10 @@
+import { ErrorName } from '../../contract/workflow-contract.ts';
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 /** A key the store refuses: it could escape the store, collide with a folder, or be unreadable. */
 export class InvalidStoreKeyError extends Error {
-  override readonly name = 'InvalidStoreKeyError';
+  override readonly name = ErrorName.InvalidStoreKey;
   constructor(
     readonly key: string,
     reason: string,

@@ -4,6 +4,8 @@
  * state machine's Retry and Catch match on.
  */
 
+import { ErrorName } from '../../contract/workflow-contract.ts';
+
 /** The org and user the connection acts for. */
 export interface OrgIdentity {
   readonly orgId: string;
@@ -141,7 +143,7 @@ export interface SalesforceSource {
 
 /** Base of every translated Salesforce error; `errorCode` is Salesforce's when there was one. */
 export class SalesforceError extends Error {
-  override name = 'SalesforceError';
+  override readonly name: string = ErrorName.SalesforceError;
   constructor(
     message: string,
     readonly errorCode?: string,
@@ -153,48 +155,40 @@ export class SalesforceError extends Error {
 
 /** The org refused for its request limits (`REQUEST_LIMIT_EXCEEDED`, HTTP 429/403): retry later. */
 export class SalesforceRateLimitError extends SalesforceError {
-  override name = 'SalesforceRateLimitError';
+  override readonly name: string = ErrorName.SalesforceRateLimit;
 }
 
 /** The session expired and could not be renewed in place (`INVALID_SESSION_ID`): retry re-authenticates. */
 export class SalesforceSessionExpiredError extends SalesforceError {
-  override name = 'SalesforceSessionExpiredError';
+  override readonly name: string = ErrorName.SalesforceSessionExpired;
 }
 
 /** A 5xx, a reset connection, a cut body or a row lock: the same request may succeed later. */
 export class SalesforceTransientError extends SalesforceError {
-  override name = 'SalesforceTransientError';
+  override readonly name: string = ErrorName.SalesforceTransient;
 }
 
 /** The query was refused (`MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE`, ...): retrying will not help. */
 export class SalesforceQueryError extends SalesforceError {
-  override name = 'SalesforceQueryError';
+  override readonly name: string = ErrorName.SalesforceQuery;
 }
 
 /** Bulk API 2.0 does not support this object: export it through REST instead. */
 export class SalesforceBulkUnsupportedError extends SalesforceError {
-  override name = 'SalesforceBulkUnsupportedError';
+  override readonly name: string = ErrorName.SalesforceBulkUnsupported;
 }
 
 /** A Bulk query job ended Failed or Aborted; a new job may succeed. */
 export class SalesforceBulkJobFailedError extends SalesforceError {
-  override name = 'SalesforceBulkJobFailedError';
+  override readonly name: string = ErrorName.SalesforceBulkJobFailed;
 }
 
 /** Authentication failed (bad credentials, certificate, connected app): a person must fix the secret. */
 export class SalesforceAuthError extends SalesforceError {
-  override name = 'SalesforceAuthError';
+  override readonly name: string = ErrorName.SalesforceAuth;
 }
 
 /** Any other refusal from the org, with Salesforce's code. */
 export class SalesforceRequestError extends SalesforceError {
-  override name = 'SalesforceRequestError';
+  override readonly name: string = ErrorName.SalesforceRequest;
 }
-
-/** Error names the workflow retries with backoff. */
-export const TRANSIENT_ERROR_NAMES = [
-  'SalesforceRateLimitError',
-  'SalesforceSessionExpiredError',
-  'SalesforceTransientError',
-  'SalesforceBulkJobFailedError',
-] as const;

@@ -1,3 +1,4 @@
+import { ErrorName } from '../../contract/workflow-contract.ts';
 import type { Readable } from 'node:stream';
 
 /** What the store reports after it has durably written an object. */
@@ -55,7 +56,7 @@ export interface PutOptions {
 
 /** A write was refused because the key already holds an object. */
 export class ObjectExistsError extends Error {
-  override readonly name = 'ObjectExistsError';
+  override readonly name = ErrorName.ObjectExists;
   constructor(readonly key: string) {
     super(`The store already holds ${key}; backups are immutable and are never overwritten.`);
   }
@@ -63,7 +64,7 @@ export class ObjectExistsError extends Error {
 
 /** A read named a key that holds no object. */
 export class ObjectNotFoundError extends Error {
-  override readonly name = 'ObjectNotFoundError';
+  override readonly name = ErrorName.ObjectNotFound;
   constructor(readonly key: string) {
     super(`The store holds no object at ${key}.`);
   }

@@ -1,3 +1,4 @@
+import { BACKUP_RETRY_ERRORS } from '../../contract/workflow-contract.ts';
 import { exportObject, readJson, recordObjectFailure } from '../../lambdas/core/backup/export-object.ts';
 import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
 import { finishBackup } from '../../lambdas/core/backup/finish.ts';
@@ -14,7 +15,6 @@ import type {
   ExportInput,
   FinishOutput,
 } from '../../lambdas/core/backup/types.ts';
-import { TRANSIENT_ERROR_NAMES } from '../../lambdas/core/salesforce.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { FakeSource } from './fake-source.ts';
 
@@ -40,7 +40,7 @@ export async function runCore(
         input = { ...input, checkpoint: out.checkpoint };
       } catch (error) {
         const name = (error as Error).name;
-        if ((TRANSIENT_ERROR_NAMES as readonly string[]).includes(name) && ++attempt < 3) continue;
+        if ((BACKUP_RETRY_ERRORS as readonly string[]).includes(name) && ++attempt < 3) continue;
         await recordObjectFailure(deps, {
           ...input,
           error: { Error: name, Cause: (error as Error).message },

@@ -1,3 +1,4 @@
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { importPKCS8, SignJWT } from 'jose';
 import { z } from 'zod';
 import { translateAuthError, translateNetworkError } from './errors.ts';
@@ -44,7 +45,7 @@ export const orgSecretSchema = z.union([
 
 /** The secret did not hold usable credentials. */
 export class InvalidOrgSecretError extends Error {
-  override readonly name = 'InvalidOrgSecretError';
+  override readonly name = ErrorName.InvalidOrgSecret;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { parse } from 'csv-parse/sync';
 import type { RowError, WriteResult, WriteRow } from '../../core/restore/model.ts';
 import { SalesforceRequestError } from '../../core/salesforce.ts';
@@ -11,7 +12,7 @@ interface IngestJob {
 
 /** A Bulk API 2.0 ingest job ended Failed or Aborted. */
 export class BulkIngestFailedError extends SalesforceRequestError {
-  override name = 'BulkIngestFailedError';
+  override readonly name: string = ErrorName.BulkIngestFailed;
 }
 
 function cell(value: string | number | boolean | null | undefined, nullText: string): string {

@@ -1,3 +1,4 @@
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { metadataPartKey, metadataPlanKey, metadataResultKey, planDetailKey } from '../snapshot/keys.ts';
 import type { SnapshotMetadataPart } from '../snapshot/manifest.ts';
 import type { ListMetadataQuery, MetadataComponentInfo } from '../salesforce.ts';
@@ -122,7 +123,7 @@ export async function retrieveMetadata(
 
 /** A retrieve ended in an error that splitting does not fix. */
 export class MetadataRetrieveError extends Error {
-  override readonly name = 'MetadataRetrieveError';
+  override readonly name = ErrorName.MetadataRetrieve;
 }
 
 async function retrieveOnce(

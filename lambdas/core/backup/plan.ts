@@ -1,3 +1,4 @@
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { newSnapshotId, objectSpecKey, planDetailKey, planKey } from '../snapshot/keys.ts';
 import type { SnapshotField } from '../snapshot/manifest.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
@@ -18,8 +19,8 @@ const NEEDS_FILTER = new Map<string, string>([
 const COMPOUND_TYPES = new Set(['address', 'location']);
 
 /** The org behind the credentials is not the org whose snapshots the vault holds under this name. */
-export class OrgMismatchError extends Error {
-  override readonly name = 'OrgMismatchError';
+export class BackupOrgMismatchError extends Error {
+  override readonly name = ErrorName.BackupOrgMismatch;
 }
 
 /** Plans a run: what to export and how, written to the vault; returns keys and counts for the state. */
@@ -37,7 +38,7 @@ export async function planBackup(
   const identity = await source.identity();
   const latest = await reader.latestComplete(request.org);
   if (latest && latest.orgId !== identity.orgId) {
-    throw new OrgMismatchError(
+    throw new BackupOrgMismatchError(
       `The vault holds snapshots of org ${latest.orgId} under "${request.org}", but the credentials are for org ${identity.orgId}. Use another org name or fix the secret.`,
     );
   }

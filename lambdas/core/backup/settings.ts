@@ -1,3 +1,4 @@
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { z } from 'zod';
 
 /** Per-org backup settings: from the config (Lambda environment) or the CLI. */
@@ -43,7 +44,7 @@ export type BackupSettings = z.infer<typeof backupSettingsSchema>;
 
 /** Settings that could not be used; the message lists every problem. */
 export class InvalidBackupSettingsError extends Error {
-  override readonly name = 'InvalidBackupSettingsError';
+  override readonly name = ErrorName.InvalidBackupSettings;
 }
 
 /** Parses settings (JSON text or an object), naming every bad field. */

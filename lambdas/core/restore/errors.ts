@@ -3,6 +3,8 @@
  * rejected input ends the execution at once and a failed verification raises an alert.
  */
 
+import { ErrorName } from '../../../contract/workflow-contract.ts';
+
 /** One problem with the restore input: the field at fault and what to write instead. */
 export interface InputProblem {
   readonly field: string;
@@ -12,7 +14,7 @@ export interface InputProblem {
 
 /** The restore input was rejected before anything was written. */
 export class InvalidRestoreRequestError extends Error {
-  override readonly name = 'InvalidRestoreRequestError';
+  override readonly name = ErrorName.InvalidRestoreRequest;
   constructor(readonly problems: readonly InputProblem[]) {
     super(
       `The restore input was rejected; nothing was written. ${problems
@@ -24,7 +26,7 @@ export class InvalidRestoreRequestError extends Error {
 
 /** No snapshot matches the input's `snapshot`. */
 export class UnknownSnapshotError extends Error {
-  override readonly name = 'UnknownSnapshotError';
+  override readonly name = ErrorName.UnknownSnapshot;
   constructor(
     readonly selector: string,
     detail: string,
@@ -35,7 +37,7 @@ export class UnknownSnapshotError extends Error {
 
 /** The org the credentials reach is not the org the restore was confirmed for. */
 export class OrgMismatchError extends Error {
-  override readonly name = 'OrgMismatchError';
+  override readonly name = ErrorName.RestoreOrgMismatch;
   constructor(
     readonly expected: string,
     readonly actual: string,
@@ -46,7 +48,7 @@ export class OrgMismatchError extends Error {
 
 /** After the restore, the org does not match the snapshot on some rows or fields. */
 export class RestoreVerificationError extends Error {
-  override readonly name = 'RestoreVerificationError';
+  override readonly name = ErrorName.RestoreVerification;
   constructor(
     readonly failedRows: number,
     readonly reportKey: string,
@@ -59,7 +61,7 @@ export class RestoreVerificationError extends Error {
 
 /** A metadata deploy (validation or real) failed. */
 export class MetadataDeployError extends Error {
-  override readonly name = 'MetadataDeployError';
+  override readonly name = ErrorName.MetadataDeploy;
   constructor(
     readonly checkOnly: boolean,
     readonly failures: readonly { readonly component: string; readonly problem: string }[],
@@ -74,10 +76,15 @@ export class MetadataDeployError extends Error {
 
 /** The components a deploy reported as saved do not read back as the snapshot holds them. */
 export class MetadataVerificationError extends Error {
-  override readonly name = 'MetadataVerificationError';
+  override readonly name = ErrorName.MetadataVerification;
   constructor(readonly problems: readonly string[]) {
     super(
       `The deployed metadata does not match the snapshot when retrieved back: ${problems.join('; ')}. Check the components in Setup and run the restore again.`,
     );
   }
+}
+
+/** A step's state (what the previous step returned) does not have the expected shape: a fault of the workflow, not of the input. */
+export class InvalidRestoreStateError extends Error {
+  override readonly name = ErrorName.InvalidRestoreState;
 }

@@ -1,5 +1,6 @@
 import type { BackupStore } from '../store.ts';
-import { restoreKeys, RESTORE_PREFIX } from './keys.ts';
+import { RESTORES_PREFIX } from '../../../contract/workflow-contract.ts';
+import { restoreKeys } from './keys.ts';
 import type { RestoreOrg, RowError } from './model.ts';
 import { listKeys, readJson, writeJsonOnce } from './store-json.ts';
 import { idKey, sameValue } from './values.ts';
@@ -37,7 +38,7 @@ export class IdMap {
   /** Loads every id map file of the org. */
   static async load(store: BackupStore, orgId: string): Promise<IdMap> {
     const idMap = new IdMap();
-    for (const key of await listKeys(store, `${RESTORE_PREFIX}${orgId}/id-map/`)) {
+    for (const key of await listKeys(store, `${RESTORES_PREFIX}${orgId}/id-map/`)) {
       const file = await readJson<IdMapFile>(store, key);
       if (file) idMap.addAll(file.entries);
     }

@@ -2,26 +2,29 @@
  * The vault's key layout for one org. Everything a backup writes lives under `orgs/<org>/`, so a
  * writer's permissions can be limited to its own org's prefix.
  */
-
-const ORG_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+import {
+  ErrorName,
+  LATEST_POINTER,
+  orgNameProblem,
+  orgPrefixOf,
+} from '../../../contract/workflow-contract.ts';
 
 /** An org key that cannot be used as a vault prefix. */
 export class InvalidOrgKeyError extends Error {
-  override readonly name = 'InvalidOrgKeyError';
+  override readonly name = ErrorName.InvalidOrgKey;
 }
 
-/** Checks an org key (the config's org name) and returns it. */
+/** Checks an org key (the config's org name, which is its vault prefix) and returns it. */
 export function checkOrgKey(org: string): string {
-  if (!ORG_KEY.test(org)) {
-    throw new InvalidOrgKeyError(
-      `Org key "${org}" cannot be used in the vault: use 1-64 letters, digits, "-" or "_", starting with a letter or digit.`,
-    );
+  const problem = orgNameProblem(org);
+  if (problem !== undefined) {
+    throw new InvalidOrgKeyError(`The org key cannot be used in the vault: ${problem}.`);
   }
   return org;
 }
 
 /** Prefix of everything stored for an org. */
-export const orgPrefix = (org: string): string => `orgs/${checkOrgKey(org)}/`;
+export const orgPrefix = (org: string): string => orgPrefixOf(checkOrgKey(org));
 /** Prefix of one snapshot's objects. */
 export const snapshotPrefix = (org: string, snapshotId: string): string =>
   `${orgPrefix(org)}snapshots/${snapshotId}/`;
@@ -76,7 +79,7 @@ export const catalogPrefix = (org: string): string => `${orgPrefix(org)}catalog/
 export const catalogKey = (org: string, snapshotId: string): string =>
   `${catalogPrefix(org)}${snapshotId}.json`;
 /** The mutable pointer to the org's latest complete snapshot. */
-export const latestPointerKey = (org: string): string => `${orgPrefix(org)}latest-complete.json`;
+export const latestPointerKey = (org: string): string => `${orgPrefix(org)}${LATEST_POINTER}`;
 /** A file body, addressed by its SHA-256. */
 export const fileBodyKey = (org: string, sha256: string): string =>
   `${orgPrefix(org)}files/sha256/${sha256.slice(0, 2)}/${sha256}`;

@@ -1,3 +1,4 @@
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { z } from 'zod';
 
 /** Version of the manifest layout; a reader refuses versions it does not know. */
@@ -169,7 +170,7 @@ export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
 
 /** A stored manifest or catalog entry did not match the documented format. */
 export class InvalidSnapshotManifestError extends Error {
-  override readonly name = 'InvalidSnapshotManifestError';
+  override readonly name = ErrorName.InvalidSnapshotManifest;
 }
 
 /** Parses a manifest read from the store, naming every field that does not match the format. */

@@ -1,3 +1,4 @@
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -31,12 +32,12 @@ export interface SnapshotRow {
 
 /** The request named a snapshot that does not exist or cannot be used. */
 export class SnapshotNotFoundError extends Error {
-  override readonly name = 'SnapshotNotFoundError';
+  override readonly name = ErrorName.SnapshotNotFound;
 }
 
 /** A stored part did not match its manifest entry. */
 export class SnapshotCorruptError extends Error {
-  override readonly name = 'SnapshotCorruptError';
+  override readonly name = ErrorName.SnapshotCorrupt;
 }
 
 /** Reads snapshots from the vault: the catalog, manifests, and points in time. */
