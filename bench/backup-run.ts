@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BackupSummary, runLocalBackup } from '../cli/commands/backup.ts';
-import { buildLocalBackupApp } from '../cli/commands/backup-app.ts';
+import { buildLocalBackupApp } from '../cli/commands/local-app.ts';
 import { type LocalHistoryEvent, type RunResult, synthesizeDefinition } from '../cli/local/index.ts';
 import type { EmulatorProcess } from './proc.ts';
 

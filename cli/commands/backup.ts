@@ -1,18 +1,13 @@
 /** `sfbackup backup`: runs the synthesized backup workflow locally against an org (or the emulator). */
-import { parseArgs } from 'node:util';
-import type { CfnElement } from 'aws-cdk-lib';
-import {
-  type LocalHistoryEvent,
-  type RunResult,
-  runWorkflow,
-  type SnsMessage,
-  type SynthesizedWorkflow,
-  synthesizeDefinition,
-} from '../local/index.ts';
-import { createStore } from '../../lambdas/adapters/create-store.ts';
-import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { EnvName } from '../../contract/workflow-contract.ts';
 import type { FinishOutput } from '../../lambdas/core/backup/types.ts';
-import { buildLocalBackupApp } from './backup-app.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import type { LocalHistoryEvent, RunResult, SnsMessage } from '../local/index.ts';
+import { buildLocalBackupApp } from './local-app.ts';
+import { runCommand, runLocalWorkflow, type WorkflowCommand } from './local-run.ts';
+import { CONNECTION_HELP, type LocalStoreSpec, OUTPUT_HELP } from './options.ts';
+
+const MODES = ['full', 'incremental', 'metadata'] as const;
 
 const USAGE = `Usage: sfbackup backup --instance-url URL --access-token TOKEN --store DIR [options]
 
@@ -20,25 +15,17 @@ Backs up an org with the backup workflow CDK synthesizes, run locally: the real 
 in-process, Distributed Map items read from the store, SNS messages printed.
 
 Options:
-  --instance-url URL     the org's instance URL (e.g. the emulator's)
-  --access-token TOKEN   an access token for it (or SFBACKUP_ACCESS_TOKEN)
-  --store DIR            local directory of the vault (default store)
-  --s3-endpoint URL      use an S3-compatible server instead of a directory...
-  --bucket NAME          ...and this bucket in it (with --s3-endpoint, or AWS S3 without it)
-  --mode MODE            full | incremental | metadata (default incremental; the first run is full)
-  --org NAME             the org's key in the vault (default: the org id, lower-cased)
+${CONNECTION_HELP}  --mode MODE            full | incremental | metadata (default incremental; the first run is full)
   --settings JSON        backup settings (pageSize, excludeObjects, overlapSeconds, ...; see docs)
-  --json                 print one summary object last
   --verbose              print handler logs
-  -h, --help             show this help
-`;
+${OUTPUT_HELP}`;
 
 /** Options of one local backup run. */
 export interface LocalBackupOptions {
   readonly instanceUrl: string;
   readonly accessToken: string;
-  readonly store: string | { s3: { bucket: string; endpoint?: string } };
-  readonly mode: 'full' | 'incremental' | 'metadata';
+  readonly store: LocalStoreSpec;
+  readonly mode: (typeof MODES)[number];
   readonly org?: string;
   readonly settings?: Record<string, unknown>;
   readonly verbose?: boolean;
@@ -77,29 +64,19 @@ export interface BackupSummary {
 export async function runLocalBackup(
   options: LocalBackupOptions,
 ): Promise<{ summary: BackupSummary; result: RunResult }> {
-  const org = options.org ?? (await orgKeyOf(options.instanceUrl, options.accessToken));
-  const store = createStore(typeof options.store === 'string' ? options.store : options.store);
-  const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
-  const workflow = synthesized(org, s3?.bucket);
-  const env: Record<string, string> = {
-    SFBACKUP_INSTANCE_URL: options.instanceUrl,
-    SFBACKUP_ACCESS_TOKEN: options.accessToken,
-    BACKUP_SETTINGS: JSON.stringify(options.settings ?? {}),
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
-    ...(typeof options.store === 'string' ? { SFBACKUP_STORE_DIR: options.store } : {}),
-    ...(s3?.endpoint ? { SFBACKUP_S3_ENDPOINT: s3.endpoint, VAULT_KEY_ARN: '' } : {}),
-  };
-  const started = new Date().toISOString();
-  const result = await runWorkflow({
-    workflow,
-    input: { org, mode: options.mode },
-    store,
-    env,
-    retryIntervalScale: options.retryIntervalScale ?? 0.02,
+  const { org, store, result, startedAt } = await runLocalWorkflow({
+    connection: { instanceUrl: options.instanceUrl, accessToken: options.accessToken },
+    ...(options.org !== undefined ? { org: options.org } : {}),
+    app: (key) => buildLocalBackupApp(key),
+    appKey: 'backup',
+    input: (key) => ({ org: key, mode: options.mode }),
+    store: options.store,
+    env: { [EnvName.BackupSettings]: JSON.stringify(options.settings ?? {}) },
+    verbose: options.verbose ?? false,
+    ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
+    ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.onSns ? { onSns: options.onSns } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
   });
   const finish = result.status === 'SUCCEEDED' ? (result.output as unknown as FinishOutput) : undefined;
   let snapshotId = finish?.snapshotId ?? null;
@@ -107,7 +84,7 @@ export async function runLocalBackup(
   if (!finish) {
     // A failed execution: the catalog says which snapshot it was and what is missing, if it got that far.
     const entry = (await new SnapshotReader(store).catalog(org))
-      .filter((e) => e.startedAt >= started.slice(0, 19))
+      .filter((e) => e.startedAt >= startedAt.slice(0, 19))
       .at(-1);
     snapshotId = entry?.snapshotId ?? null;
     problems = entry ? entry.problems : [`${result.error ?? 'Error'}: ${result.errorMessage ?? ''}`];
@@ -139,121 +116,61 @@ export async function runLocalBackup(
   return { summary, result };
 }
 
-const synthesizedByOrg = new Map<string, SynthesizedWorkflow>();
+const OPTIONS = {
+  mode: { type: 'string' },
+  settings: { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
 
-/** Synthesizes the org's workflow once per process (synthesis takes seconds; the definition never changes). */
-function synthesized(org: string, bucketName: string | undefined): SynthesizedWorkflow {
-  const cacheKey = `${org}\n${bucketName ?? ''}`;
-  let workflow = synthesizedByOrg.get(cacheKey);
-  if (!workflow) {
-    const app = buildLocalBackupApp(org);
-    const bucketId = app.stack.getLogicalId(app.bucket.node.defaultChild as CfnElement);
-    workflow = synthesizeDefinition(
-      app.stack,
-      app.workflow.stateMachine,
-      bucketName ? { bucketNames: { [bucketId]: bucketName } } : {},
-    );
-    synthesizedByOrg.set(cacheKey, workflow);
-  }
-  return workflow;
-}
+/** The command line of `sfbackup backup`. */
+const backupCommand: WorkflowCommand<
+  typeof OPTIONS,
+  Pick<LocalBackupOptions, 'mode' | 'settings' | 'verbose'>,
+  BackupSummary
+> = {
+  name: 'backup',
+  usage: USAGE,
+  options: OPTIONS,
+  read(values, problems) {
+    const mode = values.mode ?? 'incremental';
+    if (!isMode(mode)) problems.push(`--mode is "${mode}": write full, incremental or metadata`);
+    let settings: Record<string, unknown> = {};
+    if (values.settings !== undefined) {
+      try {
+        const parsed: unknown = JSON.parse(values.settings);
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+          throw new Error('not an object');
+        settings = parsed as Record<string, unknown>;
+      } catch {
+        problems.push('--settings is not a JSON object: write e.g. \'{"pageSize":50000}\'');
+      }
+    }
+    return { mode: isMode(mode) ? mode : 'incremental', settings, verbose: values.verbose ?? false };
+  },
+  async execute(common, own, onSns) {
+    const { summary } = await runLocalBackup({
+      ...common.connection,
+      store: common.store,
+      ...(common.org !== undefined ? { org: common.org } : {}),
+      ...own,
+      onSns,
+    });
+    return summary;
+  },
+  exitCode: (summary) => (summary.status === 'complete' ? 0 : 1),
+  describe: (summary) =>
+    `Backup ${summary.snapshotId ?? '(none)'} of org ${summary.org}: ${summary.status.toUpperCase()} (${summary.mode})\n` +
+    `  objects ${summary.objects}, rows ${summary.rows}, files ${summary.files} (${summary.filesDownloaded} downloaded), ` +
+    `metadata components ${summary.metadataComponents}, API calls ${summary.apiCalls}\n` +
+    `  execution ${summary.execution.status}: ${summary.execution.historyEvents} history events, largest payload ${summary.execution.largestPayloadBytes} bytes\n` +
+    summary.problems.map((p) => `  - ${p}\n`).join(''),
+};
 
-/** The default org key: the org id, lower-cased, from the identity endpoint. */
-export async function orgKeyOf(instanceUrl: string, accessToken: string): Promise<string> {
-  const response = await fetch(`${instanceUrl.replace(/\/+$/, '')}/services/oauth2/userinfo`, {
-    headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-  });
-  if (!response.ok) {
-    throw new Error(
-      `Could not read the org id from ${instanceUrl} (HTTP ${response.status}); pass --org NAME or check the token.`,
-    );
-  }
-  const info = (await response.json()) as { organization_id?: string };
-  if (!info.organization_id) throw new Error('The identity answer has no organization_id; pass --org NAME.');
-  return info.organization_id.toLowerCase();
+function isMode(mode: string): mode is LocalBackupOptions['mode'] {
+  return (MODES as readonly string[]).includes(mode);
 }
 
 /** Runs the command; resolves to the exit code (non-zero when the run failed). */
-export async function run(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(args).values;
-  } catch (error) {
-    process.stderr.write(`sfbackup backup: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const token = values['access-token'] ?? process.env.SFBACKUP_ACCESS_TOKEN;
-  const problems: string[] = [];
-  if (!values['instance-url']) problems.push('--instance-url is required');
-  if (!token) problems.push('--access-token (or SFBACKUP_ACCESS_TOKEN) is required');
-  if (!values.store && !values.bucket) problems.push('--store DIR, or --bucket NAME, is required');
-  if (values['s3-endpoint'] && !values.bucket) problems.push('--s3-endpoint needs --bucket');
-  const mode = values.mode ?? 'incremental';
-  if (!['full', 'incremental', 'metadata'].includes(mode))
-    problems.push(`--mode is "${mode}": write full, incremental or metadata`);
-  let settings: Record<string, unknown> = {};
-  if (values.settings) {
-    try {
-      settings = JSON.parse(values.settings) as Record<string, unknown>;
-    } catch {
-      problems.push('--settings is not JSON, e.g. \'{"pageSize":50000}\'');
-    }
-  }
-  if (problems.length > 0) {
-    process.stderr.write(`sfbackup backup: ${problems.join('; ')}.\n\n${USAGE}`);
-    return 2;
-  }
-  const { summary } = await runLocalBackup({
-    instanceUrl: values['instance-url']!,
-    accessToken: token!,
-    store: values.bucket
-      ? {
-          s3: {
-            bucket: values.bucket,
-            ...(values['s3-endpoint'] ? { endpoint: values['s3-endpoint'] } : {}),
-          },
-        }
-      : values.store!,
-    mode: mode as LocalBackupOptions['mode'],
-    ...(values.org ? { org: values.org } : {}),
-    settings,
-    verbose: values.verbose ?? false,
-    onSns: (message) => process.stderr.write(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
-  });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-  } else {
-    process.stdout.write(
-      `Backup ${summary.snapshotId ?? '(none)'} of org ${summary.org}: ${summary.status.toUpperCase()} (${summary.mode})\n` +
-        `  objects ${summary.objects}, rows ${summary.rows}, files ${summary.files} (${summary.filesDownloaded} downloaded), ` +
-        `metadata components ${summary.metadataComponents}, API calls ${summary.apiCalls}\n` +
-        `  execution ${summary.execution.status}: ${summary.execution.historyEvents} history events, largest payload ${summary.execution.largestPayloadBytes} bytes\n` +
-        summary.problems.map((p) => `  - ${p}\n`).join(''),
-    );
-  }
-  return summary.status === 'complete' ? 0 : 1;
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    options: {
-      'instance-url': { type: 'string' },
-      'access-token': { type: 'string' },
-      store: { type: 'string' },
-      's3-endpoint': { type: 'string' },
-      bucket: { type: 'string' },
-      mode: { type: 'string' },
-      org: { type: 'string' },
-      settings: { type: 'string' },
-      json: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+export function run(args: string[]): Promise<number> {
+  return runCommand(backupCommand, args);
 }

@@ -1,16 +1,9 @@
 /** `sfbackup restore`: runs the synthesized restore workflow locally with the same input JSON as the console. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import type { CfnElement } from 'aws-cdk-lib';
-import { createStore } from '../../lambdas/adapters/create-store.ts';
-import {
-  type LocalHistoryEvent,
-  type RunResult,
-  runSynthesizedWorkflow,
-  type SnsMessage,
-} from '../local/index.ts';
-import { orgKeyOf } from './backup.ts';
-import { buildLocalRestoreApp } from './restore-app.ts';
+import type { Json, LocalHistoryEvent, RunResult, SnsMessage } from '../local/index.ts';
+import { buildLocalRestoreApp } from './local-app.ts';
+import { runCommand, runLocalWorkflow, type WorkflowCommand } from './local-run.ts';
+import { CONNECTION_HELP, type LocalStoreSpec, type OrgConnection, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup restore --instance-url URL --access-token TOKEN --store DIR --input FILE [options]
 
@@ -19,28 +12,20 @@ real handlers in-process, the same input JSON as the console (see docs/restore.m
 (the default mode) prints the plan and writes nothing to the org.
 
 Options:
-  --instance-url URL     the org's instance URL (e.g. the emulator's)
-  --access-token TOKEN   an access token for it (or SFBACKUP_ACCESS_TOKEN)
-  --store DIR            local directory of the vault
-  --s3-endpoint URL      use an S3-compatible server instead of a directory...
-  --bucket NAME          ...and this bucket in it
-  --input FILE           the restore input JSON ("-" reads standard input)
-  --org NAME             the org's key in the vault (default: the org id, lower-cased, as the backup uses)
+${CONNECTION_HELP}  --input FILE           the restore input JSON ("-" reads standard input)
   --drill-instance-url URL, --drill-access-token TOKEN
                          the sandbox a {"drill": true} input restores into
-  --json                 print one summary object last
-  -h, --help             show this help
-`;
+${OUTPUT_HELP}`;
 
 /** Options of one local restore. */
 export interface LocalRestoreOptions {
   readonly instanceUrl: string;
   readonly accessToken: string;
-  readonly store: string | { s3: { bucket: string; endpoint?: string } };
+  readonly store: LocalStoreSpec;
   /** The input as the console takes it: an object, or JSON text. */
   readonly input: unknown;
   readonly org?: string;
-  readonly drill?: { instanceUrl: string; accessToken: string };
+  readonly drill?: OrgConnection;
   /** Rows from which Bulk API 2.0 ingest is used. @default 1000 */
   readonly bulkThreshold?: number;
   readonly executionName?: string;
@@ -68,34 +53,15 @@ export interface RestoreSummary {
 export async function runLocalRestore(
   options: LocalRestoreOptions,
 ): Promise<{ summary: RestoreSummary; result: RunResult }> {
-  const org = options.org ?? (await orgKeyOf(options.instanceUrl, options.accessToken));
-  const { stack, workflow, bucket } = buildLocalRestoreApp(org, {
-    ...(options.bulkThreshold !== undefined ? { bulkThreshold: options.bulkThreshold } : {}),
-  });
-  const store = createStore(options.store);
-  const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
-  const env: Record<string, string> = {
-    SFBACKUP_INSTANCE_URL: options.instanceUrl,
-    SFBACKUP_ACCESS_TOKEN: options.accessToken,
-    ...(options.drill
-      ? {
-          SFBACKUP_DRILL_INSTANCE_URL: options.drill.instanceUrl,
-          SFBACKUP_DRILL_ACCESS_TOKEN: options.drill.accessToken,
-        }
-      : {}),
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    ...(typeof options.store === 'string' ? { SFBACKUP_STORE_DIR: options.store } : {}),
-    ...(s3?.endpoint ? { SFBACKUP_S3_ENDPOINT: s3.endpoint, VAULT_KEY_ARN: '' } : {}),
-  };
-  const bucketId = stack.getLogicalId(bucket.node.defaultChild as CfnElement);
-  const result = await runSynthesizedWorkflow({
-    stack,
-    stateMachine: workflow.stateMachine,
-    input: options.input as never,
-    store,
-    env,
-    ...(s3 ? { bucketNames: { [bucketId]: s3.bucket } } : {}),
+  const { bulkThreshold } = options;
+  const { org, result } = await runLocalWorkflow({
+    connection: { instanceUrl: options.instanceUrl, accessToken: options.accessToken },
+    ...(options.org !== undefined ? { org: options.org } : {}),
+    app: (key) => buildLocalRestoreApp(key, bulkThreshold !== undefined ? { bulkThreshold } : {}),
+    appKey: `restore\n${bulkThreshold ?? ''}`,
+    input: () => options.input as Json,
+    store: options.store,
+    ...(options.drill ? { drill: options.drill } : {}),
     retryIntervalScale: options.retryIntervalScale ?? 0.02,
     waitScale: 0.05,
     ...(options.executionName ? { executionName: options.executionName } : {}),
@@ -127,91 +93,75 @@ export async function runLocalRestore(
   return { summary, result };
 }
 
-/** Runs the command; resolves to the exit code (0 only when the execution succeeded). */
-export async function run(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(args).values;
-  } catch (error) {
-    process.stderr.write(`sfbackup restore: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const token = values['access-token'] ?? process.env.SFBACKUP_ACCESS_TOKEN;
-  const problems: string[] = [];
-  if (!values['instance-url']) problems.push('--instance-url is required');
-  if (!token) problems.push('--access-token (or SFBACKUP_ACCESS_TOKEN) is required');
-  if (!values.store && !values.bucket) problems.push('--store DIR, or --bucket NAME, is required');
-  if (!values.input)
-    problems.push('--input FILE is required (the restore input JSON, as in docs/restore.md)');
-  let input: string | undefined;
-  if (values.input) {
-    try {
-      input = readFileSync(values.input === '-' ? 0 : values.input, 'utf8');
-    } catch (error) {
-      problems.push(`--input ${values.input} cannot be read (${(error as Error).message})`);
+const OPTIONS = {
+  input: { type: 'string' },
+  'drill-instance-url': { type: 'string' },
+  'drill-access-token': { type: 'string' },
+} as const;
+
+/** The command line of `sfbackup restore`. */
+const restoreCommand: WorkflowCommand<
+  typeof OPTIONS,
+  Pick<LocalRestoreOptions, 'input' | 'drill'>,
+  RestoreSummary
+> = {
+  name: 'restore',
+  usage: USAGE,
+  options: OPTIONS,
+  read(values, problems) {
+    let input: string | undefined;
+    if (!values.input) {
+      problems.push('--input FILE is required (the restore input JSON, as in docs/restore.md)');
+    } else {
+      try {
+        input = readFileSync(values.input === '-' ? 0 : values.input, 'utf8');
+      } catch (error) {
+        problems.push(
+          `--input ${values.input} cannot be read (${(error as Error).message}): name a JSON file, or - for standard input`,
+        );
+      }
     }
-  }
-  if (problems.length > 0) {
-    process.stderr.write(`sfbackup restore: ${problems.join('; ')}.\n\n${USAGE}`);
-    return 2;
-  }
-  // The text goes to the workflow as it is: malformed JSON is rejected there, as the console's input would be.
-  let parsed: unknown = input;
+    const drillUrl = values['drill-instance-url'];
+    const drillToken = values['drill-access-token'];
+    if ((drillUrl === undefined) !== (drillToken === undefined)) {
+      problems.push(
+        drillUrl === undefined
+          ? "--drill-access-token needs --drill-instance-url: give the sandbox's instance URL too"
+          : '--drill-instance-url needs --drill-access-token: give an access token for the sandbox too',
+      );
+    }
+    return {
+      input: parseInput(input),
+      ...(drillUrl && drillToken ? { drill: { instanceUrl: drillUrl, accessToken: drillToken } } : {}),
+    };
+  },
+  async execute(common, own, onSns) {
+    const { summary } = await runLocalRestore({
+      ...common.connection,
+      store: common.store,
+      ...(common.org !== undefined ? { org: common.org } : {}),
+      ...own,
+      onSns,
+    });
+    return summary;
+  },
+  exitCode: (summary) => (summary.status === 'SUCCEEDED' ? 0 : 1),
+  describe: (summary) =>
+    `Restore of org ${summary.org}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}\n${summary.message}\n` +
+    (summary.reportKey ? `Report: ${summary.reportKey}\n` : '') +
+    (summary.planKey ? `Plan: ${summary.planKey}\n` : ''),
+};
+
+/** The text goes to the workflow as it is when it is not JSON: the workflow rejects it, as the console's input would be. */
+function parseInput(text: string | undefined): unknown {
   try {
-    parsed = JSON.parse(input ?? '');
+    return JSON.parse(text ?? '');
   } catch {
-    parsed = input;
+    return text;
   }
-  const { summary } = await runLocalRestore({
-    instanceUrl: values['instance-url']!,
-    accessToken: token!,
-    store: values.bucket
-      ? {
-          s3: {
-            bucket: values.bucket,
-            ...(values['s3-endpoint'] ? { endpoint: values['s3-endpoint'] } : {}),
-          },
-        }
-      : values.store!,
-    input: parsed,
-    ...(values.org ? { org: values.org } : {}),
-    ...(values['drill-instance-url'] && values['drill-access-token']
-      ? { drill: { instanceUrl: values['drill-instance-url'], accessToken: values['drill-access-token'] } }
-      : {}),
-    onSns: (message) => process.stderr.write(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
-  });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-  } else {
-    process.stdout.write(
-      `Restore of org ${summary.org}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}\n${summary.message}\n` +
-        (summary.reportKey ? `Report: ${summary.reportKey}\n` : '') +
-        (summary.planKey ? `Plan: ${summary.planKey}\n` : ''),
-    );
-  }
-  return summary.status === 'SUCCEEDED' ? 0 : 1;
 }
 
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    options: {
-      'instance-url': { type: 'string' },
-      'access-token': { type: 'string' },
-      store: { type: 'string' },
-      's3-endpoint': { type: 'string' },
-      bucket: { type: 'string' },
-      input: { type: 'string' },
-      org: { type: 'string' },
-      'drill-instance-url': { type: 'string' },
-      'drill-access-token': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+/** Runs the command; resolves to the exit code (0 only when the execution succeeded). */
+export function run(args: string[]): Promise<number> {
+  return runCommand(restoreCommand, args);
 }

@@ -1,0 +1,188 @@
+/**
+ * The one run path of the workflow commands: synthesize the command's CDK app, run its state
+ * machine in the local interpreter with the environment a local run gives the handlers, and, for
+ * the command line, parse the options and print the report.
+ */
+import type { CfnElement } from 'aws-cdk-lib';
+import { EnvName } from '../../contract/workflow-contract.ts';
+import { createStore } from '../../lambdas/adapters/create-store.ts';
+import type { BackupStore } from '../../lambdas/core/store.ts';
+import {
+  type Json,
+  type LocalHistoryEvent,
+  type RunResult,
+  runWorkflow,
+  type SnsMessage,
+  type SynthesizedWorkflow,
+  synthesizeDefinition,
+} from '../local/index.ts';
+import type { LocalApp } from './local-app.ts';
+import {
+  type CommonRequest,
+  describeProblems,
+  type LocalStoreSpec,
+  type OptionSpecs,
+  type OptionValues,
+  type OrgConnection,
+  parseCommandLine,
+  readCommonOptions,
+  resolveOrgKey,
+  type COMMON_OPTIONS,
+} from './options.ts';
+
+/** Options of `runLocalWorkflow`. */
+export interface LocalWorkflowOptions {
+  readonly connection: OrgConnection;
+  /** The org key in the vault. @default - the org id, lower-cased, from the identity endpoint */
+  readonly org?: string;
+  /** Builds the app for the resolved org key. */
+  readonly app: (org: string) => LocalApp;
+  /**
+   * What tells one build of the app from another besides the org and the bucket (the workflow
+   * and its settings): synthesis takes seconds, so each distinct app is synthesized once per process.
+   */
+  readonly appKey: string;
+  /** The execution input for the resolved org key. */
+  readonly input: (org: string) => Json;
+  readonly store: LocalStoreSpec;
+  /** A second org the workflow may write to (a restore drill's sandbox). @default - none */
+  readonly drill?: OrgConnection;
+  /** The command's own variables for every handler. @default - none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Let the handlers log at INFO. @default false */
+  readonly verbose?: boolean;
+  /** Multiplies Retry intervals (1 waits as deployed). @default 0.02 */
+  readonly retryIntervalScale?: number;
+  /** Multiplies Wait states' seconds. @default 1 */
+  readonly waitScale?: number;
+  /** Child executions a Distributed Map runs at once locally. @default 8 */
+  readonly maxConcurrency?: number;
+  /** @default - `local-<timestamp>` */
+  readonly executionName?: string;
+  readonly onSns?: (message: SnsMessage) => void;
+  /** Receives every interpreter event (tests and diagnostics). @default - none */
+  readonly onEvent?: (event: LocalHistoryEvent) => void;
+}
+
+/** What a local run left behind: the org key it used, the store it wrote, the runner's result. */
+export interface LocalWorkflowRun {
+  readonly org: string;
+  readonly store: BackupStore;
+  readonly result: RunResult;
+  /** When the execution was started, ISO 8601. */
+  readonly startedAt: string;
+}
+
+const synthesizedApps = new Map<string, SynthesizedWorkflow>();
+
+/**
+ * Runs one workflow locally: resolves the org key, synthesizes the app (once per process for each
+ * distinct app) and runs its state machine with the real handlers in-process, each seeing its CDK
+ * environment with the local connection and vault layered over it.
+ */
+export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<LocalWorkflowRun> {
+  const org = await resolveOrgKey(options.connection, options.org);
+  const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
+  const workflow = synthesized(`${options.appKey}\n${org}\n${s3?.bucket ?? ''}`, () => {
+    const app = options.app(org);
+    const bucketId = app.stack.getLogicalId(app.bucket.node.defaultChild as CfnElement);
+    return synthesizeDefinition(
+      app.stack,
+      app.workflow.stateMachine,
+      s3 ? { bucketNames: { [bucketId]: s3.bucket } } : {},
+    );
+  });
+  const store = createStore(options.store);
+  const startedAt = new Date().toISOString();
+  const result = await runWorkflow({
+    workflow,
+    input: options.input(org),
+    store,
+    env: localEnvironment(options),
+    retryIntervalScale: options.retryIntervalScale ?? 0.02,
+    ...(options.waitScale !== undefined ? { waitScale: options.waitScale } : {}),
+    ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
+    ...(options.executionName ? { executionName: options.executionName } : {}),
+    ...(options.onSns ? { onSns: options.onSns } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  return { org, store, result, startedAt };
+}
+
+function synthesized(key: string, synthesize: () => SynthesizedWorkflow): SynthesizedWorkflow {
+  let workflow = synthesizedApps.get(key);
+  if (!workflow) {
+    workflow = synthesize();
+    synthesizedApps.set(key, workflow);
+  }
+  return workflow;
+}
+
+/** The variables a local run layers over every function's environment, in place of a deployment's. */
+function localEnvironment(options: LocalWorkflowOptions): Record<string, string> {
+  const { connection, drill, store } = options;
+  const s3 = typeof store === 'string' ? undefined : store.s3;
+  return {
+    // An access token stands in for the Secrets Manager secret a deployed function reads.
+    [EnvName.LocalInstanceUrl]: connection.instanceUrl,
+    [EnvName.LocalAccessToken]: connection.accessToken,
+    ...(drill
+      ? {
+          [EnvName.LocalDrillInstanceUrl]: drill.instanceUrl,
+          [EnvName.LocalDrillAccessToken]: drill.accessToken,
+        }
+      : {}),
+    // Powertools' own variables: no CloudWatch here, and handler logs only when asked for.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
+    ...(typeof store === 'string' ? { [EnvName.LocalStoreDir]: store } : {}),
+    // The local key is not a real KMS key: an S3-compatible server uses its bucket's default.
+    ...(s3?.endpoint ? { [EnvName.S3Endpoint]: s3.endpoint, [EnvName.VaultKeyArn]: '' } : {}),
+    ...options.env,
+  };
+}
+
+/** A workflow command as `runCommand` drives it. */
+export interface WorkflowCommand<S extends OptionSpecs, R, Summary> {
+  /** The sub-command's name, as typed after `sfbackup`. */
+  readonly name: string;
+  /** The whole --help text. */
+  readonly usage: string;
+  /** The command's options beyond COMMON_OPTIONS. */
+  readonly options: S;
+  /** Checks the command's own options, pushing what is wrong onto `problems`. */
+  read(values: OptionValues<typeof COMMON_OPTIONS & S>, problems: string[]): R;
+  /** Runs the workflow for a checked command line. */
+  execute(common: CommonRequest, own: R, onSns: (message: SnsMessage) => void): Promise<Summary>;
+  /** The exit code for a summary: 0 when the run did what was asked. */
+  exitCode(summary: Summary): number;
+  /** The summary as plain text, for a person. */
+  describe(summary: Summary): string;
+}
+
+/**
+ * Runs a workflow command line: prints the help, or every problem of the options with exit code 2,
+ * or runs the workflow, printing SNS messages to standard error as they come and the report (text,
+ * or with --json one JSON object last) to standard output.
+ */
+export async function runCommand<S extends OptionSpecs, R, Summary>(
+  command: WorkflowCommand<S, R, Summary>,
+  args: readonly string[],
+): Promise<number> {
+  const { values, problems } = parseCommandLine(command.name, command.options, args);
+  if (values.help) {
+    process.stdout.write(command.usage);
+    return 0;
+  }
+  const common = readCommonOptions(values, problems);
+  const own = command.read(values, problems);
+  if (problems.length > 0 || !common) {
+    process.stderr.write(describeProblems(command.name, problems, command.usage));
+    return 2;
+  }
+  const summary = await command.execute(common, own, (message) =>
+    process.stderr.write(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
+  );
+  process.stdout.write(common.json ? `${JSON.stringify(summary)}\n` : command.describe(summary));
+  return command.exitCode(summary);
+}

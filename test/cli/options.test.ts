@@ -1,0 +1,163 @@
+import { describe, expect, it, vi } from 'vitest';
+import { run as runBackup } from '../../cli/commands/backup.ts';
+import { run as runRestore } from '../../cli/commands/restore.ts';
+import { parseCommandLine, readCommonOptions } from '../../cli/commands/options.ts';
+import { EnvName } from '../../contract/workflow-contract.ts';
+
+const OWN = { mode: { type: 'string' }, verbose: { type: 'boolean' } } as const;
+
+function stderrOf(): { text: () => string } {
+  const chunks: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  return { text: () => chunks.join('') };
+}
+
+describe('parseCommandLine', () => {
+  it('lists every syntax problem instead of stopping at the first', () => {
+    const { problems } = parseCommandLine('backup', OWN, [
+      '--colour',
+      'stray',
+      '--verbose=yes',
+      '--mode',
+      '--store',
+    ]);
+    expect(problems).toEqual([
+      expect.stringContaining('--colour is not an option of sfbackup backup'),
+      expect.stringContaining('"stray" is not an option'),
+      '--verbose takes no value: write --verbose alone',
+      expect.stringMatching(/^--mode is followed by "--store", which looks like an option/),
+    ]);
+  });
+
+  it("reads the common options and the command's own", () => {
+    const { values, problems } = parseCommandLine('backup', OWN, [
+      '--store',
+      'dir',
+      '--mode=full',
+      '--json',
+      '-h',
+    ]);
+    expect(problems).toEqual([]);
+    expect(values).toEqual({ store: 'dir', mode: 'full', json: true, help: true });
+  });
+});
+
+describe('readCommonOptions', () => {
+  it('takes the access token from the environment when the option is absent', () => {
+    const problems: string[] = [];
+    const request = readCommonOptions(
+      { 'instance-url': 'https://acme.my.salesforce.com', store: './vault' },
+      problems,
+      { [EnvName.LocalAccessToken]: '00Dx!token' },
+    );
+    expect(problems).toEqual([]);
+    expect(request).toEqual({
+      connection: { instanceUrl: 'https://acme.my.salesforce.com', accessToken: '00Dx!token' },
+      store: './vault',
+      json: false,
+    });
+  });
+
+  it('names an S3 bucket, with its endpoint, as the store', () => {
+    const request = readCommonOptions(
+      {
+        'instance-url': 'http://127.0.0.1:1',
+        'access-token': 't',
+        bucket: 'vault',
+        's3-endpoint': 'http://127.0.0.1:7480',
+        org: 'acme-prod',
+      },
+      [],
+      {},
+    );
+    expect(request?.store).toEqual({ s3: { bucket: 'vault', endpoint: 'http://127.0.0.1:7480' } });
+    expect(request?.org).toBe('acme-prod');
+  });
+
+  it('collects every problem, each saying what to write instead', () => {
+    const problems: string[] = [];
+    const request = readCommonOptions(
+      { 'instance-url': 'acme', store: 'a', bucket: 'b', 's3-endpoint': 'nowhere', org: 'Acme Prod' },
+      problems,
+      {},
+    );
+    expect(request).toBeUndefined();
+    expect(problems).toEqual([
+      '--instance-url is "acme", which is not an http(s) URL: write e.g. https://acme.my.salesforce.com',
+      expect.stringMatching(
+        /^--access-token \(or SFBACKUP_ACCESS_TOKEN\) is required: .*export SFBACKUP_ACCESS_TOKEN=TOKEN$/,
+      ),
+      '--store and --bucket both name a vault: give one of them',
+      '--s3-endpoint is "nowhere", which is not an http(s) URL: write e.g. http://127.0.0.1:7480',
+      expect.stringMatching(/^--org: "Acme Prod" is not a valid org name: write 2 to 32 lower-case/),
+    ]);
+  });
+});
+
+describe('the backup and restore command lines', () => {
+  it('answer a bad backup command line with every problem at once and exit 2', async () => {
+    const stderr = stderrOf();
+    try {
+      expect(await runBackup(['--mode', 'weekly', '--settings', '[1]', '--colour'])).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    const text = stderr.text();
+    expect(text).toMatch(/^sfbackup backup: 6 problems with the options:\n/);
+    for (const expected of [
+      '--colour is not an option of sfbackup backup',
+      '--instance-url is required',
+      '--access-token (or SFBACKUP_ACCESS_TOKEN) is required',
+      '--store DIR, or --bucket NAME, is required',
+      '--mode is "weekly": write full, incremental or metadata',
+      '--settings is not a JSON object',
+    ])
+      expect(text).toContain(expected);
+    expect(text).toContain('Usage: sfbackup backup');
+  });
+
+  it('refuse half a drill connection in a restore', async () => {
+    const stderr = stderrOf();
+    try {
+      expect(
+        await runRestore([
+          '--instance-url',
+          'http://127.0.0.1:1',
+          '--access-token',
+          't',
+          '--store',
+          '.',
+          '--input',
+          '/nonexistent/input.json',
+          '--drill-instance-url',
+          'http://127.0.0.1:2',
+        ]),
+      ).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(stderr.text()).toContain('--input /nonexistent/input.json cannot be read');
+    expect(stderr.text()).toContain('--drill-instance-url needs --drill-access-token');
+  });
+
+  it('print the help with exit 0, whatever else the line holds', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await runRestore(['--bogus', '--help'])).toBe(0);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(out.join('')).toContain('--drill-instance-url URL');
+    expect(out.join('')).toContain(
+      '--access-token TOKEN   an access token for it (or SFBACKUP_ACCESS_TOKEN)',
+    );
+  });
+});
