@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ORG_NAME_PATTERN, ORG_NAME_RULE } from '../contract/workflow-contract.ts';
+import { isShare, SHARE_RULE } from './validation.ts';
 
 /** Thrown when a config does not validate; its message lists every problem found. */
 export class InvalidConfigError extends Error {
@@ -16,7 +18,6 @@ export class InvalidConfigError extends Error {
   }
 }
 
-const SLUG = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/;
@@ -40,7 +41,7 @@ function isScheduleExpression(expression: string): boolean {
   return (fields[2] === '?') !== (fields[4] === '?');
 }
 
-/** A construct id for an org slug: "acme-prod" becomes "AcmeProd". */
+/** A construct id for an org name: "acme-prod" becomes "AcmeProd". */
 export function constructIdOf(orgName: string): string {
   return orgName
     .split('-')
@@ -75,7 +76,8 @@ const schedule = (fallback: string) =>
 
 const objectName = text(API_NAME, 'write an object API name such as "Account" or "Invoice__c"');
 
-const slug = text(SLUG, 'write a lowercase slug of 2 to 32 letters, digits and hyphens, such as "acme-prod"');
+// The same rule as the runtime's and the constructs': the name is also the org's vault prefix.
+const orgName = text(ORG_NAME_PATTERN, `write ${ORG_NAME_RULE}`);
 
 const DAYS = 'write a whole number of days, at least 1';
 
@@ -94,13 +96,13 @@ const schedulesSchema = z
   .strict()
   .prefault({});
 
-const SHARE_HINT = 'write a number greater than 0 and at most 1, such as 0.5';
+const SHARE_HINT = `write ${SHARE_RULE}`;
 const HOURS_HINT = 'write a whole number of hours from 1 to 168';
 const PERCENT_HINT = 'write a percentage greater than 0 and at most 100, such as 5';
 
 const orgSchema = z
   .object({
-    name: slug,
+    name: orgName,
     type: z.enum(['production', 'sandbox'], { error: 'write "production" or "sandbox"' }),
     loginUrl: z
       .url({ protocol: /^https$/, error: 'write an https URL such as "https://login.salesforce.com"' })
@@ -121,11 +123,7 @@ const orgSchema = z
       .strict()
       .prefault({}),
     files: z.boolean({ error: 'write true or false' }).default(true),
-    apiShare: z
-      .number({ error: SHARE_HINT })
-      .gt(0, { error: SHARE_HINT })
-      .max(1, { error: SHARE_HINT })
-      .default(0.5),
+    apiShare: z.number({ error: SHARE_HINT }).refine(isShare, { error: SHARE_HINT }).default(0.5),
     noSuccessAlarmHours: wholeNumber(1, HOURS_HINT)
       .max(168, { error: `${HOURS_HINT} (CloudWatch evaluates at most 7 days)` })
       .default(36),
@@ -143,7 +141,7 @@ const orgSchema = z
     restoreDrill: z
       .object({
         schedule: schedule('cron(0 6 1 * ? *)'),
-        sandboxOrg: slug,
+        sandboxOrg: orgName,
         objects: z
           .array(objectName)
           .min(1, { error: 'list at least one object, or leave objects out' })

@@ -98,7 +98,7 @@ describe('parseConfig', () => {
     const message = (error as Error).message;
     expect(message).toMatch(/^The config in config\/bad\.json has \d+ problems:/);
     const expected = [
-      'orgs[0].name: received "Acme Prod"; write a lowercase slug',
+      'orgs[0].name: received "Acme Prod"; write 2 to 32 lower-case letters, digits or "-"',
       'orgs[0].type: received "prod"; write "production" or "sandbox"',
       'orgs[0].loginUrl: received "http://login.salesforce.com"; write an https URL',
       'orgs[0].secretName: received nothing; write the name of a Secrets Manager secret',
