@@ -1,0 +1,85 @@
+import type { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+
+/** How a workflow's Lambda tasks retry: the contract's error list and the backoff to retry it with. */
+export interface WorkflowRetry {
+  /** Error names retried; one of the contract's retry lists. */
+  readonly errors: readonly string[];
+  /** Wait before the first retry. */
+  readonly interval: Duration;
+  /** Attempts after the first. */
+  readonly maxAttempts: number;
+  /** Factor by which the wait grows. */
+  readonly backoffRate: number;
+  /**
+   * Longest wait between two attempts.
+   * @default - no limit
+   */
+  readonly maxDelay?: Duration;
+  /**
+   * Randomisation of the wait.
+   * @default - none: every execution retries at the same moments
+   */
+  readonly jitterStrategy?: sfn.JitterType;
+}
+
+/** Props of invokeTask. */
+export interface InvokeTaskProps {
+  /** The function the task invokes. */
+  readonly lambdaFunction: lambda.IFunction;
+  /** What the task retries, and how. */
+  readonly retry: WorkflowRetry;
+  /**
+   * The function's event; `.$` keys are JSONPaths into the state.
+   * @default - the task's whole input
+   */
+  readonly payload?: Record<string, unknown>;
+  /**
+   * Where the function's result goes in the state.
+   * @default '$' - the result replaces the state
+   */
+  readonly resultPath?: string;
+}
+
+/**
+ * A task that invokes a workflow function and passes on only its result. The task retries the
+ * contract's list itself, Lambda's service errors included, so CDK's own service-exception
+ * retry stays off and every task of every workflow retries one way.
+ */
+export function invokeTask(scope: Construct, id: string, props: InvokeTaskProps): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: props.lambdaFunction,
+    ...(props.payload ? { payload: sfn.TaskInput.fromObject(props.payload) } : {}),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    // An explicit "$" is left out: it is the default, and some interpreters read it as a field name.
+    ...(props.resultPath && props.resultPath !== '$' ? { resultPath: props.resultPath } : {}),
+  });
+  const { errors, ...backoff } = props.retry;
+  task.addRetry({ errors: [...errors], ...backoff });
+  return task;
+}
+
+/** Props of alertTask. */
+export interface AlertTaskProps {
+  /** The topic people subscribe to for alerts. */
+  readonly topic: sns.ITopic;
+  /** The e-mail subject. */
+  readonly subject: string;
+  /** The message, usually a JSONPath or a States.Format of the state. */
+  readonly message: sfn.TaskInput;
+}
+
+/** A task that publishes an alert and passes its input on unchanged, so a Fail after it can name the cause. */
+export function alertTask(scope: Construct, id: string, props: AlertTaskProps): tasks.SnsPublish {
+  return new tasks.SnsPublish(scope, id, {
+    topic: props.topic,
+    subject: props.subject,
+    message: props.message,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+}
