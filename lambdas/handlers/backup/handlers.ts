@@ -4,36 +4,31 @@
  */
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
 import { exportObject, recordObjectFailure } from '../../core/backup/export-object.ts';
 import { backupFiles, planFiles, recordFilesFailure } from '../../core/backup/files.ts';
 import { finishBackup } from '../../core/backup/finish.ts';
 import { planMetadata, retrieveMetadata } from '../../core/backup/metadata.ts';
 import { planBackup } from '../../core/backup/plan.ts';
-import { checkOrgKey } from '../../core/snapshot/keys.ts';
-import { depsFromEnv, instrumented, logger, MetricUnit, settingsFromEnv } from './runtime.ts';
+import { describeProblems, orgNameField as org, parseEvent } from '../parse-event.ts';
+import { MetricUnit, telemetry } from '../runtime.ts';
+import { backupDeps, settingsFromEnv } from './deps.ts';
 
 /** The workflow input or a step's state did not have the expected shape. */
 export class InvalidBackupRequestError extends Error {
-  override readonly name = 'InvalidBackupRequestError';
+  override readonly name = ErrorName.InvalidBackupRequest;
 }
+
+const { instrumented } = telemetry(ServiceName.Backup);
 
 function parse<T>(schema: z.ZodType<T>, event: unknown, what: string): T {
-  const result = schema.safeParse(event);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new InvalidBackupRequestError(`${what} is invalid: ${problems.join('; ')}`);
-  }
-  return result.data;
+  return parseEvent(
+    schema,
+    event,
+    (problems) => new InvalidBackupRequestError(describeProblems(what, problems)),
+  );
 }
 
-const org = z.string().transform((value, ctx) => {
-  try {
-    return checkOrgKey(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
 const snapshotRef = z.object({ org, snapshotId: z.string().min(1) });
 const failure = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
 
@@ -47,8 +42,8 @@ const requestSchema = z.object({
 /** Plan: sign in, describe, count, and write the plan to the vault. */
 export async function plan(event: unknown, _context?: Context) {
   const request = parse(requestSchema, event, 'The backup request');
-  return instrumented('Plan', request.org, async (metrics) => {
-    const deps = await depsFromEnv({ salesforce: true });
+  return instrumented('Plan', request.org, async ({ metrics, logger }) => {
+    const deps = await backupDeps({ salesforce: true });
     const out = await planBackup(deps, request, settingsFromEnv());
     metrics.addMetric('PlanApiCalls', MetricUnit.Count, deps.source.apiCalls());
     logger.info('planned', {
@@ -83,8 +78,8 @@ export async function exportObjectHandler(event: unknown, _context?: Context) {
     event,
     'The export input',
   );
-  return instrumented('Export', input.org, async (metrics) => {
-    const deps = await depsFromEnv({ salesforce: true });
+  return instrumented('Export', input.org, async ({ metrics, logger }) => {
+    const deps = await backupDeps({ salesforce: true });
     const out = await exportObject(deps, input);
     metrics.addMetric('ExportApiCalls', MetricUnit.Count, deps.source.apiCalls());
     metrics.addMetric('ExportRows', MetricUnit.Count, out.rowsWritten ?? 0);
@@ -101,8 +96,8 @@ export async function recordFailure(event: unknown, _context?: Context) {
     event,
     'The failure record',
   );
-  return instrumented('RecordFailure', input.org, async (metrics) => {
-    const deps = await depsFromEnv({ salesforce: false });
+  return instrumented('RecordFailure', input.org, async ({ metrics, logger }) => {
+    const deps = await backupDeps({ salesforce: false });
     metrics.addMetric('PermanentFailures', MetricUnit.Count, 1);
     logger.warn('permanent failure', {
       snapshotId: input.snapshotId,
@@ -125,15 +120,17 @@ export async function recordFailure(event: unknown, _context?: Context) {
         batch: input.batch,
         error,
       });
-    throw new InvalidBackupRequestError('The failure record names neither an object nor a files batch.');
+    throw new InvalidBackupRequestError(
+      'The failure record names neither an object nor a files batch: give "object" or "batch".',
+    );
   });
 }
 
 /** List the file bodies to fetch, reusing those the vault already holds. */
 export async function planFilesHandler(event: unknown, _context?: Context) {
   const input = parse(snapshotRef, event, 'The files plan input');
-  return instrumented('FilesPlan', input.org, async (metrics) => {
-    const out = await planFiles(await depsFromEnv({ salesforce: false }), input);
+  return instrumented('FilesPlan', input.org, async ({ metrics }) => {
+    const out = await planFiles(await backupDeps({ salesforce: false }), input);
     metrics.addMetric('FilesReused', MetricUnit.Count, out.reused);
     metrics.addMetric('FilesToDownload', MetricUnit.Count, out.toDownload);
     return out;
@@ -147,8 +144,8 @@ export async function backupFilesHandler(event: unknown, _context?: Context) {
     event,
     'The files batch input',
   );
-  return instrumented('Files', input.org, async (metrics) => {
-    const deps = await depsFromEnv({ salesforce: true });
+  return instrumented('Files', input.org, async ({ metrics }) => {
+    const deps = await backupDeps({ salesforce: true });
     const out = await backupFiles(deps, input);
     metrics.addMetric('FilesDownloaded', MetricUnit.Count, out.downloaded);
     metrics.addMetric('FilesApiCalls', MetricUnit.Count, deps.source.apiCalls());
@@ -159,8 +156,8 @@ export async function backupFilesHandler(event: unknown, _context?: Context) {
 /** List metadata and split it into retrieves. */
 export async function planMetadataHandler(event: unknown, _context?: Context) {
   const input = parse(snapshotRef, event, 'The metadata plan input');
-  return instrumented('MetadataPlan', input.org, async (metrics) => {
-    const deps = await depsFromEnv({ salesforce: true });
+  return instrumented('MetadataPlan', input.org, async ({ metrics }) => {
+    const deps = await backupDeps({ salesforce: true });
     const out = await planMetadata(deps, input);
     metrics.addMetric('MetadataComponents', MetricUnit.Count, out.components);
     return { org: out.org, snapshotId: out.snapshotId, chunk: out.chunk, chunks: out.chunks, done: out.done };
@@ -178,8 +175,8 @@ export async function retrieveMetadataHandler(event: unknown, _context?: Context
     event,
     'The metadata retrieve input',
   );
-  return instrumented('MetadataRetrieve', input.org, async (_metrics) => {
-    const deps = await depsFromEnv({ salesforce: true });
+  return instrumented('MetadataRetrieve', input.org, async () => {
+    const deps = await backupDeps({ salesforce: true });
     return retrieveMetadata(deps, input);
   });
 }
@@ -187,8 +184,8 @@ export async function retrieveMetadataHandler(event: unknown, _context?: Context
 /** Write the manifest, verify it, mark the snapshot complete or failed. */
 export async function finishHandler(event: unknown, _context?: Context) {
   const input = parse(snapshotRef, event, 'The finish input');
-  return instrumented('Finish', input.org, async (metrics) => {
-    const deps = await depsFromEnv({ salesforce: true });
+  return instrumented('Finish', input.org, async ({ metrics, logger }) => {
+    const deps = await backupDeps({ salesforce: true });
     const out = await finishBackup(deps, input);
     metrics.addMetric('RunRows', MetricUnit.Count, out.rows);
     metrics.addMetric('RunApiCalls', MetricUnit.Count, out.apiCalls);

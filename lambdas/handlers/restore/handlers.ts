@@ -2,10 +2,10 @@
  * The restore workflow's Lambda handlers: each parses its event, calls one step of the core and
  * returns small plain data (keys, counts, ids) for the next state.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import type { MetadataProgress } from '../../core/restore/metadata.ts';
+import { ServiceName } from '../../../contract/workflow-contract.ts';
+import { InvalidRestoreRequestError, InvalidRestoreStateError } from '../../core/restore/errors.ts';
+import { RESTORE_MODES } from '../../core/restore/input.ts';
 import {
   filesStep,
   levelStep,
@@ -16,16 +16,17 @@ import {
   validateStep,
   verifyStep,
 } from '../../core/restore/workflow.ts';
+import { describeProblems, type EventProblem, parseEvent } from '../parse-event.ts';
+import { MetricUnit, orgNameFromEnv, telemetry } from '../runtime.ts';
+import { drillObjectsFromEnv, restoreDeps } from './deps.ts';
 import { drillInput } from './drill.ts';
-import { restoreDeps } from './deps.ts';
 
 /** What Lambda passes as context (only the part the restore uses). */
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** The restore's logger: ids, counts, keys and durations only, never field values. */
-const logger = new Logger({ serviceName: 'sfbackup-restore' });
+const { instrumented } = telemetry(ServiceName.Restore);
 
 /** Most characters of a summary carried in the state; the full plan and report are in the vault. */
 const SUMMARY_LIMIT = 30_000;
@@ -39,115 +40,162 @@ function clip(text: string): string {
 /** How long before the function's timeout an object step stops starting new batches. */
 const SAFETY_MS = 90_000;
 
-const runSchema = z.looseObject({
-  orgId: z.string(),
-  runId: z.string(),
-  mode: z.enum(['dry-run', 'restore-deleted', 'revert-changes', 'full']),
-  dryRun: z.boolean(),
-  startedAt: z.string(),
-  metadata: z.number(),
-  drill: z.boolean().optional(),
-});
+const EXAMPLE_INPUT = '{"snapshot": "latest", "objects": ["Account"], "mode": "dry-run"}';
 
-function runOf(event: unknown): RestoreRun {
-  return runSchema.parse((event as { run?: unknown }).run) as RestoreRun;
+function rejectRequest(problems: readonly EventProblem[]): InvalidRestoreRequestError {
+  return new InvalidRestoreRequestError(
+    problems.map((p) => ({
+      field: p.path === '(root)' ? '(input)' : p.path,
+      problem: `${p.message}.`,
+      fix: `start the restore with a JSON object such as ${EXAMPLE_INPUT}.`,
+    })),
+  );
 }
 
+function parseState<T>(schema: z.ZodType<T>, event: unknown, what: string): T {
+  return parseEvent(
+    schema,
+    event,
+    (problems) => new InvalidRestoreStateError(describeProblems(what, problems)),
+  );
+}
+
+// The execution's input, wrapped by the state machine with the execution's name; the input
+// itself is parsed by the core, which names every problem and the fix for it.
+const validateEvent = z.object({ input: z.unknown(), executionName: z.string().min(1).optional() });
+const drillMarker = z.looseObject({ drill: z.literal(true) });
+const drillRequest = z.looseObject({
+  drill: z.literal(true),
+  objects: z.array(z.string().min(1), { error: 'a list of object API names such as ["Account"]' }).optional(),
+});
+
+const run = z.object({
+  orgId: z.string().regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'an org id starting with 00D'),
+  runId: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "_" or "-"'),
+  mode: z.enum(RESTORE_MODES),
+  dryRun: z.boolean(),
+  startedAt: z.iso.datetime(),
+  metadata: z.number().int().nonnegative(),
+  drill: z.boolean().optional(),
+});
+const runEvent = z.object({ run });
+const levelEvent = z.object({ run, level: z.number().int().nonnegative().optional() });
+const objectEvent = z.object({
+  run,
+  object: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'an object API name'),
+  phase: z.enum(['main', 'second-pass']).optional(),
+  cursor: z.number().int().nonnegative().optional(),
+});
+const metadataEvent = z.object({
+  run,
+  progress: z
+    .object({
+      deployId: z.string().min(1).optional(),
+      checkOnly: z.boolean().optional(),
+      retrieveId: z.string().min(1).optional(),
+      done: z.boolean(),
+      deployed: z.number().int().nonnegative().optional(),
+      report: z.string().optional(),
+    })
+    .optional(),
+});
+
 /** Validates the console input; an invalid one fails with InvalidRestoreRequestError, writing nothing. */
-export async function validate(event: {
-  input: unknown;
-  executionName?: string;
-}): Promise<{ run: RestoreRun }> {
-  const runId = (event.executionName ?? `run-${Date.now()}`).replace(/[^A-Za-z0-9_.-]/g, '-');
-  const raw = event.input;
-  const isDrill = typeof raw === 'object' && raw !== null && (raw as { drill?: unknown }).drill === true;
-  const deps = await restoreDeps(isDrill);
-  const input = isDrill ? await drillInput(raw as Record<string, unknown>, deps) : raw;
-  const run = await validateStep(deps, input, runId);
-  logger.info('restore accepted', { runId, orgId: run.orgId, mode: run.mode, drill: isDrill });
-  return { run: { ...run, ...(isDrill ? { drill: true } : {}) } };
+export async function validate(event: unknown): Promise<{ run: RestoreRun }> {
+  const { input, executionName } = parseEvent(validateEvent, event, rejectRequest);
+  const runId = (executionName ?? `run-${Date.now()}`).replace(/[^A-Za-z0-9_.-]/g, '-');
+  const drill = drillMarker.safeParse(input).success
+    ? parseEvent(drillRequest, input, rejectRequest)
+    : undefined;
+  return instrumented('Validate', orgNameFromEnv(), async ({ logger }) => {
+    const deps = await restoreDeps(drill !== undefined);
+    const request = drill ? await drillInput(drill, drillObjectsFromEnv(), deps) : input;
+    const accepted = await validateStep(deps, request, runId);
+    logger.info('restore accepted', { runId, orgId: accepted.orgId, mode: accepted.mode, drill: !!drill });
+    return { run: { ...accepted, ...(drill ? { drill: true } : {}) } };
+  });
 }
 
 /** Plans against the live org and writes the plan to the vault. */
-export async function plan(event: { run: unknown }) {
-  const run = runOf(event);
-  const result = await planStep(await restoreDeps(run.drill), run);
-  logger.info('restore planned', { runId: run.runId, levels: result.levels, ...result.totals });
-  return { ...result, summary: clip(result.summary) };
+export async function plan(event: unknown) {
+  const { run } = parseState(runEvent, event, 'The plan step state');
+  return instrumented('Plan', orgNameFromEnv(), async ({ logger }) => {
+    const result = await planStep(await restoreDeps(run.drill), run);
+    logger.info('restore planned', { runId: run.runId, levels: result.levels, ...result.totals });
+    return { ...result, summary: clip(result.summary) };
+  });
 }
 
 /** The objects of one level of the restore order. */
-export async function level(event: { run: unknown; level?: number }) {
-  const run = runOf(event);
-  const at = event.level ?? 0;
-  const result = await levelStep(await restoreDeps(run.drill), run, at);
-  return { ...result, next: at + 1 };
+export async function level(event: unknown) {
+  const { run, level: at = 0 } = parseState(levelEvent, event, 'The level step state');
+  return instrumented('Level', orgNameFromEnv(), async () => {
+    const result = await levelStep(await restoreDeps(run.drill), run, at);
+    return { ...result, next: at + 1 };
+  });
 }
 
 /** Restores one object, batch by batch, until done or close to the time limit. */
-export async function restoreObject(
-  event: { run: unknown; object: string; phase?: 'main' | 'second-pass'; cursor?: number },
-  context?: LambdaContext,
-) {
-  const run = runOf(event);
+export async function restoreObject(event: unknown, context?: LambdaContext) {
+  const input = parseState(objectEvent, event, 'The object step state');
+  const { run, object } = input;
+  const phase = input.phase ?? 'main';
   const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
   const deadline = Date.now() + Math.max(remaining - SAFETY_MS, remaining / 2);
-  const phase = event.phase ?? 'main';
-  const result = await objectStep(
-    await restoreDeps(run.drill),
-    run,
-    event.object,
-    phase,
-    event.cursor ?? 0,
-    deadline,
-  );
-  return {
-    run,
-    object: event.object,
-    phase,
-    cursor: result.cursor,
-    done: result.done,
-    succeeded: result.succeeded,
-    failed: result.failed,
-  };
+  return instrumented('RestoreObject', orgNameFromEnv(), async () => {
+    const deps = await restoreDeps(run.drill);
+    const result = await objectStep(deps, run, object, phase, input.cursor ?? 0, deadline);
+    return {
+      run,
+      object,
+      phase,
+      cursor: result.cursor,
+      done: result.done,
+      succeeded: result.succeeded,
+      failed: result.failed,
+    };
+  });
 }
 
 /** Brings back the files of the scope. */
-export async function restoreFiles(event: { run: unknown }) {
-  const run = runOf(event);
-  return filesStep(await restoreDeps(run.drill), run);
+export async function restoreFiles(event: unknown) {
+  const { run } = parseState(runEvent, event, 'The files step state');
+  return instrumented('RestoreFiles', orgNameFromEnv(), async () =>
+    filesStep(await restoreDeps(run.drill), run),
+  );
 }
 
 /** Advances the metadata deploy: validation (checkOnly) first, then the real deploy. */
-export async function restoreMetadata(event: { run: unknown; progress?: MetadataProgress }) {
-  const run = runOf(event);
-  return metadataStep(await restoreDeps(run.drill), run, event.progress ?? { done: false });
+export async function restoreMetadata(event: unknown) {
+  const { run, progress } = parseState(metadataEvent, event, 'The metadata step state');
+  return instrumented('RestoreMetadata', orgNameFromEnv(), async () =>
+    metadataStep(await restoreDeps(run.drill), run, progress ?? { done: false }),
+  );
 }
 
 /** Compares the org with the snapshot and writes the report; `matches` decides the execution's end. */
-export async function verify(event: { run: unknown }) {
-  const run = runOf(event);
-  const result = await verifyStep(await restoreDeps(run.drill), run);
-  logger.info('restore verified', {
-    runId: run.runId,
-    matches: result.matches,
-    failedRows: result.failedRows,
-    recoveryTimeSeconds: result.recoveryTimeSeconds,
+export async function verify(event: unknown) {
+  const { run } = parseState(runEvent, event, 'The verify step state');
+  return instrumented('Verify', orgNameFromEnv(), async ({ metrics, logger }) => {
+    const result = await verifyStep(await restoreDeps(run.drill), run);
+    logger.info('restore verified', {
+      runId: run.runId,
+      matches: result.matches,
+      failedRows: result.failedRows,
+      recoveryTimeSeconds: result.recoveryTimeSeconds,
+    });
+    // The recovery time is the figure a drill exists to measure: published as a metric per org.
+    metrics.addDimension('kind', run.drill ? 'drill' : 'restore');
+    metrics.addMetric('RecoveryTimeSeconds', MetricUnit.Seconds, result.recoveryTimeSeconds);
+    metrics.addMetric('RowsNotRestored', MetricUnit.Count, result.failedRows);
+    return {
+      matches: result.matches,
+      reportKey: result.reportKey,
+      failedRows: result.failedRows,
+      recoveryTimeSeconds: result.recoveryTimeSeconds,
+      drill: run.drill === true,
+      // Kept well inside the state payload limit; the full report is in the vault.
+      summary: clip(result.summary),
+    };
   });
-  // The recovery time is the figure a drill exists to measure: published as a metric per org.
-  const metrics = new Metrics({ namespace: 'SfBackup', serviceName: 'sfbackup-restore' });
-  metrics.addDimension('org', process.env.ORG_KEY ?? 'unknown');
-  metrics.addDimension('kind', run.drill ? 'drill' : 'restore');
-  metrics.addMetric('RecoveryTimeSeconds', MetricUnit.Seconds, result.recoveryTimeSeconds);
-  metrics.addMetric('RowsNotRestored', MetricUnit.Count, result.failedRows);
-  metrics.publishStoredMetrics();
-  return {
-    matches: result.matches,
-    reportKey: result.reportKey,
-    failedRows: result.failedRows,
-    recoveryTimeSeconds: result.recoveryTimeSeconds,
-    drill: run.drill === true,
-    // Kept well inside the state payload limit; the full report is in the vault.
-    summary: clip(result.summary),
-  };
 }

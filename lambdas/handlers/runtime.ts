@@ -1,0 +1,232 @@
+/**
+ * The one runtime of every workflow function: the logger and metrics configured once, AWS SDK
+ * clients at module scope, and the single way to read the vault, the org name and the org's
+ * credentials from the environment.
+ *
+ * Lambda reuses a module across invocations, and the local runner runs several functions'
+ * invocations at once in one process, each under its own environment (cli/local/env-scope.ts).
+ * So nothing here reads the environment when the module loads, and whatever is built from it is
+ * cached by the values it read, never once per process.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DEFAULT_API_VERSION,
+  EnvName,
+  ErrorName,
+  METRICS_NAMESPACE,
+  ORG_NAME_RULE,
+  orgNameProblem,
+  type ServiceName,
+} from '../../contract/workflow-contract.ts';
+import { createStore } from '../adapters/create-store.ts';
+import { createS3Client } from '../adapters/s3-store.ts';
+import { credentialsFromSecret, type SalesforceCredentials } from '../adapters/salesforce/auth.ts';
+import type { BackupStore } from '../core/store.ts';
+
+export { MetricUnit };
+
+/** The function's environment lacks a setting it needs (vault, org name, credentials) or holds an unusable one. */
+export class FunctionConfigError extends Error {
+  override readonly name = ErrorName.FunctionConfig;
+}
+
+/** The name of one of the environment variables the functions read. */
+export type EnvVariable = (typeof EnvName)[keyof typeof EnvName];
+
+/** A variable of the function's environment; an empty one counts as unset, as the local runner blanks some. */
+export function readEnv(name: EnvVariable): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Values built from the environment, cached by the variables they were built from. A build that
+ * fails is forgotten, so the next invocation tries again rather than repeating the failure.
+ */
+export class EnvCache<T> {
+  private readonly entries = new Map<string, Promise<T>>();
+
+  constructor(private readonly variables: readonly EnvVariable[]) {}
+
+  /** The value for the current environment (and `extra`, such as a target), built once. */
+  get(build: () => Promise<T>, ...extra: readonly string[]): Promise<T> {
+    const key = JSON.stringify([...extra, ...this.variables.map(readEnv)]);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = build();
+      entry.catch(() => this.entries.delete(key));
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+// Built once per container; the region and credentials are resolved on first use, under the
+// environment of the invocation that uses them.
+const secrets = new SecretsManagerClient({});
+// One client per endpoint: AWS S3 when deployed, an S3-compatible server in some local runs.
+const s3Clients = new Map<string, S3Client>();
+
+function s3ClientFor(endpoint: string | undefined): S3Client {
+  const key = endpoint ?? '';
+  let client = s3Clients.get(key);
+  if (!client) {
+    client = createS3Client(endpoint === undefined ? {} : { endpoint });
+    s3Clients.set(key, client);
+  }
+  return client;
+}
+
+/** The vault: a local directory (local runs) or the S3 bucket, over a client shared by every invocation. */
+export function storeFromEnv(): BackupStore {
+  const dir = readEnv(EnvName.LocalStoreDir);
+  if (dir) return createStore({ dir });
+  const bucket = readEnv(EnvName.VaultBucket);
+  if (!bucket) {
+    throw new FunctionConfigError(
+      `No vault is configured: ${EnvName.VaultBucket} is not set. Deploy the function with the vault bucket's name in ${EnvName.VaultBucket}, or set ${EnvName.LocalStoreDir} to a directory for a local run.`,
+    );
+  }
+  const kmsKeyId = readEnv(EnvName.VaultKeyArn);
+  const endpoint = readEnv(EnvName.S3Endpoint);
+  return createStore({
+    s3: {
+      bucket,
+      client: s3ClientFor(endpoint),
+      ...(kmsKeyId ? { kmsKeyId } : {}),
+      ...(endpoint ? { endpoint } : {}),
+    },
+  });
+}
+
+/** The org name whose backups the function reads (its vault prefix), checked with the contract's rule. */
+export function orgNameFromEnv(): string {
+  const name = readEnv(EnvName.OrgName);
+  if (name === undefined) {
+    throw new FunctionConfigError(
+      `${EnvName.OrgName} is not set: set it to the config name of the org whose backups are read, ${ORG_NAME_RULE}.`,
+    );
+  }
+  const problem = orgNameProblem(name);
+  if (problem !== undefined) throw new FunctionConfigError(`${EnvName.OrgName} is unusable: ${problem}.`);
+  return name;
+}
+
+/** The Salesforce API version the functions call. */
+export function apiVersionFromEnv(): string {
+  return readEnv(EnvName.ApiVersion) ?? DEFAULT_API_VERSION;
+}
+
+/** Which org's credentials: the configured org, or the sandbox of its restore drill. */
+export type OrgTarget = 'org' | 'drill';
+
+const TARGET_VARIABLES = {
+  org: {
+    instanceUrl: EnvName.LocalInstanceUrl,
+    accessToken: EnvName.LocalAccessToken,
+    secretArn: EnvName.OrgSecretArn,
+    loginUrl: EnvName.LoginUrl,
+  },
+  drill: {
+    instanceUrl: EnvName.LocalDrillInstanceUrl,
+    accessToken: EnvName.LocalDrillAccessToken,
+    secretArn: EnvName.DrillSecretArn,
+    loginUrl: EnvName.DrillLoginUrl,
+  },
+} as const satisfies Record<OrgTarget, Record<string, EnvVariable>>;
+
+const credentialsCache = new EnvCache<SalesforceCredentials>(
+  Object.values(TARGET_VARIABLES).flatMap((names) => Object.values(names)),
+);
+
+/**
+ * The target's credentials: an instance URL and access token (local runs), or the Secrets Manager
+ * secret the function was deployed with, read once per container. Tokens never travel in workflow state.
+ */
+export function credentialsFromEnv(target: OrgTarget = 'org'): Promise<SalesforceCredentials> {
+  return credentialsCache.get(() => readCredentials(target), target);
+}
+
+async function readCredentials(target: OrgTarget): Promise<SalesforceCredentials> {
+  const names = TARGET_VARIABLES[target];
+  const instanceUrl = readEnv(names.instanceUrl);
+  const accessToken = readEnv(names.accessToken);
+  if (instanceUrl && accessToken) return { kind: 'access-token', instanceUrl, accessToken };
+  const secretId = readEnv(names.secretArn);
+  if (!secretId) {
+    throw new FunctionConfigError(
+      target === 'drill'
+        ? `This org has no restore drill configured (${names.secretArn} is not set): add restoreDrill to its config, or set ${names.instanceUrl} and ${names.accessToken} for a local run.`
+        : `No Salesforce credentials are configured: ${names.secretArn} is not set. Deploy the function with the org's secret, or set ${names.instanceUrl} and ${names.accessToken} for a local run.`,
+    );
+  }
+  const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (!secret.SecretString) {
+    throw new FunctionConfigError(
+      `The secret ${secretId} (${names.secretArn}) holds no text: store the org's credentials in it as JSON.`,
+    );
+  }
+  return credentialsFromSecret(secret.SecretString, readEnv(names.loginUrl));
+}
+
+/** What a step's body is given: its own metrics set and a logger that carries the step and org. */
+export interface StepInstruments {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/** The instruments of one service's functions. */
+export interface FunctionTelemetry {
+  /** The service's logger; it logs ids, counts, keys and durations only, never field values or tokens. */
+  readonly logger: Logger;
+  /**
+   * Runs a step's body with the org in its logs and metrics, and its duration published at the end.
+   * Each invocation gets its own metrics set and child logger, since local runs invoke several
+   * handlers at once in one process.
+   */
+  instrumented<T>(step: string, org: string, body: (instruments: StepInstruments) => Promise<T>): Promise<T>;
+}
+
+/** The name a service logs and publishes metrics under. */
+export type ServiceNameValue = (typeof ServiceName)[keyof typeof ServiceName];
+
+const telemetries = new Map<ServiceNameValue, FunctionTelemetry>();
+
+/** The logger and metrics of one service, configured once per container. */
+export function telemetry(service: ServiceNameValue): FunctionTelemetry {
+  let found = telemetries.get(service);
+  if (!found) {
+    found = makeTelemetry(service);
+    telemetries.set(service, found);
+  }
+  return found;
+}
+
+function makeTelemetry(service: ServiceNameValue): FunctionTelemetry {
+  const logger = new Logger({ serviceName: service });
+  return {
+    logger,
+    async instrumented(step, org, body) {
+      const log = logger.createChild({ persistentKeys: { org, step } });
+      const metrics = new Metrics({
+        namespace: METRICS_NAMESPACE,
+        serviceName: service,
+        defaultDimensions: { org },
+      });
+      const started = Date.now();
+      try {
+        return await body({ metrics, logger: log });
+      } catch (error) {
+        // The name only: a message may quote a record's values, and Step Functions keeps it as the cause.
+        log.error('step failed', { errorName: error instanceof Error ? error.name : typeof error });
+        throw error;
+      } finally {
+        metrics.addMetric(`${step}DurationMs`, MetricUnit.Milliseconds, Date.now() - started);
+        metrics.publishStoredMetrics();
+      }
+    },
+  };
+}
