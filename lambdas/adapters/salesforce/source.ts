@@ -1,3 +1,4 @@
+import { DEFAULT_API_VERSION } from '../../../contract/workflow-contract.ts';
 import {
   type BulkJobStatus,
   type BulkResultPage,
@@ -19,8 +20,6 @@ import { SalesforceConnection } from './connection.ts';
 import { translateHttpError, translateNetworkError } from './errors.ts';
 import * as soap from './metadata-soap.ts';
 
-/** Default API version; the emulator and current orgs serve it. */
-export const DEFAULT_API_VERSION = '62.0';
 const COMPOSITE_SIZE = 25;
 
 interface CompositeAnswer {
