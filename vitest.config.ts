@@ -1,13 +1,26 @@
 import { defineConfig } from 'vitest/config';
+import { EMULATOR_TESTS, S3_TESTS } from './test/support/test-projects.ts';
 
+// Three projects by what a test needs: `unit` nothing, `emulator` the org emulator or the sf CLI
+// (both from npm), `s3` Ceph's radosgw (from Debian; its global setup installs it when missing).
+// `npm test` runs all three; `npm run test:unit` runs `unit` alone.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: [],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...EMULATOR_TESTS, ...S3_TESTS] },
+      },
+      { extends: true, test: { name: 'emulator', include: EMULATOR_TESTS } },
+      {
+        extends: true,
+        test: { name: 's3', include: S3_TESTS, globalSetup: ['test/support/ceph-global-setup.ts'] },
+      },
+    ],
   },
 });

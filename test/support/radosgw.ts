@@ -65,8 +65,9 @@ export function radosgwOptedOut(): boolean {
 }
 
 /**
- * Starts a single-node Ceph cluster with radosgw in a temporary directory (about 3 s; nothing
- * is installed here, see .ci/run). Each call starts its own cluster on free ports, so test files
+ * Starts a single-node Ceph cluster with radosgw in a temporary directory (about 3 s). Nothing is
+ * installed here: the `s3` test project's global setup runs install-ceph.sh first, so a missing
+ * binary means that setup was skipped. Each call starts its own cluster on free ports, so test files
  * running in parallel never share state. The cluster also stops when this process ends.
  */
 export async function startRadosgw(): Promise<Radosgw> {
@@ -149,7 +150,8 @@ export async function checkRadosgwBinaries(searchPath: readonly string[]): Promi
       `${missing.length === 1 ? 'is' : 'are'} not installed (Debian package${packages.length === 1 ? '' : 's'} ` +
       `${packages.join(', ')}). Install them with:\n` +
       '  sudo apt-get update && sudo apt-get install -y radosgw ceph-mon ceph-osd ceph-common\n' +
-      '(.ci/run does this). To skip these tests on purpose instead, set ' +
+      '(test/support/install-ceph.sh does this as root or with password-less sudo; `npm test` runs it).\n' +
+      'To skip these tests on purpose instead, set ' +
       `${RADOSGW_OPT_OUT_ENV}=1.`,
   );
 }

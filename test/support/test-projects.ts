@@ -1,0 +1,29 @@
+/**
+ * Which test files start a server, for the Vitest projects in vitest.config.ts: `unit` runs
+ * everything else, with no server and nothing to install. test/support/test-projects.test.ts
+ * checks these lists against what each test file imports.
+ */
+
+/** Test files that start the org emulator or Salesforce's `sf` CLI (no system packages needed). */
+export const EMULATOR_TESTS = [
+  'test/backup/cli-backup.test.ts',
+  'test/backup/e2e-faults.test.ts',
+  'test/backup/e2e-large-org.test.ts',
+  'test/backup/e2e-sample-orgs.test.ts',
+  'test/backup/salesforce-adapter.test.ts',
+  'test/emulator/metadata-jsforce.test.ts',
+  'test/emulator/server-*.test.ts',
+  'test/emulator/sf-cli.test.ts',
+  'test/restore/cli.test.ts',
+  'test/restore/demo.test.ts',
+  'test/restore/e2e-*.test.ts',
+];
+
+/** Test files that start Ceph's radosgw, which test/support/install-ceph.sh provides. */
+export const S3_TESTS = ['test/adapters/s3-store.test.ts', 'test/backup/e2e-s3-vault.test.ts'];
+
+/** Modules whose import, direct or through a test helper, means a test file starts a server. */
+export const SERVER_MODULES = {
+  emulator: ['emulator/index.ts', 'test/support/sf-cli.ts'],
+  s3: ['test/support/radosgw.ts'],
+} as const;
