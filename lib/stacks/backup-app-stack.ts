@@ -1,15 +1,14 @@
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { Alerting } from '../alerting.ts';
-import type { AppConfig, OrgConfig } from '../config.ts';
+import { BackupSchedules } from '../backup-schedules.ts';
+import { BackupWorkflow } from '../backup-workflow.ts';
+import { type AppConfig, constructIdOf, type OrgConfig } from '../config.ts';
+import { RestoreWorkflow } from '../restore-workflow.ts';
 import type { VaultExports } from './vault-stack.ts';
-import { addRestoreWorkflows } from '../restore-workflow.ts';
-import { addBackupWorkflows } from '../backup-workflow.ts';
-import { type WiredBackupWorkflow, wireBackupWorkflow, wireRestoreWorkflow } from '../workflow-wiring.ts';
 
 /** The vault as other stacks see it. */
 export interface VaultRefs {
@@ -27,13 +26,21 @@ export interface BackupAppStackProps extends StackProps {
   readonly vaultExports: VaultExports;
 }
 
-export type { WiredBackupWorkflow };
+/** What the stack built for one org of the config. */
+export interface OrgWorkflows {
+  /** The org, as the config describes it. */
+  readonly org: OrgConfig;
+  /** Its backup workflow. */
+  readonly backup: BackupWorkflow;
+  /** The schedules that start its backups. */
+  readonly schedules: BackupSchedules;
+  /** Its restore workflow. */
+  readonly restore: RestoreWorkflow;
+}
 
 /**
- * The stateless half of the app: alerting, and per org the backup and restore workflows with
- * their schedules and alarms. A workflow joins by being built in this stack for each entry of
- * `config.orgs` and handed to `wireBackupWorkflow` or `wireRestoreWorkflow`, which connect it
- * to the schedules and the alert topic.
+ * The stateless half of the app: alerting, and per org of the config the backup and restore
+ * workflows with their schedules, alerts, alarms and outputs.
  */
 export class BackupAppStack extends Stack {
   /** The validated app config. */
@@ -44,6 +51,8 @@ export class BackupAppStack extends Stack {
   readonly vaultExports: VaultExports;
   /** The alert topic and the rules and alarms that feed it. */
   readonly alerting: Alerting;
+  /** The workflows of each org, in the config's order. */
+  readonly orgs: readonly OrgWorkflows[];
 
   constructor(scope: Construct, id: string, props: BackupAppStackProps) {
     super(scope, id, props);
@@ -60,37 +69,83 @@ export class BackupAppStack extends Stack {
       value: this.alerting.topic.topicArn,
       description: 'SNS topic receiving backup and restore alerts',
     });
-    addBackupWorkflows(this);
-    addRestoreWorkflows(this);
+    this.orgs = props.config.orgs.map((org) => this.addOrg(org));
   }
 
   /**
-   * Connects an org's backup workflow: its incremental, full and metadata schedules, an alert
-   * for every failed execution, a "no successful backup" alarm and error alarms on its functions.
+   * Builds one org's workflows in this stack. Every construct id here is part of logical ids
+   * (`<Org>Backup`, `<Org>Schedules`, `<Org>Restore`, ...): renaming one replaces its resources.
    */
-  wireBackupWorkflow(
-    org: OrgConfig,
-    stateMachine: sfn.IStateMachine,
-    functions: readonly lambda.IFunction[] = [],
-  ): WiredBackupWorkflow {
-    this.checkOrg(org);
-    return wireBackupWorkflow(this, this.alerting, org, stateMachine, functions);
-  }
+  private addOrg(org: OrgConfig): OrgWorkflows {
+    const id = constructIdOf(org.name);
+    const topic = this.alerting.topic;
+    const secret = (name: string, idSuffix: string) =>
+      secretsmanager.Secret.fromSecretNameV2(this, `${id}${idSuffix}`, name);
 
-  /** Connects an org's restore workflow: an alert for every failed execution and function error alarms. */
-  wireRestoreWorkflow(
-    org: OrgConfig,
-    stateMachine: sfn.IStateMachine,
-    functions: readonly lambda.IFunction[] = [],
-  ): void {
-    this.checkOrg(org);
-    wireRestoreWorkflow(this, this.alerting, org, stateMachine, functions);
-  }
+    // Backup: the workflow, its incremental, full and metadata schedules, an alert for every
+    // failed execution, an alarm when no backup succeeded for a while, function error alarms.
+    const backup = new BackupWorkflow(this, `${id}Backup`, {
+      orgName: org.name,
+      bucket: this.vault.bucket,
+      key: this.vault.key,
+      orgSecret: secret(org.secretName, 'BackupOrgSecret'),
+      alertTopic: topic,
+      loginUrl: org.loginUrl,
+      settings: {
+        ...(org.objects.include ? { includeObjects: org.objects.include } : {}),
+        excludeObjects: org.objects.exclude,
+        files: org.files,
+        apiShare: org.apiShare,
+        anomalyPercent: org.changeAlert.percent,
+        anomalyRows: org.changeAlert.rows,
+      },
+    });
+    const schedules = new BackupSchedules(this, `${id}Schedules`, {
+      org,
+      stateMachine: backup.stateMachine,
+      alarmTopic: topic,
+    });
+    this.alerting.monitorWorkflow(backup.stateMachine, { orgName: org.name, workflow: 'backup' });
+    this.alerting.noRecentSuccessAlarm(backup.stateMachine, {
+      orgName: org.name,
+      hours: org.noSuccessAlarmHours,
+    });
+    this.alerting.monitorFunctions(backup.functions);
+    new CfnOutput(this, `${id}BackupStateMachineArn`, {
+      value: backup.stateMachine.stateMachineArn,
+      description: `Backup workflow of Salesforce org ${org.name}`,
+    });
 
-  private checkOrg(org: OrgConfig): void {
-    if (!this.config.orgs.some((o) => o.name === org.name)) {
-      const names = this.config.orgs.map((o) => `"${o.name}"`).join(', ');
-      throw new Error(`Org "${org.name}" is not in the config; wire one of ${names}.`);
-    }
+    // Restore: the workflow with its drill when the config names a sandbox, an alert for every
+    // failed execution, function error alarms. Restores start by hand, so no schedule.
+    const sandbox = org.restoreDrill
+      ? this.config.orgs.find((o) => o.name === org.restoreDrill?.sandboxOrg)
+      : undefined;
+    const restore = new RestoreWorkflow(this, `${id}Restore`, {
+      orgName: org.name,
+      bucket: this.vault.bucket,
+      key: this.vault.key,
+      orgSecret: secret(org.secretName, 'RestoreOrgSecret'),
+      loginUrl: org.loginUrl,
+      alertTopic: topic,
+      ...(org.restoreDrill && sandbox
+        ? {
+            drill: {
+              schedule: org.restoreDrill.schedule,
+              timezone: org.schedules.timezone,
+              sandboxSecret: secret(sandbox.secretName, 'RestoreDrillSecret'),
+              sandboxLoginUrl: sandbox.loginUrl,
+              ...(org.restoreDrill.objects ? { objects: org.restoreDrill.objects } : {}),
+            },
+          }
+        : {}),
+    });
+    this.alerting.monitorWorkflow(restore.stateMachine, { orgName: org.name, workflow: 'restore' });
+    this.alerting.monitorFunctions(restore.functions);
+    new CfnOutput(this, `${id}RestoreStateMachineArn`, {
+      value: restore.stateMachine.stateMachineArn,
+      description: `Restore workflow of Salesforce org ${org.name}`,
+    });
+    return { org, backup, schedules, restore };
   }
 }

@@ -1,0 +1,71 @@
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { invokeTask } from '../support/tasks.ts';
+import { BACKUP_RETRY } from './functions.ts';
+
+/** Props of BackupExportPhase. */
+export interface BackupExportPhaseProps {
+  /** The vault, where the plan lists the objects. */
+  readonly bucket: s3.IBucket;
+  /** The function that exports one object, a checkpoint at a time. */
+  readonly exportFunction: lambda.IFunction;
+  /** The function that records an object's permanent failure. */
+  readonly recordFailureFunction: lambda.IFunction;
+  /** Objects exported at once. */
+  readonly maxConcurrency: number;
+}
+
+/**
+ * Exports every object of the plan with a Distributed Map. Each object loops on its checkpoints;
+ * a permanent failure is recorded, not thrown, so the other objects go on.
+ */
+export class BackupExportPhase extends sfn.StateMachineFragment {
+  /** The Distributed Map. */
+  readonly startState: sfn.State;
+  /** The Distributed Map, which discards its results. */
+  readonly endStates: sfn.INextable[];
+
+  constructor(scope: Construct, id: string, props: BackupExportPhaseProps) {
+    super(scope, id);
+    // The whole state goes in: the first time {org, snapshotId, object}, then the previous output with its checkpoint.
+    const exportTask = invokeTask(this, 'ExportObject', {
+      lambdaFunction: props.exportFunction,
+      retry: BACKUP_RETRY,
+    });
+    const recordFailure = invokeTask(this, 'RecordObjectFailure', {
+      lambdaFunction: props.recordFailureFunction,
+      retry: BACKUP_RETRY,
+      payload: {
+        'org.$': '$.org',
+        'snapshotId.$': '$.snapshotId',
+        'object.$': '$.object',
+        'error.$': '$.error',
+      },
+    }).next(new sfn.Pass(this, 'ObjectFailed', { result: sfn.Result.fromObject({}) }));
+    exportTask.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const exportLoop = exportTask.next(
+      new sfn.Choice(this, 'ObjectDone?')
+        .when(
+          sfn.Condition.booleanEquals('$.done', true),
+          new sfn.Pass(this, 'ObjectExported', { result: sfn.Result.fromObject({}) }),
+        )
+        .otherwise(exportTask),
+    );
+    const exportMap = new sfn.DistributedMap(this, 'ExportObjects', {
+      itemReader: new sfn.S3JsonItemReader({ bucket: props.bucket, key: sfn.JsonPath.stringAt('$.planKey') }),
+      itemSelector: {
+        'org.$': '$.org',
+        'snapshotId.$': '$.snapshotId',
+        'object.$': '$$.Map.Item.Value.object',
+      },
+      maxConcurrency: props.maxConcurrency,
+      toleratedFailurePercentage: 100,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    exportMap.itemProcessor(exportLoop);
+    this.startState = exportMap;
+    this.endStates = [exportMap];
+  }
+}

@@ -1,0 +1,60 @@
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { alertTask } from '../support/tasks.ts';
+
+/** Props of RestoreFailurePhase. */
+export interface RestoreFailurePhaseProps {
+  /** The org restored, named in the alert. */
+  readonly orgName: string;
+  /** Where the alert goes. */
+  readonly alertTopic: sns.ITopic;
+}
+
+/** Where a failed step of a restore ends: an alert with the error found at `$.error`, then a failed execution. */
+export class RestoreFailurePhase extends sfn.StateMachineFragment {
+  /** The alert. */
+  readonly startState: sfn.State;
+  /** None: the phase ends the execution. */
+  readonly endStates: sfn.INextable[] = [];
+
+  constructor(scope: Construct, id: string, props: RestoreFailurePhaseProps) {
+    super(scope, id);
+    const notify = alertTask(this, 'NotifyFailure', {
+      topic: props.alertTopic,
+      subject: `Restore of Salesforce org ${props.orgName} failed`,
+      message: sfn.TaskInput.fromJsonPathAt(
+        sfn.JsonPath.format(
+          `The restore {} of org ${props.orgName} failed: {}: {}`,
+          sfn.JsonPath.stringAt('$$.Execution.Name'),
+          sfn.JsonPath.stringAt('$.error.Error'),
+          sfn.JsonPath.stringAt('$.error.Cause'),
+        ),
+      ),
+    });
+    notify.next(
+      new sfn.Fail(this, 'RestoreFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
+    );
+    this.startState = notify;
+  }
+
+  /**
+   * Sends every error of the phases' steps here, the error at `$.error`. Pass the phases in the
+   * order they run: CDK grants the functions in the order it walks the states, so this order is
+   * also the order of the state machine role's statements.
+   */
+  catchFrom(...phases: readonly RestorePhase[]): void {
+    for (const step of phases.flatMap((phase) => phase.failingSteps)) {
+      step.addCatch(this, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    }
+  }
+}
+
+/** A step whose every error ends the restore with an alert. */
+export type FailingStep = sfn.TaskStateBase | sfn.DistributedMap;
+
+/** A phase of the restore, with the steps whose errors end the restore. */
+export interface RestorePhase {
+  /** The phase's tasks and maps, in the order the definition runs them. */
+  readonly failingSteps: readonly FailingStep[];
+}

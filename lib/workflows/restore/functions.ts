@@ -1,0 +1,145 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import {
+  DEFAULT_API_VERSION,
+  EnvName,
+  RESTORE_RETRY_ERRORS,
+  RESTORES_PREFIX,
+} from '../../../contract/workflow-contract.ts';
+import { WorkflowFunction } from '../../function-defaults.ts';
+import { nagArnOf } from '../support/acknowledgements.ts';
+import type { WorkflowRetry } from '../support/tasks.ts';
+import type { RestoreWorkflowProps } from './props.ts';
+
+/** The handler module of every restore function. */
+const HANDLERS = 'lambdas/handlers/restore/handlers.ts';
+
+/** How every restore task retries. */
+export const RESTORE_RETRY: WorkflowRetry = {
+  errors: RESTORE_RETRY_ERRORS,
+  interval: Duration.seconds(10),
+  maxAttempts: 5,
+  backoffRate: 2,
+};
+
+/** The functions of one org's restore workflow, by role. */
+export interface RestoreFunctions {
+  /** Validates the input against the org and the snapshot. */
+  readonly validate: WorkflowFunction;
+  /** Plans against the live org. */
+  readonly plan: WorkflowFunction;
+  /** Lists the objects of one level. */
+  readonly level: WorkflowFunction;
+  /** Restores one object. */
+  readonly object: WorkflowFunction;
+  /** Restores files. */
+  readonly files: WorkflowFunction;
+  /** Deploys metadata, or only validates it on a dry run. */
+  readonly metadata: WorkflowFunction;
+  /** Verifies the org against the snapshot. */
+  readonly verify: WorkflowFunction;
+}
+
+/**
+ * Builds the restore functions in `scope` (their ids are part of their logical ids) with their
+ * environment, and grants them the vault and the org's secret.
+ */
+export function createRestoreFunctions(scope: Construct, props: RestoreWorkflowProps): RestoreFunctions {
+  const environment: Record<string, string> = {
+    [EnvName.OrgName]: props.orgName,
+    [EnvName.VaultBucket]: props.bucket.bucketName,
+    [EnvName.VaultKeyArn]: props.key.keyArn,
+    [EnvName.OrgSecretArn]: props.orgSecret.secretArn,
+    [EnvName.LoginUrl]: props.loginUrl ?? 'https://login.salesforce.com',
+    [EnvName.ApiVersion]: props.apiVersion ?? DEFAULT_API_VERSION,
+    [EnvName.BulkThreshold]: String(props.bulkThreshold ?? 1000),
+    ...(props.drill
+      ? {
+          [EnvName.DrillSecretArn]: props.drill.sandboxSecret.secretArn,
+          [EnvName.DrillLoginUrl]: props.drill.sandboxLoginUrl ?? 'https://test.salesforce.com',
+        }
+      : {}),
+    ...(props.drill?.objects ? { [EnvName.DrillObjects]: JSON.stringify(props.drill.objects) } : {}),
+  };
+  const fn = (name: string, handler: string, description: string, long: boolean) =>
+    new WorkflowFunction(scope, `${name}Function`, {
+      entry: HANDLERS,
+      handler,
+      description: `the restore of org ${props.orgName}: ${description}`,
+      memorySize: long ? 3008 : 1024,
+      timeout: long ? Duration.minutes(15) : Duration.minutes(5),
+      environment,
+    });
+  const functions: RestoreFunctions = {
+    validate: fn('Validate', 'validate', 'validates the input against the org and the snapshot', false),
+    plan: fn('Plan', 'plan', 'plans against the live org', true),
+    level: fn('Level', 'level', 'lists the objects of one restore level', false),
+    object: fn('RestoreObject', 'restoreObject', 'restores one object', true),
+    files: fn('RestoreFiles', 'restoreFiles', 'restores files', true),
+    metadata: fn('RestoreMetadata', 'restoreMetadata', 'deploys metadata, validated first', false),
+    verify: fn('Verify', 'verify', 'verifies the org against the snapshot', true),
+  };
+  grantRestoreAccess(scope, Object.values(functions), props);
+  if (props.drill) props.drill.sandboxSecret.grantRead(functions.validate);
+  return functions;
+}
+
+/** Read the vault, write only the restore prefix, decrypt and encrypt with its key, read the secrets. */
+function grantRestoreAccess(
+  scope: Construct,
+  functions: readonly WorkflowFunction[],
+  props: RestoreWorkflowProps,
+): void {
+  const roles = functions.map((f) => f.role).filter((r): r is iam.IRole => r !== undefined);
+  const policy = new iam.Policy(scope, 'VaultAccess', {
+    roles,
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'ReadBackups',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [props.bucket.arnForObjects('*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListBackups',
+        actions: ['s3:ListBucket'],
+        resources: [props.bucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteRestoreRecords',
+        actions: ['s3:PutObject'],
+        resources: [props.bucket.arnForObjects(`${RESTORES_PREFIX}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'NeverAlterBackups',
+        effect: iam.Effect.DENY,
+        actions: [
+          's3:DeleteObject',
+          's3:DeleteObjectVersion',
+          's3:PutObjectRetention',
+          's3:PutObjectLegalHold',
+          's3:PutBucketVersioning',
+          's3:PutLifecycleConfiguration',
+          's3:PutBucketPolicy',
+          's3:PutBucketObjectLockConfiguration',
+        ],
+        resources: [props.bucket.bucketArn, props.bucket.arnForObjects('*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'UseVaultKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.key.keyArn],
+      }),
+    ],
+  });
+  for (const f of functions) props.orgSecret.grantRead(f);
+  const bucket = nagArnOf(scope, props.bucket.bucketArn);
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucket}/*]`,
+    reason: `${policy.node.path}: a restore reads any snapshot of its org, whose keys are made at backup time; deletes and lock, lifecycle or versioning changes are explicitly denied.`,
+  });
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucket}/${RESTORES_PREFIX}*]`,
+    reason: `${policy.node.path}: the restore writes its plans, id map and reports under ${RESTORES_PREFIX} only, with keys made at run time.`,
+  });
+}

@@ -1,0 +1,84 @@
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { RESTORE_MISMATCH_ERROR } from '../../../contract/workflow-contract.ts';
+import { alertTask, invokeTask } from '../support/tasks.ts';
+import type { FailingStep, RestorePhase } from './failure-phase.ts';
+import { RESTORE_RETRY } from './functions.ts';
+
+/** Props of RestoreVerifyPhase. */
+export interface RestoreVerifyPhaseProps {
+  /** The org restored, named in the alert. */
+  readonly orgName: string;
+  /** The function that restores files. */
+  readonly filesFunction: lambda.IFunction;
+  /** The function that verifies the org against the snapshot. */
+  readonly verifyFunction: lambda.IFunction;
+  /** Where rows that did not come back are reported. */
+  readonly alertTopic: sns.ITopic;
+}
+
+/**
+ * Restores the files, then verifies the org against the snapshot: a match ends with the report
+ * and the recovery time, a mismatch is alerted and fails the execution.
+ */
+export class RestoreVerifyPhase extends sfn.StateMachineFragment implements RestorePhase {
+  /** The files task. */
+  readonly startState: sfn.State;
+  /** None: the phase ends the execution. */
+  readonly endStates: sfn.INextable[] = [];
+  /** The steps whose errors end the restore. */
+  readonly failingSteps: readonly FailingStep[];
+
+  constructor(scope: Construct, id: string, props: RestoreVerifyPhaseProps) {
+    super(scope, id);
+    const run = sfn.JsonPath.objectAt('$.run');
+    const files = invokeTask(this, 'RestoreFiles', {
+      lambdaFunction: props.filesFunction,
+      retry: RESTORE_RETRY,
+      payload: { run },
+      resultPath: '$.files',
+    });
+    const verify = invokeTask(this, 'VerifyRestore', {
+      lambdaFunction: props.verifyFunction,
+      retry: RESTORE_RETRY,
+      payload: { run },
+      resultPath: '$.verify',
+    });
+    const restored = new sfn.Pass(this, 'Restored', {
+      parameters: {
+        mode: sfn.JsonPath.stringAt('$.run.mode'),
+        planKey: sfn.JsonPath.stringAt('$.plan.planKey'),
+        reportKey: sfn.JsonPath.stringAt('$.verify.reportKey'),
+        recoveryTimeSeconds: sfn.JsonPath.numberAt('$.verify.recoveryTimeSeconds'),
+        summary: sfn.JsonPath.stringAt('$.verify.summary'),
+      },
+    });
+    const mismatch = alertTask(this, 'NotifyMismatch', {
+      topic: props.alertTopic,
+      subject: `Restore of Salesforce org ${props.orgName} left rows unrestored`,
+      message: sfn.TaskInput.fromJsonPathAt(
+        sfn.JsonPath.format(
+          `The restore {} of org ${props.orgName} did not bring everything back. {}`,
+          sfn.JsonPath.stringAt('$$.Execution.Name'),
+          sfn.JsonPath.stringAt('$.verify.summary'),
+        ),
+      ),
+    }).next(
+      new sfn.Fail(this, 'RestoreDidNotMatch', {
+        error: RESTORE_MISMATCH_ERROR,
+        causePath: '$.verify.summary',
+      }),
+    );
+    files
+      .next(verify)
+      .next(
+        new sfn.Choice(this, 'OrgMatchesSnapshot')
+          .when(sfn.Condition.booleanEquals('$.verify.matches', true), restored)
+          .otherwise(mismatch),
+      );
+    this.failingSteps = [files, verify];
+    this.startState = files;
+  }
+}
