@@ -9,8 +9,8 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { parseConfig } from '../../lib/config.ts';
+import { BackupSchedules } from '../../lib/backup-schedules.ts';
 import { REPO_ROOT, WorkflowFunction } from '../../lib/function-defaults.ts';
-import { wireBackupWorkflow } from '../../lib/workflow-wiring.ts';
 import {
   appWithoutBundling,
   ECHO_HANDLER_ENTRY,
@@ -78,13 +78,15 @@ describe('buildApp', () => {
   });
 
   it('names the resource in every reason the foundation constructs give', () => {
-    // GIVEN the app with a function and a wired workflow, so every acknowledging construct is present
+    // GIVEN the app with a function and backup schedules, so every acknowledging construct is present
     const { app, backupStack } = exampleApp(false);
     const stack = new Stack(app, 'Extra');
-    const fn = new WorkflowFunction(stack, 'Echo', { entry: ECHO_HANDLER_ENTRY });
-    wireBackupWorkflow(stack, backupStack.alerting, backupStack.config.orgs[0]!, testStateMachine(stack), [
-      fn,
-    ]);
+    new WorkflowFunction(stack, 'Echo', { entry: ECHO_HANDLER_ENTRY });
+    new BackupSchedules(stack, 'Schedules', {
+      org: backupStack.config.orgs[0]!,
+      stateMachine: testStateMachine(stack),
+      alarmTopic: backupStack.alerting.topic,
+    });
     // WHEN the acknowledgements of the vault, the function and the schedules are collected
     const acks = acknowledgements(app).filter((a) => /^(SfBackup-Vault|Extra)\//.test(a.path));
     // THEN each one names the construct it covers
@@ -116,14 +118,6 @@ describe('buildApp', () => {
         ]),
       },
     });
-  });
-
-  it('refuses to wire an org that is not in the config', () => {
-    const { backupStack } = exampleApp();
-    const stranger = { ...backupStack.config.orgs[0]!, name: 'stranger' };
-    expect(() => backupStack.wireBackupWorkflow(stranger, testStateMachine(backupStack))).toThrow(
-      'Org "stranger" is not in the config; wire one of "dreamhouse-prod", "dreamhouse-uat".',
-    );
   });
 });
 
