@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { RestoreWorkflow, type RestoreWorkflowProps } from '../../lib/restore-workflow.ts';
+import { RESTORE_INPUT_REJECTED_ERRORS } from '../../contract/workflow-contract.ts';
 
 function build(extra: Partial<RestoreWorkflowProps> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -47,7 +48,7 @@ describe('RestoreWorkflow', () => {
     expect(definition.States.ReadInput).toMatchObject({ Type: 'Pass', Next: 'ValidateInput' });
     const catches = definition.States.ValidateInput?.Catch as { ErrorEquals: string[]; Next: string }[];
     expect(catches[0]).toMatchObject({
-      ErrorEquals: ['InvalidRestoreRequestError', 'ZodError'],
+      ErrorEquals: [...RESTORE_INPUT_REJECTED_ERRORS],
       Next: 'InputRejected',
     });
     expect(definition.States.InputRejected?.Type).toBe('Fail');
@@ -129,7 +130,9 @@ describe('RestoreWorkflow', () => {
   });
 
   it('refuses an org name that cannot be a vault prefix, naming the fix', () => {
-    expect(() => build({ orgName: 'acme prod' })).toThrow(/use the config's org name/);
+    expect(() => build({ orgName: 'acme prod' })).toThrow(
+      /orgName is "acme prod": write 2 to 32 lower-case letters/,
+    );
   });
 
   it('passes the AwsSolutions checks with every acknowledgement reasoned', () => {
