@@ -147,16 +147,7 @@ const backupCommand: WorkflowCommand<
     }
     return { mode: isMode(mode) ? mode : 'incremental', settings, verbose: values.verbose ?? false };
   },
-  async execute(common, own, onSns) {
-    const { summary } = await runLocalBackup({
-      ...common.connection,
-      store: common.store,
-      ...(common.org !== undefined ? { org: common.org } : {}),
-      ...own,
-      onSns,
-    });
-    return summary;
-  },
+  run: runLocalBackup,
   exitCode: (summary) => (summary.status === 'complete' ? 0 : 1),
   describe: (summary) =>
     `Backup ${summary.snapshotId ?? '(none)'} of org ${summary.org}: ${summary.status.toUpperCase()} (${summary.mode})\n` +

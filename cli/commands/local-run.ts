@@ -18,7 +18,6 @@ import {
 } from '../local/index.ts';
 import type { LocalApp } from './local-app.ts';
 import {
-  type CommonRequest,
   describeProblems,
   type LocalStoreSpec,
   type OptionSpecs,
@@ -142,6 +141,13 @@ function localEnvironment(options: LocalWorkflowOptions): Record<string, string>
   };
 }
 
+/** What every workflow command's run receives from the common options. */
+export interface LocalRunRequest extends OrgConnection {
+  readonly store: LocalStoreSpec;
+  readonly org?: string;
+  readonly onSns: (message: SnsMessage) => void;
+}
+
 /** A workflow command as `runCommand` drives it. */
 export interface WorkflowCommand<S extends OptionSpecs, R, Summary> {
   /** The sub-command's name, as typed after `sfbackup`. */
@@ -152,8 +158,8 @@ export interface WorkflowCommand<S extends OptionSpecs, R, Summary> {
   readonly options: S;
   /** Checks the command's own options, pushing what is wrong onto `problems`. */
   read(values: OptionValues<typeof COMMON_OPTIONS & S>, problems: string[]): R;
-  /** Runs the workflow for a checked command line. */
-  execute(common: CommonRequest, own: R, onSns: (message: SnsMessage) => void): Promise<Summary>;
+  /** Runs the workflow with the checked common options, the command's own, and where alerts go. */
+  run(options: LocalRunRequest & R): Promise<{ readonly summary: Summary }>;
   /** The exit code for a summary: 0 when the run did what was asked. */
   exitCode(summary: Summary): number;
   /** The summary as plain text, for a person. */
@@ -180,9 +186,13 @@ export async function runCommand<S extends OptionSpecs, R, Summary>(
     process.stderr.write(describeProblems(command.name, problems, command.usage));
     return 2;
   }
-  const summary = await command.execute(common, own, (message) =>
-    process.stderr.write(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
-  );
+  const { summary } = await command.run({
+    ...common.connection,
+    store: common.store,
+    ...(common.org !== undefined ? { org: common.org } : {}),
+    onSns: (message) => process.stderr.write(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
+    ...own,
+  });
   process.stdout.write(common.json ? `${JSON.stringify(summary)}\n` : command.describe(summary));
   return command.exitCode(summary);
 }

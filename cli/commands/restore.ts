@@ -135,16 +135,7 @@ const restoreCommand: WorkflowCommand<
       ...(drillUrl && drillToken ? { drill: { instanceUrl: drillUrl, accessToken: drillToken } } : {}),
     };
   },
-  async execute(common, own, onSns) {
-    const { summary } = await runLocalRestore({
-      ...common.connection,
-      store: common.store,
-      ...(common.org !== undefined ? { org: common.org } : {}),
-      ...own,
-      onSns,
-    });
-    return summary;
-  },
+  run: runLocalRestore,
   exitCode: (summary) => (summary.status === 'SUCCEEDED' ? 0 : 1),
   describe: (summary) =>
     `Restore of org ${summary.org}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}\n${summary.message}\n` +
