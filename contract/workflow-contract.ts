@@ -55,6 +55,7 @@ export type ErrorNameValue = (typeof ErrorName)[keyof typeof ErrorName];
 
 /** Lambda's own transient failures of an invocation, as Step Functions reports them. */
 export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -87,6 +88,29 @@ export const RESTORE_INPUT_REJECTED_ERRORS = [ErrorName.InvalidRestoreRequest] a
 
 /** The error a restore's state machine fails with when the org does not match the snapshot afterwards. */
 export const RESTORE_MISMATCH_ERROR = ErrorName.RestoreVerification;
+
+/**
+ * The errors a backup execution ends with (its Fail states), which the CLI and the alerts read to
+ * tell a deferred run from a failed one.
+ */
+export const BackupFailure = {
+  /** The run itself failed unexpectedly; the alert carries the cause. */
+  Failed: 'BackupFailed',
+  /** The API allowance share was not enough to start; nothing was exported. */
+  Deferred: 'BackupDeferred',
+  /** The snapshot misses data and was not marked complete. */
+  Incomplete: 'BackupIncomplete',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Workflow inputs.
+// ---------------------------------------------------------------------------------------------
+
+/** What a backup run takes: changed rows, every row, or the metadata only. */
+export const BACKUP_MODES = ['incremental', 'full', 'metadata'] as const;
+
+/** One of BACKUP_MODES. */
+export type BackupMode = (typeof BACKUP_MODES)[number];
 
 // ---------------------------------------------------------------------------------------------
 // Environment variables the deployed functions read (set by lib/, read by lambdas/), and the ones
@@ -141,6 +165,12 @@ export const ServiceName = { Backup: 'sfbackup-backup', Restore: 'sfbackup-resto
 
 /** The Salesforce API version used when none is configured. */
 export const DEFAULT_API_VERSION = '62.0';
+
+/** Where a production org's users sign in, used when neither the config nor the secret names a URL. */
+export const PRODUCTION_LOGIN_URL = 'https://login.salesforce.com';
+
+/** Where a sandbox's users sign in, used when neither the config nor the secret names a URL. */
+export const SANDBOX_LOGIN_URL = 'https://test.salesforce.com';
 
 // ---------------------------------------------------------------------------------------------
 // The vault's layout, as far as permissions depend on it.

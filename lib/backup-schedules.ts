@@ -8,12 +8,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { BACKUP_MODES, type BackupMode } from '../contract/workflow-contract.ts';
 import type { OrgConfig } from './config.ts';
-
-/** The kinds of scheduled backup run; each becomes the `mode` of the workflow input. */
-export const BACKUP_MODES = ['incremental', 'full', 'metadata'] as const;
-/** One kind of scheduled backup run. */
-export type BackupMode = (typeof BACKUP_MODES)[number];
 
 /** Props of WorkflowSchedules. */
 export interface WorkflowSchedulesProps {

@@ -1,7 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { orgPrefixOf } from '../contract/workflow-contract.ts';
 import type { WorkflowFunction } from './function-defaults.ts';
@@ -14,13 +13,13 @@ import { createBackupFunctions } from './workflows/backup/functions.ts';
 import { BackupMetadataPhase } from './workflows/backup/metadata-phase.ts';
 import { BackupPlanPhase } from './workflows/backup/plan-phase.ts';
 import { type BackupWorkflowProps, validateBackupWorkflowProps } from './workflows/backup/props.ts';
+import { workflowStateMachine } from './workflows/support/state-machine.ts';
 import {
   acknowledgeDistributedMaps,
   acknowledgeStateMachineRole,
   nagArnOf,
 } from './workflows/support/acknowledgements.ts';
 
-export { LATEST_POINTER } from '../contract/workflow-contract.ts';
 export type { BackupWorkflowProps, BackupWorkflowSettings } from './workflows/backup/props.ts';
 
 /**
@@ -41,16 +40,7 @@ export class BackupWorkflow extends Construct {
     validateBackupWorkflowProps(id, props);
     const org = props.orgName;
     const fns = createBackupFunctions(this, props);
-    this.functions = [
-      fns.plan,
-      fns.export,
-      fns.recordFailure,
-      fns.filesPlan,
-      fns.files,
-      fns.metadataPlan,
-      fns.metadata,
-      fns.finish,
-    ];
+    this.functions = Object.values(fns);
 
     // Phases are built last to first, since each names the state it goes on to. Only states live
     // in them: every resource stays a child of this construct, so no logical id depends on them.
@@ -93,13 +83,8 @@ export class BackupWorkflow extends Construct {
       next: exports.next(files),
     });
 
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', { retention: logs.RetentionDays.ONE_YEAR });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(plan),
-      tracingEnabled: true,
-      // Every state transition is logged, without execution data: states carry only keys and counts anyway.
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    this.stateMachine = workflowStateMachine(this, {
+      definition: plan,
       comment: `Backs up Salesforce org ${org} into the vault`,
     });
     // Distributed Map reads its items (the plans) from the org's prefix.

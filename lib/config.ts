@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ORG_NAME_PATTERN, ORG_NAME_RULE } from '../contract/workflow-contract.ts';
+import {
+  ORG_NAME_PATTERN,
+  ORG_NAME_RULE,
+  PRODUCTION_LOGIN_URL,
+  SANDBOX_LOGIN_URL,
+} from '../contract/workflow-contract.ts';
 import { isShare, SHARE_RULE } from './validation.ts';
 
 /** Thrown when a config does not validate; its message lists every problem found. */
@@ -153,9 +158,7 @@ const orgSchema = z
   .strict()
   .transform((org) => ({
     ...org,
-    loginUrl:
-      org.loginUrl ??
-      (org.type === 'sandbox' ? 'https://test.salesforce.com' : 'https://login.salesforce.com'),
+    loginUrl: org.loginUrl ?? (org.type === 'sandbox' ? SANDBOX_LOGIN_URL : PRODUCTION_LOGIN_URL),
   }));
 
 const retentionSchema = z

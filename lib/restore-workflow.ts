@@ -1,7 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { WorkflowSchedules } from './backup-schedules.ts';
 import { RestoreFailurePhase } from './workflows/restore/failure-phase.ts';
@@ -12,6 +10,7 @@ import { RestoreMetadataPhase } from './workflows/restore/metadata-phase.ts';
 import { RestorePlanPhase } from './workflows/restore/plan-phase.ts';
 import { type RestoreWorkflowProps, validateRestoreWorkflowProps } from './workflows/restore/props.ts';
 import { RestoreVerifyPhase } from './workflows/restore/verify-phase.ts';
+import { workflowStateMachine } from './workflows/support/state-machine.ts';
 import {
   acknowledgeDistributedMaps,
   acknowledgeStateMachineRole,
@@ -72,17 +71,9 @@ export class RestoreWorkflow extends Construct {
     const input = new RestoreInputPhase(this, 'InputPhase', { validateFunction: fns.validate });
     failure.catchFrom(input, plan, metadata, levels, verify);
 
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(input.next(plan)),
+    this.stateMachine = workflowStateMachine(this, {
+      definition: input.next(plan),
       comment: `Restores Salesforce org ${props.orgName} from its backups; input documented in docs/restore.md`,
-      tracingEnabled: true,
-      // Execution data stays out of the logs: inputs name records, and outputs summarise them.
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     props.alertTopic.grantPublish(this.stateMachine);
 

@@ -1,13 +1,17 @@
 /** `sfbackup backup`: runs the synthesized backup workflow locally against an org (or the emulator). */
-import { EnvName } from '../../contract/workflow-contract.ts';
+import { BACKUP_MODES, BackupFailure, type BackupMode, EnvName } from '../../contract/workflow-contract.ts';
 import type { FinishOutput } from '../../lambdas/core/backup/types.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
-import type { LocalHistoryEvent, RunResult, SnsMessage } from '../local/index.ts';
+import type { RunResult } from '../local/index.ts';
 import { buildLocalBackupApp } from './local-app.ts';
-import { runCommand, runLocalWorkflow, type WorkflowCommand } from './local-run.ts';
-import { CONNECTION_HELP, type LocalStoreSpec, OUTPUT_HELP } from './options.ts';
-
-const MODES = ['full', 'incremental', 'metadata'] as const;
+import {
+  executionFigures,
+  type LocalRunOptions,
+  runCommand,
+  runLocalWorkflow,
+  type WorkflowCommand,
+} from './local-run.ts';
+import { CONNECTION_HELP, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup backup --instance-url URL --access-token TOKEN --store DIR [options]
 
@@ -21,21 +25,10 @@ ${CONNECTION_HELP}  --mode MODE            full | incremental | metadata (defaul
 ${OUTPUT_HELP}`;
 
 /** Options of one local backup run. */
-export interface LocalBackupOptions {
-  readonly instanceUrl: string;
-  readonly accessToken: string;
-  readonly store: LocalStoreSpec;
-  readonly mode: (typeof MODES)[number];
-  readonly org?: string;
+export interface LocalBackupOptions extends LocalRunOptions {
+  readonly mode: BackupMode;
   readonly settings?: Record<string, unknown>;
   readonly verbose?: boolean;
-  /** Multiplies Retry intervals (1 waits as deployed). @default 0.02 */
-  readonly retryIntervalScale?: number;
-  readonly onSns?: (message: SnsMessage) => void;
-  /** Child executions a Distributed Map runs at once locally. @default 8 */
-  readonly maxConcurrency?: number;
-  /** Receives every interpreter event (tests and diagnostics). */
-  readonly onEvent?: (event: LocalHistoryEvent) => void;
 }
 
 /** The summary `--json` prints. */
@@ -65,18 +58,11 @@ export async function runLocalBackup(
   options: LocalBackupOptions,
 ): Promise<{ summary: BackupSummary; result: RunResult }> {
   const { org, store, result, startedAt } = await runLocalWorkflow({
-    connection: { instanceUrl: options.instanceUrl, accessToken: options.accessToken },
-    ...(options.org !== undefined ? { org: options.org } : {}),
+    ...options,
     app: (key) => buildLocalBackupApp(key),
     appKey: 'backup',
     input: (key) => ({ org: key, mode: options.mode }),
-    store: options.store,
     env: { [EnvName.BackupSettings]: JSON.stringify(options.settings ?? {}) },
-    verbose: options.verbose ?? false,
-    ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
-    ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
-    ...(options.onSns ? { onSns: options.onSns } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const finish = result.status === 'SUCCEEDED' ? (result.output as unknown as FinishOutput) : undefined;
   let snapshotId = finish?.snapshotId ?? null;
@@ -93,7 +79,11 @@ export async function runLocalBackup(
     org,
     snapshotId,
     status:
-      finish?.status === 'complete' ? 'complete' : result.error === 'BackupDeferred' ? 'deferred' : 'failed',
+      finish?.status === 'complete'
+        ? 'complete'
+        : result.error === BackupFailure.Deferred
+          ? 'deferred'
+          : 'failed',
     mode: finish?.mode ?? options.mode,
     objects: finish?.objects ?? 0,
     rows: finish?.rows ?? 0,
@@ -105,12 +95,7 @@ export async function runLocalBackup(
     execution: {
       status: result.status,
       ...(result.error ? { error: result.error } : {}),
-      historyEvents: Math.max(result.history.events, result.history.largestChildEvents),
-      largestPayloadBytes: Math.max(
-        result.history.largestPayloadBytes,
-        result.history.largestChildPayloadBytes,
-      ),
-      withinLimits: result.withinLimits,
+      ...executionFigures(result),
     },
   };
   return { summary, result };
@@ -158,7 +143,7 @@ const backupCommand: WorkflowCommand<
 };
 
 function isMode(mode: string): mode is LocalBackupOptions['mode'] {
-  return (MODES as readonly string[]).includes(mode);
+  return (BACKUP_MODES as readonly string[]).includes(mode);
 }
 
 /** Runs the command; resolves to the exit code (non-zero when the run failed). */

@@ -3,6 +3,7 @@
  * constructs as a deployment, each in a stack of its own beside the vault resources they need.
  * Bundling is skipped because the local runner calls the handlers in-process.
  */
+import { PRODUCTION_LOGIN_URL } from '../../contract/workflow-contract.ts';
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -68,7 +69,7 @@ export function buildLocalBackupApp(
       key,
       orgSecret,
       alertTopic,
-      loginUrl: 'https://login.salesforce.com',
+      loginUrl: PRODUCTION_LOGIN_URL,
       settings,
     });
   });

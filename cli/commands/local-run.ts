@@ -29,11 +29,24 @@ import {
   type COMMON_OPTIONS,
 } from './options.ts';
 
-/** Options of `runLocalWorkflow`. */
-export interface LocalWorkflowOptions {
-  readonly connection: OrgConnection;
+/** What a caller of any local workflow run gives: the org, the vault, and how to run and report. */
+export interface LocalRunOptions extends OrgConnection {
+  readonly store: LocalStoreSpec;
   /** The org key in the vault. @default - the org id, lower-cased, from the identity endpoint */
   readonly org?: string;
+  /** Multiplies Retry intervals (1 waits as deployed). @default 0.02 */
+  readonly retryIntervalScale?: number;
+  /** Child executions a Distributed Map runs at once locally. @default 8 */
+  readonly maxConcurrency?: number;
+  /** @default - `local-<timestamp>` */
+  readonly executionName?: string;
+  readonly onSns?: (message: SnsMessage) => void;
+  /** Receives every interpreter event (tests and diagnostics). @default - none */
+  readonly onEvent?: (event: LocalHistoryEvent) => void;
+}
+
+/** Options of `runLocalWorkflow`: the caller's, and what the command adds for its workflow. */
+export interface LocalWorkflowOptions extends LocalRunOptions {
   /** Builds the app for the resolved org key. */
   readonly app: (org: string) => LocalApp;
   /**
@@ -43,24 +56,14 @@ export interface LocalWorkflowOptions {
   readonly appKey: string;
   /** The execution input for the resolved org key. */
   readonly input: (org: string) => Json;
-  readonly store: LocalStoreSpec;
   /** A second org the workflow may write to (a restore drill's sandbox). @default - none */
   readonly drill?: OrgConnection;
   /** The command's own variables for every handler. @default - none */
   readonly env?: Readonly<Record<string, string>>;
   /** Let the handlers log at INFO. @default false */
   readonly verbose?: boolean;
-  /** Multiplies Retry intervals (1 waits as deployed). @default 0.02 */
-  readonly retryIntervalScale?: number;
   /** Multiplies Wait states' seconds. @default 1 */
   readonly waitScale?: number;
-  /** Child executions a Distributed Map runs at once locally. @default 8 */
-  readonly maxConcurrency?: number;
-  /** @default - `local-<timestamp>` */
-  readonly executionName?: string;
-  readonly onSns?: (message: SnsMessage) => void;
-  /** Receives every interpreter event (tests and diagnostics). @default - none */
-  readonly onEvent?: (event: LocalHistoryEvent) => void;
 }
 
 /** What a local run left behind: the org key it used, the store it wrote, the runner's result. */
@@ -80,7 +83,7 @@ const synthesizedApps = new Map<string, SynthesizedWorkflow>();
  * environment with the local connection and vault layered over it.
  */
 export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<LocalWorkflowRun> {
-  const org = await resolveOrgKey(options.connection, options.org);
+  const org = await resolveOrgKey(options, options.org);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
   const workflow = synthesized(`${options.appKey}\n${org}\n${s3?.bucket ?? ''}`, () => {
     const app = options.app(org);
@@ -119,12 +122,12 @@ function synthesized(key: string, synthesize: () => SynthesizedWorkflow): Synthe
 
 /** The variables a local run layers over every function's environment, in place of a deployment's. */
 function localEnvironment(options: LocalWorkflowOptions): Record<string, string> {
-  const { connection, drill, store } = options;
+  const { drill, store } = options;
   const s3 = typeof store === 'string' ? undefined : store.s3;
   return {
     // An access token stands in for the Secrets Manager secret a deployed function reads.
-    [EnvName.LocalInstanceUrl]: connection.instanceUrl,
-    [EnvName.LocalAccessToken]: connection.accessToken,
+    [EnvName.LocalInstanceUrl]: options.instanceUrl,
+    [EnvName.LocalAccessToken]: options.accessToken,
     ...(drill
       ? {
           [EnvName.LocalDrillInstanceUrl]: drill.instanceUrl,
@@ -141,11 +144,20 @@ function localEnvironment(options: LocalWorkflowOptions): Record<string, string>
   };
 }
 
-/** What every workflow command's run receives from the common options. */
-export interface LocalRunRequest extends OrgConnection {
-  readonly store: LocalStoreSpec;
-  readonly org?: string;
-  readonly onSns: (message: SnsMessage) => void;
+/** A run's execution figures as the summaries print them: the largest of the execution and its children. */
+export function executionFigures(result: RunResult): {
+  historyEvents: number;
+  largestPayloadBytes: number;
+  withinLimits: boolean;
+} {
+  return {
+    historyEvents: Math.max(result.history.events, result.history.largestChildEvents),
+    largestPayloadBytes: Math.max(
+      result.history.largestPayloadBytes,
+      result.history.largestChildPayloadBytes,
+    ),
+    withinLimits: result.withinLimits,
+  };
 }
 
 /** A workflow command as `runCommand` drives it. */
@@ -159,7 +171,7 @@ export interface WorkflowCommand<S extends OptionSpecs, R, Summary> {
   /** Checks the command's own options, pushing what is wrong onto `problems`. */
   read(values: OptionValues<typeof COMMON_OPTIONS & S>, problems: string[]): R;
   /** Runs the workflow with the checked common options, the command's own, and where alerts go. */
-  run(options: LocalRunRequest & R): Promise<{ readonly summary: Summary }>;
+  run(options: LocalRunOptions & R): Promise<{ readonly summary: Summary }>;
   /** The exit code for a summary: 0 when the run did what was asked. */
   exitCode(summary: Summary): number;
   /** The summary as plain text, for a person. */

@@ -1,9 +1,15 @@
 /** `sfbackup restore`: runs the synthesized restore workflow locally with the same input JSON as the console. */
 import { readFileSync } from 'node:fs';
-import type { Json, LocalHistoryEvent, RunResult, SnsMessage } from '../local/index.ts';
+import type { Json, RunResult } from '../local/index.ts';
 import { buildLocalRestoreApp } from './local-app.ts';
-import { runCommand, runLocalWorkflow, type WorkflowCommand } from './local-run.ts';
-import { CONNECTION_HELP, type LocalStoreSpec, type OrgConnection, OUTPUT_HELP } from './options.ts';
+import {
+  executionFigures,
+  type LocalRunOptions,
+  runCommand,
+  runLocalWorkflow,
+  type WorkflowCommand,
+} from './local-run.ts';
+import { CONNECTION_HELP, type OrgConnection, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup restore --instance-url URL --access-token TOKEN --store DIR --input FILE [options]
 
@@ -18,20 +24,12 @@ ${CONNECTION_HELP}  --input FILE           the restore input JSON ("-" reads sta
 ${OUTPUT_HELP}`;
 
 /** Options of one local restore. */
-export interface LocalRestoreOptions {
-  readonly instanceUrl: string;
-  readonly accessToken: string;
-  readonly store: LocalStoreSpec;
+export interface LocalRestoreOptions extends LocalRunOptions {
   /** The input as the console takes it: an object, or JSON text. */
   readonly input: unknown;
-  readonly org?: string;
   readonly drill?: OrgConnection;
   /** Rows from which Bulk API 2.0 ingest is used. @default 1000 */
   readonly bulkThreshold?: number;
-  readonly executionName?: string;
-  readonly retryIntervalScale?: number;
-  readonly onSns?: (message: SnsMessage) => void;
-  readonly onEvent?: (event: LocalHistoryEvent) => void;
 }
 
 /** The summary `--json` prints. */
@@ -55,18 +53,11 @@ export async function runLocalRestore(
 ): Promise<{ summary: RestoreSummary; result: RunResult }> {
   const { bulkThreshold } = options;
   const { org, result } = await runLocalWorkflow({
-    connection: { instanceUrl: options.instanceUrl, accessToken: options.accessToken },
-    ...(options.org !== undefined ? { org: options.org } : {}),
+    ...options,
     app: (key) => buildLocalRestoreApp(key, bulkThreshold !== undefined ? { bulkThreshold } : {}),
     appKey: `restore\n${bulkThreshold ?? ''}`,
     input: () => options.input as Json,
-    store: options.store,
-    ...(options.drill ? { drill: options.drill } : {}),
-    retryIntervalScale: options.retryIntervalScale ?? 0.02,
     waitScale: 0.05,
-    ...(options.executionName ? { executionName: options.executionName } : {}),
-    ...(options.onSns ? { onSns: options.onSns } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const output = (result.output ?? {}) as Record<string, unknown>;
   const text = (key: string): string | null =>
@@ -81,14 +72,7 @@ export async function runLocalRestore(
     reportKey: text('reportKey'),
     recoveryTimeSeconds: typeof output.recoveryTimeSeconds === 'number' ? output.recoveryTimeSeconds : null,
     snsMessages: result.snsMessages.length,
-    execution: {
-      historyEvents: Math.max(result.history.events, result.history.largestChildEvents),
-      largestPayloadBytes: Math.max(
-        result.history.largestPayloadBytes,
-        result.history.largestChildPayloadBytes,
-      ),
-      withinLimits: result.withinLimits,
-    },
+    execution: executionFigures(result),
   };
   return { summary, result };
 }

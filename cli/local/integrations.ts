@@ -1,4 +1,5 @@
 /** Local stand-ins for the service integrations a definition may call: SNS publish and S3. */
+import { ErrorName } from '../../contract/workflow-contract.ts';
 import { randomUUID } from 'node:crypto';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import type { Json } from './asl.ts';
@@ -81,7 +82,7 @@ async function readObject(store: BackupStore, key: string): Promise<Uint8Array> 
   try {
     return await store.get(key);
   } catch (error) {
-    if ((error as Error).name === 'ObjectNotFoundError') {
+    if ((error as Error).name === ErrorName.ObjectNotFound) {
       throw new ServiceIntegrationError('S3.NoSuchKeyException', `The specified key does not exist: ${key}`);
     }
     throw error;

@@ -5,8 +5,10 @@
  *
  * Lambda reuses a module across invocations, and the local runner runs several functions'
  * invocations at once in one process, each under its own environment (cli/local/env-scope.ts).
- * So nothing here reads the environment when the module loads, and whatever is built from it is
- * cached by the values it read, never once per process.
+ * So nothing here reads the environment when the module loads, and what is built from the
+ * project's variables (stores, credentials) is cached by the values it read. The AWS SDK clients
+ * are the exception: one per process (per S3 endpoint), resolving region and AWS credentials on
+ * first use, since every invocation of a process runs under the same AWS account and region.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -47,22 +49,37 @@ export function readEnv(name: EnvVariable): string | undefined {
  * fails is forgotten, so the next invocation tries again rather than repeating the failure.
  */
 export class EnvCache<T> {
-  private readonly entries = new Map<string, Promise<T>>();
+  private readonly entries = new Map<string, { readonly value: Promise<T>; readonly builtAt: number }>();
 
-  constructor(private readonly variables: readonly EnvVariable[]) {}
+  /**
+   * @param variables the environment variables the value is built from
+   * @param maxAgeMs how long a built value is kept; @default - as long as the container lives
+   * @param now the clock, for tests
+   */
+  constructor(
+    private readonly variables: readonly EnvVariable[],
+    private readonly maxAgeMs = Number.POSITIVE_INFINITY,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** The value for the current environment (and `extra`, such as a target), built once. */
+  /** The value for the current environment (and `extra`, such as a target), built once per `maxAgeMs`. */
   get(build: () => Promise<T>, ...extra: readonly string[]): Promise<T> {
     const key = JSON.stringify([...extra, ...this.variables.map(readEnv)]);
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = build();
-      entry.catch(() => this.entries.delete(key));
-      this.entries.set(key, entry);
-    }
-    return entry;
+    const entry = this.entries.get(key);
+    if (entry && this.now() - entry.builtAt < this.maxAgeMs) return entry.value;
+    const value = build();
+    value.catch(() => this.entries.delete(key));
+    this.entries.set(key, { value, builtAt: this.now() });
+    return value;
   }
 }
+
+/**
+ * How long a container keeps the org's credentials read from Secrets Manager: long enough to spare
+ * a call per invocation, short enough that a fixed or rotated secret is picked up within minutes
+ * by warm containers that would otherwise keep failing to sign in.
+ */
+export const CREDENTIALS_MAX_AGE_MS = 5 * 60_000;
 
 // Built once per container; the region and credentials are resolved on first use, under the
 // environment of the invocation that uses them.
@@ -140,11 +157,13 @@ const TARGET_VARIABLES = {
 
 const credentialsCache = new EnvCache<SalesforceCredentials>(
   Object.values(TARGET_VARIABLES).flatMap((names) => Object.values(names)),
+  CREDENTIALS_MAX_AGE_MS,
 );
 
 /**
  * The target's credentials: an instance URL and access token (local runs), or the Secrets Manager
- * secret the function was deployed with, read once per container. Tokens never travel in workflow state.
+ * secret the function was deployed with, read at most once per CREDENTIALS_MAX_AGE_MS. Tokens
+ * never travel in workflow state.
  */
 export function credentialsFromEnv(target: OrgTarget = 'org'): Promise<SalesforceCredentials> {
   return credentialsCache.get(() => readCredentials(target), target);

@@ -129,4 +129,17 @@ describe('EnvCache', () => {
     setEnv({ [EnvName.OrgName]: 'other' });
     expect(await cache.get(build)).toBe(3);
   });
+
+  it('builds again once a value is older than its maximum age, so a rotated secret is picked up', async () => {
+    let now = 0;
+    const cache = new EnvCache<number>([EnvName.OrgName], 1_000, () => now);
+    let builds = 0;
+    const build = async () => ++builds;
+    setEnv({ [EnvName.OrgName]: 'acme' });
+    expect(await cache.get(build)).toBe(1);
+    now = 999;
+    expect(await cache.get(build)).toBe(1);
+    now = 1_000;
+    expect(await cache.get(build)).toBe(2);
+  });
 });

@@ -1,4 +1,4 @@
-import { DEFAULT_API_VERSION } from '../../../contract/workflow-contract.ts';
+import { DEFAULT_API_VERSION, ErrorName } from '../../../contract/workflow-contract.ts';
 import {
   type BulkJobStatus,
   type BulkResultPage,
@@ -125,7 +125,7 @@ export class HttpSalesforceSource implements SalesforceSource {
       const error = translateHttpError(answer.status, JSON.stringify(answer.body), `COUNT() of ${key}`);
       // A refused count (object without SystemModstamp, ...) leaves the object to be exported in full;
       // a transient one fails the step so the workflow retries it.
-      if (error.name !== 'SalesforceQueryError' && error.name !== 'SalesforceRequestError') throw error;
+      if (error.name !== ErrorName.SalesforceQuery && error.name !== ErrorName.SalesforceRequest) throw error;
     }
     return counts;
   }

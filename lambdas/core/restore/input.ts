@@ -8,7 +8,8 @@ export const RESTORE_MODES = ['dry-run', 'restore-deleted', 'revert-changes', 'f
 export type RestoreMode = (typeof RESTORE_MODES)[number];
 
 const ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
-const ORG_ID = /^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/;
+/** A Salesforce org id: 00D, then 12 or 15 more letters and digits (the 15- or 18-character form). */
+export const ORG_ID = /^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/;
 const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FIELD_REF = /^([A-Za-z][A-Za-z0-9_]*\.)?[A-Za-z][A-Za-z0-9_]*$/;
 const COMPONENT = /^[A-Za-z][A-Za-z0-9]*:\S.*$/;

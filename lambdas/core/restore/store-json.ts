@@ -1,3 +1,4 @@
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 
 /** Reads a JSON object from the store, or undefined when there is none. */
@@ -5,7 +6,7 @@ export async function readJson<T>(store: BackupStore, key: string): Promise<T | 
   try {
     return JSON.parse(new TextDecoder().decode(await store.get(key))) as T;
   } catch (error) {
-    if (error instanceof ObjectNotFoundError || (error as Error).name === 'ObjectNotFoundError')
+    if (error instanceof ObjectNotFoundError || (error as Error).name === ErrorName.ObjectNotFound)
       return undefined;
     throw error;
   }
@@ -20,7 +21,8 @@ export async function writeJsonOnce(store: BackupStore, key: string, value: unkn
   try {
     await store.put(key, body, { contentType: 'application/json' });
   } catch (error) {
-    if (!(error instanceof ObjectExistsError || (error as Error).name === 'ObjectExistsError')) throw error;
+    if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
+      throw error;
     const existing = new TextDecoder().decode(await store.get(key));
     if (existing !== body) throw error;
   }

@@ -4,7 +4,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
+import { BACKUP_MODES, ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
 import { exportObject, recordObjectFailure } from '../../core/backup/export-object.ts';
 import { backupFiles, planFiles, recordFilesFailure } from '../../core/backup/files.ts';
 import { finishBackup } from '../../core/backup/finish.ts';
@@ -34,7 +34,7 @@ const failure = z.object({ Error: z.string().optional(), Cause: z.string().optio
 
 const requestSchema = z.object({
   org,
-  mode: z.enum(['full', 'incremental', 'metadata'], { error: 'write "full", "incremental" or "metadata"' }),
+  mode: z.enum(BACKUP_MODES, { error: `write one of ${BACKUP_MODES.map((m) => `"${m}"`).join(', ')}` }),
   metadata: z.boolean().optional(),
   runId: z.string().optional(),
 });

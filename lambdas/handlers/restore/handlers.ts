@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ServiceName } from '../../../contract/workflow-contract.ts';
 import { InvalidRestoreRequestError, InvalidRestoreStateError } from '../../core/restore/errors.ts';
-import { RESTORE_MODES } from '../../core/restore/input.ts';
+import { ORG_ID, RESTORE_MODES } from '../../core/restore/input.ts';
 import {
   filesStep,
   levelStep,
@@ -70,7 +70,7 @@ const drillRequest = z.looseObject({
 });
 
 const run = z.object({
-  orgId: z.string().regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'an org id starting with 00D'),
+  orgId: z.string().regex(ORG_ID, 'an org id starting with 00D'),
   runId: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "_" or "-"'),
   mode: z.enum(RESTORE_MODES),
   dryRun: z.boolean(),

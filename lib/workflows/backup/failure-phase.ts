@@ -1,3 +1,4 @@
+import { BackupFailure } from '../../../contract/workflow-contract.ts';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -32,7 +33,7 @@ export class BackupFailurePhase extends sfn.StateMachineFragment {
     });
     alert.next(
       new sfn.Fail(this, 'RunFailed', {
-        error: 'BackupFailed',
+        error: BackupFailure.Failed,
         cause: 'The backup run failed; see the alert for the cause.',
       }),
     );

@@ -1,3 +1,4 @@
+import { BackupFailure } from '../../../contract/workflow-contract.ts';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -43,7 +44,7 @@ export class BackupFinishPhase extends sfn.StateMachineFragment {
       message: sfn.TaskInput.fromJsonPathAt('$.result.failureMessage'),
     }).next(
       new sfn.Fail(this, 'SnapshotIncomplete', {
-        error: 'BackupIncomplete',
+        error: BackupFailure.Incomplete,
         cause: 'The snapshot is missing data and was not marked complete; see the alert.',
       }),
     );

@@ -4,7 +4,6 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
   BACKUP_RETRY_ERRORS,
-  DEFAULT_API_VERSION,
   EnvName,
   LATEST_POINTER,
   METRICS_NAMESPACE,
@@ -12,6 +11,7 @@ import {
 } from '../../../contract/workflow-contract.ts';
 import { WorkflowFunction } from '../../function-defaults.ts';
 import { nagArnOf } from '../support/acknowledgements.ts';
+import { vaultEnvironment } from '../support/state-machine.ts';
 import type { WorkflowRetry } from '../support/tasks.ts';
 import { type BackupWorkflowProps, resolvedSettings } from './props.ts';
 
@@ -55,11 +55,7 @@ export interface BackupFunctions {
 export function createBackupFunctions(scope: Construct, props: BackupWorkflowProps): BackupFunctions {
   const org = props.orgName;
   const environment = {
-    [EnvName.VaultBucket]: props.bucket.bucketName,
-    [EnvName.VaultKeyArn]: props.key.keyArn,
-    [EnvName.OrgSecretArn]: props.orgSecret.secretArn,
-    [EnvName.LoginUrl]: props.loginUrl,
-    [EnvName.ApiVersion]: props.apiVersion ?? DEFAULT_API_VERSION,
+    ...vaultEnvironment(props),
     [EnvName.BackupSettings]: JSON.stringify(resolvedSettings(props.settings)),
     [EnvName.MetricsNamespace]: METRICS_NAMESPACE,
   };

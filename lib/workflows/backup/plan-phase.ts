@@ -1,3 +1,4 @@
+import { BackupFailure } from '../../../contract/workflow-contract.ts';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -43,7 +44,7 @@ export class BackupPlanPhase extends sfn.StateMachineFragment {
       message: sfn.TaskInput.fromJsonPathAt('$.deferredReason'),
     }).next(
       new sfn.Fail(this, 'RunDeferred', {
-        error: 'BackupDeferred',
+        error: BackupFailure.Deferred,
         cause: 'The API allowance share was not enough; see the alert.',
       }),
     );

@@ -2,13 +2,15 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import {
-  DEFAULT_API_VERSION,
   EnvName,
   RESTORE_RETRY_ERRORS,
   RESTORES_PREFIX,
+  PRODUCTION_LOGIN_URL,
+  SANDBOX_LOGIN_URL,
 } from '../../../contract/workflow-contract.ts';
 import { WorkflowFunction } from '../../function-defaults.ts';
 import { nagArnOf } from '../support/acknowledgements.ts';
+import { vaultEnvironment } from '../support/state-machine.ts';
 import type { WorkflowRetry } from '../support/tasks.ts';
 import type { RestoreWorkflowProps } from './props.ts';
 
@@ -48,16 +50,12 @@ export interface RestoreFunctions {
 export function createRestoreFunctions(scope: Construct, props: RestoreWorkflowProps): RestoreFunctions {
   const environment: Record<string, string> = {
     [EnvName.OrgName]: props.orgName,
-    [EnvName.VaultBucket]: props.bucket.bucketName,
-    [EnvName.VaultKeyArn]: props.key.keyArn,
-    [EnvName.OrgSecretArn]: props.orgSecret.secretArn,
-    [EnvName.LoginUrl]: props.loginUrl ?? 'https://login.salesforce.com',
-    [EnvName.ApiVersion]: props.apiVersion ?? DEFAULT_API_VERSION,
+    ...vaultEnvironment({ ...props, loginUrl: props.loginUrl ?? PRODUCTION_LOGIN_URL }),
     [EnvName.BulkThreshold]: String(props.bulkThreshold ?? 1000),
     ...(props.drill
       ? {
           [EnvName.DrillSecretArn]: props.drill.sandboxSecret.secretArn,
-          [EnvName.DrillLoginUrl]: props.drill.sandboxLoginUrl ?? 'https://test.salesforce.com',
+          [EnvName.DrillLoginUrl]: props.drill.sandboxLoginUrl ?? SANDBOX_LOGIN_URL,
         }
       : {}),
     ...(props.drill?.objects ? { [EnvName.DrillObjects]: JSON.stringify(props.drill.objects) } : {}),

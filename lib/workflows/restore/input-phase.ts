@@ -41,7 +41,6 @@ export class RestoreInputPhase extends sfn.StateMachineFragment implements Resto
       new sfn.Fail(this, 'InputRejected', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
       { errors: [...RESTORE_INPUT_REJECTED_ERRORS], resultPath: '$.error' },
     );
-    validate;
     readInput.next(validate);
     this.failingSteps = [validate];
     this.startState = readInput;

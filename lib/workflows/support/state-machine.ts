@@ -1,0 +1,55 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { DEFAULT_API_VERSION, EnvName } from '../../../contract/workflow-contract.ts';
+
+/** What every workflow function needs to reach the vault and the org. */
+export interface VaultEnvironmentProps {
+  /** The vault bucket. */
+  readonly bucket: s3.IBucket;
+  /** The vault key. */
+  readonly key: kms.IKey;
+  /** The org's credentials. */
+  readonly orgSecret: secretsmanager.ISecret;
+  /** The login URL used when the secret names none. */
+  readonly loginUrl: string;
+  /** Salesforce API version. @default DEFAULT_API_VERSION */
+  readonly apiVersion?: string;
+}
+
+/** The environment variables, named by the contract, through which a function finds the vault and the org. */
+export function vaultEnvironment(props: VaultEnvironmentProps): Record<string, string> {
+  return {
+    [EnvName.VaultBucket]: props.bucket.bucketName,
+    [EnvName.VaultKeyArn]: props.key.keyArn,
+    [EnvName.OrgSecretArn]: props.orgSecret.secretArn,
+    [EnvName.LoginUrl]: props.loginUrl,
+    [EnvName.ApiVersion]: props.apiVersion ?? DEFAULT_API_VERSION,
+  };
+}
+
+/**
+ * A workflow's Standard state machine, `StateMachine` in `scope`, with X-Ray tracing and every
+ * state transition logged to `ExecutionLogs` (kept a year, retained on delete) without execution
+ * data: inputs name records, and states carry keys and counts only.
+ */
+export function workflowStateMachine(
+  scope: Construct,
+  props: { readonly definition: sfn.IChainable; readonly comment: string },
+): sfn.StateMachine {
+  const logGroup = new logs.LogGroup(scope, 'ExecutionLogs', {
+    retention: logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  return new sfn.StateMachine(scope, 'StateMachine', {
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
+    comment: props.comment,
+    tracingEnabled: true,
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+  });
+}
