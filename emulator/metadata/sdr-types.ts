@@ -106,7 +106,7 @@ function childrenOf(
         xmlName: child.name,
         directoryName: child.directoryName,
         parent: type.name,
-        reason: `the registry does not name the element ${child.name} takes inside a ${type.name} file`,
+        reason: `the registry does not name the element ${child.name} takes inside the ${type.name} file`,
       });
       continue;
     }
