@@ -48,10 +48,13 @@ export class SalesforceHttp {
     });
   }
 
-  /** Sends JSON, returns parsed JSON (undefined for an empty answer). */
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body));
-    return JSON.parse((await readBody(response, `${method} ${path.split('?')[0]}`)) || 'null') as T;
+  /** Sends JSON through jsforce, returns parsed JSON (undefined for an empty answer); only reads are repeated. */
+  json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.connection.json<T>(path, `${method} ${path.split('?')[0]}`, {
+      method,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      idempotent: method === 'GET',
+    });
   }
 
   /** The session id SOAP calls carry in their header. */

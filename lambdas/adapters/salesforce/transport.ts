@@ -1,0 +1,60 @@
+import { PassThrough } from 'node:stream';
+import { Transport } from 'jsforce/lib/transport.js';
+import type { HttpRequest, HttpResponse } from 'jsforce/lib/types/common.js';
+import { StreamPromise } from 'jsforce/lib/util/promise.js';
+
+/** What a transport reports of each request it sends. */
+export interface TransportHooks {
+  /** Called once per HTTP request, retries and requests after a session refresh included. */
+  readonly onRequest?: () => void;
+  /** Called with each answer's status. */
+  readonly onStatus?: (status: number) => void;
+}
+
+/**
+ * The HTTP transport under every jsforce call, in place of jsforce's own for two reasons.
+ * jsforce's transport (3.10.26, `lib/request.js`) pipes the answer with `Readable.fromWeb(...).pipe()`,
+ * which does not forward errors: a connection cut mid-body throws an uncaught `TypeError: terminated`
+ * and ends the process instead of failing the call. It also repeats 5xx, 429 and reset requests
+ * itself, up to 5 times over 15 s, out of sight of the call count and of the workflow's own retries.
+ * This one reads the whole answer with Node's fetch, fails the call on a cut body, never repeats,
+ * and records the last status, which jsforce's errors do not carry.
+ */
+export class FetchTransport extends Transport {
+  /** Status of the last answer, undefined before one arrived. */
+  status: number | undefined;
+
+  constructor(private readonly hooks: TransportHooks = {}) {
+    super();
+  }
+
+  override httpRequest(request: HttpRequest): StreamPromise<HttpResponse> {
+    return StreamPromise.create(() => {
+      const stream = new PassThrough();
+      const promise = this.send(request).then((response) => {
+        stream.end(response.body);
+        return response;
+      });
+      // Nobody may read the stream; its error must not be unhandled.
+      stream.on('error', () => undefined);
+      return { stream, promise };
+    });
+  }
+
+  private async send(request: HttpRequest): Promise<HttpResponse> {
+    this.hooks.onRequest?.();
+    // jsforce sets content-length from the string's length, not its bytes; fetch computes it.
+    const { 'content-length': _length, ...headers } = request.headers ?? {};
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      ...(request.body !== undefined && request.body !== null
+        ? { body: request.body as string | Buffer | URLSearchParams }
+        : {}),
+    });
+    const body = await response.text();
+    this.status = response.status;
+    this.hooks.onStatus?.(response.status);
+    return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
+  }
+}
