@@ -1,3 +1,6 @@
+// jsforce's APIs register themselves on Connection (`conn.metadata`, `conn.soap`) when loaded.
+import 'jsforce/lib/api/metadata.js';
+import 'jsforce/lib/api/soap.js';
 import { Connection } from 'jsforce/lib/connection.js';
 import type { HttpMethods } from 'jsforce/lib/types/common.js';
 import {
@@ -25,6 +28,11 @@ export interface RequestOptions {
 
 const RETRY_DELAYS_MS = [250, 1000];
 
+/** Salesforce refused the session: 401 over REST, a 500 INVALID_SESSION_ID fault over SOAP. */
+function sessionRefused(status: number, body: string): boolean {
+  return status === 401 || (status === 500 && /<faultcode>[^<]*INVALID_SESSION_ID<\/faultcode>/.test(body));
+}
+
 /**
  * One signed-in connection to an org, over a jsforce `Connection`: counts every API call, renews the
  * session through jsforce's refresh mechanism when Salesforce says it expired, and repeats
@@ -38,6 +46,8 @@ export class SalesforceConnection {
   // between means the renewed session is refused too, which jsforce alone would retry forever.
   private refreshedWithoutSuccess = false;
   private refreshFailure: SalesforceError | undefined;
+  // The transport of jsforce's own APIs (SOAP, Metadata), whose last status names their errors.
+  private shared: FetchTransport | undefined;
 
   constructor(
     private readonly credentials: SalesforceCredentials,
@@ -104,9 +114,38 @@ export class SalesforceConnection {
   }
 
   /**
+   * Runs calls of jsforce's own APIs (SOAP, Metadata) on the signed-in connection: each HTTP request
+   * is counted, an expired session is renewed by jsforce, which builds a SOAP envelope afresh on
+   * every attempt so a resent call carries the renewed session id, and errors arrive named.
+   * Idempotent calls are repeated briefly after a transient failure.
+   */
+  async api<T>(
+    what: string,
+    run: (conn: Connection) => Promise<T>,
+    options: { idempotent?: boolean } = {},
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run(await this.jsforce());
+      } catch (error) {
+        const translated = this.translate(error, this.shared?.status, what);
+        if (
+          translated instanceof SalesforceTransientError &&
+          options.idempotent &&
+          attempt < RETRY_DELAYS_MS.length
+        ) {
+          await this.sleep(RETRY_DELAYS_MS[attempt]!);
+          continue;
+        }
+        throw translated;
+      }
+    }
+  }
+
+  /**
    * Sends a request by hand and returns the successful response, its body not yet read: for answers
-   * that are streamed (jsforce reads every answer whole before handing it over) and SOAP envelopes.
-   * The session is the jsforce connection's, renewed through its refresh mechanism.
+   * that are streamed (jsforce reads every answer whole before handing it over). The session is the
+   * jsforce connection's, renewed through its refresh mechanism and read afresh on every attempt.
    */
   async request(path: string, what: string, options: RequestOptions = {}): Promise<Response> {
     let renewed = false;
@@ -146,8 +185,9 @@ export class SalesforceConnection {
         );
       },
     });
-    // jsforce's own APIs (metadata, bulk2) send through the connection's transport.
-    conn._transport = this.transport();
+    // jsforce's own APIs (metadata, SOAP) send through the connection's transport.
+    this.shared = this.transport();
+    conn._transport = this.shared;
     return conn;
   }
 
@@ -156,8 +196,8 @@ export class SalesforceConnection {
       onRequest: () => {
         this.calls++;
       },
-      onStatus: (status) => {
-        if (status !== 401) this.refreshedWithoutSuccess = false;
+      onAnswer: (status, body) => {
+        if (!sessionRefused(status, body)) this.refreshedWithoutSuccess = false;
       },
     });
   }

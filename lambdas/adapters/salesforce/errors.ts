@@ -56,9 +56,13 @@ export function translateJsforceError(
   what: string,
 ): SalesforceError {
   if (error instanceof Error && /^Salesforce/.test(error.name)) return error as SalesforceError;
-  if (status === undefined || status < 400) return translateNetworkError(error, what);
-  const { errorCode, message } = error as { errorCode?: unknown; message?: unknown };
+  const { errorCode, message } = (error ?? {}) as { errorCode?: unknown; message?: unknown };
   const text = typeof message === 'string' ? message : '';
+  // jsforce names a SOAP fault by its qualified fault code (`sf:INVALID_TYPE`, `soapenv:Server`).
+  if (error instanceof Error && typeof errorCode === 'string' && /^[A-Za-z]+:[A-Za-z_]+$/.test(errorCode)) {
+    return translateSoapFault(errorCode, text, what);
+  }
+  if (status === undefined || status < 400) return translateNetworkError(error, what);
   if (typeof errorCode === 'string' && !errorCode.startsWith('ERROR_HTTP_')) {
     return named(status, errorCode, text, what);
   }

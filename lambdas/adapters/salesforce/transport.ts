@@ -7,8 +7,8 @@ import { StreamPromise } from 'jsforce/lib/util/promise.js';
 export interface TransportHooks {
   /** Called once per HTTP request, retries and requests after a session refresh included. */
   readonly onRequest?: () => void;
-  /** Called with each answer's status. */
-  readonly onStatus?: (status: number) => void;
+  /** Called with each answer's status and body. */
+  readonly onAnswer?: (status: number, body: string) => void;
 }
 
 /**
@@ -54,7 +54,7 @@ export class FetchTransport extends Transport {
     });
     const body = await response.text();
     this.status = response.status;
-    this.hooks.onStatus?.(response.status);
+    this.hooks.onAnswer?.(response.status, body);
     return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
   }
 }

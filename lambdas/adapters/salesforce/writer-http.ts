@@ -1,6 +1,6 @@
 import { SalesforceConnection } from './connection.ts';
 import type { SalesforceCredentials } from './auth.ts';
-import { translateNetworkError, translateSoapFault } from './errors.ts';
+import { translateNetworkError } from './errors.ts';
 
 /**
  * Reads a whole answer. A connection cut mid-body becomes a transient error: the request may
@@ -56,33 +56,4 @@ export class SalesforceHttp {
       idempotent: method === 'GET',
     });
   }
-
-  /** The session id SOAP calls carry in their header. */
-  async sessionId(): Promise<string> {
-    return (await this.connection.current()).accessToken;
-  }
-
-  /** Posts a SOAP envelope built for the current session and returns the answer; a fault becomes a named error. */
-  async soap(path: string, build: (sessionId: string) => string): Promise<string> {
-    const response = await this.connection.request(path, `SOAP ${path}`, {
-      method: 'POST',
-      body: build(await this.sessionId()),
-      contentType: 'text/xml; charset=UTF-8',
-      accept: 'text/xml',
-      headers: { soapaction: '""' },
-      acceptStatus: (status) => status === 500,
-    });
-    const text = await readBody(response, `SOAP ${path}`);
-    if (response.status === 500) {
-      const code = /<faultcode>(?:[^:<]*:)?([^<]*)<\/faultcode>/.exec(text)?.[1] ?? 'UNKNOWN_EXCEPTION';
-      const message = /<faultstring>([^<]*)<\/faultstring>/.exec(text)?.[1] ?? '';
-      throw translateSoapFault(code, message, `SOAP ${path}`);
-    }
-    return text;
-  }
-}
-
-/** Escapes text for XML. */
-export function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
