@@ -22,6 +22,12 @@ function cell(value: string | number | boolean | null | undefined, nullText: str
 }
 
 /**
+ * Job requests (create, close, status) go through jsforce's `request`; the CSV upload and the result
+ * CSVs are sent by hand. jsforce's `bulk2` ingest job (3.10.26) pipes its upload into the transport's
+ * request stream instead of giving it a body, and the counting transport, which exists because
+ * jsforce's own one ends the process on a cut answer, sends only a given body: Salesforce would receive
+ * an empty upload (test/backup/jsforce-shortfalls.test.ts).
+ *
  * Inserts or updates rows with one Bulk API 2.0 ingest job and returns one result per row in the
  * order given. Salesforce returns results grouped by outcome, each echoing the row's columns, so
  * rows are matched back by `Id` (update) or by their exact column values (insert).
