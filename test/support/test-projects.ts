@@ -12,7 +12,7 @@ export const EMULATOR_TESTS = [
   'test/backup/e2e-sample-orgs.test.ts',
   'test/backup/jsforce-shortfalls.test.ts',
   'test/backup/salesforce-adapter.test.ts',
-  'test/backup/salesforce-soap.test.ts',
+  'test/backup/salesforce-jsforce-apis.test.ts',
   'test/emulator/metadata-jsforce.test.ts',
   'test/emulator/server-*.test.ts',
   'test/emulator/sf-cli.test.ts',

@@ -1,4 +1,5 @@
-// jsforce's APIs register themselves on Connection (`conn.metadata`, `conn.soap`) when loaded.
+// jsforce's APIs register themselves on Connection (`conn.bulk2`, `conn.metadata`, `conn.soap`) when loaded.
+import 'jsforce/lib/api/bulk2.js';
 import 'jsforce/lib/api/metadata.js';
 import 'jsforce/lib/api/soap.js';
 import { Connection } from 'jsforce/lib/connection.js';
@@ -185,7 +186,7 @@ export class SalesforceConnection {
         );
       },
     });
-    // jsforce's own APIs (metadata, SOAP) send through the connection's transport.
+    // jsforce's own APIs (Bulk 2.0 ingest, Metadata, SOAP) send through the connection's transport.
     this.shared = this.transport();
     conn._transport = this.shared;
     return conn;

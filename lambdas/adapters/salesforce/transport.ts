@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { Duplex, PassThrough, type Readable } from 'node:stream';
 import { Transport } from 'jsforce/lib/transport.js';
 import type { HttpRequest, HttpResponse } from 'jsforce/lib/types/common.js';
 import { StreamPromise } from 'jsforce/lib/util/promise.js';
@@ -30,31 +30,45 @@ export class FetchTransport extends Transport {
 
   override httpRequest(request: HttpRequest): StreamPromise<HttpResponse> {
     return StreamPromise.create(() => {
-      const stream = new PassThrough();
-      const promise = this.send(request).then((response) => {
-        stream.end(response.body);
-        return response;
-      });
+      // As in jsforce's own transport, a POST, PUT or PATCH without a body takes what the caller
+      // writes into the stream (bulk2 pipes its CSV upload so); the answer is read from the stream.
+      const upload = new PassThrough();
+      const answer = new PassThrough();
+      const stream = Duplex.from({ writable: upload, readable: answer });
+      const given = request.body !== undefined && request.body !== null;
+      const body = !given && /^(post|put|patch)$/i.test(request.method) ? readAll(upload) : undefined;
+      const promise = Promise.resolve(body)
+        .then((piped) => this.send(request, piped))
+        .then((response) => {
+          answer.end(response.body);
+          return response;
+        });
       // Nobody may read the stream; its error must not be unhandled.
       stream.on('error', () => undefined);
       return { stream, promise };
     });
   }
 
-  private async send(request: HttpRequest): Promise<HttpResponse> {
+  private async send(request: HttpRequest, piped: Buffer | undefined): Promise<HttpResponse> {
     this.hooks.onRequest?.();
     // jsforce sets content-length from the string's length, not its bytes; fetch computes it.
     const { 'content-length': _length, ...headers } = request.headers ?? {};
+    const sent = piped ?? request.body;
     const response = await fetch(request.url, {
       method: request.method,
       headers,
-      ...(request.body !== undefined && request.body !== null
-        ? { body: request.body as string | Buffer | URLSearchParams }
-        : {}),
+      ...(sent !== undefined && sent !== null ? { body: sent as string | Buffer | URLSearchParams } : {}),
     });
     const body = await response.text();
     this.status = response.status;
     this.hooks.onAnswer?.(response.status, body);
     return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
   }
+}
+
+/** Everything written into a stream until its end. */
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer | string));
+  return Buffer.concat(chunks);
 }

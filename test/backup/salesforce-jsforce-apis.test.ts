@@ -1,6 +1,7 @@
 /**
- * The SOAP calls (Metadata API, partner undelete) that run on jsforce's SOAP client over the shared
- * connection: sessions renewed mid-call, faults named, every request counted.
+ * The calls that run on jsforce's own APIs over the shared connection (Metadata API and partner
+ * undelete on its SOAP client, Bulk API 2.0 ingest on `bulk2`): sessions renewed mid-call, faults
+ * named, every request counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
@@ -8,6 +9,7 @@ import type { SalesforceCredentials } from '../../lambdas/adapters/salesforce/au
 import { SalesforceConnection } from '../../lambdas/adapters/salesforce/connection.ts';
 import { describeMetadata, listMetadata } from '../../lambdas/adapters/salesforce/metadata-soap.ts';
 import { SalesforceHttp } from '../../lambdas/adapters/salesforce/writer-http.ts';
+import { bulkIngest } from '../../lambdas/adapters/salesforce/writer-bulk.ts';
 import { undeleteIds } from '../../lambdas/adapters/salesforce/writer-soap.ts';
 import { SalesforceRequestError, SalesforceSessionExpiredError } from '../../lambdas/core/salesforce.ts';
 
@@ -77,5 +79,37 @@ describe('SOAP calls over the jsforce connection', () => {
     expect(failure).toMatchObject({ errorCode: 'INVALID_TYPE' });
     expect(String((failure as Error).message)).not.toContain((await connection.current()).accessToken);
     expect(connection.apiCalls()).toBe(1);
+  });
+});
+
+describe('Bulk API 2.0 ingest over jsforce bulk2', () => {
+  it('answers one result per row in the order given, a refused row with its error', async () => {
+    const http = new SalesforceHttp(signIn, '62.0');
+
+    const results = await bulkIngest(
+      http,
+      'Account',
+      'insert',
+      [{ Name: 'Bulk one' }, { Name: null, Phone: '555' }, { Name: 'Bulk, "three"' }],
+      noSleep,
+    );
+
+    expect(results.map((r) => r.success)).toEqual([true, false, true]);
+    expect(results[1]?.errors[0]?.statusCode).toBe('REQUIRED_FIELD_MISSING');
+    expect(emu.org.retrieve('Account', results[2]?.id ?? '').Name).toBe('Bulk, "three"');
+    // Create, upload, close, at least one status check, and the three result lists.
+    expect(http.calls).toBeGreaterThanOrEqual(7);
+  });
+
+  it('updates a field to null and leaves a field absent from a row as it was', async () => {
+    const id = emu.org.insert('Account', { Name: 'Bulk update', Phone: '555-0100', Website: 'kept.example' });
+    const http = new SalesforceHttp(signIn, '62.0');
+
+    const [result] = await bulkIngest(http, 'Account', 'update', [{ Id: id, Phone: null }], noSleep);
+
+    expect(result).toEqual({ id, success: true, errors: [] });
+    const row = emu.org.retrieve('Account', id);
+    expect(row.Phone).toBeNull();
+    expect(row.Website).toBe('kept.example');
   });
 });
