@@ -23,8 +23,6 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
   /** Safe to send again after a transient failure (reads, and writes that change nothing). */
   readonly idempotent?: boolean;
-  /** Answers that are not errors here (e.g. SOAP faults come back as 500 and are read by the caller). */
-  readonly acceptStatus?: (status: number) => boolean;
 }
 
 const RETRY_DELAYS_MS = [250, 1000];
@@ -261,7 +259,7 @@ export class SalesforceConnection {
       throw translateNetworkError(error, what);
     }
     if (response.status !== 401) this.refreshedWithoutSuccess = false;
-    if (response.ok || options.acceptStatus?.(response.status)) return response;
+    if (response.ok) return response;
     let text = '';
     try {
       text = await response.text();

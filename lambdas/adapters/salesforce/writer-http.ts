@@ -1,18 +1,5 @@
 import { SalesforceConnection } from './connection.ts';
 import type { SalesforceCredentials } from './auth.ts';
-import { translateNetworkError } from './errors.ts';
-
-/**
- * Reads a whole answer. A connection cut mid-body becomes a transient error: the request may
- * have been carried out, which the restore settles by reconciling, never by sending it again here.
- */
-export async function readBody(response: Response, what: string): Promise<string> {
-  try {
-    return await response.text();
-  } catch (error) {
-    throw translateNetworkError(error, what);
-  }
-}
 
 /**
  * The restore's HTTP face of an org, over the shared connection (sign-in, re-authentication on
@@ -37,15 +24,6 @@ export class SalesforceHttp {
   /** `/services/data/vXX.X` joined with a path. */
   dataPath(path: string): string {
     return this.connection.dataPath(path);
-  }
-
-  /** Sends a request and returns the response; error statuses arrive as named errors. */
-  send(method: string, path: string, body?: string, contentType = 'application/json'): Promise<Response> {
-    return this.connection.request(path, `${method} ${path.split('?')[0]}`, {
-      method,
-      ...(body !== undefined ? { body, contentType } : {}),
-      idempotent: method === 'GET',
-    });
   }
 
   /** Sends JSON through jsforce, returns parsed JSON (undefined for an empty answer); only reads are repeated. */
