@@ -62,8 +62,12 @@ export function translateJsforceError(
   if (error instanceof Error && typeof errorCode === 'string' && /^[A-Za-z]+:[A-Za-z_]+$/.test(errorCode)) {
     return translateSoapFault(errorCode, text, what);
   }
-  if (status === undefined || status < 400) return translateNetworkError(error, what);
-  if (typeof errorCode === 'string' && !errorCode.startsWith('ERROR_HTTP_')) {
+  // jsforce gives every error made of an answer an errorCode; one without failed below HTTP, whatever
+  // status a call before it on the same transport left behind.
+  if (status === undefined || status < 400 || typeof errorCode !== 'string') {
+    return translateNetworkError(error, what);
+  }
+  if (!errorCode.startsWith('ERROR_HTTP_')) {
     return named(status, errorCode, text, what);
   }
   return translateHttpError(status, text, what);
