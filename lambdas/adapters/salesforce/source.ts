@@ -208,7 +208,8 @@ export class HttpSalesforceSource implements SalesforceSource {
     };
   }
 
-  // Sent by hand and streamed: jsforce reads every answer whole, and a file body may be large.
+  // Sent by hand and streamed: a file body may be up to 2 GB, and jsforce 3.10.26 reads every answer
+  // whole into one string, under its blob() stream too (test/backup/jsforce-shortfalls.test.ts).
   async downloadBlob(object: string, id: string, field: string): Promise<AsyncIterable<Uint8Array>> {
     const what = `${object}.${field} of ${id}`;
     const response = await this.connection.request(

@@ -15,8 +15,11 @@ export interface TransportHooks {
  * The HTTP transport under every jsforce call, in place of jsforce's own for two reasons.
  * jsforce's transport (3.10.26, `lib/request.js`) pipes the answer with `Readable.fromWeb(...).pipe()`,
  * which does not forward errors: a connection cut mid-body throws an uncaught `TypeError: terminated`
- * and ends the process instead of failing the call. It also repeats 5xx, 429 and reset requests
- * itself, up to 5 times over 15 s, out of sight of the call count and of the workflow's own retries.
+ * and ends the process instead of failing the call. It also repeats a GET, PUT or DELETE answered
+ * 429, 500, 502, 503 or 504 (420 twice at most), or failed by a reset or refused connection, itself:
+ * up to 5 times, 500 ms doubling to 8 s apart (15.5 s), handing back only the last answer, so
+ * requests Salesforce counts against the daily allowance go uncounted and the workflow's own retry
+ * and backoff are bypassed. Both are shown in test/backup/jsforce-shortfalls.test.ts.
  * This one reads the whole answer with Node's fetch, fails the call on a cut body, never repeats,
  * and records the last status, which jsforce's errors do not carry.
  */
