@@ -79,10 +79,10 @@ export function readSourceChild(
   const child = type.children.find((c) => c.xmlName === childXmlName);
   if (!child) throw new MetadataFileError(`${fileName}: ${childXmlName} is not a child of ${type.xmlName}`);
   const root = parseRoot(text, childXmlName, fileName);
-  const name = childText(root, 'fullName') || baseName;
+  const name = childText(root, child.idElement) || baseName;
   let elements = childrenOf(root);
-  if (!elements.some((e) => tagOf(e) === 'fullName')) {
-    elements = [makeNode('fullName', [{ '#text': name }]), ...elements];
+  if (!elements.some((e) => tagOf(e) === child.idElement)) {
+    elements = [makeNode(child.idElement, [{ '#text': name }]), ...elements];
   }
   putChild(model, childXmlName, name, makeNode(child.element, elements));
 }
@@ -98,8 +98,8 @@ export function readMdapiFile(type: MetadataTypeInfo, text: string, fileName: st
       if (tag !== 'fullName') model.parent.push(node);
       continue;
     }
-    const name = childText(node, 'fullName');
-    if (!name) throw new MetadataFileError(`${fileName}: a <${tag}> element has no <fullName>`);
+    const name = childText(node, child.idElement);
+    if (!name) throw new MetadataFileError(`${fileName}: a <${tag}> element has no <${child.idElement}>`);
     putChild(model, child.xmlName, name, node);
   }
   return model;
@@ -129,7 +129,11 @@ export function renderMdapiFile(
     }
   }
   const ordered = nodes
-    .map((node, index) => ({ node, index, tag: tagOf(node), name: childText(node, 'fullName') ?? '' }))
+    .map((node, index) => {
+      const tag = tagOf(node);
+      const idElement = type.children.find((c) => c.element === tag)?.idElement ?? 'fullName';
+      return { node, index, tag, name: childText(node, idElement) ?? '' };
+    })
     .sort((a, b) =>
       a.tag === b.tag ? compareText(a.name, b.name) || a.index - b.index : compareText(a.tag, b.tag),
     )

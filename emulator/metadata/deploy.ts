@@ -130,6 +130,7 @@ export function runDeploy(
   for (const entry of manifest.types) {
     const child = registry.child(entry.name);
     const type = registry.byXmlName(entry.name);
+    // Refused types land here too: an org that has not enabled a type answers the same way.
     if (!type && !child) {
       failures.push(
         failure(

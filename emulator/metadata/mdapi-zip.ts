@@ -56,8 +56,12 @@ export function readPackageFolder(
     if (slash < 0) continue;
     const dir = path.slice(0, slash);
     const rest = path.slice(slash + 1);
-    const type = registry.byDirectoryName(dir);
-    if (!type) continue;
+    const directoryType = registry.byDirectoryName(dir);
+    if (!directoryType) continue;
+    // Several types may share a directory (`wave`, `discovery`): the suffix says which.
+    const type = directoryType.folderContentType
+      ? directoryType
+      : (registry.bySuffixIn(dir, rest) ?? directoryType);
     if (type.layout === 'decomposed' || (type.layout === 'xml' && hasChildren(type))) {
       if (!rest.endsWith(`.${type.suffix}`)) continue;
       const fullName = rest.slice(0, -`.${type.suffix}`.length);
@@ -85,7 +89,12 @@ export function readPackageFolder(
       }
       continue;
     }
-    if (type.layout === 'bundle') {
+    if (type.layout === 'site' && !rest.includes('/') && rest.endsWith(`.site${META}`)) {
+      const name = rest.slice(0, -`.site${META}`.length);
+      group(type.xmlName, name, `${dir}/${name}`, path, bytes);
+      continue;
+    }
+    if (type.layout === 'bundle' || type.layout === 'site') {
       const name = rest.split('/')[0] ?? '';
       group(type.xmlName, name, `${dir}/${name}`, path, bytes);
       continue;

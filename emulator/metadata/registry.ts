@@ -1,249 +1,24 @@
 /**
- * The Metadata API types the emulator knows: names, directories and suffixes as Salesforce's
- * metadata coverage report and `describeMetadata` give them, plus how each is laid out in sfdx
- * source format so a project can be turned into Metadata API format.
+ * The Metadata API types the emulator knows, as Salesforce's published registry gives them
+ * (see `sdr-types.ts`), and lookups over them for one org.
  */
+import {
+  buildTypeTable,
+  type ChildTypeInfo,
+  type MetadataTypeInfo,
+  type RefusedType,
+  type TypeLayout,
+} from './sdr-types.ts';
 
-/**
- * How a type's files look on disk:
- * - `xml`: one `Name.suffix-meta.xml` in source, `Name.suffix` in Metadata API format.
- * - `content`: a content file `Name.suffix` plus `Name.suffix-meta.xml`, identical in both formats.
- * - `bundle`: a folder `dir/Name/` whose files travel together (LWC, Aura).
- * - `resource`: static resources: `Name.resource-meta.xml` plus a file or folder of content.
- * - `decomposed`: custom objects and the like, split into one file per child in source format.
- * - `document`: documents: `Name.ext` plus `Name.document-meta.xml` (`Name.ext-meta.xml` in MDAPI).
- */
-export type TypeLayout = 'xml' | 'content' | 'bundle' | 'resource' | 'decomposed' | 'document';
+export type { ChildTypeInfo, MetadataTypeInfo, RefusedType, TypeLayout };
 
-/** A child type stored inside its parent's file (CustomField inside CustomObject). */
-export interface ChildTypeInfo {
-  readonly xmlName: string;
-  /** Element name inside the parent file (`fields`). */
-  readonly element: string;
-  /** Folder of the child files in source format (`fields`). */
-  readonly directoryName: string;
-  /** Source-format suffix (`field` for `Name.field-meta.xml`). */
-  readonly suffix: string;
-}
+const TABLE = buildTypeTable();
 
-/** One Metadata API type. */
-export interface MetadataTypeInfo {
-  readonly xmlName: string;
-  readonly directoryName: string;
-  /** File suffix in Metadata API format; undefined for bundles. */
-  readonly suffix: string | undefined;
-  readonly layout: TypeLayout;
-  /** True when Metadata API format carries a separate `-meta.xml` beside the content. */
-  readonly metaFile: boolean;
-  /** Components live in folders (`reports/Folder/Name.report`). */
-  readonly inFolder: boolean;
-  /** The folder type for inFolder types (ReportFolder for Report). */
-  readonly folderType?: string;
-  readonly children: readonly ChildTypeInfo[];
-  /** Found in a project but unknown to the table; described from the project's files. */
-  readonly generic?: boolean;
-}
+/** Every served type, in describeMetadata order (alphabetical by xmlName). */
+export const METADATA_TYPES: readonly MetadataTypeInfo[] = TABLE.served;
 
-const OBJECT_CHILDREN: ChildTypeInfo[] = [
-  {
-    xmlName: 'BusinessProcess',
-    element: 'businessProcesses',
-    directoryName: 'businessProcesses',
-    suffix: 'businessProcess',
-  },
-  {
-    xmlName: 'CompactLayout',
-    element: 'compactLayouts',
-    directoryName: 'compactLayouts',
-    suffix: 'compactLayout',
-  },
-  { xmlName: 'CustomField', element: 'fields', directoryName: 'fields', suffix: 'field' },
-  { xmlName: 'FieldSet', element: 'fieldSets', directoryName: 'fieldSets', suffix: 'fieldSet' },
-  { xmlName: 'Index', element: 'indexes', directoryName: 'indexes', suffix: 'index' },
-  { xmlName: 'ListView', element: 'listViews', directoryName: 'listViews', suffix: 'listView' },
-  { xmlName: 'RecordType', element: 'recordTypes', directoryName: 'recordTypes', suffix: 'recordType' },
-  {
-    xmlName: 'SharingReason',
-    element: 'sharingReasons',
-    directoryName: 'sharingReasons',
-    suffix: 'sharingReason',
-  },
-  {
-    xmlName: 'ValidationRule',
-    element: 'validationRules',
-    directoryName: 'validationRules',
-    suffix: 'validationRule',
-  },
-  { xmlName: 'WebLink', element: 'webLinks', directoryName: 'webLinks', suffix: 'webLink' },
-];
-
-const TRANSLATION_CHILDREN: ChildTypeInfo[] = [
-  {
-    xmlName: 'CustomFieldTranslation',
-    element: 'fields',
-    directoryName: 'fields',
-    suffix: 'fieldTranslation',
-  },
-];
-
-/** [xmlName, directoryName, suffix, layout] for the plain types; extras are patched below. */
-const PLAIN: ReadonlyArray<readonly [string, string, string | undefined, TypeLayout]> = [
-  ['ApexClass', 'classes', 'cls', 'content'],
-  ['ApexTrigger', 'triggers', 'trigger', 'content'],
-  ['ApexPage', 'pages', 'page', 'content'],
-  ['ApexComponent', 'components', 'component', 'content'],
-  ['ApexTestSuite', 'testSuites', 'testSuite', 'xml'],
-  ['ApexEmailNotifications', 'apexEmailNotifications', 'notifications', 'xml'],
-  ['AppMenu', 'appMenus', 'appMenu', 'xml'],
-  ['AssignmentRules', 'assignmentRules', 'assignmentRules', 'xml'],
-  ['AuraDefinitionBundle', 'aura', undefined, 'bundle'],
-  ['AuthProvider', 'authproviders', 'authprovider', 'xml'],
-  ['AutoResponseRules', 'autoResponseRules', 'autoResponseRules', 'xml'],
-  ['BrandingSet', 'brandingSets', 'brandingSet', 'xml'],
-  ['CallCenter', 'callCenters', 'callCenter', 'xml'],
-  ['Certificate', 'certs', 'crt', 'content'],
-  ['CleanDataService', 'cleanDataServices', 'cleanDataService', 'xml'],
-  ['ConnectedApp', 'connectedApps', 'connectedApp', 'xml'],
-  ['ContentAsset', 'contentassets', 'asset', 'content'],
-  ['CspTrustedSite', 'cspTrustedSites', 'cspTrustedSite', 'xml'],
-  ['CustomApplication', 'applications', 'app', 'xml'],
-  ['CustomLabels', 'labels', 'labels', 'xml'],
-  ['CustomMetadata', 'customMetadata', 'md', 'xml'],
-  ['CustomNotificationType', 'notificationtypes', 'notiftype', 'xml'],
-  ['CustomPageWebLink', 'weblinks', 'weblink', 'xml'],
-  ['CustomPermission', 'customPermissions', 'customPermission', 'xml'],
-  ['CustomSite', 'sites', 'site', 'xml'],
-  ['CustomTab', 'tabs', 'tab', 'xml'],
-  ['DuplicateRule', 'duplicateRules', 'duplicateRule', 'xml'],
-  ['EscalationRules', 'escalationRules', 'escalationRules', 'xml'],
-  ['ExternalCredential', 'externalCredentials', 'externalCredential', 'xml'],
-  ['ExternalDataSource', 'dataSources', 'dataSource', 'xml'],
-  ['FlexiPage', 'flexipages', 'flexipage', 'xml'],
-  ['Flow', 'flows', 'flow', 'xml'],
-  ['FlowDefinition', 'flowDefinitions', 'flowDefinition', 'xml'],
-  ['GlobalValueSet', 'globalValueSets', 'globalValueSet', 'xml'],
-  ['GlobalValueSetTranslation', 'globalValueSetTranslations', 'globalValueSetTranslation', 'xml'],
-  ['Group', 'groups', 'group', 'xml'],
-  ['HomePageLayout', 'homePageLayouts', 'homePageLayout', 'xml'],
-  ['InstalledPackage', 'installedPackages', 'installedPackage', 'xml'],
-  ['Layout', 'layouts', 'layout', 'xml'],
-  ['Letterhead', 'letterhead', 'letter', 'xml'],
-  ['LightningComponentBundle', 'lwc', undefined, 'bundle'],
-  ['LightningExperienceTheme', 'lightningExperienceThemes', 'lightningExperienceTheme', 'xml'],
-  ['LightningMessageChannel', 'messageChannels', 'messageChannel', 'xml'],
-  ['ManagedContentType', 'managedContentTypes', 'managedContentType', 'xml'],
-  ['MatchingRules', 'matchingRules', 'matchingRule', 'xml'],
-  ['NamedCredential', 'namedCredentials', 'namedCredential', 'xml'],
-  ['NavigationMenu', 'navigationMenus', 'navigationMenu', 'xml'],
-  ['Network', 'networks', 'network', 'xml'],
-  ['PathAssistant', 'pathAssistants', 'pathAssistant', 'xml'],
-  ['PermissionSet', 'permissionsets', 'permissionset', 'xml'],
-  ['PermissionSetGroup', 'permissionsetgroups', 'permissionsetgroup', 'xml'],
-  ['PlatformEventChannel', 'platformEventChannels', 'platformEventChannel', 'xml'],
-  ['Profile', 'profiles', 'profile', 'xml'],
-  ['QuickAction', 'quickActions', 'quickAction', 'xml'],
-  ['Queue', 'queues', 'queue', 'xml'],
-  ['RemoteSiteSetting', 'remoteSiteSettings', 'remoteSite', 'xml'],
-  ['ReportType', 'reportTypes', 'reportType', 'xml'],
-  ['Role', 'roles', 'role', 'xml'],
-  ['Settings', 'settings', 'settings', 'xml'],
-  ['SharingRules', 'sharingRules', 'sharingRules', 'xml'],
-  ['StandardValueSet', 'standardValueSets', 'standardValueSet', 'xml'],
-  ['StandardValueSetTranslation', 'standardValueSetTranslations', 'standardValueSetTranslation', 'xml'],
-  ['StaticResource', 'staticresources', 'resource', 'resource'],
-  ['TopicsForObjects', 'topicsForObjects', 'topicsForObjects', 'xml'],
-  ['Translations', 'translations', 'translation', 'xml'],
-  ['WaveTemplateBundle', 'waveTemplates', undefined, 'bundle'],
-  ['Workflow', 'workflows', 'workflow', 'xml'],
-  // Folders of the inFolder types share their content type's directory.
-  ['DashboardFolder', 'dashboards', 'dashboardFolder', 'xml'],
-  ['DocumentFolder', 'documents', 'documentFolder', 'xml'],
-  ['EmailFolder', 'email', 'emailFolder', 'xml'],
-  ['ReportFolder', 'reports', 'reportFolder', 'xml'],
-];
-
-/**
- * Children of the types kept in one file in both formats (labels, workflows, sharing rules...):
- * [child xmlName, element name in the parent file]. They are listed and retrieved one by one.
- */
-const FILE_CHILDREN: Record<string, Array<readonly [string, string]>> = {
-  AssignmentRules: [['AssignmentRule', 'assignmentRule']],
-  AutoResponseRules: [['AutoResponseRule', 'autoResponseRule']],
-  CustomLabels: [['CustomLabel', 'labels']],
-  EscalationRules: [['EscalationRule', 'escalationRule']],
-  MatchingRules: [['MatchingRule', 'matchingRules']],
-  SharingRules: [
-    ['SharingCriteriaRule', 'sharingCriteriaRules'],
-    ['SharingGuestRule', 'sharingGuestRules'],
-    ['SharingOwnerRule', 'sharingOwnerRules'],
-    ['SharingTerritoryRule', 'sharingTerritoryRules'],
-  ],
-  Workflow: [
-    ['WorkflowAlert', 'alerts'],
-    ['WorkflowFieldUpdate', 'fieldUpdates'],
-    ['WorkflowFlowAction', 'flowActions'],
-    ['WorkflowKnowledgePublish', 'knowledgePublishes'],
-    ['WorkflowOutboundMessage', 'outboundMessages'],
-    ['WorkflowRule', 'rules'],
-    ['WorkflowSend', 'send'],
-    ['WorkflowTask', 'tasks'],
-  ],
-};
-
-function plain(
-  xmlName: string,
-  directoryName: string,
-  suffix: string | undefined,
-  layout: TypeLayout,
-): MetadataTypeInfo {
-  const children = FILE_CHILDREN[xmlName] ?? [];
-  return {
-    xmlName,
-    directoryName,
-    suffix,
-    layout,
-    metaFile: layout === 'content' || layout === 'resource',
-    inFolder: false,
-    // These children stay inside their parent's file in source format too: no folder, no suffix.
-    children: children.map(([name, element]) => ({ xmlName: name, element, directoryName: '', suffix: '' })),
-  };
-}
-
-const SPECIAL: MetadataTypeInfo[] = [
-  {
-    xmlName: 'CustomObject',
-    directoryName: 'objects',
-    suffix: 'object',
-    layout: 'decomposed',
-    metaFile: false,
-    inFolder: false,
-    children: OBJECT_CHILDREN,
-  },
-  {
-    xmlName: 'CustomObjectTranslation',
-    directoryName: 'objectTranslations',
-    suffix: 'objectTranslation',
-    layout: 'decomposed',
-    metaFile: false,
-    inFolder: false,
-    children: TRANSLATION_CHILDREN,
-  },
-  { ...plain('Dashboard', 'dashboards', 'dashboard', 'xml'), inFolder: true, folderType: 'DashboardFolder' },
-  {
-    ...plain('Document', 'documents', undefined, 'document'),
-    metaFile: true,
-    inFolder: true,
-    folderType: 'DocumentFolder',
-  },
-  { ...plain('EmailTemplate', 'email', 'email', 'content'), inFolder: true, folderType: 'EmailFolder' },
-  { ...plain('Report', 'reports', 'report', 'xml'), inFolder: true, folderType: 'ReportFolder' },
-];
-
-/** Every known type, in describeMetadata order (alphabetical by xmlName). */
-export const METADATA_TYPES: readonly MetadataTypeInfo[] = [
-  ...PLAIN.map(([n, d, s, l]) => plain(n, d, s, l)),
-  ...SPECIAL,
-].sort((a, b) => a.xmlName.localeCompare(b.xmlName));
+/** Types Salesforce's registry knows that the emulator refuses, alphabetical by xmlName. */
+export const REFUSED_TYPES: readonly RefusedType[] = TABLE.refused;
 
 /**
  * Type lookups for one org: the known types plus generic ones discovered in a loaded project
@@ -253,18 +28,53 @@ export class TypeRegistry {
   private readonly byName = new Map<string, MetadataTypeInfo>();
   private readonly byDirectory = new Map<string, MetadataTypeInfo>();
   private readonly childByName = new Map<string, { parent: MetadataTypeInfo; child: ChildTypeInfo }>();
+  /** Types sharing a directory (`wave` holds ten), told apart by suffix. */
+  private readonly sharing = new Map<string, MetadataTypeInfo[]>();
+  private readonly refusedByName = new Map<string, RefusedType>();
+  private readonly refusedByDirectory = new Map<string, RefusedType>();
 
   constructor() {
     for (const t of METADATA_TYPES) this.add(t);
+    for (const r of REFUSED_TYPES) {
+      this.refusedByName.set(r.xmlName, r);
+      if (!r.parent && !this.byDirectory.has(r.directoryName))
+        this.refusedByDirectory.set(r.directoryName, r);
+    }
   }
 
-  /** Registers a type; the first type claiming a directory keeps it, except inFolder types. */
+  /**
+   * Registers a type. A directory belongs to its content type rather than the folder type
+   * (reports, not ReportFolder); otherwise the first type claiming it keeps it.
+   */
   add(type: MetadataTypeInfo): void {
     this.byName.set(type.xmlName, type);
     const holder = this.byDirectory.get(type.directoryName);
-    const isFolderType = METADATA_TYPES.some((t) => t.folderType === type.xmlName);
-    if (!holder || (type.inFolder && !isFolderType)) this.byDirectory.set(type.directoryName, type);
+    if (!holder || (holder.folderContentType && !type.folderContentType)) {
+      this.byDirectory.set(type.directoryName, type);
+    }
+    this.sharing.set(type.directoryName, [...(this.sharing.get(type.directoryName) ?? []), type]);
     for (const child of type.children) this.childByName.set(child.xmlName, { parent: type, child });
+  }
+
+  /** The refused type with this xmlName (served by Salesforce, not by the emulator), or undefined. */
+  refused(xmlName: string): RefusedType | undefined {
+    return this.refusedByName.get(xmlName);
+  }
+
+  /** The refused type whose components live in this directory, when no served type claims it. */
+  refusedDirectory(directoryName: string): RefusedType | undefined {
+    return this.refusedByDirectory.get(directoryName);
+  }
+
+  /**
+   * The type of a file in a directory that several types share (`wave/X.wdash` is a
+   * WaveDashboard), by its suffix with or without `-meta.xml`; undefined when none matches.
+   */
+  bySuffixIn(directoryName: string, fileName: string): MetadataTypeInfo | undefined {
+    const name = fileName.endsWith('-meta.xml') ? fileName.slice(0, -'-meta.xml'.length) : fileName;
+    return this.sharing
+      .get(directoryName)
+      ?.find((t) => t.suffix !== undefined && !t.folderContentType && name.endsWith(`.${t.suffix}`));
   }
 
   /** Every type, alphabetical by xmlName. */

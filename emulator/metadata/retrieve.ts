@@ -70,6 +70,7 @@ class Selector {
     for (const entry of manifest.types) {
       const type = this.registry.byXmlName(entry.name);
       const child = this.registry.child(entry.name);
+      // Refused types land here too: an org that has not enabled a type answers the same way.
       if (!type && !child) {
         this.messages.push({
           fileName: manifestName,

@@ -208,6 +208,10 @@ class Service implements MetadataService {
       const typeName = asText(query.type) ?? '';
       const folder = asText(query.folder);
       const type = this.registry.byXmlName(typeName);
+      // A type Salesforce knows but the emulator cannot serve answers as a real org does for a
+      // type the org has not enabled.
+      if (this.registry.refused(typeName))
+        throw new SoapFault('INVALID_TYPE', `Cannot use: ${typeName} in this organization`);
       if (!type && !this.registry.child(typeName))
         throw new SoapFault('INVALID_TYPE', `Unknown type:${typeName}`);
       let props = this.list(typeName);

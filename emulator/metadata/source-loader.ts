@@ -87,8 +87,11 @@ class ProjectReader {
         continue;
       }
       const type = this.registry.byDirectoryName(name);
+      const refused = type ? undefined : this.registry.refusedDirectory(name);
       if (type) this.readTypeFolder(type, path);
-      else if (entries(path).some((f) => f.endsWith(META))) this.readGenericFolder(path);
+      else if (refused) {
+        this.unmapped(path, `${refused.xmlName} is not served by the emulator: ${refused.reason}`);
+      } else if (entries(path).some((f) => f.endsWith(META))) this.readGenericFolder(path);
       else this.walk(path);
     }
   }
@@ -97,18 +100,23 @@ class ProjectReader {
     if (type.layout === 'bundle') this.readBundles(type, dir);
     else if (type.layout === 'decomposed') this.readDecomposed(type, dir);
     else if (type.layout === 'resource') this.readStaticResources(type, dir);
+    else if (type.layout === 'site') this.readSites(type, dir);
     else this.readFiles(type, dir, '');
   }
 
   /** xml, content and document layouts, with folders for inFolder types. */
-  private readFiles(type: MetadataTypeInfo, dir: string, folder: string): void {
+  private readFiles(directoryType: MetadataTypeInfo, dir: string, folder: string): void {
     const names = entries(dir);
-    const folderType = this.registry.folderTypeOf(type);
+    const folderType = this.registry.folderTypeOf(directoryType);
     for (const name of names) {
       const path = join(dir, name);
+      // Several types may share a directory (`wave`, `discovery`): the suffix says which.
+      const type = folderType
+        ? directoryType
+        : (this.registry.bySuffixIn(directoryType.directoryName, name) ?? directoryType);
       if (isDir(path)) {
-        if (type.inFolder) this.readFiles(type, path, folder ? `${folder}/${name}` : name);
-        else this.readFiles(type, path, folder);
+        if (type.inFolder) this.readFiles(directoryType, path, folder ? `${folder}/${name}` : name);
+        else this.readFiles(directoryType, path, folder);
         continue;
       }
       const prefix = folder ? `${folder}/` : '';
@@ -189,14 +197,7 @@ class ProjectReader {
         continue;
       }
       const files = new Map<string, Uint8Array>();
-      const collect = (folder: string, prefix: string): void => {
-        for (const entry of entries(folder)) {
-          const full = join(folder, entry);
-          if (isDir(full)) collect(full, `${prefix}${entry}/`);
-          else files.set(`${type.directoryName}/${name}/${prefix}${entry}`, readFileSync(full));
-        }
-      };
-      collect(path, '');
+      collectFolder(path, `${type.directoryName}/${name}/`, files);
       this.add({ type: type.xmlName, fullName: name, files, fileName: `${type.directoryName}/${name}` });
     }
   }
@@ -249,8 +250,14 @@ class ProjectReader {
       for (const entry of entries(path)) {
         const full = join(path, entry);
         if (!isDir(full)) {
+          const sibling = type.children.find((c) => entry.endsWith(`.${c.suffix}${META}`));
           if (entry === `${name}.${type.suffix}${META}`) {
             readSourceParent(model, type, readFileSync(full, 'utf8'), this.rel(full));
+          } else if (type.decomposition === 'topLevel' && sibling) {
+            // topLevel decomposition keeps child files beside the parent's (bots/B/v1.botVersion-meta.xml).
+            const base = entry.slice(0, -`.${sibling.suffix}${META}`.length);
+            const text = readFileSync(full, 'utf8');
+            readSourceChild(model, type, sibling.xmlName, text, this.rel(full), base);
           } else {
             this.unmapped(full, `unexpected file in ${type.xmlName} folder ${name}`);
           }
@@ -280,6 +287,31 @@ class ProjectReader {
       }
       const fileName = `${type.directoryName}/${name}.${type.suffix}`;
       this.add({ type: type.xmlName, fullName: name, files: new Map(), model, fileName });
+    }
+  }
+
+  /** Experience bundles: a folder of files per site plus `Name.site-meta.xml` beside it. */
+  private readSites(type: MetadataTypeInfo, dir: string): void {
+    const names = entries(dir);
+    for (const name of names) {
+      const path = join(dir, name);
+      if (!isDir(path)) {
+        const base = name.endsWith(`.site${META}`) ? name.slice(0, -`.site${META}`.length) : undefined;
+        if (base === undefined || !names.includes(base)) {
+          this.unmapped(path, `not the Name.site${META} of an ${type.xmlName} folder beside it`);
+        }
+        continue;
+      }
+      const meta = `${name}.site${META}`;
+      if (!names.includes(meta)) {
+        this.unmapped(path, `${type.xmlName} ${name} has no ${meta} beside its folder`);
+        continue;
+      }
+      const files = new Map<string, Uint8Array>([
+        [`${type.directoryName}/${meta}`, readFileSync(join(dir, meta))],
+      ]);
+      collectFolder(path, `${type.directoryName}/${name}/`, files);
+      this.add({ type: type.xmlName, fullName: name, files, fileName: `${type.directoryName}/${name}` });
     }
   }
 
@@ -329,6 +361,15 @@ class ProjectReader {
       }
       this.add({ type: type.xmlName, fullName: stem.slice(0, dot), files, fileName: target });
     }
+  }
+}
+
+/** Adds a folder's files, recursively, to `files` under `prefix` (tooling files left out). */
+function collectFolder(folder: string, prefix: string, files: Map<string, Uint8Array>): void {
+  for (const entry of entries(folder)) {
+    const full = join(folder, entry);
+    if (isDir(full)) collectFolder(full, `${prefix}${entry}/`, files);
+    else files.set(`${prefix}${entry}`, readFileSync(full));
   }
 }
 

@@ -1,7 +1,9 @@
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { importPKCS8, SignJWT } from 'jose';
 import { z } from 'zod';
-import { translateAuthError, translateNetworkError } from './errors.ts';
+import { OAuth2 } from 'jsforce/lib/oauth2.js';
+import { translateAuthError, translateJsforceAuthError } from './errors.ts';
+import { FetchTransport } from './transport.ts';
 
 /** How the backup signs in: a token given by hand (the CLI), or a flow from the org's secret. */
 export type SalesforceCredentials =
@@ -89,46 +91,41 @@ export function credentialsFromSecret(text: string, defaultLoginUrl?: string): S
       };
 }
 
-/** Signs in with the credentials (a given token is used as it is). */
+/** Signs in with the credentials through jsforce's OAuth2 token request (a given token is used as it is). */
 export async function authenticate(credentials: SalesforceCredentials): Promise<SalesforceSession> {
   if (credentials.kind === 'access-token') {
     return { instanceUrl: credentials.instanceUrl.replace(/\/+$/, ''), accessToken: credentials.accessToken };
   }
-  const form = new URLSearchParams();
-  if (credentials.kind === 'jwt-bearer') {
-    const key = await importPKCS8(credentials.privateKey, 'RS256');
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg: 'RS256' })
-      .setIssuer(credentials.clientId)
-      .setSubject(credentials.username)
-      .setAudience(credentials.loginUrl.replace(/\/+$/, ''))
-      .setExpirationTime('3m')
-      .sign(key);
-    form.set('grant_type', 'urn:ietf:params:oauth:grant-type:jwt-bearer');
-    form.set('assertion', assertion);
-  } else {
-    form.set('grant_type', 'client_credentials');
-    form.set('client_id', credentials.clientId);
-    form.set('client_secret', credentials.clientSecret);
-  }
-  let response: Response;
+  const loginUrl = credentials.loginUrl.replace(/\/+$/, '');
+  const oauth2 =
+    credentials.kind === 'jwt-bearer'
+      ? new OAuth2({ loginUrl })
+      : new OAuth2({ loginUrl, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
+  // Token requests are not API calls; the transport only records the status jsforce's error lacks.
+  const transport = new FetchTransport();
+  oauth2._transport = transport;
+  // jsforce takes a JWT assertion but does not sign one.
+  const params: { grant_type: string; [name: string]: string } =
+    credentials.kind === 'jwt-bearer'
+      ? {
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: await new SignJWT({})
+            .setProtectedHeader({ alg: 'RS256' })
+            .setIssuer(credentials.clientId)
+            .setSubject(credentials.username)
+            .setAudience(loginUrl)
+            .setExpirationTime('3m')
+            .sign(await importPKCS8(credentials.privateKey, 'RS256')),
+        }
+      : { grant_type: 'client_credentials' };
+  let token: { access_token?: string; instance_url?: string };
   try {
-    response = await fetch(`${credentials.loginUrl.replace(/\/+$/, '')}/services/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: form.toString(),
-    });
+    token = await oauth2.requestToken(params);
   } catch (error) {
-    throw translateNetworkError(error, 'OAuth token request');
+    throw translateJsforceAuthError(error, transport.status);
   }
-  const text = await response.text();
-  if (!response.ok) throw translateAuthError(response.status, text);
-  const body = JSON.parse(text) as { access_token?: string; instance_url?: string };
-  if (!body.access_token || !body.instance_url) {
-    throw translateAuthError(
-      response.status,
-      '{"error":"invalid_response","error_description":"no access token"}',
-    );
+  if (!token?.access_token || !token.instance_url) {
+    throw translateAuthError(200, '{"error":"invalid_response","error_description":"no access token"}');
   }
-  return { instanceUrl: body.instance_url.replace(/\/+$/, ''), accessToken: body.access_token };
+  return { instanceUrl: token.instance_url.replace(/\/+$/, ''), accessToken: token.access_token };
 }

@@ -42,6 +42,43 @@ export function parseErrorBody(text: string): { errorCode?: string; message: str
 /** Translates an HTTP error answer into the named error the workflow acts on. The one place that does. */
 export function translateHttpError(status: number, bodyText: string, what: string): SalesforceError {
   const { errorCode, message } = parseErrorBody(bodyText);
+  return named(status, errorCode, message, what);
+}
+
+/**
+ * Translates a failed jsforce call. jsforce names its error after Salesforce's `errorCode` (or
+ * `ERROR_HTTP_<status>` with the raw body as message when the body had none), but does not keep the
+ * HTTP status, so the transport's `status` comes alongside; without one the call failed below HTTP.
+ */
+export function translateJsforceError(
+  error: unknown,
+  status: number | undefined,
+  what: string,
+): SalesforceError {
+  if (error instanceof Error && /^Salesforce/.test(error.name)) return error as SalesforceError;
+  const { errorCode, message } = (error ?? {}) as { errorCode?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  // jsforce names a SOAP fault by its qualified fault code (`sf:INVALID_TYPE`, `soapenv:Server`).
+  if (error instanceof Error && typeof errorCode === 'string' && /^[A-Za-z]+:[A-Za-z_]+$/.test(errorCode)) {
+    return translateSoapFault(errorCode, text, what);
+  }
+  // jsforce gives every error made of an answer an errorCode; one without failed below HTTP, whatever
+  // status a call before it on the same transport left behind.
+  if (status === undefined || status < 400 || typeof errorCode !== 'string') {
+    return translateNetworkError(error, what);
+  }
+  if (!errorCode.startsWith('ERROR_HTTP_')) {
+    return named(status, errorCode, text, what);
+  }
+  return translateHttpError(status, text, what);
+}
+
+function named(
+  status: number,
+  errorCode: string | undefined,
+  message: string,
+  what: string,
+): SalesforceError {
   const text = `${what}: ${errorCode ? `${errorCode}: ` : ''}${message || `HTTP ${status}`}`;
   if (errorCode === 'INVALID_SESSION_ID' || status === 401)
     return new SalesforceSessionExpiredError(text, errorCode, status);
@@ -85,4 +122,15 @@ export function translateAuthError(status: number, bodyText: string): Salesforce
     errorCode,
     status,
   );
+}
+
+/** Translates a refusal from jsforce's OAuth2 token request (its error is named after the OAuth `error`). */
+export function translateJsforceAuthError(error: unknown, status: number | undefined): SalesforceError {
+  if (status === undefined || status < 400) return translateNetworkError(error, 'OAuth token request');
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  const code = typeof name === 'string' && !name.startsWith('ERROR_HTTP_') ? name : undefined;
+  const body = code
+    ? JSON.stringify({ error: code, error_description: String(message ?? '') })
+    : String(message ?? '');
+  return translateAuthError(status, body);
 }

@@ -167,6 +167,8 @@ export class HttpSalesforceSource implements SalesforceSource {
     };
   }
 
+  // Sent by hand and streamed: jsforce 3.10.26 reads every answer whole, and its bulk2.query fails
+  // past the first result page (jsforce #1546; test/backup/jsforce-shortfalls.test.ts).
   async bulkQueryResults(jobId: string, locator: string | null, maxRecords: number): Promise<BulkResultPage> {
     const params = new URLSearchParams({ maxRecords: String(maxRecords) });
     if (locator) params.set('locator', locator);
@@ -206,6 +208,8 @@ export class HttpSalesforceSource implements SalesforceSource {
     };
   }
 
+  // Sent by hand and streamed: a file body may be up to 2 GB, and jsforce 3.10.26 reads every answer
+  // whole into one string, under its blob() stream too (test/backup/jsforce-shortfalls.test.ts).
   async downloadBlob(object: string, id: string, field: string): Promise<AsyncIterable<Uint8Array>> {
     const what = `${object}.${field} of ${id}`;
     const response = await this.connection.request(

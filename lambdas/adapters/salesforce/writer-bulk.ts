@@ -1,14 +1,8 @@
 import { ErrorName } from '../../../contract/workflow-contract.ts';
-import { parse } from 'csv-parse/sync';
 import type { RowError, WriteResult, WriteRow } from '../../core/restore/model.ts';
 import { SalesforceRequestError } from '../../core/salesforce.ts';
-import { readBody, type SalesforceHttp } from './writer-http.ts';
-
-interface IngestJob {
-  readonly id: string;
-  readonly state: 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
-  readonly errorMessage?: string;
-}
+import { translateNetworkError } from './errors.ts';
+import type { SalesforceHttp } from './writer-http.ts';
 
 /** A Bulk API 2.0 ingest job ended Failed or Aborted. */
 export class BulkIngestFailedError extends SalesforceRequestError {
@@ -22,9 +16,9 @@ function cell(value: string | number | boolean | null | undefined, nullText: str
 }
 
 /**
- * Inserts or updates rows with one Bulk API 2.0 ingest job and returns one result per row in the
- * order given. Salesforce returns results grouped by outcome, each echoing the row's columns, so
- * rows are matched back by `Id` (update) or by their exact column values (insert).
+ * Inserts or updates rows with one Bulk API 2.0 ingest job (jsforce's `bulk2`) and returns one
+ * result per row in the order given. Salesforce returns results grouped by outcome, each echoing the
+ * row's columns, so rows are matched back by `Id` (update) or by their exact column values (insert).
  */
 export async function bulkIngest(
   http: SalesforceHttp,
@@ -39,40 +33,44 @@ export async function bulkIngest(
   const nullText = operation === 'update' ? '#N/A' : '';
   const lines = rows.map((r) => columns.map((c) => cell(r[c], nullText)).join(','));
   const csv = `${columns.join(',')}\n${lines.join('\n')}\n`;
-  const job = await http.json<IngestJob>('POST', http.dataPath('/jobs/ingest'), {
-    object,
-    operation,
-    contentType: 'CSV',
-    lineEnding: 'LF',
-    columnDelimiter: 'COMMA',
+  const api = http.connection;
+  // Each step is sent once: a lost answer to a write is settled by the restore's reconcile.
+  const job = await api.api(`Bulk ${operation} job on ${object}`, async (conn) => {
+    const created = conn.bulk2.createJob({ object, operation, lineEnding: 'LF', columnDelimiter: 'COMMA' });
+    await created.open();
+    return created;
   });
-  await http.send('PUT', http.dataPath(`/jobs/ingest/${job.id}/batches`), csv, 'text/csv');
-  await http.json('PATCH', http.dataPath(`/jobs/ingest/${job.id}`), { state: 'UploadComplete' });
+  const id = job.id ?? '';
+  await api.api(`Bulk ${operation} job ${id} upload`, () => job.uploadData(csv));
+  await api.api(`Bulk ${operation} job ${id} close`, () => job.close());
   let wait = 100;
   for (;;) {
-    const status = await http.json<IngestJob>('GET', http.dataPath(`/jobs/ingest/${job.id}`));
+    const status = await api.api(`Bulk ${operation} job ${id} status`, () => job.check(), {
+      idempotent: true,
+    });
     if (status.state === 'JobComplete') break;
     if (status.state === 'Failed' || status.state === 'Aborted') {
       throw new BulkIngestFailedError(
-        `Bulk ${operation} job ${job.id} on ${object} ended ${status.state}: ${status.errorMessage ?? 'no message'}`,
+        `Bulk ${operation} job ${id} on ${object} ended ${status.state}: ${status.errorMessage ?? 'no message'}`,
         status.state,
       );
     }
     await sleep(wait);
     wait = Math.min(wait * 2, 2000);
   }
-  const read = async (kind: string): Promise<Record<string, string>[]> => {
-    const res = await http.send('GET', http.dataPath(`/jobs/ingest/${job.id}/${kind}`));
-    const text = await readBody(res, `GET ingest ${kind}`);
-    if (text.trim() === '') return [];
-    return parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Record<
-      string,
-      string
-    >[];
+  const read = async (
+    kind: string,
+    get: () => Promise<unknown>,
+  ): Promise<Record<string, string | number | boolean | null>[]> => {
+    const what = `Bulk ${operation} job ${id} ${kind}`;
+    const records = await api.api(what, get, { idempotent: true });
+    // jsforce hands over the raw text when its CSV parser refuses an answer; never read that as no rows.
+    if (!Array.isArray(records)) throw translateNetworkError(new Error('the results are not CSV'), what);
+    return records as Record<string, string | number | boolean | null>[];
   };
-  const succeeded = await read('successfulResults');
-  const failed = await read('failedResults');
-  const unprocessed = await read('unprocessedrecords');
+  const succeeded = await read('successfulResults', () => job.getSuccessfulResults());
+  const failed = await read('failedResults', () => job.getFailedResults());
+  const unprocessed = await read('unprocessedrecords', () => job.getUnprocessedRecords());
   const keyOf = (r: Record<string, string | number | boolean | null>, fromResult: boolean): string =>
     operation === 'update'
       ? String(r.Id ?? '').slice(0, 15)
@@ -87,9 +85,13 @@ export async function bulkIngest(
   const add = (key: string, result: WriteResult): void => {
     pool.set(key, [...(pool.get(key) ?? []), result]);
   };
-  for (const r of succeeded) add(keyOf(r, true), { id: r.sf__Id || null, success: true, errors: [] });
+  for (const r of succeeded) add(keyOf(r, true), { id: text(r.sf__Id) || null, success: true, errors: [] });
   for (const r of failed)
-    add(keyOf(r, true), { id: r.sf__Id || null, success: false, errors: parseBulkError(r.sf__Error ?? '') });
+    add(keyOf(r, true), {
+      id: text(r.sf__Id) || null,
+      success: false,
+      errors: parseBulkError(text(r.sf__Error)),
+    });
   for (const r of unprocessed) {
     add(keyOf(r, true), {
       id: null,
@@ -106,10 +108,14 @@ export async function bulkIngest(
       result ?? {
         id: null,
         success: false,
-        errors: [{ statusCode: 'NO_RESULT', message: `Bulk job ${job.id} returned no result for this row.` }],
+        errors: [{ statusCode: 'NO_RESULT', message: `Bulk job ${id} returned no result for this row.` }],
       }
     );
   });
+}
+
+function text(value: string | number | boolean | null | undefined): string {
+  return value === null || value === undefined ? '' : String(value);
 }
 
 /** `sf__Error` reads `CODE:message--fields` or `CODE:message`. */

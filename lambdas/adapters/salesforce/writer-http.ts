@@ -1,18 +1,5 @@
 import { SalesforceConnection } from './connection.ts';
 import type { SalesforceCredentials } from './auth.ts';
-import { translateNetworkError, translateSoapFault } from './errors.ts';
-
-/**
- * Reads a whole answer. A connection cut mid-body becomes a transient error: the request may
- * have been carried out, which the restore settles by reconciling, never by sending it again here.
- */
-export async function readBody(response: Response, what: string): Promise<string> {
-  try {
-    return await response.text();
-  } catch (error) {
-    throw translateNetworkError(error, what);
-  }
-}
 
 /**
  * The restore's HTTP face of an org, over the shared connection (sign-in, re-authentication on
@@ -39,47 +26,12 @@ export class SalesforceHttp {
     return this.connection.dataPath(path);
   }
 
-  /** Sends a request and returns the response; error statuses arrive as named errors. */
-  send(method: string, path: string, body?: string, contentType = 'application/json'): Promise<Response> {
-    return this.connection.request(path, `${method} ${path.split('?')[0]}`, {
+  /** Sends JSON through jsforce, returns parsed JSON (undefined for an empty answer); only reads are repeated. */
+  json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.connection.json<T>(path, `${method} ${path.split('?')[0]}`, {
       method,
-      ...(body !== undefined ? { body, contentType } : {}),
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       idempotent: method === 'GET',
     });
   }
-
-  /** Sends JSON, returns parsed JSON (undefined for an empty answer). */
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body));
-    return JSON.parse((await readBody(response, `${method} ${path.split('?')[0]}`)) || 'null') as T;
-  }
-
-  /** The session id SOAP calls carry in their header. */
-  async sessionId(): Promise<string> {
-    return (await this.connection.current()).accessToken;
-  }
-
-  /** Posts a SOAP envelope built for the current session and returns the answer; a fault becomes a named error. */
-  async soap(path: string, build: (sessionId: string) => string): Promise<string> {
-    const response = await this.connection.request(path, `SOAP ${path}`, {
-      method: 'POST',
-      body: build(await this.sessionId()),
-      contentType: 'text/xml; charset=UTF-8',
-      accept: 'text/xml',
-      headers: { soapaction: '""' },
-      acceptStatus: (status) => status === 500,
-    });
-    const text = await readBody(response, `SOAP ${path}`);
-    if (response.status === 500) {
-      const code = /<faultcode>(?:[^:<]*:)?([^<]*)<\/faultcode>/.exec(text)?.[1] ?? 'UNKNOWN_EXCEPTION';
-      const message = /<faultstring>([^<]*)<\/faultstring>/.exec(text)?.[1] ?? '';
-      throw translateSoapFault(code, message, `SOAP ${path}`);
-    }
-    return text;
-  }
-}
-
-/** Escapes text for XML. */
-export function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

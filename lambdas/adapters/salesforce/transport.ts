@@ -1,0 +1,77 @@
+import { Duplex, PassThrough, type Readable } from 'node:stream';
+import { Transport } from 'jsforce/lib/transport.js';
+import type { HttpRequest, HttpResponse } from 'jsforce/lib/types/common.js';
+import { StreamPromise } from 'jsforce/lib/util/promise.js';
+
+/** What a transport reports of each request it sends. */
+export interface TransportHooks {
+  /** Called once per HTTP request, retries and requests after a session refresh included. */
+  readonly onRequest?: () => void;
+  /** Called with each answer's status and body. */
+  readonly onAnswer?: (status: number, body: string) => void;
+}
+
+/**
+ * The HTTP transport under every jsforce call, in place of jsforce's own for two reasons.
+ * jsforce's transport (3.10.26, `lib/request.js`) pipes the answer with `Readable.fromWeb(...).pipe()`,
+ * which does not forward errors: a connection cut mid-body throws an uncaught `TypeError: terminated`
+ * and ends the process instead of failing the call. It also repeats a GET, PUT or DELETE answered
+ * 429, 500, 502, 503 or 504 (420 twice at most), or failed by a reset or refused connection, itself:
+ * up to 5 times, 500 ms doubling to 8 s apart (15.5 s), handing back only the last answer, so
+ * requests Salesforce counts against the daily allowance go uncounted and the workflow's own retry
+ * and backoff are bypassed. Both are shown in test/backup/jsforce-shortfalls.test.ts.
+ * This one reads the whole answer with Node's fetch, fails the call on a cut body, never repeats,
+ * and records the last status, which jsforce's errors do not carry.
+ */
+export class FetchTransport extends Transport {
+  /** Status of the last answer, undefined before one arrived. */
+  status: number | undefined;
+
+  constructor(private readonly hooks: TransportHooks = {}) {
+    super();
+  }
+
+  override httpRequest(request: HttpRequest): StreamPromise<HttpResponse> {
+    return StreamPromise.create(() => {
+      // As in jsforce's own transport, a POST, PUT or PATCH without a body takes what the caller
+      // writes into the stream (bulk2 pipes its CSV upload so); the answer is read from the stream.
+      const upload = new PassThrough();
+      const answer = new PassThrough();
+      const stream = Duplex.from({ writable: upload, readable: answer });
+      const given = request.body !== undefined && request.body !== null;
+      const body = !given && /^(post|put|patch)$/i.test(request.method) ? readAll(upload) : undefined;
+      const promise = Promise.resolve(body)
+        .then((piped) => this.send(request, piped))
+        .then((response) => {
+          answer.end(response.body);
+          return response;
+        });
+      // Nobody may read the stream; its error must not be unhandled.
+      stream.on('error', () => undefined);
+      return { stream, promise };
+    });
+  }
+
+  private async send(request: HttpRequest, piped: Buffer | undefined): Promise<HttpResponse> {
+    this.hooks.onRequest?.();
+    // jsforce sets content-length from the string's length, not its bytes; fetch computes it.
+    const { 'content-length': _length, ...headers } = request.headers ?? {};
+    const sent = piped ?? request.body;
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      ...(sent !== undefined && sent !== null ? { body: sent as string | Buffer | URLSearchParams } : {}),
+    });
+    const body = await response.text();
+    this.status = response.status;
+    this.hooks.onAnswer?.(response.status, body);
+    return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
+  }
+}
+
+/** Everything written into a stream until its end. */
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer | string));
+  return Buffer.concat(chunks);
+}

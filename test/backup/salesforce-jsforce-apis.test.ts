@@ -1,0 +1,115 @@
+/**
+ * The calls that run on jsforce's own APIs over the shared connection (Metadata API and partner
+ * undelete on its SOAP client, Bulk API 2.0 ingest on `bulk2`): sessions renewed mid-call, faults
+ * named, every request counted.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import type { SalesforceCredentials } from '../../lambdas/adapters/salesforce/auth.ts';
+import { SalesforceConnection } from '../../lambdas/adapters/salesforce/connection.ts';
+import { describeMetadata, listMetadata } from '../../lambdas/adapters/salesforce/metadata-soap.ts';
+import { SalesforceHttp } from '../../lambdas/adapters/salesforce/writer-http.ts';
+import { bulkIngest } from '../../lambdas/adapters/salesforce/writer-bulk.ts';
+import { undeleteIds } from '../../lambdas/adapters/salesforce/writer-soap.ts';
+import { SalesforceRequestError, SalesforceSessionExpiredError } from '../../lambdas/core/salesforce.ts';
+
+const APP = { clientId: 'soap-test-app', clientSecret: 'soap-test-secret' };
+let emu: RunningEmulator;
+let signIn: SalesforceCredentials;
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, clientCredentials: APP });
+  signIn = { kind: 'client-credentials', loginUrl: emu.instanceUrl, ...APP };
+});
+
+afterAll(async () => {
+  await emu.stop();
+});
+
+const noSleep = async () => undefined;
+
+describe('SOAP calls over the jsforce connection', () => {
+  it('recover from a session that expires before a Metadata API call, resending it with the renewed session id', async () => {
+    const connection = new SalesforceConnection(signIn, '62.0', noSleep);
+    const before = (await connection.current()).accessToken;
+    emu.server.sessions.revoke(before);
+
+    const types = await describeMetadata(connection);
+
+    expect(types.map((t) => t.xmlName)).toContain('ApexClass');
+    expect((await connection.current()).accessToken).not.toBe(before);
+    // The refused call and the same call resent; the sign-in is not an API call.
+    expect(connection.apiCalls()).toBe(2);
+  });
+
+  it('recover from a session that expires before an undelete, which then brings the row back', async () => {
+    const id = emu.org.insert('Account', { Name: 'Undeleted by SOAP' });
+    emu.org.delete([id]);
+    const http = new SalesforceHttp(signIn, '62.0');
+    emu.server.sessions.revoke((await http.connection.current()).accessToken);
+
+    const [result] = await undeleteIds(http, [id]);
+
+    expect(result).toEqual({ id, success: true, errors: [] });
+    expect(emu.org.rowCounts().Account?.deleted ?? 0).toBe(0);
+    expect(http.calls).toBe(2);
+  });
+
+  it('fail as an expired session, without looping, when the renewed session is refused too', async () => {
+    const connection = new SalesforceConnection(
+      { kind: 'access-token', instanceUrl: emu.instanceUrl, accessToken: 'revoked-token' },
+      '62.0',
+      noSleep,
+    );
+
+    const failure = await describeMetadata(connection).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(SalesforceSessionExpiredError);
+    expect(connection.apiCalls()).toBeLessThanOrEqual(3);
+  });
+
+  it('name a SOAP fault by its Salesforce code, neither repeating it nor echoing the session', async () => {
+    const connection = new SalesforceConnection(signIn, '62.0', noSleep);
+
+    const failure = await listMetadata(connection, [{ type: 'NoSuchMetadataType' }]).catch(
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBeInstanceOf(SalesforceRequestError);
+    expect(failure).toMatchObject({ errorCode: 'INVALID_TYPE' });
+    expect(String((failure as Error).message)).not.toContain((await connection.current()).accessToken);
+    expect(connection.apiCalls()).toBe(1);
+  });
+});
+
+describe('Bulk API 2.0 ingest over jsforce bulk2', () => {
+  it('answers one result per row in the order given, a refused row with its error', async () => {
+    const http = new SalesforceHttp(signIn, '62.0');
+
+    const results = await bulkIngest(
+      http,
+      'Account',
+      'insert',
+      [{ Name: 'Bulk one' }, { Name: null, Phone: '555' }, { Name: 'Bulk, "three"' }],
+      noSleep,
+    );
+
+    expect(results.map((r) => r.success)).toEqual([true, false, true]);
+    expect(results[1]?.errors[0]?.statusCode).toBe('REQUIRED_FIELD_MISSING');
+    expect(emu.org.retrieve('Account', results[2]?.id ?? '').Name).toBe('Bulk, "three"');
+    // Create, upload, close, at least one status check, and the three result lists.
+    expect(http.calls).toBeGreaterThanOrEqual(7);
+  });
+
+  it('updates a field to null and leaves a field absent from a row as it was', async () => {
+    const id = emu.org.insert('Account', { Name: 'Bulk update', Phone: '555-0100', Website: 'kept.example' });
+    const http = new SalesforceHttp(signIn, '62.0');
+
+    const [result] = await bulkIngest(http, 'Account', 'update', [{ Id: id, Phone: null }], noSleep);
+
+    expect(result).toEqual({ id, success: true, errors: [] });
+    const row = emu.org.retrieve('Account', id);
+    expect(row.Phone).toBeNull();
+    expect(row.Website).toBe('kept.example');
+  });
+});
