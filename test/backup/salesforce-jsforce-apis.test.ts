@@ -28,6 +28,16 @@ afterAll(async () => {
 
 const noSleep = async () => undefined;
 
+/** API requests the emulator has served (refused ones included), sign-ins excluded. */
+async function served(): Promise<number> {
+  const counts = (await (await fetch(`${emu.instanceUrl}/__emulator/counts`)).json()) as {
+    byEndpoint: Record<string, number>;
+  };
+  return Object.entries(counts.byEndpoint)
+    .filter(([endpoint]) => endpoint !== 'oauth')
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
 describe('SOAP calls over the jsforce connection', () => {
   it('recover from a session that expires before a Metadata API call, resending it with the renewed session id', async () => {
     const connection = new SalesforceConnection(signIn, '62.0', noSleep);
@@ -100,6 +110,26 @@ describe('Bulk API 2.0 ingest over jsforce bulk2', () => {
     // Create, upload, close, at least one status check, and the three result lists.
     expect(http.calls).toBeGreaterThanOrEqual(7);
   });
+
+  it('resends an upload with its body when the session expires between opening the job and uploading', async () => {
+    const connection = new SalesforceConnection(signIn, '62.0', noSleep);
+    const conn = await connection.jsforce();
+    const before = await served();
+    const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert', lineEnding: 'LF' });
+    await connection.api('open', () => job.open());
+    // An injected expiry, unlike a revoked session, is counted by the server as Salesforce counts it.
+    await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ spec: 'bulk-ingest:expired-session#1' }),
+    });
+
+    await connection.api('upload', () => job.uploadData('Name\n"Uploaded after renewal"\n'));
+    await connection.api('close', () => job.close());
+
+    expect(connection.apiCalls()).toBe((await served()) - before);
+    // Open, the refused upload, the upload resent, close.
+    expect(connection.apiCalls()).toBe(4);
+  }, 5000);
 
   it('updates a field to null and leaves a field absent from a row as it was', async () => {
     const id = emu.org.insert('Account', { Name: 'Bulk update', Phone: '555-0100', Website: 'kept.example' });

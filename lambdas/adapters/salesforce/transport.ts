@@ -41,7 +41,12 @@ export class FetchTransport extends Transport {
       const given = request.body !== undefined && request.body !== null;
       const body = !given && /^(post|put|patch)$/i.test(request.method) ? readAll(upload) : undefined;
       const promise = Promise.resolve(body)
-        .then((piped) => this.send(request, piped))
+        .then((piped) => {
+          // jsforce resends the same request object after renewing a session, and nothing writes
+          // into the resend's stream: the collected body stays on the request for it.
+          if (piped !== undefined) request.body = piped;
+          return this.send(request, piped);
+        })
         .then((response) => {
           answer.end(response.body);
           return response;
