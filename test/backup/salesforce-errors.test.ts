@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { translateJsforceError } from '../../lambdas/adapters/salesforce/errors.ts';
+import { TransportFailure } from '../../lambdas/adapters/salesforce/transport.ts';
 
 /** An error as jsforce's HttpApi makes one of an answer: named after the code, which it also keeps. */
 function jsforceError(errorCode: string, message: string): Error {
@@ -22,9 +23,16 @@ describe('translating jsforce errors', () => {
     );
   });
 
-  it('reads a failure with no error code as below HTTP, even after an earlier 4xx answer', () => {
-    const failure = translateJsforceError(new TypeError('fetch failed'), 404, 'x');
+  it('reads a failure of the transport as below HTTP, even after an earlier 4xx answer', () => {
+    const failure = translateJsforceError(new TransportFailure('fetch failed'), 404, 'x');
     expect(failure.name).toBe('SalesforceTransientError');
+  });
+
+  it('reads any other failure with no error code as permanent, not worth repeating', () => {
+    expect(translateJsforceError(new TypeError('fetch failed'), undefined, 'x').name).toBe(
+      'SalesforceRequestError',
+    );
+    expect(translateJsforceError(new Error('Job not found'), 200, 'x').name).toBe('SalesforceRequestError');
   });
 
   it('names a REST answer by its code, or by its status when it had none', () => {

@@ -11,7 +11,11 @@ import { describeMetadata, listMetadata } from '../../lambdas/adapters/salesforc
 import { SalesforceHttp } from '../../lambdas/adapters/salesforce/writer-http.ts';
 import { bulkIngest } from '../../lambdas/adapters/salesforce/writer-bulk.ts';
 import { undeleteIds } from '../../lambdas/adapters/salesforce/writer-soap.ts';
-import { SalesforceRequestError, SalesforceSessionExpiredError } from '../../lambdas/core/salesforce.ts';
+import {
+  SalesforceRequestError,
+  SalesforceSessionExpiredError,
+  SalesforceTransientError,
+} from '../../lambdas/core/salesforce.ts';
 
 const APP = { clientId: 'soap-test-app', clientSecret: 'soap-test-secret' };
 let emu: RunningEmulator;
@@ -89,6 +93,45 @@ describe('SOAP calls over the jsforce connection', () => {
     expect(failure).toMatchObject({ errorCode: 'INVALID_TYPE' });
     expect(String((failure as Error).message)).not.toContain((await connection.current()).accessToken);
     expect(connection.apiCalls()).toBe(1);
+  });
+});
+
+describe('failures with no Salesforce error code', () => {
+  it('are permanent when jsforce refuses a call itself, so an idempotent call is not repeated', async () => {
+    const connection = new SalesforceConnection(signIn, '62.0', noSleep);
+    let runs = 0;
+
+    const failure = await connection
+      .api(
+        'Account update',
+        (conn) => {
+          runs++;
+          return conn.sobject('Account').update({ Id: '', Name: 'No id' });
+        },
+        { idempotent: true },
+      )
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(SalesforceRequestError);
+    expect(failure).not.toBeInstanceOf(SalesforceTransientError);
+    expect(runs).toBe(1);
+    expect(connection.apiCalls()).toBe(0);
+  });
+
+  it('are transient when the answer is cut, so an idempotent call is repeated and succeeds', async () => {
+    const connection = new SalesforceConnection(signIn, '62.0', noSleep);
+    await connection.current();
+    await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ spec: 'metadata:cut=10#1' }),
+    });
+    const before = await served();
+
+    const types = await describeMetadata(connection);
+
+    expect(types.map((t) => t.xmlName)).toContain('ApexClass');
+    expect(connection.apiCalls()).toBe(2);
+    expect((await served()) - before).toBe(2);
   });
 });
 

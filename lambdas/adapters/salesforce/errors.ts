@@ -7,6 +7,7 @@ import {
   SalesforceSessionExpiredError,
   SalesforceTransientError,
 } from '../../core/salesforce.ts';
+import { TransportFailure } from './transport.ts';
 
 const QUERY_CODES = new Set([
   'MALFORMED_QUERY',
@@ -62,11 +63,15 @@ export function translateJsforceError(
   if (error instanceof Error && typeof errorCode === 'string' && /^[A-Za-z]+:[A-Za-z_]+$/.test(errorCode)) {
     return translateSoapFault(errorCode, text, what);
   }
-  // jsforce gives every error made of an answer an errorCode; one without failed below HTTP, whatever
-  // status a call before it on the same transport left behind.
-  if (status === undefined || status < 400 || typeof errorCode !== 'string') {
-    return translateNetworkError(error, what);
+  // Only the transport's own failure is below HTTP, whatever status a call before it on the same
+  // transport left behind; any other error without a code (jsforce refusing a call, a TypeError) is
+  // permanent, and repeating it would fail the same way.
+  if (error instanceof TransportFailure) return translateNetworkError(error, what);
+  if (typeof errorCode !== 'string') {
+    const name = error instanceof Error ? error.name : 'Error';
+    return new SalesforceRequestError(`${what}: ${name}: ${text.slice(0, 300) || 'the call failed'}`);
   }
+  if (status === undefined || status < 400) return translateNetworkError(error, what);
   if (!errorCode.startsWith('ERROR_HTTP_')) {
     return named(status, errorCode, text, what);
   }

@@ -12,6 +12,14 @@ export interface TransportHooks {
 }
 
 /**
+ * A request that failed below HTTP: refused, reset, or its answer cut. Its own class, so that only
+ * these failures are read as worth repeating, and not every error jsforce raises without a code.
+ */
+export class TransportFailure extends Error {
+  override readonly name = 'TransportFailure';
+}
+
+/**
  * The HTTP transport under every jsforce call, in place of jsforce's own for two reasons.
  * jsforce's transport (3.10.26, `lib/request.js`) pipes the answer with `Readable.fromWeb(...).pipe()`,
  * which does not forward errors: a connection cut mid-body throws an uncaught `TypeError: terminated`
@@ -62,12 +70,20 @@ export class FetchTransport extends Transport {
     // jsforce sets content-length from the string's length, not its bytes; fetch computes it.
     const { 'content-length': _length, ...headers } = request.headers ?? {};
     const sent = piped ?? request.body;
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers,
-      ...(sent !== undefined && sent !== null ? { body: sent as string | Buffer | URLSearchParams } : {}),
-    });
-    const body = await response.text();
+    let response: Response;
+    let body: string;
+    try {
+      response = await fetch(request.url, {
+        method: request.method,
+        headers,
+        ...(sent !== undefined && sent !== null ? { body: sent as string | Buffer | URLSearchParams } : {}),
+      });
+      body = await response.text();
+    } catch (error) {
+      const cause =
+        error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
+      throw new TransportFailure(cause || 'the request failed', { cause: error });
+    }
     this.status = response.status;
     this.hooks.onAnswer?.(response.status, body);
     return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
