@@ -82,6 +82,23 @@ describe('SOAP calls over the jsforce connection', () => {
     expect(connection.apiCalls()).toBeLessThanOrEqual(3);
   });
 
+  it('sign in again on the next refusal when renewing the session failed for a moment', async () => {
+    const connection = new SalesforceConnection(signIn, '62.0', noSleep);
+    const before = (await connection.current()).accessToken;
+    emu.server.sessions.revoke(before);
+    await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ spec: 'oauth:503#1' }),
+    });
+
+    const types = await describeMetadata(connection);
+
+    expect(types.map((t) => t.xmlName)).toContain('ApexClass');
+    expect((await connection.current()).accessToken).not.toBe(before);
+    // Refused, its renewal failing; repeated, refused again and renewed; resent.
+    expect(connection.apiCalls()).toBe(3);
+  });
+
   it('name a SOAP fault by its Salesforce code, neither repeating it nor echoing the session', async () => {
     const connection = new SalesforceConnection(signIn, '62.0', noSleep);
 

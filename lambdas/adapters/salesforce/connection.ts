@@ -212,9 +212,12 @@ export class SalesforceConnection {
       );
       throw this.refreshFailure;
     }
-    this.refreshedWithoutSuccess = true;
     try {
-      return (await authenticate(this.credentials)).accessToken;
+      const { accessToken } = await authenticate(this.credentials);
+      // Only a session actually renewed can be refused too; a sign-in that failed renewed nothing,
+      // and the next 401 must sign in again.
+      this.refreshedWithoutSuccess = true;
+      return accessToken;
     } catch (error) {
       this.refreshFailure = error as SalesforceError;
       throw error;
