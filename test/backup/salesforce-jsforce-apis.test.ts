@@ -8,6 +8,7 @@ import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import type { SalesforceCredentials } from '../../lambdas/adapters/salesforce/auth.ts';
 import { SalesforceConnection } from '../../lambdas/adapters/salesforce/connection.ts';
 import { describeMetadata, listMetadata } from '../../lambdas/adapters/salesforce/metadata-soap.ts';
+import { FetchTransport } from '../../lambdas/adapters/salesforce/transport.ts';
 import { SalesforceHttp } from '../../lambdas/adapters/salesforce/writer-http.ts';
 import { bulkIngest } from '../../lambdas/adapters/salesforce/writer-bulk.ts';
 import { undeleteIds } from '../../lambdas/adapters/salesforce/writer-soap.ts';
@@ -149,6 +150,34 @@ describe('failures with no Salesforce error code', () => {
     expect(types.map((t) => t.xmlName)).toContain('ApexClass');
     expect(connection.apiCalls()).toBe(2);
     expect((await served()) - before).toBe(2);
+  });
+});
+
+describe('the transport under jsforce', () => {
+  it('hands back a large answer without copying it whole into its stream, which still reads the same bytes', async () => {
+    const name = `Large answer ${'é'.repeat(200)} 😀`;
+    for (let i = 0; i < 1500; i++) emu.org.insert('Account', { Name: `${name} ${i}` });
+    const connection = new SalesforceConnection(signIn, '62.0', noSleep);
+    const session = await connection.current();
+    const transport = new FetchTransport();
+    const query = encodeURIComponent(`SELECT Id, Name FROM Account WHERE Name LIKE 'Large answer%'`);
+
+    const sent = transport.httpRequest({
+      method: 'GET',
+      url: `${session.instanceUrl}/services/data/v62.0/query?q=${query}`,
+      headers: { authorization: `Bearer ${session.accessToken}` },
+    });
+    const response = await sent;
+    const stream = sent.stream();
+    stream.read(0);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // A few slices are encoded ahead of the reader, never the whole answer.
+    expect(Buffer.byteLength(response.body)).toBeGreaterThan(500_000);
+    expect(stream.readableLength).toBeLessThan(Buffer.byteLength(response.body) / 4);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(response.body);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Duplex, PassThrough, type Readable } from 'node:stream';
+import { Duplex, PassThrough, Readable } from 'node:stream';
 import { Transport } from 'jsforce/lib/transport.js';
 import type { HttpRequest, HttpResponse } from 'jsforce/lib/types/common.js';
 import { StreamPromise } from 'jsforce/lib/util/promise.js';
@@ -56,7 +56,10 @@ export class FetchTransport extends Transport {
           return this.send(request, piped);
         })
         .then((response) => {
-          answer.end(response.body);
+          // jsforce hands back the parsed body; the stream is read only by callers of `.stream()`
+          // (record blobs, Bulk query results). Its bytes are made from the body as it is read, not
+          // copied whole into a buffer that nobody may read.
+          bodyStream(response.body).pipe(answer);
           return response;
         });
       // Nobody may read the stream; its error must not be unhandled.
@@ -88,6 +91,27 @@ export class FetchTransport extends Transport {
     this.hooks.onAnswer?.(response.status, body);
     return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
   }
+}
+
+const CHUNK_CHARS = 16_384;
+
+/** A body's UTF-8 bytes, encoded a slice at a time as they are read. */
+function bodyStream(body: string): Readable {
+  let at = 0;
+  return new Readable({
+    read() {
+      if (at >= body.length) {
+        this.push(null);
+        return;
+      }
+      let end = Math.min(at + CHUNK_CHARS, body.length);
+      // Never split a surrogate pair across slices: each half alone would encode as U+FFFD.
+      const last = body.charCodeAt(end - 1);
+      if (end < body.length && last >= 0xd800 && last <= 0xdbff) end--;
+      this.push(Buffer.from(body.slice(at, end)));
+      at = end;
+    },
+  });
 }
 
 /** Everything written into a stream until its end. */
