@@ -35,6 +35,22 @@ describe('translating jsforce errors', () => {
     expect(translateJsforceError(new Error('Job not found'), 200, 'x').name).toBe('SalesforceRequestError');
   });
 
+  it('names an answer of several errors, which jsforce merges into one, by the first of them', () => {
+    const merged = jsforceError('MULTIPLE_API_ERRORS', 'Multiple errors returned.') as Error & {
+      data: unknown;
+    };
+    merged.data = [
+      { errorCode: 'INVALID_FIELD', message: 'No such column' },
+      { errorCode: 'MALFORMED_QUERY', message: 'unexpected token' },
+    ];
+
+    const failure = translateJsforceError(merged, 400, 'x');
+
+    expect(failure.name).toBe('SalesforceQueryError');
+    expect(failure).toMatchObject({ errorCode: 'INVALID_FIELD' });
+    expect(failure.message).toContain('No such column');
+  });
+
   it('names a REST answer by its code, or by its status when it had none', () => {
     expect(translateJsforceError(jsforceError('INVALID_FIELD', 'no such field'), 400, 'x').name).toBe(
       'SalesforceQueryError',

@@ -57,7 +57,13 @@ export function translateJsforceError(
   what: string,
 ): SalesforceError {
   if (error instanceof Error && /^Salesforce/.test(error.name)) return error as SalesforceError;
-  const { errorCode, message } = (error ?? {}) as { errorCode?: unknown; message?: unknown };
+  let { errorCode, message } = (error ?? {}) as { errorCode?: unknown; message?: unknown };
+  // jsforce names an answer of more than one error MULTIPLE_API_ERRORS and keeps them in `data`;
+  // the first says what failed, as with a single error.
+  const { data } = (error ?? {}) as { data?: unknown };
+  if (errorCode === 'MULTIPLE_API_ERRORS' && Array.isArray(data) && data[0] && typeof data[0] === 'object') {
+    ({ errorCode, message } = data[0] as { errorCode?: unknown; message?: unknown });
+  }
   const text = typeof message === 'string' ? message : '';
   // jsforce names a SOAP fault by its qualified fault code (`sf:INVALID_TYPE`, `soapenv:Server`).
   if (error instanceof Error && typeof errorCode === 'string' && /^[A-Za-z]+:[A-Za-z_]+$/.test(errorCode)) {
