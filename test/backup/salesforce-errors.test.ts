@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { SalesforceConnection } from '../../lambdas/adapters/salesforce/connection.ts';
 import { translateJsforceError } from '../../lambdas/adapters/salesforce/errors.ts';
 import { TransportFailure } from '../../lambdas/adapters/salesforce/transport.ts';
 
@@ -58,5 +61,35 @@ describe('translating jsforce errors', () => {
     expect(translateJsforceError(jsforceError('ERROR_HTTP_503', '<html>down</html>'), 503, 'x').name).toBe(
       'SalesforceTransientError',
     );
+  });
+});
+
+describe('reading a JSON answer', () => {
+  it('fails as transient, repeated while it lasts, when the answer is not JSON', async () => {
+    let served = 0;
+    const server = createServer((_req, res) => {
+      served++;
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>maintenance</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const connection = new SalesforceConnection(
+        { kind: 'access-token', instanceUrl: `http://127.0.0.1:${port}`, accessToken: 'token' },
+        '62.0',
+        async () => undefined,
+      );
+
+      const failure = await connection
+        .json('/services/data/v62.0/limits', 'Limits', { idempotent: true })
+        .catch((error: unknown) => error);
+
+      expect(failure).toMatchObject({ name: 'SalesforceTransientError' });
+      expect(String((failure as Error).message)).not.toContain('maintenance');
+      expect(served).toBe(3);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -96,7 +96,16 @@ export class SalesforceConnection {
           headers,
           ...(options.body !== undefined ? { body: options.body } : {}),
         };
-        return (await conn.request<T>(request, { transport })) as T;
+        const answer = await conn.request<T>(request, { transport });
+        // jsforce hands back the raw text when the answer is not JSON (a proxy's page, a cut or
+        // mislabelled body); that is never the object asked for.
+        if (typeof answer === 'string') {
+          if (answer === '') return undefined as T;
+          throw new SalesforceTransientError(
+            `${what}: the answer is not JSON (HTTP ${transport.status ?? 'unknown'}); the request can be repeated.`,
+          );
+        }
+        return answer as T;
       } catch (error) {
         const translated = this.translate(error, transport.status, what);
         if (
