@@ -49,7 +49,7 @@ export async function retrieve(
   const types = [...members.entries()].map(([name, names]) => ({ members: [...names], name }));
   const result = await connection.api(
     what,
-    async (conn) => await conn.metadata.retrieve(request(conn, types)),
+    async (conn) => await conn.metadata.retrieve(retrieveRequest(conn, types)),
   );
   if (!result.id) throw translateNetworkError(new Error('retrieve returned no id'), what);
   return result.id;
@@ -76,7 +76,7 @@ export async function checkRetrieveStatus(
 }
 
 /** The unpackaged, single-package retrieve request of the given types, at the connection's version. */
-export function request(
+export function retrieveRequest(
   conn: { version: string },
   types: readonly { members: string[]; name: string }[],
 ): Partial<RetrieveRequest> {

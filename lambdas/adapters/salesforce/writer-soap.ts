@@ -5,7 +5,7 @@ import type {
   SnapshotComponent,
   WriteResult,
 } from '../../core/restore/model.ts';
-import { request } from './metadata-soap.ts';
+import { retrieveRequest } from './metadata-soap.ts';
 import type { SalesforceHttp } from './writer-http.ts';
 
 // Writes and their status checks are not repeated here: a lost answer is settled by the restore's
@@ -67,7 +67,7 @@ export async function retrieveComponents(
   const types = [...byType].map(([name, members]) => ({ members, name }));
   const result = await http.connection.api(
     'Metadata API retrieve',
-    async (conn) => await conn.metadata.retrieve(request(conn, types)),
+    async (conn) => await conn.metadata.retrieve(retrieveRequest(conn, types)),
   );
   return result.id ?? '';
 }
