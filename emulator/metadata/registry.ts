@@ -77,6 +77,11 @@ export class TypeRegistry {
       ?.find((t) => t.suffix !== undefined && !t.folderContentType && name.endsWith(`.${t.suffix}`));
   }
 
+  /** Whether several types share this directory, so that a file's suffix must name its type. */
+  sharesDirectory(directoryName: string): boolean {
+    return (this.sharing.get(directoryName)?.length ?? 0) > 1;
+  }
+
   /** Every type, alphabetical by xmlName. */
   all(): MetadataTypeInfo[] {
     return [...this.byName.values()].sort((a, b) => a.xmlName.localeCompare(b.xmlName));

@@ -111,12 +111,16 @@ class ProjectReader {
     for (const name of names) {
       const path = join(dir, name);
       // Several types may share a directory (`wave`, `discovery`): the suffix says which.
-      const type = folderType
-        ? directoryType
-        : (this.registry.bySuffixIn(directoryType.directoryName, name) ?? directoryType);
+      const bySuffix = folderType ? undefined : this.registry.bySuffixIn(directoryType.directoryName, name);
+      const type = bySuffix ?? directoryType;
       if (isDir(path)) {
         if (type.inFolder) this.readFiles(directoryType, path, folder ? `${folder}/${name}` : name);
         else this.readFiles(directoryType, path, folder);
+        continue;
+      }
+      // Read as the directory's first type, such a file would be reported as a file of that type.
+      if (!folderType && !bySuffix && this.registry.sharesDirectory(directoryType.directoryName)) {
+        this.unmapped(path, `no type of the shared directory ${directoryType.directoryName} has this suffix`);
         continue;
       }
       const prefix = folder ? `${folder}/` : '';

@@ -166,6 +166,16 @@ describe('metadata types the emulator does not serve', () => {
     ]);
   });
 
+  it('reports a file in a directory several types share whose suffix names none of them', () => {
+    const service = createMetadataService({
+      projectDirs: [writeProject({ ...PROJECT, [`${SRC}/wave/Odd.wunknown`]: '{"state":{}}' })],
+    });
+    expect(service.loadReport().unmapped).toEqual([
+      { path: `${SRC}/wave/Odd.wunknown`, reason: 'no type of the shared directory wave has this suffix' },
+    ]);
+    expect(service.components().filter((c) => c.fullName.startsWith('Odd'))).toEqual([]);
+  });
+
   it('answers listMetadata as an org that has not enabled the type', async () => {
     const service = createMetadataService({ projectDirs: [writeProject(REFUSED_FILES)] });
     const answer = await service.handle(
