@@ -179,6 +179,14 @@ export function runDeploy(
     }
   }
 
+  // A refused type named in package.xml has failed above already, once.
+  const named = new Set(manifest.types.map((t) => t.name));
+  for (const c of inZip) {
+    if (c.unreadable && !named.has(c.type)) {
+      failures.push(failure(fileIn(c.fileName), c.fullName, c.type, c.problem ?? 'Unreadable file', now));
+    }
+  }
+
   const successes: DeployMessage[] = [];
   const valid: Planned[] = [];
   for (const plan of planned.values()) {

@@ -16,6 +16,8 @@ export interface ZipComponent {
   readonly fileName: string;
   readonly component?: ComponentData;
   readonly problem?: string;
+  /** A file no served type reads: it fails the deploy whether or not package.xml names its type. */
+  readonly unreadable?: true;
 }
 
 const META = '-meta.xml';
@@ -57,11 +59,35 @@ export function readPackageFolder(
     const dir = path.slice(0, slash);
     const rest = path.slice(slash + 1);
     const directoryType = registry.byDirectoryName(dir);
-    if (!directoryType) continue;
+    if (!directoryType) {
+      // Skipped silently, a refused type's files would seem deployed when package.xml does not name it.
+      const refused = registry.refusedDirectory(dir);
+      if (refused) {
+        out.push({
+          type: refused.xmlName,
+          fullName: rest,
+          fileName: path,
+          problem: `Unknown type name '${refused.xmlName}' specified in package.xml`,
+          unreadable: true,
+        });
+      }
+      continue;
+    }
     // Several types may share a directory (`wave`, `discovery`): the suffix says which.
-    const type = directoryType.folderContentType
-      ? directoryType
-      : (registry.bySuffixIn(dir, rest) ?? directoryType);
+    const bySuffix = directoryType.folderContentType ? undefined : registry.bySuffixIn(dir, rest);
+    const inFolders = directoryType.folderContentType || registry.folderTypeOf(directoryType);
+    if (!inFolders && !bySuffix && registry.sharesDirectory(dir)) {
+      // Read as the directory's first type, such a file would be deployed as a component of that type.
+      out.push({
+        type: '',
+        fullName: rest,
+        fileName: path,
+        problem: `No metadata type of the ${dir} directory has the suffix of ${rest}`,
+        unreadable: true,
+      });
+      continue;
+    }
+    const type = bySuffix ?? directoryType;
     if (type.layout === 'decomposed' || (type.layout === 'xml' && hasChildren(type))) {
       if (!rest.endsWith(`.${type.suffix}`)) continue;
       const fullName = rest.slice(0, -`.${type.suffix}`.length);

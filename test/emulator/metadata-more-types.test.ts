@@ -176,6 +176,48 @@ describe('metadata types the emulator does not serve', () => {
     expect(service.components().filter((c) => c.fullName.startsWith('Odd'))).toEqual([]);
   });
 
+  it('fails a deploy of a refused type whose files are in the zip though package.xml does not name it', async () => {
+    const service = createMetadataService({ projectDirs: [writeProject(PROJECT)] });
+    const file = 'digitalExperiences/site/Portal2/Portal2.digitalExperience-meta.xml';
+
+    const deployed = await deploy(service, {
+      'package.xml': packageXml({ WaveLens: ['Deals'] }),
+      [file]: REFUSED_FILES[`${SRC}/${file}`] as string,
+      'wave/Deals.wlens': '{"state":{}}',
+      'wave/Deals.wlens-meta.xml': `<WaveLens ${NS}><masterLabel>Deals</masterLabel></WaveLens>`,
+    });
+
+    expect(deployed.result.status).toBe('Failed');
+    const details = deployed.result.details as { componentFailures: Array<Record<string, unknown>> };
+    expect(details.componentFailures).toEqual([
+      expect.objectContaining({
+        componentType: 'DigitalExperienceBundle',
+        problem: "Unknown type name 'DigitalExperienceBundle' specified in package.xml",
+        problemType: 'Error',
+      }),
+    ]);
+  });
+
+  it('fails a deploy of a file in a directory several types share whose suffix names none of them', async () => {
+    const service = createMetadataService({ projectDirs: [writeProject(PROJECT)] });
+
+    const deployed = await deploy(service, {
+      'package.xml': packageXml({ WaveLens: ['Deals'] }),
+      'wave/Deals.wlens': '{"state":{}}',
+      'wave/Deals.wlens-meta.xml': `<WaveLens ${NS}><masterLabel>Deals</masterLabel></WaveLens>`,
+      'wave/Odd.wunknown': '{"state":{}}',
+    });
+
+    expect(deployed.result.status).toBe('Failed');
+    const details = deployed.result.details as { componentFailures: Array<Record<string, unknown>> };
+    expect(details.componentFailures).toEqual([
+      expect.objectContaining({
+        problem: 'No metadata type of the wave directory has the suffix of Odd.wunknown',
+        problemType: 'Error',
+      }),
+    ]);
+  });
+
   it('answers listMetadata as an org that has not enabled the type', async () => {
     const service = createMetadataService({ projectDirs: [writeProject(REFUSED_FILES)] });
     const answer = await service.handle(
