@@ -23,6 +23,8 @@ export const ErrorName = {
   SalesforceAuth: 'SalesforceAuthError',
   SalesforceRequest: 'SalesforceRequestError',
   BulkIngestFailed: 'BulkIngestFailedError',
+  /** Below HTTP (refused, reset, cut body); translated into SalesforceTransientError before it leaves the adapter. */
+  TransportFailure: 'TransportFailure',
   InvalidOrgSecret: 'InvalidOrgSecretError',
   // The vault.
   ObjectExists: 'ObjectExistsError',

@@ -1,5 +1,6 @@
 import { Duplex, PassThrough, Readable } from 'node:stream';
 import { Transport } from 'jsforce/lib/transport.js';
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import type { HttpRequest, HttpResponse } from 'jsforce/lib/types/common.js';
 import { StreamPromise } from 'jsforce/lib/util/promise.js';
 
@@ -16,7 +17,7 @@ export interface TransportHooks {
  * these failures are read as worth repeating, and not every error jsforce raises without a code.
  */
 export class TransportFailure extends Error {
-  override readonly name = 'TransportFailure';
+  override readonly name = ErrorName.TransportFailure;
 }
 
 /**
