@@ -4,16 +4,14 @@
  * Each bundle is imported by a fresh `node` process, several times; the medians are reported.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { REQUIRE_BANNER } from '../lib/function-defaults.ts';
 
 const ENTRIES = ['lambdas/handlers/backup/handlers.ts', 'lambdas/handlers/restore/handlers.ts'];
-// Kept equal to REQUIRE_BANNER in lib/function-defaults.ts.
-const REQUIRE_BANNER =
-  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 const RUNS = Number(process.env.COLD_START_RUNS ?? 11);
 
 function median(values: number[]): number {
@@ -40,8 +38,9 @@ async function bundle(root: string): Promise<string[]> {
   mkdirSync(out, { recursive: true });
   // The AWS SDK stays outside the bundle, as the Lambda runtime provides it; here it comes from node_modules.
   const modules = path.join(out, 'node_modules');
-  if (!existsSync(modules))
-    symlinkSync(path.join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules'), modules);
+  // Made afresh each run: a link left by an earlier run may point at a checkout that is gone.
+  rmSync(modules, { force: true });
+  symlinkSync(path.join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules'), modules);
   const files: string[] = [];
   for (const entry of ENTRIES) {
     const outfile = path.join(out, `${entry.replaceAll('/', '_')}.mjs`);

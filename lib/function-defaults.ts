@@ -15,8 +15,8 @@ export const ENTRY_METADATA_KEY = 'sfbackup:entry';
 /** CloudFormation metadata key holding the name of a function's exported handler. */
 export const HANDLER_METADATA_KEY = 'sfbackup:handler';
 
-// ESM bundles have no `require`; some dependencies still call it, so the bundle recreates it.
-const REQUIRE_BANNER =
+/** Gives an ESM bundle a `require` for the CommonJS dependencies esbuild leaves in it. */
+export const REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 /** Props of WorkflowFunction. */

@@ -81,7 +81,7 @@ export class SalesforceConnection {
 
   /** Sends a request through jsforce and answers its parsed JSON (undefined for an empty answer). */
   async json<T>(path: string, what: string, options: RequestOptions = {}): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    return this.repeatingBriefly(options.idempotent, async () => {
       const transport = this.transport();
       try {
         const conn = await this.jsforce();
@@ -107,18 +107,9 @@ export class SalesforceConnection {
         }
         return answer as T;
       } catch (error) {
-        const translated = this.translate(error, transport.status, what);
-        if (
-          translated instanceof SalesforceTransientError &&
-          options.idempotent &&
-          attempt < RETRY_DELAYS_MS.length
-        ) {
-          await this.sleep(RETRY_DELAYS_MS[attempt]!);
-          continue;
-        }
-        throw translated;
+        throw this.translate(error, transport.status, what);
       }
-    }
+    });
   }
 
   /**
@@ -132,20 +123,25 @@ export class SalesforceConnection {
     run: (conn: Connection) => Promise<T>,
     options: { idempotent?: boolean } = {},
   ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    return this.repeatingBriefly(options.idempotent, async () => {
       try {
         return await run(await this.jsforce());
       } catch (error) {
-        const translated = this.translate(error, this.shared?.status, what);
-        if (
-          translated instanceof SalesforceTransientError &&
-          options.idempotent &&
-          attempt < RETRY_DELAYS_MS.length
-        ) {
-          await this.sleep(RETRY_DELAYS_MS[attempt]!);
-          continue;
+        throw this.translate(error, this.shared?.status, what);
+      }
+    });
+  }
+
+  /** Runs `attempt`, repeating it after a transient failure, a few times, when it is idempotent. */
+  private async repeatingBriefly<T>(idempotent: boolean | undefined, attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof SalesforceTransientError && idempotent && tries < RETRY_DELAYS_MS.length)) {
+          throw error;
         }
-        throw translated;
+        await this.sleep(RETRY_DELAYS_MS[tries]!);
       }
     }
   }
