@@ -27,7 +27,9 @@ const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+// Salesforce's API name rule: a letter first, then letters, digits and single underscores, with no
+// trailing underscore; `__` only between a namespace, the name and a suffix (`ns__Invoice__c`).
+const API_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:__[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*){0,2}$/;
 
 /** Storage classes a noncurrent version may move to. */
 export const COLD_STORAGE_CLASSES = ['STANDARD_IA', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
@@ -79,7 +81,10 @@ const SCHEDULE_HINT =
 const schedule = (fallback: string) =>
   z.string({ error: SCHEDULE_HINT }).refine(isScheduleExpression, { error: SCHEDULE_HINT }).default(fallback);
 
-const objectName = text(API_NAME, 'write an object API name such as "Account" or "Invoice__c"');
+const objectName = text(
+  API_NAME,
+  'write an object API name such as "Account" or "Invoice__c": it starts with a letter, holds only letters, digits and single underscores, has no trailing underscore, and uses "__" only before a namespaced name or a suffix such as "__c"',
+);
 
 // The same rule as the runtime's and the constructs': the name is also the org's vault prefix.
 const orgName = text(ORG_NAME_PATTERN, `write ${ORG_NAME_RULE}`);
