@@ -15,6 +15,7 @@ import {
   type SnsMessage,
   type SynthesizedWorkflow,
   synthesizeDefinition,
+  type TaskStep,
 } from '../local/index.ts';
 import type { LocalApp } from './local-app.ts';
 import {
@@ -43,6 +44,10 @@ export interface LocalRunOptions extends OrgConnection {
   readonly onSns?: (message: SnsMessage) => void;
   /** Receives every interpreter event (tests and diagnostics). @default - none */
   readonly onEvent?: (event: LocalHistoryEvent) => void;
+  /** Called before and after each task; what it throws fails the task (see `runWorkflow`). @default - none */
+  readonly onTask?: (step: TaskStep) => void | Promise<void>;
+  /** Stops the execution when aborted, as StopExecution does (see `runWorkflow`). @default - none */
+  readonly signal?: AbortSignal;
 }
 
 /** Options of `runLocalWorkflow`: the caller's, and what the command adds for its workflow. */
@@ -107,6 +112,8 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
     ...(options.executionName ? { executionName: options.executionName } : {}),
     ...(options.onSns ? { onSns: options.onSns } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.onTask ? { onTask: options.onTask } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   return { org, store, result, startedAt };
 }

@@ -26,6 +26,18 @@ export interface ExecutorSettings {
   readonly enforcePayloadLimit: boolean;
   readonly onSns: (message: SnsMessage) => void | Promise<void>;
   readonly onEvent?: (event: LocalHistoryEvent) => void;
+  /** Called before each task is performed and after it returned; what it throws fails the task. */
+  readonly onTask?: (step: TaskStep) => void | Promise<void>;
+  /** Stops every execution of the run when aborted, as StopExecution does. */
+  readonly signal?: AbortSignal;
+}
+
+/** A Task state about to be performed (`before`) or that has returned its result (`after`). */
+export interface TaskStep {
+  /** The execution's name (Distributed Map children: `<name>/<state>/<index>`). */
+  readonly execution: string;
+  readonly state: string;
+  readonly phase: 'before' | 'after';
 }
 
 type MachineDefinition = ConstructorParameters<typeof StateMachine>[0];
@@ -50,6 +62,8 @@ export class LocalExecutor {
   readonly childFailures: ChildFailure[] = [];
   /** Every failed child execution, counted. */
   failedChildExecutions = 0;
+  /** Tasks being performed: a stopped run waits for them, as their Lambdas would run to the end. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly settings: ExecutorSettings) {
     this.machineName = `${settings.workflow.stackName}-${settings.workflow.stateMachineLogicalId}`;
@@ -58,19 +72,27 @@ export class LocalExecutor {
   /** Runs `machine` on `input` as the execution `name` and reports how it ended. */
   async execute(machine: PreparedMachine, input: Json, name: string): Promise<ChildOutcome> {
     const collector = new HistoryCollector(name, machine.kinds, this.settings.onEvent);
+    const { signal } = this.settings;
+    if (signal?.aborted) return { status: 'ABORTED', stats: collector.stats() };
     const handlers: LocalHandlers = {};
     for (const [stateName, plan] of machine.tasks) {
-      handlers[stateName] = async (taskInput) => {
-        const result = await this.perform(plan, stateName, taskInput as Json, name, collector);
-        collector.measure(result, stateName);
-        if (this.settings.enforcePayloadLimit && payloadBytes(result) > STEP_FUNCTIONS_LIMITS.payloadBytes) {
-          throw new ServiceIntegrationError(
-            'States.DataLimitExceeded',
-            `The result of state "${stateName}" is ${payloadBytes(result)} bytes, more than Step Functions' 262144-byte limit.`,
-          );
-        }
-        return result as never;
-      };
+      handlers[stateName] = (taskInput) =>
+        this.track(async () => {
+          await this.step({ execution: name, state: stateName, phase: 'before' });
+          const result = await this.perform(plan, stateName, taskInput as Json, name, collector);
+          await this.step({ execution: name, state: stateName, phase: 'after' });
+          collector.measure(result, stateName);
+          if (
+            this.settings.enforcePayloadLimit &&
+            payloadBytes(result) > STEP_FUNCTIONS_LIMITS.payloadBytes
+          ) {
+            throw new ServiceIntegrationError(
+              'States.DataLimitExceeded',
+              `The result of state "${stateName}" is ${payloadBytes(result)} bytes, more than Step Functions' 262144-byte limit.`,
+            );
+          }
+          return result as never;
+        });
     }
     const stateMachine = new StateMachine(machine.definition as unknown as MachineDefinition, {
       validationOptions: { noValidate: true },
@@ -89,14 +111,41 @@ export class LocalExecutor {
     const draining = (async () => {
       for await (const event of execution.eventLogs) collector.record(event as never);
     })();
+    const stop = () => execution.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    // The first task starts inside run(), so a stop it asked for came before the listener.
+    if (signal?.aborted) stop();
     let outcome: Omit<ChildOutcome, 'stats'>;
     try {
       outcome = { status: 'SUCCEEDED', output: (await execution.result) as Json };
     } catch (error) {
       outcome = describeFailure(error);
+    } finally {
+      signal?.removeEventListener('abort', stop);
     }
     await draining;
     return { ...outcome, stats: collector.stats() };
+  }
+
+  /** Resolves once no task is being performed (tasks a stopped execution left running included). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(task: () => Promise<T>): Promise<T> {
+    const running = task();
+    this.inFlight.add(running);
+    const done = () => this.inFlight.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
+  /** Tells `onTask` about a step; once the run is stopped, no task starts and no result is handed on. */
+  private async step(step: TaskStep): Promise<void> {
+    await this.settings.onTask?.(step);
+    if (this.settings.signal?.aborted) {
+      throw new ServiceIntegrationError('States.Runtime', `The execution was stopped at ${step.state}.`);
+    }
   }
 
   private recordChildFailure(execution: string, outcome: ChildOutcome): void {

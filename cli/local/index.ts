@@ -1,5 +1,5 @@
 /** The local workflow runner: synthesized CDK state machines, real handlers, a local store. */
-export type { ChildFailure } from './execution.ts';
+export type { ChildFailure, TaskStep } from './execution.ts';
 export { type AslDefinition, InvalidDefinitionError, type Json, validateDefinition } from './asl.ts';
 export { type ExecutionHistoryStats, type LocalHistoryEvent, STEP_FUNCTIONS_LIMITS } from './history.ts';
 export type { SnsMessage } from './integrations.ts';

@@ -6,7 +6,7 @@ import type { BackupStore } from '../../lambdas/core/store.ts';
 import { type Json, validateDefinition } from './asl.ts';
 import { withScopedEnv } from './env-scope.ts';
 import { causeMessage } from './invoke.ts';
-import { type ChildFailure, LocalExecutor } from './execution.ts';
+import { type ChildFailure, LocalExecutor, type TaskStep } from './execution.ts';
 import { type ExecutionHistoryStats, type LocalHistoryEvent, STEP_FUNCTIONS_LIMITS } from './history.ts';
 import type { SnsMessage } from './integrations.ts';
 import type { LocalFunction, SynthesizedWorkflow } from './synthesize.ts';
@@ -33,6 +33,18 @@ export interface RunWorkflowOptions {
   readonly onSns?: (message: SnsMessage) => void | Promise<void>;
   /** Receives every interpreter event, of the root execution and of child executions. @default - none */
   readonly onEvent?: (event: LocalHistoryEvent) => void;
+  /**
+   * Called before each Task state is performed and after it returned, in the root and in child
+   * executions. What it throws fails the task, as a Lambda that crashed or timed out before or
+   * after its work would (Retry and Catch see the error's name). @default - none
+   */
+  readonly onTask?: (step: TaskStep) => void | Promise<void>;
+  /**
+   * Stops the run when aborted, as StopExecution does: no task starts after it, the result of a
+   * task that returns after it is dropped, Distributed Map children stop too, and the run resolves
+   * ABORTED once every task in flight has returned (their Lambdas would run to the end). @default - none
+   */
+  readonly signal?: AbortSignal;
   /** Multiplies every Retry interval (0 retries at once, for tests). @default 1 */
   readonly retryIntervalScale?: number;
   /** Multiplies every Wait state's Seconds (0 skips the wait). @default 1 */
@@ -117,9 +129,15 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
       await options.onSns?.(message);
     },
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.onTask ? { onTask: options.onTask } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   const name = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const outcome = await withScopedEnv(() => executor.execute(machine, options.input, name));
+  const outcome = await withScopedEnv(async () => {
+    const ended = await executor.execute(machine, options.input, name);
+    await executor.settled();
+    return ended;
+  });
   const h = outcome.stats;
   return {
     executionName: name,
