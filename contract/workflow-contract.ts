@@ -42,6 +42,7 @@ export const ErrorName = {
   InvalidBackupSettings: 'InvalidBackupSettingsError',
   BackupOrgMismatch: 'BackupOrgMismatchError',
   MetadataRetrieve: 'MetadataRetrieveError',
+  UnknownBackupObjects: 'UnknownBackupObjectsError',
   // Restore.
   InvalidRestoreRequest: 'InvalidRestoreRequestError',
   InvalidRestoreState: 'InvalidRestoreStateError',
@@ -50,6 +51,8 @@ export const ErrorName = {
   RestoreVerification: 'RestoreVerificationError',
   MetadataDeploy: 'MetadataDeployError',
   MetadataVerification: 'MetadataVerificationError',
+  RestoreInProgress: 'RestoreInProgressError',
+  RestoreLeaseLost: 'RestoreLeaseLostError',
 } as const;
 
 /** The name of one of the runtime's named errors. */
@@ -85,8 +88,14 @@ export const RESTORE_RETRY_ERRORS = [
   ...LAMBDA_SERVICE_ERRORS,
 ] as const;
 
-/** What ends a restore at once as a rejected input, with nothing written and no alert. */
-export const RESTORE_INPUT_REJECTED_ERRORS = [ErrorName.InvalidRestoreRequest] as const;
+/**
+ * What ends a restore at once as a rejected input, with nothing written and no alert: a bad input,
+ * or another restore of the same org still holding the org's restore lease.
+ */
+export const RESTORE_INPUT_REJECTED_ERRORS = [
+  ErrorName.InvalidRestoreRequest,
+  ErrorName.RestoreInProgress,
+] as const;
 
 /** The error a restore's state machine fails with when the org does not match the snapshot afterwards. */
 export const RESTORE_MISMATCH_ERROR = ErrorName.RestoreVerification;

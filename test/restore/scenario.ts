@@ -6,6 +6,8 @@ import {
   validateStep,
   verifyStep,
   levelStep,
+  releaseStep,
+  type RestoreRun,
 } from '../../lambdas/core/restore/workflow.ts';
 import type { ObjectInfo, Row } from '../../lambdas/core/restore/model.ts';
 import {
@@ -91,13 +93,30 @@ export function world() {
     Account: { fields: snapshotFields(ACCOUNT), rows: data.Account! },
   });
   const store = new MemoryStore();
-  const deps: RestoreDeps = { store, org, snapshots: new FakeSnapshots([snapshot]) };
+  // Claims in memory are visible the moment they are written: no need to wait for them to settle.
+  const deps: RestoreDeps = {
+    store,
+    org,
+    snapshots: new FakeSnapshots([snapshot]),
+    lease: { sleep: async () => {} },
+  };
   return { org, store, deps, snapshot, data };
 }
 
 /** Runs every step of a restore the way the state machine sequences them. */
 export async function runRestore(deps: RestoreDeps, input: unknown, runId = 'run-1') {
   const run = await validateStep(deps, input, runId);
+  try {
+    return await runValidated(deps, run);
+  } catch (error) {
+    // As the state machine's failure path does: the failed run frees the org.
+    await releaseStep(deps, run);
+    throw error;
+  }
+}
+
+/** The steps after validation, in the state machine's order. */
+export async function runValidated(deps: RestoreDeps, run: RestoreRun) {
   const plan = await planStep(deps, run);
   if (run.dryRun) return { run, plan };
   for (let level = 0; ; level++) {

@@ -88,3 +88,16 @@ export class MetadataVerificationError extends Error {
 export class InvalidRestoreStateError extends Error {
   override readonly name = ErrorName.InvalidRestoreState;
 }
+
+/**
+ * Another restore holds the org's restore lease: two restores writing to one org at once would
+ * each insert the rows the other inserts. Nothing was written to the org.
+ */
+export class RestoreInProgressError extends Error {
+  override readonly name = ErrorName.RestoreInProgress;
+}
+
+/** A restore's lease on its org expired or passed to another restore; it stops before writing more. */
+export class RestoreLeaseLostError extends Error {
+  override readonly name = ErrorName.RestoreLeaseLost;
+}

@@ -13,6 +13,7 @@ import { type RestoreReport, verifyRestore } from './verify.ts';
 import { OrgMismatchError } from './errors.ts';
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, verifyFiles } from './files.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
+import { acquireLease, type LeaseOptions, releaseLease, renewLease } from './lease.ts';
 
 /** What every restore step is given: the vault, the live org and the snapshots. */
 export interface RestoreDeps {
@@ -22,6 +23,8 @@ export interface RestoreDeps {
   /** Whose backups are read, when not the target org's own (a drill into a sandbox). */
   readonly sourceOrg?: string;
   readonly now?: () => number;
+  /** How the org's restore lease is taken (its expiry, how long a claim settles). */
+  readonly lease?: LeaseOptions;
 }
 
 /** The small state every step after validation carries: keys and ids, never rows. */
@@ -43,6 +46,8 @@ export async function validateStep(deps: RestoreDeps, input: unknown, runId: str
   const validated = await validateAgainstOrg(request, deps.org, deps.snapshots, deps.sourceOrg);
   await writeJsonOnce(deps.store, restoreKeys.request(validated.orgId, runId), request);
   const now = deps.now ?? Date.now;
+  // A restore that writes holds the org's lease from here until it ends; a dry run writes nothing.
+  if (writesToOrg(request.mode)) await acquireLease(deps.store, validated.orgId, runId, leaseOptions(deps));
   return {
     orgId: validated.orgId,
     runId,
@@ -67,6 +72,7 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   const request = await loadRequest(deps.store, run);
   const validated = await validateAgainstOrg(request, deps.org, deps.snapshots, deps.sourceOrg);
   assertSameOrg(run, validated.orgId);
+  await holdLease(deps, run);
   const idMap = await IdMap.load(deps.store, run.orgId);
   const scope = await selectScope(request, validated.snapshot);
   const allFiles = request.objects.some((o) => FILE_OBJECTS.has(o));
@@ -108,6 +114,7 @@ export async function filesStep(
   const request = await loadRequest(deps.store, run);
   const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(run.orgId, run.runId));
   if (!filePlan || filePlan.entries.length === 0) return { restored: 0, failed: 0 };
+  await holdLease(deps, run);
   const plan = await loadPlan(deps.store, run);
   const { userId } = await deps.org.identity();
   const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
@@ -132,6 +139,7 @@ export async function metadataStep(
   progress: MetadataProgress,
 ): Promise<MetadataProgress> {
   const request = await loadRequest(deps.store, run);
+  await holdLease(deps, run);
   const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
   const next = await advanceMetadataRestore({
     org: deps.org,
@@ -173,6 +181,7 @@ export async function objectStep(
   if (!objectPlan) throw new Error(`The plan of run ${run.runId} holds no object ${object}.`);
   const { orgId, userId } = await deps.org.identity();
   assertSameOrg(run, orgId);
+  await holdLease(deps, run);
   const idMap = await IdMap.load(deps.store, run.orgId);
   return restoreObject({
     org: deps.org,
@@ -254,6 +263,8 @@ export async function verifyStep(
   ]
     .filter((l) => l !== '')
     .join('\n');
+  // The report is written: the org is free for the next restore, whatever it found.
+  await releaseStep(deps, run);
   return {
     matches,
     reportKey,
@@ -263,6 +274,20 @@ export async function verifyStep(
     fileProblems: fileProblems.length,
     recoveryTimeSeconds,
   };
+}
+
+/** Gives the run's lease on the org up: at the end of a restore, and on its failure path. */
+export async function releaseStep(deps: RestoreDeps, run: RestoreRun): Promise<void> {
+  if (!run.dryRun) await releaseLease(deps.store, run.orgId, run.runId, deps.now);
+}
+
+function leaseOptions(deps: RestoreDeps): LeaseOptions {
+  return { ...(deps.now ? { now: deps.now } : {}), ...deps.lease };
+}
+
+/** Renews the run's lease before it writes; a dry run holds none and writes nothing. */
+async function holdLease(deps: RestoreDeps, run: RestoreRun): Promise<void> {
+  if (!run.dryRun) await renewLease(deps.store, run.orgId, run.runId, leaseOptions(deps));
 }
 
 async function loadRequest(store: BackupStore, run: RestoreRun): Promise<RestoreRequest> {

@@ -1,0 +1,188 @@
+/**
+ * The org's restore lease: one restore writes to an org at a time.
+ *
+ * The vault cannot give a compare-and-swap (radosgw ignores If-None-Match on a versioned bucket)
+ * and the restore role may not delete, so the lease is built from immutable records whose keys
+ * carry everything a reader needs, and is decided by listing only:
+ *
+ * - a claim, `lease/claims/<claimed at, ms>-<run id>.json`, written by a restore that wants to write;
+ * - a renewal, `lease/renewals/<run id>/<expires at, ms>.json`, written by every writing step;
+ * - a release, `lease/released/<run id>.json`, written when the restore ends, well or not.
+ *
+ * A claim is live until it is released or its newest expiry passes (so a restore that was stopped
+ * without running its failure path frees the org by itself). Of the live claims the oldest wins.
+ * Claim times come from the claimants' clocks, so the claimant waits `settleMs` after its claim
+ * before reading the claims back, and gives its claim up when its own write took longer than that:
+ * any older claim is then either visible to the read-back or withdrawn, and two restores can
+ * never both win (at worst both are refused).
+ */
+import type { BackupStore } from '../store.ts';
+import { ErrorName, RESTORES_PREFIX } from '../../../contract/workflow-contract.ts';
+import { RestoreInProgressError, RestoreLeaseLostError } from './errors.ts';
+import { ObjectExistsError } from '../store.ts';
+import { listKeys } from './store-json.ts';
+
+/** How long a claim or renewal holds the org: longer than any step's run plus its retries. */
+export const LEASE_TTL_MS = 60 * 60_000;
+/** How long a claimant waits before reading the claims back; also the most its claim's write may take. */
+export const LEASE_SETTLE_MS = 1_000;
+
+/** Options of the lease, for tests and tuning. */
+export interface LeaseOptions {
+  readonly ttlMs?: number;
+  readonly settleMs?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** A live claim on an org, as read from the keys. */
+export interface LeaseHolder {
+  readonly runId: string;
+  readonly claimedAt: number;
+  readonly expiresAt: number;
+}
+
+const leaseKeys = {
+  claims: (orgId: string) => `${RESTORES_PREFIX}${orgId}/lease/claims/`,
+  claim: (orgId: string, at: number, runId: string) =>
+    `${RESTORES_PREFIX}${orgId}/lease/claims/${String(at).padStart(15, '0')}-${runId}.json`,
+  renewals: (orgId: string) => `${RESTORES_PREFIX}${orgId}/lease/renewals/`,
+  renewal: (orgId: string, runId: string, expiresAt: number) =>
+    `${RESTORES_PREFIX}${orgId}/lease/renewals/${runId}/${String(expiresAt).padStart(15, '0')}.json`,
+  released: (orgId: string) => `${RESTORES_PREFIX}${orgId}/lease/released/`,
+  release: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/lease/released/${runId}.json`,
+};
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Every live claim on the org, oldest (the holder) first. */
+export async function liveClaims(
+  store: BackupStore,
+  orgId: string,
+  now: number,
+  ttlMs = LEASE_TTL_MS,
+): Promise<LeaseHolder[]> {
+  const released = new Set(
+    (await listKeys(store, leaseKeys.released(orgId))).map((k) => tail(k).replace(/\.json$/, '')),
+  );
+  const renewedUntil = new Map<string, number>();
+  for (const key of await listKeys(store, leaseKeys.renewals(orgId))) {
+    const [runId, file] = key.slice(leaseKeys.renewals(orgId).length).split('/');
+    const until = Number(file?.replace(/\.json$/, ''));
+    if (runId && Number.isFinite(until))
+      renewedUntil.set(runId, Math.max(until, renewedUntil.get(runId) ?? 0));
+  }
+  const claims: LeaseHolder[] = [];
+  for (const key of await listKeys(store, leaseKeys.claims(orgId))) {
+    const match = /^(\d{15})-(.+)\.json$/.exec(tail(key));
+    if (!match) continue;
+    const claimedAt = Number(match[1]);
+    const runId = match[2]!;
+    if (released.has(runId)) continue;
+    const expiresAt = Math.max(claimedAt + ttlMs, renewedUntil.get(runId) ?? 0);
+    if (expiresAt > now) claims.push({ runId, claimedAt, expiresAt });
+  }
+  return claims.sort((a, b) => a.claimedAt - b.claimedAt || a.runId.localeCompare(b.runId));
+}
+
+/**
+ * Takes the org's restore lease for a run, or fails with `RestoreInProgressError` naming the
+ * restore that holds it. A run that already holds the lease (a retried validation) keeps it.
+ */
+export async function acquireLease(
+  store: BackupStore,
+  orgId: string,
+  runId: string,
+  options: LeaseOptions = {},
+): Promise<LeaseHolder> {
+  const now = options.now ?? Date.now;
+  const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
+  const settleMs = options.settleMs ?? LEASE_SETTLE_MS;
+  const sleep = options.sleep ?? sleepFor;
+  const held = (await liveClaims(store, orgId, now(), ttlMs))[0];
+  if (held?.runId === runId) return held;
+  if (held) throw inProgress(orgId, held);
+  const claimedAt = now();
+  await store.put(
+    leaseKeys.claim(orgId, claimedAt, runId),
+    JSON.stringify({ runId, claimedAt: iso(claimedAt) }),
+    {
+      contentType: 'application/json',
+    },
+  );
+  const written = now();
+  if (written - claimedAt > settleMs) {
+    await releaseLease(store, orgId, runId, now);
+    throw new RestoreInProgressError(
+      `The restore lease of org ${orgId} could not be ordered (the vault took ${written - claimedAt} ms to record the claim); nothing was written to the org. Start the restore again.`,
+    );
+  }
+  await sleep(Math.max(0, claimedAt + settleMs - now()));
+  const winner = (await liveClaims(store, orgId, now(), ttlMs))[0];
+  if (winner?.runId === runId) return winner;
+  await releaseLease(store, orgId, runId, now);
+  if (!winner) {
+    throw new RestoreInProgressError(
+      `The restore lease of org ${orgId} was released while it was being taken; nothing was written to the org. Start the restore again.`,
+    );
+  }
+  throw inProgress(orgId, winner);
+}
+
+/**
+ * Extends a run's lease before it writes more to the org; fails with `RestoreLeaseLostError`
+ * when the lease expired or another restore holds it now.
+ */
+export async function renewLease(
+  store: BackupStore,
+  orgId: string,
+  runId: string,
+  options: LeaseOptions = {},
+): Promise<LeaseHolder> {
+  const now = options.now ?? Date.now;
+  const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
+  const holder = (await liveClaims(store, orgId, now(), ttlMs))[0];
+  if (holder?.runId !== runId) {
+    throw new RestoreLeaseLostError(
+      holder
+        ? `Restore ${runId} no longer holds the restore lease of org ${orgId}: restore ${holder.runId} holds it since ${iso(holder.claimedAt)}. It stopped before writing more; start it again once that restore has ended.`
+        : `Restore ${runId} no longer holds the restore lease of org ${orgId} (it expired or was released). It stopped before writing more; start it again to continue where it stopped.`,
+    );
+  }
+  const expiresAt = now() + ttlMs;
+  try {
+    await store.put(leaseKeys.renewal(orgId, runId, expiresAt), '{}', { contentType: 'application/json' });
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
+      throw error;
+  }
+  return { ...holder, expiresAt };
+}
+
+/** Gives a run's lease (or its claim) up; releasing twice, or a lease never taken, is harmless. */
+export async function releaseLease(
+  store: BackupStore,
+  orgId: string,
+  runId: string,
+  now: () => number = Date.now,
+): Promise<void> {
+  try {
+    await store.put(leaseKeys.release(orgId, runId), JSON.stringify({ runId, releasedAt: iso(now()) }), {
+      contentType: 'application/json',
+    });
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
+      throw error;
+  }
+}
+
+function inProgress(orgId: string, holder: LeaseHolder): RestoreInProgressError {
+  return new RestoreInProgressError(
+    `Another restore is writing to org ${orgId}: execution ${holder.runId}, started ${iso(holder.claimedAt)}, holds the org's restore lease until ${iso(holder.expiresAt)} unless it ends sooner. Nothing was written to the org. Wait for that execution to end, then start this restore again; if it was stopped, the lease frees itself at ${iso(holder.expiresAt)}. A dry run needs no lease and can run now.`,
+  );
+}
+
+function tail(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { RestoreInProgressError, RestoreLeaseLostError } from '../../lambdas/core/restore/errors.ts';
+import { acquireLease, LEASE_TTL_MS, liveClaims } from '../../lambdas/core/restore/lease.ts';
+import { objectStep, planStep, validateStep } from '../../lambdas/core/restore/workflow.ts';
+import { MemoryStore } from './fakes.ts';
+import { propertyId, runRestore, world } from './scenario.ts';
+
+const CONFIRM = { confirmOrgId: '00D000000000001AAA' };
+const INPUT = { objects: ['Property__c'], mode: 'restore-deleted', ...CONFIRM };
+const ORG = '00D000000000001AAA';
+
+describe("the org's restore lease", () => {
+  it('lets one of two restores started at once write, refuses the other naming it, and inserts each row once', async () => {
+    // GIVEN six properties gone for good
+    const { org, deps } = world();
+    for (const n of [1, 2, 3, 4, 5, 6]) org.hardDelete('Property__c', propertyId(n));
+    // WHEN two restores of the org start at the same moment
+    const outcomes = await Promise.allSettled([
+      runRestore(deps, INPUT, 'run-a'),
+      runRestore(deps, INPUT, 'run-b'),
+    ]);
+    // THEN one restores the six rows, the other is refused before writing, naming the first
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(RestoreInProgressError);
+    const winner = outcomes.find((o) => o.status === 'fulfilled');
+    expect(winner?.status === 'fulfilled' && winner.value.verify?.matches).toBe(true);
+    const holder = winner?.status === 'fulfilled' ? winner.value.run.runId : '';
+    expect(refused[0]?.message).toContain(`execution ${holder}`);
+    expect(refused[0]?.message).toMatch(/started \d{4}-\d\d-\d\dT.*until \d{4}-\d\d-\d\dT/);
+    expect(refused[0]?.message).toContain('start this restore again');
+    expect(org.live('Property__c')).toHaveLength(6);
+  });
+
+  it('refuses a second restore of another snapshot while the first holds the org', async () => {
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    const first = await validateStep(deps, INPUT, 'run-first');
+    const error = await validateStep(
+      deps,
+      { ...INPUT, snapshot: '20260101T000000Z-abcdef' },
+      'run-second',
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RestoreInProgressError);
+    expect((error as Error).message).toContain(first.runId);
+  });
+
+  it('lets a dry run plan while a restore holds the org', async () => {
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    await validateStep(deps, INPUT, 'run-writing');
+    const dry = await runRestore(deps, { objects: ['Property__c'], mode: 'dry-run' }, 'run-dry');
+    expect(dry.plan.totals.insert).toBe(1);
+  });
+
+  it('frees the org when a restore ends, so the same restore can be run again', async () => {
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    const first = await runRestore(deps, INPUT, 'run-1');
+    expect(first.verify?.matches).toBe(true);
+    const again = await runRestore(deps, INPUT, 'run-2');
+    expect(again.verify?.matches).toBe(true);
+    expect(org.live('Property__c')).toHaveLength(6);
+  });
+
+  it('keeps the lease for a retried validation of the same run', async () => {
+    const { deps } = world();
+    await validateStep(deps, INPUT, 'run-retried');
+    await expect(validateStep(deps, INPUT, 'run-retried')).resolves.toMatchObject({ runId: 'run-retried' });
+  });
+
+  it('frees the org of a restore that was stopped without ending once its lease expires', async () => {
+    let clock = Date.parse('2026-03-01T00:00:00Z');
+    const { deps } = world();
+    const timed = { ...deps, now: () => clock };
+    await validateStep(timed, INPUT, 'run-stopped');
+    await expect(validateStep(timed, INPUT, 'run-later')).rejects.toThrow(/until 2026-03-01T01:00:00.000Z/);
+    clock += LEASE_TTL_MS + 1;
+    await expect(validateStep(timed, INPUT, 'run-later')).resolves.toMatchObject({ runId: 'run-later' });
+  });
+
+  it('stops a restore that lost its lease before it writes another row', async () => {
+    let clock = Date.parse('2026-03-01T00:00:00Z');
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    const timed = { ...deps, now: () => clock };
+    const slow = await validateStep(timed, INPUT, 'run-slow');
+    await planStep(timed, slow);
+    clock += LEASE_TTL_MS + 1;
+    await validateStep(timed, INPUT, 'run-new');
+    const creates = org.calls.filter((c) => c.startsWith('create')).length;
+    await expect(objectStep(timed, slow, 'Property__c', 'main', 0)).rejects.toBeInstanceOf(
+      RestoreLeaseLostError,
+    );
+    expect(org.calls.filter((c) => c.startsWith('create')).length).toBe(creates);
+  });
+
+  it('withdraws a claim whose write took longer than the settling time, so an older claim cannot appear late', async () => {
+    const store = new MemoryStore();
+    let clock = 1_000_000;
+    const put = store.put.bind(store);
+    store.put = async (key, body) => {
+      if (key.includes('/lease/claims/')) clock += 5_000;
+      return put(key, body);
+    };
+    const error = await acquireLease(store, ORG, 'run-slow-write', {
+      now: () => clock,
+      settleMs: 1_000,
+      sleep: async () => {},
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RestoreInProgressError);
+    expect(await liveClaims(store, ORG, clock)).toEqual([]);
+  });
+});
