@@ -3,6 +3,7 @@ import { newSnapshotId, objectSpecKey, planDetailKey, planKey } from '../snapsho
 import type { SnapshotField } from '../snapshot/manifest.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import type { FieldDescribe, GlobalObject, ObjectDescribe } from '../salesforce.ts';
+import { nearestName, withSuggestion } from './nearest-name.ts';
 import type { BackupSettings } from './settings.ts';
 import type { BackupDeps, BackupRequest, ObjectSpec, PlanDetail, PlanOutput } from './types.ts';
 
@@ -21,6 +22,15 @@ const COMPOUND_TYPES = new Set(['address', 'location']);
 /** The org behind the credentials is not the org whose snapshots the vault holds under this name. */
 export class BackupOrgMismatchError extends Error {
   override readonly name = ErrorName.BackupOrgMismatch;
+}
+
+/**
+ * The settings name objects the org does not have: an included object (the run would back up less
+ * than asked), or an excluded one whose name is close to a real one (the object meant to be left
+ * out would be backed up).
+ */
+export class UnknownBackupObjectsError extends Error {
+  override readonly name = ErrorName.UnknownBackupObjects;
 }
 
 /** Plans a run: what to export and how, written to the vault; returns keys and counts for the state. */
@@ -54,7 +64,9 @@ export async function planBackup(
 
   const limits = await source.limits();
   const skipped: { name: string; reason: string }[] = [];
-  const candidates = metadataOnly ? [] : chooseObjects(await source.describeGlobal(), settings, skipped);
+  const candidates = metadataOnly
+    ? []
+    : chooseObjects(request.org, await source.describeGlobal(), settings, skipped);
 
   // An incremental run describes and exports only what changed: COUNT() of rows modified since the
   // base watermark, 25 objects per Composite call, finds the objects that did not.
@@ -155,10 +167,12 @@ export async function planBackup(
 }
 
 function chooseObjects(
+  org: string,
   objects: readonly GlobalObject[],
   settings: BackupSettings,
   skipped: { name: string; reason: string }[],
 ): string[] {
+  checkNamedObjects(org, objects, settings, skipped);
   const include = new Set(settings.includeObjects.map((n) => n.toLowerCase()));
   const exclude = new Set(settings.excludeObjects.map((n) => n.toLowerCase()));
   const chosen: string[] = [];
@@ -174,6 +188,43 @@ function chooseObjects(
     else chosen.push(object.name);
   }
   return chosen.sort();
+}
+
+/**
+ * Every object the settings name must exist in the org. An unknown included object fails the run:
+ * an empty or partial snapshot marked complete would hide it. An unknown excluded object fails the
+ * run when a real object's name is close (a misspelling, so the object meant to be left out would be
+ * backed up); one with no close name (an object since deleted from the org) is only noted.
+ */
+function checkNamedObjects(
+  org: string,
+  objects: readonly GlobalObject[],
+  settings: BackupSettings,
+  skipped: { name: string; reason: string }[],
+): void {
+  const names = objects.map((o) => o.name);
+  const known = new Set(names.map((n) => n.toLowerCase()));
+  const missing = (list: readonly string[]) => list.filter((n) => !known.has(n.toLowerCase()));
+  const problems: string[] = [];
+  const include = missing(settings.includeObjects);
+  if (include.length > 0) {
+    problems.push(`included but not in the org: ${include.map((n) => withSuggestion(n, names)).join(', ')}`);
+  }
+  const exclude = missing(settings.excludeObjects);
+  const misspelt = exclude.filter((n) => nearestName(n, names) !== undefined);
+  if (misspelt.length > 0) {
+    problems.push(
+      `excluded but not in the org, so the object meant may be backed up: ${misspelt.map((n) => withSuggestion(n, names)).join(', ')}`,
+    );
+  }
+  for (const name of exclude.filter((n) => !misspelt.includes(n))) {
+    skipped.push({ name, reason: 'excluded by the configuration; the org has no such object' });
+  }
+  if (problems.length > 0) {
+    throw new UnknownBackupObjectsError(
+      `The backup settings of org ${org} name objects the org does not have (${problems.join('; ')}). Nothing was backed up. Correct the object API names in the org's objects.include and objects.exclude in the config (or the settings given to the CLI) and run again.`,
+    );
+  }
 }
 
 function specFor(describe: ObjectDescribe, since: string | null): ObjectSpec | undefined {
