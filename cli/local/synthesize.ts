@@ -44,6 +44,8 @@ export interface SynthesizedWorkflow {
   readonly functions: ReadonlyMap<string, LocalFunction>;
   /** What a local name or ARN of the definition stands for (topic, bucket, function...). */
   readonly resolver: TemplateResolver;
+  /** Every stack of the app, as synthesized: where the policies a run may enforce are read from. */
+  readonly stacks: readonly StackTemplate[];
 }
 
 /** Options for `synthesizeDefinition`. */
@@ -134,6 +136,7 @@ export function synthesizeDefinition(
     definition,
     functions,
     resolver,
+    stacks,
     findFunction(nameOrArn) {
       // A qualified ARN (`...:function:name:alias`) or a bare name both lead to the function.
       const unqualified = nameOrArn.replace(/^(arn:aws:lambda:[^:]*:[^:]*:function:[^:]+):.+$/, '$1');

@@ -31,7 +31,25 @@ export interface StackTemplate {
 export const LOCAL_ACCOUNT = '000000000000';
 
 /** Resource kinds whose local names the runner needs to recognise. */
-export type LocalResourceKind = 'function' | 'topic' | 'bucket' | 'other';
+export type LocalResourceKind =
+  | 'function'
+  | 'topic'
+  | 'bucket'
+  | 'role'
+  | 'key'
+  | 'secret'
+  | 'state-machine'
+  | 'other';
+
+const KINDS: Readonly<Record<string, LocalResourceKind>> = {
+  'AWS::Lambda::Function': 'function',
+  'AWS::SNS::Topic': 'topic',
+  'AWS::S3::Bucket': 'bucket',
+  'AWS::IAM::Role': 'role',
+  'AWS::KMS::Key': 'key',
+  'AWS::SecretsManager::Secret': 'secret',
+  'AWS::StepFunctions::StateMachine': 'state-machine',
+};
 
 /** A resource a resolved value referred to. */
 export interface LocalResource {
@@ -50,8 +68,12 @@ export class UnresolvableTokenError extends Error {
  * Turns intrinsic functions into local values: a Lambda function's ARN becomes
  * `arn:aws:lambda:<region>:000000000000:function:<stack>-<logicalId>`, a topic's ARN
  * `arn:aws:sns:<region>:000000000000:<stack>-<logicalId>`, a bucket's name its lower-cased
- * `<stack>-<logicalId>` (or the name given in `bucketNames`). Every value resolved to a local
- * name is remembered in `resources`, so a later lookup by ARN or name finds the resource.
+ * `<stack>-<logicalId>` (or the name given in `bucketNames`). Roles, KMS keys, secrets and state
+ * machines get the names and ARNs AWS gives them (a role's ARN `arn:aws:iam::000000000000:role/<name>`,
+ * a key's `arn:aws:kms:<region>:000000000000:key/<id>`, a secret's and a state machine's ARN as
+ * their `Ref`), so that the policies of the template name the same resources the runner calls.
+ * Every value resolved to a local name is remembered in `resources`, so a later lookup by ARN or
+ * name finds the resource.
  */
 export class TemplateResolver {
   /** Every local name or ARN handed out, to the resource it stands for. */
@@ -185,6 +207,8 @@ export class TemplateResolver {
     }
     const resource = this.resourceOf(stack, name);
     switch (resource.Type) {
+      case 'AWS::IAM::Role':
+        return this.remember(this.declaredName(stack, name, 'RoleName'), stack, name);
       case 'AWS::Lambda::Function':
         return this.remember(`${stack.stackName}-${name}`, stack, name);
       case 'AWS::SNS::Topic':
@@ -194,6 +218,9 @@ export class TemplateResolver {
       case 'AWS::Lambda::Version':
       case 'AWS::Lambda::Alias':
         return this.resolve(resource.Properties?.FunctionName, stack);
+      case 'AWS::SecretsManager::Secret':
+      case 'AWS::StepFunctions::StateMachine':
+        return this.getAtt(name, 'Arn', stack);
       default:
         return this.remember(`${stack.stackName}-${name}`, stack, name);
     }
@@ -209,6 +236,30 @@ export class TemplateResolver {
           return this.topicArn(stack, logicalId);
         case 'AWS::S3::Bucket':
           return `arn:aws:s3:::${this.bucketName(stack, logicalId)}`;
+        case 'AWS::IAM::Role':
+          return this.remember(
+            `arn:aws:iam::${LOCAL_ACCOUNT}:role/${this.declaredName(stack, logicalId, 'RoleName')}`,
+            stack,
+            logicalId,
+          );
+        case 'AWS::KMS::Key':
+          return this.remember(
+            `arn:aws:kms:${this.region}:${LOCAL_ACCOUNT}:key/${this.ref(logicalId, stack)}`,
+            stack,
+            logicalId,
+          );
+        case 'AWS::SecretsManager::Secret':
+          return this.remember(
+            `arn:aws:secretsmanager:${this.region}:${LOCAL_ACCOUNT}:secret:${this.declaredName(stack, logicalId, 'Name')}`,
+            stack,
+            logicalId,
+          );
+        case 'AWS::StepFunctions::StateMachine':
+          return this.remember(
+            `arn:aws:states:${this.region}:${LOCAL_ACCOUNT}:stateMachine:${this.declaredName(stack, logicalId, 'StateMachineName')}`,
+            stack,
+            logicalId,
+          );
       }
       const service = resource.Type.split('::')[1]?.toLowerCase() ?? 'local';
       return this.remember(
@@ -236,6 +287,12 @@ export class TemplateResolver {
       }
       return String(this.ref(name, stack));
     });
+  }
+
+  /** The name the template gives a resource in `property`, or `<stack>-<logicalId>`. */
+  private declaredName(stack: StackTemplate, logicalId: string, property: string): string {
+    const declared = this.resourceOf(stack, logicalId).Properties?.[property];
+    return declared !== undefined ? String(this.resolve(declared, stack)) : `${stack.stackName}-${logicalId}`;
   }
 
   private topicArn(stack: StackTemplate, logicalId: string): string {
@@ -268,14 +325,7 @@ export class TemplateResolver {
 
   private remember(value: string, stack: StackTemplate, logicalId: string): string {
     const type = this.resourceOf(stack, logicalId).Type;
-    const kind: LocalResourceKind =
-      type === 'AWS::Lambda::Function'
-        ? 'function'
-        : type === 'AWS::SNS::Topic'
-          ? 'topic'
-          : type === 'AWS::S3::Bucket'
-            ? 'bucket'
-            : 'other';
+    const kind = KINDS[type] ?? 'other';
     this.resources.set(value, { kind, stackName: stack.stackName, logicalId, type });
     return value;
   }
