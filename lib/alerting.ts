@@ -1,4 +1,4 @@
-import { Duration, Names, Stack } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,8 +8,23 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, ServiceName } from '../contract/workflow-contract.ts';
+
+/**
+ * The metric the backup's finish step publishes for every run it finishes: 1 for a complete
+ * snapshot, 0 otherwise, under the dimensions `{org, service, mode}` and `{org, service, kind}`
+ * (`kind` is `data` for full and incremental runs, `metadata` for metadata runs). A success is
+ * counted per mode because the modes back up different things: a metadata run that succeeds says
+ * nothing about the org's records.
+ */
+export const BACKUP_SUCCESS_METRIC = {
+  name: 'BackupSucceeded',
+  kindDimension: 'kind',
+  dataKind: 'data',
+} as const;
 
 /** Execution statuses that mean a workflow did not do its job. */
 export const FAILED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
@@ -56,6 +71,7 @@ export class Alerting extends Construct {
   /** The key that encrypts the topic. */
   readonly key: kms.IKey;
   private readonly alarmAction: cwActions.SnsAction;
+  private deadLetters?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
@@ -137,13 +153,54 @@ export class Alerting extends Construct {
           : `Start the ${props.workflow} again once the cause is fixed.`,
       ].join('\n'),
     );
-    rule.addTarget(new targets.SnsTopic(this.topic, { message }));
+    rule.addTarget(
+      new targets.SnsTopic(this.topic, {
+        message,
+        // An alert the topic refused (a key or topic policy gone wrong, throttling) is retried for
+        // a day, then kept in the queue, whose alarm says so, instead of being dropped.
+        deadLetterQueue: this.deadLetterQueue(),
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
     return rule;
   }
 
+  /** Where EventBridge puts the failure alerts it could not deliver to the topic; one for every rule. */
+  deadLetterQueue(): sqs.Queue {
+    if (this.deadLetters) return this.deadLetters;
+    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'Alerting DeadLetterQueue is itself the dead-letter queue of the failure-alert rules; it has no consumer that could fail.',
+    });
+    const alarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription:
+        'A workflow failure alert could not be delivered to the alert topic and is in the dead-letter queue. ' +
+        'The message holds the event and the delivery error; check the topic policy and its key policy.',
+      metric: queue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(this.alarmAction);
+    this.deadLetters = queue;
+    return queue;
+  }
+
   /**
-   * Alarms when `stateMachine` has had no successful execution for `hours` hours, so a schedule
-   * that silently stopped is noticed. Missing data counts as no success.
+   * Alarms when the org has had no successful data backup (full or incremental) for `hours`
+   * hours, so a schedule that silently stopped, or data runs that keep failing while metadata
+   * runs succeed, are noticed. Missing data counts as no success.
    */
   noRecentSuccessAlarm(stateMachine: sfn.IStateMachine, props: NoRecentSuccessProps): cloudwatch.Alarm {
     const workflow = props.workflow ?? 'backup';
@@ -153,15 +210,19 @@ export class Alerting extends Construct {
       );
     }
     const metric = new cloudwatch.Metric({
-      namespace: 'AWS/States',
-      metricName: 'ExecutionsSucceeded',
-      dimensionsMap: { StateMachineArn: stateMachine.stateMachineArn },
+      namespace: METRICS_NAMESPACE,
+      metricName: BACKUP_SUCCESS_METRIC.name,
+      dimensionsMap: {
+        org: props.orgName,
+        service: ServiceName.Backup,
+        [BACKUP_SUCCESS_METRIC.kindDimension]: BACKUP_SUCCESS_METRIC.dataKind,
+      },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.hours(1),
     });
     const alarm = new cloudwatch.Alarm(this, `${Names.uniqueId(stateMachine)}NoRecentSuccess`, {
       alarmDescription:
-        `No successful ${workflow} of Salesforce org "${props.orgName}" in the last ${props.hours} hours. ` +
+        `No successful ${workflow} of the data of Salesforce org "${props.orgName}" (full or incremental) in the last ${props.hours} hours. ` +
         'Check the schedules in EventBridge Scheduler and the latest executions in Step Functions.',
       metric,
       threshold: 1,

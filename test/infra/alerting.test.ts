@@ -146,9 +146,7 @@ describe('Alerting', () => {
     alerting.noRecentSuccessAlarm(testStateMachine(stack), { orgName: 'acme-prod', hours: 36 });
     // THEN 36 hourly periods without a success, missing data included, raise the alarm to the topic
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/States',
-      MetricName: 'ExecutionsSucceeded',
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: Match.stringLikeRegexp('^TestWorkflow') } }],
+      MetricName: 'BackupSucceeded',
       Statistic: 'Sum',
       Period: 3600,
       EvaluationPeriods: 36,
@@ -158,8 +156,81 @@ describe('Alerting', () => {
       TreatMissingData: 'breaching',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertingTopic') }],
       AlarmDescription: Match.stringLikeRegexp(
-        'No successful backup of Salesforce org "acme-prod" in the last 36 hours',
+        'No successful backup of the data of Salesforce org "acme-prod" \\(full or incremental\\) in the last 36 hours',
       ),
+    });
+  });
+
+  it('keeps a failure alert EventBridge could not deliver: retries, then an encrypted dead-letter queue with an alarm on its depth', () => {
+    // GIVEN a monitored workflow WHEN synthesized
+    const { stack, alerting } = alertingStack();
+    alerting.monitorWorkflow(testStateMachine(stack), { orgName: 'acme-prod', workflow: 'backup' });
+    const template = Template.fromStack(stack);
+    // THEN the rule's target retries and then sends the event to a queue instead of dropping it
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^AlertingTopic') },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertingDeadLetterQueue'), 'Arn'] },
+          },
+        }),
+      ],
+    });
+    // AND the queue is encrypted, refuses plain HTTP, keeps messages 14 days, and takes messages from that rule only
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+    // AND a message in the queue raises an alarm
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertingDeadLetterQueue'), 'QueueName'] },
+        },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('counts only a data backup (full or incremental) as a backup success, so succeeding metadata runs do not hide failing data runs', () => {
+    // GIVEN a backup workflow WHEN its no-success alarm is added
+    const { stack, alerting } = alertingStack();
+    alerting.noRecentSuccessAlarm(testStateMachine(stack), { orgName: 'acme-prod', hours: 36 });
+    // THEN the alarm watches the successes the finish step publishes for data runs of that org
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'SfBackup',
+      MetricName: 'BackupSucceeded',
+      Dimensions: [
+        { Name: 'kind', Value: 'data' },
+        { Name: 'org', Value: 'acme-prod' },
+        { Name: 'service', Value: 'sfbackup-backup' },
+      ],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 36,
+      DatapointsToAlarm: 36,
+      TreatMissingData: 'breaching',
     });
   });
 

@@ -192,6 +192,12 @@ export async function finishHandler(event: unknown, _context?: Context) {
     metrics.addMetric('RunFiles', MetricUnit.Count, out.files);
     metrics.addMetric('SnapshotComplete', MetricUnit.Count, out.status === 'complete' ? 1 : 0);
     metrics.addMetric('SnapshotFailed', MetricUnit.Count, out.status === 'complete' ? 0 : 1);
+    // Success per mode: the no-recent-success alarm (lib/alerting.ts) counts data runs only, since
+    // a metadata run that succeeds says nothing about the org's records.
+    const succeeded = metrics.singleMetric();
+    succeeded.addDimensions({ mode: out.mode });
+    succeeded.addDimensions({ kind: out.mode === 'metadata' ? 'metadata' : 'data' });
+    succeeded.addMetric('BackupSucceeded', MetricUnit.Count, out.status === 'complete' ? 1 : 0);
     logger.info('finished', {
       snapshotId: out.snapshotId,
       status: out.status,
