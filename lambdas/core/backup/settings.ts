@@ -1,43 +1,47 @@
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { z } from 'zod';
+import { withSuggestion } from './nearest-name.ts';
 
 /** Per-org backup settings: from the config (Lambda environment) or the CLI. */
-export const backupSettingsSchema = z.object({
-  /** Only these objects (empty: every object the org allows). */
-  includeObjects: z.array(z.string()).default([]),
-  /** Objects never backed up. */
-  excludeObjects: z.array(z.string()).default([]),
-  /** Back up file bodies (ContentVersion, Attachment, Document). */
-  files: z.boolean().default(true),
-  /** Retrieve metadata on full runs; incremental runs retrieve it only when asked. */
-  metadata: z.boolean().default(true),
-  /** Share (0-1] of the org's daily API allowance one run may spend. */
-  apiShare: z.number().gt(0).lte(1).default(0.5),
-  /** Seconds subtracted from the base watermark, for rows committed late. */
-  overlapSeconds: z.number().int().nonnegative().default(300),
-  /**
-   * gzip level of stored parts. Level 1 compresses Salesforce CSV about three times faster than
-   * zlib's default 6 (measured here: ~100 vs ~32 MB/s) for parts about 1.5 times larger, and
-   * compression is what bounds an export's speed; raise it to trade speed for storage.
-   */
-  gzipLevel: z.number().int().min(1).max(9).default(1),
-  /** Rows per Bulk results page, which is also rows per stored part. */
-  pageSize: z.number().int().min(1).max(500_000).default(100_000),
-  /** Pages one export invocation writes before handing over to the next (0: no limit). */
-  maxPagesPerInvocation: z.number().int().nonnegative().default(0),
-  /** Time one invocation may spend before checkpointing, in ms (Lambda's limit is 15 minutes). */
-  invocationBudgetMs: z.number().int().positive().default(600_000),
-  /** Poll interval for Bulk jobs and metadata retrieves, in ms. */
-  pollIntervalMs: z.number().int().nonnegative().default(2_000),
-  /** File bodies per Distributed Map item. */
-  filesPerBatch: z.number().int().positive().default(50),
-  /** Metadata components per retrieve (well under the 10,000-file limit; split further when refused). */
-  componentsPerRetrieve: z.number().int().positive().max(10_000).default(2_500),
-  /** Alert when an object's deletes or changes pass this share of its rows... */
-  anomalyPercent: z.number().nonnegative().default(5),
-  /** ...or this many rows. */
-  anomalyRows: z.number().int().nonnegative().default(1_000),
-});
+export const backupSettingsSchema = z
+  .object({
+    /** Only these objects (empty: every object the org allows). */
+    includeObjects: z.array(z.string()).default([]),
+    /** Objects never backed up. */
+    excludeObjects: z.array(z.string()).default([]),
+    /** Back up file bodies (ContentVersion, Attachment, Document). */
+    files: z.boolean().default(true),
+    /** Retrieve metadata on full runs; incremental runs retrieve it only when asked. */
+    metadata: z.boolean().default(true),
+    /** Share (0-1] of the org's daily API allowance one run may spend. */
+    apiShare: z.number().gt(0).lte(1).default(0.5),
+    /** Seconds subtracted from the base watermark, for rows committed late. */
+    overlapSeconds: z.number().int().nonnegative().default(300),
+    /**
+     * gzip level of stored parts. Level 1 compresses Salesforce CSV about three times faster than
+     * zlib's default 6 (measured here: ~100 vs ~32 MB/s) for parts about 1.5 times larger, and
+     * compression is what bounds an export's speed; raise it to trade speed for storage.
+     */
+    gzipLevel: z.number().int().min(1).max(9).default(1),
+    /** Rows per Bulk results page, which is also rows per stored part. */
+    pageSize: z.number().int().min(1).max(500_000).default(100_000),
+    /** Pages one export invocation writes before handing over to the next (0: no limit). */
+    maxPagesPerInvocation: z.number().int().nonnegative().default(0),
+    /** Time one invocation may spend before checkpointing, in ms (Lambda's limit is 15 minutes). */
+    invocationBudgetMs: z.number().int().positive().default(600_000),
+    /** Poll interval for Bulk jobs and metadata retrieves, in ms. */
+    pollIntervalMs: z.number().int().nonnegative().default(2_000),
+    /** File bodies per Distributed Map item. */
+    filesPerBatch: z.number().int().positive().default(50),
+    /** Metadata components per retrieve (well under the 10,000-file limit; split further when refused). */
+    componentsPerRetrieve: z.number().int().positive().max(10_000).default(2_500),
+    /** Alert when an object's deletes or changes pass this share of its rows... */
+    anomalyPercent: z.number().nonnegative().default(5),
+    /** ...or this many rows. */
+    anomalyRows: z.number().int().nonnegative().default(1_000),
+  })
+  // A misspelt key would otherwise be dropped and its default used without a word.
+  .strict();
 
 /** Effective backup settings. */
 export type BackupSettings = z.infer<typeof backupSettingsSchema>;
@@ -59,8 +63,21 @@ export function parseBackupSettings(input: unknown): BackupSettings {
   }
   const result = backupSettingsSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new InvalidBackupSettingsError(`Backup settings are invalid: ${problems.join('; ')}`);
+    const known = Object.keys(backupSettingsSchema.shape);
+    const problems = result.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => {
+            const where = i.path.length > 0 ? `${i.path.join('.')}: ` : '';
+            return `${where}unknown key ${withSuggestion(
+              `"${key}"`,
+              known.map((k) => `"${k}"`),
+            )}`;
+          })
+        : [`${i.path.join('.') || '(root)'}: ${i.message}`],
+    );
+    throw new InvalidBackupSettingsError(
+      `Backup settings are invalid: ${problems.join('; ')}. Known keys: ${known.join(', ')}.`,
+    );
   }
   return result.data;
 }
