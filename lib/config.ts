@@ -199,6 +199,10 @@ const configSchema = z
       ROLE_ARN,
       'write an IAM role ARN such as "arn:aws:iam::123456789012:role/vault-break-glass"',
     ).optional(),
+    deployRoleArn: text(
+      ROLE_ARN,
+      'write the ARN of the role CloudFormation deploys the vault stack as, such as "arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1", or leave deployRoleArn out to use the CDK bootstrap\'s execution role',
+    ).optional(),
     stackPrefix: text(
       /^[A-Za-z][A-Za-z0-9-]{0,63}$/,
       'write letters, digits and hyphens, starting with a letter',

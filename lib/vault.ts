@@ -1,21 +1,49 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { RetentionConfig } from './config.ts';
 
-/** Bucket actions that could destroy or weaken backups; only the break-glass role may call them. */
+/**
+ * Bucket actions that could destroy backups, weaken their protection or remove the policy that
+ * denies them; only the deploying role and the break-glass role may call them. Replication,
+ * logging, public access, ownership and ACLs are here because each is a way to copy backups out
+ * or to stop recording who read them; the bucket policy itself, because replacing it would undo
+ * every other line.
+ */
 export const PROTECTED_BUCKET_ACTIONS = [
+  's3:DeleteObject',
   's3:DeleteObjectVersion',
   's3:DeleteBucket',
+  's3:PutBucketPolicy',
   's3:DeleteBucketPolicy',
   's3:PutBucketVersioning',
   's3:PutLifecycleConfiguration',
   's3:PutBucketObjectLockConfiguration',
   's3:PutObjectRetention',
+  's3:PutObjectLegalHold',
   's3:BypassGovernanceRetention',
   's3:PutEncryptionConfiguration',
+  's3:PutReplicationConfiguration',
+  's3:PutBucketLogging',
+  's3:PutBucketPublicAccessBlock',
+  's3:PutBucketOwnershipControls',
+  's3:PutBucketAcl',
+  's3:PutObjectAcl',
+  's3:PutObjectVersionAcl',
+] as const;
+
+/**
+ * Key actions that would make every backup unreadable or hand the key to someone else; only the
+ * deploying role and the break-glass role may call them.
+ */
+export const PROTECTED_KEY_ACTIONS = [
+  'kms:DisableKey',
+  'kms:ScheduleKeyDeletion',
+  'kms:PutKeyPolicy',
+  'kms:DisableKeyRotation',
+  'kms:DeleteImportedKeyMaterial',
 ] as const;
 
 /** Key policy actions for administering the key; none of them encrypts or decrypts. */
@@ -46,6 +74,13 @@ export interface VaultProps {
    * @default - no principal may call those actions; only the account root can remove the policy
    */
   readonly breakGlassRoleArn?: string;
+  /**
+   * The role CloudFormation deploys the vault stack as. It keeps the protected actions, so that a
+   * stack update can still change the bucket and key it owns.
+   * @default - the CloudFormation execution role of the CDK bootstrap, read from the stack's
+   *   DefaultStackSynthesizer; a stack with another synthesizer must name the role
+   */
+  readonly deployRoleArn?: string;
 }
 
 /**
@@ -59,11 +94,18 @@ export class Vault extends Construct {
   readonly bucket: s3.Bucket;
   /** The bucket that receives the backup bucket's server access logs. */
   readonly accessLogsBucket: s3.Bucket;
+  /** The roles allowed the protected bucket and key actions: the deploying role, then the break-glass role if any. */
+  readonly trustedRoleArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: VaultProps) {
     super(scope, id);
     const { retention } = props;
     const stack = Stack.of(this);
+    // The stack's own deployments and the break-glass role keep the protected actions.
+    this.trustedRoleArns = [
+      Vault.deployRoleArnOf(stack, props.deployRoleArn),
+      ...(props.breakGlassRoleArn ? [props.breakGlassRoleArn] : []),
+    ];
 
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts Salesforce backups in the vault bucket',
@@ -117,14 +159,43 @@ export class Vault extends Construct {
 
     this.deliverAccessLogs(stack);
     this.denyWeakUploads();
-    this.denyHistoryChanges(props.breakGlassRoleArn);
+    this.denyProtectedActions(this.bucket);
+    this.denyProtectedActions(this.accessLogsBucket);
     this.bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }
 
-  /** Admins of the account manage the key; it encrypts and decrypts only through S3 in this account. */
+  /**
+   * The role CloudFormation acts as for this stack: the configured one, or the bootstrap's
+   * execution role. Its `${AWS::...}` placeholders become `Fn::Sub`, so the policy names the
+   * role of the account and region the stack is deployed to.
+   */
+  private static deployRoleArnOf(stack: Stack, configured: string | undefined): string {
+    if (configured) return configured;
+    const synthesizer = stack.synthesizer;
+    if (synthesizer instanceof DefaultStackSynthesizer) {
+      return Fn.sub(synthesizer.cloudFormationExecutionRoleArn);
+    }
+    throw new Error(
+      `Vault in ${stack.stackName}: the stack uses ${synthesizer.constructor.name}, which names no CloudFormation execution role, so the vault cannot tell its own deployments apart from anyone else; set deployRoleArn (config "deployRoleArn") to the role CloudFormation deploys the vault stack as.`,
+    );
+  }
+
+  /**
+   * Admins of the account manage the key, except that only the trusted roles may disable it,
+   * schedule its deletion or change this policy; it encrypts and decrypts only through S3 in
+   * this account.
+   */
   private keyPolicy(stack: Stack): iam.PolicyDocument {
     return new iam.PolicyDocument({
       statements: [
+        new iam.PolicyStatement({
+          sid: 'DenyKeyTamperingExceptTrustedRoles',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: [...PROTECTED_KEY_ACTIONS],
+          resources: ['*'],
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns] } },
+        }),
         new iam.PolicyStatement({
           sid: 'KeyAdministrationByAccount',
           principals: [new iam.AccountRootPrincipal()],
@@ -226,17 +297,20 @@ export class Vault extends Construct {
     );
   }
 
-  private denyHistoryChanges(breakGlassRoleArn: string | undefined): void {
-    this.bucket.addToResourcePolicy(
+  /**
+   * Denies every way around the bucket's protection to all but the trusted roles. The deploying
+   * role stays allowed so that CloudFormation can update the stack's own bucket and policy; the
+   * workflows' roles need none of these actions.
+   */
+  private denyProtectedActions(bucket: s3.Bucket): void {
+    bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyHistoryChangesExceptBreakGlass',
+        sid: 'DenyProtectedActionsExceptTrustedRoles',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: [...PROTECTED_BUCKET_ACTIONS],
-        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
-        ...(breakGlassRoleArn
-          ? { conditions: { ArnNotEquals: { 'aws:PrincipalArn': breakGlassRoleArn } } }
-          : {}),
+        resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns] } },
       }),
     );
   }

@@ -44,6 +44,7 @@ export class VaultStack extends Stack {
     const vault = new Vault(this, 'Vault', {
       retention: props.config.retention,
       breakGlassRoleArn: props.config.breakGlassRoleArn,
+      deployRoleArn: props.config.deployRoleArn,
     });
     this.bucket = vault.bucket;
     this.key = vault.key;

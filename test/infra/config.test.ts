@@ -256,3 +256,27 @@ describe('parseConfig', () => {
     }
   });
 });
+
+describe('parseConfig: the vault deploy role', () => {
+  it('accepts a role ARN for deployRoleArn and leaves it unset by default', () => {
+    const role = 'arn:aws:iam::123456789012:role/platform/vault-deployer';
+    expect(configWith({ deployRoleArn: role }).deployRoleArn).toBe(role);
+    expect(configWith().deployRoleArn).toBeUndefined();
+  });
+
+  it('rejects a deployRoleArn that is not a role ARN, naming the bootstrap role to write instead', () => {
+    const problems = problemsOf({ ...configWithInput(), deployRoleArn: 'cdk-exec' });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^deployRoleArn: received "cdk-exec"; write the ARN of the role CloudFormation deploys the vault stack as, such as "arn:aws:iam::123456789012:role\/cdk-hnb659fds-cfn-exec-role-/,
+      ),
+    ]);
+  });
+});
+
+function configWithInput(): Record<string, unknown> {
+  return {
+    orgs: [{ name: 'acme-prod', type: 'production', secretName: 'sfbackup/acme-prod' }],
+    alertEmails: ['ops@example.com'],
+  };
+}

@@ -15,6 +15,12 @@ function vaultTemplate(config: AppConfig = parseConfig(exampleConfigJson())): Te
   return Template.fromStack(vaultStackOf(config));
 }
 
+/** The CDK bootstrap's CloudFormation execution role, as the default synthesizer names it. */
+const BOOTSTRAP_EXEC_ROLE = {
+  'Fn::Sub':
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub template, not a JavaScript one
+    'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}',
+};
 const BUCKET = 'VaultBucket0925C477';
 const KEY = 'VaultKeyCB88EF1A';
 const ACCESS_LOGS = 'VaultAccessLogsC5E11DDC';
@@ -57,6 +63,7 @@ describe('VaultStack', () => {
       EnableKeyRotation: true,
       KeyPolicy: {
         Statement: [
+          Match.objectLike({ Sid: 'DenyKeyTamperingExceptTrustedRoles', Effect: 'Deny' }),
           Match.objectLike({
             Sid: 'KeyAdministrationByAccount',
             Effect: 'Allow',
@@ -211,7 +218,7 @@ describe('VaultStack', () => {
     });
   });
 
-  it('denies deleting versions and changing versioning, lifecycle, lock or encryption to all but the break-glass role', () => {
+  it('denies deleting versions and changing versioning, lifecycle, lock, encryption or the policy to all but the deploying and break-glass roles', () => {
     const roleArn = 'arn:aws:iam::123456789012:role/vault-break-glass';
     const template = vaultTemplate(configWith({ breakGlassRoleArn: roleArn }));
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -219,7 +226,7 @@ describe('VaultStack', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
-            Sid: 'DenyHistoryChangesExceptBreakGlass',
+            Sid: 'DenyProtectedActionsExceptTrustedRoles',
             Effect: 'Deny',
             Principal: { AWS: '*' },
             Action: [...PROTECTED_BUCKET_ACTIONS],
@@ -227,7 +234,11 @@ describe('VaultStack', () => {
               { 'Fn::GetAtt': [BUCKET, 'Arn'] },
               { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] },
             ],
-            Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn } },
+            Condition: {
+              ArnNotEquals: {
+                'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, roleArn],
+              },
+            },
           },
         ]),
       },
@@ -237,17 +248,20 @@ describe('VaultStack', () => {
       's3:PutBucketVersioning',
       's3:PutLifecycleConfiguration',
       's3:PutBucketObjectLockConfiguration',
+      's3:PutBucketPolicy',
     ]) {
       expect(PROTECTED_BUCKET_ACTIONS).toContain(action);
     }
   });
 
-  it('denies those changes to every principal when no break-glass role is configured', () => {
+  it('leaves those changes to the deploying role alone when no break-glass role is configured', () => {
     const statements = vaultTemplate(configWith()).toJSON().Resources.VaultBucketPolicyACD50CAD.Properties
-      .PolicyDocument.Statement as { Sid?: string; Condition?: unknown }[];
-    const deny = statements.find((s) => s.Sid === 'DenyHistoryChangesExceptBreakGlass');
-    expect(deny).toBeDefined();
-    expect(deny).not.toHaveProperty('Condition');
+      .PolicyDocument.Statement as {
+      Sid?: string;
+      Condition?: { ArnNotEquals: Record<string, unknown[]> };
+    }[];
+    const deny = statements.find((s) => s.Sid === 'DenyProtectedActionsExceptTrustedRoles');
+    expect(deny?.Condition?.ArnNotEquals['aws:PrincipalArn']).toEqual([BOOTSTRAP_EXEC_ROLE]);
   });
 
   it('keeps access logs in their own locked-down bucket for the configured days', () => {

@@ -1,0 +1,327 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { CliCredentialsStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import type { AppConfig } from '../../lib/config.ts';
+import { VaultStack } from '../../lib/stacks/vault-stack.ts';
+import { PROTECTED_BUCKET_ACTIONS, PROTECTED_KEY_ACTIONS, Vault } from '../../lib/vault.ts';
+import { appWithoutBundling, configWith } from './fixtures/app-fixture.ts';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const BUCKET_NAME = 'sfbackup-vault-bucket';
+const ACCESS_LOGS_NAME = 'sfbackup-vault-access-logs';
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
+const BREAK_GLASS = `arn:aws:iam::${ACCOUNT}:role/vault-break-glass`;
+const ADMIN = `arn:aws:iam::${ACCOUNT}:role/AccountAdmin`;
+const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`;
+
+/** The CDK bootstrap's CloudFormation execution role, as the default synthesizer names it. */
+const BOOTSTRAP_EXEC_ROLE = {
+  'Fn::Sub':
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub template, not a JavaScript one
+    'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}',
+};
+const BUCKET = 'VaultBucket0925C477';
+const KEY = 'VaultKeyCB88EF1A';
+const ACCESS_LOGS = 'VaultAccessLogsC5E11DDC';
+
+/** An identity policy as broad as AdministratorAccess. */
+const ADMINISTRATOR_ACCESS = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+
+function vaultTemplate(config: AppConfig): Template {
+  return Template.fromStack(new VaultStack(appWithoutBundling(), `${config.stackPrefix}-Vault`, { config }));
+}
+
+/**
+ * Replaces the intrinsic functions of a synthesized policy by the values CloudFormation would
+ * give them in one account and region, so a policy evaluator can read it.
+ */
+function resolve(value: unknown): unknown {
+  const pseudo: Record<string, string> = {
+    'AWS::AccountId': ACCOUNT,
+    'AWS::Region': REGION,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  const refs: Record<string, string> = {
+    [BUCKET]: BUCKET_NAME,
+    [ACCESS_LOGS]: ACCESS_LOGS_NAME,
+    [KEY]: KEY_ID,
+  };
+  const arns: Record<string, string> = {
+    [BUCKET]: `arn:aws:s3:::${BUCKET_NAME}`,
+    [ACCESS_LOGS]: `arn:aws:s3:::${ACCESS_LOGS_NAME}`,
+    [KEY]: KEY_ARN,
+  };
+  if (Array.isArray(value)) return value.map(resolve);
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object);
+  if (keys.length === 1) {
+    const [fn] = keys as [string];
+    const arg = object[fn];
+    if (fn === 'Ref') {
+      const name = String(arg);
+      const resolved = pseudo[name] ?? refs[name];
+      if (resolved === undefined) throw new Error(`No value for Ref ${name}`);
+      return resolved;
+    }
+    if (fn === 'Fn::GetAtt') {
+      const [id, attribute] = arg as [string, string];
+      const resolved = attribute === 'Arn' ? arns[id] : undefined;
+      if (resolved === undefined) throw new Error(`No value for GetAtt ${id}.${attribute}`);
+      return resolved;
+    }
+    if (fn === 'Fn::Join') {
+      const [separator, parts] = arg as [string, unknown[]];
+      return parts.map((p) => String(resolve(p))).join(separator);
+    }
+    if (fn === 'Fn::Sub') {
+      return String(arg).replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+        const resolved = pseudo[name];
+        if (resolved === undefined) throw new Error(`No value for \${${name}} in Fn::Sub`);
+        return resolved;
+      });
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, resolve(object[k])]));
+}
+
+interface Policies {
+  readonly bucketPolicy: unknown;
+  readonly accessLogsPolicy: unknown;
+  readonly keyPolicy: unknown;
+}
+
+function policiesOf(config: AppConfig): Policies {
+  const resources = vaultTemplate(config).toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  const bucketPolicyOf = (bucket: string) =>
+    Object.values(resources).find(
+      (r) => r.Type === 'AWS::S3::BucketPolicy' && (r.Properties.Bucket as { Ref?: string }).Ref === bucket,
+    )?.Properties.PolicyDocument;
+  return {
+    bucketPolicy: resolve(bucketPolicyOf(BUCKET)),
+    accessLogsPolicy: resolve(bucketPolicyOf(ACCESS_LOGS)),
+    keyPolicy: resolve(resources[KEY]?.Properties.KeyPolicy),
+  };
+}
+
+/** What IAM decides when `principal`, whose only identity policy allows everything, calls `action` on `resource`. */
+async function decide(
+  principal: string,
+  action: string,
+  resource: string,
+  resourcePolicy: unknown,
+): Promise<string> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal,
+        action,
+        resource: { resource, accountId: ACCOUNT },
+        contextVariables: {
+          'aws:PrincipalArn': principal,
+          'aws:PrincipalAccount': ACCOUNT,
+          'aws:SecureTransport': 'true',
+        },
+      },
+      identityPolicies: [{ name: 'AdministratorAccess', policy: ADMINISTRATOR_ACCESS }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy,
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+  return result.overallResult;
+}
+
+const BUCKET_ARN = `arn:aws:s3:::${BUCKET_NAME}`;
+const ACCESS_LOGS_ARN = `arn:aws:s3:::${ACCESS_LOGS_NAME}`;
+
+const BUCKET_BYPASSES = [
+  ['s3:PutBucketPolicy', BUCKET_ARN],
+  ['s3:DeleteBucketPolicy', BUCKET_ARN],
+  ['s3:PutReplicationConfiguration', BUCKET_ARN],
+  ['s3:PutBucketLogging', BUCKET_ARN],
+  ['s3:PutBucketVersioning', BUCKET_ARN],
+  ['s3:PutLifecycleConfiguration', BUCKET_ARN],
+  ['s3:PutBucketObjectLockConfiguration', BUCKET_ARN],
+  ['s3:PutEncryptionConfiguration', BUCKET_ARN],
+  ['s3:PutBucketPublicAccessBlock', BUCKET_ARN],
+  ['s3:PutBucketOwnershipControls', BUCKET_ARN],
+  ['s3:PutBucketAcl', BUCKET_ARN],
+  ['s3:DeleteBucket', BUCKET_ARN],
+  ['s3:DeleteObject', `${BUCKET_ARN}/acme-prod/data/Account.csv`],
+  ['s3:DeleteObjectVersion', `${BUCKET_ARN}/acme-prod/data/Account.csv`],
+  ['s3:PutObjectAcl', `${BUCKET_ARN}/acme-prod/data/Account.csv`],
+  ['s3:PutObjectRetention', `${BUCKET_ARN}/acme-prod/data/Account.csv`],
+  ['s3:BypassGovernanceRetention', `${BUCKET_ARN}/acme-prod/data/Account.csv`],
+] as const;
+
+const KEY_BYPASSES = [
+  'kms:DisableKey',
+  'kms:ScheduleKeyDeletion',
+  'kms:PutKeyPolicy',
+  'kms:DisableKeyRotation',
+];
+
+describe('the vault cannot be got around by an account administrator', () => {
+  const config = configWith({ breakGlassRoleArn: BREAK_GLASS, env: { region: REGION } });
+  const { bucketPolicy, accessLogsPolicy, keyPolicy } = policiesOf(config);
+
+  it.each(BUCKET_BYPASSES)(
+    'refuses %s on the vault bucket to a role allowed every action',
+    async (action, resource) => {
+      expect(await decide(ADMIN, action, resource, bucketPolicy)).toBe('ExplicitlyDenied');
+    },
+  );
+
+  it.each(BUCKET_BYPASSES)(
+    'allows %s on the vault bucket to the break-glass role',
+    async (action, resource) => {
+      expect(await decide(BREAK_GLASS, action, resource, bucketPolicy)).toBe('Allowed');
+    },
+  );
+
+  it.each(BUCKET_BYPASSES)(
+    'allows %s on the vault bucket to the CDK bootstrap execution role, so stack updates still work',
+    async (action, resource) => {
+      expect(await decide(DEPLOY_ROLE, action, resource, bucketPolicy)).toBe('Allowed');
+    },
+  );
+
+  it.each(KEY_BYPASSES)('refuses %s on the vault key to a role allowed every action', async (action) => {
+    expect(await decide(ADMIN, action, KEY_ARN, keyPolicy)).toBe('ExplicitlyDenied');
+  });
+
+  it.each(KEY_BYPASSES)(
+    'allows %s on the vault key to the break-glass and the deploying role',
+    async (action) => {
+      expect(await decide(BREAK_GLASS, action, KEY_ARN, keyPolicy)).toBe('Allowed');
+      expect(await decide(DEPLOY_ROLE, action, KEY_ARN, keyPolicy)).toBe('Allowed');
+    },
+  );
+
+  it('still lets the administrator read the key and the workflows read and write backups', async () => {
+    expect(await decide(ADMIN, 'kms:DescribeKey', KEY_ARN, keyPolicy)).toBe('Allowed');
+    const object = `${BUCKET_ARN}/acme-prod/data/Account.csv`;
+    const workflow = `arn:aws:iam::${ACCOUNT}:role/SfBackup-Backup-AcmeProdBackupExportRole`;
+    expect(await decide(workflow, 's3:PutObject', object, bucketPolicy)).toBe('Allowed');
+    expect(await decide(workflow, 's3:GetObject', object, bucketPolicy)).toBe('Allowed');
+    expect(await decide(workflow, 's3:GetObjectVersion', object, bucketPolicy)).toBe('Allowed');
+    expect(await decide(workflow, 's3:ListBucket', BUCKET_ARN, bucketPolicy)).toBe('Allowed');
+  });
+
+  it('refuses the administrator a change of the access log bucket policy or its log versions', async () => {
+    expect(await decide(ADMIN, 's3:PutBucketPolicy', ACCESS_LOGS_ARN, accessLogsPolicy)).toBe(
+      'ExplicitlyDenied',
+    );
+    expect(
+      await decide(ADMIN, 's3:DeleteObjectVersion', `${ACCESS_LOGS_ARN}/vault/log`, accessLogsPolicy),
+    ).toBe('ExplicitlyDenied');
+    expect(await decide(BREAK_GLASS, 's3:PutBucketPolicy', ACCESS_LOGS_ARN, accessLogsPolicy)).toBe(
+      'Allowed',
+    );
+  });
+
+  it('keeps the protections for the deploying role alone when no break-glass role is configured', async () => {
+    const alone = policiesOf(configWith({ env: { region: REGION } }));
+    expect(await decide(ADMIN, 's3:PutBucketPolicy', BUCKET_ARN, alone.bucketPolicy)).toBe(
+      'ExplicitlyDenied',
+    );
+    expect(await decide(BREAK_GLASS, 's3:PutBucketPolicy', BUCKET_ARN, alone.bucketPolicy)).toBe(
+      'ExplicitlyDenied',
+    );
+    expect(await decide(DEPLOY_ROLE, 's3:PutBucketPolicy', BUCKET_ARN, alone.bucketPolicy)).toBe('Allowed');
+    expect(await decide(ADMIN, 'kms:ScheduleKeyDeletion', KEY_ARN, alone.keyPolicy)).toBe('ExplicitlyDenied');
+  });
+
+  it('trusts the configured deploy role instead of the bootstrap one', async () => {
+    const pipeline = `arn:aws:iam::${ACCOUNT}:role/platform/vault-deployer`;
+    const custom = policiesOf(configWith({ deployRoleArn: pipeline, env: { region: REGION } }));
+    expect(await decide(pipeline, 's3:PutBucketPolicy', BUCKET_ARN, custom.bucketPolicy)).toBe('Allowed');
+    expect(await decide(pipeline, 'kms:PutKeyPolicy', KEY_ARN, custom.keyPolicy)).toBe('Allowed');
+    expect(await decide(DEPLOY_ROLE, 's3:PutBucketPolicy', BUCKET_ARN, custom.bucketPolicy)).toBe(
+      'ExplicitlyDenied',
+    );
+  });
+});
+
+describe('the vault policies as synthesized', () => {
+  it('deny every protected bucket action on the bucket and its objects to all but the deploying and break-glass roles', () => {
+    const template = vaultTemplate(configWith({ breakGlassRoleArn: BREAK_GLASS }));
+    for (const bucket of [BUCKET, ACCESS_LOGS]) {
+      const statements = Object.values(template.findResources('AWS::S3::BucketPolicy')).find(
+        (r) => r.Properties.Bucket.Ref === bucket,
+      )?.Properties.PolicyDocument.Statement as { Sid?: string }[];
+      expect(statements.find((s) => s.Sid === 'DenyProtectedActionsExceptTrustedRoles')).toEqual({
+        Sid: 'DenyProtectedActionsExceptTrustedRoles',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: [...PROTECTED_BUCKET_ACTIONS],
+        Resource: [
+          { 'Fn::GetAtt': [bucket, 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] },
+        ],
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, BREAK_GLASS] } },
+      });
+    }
+    for (const action of [
+      's3:PutBucketPolicy',
+      's3:DeleteBucketPolicy',
+      's3:PutReplicationConfiguration',
+      's3:PutBucketLogging',
+      's3:PutBucketPublicAccessBlock',
+      's3:PutBucketOwnershipControls',
+      's3:PutBucketAcl',
+      's3:DeleteObject',
+    ]) {
+      expect(PROTECTED_BUCKET_ACTIONS).toContain(action);
+    }
+  });
+
+  it('deny disabling, deleting or re-policying the key to all but the deploying and break-glass roles', () => {
+    const template = vaultTemplate(configWith({ breakGlassRoleArn: BREAK_GLASS }));
+    const statements = template.toJSON().Resources[KEY].Properties.KeyPolicy.Statement as { Sid?: string }[];
+    expect(statements[0]).toEqual({
+      Sid: 'DenyKeyTamperingExceptTrustedRoles',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: [...PROTECTED_KEY_ACTIONS],
+      Resource: '*',
+      Condition: {
+        ArnNotEquals: {
+          'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, BREAK_GLASS],
+        },
+      },
+    });
+    for (const action of ['kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy']) {
+      expect(PROTECTED_KEY_ACTIONS).toContain(action);
+    }
+  });
+
+  it('refuses to build a vault whose stack synthesizer names no execution role unless the deploy role is configured', () => {
+    const stack = new Stack(appWithoutBundling(), 'NoExecRole', {
+      synthesizer: new CliCredentialsStackSynthesizer(),
+    });
+    const retention = configWith().retention;
+    expect(() => new Vault(stack, 'Vault', { retention })).toThrow(
+      /CliCredentialsStackSynthesizer, which names no CloudFormation execution role.*set deployRoleArn/,
+    );
+    const other = new Stack(appWithoutBundling(), 'Named', {
+      synthesizer: new CliCredentialsStackSynthesizer(),
+    });
+    expect(
+      () => new Vault(other, 'Vault', { retention, deployRoleArn: `arn:aws:iam::${ACCOUNT}:role/deployer` }),
+    ).not.toThrow();
+  });
+});
