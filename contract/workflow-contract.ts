@@ -29,6 +29,7 @@ export const ErrorName = {
   // The vault.
   ObjectExists: 'ObjectExistsError',
   ObjectNotFound: 'ObjectNotFoundError',
+  PointerChanged: 'PointerChangedError',
   InvalidStoreKey: 'InvalidStoreKeyError',
   InvalidStoreSpec: 'InvalidStoreSpecError',
   InvalidOrgKey: 'InvalidOrgKeyError',

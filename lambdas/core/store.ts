@@ -36,8 +36,15 @@ export interface BackupStore {
     body: Readable | AsyncIterable<Uint8Array>,
     options?: PutOptions,
   ): Promise<StoredObject>;
-  /** Writes a mutable pointer (e.g. the org's latest complete snapshot); versioned on S3. */
-  putPointer(key: string, body: string): Promise<StoredObject>;
+  /**
+   * Writes a mutable pointer (e.g. the org's latest complete snapshot); versioned on S3. With a
+   * condition, the write happens only if the pointer still holds what the caller read, and fails
+   * with `PointerChangedError` otherwise. The local directory store and AWS S3 (If-Match and
+   * If-None-Match) enforce it atomically; a store that cannot (radosgw ignores the conditional
+   * headers on a versioned bucket) checks it just before writing, so two writers can still
+   * interleave there, and callers read the pointer back to catch that.
+   */
+  putPointer(key: string, body: string, condition?: PointerCondition): Promise<StoredObject>;
   /** Reads a whole object; fails with `ObjectNotFoundError` if it does not exist. */
   get(key: string): Promise<Uint8Array>;
   /** Reads an object as a stream; fails with `ObjectNotFoundError` if it does not exist. */
@@ -52,6 +59,20 @@ export interface BackupStore {
 export interface PutOptions {
   readonly contentType?: string;
   readonly contentEncoding?: string;
+}
+
+/** What a pointer must hold for a conditional write to go ahead. */
+export interface PointerCondition {
+  /** The body the caller read from the pointer, or null when there was no pointer. */
+  readonly current: string | null;
+}
+
+/** A conditional pointer write was refused: the pointer changed since it was read. */
+export class PointerChangedError extends Error {
+  override readonly name = ErrorName.PointerChanged;
+  constructor(readonly key: string) {
+    super(`The pointer ${key} changed since it was read; read it again and decide again.`);
+  }
 }
 
 /** A write was refused because the key already holds an object. */
