@@ -64,7 +64,13 @@ export class EnvCache<T> {
 
   /** The value for the current environment (and `extra`, such as a target), built once per `maxAgeMs`. */
   get(build: () => Promise<T>, ...extra: readonly string[]): Promise<T> {
-    const key = JSON.stringify([...extra, ...this.variables.map(readEnv)]);
+    // Per function as well: on Lambda a container serves one function, so a value one function
+    // built is never another's, even where their variables agree (two functions, one secret).
+    const key = JSON.stringify([
+      process.env.AWS_LAMBDA_FUNCTION_NAME,
+      ...extra,
+      ...this.variables.map(readEnv),
+    ]);
     const entry = this.entries.get(key);
     if (entry && this.now() - entry.builtAt < this.maxAgeMs) return entry.value;
     const value = build();
