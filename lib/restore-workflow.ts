@@ -46,6 +46,7 @@ export class RestoreWorkflow extends Construct {
     const failure = new RestoreFailurePhase(this, 'FailurePhase', {
       orgName: props.orgName,
       alertTopic: props.alertTopic,
+      releaseFunction: fns.release,
     });
     const verify = new RestoreVerifyPhase(this, 'VerifyPhase', {
       orgName: props.orgName,

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ServiceName } from '../../../contract/workflow-contract.ts';
 import { InvalidRestoreRequestError, InvalidRestoreStateError } from '../../core/restore/errors.ts';
 import { ORG_ID, RESTORE_MODES } from '../../core/restore/input.ts';
+import { releaseLease } from '../../core/restore/lease.ts';
 import {
   filesStep,
   levelStep,
@@ -17,7 +18,7 @@ import {
   verifyStep,
 } from '../../core/restore/workflow.ts';
 import { describeProblems, type EventProblem, parseEvent } from '../parse-event.ts';
-import { MetricUnit, orgNameFromEnv, telemetry } from '../runtime.ts';
+import { MetricUnit, orgNameFromEnv, storeFromEnv, telemetry } from '../runtime.ts';
 import { drillObjectsFromEnv, restoreDeps } from './deps.ts';
 import { drillInput } from './drill.ts';
 
@@ -197,5 +198,23 @@ export async function verify(event: unknown) {
       // Kept well inside the state payload limit; the full report is in the vault.
       summary: clip(result.summary),
     };
+  });
+}
+
+// The failure path hands over its whole state: a step that failed before the run was accepted
+// left no run, and there is then no lease to release.
+const releaseEvent = z.object({ state: z.looseObject({ run: z.unknown().optional() }).optional() });
+
+/** Frees the org's restore lease on the failure path, so the next restore need not wait for it to expire. */
+export async function releaseRestoreLease(event: unknown): Promise<{ released: boolean }> {
+  const { state } = parseState(releaseEvent, event, 'The lease release state');
+  const parsed = run.safeParse(state?.run);
+  if (!parsed.success) return { released: false };
+  const accepted = parsed.data;
+  return instrumented('ReleaseLease', orgNameFromEnv(), async ({ logger }) => {
+    // The vault alone: freeing the lease must not depend on reaching the org.
+    if (!accepted.dryRun) await releaseLease(storeFromEnv(), accepted.orgId, accepted.runId);
+    logger.info('restore lease released', { runId: accepted.runId, orgId: accepted.orgId });
+    return { released: !accepted.dryRun };
   });
 }

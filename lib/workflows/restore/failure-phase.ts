@@ -1,7 +1,9 @@
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { alertTask } from '../support/tasks.ts';
+import { alertTask, invokeTask } from '../support/tasks.ts';
+import { RESTORE_RETRY } from './functions.ts';
 
 /** Props of RestoreFailurePhase. */
 export interface RestoreFailurePhaseProps {
@@ -9,9 +11,14 @@ export interface RestoreFailurePhaseProps {
   readonly orgName: string;
   /** Where the alert goes. */
   readonly alertTopic: sns.ITopic;
+  /** The function that frees the org's restore lease of the failed run. */
+  readonly releaseFunction: lambda.IFunction;
 }
 
-/** Where a failed step of a restore ends: an alert with the error found at `$.error`, then a failed execution. */
+/**
+ * Where a failed step of a restore ends: the run's lease on the org is freed, then an alert with
+ * the error found at `$.error`, then a failed execution.
+ */
 export class RestoreFailurePhase extends sfn.StateMachineFragment {
   /** The alert. */
   readonly startState: sfn.State;
@@ -35,7 +42,17 @@ export class RestoreFailurePhase extends sfn.StateMachineFragment {
     notify.next(
       new sfn.Fail(this, 'RestoreFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
     );
-    this.startState = notify;
+    // The whole state goes to the release: a step that failed before validation left no run.
+    const release = invokeTask(this, 'ReleaseRestoreLease', {
+      lambdaFunction: props.releaseFunction,
+      retry: RESTORE_RETRY,
+      payload: { state: sfn.JsonPath.entirePayload },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    // A release that fails still alerts with the restore's own error; the lease then expires.
+    release.addCatch(notify, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    release.next(notify);
+    this.startState = release;
   }
 
   /**

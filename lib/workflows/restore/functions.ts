@@ -41,6 +41,8 @@ export interface RestoreFunctions {
   readonly metadata: WorkflowFunction;
   /** Verifies the org against the snapshot. */
   readonly verify: WorkflowFunction;
+  /** Frees the org's restore lease when a restore fails. */
+  readonly release: WorkflowFunction;
 }
 
 /**
@@ -77,6 +79,12 @@ export function createRestoreFunctions(scope: Construct, props: RestoreWorkflowP
     files: fn('RestoreFiles', 'restoreFiles', 'restores files', true),
     metadata: fn('RestoreMetadata', 'restoreMetadata', 'deploys metadata, validated first', false),
     verify: fn('Verify', 'verify', 'verifies the org against the snapshot', true),
+    release: fn(
+      'ReleaseLease',
+      'releaseRestoreLease',
+      "frees the org's restore lease when a restore fails",
+      false,
+    ),
   };
   grantRestoreAccess(scope, Object.values(functions), props);
   if (props.drill) props.drill.sandboxSecret.grantRead(functions.validate);
