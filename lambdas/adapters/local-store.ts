@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type FileHandle,
   link,
@@ -18,6 +18,8 @@ import {
   type BackupStore,
   ObjectExistsError,
   ObjectNotFoundError,
+  PointerChangedError,
+  type PointerCondition,
   type PutOptions,
   type StoredObject,
   type StoreEntry,
@@ -37,11 +39,17 @@ import {
  */
 export const STAGING_FOLDER = '.sfvault-staging';
 
+/** Age past which a pointer lock is taken to be left by a writer that stopped. */
+const LOCK_STALE_MS = 30_000;
+/** Tries to take a held pointer lock (about 15 ms apart) before giving up. */
+const LOCK_WAITS = 2_000;
+
 /**
  * A BackupStore over a local directory: key `a/b.json` is the file `<root>/a/b.json`, so a
  * snapshot can be read with ordinary tools. Writes go to a staging file first and are published
  * atomically: immutable objects with `link` (which fails if the name exists, so of two concurrent
- * writers exactly one wins) and pointers with `rename` (which replaces the old file in one step).
+ * writers exactly one wins) and pointers with `rename` (which replaces the old file in one step);
+ * a conditional pointer write compares and renames under a lock file every process sees.
  * Content type and encoding are not recorded; the file holds the bytes exactly as given.
  */
 export class LocalDirectoryStore implements BackupStore {
@@ -92,18 +100,70 @@ export class LocalDirectoryStore implements BackupStore {
     return { key, bytes: staged.digest.bytes, sha256: staged.digest.sha256 };
   }
 
-  async putPointer(key: string, body: string): Promise<StoredObject> {
+  async putPointer(key: string, body: string, condition?: PointerCondition): Promise<StoredObject> {
     const target = this.pathOf(key);
     const staged = await this.stage([toBuffer(body)]);
     try {
       await this.makeParent(key, target);
-      await rename(staged.path, target);
+      if (condition) {
+        // Compare and replace under the key's lock, so no other writer can land in between.
+        await this.withLock(key, async () => {
+          if ((await this.currentText(target)) !== condition.current) throw new PointerChangedError(key);
+          await rename(staged.path, target);
+        });
+      } else {
+        await rename(staged.path, target);
+      }
     } catch (error) {
       await unlink(staged.path).catch(() => undefined);
       if (['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(errorCode(error) ?? '')) throw conflict(key);
       throw error;
     }
     return { key, bytes: staged.digest.bytes, sha256: staged.digest.sha256 };
+  }
+
+  private async currentText(target: string): Promise<string | null> {
+    try {
+      return await readFile(target, 'utf8');
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` holding the key's lock: a file created exclusively in the staging folder, which
+   * every process sharing the directory sees. A lock older than LOCK_STALE_MS is left by a writer
+   * that stopped mid-way (the work it guards takes milliseconds) and is taken over.
+   */
+  private async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const folder = path.join(this.root, STAGING_FOLDER);
+    const lock = path.join(folder, `${createHash('sha256').update(key).digest('hex')}.lock`);
+    for (let waited = 0; ; waited++) {
+      try {
+        const handle = await open(lock, 'wx');
+        await handle.close();
+        break;
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw error;
+        const held = await stat(lock).catch(() => undefined);
+        if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) {
+          await unlink(lock).catch(() => undefined);
+          continue;
+        }
+        if (waited >= LOCK_WAITS) {
+          throw new Error(
+            `The pointer ${key} stayed locked by another writer (${lock}); if no backup is running, delete that file.`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 20)));
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
   }
 
   async get(key: string): Promise<Uint8Array> {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -13,6 +14,8 @@ import {
   type BackupStore,
   ObjectExistsError,
   ObjectNotFoundError,
+  PointerChangedError,
+  type PointerCondition,
   type PutOptions,
   type StoredObject,
   type StoreEntry,
@@ -78,6 +81,11 @@ export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
  * atomically for PutObject and CompleteMultipartUpload. radosgw (Ceph 16) ignores that condition
  * on a versioned bucket, so the store also checks with HEAD before writing; there, two writers
  * racing on one key can both succeed, and the bucket's versioning keeps both bodies.
+ *
+ * Conditional pointer writes: `If-Match` with the ETag of the body the caller read, or
+ * `If-None-Match: *` when it read none; AWS S3 enforces both atomically. On a versioned radosgw
+ * bucket the first is refused even when it matches and the second is ignored, so there only the
+ * check just before the write holds, and two writers can interleave between check and write.
  */
 export class S3Store implements BackupStore {
   readonly location: string;
@@ -156,20 +164,72 @@ export class S3Store implements BackupStore {
     return stored(key, digest, result.VersionId);
   }
 
-  async putPointer(key: string, body: string): Promise<StoredObject> {
+  async putPointer(key: string, body: string, condition?: PointerCondition): Promise<StoredObject> {
     const objectKey = this.objectKey(key);
     const bytes = toBuffer(body);
     const digest = new BodyDigest().update(bytes);
-    const result = await this.client.send(
-      new PutObjectCommand({
-        ...this.writeParams(objectKey, undefined),
-        Body: bytes,
-        ContentLength: bytes.byteLength,
-        ChecksumSHA256: Buffer.from(digest.sha256, 'hex').toString('base64'),
-        Metadata: { sha256: digest.sha256 },
-      }),
-    );
-    return stored(key, digest, result.VersionId);
+    const write = (precondition: { IfNoneMatch?: string; IfMatch?: string }) =>
+      this.client.send(
+        new PutObjectCommand({
+          ...this.writeParams(objectKey, undefined),
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+          ChecksumSHA256: Buffer.from(digest.sha256, 'hex').toString('base64'),
+          Metadata: { sha256: digest.sha256 },
+          ...precondition,
+        }),
+      );
+    if (!condition) return stored(key, digest, (await write({})).VersionId);
+    const precondition = await this.pointerPrecondition(key, objectKey, condition);
+    try {
+      return stored(key, digest, (await write(precondition)).VersionId);
+    } catch (error) {
+      // 412: the ETag no longer matches (or an object appeared); 409: a concurrent conditional write won.
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      if (status !== 412 && status !== 409) throw error;
+      // radosgw (Ceph 16) answers 412 to every If-Match on a versioned bucket, even one that
+      // matches. A pointer still carrying the ETag sent is that case: the check just made is all
+      // this server allows, and the write goes ahead without the header.
+      if (status === 412 && precondition.IfMatch && (await this.etagOf(objectKey)) === precondition.IfMatch) {
+        return stored(key, digest, (await write({})).VersionId);
+      }
+      throw new PointerChangedError(key);
+    }
+  }
+
+  private async etagOf(objectKey: string): Promise<string | undefined> {
+    try {
+      return (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }))).ETag;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The header that makes a pointer write conditional on what the caller read: If-None-Match: *
+   * when there was no pointer, else If-Match with the ETag of the body found now, after checking
+   * that body is still the one read. AWS S3 enforces both atomically; radosgw ignores them on a
+   * versioned bucket, where this check just before the write is what remains.
+   */
+  private async pointerPrecondition(
+    key: string,
+    objectKey: string,
+    condition: PointerCondition,
+  ): Promise<{ IfNoneMatch?: string; IfMatch?: string }> {
+    let response: GetObjectCommandOutput;
+    try {
+      response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      if (condition.current !== null) throw new PointerChangedError(key);
+      return { IfNoneMatch: '*' };
+    }
+    const text = (await response.Body?.transformToString()) ?? '';
+    if (condition.current === null || text !== condition.current || !response.ETag) {
+      throw new PointerChangedError(key);
+    }
+    return { IfMatch: response.ETag };
   }
 
   async get(key: string): Promise<Uint8Array> {

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalDirectoryStore, STAGING_FOLDER } from '../../lambdas/adapters/local-store.ts';
 import { InvalidStoreKeyError } from '../../lambdas/adapters/store-key.ts';
-import { ObjectExistsError } from '../../lambdas/core/store.ts';
+import { ObjectExistsError, PointerChangedError } from '../../lambdas/core/store.ts';
 import { describeBackupStoreContract, generatedBody } from '../support/store-contract.ts';
 
 const roots: string[] = [];
@@ -43,6 +43,32 @@ describe('LocalDirectoryStore', () => {
     expect(losers.every((outcome) => outcome.reason instanceof ObjectExistsError)).toBe(true);
     const winner = bodies[outcomes.findIndex((outcome) => outcome.status === 'fulfilled')];
     expect(new TextDecoder().decode(await store.get('race/part.csv'))).toBe(winner);
+  });
+
+  it('lets exactly one of many concurrent conditional writers replace the pointer they all read', async () => {
+    const store = new LocalDirectoryStore(await newRoot());
+    await store.putPointer('orgs/acme/latest-complete.json', 'first');
+    const bodies = Array.from({ length: 12 }, (_, index) => `writer ${index}`);
+    const outcomes = await Promise.allSettled(
+      bodies.map((body) => store.putPointer('orgs/acme/latest-complete.json', body, { current: 'first' })),
+    );
+    const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    expect(winners).toHaveLength(1);
+    const losers = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(losers.every((outcome) => outcome.reason instanceof PointerChangedError)).toBe(true);
+    const winner = bodies[outcomes.findIndex((outcome) => outcome.status === 'fulfilled')];
+    expect(new TextDecoder().decode(await store.get('orgs/acme/latest-complete.json'))).toBe(winner);
+  });
+
+  it('writes a conditional pointer only where none exists when the caller read none', async () => {
+    const root = await newRoot();
+    const store = new LocalDirectoryStore(root);
+    await store.putPointer('a/pointer.json', 'one', { current: null });
+    await expect(store.putPointer('a/pointer.json', 'two', { current: null })).rejects.toBeInstanceOf(
+      PointerChangedError,
+    );
+    expect(new TextDecoder().decode(await store.get('a/pointer.json'))).toBe('one');
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([]);
   });
 
   it('leaves no staging files behind after writes, failed writes and refusals', async () => {

@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
-import { ObjectNotFoundError } from '../../lambdas/core/store.ts';
+import { ObjectNotFoundError, PointerChangedError } from '../../lambdas/core/store.ts';
 import {
   checkRadosgwBinaries,
   RADOSGW_OPT_OUT_ENV,
@@ -122,6 +122,44 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
       }),
     );
     expect(await old.Body?.transformToString()).toBe('{"snapshot":"s1"}');
+  });
+
+  it('makes a pointer write conditional on the body read: If-Match with its ETag, or If-None-Match when there was none', async () => {
+    const client = rgw.client();
+    const puts: Record<string, string>[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { method?: string; headers?: Record<string, string> };
+        if (request.method === 'PUT') puts.push({ ...request.headers });
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'recordPointerPuts' },
+    );
+    const store = newStore({ client });
+    const key = `conditional-${randomBytes(4).toString('hex')}/latest-complete.json`;
+    await store.putPointer(key, 'one', { current: null });
+    expect(puts[0]?.['if-none-match']).toBe('*');
+    const etag = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
+    await store.putPointer(key, 'two', { current: 'one' });
+    expect(puts[1]?.['if-match']).toBe(etag);
+    expect(puts[1]?.['if-none-match']).toBeUndefined();
+    client.destroy();
+  });
+
+  it('refuses a conditional pointer write when the pointer changed since it was read, writing nothing', async () => {
+    const store = newStore();
+    const key = `conditional-${randomBytes(4).toString('hex')}/latest-complete.json`;
+    await store.putPointer(key, 'read');
+    await store.putPointer(key, 'written by another run');
+    await expect(store.putPointer(key, 'mine', { current: 'read' })).rejects.toBeInstanceOf(
+      PointerChangedError,
+    );
+    await expect(store.putPointer(key, 'mine', { current: null })).rejects.toBeInstanceOf(
+      PointerChangedError,
+    );
+    expect(new TextDecoder().decode(await store.get(key))).toBe('written by another run');
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+    expect(versions.Versions).toHaveLength(2);
   });
 
   it('encrypts every write with SSE-KMS under the configured key and reads back plaintext', async () => {

@@ -4,6 +4,8 @@ import {
   type BackupStore,
   ObjectExistsError,
   ObjectNotFoundError,
+  PointerChangedError,
+  type PointerCondition,
   type StoredObject,
   type StoreEntry,
 } from '../../lambdas/core/store.ts';
@@ -31,7 +33,13 @@ export class MemoryStore implements BackupStore {
     return describe(key, bytes);
   }
 
-  async putPointer(key: string, body: string): Promise<StoredObject> {
+  async putPointer(key: string, body: string, condition?: PointerCondition): Promise<StoredObject> {
+    // Checked and written in one synchronous step, as atomically as a store that enforces it.
+    if (condition) {
+      const current = this.objects.get(key);
+      const text = current === undefined ? null : new TextDecoder().decode(current);
+      if (text !== condition.current) throw new PointerChangedError(key);
+    }
     const bytes = new TextEncoder().encode(body);
     this.objects.set(key, bytes);
     this.pointerWrites.push(key);

@@ -15,17 +15,18 @@ import type {
   ExportInput,
   FinishOutput,
 } from '../../lambdas/core/backup/types.ts';
+import type { BackupStore } from '../../lambdas/core/store.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { FakeSource } from './fake-source.ts';
 
 /** The core steps in the order the state machine runs them, with its retry rule, for unit tests. */
-export async function runCore(
+export async function runCore<S extends BackupStore = MemoryStore>(
   source: FakeSource,
   request: BackupRequest,
   settings: Partial<BackupSettings> = {},
-  store = new MemoryStore(),
+  store: S = new MemoryStore() as BackupStore as S,
   clock: () => Date = () => new Date(),
-): Promise<{ store: MemoryStore; finish: FinishOutput; invocations: number }> {
+): Promise<{ store: S; finish: FinishOutput; invocations: number }> {
   const deps: BackupDeps = { store, source, clock, sleep: async () => {} };
   const plan = await planBackup(deps, request, parseBackupSettings({ pollIntervalMs: 0, ...settings }));
   if (plan.deferred) throw new Error(plan.deferredReason);

@@ -1,4 +1,4 @@
-import type { BackupStore } from '../store.ts';
+import { type BackupStore, ObjectNotFoundError, PointerChangedError } from '../store.ts';
 import { catalogKey, latestPointerKey, manifestKey } from './keys.ts';
 import {
   type CatalogEntry,
@@ -22,7 +22,8 @@ export async function writeManifest(
 
 /**
  * Records how a snapshot ended. Only a complete one moves the org's latest-complete pointer, and
- * only after its catalog entry is written, so a reader never follows the pointer to a failed run.
+ * only after its catalog entry is written, so a reader never follows the pointer to a failed run;
+ * and only forward (see `advanceLatestPointer`).
  */
 export async function recordSnapshotOutcome(
   store: BackupStore,
@@ -60,10 +61,64 @@ export async function recordSnapshotOutcome(
     contentType: 'application/json',
   });
   if (entry.status === 'complete') {
-    await store.putPointer(
-      latestPointerKey(manifest.org),
-      `${JSON.stringify({ snapshotId: entry.snapshotId, finishedAt: entry.finishedAt })}\n`,
-    );
+    await advanceLatestPointer(store, manifest.org, entry.snapshotId, entry.finishedAt);
   }
   return entry;
+}
+
+const POINTER_ATTEMPTS = 10;
+
+/**
+ * Moves the org's latest pointer to a snapshot unless it already names a newer one (snapshot ids
+ * sort by start time), so two runs of one org finishing together leave it on the newer. The write
+ * is conditional on the pointer read: if another run moved it in between, the store refuses and
+ * the decision is made again. Where the store enforces the condition (a local directory, AWS S3)
+ * that is exact. Where it cannot (radosgw on a versioned bucket), the pointer is read back after
+ * the write and written again while it names an older snapshot; an older run's write can still
+ * land after that read-back, which the catalog (every snapshot's own entry) outlives: readers fall
+ * back to it, and the next complete run moves the pointer on. Answers whether it moved.
+ */
+export async function advanceLatestPointer(
+  store: BackupStore,
+  org: string,
+  snapshotId: string,
+  finishedAt: string,
+): Promise<boolean> {
+  const key = latestPointerKey(org);
+  const body = `${JSON.stringify({ snapshotId, finishedAt })}\n`;
+  let moved = false;
+  for (let attempt = 0; ; attempt++) {
+    const current = await readPointer(store, key);
+    if (current.snapshotId !== undefined && current.snapshotId >= snapshotId) {
+      // Ours, written by this call (or an earlier attempt of it), or a newer run's.
+      return moved || current.snapshotId === snapshotId;
+    }
+    if (attempt === POINTER_ATTEMPTS) throw new PointerChangedError(key);
+    try {
+      await store.putPointer(key, body, { current: current.text });
+      moved = true;
+    } catch (error) {
+      if (!(error instanceof PointerChangedError)) throw error;
+    }
+  }
+}
+
+async function readPointer(
+  store: BackupStore,
+  key: string,
+): Promise<{ text: string | null; snapshotId?: string }> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await store.get(key));
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return { text: null };
+    throw error;
+  }
+  try {
+    const { snapshotId } = JSON.parse(text) as { snapshotId?: unknown };
+    return typeof snapshotId === 'string' ? { text, snapshotId } : { text };
+  } catch {
+    // Not a pointer this code wrote: replaced, on the condition that it is still what was read.
+    return { text };
+  }
 }
