@@ -91,7 +91,7 @@ describe('restore core against an in-memory org', () => {
     expect(verify?.report.problems).toHaveLength(1);
     expect(verify?.report.problems[0]?.oldId).toBe(propertyId(3));
     expect(verify?.report.problems[0]?.errors[0]?.statusCode).toBe('FIELD_CUSTOM_VALIDATION_EXCEPTION');
-    expect(verify?.summary).toContain('Price must be set by a broker');
+    expect(verify?.summary).toContain(`${propertyId(3)}: FIELD_CUSTOM_VALIDATION_EXCEPTION`);
   });
 
   it('never inserts a row twice when a run crashed after its insert and is started again', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
 import { type IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
 import { restoreKeys } from './keys.ts';
-import type { RestoreOrg, RowError, WriteResult, WriteRow } from './model.ts';
+import { codeAndFields, type RestoreOrg, type RowError, type WriteResult, type WriteRow } from './model.ts';
 import type { ObjectPlan, RestorePlan, Values } from './plan.ts';
 import { readJson, writeJsonOnce } from './store-json.ts';
 import { idKey, toWriteValue } from './values.ts';
@@ -248,7 +248,7 @@ function collectFailures(
         errors: [{ statusCode: 'NO_RESULT', message: 'Salesforce returned no result for this row.' }],
       });
     } else if (!res.success) {
-      failures.push({ oldId: row.oldId, id: row.id ?? res.id ?? null, errors: [...res.errors] });
+      failures.push({ oldId: row.oldId, id: row.id ?? res.id ?? null, errors: codeAndFields(res.errors) });
     }
   });
   return failures;

@@ -2,7 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
 import { IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
 import { restoreKeys } from './keys.ts';
-import type { RestoreOrg, RowError, SnapshotFile, SnapshotView } from './model.ts';
+import {
+  codeAndFields,
+  type RestoreOrg,
+  type RowError,
+  type SnapshotFile,
+  type SnapshotView,
+} from './model.ts';
 import type { Scope } from './scope.ts';
 import { readJson, writeJsonOnce } from './store-json.ts';
 import { idKey } from './values.ts';
@@ -115,7 +121,7 @@ export async function restoreFiles(args: {
       else
         failures.push({
           versionId: e.versionId,
-          errors: r?.errors ?? [{ statusCode: 'NO_RESULT', message: 'no result' }],
+          errors: r ? codeAndFields(r.errors) : [{ statusCode: 'NO_RESULT', message: 'no result' }],
         });
     });
   }
@@ -161,12 +167,12 @@ export async function restoreFiles(args: {
       ...(parent ? { firstPublishLocationId: parent } : {}),
     });
     const entries: [string, string][] = result.success && result.id ? [[e.versionId, result.id]] : [];
-    const failed = result.success ? [] : [{ oldId: e.versionId, errors: result.errors }];
+    const failed = result.success ? [] : [{ oldId: e.versionId, errors: codeAndFields(result.errors) }];
     const record: IdMapFile = { object: FILE_OBJECT, batch, entries, failed, source: 'insert' };
     await writeJsonOnce(store, restoreKeys.idMap(orgId, FILE_OBJECT, batch), record);
     idMap.addAll(entries);
     if (result.success) restored += 1;
-    else failures.push({ versionId: e.versionId, errors: result.errors });
+    else failures.push({ versionId: e.versionId, errors: codeAndFields(result.errors) });
   }
   const outcome: FilesOutcome = { restored, failures };
   await writeJsonOnce(store, outcomeKey, outcome);

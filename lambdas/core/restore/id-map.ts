@@ -34,6 +34,8 @@ export interface IntentFile {
 export class IdMap {
   private readonly map = new Map<string, string>();
   private readonly claimed = new Set<string>();
+  /** Every new id recorded for an old row: more than one means the row was inserted twice. */
+  private readonly recorded = new Map<string, Set<string>>();
 
   /** Loads every id map file of the org. */
   static async load(store: BackupStore, orgId: string): Promise<IdMap> {
@@ -50,7 +52,24 @@ export class IdMap {
     for (const [oldId, newId] of entries) {
       this.map.set(idKey(oldId), newId);
       this.claimed.add(idKey(newId));
+      const ids = this.recorded.get(idKey(oldId)) ?? new Set<string>();
+      ids.add(newId);
+      this.recorded.set(idKey(oldId), ids);
     }
+  }
+
+  /**
+   * Rows inserted for an old row besides the one it maps to: left by two restores that inserted
+   * the same row, each a duplicate if it is still in the org.
+   */
+  duplicates(): { readonly oldId: string; readonly id: string }[] {
+    const out: { oldId: string; id: string }[] = [];
+    for (const [oldId, ids] of this.recorded) {
+      const current = this.map.get(oldId);
+      for (const id of ids)
+        if (current === undefined || idKey(id) !== idKey(current)) out.push({ oldId, id });
+    }
+    return out;
   }
 
   /** The new id of an old row, if the restore inserted it. */

@@ -33,11 +33,32 @@ export interface ObjectInfo {
   readonly fields: readonly FieldInfo[];
 }
 
-/** One error Salesforce gave for one row. */
+/**
+ * One error Salesforce gave for one row. Its `message` is the adapter's copy of Salesforce's
+ * text, which can quote field values (a validation rule's message, a duplicate's name): the core
+ * keeps only `statusCode` and `fields` (see `codeAndFields`), and a `message` of its own words.
+ */
 export interface RowError {
   readonly statusCode: string;
-  readonly message: string;
+  readonly message?: string;
   readonly fields?: readonly string[];
+}
+
+/**
+ * Salesforce's errors for a row as the restore keeps them: the error code and the field names,
+ * never the message text, which can quote the row's values into reports, logs and alerts.
+ */
+export function codeAndFields(errors: readonly RowError[]): RowError[] {
+  return errors.map((e) => ({
+    statusCode: e.statusCode,
+    ...(e.fields && e.fields.length > 0 ? { fields: [...e.fields] } : {}),
+  }));
+}
+
+/** One row error as a report line: its code, the fields it names, and the restore's own words if any. */
+export function describeRowError(e: RowError): string {
+  const fields = e.fields && e.fields.length > 0 ? ` on ${e.fields.join(', ')}` : '';
+  return `${e.statusCode}${fields}${e.message ? `: ${e.message}` : ''}`;
 }
 
 /** Salesforce's answer for one row of a write, in the order the rows were sent. */

@@ -21,6 +21,15 @@ export interface RowProblem {
   readonly mismatchedFields: readonly string[];
 }
 
+/** A row in the org that the restore's scope says should not be there. */
+export interface ExtraRow {
+  readonly object: string;
+  readonly id: string;
+  /** The snapshot row it duplicates, when it is a second insert of one. */
+  readonly duplicateOf: string | null;
+  readonly reason: string;
+}
+
 /** The restore report: what was done, what failed and why, what could not be restored. */
 export interface RestoreReport {
   readonly runId: string;
@@ -34,9 +43,12 @@ export interface RestoreReport {
     readonly succeededWrites: number;
     readonly failedWrites: number;
     readonly mismatchedRows: number;
+    readonly extraRows: number;
     readonly unrestorable: readonly UnrestorableField[];
   }[];
   readonly problems: readonly RowProblem[];
+  /** Rows the org holds that the restore's scope says should not be there; any fails the verification. */
+  readonly extraRows: readonly ExtraRow[];
 }
 
 /**
@@ -50,6 +62,9 @@ export async function verifyRestore(args: {
   readonly idMap: IdMap;
   readonly plan: RestorePlan;
   readonly objectPlans: readonly ObjectPlan[];
+  /** The user the restore writes as, and when the run started: rows it created beyond the plan are extra. */
+  readonly userId: string;
+  readonly startedAt: string;
 }): Promise<{ report: RestoreReport; reportKey: string }> {
   const { org, store, idMap, plan } = args;
   const dangling = new Set(plan.danglingReferences);
@@ -59,8 +74,11 @@ export async function verifyRestore(args: {
     if (o) outcomes.push(o);
   }
   const problems: RowProblem[] = [];
+  const extraRows: ExtraRow[] = [];
   const objects: RestoreReport['objects'][number][] = [];
   for (const op of args.objectPlans) {
+    const extra = await findExtraRows(args, op);
+    extraRows.push(...extra);
     const mine = outcomes.filter((o) => o.object === op.object);
     const writeErrors = new Map<string, { id: string | null; errors: RowError[] }>();
     for (const o of mine) {
@@ -124,6 +142,7 @@ export async function verifyRestore(args: {
       succeededWrites: mine.reduce((a, o) => a + o.succeeded, 0),
       failedWrites: mine.reduce((a, o) => a + o.failures.length, 0),
       mismatchedRows: mismatched,
+      extraRows: extra.length,
       unrestorable: op.unrestorable,
     });
   }
@@ -132,11 +151,66 @@ export async function verifyRestore(args: {
     orgId: plan.orgId,
     snapshotId: plan.snapshotId,
     mode: plan.mode,
-    matches: problems.length === 0,
+    matches: problems.length === 0 && extraRows.length === 0,
     objects,
     problems,
+    extraRows,
   };
   const reportKey = restoreKeys.report(plan.orgId, plan.runId);
   await writeJsonOnce(store, reportKey, report);
   return { report, reportKey };
+}
+
+/**
+ * Rows of the object that should not be in the org: second inserts of a row the id map already
+ * maps (two restores that inserted the same rows), and rows the restore's user created since the
+ * run started that no restore batch recorded.
+ */
+async function findExtraRows(
+  args: {
+    readonly org: RestoreOrg;
+    readonly idMap: IdMap;
+    readonly userId: string;
+    readonly startedAt: string;
+  },
+  op: ObjectPlan,
+): Promise<ExtraRow[]> {
+  const { org, idMap } = args;
+  const extra: ExtraRow[] = [];
+  const prefix = (await org.describe(op.object))?.keyPrefix ?? null;
+  const duplicates = prefix ? idMap.duplicates().filter((d) => d.id.startsWith(prefix)) : [];
+  if (duplicates.length > 0) {
+    const alive = new Set(
+      (
+        await org.fetchByIds(
+          op.object,
+          duplicates.map((d) => d.id),
+          [],
+        )
+      )
+        .filter((r) => r.IsDeleted !== 'true')
+        .map((r) => idKey(r.Id as string)),
+    );
+    for (const d of duplicates) {
+      if (!alive.has(idKey(d.id))) continue;
+      extra.push({
+        object: op.object,
+        id: d.id,
+        duplicateOf: d.oldId,
+        reason: `a second insert of snapshot row ${d.oldId}, which the org already holds as ${idMap.get(d.oldId)}`,
+      });
+    }
+  }
+  const seen = new Set(extra.map((e) => idKey(e.id)));
+  for (const row of await org.fetchCreatedSince(op.object, args.startedAt, args.userId, [])) {
+    const id = row.Id;
+    if (!id || idMap.isNewId(id) || seen.has(idKey(id))) continue;
+    extra.push({
+      object: op.object,
+      id,
+      duplicateOf: null,
+      reason: "created by the restore's user during the restore, but by no batch of a restore",
+    });
+  }
+  return extra;
 }

@@ -3,7 +3,7 @@ import { type ObjectStepResult, type RestorePhase, restoreObject } from './execu
 import { IdMap } from './id-map.ts';
 import { parseRestoreInput, type RestoreRequest, writesToOrg } from './input.ts';
 import { restoreKeys } from './keys.ts';
-import type { RestoreOrg, SnapshotSource } from './model.ts';
+import { describeRowError, type RestoreOrg, type SnapshotSource } from './model.ts';
 import { type ObjectPlan, planRestore, type RestorePlan } from './plan.ts';
 import { selectScope } from './scope.ts';
 import { readJson, writeJsonOnce } from './store-json.ts';
@@ -14,6 +14,9 @@ import { OrgMismatchError } from './errors.ts';
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, verifyFiles } from './files.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
 import { acquireLease, type LeaseOptions, releaseLease, renewLease } from './lease.ts';
+
+/** Rows, extra rows and files a summary names one by one; the report in the vault holds them all. */
+const REPORTED_ROWS = 20;
 
 /** What every restore step is given: the vault, the live org and the snapshots. */
 export interface RestoreDeps {
@@ -220,12 +223,15 @@ export async function verifyStep(
     }
   }
   const idMap = await IdMap.load(deps.store, run.orgId);
+  const { userId } = await deps.org.identity();
   const { report, reportKey } = await verifyRestore({
     org: deps.org,
     store: deps.store,
     idMap,
     plan,
     objectPlans,
+    userId,
+    startedAt: run.startedAt,
   });
   const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(run.orgId, run.runId));
   const fileProblems =
@@ -243,20 +249,31 @@ export async function verifyStep(
   const recoveryTimeSeconds = Math.round((now() - Date.parse(run.startedAt)) / 100) / 10;
   const matches = report.matches && fileProblems.length === 0;
   const unrestorable = report.objects.flatMap((o) => o.unrestorable.map((u) => `${o.object}.${u.field}`));
+  const extra = report.extraRows;
   const summary = [
     matches
-      ? `Verified: the restored scope matches snapshot ${plan.snapshotId} on every restorable field.`
-      : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}; report: ${reportKey}.`,
+      ? `Verified: the restored scope matches snapshot ${plan.snapshotId} on every restorable field, with no extra rows.`
+      : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}, ${extra.length} extra row(s) in the org that the restore's scope says should not be there; report: ${reportKey}.`,
     ...report.problems
-      .slice(0, 20)
+      .slice(0, REPORTED_ROWS)
       .map(
         (p) =>
           `  ${p.object} ${p.oldId}${p.id && p.id !== p.oldId ? ` (now ${p.id})` : ''}: ${[
-            ...p.errors.map((e) => `${e.statusCode}: ${e.message}`),
+            ...p.errors.map(describeRowError),
             ...(p.mismatchedFields.length > 0 ? [`differs on ${p.mismatchedFields.join(', ')}`] : []),
           ].join('; ')}`,
       ),
-    ...fileProblems.map((f) => `  file ${f.versionId}: ${f.problem}`),
+    report.problems.length > REPORTED_ROWS
+      ? `  ... and ${report.problems.length - REPORTED_ROWS} more row(s) in the report.`
+      : '',
+    ...extra.slice(0, REPORTED_ROWS).map((e) => `  extra ${e.object} ${e.id}: ${e.reason}`),
+    extra.length > REPORTED_ROWS
+      ? `  ... and ${extra.length - REPORTED_ROWS} more extra row(s) in the report.`
+      : '',
+    ...fileProblems.slice(0, REPORTED_ROWS).map((f) => `  file ${f.versionId}: ${f.problem}`),
+    fileProblems.length > REPORTED_ROWS
+      ? `  ... and ${fileProblems.length - REPORTED_ROWS} more file(s) in the report.`
+      : '',
     metadata?.report ?? '',
     `Recovery time: ${recoveryTimeSeconds} s from validation to verification.`,
     unrestorable.length > 0 ? `Not restorable (see the plan for why): ${unrestorable.join(', ')}` : '',
@@ -268,7 +285,7 @@ export async function verifyStep(
   return {
     matches,
     reportKey,
-    failedRows: report.problems.length + fileProblems.length,
+    failedRows: report.problems.length + extra.length + fileProblems.length,
     summary,
     report,
     fileProblems: fileProblems.length,

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { restoreKeys } from '../../lambdas/core/restore/keys.ts';
+import { writeJsonOnce } from '../../lambdas/core/restore/store-json.ts';
+import { objectStep, planStep, validateStep, verifyStep } from '../../lambdas/core/restore/workflow.ts';
+import { propertyId, runRestore, world } from './scenario.ts';
+
+const INPUT = { objects: ['Property__c'], mode: 'restore-deleted', confirmOrgId: '00D000000000001AAA' };
+
+describe('verification of extra rows', () => {
+  it('fails a restore that finds duplicates of restored rows in the org, naming each by id', async () => {
+    // GIVEN two properties restored under new ids, and a second insert of both that another run
+    // recorded (as two restores writing at once did)
+    const { org, deps, store } = world();
+    for (const n of [1, 2]) org.hardDelete('Property__c', propertyId(n));
+    const first = await runRestore(deps, INPUT, 'run-1');
+    expect(first.verify?.matches).toBe(true);
+    const copies = await org.create('Property__c', [
+      { Name: 'House 1', Price__c: 100000 },
+      { Name: 'House 2', Price__c: 200000 },
+    ]);
+    await writeJsonOnce(store, restoreKeys.idMap(org.orgId, 'Property__c', 'run-0-main-00000-aaaaaaaa'), {
+      object: 'Property__c',
+      batch: 'run-0-main-00000-aaaaaaaa',
+      entries: [
+        [propertyId(1), copies[0]?.id],
+        [propertyId(2), copies[1]?.id],
+      ],
+      failed: [],
+      source: 'insert',
+    });
+    expect(org.live('Property__c')).toHaveLength(8);
+
+    // WHEN the same restore runs again
+    const again = await runRestore(deps, INPUT, 'run-2');
+
+    // THEN its verification fails and names the two extra rows
+    expect(again.verify?.matches).toBe(false);
+    const extra = again.verify?.report.extraRows ?? [];
+    expect(extra).toHaveLength(2);
+    expect(again.verify?.summary).toContain('2 extra row(s)');
+    expect(again.verify?.summary).not.toContain('Verified');
+    const live = new Set(org.live('Property__c').map((r) => r.Id));
+    for (const row of extra) {
+      expect(row.object).toBe('Property__c');
+      expect(live.has(row.id)).toBe(true);
+      expect(again.verify?.summary).toContain(row.id);
+    }
+  });
+
+  it('fails a restore that created rows beyond its plan', async () => {
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(3));
+    const run = await validateStep(deps, INPUT, 'run-extra');
+    await planStep(deps, run);
+    await objectStep(deps, run, 'Property__c', 'main', 0);
+    // A row the restore's user created during the run that no restore batch recorded.
+    const [stray] = await org.create('Property__c', [{ Name: 'House 3', Price__c: 300000 }]);
+    const verify = await verifyStep(deps, run);
+    expect(verify.matches).toBe(false);
+    expect(verify.report.extraRows.map((r) => r.id)).toEqual([stray?.id]);
+    expect(verify.failedRows).toBe(1);
+  });
+});
