@@ -17,6 +17,7 @@ import {
   PointerChangedError,
   type PointerCondition,
   type PutOptions,
+  type ReadOptions,
   type StoredObject,
   type StoreEntry,
 } from '../core/store.ts';
@@ -232,19 +233,23 @@ export class S3Store implements BackupStore {
     return { IfMatch: response.ETag };
   }
 
-  async get(key: string): Promise<Uint8Array> {
+  async get(key: string, options: ReadOptions = {}): Promise<Uint8Array> {
     const objectKey = this.objectKey(key);
     const response = await this.read(key, () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey })),
+      this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: objectKey, VersionId: options.versionId }),
+      ),
     );
     if (!response.Body) throw new ObjectNotFoundError(key);
     return response.Body.transformToByteArray();
   }
 
-  async getStream(key: string): Promise<Readable> {
+  async getStream(key: string, options: ReadOptions = {}): Promise<Readable> {
     const objectKey = this.objectKey(key);
     const response = await this.read(key, () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey })),
+      this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: objectKey, VersionId: options.versionId }),
+      ),
     );
     if (!response.Body) throw new ObjectNotFoundError(key);
     // In Node.js the SDK's body is an IncomingMessage, which is a Readable.

@@ -46,13 +46,22 @@ export interface BackupStore {
    */
   putPointer(key: string, body: string, condition?: PointerCondition): Promise<StoredObject>;
   /** Reads a whole object; fails with `ObjectNotFoundError` if it does not exist. */
-  get(key: string): Promise<Uint8Array>;
+  get(key: string, options?: ReadOptions): Promise<Uint8Array>;
   /** Reads an object as a stream; fails with `ObjectNotFoundError` if it does not exist. */
-  getStream(key: string): Promise<Readable>;
+  getStream(key: string, options?: ReadOptions): Promise<Readable>;
   /** Size of an object, or undefined if there is none. */
   head(key: string): Promise<StoreEntry | undefined>;
   /** Every key under a prefix, in lexicographic order. */
   list(prefix: string): AsyncIterable<StoreEntry>;
+}
+
+/** Options for a read. */
+export interface ReadOptions {
+  /**
+   * The version to read, as the write reported it: a later write to the key (a tampered part)
+   * is then not what is read. Stores without versions read the one object they hold.
+   */
+  readonly versionId?: string;
 }
 
 /** Options for a write. */

@@ -95,7 +95,13 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
         `${object}: page ${checkpoint.nextPart} arrived incomplete (${scanner.dataRows} rows, Salesforce said ${part.expectedRows ?? 'unknown'}); it will be fetched again.`,
       );
     }
-    segment.parts.push({ key, rows: scanner.dataRows, bytes: stored.bytes, sha256: stored.sha256 });
+    segment.parts.push({
+      key,
+      rows: scanner.dataRows,
+      bytes: stored.bytes,
+      sha256: stored.sha256,
+      ...(stored.versionId ? { versionId: stored.versionId } : {}),
+    });
     segment.deletedRows += scanner.deletedRows;
     for (const id of scanner.deletedIds) if (segment.deletedIds.length < 5) segment.deletedIds.push(id);
     const next = part.nextLocator();

@@ -107,7 +107,14 @@ export async function retrieveMetadata(
       const stored = await deps.store.put(key, outcome.zip, { contentType: 'application/zip' });
       const types = Object.keys(members).sort();
       const components = types.reduce((n, t) => n + members[t]!.length, 0);
-      parts.push({ key, sha256: stored.sha256, bytes: stored.bytes, components, types });
+      parts.push({
+        key,
+        sha256: stored.sha256,
+        bytes: stored.bytes,
+        components,
+        types,
+        ...(stored.versionId ? { versionId: stored.versionId } : {}),
+      });
     } else if (TOO_LARGE.test(outcome.error) && size(members) > 1) {
       pending.unshift(...halves(members));
     } else {

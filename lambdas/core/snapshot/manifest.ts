@@ -31,6 +31,11 @@ export const snapshotPartSchema = z.object({
   rows: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative().describe('Size of the compressed part as stored.'),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  versionId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The store version the backup wrote; a restore reads this version, never a later one.'),
 });
 
 /** What a snapshot holds for one object. */
@@ -84,6 +89,11 @@ export const snapshotMetadataPartSchema = z.object({
   bytes: z.number().int().nonnegative(),
   components: z.number().int().nonnegative(),
   types: z.array(z.string()),
+  versionId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The store version the backup wrote; a restore reads this version, never a later one.'),
 });
 
 /** Something that went wrong and made the snapshot incomplete. */
