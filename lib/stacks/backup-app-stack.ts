@@ -8,6 +8,7 @@ import { BackupSchedules } from '../backup-schedules.ts';
 import { BackupWorkflow } from '../backup-workflow.ts';
 import { type AppConfig, constructIdOf, type OrgConfig } from '../config.ts';
 import { RestoreWorkflow } from '../restore-workflow.ts';
+import { TamperAlerts } from '../tamper-alerts.ts';
 import type { VaultExports } from './vault-stack.ts';
 
 /** The vault as other stacks see it. */
@@ -65,6 +66,7 @@ export class BackupAppStack extends Stack {
     });
     this.vault = { bucket, key };
     this.alerting = new Alerting(this, 'Alerting', { emails: props.config.alertEmails });
+    new TamperAlerts(this, 'TamperAlerts', { bucket, key, alerting: this.alerting });
     new CfnOutput(this, 'AlertTopicArn', {
       value: this.alerting.topic.topicArn,
       description: 'SNS topic receiving backup and restore alerts',
