@@ -48,6 +48,19 @@ export interface LocalRunOptions extends OrgConnection {
   readonly onTask?: (step: TaskStep) => void | Promise<void>;
   /** Stops the execution when aborted, as StopExecution does (see `runWorkflow`). @default - none */
   readonly signal?: AbortSignal;
+  /**
+   * Authorize every AWS call of the run against the app's policies, as AWS would (see
+   * docs/local-runner.md). @default false
+   */
+  readonly enforcePolicies?: boolean;
+  /**
+   * Run the functions with only their template's credentials setting, the secret's ARN: a local
+   * Secrets Manager answers `GetSecretValue` (after the policy check) with these secret values,
+   * as `credentialsFromSecret` reads them (`{"flow":"client-credentials","loginUrl",...}`).
+   * `instanceUrl` and `accessToken` then only name the org. Needs `enforcePolicies`.
+   * @default - the functions get the access tokens in their environment
+   */
+  readonly secrets?: { readonly org: string; readonly drill?: string };
 }
 
 /** Options of `runLocalWorkflow`: the caller's, and what the command adds for its workflow. */
@@ -114,6 +127,8 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.onTask ? { onTask: options.onTask } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.enforcePolicies ? { enforcePolicies: true } : {}),
+    ...(options.secrets ? { secrets: secretValues(workflow, options.secrets) } : {}),
   });
   return { org, store, result, startedAt };
 }
@@ -127,15 +142,35 @@ function synthesized(key: string, synthesize: () => SynthesizedWorkflow): Synthe
   return workflow;
 }
 
+/** The secret values by the ARNs the functions' environments name (the org's and the drill's). */
+function secretValues(
+  workflow: SynthesizedWorkflow,
+  secrets: NonNullable<LocalRunOptions['secrets']>,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const fn of workflow.functions.values()) {
+    const org = fn.environment[EnvName.OrgSecretArn];
+    const drill = fn.environment[EnvName.DrillSecretArn];
+    if (org) values[org] = secrets.org;
+    if (drill && secrets.drill !== undefined) values[drill] = secrets.drill;
+  }
+  return values;
+}
+
 /** The variables a local run layers over every function's environment, in place of a deployment's. */
 function localEnvironment(options: LocalWorkflowOptions): Record<string, string> {
   const { drill, store } = options;
   const s3 = typeof store === 'string' ? undefined : store.s3;
   return {
-    // An access token stands in for the Secrets Manager secret a deployed function reads.
-    [EnvName.LocalInstanceUrl]: options.instanceUrl,
-    [EnvName.LocalAccessToken]: options.accessToken,
-    ...(drill
+    // An access token stands in for the Secrets Manager secret a deployed function reads, unless
+    // the run answers the secrets themselves.
+    ...(options.secrets
+      ? {}
+      : {
+          [EnvName.LocalInstanceUrl]: options.instanceUrl,
+          [EnvName.LocalAccessToken]: options.accessToken,
+        }),
+    ...(drill && !options.secrets
       ? {
           [EnvName.LocalDrillInstanceUrl]: drill.instanceUrl,
           [EnvName.LocalDrillAccessToken]: drill.accessToken,

@@ -10,6 +10,7 @@ import type { AslState, Json } from './asl.ts';
 import type { ExecutionHistoryStats } from './history.ts';
 import { checkBucket, ServiceIntegrationError } from './integrations.ts';
 import type { DistributedMapPlan, PreparedMachine } from './prepare.ts';
+import type { S3Request } from './stand-ins.ts';
 import type { TemplateResolver } from './template.ts';
 
 /** How one child execution ended. */
@@ -34,6 +35,10 @@ export interface DistributedMapDeps {
   runChild(processor: PreparedMachine, input: Json, name: string): Promise<ChildOutcome>;
   /** Called with each child's statistics as it finishes. */
   onChild(stats: ExecutionHistoryStats, input: Json): void;
+  /** Authorizes the state machine's S3 requests (ItemReader, ResultWriter). */
+  authorizeS3(request: S3Request): Promise<void>;
+  /** Authorizes starting the child executions. */
+  authorizeChildren(): Promise<void>;
 }
 
 function fail(name: string, message: string): never {
@@ -75,13 +80,17 @@ async function readItems(
   const config = reader.ReaderConfig ?? {};
   checkBucket(params.Bucket, deps.resolver, `The ItemReader of Map "${stateName}"`);
   let items: Json[];
+  const bucket = params.Bucket as string;
   if (/:s3:listObjectsV2$/.test(reader.Resource)) {
+    const prefix = typeof params.Prefix === 'string' ? params.Prefix : '';
+    await deps.authorizeS3({ operation: 'ListObjectsV2', bucket, prefix });
     items = [];
     for await (const entry of deps.store.list(typeof params.Prefix === 'string' ? params.Prefix : '')) {
       items.push({ Key: entry.key, Size: entry.bytes });
     }
   } else if (/:s3:getObject$/.test(reader.Resource)) {
     const key = String(params.Key);
+    await deps.authorizeS3({ operation: 'GetObject', bucket, key });
     let text: string;
     try {
       text = Buffer.from(await deps.store.get(key)).toString('utf8');
@@ -203,6 +212,7 @@ export async function runDistributedMap(
   const stateLimit = (await evaluateNumber(state, 'MaxConcurrency', input, deps)) || Number.POSITIVE_INFINITY;
   const concurrency = Math.max(1, Math.min(stateLimit, deps.maxConcurrency));
 
+  if (childInputs.length > 0) await deps.authorizeChildren();
   const runId = randomUUID();
   const outcomes: (ChildOutcome | undefined)[] = new Array(childInputs.length);
   let failures = 0;
@@ -292,11 +302,13 @@ async function writeResults(
     const entries = results[status];
     if (entries.length === 0) continue;
     const key = `${prefix}${runId}/${status}_0.json`;
+    await deps.authorizeS3({ operation: 'PutObject', bucket: params.Bucket as string, key });
     const body = jsonl ? entries.map((e) => JSON.stringify(e)).join('\n') : JSON.stringify(entries);
     const stored = await deps.store.put(key, body, { contentType: 'application/json' });
     files[status]?.push({ Key: key, Size: stored.bytes });
   }
   const manifestKey = `${prefix}${runId}/manifest.json`;
+  await deps.authorizeS3({ operation: 'PutObject', bucket: params.Bucket as string, key: manifestKey });
   const manifest = { DestinationBucket: params.Bucket, MapRunArn: mapRunArn, ResultFiles: files };
   await deps.store.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
   return { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket: params.Bucket as Json, Key: manifestKey } };

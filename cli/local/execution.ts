@@ -12,7 +12,9 @@ import { type ChildOutcome, runDistributedMap } from './distributed-map.ts';
 import { HistoryCollector, type LocalHistoryEvent, payloadBytes, STEP_FUNCTIONS_LIMITS } from './history.ts';
 import { callS3, publishToSns, ServiceIntegrationError, type SnsMessage } from './integrations.ts';
 import { type InvokeSettings, invokeHandler } from './invoke.ts';
+import { AccessDeniedError, type AppPolicies } from './policies.ts';
 import type { PreparedMachine, TaskPlan } from './prepare.ts';
+import { authorizeS3, type Requester, type S3Request } from './stand-ins.ts';
 import type { SynthesizedWorkflow } from './synthesize.ts';
 
 /** What every execution of one run shares. */
@@ -30,6 +32,28 @@ export interface ExecutorSettings {
   readonly onTask?: (step: TaskStep) => void | Promise<void>;
   /** Stops every execution of the run when aborted, as StopExecution does. */
   readonly signal?: AbortSignal;
+  /**
+   * The app's policies and the state machine's role, when the run enforces them: every Lambda
+   * invoke, SNS publish and S3 request of the definition is then authorized for that role.
+   * @default - nothing is authorized
+   */
+  readonly enforce?: {
+    readonly policies: AppPolicies;
+    /** The state machine's role. */
+    readonly role: string;
+    /** The state machine's ARN, which its Distributed Maps start child executions of. */
+    readonly stateMachineArn: string;
+  };
+}
+
+/** Runs `request`, turning a refusal into the task error `name` Step Functions reports. */
+async function asTaskError<T>(name: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (error instanceof AccessDeniedError) throw new ServiceIntegrationError(name, error.message);
+    throw error;
+  }
 }
 
 /** A Task state about to be performed (`before`) or that has returned its result (`after`). */
@@ -159,6 +183,50 @@ export class LocalExecutor {
     });
   }
 
+  /** The state machine's role in execution `executionName`, when the run enforces policies. */
+  private requester(executionName: string): Requester | undefined {
+    const enforce = this.settings.enforce;
+    return enforce
+      ? { principal: enforce.role, session: executionName, policies: enforce.policies }
+      : undefined;
+  }
+
+  private async authorize(
+    executionName: string,
+    errorName: string,
+    action: string,
+    resource: string,
+    context?: Readonly<Record<string, string | readonly string[]>>,
+  ): Promise<void> {
+    const requester = this.requester(executionName);
+    if (!requester) return;
+    await asTaskError(errorName, () =>
+      requester.policies.authorize({ ...requester, action, resource, ...(context ? { context } : {}) }),
+    );
+  }
+
+  private async authorizeS3(executionName: string, errorName: string, request: S3Request): Promise<void> {
+    const requester = this.requester(executionName);
+    if (requester) await asTaskError(errorName, () => authorizeS3(requester, request));
+  }
+
+  /** sns:Publish on the topic, and for a topic with a customer key the key's use by the publisher. */
+  private async authorizePublish(executionName: string, input: Json): Promise<void> {
+    const topic = (input as { TopicArn?: unknown } | null)?.TopicArn;
+    const policies = this.settings.enforce?.policies;
+    if (typeof topic !== 'string' || !policies) return;
+    await this.authorize(executionName, 'SNS.AuthorizationErrorException', 'sns:Publish', topic);
+    const key = policies.keyOf(topic);
+    if (!key) return;
+    const context = {
+      'kms:ViaService': `sns.${policies.region}.amazonaws.com`,
+      'kms:EncryptionContext:aws:sns:topicArn': topic,
+    };
+    for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+      await this.authorize(executionName, 'SNS.KMSAccessDeniedException', action, key, context);
+    }
+  }
+
   private async perform(
     plan: TaskPlan,
     stateName: string,
@@ -175,6 +243,12 @@ export class LocalExecutor {
             'Lambda.ResourceNotFoundException',
             `No function ${plan.functionArn}.`,
           );
+        await this.authorize(
+          executionName,
+          'Lambda.AccessDeniedException',
+          'lambda:InvokeFunction',
+          plan.functionArn,
+        );
         return invokeHandler(fn, input, this.settings.invoke);
       }
       case 'lambda-invoke': {
@@ -187,6 +261,12 @@ export class LocalExecutor {
             `State "${stateName}" invokes ${functionName}, which is not a function of the app with entry metadata.`,
           );
         }
+        await this.authorize(
+          executionName,
+          'Lambda.AccessDeniedException',
+          'lambda:InvokeFunction',
+          functionName.startsWith('arn:') ? functionName : fn.arn,
+        );
         const payload = await invokeHandler(fn, params.Payload ?? {}, this.settings.invoke);
         return {
           ExecutedVersion: '$LATEST',
@@ -197,9 +277,12 @@ export class LocalExecutor {
         };
       }
       case 'sns':
+        await this.authorizePublish(executionName, input);
         return publishToSns(input, stateName, workflow.resolver, this.settings.onSns);
       case 's3':
-        return callS3(plan.action, input, stateName, store, workflow.resolver);
+        return callS3(plan.action, input, stateName, store, workflow.resolver, (request) =>
+          this.authorizeS3(executionName, 'S3.AccessDeniedException', request),
+        );
       case 'distributed-map':
         return runDistributedMap(plan.map, input, {
           store,
@@ -214,6 +297,19 @@ export class LocalExecutor {
             return outcome;
           },
           onChild: (stats) => collector.addChild(stats),
+          authorizeS3: (request) =>
+            this.authorizeS3(
+              executionName,
+              request.operation === 'PutObject' ? 'States.ResultWriterFailed' : 'States.ItemReaderFailed',
+              request,
+            ),
+          authorizeChildren: () =>
+            this.authorize(
+              executionName,
+              'States.Runtime',
+              'states:StartExecution',
+              this.settings.enforce?.stateMachineArn ?? '',
+            ),
         });
     }
   }

@@ -3,6 +3,7 @@ import { ErrorName } from '../../contract/workflow-contract.ts';
 import { randomUUID } from 'node:crypto';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import type { Json } from './asl.ts';
+import type { S3Request } from './stand-ins.ts';
 import type { TemplateResolver } from './template.ts';
 
 /** A message a Task state published to an SNS topic. */
@@ -96,9 +97,11 @@ export async function callS3(
   stateName: string,
   store: BackupStore,
   resolver: TemplateResolver,
+  authorize: (request: S3Request) => Promise<void> = async () => undefined,
 ): Promise<Json> {
   const params = asObject(input, stateName);
   checkBucket(params.Bucket, resolver, `State "${stateName}"`);
+  const bucket = params.Bucket as string;
   const key = typeof params.Key === 'string' ? params.Key : undefined;
   const needKey = (): string => {
     if (key === undefined)
@@ -107,10 +110,12 @@ export async function callS3(
   };
   switch (action) {
     case 'getObject': {
+      await authorize({ operation: 'GetObject', bucket, key: needKey() });
       const bytes = await readObject(store, needKey());
       return { Body: Buffer.from(bytes).toString('utf8'), ContentLength: bytes.byteLength };
     }
     case 'headObject': {
+      await authorize({ operation: 'HeadObject', bucket, key: needKey() });
       const entry = await store.head(needKey());
       if (!entry)
         throw new ServiceIntegrationError(
@@ -120,12 +125,14 @@ export async function callS3(
       return { ContentLength: entry.bytes };
     }
     case 'putObject': {
+      await authorize({ operation: 'PutObject', bucket, key: needKey() });
       const body = params.Body;
       const stored = await store.put(needKey(), typeof body === 'string' ? body : JSON.stringify(body ?? ''));
       return { ETag: `"${stored.sha256}"`, ...(stored.versionId ? { VersionId: stored.versionId } : {}) };
     }
     case 'listObjectsV2': {
       const prefix = typeof params.Prefix === 'string' ? params.Prefix : '';
+      await authorize({ operation: 'ListObjectsV2', bucket, prefix });
       const after = String(params.ContinuationToken ?? params.StartAfter ?? '');
       const max = typeof params.MaxKeys === 'number' ? params.MaxKeys : 1000;
       const contents: Json[] = [];

@@ -4,6 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Json } from './asl.ts';
 import { runWithEnv } from './env-scope.ts';
+import { type CallerScope, runAsCaller } from './policies.ts';
 import type { LocalFunction } from './synthesize.ts';
 
 /** A handler module or export could not be loaded. */
@@ -23,6 +24,12 @@ export interface InvokeSettings {
   readonly functionEnv: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** What `context.getRemainingTimeInMillis()` counts down from. @default the function's timeout */
   readonly timeoutMs?: (fn: LocalFunction) => number;
+  /**
+   * The role each function's invocation runs as, when the run enforces the app's policies: every
+   * AWS call its handler makes is then authorized for that role (see stand-ins.ts).
+   * @default - calls are not authorized
+   */
+  readonly caller?: (fn: LocalFunction, session: string) => CallerScope | undefined;
 }
 
 type Handler = (event: unknown, context: unknown) => unknown;
@@ -99,11 +106,13 @@ export async function invokeHandler(fn: LocalFunction, event: Json, settings: In
   };
   try {
     // A copy of the event, as Lambda hands each invocation its own deserialized payload.
-    const result = await runWithEnv(env, async () => {
+    const caller = settings.caller?.(fn, name);
+    const call = async () => {
       // Loaded under the function's environment, so module-scope code reads it as on Lambda.
       const handler = await loadHandler(fn, settings.projectRoot);
       return handler(structuredClone(event), context);
-    });
+    };
+    const result = await runWithEnv(env, caller ? () => runAsCaller(caller, call) : call);
     return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as Json);
   } catch (error) {
     throw lambdaTaskError(error);

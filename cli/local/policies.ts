@@ -102,6 +102,17 @@ export class AppPolicies {
     return this.keys.get(resourceArnOrName);
   }
 
+  /**
+   * The full ARN Secrets Manager authorizes a `SecretId` as. A secret of the app keeps the ARN
+   * its `Ref` resolved to; a secret imported by name (`arn:...:secret:<name>`, as
+   * `Secret.fromSecretNameV2` names it) gets the `-` and six characters AWS appends to every
+   * secret's name, here `-000000`, so that grants written for it (`<name>-??????`) apply.
+   */
+  secretArn(secretId: string): string {
+    if (this.resolver.lookup(secretId)?.kind === 'secret') return secretId;
+    return secretId.startsWith('arn:') ? `${secretId}-000000` : secretId;
+  }
+
   /** Whether a bucket's default encryption uses an S3 Bucket Key. */
   usesBucketKey(bucket: string): boolean {
     return this.bucketKeyBuckets.has(bucket);

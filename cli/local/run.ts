@@ -11,7 +11,9 @@ import { type ExecutionHistoryStats, type LocalHistoryEvent, STEP_FUNCTIONS_LIMI
 import type { SnsMessage } from './integrations.ts';
 import type { LocalFunction, SynthesizedWorkflow } from './synthesize.ts';
 import { synthesizeDefinition } from './synthesize.ts';
+import { AppPolicies } from './policies.ts';
 import { prepareDefinition } from './prepare.ts';
+import { registerSecrets, withAwsStandIns } from './stand-ins.ts';
 
 /** Options of `runWorkflow`. */
 export interface RunWorkflowOptions {
@@ -61,6 +63,77 @@ export interface RunWorkflowOptions {
   readonly projectRoot?: string;
   /** Region reported in ARNs and to handlers without `AWS_REGION`. @default 'us-east-1' */
   readonly region?: string;
+  /**
+   * Authorize every AWS call of the run as AWS would: the state machine's Lambda invokes, SNS
+   * publishes and S3 requests for its role, each handler's S3 and Secrets Manager calls for its
+   * function's role, against the app's identity, bucket, key, topic and secret policies. A refused
+   * call fails with `AccessDenied` naming the role, the action and the resource.
+   * @default false
+   */
+  readonly enforcePolicies?: boolean;
+  /**
+   * Values the local Secrets Manager answers `GetSecretValue` with (after the policy check), by
+   * the secret's logical id or local ARN. Give the functions no credential variables of their own
+   * (such as SFBACKUP_INSTANCE_URL) so that they read the secret their template names.
+   * Needs `enforcePolicies`.
+   * @default - Secrets Manager calls go to AWS
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
+}
+
+const appPolicies = new WeakMap<SynthesizedWorkflow, AppPolicies>();
+
+/** The policies of the workflow's app, read once per synthesized workflow. */
+export function policiesOf(workflow: SynthesizedWorkflow, region = 'us-east-1'): AppPolicies {
+  let policies = appPolicies.get(workflow);
+  if (!policies) {
+    policies = new AppPolicies(workflow.stacks, workflow.resolver, region);
+    appPolicies.set(workflow, policies);
+  }
+  return policies;
+}
+
+/** A secret's local ARN from its logical id (in any stack of the app) or its ARN. */
+function secretArn(workflow: SynthesizedWorkflow, idOrArn: string): string {
+  if (idOrArn.startsWith('arn:')) return idOrArn;
+  for (const stack of workflow.stacks) {
+    if (stack.template.Resources?.[idOrArn]?.Type === 'AWS::SecretsManager::Secret') {
+      return String(workflow.resolver.resolve({ Ref: idOrArn }, stack));
+    }
+  }
+  throw new Error(
+    `The run's secrets name "${idOrArn}", which is neither a secret ARN nor the logical id of a secret of the app.`,
+  );
+}
+
+function enforcement(
+  workflow: SynthesizedWorkflow,
+  region: string,
+  secrets: Readonly<Record<string, string>>,
+) {
+  const policies = policiesOf(workflow, region);
+  const role = policies.roleOf(workflow.stackName, workflow.stateMachineLogicalId);
+  if (!role) {
+    throw new Error(
+      `State machine ${workflow.stackName}/${workflow.stateMachineLogicalId} has no RoleArn to run as.`,
+    );
+  }
+  const stack = workflow.resolver.stack(workflow.stackName);
+  const stateMachineArn = String(
+    stack ? workflow.resolver.resolve({ Ref: workflow.stateMachineLogicalId }, stack) : '',
+  );
+  registerSecrets(
+    policies,
+    new Map(
+      Object.entries(secrets).map(([id, value]) => [policies.secretArn(secretArn(workflow, id)), value]),
+    ),
+  );
+  const caller = (fn: LocalFunction, session: string) => {
+    const principal = policies.roleOf(fn.stackName, fn.logicalId);
+    if (!principal) throw new Error(`Function ${fn.stackName}/${fn.logicalId} has no Role to run as.`);
+    return { principal, session, policies };
+  };
+  return { enforce: { policies, role, stateMachineArn }, caller };
 }
 
 /** How a local execution ended, and what Step Functions would have recorded for it. */
@@ -110,6 +183,12 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
     ...(options.waitScale !== undefined ? { waitScale: options.waitScale } : {}),
   });
   const region = options.region ?? 'us-east-1';
+  if (options.secrets && !options.enforcePolicies) {
+    throw new Error(
+      'A run given secrets must enforce policies (enforcePolicies: true): the secrets are read through the policy check.',
+    );
+  }
+  const enforced = options.enforcePolicies ? enforcement(workflow, region, options.secrets ?? {}) : undefined;
   const snsMessages: SnsMessage[] = [];
   const executor = new LocalExecutor({
     workflow,
@@ -123,7 +202,9 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
       env: options.env ?? {},
       functionEnv: options.functionEnv ?? {},
       ...(options.lambdaTimeoutMs ? { timeoutMs: options.lambdaTimeoutMs } : {}),
+      ...(enforced ? { caller: enforced.caller } : {}),
     },
+    ...(enforced ? { enforce: enforced.enforce } : {}),
     onSns: async (message) => {
       snsMessages.push(message);
       await options.onSns?.(message);
@@ -133,11 +214,14 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const name = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const outcome = await withScopedEnv(async () => {
-    const ended = await executor.execute(machine, options.input, name);
-    await executor.settled();
-    return ended;
-  });
+  const execute = () =>
+    withScopedEnv(async () => {
+      const ended = await executor.execute(machine, options.input, name);
+      await executor.settled();
+      return ended;
+    });
+  // Handlers' AWS calls are seen, and authorized, only while the stand-ins are installed.
+  const outcome = await (enforced ? withAwsStandIns(execute) : execute());
   const h = outcome.stats;
   return {
     executionName: name,

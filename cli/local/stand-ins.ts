@@ -1,0 +1,327 @@
+/**
+ * Where a policy-enforced local run sees the AWS calls handlers make, without any hook in the
+ * handlers: while such a run is active, the S3 and Secrets Manager clients' `send` (as
+ * aws-sdk-client-mock intercepts it) and the operations of the directory store that stands in for
+ * the vault are wrapped. Inside a handler invocation (see `runAsCaller`), each call is first
+ * authorized as the request AWS would receive, for the function's role:
+ *
+ * - S3 through the SDK: the command itself (`GetObject` with a version is `s3:GetObjectVersion`,
+ *   the multipart commands are `s3:PutObject`, `ListObjectsV2` is `s3:ListBucket` with `s3:prefix`).
+ * - The directory store: each operation as the S3Store requests it stands for (`put` is a
+ *   HeadObject and a PutObject with `If-None-Match: *`, `putStream` a multipart upload,
+ *   `putPointer` a plain PutObject, `list` a ListBucket), on the bucket the function's
+ *   `VAULT_BUCKET` names.
+ * - With SSE-KMS, the KMS calls S3 makes on the caller's behalf: `kms:GenerateDataKey` on write,
+ *   `kms:Decrypt` on read and for multipart parts, with `kms:ViaService` `s3.<region>.amazonaws.com`
+ *   and the encryption context `aws:s3:arn` (the bucket's ARN when it uses an S3 Bucket Key).
+ * - Secrets Manager `GetSecretValue`: the secret's resource policy and the caller's, then
+ *   `kms:Decrypt` of the secret's customer key when it has one; the value comes from the run's
+ *   `secrets`, never from AWS.
+ *
+ * Outside a handler invocation (the runner's own reads, test setup) nothing is checked.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { EnvName } from '../../contract/workflow-contract.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { type AppPolicies, type AuthorizationRequest, currentCaller } from './policies.ts';
+
+/** One S3 request as S3 authorizes it. */
+export interface S3Request {
+  readonly operation:
+    | 'GetObject'
+    | 'HeadObject'
+    | 'PutObject'
+    | 'CreateMultipartUpload'
+    | 'UploadPart'
+    | 'CompleteMultipartUpload'
+    | 'AbortMultipartUpload'
+    | 'ListObjectsV2';
+  readonly bucket: string;
+  readonly key?: string;
+  readonly versionId?: string;
+  /** `s3:prefix` of a listing. */
+  readonly prefix?: string;
+  /** The `If-None-Match` header of a write. */
+  readonly ifNoneMatch?: string;
+  /** The `x-amz-server-side-encryption-aws-kms-key-id` header of a write. */
+  readonly kmsKeyId?: string;
+}
+
+/** Who makes a request: a role, its session name, and the policies that decide. */
+export interface Requester {
+  readonly principal: string;
+  readonly session: string;
+  readonly policies: AppPolicies;
+}
+
+const OBJECT_CREATION: ReadonlySet<S3Request['operation']> = new Set([
+  'PutObject',
+  'CompleteMultipartUpload',
+]);
+
+/** Authorizes an S3 request and the KMS requests S3 makes for it; throws AccessDeniedError. */
+export async function authorizeS3(requester: Requester, request: S3Request): Promise<void> {
+  const { policies } = requester;
+  const bucketArn = `arn:aws:s3:::${request.bucket}`;
+  const objectArn = `${bucketArn}/${request.key ?? ''}`;
+  const ask = (r: Omit<AuthorizationRequest, 'principal' | 'session'>) =>
+    policies.authorize({ principal: requester.principal, session: requester.session, ...r });
+  const op = request.operation;
+  if (op === 'ListObjectsV2') {
+    await ask({
+      action: 's3:ListBucket',
+      resource: bucketArn,
+      context: { 's3:prefix': request.prefix ?? '' },
+    });
+    return;
+  }
+  if (op === 'AbortMultipartUpload') {
+    await ask({ action: 's3:AbortMultipartUpload', resource: objectArn });
+    return;
+  }
+  if (op === 'GetObject' || op === 'HeadObject') {
+    await ask({
+      action: request.versionId ? 's3:GetObjectVersion' : 's3:GetObject',
+      resource: objectArn,
+    });
+  } else {
+    const creates = OBJECT_CREATION.has(op);
+    const sse = op === 'PutObject' || op === 'CreateMultipartUpload';
+    await ask({
+      action: 's3:PutObject',
+      resource: objectArn,
+      context: {
+        's3:ObjectCreationOperation': creates ? 'true' : 'false',
+        ...(creates && request.ifNoneMatch ? { 's3:if-none-match': request.ifNoneMatch } : {}),
+        ...(sse && request.kmsKeyId
+          ? {
+              's3:x-amz-server-side-encryption': 'aws:kms',
+              's3:x-amz-server-side-encryption-aws-kms-key-id': request.kmsKeyId,
+            }
+          : {}),
+      },
+    });
+  }
+  // What S3 asks of KMS for the caller: a data key to write, a decrypt to read or add a part.
+  const kmsAction =
+    op === 'PutObject' || op === 'CreateMultipartUpload'
+      ? 'kms:GenerateDataKey'
+      : op === 'GetObject' || op === 'UploadPart'
+        ? 'kms:Decrypt'
+        : undefined;
+  const key = request.kmsKeyId ?? policies.keyOf(request.bucket);
+  if (!kmsAction || !key?.startsWith('arn:aws:kms:')) return;
+  const bucketKey = request.kmsKeyId !== undefined || policies.usesBucketKey(request.bucket);
+  await ask({
+    action: kmsAction,
+    resource: key,
+    context: {
+      'kms:ViaService': `s3.${policies.region}.amazonaws.com`,
+      'kms:EncryptionContext:aws:s3:arn': bucketKey ? bucketArn : objectArn,
+      'kms:EncryptionContextKeys': ['aws:s3:arn'],
+    },
+  });
+}
+
+/** The S3 request an SDK command stands for, when it is one the stores send. */
+function s3RequestOf(command: unknown): S3Request | undefined {
+  const input = (command as { input?: Record<string, unknown> }).input ?? {};
+  const bucket = String(input.Bucket ?? '');
+  const key = input.Key === undefined ? undefined : String(input.Key);
+  const common = { bucket, ...(key !== undefined ? { key } : {}) };
+  const kms =
+    input.ServerSideEncryption === 'aws:kms' && typeof input.SSEKMSKeyId === 'string'
+      ? { kmsKeyId: input.SSEKMSKeyId }
+      : {};
+  const ifNoneMatch = typeof input.IfNoneMatch === 'string' ? { ifNoneMatch: input.IfNoneMatch } : {};
+  if (command instanceof GetObjectCommand) {
+    return {
+      operation: 'GetObject',
+      ...common,
+      ...(typeof input.VersionId === 'string' ? { versionId: input.VersionId } : {}),
+    };
+  }
+  if (command instanceof HeadObjectCommand) return { operation: 'HeadObject', ...common };
+  if (command instanceof PutObjectCommand)
+    return { operation: 'PutObject', ...common, ...kms, ...ifNoneMatch };
+  if (command instanceof CreateMultipartUploadCommand) {
+    return { operation: 'CreateMultipartUpload', ...common, ...kms };
+  }
+  if (command instanceof UploadPartCommand) return { operation: 'UploadPart', ...common };
+  if (command instanceof CompleteMultipartUploadCommand) {
+    return { operation: 'CompleteMultipartUpload', ...common, ...ifNoneMatch };
+  }
+  if (command instanceof AbortMultipartUploadCommand) return { operation: 'AbortMultipartUpload', ...common };
+  if (command instanceof ListObjectsV2Command) {
+    return { operation: 'ListObjectsV2', bucket, prefix: String(input.Prefix ?? '') };
+  }
+  return undefined;
+}
+
+/** A Secrets Manager secret the stand-in does not hold. */
+export class SecretNotFoundError extends Error {
+  override readonly name = 'ResourceNotFoundException';
+}
+
+/** Secret values a run's stand-in answers with, by secret ARN. */
+export type SecretValues = ReadonlyMap<string, string>;
+
+const secretValues = new WeakMap<AppPolicies, SecretValues>();
+
+/** Registers the values the Secrets Manager stand-in answers with for the run using `policies`. */
+export function registerSecrets(policies: AppPolicies, values: SecretValues): void {
+  secretValues.set(policies, values);
+}
+
+async function getSecretValue(
+  requester: Requester,
+  secretIdGiven: string,
+): Promise<{ SecretString: string }> {
+  const { policies } = requester;
+  const secretId = policies.secretArn(secretIdGiven);
+  await policies.authorize({
+    principal: requester.principal,
+    session: requester.session,
+    action: 'secretsmanager:GetSecretValue',
+    resource: secretId,
+  });
+  const key = policies.keyOf(secretId);
+  // A secret under the AWS managed key aws/secretsmanager needs no grant of its own.
+  if (key?.startsWith('arn:aws:kms:')) {
+    await policies.authorize({
+      principal: requester.principal,
+      session: requester.session,
+      action: 'kms:Decrypt',
+      resource: key,
+      context: {
+        'kms:ViaService': `secretsmanager.${policies.region}.amazonaws.com`,
+        'kms:EncryptionContext:SecretARN': secretId,
+        'kms:EncryptionContextKeys': ['SecretARN', 'SecretVersionId'],
+      },
+    });
+  }
+  const value = secretValues.get(policies)?.get(secretId);
+  if (value === undefined) {
+    throw new SecretNotFoundError(
+      `Secrets Manager can't find the specified secret ${secretId}: give the run a value for it in its secrets.`,
+    );
+  }
+  return { SecretString: value };
+}
+
+type Send = (this: unknown, command: unknown, ...rest: unknown[]) => Promise<unknown>;
+type StoreMethod = (this: LocalDirectoryStore, ...args: unknown[]) => unknown;
+
+let installed: { users: number; restore: () => void } | undefined;
+
+/** Wraps the clients and the directory store for the duration of `body` (nested runs share it). */
+export async function withAwsStandIns<T>(body: () => Promise<T>): Promise<T> {
+  if (!installed) installed = { users: 0, restore: install() };
+  installed.users += 1;
+  try {
+    return await body();
+  } finally {
+    installed.users -= 1;
+    if (installed.users === 0) {
+      installed.restore();
+      installed = undefined;
+    }
+  }
+}
+
+function install(): () => void {
+  const s3Send = S3Client.prototype.send as unknown as Send;
+  const secretsSend = SecretsManagerClient.prototype.send as unknown as Send;
+  (S3Client.prototype as unknown as { send: Send }).send = async function (command, ...rest) {
+    const caller = currentCaller();
+    const request = caller ? s3RequestOf(command) : undefined;
+    if (caller && request) await authorizeS3(caller, request);
+    return s3Send.call(this, command, ...rest);
+  };
+  (SecretsManagerClient.prototype as unknown as { send: Send }).send = async function (command, ...rest) {
+    const caller = currentCaller();
+    if (caller && command instanceof GetSecretValueCommand && secretValues.has(caller.policies)) {
+      return getSecretValue(caller, String(command.input.SecretId));
+    }
+    return secretsSend.call(this, command, ...rest);
+  };
+  const proto = LocalDirectoryStore.prototype as unknown as Record<string, StoreMethod>;
+  const originals = Object.fromEntries(
+    ['put', 'putStream', 'putPointer', 'get', 'getStream', 'head', 'list'].map((m) => [
+      m,
+      proto[m] as StoreMethod,
+    ]),
+  );
+  const vault = (): { bucket: string; kmsKeyId?: string } => {
+    const bucket = process.env[EnvName.VaultBucket];
+    if (!bucket) {
+      throw new Error(
+        `A directory store stands in for the bucket in ${EnvName.VaultBucket}, which this function's environment does not set.`,
+      );
+    }
+    const kmsKeyId = process.env[EnvName.VaultKeyArn];
+    return kmsKeyId ? { bucket, kmsKeyId } : { bucket };
+  };
+  // Each operation, authorized as the requests the S3Store sends for it.
+  const asRequests = (method: string, args: unknown[]): S3Request[] => {
+    const v = vault();
+    const key = String(args[0]);
+    switch (method) {
+      case 'put':
+        return [
+          { operation: 'HeadObject', bucket: v.bucket, key },
+          { operation: 'PutObject', ...v, key, ifNoneMatch: '*' },
+        ];
+      case 'putStream':
+        return [
+          { operation: 'HeadObject', bucket: v.bucket, key },
+          { operation: 'CreateMultipartUpload', ...v, key },
+          { operation: 'UploadPart', bucket: v.bucket, key },
+          { operation: 'CompleteMultipartUpload', bucket: v.bucket, key, ifNoneMatch: '*' },
+        ];
+      case 'putPointer':
+        return [{ operation: 'PutObject', ...v, key }];
+      case 'get':
+      case 'getStream':
+        return [{ operation: 'GetObject', bucket: v.bucket, key }];
+      case 'head':
+        return [{ operation: 'HeadObject', bucket: v.bucket, key }];
+      default:
+        return [{ operation: 'ListObjectsV2', bucket: v.bucket, prefix: key }];
+    }
+  };
+  for (const [method, original] of Object.entries(originals)) {
+    if (method === 'list') {
+      proto[method] = function (this: LocalDirectoryStore, ...args: unknown[]) {
+        const caller = currentCaller();
+        const self = this;
+        return (async function* () {
+          if (caller) for (const r of asRequests(method, args)) await authorizeS3(caller, r);
+          yield* original.apply(self, args) as AsyncIterable<unknown>;
+        })();
+      };
+      continue;
+    }
+    proto[method] = async function (this: LocalDirectoryStore, ...args: unknown[]) {
+      const caller = currentCaller();
+      if (caller) for (const r of asRequests(method, args)) await authorizeS3(caller, r);
+      return original.apply(this, args);
+    };
+  }
+  return () => {
+    (S3Client.prototype as unknown as { send: Send }).send = s3Send;
+    (SecretsManagerClient.prototype as unknown as { send: Send }).send = secretsSend;
+    for (const [method, original] of Object.entries(originals)) proto[method] = original;
+  };
+}

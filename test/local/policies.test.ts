@@ -1,0 +1,233 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackupFailure } from '../../contract/workflow-contract.ts';
+import { buildApp } from '../../lib/app.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { runWorkflow, type SynthesizedWorkflow, synthesizeDefinition } from '../../cli/local/index.ts';
+import { AccessDeniedError, AppPolicies } from '../../cli/local/policies.ts';
+import type { CfnTemplate, StackTemplate } from '../../cli/local/template.ts';
+import { appWithoutBundling, exampleConfigJson } from '../infra/fixtures/app-fixture.ts';
+import { MemoryStore } from './fixtures/memory-store.ts';
+import { buildTestApp } from './fixtures/test-app.ts';
+
+/** A copy of the workflow whose templates `edit` changed, so its policies are read afresh. */
+function withTemplates(
+  workflow: SynthesizedWorkflow,
+  edit: (stack: StackTemplate) => void,
+): SynthesizedWorkflow {
+  const stacks = workflow.stacks.map((s) => ({
+    stackName: s.stackName,
+    template: structuredClone(s.template) as CfnTemplate,
+  }));
+  for (const stack of stacks) edit(stack);
+  return { ...workflow, stacks };
+}
+
+interface Statement {
+  Action?: string | string[];
+  Resource?: unknown;
+  Effect?: string;
+}
+
+/** Removes from every IAM policy of `stack` the statements `drop` picks; returns how many it removed. */
+function dropStatements(stack: StackTemplate, drop: (statement: Statement) => boolean): number {
+  let dropped = 0;
+  for (const resource of Object.values(stack.template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    const document = resource.Properties?.PolicyDocument as { Statement: Statement[] };
+    const kept = document.Statement.filter((s) => !drop(s));
+    dropped += document.Statement.length - kept.length;
+    document.Statement = kept;
+  }
+  return dropped;
+}
+
+const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action ?? '']);
+
+describe('a policy-enforced local run of the runner test app', () => {
+  let workflow: SynthesizedWorkflow;
+  let planRole: string;
+
+  beforeAll(() => {
+    const testApp = buildTestApp();
+    workflow = synthesizeDefinition(testApp.flowStack, testApp.stateMachine);
+    const policies = new AppPolicies(workflow.stacks, workflow.resolver, 'us-east-1');
+    planRole = String(policies.roleOf(workflow.stackName, workflow.stateMachineLogicalId));
+  });
+
+  async function run(w: SynthesizedWorkflow) {
+    const store = new MemoryStore();
+    await store.put('plans/r1/objects.json', JSON.stringify(['Account', 'Contact']));
+    return runWorkflow({
+      workflow: w,
+      input: { itemsKey: 'plans/r1/objects.json', runId: 'r1' },
+      store,
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+    });
+  }
+
+  it('succeeds with the template as synthesized: every invoke, item read and child start is granted', async () => {
+    const result = await run(workflow);
+    expect(result.errorMessage).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+  });
+
+  it("fails, naming the state machine's role, the action and the function, once the grant to invoke the plan function is removed", async () => {
+    const planArn = [...workflow.functions.values()].find((f) => f.logicalId.startsWith('PlanFunction'))?.arn;
+    const edited = withTemplates(workflow, (stack) => {
+      dropStatements(
+        stack,
+        (s) =>
+          actions(s).includes('lambda:InvokeFunction') && JSON.stringify(s.Resource).includes('PlanFunction'),
+      );
+    });
+    const result = await run(edited);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Lambda.AccessDeniedException');
+    const roleName = planRole.split('/').at(-1);
+    expect(result.errorMessage).toBe(
+      `User: arn:aws:sts::000000000000:assumed-role/${roleName}/${result.executionName} is not authorized to perform: lambda:InvokeFunction on resource: ${planArn} because no identity-based policy allows the lambda:InvokeFunction action`,
+    );
+  });
+
+  it("fails the Distributed Map's item read, naming s3:GetObject on the plan's object, once the ItemReader's grant is removed", async () => {
+    const edited = withTemplates(workflow, (stack) => {
+      dropStatements(stack, (s) => actions(s).includes('s3:GetObject'));
+    });
+    const result = await run(edited);
+    // The map's Catch turns the failure into the alert and the workflow's own failure.
+    expect(result.error).toBe('BackupFailed');
+    expect(result.snsMessages[0]?.message).toContain('States.ItemReaderFailed');
+    const edited2 = withTemplates(workflow, (stack) => {
+      dropStatements(stack, (s) => actions(s).includes('s3:GetObject'));
+    });
+    await expect(
+      new AppPolicies(edited2.stacks, edited2.resolver, 'us-east-1').authorize({
+        principal: planRole,
+        action: 's3:GetObject',
+        resource: 'arn:aws:s3:::runnerdata-vault/plans/r1/objects.json',
+      }),
+    ).rejects.toThrow(AccessDeniedError);
+  });
+});
+
+describe('the policies of the example app', () => {
+  let backup: SynthesizedWorkflow;
+  let policies: AppPolicies;
+  let bucket: string;
+  let vaultKey: string;
+  let storeDir: string;
+
+  const role = (w: SynthesizedWorkflow, logicalIdStart: string): string => {
+    const fn = [...w.functions.values()].find(
+      (f) => f.stackName === w.stackName && f.logicalId.startsWith(logicalIdStart),
+    );
+    if (!fn) throw new Error(`No function ${logicalIdStart}`);
+    return String(policies.roleOf(fn.stackName, fn.logicalId));
+  };
+
+  beforeAll(async () => {
+    const built = buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), { nag: false });
+    const prod = built.backupStack.orgs.find((o) => o.org.name === 'dreamhouse-prod');
+    if (!prod) throw new Error('The example config has no org dreamhouse-prod.');
+    backup = synthesizeDefinition(built.backupStack, prod.backup.stateMachine);
+    policies = new AppPolicies(backup.stacks, backup.resolver, 'us-east-1');
+    const fn = [...backup.functions.values()].find((f) => f.logicalId.startsWith('DreamhouseProdBackupPlan'));
+    bucket = String(fn?.environment.VAULT_BUCKET);
+    vaultKey = String(fn?.environment.VAULT_KEY_ARN);
+    storeDir = await mkdtemp(path.join(tmpdir(), 'sfbackup-policies-'));
+  }, 180_000);
+
+  afterAll(async () => {
+    if (storeDir) await rm(storeDir, { recursive: true, force: true });
+  });
+
+  it("lets the backup state machine use the alert topic's key, which publishing to the encrypted topic needs", async () => {
+    const machine = String(policies.roleOf(backup.stackName, backup.stateMachineLogicalId));
+    const topic = [...backup.resolver.resources.entries()].find(([, r]) => r.kind === 'topic')?.[0] ?? '';
+    const key = String(policies.keyOf(topic));
+    const context = { 'kms:ViaService': 'sns.us-east-1.amazonaws.com' };
+    expect(await policies.check({ principal: machine, action: 'sns:Publish', resource: topic })).toEqual({
+      allowed: true,
+    });
+    for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+      expect(await policies.check({ principal: machine, action, resource: key, context })).toEqual({
+        allowed: true,
+      });
+    }
+  });
+
+  it('delivers the failure alert of a backup that failed at its plan, instead of failing the publish', async () => {
+    const result = await runWorkflow({
+      workflow: backup,
+      input: { org: 'dreamhouse-prod', mode: 'full' },
+      store: new MemoryStore(),
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+      // The org's secret holds no usable credentials, so the plan fails for good.
+      secrets: { [String(backup.functions.values().next().value?.environment.ORG_SECRET_ARN)]: 'not json' },
+      env: {
+        SFBACKUP_STORE_DIR: storeDir,
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+    });
+    expect(result.errorMessage).not.toMatch(/not authorized/);
+    expect(result.error).toBe(BackupFailure.Failed);
+    expect(result.snsMessages).toHaveLength(1);
+    expect(result.snsMessages[0]?.message).toContain('InvalidOrgSecretError');
+  }, 120_000);
+
+  it('refuses an upload under another key with the explicit deny of the bucket policy, though the role may write there', async () => {
+    const exportRole = role(backup, 'DreamhouseProdBackupExport');
+    const resource = `arn:aws:s3:::${bucket}/orgs/dreamhouse-prod/snapshots/s1/x.csv.gz`;
+    const base = { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' };
+    const sse = (key: string) => ({
+      ...base,
+      's3:x-amz-server-side-encryption': 'aws:kms',
+      's3:x-amz-server-side-encryption-aws-kms-key-id': key,
+    });
+    expect(
+      await policies.check({
+        principal: exportRole,
+        action: 's3:PutObject',
+        resource,
+        context: sse(vaultKey),
+      }),
+    ).toEqual({ allowed: true });
+    const refused = await policies.check({
+      principal: exportRole,
+      action: 's3:PutObject',
+      resource,
+      context: sse('arn:aws:kms:us-east-1:000000000000:key/another'),
+    });
+    expect(refused).toEqual({
+      allowed: false,
+      reason: 'with an explicit deny in a resource-based policy (statement DenyUploadsWithAnotherKey)',
+    });
+  });
+
+  it('refuses the vault key to a role whose identity policy allows it when the key policy does not (used outside S3)', async () => {
+    const exportRole = role(backup, 'DreamhouseProdBackupExport');
+    const viaS3 = {
+      'kms:ViaService': 's3.us-east-1.amazonaws.com',
+      'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${bucket}`,
+    };
+    expect(
+      await policies.check({
+        principal: exportRole,
+        action: 'kms:Decrypt',
+        resource: vaultKey,
+        context: viaS3,
+      }),
+    ).toEqual({ allowed: true });
+    await expect(
+      policies.authorize({ principal: exportRole, action: 'kms:Decrypt', resource: vaultKey, session: 'fn' }),
+    ).rejects.toThrow(
+      `is not authorized to perform: kms:Decrypt on resource: ${vaultKey} because the key policy does not allow the kms:Decrypt action`,
+    );
+  });
+});
