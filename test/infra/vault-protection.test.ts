@@ -1,10 +1,13 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { CliCredentialsStackSynthesizer, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../lib/config.ts';
 import { VaultStack } from '../../lib/stacks/vault-stack.ts';
 import { PROTECTED_BUCKET_ACTIONS, PROTECTED_KEY_ACTIONS, Vault } from '../../lib/vault.ts';
+import { AppPolicies } from '../../cli/local/policies.ts';
+import { LOCAL_ACCOUNT, type StackTemplate, TemplateResolver } from '../../cli/local/template.ts';
 import { appWithoutBundling, configWith } from './fixtures/app-fixture.ts';
 
 const ACCOUNT = '123456789012';
@@ -323,5 +326,59 @@ describe('the vault policies as synthesized', () => {
     expect(
       () => new Vault(other, 'Vault', { retention, deployRoleArn: `arn:aws:iam::${ACCOUNT}:role/deployer` }),
     ).not.toThrow();
+  });
+});
+
+describe("the vault's policies as the local app's policy evaluator decides", () => {
+  // GIVEN the vault stack and, beside it, roles allowed every action: an account administrator,
+  // the break-glass role the config names, and the bootstrap's CloudFormation execution role
+  const region = 'us-east-1';
+  const role = (name: string) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`;
+  const admin = 'AccountAdmin';
+  const breakGlass = 'vault-break-glass';
+  const deployer = `cdk-hnb659fds-cfn-exec-role-${LOCAL_ACCOUNT}-${region}`;
+  const app = appWithoutBundling();
+  const config = configWith({ breakGlassRoleArn: role(breakGlass), env: { account: LOCAL_ACCOUNT, region } });
+  new VaultStack(app, 'SfBackup-Vault', { config, env: { account: LOCAL_ACCOUNT, region } });
+  const principals = new Stack(app, 'Principals', { env: { account: LOCAL_ACCOUNT, region } });
+  for (const name of [admin, breakGlass, deployer]) {
+    new iam.Role(principals, name, {
+      roleName: name,
+      assumedBy: new iam.AccountRootPrincipal(),
+      inlinePolicies: { everything: iam.PolicyDocument.fromJson(ADMINISTRATOR_ACCESS) },
+    });
+  }
+  const assembly = app.synth();
+  const stacks: StackTemplate[] = assembly.stacks.map((s) => ({
+    stackName: s.stackName,
+    template: s.template,
+  }));
+  const resolver = new TemplateResolver(stacks, region);
+  const policies = new AppPolicies(stacks, resolver, region);
+  const vault = stacks.find((s) => s.stackName === 'SfBackup-Vault') as StackTemplate;
+  const bucketArn = String(resolver.resolve({ 'Fn::GetAtt': [BUCKET, 'Arn'] }, vault));
+  const keyArn = String(resolver.resolve({ 'Fn::GetAtt': [KEY, 'Arn'] }, vault));
+  const requests = [
+    ['s3:PutBucketPolicy', bucketArn],
+    ['s3:DeleteBucketPolicy', bucketArn],
+    ['s3:PutReplicationConfiguration', bucketArn],
+    ['kms:DisableKey', keyArn],
+    ['kms:ScheduleKeyDeletion', keyArn],
+  ] as const;
+
+  it.each(requests)(
+    'refuses %s to an account administrator with an explicit deny',
+    async (action, resource) => {
+      const decision = await policies.check({ principal: role(admin), action, resource });
+      expect(decision.allowed).toBe(false);
+      expect(decision.reason).toMatch(/^with an explicit deny in a resource-based policy/);
+    },
+  );
+
+  it.each(requests)('allows %s to the break-glass role and the deploying role', async (action, resource) => {
+    expect(await policies.check({ principal: role(breakGlass), action, resource })).toEqual({
+      allowed: true,
+    });
+    expect(await policies.check({ principal: role(deployer), action, resource })).toEqual({ allowed: true });
   });
 });
