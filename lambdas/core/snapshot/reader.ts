@@ -1,6 +1,6 @@
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import type { BackupStore } from '../store.ts';
@@ -15,6 +15,7 @@ import {
   type SnapshotManifest,
   type SnapshotMetadataPart,
   type SnapshotObject,
+  type SnapshotPart,
 } from './manifest.ts';
 
 /** Which point in time to read: `latest`, a snapshot id, or an instant (the newest snapshot finished by then). */
@@ -218,7 +219,7 @@ export class PointInTime {
       const entry = manifest.objects.find((o) => o.name === name);
       if (entry?.status !== 'exported') continue;
       for (const part of entry.parts) {
-        for await (const values of readPartRows(this.store, part.key)) {
+        for await (const values of readPartRows(this.store, part)) {
           const id = values.Id;
           if (!id || seen.has(id)) continue;
           seen.add(id);
@@ -258,20 +259,60 @@ export class PointInTime {
 
   /** A metadata zip's bytes, checked against its SHA-256. */
   async readMetadataPart(part: SnapshotMetadataPart): Promise<Uint8Array> {
-    const bytes = await this.store.get(part.key);
+    const bytes = await this.store.get(part.key, part.versionId ? { versionId: part.versionId } : {});
     const sha = createHash('sha256').update(bytes).digest('hex');
     if (sha !== part.sha256)
-      throw new SnapshotCorruptError(`Metadata part ${part.key} does not match its SHA-256.`);
+      throw new SnapshotCorruptError(
+        `Metadata part ${part.key} does not match the SHA-256 its manifest records: it was changed after the backup wrote it. Nothing was deployed from it; restore from another snapshot and find out who changed the vault.`,
+      );
     return bytes;
   }
 }
 
-/** Streams the rows of one gzip CSV part as records keyed by column name. */
-export async function* readPartRows(store: BackupStore, key: string): AsyncIterable<Record<string, string>> {
+/**
+ * Streams the rows of one gzip CSV part as records keyed by column name. Given the part's
+ * manifest entry, it reads the store version the backup wrote and, once the part is read, checks
+ * its SHA-256 and row count against the manifest, failing with `SnapshotCorruptError` naming the
+ * part: a restore reads every part of its scope at the plan, before it writes anything.
+ */
+export async function* readPartRows(
+  store: BackupStore,
+  part: string | SnapshotPart,
+): AsyncIterable<Record<string, string>> {
+  const key = typeof part === 'string' ? part : part.key;
+  const versionId = typeof part === 'string' ? undefined : part.versionId;
   const parser = parse({ columns: true, relax_column_count: false, skip_empty_lines: true, bom: true });
-  // pipeline carries a read or gunzip error into the parser, so a damaged part fails loudly.
-  pipeline(await store.getStream(key), createGunzip(), parser, (error) => {
-    if (error) parser.destroy(error);
+  const sha = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sha.update(chunk);
+      callback(null, chunk);
+    },
   });
-  for await (const record of parser) yield record as Record<string, string>;
+  // pipeline carries a read or gunzip error into the parser, so a damaged part fails loudly.
+  pipeline(
+    await store.getStream(key, versionId ? { versionId } : {}),
+    hashing,
+    createGunzip(),
+    parser,
+    (error) => {
+      if (error) parser.destroy(error);
+    },
+  );
+  let rows = 0;
+  for await (const record of parser) {
+    rows++;
+    yield record as Record<string, string>;
+  }
+  if (typeof part === 'string') return;
+  if (sha.digest('hex') !== part.sha256) {
+    throw new SnapshotCorruptError(
+      `Snapshot part ${key} does not match the SHA-256 its manifest records: it was changed after the backup wrote it. Nothing was written from it; restore from another snapshot and find out who changed the vault.`,
+    );
+  }
+  if (rows !== part.rows) {
+    throw new SnapshotCorruptError(
+      `Snapshot part ${key} holds ${rows} rows, but its manifest records ${part.rows}. Nothing was written from it; restore from another snapshot.`,
+    );
+  }
 }
