@@ -65,6 +65,27 @@ describe('a backup under injected faults', () => {
     }
   });
 
+  it('ends complete and exact when one Metadata API answer in ten is a 500', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    for (const seed of [1, 2, 3]) {
+      const faults = `seed=${seed},metadata:500@0.1`;
+      const { summary, dir } = await expectCompleteAndExactOrFailedWithAlert(emu, faults);
+      expect(summary.status, `${faults}: ${summary.problems.join('; ')}`).toBe('complete');
+      expect((await latest(dir)).target.metadata.components).toBeGreaterThan(0);
+    }
+  });
+
+  it('fails with an alert naming the cause, and no values, when the Metadata API keeps answering 500', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const { summary, sns } = await expectCompleteAndExactOrFailedWithAlert(emu, 'metadata:500');
+    expect(summary.status).toBe('failed');
+    const alert = sns.map((m) => m.message).join('\n');
+    expect(alert).toMatch(
+      /metadata was never listed: SalesforceTransientError UNKNOWN_EXCEPTION \(HTTP 500\) in Metadata API describeMetadata, \d+ attempts/,
+    );
+    expect(alert).not.toContain('ErrorId');
+  });
+
   it('continues an object across invocations from its checkpoint, one result page per invocation', async () => {
     emu = await startSampleOrg('ebikes-lwc');
     const { summary, dir } = await expectCompleteAndExactOrFailedWithAlert(emu, '', {

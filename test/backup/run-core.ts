@@ -53,11 +53,28 @@ export async function runCore<S extends BackupStore = MemoryStore>(
   const files = await planFiles(deps, { org: request.org, snapshotId: plan.snapshotId });
   for (let batch = 1; batch <= files.batches; batch++)
     await backupFiles(deps, { org: request.org, snapshotId: plan.snapshotId, batch });
-  let metadata: MetadataLoopState = await planMetadata(deps, {
-    org: request.org,
-    snapshotId: plan.snapshotId,
-  });
-  while (!metadata.done) metadata = await retrieveMetadata(deps, metadata);
+  // As the state machine does: retried while transient, then caught, and the finish names the gap.
+  const retried = async <T>(step: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        const name = (error as Error).name;
+        if (!((BACKUP_RETRY_ERRORS as readonly string[]).includes(name) && attempt < 3)) throw error;
+      }
+    }
+  };
+  try {
+    let metadata: MetadataLoopState = await retried(() =>
+      planMetadata(deps, { org: request.org, snapshotId: plan.snapshotId }),
+    );
+    while (!metadata.done) {
+      const state = metadata;
+      metadata = await retried(() => retrieveMetadata(deps, state));
+    }
+  } catch {
+    // Caught into $.stepFailure; the run goes on to the finish.
+  }
   const finish = await finishBackup(deps, { org: request.org, snapshotId: plan.snapshotId });
   return { store, finish, invocations };
 }

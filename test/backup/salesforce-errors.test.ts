@@ -26,6 +26,23 @@ describe('translating jsforce errors', () => {
     );
   });
 
+  it('reads the SOAP faults and bare 5xx answers of a Metadata API call Salesforce could not serve as transient', () => {
+    const transient = [
+      translateJsforceError(jsforceError('sf:UNKNOWN_EXCEPTION', 'An unexpected error occurred'), 500, 'x'),
+      translateJsforceError(jsforceError('sf:SERVER_UNAVAILABLE', 'retry later'), 500, 'x'),
+      translateJsforceError(jsforceError('sf:REQUEST_RUNNING_TOO_LONG', 'took too long'), 500, 'x'),
+      translateJsforceError(jsforceError('sf:UNABLE_TO_LOCK_ROW', 'locked'), 500, 'x'),
+      translateJsforceError(jsforceError('soap:Server', 'down'), 500, 'x'),
+      translateJsforceError(jsforceError('ERROR_HTTP_500', '<html>Internal Server Error</html>'), 500, 'x'),
+      translateJsforceError(jsforceError('ERROR_HTTP_503', 'Service Unavailable'), 503, 'x'),
+      translateJsforceError(jsforceError('ERROR_HTTP_502', ''), 502, 'x'),
+    ];
+    expect(transient.map((e) => e.name)).toEqual(transient.map(() => 'SalesforceTransientError'));
+    expect(translateJsforceError(jsforceError('sf:INVALID_CROSS_REFERENCE_KEY', 'no'), 500, 'x').name).toBe(
+      'SalesforceRequestError',
+    );
+  });
+
   it('reads a failure of the transport as below HTTP, even after an earlier 4xx answer', () => {
     const failure = translateJsforceError(new TransportFailure('fetch failed'), 404, 'x');
     expect(failure.name).toBe('SalesforceTransientError');

@@ -17,11 +17,14 @@ const QUERY_CODES = new Set([
   'INVALID_QUERY_LOCATOR',
   'QUERY_TIMEOUT',
 ]);
+// Answers to a call Salesforce could not serve just then, as REST codes and as SOAP fault codes
+// (`sf:SERVER_UNAVAILABLE`): the same call may succeed later.
 const TRANSIENT_CODES = new Set([
   'UNABLE_TO_LOCK_ROW',
   'SERVER_UNAVAILABLE',
   'QUERY_TIMEOUT',
   'UNKNOWN_EXCEPTION',
+  'REQUEST_RUNNING_TOO_LONG',
 ]);
 
 /** The first `{errorCode, message}` of a Salesforce error body, if it has one. */

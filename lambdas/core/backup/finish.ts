@@ -4,6 +4,7 @@ import {
   filesPlanKey,
   filesResultKey,
   filesReusedKey,
+  metadataFailuresPrefix,
   metadataPlanKey,
   metadataResultKey,
   objectResultKey,
@@ -18,6 +19,8 @@ import { recordSnapshotOutcome, writeManifest } from '../snapshot/writer.ts';
 import { ObjectNotFoundError } from '../store.ts';
 import { anomalyMessage, findAnomalies } from './anomalies.ts';
 import { readJson } from './export-object.ts';
+import { describeAttempts, type StepFailure } from './failure-cause.ts';
+import { retrieveStep } from './metadata.ts';
 import type {
   BackupDeps,
   FilesResult,
@@ -256,7 +259,7 @@ async function collectMetadata(
       scope: 'metadata',
       subject: 'plan',
       name: 'MetadataNotListed',
-      message: 'metadata was never listed',
+      message: withCause('metadata was never listed', await stepFailures(deps, org, snapshotId, 'list')),
     });
     return { parts: [], components: 0, apiCalls: 0 };
   }
@@ -269,7 +272,10 @@ async function collectMetadata(
         scope: 'metadata',
         subject: `retrieve ${chunk + 1}`,
         name: 'MetadataRetrieveMissing',
-        message: 'the retrieve never finished',
+        message: withCause(
+          'the retrieve never finished',
+          await stepFailures(deps, org, snapshotId, retrieveStep(chunk)),
+        ),
       });
       continue;
     }
@@ -277,6 +283,23 @@ async function collectMetadata(
     apiCalls += result.apiCalls;
   }
   return { parts, components: parts.reduce((n, p) => n + p.components, 0), apiCalls };
+}
+
+async function stepFailures(
+  deps: BackupDeps,
+  org: string,
+  snapshotId: string,
+  step: string,
+): Promise<StepFailure[]> {
+  const failures: StepFailure[] = [];
+  for await (const entry of deps.store.list(metadataFailuresPrefix(org, snapshotId, step))) {
+    failures.push(await readJson<StepFailure>(deps, entry.key));
+  }
+  return failures;
+}
+
+function withCause(what: string, failures: readonly StepFailure[]): string {
+  return failures.length > 0 ? `${what}: ${describeAttempts(failures)}` : what;
 }
 
 async function previousFullManifest(

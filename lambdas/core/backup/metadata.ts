@@ -1,9 +1,17 @@
 import { ErrorName } from '../../../contract/workflow-contract.ts';
-import { metadataPartKey, metadataPlanKey, metadataResultKey, planDetailKey } from '../snapshot/keys.ts';
+import {
+  metadataFailureKey,
+  metadataPartKey,
+  metadataPlanKey,
+  metadataResultKey,
+  newAttemptId,
+  planDetailKey,
+} from '../snapshot/keys.ts';
 import type { SnapshotMetadataPart } from '../snapshot/manifest.ts';
 import type { ListMetadataQuery, MetadataComponentInfo } from '../salesforce.ts';
 import { SalesforceTransientError } from '../salesforce.ts';
 import { readJson } from './export-object.ts';
+import { shortCause, type StepFailure } from './failure-cause.ts';
 import type { BackupDeps, MetadataResult, PlanDetail } from './types.ts';
 
 /** Members per type for one retrieve. */
@@ -29,6 +37,47 @@ export interface MetadataLoopState {
  * call) and splits them into retrieves that stay under the per-retrieve limits.
  */
 export async function planMetadata(
+  deps: BackupDeps,
+  input: { org: string; snapshotId: string },
+): Promise<MetadataLoopState & { components: number }> {
+  return recordingFailure(deps, input, 'list', () => listAndSplit(deps, input));
+}
+
+/** The step label of one planned retrieve, under which its failed attempts are kept. */
+export const retrieveStep = (chunk: number): string => `retrieve-${String(chunk).padStart(4, '0')}`;
+
+/**
+ * Runs a metadata step, keeping the cause of a failed attempt in the vault before failing it, so
+ * the finish step can say why metadata is missing: the state machine's Catch holds the error, but
+ * the finish is handed only the snapshot.
+ */
+async function recordingFailure<T>(
+  deps: BackupDeps,
+  input: { org: string; snapshotId: string },
+  step: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const failure: StepFailure = {
+      error: error instanceof Error ? error.name : 'Error',
+      cause: shortCause(error),
+      at: deps.clock().toISOString(),
+    };
+    await deps.store
+      .put(
+        metadataFailureKey(input.org, input.snapshotId, step, newAttemptId(deps.random)),
+        JSON.stringify(failure),
+        { contentType: 'application/json' },
+      )
+      // The step's own error is what the workflow must see; a failed note must not replace it.
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+async function listAndSplit(
   deps: BackupDeps,
   input: { org: string; snapshotId: string },
 ): Promise<MetadataLoopState & { components: number }> {
@@ -91,8 +140,12 @@ export async function retrieveMetadata(
   deps: BackupDeps,
   input: MetadataLoopState,
 ): Promise<MetadataLoopState> {
+  if (input.chunk >= input.chunks) return { ...input, done: true };
+  return recordingFailure(deps, input, retrieveStep(input.chunk), () => retrieveChunk(deps, input));
+}
+
+async function retrieveChunk(deps: BackupDeps, input: MetadataLoopState): Promise<MetadataLoopState> {
   const { org, snapshotId, chunk, chunks } = input;
-  if (chunk >= chunks) return { ...input, done: true };
   const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
   const plan = await readJson<{ chunks: Chunk[] }>(deps, metadataPlanKey(org, snapshotId));
   const callsBefore = deps.source.apiCalls();

@@ -70,6 +70,12 @@ export const metadataPartKey = (org: string, snapshotId: string, chunk: number):
 /** The outcome of one metadata retrieve. */
 export const metadataResultKey = (org: string, snapshotId: string, chunk: number): string =>
   `${snapshotPrefix(org, snapshotId)}metadata/retrieve-${String(chunk).padStart(4, '0')}.json`;
+/** Prefix of the failed attempts of one metadata step (`list`, or `retrieve-0000` for a chunk). */
+export const metadataFailuresPrefix = (org: string, snapshotId: string, step: string): string =>
+  `${snapshotPrefix(org, snapshotId)}metadata/failures/${step}/`;
+/** One failed attempt of a metadata step, so the finish can name the cause of what is missing. */
+export const metadataFailureKey = (org: string, snapshotId: string, step: string, attempt: string): string =>
+  `${metadataFailuresPrefix(org, snapshotId, step)}${attempt}.json`;
 /** The snapshot manifest. */
 export const manifestKey = (org: string, snapshotId: string): string =>
   `${snapshotPrefix(org, snapshotId)}manifest.json`;
