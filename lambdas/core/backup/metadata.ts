@@ -155,6 +155,17 @@ async function retrieveChunk(deps: BackupDeps, input: MetadataLoopState): Promis
   while (pending.length > 0) {
     const members = pending.shift()!;
     const outcome = await retrieveOnce(deps, members, detail.settings.pollIntervalMs, deadline);
+    // Plan details written before the bound existed carry no value for it.
+    const bound = detail.settings.maxRetrieveZipBytes ?? DEFAULT_MAX_RETRIEVE_ZIP_BYTES;
+    if (outcome.zip && outcome.zip.byteLength > bound) {
+      if (size(members) > 1) {
+        pending.unshift(...halves(members));
+        continue;
+      }
+      throw new MetadataRetrieveError(
+        `Metadata retrieve ${chunk + 1} of ${chunks}: one component alone came back as a zip of ${outcome.zip.byteLength} bytes, over the bound of ${bound} bytes one invocation may hold. Raise maxRetrieveZipBytes in the backup settings (and the metadata function's memory with it), or exclude the component.`,
+      );
+    }
     if (outcome.zip) {
       const key = metadataPartKey(org, snapshotId, chunk * 1000 + parts.length + 1);
       const stored = await deps.store.put(key, outcome.zip, { contentType: 'application/zip' });
@@ -180,6 +191,8 @@ async function retrieveChunk(deps: BackupDeps, input: MetadataLoopState): Promis
   });
   return { org, snapshotId, chunk: chunk + 1, chunks, done: chunk + 1 >= chunks };
 }
+
+const DEFAULT_MAX_RETRIEVE_ZIP_BYTES = 64 * 1024 * 1024;
 
 /** A retrieve ended in an error that splitting does not fix. */
 export class MetadataRetrieveError extends Error {

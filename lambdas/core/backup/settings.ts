@@ -35,6 +35,16 @@ export const backupSettingsSchema = z
     filesPerBatch: z.number().int().positive().default(50),
     /** Metadata components per retrieve (well under the 10,000-file limit; split further when refused). */
     componentsPerRetrieve: z.number().int().positive().max(10_000).default(2_500),
+    /**
+     * Largest metadata retrieve zip one invocation holds, in bytes. Salesforce answers a retrieve
+     * as one base64 zip inside SOAP, read whole (about 39 MB zipped at most per retrieve); a larger
+     * zip is split into smaller retrieves, and one component alone over it fails the run.
+     */
+    maxRetrieveZipBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     /** Alert when an object's deletes or changes pass this share of its rows... */
     anomalyPercent: z.number().nonnegative().default(5),
     /** ...or this many rows. */
