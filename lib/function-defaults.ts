@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { logsKeyOf } from './logs-key.ts';
 
 /** The repository root; handler entries are given relative to it. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,7 +63,7 @@ export interface WorkflowFunctionProps {
 
 /**
  * The one way this app builds a Lambda function: Node.js 22 on ARM, X-Ray tracing, its own log
- * group with retention, a role that starts with only its log permissions, and an ESM bundle
+ * group with retention, encrypted with the stack's logs key, a role that starts with only its log permissions, and an ESM bundle
  * that leaves the AWS SDK to the runtime. The entry and export are recorded as CloudFormation
  * metadata so the local runner can call the same handler in-process. Its log group, role and
  * tracing policy are created beside it in the same scope, as `<id>Logs`, `<id>Role` and
@@ -81,6 +82,7 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: logsKeyOf(scope),
     });
     const role = new iam.Role(scope, `${id}Role`, {
       description: `Runs ${description}`.slice(0, 1000),

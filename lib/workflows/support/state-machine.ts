@@ -6,6 +6,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_API_VERSION, EnvName } from '../../../contract/workflow-contract.ts';
+import { logsKeyOf } from '../../logs-key.ts';
 
 /** What every workflow function needs to reach the vault and the org. */
 export interface VaultEnvironmentProps {
@@ -34,8 +35,9 @@ export function vaultEnvironment(props: VaultEnvironmentProps): Record<string, s
 
 /**
  * A workflow's Standard state machine, `StateMachine` in `scope`, with X-Ray tracing and every
- * state transition logged to `ExecutionLogs` (kept a year, retained on delete) without execution
- * data: inputs name records, and states carry keys and counts only.
+ * state transition logged to `ExecutionLogs` (kept a year, retained on delete, encrypted with the
+ * stack's logs key) without execution data: inputs name records, and states carry keys and counts
+ * only.
  */
 export function workflowStateMachine(
   scope: Construct,
@@ -44,6 +46,7 @@ export function workflowStateMachine(
   const logGroup = new logs.LogGroup(scope, 'ExecutionLogs', {
     retention: logs.RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
+    encryptionKey: logsKeyOf(scope),
   });
   return new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineType: sfn.StateMachineType.STANDARD,
