@@ -20,18 +20,18 @@ const BOUND = 1 * MiB;
 class ChunkRecordingStore extends MemoryStore {
   readonly chunkSizes = new Map<string, number[]>();
 
-  override async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<StoredObject> {
+  override async put(key: string, body: Uint8Array | string, _options?: PutOptions): Promise<StoredObject> {
     const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     if (size > BOUND) throw new Error(`${key}: a whole body of ${size} bytes was written at once`);
-    return super.put(key, body, options);
+    return super.put(key, body);
   }
 
   override async putStream(
     key: string,
     body: Readable | AsyncIterable<Uint8Array>,
-    options?: PutOptions,
+    _options?: PutOptions,
   ): Promise<StoredObject> {
-    if (!key.includes('/files/sha256/')) return super.putStream(key, body, options);
+    if (!key.includes('/files/sha256/')) return super.putStream(key, body);
     const sizes: number[] = [];
     this.chunkSizes.set(key, sizes);
     const hash = createHash('sha256');
@@ -77,7 +77,11 @@ describe('file bodies', () => {
     const source = new FakeSource([
       {
         name: 'ContentVersion',
-        fields: [...baseFields, { name: 'Checksum', type: 'string' }, { name: 'VersionData', type: 'base64' }],
+        fields: [
+          ...baseFields,
+          { name: 'Checksum', type: 'string' },
+          { name: 'VersionData', type: 'base64' },
+        ],
         rows: [
           {
             Id: '068000000000001AAA',
@@ -92,7 +96,11 @@ describe('file bodies', () => {
     source.downloadBlob = async () => generated(size);
     const store = new ChunkRecordingStore();
     const deps: BackupDeps = { store, source, clock: () => new Date(), sleep: async () => {} };
-    const plan = await planBackup(deps, { org: 'acme', mode: 'full' }, parseBackupSettings({ metadata: false }));
+    const plan = await planBackup(
+      deps,
+      { org: 'acme', mode: 'full' },
+      parseBackupSettings({ metadata: false }),
+    );
     await exportObject(deps, { org: 'acme', snapshotId: plan.snapshotId, object: 'ContentVersion' });
     const files = await planFiles(deps, { org: 'acme', snapshotId: plan.snapshotId });
     expect(files.toDownload).toBe(1);
