@@ -87,7 +87,12 @@ export function createRestoreFunctions(scope: Construct, props: RestoreWorkflowP
     ),
   };
   grantRestoreAccess(scope, Object.values(functions), props);
-  if (props.drill) props.drill.sandboxSecret.grantRead(functions.validate);
+  // A drill signs in to the sandbox at every step that reads or writes the org: each of those
+  // functions reads the sandbox's secret. Releasing the lease touches only the vault.
+  if (props.drill) {
+    const { release: _release, ...sandboxUsers } = functions;
+    for (const f of Object.values(sandboxUsers)) props.drill.sandboxSecret.grantRead(f);
+  }
   return functions;
 }
 
