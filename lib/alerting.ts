@@ -109,6 +109,21 @@ export class Alerting extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
+    // The topic has a policy of its own (TLS only, EventBridge), which replaces the default policy
+    // that let the account's services publish; CloudWatch alarms must be allowed by name.
+    const { account, region } = Stack.of(this);
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:aws:cloudwatch:${region}:${account}:alarm:*` },
+        },
+      }),
+    );
     for (const email of props.emails) {
       topic.addSubscription(new subscriptions.EmailSubscription(email));
     }

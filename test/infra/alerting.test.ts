@@ -140,6 +140,26 @@ describe('Alerting', () => {
     });
   });
 
+  it("lets the account's CloudWatch alarms publish to the topic, whose own policy replaces the default one that would", () => {
+    const { stack } = alertingStack();
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowCloudWatchAlarmsToPublish',
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': '123456789012' },
+              ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*' },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('alarms when a workflow has had no successful execution for the configured hours, counting silence as failure', () => {
     // GIVEN a state machine WHEN a 36-hour no-success alarm is added
     const { stack, alerting } = alertingStack();
