@@ -14,6 +14,7 @@ import { BackupMetadataPhase } from './workflows/backup/metadata-phase.ts';
 import { BackupPlanPhase } from './workflows/backup/plan-phase.ts';
 import { type BackupWorkflowProps, validateBackupWorkflowProps } from './workflows/backup/props.ts';
 import { workflowStateMachine } from './workflows/support/state-machine.ts';
+import { denyReadsOutside } from './workflows/support/tasks.ts';
 import {
   acknowledgeDistributedMaps,
   acknowledgeStateMachineRole,
@@ -94,6 +95,8 @@ export class BackupWorkflow extends Construct {
         resources: [props.bucket.arnForObjects(`${orgPrefixOf(org)}*`)],
       }),
     );
+    // CDK's ItemReaders grant s3:GetObject on the whole vault; a backup reads only its own org.
+    this.stateMachine.addToRolePolicy(denyReadsOutside(props.bucket, [`${orgPrefixOf(org)}*`]));
     props.key.grantDecrypt(this.stateMachine);
     // The alerts published from inside the run (deferred, incomplete, anomaly, failure) go to a
     // topic encrypted with a customer key: publishing needs that key's GenerateDataKey* and Decrypt.

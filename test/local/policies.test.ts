@@ -145,6 +145,62 @@ describe('the policies of the example app', () => {
     if (storeDir) await rm(storeDir, { recursive: true, force: true });
   });
 
+  describe('scope each org to its own prefix', () => {
+    let restoreRole: string;
+    let restoreMachine: string;
+    let backupMachine: string;
+    const objectOf = (org: string) =>
+      `arn:aws:s3:::${bucket}/orgs/${org}/snapshots/20260101T000000000Z-abcdef/manifest.json`;
+
+    beforeAll(() => {
+      backupMachine = String(policies.roleOf(backup.stackName, backup.stateMachineLogicalId));
+      restoreRole = role(backup, 'DreamhouseProdRestorePlanFunction');
+      const stack = backup.resolver.stack(backup.stackName);
+      const restoreId = Object.entries(stack?.template.Resources ?? {}).find(
+        ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith('DreamhouseProdRestore'),
+      )?.[0];
+      restoreMachine = String(policies.roleOf(backup.stackName, String(restoreId)));
+    });
+
+    it("refuses org A's restore functions org B's snapshots, and lets them read their own", async () => {
+      for (const action of ['s3:GetObject', 's3:GetObjectVersion']) {
+        expect(
+          await policies.check({ principal: restoreRole, action, resource: objectOf('dreamhouse-prod') }),
+        ).toEqual({ allowed: true });
+        expect(
+          await policies.check({ principal: restoreRole, action, resource: objectOf('dreamhouse-uat') }),
+        ).toMatchObject({ allowed: false });
+      }
+      expect(
+        await policies.check({
+          principal: restoreRole,
+          action: 's3:ListBucket',
+          resource: `arn:aws:s3:::${bucket}`,
+          context: { 's3:prefix': 'orgs/dreamhouse-uat/catalog/' },
+        }),
+      ).toMatchObject({ allowed: false });
+    });
+
+    it("refuses org A's backup state machine org B's objects and lets it read its own; the restore state machine reads none", async () => {
+      expect(
+        await policies.check({
+          principal: backupMachine,
+          action: 's3:GetObject',
+          resource: objectOf('dreamhouse-prod'),
+        }),
+      ).toEqual({ allowed: true });
+      for (const machine of [backupMachine, restoreMachine]) {
+        expect(
+          await policies.check({
+            principal: machine,
+            action: 's3:GetObject',
+            resource: objectOf('dreamhouse-uat'),
+          }),
+        ).toMatchObject({ allowed: false });
+      }
+    });
+  });
+
   it("lets the backup state machine use the alert topic's key, which publishing to the encrypted topic needs", async () => {
     const machine = String(policies.roleOf(backup.stackName, backup.stateMachineLogicalId));
     const topic = [...backup.resolver.resources.entries()].find(([, r]) => r.kind === 'topic')?.[0] ?? '';

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import {
   EnvName,
+  orgPrefixOf,
   RESTORE_RETRY_ERRORS,
   RESTORES_PREFIX,
   PRODUCTION_LOGIN_URL,
@@ -103,18 +104,24 @@ function grantRestoreAccess(
   props: RestoreWorkflowProps,
 ): void {
   const roles = functions.map((f) => f.role).filter((r): r is iam.IRole => r !== undefined);
+  const orgPrefix = orgPrefixOf(props.orgName);
   const policy = new iam.Policy(scope, 'VaultAccess', {
     roles,
     statements: [
+      // Its own org's backups only, and the restore records.
       new iam.PolicyStatement({
         sid: 'ReadBackups',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [props.bucket.arnForObjects('*')],
+        resources: [
+          props.bucket.arnForObjects(`${orgPrefix}*`),
+          props.bucket.arnForObjects(`${RESTORES_PREFIX}*`),
+        ],
       }),
       new iam.PolicyStatement({
         sid: 'ListBackups',
         actions: ['s3:ListBucket'],
         resources: [props.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${orgPrefix}*`, `${RESTORES_PREFIX}*`] } },
       }),
       new iam.PolicyStatement({
         sid: 'WriteRestoreRecords',
@@ -146,11 +153,15 @@ function grantRestoreAccess(
   for (const f of functions) props.orgSecret.grantRead(f);
   const bucket = nagArnOf(scope, props.bucket.bucketArn);
   Validations.of(policy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucket}/${orgPrefix}*]`,
+    reason: `${policy.node.path}: a restore reads any snapshot of its own org, under ${orgPrefix}, whose keys are made at backup time; deletes and lock, lifecycle or versioning changes are explicitly denied.`,
+  });
+  Validations.of(policy).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${bucket}/*]`,
-    reason: `${policy.node.path}: a restore reads any snapshot of its org, whose keys are made at backup time; deletes and lock, lifecycle or versioning changes are explicitly denied.`,
+    reason: `${policy.node.path}: the explicit deny of deletes and lock, lifecycle or versioning changes covers every object of the vault.`,
   });
   Validations.of(policy).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${bucket}/${RESTORES_PREFIX}*]`,
-    reason: `${policy.node.path}: the restore writes its plans, id map and reports under ${RESTORES_PREFIX} only, with keys made at run time.`,
+    reason: `${policy.node.path}: the restore reads and writes its plans, id map and reports under ${RESTORES_PREFIX} only, with keys made at run time.`,
   });
 }

@@ -1,4 +1,6 @@
 import type { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -81,5 +83,19 @@ export function alertTask(scope: Construct, id: string, props: AlertTaskProps): 
     subject: props.subject,
     message: props.message,
     resultPath: sfn.JsonPath.DISCARD,
+  });
+}
+
+/**
+ * A deny of every object read of `bucket` outside `prefixes` (key patterns such as
+ * `orgs/acme/*`): it narrows what a broader grant allows, such as the `bucket/*` CDK grants a
+ * Distributed Map's ItemReader, to one org's keys.
+ */
+export function denyReadsOutside(bucket: s3.IBucket, prefixes: readonly string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadOnlyOwnOrg',
+    effect: iam.Effect.DENY,
+    actions: ['s3:GetObject', 's3:GetObjectVersion'],
+    notResources: prefixes.map((p) => bucket.arnForObjects(p)),
   });
 }
