@@ -22,6 +22,7 @@ export const ErrorName = {
   SalesforceBulkJobFailed: 'SalesforceBulkJobFailedError',
   SalesforceAuth: 'SalesforceAuthError',
   SalesforceRequest: 'SalesforceRequestError',
+  SalesforceAnswerTooLarge: 'SalesforceAnswerTooLargeError',
   BulkIngestFailed: 'BulkIngestFailedError',
   /** Below HTTP (refused, reset, cut body); translated into SalesforceTransientError before it leaves the adapter. */
   TransportFailure: 'TransportFailure',

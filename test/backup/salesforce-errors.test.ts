@@ -110,3 +110,58 @@ describe('reading a JSON answer', () => {
     }
   });
 });
+
+describe('reading an answer under a size limit', () => {
+  it('stops reading a Metadata API answer past its limit and fails naming the limit, not holding the rest', async () => {
+    const CHUNK = 64 * 1024;
+    const LIMIT = 1024 * 1024;
+    let written = 0;
+    let closed = false;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      // An answer 32 times the limit, written as fast as it is read.
+      const more = () => {
+        while (!closed && written < 32 * LIMIT) {
+          written += CHUNK;
+          if (!res.write(Buffer.alloc(CHUNK, 0x41))) return void res.once('drain', more);
+        }
+        if (!closed) res.end();
+      };
+      res.on('close', () => {
+        closed = true;
+      });
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const connection = new SalesforceConnection(
+        { kind: 'access-token', instanceUrl: `http://127.0.0.1:${port}`, accessToken: 'token' },
+        '62.0',
+        async () => undefined,
+      );
+
+      const failure = await connection
+        .api(
+          'Metadata API checkRetrieveStatus',
+          (conn) => conn.metadata.checkRetrieveStatus('09S000000000001'),
+          {
+            idempotent: true,
+            maxAnswerBytes: LIMIT,
+          },
+        )
+        .catch((error: unknown) => error);
+
+      expect(failure).toMatchObject({ name: 'SalesforceAnswerTooLargeError' });
+      expect(String((failure as Error).message)).toMatch(
+        /Metadata API checkRetrieveStatus: the answer passed 1048576 bytes, the most this call may hold/,
+      );
+      // Read no further than the limit and what was in flight: the server was cut off.
+      expect(written).toBeLessThan(8 * LIMIT);
+      expect(connection.apiCalls()).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

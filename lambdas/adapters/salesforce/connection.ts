@@ -11,7 +11,7 @@ import {
 } from '../../core/salesforce.ts';
 import { authenticate, type SalesforceCredentials, type SalesforceSession } from './auth.ts';
 import { translateHttpError, translateJsforceError, translateNetworkError } from './errors.ts';
-import { FetchTransport } from './transport.ts';
+import { FetchTransport, withAnswerLimit } from './transport.ts';
 
 /** Options of one request. */
 export interface RequestOptions {
@@ -121,11 +121,15 @@ export class SalesforceConnection {
   async api<T>(
     what: string,
     run: (conn: Connection) => Promise<T>,
-    options: { idempotent?: boolean } = {},
+    options: { idempotent?: boolean; maxAnswerBytes?: number } = {},
   ): Promise<T> {
     return this.repeatingBriefly(options.idempotent, async () => {
       try {
-        return await run(await this.jsforce());
+        const conn = await this.jsforce();
+        const { maxAnswerBytes } = options;
+        return await (maxAnswerBytes === undefined
+          ? run(conn)
+          : withAnswerLimit(maxAnswerBytes, what, () => run(conn)));
       } catch (error) {
         throw this.translate(error, this.shared?.status, what);
       }

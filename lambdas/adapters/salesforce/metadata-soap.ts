@@ -55,15 +55,23 @@ export async function retrieve(
   return result.id;
 }
 
+/**
+ * The most a checkRetrieveStatus answer may hold: the base64 of the backup's default bound on a
+ * retrieve zip (64 MiB, `maxRetrieveZipBytes`), and room for the envelope. jsforce reads the answer
+ * whole, so the transport stops reading past it and the core splits the retrieve.
+ */
+export const RETRIEVE_ANSWER_LIMIT_BYTES = Math.ceil((64 * 1024 * 1024) / 3) * 4 + 1024 * 1024;
+
 /** checkRetrieveStatus with the zip. */
 export async function checkRetrieveStatus(
   connection: SalesforceConnection,
   id: string,
+  maxAnswerBytes = RETRIEVE_ANSWER_LIMIT_BYTES,
 ): Promise<RetrieveStatus> {
   const result = await connection.api(
     'Metadata API checkRetrieveStatus',
     (conn) => conn.metadata.checkRetrieveStatus(id),
-    { idempotent: true },
+    { idempotent: true, maxAnswerBytes },
   );
   return {
     id,

@@ -1,8 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Duplex, PassThrough, Readable } from 'node:stream';
 import { Transport } from 'jsforce/lib/transport.js';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import type { HttpRequest, HttpResponse } from 'jsforce/lib/types/common.js';
 import { StreamPromise } from 'jsforce/lib/util/promise.js';
+import { SalesforceRequestError } from '../../core/salesforce.ts';
 
 /** What a transport reports of each request it sends. */
 export interface TransportHooks {
@@ -18,6 +20,21 @@ export interface TransportHooks {
  */
 export class TransportFailure extends Error {
   override readonly name = ErrorName.TransportFailure;
+}
+
+/**
+ * An answer passed the most its call may hold. jsforce reads every answer whole (a Metadata API
+ * retrieve comes as one base64 zip inside SOAP), so the transport stops reading there instead.
+ */
+export class SalesforceAnswerTooLargeError extends SalesforceRequestError {
+  override readonly name: string = ErrorName.SalesforceAnswerTooLarge;
+}
+
+const answerLimit = new AsyncLocalStorage<{ bytes: number; what: string }>();
+
+/** Runs `run` with every answer its requests read limited to `bytes`; past that, the call fails. */
+export function withAnswerLimit<T>(bytes: number, what: string, run: () => Promise<T>): Promise<T> {
+  return answerLimit.run({ bytes, what }, run);
 }
 
 /**
@@ -82,8 +99,10 @@ export class FetchTransport extends Transport {
         headers,
         ...(sent !== undefined && sent !== null ? { body: sent as string | Buffer | URLSearchParams } : {}),
       });
-      body = await response.text();
+      const limit = answerLimit.getStore();
+      body = limit ? await readLimited(response, limit) : await response.text();
     } catch (error) {
+      if (error instanceof SalesforceAnswerTooLargeError) throw error;
       const cause =
         error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
       throw new TransportFailure(cause || 'the request failed', { cause: error });
@@ -92,6 +111,27 @@ export class FetchTransport extends Transport {
     this.hooks.onAnswer?.(response.status, body);
     return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
   }
+}
+
+/** An answer's text, read a chunk at a time and abandoned once it passes the limit. */
+async function readLimited(response: Response, limit: { bytes: number; what: string }): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > limit.bytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new SalesforceAnswerTooLargeError(
+        `${limit.what}: the answer passed ${limit.bytes} bytes, the most this call may hold; it was not read further.`,
+      );
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const CHUNK_CHARS = 16_384;

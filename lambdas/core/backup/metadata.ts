@@ -157,13 +157,19 @@ async function retrieveChunk(deps: BackupDeps, input: MetadataLoopState): Promis
     const outcome = await retrieveOnce(deps, members, detail.settings.pollIntervalMs, deadline);
     // Plan details written before the bound existed carry no value for it.
     const bound = detail.settings.maxRetrieveZipBytes ?? DEFAULT_MAX_RETRIEVE_ZIP_BYTES;
-    if (outcome.zip && outcome.zip.byteLength > bound) {
+    // Over the bound as a zip, or as the answer carrying it (the adapter stops reading there).
+    const over = outcome.tooLarge
+      ? 'an answer'
+      : outcome.zip && outcome.zip.byteLength > bound
+        ? `a zip of ${outcome.zip.byteLength} bytes`
+        : '';
+    if (over) {
       if (size(members) > 1) {
         pending.unshift(...halves(members));
         continue;
       }
       throw new MetadataRetrieveError(
-        `Metadata retrieve ${chunk + 1} of ${chunks}: one component alone came back as a zip of ${outcome.zip.byteLength} bytes, over the bound of ${bound} bytes one invocation may hold. Raise maxRetrieveZipBytes in the backup settings (and the metadata function's memory with it), or exclude the component.`,
+        `Metadata retrieve ${chunk + 1} of ${chunks}: one component alone came back as ${over} over the bound of ${bound} bytes one invocation may hold. Raise maxRetrieveZipBytes in the backup settings (and the metadata function's memory with it), or exclude the component.`,
       );
     }
     if (outcome.zip) {
@@ -204,11 +210,19 @@ async function retrieveOnce(
   members: Chunk,
   pollMs: number,
   deadline: number,
-): Promise<{ zip?: Uint8Array; error: string }> {
+): Promise<{ zip?: Uint8Array; tooLarge?: boolean; error: string }> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const id = await deps.source.retrieve(new Map(Object.entries(members)));
   for (let polls = 0; ; polls++) {
-    const status = await deps.source.checkRetrieveStatus(id);
+    let status: Awaited<ReturnType<typeof deps.source.checkRetrieveStatus>>;
+    try {
+      status = await deps.source.checkRetrieveStatus(id);
+    } catch (error) {
+      if (error instanceof Error && error.name === ErrorName.SalesforceAnswerTooLarge) {
+        return { tooLarge: true, error: '' };
+      }
+      throw error;
+    }
     if (status.done) {
       if (status.success && status.zip) return { zip: status.zip, error: '' };
       return { error: status.errorMessage ?? status.status };
