@@ -113,3 +113,33 @@ describe('a backup under injected faults', () => {
     expect(sns.map((m) => m.message).join('\n')).toMatch(/FAILED and was not marked complete/);
   });
 });
+
+describe('a backup whose settings name objects the org lacks', () => {
+  let emu: RunningEmulator | undefined;
+  afterEach(async () => {
+    await emu?.stop();
+    emu = undefined;
+  });
+
+  it('fails with an alert naming each unknown object and its nearest real name, and moves no pointer', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const dir = freshStoreDir();
+    const { summary, sns } = await backup(emu, dir, 'full', { includeObjects: ['Acount', 'Contact'] });
+    expect(summary.status).toBe('failed');
+    const alert = sns.map((m) => m.message).join('\n');
+    expect(alert).toMatch(/UnknownBackupObjectsError/);
+    expect(alert).toContain('Acount (did you mean Account?)');
+    expect(existsSync(join(dir, 'orgs', 'sample', 'latest-complete.json'))).toBe(false);
+  });
+
+  it('fails with an alert naming a misspelt settings key and the nearest known one', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const dir = freshStoreDir();
+    const { summary, sns } = await backup(emu, dir, 'full', { includeObject: ['Account'] });
+    expect(summary.status).toBe('failed');
+    expect(sns.map((m) => m.message).join('\n')).toContain(
+      'unknown key "includeObject" (did you mean "includeObjects"?)',
+    );
+    expect(existsSync(join(dir, 'orgs', 'sample', 'latest-complete.json'))).toBe(false);
+  });
+});
