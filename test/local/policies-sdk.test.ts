@@ -1,0 +1,149 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import { S3Store } from '../../lambdas/adapters/s3-store.ts';
+import { AccessDeniedError, AppPolicies, runAsCaller } from '../../cli/local/policies.ts';
+import { registerSecrets, withAwsStandIns } from '../../cli/local/stand-ins.ts';
+import { type StackTemplate, TemplateResolver } from '../../cli/local/template.ts';
+
+// GIVEN a role that may read and write under orgs/a/ of a bucket encrypted with a key whose
+// policy trusts the account, and read one secret.
+const stack: StackTemplate = {
+  stackName: 'App',
+  template: {
+    Resources: {
+      Key: {
+        Type: 'AWS::KMS::Key',
+        Properties: {
+          KeyPolicy: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: 'arn:aws:iam::000000000000:root' },
+                Action: 'kms:*',
+                Resource: '*',
+              },
+            ],
+          },
+        },
+      },
+      Vault: {
+        Type: 'AWS::S3::Bucket',
+        Properties: {
+          BucketName: 'vault',
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              {
+                ServerSideEncryptionByDefault: {
+                  SSEAlgorithm: 'aws:kms',
+                  KMSMasterKeyID: { 'Fn::GetAtt': ['Key', 'Arn'] },
+                },
+              },
+            ],
+          },
+        },
+      },
+      Secret: { Type: 'AWS::SecretsManager::Secret' },
+      Role: { Type: 'AWS::IAM::Role' },
+      RolePolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          Roles: [{ Ref: 'Role' }],
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: ['s3:GetObject', 's3:PutObject'],
+                Resource: 'arn:aws:s3:::vault/orgs/a/*',
+              },
+              {
+                Effect: 'Allow',
+                Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+                Resource: { 'Fn::GetAtt': ['Key', 'Arn'] },
+              },
+              { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: 'Secret' } },
+            ],
+          },
+        },
+      },
+    },
+  },
+};
+
+function setup() {
+  const resolver = new TemplateResolver([stack], 'us-east-1');
+  const policies = new AppPolicies([stack], resolver, 'us-east-1');
+  const principal = String(resolver.resolve({ 'Fn::GetAtt': ['Role', 'Arn'] }, stack));
+  const keyArn = String(resolver.resolve({ 'Fn::GetAtt': ['Key', 'Arn'] }, stack));
+  const secretArn = String(resolver.resolve({ Ref: 'Secret' }, stack));
+  // Nothing listens here: a request the policies let through fails to connect instead.
+  const store = new S3Store({
+    bucket: 'vault',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    kmsKeyId: keyArn,
+  });
+  return { policies, principal, keyArn, secretArn, store };
+}
+
+describe("a handler's SDK calls in a policy-enforced run", () => {
+  it('refuses an S3 read outside the grant before it is sent, naming role, action and object', async () => {
+    const { policies, principal, store } = setup();
+    const error = await withAwsStandIns(() =>
+      runAsCaller({ principal, session: 'App-Fn', policies }, () => store.get('orgs/b/manifest.json')),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    expect((error as Error).name).toBe('AccessDenied');
+    expect((error as Error).message).toBe(
+      'User: arn:aws:sts::000000000000:assumed-role/App-Role/App-Fn is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::vault/orgs/b/manifest.json because no identity-based policy allows the s3:GetObject action',
+    );
+  });
+
+  it('lets a granted read through to S3, and checks nothing outside an invocation', async () => {
+    const { policies, principal, store } = setup();
+    const inside = await withAwsStandIns(() =>
+      runAsCaller({ principal, session: 'App-Fn', policies }, () => store.get('orgs/a/manifest.json')),
+    ).catch((e: unknown) => e);
+    expect(inside).not.toBeInstanceOf(AccessDeniedError);
+    const outside = await withAwsStandIns(() => store.get('orgs/b/manifest.json')).catch((e: unknown) => e);
+    expect(outside).not.toBeInstanceOf(AccessDeniedError);
+  });
+
+  it("refuses an SSE-KMS write the role may make when it may not use the key's data key", async () => {
+    const { principal, keyArn, store } = setup();
+    const withoutKey = structuredClone(stack);
+    const document = withoutKey.template.Resources?.RolePolicy?.Properties?.PolicyDocument as {
+      Statement: unknown[];
+    };
+    document.Statement.splice(1, 1);
+    const policies = new AppPolicies(
+      [withoutKey],
+      new TemplateResolver([withoutKey], 'us-east-1'),
+      'us-east-1',
+    );
+    const error = await withAwsStandIns(() =>
+      runAsCaller({ principal, session: 'App-Fn', policies }, () =>
+        store.putPointer('orgs/a/latest-complete.json', '{}'),
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    expect((error as Error).message).toContain(`kms:GenerateDataKey on resource: ${keyArn}`);
+  });
+
+  it('answers GetSecretValue from the run after the check, and refuses a secret the role may not read', async () => {
+    const { policies, principal, secretArn } = setup();
+    registerSecrets(policies, new Map([[secretArn, '{"flow":"client-credentials"}']]));
+    const client = new SecretsManagerClient({ region: 'us-east-1' });
+    const read = (secretId: string) =>
+      withAwsStandIns(() =>
+        runAsCaller({ principal, session: 'App-Fn', policies }, () =>
+          client.send(new GetSecretValueCommand({ SecretId: secretId })),
+        ),
+      );
+    expect((await read(secretArn)).SecretString).toBe('{"flow":"client-credentials"}');
+    await expect(read('arn:aws:secretsmanager:us-east-1:000000000000:secret:other')).rejects.toThrow(
+      /is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:other-000000/,
+    );
+  });
+});
