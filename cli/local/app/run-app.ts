@@ -1,0 +1,482 @@
+/**
+ * A local run of the whole app as synthesized from a config, over a window of a local clock:
+ * the schedules fire and start their state machines with their inputs (each execution run by the
+ * local runner with the real handlers); every execution's status change goes onto a local event
+ * bus, where the app's rules match it and deliver the transformed input to their targets (an SNS
+ * topic here, or the target's dead-letter queue when the topic refuses it); the metrics the
+ * handlers publish and the ones Step Functions and SQS publish are recorded on the clock; and
+ * every alarm of the app is evaluated on them, its actions delivered as alerts.
+ *
+ * Time: a schedule fires at its instant of the local clock; the execution it starts runs for real
+ * and is placed on the clock at that instant plus its real duration. Schedules that fire at the
+ * same instant run one after the other. Each alarm is evaluated at the end of each of its periods.
+ */
+import { CfnResource, type Stack, Stage } from 'aws-cdk-lib';
+import { createStore } from '../../../lambdas/adapters/create-store.ts';
+import type { Json } from '../asl.ts';
+import { AppPolicies } from '../policies.ts';
+import { type RunResult, runWorkflow } from '../run.ts';
+import { type SynthesizedWorkflow, synthesizeDefinition } from '../synthesize.ts';
+import { type CfnTemplate, LOCAL_ACCOUNT, type StackTemplate } from '../template.ts';
+import { type AlarmSpec, type AlarmState, checkAlarm, evaluateAlarm } from './alarms.ts';
+import { fireTimes } from './cron.ts';
+import { matchesEventPattern } from './event-pattern.ts';
+import { type InputTransformerSpec, transformInput } from './input-transformer.ts';
+import { captureEmf, type Datapoint, datapointsOfEmf, MetricStore } from './metrics.ts';
+import { type ExecutionStatus, executionArnOf, executionStatusChangeEvent } from './status-event.ts';
+import { TopicDeliveryPolicies } from './topic-delivery.ts';
+
+/** Options of runLocalApp. */
+export interface LocalAppRunOptions {
+  /** A stack of the app (built with `aws:cdk:bundling-stacks` set to `[]` and without cdk-nag). */
+  readonly stack: Stack;
+  /** The first instant of the local clock. */
+  readonly from: Date;
+  /** The instant the run ends (excluded). */
+  readonly to: Date;
+  /** Where the handlers' vault lives: a local directory. */
+  readonly storeDir: string;
+  /** Variables layered over every function's environment (the org connection, settings...). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Region of the local ARNs. @default 'us-east-1' */
+  readonly region?: string;
+  /** Multiplies every Retry interval. @default 0 */
+  readonly retryIntervalScale?: number;
+  /**
+   * Decides whether a topic accepts a delivery (an event rule's or an alarm's); a reason refuses
+   * it, as a topic or key policy gone wrong would. @default - the app's policies decide
+   */
+  readonly topicRefuses?: (delivery: Delivery) => string | undefined;
+  /** Receives every execution as it ends. @default - none */
+  readonly onExecution?: (execution: LocalAppExecution) => void | Promise<void>;
+}
+
+/** One execution a schedule started. */
+export interface LocalAppExecution {
+  /** The schedule's logical id. */
+  readonly schedule: string;
+  readonly stateMachineArn: string;
+  readonly executionArn: string;
+  readonly input: Json;
+  readonly startDate: Date;
+  readonly stopDate: Date;
+  readonly status: RunResult['status'];
+  readonly error?: string;
+}
+
+/** A message delivered, or refused, to an SNS topic. */
+export interface Delivery {
+  /** `rule` for an event rule's target, `alarm` for an alarm action. */
+  readonly from: 'rule' | 'alarm';
+  /** The rule's or alarm's logical id. */
+  readonly source: string;
+  readonly topicArn: string;
+  readonly at: Date;
+  readonly subject?: string;
+  readonly message: string;
+}
+
+/** What a target refused, kept in the dead-letter queue of the rule or schedule that sent it. */
+export interface DeadLetter {
+  readonly queueArn: string;
+  /** The rule's or schedule's logical id. */
+  readonly source: string;
+  readonly at: Date;
+  /** What was sent: the alert text, or the execution input. */
+  readonly message: string;
+  /** Why the target refused it. */
+  readonly reason: string;
+}
+
+/** A delivery the topic refused that nothing kept. */
+export interface Undelivered {
+  readonly delivery: Delivery;
+  readonly reason: string;
+}
+
+/** One change of an alarm's state. */
+export interface AlarmTransition {
+  readonly alarm: string;
+  readonly at: Date;
+  readonly from: AlarmState;
+  readonly to: AlarmState;
+}
+
+/** What a local run of the app did. */
+export interface LocalAppRun {
+  readonly executions: readonly LocalAppExecution[];
+  /** Messages the topics accepted, in order. */
+  readonly alerts: readonly Delivery[];
+  readonly deadLetters: readonly DeadLetter[];
+  /** Deliveries refused with no dead-letter queue to keep them (an alarm action's failure, in its history). */
+  readonly undelivered: readonly Undelivered[];
+  readonly alarmTransitions: readonly AlarmTransition[];
+  /** Each alarm's state at the end, by logical id. */
+  readonly alarmStates: Readonly<Record<string, AlarmState>>;
+  readonly metrics: readonly Datapoint[];
+}
+
+/** A schedule that fires on the local clock and what it starts. */
+interface LocalSchedule {
+  readonly logicalId: string;
+  readonly expression: string;
+  readonly timezone: string;
+  readonly startDate?: Date;
+  readonly endDate?: Date;
+  readonly targetArn: string;
+  readonly roleArn?: string;
+  readonly deadLetterArn?: string;
+  readonly input: Json;
+}
+
+interface LocalRule {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly pattern: unknown;
+  readonly targets: readonly {
+    readonly Arn: string;
+    readonly Input?: string;
+    readonly InputTransformer?: InputTransformerSpec;
+    readonly DeadLetterConfig?: { readonly Arn: string };
+  }[];
+}
+
+/** Runs the app of `options.stack` over [from, to) of the local clock. */
+export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalAppRun> {
+  const region = options.region ?? 'us-east-1';
+  const machines = new Map<string, SynthesizedWorkflow>();
+  const machineIds = options.stack.node
+    .findAll()
+    .filter((c) => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::StepFunctions::StateMachine')
+    .map((c) => options.stack.getLogicalId(c as CfnResource));
+  if (machineIds.length === 0) {
+    throw new Error(
+      `Stack ${options.stack.stackName} holds no state machine; pass the stack that holds the workflows and their schedules.`,
+    );
+  }
+  const first = synthesizeDefinition(options.stack, machineIds[0], { region });
+  machines.set(first.stateMachineLogicalId, first);
+  const resolver = first.resolver;
+  const stacks: StackTemplate[] = (Stage.of(options.stack)?.synth().stacks ?? []).map((artifact) => ({
+    stackName: artifact.stackName,
+    template: artifact.template as CfnTemplate,
+  }));
+  const own = resolver.stack(first.stackName) as StackTemplate;
+  const policies = new AppPolicies(stacks, resolver, region);
+  const topics = new TopicDeliveryPolicies(stacks, resolver);
+  const resources = Object.entries(own.template.Resources ?? {});
+  const resolve = (value: unknown) => resolver.resolve(value, own);
+
+  const schedules: LocalSchedule[] = [];
+  const rules: LocalRule[] = [];
+  const alarms: AlarmSpec[] = [];
+  for (const [logicalId, resource] of resources) {
+    const p = (resource.Properties ?? {}) as Record<string, unknown>;
+    if (resource.Type === 'AWS::Scheduler::Schedule' && p.State !== 'DISABLED') {
+      const target = resolve(p.Target) as {
+        Arn: string;
+        RoleArn?: string;
+        Input?: string;
+        DeadLetterConfig?: { Arn?: string };
+      };
+      schedules.push({
+        logicalId,
+        expression: String(resolve(p.ScheduleExpression)),
+        timezone: String(resolve(p.ScheduleExpressionTimezone ?? 'UTC')),
+        ...(p.StartDate ? { startDate: new Date(String(resolve(p.StartDate))) } : {}),
+        ...(p.EndDate ? { endDate: new Date(String(resolve(p.EndDate))) } : {}),
+        targetArn: target.Arn,
+        ...(target.RoleArn ? { roleArn: target.RoleArn } : {}),
+        ...(target.DeadLetterConfig?.Arn ? { deadLetterArn: target.DeadLetterConfig.Arn } : {}),
+        input: target.Input === undefined ? {} : (JSON.parse(target.Input) as Json),
+      });
+    } else if (resource.Type === 'AWS::Events::Rule' && p.State !== 'DISABLED') {
+      const targets = (resolve(p.Targets) ?? []) as LocalRule['targets'];
+      if (p.ScheduleExpression) {
+        for (const target of targets) {
+          schedules.push({
+            logicalId,
+            expression: String(resolve(p.ScheduleExpression)),
+            timezone: 'UTC',
+            targetArn: target.Arn,
+            input: target.Input === undefined ? {} : (JSON.parse(target.Input) as Json),
+          });
+        }
+      }
+      if (p.EventPattern) {
+        rules.push({
+          logicalId,
+          name: `${own.stackName}-${logicalId}`,
+          pattern: resolve(p.EventPattern),
+          targets,
+        });
+      }
+    } else if (resource.Type === 'AWS::CloudWatch::Alarm') {
+      const spec = { logicalId, ...(resolve(p) as object) } as AlarmSpec;
+      checkAlarm(spec);
+      alarms.push(spec);
+    }
+  }
+
+  const metrics = new MetricStore();
+  const executions: LocalAppExecution[] = [];
+  const alerts: Delivery[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const undelivered: Undelivered[] = [];
+  const transitions: AlarmTransition[] = [];
+  const states = new Map<string, AlarmState>(alarms.map((a) => [a.logicalId, 'INSUFFICIENT_DATA']));
+  const nextEvaluation = new Map<string, number>(
+    alarms.map((a) => [a.logicalId, periodEnd(options.from.getTime(), (a.Period ?? 60) * 1000)]),
+  );
+
+  const deliverToTopic = async (
+    delivery: Delivery,
+    sourceArn: string,
+    deadLetterArn?: string,
+  ): Promise<void> => {
+    const refusal = options.topicRefuses
+      ? options.topicRefuses(delivery)
+      : await topics.refusal({
+          service: delivery.from === 'rule' ? 'events.amazonaws.com' : 'cloudwatch.amazonaws.com',
+          topicArn: delivery.topicArn,
+          sourceArn,
+        });
+    if (refusal === undefined) {
+      alerts.push(delivery);
+      return;
+    }
+    if (deadLetterArn) {
+      deadLetters.push({
+        queueArn: deadLetterArn,
+        source: delivery.source,
+        at: delivery.at,
+        message: delivery.message,
+        reason: refusal,
+      });
+    } else undelivered.push({ delivery, reason: refusal });
+  };
+
+  // Step Functions' status changes go onto the bus; each matching rule delivers to its targets.
+  const putEvent = async (event: Record<string, unknown>, at: Date): Promise<void> => {
+    for (const rule of rules) {
+      if (!matchesEventPattern(rule.pattern, event)) continue;
+      for (const target of rule.targets) {
+        const ruleArn = `arn:aws:events:${region}:${LOCAL_ACCOUNT}:rule/${rule.name}`;
+        const message = target.InputTransformer
+          ? transformInput(target.InputTransformer, event, {
+              ruleArn,
+              ruleName: rule.name,
+              ingestionTime: at,
+            })
+          : (target.Input ?? JSON.stringify(event));
+        if (resolver.lookup(target.Arn)?.kind !== 'topic') continue;
+        await deliverToTopic(
+          { from: 'rule', source: rule.logicalId, topicArn: target.Arn, at, message },
+          ruleArn,
+          target.DeadLetterConfig?.Arn,
+        );
+      }
+    }
+  };
+
+  // Alarms are evaluated at the end of each of their periods up to `until`.
+  const evaluateAlarmsUntil = async (until: number): Promise<void> => {
+    for (;;) {
+      const due = alarms
+        .map((a) => ({ alarm: a, at: nextEvaluation.get(a.logicalId) as number }))
+        .filter((d) => d.at <= until)
+        .sort((a, b) => a.at - b.at)[0];
+      if (!due) return;
+      const { alarm, at } = due;
+      recordQueueDepths(metrics, deadLetters, at);
+      const before = states.get(alarm.logicalId) as AlarmState;
+      const { state } = evaluateAlarm(alarm, metrics, at, before);
+      if (state !== before) {
+        states.set(alarm.logicalId, state);
+        transitions.push({ alarm: alarm.logicalId, at: new Date(at), from: before, to: state });
+        if (state === 'ALARM') {
+          for (const action of alarm.AlarmActions ?? []) {
+            if (resolver.lookup(action)?.kind !== 'topic') continue;
+            await deliverToTopic(
+              {
+                from: 'alarm',
+                source: alarm.logicalId,
+                topicArn: action,
+                at: new Date(at),
+                subject: `ALARM: "${own.stackName}-${alarm.logicalId}" in ${region}`,
+                message: JSON.stringify({
+                  AlarmName: `${own.stackName}-${alarm.logicalId}`,
+                  AlarmDescription: alarm.AlarmDescription ?? null,
+                  AWSAccountId: LOCAL_ACCOUNT,
+                  NewStateValue: state,
+                  OldStateValue: before,
+                  StateChangeTime: new Date(at).toISOString(),
+                  Region: region,
+                }),
+              },
+              `arn:aws:cloudwatch:${region}:${LOCAL_ACCOUNT}:alarm:${own.stackName}-${alarm.logicalId}`,
+            );
+          }
+        }
+      }
+      nextEvaluation.set(alarm.logicalId, at + (alarm.Period ?? 60) * 1000);
+    }
+  };
+
+  const fires = schedules
+    .flatMap((schedule) =>
+      fireTimes(schedule.expression, {
+        from: options.from,
+        to: options.to,
+        timezone: schedule.timezone,
+        ...(schedule.startDate ? { startDate: schedule.startDate } : {}),
+        ...(schedule.endDate ? { endDate: schedule.endDate } : {}),
+      }).map((at) => ({ schedule, at })),
+    )
+    .sort(
+      (a, b) => a.at.getTime() - b.at.getTime() || a.schedule.logicalId.localeCompare(b.schedule.logicalId),
+    );
+
+  const store = createStore(options.storeDir);
+  for (const { schedule, at } of fires) {
+    await evaluateAlarmsUntil(at.getTime());
+    const target = resolver.lookup(schedule.targetArn);
+    if (target?.kind !== 'state-machine') continue;
+    if (schedule.roleArn) {
+      // Scheduler starts the execution as the schedule's role; a start the policies refuse is
+      // retried, then kept in the schedule's dead-letter queue, and nothing runs.
+      const decision = await policies.check({
+        principal: schedule.roleArn,
+        action: 'states:StartExecution',
+        resource: schedule.targetArn,
+        session: schedule.logicalId,
+      });
+      if (!decision.allowed) {
+        if (schedule.deadLetterArn) {
+          deadLetters.push({
+            queueArn: schedule.deadLetterArn,
+            source: schedule.logicalId,
+            at,
+            message: JSON.stringify(schedule.input),
+            reason:
+              `${schedule.roleArn} may not call states:StartExecution on ${schedule.targetArn} ${decision.reason ?? ''}`.trim(),
+          });
+        }
+        continue;
+      }
+    }
+    let workflow = machines.get(target.logicalId);
+    if (!workflow) {
+      workflow = synthesizeDefinition(options.stack, target.logicalId, { region });
+      machines.set(target.logicalId, workflow);
+    }
+    const name = `${schedule.logicalId}-${at.toISOString().replace(/[:.]/g, '-')}`;
+    const startedReal = Date.now();
+    const clock = () => at.getTime() + (Date.now() - startedReal);
+    await putEvent(
+      executionStatusChangeEvent({
+        region,
+        account: LOCAL_ACCOUNT,
+        stateMachineArn: schedule.targetArn,
+        name,
+        status: 'RUNNING',
+        startDate: at,
+        input: schedule.input,
+      }),
+      at,
+    );
+    metrics.put(statesMetric('ExecutionsStarted', schedule.targetArn, at.getTime()));
+    const result = await captureEmf(
+      (line) => metrics.put(...datapointsOfEmf(line, clock())),
+      () =>
+        runWorkflow({
+          workflow: workflow as SynthesizedWorkflow,
+          input: schedule.input,
+          store,
+          env: { POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT', ...options.env },
+          retryIntervalScale: options.retryIntervalScale ?? 0,
+          executionName: name,
+          region,
+        }),
+    );
+    const stopDate = new Date(clock());
+    metrics.put(statesMetric(EXECUTION_METRIC[result.status], schedule.targetArn, stopDate.getTime()));
+    const execution: LocalAppExecution = {
+      schedule: schedule.logicalId,
+      stateMachineArn: schedule.targetArn,
+      executionArn: executionArnOf(schedule.targetArn, name),
+      input: schedule.input,
+      startDate: at,
+      stopDate,
+      status: result.status,
+      ...(result.error ? { error: result.error } : {}),
+    };
+    executions.push(execution);
+    await options.onExecution?.(execution);
+    await putEvent(
+      executionStatusChangeEvent({
+        region,
+        account: LOCAL_ACCOUNT,
+        stateMachineArn: schedule.targetArn,
+        name,
+        status: result.status as ExecutionStatus,
+        startDate: at,
+        stopDate,
+        input: schedule.input,
+        output: result.output,
+        ...(result.error !== undefined ? { error: result.error } : {}),
+        ...(result.cause !== undefined ? { cause: result.cause } : {}),
+      }),
+      stopDate,
+    );
+  }
+  await evaluateAlarmsUntil(options.to.getTime());
+  return {
+    executions,
+    alerts,
+    deadLetters,
+    undelivered,
+    alarmTransitions: transitions,
+    alarmStates: Object.fromEntries(states),
+    metrics: metrics.all(),
+  };
+}
+
+const EXECUTION_METRIC: Record<RunResult['status'], string> = {
+  SUCCEEDED: 'ExecutionsSucceeded',
+  FAILED: 'ExecutionsFailed',
+  TIMED_OUT: 'ExecutionsTimedOut',
+  ABORTED: 'ExecutionsAborted',
+};
+
+function statesMetric(name: string, stateMachineArn: string, timestamp: number): Datapoint {
+  return {
+    namespace: 'AWS/States',
+    name,
+    dimensions: { StateMachineArn: stateMachineArn },
+    timestamp,
+    value: 1,
+  };
+}
+
+/** SQS publishes each queue's depth every minute; the local run records it at each evaluation. */
+function recordQueueDepths(metrics: MetricStore, deadLetters: readonly DeadLetter[], at: number): void {
+  const depths = new Map<string, number>();
+  for (const d of deadLetters) {
+    if (d.at.getTime() <= at) depths.set(d.queueArn, (depths.get(d.queueArn) ?? 0) + 1);
+  }
+  for (const [queueArn, depth] of depths) {
+    const queueName = queueArn.split(':').at(-1) ?? queueArn;
+    metrics.put({
+      namespace: 'AWS/SQS',
+      name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: `${queueName}.QueueName` },
+      timestamp: at - 1,
+      value: depth,
+    });
+  }
+}
+
+function periodEnd(t: number, periodMs: number): number {
+  return (Math.floor(t / periodMs) + 1) * periodMs;
+}
