@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/index.ts';
@@ -141,5 +141,32 @@ describe('a backup whose settings name objects the org lacks', () => {
       'unknown key "includeObject" (did you mean "includeObjects"?)',
     );
     expect(existsSync(join(dir, 'orgs', 'sample', 'latest-complete.json'))).toBe(false);
+  });
+});
+
+describe('two backups of one org at once', () => {
+  let emu: RunningEmulator | undefined;
+  afterEach(async () => {
+    await emu?.stop();
+    emu = undefined;
+  });
+
+  it('leave the latest pointer on the newer complete snapshot, every time', async () => {
+    emu = await startSampleOrg('ebikes-lwc');
+    const dir = freshStoreDir();
+    for (let round = 0; round < 3; round++) {
+      const runs = await Promise.all([backup(emu, dir, 'full'), backup(emu, dir, 'full')]);
+      expect(runs.map((r) => r.summary.status)).toEqual(['complete', 'complete']);
+      const newest = runs
+        .map((r) => r.summary.snapshotId!)
+        .sort()
+        .at(-1);
+      const pointer = JSON.parse(
+        readFileSync(join(dir, 'orgs', 'sample', 'latest-complete.json'), 'utf8'),
+      ) as {
+        snapshotId: string;
+      };
+      expect(pointer.snapshotId, `round ${round + 1}`).toBe(newest);
+    }
   });
 });
