@@ -2,6 +2,7 @@ import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AppConfig } from './config.ts';
 import { BackupAppStack } from './stacks/backup-app-stack.ts';
+import { VaultReplicaStack } from './stacks/vault-replica-stack.ts';
 import { VaultStack } from './stacks/vault-stack.ts';
 
 /** The stacks of one deployment. */
@@ -9,6 +10,8 @@ export interface BuiltApp {
   readonly app: App;
   readonly vaultStack: VaultStack;
   readonly backupStack: BackupAppStack;
+  /** The second copy of the vault in another region, when the config asks for one. */
+  readonly replicaStack?: VaultReplicaStack;
 }
 
 /** Options of buildApp. */
@@ -41,8 +44,21 @@ export function buildApp(config: AppConfig, app: App = new App(), options: Build
     description: 'Salesforce backup and restore workflows, schedules and alerting',
   });
   backupStack.addStackDependency(vaultStack, 'the workflows read and write the vault');
+  const replicaStack = config.replication
+    ? new VaultReplicaStack(app, `${config.stackPrefix}-VaultReplica`, {
+        config,
+        env: { account: config.env.account, region: config.replication.region },
+        description: 'Second copy of the Salesforce backup vault: its own KMS key, bucket and access logs',
+      })
+    : undefined;
+  if (replicaStack) {
+    vaultStack.addStackDependency(
+      replicaStack,
+      'the vault replicates into the replica bucket, which must exist first',
+    );
+  }
   Tags.of(app).add('app', 'salesforce-backup');
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, vaultStack, backupStack };
+  return { app, vaultStack, backupStack, ...(replicaStack ? { replicaStack } : {}) };
 }

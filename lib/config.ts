@@ -186,6 +186,26 @@ const retentionSchema = z
   .strict()
   .prefault({});
 
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** The longest name S3 gives a bucket. */
+const BUCKET_NAME_LIMIT = 63;
+
+/**
+ * The name of the replica bucket, `<stackPrefix>-replica-<account>-<region>` in lower case; the
+ * vault stack names it in its replication rule before the replica stack has deployed it.
+ */
+export function replicaBucketNameOf(stackPrefix: string, account: string, region: string): string {
+  return `${stackPrefix.toLowerCase()}-replica-${account}-${region}`;
+}
+
+const replicationSchema = z
+  .object({
+    region: text(REGION, 'write the AWS region of the second copy, such as "eu-central-1"'),
+    replicationTimeControl: z.boolean({ error: 'write true or false' }).default(false),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     orgs: z
@@ -210,10 +230,11 @@ const configSchema = z
     env: z
       .object({
         account: text(/^\d{12}$/, 'write a 12-digit AWS account id').optional(),
-        region: text(/^[a-z]{2}(-[a-z]+)+-\d$/, 'write an AWS region such as "eu-west-1"').optional(),
+        region: text(REGION, 'write an AWS region such as "eu-west-1"').optional(),
       })
       .strict()
       .prefault({}),
+    replication: replicationSchema.optional(),
     tags: z.record(z.string(), z.string()).default({}),
   })
   .strict()
@@ -315,6 +336,8 @@ function crossFieldChecks(value: unknown, ctx: z.RefinementCtx): void {
     }
   });
 
+  replicationChecks(value, add);
+
   const r = cfg.retention ?? {};
   // Skip comparisons with a field that is itself invalid: it already has its own problem listed.
   const days = (v: unknown, fallback: number) =>
@@ -343,6 +366,43 @@ function crossFieldChecks(value: unknown, ctx: z.RefinementCtx): void {
       ['retention', 'objectLock', 'days'],
       lockDays,
       `locked versions would outlive retention.noncurrentDays (${noncurrentDays}); write at most ${noncurrentDays} days or raise noncurrentDays`,
+    );
+  }
+}
+
+/** The second copy must be in another region than the vault, and its bucket name must fit. */
+function replicationChecks(
+  value: unknown,
+  add: (path: (string | number)[], input: unknown, message: string) => void,
+): void {
+  const cfg = (value ?? {}) as {
+    replication?: { region?: unknown };
+    env?: { region?: unknown };
+    stackPrefix?: unknown;
+  };
+  const region = cfg.replication?.region;
+  if (typeof region !== 'string' || !REGION.test(region)) return;
+  const vaultRegion = cfg.env?.region;
+  if (vaultRegion === undefined) {
+    add(
+      ['env', 'region'],
+      vaultRegion,
+      'replication needs the vault\'s region to put the second copy elsewhere; write the region the vault is deployed to, such as "eu-west-1"',
+    );
+  } else if (vaultRegion === region) {
+    add(
+      ['replication', 'region'],
+      region,
+      `the vault is in ${region} already, so a copy there would fail with it; write another region`,
+    );
+  }
+  const prefix = typeof cfg.stackPrefix === 'string' ? cfg.stackPrefix : 'SfBackup';
+  const name = replicaBucketNameOf(prefix, '123456789012', region);
+  if (name.length > BUCKET_NAME_LIMIT) {
+    add(
+      ['stackPrefix'],
+      prefix,
+      `the replica bucket would be named "${name}", ${name.length - BUCKET_NAME_LIMIT} characters longer than S3 allows; write a stackPrefix of at most ${prefix.length - (name.length - BUCKET_NAME_LIMIT)} characters`,
     );
   }
 }

@@ -81,6 +81,12 @@ export interface VaultProps {
    *   DefaultStackSynthesizer; a stack with another synthesizer must name the role
    */
   readonly deployRoleArn?: string;
+  /**
+   * The backup bucket's name, for a bucket another stack must name before it exists (the
+   * destination of replication).
+   * @default - a name CloudFormation generates
+   */
+  readonly bucketName?: string;
 }
 
 /**
@@ -138,6 +144,7 @@ export class Vault extends Construct {
     });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: props.bucketName,
       versioned: true,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,

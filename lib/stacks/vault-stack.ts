@@ -4,6 +4,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config.ts';
 import { Vault } from '../vault.ts';
+import { VaultReplication } from '../vault-replication.ts';
+import { replicaNamesOf } from './vault-replica-stack.ts';
 
 /** Props of VaultStack. */
 export interface VaultStackProps extends StackProps {
@@ -49,6 +51,18 @@ export class VaultStack extends Stack {
     this.bucket = vault.bucket;
     this.key = vault.key;
     this.accessLogsBucket = vault.accessLogsBucket;
+    const replication = props.config.replication;
+    if (replication) {
+      const replica = replicaNamesOf(props.config.stackPrefix, replication.region);
+      new VaultReplication(this, 'Replication', {
+        source: vault.bucket,
+        sourceKey: vault.key,
+        destinationBucketName: replica.bucketName,
+        destinationRegion: replication.region,
+        destinationKeyAlias: replica.keyAlias,
+        replicationTimeControl: replication.replicationTimeControl,
+      });
+    }
 
     new CfnOutput(this, 'VaultBucketName', {
       value: vault.bucket.bucketName,

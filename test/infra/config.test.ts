@@ -280,3 +280,52 @@ function configWithInput(): Record<string, unknown> {
     alertEmails: ['ops@example.com'],
   };
 }
+
+describe('parseConfig: the second copy of the vault', () => {
+  it('leaves replication off unless the config asks for it', () => {
+    expect(configWith().replication).toBeUndefined();
+  });
+
+  it('accepts a replica region other than the vault region, with Replication Time Control off by default', () => {
+    const config = configWith({ env: { region: 'eu-west-1' }, replication: { region: 'eu-central-1' } });
+    expect(config.replication).toEqual({ region: 'eu-central-1', replicationTimeControl: false });
+  });
+
+  it('rejects a replica in the vault region, a missing vault region and a malformed region, saying what to write', () => {
+    expect(
+      problemsOf({
+        ...configWithInput(),
+        env: { region: 'eu-west-1' },
+        replication: { region: 'eu-west-1' },
+      }),
+    ).toEqual([
+      'replication.region: received "eu-west-1"; the vault is in eu-west-1 already, so a copy there would fail with it; write another region',
+    ]);
+    expect(problemsOf({ ...configWithInput(), replication: { region: 'eu-central-1' } })).toEqual([
+      'env.region: received nothing; replication needs the vault\'s region to put the second copy elsewhere; write the region the vault is deployed to, such as "eu-west-1"',
+    ]);
+    expect(
+      problemsOf({
+        ...configWithInput(),
+        env: { region: 'eu-west-1' },
+        replication: { region: 'Frankfurt', replicationTimeControl: 'yes', deleteMarkers: true },
+      }),
+    ).toEqual([
+      'replication.region: received "Frankfurt"; write the AWS region of the second copy, such as "eu-central-1"',
+      'replication.replicationTimeControl: received "yes"; write true or false',
+      'replication: unknown key deleteMarkers; remove it or check the spelling (see docs/config.md)',
+    ]);
+  });
+
+  it('rejects a stack prefix too long for the replica bucket name, naming the length that fits', () => {
+    const problems = problemsOf({
+      ...configWithInput(),
+      stackPrefix: 'SalesforceBackupOfTheWholeCompany',
+      env: { region: 'eu-west-1' },
+      replication: { region: 'ap-southeast-4' },
+    });
+    expect(problems).toEqual([
+      'stackPrefix: received "SalesforceBackupOfTheWholeCompany"; the replica bucket would be named "salesforcebackupofthewholecompany-replica-123456789012-ap-southeast-4", 6 characters longer than S3 allows; write a stackPrefix of at most 27 characters',
+    ]);
+  });
+});
