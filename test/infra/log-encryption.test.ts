@@ -70,7 +70,7 @@ describe('log group encryption', () => {
     const stack = new Stack(appWithoutBundling(), 'LogsTest');
     new WorkflowFunction(stack, 'Echo', { entry: ECHO_HANDLER_ENTRY });
     const template = Template.fromStack(stack).toJSON();
-    const [keyId] = logsKeysOf(template.Resources as Resources)[0] as [string];
+    const keyId = logsKeysOf(template.Resources as Resources)[0]?.[0] as string;
     expect(template.Resources[keyId]).toMatchObject({
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
