@@ -1,5 +1,6 @@
 /** `sfbackup restore`: runs the synthesized restore workflow locally with the same input JSON as the console. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { inputShapeProblem, inputSizeProblem } from '../../lambdas/core/restore/input.ts';
 import type { Json, RunResult } from '../local/index.ts';
 import { buildLocalRestoreApp } from './local-app.ts';
 import {
@@ -98,13 +99,24 @@ const restoreCommand: WorkflowCommand<
       problems.push('--input FILE is required (the restore input JSON, as in docs/restore.md)');
     } else {
       try {
-        input = readFileSync(values.input === '-' ? 0 : values.input, 'utf8');
+        // A file is measured before it is read: a restore input is at most 256 KB.
+        const tooLarge = values.input === '-' ? undefined : inputSizeProblem(statSync(values.input).size);
+        if (tooLarge) problems.push(`--input ${values.input}: ${tooLarge.problem} Fix: ${tooLarge.fix}`);
+        else input = readFileSync(values.input === '-' ? 0 : values.input, 'utf8');
       } catch (error) {
         problems.push(
           `--input ${values.input} cannot be read (${(error as Error).message}): name a JSON file, or - for standard input`,
         );
       }
     }
+    const parsed = parseInput(input);
+    // Checked here as well as by the workflow, since a deep input would exhaust the stack of the
+    // local runner before the workflow could reject it.
+    const shape =
+      input === undefined
+        ? undefined
+        : (inputSizeProblem(Buffer.byteLength(input)) ?? inputShapeProblem(parsed));
+    if (shape) problems.push(`--input ${values.input}: ${shape.problem} Fix: ${shape.fix}`);
     const drillUrl = values['drill-instance-url'];
     const drillToken = values['drill-access-token'];
     if ((drillUrl === undefined) !== (drillToken === undefined)) {
@@ -115,7 +127,7 @@ const restoreCommand: WorkflowCommand<
       );
     }
     return {
-      input: parseInput(input),
+      input: parsed,
       ...(drillUrl && drillToken ? { drill: { instanceUrl: drillUrl, accessToken: drillToken } } : {}),
     };
   },

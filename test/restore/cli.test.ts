@@ -34,6 +34,47 @@ describe('sfbackup restore', () => {
     expect(io.err()).toContain('--input FILE is required');
   });
 
+  it('refuses an input file larger than a restore input may be, before reading it, and exits 2', async () => {
+    const dir = freshStoreDir();
+    const file = join(dir, 'big.json');
+    writeFileSync(file, JSON.stringify({ objects: Array(1_000_000).fill('Account') }));
+    const io = capture();
+    expect(
+      await run([
+        '--instance-url',
+        'http://127.0.0.1:1',
+        '--access-token',
+        't',
+        '--store',
+        dir,
+        '--input',
+        file,
+      ]),
+    ).toBe(2);
+    expect(io.err()).toContain('a restore input is at most 256 KB');
+    expect(io.err().length).toBeLessThan(2_000);
+  });
+
+  it('refuses an input nested 100,000 levels deep without crashing, and exits 2', async () => {
+    const dir = freshStoreDir();
+    const file = join(dir, 'deep.json');
+    writeFileSync(file, `{"objects":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    const io = capture();
+    expect(
+      await run([
+        '--instance-url',
+        'http://127.0.0.1:1',
+        '--access-token',
+        't',
+        '--store',
+        dir,
+        '--input',
+        file,
+      ]),
+    ).toBe(2);
+    expect(io.err()).toMatch(/nested 100,00\d levels deep/);
+  });
+
   it('runs the console input from a file: a dry run, then the restore, with a JSON summary', async () => {
     emu = await startSampleOrg('dreamhouse-lwc');
     const dir = freshStoreDir();

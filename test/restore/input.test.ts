@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRestoreRequestError } from '../../lambdas/core/restore/errors.ts';
-import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
+import { MAX_INPUT_BYTES, parseRestoreInput } from '../../lambdas/core/restore/input.ts';
 import { runRestore, world } from './scenario.ts';
 
 const WRITES = /^(create|update|undelete)/;
@@ -138,5 +138,51 @@ describe('restore input', () => {
   it('rejects record ids the snapshot does not hold', async () => {
     const { error } = await rejected({ objects: ['Broker__c'], records: ['a01000000000099AAA'] });
     expect(error.problems[0]?.field).toBe('records');
+  });
+
+  it('refuses an input larger than a state machine input may be, before parsing it, in one problem', () => {
+    const big = JSON.stringify({ objects: Array(600_000).fill('Account__c') });
+    expect(big.length).toBeGreaterThan(MAX_INPUT_BYTES);
+    const error = (() => {
+      try {
+        parseRestoreInput(big);
+      } catch (e) {
+        return e as InvalidRestoreRequestError;
+      }
+      throw new Error('expected a rejection');
+    })();
+    expect(error).toBeInstanceOf(InvalidRestoreRequestError);
+    expect(error.problems).toHaveLength(1);
+    expect(error.message).toContain('256 KB');
+    expect(error.message.length).toBeLessThan(1_000);
+  });
+
+  it('refuses an input nested deeper than any restore request is, without walking it recursively', () => {
+    let deep: unknown = 'Account';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(() => parseRestoreInput({ objects: deep })).toThrow(
+      /nested 200,00\d levels deep; a restore input is nested at most 10 levels/,
+    );
+  });
+
+  it('reports the first problems of an input with thousands, and how many more there are', () => {
+    const input: Record<string, unknown> = { objects: Array(2_000).fill('not an API name!') };
+    for (let i = 0; i < 3_000; i++) input[`unknown${i}`] = i;
+    const error = (() => {
+      try {
+        parseRestoreInput(input);
+      } catch (e) {
+        return e as InvalidRestoreRequestError;
+      }
+      throw new Error('expected a rejection');
+    })();
+    expect(error.message.length).toBeLessThan(8_000);
+    expect(error.message).toMatch(/and \d+ more problem\(s\)/);
+  });
+
+  it('bounds the lists of an input, naming the list and its limit', () => {
+    expect(() => parseRestoreInput({ objects: Array(5_000).fill('Account') })).toThrow(
+      /objects.*at most 2000/,
+    );
   });
 });

@@ -12,16 +12,32 @@ export interface InputProblem {
   readonly fix: string;
 }
 
+/** Problems a rejection names one by one; the rest are counted. */
+export const REPORTED_PROBLEMS = 20;
+/** Longest text of one problem in a rejection's message. */
+const PROBLEM_TEXT_LIMIT = 300;
+
 /** The restore input was rejected before anything was written. */
 export class InvalidRestoreRequestError extends Error {
   override readonly name = ErrorName.InvalidRestoreRequest;
-  constructor(readonly problems: readonly InputProblem[]) {
+  /** The first problems found (at most REPORTED_PROBLEMS); `problemCount` counts them all. */
+  readonly problems: readonly InputProblem[];
+  readonly problemCount: number;
+  constructor(problems: readonly InputProblem[]) {
+    const shown = problems.slice(0, REPORTED_PROBLEMS);
+    const more = problems.length - shown.length;
     super(
-      `The restore input was rejected; nothing was written. ${problems
-        .map((p) => `${p.field}: ${p.problem} Fix: ${p.fix}`)
-        .join(' | ')}`,
+      `The restore input was rejected; nothing was written. ${shown
+        .map((p) => clipText(`${p.field}: ${p.problem} Fix: ${p.fix}`))
+        .join(' | ')}${more > 0 ? ` | ... and ${more} more problem(s): fix these first.` : ''}`,
     );
+    this.problems = shown;
+    this.problemCount = problems.length;
   }
+}
+
+function clipText(text: string): string {
+  return text.length > PROBLEM_TEXT_LIMIT ? `${text.slice(0, PROBLEM_TEXT_LIMIT)}...` : text;
 }
 
 /** No snapshot matches the input's `snapshot`. */

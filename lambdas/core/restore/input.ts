@@ -15,6 +15,24 @@ const FIELD_REF = /^([A-Za-z][A-Za-z0-9_]*\.)?[A-Za-z][A-Za-z0-9_]*$/;
 const COMPONENT = /^[A-Za-z][A-Za-z0-9]*:\S.*$/;
 const POINT_IN_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
+/**
+ * The largest input a restore takes: Step Functions refuses a larger execution input (256 KB),
+ * so the CLI refuses one too, before it parses it.
+ */
+export const MAX_INPUT_BYTES = 256 * 1024;
+/** How deep an input may nest; the deepest request (records.where[].value[]) is five levels. */
+export const MAX_INPUT_DEPTH = 10;
+/** Longest lists of an input. */
+const MAX_OBJECTS = 2000;
+const MAX_RECORD_IDS = 10_000;
+const MAX_CONDITIONS = 100;
+const MAX_FIELDS = 2000;
+const MAX_COMPONENTS = 10_000;
+const MAX_STRING = 1000;
+
+const at = (n: number, what: string) => ({ error: `at most ${n} ${what}; split the restore into several` });
+const recordId = z.string().max(18).regex(ID, 'a 15- or 18-character record id');
+
 const condition = z.strictObject({
   field: z.string().regex(API_NAME, 'a field API name such as Email or Status__c'),
   op: z
@@ -30,34 +48,50 @@ const condition = z.strictObject({
       'lessThan',
     ])
     .default('equals'),
-  value: z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]).optional(),
+  value: z
+    .union([
+      z.string().max(MAX_STRING),
+      z.number(),
+      z.boolean(),
+      z.array(z.string().max(MAX_STRING)).max(MAX_RECORD_IDS),
+      z.null(),
+    ])
+    .optional(),
 });
 
 /** A condition over a snapshot row's field value. */
 export type RowCondition = z.infer<typeof condition>;
 
 const schema = z.strictObject({
-  snapshot: z.string().min(1).default('latest'),
+  snapshot: z.string().min(1).max(MAX_STRING).default('latest'),
   objects: z
-    .array(z.string().regex(API_NAME, 'an object API name such as Account or Property__c'))
+    .array(z.string().max(255).regex(API_NAME, 'an object API name such as Account or Property__c'))
+    .max(MAX_OBJECTS, at(MAX_OBJECTS, 'objects'))
     .default([]),
   records: z
     .union([
-      z.array(z.string().regex(ID, 'a 15- or 18-character record id')).min(1),
+      z.array(recordId).min(1).max(MAX_RECORD_IDS, at(MAX_RECORD_IDS, 'record ids')),
       z.strictObject({
-        ids: z.array(z.string().regex(ID, 'a 15- or 18-character record id')).min(1).optional(),
-        where: z.array(condition).min(1).optional(),
+        ids: z.array(recordId).min(1).max(MAX_RECORD_IDS, at(MAX_RECORD_IDS, 'record ids')).optional(),
+        where: z.array(condition).min(1).max(MAX_CONDITIONS, at(MAX_CONDITIONS, 'conditions')).optional(),
       }),
     ])
     .optional(),
-  fields: z.array(z.string().regex(FIELD_REF, 'Field or Object.Field')).min(1).optional(),
+  fields: z
+    .array(z.string().max(255).regex(FIELD_REF, 'Field or Object.Field'))
+    .min(1)
+    .max(MAX_FIELDS, at(MAX_FIELDS, 'fields'))
+    .optional(),
   includeChildren: z.boolean().default(false),
   files: z.boolean().default(true),
   metadata: z
-    .array(z.string().regex(COMPONENT, 'Type:FullName such as CustomField:Broker__c.Email__c'))
+    .array(
+      z.string().max(MAX_STRING).regex(COMPONENT, 'Type:FullName such as CustomField:Broker__c.Email__c'),
+    )
+    .max(MAX_COMPONENTS, at(MAX_COMPONENTS, 'components'))
     .optional(),
   mode: z.enum(RESTORE_MODES).default('dry-run'),
-  confirmOrgId: z.string().optional(),
+  confirmOrgId: z.string().max(MAX_STRING).optional(),
 });
 
 /** The restore input after parsing: every default applied, shapes checked. */
@@ -99,6 +133,8 @@ function fixFor(path: readonly PropertyKey[]): string {
 export function parseRestoreInput(raw: unknown): RestoreRequest {
   let value = raw;
   if (typeof raw === 'string') {
+    const size = inputSizeProblem(Buffer.byteLength(raw));
+    if (size) throw new InvalidRestoreRequestError([size]);
     try {
       value = JSON.parse(raw);
     } catch (error) {
@@ -120,13 +156,17 @@ export function parseRestoreInput(raw: unknown): RestoreRequest {
       },
     ]);
   }
+  const shape = inputShapeProblem(value);
+  if (shape) throw new InvalidRestoreRequestError([shape]);
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const problems: InputProblem[] = parsed.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys') {
+        const named = issue.keys.slice(0, 10).map((k) => k.slice(0, 64));
+        const more = issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : '';
         return {
-          field: issue.keys.join(', '),
-          problem: `unknown input field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}.`,
+          field: named.join(', ') + more,
+          problem: `unknown input field(s) ${named.map((k) => `"${k}"`).join(', ')}${more}.`,
           fix: `remove them; accepted fields are ${Object.keys(FIXES).join(', ')}.`,
         };
       }
@@ -257,6 +297,59 @@ function parseSelector(text: string, problems: InputProblem[]): SnapshotSelector
     problem: `"${text}" is neither "latest", a snapshot id nor a point in time.`,
     fix: FIXES.snapshot ?? '',
   });
+  return undefined;
+}
+
+/** The problem with an input of `bytes` bytes, if it is larger than a restore takes. */
+export function inputSizeProblem(bytes: number): InputProblem | undefined {
+  if (bytes <= MAX_INPUT_BYTES) return undefined;
+  return {
+    field: '(input)',
+    problem: `the input is ${Math.ceil(bytes / 1024)} KB; a restore input is at most 256 KB (the state machine's input limit).`,
+    fix: 'name objects and records, not every row: restore by object, by "where" conditions, or in several runs.',
+  };
+}
+
+/**
+ * The problem with a parsed input, if it nests deeper, holds more values or more text than any
+ * restore request: found without recursion, so no input can exhaust the stack.
+ */
+export function inputShapeProblem(value: unknown): InputProblem | undefined {
+  const fix =
+    'write a JSON object such as {"snapshot": "latest", "objects": ["Account"], "mode": "dry-run"}.';
+  const stack: [unknown, number][] = [[value, 1]];
+  let values = 0;
+  let text = 0;
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    values++;
+    if (depth > MAX_INPUT_DEPTH) {
+      let deepest = depth;
+      // Measured only along this branch, iteratively, to say how deep it goes.
+      for (let n: unknown = node; Array.isArray(n) || (typeof n === 'object' && n !== null); deepest++) {
+        const children: unknown[] = Array.isArray(n) ? n : Object.values(n as object);
+        if (children.length === 0) break;
+        n = children[0];
+      }
+      return {
+        field: '(input)',
+        problem: `the input is nested ${deepest.toLocaleString('en-US')} levels deep; a restore input is nested at most ${MAX_INPUT_DEPTH} levels.`,
+        fix,
+      };
+    }
+    if (typeof node === 'string') text += node.length;
+    else if (Array.isArray(node)) for (const child of node) stack.push([child, depth + 1]);
+    else if (typeof node === 'object' && node !== null) {
+      for (const [key, child] of Object.entries(node)) {
+        text += key.length;
+        stack.push([child, depth + 1]);
+      }
+    }
+    if (values + text > MAX_INPUT_BYTES) {
+      const size = inputSizeProblem(values + text);
+      return size ?? { field: '(input)', problem: 'the input is larger than 256 KB.', fix };
+    }
+  }
   return undefined;
 }
 

@@ -18,7 +18,7 @@ import {
   verifyStep,
 } from '../../core/restore/workflow.ts';
 import { describeProblems, type EventProblem, parseEvent } from '../parse-event.ts';
-import { MetricUnit, orgNameFromEnv, storeFromEnv, telemetry } from '../runtime.ts';
+import { FunctionConfigError, MetricUnit, orgNameFromEnv, storeFromEnv, telemetry } from '../runtime.ts';
 import { drillObjectsFromEnv, restoreDeps } from './deps.ts';
 import { drillInput } from './drill.ts';
 
@@ -109,12 +109,22 @@ export async function validate(event: unknown): Promise<{ run: RestoreRun }> {
     ? parseEvent(drillRequest, input, rejectRequest)
     : undefined;
   return instrumented('Validate', orgNameFromEnv(), async ({ logger }) => {
-    const deps = await restoreDeps(drill !== undefined);
+    const deps = await restoreDeps(drill !== undefined).catch((error: unknown) => {
+      throw drill ? noSandbox(error) : error;
+    });
     const request = drill ? await drillInput(drill, drillObjectsFromEnv(), deps) : input;
     const accepted = await validateStep(deps, request, runId);
     logger.info('restore accepted', { runId, orgId: accepted.orgId, mode: accepted.mode, drill: !!drill });
     return { run: { ...accepted, ...(drill ? { drill: true } : {}) } };
   });
+}
+
+/** A drill whose sandbox cannot be reached: one line saying what to configure, whatever the cause. */
+function noSandbox(error: unknown): FunctionConfigError {
+  const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new FunctionConfigError(
+    `The restore drill has no sandbox it can reach (${cause.replace(/\s+/g, ' ').slice(0, 500)}). Configure restoreDrill with the sandbox's secret for this org, or give a local run --drill-instance-url and --drill-access-token.`,
+  );
 }
 
 /** Plans against the live org and writes the plan to the vault. */

@@ -34,14 +34,44 @@ export class RestoreFailurePhase extends sfn.StateMachineFragment {
         sfn.JsonPath.format(
           `The restore {} of org ${props.orgName} failed: {}: {}`,
           sfn.JsonPath.stringAt('$$.Execution.Name'),
-          sfn.JsonPath.stringAt('$.error.Error'),
-          sfn.JsonPath.stringAt('$.error.Cause'),
+          sfn.JsonPath.stringAt('$.failure.error'),
+          sfn.JsonPath.stringAt('$.failure.message'),
         ),
       ),
     });
     notify.next(
-      new sfn.Fail(this, 'RestoreFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
+      new sfn.Fail(this, 'RestoreFailed', { errorPath: '$.failure.error', causePath: '$.failure.message' }),
     );
+    // A Lambda error's cause is {"errorType","errorMessage","trace"}: only the message goes on,
+    // since a stack trace means nothing to the person alerted and can name internal paths.
+    const lambdaCause = new sfn.Pass(this, 'ReadLambdaCause', {
+      parameters: { cause: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.error.Cause')) },
+      resultPath: '$.lambdaError',
+    });
+    const lambdaFailure = new sfn.Pass(this, 'LambdaFailure', {
+      parameters: {
+        error: sfn.JsonPath.stringAt('$.error.Error'),
+        message: sfn.JsonPath.stringAt('$.lambdaError.cause.errorMessage'),
+      },
+      resultPath: '$.failure',
+    });
+    const otherFailure = new sfn.Pass(this, 'OtherFailure', {
+      parameters: {
+        error: sfn.JsonPath.stringAt('$.error.Error'),
+        message: sfn.JsonPath.stringAt('$.error.Cause'),
+      },
+      resultPath: '$.failure',
+    });
+    const describe = new sfn.Choice(this, 'FailedInLambda')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.error.Cause'),
+          sfn.Condition.isString('$.error.Cause'),
+          sfn.Condition.stringMatches('$.error.Cause', '{"errorType":*"errorMessage":*'),
+        ),
+        lambdaCause.next(lambdaFailure).next(notify),
+      )
+      .otherwise(otherFailure.next(notify));
     // The whole state goes to the release: a step that failed before validation left no run.
     const release = invokeTask(this, 'ReleaseRestoreLease', {
       lambdaFunction: props.releaseFunction,
@@ -50,8 +80,8 @@ export class RestoreFailurePhase extends sfn.StateMachineFragment {
       resultPath: sfn.JsonPath.DISCARD,
     });
     // A release that fails still alerts with the restore's own error; the lease then expires.
-    release.addCatch(notify, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
-    release.next(notify);
+    release.addCatch(describe, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    release.next(describe);
     this.startState = release;
   }
 

@@ -26,9 +26,12 @@ export class RestoreInputPhase extends sfn.StateMachineFragment implements Resto
 
   constructor(scope: Construct, id: string, props: RestoreInputPhaseProps) {
     super(scope, id);
-    // The input is wrapped first so that any input, even one that is not an object, reaches the
-    // validation and its rejection can be recorded next to it.
-    const readInput = new sfn.Pass(this, 'ReadInput', { parameters: { input: sfn.JsonPath.entirePayload } });
+    // The input is wrapped first so that any input, even one that is not an object (null, a
+    // string, a list), reaches the validation, which names what is wrong with it. It is read from
+    // the context object: a path into the state itself cannot select a null input.
+    const readInput = new sfn.Pass(this, 'ReadInput', {
+      parameters: { input: sfn.JsonPath.objectAt('$$.Execution.Input') },
+    });
     const validate = invokeTask(this, 'ValidateInput', {
       lambdaFunction: props.validateFunction,
       retry: RESTORE_RETRY,
