@@ -16,6 +16,7 @@ export const EMULATOR_TESTS = [
   'test/emulator/metadata-jsforce.test.ts',
   'test/emulator/server-*.test.ts',
   'test/emulator/sf-cli.test.ts',
+  'test/local/app-run.test.ts',
   'test/local/policies-drill.test.ts',
   'test/restore/cli.test.ts',
   'test/restore/demo.test.ts',
