@@ -4,7 +4,7 @@ import type { SnapshotManifest } from '../../lambdas/core/snapshot/manifest.ts';
 import { PointInTime } from '../../lambdas/core/snapshot/reader.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import {
-  duplicatedRows,
+  duplicatedKeys,
   type OrgDump,
   readLatestPointer,
   restoredScopeDiffers,
@@ -14,13 +14,20 @@ import {
 const OBJECT = 'Gen_Object_0001__c';
 const COLUMNS = ['Id', 'IsDeleted', 'Name', 'External_Id__c', 'Text__c', 'Parent__c'];
 
-type Row = Record<(typeof COLUMNS)[number], string>;
+interface Row {
+  Id: string;
+  IsDeleted: string;
+  Name: string;
+  External_Id__c: string;
+  Text__c: string;
+  Parent__c: string;
+}
 
 /** A one-object point in time over rows written as the backup writes a part: gzip CSV. */
 async function pointInTime(rows: Row[], mode: 'full' | 'incremental' = 'full'): Promise<PointInTime> {
   const store = new MemoryStore();
   const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
-  const csv = [COLUMNS, ...rows.map((r) => COLUMNS.map((c) => r[c] ?? ''))]
+  const csv = [COLUMNS, ...rows.map((r) => COLUMNS.map((c) => r[c as keyof Row]))]
     .map((line) => line.map(quote).join(','))
     .join('\n');
   const part = await store.put('part.csv.gz', gzipSync(`${csv}\n`));
@@ -113,9 +120,9 @@ describe('the campaign invariants', () => {
 
   it('counts live rows that share a natural key as duplicated, and not a deleted one', () => {
     const once = dump([row(A, 'EXT-1', 'one'), row(B, 'EXT-1', 'one', { IsDeleted: 'true' })]);
-    expect(duplicatedRows(once, [OBJECT])).toEqual([]);
+    expect(duplicatedKeys(once, [OBJECT])).toEqual(new Map());
     const twice = dump([row(A, 'EXT-1', 'one'), row(C, 'EXT-1', 'one')]);
-    expect(duplicatedRows(twice, [OBJECT])).toEqual([`${OBJECT}: 2 live rows share one natural key`]);
+    expect(duplicatedKeys(twice, [OBJECT])).toEqual(new Map([[`${OBJECT} EXT-1`, 2]]));
   });
 
   it('accepts a restored scope whose rows came back under new ids with their references re-linked', async () => {
@@ -125,7 +132,7 @@ describe('the campaign invariants', () => {
     expect(await restoredScopeDiffers(pit, org, [OBJECT])).toEqual([]);
   });
 
-  it('names a restored scope with a row not brought back, an extra live row, a wrong value or a wrong reference', async () => {
+  it('names a restored scope with a row not brought back, an extra live row, a wrong value a wrong reference or a row twice', async () => {
     const pit = await pointInTime([
       row(A, 'EXT-1', 'one'),
       row(B, 'EXT-2', 'two', { Parent__c: A }),
@@ -142,6 +149,10 @@ describe('the campaign invariants', () => {
       `${OBJECT} EXT-1: Text__c differs`,
       `${OBJECT} EXT-2: Parent__c differs`,
     ]);
+    // A second insert of a restored row, equal to the first, is still a wrong org.
+    const twice = dump([row(A, 'EXT-1', 'one'), row(C, 'EXT-1', 'one')]);
+    const once = await pointInTime([row(A, 'EXT-1', 'one')]);
+    expect(await restoredScopeDiffers(once, twice, [OBJECT])).toEqual([`${OBJECT} EXT-1: 2 live rows`]);
   });
 
   it('reads the snapshot the latest pointer names, and nothing before the first one', async () => {

@@ -115,20 +115,18 @@ export function naturalKey(object: string, row: Readonly<Record<string, unknown>
   return undefined;
 }
 
-/** Natural keys held by more than one live row of an object. */
-export function duplicatedRows(org: OrgDump, objects: readonly string[]): string[] {
-  const problems: string[] = [];
+/** Natural keys held by more than one live row, as `<object> <key>`, with how many rows hold each. */
+export function duplicatedKeys(org: OrgDump, objects: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
   for (const object of objects) {
-    const counts = new Map<string, number>();
     for (const row of org.get(object)?.values() ?? []) {
       if (row.IsDeleted === true) continue;
       const key = naturalKey(object, row);
-      if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (key !== undefined) counts.set(`${object} ${key}`, (counts.get(`${object} ${key}`) ?? 0) + 1);
     }
-    for (const n of counts.values())
-      if (n > 1) problems.push(`${object}: ${n} live rows share one natural key`);
   }
-  return problems.slice(0, SHOWN);
+  for (const [key, n] of counts) if (n < 2) counts.delete(key);
+  return counts;
 }
 
 /**
@@ -173,13 +171,17 @@ export async function restoredScopeDiffers(
       );
     const want = expected.get(object) ?? new Map();
     const have = new Map<string, OrgRow>();
+    const copies = new Map<string, number>();
     for (const row of org.get(object)?.values() ?? []) {
       const key = naturalKey(object, row);
-      if (row.IsDeleted !== true && key !== undefined) have.set(key, row);
+      if (row.IsDeleted === true || key === undefined) continue;
+      have.set(key, row);
+      copies.set(key, (copies.get(key) ?? 0) + 1);
     }
     for (const key of want.keys()) if (!have.has(key)) problems.push(`${object} ${key}: not brought back`);
     for (const key of have.keys())
       if (!want.has(key)) problems.push(`${object} ${key}: live, not in the snapshot`);
+    for (const [key, n] of copies) if (n > 1) problems.push(`${object} ${key}: ${n} live rows`);
     for (const [key, values] of want) {
       const row = have.get(key);
       if (!row) continue;
