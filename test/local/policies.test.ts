@@ -32,10 +32,14 @@ interface Statement {
 }
 
 /** Removes from every IAM policy of `stack` the statements `drop` picks; returns how many it removed. */
-function dropStatements(stack: StackTemplate, drop: (statement: Statement) => boolean): number {
+function dropStatements(
+  stack: StackTemplate,
+  drop: (statement: Statement) => boolean,
+  policyIdStart = '',
+): number {
   let dropped = 0;
-  for (const resource of Object.values(stack.template.Resources ?? {})) {
-    if (resource.Type !== 'AWS::IAM::Policy') continue;
+  for (const [id, resource] of Object.entries(stack.template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::IAM::Policy' || !id.startsWith(policyIdStart)) continue;
     const document = resource.Properties?.PolicyDocument as { Statement: Statement[] };
     const kept = document.Statement.filter((s) => !drop(s));
     dropped += document.Statement.length - kept.length;
@@ -235,6 +239,42 @@ describe('the policies of the example app', () => {
     expect(result.error).toBe(BackupFailure.Failed);
     expect(result.snsMessages).toHaveLength(1);
     expect(result.snsMessages[0]?.message).toContain('InvalidOrgSecretError');
+  }, 120_000);
+
+  it("fails the plan with AccessDeniedException naming the plan function's role, the action and the secret once its grant to read the secret is removed", async () => {
+    const plan = [...backup.functions.values()].find((f) =>
+      f.logicalId.startsWith('DreamhouseProdBackupPlan'),
+    );
+    const secret = String(plan?.environment.ORG_SECRET_ARN);
+    let dropped = 0;
+    const edited = withTemplates(backup, (stack) => {
+      dropped += dropStatements(
+        stack,
+        (s) => actions(s).includes('secretsmanager:GetSecretValue'),
+        'DreamhouseProdBackupPlanFunction',
+      );
+    });
+    expect(dropped).toBe(1);
+    const result = await runWorkflow({
+      workflow: edited,
+      input: { org: 'dreamhouse-prod', mode: 'full' },
+      store: new MemoryStore(),
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+      secrets: { [secret]: 'not json' },
+      env: {
+        SFBACKUP_STORE_DIR: storeDir,
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+    });
+    expect(result.error).toBe(BackupFailure.Failed);
+    const role = String(policies.roleOf(String(plan?.stackName), String(plan?.logicalId)))
+      .split('/')
+      .at(-1);
+    expect(result.snsMessages[0]?.message).toContain(
+      `AccessDeniedException {"errorType":"AccessDeniedException","errorMessage":"User: arn:aws:sts::000000000000:assumed-role/${role}/${plan?.stackName}-${plan?.logicalId} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secret}-000000 because no identity-based policy allows the secretsmanager:GetSecretValue action"`,
+    );
   }, 120_000);
 
   it('refuses an upload under another key with the explicit deny of the bucket policy, though the role may write there', async () => {
