@@ -35,6 +35,13 @@ export interface FilePlan {
   readonly present: number;
 }
 
+/**
+ * The largest file body the restore uploads: a ContentVersion goes to Salesforce as base64 in one
+ * JSON request, which takes at most 37.5 MB of base64 (28 MB of bytes). The body is held in memory
+ * to check its SHA-256 before anything is sent, so this also bounds the function's memory.
+ */
+export const MAX_FILE_BYTES = 28 * 1024 * 1024;
+
 /** Objects that stand for files in an input's `objects`: they select every file of the snapshot. */
 export const FILE_OBJECTS = new Set(['ContentVersion', 'ContentDocument']);
 
@@ -139,6 +146,18 @@ export async function restoreFiles(args: {
       failures.push({
         versionId: e.versionId,
         errors: [{ statusCode: 'NOT_IN_SNAPSHOT', message: 'The snapshot holds no body for this file.' }],
+      });
+      continue;
+    }
+    if (file.bytes !== undefined && file.bytes > MAX_FILE_BYTES) {
+      failures.push({
+        versionId: e.versionId,
+        errors: [
+          {
+            statusCode: 'FILE_TOO_LARGE',
+            message: `the file is ${(file.bytes / 1024 / 1024).toFixed(1)} MB; the restore uploads files of at most ${MAX_FILE_BYTES / 1024 / 1024} MB (one Salesforce request). Upload it by hand from the vault.`,
+          },
+        ],
       });
       continue;
     }

@@ -146,6 +146,8 @@ export interface SnapshotFile {
   readonly pathOnClient: string;
   /** Records the file was linked to (ContentDocumentLink.LinkedEntityId), owner first. */
   readonly linkedEntityIds: readonly string[];
+  /** Size of the body as the backup stored it, known before it is read. */
+  readonly bytes?: number;
   /** Reads the file's bytes from the vault. */
   read(): Promise<Uint8Array>;
 }

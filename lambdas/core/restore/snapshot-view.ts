@@ -95,6 +95,7 @@ export class PointInTimeView implements SnapshotView {
         title: row.Title ?? row.PathOnClient ?? 'file',
         pathOnClient: row.PathOnClient ?? row.Title ?? 'file',
         linkedEntityIds: row.FirstPublishLocationId ? [row.FirstPublishLocationId] : [],
+        bytes: body.bytes,
         read: () => this.pit.readFile(body),
       });
     }
