@@ -21,6 +21,7 @@ export const EMULATOR_TESTS = [
   'test/restore/cli.test.ts',
   'test/restore/demo.test.ts',
   'test/restore/e2e-*.test.ts',
+  'test/resilience/campaign.test.ts',
 ];
 
 /** Test files that start Ceph's radosgw, which test/support/install-ceph.sh provides. */
