@@ -7,7 +7,6 @@ import type { BackupStore } from '../../lambdas/core/store.ts';
 import { catalogKey, latestPointerKey } from '../../lambdas/core/snapshot/keys.ts';
 import { type PointInTime, SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
-import { sameValue } from '../backup/e2e-support.ts';
 
 /** One row of the org's dump: its values, IsDeleted included. */
 export type OrgRow = Record<string, unknown>;
@@ -32,6 +31,22 @@ const AUDIT = new Set([
   'LastModifiedById',
   'SystemModstamp',
 ]);
+
+/**
+ * Whether a CSV value from a snapshot says the same as a value from the org's dump (as
+ * test/backup/e2e-support.ts compares them; kept here so the checks load no server).
+ */
+export function sameValue(csv: string, value: unknown): boolean {
+  if (value === null || value === undefined) return csv === '';
+  if (typeof value === 'boolean') return csv === String(value);
+  if (typeof value === 'number') return Number(csv) === value;
+  if (typeof value === 'string') {
+    if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(value))
+      return Date.parse(csv) === Date.parse(value.replace(/\+0000$/, 'Z'));
+    return csv === value;
+  }
+  return true;
+}
 
 /** How many problems of one run the campaign keeps in its report. */
 const SHOWN = 5;
