@@ -241,6 +241,11 @@ export async function withAwsStandIns<T>(body: () => Promise<T>): Promise<T> {
 }
 
 function install(): () => void {
+  if (Object.hasOwn(S3Client.prototype, 'send') || Object.hasOwn(SecretsManagerClient.prototype, 'send')) {
+    throw new Error(
+      'The S3 or Secrets Manager client already has its send replaced (a client mock?): a policy-enforced run cannot see its calls.',
+    );
+  }
   const s3Send = S3Client.prototype.send as unknown as Send;
   const secretsSend = SecretsManagerClient.prototype.send as unknown as Send;
   (S3Client.prototype as unknown as { send: Send }).send = async function (command, ...rest) {
@@ -320,8 +325,9 @@ function install(): () => void {
     };
   }
   return () => {
-    (S3Client.prototype as unknown as { send: Send }).send = s3Send;
-    (SecretsManagerClient.prototype as unknown as { send: Send }).send = secretsSend;
+    // The clients inherit `send`; taking the wrapper away leaves them as they were.
+    delete (S3Client.prototype as unknown as { send?: Send }).send;
+    delete (SecretsManagerClient.prototype as unknown as { send?: Send }).send;
     for (const [method, original] of Object.entries(originals)) proto[method] = original;
   };
 }

@@ -131,6 +131,29 @@ describe("a handler's SDK calls in a policy-enforced run", () => {
     expect((error as Error).message).toContain(`kms:GenerateDataKey on resource: ${keyArn}`);
   });
 
+  it('refuses the key to a role whose identity policy allows it when the key policy trusts neither the account nor the role', async () => {
+    const { principal, keyArn, store } = setup();
+    const narrowKey = structuredClone(stack);
+    const keyPolicy = narrowKey.template.Resources?.Key?.Properties?.KeyPolicy as {
+      Statement: { Principal: unknown }[];
+    };
+    for (const statement of keyPolicy.Statement) {
+      statement.Principal = { AWS: 'arn:aws:iam::000000000000:role/KeyAdmin' };
+    }
+    const policies = new AppPolicies(
+      [narrowKey],
+      new TemplateResolver([narrowKey], 'us-east-1'),
+      'us-east-1',
+    );
+    const error = await withAwsStandIns(() =>
+      runAsCaller({ principal, session: 'App-Fn', policies }, () => store.get('orgs/a/manifest.json')),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    expect((error as Error).message).toContain(
+      `kms:Decrypt on resource: ${keyArn} because the key policy does not allow the kms:Decrypt action`,
+    );
+  });
+
   it('answers GetSecretValue from the run after the check, and refuses a secret the role may not read', async () => {
     const { policies, principal, secretArn } = setup();
     registerSecrets(policies, new Map([[secretArn, '{"flow":"client-credentials"}']]));
