@@ -2,6 +2,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { AppPolicies } from '../../cli/local/policies.ts';
+import { LOCAL_ACCOUNT, type StackTemplate, TemplateResolver } from '../../cli/local/template.ts';
 import { buildApp } from '../../lib/app.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { PROTECTED_BUCKET_ACTIONS } from '../../lib/vault.ts';
@@ -188,5 +190,68 @@ describe('the optional second copy of the vault', () => {
     const { vaultStack, replicaStack } = replicatedApp();
     expect(nagFindings(vaultStack)).toEqual([]);
     expect(nagFindings(replicaStack as never)).toEqual([]);
+  });
+});
+
+describe("the replication role as the local app's policy evaluator decides", () => {
+  // GIVEN the vault and replica stacks of a replicated config, synthesized and resolved as the
+  // policy-enforced local run resolves them
+  const { app } = buildApp(
+    configWith({
+      env: { account: LOCAL_ACCOUNT, region: 'eu-west-1' },
+      replication: { region: 'eu-central-1' },
+    }),
+    appWithoutBundling(),
+    { nag: false },
+  );
+  const stacks: StackTemplate[] = app
+    .synth()
+    .stacks.filter((s) => s.stackName !== 'SfBackup-Backup')
+    .map((s) => ({ stackName: s.stackName, template: s.template }));
+  const resolver = new TemplateResolver(stacks, 'eu-west-1');
+  const policies = new AppPolicies(stacks, resolver, 'eu-west-1');
+  const vault = stacks.find((s) => s.stackName === 'SfBackup-Vault') as StackTemplate;
+  const replica = stacks.find((s) => s.stackName === 'SfBackup-VaultReplica') as StackTemplate;
+  const roleId = Object.entries(vault.template.Resources ?? {}).find(
+    ([, r]) => r.Type === 'AWS::IAM::Role',
+  )?.[0];
+  const role = String(resolver.resolve({ 'Fn::GetAtt': [roleId, 'Arn'] }, vault));
+  const source = String(resolver.resolve({ 'Fn::GetAtt': [SOURCE_BUCKET, 'Arn'] }, vault));
+  const destination = String(resolver.resolve({ 'Fn::GetAtt': [SOURCE_BUCKET, 'Arn'] }, replica));
+  const object = 'acme-prod/snapshots/2026-12-01/Account.csv';
+
+  it('names the replica bucket the same way in both stacks', () => {
+    expect(destination).toBe(`arn:aws:s3:::sfbackup-replica-${LOCAL_ACCOUNT}-eu-central-1`);
+    const configuration = vault.template.Resources?.[SOURCE_BUCKET]?.Properties?.ReplicationConfiguration as
+      | { Rules: { Destination: { Bucket: unknown } }[] }
+      | undefined;
+    const replicated = configuration?.Rules[0]?.Destination.Bucket;
+    expect(resolver.resolve(replicated, vault)).toBe(destination);
+  });
+
+  it('allows reading source versions for replication and writing replicas', async () => {
+    for (const [action, resource] of [
+      ['s3:GetReplicationConfiguration', source],
+      ['s3:GetObjectVersionForReplication', `${source}/${object}`],
+      ['s3:GetObjectRetention', `${source}/${object}`],
+      ['s3:ReplicateObject', `${destination}/${object}`],
+      ['s3:ReplicateTags', `${destination}/${object}`],
+    ] as const) {
+      expect(await policies.check({ principal: role, action, resource }), action).toEqual({ allowed: true });
+    }
+    // The KMS statements are held by the template test above: the evaluator does not read the
+    // kms:EncryptionContext:aws:s3:arn key from a request's context, so it cannot decide them.
+  });
+
+  it('refuses it deletes, delete markers, uploads and reads of current objects', async () => {
+    for (const [action, resource] of [
+      ['s3:ReplicateDelete', `${destination}/${object}`],
+      ['s3:DeleteObjectVersion', `${destination}/${object}`],
+      ['s3:DeleteObjectVersion', `${source}/${object}`],
+      ['s3:PutObject', `${destination}/${object}`],
+      ['s3:GetObject', `${source}/${object}`],
+    ] as const) {
+      expect((await policies.check({ principal: role, action, resource })).allowed, action).toBe(false);
+    }
   });
 });
