@@ -138,3 +138,36 @@ describe('the HTTP source against the org emulator', () => {
     expect(counts.get('User')).toBe(1);
   });
 });
+
+describe('a metadata retrieve answer over the bound the source is given', () => {
+  let emu: RunningEmulator | undefined;
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  it('stops reading it and fails as too large, while a retrieve within the bound reads whole', async () => {
+    emu = await startEmulator({ port: 0 });
+    const credentials = {
+      kind: 'access-token' as const,
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+    };
+    const members = new Map([['CustomObject', ['Account']]]);
+    const roomy = new HttpSalesforceSource(credentials);
+    let status = await roomy.checkRetrieveStatus(await roomy.retrieve(members));
+    for (let polls = 0; !status.done && polls < 50; polls++)
+      status = await roomy.checkRetrieveStatus(status.id);
+    expect(status.zip?.byteLength).toBeGreaterThan(0);
+
+    const tight = new HttpSalesforceSource(credentials, undefined, { retrieveAnswerLimitBytes: 256 });
+    const id = await tight.retrieve(members);
+    const failure = await (async () => {
+      for (let polls = 0; polls < 50; polls++) {
+        if ((await tight.checkRetrieveStatus(id)).done) return undefined;
+      }
+      return undefined;
+    })().catch((error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'SalesforceAnswerTooLargeError' });
+    expect(String((failure as Error).message)).toMatch(/passed 256 bytes/);
+  });
+});

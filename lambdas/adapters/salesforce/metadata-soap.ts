@@ -56,11 +56,16 @@ export async function retrieve(
 }
 
 /**
- * The most a checkRetrieveStatus answer may hold: the base64 of the backup's default bound on a
- * retrieve zip (64 MiB, `maxRetrieveZipBytes`), and room for the envelope. jsforce reads the answer
+ * The most a checkRetrieveStatus answer may hold by default: the base64 of the backup's default
+ * bound on a retrieve zip (64 MiB, `maxRetrieveZipBytes`), and room for the envelope. jsforce reads the answer
  * whole, so the transport stops reading past it and the core splits the retrieve.
  */
-export const RETRIEVE_ANSWER_LIMIT_BYTES = Math.ceil((64 * 1024 * 1024) / 3) * 4 + 1024 * 1024;
+export const RETRIEVE_ANSWER_LIMIT_BYTES = retrieveAnswerLimit(64 * 1024 * 1024);
+
+/** The most a checkRetrieveStatus answer carrying a zip of `zipBytes` may hold: its base64 and 1 MiB of envelope. */
+export function retrieveAnswerLimit(zipBytes: number): number {
+  return Math.ceil(zipBytes / 3) * 4 + 1024 * 1024;
+}
 
 /** checkRetrieveStatus with the zip. */
 export async function checkRetrieveStatus(

@@ -30,11 +30,21 @@ interface CompositeAnswer {
 export class HttpSalesforceSource implements SalesforceSource {
   readonly connection: SalesforceConnection;
 
+  private readonly retrieveAnswerLimitBytes: number;
+
   constructor(
     credentials: SalesforceCredentials,
     readonly apiVersion = DEFAULT_API_VERSION,
+    options: {
+      /**
+       * Most bytes of a checkRetrieveStatus answer read before the call fails as too large.
+       * @default - the base64 of a 64 MiB zip and its envelope (see `retrieveAnswerLimit`)
+       */
+      readonly retrieveAnswerLimitBytes?: number;
+    } = {},
   ) {
     this.connection = new SalesforceConnection(credentials, apiVersion);
+    this.retrieveAnswerLimitBytes = options.retrieveAnswerLimitBytes ?? soap.RETRIEVE_ANSWER_LIMIT_BYTES;
   }
 
   apiCalls(): number {
@@ -236,7 +246,7 @@ export class HttpSalesforceSource implements SalesforceSource {
   }
 
   checkRetrieveStatus(id: string): Promise<RetrieveStatus> {
-    return soap.checkRetrieveStatus(this.connection, id);
+    return soap.checkRetrieveStatus(this.connection, id, this.retrieveAnswerLimitBytes);
   }
 
   /** Runs GET subrequests through Composite, 25 per API call. */

@@ -1,5 +1,6 @@
 /** What the backup functions build from their environment, over the shared runtime. */
 import { EnvName } from '../../../contract/workflow-contract.ts';
+import { retrieveAnswerLimit } from '../../adapters/salesforce/metadata-soap.ts';
 import { HttpSalesforceSource } from '../../adapters/salesforce/source.ts';
 import { type BackupSettings, parseBackupSettings } from '../../core/backup/settings.ts';
 import type { BackupDeps } from '../../core/backup/types.ts';
@@ -16,7 +17,10 @@ export async function backupDeps(options: { salesforce: boolean }): Promise<Back
   // A source per invocation, since the core counts this invocation's API calls on it; the
   // credentials behind it are read once per container.
   const source: SalesforceSource = options.salesforce
-    ? new HttpSalesforceSource(await credentialsFromEnv('org'), apiVersionFromEnv())
+    ? new HttpSalesforceSource(await credentialsFromEnv('org'), apiVersionFromEnv(), {
+        // A retrieve answer is read no further than the configured zip bound allows.
+        retrieveAnswerLimitBytes: retrieveAnswerLimit(settingsFromEnv().maxRetrieveZipBytes),
+      })
     : offline;
   return { store: storeFromEnv(), source, clock: () => new Date() };
 }
