@@ -154,6 +154,35 @@ describe("a handler's SDK calls in a policy-enforced run", () => {
     );
   });
 
+  it('refuses a secret under a customer key when the role may read the secret but not decrypt with its key', async () => {
+    const encrypted = structuredClone(stack);
+    const resources = encrypted.template.Resources ?? {};
+    resources.SecretKey = {
+      Type: 'AWS::KMS::Key',
+      Properties: { KeyPolicy: resources.Key?.Properties?.KeyPolicy },
+    };
+    resources.Secret = {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: { KmsKeyId: { 'Fn::GetAtt': ['SecretKey', 'Arn'] } },
+    };
+    const resolver = new TemplateResolver([encrypted], 'us-east-1');
+    const policies = new AppPolicies([encrypted], resolver, 'us-east-1');
+    const principal = String(resolver.resolve({ 'Fn::GetAtt': ['Role', 'Arn'] }, encrypted));
+    const secretArn = String(resolver.resolve({ Ref: 'Secret' }, encrypted));
+    const secretKey = String(resolver.resolve({ 'Fn::GetAtt': ['SecretKey', 'Arn'] }, encrypted));
+    registerSecrets(policies, new Map([[secretArn, '{}']]));
+    const client = new SecretsManagerClient({ region: 'us-east-1' });
+    await expect(
+      withAwsStandIns(() =>
+        runAsCaller({ principal, session: 'App-Fn', policies }, () =>
+          client.send(new GetSecretValueCommand({ SecretId: secretArn })),
+        ),
+      ),
+    ).rejects.toThrow(
+      `is not authorized to perform: kms:Decrypt on resource: ${secretKey} because no identity-based policy allows the kms:Decrypt action`,
+    );
+  });
+
   it('answers GetSecretValue from the run after the check, and refuses a secret the role may not read', async () => {
     const { policies, principal, secretArn } = setup();
     registerSecrets(policies, new Map([[secretArn, '{"flow":"client-credentials"}']]));

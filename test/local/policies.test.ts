@@ -118,6 +118,35 @@ describe('a policy-enforced local run of the runner test app', () => {
   });
 });
 
+describe("a policy-enforced run of a Distributed Map's ResultWriter", () => {
+  it('writes the results with the template intact, and fails ResultWriterFailed once the grant to put them is removed', async () => {
+    const testApp = buildTestApp({ withResultWriter: true });
+    const workflow = synthesizeDefinition(testApp.flowStack, testApp.stateMachine);
+    const run = async (w: SynthesizedWorkflow) => {
+      const store = new MemoryStore();
+      await store.put('plans/r1/objects.json', JSON.stringify(['Account']));
+      return runWorkflow({
+        workflow: w,
+        input: { itemsKey: 'plans/r1/objects.json', runId: 'r1' },
+        store,
+        retryIntervalScale: 0,
+        enforcePolicies: true,
+      });
+    };
+    const intact = await run(workflow);
+    expect(intact.errorMessage).toBeUndefined();
+    expect(intact.status).toBe('SUCCEEDED');
+    let dropped = 0;
+    const edited = withTemplates(workflow, (stack) => {
+      dropped += dropStatements(stack, (s) => actions(s).includes('s3:PutObject'));
+    });
+    expect(dropped).toBeGreaterThan(0);
+    const refused = await run(edited);
+    expect(refused.error).toBe('BackupFailed');
+    expect(refused.snsMessages[0]?.message).toContain('States.ResultWriterFailed');
+  });
+});
+
 describe('the policies of the example app', () => {
   let backup: SynthesizedWorkflow;
   let policies: AppPolicies;
