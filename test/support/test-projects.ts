@@ -25,7 +25,11 @@ export const EMULATOR_TESTS = [
 ];
 
 /** Test files that start Ceph's radosgw, which test/support/install-ceph.sh provides. */
-export const S3_TESTS = ['test/adapters/s3-store.test.ts', 'test/backup/e2e-s3-vault.test.ts'];
+export const S3_TESTS = [
+  'test/adapters/s3-store.test.ts',
+  'test/backup/e2e-s3-vault.test.ts',
+  'test/restore/s3-part-version.test.ts',
+];
 
 /** Modules whose import, direct or through a test helper, means a test file starts a server. */
 export const SERVER_MODULES = {
