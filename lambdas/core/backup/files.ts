@@ -131,7 +131,12 @@ async function callsSpent(deps: BackupDeps, detail: PlanDetail): Promise<number>
     const result = await readJson<ObjectResult>(
       deps,
       objectResultKey(detail.org, detail.snapshotId, name),
-    ).catch(() => undefined);
+    ).catch((error: unknown) => {
+      // An export that never recorded a result spent nothing this can count; an unreadable store
+      // must fail the step, not let it download past the run's share.
+      if (error instanceof ObjectNotFoundError) return undefined;
+      throw error;
+    });
     spent += result?.apiCalls ?? 0;
   }
   return spent;
