@@ -173,6 +173,19 @@ export const EnvName = {
 /** The CloudWatch namespace every function publishes its metrics in. */
 export const METRICS_NAMESPACE = 'SfBackup';
 
+/**
+ * The success of one backup run, published by the finish step (1 for a complete snapshot, else 0)
+ * under two dimension sets, `{org, service, mode}` and `{org, service, kind}`, and watched per kind
+ * by the no-recent-success alarm: a metadata run that succeeds says nothing about the records.
+ */
+export const BackupSuccessMetric = {
+  Name: 'BackupSucceeded',
+  ModeDimension: 'mode',
+  KindDimension: 'kind',
+  DataKind: 'data',
+  MetadataKind: 'metadata',
+} as const;
+
 /** The service names the functions log and publish metrics under. */
 export const ServiceName = { Backup: 'sfbackup-backup', Restore: 'sfbackup-restore' } as const;
 

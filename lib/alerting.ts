@@ -11,20 +11,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, ServiceName } from '../contract/workflow-contract.ts';
-
-/**
- * The metric the backup's finish step publishes for every run it finishes: 1 for a complete
- * snapshot, 0 otherwise, under the dimensions `{org, service, mode}` and `{org, service, kind}`
- * (`kind` is `data` for full and incremental runs, `metadata` for metadata runs). A success is
- * counted per mode because the modes back up different things: a metadata run that succeeds says
- * nothing about the org's records.
- */
-export const BACKUP_SUCCESS_METRIC = {
-  name: 'BackupSucceeded',
-  kindDimension: 'kind',
-  dataKind: 'data',
-} as const;
+import { BackupSuccessMetric, METRICS_NAMESPACE, ServiceName } from '../contract/workflow-contract.ts';
 
 /** Execution statuses that mean a workflow did not do its job. */
 export const FAILED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
@@ -226,11 +213,11 @@ export class Alerting extends Construct {
     }
     const metric = new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
-      metricName: BACKUP_SUCCESS_METRIC.name,
+      metricName: BackupSuccessMetric.Name,
       dimensionsMap: {
         org: props.orgName,
         service: ServiceName.Backup,
-        [BACKUP_SUCCESS_METRIC.kindDimension]: BACKUP_SUCCESS_METRIC.dataKind,
+        [BackupSuccessMetric.KindDimension]: BackupSuccessMetric.DataKind,
       },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.hours(1),

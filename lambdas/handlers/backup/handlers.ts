@@ -4,7 +4,12 @@
  */
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { BACKUP_MODES, ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
+import {
+  BACKUP_MODES,
+  BackupSuccessMetric,
+  ErrorName,
+  ServiceName,
+} from '../../../contract/workflow-contract.ts';
 import { exportObject, recordObjectFailure } from '../../core/backup/export-object.ts';
 import { backupFiles, planFiles, recordFilesFailure } from '../../core/backup/files.ts';
 import { finishBackup } from '../../core/backup/finish.ts';
@@ -195,9 +200,10 @@ export async function finishHandler(event: unknown, _context?: Context) {
     // Success per mode: the no-recent-success alarm (lib/alerting.ts) counts data runs only, since
     // a metadata run that succeeds says nothing about the org's records.
     const succeeded = metrics.singleMetric();
-    succeeded.addDimensions({ mode: out.mode });
-    succeeded.addDimensions({ kind: out.mode === 'metadata' ? 'metadata' : 'data' });
-    succeeded.addMetric('BackupSucceeded', MetricUnit.Count, out.status === 'complete' ? 1 : 0);
+    const m = BackupSuccessMetric;
+    succeeded.addDimensions({ [m.ModeDimension]: out.mode });
+    succeeded.addDimensions({ [m.KindDimension]: out.mode === 'metadata' ? m.MetadataKind : m.DataKind });
+    succeeded.addMetric(m.Name, MetricUnit.Count, out.status === 'complete' ? 1 : 0);
     logger.info('finished', {
       snapshotId: out.snapshotId,
       status: out.status,
