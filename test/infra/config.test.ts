@@ -329,3 +329,12 @@ describe('parseConfig: the second copy of the vault', () => {
     ]);
   });
 });
+
+describe('the example configs in config/', () => {
+  it('keep a second copy in another region in config/example-second-copy.json', () => {
+    const json = JSON.parse(readFileSync(path.join(REPO_ROOT, 'config/example-second-copy.json'), 'utf8'));
+    const config = parseConfig(json, 'config/example-second-copy.json');
+    expect(config.replication).toEqual({ region: 'eu-central-1', replicationTimeControl: false });
+    expect(config.env.region).toBe('eu-west-1');
+  });
+});
