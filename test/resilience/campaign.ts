@@ -361,9 +361,11 @@ class Campaign {
     for (const entry of complete) {
       if (this.checked.has(entry.snapshotId) || entry.mode === 'metadata') continue;
       this.checked.add(entry.snapshotId);
-      const problems = await snapshotIntegrity(this.store, ORG, entry.snapshotId);
+      const problems = await unreadable(() => snapshotIntegrity(this.store, ORG, entry.snapshotId));
       if (problems.length === 0)
-        problems.push(...(await this.againstOrg(entry.snapshotId, entry.startedAt, entry.finishedAt)));
+        problems.push(
+          ...(await unreadable(() => this.againstOrg(entry.snapshotId, entry.startedAt, entry.finishedAt))),
+        );
       if (problems.length > 0) this.violate('complete-but-wrong snapshot', label, problems);
     }
   }
@@ -499,8 +501,9 @@ class Campaign {
     }
     if (duplicates.length > 0) this.violate('duplicated rows after a restore', label, duplicates);
     if (outcomes.includes('complete')) {
-      const pit = await this.reader.pointInTime(ORG, input.snapshot);
-      const problems = await restoredScopeDiffers(pit, dump, input.objects);
+      const problems = await unreadable(async () =>
+        restoredScopeDiffers(await this.reader.pointInTime(ORG, input.snapshot), dump, input.objects),
+      );
       if (problems.length > 0) this.violate('restore succeeded over a wrong org', label, problems);
     }
     const why = runs
@@ -607,7 +610,7 @@ class Campaign {
       rules: { kind: string; remaining: number | null }[];
     };
     for (const rule of rules) {
-      if (rule.kind === 'latency' || rule.remaining === null) continue;
+      if (rule.remaining === null) continue;
       this.faults[rule.kind] = (this.faults[rule.kind] ?? 0) + (TURNS - rule.remaining);
     }
     await control(this.emu, 'faults', { spec: '' });
@@ -720,6 +723,15 @@ function pairedGates(turn: number, held: string, mark?: string): [Gate | undefin
     ended: release,
   };
   return turn % 3 === 1 ? [waiter, other] : [other, waiter];
+}
+
+/** A check's problems, or the error that kept a complete snapshot from being read, as its one problem. */
+async function unreadable(check: () => Promise<string[]>): Promise<string[]> {
+  try {
+    return await check();
+  } catch (error) {
+    return [`cannot be read: ${(error as Error).name}`];
+  }
 }
 
 function delay(ms: number): Promise<void> {
