@@ -83,7 +83,7 @@ export interface CampaignReport {
   /** Faults the emulator injected, by kind. */
   readonly faults: Record<string, number>;
   readonly kills: { stop: number; crash: number };
-  /** The distinct task states each workflow was killed at, before and after. */
+  /** The kill points each workflow reached (`before <state>`, `after <state>`). */
   readonly killedStates: { backup: readonly string[]; restore: readonly string[] };
   readonly violations: readonly Violation[];
   /** Runs that violated each invariant. */
@@ -197,13 +197,16 @@ class Campaign {
     this.planned = Math.max(options.minBackups, 40) + Math.max(options.minRestores, restoreKills * 2);
 
     // The tasks each workflow performs, seen on clean runs, are the places to kill it.
-    const backupTasks: TaskLog = [];
-    await this.backup('full', { tasks: backupTasks, label: 'discover full' });
+    const fullTasks: TaskLog = [];
+    const incrementalTasks: TaskLog = [];
+    await this.backup('full', { tasks: fullTasks, label: 'discover full' });
     await this.mutate();
-    await this.backup('incremental', { tasks: backupTasks, label: 'discover incremental' });
+    await this.backup('incremental', { tasks: incrementalTasks, label: 'discover incremental' });
+    const backupTasks = [...incrementalTasks, ...fullTasks.filter((t) => !incrementalTasks.includes(t))];
     for (const point of this.killPoints(backupTasks)) {
       await this.mutate();
-      await this.backup('incremental', {
+      // A task only a full run performs (the metadata retrieve) is killed in a full run.
+      await this.backup(incrementalTasks.includes(point.state) ? 'incremental' : 'full', {
         kill: point,
         label: `kill ${point.kind} ${point.phase} ${point.state}`,
       });
@@ -798,7 +801,7 @@ export function formatReport(report: CampaignReport): string {
   }
   lines.push(`${pad('kills (stop / crash)', 34)}${num(report.kills.stop)}${num(report.kills.crash)}`);
   lines.push(
-    `${pad('states killed before and after', 34)}${num(report.killedStates.backup.length)}${num(report.killedStates.restore.length)}`,
+    `${pad('kill points reached', 34)}${num(report.killedStates.backup.length)}${num(report.killedStates.restore.length)}`,
   );
   const faultTotal = Object.values(report.faults).reduce((a, b) => a + b, 0);
   lines.push(`${pad('faults injected', 34)}${num(faultTotal)}`);
