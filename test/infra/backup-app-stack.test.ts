@@ -1,6 +1,7 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { BackupSuccessMetric } from '../../contract/workflow-contract.ts';
 import { buildApp } from '../../lib/app.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { appWithoutBundling, exampleConfigJson } from './fixtures/app-fixture.ts';
@@ -56,7 +57,12 @@ describe('BackupAppStack', () => {
 
   it('alarms when no backup succeeded for the hours the config gives, but not on restores', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm', {
-      Properties: { MetricName: 'ExecutionsSucceeded' },
+      Properties: {
+        MetricName: BackupSuccessMetric.Name,
+        Dimensions: Match.arrayWith([
+          { Name: BackupSuccessMetric.KindDimension, Value: BackupSuccessMetric.DataKind },
+        ]),
+      },
     });
     expect(Object.values(alarms).map((a) => a.Properties.EvaluationPeriods)).toEqual(
       stack.orgs.map((o) => o.org.noSuccessAlarmHours),
