@@ -14,7 +14,8 @@
  * boundaries and session policies are not part of the app and are not evaluated.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { getDenialReasons, runSimulation } from '@cloud-copilot/iam-simulate';
+import type { getDenialReasons } from '@cloud-copilot/iam-simulate';
+import { iamEvaluator } from './iam-evaluator.ts';
 import { LOCAL_ACCOUNT, type StackTemplate, type TemplateResolver } from './template.ts';
 
 /** One request as AWS authorizes it. */
@@ -122,7 +123,8 @@ export class AppPolicies {
   async check(request: AuthorizationRequest): Promise<AuthorizationDecision> {
     const identityPolicies = this.identity.get(request.principal) ?? [];
     const resourcePolicy = this.resourcePolicyOf(request.resource);
-    const result = await runSimulation(
+    const evaluator = await iamEvaluator();
+    const result = await evaluator.runSimulation(
       {
         request: {
           principal: sessionArn(request),
@@ -152,7 +154,10 @@ export class AppPolicies {
     }
     if (result.overallResult === 'Allowed') return { allowed: true };
     const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
-    return { allowed: false, reason: describeDenial(request, analysis, resourcePolicy !== undefined) };
+    return {
+      allowed: false,
+      reason: describeDenial(request, evaluator.getDenialReasons, analysis, resourcePolicy !== undefined),
+    };
   }
 
   /** Evaluates `request` and throws AccessDeniedError when the policies refuse it. */
@@ -272,10 +277,11 @@ type Analysis = Parameters<typeof getDenialReasons>[0] | undefined;
 
 function describeDenial(
   request: AuthorizationRequest,
+  denialReasons: typeof getDenialReasons,
   analysis: Analysis,
   hasResourcePolicy: boolean,
 ): string {
-  const denials = analysis ? getDenialReasons(analysis) : [];
+  const denials = analysis ? denialReasons(analysis) : [];
   const explicit = denials.find((d) => d.denialType === 'Explicit');
   if (explicit) {
     const where = explicit.policyType === 'resource' ? 'a resource-based policy' : 'an identity-based policy';

@@ -7,7 +7,7 @@
  * context the service sends: EventBridge's publish carries `aws:SourceArn` (the rule) and
  * `aws:SourceAccount`; its KMS calls for SNS carry neither; CloudWatch's carry both.
  */
-import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { iamEvaluator } from '../iam-evaluator.ts';
 import { LOCAL_ACCOUNT, type StackTemplate, type TemplateResolver } from '../template.ts';
 
 /** A service's delivery to a topic. */
@@ -78,6 +78,7 @@ export class TopicDeliveryPolicies {
     context: Record<string, string>,
   ): Promise<boolean> {
     if (!resourcePolicy) return false;
+    const { runSimulation } = await iamEvaluator();
     const result = await runSimulation(
       {
         request: {
