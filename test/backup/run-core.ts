@@ -44,7 +44,11 @@ export async function runCore<S extends BackupStore = MemoryStore>(
         if ((BACKUP_RETRY_ERRORS as readonly string[]).includes(name) && ++attempt < 3) continue;
         await recordObjectFailure(deps, {
           ...input,
-          error: { Error: name, Cause: (error as Error).message },
+          // As Step Functions catches a Lambda error: the name, and Lambda's JSON error document.
+          error: {
+            Error: name,
+            Cause: JSON.stringify({ errorType: name, errorMessage: (error as Error).message }),
+          },
         });
         break;
       }

@@ -28,6 +28,7 @@ import type {
   ObjectSpec,
   PlanDetail,
 } from './types.ts';
+import { taskFailureCause } from './failure-cause.ts';
 
 /** Reads JSON written by an earlier step. */
 export async function readJson<T>(deps: BackupDeps, key: string): Promise<T> {
@@ -144,7 +145,7 @@ export async function recordObjectFailure(
   deps: BackupDeps,
   input: { org: string; snapshotId: string; object: string; error?: { Error?: string; Cause?: string } },
 ): Promise<{ object: string; recorded: boolean }> {
-  const cause = describeCause(input.error);
+  const cause = taskFailureCause(input.error);
   const result: ObjectResult = {
     object: input.object,
     status: 'failed',
@@ -166,18 +167,6 @@ export async function recordObjectFailure(
     if (error instanceof ObjectExistsError) return { object: input.object, recorded: false };
     throw error;
   }
-}
-
-function describeCause(error?: { Error?: string; Cause?: string }): string {
-  if (!error) return 'failed without an error';
-  let message = error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(message) as { errorMessage?: string };
-    if (parsed.errorMessage) message = parsed.errorMessage;
-  } catch {
-    // Cause is plain text, not Lambda's JSON error document.
-  }
-  return `${error.Error ?? 'Error'}: ${message}`.slice(0, 1000);
 }
 
 type BulkJobOutcome =

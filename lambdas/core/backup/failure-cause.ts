@@ -35,3 +35,49 @@ export function describeAttempts(failures: readonly StepFailure[]): string {
   if (!last) return '';
   return `${last.cause}, ${failures.length} attempt${failures.length === 1 ? '' : 's'}`;
 }
+
+/** The error document Step Functions passes to a Catch: `Error` and a `Cause` text. */
+export interface TaskFailure {
+  readonly Error?: string;
+  readonly Cause?: string;
+}
+
+const ERROR_NAME = /^[A-Za-z][\w.:-]{0,99}$/;
+// Step Functions and Lambda write these errors' causes themselves ("Task timed out after 900.00
+// seconds", "The cause could not be determined..."); they never quote the org's data.
+const SERVICE_ERROR = /^(States|Lambda|Sandbox)\./;
+
+/**
+ * A short cause of a task that failed for good, from the error document the state machine
+ * caught, carrying no values: the error's name and type, and the call its message names before
+ * the first ": ". Lambda's Cause is a JSON document whose `errorMessage` may quote Salesforce's
+ * text, so the message itself is kept only when Step Functions or Lambda wrote it.
+ */
+export function taskFailureCause(error?: TaskFailure): string {
+  if (!error) return 'failed without an error';
+  const name = error.Error && ERROR_NAME.test(error.Error) ? error.Error : 'Error';
+  const cause = error.Cause ?? '';
+  let document: { errorType?: unknown; errorMessage?: unknown } | undefined;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object') document = parsed as typeof document;
+  } catch {
+    // Not Lambda's JSON error document.
+  }
+  if (!document) {
+    return SERVICE_ERROR.test(name) && cause ? `${name}: ${cause.slice(0, 300)}` : name;
+  }
+  const parts = [name];
+  if (
+    typeof document.errorType === 'string' &&
+    ERROR_NAME.test(document.errorType) &&
+    document.errorType !== name
+  ) {
+    parts.push(`(${document.errorType})`);
+  }
+  const message = typeof document.errorMessage === 'string' ? document.errorMessage : '';
+  const colon = message.indexOf(': ');
+  const label = colon > 0 ? message.slice(0, colon) : '';
+  if (CALL_LABEL.test(label)) parts.push(`in ${label}`);
+  return parts.join(' ');
+}

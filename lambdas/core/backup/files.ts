@@ -23,6 +23,7 @@ import { SalesforceRequestError, SalesforceTransientError } from '../salesforce.
 import { ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import { readJson } from './export-object.ts';
 import type { BackupDeps, FilesResult, FileTask, ObjectResult, PlanDetail } from './types.ts';
+import { taskFailureCause } from './failure-cause.ts';
 
 const FILE_OBJECTS = [
   { object: 'ContentVersion', field: 'VersionData' },
@@ -189,7 +190,7 @@ export async function recordFilesFailure(
   deps: BackupDeps,
   input: { org: string; snapshotId: string; batch: number; error?: { Error?: string; Cause?: string } },
 ): Promise<{ batch: number }> {
-  const message = `${input.error?.Error ?? 'Error'}: ${input.error?.Cause ?? ''}`.slice(0, 1000);
+  const message = taskFailureCause(input.error);
   try {
     await deps.store.put(
       filesFailureKey(input.org, input.snapshotId, input.batch),
