@@ -26,6 +26,7 @@ import {
 import { createStore } from '../adapters/create-store.ts';
 import { createS3Client } from '../adapters/s3-store.ts';
 import { credentialsFromSecret, type SalesforceCredentials } from '../adapters/salesforce/auth.ts';
+import { withoutSalesforceText } from '../core/backup/failure-cause.ts';
 import type { BackupStore } from '../core/store.ts';
 
 export { MetricUnit };
@@ -247,7 +248,7 @@ function makeTelemetry(service: ServiceNameValue): FunctionTelemetry {
       } catch (error) {
         // The name only: a message may quote a record's values, and Step Functions keeps it as the cause.
         log.error('step failed', { errorName: error instanceof Error ? error.name : typeof error });
-        throw error;
+        throw withoutSalesforceText(error);
       } finally {
         metrics.addMetric(`${step}DurationMs`, MetricUnit.Milliseconds, Date.now() - started);
         metrics.publishStoredMetrics();

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { recordObjectFailure } from '../../lambdas/core/backup/export-object.ts';
-import { taskFailureCause } from '../../lambdas/core/backup/failure-cause.ts';
+import { taskFailureCause, withoutSalesforceText } from '../../lambdas/core/backup/failure-cause.ts';
 import { recordFilesFailure } from '../../lambdas/core/backup/files.ts';
-import { SalesforceError } from '../../lambdas/core/salesforce.ts';
+import { SalesforceError, SalesforceTransientError } from '../../lambdas/core/salesforce.ts';
+import { telemetry } from '../../lambdas/handlers/runtime.ts';
+import { ServiceName } from '../../contract/workflow-contract.ts';
 import { baseFields, FakeSource } from './fake-source.ts';
 import { MemoryStore } from './memory-store.ts';
 import { runCore } from './run-core.ts';
@@ -74,5 +76,31 @@ describe('the cause of a task that failed for good', () => {
     expect(finish.status).toBe('failed');
     expect(finish.failureMessage).toMatch(/Account: SalesforceError in Bulk query Account/);
     expect(finish.failureMessage).not.toContain('Jane');
+  });
+});
+
+describe('an error a function lets out', () => {
+  it("keeps a Salesforce error's name, code, status and call, without Salesforce's message", async () => {
+    const error = new SalesforceTransientError(
+      `REST query Contact: UNKNOWN_EXCEPTION: near ${VALUE}`,
+      'UNKNOWN_EXCEPTION',
+      503,
+    );
+    const { instrumented } = telemetry(ServiceName.Restore);
+    const thrown = await instrumented('Plan', 'acme', async () => {
+      throw error;
+    }).catch((e: unknown) => e as Error);
+    expect(thrown.name).toBe('SalesforceTransientError');
+    expect(thrown.message).toMatch(
+      /^SalesforceTransientError UNKNOWN_EXCEPTION \(HTTP 503\) in REST query Contact/,
+    );
+    expect(thrown.message).not.toContain('Jane');
+  });
+
+  it('lets any other error through unchanged, since its message is the fix for the engineer', () => {
+    const error = new Error(
+      'Restore input: snapshot "2026-01-01" is not in the vault; write one of the ids the error lists',
+    );
+    expect(withoutSalesforceText(error)).toBe(error);
   });
 });

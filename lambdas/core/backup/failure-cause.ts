@@ -81,3 +81,17 @@ export function taskFailureCause(error?: TaskFailure): string {
   if (CALL_LABEL.test(label)) parts.push(`in ${label}`);
   return parts.join(' ');
 }
+
+/**
+ * The error a function lets out to Step Functions: a Salesforce error keeps its name (which the
+ * state machines match) with a value-free message, since Lambda logs the message and the
+ * workflows carry it into alerts; any other error passes unchanged.
+ */
+export function withoutSalesforceText(error: unknown): unknown {
+  if (!(error instanceof SalesforceError)) return error;
+  const safe = new Error(
+    `${shortCause(error)}; Salesforce's message is left out, as it can quote the org's data`,
+  );
+  safe.name = error.name;
+  return safe;
+}
