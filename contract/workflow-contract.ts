@@ -208,12 +208,21 @@ export const ORGS_PREFIX = 'orgs/';
 /** The org's one mutable vault key, relative to its prefix; every other backup object is written once. */
 export const LATEST_POINTER = 'latest-complete.json';
 
-/** The only prefix a restore may write: its plans, id maps and reports. */
+/** The only prefix a restore may write: its plans, id maps, reports and leases, per configured org. */
 export const RESTORES_PREFIX = 'restores/';
 
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {
   return `${ORGS_PREFIX}${orgName}/`;
+}
+
+/**
+ * The vault prefix of one configured org's restore records, `restores/<org name>/`: the only
+ * prefix that org's restore functions may read, list or write besides its backups. Below it, one
+ * folder per Salesforce org restored into (the org itself, or the sandbox of its drill).
+ */
+export function restorePrefixOf(orgName: string): string {
+  return `${RESTORES_PREFIX}${orgName}/`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,8 +24,9 @@ export type { RestoreDrillProps, RestoreWorkflowProps } from './workflows/restor
  * one, plans against the live org, stops with the plan on a dry run, otherwise deploys metadata
  * (validated first), restores objects level by level (parents first) with a Distributed Map per
  * level, closes cycles in a second pass, restores files, verifies, and alerts on SNS when rows
- * failed. Its functions may read the vault and write only under `restores/`; they can never
- * delete or alter a backup.
+ * failed. Its functions may read only the org's own backups (`orgs/<org name>/`) and restore
+ * records, and write only those records (`restores/<org name>/`); they can never delete or alter
+ * a backup.
  */
 export class RestoreWorkflow extends Construct {
   /** The restore state machine. */

@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import { ErrorName } from '../../contract/workflow-contract.ts';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EnvName, ErrorName } from '../../contract/workflow-contract.ts';
 import * as backup from '../../lambdas/handlers/backup/handlers.ts';
 import * as restore from '../../lambdas/handlers/restore/handlers.ts';
 
 const run = {
   orgId: '00D000000000001AAA',
+  root: 'restores/acme-prod/00D000000000001AAA/',
   runId: 'run-1',
   mode: 'dry-run',
   dryRun: true,
@@ -51,5 +55,49 @@ describe('restore handlers parse their event at the edge', () => {
     ['verify', () => restore.verify({ run: { ...run, mode: 'everything' } })],
   ])('%s refuses a malformed state with InvalidRestoreStateError', async (_step, call) => {
     await expect(call()).rejects.toMatchObject({ name: ErrorName.InvalidRestoreState });
+  });
+});
+
+describe("the lease release handler's restore root", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Every file under `dir`, relative to it. */
+  const files = (dir: string) =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+
+  function functionOf(orgName: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-release-'));
+    dirs.push(dir);
+    vi.stubEnv(EnvName.OrgName, orgName);
+    vi.stubEnv(EnvName.LocalStoreDir, dir);
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    return dir;
+  }
+
+  it('releases the lease under restores/<its configured org>/<org id>/', async () => {
+    const dir = functionOf('acme-prod');
+    const writing = { ...run, mode: 'full', dryRun: false };
+    await expect(restore.releaseRestoreLease({ state: { run: writing } })).resolves.toEqual({
+      released: true,
+    });
+    expect(files(dir).filter((f) => f.includes('released'))).toEqual([
+      expect.stringMatching(/^restores\/acme-prod\/00D000000000001AAA\/lease\/released\/run-1\.json/),
+    ]);
+  });
+
+  it("refuses a state naming another configured org's root, and writes nothing", async () => {
+    const dir = functionOf('acme-other');
+    const writing = { ...run, mode: 'full', dryRun: false };
+    await expect(restore.releaseRestoreLease({ state: { run: writing } })).rejects.toMatchObject({
+      name: ErrorName.InvalidRestoreState,
+      message: expect.stringContaining('restores/acme-other/00D000000000001AAA/'),
+    });
+    expect(files(dir)).toEqual([]);
   });
 });

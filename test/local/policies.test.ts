@@ -214,6 +214,72 @@ describe('the policies of the example app', () => {
       ).toMatchObject({ allowed: false });
     });
 
+    it("refuses every restore function of org A org B's restore records (read, list, write), and lets it use its own", async () => {
+      const record = (org: string) =>
+        `arn:aws:s3:::${bucket}/restores/${org}/00D000000000001AAA/id-map/Account/run-1-main-00000-aaaaaaaa.json`;
+      const lease = (org: string) =>
+        `arn:aws:s3:::${bucket}/restores/${org}/00D000000000001AAA/lease/claims/000001767225600000-run-1.json`;
+      const upload = {
+        's3:ObjectCreationOperation': 'true',
+        's3:if-none-match': '*',
+        's3:x-amz-server-side-encryption': 'aws:kms',
+        's3:x-amz-server-side-encryption-aws-kms-key-id': vaultKey,
+      };
+      const restoreFunctions = [...backup.functions.values()].filter(
+        (f) =>
+          f.stackName === backup.stackName &&
+          f.environment.ORG_KEY === 'dreamhouse-prod' &&
+          /^DreamhouseProdRestore/.test(f.logicalId),
+      );
+      // Every function of the workflow, the lease release included.
+      expect(restoreFunctions.map((f) => f.logicalId).some((id) => id.includes('ReleaseLease'))).toBe(true);
+      for (const fn of restoreFunctions) {
+        const principal = String(policies.roleOf(fn.stackName, fn.logicalId));
+        for (const resource of [record('dreamhouse-prod'), lease('dreamhouse-prod')]) {
+          await policies.authorize({ principal, action: 's3:GetObject', resource });
+          await policies.authorize({ principal, action: 's3:PutObject', resource, context: upload });
+        }
+        await policies.authorize({
+          principal,
+          action: 's3:ListBucket',
+          resource: `arn:aws:s3:::${bucket}`,
+          context: { 's3:prefix': 'restores/dreamhouse-prod/00D000000000001AAA/id-map/' },
+        });
+        for (const resource of [record('dreamhouse-uat'), lease('dreamhouse-uat')]) {
+          for (const action of ['s3:GetObject', 's3:GetObjectVersion']) {
+            await expect(
+              policies.authorize({ principal, action, resource }),
+              `${fn.logicalId} ${action}`,
+            ).rejects.toThrow(AccessDeniedError);
+          }
+          await expect(
+            policies.authorize({ principal, action: 's3:PutObject', resource, context: upload }),
+            `${fn.logicalId} s3:PutObject`,
+          ).rejects.toThrow(AccessDeniedError);
+        }
+        for (const prefix of ['restores/dreamhouse-uat/', 'restores/', 'restores/00D000000000001AAA/']) {
+          await expect(
+            policies.authorize({
+              principal,
+              action: 's3:ListBucket',
+              resource: `arn:aws:s3:::${bucket}`,
+              context: { 's3:prefix': prefix },
+            }),
+            `${fn.logicalId} list ${prefix}`,
+          ).rejects.toThrow(AccessDeniedError);
+        }
+        // Nor the layout of earlier versions, restores/<org id>/, which no configured org owns.
+        await expect(
+          policies.authorize({
+            principal,
+            action: 's3:PutObject',
+            resource: `arn:aws:s3:::${bucket}/restores/00D000000000001AAA/id-map/Account/x.json`,
+            context: upload,
+          }),
+        ).rejects.toThrow(AccessDeniedError);
+      }
+    });
+
     it("refuses org A's backup state machine org B's objects and lets it read its own; the restore state machine reads none", async () => {
       expect(
         await policies.check({

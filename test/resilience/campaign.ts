@@ -17,6 +17,7 @@ import { ErrorName, RESTORE_INPUT_REJECTED_ERRORS } from '../../contract/workflo
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { FAILED_EXECUTION_STATUSES } from '../../lib/alerting.ts';
+import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { releaseLease } from '../../lambdas/core/restore/lease.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { dumpRows } from '../backup/e2e-support.ts';
@@ -519,7 +520,8 @@ class Campaign {
 
   /** Frees the org's restore lease from every restore this campaign started, as its expiry would. */
   private async expireLeases(): Promise<void> {
-    for (const runId of this.restoreRunIds.splice(0)) await releaseLease(this.store, this.emu.orgId, runId);
+    for (const runId of this.restoreRunIds.splice(0))
+      await releaseLease(this.store, restoreRoot(ORG, this.emu.orgId), runId);
   }
 
   private restoreInput(snapshotId: string): RestoreInput {

@@ -112,7 +112,7 @@ describe('sfbackup restore', () => {
     expect(await run([...base, '--input', realFile, '--json'])).toBe(0);
     const summary = JSON.parse(io.out().trim().split('\n').at(-1)!);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', mode: 'restore-deleted', org: 'sample' });
-    expect(summary.reportKey).toMatch(/^restores\/.*\/report.json$/);
+    expect(summary.reportKey).toMatch(new RegExp(`^restores/sample/${emu.orgId}/runs/[^/]+/report\\.json$`));
     expect(await ids(emu, 'Broker__c')).toHaveLength(brokers.length);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRestoreRequestError } from '../../lambdas/core/restore/errors.ts';
-import { brokerId, propertyId, accountId, runRestore, world } from './scenario.ts';
+import { accountId, brokerId, ORG_NAME, propertyId, runRestore, world } from './scenario.ts';
 
 const CONFIRM = { confirmOrgId: '00D000000000001AAA' };
 
@@ -183,7 +183,12 @@ describe('polymorphic references', () => {
     });
     org.hardDelete('Account', '001000000000001AAA');
     for (const t of rows.Task) org.hardDelete('Task', t.Id);
-    const deps = { store: new MemoryStore(), org, snapshots: new FakeSnapshots([snapshot]) };
+    const deps = {
+      orgName: ORG_NAME,
+      store: new MemoryStore(),
+      org,
+      snapshots: new FakeSnapshots([snapshot]),
+    };
     const { plan, verify } = await runRestore(deps, {
       objects: ['Account', 'Task'],
       mode: 'full',

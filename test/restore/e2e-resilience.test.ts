@@ -65,7 +65,7 @@ describe('restore resilience', () => {
     expect(await orgState(emu, objects)).toEqual(before);
     const store = new LocalDirectoryStore(dir);
     const sources: string[] = [];
-    for await (const entry of store.list(`restores/${emu.orgId}/id-map/Property__c/`)) {
+    for await (const entry of store.list(`restores/sample/${emu.orgId}/id-map/Property__c/`)) {
       sources.push(
         (JSON.parse(Buffer.from(await store.get(entry.key)).toString()) as { source: string }).source,
       );

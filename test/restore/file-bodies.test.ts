@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FILE_BYTES, restoreFiles } from '../../lambdas/core/restore/files.ts';
+import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { FakeOrg, FakeSnapshot, MemoryStore } from './fakes.ts';
-import { BROKER } from './scenario.ts';
+import { BROKER, ORG_NAME } from './scenario.ts';
 
 describe('file bodies a restore uploads', () => {
   it('refuses a file larger than one upload takes before reading it, naming it, and uploads the rest', async () => {
@@ -36,7 +37,7 @@ describe('file bodies a restore uploads', () => {
       org,
       store: new MemoryStore(),
       snapshot,
-      orgId: org.orgId,
+      root: restoreRoot(ORG_NAME, org.orgId),
       runId: 'run-files',
       userId: '005000000000001AAA',
       plan: { entries: [entry(big), entry(small)], present: 0 },

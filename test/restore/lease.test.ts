@@ -1,13 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { RestoreInProgressError, RestoreLeaseLostError } from '../../lambdas/core/restore/errors.ts';
+import { InvalidOrgKeyError } from '../../lambdas/core/snapshot/keys.ts';
+import {
+  InvalidRestoreStateError,
+  RestoreInProgressError,
+  RestoreLeaseLostError,
+} from '../../lambdas/core/restore/errors.ts';
+import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { acquireLease, LEASE_TTL_MS, liveClaims } from '../../lambdas/core/restore/lease.ts';
-import { objectStep, planStep, validateStep } from '../../lambdas/core/restore/workflow.ts';
+import {
+  levelStep,
+  objectStep,
+  planStep,
+  releaseStep,
+  validateStep,
+} from '../../lambdas/core/restore/workflow.ts';
 import { MemoryStore } from './fakes.ts';
-import { propertyId, runRestore, world } from './scenario.ts';
+import { ORG_NAME, propertyId, runRestore, world } from './scenario.ts';
 
 const CONFIRM = { confirmOrgId: '00D000000000001AAA' };
 const INPUT = { objects: ['Property__c'], mode: 'restore-deleted', ...CONFIRM };
 const ORG = '00D000000000001AAA';
+const ROOT = restoreRoot(ORG_NAME, ORG);
 
 describe("the org's restore lease", () => {
   it('lets one of two restores started at once write, refuses the other naming it, and inserts each row once', async () => {
@@ -103,12 +116,86 @@ describe("the org's restore lease", () => {
       if (key.includes('/lease/claims/')) clock += 5_000;
       return put(key, body);
     };
-    const error = await acquireLease(store, ORG, 'run-slow-write', {
+    const error = await acquireLease(store, ROOT, 'run-slow-write', {
       now: () => clock,
       settleMs: 1_000,
       sleep: async () => {},
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RestoreInProgressError);
-    expect(await liveClaims(store, ORG, clock)).toEqual([]);
+    expect(await liveClaims(store, ROOT, clock)).toEqual([]);
+  });
+});
+
+describe('where a restore keeps its records', () => {
+  it('writes every record of a restore, its lease included, under restores/<configured org>/<org id>/', async () => {
+    // GIVEN a property gone for good, restored for configured org acme-prod
+    const { org, deps, store } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    // WHEN the restore runs to its end
+    const { verify } = await runRestore(deps, INPUT, 'run-keys');
+    expect(verify?.matches).toBe(true);
+    // THEN every record it wrote lies under restores/acme-prod/<org id>/, and nothing elsewhere
+    const keys = [...store.objects.keys()];
+    expect(ROOT).toBe('restores/acme-prod/00D000000000001AAA/');
+    expect(keys.filter((k) => !k.startsWith(ROOT))).toEqual([]);
+    expect(verify?.reportKey).toBe(`${ROOT}runs/run-keys/report.json`);
+    for (const record of [
+      'runs/run-keys/request.json',
+      'runs/run-keys/plan.json',
+      'runs/run-keys/plan/Property__c.json',
+      'runs/run-keys/files.json',
+      'runs/run-keys/report.json',
+      'lease/released/run-keys.json',
+    ])
+      expect(keys, record).toContain(`${ROOT}${record}`);
+    for (const folder of [
+      'id-map/Property__c/',
+      'intents/Property__c/',
+      'runs/run-keys/outcomes/',
+      'lease/claims/',
+    ])
+      expect(
+        keys.some((k) => k.startsWith(`${ROOT}${folder}`)),
+        folder,
+      ).toBe(true);
+  });
+
+  it("keeps one configured org's id map and lease apart from another's restoring into the same org", async () => {
+    // GIVEN a restore of configured org acme-prod that holds its lease
+    const { org, deps, store } = world();
+    for (const n of [1, 2]) org.hardDelete('Property__c', propertyId(n));
+    const held = await validateStep(deps, INPUT, 'run-held');
+    // WHEN another configured org restores into the same Salesforce org
+    const other = { ...deps, orgName: 'acme-other' };
+    const run = await validateStep(other, INPUT, 'run-other');
+    // THEN it reads and writes only under its own root
+    expect(run.root).toBe('restores/acme-other/00D000000000001AAA/');
+    await planStep(other, run);
+    await releaseStep(other, run);
+    await releaseStep(deps, held);
+    expect([...store.objects.keys()].filter((k) => k.includes('run-other'))).not.toEqual([]);
+    for (const key of store.objects.keys())
+      if (key.includes('run-other')) expect(key.startsWith('restores/acme-other/')).toBe(true);
+  });
+
+  it("refuses a step whose state names another configured org's records, before reading or writing", async () => {
+    const { org, deps, store } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    const run = await validateStep(deps, INPUT, 'run-own');
+    const written = store.objects.size;
+    const forged = { ...run, root: restoreRoot('acme-other', ORG) };
+    for (const step of [
+      () => planStep(deps, forged),
+      () => levelStep(deps, forged, 0),
+      () => releaseStep(deps, forged),
+    ])
+      await expect(step()).rejects.toBeInstanceOf(InvalidRestoreStateError);
+    expect(store.objects.size).toBe(written);
+  });
+
+  it('refuses a root whose org name or org id could not be a vault prefix', () => {
+    expect(() => restoreRoot('../acme', ORG)).toThrow(InvalidOrgKeyError);
+    expect(() => restoreRoot('Acme', ORG)).toThrow(InvalidOrgKeyError);
+    expect(() => restoreRoot(ORG_NAME, '../00D000000000001AAA')).toThrow(InvalidRestoreStateError);
   });
 });

@@ -76,7 +76,7 @@ describe('RestoreWorkflow', () => {
     expect(definition.States.NotifyMismatch?.Resource).toMatch(/sns:publish/);
   });
 
-  it('lets the functions read the vault but write only under restores/ and never delete or alter a backup', () => {
+  it('lets the functions read their own backups and restore records, write only under restores/<org name>/, and never delete or alter a backup', () => {
     const { template } = build();
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -87,7 +87,7 @@ describe('RestoreWorkflow', () => {
             Resource: {
               'Fn::Join': [
                 '',
-                [{ 'Fn::GetAtt': [Match.stringLikeRegexp('VaultBucket'), 'Arn'] }, '/restores/*'],
+                [{ 'Fn::GetAtt': [Match.stringLikeRegexp('VaultBucket'), 'Arn'] }, '/restores/acme-prod/*'],
               ],
             },
           }),
@@ -100,6 +100,7 @@ describe('RestoreWorkflow', () => {
       },
     });
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).not.toContain('/restores/*');
     expect(policies).not.toMatch(/"s3:DeleteObject[^"]*"[^}]*"Effect":"Allow"/);
     expect(policies).not.toContain('"s3:*"');
   });

@@ -82,6 +82,9 @@ export function baseline(): Record<string, Row[]> {
   return { Broker__c: brokers, Property__c: properties, Account: accounts };
 }
 
+/** The configured org the core tests restore for: their records live under `restores/acme-prod/`. */
+export const ORG_NAME = 'acme-prod';
+
 /** A fresh org seeded with the baseline, its snapshot, a store and the deps. */
 export function world() {
   const org = new FakeOrg([BROKER, PROPERTY, ACCOUNT]);
@@ -95,6 +98,7 @@ export function world() {
   const store = new MemoryStore();
   // Claims in memory are visible the moment they are written: no need to wait for them to settle.
   const deps: RestoreDeps = {
+    orgName: ORG_NAME,
     store,
     org,
     snapshots: new FakeSnapshots([snapshot]),

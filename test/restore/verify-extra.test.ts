@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { restoreKeys } from '../../lambdas/core/restore/keys.ts';
+import { restoreKeys, restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { writeJsonOnce } from '../../lambdas/core/restore/store-json.ts';
 import { objectStep, planStep, validateStep, verifyStep } from '../../lambdas/core/restore/workflow.ts';
-import { propertyId, runRestore, world } from './scenario.ts';
+import { ORG_NAME, propertyId, runRestore, world } from './scenario.ts';
 
 const INPUT = { objects: ['Property__c'], mode: 'restore-deleted', confirmOrgId: '00D000000000001AAA' };
 
@@ -18,16 +18,20 @@ describe('verification of extra rows', () => {
       { Name: 'House 1', Price__c: 100000 },
       { Name: 'House 2', Price__c: 200000 },
     ]);
-    await writeJsonOnce(store, restoreKeys.idMap(org.orgId, 'Property__c', 'run-0-main-00000-aaaaaaaa'), {
-      object: 'Property__c',
-      batch: 'run-0-main-00000-aaaaaaaa',
-      entries: [
-        [propertyId(1), copies[0]?.id],
-        [propertyId(2), copies[1]?.id],
-      ],
-      failed: [],
-      source: 'insert',
-    });
+    await writeJsonOnce(
+      store,
+      restoreKeys.idMap(restoreRoot(ORG_NAME, org.orgId), 'Property__c', 'run-0-main-00000-aaaaaaaa'),
+      {
+        object: 'Property__c',
+        batch: 'run-0-main-00000-aaaaaaaa',
+        entries: [
+          [propertyId(1), copies[0]?.id],
+          [propertyId(2), copies[1]?.id],
+        ],
+        failed: [],
+        source: 'insert',
+      },
+    );
     expect(org.live('Property__c')).toHaveLength(8);
 
     // WHEN the same restore runs again

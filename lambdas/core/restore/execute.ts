@@ -66,7 +66,7 @@ export async function restoreObject(args: {
 }): Promise<ObjectStepResult> {
   const { org, store, idMap, plan, objectPlan: op, phase, userId } = args;
   const now = args.now ?? Date.now;
-  await reconcileIntents(store, org, plan.orgId, op.object, idMap);
+  await reconcileIntents(store, org, plan.root, op.object, idMap);
   const dangling = new Set(plan.danglingReferences);
   const resolve = (field: string, value: string | null): string | number | boolean | null => {
     const type = op.types[field] ?? 'string';
@@ -87,7 +87,7 @@ export async function restoreObject(args: {
       return { object: op.object, phase, done: false, cursor: index, succeeded, failed };
     }
     const key = restoreKeys.outcome(
-      plan.orgId,
+      plan.root,
       plan.runId,
       op.object,
       `${phase}-${String(index).padStart(5, '0')}`,
@@ -212,7 +212,7 @@ async function runBatch(a: {
     })),
   };
   if (pending.length > 0)
-    await writeJsonOnce(a.store, restoreKeys.intent(a.plan.orgId, op.object, batchId), intent);
+    await writeJsonOnce(a.store, restoreKeys.intent(a.plan.root, op.object, batchId), intent);
   const results = pending.length > 0 ? await org.create(op.object, rows) : [];
   const entries: [string, string][] = [];
   results.forEach((res, i) => {
@@ -228,7 +228,7 @@ async function runBatch(a: {
       failed: failures,
       source: 'insert',
     };
-    await writeJsonOnce(a.store, restoreKeys.idMap(a.plan.orgId, op.object, batchId), file);
+    await writeJsonOnce(a.store, restoreKeys.idMap(a.plan.root, op.object, batchId), file);
   }
   a.idMap.addAll(entries);
   return { ...base, succeeded: batch.rows.length - failures.length, failures };

@@ -101,20 +101,21 @@ export async function restoreFiles(args: {
   readonly org: RestoreOrg;
   readonly store: BackupStore;
   readonly snapshot: SnapshotView;
-  readonly orgId: string;
+  /** The run's restore root (see `restoreRoot`), where the id map and the outcomes are kept. */
+  readonly root: string;
   readonly runId: string;
   readonly userId: string;
   readonly plan: FilePlan;
   readonly danglingReferences: readonly string[];
   readonly now?: () => number;
 }): Promise<FilesOutcome> {
-  const { org, store, orgId, runId } = args;
+  const { org, store, root, runId } = args;
   const now = args.now ?? Date.now;
-  const outcomeKey = restoreKeys.outcome(orgId, runId, FILE_OBJECT, 'files');
+  const outcomeKey = restoreKeys.outcome(root, runId, FILE_OBJECT, 'files');
   const earlier = await readJson<FilesOutcome>(store, outcomeKey);
   if (earlier) return earlier;
-  const idMap = await IdMap.load(store, orgId);
-  await reconcileIntents(store, org, orgId, FILE_OBJECT, idMap);
+  const idMap = await IdMap.load(store, root);
+  await reconcileIntents(store, org, root, FILE_OBJECT, idMap);
   const dangling = new Set(args.danglingReferences);
   const attempt = randomUUID().slice(0, 8);
   const failures: FilesOutcome['failures'] = [];
@@ -178,7 +179,7 @@ export async function restoreFiles(args: {
       ),
       rows: [{ oldId: e.versionId, values }],
     };
-    await writeJsonOnce(store, restoreKeys.intent(orgId, FILE_OBJECT, batch), intent);
+    await writeJsonOnce(store, restoreKeys.intent(root, FILE_OBJECT, batch), intent);
     const result = await org.createFile({
       title: file.title,
       pathOnClient: file.pathOnClient,
@@ -188,7 +189,7 @@ export async function restoreFiles(args: {
     const entries: [string, string][] = result.success && result.id ? [[e.versionId, result.id]] : [];
     const failed = result.success ? [] : [{ oldId: e.versionId, errors: codeAndFields(result.errors) }];
     const record: IdMapFile = { object: FILE_OBJECT, batch, entries, failed, source: 'insert' };
-    await writeJsonOnce(store, restoreKeys.idMap(orgId, FILE_OBJECT, batch), record);
+    await writeJsonOnce(store, restoreKeys.idMap(root, FILE_OBJECT, batch), record);
     idMap.addAll(entries);
     if (result.success) restored += 1;
     else failures.push({ versionId: e.versionId, errors: codeAndFields(result.errors) });
@@ -203,10 +204,11 @@ export async function verifyFiles(args: {
   readonly org: RestoreOrg;
   readonly store: BackupStore;
   readonly snapshot: SnapshotView;
-  readonly orgId: string;
+  /** The run's restore root (see `restoreRoot`), whose id map names the restored copies. */
+  readonly root: string;
   readonly plan: FilePlan;
 }): Promise<{ versionId: string; problem: string }[]> {
-  const idMap = await IdMap.load(args.store, args.orgId);
+  const idMap = await IdMap.load(args.store, args.root);
   const bodies = new Map(
     (await args.snapshot.files()).map((f) => [idKey(f.versionId), f] as [string, SnapshotFile]),
   );

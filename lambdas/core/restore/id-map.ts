@@ -1,5 +1,4 @@
 import type { BackupStore } from '../store.ts';
-import { RESTORES_PREFIX } from '../../../contract/workflow-contract.ts';
 import { restoreKeys } from './keys.ts';
 import type { RestoreOrg, RowError } from './model.ts';
 import { listKeys, readJson, writeJsonOnce } from './store-json.ts';
@@ -37,10 +36,10 @@ export class IdMap {
   /** Every new id recorded for an old row: more than one means the row was inserted twice. */
   private readonly recorded = new Map<string, Set<string>>();
 
-  /** Loads every id map file of the org. */
-  static async load(store: BackupStore, orgId: string): Promise<IdMap> {
+  /** Loads every id map file under a restore root (see `restoreRoot`): the org's, as its restores keep it. */
+  static async load(store: BackupStore, root: string): Promise<IdMap> {
     const idMap = new IdMap();
-    for (const key of await listKeys(store, `${RESTORES_PREFIX}${orgId}/id-map/`)) {
+    for (const key of await listKeys(store, restoreKeys.idMapRoot(root))) {
       const file = await readJson<IdMapFile>(store, key);
       if (file) idMap.addAll(file.entries);
     }
@@ -89,10 +88,10 @@ export class IdMap {
 }
 
 /** Batches whose intent was written but whose outcome was not: the insert may or may not have run. */
-export async function danglingIntents(store: BackupStore, orgId: string, object: string): Promise<string[]> {
-  const intents = await listKeys(store, restoreKeys.intentPrefix(orgId, object));
+export async function danglingIntents(store: BackupStore, root: string, object: string): Promise<string[]> {
+  const intents = await listKeys(store, restoreKeys.intentPrefix(root, object));
   const done = new Set(
-    (await listKeys(store, restoreKeys.idMapPrefix(orgId, object))).map((k) =>
+    (await listKeys(store, restoreKeys.idMapPrefix(root, object))).map((k) =>
       k.slice(k.lastIndexOf('/') + 1),
     ),
   );
@@ -108,12 +107,12 @@ export async function danglingIntents(store: BackupStore, orgId: string, object:
 export async function reconcileIntents(
   store: BackupStore,
   org: RestoreOrg,
-  orgId: string,
+  root: string,
   object: string,
   idMap: IdMap,
 ): Promise<number> {
   let recovered = 0;
-  for (const key of await danglingIntents(store, orgId, object)) {
+  for (const key of await danglingIntents(store, root, object)) {
     const intent = await readJson<IntentFile>(store, key);
     if (!intent) continue;
     const fields = Object.keys(intent.types);
@@ -137,7 +136,7 @@ export async function reconcileIntents(
       }
     }
     const file: IdMapFile = { object, batch: intent.batch, entries, failed: [], source: 'reconciled' };
-    await writeJsonOnce(store, restoreKeys.idMap(orgId, object, intent.batch), file);
+    await writeJsonOnce(store, restoreKeys.idMap(root, object, intent.batch), file);
     idMap.addAll(entries);
     recovered += entries.length;
   }

@@ -1,30 +1,53 @@
 /**
- * Where a restore writes in the vault. Everything lives under `restores/`, which is the only
- * prefix the restore role may write; the id map is per org so every later restore reuses it.
+ * Where a restore writes in the vault. Every record of a restore lives under its root,
+ * `restores/<configured org name>/<Salesforce org id>/`: the configured org's restore role may
+ * read and write under `restores/<its name>/` only, and the id map is per Salesforce org restored
+ * into (a drill restores into a sandbox, a different org) so every later restore reuses it.
  */
-import { RESTORES_PREFIX } from '../../../contract/workflow-contract.ts';
+import { restorePrefixOf } from '../../../contract/workflow-contract.ts';
+import { checkOrgKey } from '../snapshot/keys.ts';
+import { InvalidRestoreStateError } from './errors.ts';
+import { ORG_ID } from './input.ts';
 
-/** Keys of one org's restores and of one run. */
+/**
+ * The root of the records the restores of configured org `orgName` keep about Salesforce org
+ * `orgId`. The name is checked like a config org name (it is a vault prefix), the id like an org id.
+ */
+export function restoreRoot(orgName: string, orgId: string): string {
+  if (!ORG_ID.test(orgId)) {
+    throw new InvalidRestoreStateError(
+      `"${orgId}" is not a Salesforce org id (00D followed by 12 or 15 letters or digits): the restore's records cannot be placed in the vault.`,
+    );
+  }
+  return `${restorePrefixOf(checkOrgKey(orgName))}${orgId}/`;
+}
+
+/** How a root is named to a person: the Salesforce org, and the configured org whose restores these are. */
+export function describeRoot(root: string): string {
+  const [, orgName, orgId] = root.split('/');
+  return `org ${orgId} (restores of configured org ${orgName})`;
+}
+
+/** Keys of the restores of one root, and of one run. */
 export const restoreKeys = {
+  /** Files holding old id -> new id entries for every object. */
+  idMapRoot: (root: string) => `${root}id-map/`,
   /** Files holding old id -> new id entries for one object. */
-  idMapPrefix: (orgId: string, object: string) => `${RESTORES_PREFIX}${orgId}/id-map/${object}/`,
-  idMap: (orgId: string, object: string, batch: string) =>
-    `${RESTORES_PREFIX}${orgId}/id-map/${object}/${batch}.json`,
+  idMapPrefix: (root: string, object: string) => `${root}id-map/${object}/`,
+  idMap: (root: string, object: string, batch: string) => `${root}id-map/${object}/${batch}.json`,
   /** What a batch was about to insert, written before the insert so a crash can be reconciled. */
-  intentPrefix: (orgId: string, object: string) => `${RESTORES_PREFIX}${orgId}/intents/${object}/`,
-  intent: (orgId: string, object: string, batch: string) =>
-    `${RESTORES_PREFIX}${orgId}/intents/${object}/${batch}.json`,
-  run: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/runs/${runId}/`,
-  request: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/runs/${runId}/request.json`,
-  plan: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/runs/${runId}/plan.json`,
-  objectPlan: (orgId: string, runId: string, object: string) =>
-    `${RESTORES_PREFIX}${orgId}/runs/${runId}/plan/${object}.json`,
-  filePlan: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/runs/${runId}/files.json`,
+  intentPrefix: (root: string, object: string) => `${root}intents/${object}/`,
+  intent: (root: string, object: string, batch: string) => `${root}intents/${object}/${batch}.json`,
+  run: (root: string, runId: string) => `${root}runs/${runId}/`,
+  request: (root: string, runId: string) => `${root}runs/${runId}/request.json`,
+  plan: (root: string, runId: string) => `${root}runs/${runId}/plan.json`,
+  objectPlan: (root: string, runId: string, object: string) => `${root}runs/${runId}/plan/${object}.json`,
+  filePlan: (root: string, runId: string) => `${root}runs/${runId}/files.json`,
   /** Per-row outcomes of one step of one object (failed rows with Salesforce's errors). */
-  outcome: (orgId: string, runId: string, object: string, step: string) =>
-    `${RESTORES_PREFIX}${orgId}/runs/${runId}/outcomes/${object}/${step}.json`,
-  outcomePrefix: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/runs/${runId}/outcomes/`,
+  outcome: (root: string, runId: string, object: string, step: string) =>
+    `${root}runs/${runId}/outcomes/${object}/${step}.json`,
+  outcomePrefix: (root: string, runId: string) => `${root}runs/${runId}/outcomes/`,
   /** What the metadata validation, deploy and read-back found. */
-  metadata: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/runs/${runId}/metadata.json`,
-  report: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/runs/${runId}/report.json`,
+  metadata: (root: string, runId: string) => `${root}runs/${runId}/metadata.json`,
+  report: (root: string, runId: string) => `${root}runs/${runId}/report.json`,
 };

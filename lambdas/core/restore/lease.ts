@@ -9,6 +9,10 @@
  * - a renewal, `lease/renewals/<run id>/<expires at, ms>.json`, written by every writing step;
  * - a release, `lease/released/<run id>.json`, written when the restore ends, well or not.
  *
+ * They live under the restore's root (`restores/<configured org name>/<org id>/`, see
+ * `restoreRoot`), which only that configured org's restore functions may read or write: the lease
+ * orders the restores one configured org's workflow runs into one Salesforce org.
+ *
  * A claim is live until it is released or its newest expiry passes (so a restore that was stopped
  * without running its failure path frees the org by itself). Of the live claims the oldest wins.
  * Claim times come from the claimants' clocks, so the claimant waits `settleMs` after its claim
@@ -17,8 +21,9 @@
  * never both win (at worst both are refused).
  */
 import type { BackupStore } from '../store.ts';
-import { ErrorName, RESTORES_PREFIX } from '../../../contract/workflow-contract.ts';
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { RestoreInProgressError, RestoreLeaseLostError } from './errors.ts';
+import { describeRoot } from './keys.ts';
 import { ObjectExistsError } from '../store.ts';
 import { listKeys } from './store-json.ts';
 
@@ -42,15 +47,16 @@ export interface LeaseHolder {
   readonly expiresAt: number;
 }
 
+/** The lease's keys under a restore root (see `restoreRoot`): one lease per configured org and target org. */
 const leaseKeys = {
-  claims: (orgId: string) => `${RESTORES_PREFIX}${orgId}/lease/claims/`,
-  claim: (orgId: string, at: number, runId: string) =>
-    `${RESTORES_PREFIX}${orgId}/lease/claims/${String(at).padStart(15, '0')}-${runId}.json`,
-  renewals: (orgId: string) => `${RESTORES_PREFIX}${orgId}/lease/renewals/`,
-  renewal: (orgId: string, runId: string, expiresAt: number) =>
-    `${RESTORES_PREFIX}${orgId}/lease/renewals/${runId}/${String(expiresAt).padStart(15, '0')}.json`,
-  released: (orgId: string) => `${RESTORES_PREFIX}${orgId}/lease/released/`,
-  release: (orgId: string, runId: string) => `${RESTORES_PREFIX}${orgId}/lease/released/${runId}.json`,
+  claims: (root: string) => `${root}lease/claims/`,
+  claim: (root: string, at: number, runId: string) =>
+    `${root}lease/claims/${String(at).padStart(15, '0')}-${runId}.json`,
+  renewals: (root: string) => `${root}lease/renewals/`,
+  renewal: (root: string, runId: string, expiresAt: number) =>
+    `${root}lease/renewals/${runId}/${String(expiresAt).padStart(15, '0')}.json`,
+  released: (root: string) => `${root}lease/released/`,
+  release: (root: string, runId: string) => `${root}lease/released/${runId}.json`,
 };
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -59,22 +65,22 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Every live claim on the org, oldest (the holder) first. */
 export async function liveClaims(
   store: BackupStore,
-  orgId: string,
+  root: string,
   now: number,
   ttlMs = LEASE_TTL_MS,
 ): Promise<LeaseHolder[]> {
   const released = new Set(
-    (await listKeys(store, leaseKeys.released(orgId))).map((k) => tail(k).replace(/\.json$/, '')),
+    (await listKeys(store, leaseKeys.released(root))).map((k) => tail(k).replace(/\.json$/, '')),
   );
   const renewedUntil = new Map<string, number>();
-  for (const key of await listKeys(store, leaseKeys.renewals(orgId))) {
-    const [runId, file] = key.slice(leaseKeys.renewals(orgId).length).split('/');
+  for (const key of await listKeys(store, leaseKeys.renewals(root))) {
+    const [runId, file] = key.slice(leaseKeys.renewals(root).length).split('/');
     const until = Number(file?.replace(/\.json$/, ''));
     if (runId && Number.isFinite(until))
       renewedUntil.set(runId, Math.max(until, renewedUntil.get(runId) ?? 0));
   }
   const claims: LeaseHolder[] = [];
-  for (const key of await listKeys(store, leaseKeys.claims(orgId))) {
+  for (const key of await listKeys(store, leaseKeys.claims(root))) {
     const match = /^(\d{15})-(.+)\.json$/.exec(tail(key));
     if (!match) continue;
     const claimedAt = Number(match[1]);
@@ -92,7 +98,7 @@ export async function liveClaims(
  */
 export async function acquireLease(
   store: BackupStore,
-  orgId: string,
+  root: string,
   runId: string,
   options: LeaseOptions = {},
 ): Promise<LeaseHolder> {
@@ -100,12 +106,12 @@ export async function acquireLease(
   const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
   const settleMs = options.settleMs ?? LEASE_SETTLE_MS;
   const sleep = options.sleep ?? sleepFor;
-  const held = (await liveClaims(store, orgId, now(), ttlMs))[0];
+  const held = (await liveClaims(store, root, now(), ttlMs))[0];
   if (held?.runId === runId) return held;
-  if (held) throw inProgress(orgId, held);
+  if (held) throw inProgress(root, held);
   const claimedAt = now();
   await store.put(
-    leaseKeys.claim(orgId, claimedAt, runId),
+    leaseKeys.claim(root, claimedAt, runId),
     JSON.stringify({ runId, claimedAt: iso(claimedAt) }),
     {
       contentType: 'application/json',
@@ -113,21 +119,21 @@ export async function acquireLease(
   );
   const written = now();
   if (written - claimedAt > settleMs) {
-    await releaseLease(store, orgId, runId, now);
+    await releaseLease(store, root, runId, now);
     throw new RestoreInProgressError(
-      `The restore lease of org ${orgId} could not be ordered (the vault took ${written - claimedAt} ms to record the claim); nothing was written to the org. Start the restore again.`,
+      `The restore lease of ${describeRoot(root)} could not be ordered (the vault took ${written - claimedAt} ms to record the claim); nothing was written to the org. Start the restore again.`,
     );
   }
   await sleep(Math.max(0, claimedAt + settleMs - now()));
-  const winner = (await liveClaims(store, orgId, now(), ttlMs))[0];
+  const winner = (await liveClaims(store, root, now(), ttlMs))[0];
   if (winner?.runId === runId) return winner;
-  await releaseLease(store, orgId, runId, now);
+  await releaseLease(store, root, runId, now);
   if (!winner) {
     throw new RestoreInProgressError(
-      `The restore lease of org ${orgId} was released while it was being taken; nothing was written to the org. Start the restore again.`,
+      `The restore lease of ${describeRoot(root)} was released while it was being taken; nothing was written to the org. Start the restore again.`,
     );
   }
-  throw inProgress(orgId, winner);
+  throw inProgress(root, winner);
 }
 
 /**
@@ -136,23 +142,23 @@ export async function acquireLease(
  */
 export async function renewLease(
   store: BackupStore,
-  orgId: string,
+  root: string,
   runId: string,
   options: LeaseOptions = {},
 ): Promise<LeaseHolder> {
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
-  const holder = (await liveClaims(store, orgId, now(), ttlMs))[0];
+  const holder = (await liveClaims(store, root, now(), ttlMs))[0];
   if (holder?.runId !== runId) {
     throw new RestoreLeaseLostError(
       holder
-        ? `Restore ${runId} no longer holds the restore lease of org ${orgId}: restore ${holder.runId} holds it since ${iso(holder.claimedAt)}. It stopped before writing more; start it again once that restore has ended.`
-        : `Restore ${runId} no longer holds the restore lease of org ${orgId} (it expired or was released). It stopped before writing more; start it again to continue where it stopped.`,
+        ? `Restore ${runId} no longer holds the restore lease of ${describeRoot(root)}: restore ${holder.runId} holds it since ${iso(holder.claimedAt)}. It stopped before writing more; start it again once that restore has ended.`
+        : `Restore ${runId} no longer holds the restore lease of ${describeRoot(root)} (it expired or was released). It stopped before writing more; start it again to continue where it stopped.`,
     );
   }
   const expiresAt = now() + ttlMs;
   try {
-    await store.put(leaseKeys.renewal(orgId, runId, expiresAt), '{}', { contentType: 'application/json' });
+    await store.put(leaseKeys.renewal(root, runId, expiresAt), '{}', { contentType: 'application/json' });
   } catch (error) {
     if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
       throw error;
@@ -163,12 +169,12 @@ export async function renewLease(
 /** Gives a run's lease (or its claim) up; releasing twice, or a lease never taken, is harmless. */
 export async function releaseLease(
   store: BackupStore,
-  orgId: string,
+  root: string,
   runId: string,
   now: () => number = Date.now,
 ): Promise<void> {
   try {
-    await store.put(leaseKeys.release(orgId, runId), JSON.stringify({ runId, releasedAt: iso(now()) }), {
+    await store.put(leaseKeys.release(root, runId), JSON.stringify({ runId, releasedAt: iso(now()) }), {
       contentType: 'application/json',
     });
   } catch (error) {
@@ -177,9 +183,9 @@ export async function releaseLease(
   }
 }
 
-function inProgress(orgId: string, holder: LeaseHolder): RestoreInProgressError {
+function inProgress(root: string, holder: LeaseHolder): RestoreInProgressError {
   return new RestoreInProgressError(
-    `Another restore is writing to org ${orgId}: execution ${holder.runId}, started ${iso(holder.claimedAt)}, holds the org's restore lease until ${iso(holder.expiresAt)} unless it ends sooner. Nothing was written to the org. Wait for that execution to end, then start this restore again; if it was stopped, the lease frees itself at ${iso(holder.expiresAt)}. A dry run needs no lease and can run now.`,
+    `Another restore is writing to ${describeRoot(root)}: execution ${holder.runId}, started ${iso(holder.claimedAt)}, holds the org's restore lease until ${iso(holder.expiresAt)} unless it ends sooner. Nothing was written to the org. Wait for that execution to end, then start this restore again; if it was stopped, the lease frees itself at ${iso(holder.expiresAt)}. A dry run needs no lease and can run now.`,
   );
 }
 

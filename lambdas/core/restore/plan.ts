@@ -60,6 +60,8 @@ export interface ObjectSummary {
 export interface RestorePlan {
   readonly runId: string;
   readonly orgId: string;
+  /** Where the run's records live: `restores/<configured org name>/<org id>/` (see `restoreRoot`). */
+  readonly root: string;
   readonly snapshotId: string;
   readonly snapshotTakenAt: string;
   readonly mode: RestoreMode;
@@ -81,9 +83,11 @@ export async function planRestore(args: {
   readonly org: RestoreOrg;
   readonly store: BackupStore;
   readonly idMap: IdMap;
+  /** The run's restore root (see `restoreRoot`). */
+  readonly root: string;
   readonly runId: string;
 }): Promise<{ plan: RestorePlan; objectPlans: ObjectPlan[] }> {
-  const { validated, scope, org, store, idMap, runId } = args;
+  const { validated, scope, org, store, idMap, root, runId } = args;
   const { request, snapshot, orgId } = validated;
   const mode = request.mode;
   const live = new Map(validated.live);
@@ -93,7 +97,7 @@ export async function planRestore(args: {
     if (info?.createable) live.set(object, info);
     else scope.delete(object);
   }
-  for (const object of scope.keys()) await reconcileIntents(store, org, orgId, object, idMap);
+  for (const object of scope.keys()) await reconcileIntents(store, org, root, object, idMap);
 
   const objects = [...scope.keys()];
   const edges: ReferenceEdge[] = [];
@@ -258,6 +262,7 @@ export async function planRestore(args: {
   const plan: RestorePlan = {
     runId,
     orgId,
+    root,
     snapshotId: snapshot.id,
     snapshotTakenAt: snapshot.takenAt,
     mode,
@@ -270,8 +275,8 @@ export async function planRestore(args: {
       update: sum(objectPlans, (p) => p.update.length),
     },
   };
-  for (const p of objectPlans) await writeJsonOnce(store, restoreKeys.objectPlan(orgId, runId, p.object), p);
-  await writeJsonOnce(store, restoreKeys.plan(orgId, runId), plan);
+  for (const p of objectPlans) await writeJsonOnce(store, restoreKeys.objectPlan(root, runId, p.object), p);
+  await writeJsonOnce(store, restoreKeys.plan(root, runId), plan);
   return { plan, objectPlans };
 }
 

@@ -69,7 +69,7 @@ export async function verifyRestore(args: {
   const { org, store, idMap, plan } = args;
   const dangling = new Set(plan.danglingReferences);
   const outcomes: BatchOutcome[] = [];
-  for (const key of await listKeys(store, restoreKeys.outcomePrefix(plan.orgId, plan.runId))) {
+  for (const key of await listKeys(store, restoreKeys.outcomePrefix(plan.root, plan.runId))) {
     const o = await readJson<BatchOutcome>(store, key);
     if (o) outcomes.push(o);
   }
@@ -156,7 +156,7 @@ export async function verifyRestore(args: {
     problems,
     extraRows,
   };
-  const reportKey = restoreKeys.report(plan.orgId, plan.runId);
+  const reportKey = restoreKeys.report(plan.root, plan.runId);
   await writeJsonOnce(store, reportKey, report);
   return { report, reportKey };
 }

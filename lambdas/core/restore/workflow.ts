@@ -2,7 +2,7 @@ import type { BackupStore } from '../store.ts';
 import { type ObjectStepResult, type RestorePhase, restoreObject } from './execute.ts';
 import { IdMap } from './id-map.ts';
 import { parseRestoreInput, type RestoreRequest, writesToOrg } from './input.ts';
-import { restoreKeys } from './keys.ts';
+import { restoreKeys, restoreRoot } from './keys.ts';
 import { describeRowError, type RestoreOrg, type SnapshotSource } from './model.ts';
 import { type ObjectPlan, planRestore, type RestorePlan } from './plan.ts';
 import { selectScope } from './scope.ts';
@@ -10,7 +10,7 @@ import { readJson, writeJsonOnce } from './store-json.ts';
 import { summarizePlan } from './summary.ts';
 import { validateAgainstOrg } from './validate.ts';
 import { type RestoreReport, verifyRestore } from './verify.ts';
-import { OrgMismatchError } from './errors.ts';
+import { InvalidRestoreStateError, OrgMismatchError } from './errors.ts';
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, verifyFiles } from './files.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
 import { acquireLease, type LeaseOptions, releaseLease, renewLease } from './lease.ts';
@@ -18,8 +18,13 @@ import { acquireLease, type LeaseOptions, releaseLease, renewLease } from './lea
 /** Rows, extra rows and files a summary names one by one; the report in the vault holds them all. */
 const REPORTED_ROWS = 20;
 
-/** What every restore step is given: the vault, the live org and the snapshots. */
+/** What every restore step is given: the configured org, the vault, the live org and the snapshots. */
 export interface RestoreDeps {
+  /**
+   * The configured org (the config's name, its backups' vault prefix) whose restore this is: its
+   * records live under `restores/<orgName>/`, the only restore records its functions may touch.
+   */
+  readonly orgName: string;
   readonly store: BackupStore;
   readonly org: RestoreOrg;
   readonly snapshots: SnapshotSource;
@@ -33,6 +38,8 @@ export interface RestoreDeps {
 /** The small state every step after validation carries: keys and ids, never rows. */
 export interface RestoreRun {
   readonly orgId: string;
+  /** Where the run's records live: `restores/<configured org name>/<org id>/` (see `restoreRoot`). */
+  readonly root: string;
   readonly runId: string;
   readonly mode: RestoreRequest['mode'];
   readonly dryRun: boolean;
@@ -47,12 +54,14 @@ export interface RestoreRun {
 export async function validateStep(deps: RestoreDeps, input: unknown, runId: string): Promise<RestoreRun> {
   const request = parseRestoreInput(input);
   const validated = await validateAgainstOrg(request, deps.org, deps.snapshots, deps.sourceOrg);
-  await writeJsonOnce(deps.store, restoreKeys.request(validated.orgId, runId), request);
+  const root = restoreRoot(deps.orgName, validated.orgId);
+  await writeJsonOnce(deps.store, restoreKeys.request(root, runId), request);
   const now = deps.now ?? Date.now;
   // A restore that writes holds the org's lease from here until it ends; a dry run writes nothing.
-  if (writesToOrg(request.mode)) await acquireLease(deps.store, validated.orgId, runId, leaseOptions(deps));
+  if (writesToOrg(request.mode)) await acquireLease(deps.store, root, runId, leaseOptions(deps));
   return {
     orgId: validated.orgId,
+    root,
     runId,
     mode: request.mode,
     dryRun: !writesToOrg(request.mode),
@@ -72,28 +81,30 @@ export interface PlanStepResult {
 
 /** Plans against the live org and writes the plan to the vault. */
 export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<PlanStepResult> {
-  const request = await loadRequest(deps.store, run);
+  const root = runRoot(deps, run);
+  const request = await loadRequest(deps.store, root, run);
   const validated = await validateAgainstOrg(request, deps.org, deps.snapshots, deps.sourceOrg);
   assertSameOrg(run, validated.orgId);
-  await holdLease(deps, run);
-  const idMap = await IdMap.load(deps.store, run.orgId);
+  await holdLease(deps, root, run);
+  const idMap = await IdMap.load(deps.store, root);
   const scope = await selectScope(request, validated.snapshot);
   const allFiles = request.objects.some((o) => FILE_OBJECTS.has(o));
   for (const o of FILE_OBJECTS) scope.delete(o);
   const filePlan: FilePlan = request.files
     ? await planFiles({ org: deps.org, snapshot: validated.snapshot, scope, allFiles })
     : { entries: [], present: 0 };
-  await writeJsonOnce(deps.store, restoreKeys.filePlan(run.orgId, run.runId), filePlan);
+  await writeJsonOnce(deps.store, restoreKeys.filePlan(root, run.runId), filePlan);
   const { plan, objectPlans } = await planRestore({
     validated,
     scope,
     org: deps.org,
     store: deps.store,
     idMap,
+    root,
     runId: run.runId,
   });
   return {
-    planKey: restoreKeys.plan(run.orgId, run.runId),
+    planKey: restoreKeys.plan(root, run.runId),
     levels: plan.levels.length,
     secondPass: objectPlans.filter((p) => p.deferredFields.length > 0).map((p) => p.object),
     totals: plan.totals,
@@ -114,18 +125,19 @@ export async function filesStep(
   deps: RestoreDeps,
   run: RestoreRun,
 ): Promise<{ restored: number; failed: number }> {
-  const request = await loadRequest(deps.store, run);
-  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(run.orgId, run.runId));
+  const root = runRoot(deps, run);
+  const request = await loadRequest(deps.store, root, run);
+  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(root, run.runId));
   if (!filePlan || filePlan.entries.length === 0) return { restored: 0, failed: 0 };
-  await holdLease(deps, run);
-  const plan = await loadPlan(deps.store, run);
+  await holdLease(deps, root, run);
+  const plan = await loadPlan(deps.store, root, run);
   const { userId } = await deps.org.identity();
   const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
   const outcome = await restoreFiles({
     org: deps.org,
     store: deps.store,
     snapshot,
-    orgId: run.orgId,
+    root,
     runId: run.runId,
     userId,
     plan: filePlan,
@@ -141,8 +153,9 @@ export async function metadataStep(
   run: RestoreRun,
   progress: MetadataProgress,
 ): Promise<MetadataProgress> {
-  const request = await loadRequest(deps.store, run);
-  await holdLease(deps, run);
+  const root = runRoot(deps, run);
+  const request = await loadRequest(deps.store, root, run);
+  await holdLease(deps, root, run);
   const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
   const next = await advanceMetadataRestore({
     org: deps.org,
@@ -152,7 +165,7 @@ export async function metadataStep(
     dryRun: run.dryRun,
   });
   // Kept next to the plan so a dry run's validation and a deploy's read-back are on record.
-  if (next.done) await writeJsonOnce(deps.store, restoreKeys.metadata(run.orgId, run.runId), next);
+  if (next.done) await writeJsonOnce(deps.store, restoreKeys.metadata(root, run.runId), next);
   return next;
 }
 
@@ -162,7 +175,7 @@ export async function levelStep(
   run: RestoreRun,
   level: number,
 ): Promise<{ level: number; objects: string[]; done: boolean }> {
-  const plan = await loadPlan(deps.store, run);
+  const plan = await loadPlan(deps.store, runRoot(deps, run), run);
   const objects = plan.levels[level] ?? [];
   return { level, objects, done: level >= plan.levels.length };
 }
@@ -176,16 +189,14 @@ export async function objectStep(
   cursor: number,
   deadline?: number,
 ): Promise<ObjectStepResult> {
-  const plan = await loadPlan(deps.store, run);
-  const objectPlan = await readJson<ObjectPlan>(
-    deps.store,
-    restoreKeys.objectPlan(run.orgId, run.runId, object),
-  );
+  const root = runRoot(deps, run);
+  const plan = await loadPlan(deps.store, root, run);
+  const objectPlan = await readJson<ObjectPlan>(deps.store, restoreKeys.objectPlan(root, run.runId, object));
   if (!objectPlan) throw new Error(`The plan of run ${run.runId} holds no object ${object}.`);
   const { orgId, userId } = await deps.org.identity();
   assertSameOrg(run, orgId);
-  await holdLease(deps, run);
-  const idMap = await IdMap.load(deps.store, run.orgId);
+  await holdLease(deps, root, run);
+  const idMap = await IdMap.load(deps.store, root);
   return restoreObject({
     org: deps.org,
     store: deps.store,
@@ -213,16 +224,17 @@ export async function verifyStep(
   fileProblems: number;
   recoveryTimeSeconds: number;
 }> {
-  const plan = await loadPlan(deps.store, run);
-  const request = await loadRequest(deps.store, run);
+  const root = runRoot(deps, run);
+  const plan = await loadPlan(deps.store, root, run);
+  const request = await loadRequest(deps.store, root, run);
   const objectPlans: ObjectPlan[] = [];
   for (const level of plan.levels) {
     for (const object of level) {
-      const p = await readJson<ObjectPlan>(deps.store, restoreKeys.objectPlan(run.orgId, run.runId, object));
+      const p = await readJson<ObjectPlan>(deps.store, restoreKeys.objectPlan(root, run.runId, object));
       if (p) objectPlans.push(p);
     }
   }
-  const idMap = await IdMap.load(deps.store, run.orgId);
+  const idMap = await IdMap.load(deps.store, root);
   const { userId } = await deps.org.identity();
   const { report, reportKey } = await verifyRestore({
     org: deps.org,
@@ -233,18 +245,18 @@ export async function verifyStep(
     userId,
     startedAt: run.startedAt,
   });
-  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(run.orgId, run.runId));
+  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(root, run.runId));
   const fileProblems =
     filePlan && filePlan.entries.length > 0
       ? await verifyFiles({
           org: deps.org,
           store: deps.store,
           snapshot: await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
-          orgId: run.orgId,
+          root,
           plan: filePlan,
         })
       : [];
-  const metadata = await readJson<MetadataProgress>(deps.store, restoreKeys.metadata(run.orgId, run.runId));
+  const metadata = await readJson<MetadataProgress>(deps.store, restoreKeys.metadata(root, run.runId));
   const now = deps.now ?? Date.now;
   const recoveryTimeSeconds = Math.round((now() - Date.parse(run.startedAt)) / 100) / 10;
   const matches = report.matches && fileProblems.length === 0;
@@ -294,8 +306,28 @@ export async function verifyStep(
 }
 
 /** Gives the run's lease on the org up: at the end of a restore, and on its failure path. */
-export async function releaseStep(deps: RestoreDeps, run: RestoreRun): Promise<void> {
-  if (!run.dryRun) await releaseLease(deps.store, run.orgId, run.runId, deps.now);
+export async function releaseStep(
+  deps: Pick<RestoreDeps, 'orgName' | 'store' | 'now'>,
+  run: RestoreRun,
+): Promise<void> {
+  if (!run.dryRun) await releaseLease(deps.store, runRoot(deps, run), run.runId, deps.now);
+}
+
+/**
+ * The root of a run's records, checked against the configured org the step runs for: a state
+ * that names another configured org's root is refused before anything is read or written.
+ */
+export function runRoot(
+  deps: Pick<RestoreDeps, 'orgName'>,
+  run: Pick<RestoreRun, 'orgId' | 'root' | 'runId'>,
+): string {
+  const root = restoreRoot(deps.orgName, run.orgId);
+  if (run.root !== root) {
+    throw new InvalidRestoreStateError(
+      `The state of restore ${run.runId} keeps its records under ${run.root}, but the restore of configured org ${deps.orgName} into org ${run.orgId} keeps them under ${root}: the state belongs to another restore. Start the restore again.`,
+    );
+  }
+  return root;
 }
 
 function leaseOptions(deps: RestoreDeps): LeaseOptions {
@@ -303,20 +335,20 @@ function leaseOptions(deps: RestoreDeps): LeaseOptions {
 }
 
 /** Renews the run's lease before it writes; a dry run holds none and writes nothing. */
-async function holdLease(deps: RestoreDeps, run: RestoreRun): Promise<void> {
-  if (!run.dryRun) await renewLease(deps.store, run.orgId, run.runId, leaseOptions(deps));
+async function holdLease(deps: RestoreDeps, root: string, run: RestoreRun): Promise<void> {
+  if (!run.dryRun) await renewLease(deps.store, root, run.runId, leaseOptions(deps));
 }
 
-async function loadRequest(store: BackupStore, run: RestoreRun): Promise<RestoreRequest> {
-  const request = await readJson<RestoreRequest>(store, restoreKeys.request(run.orgId, run.runId));
+async function loadRequest(store: BackupStore, root: string, run: RestoreRun): Promise<RestoreRequest> {
+  const request = await readJson<RestoreRequest>(store, restoreKeys.request(root, run.runId));
   if (!request) throw new Error(`Run ${run.runId} has no recorded request; start the restore again.`);
   return request;
 }
 
 /** Reads the plan a run wrote. */
-export async function loadPlan(store: BackupStore, run: RestoreRun): Promise<RestorePlan> {
-  const plan = await readJson<RestorePlan>(store, restoreKeys.plan(run.orgId, run.runId));
-  if (!plan) throw new Error(`Run ${run.runId} has no plan at ${restoreKeys.plan(run.orgId, run.runId)}.`);
+export async function loadPlan(store: BackupStore, root: string, run: RestoreRun): Promise<RestorePlan> {
+  const plan = await readJson<RestorePlan>(store, restoreKeys.plan(root, run.runId));
+  if (!plan) throw new Error(`Run ${run.runId} has no plan at ${restoreKeys.plan(root, run.runId)}.`);
   return plan;
 }
 

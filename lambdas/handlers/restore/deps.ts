@@ -53,7 +53,7 @@ export function restoreDeps(drill = false): Promise<RestoreDeps> {
           bulkThreshold: bulkThresholdFromEnv(),
         },
       );
-      return { store, org, snapshots: new VaultSnapshotSource(store, orgName) };
+      return { orgName, store, org, snapshots: new VaultSnapshotSource(store, orgName) };
     },
     drill ? 'drill' : 'org',
   );

@@ -3,10 +3,9 @@
  * returns small plain data (keys, counts, ids) for the next state.
  */
 import { z } from 'zod';
-import { ServiceName } from '../../../contract/workflow-contract.ts';
+import { RESTORES_PREFIX, ServiceName } from '../../../contract/workflow-contract.ts';
 import { InvalidRestoreRequestError, InvalidRestoreStateError } from '../../core/restore/errors.ts';
 import { ORG_ID, RESTORE_MODES } from '../../core/restore/input.ts';
-import { releaseLease } from '../../core/restore/lease.ts';
 import {
   filesStep,
   levelStep,
@@ -14,6 +13,7 @@ import {
   objectStep,
   planStep,
   type RestoreRun,
+  releaseStep,
   validateStep,
   verifyStep,
 } from '../../core/restore/workflow.ts';
@@ -72,6 +72,8 @@ const drillRequest = z.looseObject({
 
 const run = z.object({
   orgId: z.string().regex(ORG_ID, 'an org id starting with 00D'),
+  // Checked against the function's own configured org by the core before any key is made.
+  root: z.string().startsWith(RESTORES_PREFIX, 'a restore root such as restores/<org name>/<org id>/'),
   runId: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "_" or "-"'),
   mode: z.enum(RESTORE_MODES),
   dryRun: z.boolean(),
@@ -222,8 +224,9 @@ export async function releaseRestoreLease(event: unknown): Promise<{ released: b
   if (!parsed.success) return { released: false };
   const accepted = parsed.data;
   return instrumented('ReleaseLease', orgNameFromEnv(), async ({ logger }) => {
-    // The vault alone: freeing the lease must not depend on reaching the org.
-    if (!accepted.dryRun) await releaseLease(storeFromEnv(), accepted.orgId, accepted.runId);
+    // The vault alone: freeing the lease must not depend on reaching the org. The run's root is
+    // checked against the configured org this function belongs to before anything is written.
+    await releaseStep({ orgName: orgNameFromEnv(), store: storeFromEnv() }, accepted);
     logger.info('restore lease released', { runId: accepted.runId, orgId: accepted.orgId });
     return { released: !accepted.dryRun };
   });

@@ -5,7 +5,7 @@ import {
   EnvName,
   orgPrefixOf,
   RESTORE_RETRY_ERRORS,
-  RESTORES_PREFIX,
+  restorePrefixOf,
   PRODUCTION_LOGIN_URL,
   SANDBOX_LOGIN_URL,
 } from '../../../contract/workflow-contract.ts';
@@ -97,7 +97,11 @@ export function createRestoreFunctions(scope: Construct, props: RestoreWorkflowP
   return functions;
 }
 
-/** Read the vault, write only the restore prefix, decrypt and encrypt with its key, read the secrets. */
+/**
+ * Read the org's own backups and its own restore records, write only those records, decrypt and
+ * encrypt with the vault's key, read the secrets. Another configured org's restore records are
+ * out of reach: one org's restore can neither read nor forge another's id map or lease.
+ */
 function grantRestoreAccess(
   scope: Construct,
   functions: readonly WorkflowFunction[],
@@ -105,28 +109,29 @@ function grantRestoreAccess(
 ): void {
   const roles = functions.map((f) => f.role).filter((r): r is iam.IRole => r !== undefined);
   const orgPrefix = orgPrefixOf(props.orgName);
+  const restorePrefix = restorePrefixOf(props.orgName);
   const policy = new iam.Policy(scope, 'VaultAccess', {
     roles,
     statements: [
-      // Its own org's backups only, and the restore records.
+      // Its own org's backups only, and its own org's restore records.
       new iam.PolicyStatement({
         sid: 'ReadBackups',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: [
           props.bucket.arnForObjects(`${orgPrefix}*`),
-          props.bucket.arnForObjects(`${RESTORES_PREFIX}*`),
+          props.bucket.arnForObjects(`${restorePrefix}*`),
         ],
       }),
       new iam.PolicyStatement({
         sid: 'ListBackups',
         actions: ['s3:ListBucket'],
         resources: [props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${orgPrefix}*`, `${RESTORES_PREFIX}*`] } },
+        conditions: { StringLike: { 's3:prefix': [`${orgPrefix}*`, `${restorePrefix}*`] } },
       }),
       new iam.PolicyStatement({
         sid: 'WriteRestoreRecords',
         actions: ['s3:PutObject'],
-        resources: [props.bucket.arnForObjects(`${RESTORES_PREFIX}*`)],
+        resources: [props.bucket.arnForObjects(`${restorePrefix}*`)],
       }),
       new iam.PolicyStatement({
         sid: 'NeverAlterBackups',
@@ -161,7 +166,7 @@ function grantRestoreAccess(
     reason: `${policy.node.path}: the explicit deny of deletes and lock, lifecycle or versioning changes covers every object of the vault.`,
   });
   Validations.of(policy).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::${bucket}/${RESTORES_PREFIX}*]`,
-    reason: `${policy.node.path}: the restore reads and writes its plans, id map and reports under ${RESTORES_PREFIX} only, with keys made at run time.`,
+    id: `AwsSolutions-IAM5[Resource::${bucket}/${restorePrefix}*]`,
+    reason: `${policy.node.path}: a restore of org ${props.orgName} reads and writes its requests, plans, id map, outcomes, reports and lease under ${restorePrefix} only (one folder per Salesforce org it restores into), with keys made at run time; other orgs' restore records are out of reach.`,
   });
 }

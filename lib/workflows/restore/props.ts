@@ -31,7 +31,7 @@ export interface RestoreDrillProps {
 export interface RestoreWorkflowProps {
   /** The config name of the org whose backups are restored (its vault prefix). */
   readonly orgName: string;
-  /** The vault bucket, read everywhere and written under `restores/` only. */
+  /** The vault bucket, read under `orgs/<org name>/` and `restores/<org name>/`, written under the latter only. */
   readonly bucket: s3.IBucket;
   /** The vault key. */
   readonly key: kms.IKey;
