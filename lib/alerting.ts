@@ -16,8 +16,8 @@ import { BackupSuccessMetric, METRICS_NAMESPACE, ServiceName } from '../contract
 /** Execution statuses that mean a workflow did not do its job. */
 export const FAILED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
-/** Props of Alerting. */
-export interface AlertingProps {
+/** Props of an Alerting that creates the alert topic. */
+export interface NewTopicAlertingProps {
   /** Addresses subscribed to the alert topic; each must confirm the subscription e-mail. */
   readonly emails: readonly string[];
   /**
@@ -26,6 +26,27 @@ export interface AlertingProps {
    */
   readonly key?: kms.IKey;
 }
+
+/**
+ * Props of an Alerting that reports to a topic made elsewhere (another stack's Alerting): its
+ * rules, alarms and dead-letter queue are created here, the topic and its key are not touched.
+ */
+export interface ExistingTopicAlertingProps {
+  /** The alert topic, imported with its key so that publishers are granted the key too. */
+  readonly topic: sns.ITopic;
+}
+
+/** Props of Alerting: a new topic, or one made elsewhere. */
+export type AlertingProps = NewTopicAlertingProps | ExistingTopicAlertingProps;
+
+/** CloudWatch evaluates at most 10 metrics in one metric math alarm (a hard limit). */
+export const MAX_METRICS_PER_ALARM = 10;
+
+/**
+ * The expression of a function error alarm: the error count of all its functions in a period,
+ * a function with no datapoint in the period counting as 0.
+ */
+export const FUNCTION_ERRORS_EXPRESSION = 'SUM(FILL(METRICS(), 0))';
 
 /** Identifies the workflow a rule or alarm watches, for people reading the alert. */
 export interface MonitorWorkflowProps {
@@ -62,6 +83,18 @@ export class Alerting extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
+    if ('topic' in props) {
+      const key = props.topic.masterKey;
+      if (!key) {
+        throw new Error(
+          `Alerting ${this.node.path}: the alert topic was given without its key; import it with sns.Topic.fromTopicAttributes({ topicArn, keyArn }) so that publishers are granted the key.`,
+        );
+      }
+      this.topic = props.topic;
+      this.key = key;
+      this.alarmAction = new cwActions.SnsAction(props.topic);
+      return;
+    }
     const key =
       props.key ??
       new kms.Key(this, 'Key', {
@@ -111,6 +144,9 @@ export class Alerting extends Construct {
         },
       }),
     );
+    // EventBridge rules of other stacks publish to the topic too; the grant is the one CDK's SNS
+    // target makes for a rule beside the topic, made here so the topic does not depend on one.
+    topic.grantPublish(new iam.ServicePrincipal('events.amazonaws.com'));
     for (const email of props.emails) {
       topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
@@ -237,12 +273,39 @@ export class Alerting extends Construct {
     return alarm;
   }
 
-  /** Alarms on any error of each function, reported to the alert topic. */
-  monitorFunctions(fns: readonly lambda.IFunction[]): cloudwatch.Alarm[] {
-    return fns.map((fn) => {
-      const alarm = new cloudwatch.Alarm(this, `${Names.uniqueId(fn)}Errors`, {
-        alarmDescription: `Lambda function ${fn.node.path} reported errors. Its log group shows the error and the request id.`,
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+  /**
+   * Alarms on any error of the functions of one workflow, reported to the alert topic: one alarm
+   * on a metric math expression over the functions' Errors, for each group of at most 10
+   * functions (CloudWatch's limit), named `<id>FunctionErrors`, `<id>FunctionErrors2`, ...
+   */
+  monitorFunctions(
+    id: string,
+    fns: readonly lambda.IFunction[],
+    props: MonitorWorkflowProps,
+  ): cloudwatch.Alarm[] {
+    const groups: lambda.IFunction[][] = [];
+    for (let i = 0; i < fns.length; i += MAX_METRICS_PER_ALARM) {
+      groups.push(fns.slice(i, i + MAX_METRICS_PER_ALARM));
+    }
+    return groups.map((group, g) => {
+      const usingMetrics = Object.fromEntries(
+        group.map((fn, i) => [
+          `e${i + 1}`,
+          fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        ]),
+      );
+      const names = group.map((fn) => fn.node.id).join(', ');
+      const alarm = new cloudwatch.Alarm(this, `${id}FunctionErrors${g === 0 ? '' : g + 1}`, {
+        alarmDescription:
+          `A function of the ${props.workflow} workflow of Salesforce org "${props.orgName}" reported errors (${names}). `.concat(
+            "The alarm's metrics show which one; its log group shows the error and the request id.",
+          ),
+        metric: new cloudwatch.MathExpression({
+          expression: FUNCTION_ERRORS_EXPRESSION,
+          usingMetrics,
+          period: Duration.minutes(5),
+          label: `Errors of the ${props.workflow} functions of ${props.orgName}`,
+        }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,

@@ -1,7 +1,8 @@
 import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AppConfig } from './config.ts';
-import { BackupAppStack } from './stacks/backup-app-stack.ts';
+import { AlertingStack } from './stacks/alerting-stack.ts';
+import { OrgStack, orgStackNameOf } from './stacks/org-stack.ts';
 import { VaultReplicaStack } from './stacks/vault-replica-stack.ts';
 import { VaultStack } from './stacks/vault-stack.ts';
 
@@ -9,7 +10,10 @@ import { VaultStack } from './stacks/vault-stack.ts';
 export interface BuiltApp {
   readonly app: App;
   readonly vaultStack: VaultStack;
-  readonly backupStack: BackupAppStack;
+  /** The alert topic, the tamper alerts and the logs key every org stack shares. */
+  readonly alertingStack: AlertingStack;
+  /** One stack per org of the config, in its order. */
+  readonly orgStacks: readonly OrgStack[];
   /** The second copy of the vault in another region, when the config asks for one. */
   readonly replicaStack?: VaultReplicaStack;
 }
@@ -37,13 +41,26 @@ export function buildApp(config: AppConfig, app: App = new App(), options: Build
     env,
     description: 'Salesforce backup vault: KMS key, versioned backup bucket and its access logs',
   });
-  const backupStack = new BackupAppStack(app, `${config.stackPrefix}-Backup`, {
+  const alertingStack = new AlertingStack(app, `${config.stackPrefix}-Alerting`, {
     config,
     env,
     vaultExports: vaultStack.exports,
-    description: 'Salesforce backup and restore workflows, schedules and alerting',
+    description: 'Salesforce backup alerting: alert topic, vault tamper alerts and the log encryption key',
   });
-  backupStack.addStackDependency(vaultStack, 'the workflows read and write the vault');
+  alertingStack.addStackDependency(vaultStack, 'the tamper alerts watch the vault key and bucket');
+  const orgStacks = config.orgs.map((org) => {
+    const stack = new OrgStack(app, orgStackNameOf(config.stackPrefix, org), {
+      config,
+      org,
+      env,
+      vaultExports: vaultStack.exports,
+      alertingExports: alertingStack.exports,
+      description: `Salesforce backup and restore workflows, schedules and alarms of org ${org.name}`,
+    });
+    stack.addStackDependency(vaultStack, 'the workflows read and write the vault');
+    stack.addStackDependency(alertingStack, 'the workflows report to the alert topic and log with its key');
+    return stack;
+  });
   const replicaStack = config.replication
     ? new VaultReplicaStack(app, `${config.stackPrefix}-VaultReplica`, {
         config,
@@ -60,5 +77,5 @@ export function buildApp(config: AppConfig, app: App = new App(), options: Build
   Tags.of(app).add('app', 'salesforce-backup');
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, vaultStack, backupStack, ...(replicaStack ? { replicaStack } : {}) };
+  return { app, vaultStack, alertingStack, orgStacks, ...(replicaStack ? { replicaStack } : {}) };
 }

@@ -1,6 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config.ts';
 import { Vault } from '../vault.ts';
@@ -24,6 +24,27 @@ export interface VaultExports {
 /** The export names of the vault stack called `stackName`; stable, so other stacks can import them. */
 export function vaultExportsOf(stackName: string): VaultExports {
   return { bucketArn: `${stackName}-BucketArn`, keyArn: `${stackName}-KeyArn` };
+}
+
+/** The vault as other stacks see it. */
+export interface VaultRefs {
+  /** The bucket that holds the backups. */
+  readonly bucket: s3.IBucket;
+  /** The key that encrypts the backups. */
+  readonly key: kms.IKey;
+}
+
+/**
+ * Imports the vault into the stack of `scope` through the vault stack's exports, as `VaultKey`
+ * and `VaultBucket`; grants on them change only the importing stack.
+ */
+export function importVault(scope: Construct, exports: VaultExports): VaultRefs {
+  const key = kms.Key.fromKeyArn(scope, 'VaultKey', Fn.importValue(exports.keyArn));
+  const bucket = s3.Bucket.fromBucketAttributes(scope, 'VaultBucket', {
+    bucketArn: Fn.importValue(exports.bucketArn),
+    encryptionKey: key,
+  });
+  return { bucket, key };
 }
 
 /**

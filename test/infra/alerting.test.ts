@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { Alerting } from '../../lib/alerting.ts';
 import { testStateMachine } from './fixtures/app-fixture.ts';
@@ -261,34 +262,132 @@ describe('Alerting', () => {
     ).toThrow('noRecentSuccessAlarm for org "acme-prod": hours is 200; write a whole number from 1 to 168');
   });
 
-  it('alarms on any error of each monitored function', () => {
+  it("alarms on any error of a workflow's functions with one alarm on the sum of their errors", () => {
     // GIVEN two functions WHEN monitored
     const { stack, alerting } = alertingStack();
-    const fns = ['One', 'Two'].map(
-      (id) =>
-        new lambda.Function(stack, id, {
-          runtime: lambda.Runtime.NODEJS_22_X,
-          handler: 'index.handler',
-          code: lambda.Code.fromInline('exports.handler = async () => 1;'),
-        }),
-    );
-    const alarms = alerting.monitorFunctions(fns);
-    // THEN each has an error alarm to the topic
-    expect(alarms).toHaveLength(2);
+    const alarms = alerting.monitorFunctions('Backup', functions(stack, 2), {
+      orgName: 'acme-prod',
+      workflow: 'backup',
+    });
+    // THEN one alarm sums the errors of both, a function without data counting as none, to the topic
+    expect(alarms).toHaveLength(1);
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
-    for (const id of ['One', 'Two']) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp(`^${id}`) } }],
-        Statistic: 'Sum',
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    const errors = (id: string) => ({
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp(`^${id}`) } }],
+        },
         Period: 300,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertingTopic') }],
-      });
-    }
+        Stat: 'Sum',
+      },
+      ReturnData: false,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [
+        Match.objectLike({ Expression: 'SUM(FILL(METRICS(), 0))' }),
+        Match.objectLike({ Id: 'e1', ...errors('Fn1') }),
+        Match.objectLike({ Id: 'e2', ...errors('Fn2') }),
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertingTopic') }],
+      AlarmDescription: Match.stringLikeRegexp(
+        '^A function of the backup workflow of Salesforce org "acme-prod" reported errors \\(Fn1, Fn2\\)',
+      ),
+    });
+  });
+
+  it('splits the functions of a workflow over alarms of at most 10 metrics, the CloudWatch limit', () => {
+    const { stack, alerting } = alertingStack();
+    const alarms = alerting.monitorFunctions('Restore', functions(stack, 23), {
+      orgName: 'acme-prod',
+      workflow: 'restore',
+    });
+    expect(alarms.map((a) => a.node.id)).toEqual([
+      'RestoreFunctionErrors',
+      'RestoreFunctionErrors2',
+      'RestoreFunctionErrors3',
+    ]);
+    const metricCounts = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a.Properties.Metrics as { MetricStat?: unknown }[]).filter((m) => m.MetricStat).length,
+    );
+    expect(metricCounts).toEqual([10, 10, 3]);
   });
 });
+
+describe('Alerting on a topic made elsewhere', () => {
+  function importedTopic(withKey: boolean) {
+    const stack = new Stack(new App(), 'OrgTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const topic = sns.Topic.fromTopicAttributes(stack, 'AlertTopic', {
+      topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+      ...(withKey ? { keyArn: 'arn:aws:kms:eu-west-1:123456789012:key/alerts' } : {}),
+    });
+    return { stack, topic };
+  }
+
+  it('makes its rules, alarms and dead-letter queue beside it, and no topic or key', () => {
+    // GIVEN alerting on an imported topic WHEN a workflow is monitored
+    const { stack, topic } = importedTopic(true);
+    const alerting = new Alerting(stack, 'AcmeProdAlerting', { topic });
+    alerting.monitorWorkflow(testStateMachine(stack), { orgName: 'acme-prod', workflow: 'backup' });
+    alerting.noRecentSuccessAlarm(testStateMachine(stack, 'Other'), { orgName: 'acme-prod', hours: 24 });
+    const template = Template.fromStack(stack);
+    // THEN the rule delivers to the imported topic, keeping what it could not in a queue of this stack
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          Arn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AcmeProdAlertingDeadLetterQueue'), 'Arn'] },
+          },
+        }),
+      ],
+    });
+    // AND the queue takes messages from that rule only, and every alarm reports to the imported topic
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+    const actions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties.AlarmActions,
+    );
+    expect(actions).toEqual([
+      ['arn:aws:sns:eu-west-1:123456789012:alerts'],
+      ['arn:aws:sns:eu-west-1:123456789012:alerts'],
+    ]);
+  });
+
+  it('refuses a topic imported without its key, whose publishers would not be granted the key', () => {
+    const { stack, topic } = importedTopic(false);
+    expect(() => new Alerting(stack, 'AcmeProdAlerting', { topic })).toThrow(
+      'Alerting OrgTest/AcmeProdAlerting: the alert topic was given without its key; import it with sns.Topic.fromTopicAttributes({ topicArn, keyArn })',
+    );
+  });
+});
+
+function functions(stack: Stack, count: number): lambda.Function[] {
+  return Array.from(
+    { length: count },
+    (_, i) =>
+      new lambda.Function(stack, `Fn${i + 1}`, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+      }),
+  );
+}

@@ -47,28 +47,57 @@ function exampleApp(nag = true) {
 }
 
 describe('buildApp', () => {
-  it('builds a vault stack and a backup stack named after the stack prefix', () => {
-    const { app, vaultStack, backupStack } = exampleApp();
+  it('builds the vault, the shared alerting and one stack per org, named after the stack prefix', () => {
+    const { app, vaultStack, alertingStack, orgStacks } = exampleApp();
     expect(app.node.children.filter((c) => c instanceof Stack).map((s) => s.node.id)).toEqual([
       'SfBackup-Vault',
-      'SfBackup-Backup',
+      'SfBackup-Alerting',
+      'SfBackup-Org-DreamhouseProd',
+      'SfBackup-Org-DreamhouseUat',
     ]);
     expect(vaultStack.terminationProtection).toBe(true);
-    expect(backupStack.dependencies).toContain(vaultStack);
-    expect(backupStack.vaultExports).toEqual({
-      bucketArn: 'SfBackup-Vault-BucketArn',
-      keyArn: 'SfBackup-Vault-KeyArn',
+    expect(alertingStack.dependencies).toEqual([vaultStack]);
+    expect(orgStacks.map((s) => s.org.name)).toEqual(['dreamhouse-prod', 'dreamhouse-uat']);
+    for (const orgStack of orgStacks) {
+      expect(orgStack.dependencies).toEqual([vaultStack, alertingStack]);
+      expect(orgStack.vaultExports).toEqual({
+        bucketArn: 'SfBackup-Vault-BucketArn',
+        keyArn: 'SfBackup-Vault-KeyArn',
+      });
+    }
+    expect(alertingStack.exports).toEqual({
+      topicArn: 'SfBackup-Alerting-TopicArn',
+      topicKeyArn: 'SfBackup-Alerting-TopicKeyArn',
+      logsKeyArn: 'SfBackup-Alerting-LogsKeyArn',
     });
-    expect(backupStack.config.orgs).toHaveLength(2);
   });
 
-  it('passes the AwsSolutions checks with no unacknowledged finding in either stack', () => {
+  it('reaches the vault and the alerting from the org stacks through named exports only', () => {
+    // GIVEN the example app WHEN synthesized
+    const assembly = exampleApp(false).app.synth();
+    const text = (name: string) => JSON.stringify(assembly.getStackByName(name).template);
+    // THEN the org stacks import the exports by name, and neither shared stack names an org stack
+    for (const name of ['SfBackup-Org-DreamhouseProd', 'SfBackup-Org-DreamhouseUat']) {
+      const imports = [...text(name).matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]);
+      expect([...new Set(imports)].sort()).toEqual([
+        'SfBackup-Alerting-LogsKeyArn',
+        'SfBackup-Alerting-TopicArn',
+        'SfBackup-Alerting-TopicKeyArn',
+        'SfBackup-Vault-BucketArn',
+        'SfBackup-Vault-KeyArn',
+      ]);
+    }
+    for (const name of ['SfBackup-Vault', 'SfBackup-Alerting']) {
+      expect(text(name)).not.toMatch(/Dreamhouse|Org-/);
+    }
+  });
+
+  it('passes the AwsSolutions checks with no unacknowledged finding in any stack', () => {
     // GIVEN the example app WHEN it is synthesized (references resolve as they do for `cdk synth`)
-    const { app, vaultStack, backupStack } = exampleApp(false);
+    const { app, vaultStack, alertingStack, orgStacks } = exampleApp(false);
     app.synth();
     // THEN the checks find nothing that is not acknowledged
-    expect(nagFindings(vaultStack)).toEqual([]);
-    expect(nagFindings(backupStack)).toEqual([]);
+    for (const stack of [vaultStack, alertingStack, ...orgStacks]) expect(nagFindings(stack)).toEqual([]);
   });
 
   it('gives every acknowledged finding in the app a specific reason', () => {
@@ -79,13 +108,13 @@ describe('buildApp', () => {
 
   it('names the resource in every reason the foundation constructs give', () => {
     // GIVEN the app with a function and backup schedules, so every acknowledging construct is present
-    const { app, backupStack } = exampleApp(false);
+    const { app, alertingStack, orgStacks } = exampleApp(false);
     const stack = new Stack(app, 'Extra');
     new WorkflowFunction(stack, 'Echo', { entry: ECHO_HANDLER_ENTRY });
     new BackupSchedules(stack, 'Schedules', {
-      org: backupStack.config.orgs[0]!,
+      org: orgStacks[0]!.org,
       stateMachine: testStateMachine(stack),
-      alarmTopic: backupStack.alerting.topic,
+      alarmTopic: alertingStack.alerting.topic,
     });
     // WHEN the acknowledgements of the vault, the function and the schedules are collected
     const acks = acknowledgements(app).filter((a) => /^(SfBackup-Vault|Extra)\//.test(a.path));
@@ -99,16 +128,17 @@ describe('buildApp', () => {
     for (const ack of acks) expect(ack.reason).toContain(ack.id);
   });
 
-  it('lets a function in the backup stack be granted the vault without changing the vault stack', () => {
-    // GIVEN a function in the backup stack WHEN it is granted read and write on the vault
+  it('lets a function in an org stack be granted the vault without changing the vault stack', () => {
+    // GIVEN a function in an org stack WHEN it is granted read and write on the vault
     const before = JSON.stringify(Template.fromStack(exampleApp(false).vaultStack).toJSON().Resources);
-    const { vaultStack, backupStack } = exampleApp(false);
-    const fn = new WorkflowFunction(backupStack, 'Echo', { entry: ECHO_HANDLER_ENTRY });
-    backupStack.vault.bucket.grantReadWrite(fn);
+    const { vaultStack, orgStacks } = exampleApp(false);
+    const orgStack = orgStacks[0]!;
+    const fn = new WorkflowFunction(orgStack, 'Echo', { entry: ECHO_HANDLER_ENTRY });
+    orgStack.vault.bucket.grantReadWrite(fn);
     // THEN the grant lands in the function's role and the vault's resources stay as they were
     const after = Template.fromStack(vaultStack).toJSON().Resources;
     expect(JSON.stringify(after)).toBe(before);
-    Template.fromStack(backupStack).hasResourceProperties('AWS::IAM::Policy', {
+    Template.fromStack(orgStack).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -136,13 +166,16 @@ describe('bin/app.ts', () => {
     return { status: result.status, stderr: result.stderr, outdir };
   }
 
-  it('synthesizes both stacks from the config file named in the context', () => {
+  it('synthesizes every stack from the config file named in the context', () => {
     const { status, stderr, outdir } = synth('config/example.json');
     try {
       expect(stderr).not.toContain('Error');
       expect(status).toBe(0);
       expect(existsSync(path.join(outdir, 'SfBackup-Vault.template.json'))).toBe(true);
-      expect(existsSync(path.join(outdir, 'SfBackup-Backup.template.json'))).toBe(true);
+      for (const name of ['Alerting', 'Org-DreamhouseProd', 'Org-DreamhouseUat']) {
+        expect(existsSync(path.join(outdir, `SfBackup-${name}.template.json`))).toBe(true);
+      }
+      expect(existsSync(path.join(outdir, 'SfBackup-Backup.template.json'))).toBe(false);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { WorkflowFunction } from '../../lib/function-defaults.ts';
+import { importLogsKey } from '../../lib/logs-key.ts';
 import { workflowStateMachine } from '../../lib/workflows/support/state-machine.ts';
 import { appWithoutBundling, ECHO_HANDLER_ENTRY, exampleConfigJson } from './fixtures/app-fixture.ts';
 
@@ -77,19 +78,50 @@ describe('log group encryption', () => {
     });
   });
 
-  it('leaves no log group of the deployed app unencrypted', () => {
-    const { backupStack } = buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), { nag: false });
-    const resources = Template.fromStack(backupStack).toJSON().Resources as Resources;
-    const [[keyId]] = logsKeysOf(resources) as [[string, unknown]];
-    const logGroups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup');
-    expect(logGroups.length).toBeGreaterThan(2);
-    expect(
-      logGroups
-        .filter(
-          ([, r]) =>
-            JSON.stringify(r.Properties.KmsKeyId) !== JSON.stringify({ 'Fn::GetAtt': [keyId, 'Arn'] }),
-        )
-        .map(([id]) => id),
-    ).toEqual([]);
+  it('encrypts every log group of the deployed app with the one logs key of the alerting stack, which the org stacks import', () => {
+    // GIVEN the example app WHEN synthesized
+    const { alertingStack, orgStacks } = buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), {
+      nag: false,
+    });
+    // THEN the alerting stack holds the one logs key, rotated and retained, and exports its ARN
+    const shared = Template.fromStack(alertingStack).toJSON();
+    const keys = logsKeysOf(shared.Resources as Resources);
+    expect(keys).toHaveLength(1);
+    const [keyId, key] = keys[0] as [string, Record<string, unknown>];
+    expect(key.EnableKeyRotation).toBe(true);
+    expect((key.KeyPolicy as { Statement: unknown[] }).Statement).toContainEqual(LOGS_SERVICE_STATEMENT);
+    expect(shared.Resources[keyId]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    expect(shared.Outputs.LogsKeyArn).toEqual({
+      Description: expect.any(String),
+      Value: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      Export: { Name: 'SfBackup-Alerting-LogsKeyArn' },
+    });
+    // AND every log group of every org stack is encrypted with it, none left without, no other key made
+    for (const stack of orgStacks) {
+      const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+      expect(Object.values(resources).filter((r) => r.Type === 'AWS::KMS::Key')).toEqual([]);
+      const logGroups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup');
+      expect(logGroups.length).toBeGreaterThan(2);
+      expect(
+        logGroups
+          .filter(
+            ([, r]) =>
+              JSON.stringify(r.Properties.KmsKeyId) !==
+              JSON.stringify({ 'Fn::ImportValue': 'SfBackup-Alerting-LogsKeyArn' }),
+          )
+          .map(([id]) => id),
+      ).toEqual([]);
+    }
+  });
+
+  it('refuses to import a shared logs key into a stack that already made its own', () => {
+    const stack = new Stack(appWithoutBundling(), 'LogsTest');
+    new WorkflowFunction(stack, 'Echo', { entry: ECHO_HANDLER_ENTRY });
+    expect(() => importLogsKey(stack, 'arn:aws:kms:eu-west-1:123456789012:key/shared')).toThrow(
+      'Stack LogsTest already has a logs key; import the shared one before building anything that logs.',
+    );
   });
 });

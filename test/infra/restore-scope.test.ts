@@ -38,15 +38,22 @@ const pascal = (name: string) =>
 
 describe("each org's restore policy", () => {
   const config = parseConfig(exampleConfigJson());
-  const { backupStack } = buildApp(config, appWithoutBundling(), { nag: false });
-  const policies = Template.fromStack(backupStack).findResources('AWS::IAM::Policy') as Record<
-    string,
-    { Properties: { PolicyDocument: { Statement: Statement[] } } }
-  >;
+  const { orgStacks } = buildApp(config, appWithoutBundling(), { nag: false });
+  // Every policy of every org stack, by logical id (each begins with its org's name).
+  const entries = orgStacks.flatMap((stack) =>
+    Object.entries(
+      Template.fromStack(stack).findResources('AWS::IAM::Policy') as Record<
+        string,
+        { Properties: { PolicyDocument: { Statement: Statement[] } } }
+      >,
+    ),
+  );
+  const policies = Object.fromEntries(entries);
   const names = config.orgs.map((o) => o.name);
 
   it('names only restores/<its org name>/ for reading, listing and writing restore records', () => {
     expect(names.length).toBeGreaterThan(1);
+    expect(Object.keys(policies)).toHaveLength(entries.length);
     for (const name of names) {
       const id = Object.keys(policies).find((k) => k.startsWith(`${pascal(name)}RestoreVaultAccess`));
       expect(id, `the restore policy of ${name}`).toBeDefined();
@@ -78,8 +85,8 @@ describe("each org's restore policy", () => {
 
   it("acknowledges the wildcard on the org's own restore records only, with a reason naming them", () => {
     for (const name of names) {
-      const policy = backupStack.node
-        .findAll()
+      const policy = orgStacks
+        .flatMap((stack) => stack.node.findAll())
         .find((c) => c.node.path.endsWith(`/${pascal(name)}Restore/VaultAccess`));
       expect(policy, name).toBeDefined();
       const acks = policy!.node.metadata

@@ -5,9 +5,9 @@ import { parseConfig } from '../../lib/config.ts';
 import { BUCKET_TAMPER_EVENTS, KEY_TAMPER_EVENTS } from '../../lib/tamper-alerts.ts';
 import { appWithoutBundling, exampleConfigJson } from './fixtures/app-fixture.ts';
 
-function backupTemplate(): Template {
-  const { backupStack } = buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), { nag: false });
-  return Template.fromStack(backupStack);
+function alertingTemplate(): Template {
+  const { alertingStack } = buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), { nag: false });
+  return Template.fromStack(alertingStack);
 }
 
 type Rule = { Properties: { EventPattern: Record<string, unknown>; Targets: Record<string, unknown>[] } };
@@ -25,7 +25,7 @@ const IMPORTED_KEY_ARN = { 'Fn::ImportValue': 'SfBackup-Vault-KeyArn' };
 const IMPORTED_BUCKET_ARN = { 'Fn::ImportValue': 'SfBackup-Vault-BucketArn' };
 
 describe('alerts on attempts to get around the vault', () => {
-  const template = backupTemplate();
+  const template = alertingTemplate();
   const topic = Object.keys(template.findResources('AWS::SNS::Topic'));
 
   it('sends every attempt to disable, delete or re-policy the vault key to the alert topic', () => {

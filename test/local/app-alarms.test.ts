@@ -127,6 +127,74 @@ describe('alarm evaluation', () => {
   });
 });
 
+describe('alarms on the sum of several metrics', () => {
+  /** The function error alarm of a workflow of two functions, as the app synthesizes it. */
+  function errorsAlarm(expression = 'SUM(FILL(METRICS(), 0))'): AlarmSpec {
+    const errors = (id: string, fn: string) => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Dimensions: [{ Name: 'FunctionName', Value: fn }],
+        },
+        Period: 300,
+        Stat: 'Sum',
+      },
+      ReturnData: false,
+    });
+    return {
+      logicalId: 'BackupFunctionErrors',
+      Metrics: [{ Id: 'expr_1', Expression: expression }, errors('e1', 'plan'), errors('e2', 'export')],
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+    };
+  }
+
+  function errorOf(store: MetricStore, fn: string, at: number, value: number) {
+    store.put({
+      namespace: 'AWS/Lambda',
+      name: 'Errors',
+      dimensions: { FunctionName: fn },
+      timestamp: at,
+      value,
+    });
+  }
+
+  it('alarms when any one of the metrics breaches, a metric without data adding nothing', () => {
+    // GIVEN no errors in the first period, then one error of one function only
+    const store = new MetricStore();
+    errorOf(store, 'plan', T0 + 60_000, 0);
+    errorOf(store, 'export', T0 + 360_000, 1);
+    // WHEN evaluated at the end of each period THEN the first is OK and the second in ALARM
+    const first = evaluateAlarm(errorsAlarm(), store, T0 + 300_000, 'INSUFFICIENT_DATA');
+    expect(first).toMatchObject({ state: 'OK', values: [0] });
+    const second = evaluateAlarm(errorsAlarm(), store, T0 + 600_000, 'OK');
+    expect(second).toMatchObject({ state: 'ALARM', values: [1] });
+    // AND a period in which neither function reported is missing data, which does not breach
+    expect(evaluateAlarm(errorsAlarm(), store, T0 + 900_000, 'ALARM')).toMatchObject({
+      state: 'OK',
+      values: [undefined],
+    });
+  });
+
+  it('adds the errors of several functions in one period', () => {
+    const store = new MetricStore();
+    errorOf(store, 'plan', T0 + 10_000, 1);
+    errorOf(store, 'export', T0 + 20_000, 2);
+    const spec = { ...errorsAlarm('SUM(METRICS())'), Threshold: 3 };
+    expect(evaluateAlarm(spec, store, T0 + 300_000, 'OK')).toMatchObject({ state: 'ALARM', values: [3] });
+  });
+
+  it('refuses any other expression by name', () => {
+    expect(() => evaluateAlarm(errorsAlarm('MAX(METRICS())'), new MetricStore(), T0, 'OK')).toThrow(
+      'Alarm BackupFunctionErrors uses the metric math expression MAX(METRICS())',
+    );
+  });
+});
+
 describe('embedded metric format', () => {
   const line = JSON.stringify({
     _aws: {

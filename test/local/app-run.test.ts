@@ -45,7 +45,7 @@ describe('the whole app run locally on a clock', () => {
     const storeDir = mkdtempSync(join(tmpdir(), 'sfbackup-app-'));
     let dataRuns = 0;
     run = await runLocalApp({
-      stack: built.backupStack,
+      stack: built.orgStacks[0]!,
       from,
       to: new Date(from.getTime() + 54 * HOUR),
       storeDir,
@@ -179,14 +179,14 @@ describe('a failure alert the topic refuses', () => {
     // EventBridge, so the topic cannot encrypt the failure alert.
     emu = await startEmulator({ generate: 'objects=1,rows=5,files=0,seed=3', faults: 'describe-global:500' });
     const built = app();
-    const key = built.backupStack.alerting.key.node.defaultChild as CfnKey;
-    // Statement 1 is Alerting's own grant to EventBridge, statement 3 the one the SNS target adds.
+    const key = built.alertingStack.alerting.key.node.defaultChild as CfnKey;
+    // Statement 1 is Alerting's own grant to EventBridge, statement 3 the one its grant to publish adds.
     for (const i of [1, 3])
       key.addPropertyOverride(`KeyPolicy.Statement.${i}.Principal.Service`, 'sns.amazonaws.com');
     const storeDir = mkdtempSync(join(tmpdir(), 'sfbackup-app-'));
     const from = new Date('2026-03-02T01:00:00Z');
     run = await runLocalApp({
-      stack: built.backupStack,
+      stack: built.orgStacks[0]!,
       from,
       to: new Date(from.getTime() + 2 * HOUR),
       storeDir,
@@ -207,13 +207,13 @@ describe('a failure alert the topic refuses', () => {
     expect(run.executions.map((e) => e.status)).toEqual(['FAILED']);
     expect(run.alerts.filter((a) => a.from === 'rule')).toEqual([]);
     expect(run.deadLetters).toHaveLength(1);
-    expect(run.deadLetters[0]?.queueArn).toMatch(/AlertingDeadLetterQueue/);
+    expect(run.deadLetters[0]?.queueArn).toMatch(/AcmeProdAlertingDeadLetterQueue/);
     expect(run.deadLetters[0]?.reason).toMatch(
       /the key policy of .* does not allow events\.amazonaws\.com to call kms:GenerateDataKey/,
     );
     expect(run.deadLetters[0]?.message).toContain('"Status: FAILED"');
     const alarm = Object.keys(run.alarmStates).find((id) =>
-      id.startsWith('AlertingDeadLetterAlarm'),
+      id.startsWith('AcmeProdAlertingDeadLetterAlarm'),
     ) as string;
     expect(run.alarmStates[alarm]).toBe('ALARM');
     expect(run.alerts.filter((a) => a.from === 'alarm').map((a) => a.source)).toContain(alarm);

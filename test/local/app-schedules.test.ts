@@ -8,12 +8,12 @@ describe('a scheduled start the schedule role may not make', () => {
   it('starts nothing, keeps the start in the schedule dead-letter queue and raises its alarm to the topic', async () => {
     // GIVEN the schedules' role allowed only to describe executions, not to start them
     const built = buildApp(configWith(), appWithoutBundling(), { nag: false });
-    const policy = built.backupStack.orgs[0]?.schedules.role.node.findChild('DefaultPolicy').node
+    const policy = built.orgStacks[0]?.schedules.role.node.findChild('DefaultPolicy').node
       .defaultChild as CfnPolicy;
     policy.addPropertyOverride('PolicyDocument.Statement.0.Action', 'states:DescribeExecution');
     // WHEN the app runs over the hour of a scheduled incremental backup (Monday 02:00 UTC)
     const run = await runLocalApp({
-      stack: built.backupStack,
+      stack: built.orgStacks[0]!,
       from: new Date('2026-03-02T01:30:00Z'),
       to: new Date('2026-03-02T02:30:00Z'),
       storeDir: '/nonexistent-store-never-written',

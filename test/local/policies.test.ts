@@ -164,9 +164,9 @@ describe('the policies of the example app', () => {
 
   beforeAll(async () => {
     const built = buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), { nag: false });
-    const prod = built.backupStack.orgs.find((o) => o.org.name === 'dreamhouse-prod');
+    const prod = built.orgStacks.find((s) => s.org.name === 'dreamhouse-prod');
     if (!prod) throw new Error('The example config has no org dreamhouse-prod.');
-    backup = synthesizeDefinition(built.backupStack, prod.backup.stateMachine);
+    backup = synthesizeDefinition(prod, prod.backup.stateMachine);
     policies = new AppPolicies(backup.stacks, backup.resolver, 'us-east-1');
     const fn = [...backup.functions.values()].find((f) => f.logicalId.startsWith('DreamhouseProdBackupPlan'));
     bucket = String(fn?.environment.VAULT_BUCKET);

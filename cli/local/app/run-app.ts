@@ -11,14 +11,14 @@
  * and is placed on the clock at that instant plus its real duration. Schedules that fire at the
  * same instant run one after the other. Each alarm is evaluated at the end of each of its periods.
  */
-import { CfnResource, type Stack, Stage } from 'aws-cdk-lib';
+import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { createStore } from '../../../lambdas/adapters/create-store.ts';
 import type { Json } from '../asl.ts';
 import { AppPolicies } from '../policies.ts';
 import { type RunResult, runWorkflow } from '../run.ts';
 import { type SynthesizedWorkflow, synthesizeDefinition } from '../synthesize.ts';
-import { type CfnTemplate, LOCAL_ACCOUNT, type StackTemplate } from '../template.ts';
-import { type AlarmSpec, type AlarmState, checkAlarm, evaluateAlarm } from './alarms.ts';
+import { LOCAL_ACCOUNT, type StackTemplate } from '../template.ts';
+import { type AlarmSpec, type AlarmState, alarmPeriodSeconds, checkAlarm, evaluateAlarm } from './alarms.ts';
 import { fireTimes } from './cron.ts';
 import { matchesEventPattern } from './event-pattern.ts';
 import { type InputTransformerSpec, transformInput } from './input-transformer.ts';
@@ -28,7 +28,11 @@ import { TopicDeliveryPolicies } from './topic-delivery.ts';
 
 /** Options of runLocalApp. */
 export interface LocalAppRunOptions {
-  /** A stack of the app (built with `aws:cdk:bundling-stacks` set to `[]` and without cdk-nag). */
+  /**
+   * A stack of the app (built with `aws:cdk:bundling-stacks` set to `[]` and without cdk-nag).
+   * The run covers every stack of its app: the schedules, rules and alarms of each org stack and
+   * of the shared alerting stack.
+   */
   readonly stack: Stack;
   /** The first instant of the local clock. */
   readonly from: Date;
@@ -141,80 +145,106 @@ interface LocalRule {
   }[];
 }
 
-/** Runs the app of `options.stack` over [from, to) of the local clock. */
+/** Runs the app of `options.stack`, every stack of it, over [from, to) of the local clock. */
 export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalAppRun> {
   const region = options.region ?? 'us-east-1';
-  const machines = new Map<string, SynthesizedWorkflow>();
-  const machineIds = options.stack.node
-    .findAll()
-    .filter((c) => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::StepFunctions::StateMachine')
-    .map((c) => options.stack.getLogicalId(c as CfnResource));
-  if (machineIds.length === 0) {
+  const stage = Stage.of(options.stack);
+  if (!stage) throw new Error(`Stack ${options.stack.stackName} is not part of an app.`);
+  const appStacks = stage.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+  const stackByName = new Map(appStacks.map((s) => [s.stackName, s]));
+  const machineIds = appStacks.flatMap((stack) =>
+    stack.node
+      .findAll()
+      .filter(
+        (c) =>
+          Stack.of(c) === stack &&
+          CfnResource.isCfnResource(c) &&
+          c.cfnResourceType === 'AWS::StepFunctions::StateMachine',
+      )
+      .map((c) => ({ stack, logicalId: stack.getLogicalId(c as CfnResource) })),
+  );
+  const firstId = machineIds[0];
+  if (!firstId) {
     throw new Error(
-      `Stack ${options.stack.stackName} holds no state machine; pass the stack that holds the workflows and their schedules.`,
+      `The app of stack ${options.stack.stackName} holds no state machine; pass a stack of the app that holds the workflows and their schedules.`,
     );
   }
-  const first = synthesizeDefinition(options.stack, machineIds[0], { region });
-  machines.set(first.stateMachineLogicalId, first);
+  const machines = new Map<string, SynthesizedWorkflow>();
+  const first = synthesizeDefinition(firstId.stack, firstId.logicalId, { region });
+  machines.set(`${first.stackName}/${first.stateMachineLogicalId}`, first);
   const resolver = first.resolver;
-  const stacks: StackTemplate[] = (Stage.of(options.stack)?.synth().stacks ?? []).map((artifact) => ({
-    stackName: artifact.stackName,
-    template: artifact.template as CfnTemplate,
-  }));
-  const own = resolver.stack(first.stackName) as StackTemplate;
+  const stacks: readonly StackTemplate[] = first.stacks;
   const policies = new AppPolicies(stacks, resolver, region);
   const topics = new TopicDeliveryPolicies(stacks, resolver);
-  const resources = Object.entries(own.template.Resources ?? {});
-  const resolve = (value: unknown) => resolver.resolve(value, own);
 
   const schedules: LocalSchedule[] = [];
   const rules: LocalRule[] = [];
   const alarms: AlarmSpec[] = [];
-  for (const [logicalId, resource] of resources) {
-    const p = (resource.Properties ?? {}) as Record<string, unknown>;
-    if (resource.Type === 'AWS::Scheduler::Schedule' && p.State !== 'DISABLED') {
-      const target = resolve(p.Target) as {
-        Arn: string;
-        RoleArn?: string;
-        Input?: string;
-        DeadLetterConfig?: { Arn?: string };
-      };
-      schedules.push({
-        logicalId,
-        expression: String(resolve(p.ScheduleExpression)),
-        timezone: String(resolve(p.ScheduleExpressionTimezone ?? 'UTC')),
-        ...(p.StartDate ? { startDate: new Date(String(resolve(p.StartDate))) } : {}),
-        ...(p.EndDate ? { endDate: new Date(String(resolve(p.EndDate))) } : {}),
-        targetArn: target.Arn,
-        ...(target.RoleArn ? { roleArn: target.RoleArn } : {}),
-        ...(target.DeadLetterConfig?.Arn ? { deadLetterArn: target.DeadLetterConfig.Arn } : {}),
-        input: target.Input === undefined ? {} : (JSON.parse(target.Input) as Json),
-      });
-    } else if (resource.Type === 'AWS::Events::Rule' && p.State !== 'DISABLED') {
-      const targets = (resolve(p.Targets) ?? []) as LocalRule['targets'];
-      if (p.ScheduleExpression) {
-        for (const target of targets) {
-          schedules.push({
+  // The stack of each schedule, rule and alarm, by logical id: alarm names and rule ARNs hold it.
+  const stackOf = new Map<string, string>();
+  for (const stack of stacks) {
+    const resolve = (value: unknown) => resolver.resolve(value, stack);
+    for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
+      const p = (resource.Properties ?? {}) as Record<string, unknown>;
+      const kind = resource.Type;
+      if (
+        kind !== 'AWS::Scheduler::Schedule' &&
+        kind !== 'AWS::Events::Rule' &&
+        kind !== 'AWS::CloudWatch::Alarm'
+      ) {
+        continue;
+      }
+      const seen = stackOf.get(logicalId);
+      if (seen !== undefined) {
+        throw new Error(
+          `Stacks ${seen} and ${stack.stackName} both hold a schedule, rule or alarm ${logicalId}; the local run tells them apart by logical id, so give one of their constructs another id.`,
+        );
+      }
+      stackOf.set(logicalId, stack.stackName);
+      if (kind === 'AWS::Scheduler::Schedule' && p.State !== 'DISABLED') {
+        const target = resolve(p.Target) as {
+          Arn: string;
+          RoleArn?: string;
+          Input?: string;
+          DeadLetterConfig?: { Arn?: string };
+        };
+        schedules.push({
+          logicalId,
+          expression: String(resolve(p.ScheduleExpression)),
+          timezone: String(resolve(p.ScheduleExpressionTimezone ?? 'UTC')),
+          ...(p.StartDate ? { startDate: new Date(String(resolve(p.StartDate))) } : {}),
+          ...(p.EndDate ? { endDate: new Date(String(resolve(p.EndDate))) } : {}),
+          targetArn: target.Arn,
+          ...(target.RoleArn ? { roleArn: target.RoleArn } : {}),
+          ...(target.DeadLetterConfig?.Arn ? { deadLetterArn: target.DeadLetterConfig.Arn } : {}),
+          input: target.Input === undefined ? {} : (JSON.parse(target.Input) as Json),
+        });
+      } else if (kind === 'AWS::Events::Rule' && p.State !== 'DISABLED') {
+        const targets = (resolve(p.Targets) ?? []) as LocalRule['targets'];
+        if (p.ScheduleExpression) {
+          for (const target of targets) {
+            schedules.push({
+              logicalId,
+              expression: String(resolve(p.ScheduleExpression)),
+              timezone: 'UTC',
+              targetArn: target.Arn,
+              input: target.Input === undefined ? {} : (JSON.parse(target.Input) as Json),
+            });
+          }
+        }
+        if (p.EventPattern) {
+          rules.push({
             logicalId,
-            expression: String(resolve(p.ScheduleExpression)),
-            timezone: 'UTC',
-            targetArn: target.Arn,
-            input: target.Input === undefined ? {} : (JSON.parse(target.Input) as Json),
+            name: `${stack.stackName}-${logicalId}`,
+            pattern: resolve(p.EventPattern),
+            targets,
           });
         }
+      } else if (kind === 'AWS::CloudWatch::Alarm') {
+        const spec = { logicalId, ...(resolve(p) as object) } as AlarmSpec;
+        checkAlarm(spec);
+        alarms.push(spec);
       }
-      if (p.EventPattern) {
-        rules.push({
-          logicalId,
-          name: `${own.stackName}-${logicalId}`,
-          pattern: resolve(p.EventPattern),
-          targets,
-        });
-      }
-    } else if (resource.Type === 'AWS::CloudWatch::Alarm') {
-      const spec = { logicalId, ...(resolve(p) as object) } as AlarmSpec;
-      checkAlarm(spec);
-      alarms.push(spec);
     }
   }
 
@@ -226,7 +256,7 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
   const transitions: AlarmTransition[] = [];
   const states = new Map<string, AlarmState>(alarms.map((a) => [a.logicalId, 'INSUFFICIENT_DATA']));
   const nextEvaluation = new Map<string, number>(
-    alarms.map((a) => [a.logicalId, periodEnd(options.from.getTime(), (a.Period ?? 60) * 1000)]),
+    alarms.map((a) => [a.logicalId, periodEnd(options.from.getTime(), alarmPeriodSeconds(a) * 1000)]),
   );
 
   const deliverToTopic = async (
@@ -292,6 +322,7 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
       const before = states.get(alarm.logicalId) as AlarmState;
       const { state } = evaluateAlarm(alarm, metrics, at, before);
       if (state !== before) {
+        const alarmName = `${stackOf.get(alarm.logicalId)}-${alarm.logicalId}`;
         states.set(alarm.logicalId, state);
         transitions.push({ alarm: alarm.logicalId, at: new Date(at), from: before, to: state });
         if (state === 'ALARM') {
@@ -303,9 +334,9 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
                 source: alarm.logicalId,
                 topicArn: action,
                 at: new Date(at),
-                subject: `ALARM: "${own.stackName}-${alarm.logicalId}" in ${region}`,
+                subject: `ALARM: "${alarmName}" in ${region}`,
                 message: JSON.stringify({
-                  AlarmName: `${own.stackName}-${alarm.logicalId}`,
+                  AlarmName: alarmName,
                   AlarmDescription: alarm.AlarmDescription ?? null,
                   AWSAccountId: LOCAL_ACCOUNT,
                   NewStateValue: state,
@@ -314,12 +345,12 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
                   Region: region,
                 }),
               },
-              `arn:aws:cloudwatch:${region}:${LOCAL_ACCOUNT}:alarm:${own.stackName}-${alarm.logicalId}`,
+              `arn:aws:cloudwatch:${region}:${LOCAL_ACCOUNT}:alarm:${alarmName}`,
             );
           }
         }
       }
-      nextEvaluation.set(alarm.logicalId, at + (alarm.Period ?? 60) * 1000);
+      nextEvaluation.set(alarm.logicalId, at + alarmPeriodSeconds(alarm) * 1000);
     }
   };
 
@@ -365,10 +396,16 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
         continue;
       }
     }
-    let workflow = machines.get(target.logicalId);
+    const machineKey = `${target.stackName}/${target.logicalId}`;
+    let workflow = machines.get(machineKey);
     if (!workflow) {
-      workflow = synthesizeDefinition(options.stack, target.logicalId, { region });
-      machines.set(target.logicalId, workflow);
+      const stack = stackByName.get(target.stackName);
+      if (!stack)
+        throw new Error(
+          `The app holds no stack ${target.stackName}, whose ${target.logicalId} a schedule starts.`,
+        );
+      workflow = synthesizeDefinition(stack, target.logicalId, { region });
+      machines.set(machineKey, workflow);
     }
     const name = `${schedule.logicalId}-${at.toISOString().replace(/[:.]/g, '-')}`;
     const startedReal = Date.now();

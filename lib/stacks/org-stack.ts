@@ -1,0 +1,148 @@
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { Alerting } from '../alerting.ts';
+import { BackupSchedules } from '../backup-schedules.ts';
+import { BackupWorkflow } from '../backup-workflow.ts';
+import { type AppConfig, constructIdOf, type OrgConfig } from '../config.ts';
+import { importLogsKey } from '../logs-key.ts';
+import { RestoreWorkflow } from '../restore-workflow.ts';
+import type { AlertingExports } from './alerting-stack.ts';
+import { importVault, type VaultExports, type VaultRefs } from './vault-stack.ts';
+
+/** The name of the stack of `org` in the app of `stackPrefix`. */
+export function orgStackNameOf(stackPrefix: string, org: Pick<OrgConfig, 'name'>): string {
+  return `${stackPrefix}-Org-${constructIdOf(org.name)}`;
+}
+
+/** Props of OrgStack. */
+export interface OrgStackProps extends StackProps {
+  /** The validated app config; the org's restore drill reads its sandbox org from it. */
+  readonly config: AppConfig;
+  /** The org this stack serves, one of `config.orgs`. */
+  readonly org: OrgConfig;
+  /** The exports of the vault stack, which the workflows read and write. */
+  readonly vaultExports: VaultExports;
+  /** The exports of the alerting stack: the alert topic and the logs key. */
+  readonly alertingExports: AlertingExports;
+}
+
+/**
+ * One org of the config: its backup and restore workflows, the schedules that start them, the
+ * rules and alarms that report them to the shared alert topic, and their outputs. Nothing in it
+ * depends on the other orgs but the drill's sandbox org, by its secret and login URL, so adding
+ * or removing an org leaves the other org stacks as they are.
+ */
+export class OrgStack extends Stack {
+  /** The validated app config. */
+  readonly config: AppConfig;
+  /** The org, as the config describes it. */
+  readonly org: OrgConfig;
+  /** The vault the workflows read and write, imported from the vault stack's exports. */
+  readonly vault: VaultRefs;
+  /** The export names the vault is imported by; IAM findings on vault paths name them. */
+  readonly vaultExports: VaultExports;
+  /** The org's failure rules and alarms, reporting to the shared alert topic. */
+  readonly alerting: Alerting;
+  /** Its backup workflow. */
+  readonly backup: BackupWorkflow;
+  /** The schedules that start its backups. */
+  readonly schedules: BackupSchedules;
+  /** Its restore workflow. */
+  readonly restore: RestoreWorkflow;
+
+  /**
+   * Every construct id below is part of logical ids (`<Org>Backup`, `<Org>Schedules`,
+   * `<Org>Restore`, ...): renaming one replaces its resources. They hold the org's name only, so
+   * an org's template does not change when other orgs come or go.
+   */
+  constructor(scope: Construct, id: string, props: OrgStackProps) {
+    super(scope, id, props);
+    const { config, org } = props;
+    this.config = config;
+    this.org = org;
+    this.vaultExports = props.vaultExports;
+    this.vault = importVault(this, props.vaultExports);
+    importLogsKey(this, Fn.importValue(props.alertingExports.logsKeyArn));
+    const topic = sns.Topic.fromTopicAttributes(this, 'AlertTopic', {
+      topicArn: Fn.importValue(props.alertingExports.topicArn),
+      keyArn: Fn.importValue(props.alertingExports.topicKeyArn),
+    });
+    const orgId = constructIdOf(org.name);
+    this.alerting = new Alerting(this, `${orgId}Alerting`, { topic });
+    const secret = (name: string, idSuffix: string) =>
+      secretsmanager.Secret.fromSecretNameV2(this, `${orgId}${idSuffix}`, name);
+
+    // Backup: the workflow, its incremental, full and metadata schedules, an alert for every
+    // failed execution, an alarm when no backup succeeded for a while, function error alarms.
+    this.backup = new BackupWorkflow(this, `${orgId}Backup`, {
+      orgName: org.name,
+      bucket: this.vault.bucket,
+      key: this.vault.key,
+      orgSecret: secret(org.secretName, 'BackupOrgSecret'),
+      alertTopic: topic,
+      loginUrl: org.loginUrl,
+      settings: {
+        ...(org.objects.include ? { includeObjects: org.objects.include } : {}),
+        excludeObjects: org.objects.exclude,
+        files: org.files,
+        apiShare: org.apiShare,
+        anomalyPercent: org.changeAlert.percent,
+        anomalyRows: org.changeAlert.rows,
+      },
+    });
+    this.schedules = new BackupSchedules(this, `${orgId}Schedules`, {
+      org,
+      stateMachine: this.backup.stateMachine,
+      alarmTopic: topic,
+    });
+    this.alerting.monitorWorkflow(this.backup.stateMachine, { orgName: org.name, workflow: 'backup' });
+    this.alerting.noRecentSuccessAlarm(this.backup.stateMachine, {
+      orgName: org.name,
+      hours: org.noSuccessAlarmHours,
+    });
+    this.alerting.monitorFunctions(`${orgId}Backup`, this.backup.functions, {
+      orgName: org.name,
+      workflow: 'backup',
+    });
+    new CfnOutput(this, `${orgId}BackupStateMachineArn`, {
+      value: this.backup.stateMachine.stateMachineArn,
+      description: `Backup workflow of Salesforce org ${org.name}`,
+    });
+
+    // Restore: the workflow with its drill when the config names a sandbox, an alert for every
+    // failed execution, function error alarms. Restores start by hand, so no schedule.
+    const sandbox = org.restoreDrill
+      ? config.orgs.find((o) => o.name === org.restoreDrill?.sandboxOrg)
+      : undefined;
+    this.restore = new RestoreWorkflow(this, `${orgId}Restore`, {
+      orgName: org.name,
+      bucket: this.vault.bucket,
+      key: this.vault.key,
+      orgSecret: secret(org.secretName, 'RestoreOrgSecret'),
+      loginUrl: org.loginUrl,
+      alertTopic: topic,
+      ...(org.restoreDrill && sandbox
+        ? {
+            drill: {
+              schedule: org.restoreDrill.schedule,
+              timezone: org.schedules.timezone,
+              sandboxSecret: secret(sandbox.secretName, 'RestoreDrillSecret'),
+              sandboxLoginUrl: sandbox.loginUrl,
+              ...(org.restoreDrill.objects ? { objects: org.restoreDrill.objects } : {}),
+            },
+          }
+        : {}),
+    });
+    this.alerting.monitorWorkflow(this.restore.stateMachine, { orgName: org.name, workflow: 'restore' });
+    this.alerting.monitorFunctions(`${orgId}Restore`, this.restore.functions, {
+      orgName: org.name,
+      workflow: 'restore',
+    });
+    new CfnOutput(this, `${orgId}RestoreStateMachineArn`, {
+      value: this.restore.stateMachine.stateMachineArn,
+      description: `Restore workflow of Salesforce org ${org.name}`,
+    });
+  }
+}
