@@ -71,7 +71,9 @@ export interface NoRecentSuccessProps {
 
 /**
  * One encrypted SNS topic and everything that reports to it: failed workflow executions,
- * workflows that stopped succeeding, and Lambda errors.
+ * workflows that stopped succeeding, and Lambda errors. Built with `emails` it creates the topic
+ * and its key; built with `topic` (another stack's, imported with its key) it creates only the
+ * rules, alarms and dead-letter queue that report to it, in its own stack.
  */
 export class Alerting extends Construct {
   /** Where every alert goes. */
@@ -297,9 +299,8 @@ export class Alerting extends Construct {
       const names = group.map((fn) => fn.node.id).join(', ');
       const alarm = new cloudwatch.Alarm(this, `${id}FunctionErrors${g === 0 ? '' : g + 1}`, {
         alarmDescription:
-          `A function of the ${props.workflow} workflow of Salesforce org "${props.orgName}" reported errors (${names}). `.concat(
-            "The alarm's metrics show which one; its log group shows the error and the request id.",
-          ),
+          `A function of the ${props.workflow} workflow of Salesforce org "${props.orgName}" reported errors (${names}). ` +
+          "The alarm's metrics show which one; its log group shows the error and the request id.",
         metric: new cloudwatch.MathExpression({
           expression: FUNCTION_ERRORS_EXPRESSION,
           usingMetrics,
