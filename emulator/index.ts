@@ -6,7 +6,7 @@ import { loadPlan } from './fixtures/plan.ts';
 import { loadProject } from './fixtures/project.ts';
 import { generateInto } from './generate/generate.ts';
 import { createMetadataService } from './metadata/index.ts';
-import type { OrgApi } from './org/api.ts';
+import type { OrgApi, OrgCatalog } from './org/api.ts';
 import { createOrg } from './org/org.ts';
 import { EmulatorClock } from './server/clock.ts';
 import type { EmulatorContext } from './server/context.ts';
@@ -64,6 +64,12 @@ export interface StartEmulatorOptions {
   readonly username?: string;
   /** "Set Audit Fields upon Record Creation". @default false */
   readonly setAuditFieldsOnCreate?: boolean;
+  /**
+   * `'production'` adds the long tail of a production org's standard objects (history, share and
+   * feed objects, setup objects, events, filter-required, big, external and Knowledge objects) with
+   * the answers Salesforce gives for them; see docs/emulator-org.md. @default 'core'
+   */
+  readonly catalog?: OrgCatalog;
 }
 
 /** A running emulator. */
@@ -112,6 +118,9 @@ function checkOptions(options: StartEmulatorOptions): FaultSpec {
   } catch (error) {
     problems.push((error as Error).message);
   }
+  if (options.catalog !== undefined && options.catalog !== 'core' && options.catalog !== 'production') {
+    problems.push(`catalog must be 'core' or 'production', got ${String(options.catalog)}`);
+  }
   if (problems.length > 0)
     throw new InvalidEmulatorOptionsError(`Invalid emulator options: ${problems.join('; ')}`);
   return faults;
@@ -125,6 +134,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     now: () => clock.now(),
     username: options.username,
     setAuditFieldsOnCreate: options.setAuditFieldsOnCreate,
+    catalog: options.catalog,
   });
   const projectDirs = options.projectDirs ?? [];
   for (const dir of projectDirs) loadProject(org, dir);

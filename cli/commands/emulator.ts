@@ -19,6 +19,8 @@ Options:
   --tls              serve https with a fresh self-signed CA; its PEM path is printed as caFile
   --api-requests N   daily API request allowance (default 100000)
   --bulk-page-size N rows per Bulk query results page when the client sends no maxRecords (default 50000)
+  --catalog NAME     standard objects the org lists: core (default) or production, the long tail of a
+                     production org with Salesforce's answers for each kind (see docs/emulator-org.md)
   -h, --help         show this help
 `;
 
@@ -56,6 +58,10 @@ export async function run(args: string[]): Promise<number> {
       `--bulk-page-size must be a positive integer, got "${values['bulk-page-size']}".`,
     );
   }
+  const catalog = values.catalog ?? 'core';
+  if (catalog !== 'core' && catalog !== 'production') {
+    throw new EmulatorUsageError(`--catalog must be core or production, got "${catalog}".`);
+  }
   const emulator = await startEmulator({
     projectDirs: values.project ?? [],
     planFiles: values.plan ?? [],
@@ -65,6 +71,7 @@ export async function run(args: string[]): Promise<number> {
     tls: values.tls ?? false,
     dailyApiRequests: allowance,
     bulkPageSize: pageSize,
+    catalog,
   });
   const ready: Record<string, string> = {
     instanceUrl: emulator.instanceUrl,
@@ -104,6 +111,7 @@ function parse(args: string[]) {
       tls: { type: 'boolean' },
       'api-requests': { type: 'string' },
       'bulk-page-size': { type: 'string' },
+      catalog: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -150,9 +150,34 @@ export interface ObjectDef {
   readonly triggerable: boolean;
   /** False for objects Bulk API 2.0 query refuses (`ENTITY_NOT_SUPPORTED...`). */
   readonly bulkQueryable: boolean;
+  /** Custom settings (describe `customSetting`). @default false */
+  readonly customSetting?: boolean;
+  /** Interface objects (describeGlobal `isInterface`, API 46.0+). @default false */
+  readonly isInterface?: boolean;
+  /** What a query of this object must satisfy beyond plain SOQL; none when absent. */
+  readonly queryRestriction?: QueryRestriction;
   readonly fields: readonly FieldDef[];
   readonly childRelationships: readonly ChildRelationship[];
 }
+
+/**
+ * A rule Salesforce applies to every query (REST, Bulk, counts) of an object:
+ * - `filter`: the WHERE must name one of `anyOf` (or every field of `allOf`) with `=` or `IN` in
+ *   its top-level AND, or the query fails with `MALFORMED_QUERY` and `message`;
+ * - `index`: a big object; the WHERE must filter on a leading run of `indexFields`, in order,
+ *   with `=`/`IN` (a range only on the last one), or `MALFORMED_QUERY` with `message`;
+ * - `unavailable`: every query fails with `errorCode` and `message` (an external object whose
+ *   external data source cannot be reached).
+ */
+export type QueryRestriction =
+  | {
+      readonly kind: 'filter';
+      readonly anyOf?: readonly string[];
+      readonly allOf?: readonly string[];
+      readonly message: string;
+    }
+  | { readonly kind: 'index'; readonly indexFields: readonly string[]; readonly message: string }
+  | { readonly kind: 'unavailable'; readonly errorCode: string; readonly message: string };
 
 /** Serialized error as Salesforce REST returns it in its error array. */
 export interface SalesforceErrorJson {
@@ -239,7 +264,16 @@ export interface OrgOptions {
   readonly username?: string;
   /** @default false */
   readonly setAuditFieldsOnCreate?: boolean;
+  /**
+   * Which standard objects the org lists: `'core'`, the richly modelled objects alone, or
+   * `'production'`, those plus the long tail of a production org (see `standard-catalog.ts`).
+   * @default 'core'
+   */
+  readonly catalog?: OrgCatalog;
 }
+
+/** The standard object catalogs an org can start with. */
+export type OrgCatalog = 'core' | 'production';
 
 /** Options for `query`. */
 export interface QueryOptions {

@@ -48,6 +48,28 @@ export function systemInsert(ctx: OrgContext, table: Table, values: Record<strin
   return id;
 }
 
+/** The field of a history or share object that names its parent record (`AccountId`, `ParentId`). */
+function parentFieldOf(child: Table, parentName: string): string | undefined {
+  return child.def.fields.find((f) => f.type === 'reference' && f.referenceTo.includes(parentName))?.name;
+}
+
+/** History (`Field = 'created'`) and owner share rows of a new record, as Salesforce writes them. */
+function trackNewRecord(ctx: OrgContext, table: Table, id: string, row: Row): void {
+  const name = table.def.name;
+  const history = ctx.store.find(name === 'Opportunity' ? 'OpportunityFieldHistory' : `${name}History`);
+  const historyParent = history && parentFieldOf(history, name);
+  if (history && historyParent && history.slot('Field') >= 0) {
+    systemInsert(ctx, history, { [historyParent]: id, Field: 'created' });
+  }
+  const share = ctx.store.find(`${name}Share`);
+  const shareParent = share && parentFieldOf(share, name);
+  const owner = table.audit.owner >= 0 ? row[table.audit.owner] : null;
+  if (share && shareParent && typeof owner === 'string' && share.slot('RowCause') >= 0) {
+    const access = share.slot(`${name}AccessLevel`) >= 0 ? `${name}AccessLevel` : 'AccessLevel';
+    systemInsert(ctx, share, { [shareParent]: id, UserOrGroupId: owner, [access]: 'All', RowCause: 'Owner' });
+  }
+}
+
 /** Sets fields of an existing row the platform maintains. */
 export function systemUpdate(
   ctx: OrgContext,
@@ -142,8 +164,13 @@ function prepareContentVersion(ctx: OrgContext, table: Table, row: Row): void {
   put(table, row, 'IsLatest', true);
 }
 
-/** Rows the platform creates alongside a new one (a file's document and its first link). */
+/**
+ * Rows the platform creates alongside a new one: a file's document and its first link; and, where
+ * the org lists the object's history and share objects (the production catalog), the `created`
+ * field history row and the owner's share row.
+ */
 export function afterInsert(ctx: OrgContext, table: Table, id: string, row: Row): void {
+  trackNewRecord(ctx, table, id, row);
   if (table.def.name !== 'ContentVersion') return;
   const docs = ctx.store.require('ContentDocument');
   const docFields = {

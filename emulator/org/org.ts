@@ -25,6 +25,7 @@ import { FieldIndexes } from './indexes.ts';
 import { systemInsert } from './object-hooks.ts';
 import { CORE_OBJECTS } from './standard-objects-core.ts';
 import { CONTENT_OBJECTS } from './standard-objects-content.ts';
+import { filterRestriction, productionCatalog } from './standard-catalog.ts';
 import { OrgStore, type Row, type Table } from './store.ts';
 import { formatStored } from './values.ts';
 import { insertRow, liveRow, updateRow, upsertRow } from './writes.ts';
@@ -71,7 +72,24 @@ export class Org implements OrgApi {
       now: () => this.clock(),
     };
     this.bin = new RecycleBin(this.ctx);
+    const catalog = options.catalog ?? 'core';
+    if (catalog !== 'core' && catalog !== 'production') {
+      throw new Error(`catalog must be 'core' or 'production'; got ${String(catalog)}`);
+    }
+    if (catalog === 'production') this.addProductionCatalog();
     this.seed();
+  }
+
+  /** The long tail of a production org's standard objects, and the query rules of modelled ones. */
+  private addProductionCatalog(): void {
+    for (const def of productionCatalog()) {
+      if (!this.store.find(def.name)) this.store.define(def);
+    }
+    for (const t of this.store.all()) {
+      const restriction = t.def.queryRestriction ?? filterRestriction(t.def.name);
+      if (restriction && !t.def.queryRestriction)
+        this.store.define({ ...t.def, queryRestriction: restriction });
+    }
   }
 
   private seed(): void {

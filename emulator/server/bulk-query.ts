@@ -84,6 +84,7 @@ export const createQueryJob: Handler = async (ctx, req) => {
   const cursor = ctx.org.query(body.query, {
     includeDeleted: operation === 'queryAll',
     apiVersion: req.version,
+    bulk: true,
   });
   const def = ctx.org.findObject(cursor.info.objectName);
   if (cursor.info.bulkRefusal) {

@@ -34,8 +34,16 @@ export function compileQuery(
   includeDeleted: boolean,
 ): CompiledQuery {
   const found = env.store.find(ast.from.name);
-  if (!found?.def.queryable) {
+  if (!found) {
     throw malformed(soql, ast.from.pos, notSupportedType(ast.from.name).message, 'INVALID_TYPE');
+  }
+  if (!found.def.queryable) {
+    throw malformed(
+      soql,
+      ast.from.pos,
+      `entity type ${found.def.name} does not support query`,
+      'INVALID_TYPE_FOR_OPERATION',
+    );
   }
   const table: Table = found;
   const alias = ast.from.alias;

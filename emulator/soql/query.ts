@@ -13,6 +13,7 @@ import type { Condition } from './ast.ts';
 import { bulkRefusal } from './bulk.ts';
 import { compileQuery, type QueryEnv } from './compile.ts';
 import { parseSoql } from './parser.ts';
+import { checkQueryRestriction } from './restrictions.ts';
 import { outputValue, recordFor } from './records.ts';
 import { iterateRows } from './rows.ts';
 import { fixedSnapshot, snapshotRows } from './snapshot.ts';
@@ -30,6 +31,7 @@ export function runQuery(env: QueryEnv, soql: string, options: QueryOptions = {}
   const q = compileQuery(env, soql, ast, includeDeleted);
   const refusal: BulkRefusal | null = bulkRefusal(q);
   if (options.bulk && refusal) throw new SalesforceError(refusal.errorCode, refusal.message);
+  checkQueryRestriction(q.table.def, ast);
   if ((ast.offset ?? 0) > MAX_OFFSET) {
     throw new SalesforceError('NUMBER_OUTSIDE_VALID_RANGE', `Maximum SOQL offset allowed is ${MAX_OFFSET}`);
   }

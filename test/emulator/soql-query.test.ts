@@ -228,7 +228,9 @@ describe('SOQL evaluation', () => {
     expect(refusal(() => org.query("SELECT Id FROM Account WHERE Id = 'abc'")).errorCode).toBe(
       'INVALID_QUERY_FILTER_OPERATOR',
     );
-    expect(refusal(() => org.query('SELECT Id FROM AccountChangeEvent')).errorCode).toBe('INVALID_TYPE');
+    expect(refusal(() => org.query('SELECT Id FROM AccountChangeEvent')).errorCode).toBe(
+      'INVALID_TYPE_FOR_OPERATION',
+    );
     expect(refusal(() => org.query('SELECT Name, COUNT(Id) FROM Account')).errorCode).toBe('MALFORMED_QUERY');
   });
 
