@@ -180,7 +180,8 @@ export class OrgStore {
       }
       this.add(def);
     }
-    if (def.custom && def.queryable && def.name.endsWith('__c')) {
+    // Custom settings are not records activities or files can hang off.
+    if (def.custom && def.queryable && def.name.endsWith('__c') && !def.customSetting) {
       for (const [objectName, fieldName] of POLYMORPHIC_CUSTOM_TARGETS)
         this.addTarget(objectName, fieldName, def.name);
     }

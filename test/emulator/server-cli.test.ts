@@ -97,5 +97,30 @@ describe('sfbackup emulator', () => {
     expect((await badPage.exit).stderr).toMatch(/--bulk-page-size must be a positive integer/);
     const unknown = runCli(['--nope']);
     expect((await unknown.exit).code).toBe(2);
+    const badCatalog = runCli(['--catalog', 'sandbox']);
+    expect((await badCatalog.exit).stderr).toMatch(/--catalog must be core or production, got "sandbox"/);
+  });
+
+  it('starts an org with the production catalog under --catalog production', async () => {
+    const run = runCli(['--catalog', 'production']);
+    const ready = await run.readyPromise;
+    const answer = async (soql: string) => {
+      const response = await fetch(
+        `${ready.instanceUrl}/services/data/v62.0/query?q=${encodeURIComponent(soql)}`,
+        {
+          headers: { authorization: `Bearer ${ready.accessToken}` },
+        },
+      );
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    expect(await answer('SELECT COUNT() FROM AccountHistory')).toEqual({
+      status: 200,
+      body: { totalSize: 0, done: true, records: [] },
+    });
+    const refused = await answer('SELECT Id FROM ContentDocumentLink');
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual([expect.objectContaining({ errorCode: 'MALFORMED_QUERY' })]);
+    run.child.kill('SIGTERM');
+    expect((await run.exit).code).toBe(0);
   });
 });
