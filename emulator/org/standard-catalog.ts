@@ -114,6 +114,14 @@ const CATEGORY_FLAGS: Record<CatalogCategory, Flags> = {
 /** Filter-required objects that clients may still create (the rule is about reading). */
 const CREATEABLE_FILTERED = new Set(['ContentFolderItem', 'ContentFolderMember', 'IdeaComment', 'Vote']);
 
+/** Salesforce's own wording where it differs from the ContentDocumentLink pattern. */
+const FILTER_MESSAGES: Record<string, string> = {
+  ContentFolderMember:
+    'Implementation restriction: ContentFolderMember requires a filter by a single Id, ChildRecordId or ParentContentFolderId using the equals operator',
+  Vote: "Implementation restriction: When querying the Vote object, you must filter using the following syntax: ParentId = [single ID], Parent.Type = [single Type], Id = [single ID], or Id IN [list of ID's].",
+  UserEntityAccess: 'UserEntityAccess: a filter on a reified column is required [UserId,DurableId]',
+};
+
 /** The filter-required objects and the fields a query must name with `=` or `IN`. */
 const FILTER_FIELDS: Record<string, { anyOf?: readonly string[]; allOf?: readonly string[] }> = {
   ContentDocumentLink: { anyOf: ['Id', 'ContentDocumentId', 'LinkedEntityId'] },
@@ -143,13 +151,16 @@ const FILTER_FIELDS: Record<string, { anyOf?: readonly string[]; allOf?: readonl
 };
 
 /**
- * Salesforce's text for a filter-required object. ContentDocumentLink's is quoted as Salesforce
- * answers it; the others follow the same pattern with the object's own filter fields.
+ * Salesforce's text for a filter-required object: its own where known (ContentDocumentLink,
+ * ContentFolderMember, Vote, UserEntityAccess); the others follow ContentDocumentLink's pattern
+ * with the object's own filter fields.
  */
 export function filterRestrictionMessage(
   objectName: string,
   rule: { anyOf?: readonly string[]; allOf?: readonly string[] },
 ): string {
+  const own = FILTER_MESSAGES[objectName];
+  if (own) return own;
   if (rule.allOf) {
     return `Implementation restriction: ${objectName} requires a filter by ${rule.allOf.join(' and ')} using the equals operator or multiple Id's using the IN operator.`;
   }

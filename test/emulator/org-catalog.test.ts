@@ -272,3 +272,20 @@ describe('production catalog: queries', () => {
     );
   });
 });
+
+describe('production catalog: Salesforce wording of filter restrictions', () => {
+  it('quotes the texts Salesforce answers for Vote, ContentFolderMember and UserEntityAccess', () => {
+    const org = productionOrg();
+    expect(refusal(() => org.query('SELECT Id FROM Vote')).message).toBe(
+      "Implementation restriction: When querying the Vote object, you must filter using the following syntax: ParentId = [single ID], Parent.Type = [single Type], Id = [single ID], or Id IN [list of ID's].",
+    );
+    expect(refusal(() => org.query('SELECT Id FROM ContentFolderMember')).message).toBe(
+      'Implementation restriction: ContentFolderMember requires a filter by a single Id, ChildRecordId or ParentContentFolderId using the equals operator',
+    );
+    expect(refusal(() => org.query('SELECT Id FROM UserEntityAccess'))).toMatchObject({
+      errorCode: 'MALFORMED_QUERY',
+      message: 'UserEntityAccess: a filter on a reified column is required [UserId,DurableId]',
+    });
+    expect(org.query(`SELECT Id FROM UserEntityAccess WHERE UserId = '${org.user.id}'`).totalSize()).toBe(0);
+  });
+});
