@@ -45,6 +45,7 @@ export const ErrorName = {
   BackupOrgMismatch: 'BackupOrgMismatchError',
   MetadataRetrieve: 'MetadataRetrieveError',
   UnknownBackupObjects: 'UnknownBackupObjectsError',
+  IncludedObjectRefused: 'IncludedObjectRefusedError',
   // Restore.
   InvalidRestoreRequest: 'InvalidRestoreRequestError',
   InvalidRestoreState: 'InvalidRestoreStateError',

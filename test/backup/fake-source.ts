@@ -15,6 +15,7 @@ import {
   type RetrieveStatus,
   SalesforceBulkUnsupportedError,
   SalesforceQueryError,
+  SalesforceRequestError,
   type SalesforceSource,
 } from '../../lambdas/core/salesforce.ts';
 
@@ -26,6 +27,12 @@ export interface FakeObject {
   fields: { name: string; type: string; referenceTo?: string[] }[];
   rows: Row[];
   bulk?: boolean;
+  /** describeGlobal flags other than the defaults (queryable, retrieveable). */
+  global?: Partial<Pick<GlobalObject, 'queryable' | 'retrieveable' | 'deprecatedAndHidden'>>;
+  /** Queries must filter on one of these fields, else Salesforce's MALFORMED_QUERY "Implementation restriction". */
+  requiresFilter?: string[];
+  /** The error a query of the object meets, if any (a Salesforce refusal, or a transient failure). */
+  refuse?: (soql: string) => Error | undefined;
 }
 
 /** An in-memory org behind the SalesforceSource port, counting calls like Salesforce would. */
@@ -33,6 +40,8 @@ export class FakeSource implements SalesforceSource {
   readonly apiVersion = '62.0';
   calls = 0;
   readonly callLog: string[] = [];
+  /** Every SOQL statement received, in order (COUNT() queries, Bulk jobs and REST first pages). */
+  readonly soqlLog: string[] = [];
   readonly blobs = new Map<string, Uint8Array>();
   readonly jobs = new Map<string, { rows: Row[]; columns: string[] }>();
   metadata: MetadataComponentInfo[] = [];
@@ -40,6 +49,8 @@ export class FakeSource implements SalesforceSource {
   /** Test hooks: make the next result page lie about its length, or fail the next N jobs. */
   cutNextPage = false;
   failNextJobs = 0;
+  /** The errorMessage of a job failed by failNextJobs. */
+  failedJobMessage = 'InternalServerError';
   /** Retrieves of more components than this fail as Salesforce fails a retrieve over its file limit. */
   maxRetrieveComponents = Number.POSITIVE_INFINITY;
   /** Status polls that answer InProgress before a job completes. */
@@ -75,6 +86,7 @@ export class FakeSource implements SalesforceSource {
       queryable: true,
       retrieveable: true,
       custom: o.name.endsWith('__c'),
+      ...o.global,
     }));
   }
 
@@ -105,11 +117,22 @@ export class FakeSource implements SalesforceSource {
 
   async countRows(queries: readonly { key: string; soql: string }[]): Promise<Map<string, number>> {
     for (let i = 0; i < queries.length; i += 25) this.call('composite-count');
-    return new Map(queries.map((q) => [q.key, this.select(q.soql).rows.length]));
+    // As the adapter does: a refused count leaves its key out; any other failure fails the call.
+    const counts = new Map<string, number>();
+    for (const q of queries) {
+      this.soqlLog.push(q.soql);
+      try {
+        counts.set(q.key, this.select(q.soql).rows.length);
+      } catch (error) {
+        if (!(error instanceof SalesforceQueryError || error instanceof SalesforceRequestError)) throw error;
+      }
+    }
+    return counts;
   }
 
   async createBulkQuery(soql: string): Promise<string> {
     this.call('bulk-create');
+    this.soqlLog.push(soql);
     const { object, rows, columns } = this.select(soql);
     if (object.bulk === false)
       throw new SalesforceBulkUnsupportedError(`Entity '${object.name}' is not supported by the Bulk API.`);
@@ -126,7 +149,7 @@ export class FakeSource implements SalesforceSource {
     }
     if (this.failNextJobs > 0) {
       this.failNextJobs--;
-      return { id: jobId, state: 'Failed', numberRecordsProcessed: 0, errorMessage: 'InternalServerError' };
+      return { id: jobId, state: 'Failed', numberRecordsProcessed: 0, errorMessage: this.failedJobMessage };
     }
     return { id: jobId, state: 'JobComplete', numberRecordsProcessed: this.jobs.get(jobId)!.rows.length };
   }
@@ -153,6 +176,7 @@ export class FakeSource implements SalesforceSource {
   async queryAll(soqlOrNextUrl: string, isNextUrl: boolean): Promise<RestQueryPage> {
     this.call('query');
     const [soql, offsetText] = isNextUrl ? soqlOrNextUrl.split('#') : [soqlOrNextUrl, '0'];
+    if (!isNextUrl) this.soqlLog.push(soql!);
     const { rows, columns } = this.select(soql!);
     const offset = Number(offsetText);
     const page = rows.slice(offset, offset + 2);
@@ -235,16 +259,46 @@ export class FakeSource implements SalesforceSource {
   }
 
   private select(soql: string): { object: FakeObject; rows: Row[]; columns: string[] } {
-    const match = /^SELECT (.+) FROM (\w+)(?: WHERE SystemModstamp > (\S+))?$/.exec(soql);
+    const match = /^SELECT (.+?) FROM (\w+)(?: WHERE (.+?))?(?: ORDER BY (\w+))?$/.exec(soql);
     if (!match) throw new SalesforceQueryError(`cannot parse ${soql}`, 'MALFORMED_QUERY', 400);
     const object = this.object(match[2]!);
-    const since = match[3] ? new Date(match[3]).getTime() : null;
-    const rows = object.rows.filter(
-      (r) => since === null || new Date(r.SystemModstamp ?? 0).getTime() > since,
-    );
+    const refusal = object.refuse?.(soql);
+    if (refusal) throw refusal;
+    const conditions = match[3] ? match[3].split(' AND ').map(condition) : [];
+    if (object.requiresFilter && !conditions.some((c) => object.requiresFilter!.includes(c.field))) {
+      throw new SalesforceQueryError(
+        `queryAll: MALFORMED_QUERY: Implementation restriction: ${object.name} requires a filter by ${object.requiresFilter.join(', ')}`,
+        'MALFORMED_QUERY',
+        400,
+      );
+    }
+    let rows = object.rows.filter((r) => conditions.every((c) => c.test(r)));
+    if (match[4]) rows = [...rows].sort((a, b) => String(a[match[4]!]).localeCompare(String(b[match[4]!])));
     const columns = match[1] === 'COUNT()' ? [] : match[1]!.split(', ');
     return { object, rows, columns };
   }
+}
+
+/** One WHERE condition of the few shapes the backup writes: `F > datetime`, `F = 'v'`, `F IN ('a','b')`. */
+function condition(text: string): { field: string; test: (row: Row) => boolean } {
+  let m = /^(\w+) > (\S+)$/.exec(text);
+  if (m) {
+    const since = new Date(m[2]!).getTime();
+    const field = m[1]!;
+    return { field, test: (r) => new Date(r[field] ?? 0).getTime() > since };
+  }
+  m = /^(\w+) = '([^']*)'$/.exec(text);
+  if (m) {
+    const [, field, value] = m;
+    return { field: field!, test: (r) => r[field!] === value };
+  }
+  m = /^(\w+) IN \((.*)\)$/.exec(text);
+  if (m) {
+    const field = m[1]!;
+    const values = new Set(m[2]!.split(',').map((v) => v.replace(/^'|'$/g, '')));
+    return { field, test: (r) => values.has(r[field] ?? '') };
+  }
+  throw new SalesforceQueryError(`cannot parse the condition ${text}`, 'MALFORMED_QUERY', 400);
 }
 
 async function* chunks(bytes: Uint8Array): AsyncIterable<Uint8Array> {

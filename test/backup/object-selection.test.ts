@@ -65,6 +65,7 @@ describe('objects named in the backup settings', () => {
     expect(manifest.skippedObjects).toContainEqual({
       name: 'RetiredThing__c',
       reason: 'excluded by the configuration; the org has no such object',
+      reasonCode: 'excluded',
     });
     expect(manifest.objects.map((o) => o.name)).toEqual(['Account', 'Invoice__c']);
   });

@@ -3,6 +3,7 @@ import { createGzip } from 'node:zlib';
 import { csvHeader, csvLine } from '../snapshot/csv.ts';
 import {
   newAttemptId,
+  objectFiltersKey,
   objectResultKey,
   objectSpecKey,
   partKey,
@@ -10,6 +11,7 @@ import {
   segmentKey,
 } from '../snapshot/keys.ts';
 import type { SnapshotPart } from '../snapshot/manifest.ts';
+import { ObjectNotFoundError } from '../store.ts';
 import {
   SalesforceBulkJobFailedError,
   SalesforceBulkUnsupportedError,
@@ -29,6 +31,7 @@ import type {
   PlanDetail,
 } from './types.ts';
 import { taskFailureCause } from './failure-cause.ts';
+import { classifyRefusal, PUBLISH_STATUSES, parentIdClauses } from './special-objects.ts';
 
 /** Reads JSON written by an earlier step. */
 export async function readJson<T>(deps: BackupDeps, key: string): Promise<T> {
@@ -50,7 +53,7 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
   const callsBefore = deps.source.apiCalls();
   const deadline = deps.clock().getTime() + settings.invocationBudgetMs;
   const attempt = newAttemptId(deps.random);
-  let checkpoint: ExportCheckpoint = input.checkpoint ?? {
+  const checkpoint: ExportCheckpoint = input.checkpoint ?? {
     api: spec.api,
     jobId: null,
     locator: null,
@@ -65,9 +68,55 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
     deletedRows: 0,
     deletedIds: [],
   };
-  const soql = `SELECT ${spec.columns.join(', ')} FROM ${spec.name}${spec.since ? ` WHERE SystemModstamp > ${spec.since}` : ''}`;
+  let filters: string[] | null;
+  try {
+    filters = await filtersOf(deps, input, spec);
+  } catch (error) {
+    return refused(deps, input, spec, checkpoint, callsBefore, error);
+  }
+  const soql = (clause: number) => soqlOf(spec, filters === null ? null : filters[clause]!);
+  // A filtered object with nothing to filter by (no ContentDocument, no ContentDocumentLink) has no rows.
+  if (filters !== null && filters.length === 0) {
+    const apiCalls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
+    const result = await collectResult(
+      deps,
+      input,
+      checkpoint.segments,
+      { ...segment, parts: [] },
+      'rest',
+      apiCalls,
+    );
+    await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
+      contentType: 'application/json',
+    });
+    return { org, snapshotId, object, done: true, checkpoint: null, ...written(segment) };
+  }
+  try {
+    return await exportPages(deps, input, settings, soql, filters?.length ?? 1, checkpoint, segment, {
+      callsBefore,
+      deadline,
+      attempt,
+    });
+  } catch (error) {
+    return refused(deps, input, spec, checkpoint, callsBefore, error);
+  }
+}
 
+async function exportPages(
+  deps: BackupDeps,
+  input: ExportInput,
+  settings: BackupSettings,
+  soqlFor: (clause: number) => string,
+  clauses: number,
+  start: ExportCheckpoint,
+  segment: { -readonly [K in keyof ExportSegment]: ExportSegment[K] },
+  run: { callsBefore: number; deadline: number; attempt: string },
+): Promise<ExportOutput> {
+  const { org, snapshotId, object } = input;
+  const { callsBefore, deadline, attempt } = run;
+  let checkpoint = start;
   let finished = false;
+  const soql = soqlFor(checkpoint.clause ?? 0);
   if (checkpoint.api === 'bulk' && (checkpoint.jobId === null || checkpoint.jobPending)) {
     const job = await bulkJob(deps, soql, settings, deadline, checkpoint);
     if (job.kind === 'unsupported')
@@ -84,7 +133,7 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
     const part =
       checkpoint.api === 'bulk'
         ? await bulkPart(deps, checkpoint, settings)
-        : await restPart(deps, checkpoint, soql, settings);
+        : await restPart(deps, checkpoint, soqlFor(checkpoint.clause ?? 0), settings);
     const key = partKey(org, snapshotId, object, checkpoint.nextPart, attempt);
     const stored = await deps.store.putStream(key, gzipped(part.body, settings.gzipLevel), {
       contentType: 'text/csv',
@@ -106,8 +155,14 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
     segment.deletedRows += scanner.deletedRows;
     for (const id of scanner.deletedIds) if (segment.deletedIds.length < 5) segment.deletedIds.push(id);
     const next = part.nextLocator();
-    checkpoint = { ...checkpoint, locator: next, nextPart: checkpoint.nextPart + 1 };
-    finished = next === null;
+    const clause = checkpoint.clause ?? 0;
+    if (next === null && clause + 1 < clauses) {
+      // This filter's rows are all read; the next filter's query starts afresh.
+      checkpoint = { ...checkpoint, locator: null, nextPart: checkpoint.nextPart + 1, clause: clause + 1 };
+    } else {
+      checkpoint = { ...checkpoint, locator: next, nextPart: checkpoint.nextPart + 1 };
+      finished = next === null;
+    }
     pages++;
     const outOfPages = settings.maxPagesPerInvocation > 0 && pages >= settings.maxPagesPerInvocation;
     if (!finished && (outOfPages || deps.clock().getTime() > deadline)) break;
@@ -138,6 +193,86 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
     contentType: 'application/json',
   });
   return { org, snapshotId, object, done: true, checkpoint: null, ...written(segment) };
+}
+
+/** The query of one export: every column, the filter of the strategy, and the watermark bound. */
+function soqlOf(spec: ObjectSpec, filter: string | null): string {
+  const conditions: string[] = [];
+  if (filter !== null) conditions.push(filter);
+  // Plans written before the watermark field was recorded bound on SystemModstamp.
+  if (spec.since) conditions.push(`${spec.watermarkField ?? 'SystemModstamp'} > ${spec.since}`);
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+  return `SELECT ${spec.columns.join(', ')} FROM ${spec.name}${where}`;
+}
+
+/**
+ * The WHERE clauses of a filtered strategy, or null for one query of every row. Per-status clauses
+ * come from the strategy; per-parent ones from the parent's ids, read once by the first invocation
+ * and kept in the store, so that every later invocation runs exactly the same queries.
+ */
+async function filtersOf(deps: BackupDeps, input: ExportInput, spec: ObjectSpec): Promise<string[] | null> {
+  const strategy = spec.strategy ?? { kind: 'all' };
+  if (strategy.kind === 'all') return null;
+  if (strategy.kind === 'per-status') {
+    const values = strategy.values.length > 0 ? strategy.values : PUBLISH_STATUSES;
+    return values.map((value) => `${strategy.field} = '${value}'`);
+  }
+  const key = objectFiltersKey(input.org, input.snapshotId, input.object);
+  try {
+    return await readJson<string[]>(deps, key);
+  } catch (error) {
+    if (!(error instanceof ObjectNotFoundError)) throw error;
+  }
+  const ids: string[] = [];
+  let page = await deps.source.queryAll(`SELECT Id FROM ${strategy.parent} ORDER BY Id`, false);
+  for (;;) {
+    for (const record of page.records) ids.push(String(record.Id));
+    if (page.done || page.nextRecordsUrl === null) break;
+    page = await deps.source.queryAll(page.nextRecordsUrl, true);
+  }
+  const fixed = soqlOf(spec, '').length;
+  const clauses = parentIdClauses(strategy.field, ids, fixed + (spec.since ? ' AND '.length : 0));
+  await deps.store.put(key, JSON.stringify(clauses), { contentType: 'application/json' });
+  return clauses;
+}
+
+/**
+ * A failure of the object's export: a refusal Salesforce will repeat is recorded as the object
+ * skipped with its reason, or as failed when the settings name the object; anything else is
+ * thrown on for the workflow's retry and catch.
+ */
+async function refused(
+  deps: BackupDeps,
+  input: ExportInput,
+  spec: ObjectSpec,
+  checkpoint: ExportCheckpoint,
+  callsBefore: number,
+  error: unknown,
+): Promise<ExportOutput> {
+  const refusal = classifyRefusal(error);
+  if (!refusal) throw error;
+  const { org, snapshotId, object } = input;
+  const base = {
+    object,
+    api: checkpoint.api,
+    rows: 0,
+    deletedRows: 0,
+    deletedIds: [],
+    bytes: 0,
+    parts: [],
+    apiCalls: checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore),
+  };
+  const result: ObjectResult = spec.includedByName
+    ? {
+        ...base,
+        status: 'failed',
+        error: `included by name in the settings, but Salesforce refuses it: ${refusal.reasonCode}: ${refusal.reason}`,
+      }
+    : { ...base, status: 'skipped', skip: refusal };
+  await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
+    contentType: 'application/json',
+  });
+  return { org, snapshotId, object, done: true, checkpoint: null };
 }
 
 /** Records an object whose export failed for good, so the finish step names it as missing. */
@@ -202,7 +337,10 @@ async function bulkJob(
       const status = await deps.source.bulkQueryStatus(jobId);
       if (status.state === 'JobComplete') return { kind: 'ready', jobId };
       if (status.state === 'Failed' || status.state === 'Aborted') {
-        if (/not supported/i.test(status.errorMessage ?? '')) return { kind: 'unsupported' };
+        // Bulk refuses some objects only once the job runs ("not supported", or a filter it requires):
+        // REST is asked instead, and its answer decides.
+        if (/not supported|implementation restriction/i.test(status.errorMessage ?? ''))
+          return { kind: 'unsupported' };
         failed = `Bulk query job ${jobId} ended ${status.state}: ${status.errorMessage ?? 'no reason given'}`;
         break;
       }
@@ -257,27 +395,29 @@ async function restPart(
   settings: BackupSettings,
 ): Promise<PartSource> {
   const scanner = new CsvScanner();
-  let next = checkpoint.locator;
-  let first = checkpoint.locator === null;
-  let done = false;
-  let columns: string[] | null = null;
+  // The first page is read before the part's upload starts, so a refusal of the query surfaces
+  // here, as the error Salesforce answered, rather than as a failed upload.
+  let page =
+    checkpoint.locator === null
+      ? await deps.source.queryAll(soql, false)
+      : await deps.source.queryAll(checkpoint.locator, true);
+  let next = page.nextRecordsUrl;
+  let done = page.done || page.nextRecordsUrl === null;
+  const columns = selectColumns(soql);
   async function* body() {
+    const header = Buffer.from(csvHeader(columns));
+    scanner.push(header);
+    yield header;
     let rows = 0;
-    while (!done && rows < settings.pageSize) {
-      const page = first ? await deps.source.queryAll(soql, false) : await deps.source.queryAll(next!, true);
-      first = false;
-      if (columns === null) {
-        columns = selectColumns(soql);
-        const header = Buffer.from(csvHeader(columns));
-        scanner.push(header);
-        yield header;
-      }
+    for (;;) {
       for (const record of page.records) {
         const line = Buffer.from(csvLine(columns, record));
         scanner.push(line);
         rows++;
         yield line;
       }
+      if (done || rows >= settings.pageSize) break;
+      page = await deps.source.queryAll(next!, true);
       next = page.nextRecordsUrl;
       done = page.done || page.nextRecordsUrl === null;
     }

@@ -11,7 +11,13 @@ import {
   objectSpecKey,
   planDetailKey,
 } from '../snapshot/keys.ts';
-import type { SnapshotError, SnapshotFile, SnapshotManifest, SnapshotObject } from '../snapshot/manifest.ts';
+import type {
+  SkippedObject,
+  SnapshotError,
+  SnapshotFile,
+  SnapshotManifest,
+  SnapshotObject,
+} from '../snapshot/manifest.ts';
 import { MANIFEST_FORMAT_VERSION } from '../snapshot/manifest.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import { verifySnapshot } from '../snapshot/verifier.ts';
@@ -55,10 +61,20 @@ export async function finishBackup(
   const errors: SnapshotError[] = [];
   const results: ObjectResult[] = [];
   const objects: SnapshotObject[] = [];
+  const skippedObjects: SkippedObject[] = [...detail.skipped];
 
   for (const planned of detail.exported) {
     const spec = await readJson<ObjectSpec>(deps, objectSpecKey(org, snapshotId, planned.name));
     const result = await optionalJson<ObjectResult>(deps, objectResultKey(org, snapshotId, planned.name));
+    if (result?.status === 'skipped' && result.skip) {
+      // Salesforce refused the object for good and the settings did not name it: left out, with why.
+      skippedObjects.push({
+        name: planned.name,
+        reason: result.skip.reason,
+        reasonCode: result.skip.reasonCode,
+      });
+      continue;
+    }
     if (result?.status !== 'exported') {
       const message = result?.error ?? 'the export never finished';
       errors.push({ scope: 'object', subject: planned.name, name: 'ObjectExportFailed', message });
@@ -75,6 +91,8 @@ export async function finishBackup(
       parts: result?.status === 'exported' ? result.parts : [],
       since: spec.since,
       watermark: detail.watermark,
+      watermarkField: spec.watermarkField === undefined ? watermarkFieldOfSpec(spec) : spec.watermarkField,
+      strategy: spec.strategy?.kind ?? 'all',
       apiCalls: result?.apiCalls ?? 0,
     };
     if (planned.countAtStart !== undefined) entry.countAtStart = planned.countAtStart;
@@ -93,15 +111,18 @@ export async function finishBackup(
       parts: [],
       since: detail.since,
       watermark: detail.watermark,
+      ...(unchanged.watermarkField !== undefined ? { watermarkField: unchanged.watermarkField } : {}),
       apiCalls: 0,
     });
   }
   objects.sort((a, b) => a.name.localeCompare(b.name));
+  skippedObjects.sort((a, b) => a.name.localeCompare(b.name));
 
   // Full runs: rows exported against COUNT() before and after. Rows added or purged while the run
   // went on explain a difference inside that range; anything outside it is a gap.
   if (detail.mode === 'full') {
-    const exported = objects.filter((o) => o.status === 'exported');
+    // Objects read by filtered queries refuse a COUNT() of every row: they are not counted.
+    const exported = objects.filter((o) => o.status === 'exported' && (o.strategy ?? 'all') === 'all');
     const counts = await deps.source.countRows(
       exported.map((o) => ({ key: o.name, soql: `SELECT COUNT() FROM ${o.name}` })),
     );
@@ -140,7 +161,7 @@ export async function finishBackup(
     watermark: detail.watermark,
     overlapSeconds: detail.settings.overlapSeconds,
     objects,
-    skippedObjects: detail.skipped,
+    skippedObjects,
     files: files.entries,
     metadata: { included: detail.metadata, components: metadata.components, parts: metadata.parts },
     apiCalls: {
@@ -162,6 +183,8 @@ export async function finishBackup(
     problems,
   });
 
+  const newlySkipped =
+    detail.mode === 'metadata' ? [] : await newlySkippedObjects(deps, org, detail, skippedObjects);
   const previousFull = await previousFullManifest(deps, org, detail);
   const anomalies =
     entry.status === 'complete' && detail.mode !== 'metadata'
@@ -188,9 +211,53 @@ export async function finishBackup(
       entry.status === 'complete'
         ? ''
         : `Backup ${snapshotId} of org ${org} FAILED and was not marked complete. Missing or wrong:\n${shown.map((p) => `- ${p}`).join('\n')}`,
-    anomalyMessage: anomalyMessage(org, snapshotId, anomalies),
-    hasAnomalies: anomalies.length > 0,
+    // Objects newly left out reach the same alert as unusual changes, once: the next run compares
+    // with this snapshot and finds them skipped already.
+    anomalyMessage: [
+      anomalyMessage(org, snapshotId, anomalies),
+      skippedMessage(org, snapshotId, newlySkipped),
+    ]
+      .filter((text) => text !== '')
+      .join('\n\n'),
+    hasAnomalies: anomalies.length > 0 || newlySkipped.length > 0,
+    skippedObjects,
+    newlySkipped,
   };
+}
+
+/** Plans written before the watermark field was recorded read changes by SystemModstamp only. */
+function watermarkFieldOfSpec(spec: ObjectSpec): 'SystemModstamp' | null {
+  return spec.columns.includes('SystemModstamp') ? 'SystemModstamp' : null;
+}
+
+/**
+ * Objects this snapshot leaves out that the previous complete data snapshot of the org did not
+ * (every one on the org's first snapshot). Exclusions by the configuration are left aside: someone
+ * chose them.
+ */
+async function newlySkippedObjects(
+  deps: BackupDeps,
+  org: string,
+  detail: PlanDetail,
+  skipped: readonly SkippedObject[],
+): Promise<SkippedObject[]> {
+  const reader = new SnapshotReader(deps.store);
+  const previous = (await reader.catalog(org))
+    .filter((e) => e.status === 'complete' && e.mode !== 'metadata' && e.snapshotId < detail.snapshotId)
+    .at(-1);
+  const before = previous
+    ? new Set((await reader.manifest(org, previous.snapshotId)).skippedObjects.map((o) => o.name))
+    : new Set<string>();
+  return skipped.filter((o) => o.reasonCode !== 'excluded' && !before.has(o.name));
+}
+
+/** The alert text for objects newly left out: each with its reason, at most 20 lines. */
+function skippedMessage(org: string, snapshotId: string, skipped: readonly SkippedObject[]): string {
+  if (skipped.length === 0) return '';
+  const lines = skipped.slice(0, 20).map((o) => `- ${o.name}: ${o.reasonCode ?? 'skipped'}: ${o.reason}`);
+  const more =
+    skipped.length > 20 ? `\n...and ${skipped.length - 20} more (see the manifest's skippedObjects).` : '';
+  return `Backup ${snapshotId} of org ${org} leaves out ${skipped.length} object${skipped.length === 1 ? '' : 's'} it did not leave out before:\n${lines.join('\n')}${more}\nThis is said once; "sfbackup coverage" lists every object left out and why.`;
 }
 
 async function collectFiles(

@@ -1,20 +1,17 @@
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { newSnapshotId, objectSpecKey, planDetailKey, planKey } from '../snapshot/keys.ts';
-import type { SnapshotField } from '../snapshot/manifest.ts';
+import type { SkippedObject, SnapshotField, SnapshotManifest, WatermarkField } from '../snapshot/manifest.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import type { FieldDescribe, GlobalObject, ObjectDescribe } from '../salesforce.ts';
 import { nearestName, withSuggestion } from './nearest-name.ts';
 import type { BackupSettings } from './settings.ts';
+import {
+  decideObject,
+  type ExportStrategy,
+  excludedByConfiguration,
+  watermarkFieldOf,
+} from './special-objects.ts';
 import type { BackupDeps, BackupRequest, ObjectSpec, PlanDetail, PlanOutput } from './types.ts';
-
-/** Objects that Salesforce only lets you query with a filter on a parent id, or that hold no data of their own. */
-const NEEDS_FILTER = new Map<string, string>([
-  ['ContentDocumentLink', 'queries need a filter on ContentDocumentId or LinkedEntityId'],
-  ['ContentFolderItem', 'queries need a filter on ParentContentFolderId'],
-  ['IdeaComment', 'queries need a filter on IdeaId'],
-  ['Vote', 'queries need a filter on ParentId'],
-  ['UserRecordAccess', 'queries need a filter on UserId and RecordId'],
-]);
 
 /** Field types Bulk queries refuse, exported as their components instead. */
 const COMPOUND_TYPES = new Set(['address', 'location']);
@@ -31,6 +28,11 @@ export class BackupOrgMismatchError extends Error {
  */
 export class UnknownBackupObjectsError extends Error {
   override readonly name = ErrorName.UnknownBackupObjects;
+}
+
+/** The settings include objects by name that Salesforce says cannot be read. */
+export class IncludedObjectRefusedError extends Error {
+  override readonly name = ErrorName.IncludedObjectRefused;
 }
 
 /** Plans a run: what to export and how, written to the vault; returns keys and counts for the state. */
@@ -63,29 +65,32 @@ export async function planBackup(
     : null;
 
   const limits = await source.limits();
-  const skipped: { name: string; reason: string }[] = [];
+  const skipped: SkippedObject[] = [];
   const candidates = metadataOnly
-    ? []
+    ? new Map<string, Candidate>()
     : chooseObjects(request.org, await source.describeGlobal(), settings, skipped);
 
   // An incremental run describes and exports only what changed: COUNT() of rows modified since the
-  // base watermark, 25 objects per Composite call, finds the objects that did not.
-  const unchanged: { name: string; fields: SnapshotField[] }[] = [];
-  let toDescribe = candidates;
+  // base watermark, by each object's watermark field, 25 objects per Composite call, finds the
+  // objects that did not. Objects without a watermark field, and those only read by filtered
+  // queries (COUNT() of them is refused too), are exported again.
+  const unchanged: PlanDetail['unchanged'] = [];
+  let toDescribe = [...candidates.keys()];
   if (base && since) {
-    const countable = candidates.filter((name) =>
-      base.objects.some((o) => o.name === name && o.fields.some((f) => f.name === 'SystemModstamp')),
-    );
+    const countable = toDescribe.flatMap((name) => {
+      const field = candidates.get(name)!.strategy.kind === 'all' ? baseWatermarkField(base, name) : null;
+      return field ? [{ name, field }] : [];
+    });
     const changes = await source.countRows(
-      countable.map((name) => ({
+      countable.map(({ name, field }) => ({
         key: name,
-        soql: `SELECT COUNT() FROM ${name} WHERE SystemModstamp > ${since}`,
+        soql: `SELECT COUNT() FROM ${name} WHERE ${field} > ${since}`,
       })),
     );
-    toDescribe = candidates.filter((name) => {
+    toDescribe = toDescribe.filter((name) => {
       if (changes.get(name) !== 0) return true;
       const fields = base.objects.find((o) => o.name === name)!.fields;
-      unchanged.push({ name, fields });
+      unchanged.push({ name, fields, watermarkField: countable.find((c) => c.name === name)!.field });
       return false;
     });
   }
@@ -93,15 +98,27 @@ export async function planBackup(
   const describes = toDescribe.length > 0 ? await source.describeObjects(toDescribe) : [];
   const specs: ObjectSpec[] = [];
   for (const describe of describes) {
-    const spec = specFor(describe, since);
+    const candidate = candidates.get(describe.name)!;
+    // Rows of an object the base snapshot did not hold (new, or skipped then) are all read.
+    const inBase = base?.objects.some((o) => o.name === describe.name && o.status !== 'failed') ?? false;
+    const spec = specFor(describe, inBase ? since : null, candidate);
     if (spec) specs.push(spec);
-    else skipped.push({ name: describe.name, reason: 'describe lists no queryable fields' });
+    else if (candidate.includedByName)
+      refusedIncluded(request.org, [[describe.name, 'describe lists no queryable fields']]);
+    else
+      skipped.push({
+        name: describe.name,
+        reason: 'describe lists no queryable fields',
+        reasonCode: 'not-queryable',
+      });
   }
 
   let counts = new Map<string, number>();
   if (mode === 'full') {
     counts = await source.countRows(
-      specs.map((s) => ({ key: s.name, soql: `SELECT COUNT() FROM ${s.name}` })),
+      specs
+        .filter((s) => s.strategy?.kind === 'all')
+        .map((s) => ({ key: s.name, soql: `SELECT COUNT() FROM ${s.name}` })),
     );
   }
 
@@ -166,28 +183,58 @@ export async function planBackup(
   };
 }
 
+/** An object the plan exports, and how. */
+interface Candidate {
+  readonly strategy: ExportStrategy;
+  readonly includedByName: boolean;
+}
+
+/**
+ * Decides each object describeGlobal lists (special-objects.ts): exported, and how, or skipped
+ * with a reason. An object the settings include by name that Salesforce marks unreadable fails
+ * the run, naming it.
+ */
 function chooseObjects(
   org: string,
   objects: readonly GlobalObject[],
   settings: BackupSettings,
-  skipped: { name: string; reason: string }[],
-): string[] {
+  skipped: SkippedObject[],
+): Map<string, Candidate> {
   checkNamedObjects(org, objects, settings, skipped);
   const include = new Set(settings.includeObjects.map((n) => n.toLowerCase()));
   const exclude = new Set(settings.excludeObjects.map((n) => n.toLowerCase()));
-  const chosen: string[] = [];
-  for (const object of objects) {
+  const chosen = new Map<string, Candidate>();
+  const refused: [string, string][] = [];
+  for (const object of [...objects].sort((a, b) => a.name.localeCompare(b.name))) {
     const lower = object.name.toLowerCase();
     if (include.size > 0 && !include.has(lower)) continue;
-    if (exclude.has(lower)) skipped.push({ name: object.name, reason: 'excluded by the configuration' });
-    else if (!object.queryable) skipped.push({ name: object.name, reason: 'not queryable' });
-    else if (!object.retrieveable) skipped.push({ name: object.name, reason: 'not retrieveable' });
-    else if (object.deprecatedAndHidden) skipped.push({ name: object.name, reason: 'deprecated and hidden' });
-    else if (NEEDS_FILTER.has(object.name))
-      skipped.push({ name: object.name, reason: NEEDS_FILTER.get(object.name)! });
-    else chosen.push(object.name);
+    const includedByName = include.has(lower);
+    const decision = exclude.has(lower) ? excludedByConfiguration() : decideObject(object, includedByName);
+    if (decision.kind === 'export') chosen.set(object.name, { strategy: decision.strategy, includedByName });
+    else if (includedByName && decision.reasonCode !== 'excluded')
+      refused.push([object.name, `${decision.reasonCode}: ${decision.reason}`]);
+    else skipped.push({ name: object.name, reason: decision.reason, reasonCode: decision.reasonCode });
   }
-  return chosen.sort();
+  if (refused.length > 0) refusedIncluded(org, refused);
+  return chosen;
+}
+
+function refusedIncluded(org: string, refused: readonly (readonly [string, string])[]): never {
+  throw new IncludedObjectRefusedError(
+    `The backup settings of org ${org} include objects by name that cannot be read: ${refused
+      .map(([name, why]) => `${name} (${why})`)
+      .join(
+        '; ',
+      )}. Nothing was backed up. Remove them from the org's objects.include in the config (or the settings given to the CLI), or give the integration user access to them, and run again.`,
+  );
+}
+
+/** The watermark field of an object in the base snapshot: recorded there, or read from its fields. */
+function baseWatermarkField(base: SnapshotManifest, name: string): WatermarkField | null {
+  const object = base.objects.find((o) => o.name === name && o.status !== 'failed');
+  if (!object) return null;
+  if (object.watermarkField !== undefined) return object.watermarkField;
+  return watermarkFieldOf(object.fields.filter((f) => f.inCsv).map((f) => f.name));
 }
 
 /**
@@ -200,7 +247,7 @@ function checkNamedObjects(
   org: string,
   objects: readonly GlobalObject[],
   settings: BackupSettings,
-  skipped: { name: string; reason: string }[],
+  skipped: SkippedObject[],
 ): void {
   const names = objects.map((o) => o.name);
   const known = new Set(names.map((n) => n.toLowerCase()));
@@ -218,7 +265,11 @@ function checkNamedObjects(
     );
   }
   for (const name of exclude.filter((n) => !misspelt.includes(n))) {
-    skipped.push({ name, reason: 'excluded by the configuration; the org has no such object' });
+    skipped.push({
+      name,
+      reason: 'excluded by the configuration; the org has no such object',
+      reasonCode: 'excluded',
+    });
   }
   if (problems.length > 0) {
     throw new UnknownBackupObjectsError(
@@ -227,17 +278,25 @@ function checkNamedObjects(
   }
 }
 
-function specFor(describe: ObjectDescribe, since: string | null): ObjectSpec | undefined {
+function specFor(
+  describe: ObjectDescribe,
+  since: string | null,
+  candidate: Candidate,
+): ObjectSpec | undefined {
   const fields = describe.fields.map(toSnapshotField);
   const columns = fields.filter((f) => f.inCsv).map((f) => f.name);
   if (columns.length === 0) return undefined;
-  const hasModstamp = columns.includes('SystemModstamp');
+  const watermarkField = watermarkFieldOf(columns);
   return {
     name: describe.name,
-    api: 'bulk',
+    // Filtered strategies run many small queries, one per filter: REST serves each at once.
+    api: candidate.strategy.kind === 'all' ? 'bulk' : 'rest',
     fields,
     columns,
-    since: hasModstamp ? since : null,
+    since: watermarkField ? since : null,
+    watermarkField,
+    strategy: candidate.strategy,
+    ...(candidate.includedByName ? { includedByName: true } : {}),
   };
 }
 

@@ -1,10 +1,14 @@
 import type { BackupSettings } from './settings.ts';
 import type {
+  SkippedObject,
+  SkipReason,
   SnapshotField,
   SnapshotFile,
   SnapshotMetadataPart,
   SnapshotPart,
+  WatermarkField,
 } from '../snapshot/manifest.ts';
+import type { ExportStrategy } from './special-objects.ts';
 import type { SalesforceSource } from '../salesforce.ts';
 import type { BackupStore } from '../store.ts';
 
@@ -50,7 +54,14 @@ export interface ObjectSpec {
   readonly fields: SnapshotField[];
   /** Column names selected, in order. */
   readonly columns: string[];
+  /** Lower bound on `watermarkField` (incremental runs), null for every row. */
   readonly since: string | null;
+  /** The field changes are read by; null when the object has none (exported in full every run). Absent in plans written before it existed: SystemModstamp. */
+  readonly watermarkField?: WatermarkField | null;
+  /** How rows are selected; absent in plans written before it existed: all. */
+  readonly strategy?: ExportStrategy;
+  /** The settings name the object in includeObjects: a refusal fails the run instead of skipping it. */
+  readonly includedByName?: boolean;
   readonly countAtStart?: number;
 }
 
@@ -70,8 +81,8 @@ export interface PlanDetail {
   readonly settings: BackupSettings;
   readonly metadata: boolean;
   readonly exported: { name: string; countAtStart?: number }[];
-  readonly unchanged: { name: string; fields: SnapshotField[] }[];
-  readonly skipped: { name: string; reason: string }[];
+  readonly unchanged: { name: string; fields: SnapshotField[]; watermarkField?: WatermarkField | null }[];
+  readonly skipped: SkippedObject[];
   readonly apiCalls: number;
   /** API calls the whole run may spend: its share of the daily allowance, capped by what remains. */
   readonly apiBudget: number;
@@ -92,6 +103,8 @@ export interface ExportCheckpoint {
   /** Attempt ids of the segments written so far, in order: exactly the invocations whose parts count. */
   readonly segments: string[];
   readonly apiCalls: number;
+  /** Index of the filtered query under way (per-parent and per-status strategies). */
+  readonly clause?: number;
 }
 
 /** Input of one export invocation (a Distributed Map item, then the loop). */
@@ -125,7 +138,8 @@ export interface ExportSegment {
 /** The outcome of one object, written once to the vault. */
 export interface ObjectResult {
   readonly object: string;
-  readonly status: 'exported' | 'failed';
+  /** skipped: Salesforce refused the object for good, and the settings did not name it. */
+  readonly status: 'exported' | 'failed' | 'skipped';
   readonly api: 'bulk' | 'rest';
   readonly rows: number;
   readonly deletedRows: number;
@@ -134,6 +148,8 @@ export interface ObjectResult {
   readonly parts: SnapshotPart[];
   readonly apiCalls: number;
   readonly error?: string;
+  /** Why a skipped object was skipped. */
+  readonly skip?: { readonly reasonCode: SkipReason; readonly reason: string };
 }
 
 /** One file to fetch or reuse. */
@@ -179,4 +195,8 @@ export interface FinishOutput {
   /** SNS text for deletes/changes over the thresholds, or empty. */
   readonly anomalyMessage: string;
   readonly hasAnomalies: boolean;
+  /** Every object the snapshot leaves out, with why. */
+  readonly skippedObjects?: SkippedObject[];
+  /** Objects skipped now that the previous complete snapshot did not skip (config exclusions aside). */
+  readonly newlySkipped?: SkippedObject[];
 }

@@ -112,6 +112,9 @@ export function newAttemptId(random: () => number = Math.random): string {
 /** One object's export instructions. */
 export const objectSpecKey = (org: string, snapshotId: string, object: string): string =>
   `${snapshotPrefix(org, snapshotId)}plan/objects/${object}.json`;
+/** The WHERE clauses an object read by filtered queries is exported with, fixed by its first export invocation. */
+export const objectFiltersKey = (org: string, snapshotId: string, object: string): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/objects/${object}.filters.json`;
 /** The files of one download batch. */
 export const filesBatchKey = (org: string, snapshotId: string, batch: number): string =>
   `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}.json`;

@@ -4,6 +4,35 @@ import { z } from 'zod';
 /** Version of the manifest layout; a reader refuses versions it does not know. */
 export const MANIFEST_FORMAT_VERSION = 1;
 
+/**
+ * Why an object the org lists is not in a snapshot (see docs/snapshot-format.md, "Skipped objects"):
+ * - `not-stored`: its rows are not kept in Salesforce (external objects, platform and change events);
+ * - `derived`: its rows are computed from other objects' rows, which are exported themselves;
+ * - `needs-filter`: Salesforce answers queries of it only with a filter the backup cannot supply;
+ * - `not-queryable`: no query API serves it (describe flags, or Salesforce refused the query);
+ * - `excluded`: the settings leave it out.
+ */
+export const SKIP_REASONS = ['not-stored', 'derived', 'needs-filter', 'not-queryable', 'excluded'] as const;
+
+/** One of the fixed reasons an object is skipped. */
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** The fields a run may use to read only the rows changed since the previous snapshot, best first. */
+export const WATERMARK_FIELDS = ['SystemModstamp', 'LastModifiedDate', 'CreatedDate'] as const;
+
+/** A field an incremental run filters on. */
+export type WatermarkField = (typeof WATERMARK_FIELDS)[number];
+
+/** An object the snapshot leaves out, with why. */
+export const skippedObjectSchema = z.object({
+  name: z.string(),
+  reason: z.string().describe('One line saying why, for a person.'),
+  reasonCode: z
+    .enum(SKIP_REASONS)
+    .optional()
+    .describe('The reason from the fixed list; absent in manifests written before the list existed.'),
+});
+
 /** One field of an exported object, as described by the org when the snapshot was taken. */
 export const snapshotFieldSchema = z.object({
   name: z.string().min(1),
@@ -54,7 +83,20 @@ export const snapshotObjectSchema = z.object({
     .string()
     .datetime()
     .nullable()
-    .describe('Lower bound on SystemModstamp (incremental), null for all rows.'),
+    .describe('Lower bound on the watermark field (incremental), null for all rows.'),
+  watermarkField: z
+    .enum(WATERMARK_FIELDS)
+    .nullable()
+    .optional()
+    .describe(
+      'The field incremental runs read changes by: SystemModstamp, else LastModifiedDate, else CreatedDate; null when the object has none and every run exports it in full. Absent in older manifests (SystemModstamp when the object has it).',
+    ),
+  strategy: z
+    .enum(['all', 'per-parent', 'per-status'])
+    .optional()
+    .describe(
+      'How rows were selected: all (one query), per-parent (ContentDocumentLink by batches of ContentDocumentId), per-status (Knowledge article versions by PublishStatus). Absent in older manifests: all.',
+    ),
   watermark: z
     .string()
     .datetime()
@@ -125,7 +167,7 @@ export const snapshotManifestSchema = z.object({
     .describe('Start of the run; the next incremental reads changes from here.'),
   overlapSeconds: z.number().int().nonnegative(),
   objects: z.array(snapshotObjectSchema),
-  skippedObjects: z.array(z.object({ name: z.string(), reason: z.string() })),
+  skippedObjects: z.array(skippedObjectSchema),
   files: z.array(snapshotFileSchema),
   metadata: z.object({
     included: z.boolean(),
@@ -167,6 +209,8 @@ export type SnapshotManifest = z.infer<typeof snapshotManifestSchema>;
 export type SnapshotObject = z.infer<typeof snapshotObjectSchema>;
 /** One field of an object in a manifest. */
 export type SnapshotField = z.infer<typeof snapshotFieldSchema>;
+/** An object a snapshot leaves out. */
+export type SkippedObject = z.infer<typeof skippedObjectSchema>;
 /** One gzip CSV part. */
 export type SnapshotPart = z.infer<typeof snapshotPartSchema>;
 /** One stored file body. */

@@ -1,0 +1,296 @@
+/**
+ * The objects a backup cannot read the plain way, and what it does with each: export it by a
+ * strategy Salesforce accepts, or skip it with a reason from the fixed list (SKIP_REASONS). Every
+ * entry names where the fact comes from; docs/backup-workflow.md ("Which objects a run exports")
+ * lists the sources in full.
+ */
+import type { SkipReason, WatermarkField } from '../snapshot/manifest.ts';
+import { WATERMARK_FIELDS } from '../snapshot/manifest.ts';
+import type { GlobalObject } from '../salesforce.ts';
+import {
+  SalesforceError,
+  SalesforceRateLimitError,
+  SalesforceSessionExpiredError,
+  SalesforceTransientError,
+} from '../salesforce.ts';
+
+/** How the rows of an exported object are selected. */
+export type ExportStrategy =
+  /** One query of every row: Bulk API 2.0, REST when Bulk refuses the object. */
+  | { readonly kind: 'all' }
+  /** REST queries filtered on batches of parent ids, read from the parent object at export time. */
+  | { readonly kind: 'per-parent'; readonly parent: string; readonly field: string }
+  /** One REST query per value of a field Salesforce requires a filter on. */
+  | { readonly kind: 'per-status'; readonly field: string; readonly values: readonly string[] };
+
+/** What the plan does with one object. */
+export type ObjectDecision =
+  | { readonly kind: 'export'; readonly strategy: ExportStrategy }
+  | { readonly kind: 'skip'; readonly reasonCode: SkipReason; readonly reason: string };
+
+/** Salesforce's limit on the length of a SOQL statement (SOQL and SOSL Reference, "SOQL limits"). */
+export const SOQL_MAX_LENGTH = 100_000;
+
+/** The PublishStatus values of a Knowledge article version (Object Reference, KnowledgeArticleVersion). */
+export const PUBLISH_STATUSES = ['Online', 'Draft', 'Archived'] as const;
+
+// Object Reference, ContentDocumentLink: "turn on the Query All Files permission to query without a
+// filter on id, LinkedEntityId, and documentID fields". Without it, every query must filter.
+const CONTENT_DOCUMENT_LINK: ExportStrategy = {
+  kind: 'per-parent',
+  parent: 'ContentDocument',
+  field: 'ContentDocumentId',
+};
+
+// Knowledge Developer Guide, "Salesforce Knowledge with SOQL and SOSL": filter KnowledgeArticleVersion
+// (and every article type's __kav object) on a single PublishStatus value.
+const KNOWLEDGE_VERSIONS: ExportStrategy = {
+  kind: 'per-status',
+  field: 'PublishStatus',
+  values: PUBLISH_STATUSES,
+};
+
+/**
+ * Standard objects Salesforce answers only with a WHERE clause naming specific ids or parents, which
+ * a backup of the whole org cannot supply. Source: airbytehq/airbyte, source-salesforce
+ * `QUERY_RESTRICTED_SALESFORCE_OBJECTS` (api.py), less ContentDocumentLink, which is read per parent.
+ */
+const NEEDS_FILTER = new Map<string, string>([
+  ['Announcement', 'queries need a filter on the announcement or its feed item'],
+  ['AppTabMember', 'queries need a filter on the app (AppDefinitionId)'],
+  ['CollaborationGroupRecord', 'queries need a filter on the group (CollaborationGroupId)'],
+  ['ColorDefinition', 'queries need a filter on the tab (TabDefinitionId)'],
+  ['ContentFolderItem', 'queries need a filter on the folder (ParentContentFolderId)'],
+  ['ContentFolderMember', 'queries need a filter on the folder or the file'],
+  ['DataStatistics', 'queries need a filter on the statistic type'],
+  ['DatacloudDandBCompany', 'queries need a filter on the company'],
+  ['EntityParticle', 'queries need a filter on the object (EntityDefinitionId)'],
+  ['FieldDefinition', 'queries need a filter on the object (EntityDefinitionId)'],
+  ['FieldHistoryArchive', 'queries need a filter on the archived object and its parent'],
+  ['FlexQueueItem', 'queries need a filter on the job type'],
+  ['FlowVariableView', 'queries need a filter on the flow version'],
+  ['FlowVersionView', 'queries need a filter on the flow (FlowDefinitionViewId)'],
+  ['IconDefinition', 'queries need a filter on the tab (TabDefinitionId)'],
+  ['IdeaComment', 'queries need a filter on the idea (IdeaId)'],
+  ['NetworkUserHistoryRecent', 'queries need a filter on the network member'],
+  ['OwnerChangeOptionInfo', 'queries need a filter on the object (EntityDefinitionId)'],
+  ['PicklistValueInfo', 'queries need a filter on the field (EntityParticleId)'],
+  ['PlatformAction', 'queries need a filter on the context (SourceEntity)'],
+  ['RelationshipDomain', 'queries need a filter on the parent or child object'],
+  ['RelationshipInfo', 'queries need a filter on the child object'],
+  ['SearchLayout', 'queries need a filter on the object (EntityDefinitionId)'],
+  ['SiteDetail', 'queries need a filter on the site (DurableId)'],
+  ['UserEntityAccess', 'queries need a filter on the user and the object'],
+  ['UserFieldAccess', 'queries need a filter on the user and the field'],
+  ['Vote', 'queries need a filter on the voted item (ParentId)'],
+]);
+
+/**
+ * Standard objects whose rows Salesforce computes from other objects' rows; those objects are
+ * exported, so these add nothing a restore could use. Source: airbytehq/airbyte, source-salesforce
+ * `QUERY_INCOMPATIBLE_SALESFORCE_OBJECTS` (api.py), and the Object Reference entry of each object.
+ */
+const DERIVED = new Map<string, string>([
+  ['ActivityHistory', 'a read-only view of closed Task and Event rows, which are exported'],
+  ['OpenActivity', 'a read-only view of open Task and Event rows, which are exported'],
+  ['AggregateResult', 'the result of an aggregate query, not an object with rows'],
+  ['AttachedContentDocument', 'a view of ContentDocumentLink rows by the record they are linked to'],
+  ['AttachedContentNote', 'a view of ContentDocumentLink rows for notes'],
+  ['CombinedAttachment', 'a view of Attachment and ContentDocument rows by parent record'],
+  ['NoteAndAttachment', 'a view of Note and Attachment rows, which are exported'],
+  ['FolderedContentDocument', 'a view of ContentDocument rows by library folder'],
+  ['OwnedContentDocument', 'a view of ContentDocument rows by owner'],
+  ['LookedUpFromActivity', 'a view of activities by the record they look up'],
+  ['ProcessInstanceHistory', 'a view of ProcessInstanceStep and ProcessInstanceWorkitem rows'],
+  ['EmailStatus', 'a view of email tracking computed from Task rows'],
+  ['Name', 'a view of the name fields of the records a polymorphic lookup can point to'],
+  ['RecentlyViewed', "a per-user list computed from each user's views, refused by Bulk"],
+  [
+    'UserRecordAccess',
+    "a user's access to a record, computed from sharing; queries need UserId and RecordId",
+  ],
+]);
+
+/**
+ * Standard objects that hold no rows in Salesforce: event monitoring streams and real-time events,
+ * delivered as they happen. Source: airbytehq/airbyte, source-salesforce
+ * `QUERY_INCOMPATIBLE_SALESFORCE_OBJECTS` (api.py); Platform Events Developer Guide.
+ */
+const STANDARD_EVENTS = new Set([
+  'AIPredictionEvent',
+  'ApiAnomalyEvent',
+  'AssetTokenEvent',
+  'AsyncOperationEvent',
+  'AsyncOperationStatus',
+  'BatchApexErrorEvent',
+  'BulkApiResultEvent',
+  'ConcurLongRunApexErrEvent',
+  'CredentialStuffingEvent',
+  'FlowExecutionErrorEvent',
+  'OrgLifecycleNotification',
+  'PlatformStatusAlertEvent',
+  'ProcessExceptionEvent',
+  'RemoteKeyCalloutEvent',
+  'ReportAnomalyEvent',
+  'SessionHijackingEvent',
+]);
+
+/**
+ * Standard objects no query API serves, though describeGlobal may list them as queryable. Source:
+ * airbytehq/airbyte, source-salesforce `QUERY_INCOMPATIBLE_SALESFORCE_OBJECTS` (api.py).
+ */
+const NOT_QUERYABLE = new Set([
+  'ContentBody',
+  'DataType',
+  'DatacloudAddress',
+  'FeedLike',
+  'FeedSignal',
+  'FeedTrackedChange',
+  'ListViewChartInstance',
+  'OutgoingEmail',
+  'OutgoingEmailRelation',
+  'QuoteTemplateRichTextData',
+]);
+
+/** Whether the object is a Knowledge article version: the generic view or an article type (`__kav`). */
+function isKnowledgeVersion(name: string): boolean {
+  return name === 'KnowledgeArticleVersion' || name.endsWith('__kav');
+}
+
+/**
+ * Decides how an object describeGlobal lists is exported, or why it is skipped. Name suffixes
+ * follow the Object Reference's naming of custom object kinds ("Object Reference, Custom Objects":
+ * `__x` external, `__e` platform event, `__b` big object, `__kav` article version; change events
+ * end in `ChangeEvent`). An object the settings include by name is never skipped by category: it
+ * is exported the plain way, and Salesforce's own answer decides.
+ */
+export function decideObject(object: GlobalObject, includedByName: boolean): ObjectDecision {
+  const { name } = object;
+  if (!object.queryable) return skip('not-queryable', 'describeGlobal marks it not queryable');
+  if (!object.retrieveable) return skip('not-queryable', 'describeGlobal marks it not retrieveable');
+  if (object.deprecatedAndHidden)
+    return skip('not-queryable', 'describeGlobal marks it deprecated and hidden');
+  if (name === 'ContentDocumentLink') return exportBy(CONTENT_DOCUMENT_LINK);
+  if (isKnowledgeVersion(name)) return exportBy(KNOWLEDGE_VERSIONS);
+  if (includedByName) return exportBy({ kind: 'all' });
+  if (name.endsWith('__x'))
+    return skip('not-stored', 'an external object: its rows live in an external system, read on every query');
+  if (name.endsWith('__e'))
+    return skip('not-stored', 'a platform event: published to the event bus, not stored');
+  if (name.endsWith('ChangeEvent'))
+    return skip('not-stored', 'a change data capture event: published to the event bus, not stored');
+  if (name.endsWith('EventStream') || STANDARD_EVENTS.has(name))
+    return skip('not-stored', 'a real-time event: delivered as it happens, not stored as rows');
+  if (name.endsWith('__b'))
+    return skip(
+      'needs-filter',
+      'a big object: queries must filter on its index fields in order, and Bulk API does not serve it',
+    );
+  const filter = NEEDS_FILTER.get(name);
+  if (filter) return skip('needs-filter', filter);
+  const derived = DERIVED.get(name);
+  if (derived) return skip('derived', derived);
+  // Object Reference, "Feed objects" (AccountFeed, CaseFeed, NewsFeed, UserProfileFeed, ...): each is
+  // a view of FeedItem rows by parent, and FeedItem is exported.
+  if (name.endsWith('Feed'))
+    return skip('derived', 'a feed: a view of FeedItem rows by parent, which are exported');
+  if (NOT_QUERYABLE.has(name)) return skip('not-queryable', "Salesforce's query APIs do not serve it");
+  return exportBy({ kind: 'all' });
+}
+
+/** The skip decision for an object the settings exclude. */
+export function excludedByConfiguration(): ObjectDecision {
+  return skip('excluded', 'excluded by the configuration');
+}
+
+/**
+ * Whether a failed query is Salesforce refusing the object for good (an answer that will not change
+ * on retry), and which reason that is. Transient failures, rate limits and expired sessions are
+ * never refusals; neither is any error this function does not recognise.
+ */
+export function classifyRefusal(error: unknown): { reasonCode: SkipReason; reason: string } | undefined {
+  if (!(error instanceof SalesforceError)) return undefined;
+  if (
+    error instanceof SalesforceTransientError ||
+    error instanceof SalesforceRateLimitError ||
+    error instanceof SalesforceSessionExpiredError
+  )
+    return undefined;
+  const code = error.errorCode ?? '';
+  // SOAP API Developer Guide, StatusCode: INVALID_TYPE_FOR_OPERATION.
+  if (code === 'INVALID_TYPE_FOR_OPERATION')
+    return {
+      reasonCode: 'not-queryable',
+      reason: 'Salesforce refuses to query it (INVALID_TYPE_FOR_OPERATION)',
+    };
+  // Salesforce answers a query an object only serves with a filter with MALFORMED_QUERY
+  // "Implementation restriction: ..." (Object Reference, ContentDocumentLink and others).
+  if (code === 'MALFORMED_QUERY' && /implementation restriction/i.test(error.message))
+    return {
+      reasonCode: 'needs-filter',
+      reason:
+        'Salesforce requires a filter the backup cannot supply (MALFORMED_QUERY, implementation restriction)',
+    };
+  // SOAP API Developer Guide, StatusCode: EXTERNAL_OBJECT_CONNECTION_EXCEPTION and its kin, when the
+  // external data source behind an external object cannot be reached or refuses the query.
+  if (code.startsWith('EXTERNAL_OBJECT_'))
+    return { reasonCode: 'not-stored', reason: `the external data source did not answer (${code})` };
+  return undefined;
+}
+
+/**
+ * The field incremental runs read an object's changes by: SystemModstamp, else LastModifiedDate,
+ * else CreatedDate (append-only objects such as field history), or null when it has none.
+ */
+export function watermarkFieldOf(columns: readonly string[]): WatermarkField | null {
+  return WATERMARK_FIELDS.find((field) => columns.includes(field)) ?? null;
+}
+
+// A Salesforce record id: 15 or 18 letters and digits (Object Reference, "Field Types", ID).
+const RECORD_ID = /^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/;
+
+/**
+ * WHERE clauses `field IN ('id', ...)` over `ids`, each as long as fits: a statement of
+ * `fixedLength` characters plus the clause stays within `limit` (Salesforce's 100,000).
+ */
+export function parentIdClauses(
+  field: string,
+  ids: readonly string[],
+  fixedLength: number,
+  limit: number = SOQL_MAX_LENGTH,
+): string[] {
+  const opening = `${field} IN (`;
+  const room = limit - fixedLength - opening.length - 1;
+  const clauses: string[] = [];
+  let batch: string[] = [];
+  let length = 0;
+  for (const id of ids) {
+    if (!RECORD_ID.test(id)) {
+      throw new Error(`"${id}" is not a Salesforce record id; the ${field} filter takes only record ids.`);
+    }
+    const added = id.length + 2 + (batch.length > 0 ? 1 : 0);
+    if (batch.length > 0 && length + added > room) {
+      clauses.push(`${opening}${batch.join(',')})`);
+      batch = [];
+      length = 0;
+    }
+    const first = id.length + 2;
+    if (first > room) {
+      throw new Error(
+        `A ${field} filter of one id does not fit in a SOQL statement of ${limit} characters: select fewer columns.`,
+      );
+    }
+    batch.push(`'${id}'`);
+    length += batch.length === 1 ? first : added;
+  }
+  if (batch.length > 0) clauses.push(`${opening}${batch.join(',')})`);
+  return clauses;
+}
+
+function skip(reasonCode: SkipReason, reason: string): ObjectDecision {
+  return { kind: 'skip', reasonCode, reason };
+}
+
+function exportBy(strategy: ExportStrategy): ObjectDecision {
+  return { kind: 'export', strategy };
+}

@@ -1,0 +1,489 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorName } from '../../contract/workflow-contract.ts';
+import {
+  classifyRefusal,
+  decideObject,
+  parentIdClauses,
+  SOQL_MAX_LENGTH,
+} from '../../lambdas/core/backup/special-objects.ts';
+import { parseManifest } from '../../lambdas/core/snapshot/manifest.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import {
+  SalesforceQueryError,
+  SalesforceRequestError,
+  SalesforceTransientError,
+} from '../../lambdas/core/salesforce.ts';
+import { baseFields, type FakeObject, FakeSource } from './fake-source.ts';
+import { MemoryStore } from './memory-store.ts';
+import { runCore } from './run-core.ts';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-02-01T00:00:00.000Z';
+
+function object(name: string, extra: Partial<FakeObject> = {}): FakeObject {
+  return {
+    name,
+    fields: baseFields,
+    rows: [{ Id: `${name}-1`, Name: 'one', IsDeleted: 'false', SystemModstamp: T0 }],
+    ...extra,
+  };
+}
+
+const global = (name: string, flags: { queryable?: boolean; retrieveable?: boolean } = {}) => ({
+  name,
+  queryable: flags.queryable ?? true,
+  retrieveable: flags.retrieveable ?? true,
+  custom: name.includes('__'),
+});
+
+async function manifestOf(store: MemoryStore, snapshotId: string) {
+  return new SnapshotReader(store).manifest('acme', snapshotId);
+}
+
+describe('which objects a run exports, and how', () => {
+  it.each([
+    ['Orders__x', 'not-stored'],
+    ['Alert__e', 'not-stored'],
+    ['AccountChangeEvent', 'not-stored'],
+    ['LoginEventStream', 'not-stored'],
+    ['Readings__b', 'needs-filter'],
+    ['Vote', 'needs-filter'],
+    ['IdeaComment', 'needs-filter'],
+    ['ActivityHistory', 'derived'],
+    ['UserRecordAccess', 'derived'],
+    ['AccountFeed', 'derived'],
+    ['ContentBody', 'not-queryable'],
+  ])('skips %s as %s, with a one-line reason', (name, reasonCode) => {
+    const decision = decideObject(global(name), false);
+    expect(decision).toMatchObject({ kind: 'skip', reasonCode });
+    expect(decision.kind === 'skip' && decision.reason).toMatch(/^[^\n]{10,}$/);
+  });
+
+  it('skips what describeGlobal marks not queryable or not retrieveable as not-queryable', () => {
+    expect(decideObject(global('Account', { queryable: false }), false)).toMatchObject({
+      reasonCode: 'not-queryable',
+    });
+    expect(decideObject(global('Account', { retrieveable: false }), false)).toMatchObject({
+      reasonCode: 'not-queryable',
+    });
+  });
+
+  it.each(['Account', 'AccountHistory', 'AccountShare', 'Rate__mdt', 'FeedItem'])(
+    'exports %s with one query of every row',
+    (name) => {
+      expect(decideObject(global(name), false)).toEqual({ kind: 'export', strategy: { kind: 'all' } });
+    },
+  );
+
+  it('exports Knowledge article versions once per PublishStatus and ContentDocumentLink per parent document', () => {
+    for (const name of ['KnowledgeArticleVersion', 'Knowledge__kav']) {
+      expect(decideObject(global(name), false)).toEqual({
+        kind: 'export',
+        strategy: { kind: 'per-status', field: 'PublishStatus', values: ['Online', 'Draft', 'Archived'] },
+      });
+    }
+    expect(decideObject(global('ContentDocumentLink'), false)).toEqual({
+      kind: 'export',
+      strategy: { kind: 'per-parent', parent: 'ContentDocument', field: 'ContentDocumentId' },
+    });
+  });
+
+  it('tries an object the settings include by name the plain way, whatever its category', () => {
+    expect(decideObject(global('Orders__x'), true)).toEqual({ kind: 'export', strategy: { kind: 'all' } });
+  });
+
+  it("tells Salesforce's permanent refusals from failures that may pass", () => {
+    expect(
+      classifyRefusal(
+        new SalesforceQueryError(
+          'queryAll: MALFORMED_QUERY: Implementation restriction: filter needed',
+          'MALFORMED_QUERY',
+          400,
+        ),
+      ),
+    ).toMatchObject({ reasonCode: 'needs-filter' });
+    expect(classifyRefusal(new SalesforceRequestError('x', 'INVALID_TYPE_FOR_OPERATION', 400))).toMatchObject(
+      { reasonCode: 'not-queryable' },
+    );
+    expect(
+      classifyRefusal(new SalesforceRequestError('x', 'EXTERNAL_OBJECT_CONNECTION_EXCEPTION', 400)),
+    ).toMatchObject({ reasonCode: 'not-stored' });
+    expect(classifyRefusal(new SalesforceQueryError('bad field', 'MALFORMED_QUERY', 400))).toBeUndefined();
+    expect(
+      classifyRefusal(new SalesforceTransientError('HTTP 503', 'SERVER_UNAVAILABLE', 503)),
+    ).toBeUndefined();
+    expect(classifyRefusal(new Error('anything else'))).toBeUndefined();
+  });
+});
+
+describe('parent id batches', () => {
+  const ids = Array.from({ length: 50 }, (_, i) => `069${String(i).padStart(15, '0')}`);
+
+  it('cuts the ids into IN clauses that keep each statement within the limit, covering every id once', () => {
+    const fixed = 'SELECT Id FROM ContentDocumentLink WHERE '.length;
+    const clauses = parentIdClauses('ContentDocumentId', ids, fixed, 300);
+    expect(clauses.length).toBeGreaterThan(4);
+    for (const clause of clauses) expect(fixed + clause.length).toBeLessThanOrEqual(300);
+    // Each batch is as full as the limit allows: one more id would not fit.
+    for (const clause of clauses.slice(0, -1)) expect(fixed + clause.length + 21).toBeGreaterThan(300);
+    const back = clauses.flatMap((c) => c.replace(/^ContentDocumentId IN \(|\)$/g, '').split(','));
+    expect(back).toEqual(ids.map((id) => `'${id}'`));
+  });
+
+  it('refuses what is not a record id, so nothing but ids reaches the query', () => {
+    expect(() => parentIdClauses('ContentDocumentId', ["069' OR Id != '"], 10)).toThrow(
+      /not a Salesforce record id/,
+    );
+  });
+
+  it("uses Salesforce's 100,000-character limit by default", () => {
+    expect(SOQL_MAX_LENGTH).toBe(100_000);
+    expect(parentIdClauses('ContentDocumentId', ids, 50)).toHaveLength(1);
+  });
+});
+
+describe('a refusal is not a failure, a failure is not a refusal', () => {
+  function org(extra: FakeObject[] = []): FakeSource {
+    return new FakeSource([
+      object('Account'),
+      object('Orders__x'),
+      object('AccountFeed'),
+      object('Readings__b'),
+      object('Widget__c', {
+        refuse: () =>
+          new SalesforceRequestError(
+            'Bulk query job: INVALID_TYPE_FOR_OPERATION',
+            'INVALID_TYPE_FOR_OPERATION',
+            400,
+          ),
+      }),
+      object('Gadget__c', { requiresFilter: ['ParentId'] }),
+      ...extra,
+    ]);
+  }
+
+  it('completes with every refused object skipped and its reason in the manifest', async () => {
+    const { finish, store } = await runCore(
+      org(),
+      { org: 'acme', mode: 'full' },
+      { excludeObjects: ['Contact'] },
+    );
+    expect(finish.status).toBe('complete');
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.objects.map((o) => o.name)).toEqual(['Account']);
+    const skipped = Object.fromEntries(manifest.skippedObjects.map((o) => [o.name, o.reasonCode]));
+    expect(skipped).toEqual({
+      AccountFeed: 'derived',
+      Contact: 'excluded',
+      Gadget__c: 'needs-filter',
+      Orders__x: 'not-stored',
+      Readings__b: 'needs-filter',
+      Widget__c: 'not-queryable',
+    });
+    for (const entry of manifest.skippedObjects) expect(entry.reason.length).toBeGreaterThan(10);
+  });
+
+  it('says once which objects became skipped, and is silent about them on the next run', async () => {
+    const store = new MemoryStore();
+    const first = await runCore(org(), { org: 'acme', mode: 'full' }, { excludeObjects: ['Contact'] }, store);
+    expect(first.finish.newlySkipped?.map((o) => o.name)).toEqual([
+      'AccountFeed',
+      'Gadget__c',
+      'Orders__x',
+      'Readings__b',
+      'Widget__c',
+    ]);
+    expect(first.finish.hasAnomalies).toBe(true);
+    expect(first.finish.anomalyMessage).toMatch(/leaves out 5 objects.*\n- AccountFeed: derived: /);
+    expect(first.finish.anomalyMessage).not.toContain('Contact');
+
+    const second = await runCore(
+      org(),
+      { org: 'acme', mode: 'full' },
+      { excludeObjects: ['Contact'] },
+      store,
+    );
+    expect(second.finish.status).toBe('complete');
+    expect(second.finish.newlySkipped).toEqual([]);
+    expect(second.finish.hasAnomalies).toBe(false);
+    expect(second.finish.anomalyMessage).toBe('');
+
+    const third = await runCore(
+      org([object('Invoice__c', { requiresFilter: ['AccountId'] })]),
+      { org: 'acme', mode: 'full' },
+      { excludeObjects: ['Contact'] },
+      store,
+    );
+    expect(third.finish.newlySkipped?.map((o) => o.name)).toEqual(['Invoice__c']);
+  });
+
+  it('still fails the run when one object fails in a way that may pass', async () => {
+    const source = org([
+      object('Contact', {
+        // The plan's COUNT() passes; every export query meets a 503.
+        refuse: (soql) =>
+          soql.startsWith('SELECT COUNT()')
+            ? undefined
+            : new SalesforceTransientError('queryAll: HTTP 503', 'SERVER_UNAVAILABLE', 503),
+      }),
+    ]);
+    const { finish, store } = await runCore(source, { org: 'acme', mode: 'full' });
+    expect(finish.status).toBe('failed');
+    expect(finish.problems.join('\n')).toMatch(/Contact: SalesforceTransientError/);
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.skippedObjects.map((o) => o.name)).not.toContain('Contact');
+  });
+
+  it('fails the run naming an object the settings include by name when Salesforce refuses it', async () => {
+    const { finish } = await runCore(
+      org(),
+      { org: 'acme', mode: 'full' },
+      { includeObjects: ['Account', 'Gadget__c'] },
+    );
+    expect(finish.status).toBe('failed');
+    expect(finish.problems).toContainEqual(
+      expect.stringMatching(
+        /^Gadget__c: included by name in the settings, but Salesforce refuses it: needs-filter: /,
+      ),
+    );
+  });
+
+  it('tries an included external object, and fails naming it when its data source does not answer', async () => {
+    const source = org();
+    source.object('Orders__x').refuse = () =>
+      new SalesforceRequestError(
+        'queryAll: EXTERNAL_OBJECT_CONNECTION_EXCEPTION',
+        'EXTERNAL_OBJECT_CONNECTION_EXCEPTION',
+        400,
+      );
+    const { finish } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { includeObjects: ['Orders__x'] },
+    );
+    expect(finish.status).toBe('failed');
+    expect(finish.problems).toContainEqual(expect.stringMatching(/^Orders__x: included by name.*not-stored/));
+  });
+
+  it('fails the plan naming an included object describeGlobal marks not queryable', async () => {
+    const source = org([object('Secret__c', { global: { queryable: false } })]);
+    const run = runCore(source, { org: 'acme', mode: 'full' }, { includeObjects: ['Secret__c'] });
+    await expect(run).rejects.toMatchObject({ name: ErrorName.IncludedObjectRefused });
+    await expect(run).rejects.toThrow(/Secret__c \(not-queryable: describeGlobal marks it not queryable\)/);
+  });
+});
+
+describe('Bulk refusals', () => {
+  it('reads through REST an object Bulk refuses when the job is created (INVALIDENTITY)', async () => {
+    const source = new FakeSource([object('Account'), object('TaskStatus', { bulk: false })]);
+    const { finish, store } = await runCore(source, { org: 'acme', mode: 'full' });
+    expect(finish.status).toBe('complete');
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.objects.find((o) => o.name === 'TaskStatus')).toMatchObject({ api: 'rest', rows: 1 });
+  });
+
+  it('reads through REST an object whose Bulk job fails as not supported', async () => {
+    const source = new FakeSource([object('Account')]);
+    source.failNextJobs = 1;
+    source.failedJobMessage = "Entity 'Account' is not supported by the Bulk API.";
+    const { finish, store } = await runCore(source, { org: 'acme', mode: 'full' });
+    expect(finish.status).toBe('complete');
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.objects[0]).toMatchObject({ name: 'Account', api: 'rest', rows: 1 });
+  });
+});
+
+describe('objects Salesforce serves only with a filter we can supply', () => {
+  it('exports Knowledge article versions with one query per PublishStatus', async () => {
+    const fields = [...baseFields, { name: 'PublishStatus', type: 'picklist' }];
+    const rows = ['Online', 'Draft', 'Archived'].map((status, i) => ({
+      Id: `ka0${i}`,
+      Name: status,
+      IsDeleted: 'false',
+      SystemModstamp: T0,
+      PublishStatus: status,
+    }));
+    const source = new FakeSource([
+      { name: 'KnowledgeArticleVersion', fields, rows, requiresFilter: ['PublishStatus', 'Id'] },
+    ]);
+    const { finish, store } = await runCore(source, { org: 'acme', mode: 'full' });
+    expect(finish.status).toBe('complete');
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.objects[0]).toMatchObject({
+      name: 'KnowledgeArticleVersion',
+      rows: 3,
+      strategy: 'per-status',
+    });
+    const queries = source.soqlLog.filter((q) => q.includes('FROM KnowledgeArticleVersion'));
+    expect(queries.map((q) => q.replace(/^.* WHERE /, ''))).toEqual([
+      "PublishStatus = 'Online'",
+      "PublishStatus = 'Draft'",
+      "PublishStatus = 'Archived'",
+    ]);
+  });
+
+  it('exports ContentDocumentLink by batches of ContentDocumentId within the SOQL length limit', async () => {
+    const documents = Array.from({ length: 6_000 }, (_, i) => ({
+      Id: `069${String(i).padStart(15, '0')}`,
+      Name: `doc ${i}`,
+      IsDeleted: 'false',
+      SystemModstamp: T0,
+    }));
+    const linkFields = [
+      ...baseFields,
+      { name: 'ContentDocumentId', type: 'reference' },
+      { name: 'LinkedEntityId', type: 'reference' },
+    ];
+    const links = [0, 2_500, 5_999].map((i) => ({
+      Id: `06A${String(i).padStart(15, '0')}`,
+      Name: '',
+      IsDeleted: 'false',
+      SystemModstamp: T0,
+      ContentDocumentId: documents[i]!.Id,
+      LinkedEntityId: `001${String(i).padStart(15, '0')}`,
+    }));
+    const source = new FakeSource([
+      { name: 'ContentDocument', fields: baseFields, rows: documents },
+      {
+        name: 'ContentDocumentLink',
+        fields: linkFields,
+        rows: links,
+        requiresFilter: ['ContentDocumentId', 'LinkedEntityId', 'Id'],
+      },
+    ]);
+    const { finish, store } = await runCore(source, { org: 'acme', mode: 'full' });
+    expect(finish.status).toBe('complete');
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.objects.find((o) => o.name === 'ContentDocumentLink')).toMatchObject({
+      rows: 3,
+      api: 'rest',
+      strategy: 'per-parent',
+    });
+    const batches = source.soqlLog.filter((q) =>
+      q.startsWith('SELECT Id, Name, IsDeleted, SystemModstamp, ContentDocumentId'),
+    );
+    // 6,000 ids of 21 characters each ('...' and a comma) need two statements of at most 100,000.
+    expect(batches).toHaveLength(2);
+    for (const soql of batches) expect(soql.length).toBeLessThanOrEqual(100_000);
+    const rows = await new SnapshotReader(store).pointInTime('acme', finish.snapshotId);
+    const ids: string[] = [];
+    for await (const row of rows.rows('ContentDocumentLink')) ids.push(row.id);
+    expect(ids.sort()).toEqual(links.map((l) => l.Id).sort());
+  });
+});
+
+describe('watermarks per object', () => {
+  function org(): FakeSource {
+    const modstamp = object('Account');
+    const lastModified: FakeObject = {
+      name: 'Ledger__c',
+      fields: [
+        { name: 'Id', type: 'id' },
+        { name: 'Name', type: 'string' },
+        { name: 'LastModifiedDate', type: 'datetime' },
+      ],
+      rows: [{ Id: 'L-1', Name: 'one', LastModifiedDate: T0 }],
+    };
+    const history: FakeObject = {
+      name: 'AccountHistory',
+      fields: [
+        { name: 'Id', type: 'id' },
+        { name: 'Field', type: 'string' },
+        { name: 'CreatedDate', type: 'datetime' },
+      ],
+      rows: [{ Id: 'H-1', Field: 'Name', CreatedDate: T0 }],
+    };
+    const none: FakeObject = {
+      name: 'Rate__c',
+      fields: [
+        { name: 'Id', type: 'id' },
+        { name: 'Name', type: 'string' },
+      ],
+      rows: [{ Id: 'R-1', Name: 'one' }],
+    };
+    return new FakeSource([modstamp, lastModified, history, none]);
+  }
+
+  it('reads changes by SystemModstamp, else LastModifiedDate, else CreatedDate, and exports an object with none in full', async () => {
+    const store = new MemoryStore();
+    const source = org();
+    const hourLater = new Date(new Date(T0).getTime() + 3_600_000);
+    const first = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => hourLater);
+    const full = await manifestOf(store, first.finish.snapshotId);
+    expect(Object.fromEntries(full.objects.map((o) => [o.name, o.watermarkField]))).toEqual({
+      Account: 'SystemModstamp',
+      AccountHistory: 'CreatedDate',
+      Ledger__c: 'LastModifiedDate',
+      Rate__c: null,
+    });
+
+    source.object('AccountHistory').rows.push({ Id: 'H-2', Field: 'Phone', CreatedDate: T1 });
+    source.soqlLog.length = 0;
+    const later = new Date(new Date(T1).getTime() + 60_000);
+    const second = await runCore(source, { org: 'acme', mode: 'incremental' }, {}, store, () => later);
+    expect(second.finish.status).toBe('complete');
+    const counts = source.soqlLog.filter((q) => q.startsWith('SELECT COUNT()'));
+    expect(counts.map((q) => q.replace(/ > \S+$/, ''))).toEqual([
+      'SELECT COUNT() FROM Account WHERE SystemModstamp',
+      'SELECT COUNT() FROM AccountHistory WHERE CreatedDate',
+      'SELECT COUNT() FROM Ledger__c WHERE LastModifiedDate',
+    ]);
+    const incremental = await manifestOf(store, second.finish.snapshotId);
+    const byName = Object.fromEntries(incremental.objects.map((o) => [o.name, o]));
+    expect(byName.Account).toMatchObject({ status: 'unchanged', watermarkField: 'SystemModstamp' });
+    expect(byName.Ledger__c).toMatchObject({ status: 'unchanged', watermarkField: 'LastModifiedDate' });
+    expect(byName.AccountHistory).toMatchObject({
+      status: 'exported',
+      rows: 1,
+      watermarkField: 'CreatedDate',
+    });
+    expect(byName.AccountHistory!.since).not.toBeNull();
+    expect(byName.Rate__c).toMatchObject({ status: 'exported', rows: 1, since: null, watermarkField: null });
+    const exports = source.soqlLog.filter((q) => !q.startsWith('SELECT COUNT()'));
+    expect(exports).toContainEqual(expect.stringMatching(/FROM AccountHistory WHERE CreatedDate > \S+$/));
+    expect(exports).toContainEqual('SELECT Id, Name FROM Rate__c');
+  });
+});
+
+describe('older manifests', () => {
+  it('still parse without the reason codes, watermark fields and strategies', () => {
+    const old = {
+      formatVersion: 1,
+      snapshotId: '20260101T000000000Z-abcdef',
+      runId: 'local',
+      org: 'acme',
+      orgId: '00D000000000001AAA',
+      apiVersion: '62.0',
+      mode: 'full',
+      requestedMode: 'full',
+      baseSnapshotId: null,
+      startedAt: T0,
+      finishedAt: T0,
+      watermark: T0,
+      overlapSeconds: 300,
+      objects: [
+        {
+          name: 'Account',
+          status: 'exported',
+          api: 'bulk',
+          fields: [{ name: 'Id', type: 'id', inCsv: true }],
+          rows: 0,
+          deletedRows: 0,
+          bytes: 0,
+          parts: [],
+          since: null,
+          watermark: T0,
+          apiCalls: 3,
+        },
+      ],
+      skippedObjects: [{ name: 'Vote', reason: 'queries need a filter on ParentId' }],
+      files: [],
+      metadata: { included: false, components: 0, parts: [] },
+      apiCalls: { total: 3, plan: 0, export: 3, files: 0, metadata: 0, finish: 0 },
+      errors: [],
+    };
+    const manifest = parseManifest(JSON.stringify(old), 'old.json');
+    expect(manifest.skippedObjects[0]).toEqual({ name: 'Vote', reason: 'queries need a filter on ParentId' });
+    expect(manifest.objects[0]!.watermarkField).toBeUndefined();
+  });
+});
