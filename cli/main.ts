@@ -15,6 +15,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'restore from a snapshot with the synthesized restore workflow',
     load: async () => (await import('./commands/restore.ts')).run,
   },
+  coverage: {
+    summary: "print an org's coverage from its latest snapshot: objects exported, skipped and why",
+    load: async () => (await import('./commands/coverage.ts')).run,
+  },
   demo: {
     summary: 'back up a sample org, cause a disaster, restore it and verify',
     load: async () => (await import('./commands/demo.ts')).run,

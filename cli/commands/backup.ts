@@ -1,6 +1,7 @@
 /** `sfbackup backup`: runs the synthesized backup workflow locally against an org (or the emulator). */
 import { BACKUP_MODES, BackupFailure, type BackupMode, EnvName } from '../../contract/workflow-contract.ts';
 import type { FinishOutput } from '../../lambdas/core/backup/types.ts';
+import type { SkippedObject } from '../../lambdas/core/snapshot/manifest.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { RunResult } from '../local/index.ts';
 import { buildLocalBackupApp } from './local-app.ts';
@@ -44,6 +45,10 @@ export interface BackupSummary {
   readonly metadataComponents: number;
   readonly apiCalls: number;
   readonly problems: readonly string[];
+  /** Objects the snapshot leaves out, each with its reason. */
+  readonly skippedObjects: readonly SkippedObject[];
+  /** Those the previous complete snapshot did not leave out: said once. */
+  readonly newlySkipped: readonly SkippedObject[];
   readonly execution: {
     status: string;
     error?: string;
@@ -92,6 +97,8 @@ export async function runLocalBackup(
     metadataComponents: finish?.metadataComponents ?? 0,
     apiCalls: finish?.apiCalls ?? 0,
     problems,
+    skippedObjects: finish?.skippedObjects ?? [],
+    newlySkipped: finish?.newlySkipped ?? [],
     execution: {
       status: result.status,
       ...(result.error ? { error: result.error } : {}),
@@ -139,8 +146,23 @@ const backupCommand: WorkflowCommand<
     `  objects ${summary.objects}, rows ${summary.rows}, files ${summary.files} (${summary.filesDownloaded} downloaded), ` +
     `metadata components ${summary.metadataComponents}, API calls ${summary.apiCalls}\n` +
     `  execution ${summary.execution.status}: ${summary.execution.historyEvents} history events, largest payload ${summary.execution.largestPayloadBytes} bytes\n` +
-    summary.problems.map((p) => `  - ${p}\n`).join(''),
+    summary.problems.map((p) => `  - ${p}\n`).join('') +
+    describeSkipped(summary),
 };
+
+/** The objects left out, each with its reason; those left out for the first time are marked. */
+export function describeSkipped(summary: Pick<BackupSummary, 'skippedObjects' | 'newlySkipped'>): string {
+  if (summary.skippedObjects.length === 0) return '';
+  const fresh = new Set(summary.newlySkipped.map((o) => o.name));
+  const lines = summary.skippedObjects.map(
+    (o) => `    ${o.name}: ${o.reasonCode ?? 'skipped'}: ${o.reason}${fresh.has(o.name) ? ' (new)' : ''}`,
+  );
+  const heading =
+    fresh.size > 0
+      ? `  skipped ${summary.skippedObjects.length} objects, ${fresh.size} not skipped before ("sfbackup coverage" lists them again):`
+      : `  skipped ${summary.skippedObjects.length} objects ("sfbackup coverage" lists them again):`;
+  return `${heading}\n${lines.join('\n')}\n`;
+}
 
 function isMode(mode: string): mode is LocalBackupOptions['mode'] {
   return (BACKUP_MODES as readonly string[]).includes(mode);

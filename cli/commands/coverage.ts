@@ -1,0 +1,162 @@
+/** `sfbackup coverage`: what the latest complete snapshot of an org holds, and what it leaves out and why. */
+import { ORGS_PREFIX, orgNameProblem } from '../../contract/workflow-contract.ts';
+import { createStore, type StoreSpec } from '../../lambdas/adapters/create-store.ts';
+import {
+  type SkipReason,
+  SKIP_REASONS,
+  type SnapshotManifest,
+} from '../../lambdas/core/snapshot/manifest.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import type { BackupStore } from '../../lambdas/core/store.ts';
+import { describeProblems, type OptionSpecs, parseCommandLine } from './options.ts';
+
+const USAGE = `Usage: sfbackup coverage --store DIR [--org NAME] [--json]
+
+Prints the coverage of an org from its latest complete snapshot with data (full or incremental):
+each object exported with its rows in that snapshot, each object unchanged since the snapshot it
+builds on, and each object left out with its reason (not-stored, derived, needs-filter,
+not-queryable, excluded) and why.
+
+Options:
+  --store DIR            local directory of the vault
+  --s3-endpoint URL      use an S3-compatible server instead of a directory...
+  --bucket NAME          ...and this bucket in it (with --s3-endpoint, or AWS S3 without it)
+  --org NAME             the org's key in the vault (default: the only org the vault holds)
+  --json                 print one JSON object
+  -h, --help             show this help
+`;
+
+/** What `sfbackup coverage --json` prints. */
+export interface Coverage {
+  readonly org: string;
+  readonly snapshotId: string;
+  readonly mode: SnapshotManifest['mode'];
+  readonly finishedAt: string;
+  readonly exported: {
+    readonly name: string;
+    readonly rows: number;
+    readonly api: string;
+    readonly strategy: string;
+    readonly watermarkField: string | null;
+  }[];
+  readonly unchanged: string[];
+  /** Objects left out; `reasonCode` is absent for snapshots written before the reasons were coded. */
+  readonly skipped: { readonly name: string; readonly reasonCode?: SkipReason; readonly reason: string }[];
+}
+
+/** Options of the workflow commands that mean nothing to a command reading only the vault. */
+const NOT_HERE = ['instance-url', 'access-token'] as const;
+
+/** Reads the coverage of `org` (or the vault's only org) from its latest complete data snapshot. */
+export async function readCoverage(store: BackupStore, org?: string): Promise<Coverage> {
+  const key = org ?? (await onlyOrg(store));
+  const reader = new SnapshotReader(store);
+  const latest = await reader.latestComplete(key, { data: true });
+  if (!latest) {
+    throw new Error(
+      `The vault holds no complete snapshot with data of org "${key}": run "sfbackup backup" first, or check --org.`,
+    );
+  }
+  const manifest = await reader.manifest(key, latest.snapshotId);
+  return {
+    org: key,
+    snapshotId: manifest.snapshotId,
+    mode: manifest.mode,
+    finishedAt: manifest.finishedAt,
+    exported: manifest.objects
+      .filter((o) => o.status === 'exported')
+      .map((o) => ({
+        name: o.name,
+        rows: o.rows,
+        api: o.api,
+        strategy: o.strategy ?? 'all',
+        // Manifests from before the field was recorded read changes by SystemModstamp when they had it.
+        watermarkField:
+          o.watermarkField !== undefined
+            ? o.watermarkField
+            : o.fields.some((f) => f.name === 'SystemModstamp')
+              ? 'SystemModstamp'
+              : null,
+      })),
+    unchanged: manifest.objects.filter((o) => o.status === 'unchanged').map((o) => o.name),
+    skipped: manifest.skippedObjects.map((o) => ({
+      name: o.name,
+      ...(o.reasonCode ? { reasonCode: o.reasonCode } : {}),
+      reason: o.reason,
+    })),
+  };
+}
+
+/** The coverage as text: totals, then each object exported, unchanged and skipped, by reason. */
+export function describeCoverage(coverage: Coverage): string {
+  const rows = coverage.exported.reduce((n, o) => n + o.rows, 0);
+  const lines = [
+    `Coverage of org ${coverage.org} from snapshot ${coverage.snapshotId} (${coverage.mode}, finished ${coverage.finishedAt}):`,
+    `  ${coverage.exported.length} exported (${rows} rows), ${coverage.unchanged.length} unchanged, ${coverage.skipped.length} skipped`,
+  ];
+  if (coverage.exported.length > 0) lines.push('  exported:');
+  for (const o of coverage.exported) {
+    const how = [o.api, o.strategy === 'all' ? undefined : o.strategy].filter(Boolean).join(', ');
+    const watermark = o.watermarkField
+      ? `changes by ${o.watermarkField}`
+      : 'no watermark field: exported in full every run';
+    lines.push(`    ${o.name}: ${o.rows} rows (${how}; ${watermark})`);
+  }
+  if (coverage.unchanged.length > 0)
+    lines.push(`  unchanged since the snapshot it builds on: ${coverage.unchanged.join(', ')}`);
+  const groups: (SkipReason | undefined)[] = [...SKIP_REASONS, undefined];
+  for (const code of groups) {
+    const members = coverage.skipped.filter((o) => o.reasonCode === code);
+    if (members.length === 0) continue;
+    lines.push(`  skipped, ${code ?? 'no reason code (an older snapshot)'} (${members.length}):`);
+    for (const o of members) lines.push(`    ${o.name}: ${o.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the command; resolves to the exit code. */
+export async function run(args: string[]): Promise<number> {
+  const own = {} as const satisfies OptionSpecs;
+  const { values, problems } = parseCommandLine('coverage', own, args);
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  for (const name of NOT_HERE) {
+    if (values[name] !== undefined)
+      problems.push(`--${name} is not an option of sfbackup coverage: it reads only the vault`);
+  }
+  if (!values.store && !values.bucket)
+    problems.push('--store DIR, or --bucket NAME, is required: name the vault, e.g. --store ./backups');
+  if (values.store && values.bucket)
+    problems.push('--store and --bucket both name a vault: give one of them');
+  if (values['s3-endpoint'] && !values.bucket)
+    problems.push('--s3-endpoint needs --bucket: name the bucket on that server');
+  const orgProblem = values.org === undefined ? undefined : orgNameProblem(values.org);
+  if (orgProblem) problems.push(`--org: ${orgProblem}`);
+  if (problems.length > 0) {
+    process.stderr.write(describeProblems('coverage', problems, USAGE));
+    return 2;
+  }
+  const endpoint = values['s3-endpoint'];
+  const spec: StoreSpec = values.bucket
+    ? { s3: { bucket: values.bucket, ...(endpoint ? { endpoint } : {}) } }
+    : (values.store ?? '');
+  const coverage = await readCoverage(createStore(spec), values.org);
+  process.stdout.write(values.json ? `${JSON.stringify(coverage)}\n` : describeCoverage(coverage));
+  return 0;
+}
+
+async function onlyOrg(store: BackupStore): Promise<string> {
+  const orgs = new Set<string>();
+  for await (const entry of store.list(ORGS_PREFIX)) {
+    const name = entry.key.slice(ORGS_PREFIX.length).split('/')[0];
+    if (name) orgs.add(name);
+  }
+  if (orgs.size === 1) return [...orgs][0]!;
+  throw new Error(
+    orgs.size === 0
+      ? 'The vault holds no org: check --store (or --bucket), or run "sfbackup backup" first.'
+      : `The vault holds several orgs (${[...orgs].sort().join(', ')}): name one with --org.`,
+  );
+}
