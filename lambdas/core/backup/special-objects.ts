@@ -181,10 +181,12 @@ export function decideObject(object: GlobalObject, includedByName: boolean): Obj
     return skip('not-stored', 'a change data capture event: published to the event bus, not stored');
   if (name.endsWith('EventStream') || STANDARD_EVENTS.has(name))
     return skip('not-stored', 'a real-time event: delivered as it happens, not stored as rows');
+  // Big Objects Implementation Guide, "SOQL with Big Objects": queries filter on the index fields,
+  // from the first, without gaps.
   if (name.endsWith('__b'))
     return skip(
       'needs-filter',
-      'a big object: queries must filter on its index fields in order, and Bulk API does not serve it',
+      'a big object: queries must filter on its index fields, from the first, in order',
     );
   const filter = NEEDS_FILTER.get(name);
   if (filter) return skip('needs-filter', filter);
