@@ -108,7 +108,7 @@ const CATEGORY_FLAGS: Record<CatalogCategory, Flags> = {
   big: { ...READ, bulkQueryable: false },
   external: { ...READ, bulkQueryable: false },
   metadata: { ...READ, bulkQueryable: false },
-  setting: { ...WRITE, bulkQueryable: true },
+  setting: WRITE,
 };
 
 /** Filter-required objects that clients may still create (the rule is about reading). */
@@ -242,7 +242,9 @@ function auditFields(audit: string): { head: FieldDef[]; tail: FieldDef[] } {
   return { head, tail };
 }
 
+/** A key field a filter-required object's queries name: a lookup (to User for `UserId`) or text. */
 function keyField(name: string): FieldDef {
+  if (name === 'UserId') return ref(name, ['User']);
   if (name.endsWith('Id') && name !== 'DurableId') return ref(name, [], { relationshipName: null });
   return text(name, 255);
 }
@@ -388,11 +390,6 @@ export function catalogObject(entry: CatalogEntry, keyPrefix: string): ObjectDef
 /** The standard objects of the production catalog, in row order, with `Z..` key prefixes. */
 export function productionStandardObjects(): ObjectDef[] {
   return parseCatalog(CATALOG_ROWS).map((entry, i) => catalogObject(entry, catalogKeyPrefix(i)));
-}
-
-/** The number of catalog rows, for the sample objects' key prefixes that follow them. */
-export function catalogSize(): number {
-  return parseCatalog(CATALOG_ROWS).length;
 }
 
 /**
