@@ -315,11 +315,40 @@ describe('objects Salesforce serves only with a filter we can supply', () => {
       strategy: 'per-status',
     });
     const queries = source.soqlLog.filter((q) => q.includes('FROM KnowledgeArticleVersion'));
+    expect(queries).toHaveLength(3);
     expect(queries.map((q) => q.replace(/^.* WHERE /, ''))).toEqual([
       "PublishStatus = 'Online'",
       "PublishStatus = 'Draft'",
       "PublishStatus = 'Archived'",
     ]);
+  });
+
+  it('queries filtered objects again on an incremental run, bounded by their watermark, and lists them unchanged when nothing changed', async () => {
+    const fields = [...baseFields, { name: 'PublishStatus', type: 'picklist' }];
+    const source = new FakeSource([
+      {
+        name: 'Knowledge__kav',
+        fields,
+        rows: [{ Id: 'ka01', Name: 'a', IsDeleted: 'false', SystemModstamp: T0, PublishStatus: 'Online' }],
+        requiresFilter: ['PublishStatus'],
+      },
+    ]);
+    const store = new MemoryStore();
+    const hourLater = () => new Date(new Date(T0).getTime() + 3_600_000);
+    await runCore(source, { org: 'acme', mode: 'full' }, {}, store, hourLater);
+    source.soqlLog.length = 0;
+    const twoHoursLater = () => new Date(new Date(T0).getTime() + 7_200_000);
+    const { finish } = await runCore(source, { org: 'acme', mode: 'incremental' }, {}, store, twoHoursLater);
+    expect(finish.status).toBe('complete');
+    expect(source.soqlLog).toHaveLength(3);
+    for (const soql of source.soqlLog)
+      expect(soql).toMatch(/WHERE PublishStatus = '\w+' AND SystemModstamp > \S+$/);
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.objects[0]).toMatchObject({
+      name: 'Knowledge__kav',
+      status: 'unchanged',
+      strategy: 'per-status',
+    });
   });
 
   it('exports ContentDocumentLink by batches of ContentDocumentId within the SOQL length limit', async () => {

@@ -75,6 +75,19 @@ export async function finishBackup(
       });
       continue;
     }
+    const strategy = spec.strategy?.kind ?? 'all';
+    if (result?.status === 'exported' && strategy !== 'all' && spec.since !== null && result.rows === 0) {
+      // An object read by filtered queries cannot be counted at plan time, so an incremental run
+      // queries it; finding no row changed since the base, it is listed as unchanged, as a counted
+      // object would be.
+      objects.push({
+        ...unchangedEntry(spec.name, spec.fields, detail),
+        watermarkField: spec.watermarkField ?? null,
+        strategy,
+        apiCalls: result.apiCalls,
+      });
+      continue;
+    }
     if (result?.status !== 'exported') {
       const message = result?.error ?? 'the export never finished';
       errors.push({ scope: 'object', subject: planned.name, name: 'ObjectExportFailed', message });
@@ -101,18 +114,8 @@ export async function finishBackup(
   }
   for (const unchanged of detail.unchanged) {
     objects.push({
-      name: unchanged.name,
-      status: 'unchanged',
-      api: 'none',
-      fields: unchanged.fields,
-      rows: 0,
-      deletedRows: 0,
-      bytes: 0,
-      parts: [],
-      since: detail.since,
-      watermark: detail.watermark,
+      ...unchangedEntry(unchanged.name, unchanged.fields, detail),
       ...(unchanged.watermarkField !== undefined ? { watermarkField: unchanged.watermarkField } : {}),
-      apiCalls: 0,
     });
   }
   objects.sort((a, b) => a.name.localeCompare(b.name));
@@ -222,6 +225,23 @@ export async function finishBackup(
     hasAnomalies: anomalies.length > 0 || newlySkipped.length > 0,
     skippedObjects,
     newlySkipped,
+  };
+}
+
+/** The entry of an object an incremental run found unchanged since its base. */
+function unchangedEntry(name: string, fields: SnapshotObject['fields'], detail: PlanDetail): SnapshotObject {
+  return {
+    name,
+    status: 'unchanged',
+    api: 'none',
+    fields,
+    rows: 0,
+    deletedRows: 0,
+    bytes: 0,
+    parts: [],
+    since: detail.since,
+    watermark: detail.watermark,
+    apiCalls: 0,
   };
 }
 
