@@ -59,6 +59,15 @@ describe('which objects a run exports, and how', () => {
     expect(decision.kind === 'skip' && decision.reason).toMatch(/^[^\n]{10,}$/);
   });
 
+  it('says an event holds no rows even where describeGlobal marks it not queryable', () => {
+    expect(decideObject(global('Alert__e', { queryable: false }), false)).toMatchObject({
+      reasonCode: 'not-stored',
+    });
+    expect(decideObject(global('AccountChangeEvent', { queryable: false }), false)).toMatchObject({
+      reasonCode: 'not-stored',
+    });
+  });
+
   it('skips what describeGlobal marks not queryable or not retrieveable as not-queryable', () => {
     expect(decideObject(global('Account', { queryable: false }), false)).toMatchObject({
       reasonCode: 'not-queryable',

@@ -9,6 +9,7 @@ export const EMULATOR_TESTS = [
   'test/backup/cli-backup.test.ts',
   'test/backup/e2e-faults.test.ts',
   'test/backup/e2e-large-org.test.ts',
+  'test/backup/e2e-production-catalog.test.ts',
   'test/backup/e2e-sample-orgs.test.ts',
   'test/backup/jsforce-shortfalls.test.ts',
   'test/backup/salesforce-adapter.test.ts',

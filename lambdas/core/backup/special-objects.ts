@@ -166,21 +166,13 @@ function isKnowledgeVersion(name: string): boolean {
  */
 export function decideObject(object: GlobalObject, includedByName: boolean): ObjectDecision {
   const { name } = object;
-  if (!object.queryable) return skip('not-queryable', 'describeGlobal marks it not queryable');
-  if (!object.retrieveable) return skip('not-queryable', 'describeGlobal marks it not retrieveable');
-  if (object.deprecatedAndHidden)
-    return skip('not-queryable', 'describeGlobal marks it deprecated and hidden');
-  if (name === 'ContentDocumentLink') return exportBy(CONTENT_DOCUMENT_LINK);
-  if (isKnowledgeVersion(name)) return exportBy(KNOWLEDGE_VERSIONS);
-  if (includedByName) return exportBy({ kind: 'all' });
-  if (name.endsWith('__x'))
-    return skip('not-stored', 'an external object: its rows live in an external system, read on every query');
-  if (name.endsWith('__e'))
-    return skip('not-stored', 'a platform event: published to the event bus, not stored');
-  if (name.endsWith('ChangeEvent'))
-    return skip('not-stored', 'a change data capture event: published to the event bus, not stored');
-  if (name.endsWith('EventStream') || STANDARD_EVENTS.has(name))
-    return skip('not-stored', 'a real-time event: delivered as it happens, not stored as rows');
+  const strategy = strategyOf(name);
+  if (includedByName) return readable(object) ?? exportBy(strategy);
+  const notStored = notStoredReason(name);
+  if (notStored) return skip('not-stored', notStored);
+  const flags = readable(object);
+  if (flags) return flags;
+  if (strategy.kind !== 'all') return exportBy(strategy);
   // Big Objects Implementation Guide, "SOQL with Big Objects": queries filter on the index fields,
   // from the first, without gaps.
   if (name.endsWith('__b'))
@@ -197,7 +189,35 @@ export function decideObject(object: GlobalObject, includedByName: boolean): Obj
   if (name.endsWith('Feed'))
     return skip('derived', 'a feed: a view of FeedItem rows by parent, which are exported');
   if (NOT_QUERYABLE.has(name)) return skip('not-queryable', "Salesforce's query APIs do not serve it");
-  return exportBy({ kind: 'all' });
+  return exportBy(strategy);
+}
+
+/** The strategy an object needs: ContentDocumentLink per parent, article versions per status. */
+function strategyOf(name: string): ExportStrategy {
+  if (name === 'ContentDocumentLink') return CONTENT_DOCUMENT_LINK;
+  if (isKnowledgeVersion(name)) return KNOWLEDGE_VERSIONS;
+  return { kind: 'all' };
+}
+
+/** Why an object holds no rows in Salesforce, by its name; undefined when it may. */
+function notStoredReason(name: string): string | undefined {
+  if (name.endsWith('__x'))
+    return 'an external object: its rows live in an external system, read on every query';
+  if (name.endsWith('__e')) return 'a platform event: published to the event bus, not stored';
+  if (name.endsWith('ChangeEvent'))
+    return 'a change data capture event: published to the event bus, not stored';
+  if (name.endsWith('EventStream') || STANDARD_EVENTS.has(name))
+    return 'a real-time event: delivered as it happens, not stored as rows';
+  return undefined;
+}
+
+/** The skip describeGlobal's flags call for, or undefined when they let the object be read. */
+function readable(object: GlobalObject): ObjectDecision | undefined {
+  if (!object.queryable) return skip('not-queryable', 'describeGlobal marks it not queryable');
+  if (!object.retrieveable) return skip('not-queryable', 'describeGlobal marks it not retrieveable');
+  if (object.deprecatedAndHidden)
+    return skip('not-queryable', 'describeGlobal marks it deprecated and hidden');
+  return undefined;
 }
 
 /** The skip decision for an object the settings exclude. */

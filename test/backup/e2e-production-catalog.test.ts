@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { backup, FIXTURES, freshStoreDir } from './e2e-support.ts';
+
+// The emulator with a production org's long tail of standard objects and Salesforce's refusals
+// (docs/emulator-org.md, "The production catalog"), backed up by the synthesized workflow.
+describe('backing up an org with a production catalog', () => {
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    const dir = join(FIXTURES, 'ebikes-lwc');
+    emu = await startEmulator({
+      projectDirs: [dir],
+      planFiles: [join(dir, 'data', 'sample-data-plan.json')],
+      catalog: 'production',
+    });
+    // A file shared with a record: its ContentDocumentLink rows are read by ContentDocumentId.
+    const account = emu.org.insert('Account', { Name: 'Files & Co' });
+    emu.org.insert('ContentVersion', {
+      Title: 'contract',
+      PathOnClient: 'contract.txt',
+      VersionData: Buffer.from('the signed contract').toString('base64'),
+      FirstPublishLocationId: account,
+    });
+  });
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  it('completes, exporting each object the best way it can and skipping the rest with their reasons, said once', async () => {
+    const dir = freshStoreDir();
+    const first = await backup(emu, dir, 'full');
+    expect(first.summary.problems).toEqual([]);
+    expect(first.summary.status).toBe('complete');
+
+    const reader = new SnapshotReader(new LocalDirectoryStore(dir));
+    const manifest = await reader.manifest('sample', first.summary.snapshotId!);
+    const skipped = new Map(manifest.skippedObjects.map((o) => [o.name, o.reasonCode]));
+    expect(
+      Object.fromEntries(
+        ['Orders__x', 'Order_Event__e', 'AccountChangeEvent'].map((n) => [n, skipped.get(n)]),
+      ),
+    ).toEqual({
+      Orders__x: 'not-stored',
+      Order_Event__e: 'not-stored',
+      AccountChangeEvent: 'not-stored',
+    });
+    expect(skipped.get('ActivityHistory')).toBe('not-queryable');
+    expect(skipped.get('Vote')).toBe('needs-filter');
+    expect(skipped.get('Customer_Interaction__b')).toBe('needs-filter');
+    expect(skipped.get('AccountFeed')).toBe('derived');
+    for (const entry of manifest.skippedObjects) expect(entry.reasonCode).toBeDefined();
+
+    const objects = new Map(manifest.objects.map((o) => [o.name, o]));
+    expect(objects.get('ContentDocumentLink')).toMatchObject({ status: 'exported', strategy: 'per-parent' });
+    expect(objects.get('ContentDocumentLink')!.rows).toBeGreaterThan(0);
+    expect(objects.get('KnowledgeArticleVersion')).toMatchObject({
+      status: 'exported',
+      strategy: 'per-status',
+    });
+    expect(objects.get('TaskPriority')).toMatchObject({ status: 'exported', api: 'rest' });
+    expect(objects.get('Support_Tier__mdt')).toMatchObject({ status: 'exported', api: 'rest' });
+    expect(objects.get('AccountHistory')).toMatchObject({
+      status: 'exported',
+      watermarkField: 'CreatedDate',
+    });
+    expect(objects.get('AccountShare')).toMatchObject({
+      status: 'exported',
+      watermarkField: 'LastModifiedDate',
+    });
+    expect(objects.get('Account')).toMatchObject({ status: 'exported', watermarkField: 'SystemModstamp' });
+
+    const alert = first.sns.map((m) => m.message).join('\n');
+    expect(alert).toMatch(/leaves out \d+ objects it did not leave out before/);
+    const fresh = first.summary.newlySkipped;
+    expect(fresh.map((o) => o.name)).toContain('Vote');
+    expect(alert).toContain(`- ${fresh[0]!.name}: ${fresh[0]!.reasonCode}: ${fresh[0]!.reason}`);
+    // At most 20 lines in the alert; the manifest and "sfbackup coverage" have every one.
+    expect(alert).toContain(`...and ${fresh.length - 20} more`);
+
+    const second = await backup(emu, dir, 'incremental');
+    expect(second.summary.status).toBe('complete');
+    expect(second.summary.newlySkipped).toEqual([]);
+    expect(second.sns.map((m) => m.message).join('\n')).not.toContain('leaves out');
+  });
+
+  it('fails the run naming an object the settings include by name when Salesforce refuses it', async () => {
+    const { summary } = await backup(emu, freshStoreDir(), 'full', {
+      includeObjects: ['Account', 'IdeaComment'],
+      metadata: false,
+    });
+    expect(summary.status).toBe('failed');
+    expect(summary.problems).toContainEqual(
+      expect.stringMatching(
+        /^IdeaComment: included by name in the settings, but Salesforce refuses it: needs-filter: /,
+      ),
+    );
+  });
+});
