@@ -36,6 +36,8 @@ describe('a backup of an org with 2,000 custom objects', () => {
     expect(summary.status).toBe('complete');
     expect(summary.rows).toBe(0);
     const spent = (await apiCallsUsed(emu)).used - before;
-    expect(spent).toBeLessThanOrEqual(Math.ceil(summary.objects / 25) + 3);
+    // ContentDocumentLink cannot be counted without a filter: every incremental reads the
+    // ContentDocument ids again (one call here) and queries it per batch of them (none, with no file).
+    expect(spent).toBeLessThanOrEqual(Math.ceil(summary.objects / 25) + 3 + 1);
   }, 300_000);
 });
