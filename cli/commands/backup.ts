@@ -80,6 +80,11 @@ export async function runLocalBackup(
     snapshotId = entry?.snapshotId ?? null;
     problems = entry ? entry.problems : [`${result.error ?? 'Error'}: ${result.errorMessage ?? ''}`];
   }
+  // The lists stay out of the workflow's state: the manifest has them.
+  const skippedObjects =
+    finish && finish.objectsSkipped > 0
+      ? (await new SnapshotReader(store).manifest(org, finish.snapshotId)).skippedObjects
+      : [];
   const summary: BackupSummary = {
     org,
     snapshotId,
@@ -97,8 +102,8 @@ export async function runLocalBackup(
     metadataComponents: finish?.metadataComponents ?? 0,
     apiCalls: finish?.apiCalls ?? 0,
     problems,
-    skippedObjects: finish?.skippedObjects ?? [],
-    newlySkipped: finish?.newlySkipped ?? [],
+    skippedObjects,
+    newlySkipped: skippedObjects.filter((o) => o.firstTime === true),
     execution: {
       status: result.status,
       ...(result.error ? { error: result.error } : {}),

@@ -195,13 +195,16 @@ describe('a refusal is not a failure, a failure is not a refusal', () => {
   it('says once which objects became skipped, and is silent about them on the next run', async () => {
     const store = new MemoryStore();
     const first = await runCore(org(), { org: 'acme', mode: 'full' }, { excludeObjects: ['Contact'] }, store);
-    expect(first.finish.newlySkipped?.map((o) => o.name)).toEqual([
+    const firstTime = async (snapshotId: string) =>
+      (await manifestOf(store, snapshotId)).skippedObjects.filter((o) => o.firstTime).map((o) => o.name);
+    expect(await firstTime(first.finish.snapshotId)).toEqual([
       'AccountFeed',
       'Gadget__c',
       'Orders__x',
       'Readings__b',
       'Widget__c',
     ]);
+    expect(first.finish).toMatchObject({ objectsSkipped: 6, objectsNewlySkipped: 5 });
     expect(first.finish.hasAnomalies).toBe(true);
     expect(first.finish.anomalyMessage).toMatch(/leaves out 5 objects.*\n- AccountFeed: derived: /);
     expect(first.finish.anomalyMessage).not.toContain('Contact');
@@ -213,7 +216,8 @@ describe('a refusal is not a failure, a failure is not a refusal', () => {
       store,
     );
     expect(second.finish.status).toBe('complete');
-    expect(second.finish.newlySkipped).toEqual([]);
+    expect(await firstTime(second.finish.snapshotId)).toEqual([]);
+    expect(second.finish).toMatchObject({ objectsSkipped: 6, objectsNewlySkipped: 0 });
     expect(second.finish.hasAnomalies).toBe(false);
     expect(second.finish.anomalyMessage).toBe('');
 
@@ -223,7 +227,10 @@ describe('a refusal is not a failure, a failure is not a refusal', () => {
       { excludeObjects: ['Contact'] },
       store,
     );
-    expect(third.finish.newlySkipped?.map((o) => o.name)).toEqual(['Invoice__c']);
+    expect(await firstTime(third.finish.snapshotId)).toEqual(['Invoice__c']);
+    expect(third.finish.anomalyMessage).toMatch(
+      /leaves out 1 object it did not leave out before:\n- Invoice__c: needs-filter: /,
+    );
   });
 
   it('still fails the run when one object fails in a way that may pass', async () => {

@@ -120,6 +120,11 @@ export async function finishBackup(
   }
   objects.sort((a, b) => a.name.localeCompare(b.name));
   skippedObjects.sort((a, b) => a.name.localeCompare(b.name));
+  const newlySkipped =
+    detail.mode === 'metadata' ? [] : await newlySkippedObjects(deps, org, detail, skippedObjects);
+  for (const [index, entry] of skippedObjects.entries()) {
+    if (newlySkipped.includes(entry)) skippedObjects[index] = { ...entry, firstTime: true };
+  }
 
   // Full runs: rows exported against COUNT() before and after. Rows added or purged while the run
   // went on explain a difference inside that range; anything outside it is a gap.
@@ -186,8 +191,6 @@ export async function finishBackup(
     problems,
   });
 
-  const newlySkipped =
-    detail.mode === 'metadata' ? [] : await newlySkippedObjects(deps, org, detail, skippedObjects);
   const previousFull = await previousFullManifest(deps, org, detail);
   const anomalies =
     entry.status === 'complete' && detail.mode !== 'metadata'
@@ -223,8 +226,8 @@ export async function finishBackup(
       .filter((text) => text !== '')
       .join('\n\n'),
     hasAnomalies: anomalies.length > 0 || newlySkipped.length > 0,
-    skippedObjects,
-    newlySkipped,
+    objectsSkipped: skippedObjects.length,
+    objectsNewlySkipped: newlySkipped.length,
   };
 }
 

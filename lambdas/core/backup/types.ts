@@ -195,8 +195,8 @@ export interface FinishOutput {
   /** SNS text for deletes/changes over the thresholds, or empty. */
   readonly anomalyMessage: string;
   readonly hasAnomalies: boolean;
-  /** Every object the snapshot leaves out, with why. */
-  readonly skippedObjects?: SkippedObject[];
-  /** Objects skipped now that the previous complete snapshot did not skip (config exclusions aside). */
-  readonly newlySkipped?: SkippedObject[];
+  /** Objects the snapshot leaves out (the manifest's skippedObjects lists each with why). */
+  readonly objectsSkipped: number;
+  /** Of those, the ones the previous complete snapshot did not leave out (`firstTime` in the manifest). */
+  readonly objectsNewlySkipped: number;
 }

@@ -31,6 +31,12 @@ export const skippedObjectSchema = z.object({
     .enum(SKIP_REASONS)
     .optional()
     .describe('The reason from the fixed list; absent in manifests written before the list existed.'),
+  firstTime: z
+    .boolean()
+    .optional()
+    .describe(
+      'True when the previous complete snapshot of the org did not leave it out: this run alerted about it, later runs do not.',
+    ),
 });
 
 /** One field of an exported object, as described by the org when the snapshot was taken. */
