@@ -396,8 +396,17 @@ describe('objects Salesforce serves only with a filter we can supply', () => {
         requiresFilter: ['ContentDocumentId', 'LinkedEntityId', 'Id'],
       },
     ]);
-    const { finish, store } = await runCore(source, { org: 'acme', mode: 'full' });
+    // One page per invocation: the export resumes batch by batch from its checkpoint.
+    const { finish, store, invocations } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { maxPagesPerInvocation: 1 },
+    );
     expect(finish.status).toBe('complete');
+    // ContentDocument in one invocation, ContentDocumentLink in two: one per batch.
+    expect(invocations).toBe(3);
+    // The parent ids are read once, by the first invocation; the others run the batches it kept.
+    expect(source.soqlLog.filter((q) => q === 'SELECT Id FROM ContentDocument ORDER BY Id')).toHaveLength(1);
     const manifest = await manifestOf(store, finish.snapshotId);
     expect(manifest.objects.find((o) => o.name === 'ContentDocumentLink')).toMatchObject({
       rows: 3,

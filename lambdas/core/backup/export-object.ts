@@ -31,7 +31,7 @@ import type {
   PlanDetail,
 } from './types.ts';
 import { taskFailureCause } from './failure-cause.ts';
-import { classifyRefusal, PUBLISH_STATUSES, parentIdClauses } from './special-objects.ts';
+import { classifyRefusal, parentIdClauses } from './special-objects.ts';
 
 /** Reads JSON written by an earlier step. */
 export async function readJson<T>(deps: BackupDeps, key: string): Promise<T> {
@@ -68,7 +68,7 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
     deletedRows: 0,
     deletedIds: [],
   };
-  let filters: string[] | null;
+  let filters: string[] | null = null;
   try {
     filters = await filtersOf(deps, input, spec);
   } catch (error) {
@@ -214,8 +214,7 @@ async function filtersOf(deps: BackupDeps, input: ExportInput, spec: ObjectSpec)
   const strategy = spec.strategy ?? { kind: 'all' };
   if (strategy.kind === 'all') return null;
   if (strategy.kind === 'per-status') {
-    const values = strategy.values.length > 0 ? strategy.values : PUBLISH_STATUSES;
-    return values.map((value) => `${strategy.field} = '${value}'`);
+    return strategy.values.map((value) => `${strategy.field} = '${value}'`);
   }
   const key = objectFiltersKey(input.org, input.snapshotId, input.object);
   try {
