@@ -33,6 +33,8 @@ export interface FakeObject {
   requiresFilter?: string[];
   /** The error a query of the object meets, if any (a Salesforce refusal, or a transient failure). */
   refuse?: (soql: string) => Error | undefined;
+  /** The error the creation of a Bulk query job of the object meets, if any; REST is not affected. */
+  bulkRefusal?: () => Error;
 }
 
 /** An in-memory org behind the SalesforceSource port, counting calls like Salesforce would. */
@@ -134,6 +136,8 @@ export class FakeSource implements SalesforceSource {
     this.call('bulk-create');
     this.soqlLog.push(soql);
     const { object, rows, columns } = this.select(soql);
+    const refusal = object.bulkRefusal?.();
+    if (refusal) throw refusal;
     if (object.bulk === false)
       throw new SalesforceBulkUnsupportedError(`Entity '${object.name}' is not supported by the Bulk API.`);
     const id = `750${String(++this.jobCounter).padStart(15, '0')}`;

@@ -5,6 +5,7 @@ import {
   decideObject,
   parentIdClauses,
   SOQL_MAX_LENGTH,
+  watermarkFieldOf,
 } from '../../lambdas/core/backup/special-objects.ts';
 import { parseManifest } from '../../lambdas/core/snapshot/manifest.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
@@ -102,26 +103,55 @@ describe('which objects a run exports, and how', () => {
   });
 
   it("tells Salesforce's permanent refusals from failures that may pass", () => {
+    const restriction = (text: string) =>
+      new SalesforceQueryError(
+        `queryAll: MALFORMED_QUERY: Implementation restriction: ${text}`,
+        'MALFORMED_QUERY',
+        400,
+      );
+    // A filter restriction is accepted for an object known to need one, or one the answer names.
+    expect(
+      classifyRefusal(restriction('When querying the Vote object, you must filter'), 'Vote'),
+    ).toMatchObject({ reasonCode: 'needs-filter' });
+    expect(classifyRefusal(restriction('filter on the index'), 'Readings__b')).toMatchObject({
+      reasonCode: 'needs-filter',
+    });
+    expect(
+      classifyRefusal(restriction('Gadget__c requires a filter by ParentId'), 'Gadget__c'),
+    ).toMatchObject({ reasonCode: 'needs-filter' });
+    // The same code for an ordinary object is a failure: the user may lack a permission.
+    expect(
+      classifyRefusal(restriction('activity aggregate relationships only allow security evaluation'), 'Task'),
+    ).toBeUndefined();
+    expect(classifyRefusal(restriction('Gadget__c requires a filter by ParentId'), 'Task')).toBeUndefined();
+    expect(
+      classifyRefusal(new SalesforceRequestError('x', 'INVALID_TYPE_FOR_OPERATION', 400), 'Widget__c'),
+    ).toMatchObject({ reasonCode: 'not-queryable' });
+    // An external data source that does not answer may answer later: not a refusal.
     expect(
       classifyRefusal(
-        new SalesforceQueryError(
-          'queryAll: MALFORMED_QUERY: Implementation restriction: filter needed',
-          'MALFORMED_QUERY',
-          400,
-        ),
+        new SalesforceRequestError('x', 'EXTERNAL_OBJECT_CONNECTION_EXCEPTION', 400),
+        'Orders__x',
       ),
-    ).toMatchObject({ reasonCode: 'needs-filter' });
-    expect(classifyRefusal(new SalesforceRequestError('x', 'INVALID_TYPE_FOR_OPERATION', 400))).toMatchObject(
-      { reasonCode: 'not-queryable' },
-    );
-    expect(
-      classifyRefusal(new SalesforceRequestError('x', 'EXTERNAL_OBJECT_CONNECTION_EXCEPTION', 400)),
-    ).toMatchObject({ reasonCode: 'not-stored' });
-    expect(classifyRefusal(new SalesforceQueryError('bad field', 'MALFORMED_QUERY', 400))).toBeUndefined();
-    expect(
-      classifyRefusal(new SalesforceTransientError('HTTP 503', 'SERVER_UNAVAILABLE', 503)),
     ).toBeUndefined();
-    expect(classifyRefusal(new Error('anything else'))).toBeUndefined();
+    expect(
+      classifyRefusal(new SalesforceQueryError('bad field', 'MALFORMED_QUERY', 400), 'Account'),
+    ).toBeUndefined();
+    expect(
+      classifyRefusal(new SalesforceTransientError('HTTP 503', 'SERVER_UNAVAILABLE', 503), 'Account'),
+    ).toBeUndefined();
+    expect(classifyRefusal(new Error('anything else'), 'Account')).toBeUndefined();
+  });
+
+  it('reads changes by CreatedDate only for append-only history objects', () => {
+    expect(watermarkFieldOf('AccountHistory', ['Id', 'CreatedDate'])).toBe('CreatedDate');
+    expect(watermarkFieldOf('Widget__History', ['Id', 'CreatedDate'])).toBe('CreatedDate');
+    expect(watermarkFieldOf('OpportunityFieldHistory', ['Id', 'CreatedDate'])).toBe('CreatedDate');
+    // Rows of other objects may change after they are created: exported in full every run.
+    expect(watermarkFieldOf('Reading__c', ['Id', 'CreatedDate'])).toBeNull();
+    expect(watermarkFieldOf('Reading__c', ['Id', 'LastModifiedDate', 'CreatedDate'])).toBe(
+      'LastModifiedDate',
+    );
   });
 });
 
@@ -264,21 +294,80 @@ describe('a refusal is not a failure, a failure is not a refusal', () => {
     );
   });
 
-  it('tries an included external object, and fails naming it when its data source does not answer', async () => {
+  it('tries an included external object, and fails naming it, after retries, when its data source does not answer', async () => {
     const source = org();
-    source.object('Orders__x').refuse = () =>
-      new SalesforceRequestError(
-        'queryAll: EXTERNAL_OBJECT_CONNECTION_EXCEPTION',
-        'EXTERNAL_OBJECT_CONNECTION_EXCEPTION',
-        400,
-      );
+    source.object('Orders__x').refuse = (soql) =>
+      soql.startsWith('SELECT COUNT()')
+        ? undefined
+        : new SalesforceTransientError(
+            'queryAll: EXTERNAL_OBJECT_CONNECTION_EXCEPTION',
+            'EXTERNAL_OBJECT_CONNECTION_EXCEPTION',
+            400,
+          );
     const { finish } = await runCore(
       source,
       { org: 'acme', mode: 'full' },
       { includeObjects: ['Orders__x'] },
     );
     expect(finish.status).toBe('failed');
-    expect(finish.problems).toContainEqual(expect.stringMatching(/^Orders__x: included by name.*not-stored/));
+    expect(finish.problems).toContainEqual(expect.stringMatching(/^Orders__x: SalesforceTransientError/));
+    // The Bulk job's creation meets it, tried three times, as the workflow's retry does.
+    expect(
+      source.soqlLog.filter((q) => q.includes('FROM Orders__x') && !q.startsWith('SELECT COUNT()')),
+    ).toHaveLength(3);
+  });
+
+  it('fails the run naming an ordinary object refused with an implementation restriction, which may be a missing permission', async () => {
+    const source = org([
+      object('Task', {
+        refuse: (soql) =>
+          soql.startsWith('SELECT COUNT()')
+            ? undefined
+            : new SalesforceQueryError(
+                'queryAll: MALFORMED_QUERY: Implementation restriction: activity aggregate relationships only allow security evaluation for non-admin users when a single parent record is evaluated',
+                'MALFORMED_QUERY',
+                400,
+              ),
+      }),
+    ]);
+    const { finish, store } = await runCore(source, { org: 'acme', mode: 'full' });
+    expect(finish.status).toBe('failed');
+    expect(finish.problems).toContainEqual(expect.stringMatching(/^Task: SalesforceQueryError/));
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.skippedObjects.map((o) => o.name)).not.toContain('Task');
+  });
+
+  it('fails the run naming an object the previous snapshot held that Salesforce now refuses', async () => {
+    const store = new MemoryStore();
+    const source = org([object('Ledger__c')]);
+    const first = await runCore(source, { org: 'acme', mode: 'full' }, {}, store);
+    expect(first.finish.status).toBe('complete');
+    source.object('Ledger__c').refuse = () =>
+      new SalesforceRequestError('queryAll: INVALID_TYPE_FOR_OPERATION', 'INVALID_TYPE_FOR_OPERATION', 400);
+    for (const mode of ['full', 'incremental'] as const) {
+      const { finish } = await runCore(source, { org: 'acme', mode }, {}, store);
+      expect(finish.status, mode).toBe('failed');
+      expect(finish.problems).toContainEqual(
+        expect.stringMatching(
+          /^Ledger__c: the previous snapshot held it, but Salesforce now refuses it: not-queryable: /,
+        ),
+      );
+    }
+  });
+
+  it('says so when an object the configuration excluded before is now refused', async () => {
+    const store = new MemoryStore();
+    const first = await runCore(
+      org(),
+      { org: 'acme', mode: 'full' },
+      { excludeObjects: ['Gadget__c'] },
+      store,
+    );
+    expect(first.finish.status).toBe('complete');
+    const second = await runCore(org(), { org: 'acme', mode: 'full' }, {}, store);
+    expect(second.finish.status).toBe('complete');
+    expect(second.finish.objectsNewlySkipped).toBe(1);
+    expect(second.finish.anomalyMessage).toMatch(/\n- Gadget__c: needs-filter: /);
   });
 
   it('fails the plan naming an included object describeGlobal marks not queryable', async () => {
@@ -296,6 +385,24 @@ describe('Bulk refusals', () => {
     expect(finish.status).toBe('complete');
     const manifest = await manifestOf(store, finish.snapshotId);
     expect(manifest.objects.find((o) => o.name === 'TaskStatus')).toMatchObject({ api: 'rest', rows: 1 });
+  });
+
+  it('reads through REST an object Bulk refuses when the job is created (INVALID_TYPE_FOR_OPERATION)', async () => {
+    const source = new FakeSource([
+      object('Account'),
+      object('Widget__c', {
+        bulkRefusal: () =>
+          new SalesforceRequestError(
+            'Bulk query job: INVALID_TYPE_FOR_OPERATION',
+            'INVALID_TYPE_FOR_OPERATION',
+            400,
+          ),
+      }),
+    ]);
+    const { finish, store } = await runCore(source, { org: 'acme', mode: 'full' });
+    expect(finish.status).toBe('complete');
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.objects.find((o) => o.name === 'Widget__c')).toMatchObject({ api: 'rest', rows: 1 });
   });
 
   it('reads through REST an object whose Bulk job fails as not supported', async () => {
@@ -337,6 +444,70 @@ describe('objects Salesforce serves only with a filter we can supply', () => {
       "PublishStatus = 'Draft'",
       "PublishStatus = 'Archived'",
     ]);
+  });
+
+  it('fails the object, not skips it, when Salesforce refuses a later status after earlier ones were written', async () => {
+    const fields = [...baseFields, { name: 'PublishStatus', type: 'picklist' }];
+    const rows = ['Online', 'Draft', 'Archived'].map((status, i) => ({
+      Id: `ka0${i}`,
+      Name: status,
+      IsDeleted: 'false',
+      SystemModstamp: T0,
+      PublishStatus: status,
+    }));
+    const source = new FakeSource([
+      {
+        name: 'KnowledgeArticleVersion',
+        fields,
+        rows,
+        requiresFilter: ['PublishStatus'],
+        refuse: (soql) =>
+          soql.includes("'Archived'")
+            ? new SalesforceQueryError(
+                'queryAll: MALFORMED_QUERY: Implementation restriction: KnowledgeArticleVersion requires a filter by PublishStatus',
+                'MALFORMED_QUERY',
+                400,
+              )
+            : undefined,
+      },
+    ]);
+    // One status per invocation: Online and Draft are written by earlier invocations.
+    const { finish, store } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { maxPagesPerInvocation: 1 },
+    );
+    expect(finish.status).toBe('failed');
+    expect(finish.problems).toContainEqual(
+      expect.stringMatching(/^KnowledgeArticleVersion: .*refuses .*after 2 parts were written/),
+    );
+    const manifest = await manifestOf(store, finish.snapshotId);
+    expect(manifest.skippedObjects.map((o) => o.name)).not.toContain('KnowledgeArticleVersion');
+  });
+
+  it('fails a plain object Salesforce refuses after its first page was written', async () => {
+    const rows = ['a', 'b', 'c'].map((id) => ({ Id: id, Name: id, IsDeleted: 'false', SystemModstamp: T0 }));
+    let queries = 0;
+    const source = new FakeSource([
+      {
+        name: 'Widget__c',
+        fields: baseFields,
+        rows,
+        bulk: false,
+        // The Bulk job's creation (refused as unsupported) and REST's first page pass; the next page is refused.
+        refuse: (soql) =>
+          !soql.startsWith('SELECT COUNT()') && ++queries > 2
+            ? new SalesforceRequestError(
+                'queryAll: INVALID_TYPE_FOR_OPERATION',
+                'INVALID_TYPE_FOR_OPERATION',
+                400,
+              )
+            : undefined,
+      },
+    ]);
+    const { finish } = await runCore(source, { org: 'acme', mode: 'full' }, { pageSize: 2 });
+    expect(finish.status).toBe('failed');
+    expect(finish.problems).toContainEqual(expect.stringMatching(/^Widget__c: .*after 1 part was written/));
   });
 
   it('queries filtered objects again on an incremental run, bounded by their watermark, and lists them unchanged when nothing changed', async () => {

@@ -17,6 +17,13 @@ describe('Salesforce error translation', () => {
     expect(translateHttpError(503, '<html>down</html>', 'x').name).toBe('SalesforceTransientError');
     expect(translateHttpError(400, body('UNABLE_TO_LOCK_ROW'), 'x').name).toBe('SalesforceTransientError');
     expect(translateHttpError(400, body('INVALID_FIELD'), 'x').name).toBe('SalesforceQueryError');
+    // An external object's data source that does not answer may answer on a later try.
+    expect(translateHttpError(400, body('EXTERNAL_OBJECT_CONNECTION_EXCEPTION'), 'x').name).toBe(
+      'SalesforceTransientError',
+    );
+    expect(translateHttpError(400, body('EXTERNAL_OBJECT_EXCEPTION'), 'x').name).toBe(
+      'SalesforceTransientError',
+    );
     expect(translateHttpError(404, body('NOT_FOUND'), 'x').name).toBe('SalesforceRequestError');
     expect(translateSoapFault('sf:INVALID_SESSION_ID', 'expired', 'x').name).toBe(
       'SalesforceSessionExpiredError',

@@ -101,7 +101,13 @@ function named(
   if (errorCode && QUERY_CODES.has(errorCode) && errorCode !== 'QUERY_TIMEOUT') {
     return new SalesforceQueryError(text, errorCode, status);
   }
-  if (status >= 500 || (errorCode && TRANSIENT_CODES.has(errorCode))) {
+  // SOAP API Developer Guide, StatusCode: EXTERNAL_OBJECT_CONNECTION_EXCEPTION and its kin answer
+  // when the external data source behind an external object cannot be reached or fails: it may
+  // answer on a later try, so the workflow retries.
+  if (
+    status >= 500 ||
+    (errorCode && (TRANSIENT_CODES.has(errorCode) || errorCode.startsWith('EXTERNAL_OBJECT_')))
+  ) {
     return new SalesforceTransientError(text, errorCode, status);
   }
   return new SalesforceRequestError(text, errorCode, status);

@@ -31,7 +31,7 @@ import type {
   PlanDetail,
 } from './types.ts';
 import { taskFailureCause } from './failure-cause.ts';
-import { classifyRefusal, parentIdClauses } from './special-objects.ts';
+import { classifyRefusal, parentIdClauses, refusalKind } from './special-objects.ts';
 
 /** Reads JSON written by an earlier step. */
 export async function readJson<T>(deps: BackupDeps, key: string): Promise<T> {
@@ -72,7 +72,7 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
   try {
     filters = await filtersOf(deps, input, spec);
   } catch (error) {
-    return refused(deps, input, spec, checkpoint, callsBefore, error);
+    return refused(deps, input, spec, checkpoint, segment, callsBefore, error);
   }
   const soql = (clause: number) => soqlOf(spec, filters === null ? null : filters[clause]!);
   // A filtered object with nothing to filter by (no ContentDocument, no ContentDocumentLink) has no rows.
@@ -98,7 +98,7 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
       attempt,
     });
   } catch (error) {
-    return refused(deps, input, spec, checkpoint, callsBefore, error);
+    return refused(deps, input, spec, checkpoint, segment, callsBefore, error);
   }
 }
 
@@ -237,18 +237,22 @@ async function filtersOf(deps: BackupDeps, input: ExportInput, spec: ObjectSpec)
 
 /**
  * A failure of the object's export: a refusal Salesforce will repeat is recorded as the object
- * skipped with its reason, or as failed when the settings name the object; anything else is
- * thrown on for the workflow's retry and catch.
+ * skipped with its reason, unless skipping would lose rows someone counts on: then the object is
+ * recorded as failed, naming why. That is so when the settings name the object, when the previous
+ * snapshot held it, when parts of it are already written (a later page or filter was refused), and
+ * for filtered strategies, whose queries Salesforce accepts by design. Anything else is thrown on
+ * for the workflow's retry and catch.
  */
 async function refused(
   deps: BackupDeps,
   input: ExportInput,
   spec: ObjectSpec,
   checkpoint: ExportCheckpoint,
+  segment: ExportSegment,
   callsBefore: number,
   error: unknown,
 ): Promise<ExportOutput> {
-  const refusal = classifyRefusal(error);
+  const refusal = classifyRefusal(error, spec.name);
   if (!refusal) throw error;
   const { org, snapshotId, object } = input;
   const base = {
@@ -261,13 +265,21 @@ async function refused(
     parts: [],
     apiCalls: checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore),
   };
-  const result: ObjectResult = spec.includedByName
-    ? {
-        ...base,
-        status: 'failed',
-        error: `included by name in the settings, but Salesforce refuses it: ${refusal.reasonCode}: ${refusal.reason}`,
-      }
-    : { ...base, status: 'skipped', skip: refusal };
+  const why = `${refusal.reasonCode}: ${refusal.reason}`;
+  const partsWritten = checkpoint.nextPart - 1 + segment.parts.length;
+  const failure = spec.includedByName
+    ? `included by name in the settings, but Salesforce refuses it: ${why}`
+    : spec.heldBefore
+      ? `the previous snapshot held it, but Salesforce now refuses it: ${why}. Give the integration user access to it again, or exclude it in the configuration.`
+      : partsWritten > 0
+        ? `Salesforce refuses it after ${partsWritten} ${partsWritten === 1 ? 'part was' : 'parts were'} written: ${why}`
+        : (spec.strategy?.kind ?? 'all') !== 'all'
+          ? `Salesforce refuses the filtered query the backup reads it by: ${why}`
+          : undefined;
+  const result: ObjectResult =
+    failure === undefined
+      ? { ...base, status: 'skipped', skip: refusal }
+      : { ...base, status: 'failed', error: failure };
   await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
     contentType: 'application/json',
   });
@@ -327,7 +339,10 @@ async function bulkJob(
       try {
         jobId = await deps.source.createBulkQuery(soql);
       } catch (error) {
-        if (error instanceof SalesforceBulkUnsupportedError) return { kind: 'unsupported' };
+        // Bulk refusing the object outright, or as a query it cannot run: REST's answer decides,
+        // as for a job that fails with that refusal once it runs.
+        if (error instanceof SalesforceBulkUnsupportedError || refusalKind(error) !== undefined)
+          return { kind: 'unsupported' };
         throw error;
       }
     }

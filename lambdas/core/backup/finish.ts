@@ -269,7 +269,12 @@ async function newlySkippedObjects(
     .filter((e) => e.status === 'complete' && e.mode !== 'metadata' && e.snapshotId < detail.snapshotId)
     .at(-1);
   const before = previous
-    ? new Set((await reader.manifest(org, previous.snapshotId)).skippedObjects.map((o) => o.name))
+    ? new Set(
+        (await reader.manifest(org, previous.snapshotId)).skippedObjects
+          // One left out by the configuration then and refused by Salesforce now is news.
+          .filter((o) => o.reasonCode !== 'excluded')
+          .map((o) => o.name),
+      )
     : new Set<string>();
   return skipped.filter((o) => o.reasonCode !== 'excluded' && !before.has(o.name));
 }

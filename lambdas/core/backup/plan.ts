@@ -54,10 +54,12 @@ export async function planBackup(
       `The vault holds snapshots of org ${latest.orgId} under "${request.org}", but the credentials are for org ${identity.orgId}. Use another org name or fix the secret.`,
     );
   }
-  const latestData =
-    request.mode === 'incremental' ? await reader.latestComplete(request.org, { data: true }) : undefined;
-  const base = latestData ? await reader.manifest(request.org, latestData.snapshotId) : null;
   const metadataOnly = request.mode === 'metadata';
+  const latestData = metadataOnly ? undefined : await reader.latestComplete(request.org, { data: true });
+  const previous = latestData ? await reader.manifest(request.org, latestData.snapshotId) : null;
+  const base = request.mode === 'incremental' ? previous : null;
+  // Objects the previous complete data snapshot held: Salesforce refusing one now fails the run.
+  const heldBefore = new Set(previous?.objects.filter((o) => o.status !== 'failed').map((o) => o.name));
   const mode = metadataOnly ? 'metadata' : base ? 'incremental' : 'full';
   // SOQL takes whole seconds; rounding down only widens the window.
   const since = base
@@ -101,7 +103,7 @@ export async function planBackup(
     const candidate = candidates.get(describe.name)!;
     // Rows of an object the base snapshot did not hold (new, or skipped then) are all read.
     const inBase = base?.objects.some((o) => o.name === describe.name && o.status !== 'failed') ?? false;
-    const spec = specFor(describe, inBase ? since : null, candidate);
+    const spec = specFor(describe, inBase ? since : null, candidate, heldBefore.has(describe.name));
     if (spec) specs.push(spec);
     else if (candidate.includedByName)
       refusedIncluded(request.org, [[describe.name, 'describe lists no queryable fields']]);
@@ -234,7 +236,10 @@ function baseWatermarkField(base: SnapshotManifest, name: string): WatermarkFiel
   const object = base.objects.find((o) => o.name === name && o.status !== 'failed');
   if (!object) return null;
   if (object.watermarkField !== undefined) return object.watermarkField;
-  return watermarkFieldOf(object.fields.filter((f) => f.inCsv).map((f) => f.name));
+  return watermarkFieldOf(
+    name,
+    object.fields.filter((f) => f.inCsv).map((f) => f.name),
+  );
 }
 
 /**
@@ -282,11 +287,12 @@ function specFor(
   describe: ObjectDescribe,
   since: string | null,
   candidate: Candidate,
+  heldBefore: boolean,
 ): ObjectSpec | undefined {
   const fields = describe.fields.map(toSnapshotField);
   const columns = fields.filter((f) => f.inCsv).map((f) => f.name);
   if (columns.length === 0) return undefined;
-  const watermarkField = watermarkFieldOf(columns);
+  const watermarkField = watermarkFieldOf(describe.name, columns);
   return {
     name: describe.name,
     // Filtered strategies run many small queries, one per filter: REST serves each at once.
@@ -297,6 +303,7 @@ function specFor(
     watermarkField,
     strategy: candidate.strategy,
     ...(candidate.includedByName ? { includedByName: true } : {}),
+    ...(heldBefore ? { heldBefore: true } : {}),
   };
 }
 

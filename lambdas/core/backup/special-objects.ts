@@ -226,11 +226,10 @@ export function excludedByConfiguration(): ObjectDecision {
 }
 
 /**
- * Whether a failed query is Salesforce refusing the object for good (an answer that will not change
- * on retry), and which reason that is. Transient failures, rate limits and expired sessions are
- * never refusals; neither is any error this function does not recognise.
+ * The kind of permanent refusal a failed query is, by Salesforce's error code, or undefined when it
+ * is not one. Transient failures, rate limits and expired sessions never are.
  */
-export function classifyRefusal(error: unknown): { reasonCode: SkipReason; reason: string } | undefined {
+export function refusalKind(error: unknown): 'invalid-type' | 'implementation-restriction' | undefined {
   if (!(error instanceof SalesforceError)) return undefined;
   if (
     error instanceof SalesforceTransientError ||
@@ -240,32 +239,62 @@ export function classifyRefusal(error: unknown): { reasonCode: SkipReason; reaso
     return undefined;
   const code = error.errorCode ?? '';
   // SOAP API Developer Guide, StatusCode: INVALID_TYPE_FOR_OPERATION.
-  if (code === 'INVALID_TYPE_FOR_OPERATION')
+  if (code === 'INVALID_TYPE_FOR_OPERATION') return 'invalid-type';
+  // Salesforce answers a query an object only serves with a filter with MALFORMED_QUERY
+  // "Implementation restriction: ..." (Object Reference, ContentDocumentLink and others).
+  if (code === 'MALFORMED_QUERY' && /implementation restriction/i.test(error.message))
+    return 'implementation-restriction';
+  return undefined;
+}
+
+/**
+ * Whether a failed query of `object` is Salesforce refusing it for good, and which reason that is.
+ * "Implementation restriction" is also Salesforce's answer to a user who lacks a permission (a query
+ * of Task or Event without View All Data), so it counts as a filter requirement only for objects
+ * known to need a filter (the list above, big objects) or when the answer itself says the object
+ * requires a filter ("<Object> requires a filter by ...", the wording of ContentDocumentLink's
+ * refusal in the Object Reference). Anything else is a failure the run reports. An external data
+ * source that does not answer (EXTERNAL_OBJECT_*) may answer later: never a refusal.
+ */
+export function classifyRefusal(
+  error: unknown,
+  object: string,
+): { reasonCode: SkipReason; reason: string } | undefined {
+  const kind = refusalKind(error);
+  if (kind === 'invalid-type')
     return {
       reasonCode: 'not-queryable',
       reason: 'Salesforce refuses to query it (INVALID_TYPE_FOR_OPERATION)',
     };
-  // Salesforce answers a query an object only serves with a filter with MALFORMED_QUERY
-  // "Implementation restriction: ..." (Object Reference, ContentDocumentLink and others).
-  if (code === 'MALFORMED_QUERY' && /implementation restriction/i.test(error.message))
+  if (kind === 'implementation-restriction' && needsFilter(object, (error as Error).message))
     return {
       reasonCode: 'needs-filter',
       reason:
         'Salesforce requires a filter the backup cannot supply (MALFORMED_QUERY, implementation restriction)',
     };
-  // SOAP API Developer Guide, StatusCode: EXTERNAL_OBJECT_CONNECTION_EXCEPTION and its kin, when the
-  // external data source behind an external object cannot be reached or refuses the query.
-  if (code.startsWith('EXTERNAL_OBJECT_'))
-    return { reasonCode: 'not-stored', reason: `the external data source did not answer (${code})` };
   return undefined;
+}
+
+function needsFilter(object: string, message: string): boolean {
+  if (NEEDS_FILTER.has(object) || object.endsWith('__b')) return true;
+  return (
+    message.includes(`: ${object} requires a filter by `) ||
+    message.startsWith(`${object} requires a filter by `)
+  );
 }
 
 /**
  * The field incremental runs read an object's changes by: SystemModstamp, else LastModifiedDate,
- * else CreatedDate (append-only objects such as field history), or null when it has none.
+ * or null when it has neither (exported in full every run). CreatedDate serves only objects whose
+ * rows never change once written: field history (`*History`, `*FieldHistory`, custom `__History`),
+ * which the Object Reference describes as read-only rows created when a tracked field changes.
  */
-export function watermarkFieldOf(columns: readonly string[]): WatermarkField | null {
-  return WATERMARK_FIELDS.find((field) => columns.includes(field)) ?? null;
+export function watermarkFieldOf(object: string, columns: readonly string[]): WatermarkField | null {
+  const appendOnly = object.endsWith('History');
+  return (
+    WATERMARK_FIELDS.find((field) => columns.includes(field) && (field !== 'CreatedDate' || appendOnly)) ??
+    null
+  );
 }
 
 // A Salesforce record id: 15 or 18 letters and digits (Object Reference, "Field Types", ID).

@@ -62,6 +62,8 @@ export interface ObjectSpec {
   readonly strategy?: ExportStrategy;
   /** The settings name the object in includeObjects: a refusal fails the run instead of skipping it. */
   readonly includedByName?: boolean;
+  /** The previous complete data snapshot held the object: a refusal fails the run instead of skipping it. */
+  readonly heldBefore?: boolean;
   readonly countAtStart?: number;
 }
 
