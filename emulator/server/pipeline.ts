@@ -1,3 +1,4 @@
+import { requestSizeRefusal } from './request-size.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SalesforceError } from '../org/api.ts';
 import { readBody, parseJson } from './body.ts';
@@ -79,6 +80,12 @@ export async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  const tooLarge = requestSizeRefusal(req);
+  if (tooLarge) {
+    res.writeHead(tooLarge.status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+    res.end(tooLarge.text);
+    return;
+  }
   // Collapse slashes before parsing: `//services/...` would otherwise read as a host name.
   const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), 'http://emulator.invalid');
   const path = normalisePath(url.pathname);

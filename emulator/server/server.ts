@@ -63,9 +63,12 @@ export async function listenEmulator(
   const listener = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
     void handleRequest(ctx, req, res);
   };
+  // Node's HTTP parser answers 431 itself past 16 KiB of request line and headers; it is given more
+  // room so that the request reaches the pipeline, which answers as Salesforce does (request-size.ts).
+  const maxHeaderSize = 256 * 1024;
   const server: Server = props.tls
-    ? createHttpsServer({ key: props.tls.privateKey, cert: props.tls.certificate }, listener)
-    : createHttpServer(listener);
+    ? createHttpsServer({ key: props.tls.privateKey, cert: props.tls.certificate, maxHeaderSize }, listener)
+    : createHttpServer({ maxHeaderSize }, listener);
   server.keepAliveTimeout = 30_000;
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
