@@ -57,6 +57,8 @@ export class FakeSource implements SalesforceSource {
   maxRetrieveComponents = Number.POSITIVE_INFINITY;
   /** Status polls that answer InProgress before a job completes. */
   pendingPolls = 0;
+  /** Records per REST query page (Salesforce's batch size: 200 to 2,000). */
+  restPageSize = 2;
   private jobCounter = 0;
   private retrieves = new Map<string, ReadonlyMap<string, readonly string[]>>();
 
@@ -183,8 +185,9 @@ export class FakeSource implements SalesforceSource {
     if (!isNextUrl) this.soqlLog.push(soql!);
     const { rows, columns } = this.select(soql!);
     const offset = Number(offsetText);
-    const page = rows.slice(offset, offset + 2);
-    const next = offset + 2 < rows.length ? `${soql}#${offset + 2}` : null;
+    const size = this.restPageSize;
+    const page = rows.slice(offset, offset + size);
+    const next = offset + size < rows.length ? `${soql}#${offset + size}` : null;
     return {
       records: page.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null]))),
       totalSize: rows.length,
@@ -263,7 +266,9 @@ export class FakeSource implements SalesforceSource {
   }
 
   private select(soql: string): { object: FakeObject; rows: Row[]; columns: string[] } {
-    const match = /^SELECT (.+?) FROM (\w+)(?: WHERE (.+?))?(?: ORDER BY (\w+))?$/.exec(soql);
+    const match = /^SELECT (.+?) FROM (\w+)(?: WHERE (.+?))?(?: ORDER BY (\w+))?(?: LIMIT (\d+))?$/.exec(
+      soql,
+    );
     if (!match) throw new SalesforceQueryError(`cannot parse ${soql}`, 'MALFORMED_QUERY', 400);
     const object = this.object(match[2]!);
     const refusal = object.refuse?.(soql);
@@ -278,14 +283,20 @@ export class FakeSource implements SalesforceSource {
     }
     let rows = object.rows.filter((r) => conditions.every((c) => c.test(r)));
     if (match[4]) rows = [...rows].sort((a, b) => String(a[match[4]!]).localeCompare(String(b[match[4]!])));
+    if (match[5]) rows = rows.slice(0, Number(match[5]));
     const columns = match[1] === 'COUNT()' ? [] : match[1]!.split(', ');
     return { object, rows, columns };
   }
 }
 
-/** One WHERE condition of the few shapes the backup writes: `F > datetime`, `F = 'v'`, `F IN ('a','b')`. */
+/** One WHERE condition of the few shapes the backup writes: `F > 'id'`, `F > datetime`, `F = 'v'`, `F IN ('a','b')`. */
 function condition(text: string): { field: string; test: (row: Row) => boolean } {
-  let m = /^(\w+) > (\S+)$/.exec(text);
+  let m = /^(\w+) > '([^']*)'$/.exec(text);
+  if (m) {
+    const [, field, value] = m;
+    return { field: field!, test: (r) => String(r[field!] ?? '') > value! };
+  }
+  m = /^(\w+) > (\S+)$/.exec(text);
   if (m) {
     const since = new Date(m[2]!).getTime();
     const field = m[1]!;

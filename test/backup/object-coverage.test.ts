@@ -4,7 +4,7 @@ import {
   classifyRefusal,
   decideObject,
   parentIdClauses,
-  SOQL_MAX_LENGTH,
+  REST_QUERY_MAX_ENCODED,
   watermarkFieldOf,
 } from '../../lambdas/core/backup/special-objects.ts';
 import { parseManifest } from '../../lambdas/core/snapshot/manifest.ts';
@@ -15,6 +15,7 @@ import {
   SalesforceTransientError,
 } from '../../lambdas/core/salesforce.ts';
 import { baseFields, type FakeObject, FakeSource } from './fake-source.ts';
+import type { StoredObject } from '../../lambdas/core/store.ts';
 import { MemoryStore } from './memory-store.ts';
 import { runCore } from './run-core.ts';
 
@@ -157,14 +158,16 @@ describe('which objects a run exports, and how', () => {
 
 describe('parent id batches', () => {
   const ids = Array.from({ length: 50 }, (_, i) => `069${String(i).padStart(15, '0')}`);
+  // As a URL carries it: fetch escapes the quotes encodeURIComponent leaves.
+  const encoded = (text: string) => new URL(`https://x/q?q=${encodeURIComponent(text)}`).search.length - 3;
 
-  it('cuts the ids into IN clauses that keep each statement within the limit, covering every id once', () => {
-    const fixed = 'SELECT Id FROM ContentDocumentLink WHERE '.length;
+  it('cuts the ids into IN clauses that keep each statement within the limit URL-encoded, covering every id once', () => {
+    const fixed = encoded('SELECT Id FROM ContentDocumentLink WHERE ');
     const clauses = parentIdClauses('ContentDocumentId', ids, fixed, 300);
     expect(clauses.length).toBeGreaterThan(4);
-    for (const clause of clauses) expect(fixed + clause.length).toBeLessThanOrEqual(300);
-    // Each batch is as full as the limit allows: one more id would not fit.
-    for (const clause of clauses.slice(0, -1)) expect(fixed + clause.length + 21).toBeGreaterThan(300);
+    for (const clause of clauses) expect(fixed + encoded(clause)).toBeLessThanOrEqual(300);
+    // Each batch is as full as the limit allows: one more id (a comma and a quoted id, 3 + 24 bytes encoded) would not fit.
+    for (const clause of clauses.slice(0, -1)) expect(fixed + encoded(clause) + 27).toBeGreaterThan(300);
     const back = clauses.flatMap((c) => c.replace(/^ContentDocumentId IN \(|\)$/g, '').split(','));
     expect(back).toEqual(ids.map((id) => `'${id}'`));
   });
@@ -175,9 +178,14 @@ describe('parent id batches', () => {
     );
   });
 
-  it("uses Salesforce's 100,000-character limit by default", () => {
-    expect(SOQL_MAX_LENGTH).toBe(100_000);
-    expect(parentIdClauses('ContentDocumentId', ids, 50)).toHaveLength(1);
+  it("sizes batches by default for a REST query's URL, which Salesforce limits to 16,384 bytes with the headers", () => {
+    expect(REST_QUERY_MAX_ENCODED).toBe(14_000);
+    const many = Array.from({ length: 5_000 }, (_, i) => `069${String(i).padStart(15, '0')}`);
+    const fixed = encoded('SELECT Id, LinkedEntityId FROM ContentDocumentLink WHERE ');
+    const clauses = parentIdClauses('ContentDocumentId', many, fixed);
+    for (const clause of clauses) expect(fixed + encoded(clause)).toBeLessThanOrEqual(14_000);
+    for (const clause of clauses.slice(0, -1)) expect(fixed + encoded(clause) + 27).toBeGreaterThan(14_000);
+    expect(clauses.join(',').split(',')).toHaveLength(5_000);
   });
 });
 
@@ -538,35 +546,8 @@ describe('objects Salesforce serves only with a filter we can supply', () => {
     });
   });
 
-  it('exports ContentDocumentLink by batches of ContentDocumentId within the SOQL length limit', async () => {
-    const documents = Array.from({ length: 6_000 }, (_, i) => ({
-      Id: `069${String(i).padStart(15, '0')}`,
-      Name: `doc ${i}`,
-      IsDeleted: 'false',
-      SystemModstamp: T0,
-    }));
-    const linkFields = [
-      ...baseFields,
-      { name: 'ContentDocumentId', type: 'reference' },
-      { name: 'LinkedEntityId', type: 'reference' },
-    ];
-    const links = [0, 2_500, 5_999].map((i) => ({
-      Id: `06A${String(i).padStart(15, '0')}`,
-      Name: '',
-      IsDeleted: 'false',
-      SystemModstamp: T0,
-      ContentDocumentId: documents[i]!.Id,
-      LinkedEntityId: `001${String(i).padStart(15, '0')}`,
-    }));
-    const source = new FakeSource([
-      { name: 'ContentDocument', fields: baseFields, rows: documents },
-      {
-        name: 'ContentDocumentLink',
-        fields: linkFields,
-        rows: links,
-        requiresFilter: ['ContentDocumentId', 'LinkedEntityId', 'Id'],
-      },
-    ]);
+  it('exports ContentDocumentLink by batches of ContentDocumentId that fit a REST query URL, reading the parent ids page by page', async () => {
+    const source = filesOrg();
     // One page per invocation: the export resumes batch by batch from its checkpoint.
     const { finish, store, invocations } = await runCore(
       source,
@@ -574,28 +555,179 @@ describe('objects Salesforce serves only with a filter we can supply', () => {
       { maxPagesPerInvocation: 1 },
     );
     expect(finish.status).toBe('complete');
-    // ContentDocument in one invocation, ContentDocumentLink in two: one per batch.
-    expect(invocations).toBe(3);
-    // The parent ids are read once, by the first invocation; the others run the batches it kept.
-    expect(source.soqlLog.filter((q) => q === 'SELECT Id FROM ContentDocument ORDER BY Id')).toHaveLength(1);
+    // 6,000 ids read 2,000 at a time, each query after the last id read; the fourth finds none left.
+    expect(parentReads(source)).toEqual([
+      'SELECT Id FROM ContentDocument ORDER BY Id LIMIT 2000',
+      `SELECT Id FROM ContentDocument WHERE Id > '${docId(1_999)}' ORDER BY Id LIMIT 2000`,
+      `SELECT Id FROM ContentDocument WHERE Id > '${docId(3_999)}' ORDER BY Id LIMIT 2000`,
+      `SELECT Id FROM ContentDocument WHERE Id > '${docId(5_999)}' ORDER BY Id LIMIT 2000`,
+    ]);
+    const batches = batchQueries(source);
+    for (const soql of batches) {
+      const url = new URL(`https://x/services/data/v62.0/queryAll?q=${encodeURIComponent(soql)}`);
+      expect(url.pathname.length + url.search.length).toBeLessThan(14_100);
+    }
+    expect(batchIds(batches)).toEqual(documents().map((d) => d.Id));
+    // ContentDocument in one invocation, ContentDocumentLink in one per batch.
+    expect(invocations).toBe(1 + batches.length);
     const manifest = await manifestOf(store, finish.snapshotId);
     expect(manifest.objects.find((o) => o.name === 'ContentDocumentLink')).toMatchObject({
-      rows: 3,
+      rows: links().length,
       api: 'rest',
       strategy: 'per-parent',
     });
-    const batches = source.soqlLog.filter((q) =>
-      q.startsWith('SELECT Id, Name, IsDeleted, SystemModstamp, ContentDocumentId'),
+    expect(await linkIds(store, finish.snapshotId)).toEqual(links().map((l) => l.Id));
+  });
+
+  it('reads the parent ids across invocations when the deadline passes, with exactly the rows of a run without one', async () => {
+    const source = filesOrg();
+    let now = new Date(T1).getTime();
+    // Every reading of the clock is a minute later: each invocation's budget passes after its first page.
+    const clock = () => {
+      now += 60_000;
+      return new Date(now);
+    };
+    const { finish, store, invocations } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { invocationBudgetMs: 1 },
+      new MemoryStore(),
+      clock,
     );
-    // 6,000 ids of 21 characters each ('...' and a comma) need two statements of at most 100,000.
-    expect(batches).toHaveLength(2);
-    for (const soql of batches) expect(soql.length).toBeLessThanOrEqual(100_000);
-    const rows = await new SnapshotReader(store).pointInTime('acme', finish.snapshotId);
-    const ids: string[] = [];
-    for await (const row of rows.rows('ContentDocumentLink')) ids.push(row.id);
-    expect(ids.sort()).toEqual(links.map((l) => l.Id).sort());
+    expect(finish.status).toBe('complete');
+    expect(parentReads(source)).toHaveLength(4);
+    const batches = batchQueries(source);
+    expect(batchIds(batches)).toEqual(documents().map((d) => d.Id));
+    // Four invocations read the parent ids, then one per batch.
+    expect(invocations).toBeGreaterThanOrEqual(1 + 3 + batches.length);
+    expect(await linkIds(store, finish.snapshotId)).toEqual(links().map((l) => l.Id));
+  });
+
+  it('resumes without a duplicate or a gap when an invocation stopped between writing a filter file and its checkpoint', async () => {
+    const source = filesOrg();
+    let stopped = false;
+    class StoppingStore extends MemoryStore {
+      override async put(key: string, body: Uint8Array | string): Promise<StoredObject> {
+        const stored = await super.put(key, body);
+        if (!stopped && /ContentDocumentLink\.filters\/000003\.json$/.test(key)) {
+          stopped = true;
+          // As a Lambda timing out: the write is in the vault, the checkpoint never returned.
+          throw new SalesforceTransientError('the invocation ended');
+        }
+        return stored;
+      }
+    }
+    const { finish, store } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { maxPagesPerInvocation: 1 },
+      new StoppingStore(),
+    );
+    expect(stopped).toBe(true);
+    expect(finish.status).toBe('complete');
+    // Every parent id is in exactly one batch, and every link is in the snapshot once.
+    expect(batchIds(batchQueries(source))).toEqual(documents().map((d) => d.Id));
+    expect(await linkIds(store, finish.snapshotId)).toEqual(links().map((l) => l.Id));
+  });
+
+  it('counts the parent reads and the batches in the call estimate', async () => {
+    const source = filesOrg();
+    source.limitsRemaining = 5;
+    const error = await runCore(source, { org: 'acme', mode: 'full' }).catch((e: Error) => e);
+    const estimate = Number(/needs about (\d+) API calls/.exec(String(error))?.[1]);
+    // ContentDocument: a Bulk job (3 calls and a page); ContentDocumentLink: 4 reads of 2,000
+    // parent ids, 12 batches of at most 518 ids, and at least 3 pages of rows; a Composite call.
+    expect(estimate).toBeGreaterThanOrEqual(4 + 4 + 12 + 3 + 1);
+  });
+
+  it('estimates an incremental run by the parent ids the last full run counted, without a call to count them', async () => {
+    const source = filesOrg();
+    const store = new MemoryStore();
+    const hourLater = () => new Date(new Date(T0).getTime() + 3_600_000);
+    await runCore(source, { org: 'acme', mode: 'full' }, {}, store, hourLater);
+    source.limitsRemaining = 5;
+    source.soqlLog.length = 0;
+    const twoHoursLater = () => new Date(new Date(T0).getTime() + 7_200_000);
+    // Pages of 1,000 rows: an estimate that knew nothing of the parent would take 1,000 ids.
+    const error = await runCore(
+      source,
+      { org: 'acme', mode: 'incremental' },
+      { pageSize: 1_000 },
+      store,
+      twoHoursLater,
+    ).catch((e: Error) => e);
+    const estimate = Number(/needs about (\d+) API calls/.exec(String(error))?.[1]);
+    expect(estimate).toBeGreaterThanOrEqual(4 + 12 + 3);
+    expect(source.soqlLog).not.toContain('SELECT COUNT() FROM ContentDocument');
   });
 });
+
+const docId = (i: number) => `069${String(i).padStart(15, '0')}`;
+
+function documents() {
+  return Array.from({ length: 6_000 }, (_, i) => ({
+    Id: docId(i),
+    Name: `doc ${i}`,
+    IsDeleted: 'false',
+    SystemModstamp: T0,
+  }));
+}
+
+/** A link on every seventh document, and on the last. */
+function links() {
+  const docs = documents();
+  return docs
+    .filter((_, i) => i % 7 === 0 || i === docs.length - 1)
+    .map((doc, i) => ({
+      Id: `06A${String(i).padStart(15, '0')}`,
+      Name: '',
+      IsDeleted: 'false',
+      SystemModstamp: T0,
+      ContentDocumentId: doc.Id,
+      LinkedEntityId: `001${String(i).padStart(15, '0')}`,
+    }));
+}
+
+function filesOrg(): FakeSource {
+  const linkFields = [
+    ...baseFields,
+    { name: 'ContentDocumentId', type: 'reference' },
+    { name: 'LinkedEntityId', type: 'reference' },
+  ];
+  const source = new FakeSource([
+    { name: 'ContentDocument', fields: baseFields, rows: documents() },
+    {
+      name: 'ContentDocumentLink',
+      fields: linkFields,
+      rows: links(),
+      requiresFilter: ['ContentDocumentId', 'LinkedEntityId', 'Id'],
+    },
+  ]);
+  source.restPageSize = 2_000;
+  return source;
+}
+
+function parentReads(source: FakeSource): string[] {
+  return source.soqlLog.filter((q) => q.startsWith('SELECT Id FROM ContentDocument'));
+}
+
+function batchQueries(source: FakeSource): string[] {
+  return source.soqlLog.filter((q) =>
+    q.startsWith('SELECT Id, Name, IsDeleted, SystemModstamp, ContentDocumentId'),
+  );
+}
+
+/** The parent ids the batches filter on, in order. */
+function batchIds(batches: readonly string[]): string[] {
+  return batches.flatMap((q) => [...q.matchAll(/'(069\w+)'/g)].map((m) => m[1]!));
+}
+
+async function linkIds(store: MemoryStore, snapshotId: string): Promise<string[]> {
+  const rows = await new SnapshotReader(store).pointInTime('acme', snapshotId);
+  const ids: string[] = [];
+  for await (const row of rows.rows('ContentDocumentLink')) ids.push(row.id);
+  return ids.sort();
+}
 
 describe('watermarks per object', () => {
   function org(): FakeSource {

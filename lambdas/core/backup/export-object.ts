@@ -3,7 +3,6 @@ import { createGzip } from 'node:zlib';
 import { csvHeader, csvLine } from '../snapshot/csv.ts';
 import {
   newAttemptId,
-  objectFiltersKey,
   objectResultKey,
   objectSpecKey,
   partKey,
@@ -11,7 +10,6 @@ import {
   segmentKey,
 } from '../snapshot/keys.ts';
 import type { SnapshotPart } from '../snapshot/manifest.ts';
-import { ObjectNotFoundError } from '../store.ts';
 import {
   SalesforceBulkJobFailedError,
   SalesforceBulkUnsupportedError,
@@ -31,7 +29,8 @@ import type {
   PlanDetail,
 } from './types.ts';
 import { taskFailureCause } from './failure-cause.ts';
-import { classifyRefusal, parentIdClauses, refusalKind } from './special-objects.ts';
+import { readParentIds, filterFiles } from './parent-filters.ts';
+import { classifyRefusal, encodedLength, refusalKind } from './special-objects.ts';
 
 /** Reads JSON written by an earlier step. */
 export async function readJson<T>(deps: BackupDeps, key: string): Promise<T> {
@@ -53,7 +52,7 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
   const callsBefore = deps.source.apiCalls();
   const deadline = deps.clock().getTime() + settings.invocationBudgetMs;
   const attempt = newAttemptId(deps.random);
-  const checkpoint: ExportCheckpoint = input.checkpoint ?? {
+  let checkpoint: ExportCheckpoint = input.checkpoint ?? {
     api: spec.api,
     jobId: null,
     locator: null,
@@ -68,15 +67,40 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
     deletedRows: 0,
     deletedIds: [],
   };
-  let filters: string[] | null = null;
-  try {
-    filters = await filtersOf(deps, input, spec);
-  } catch (error) {
-    return refused(deps, input, spec, checkpoint, segment, callsBefore, error);
+  const strategy = spec.strategy ?? { kind: 'all' };
+  let clauses = 1;
+  let clauseAt: (index: number) => Promise<string | null> = async () => null;
+  if (strategy.kind === 'per-status') {
+    clauses = strategy.values.length;
+    clauseAt = async (index) => `${strategy.field} = '${strategy.values[index]!}'`;
+  } else if (strategy.kind === 'per-parent') {
+    // The parent ids are read first, across as many invocations as that takes; the export of the
+    // batches they make starts once every id is read.
+    let reading = checkpoint.parents ?? { files: 0, after: null, done: false };
+    if (!reading.done) {
+      try {
+        reading = await readParentIds(
+          deps,
+          input,
+          { object: strategy.parent, field: strategy.field },
+          encodedLength(soqlOf(spec, '')),
+          reading,
+          deadline,
+        );
+      } catch (error) {
+        return refused(deps, input, spec, checkpoint, segment, callsBefore, error);
+      }
+      checkpoint = { ...checkpoint, parents: reading };
+      if (!reading.done) {
+        const apiCalls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
+        return { org, snapshotId, object, done: false, checkpoint: { ...checkpoint, apiCalls } };
+      }
+    }
+    clauses = reading.files;
+    clauseAt = filterFiles(deps, input);
   }
-  const soql = (clause: number) => soqlOf(spec, filters === null ? null : filters[clause]!);
   // A filtered object with nothing to filter by (no ContentDocument, no ContentDocumentLink) has no rows.
-  if (filters !== null && filters.length === 0) {
+  if (clauses === 0) {
     const apiCalls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
     const result = await collectResult(
       deps,
@@ -91,8 +115,9 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
     });
     return { org, snapshotId, object, done: true, checkpoint: null, ...written(segment) };
   }
+  const soql = async (clause: number) => soqlOf(spec, await clauseAt(clause));
   try {
-    return await exportPages(deps, input, settings, soql, filters?.length ?? 1, checkpoint, segment, {
+    return await exportPages(deps, input, settings, soql, clauses, checkpoint, segment, {
       callsBefore,
       deadline,
       attempt,
@@ -106,7 +131,7 @@ async function exportPages(
   deps: BackupDeps,
   input: ExportInput,
   settings: BackupSettings,
-  soqlFor: (clause: number) => string,
+  soqlFor: (clause: number) => Promise<string>,
   clauses: number,
   start: ExportCheckpoint,
   segment: { -readonly [K in keyof ExportSegment]: ExportSegment[K] },
@@ -116,7 +141,7 @@ async function exportPages(
   const { callsBefore, deadline, attempt } = run;
   let checkpoint = start;
   let finished = false;
-  const soql = soqlFor(checkpoint.clause ?? 0);
+  const soql = await soqlFor(checkpoint.clause ?? 0);
   if (checkpoint.api === 'bulk' && (checkpoint.jobId === null || checkpoint.jobPending)) {
     const job = await bulkJob(deps, soql, settings, deadline, checkpoint);
     if (job.kind === 'unsupported')
@@ -133,7 +158,7 @@ async function exportPages(
     const part =
       checkpoint.api === 'bulk'
         ? await bulkPart(deps, checkpoint, settings)
-        : await restPart(deps, checkpoint, soqlFor(checkpoint.clause ?? 0), settings);
+        : await restPart(deps, checkpoint, await soqlFor(checkpoint.clause ?? 0), settings);
     const key = partKey(org, snapshotId, object, checkpoint.nextPart, attempt);
     const stored = await deps.store.putStream(key, gzipped(part.body, settings.gzipLevel), {
       contentType: 'text/csv',
@@ -203,36 +228,6 @@ function soqlOf(spec: ObjectSpec, filter: string | null): string {
   if (spec.since) conditions.push(`${spec.watermarkField ?? 'SystemModstamp'} > ${spec.since}`);
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   return `SELECT ${spec.columns.join(', ')} FROM ${spec.name}${where}`;
-}
-
-/**
- * The WHERE clauses of a filtered strategy, or null for one query of every row. Per-status clauses
- * come from the strategy; per-parent ones from the parent's ids, read once by the first invocation
- * and kept in the store, so that every later invocation runs exactly the same queries.
- */
-async function filtersOf(deps: BackupDeps, input: ExportInput, spec: ObjectSpec): Promise<string[] | null> {
-  const strategy = spec.strategy ?? { kind: 'all' };
-  if (strategy.kind === 'all') return null;
-  if (strategy.kind === 'per-status') {
-    return strategy.values.map((value) => `${strategy.field} = '${value}'`);
-  }
-  const key = objectFiltersKey(input.org, input.snapshotId, input.object);
-  try {
-    return await readJson<string[]>(deps, key);
-  } catch (error) {
-    if (!(error instanceof ObjectNotFoundError)) throw error;
-  }
-  const ids: string[] = [];
-  let page = await deps.source.queryAll(`SELECT Id FROM ${strategy.parent} ORDER BY Id`, false);
-  for (;;) {
-    for (const record of page.records) ids.push(String(record.Id));
-    if (page.done || page.nextRecordsUrl === null) break;
-    page = await deps.source.queryAll(page.nextRecordsUrl, true);
-  }
-  const fixed = soqlOf(spec, '').length;
-  const clauses = parentIdClauses(strategy.field, ids, fixed + (spec.since ? ' AND '.length : 0));
-  await deps.store.put(key, JSON.stringify(clauses), { contentType: 'application/json' });
-  return clauses;
 }
 
 /**

@@ -7,10 +7,13 @@ import { nearestName, withSuggestion } from './nearest-name.ts';
 import type { BackupSettings } from './settings.ts';
 import {
   decideObject,
+  encodedLength,
   type ExportStrategy,
   excludedByConfiguration,
+  REST_QUERY_MAX_ENCODED,
   watermarkFieldOf,
 } from './special-objects.ts';
+import { PARENT_PAGE } from './parent-filters.ts';
 import type { BackupDeps, BackupRequest, ObjectSpec, PlanDetail, PlanOutput } from './types.ts';
 
 /** Field types Bulk queries refuse, exported as their components instead. */
@@ -77,18 +80,20 @@ export async function planBackup(
   // objects that did not. Objects without a watermark field, and those only read by filtered
   // queries (COUNT() of them is refused too), are exported again.
   const unchanged: PlanDetail['unchanged'] = [];
+  // Parent objects' row counts, for the call estimate of objects read per parent.
+  const parentCounts = new Map<string, number>();
   let toDescribe = [...candidates.keys()];
   if (base && since) {
     const countable = toDescribe.flatMap((name) => {
       const field = candidates.get(name)!.strategy.kind === 'all' ? baseWatermarkField(base, name) : null;
       return field ? [{ name, field }] : [];
     });
-    const changes = await source.countRows(
-      countable.map(({ name, field }) => ({
+    const changes = await source.countRows([
+      ...countable.map(({ name, field }) => ({
         key: name,
         soql: `SELECT COUNT() FROM ${name} WHERE ${field} > ${since}`,
       })),
-    );
+    ]);
     toDescribe = toDescribe.filter((name) => {
       if (changes.get(name) !== 0) return true;
       const fields = base.objects.find((o) => o.name === name)!.fields;
@@ -117,15 +122,23 @@ export async function planBackup(
 
   let counts = new Map<string, number>();
   if (mode === 'full') {
-    counts = await source.countRows(
-      specs
+    counts = await source.countRows([
+      ...specs
         .filter((s) => s.strategy?.kind === 'all')
         .map((s) => ({ key: s.name, soql: `SELECT COUNT() FROM ${s.name}` })),
-    );
+      ...parentCountQueries(candidates, specs),
+    ]);
+    for (const parent of parentsOf(candidates)) {
+      const count = counts.get(parent) ?? counts.get(`${PARENT_KEY}${parent}`);
+      if (count !== undefined) parentCounts.set(parent, count);
+    }
+  } else if (mode === 'incremental') {
+    // An incremental counts no object in full: the parents' rows at the last full run stand in.
+    for (const [parent, count] of await lastFullCounts(reader, request.org, parentsOf(candidates)))
+      parentCounts.set(parent, count);
   }
-
   // Deferral: a run that would spend more than its share of the daily allowance does not start.
-  const estimate = estimateCalls(specs, counts, settings);
+  const estimate = estimateCalls(specs, counts, parentCounts, settings);
   const allowed = Math.min(
     limits.dailyApiRequests.remaining,
     Math.floor(limits.dailyApiRequests.max * settings.apiShare),
@@ -323,18 +336,80 @@ function toSnapshotField(field: FieldDescribe): SnapshotField {
   return out;
 }
 
+/**
+ * The API calls a run will take, about. An object read in full: the job's calls and its pages. One
+ * read per status: a query per status and its pages. One read per parent: a query per 2,000 parent
+ * ids, a query per batch of ids that fits a REST query's URL, and the pages of the rows, which no
+ * COUNT() can tell (Salesforce refuses it unfiltered): taken as one row per parent.
+ */
 function estimateCalls(
   specs: readonly ObjectSpec[],
-  counts: Map<string, number>,
+  counts: ReadonlyMap<string, number>,
+  parentCounts: ReadonlyMap<string, number>,
   settings: BackupSettings,
 ): number {
   let calls = 0;
   for (const spec of specs) {
+    const strategy = spec.strategy ?? { kind: 'all' };
     const rows = counts.get(spec.name) ?? settings.pageSize;
-    calls += 3 + Math.ceil(rows / settings.pageSize);
+    if (strategy.kind === 'all') calls += 3 + Math.ceil(rows / settings.pageSize);
+    else if (strategy.kind === 'per-status') calls += strategy.values.length + Math.ceil(rows / REST_BATCH);
+    else {
+      const parentIds = parentCounts.get(strategy.parent) ?? settings.pageSize;
+      const perBatch = Math.floor(REST_QUERY_MAX_ENCODED / encodedLength("'000000000000000000',"));
+      calls +=
+        Math.floor(parentIds / PARENT_PAGE) +
+        1 +
+        Math.ceil(parentIds / perBatch) +
+        Math.ceil(parentIds / REST_BATCH);
+    }
   }
   return calls + Math.ceil(specs.length / 25);
 }
+
+/** The parents of the objects read per parent: each such export reads every parent id on every run. */
+function parentsOf(candidates: ReadonlyMap<string, Candidate>): string[] {
+  const parents = new Set<string>();
+  for (const { strategy } of candidates.values())
+    if (strategy.kind === 'per-parent') parents.add(strategy.parent);
+  return [...parents];
+}
+
+/**
+ * COUNT() queries, keyed `parent:<name>`, of the parents a full run does not count already (a
+ * parent the settings leave out): in the same Composite calls as the other counts.
+ */
+function parentCountQueries(
+  candidates: ReadonlyMap<string, Candidate>,
+  specs: readonly ObjectSpec[],
+): { key: string; soql: string }[] {
+  const counted = new Set(specs.filter((s) => (s.strategy?.kind ?? 'all') === 'all').map((s) => s.name));
+  return parentsOf(candidates)
+    .filter((parent) => !counted.has(parent))
+    .map((parent) => ({ key: `${PARENT_KEY}${parent}`, soql: `SELECT COUNT() FROM ${parent}` }));
+}
+
+/** The rows each object had when the org's last complete full snapshot started, where it counted them. */
+async function lastFullCounts(
+  reader: SnapshotReader,
+  org: string,
+  names: readonly string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (names.length === 0) return out;
+  const full = (await reader.catalog(org)).filter((e) => e.status === 'complete' && e.mode === 'full').at(-1);
+  if (!full) return out;
+  for (const object of (await reader.manifest(org, full.snapshotId)).objects) {
+    if (names.includes(object.name) && object.countAtStart !== undefined)
+      out.set(object.name, object.countAtStart);
+  }
+  return out;
+}
+
+const PARENT_KEY = 'parent:';
+
+/** Rows a REST query answers per call, at most (REST API Developer Guide, "Query Options Header"). */
+const REST_BATCH = 2000;
 
 /** A SOQL dateTime literal (whole seconds, UTC), rounded down. */
 export function soqlDateTime(date: Date): string {

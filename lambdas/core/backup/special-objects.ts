@@ -28,8 +28,15 @@ export type ObjectDecision =
   | { readonly kind: 'export'; readonly strategy: ExportStrategy }
   | { readonly kind: 'skip'; readonly reasonCode: SkipReason; readonly reason: string };
 
-/** Salesforce's limit on the length of a SOQL statement (SOQL and SOSL Reference, "SOQL limits"). */
-export const SOQL_MAX_LENGTH = 100_000;
+/**
+ * The most bytes a URL-encoded statement may take in a REST query's URL. Salesforce refuses a
+ * request whose URI and headers together exceed 16,384 bytes (414 URI Too Long for the URI alone,
+ * 431 Request Header Fields Too Large with the headers; Salesforce Help, "Maximum number of rows
+ * returned by SOQL queries over the REST API", article 000386264). The rest of the 16,384 is left
+ * for the path (`/services/data/vXX.X/queryAll?q=`) and the headers (the session token, the
+ * query options, the client's own).
+ */
+export const REST_QUERY_MAX_ENCODED = 14_000;
 
 /** The PublishStatus values of a Knowledge article version (Object Reference, KnowledgeArticleVersion). */
 export const PUBLISH_STATUSES = ['Online', 'Draft', 'Archived'] as const;
@@ -301,17 +308,20 @@ export function watermarkFieldOf(object: string, columns: readonly string[]): Wa
 const RECORD_ID = /^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/;
 
 /**
- * WHERE clauses `field IN ('id', ...)` over `ids`, each as long as fits: a statement of
- * `fixedLength` characters plus the clause stays within `limit` (Salesforce's 100,000).
+ * WHERE clauses `field IN ('id', ...)` over `ids`, each as long as fits: a statement whose other
+ * parts take `fixedLength` bytes URL-encoded, plus the clause URL-encoded, stays within `limit`
+ * (REST_QUERY_MAX_ENCODED, as the statement travels in the URL of a REST query). The encoded
+ * length is never less than the statement's, so SOQL's own limit holds too.
  */
 export function parentIdClauses(
   field: string,
   ids: readonly string[],
   fixedLength: number,
-  limit: number = SOQL_MAX_LENGTH,
+  limit: number = REST_QUERY_MAX_ENCODED,
 ): string[] {
   const opening = `${field} IN (`;
-  const room = limit - fixedLength - opening.length - 1;
+  const room = limit - fixedLength - encodedLength(opening) - encodedLength(')');
+  const separator = encodedLength(',');
   const clauses: string[] = [];
   let batch: string[] = [];
   let length = 0;
@@ -319,23 +329,32 @@ export function parentIdClauses(
     if (!RECORD_ID.test(id)) {
       throw new Error(`"${id}" is not a Salesforce record id; the ${field} filter takes only record ids.`);
     }
-    const added = id.length + 2 + (batch.length > 0 ? 1 : 0);
-    if (batch.length > 0 && length + added > room) {
+    const quoted = `'${id}'`;
+    const cost = encodedLength(quoted);
+    if (cost > room) {
+      throw new Error(
+        `A ${field} filter of one id does not fit in a query of ${limit} bytes: select fewer columns.`,
+      );
+    }
+    if (batch.length > 0 && length + separator + cost > room) {
       clauses.push(`${opening}${batch.join(',')})`);
       batch = [];
       length = 0;
     }
-    const first = id.length + 2;
-    if (first > room) {
-      throw new Error(
-        `A ${field} filter of one id does not fit in a SOQL statement of ${limit} characters: select fewer columns.`,
-      );
-    }
-    batch.push(`'${id}'`);
-    length += batch.length === 1 ? first : added;
+    length += (batch.length > 0 ? separator : 0) + cost;
+    batch.push(quoted);
   }
   if (batch.length > 0) clauses.push(`${opening}${batch.join(',')})`);
   return clauses;
+}
+
+/**
+ * The length of text as it travels in a URL's query string: percent-encoded as by
+ * `encodeURIComponent`, and with `'` escaped too, as the WHATWG URL parser (fetch, Node's `URL`)
+ * escapes it in the query of an http(s) URL (URL Standard, "special-query percent-encode set").
+ */
+export function encodedLength(text: string): number {
+  return encodeURIComponent(text).replaceAll("'", '%27').length;
 }
 
 function skip(reasonCode: SkipReason, reason: string): ObjectDecision {

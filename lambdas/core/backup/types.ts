@@ -107,6 +107,18 @@ export interface ExportCheckpoint {
   readonly apiCalls: number;
   /** Index of the filtered query under way (per-parent and per-status strategies). */
   readonly clause?: number;
+  /** Per-parent strategy: how far the parent ids are read; the export starts once they all are. */
+  readonly parents?: ParentReading;
+}
+
+/** How far a per-parent export has read its parent's ids, each batch kept as one numbered filter file. */
+export interface ParentReading {
+  /** Filter files written so far, numbered from 1. */
+  readonly files: number;
+  /** The last parent id the files cover; the next read starts after it. Null before the first. */
+  readonly after: string | null;
+  /** True once every parent id is in a file. */
+  readonly done: boolean;
 }
 
 /** Input of one export invocation (a Distributed Map item, then the loop). */

@@ -112,9 +112,9 @@ export function newAttemptId(random: () => number = Math.random): string {
 /** One object's export instructions. */
 export const objectSpecKey = (org: string, snapshotId: string, object: string): string =>
   `${snapshotPrefix(org, snapshotId)}plan/objects/${object}.json`;
-/** The WHERE clauses an object read by filtered queries is exported with, fixed by its first export invocation. */
-export const objectFiltersKey = (org: string, snapshotId: string, object: string): string =>
-  `${snapshotPrefix(org, snapshotId)}plan/objects/${object}.filters.json`;
+/** One WHERE clause (numbered from 1) an object read per parent is exported with, written once as the parent ids are read. */
+export const objectFilterKey = (org: string, snapshotId: string, object: string, filter: number): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/objects/${object}.filters/${String(filter).padStart(6, '0')}.json`;
 /** The files of one download batch. */
 export const filesBatchKey = (org: string, snapshotId: string, batch: number): string =>
   `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}.json`;
