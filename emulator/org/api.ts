@@ -163,7 +163,8 @@ export interface ObjectDef {
 /**
  * A rule Salesforce applies to every query (REST, Bulk, counts) of an object:
  * - `filter`: the WHERE must name one of `anyOf` (or every field of `allOf`) with `=` or `IN` in
- *   its top-level AND, or the query fails with `MALFORMED_QUERY` and `message`;
+ *   its top-level AND (`=` only for the fields in `equalsOnly`), or the query fails with
+ *   `MALFORMED_QUERY` and `message`;
  * - `index`: a big object; the WHERE must filter on a leading run of `indexFields`, in order,
  *   with `=`/`IN` (a range only on the last one), or `MALFORMED_QUERY` with `message`;
  * - `unavailable`: every query fails with `errorCode` and `message` (an external object whose
@@ -174,6 +175,8 @@ export type QueryRestriction =
       readonly kind: 'filter';
       readonly anyOf?: readonly string[];
       readonly allOf?: readonly string[];
+      /** Fields the filter must name with `=`: `IN` does not satisfy it. */
+      readonly equalsOnly?: readonly string[];
       readonly message: string;
     }
   | { readonly kind: 'index'; readonly indexFields: readonly string[]; readonly message: string }

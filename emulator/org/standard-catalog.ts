@@ -357,6 +357,8 @@ export function catalogObject(entry: CatalogEntry, keyPrefix: string): ObjectDef
     queryRestriction = {
       kind: 'filter',
       anyOf: ['Id', 'PublishStatus'],
+      // As the message says: `PublishStatus = [status]`, a single value.
+      equalsOnly: ['PublishStatus'],
       message: knowledgeRestrictionMessage(entry.name),
     };
   }

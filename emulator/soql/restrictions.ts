@@ -68,11 +68,14 @@ export function checkQueryRestriction(def: ObjectDef, ast: Query): void {
         throw new SalesforceError('MALFORMED_QUERY', rule.message);
       return;
     case 'filter': {
-      const named = new Set(
-        topLevelConditions(ast.where)
-          .filter(isKeyFilter)
-          .flatMap((c) => fieldName(c) ?? []),
-      );
+      const equalsOnly = new Set((rule.equalsOnly ?? []).map((f) => f.toLowerCase()));
+      const named = new Set<string>();
+      for (const c of topLevelConditions(ast.where).filter(isKeyFilter)) {
+        const name = fieldName(c);
+        if (name === null) continue;
+        if (equalsOnly.has(name) && !(c.kind === 'compare' && c.op === '=')) continue;
+        named.add(name);
+      }
       const ok = rule.allOf
         ? rule.allOf.every((f) => named.has(f.toLowerCase()))
         : (rule.anyOf ?? []).some((f) => named.has(f.toLowerCase()));

@@ -210,6 +210,12 @@ describe('production catalog: queries', () => {
       expect(
         org.query(`SELECT Id FROM ${name} WHERE PublishStatus = 'Online' AND Language = 'en_US'`).totalSize(),
       ).toBe(0);
+      // The message allows PublishStatus with `=` only, Id with `=` or IN.
+      const listed = refusal(() =>
+        org.query(`SELECT Id FROM ${name} WHERE PublishStatus IN ('Online', 'Draft')`),
+      );
+      expect(listed.message).toBe(e.message);
+      expect(org.query(`SELECT Id FROM ${name} WHERE Id IN ('ka0000000000001')`).totalSize()).toBe(0);
     }
   });
 
