@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { type AppConfigInput, parseConfig } from '../../lib/config.ts';
+import { VENDED_STATES_LOGS } from '../../lib/workflows/support/state-machine.ts';
 import { appWithoutBundling } from './fixtures/app-fixture.ts';
+
+interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+}
 
 /**
  * CloudFormation refuses a stack of more than 500 resources and a template of more than 1 MB
@@ -93,5 +99,32 @@ describe('an app of 50 orgs', () => {
     expect(sizes.filter((s) => s.resources >= MAX_RESOURCES)).toEqual([]);
     expect(sizes.filter((s) => s.bytes >= MAX_TEMPLATE_BYTES)).toEqual([]);
     expect(Math.min(...sizes.map((s) => s.resources))).toBeGreaterThan(0);
+
+    // Step Functions adds the ARN of every log group outside /aws/vendedlogs/ to the account's one
+    // CloudWatch Logs resource policy (5,120 characters): 100 state machines would overflow it.
+    const logGroupsOutsideVended: string[] = [];
+    let machines = 0;
+    for (const stack of assembly.stacks) {
+      const resources = (stack.template.Resources ?? {}) as Record<string, TemplateResource>;
+      for (const [id, r] of Object.entries(resources)) {
+        if (r.Type !== 'AWS::StepFunctions::StateMachine') continue;
+        machines++;
+        const logging = r.Properties?.LoggingConfiguration as {
+          Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
+        };
+        const groupId = logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+        const name = resources[groupId]?.Properties?.LogGroupName as { 'Fn::Join'?: [string, unknown[]] };
+        const first = name?.['Fn::Join']?.[1][0];
+        if (
+          typeof first !== 'string' ||
+          !first.startsWith(VENDED_STATES_LOGS) ||
+          !JSON.stringify(name).includes('AWS::StackId')
+        ) {
+          logGroupsOutsideVended.push(`${stack.stackName}/${id}`);
+        }
+      }
+    }
+    expect(machines).toBe(100);
+    expect(logGroupsOutsideVended).toEqual([]);
   }, 900_000);
 });
