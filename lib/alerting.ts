@@ -133,7 +133,7 @@ export class Alerting extends Construct {
     });
     // The topic has a policy of its own (TLS only, EventBridge), which replaces the default policy
     // that let the account's services publish; CloudWatch alarms must be allowed by name.
-    const { account, region } = Stack.of(this);
+    const { account, region, partition } = Stack.of(this);
     topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
@@ -142,13 +142,25 @@ export class Alerting extends Construct {
         resources: [topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': account },
-          ArnLike: { 'aws:SourceArn': `arn:aws:cloudwatch:${region}:${account}:alarm:*` },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
         },
       }),
     );
-    // EventBridge rules of other stacks publish to the topic too; the grant is the one CDK's SNS
-    // target makes for a rule beside the topic, made here so the topic does not depend on one.
-    topic.grantPublish(new iam.ServicePrincipal('events.amazonaws.com'));
+    // EventBridge rules of this account, in every stack of the app, publish to the topic; made here
+    // so the topic depends on no rule. EventBridge's publish carries the rule as aws:SourceArn and
+    // its account as aws:SourceAccount, so no other account's rule may publish.
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeRulesToPublish',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:events:${region}:${account}:rule/*` },
+        },
+      }),
+    );
     for (const email of props.emails) {
       topic.addSubscription(new subscriptions.EmailSubscription(email));
     }

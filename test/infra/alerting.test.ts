@@ -125,16 +125,28 @@ describe('Alerting', () => {
     expect(message).toContain('Cause: <detail-cause>');
   });
 
-  it('lets EventBridge publish the failure message to the topic', () => {
+  it("lets the account's EventBridge rules, and no other account's, publish the failure message to the topic", () => {
     const { stack, alerting } = alertingStack();
     alerting.monitorWorkflow(testStateMachine(stack), { orgName: 'acme-prod', workflow: 'restore' });
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
+            Sid: 'AllowEventBridgeRulesToPublish',
             Effect: 'Allow',
             Action: 'sns:Publish',
             Principal: { Service: 'events.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': '123456789012' },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:rule/*'],
+                  ],
+                },
+              },
+            },
           }),
         ]),
       },
@@ -153,7 +165,14 @@ describe('Alerting', () => {
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Condition: {
               StringEquals: { 'aws:SourceAccount': '123456789012' },
-              ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*' },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:*'],
+                  ],
+                },
+              },
             },
           }),
         ]),
