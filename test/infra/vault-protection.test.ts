@@ -217,7 +217,7 @@ describe('the vault cannot be got around by an account administrator', () => {
   it('still lets the administrator read the key and the workflows read and write backups', async () => {
     expect(await decide(ADMIN, 'kms:DescribeKey', KEY_ARN, keyPolicy)).toBe('Allowed');
     const object = `${BUCKET_ARN}/acme-prod/data/Account.csv`;
-    const workflow = `arn:aws:iam::${ACCOUNT}:role/SfBackup-Backup-AcmeProdBackupExportRole`;
+    const workflow = `arn:aws:iam::${ACCOUNT}:role/SfBackup-Org-AcmeProd-AcmeProdBackupExportRole`;
     expect(await decide(workflow, 's3:PutObject', object, bucketPolicy)).toBe('Allowed');
     expect(await decide(workflow, 's3:GetObject', object, bucketPolicy)).toBe('Allowed');
     expect(await decide(workflow, 's3:GetObjectVersion', object, bucketPolicy)).toBe('Allowed');

@@ -206,7 +206,7 @@ describe("the replication role as the local app's policy evaluator decides", () 
   );
   const stacks: StackTemplate[] = app
     .synth()
-    .stacks.filter((s) => s.stackName !== 'SfBackup-Backup')
+    .stacks.filter((s) => s.stackName === 'SfBackup-Vault' || s.stackName === 'SfBackup-VaultReplica')
     .map((s) => ({ stackName: s.stackName, template: s.template }));
   const resolver = new TemplateResolver(stacks, 'eu-west-1');
   const policies = new AppPolicies(stacks, resolver, 'eu-west-1');
