@@ -131,35 +131,33 @@ export class Alerting extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
-    // The topic has a policy of its own (TLS only, EventBridge), which replaces the default policy
-    // that let the account's services publish; CloudWatch alarms must be allowed by name.
+    // The topic has a policy of its own, which replaces the default policy that let the account's
+    // services publish: CloudWatch alarms and EventBridge rules (of every stack of the app, so the
+    // topic depends on no rule) are allowed by name. Both send their source's ARN and account, so
+    // no other account's alarm or rule may publish.
     const { account, region, partition } = Stack.of(this);
-    topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': account },
-          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
-        },
-      }),
+    const allowPublishFrom = (sid: string, service: string, sourceArn: string) =>
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': account },
+            ArnLike: { 'aws:SourceArn': sourceArn },
+          },
+        }),
+      );
+    allowPublishFrom(
+      'AllowCloudWatchAlarmsToPublish',
+      'cloudwatch.amazonaws.com',
+      `arn:${partition}:cloudwatch:${region}:${account}:alarm:*`,
     );
-    // EventBridge rules of this account, in every stack of the app, publish to the topic; made here
-    // so the topic depends on no rule. EventBridge's publish carries the rule as aws:SourceArn and
-    // its account as aws:SourceAccount, so no other account's rule may publish.
-    topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowEventBridgeRulesToPublish',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': account },
-          ArnLike: { 'aws:SourceArn': `arn:${partition}:events:${region}:${account}:rule/*` },
-        },
-      }),
+    allowPublishFrom(
+      'AllowEventBridgeRulesToPublish',
+      'events.amazonaws.com',
+      `arn:${partition}:events:${region}:${account}:rule/*`,
     );
     for (const email of props.emails) {
       topic.addSubscription(new subscriptions.EmailSubscription(email));

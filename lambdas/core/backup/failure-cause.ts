@@ -22,11 +22,16 @@ export function shortCause(error: unknown): string {
     if (error.errorCode && /^[\w:]{1,80}$/.test(error.errorCode)) parts.push(error.errorCode);
     if (error.status !== undefined) parts.push(`(HTTP ${error.status})`);
   }
-  const message = error instanceof Error ? error.message : '';
+  const label = callLabelOf(error instanceof Error ? error.message : '');
+  if (label) parts.push(`in ${label}`);
+  return parts.join(' ');
+}
+
+/** The call a message names before its first ": ", when it is a label the code wrote. */
+function callLabelOf(message: string): string | undefined {
   const colon = message.indexOf(': ');
   const label = colon > 0 ? message.slice(0, colon) : '';
-  if (CALL_LABEL.test(label)) parts.push(`in ${label}`);
-  return parts.join(' ');
+  return CALL_LABEL.test(label) ? label : undefined;
 }
 
 /** The failure of the latest of several attempts, with how many there were, for a problem line. */
@@ -75,10 +80,8 @@ export function taskFailureCause(error?: TaskFailure): string {
   ) {
     parts.push(`(${document.errorType})`);
   }
-  const message = typeof document.errorMessage === 'string' ? document.errorMessage : '';
-  const colon = message.indexOf(': ');
-  const label = colon > 0 ? message.slice(0, colon) : '';
-  if (CALL_LABEL.test(label)) parts.push(`in ${label}`);
+  const label = callLabelOf(typeof document.errorMessage === 'string' ? document.errorMessage : '');
+  if (label) parts.push(`in ${label}`);
   return parts.join(' ');
 }
 
