@@ -8,11 +8,11 @@ import {
   apiCallsUsed,
   backup,
   dumpRows,
+  expectLatestRowsEqualOrg,
   FIXTURES,
   freshStoreDir,
   latest,
   nextSecond,
-  sameValue,
   snapshotRows,
   startSampleOrg,
 } from './e2e-support.ts';
@@ -70,19 +70,7 @@ describe.each(['dreamhouse-lwc', 'ebikes-lwc'])('backing up the %s sample org en
     expect(summary.execution.withinLimits).toBe(true);
 
     const pit = await latest(dir);
-    const dump = await dumpRows(emu);
-    for (const object of pit.objectNames()) {
-      const rows = await snapshotRows(dir, object);
-      const orgRows = dump.get(object) ?? new Map();
-      expect([...rows.keys()].sort(), object).toEqual([...orgRows.keys()].sort());
-      for (const [id, values] of orgRows) {
-        const saved = rows.get(id)!;
-        for (const [field, csv] of Object.entries(saved)) {
-          if (field in values)
-            expect(sameValue(csv, values[field]), `${object}.${field} of ${id}: ${csv}`).toBe(true);
-        }
-      }
-    }
+    await expectLatestRowsEqualOrg(emu, dir);
     const planned = pit.objectNames();
     expect(planned).toContain(project === 'dreamhouse-lwc' ? 'Property__c' : 'Product__c');
 

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,4 +121,28 @@ export function sameValue(csv: string, value: unknown): boolean {
 export async function nextSecond(): Promise<void> {
   const start = Math.floor(Date.now() / 1000);
   while (Math.floor(Date.now() / 1000) <= start) await new Promise((r) => setTimeout(r, 50));
+}
+
+/**
+ * The rows of every object the latest point holds equal the org's (deleted ones too), field by
+ * field where the org's dump has the field. Returns the dump for further checks.
+ */
+export async function expectLatestRowsEqualOrg(
+  emu: RunningEmulator,
+  dir: string,
+): Promise<Map<string, Map<string, Record<string, unknown>>>> {
+  const pit = await latest(dir);
+  const dump = await dumpRows(emu);
+  for (const object of pit.objectNames()) {
+    const rows = await snapshotRows(dir, object);
+    const orgRows = dump.get(object) ?? new Map();
+    expect([...rows.keys()].sort(), object).toEqual([...orgRows.keys()].sort());
+    for (const [id, values] of orgRows) {
+      for (const [field, csv] of Object.entries(rows.get(id)!)) {
+        if (field in values)
+          expect(sameValue(csv, values[field]), `${object}.${field} of ${id}: ${csv}`).toBe(true);
+      }
+    }
+  }
+  return dump;
 }
