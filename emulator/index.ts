@@ -70,6 +70,8 @@ export interface StartEmulatorOptions {
    * the answers Salesforce gives for them; see docs/emulator-org.md. @default 'core'
    */
   readonly catalog?: OrgCatalog;
+  /** Most ids getDeleted and getUpdated answer before `EXCEEDED_ID_LIMIT`. @default 600000 */
+  readonly replicationIdLimit?: number;
 }
 
 /** A running emulator. */
@@ -121,6 +123,9 @@ function checkOptions(options: StartEmulatorOptions): FaultSpec {
   if (options.catalog !== undefined && options.catalog !== 'core' && options.catalog !== 'production') {
     problems.push(`catalog must be 'core' or 'production', got ${String(options.catalog)}`);
   }
+  const idLimit = options.replicationIdLimit;
+  if (idLimit !== undefined && (!Number.isInteger(idLimit) || idLimit < 1))
+    problems.push(`replicationIdLimit must be a positive whole number of ids, got ${idLimit}`);
   if (problems.length > 0)
     throw new InvalidEmulatorOptionsError(`Invalid emulator options: ${problems.join('; ')}`);
   return faults;
@@ -135,6 +140,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     username: options.username,
     setAuditFieldsOnCreate: options.setAuditFieldsOnCreate,
     catalog: options.catalog,
+    replicationIdLimit: options.replicationIdLimit,
   });
   const projectDirs = options.projectDirs ?? [];
   for (const dir of projectDirs) loadProject(org, dir);

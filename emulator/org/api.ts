@@ -17,6 +17,10 @@
  * `Uint8Array`. The caller maps transport quirks (e.g. Bulk's `#N/A` meaning null) before calling.
  */
 
+import type { GetDeletedResult, GetUpdatedResult } from './replication.ts';
+
+export type { GetDeletedResult, GetUpdatedResult } from './replication.ts';
+
 /** Salesforce field data types, as `describe` reports them in `type`. */
 export type FieldType =
   | 'id'
@@ -273,6 +277,11 @@ export interface OrgOptions {
    * @default 'core'
    */
   readonly catalog?: OrgCatalog;
+  /**
+   * Most ids getDeleted and getUpdated answer before `EXCEEDED_ID_LIMIT` (tests lower it).
+   * @default 600000
+   */
+  readonly replicationIdLimit?: number;
 }
 
 /** The standard object catalogs an org can start with. */
@@ -427,6 +436,15 @@ export interface OrgApi {
   /** Removes recycle-bin rows for good (all, or the given ids). */
   emptyRecycleBin(ids?: readonly string[]): WriteResult[];
 
+  /**
+   * getDeleted: the rows of a replicateable object deleted in `[start, end)`, cut to the minute,
+   * from the org's delete log, with `earliestDateAvailable` (see `replication.ts` for the rules;
+   * `INVALID_REPLICATION_DATE`, `EXCEEDED_ID_LIMIT`, `INVALID_TYPE`).
+   */
+  getDeleted(objectName: string, start: Date, end: Date): GetDeletedResult;
+  /** getUpdated: the live rows of an object whose SystemModstamp is in `[start, end)`. */
+  getUpdated(objectName: string, start: Date, end: Date): GetUpdatedResult;
+
   /** One row in REST shape (all fields, or the given ones); `NOT_FOUND` / `ENTITY_IS_DELETED`. */
   retrieve(objectName: string, id: string, fields?: readonly string[], apiVersion?: string): RestRecord;
   /** Bytes of a base64 field; `NOT_FOUND` without content, `ENTITY_IS_DELETED` for deleted rows. */
@@ -442,6 +460,12 @@ export interface OrgApi {
 
   /** Number of rows per object (live and deleted), for the control surface and limits. */
   rowCounts(): Record<string, { live: number; deleted: number }>;
+  /**
+   * Every row of one object, recycle-bin rows (`IsDeleted` `'true'`) too, keyed by Id, each
+   * field as a Bulk API 2.0 query result shows it (text; empty for null; datetimes in `Z` form).
+   * For tests that compare a backup with the org. `INVALID_TYPE` for an unknown object.
+   */
+  dumpObject(objectName: string): Map<string, Record<string, string>>;
   /** Every row of every object, deleted ones too; streams. */
   dumpRows(): IterableIterator<DumpedRow>;
 }

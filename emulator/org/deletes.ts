@@ -1,5 +1,6 @@
 import { SalesforceError, type WriteResult } from './api.ts';
 import type { OrgContext } from './context.ts';
+import { type DeleteLog, RETENTION_MS } from './delete-log.ts';
 import { toId18 } from './ids.ts';
 import type { Row, Table } from './store.ts';
 
@@ -24,8 +25,15 @@ export class RecycleBin {
   private readonly entries = new Map<string, RecycleEntry>();
   /** Cascaded child id -> the root whose delete took it. */
   private readonly cascadedBy = new Map<string, string>();
+  /** Every row in the recycle bin -> its table and when it went there (epoch ms). */
+  private readonly binned = new Map<string, { table: Table; at: number }>();
+  /** When the oldest row in the bin falls due for the automatic purge. */
+  private nextPurge = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly ctx: OrgContext) {}
+  constructor(
+    private readonly ctx: OrgContext,
+    private readonly log: DeleteLog,
+  ) {}
 
   /** Deletes rows (to the recycle bin unless `hard`), with cascades; one result per id. */
   delete(ids: readonly string[], hard: boolean): WriteResult[] {
@@ -95,6 +103,9 @@ export class RecycleBin {
     for (const [id, table] of doomed) {
       const root = rootOf.get(id)!;
       if (hard || table.deletedSlot < 0) {
+        // A row hard-deleted out of the recycle bin keeps the entry of its delete, and is a purge.
+        if (this.binned.has(id)) this.log.purged(table.def.name, now);
+        this.log.record(table.def.name, id, now);
         this.remove(table, id);
         if (hard) this.ctx.counters.hardDeleted++;
         else this.ctx.counters.deleted++;
@@ -104,6 +115,7 @@ export class RecycleBin {
         row[table.deletedSlot] = true;
         this.touch(table, row, now);
       });
+      this.bin(table, id, now);
       if (root !== id) {
         this.entry(root).cascaded.push(id);
         this.cascadedBy.set(id, root);
@@ -159,7 +171,36 @@ export class RecycleBin {
     const before = table.rows.get(id);
     table.rows.delete(id);
     this.ctx.indexes.onWrite(table, id, before, undefined);
+    this.binned.delete(id);
     this.forget(id);
+  }
+
+  private bin(table: Table, id: string, at: number): void {
+    this.binned.set(id, { table, at });
+    this.log.record(table.def.name, id, at);
+    if (at + RETENTION_MS < this.nextPurge) this.nextPurge = at + RETENTION_MS;
+  }
+
+  /** Removes a row from the recycle bin for good at `at`, keeping the entry of its delete. */
+  private purge(table: Table, id: string, at: number): void {
+    this.log.record(table.def.name, id, this.binned.get(id)?.at ?? at);
+    this.log.purged(table.def.name, at);
+    this.remove(table, id);
+  }
+
+  /**
+   * Purges the rows that have been in the recycle bin for 15 days by `now`, each at the instant
+   * it fell due, as Salesforce's background job would have. Costs nothing until a row is due.
+   */
+  purgeExpired(now: number): void {
+    if (now < this.nextPurge) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, { table, at }] of [...this.binned]) {
+      const due = at + RETENTION_MS;
+      if (due <= now) this.purge(table, id, due);
+      else if (due < next) next = due;
+    }
+    this.nextPurge = next;
   }
 
   private forget(id: string): void {
@@ -197,6 +238,8 @@ export class RecycleBin {
           row[r.table.deletedSlot] = false;
           this.touch(r.table, row, now);
         });
+        this.binned.delete(rowId);
+        this.log.forget(r.table.def.name, rowId);
         this.ctx.counters.undeleted++;
       }
       for (const [childId, slot, parent] of entry?.cleared ?? []) {
@@ -214,12 +257,13 @@ export class RecycleBin {
 
   /** Removes recycle-bin rows for good: the given ids, or all of them. */
   empty(ids?: readonly string[]): WriteResult[] {
+    const now = this.ctx.now().getTime();
     if (!ids) {
       const all: WriteResult[] = [];
       for (const table of this.ctx.store.all()) {
         for (const [id, row] of [...table.rows]) {
           if (!table.isDeleted(row)) continue;
-          this.remove(table, id);
+          this.purge(table, id, now);
           all.push(ok(id));
         }
       }
@@ -231,7 +275,7 @@ export class RecycleBin {
       if (!id || !loc?.table.isDeleted(loc.row)) {
         return fail(id ?? raw, new SalesforceError('INVALID_ID_FIELD', 'Entity is not in the recycle bin'));
       }
-      this.remove(loc.table, id);
+      this.purge(loc.table, id, now);
       return ok(id);
     });
   }

@@ -19,6 +19,7 @@ import {
   type WriteResult,
 } from './api.ts';
 import type { OrgContext } from './context.ts';
+import { DeleteLog } from './delete-log.ts';
 import { RecycleBin } from './deletes.ts';
 import { caseSafeSuffix, toId18 } from './ids.ts';
 import { FieldIndexes } from './indexes.ts';
@@ -27,6 +28,13 @@ import { CORE_OBJECTS } from './standard-objects-core.ts';
 import { CONTENT_OBJECTS } from './standard-objects-content.ts';
 import { filterRestriction, productionCatalog } from './standard-catalog.ts';
 import { OrgStore, type Row, type Table } from './store.ts';
+import {
+  DEFAULT_REPLICATION_ID_LIMIT,
+  type GetDeletedResult,
+  type GetUpdatedResult,
+  getDeleted,
+  getUpdated,
+} from './replication.ts';
 import { formatStored } from './values.ts';
 import { insertRow, liveRow, updateRow, upsertRow } from './writes.ts';
 
@@ -43,9 +51,17 @@ export class Org implements OrgApi {
   private readonly clock: () => Date;
   private readonly ctx: OrgContext;
   private readonly bin: RecycleBin;
+  private readonly log = new DeleteLog();
+  private readonly replicationIdLimit: number;
 
   constructor(options: OrgOptions = {}) {
     this.clock = options.now ?? (() => new Date());
+    this.replicationIdLimit = options.replicationIdLimit ?? DEFAULT_REPLICATION_ID_LIMIT;
+    if (!Number.isInteger(this.replicationIdLimit) || this.replicationIdLimit < 1) {
+      throw new Error(
+        `replicationIdLimit must be a positive whole number of ids; got ${options.replicationIdLimit}`,
+      );
+    }
     const orgId = options.orgId ? toId18(options.orgId) : DEFAULT_ORG_ID15 + caseSafeSuffix(DEFAULT_ORG_ID15);
     if (!orgId?.startsWith('00D')) {
       throw new Error(`orgId must be a 15- or 18-character id starting with 00D; got ${options.orgId}`);
@@ -71,7 +87,7 @@ export class Org implements OrgApi {
       orgId,
       now: () => this.clock(),
     };
-    this.bin = new RecycleBin(this.ctx);
+    this.bin = new RecycleBin(this.ctx, this.log);
     const catalog = options.catalog ?? 'core';
     if (catalog !== 'core' && catalog !== 'production') {
       throw new Error(`catalog must be 'core' or 'production'; got ${String(catalog)}`);
@@ -146,6 +162,35 @@ export class Org implements OrgApi {
     return this.clock();
   }
 
+  /**
+   * Brings the org up to its clock before a read or a write: rows 15 days in the recycle bin are
+   * purged (each at the instant it fell due) and delete-log entries older than 15 days dropped.
+   */
+  private settle(): void {
+    const now = this.clock().getTime();
+    this.bin.purgeExpired(now);
+    this.log.expire(now);
+  }
+
+  getDeleted(objectName: string, start: Date, end: Date): GetDeletedResult {
+    this.settle();
+    return getDeleted(this.replicationSource(), objectName, start, end);
+  }
+
+  getUpdated(objectName: string, start: Date, end: Date): GetUpdatedResult {
+    this.settle();
+    return getUpdated(this.replicationSource(), objectName, start, end);
+  }
+
+  private replicationSource() {
+    return {
+      store: this.store,
+      log: this.log,
+      now: this.clock().getTime(),
+      idLimit: this.replicationIdLimit,
+    };
+  }
+
   describeGlobal(): readonly ObjectDef[] {
     return this.store.all().map((t) => this.withChildren(t.def));
   }
@@ -173,14 +218,17 @@ export class Org implements OrgApi {
   }
 
   query(soql: string, options?: QueryOptions): QueryCursor {
+    this.settle();
     return runQuery({ store: this.store, now: () => this.clock() }, soql, options);
   }
 
   insert(objectName: string, values: Readonly<Record<string, unknown>>): string {
+    this.settle();
     return insertRow(this.ctx, this.store.require(objectName), values);
   }
 
   update(objectName: string, id: string, values: Readonly<Record<string, unknown>>): void {
+    this.settle();
     updateRow(this.ctx, this.store.require(objectName), id, values);
   }
 
@@ -190,26 +238,32 @@ export class Org implements OrgApi {
     externalIdValue: string,
     values: Readonly<Record<string, unknown>>,
   ): { id: string; created: boolean } {
+    this.settle();
     return upsertRow(this.ctx, this.store.require(objectName), externalIdField, externalIdValue, values);
   }
 
   delete(ids: readonly string[]): WriteResult[] {
+    this.settle();
     return this.bin.delete(ids, false);
   }
 
   hardDelete(ids: readonly string[]): WriteResult[] {
+    this.settle();
     return this.bin.delete(ids, true);
   }
 
   undelete(ids: readonly string[]): WriteResult[] {
+    this.settle();
     return this.bin.undelete(ids);
   }
 
   emptyRecycleBin(ids?: readonly string[]): WriteResult[] {
+    this.settle();
     return this.bin.empty(ids);
   }
 
   retrieve(objectName: string, id: string, fields?: readonly string[], apiVersion = '62.0'): RestRecord {
+    this.settle();
     const table = this.store.require(objectName);
     const id18 = toId18(id);
     const row = id18 && this.store.forId(id18) === table ? table.rows.get(id18) : undefined;
@@ -248,6 +302,7 @@ export class Org implements OrgApi {
   }
 
   getBlob(objectName: string, id: string, field: string): Uint8Array {
+    this.settle();
     const table = this.store.require(objectName);
     const f = table.field(field);
     if (f?.type !== 'base64') {
@@ -273,6 +328,7 @@ export class Org implements OrgApi {
 
   /** `loadRows` one row at a time, with the field lookup done once: returns a function per row. */
   rowLoader(objectName: string, fieldNames: readonly string[]): (values: readonly unknown[]) => string {
+    this.settle();
     const table = this.store.require(objectName);
     const slots = fieldNames.map((name) => table.slotOf(table.field(name)?.name ?? name));
     const defaults = table.stored.flatMap((f, i) =>
@@ -312,6 +368,7 @@ export class Org implements OrgApi {
   }
 
   rowCounts(): Record<string, { live: number; deleted: number }> {
+    this.settle();
     const out: Record<string, { live: number; deleted: number }> = {};
     for (const t of this.store.all()) {
       let deleted = 0;
@@ -321,7 +378,22 @@ export class Org implements OrgApi {
     return out;
   }
 
+  dumpObject(objectName: string): Map<string, Record<string, string>> {
+    this.settle();
+    const t = this.store.require(objectName);
+    const out = new Map<string, Record<string, string>>();
+    for (const [id, row] of t.rows) {
+      const values: Record<string, string> = {};
+      t.stored.forEach((f, i) => {
+        values[f.name] = csvCell(f, row[i] ?? null);
+      });
+      out.set(id, values);
+    }
+    return out;
+  }
+
   *dumpRows(): Generator<DumpedRow> {
+    this.settle();
     for (const t of this.store.all()) {
       for (const [id, row] of t.rows) {
         const values: Record<string, SfValue> = {};
@@ -333,6 +405,17 @@ export class Org implements OrgApi {
       }
     }
   }
+}
+
+/** A stored value as a Bulk API 2.0 query result cell shows it (datetimes end in `Z`, null is empty). */
+function csvCell(f: FieldDef, v: Row[number]): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  const out = formatStored(f, v);
+  if (out === null) return '';
+  if (typeof out === 'object') return JSON.stringify(out);
+  const text = String(out);
+  return f.type === 'datetime' && text.endsWith('+0000') ? `${text.slice(0, -5)}Z` : text;
 }
 
 /** Creates an org with the built-in standard objects, its Organization row and its user. */
