@@ -1,5 +1,6 @@
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { z } from 'zod';
+import { changeAlertKeysAt, changeAlertsSchema } from './change-alert-settings.ts';
 import { withSuggestion } from './nearest-name.ts';
 
 /** Per-org backup settings: from the config (Lambda environment) or the CLI. */
@@ -45,10 +46,15 @@ export const backupSettingsSchema = z
       .int()
       .positive()
       .default(64 * 1024 * 1024),
-    /** Alert when an object's deletes or changes pass this share of its rows... */
+    /**
+     * Alert when an object's updates, deletes or hard deletes pass this share of its live rows...
+     * (the org-wide default of those kinds; `changeAlerts` may set each kind apart).
+     */
     anomalyPercent: z.number().nonnegative().default(5),
     /** ...or this many rows. */
     anomalyRows: z.number().int().nonnegative().default(1_000),
+    /** Per kind, per object, field-level and baseline alert rules (see change-alert-settings.ts). */
+    changeAlerts: changeAlertsSchema.optional(),
   })
   // A misspelt key would otherwise be dropped and its default used without a word.
   .strict();
@@ -59,6 +65,12 @@ export type BackupSettings = z.infer<typeof backupSettingsSchema>;
 /** Settings that could not be used; the message lists every problem. */
 export class InvalidBackupSettingsError extends Error {
   override readonly name = ErrorName.InvalidBackupSettings;
+}
+
+/** The keys known at a nested path of the settings, where one has a fixed set. */
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefined {
+  if (path.length === 0) return Object.keys(backupSettingsSchema.shape);
+  return path[0] === 'changeAlerts' ? changeAlertKeysAt(path.slice(1)) : undefined;
 }
 
 /** Parses settings (JSON text or an object), naming every bad field. */
@@ -78,10 +90,12 @@ export function parseBackupSettings(input: unknown): BackupSettings {
       i.code === 'unrecognized_keys'
         ? i.keys.map((key) => {
             const where = i.path.length > 0 ? `${i.path.join('.')}: ` : '';
+            const here = knownKeysAt(i.path) ?? known;
+            const list = i.path.length > 0 ? ` (known here: ${here.join(', ')})` : '';
             return `${where}unknown key ${withSuggestion(
               `"${key}"`,
-              known.map((k) => `"${k}"`),
-            )}`;
+              here.map((k) => `"${k}"`),
+            )}${list}`;
           })
         : [`${i.path.join('.') || '(root)'}: ${i.message}`],
     );
