@@ -15,6 +15,7 @@ import {
   upsertRecord,
 } from './sobjects.ts';
 import { query, queryMore } from './query.ts';
+import { getDeletedRest, getUpdatedRest } from './replication.ts';
 import { collectionsDelete, collectionsRetrieve, collectionsSave, collectionsUpsert } from './collections.ts';
 import { compositeHandler } from './composite.ts';
 import { compositeTree } from './tree.ts';
@@ -55,6 +56,8 @@ const dataRoutes: RouteSpec[] = [
   ['GET', `/sobjects/${NAME}`, 'describe', objectInfo],
   ['POST', `/sobjects/${NAME}`, 'sobject', createRecord],
   ['GET', `/sobjects/${NAME}/describe`, 'describe', describeObject],
+  ['GET', `/sobjects/${NAME}/deleted`, 'sobject', getDeletedRest],
+  ['GET', `/sobjects/${NAME}/updated`, 'sobject', getUpdatedRest],
   ['GET', `/sobjects/${NAME}/${ID}`, 'sobject', retrieveRecord],
   ['PATCH', `/sobjects/${NAME}/${ID}`, 'sobject', updateRecord],
   ['DELETE', `/sobjects/${NAME}/${ID}`, 'sobject', deleteRecord],

@@ -2,6 +2,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { WriteResult } from '../org/api.ts';
 import type { EmulatorContext, Handler, Reply } from './context.ts';
 import { ApiError, errors } from './errors.ts';
+import { replicationDate } from './replication.ts';
 import { soapEnvelope, soapSessionId, xmlEscape } from './soap-xml.ts';
 
 const PARTNER_NS = 'urn:partner.soap.sforce.com';
@@ -31,6 +32,55 @@ function resultXml(result: WriteResult): string {
 
 function ids(operation: Record<string, unknown>): string[] {
   return asArray(operation.ids).map(String);
+}
+
+/** The object and window of a getDeleted / getUpdated call. */
+function replicationArgs(
+  ctx: EmulatorContext,
+  input: Record<string, unknown>,
+): { objectName: string; start: Date; end: Date } {
+  const objectName = String(input.sObjectType ?? '').trim();
+  if (objectName === '') {
+    throw new ApiError(500, 'INVALID_TYPE', 'sObjectType is required: the name of the object to replicate.');
+  }
+  if (!ctx.org.findObject(objectName)) {
+    throw new ApiError(500, 'INVALID_TYPE', `sObject type '${objectName}' is not supported.`);
+  }
+  const date = (name: 'startDate' | 'endDate'): Date => {
+    const value = input[name];
+    const parsed = typeof value === 'string' ? replicationDate(value) : undefined;
+    if (!parsed) {
+      throw new ApiError(
+        500,
+        'INVALID_REPLICATION_DATE',
+        `${name} is missing or not an xsd:dateTime: ${value === undefined ? '(none)' : String(value)}`,
+      );
+    }
+    return parsed;
+  };
+  return { objectName, start: date('startDate'), end: date('endDate') };
+}
+
+function getDeletedXml(ctx: EmulatorContext, input: Record<string, unknown>): string {
+  const { objectName, start, end } = replicationArgs(ctx, input);
+  const result = ctx.org.getDeleted(objectName, start, end);
+  const records = result.deletedRecords
+    .map(
+      (r) =>
+        `<deletedRecords><deletedDate>${r.deletedDate.toISOString()}</deletedDate><id>${r.id}</id></deletedRecords>`,
+    )
+    .join('');
+  return (
+    `<result>${records}<earliestDateAvailable>${result.earliestDateAvailable.toISOString()}</earliestDateAvailable>` +
+    `<latestDateCovered>${result.latestDateCovered.toISOString()}</latestDateCovered></result>`
+  );
+}
+
+function getUpdatedXml(ctx: EmulatorContext, input: Record<string, unknown>): string {
+  const { objectName, start, end } = replicationArgs(ctx, input);
+  const result = ctx.org.getUpdated(objectName, start, end);
+  const idsXml = result.ids.map((id) => `<ids>${id}</ids>`).join('');
+  return `<result>${idsXml}<latestDateCovered>${result.latestDateCovered.toISOString()}</latestDateCovered></result>`;
 }
 
 /** The partner `login` call: username and password (plus security token) for a session. */
@@ -94,6 +144,12 @@ export const partnerSoap: Handler = async (ctx, req) => {
       break;
     case 'delete':
       inner = ctx.org.delete(ids(input)).map(resultXml).join('');
+      break;
+    case 'getDeleted':
+      inner = getDeletedXml(ctx, input);
+      break;
+    case 'getUpdated':
+      inner = getUpdatedXml(ctx, input);
       break;
     case 'getServerTimestamp':
       inner = `<result><timestamp>${ctx.org.now().toISOString()}</timestamp></result>`;
