@@ -19,6 +19,8 @@ export interface GlobalObject {
   readonly retrieveable: boolean;
   readonly custom: boolean;
   readonly deprecatedAndHidden?: boolean;
+  /** Salesforce keeps a delete log for it: getDeleted and getUpdated answer for it. Absent: false. */
+  readonly replicateable?: boolean;
 }
 
 /** One field as describe reports it (the subset a backup needs). */
@@ -111,6 +113,34 @@ export interface RetrieveStatus {
   readonly zip?: Uint8Array;
 }
 
+/** One object's delete-log window to read (getDeleted): ISO instants, start before end. */
+export interface DeletedWindow {
+  readonly object: string;
+  readonly start: string;
+  readonly end: string;
+}
+
+/** What getDeleted answered for one object. */
+export type DeletedAnswer =
+  | {
+      readonly object: string;
+      readonly kind: 'deleted';
+      /** Rows deleted in the window (soft deletes, hard deletes, purges), oldest first. */
+      readonly records: readonly { readonly id: string; readonly deletedDate: string }[];
+      /** The log may be incomplete before this instant: a start before it misses deletes. */
+      readonly earliestDateAvailable: string;
+      readonly latestDateCovered: string;
+    }
+  | {
+      readonly object: string;
+      /**
+       * The log cannot answer this window: `INVALID_REPLICATION_DATE` (start too old, or purged) or
+       * `EXCEEDED_ID_LIMIT` (more than 600,000 ids: ask for a shorter window).
+       */
+      readonly kind: 'refused';
+      readonly errorCode: string;
+    };
+
 /** Everything a backup asks of an org. */
 export interface SalesforceSource {
   /** API version used, such as `62.0`. */
@@ -124,6 +154,11 @@ export interface SalesforceSource {
   describeObjects(names: readonly string[]): Promise<ObjectDescribe[]>;
   /** Runs `COUNT()` queries through queryAll (deleted rows counted), 25 per Composite call; result per key. */
   countRows(queries: readonly { key: string; soql: string }[]): Promise<Map<string, number>>;
+  /**
+   * Reads the delete log (REST `sobjects/{object}/deleted/`), 25 objects per Composite call. A
+   * window Salesforce refuses for the log's sake is answered `refused`; any other failure throws.
+   */
+  getDeleted(windows: readonly DeletedWindow[]): Promise<DeletedAnswer[]>;
   /** Creates a Bulk API 2.0 queryAll job. */
   createBulkQuery(soql: string): Promise<string>;
   bulkQueryStatus(jobId: string): Promise<BulkJobStatus>;

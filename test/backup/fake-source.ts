@@ -3,6 +3,8 @@ import { csvHeader, csvLine } from '../../lambdas/core/snapshot/csv.ts';
 import {
   type BulkJobStatus,
   type BulkResultPage,
+  type DeletedAnswer,
+  type DeletedWindow,
   type FieldDescribe,
   type GlobalObject,
   type ListMetadataQuery,
@@ -28,7 +30,9 @@ export interface FakeObject {
   rows: Row[];
   bulk?: boolean;
   /** describeGlobal flags other than the defaults (queryable, retrieveable). */
-  global?: Partial<Pick<GlobalObject, 'queryable' | 'retrieveable' | 'deprecatedAndHidden'>>;
+  global?: Partial<
+    Pick<GlobalObject, 'queryable' | 'retrieveable' | 'deprecatedAndHidden' | 'replicateable'>
+  >;
   /** Queries must filter on one of these fields, else Salesforce's MALFORMED_QUERY "Implementation restriction". */
   requiresFilter?: string[];
   /** The error a query of the object meets, if any (a Salesforce refusal, or a transient failure). */
@@ -59,6 +63,12 @@ export class FakeSource implements SalesforceSource {
   pendingPolls = 0;
   /** Records per REST query page (Salesforce's batch size: 200 to 2,000). */
   restPageSize = 2;
+  /** The delete log getDeleted reads: every row deleted, with when. */
+  readonly deleteLog: { object: string; id: string; deletedDate: string }[] = [];
+  /** The instant before which the log may be incomplete, per object (absent: the log is complete). */
+  readonly earliestDateAvailable = new Map<string, string>();
+  /** getDeleted refusals to give, per object: the Salesforce error code. */
+  readonly deletedRefusals = new Map<string, string>();
   private jobCounter = 0;
   private retrieves = new Map<string, ReadonlyMap<string, readonly string[]>>();
 
@@ -132,6 +142,23 @@ export class FakeSource implements SalesforceSource {
       }
     }
     return counts;
+  }
+
+  async getDeleted(windows: readonly DeletedWindow[]): Promise<DeletedAnswer[]> {
+    for (let i = 0; i < windows.length; i += 25) this.call('composite-deleted');
+    return windows.map((w): DeletedAnswer => {
+      const refusal = this.deletedRefusals.get(w.object);
+      if (refusal) return { object: w.object, kind: 'refused', errorCode: refusal };
+      return {
+        object: w.object,
+        kind: 'deleted',
+        records: this.deleteLog
+          .filter((d) => d.object === w.object && d.deletedDate >= w.start && d.deletedDate <= w.end)
+          .map(({ id, deletedDate }) => ({ id, deletedDate })),
+        earliestDateAvailable: this.earliestDateAvailable.get(w.object) ?? '2000-01-01T00:00:00.000Z',
+        latestDateCovered: w.end,
+      };
+    });
   }
 
   async createBulkQuery(soql: string): Promise<string> {

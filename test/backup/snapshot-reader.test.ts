@@ -22,11 +22,29 @@ async function snapshot(
     rows: Record<string, string>[];
     status?: 'complete' | 'failed';
     unchanged?: boolean;
+    /** Ids the delete log listed in this run's window. */
+    tombstones?: string[];
+    /** An incremental that read the object in full. */
+    readInFull?: boolean;
   },
 ): Promise<SnapshotManifest> {
   const body = gzipSync(csvHeader(FIELDS) + options.rows.map((r) => csvLine(FIELDS, r)).join(''));
   const key = partKey(ORG, options.id, 'Account', 1, 'a1');
   await store.put(key, body);
+  let tombstones: SnapshotManifest['objects'][number]['tombstones'];
+  if (options.tombstones) {
+    const columns = ['Id', 'DeletedDate'];
+    const lines = options.tombstones.map((Id) => csvLine(columns, { Id, DeletedDate: options.finishedAt }));
+    const gz = gzipSync(csvHeader(columns) + lines.join(''));
+    const tombKey = `orgs/${ORG}/snapshots/${options.id}/objects/Account/tombstones-t1.csv.gz`;
+    await store.put(tombKey, gz);
+    tombstones = {
+      key: tombKey,
+      rows: options.tombstones.length,
+      bytes: gz.length,
+      sha256: createHash('sha256').update(gz).digest('hex'),
+    };
+  }
   const manifest: SnapshotManifest = {
     formatVersion: 1,
     snapshotId: options.id,
@@ -60,7 +78,8 @@ async function snapshot(
                 sha256: createHash('sha256').update(body).digest('hex'),
               },
             ],
-        since: null,
+        since: options.mode === 'full' || options.readInFull ? null : '2026-01-01T00:00:00.000Z',
+        ...(tombstones ? { tombstones } : {}),
         watermark: options.finishedAt,
         apiCalls: 3,
       },
@@ -144,6 +163,73 @@ describe('the point-in-time reader', () => {
       '001B': { name: 'Beta\nline two', deleted: false },
       '001C': { name: 'Gamma', deleted: false },
     });
+  });
+
+  it('hides rows the delete log lists as gone, but keeps the ones the same snapshot still holds', async () => {
+    const store = new MemoryStore();
+    await snapshot(store, {
+      id: '20260101T000000000Z-aaaaaa',
+      mode: 'full',
+      base: null,
+      finishedAt: '2026-01-01T00:10:00.000Z',
+      rows: [row('001A', 'Alpha'), row('001B', 'Beta'), row('001C', 'Gamma'), row('001D', 'Delta')],
+    });
+    // 001A hard deleted; 001B soft deleted (in the recycle bin, so the run read it too); 001C purged
+    // after a soft delete; 001D untouched.
+    const second = await snapshot(store, {
+      id: '20260102T000000000Z-bbbbbb',
+      mode: 'incremental',
+      base: '20260101T000000000Z-aaaaaa',
+      finishedAt: '2026-01-02T00:10:00.000Z',
+      rows: [row('001B', 'Beta', true)],
+      tombstones: ['001A', '001B', '001C'],
+    });
+    // 001E created; 001A, hard deleted, stays gone in every later point in time.
+    await snapshot(store, {
+      id: '20260103T000000000Z-cccccc',
+      mode: 'incremental',
+      base: '20260102T000000000Z-bbbbbb',
+      finishedAt: '2026-01-03T00:10:00.000Z',
+      rows: [row('001E', 'Epsilon')],
+    });
+    const reader = new SnapshotReader(store);
+    expect(await collect((await reader.pointInTime(ORG, 'latest')).rows('Account'))).toEqual({
+      '001B': { name: 'Beta', deleted: true },
+      '001D': { name: 'Delta', deleted: false },
+      '001E': { name: 'Epsilon', deleted: false },
+    });
+    // Earlier points in time are not touched by later tombstones.
+    expect(
+      Object.keys(
+        await collect((await reader.pointInTime(ORG, '20260101T000000000Z-aaaaaa')).rows('Account')),
+      ),
+    ).toEqual(['001A', '001B', '001C', '001D']);
+    // A tombstones part that no longer matches its manifest is named by the verifier.
+    expect(await verifySnapshot(store, second)).toEqual([]);
+    store.objects.set(second.objects[0]!.tombstones!.key, gzipSync('"Id","DeletedDate"\n"001X","x"\n'));
+    expect((await verifySnapshot(store, second)).join('\n')).toMatch(/tombstones .* does not match/);
+  });
+
+  it('ends the chain at an incremental that read the object in full', async () => {
+    const store = new MemoryStore();
+    await snapshot(store, {
+      id: '20260101T000000000Z-aaaaaa',
+      mode: 'full',
+      base: null,
+      finishedAt: '2026-01-01T00:10:00.000Z',
+      rows: [row('001A', 'Alpha'), row('001B', 'Beta')],
+    });
+    // The recycle bin was emptied: the delete log could not say what went, so every row was read.
+    await snapshot(store, {
+      id: '20260102T000000000Z-bbbbbb',
+      mode: 'incremental',
+      base: '20260101T000000000Z-aaaaaa',
+      finishedAt: '2026-01-02T00:10:00.000Z',
+      rows: [row('001B', 'Beta')],
+      readInFull: true,
+    });
+    const latest = await new SnapshotReader(store).pointInTime(ORG, 'latest');
+    expect(await collect(latest.rows('Account'))).toEqual({ '001B': { name: 'Beta', deleted: false } });
   });
 
   it('never resolves to a failed snapshot and says why when asked for one', async () => {

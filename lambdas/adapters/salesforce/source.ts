@@ -2,6 +2,8 @@ import { DEFAULT_API_VERSION, ErrorName } from '../../../contract/workflow-contr
 import {
   type BulkJobStatus,
   type BulkResultPage,
+  type DeletedAnswer,
+  type DeletedWindow,
   type GlobalObject,
   type ListMetadataQuery,
   type MetadataComponentInfo,
@@ -86,6 +88,7 @@ export class HttpSalesforceSource implements SalesforceSource {
       retrieveable: o.retrieveable,
       custom: o.custom,
       deprecatedAndHidden: o.deprecatedAndHidden ?? false,
+      replicateable: o.replicateable ?? false,
     }));
   }
 
@@ -138,6 +141,47 @@ export class HttpSalesforceSource implements SalesforceSource {
       if (error.name !== ErrorName.SalesforceQuery && error.name !== ErrorName.SalesforceRequest) throw error;
     }
     return counts;
+  }
+
+  async getDeleted(windows: readonly DeletedWindow[]): Promise<DeletedAnswer[]> {
+    const answers = await this.composite(
+      windows.map((w, index) => ({
+        key: String(index),
+        url: this.connection.dataPath(
+          `/sobjects/${w.object}/deleted/?start=${encodeURIComponent(w.start)}&end=${encodeURIComponent(w.end)}`,
+        ),
+      })),
+      'getDeleted',
+    );
+    return windows.map((w, index): DeletedAnswer => {
+      const answer = answers.get(String(index));
+      if (!answer) throw new SalesforceRequestError(`Composite getDeleted gave no answer for ${w.object}`);
+      if (answer.status < 400) {
+        const body = answer.body as {
+          deletedRecords?: { id: string; deletedDate: string }[];
+          earliestDateAvailable: string;
+          latestDateCovered: string;
+        };
+        return {
+          object: w.object,
+          kind: 'deleted',
+          records: body.deletedRecords ?? [],
+          earliestDateAvailable: body.earliestDateAvailable,
+          latestDateCovered: body.latestDateCovered,
+        };
+      }
+      const error = translateHttpError(
+        answer.status,
+        JSON.stringify(answer.body),
+        `getDeleted of ${w.object}`,
+      );
+      // The log's own refusals say what to do next (read the object in full, or a shorter window);
+      // anything else (a session, a limit, an outage) fails the step so the workflow retries it.
+      if (error.errorCode === 'INVALID_REPLICATION_DATE' || error.errorCode === 'EXCEEDED_ID_LIMIT') {
+        return { object: w.object, kind: 'refused', errorCode: error.errorCode };
+      }
+      throw error;
+    });
   }
 
   async createBulkQuery(soql: string): Promise<string> {

@@ -109,6 +109,8 @@ export async function finishBackup(
       apiCalls: result?.apiCalls ?? 0,
     };
     if (planned.countAtStart !== undefined) entry.countAtStart = planned.countAtStart;
+    if (spec.tombstones) entry.tombstones = spec.tombstones;
+    if (spec.fullReason) entry.fullReason = spec.fullReason;
     if (result?.error) entry.error = result.error;
     objects.push(entry);
   }
@@ -168,6 +170,7 @@ export async function finishBackup(
     finishedAt: deps.clock().toISOString(),
     watermark: detail.watermark,
     overlapSeconds: detail.settings.overlapSeconds,
+    ...(detail.fullReason ? { fullReason: detail.fullReason } : {}),
     objects,
     skippedObjects,
     files: files.entries,
@@ -220,15 +223,23 @@ export async function finishBackup(
     // Objects newly left out reach the same alert as unusual changes, once: the next run compares
     // with this snapshot and finds them skipped already.
     anomalyMessage: [
+      fullRunMessage(org, snapshotId, detail),
       anomalyMessage(org, snapshotId, anomalies),
       skippedMessage(org, snapshotId, newlySkipped),
     ]
       .filter((text) => text !== '')
       .join('\n\n'),
-    hasAnomalies: anomalies.length > 0 || newlySkipped.length > 0,
+    hasAnomalies: anomalies.length > 0 || newlySkipped.length > 0 || detail.fullReason !== undefined,
+    fullReason: detail.fullReason ?? '',
     objectsSkipped: skippedObjects.length,
     objectsNewlySkipped: newlySkipped.length,
   };
+}
+
+/** The alert text of a run that was asked to be incremental and ran in full, and why. */
+function fullRunMessage(org: string, snapshotId: string, detail: PlanDetail): string {
+  if (!detail.fullReason) return '';
+  return `Backup ${snapshotId} of org ${org} ran as a full backup instead of an incremental: ${detail.fullReason}. It reads every row, so it takes longer and spends more API calls than an incremental; the next incremental builds on it.`;
 }
 
 /** The entry of an object an incremental run found unchanged since its base. */

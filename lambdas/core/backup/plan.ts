@@ -14,6 +14,13 @@ import {
   watermarkFieldOf,
 } from './special-objects.ts';
 import { PARENT_PAGE } from './parent-filters.ts';
+import {
+  type DeleteLogReading,
+  deleteLogStart,
+  readDeleteLog,
+  replicationGap,
+  writeTombstones,
+} from './delete-log.ts';
 import type { BackupDeps, BackupRequest, ObjectSpec, PlanDetail, PlanOutput } from './types.ts';
 
 /** Field types Bulk queries refuse, exported as their components instead. */
@@ -60,14 +67,19 @@ export async function planBackup(
   const metadataOnly = request.mode === 'metadata';
   const latestData = metadataOnly ? undefined : await reader.latestComplete(request.org, { data: true });
   const previous = latestData ? await reader.manifest(request.org, latestData.snapshotId) : null;
-  const base = request.mode === 'incremental' ? previous : null;
+  let base = request.mode === 'incremental' ? previous : null;
   // Objects the previous complete data snapshot held: Salesforce refusing one now fails the run.
   const heldBefore = new Set(previous?.objects.filter((o) => o.status !== 'failed').map((o) => o.name));
+  // An incremental whose window is longer than Salesforce keeps its delete log could miss deletes:
+  // the run is a full one instead, and says why.
+  let fullReason: string | undefined;
+  if (base) {
+    fullReason = replicationGap(base.snapshotId, sinceOf(base, settings), started);
+    if (fullReason) base = null;
+  }
   const mode = metadataOnly ? 'metadata' : base ? 'incremental' : 'full';
   // SOQL takes whole seconds; rounding down only widens the window.
-  const since = base
-    ? soqlDateTime(new Date(new Date(base.watermark).getTime() - settings.overlapSeconds * 1000))
-    : null;
+  const since = base ? soqlDateTime(sinceOf(base, settings)) : null;
 
   const limits = await source.limits();
   const skipped: SkippedObject[] = [];
@@ -83,6 +95,27 @@ export async function planBackup(
   // Parent objects' row counts, for the call estimate of objects read per parent.
   const parentCounts = new Map<string, number>();
   let toDescribe = [...candidates.keys()];
+  const inBase = (name: string) =>
+    base?.objects.some((o) => o.name === name && o.status !== 'failed') ?? false;
+  // Deletes since the base, from Salesforce's delete log, for every object that keeps one: rows
+  // hard deleted or purged from the recycle bin are seen nowhere else. An object the log cannot
+  // cover is read in full.
+  const deleteLog =
+    base && since
+      ? await readDeleteLog(
+          source,
+          toDescribe.filter((name) => {
+            const candidate = candidates.get(name)!;
+            return candidate.replicateable && candidate.strategy.kind === 'all' && inBase(name);
+          }),
+          deleteLogStart(sinceOf(base, settings), started),
+          started,
+        )
+      : new Map<string, DeleteLogReading>();
+  const logSaysChanged = (name: string) => {
+    const reading = deleteLog.get(name);
+    return reading !== undefined && (reading.kind === 'read-in-full' || reading.records.length > 0);
+  };
   if (base && since) {
     const countable = toDescribe.flatMap((name) => {
       const field = candidates.get(name)!.strategy.kind === 'all' ? baseWatermarkField(base, name) : null;
@@ -95,7 +128,7 @@ export async function planBackup(
       })),
     ]);
     toDescribe = toDescribe.filter((name) => {
-      if (changes.get(name) !== 0) return true;
+      if (changes.get(name) !== 0 || logSaysChanged(name)) return true;
       const fields = base.objects.find((o) => o.name === name)!.fields;
       unchanged.push({ name, fields, watermarkField: countable.find((c) => c.name === name)!.field });
       return false;
@@ -106,10 +139,20 @@ export async function planBackup(
   const specs: ObjectSpec[] = [];
   for (const describe of describes) {
     const candidate = candidates.get(describe.name)!;
-    // Rows of an object the base snapshot did not hold (new, or skipped then) are all read.
-    const inBase = base?.objects.some((o) => o.name === describe.name && o.status !== 'failed') ?? false;
-    const spec = specFor(describe, inBase ? since : null, candidate, heldBefore.has(describe.name));
-    if (spec) specs.push(spec);
+    // Rows of an object the base snapshot did not hold (new, or skipped then), or whose delete log
+    // cannot cover the window, are all read.
+    const reading = deleteLog.get(describe.name);
+    const readInFull = reading?.kind === 'read-in-full' ? reading.reason : undefined;
+    const spec = specFor(
+      describe,
+      inBase(describe.name) && !readInFull ? since : null,
+      candidate,
+      heldBefore.has(describe.name),
+    );
+    if (spec)
+      specs.push(
+        readInFull && spec.since === null && spec.watermarkField ? { ...spec, fullReason: readInFull } : spec,
+      );
     else if (candidate.includedByName)
       refusedIncluded(request.org, [[describe.name, 'describe lists no queryable fields']]);
     else
@@ -138,7 +181,7 @@ export async function planBackup(
       parentCounts.set(parent, count);
   }
   // Deferral: a run that would spend more than its share of the daily allowance does not start.
-  const estimate = estimateCalls(specs, counts, parentCounts, settings);
+  const estimate = estimateCalls(specs, counts, parentCounts, settings) + Math.ceil(deleteLog.size / 25);
   const allowed = Math.min(
     limits.dailyApiRequests.remaining,
     Math.floor(limits.dailyApiRequests.max * settings.apiShare),
@@ -149,8 +192,23 @@ export async function planBackup(
     : '';
 
   const runId = request.runId ?? `local-${snapshotId}`;
-  const withCounts = specs.map((s) => (counts.has(s.name) ? { ...s, countAtStart: counts.get(s.name)! } : s));
+  let withCounts = specs.map((s) => (counts.has(s.name) ? { ...s, countAtStart: counts.get(s.name)! } : s));
   if (!deferred) {
+    withCounts = await Promise.all(
+      withCounts.map(async (spec) => {
+        const reading = deleteLog.get(spec.name);
+        if (reading?.kind !== 'deleted' || reading.records.length === 0 || spec.since === null) return spec;
+        const tombstones = await writeTombstones(
+          store,
+          request.org,
+          snapshotId,
+          spec.name,
+          reading.records,
+          deps.random,
+        );
+        return { ...spec, tombstones };
+      }),
+    );
     for (const spec of withCounts) {
       await store.put(objectSpecKey(request.org, snapshotId, spec.name), JSON.stringify(spec), {
         contentType: 'application/json',
@@ -169,6 +227,7 @@ export async function planBackup(
     startedAt: started.toISOString(),
     watermark: started.toISOString(),
     since,
+    ...(fullReason ? { fullReason } : {}),
     settings,
     metadata: metadataOnly || (request.metadata ?? (settings.metadata && mode === 'full')),
     exported: withCounts.map((s) =>
@@ -202,6 +261,8 @@ export async function planBackup(
 interface Candidate {
   readonly strategy: ExportStrategy;
   readonly includedByName: boolean;
+  /** Salesforce keeps a delete log of it (describeGlobal `replicateable`). */
+  readonly replicateable: boolean;
 }
 
 /**
@@ -225,7 +286,12 @@ function chooseObjects(
     if (include.size > 0 && !include.has(lower)) continue;
     const includedByName = include.has(lower);
     const decision = exclude.has(lower) ? excludedByConfiguration() : decideObject(object, includedByName);
-    if (decision.kind === 'export') chosen.set(object.name, { strategy: decision.strategy, includedByName });
+    if (decision.kind === 'export')
+      chosen.set(object.name, {
+        strategy: decision.strategy,
+        includedByName,
+        replicateable: object.replicateable ?? false,
+      });
     else if (includedByName && decision.reasonCode !== 'excluded')
       refused.push([object.name, `${decision.reasonCode}: ${decision.reason}`]);
     else skipped.push({ name: object.name, reason: decision.reason, reasonCode: decision.reasonCode });
@@ -242,6 +308,11 @@ function refusedIncluded(org: string, refused: readonly (readonly [string, strin
         '; ',
       )}. Nothing was backed up. Remove them from the org's objects.include in the config (or the settings given to the CLI), or give the integration user access to them, and run again.`,
   );
+}
+
+/** The lower bound of an incremental's window: the base watermark less the overlap. */
+function sinceOf(base: SnapshotManifest, settings: BackupSettings): Date {
+  return new Date(new Date(base.watermark).getTime() - settings.overlapSeconds * 1000);
 }
 
 /** The watermark field of an object in the base snapshot: recorded there, or read from its fields. */

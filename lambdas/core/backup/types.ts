@@ -65,6 +65,10 @@ export interface ObjectSpec {
   /** The previous complete data snapshot held the object: a refusal fails the run instead of skipping it. */
   readonly heldBefore?: boolean;
   readonly countAtStart?: number;
+  /** Ids the delete log lists as deleted in the window (incrementals), written at plan time. */
+  readonly tombstones?: SnapshotPart;
+  /** Why an incremental reads every row of this object: its delete log cannot cover the window. */
+  readonly fullReason?: string;
 }
 
 /** Everything the plan decided, stored in the vault for the later steps. */
@@ -80,6 +84,8 @@ export interface PlanDetail {
   readonly startedAt: string;
   readonly watermark: string;
   readonly since: string | null;
+  /** Why a run asked to be incremental is a full one. */
+  readonly fullReason?: string;
   readonly settings: BackupSettings;
   readonly metadata: boolean;
   readonly exported: { name: string; countAtStart?: number }[];
@@ -209,6 +215,8 @@ export interface FinishOutput {
   /** SNS text for deletes/changes over the thresholds, or empty. */
   readonly anomalyMessage: string;
   readonly hasAnomalies: boolean;
+  /** Why a run asked to be incremental ran as a full one; empty otherwise. */
+  readonly fullReason: string;
   /** Objects the snapshot leaves out (the manifest's skippedObjects lists each with why). */
   readonly objectsSkipped: number;
   /** Of those, the ones the previous complete snapshot did not leave out (`firstTime` in the manifest). */

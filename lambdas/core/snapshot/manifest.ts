@@ -73,6 +73,28 @@ export const snapshotPartSchema = z.object({
     .describe('The store version the backup wrote; a restore reads this version, never a later one.'),
 });
 
+/** What one run changed in an object, per kind of change (see `change-kinds.ts`). */
+export const changeCountsSchema = z.object({
+  inserted: z.number().int().nonnegative().describe('Ids the chain did not hold.'),
+  updated: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Rows live before and after, with a newer SystemModstamp.'),
+  deleted: z.number().int().nonnegative().describe('Live before, in the recycle bin now.'),
+  undeleted: z.number().int().nonnegative().describe('In the recycle bin before, live now.'),
+  hardDeleted: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Held before, gone from the org now (hard deleted, or purged from the recycle bin).'),
+  restored: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Rows a restore inserted again under new ids: linked, not counted as inserted.'),
+});
+
 /** What a snapshot holds for one object. */
 export const snapshotObjectSchema = z.object({
   name: z.string().min(1),
@@ -114,6 +136,27 @@ export const snapshotObjectSchema = z.object({
     .optional()
     .describe('queryAll COUNT() when the run was planned.'),
   countAtEnd: z.number().int().nonnegative().optional().describe('queryAll COUNT() when the run finished.'),
+  tombstones: snapshotPartSchema
+    .optional()
+    .describe(
+      "Incrementals: the ids Salesforce's delete log (getDeleted) lists as deleted since the base snapshot, as a gzip CSV of Id,DeletedDate. A listed row this snapshot does not hold is gone from the org (hard deleted, or purged from the recycle bin) as of this snapshot; one it holds is in the recycle bin or back.",
+    ),
+  fullReason: z
+    .string()
+    .optional()
+    .describe(
+      'Why an incremental read every row of this object (since is null) instead of its changes: its delete log could not cover the window. The rows are then the whole object, as in a full snapshot.',
+    ),
+  changes: changeCountsSchema
+    .optional()
+    .describe(
+      "What the run changed in the object, counted against the version of each row the chain held before (a row read again unchanged counts for nothing). Absent on an org's first snapshot and in older manifests.",
+    ),
+  links: snapshotPartSchema
+    .optional()
+    .describe(
+      'Rows a restore inserted again under new ids, each linked to the id it replaces: a gzip CSV of Id,ReplacesId.',
+    ),
   apiCalls: z.number().int().nonnegative(),
   error: z.string().optional(),
 });
@@ -172,6 +215,12 @@ export const snapshotManifestSchema = z.object({
     .datetime()
     .describe('Start of the run; the next incremental reads changes from here.'),
   overlapSeconds: z.number().int().nonnegative(),
+  fullReason: z
+    .string()
+    .optional()
+    .describe(
+      'Why a run asked to be incremental ran as a full one (the gap since the last complete snapshot is longer than Salesforce keeps its delete log).',
+    ),
   objects: z.array(snapshotObjectSchema),
   skippedObjects: z.array(skippedObjectSchema),
   files: z.array(snapshotFileSchema),

@@ -210,6 +210,9 @@ export class PointInTime {
   /**
    * Every row of an object as of this point: the newest version of each Id, deleted rows flagged.
    * Reads the newest snapshot first and remembers only ids, so memory grows with ids, not rows.
+   * A snapshot's tombstones (ids the delete log listed) hide the older versions of rows that
+   * snapshot does not hold itself: those rows were gone from the org by then. A snapshot that read
+   * the object in full (a full run, or `since` null) ends the chain for it.
    */
   async *rows(name: string, options: { includeDeleted?: boolean } = {}): AsyncIterable<SnapshotRow> {
     this.object(name);
@@ -217,18 +220,23 @@ export class PointInTime {
     for (let i = this.chain.length - 1; i >= 0; i--) {
       const manifest = this.chain[i]!;
       const entry = manifest.objects.find((o) => o.name === name);
-      if (entry?.status !== 'exported') continue;
-      for (const part of entry.parts) {
-        for await (const values of readPartRows(this.store, part)) {
-          const id = values.Id;
-          if (!id || seen.has(id)) continue;
-          seen.add(id);
-          const deleted = values.IsDeleted === 'true';
-          if (deleted && options.includeDeleted === false) continue;
-          yield { id, deleted, values, snapshotId: manifest.snapshotId };
+      if (entry?.status === 'exported') {
+        for (const part of entry.parts) {
+          for await (const values of readPartRows(this.store, part)) {
+            const id = values.Id;
+            if (!id || seen.has(id)) continue;
+            seen.add(id);
+            const deleted = values.IsDeleted === 'true';
+            if (deleted && options.includeDeleted === false) continue;
+            yield { id, deleted, values, snapshotId: manifest.snapshotId };
+          }
         }
       }
-      if (manifest.mode === 'full') break;
+      if (entry?.tombstones) {
+        for await (const values of readPartRows(this.store, entry.tombstones))
+          if (values.Id) seen.add(values.Id);
+      }
+      if (manifest.mode === 'full' || (entry?.status === 'exported' && entry.since === null)) break;
     }
   }
 

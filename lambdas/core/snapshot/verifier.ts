@@ -27,6 +27,18 @@ export async function verifySnapshot(store: BackupStore, manifest: SnapshotManif
     if (rows !== object.rows)
       problems.push(`${object.name}: parts hold ${rows} rows, the manifest says ${object.rows}`);
   }
+  for (const object of manifest.objects) {
+    for (const [what, part] of [
+      ['tombstones', object.tombstones],
+      ['links', object.links],
+    ] as const) {
+      if (!part) continue;
+      const found = await verifyPart(store, part.key);
+      if (!found) problems.push(`${object.name}: ${what} ${part.key} is missing from the store`);
+      else if (found.sha256 !== part.sha256 || found.bytes !== part.bytes || found.rows !== part.rows)
+        problems.push(`${object.name}: ${what} ${part.key} does not match its SHA-256, size or row count`);
+    }
+  }
   for (const file of manifest.files) {
     const head = await store.head(file.key);
     if (!head) problems.push(`file ${file.object}/${file.recordId}: body ${file.key} is missing`);
