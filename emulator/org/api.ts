@@ -431,6 +431,11 @@ export interface OrgApi {
   delete(ids: readonly string[]): WriteResult[];
   /** Removes rows for good (no recycle bin), with the same cascade as `delete`. */
   hardDelete(ids: readonly string[]): WriteResult[];
+  /**
+   * Removes rows inserted by a request that is rolled back (allOrNone), as if they had never
+   * existed: like `hardDelete`, but with no delete-log entry for getDeleted to report.
+   */
+  discardInserted(ids: readonly string[]): void;
   /** Brings rows back from the recycle bin with their ids (and their cascaded children). */
   undelete(ids: readonly string[]): WriteResult[];
   /** Removes recycle-bin rows for good (all, or the given ids). */

@@ -35,8 +35,11 @@ export class RecycleBin {
     private readonly log: DeleteLog,
   ) {}
 
-  /** Deletes rows (to the recycle bin unless `hard`), with cascades; one result per id. */
-  delete(ids: readonly string[], hard: boolean): WriteResult[] {
+  /**
+   * Deletes rows (to the recycle bin unless `hard`), with cascades; one result per id. `logged`
+   * false leaves no delete-log entries: for rows of a rolled-back request, which never existed.
+   */
+  delete(ids: readonly string[], hard: boolean, logged = true): WriteResult[] {
     const roots: Array<{ table: Table; id: string }> = [];
     const seen = new Set<string>();
     const results = ids.map((raw): WriteResult => {
@@ -56,11 +59,11 @@ export class RecycleBin {
       seen.add(id);
       return ok(id);
     });
-    if (roots.length) this.apply(roots, hard);
+    if (roots.length) this.apply(roots, hard, logged);
     return results;
   }
 
-  private apply(roots: Array<{ table: Table; id: string }>, hard: boolean): void {
+  private apply(roots: Array<{ table: Table; id: string }>, hard: boolean, logged: boolean): void {
     const rootOf = new Map<string, string>(roots.map((r) => [r.id, r.id]));
     const doomed = new Map<string, Table>(roots.map((r) => [r.id, r.table]));
     let frontier = new Set(roots.map((r) => r.id));
@@ -105,7 +108,7 @@ export class RecycleBin {
       if (hard || table.deletedSlot < 0) {
         // A row hard-deleted out of the recycle bin keeps the entry of its delete, and is a purge.
         if (this.binned.has(id)) this.log.purged(table.def.name, now);
-        this.log.record(table.def.name, id, now);
+        if (logged) this.log.record(table.def.name, id, now);
         this.remove(table, id);
         if (hard) this.ctx.counters.hardDeleted++;
         else this.ctx.counters.deleted++;

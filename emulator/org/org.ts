@@ -252,6 +252,11 @@ export class Org implements OrgApi {
     return this.bin.delete(ids, true);
   }
 
+  discardInserted(ids: readonly string[]): void {
+    this.settle();
+    this.bin.delete(ids, true, false);
+  }
+
   undelete(ids: readonly string[]): WriteResult[] {
     this.settle();
     return this.bin.undelete(ids);

@@ -89,7 +89,7 @@ export function collectionsSave(mode: 'create' | 'update'): Handler {
             throw new ApiError(400, 'INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
           }
           const id = ctx.org.insert(def.name, valuesOf(record));
-          undos.push({ run: (org) => void org.hardDelete([id]) });
+          undos.push({ run: (org) => org.discardInserted([id]) });
           results.push({ id, success: true, errors: [] });
         } else {
           const rawId = idOf(record);
@@ -132,7 +132,7 @@ export const collectionsUpsert: Handler = async (ctx, req) => {
       }
       const values = valuesOf(record, extField.name === 'Id' ? ['Id'] : []);
       const result = ctx.org.upsert(def.name, extField.name, String(value), values);
-      if (result.created) undos.push({ run: (org) => void org.hardDelete([result.id]) });
+      if (result.created) undos.push({ run: (org) => org.discardInserted([result.id]) });
       results.push({ id: result.id, success: true, errors: [], created: result.created });
     } catch (error) {
       results.push({ id: null, success: false, errors: [collectionError(error)] });

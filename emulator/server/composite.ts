@@ -131,7 +131,7 @@ async function runOne(
   ) {
     const newId = reply.body.id;
     headers.Location = `/services/data/v${match.version}/sobjects/${objectName}/${newId}`;
-    undos.push(() => void ctx.org.hardDelete([newId]));
+    undos.push(() => ctx.org.discardInserted([newId]));
   } else if (before && objectName && id) {
     const saved = before;
     undos.push(() => ctx.org.update(objectName, id, saved));

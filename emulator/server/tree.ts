@@ -92,7 +92,7 @@ export const compositeTree: Handler = async (ctx, req) => {
   };
   for (const tree of trees) insert(tree);
   if (failure) {
-    if (inserted.length > 0) ctx.org.hardDelete(inserted.reverse());
+    if (inserted.length > 0) ctx.org.discardInserted(inserted.reverse());
     return { status: 400, body: { hasErrors: true, results: [failure] } };
   }
   return { status: 201, body: { hasErrors: false, results } };

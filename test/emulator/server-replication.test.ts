@@ -329,8 +329,33 @@ describe('getDeleted and getUpdated over REST, SOAP, jsforce and Composite', () 
     expect((body(24) as { ids: string[] }).ids.sort()).toEqual([ids[1], ids[2]].sort());
   });
 
+  it('leaves no entry for a record a rolled-back Composite request created', async () => {
+    const response = await raw(emulator, `${DATA}/composite`, {
+      method: 'POST',
+      body: JSON.stringify({
+        allOrNone: true,
+        compositeRequest: [
+          { method: 'POST', url: `${DATA}/sobjects/Account`, referenceId: 'made', body: { Name: 'made' } },
+          {
+            method: 'POST',
+            url: `${DATA}/sobjects/Account`,
+            referenceId: 'bad',
+            body: { NoSuchField__c: 1 },
+          },
+        ],
+      }),
+    });
+    const results = (response.json() as { compositeResponse: { httpStatusCode: number }[] })
+      .compositeResponse;
+    expect(results.map((r) => r.httpStatusCode)).toEqual([400, 400]);
+    expect(emulator.org.dumpObject('Account').size).toBe(0);
+    advance(2 * MINUTE);
+    expect(await deletedIds('Account', T0, now())).toEqual([]);
+  });
+
   it('answers EXCEEDED_ID_LIMIT past the id limit, 600,000 unless lowered', async () => {
     expect(DEFAULT_REPLICATION_ID_LIMIT).toBe(600_000);
+    await expect(start({ replicationIdLimit: 0 })).rejects.toThrow(/replicationIdLimit must be a positive/);
     await emulator.stop();
     await boot({ replicationIdLimit: 2 });
     const ids = Array.from({ length: 3 }, (_, i) => emulator.org.insert('Account', { Name: `l${i}` }));
