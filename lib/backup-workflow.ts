@@ -73,6 +73,7 @@ export class BackupWorkflow extends Construct {
     const exports = new BackupExportPhase(this, 'ExportPhase', {
       bucket: props.bucket,
       exportFunction: fns.export,
+      compareFunction: fns.compare,
       recordFailureFunction: fns.recordFailure,
       maxConcurrency: props.exportConcurrency ?? 10,
     });

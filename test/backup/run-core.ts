@@ -1,4 +1,5 @@
 import { BACKUP_RETRY_ERRORS } from '../../contract/workflow-contract.ts';
+import { compareObject } from '../../lambdas/core/backup/changes.ts';
 import { exportObject, readJson, recordObjectFailure } from '../../lambdas/core/backup/export-object.ts';
 import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
 import { finishBackup } from '../../lambdas/core/backup/finish.ts';
@@ -37,7 +38,11 @@ export async function runCore<S extends BackupStore = MemoryStore>(
       try {
         invocations++;
         const out = await exportObject(deps, input);
-        if (out.done) break;
+        if (out.done) {
+          // As the state machine does: an exported object is compared with the chain.
+          await compareObject(deps, { org: request.org, snapshotId: plan.snapshotId, object });
+          break;
+        }
         input = { ...input, checkpoint: out.checkpoint };
       } catch (error) {
         const name = (error as Error).name;

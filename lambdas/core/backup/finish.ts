@@ -24,6 +24,8 @@ import { verifySnapshot } from '../snapshot/verifier.ts';
 import { recordSnapshotOutcome, writeManifest } from '../snapshot/writer.ts';
 import { ObjectNotFoundError } from '../store.ts';
 import { anomalyMessage, findAnomalies } from './anomalies.ts';
+import type { ObjectChanges } from './change-kinds.ts';
+import { changesKey, type ObjectComparison } from './changes.ts';
 import { readJson } from './export-object.ts';
 import { describeAttempts, type StepFailure } from './failure-cause.ts';
 import { retrieveStep } from './metadata.ts';
@@ -62,6 +64,10 @@ export async function finishBackup(
   const results: ObjectResult[] = [];
   const objects: SnapshotObject[] = [];
   const skippedObjects: SkippedObject[] = [...detail.skipped];
+  // What each exported object changed, from its comparison with the chain; objects whose
+  // comparison never finished are named in the alert instead.
+  const changes: ObjectChanges[] = [];
+  const uncompared: string[] = [];
 
   for (const planned of detail.exported) {
     const spec = await readJson<ObjectSpec>(deps, objectSpecKey(org, snapshotId, planned.name));
@@ -111,6 +117,14 @@ export async function finishBackup(
     if (planned.countAtStart !== undefined) entry.countAtStart = planned.countAtStart;
     if (spec.tombstones) entry.tombstones = spec.tombstones;
     if (spec.fullReason) entry.fullReason = spec.fullReason;
+    if (result?.status === 'exported') {
+      const comparison = await optionalJson<ObjectComparison>(deps, changesKey(org, snapshotId, spec.name));
+      if (comparison?.changes) {
+        entry.changes = { ...comparison.changes.counts, restored: comparison.changes.restored };
+        changes.push(comparison.changes);
+      } else if (!comparison) uncompared.push(spec.name);
+      if (comparison?.links) entry.links = comparison.links;
+    }
     if (result?.error) entry.error = result.error;
     objects.push(entry);
   }

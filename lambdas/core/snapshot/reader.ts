@@ -240,6 +240,21 @@ export class PointInTime {
     }
   }
 
+  /**
+   * Rows a restore inserted again under new ids, as of this point: new id -> the id it replaces,
+   * from the links each snapshot of the chain recorded.
+   */
+  async links(name: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const manifest of this.chain) {
+      const part = manifest.objects.find((o) => o.name === name)?.links;
+      if (!part) continue;
+      for await (const values of readPartRows(this.store, part))
+        if (values.Id && values.ReplacesId) out.set(values.Id, values.ReplacesId);
+    }
+    return out;
+  }
+
   /** File bodies as of this point: the newest entry per record and field. */
   files(): SnapshotFile[] {
     const byRecord = new Map<string, SnapshotFile>();

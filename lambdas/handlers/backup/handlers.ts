@@ -10,6 +10,7 @@ import {
   ErrorName,
   ServiceName,
 } from '../../../contract/workflow-contract.ts';
+import { compareObject } from '../../core/backup/changes.ts';
 import { exportObject, recordObjectFailure } from '../../core/backup/export-object.ts';
 import { backupFiles, planFiles, recordFilesFailure } from '../../core/backup/files.ts';
 import { finishBackup } from '../../core/backup/finish.ts';
@@ -91,6 +92,22 @@ export async function exportObjectHandler(event: unknown, _context?: Context) {
     metrics.addMetric('ExportBytes', MetricUnit.Bytes, out.bytesWritten ?? 0);
     logger.info('exported', { snapshotId: input.snapshotId, object: input.object, done: out.done });
     return out;
+  });
+}
+
+/** Compare one exported object with the chain: what changed, by kind, for the finish step's alerts. */
+export async function compareObjectHandler(event: unknown, _context?: Context) {
+  const input = parse(snapshotRef.extend({ object: z.string().min(1) }), event, 'The compare input');
+  return instrumented('Compare', input.org, async ({ logger }) => {
+    const deps = await backupDeps({ salesforce: false });
+    const out = await compareObject(deps, input);
+    logger.info('compared', {
+      snapshotId: input.snapshotId,
+      object: input.object,
+      compared: out.compared,
+      ...(out.changes ? out.changes.counts : {}),
+    });
+    return { org: input.org, snapshotId: input.snapshotId, object: input.object, compared: out.compared };
   });
 }
 

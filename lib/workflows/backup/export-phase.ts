@@ -11,6 +11,8 @@ export interface BackupExportPhaseProps {
   readonly bucket: s3.IBucket;
   /** The function that exports one object, a checkpoint at a time. */
   readonly exportFunction: lambda.IFunction;
+  /** The function that compares an exported object with the chain. */
+  readonly compareFunction: lambda.IFunction;
   /** The function that records an object's permanent failure. */
   readonly recordFailureFunction: lambda.IFunction;
   /** Objects exported at once. */
@@ -45,12 +47,21 @@ export class BackupExportPhase extends sfn.StateMachineFragment {
       },
     }).next(new sfn.Pass(this, 'ObjectFailed', { result: sfn.Result.fromObject({}) }));
     exportTask.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    // Once exported, the object is compared with the chain: its changes by kind feed the alerts.
+    // A comparison that fails for good leaves the backup as it is; the finish says it is missing.
+    const compareTask = invokeTask(this, 'CompareObject', {
+      lambdaFunction: props.compareFunction,
+      retry: BACKUP_RETRY,
+      payload: { 'org.$': '$.org', 'snapshotId.$': '$.snapshotId', 'object.$': '$.object' },
+    });
+    const exported = new sfn.Pass(this, 'ObjectExported', { result: sfn.Result.fromObject({}) });
+    compareTask.addCatch(new sfn.Pass(this, 'ComparisonFailed', { result: sfn.Result.fromObject({}) }), {
+      errors: [sfn.Errors.ALL],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     const exportLoop = exportTask.next(
       new sfn.Choice(this, 'ObjectDone?')
-        .when(
-          sfn.Condition.booleanEquals('$.done', true),
-          new sfn.Pass(this, 'ObjectExported', { result: sfn.Result.fromObject({}) }),
-        )
+        .when(sfn.Condition.booleanEquals('$.done', true), compareTask.next(exported))
         .otherwise(exportTask),
     );
     const exportMap = new sfn.DistributedMap(this, 'ExportObjects', {

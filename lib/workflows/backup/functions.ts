@@ -8,6 +8,7 @@ import {
   LATEST_POINTER,
   METRICS_NAMESPACE,
   orgPrefixOf,
+  restorePrefixOf,
 } from '../../../contract/workflow-contract.ts';
 import { WorkflowFunction } from '../../function-defaults.ts';
 import { nagArnOf } from '../support/acknowledgements.ts';
@@ -34,6 +35,8 @@ export interface BackupFunctions {
   readonly plan: WorkflowFunction;
   /** Exports one object, a checkpoint at a time. */
   readonly export: WorkflowFunction;
+  /** Compares one exported object with the chain: its changes by kind. */
+  readonly compare: WorkflowFunction;
   /** Records an object's or a file batch's permanent failure. */
   readonly recordFailure: WorkflowFunction;
   /** Plans the file downloads. */
@@ -84,6 +87,7 @@ export function createBackupFunctions(scope: Construct, props: BackupWorkflowPro
       salesforce: true,
       minutes: 15,
     }),
+    compare: compareFunction(fn, props),
     recordFailure: fn('RecordFailureFunction', 'recordFailure', 'Records a permanent backup failure', {
       salesforce: false,
     }),
@@ -109,6 +113,47 @@ export function createBackupFunctions(scope: Construct, props: BackupWorkflowPro
       minutes: 15,
     }),
   };
+}
+
+/**
+ * The comparison reads the org's snapshots and, to tell a restore's re-inserted rows from new ones,
+ * the id maps its restores keep (`restores/<org>/<org id>/id-map/`): read only, and no Salesforce.
+ */
+function compareFunction(
+  fn: (
+    id: string,
+    handler: string,
+    description: string,
+    opts: { minutes?: number; salesforce: boolean },
+  ) => WorkflowFunction,
+  props: BackupWorkflowProps,
+): WorkflowFunction {
+  const f = fn('CompareFunction', 'compareObjectHandler', 'Compares an exported object with its backups', {
+    salesforce: false,
+    minutes: 15,
+  });
+  const idMaps = `${restorePrefixOf(props.orgName)}*/id-map/*`;
+  f.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [props.bucket.arnForObjects(idMaps)],
+    }),
+  );
+  f.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [props.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${restorePrefixOf(props.orgName)}*`] } },
+    }),
+  );
+  const policy = f.role?.node.tryFindChild('DefaultPolicy');
+  if (policy) {
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArnOf(f, props.bucket.bucketArn)}/${idMaps}]`,
+      reason: `${f.node.path}: reads the id maps the org's restores keep under ${restorePrefixOf(props.orgName)}<org id>/id-map/, to link re-inserted rows to the ids they replace; the org id is known only at run time. Read only.`,
+    });
+  }
+  return f;
 }
 
 /** Read anything under the org's prefix, add new objects there; never delete, never overwrite. */

@@ -1,0 +1,285 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { restoreKeys, restoreRoot } from '../restore/keys.ts';
+import { csvHeader, csvLine } from '../snapshot/csv.ts';
+import {
+  newAttemptId,
+  objectResultKey,
+  objectSpecKey,
+  planDetailKey,
+  snapshotPrefix,
+} from '../snapshot/keys.ts';
+import type { SnapshotPart } from '../snapshot/manifest.ts';
+import { type PointInTime, readPartRows, SnapshotReader } from '../snapshot/reader.ts';
+import { ObjectNotFoundError } from '../store.ts';
+import { type ChangeKind, type FieldShift, noChanges, type ObjectChanges } from './change-kinds.ts';
+import { readJson } from './export-object.ts';
+import type { BackupDeps, ObjectResult, ObjectSpec, PlanDetail } from './types.ts';
+
+/** Where the comparison of one object is kept for the finish step. */
+export const changesKey = (org: string, snapshotId: string, object: string): string =>
+  `${snapshotPrefix(org, snapshotId)}changes/${object}.json`;
+
+/** What the comparison of one object leaves for the finish step. */
+export interface ObjectComparison {
+  readonly object: string;
+  /** False when there was nothing to compare with (no earlier snapshot held the object). */
+  readonly compared: boolean;
+  readonly changes?: ObjectChanges;
+  /** Rows a restore inserted again under new ids, with the ids they replace (Id, ReplacesId). */
+  readonly links?: SnapshotPart;
+}
+
+/**
+ * Fields a person does not set: they move with every write, or Salesforce computes them. A change
+ * of one alone is not what a field-level alert is about.
+ */
+const SYSTEM_FIELDS = new Set([
+  'Id',
+  'IsDeleted',
+  'SystemModstamp',
+  'LastModifiedDate',
+  'LastModifiedById',
+  'LastViewedDate',
+  'LastReferencedDate',
+  'LastActivityDate',
+]);
+
+/** What the run read of one row: its version stamp and whether it is in the recycle bin. */
+interface Seen {
+  readonly stamp: string;
+  readonly deleted: boolean;
+  matched: boolean;
+}
+
+/**
+ * Compares what this run read of an object with the version of each row the chain held before it,
+ * and counts the changes by kind (see `change-kinds.ts`). A row read again with the same version
+ * stamp (its watermark field, or all its values where it has none) is no change. Holds the ids
+ * this run read and, for the rows it found updated, their previous values: memory grows with the
+ * run's rows, not the object's.
+ */
+export async function compareObject(
+  deps: BackupDeps,
+  input: { org: string; snapshotId: string; object: string },
+): Promise<ObjectComparison> {
+  const { org, snapshotId, object } = input;
+  const key = changesKey(org, snapshotId, object);
+  const done = await existing(deps, key);
+  if (done) return done;
+  const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
+  const spec = await readJson<ObjectSpec>(deps, objectSpecKey(org, snapshotId, object));
+  const result = await readJson<ObjectResult>(deps, objectResultKey(org, snapshotId, object));
+  const before = await previousPointInTime(deps, org, detail, object);
+  let comparison: ObjectComparison = { object, compared: false };
+  if (before && result.status === 'exported') {
+    comparison = await compare(deps, detail, spec, result, before);
+  }
+  await deps.store.put(key, JSON.stringify(comparison), { contentType: 'application/json' });
+  return comparison;
+}
+
+async function existing(deps: BackupDeps, key: string): Promise<ObjectComparison | undefined> {
+  try {
+    return await readJson<ObjectComparison>(deps, key);
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** The org as the newest complete data snapshot before this run saw it, if it held the object. */
+async function previousPointInTime(
+  deps: BackupDeps,
+  org: string,
+  detail: PlanDetail,
+  object: string,
+): Promise<PointInTime | undefined> {
+  const reader = new SnapshotReader(deps.store);
+  const previous =
+    detail.baseSnapshotId ??
+    (await reader.catalog(org))
+      .filter((e) => e.status === 'complete' && e.mode !== 'metadata' && e.snapshotId < detail.snapshotId)
+      .at(-1)?.snapshotId;
+  if (!previous) return undefined;
+  const pit = await reader.pointInTime(org, previous);
+  return pit.objectNames().includes(object) ? pit : undefined;
+}
+
+async function compare(
+  deps: BackupDeps,
+  detail: PlanDetail,
+  spec: ObjectSpec,
+  result: ObjectResult,
+  before: PointInTime,
+): Promise<ObjectComparison> {
+  const stampOf = versionStamp(spec.watermarkField === undefined ? 'SystemModstamp' : spec.watermarkField);
+  // Rows this run read. A run that read the object in full (a full run, or `since` null) says of
+  // every row it did not read that the row is gone; an incremental says so of its tombstones.
+  const now = new Map<string, Seen>();
+  for (const part of result.parts) {
+    for await (const values of readPartRows(deps.store, part)) {
+      if (values.Id)
+        now.set(values.Id, { stamp: stampOf(values), deleted: values.IsDeleted === 'true', matched: false });
+    }
+  }
+  const readInFull = detail.mode === 'full' || spec.since === null;
+  const tombstones = new Set<string>();
+  if (spec.tombstones && !readInFull) {
+    for await (const values of readPartRows(deps.store, spec.tombstones))
+      if (values.Id) tombstones.add(values.Id);
+  }
+
+  const ids: Record<ChangeKind, string[]> = {
+    inserted: [],
+    updated: [],
+    deleted: [],
+    undeleted: [],
+    hardDeleted: [],
+  };
+  let liveBefore = 0;
+  const previousValues = new Map<string, Readonly<Record<string, string>>>();
+  for await (const row of before.rows(spec.name)) {
+    if (!row.deleted) liveBefore++;
+    const seen = now.get(row.id);
+    if (!seen) {
+      if (readInFull || tombstones.has(row.id)) ids.hardDeleted.push(row.id);
+      continue;
+    }
+    seen.matched = true;
+    if (seen.stamp === stampOf(row.values)) continue;
+    if (!row.deleted && !seen.deleted) {
+      ids.updated.push(row.id);
+      previousValues.set(row.id, row.values);
+    } else if (!row.deleted && seen.deleted) ids.deleted.push(row.id);
+    else if (row.deleted && !seen.deleted) ids.undeleted.push(row.id);
+  }
+
+  const replaced = await restoredIds(deps, detail, spec.name);
+  const links: [string, string][] = [];
+  for (const [id, seen] of now) {
+    if (seen.matched || seen.deleted) continue;
+    const oldId = replaced.get(id);
+    if (oldId) links.push([id, oldId]);
+    else ids.inserted.push(id);
+  }
+
+  const fields = previousValues.size > 0 ? await fieldShifts(deps, spec, result, previousValues) : [];
+  const counts = noChanges();
+  for (const kind of Object.keys(counts) as ChangeKind[]) counts[kind] = ids[kind].length;
+  const changes: ObjectChanges = {
+    object: spec.name,
+    liveBefore,
+    counts,
+    ids,
+    restored: links.length,
+    fields,
+  };
+  return {
+    object: spec.name,
+    compared: true,
+    changes,
+    ...(links.length > 0 ? { links: await writeLinks(deps, detail, spec.name, links) } : {}),
+  };
+}
+
+/** A row's version: its watermark field, or a hash of all its values where it has none. */
+function versionStamp(field: string | null): (values: Readonly<Record<string, string>>) => string {
+  if (field) return (values) => values[field] ?? '';
+  return (values) =>
+    createHash('sha256')
+      .update(JSON.stringify(Object.entries(values).sort(([a], [b]) => a.localeCompare(b))))
+      .digest('base64');
+}
+
+/**
+ * Per field, for the rows found updated: which went from a value to null, and which all took one
+ * same new value (the most common one; values are compared by hash and never kept).
+ */
+async function fieldShifts(
+  deps: BackupDeps,
+  spec: ObjectSpec,
+  result: ObjectResult,
+  previous: ReadonlyMap<string, Readonly<Record<string, string>>>,
+): Promise<FieldShift[]> {
+  const calculated = new Set(spec.fields.filter((f) => f.calculated).map((f) => f.name));
+  const nulled = new Map<string, string[]>();
+  const set = new Map<string, Map<string, string[]>>();
+  for (const part of result.parts) {
+    for await (const values of readPartRows(deps.store, part)) {
+      const old = values.Id ? previous.get(values.Id) : undefined;
+      if (!old) continue;
+      for (const [field, value] of Object.entries(values)) {
+        if (SYSTEM_FIELDS.has(field) || calculated.has(field)) continue;
+        const was = old[field];
+        if (was === undefined || was === value) continue;
+        if (value === '') {
+          if (was !== '') push(nulled, field, values.Id!);
+          continue;
+        }
+        const byValue = set.get(field) ?? new Map<string, string[]>();
+        push(byValue, createHash('sha256').update(value).digest('base64'), values.Id!);
+        set.set(field, byValue);
+      }
+    }
+  }
+  const names = [...new Set([...nulled.keys(), ...set.keys()])].sort();
+  return names.map((field) => {
+    let top: string[] | undefined;
+    for (const group of set.get(field)?.values() ?? []) if (!top || group.length > top.length) top = group;
+    return {
+      field,
+      nulled: nulled.get(field)?.length ?? 0,
+      nulledIds: nulled.get(field) ?? [],
+      sameValue: top ? { count: top.length, ids: top } : null,
+    };
+  });
+}
+
+function push(map: Map<string, string[]>, key: string, id: string): void {
+  const list = map.get(key);
+  if (list) list.push(id);
+  else map.set(key, [id]);
+}
+
+/**
+ * New id -> the id it replaces, for the rows this org's restores inserted again into this org
+ * (the restores' id map, `restores/<org>/<org id>/id-map/<object>/`).
+ */
+async function restoredIds(
+  deps: BackupDeps,
+  detail: PlanDetail,
+  object: string,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const prefix = restoreKeys.idMapPrefix(restoreRoot(detail.org, detail.orgId), object);
+  for await (const entry of deps.store.list(prefix)) {
+    if (!entry.key.endsWith('.json')) continue;
+    const file = await readJson<{ entries?: [string, string][] }>(deps, entry.key);
+    for (const [oldId, newId] of file.entries ?? []) out.set(newId, oldId);
+  }
+  return out;
+}
+
+async function writeLinks(
+  deps: BackupDeps,
+  detail: PlanDetail,
+  object: string,
+  links: readonly [string, string][],
+): Promise<SnapshotPart> {
+  const columns = ['Id', 'ReplacesId'];
+  const lines = [
+    csvHeader(columns),
+    ...links.map(([Id, ReplacesId]) => csvLine(columns, { Id, ReplacesId })),
+  ];
+  const body = gzipSync(Buffer.from(lines.join('')), { level: 6 });
+  const key = `${snapshotPrefix(detail.org, detail.snapshotId)}objects/${object}/links-${newAttemptId(deps.random)}.csv.gz`;
+  const stored = await deps.store.put(key, body, { contentType: 'application/gzip' });
+  return {
+    key,
+    rows: links.length,
+    bytes: body.length,
+    sha256: stored.sha256,
+    ...(stored.versionId ? { versionId: stored.versionId } : {}),
+  };
+}
