@@ -5,6 +5,7 @@ import {
   PRODUCTION_LOGIN_URL,
   SANDBOX_LOGIN_URL,
 } from '../contract/workflow-contract.ts';
+import { nearestKey } from './nearest-key.ts';
 import { isShare, SHARE_RULE } from './validation.ts';
 
 /** Thrown when a config does not validate; its message lists every problem found. */
@@ -110,6 +111,126 @@ const SHARE_HINT = `write ${SHARE_RULE}`;
 const HOURS_HINT = 'write a whole number of hours from 1 to 168';
 const PERCENT_HINT = 'write a percentage greater than 0 and at most 100, such as 5';
 
+/** The kinds of change a backup run tells apart (the runtime's CHANGE_KINDS; a test keeps them equal). */
+export const CHANGE_ALERT_KINDS = ['inserted', 'updated', 'deleted', 'undeleted', 'hardDeleted'] as const;
+
+const percent = () =>
+  z.number({ error: PERCENT_HINT }).gt(0, { error: PERCENT_HINT }).max(100, { error: PERCENT_HINT });
+const ROWS_HINT = 'write a whole number of rows, at least 1';
+
+const KIND_RULE_HINT =
+  'write "off", or {"rows": N, "percent": P} with either or both (an empty {} uses the learned baseline)';
+const kindRule = z.union(
+  [
+    z.literal('off'),
+    z.object({ rows: wholeNumber(1, ROWS_HINT).optional(), percent: percent().optional() }).strict(),
+  ],
+  { error: KIND_RULE_HINT },
+);
+const kindRules = Object.fromEntries(CHANGE_ALERT_KINDS.map((kind) => [kind, kindRule.optional()])) as {
+  [K in (typeof CHANGE_ALERT_KINDS)[number]]: z.ZodOptional<typeof kindRule>;
+};
+
+const fieldThresholds = z
+  .object({
+    nulledRows: wholeNumber(1, ROWS_HINT).optional(),
+    nulledPercent: percent().optional(),
+    sameValueRows: wholeNumber(1, ROWS_HINT).optional(),
+    sameValuePercent: percent().optional(),
+  })
+  .strict();
+
+const changeAlertObject = z
+  .object({
+    ...kindRules,
+    fields: z
+      .union([z.literal('off'), fieldThresholds], {
+        error: 'write "off", or field thresholds such as {"nulledRows": 250, "nulledPercent": 5}',
+      })
+      .optional(),
+  })
+  .strict();
+
+const baselineSchema = z
+  .object({
+    runs: wholeNumber(5, 'write a whole number of runs from 5 to 100')
+      .max(100, { error: 'write a whole number of runs from 5 to 100' })
+      .optional(),
+    minRuns: wholeNumber(2, 'write a whole number of runs from 2 to 100')
+      .max(100, { error: 'write a whole number of runs from 2 to 100' })
+      .optional(),
+    k: z
+      .number({ error: 'write a number greater than 0, such as 3.5' })
+      .gt(0, {
+        error: 'write a number greater than 0, such as 3.5',
+      })
+      .optional(),
+  })
+  .strict()
+  .refine((b) => (b.minRuns ?? 5) <= (b.runs ?? 10), {
+    error:
+      'the baseline would need more runs than it reads and could never alert; write minRuns at most runs (default 10)',
+    path: ['minRuns'],
+  });
+
+/**
+ * The largest changeAlert rules the functions take: they travel in the backup functions'
+ * environment, which Lambda limits to 4 KB for all variables together.
+ */
+const CHANGE_ALERT_RULES_BYTES = 2_048;
+
+const changeAlertSchema = z
+  .object({
+    percent: percent().default(5),
+    rows: wholeNumber(1, ROWS_HINT).default(1000),
+    ...kindRules,
+    objects: z
+      .record(objectName, changeAlertObject, {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? 'each key of objects is an object API name such as "Account" or "Invoice__c"'
+            : undefined,
+      })
+      .optional(),
+    fields: fieldThresholds.optional(),
+    baseline: baselineSchema.optional(),
+    minimumRows: wholeNumber(0, 'write a whole number of rows, 0 or more').optional(),
+  })
+  .strict()
+  .superRefine((alert, ctx) => {
+    const { percent: _percent, rows: _rows, ...rules } = alert;
+    const bytes = Buffer.byteLength(JSON.stringify(rules));
+    if (bytes > CHANGE_ALERT_RULES_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        input: Object.keys(rules.objects ?? {}),
+        path: ['objects'],
+        message: `the change alert rules take ${bytes} bytes of the backup functions' environment, over the ${CHANGE_ALERT_RULES_BYTES} they may use (Lambda allows 4 KB for all variables); set org-wide rules and fewer per-object ones`,
+      });
+    }
+  })
+  .prefault({});
+
+/** An org's change alert rules beyond the default thresholds, as the backup settings take them. */
+export type ChangeAlertRules = Omit<z.output<typeof changeAlertSchema>, 'percent' | 'rows'>;
+
+/** The keys known at a path under `orgs[].changeAlert`, for suggestions; undefined elsewhere. */
+function changeAlertKeysAt(path: readonly PropertyKey[]): readonly string[] | undefined {
+  if (path[0] !== 'orgs' || path[2] !== 'changeAlert') return undefined;
+  const rest = path.slice(3);
+  const thresholdKeys = ['rows', 'percent'];
+  if (rest.length === 0) return Object.keys(changeAlertSchema.unwrap().shape);
+  if (rest[0] === 'objects' && rest.length === 2) return Object.keys(changeAlertObject.shape);
+  if (rest[0] === 'objects' && rest.length === 3) {
+    return rest[2] === 'fields' ? Object.keys(fieldThresholds.shape) : thresholdKeys;
+  }
+  if (rest[0] === 'fields') return Object.keys(fieldThresholds.shape);
+  if (rest[0] === 'baseline') return Object.keys(baselineSchema.shape);
+  if ((CHANGE_ALERT_KINDS as readonly PropertyKey[]).includes(rest[0]!) && rest.length === 1)
+    return thresholdKeys;
+  return undefined;
+}
+
 const orgSchema = z
   .object({
     name: orgName,
@@ -137,17 +258,7 @@ const orgSchema = z
     noSuccessAlarmHours: wholeNumber(1, HOURS_HINT)
       .max(168, { error: `${HOURS_HINT} (CloudWatch evaluates at most 7 days)` })
       .default(36),
-    changeAlert: z
-      .object({
-        percent: z
-          .number({ error: PERCENT_HINT })
-          .gt(0, { error: PERCENT_HINT })
-          .max(100, { error: PERCENT_HINT })
-          .default(5),
-        rows: wholeNumber(1, 'write a whole number of rows, at least 1').default(1000),
-      })
-      .strict()
-      .prefault({}),
+    changeAlert: changeAlertSchema,
     restoreDrill: z
       .object({
         schedule: schedule('cron(0 6 1 * ? *)'),
@@ -425,12 +536,27 @@ function formatValue(input: unknown): string {
 export function parseConfig(json: unknown, source?: string): AppConfig {
   const result = configSchema.safeParse(json, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const problems = result.error.issues.flatMap((issue) => {
     const path = [...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      return `${formatPath(path)}: unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.join(', ')}; remove ${issue.keys.length === 1 ? 'it' : 'them'} or check the spelling (see docs/config.md)`;
+      const known = changeAlertKeysAt(path);
+      if (known) {
+        return issue.keys.map((key) => {
+          const near = nearestKey(key, known);
+          return `${formatPath(path)}: unknown key ${key}${near ? ` (did you mean ${near}?)` : ''}; write one of ${known.join(', ')}`;
+        });
+      }
+      return [
+        `${formatPath(path)}: unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.join(', ')}; remove ${issue.keys.length === 1 ? 'it' : 'them'} or check the spelling (see docs/config.md)`,
+      ];
     }
-    return `${formatPath(path)}: received ${formatValue(issue.input)}; ${issue.message}`;
+    return [`${formatPath(path)}: received ${formatValue(issue.input)}; ${issue.message}`];
   });
   throw new InvalidConfigError(problems, source);
+}
+
+/** An org's change alert rules beyond `percent` and `rows`, which the backup settings take apart. */
+export function changeAlertRulesOf(alert: OrgConfig['changeAlert']): ChangeAlertRules {
+  const { percent: _percent, rows: _rows, ...rules } = alert;
+  return rules;
 }

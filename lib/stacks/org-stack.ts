@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import { Alerting } from '../alerting.ts';
 import { BackupSchedules } from '../backup-schedules.ts';
 import { BackupWorkflow } from '../backup-workflow.ts';
-import { type AppConfig, constructIdOf, type OrgConfig } from '../config.ts';
+import { type AppConfig, changeAlertRulesOf, constructIdOf, type OrgConfig } from '../config.ts';
 import { importLogsKey } from '../logs-key.ts';
 import { RestoreWorkflow } from '../restore-workflow.ts';
 import type { AlertingExports } from './alerting-stack.ts';
@@ -90,6 +90,7 @@ export class OrgStack extends Stack {
         apiShare: org.apiShare,
         anomalyPercent: org.changeAlert.percent,
         anomalyRows: org.changeAlert.rows,
+        changeAlerts: changeAlertRulesOf(org.changeAlert),
       },
     });
     this.schedules = new BackupSchedules(this, `${orgId}Schedules`, {

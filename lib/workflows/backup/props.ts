@@ -2,6 +2,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { ChangeAlertRules } from '../../config.ts';
 import { PropsProblems } from '../../validation.ts';
 
 /** What one org's backups take and how they alert; mirrors the org's config. */
@@ -14,10 +15,15 @@ export interface BackupWorkflowSettings {
   readonly files?: boolean;
   /** Share of the daily API allowance one run may spend. @default 0.5 */
   readonly apiShare?: number;
-  /** Alert when deletes or changes pass this percentage of an object's rows. @default 5 */
+  /** Alert when updates, deletes or hard deletes pass this percentage of an object's rows. @default 5 */
   readonly anomalyPercent?: number;
   /** ...or this many rows. @default 1000 */
   readonly anomalyRows?: number;
+  /**
+   * Change alert rules per kind, per object, for fields and for the learned baseline (the org's
+   * `changeAlert` without `percent` and `rows`). @default - the defaults of docs/config.md
+   */
+  readonly changeAlerts?: ChangeAlertRules;
   /** Seconds of overlap subtracted from the last watermark. @default 300 */
   readonly overlapSeconds?: number;
 }
@@ -65,6 +71,10 @@ export function resolvedSettings(settings: BackupWorkflowSettings = {}) {
     apiShare: settings.apiShare ?? 0.5,
     anomalyPercent: settings.anomalyPercent ?? 5,
     anomalyRows: settings.anomalyRows ?? 1000,
+    // Written only when set, so the environment of a deployment without rules stays as it was.
+    ...(settings.changeAlerts && Object.keys(settings.changeAlerts).length > 0
+      ? { changeAlerts: settings.changeAlerts }
+      : {}),
     overlapSeconds: settings.overlapSeconds ?? 300,
   };
 }
