@@ -12,10 +12,11 @@ import {
   anomalyKey,
   MAX_IDS_PER_INPUT,
   remedyFileNames,
+  remedyFiles,
   remedyInputs,
 } from '../../lambdas/core/backup/remedy.ts';
 import { parseBackupSettings } from '../../lambdas/core/backup/settings.ts';
-import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
+import { MAX_INPUT_BYTES, parseRestoreInput } from '../../lambdas/core/restore/input.ts';
 
 /** `n` distinct 18-character ids with a 3-character key prefix. */
 function ids(prefix: string, n: number, from = 0): string[] {
@@ -415,6 +416,23 @@ describe('remedies', () => {
     if (remedy.action !== 'none') return;
     expect(remedy.reason).toMatch(/a restore never deletes rows/);
     expect(remedyFileNames(anomaly, remedy)).toEqual(['Lead.inserted.ids.txt']);
+  });
+
+  it('stores each input as JSON a restore takes whole, under 256 KB, and the ids of inserts one per line', () => {
+    const deleted = ids('001', 12_000);
+    const files = remedyFiles(anomalyOf(changesOf('Account', 30_000, { deleted })), context);
+    expect(files.map((f) => f.name)).toEqual(['Account.deleted.1.json', 'Account.deleted.2.json']);
+    for (const file of files) {
+      expect(Buffer.byteLength(file.body)).toBeLessThanOrEqual(MAX_INPUT_BYTES);
+      expect(parseRestoreInput(file.body).mode).toBe('dry-run');
+    }
+    expect(JSON.parse(files[0]!.body).records).toEqual(deleted.slice(0, 10_000));
+    const inserted = ids('00Q', 80);
+    const [idsFile] = remedyFiles(
+      anomalyOf(changesOf('Lead', 1_000, { inserted }), policyOf({ inserted: { rows: 60 } })),
+      context,
+    );
+    expect(idsFile).toEqual({ name: 'Lead.inserted.ids.txt', body: `${inserted.join('\n')}\n` });
   });
 
   it('refuses a remedy without a base snapshot, saying what to pass', () => {

@@ -115,3 +115,26 @@ export function anomalyKey(anomaly: Anomaly): string {
     ? `${anomaly.object}.${anomaly.kind}`
     : `${anomaly.object}.${anomaly.field}.${anomaly.kind}`;
 }
+
+/** One file a remedy stores: its name (from `remedyFileNames`) and its text. */
+export interface RemedyFile {
+  readonly name: string;
+  readonly body: string;
+}
+
+/**
+ * The files that hold an anomaly's remedy: each restore input as compact JSON (10,000 ids of 18
+ * characters stay under the 256 KB a restore input may take; indented, they would not), or the
+ * ids of an anomaly no restore reverts, one per line.
+ */
+export function remedyFiles(
+  anomaly: Anomaly,
+  context: { org: string; baseSnapshotId: string },
+): RemedyFile[] {
+  const remedy = remedyInputs(anomaly, context);
+  const names = remedyFileNames(anomaly, remedy);
+  if (remedy.action === 'restore') {
+    return remedy.inputs.map((input, index) => ({ name: names[index]!, body: JSON.stringify(input) }));
+  }
+  return [{ name: names[0]!, body: remedy.ids.map((id) => `${id}\n`).join('') }];
+}
