@@ -512,6 +512,27 @@ describe('anomaly message', () => {
     }
   });
 
+  it('says each kind in words', () => {
+    const changes = changesOf('Account', 100_000, {
+      deleted: ids('001', 1_100),
+      hardDeleted: ids('001', 1_200, 10_000),
+      updated: ids('001', 1_300, 20_000),
+    });
+    const text = anomalyMessage(
+      'acme',
+      'run',
+      findAnomalies([changes], noHistory, policyOf(), 'incremental'),
+      new Map(),
+    );
+    expect(text).toContain(
+      '- Account: 1,200 rows hard deleted or purged from the recycle bin (1.2% of 100,000 live rows)',
+    );
+    expect(text).toContain('- Account: 1,100 rows deleted to the recycle bin (1.1% of 100,000 live rows)');
+    expect(text).toContain(
+      '- Account: 1,300 rows updated (1.3% of 100,000 live rows); more than the threshold of 1,000 rows or 5%.',
+    );
+  });
+
   it('lists at most 20 anomalies and counts the rest', () => {
     const changes = Array.from({ length: 23 }, (_, i) =>
       changesOf(`Obj${i}__c`, 10_000, { deleted: ids('a00', 2_000) }),

@@ -298,7 +298,7 @@ export function anomalyMessage(
 const WORDS: Record<ChangeKind, string> = {
   inserted: 'rows inserted',
   updated: 'rows updated',
-  deleted: 'rows deleted (to the recycle bin)',
+  deleted: 'rows deleted to the recycle bin',
   undeleted: 'rows undeleted',
   hardDeleted: 'rows hard deleted or purged from the recycle bin',
 };
