@@ -162,4 +162,42 @@ describe('a run counts changes against the version the chain holds', () => {
     for await (const _ of pit.rows('Contact')) count++;
     expect(count).toBe(10);
   });
+
+  it('raises one alert for a field blanked on 500 rows, with a stored dry-run restore input that reverts it', async () => {
+    let now = new Date('2026-01-02T00:00:00.000Z');
+    const source = org(3000);
+    const full = await runCore(source, { org: 'acme', mode: 'full' }, {}, new MemoryStore(), () => now);
+    now = new Date('2026-01-03T00:00:00.000Z');
+    const quiet = await runCore(source, { org: 'acme', mode: 'incremental' }, {}, full.store, () => now);
+    expect(quiet.finish.hasAnomalies).toBe(false);
+    expect(quiet.finish.anomalyMessage).toBe('');
+
+    now = new Date('2026-01-04T00:00:00.000Z');
+    const blanked = source.object('Contact').rows.slice(0, 500);
+    for (const row of blanked) {
+      row.Email = null;
+      touch(row, '2026-01-03T12:00:00.000Z');
+    }
+    const inc = await runCore(source, { org: 'acme', mode: 'incremental' }, {}, full.store, () => now);
+    expect(inc.finish.hasAnomalies).toBe(true);
+    const message = inc.finish.anomalyMessage;
+    expect(message.match(/^- /gm)).toHaveLength(1);
+    expect(message).toMatch(/Contact\.Email|Email/);
+    expect(message).toMatch(/500/);
+    expect(message).not.toMatch(/example\.com/);
+    const key = message.match(/orgs\/acme\/snapshots\/\S+\/remedies\/\S+\.json/)?.[0];
+    expect(key).toBeDefined();
+    const input = JSON.parse(new TextDecoder().decode(await full.store.get(key!))) as {
+      snapshot: string;
+      objects: string[];
+      records: string[];
+      fields: string[];
+      mode: string;
+    };
+    expect(input.mode).toBe('dry-run');
+    expect(input.snapshot).toBe(quiet.finish.snapshotId);
+    expect(input.objects).toEqual(['Contact']);
+    expect(input.fields).toEqual(['Contact.Email']);
+    expect([...input.records].sort()).toEqual(blanked.map((r) => r.Id).sort());
+  });
 });

@@ -1,10 +1,7 @@
-import type { SnapshotManifest } from '../snapshot/manifest.ts';
-import { findResultAnomalies, type ResultAnomaly, resultAnomalyMessage } from './anomalies-by-result.ts';
 import { judgeByBaseline } from './baseline.ts';
 import type { ChangeAlertPolicy, FieldThresholds, KindRule } from './change-alert-settings.ts';
 import { CHANGE_KINDS, type ChangeKind, type ObjectChanges } from './change-kinds.ts';
 import { anomalyKey, remedyModeOf } from './remedy.ts';
-import type { ObjectResult } from './types.ts';
 
 /**
  * Which of a run's changes are worth an alert, and the alert's text. Pure: the counts come from
@@ -81,37 +78,9 @@ export function findAnomalies(
   history: ChangeHistory,
   policy: ChangeAlertPolicy,
   mode: 'full' | 'incremental' | 'metadata',
-): Anomaly[];
-/**
- * The earlier rule, from export results against one threshold.
- * @deprecated pass the comparison's `ObjectChanges` instead.
- */
-export function findAnomalies(
-  results: readonly ObjectResult[],
-  mode: 'full' | 'incremental',
-  previousFull: SnapshotManifest | null,
-  thresholds: { percent: number; rows: number },
-): ResultAnomaly[];
-export function findAnomalies(
-  first: readonly (ObjectChanges | ObjectResult)[],
-  second: ChangeHistory | 'full' | 'incremental',
-  third: ChangeAlertPolicy | SnapshotManifest | null,
-  fourth: 'full' | 'incremental' | 'metadata' | { percent: number; rows: number },
-): Anomaly[] | ResultAnomaly[] {
-  if (typeof second !== 'function') {
-    return findResultAnomalies(
-      first as readonly ObjectResult[],
-      second,
-      third as SnapshotManifest | null,
-      fourth as { percent: number; rows: number },
-    );
-  }
-  const mode = fourth as 'full' | 'incremental' | 'metadata';
+): Anomaly[] {
   if (mode === 'metadata') return [];
-  const policy = third as ChangeAlertPolicy;
-  const anomalies = (first as readonly ObjectChanges[]).flatMap((changes) =>
-    objectAnomalies(changes, second, policy, mode),
-  );
+  const anomalies = changes.flatMap((c) => objectAnomalies(c, history, policy, mode));
   return anomalies.sort(
     (a, b) =>
       KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
@@ -255,22 +224,8 @@ export function anomalyMessage(
   snapshotId: string,
   anomalies: readonly Anomaly[],
   remedyKeys: RemedyKeys,
-): string;
-/**
- * The earlier message, for `ResultAnomaly`s.
- * @deprecated pass `Anomaly`s and their remedy keys.
- */
-export function anomalyMessage(org: string, snapshotId: string, anomalies: readonly ResultAnomaly[]): string;
-export function anomalyMessage(
-  org: string,
-  snapshotId: string,
-  anomalies: readonly (Anomaly | ResultAnomaly)[],
-  remedyKeys?: RemedyKeys,
 ): string {
-  if (remedyKeys === undefined) {
-    return resultAnomalyMessage(org, snapshotId, anomalies as readonly ResultAnomaly[]);
-  }
-  const list = anomalies as readonly Anomaly[];
+  const list = anomalies;
   if (list.length === 0) return '';
   const lines = list.slice(0, LISTED).map((a) => anomalyLines(a, remedyKeys.get(anomalyKey(a)) ?? []));
   const more =

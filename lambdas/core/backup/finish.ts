@@ -10,6 +10,7 @@ import {
   objectResultKey,
   objectSpecKey,
   planDetailKey,
+  remedyKey,
 } from '../snapshot/keys.ts';
 import type {
   SkippedObject,
@@ -23,7 +24,9 @@ import { SnapshotReader } from '../snapshot/reader.ts';
 import { verifySnapshot } from '../snapshot/verifier.ts';
 import { recordSnapshotOutcome, writeManifest } from '../snapshot/writer.ts';
 import { ObjectNotFoundError } from '../store.ts';
-import { anomalyMessage, findAnomalies } from './anomalies.ts';
+import { type Anomaly, anomalyMessage, type ChangeHistory, findAnomalies } from './anomalies.ts';
+import { changeAlertPolicy } from './change-alert-settings.ts';
+import { anomalyKey, remedyFiles } from './remedy.ts';
 import type { ObjectChanges } from './change-kinds.ts';
 import { changesKey, type ObjectComparison } from './changes.ts';
 import { readJson } from './export-object.ts';
@@ -61,13 +64,13 @@ export async function finishBackup(
   const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
   const callsBefore = deps.source.apiCalls();
   const errors: SnapshotError[] = [];
-  const results: ObjectResult[] = [];
   const objects: SnapshotObject[] = [];
   const skippedObjects: SkippedObject[] = [...detail.skipped];
   // What each exported object changed, from its comparison with the chain; objects whose
   // comparison never finished are named in the alert instead.
   const changes: ObjectChanges[] = [];
   const uncompared: string[] = [];
+  const problemsOfAnalysis: string[] = [];
 
   for (const planned of detail.exported) {
     const spec = await readJson<ObjectSpec>(deps, objectSpecKey(org, snapshotId, planned.name));
@@ -98,7 +101,6 @@ export async function finishBackup(
       const message = result?.error ?? 'the export never finished';
       errors.push({ scope: 'object', subject: planned.name, name: 'ObjectExportFailed', message });
     }
-    if (result) results.push(result);
     const entry: SnapshotObject = {
       name: spec.name,
       status: result?.status === 'exported' ? 'exported' : 'failed',
@@ -208,14 +210,21 @@ export async function finishBackup(
     problems,
   });
 
-  const previousFull = await previousFullManifest(deps, org, detail);
+  // Unusual changes are judged on a complete snapshot only: a failed one alerts as failed.
   const anomalies =
     entry.status === 'complete' && detail.mode !== 'metadata'
-      ? findAnomalies(results, detail.mode, previousFull, {
-          percent: detail.settings.anomalyPercent,
-          rows: detail.settings.anomalyRows,
-        })
+      ? findAnomalies(
+          changes,
+          await changeHistory(deps, org, detail),
+          changeAlertPolicy(detail.settings),
+          detail.mode,
+        )
       : [];
+  const remedyKeys = await storeRemedies(deps, org, snapshotId, detail, anomalies);
+  if (entry.status === 'complete' && uncompared.length > 0)
+    problemsOfAnalysis.push(
+      `The changes of ${uncompared.length} object${uncompared.length === 1 ? '' : 's'} could not be compared with the earlier backups, so no change alert covers them this run: ${uncompared.slice(0, 20).join(', ')}${uncompared.length > 20 ? ', ...' : ''}. The snapshot itself is complete.`,
+    );
   const shown = problems.slice(0, 20);
   if (problems.length > 20) shown.push(`...and ${problems.length - 20} more (see ${written.key})`);
   return {
@@ -238,12 +247,17 @@ export async function finishBackup(
     // with this snapshot and finds them skipped already.
     anomalyMessage: [
       fullRunMessage(org, snapshotId, detail),
-      anomalyMessage(org, snapshotId, anomalies),
+      anomalyMessage(org, snapshotId, anomalies, remedyKeys),
+      problemsOfAnalysis.join('\n'),
       skippedMessage(org, snapshotId, newlySkipped),
     ]
       .filter((text) => text !== '')
       .join('\n\n'),
-    hasAnomalies: anomalies.length > 0 || newlySkipped.length > 0 || detail.fullReason !== undefined,
+    hasAnomalies:
+      anomalies.length > 0 ||
+      newlySkipped.length > 0 ||
+      detail.fullReason !== undefined ||
+      problemsOfAnalysis.length > 0,
     fullReason: detail.fullReason ?? '',
     objectsSkipped: skippedObjects.length,
     objectsNewlySkipped: newlySkipped.length,
@@ -422,15 +436,63 @@ function withCause(what: string, failures: readonly StepFailure[]): string {
   return failures.length > 0 ? `${what}: ${describeAttempts(failures)}` : what;
 }
 
-async function previousFullManifest(
+/**
+ * The counts of the earlier complete runs of the same mode, per object and kind, oldest first: the
+ * learned baseline reads them. At most the baseline's number of runs is read.
+ */
+async function changeHistory(deps: BackupDeps, org: string, detail: PlanDetail): Promise<ChangeHistory> {
+  const reader = new SnapshotReader(deps.store);
+  const runs = changeAlertPolicy(detail.settings).baseline.runs;
+  const earlier = (await reader.catalog(org))
+    .filter((e) => e.status === 'complete' && e.mode === detail.mode && e.snapshotId < detail.snapshotId)
+    .slice(-runs);
+  const manifests = await Promise.all(earlier.map((e) => reader.manifest(org, e.snapshotId)));
+  return (object, kind) =>
+    manifests.flatMap((m) => {
+      const counts = m.objects.find((o) => o.name === object)?.changes;
+      return counts ? [counts[kind]] : [];
+    });
+}
+
+/**
+ * Writes each anomaly's remedy (dry-run restore inputs, or the ids no restore brings back) next to
+ * the snapshot, under `remedies/`, and returns their keys for the message.
+ */
+async function storeRemedies(
+  deps: BackupDeps,
+  org: string,
+  snapshotId: string,
+  detail: PlanDetail,
+  anomalies: readonly Anomaly[],
+): Promise<Map<string, string[]>> {
+  const keys = new Map<string, string[]>();
+  if (anomalies.length === 0) return keys;
+  const baseSnapshotId = await snapshotBefore(deps, org, detail);
+  if (!baseSnapshotId) return keys;
+  for (const anomaly of anomalies) {
+    const stored: string[] = [];
+    for (const file of remedyFiles(anomaly, { org, baseSnapshotId })) {
+      const key = remedyKey(org, snapshotId, file.name);
+      // A finish run again after a crash finds its remedies written: they are the same.
+      if (!(await deps.store.head(key)))
+        await deps.store.put(key, file.body, {
+          contentType: file.name.endsWith('.json') ? 'application/json' : 'text/plain',
+        });
+      stored.push(key);
+    }
+    keys.set(anomalyKey(anomaly), stored);
+  }
+  return keys;
+}
+
+/** The complete data snapshot the org was in before this run: what a remedy restores from. */
+async function snapshotBefore(
   deps: BackupDeps,
   org: string,
   detail: PlanDetail,
-): Promise<SnapshotManifest | null> {
-  const reader = new SnapshotReader(deps.store);
-  const previous = (await reader.catalog(org)).filter(
-    (e) => e.status === 'complete' && e.mode === 'full' && e.snapshotId < detail.snapshotId,
-  );
-  const last = previous.at(-1);
-  return last ? reader.manifest(org, last.snapshotId) : null;
+): Promise<string | undefined> {
+  if (detail.baseSnapshotId) return detail.baseSnapshotId;
+  return (await new SnapshotReader(deps.store).catalog(org))
+    .filter((e) => e.status === 'complete' && e.mode !== 'metadata' && e.snapshotId < detail.snapshotId)
+    .at(-1)?.snapshotId;
 }

@@ -58,6 +58,9 @@ export const segmentKey = (
   attempt: string,
 ): string =>
   `${snapshotPrefix(org, snapshotId)}objects/${object}/segment-${String(segment).padStart(5, '0')}-${attempt}.json`;
+/** A stored remedy of an unusual change the run found: a dry-run restore input, or a list of ids. */
+export const remedyKey = (org: string, snapshotId: string, name: string): string =>
+  `${snapshotPrefix(org, snapshotId)}remedies/${name}`;
 /** The outcome of one object's export (written once, when it finished or failed for good). */
 export const objectResultKey = (org: string, snapshotId: string, object: string): string =>
   `${snapshotPrefix(org, snapshotId)}objects/${object}/result.json`;
