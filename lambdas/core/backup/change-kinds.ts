@@ -43,7 +43,11 @@ export interface ObjectChanges {
   readonly counts: ChangeCounts;
   /** Every id per kind (bounded by the run's changes). */
   readonly ids: Readonly<Record<ChangeKind, readonly string[]>>;
-  /** Rows a restore re-inserted under new ids, linked to the ids they replace: not counted as inserts. */
+  /**
+   * Rows a restore wrote: re-inserted under new ids (linked to the ids they replace), or written
+   * back (updated, undeleted) by the user restores sign in as while a restore of the org ran. Not
+   * counted under any other kind.
+   */
   readonly restored: number;
   /** Per field, for updated rows; fields no updated row changed are left out. */
   readonly fields: readonly FieldShift[];

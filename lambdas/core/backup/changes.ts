@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { restoreKeys, restoreRoot } from '../restore/keys.ts';
+import { leaseKeys } from '../restore/lease.ts';
 import { csvHeader, csvLine } from '../snapshot/csv.ts';
 import {
   newAttemptId,
@@ -49,6 +50,8 @@ const SYSTEM_FIELDS = new Set([
 interface Seen {
   readonly stamp: string;
   readonly deleted: boolean;
+  /** Last written by the user a restore of the org writes as, while a restore ran. */
+  readonly byRestore: boolean;
   matched: boolean;
 }
 
@@ -114,13 +117,25 @@ async function compare(
   before: PointInTime,
 ): Promise<ObjectComparison> {
   const stampOf = versionStamp(spec.watermarkField === undefined ? 'SystemModstamp' : spec.watermarkField);
+  // A restore writes as the same user the backup signs in as: rows it wrote back (updated to the
+  // snapshot's values, undeleted) while a restore of the org ran since the previous snapshot are
+  // the restore's, not news for an alert.
+  const restoreUser =
+    detail.userId && (await restoreRanSince(deps, detail, before.target.startedAt))
+      ? detail.userId
+      : undefined;
   // Rows this run read. A run that read the object in full (a full run, or `since` null) says of
   // every row it did not read that the row is gone; an incremental says so of its tombstones.
   const now = new Map<string, Seen>();
   for (const part of result.parts) {
     for await (const values of readPartRows(deps.store, part)) {
       if (values.Id)
-        now.set(values.Id, { stamp: stampOf(values), deleted: values.IsDeleted === 'true', matched: false });
+        now.set(values.Id, {
+          stamp: stampOf(values),
+          deleted: values.IsDeleted === 'true',
+          byRestore: restoreUser !== undefined && values.LastModifiedById === restoreUser,
+          matched: false,
+        });
     }
   }
   const readInFull = detail.mode === 'full' || spec.since === null;
@@ -138,6 +153,7 @@ async function compare(
     hardDeleted: [],
   };
   let liveBefore = 0;
+  let writtenBack = 0;
   const previousValues = new Map<string, Readonly<Record<string, string>>>();
   for await (const row of before.rows(spec.name)) {
     if (!row.deleted) liveBefore++;
@@ -148,6 +164,10 @@ async function compare(
     }
     seen.matched = true;
     if (seen.stamp === stampOf(row.values)) continue;
+    if (seen.byRestore && !seen.deleted) {
+      writtenBack++;
+      continue;
+    }
     if (!row.deleted && !seen.deleted) {
       ids.updated.push(row.id);
       previousValues.set(row.id, row.values);
@@ -172,7 +192,7 @@ async function compare(
     liveBefore,
     counts,
     ids,
-    restored: links.length,
+    restored: links.length + writtenBack,
     fields,
   };
   return {
@@ -240,6 +260,16 @@ function push(map: Map<string, string[]>, key: string, id: string): void {
   const list = map.get(key);
   if (list) list.push(id);
   else map.set(key, [id]);
+}
+
+/** Whether a restore of this org into itself claimed the restore lease since `since` (ISO). */
+async function restoreRanSince(deps: BackupDeps, detail: PlanDetail, since: string): Promise<boolean> {
+  const from = new Date(since).getTime();
+  for await (const entry of deps.store.list(leaseKeys.claims(restoreRoot(detail.org, detail.orgId)))) {
+    const at = leaseKeys.claimedAt(entry.key);
+    if (at !== undefined && at >= from) return true;
+  }
+  return false;
 }
 
 /**

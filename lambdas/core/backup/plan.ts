@@ -218,6 +218,7 @@ export async function planBackup(
   const detail: PlanDetail = {
     org: request.org,
     orgId: identity.orgId,
+    userId: identity.userId,
     apiVersion: source.apiVersion,
     snapshotId,
     runId,

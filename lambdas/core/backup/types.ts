@@ -75,6 +75,8 @@ export interface ObjectSpec {
 export interface PlanDetail {
   readonly org: string;
   readonly orgId: string;
+  /** The user the credentials sign in as: the one a restore of the org writes as too. */
+  readonly userId?: string;
   readonly apiVersion: string;
   readonly snapshotId: string;
   readonly runId: string;

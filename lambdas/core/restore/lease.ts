@@ -48,10 +48,15 @@ export interface LeaseHolder {
 }
 
 /** The lease's keys under a restore root (see `restoreRoot`): one lease per configured org and target org. */
-const leaseKeys = {
+export const leaseKeys = {
   claims: (root: string) => `${root}lease/claims/`,
   claim: (root: string, at: number, runId: string) =>
     `${root}lease/claims/${String(at).padStart(15, '0')}-${runId}.json`,
+  /** When a claim was made, from its key; undefined for a key that is not a claim. */
+  claimedAt: (key: string): number | undefined => {
+    const match = /lease\/claims\/(\d{15})-[^/]+\.json$/.exec(key);
+    return match ? Number(match[1]) : undefined;
+  },
   renewals: (root: string) => `${root}lease/renewals/`,
   renewal: (root: string, runId: string, expiresAt: number) =>
     `${root}lease/renewals/${runId}/${String(expiresAt).padStart(15, '0')}.json`,

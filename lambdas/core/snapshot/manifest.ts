@@ -92,7 +92,9 @@ export const changeCountsSchema = z.object({
     .number()
     .int()
     .nonnegative()
-    .describe('Rows a restore inserted again under new ids: linked, not counted as inserted.'),
+    .describe(
+      'Rows a restore wrote: inserted again under new ids (linked), or written back by the user restores sign in as while a restore ran; counted under no other kind.',
+    ),
 });
 
 /** What a snapshot holds for one object. */
