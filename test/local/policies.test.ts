@@ -298,6 +298,44 @@ describe('the policies of the example app', () => {
         ).toMatchObject({ allowed: false });
       }
     });
+
+    it("lets org A's comparison function read its restores' id maps and lease claims, and nothing else of the restore records", async () => {
+      const compare = role(backup, 'DreamhouseProdBackupCompareFunction');
+      const restores = (org: string, rest: string) =>
+        `arn:aws:s3:::${bucket}/restores/${org}/00D000000000001AAA/${rest}`;
+      const idMap = 'id-map/Contact/run-1-main-00000-aaaaaaaa.json';
+      expect(
+        await policies.check({
+          principal: compare,
+          action: 's3:GetObject',
+          resource: restores('dreamhouse-prod', idMap),
+        }),
+      ).toEqual({ allowed: true });
+      expect(
+        await policies.check({
+          principal: compare,
+          action: 's3:ListBucket',
+          resource: `arn:aws:s3:::${bucket}`,
+          context: { 's3:prefix': 'restores/dreamhouse-prod/00D000000000001AAA/lease/claims/' },
+        }),
+      ).toEqual({ allowed: true });
+      for (const denied of [
+        { action: 's3:GetObject', resource: restores('dreamhouse-uat', idMap) },
+        { action: 's3:GetObject', resource: restores('dreamhouse-prod', 'runs/run-1/plan.json') },
+        { action: 's3:PutObject', resource: restores('dreamhouse-prod', idMap) },
+        { action: 's3:DeleteObject', resource: objectOf('dreamhouse-prod') },
+      ]) {
+        expect(await policies.check({ principal: compare, ...denied })).toMatchObject({ allowed: false });
+      }
+      expect(
+        await policies.check({
+          principal: compare,
+          action: 's3:ListBucket',
+          resource: `arn:aws:s3:::${bucket}`,
+          context: { 's3:prefix': 'restores/dreamhouse-uat/' },
+        }),
+      ).toMatchObject({ allowed: false });
+    });
   });
 
   it("lets the backup state machine use the alert topic's key, which publishing to the encrypted topic needs", async () => {
