@@ -38,6 +38,8 @@ export interface BackupSummary {
   readonly snapshotId: string | null;
   readonly status: 'complete' | 'failed' | 'deferred';
   readonly mode: string;
+  /** Why a run asked to be incremental ran as a full one; absent when it did not. */
+  readonly fullReason?: string;
   readonly objects: number;
   readonly rows: number;
   readonly files: number;
@@ -95,6 +97,7 @@ export async function runLocalBackup(
           ? 'deferred'
           : 'failed',
     mode: finish?.mode ?? options.mode,
+    ...(finish?.fullReason ? { fullReason: finish.fullReason } : {}),
     objects: finish?.objects ?? 0,
     rows: finish?.rows ?? 0,
     files: finish?.files ?? 0,
@@ -146,14 +149,21 @@ const backupCommand: WorkflowCommand<
   },
   run: runLocalBackup,
   exitCode: (summary) => (summary.status === 'complete' ? 0 : 1),
-  describe: (summary) =>
+  describe: describeBackup,
+};
+
+/** The human summary of a run that `sfbackup backup` prints. */
+export function describeBackup(summary: BackupSummary): string {
+  return (
     `Backup ${summary.snapshotId ?? '(none)'} of org ${summary.org}: ${summary.status.toUpperCase()} (${summary.mode})\n` +
+    (summary.fullReason ? `  ran in full instead of incremental: ${summary.fullReason}\n` : '') +
     `  objects ${summary.objects}, rows ${summary.rows}, files ${summary.files} (${summary.filesDownloaded} downloaded), ` +
     `metadata components ${summary.metadataComponents}, API calls ${summary.apiCalls}\n` +
     `  execution ${summary.execution.status}: ${summary.execution.historyEvents} history events, largest payload ${summary.execution.largestPayloadBytes} bytes\n` +
     summary.problems.map((p) => `  - ${p}\n`).join('') +
-    describeSkipped(summary),
-};
+    describeSkipped(summary)
+  );
+}
 
 /** The objects left out, each with its reason; those left out for the first time are marked. */
 export function describeSkipped(summary: Pick<BackupSummary, 'skippedObjects' | 'newlySkipped'>): string {
