@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { SAMPLE_ORGS_DIR } from '../../emulator/fixtures/samples.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
-import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { type PointInTime, SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { type BackupSummary, type LocalBackupOptions, runLocalBackup } from '../../cli/commands/backup.ts';
 import type { SnsMessage } from '../../cli/local/index.ts';
 
@@ -145,4 +145,53 @@ export async function expectLatestRowsEqualOrg(
     }
   }
   return dump;
+}
+
+/** An org's rows by object and id, each field as a Bulk API 2.0 query result shows it (`org.dumpObject`). */
+export type OrgDump = Map<string, Map<string, Record<string, string>>>;
+
+/** The point in time of one snapshot of the test org. */
+export async function pointInTimeOf(dir: string, snapshotId: string): Promise<PointInTime> {
+  return new SnapshotReader(new LocalDirectoryStore(dir)).pointInTime('sample', snapshotId);
+}
+
+/**
+ * Where a point in time differs from the org's rows: for every object it holds, ids it lacks or
+ * has in excess, and every column of its CSV whose value is not exactly the org's (recycle-bin rows
+ * included). One line per difference; empty when the view is the org.
+ */
+export async function viewDifferences(pit: PointInTime, dump: OrgDump): Promise<string[]> {
+  const out: string[] = [];
+  for (const object of pit.objectNames()) {
+    const org = dump.get(object);
+    if (!org) {
+      out.push(`${object}: the org dump has no such object`);
+      continue;
+    }
+    const columns = pit
+      .fields(object)
+      .filter((f) => f.inCsv)
+      .map((f) => f.name);
+    const seen = new Set<string>();
+    for await (const row of pit.rows(object, { includeDeleted: true })) {
+      seen.add(row.id);
+      const values = org.get(row.id);
+      if (!values) {
+        out.push(`${object} ${row.id}: in the view (from ${row.snapshotId}), not in the org`);
+        continue;
+      }
+      for (const column of columns) {
+        const held = row.values[column];
+        if (held === undefined)
+          out.push(`${object} ${row.id}.${column}: not in the CSV of ${row.snapshotId}`);
+        else if (!(column in values)) out.push(`${object} ${row.id}.${column}: the org has no such field`);
+        else if (held !== values[column])
+          out.push(
+            `${object} ${row.id}.${column}: view ${JSON.stringify(held)} (from ${row.snapshotId}), org ${JSON.stringify(values[column])}`,
+          );
+      }
+    }
+    for (const id of org.keys()) if (!seen.has(id)) out.push(`${object} ${id}: in the org, not in the view`);
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ export const EMULATOR_TESTS = [
   'test/backup/cli-backup.test.ts',
   'test/backup/e2e-content-links.test.ts',
   'test/backup/e2e-faults.test.ts',
+  'test/backup/e2e-history.test.ts',
   'test/backup/e2e-large-org.test.ts',
   'test/backup/e2e-production-catalog.test.ts',
   'test/backup/e2e-sample-orgs.test.ts',
