@@ -20,7 +20,8 @@ import { MemoryStore } from './memory-store.ts';
 import { runCore } from './run-core.ts';
 
 const T0 = '2026-01-01T00:00:00.000Z';
-const T1 = '2026-02-01T00:00:00.000Z';
+// Within the 15 days Salesforce keeps its delete log: an incremental at T1 builds on a snapshot at T0.
+const T1 = '2026-01-10T00:00:00.000Z';
 
 function object(name: string, extra: Partial<FakeObject> = {}): FakeObject {
   return {

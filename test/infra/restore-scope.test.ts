@@ -69,10 +69,26 @@ describe("each org's restore policy", () => {
 
   it("grants no policy of the app anything under restores/ but one org's own prefix, to that org's restore", () => {
     const owners = new Set<string>();
+    const readers = new Set<string>();
     for (const [id, policy] of Object.entries(policies)) {
       for (const statement of policy.Properties.PolicyDocument.Statement) {
         if (statement.Effect !== 'Allow') continue;
-        for (const target of targets(statement).filter((t) => t.includes('restores/'))) {
+        const restoreTargets = targets(statement).filter((t) => t.includes('restores/'));
+        // The backup's comparison function reads the id maps of its own org's restores, and lists
+        // its own org's restore records (for the lease claims): read only.
+        const reader = names.find((n) => id.startsWith(`${pascal(n)}BackupCompareFunction`));
+        if (reader && restoreTargets.length > 0) {
+          const actions = list(statement.Action).sort();
+          expect(
+            [['s3:GetObject', 's3:GetObjectVersion'], ['s3:ListBucket']].map((a) => a.join()),
+            id,
+          ).toContain(actions.join());
+          for (const target of restoreTargets)
+            expect(target, id).toMatch(new RegExp(`(^|/)restores/${reader}/\\*(/id-map/\\*)?$`));
+          readers.add(reader);
+          continue;
+        }
+        for (const target of restoreTargets) {
           const owner = names.find((n) => id.startsWith(`${pascal(n)}Restore`));
           expect(owner, `${id} grants ${target}`).toBeDefined();
           expect(target, id).toMatch(new RegExp(`(^|/)restores/${owner}/\\*$`));
@@ -81,6 +97,7 @@ describe("each org's restore policy", () => {
       }
     }
     expect([...owners].sort()).toEqual([...names].sort());
+    expect([...readers].sort()).toEqual([...names].sort());
   });
 
   it("acknowledges the wildcard on the org's own restore records only, with a reason naming them", () => {
