@@ -150,7 +150,8 @@ describe('a run counts changes against the version the chain holds', () => {
     await runCore(source, { org: 'acme', mode: 'incremental' }, {}, full.store, () => now);
     const result = await comparison(full.store);
     expect(result.changes?.counts.inserted).toBe(0);
-    expect(result.changes?.counts.hardDeleted).toBe(1);
+    // Deleted and put back by a restore within one window: no change but the restore's.
+    expect(result.changes?.counts.hardDeleted).toBe(0);
     expect(result.changes?.restored).toBe(1);
     const pit = await new SnapshotReader(full.store).pointInTime('acme', 'latest');
     const contact = pit.target.objects.find((o) => o.name === 'Contact')!;
@@ -199,5 +200,82 @@ describe('a run counts changes against the version the chain holds', () => {
     expect(input.objects).toEqual(['Contact']);
     expect(input.fields).toEqual(['Contact.Email']);
     expect([...input.records].sort()).toEqual(blanked.map((r) => r.Id).sort());
+  });
+});
+
+describe('what is not a change', () => {
+  it('keeps a row deleted just before the base run in the recycle bin, instead of tombstoning it', async () => {
+    const source = org();
+    const contacts = source.object('Contact');
+    // Deleted at 10:00:10; the full run starts at 10:00:30, reads it in the recycle bin.
+    contacts.rows[0]!.IsDeleted = 'true';
+    touch(contacts.rows[0]!, '2026-01-02T10:00:10.000Z');
+    source.deleteLog.push({ object: 'Contact', id: id(0), deletedDate: '2026-01-02T10:00:10.000Z' });
+    const full = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { overlapSeconds: 0 },
+      new MemoryStore(),
+      () => new Date('2026-01-02T10:00:30.000Z'),
+    );
+    // The delete log, read by the minute, lists it again in the next window; the export reads it again.
+    await runCore(
+      source,
+      { org: 'acme', mode: 'incremental' },
+      { overlapSeconds: 0 },
+      full.store,
+      () => new Date('2026-01-02T10:30:00.000Z'),
+    );
+    const pit = await new SnapshotReader(full.store).pointInTime('acme', 'latest');
+    const rows = new Map<string, boolean>();
+    for await (const row of pit.rows('Contact')) rows.set(row.id, row.deleted);
+    expect(rows.get(id(0))).toBe(true);
+    expect((await comparison(full.store)).changes?.counts).toEqual({
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
+      undeleted: 0,
+      hardDeleted: 0,
+    });
+  });
+
+  it('does not count again as hard deleted the rows already in the recycle bin when they are purged', async () => {
+    let now = new Date('2026-01-02T00:00:00.000Z');
+    const source = org();
+    const contacts = source.object('Contact');
+    contacts.rows[0]!.IsDeleted = 'true';
+    const full = await runCore(source, { org: 'acme', mode: 'full' }, {}, new MemoryStore(), () => now);
+    now = new Date('2026-01-03T00:00:00.000Z');
+    // Purged from the recycle bin, and one live row hard deleted: the object is read in full.
+    contacts.rows.splice(0, 2);
+    source.earliestDateAvailable.set('Contact', '2026-01-02T20:00:00.000Z');
+    await runCore(source, { org: 'acme', mode: 'incremental' }, {}, full.store, () => now);
+    const { changes } = await comparison(full.store);
+    expect(changes?.ids.hardDeleted).toEqual([id(1)]);
+  });
+
+  it('compares an object without a watermark field on the values a person sets, on the columns both versions have', async () => {
+    let now = new Date('2026-01-02T00:00:00.000Z');
+    const rates: FakeObject = {
+      name: 'Rate__c',
+      fields: [
+        { name: 'Id', type: 'id' },
+        { name: 'Name', type: 'string' },
+      ],
+      rows: [1, 2, 3].map((n) => ({ Id: `a01000000000${n}00AAA`, Name: `R${n}` })),
+    };
+    const source = new FakeSource([rates]);
+    const full = await runCore(source, { org: 'acme', mode: 'full' }, {}, new MemoryStore(), () => now);
+    now = new Date('2026-01-03T00:00:00.000Z');
+    // A field added to the object: every row has a new column, none changed.
+    rates.fields.push({ name: 'Code__c', type: 'string' });
+    for (const row of rates.rows) row.Code__c = 'X';
+    rates.rows[2]!.Name = 'R3 renamed';
+    await runCore(source, { org: 'acme', mode: 'incremental' }, {}, full.store, () => now);
+    const target = (await new SnapshotReader(full.store).pointInTime('acme', 'latest')).target;
+    const result = JSON.parse(
+      new TextDecoder().decode(await full.store.get(changesKey('acme', target.snapshotId, 'Rate__c'))),
+    ) as ObjectComparison;
+    expect(result.changes?.ids.updated).toEqual(['a01000000000300AAA']);
   });
 });

@@ -148,6 +148,27 @@ describe('reading the delete log', () => {
     expect(log.get('Note__c')).toEqual({ kind: 'deleted', records: [] });
   });
 
+  it("reads in full an object whose log stops before the next run's window, or that Salesforce will not list", async () => {
+    const source = org();
+    source.latestDateCovered.set('Account', '2026-01-02T12:00:00.000Z');
+    source.deletedRefusals.set('Note__c', 'INVALID_TYPE');
+    const log = await readDeleteLog(
+      source,
+      ['Account', 'Note__c'],
+      new Date('2026-01-02T00:00:00.000Z'),
+      new Date('2026-01-03T00:00:00.000Z'),
+      new Date('2026-01-02T23:55:00.000Z'),
+    );
+    expect(log.get('Account')).toEqual({
+      kind: 'read-in-full',
+      reason: expect.stringMatching(/only up to 2026-01-02T12:00:00.000Z, before 2026-01-02T23:55:00.000Z/),
+    });
+    expect(log.get('Note__c')).toEqual({
+      kind: 'read-in-full',
+      reason: expect.stringMatching(/refused to read the object's delete log \(INVALID_TYPE\)/),
+    });
+  });
+
   it('finds no gap within the 15 days Salesforce keeps the log', () => {
     const start = new Date('2026-01-20T00:00:00.000Z');
     expect(replicationGap('s1', new Date('2026-01-06T00:00:00.000Z'), start)).toBeUndefined();

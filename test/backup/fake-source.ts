@@ -67,6 +67,8 @@ export class FakeSource implements SalesforceSource {
   readonly deleteLog: { object: string; id: string; deletedDate: string }[] = [];
   /** The instant before which the log may be incomplete, per object (absent: the log is complete). */
   readonly earliestDateAvailable = new Map<string, string>();
+  /** Where the log's answer says it stopped, per object (absent: the window's end, to the minute). */
+  readonly latestDateCovered = new Map<string, string>();
   /** getDeleted refusals to give, per object: the Salesforce error code. */
   readonly deletedRefusals = new Map<string, string>();
   private jobCounter = 0;
@@ -149,14 +151,20 @@ export class FakeSource implements SalesforceSource {
     return windows.map((w): DeletedAnswer => {
       const refusal = this.deletedRefusals.get(w.object);
       if (refusal) return { object: w.object, kind: 'refused', errorCode: refusal };
+      // As Salesforce reads a window: seconds ignored, from its start up to (not including) its end.
+      const minute = (iso: string) => Math.floor(new Date(iso).getTime() / 60_000) * 60_000;
+      const [start, end] = [minute(w.start), minute(w.end)];
       return {
         object: w.object,
         kind: 'deleted',
         records: this.deleteLog
-          .filter((d) => d.object === w.object && d.deletedDate >= w.start && d.deletedDate <= w.end)
+          .filter((d) => {
+            const at = new Date(d.deletedDate).getTime();
+            return d.object === w.object && at >= start && at < end;
+          })
           .map(({ id, deletedDate }) => ({ id, deletedDate })),
         earliestDateAvailable: this.earliestDateAvailable.get(w.object) ?? '2000-01-01T00:00:00.000Z',
-        latestDateCovered: w.end,
+        latestDateCovered: this.latestDateCovered.get(w.object) ?? new Date(end).toISOString(),
       };
     });
   }

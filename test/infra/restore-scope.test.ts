@@ -84,7 +84,7 @@ describe("each org's restore policy", () => {
             id,
           ).toContain(actions.join());
           for (const target of restoreTargets)
-            expect(target, id).toMatch(new RegExp(`(^|/)restores/${reader}/\\*(/id-map/\\*)?$`));
+            expect(target, id).toMatch(new RegExp(`(^|/)restores/${reader}/\\*/(id-map|lease/claims)/\\*$`));
           readers.add(reader);
           continue;
         }

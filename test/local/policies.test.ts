@@ -327,14 +327,19 @@ describe('the policies of the example app', () => {
       ]) {
         expect(await policies.check({ principal: compare, ...denied })).toMatchObject({ allowed: false });
       }
-      expect(
-        await policies.check({
-          principal: compare,
-          action: 's3:ListBucket',
-          resource: `arn:aws:s3:::${bucket}`,
-          context: { 's3:prefix': 'restores/dreamhouse-uat/' },
-        }),
-      ).toMatchObject({ allowed: false });
+      for (const prefix of [
+        'restores/dreamhouse-uat/',
+        'restores/dreamhouse-prod/00D000000000001AAA/runs/',
+      ]) {
+        expect(
+          await policies.check({
+            principal: compare,
+            action: 's3:ListBucket',
+            resource: `arn:aws:s3:::${bucket}`,
+            context: { 's3:prefix': prefix },
+          }),
+        ).toMatchObject({ allowed: false });
+      }
     });
   });
 

@@ -175,10 +175,11 @@ export class HttpSalesforceSource implements SalesforceSource {
         JSON.stringify(answer.body),
         `getDeleted of ${w.object}`,
       );
-      // The log's own refusals say what to do next (read the object in full, or a shorter window);
-      // anything else (a session, a limit, an outage) fails the step so the workflow retries it.
-      if (error.errorCode === 'INVALID_REPLICATION_DATE' || error.errorCode === 'EXCEEDED_ID_LIMIT') {
-        return { object: w.object, kind: 'refused', errorCode: error.errorCode };
+      // A refusal of this object's log (the window, too many ids, the object or the user's access)
+      // says what to do next: read the object in full, or a shorter window. Anything transient (a
+      // session, a limit, an outage) fails the step so the workflow retries it.
+      if (error.name === ErrorName.SalesforceQuery || error.name === ErrorName.SalesforceRequest) {
+        return { object: w.object, kind: 'refused', errorCode: error.errorCode ?? `HTTP ${answer.status}` };
       }
       throw error;
     });

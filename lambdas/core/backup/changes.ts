@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { restoreKeys, restoreRoot } from '../restore/keys.ts';
 import { leaseKeys } from '../restore/lease.ts';
+import { idKey } from '../restore/values.ts';
 import { csvHeader, csvLine } from '../snapshot/csv.ts';
 import {
   newAttemptId,
@@ -29,6 +30,8 @@ export interface ObjectComparison {
   readonly changes?: ObjectChanges;
   /** Rows a restore inserted again under new ids, with the ids they replace (Id, ReplacesId). */
   readonly links?: SnapshotPart;
+  /** Why the object was not compared, when it was too large to. */
+  readonly skipped?: string;
 }
 
 /**
@@ -48,7 +51,8 @@ const SYSTEM_FIELDS = new Set([
 
 /** What the run read of one row: its version stamp and whether it is in the recycle bin. */
 interface Seen {
-  readonly stamp: string;
+  /** Its version stamp, or its values where the object has no watermark field. */
+  readonly version: string | Readonly<Record<string, string>>;
   readonly deleted: boolean;
   /** Last written by the user a restore of the org writes as, while a restore ran. */
   readonly byRestore: boolean;
@@ -109,6 +113,13 @@ async function previousPointInTime(
   return pit.objectNames().includes(object) ? pit : undefined;
 }
 
+/**
+ * Most rows of one object a comparison reads from the chain: its ids and, for the rows it finds
+ * updated, their previous values are held in memory. A larger object is not compared (no change
+ * alert covers it) and the run says so in its log.
+ */
+export const MAX_COMPARED_ROWS = 5_000_000;
+
 async function compare(
   deps: BackupDeps,
   detail: PlanDetail,
@@ -116,10 +127,21 @@ async function compare(
   result: ObjectResult,
   before: PointInTime,
 ): Promise<ObjectComparison> {
-  const stampOf = versionStamp(spec.watermarkField === undefined ? 'SystemModstamp' : spec.watermarkField);
+  const held = before.chain.reduce(
+    (n, m) => n + (m.objects.find((o) => o.name === spec.name && o.status === 'exported')?.rows ?? 0),
+    0,
+  );
+  if (held + result.rows > MAX_COMPARED_ROWS) {
+    return {
+      object: spec.name,
+      compared: false,
+      skipped: `the chain holds ${held} rows of ${spec.name} and the run read ${result.rows}, more than the ${MAX_COMPARED_ROWS} a comparison reads`,
+    };
+  }
+  const same = sameVersion(spec);
   // A restore writes as the same user the backup signs in as: rows it wrote back (updated to the
-  // snapshot's values, undeleted) while a restore of the org ran since the previous snapshot are
-  // the restore's, not news for an alert.
+  // snapshot's values, undeleted) since a restore of the org claimed the lease after the previous
+  // snapshot started are the restore's, not news for an alert.
   const restoreUser =
     detail.userId && (await restoreRanSince(deps, detail, before.target.startedAt))
       ? detail.userId
@@ -131,7 +153,7 @@ async function compare(
     for await (const values of readPartRows(deps.store, part)) {
       if (values.Id)
         now.set(values.Id, {
-          stamp: stampOf(values),
+          version: same.keep(values),
           deleted: values.IsDeleted === 'true',
           byRestore: restoreUser !== undefined && values.LastModifiedById === restoreUser,
           matched: false,
@@ -159,30 +181,39 @@ async function compare(
     if (!row.deleted) liveBefore++;
     const seen = now.get(row.id);
     if (!seen) {
-      if (readInFull || tombstones.has(row.id)) ids.hardDeleted.push(row.id);
+      // Gone from the org. A row that was in the recycle bin already was counted when it was
+      // deleted: its purge is no news.
+      if ((readInFull || tombstones.has(row.id)) && !row.deleted) ids.hardDeleted.push(row.id);
       continue;
     }
     seen.matched = true;
-    if (seen.stamp === stampOf(row.values)) continue;
-    if (seen.byRestore && !seen.deleted) {
+    // A delete or undelete changes the row's state whatever its version stamp says.
+    if (seen.deleted !== row.deleted) {
+      if (seen.deleted) ids.deleted.push(row.id);
+      else if (seen.byRestore) writtenBack++;
+      else ids.undeleted.push(row.id);
+      continue;
+    }
+    if (seen.deleted || same.equal(seen.version, row.values)) continue;
+    if (seen.byRestore) {
       writtenBack++;
       continue;
     }
-    if (!row.deleted && !seen.deleted) {
-      ids.updated.push(row.id);
-      previousValues.set(row.id, row.values);
-    } else if (!row.deleted && seen.deleted) ids.deleted.push(row.id);
-    else if (row.deleted && !seen.deleted) ids.undeleted.push(row.id);
+    ids.updated.push(row.id);
+    previousValues.set(row.id, row.values);
   }
 
   const replaced = await restoredIds(deps, detail, spec.name);
   const links: [string, string][] = [];
   for (const [id, seen] of now) {
     if (seen.matched || seen.deleted) continue;
-    const oldId = replaced.get(id);
+    const oldId = replaced.get(idKey(id));
     if (oldId) links.push([id, oldId]);
     else ids.inserted.push(id);
   }
+  // A row hard deleted and inserted again by a restore in the same window is back: no news.
+  const replacedIds = new Set(links.map(([, oldId]) => idKey(oldId)));
+  ids.hardDeleted = ids.hardDeleted.filter((id) => !replacedIds.has(idKey(id)));
 
   const fields = previousValues.size > 0 ? await fieldShifts(deps, spec, result, previousValues) : [];
   const counts = noChanges();
@@ -203,13 +234,36 @@ async function compare(
   };
 }
 
-/** A row's version: its watermark field, or a hash of all its values where it has none. */
-function versionStamp(field: string | null): (values: Readonly<Record<string, string>>) => string {
-  if (field) return (values) => values[field] ?? '';
-  return (values) =>
-    createHash('sha256')
-      .update(JSON.stringify(Object.entries(values).sort(([a], [b]) => a.localeCompare(b))))
-      .digest('base64');
+/**
+ * How two versions of a row are told apart: by the watermark field, or, for an object without
+ * one, by the values a person sets (calculated and system fields left out) on the columns both
+ * versions have, so that a field added to the object or a formula's drift is no change.
+ */
+function sameVersion(spec: ObjectSpec): {
+  keep: (values: Readonly<Record<string, string>>) => string | Readonly<Record<string, string>>;
+  equal: (
+    kept: string | Readonly<Record<string, string>>,
+    previous: Readonly<Record<string, string>>,
+  ) => boolean;
+} {
+  const field = spec.watermarkField === undefined ? 'SystemModstamp' : spec.watermarkField;
+  if (field) {
+    return {
+      keep: (values) => values[field] ?? '',
+      equal: (kept, previous) => kept === (previous[field] ?? ''),
+    };
+  }
+  const calculated = new Set(spec.fields.filter((f) => f.calculated).map((f) => f.name));
+  const compared = (name: string) => !SYSTEM_FIELDS.has(name) && !calculated.has(name);
+  return {
+    keep: (values) => values,
+    equal: (kept, previous) => {
+      const now = kept as Readonly<Record<string, string>>;
+      return Object.keys(now).every(
+        (name) => !compared(name) || !(name in previous) || previous[name] === now[name],
+      );
+    },
+  };
 }
 
 /**
@@ -273,7 +327,7 @@ async function restoreRanSince(deps: BackupDeps, detail: PlanDetail, since: stri
 }
 
 /**
- * New id -> the id it replaces, for the rows this org's restores inserted again into this org
+ * New id (as `idKey` keys it) -> the id it replaces, for the rows this org's restores inserted again into this org
  * (the restores' id map, `restores/<org>/<org id>/id-map/<object>/`).
  */
 async function restoredIds(
@@ -286,7 +340,7 @@ async function restoredIds(
   for await (const entry of deps.store.list(prefix)) {
     if (!entry.key.endsWith('.json')) continue;
     const file = await readJson<{ entries?: [string, string][] }>(deps, entry.key);
-    for (const [oldId, newId] of file.entries ?? []) out.set(newId, oldId);
+    for (const [oldId, newId] of file.entries ?? []) out.set(idKey(newId), oldId);
   }
   return out;
 }

@@ -44,6 +44,8 @@ export async function readDeleteLog(
   objects: readonly string[],
   start: Date,
   end: Date,
+  /** Where the next run's window will start: the log must have covered up to there. */
+  coverUntil: Date = end,
 ): Promise<Map<string, DeleteLogReading>> {
   const readings = new Map<string, DeleteLogReading>();
   const found = new Map<string, Map<string, string>>();
@@ -62,6 +64,18 @@ export async function readDeleteLog(
         const halves = answer.errorCode === 'EXCEEDED_ID_LIMIT' ? split(window) : undefined;
         if (halves) next.push(...halves);
         else readings.set(answer.object, { kind: 'read-in-full', reason: refusalReason(answer.errorCode) });
+        continue;
+      }
+      // Salesforce covers a window only up to `latestDateCovered` (transactions still open at its
+      // end are left for the next call); what the next run's window will not reach is read in full.
+      if (
+        window.end === end.toISOString() &&
+        new Date(answer.latestDateCovered).getTime() < coverUntil.getTime()
+      ) {
+        readings.set(answer.object, {
+          kind: 'read-in-full',
+          reason: `Salesforce's delete log of ${answer.object} covers the window only up to ${answer.latestDateCovered}, before ${coverUntil.toISOString()} where the next run's window starts`,
+        });
         continue;
       }
       if (new Date(answer.earliestDateAvailable).getTime() > new Date(window.start).getTime()) {
@@ -101,14 +115,20 @@ function split(window: DeletedWindow): DeletedWindow[] | undefined {
 }
 
 function refusalReason(errorCode: string): string {
-  return errorCode === 'EXCEEDED_ID_LIMIT'
-    ? 'more rows were deleted than Salesforce lists at once (EXCEEDED_ID_LIMIT), even in a window of a few minutes'
-    : "Salesforce's delete log does not cover the window since the last snapshot (INVALID_REPLICATION_DATE)";
+  if (errorCode === 'EXCEEDED_ID_LIMIT')
+    return 'more rows were deleted than Salesforce lists at once (EXCEEDED_ID_LIMIT), even in a window of a few minutes';
+  if (errorCode === 'INVALID_REPLICATION_DATE')
+    return "Salesforce's delete log does not cover the window since the last snapshot (INVALID_REPLICATION_DATE)";
+  return `Salesforce refused to read the object's delete log (${errorCode}); check that the integration user may read the object and that it is replicable`;
 }
 
-/** The start of the delete-log window: `since`, made at least a few minutes long. */
+/**
+ * The start of the delete-log window: `since`, made at least a few minutes long, down to the whole
+ * minute (Salesforce reads the log's windows in whole minutes).
+ */
 export function deleteLogStart(since: Date, end: Date): Date {
-  return new Date(Math.min(since.getTime(), end.getTime() - SHORTEST_WINDOW_MS));
+  const start = Math.min(since.getTime(), end.getTime() - SHORTEST_WINDOW_MS);
+  return new Date(Math.floor(start / 60_000) * 60_000);
 }
 
 /** Writes an object's tombstones (Id, DeletedDate) as one gzip CSV part of the snapshot. */

@@ -223,7 +223,7 @@ export async function finishBackup(
   const remedyKeys = await storeRemedies(deps, org, snapshotId, detail, anomalies);
   if (entry.status === 'complete' && uncompared.length > 0)
     problemsOfAnalysis.push(
-      `The changes of ${uncompared.length} object${uncompared.length === 1 ? '' : 's'} could not be compared with the earlier backups, so no change alert covers them this run: ${uncompared.slice(0, 20).join(', ')}${uncompared.length > 20 ? ', ...' : ''}. The snapshot itself is complete.`,
+      `The changes of ${uncompared.length} object${uncompared.length === 1 ? '' : 's'} could not be compared with the earlier backups, so no change alert covers them this run: ${uncompared.slice(0, 20).join(', ')}${uncompared.length > 20 ? ', ...' : ''}. The snapshot itself is complete. The CompareObject step of each, in the execution's history in the Step Functions console, shows why.`,
     );
   const shown = problems.slice(0, 20);
   if (problems.length > 20) shown.push(`...and ${problems.length - 20} more (see ${written.key})`);
@@ -449,8 +449,10 @@ async function changeHistory(deps: BackupDeps, org: string, detail: PlanDetail):
   const manifests = await Promise.all(earlier.map((e) => reader.manifest(org, e.snapshotId)));
   return (object, kind) =>
     manifests.flatMap((m) => {
-      const counts = m.objects.find((o) => o.name === object)?.changes;
-      return counts ? [counts[kind]] : [];
+      const entry = m.objects.find((o) => o.name === object);
+      // A run that found the object unchanged changed nothing in it: a quiet run counts as 0.
+      if (entry?.status === 'unchanged') return [0];
+      return entry?.changes ? [entry.changes[kind]] : [];
     });
 }
 

@@ -78,8 +78,12 @@ export async function planBackup(
     if (fullReason) base = null;
   }
   const mode = metadataOnly ? 'metadata' : base ? 'incremental' : 'full';
-  // SOQL takes whole seconds; rounding down only widens the window.
-  const since = base ? soqlDateTime(sinceOf(base, settings)) : null;
+  // The window the export and the delete log both read: the base watermark less the overlap, down
+  // to the whole minute the delete log reads in (and at least a few minutes long). The export
+  // reads rows changed after the second before it, so every row the log lists as deleted in the
+  // window and still in the recycle bin is read again, and its tombstone never hides it.
+  const windowStart = base ? deleteLogStart(sinceOf(base, settings), started) : null;
+  const since = windowStart ? soqlDateTime(new Date(windowStart.getTime() - 1000)) : null;
 
   const limits = await source.limits();
   const skipped: SkippedObject[] = [];
@@ -97,19 +101,27 @@ export async function planBackup(
   let toDescribe = [...candidates.keys()];
   const inBase = (name: string) =>
     base?.objects.some((o) => o.name === name && o.status !== 'failed') ?? false;
-  // Deletes since the base, from Salesforce's delete log, for every object that keeps one: rows
-  // hard deleted or purged from the recycle bin are seen nowhere else. An object the log cannot
-  // cover is read in full.
+  // Deletes since the base, from Salesforce's delete log, for every object that keeps one and whose
+  // changes are read by SystemModstamp (the log dates a delete by it, so a row it lists that is
+  // still in the recycle bin is read again): rows hard deleted or purged from the recycle bin are
+  // seen nowhere else. An object the log cannot cover is read in full.
   const deleteLog =
-    base && since
+    base && windowStart
       ? await readDeleteLog(
           source,
           toDescribe.filter((name) => {
             const candidate = candidates.get(name)!;
-            return candidate.replicateable && candidate.strategy.kind === 'all' && inBase(name);
+            return (
+              candidate.replicateable &&
+              candidate.strategy.kind === 'all' &&
+              inBase(name) &&
+              baseWatermarkField(base, name) === 'SystemModstamp'
+            );
           }),
-          deleteLogStart(sinceOf(base, settings), started),
+          windowStart,
           started,
+          // The next run's window starts here: the log must have covered up to it.
+          deleteLogStart(new Date(started.getTime() - settings.overlapSeconds * 1000), started),
         )
       : new Map<string, DeleteLogReading>();
   const logSaysChanged = (name: string) => {

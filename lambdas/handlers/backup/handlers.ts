@@ -105,6 +105,7 @@ export async function compareObjectHandler(event: unknown, _context?: Context) {
       snapshotId: input.snapshotId,
       object: input.object,
       compared: out.compared,
+      ...(out.skipped ? { skipped: out.skipped } : {}),
       ...(out.changes ? out.changes.counts : {}),
     });
     return { org: input.org, snapshotId: input.snapshotId, object: input.object, compared: out.compared };

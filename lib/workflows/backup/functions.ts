@@ -143,7 +143,14 @@ function compareFunction(
     new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [props.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${restorePrefixOf(props.orgName)}*`] } },
+      conditions: {
+        StringLike: {
+          's3:prefix': [
+            `${restorePrefixOf(props.orgName)}*/id-map/*`,
+            `${restorePrefixOf(props.orgName)}*/lease/claims/*`,
+          ],
+        },
+      },
     }),
   );
   const policy = f.role?.node.tryFindChild('DefaultPolicy');
