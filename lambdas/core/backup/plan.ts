@@ -78,12 +78,11 @@ export async function planBackup(
     if (fullReason) base = null;
   }
   const mode = metadataOnly ? 'metadata' : base ? 'incremental' : 'full';
-  // The window the export and the delete log both read: the base watermark less the overlap, down
-  // to the whole minute the delete log reads in (and at least a few minutes long). The export
-  // reads rows changed after the second before it, so every row the log lists as deleted in the
-  // window and still in the recycle bin is read again, and its tombstone never hides it.
+  // SOQL takes whole seconds; rounding down only widens the window.
+  const since = base ? soqlDateTime(sinceOf(base, settings)) : null;
+  // The delete log is read from the whole minute at or before it (and over a few minutes at
+  // least); what it lists before `since` the base has already seen (see `deletesSince`).
   const windowStart = base ? deleteLogStart(sinceOf(base, settings), started) : null;
-  const since = windowStart ? soqlDateTime(new Date(windowStart.getTime() - 1000)) : null;
 
   const limits = await source.limits();
   const skipped: SkippedObject[] = [];
@@ -107,21 +106,24 @@ export async function planBackup(
   // seen nowhere else. An object the log cannot cover is read in full.
   const deleteLog =
     base && windowStart
-      ? await readDeleteLog(
-          source,
-          toDescribe.filter((name) => {
-            const candidate = candidates.get(name)!;
-            return (
-              candidate.replicateable &&
-              candidate.strategy.kind === 'all' &&
-              inBase(name) &&
-              baseWatermarkField(base, name) === 'SystemModstamp'
-            );
-          }),
-          windowStart,
-          started,
-          // The next run's window starts here: the log must have covered up to it.
-          deleteLogStart(new Date(started.getTime() - settings.overlapSeconds * 1000), started),
+      ? deletesSince(
+          await readDeleteLog(
+            source,
+            toDescribe.filter((name) => {
+              const candidate = candidates.get(name)!;
+              return (
+                candidate.replicateable &&
+                candidate.strategy.kind === 'all' &&
+                inBase(name) &&
+                baseWatermarkField(base, name) === 'SystemModstamp'
+              );
+            }),
+            windowStart,
+            started,
+            // The next run's window starts here: the log must have covered up to it.
+            deleteLogStart(new Date(started.getTime() - settings.overlapSeconds * 1000), started),
+          ),
+          new Date(since!),
         )
       : new Map<string, DeleteLogReading>();
   const logSaysChanged = (name: string) => {
@@ -321,6 +323,25 @@ function refusedIncluded(org: string, refused: readonly (readonly [string, strin
         '; ',
       )}. Nothing was backed up. Remove them from the org's objects.include in the config (or the settings given to the CLI), or give the integration user access to them, and run again.`,
   );
+}
+
+/**
+ * The deletes of the run's own window. The log is read from the minute at or before `since`, but a
+ * row deleted before `since` was seen by the base: its export read it in the recycle bin, or its
+ * log listed it (the overlap is at least a minute, as by default). A tombstone for it would hide a
+ * row this run's export did not read again, though it may still be in the recycle bin.
+ */
+function deletesSince(log: Map<string, DeleteLogReading>, since: Date): Map<string, DeleteLogReading> {
+  const out = new Map<string, DeleteLogReading>();
+  for (const [object, reading] of log) {
+    out.set(
+      object,
+      reading.kind === 'deleted'
+        ? { kind: 'deleted', records: reading.records.filter((r) => new Date(r.deletedDate) >= since) }
+        : reading,
+    );
+  }
+  return out;
 }
 
 /** The lower bound of an incremental's window: the base watermark less the overlap. */
