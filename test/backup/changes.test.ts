@@ -276,3 +276,55 @@ describe('what is not a change', () => {
     expect(result.changes?.ids.updated).toEqual(['a01000000000300AAA']);
   });
 });
+
+describe("a restore's own writes", () => {
+  it('count as restored only while a restore of the org held its lease, from its claim to its release', async () => {
+    const user = '005000000000001AAA';
+    const rows = [1, 2, 3].map((n) => ({
+      Id: id(n),
+      Name: `C${n}`,
+      IsDeleted: 'false',
+      SystemModstamp: T0,
+      LastModifiedDate: T0,
+      LastModifiedById: '005000000000009AAA',
+    }));
+    const source = new FakeSource([
+      {
+        name: 'Contact',
+        fields: [
+          ...baseFields,
+          { name: 'LastModifiedDate', type: 'datetime' },
+          { name: 'LastModifiedById', type: 'reference' },
+        ],
+        rows,
+      },
+    ]);
+    let now = new Date('2026-01-02T00:00:00.000Z');
+    const full = await runCore(source, { org: 'acme', mode: 'full' }, {}, new MemoryStore(), () => now);
+    // A restore held the lease from 10:00 to 10:30; the integration user wrote once inside that
+    // window, once after it, and another user once inside it.
+    const root = 'restores/acme/00D000000000001AAA/lease/';
+    await full.store.put(
+      `${root}claims/${String(Date.parse('2026-01-02T10:00:00.000Z')).padStart(15, '0')}-run-1.json`,
+      '{}',
+    );
+    await full.store.put(
+      `${root}released/run-1.json`,
+      JSON.stringify({ runId: 'run-1', releasedAt: '2026-01-02T10:30:00.000Z' }),
+    );
+    const write = (row: Record<string, string | null>, at: string, by: string) => {
+      row.Name = `${row.Name} again`;
+      row.SystemModstamp = at;
+      row.LastModifiedDate = at;
+      row.LastModifiedById = by;
+    };
+    write(rows[0]!, '2026-01-02T10:10:00.000Z', user);
+    write(rows[1]!, '2026-01-02T11:00:00.000Z', user);
+    write(rows[2]!, '2026-01-02T10:20:00.000Z', '005000000000009AAA');
+    now = new Date('2026-01-03T00:00:00.000Z');
+    await runCore(source, { org: 'acme', mode: 'incremental' }, {}, full.store, () => now);
+    const { changes } = await comparison(full.store);
+    expect(changes?.restored).toBe(1);
+    expect([...(changes?.ids.updated ?? [])].sort()).toEqual([id(2), id(3)]);
+  });
+});

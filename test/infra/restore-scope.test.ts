@@ -84,7 +84,9 @@ describe("each org's restore policy", () => {
             id,
           ).toContain(actions.join());
           for (const target of restoreTargets)
-            expect(target, id).toMatch(new RegExp(`(^|/)restores/${reader}/\\*/(id-map|lease/claims)/\\*$`));
+            expect(target, id).toMatch(
+              new RegExp(`(^|/)restores/${reader}/\\*/(id-map|lease|lease/released)/\\*$`),
+            );
           readers.add(reader);
           continue;
         }

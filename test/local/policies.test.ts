@@ -299,7 +299,7 @@ describe('the policies of the example app', () => {
       }
     });
 
-    it("lets org A's comparison function read its restores' id maps and lease claims, and nothing else of the restore records", async () => {
+    it("lets org A's comparison function read its restores' id maps and lease releases, list their lease, and nothing else of the restore records", async () => {
       const compare = role(backup, 'DreamhouseProdBackupCompareFunction');
       const restores = (org: string, rest: string) =>
         `arn:aws:s3:::${bucket}/restores/${org}/00D000000000001AAA/${rest}`;
@@ -314,14 +314,24 @@ describe('the policies of the example app', () => {
       expect(
         await policies.check({
           principal: compare,
-          action: 's3:ListBucket',
-          resource: `arn:aws:s3:::${bucket}`,
-          context: { 's3:prefix': 'restores/dreamhouse-prod/00D000000000001AAA/lease/claims/' },
+          action: 's3:GetObject',
+          resource: restores('dreamhouse-prod', 'lease/released/run-1.json'),
         }),
       ).toEqual({ allowed: true });
+      for (const prefix of ['lease/claims/', 'lease/renewals/', 'lease/released/']) {
+        expect(
+          await policies.check({
+            principal: compare,
+            action: 's3:ListBucket',
+            resource: `arn:aws:s3:::${bucket}`,
+            context: { 's3:prefix': `restores/dreamhouse-prod/00D000000000001AAA/${prefix}` },
+          }),
+        ).toEqual({ allowed: true });
+      }
       for (const denied of [
         { action: 's3:GetObject', resource: restores('dreamhouse-uat', idMap) },
         { action: 's3:GetObject', resource: restores('dreamhouse-prod', 'runs/run-1/plan.json') },
+        { action: 's3:PutObject', resource: restores('dreamhouse-prod', 'lease/released/run-1.json') },
         { action: 's3:PutObject', resource: restores('dreamhouse-prod', idMap) },
         { action: 's3:DeleteObject', resource: objectOf('dreamhouse-prod') },
       ]) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { restoreKeys, restoreRoot } from '../restore/keys.ts';
-import { leaseKeys } from '../restore/lease.ts';
+import { leaseWindows } from '../restore/lease.ts';
 import { idKey } from '../restore/values.ts';
 import { csvHeader, csvLine } from '../snapshot/csv.ts';
 import {
@@ -139,13 +139,18 @@ async function compare(
     };
   }
   const same = sameVersion(spec);
-  // A restore writes as the same user the backup signs in as: rows it wrote back (updated to the
-  // snapshot's values, undeleted) since a restore of the org claimed the lease after the previous
-  // snapshot started are the restore's, not news for an alert.
-  const restoreUser =
-    detail.userId && (await restoreRanSince(deps, detail, before.target.startedAt))
-      ? detail.userId
-      : undefined;
+  // A restore writes as the same user the backup signs in as: rows that user last wrote while a
+  // restore of the org held its lease (from its claim to its release), since the previous snapshot
+  // started, are the restore's writes back (updated to the snapshot's values, undeleted), not news
+  // for an alert.
+  const windows = detail.userId
+    ? await restoreWindows(deps, detail, Date.parse(before.target.startedAt))
+    : [];
+  const byRestore = (values: Readonly<Record<string, string>>): boolean => {
+    if (windows.length === 0 || values.LastModifiedById !== detail.userId) return false;
+    const at = Date.parse(values.LastModifiedDate ?? '');
+    return Number.isFinite(at) && windows.some((w) => at >= w.from && at <= w.to);
+  };
   // Rows this run read. A run that read the object in full (a full run, or `since` null) says of
   // every row it did not read that the row is gone; an incremental says so of its tombstones.
   const now = new Map<string, Seen>();
@@ -155,7 +160,7 @@ async function compare(
         now.set(values.Id, {
           version: same.keep(values),
           deleted: values.IsDeleted === 'true',
-          byRestore: restoreUser !== undefined && values.LastModifiedById === restoreUser,
+          byRestore: byRestore(values),
           matched: false,
         });
     }
@@ -316,14 +321,13 @@ function push(map: Map<string, string[]>, key: string, id: string): void {
   else map.set(key, [id]);
 }
 
-/** Whether a restore of this org into itself claimed the restore lease since `since` (ISO). */
-async function restoreRanSince(deps: BackupDeps, detail: PlanDetail, since: string): Promise<boolean> {
-  const from = new Date(since).getTime();
-  for await (const entry of deps.store.list(leaseKeys.claims(restoreRoot(detail.org, detail.orgId)))) {
-    const at = leaseKeys.claimedAt(entry.key);
-    if (at !== undefined && at >= from) return true;
-  }
-  return false;
+/** When this org's restores into itself held the lease, for those still holding it at or after `since`. */
+async function restoreWindows(
+  deps: BackupDeps,
+  detail: PlanDetail,
+  since: number,
+): Promise<{ from: number; to: number }[]> {
+  return (await leaseWindows(deps.store, restoreRoot(detail.org, detail.orgId))).filter((w) => w.to >= since);
 }
 
 /**

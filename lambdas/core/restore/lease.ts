@@ -25,7 +25,7 @@ import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { RestoreInProgressError, RestoreLeaseLostError } from './errors.ts';
 import { describeRoot } from './keys.ts';
 import { ObjectExistsError } from '../store.ts';
-import { listKeys } from './store-json.ts';
+import { listKeys, readJson } from './store-json.ts';
 
 /** How long a claim or renewal holds the org: longer than any step's run plus its retries. */
 export const LEASE_TTL_MS = 60 * 60_000;
@@ -48,15 +48,10 @@ export interface LeaseHolder {
 }
 
 /** The lease's keys under a restore root (see `restoreRoot`): one lease per configured org and target org. */
-export const leaseKeys = {
+const leaseKeys = {
   claims: (root: string) => `${root}lease/claims/`,
   claim: (root: string, at: number, runId: string) =>
     `${root}lease/claims/${String(at).padStart(15, '0')}-${runId}.json`,
-  /** When a claim was made, from its key; undefined for a key that is not a claim. */
-  claimedAt: (key: string): number | undefined => {
-    const match = /lease\/claims\/(\d{15})-[^/]+\.json$/.exec(key);
-    return match ? Number(match[1]) : undefined;
-  },
   renewals: (root: string) => `${root}lease/renewals/`,
   renewal: (root: string, runId: string, expiresAt: number) =>
     `${root}lease/renewals/${runId}/${String(expiresAt).padStart(15, '0')}.json`,
@@ -66,6 +61,41 @@ export const leaseKeys = {
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * When each restore that claimed the lease may have written: from its claim to its release (the
+ * `releasedAt` it recorded), or, never released, to the expiry of its last renewal. Claims that
+ * lost to an older one wrote nothing, but are listed too: the windows only ever widen.
+ */
+export async function leaseWindows(
+  store: BackupStore,
+  root: string,
+  ttlMs = LEASE_TTL_MS,
+): Promise<{ runId: string; from: number; to: number }[]> {
+  const releasedAt = new Map<string, number>();
+  for (const key of await listKeys(store, leaseKeys.released(root))) {
+    const record = await readJson<{ releasedAt?: string }>(store, key);
+    const at = record?.releasedAt ? Date.parse(record.releasedAt) : Number.NaN;
+    if (Number.isFinite(at)) releasedAt.set(tail(key).replace(/\.json$/, ''), at);
+  }
+  const renewedUntil = new Map<string, number>();
+  for (const key of await listKeys(store, leaseKeys.renewals(root))) {
+    const [runId, file] = key.slice(leaseKeys.renewals(root).length).split('/');
+    const until = Number(file?.replace(/\.json$/, ''));
+    if (runId && Number.isFinite(until))
+      renewedUntil.set(runId, Math.max(until, renewedUntil.get(runId) ?? 0));
+  }
+  const windows: { runId: string; from: number; to: number }[] = [];
+  for (const key of await listKeys(store, leaseKeys.claims(root))) {
+    const match = /^(\d{15})-(.+)\.json$/.exec(tail(key));
+    if (!match) continue;
+    const from = Number(match[1]);
+    const runId = match[2]!;
+    const to = releasedAt.get(runId) ?? Math.max(from + ttlMs, renewedUntil.get(runId) ?? 0);
+    windows.push({ runId, from, to });
+  }
+  return windows;
+}
 
 /** Every live claim on the org, oldest (the holder) first. */
 export async function liveClaims(

@@ -133,10 +133,11 @@ function compareFunction(
     minutes: 15,
   });
   const idMaps = `${restorePrefixOf(props.orgName)}*/id-map/*`;
+  const releases = `${restorePrefixOf(props.orgName)}*/lease/released/*`;
   f.addToRolePolicy(
     new iam.PolicyStatement({
       actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: [props.bucket.arnForObjects(idMaps)],
+      resources: [props.bucket.arnForObjects(idMaps), props.bucket.arnForObjects(releases)],
     }),
   );
   f.addToRolePolicy(
@@ -147,7 +148,7 @@ function compareFunction(
         StringLike: {
           's3:prefix': [
             `${restorePrefixOf(props.orgName)}*/id-map/*`,
-            `${restorePrefixOf(props.orgName)}*/lease/claims/*`,
+            `${restorePrefixOf(props.orgName)}*/lease/*`,
           ],
         },
       },
@@ -158,6 +159,10 @@ function compareFunction(
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArnOf(f, props.bucket.bucketArn)}/${idMaps}]`,
       reason: `${f.node.path}: reads the id maps the org's restores keep under ${restorePrefixOf(props.orgName)}<org id>/id-map/, to link re-inserted rows to the ids they replace; the org id is known only at run time. Read only.`,
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArnOf(f, props.bucket.bucketArn)}/${releases}]`,
+      reason: `${f.node.path}: reads when the org's restores released their lease (${restorePrefixOf(props.orgName)}<org id>/lease/released/), to tell the rows a restore wrote back from other writes; the org id is known only at run time. Read only.`,
     });
   }
   return f;
