@@ -1,16 +1,9 @@
+import { writeSidePart } from '../snapshot/writer.ts';
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { restoreKeys, restoreRoot } from '../restore/keys.ts';
 import { leaseWindows } from '../restore/lease.ts';
 import { idKey } from '../restore/values.ts';
-import { csvHeader, csvLine } from '../snapshot/csv.ts';
-import {
-  newAttemptId,
-  objectResultKey,
-  objectSpecKey,
-  planDetailKey,
-  snapshotPrefix,
-} from '../snapshot/keys.ts';
+import { objectResultKey, objectSpecKey, planDetailKey, snapshotPrefix } from '../snapshot/keys.ts';
 import type { SnapshotPart } from '../snapshot/manifest.ts';
 import { type PointInTime, readPartRows, SnapshotReader } from '../snapshot/reader.ts';
 import { ObjectNotFoundError } from '../store.ts';
@@ -104,10 +97,7 @@ async function previousPointInTime(
 ): Promise<PointInTime | undefined> {
   const reader = new SnapshotReader(deps.store);
   const previous =
-    detail.baseSnapshotId ??
-    (await reader.catalog(org))
-      .filter((e) => e.status === 'complete' && e.mode !== 'metadata' && e.snapshotId < detail.snapshotId)
-      .at(-1)?.snapshotId;
+    detail.baseSnapshotId ?? (await reader.completeDataBefore(org, detail.snapshotId))?.snapshotId;
   if (!previous) return undefined;
   const pit = await reader.pointInTime(org, previous);
   return pit.objectNames().includes(object) ? pit : undefined;
@@ -349,25 +339,17 @@ async function restoredIds(
   return out;
 }
 
-async function writeLinks(
+function writeLinks(
   deps: BackupDeps,
   detail: PlanDetail,
   object: string,
   links: readonly [string, string][],
 ): Promise<SnapshotPart> {
-  const columns = ['Id', 'ReplacesId'];
-  const lines = [
-    csvHeader(columns),
-    ...links.map(([Id, ReplacesId]) => csvLine(columns, { Id, ReplacesId })),
-  ];
-  const body = gzipSync(Buffer.from(lines.join('')), { level: 6 });
-  const key = `${snapshotPrefix(detail.org, detail.snapshotId)}objects/${object}/links-${newAttemptId(deps.random)}.csv.gz`;
-  const stored = await deps.store.put(key, body, { contentType: 'application/gzip' });
-  return {
-    key,
-    rows: links.length,
-    bytes: body.length,
-    sha256: stored.sha256,
-    ...(stored.versionId ? { versionId: stored.versionId } : {}),
-  };
+  return writeSidePart(
+    deps.store,
+    { org: detail.org, snapshotId: detail.snapshotId, object, kind: 'links' },
+    ['Id', 'ReplacesId'],
+    links.map(([Id, ReplacesId]) => ({ Id, ReplacesId })),
+    deps.random,
+  );
 }

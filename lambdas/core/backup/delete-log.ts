@@ -1,9 +1,7 @@
-import { gzipSync } from 'node:zlib';
-import { newAttemptId, snapshotPrefix } from '../snapshot/keys.ts';
+import { writeSidePart } from '../snapshot/writer.ts';
 import type { SnapshotPart } from '../snapshot/manifest.ts';
 import type { DeletedWindow, SalesforceSource } from '../salesforce.ts';
 import type { BackupStore } from '../store.ts';
-import { csvHeader, csvLine } from '../snapshot/csv.ts';
 
 /**
  * Days Salesforce keeps its delete log: getDeleted answers for no more than 15 days before the
@@ -132,7 +130,7 @@ export function deleteLogStart(since: Date, end: Date): Date {
 }
 
 /** Writes an object's tombstones (Id, DeletedDate) as one gzip CSV part of the snapshot. */
-export async function writeTombstones(
+export function writeTombstones(
   store: BackupStore,
   org: string,
   snapshotId: string,
@@ -140,17 +138,11 @@ export async function writeTombstones(
   records: readonly { id: string; deletedDate: string }[],
   random?: () => number,
 ): Promise<SnapshotPart> {
-  const columns = ['Id', 'DeletedDate'];
-  const lines = [csvHeader(columns)];
-  for (const r of records) lines.push(csvLine(columns, { Id: r.id, DeletedDate: r.deletedDate }));
-  const body = gzipSync(Buffer.from(lines.join('')), { level: 6 });
-  const key = `${snapshotPrefix(org, snapshotId)}objects/${object}/tombstones-${newAttemptId(random)}.csv.gz`;
-  const stored = await store.put(key, body, { contentType: 'application/gzip' });
-  return {
-    key,
-    rows: records.length,
-    bytes: body.length,
-    sha256: stored.sha256,
-    ...(stored.versionId ? { versionId: stored.versionId } : {}),
-  };
+  return writeSidePart(
+    store,
+    { org, snapshotId, object, kind: 'tombstones' },
+    ['Id', 'DeletedDate'],
+    records.map((r) => ({ Id: r.id, DeletedDate: r.deletedDate })),
+    random,
+  );
 }

@@ -304,9 +304,7 @@ async function newlySkippedObjects(
   skipped: readonly SkippedObject[],
 ): Promise<SkippedObject[]> {
   const reader = new SnapshotReader(deps.store);
-  const previous = (await reader.catalog(org))
-    .filter((e) => e.status === 'complete' && e.mode !== 'metadata' && e.snapshotId < detail.snapshotId)
-    .at(-1);
+  const previous = await reader.completeDataBefore(org, detail.snapshotId);
   const before = previous
     ? new Set(
         (await reader.manifest(org, previous.snapshotId)).skippedObjects
@@ -494,7 +492,5 @@ async function snapshotBefore(
   detail: PlanDetail,
 ): Promise<string | undefined> {
   if (detail.baseSnapshotId) return detail.baseSnapshotId;
-  return (await new SnapshotReader(deps.store).catalog(org))
-    .filter((e) => e.status === 'complete' && e.mode !== 'metadata' && e.snapshotId < detail.snapshotId)
-    .at(-1)?.snapshotId;
+  return (await new SnapshotReader(deps.store).completeDataBefore(org, detail.snapshotId))?.snapshotId;
 }

@@ -62,6 +62,28 @@ const leaseKeys = {
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Each run's latest renewal: until when it renewed its lease. */
+async function renewals(store: BackupStore, root: string): Promise<Map<string, number>> {
+  const renewedUntil = new Map<string, number>();
+  for (const key of await listKeys(store, leaseKeys.renewals(root))) {
+    const [runId, file] = key.slice(leaseKeys.renewals(root).length).split('/');
+    const until = Number(file?.replace(/\.json$/, ''));
+    if (runId && Number.isFinite(until))
+      renewedUntil.set(runId, Math.max(until, renewedUntil.get(runId) ?? 0));
+  }
+  return renewedUntil;
+}
+
+/** Every claim on the org, as its key names it: when, and by which run. */
+async function claims(store: BackupStore, root: string): Promise<{ claimedAt: number; runId: string }[]> {
+  const out: { claimedAt: number; runId: string }[] = [];
+  for (const key of await listKeys(store, leaseKeys.claims(root))) {
+    const match = /^(\d{15})-(.+)\.json$/.exec(tail(key));
+    if (match) out.push({ claimedAt: Number(match[1]), runId: match[2]! });
+  }
+  return out;
+}
+
 /**
  * When each restore that claimed the lease may have written: from its claim to its release (the
  * `releasedAt` it recorded), or, never released, to the expiry of its last renewal. Claims that
@@ -78,19 +100,9 @@ export async function leaseWindows(
     const at = record?.releasedAt ? Date.parse(record.releasedAt) : Number.NaN;
     if (Number.isFinite(at)) releasedAt.set(tail(key).replace(/\.json$/, ''), at);
   }
-  const renewedUntil = new Map<string, number>();
-  for (const key of await listKeys(store, leaseKeys.renewals(root))) {
-    const [runId, file] = key.slice(leaseKeys.renewals(root).length).split('/');
-    const until = Number(file?.replace(/\.json$/, ''));
-    if (runId && Number.isFinite(until))
-      renewedUntil.set(runId, Math.max(until, renewedUntil.get(runId) ?? 0));
-  }
+  const renewedUntil = await renewals(store, root);
   const windows: { runId: string; from: number; to: number }[] = [];
-  for (const key of await listKeys(store, leaseKeys.claims(root))) {
-    const match = /^(\d{15})-(.+)\.json$/.exec(tail(key));
-    if (!match) continue;
-    const from = Number(match[1]);
-    const runId = match[2]!;
+  for (const { claimedAt: from, runId } of await claims(store, root)) {
     const to = releasedAt.get(runId) ?? Math.max(from + ttlMs, renewedUntil.get(runId) ?? 0);
     windows.push({ runId, from, to });
   }
@@ -107,24 +119,14 @@ export async function liveClaims(
   const released = new Set(
     (await listKeys(store, leaseKeys.released(root))).map((k) => tail(k).replace(/\.json$/, '')),
   );
-  const renewedUntil = new Map<string, number>();
-  for (const key of await listKeys(store, leaseKeys.renewals(root))) {
-    const [runId, file] = key.slice(leaseKeys.renewals(root).length).split('/');
-    const until = Number(file?.replace(/\.json$/, ''));
-    if (runId && Number.isFinite(until))
-      renewedUntil.set(runId, Math.max(until, renewedUntil.get(runId) ?? 0));
-  }
-  const claims: LeaseHolder[] = [];
-  for (const key of await listKeys(store, leaseKeys.claims(root))) {
-    const match = /^(\d{15})-(.+)\.json$/.exec(tail(key));
-    if (!match) continue;
-    const claimedAt = Number(match[1]);
-    const runId = match[2]!;
+  const renewedUntil = await renewals(store, root);
+  const live: LeaseHolder[] = [];
+  for (const { claimedAt, runId } of await claims(store, root)) {
     if (released.has(runId)) continue;
     const expiresAt = Math.max(claimedAt + ttlMs, renewedUntil.get(runId) ?? 0);
-    if (expiresAt > now) claims.push({ runId, claimedAt, expiresAt });
+    if (expiresAt > now) live.push({ runId, claimedAt, expiresAt });
   }
-  return claims.sort((a, b) => a.claimedAt - b.claimedAt || a.runId.localeCompare(b.runId));
+  return live.sort((a, b) => a.claimedAt - b.claimedAt || a.runId.localeCompare(b.runId));
 }
 
 /**

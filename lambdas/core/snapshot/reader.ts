@@ -72,6 +72,13 @@ export class SnapshotReader {
     return (await this.catalog(org)).filter((e) => e.status === 'complete').at(-1);
   }
 
+  /** The newest complete data snapshot (full or incremental) started before `snapshotId`, if any. */
+  async completeDataBefore(org: string, snapshotId: string): Promise<CatalogEntry | undefined> {
+    return (await this.catalog(org))
+      .filter((e) => e.status === 'complete' && e.mode !== 'metadata' && e.snapshotId < snapshotId)
+      .at(-1);
+  }
+
   /** The manifest of a snapshot, complete or not. */
   async manifest(org: string, snapshotId: string): Promise<SnapshotManifest> {
     const key = manifestKey(org, snapshotId);

@@ -1,11 +1,38 @@
 import { type BackupStore, ObjectNotFoundError, PointerChangedError } from '../store.ts';
-import { catalogKey, latestPointerKey, manifestKey } from './keys.ts';
+import { gzipSync } from 'node:zlib';
+import { csvHeader, csvLine } from './csv.ts';
+import { catalogKey, latestPointerKey, manifestKey, newAttemptId, snapshotPrefix } from './keys.ts';
 import {
   type CatalogEntry,
   MANIFEST_FORMAT_VERSION,
   type SnapshotManifest,
   snapshotManifestSchema,
+  type SnapshotPart,
 } from './manifest.ts';
+
+/**
+ * Writes a small gzip CSV part of an object beside its rows (`objects/<Object>/<kind>-<attempt>.csv.gz`:
+ * tombstones, links), whole, and returns its manifest entry: key, rows, bytes, SHA-256, version.
+ */
+export async function writeSidePart(
+  store: BackupStore,
+  at: { org: string; snapshotId: string; object: string; kind: string },
+  columns: readonly string[],
+  records: readonly Record<string, string>[],
+  random?: () => number,
+): Promise<SnapshotPart> {
+  const text = csvHeader(columns) + records.map((r) => csvLine(columns, r)).join('');
+  const body = gzipSync(Buffer.from(text), { level: 6 });
+  const key = `${snapshotPrefix(at.org, at.snapshotId)}objects/${at.object}/${at.kind}-${newAttemptId(random)}.csv.gz`;
+  const stored = await store.put(key, body, { contentType: 'application/gzip' });
+  return {
+    key,
+    rows: records.length,
+    bytes: body.length,
+    sha256: stored.sha256,
+    ...(stored.versionId ? { versionId: stored.versionId } : {}),
+  };
+}
 
 /** Writes the manifest (immutable) after checking it against the documented format. */
 export async function writeManifest(
