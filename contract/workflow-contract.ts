@@ -36,6 +36,9 @@ export const ErrorName = {
   InvalidOrgKey: 'InvalidOrgKeyError',
   SnapshotNotFound: 'SnapshotNotFoundError',
   SnapshotCorrupt: 'SnapshotCorruptError',
+  // The change-event journal (lambdas/core/continuous/journal.ts).
+  UnreadableChangeEvent: 'UnreadableChangeEventError',
+  JournalCorrupt: 'JournalCorruptError',
   InvalidSnapshotManifest: 'InvalidSnapshotManifestError',
   // Configuration of a function (its environment): a missing vault, org name or credentials.
   FunctionConfig: 'FunctionConfigError',

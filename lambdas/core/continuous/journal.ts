@@ -1,0 +1,313 @@
+/**
+ * The journal of change events (docs/continuous.md, "The journal format"): each batch the writer
+ * receives becomes, per commit hour, one append-only gzip JSON-lines object under
+ * `orgs/<org>/journal/<yyyy>/<mm>/<dd>/<hh>/` and its manifest, written once; the reader merges
+ * the objects of a time range, checks each against its manifest, drops duplicates and puts the
+ * events in journal order.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ErrorName } from '../../../contract/workflow-contract.ts';
+import { orgPrefix } from '../snapshot/keys.ts';
+import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
+
+/** The version of the journal lines and manifests this code writes. */
+export const JOURNAL_WRITER_VERSION = 1;
+
+/** What the reader needs of a change event's header, repeated beside the event as received. */
+export interface JournalSort {
+  readonly commitTimestamp: number;
+  readonly commitNumber: number;
+  readonly sequenceNumber: number;
+  readonly replayId: string;
+  readonly transactionKey: string;
+  readonly changeType: string;
+  readonly entityName: string;
+  readonly recordIds: readonly string[];
+}
+
+/** One line of a journal object. */
+export interface JournalLine {
+  /** The EventBridge event exactly as received. */
+  readonly event: unknown;
+  readonly sort: JournalSort;
+  readonly writer: { readonly receivedAt: string; readonly messageId: string; readonly version: number };
+}
+
+/** A journal object's manifest: the reader uses an object only when its manifest is there and matches. */
+export interface JournalManifest {
+  readonly key: string;
+  readonly sha256: string;
+  readonly linesSha256: string;
+  readonly bytes: number;
+  readonly events: number;
+  readonly firstCommit: string;
+  readonly lastCommit: string;
+  readonly entities: Readonly<Record<string, number>>;
+  readonly gaps: number;
+  readonly overflows: number;
+  readonly writtenAt: string;
+  readonly writerVersion: number;
+}
+
+/** A relayed event the journal cannot use: its shape is not the change event the relay sends. */
+export class UnreadableChangeEventError extends Error {
+  override readonly name = ErrorName.UnreadableChangeEvent;
+}
+
+/** A journal object that does not match its manifest: the vault was changed after it was written. */
+export class JournalCorruptError extends Error {
+  override readonly name = ErrorName.JournalCorrupt;
+}
+
+/** Where an org's journal lives in the vault. */
+export const journalPrefix = (org: string): string => `${orgPrefix(org)}journal/`;
+
+/** The prefix of one commit hour. */
+export function hourPrefix(org: string, at: Date): string {
+  const iso = at.toISOString();
+  return `${journalPrefix(org)}${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(11, 13)}/`;
+}
+
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+
+/**
+ * Reads the header fields the journal sorts and applies by, from an event as Event Relay puts it
+ * on EventBridge: the change event in `detail.payload` (its `ChangeEventHeader`), its replay id in
+ * `detail.replayId`. Anything else is refused, naming what is missing.
+ */
+export function sortOf(event: unknown): JournalSort {
+  const detail = record(record(event)?.detail);
+  const payload = record(detail?.payload);
+  const header = record(payload?.ChangeEventHeader);
+  const problems: string[] = [];
+  if (!detail) problems.push('no "detail" object');
+  else if (!payload) problems.push('no "detail.payload" object');
+  else if (!header) problems.push('no "detail.payload.ChangeEventHeader" object');
+  const replayId = detail?.replayId;
+  if (detail && typeof replayId !== 'string' && typeof replayId !== 'number')
+    problems.push('no "detail.replayId"');
+  const number = (name: string): number => {
+    const value = header?.[name];
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (header && (typeof n !== 'number' || !Number.isFinite(n)))
+      problems.push(`header field "${name}" is not a number`);
+    return typeof n === 'number' ? n : Number.NaN;
+  };
+  const text = (name: string): string => {
+    const value = header?.[name];
+    if (header && (typeof value !== 'string' || value === ''))
+      problems.push(`header field "${name}" is missing`);
+    return typeof value === 'string' ? value : '';
+  };
+  const sort = {
+    commitTimestamp: number('commitTimestamp'),
+    commitNumber: number('commitNumber'),
+    sequenceNumber: number('sequenceNumber'),
+    replayId: String(replayId ?? ''),
+    transactionKey: text('transactionKey'),
+    changeType: text('changeType'),
+    entityName: text('entityName'),
+    recordIds: Array.isArray(header?.recordIds) ? (header.recordIds as unknown[]).map(String) : [],
+  };
+  if (header && !Array.isArray(header.recordIds)) problems.push('header field "recordIds" is not a list');
+  if (problems.length > 0) {
+    throw new UnreadableChangeEventError(
+      `The relayed event is not a change event the journal can read (${problems.join('; ')}). It expects Event Relay's shape: the change event in detail.payload with its ChangeEventHeader, and detail.replayId. The event was not journaled; it waits in the writer's dead-letter queue.`,
+    );
+  }
+  return sort;
+}
+
+/** The journal's one identity of an event: a replay id alone may repeat across org migrations. */
+const identity = (s: JournalSort): string =>
+  `${s.replayId}\u0000${s.transactionKey}\u0000${s.sequenceNumber}`;
+
+/** Journal order: commit time, then commit number, sequence number, and replay id (as text). */
+export function journalOrder(a: JournalSort, b: JournalSort): number {
+  return (
+    a.commitTimestamp - b.commitTimestamp ||
+    a.commitNumber - b.commitNumber ||
+    a.sequenceNumber - b.sequenceNumber ||
+    (a.replayId < b.replayId ? -1 : a.replayId > b.replayId ? 1 : 0)
+  );
+}
+
+/** A snapshot id's time format, which sorts by time: `YYYYMMDDTHHMMSSmmmZ`. */
+const compact = (ms: number): string => new Date(ms).toISOString().replace(/[-:.]/g, '');
+
+/** One message of a batch: its id (for a partial failure) and the event it carries. */
+export interface JournalMessage {
+  readonly messageId: string;
+  readonly event: unknown;
+}
+
+/** What writing a batch did: the objects written (or found written), and the messages it could not use. */
+export interface JournalWriteResult {
+  readonly keys: readonly string[];
+  readonly failedMessageIds: readonly string[];
+  readonly events: number;
+}
+
+/**
+ * Writes a batch: events it cannot read are reported by message id (the queue redelivers them,
+ * then parks them in its dead-letter queue); the others, without duplicates, in journal order,
+ * become one object per commit hour, then its manifest. Both are written once (a conditional
+ * write): a batch delivered again finds its object written and writes only what is missing.
+ */
+export async function writeJournalBatch(
+  store: BackupStore,
+  org: string,
+  messages: readonly JournalMessage[],
+  clock: () => Date,
+): Promise<JournalWriteResult> {
+  const failed: string[] = [];
+  const lines = new Map<string, JournalLine>();
+  const receivedAt = clock().toISOString();
+  for (const message of messages) {
+    let sort: JournalSort;
+    try {
+      sort = sortOf(message.event);
+    } catch (error) {
+      if (error instanceof UnreadableChangeEventError) {
+        failed.push(message.messageId);
+        continue;
+      }
+      throw error;
+    }
+    const id = identity(sort);
+    if (!lines.has(id))
+      lines.set(id, {
+        event: message.event,
+        sort,
+        writer: { receivedAt, messageId: message.messageId, version: JOURNAL_WRITER_VERSION },
+      });
+  }
+  const byHour = new Map<string, JournalLine[]>();
+  for (const line of lines.values()) {
+    const hour = hourPrefix(org, new Date(line.sort.commitTimestamp));
+    const list = byHour.get(hour) ?? [];
+    list.push(line);
+    byHour.set(hour, list);
+  }
+  const keys: string[] = [];
+  for (const [hour, hourLines] of [...byHour].sort(([a], [b]) => a.localeCompare(b))) {
+    hourLines.sort((a, b) => journalOrder(a.sort, b.sort));
+    keys.push(await writeObject(store, hour, hourLines, clock));
+  }
+  return { keys, failedMessageIds: failed, events: lines.size };
+}
+
+async function writeObject(
+  store: BackupStore,
+  hour: string,
+  lines: readonly JournalLine[],
+  clock: () => Date,
+): Promise<string> {
+  // The content decides the name, so a batch delivered again names the same object; `writer`
+  // (when, from which message) is left out of the name for that reason.
+  const identityText = lines.map((l) => `${JSON.stringify({ event: l.event, sort: l.sort })}\n`).join('');
+  const hash = createHash('sha256').update(identityText).digest('hex').slice(0, 16);
+  const first = lines[0]!.sort;
+  const last = lines.at(-1)!.sort;
+  const key = `${hour}${compact(first.commitTimestamp)}-${safe(first.replayId)}-${safe(last.replayId)}-${hash}.jsonl.gz`;
+  const manifestKey = key.replace(/\.jsonl\.gz$/, '.manifest.json');
+  if (await exists(store, manifestKey)) return key;
+  let body: Uint8Array;
+  if (await exists(store, key)) {
+    // Written by an attempt that stopped before its manifest: the manifest describes what is there.
+    body = await store.get(key);
+  } else {
+    const text = lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+    body = gzipSync(Buffer.from(text));
+    try {
+      await store.put(key, body, { contentType: 'application/gzip' });
+    } catch (error) {
+      if (!(error instanceof ObjectExistsError)) throw error;
+      body = await store.get(key);
+    }
+  }
+  const text = gunzipSync(body).toString('utf8');
+  const stored = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JournalLine);
+  const entities: Record<string, number> = {};
+  for (const line of stored) entities[line.sort.entityName] = (entities[line.sort.entityName] ?? 0) + 1;
+  const manifest: JournalManifest = {
+    key,
+    sha256: createHash('sha256').update(body).digest('hex'),
+    linesSha256: createHash('sha256').update(text).digest('hex'),
+    bytes: body.length,
+    events: stored.length,
+    firstCommit: new Date(stored[0]!.sort.commitTimestamp).toISOString(),
+    lastCommit: new Date(stored.at(-1)!.sort.commitTimestamp).toISOString(),
+    entities,
+    gaps: stored.filter((l) => l.sort.changeType.startsWith('GAP_') && l.sort.changeType !== 'GAP_OVERFLOW')
+      .length,
+    overflows: stored.filter((l) => l.sort.changeType === 'GAP_OVERFLOW').length,
+    writtenAt: clock().toISOString(),
+    writerVersion: JOURNAL_WRITER_VERSION,
+  };
+  try {
+    await store.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError)) throw error;
+  }
+  return key;
+}
+
+/** Replay ids are opaque: in a key, only letters, digits and hyphens are kept. */
+const safe = (replayId: string): string => replayId.replace(/[^A-Za-z0-9-]/g, '_').slice(0, 40);
+
+async function exists(store: BackupStore, key: string): Promise<boolean> {
+  return (await store.head(key)) !== undefined;
+}
+
+/**
+ * The journal's events committed in [from, to], each once, in journal order. Only objects with a
+ * manifest are read (a body without one is a write still under way, or one its batch will
+ * finish), and each is checked against it first.
+ */
+export async function readJournal(
+  store: BackupStore,
+  org: string,
+  from: Date,
+  to: Date,
+): Promise<JournalLine[]> {
+  const lines = new Map<string, JournalLine>();
+  const start = Math.floor(from.getTime() / 3_600_000) * 3_600_000;
+  for (let hour = start; hour <= to.getTime(); hour += 3_600_000) {
+    for await (const entry of store.list(hourPrefix(org, new Date(hour)))) {
+      if (!entry.key.endsWith('.manifest.json')) continue;
+      const manifest = JSON.parse(new TextDecoder().decode(await store.get(entry.key))) as JournalManifest;
+      let body: Uint8Array;
+      try {
+        body = await store.get(manifest.key);
+      } catch (error) {
+        if (error instanceof ObjectNotFoundError)
+          throw new JournalCorruptError(
+            `Journal object ${manifest.key} is missing, though its manifest ${entry.key} names it.`,
+          );
+        throw error;
+      }
+      if (createHash('sha256').update(body).digest('hex') !== manifest.sha256) {
+        throw new JournalCorruptError(
+          `Journal object ${manifest.key} does not match the SHA-256 its manifest records: it was changed after it was written. Nothing was restored from it; find out who changed the vault.`,
+        );
+      }
+      for (const text of gunzipSync(body).toString('utf8').split('\n')) {
+        if (!text) continue;
+        const line = JSON.parse(text) as JournalLine;
+        const at = line.sort.commitTimestamp;
+        if (at < from.getTime() || at > to.getTime()) continue;
+        const id = identity(line.sort);
+        if (!lines.has(id)) lines.set(id, line);
+      }
+    }
+  }
+  return [...lines.values()].sort((a, b) => journalOrder(a.sort, b.sort));
+}
