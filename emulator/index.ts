@@ -7,6 +7,8 @@ import { loadProject } from './fixtures/project.ts';
 import { generateInto } from './generate/generate.ts';
 import { createMetadataService } from './metadata/index.ts';
 import type { OrgApi, OrgCatalog } from './org/api.ts';
+import type { ChangeDataCapture } from './org/cdc/cdc.ts';
+import type { EventRelay } from './org/cdc/relay.ts';
 import { createOrg } from './org/org.ts';
 import { EmulatorClock } from './server/clock.ts';
 import type { EmulatorContext } from './server/context.ts';
@@ -86,6 +88,10 @@ export interface RunningEmulator {
   readonly username: string;
   /** The org itself, for direct inspection in tests. */
   readonly org: OrgApi;
+  /** Change Data Capture: entity selection, event bus, gap and overflow faults (docs/emulator-cdc.md). */
+  readonly cdc: ChangeDataCapture;
+  /** The Event Relay to EventBridge: state, `subscribe(handler)`, relayed events, delivery faults. */
+  readonly relay: EventRelay;
   /** PEM of the CA that signed the server certificate (with `tls`). */
   readonly caCertificate: string | undefined;
   /** Server state (counters, faults, jobs), for tests. */
@@ -177,6 +183,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     orgId: org.info.orgId,
     username: org.user.username,
     org,
+    cdc: org.cdc,
+    relay: org.cdc.relay,
     caCertificate: tls?.caCertificate,
     server: server.ctx,
     stop: () => server.close(),

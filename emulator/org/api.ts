@@ -17,6 +17,7 @@
  * `Uint8Array`. The caller maps transport quirks (e.g. Bulk's `#N/A` meaning null) before calling.
  */
 
+import type { ChangeDataCapture } from './cdc/cdc.ts';
 import type { GetDeletedResult, GetUpdatedResult } from './replication.ts';
 
 export type { GetDeletedResult, GetUpdatedResult } from './replication.ts';
@@ -393,6 +394,8 @@ export interface DumpedRow {
 
 /** The in-memory org. Every method throws `SalesforceError` for what Salesforce would refuse. */
 export interface OrgApi {
+  /** Change Data Capture: entity selection, the event bus and the relay (docs/emulator-cdc.md). */
+  readonly cdc: ChangeDataCapture;
   readonly info: OrgInfo;
   readonly user: OrgUser;
   readonly settings: OrgSettings;

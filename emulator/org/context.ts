@@ -1,4 +1,5 @@
 import type { OrgSettings, OrgUser, WriteCounters } from './api.ts';
+import type { ChangeCapture } from './cdc/capture.ts';
 import type { FieldIndexes } from './indexes.ts';
 import type { OrgStore } from './store.ts';
 
@@ -6,6 +7,8 @@ import type { OrgStore } from './store.ts';
 export interface OrgContext {
   readonly store: OrgStore;
   readonly indexes: FieldIndexes;
+  /** Told of every row write, for Change Data Capture. */
+  readonly changes: ChangeCapture;
   readonly settings: OrgSettings;
   readonly counters: WriteCounters;
   readonly user: OrgUser;

@@ -168,12 +168,14 @@ export class RecycleBin {
     change(row);
     table.rows.set(id, row);
     this.ctx.indexes.onWrite(table, id, before, row);
+    this.ctx.changes.written(table, id, before, row);
   }
 
   private remove(table: Table, id: string): void {
     const before = table.rows.get(id);
     table.rows.delete(id);
     this.ctx.indexes.onWrite(table, id, before, undefined);
+    this.ctx.changes.written(table, id, before, undefined);
     this.binned.delete(id);
     this.forget(id);
   }

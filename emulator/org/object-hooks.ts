@@ -45,6 +45,7 @@ export function systemInsert(ctx: OrgContext, table: Table, values: Record<strin
   row[table.idSlot] = id;
   table.rows.set(id, row);
   ctx.indexes.onWrite(table, id, undefined, row);
+  ctx.changes.written(table, id, undefined, row);
   return id;
 }
 
@@ -86,6 +87,7 @@ export function systemUpdate(
   }
   table.rows.set(id, row);
   ctx.indexes.onWrite(table, id, before, row);
+  ctx.changes.written(table, id, before, row);
 }
 
 function get(table: Table, row: Row, name: string): Stored {

@@ -18,6 +18,7 @@ import {
   type WriteCounters,
   type WriteResult,
 } from './api.ts';
+import { ChangeDataCapture } from './cdc/cdc.ts';
 import type { OrgContext } from './context.ts';
 import { DeleteLog } from './delete-log.ts';
 import { RecycleBin } from './deletes.ts';
@@ -53,6 +54,7 @@ export class Org implements OrgApi {
   private readonly bin: RecycleBin;
   private readonly log = new DeleteLog();
   private readonly replicationIdLimit: number;
+  readonly cdc: ChangeDataCapture;
 
   constructor(options: OrgOptions = {}) {
     this.clock = options.now ?? (() => new Date());
@@ -78,9 +80,16 @@ export class Org implements OrgApi {
     const username = options.username ?? 'admin@emulated.org';
     const userId = this.store.ids.next('005');
     this.user = { id: userId, username, name: 'Admin User', email: username };
+    this.cdc = new ChangeDataCapture({
+      store: this.store,
+      orgId,
+      userId,
+      now: () => this.clock().getTime(),
+    });
     this.ctx = {
       store: this.store,
       indexes: this.indexes,
+      changes: this.cdc.capture,
       settings: this.settings,
       counters: this.counters,
       user: this.user,
@@ -224,12 +233,12 @@ export class Org implements OrgApi {
 
   insert(objectName: string, values: Readonly<Record<string, unknown>>): string {
     this.settle();
-    return insertRow(this.ctx, this.store.require(objectName), values);
+    return this.cdc.capture.operation(() => insertRow(this.ctx, this.store.require(objectName), values));
   }
 
   update(objectName: string, id: string, values: Readonly<Record<string, unknown>>): void {
     this.settle();
-    updateRow(this.ctx, this.store.require(objectName), id, values);
+    this.cdc.capture.operation(() => updateRow(this.ctx, this.store.require(objectName), id, values));
   }
 
   upsert(
@@ -239,32 +248,34 @@ export class Org implements OrgApi {
     values: Readonly<Record<string, unknown>>,
   ): { id: string; created: boolean } {
     this.settle();
-    return upsertRow(this.ctx, this.store.require(objectName), externalIdField, externalIdValue, values);
+    return this.cdc.capture.operation(() =>
+      upsertRow(this.ctx, this.store.require(objectName), externalIdField, externalIdValue, values),
+    );
   }
 
   delete(ids: readonly string[]): WriteResult[] {
     this.settle();
-    return this.bin.delete(ids, false);
+    return this.cdc.capture.operation(() => this.bin.delete(ids, false));
   }
 
   hardDelete(ids: readonly string[]): WriteResult[] {
     this.settle();
-    return this.bin.delete(ids, true);
+    return this.cdc.capture.operation(() => this.bin.delete(ids, true));
   }
 
   discardInserted(ids: readonly string[]): void {
     this.settle();
-    this.bin.delete(ids, true, false);
+    this.cdc.capture.operation(() => this.bin.delete(ids, true, false));
   }
 
   undelete(ids: readonly string[]): WriteResult[] {
     this.settle();
-    return this.bin.undelete(ids);
+    return this.cdc.capture.operation(() => this.bin.undelete(ids));
   }
 
   emptyRecycleBin(ids?: readonly string[]): WriteResult[] {
     this.settle();
-    return this.bin.empty(ids);
+    return this.cdc.capture.operation(() => this.bin.empty(ids));
   }
 
   retrieve(objectName: string, id: string, fields?: readonly string[], apiVersion = '62.0'): RestRecord {

@@ -200,6 +200,7 @@ export function insertRow(ctx: OrgContext, table: Table, values: Readonly<Record
   row[table.idSlot] = id;
   table.rows.set(id, row);
   ctx.indexes.onWrite(table, id, undefined, row);
+  ctx.changes.written(table, id, undefined, row);
   ctx.counters.inserted++;
   afterInsert(ctx, table, id, row);
   return id;
@@ -252,6 +253,7 @@ export function updateRow(
   checkRow(ctx, table, row, id, given.keys());
   table.rows.set(id, row);
   ctx.indexes.onWrite(table, id, before, row);
+  ctx.changes.written(table, id, before, row);
   ctx.counters.updated++;
 }
 

@@ -9,6 +9,8 @@ import { ApiError } from './errors.ts';
 const OPERATIONS = ['insert', 'update', 'upsert', 'delete', 'hardDelete'] as const;
 /** Rows processed between yields to the event loop, so a big job does not stall other requests. */
 const ROWS_PER_TURN = 2000;
+/** Rows per transaction (Bulk API Developer Guide, "How Requests Are Processed"). */
+const ROWS_PER_TRANSACTION = 200;
 
 function ingestJobInfo(job: IngestJob, full: boolean): Record<string, unknown> {
   const info: Record<string, unknown> = {
@@ -281,11 +283,17 @@ function process(ctx: EmulatorContext, job: IngestJob): void {
       return;
     }
     const to = Math.min(job.rows.length, from + ROWS_PER_TURN);
-    for (let i = from; i < to; i++) {
-      const result = processRow(ctx, job, i);
-      job.results.push(result);
-      job.numberRecordsProcessed++;
-      if (result.error !== undefined) job.numberRecordsFailed++;
+    // Salesforce processes ingest data in chunks of 200 records, each chunk one transaction.
+    for (let chunk = from; chunk < to; chunk += ROWS_PER_TRANSACTION) {
+      const end = Math.min(to, chunk + ROWS_PER_TRANSACTION);
+      ctx.org.cdc.capture.transaction(`com/salesforce/api/bulkapi/${job.apiVersion}`, () => {
+        for (let i = chunk; i < end; i++) {
+          const result = processRow(ctx, job, i);
+          job.results.push(result);
+          job.numberRecordsProcessed++;
+          if (result.error !== undefined) job.numberRecordsFailed++;
+        }
+      });
     }
     job.totalProcessingTime = Date.now() - started;
     job.systemModstamp = jobTimestamp(ctx.org.now());

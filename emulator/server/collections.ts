@@ -61,6 +61,8 @@ function settle(
 ): CollectionResult[] {
   if (!allOrNone || results.every((r) => r.success)) return results;
   for (const undo of undos.reverse()) undo.run(org);
+  // Salesforce rolls the whole call back: nothing it did publishes a change event.
+  org.cdc.capture.rollback();
   return results.map((r) =>
     r.success ? { id: null, success: false, errors: [ROLLED_BACK] } : { ...r, id: null },
   );

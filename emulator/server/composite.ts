@@ -201,6 +201,8 @@ async function composite(
   }
   if (failed && allOrNone) {
     for (const undo of undos.reverse()) undo();
+    // Salesforce rolls the whole request back: nothing it did publishes a change event.
+    ctx.org.cdc.capture.rollback();
     for (const result of ordered) {
       if (result.httpStatusCode < 400)
         Object.assign(result, { body: [HALTED], httpHeaders: {}, httpStatusCode: 400 });

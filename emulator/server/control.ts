@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isObject, parseJson, readBody } from './body.ts';
 import type { EmulatorContext, Reply } from './context.ts';
+import { handleCdcControl } from './cdc-control.ts';
 import { ApiError } from './errors.ts';
 import { InvalidFaultSpecError, parseFaultSpec } from './faults.ts';
 
@@ -107,7 +108,7 @@ export async function handleControl(
   ctx: EmulatorContext,
   method: string,
   path: string,
-  _query: URLSearchParams,
+  query: URLSearchParams,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<Reply | undefined> {
@@ -119,6 +120,7 @@ export async function handleControl(
     if (!isObject(body)) throw invalid('The request body must be a JSON object.');
     return body;
   };
+  if (route.split(' ')[1]!.startsWith('/cdc')) return handleCdcControl(ctx.org, route, query, jsonBody);
   switch (route) {
     case 'GET /counts':
       return ok(counts(ctx));
@@ -152,7 +154,7 @@ export async function handleControl(
       throw new ApiError(
         404,
         'NOT_FOUND',
-        `Unknown control endpoint ${route}. Known: GET counts, GET dump, GET|POST faults, POST reset-counters, GET|POST settings.`,
+        `Unknown control endpoint ${route}. Known: GET counts, GET dump, GET|POST faults, POST reset-counters, GET|POST settings, and the cdc endpoints (GET /__emulator/cdc).`,
       );
   }
 }

@@ -17,6 +17,17 @@ function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1]?.trim();
 }
 
+/**
+ * The `changeOrigin` of the change events of a request: `com/salesforce/api/<api>/<version>`,
+ * with `;client=<id>` when the request names a client in `Sforce-Call-Options`.
+ */
+export function changeOrigin(route: Route, req: RouteRequest): string {
+  const api = route.format === 'soap' ? 'soap' : route.endpoint === 'bulk-ingest' ? 'bulkapi' : 'rest';
+  const options = req.raw.headers['sforce-call-options'];
+  const client = /(?:^|,)\s*client=([^,]+)/.exec(typeof options === 'string' ? options : '')?.[1]?.trim();
+  return `com/salesforce/api/${api}/${req.version}${client ? `;client=${client}` : ''}`;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -132,7 +143,11 @@ export async function handleRequest(
     }
     if (decision.answer) throw FAULT_ERRORS[decision.answer]!();
     if (decision.cutAfter !== undefined) cutAfter(res, decision.cutAfter);
-    const reply = await route.handler(ctx, request, res);
+    const handler = route.handler;
+    // One API call is one transaction: its record changes are published together when it ends.
+    const reply = await ctx.org.cdc.capture.transaction(changeOrigin(route, request), () =>
+      handler(ctx, request, res),
+    );
     if (reply) sendReply(res, reply);
   } catch (error) {
     const apiError = toApiError(error);

@@ -93,6 +93,8 @@ export const compositeTree: Handler = async (ctx, req) => {
   for (const tree of trees) insert(tree);
   if (failure) {
     if (inserted.length > 0) ctx.org.discardInserted(inserted.reverse());
+    // The import is rolled back as a whole: none of its records publishes a change event.
+    ctx.org.cdc.capture.rollback();
     return { status: 400, body: { hasErrors: true, results: [failure] } };
   }
   return { status: 201, body: { hasErrors: false, results } };

@@ -16,6 +16,8 @@ export const EMULATOR_TESTS = [
   'test/backup/jsforce-shortfalls.test.ts',
   'test/backup/salesforce-adapter.test.ts',
   'test/backup/salesforce-jsforce-apis.test.ts',
+  'test/emulator/cdc-events.test.ts',
+  'test/emulator/cdc-relay.test.ts',
   'test/emulator/metadata-jsforce.test.ts',
   'test/emulator/server-*.test.ts',
   'test/emulator/sf-cli.test.ts',
