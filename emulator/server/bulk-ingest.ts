@@ -9,7 +9,7 @@ import { ApiError } from './errors.ts';
 const OPERATIONS = ['insert', 'update', 'upsert', 'delete', 'hardDelete'] as const;
 /** Rows processed between yields to the event loop, so a big job does not stall other requests. */
 const ROWS_PER_TURN = 2000;
-/** Rows per transaction (Bulk API Developer Guide, "How Requests Are Processed"). */
+/** Rows per transaction: Bulk API runs DML in chunks of 200 records, each its own transaction (Bulk API Developer Guide, "Limits"). */
 const ROWS_PER_TRANSACTION = 200;
 
 function ingestJobInfo(job: IngestJob, full: boolean): Record<string, unknown> {
