@@ -374,6 +374,17 @@ describe('the emulator publishes Change Data Capture events for every write path
     ]);
   });
 
+  it('keeps concurrent API calls in transactions of their own', async () => {
+    const conn = connect(emulator);
+    const created = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => conn.sobject('Account').create({ Name: `Parallel ${i}` })),
+    );
+    const events = published();
+    expect(events.map((e) => header(e).recordIds[0]).sort()).toEqual(created.map((c) => c.id).sort());
+    expect(new Set(events.map((e) => header(e).transactionKey)).size).toBe(5);
+    expect(events.every((e) => header(e).sequenceNumber === 1)).toBe(true);
+  });
+
   it('refuses to select an unknown object or one without change events, naming each', () => {
     expect(() => emulator.cdc.select(['Account', 'Nope__c', 'AccountChangeEvent'])).toThrow(
       /"Nope__c" is not an object of this org; AccountChangeEvent has no change events/,

@@ -90,9 +90,10 @@ export class ChangeCapture {
   /**
    * Runs `fn` as one transaction (a promise-returning `fn` commits when it settles), whatever
    * transaction is already open: the server opens one per API call and Bulk ingest per chunk.
-   * `origin` is the header's `changeOrigin`.
+   * `origin` is the header's `changeOrigin`. With no entity selected `fn` simply runs.
    */
   transaction<T>(origin: string, fn: () => T): T {
+    if (!this.enabled()) return fn();
     const tx = new Transaction(origin);
     let result: T;
     try {
