@@ -39,6 +39,7 @@ export const ErrorName = {
   // The change-event journal (lambdas/core/continuous/journal.ts).
   UnreadableChangeEvent: 'UnreadableChangeEventError',
   JournalCorrupt: 'JournalCorruptError',
+  InvalidJournalBatch: 'InvalidJournalBatchError',
   InvalidSnapshotManifest: 'InvalidSnapshotManifestError',
   // Configuration of a function (its environment): a missing vault, org name or credentials.
   FunctionConfig: 'FunctionConfigError',
@@ -191,7 +192,11 @@ export const BackupSuccessMetric = {
 } as const;
 
 /** The service names the functions log and publish metrics under. */
-export const ServiceName = { Backup: 'sfbackup-backup', Restore: 'sfbackup-restore' } as const;
+export const ServiceName = {
+  Backup: 'sfbackup-backup',
+  Restore: 'sfbackup-restore',
+  Continuous: 'sfbackup-continuous',
+} as const;
 
 /** The Salesforce API version used when none is configured. */
 export const DEFAULT_API_VERSION = '62.0';

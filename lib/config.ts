@@ -7,6 +7,12 @@ import {
 } from '../contract/workflow-contract.ts';
 import { nearestKey } from './nearest-key.ts';
 import { isShare, SHARE_RULE } from './validation.ts';
+/** An Event Relay partner event source: `aws.partner/salesforce.com/<org id>/<channel id>`. */
+export const PARTNER_EVENT_SOURCE =
+  /^aws\.partner\/salesforce\.com\/00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?\/[A-Za-z0-9]{15,18}$/;
+
+const PARTNER_SOURCE_HINT =
+  'write the Event Relay partner event source as the EventBridge console lists it: aws.partner/salesforce.com/<org id>/<channel id>';
 
 /** Thrown when a config does not validate; its message lists every problem found. */
 export class InvalidConfigError extends Error {
@@ -259,6 +265,14 @@ const orgSchema = z
       .max(168, { error: `${HOURS_HINT} (CloudWatch evaluates at most 7 days)` })
       .default(36),
     changeAlert: changeAlertSchema,
+    continuous: z
+      .object({
+        partnerEventSource: z
+          .string({ error: PARTNER_SOURCE_HINT })
+          .regex(PARTNER_EVENT_SOURCE, { error: PARTNER_SOURCE_HINT }),
+      })
+      .strict()
+      .optional(),
     restoreDrill: z
       .object({
         schedule: schedule('cron(0 6 1 * ? *)'),

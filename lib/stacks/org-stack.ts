@@ -6,6 +6,7 @@ import { Alerting } from '../alerting.ts';
 import { BackupSchedules } from '../backup-schedules.ts';
 import { BackupWorkflow } from '../backup-workflow.ts';
 import { type AppConfig, changeAlertRulesOf, constructIdOf, type OrgConfig } from '../config.ts';
+import { ContinuousJournal } from '../continuous-journal.ts';
 import { importLogsKey } from '../logs-key.ts';
 import { RestoreWorkflow } from '../restore-workflow.ts';
 import type { AlertingExports } from './alerting-stack.ts';
@@ -51,6 +52,8 @@ export class OrgStack extends Stack {
   readonly schedules: BackupSchedules;
   /** Its restore workflow. */
   readonly restore: RestoreWorkflow;
+  /** Its change-event journal, when the config names the org's Event Relay source. */
+  readonly continuous?: ContinuousJournal;
 
   /**
    * Every construct id below is part of logical ids (`<Org>Backup`, `<Org>Schedules`,
@@ -145,5 +148,20 @@ export class OrgStack extends Stack {
       value: this.restore.stateMachine.stateMachineArn,
       description: `Restore workflow of Salesforce org ${org.name}`,
     });
+
+    // Continuous protection: the org's change events, relayed by Salesforce, written to its journal.
+    if (org.continuous) {
+      this.continuous = new ContinuousJournal(this, `${orgId}Continuous`, {
+        orgName: org.name,
+        partnerEventSource: org.continuous.partnerEventSource,
+        bucket: this.vault.bucket,
+        key: this.vault.key,
+        alarmTopic: topic,
+      });
+      this.alerting.monitorFunctions(`${orgId}Continuous`, [this.continuous.writer], {
+        orgName: org.name,
+        workflow: 'continuous',
+      });
+    }
   }
 }

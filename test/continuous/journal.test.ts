@@ -125,6 +125,18 @@ describe('the change-event journal', () => {
     await writeJournalBatch(store, ORG, [msg(3, events[2])], clock);
     const read = await readJournal(store, ORG, new Date(T), new Date(T));
     expect(read.map((l) => l.sort.replayId)).toEqual(['20', '30', '10']);
+    // Ties broken by replay id, as numbers: 9 before 10.
+    const ties = new MemoryStore();
+    await writeJournalBatch(
+      ties,
+      ORG,
+      [10, 9].map((n) => msg(n, relayed({ replayId: n, at: T, tx: 't', seq: 1, commitNumber: 1 }))),
+      clock,
+    );
+    expect((await readJournal(ties, ORG, new Date(T), new Date(T))).map((l) => l.sort.replayId)).toEqual([
+      '9',
+      '10',
+    ]);
   });
 
   it('reports an event it cannot read by its message, and journals the rest', async () => {

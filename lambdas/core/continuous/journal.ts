@@ -132,8 +132,17 @@ export function journalOrder(a: JournalSort, b: JournalSort): number {
     a.commitTimestamp - b.commitTimestamp ||
     a.commitNumber - b.commitNumber ||
     a.sequenceNumber - b.sequenceNumber ||
-    (a.replayId < b.replayId ? -1 : a.replayId > b.replayId ? 1 : 0)
+    compareReplayIds(a.replayId, b.replayId)
   );
+}
+
+/** Replay ids are opaque; the ones Salesforce sends are whole numbers, compared as such. */
+function compareReplayIds(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
+    const [x, y] = [BigInt(a), BigInt(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A snapshot id's time format, which sorts by time: `YYYYMMDDTHHMMSSmmmZ`. */
