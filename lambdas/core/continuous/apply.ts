@@ -1,0 +1,125 @@
+/**
+ * Applies journaled change events to an object's rows as a snapshot holds them (Bulk CSV text:
+ * '' for null, 'true'/'false', ISO date-times), per docs/continuous.md, "Applying an event to a
+ * row". Pure: the rows come from a point in time, the events from the journal, in journal order.
+ */
+import type { JournalLine } from './journal.ts';
+
+/** What applying events could not settle: rows a gap event names, or the whole object after an overflow. */
+export interface ApplyOutcome {
+  /** Ids a gap event named: their state at the instant is not known from the journal. */
+  readonly uncertain: ReadonlySet<string>;
+  /** An overflow event: the object's state at the instant is not known from the journal. */
+  readonly overflow: boolean;
+  /** Events applied. */
+  readonly applied: number;
+}
+
+type Row = Record<string, string>;
+
+/** Header fields a change event carries besides the record's. */
+interface Header {
+  readonly entityName: string;
+  readonly recordIds: readonly string[];
+  readonly changeType: string;
+  readonly nulledFields?: readonly string[];
+}
+
+/** The snapshot column of a compound field's component, as the Bulk API exports it. */
+export function componentColumn(compound: string, component: string): string {
+  // A geolocation field `Loc__c` is exported as `Loc__Latitude__s` and `Loc__Longitude__s`.
+  if (compound.endsWith('__c')) return `${compound.slice(0, -1)}${component}__s`;
+  // An address `BillingAddress` is exported as `BillingStreet`, `BillingCity`, ...; a standard
+  // `Address` (of a Lead or a User) as `Street`, `City`, ...
+  if (compound.endsWith('Address')) return `${compound.slice(0, -'Address'.length)}${component}`;
+  // A person's `Name` is exported as its components: `FirstName`, `LastName`, `Salutation`.
+  return component;
+}
+
+/** A value as the snapshot's CSV holds it. */
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+/** The record fields of an event's payload, flattened to snapshot columns. */
+function columnsOf(payload: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [name, value] of Object.entries(payload)) {
+    if (name === 'ChangeEventHeader') continue;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [component, inner] of Object.entries(value as Record<string, unknown>))
+        out[componentColumn(name, component)] = cell(inner);
+    } else out[name] = cell(value);
+  }
+  return out;
+}
+
+/** A field named in `nulledFields`, as its snapshot column (`Compound.Component` for a component). */
+function nulledColumn(name: string): string {
+  const dot = name.indexOf('.');
+  return dot < 0 ? name : componentColumn(name.slice(0, dot), name.slice(dot + 1));
+}
+
+/**
+ * Applies the events of `entity`, in the order given (journal order), to `rows` (id -> values),
+ * changing the map in place. CREATE makes a row (columns the event does not carry stay empty),
+ * UPDATE replaces the fields it carries and empties those it names null, DELETE puts the row in
+ * the recycle bin, UNDELETE takes it out with the fields it carries. Gap and overflow events change
+ * nothing and are reported: the next scheduled run reads those records again.
+ */
+export function applyChangeEvents(
+  rows: Map<string, Row>,
+  lines: readonly JournalLine[],
+  entity: string,
+): ApplyOutcome {
+  const uncertain = new Set<string>();
+  let overflow = false;
+  let applied = 0;
+  for (const line of lines) {
+    if (line.sort.entityName !== entity) continue;
+    const payload = (line.event as { detail: { payload: Record<string, unknown> } }).detail.payload;
+    const header = payload.ChangeEventHeader as Header;
+    const fields = columnsOf(payload);
+    applied++;
+    if (header.changeType === 'GAP_OVERFLOW') {
+      overflow = true;
+      continue;
+    }
+    if (header.changeType.startsWith('GAP_')) {
+      for (const id of header.recordIds) uncertain.add(id);
+      continue;
+    }
+    for (const id of header.recordIds) {
+      const before = rows.get(id);
+      switch (header.changeType) {
+        case 'CREATE':
+          rows.set(id, { ...fields, Id: id, IsDeleted: 'false' });
+          break;
+        case 'UPDATE': {
+          if (!before) {
+            uncertain.add(id);
+            break;
+          }
+          const after: Row = { ...before, ...fields };
+          for (const name of header.nulledFields ?? []) after[nulledColumn(name)] = '';
+          rows.set(id, after);
+          break;
+        }
+        case 'DELETE':
+          if (before) rows.set(id, { ...before, IsDeleted: 'true' });
+          else uncertain.add(id);
+          break;
+        case 'UNDELETE':
+          rows.set(id, { ...(before ?? {}), ...fields, Id: id, IsDeleted: 'false' });
+          break;
+        default:
+          uncertain.add(id);
+      }
+    }
+  }
+  return { uncertain, overflow, applied };
+}
