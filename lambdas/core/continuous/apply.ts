@@ -97,7 +97,9 @@ export function applyChangeEvents(
       const before = rows.get(id);
       switch (header.changeType) {
         case 'CREATE':
-          rows.set(id, { ...fields, Id: id, IsDeleted: 'false' });
+          // A row the snapshot already read (the journal starts before the snapshot's read, so
+          // events it reflects are replayed): the event's fields over it, which ends the same.
+          rows.set(id, { ...(before ?? {}), ...fields, Id: id, IsDeleted: 'false' });
           break;
         case 'UPDATE': {
           if (!before) {

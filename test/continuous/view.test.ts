@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { writeJournalBatch } from '../../lambdas/core/continuous/journal.ts';
+import { rowsAtInstant } from '../../lambdas/core/continuous/view.ts';
+import { baseFields, FakeSource } from '../backup/fake-source.ts';
+import { MemoryStore } from '../backup/memory-store.ts';
+import { runCore } from '../backup/run-core.ts';
+
+const A = '001000000000001AAA';
+const B = '001000000000002AAA';
+const C = '001000000000003AAA';
+
+let replay = 100;
+function event(changeType: string, id: string, at: string, fields: Record<string, unknown> = {}) {
+  replay++;
+  return {
+    messageId: `m-${replay}`,
+    event: {
+      source: 'aws.partner/salesforce.com/00D000000000001AAA/0YL000000000001AAA',
+      detail: {
+        replayId: replay,
+        payload: {
+          ChangeEventHeader: {
+            entityName: 'Account',
+            recordIds: [id],
+            changeType,
+            transactionKey: `tx-${replay}`,
+            sequenceNumber: 1,
+            commitTimestamp: Date.parse(at),
+            commitNumber: replay,
+          },
+          ...fields,
+        },
+      },
+    },
+  };
+}
+
+describe('an object as of any instant', () => {
+  it('is the newest snapshot by then, with the journal replayed up to the instant', async () => {
+    const source = new FakeSource([
+      {
+        name: 'Account',
+        fields: baseFields,
+        rows: [
+          { Id: A, Name: 'Alpha', IsDeleted: 'false', SystemModstamp: '2026-01-01T00:00:00.000Z' },
+          { Id: B, Name: 'Beta', IsDeleted: 'false', SystemModstamp: '2026-01-01T00:00:00.000Z' },
+        ],
+      },
+    ]);
+    const store = new MemoryStore();
+    // A full snapshot started 10:00 and finished at once; overlap 300 s: the journal is read from 09:55.
+    await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      {},
+      store,
+      () => new Date('2026-01-02T10:00:00.000Z'),
+    );
+    const clock = () => new Date('2026-01-02T12:00:00.000Z');
+    await writeJournalBatch(
+      store,
+      'acme',
+      [
+        // Before the journal's start: never replayed.
+        event('UPDATE', A, '2026-01-02T09:00:00.000Z', { Name: 'Too early' }),
+        // In the overlap: the snapshot already shows it; replaying it ends the same.
+        event('UPDATE', B, '2026-01-02T09:58:00.000Z', { Name: 'Beta' }),
+        event('UPDATE', A, '2026-01-02T10:10:00.000Z', { Name: 'Alpha 2' }),
+        event('CREATE', C, '2026-01-02T10:20:00.000Z', { Name: 'Gamma' }),
+        event('DELETE', B, '2026-01-02T10:30:00.000Z'),
+        event('UPDATE', A, '2026-01-02T10:40:00.000Z', { Name: 'Alpha 3' }),
+      ],
+      clock,
+    );
+    const at = async (iso: string) => {
+      const view = await rowsAtInstant(store, 'acme', 'Account', new Date(iso));
+      return Object.fromEntries(
+        [...view.rows].map(([id, r]) => [id, `${r.Name}${r.IsDeleted === 'true' ? ' (bin)' : ''}`]),
+      );
+    };
+    expect(await at('2026-01-02T10:05:00.000Z')).toEqual({ [A]: 'Alpha', [B]: 'Beta' });
+    expect(await at('2026-01-02T10:25:00.000Z')).toEqual({ [A]: 'Alpha 2', [B]: 'Beta', [C]: 'Gamma' });
+    expect(await at('2026-01-02T10:35:00.000Z')).toEqual({ [A]: 'Alpha 2', [B]: 'Beta (bin)', [C]: 'Gamma' });
+    expect(await at('2026-01-02T11:00:00.000Z')).toEqual({ [A]: 'Alpha 3', [B]: 'Beta (bin)', [C]: 'Gamma' });
+    const view = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T11:00:00.000Z'));
+    expect(view.journalFrom).toBe('2026-01-02T09:55:00.000Z');
+    expect(view.events).toBe(5);
+  });
+});
