@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { writeJournalBatch } from '../../lambdas/core/continuous/journal.ts';
 import { rowsAtInstant } from '../../lambdas/core/continuous/view.ts';
+import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
+import { VaultSnapshotSource } from '../../lambdas/core/restore/snapshot-view.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -85,5 +87,67 @@ describe('an object as of any instant', () => {
     const view = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T11:00:00.000Z'));
     expect(view.journalFrom).toBe('2026-01-02T09:55:00.000Z');
     expect(view.events).toBe(5);
+  });
+});
+
+describe('a restore input naming any second', () => {
+  it('takes pointInTime as an instant with its time zone, and never with snapshot', () => {
+    expect(
+      parseRestoreInput({ objects: ['Account'], pointInTime: '2026-01-02T10:25:00+01:00' }).snapshot,
+    ).toEqual({
+      kind: 'instant',
+      at: '2026-01-02T09:25:00.000Z',
+    });
+    expect(() => parseRestoreInput({ objects: ['Account'], pointInTime: '2026-01-02' })).toThrow(
+      /pointInTime.*not an instant with a time zone/s,
+    );
+    expect(() =>
+      parseRestoreInput({
+        objects: ['Account'],
+        pointInTime: '2026-01-02T10:25:00Z',
+        snapshot: '20260101T000000000Z-aaaaaa',
+      }),
+    ).toThrow(/cannot be combined with snapshot/);
+  });
+
+  it('reads the rows a restore plans from the snapshot and the journal up to that second', async () => {
+    const source = new FakeSource([
+      {
+        name: 'Account',
+        fields: baseFields,
+        rows: [{ Id: A, Name: 'Alpha', IsDeleted: 'false', SystemModstamp: '2026-01-01T00:00:00.000Z' }],
+      },
+    ]);
+    const store = new MemoryStore();
+    await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      {},
+      store,
+      () => new Date('2026-01-02T10:00:00.000Z'),
+    );
+    await writeJournalBatch(
+      store,
+      'acme',
+      [
+        event('UPDATE', A, '2026-01-02T10:10:00.000Z', { Name: 'Alpha 2' }),
+        event('CREATE', C, '2026-01-02T10:20:00.000Z', { Name: 'Gamma' }),
+        event('DELETE', A, '2026-01-02T10:30:00.000Z'),
+      ],
+      () => new Date('2026-01-02T12:00:00.000Z'),
+    );
+    const vault = new VaultSnapshotSource(store, 'acme');
+    const names = async (at: string) => {
+      const view = await vault.resolve('00D000000000001AAA', { kind: 'instant', at });
+      const out: string[] = [];
+      for await (const row of view.rows('Account')) out.push(String(row.Name));
+      return { takenAt: view.takenAt, names: out.sort() };
+    };
+    expect(await names('2026-01-02T10:25:00.000Z')).toEqual({
+      takenAt: '2026-01-02T10:25:00.000Z',
+      names: ['Alpha 2', 'Gamma'],
+    });
+    // Deleted at 10:30: a restore to 10:35 has only Gamma to bring back.
+    expect((await names('2026-01-02T10:35:00.000Z')).names).toEqual(['Gamma']);
   });
 });

@@ -13,6 +13,8 @@ export const ORG_ID = /^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/;
 const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FIELD_REF = /^([A-Za-z][A-Za-z0-9_]*\.)?[A-Za-z][A-Za-z0-9_]*$/;
 const COMPONENT = /^[A-Za-z][A-Za-z0-9]*:\S.*$/;
+/** An instant to the second or finer, with its time zone. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 const POINT_IN_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
@@ -64,6 +66,7 @@ export type RowCondition = z.infer<typeof condition>;
 
 const schema = z.strictObject({
   snapshot: z.string().min(1).max(MAX_STRING).default('latest'),
+  pointInTime: z.string().min(1).max(MAX_STRING).optional(),
   objects: z
     .array(z.string().max(255).regex(API_NAME, 'an object API name such as Account or Property__c'))
     .max(MAX_OBJECTS, at(MAX_OBJECTS, 'objects'))
@@ -113,6 +116,8 @@ export interface RestoreRequest {
 
 const FIXES: Record<string, string> = {
   snapshot: 'write "latest", a snapshot id, or an ISO point in time such as "2026-01-31T12:00:00Z".',
+  pointInTime:
+    'write an instant with its time zone, such as "2026-01-31T12:00:05Z": the org as of that second, from the snapshot before it and the change-event journal.',
   objects: 'list object API names, e.g. ["Account", "Contact"].',
   records:
     'give an array of record ids, or {"ids": [...]} and/or {"where": [{"field": "Status__c", "op": "equals", "value": "Sold"}]}.',
@@ -261,10 +266,26 @@ function checkCombinations(input: z.infer<typeof schema>): RestoreRequest {
       });
     }
   }
+  let selector = snapshot as SnapshotSelector | undefined;
+  if (input.pointInTime !== undefined) {
+    if (input.snapshot !== 'latest') {
+      problems.push({
+        field: 'pointInTime',
+        problem: 'pointInTime cannot be combined with snapshot: each names what to restore from.',
+        fix: 'keep one: pointInTime for any second (the journal), or snapshot for a snapshot.',
+      });
+    } else if (!INSTANT.test(input.pointInTime) || Number.isNaN(Date.parse(input.pointInTime))) {
+      problems.push({
+        field: 'pointInTime',
+        problem: `"${input.pointInTime}" is not an instant with a time zone.`,
+        fix: FIXES.pointInTime ?? '',
+      });
+    } else selector = { kind: 'instant', at: new Date(Date.parse(input.pointInTime)).toISOString() };
+  }
   if (problems.length > 0) throw new InvalidRestoreRequestError(problems);
   return {
-    snapshot: snapshot as SnapshotSelector,
-    snapshotText: input.snapshot,
+    snapshot: selector as SnapshotSelector,
+    snapshotText: input.pointInTime ?? input.snapshot,
     objects: input.objects,
     ...(recordIds ? { recordIds } : {}),
     ...(where ? { where } : {}),

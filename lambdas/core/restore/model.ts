@@ -190,4 +190,6 @@ export interface SnapshotSource {
 export type SnapshotSelector =
   | { readonly kind: 'latest' }
   | { readonly kind: 'id'; readonly id: string }
-  | { readonly kind: 'pointInTime'; readonly at: string };
+  | { readonly kind: 'pointInTime'; readonly at: string }
+  /** Any instant: the newest snapshot finished by then and the change-event journal up to it. */
+  | { readonly kind: 'instant'; readonly at: string };

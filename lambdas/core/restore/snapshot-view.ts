@@ -11,6 +11,7 @@ import type {
   SnapshotView,
 } from './model.ts';
 import { componentsInZips, zipOfComponents } from './metadata-zip.ts';
+import { rowsAtInstant } from '../continuous/view.ts';
 
 /**
  * The restore's snapshot source over the backup's point-in-time reader, so that the code that
@@ -20,7 +21,7 @@ export class VaultSnapshotSource implements SnapshotSource {
   private readonly reader: SnapshotReader;
 
   constructor(
-    store: BackupStore,
+    private readonly store: BackupStore,
     /** The vault's key for the org whose backups are read (the config's org name). */
     private readonly orgKey: string,
   ) {
@@ -31,7 +32,15 @@ export class VaultSnapshotSource implements SnapshotSource {
     const at =
       selector.kind === 'latest' ? 'latest' : selector.kind === 'id' ? selector.id : new Date(selector.at);
     try {
-      return new PointInTimeView(await this.reader.pointInTime(this.orgKey, at));
+      const pit = await this.reader.pointInTime(this.orgKey, at);
+      if (selector.kind === 'instant') {
+        return new PointInTimeView(pit, {
+          store: this.store,
+          orgKey: this.orgKey,
+          until: new Date(selector.at),
+        });
+      }
+      return new PointInTimeView(pit);
     } catch (error) {
       if (error instanceof SnapshotNotFoundError) {
         const text =
@@ -51,10 +60,14 @@ export class PointInTimeView implements SnapshotView {
 
   private bodies: Map<string, ReturnType<PointInTime['files']>[number]> | undefined;
 
-  constructor(private readonly pit: PointInTime) {
+  constructor(
+    private readonly pit: PointInTime,
+    /** Replays the change-event journal over the snapshot up to this instant. */
+    private readonly journal?: { store: BackupStore; orgKey: string; until: Date },
+  ) {
     this.id = pit.target.snapshotId;
     this.orgId = pit.target.orgId;
-    this.takenAt = pit.target.watermark;
+    this.takenAt = journal ? journal.until.toISOString() : pit.target.watermark;
   }
 
   objects(): readonly string[] {
@@ -70,11 +83,17 @@ export class PointInTimeView implements SnapshotView {
   }
 
   async *rows(object: string): AsyncIterable<Row> {
-    for await (const row of this.pit.rows(object, { includeDeleted: false })) {
+    const toRow = (source: Readonly<Record<string, string>>) => {
       const values: Record<string, string | null> = {};
-      for (const [k, v] of Object.entries(row.values)) values[k] = v === '' ? null : v;
-      yield values;
+      for (const [k, v] of Object.entries(source)) values[k] = v === '' ? null : v;
+      return values;
+    };
+    if (this.journal) {
+      const view = await rowsAtInstant(this.journal.store, this.journal.orgKey, object, this.journal.until);
+      for (const row of view.rows.values()) if (row.IsDeleted !== 'true') yield toRow(row);
+      return;
     }
+    for await (const row of this.pit.rows(object, { includeDeleted: false })) yield toRow(row.values);
   }
 
   async files(): Promise<readonly SnapshotFile[]> {
