@@ -3,6 +3,7 @@ import { writeJournalBatch } from '../../lambdas/core/continuous/journal.ts';
 import { rowsAtInstant } from '../../lambdas/core/continuous/view.ts';
 import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
 import { VaultSnapshotSource } from '../../lambdas/core/restore/snapshot-view.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -149,5 +150,58 @@ describe('a restore input naming any second', () => {
     });
     // Deleted at 10:30: a restore to 10:35 has only Gamma to bring back.
     expect((await names('2026-01-02T10:35:00.000Z')).names).toEqual(['Gamma']);
+  });
+});
+
+describe('changes the journal could not hold', () => {
+  it('make the next incremental read the object again, saying why', async () => {
+    const source = new FakeSource([
+      {
+        name: 'Account',
+        fields: baseFields,
+        rows: [{ Id: A, Name: 'Alpha', IsDeleted: 'false', SystemModstamp: '2026-01-01T00:00:00.000Z' }],
+      },
+      {
+        name: 'Note__c',
+        fields: baseFields,
+        rows: [
+          {
+            Id: 'a00000000000001AAA',
+            Name: 'n',
+            IsDeleted: 'false',
+            SystemModstamp: '2026-01-01T00:00:00.000Z',
+          },
+        ],
+      },
+    ]);
+    const store = new MemoryStore();
+    await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      {},
+      store,
+      () => new Date('2026-01-02T10:00:00.000Z'),
+    );
+    await writeJournalBatch(
+      store,
+      'acme',
+      [event('GAP_UPDATE', A, '2026-01-02T11:00:00.000Z')],
+      () => new Date(),
+    );
+    const inc = await runCore(
+      source,
+      { org: 'acme', mode: 'incremental' },
+      {},
+      store,
+      () => new Date('2026-01-03T10:00:00.000Z'),
+    );
+    expect(inc.finish.status).toBe('complete');
+    const manifest = (await new SnapshotReader(store).pointInTime('acme', 'latest')).target;
+    const account = manifest.objects.find((o) => o.name === 'Account')!;
+    expect(account.since).toBeNull();
+    expect(account.fullReason).toMatch(
+      /gap for 1 record\(s\) of Account at 2026-01-02T11:00:00.000Z \(GAP_UPDATE\)/,
+    );
+    expect(manifest.objects.find((o) => o.name === 'Note__c')?.status).toBe('unchanged');
   });
 });

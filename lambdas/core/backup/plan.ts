@@ -14,6 +14,7 @@ import {
   watermarkFieldOf,
 } from './special-objects.ts';
 import { PARENT_PAGE } from './parent-filters.ts';
+import { rereadsSince } from '../continuous/journal.ts';
 import {
   type DeleteLogReading,
   deleteLogStart,
@@ -126,7 +127,22 @@ export async function planBackup(
           new Date(since!),
         )
       : new Map<string, DeleteLogReading>();
+  // Changes the journal could not hold since the base (gap and overflow events): those objects
+  // are read in full, so the vault ends exact.
+  const journalGaps = new Map<string, string>();
+  if (base) {
+    for (const gap of await rereadsSince(store, request.org, sinceOf(base, settings))) {
+      if (journalGaps.has(gap.entityName)) continue;
+      journalGaps.set(
+        gap.entityName,
+        gap.changeType === 'GAP_OVERFLOW'
+          ? `the change-event journal overflowed for ${gap.entityName} at ${gap.commitTimestamp} (GAP_OVERFLOW): its changes since are read again`
+          : `the change-event journal has a gap for ${gap.recordIds.length} record(s) of ${gap.entityName} at ${gap.commitTimestamp} (${gap.changeType}): the object is read again`,
+      );
+    }
+  }
   const logSaysChanged = (name: string) => {
+    if (journalGaps.has(name)) return true;
     const reading = deleteLog.get(name);
     return reading !== undefined && (reading.kind === 'read-in-full' || reading.records.length > 0);
   };
@@ -156,7 +172,8 @@ export async function planBackup(
     // Rows of an object the base snapshot did not hold (new, or skipped then), or whose delete log
     // cannot cover the window, are all read.
     const reading = deleteLog.get(describe.name);
-    const readInFull = reading?.kind === 'read-in-full' ? reading.reason : undefined;
+    const readInFull =
+      (reading?.kind === 'read-in-full' ? reading.reason : undefined) ?? journalGaps.get(describe.name);
     const spec = specFor(
       describe,
       inBase(describe.name) && !readInFull ? since : null,

@@ -207,6 +207,17 @@ export async function writeJournalBatch(
     hourLines.sort((a, b) => journalOrder(a.sort, b.sort));
     keys.push(await writeObject(store, hour, hourLines, clock));
   }
+  // A gap or overflow event says the journal lacks those changes: the next backup reads the
+  // object again (see `rereadsSince`).
+  for (const line of lines.values()) {
+    if (!line.sort.changeType.startsWith('GAP_')) continue;
+    await writeOnce(store, rereadKey(org, line.sort), {
+      entityName: line.sort.entityName,
+      changeType: line.sort.changeType,
+      recordIds: line.sort.recordIds,
+      commitTimestamp: new Date(line.sort.commitTimestamp).toISOString(),
+    });
+  }
   return { keys, failedMessageIds: failed, events: lines.size };
 }
 
@@ -267,6 +278,41 @@ async function writeObject(
     if (!(error instanceof ObjectExistsError)) throw error;
   }
   return key;
+}
+
+/** Where a gap or overflow event is recorded for the next backup: sorted by commit time. */
+function rereadKey(org: string, sort: JournalSort): string {
+  const hash = createHash('sha256').update(identity(sort)).digest('hex').slice(0, 16);
+  return `${journalPrefix(org)}rereads/${compact(sort.commitTimestamp)}-${hash}.json`;
+}
+
+async function writeOnce(store: BackupStore, key: string, value: unknown): Promise<void> {
+  if (await exists(store, key)) return;
+  try {
+    await store.put(key, JSON.stringify(value), { contentType: 'application/json' });
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError)) throw error;
+  }
+}
+
+/** A change the journal lacks: a gap (GAP_CREATE, ...) for some records, or an overflow for the object. */
+export interface Reread {
+  readonly entityName: string;
+  readonly changeType: string;
+  readonly recordIds: readonly string[];
+  readonly commitTimestamp: string;
+}
+
+/** The gaps and overflows the journal recorded with a commit at or after `since`, oldest first. */
+export async function rereadsSince(store: BackupStore, org: string, since: Date): Promise<Reread[]> {
+  const out: Reread[] = [];
+  const from = compact(since.getTime());
+  for await (const entry of store.list(`${journalPrefix(org)}rereads/`)) {
+    const name = entry.key.slice(entry.key.lastIndexOf('/') + 1);
+    if (name.slice(0, from.length) < from) continue;
+    out.push(JSON.parse(new TextDecoder().decode(await store.get(entry.key))) as Reread);
+  }
+  return out.sort((a, b) => a.commitTimestamp.localeCompare(b.commitTimestamp));
 }
 
 /** Replay ids are opaque: in a key, only letters, digits and hyphens are kept. */
