@@ -141,6 +141,31 @@ export type DeletedAnswer =
       readonly errorCode: string;
     };
 
+/**
+ * An Event Relay of the org and its state: `EventRelayConfig` (Tooling API) with the newest
+ * `EventRelayFeedback` of that relay (SOQL, API 56.0 and later). Times are ISO instants.
+ */
+export interface EventRelayReport {
+  /** `EventRelayConfig.Id` and `DeveloperName`. */
+  readonly id: string;
+  readonly developerName: string;
+  /** `EventRelayConfig.State`: `RUN`, `PAUSE` or `STOP`. */
+  readonly state: string;
+  /** `EventRelayConfig.EventChannel`: the channel relayed, such as `/data/ChangeEvents`. */
+  readonly eventChannel: string;
+  /** `ReplayRecovery` of `EventRelayConfig.RelayOption` (`EARLIEST` or `LATEST`); null when unset. */
+  readonly replayRecovery: string | null;
+  /** `EventRelayFeedback.Status`, or null when the relay has no feedback record yet. */
+  readonly status: string | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly errorTime: string | null;
+  /** When the relay last delivered an event to EventBridge. */
+  readonly lastRelayedEventTime: string | null;
+  /** The partner event source: `aws.partner/salesforce.com/<org id>/<channel id>`. */
+  readonly remoteResource: string | null;
+}
+
 /** Everything a backup asks of an org. */
 export interface SalesforceSource {
   /** API version used, such as `62.0`. */
@@ -174,6 +199,17 @@ export interface SalesforceSource {
   /** Starts a retrieve of the given members per type; returns the async id. */
   retrieve(members: ReadonlyMap<string, readonly string[]>): Promise<string>;
   checkRetrieveStatus(id: string): Promise<RetrieveStatus>;
+  /**
+   * The Event Relay whose partner event source is `partnerEventSource` (matched on the feedback's
+   * `RemoteResource`), or null when the org has none.
+   */
+  eventRelay(partnerEventSource: string): Promise<EventRelayReport | null>;
+  /**
+   * Objects whose change events are members of `channel` (Tooling API
+   * `PlatformEventChannelMember.SelectedEntity`), as object API names: `AccountChangeEvent` is
+   * `Account`, `Employee__ChangeEvent` is `Employee__c`.
+   */
+  changeEventEntities(channel: string): Promise<string[]>;
 }
 
 /** Base of every translated Salesforce error; `errorCode` is Salesforce's when there was one. */

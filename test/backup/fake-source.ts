@@ -4,6 +4,7 @@ import {
   type BulkJobStatus,
   type BulkResultPage,
   type DeletedAnswer,
+  type EventRelayReport,
   type DeletedWindow,
   type FieldDescribe,
   type GlobalObject,
@@ -71,6 +72,10 @@ export class FakeSource implements SalesforceSource {
   readonly latestDateCovered = new Map<string, string>();
   /** getDeleted refusals to give, per object: the Salesforce error code. */
   readonly deletedRefusals = new Map<string, string>();
+  /** The org's Event Relays, as eventRelay reads them. */
+  readonly relays: EventRelayReport[] = [];
+  /** Change-event channel members: channel -> object API names. */
+  readonly channelMembers = new Map<string, string[]>();
   private jobCounter = 0;
   private retrieves = new Map<string, ReadonlyMap<string, readonly string[]>>();
 
@@ -144,6 +149,18 @@ export class FakeSource implements SalesforceSource {
       }
     }
     return counts;
+  }
+
+  async eventRelay(partnerEventSource: string): Promise<EventRelayReport | null> {
+    this.calls++;
+    this.callLog.push('eventRelay');
+    return this.relays.find((r) => r.remoteResource === partnerEventSource) ?? null;
+  }
+
+  async changeEventEntities(channel: string): Promise<string[]> {
+    this.calls++;
+    this.callLog.push('changeEventEntities');
+    return [...(this.channelMembers.get(channel) ?? [])];
   }
 
   async getDeleted(windows: readonly DeletedWindow[]): Promise<DeletedAnswer[]> {

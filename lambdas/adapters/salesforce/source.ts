@@ -3,6 +3,7 @@ import {
   type BulkJobStatus,
   type BulkResultPage,
   type DeletedAnswer,
+  type EventRelayReport,
   type DeletedWindow,
   type GlobalObject,
   type ListMetadataQuery,
@@ -263,6 +264,68 @@ export class HttpSalesforceSource implements SalesforceSource {
     };
   }
 
+  async eventRelay(partnerEventSource: string): Promise<EventRelayReport | null> {
+    const feedback = await this.allRecords(
+      this.connection.dataPath(
+        `/query?q=${encodeURIComponent(
+          'SELECT EventRelayConfigId, Status, ErrorCode, ErrorMessage, ErrorTime, LastRelayedEventTime, RemoteResource FROM EventRelayFeedback ORDER BY LastModifiedDate DESC',
+        )}`,
+      ),
+      'EventRelayFeedback',
+    );
+    const mine = feedback.find((f) => f.RemoteResource === partnerEventSource);
+    if (!mine) return null;
+    const configs = await this.allRecords(
+      this.connection.dataPath(
+        `/tooling/query?q=${encodeURIComponent(
+          `SELECT Id, DeveloperName, State, EventChannel, RelayOption FROM EventRelayConfig WHERE Id = '${String(mine.EventRelayConfigId).replace(/[^A-Za-z0-9]/g, '')}'`,
+        )}`,
+      ),
+      'EventRelayConfig',
+    );
+    const config = configs[0];
+    if (!config) return null;
+    return {
+      id: String(config.Id),
+      developerName: String(config.DeveloperName),
+      state: String(config.State),
+      eventChannel: String(config.EventChannel),
+      replayRecovery: replayRecoveryOf(config.RelayOption),
+      status: textOrNull(mine.Status),
+      errorCode: textOrNull(mine.ErrorCode),
+      errorMessage: textOrNull(mine.ErrorMessage),
+      errorTime: textOrNull(mine.ErrorTime),
+      lastRelayedEventTime: textOrNull(mine.LastRelayedEventTime),
+      remoteResource: textOrNull(mine.RemoteResource),
+    };
+  }
+
+  async changeEventEntities(channel: string): Promise<string[]> {
+    const name = channel.replace(/^\/data\//, '');
+    const members = await this.allRecords(
+      this.connection.dataPath(
+        `/tooling/query?q=${encodeURIComponent('SELECT EventChannel, SelectedEntity FROM PlatformEventChannelMember')}`,
+      ),
+      'PlatformEventChannelMember',
+    );
+    return members
+      .filter((m) => String(m.EventChannel) === name || String(m.EventChannel) === channel)
+      .map((m) => objectOfChangeEvent(String(m.SelectedEntity)));
+  }
+
+  /** Every record of a REST or Tooling query, following `nextRecordsUrl`. */
+  private async allRecords(firstPath: string, what: string): Promise<Record<string, unknown>[]> {
+    const records: Record<string, unknown>[] = [];
+    let path: string | undefined = firstPath;
+    while (path) {
+      const page: { records: Record<string, unknown>[]; nextRecordsUrl?: string } =
+        await this.connection.json(path, `query of ${what}`, { idempotent: true });
+      records.push(...page.records);
+      path = page.nextRecordsUrl;
+    }
+    return records;
+  }
+
   // Sent by hand and streamed: a file body may be up to 2 GB, and jsforce 3.10.26 reads every answer
   // whole into one string, under its blob() stream too (test/backup/jsforce-shortfalls.test.ts).
   async downloadBlob(object: string, id: string, field: string): Promise<AsyncIterable<Uint8Array>> {
@@ -335,4 +398,25 @@ async function* translatedBody(response: Response, what: string): AsyncIterable<
   } catch (error) {
     throw translateNetworkError(error, what);
   }
+}
+
+function textOrNull(value: unknown): string | null {
+  return value === null || value === undefined || value === '' ? null : String(value);
+}
+
+/** `{"ReplayRecovery":"EARLIEST"}` (RelayOption is JSON text) -> `EARLIEST`. */
+function replayRecoveryOf(option: unknown): string | null {
+  if (typeof option !== 'string' || option === '') return null;
+  try {
+    const parsed = JSON.parse(option) as { ReplayRecovery?: unknown };
+    return typeof parsed.ReplayRecovery === 'string' ? parsed.ReplayRecovery : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `AccountChangeEvent` -> `Account`; `Employee__ChangeEvent` -> `Employee__c`. */
+function objectOfChangeEvent(entity: string): string {
+  if (entity.endsWith('__ChangeEvent')) return `${entity.slice(0, -'__ChangeEvent'.length)}__c`;
+  return entity.endsWith('ChangeEvent') ? entity.slice(0, -'ChangeEvent'.length) : entity;
 }
