@@ -299,6 +299,8 @@ export interface QueryOptions {
   readonly bulk?: boolean;
   /** Version used in `attributes.url` and blob paths. @default '62.0' */
   readonly apiVersion?: string;
+  /** Query the Tooling API's objects instead of the org's records. @default false */
+  readonly tooling?: boolean;
 }
 
 /** One selected column of a query, in select-list order. */

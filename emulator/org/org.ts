@@ -19,6 +19,8 @@ import {
   type WriteResult,
 } from './api.ts';
 import { ChangeDataCapture } from './cdc/cdc.ts';
+import { type RelayApi, RelayRecords } from './cdc/relay-records.ts';
+import { parseSoql } from '../soql/parser.ts';
 import type { OrgContext } from './context.ts';
 import { DeleteLog } from './delete-log.ts';
 import { RecycleBin } from './deletes.ts';
@@ -55,6 +57,7 @@ export class Org implements OrgApi {
   private readonly log = new DeleteLog();
   private readonly replicationIdLimit: number;
   readonly cdc: ChangeDataCapture;
+  private readonly relayRecords: RelayRecords;
 
   constructor(options: OrgOptions = {}) {
     this.clock = options.now ?? (() => new Date());
@@ -85,6 +88,11 @@ export class Org implements OrgApi {
       orgId,
       userId,
       now: () => this.clock().getTime(),
+    });
+    this.relayRecords = new RelayRecords({
+      relay: this.cdc.relay,
+      selectedEntities: () => this.cdc.selectedEntities(),
+      userId,
     });
     this.ctx = {
       store: this.store,
@@ -226,9 +234,31 @@ export class Org implements OrgApi {
     return { ...def, childRelationships: this.store.childRelationships(def.name) };
   }
 
+  /**
+   * SOQL over the org's objects, and the relay's `EventRelayFeedback` and `EventRelayConfig`
+   * (API 56.0 and later). With `tooling`, over the Tooling API's objects the emulator models: the
+   * relay's `EventRelayConfig` and the channel members (`PlatformEventChannelMember`); any
+   * other object is then `INVALID_TYPE`.
+   */
   query(soql: string, options?: QueryOptions): QueryCursor {
     this.settle();
-    return runQuery({ store: this.store, now: () => this.clock() }, soql, options);
+    const version = options?.apiVersion ?? '62.0';
+    const store = options?.tooling
+      ? (this.relayStoreFor(soql, 'tooling', version) ?? this.relayRecords.store('tooling'))
+      : (this.relayStoreFor(soql, 'data', version) ?? this.store);
+    return runQuery({ store, now: () => this.clock() }, soql, options);
+  }
+
+  /** The relay records' store when the query's object is theirs on that API, else undefined. */
+  private relayStoreFor(soql: string, api: RelayApi, apiVersion: string) {
+    let from: string;
+    try {
+      from = parseSoql(soql).from.name;
+    } catch {
+      return undefined; // runQuery reports the malformed query
+    }
+    if (api === 'data' && this.store.find(from)) return undefined;
+    return this.relayRecords.answers(from, api, apiVersion) ? this.relayRecords.store(api) : undefined;
   }
 
   insert(objectName: string, values: Readonly<Record<string, unknown>>): string {

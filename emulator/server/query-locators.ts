@@ -7,6 +7,7 @@ interface OpenCursor {
   readonly soql: string;
   readonly includeDeleted: boolean;
   readonly apiVersion: string;
+  readonly tooling: boolean;
   readonly batchSize: number;
   readonly totalSize: number;
   iterator: Iterator<RestRecord>;
@@ -33,14 +34,21 @@ export class QueryLocators {
   constructor(private readonly org: OrgApi) {}
 
   /** Runs a query and answers its first page. */
-  first(soql: string, includeDeleted: boolean, apiVersion: string, batchSize: number): QueryPage {
-    const cursor = this.org.query(soql, { includeDeleted, apiVersion });
+  first(
+    soql: string,
+    includeDeleted: boolean,
+    apiVersion: string,
+    batchSize: number,
+    tooling = false,
+  ): QueryPage {
+    const cursor = this.org.query(soql, { includeDeleted, apiVersion, tooling });
     const totalSize = cursor.totalSize();
     if (cursor.info.countOnly) return { totalSize, done: true, records: [] };
     const open: OpenCursor = {
       soql,
       includeDeleted,
       apiVersion,
+      tooling,
       batchSize,
       totalSize,
       iterator: cursor.records()[Symbol.iterator](),
@@ -65,6 +73,7 @@ export class QueryLocators {
       const cursor = this.org.query(open.soql, {
         includeDeleted: open.includeDeleted,
         apiVersion: open.apiVersion,
+        tooling: open.tooling,
       });
       open.iterator = cursor.records()[Symbol.iterator]();
       open.position = 0;

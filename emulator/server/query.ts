@@ -14,10 +14,10 @@ export function batchSize(req: RouteRequest): number {
   return Math.min(2000, Math.max(200, Number(match[1])));
 }
 
-function pageBody(page: QueryPage, req: RouteRequest, all: boolean) {
+function pageBody(page: QueryPage, req: RouteRequest, all: boolean, tooling = false) {
   const body: Record<string, unknown> = { totalSize: page.totalSize, done: page.done };
   if (page.next)
-    body.nextRecordsUrl = `/services/data/v${req.version}/${all ? 'queryAll' : 'query'}/${page.next}`;
+    body.nextRecordsUrl = `/services/data/v${req.version}/${tooling ? 'tooling/' : ''}${all ? 'queryAll' : 'query'}/${page.next}`;
   body.records = page.records;
   return body;
 }
@@ -130,4 +130,23 @@ export function query(all: boolean): Handler {
 export const queryMore: Handler = async (ctx, req) => {
   const page = ctx.locators.more(req.params[0]!);
   return { status: 200, body: pageBody(page, req, req.path.includes('/queryAll/')) };
+};
+
+/**
+ * GET /tooling/query?q=: the Tooling API objects the emulator models (the relay's
+ * EventRelayConfig, PlatformEventChannelMember); other objects answer `INVALID_TYPE`.
+ */
+export const toolingQuery: Handler = async (ctx, req) => {
+  const soql = req.query.get('q');
+  if (soql === null || soql.trim() === '') {
+    throw errors.malformedQuery('A SOQL query is required in the q parameter.');
+  }
+  const page = ctx.locators.first(soql, false, req.version, batchSize(req), true);
+  return { status: 200, body: pageBody(page, req, false, true) };
+};
+
+/** GET /tooling/query/{locator}. */
+export const toolingQueryMore: Handler = async (ctx, req) => {
+  const page = ctx.locators.more(req.params[0]!);
+  return { status: 200, body: pageBody(page, req, false, true) };
 };

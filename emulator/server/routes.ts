@@ -14,7 +14,7 @@ import {
   updateRecord,
   upsertRecord,
 } from './sobjects.ts';
-import { query, queryMore } from './query.ts';
+import { query, queryMore, toolingQuery, toolingQueryMore } from './query.ts';
 import { getDeletedRest, getUpdatedRest } from './replication.ts';
 import { collectionsDelete, collectionsRetrieve, collectionsSave, collectionsUpsert } from './collections.ts';
 import { compositeHandler } from './composite.ts';
@@ -94,6 +94,8 @@ const dataRoutes: RouteSpec[] = [
     'bulk-ingest',
     ingestResults,
   ],
+  ['GET', '/tooling/query', 'tooling', toolingQuery],
+  ['GET', `/tooling/query/${SEGMENT}`, 'tooling', toolingQueryMore],
   ['GET', '/tooling(/.*)?', 'tooling', notFound],
   ['POST', '/tooling(/.*)?', 'tooling', notFound],
 ];

@@ -78,6 +78,29 @@ export interface RelayStatus extends RelaySettings {
   readonly lastSubscriberError: string | null;
 }
 
+/** `EventRelayFeedback.Status`. `DELETED` is reserved by Salesforce and never reported. */
+export type RelayFeedbackStatus = 'RUNNING' | 'PAUSED' | 'STOPPED' | 'ERROR';
+
+/** The error an injected outage records: Salesforce's code for a failed connection to EventBridge. */
+export const OUTAGE_ERROR = {
+  code: 'sfdc.platform.eventbus.relay.aws.partner.eventsource.connect.error',
+  message: 'The configured event relay encountered an error while connecting to Amazon EventBridge.',
+} as const;
+
+/** What `EventRelayFeedback` reports of the relay; times are epoch milliseconds on the org clock. */
+export interface RelayFeedback {
+  readonly status: RelayFeedbackStatus;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly errorTime: number | null;
+  /** When the relay last handed an event to EventBridge. */
+  readonly lastRelayedEventTime: number | null;
+  /** When the relay was created (the feedback record's CreatedDate). */
+  readonly createdAt: number;
+  /** The last change of anything above (LastModifiedDate, SystemModstamp). */
+  readonly modifiedAt: number;
+}
+
 /** A relay setting that is not one of the allowed values. */
 export class InvalidRelaySettingError extends Error {
   override readonly name = 'InvalidRelaySettingError';
@@ -104,6 +127,10 @@ export class EventRelay {
   private reorderLeft = 0;
   private held: BusEvent[] = [];
   private subscriberError: string | null = null;
+  private error: { code: string; message: string; time: number } | null = null;
+  private lastRelayedAt: number | null = null;
+  private readonly createdAt: number;
+  private modifiedAt: number;
 
   constructor(
     private readonly bus: ChangeEventBus,
@@ -112,6 +139,8 @@ export class EventRelay {
     private readonly now: () => number,
   ) {
     bus.onPublish(() => this.pump());
+    this.createdAt = now();
+    this.modifiedAt = this.createdAt;
   }
 
   /** The partner event source: `aws.partner/salesforce.com/<orgId>/<relay id>`. */
@@ -153,7 +182,15 @@ export class EventRelay {
     }
     const was = this.settings.state;
     this.settings = next;
-    if (next.state === 'STOP') this.position = undefined;
+    this.modifiedAt = this.now();
+    if (next.state === 'STOP') {
+      // Stopping forgets the position, the last relayed time and the error [RELAY-FEEDBACK].
+      this.position = undefined;
+      this.lastRelayedAt = null;
+      this.error = null;
+    } else if (this.inOutage(this.modifiedAt) && this.error === null) {
+      this.recordOutageError(this.modifiedAt);
+    }
     if (next.state === 'RUN' && was !== 'RUN' && this.position === undefined)
       this.position = this.recoveryPoint();
     this.pump();
@@ -189,7 +226,45 @@ export class EventRelay {
 
   /** Relays nothing for `ms` milliseconds of the org clock, from now. */
   outage(ms: number): void {
-    this.outageEnd = this.now() + positive(ms, 'outage length in milliseconds');
+    const now = this.now();
+    this.outageEnd = now + positive(ms, 'outage length in milliseconds');
+    if (this.settings.state !== 'STOP') this.recordOutageError(now);
+  }
+
+  /**
+   * The relay's `EventRelayFeedback`: `STOPPED`, `PAUSED` or `RUNNING` from its state, `ERROR`
+   * while an outage lasts (unless stopped). The error stays recorded after the relay resumes,
+   * until it is stopped. Delivers what is due first, so `lastRelayedEventTime` is current.
+   */
+  feedback(): RelayFeedback {
+    this.pump();
+    const now = this.now();
+    const status: RelayFeedbackStatus =
+      this.settings.state === 'STOP'
+        ? 'STOPPED'
+        : this.inOutage(now)
+          ? 'ERROR'
+          : this.settings.state === 'PAUSE'
+            ? 'PAUSED'
+            : 'RUNNING';
+    return {
+      status,
+      errorCode: this.error?.code ?? null,
+      errorMessage: this.error?.message ?? null,
+      errorTime: this.error?.time ?? null,
+      lastRelayedEventTime: this.lastRelayedAt,
+      createdAt: this.createdAt,
+      modifiedAt: this.modifiedAt,
+    };
+  }
+
+  private inOutage(now: number): boolean {
+    return this.outageEnd !== undefined && now < this.outageEnd;
+  }
+
+  private recordOutageError(at: number): void {
+    this.error = { code: OUTAGE_ERROR.code, message: OUTAGE_ERROR.message, time: at };
+    this.modifiedAt = at;
   }
 
   /** Delivers every retained event after the last one relayed, if the relay runs. */
@@ -243,6 +318,9 @@ export class EventRelay {
   private send(event: BusEvent): void {
     const times = this.duplicates > 0 ? 2 : 1;
     if (this.duplicates > 0) this.duplicates--;
+    const now = this.now();
+    this.lastRelayedAt = now;
+    this.modifiedAt = now;
     for (let i = 0; i < times; i++) {
       const envelope = this.envelope(event);
       this.log.push(envelope);
