@@ -146,6 +146,50 @@ describe('the HTTP source against the org emulator', () => {
   });
 });
 
+describe("the HTTP source reads an Event Relay's state and its channel's entities from the emulator", () => {
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ clock: new Date('2026-03-01T10:00:00.000Z') });
+  });
+  afterAll(async () => {
+    await emu?.stop();
+  });
+  const source = () =>
+    new HttpSalesforceSource({
+      kind: 'access-token',
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+    });
+
+  it('reports the relay matched on its partner event source, with its feedback and recovery option', async () => {
+    emu.cdc.select(['Account', 'Contact']);
+    emu.relay.configure({ state: 'RUN', replayRecovery: 'EARLIEST' });
+    emu.org.insert('Account', { Name: 'Relayed' });
+    emu.server.clock.advance(60_000);
+    emu.relay.outage(5 * 60_000);
+    const report = await source().eventRelay(emu.relay.source);
+    expect(report).toEqual({
+      id: emu.relay.relayId,
+      developerName: 'Emulator_Relay',
+      state: 'RUN',
+      eventChannel: 'ChangeEvents',
+      replayRecovery: 'EARLIEST',
+      status: 'ERROR',
+      errorCode: 'sfdc.platform.eventbus.relay.aws.partner.eventsource.connect.error',
+      errorMessage: 'The configured event relay encountered an error while connecting to Amazon EventBridge.',
+      errorTime: '2026-03-01T10:01:00.000Z',
+      lastRelayedEventTime: '2026-03-01T10:00:00.000Z',
+      remoteResource: emu.relay.source,
+    });
+    expect(
+      await source().eventRelay('aws.partner/salesforce.com/00D000000000001/0YL000000000001'),
+    ).toBeNull();
+    expect((await source().changeEventEntities(report!.eventChannel)).sort()).toEqual(['Account', 'Contact']);
+    expect(await source().changeEventEntities('/data/ChangeEvents')).toHaveLength(2);
+    expect(await source().changeEventEntities('SomeOther__chn')).toEqual([]);
+  });
+});
+
 describe('a metadata retrieve answer over the bound the source is given', () => {
   let emu: RunningEmulator | undefined;
   afterAll(async () => {

@@ -294,8 +294,8 @@ export class HttpSalesforceSource implements SalesforceSource {
       status: textOrNull(mine.Status),
       errorCode: textOrNull(mine.ErrorCode),
       errorMessage: textOrNull(mine.ErrorMessage),
-      errorTime: textOrNull(mine.ErrorTime),
-      lastRelayedEventTime: textOrNull(mine.LastRelayedEventTime),
+      errorTime: instantOrNull(mine.ErrorTime),
+      lastRelayedEventTime: instantOrNull(mine.LastRelayedEventTime),
       remoteResource: textOrNull(mine.RemoteResource),
     };
   }
@@ -402,6 +402,14 @@ async function* translatedBody(response: Response, what: string): AsyncIterable<
 
 function textOrNull(value: unknown): string | null {
   return value === null || value === undefined || value === '' ? null : String(value);
+}
+
+/** A REST datetime (`2026-03-01T10:00:00.000+0000`) as an ISO instant (`...Z`); null when empty. */
+function instantOrNull(value: unknown): string | null {
+  const text = textOrNull(value);
+  if (text === null) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : new Date(ms).toISOString();
 }
 
 /** `{"ReplayRecovery":"EARLIEST"}` (RelayOption is JSON text) -> `EARLIEST`. */
