@@ -7,8 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
-import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeBackup } from '../../cli/commands/backup.ts';
 import { Prng } from '../../emulator/generate/prng.ts';
@@ -24,6 +22,7 @@ import {
   startSampleOrg,
   viewDifferences,
 } from './e2e-support.ts';
+import { OrgWriter } from '../support/org-writer.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -43,7 +42,6 @@ const STEP = DAY + 10 * MINUTE;
  * the last whole minute its run's log covers.
  */
 const PAUSE = 2 * MINUTE;
-const API = '62.0';
 /** The default overlap: re-reads in the overlap are part of what is proven. */
 const SETTINGS = { overlapSeconds: 300 };
 
@@ -144,103 +142,6 @@ const CASES: readonly OrgCase[] = [
     lookup: { parent: 'Account', child: 'Gen_Object_0001__c', field: 'Related__c' },
   },
 ];
-
-const xml = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
-
-/** The org's public APIs, as a user or an integration would change the org. */
-class OrgWriter {
-  private readonly conn: jsforce.Connection;
-  constructor(private readonly emu: RunningEmulator) {
-    this.conn = new jsforce.Connection({
-      instanceUrl: emu.instanceUrl,
-      accessToken: emu.accessToken,
-      version: API,
-    });
-  }
-
-  private async rest(method: string, path: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${this.emu.instanceUrl}/services/data/v${API}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.emu.accessToken}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const answer = await response.text();
-    expect(response.status, `${method} ${path}: ${answer}`).toBe(200);
-    return JSON.parse(answer);
-  }
-
-  /** Collections insert (allOrNone false); answers the new ids. */
-  async insert(object: string, rows: Record<string, unknown>[]): Promise<string[]> {
-    const records = rows.map((r) => ({ attributes: { type: object }, ...r }));
-    const results = (await this.rest('POST', '/composite/sobjects', { allOrNone: false, records })) as {
-      id?: string;
-      success: boolean;
-      errors: unknown[];
-    }[];
-    expect(
-      results.filter((r) => !r.success),
-      `insert ${object}`,
-    ).toEqual([]);
-    return results.map((r) => r.id!);
-  }
-
-  /** Collections update. */
-  async update(object: string, rows: Record<string, unknown>[]): Promise<void> {
-    const records = rows.map((r) => ({ attributes: { type: object }, ...r }));
-    const results = (await this.rest('PATCH', '/composite/sobjects', { allOrNone: false, records })) as {
-      success: boolean;
-    }[];
-    expect(
-      results.filter((r) => !r.success),
-      `update ${object}`,
-    ).toEqual([]);
-  }
-
-  /** Collections delete: to the recycle bin. */
-  async softDelete(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.rest('DELETE', `/composite/sobjects?allOrNone=false&ids=${ids.join(',')}`);
-  }
-
-  /** SOAP undelete; rows deleted with their parent come back only with it, and say so. */
-  async undelete(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.soap('undelete', ids);
-  }
-
-  /** SOAP emptyRecycleBin: purges rows from the recycle bin for good. */
-  async emptyRecycleBin(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.soap('emptyRecycleBin', ids);
-  }
-
-  /** Bulk API 2.0 hardDelete job. */
-  async hardDelete(object: string, ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const job = await this.conn.bulk2.loadAndWaitForResults({
-      object,
-      operation: 'hardDelete',
-      input: `Id\n${ids.join('\n')}\n`,
-      pollInterval: 20,
-      pollTimeout: 30_000,
-    });
-    expect(job.failedResults, `hardDelete ${object}`).toEqual([]);
-  }
-
-  private async soap(operation: string, ids: readonly string[]): Promise<void> {
-    const envelope =
-      '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:partner.soap.sforce.com">' +
-      `<soapenv:Header><urn:SessionHeader><urn:sessionId>${this.emu.accessToken}</urn:sessionId></urn:SessionHeader></soapenv:Header>` +
-      `<soapenv:Body><urn:${operation}>${ids.map((id) => `<urn:ids>${id}</urn:ids>`).join('')}</urn:${operation}></soapenv:Body></soapenv:Envelope>`;
-    const response = await fetch(`${this.emu.instanceUrl}/services/Soap/u/${API}`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/xml', soapaction: operation },
-      body: envelope,
-    });
-    const answer = await response.text();
-    expect(response.status, `${operation}: ${answer}`).toBe(200);
-    const body = (xml.parse(answer) as { Envelope: { Body: Record<string, unknown> } }).Envelope.Body;
-    expect(Object.keys(body), answer).toEqual([`${operation}Response`]);
-  }
-}
 
 /** Live and recycle-bin ids of an object, as the org holds them now. */
 function idsOf(emu: RunningEmulator, object: string): { live: string[]; binned: string[] } {
