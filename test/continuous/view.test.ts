@@ -7,13 +7,14 @@ import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
+import { amendManifest, newestSnapshotId } from './manifest-fields.ts';
 
 const A = '001000000000001AAA';
 const B = '001000000000002AAA';
 const C = '001000000000003AAA';
 
 let replay = 100;
-function event(changeType: string, id: string, at: string, fields: Record<string, unknown> = {}) {
+function event(changeType: string, id: string | string[], at: string, fields: Record<string, unknown> = {}) {
   replay++;
   return {
     messageId: `m-${replay}`,
@@ -24,7 +25,7 @@ function event(changeType: string, id: string, at: string, fields: Record<string
         payload: {
           ChangeEventHeader: {
             entityName: 'Account',
-            recordIds: [id],
+            recordIds: Array.isArray(id) ? id : [id],
             changeType,
             transactionKey: `tx-${replay}`,
             sequenceNumber: 1,
@@ -59,6 +60,7 @@ describe('an object as of any instant', () => {
       store,
       () => new Date('2026-01-02T10:00:00.000Z'),
     );
+    amendManifest(store, 'acme', await newestSnapshotId(store, 'acme'), { continuous: ['Account'] });
     const clock = () => new Date('2026-01-02T12:00:00.000Z');
     await writeJournalBatch(
       store,
@@ -88,6 +90,155 @@ describe('an object as of any instant', () => {
     const view = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T11:00:00.000Z'));
     expect(view.journalFrom).toBe('2026-01-02T09:55:00.000Z');
     expect(view.events).toBe(5);
+  });
+});
+
+/** A full snapshot of Account (A, B) taken at 10:00 on 2 January, overlap 300 s; its id. */
+async function accountSnapshot(store: MemoryStore, continuous: readonly string[]): Promise<string> {
+  const source = new FakeSource([
+    {
+      name: 'Account',
+      fields: baseFields,
+      rows: [
+        { Id: A, Name: 'Alpha', IsDeleted: 'false', SystemModstamp: '2026-01-01T00:00:00.000Z' },
+        { Id: B, Name: 'Beta', IsDeleted: 'false', SystemModstamp: '2026-01-01T00:00:00.000Z' },
+      ],
+    },
+  ]);
+  await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => new Date('2026-01-02T10:00:00.000Z'));
+  const id = await newestSnapshotId(store, 'acme');
+  amendManifest(store, 'acme', id, { continuous });
+  return id;
+}
+
+const names = (rows: ReadonlyMap<string, Readonly<Record<string, string>>>) =>
+  Object.fromEntries([...rows].map(([id, r]) => [id, r.Name]));
+
+describe('what the journal cannot settle', () => {
+  it('leaves an object the base snapshot does not mark continuous at the snapshot, saying so', async () => {
+    const store = new MemoryStore();
+    const base = await accountSnapshot(store, []);
+    await writeJournalBatch(
+      store,
+      'acme',
+      [event('UPDATE', A, '2026-01-02T10:10:00.000Z', { Name: 'Alpha 2' })],
+      () => new Date('2026-01-02T12:00:00.000Z'),
+    );
+    const view = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T11:00:00.000Z'));
+    expect(view.snapshotOnly).toEqual({ kind: 'not-continuous' });
+    expect(view.snapshotId).toBe(base);
+    expect(view.watermark).toBe('2026-01-02T10:00:00.000Z');
+    expect(view.events).toBe(0);
+    expect(names(view.rows)).toEqual({ [A]: 'Alpha', [B]: 'Beta' });
+    const restoreView = await new VaultSnapshotSource(store, 'acme').resolve('00D000000000001AAA', {
+      kind: 'instant',
+      at: '2026-01-02T11:00:00.000Z',
+    });
+    expect((await restoreView.coverage?.('Account'))?.snapshotOnly).toBe(
+      `snapshot ${base} does not mark the object continuous (its change events were not relayed to the journal)`,
+    );
+  });
+
+  it('applies no journal over a window that a recorded journal break overlaps', async () => {
+    const store = new MemoryStore();
+    const base = await accountSnapshot(store, ['Account']);
+    await writeJournalBatch(
+      store,
+      'acme',
+      [
+        event('UPDATE', A, '2026-01-02T10:10:00.000Z', { Name: 'Alpha 2' }),
+        event('UPDATE', B, '2026-01-02T12:30:00.000Z', { Name: 'Beta 2' }),
+      ],
+      () => new Date('2026-01-02T13:00:00.000Z'),
+    );
+    // The next run, at 14:00, finds the relay relayed nothing from 10:20 to 14:00 and records it.
+    const source = new FakeSource([
+      {
+        name: 'Account',
+        fields: baseFields,
+        rows: [{ Id: A, Name: 'Alpha 2', IsDeleted: 'false', SystemModstamp: '2026-01-02T10:10:00.000Z' }],
+      },
+    ]);
+    await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      {},
+      store,
+      () => new Date('2026-01-02T14:00:00.000Z'),
+    );
+    const next = await newestSnapshotId(store, 'acme');
+    const journalBreak = {
+      from: '2026-01-02T10:20:00.000Z',
+      to: '2026-01-02T14:00:00.000Z',
+      reason: 'the relay relayed nothing for 3.7 hours',
+    };
+    amendManifest(store, 'acme', next, { continuous: ['Account'], journalBreak });
+
+    const inBreak = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T13:00:00.000Z'));
+    expect(inBreak.snapshotId).toBe(base);
+    expect(inBreak.snapshotOnly).toEqual({ kind: 'journal-break', snapshotId: next, ...journalBreak });
+    expect(inBreak.events).toBe(0);
+    expect(names(inBreak.rows)).toEqual({ [A]: 'Alpha', [B]: 'Beta' });
+
+    // Before the break began, the journal is whole over the window and applies.
+    const before = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T10:15:00.000Z'));
+    expect(before.snapshotOnly).toBeUndefined();
+    expect(names(before.rows)).toEqual({ [A]: 'Alpha 2', [B]: 'Beta' });
+
+    // The run that recorded the break read every row after it: from its watermark on, the journal applies again.
+    await writeJournalBatch(
+      store,
+      'acme',
+      [event('UPDATE', A, '2026-01-02T14:10:00.000Z', { Name: 'Alpha 3' })],
+      () => new Date('2026-01-02T15:00:00.000Z'),
+    );
+    const after = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T14:30:00.000Z'));
+    expect(after.snapshotId).toBe(next);
+    expect(after.snapshotOnly).toBeUndefined();
+    expect(names(after.rows)).toEqual({ [A]: 'Alpha 3' });
+  });
+
+  it('leaves the object at the snapshot once an overflow event lies in the window', async () => {
+    const store = new MemoryStore();
+    await accountSnapshot(store, ['Account']);
+    await writeJournalBatch(
+      store,
+      'acme',
+      [
+        event('UPDATE', A, '2026-01-02T10:10:00.000Z', { Name: 'Alpha 2' }),
+        // More than 100,000 changes in one transaction: one overflow event for the object, no ids.
+        event('GAP_OVERFLOW', [], '2026-01-02T10:20:00.000Z'),
+        event('UPDATE', B, '2026-01-02T10:30:00.000Z', { Name: 'Beta 2' }),
+      ],
+      () => new Date('2026-01-02T12:00:00.000Z'),
+    );
+    const before = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T10:15:00.000Z'));
+    expect(before.snapshotOnly).toBeUndefined();
+    expect(before.events).toBe(1);
+    expect(names(before.rows)).toEqual({ [A]: 'Alpha 2', [B]: 'Beta' });
+    const after = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T10:35:00.000Z'));
+    expect(after.snapshotOnly).toEqual({ kind: 'overflow', at: '2026-01-02T10:20:00.000Z' });
+    expect(after.events).toBe(0);
+    expect(names(after.rows)).toEqual({ [A]: 'Alpha', [B]: 'Beta' });
+  });
+
+  it('names the records a gap event left uncertain, with the gap commit time', async () => {
+    const store = new MemoryStore();
+    await accountSnapshot(store, ['Account']);
+    await writeJournalBatch(
+      store,
+      'acme',
+      [
+        event('UPDATE', A, '2026-01-02T10:10:00.000Z', { Name: 'Alpha 2' }),
+        event('GAP_UPDATE', B, '2026-01-02T10:20:00.000Z'),
+        event('GAP_UPDATE', B, '2026-01-02T10:25:00.000Z'),
+      ],
+      () => new Date('2026-01-02T12:00:00.000Z'),
+    );
+    const view = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T11:00:00.000Z'));
+    expect(view.snapshotOnly).toBeUndefined();
+    expect([...view.uncertain]).toEqual([[B, '2026-01-02T10:20:00.000Z']]);
+    expect(names(view.rows)).toEqual({ [A]: 'Alpha 2', [B]: 'Beta' });
   });
 });
 
@@ -127,6 +278,7 @@ describe('a restore input naming any second', () => {
       store,
       () => new Date('2026-01-02T10:00:00.000Z'),
     );
+    amendManifest(store, 'acme', await newestSnapshotId(store, 'acme'), { continuous: ['Account'] });
     await writeJournalBatch(
       store,
       'acme',
@@ -150,6 +302,20 @@ describe('a restore input naming any second', () => {
     });
     // Deleted at 10:30: a restore to 10:35 has only Gamma to bring back.
     expect((await names('2026-01-02T10:35:00.000Z')).names).toEqual(['Gamma']);
+    // The plan reads how each object is known at the instant; a view of a snapshot has no such thing.
+    const view = await vault.resolve('00D000000000001AAA', {
+      kind: 'instant',
+      at: '2026-01-02T10:25:00.000Z',
+    });
+    expect(await view.coverage?.('Account')).toEqual({
+      instant: '2026-01-02T10:25:00.000Z',
+      snapshotId: view.id,
+      snapshotWatermark: '2026-01-02T10:00:00.000Z',
+      events: 2,
+      uncertain: new Map(),
+    });
+    const latest = await vault.resolve('00D000000000001AAA', { kind: 'latest' });
+    expect(await latest.coverage?.('Account')).toBeUndefined();
   });
 });
 

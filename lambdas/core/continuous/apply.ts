@@ -4,11 +4,15 @@
  * row". Pure: the rows come from a point in time, the events from the journal, in journal order.
  */
 import type { JournalLine } from './journal.ts';
+import { resolveFieldDiff } from './unified-diff.ts';
 
 /** What applying events could not settle: rows a gap event names, or the whole object after an overflow. */
 export interface ApplyOutcome {
-  /** Ids a gap event named: their state at the instant is not known from the journal. */
-  readonly uncertain: ReadonlySet<string>;
+  /**
+   * Ids whose state at the instant the journal cannot settle (a gap event named them, or an event
+   * changed a row the snapshot did not hold), each with the commit time (ISO) of the first such event.
+   */
+  readonly uncertain: ReadonlyMap<string, string>;
   /** An overflow event: the object's state at the instant is not known from the journal. */
   readonly overflow: boolean;
   /** Events applied. */
@@ -23,6 +27,8 @@ interface Header {
   readonly recordIds: readonly string[];
   readonly changeType: string;
   readonly nulledFields?: readonly string[];
+  /** Long text fields whose value is a unified diff of the old value (unified-diff.ts). */
+  readonly diffFields?: readonly string[];
 }
 
 /** The snapshot column of a compound field's component, as the Bulk API exports it. */
@@ -45,17 +51,51 @@ function cell(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The record fields of an event's payload, flattened to snapshot columns. */
-function columnsOf(payload: Record<string, unknown>): Row {
+/** The record fields of an event's payload but those sent as diffs, flattened to snapshot columns. */
+function columnsOf(payload: Record<string, unknown>, diffs: ReadonlyMap<string, string | null>): Row {
   const out: Row = {};
   for (const [name, value] of Object.entries(payload)) {
-    if (name === 'ChangeEventHeader') continue;
+    if (name === 'ChangeEventHeader' || diffs.has(name)) continue;
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       for (const [component, inner] of Object.entries(value as Record<string, unknown>))
         out[componentColumn(name, component)] = cell(inner);
     } else out[name] = cell(value);
   }
   return out;
+}
+
+/**
+ * The fields `diffFields` names, each with its diff: the field's value in a relayed (Pub/Sub
+ * shaped) payload, or its `diff` member in the streaming (CometD) shape; null when it is neither.
+ */
+function diffsOf(payload: Record<string, unknown>, header: Header): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const name of header.diffFields ?? []) {
+    const value = payload[name];
+    const inner = value !== null && typeof value === 'object' ? (value as { diff?: unknown }).diff : value;
+    out.set(name, typeof inner === 'string' ? inner : null);
+  }
+  return out;
+}
+
+/**
+ * Sets each diffed field of `after` to the new value rebuilt from the row's value before the
+ * event. A field whose diff does not rebuild a value with the diff's hash keeps its value before
+ * the event, and the result is false: the record is uncertain, never given a wrong value.
+ */
+function patchDiffs(after: Row, before: Row | undefined, diffs: ReadonlyMap<string, string | null>): boolean {
+  let settled = true;
+  for (const [name, diff] of diffs) {
+    const current = before?.[name] ?? '';
+    const resolved = diff === null ? null : resolveFieldDiff(current, diff);
+    if (resolved && resolved.kind !== 'unresolved') {
+      after[name] = resolved.value;
+      continue;
+    }
+    after[name] = current;
+    settled = false;
+  }
+  return settled;
 }
 
 /** A field named in `nulledFields`, as its snapshot column (`Compound.Component` for a component). */
@@ -67,7 +107,9 @@ function nulledColumn(name: string): string {
 /**
  * Applies the events of `entity`, in the order given (journal order), to `rows` (id -> values),
  * changing the map in place. CREATE makes a row (columns the event does not carry stay empty),
- * UPDATE replaces the fields it carries and empties those it names null, DELETE puts the row in
+ * UPDATE replaces the fields it carries and empties those it names null, a field it sends as a
+ * diff (`diffFields`) rebuilt from the row's value and checked against the diff's hash, or the
+ * record counted uncertain when it does not rebuild (see `patchDiffs`), DELETE puts the row in
  * the recycle bin, UNDELETE takes it out with the fields it carries. Gap and overflow events change
  * nothing and are reported: the next scheduled run reads those records again.
  */
@@ -76,21 +118,26 @@ export function applyChangeEvents(
   lines: readonly JournalLine[],
   entity: string,
 ): ApplyOutcome {
-  const uncertain = new Set<string>();
+  const unsettled = new Map<string, string>();
   let overflow = false;
   let applied = 0;
   for (const line of lines) {
     if (line.sort.entityName !== entity) continue;
+    const committed = new Date(line.sort.commitTimestamp).toISOString();
+    const unsettle = (id: string): void => {
+      if (!unsettled.has(id)) unsettled.set(id, committed);
+    };
     const payload = (line.event as { detail: { payload: Record<string, unknown> } }).detail.payload;
     const header = payload.ChangeEventHeader as Header;
-    const fields = columnsOf(payload);
+    const diffs = diffsOf(payload, header);
+    const fields = columnsOf(payload, diffs);
     applied++;
     if (header.changeType === 'GAP_OVERFLOW') {
       overflow = true;
       continue;
     }
     if (header.changeType.startsWith('GAP_')) {
-      for (const id of header.recordIds) uncertain.add(id);
+      for (const id of header.recordIds) unsettle(id);
       continue;
     }
     for (const id of header.recordIds) {
@@ -100,28 +147,31 @@ export function applyChangeEvents(
           // A row the snapshot already read (the journal starts before the snapshot's read, so
           // events it reflects are replayed): the event's fields over it, which ends the same.
           rows.set(id, { ...(before ?? {}), ...fields, Id: id, IsDeleted: 'false' });
+          if (!patchDiffs(rows.get(id) as Row, before, diffs)) unsettle(id);
           break;
         case 'UPDATE': {
           if (!before) {
-            uncertain.add(id);
+            unsettle(id);
             break;
           }
           const after: Row = { ...before, ...fields };
           for (const name of header.nulledFields ?? []) after[nulledColumn(name)] = '';
+          if (!patchDiffs(after, before, diffs)) unsettle(id);
           rows.set(id, after);
           break;
         }
         case 'DELETE':
           if (before) rows.set(id, { ...before, IsDeleted: 'true' });
-          else uncertain.add(id);
+          else unsettle(id);
           break;
         case 'UNDELETE':
           rows.set(id, { ...(before ?? {}), ...fields, Id: id, IsDeleted: 'false' });
+          if (!patchDiffs(rows.get(id) as Row, before, diffs)) unsettle(id);
           break;
         default:
-          uncertain.add(id);
+          unsettle(id);
       }
     }
   }
-  return { uncertain, overflow, applied };
+  return { uncertain: unsettled, overflow, applied };
 }

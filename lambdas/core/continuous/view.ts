@@ -4,23 +4,47 @@
  * journal order (docs/continuous.md, "Point-in-time restore to any second"). The journal starts
  * before the snapshot's read, so some events the snapshot already reflects are replayed: in order,
  * they end in the same state.
+ *
+ * The journal is applied only when it can be trusted for the object over the whole window: the
+ * base snapshot marks the object continuous, no overflow event of the object lies in the window,
+ * and no snapshot records a journal break overlapping it. Otherwise the object's rows are the
+ * base snapshot's, and the view says why.
  */
+import { manifestKey } from '../snapshot/keys.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
 import { applyChangeEvents } from './apply.ts';
-import { readJournal } from './journal.ts';
+import { type JournalLine, readJournal } from './journal.ts';
+import { type JournalBreak, readManifestCoverage } from './manifest-coverage.ts';
+
+/** Why the journal was not applied to an object: its rows are the base snapshot's. */
+export type SnapshotOnlyCause =
+  /** The base snapshot does not mark the object continuous (its change events were not relayed). */
+  | { readonly kind: 'not-continuous' }
+  /** An overflow event (or a wildcard one) of the object, committed at `at`, lies in the window. */
+  | { readonly kind: 'overflow'; readonly at: string }
+  /** Snapshot `snapshotId` records a break of the journal that overlaps the window. */
+  | ({ readonly kind: 'journal-break'; readonly snapshotId: string } & JournalBreak);
 
 /** An object's rows as of an instant, and what the journal could not settle. */
 export interface InstantView {
+  /** The base snapshot. */
   readonly snapshotId: string;
+  /** The base snapshot's watermark: its rows are as of then. */
+  readonly watermark: string;
+  /** The instant asked for (ISO). */
+  readonly instant: string;
   /** Where the replayed journal starts. */
   readonly journalFrom: string;
   readonly rows: ReadonlyMap<string, Readonly<Record<string, string>>>;
-  /** Ids a gap event named: the next scheduled backup reads them again. */
-  readonly uncertain: ReadonlySet<string>;
-  /** An overflow event: the object as a whole is known only from the next backup on. */
-  readonly overflow: boolean;
-  /** Change events replayed. */
+  /** Set when the journal was not applied: the rows are the base snapshot's, and this says why. */
+  readonly snapshotOnly?: SnapshotOnlyCause;
+  /**
+   * Ids the applied journal could not settle (a gap event named them), each with the commit time
+   * of the first such event: the next scheduled backup reads them again. Empty when snapshot only.
+   */
+  readonly uncertain: ReadonlyMap<string, string>;
+  /** Change events replayed (0 when snapshot only). */
   readonly events: number;
 }
 
@@ -31,19 +55,75 @@ export async function rowsAtInstant(
   object: string,
   instant: Date,
 ): Promise<InstantView> {
-  const pit = await new SnapshotReader(store).pointInTime(org, instant);
-  const rows = new Map<string, Record<string, string>>();
-  for await (const row of pit.rows(object, { includeDeleted: true })) rows.set(row.id, { ...row.values });
+  const reader = new SnapshotReader(store);
+  const pit = await reader.pointInTime(org, instant);
   const target = pit.target;
   const from = new Date(Date.parse(target.watermark) - target.overlapSeconds * 1000);
-  const lines = await readJournal(store, org, from, instant);
-  const outcome = applyChangeEvents(rows, lines, object);
-  return {
+  const rows = new Map<string, Record<string, string>>();
+  for await (const row of pit.rows(object, { includeDeleted: true })) rows.set(row.id, { ...row.values });
+  const view = {
     snapshotId: target.snapshotId,
+    watermark: target.watermark,
+    instant: instant.toISOString(),
     journalFrom: from.toISOString(),
     rows,
-    uncertain: outcome.uncertain,
-    overflow: outcome.overflow,
-    events: outcome.applied,
   };
+  const snapshotOnly = (cause: SnapshotOnlyCause): InstantView => ({
+    ...view,
+    snapshotOnly: cause,
+    uncertain: new Map(),
+    events: 0,
+  });
+
+  const base = await readManifestCoverage(store, manifestKey(org, target.snapshotId));
+  if (!base.continuousObjects.has(object)) return snapshotOnly({ kind: 'not-continuous' });
+  const broken = await breakOverlapping(reader, store, org, target.snapshotId, from, instant);
+  if (broken) return snapshotOnly(broken);
+  const lines = await readJournal(store, org, from, instant);
+  const overflowAt = firstOverflow(lines, object);
+  if (overflowAt) return snapshotOnly({ kind: 'overflow', at: overflowAt });
+  const outcome = applyChangeEvents(rows, lines, object);
+  return { ...view, uncertain: outcome.uncertain, events: outcome.applied };
+}
+
+/**
+ * The first journal break a complete snapshot records that overlaps [from, until]. The base's own
+ * break is left out: that run was made full because of it, and read its rows after the break's
+ * end. A run records a break ending no later than the run itself, so snapshots that finished
+ * before `from` cannot hold one that reaches the window and are not read.
+ */
+async function breakOverlapping(
+  reader: SnapshotReader,
+  store: BackupStore,
+  org: string,
+  baseId: string,
+  from: Date,
+  until: Date,
+): Promise<SnapshotOnlyCause | undefined> {
+  for (const entry of await reader.catalog(org)) {
+    if (entry.status !== 'complete' || entry.snapshotId === baseId) continue;
+    if (Date.parse(entry.finishedAt) < from.getTime()) continue;
+    const { journalBreak } = await readManifestCoverage(
+      store,
+      entry.manifestKey ?? manifestKey(org, entry.snapshotId),
+    );
+    if (!journalBreak) continue;
+    if (Date.parse(journalBreak.from) <= until.getTime() && Date.parse(journalBreak.to) >= from.getTime()) {
+      return { kind: 'journal-break', snapshotId: entry.snapshotId, ...journalBreak };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The commit time of the first overflow of `object` in the lines: a `GAP_OVERFLOW` event, or an
+ * event whose record ids are a key prefix and a wildcard (`001*`), which names every record.
+ */
+function firstOverflow(lines: readonly JournalLine[], object: string): string | undefined {
+  const line = lines.find(
+    (l) =>
+      l.sort.entityName === object &&
+      (l.sort.changeType === 'GAP_OVERFLOW' || l.sort.recordIds.some((id) => id.endsWith('*'))),
+  );
+  return line ? new Date(line.sort.commitTimestamp).toISOString() : undefined;
 }
