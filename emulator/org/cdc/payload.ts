@@ -10,6 +10,7 @@ import type { FieldDef } from '../api.ts';
 import type { Row, Table } from '../store.ts';
 import type { Stored } from '../values.ts';
 import type { ChangeKind } from './capture.ts';
+import { textDiff } from './text-diff.ts';
 
 /** A field of the event: a plain one, or a compound with its component slots. */
 type EventField =
@@ -88,6 +89,11 @@ function eventValue(field: FieldDef, value: Stored | undefined): unknown {
   return value;
 }
 
+/** A text value, or null for anything else. */
+function textOf(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
 function same(a: Stored | undefined, b: Stored | undefined): boolean {
   return (a ?? null) === (b ?? null);
 }
@@ -97,7 +103,7 @@ export interface EventBody {
   readonly fields: Record<string, unknown>;
   readonly changedFields: string[];
   readonly nulledFields: string[];
-  /** Fields sent as unified diffs; the emulator always sends whole values (see docs). */
+  /** Long text fields of an UPDATE sent as a unified diff of their old value (text-diff.ts). */
   readonly diffFields: string[];
   /** Changes this record counts toward the overflow threshold. */
   readonly weight: number;
@@ -128,14 +134,17 @@ function changedFields(fields: readonly EventField[], before: Row, after: Row): 
   const out: Record<string, unknown> = {};
   const changed: string[] = [];
   const nulled: string[] = [];
+  const diffed: string[] = [];
   for (const f of fields) {
     if (f.kind === 'plain') {
       const always = f.name === 'LastModifiedDate';
       if (!always && same(before[f.slot], after[f.slot])) continue;
       const v = eventValue(f.field, after[f.slot]);
-      out[f.name] = v;
+      const diff = f.field.type === 'textarea' ? textDiff(textOf(before[f.slot]), textOf(v)) : null;
+      out[f.name] = diff ?? v;
       changed.push(f.name);
       if (v === null) nulled.push(f.name);
+      if (diff !== null) diffed.push(f.name);
       continue;
     }
     const nested: Record<string, unknown> = {};
@@ -152,7 +161,7 @@ function changedFields(fields: readonly EventField[], before: Row, after: Row): 
     fields: out,
     changedFields: changed,
     nulledFields: nulled,
-    diffFields: [],
+    diffFields: diffed,
     weight: changed.length,
   };
 }
