@@ -12,11 +12,11 @@ import { DEFAULT_PART_SIZE } from '../lambdas/adapters/s3-store.ts';
 // Step Functions Standard: $0.025 per 1,000 state transitions (https://aws.amazon.com/step-functions/pricing/).
 const SFN_PER_TRANSITION = 0.025 / 1000;
 // Lambda arm64: $0.0000133334 per GB-second and $0.20 per 1M requests (https://aws.amazon.com/lambda/pricing/).
-const LAMBDA_PER_GB_SECOND = 0.0000133334;
-const LAMBDA_PER_REQUEST = 0.2 / 1_000_000;
+export const LAMBDA_PER_GB_SECOND = 0.0000133334;
+export const LAMBDA_PER_REQUEST = 0.2 / 1_000_000;
 // S3 Standard: PUT, COPY, POST, LIST $0.005 per 1,000; GET $0.0004 per 1,000 (https://aws.amazon.com/s3/pricing/).
-const S3_PER_WRITE = 0.005 / 1000;
-const S3_PER_READ = 0.0004 / 1000;
+export const S3_PER_WRITE = 0.005 / 1000;
+export const S3_PER_READ = 0.0004 / 1000;
 
 /** S3 requests the store calls map to. */
 export interface S3Requests {

@@ -2,7 +2,15 @@
 import { parseArgs } from 'node:util';
 
 /** Every benchmark's name, in the order they run. */
-export const BENCHMARKS = ['object', 'org', 'memory', 'api', 'restore', 'stepfunctions'] as const;
+export const BENCHMARKS = [
+  'object',
+  'org',
+  'memory',
+  'api',
+  'restore',
+  'stepfunctions',
+  'continuous',
+] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 /** Sizes and choices of one run. */
@@ -27,6 +35,8 @@ export interface BenchOptions {
   /** Objects of the small and the large org measured against Step Functions. */
   readonly sfnSmall: number;
   readonly sfnLarge: number;
+  /** Record changes written and followed into the journal (benchmark "continuous"). */
+  readonly changes: number;
   readonly outDir: string;
 }
 
@@ -43,6 +53,7 @@ Sizes (defaults; --quick uses smaller ones):
   --restore-rows N   rows restored, half parents and half children (100000; quick 10000)
   --sfn-small N      objects of the small org measured for Step Functions (100; quick 20)
   --sfn-large N      objects of the large org measured for Step Functions (2000; quick 200)
+  --changes N        record changes followed into the change-event journal (10000; quick 2000)
   --out DIR          where latest.md and latest.json go (bench/results)
 `;
 
@@ -64,6 +75,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | 'help
     'restore-rows',
     'sfn-small',
     'sfn-large',
+    'changes',
   ] as const;
   const { values } = parseArgs({
     args: [...args],
@@ -111,6 +123,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | 'help
     restoreRows: size('restore-rows', 100_000, 10_000, 2),
     sfnSmall: size('sfn-small', 100, 20),
     sfnLarge: size('sfn-large', 2_000, 200),
+    changes: size('changes', 10_000, 2_000, 2),
     outDir: values.out ?? 'bench/results',
   };
   if (problems.length > 0) throw new InvalidBenchOptionsError(`${problems.join('; ')}\n\n${USAGE}`);

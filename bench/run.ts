@@ -4,6 +4,7 @@
  */
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { benchApiCalls } from './api-calls.ts';
+import { benchContinuous } from './continuous.ts';
 import { benchMemory } from './memory.ts';
 import { benchObject, type ChildMeasure } from './object-export.ts';
 import { type BenchmarkName, InvalidBenchOptionsError, parseBenchOptions, USAGE } from './options.ts';
@@ -41,6 +42,7 @@ const runs: Record<BenchmarkName, () => Promise<void>> = {
   api: () => benchApiCalls(report, options),
   restore: () => benchRestore(report, options),
   stepfunctions: () => benchStepFunctions(report, options),
+  continuous: () => benchContinuous(report, options),
 };
 const failed: string[] = [];
 for (const name of options.only) {

@@ -82,7 +82,9 @@ describe('the benchmark options', () => {
     expect(full.rows).toBe(1_000_000);
     expect(quick.rows).toBeLessThan(full.rows);
     expect(quick.apiObjects).toBe(500);
-    expect(full.only).toEqual(['object', 'org', 'memory', 'api', 'restore', 'stepfunctions']);
+    expect(full.only).toEqual(['object', 'org', 'memory', 'api', 'restore', 'stepfunctions', 'continuous']);
+    expect(full.changes).toBe(10_000);
+    expect(quick.changes).toBe(2_000);
   });
 
   it('runs a subset named by --only and refuses unknown names and bad sizes', () => {
