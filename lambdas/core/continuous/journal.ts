@@ -366,3 +366,24 @@ export async function readJournal(
   }
   return [...lines.values()].sort((a, b) => journalOrder(a.sort, b.sort));
 }
+
+/**
+ * When the journal's batches were written (each manifest's `writtenAt`), ascending: the journal's
+ * own record of when the relay delivered. With `from`, only the commit hours from `from`'s hour on
+ * are read; a batch is filed under the commit hour of its events, so batches a relay delivers late
+ * are still found when `from` is at or before the commits they hold.
+ */
+export async function journalArrivals(store: BackupStore, org: string, from?: Date): Promise<string[]> {
+  const prefix = journalPrefix(org);
+  const first = from ? hourPrefix(org, from).slice(prefix.length) : '';
+  const out: string[] = [];
+  for await (const entry of store.list(prefix)) {
+    if (!entry.key.endsWith('.manifest.json')) continue;
+    const path = entry.key.slice(prefix.length);
+    // Hour folders are `yyyy/mm/dd/hh/`: anything else under the journal (rereads/) is not a batch.
+    if (!/^\d{4}\/\d{2}\/\d{2}\/\d{2}\//.test(path) || path < first) continue;
+    const manifest = JSON.parse(new TextDecoder().decode(await store.get(entry.key))) as JournalManifest;
+    out.push(manifest.writtenAt);
+  }
+  return out.sort();
+}
