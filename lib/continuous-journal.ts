@@ -177,4 +177,48 @@ export class ContinuousJournal extends Construct {
       });
     }
   }
+
+  /**
+   * The journal's widgets for the org's dashboard: the writer's invocations and errors, the
+   * queue's waiting messages and the age of its oldest, and what waits in each dead-letter queue.
+   */
+  dashboardWidgets(): cloudwatch.IWidget[] {
+    const period = Duration.minutes(5);
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'Journal writer invocations and errors',
+        left: [this.writer.metricInvocations({ period }), this.writer.metricErrors({ period })],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Change events waiting for the journal writer',
+        left: [
+          this.queue.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+        ],
+        right: [
+          this.queue.metricApproximateAgeOfOldestMessage({ period, statistic: cloudwatch.Stats.MAXIMUM }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Change events in the dead-letter queues (not in the journal)',
+        left: [
+          this.ruleDeadLetters.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: cloudwatch.Stats.MAXIMUM,
+            label: 'rule dead-letter queue',
+          }),
+          this.writerDeadLetters.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: cloudwatch.Stats.MAXIMUM,
+            label: 'writer dead-letter queue',
+          }),
+        ],
+        width: 12,
+      }),
+    ];
+  }
 }

@@ -94,6 +94,7 @@ export class OrgStack extends Stack {
         anomalyPercent: org.changeAlert.percent,
         anomalyRows: org.changeAlert.rows,
         changeAlerts: changeAlertRulesOf(org.changeAlert),
+        ...(org.continuous ? { continuous: { partnerEventSource: org.continuous.partnerEventSource } } : {}),
       },
     });
     this.schedules = new BackupSchedules(this, `${orgId}Schedules`, {
@@ -162,6 +163,7 @@ export class OrgStack extends Stack {
         orgName: org.name,
         workflow: 'continuous',
       });
+      this.backup.dashboard.addWidgets(...this.continuous.dashboardWidgets());
     }
   }
 }

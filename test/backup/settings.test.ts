@@ -38,4 +38,21 @@ describe('backup settings', () => {
     });
     expect(parseBackupSettings(JSON.stringify(written))).toMatchObject(written);
   });
+
+  it('takes the Event Relay source of a continuous org, and refuses one of another shape, saying what to write', () => {
+    const source = 'aws.partner/salesforce.com/00DRM000000Fxts2AC/0YLRM0000004Dfg4AE';
+    expect(parseBackupSettings({ continuous: { partnerEventSource: source } }).continuous).toEqual({
+      partnerEventSource: source,
+    });
+    expect(parseBackupSettings({}).continuous).toBeUndefined();
+    const written = resolvedSettings({ continuous: { partnerEventSource: source } });
+    expect(parseBackupSettings(JSON.stringify(written)).continuous).toEqual({ partnerEventSource: source });
+    expect(resolvedSettings({})).not.toHaveProperty('continuous');
+    expect(failure({ continuous: { partnerEventSource: 'acme' } }).message).toContain(
+      'continuous.partnerEventSource: write the partner event source as aws.partner/salesforce.com/<org id>/<channel id>',
+    );
+    expect(failure({ continuous: { source } }).message).toContain(
+      'continuous: unknown key "source" (known here: partnerEventSource)',
+    );
+  });
 });

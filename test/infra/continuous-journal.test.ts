@@ -1,5 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { EnvName } from '../../contract/workflow-contract.ts';
+import { parseBackupSettings } from '../../lambdas/core/backup/settings.ts';
 import { buildApp } from '../../lib/app.ts';
 import { InvalidConfigError, parseConfig } from '../../lib/config.ts';
 import { appWithoutBundling, configWith } from './fixtures/app-fixture.ts';
@@ -76,10 +78,52 @@ describe('continuous protection of an org', () => {
     }
   });
 
+  it("hands the source to every backup function's settings, which the runtime accepts", () => {
+    const written = backupSettingsOf(template);
+    expect(written.length).toBeGreaterThan(0);
+    for (const settings of written) {
+      expect(settings).toMatchObject({ continuous: { partnerEventSource: SOURCE } });
+      expect(parseBackupSettings(JSON.stringify(settings)).continuous).toEqual({
+        partnerEventSource: SOURCE,
+      });
+    }
+  });
+
+  it("adds the journal's widgets to the org's dashboard: writer, queue and both dead-letter queues", () => {
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]);
+    const widgets = widgetTitles(body);
+    expect(widgets).toEqual(
+      expect.arrayContaining([
+        'Journal writer invocations and errors',
+        'Change events waiting for the journal writer',
+        'Change events in the dead-letter queues (not in the journal)',
+      ]),
+    );
+    const writer = logicalIdOf(template, 'AWS::Lambda::Function', 'index.writeJournal');
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const queue = queues.find((id) => /ContinuousQueue[0-9A-F]{8}$/.test(id));
+    const ruleDlq = queues.find((id) => id.includes('ContinuousRuleDeadLetterQueue'));
+    const writerDlq = queues.find((id) => id.includes('ContinuousWriterDeadLetterQueue'));
+    expect([queue, ruleDlq, writerDlq].every(Boolean)).toBe(true);
+    // Each metric names its resource by reference in the dashboard body.
+    expect(metricsNaming(body, writer)).toEqual(expect.arrayContaining(['Invocations', 'Errors']));
+    expect(metricsNaming(body, queue!, 'QueueName')).toEqual(
+      expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']),
+    );
+    expect(metricsNaming(body, ruleDlq!, 'QueueName')).toEqual(['ApproximateNumberOfMessagesVisible']);
+    expect(metricsNaming(body, writerDlq!, 'QueueName')).toEqual(['ApproximateNumberOfMessagesVisible']);
+  });
+
   it('adds nothing to an org the config does not make continuous', () => {
     const plain = orgTemplate();
     expect(Object.keys(plain.findResources('AWS::Events::EventBus'))).toHaveLength(0);
     expect(Object.keys(plain.findResources('AWS::Lambda::EventSourceMapping'))).toHaveLength(0);
+    for (const settings of backupSettingsOf(plain)) expect(settings).not.toHaveProperty('continuous');
+    const body = JSON.stringify(Object.values(plain.findResources('AWS::CloudWatch::Dashboard')));
+    expect(body).not.toContain('Journal writer');
+    expect(body).not.toContain('dead-letter');
   });
 
   it('refuses a source that is not an Event Relay partner event source, saying what to write', () => {
@@ -111,3 +155,40 @@ describe('continuous protection of an org', () => {
     ).toThrow(/aws\.partner\/salesforce\.com\/<org id>\/<channel id>/);
   });
 });
+
+/** The backup settings each function of the org's stack reads from its environment. */
+function backupSettingsOf(template: Template): unknown[] {
+  return Object.values(template.findResources('AWS::Lambda::Function'))
+    .map((f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties)
+    .map((p) => p.Environment?.Variables?.[EnvName.BackupSettings])
+    .filter((value): value is string => typeof value === 'string')
+    .map((value) => JSON.parse(value));
+}
+
+/** The titles of the widgets in a dashboard body (a Fn::Join of strings and references, as text). */
+function widgetTitles(body: string): string[] {
+  return [...body.matchAll(/\\"title\\":\\"([^\\]+)\\"/g)].map((m) => m[1]!);
+}
+
+function logicalIdOf(template: Template, type: string, handler: string): string {
+  const found = Object.entries(template.findResources(type)).find(
+    ([, r]) => (r as { Properties: { Handler?: string } }).Properties.Handler === handler,
+  );
+  if (!found) throw new Error(`no ${type} with handler ${handler}`);
+  return found[0];
+}
+
+/**
+ * The metric names the dashboard graphs for the resource `logicalId`: each metric in the body is
+ * `["AWS/...", "<metric>", "<dimension>", <reference to the resource>, ...]`.
+ */
+function metricsNaming(body: string, logicalId: string, attribute?: string): string[] {
+  const reference = attribute ? `{"Fn::GetAtt":["${logicalId}","${attribute}"]}` : `{"Ref":"${logicalId}"}`;
+  const names: string[] = [];
+  for (const m of body.matchAll(
+    /\\"(\w+)\\",\\"(?:FunctionName|QueueName)\\",\\"",(\{"(?:Ref|Fn::GetAtt)":[^}]*\})/g,
+  )) {
+    if (m[2] === reference) names.push(m[1]!);
+  }
+  return names;
+}

@@ -55,6 +55,18 @@ export const backupSettingsSchema = z
     anomalyRows: z.number().int().nonnegative().default(1_000),
     /** Per kind, per object, field-level and baseline alert rules (see change-alert-settings.ts). */
     changeAlerts: changeAlertsSchema.optional(),
+    /**
+     * Continuous protection (docs/continuous.md): the Event Relay partner event source of the org.
+     * Each data run then reads the relay's state and its channel's objects from the org.
+     */
+    continuous: z
+      .object({
+        partnerEventSource: z.string().regex(/^aws\.partner\/salesforce\.com\/[^/]+\/[^/]+$/, {
+          error: 'write the partner event source as aws.partner/salesforce.com/<org id>/<channel id>',
+        }),
+      })
+      .strict()
+      .optional(),
   })
   // A misspelt key would otherwise be dropped and its default used without a word.
   .strict();
@@ -70,6 +82,7 @@ export class InvalidBackupSettingsError extends Error {
 /** The keys known at a nested path of the settings, where one has a fixed set. */
 function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefined {
   if (path.length === 0) return Object.keys(backupSettingsSchema.shape);
+  if (path[0] === 'continuous' && path.length === 1) return ['partnerEventSource'];
   return path[0] === 'changeAlerts' ? changeAlertKeysAt(path.slice(1)) : undefined;
 }
 

@@ -26,6 +26,11 @@ export interface BackupWorkflowSettings {
   readonly changeAlerts?: ChangeAlertRules;
   /** Seconds of overlap subtracted from the last watermark. @default 300 */
   readonly overlapSeconds?: number;
+  /**
+   * Continuous protection: the org's Event Relay partner event source, whose relay each data run
+   * checks for a break in the journal. @default - the org is not continuous
+   */
+  readonly continuous?: { readonly partnerEventSource: string };
 }
 
 /** Props of BackupWorkflow. */
@@ -76,5 +81,9 @@ export function resolvedSettings(settings: BackupWorkflowSettings = {}) {
       ? { changeAlerts: settings.changeAlerts }
       : {}),
     overlapSeconds: settings.overlapSeconds ?? 300,
+    // Written only when set, so the environment of an org that is not continuous stays as it was.
+    ...(settings.continuous
+      ? { continuous: { partnerEventSource: settings.continuous.partnerEventSource } }
+      : {}),
   };
 }
