@@ -40,6 +40,8 @@ export interface BackupSummary {
   readonly mode: string;
   /** Why a run asked to be incremental ran as a full one; absent when it did not. */
   readonly fullReason?: string;
+  /** What the run could not check and did not fail for (an unreadable Event Relay); absent when none. */
+  readonly warnings?: readonly string[];
   readonly objects: number;
   readonly rows: number;
   readonly files: number;
@@ -98,6 +100,7 @@ export async function runLocalBackup(
           : 'failed',
     mode: finish?.mode ?? options.mode,
     ...(finish?.fullReason ? { fullReason: finish.fullReason } : {}),
+    ...(finish?.warnings && finish.warnings.length > 0 ? { warnings: finish.warnings } : {}),
     objects: finish?.objects ?? 0,
     rows: finish?.rows ?? 0,
     files: finish?.files ?? 0,
@@ -161,6 +164,7 @@ export function describeBackup(summary: BackupSummary): string {
     `metadata components ${summary.metadataComponents}, API calls ${summary.apiCalls}\n` +
     `  execution ${summary.execution.status}: ${summary.execution.historyEvents} history events, largest payload ${summary.execution.largestPayloadBytes} bytes\n` +
     summary.problems.map((p) => `  - ${p}\n`).join('') +
+    (summary.warnings ?? []).map((w) => `  warning: ${w}\n`).join('') +
     describeSkipped(summary)
   );
 }

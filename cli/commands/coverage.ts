@@ -15,7 +15,8 @@ const USAGE = `Usage: sfbackup coverage --store DIR [--org NAME] [--json]
 Prints the coverage of an org from its latest complete snapshot with data (full or incremental):
 each object exported with its rows in that snapshot, each object unchanged since the snapshot it
 builds on, and each object left out with its reason (not-stored, derived, needs-filter,
-not-queryable, excluded) and why.
+not-queryable, excluded) and why. For an org with continuous protection, each object is marked
+continuous (its change events are journaled) or snapshot only.
 
 Options:
   --store DIR            local directory of the vault
@@ -38,8 +39,15 @@ export interface Coverage {
     readonly api: string;
     readonly strategy: string;
     readonly watermarkField: string | null;
+    /**
+     * Whether the object's change events were on the org's Event Relay channel at the run (the
+     * manifest's `continuous`); null when the snapshot does not say (the org is not continuous).
+     */
+    readonly continuous: boolean | null;
   }[];
   readonly unchanged: string[];
+  /** Objects of the snapshot (exported or unchanged) it records as continuous; null when it records none. */
+  readonly continuous: string[] | null;
   /** Objects left out; `reasonCode` is absent for snapshots written before the reasons were coded. */
   readonly skipped: { readonly name: string; readonly reasonCode?: SkipReason; readonly reason: string }[];
 }
@@ -77,8 +85,12 @@ export async function readCoverage(store: BackupStore, org?: string): Promise<Co
             : o.fields.some((f) => f.name === 'SystemModstamp')
               ? 'SystemModstamp'
               : null,
+        continuous: o.continuous ?? null,
       })),
     unchanged: manifest.objects.filter((o) => o.status === 'unchanged').map((o) => o.name),
+    continuous: manifest.objects.some((o) => o.continuous !== undefined)
+      ? manifest.objects.filter((o) => o.continuous === true).map((o) => o.name)
+      : null,
     skipped: manifest.skippedObjects.map((o) => ({
       name: o.name,
       ...(o.reasonCode ? { reasonCode: o.reasonCode } : {}),
@@ -100,10 +112,16 @@ export function describeCoverage(coverage: Coverage): string {
     const watermark = o.watermarkField
       ? `changes by ${o.watermarkField}`
       : 'no watermark field: exported in full every run';
-    lines.push(`    ${o.name}: ${o.rows} rows (${how}; ${watermark})`);
+    const continuous =
+      o.continuous === null ? '' : o.continuous ? '; continuous' : '; snapshot only, not continuous';
+    lines.push(`    ${o.name}: ${o.rows} rows (${how}; ${watermark}${continuous})`);
   }
   if (coverage.unchanged.length > 0)
     lines.push(`  unchanged since the snapshot it builds on: ${coverage.unchanged.join(', ')}`);
+  if (coverage.continuous !== null)
+    lines.push(
+      `  continuous (change events journaled after the snapshot): ${coverage.continuous.length > 0 ? coverage.continuous.join(', ') : 'none'}`,
+    );
   const groups: (SkipReason | undefined)[] = [...SKIP_REASONS, undefined];
   for (const code of groups) {
     const members = coverage.skipped.filter((o) => o.reasonCode === code);

@@ -136,6 +136,10 @@ export async function finishBackup(
       ...(unchanged.watermarkField !== undefined ? { watermarkField: unchanged.watermarkField } : {}),
     });
   }
+  if (detail.continuousObjects) {
+    const continuous = new Set(detail.continuousObjects);
+    for (const object of objects) object.continuous = continuous.has(object.name);
+  }
   objects.sort((a, b) => a.name.localeCompare(b.name));
   skippedObjects.sort((a, b) => a.name.localeCompare(b.name));
   const newlySkipped =
@@ -187,6 +191,8 @@ export async function finishBackup(
     watermark: detail.watermark,
     overlapSeconds: detail.settings.overlapSeconds,
     ...(detail.fullReason ? { fullReason: detail.fullReason } : {}),
+    ...(detail.journalBreak ? { journalBreak: { ...detail.journalBreak } } : {}),
+    ...(detail.warnings && detail.warnings.length > 0 ? { warnings: [...detail.warnings] } : {}),
     objects,
     skippedObjects,
     files: files.entries,
@@ -247,6 +253,7 @@ export async function finishBackup(
     // with this snapshot and finds them skipped already.
     anomalyMessage: [
       fullRunMessage(org, snapshotId, detail),
+      journalBreakMessage(org, snapshotId, detail),
       anomalyMessage(org, snapshotId, anomalies, remedyKeys),
       problemsOfAnalysis.join('\n'),
       skippedMessage(org, snapshotId, newlySkipped),
@@ -257,8 +264,10 @@ export async function finishBackup(
       anomalies.length > 0 ||
       newlySkipped.length > 0 ||
       detail.fullReason !== undefined ||
+      detail.journalBreak !== undefined ||
       problemsOfAnalysis.length > 0,
     fullReason: detail.fullReason ?? '',
+    ...(detail.warnings && detail.warnings.length > 0 ? { warnings: [...detail.warnings] } : {}),
     objectsSkipped: skippedObjects.length,
     objectsNewlySkipped: newlySkipped.length,
   };
@@ -268,6 +277,15 @@ export async function finishBackup(
 function fullRunMessage(org: string, snapshotId: string, detail: PlanDetail): string {
   if (!detail.fullReason) return '';
   return `Backup ${snapshotId} of org ${org} ran as a full backup instead of an incremental: ${detail.fullReason}. It reads every row, so it takes longer and spends more API calls than an incremental; the next incremental builds on it.`;
+}
+
+/**
+ * The alert text of a break in the change-event journal found by a run that was full anyway (an
+ * incremental made full for it says so in its full-run text).
+ */
+function journalBreakMessage(org: string, snapshotId: string, detail: PlanDetail): string {
+  if (!detail.journalBreak || detail.fullReason) return '';
+  return `Backup ${snapshotId} of org ${org} found a break in the change-event journal from ${detail.journalBreak.from} to ${detail.journalBreak.to}: ${detail.journalBreak.reason} This full backup reads every row, so the vault is whole again from it on.`;
 }
 
 /** The entry of an object an incremental run found unchanged since its base. */

@@ -2,7 +2,6 @@ import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { newSnapshotId, objectSpecKey, planDetailKey, planKey } from '../snapshot/keys.ts';
 import type { SkippedObject, SnapshotField, SnapshotManifest, WatermarkField } from '../snapshot/manifest.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
-import type { FieldDescribe, GlobalObject, ObjectDescribe } from '../salesforce.ts';
 import { nearestName, withSuggestion } from './nearest-name.ts';
 import type { BackupSettings } from './settings.ts';
 import {
@@ -14,7 +13,16 @@ import {
   watermarkFieldOf,
 } from './special-objects.ts';
 import { PARENT_PAGE } from './parent-filters.ts';
-import { rereadsSince } from '../continuous/journal.ts';
+import { journalArrivals, rereadsSince } from '../continuous/journal.ts';
+import { type JournalBreak, relayBreak } from '../continuous/relay-health.ts';
+import {
+  type EventRelayReport,
+  type FieldDescribe,
+  type GlobalObject,
+  type ObjectDescribe,
+  SalesforceQueryError,
+  SalesforceRequestError,
+} from '../salesforce.ts';
 import {
   type DeleteLogReading,
   deleteLogStart,
@@ -77,6 +85,22 @@ export async function planBackup(
   if (base) {
     fullReason = replicationGap(base.snapshotId, sinceOf(base, settings), started);
     if (fullReason) base = null;
+  }
+  // Continuous protection: a relay outage longer than Salesforce keeps change events left a hole in
+  // the journal; the run reads everything so the vault is whole again, once per break.
+  const continuity =
+    settings.continuous && !metadataOnly
+      ? await readContinuity(deps, request.org, settings.continuous.partnerEventSource, started)
+      : undefined;
+  let journalBreak: JournalBreak | undefined;
+  if (continuity?.break && !(await breakRecorded(reader, request.org, continuity.break))) {
+    journalBreak = continuity.break;
+    if (base || fullReason) {
+      // Named beside any other reason the run is full, so the alert says both.
+      const said = `the change-event journal has a break: ${journalBreak.reason.replace(/\.$/, '')}`;
+      fullReason = fullReason ? `${fullReason}; and ${said}` : said;
+      base = null;
+    }
   }
   const mode = metadataOnly ? 'metadata' : base ? 'incremental' : 'full';
   // SOQL takes whole seconds; rounding down only widens the window.
@@ -260,6 +284,9 @@ export async function planBackup(
     watermark: started.toISOString(),
     since,
     ...(fullReason ? { fullReason } : {}),
+    ...(journalBreak ? { journalBreak } : {}),
+    ...(continuity ? { continuousObjects: continuity.objects } : {}),
+    ...(continuity && continuity.warnings.length > 0 ? { warnings: continuity.warnings } : {}),
     settings,
     metadata: metadataOnly || (request.metadata ?? (settings.metadata && mode === 'full')),
     exported: withCounts.map((s) =>
@@ -287,6 +314,79 @@ export async function planBackup(
     deferred,
     deferredReason,
   };
+}
+
+/** What a continuous org's relay says at plan time. */
+interface Continuity {
+  /** A break the relay's state shows in the journal, or null. */
+  readonly break: JournalBreak | null;
+  /** Objects whose change events are on the relay's channel (none when the relay cannot be read). */
+  readonly objects: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Reads the relay of `partnerEventSource` and its channel's objects, and the journal's arrivals,
+ * and judges whether the journal has a break. A relay the integration user cannot read (a refused
+ * query: no View Setup and Configuration, or an org without Event Relay) does not fail the run: it
+ * is a warning, and no object counts as continuous. Other failures (limits, a transient error)
+ * fail the step, which the workflow retries.
+ */
+async function readContinuity(
+  deps: BackupDeps,
+  org: string,
+  partnerEventSource: string,
+  now: Date,
+): Promise<Continuity> {
+  let report: EventRelayReport | null;
+  try {
+    report = await deps.source.eventRelay(partnerEventSource);
+  } catch (error) {
+    if (!refused(error)) throw error;
+    return {
+      break: null,
+      objects: [],
+      warnings: [
+        `The Event Relay of ${partnerEventSource} could not be read (${(error as Error).message}), so this run could not check the change-event journal for a break and counts no object as continuous. Give the integration user View Setup and Configuration (docs/continuous.md, "The Salesforce admin").`,
+      ],
+    };
+  }
+  const warnings: string[] = [];
+  let objects: string[] = [];
+  if (report) {
+    try {
+      objects = await deps.source.changeEventEntities(report.eventChannel);
+    } catch (error) {
+      if (!refused(error)) throw error;
+      warnings.push(
+        `The members of channel ${report.eventChannel} could not be read (${(error as Error).message}), so this run counts no object as continuous. Give the integration user View Setup and Configuration (docs/continuous.md, "The Salesforce admin").`,
+      );
+    }
+  }
+  const known = [report?.errorTime, report?.lastRelayedEventTime]
+    .filter((t): t is string => typeof t === 'string')
+    .map((t) => Date.parse(t))
+    .filter((t) => Number.isFinite(t));
+  // Batches are filed by commit hour: those from an hour before the earliest time the relay
+  // reports on are the ones that tell when it delivered since; without such a time, all of them.
+  const from = known.length > 0 ? new Date(Math.min(...known) - 3_600_000) : undefined;
+  const arrivals = await journalArrivals(deps.store, org, from);
+  return { break: relayBreak(report, now, arrivals), objects, warnings };
+}
+
+/** A Salesforce refusal that asking again will not change (as opposed to a limit or a fault). */
+function refused(error: unknown): boolean {
+  return error instanceof SalesforceQueryError || error instanceof SalesforceRequestError;
+}
+
+/** Whether an earlier complete data snapshot already recorded this break (the same start). */
+async function breakRecorded(reader: SnapshotReader, org: string, found: JournalBreak): Promise<boolean> {
+  const entries = (await reader.catalog(org)).filter((e) => e.status === 'complete' && e.mode !== 'metadata');
+  for (const entry of entries.reverse()) {
+    const manifest = await reader.manifest(org, entry.snapshotId);
+    if (manifest.journalBreak?.from === found.from) return true;
+  }
+  return false;
 }
 
 /** An object the plan exports, and how. */

@@ -88,6 +88,12 @@ export interface PlanDetail {
   readonly since: string | null;
   /** Why a run asked to be incremental is a full one. */
   readonly fullReason?: string;
+  /** A break in the change-event journal this run was made full for (continuous orgs). */
+  readonly journalBreak?: { readonly from: string; readonly to: string; readonly reason: string };
+  /** Objects whose change events are on the relay's channel; absent when the org is not continuous. */
+  readonly continuousObjects?: readonly string[];
+  /** What the plan could not check and did not fail for. */
+  readonly warnings?: readonly string[];
   readonly settings: BackupSettings;
   readonly metadata: boolean;
   readonly exported: { name: string; countAtStart?: number }[];
@@ -219,6 +225,8 @@ export interface FinishOutput {
   readonly hasAnomalies: boolean;
   /** Why a run asked to be incremental ran as a full one; empty otherwise. */
   readonly fullReason: string;
+  /** What the run could not check and did not fail for (the manifest's warnings); absent when none. */
+  readonly warnings?: readonly string[];
   /** Objects the snapshot leaves out (the manifest's skippedObjects lists each with why). */
   readonly objectsSkipped: number;
   /** Of those, the ones the previous complete snapshot did not leave out (`firstTime` in the manifest). */

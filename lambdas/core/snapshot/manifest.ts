@@ -161,6 +161,12 @@ export const snapshotObjectSchema = z.object({
     ),
   apiCalls: z.number().int().nonnegative(),
   error: z.string().optional(),
+  continuous: z
+    .boolean()
+    .optional()
+    .describe(
+      "Continuous protection: true when the object's change events were members of the configured Event Relay's channel when the run was planned, so the change-event journal carries its changes after this snapshot; false when they were not. Absent when the org is not continuous, and in older manifests.",
+    ),
 });
 
 /** A file body stored by content hash. */
@@ -221,7 +227,23 @@ export const snapshotManifestSchema = z.object({
     .string()
     .optional()
     .describe(
-      'Why a run asked to be incremental ran as a full one (the gap since the last complete snapshot is longer than Salesforce keeps its delete log).',
+      'Why a run asked to be incremental ran as a full one (the gap since the last complete snapshot is longer than Salesforce keeps its delete log, or a break in the change-event journal: see journalBreak).',
+    ),
+  journalBreak: z
+    .object({
+      from: z.string().datetime(),
+      to: z.string().datetime(),
+      reason: z.string().describe('What the relay reported, the two instants and the hours between them.'),
+    })
+    .optional()
+    .describe(
+      'Continuous protection: the change-event journal is not complete from `from` to `to` (the Event Relay relayed nothing for longer than Salesforce keeps change events), and this run was made full because of it. A later run does not record the same break again.',
+    ),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'What the run could not check and did not fail for, such as an Event Relay the integration user cannot read. Absent when there is none.',
     ),
   objects: z.array(snapshotObjectSchema),
   skippedObjects: z.array(skippedObjectSchema),
