@@ -178,6 +178,26 @@ export interface SnapshotView {
   components(): Promise<readonly SnapshotComponent[]>;
   /** A deployable zip (with package.xml) holding exactly these components. */
   componentZip(components: readonly SnapshotComponent[]): Promise<Uint8Array>;
+  /**
+   * For a view of any instant (a `pointInTime` restore): how the object's rows at that instant are
+   * known. Undefined (or absent) on a view of a snapshot.
+   */
+  coverage?(object: string): Promise<ObjectCoverage | undefined>;
+}
+
+/** How a point-in-time view knows an object's rows at its instant. */
+export interface ObjectCoverage {
+  /** The instant (ISO). */
+  readonly instant: string;
+  /** The base snapshot, and its watermark: its rows are as of then. */
+  readonly snapshotId: string;
+  readonly snapshotWatermark: string;
+  /** Change events of the journal replayed over the snapshot; 0 when snapshot only. */
+  readonly events: number;
+  /** Set when the journal was not applied (the rows are the snapshot's): why, in words. */
+  readonly snapshotOnly?: string;
+  /** Record ids the journal could not settle (gap events) -> commit time of the first such event. */
+  readonly uncertain: ReadonlyMap<string, string>;
 }
 
 /** Resolves `latest`, a snapshot id or a point in time to a snapshot of an org. */

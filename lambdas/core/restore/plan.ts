@@ -2,13 +2,16 @@ import type { BackupStore } from '../store.ts';
 import { type IdMap, reconcileIntents } from './id-map.ts';
 import { restoresDeleted, revertsChanges, type RestoreMode } from './input.ts';
 import { restoreKeys } from './keys.ts';
-import type { ObjectInfo, RestoreOrg, Row } from './model.ts';
+import type { ObjectCoverage, ObjectInfo, RestoreOrg, Row } from './model.ts';
 import { type ReferenceEdge, restoreOrder } from './order.ts';
 import { splitFields, type UnrestorableField } from './restorability.ts';
 import type { Scope } from './scope.ts';
 import { writeJsonOnce } from './store-json.ts';
 import { idKey, sameValue } from './values.ts';
 import type { ValidatedRestore } from './validate.ts';
+
+/** Uncertain record ids the plan's summary names one by one; the object's plan in the vault holds them all. */
+export const NAMED_UNCERTAIN = 10;
 
 /** Objects whose body the backup keeps as a file and a re-inserted row needs back. */
 const BODY_OBJECTS = new Set(['Attachment', 'Document']);
@@ -37,6 +40,39 @@ export interface ObjectPlan {
   /** Rows left alone, and why. */
   readonly skipped: { readonly oldId: string; readonly reason: string }[];
   readonly unrestorable: readonly UnrestorableField[];
+  /**
+   * A point-in-time restore: every record id of the object the journal could not settle (gap
+   * events), the gap's commit time, and whether this plan writes the row (undelete, insert, update).
+   */
+  readonly uncertain?: readonly UncertainRow[];
+}
+
+/** A record whose state at the instant the journal could not settle. */
+export interface UncertainRow {
+  readonly id: string;
+  /** Commit time of the gap event that named it. */
+  readonly gapAt: string;
+  /** True when the plan writes it: with its last known state before the gap. */
+  readonly written: boolean;
+}
+
+/** How a point-in-time restore knows one object's rows at its instant (counts and the first ids only). */
+export interface ObjectPointInTime {
+  readonly instant: string;
+  /** True when the journal was replayed over the snapshot up to the instant. */
+  readonly continuous: boolean;
+  readonly snapshotId: string;
+  readonly snapshotWatermark: string;
+  /** Change events replayed; 0 when snapshot only. */
+  readonly events: number;
+  /** Why the rows are the snapshot's only; absent when continuous. */
+  readonly snapshotOnlyReason?: string;
+  /** Records the journal could not settle, and the first of them. */
+  readonly uncertain: number;
+  readonly firstUncertain: readonly UncertainRow[];
+  /** Of those, the records this plan writes, and the first of them. */
+  readonly uncertainWritten: number;
+  readonly firstUncertainWritten: readonly UncertainRow[];
 }
 
 /** The readable summary of one object's plan. */
@@ -54,6 +90,8 @@ export interface ObjectSummary {
   readonly secondPassFields: string[];
   readonly skipped: Record<string, number>;
   readonly unrestorable: readonly UnrestorableField[];
+  /** Set for a point-in-time restore. */
+  readonly pointInTime?: ObjectPointInTime;
 }
 
 /** The whole plan: written to the vault, summarised in the execution output. */
@@ -64,6 +102,8 @@ export interface RestorePlan {
   readonly root: string;
   readonly snapshotId: string;
   readonly snapshotTakenAt: string;
+  /** A point-in-time restore: the instant (each object's `pointInTime` says how it is known). */
+  readonly pointInTime?: string;
   readonly mode: RestoreMode;
   readonly levels: string[][];
   readonly objects: ObjectSummary[];
@@ -244,7 +284,9 @@ export async function planRestore(args: {
         countRemaps(changes);
       }
     }
-    objectPlans.push(plan);
+    const coverage = request.snapshot.kind === 'instant' ? await snapshot.coverage?.(object) : undefined;
+    const pointInTime = coverage ? pointInTimeOf(coverage, plan) : undefined;
+    objectPlans.push(pointInTime ? { ...plan, uncertain: pointInTime.rows } : plan);
     summaries.push({
       object,
       level: plan.level,
@@ -257,6 +299,7 @@ export async function planRestore(args: {
       secondPassFields: deferred,
       skipped,
       unrestorable: split.unrestorable,
+      ...(pointInTime ? { pointInTime: pointInTime.summary } : {}),
     });
   }
   const plan: RestorePlan = {
@@ -265,6 +308,7 @@ export async function planRestore(args: {
     root,
     snapshotId: snapshot.id,
     snapshotTakenAt: snapshot.takenAt,
+    ...(request.snapshot.kind === 'instant' ? { pointInTime: request.snapshot.at } : {}),
     mode,
     levels: order.levels.map((l) => [...l]),
     objects: summaries,
@@ -278,6 +322,39 @@ export async function planRestore(args: {
   for (const p of objectPlans) await writeJsonOnce(store, restoreKeys.objectPlan(root, runId, p.object), p);
   await writeJsonOnce(store, restoreKeys.plan(root, runId), plan);
   return { plan, objectPlans };
+}
+
+/** An object's point-in-time coverage as the plan records it: every uncertain row, and a bounded summary. */
+function pointInTimeOf(
+  coverage: ObjectCoverage,
+  plan: ObjectPlan,
+): { rows: UncertainRow[]; summary: ObjectPointInTime } {
+  const writes = new Set(
+    [
+      ...plan.undelete.map((u) => u.id),
+      ...plan.insert.map((i) => i.oldId),
+      ...plan.update.map((u) => u.oldId),
+    ].map(idKey),
+  );
+  const rows = [...coverage.uncertain]
+    .map(([id, gapAt]) => ({ id, gapAt, written: writes.has(idKey(id)) }))
+    .sort((a, b) => a.gapAt.localeCompare(b.gapAt) || a.id.localeCompare(b.id));
+  const written = rows.filter((r) => r.written);
+  return {
+    rows,
+    summary: {
+      instant: coverage.instant,
+      continuous: coverage.snapshotOnly === undefined,
+      snapshotId: coverage.snapshotId,
+      snapshotWatermark: coverage.snapshotWatermark,
+      events: coverage.events,
+      ...(coverage.snapshotOnly !== undefined ? { snapshotOnlyReason: coverage.snapshotOnly } : {}),
+      uncertain: rows.length,
+      firstUncertain: rows.slice(0, NAMED_UNCERTAIN),
+      uncertainWritten: written.length,
+      firstUncertainWritten: written.slice(0, NAMED_UNCERTAIN),
+    },
+  };
 }
 
 /**

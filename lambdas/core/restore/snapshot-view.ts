@@ -2,6 +2,7 @@ import { type PointInTime, SnapshotNotFoundError, SnapshotReader } from '../snap
 import type { BackupStore } from '../store.ts';
 import { UnknownSnapshotError } from './errors.ts';
 import type {
+  ObjectCoverage,
   Row,
   SnapshotComponent,
   SnapshotField,
@@ -11,7 +12,7 @@ import type {
   SnapshotView,
 } from './model.ts';
 import { componentsInZips, zipOfComponents } from './metadata-zip.ts';
-import { rowsAtInstant } from '../continuous/view.ts';
+import { type InstantView, rowsAtInstant, type SnapshotOnlyCause } from '../continuous/view.ts';
 
 /**
  * The restore's snapshot source over the backup's point-in-time reader, so that the code that
@@ -59,6 +60,8 @@ export class PointInTimeView implements SnapshotView {
   readonly takenAt: string;
 
   private bodies: Map<string, ReturnType<PointInTime['files']>[number]> | undefined;
+  /** What the journal settled for each object read at the instant (rows left out). */
+  private readonly covered = new Map<string, ObjectCoverage>();
 
   constructor(
     private readonly pit: PointInTime,
@@ -89,11 +92,35 @@ export class PointInTimeView implements SnapshotView {
       return values;
     };
     if (this.journal) {
-      const view = await rowsAtInstant(this.journal.store, this.journal.orgKey, object, this.journal.until);
+      const view = await this.atInstant(object, this.journal);
       for (const row of view.rows.values()) if (row.IsDeleted !== 'true') yield toRow(row);
       return;
     }
     for await (const row of this.pit.rows(object, { includeDeleted: false })) yield toRow(row.values);
+  }
+
+  async coverage(object: string): Promise<ObjectCoverage | undefined> {
+    if (!this.journal) return undefined;
+    return this.covered.get(object) ?? (await this.atInstant(object, this.journal)).coverage;
+  }
+
+  private async atInstant(
+    object: string,
+    journal: { store: BackupStore; orgKey: string; until: Date },
+  ): Promise<InstantView & { coverage: ObjectCoverage }> {
+    const view = await rowsAtInstant(journal.store, journal.orgKey, object, journal.until);
+    const coverage: ObjectCoverage = {
+      instant: view.instant,
+      snapshotId: view.snapshotId,
+      snapshotWatermark: view.watermark,
+      events: view.events,
+      ...(view.snapshotOnly
+        ? { snapshotOnly: describeSnapshotOnly(view.snapshotOnly, view.snapshotId) }
+        : {}),
+      uncertain: view.uncertain,
+    };
+    this.covered.set(object, coverage);
+    return { ...view, coverage };
   }
 
   async files(): Promise<readonly SnapshotFile[]> {
@@ -145,5 +172,17 @@ export class PointInTimeView implements SnapshotView {
     const zips: Uint8Array[] = [];
     for (const part of this.pit.metadataParts()) zips.push(await this.pit.readMetadataPart(part));
     return zips;
+  }
+}
+
+/** Why an object's rows at an instant are its base snapshot's, for a person. */
+export function describeSnapshotOnly(cause: SnapshotOnlyCause, snapshotId: string): string {
+  switch (cause.kind) {
+    case 'not-continuous':
+      return `snapshot ${snapshotId} does not mark the object continuous (its change events were not relayed to the journal)`;
+    case 'overflow':
+      return `an overflow event at ${cause.at} means the journal lacks some of its changes until the next backup reads it in full`;
+    case 'journal-break':
+      return `the journal is broken from ${cause.from} to ${cause.to} (${cause.reason}), as snapshot ${cause.snapshotId} records`;
   }
 }

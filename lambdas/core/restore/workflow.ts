@@ -7,7 +7,7 @@ import { describeRowError, type RestoreOrg, type SnapshotSource } from './model.
 import { type ObjectPlan, planRestore, type RestorePlan } from './plan.ts';
 import { selectScope } from './scope.ts';
 import { readJson, writeJsonOnce } from './store-json.ts';
-import { summarizePlan } from './summary.ts';
+import { summarizePlan, summarizeUncertainWrites } from './summary.ts';
 import { validateAgainstOrg } from './validate.ts';
 import { type RestoreReport, verifyRestore } from './verify.ts';
 import { InvalidRestoreStateError, OrgMismatchError } from './errors.ts';
@@ -287,6 +287,7 @@ export async function verifyStep(
       ? `  ... and ${fileProblems.length - REPORTED_ROWS} more file(s) in the report.`
       : '',
     metadata?.report ?? '',
+    summarizeUncertainWrites(plan),
     `Recovery time: ${recoveryTimeSeconds} s from validation to verification.`,
     unrestorable.length > 0 ? `Not restorable (see the plan for why): ${unrestorable.join(', ')}` : '',
   ]
