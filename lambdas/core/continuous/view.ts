@@ -10,12 +10,14 @@
  * and no snapshot records a journal break overlapping it. Otherwise the object's rows are the
  * base snapshot's, and the view says why.
  */
-import { manifestKey } from '../snapshot/keys.ts';
+import type { SnapshotManifest } from '../snapshot/manifest.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
 import { applyChangeEvents } from './apply.ts';
 import { type JournalLine, readJournal } from './journal.ts';
-import { type JournalBreak, readManifestCoverage } from './manifest-coverage.ts';
+
+/** A stretch of time the journal is not complete for, as a snapshot manifest records it. */
+type JournalBreak = NonNullable<SnapshotManifest['journalBreak']>;
 
 /** Why the journal was not applied to an object: its rows are the base snapshot's. */
 export type SnapshotOnlyCause =
@@ -75,9 +77,11 @@ export async function rowsAtInstant(
     events: 0,
   });
 
-  const base = await readManifestCoverage(store, manifestKey(org, target.snapshotId));
-  if (!base.continuousObjects.has(object)) return snapshotOnly({ kind: 'not-continuous' });
-  const broken = await breakOverlapping(reader, store, org, target.snapshotId, from, instant);
+  // Manifests written before continuous protection have no `continuous`: such objects are not.
+  if (target.objects.find((o) => o.name === object)?.continuous !== true) {
+    return snapshotOnly({ kind: 'not-continuous' });
+  }
+  const broken = await breakOverlapping(reader, org, target.snapshotId, from, instant);
   if (broken) return snapshotOnly(broken);
   const lines = await readJournal(store, org, from, instant);
   const overflowAt = firstOverflow(lines, object);
@@ -94,7 +98,6 @@ export async function rowsAtInstant(
  */
 async function breakOverlapping(
   reader: SnapshotReader,
-  store: BackupStore,
   org: string,
   baseId: string,
   from: Date,
@@ -103,10 +106,7 @@ async function breakOverlapping(
   for (const entry of await reader.catalog(org)) {
     if (entry.status !== 'complete' || entry.snapshotId === baseId) continue;
     if (Date.parse(entry.finishedAt) < from.getTime()) continue;
-    const { journalBreak } = await readManifestCoverage(
-      store,
-      entry.manifestKey ?? manifestKey(org, entry.snapshotId),
-    );
+    const { journalBreak } = await reader.manifest(org, entry.snapshotId);
     if (!journalBreak) continue;
     if (Date.parse(journalBreak.from) <= until.getTime() && Date.parse(journalBreak.to) >= from.getTime()) {
       return { kind: 'journal-break', snapshotId: entry.snapshotId, ...journalBreak };
