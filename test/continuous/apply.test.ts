@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyChangeEvents, componentColumn } from '../../lambdas/core/continuous/apply.ts';
 import { type JournalLine, sortOf } from '../../lambdas/core/continuous/journal.ts';
+import { textDiff } from '../../emulator/org/cdc/text-diff.ts';
 
 let replay = 0;
 /** A journal line of one change event, as the relay put it on EventBridge. */
@@ -110,5 +111,72 @@ describe('applying change events to snapshot rows', () => {
     expect(componentColumn('Address', 'Street')).toBe('Street');
     expect(componentColumn('Loc__c', 'Latitude')).toBe('Loc__Latitude__s');
     expect(componentColumn('Name', 'FirstName')).toBe('FirstName');
+  });
+});
+
+describe('applying a long text field sent as a unified diff', () => {
+  const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph ${i + 1} of a long description.`);
+  const v1 = paragraphs.join('\n');
+  const v2 = paragraphs.map((p, i) => (i === 4 ? 'Paragraph 5, edited.' : p)).join('\n');
+  const v3 = paragraphs
+    .map((p, i) => (i === 4 ? 'Paragraph 5, edited.' : i === 25 ? 'Paragraph 26, edited.' : p))
+    .join('\n');
+  const diff = (from: string, to: string): string => {
+    const text = textDiff(from, to);
+    if (text === null) throw new Error('expected a diff');
+    return text;
+  };
+  const update = (fields: Record<string, unknown>, diffFields: string[]) =>
+    line('UPDATE', [A], fields, { diffFields, changedFields: [...Object.keys(fields), 'LastModifiedDate'] });
+  const row = (description: string) =>
+    new Map([[A, { Id: A, IsDeleted: 'false', Email: 'a@example.com', Description: description }]]);
+
+  it("rebuilds the new value from the row's, event after event, in the relayed and the streaming shape", () => {
+    const rows = row(v1);
+    const outcome = applyChangeEvents(
+      rows,
+      [
+        update({ Description: diff(v1, v2), Email: 'b@example.com' }, ['Description']),
+        update({ Description: { diff: diff(v2, v3) } }, ['Description']),
+      ],
+      'Contact',
+    );
+    expect(outcome.uncertain).toEqual(new Map());
+    expect(rows.get(A)).toEqual({ Id: A, IsDeleted: 'false', Email: 'b@example.com', Description: v3 });
+  });
+
+  it('keeps a value the snapshot already read as the new one: an event replayed from the overlap', () => {
+    const rows = row(v2);
+    const outcome = applyChangeEvents(
+      rows,
+      [update({ Description: diff(v1, v2) }, ['Description'])],
+      'Contact',
+    );
+    expect(outcome.uncertain).toEqual(new Map());
+    expect(rows.get(A)?.Description).toBe(v2);
+  });
+
+  it('never writes a wrong value: a stale base keeps its value, and the record is uncertain for that event', () => {
+    const rows = row(v1);
+    const stale = update({ Description: diff(v2, v3), Email: 'b@example.com' }, ['Description']);
+    const outcome = applyChangeEvents(rows, [stale], 'Contact');
+    expect(outcome.uncertain).toEqual(new Map([[A, new Date(stale.sort.commitTimestamp).toISOString()]]));
+    // The event's other fields are applied; the diffed field keeps the row's value.
+    expect(rows.get(A)).toEqual({ Id: A, IsDeleted: 'false', Email: 'b@example.com', Description: v1 });
+  });
+
+  it('counts a diffed field whose value is not a diff, or a row the snapshot did not hold, as uncertain', () => {
+    const rows = row(v1);
+    const outcome = applyChangeEvents(
+      rows,
+      [
+        update({ Description: 42 }, ['Description']),
+        line('UPDATE', [B], { Description: diff(v1, v2) }, { diffFields: ['Description'] }),
+      ],
+      'Contact',
+    );
+    expect([...outcome.uncertain.keys()].sort()).toEqual([A, B]);
+    expect(rows.get(A)?.Description).toBe(v1);
+    expect(rows.has(B)).toBe(false);
   });
 });

@@ -6,6 +6,7 @@
 
 /** Test files that start the org emulator or Salesforce's `sf` CLI (no system packages needed). */
 export const EMULATOR_TESTS = [
+  'test/local/continuous-diff.test.ts',
   'test/local/continuous-journal.test.ts',
   'test/backup/cli-backup.test.ts',
   'test/backup/e2e-content-links.test.ts',
