@@ -19,6 +19,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "print an org's coverage from its latest snapshot: objects exported, skipped and why",
     load: async () => (await import('./commands/coverage.ts')).run,
   },
+  continuous: {
+    summary: "check an org's continuous protection: its Event Relay, channel objects and journal",
+    load: async () => (await import('./commands/continuous.ts')).run,
+  },
   demo: {
     summary: 'back up a sample org, cause a disaster, restore it and verify',
     load: async () => (await import('./commands/demo.ts')).run,
