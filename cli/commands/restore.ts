@@ -1,6 +1,6 @@
 /** `sfbackup restore`: runs the synthesized restore workflow locally with the same input JSON as the console. */
 import { readFileSync, statSync } from 'node:fs';
-import { inputShapeProblem, inputSizeProblem } from '../../lambdas/core/restore/input.ts';
+import { inputShapeProblem, inputSizeProblem, pointInTimeProblem } from '../../lambdas/core/restore/input.ts';
 import type { Json, RunResult } from '../local/index.ts';
 import { buildLocalRestoreApp } from './local-app.ts';
 import {
@@ -20,6 +20,9 @@ real handlers in-process, the same input JSON as the console (see docs/restore.m
 
 Options:
 ${CONNECTION_HELP}  --input FILE           the restore input JSON ("-" reads standard input)
+  --point-in-time ISO    restore the org as of this instant (with its time zone, e.g.
+                         2026-01-31T12:00:05Z): sets the input's "pointInTime"; the dry-run plan
+                         says per object whether it is continuous to then or snapshot only
   --drill-instance-url URL, --drill-access-token TOKEN
                          the sandbox a {"drill": true} input restores into
 ${OUTPUT_HELP}`;
@@ -80,6 +83,7 @@ export async function runLocalRestore(
 
 const OPTIONS = {
   input: { type: 'string' },
+  'point-in-time': { type: 'string' },
   'drill-instance-url': { type: 'string' },
   'drill-access-token': { type: 'string' },
 } as const;
@@ -109,7 +113,7 @@ const restoreCommand: WorkflowCommand<
         );
       }
     }
-    const parsed = parseInput(input);
+    const parsed = withPointInTime(parseInput(input), values['point-in-time'], problems);
     // Checked here as well as by the workflow, since a deep input would exhaust the stack of the
     // local runner before the workflow could reject it.
     const shape =
@@ -138,6 +142,26 @@ const restoreCommand: WorkflowCommand<
     (summary.reportKey ? `Report: ${summary.reportKey}\n` : '') +
     (summary.planKey ? `Plan: ${summary.planKey}\n` : ''),
 };
+
+/**
+ * The input with `--point-in-time` as its `pointInTime`, checked as the workflow checks the field.
+ * An input that already names what to restore from (`pointInTime`, or a `snapshot` other than
+ * "latest") is refused rather than overridden.
+ */
+function withPointInTime(parsed: unknown, pointInTime: string | undefined, problems: string[]): unknown {
+  if (pointInTime === undefined) return parsed;
+  const problem = pointInTimeProblem(pointInTime);
+  if (problem) problems.push(`--point-in-time ${pointInTime}: ${problem.problem} Fix: ${problem.fix}`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return parsed;
+  const input = parsed as Record<string, unknown>;
+  for (const field of ['pointInTime', 'snapshot'] as const) {
+    if (input[field] === undefined || (field === 'snapshot' && input[field] === 'latest')) continue;
+    problems.push(
+      `--point-in-time cannot be combined with the input's "${field}" (${JSON.stringify(input[field])}): each names what to restore from. Fix: remove one of them.`,
+    );
+  }
+  return { ...input, pointInTime };
+}
 
 /** The text goes to the workflow as it is when it is not JSON: the workflow rejects it, as the console's input would be. */
 function parseInput(text: string | undefined): unknown {

@@ -116,6 +116,55 @@ describe('sfbackup restore', () => {
     expect(await ids(emu, 'Broker__c')).toHaveLength(brokers.length);
   });
 
+  it('refuses a --point-in-time that is not an instant with a time zone, or that the input contradicts, and exits 2', async () => {
+    const dir = freshStoreDir();
+    const file = join(dir, 'pit.json');
+    writeFileSync(file, JSON.stringify({ objects: ['Account'], snapshot: '20260101T000000000Z-aaaaaa' }));
+    const base = [
+      '--instance-url',
+      'http://127.0.0.1:1',
+      '--access-token',
+      't',
+      '--store',
+      dir,
+      '--input',
+      file,
+    ];
+    let io = capture();
+    expect(await run([...base, '--point-in-time', '2026-01-02'])).toBe(2);
+    expect(io.err()).toContain(
+      '--point-in-time 2026-01-02: "2026-01-02" is not an instant with a time zone. Fix: write an instant with its time zone',
+    );
+    expect(io.err()).toContain('--point-in-time cannot be combined with the input\'s "snapshot"');
+    vi.restoreAllMocks();
+    writeFileSync(file, JSON.stringify({ objects: ['Account'], pointInTime: '2026-01-02T10:00:00Z' }));
+    io = capture();
+    expect(await run([...base, '--point-in-time', '2026-01-02T10:00:00+02:00'])).toBe(2);
+    expect(io.err()).toContain('--point-in-time cannot be combined with the input\'s "pointInTime"');
+    expect(io.err()).not.toContain('is not an instant');
+  });
+
+  it('plans a restore to a point in time, saying which objects are snapshot only and why', async () => {
+    emu = await startSampleOrg('dreamhouse-lwc');
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    const at = new Date(Date.now() + 1000).toISOString();
+    const file = join(dir, 'pit.json');
+    writeFileSync(file, JSON.stringify({ objects: ['Broker__c'] }));
+    const io = capture();
+    const code = await run([
+      ...['--instance-url', emu.instanceUrl, '--access-token', emu.accessToken],
+      ...['--store', dir, '--org', 'sample', '--input', file, '--point-in-time', at],
+    ]);
+    expect(code).toBe(0);
+    expect(io.out()).toContain(`(dry-run) to ${at}, from snapshot `);
+    expect(io.out()).toMatch(
+      new RegExp(
+        `Broker__c: .*\\n    snapshot only: (\\S+) taken \\S+, 0\\.0 hour\\(s\\) before ${at.replace(/\./g, '\\.')}: snapshot \\1 does not mark the object continuous`,
+      ),
+    );
+  });
+
   it('rejects malformed JSON in the input file, as the console would, and exits 1', async () => {
     emu = await startSampleOrg('ebikes-lwc');
     const dir = freshStoreDir();

@@ -274,13 +274,11 @@ function checkCombinations(input: z.infer<typeof schema>): RestoreRequest {
         problem: 'pointInTime cannot be combined with snapshot: each names what to restore from.',
         fix: 'keep one: pointInTime for any second (the journal), or snapshot for a snapshot.',
       });
-    } else if (!INSTANT.test(input.pointInTime) || Number.isNaN(Date.parse(input.pointInTime))) {
-      problems.push({
-        field: 'pointInTime',
-        problem: `"${input.pointInTime}" is not an instant with a time zone.`,
-        fix: FIXES.pointInTime ?? '',
-      });
-    } else selector = { kind: 'instant', at: new Date(Date.parse(input.pointInTime)).toISOString() };
+    } else {
+      const problem = pointInTimeProblem(input.pointInTime);
+      if (problem) problems.push(problem);
+      else selector = { kind: 'instant', at: new Date(Date.parse(input.pointInTime)).toISOString() };
+    }
   }
   if (problems.length > 0) throw new InvalidRestoreRequestError(problems);
   return {
@@ -295,6 +293,16 @@ function checkCombinations(input: z.infer<typeof schema>): RestoreRequest {
     metadata: input.metadata ?? [],
     mode: input.mode,
     ...(input.confirmOrgId ? { confirmOrgId: input.confirmOrgId } : {}),
+  };
+}
+
+/** What is wrong with a `pointInTime` value, or undefined: an instant to the second or finer, with its time zone. */
+export function pointInTimeProblem(text: string): InputProblem | undefined {
+  if (INSTANT.test(text) && !Number.isNaN(Date.parse(text))) return undefined;
+  return {
+    field: 'pointInTime',
+    problem: `"${text}" is not an instant with a time zone.`,
+    fix: FIXES.pointInTime ?? '',
   };
 }
 
