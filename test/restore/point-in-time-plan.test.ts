@@ -96,10 +96,10 @@ describe('a point-in-time plan says, per object, how its rows at the instant are
     await org.update('Broker__c', [{ Id: brokerId(2), Email__c: 'changed@example.com' }]);
     const { plan } = await runRestore(deps, { objects: ['Broker__c'], pointInTime: T, mode: 'dry-run' });
     expect(plan.summary).toContain(
-      `2 record(s) uncertain at ${T} (gap events: Salesforce could not send the change; shown as last known before the gap, read again by the next backup): ${brokerId(2)} (gap 2026-01-01T10:05:00.000Z), ${brokerId(3)} (gap 2026-01-01T10:07:00.000Z)`,
+      `2 record(s) uncertain at ${T} (a gap event, or a change the journal could not apply: shown as last known before it; the next backup reads gap-named records again): ${brokerId(2)} (since 2026-01-01T10:05:00.000Z), ${brokerId(3)} (since 2026-01-01T10:07:00.000Z)`,
     );
     expect(plan.summary).toContain(
-      `1 uncertain record(s) a restore would write with their state before the gap; check them against the next backup: ${brokerId(2)} (gap 2026-01-01T10:05:00.000Z)`,
+      `1 uncertain record(s) a restore would write with their last known state; check them against the next backup: ${brokerId(2)} (since 2026-01-01T10:05:00.000Z)`,
     );
     const root = restoreRoot(ORG_NAME, org.orgId);
     const objectPlan = await readJson<ObjectPlan>(store, restoreKeys.objectPlan(root, 'run-1', 'Broker__c'));
@@ -124,7 +124,7 @@ describe('a point-in-time plan says, per object, how its rows at the instant are
     expect(verify?.matches).toBe(true);
     expect(org.live('Broker__c').find((b) => b.Id === brokerId(2))?.Email__c).toBe('b2@example.com');
     expect(verify?.summary).toContain(
-      `Uncertain at ${T}: 1 record(s) were written with their state before a gap event, which the journal could not settle; check them against the next backup, which reads them again: Broker__c ${brokerId(2)} (gap 2026-01-01T10:05:00.000Z)`,
+      `Uncertain at ${T}: 1 record(s) the journal could not settle were written with their last known state; check them against the next backup, which reads them again: Broker__c ${brokerId(2)} (since 2026-01-01T10:05:00.000Z)`,
     );
   });
 

@@ -196,7 +196,7 @@ export interface ObjectCoverage {
   readonly events: number;
   /** Set when the journal was not applied (the rows are the snapshot's): why, in words. */
   readonly snapshotOnly?: string;
-  /** Record ids the journal could not settle (gap events) -> commit time of the first such event. */
+  /** Record ids the journal could not settle (gap events, mostly) -> commit time of the first such event. */
   readonly uncertain: ReadonlyMap<string, string>;
 }
 

@@ -50,7 +50,7 @@ export interface ObjectPlan {
 /** A record whose state at the instant the journal could not settle. */
 export interface UncertainRow {
   readonly id: string;
-  /** Commit time of the gap event that named it. */
+  /** Commit time of the first event the journal could not settle it by (a gap event, most often). */
   readonly gapAt: string;
   /** True when the plan writes it: with its last known state before the gap. */
   readonly written: boolean;

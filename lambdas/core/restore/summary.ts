@@ -46,19 +46,19 @@ function pointInTimeLines(p: ObjectPointInTime, dryRun: boolean): string[] {
       ];
   if (p.uncertain > 0) {
     lines.push(
-      `    ${p.uncertain} record(s) uncertain at ${p.instant} (gap events: Salesforce could not send the change; shown as last known before the gap, read again by the next backup): ${named(p.firstUncertain, p.uncertain)}`,
+      `    ${p.uncertain} record(s) uncertain at ${p.instant} (a gap event, or a change the journal could not apply: shown as last known before it; the next backup reads gap-named records again): ${named(p.firstUncertain, p.uncertain)}`,
     );
   }
   if (p.uncertainWritten > 0) {
     lines.push(
-      `    ${p.uncertainWritten} uncertain record(s) ${dryRun ? 'a restore would write' : 'written'} with their state before the gap; check them against the next backup: ${named(p.firstUncertainWritten, p.uncertainWritten)}`,
+      `    ${p.uncertainWritten} uncertain record(s) ${dryRun ? 'a restore would write' : 'written'} with their last known state; check them against the next backup: ${named(p.firstUncertainWritten, p.uncertainWritten)}`,
     );
   }
   return lines;
 }
 
 function named(rows: readonly UncertainRow[], total: number): string {
-  const ids = rows.map((r) => `${r.id} (gap ${r.gapAt})`).join(', ');
+  const ids = rows.map((r) => `${r.id} (since ${r.gapAt})`).join(', ');
   return total > rows.length ? `${ids} and ${total - rows.length} more in the object's plan` : ids;
 }
 
@@ -80,5 +80,5 @@ export function summarizeUncertainWrites(plan: RestorePlan): string {
     const p = o.pointInTime as ObjectPointInTime;
     return `${o.object} ${named(p.firstUncertainWritten, p.uncertainWritten)}`;
   });
-  return `Uncertain at ${plan.pointInTime}: ${total} record(s) were written with their state before a gap event, which the journal could not settle; check them against the next backup, which reads them again: ${parts.join('; ')}`;
+  return `Uncertain at ${plan.pointInTime}: ${total} record(s) the journal could not settle were written with their last known state; check them against the next backup, which reads them again: ${parts.join('; ')}`;
 }
