@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { credentialsFromSecret, InvalidOrgSecretError } from '../../lambdas/adapters/salesforce/auth.ts';
 import { translateHttpError, translateSoapFault } from '../../lambdas/adapters/salesforce/errors.ts';
@@ -187,6 +187,35 @@ describe("the HTTP source reads an Event Relay's state and its channel's entitie
     expect((await source().changeEventEntities(report!.eventChannel)).sort()).toEqual(['Account', 'Contact']);
     expect(await source().changeEventEntities('/data/ChangeEvents')).toHaveLength(2);
     expect(await source().changeEventEntities('SomeOther__chn')).toEqual([]);
+  });
+
+  it("matches a custom channel's members, which report the channel's id, to the channel's name", async () => {
+    const offline = new HttpSalesforceSource({
+      kind: 'access-token',
+      instanceUrl: 'http://127.0.0.1:9',
+      accessToken: 'unused',
+    });
+    const asked: string[] = [];
+    vi.spyOn(offline.connection, 'json').mockImplementation(async (path: string) => {
+      const soql = decodeURIComponent(path.split('?q=')[1] ?? '');
+      asked.push(soql);
+      const records = soql.includes('FROM PlatformEventChannelMember')
+        ? [
+            { EventChannel: '0YLRM0000004Dfg', SelectedEntity: 'AccountChangeEvent' },
+            { EventChannel: '0YLRM0000004Dfg4AE', SelectedEntity: 'Invoice__ChangeEvent' },
+            { EventChannel: '0YLRM0000009Zzz4AE', SelectedEntity: 'CaseChangeEvent' },
+            { EventChannel: 'ChangeEvents', SelectedEntity: 'LeadChangeEvent' },
+          ]
+        : [
+            { Id: '0YLRM0000004Dfg4AE', DeveloperName: 'SfVault', NamespacePrefix: null },
+            { Id: '0YLRM0000009Zzz4AE', DeveloperName: 'Other', NamespacePrefix: null },
+          ];
+      return { records } as never;
+    });
+    expect(await offline.changeEventEntities('SfVault__chn')).toEqual(['Account', 'Invoice__c']);
+    expect(asked[0]).toBe('SELECT Id, DeveloperName, NamespacePrefix FROM PlatformEventChannel');
+    expect(await offline.changeEventEntities('ChangeEvents')).toEqual(['Lead']);
+    expect(await offline.changeEventEntities('0YLRM0000009Zzz4AE')).toEqual(['Case']);
   });
 });
 

@@ -152,6 +152,9 @@ describe("the relay's state reads as EventRelayFeedback, EventRelayConfig and th
     ]);
     emulator.cdc.select([]);
     expect((await conn.tooling.query('SELECT Id FROM PlatformEventChannelMember')).totalSize).toBe(0);
+    expect((await conn.tooling.query('SELECT Id, DeveloperName FROM PlatformEventChannel')).totalSize).toBe(
+      0,
+    );
 
     const notModelled = await failure(conn.tooling.query('SELECT Id FROM ApexClass'));
     expect(notModelled.errorCode).toBe('INVALID_TYPE');

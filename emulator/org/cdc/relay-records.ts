@@ -2,8 +2,9 @@
  * The relay's state as Salesforce lets an API client read it: `EventRelayFeedback` (SOQL over
  * REST, API 56.0 and later), `EventRelayConfig` (Tooling API, and SOQL from 56.0) and
  * `PlatformEventChannelMember` (Tooling API), one member per entity selected on the standard
- * `ChangeEvents` channel. The records are rebuilt from the relay and the selection before each
- * query, in a store of their own, so they never join the org's describe or a backup's export.
+ * `ChangeEvents` channel, and no custom channel (`PlatformEventChannel`, Tooling API). The
+ * records are rebuilt from the relay and the selection before each query, in a store of their
+ * own, so they never join the org's describe or a backup's export.
  * Field names, types and values follow docs/emulator-cdc.md [RELAY-FEEDBACK], [TOOLING-RELAY],
  * [TOOLING-MEMBER].
  */
@@ -83,11 +84,24 @@ const platformEventChannelMember = sobject(
   ],
 );
 
+/** Custom channels: the emulator has none, so a query answers no rows (the prefix is the emulator's). */
+const platformEventChannel = sobject(
+  { name: 'PlatformEventChannel', keyPrefix: '0YM', isDeleted: false, flags: FLAGS },
+  [
+    text('DeveloperName', 80, READ_ONLY),
+    text('MasterLabel', 80, { ...READ_ONLY, label: 'Label', nameField: true }),
+    text('Language', 40, READ_ONLY),
+    text('NamespacePrefix', 15, READ_ONLY),
+    text('ChannelType', 40, READ_ONLY),
+  ],
+);
+
 /** Which API answers for which object. */
 const OBJECTS: ReadonlyArray<readonly [ObjectDef, readonly RelayApi[]]> = [
   [eventRelayConfig, ['data', 'tooling']],
   [eventRelayFeedback, ['data']],
   [platformEventChannelMember, ['tooling']],
+  [platformEventChannel, ['tooling']],
 ];
 
 /** The version that brought EventRelayFeedback and EventRelayConfig to SOQL over REST. */

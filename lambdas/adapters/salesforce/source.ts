@@ -302,6 +302,22 @@ export class HttpSalesforceSource implements SalesforceSource {
 
   async changeEventEntities(channel: string): Promise<string[]> {
     const name = channel.replace(/^\/data\//, '');
+    const names = new Set([name, channel]);
+    // A custom channel's members report the channel's id (0YL...), not its name, as EventChannel
+    // (Tooling API, PlatformEventChannelMember): find the id of the channel so named.
+    if (name.endsWith('__chn')) {
+      const channels = await this.allRecords(
+        this.connection.dataPath(
+          `/tooling/query?q=${encodeURIComponent('SELECT Id, DeveloperName, NamespacePrefix FROM PlatformEventChannel')}`,
+        ),
+        'PlatformEventChannel',
+      );
+      for (const c of channels) {
+        if (!channelNames(c).includes(name)) continue;
+        const id = String(c.Id);
+        names.add(id).add(id.slice(0, 15));
+      }
+    }
     const members = await this.allRecords(
       this.connection.dataPath(
         `/tooling/query?q=${encodeURIComponent('SELECT EventChannel, SelectedEntity FROM PlatformEventChannelMember')}`,
@@ -309,7 +325,7 @@ export class HttpSalesforceSource implements SalesforceSource {
       'PlatformEventChannelMember',
     );
     return members
-      .filter((m) => String(m.EventChannel) === name || String(m.EventChannel) === channel)
+      .filter((m) => names.has(String(m.EventChannel)))
       .map((m) => objectOfChangeEvent(String(m.SelectedEntity)));
   }
 
@@ -421,6 +437,14 @@ function replayRecoveryOf(option: unknown): string | null {
   } catch {
     return null;
   }
+}
+
+/** The names a PlatformEventChannel record may be written as: `SfVault__chn`, with its namespace. */
+function channelNames(record: Record<string, unknown>): string[] {
+  const developerName = String(record.DeveloperName).replace(/__chn$/, '');
+  const namespace = textOrNull(record.NamespacePrefix);
+  const full = namespace ? `${namespace}__${developerName}` : developerName;
+  return [`${full}__chn`, full];
 }
 
 /** `AccountChangeEvent` -> `Account`; `Employee__ChangeEvent` -> `Employee__c`. */
