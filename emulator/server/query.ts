@@ -18,8 +18,26 @@ function pageBody(page: QueryPage, req: RouteRequest, all: boolean, tooling = fa
   const body: Record<string, unknown> = { totalSize: page.totalSize, done: page.done };
   if (page.next)
     body.nextRecordsUrl = `/services/data/v${req.version}/${tooling ? 'tooling/' : ''}${all ? 'queryAll' : 'query'}/${page.next}`;
-  body.records = page.records;
+  body.records = tooling ? page.records.map(toolingUrls) : page.records;
   return body;
+}
+
+/** A Tooling API record's `attributes.url` (and its parents') is under `/tooling/sobjects/`. */
+function toolingUrls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(toolingUrls) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const attributes = v as { url?: unknown } | null;
+    out[key] =
+      key === 'attributes' && typeof attributes?.url === 'string'
+        ? {
+            ...attributes,
+            url: attributes.url.replace(/^(\/services\/data\/v[^/]+)\/sobjects\//, '$1/tooling/sobjects/'),
+          }
+        : toolingUrls(v);
+  }
+  return out as T;
 }
 
 function columnEntry(

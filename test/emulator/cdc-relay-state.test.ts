@@ -131,6 +131,10 @@ describe("the relay's state reads as EventRelayFeedback, EventRelayConfig and th
     );
     expect(config.records).toHaveLength(1);
     expect(config.records[0]).toMatchObject({
+      attributes: {
+        type: 'EventRelayConfig',
+        url: `/services/data/v62.0/tooling/sobjects/EventRelayConfig/${emulator.relay.relayId}`,
+      },
       Id: emulator.relay.relayId,
       DeveloperName: 'Emulator_Relay',
       MasterLabel: 'Emulator Relay',
