@@ -96,6 +96,23 @@ describe('applying change events to snapshot rows', () => {
     expect(rows.has(B)).toBe(false);
   });
 
+  it('leaves a record gone by the snapshot’s read gone: events committed before it that name a row the snapshot lacks', () => {
+    const created = line('CREATE', [A], { LastName: 'Made then hard deleted' });
+    const updated = line('UPDATE', [A], { LastName: 'Edited' });
+    const deleted = line('DELETE', [B]);
+    const after = line('UPDATE', [B], { LastName: 'After the read' });
+    const readAt = after.sort.commitTimestamp;
+    const rows = new Map<string, Record<string, string>>();
+    const outcome = applyChangeEvents(rows, [created, updated, deleted, after], 'Contact', readAt);
+    expect(rows.size).toBe(0);
+    // An event after the read that names a row the snapshot lacks is still uncertain.
+    expect([...outcome.uncertain.keys()]).toEqual([B]);
+    // Without the read's time, the same events recreate the row.
+    const unbounded = new Map<string, Record<string, string>>();
+    applyChangeEvents(unbounded, [created, updated], 'Contact');
+    expect(unbounded.get(A)?.LastName).toBe('Edited');
+  });
+
   it('ignores the events of other entities', () => {
     const rows = new Map<string, Record<string, string>>();
     const other = line('CREATE', [A], { Name: 'Acme' });

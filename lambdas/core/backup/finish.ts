@@ -119,6 +119,7 @@ export async function finishBackup(
     if (planned.countAtStart !== undefined) entry.countAtStart = planned.countAtStart;
     if (spec.tombstones) entry.tombstones = spec.tombstones;
     if (spec.fullReason) entry.fullReason = spec.fullReason;
+    if (spec.journalSettled) entry.journalSettled = spec.journalSettled;
     if (result?.status === 'exported') {
       const comparison = await optionalJson<ObjectComparison>(deps, changesKey(org, snapshotId, spec.name));
       if (comparison?.changes) {

@@ -151,12 +151,15 @@ export async function planBackup(
           new Date(since!),
         )
       : new Map<string, DeleteLogReading>();
-  // Changes the journal could not hold since the base (gap and overflow events): those objects
-  // are read in full, so the vault ends exact.
+  // Changes the journal could not hold (gap and overflow events) since the previous data snapshot:
+  // an incremental reads those objects in full, so the vault ends exact; a full run reads every
+  // object anyway. Either way the manifest says up to which event each such object is settled.
   const journalGaps = new Map<string, string>();
-  if (base) {
-    for (const gap of await rereadsSince(store, request.org, sinceOf(base, settings))) {
-      if (journalGaps.has(gap.entityName)) continue;
+  const journalSettled = new Map<string, string>();
+  if (previous && !metadataOnly) {
+    for (const gap of await rereadsSince(store, request.org, sinceOf(previous, settings))) {
+      journalSettled.set(gap.entityName, gap.commitTimestamp);
+      if (!base || journalGaps.has(gap.entityName)) continue;
       journalGaps.set(
         gap.entityName,
         gap.changeType === 'GAP_OVERFLOW'
@@ -204,11 +207,14 @@ export async function planBackup(
       candidate,
       heldBefore.has(describe.name),
     );
-    if (spec)
-      specs.push(
-        readInFull && spec.since === null && spec.watermarkField ? { ...spec, fullReason: readInFull } : spec,
-      );
-    else if (candidate.includedByName)
+    if (spec) {
+      const settled = spec.since === null ? journalSettled.get(describe.name) : undefined;
+      specs.push({
+        ...spec,
+        ...(readInFull && spec.since === null && spec.watermarkField ? { fullReason: readInFull } : {}),
+        ...(settled ? { journalSettled: settled } : {}),
+      });
+    } else if (candidate.includedByName)
       refusedIncluded(request.org, [[describe.name, 'describe lists no queryable fields']]);
     else
       skipped.push({

@@ -69,6 +69,11 @@ export interface ObjectSpec {
   readonly tombstones?: SnapshotPart;
   /** Why an incremental reads every row of this object: its delete log cannot cover the window. */
   readonly fullReason?: string;
+  /**
+   * Continuous orgs: the commit time of the newest gap or overflow event of this object the journal
+   * had recorded when the run was planned; the run reads the object in full, which settles them.
+   */
+  readonly journalSettled?: string;
 }
 
 /** Everything the plan decided, stored in the vault for the later steps. */

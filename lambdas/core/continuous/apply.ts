@@ -117,6 +117,12 @@ export function applyChangeEvents(
   rows: Map<string, Row>,
   lines: readonly JournalLine[],
   entity: string,
+  /**
+   * The base snapshot's watermark (ms): it read every row after this, so events committed before it
+   * are already in `rows`, replayed only to be safe. A record such an event names that `rows` lacks
+   * was gone by the read (hard deleted or purged): it stays gone, and is not uncertain.
+   */
+  readAfter = Number.NEGATIVE_INFINITY,
 ): ApplyOutcome {
   const unsettled = new Map<string, string>();
   let overflow = false;
@@ -140,8 +146,10 @@ export function applyChangeEvents(
       for (const id of header.recordIds) unsettle(id);
       continue;
     }
+    const beforeRead = line.sort.commitTimestamp < readAfter;
     for (const id of header.recordIds) {
       const before = rows.get(id);
+      if (beforeRead && !before) continue;
       switch (header.changeType) {
         case 'CREATE':
           // A row the snapshot already read (the journal starts before the snapshot's read, so

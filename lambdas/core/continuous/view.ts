@@ -78,15 +78,26 @@ export async function rowsAtInstant(
   });
 
   // Manifests written before continuous protection have no `continuous`: such objects are not.
-  if (target.objects.find((o) => o.name === object)?.continuous !== true) {
+  const entry = target.objects.find((o) => o.name === object);
+  if (entry?.continuous !== true) {
     return snapshotOnly({ kind: 'not-continuous' });
   }
   const broken = await breakOverlapping(reader, org, target.snapshotId, from, instant);
   if (broken) return snapshotOnly(broken);
-  const lines = await readJournal(store, org, from, instant);
+  // Gap and overflow events the base snapshot settled (it read the object in full knowing of
+  // them) leave nothing uncertain; later ones do.
+  const settled = entry?.journalSettled ? Date.parse(entry.journalSettled) : Number.NEGATIVE_INFINITY;
+  const lines = (await readJournal(store, org, from, instant)).filter(
+    (l) =>
+      !(
+        l.sort.entityName === object &&
+        l.sort.changeType.startsWith('GAP_') &&
+        l.sort.commitTimestamp <= settled
+      ),
+  );
   const overflowAt = firstOverflow(lines, object);
   if (overflowAt) return snapshotOnly({ kind: 'overflow', at: overflowAt });
-  const outcome = applyChangeEvents(rows, lines, object);
+  const outcome = applyChangeEvents(rows, lines, object, Date.parse(target.watermark));
   return { ...view, uncertain: outcome.uncertain, events: outcome.applied };
 }
 

@@ -149,6 +149,13 @@ export const snapshotObjectSchema = z.object({
     .describe(
       'Why an incremental read every row of this object (since is null) instead of its changes: its delete log could not cover the window. The rows are then the whole object, as in a full snapshot.',
     ),
+  journalSettled: z
+    .string()
+    .datetime()
+    .optional()
+    .describe(
+      'Continuous orgs: the commit time of the newest gap or overflow event of this object the change-event journal had recorded when the run was planned. The run read the object in full, so those events, and every earlier one, are settled by this snapshot: a point-in-time view based on it does not count them as uncertain.',
+    ),
   changes: changeCountsSchema
     .optional()
     .describe(
