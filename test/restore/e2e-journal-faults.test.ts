@@ -173,4 +173,62 @@ describe('a journal fed duplicates, reordered events, gaps and an overflow', () 
       expect(views.get(object)!.uncertain.size, object).toBe(0);
     }
   }, 120_000);
+  it('finds a relay outage longer than the 72 hours Salesforce keeps events, runs in full and alerts, and restores the stretch from snapshots only', async () => {
+    const HOUR = 3_600_000;
+    later(60);
+    const outageStart = new Date().toISOString();
+    emu.relay.outage(73 * HOUR);
+    later(60 * 60);
+    const lost = ids('Product__c')[3]!;
+    await writer.update('Product__c', [{ Id: lost, Name: 'Changed while the relay was down' }]);
+    later(10);
+    const during = {
+      at: new Date().toISOString(),
+      rows: new Map(OBJECTS.map((o) => [o, liveRows(emu, o)] as const)),
+    };
+    // The relay comes back after 74 hours: the change above is no longer retained, and is lost.
+    later(73 * 60 * 60);
+    await writer.update('Account', [{ Id: ids('Account')[0]!, Phone: '555 0123' }]);
+    await continuous.deliver();
+    const lines = await readJournal(store, 'sample', new Date(Date.parse(outageStart)), new Date());
+    expect(lines.some((l) => l.sort.recordIds.includes(lost))).toBe(false);
+
+    later(60);
+    const run = await backup(emu, dir, 'incremental', settings);
+    expect(run.summary.status).toBe('complete');
+    expect(run.summary.mode).toBe('full');
+    const manifest = (await new SnapshotReader(store).pointInTime('sample', run.summary.snapshotId!)).target;
+    expect(manifest.journalBreak?.from).toBe(outageStart);
+    expect(manifest.fullReason).toMatch(/break/);
+    expect(run.sns.map((m) => m.message).join('\n')).toMatch(/72 hours/);
+
+    // Inside the break the journal is not trusted: every object is the snapshot before it.
+    for (const object of OBJECTS) {
+      const view = await instantDifferences(
+        store,
+        object,
+        during.at,
+        during.rows.get(object)!,
+        columns.get(object)!,
+      );
+      expect(view.view.snapshotOnly?.kind, object).toBe('journal-break');
+    }
+    // After the full run, the view is exact again.
+    later(20);
+    await writer.update('Product__c', [{ Id: lost, Description__c: 'After the break' }]);
+    later(10);
+    const after = {
+      at: new Date().toISOString(),
+      rows: new Map(OBJECTS.map((o) => [o, liveRows(emu, o)] as const)),
+    };
+    await continuous.deliver();
+    const { views, differences } = await compare(after.at, after.rows, () => false);
+    expect(differences).toEqual([]);
+    for (const object of OBJECTS) expect(views.get(object)!.snapshotOnly, object).toBeUndefined();
+
+    // The next incremental does not record the same break again.
+    later(60);
+    const next = await backup(emu, dir, 'incremental', settings);
+    expect(next.summary.mode).toBe('incremental');
+  }, 180_000);
 });
