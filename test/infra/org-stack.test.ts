@@ -92,8 +92,10 @@ describe('OrgStack', () => {
       const errorAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
         .map((alarm) => alarm.Properties as { Metrics?: { Expression?: string; MetricStat?: MetricStat }[] })
         .filter((p) => p.Metrics?.some((m) => m.MetricStat?.Metric.MetricName === 'Errors'));
-      // One alarm per workflow: both hold at most 10 functions.
-      expect(errorAlarms).toHaveLength(2);
+      // One alarm per workflow (both hold at most 10 functions), and one for the journal writer of
+      // a continuous org.
+      const continuous = Object.keys(template.findResources('AWS::Events::EventBus')).length;
+      expect(errorAlarms).toHaveLength(2 + continuous);
       const alarmed = errorAlarms.flatMap((p) => {
         const metrics = (p.Metrics ?? []).filter((m) => m.MetricStat);
         expect(metrics.length).toBeLessThanOrEqual(10);
