@@ -40,6 +40,8 @@ export const ErrorName = {
   UnreadableChangeEvent: 'UnreadableChangeEventError',
   JournalCorrupt: 'JournalCorruptError',
   InvalidJournalBatch: 'InvalidJournalBatchError',
+  // A field's unified diff that cannot be read (lambdas/core/continuous/unified-diff.ts).
+  InvalidFieldDiff: 'InvalidFieldDiffError',
   InvalidSnapshotManifest: 'InvalidSnapshotManifestError',
   // Configuration of a function (its environment): a missing vault, org name or credentials.
   FunctionConfig: 'FunctionConfigError',

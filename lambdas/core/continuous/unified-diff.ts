@@ -9,6 +9,7 @@
  * result counts only if its SHA-256 equals the hash the diff carries.
  */
 import { createHash } from 'node:crypto';
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 
 /** One line of a hunk: context (` `), removed (`-`) or added (`+`). */
 export interface HunkLine {
@@ -33,7 +34,7 @@ export interface FieldDiff {
 
 /** A field diff that is not in the unified diff form Change Data Capture sends. */
 export class InvalidFieldDiffError extends Error {
-  override readonly name = 'InvalidFieldDiffError';
+  override readonly name = ErrorName.InvalidFieldDiff;
 }
 
 /** What a field diff gives for one row's current value. */
