@@ -19,6 +19,9 @@ import { type JournalLine, readJournal } from './journal.ts';
 /** A stretch of time the journal is not complete for, as a snapshot manifest records it. */
 type JournalBreak = NonNullable<SnapshotManifest['journalBreak']>;
 
+/** How far Salesforce's clock and the backup's may differ when judging what a snapshot read. */
+export const CLOCK_ALLOWANCE_MS = 60_000;
+
 /** Why the journal was not applied to an object: its rows are the base snapshot's. */
 export type SnapshotOnlyCause =
   /** The base snapshot does not mark the object continuous (its change events were not relayed). */
@@ -97,7 +100,10 @@ export async function rowsAtInstant(
   );
   const overflowAt = firstOverflow(lines, object);
   if (overflowAt) return snapshotOnly({ kind: 'overflow', at: overflowAt });
-  const outcome = applyChangeEvents(rows, lines, object, Date.parse(target.watermark));
+  // The base read every row after its watermark by the Lambda's clock; Salesforce's commit times
+  // are another clock. Both are kept to the second by NTP: a minute's allowance is left, within
+  // which a record the base lacks stays uncertain rather than gone.
+  const outcome = applyChangeEvents(rows, lines, object, Date.parse(target.watermark) - CLOCK_ALLOWANCE_MS);
   return { ...view, uncertain: outcome.uncertain, events: outcome.applied };
 }
 
