@@ -126,6 +126,13 @@ export const BackupFailure = {
 // Workflow inputs.
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * How long the queue gathers change events before the journal writer writes them (its event source
+ * mapping's batching window). A restore to an instant waits this long past it, and a minute for
+ * the relay, before it trusts the journal to hold every change up to that instant.
+ */
+export const JOURNAL_BATCHING_WINDOW_SECONDS = 300;
+
 /** What a backup run takes: changed rows, every row, or the metadata only. */
 export const BACKUP_MODES = ['incremental', 'full', 'metadata'] as const;
 

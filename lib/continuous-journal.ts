@@ -10,7 +10,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EnvName, METRICS_NAMESPACE, orgPrefixOf } from '../contract/workflow-contract.ts';
+import {
+  EnvName,
+  JOURNAL_BATCHING_WINDOW_SECONDS,
+  METRICS_NAMESPACE,
+  orgPrefixOf,
+} from '../contract/workflow-contract.ts';
 import { PARTNER_EVENT_SOURCE } from './config.ts';
 import { WorkflowFunction } from './function-defaults.ts';
 import { nagArnOf } from './workflows/support/acknowledgements.ts';
@@ -27,8 +32,6 @@ export interface ContinuousJournalProps {
   readonly alarmTopic: sns.ITopic;
   /** Change events one invocation of the writer takes at most. @default 10000 */
   readonly batchSize?: number;
-  /** How long the queue gathers a batch before invoking the writer. @default 5 minutes */
-  readonly batchWindow?: Duration;
 }
 
 /** How many times the writer may receive a message before it is parked in its dead-letter queue. */
@@ -62,7 +65,8 @@ export class ContinuousJournal extends Construct {
         `The partner event source "${props.partnerEventSource}" of org ${props.orgName} is not an Event Relay source: write aws.partner/salesforce.com/<org id>/<channel id>, as the EventBridge console lists it under Partner event sources.`,
       );
     }
-    const batchWindow = props.batchWindow ?? Duration.minutes(5);
+    // The restore waits out this window before it trusts the journal to an instant: one value for both.
+    const batchWindow = Duration.seconds(JOURNAL_BATCHING_WINDOW_SECONDS);
     const timeout = Duration.minutes(5);
     // A partner event bus takes the source's name; creating it associates the source.
     this.bus = new events.EventBus(this, 'Bus', { eventSourceName: props.partnerEventSource });

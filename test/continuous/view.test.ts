@@ -253,6 +253,18 @@ describe('a restore input naming any second', () => {
     expect(() => parseRestoreInput({ objects: ['Account'], pointInTime: '2026-01-02' })).toThrow(
       /pointInTime.*not an instant with a time zone/s,
     );
+    // A day or time that does not exist is refused, not rolled over (JavaScript reads both as valid).
+    for (const impossible of ['2026-02-30T12:00:05Z', '2026-01-02T24:00:00Z', '2026-04-31T10:00:00+01:00']) {
+      expect(() => parseRestoreInput({ objects: ['Account'], pointInTime: impossible }), impossible).toThrow(
+        /pointInTime.*does not exist/s,
+      );
+    }
+    expect(
+      parseRestoreInput({ objects: ['Account'], pointInTime: '2028-02-29T23:59:59.5-05:00' }).snapshot,
+    ).toEqual({
+      kind: 'instant',
+      at: '2028-03-01T04:59:59.500Z',
+    });
     expect(() =>
       parseRestoreInput({
         objects: ['Account'],

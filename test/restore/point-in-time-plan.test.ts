@@ -153,4 +153,20 @@ describe('a point-in-time plan says, per object, how its rows at the instant are
     const { plan } = await runRestore(deps, { objects: ['Broker__c'], snapshot: 'latest' });
     expect(plan.summary).not.toMatch(/continuous to|snapshot only|uncertain/);
   });
+
+  it('refuses an instant in the future, or one the journal may not hold yet, saying when to start again', async () => {
+    const at = (now: string) => {
+      const { deps } = instantWorld({ Broker__c: { events: 1 } });
+      return runRestore({ ...deps, now: () => Date.parse(now) }, { objects: ['Broker__c'], pointInTime: T });
+    };
+    await expect(at('2026-01-01T10:29:00.000Z')).rejects.toThrow(
+      `${T} is in the future (it is 2026-01-01T10:29:00.000Z now)`,
+    );
+    // The queue gathers changes for five minutes; a minute more for the relay.
+    const recent = at('2026-01-01T10:35:59.999Z');
+    await expect(recent).rejects.toThrow(/may not yet hold every change up to 2026-01-01T10:30:00.000Z/);
+    await expect(at('2026-01-01T10:35:59.999Z')).rejects.toThrow(/at or after 2026-01-01T10:36:00.000Z/);
+    const { plan } = await at('2026-01-01T10:36:00.000Z');
+    expect(plan.summary).toContain(`continuous to ${T}`);
+  });
 });

@@ -298,12 +298,33 @@ function checkCombinations(input: z.infer<typeof schema>): RestoreRequest {
 
 /** What is wrong with a `pointInTime` value, or undefined: an instant to the second or finer, with its time zone. */
 export function pointInTimeProblem(text: string): InputProblem | undefined {
-  if (INSTANT.test(text) && !Number.isNaN(Date.parse(text))) return undefined;
+  if (INSTANT.test(text) && !Number.isNaN(Date.parse(text))) {
+    if (onTheCalendar(text)) return undefined;
+    return {
+      field: 'pointInTime',
+      problem: `"${text}" names a day or time that does not exist (a date is read as written, never rolled over into the next month or day).`,
+      fix: FIXES.pointInTime ?? '',
+    };
+  }
   return {
     field: 'pointInTime',
     problem: `"${text}" is not an instant with a time zone.`,
     fix: FIXES.pointInTime ?? '',
   };
+}
+
+/** Whether the date and time as written exist: JavaScript reads 2026-02-30 as March 2 and 24:00 as the next day. */
+function onTheCalendar(text: string): boolean {
+  const [, y, mo, d, h, mi, s] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(text) ?? [];
+  const wall = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  return (
+    wall.getUTCFullYear() === Number(y) &&
+    wall.getUTCMonth() === Number(mo) - 1 &&
+    wall.getUTCDate() === Number(d) &&
+    wall.getUTCHours() === Number(h) &&
+    wall.getUTCMinutes() === Number(mi) &&
+    wall.getUTCSeconds() === Number(s)
+  );
 }
 
 function parseSelector(text: string, problems: InputProblem[]): SnapshotSelector | undefined {

@@ -4,6 +4,7 @@ import {
   OrgMismatchError,
   UnknownSnapshotError,
 } from './errors.ts';
+import { JOURNAL_BATCHING_WINDOW_SECONDS } from '../../../contract/workflow-contract.ts';
 import { writesToOrg, type RestoreRequest } from './input.ts';
 import type { ObjectInfo, RestoreOrg, SnapshotSource, SnapshotView } from './model.ts';
 
@@ -27,7 +28,9 @@ export async function validateAgainstOrg(
   snapshots: SnapshotSource,
   /** Whose backups to read; the target org itself unless restoring elsewhere (a drill's sandbox). */
   sourceOrg?: string,
+  now: Date = new Date(),
 ): Promise<ValidatedRestore> {
+  journalSettledAt(request, now);
   const { orgId, userId } = await org.identity();
   const problems: InputProblem[] = [];
   if (writesToOrg(request.mode) && request.confirmOrgId && !sameOrg(request.confirmOrgId, orgId)) {
@@ -164,4 +167,30 @@ function distance(a: string, b: string): number {
     }
   }
   return prev[b.length] ?? 0;
+}
+
+/** Seconds after an instant until the journal holds every change committed by then. */
+export const JOURNAL_SETTLE_SECONDS = JOURNAL_BATCHING_WINDOW_SECONDS + 60;
+
+/**
+ * A restore to an instant reads the change-event journal up to it, which is complete only once the
+ * queue has handed over every change committed by then: the writer's batching window, and a minute
+ * for the relay. An instant in the future, or more recent than that, is refused with when to retry.
+ */
+function journalSettledAt(request: RestoreRequest, now: Date): void {
+  if (request.snapshot.kind !== 'instant') return;
+  const at = Date.parse(request.snapshot.at);
+  const settled = at + JOURNAL_SETTLE_SECONDS * 1000;
+  if (settled <= now.getTime()) return;
+  const problem =
+    at > now.getTime()
+      ? `${request.snapshot.at} is in the future (it is ${now.toISOString()} now).`
+      : `the change-event journal may not yet hold every change up to ${request.snapshot.at}: the queue gathers changes for up to ${JOURNAL_BATCHING_WINDOW_SECONDS / 60} minutes before the writer journals them.`;
+  throw new InvalidRestoreRequestError([
+    {
+      field: 'pointInTime',
+      problem,
+      fix: `start the restore again at or after ${new Date(settled).toISOString()}, or name an earlier instant.`,
+    },
+  ]);
 }

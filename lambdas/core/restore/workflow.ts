@@ -53,7 +53,13 @@ export interface RestoreRun {
 /** Checks the input (shape, org, snapshot, names) and records the accepted request. */
 export async function validateStep(deps: RestoreDeps, input: unknown, runId: string): Promise<RestoreRun> {
   const request = parseRestoreInput(input);
-  const validated = await validateAgainstOrg(request, deps.org, deps.snapshots, deps.sourceOrg);
+  const validated = await validateAgainstOrg(
+    request,
+    deps.org,
+    deps.snapshots,
+    deps.sourceOrg,
+    new Date((deps.now ?? Date.now)()),
+  );
   const root = restoreRoot(deps.orgName, validated.orgId);
   await writeJsonOnce(deps.store, restoreKeys.request(root, runId), request);
   const now = deps.now ?? Date.now;
@@ -83,7 +89,13 @@ export interface PlanStepResult {
 export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<PlanStepResult> {
   const root = runRoot(deps, run);
   const request = await loadRequest(deps.store, root, run);
-  const validated = await validateAgainstOrg(request, deps.org, deps.snapshots, deps.sourceOrg);
+  const validated = await validateAgainstOrg(
+    request,
+    deps.org,
+    deps.snapshots,
+    deps.sourceOrg,
+    new Date((deps.now ?? Date.now)()),
+  );
   assertSameOrg(run, validated.orgId);
   await holdLease(deps, root, run);
   const idMap = await IdMap.load(deps.store, root);
