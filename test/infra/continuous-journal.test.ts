@@ -65,17 +65,65 @@ describe('continuous protection of an org', () => {
             .PolicyDocument.Statement,
       );
     const text = JSON.stringify(statements);
-    expect(text).toContain('orgs/acme-prod/journal/*');
     expect(text).not.toMatch(/s3:Delete|s3:\*|PutObjectRetention|PutObjectLegalHold/);
-    const deny = statements.find((s) => s.Sid === 'DenyUnconditionalObjectCreation');
-    expect(deny).toMatchObject({ Effect: 'Deny', Action: 's3:PutObject' });
-    for (const s of statements.filter(
-      (x) => x.Effect === 'Allow' && JSON.stringify(x.Action).includes('s3:'),
-    )) {
-      expect(JSON.stringify(s.Resource ?? s.Condition)).toMatch(
-        /orgs\/acme-prod\/journal\/\*|<ref>|Fn::|Ref/,
-      );
-    }
+    const journalObjects = {
+      'Fn::Join': ['', [{ 'Fn::ImportValue': 'SfBackup-Vault-BucketArn' }, '/orgs/acme-prod/journal/*']],
+    };
+    // Objects: read and write under the org's journal only.
+    const objectStatements = statements.filter(
+      (x) => x.Effect === 'Allow' && /s3:(Get|Put)Object/.test(JSON.stringify(x.Action)),
+    );
+    expect(objectStatements).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: journalObjects },
+    ]);
+    // Listing: the bucket, with the prefix of the org's journal only.
+    expect(statements.filter((x) => JSON.stringify(x.Action).includes('s3:ListBucket'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::ImportValue': 'SfBackup-Vault-BucketArn' },
+        Condition: { StringLike: { 's3:prefix': ['orgs/acme-prod/journal/*'] } },
+      },
+    ]);
+    // A new object without If-None-Match is refused, so nothing written can be overwritten.
+    expect(statements.find((x) => x.Sid === 'DenyUnconditionalObjectCreation')).toEqual({
+      Sid: 'DenyUnconditionalObjectCreation',
+      Effect: 'Deny',
+      Action: 's3:PutObject',
+      Resource: journalObjects,
+      Condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+    });
+    expect(statements.filter((x) => JSON.stringify(x.Action).includes('s3:'))).toHaveLength(3);
+  });
+
+  it('keeps each message hidden longer than the writer may take with its batching window, and every queue on TLS', () => {
+    // The function's 5 minutes, the 5-minute batching window and room for retries (AWS asks for at
+    // least six times the function timeout when a queue feeds a function).
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 2100,
+      RedrivePolicy: { maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.writeJournal', Timeout: 300 });
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const guarded = new Set(
+      Object.values(template.findResources('AWS::SQS::QueuePolicy')).flatMap((p) =>
+        (
+          p as {
+            Properties: {
+              PolicyDocument: {
+                Statement: { Effect: string; Condition?: unknown; Resource: { 'Fn::GetAtt': string[] } }[];
+              };
+            };
+          }
+        ).Properties.PolicyDocument.Statement.filter(
+          (st) =>
+            st.Effect === 'Deny' &&
+            JSON.stringify(st.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+        ).map((st) => st.Resource['Fn::GetAtt'][0]),
+      ),
+    );
+    expect(queues.filter((q) => q.includes('Continuous')).length).toBe(3);
+    for (const queue of queues) expect(guarded.has(queue), queue).toBe(true);
   });
 
   it("hands the source to every backup function's settings, which the runtime accepts", () => {
