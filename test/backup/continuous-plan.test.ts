@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeBackup } from '../../cli/commands/backup.ts';
 import { describeCoverage, readCoverage } from '../../cli/commands/coverage.ts';
 import { writeJournalBatch } from '../../lambdas/core/continuous/journal.ts';
+import { rowsAtInstant } from '../../lambdas/core/continuous/view.ts';
 import {
   type EventRelayReport,
   SalesforceQueryError,
@@ -12,6 +13,7 @@ import type { BackupStore } from '../../lambdas/core/store.ts';
 import { baseFields, type FakeObject, FakeSource } from './fake-source.ts';
 import { MemoryStore } from './memory-store.ts';
 import { runCore } from './run-core.ts';
+import { amendManifest } from '../continuous/manifest-fields.ts';
 
 const ORG = 'acme';
 const SOURCE = 'aws.partner/salesforce.com/00D000000000001AAA/0YLxx0000000001AAA';
@@ -112,35 +114,77 @@ describe('a backup of a continuous org', () => {
     ]);
   });
 
-  it('makes an incremental full when the relay has been down for more than 72 hours, once per break', async () => {
+  it('counts no object as continuous while the relay is down, and warns and alerts each run, without a break under 72 hours', async () => {
     const source = continuousOrg();
     const { store } = await runCore(source, { org: ORG, mode: 'full' }, settings, undefined, at(DAY1));
-    const errorTime = iso(DAY1 + HOUR);
     source.relays[0] = relay({
       status: 'ERROR',
       errorCode: 'EVENT_RELAY_AUTH_FAILED',
-      errorMessage: 'The relay could not reach the partner event source.',
-      errorTime,
-      lastRelayedEventTime: iso(DAY1),
+      errorTime: iso(DAY1 + 2 * HOUR),
+      lastRelayedEventTime: iso(DAY1 + HOUR),
     });
+    for (const hours of [10, 30]) {
+      const { finish } = await runCore(
+        source,
+        { org: ORG, mode: 'incremental' },
+        settings,
+        store,
+        at(DAY1 + hours * HOUR),
+      );
+      const manifest = await manifestOf(store, finish.snapshotId);
+      expect(manifest.mode).toBe('incremental');
+      expect(manifest.journalBreak).toBeUndefined();
+      expect(manifest.fullReason).toBeUndefined();
+      expect(manifest.objects.map((o) => [o.name, o.continuous])).toEqual([
+        ['Account', false],
+        ['Contact', false],
+      ]);
+      expect(manifest.warnings).toHaveLength(1);
+      const warning = manifest.warnings![0]!;
+      expect(warning).toContain('Event Relay SfVault is not relaying');
+      expect(warning).toContain('status ERROR');
+      expect(warning).toContain(`since ${iso(DAY1 + HOUR)}`);
+      expect(warning).toContain('72 hours');
+      expect(finish.warnings).toEqual(manifest.warnings);
+      expect(finish.hasAnomalies).toBe(true);
+      expect(finish.anomalyMessage).toContain(`found the change-event journal's relay down: ${warning}`);
+    }
+  });
+
+  it('makes an incremental full when the relay has been down for more than 72 hours, and again while the break grows', async () => {
+    const source = continuousOrg();
+    const { store } = await runCore(source, { org: ORG, mode: 'full' }, settings, undefined, at(DAY1));
+    const lastRelayed = iso(DAY1);
+    // A relay that retries: its error time is always just before the run.
+    const failing = (ms: number) =>
+      relay({
+        status: 'ERROR',
+        errorCode: 'EVENT_RELAY_AUTH_FAILED',
+        errorMessage: 'The relay could not reach the partner event source.',
+        errorTime: iso(ms - 5 * 60_000),
+        lastRelayedEventTime: lastRelayed,
+      });
 
     const second = DAY1 + 82 * HOUR;
+    source.relays[0] = failing(second);
     const { finish } = await runCore(source, { org: ORG, mode: 'incremental' }, settings, store, at(second));
     const manifest = await manifestOf(store, finish.snapshotId);
     expect(manifest.mode).toBe('full');
     expect(manifest.baseSnapshotId).toBeNull();
-    expect(manifest.journalBreak).toEqual({ from: errorTime, to: iso(second), reason: expect.any(String) });
+    expect(manifest.journalBreak).toEqual({ from: lastRelayed, to: iso(second), reason: expect.any(String) });
     expect(manifest.journalBreak!.reason).toContain('EVENT_RELAY_AUTH_FAILED');
-    expect(manifest.journalBreak!.reason).toContain('81.0 hours');
+    expect(manifest.journalBreak!.reason).toContain('82.0 hours');
     expect(manifest.fullReason).toMatch(
       /^the change-event journal has a break: Event Relay SfVault is not relaying/,
     );
+    expect(manifest.objects.every((o) => o.continuous === false)).toBe(true);
     expect(finish.fullReason).toBe(manifest.fullReason);
-    // The alert names the break.
+    // The alert names the break, and the relay still down.
     expect(finish.hasAnomalies).toBe(true);
     expect(finish.anomalyMessage).toContain('ran as a full backup instead of an incremental');
-    expect(finish.anomalyMessage).toContain(errorTime);
+    expect(finish.anomalyMessage).toContain(lastRelayed);
     expect(finish.anomalyMessage).toContain('EVENT_RELAY_AUTH_FAILED');
+    expect(finish.anomalyMessage).toContain("found the change-event journal's relay down");
     // ...and so does the CLI's summary.
     expect(
       describeBackup({
@@ -162,21 +206,63 @@ describe('a backup of a continuous org', () => {
       }),
     ).toContain(`ran in full instead of incremental: the change-event journal has a break`);
 
-    // The relay is still down, with the same error: the break is recorded already, so the next
-    // run is an incremental again.
-    const third = await runCore(
+    // The relay is still down an hour later: the break has grown past the end recorded, so the
+    // longer break is recorded and the run is full again.
+    const third = second + HOUR;
+    source.relays[0] = failing(third);
+    const grown = await runCore(source, { org: ORG, mode: 'incremental' }, settings, store, at(third));
+    const next = await manifestOf(store, grown.finish.snapshotId);
+    expect(next.mode).toBe('full');
+    expect(next.journalBreak).toMatchObject({ from: lastRelayed, to: iso(third) });
+    expect(next.objects.every((o) => o.continuous === false)).toBe(true);
+    expect(grown.finish.hasAnomalies).toBe(true);
+  });
+
+  it('records a break found again after the relay came back once, then runs as asked', async () => {
+    const source = continuousOrg();
+    const store = new MemoryStore();
+    await runCore(source, { org: ORG, mode: 'full' }, settings, store, at(DAY1));
+    const errorTime = DAY1 + 2 * HOUR;
+    const back = errorTime + 90 * HOUR;
+    source.relays[0] = relay({
+      errorTime: iso(errorTime),
+      errorCode: 'EVENT_RELAY_AUTH_FAILED',
+      lastRelayedEventTime: iso(back + HOUR),
+    });
+    await writeJournalBatch(
+      store,
+      ORG,
+      [{ messageId: 'm-1', event: changeEvent(back - 10 * 60_000) }],
+      at(back),
+    );
+    const first = await runCore(
       source,
       { org: ORG, mode: 'incremental' },
       settings,
       store,
-      at(second + HOUR),
+      at(back + 2 * HOUR),
     );
-    const next = await manifestOf(store, third.finish.snapshotId);
-    expect(next.mode).toBe('incremental');
-    expect(next.baseSnapshotId).toBe(finish.snapshotId);
-    expect(next.journalBreak).toBeUndefined();
-    expect(next.fullReason).toBeUndefined();
-    expect(third.finish.hasAnomalies).toBe(false);
+    expect((await manifestOf(store, first.finish.snapshotId)).journalBreak).toMatchObject({
+      from: iso(errorTime),
+      to: iso(back),
+    });
+    const again = await runCore(
+      source,
+      { org: ORG, mode: 'incremental' },
+      settings,
+      store,
+      at(back + 3 * HOUR),
+    );
+    const manifest = await manifestOf(store, again.finish.snapshotId);
+    expect(manifest.mode).toBe('incremental');
+    expect(manifest.journalBreak).toBeUndefined();
+    expect(manifest.fullReason).toBeUndefined();
+    expect(manifest.warnings).toBeUndefined();
+    expect(manifest.objects.map((o) => [o.name, o.continuous])).toEqual([
+      ['Account', true],
+      ['Contact', false],
+    ]);
+    expect(again.finish.hasAnomalies).toBe(false);
   });
 
   it('records a break a full run finds, and alerts it on its own', async () => {
@@ -229,7 +315,9 @@ describe('a backup of a continuous org', () => {
     const manifest = await manifestOf(store, finish.snapshotId);
     expect(manifest.mode).toBe('full');
     expect(manifest.journalBreak).toMatchObject({ from: iso(errorTime), to: iso(back) });
-    expect(manifest.journalBreak!.reason).toContain('the first journal batch after that was written');
+    expect(manifest.journalBreak!.reason).toContain(
+      'the first journal batch of events committed after that was written',
+    );
   });
 
   it('does not fail when the relay cannot be read: it warns, and counts no object as continuous', async () => {
@@ -315,6 +403,101 @@ describe('a backup of a continuous org', () => {
     const coverage = await readCoverage(store, ORG);
     expect(coverage.continuous).toBeNull();
     expect(describeCoverage(coverage)).not.toContain('continuous');
+  });
+});
+
+describe('changes the journal could not hold, served by when they arrived', () => {
+  const ACCOUNT = '001000000000001AAA';
+  const MIN = 60_000;
+  /** An Account change event, as relayed, with its own replay id. */
+  const accountEvent = (replayId: number, changeType: string, recordIds: string[], commit: number) => ({
+    messageId: `m-${replayId}`,
+    event: {
+      detail: {
+        replayId: String(replayId),
+        payload: {
+          ChangeEventHeader: {
+            entityName: 'Account',
+            recordIds,
+            changeType,
+            transactionKey: `tx-${replayId}`,
+            sequenceNumber: 1,
+            commitTimestamp: commit,
+            commitNumber: replayId,
+            changedFields: changeType === 'UPDATE' ? ['Name'] : [],
+          },
+          ...(changeType === 'UPDATE' ? { Name: 'Account 1' } : {}),
+        },
+      },
+    },
+  });
+  /** A run of the org at `ms`, marked continuous for Account as a run with a healthy relay marks it. */
+  const run = async (store: BackupStore, mode: 'full' | 'incremental', ms: number) => {
+    const source = new FakeSource([object('Account', '001'), object('Contact', '003')]);
+    const { finish } = await runCore(source, { org: ORG, mode }, {}, store, at(ms));
+    amendManifest(store as MemoryStore, ORG, finish.snapshotId, { continuous: ['Account'] });
+    return manifestOf(store, finish.snapshotId);
+  };
+  const view = (store: BackupStore, ms: number) => rowsAtInstant(store, ORG, 'Account', new Date(ms));
+
+  it('serves a gap the journal received late, committed before the previous run’s window, and the view says so until then', async () => {
+    const store = new MemoryStore();
+    await run(store, 'full', DAY1);
+    const second = await run(store, 'incremental', DAY1 + 4 * HOUR);
+    // Committed at 09:00, long before the second run's window (from 11:55); the relay delivered it
+    // at 13:00, after that run.
+    await writeJournalBatch(
+      store,
+      ORG,
+      [accountEvent(1, 'GAP_UPDATE', [ACCOUNT], DAY1 + HOUR)],
+      at(DAY1 + 5 * HOUR),
+    );
+    const before = await view(store, DAY1 + 5 * HOUR + 30 * MIN);
+    expect(before.snapshotId).toBe(second.snapshotId);
+    expect(before.snapshotOnly).toBeUndefined();
+    expect([...before.uncertain]).toEqual([[ACCOUNT, iso(DAY1 + HOUR)]]);
+
+    const third = await run(store, 'incremental', DAY1 + 6 * HOUR);
+    const account = third.objects.find((o) => o.name === 'Account')!;
+    expect(account.since).toBeNull();
+    expect(account.fullReason).toMatch(
+      /gap for 1 record\(s\) of Account at 2026-12-01T09:00:00.000Z \(GAP_UPDATE\)/,
+    );
+    expect(account.journalSettled).toBe(iso(DAY1 + 5 * HOUR));
+    expect(third.objects.find((o) => o.name === 'Contact')!.status).toBe('unchanged');
+    const after = await view(store, DAY1 + 6 * HOUR + 10 * MIN);
+    expect(after.snapshotId).toBe(third.snapshotId);
+    expect(after.uncertain.size).toBe(0);
+    // Served once: the run after does not read the object again for it.
+    const fourth = await run(store, 'incremental', DAY1 + 8 * HOUR);
+    expect(fourth.objects.find((o) => o.name === 'Account')!.status).toBe('unchanged');
+  });
+
+  it('reads the object in full after an event for every record (a wildcard), which its snapshot then settles', async () => {
+    const store = new MemoryStore();
+    await run(store, 'full', DAY1);
+    // A field's type changed: one UPDATE names every Account by its key prefix.
+    await writeJournalBatch(
+      store,
+      ORG,
+      [accountEvent(2, 'UPDATE', ['001*'], DAY1 + HOUR)],
+      at(DAY1 + HOUR + MIN),
+    );
+    const before = await view(store, DAY1 + HOUR + 2 * MIN);
+    expect(before.snapshotOnly).toEqual({ kind: 'overflow', at: iso(DAY1 + HOUR) });
+
+    // Two minutes later: the wildcard event lies in the next run's overlap, so its view replays it.
+    const second = await run(store, 'incremental', DAY1 + HOUR + 2 * MIN);
+    const account = second.objects.find((o) => o.name === 'Account')!;
+    expect(account.since).toBeNull();
+    expect(account.fullReason).toMatch(
+      /an event for every record of Account at 2026-12-01T09:00:00.000Z \(UPDATE, record ids 001\*\)/,
+    );
+    expect(account.journalSettled).toBe(iso(DAY1 + HOUR + MIN));
+    const after = await view(store, DAY1 + HOUR + 30 * MIN);
+    expect(after.snapshotId).toBe(second.snapshotId);
+    expect(after.snapshotOnly).toBeUndefined();
+    expect(after.uncertain.size).toBe(0);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   JournalCorruptError,
   journalPrefix,
   readJournal,
+  rereadsSince,
   sortOf,
   UnreadableChangeEventError,
   writeJournalBatch,
@@ -24,6 +25,10 @@ function relayed(options: {
   ids?: string[];
   commitNumber?: number;
   fields?: Record<string, unknown>;
+  /** The event's UUID in `detail.id`. */
+  uuid?: string;
+  /** Relayed without `detail.replayId`. */
+  noReplayId?: boolean;
 }) {
   return {
     version: '0',
@@ -35,7 +40,8 @@ function relayed(options: {
     region: 'eu-west-1',
     resources: [],
     detail: {
-      replayId: String(options.replayId),
+      ...(options.noReplayId ? {} : { replayId: String(options.replayId) }),
+      ...(options.uuid ? { id: options.uuid } : {}),
       payload: {
         ChangeEventHeader: {
           entityName: 'Account',
@@ -156,6 +162,78 @@ describe('the change-event journal', () => {
     ).toThrow(/commitTimestamp.*not a number/);
   });
 
+  it('fails only the message of an event whose commitTimestamp is not a time, and journals the others', async () => {
+    const store = new MemoryStore();
+    const bad = (replayId: number, at: unknown) => {
+      const event = relayed({ replayId, at: T });
+      (event.detail.payload.ChangeEventHeader as Record<string, unknown>).commitTimestamp = at;
+      return event;
+    };
+    const result = await writeJournalBatch(
+      store,
+      ORG,
+      [
+        msg(1, relayed({ replayId: 1, at: T })),
+        msg(2, bad(2, 1e20)),
+        msg(3, bad(3, -1)),
+        msg(4, bad(4, T + 0.5)),
+        msg(5, relayed({ replayId: 5, at: T + 10 })),
+      ],
+      clock,
+    );
+    expect(result.failedMessageIds).toEqual(['m-2', 'm-3', 'm-4']);
+    expect(result.events).toBe(2);
+    expect(() => sortOf(bad(2, 1e20))).toThrow(/"commitTimestamp" \(100000000000000000000\) is not a time/);
+    const read = await readJournal(store, ORG, new Date(T), new Date(T + 60_000));
+    expect(read.map((l) => l.sort.replayId)).toEqual(['1', '5']);
+  });
+
+  it('knows an event relayed without a replay id by its UUID, and orders it by commit, then UUID', async () => {
+    const store = new MemoryStore();
+    const a = relayed({
+      replayId: 0,
+      at: T,
+      tx: 't',
+      seq: 1,
+      commitNumber: 1,
+      uuid: 'bbbb',
+      noReplayId: true,
+    });
+    const b = relayed({
+      replayId: 0,
+      at: T,
+      tx: 't',
+      seq: 1,
+      commitNumber: 1,
+      uuid: 'aaaa',
+      noReplayId: true,
+    });
+    const c = relayed({ replayId: 0, at: T - 5, tx: 'u', uuid: 'cccc', noReplayId: true });
+    // Every delivery of one event repeats its UUID, though the EventBridge envelope is new.
+    const again = { ...a, id: 'another-delivery' };
+    const result = await writeJournalBatch(
+      store,
+      ORG,
+      [msg(1, a), msg(2, b), msg(3, again), msg(4, c)],
+      clock,
+    );
+    expect(result.failedMessageIds).toEqual([]);
+    expect(result.events).toBe(3);
+    expect(result.keys[0]).toMatch(/\/20261203T100459995Z-cccc-bbbb-[0-9a-f]{16}\.jsonl\.gz$/);
+    await writeJournalBatch(store, ORG, [msg(5, again)], clock);
+    const read = await readJournal(store, ORG, new Date(T - 60_000), new Date(T));
+    expect(read.map((l) => [l.sort.replayId, l.sort.eventId])).toEqual([
+      ['', 'cccc'],
+      ['', 'aaaa'],
+      ['', 'bbbb'],
+    ]);
+    // Neither a replay id nor a UUID: the event cannot be told from its redeliveries.
+    const neither = relayed({ replayId: 0, at: T, noReplayId: true });
+    const refused = await writeJournalBatch(store, ORG, [msg(6, neither)], clock);
+    expect(refused.failedMessageIds).toEqual(['m-6']);
+    expect(() => sortOf(neither)).toThrow(/neither "detail.replayId" nor "detail.id"/);
+  });
+
   it('finishes the manifest of an object an earlier attempt wrote without one, and reads no object without a manifest', async () => {
     const store = new MemoryStore();
     const event = relayed({ replayId: 1, at: T });
@@ -174,6 +252,46 @@ describe('the change-event journal', () => {
     store.objects.set(keys[0]!, new Uint8Array([1, 2, 3]));
     await expect(readJournal(store, ORG, new Date(T), new Date(T))).rejects.toThrow(JournalCorruptError);
     await expect(readJournal(store, ORG, new Date(T), new Date(T))).rejects.toThrow(keys[0]!);
+  });
+
+  it('records a gap, an overflow and a wildcard event for the next backup, by when it received them', async () => {
+    const store = new MemoryStore();
+    const at = (iso: string) => () => new Date(iso);
+    // Committed at 10:05 but received two days later (the relay caught up): listed by arrival.
+    await writeJournalBatch(
+      store,
+      ORG,
+      [msg(1, relayed({ replayId: 1, at: T, type: 'GAP_UPDATE' }))],
+      at('2026-12-05T09:00:00.000Z'),
+    );
+    await writeJournalBatch(
+      store,
+      ORG,
+      [
+        msg(2, relayed({ replayId: 2, at: T + 3_600_000, type: 'GAP_OVERFLOW', ids: [] })),
+        // A change to every Account (a field's type changed): record ids are the key prefix and `*`.
+        msg(3, relayed({ replayId: 3, at: T + 7_200_000, ids: ['001*'] })),
+        msg(4, relayed({ replayId: 4, at: T + 7_200_000 })),
+      ],
+      at('2026-12-03T13:00:00.000Z'),
+    );
+    const all = await rereadsSince(store, ORG, new Date('2026-12-03T00:00:00.000Z'));
+    expect(all.map((r) => [r.receivedAt, r.kind, r.changeType, r.commitTimestamp])).toEqual([
+      ['2026-12-03T13:00:00.000Z', 'overflow', 'GAP_OVERFLOW', '2026-12-03T11:05:00.000Z'],
+      ['2026-12-03T13:00:00.000Z', 'overflow', 'UPDATE', '2026-12-03T12:05:00.000Z'],
+      ['2026-12-05T09:00:00.000Z', 'gap', 'GAP_UPDATE', '2026-12-03T10:05:00.000Z'],
+    ]);
+    expect(all[1]!.recordIds).toEqual(['001*']);
+    // Selected by arrival, not by commit: the gap committed first is the one received since.
+    const since = await rereadsSince(store, ORG, new Date('2026-12-04T00:00:00.000Z'));
+    expect(since.map((r) => [r.changeType, r.commitTimestamp])).toEqual([
+      ['GAP_UPDATE', '2026-12-03T10:05:00.000Z'],
+    ]);
+    const keys = [...store.objects.keys()].filter((k) => k.includes('/rereads/')).sort();
+    expect(keys).toHaveLength(3);
+    expect(keys[0]).toMatch(
+      /^orgs\/acme\/journal\/rereads\/20261203T130000000Z-20261203T110500000Z-[0-9a-f]{16}\.json$/,
+    );
   });
 
   it('keeps the journal under the org prefix', () => {

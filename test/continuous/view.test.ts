@@ -31,6 +31,8 @@ function event(changeType: string, id: string | string[], at: string, fields: Re
             sequenceNumber: 1,
             commitTimestamp: Date.parse(at),
             commitNumber: replay,
+            // Salesforce names an UPDATE's changed fields; its other events carry an empty list.
+            changedFields: changeType === 'UPDATE' ? Object.keys(fields) : [],
           },
           ...fields,
         },
@@ -220,6 +222,49 @@ describe('what the journal cannot settle', () => {
     expect(after.snapshotOnly).toEqual({ kind: 'overflow', at: '2026-01-02T10:20:00.000Z' });
     expect(after.events).toBe(0);
     expect(names(after.rows)).toEqual({ [A]: 'Alpha', [B]: 'Beta' });
+  });
+
+  it('counts events the base could not serve: received after its watermark, committed before the window', async () => {
+    const store = new MemoryStore();
+    await accountSnapshot(store, ['Account']);
+    // Committed before the window (09:55). A's gap reached the journal before the window, which the
+    // base's run served; B's after the base's watermark (10:00); C's in the overlap, which the base
+    // did not settle (it records no journalSettled): the next run serves both.
+    await writeJournalBatch(
+      store,
+      'acme',
+      [event('GAP_UPDATE', A, '2026-01-02T09:00:00.000Z')],
+      () => new Date('2026-01-02T09:30:00.000Z'),
+    );
+    await writeJournalBatch(
+      store,
+      'acme',
+      [event('GAP_UPDATE', C, '2026-01-02T09:05:00.000Z')],
+      () => new Date('2026-01-02T09:58:00.000Z'),
+    );
+    await writeJournalBatch(
+      store,
+      'acme',
+      [event('GAP_UPDATE', B, '2026-01-02T09:10:00.000Z')],
+      () => new Date('2026-01-02T10:40:00.000Z'),
+    );
+    // Read even before it arrived: the base lacks B's change at any instant after its commit.
+    const gap = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T10:20:00.000Z'));
+    expect(gap.snapshotOnly).toBeUndefined();
+    expect([...gap.uncertain]).toEqual([
+      [C, '2026-01-02T09:05:00.000Z'],
+      [B, '2026-01-02T09:10:00.000Z'],
+    ]);
+    // An overflow, or an event for every record, arriving late leaves the object at the snapshot.
+    await writeJournalBatch(
+      store,
+      'acme',
+      [event('UPDATE', ['001*'], '2026-01-02T09:20:00.000Z', { Name: 'All' })],
+      () => new Date('2026-01-02T11:00:00.000Z'),
+    );
+    const wildcard = await rowsAtInstant(store, 'acme', 'Account', new Date('2026-01-02T10:20:00.000Z'));
+    expect(wildcard.snapshotOnly).toEqual({ kind: 'overflow', at: '2026-01-02T09:20:00.000Z' });
+    expect(names(wildcard.rows)).toEqual({ [A]: 'Alpha', [B]: 'Beta' });
   });
 
   it('names the records a gap event left uncertain, with the gap commit time', async () => {

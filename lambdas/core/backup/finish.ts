@@ -255,6 +255,7 @@ export async function finishBackup(
     anomalyMessage: [
       fullRunMessage(org, snapshotId, detail),
       journalBreakMessage(org, snapshotId, detail),
+      relayDownMessage(org, snapshotId, detail),
       anomalyMessage(org, snapshotId, anomalies, remedyKeys),
       problemsOfAnalysis.join('\n'),
       skippedMessage(org, snapshotId, newlySkipped),
@@ -266,6 +267,7 @@ export async function finishBackup(
       newlySkipped.length > 0 ||
       detail.fullReason !== undefined ||
       detail.journalBreak !== undefined ||
+      detail.relayDown !== undefined ||
       problemsOfAnalysis.length > 0,
     fullReason: detail.fullReason ?? '',
     ...(detail.warnings && detail.warnings.length > 0 ? { warnings: [...detail.warnings] } : {}),
@@ -287,6 +289,12 @@ function fullRunMessage(org: string, snapshotId: string, detail: PlanDetail): st
 function journalBreakMessage(org: string, snapshotId: string, detail: PlanDetail): string {
   if (!detail.journalBreak || detail.fullReason) return '';
   return `Backup ${snapshotId} of org ${org} found a break in the change-event journal from ${detail.journalBreak.from} to ${detail.journalBreak.to}: ${detail.journalBreak.reason} This full backup reads every row, so the vault is whole again from it on.`;
+}
+
+/** The alert text of a run that found the relay relaying nothing: sent by every such run. */
+function relayDownMessage(org: string, snapshotId: string, detail: PlanDetail): string {
+  if (!detail.relayDown) return '';
+  return `Backup ${snapshotId} of org ${org} found the change-event journal's relay down: ${detail.relayDown}`;
 }
 
 /** The entry of an object an incremental run found unchanged since its base. */

@@ -14,7 +14,7 @@ import {
 } from './special-objects.ts';
 import { PARENT_PAGE } from './parent-filters.ts';
 import { journalArrivals, rereadsSince } from '../continuous/journal.ts';
-import { type JournalBreak, relayBreak } from '../continuous/relay-health.ts';
+import { type JournalBreak, relayBreak, relayOutage } from '../continuous/relay-health.ts';
 import {
   type EventRelayReport,
   type FieldDescribe,
@@ -151,20 +151,23 @@ export async function planBackup(
           new Date(since!),
         )
       : new Map<string, DeleteLogReading>();
-  // Changes the journal could not hold (gap and overflow events) since the previous data snapshot:
-  // an incremental reads those objects in full, so the vault ends exact; a full run reads every
-  // object anyway. Either way the manifest says up to which event each such object is settled.
+  // Changes the journal could not hold (gap, overflow and wildcard events) it received since the
+  // previous data snapshot's window began, whatever their commit time: an incremental reads those
+  // objects in full, so the vault ends exact; a full run reads every object anyway. Either way the
+  // manifest says up to which arrival each such object is settled.
   const journalGaps = new Map<string, string>();
   const journalSettled = new Map<string, string>();
   if (previous && !metadataOnly) {
     for (const gap of await rereadsSince(store, request.org, sinceOf(previous, settings))) {
-      journalSettled.set(gap.entityName, gap.commitTimestamp);
+      journalSettled.set(gap.entityName, gap.receivedAt);
       if (!base || journalGaps.has(gap.entityName)) continue;
       journalGaps.set(
         gap.entityName,
         gap.changeType === 'GAP_OVERFLOW'
           ? `the change-event journal overflowed for ${gap.entityName} at ${gap.commitTimestamp} (GAP_OVERFLOW): its changes since are read again`
-          : `the change-event journal has a gap for ${gap.recordIds.length} record(s) of ${gap.entityName} at ${gap.commitTimestamp} (${gap.changeType}): the object is read again`,
+          : gap.kind === 'overflow'
+            ? `the change-event journal received an event for every record of ${gap.entityName} at ${gap.commitTimestamp} (${gap.changeType}, record ids ${gap.recordIds.join(', ')}): the object is read again`
+            : `the change-event journal has a gap for ${gap.recordIds.length} record(s) of ${gap.entityName} at ${gap.commitTimestamp} (${gap.changeType}): the object is read again`,
       );
     }
   }
@@ -293,6 +296,7 @@ export async function planBackup(
     ...(journalBreak ? { journalBreak } : {}),
     ...(continuity ? { continuousObjects: continuity.objects } : {}),
     ...(continuity && continuity.warnings.length > 0 ? { warnings: continuity.warnings } : {}),
+    ...(continuity?.relayDown ? { relayDown: continuity.relayDown } : {}),
     settings,
     metadata: metadataOnly || (request.metadata ?? (settings.metadata && mode === 'full')),
     exported: withCounts.map((s) =>
@@ -326,17 +330,24 @@ export async function planBackup(
 interface Continuity {
   /** A break the relay's state shows in the journal, or null. */
   readonly break: JournalBreak | null;
-  /** Objects whose change events are on the relay's channel (none when the relay cannot be read). */
+  /**
+   * Objects whose change events are on the relay's channel and reach the journal: none when the
+   * relay cannot be read or relays nothing.
+   */
   readonly objects: readonly string[];
   readonly warnings: readonly string[];
+  /** The relay relays nothing: the warning that names it, which the run alerts too. */
+  readonly relayDown?: string;
 }
 
 /**
  * Reads the relay of `partnerEventSource` and its channel's objects, and the journal's arrivals,
  * and judges whether the journal has a break. A relay the integration user cannot read (a refused
  * query: no View Setup and Configuration, or an org without Event Relay) does not fail the run: it
- * is a warning, and no object counts as continuous. Other failures (limits, a transient error)
- * fail the step, which the workflow retries.
+ * is a warning, and no object counts as continuous. A relay that relays nothing, for however long,
+ * is a warning the run alerts, and no object counts as continuous either: the journal after this
+ * snapshot lacks their changes until the relay catches up, if it does. Other failures (limits, a
+ * transient error) fail the step, which the workflow retries.
  */
 async function readContinuity(
   deps: BackupDeps,
@@ -357,6 +368,18 @@ async function readContinuity(
       ],
     };
   }
+  const known = [report?.errorTime, report?.lastRelayedEventTime]
+    .filter((t): t is string => typeof t === 'string')
+    .map((t) => Date.parse(t))
+    .filter((t) => Number.isFinite(t));
+  // Batches are filed by commit hour: those from an hour before the earliest time the relay
+  // reports on are the ones that tell when it delivered since; without such a time, all of them.
+  const from = known.length > 0 ? new Date(Math.min(...known) - 3_600_000) : undefined;
+  const arrivals = await journalArrivals(deps.store, org, from);
+  const found = relayBreak(report, now, arrivals);
+  const outage = relayOutage(report, now, arrivals);
+  if (outage) return { break: found, objects: [], warnings: [outage.message], relayDown: outage.message };
+
   const warnings: string[] = [];
   let objects: string[] = [];
   if (report) {
@@ -369,15 +392,7 @@ async function readContinuity(
       );
     }
   }
-  const known = [report?.errorTime, report?.lastRelayedEventTime]
-    .filter((t): t is string => typeof t === 'string')
-    .map((t) => Date.parse(t))
-    .filter((t) => Number.isFinite(t));
-  // Batches are filed by commit hour: those from an hour before the earliest time the relay
-  // reports on are the ones that tell when it delivered since; without such a time, all of them.
-  const from = known.length > 0 ? new Date(Math.min(...known) - 3_600_000) : undefined;
-  const arrivals = await journalArrivals(deps.store, org, from);
-  return { break: relayBreak(report, now, arrivals), objects, warnings };
+  return { break: found, objects, warnings };
 }
 
 /** A Salesforce refusal that asking again will not change (as opposed to a limit or a fault). */
@@ -385,12 +400,16 @@ function refused(error: unknown): boolean {
   return error instanceof SalesforceQueryError || error instanceof SalesforceRequestError;
 }
 
-/** Whether an earlier complete data snapshot already recorded this break (the same start). */
+/**
+ * Whether an earlier complete data snapshot already recorded this break: the same start, and an
+ * end at or after this one's. A break that has grown since (the relay is still down) is not: the
+ * stretch after the recorded end is new, and is recorded again.
+ */
 async function breakRecorded(reader: SnapshotReader, org: string, found: JournalBreak): Promise<boolean> {
   const entries = (await reader.catalog(org)).filter((e) => e.status === 'complete' && e.mode !== 'metadata');
   for (const entry of entries.reverse()) {
-    const manifest = await reader.manifest(org, entry.snapshotId);
-    if (manifest.journalBreak?.from === found.from) return true;
+    const recorded = (await reader.manifest(org, entry.snapshotId)).journalBreak;
+    if (recorded?.from === found.from && Date.parse(recorded.to) >= Date.parse(found.to)) return true;
   }
   return false;
 }

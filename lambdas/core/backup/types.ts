@@ -70,8 +70,9 @@ export interface ObjectSpec {
   /** Why an incremental reads every row of this object: its delete log cannot cover the window. */
   readonly fullReason?: string;
   /**
-   * Continuous orgs: the commit time of the newest gap or overflow event of this object the journal
-   * had recorded when the run was planned; the run reads the object in full, which settles them.
+   * Continuous orgs: when the journal's writer received the newest gap, overflow or wildcard event
+   * of this object the run serves; the run reads the object in full, which settles every one
+   * received by then.
    */
   readonly journalSettled?: string;
 }
@@ -99,6 +100,8 @@ export interface PlanDetail {
   readonly continuousObjects?: readonly string[];
   /** What the plan could not check and did not fail for. */
   readonly warnings?: readonly string[];
+  /** Continuous orgs: the relay relays nothing; this warning (one of `warnings`) is alerted too. */
+  readonly relayDown?: string;
   readonly settings: BackupSettings;
   readonly metadata: boolean;
   readonly exported: { name: string; countAtStart?: number }[];

@@ -19,7 +19,10 @@ export interface JournalSort {
   readonly commitTimestamp: number;
   readonly commitNumber: number;
   readonly sequenceNumber: number;
+  /** `detail.replayId`; '' when the relay did not send one (the event is known by `eventId`). */
   readonly replayId: string;
+  /** `detail.id`, the event's UUID, the same on every delivery of the event; absent when not sent. */
+  readonly eventId?: string;
   readonly transactionKey: string;
   readonly changeType: string;
   readonly entityName: string;
@@ -77,7 +80,10 @@ const record = (value: unknown): Record<string, unknown> | undefined =>
 /**
  * Reads the header fields the journal sorts and applies by, from an event as Event Relay puts it
  * on EventBridge: the change event in `detail.payload` (its `ChangeEventHeader`), its replay id in
- * `detail.replayId`. Anything else is refused, naming what is missing.
+ * `detail.replayId` or, when there is none, its UUID in `detail.id` (Salesforce does not document
+ * which keys the relay puts in `detail`: either is accepted). Anything else is refused, naming what
+ * is missing, and so is a `commitTimestamp` that is not a time (a whole number of milliseconds
+ * since the epoch a date can hold).
  */
 export function sortOf(event: unknown): JournalSort {
   const detail = record(record(event)?.detail);
@@ -87,9 +93,10 @@ export function sortOf(event: unknown): JournalSort {
   if (!detail) problems.push('no "detail" object');
   else if (!payload) problems.push('no "detail.payload" object');
   else if (!header) problems.push('no "detail.payload.ChangeEventHeader" object');
-  const replayId = detail?.replayId;
-  if (detail && typeof replayId !== 'string' && typeof replayId !== 'number')
-    problems.push('no "detail.replayId"');
+  const replay = detail?.replayId;
+  const replayId = typeof replay === 'string' || typeof replay === 'number' ? String(replay) : '';
+  const eventId = typeof detail?.id === 'string' && detail.id !== '' ? detail.id : undefined;
+  if (detail && replayId === '' && !eventId) problems.push('neither "detail.replayId" nor "detail.id"');
   const number = (name: string): number => {
     const value = header?.[name];
     const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -103,11 +110,20 @@ export function sortOf(event: unknown): JournalSort {
       problems.push(`header field "${name}" is missing`);
     return typeof value === 'string' ? value : '';
   };
-  const sort = {
-    commitTimestamp: number('commitTimestamp'),
+  const commitTimestamp = number('commitTimestamp');
+  if (
+    Number.isFinite(commitTimestamp) &&
+    !(Number.isInteger(commitTimestamp) && commitTimestamp >= 0 && commitTimestamp <= MAX_DATE_MS)
+  )
+    problems.push(
+      `header field "commitTimestamp" (${commitTimestamp}) is not a time: it must be a whole number of milliseconds since 1970-01-01T00:00:00Z`,
+    );
+  const sort: JournalSort = {
+    commitTimestamp,
     commitNumber: number('commitNumber'),
     sequenceNumber: number('sequenceNumber'),
-    replayId: String(replayId ?? ''),
+    replayId,
+    ...(eventId ? { eventId } : {}),
     transactionKey: text('transactionKey'),
     changeType: text('changeType'),
     entityName: text('entityName'),
@@ -116,25 +132,37 @@ export function sortOf(event: unknown): JournalSort {
   if (header && !Array.isArray(header.recordIds)) problems.push('header field "recordIds" is not a list');
   if (problems.length > 0) {
     throw new UnreadableChangeEventError(
-      `The relayed event is not a change event the journal can read (${problems.join('; ')}). It expects Event Relay's shape: the change event in detail.payload with its ChangeEventHeader, and detail.replayId. The event was not journaled; it waits in the writer's dead-letter queue.`,
+      `The relayed event is not a change event the journal can read (${problems.join('; ')}). It expects Event Relay's shape: the change event in detail.payload with its ChangeEventHeader, and detail.replayId or detail.id. The event was not journaled; it waits in the writer's dead-letter queue.`,
     );
   }
   return sort;
 }
 
-/** The journal's one identity of an event: a replay id alone may repeat across org migrations. */
+/**
+ * The journal's one identity of an event: its replay id with its transaction key and sequence
+ * number (a replay id alone may repeat across org migrations), or, for an event relayed without a
+ * replay id, its UUID, which every delivery of the event repeats.
+ */
 const identity = (s: JournalSort): string =>
-  `${s.replayId}\u0000${s.transactionKey}\u0000${s.sequenceNumber}`;
+  s.replayId === ''
+    ? `uuid\u0000${s.eventId ?? ''}`
+    : `${s.replayId}\u0000${s.transactionKey}\u0000${s.sequenceNumber}`;
 
-/** Journal order: commit time, then commit number, sequence number, and replay id (as text). */
+/**
+ * Journal order: commit time, then commit number, sequence number, replay id (whole numbers
+ * compared as numbers) and the event's UUID, the last two only to make the order total.
+ */
 export function journalOrder(a: JournalSort, b: JournalSort): number {
   return (
     a.commitTimestamp - b.commitTimestamp ||
     a.commitNumber - b.commitNumber ||
     a.sequenceNumber - b.sequenceNumber ||
-    compareReplayIds(a.replayId, b.replayId)
+    compareReplayIds(a.replayId, b.replayId) ||
+    compareText(a.eventId ?? '', b.eventId ?? '')
   );
 }
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Replay ids are opaque; the ones Salesforce sends are whole numbers, compared as such. */
 function compareReplayIds(a: string, b: string): number {
@@ -142,8 +170,11 @@ function compareReplayIds(a: string, b: string): number {
     const [x, y] = [BigInt(a), BigInt(b)];
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareText(a, b);
 }
+
+/** The largest time a JavaScript Date holds, in ms after the epoch. */
+const MAX_DATE_MS = 8.64e15;
 
 /** A snapshot id's time format, which sorts by time: `YYYYMMDDTHHMMSSmmmZ`. */
 const compact = (ms: number): string => new Date(ms).toISOString().replace(/[-:.]/g, '');
@@ -207,16 +238,20 @@ export async function writeJournalBatch(
     hourLines.sort((a, b) => journalOrder(a.sort, b.sort));
     keys.push(await writeObject(store, hour, hourLines, clock));
   }
-  // A gap or overflow event says the journal lacks those changes: the next backup reads the
-  // object again (see `rereadsSince`).
+  // A gap, an overflow, or an event for every record of an object (a wildcard) says the journal
+  // lacks those changes: the next backup reads the object again (see `rereadsSince`).
   for (const line of lines.values()) {
-    if (!line.sort.changeType.startsWith('GAP_')) continue;
-    await writeOnce(store, rereadKey(org, line.sort), {
+    const kind = rereadKind(line.sort);
+    if (!kind) continue;
+    const reread: Reread = {
+      receivedAt,
+      kind,
       entityName: line.sort.entityName,
       changeType: line.sort.changeType,
       recordIds: line.sort.recordIds,
       commitTimestamp: new Date(line.sort.commitTimestamp).toISOString(),
-    });
+    };
+    await writeOnce(store, rereadKey(org, line.sort, receivedAt), reread);
   }
   return { keys, failedMessageIds: failed, events: lines.size };
 }
@@ -233,7 +268,7 @@ async function writeObject(
   const hash = createHash('sha256').update(identityText).digest('hex').slice(0, 16);
   const first = lines[0]!.sort;
   const last = lines.at(-1)!.sort;
-  const key = `${hour}${compact(first.commitTimestamp)}-${safe(first.replayId)}-${safe(last.replayId)}-${hash}.jsonl.gz`;
+  const key = `${hour}${compact(first.commitTimestamp)}-${safe(eventName(first))}-${safe(eventName(last))}-${hash}.jsonl.gz`;
   const manifestKey = key.replace(/\.jsonl\.gz$/, '.manifest.json');
   if (await exists(store, manifestKey)) return key;
   let body: Uint8Array;
@@ -280,10 +315,15 @@ async function writeObject(
   return key;
 }
 
-/** Where a gap or overflow event is recorded for the next backup: sorted by commit time. */
-function rereadKey(org: string, sort: JournalSort): string {
+/**
+ * Where a gap, overflow or wildcard event is recorded for the next backup: sorted by when the
+ * writer received it, then by commit time. A batch delivered again writes its rereads again under
+ * its own arrival: a reread served once more costs a read, one never served would leave the vault
+ * stale.
+ */
+function rereadKey(org: string, sort: JournalSort, receivedAt: string): string {
   const hash = createHash('sha256').update(identity(sort)).digest('hex').slice(0, 16);
-  return `${journalPrefix(org)}rereads/${compact(sort.commitTimestamp)}-${hash}.json`;
+  return `${journalPrefix(org)}rereads/${compact(Date.parse(receivedAt))}-${compact(sort.commitTimestamp)}-${hash}.json`;
 }
 
 async function writeOnce(store: BackupStore, key: string, value: unknown): Promise<void> {
@@ -295,15 +335,34 @@ async function writeOnce(store: BackupStore, key: string, value: unknown): Promi
   }
 }
 
-/** A change the journal lacks: a gap (GAP_CREATE, ...) for some records, or an overflow for the object. */
+/**
+ * What the journal lacks because of an event: `gap` when a gap event (GAP_CREATE, ...) names
+ * records whose changes it does not carry, `overflow` for a GAP_OVERFLOW or an event whose record
+ * ids are a key prefix and a wildcard (`001*`), which stands for every record of the object.
+ * Undefined for an event the journal holds whole.
+ */
+export function rereadKind(sort: JournalSort): Reread['kind'] | undefined {
+  if (sort.changeType === 'GAP_OVERFLOW' || sort.recordIds.some((id) => id.endsWith('*'))) return 'overflow';
+  return sort.changeType.startsWith('GAP_') ? 'gap' : undefined;
+}
+
+/** A change the journal lacks: a gap for some records, or an overflow (or wildcard) for the object. */
 export interface Reread {
+  /** When the journal writer received the event (ISO, the writer's clock). */
+  readonly receivedAt: string;
+  /** `gap`: the records named; `overflow`: the whole object (see `rereadKind`). */
+  readonly kind: 'gap' | 'overflow';
   readonly entityName: string;
   readonly changeType: string;
   readonly recordIds: readonly string[];
   readonly commitTimestamp: string;
 }
 
-/** The gaps and overflows the journal recorded with a commit at or after `since`, oldest first. */
+/**
+ * The rereads the journal writer received at or after `since`, whatever their commit time, in the
+ * order received. A backup serves those received since the previous one's window began, so an
+ * event the relay delivers late (committed before that window) is still served.
+ */
 export async function rereadsSince(store: BackupStore, org: string, since: Date): Promise<Reread[]> {
   const out: Reread[] = [];
   const from = compact(since.getTime());
@@ -312,8 +371,13 @@ export async function rereadsSince(store: BackupStore, org: string, since: Date)
     if (name.slice(0, from.length) < from) continue;
     out.push(JSON.parse(new TextDecoder().decode(await store.get(entry.key))) as Reread);
   }
-  return out.sort((a, b) => a.commitTimestamp.localeCompare(b.commitTimestamp));
+  return out.sort(
+    (a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.commitTimestamp.localeCompare(b.commitTimestamp),
+  );
 }
+
+/** How an event is named in a key: its replay id, or its UUID when it was relayed without one. */
+const eventName = (sort: JournalSort): string => sort.replayId || (sort.eventId ?? '');
 
 /** Replay ids are opaque: in a key, only letters, digits and hyphens are kept. */
 const safe = (replayId: string): string => replayId.replace(/[^A-Za-z0-9-]/g, '_').slice(0, 40);
@@ -368,22 +432,27 @@ export async function readJournal(
 }
 
 /**
- * When the journal's batches were written (each manifest's `writtenAt`), ascending: the journal's
- * own record of when the relay delivered. With `from`, only the commit hours from `from`'s hour on
- * are read; a batch is filed under the commit hour of its events, so batches a relay delivers late
- * are still found when `from` is at or before the commits they hold.
+ * The journal's batches, each as when it was written (its manifest's `writtenAt`: the journal's own
+ * record of when the relay delivered) and the commit time of its earliest event (`firstCommit`),
+ * ascending by `writtenAt`. With `from`, only the commit hours from `from`'s hour on are read; a
+ * batch is filed under the commit hour of its events, so batches a relay delivers late are still
+ * found when `from` is at or before the commits they hold.
  */
-export async function journalArrivals(store: BackupStore, org: string, from?: Date): Promise<string[]> {
+export async function journalArrivals(
+  store: BackupStore,
+  org: string,
+  from?: Date,
+): Promise<{ writtenAt: string; firstCommit: string }[]> {
   const prefix = journalPrefix(org);
   const first = from ? hourPrefix(org, from).slice(prefix.length) : '';
-  const out: string[] = [];
+  const out: { writtenAt: string; firstCommit: string }[] = [];
   for await (const entry of store.list(prefix)) {
     if (!entry.key.endsWith('.manifest.json')) continue;
     const path = entry.key.slice(prefix.length);
     // Hour folders are `yyyy/mm/dd/hh/`: anything else under the journal (rereads/) is not a batch.
     if (!/^\d{4}\/\d{2}\/\d{2}\/\d{2}\//.test(path) || path < first) continue;
     const manifest = JSON.parse(new TextDecoder().decode(await store.get(entry.key))) as JournalManifest;
-    out.push(manifest.writtenAt);
+    out.push({ writtenAt: manifest.writtenAt, firstCommit: manifest.firstCommit });
   }
-  return out.sort();
+  return out.sort((a, b) => a.writtenAt.localeCompare(b.writtenAt));
 }

@@ -6,15 +6,16 @@
  * they end in the same state.
  *
  * The journal is applied only when it can be trusted for the object over the whole window: the
- * base snapshot marks the object continuous, no overflow event of the object lies in the window,
- * and no snapshot records a journal break overlapping it. Otherwise the object's rows are the
- * base snapshot's, and the view says why.
+ * base snapshot marks the object continuous, no overflow event of the object lies in the window
+ * (nor one committed before it that reached the journal too late for the base), and no
+ * snapshot records a journal break overlapping it. Otherwise the object's rows are the base
+ * snapshot's, and the view says why.
  */
 import type { SnapshotManifest } from '../snapshot/manifest.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
 import { applyChangeEvents } from './apply.ts';
-import { type JournalLine, readJournal } from './journal.ts';
+import { type JournalLine, readJournal, rereadKind, rereadsSince } from './journal.ts';
 
 /** A stretch of time the journal is not complete for, as a snapshot manifest records it. */
 type JournalBreak = NonNullable<SnapshotManifest['journalBreak']>;
@@ -26,7 +27,10 @@ export const CLOCK_ALLOWANCE_MS = 60_000;
 export type SnapshotOnlyCause =
   /** The base snapshot does not mark the object continuous (its change events were not relayed). */
   | { readonly kind: 'not-continuous' }
-  /** An overflow event (or a wildcard one) of the object, committed at `at`, lies in the window. */
+  /**
+   * An overflow event (or a wildcard one) of the object, committed at `at`, lies in the window, or
+   * was committed before it and received too late for the base to serve (see `rowsAtInstant`).
+   */
   | { readonly kind: 'overflow'; readonly at: string }
   /** Snapshot `snapshotId` records a break of the journal that overlaps the window. */
   | ({ readonly kind: 'journal-break'; readonly snapshotId: string } & JournalBreak);
@@ -45,8 +49,10 @@ export interface InstantView {
   /** Set when the journal was not applied: the rows are the base snapshot's, and this says why. */
   readonly snapshotOnly?: SnapshotOnlyCause;
   /**
-   * Ids the applied journal could not settle (a gap event named them), each with the commit time
-   * of the first such event: the next scheduled backup reads them again. Empty when snapshot only.
+   * Ids the applied journal could not settle (a gap event named them: one in the window, or one
+   * committed before it that the journal received too late for the base), each with the
+   * commit time of the first such event: the next scheduled backup reads them again. Empty when
+   * snapshot only.
    */
   readonly uncertain: ReadonlyMap<string, string>;
   /** Change events replayed (0 when snapshot only). */
@@ -87,24 +93,49 @@ export async function rowsAtInstant(
   }
   const broken = await breakOverlapping(reader, org, target.snapshotId, from, instant);
   if (broken) return snapshotOnly(broken);
-  // Gap and overflow events the base snapshot settled (it read the object in full knowing of
-  // them) leave nothing uncertain; later ones do.
+  // Gap, overflow and wildcard events the base snapshot settled (it read the object in full after
+  // the journal received them) leave nothing uncertain; later ones do.
   const settled = entry?.journalSettled ? Date.parse(entry.journalSettled) : Number.NEGATIVE_INFINITY;
   const lines = (await readJournal(store, org, from, instant)).filter(
     (l) =>
       !(
         l.sort.entityName === object &&
-        l.sort.changeType.startsWith('GAP_') &&
-        l.sort.commitTimestamp <= settled
+        rereadKind(l.sort) !== undefined &&
+        Date.parse(l.writer.receivedAt) <= settled
       ),
   );
-  const overflowAt = firstOverflow(lines, object);
+  // Events committed before the window but received after the base's watermark: the base could
+  // not serve them, and the replayed journal starts after them. Those received from the window's
+  // start on are looked at too, as the next run's plan serves them: a writer records a reread
+  // after it received the event, so one received just before the base was planned can have been
+  // listed too late for it. One the base settled counts for nothing.
+  const late = (await rereadsSince(store, org, from)).filter(
+    (r) =>
+      r.entityName === object &&
+      Date.parse(r.receivedAt) > settled &&
+      Date.parse(r.commitTimestamp) < from.getTime(),
+  );
+  const overflowAt = late.find((r) => r.kind === 'overflow')?.commitTimestamp ?? firstOverflow(lines, object);
   if (overflowAt) return snapshotOnly({ kind: 'overflow', at: overflowAt });
   // The base read every row after its watermark by the Lambda's clock; Salesforce's commit times
   // are another clock. Both are kept to the second by NTP: a minute's allowance is left, within
   // which a record the base lacks stays uncertain rather than gone.
-  const outcome = applyChangeEvents(rows, lines, object, Date.parse(target.watermark) - CLOCK_ALLOWANCE_MS);
-  return { ...view, uncertain: outcome.uncertain, events: outcome.applied };
+  const types = new Map(pit.fields(object).map((f) => [f.name, f.type]));
+  const outcome = applyChangeEvents(
+    rows,
+    lines,
+    object,
+    types,
+    Date.parse(target.watermark) - CLOCK_ALLOWANCE_MS,
+  );
+  const uncertain = new Map(outcome.uncertain);
+  for (const gap of late) {
+    for (const id of gap.recordIds) {
+      const known = uncertain.get(id);
+      if (known === undefined || gap.commitTimestamp < known) uncertain.set(id, gap.commitTimestamp);
+    }
+  }
+  return { ...view, uncertain, events: outcome.applied };
 }
 
 /**
@@ -137,10 +168,6 @@ async function breakOverlapping(
  * event whose record ids are a key prefix and a wildcard (`001*`), which names every record.
  */
 function firstOverflow(lines: readonly JournalLine[], object: string): string | undefined {
-  const line = lines.find(
-    (l) =>
-      l.sort.entityName === object &&
-      (l.sort.changeType === 'GAP_OVERFLOW' || l.sort.recordIds.some((id) => id.endsWith('*'))),
-  );
+  const line = lines.find((l) => l.sort.entityName === object && rereadKind(l.sort) === 'overflow');
   return line ? new Date(line.sort.commitTimestamp).toISOString() : undefined;
 }

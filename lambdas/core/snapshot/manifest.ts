@@ -154,7 +154,7 @@ export const snapshotObjectSchema = z.object({
     .datetime()
     .optional()
     .describe(
-      'Continuous orgs: the commit time of the newest gap or overflow event of this object the change-event journal had recorded when the run was planned. The run read the object in full, so those events, and every earlier one, are settled by this snapshot: a point-in-time view based on it does not count them as uncertain.',
+      'Continuous orgs: when the change-event journal writer received the newest gap, overflow or wildcard event of this object the run served (those received since the previous data snapshot window began). The run read the object in full, so those events, and every one received earlier, are settled by this snapshot: a point-in-time view based on it does not count them as uncertain.',
     ),
   changes: changeCountsSchema
     .optional()
