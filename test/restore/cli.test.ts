@@ -152,10 +152,18 @@ describe('sfbackup restore', () => {
     const file = join(dir, 'pit.json');
     writeFileSync(file, JSON.stringify({ objects: ['Broker__c'] }));
     const io = capture();
-    const code = await run([
-      ...['--instance-url', emu.instanceUrl, '--access-token', emu.accessToken],
-      ...['--store', dir, '--org', 'sample', '--input', file, '--point-in-time', at],
-    ]);
+    // The journal is trusted to an instant six minutes after it: the clock moves on (the org's too).
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    let code: number;
+    try {
+      vi.setSystemTime(Date.now() + 7 * 60_000);
+      code = await run([
+        ...['--instance-url', emu.instanceUrl, '--access-token', emu.accessToken],
+        ...['--store', dir, '--org', 'sample', '--input', file, '--point-in-time', at],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(code).toBe(0);
     expect(io.out()).toContain(`(dry-run) to ${at}, from snapshot `);
     expect(io.out()).toMatch(
