@@ -124,7 +124,6 @@ export interface CostItem {
 /** The cost of a million change events through EventBridge, SQS, the writer and S3, line by line. */
 export function queueCostPerMillion(m: JournalMeasures): { items: CostItem[]; total: number } {
   checkMeasures(m);
-  const chunks = (bytes: number, chunk: number) => Math.max(1, Math.ceil(bytes / chunk));
   const calls = MILLION / SQS_MESSAGES_PER_CALL;
   const invocations = MILLION / m.eventsPerBatch;
   // Lambda bills each invocation's duration rounded up to the millisecond.
@@ -206,7 +205,7 @@ export function firehoseCostPerMillion(input: {
       `Firehose needs a daily event count and a buffer interval above 0; got ${input.eventsPerDay} and ${input.bufferSeconds}`,
     );
   }
-  const ebEvents = MILLION * Math.max(1, Math.ceil(input.eventBytes / EVENTBRIDGE_CHUNK_BYTES));
+  const ebEvents = MILLION * chunks(input.eventBytes, EVENTBRIDGE_CHUNK_BYTES);
   const billedGb =
     (MILLION *
       Math.ceil(input.eventBytes / FIREHOSE_RECORD_INCREMENT_BYTES) *
@@ -256,4 +255,9 @@ function checkMeasures(m: JournalMeasures): void {
       `The journal measures cannot be priced: ${problems.join(', ')} (sizes, batch and memory must be above 0, counts and times at least 0)`,
     );
   }
+}
+
+/** Billing chunks of a message: EventBridge and SQS bill each started 64 KB as one. */
+function chunks(bytes: number, chunk: number): number {
+  return Math.max(1, Math.ceil(bytes / chunk));
 }

@@ -1,67 +1,39 @@
-/**
- * The journal under irregular delivery ends in an exact vault. The emulator's relay delivers some
- * events twice and some in reverse order; Salesforce sends a gap event in place of one record's
- * change and an overflow event in place of a large transaction's changes. Until the next scheduled
- * backup, the view says which records (the gap) and which object (the overflow) the journal cannot
- * settle, and is exact for everything else; the next backup reads them again, and from then on
- * the view of every object equals the org, even for a gap committed inside that backup's overlap.
- */
-import jsforce from 'jsforce';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { readJournal } from '../../lambdas/core/continuous/journal.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import {
   type ContinuousOrg,
+  type ContinuousSample,
+  startContinuousSample,
   instantDifferences,
-  journalOf,
-  journaledColumns,
   liveRows,
 } from '../support/continuous.ts';
-import { OrgWriter } from '../support/org-writer.ts';
-import { backup, freshStoreDir, startSampleOrg } from './e2e-support.ts';
+import type { OrgWriter } from '../support/org-writer.ts';
+import { backup, freshStoreDir } from './e2e-support.ts';
 
 const OBJECTS = ['Account', 'Product_Family__c', 'Product__c'] as const;
 const T0 = Date.parse('2026-05-04T07:00:00.000Z');
-const API = '62.0';
 
 describe('a journal fed duplicates, reordered events, gaps and an overflow', () => {
+  let sample: ContinuousSample | undefined;
   let emu: RunningEmulator;
   let writer: OrgWriter;
-  let conn: jsforce.Connection;
   let continuous: ContinuousOrg;
   let settings: Record<string, unknown>;
+  let later: (seconds: number) => void;
+  let columns: ReadonlyMap<string, string[]>;
   const dir = freshStoreDir();
   const store = new LocalDirectoryStore(dir);
-  const columns = new Map<string, string[]>();
-  let clock = T0;
 
   beforeAll(async () => {
-    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
-    vi.setSystemTime(T0);
-    emu = await startSampleOrg('ebikes-lwc');
-    writer = new OrgWriter(emu, API);
-    conn = new jsforce.Connection({
-      instanceUrl: emu.instanceUrl,
-      accessToken: emu.accessToken,
-      version: API,
-    });
-    continuous = journalOf(emu, dir);
-    settings = { overlapSeconds: 300, continuous: { partnerEventSource: emu.relay.source } };
-    for (const object of OBJECTS) columns.set(object, await journaledColumns(conn, object));
-    emu.cdc.select([...OBJECTS]);
-    emu.relay.configure({ state: 'RUN', replayRecovery: 'EARLIEST' });
+    sample = await startContinuousSample('ebikes-lwc', OBJECTS, dir, T0);
+    ({ emu, writer, continuous, settings, columns, later } = sample);
   }, 60_000);
   afterAll(async () => {
-    await emu?.stop();
-    vi.useRealTimers();
+    await sample?.stop();
   });
-
-  function later(seconds: number): void {
-    clock = Math.max(clock + seconds * 1000, Date.now() + 1000);
-    vi.setSystemTime(clock);
-  }
 
   const ids = (object: string) => [...liveRows(emu, object).keys()].sort();
 

@@ -11,23 +11,22 @@
  */
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import jsforce from 'jsforce';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type jsforce from 'jsforce';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import {
   type ContinuousOrg,
+  type ContinuousSample,
+  startContinuousSample,
   instantDifferences,
-  journalOf,
-  journaledColumns,
   liveRows,
 } from '../support/continuous.ts';
-import { OrgWriter } from '../support/org-writer.ts';
+import type { OrgWriter } from '../support/org-writer.ts';
 import { backup, freshStoreDir, orgState, restore, startSampleOrg } from './e2e-support.ts';
 
 const OBJECTS = ['Broker__c', 'Property__c', 'Contact'] as const;
 const T0 = Date.parse('2026-04-01T09:00:00.000Z');
-const API = '62.0';
 
 interface Instant {
   readonly at: string;
@@ -38,46 +37,24 @@ interface Instant {
 }
 
 describe('point-in-time restore from the change-event journal', () => {
+  let sample: ContinuousSample | undefined;
   let emu: RunningEmulator;
   let writer: OrgWriter;
   let conn: jsforce.Connection;
   let continuous: ContinuousOrg;
+  let settings: Record<string, unknown>;
+  let later: (seconds: number) => void;
+  let columns: ReadonlyMap<string, string[]>;
   const dir = freshStoreDir();
   const instants: Instant[] = [];
-  /** Columns compared per object: every column the journal carries. */
-  const columns = new Map<string, string[]>();
-  let clock = T0;
-  /** The scheduled runs keep the default overlap: the journal replays what the snapshot already read. */
-  let settings: Record<string, unknown>;
 
-  // Both the org and the backup read the process clock: faking Date, advancing with real time,
-  // moves them together; every step sets it forward.
   beforeAll(async () => {
-    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
-    vi.setSystemTime(T0);
-    emu = await startSampleOrg('dreamhouse-lwc');
-    writer = new OrgWriter(emu, API);
-    conn = new jsforce.Connection({
-      instanceUrl: emu.instanceUrl,
-      accessToken: emu.accessToken,
-      version: API,
-    });
-    continuous = journalOf(emu, dir);
-    settings = { overlapSeconds: 300, continuous: { partnerEventSource: emu.relay.source } };
-    for (const object of OBJECTS) columns.set(object, await journaledColumns(conn, object));
-    emu.cdc.select([...OBJECTS]);
-    emu.relay.configure({ state: 'RUN', replayRecovery: 'EARLIEST' });
+    sample = await startContinuousSample('dreamhouse-lwc', OBJECTS, dir, T0);
+    ({ emu, writer, conn, continuous, settings, columns, later } = sample);
   }, 60_000);
   afterAll(async () => {
-    await emu?.stop();
-    vi.useRealTimers();
+    await sample?.stop();
   });
-
-  /** Moves both clocks forward by `seconds`. */
-  function later(seconds: number): void {
-    clock = Math.max(clock + seconds * 1000, Date.now() + 1000);
-    vi.setSystemTime(clock);
-  }
 
   /** Makes one change, then captures the org a few seconds later as an instant to restore to. */
   async function step(label: string, change: () => Promise<unknown>): Promise<void> {

@@ -3,8 +3,8 @@
  * events delivered through the journal path synthesized for an org named `sample` (rule, queue,
  * writer), and the view of an object at an instant compared with the rows the org held then.
  */
-import type jsforce from 'jsforce';
-import { expect } from 'vitest';
+import jsforce from 'jsforce';
+import { expect, vi } from 'vitest';
 import { type LocalJournal, localJournal } from '../../cli/local/continuous.ts';
 import { synthesizeDefinition } from '../../cli/local/synthesize.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
@@ -14,6 +14,8 @@ import type { BackupStore } from '../../lambdas/core/store.ts';
 import { buildApp } from '../../lib/app.ts';
 import type { OrgStack } from '../../lib/stacks/org-stack.ts';
 import { appWithoutBundling, configWith } from '../infra/fixtures/app-fixture.ts';
+import { startSampleOrg } from '../backup/e2e-support.ts';
+import { OrgWriter } from './org-writer.ts';
 
 /** Columns Change Data Capture does not carry: the view keeps the snapshot's value for them. */
 const NOT_JOURNALED = new Set(['Id', 'IsDeleted', 'SystemModstamp']);
@@ -118,4 +120,64 @@ export async function instantDifferences(
         );
   }
   return { view, differences };
+}
+
+/** A sample org with continuous protection, its clock faked, and what its tests need. */
+export interface ContinuousSample {
+  readonly emu: RunningEmulator;
+  readonly writer: OrgWriter;
+  readonly conn: jsforce.Connection;
+  readonly continuous: ContinuousOrg;
+  /** Backup settings: the default overlap (the journal replays what a snapshot read) and the relay. */
+  readonly settings: Record<string, unknown>;
+  /** Columns compared per object: every column the journal carries. */
+  readonly columns: ReadonlyMap<string, string[]>;
+  /** Moves both clocks forward by `seconds` (never back). */
+  later(seconds: number): void;
+  /** Stops the org and gives the real clock back. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a sample org at `startAt` with Change Data Capture on `objects` and its relay running
+ * (recovery EARLIEST), journaled into the vault `dir`. The org and the backups read the process
+ * clock: Date is faked, advancing with real time, so both move together and `later` moves them on.
+ */
+export async function startContinuousSample(
+  sample: string,
+  objects: readonly string[],
+  dir: string,
+  startAt: number,
+): Promise<ContinuousSample> {
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+  vi.setSystemTime(startAt);
+  const api = '62.0';
+  const emu = await startSampleOrg(sample);
+  const conn = new jsforce.Connection({
+    instanceUrl: emu.instanceUrl,
+    accessToken: emu.accessToken,
+    version: api,
+  });
+  const columns = new Map<string, string[]>();
+  for (const object of objects) columns.set(object, await journaledColumns(conn, object));
+  const continuous = journalOf(emu, dir);
+  emu.cdc.select([...objects]);
+  emu.relay.configure({ state: 'RUN', replayRecovery: 'EARLIEST' });
+  let clock = startAt;
+  return {
+    emu,
+    writer: new OrgWriter(emu, api),
+    conn,
+    continuous,
+    settings: { overlapSeconds: 300, continuous: { partnerEventSource: emu.relay.source } },
+    columns,
+    later(seconds) {
+      clock = Math.max(clock + seconds * 1000, Date.now() + 1000);
+      vi.setSystemTime(clock);
+    },
+    async stop() {
+      await emu.stop();
+      vi.useRealTimers();
+    },
+  };
 }
