@@ -67,11 +67,22 @@ export interface BulkJobStatus {
 
 /** One page of Bulk results: a CSV body (header row first) streamed as it arrives. */
 export interface BulkResultPage {
+  /** The bytes as sent: gzip-compressed CSV when `encoding` is `gzip`, plain CSV otherwise. */
   readonly body: AsyncIterable<Uint8Array>;
+  /** `gzip` when Salesforce compressed the page (`Content-Encoding: gzip`); null for plain CSV. */
+  readonly encoding: 'gzip' | null;
   /** Rows Salesforce says the page holds (`Sforce-NumberOfRecords`), null when it did not say. */
   readonly records: number | null;
   /** Locator of the next page, or null on the last page. */
   readonly nextLocator: string | null;
+}
+
+/** One answer of "Get Parallel Results for a Query Job" (`resultPages`, API 58.0 and later). */
+export interface BulkResultPages {
+  /** Up to five result URLs (`/services/data/...results?locator=...`), each one page, in order. */
+  readonly urls: readonly string[];
+  /** The URL of the next answer, or null when these were the last. */
+  readonly next: string | null;
 }
 
 /** One page of a REST query. */
@@ -189,6 +200,10 @@ export interface SalesforceSource {
   bulkQueryStatus(jobId: string): Promise<BulkJobStatus>;
   /** One page of a completed job's results; the same locator can be fetched again after a failure. */
   bulkQueryResults(jobId: string, locator: string | null, maxRecords: number): Promise<BulkResultPage>;
+  /** The result URLs of a completed job, five at most per call (API 58.0 and later). */
+  bulkQueryResultPages(jobId: string, next: string | null): Promise<BulkResultPages>;
+  /** One page of results from a URL `bulkQueryResultPages` listed; it can be fetched again after a failure. */
+  bulkQueryResultUrl(url: string): Promise<BulkResultPage>;
   /** REST queryAll: the first page of a query, or the next page from a `nextRecordsUrl`. */
   queryAll(soqlOrNextUrl: string, isNextUrl: boolean): Promise<RestQueryPage>;
   /** A blob field's bytes as a stream. */

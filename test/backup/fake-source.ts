@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { csvHeader, csvLine } from '../../lambdas/core/snapshot/csv.ts';
 import {
   type BulkJobStatus,
   type BulkResultPage,
+  type BulkResultPages,
   type DeletedAnswer,
   type EventRelayReport,
   type DeletedWindow,
@@ -44,7 +46,7 @@ export interface FakeObject {
 
 /** An in-memory org behind the SalesforceSource port, counting calls like Salesforce would. */
 export class FakeSource implements SalesforceSource {
-  readonly apiVersion = '62.0';
+  apiVersion = '62.0';
   calls = 0;
   readonly callLog: string[] = [];
   /** Every SOQL statement received, in order (COUNT() queries, Bulk jobs and REST first pages). */
@@ -62,6 +64,12 @@ export class FakeSource implements SalesforceSource {
   maxRetrieveComponents = Number.POSITIVE_INFINITY;
   /** Status polls that answer InProgress before a job completes. */
   pendingPolls = 0;
+  /** Answer result pages gzip-compressed, as Salesforce does when asked. */
+  gzipResults = false;
+  /** Rows per page of `resultPages` (the server's own page size). */
+  serverPageSize = 3;
+  /** Test hook: the next page fetched from a result URL is cut after its first row. */
+  cutNextUrlPage = false;
   /** Records per REST query page (Salesforce's batch size: 200 to 2,000). */
   restPageSize = 2;
   /** The delete log getDeleted reads: every row deleted, with when. */
@@ -214,18 +222,52 @@ export class FakeSource implements SalesforceSource {
 
   async bulkQueryResults(jobId: string, locator: string | null, maxRecords: number): Promise<BulkResultPage> {
     this.call('bulk-results');
-    const job = this.jobs.get(jobId)!;
     const start = locator ? Number(locator) : 0;
-    const page = job.rows.slice(start, start + maxRecords);
+    return this.pageOf(jobId, start, maxRecords, this.cutNextPage ? 'cutNextPage' : null);
+  }
+
+  async bulkQueryResultPages(jobId: string, next: string | null): Promise<BulkResultPages> {
+    this.call('bulk-result-pages');
+    if (Number(this.apiVersion) < 58) {
+      throw new SalesforceRequestError('NOT_FOUND: The requested resource does not exist', 'NOT_FOUND', 404);
+    }
+    const job = this.jobs.get(jobId)!;
+    const first = next === null ? 0 : Number(next.split('#')[1]);
+    const pages = Math.max(1, Math.ceil(job.rows.length / this.serverPageSize));
+    const last = Math.min(pages, first + 5);
+    const urls: string[] = [];
+    for (let page = first; page < last; page++) {
+      urls.push(`/services/data/v${this.apiVersion}/jobs/query/${jobId}/results?locator=${page * this.serverPageSize}`);
+    }
+    return { urls, next: last < pages ? `/services/data/v${this.apiVersion}/jobs/query/${jobId}/resultPages#${last}` : null };
+  }
+
+  async bulkQueryResultUrl(url: string): Promise<BulkResultPage> {
+    this.call('bulk-results');
+    const match = /\/jobs\/query\/([^/]+)\/results\?locator=(\d+)$/.exec(url);
+    if (!match) throw new SalesforceRequestError(`no such result URL: ${url}`);
+    return this.pageOf(match[1]!, Number(match[2]), this.serverPageSize, this.cutNextUrlPage ? 'cutNextUrlPage' : null);
+  }
+
+  private pageOf(
+    jobId: string,
+    start: number,
+    size: number,
+    cut: 'cutNextPage' | 'cutNextUrlPage' | null,
+  ): BulkResultPage {
+    const job = this.jobs.get(jobId)!;
+    const page = job.rows.slice(start, start + size);
     let text =
       page.length > 0 ? csvHeader(job.columns) + page.map((r) => csvLine(job.columns, r)).join('') : '';
-    if (this.cutNextPage && page.length > 1) {
-      this.cutNextPage = false;
+    if (cut !== null && page.length > 1) {
+      this[cut] = false;
       text = text.slice(0, text.lastIndexOf('\n', text.length - 2) + 1);
     }
     const end = start + page.length;
+    const bytes = new TextEncoder().encode(text);
     return {
-      body: chunks(new TextEncoder().encode(text)),
+      body: chunks(this.gzipResults ? gzipSync(bytes) : bytes),
+      encoding: this.gzipResults ? 'gzip' : null,
       records: page.length,
       nextLocator: end < job.rows.length ? String(end) : null,
     };

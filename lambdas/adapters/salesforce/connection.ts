@@ -11,6 +11,7 @@ import {
 } from '../../core/salesforce.ts';
 import { authenticate, type SalesforceCredentials, type SalesforceSession } from './auth.ts';
 import { translateHttpError, translateJsforceError, translateNetworkError } from './errors.ts';
+import { rawGet } from './raw-get.ts';
 import { FetchTransport, withAnswerLimit } from './transport.ts';
 
 /** Options of one request. */
@@ -23,6 +24,11 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
   /** Safe to send again after a transient failure (reads, and writes that change nothing). */
   readonly idempotent?: boolean;
+  /**
+   * A GET whose successful body is handed over as sent, not decoded: with `Accept-Encoding: gzip`,
+   * a compressed answer stays compressed (its `Content-Encoding` says so).
+   */
+  readonly raw?: boolean;
 }
 
 const RETRY_DELAYS_MS = [250, 1000];
@@ -255,18 +261,21 @@ export class SalesforceConnection {
     this.calls++;
     let response: Response;
     try {
-      response = await fetch(`${session.instanceUrl}${path}`, {
-        method: options.method ?? 'GET',
-        headers: {
-          authorization: `Bearer ${session.accessToken}`,
-          accept: options.accept ?? 'application/json',
-          ...(options.body !== undefined
-            ? { 'content-type': options.contentType ?? 'application/json' }
-            : {}),
-          ...options.headers,
-        },
-        ...(options.body !== undefined ? { body: options.body } : {}),
-      });
+      const url = `${session.instanceUrl}${path}`;
+      const headers = {
+        authorization: `Bearer ${session.accessToken}`,
+        accept: options.accept ?? 'application/json',
+        ...(options.body !== undefined ? { 'content-type': options.contentType ?? 'application/json' } : {}),
+        ...options.headers,
+      };
+      response =
+        options.raw && options.body === undefined && (options.method ?? 'GET') === 'GET'
+          ? await rawGet(url, headers)
+          : await fetch(url, {
+              method: options.method ?? 'GET',
+              headers,
+              ...(options.body !== undefined ? { body: options.body } : {}),
+            });
     } catch (error) {
       throw translateNetworkError(error, what);
     }

@@ -2,6 +2,7 @@ import { DEFAULT_API_VERSION, ErrorName } from '../../../contract/workflow-contr
 import {
   type BulkJobStatus,
   type BulkResultPage,
+  type BulkResultPages,
   type DeletedAnswer,
   type EventRelayReport,
   type DeletedWindow,
@@ -224,23 +225,65 @@ export class HttpSalesforceSource implements SalesforceSource {
   }
 
   // Sent by hand and streamed: jsforce 3.10.26 reads every answer whole, and its bulk2.query fails
-  // past the first result page (jsforce #1546; test/backup/jsforce-shortfalls.test.ts).
-  async bulkQueryResults(jobId: string, locator: string | null, maxRecords: number): Promise<BulkResultPage> {
+  // past the first result page (jsforce #1546; test/backup/jsforce-shortfalls.test.ts). Asked
+  // compressed, and kept as sent: Salesforce gzips results on request ("Use Compression for Bulk
+  // API 2.0 Query Responses"), and the vault stores gzip.
+  bulkQueryResults(jobId: string, locator: string | null, maxRecords: number): Promise<BulkResultPage> {
     const params = new URLSearchParams({ maxRecords: String(maxRecords) });
     if (locator) params.set('locator', locator);
-    const what = `Bulk query results of ${jobId}`;
-    const response = await this.connection.request(
+    return this.resultPage(
       this.connection.dataPath(`/jobs/query/${jobId}/results?${params}`),
-      what,
-      {
-        accept: 'text/csv',
-        idempotent: true,
-      },
+      `Bulk query results of ${jobId}`,
     );
+  }
+
+  async bulkQueryResultPages(jobId: string, next: string | null): Promise<BulkResultPages> {
+    const path = next ?? this.connection.dataPath(`/jobs/query/${jobId}/resultPages`);
+    if (!path.startsWith('/services/data/')) {
+      throw new SalesforceRequestError(`Bulk result pages of ${jobId}: unexpected next URL ${path}`);
+    }
+    const answer = await this.connection.json<{
+      resultPages?: { resultUrl?: unknown }[];
+      nextRecordsUrl?: string | null;
+      done?: boolean;
+    }>(path, `Bulk result pages of ${jobId}`, { idempotent: true });
+    const urls = (answer.resultPages ?? []).map((page) => page.resultUrl);
+    if (!urls.every((url): url is string => typeof url === 'string' && url.startsWith('/services/data/'))) {
+      throw new SalesforceRequestError(
+        `Bulk result pages of ${jobId}: the answer holds a result URL that is not a /services/data/ path.`,
+      );
+    }
+    const following = answer.done === false ? (answer.nextRecordsUrl ?? null) : null;
+    if (answer.done === false && following === null) {
+      throw new SalesforceRequestError(`Bulk result pages of ${jobId}: not done, but no nextRecordsUrl.`);
+    }
+    return { urls, next: following };
+  }
+
+  bulkQueryResultUrl(url: string): Promise<BulkResultPage> {
+    if (!url.startsWith('/services/data/')) {
+      throw new SalesforceRequestError(`Bulk query results: ${url} is not a /services/data/ path.`);
+    }
+    return this.resultPage(url, `Bulk query results ${url}`);
+  }
+
+  private async resultPage(path: string, what: string): Promise<BulkResultPage> {
+    const response = await this.connection.request(path, what, {
+      accept: 'text/csv',
+      headers: { 'accept-encoding': 'gzip' },
+      idempotent: true,
+      raw: true,
+    });
     const next = response.headers.get('sforce-locator');
     const count = response.headers.get('sforce-numberofrecords');
+    const encoding = (response.headers.get('content-encoding') ?? '').trim().toLowerCase();
+    if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip') {
+      await response.body?.cancel().catch(() => undefined);
+      throw new SalesforceRequestError(`${what}: answered in an encoding not asked for (${encoding}).`);
+    }
     return {
       body: translatedBody(response, what),
+      encoding: encoding === 'gzip' ? 'gzip' : null,
       records: count === null || Number.isNaN(Number(count)) ? null : Number(count),
       nextLocator: next === null || next === '' || next === 'null' ? null : next,
     };

@@ -1,5 +1,3 @@
-import { pipeline, Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
 import { csvHeader, csvLine } from '../snapshot/csv.ts';
 import {
   newAttemptId,
@@ -16,7 +14,8 @@ import {
   SalesforceTransientError,
 } from '../salesforce.ts';
 import { ObjectExistsError } from '../store.ts';
-import { CsvScanner } from './csv-scan.ts';
+import type { CsvScanner } from './csv-scan.ts';
+import { bulkPagePart, CompressedPageError, type PartSource, plainPart } from './page-part.ts';
 import type { BackupSettings } from './settings.ts';
 import type {
   BackupDeps,
@@ -157,19 +156,16 @@ async function exportPages(
   while (!finished) {
     const part =
       checkpoint.api === 'bulk'
-        ? await bulkPart(deps, checkpoint, settings)
+        ? bulkPagePart(
+            await deps.source.bulkQueryResults(checkpoint.jobId!, checkpoint.locator, settings.pageSize),
+          )
         : await restPart(deps, checkpoint, await soqlFor(checkpoint.clause ?? 0), settings);
     const key = partKey(org, snapshotId, object, checkpoint.nextPart, attempt);
-    const stored = await deps.store.putStream(key, gzipped(part.body, settings.gzipLevel), {
+    const stored = await deps.store.putStream(key, part.stored(settings.gzipLevel), {
       contentType: 'text/csv',
       contentEncoding: 'gzip',
     });
-    const scanner = part.scanner();
-    if (scanner.endedInsideQuotes || (part.expectedRows !== null && scanner.dataRows !== part.expectedRows)) {
-      throw new SalesforceTransientError(
-        `${object}: page ${checkpoint.nextPart} arrived incomplete (${scanner.dataRows} rows, Salesforce said ${part.expectedRows ?? 'unknown'}); it will be fetched again.`,
-      );
-    }
+    const scanner = await checkedScan(part, `${object}: page ${checkpoint.nextPart}`);
     segment.parts.push({
       key,
       rows: scanner.dataRows,
@@ -368,42 +364,12 @@ async function bulkJob(
   }
 }
 
-interface PartSource {
-  readonly body: AsyncIterable<Uint8Array>;
-  readonly expectedRows: number | null;
-  scanner(): CsvScanner;
-  nextLocator(): string | null;
-}
-
-async function bulkPart(
-  deps: BackupDeps,
-  checkpoint: ExportCheckpoint,
-  settings: BackupSettings,
-): Promise<PartSource> {
-  const page = await deps.source.bulkQueryResults(checkpoint.jobId!, checkpoint.locator, settings.pageSize);
-  const scanner = new CsvScanner();
-  async function* body() {
-    for await (const chunk of page.body) {
-      scanner.push(chunk);
-      yield chunk;
-    }
-    scanner.end();
-  }
-  return {
-    body: body(),
-    expectedRows: page.records,
-    scanner: () => scanner,
-    nextLocator: () => page.nextLocator,
-  };
-}
-
 async function restPart(
   deps: BackupDeps,
   checkpoint: ExportCheckpoint,
   soql: string,
   settings: BackupSettings,
 ): Promise<PartSource> {
-  const scanner = new CsvScanner();
   // The first page is read before the part's upload starts, so a refusal of the query surfaces
   // here, as the error Salesforce answered, rather than as a failed upload.
   let page =
@@ -414,44 +380,46 @@ async function restPart(
   let done = page.done || page.nextRecordsUrl === null;
   const columns = selectColumns(soql);
   async function* body() {
-    const header = Buffer.from(csvHeader(columns));
-    scanner.push(header);
-    yield header;
+    yield Buffer.from(csvHeader(columns));
     let rows = 0;
     for (;;) {
       for (const record of page.records) {
-        const line = Buffer.from(csvLine(columns, record));
-        scanner.push(line);
         rows++;
-        yield line;
+        yield Buffer.from(csvLine(columns, record));
       }
       if (done || rows >= settings.pageSize) break;
       page = await deps.source.queryAll(next!, true);
       next = page.nextRecordsUrl;
       done = page.done || page.nextRecordsUrl === null;
     }
-    scanner.end();
   }
-  return {
-    body: body(),
-    expectedRows: null,
-    scanner: () => scanner,
-    nextLocator: () => (done ? null : next),
-  };
+  return plainPart(body(), null, () => (done ? null : next));
+}
+
+/**
+ * The scan of a stored part, refused when the page arrived incomplete: cut inside a quoted value,
+ * fewer or more rows than Salesforce said, or a compressed page that does not inflate whole. The
+ * part stays unlisted, and the page is fetched again.
+ */
+export async function checkedScan(part: PartSource, what: string): Promise<CsvScanner> {
+  let scanner: CsvScanner;
+  try {
+    scanner = await part.scanned();
+  } catch (error) {
+    if (!(error instanceof CompressedPageError)) throw error;
+    throw new SalesforceTransientError(`${what} arrived cut (${error.message}); it will be fetched again.`);
+  }
+  if (scanner.endedInsideQuotes || (part.expectedRows !== null && scanner.dataRows !== part.expectedRows)) {
+    throw new SalesforceTransientError(
+      `${what} arrived incomplete (${scanner.dataRows} rows, Salesforce said ${part.expectedRows ?? 'unknown'}); it will be fetched again.`,
+    );
+  }
+  return scanner;
 }
 
 function selectColumns(soql: string): string[] {
   const match = /^SELECT (.+?) FROM /.exec(soql);
   return match ? match[1]!.split(', ') : [];
-}
-
-function gzipped(body: AsyncIterable<Uint8Array>, level: number): Readable {
-  // Larger chunks mean fewer hand-offs between the main thread and zlib's worker thread.
-  const gzip = createGzip({ level, chunkSize: 256 * 1024 });
-  // pipeline carries a failed download into gzip (so the store's write fails and nothing is kept)
-  // and listens for the error itself, so it never surfaces as an uncaught exception.
-  pipeline(Readable.from(body), gzip, () => {});
-  return gzip;
 }
 
 async function collectResult(
