@@ -237,16 +237,27 @@ export class FakeSource implements SalesforceSource {
     const last = Math.min(pages, first + 5);
     const urls: string[] = [];
     for (let page = first; page < last; page++) {
-      urls.push(`/services/data/v${this.apiVersion}/jobs/query/${jobId}/results?locator=${page * this.serverPageSize}`);
+      urls.push(
+        `/services/data/v${this.apiVersion}/jobs/query/${jobId}/results?locator=${page * this.serverPageSize}`,
+      );
     }
-    return { urls, next: last < pages ? `/services/data/v${this.apiVersion}/jobs/query/${jobId}/resultPages#${last}` : null };
+    return {
+      urls,
+      next:
+        last < pages ? `/services/data/v${this.apiVersion}/jobs/query/${jobId}/resultPages#${last}` : null,
+    };
   }
 
   async bulkQueryResultUrl(url: string): Promise<BulkResultPage> {
     this.call('bulk-results');
     const match = /\/jobs\/query\/([^/]+)\/results\?locator=(\d+)$/.exec(url);
     if (!match) throw new SalesforceRequestError(`no such result URL: ${url}`);
-    return this.pageOf(match[1]!, Number(match[2]), this.serverPageSize, this.cutNextUrlPage ? 'cutNextUrlPage' : null);
+    return this.pageOf(
+      match[1]!,
+      Number(match[2]),
+      this.serverPageSize,
+      this.cutNextUrlPage ? 'cutNextUrlPage' : null,
+    );
   }
 
   private pageOf(

@@ -8,14 +8,10 @@ import {
   segmentKey,
 } from '../snapshot/keys.ts';
 import type { SnapshotPart } from '../snapshot/manifest.ts';
-import {
-  SalesforceBulkJobFailedError,
-  SalesforceBulkUnsupportedError,
-  SalesforceTransientError,
-} from '../salesforce.ts';
+import { SalesforceBulkJobFailedError, SalesforceBulkUnsupportedError } from '../salesforce.ts';
 import { ObjectExistsError } from '../store.ts';
-import type { CsvScanner } from './csv-scan.ts';
-import { bulkPagePart, CompressedPageError, type PartSource, plainPart } from './page-part.ts';
+import { bulkPagePart, checkedScan, type PartSource, plainPart } from './page-part.ts';
+import { collectWorkers, listResultPages, wantsWorkers } from './parallel-export.ts';
 import type { BackupSettings } from './settings.ts';
 import type {
   BackupDeps,
@@ -141,12 +137,40 @@ async function exportPages(
   let checkpoint = start;
   let finished = false;
   const soql = await soqlFor(checkpoint.clause ?? 0);
+  if (checkpoint.pages) {
+    // The workers are done: their parts become the object's result, if every page is there.
+    await collectWorkers(deps, input, checkpoint, callsBefore);
+    return { org, snapshotId, object, done: true, checkpoint: null };
+  }
   if (checkpoint.api === 'bulk' && (checkpoint.jobId === null || checkpoint.jobPending)) {
     const job = await bulkJob(deps, soql, settings, deadline, checkpoint);
     if (job.kind === 'unsupported')
       checkpoint = { ...checkpoint, api: 'rest', jobId: null, jobPending: false };
-    else if (job.kind === 'ready') checkpoint = { ...checkpoint, jobId: job.jobId, jobPending: false };
-    else {
+    else if (job.kind === 'ready') {
+      checkpoint = { ...checkpoint, jobId: job.jobId, jobPending: false };
+      // A large object with nothing read yet is handed to workers, one result page each at a time.
+      const untouched = checkpoint.nextPart === 1 && checkpoint.segments.length === 0 && clauses === 1;
+      const list =
+        untouched && wantsWorkers(deps, settings, job.rows)
+          ? await listResultPages(deps, input, job.jobId, job.rows, settings.exportWorkers)
+          : null;
+      if (list !== null) {
+        const apiCalls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
+        const workers = Array.from({ length: list.workers }, (_, index) => ({
+          list: list.list,
+          index,
+          of: list.workers,
+        }));
+        return {
+          org,
+          snapshotId,
+          object,
+          done: false,
+          checkpoint: { ...checkpoint, pages: list, apiCalls },
+          parallel: { workers },
+        };
+      }
+    } else {
       // A long job outlives the invocation: hand over its id, and the next invocation waits for it.
       const calls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
       return { org, snapshotId, object, done: false, checkpoint: { ...job.checkpoint, apiCalls: calls } };
@@ -307,7 +331,7 @@ export async function recordObjectFailure(
 }
 
 type BulkJobOutcome =
-  | { readonly kind: 'ready'; readonly jobId: string }
+  | { readonly kind: 'ready'; readonly jobId: string; readonly rows: number }
   | { readonly kind: 'unsupported' }
   | { readonly kind: 'pending'; readonly checkpoint: ExportCheckpoint };
 
@@ -340,7 +364,8 @@ async function bulkJob(
     let failed: string | undefined;
     for (let polls = 0; failed === undefined; polls++) {
       const status = await deps.source.bulkQueryStatus(jobId);
-      if (status.state === 'JobComplete') return { kind: 'ready', jobId };
+      if (status.state === 'JobComplete')
+        return { kind: 'ready', jobId, rows: status.numberRecordsProcessed };
       if (status.state === 'Failed' || status.state === 'Aborted') {
         // Bulk refuses some objects only once the job runs ("not supported", or a filter it requires):
         // REST is asked instead, and its answer decides.
@@ -394,27 +419,6 @@ async function restPart(
     }
   }
   return plainPart(body(), null, () => (done ? null : next));
-}
-
-/**
- * The scan of a stored part, refused when the page arrived incomplete: cut inside a quoted value,
- * fewer or more rows than Salesforce said, or a compressed page that does not inflate whole. The
- * part stays unlisted, and the page is fetched again.
- */
-export async function checkedScan(part: PartSource, what: string): Promise<CsvScanner> {
-  let scanner: CsvScanner;
-  try {
-    scanner = await part.scanned();
-  } catch (error) {
-    if (!(error instanceof CompressedPageError)) throw error;
-    throw new SalesforceTransientError(`${what} arrived cut (${error.message}); it will be fetched again.`);
-  }
-  if (scanner.endedInsideQuotes || (part.expectedRows !== null && scanner.dataRows !== part.expectedRows)) {
-    throw new SalesforceTransientError(
-      `${what} arrived incomplete (${scanner.dataRows} rows, Salesforce said ${part.expectedRows ?? 'unknown'}); it will be fetched again.`,
-    );
-  }
-  return scanner;
 }
 
 function selectColumns(soql: string): string[] {

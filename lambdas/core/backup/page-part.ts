@@ -1,6 +1,6 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip, createGzip, type Gunzip } from 'node:zlib';
-import type { BulkResultPage } from '../salesforce.ts';
+import { type BulkResultPage, SalesforceTransientError } from '../salesforce.ts';
 import { CsvScanner } from './csv-scan.ts';
 
 /**
@@ -121,4 +121,25 @@ export function gzipped(body: AsyncIterable<Uint8Array>, level: number): Readabl
   // and listens for the error itself, so it never surfaces as an uncaught exception.
   pipeline(Readable.from(body), gzip, () => {});
   return gzip;
+}
+
+/**
+ * The scan of a stored part, refused when the page arrived incomplete: cut inside a quoted value,
+ * fewer or more rows than Salesforce said, or a compressed page that does not inflate whole. The
+ * part stays unlisted, and the page is fetched again.
+ */
+export async function checkedScan(part: PartSource, what: string): Promise<CsvScanner> {
+  let scanner: CsvScanner;
+  try {
+    scanner = await part.scanned();
+  } catch (error) {
+    if (!(error instanceof CompressedPageError)) throw error;
+    throw new SalesforceTransientError(`${what} arrived cut (${error.message}); it will be fetched again.`);
+  }
+  if (scanner.endedInsideQuotes || (part.expectedRows !== null && scanner.dataRows !== part.expectedRows)) {
+    throw new SalesforceTransientError(
+      `${what} arrived incomplete (${scanner.dataRows} rows, Salesforce said ${part.expectedRows ?? 'unknown'}); it will be fetched again.`,
+    );
+  }
+  return scanner;
 }

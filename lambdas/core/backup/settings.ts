@@ -26,6 +26,13 @@ export const backupSettingsSchema = z
     gzipLevel: z.number().int().min(1).max(9).default(1),
     /** Rows per Bulk results page, which is also rows per stored part. */
     pageSize: z.number().int().min(1).max(500_000).default(100_000),
+    /**
+     * Workers that export one large object's result pages at once (Salesforce's parallel result
+     * pages, API 58.0 and later); 1 reads every object as a single stream.
+     */
+    exportWorkers: z.number().int().min(1).max(16).default(4),
+    /** Rows from which an object's Bulk job is exported by `exportWorkers` workers, not one stream. */
+    parallelExportMinRows: z.number().int().min(1).default(500_000),
     /** Pages one export invocation writes before handing over to the next (0: no limit). */
     maxPagesPerInvocation: z.number().int().nonnegative().default(0),
     /** Time one invocation may spend before checkpointing, in ms (Lambda's limit is 15 minutes). */

@@ -131,6 +131,82 @@ export interface ExportCheckpoint {
   readonly clause?: number;
   /** Per-parent strategy: how far the parent ids are read; the export starts once they all are. */
   readonly parents?: ParentReading;
+  /** Set once the job's result pages are listed for workers: the next invocation gathers their results. */
+  readonly pages?: PagesRef;
+}
+
+/** A job's result pages, listed for workers. */
+export interface PagesRef {
+  /** Id of the list (`objects/<object>/pages-<list>.json`). */
+  readonly list: string;
+  readonly pages: number;
+  readonly workers: number;
+}
+
+/** The stored list of a job's result pages. */
+export interface ResultPagesList {
+  readonly jobId: string;
+  /** Rows the job processed, which the pages must add up to. */
+  readonly rows: number;
+  /** Result URLs, in order: page n is `urls[n]`. */
+  readonly urls: readonly string[];
+  readonly workers: number;
+}
+
+/** One worker's place in an object's parallel export. */
+export interface WorkerRef {
+  readonly list: string;
+  /** From 0. */
+  readonly index: number;
+  readonly of: number;
+}
+
+/** Where a worker's unfinished share resumes. */
+export interface WorkerProgress {
+  /** Position in the worker's own pages of the next page to export. */
+  readonly position: number;
+  readonly segment: number;
+  /** Attempt ids of the segments written so far, in order. */
+  readonly segments: readonly string[];
+  readonly apiCalls: number;
+}
+
+/** Input of one worker invocation (an item of the object's worker Map, then its loop). */
+export interface WorkerInput {
+  readonly org: string;
+  readonly snapshotId: string;
+  readonly object: string;
+  readonly worker: WorkerRef;
+  readonly progress?: WorkerProgress | null;
+}
+
+/** Output of one worker invocation. */
+export interface WorkerOutput {
+  readonly org: string;
+  readonly snapshotId: string;
+  readonly object: string;
+  readonly worker: WorkerRef;
+  readonly done: boolean;
+  readonly progress: WorkerProgress | null;
+  readonly rowsWritten?: number;
+  readonly bytesWritten?: number;
+}
+
+/** One page and the part it became. */
+export interface WorkerPage {
+  /** From 0, in the list's order. */
+  readonly page: number;
+  readonly part: SnapshotPart;
+}
+
+/** Everything one worker exported (written once). */
+export interface WorkerResult {
+  readonly worker: number;
+  readonly of: number;
+  readonly pages: readonly WorkerPage[];
+  readonly deletedRows: number;
+  readonly deletedIds: readonly string[];
+  readonly apiCalls: number;
 }
 
 /** How far a per-parent export has read its parent's ids, each batch kept as one numbered filter file. */
@@ -158,6 +234,8 @@ export interface ExportOutput {
   readonly object: string;
   readonly done: boolean;
   readonly checkpoint: ExportCheckpoint | null;
+  /** Set when the object's pages are to be exported by workers: one Map item per worker. */
+  readonly parallel?: { readonly workers: readonly WorkerRef[] };
   /** Rows and stored bytes this invocation wrote, for metrics. */
   readonly rowsWritten?: number;
   readonly bytesWritten?: number;

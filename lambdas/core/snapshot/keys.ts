@@ -58,6 +58,28 @@ export const segmentKey = (
   attempt: string,
 ): string =>
   `${snapshotPrefix(org, snapshotId)}objects/${object}/segment-${String(segment).padStart(5, '0')}-${attempt}.json`;
+/** The result pages of one object's Bulk job, listed once for the workers that export them. */
+export const resultPagesKey = (org: string, snapshotId: string, object: string, list: string): string =>
+  `${snapshotPrefix(org, snapshotId)}objects/${object}/pages-${list}.json`;
+/** Parts one invocation of a worker wrote, with their pages, hashes and counts. */
+export const workerSegmentKey = (
+  org: string,
+  snapshotId: string,
+  object: string,
+  list: string,
+  worker: number,
+  segment: number,
+  attempt: string,
+): string =>
+  `${snapshotPrefix(org, snapshotId)}objects/${object}/pages-${list}-worker-${worker}-segment-${String(segment).padStart(5, '0')}-${attempt}.json`;
+/** Every part one worker wrote for the page list `list` (written once, when its share is done). */
+export const workerResultKey = (
+  org: string,
+  snapshotId: string,
+  object: string,
+  list: string,
+  worker: number,
+): string => `${snapshotPrefix(org, snapshotId)}objects/${object}/pages-${list}-worker-${worker}.json`;
 /** A stored remedy of an unusual change the run found: a dry-run restore input, or a list of ids. */
 export const remedyKey = (org: string, snapshotId: string, name: string): string =>
   `${snapshotPrefix(org, snapshotId)}remedies/${name}`;
