@@ -12,6 +12,7 @@ import type { EventRelay } from './org/cdc/relay.ts';
 import { createOrg } from './org/org.ts';
 import { EmulatorClock } from './server/clock.ts';
 import type { EmulatorContext } from './server/context.ts';
+import { DEFAULT_GZIP_LEVEL, isGzipLevel } from './server/csv-body.ts';
 import { type FaultSpec, parseFaultSpec } from './server/faults.ts';
 import { versionRange } from './server/info.ts';
 import { listenEmulator } from './server/server.ts';
@@ -56,6 +57,8 @@ export interface StartEmulatorOptions {
   readonly dailyApiRequests?: number;
   /** Rows per Bulk query results page when the client sends no maxRecords. @default 50000 */
   readonly bulkPageSize?: number;
+  /** zlib level (0..9) of Bulk results sent gzip-compressed (to clients that accept gzip). @default 1 */
+  readonly gzipLevel?: number;
   /** Enables the JWT bearer flow. @default - the flow is refused */
   readonly jwt?: JwtBearerSettings;
   /** Enables the client credentials flow. @default - the flow is refused */
@@ -120,6 +123,9 @@ function checkOptions(options: StartEmulatorOptions): FaultSpec {
   const page = options.bulkPageSize ?? 1;
   if (!Number.isInteger(page) || page < 1)
     problems.push(`bulkPageSize must be a positive integer, got ${page}`);
+  const level = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+  if (!isGzipLevel(level))
+    problems.push(`gzipLevel must be a whole number from 0 to 9 (zlib's levels), got ${level}`);
   let faults: FaultSpec = { seed: 1, rules: [] };
   try {
     faults = parseFaultSpec(options.faults ?? '');
@@ -168,6 +174,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       versions: versionRange(min, max),
       dailyApiRequests: options.dailyApiRequests ?? DEFAULT_DAILY_API_REQUESTS,
       bulkPageSize: options.bulkPageSize ?? 50_000,
+      gzipLevel: options.gzipLevel ?? DEFAULT_GZIP_LEVEL,
       faults,
       metadata,
       oauth: { jwt: options.jwt, clientCredentials: options.clientCredentials, password: options.password },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '../../emulator/index.ts';
+import { isGzipLevel } from '../../emulator/server/csv-body.ts';
 
 const USAGE = `Usage: sfbackup emulator --project DIR [--plan FILE]... [options]
 
@@ -19,6 +20,8 @@ Options:
   --tls              serve https with a fresh self-signed CA; its PEM path is printed as caFile
   --api-requests N   daily API request allowance (default 100000)
   --bulk-page-size N rows per Bulk query results page when the client sends no maxRecords (default 50000)
+  --gzip-level N     zlib level 0..9 of Bulk results sent gzip-compressed to clients that accept gzip
+                     (default 1)
   --catalog NAME     standard objects the org lists: core (default) or production, the long tail of a
                      production org with Salesforce's answers for each kind (see docs/emulator-org.md)
   -h, --help         show this help
@@ -58,6 +61,12 @@ export async function run(args: string[]): Promise<number> {
       `--bulk-page-size must be a positive integer, got "${values['bulk-page-size']}".`,
     );
   }
+  const gzipLevel = values['gzip-level'] === undefined ? undefined : Number(values['gzip-level']);
+  if (gzipLevel !== undefined && !isGzipLevel(gzipLevel)) {
+    throw new EmulatorUsageError(
+      `--gzip-level must be a whole number from 0 (no compression) to 9 (smallest), got "${values['gzip-level']}".`,
+    );
+  }
   const catalog = values.catalog ?? 'core';
   if (catalog !== 'core' && catalog !== 'production') {
     throw new EmulatorUsageError(`--catalog must be core or production, got "${catalog}".`);
@@ -71,6 +80,7 @@ export async function run(args: string[]): Promise<number> {
     tls: values.tls ?? false,
     dailyApiRequests: allowance,
     bulkPageSize: pageSize,
+    gzipLevel,
     catalog,
   });
   const ready: Record<string, string> = {
@@ -111,6 +121,7 @@ function parse(args: string[]) {
       tls: { type: 'boolean' },
       'api-requests': { type: 'string' },
       'bulk-page-size': { type: 'string' },
+      'gzip-level': { type: 'string' },
       catalog: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

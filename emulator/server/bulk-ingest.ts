@@ -4,6 +4,7 @@ import { isObject } from './body.ts';
 import { dialectOf, quote } from './bulk-csv.ts';
 import { type IngestJob, type IngestRowResult, jobTimestamp } from './bulk-jobs.ts';
 import type { EmulatorContext, Handler } from './context.ts';
+import { acceptsGzip, startCsvBody } from './csv-body.ts';
 import { ApiError } from './errors.ts';
 
 const OPERATIONS = ['insert', 'update', 'upsert', 'delete', 'hardDelete'] as const;
@@ -351,7 +352,7 @@ export const patchIngestJob: Handler = async (ctx, req) => {
 };
 
 /** GET successfulResults, failedResults and unprocessedrecords of an ingest job, as CSV. */
-export const ingestResults: Handler = async (ctx, req) => {
+export const ingestResults: Handler = async (ctx, req, res) => {
   const job = ctx.bulk.ingestJob(req.params[0]!);
   const kind = req.params[1]!;
   const { columnDelimiter: d, lineEnding: nl } = job.dialect;
@@ -378,5 +379,12 @@ export const ingestResults: Handler = async (ctx, req) => {
       text += line([result.id, first, ...job.rows[result.row]!]);
     }
   }
-  return { status: 200, text, headers: { 'content-type': 'text/csv' } };
+  if (!acceptsGzip(req.raw.headers['accept-encoding'])) {
+    ctx.usage.addBulkResultBytesSent(Buffer.byteLength(text));
+    return { status: 200, text, headers: { 'content-type': 'text/csv', vary: 'Accept-Encoding' } };
+  }
+  const body = startCsvBody(req.raw, res, {}, ctx.bulk.gzipLevel);
+  await body.end(Buffer.from(text));
+  ctx.usage.addBulkResultBytesSent(body.bytesSent);
+  return undefined;
 };

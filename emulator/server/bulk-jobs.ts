@@ -1,6 +1,7 @@
 import type { QuerySnapshot } from '../org/api.ts';
 import { IdFactory } from '../org/ids.ts';
 import type { CsvDialect } from './bulk-csv.ts';
+import { DEFAULT_GZIP_LEVEL } from './csv-body.ts';
 import { ApiError } from './errors.ts';
 
 /** Bulk API 2.0 job states. */
@@ -67,6 +68,8 @@ export class BulkJobs {
   readonly ingest = new Map<string, IngestJob>();
   /** Rows per results page when the client sends no `maxRecords`. */
   defaultPageSize = 50_000;
+  /** zlib level of gzip-compressed results (0..9). */
+  gzipLevel = DEFAULT_GZIP_LEVEL;
   /** While true, new jobs wait in UploadComplete (a control-surface setting for tests of abort). */
   private holding = false;
   private readonly held: (() => void)[] = [];

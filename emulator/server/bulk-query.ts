@@ -1,9 +1,9 @@
-import type { ServerResponse } from 'node:http';
-import { SalesforceError } from '../org/api.ts';
+import { type QuerySnapshot, SalesforceError } from '../org/api.ts';
 import { isObject } from './body.ts';
 import { CsvChunkWriter, dialectOf, headerRow } from './bulk-csv.ts';
 import { type QueryJob, jobTimestamp } from './bulk-jobs.ts';
-import type { EmulatorContext, Handler } from './context.ts';
+import type { EmulatorContext, Handler, RouteRequest } from './context.ts';
+import { startCsvBody } from './csv-body.ts';
 import { ApiError } from './errors.ts';
 
 const CHUNK_BYTES = 192 * 1024;
@@ -169,22 +169,18 @@ function decodeLocator(locator: string): number {
   return Number(text);
 }
 
-function waitDrain(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    if (res.destroyed || res.closed) return resolve();
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
-/** GET /jobs/query/{id}/results: one page of CSV, streamed from the job's snapshot. */
-export const queryJobResults: Handler = async (ctx, req, res) => {
+/** The query job of the request, checked readable: the version it was created with, JobComplete. */
+function completedJob(ctx: EmulatorContext, req: RouteRequest): { job: QueryJob; snapshot: QuerySnapshot } {
   const job = ctx.bulk.queryJob(req.params[0]!);
+  if (req.version !== job.apiVersion) {
+    // Salesforce documents the 409 status ("Get Results for a Query Job", "Get Parallel Results
+    // for a Query Job") but not its error code; INVALIDJOB is the emulator's.
+    throw new ApiError(
+      409,
+      'INVALIDJOB',
+      `Job ${job.id} was created with API version ${job.apiVersion}; read its results with /services/data/v${job.apiVersion}/ instead of v${req.version}.`,
+    );
+  }
   const snapshot = job.snapshot;
   if (job.state !== 'JobComplete' || !snapshot) {
     throw new ApiError(
@@ -193,6 +189,12 @@ export const queryJobResults: Handler = async (ctx, req, res) => {
       `Job ${job.id} is ${job.state}; results are available once it is JobComplete.`,
     );
   }
+  return { job, snapshot };
+}
+
+/** GET /jobs/query/{id}/results: one page of CSV, streamed from the job's snapshot. */
+export const queryJobResults: Handler = async (ctx, req, res) => {
+  const { job, snapshot } = completedJob(ctx, req);
   const maxText = req.query.get('maxRecords');
   let pageSize = ctx.bulk.defaultPageSize;
   if (maxText !== null) {
@@ -206,11 +208,15 @@ export const queryJobResults: Handler = async (ctx, req, res) => {
   const total = job.numberRecordsProcessed;
   if (offset > total) throw new ApiError(400, 'INVALIDLOCATOR', `Invalid locator: ${locator}`);
   const end = Math.min(total, offset + pageSize);
-  res.writeHead(200, {
-    'content-type': 'text/csv',
-    'sforce-locator': end < total ? encodeLocator(end) : 'null',
-    'sforce-numberofrecords': String(end - offset),
-  });
+  const body = startCsvBody(
+    req.raw,
+    res,
+    {
+      'sforce-locator': end < total ? encodeLocator(end) : 'null',
+      'sforce-numberofrecords': String(end - offset),
+    },
+    ctx.bulk.gzipLevel,
+  );
   const writer = new CsvChunkWriter(snapshot.columns, job.dialect);
   writer.text(headerRow(snapshot.columns, job.dialect));
   let bytes = 0;
@@ -220,20 +226,55 @@ export const queryJobResults: Handler = async (ctx, req, res) => {
       if (writer.size >= CHUNK_BYTES) {
         const chunk = writer.take();
         bytes += chunk.length;
-        const ok = res.write(chunk);
-        if (res.destroyed) break;
-        if (!ok) await waitDrain(res);
-        if (res.destroyed) break;
+        if (!(await body.write(chunk))) break;
       }
     }
     const last = writer.take();
     bytes += last.length;
-    res.end(last);
+    await body.end(last);
   } catch (error) {
     if (error instanceof SalesforceError) job.errorMessage = error.message;
     res.destroy(error instanceof Error ? error : undefined);
   } finally {
+    // Salesforce's results limit counts the CSV itself, however it travels.
     ctx.usage.addBulkQueryBytes(bytes);
+    ctx.usage.addBulkResultBytesSent(body.bytesSent);
   }
   return undefined;
+};
+
+/** How many result URLs one resultPages answer lists at most ("Get Parallel Results for a Query Job"). */
+export const RESULT_PAGES_PER_ANSWER = 5;
+
+/**
+ * GET /jobs/query/{id}/resultPages (API 58.0+): up to five results URLs, one per page of the
+ * default page size, in order; each fetches exactly what the plain results call would at that
+ * locator. The first page's URL has no locator, as the first plain results call has none.
+ */
+export const queryJobResultPages: Handler = async (ctx, req) => {
+  const { job } = completedJob(ctx, req);
+  const total = job.numberRecordsProcessed;
+  const locator = req.query.get('locator');
+  const start = locator === null ? 0 : decodeLocator(locator);
+  if (start !== 0 && start >= total) {
+    throw new ApiError(400, 'INVALIDLOCATOR', `Invalid locator: ${locator}`);
+  }
+  const pageSize = ctx.bulk.defaultPageSize;
+  const base = `/services/data/v${req.version}/jobs/query/${job.id}`;
+  const resultPages: { resultUrl: string }[] = [];
+  let offset = start;
+  do {
+    const query = offset === 0 ? '' : `?locator=${encodeLocator(offset)}`;
+    resultPages.push({ resultUrl: `${base}/results${query}` });
+    offset += pageSize;
+  } while (offset < total && resultPages.length < RESULT_PAGES_PER_ANSWER);
+  const done = offset >= total;
+  return {
+    status: 200,
+    body: {
+      resultPages,
+      nextRecordsUrl: done ? null : `${base}/resultPages?locator=${encodeLocator(offset)}`,
+      done,
+    },
+  };
 };

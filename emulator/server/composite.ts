@@ -89,7 +89,9 @@ async function runOne(
   }
   const { route } = match;
   if (
-    ['composite', 'tree', 'bulk-query', 'bulk-results', 'bulk-ingest', 'blob'].includes(route.endpoint ?? '')
+    ['composite', 'tree', 'bulk-query', 'bulk-results', 'bulk-result-pages', 'bulk-ingest', 'blob'].includes(
+      route.endpoint ?? '',
+    )
   ) {
     throw new ApiError(400, 'INVALID_API_INPUT', `${path} is not supported in a composite request.`);
   }

@@ -76,6 +76,8 @@ export interface Route {
   readonly pattern: RegExp;
   /** `data` routes match the part after `/services/data/vXX.X`; `root` routes the whole path. */
   readonly scope: 'data' | 'root';
+  /** The first API version that has the resource (`data` routes); older versions find no route. */
+  readonly since?: number;
   readonly endpoint: EndpointName | null;
   /** `bearer`: an Authorization header; `none`: the handler authenticates (SOAP, OAuth). */
   readonly auth: 'bearer' | 'none';

@@ -25,6 +25,7 @@ export const ENDPOINTS = [
   'tooling',
   'bulk-query',
   'bulk-results',
+  'bulk-result-pages',
   'bulk-ingest',
 ] as const;
 

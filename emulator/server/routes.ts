@@ -26,6 +26,7 @@ import {
   createQueryJob,
   deleteQueryJob,
   listQueryJobs,
+  queryJobResultPages,
   queryJobResults,
 } from './bulk-query.ts';
 import {
@@ -39,7 +40,14 @@ import {
 } from './bulk-ingest.ts';
 import { errors } from './errors.ts';
 
-type RouteSpec = [method: string, pattern: string, endpoint: EndpointName, handler: Handler];
+type RouteSpec = [
+  method: string,
+  pattern: string,
+  endpoint: EndpointName,
+  handler: Handler,
+  /** The first API version that has the resource; older versions answer as for an unknown path. */
+  since?: number,
+];
 
 const ID = '([a-zA-Z0-9]{15,18})';
 const NAME = '([A-Za-z][A-Za-z0-9_]*)';
@@ -82,6 +90,7 @@ const dataRoutes: RouteSpec[] = [
   ['PATCH', `/jobs/query/${ID}`, 'bulk-query', abortOrGetQueryJob],
   ['DELETE', `/jobs/query/${ID}`, 'bulk-query', deleteQueryJob],
   ['GET', `/jobs/query/${ID}/results`, 'bulk-results', queryJobResults],
+  ['GET', `/jobs/query/${ID}/resultPages`, 'bulk-result-pages', queryJobResultPages, 58],
   ['POST', '/jobs/ingest', 'bulk-ingest', createIngestJob],
   ['GET', '/jobs/ingest', 'bulk-ingest', listIngestJobs],
   ['GET', `/jobs/ingest/${ID}`, 'bulk-ingest', getIngestJob],
@@ -101,8 +110,9 @@ const dataRoutes: RouteSpec[] = [
 ];
 
 function compile(): Route[] {
-  const routes: Route[] = dataRoutes.map(([method, pattern, endpoint, handler]) => ({
+  const routes: Route[] = dataRoutes.map(([method, pattern, endpoint, handler, since]) => ({
     method,
+    ...(since === undefined ? {} : { since }),
     pattern: new RegExp(`^${pattern}$`),
     scope: 'data',
     endpoint,
@@ -166,6 +176,7 @@ export function matchRoute(ctx: EmulatorContext, method: string, path: string): 
   const allowed: string[] = [];
   for (const route of ROUTES) {
     if (route.scope !== scope) continue;
+    if (route.since !== undefined && Number(version) < route.since) continue;
     const m = route.pattern.exec(rest);
     if (!m) continue;
     if (route.method !== method) {

@@ -20,6 +20,8 @@ export interface EmulatorServerProps {
   readonly versions: readonly string[];
   readonly dailyApiRequests: number;
   readonly bulkPageSize: number;
+  /** zlib level (0..9) of Bulk results sent gzip-compressed. */
+  readonly gzipLevel: number;
   readonly faults: FaultSpec;
   readonly metadata: MetadataSoapHandler | undefined;
   readonly oauth: Omit<OAuthSettings, 'audiences'>;
@@ -60,6 +62,7 @@ export async function listenEmulator(
     clock: props.clock,
   };
   ctx.bulk.defaultPageSize = props.bulkPageSize;
+  ctx.bulk.gzipLevel = props.gzipLevel;
   const listener = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
     void handleRequest(ctx, req, res);
   };

@@ -10,6 +10,7 @@ export class ApiUsage {
   private used = 0;
   private bulkQueryJobs = 0;
   private bulkQueryBytes = 0;
+  private bulkResultBytesSent = 0;
   private readonly byEndpoint = new Map<string, number>();
 
   private dayStart: number;
@@ -49,6 +50,16 @@ export class ApiUsage {
     this.bulkQueryBytes += bytes;
   }
 
+  /** Records bytes of Bulk results put on the wire (compressed bytes when the answer was gzipped). */
+  addBulkResultBytesSent(bytes: number): void {
+    this.bulkResultBytesSent += bytes;
+  }
+
+  /** Bytes of Bulk results put on the wire so far; less than the CSV served when answers were gzipped. */
+  get bulkResultBytesSentTotal(): number {
+    return this.bulkResultBytesSent;
+  }
+
   /** Requests used so far. */
   get apiRequestsUsed(): number {
     return this.used;
@@ -80,6 +91,7 @@ export class ApiUsage {
     this.used = 0;
     this.bulkQueryJobs = 0;
     this.bulkQueryBytes = 0;
+    this.bulkResultBytesSent = 0;
     this.byEndpoint.clear();
   }
 }
