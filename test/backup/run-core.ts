@@ -2,6 +2,7 @@ import { BACKUP_RETRY_ERRORS } from '../../contract/workflow-contract.ts';
 import { compareObject } from '../../lambdas/core/backup/changes.ts';
 import { exportObject, readJson, recordObjectFailure } from '../../lambdas/core/backup/export-object.ts';
 import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
+import { exportWorkerPages } from '../../lambdas/core/backup/parallel-export.ts';
 import { finishBackup } from '../../lambdas/core/backup/finish.ts';
 import {
   type MetadataLoopState,
@@ -15,6 +16,7 @@ import type {
   BackupRequest,
   ExportInput,
   FinishOutput,
+  WorkerProgress,
 } from '../../lambdas/core/backup/types.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import { MemoryStore } from './memory-store.ts';
@@ -42,6 +44,25 @@ export async function runCore<S extends BackupStore = MemoryStore>(
           // As the state machine does: an exported object is compared with the chain.
           await compareObject(deps, { org: request.org, snapshotId: plan.snapshotId, object });
           break;
+        }
+        if (out.parallel) {
+          // As the state machine's worker Map does: each worker loops on its share until done.
+          await Promise.all(
+            out.parallel.workers.map(async (worker) => {
+              let progress: WorkerProgress | null = null;
+              for (let tries = 0; ; ) {
+                try {
+                  const done = await exportWorkerPages(deps, { ...input, worker, progress });
+                  if (done.done) return;
+                  progress = done.progress;
+                } catch (error) {
+                  const name = (error as Error).name;
+                  if (!((BACKUP_RETRY_ERRORS as readonly string[]).includes(name) && ++tries < 3))
+                    throw error;
+                }
+              }
+            }),
+          );
         }
         input = { ...input, checkpoint: out.checkpoint };
       } catch (error) {

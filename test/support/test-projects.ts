@@ -13,6 +13,7 @@ export const EMULATOR_TESTS = [
   'test/backup/e2e-faults.test.ts',
   'test/backup/e2e-history.test.ts',
   'test/backup/e2e-large-org.test.ts',
+  'test/backup/e2e-parallel-export.test.ts',
   'test/backup/e2e-production-catalog.test.ts',
   'test/backup/e2e-sample-orgs.test.ts',
   'test/backup/jsforce-shortfalls.test.ts',

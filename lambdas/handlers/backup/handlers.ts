@@ -12,6 +12,7 @@ import {
 } from '../../../contract/workflow-contract.ts';
 import { compareObject } from '../../core/backup/changes.ts';
 import { exportObject, recordObjectFailure } from '../../core/backup/export-object.ts';
+import { exportWorkerPages } from '../../core/backup/parallel-export.ts';
 import { backupFiles, planFiles, recordFilesFailure } from '../../core/backup/files.ts';
 import { finishBackup } from '../../core/backup/finish.ts';
 import { planMetadata, retrieveMetadata } from '../../core/backup/metadata.ts';
@@ -73,12 +74,62 @@ const checkpointSchema = z
     segment: z.number().int().positive(),
     segments: z.array(z.string()),
     apiCalls: z.number().int().nonnegative(),
+    clause: z.number().int().nonnegative().optional(),
+    parents: z
+      .object({ files: z.number().int().nonnegative(), after: z.string().nullable(), done: z.boolean() })
+      .optional(),
+    pages: z
+      .object({
+        list: z.string().min(1),
+        pages: z.number().int().positive(),
+        workers: z.number().int().positive(),
+      })
+      .optional(),
   })
   .nullable()
   .optional();
 
-/** Export one object (or the next slice of it, from its checkpoint). */
+const workerSchema = snapshotRef.extend({
+  object: z.string().min(1),
+  worker: z.object({
+    list: z.string().min(1),
+    index: z.number().int().nonnegative(),
+    of: z.number().int().positive(),
+  }),
+  progress: z
+    .object({
+      position: z.number().int().nonnegative(),
+      segment: z.number().int().positive(),
+      segments: z.array(z.string()),
+      apiCalls: z.number().int().nonnegative(),
+    })
+    .nullable()
+    .optional(),
+});
+
+/**
+ * Export one object (or the next slice of it, from its checkpoint), or, with `worker`, one worker's
+ * share of a large object's result pages.
+ */
 export async function exportObjectHandler(event: unknown, _context?: Context) {
+  if (typeof event === 'object' && event !== null && 'worker' in event) {
+    const input = parse(workerSchema, event, 'The export worker input');
+    return instrumented('Export', input.org, async ({ metrics, logger }) => {
+      const deps = await backupDeps({ salesforce: true });
+      const out = await exportWorkerPages(deps, input);
+      metrics.addMetric('ExportApiCalls', MetricUnit.Count, deps.source.apiCalls());
+      metrics.addMetric('ExportRows', MetricUnit.Count, out.rowsWritten ?? 0);
+      metrics.addMetric('ExportBytes', MetricUnit.Bytes, out.bytesWritten ?? 0);
+      logger.info('exported pages', {
+        snapshotId: input.snapshotId,
+        object: input.object,
+        worker: input.worker.index,
+        of: input.worker.of,
+        done: out.done,
+      });
+      return out;
+    });
+  }
   const input = parse(
     snapshotRef.extend({ object: z.string().min(1), checkpoint: checkpointSchema }),
     event,

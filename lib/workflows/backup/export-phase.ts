@@ -17,6 +17,12 @@ export interface BackupExportPhaseProps {
   readonly recordFailureFunction: lambda.IFunction;
   /** Objects exported at once. */
   readonly maxConcurrency: number;
+  /**
+   * Workers exporting one large object's result pages at once, at most (the org's `exportWorkers`
+   * setting decides how many an object gets).
+   * @default 16
+   */
+  readonly maxWorkersPerObject?: number;
 }
 
 /**
@@ -59,9 +65,35 @@ export class BackupExportPhase extends sfn.StateMachineFragment {
       errors: [sfn.Errors.ALL],
       resultPath: sfn.JsonPath.DISCARD,
     });
+    // A large object's result pages go to workers, each looping on its own share; the object's
+    // export then runs once more to gather their parts. A worker failing for good fails the object.
+    const workerTask = invokeTask(this, 'ExportPages', {
+      lambdaFunction: props.exportFunction,
+      retry: BACKUP_RETRY,
+    });
+    const workerLoop = workerTask.next(
+      new sfn.Choice(this, 'PagesDone?')
+        .when(sfn.Condition.booleanEquals('$.done', true), new sfn.Succeed(this, 'WorkerDone'))
+        .otherwise(workerTask),
+    );
+    const workers = new sfn.Map(this, 'ExportWithWorkers', {
+      itemsPath: '$.parallel.workers',
+      itemSelector: {
+        'org.$': '$.org',
+        'snapshotId.$': '$.snapshotId',
+        'object.$': '$.object',
+        'worker.$': '$$.Map.Item.Value',
+      },
+      maxConcurrency: props.maxWorkersPerObject ?? 16,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    workers.itemProcessor(workerLoop);
+    workers.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    workers.next(exportTask);
     const exportLoop = exportTask.next(
       new sfn.Choice(this, 'ObjectDone?')
         .when(sfn.Condition.booleanEquals('$.done', true), compareTask.next(exported))
+        .when(sfn.Condition.isPresent('$.parallel'), workers)
         .otherwise(exportTask),
     );
     const exportMap = new sfn.DistributedMap(this, 'ExportObjects', {
