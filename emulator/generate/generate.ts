@@ -123,7 +123,7 @@ function defineObjects(org: OrgApi, spec: GenerateSpec): string[] {
   return names;
 }
 
-function value(prng: Prng, f: FieldDef, row: number, long: string[]): unknown {
+function value(prng: Prng, f: FieldDef, row: number, long: readonly string[]): unknown {
   if (f.type !== 'boolean' && prng.chance(0.1)) return null;
   switch (f.type) {
     case 'string':
@@ -168,7 +168,7 @@ export function generateInto(
 ): GeneratedSummary {
   const spec = typeof specInput === 'string' ? parseGenerateSpec(specInput) : specInput;
   const prng = new Prng(spec.seed);
-  const long = longTexts(prng);
+  const long = spec.longText === 1 ? longTexts(prng) : NASTY_STRINGS;
   const rows: Record<string, number> = {};
   const count = (name: string) => {
     rows[name] = (rows[name] ?? 0) + 1;

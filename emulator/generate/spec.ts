@@ -14,6 +14,11 @@ export interface GenerateSpec {
   readonly activities: number;
   /** Accounts, Contacts and Leads that activities and files point at. */
   readonly accounts: number;
+  /**
+   * 1: long text areas hold texts of 1 KB to 32 KB half the time; 0: only short values, for
+   * narrow rows (millions of rows at a few hundred bytes each).
+   */
+  readonly longText: number;
 }
 
 /** Thrown for a spec that cannot be used; the message names the key and the allowed values. */
@@ -36,13 +41,14 @@ const LIMITS: Record<
     max: 1_000_000,
     fallback: (s) => Math.max(1, Math.min(500, Math.ceil((s.rows ?? 100) / 10))),
   },
+  longText: { min: 0, max: 1, fallback: () => 1 },
 };
 
 const EXAMPLE = 'objects=50,rows=20000,files=100,seed=42';
 
 /**
  * Parses a spec such as `objects=50,rows=20000,files=100,seed=42` (keys: objects, rows, files,
- * seed, fields, activities, accounts; all optional). Every problem is reported at once.
+ * seed, fields, activities, accounts, longText; all optional). Every problem is reported at once.
  */
 export function parseGenerateSpec(text: string): GenerateSpec {
   const problems: string[] = [];

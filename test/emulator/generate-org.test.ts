@@ -15,8 +15,11 @@ describe('generate spec', () => {
       fields: 20,
       activities: 1000,
       accounts: 500,
+      longText: 1,
     });
     expect(parseGenerateSpec('').objects).toBe(5);
+    expect(parseGenerateSpec('longText=0').longText).toBe(0);
+    expect(() => parseGenerateSpec('longText=2')).toThrow(/longText must be a whole number from 0 to 1/);
   });
 
   it('reports every problem at once with an example of a valid spec', () => {
@@ -36,6 +39,20 @@ describe('generate spec', () => {
 });
 
 describe('generated org', () => {
+  it('keeps every value short with longText=0, for narrow rows', () => {
+    const longest = (spec: string) => {
+      let most = 0;
+      for (const row of generateOrg(spec, CLOCK).org.dumpRows()) {
+        for (const value of Object.values(row.values)) {
+          if (typeof value === 'string') most = Math.max(most, value.length);
+        }
+      }
+      return most;
+    };
+    expect(longest(SMALL.replace('files=12', 'files=0'))).toBeGreaterThan(1000);
+    expect(longest(`${SMALL.replace('files=12', 'files=0')},longText=0`)).toBeLessThanOrEqual(255);
+  });
+
   it('is deterministic: the same spec gives the same rows', () => {
     const a = [...generateOrg(SMALL, CLOCK).org.dumpRows()];
     const b = [...generateOrg(SMALL, CLOCK).org.dumpRows()];
