@@ -1,4 +1,5 @@
 /** The pull limit: Bulk API 2.0 result pages fetched over HTTP and thrown away. */
+import { rawGet } from '../lambdas/adapters/salesforce/raw-get.ts';
 
 export interface BulkTarget {
   readonly instanceUrl: string;
@@ -27,25 +28,42 @@ export async function createCompletedQueryJob(target: BulkTarget, soql: string):
   }
 }
 
-/** Reads every result page of a job, counting rows and bytes but keeping nothing. */
-export async function pullAndDiscard(
+/**
+ * Reads every result page of a job the fastest way Salesforce offers: the page URLs listed by
+ * `resultPages`, `concurrency` pages at a time, each asked compressed and received as sent. Bytes
+ * are what came over the wire; rows are Salesforce's counts.
+ */
+export async function pullPagesInParallel(
   target: BulkTarget,
   jobId: string,
-  maxRecords: number,
-): Promise<{ rows: number; bytes: number }> {
-  let locator: string | undefined;
+  concurrency: number,
+): Promise<{ rows: number; bytes: number; pages: number }> {
+  const auth = { authorization: `Bearer ${target.accessToken}` };
+  const urls: string[] = [];
+  let next: string | null = `/services/data/v${target.apiVersion}/jobs/query/${jobId}/resultPages`;
+  while (next) {
+    const res = await fetch(`${target.instanceUrl}${next}`, { headers: auth });
+    if (!res.ok) throw new Error(`resultPages failed: HTTP ${res.status} ${await res.text()}`);
+    const answer = (await res.json()) as {
+      resultPages: { resultUrl: string }[];
+      nextRecordsUrl: string | null;
+      done: boolean;
+    };
+    urls.push(...answer.resultPages.map((p) => p.resultUrl));
+    next = answer.done ? null : answer.nextRecordsUrl;
+  }
   let rows = 0;
   let bytes = 0;
-  do {
-    const params = new URLSearchParams({ maxRecords: String(maxRecords) });
-    if (locator) params.set('locator', locator);
-    const url = `${target.instanceUrl}/services/data/v${target.apiVersion}/jobs/query/${jobId}/results?${params}`;
-    const res = await fetch(url, { headers: { authorization: `Bearer ${target.accessToken}` } });
-    if (!res.ok || !res.body) throw new Error(`Results page failed: HTTP ${res.status}`);
-    for await (const chunk of res.body) bytes += (chunk as Uint8Array).byteLength;
-    rows += Number(res.headers.get('sforce-numberofrecords') ?? 'NaN');
-    const next = res.headers.get('sforce-locator');
-    locator = next && next !== 'null' ? next : undefined;
-  } while (locator);
-  return { rows, bytes };
+  let at = 0;
+  async function reader(): Promise<void> {
+    while (at < urls.length) {
+      const url = urls[at++]!;
+      const res = await rawGet(`${target.instanceUrl}${url}`, { ...auth, 'accept-encoding': 'gzip' });
+      if (!res.ok || !res.body) throw new Error(`Results page failed: HTTP ${res.status}`);
+      for await (const chunk of res.body) bytes += (chunk as Uint8Array).byteLength;
+      rows += Number(res.headers.get('sforce-numberofrecords') ?? 'NaN');
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, urls.length) }, reader));
+  return { rows, bytes, pages: urls.length };
 }

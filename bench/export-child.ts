@@ -1,8 +1,10 @@
 /**
  * One measured client in a process of its own: `export` runs the backup core's object export into
- * a LocalDirectoryStore (gzip, SHA-256, row counts), `pull` fetches the same Bulk result pages and
- * throws them away. Prints one JSON line: rows, bytes, seconds and the process's peak memory.
- * Usage: export-child.ts export|pull INSTANCE_URL ACCESS_TOKEN OBJECT PAGE_SIZE [STORE_DIR]
+ * a LocalDirectoryStore (gzip as sent, SHA-256, row counts) with WORKERS workers on its result
+ * pages, as the workflow's worker Map does; `pull` fetches the same job's result pages, compressed,
+ * WORKERS at a time, and throws them away. Prints one JSON line: rows, bytes, seconds and the
+ * process's peak memory.
+ * Usage: export-child.ts export|pull INSTANCE_URL ACCESS_TOKEN OBJECT PAGE_SIZE WORKERS
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,20 +12,28 @@ import { join } from 'node:path';
 import { HttpSalesforceSource } from '../lambdas/adapters/salesforce/source.ts';
 import { LocalDirectoryStore } from '../lambdas/adapters/local-store.ts';
 import { exportObject, readJson } from '../lambdas/core/backup/export-object.ts';
+import { exportWorkerPages } from '../lambdas/core/backup/parallel-export.ts';
 import { planBackup } from '../lambdas/core/backup/plan.ts';
 import { parseBackupSettings } from '../lambdas/core/backup/settings.ts';
-import type { BackupDeps, ExportInput, ObjectResult, ObjectSpec } from '../lambdas/core/backup/types.ts';
+import type {
+  BackupDeps,
+  ExportInput,
+  ObjectResult,
+  ObjectSpec,
+  WorkerProgress,
+} from '../lambdas/core/backup/types.ts';
 import { objectResultKey, objectSpecKey } from '../lambdas/core/snapshot/keys.ts';
-import { createCompletedQueryJob, pullAndDiscard } from './bulk-pull.ts';
+import { createCompletedQueryJob, pullPagesInParallel } from './bulk-pull.ts';
 
-const [mode, instanceUrlArg, accessTokenArg, objectArg, pageSizeText] = process.argv.slice(2);
-if (!mode || !instanceUrlArg || !accessTokenArg || !objectArg || !pageSizeText) {
-  throw new Error('Usage: export-child.ts export|pull INSTANCE_URL ACCESS_TOKEN OBJECT PAGE_SIZE');
+const [mode, instanceUrlArg, accessTokenArg, objectArg, pageSizeText, workersText] = process.argv.slice(2);
+if (!mode || !instanceUrlArg || !accessTokenArg || !objectArg || !pageSizeText || !workersText) {
+  throw new Error('Usage: export-child.ts export|pull INSTANCE_URL ACCESS_TOKEN OBJECT PAGE_SIZE WORKERS');
 }
 const instanceUrl: string = instanceUrlArg;
 const accessToken: string = accessTokenArg;
 const object: string = objectArg;
 const pageSize = Number(pageSizeText);
+const workers = Number(workersText);
 
 // The heap's high-water mark, sampled: resourceUsage().maxRSS gives the resident peak.
 let heapPeak = 0;
@@ -48,6 +58,9 @@ async function planOne(dir: string): Promise<Planned> {
     files: false,
     metadata: false,
     pageSize,
+    exportWorkers: workers,
+    // Any object of more than one result page goes to the workers.
+    parallelExportMinRows: 1,
     pollIntervalMs: 50,
     overlapSeconds: 0,
   });
@@ -65,6 +78,19 @@ async function exportThroughCore(planned: Planned): Promise<Measured> {
   for (;;) {
     const out = await exportObject(deps, input);
     if (out.done) break;
+    if (out.parallel) {
+      // The workers at once, each looping on its share, as the workflow's worker Map runs them.
+      await Promise.all(
+        out.parallel.workers.map(async (worker) => {
+          let progress: WorkerProgress | null = null;
+          for (;;) {
+            const share = await exportWorkerPages(deps, { org, snapshotId, object, worker, progress });
+            if (share.done) return;
+            progress = share.progress;
+          }
+        }),
+      );
+    }
     input = { ...input, checkpoint: out.checkpoint };
   }
   const seconds = (performance.now() - started) / 1000;
@@ -76,7 +102,7 @@ async function pull(planned: Planned): Promise<Measured> {
   const target = { instanceUrl, accessToken, apiVersion: '62.0' };
   const started = performance.now();
   const jobId = await createCompletedQueryJob(target, `SELECT ${planned.columns.join(', ')} FROM ${object}`);
-  const { rows, bytes } = await pullAndDiscard(target, jobId, pageSize);
+  const { rows, bytes } = await pullPagesInParallel(target, jobId, workers);
   return { rows, bytes, seconds: (performance.now() - started) / 1000 };
 }
 

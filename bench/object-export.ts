@@ -28,11 +28,17 @@ export function startOneObjectOrg(rows: number, pageSize: number): Promise<Emula
   });
 }
 
+/** Workers the export runs on one object's result pages (the setting's default). */
+export const EXPORT_WORKERS = 4;
+/** Readers the pull limit is measured with; the fastest counts. */
+const PULL_READERS = [2, 4, 8];
+
 /** Runs the export (or the pull) in a process of its own against the emulator. */
 export function measureInChild(
   mode: 'export' | 'pull',
   emu: EmulatorProcess,
   pageSize: number,
+  workers = EXPORT_WORKERS,
 ): Promise<ChildMeasure> {
   return runScriptJson<ChildMeasure>('./export-child.ts', [
     mode,
@@ -40,6 +46,7 @@ export function measureInChild(
     emu.accessToken,
     OBJECT,
     String(pageSize),
+    String(workers),
   ]);
 }
 
@@ -48,7 +55,11 @@ export async function benchObject(report: Report, o: BenchOptions): Promise<Chil
   const section = `One object: ${o.rows.toLocaleString('en-US')} rows, 20 fields`;
   const emu = await startOneObjectOrg(o.rows, o.pageSize);
   try {
-    const pull = await measureInChild('pull', emu, o.pageSize);
+    // The pull limit: the fastest of several parallel readers of the compressed result pages.
+    const pulls: ChildMeasure[] = [];
+    for (const readers of PULL_READERS) pulls.push(await measureInChild('pull', emu, o.pageSize, readers));
+    const pull = pulls.reduce((best, p) => (p.seconds < best.seconds ? p : best));
+    const pullReaders = PULL_READERS[pulls.indexOf(pull)]!;
     const exported = await measureInChild('export', emu, o.pageSize);
     if (exported.rows !== pull.rows) {
       throw new Error(`The export counted ${exported.rows} rows, the pull ${pull.rows}`);
@@ -78,21 +89,28 @@ export async function benchObject(report: Report, o: BenchOptions): Promise<Chil
         ...(target ? { target: target[0], met: target[1] } : {}),
       });
     add('object.rows', 'rows in the object', pull.rows, 'rows');
-    add('object.csv_mb', 'Bulk CSV served', pull.bytes / MB, 'MB');
-    add('object.pull.rows_per_s', 'pull limit: pages fetched and dropped', rowsPerSecond(pull), 'rows/s');
     add(
-      'emulator.serving_mb_per_s',
-      "emulator's serving rate (the pull limit)",
-      pull.bytes / MB / pull.seconds,
-      'MB/s',
+      'object.result_pages',
+      "result pages (the server's page size)",
+      Math.ceil(pull.rows / o.pageSize),
+      'pages',
     );
+    add('object.gzip_mb', 'Bulk results sent, compressed', pull.bytes / MB, 'MB');
+    for (const [i, readers] of PULL_READERS.entries()) {
+      add(
+        `object.pull_${readers}.rows_per_s`,
+        `pull: result pages fetched compressed and dropped, ${readers} readers`,
+        rowsPerSecond(pulls[i]!),
+        'rows/s',
+      );
+    }
+    add('object.pull.readers', 'readers of the fastest pull (the pull limit)', pullReaders, 'readers');
     add(
       'object.export.rows_per_s',
-      'export into the store (gzip, SHA-256, counted)',
+      `export into the store, ${EXPORT_WORKERS} workers (stored as sent, SHA-256, counted)`,
       rowsPerSecond(exported),
       'rows/s',
     );
-    add('object.export.csv_mb_per_s', 'export, CSV read', pull.bytes / MB / exported.seconds, 'MB/s');
     add('object.export.stored_mb', 'export, stored (gzip)', exported.bytes / MB, 'MB');
     add('object.sf.total_s', '`sf data export bulk`, whole command', full.seconds, 's');
     add(
@@ -109,11 +127,11 @@ export async function benchObject(report: Report, o: BenchOptions): Promise<Chil
     );
     add('object.sf.rows_per_s', '`sf data export bulk`, overall', pull.rows / full.seconds, 'rows/s');
     const vsPull = rowsPerSecond(exported) / rowsPerSecond(pull);
-    add('object.ratio.export_to_pull', 'export / pull limit', vsPull, 'ratio', ['>= 0.8', vsPull >= 0.8]);
+    add('object.ratio.export_to_pull', 'export / pull limit', vsPull, 'ratio', ['>= 0.9', vsPull >= 0.9]);
     const vsSf = rowsPerSecond(exported) / sfStreamingRate;
     add('object.ratio.export_to_sf_streaming', 'export / sf streaming rate', vsSf, 'ratio', [
-      '>= 1',
-      vsSf >= 1,
+      '>= 1.5',
+      vsSf >= 1.5,
     ]);
     return exported;
   } finally {

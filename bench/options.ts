@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 /** Every benchmark's name, in the order they run. */
 export const BENCHMARKS = [
   'object',
+  'workers',
   'org',
   'memory',
   'api',
@@ -21,6 +22,10 @@ export interface BenchOptions {
   readonly rows: number;
   /** Rows per Bulk results page, for the export, the pull and the emulator's default. */
   readonly pageSize: number;
+  /** Rows of the narrow object exported with one worker and with several (benchmark "workers"). */
+  readonly workerRows: number;
+  /** Rows per result page of that object. */
+  readonly workerPageSize: number;
   /** Objects and rows per object of the whole org (benchmark "org"). */
   readonly objects: number;
   readonly orgRows: number;
@@ -45,6 +50,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--only ${BENCHMARKS.join(',')}
 Sizes (defaults; --quick uses smaller ones):
   --rows N           rows of the one large object (1000000; quick 20000)
   --page-size N      rows per Bulk result page (50000; quick 5000)
+  --worker-rows N    rows of the narrow object exported by 1 and by 4 workers (2000000)
+  --worker-page-size N  rows per result page of that object (4000)
   --objects N        objects of the whole org (50; quick 5)
   --org-rows N       rows per object of the whole org (20000; quick 2000)
   --memory-rows N    rows of the 1x object of the memory benchmark (250000; quick 5000)
@@ -67,6 +74,8 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | 'help
   const sizes = [
     'rows',
     'page-size',
+    'worker-rows',
+    'worker-page-size',
     'objects',
     'org-rows',
     'memory-rows',
@@ -115,6 +124,8 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | 'help
     only: only as BenchmarkName[],
     rows: size('rows', 1_000_000, 20_000),
     pageSize: size('page-size', 50_000, 5_000),
+    workerRows: size('worker-rows', 2_000_000, 2_000_000),
+    workerPageSize: size('worker-page-size', 4_000, 4_000),
     objects: size('objects', 50, 5),
     orgRows: size('org-rows', 20_000, 2_000),
     memoryRows: size('memory-rows', 250_000, 5_000),

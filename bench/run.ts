@@ -12,6 +12,7 @@ import { Report } from './report.ts';
 import { benchRestore } from './restore.ts';
 import { benchStepFunctions } from './stepfunctions.ts';
 import { benchWholeOrg } from './whole-org.ts';
+import { benchWorkers } from './workers.ts';
 
 let options: ReturnType<typeof parseBenchOptions>;
 try {
@@ -37,6 +38,7 @@ const runs: Record<BenchmarkName, () => Promise<void>> = {
   object: async () => {
     object = await benchObject(report, options);
   },
+  workers: () => benchWorkers(report, options),
   org: () => benchWholeOrg(report, options),
   memory: () => benchMemory(report, options, object),
   api: () => benchApiCalls(report, options),
