@@ -6,6 +6,9 @@ import { createGunzip } from 'node:zlib';
 // Connections are kept open between result pages, as fetch keeps its own.
 const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
+/** A connection silent this long fails the request, as fetch's own header and body timeouts do. */
+export const IDLE_TIMEOUT_MS = 300_000;
+
 /**
  * A GET whose successful answer is handed over as the bytes that came over the wire. Node's fetch
  * always decodes `Content-Encoding: gzip`, so a Bulk results page Salesforce sent compressed
@@ -44,6 +47,9 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<Re
         );
       },
     );
+    request.setTimeout(IDLE_TIMEOUT_MS, () => {
+      request.destroy(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`));
+    });
     request.on('error', reject);
     request.end();
   });
