@@ -75,14 +75,24 @@ describe('the benchmark report', () => {
 });
 
 describe('the benchmark options', () => {
-  it('scales every size down with --quick and keeps the 500-object API count', () => {
+  it('scales every size down with --quick and keeps the 500-object API count and the 2,000,000-row worker object', () => {
     const quick = parseBenchOptions(['--quick']);
     const full = parseBenchOptions([]);
     if (quick === 'help' || full === 'help') throw new Error('unexpected help');
     expect(full.rows).toBe(1_000_000);
     expect(quick.rows).toBeLessThan(full.rows);
     expect(quick.apiObjects).toBe(500);
-    expect(full.only).toEqual(['object', 'org', 'memory', 'api', 'restore', 'stepfunctions', 'continuous']);
+    expect(quick.workerRows).toBe(2_000_000);
+    expect(full.only).toEqual([
+      'object',
+      'workers',
+      'org',
+      'memory',
+      'api',
+      'restore',
+      'stepfunctions',
+      'continuous',
+    ]);
     expect(full.changes).toBe(10_000);
     expect(quick.changes).toBe(2_000);
   });
