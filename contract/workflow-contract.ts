@@ -52,6 +52,10 @@ export const ErrorName = {
   MetadataRetrieve: 'MetadataRetrieveError',
   UnknownBackupObjects: 'UnknownBackupObjectsError',
   IncludedObjectRefused: 'IncludedObjectRefusedError',
+  /** A result page sent compressed that does not inflate whole (cut, or not gzip). */
+  CompressedPage: 'CompressedPageError',
+  /** An object's workers left pages unexported, exported twice, or rows that do not add up. */
+  IncompleteExport: 'IncompleteExportError',
   // Restore.
   InvalidRestoreRequest: 'InvalidRestoreRequestError',
   InvalidRestoreState: 'InvalidRestoreStateError',
@@ -75,6 +79,12 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ] as const;
+
+/**
+ * A Lambda that died (crashed, ran out of memory) or timed out, as Step Functions reports it: retried
+ * only where a step's writes make a second run harmless (an export worker's share).
+ */
+export const LAMBDA_CRASH_ERRORS = ['Lambda.Unknown', 'Sandbox.Timedout', 'States.Timeout'] as const;
 
 /** Salesforce's answers that the same call may outlive: limits, an expired session, 5xx and cut connections. */
 export const SALESFORCE_TRANSIENT_ERRORS = [

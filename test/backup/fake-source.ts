@@ -68,6 +68,8 @@ export class FakeSource implements SalesforceSource {
   gzipResults = false;
   /** Rows per page of `resultPages` (the server's own page size). */
   serverPageSize = 3;
+  /** Test hook: resultPages answers 404 NOT_FOUND, as a resource the org does not offer. */
+  resultPagesMissing = false;
   /** Test hook: the next page fetched from a result URL is cut after its first row. */
   cutNextUrlPage = false;
   /** Records per REST query page (Salesforce's batch size: 200 to 2,000). */
@@ -228,7 +230,7 @@ export class FakeSource implements SalesforceSource {
 
   async bulkQueryResultPages(jobId: string, next: string | null): Promise<BulkResultPages> {
     this.call('bulk-result-pages');
-    if (Number(this.apiVersion) < 58) {
+    if (Number(this.apiVersion) < 58 || this.resultPagesMissing) {
       throw new SalesforceRequestError('NOT_FOUND: The requested resource does not exist', 'NOT_FOUND', 404);
     }
     const job = this.jobs.get(jobId)!;

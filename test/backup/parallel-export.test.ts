@@ -2,7 +2,9 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { exportObject } from '../../lambdas/core/backup/export-object.ts';
 import { bulkPagePart, checkedScan } from '../../lambdas/core/backup/page-part.ts';
-import { pagesOf } from '../../lambdas/core/backup/parallel-export.ts';
+import { exportWorkerPages, pagesOf } from '../../lambdas/core/backup/parallel-export.ts';
+import type { ExportOutput, WorkerResult } from '../../lambdas/core/backup/types.ts';
+import { objectResultKey, workerResultKey } from '../../lambdas/core/snapshot/keys.ts';
 import { planBackup } from '../../lambdas/core/backup/plan.ts';
 import { parseBackupSettings } from '../../lambdas/core/backup/settings.ts';
 import type { BackupDeps } from '../../lambdas/core/backup/types.ts';
@@ -85,6 +87,104 @@ describe('an object exported by workers, through the core steps', () => {
     expect((await rowsOf(store)).size).toBe(ROWS);
   });
 
+  it('reads the object as one stream when the org answers the page list as an unknown resource', async () => {
+    const source = org();
+    source.serverPageSize = 2;
+    source.resultPagesMissing = true;
+    const { store, finish } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { ...PARALLEL, pageSize: 4 },
+    );
+    expect(finish.status).toBe('complete');
+    expect((await rowsOf(store)).size).toBe(ROWS);
+    expect(source.callLog.filter((c) => c === 'bulk-result-pages')).toHaveLength(1);
+    const object = (await new SnapshotReader(store).pointInTime('acme', 'latest')).target.objects[0]!;
+    expect(object.parts.map((p) => p.rows)).toEqual([4, 4, 3]);
+  });
+
+  /** Plans the object and lists its pages for three workers; the workers have not run. */
+  async function listed() {
+    const source = org();
+    source.serverPageSize = 2;
+    const store = new MemoryStore();
+    const deps: BackupDeps = { store, source, clock: () => new Date(), sleep: async () => {} };
+    const plan = await planBackup(
+      deps,
+      { org: 'acme', mode: 'full' },
+      parseBackupSettings({ pollIntervalMs: 0, ...PARALLEL }),
+    );
+    const input = { org: 'acme', snapshotId: plan.snapshotId, object: 'Thing__c' };
+    const out: ExportOutput = await exportObject(deps, input);
+    return { source, store, deps, input, out };
+  }
+
+  it('runs one share twice at once (a retry racing its original) and counts each page once', async () => {
+    const { store, deps, input, out } = await listed();
+    for (const worker of out.parallel!.workers) {
+      const [a, b] = await Promise.all([
+        exportWorkerPages(deps, { ...input, worker }),
+        exportWorkerPages(deps, { ...input, worker }),
+      ]);
+      expect(a.done && b.done).toBe(true);
+    }
+    await exportObject(deps, { ...input, checkpoint: out.checkpoint });
+    const result = JSON.parse(
+      new TextDecoder().decode(store.objects.get(objectResultKey('acme', input.snapshotId, 'Thing__c'))!),
+    ) as { status: string; rows: number; parts: { key: string }[] };
+    expect(result.status).toBe('exported');
+    expect(result.rows).toBe(ROWS);
+    expect(result.parts).toHaveLength(6);
+  });
+
+  it('answers the same again when the gathering is run again after its result was written', async () => {
+    const { deps, input, out } = await listed();
+    for (const worker of out.parallel!.workers) await exportWorkerPages(deps, { ...input, worker });
+    const first = await exportObject(deps, { ...input, checkpoint: out.checkpoint });
+    const again = await exportObject(deps, { ...input, checkpoint: out.checkpoint });
+    expect(first.done && again.done).toBe(true);
+  });
+
+  /** Rewrites worker `index`'s stored result (results are write-once: the test replaces it in memory). */
+  function tamper(
+    store: MemoryStore,
+    snapshotId: string,
+    list: string,
+    index: number,
+    change: (r: WorkerResult) => WorkerResult,
+  ) {
+    const key = workerResultKey('acme', snapshotId, 'Thing__c', list, index);
+    const result = JSON.parse(new TextDecoder().decode(store.objects.get(key)!)) as WorkerResult;
+    store.objects.set(key, new TextEncoder().encode(JSON.stringify(change(result))));
+  }
+
+  it.each([
+    [
+      'a page exported twice',
+      (r: WorkerResult) => ({ ...r, pages: [...r.pages, { ...r.pages[0]!, page: 1 }] }),
+      /result page 2 was exported twice/,
+    ],
+    [
+      'a page in no result',
+      (r: WorkerResult) => ({ ...r, pages: r.pages.slice(1) }),
+      /result page 1 of 6 is in no worker's result/,
+    ],
+    [
+      'rows that do not add up',
+      (r: WorkerResult) => ({
+        ...r,
+        pages: r.pages.map((p, i) => (i === 0 ? { ...p, part: { ...p.part, rows: 1 } } : p)),
+      }),
+      /the result pages hold 10 rows, but Salesforce's job \S+ processed 11/,
+    ],
+  ])('never records the object as exported with %s', async (_what, change, message) => {
+    const { store, deps, input, out } = await listed();
+    for (const worker of out.parallel!.workers) await exportWorkerPages(deps, { ...input, worker });
+    tamper(store, input.snapshotId, out.checkpoint!.pages!.list, 0, change);
+    await expect(exportObject(deps, { ...input, checkpoint: out.checkpoint })).rejects.toThrow(message);
+    expect(store.objects.has(objectResultKey('acme', input.snapshotId, 'Thing__c'))).toBe(false);
+  });
+
   it('never records the object as exported when a worker left no result', async () => {
     const source = org();
     source.serverPageSize = 2;
@@ -150,6 +250,13 @@ describe('a compressed result page', () => {
     const refusal = await checkedScan(part, 'page 1').catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(SalesforceTransientError);
     expect((refusal as Error).message).toMatch(/page 1 arrived cut/);
+  });
+
+  it('not gzip at all although it says so, is refused as transient, however many chunks it comes in', async () => {
+    const plain = Buffer.from(csv.repeat(2000));
+    const part = bulkPagePart({ body: pieces(plain), encoding: 'gzip', records: 4000, nextLocator: null });
+    expect((await store(part)).equals(plain)).toBe(true);
+    await expect(checkedScan(part, 'page 3')).rejects.toThrow(/page 3 arrived cut/);
   });
 
   it('holding fewer rows than Salesforce said, is refused as transient', async () => {

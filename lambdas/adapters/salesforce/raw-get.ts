@@ -25,26 +25,12 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<Re
       target,
       { method: 'GET', headers, agent: https ? agents.https : agents.http },
       (answer: IncomingMessage) => {
-        const status = answer.statusCode ?? 0;
-        const answered = new Headers();
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (value !== undefined) answered.set(name, Array.isArray(value) ? value.join(', ') : value);
+        try {
+          resolve(responseOf(answer));
+        } catch (error) {
+          answer.destroy();
+          reject(error);
         }
-        let body: Readable = answer;
-        const ok = status >= 200 && status < 300;
-        if (!ok && /\bgzip\b/i.test(answered.get('content-encoding') ?? '')) {
-          const gunzip = createGunzip();
-          answer.on('error', (error) => gunzip.destroy(error));
-          body = answer.pipe(gunzip);
-        }
-        const empty = status === 204 || status === 304;
-        if (empty) answer.resume();
-        resolve(
-          new Response(empty ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), {
-            status,
-            headers: answered,
-          }),
-        );
       },
     );
     request.setTimeout(IDLE_TIMEOUT_MS, () => {
@@ -53,4 +39,26 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<Re
     request.on('error', reject);
     request.end();
   });
+}
+
+/** The answer as a Response: the body as sent when it succeeded, decoded when it is an error. */
+function responseOf(answer: IncomingMessage): Response {
+  const status = answer.statusCode ?? 0;
+  const answered = new Headers();
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value !== undefined) answered.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  // These answers have no body, and a Response refuses one for them.
+  if (status === 204 || status === 205 || status === 304) {
+    answer.resume();
+    return new Response(null, { status, headers: answered });
+  }
+  let body: Readable = answer;
+  const ok = status >= 200 && status < 300;
+  if (!ok && /\bgzip\b/i.test(answered.get('content-encoding') ?? '')) {
+    const gunzip = createGunzip();
+    answer.on('error', (error) => gunzip.destroy(error));
+    body = answer.pipe(gunzip);
+  }
+  return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, { status, headers: answered });
 }

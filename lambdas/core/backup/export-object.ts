@@ -11,6 +11,7 @@ import type { SnapshotPart } from '../snapshot/manifest.ts';
 import { SalesforceBulkJobFailedError, SalesforceBulkUnsupportedError } from '../salesforce.ts';
 import { ObjectExistsError } from '../store.ts';
 import { bulkPagePart, checkedScan, type PartSource, plainPart } from './page-part.ts';
+import { storeObjectResult } from './object-result.ts';
 import { collectWorkers, listResultPages, wantsWorkers } from './parallel-export.ts';
 import type { BackupSettings } from './settings.ts';
 import type {
@@ -105,9 +106,7 @@ export async function exportObject(deps: BackupDeps, input: ExportInput): Promis
       'rest',
       apiCalls,
     );
-    await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
-      contentType: 'application/json',
-    });
+    await storeObjectResult(deps, org, snapshotId, result);
     return { org, snapshotId, object, done: true, checkpoint: null, ...written(segment) };
   }
   const soql = async (clause: number) => soqlOf(spec, await clauseAt(clause));
@@ -234,9 +233,7 @@ async function exportPages(
     };
   }
   const result = await collectResult(deps, input, checkpoint.segments, segment, checkpoint.api, apiCalls);
-  await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
-    contentType: 'application/json',
-  });
+  await storeObjectResult(deps, org, snapshotId, result);
   return { org, snapshotId, object, done: true, checkpoint: null, ...written(segment) };
 }
 
@@ -295,9 +292,7 @@ async function refused(
     failure === undefined
       ? { ...base, status: 'skipped', skip: refusal }
       : { ...base, status: 'failed', error: failure };
-  await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
-    contentType: 'application/json',
-  });
+  await storeObjectResult(deps, org, snapshotId, result);
   return { org, snapshotId, object, done: true, checkpoint: null };
 }
 

@@ -1,5 +1,6 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip, createGzip, type Gunzip } from 'node:zlib';
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { type BulkResultPage, SalesforceTransientError } from '../salesforce.ts';
 import { CsvScanner } from './csv-scan.ts';
 
@@ -64,14 +65,16 @@ export function bulkPagePart(page: BulkResultPage): PartSource {
   });
   // Observed by scanned(); a failed upload never asks, and its rejection must not go unhandled.
   inflated.catch(() => undefined);
+  const failed = () => inflater.destroyed || inflater.errored !== null;
   async function* passed() {
     let ended = false;
     try {
       for await (const chunk of page.body) {
-        if (!inflater.write(chunk)) await drained(inflater);
+        // Once the page does not inflate, scanned() reports it; the bytes still go by, unread.
+        if (!failed() && !inflater.write(chunk)) await drained(inflater);
         yield chunk;
       }
-      inflater.end();
+      if (!failed()) inflater.end();
       ended = true;
     } finally {
       if (!ended) inflater.destroy(new Error('The page was not read to its end.'));
@@ -95,12 +98,14 @@ export function bulkPagePart(page: BulkResultPage): PartSource {
 
 /** A compressed page that does not inflate whole: cut on the way, or not gzip at all. */
 export class CompressedPageError extends Error {
-  override readonly name = 'CompressedPageError';
+  override readonly name = ErrorName.CompressedPage;
 }
 
 /** Resolves when the inflater takes more input, or when it failed (the failure is reported by scanned()). */
 function drained(inflater: Gunzip): Promise<void> {
   return new Promise((resolve) => {
+    // A destroyed stream sends no more events.
+    if (inflater.destroyed) return resolve();
     const done = () => {
       inflater.off('drain', done);
       inflater.off('error', done);

@@ -5,9 +5,9 @@
  * of its own, and the object is complete only when every page is in exactly one verified part and
  * the rows add up to what the job says it holds.
  */
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import {
   newAttemptId,
-  objectResultKey,
   partKey,
   planDetailKey,
   resultPagesKey,
@@ -17,6 +17,7 @@ import {
 import type { SnapshotPart } from '../snapshot/manifest.ts';
 import { SalesforceRequestError } from '../salesforce.ts';
 import { ObjectExistsError } from '../store.ts';
+import { storeObjectResult } from './object-result.ts';
 import { bulkPagePart, checkedScan } from './page-part.ts';
 import type { BackupSettings } from './settings.ts';
 import type {
@@ -64,7 +65,10 @@ export async function listResultPages(
     try {
       answer = await deps.source.bulkQueryResultPages(jobId, next);
     } catch (error) {
-      if (error instanceof SalesforceRequestError && error.status === 404 && urls.length === 0) return null;
+      // An org that does not offer the list answers as for any unknown resource.
+      const missing =
+        error instanceof SalesforceRequestError && error.status === 404 && error.errorCode === 'NOT_FOUND';
+      if (missing && urls.length === 0) return null;
       throw error;
     }
     urls.push(...answer.urls);
@@ -212,8 +216,8 @@ async function readJson<T>(deps: BackupDeps, key: string): Promise<T> {
 }
 
 /** A page list or worker results that do not add up: the object is not complete. */
-export class IncompleteWorkersError extends Error {
-  override readonly name = 'IncompleteWorkersError';
+export class IncompleteExportError extends Error {
+  override readonly name = ErrorName.IncompleteExport;
 }
 
 /**
@@ -237,14 +241,14 @@ export async function collectWorkers(
   for (let index = 0; index < list.workers; index++) {
     const key = workerResultKey(org, snapshotId, object, ref.list, index);
     if (!(await deps.store.head(key))) {
-      throw new IncompleteWorkersError(
+      throw new IncompleteExportError(
         `${object}: worker ${index + 1} of ${list.workers} left no result; the object is not complete.`,
       );
     }
     const result = await readJson<WorkerResult>(deps, key);
     for (const { page, part } of result.pages) {
       if (byPage.has(page)) {
-        throw new IncompleteWorkersError(`${object}: result page ${page + 1} was exported twice.`);
+        throw new IncompleteExportError(`${object}: result page ${page + 1} was exported twice.`);
       }
       byPage.set(page, part);
     }
@@ -256,7 +260,7 @@ export async function collectWorkers(
   for (let page = 0; page < list.urls.length; page++) {
     const part = byPage.get(page);
     if (!part) {
-      throw new IncompleteWorkersError(
+      throw new IncompleteExportError(
         `${object}: result page ${page + 1} of ${list.urls.length} is in no worker's result; the object is not complete.`,
       );
     }
@@ -264,7 +268,7 @@ export async function collectWorkers(
   }
   const rows = parts.reduce((n, p) => n + p.rows, 0);
   if (rows !== list.rows) {
-    throw new IncompleteWorkersError(
+    throw new IncompleteExportError(
       `${object}: the result pages hold ${rows} rows, but Salesforce's job ${list.jobId} processed ${list.rows}; the object is not complete.`,
     );
   }
@@ -279,8 +283,6 @@ export async function collectWorkers(
     parts,
     apiCalls,
   };
-  await deps.store.put(objectResultKey(org, snapshotId, object), JSON.stringify(result), {
-    contentType: 'application/json',
-  });
+  await storeObjectResult(deps, org, snapshotId, result);
   return result;
 }

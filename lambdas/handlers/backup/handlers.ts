@@ -63,6 +63,11 @@ export async function plan(event: unknown, _context?: Context) {
   });
 }
 
+/** An invocation's attempt id (`newAttemptId`), which becomes part of vault keys. */
+const attemptId = z
+  .string()
+  .regex(/^[0-9a-z]{8}$/, { error: 'an attempt id is 8 characters of 0-9 and a-z' });
+
 const checkpointSchema = z
   .object({
     api: z.enum(['bulk', 'rest']),
@@ -72,7 +77,7 @@ const checkpointSchema = z
     locator: z.string().nullable(),
     nextPart: z.number().int().positive(),
     segment: z.number().int().positive(),
-    segments: z.array(z.string()),
+    segments: z.array(attemptId),
     apiCalls: z.number().int().nonnegative(),
     clause: z.number().int().nonnegative().optional(),
     parents: z
@@ -80,7 +85,7 @@ const checkpointSchema = z
       .optional(),
     pages: z
       .object({
-        list: z.string().min(1),
+        list: attemptId,
         pages: z.number().int().positive(),
         workers: z.number().int().positive(),
       })
@@ -92,7 +97,7 @@ const checkpointSchema = z
 const workerSchema = snapshotRef.extend({
   object: z.string().min(1),
   worker: z.object({
-    list: z.string().min(1),
+    list: attemptId,
     index: z.number().int().nonnegative(),
     of: z.number().int().positive(),
   }),
@@ -100,7 +105,7 @@ const workerSchema = snapshotRef.extend({
     .object({
       position: z.number().int().nonnegative(),
       segment: z.number().int().positive(),
-      segments: z.array(z.string()),
+      segments: z.array(attemptId),
       apiCalls: z.number().int().nonnegative(),
     })
     .nullable()

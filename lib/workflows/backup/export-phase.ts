@@ -2,6 +2,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { Duration } from 'aws-cdk-lib';
+import { LAMBDA_CRASH_ERRORS } from '../../../contract/workflow-contract.ts';
 import { invokeTask } from '../support/tasks.ts';
 import { BACKUP_RETRY } from './functions.ts';
 
@@ -70,6 +72,14 @@ export class BackupExportPhase extends sfn.StateMachineFragment {
     const workerTask = invokeTask(this, 'ExportPages', {
       lambdaFunction: props.exportFunction,
       retry: BACKUP_RETRY,
+    });
+    // A worker that died is run again from its checkpoint: its parts are written under new names,
+    // and only those its result lists count. Twice at most, so one that always dies fails the object.
+    workerTask.addRetry({
+      errors: [...LAMBDA_CRASH_ERRORS],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 2,
     });
     const workerLoop = workerTask.next(
       new sfn.Choice(this, 'PagesDone?')
