@@ -44,11 +44,17 @@ export async function bulkIngest(
   await api.api(`Bulk ${operation} job ${id} upload`, () => job.uploadData(csv));
   await api.api(`Bulk ${operation} job ${id} close`, () => job.close());
   let wait = 100;
+  let processed = 0;
+  let failedCount = 0;
   for (;;) {
     const status = await api.api(`Bulk ${operation} job ${id} status`, () => job.check(), {
       idempotent: true,
     });
-    if (status.state === 'JobComplete') break;
+    if (status.state === 'JobComplete') {
+      processed = Number(status.numberRecordsProcessed ?? 0);
+      failedCount = Number(status.numberRecordsFailed ?? 0);
+      break;
+    }
     if (status.state === 'Failed' || status.state === 'Aborted') {
       throw new BulkIngestFailedError(
         `Bulk ${operation} job ${id} on ${object} ended ${status.state}: ${status.errorMessage ?? 'no message'}`,
@@ -68,9 +74,16 @@ export async function bulkIngest(
     if (!Array.isArray(records)) throw translateNetworkError(new Error('the results are not CSV'), what);
     return records as Record<string, string | number | boolean | null>[];
   };
-  const succeeded = await read('successfulResults', () => job.getSuccessfulResults());
-  const failed = await read('failedResults', () => job.getFailedResults());
-  const unprocessed = await read('unprocessedrecords', () => job.getUnprocessedRecords());
+  // The job's counts say which result sets hold rows: only those are read. An update that
+  // processed every row without a failure needs none (each row's id is the one it was sent with).
+  const allDone = processed === rows.length && failedCount === 0;
+  if (operation === 'update' && allDone)
+    return rows.map((r) => ({ id: text(r.Id) || null, success: true, errors: [] }));
+  const succeeded =
+    processed - failedCount > 0 ? await read('successfulResults', () => job.getSuccessfulResults()) : [];
+  const failed = failedCount > 0 ? await read('failedResults', () => job.getFailedResults()) : [];
+  const unprocessed =
+    processed < rows.length ? await read('unprocessedrecords', () => job.getUnprocessedRecords()) : [];
   const keyOf = (r: Record<string, string | number | boolean | null>, fromResult: boolean): string =>
     operation === 'update'
       ? String(r.Id ?? '').slice(0, 15)
