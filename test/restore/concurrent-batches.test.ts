@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WriteRow } from '../../lambdas/core/restore/model.ts';
-import { propertyId, runRestore, world } from './scenario.ts';
+import { brokerId, propertyId, runRestore, world } from './scenario.ts';
 
 const CONFIRM = { confirmOrgId: '00D000000000001AAA' };
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,5 +98,31 @@ describe('an object written in concurrent batches', () => {
         { objects: ['Property__c'], mode: 'restore-deleted', ...CONFIRM },
       ),
     ).rejects.toThrow(/batchesAtOnce is 0: set it to a whole number of 1 or more/);
+  });
+
+  it('reads the live rows of every object at once while planning and verifying', async () => {
+    const { org, deps } = world();
+    org.hardDelete('Broker__c', brokerId(1));
+    org.hardDelete('Property__c', propertyId(1));
+    const fetch = org.fetchByIds.bind(org);
+    let inFlight = 0;
+    let most = 0;
+    org.fetchByIds = async (object, ids, fields) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      try {
+        await pause(20);
+        return await fetch(object, ids, fields);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const { verify } = await runRestore(deps, {
+      objects: ['Broker__c', 'Property__c'],
+      mode: 'restore-deleted',
+      ...CONFIRM,
+    });
+    expect(verify?.matches).toBe(true);
+    expect(most).toBe(2);
   });
 });
