@@ -39,12 +39,18 @@ export interface ObjectStepResult {
 
 /**
  * Rows per batch: the unit of checkpointing, and one Bulk API 2.0 ingest job when the org
- * adapter writes it through Bulk (Salesforce processes an ingest job in chunks of 10,000 rows);
- * through sObject Collections the adapter splits it further, 200 rows per call.
+ * adapter writes it through Bulk; through sObject Collections the adapter splits it further, 200
+ * rows per call. Salesforce processes an ingest job's rows in chunks of up to 10,000, one after
+ * another within a chunk, so smaller jobs run side by side (`BATCHES_AT_ONCE`) finish sooner,
+ * each at the cost of its own create, upload, close, polls and result read.
  */
-export const DEFAULT_BATCH_SIZE = 10_000;
+export const DEFAULT_BATCH_SIZE = 2500;
 
-/** Batches of one kind an object writes at once (each its own ingest job when large). */
+/**
+ * Batches of one kind an object writes at once (each its own ingest job when large). Jobs inserting
+ * children of the same parents at once can meet Salesforce's row locks on those parents
+ * (`UNABLE_TO_LOCK_ROW`); such rows are reported as failed writes and a rerun writes them.
+ */
 export const BATCHES_AT_ONCE = 4;
 
 interface Batch {
