@@ -1,17 +1,29 @@
 /**
  * Benchmark "restore": rows with references (a parent object, a child object pointing at it, both
  * self-referencing) hard-deleted and brought back by the restore workflow, against inserting the
- * same rows with plain sObject Collections, parents first, then a second pass for self-references.
+ * same rows with plain sObject Collections (parents first, then a second pass for self-references)
+ * and against Salesforce's CLI, `sf data import bulk`, used as a user would: parents, a script
+ * mapping their new ids into the children's CSV, children, then `sf data update bulk` per object
+ * for the self-references.
  */
-import { cpSync, createReadStream, createWriteStream, mkdtempSync } from 'node:fs';
+import {
+  cpSync,
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { runLocalRestore } from '../cli/commands/restore.ts';
 import { freshVault, ORG_KEY, timedBackup } from './backup-run.ts';
 import type { BenchOptions } from './options.ts';
 import { apiCallsUsed, type EmulatorProcess, startEmulatorProcess } from './proc.ts';
 import type { Report } from './report.ts';
+import { loginSf, type SfPeer } from './sf-peer.ts';
 
 const PARENT = 'Gen_Object_0001__c';
 const CHILD = 'Gen_Object_0002__c';
@@ -182,6 +194,63 @@ async function collectionsLoop(emu: EmulatorProcess, rows: RowFiles): Promise<nu
   return newIds.size;
 }
 
+/** A CSV cell as `sf data import bulk` reads it: empty for no value, quoted otherwise. */
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '';
+  return `"${String(value).replace(/"/g, '""')}"`;
+}
+
+/**
+ * The CLI way: each object's rows written to a CSV and imported with `sf data import bulk`, the
+ * parents first; a mapping script reads the parents' new ids from `sf data bulk results` (rows
+ * matched back by their values, since Salesforce returns them grouped by outcome) and writes them
+ * into the children's CSV; then one `sf data update bulk` per object sets the self-references.
+ */
+async function sfImport(emu: EmulatorProcess, rows: RowFiles, peer: SfPeer): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-sf-import-'));
+  const newIds = new Map<string, string>();
+  const selfRefs = new Map<string, { oldId: string; parent: string }[]>();
+  for (const object of [PARENT, CHILD]) {
+    const columns = [...(await copiedFields(emu, object)), 'Related__c'];
+    const lines: string[] = [columns.join(',')];
+    const oldIdsByKey = new Map<string, string[]>();
+    for await (const batch of batchesOf(rows.files.get(object) ?? '')) {
+      for (const row of batch) {
+        const related = row.Related__c as string | null;
+        const values = columns.map((c) =>
+          c === 'Related__c' ? (related && object !== PARENT ? newIds.get(related) : related) : row[c],
+        );
+        lines.push(values.map(csvCell).join(','));
+        const key = values.map((v) => (v === null || v === undefined ? '' : String(v))).join('\u0001');
+        oldIdsByKey.set(key, [...(oldIdsByKey.get(key) ?? []), String(row.Id)]);
+        if (row.Parent__c) {
+          const list = selfRefs.get(object) ?? [];
+          list.push({ oldId: String(row.Id), parent: String(row.Parent__c) });
+          selfRefs.set(object, list);
+        }
+      }
+    }
+    const file = join(dir, `${object}.csv`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const results = await peer.bulkResults(await peer.importBulk(object, file));
+    if (results.failed > 0) throw new Error(`sf data import bulk (${object}): ${results.failed} rows failed`);
+    const succeeded = parse(readFileSync(results.successFile), { columns: true }) as Record<string, string>[];
+    for (const r of succeeded) {
+      const key = columns.map((c) => r[c] ?? '').join('\u0001');
+      const oldId = oldIdsByKey.get(key)?.shift();
+      if (!oldId || !r.sf__Id) throw new Error(`The mapping script could not match a ${object} result row`);
+      newIds.set(oldId, r.sf__Id);
+    }
+  }
+  for (const [object, refs] of selfRefs) {
+    const file = join(dir, `${object}-self.csv`);
+    const lines = refs.map((s) => `${newIds.get(s.oldId)},${newIds.get(s.parent) ?? ''}`);
+    writeFileSync(file, `Id,Parent__c\n${lines.join('\n')}\n`);
+    await peer.updateBulk(object, file);
+  }
+  return newIds.size;
+}
+
 /** One restore workflow run, timed from its first event (synthesis is a local step). */
 async function timedRestore(
   emu: EmulatorProcess,
@@ -206,49 +275,85 @@ async function timedRestore(
   return { seconds, calls: (await apiCallsUsed(emu)) - callsBefore };
 }
 
-async function setLatency(emu: EmulatorProcess, ms: number): Promise<void> {
+/** The modelled server time: per API call, and per row written (see docs/performance.md). */
+interface ServerModel {
+  readonly callMs: number;
+  readonly rowMs: number;
+}
+
+const NO_MODEL: ServerModel = { callMs: 0, rowMs: 0 };
+
+async function setModel(emu: EmulatorProcess, model: ServerModel): Promise<void> {
+  const rules = [
+    ...(model.callMs > 0 ? [`*:latency=${model.callMs}ms`] : []),
+    ...(model.rowMs > 0 ? [`*:row-time=${model.rowMs}ms`] : []),
+  ];
   const response = await fetch(`${emu.instanceUrl}/__emulator/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ spec: ms > 0 ? `*:latency=${ms}ms` : '' }),
+    body: JSON.stringify({ spec: rules.join(',') }),
   });
-  if (!response.ok) throw new Error(`Setting the emulator's latency failed: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`Setting the emulator's server time failed: HTTP ${response.status}`);
+}
+
+interface Timed {
+  readonly seconds: number;
+  readonly calls: number;
+}
+
+/** Times `work` with the model set, counting the API calls it makes. */
+async function timedWith(
+  emu: EmulatorProcess,
+  model: ServerModel,
+  work: () => Promise<number>,
+): Promise<Timed & { rows: number }> {
+  const callsBefore = await apiCallsUsed(emu);
+  await setModel(emu, model);
+  const started = performance.now();
+  const rows = await work();
+  const seconds = (performance.now() - started) / 1000;
+  await setModel(emu, NO_MODEL);
+  return { seconds, calls: (await apiCallsUsed(emu)) - callsBefore, rows };
 }
 
 /**
  * Hard-deletes every live row of both objects, then restores them with the workflow (from a
  * pristine copy of the vault, so no earlier run's id map is reused), hard-deletes them again and
- * inserts them with the collections loop.
+ * inserts them with the collections loop, then again with `sf data import bulk`.
  */
 async function round(
   emu: EmulatorProcess,
   vault: string,
   original: RowFiles,
-  latencyMs: number,
-): Promise<{ workflow: { seconds: number; calls: number }; loop: { seconds: number; calls: number } }> {
+  peer: SfPeer,
+  model: ServerModel,
+): Promise<{ workflow: Timed; loop: Timed; sf: Timed }> {
   const total = original.ids.length;
   await hardDelete(emu, (await liveRows(emu)).ids);
   const copy = mkdtempSync(join(tmpdir(), 'bench-restore-vault-'));
   cpSync(vault, copy, { recursive: true });
-  await setLatency(emu, latencyMs);
+  await setModel(emu, model);
   const workflow = await timedRestore(emu, copy);
-  await setLatency(emu, 0);
+  await setModel(emu, NO_MODEL);
   const restored = (await liveRows(emu)).ids;
   if (restored.length !== total)
     throw new Error(`The restore brought back ${restored.length} of ${total} rows`);
   await hardDelete(emu, restored);
-  const loopCallsBefore = await apiCallsUsed(emu);
-  await setLatency(emu, latencyMs);
-  const loopStarted = performance.now();
-  const inserted = await collectionsLoop(emu, original);
-  const loopSeconds = (performance.now() - loopStarted) / 1000;
-  await setLatency(emu, 0);
-  if (inserted !== total) throw new Error(`The collections loop inserted ${inserted} of ${total} rows`);
-  return { workflow, loop: { seconds: loopSeconds, calls: (await apiCallsUsed(emu)) - loopCallsBefore } };
+  const loop = await timedWith(emu, model, () => collectionsLoop(emu, original));
+  if (loop.rows !== total) throw new Error(`The collections loop inserted ${loop.rows} of ${total} rows`);
+  await hardDelete(emu, (await liveRows(emu)).ids);
+  const sf = await timedWith(emu, model, () => sfImport(emu, original, peer));
+  if (sf.rows !== total) throw new Error(`sf data import bulk inserted ${sf.rows} of ${total} rows`);
+  const imported = (await liveRows(emu)).ids.length;
+  if (imported !== total) throw new Error(`sf data import bulk left ${imported} of ${total} rows in the org`);
+  return { workflow, loop, sf };
 }
 
-/** Per-call latency of the modelled round: Salesforce spends this or more on a 200-row write. */
-const MODEL_LATENCY_MS = 200;
+/**
+ * The modelled round's server time (docs/performance.md gives the sources): per API call,
+ * Salesforce spends this or more on a 200-row write; per row written, an assumption.
+ */
+const MODEL: ServerModel = { callMs: 200, rowMs: 1 };
 
 /** Runs benchmark "restore". */
 export async function benchRestore(report: Report, o: BenchOptions): Promise<void> {
@@ -274,53 +379,109 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
         ...(target ? { target: target[0], met: target[1] } : {}),
       });
     add('restore.rows', 'rows hard-deleted and restored', rows, 'rows');
-    const plain = await round(emu, vault, original, 0);
-    add('restore.workflow_s', 'restore workflow (plan, write, re-link, verify)', plain.workflow.seconds, 's');
-    add('restore.workflow.rows_per_s', 'restore workflow', rows / plain.workflow.seconds, 'rows/s');
-    add(
-      'restore.collections_s',
-      'sObject Collections, parents first, then self-references',
-      plain.loop.seconds,
-      's',
-    );
-    add('restore.collections.rows_per_s', 'sObject Collections loop', rows / plain.loop.seconds, 'rows/s');
-    add(
-      'restore.workflow.api_calls',
-      'restore workflow, API calls (verification included)',
-      plain.workflow.calls,
-      'calls',
-    );
-    add('restore.collections.api_calls', 'sObject Collections loop, API calls', plain.loop.calls, 'calls');
-    const ratio = plain.loop.seconds / plain.workflow.seconds;
-    add(
-      'restore.ratio.workflow_to_collections',
-      'restore workflow / collections loop (throughput)',
-      ratio,
-      'ratio',
-      ['>= 5', ratio >= 5],
-    );
-    const modelled = await round(emu, vault, original, MODEL_LATENCY_MS);
-    add('restore.latency_ms', 'modelled server time per API call (second round)', MODEL_LATENCY_MS, 'ms');
-    add(
-      'restore.latency.workflow_s',
-      'restore workflow, with that server time',
-      modelled.workflow.seconds,
-      's',
-    );
-    add(
-      'restore.latency.collections_s',
-      'collections loop, with that server time',
-      modelled.loop.seconds,
-      's',
-    );
-    const modelledRatio = modelled.loop.seconds / modelled.workflow.seconds;
-    add(
-      'restore.ratio.latency_workflow_to_collections',
-      'restore workflow / collections loop, with that server time',
-      modelledRatio,
-      'ratio',
-      ['>= 5', modelledRatio >= 5],
-    );
+    const peer = await loginSf(emu);
+    try {
+      const plain = await round(emu, vault, original, peer, NO_MODEL);
+      add(
+        'restore.workflow_s',
+        'restore workflow (plan, write, re-link, verify)',
+        plain.workflow.seconds,
+        's',
+      );
+      add('restore.workflow.rows_per_s', 'restore workflow', rows / plain.workflow.seconds, 'rows/s');
+      add(
+        'restore.collections_s',
+        'sObject Collections, parents first, then self-references',
+        plain.loop.seconds,
+        's',
+      );
+      add('restore.collections.rows_per_s', 'sObject Collections loop', rows / plain.loop.seconds, 'rows/s');
+      add(
+        'restore.sf_import_s',
+        'sf data import bulk: parents, id mapping, children, self-reference updates',
+        plain.sf.seconds,
+        's',
+      );
+      add('restore.sf_import.rows_per_s', 'sf data import bulk', rows / plain.sf.seconds, 'rows/s');
+      add(
+        'restore.workflow.api_calls',
+        'restore workflow, API calls (verification included)',
+        plain.workflow.calls,
+        'calls',
+      );
+      add('restore.collections.api_calls', 'sObject Collections loop, API calls', plain.loop.calls, 'calls');
+      add('restore.sf_import.api_calls', 'sf data import bulk, API calls', plain.sf.calls, 'calls');
+      const per10k = (calls: number) => (calls * 10_000) / rows;
+      add(
+        'restore.workflow.api_calls_per_10k',
+        'restore workflow, API calls per 10,000 rows',
+        per10k(plain.workflow.calls),
+        'calls',
+      );
+      const callRatio = plain.workflow.calls / plain.loop.calls;
+      add(
+        'restore.ratio.calls_to_collections',
+        'restore workflow / collections loop, API calls per 10,000 rows',
+        callRatio,
+        'ratio',
+        ['<= 1.2', callRatio <= 1.2],
+      );
+      const ratio = plain.loop.seconds / plain.workflow.seconds;
+      add(
+        'restore.ratio.workflow_to_collections',
+        'restore workflow / collections loop (throughput)',
+        ratio,
+        'ratio',
+        ['>= 5', ratio >= 5],
+      );
+      const sfRatio = plain.sf.seconds / plain.workflow.seconds;
+      add(
+        'restore.ratio.workflow_to_sf_import',
+        'restore workflow / sf data import bulk (throughput)',
+        sfRatio,
+        'ratio',
+        ['>= 1.0', sfRatio >= 1],
+      );
+      const modelled = await round(emu, vault, original, peer, MODEL);
+      add('restore.latency_ms', 'modelled server time per API call (second round)', MODEL.callMs, 'ms');
+      add('restore.row_time_ms', 'modelled server time per row written (second round)', MODEL.rowMs, 'ms');
+      add(
+        'restore.latency.workflow_s',
+        'restore workflow, with that server time',
+        modelled.workflow.seconds,
+        's',
+      );
+      add(
+        'restore.latency.collections_s',
+        'collections loop, with that server time',
+        modelled.loop.seconds,
+        's',
+      );
+      add(
+        'restore.latency.sf_import_s',
+        'sf data import bulk, with that server time',
+        modelled.sf.seconds,
+        's',
+      );
+      const modelledRatio = modelled.loop.seconds / modelled.workflow.seconds;
+      add(
+        'restore.ratio.latency_workflow_to_collections',
+        'restore workflow / collections loop, with that server time',
+        modelledRatio,
+        'ratio',
+        ['>= 5', modelledRatio >= 5],
+      );
+      const modelledSf = modelled.sf.seconds / modelled.workflow.seconds;
+      add(
+        'restore.ratio.latency_workflow_to_sf_import',
+        'restore workflow / sf data import bulk, with that server time',
+        modelledSf,
+        'ratio',
+        ['>= 1.0', modelledSf >= 1],
+      );
+    } finally {
+      peer.cleanup();
+    }
   } finally {
     await emu.stop();
   }

@@ -298,7 +298,15 @@ function process(ctx: EmulatorContext, job: IngestJob): void {
     }
     job.totalProcessingTime = Date.now() - started;
     job.systemModstamp = jobTimestamp(ctx.org.now());
-    if (to < job.rows.length) setImmediate(() => step(to));
+    // A `row-time` cost: the org spends that long per row before it goes on (or completes).
+    const pause = (to - from) * ctx.faults.rowTimeMs('bulk-ingest');
+    const next = () => {
+      if (job.state !== 'InProgress') return;
+      if (to < job.rows.length) step(to);
+      else job.state = 'JobComplete';
+    };
+    if (pause > 0) setTimeout(next, pause);
+    else if (to < job.rows.length) setImmediate(() => step(to));
     else job.state = 'JobComplete';
   };
   ctx.bulk.schedule(() => step(0));

@@ -33,14 +33,22 @@ export const ENDPOINTS = [
 export type EndpointName = (typeof ENDPOINTS)[number];
 
 /** What a fault does when it fires. */
-export type FaultKind = 'rate-limit' | '500' | '503' | 'cut' | 'latency' | 'expired-session' | 'bulk-fail';
+export type FaultKind =
+  | 'rate-limit'
+  | '500'
+  | '503'
+  | 'cut'
+  | 'latency'
+  | 'expired-session'
+  | 'bulk-fail'
+  | 'row-time';
 
 /** One parsed fault rule. */
 export interface FaultRule {
   /** The endpoint pattern as written (`*` matches any run of characters). */
   readonly pattern: string;
   readonly kind: FaultKind;
-  /** Bytes before the cut (`cut`) or milliseconds (`latency`). */
+  /** Bytes before the cut (`cut`), milliseconds (`latency`) or milliseconds per row written (`row-time`). */
   readonly amount: number;
   /** Probability in [0, 1] that the rule fires on a matching request. */
   readonly probability: number;
@@ -67,6 +75,7 @@ const KINDS: readonly FaultKind[] = [
   'latency',
   'expired-session',
   'bulk-fail',
+  'row-time',
 ];
 const DEFAULT_CUT_BYTES = 16_384;
 
@@ -101,8 +110,9 @@ function parseEntry(entry: string): FaultRule {
   const kind = KINDS.find((k) => k === kindText);
   if (!kind) return fail(`unknown fault kind "${kindText}" (known: ${KINDS.join(', ')})`);
   let amount = 0;
-  if (kind === 'latency') {
-    if (amountText === undefined) fail('latency needs a duration, for example latency=50ms');
+  if (kind === 'latency' || kind === 'row-time') {
+    if (amountText === undefined)
+      fail(`${kind} needs a duration, for example ${kind}=${kind === 'latency' ? '50ms' : '0.5ms'}`);
     amount = Number(amountText) * (unit === 's' ? 1000 : 1);
   } else if (kind === 'cut') {
     if (unit !== undefined) fail('cut takes a byte count, for example cut=1000');
@@ -170,7 +180,7 @@ export class FaultInjector {
   decide(endpoint: string): FaultDecision {
     const decision: FaultDecision = { latencyMs: 0 };
     for (const rule of this.rules) {
-      if (rule.kind === 'bulk-fail') continue;
+      if (rule.kind === 'bulk-fail' || rule.kind === 'row-time') continue;
       if (rule.remaining <= 0 || !patternMatches(rule.pattern, endpoint)) continue;
       if (this.dice.next() >= rule.probability) continue;
       if (rule.kind === 'latency') {
@@ -185,6 +195,17 @@ export class FaultInjector {
       rule.remaining -= 1;
     }
     return decision;
+  }
+
+  /**
+   * Milliseconds the org spends per row a request to `endpoint` writes: the sum of the matching
+   * `row-time` rules (no dice, no count: a cost of the org, not a fault that fires).
+   */
+  rowTimeMs(endpoint: string): number {
+    let ms = 0;
+    for (const rule of this.rules)
+      if (rule.kind === 'row-time' && patternMatches(rule.pattern, endpoint)) ms += rule.amount;
+    return ms;
   }
 
   /** Rolls the `bulk-fail` rules matching `endpoint`; called once when a Bulk job is created. */

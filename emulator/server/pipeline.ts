@@ -144,13 +144,26 @@ export async function handleRequest(
     if (decision.answer) throw FAULT_ERRORS[decision.answer]!();
     if (decision.cutAfter !== undefined) cutAfter(res, decision.cutAfter);
     const handler = route.handler;
+    // A `row-time` cost is paid for the rows this call wrote, before it answers; Bulk ingest
+    // jobs pay theirs while they are processed instead.
+    const rowMs =
+      route.endpoint && route.endpoint !== 'bulk-ingest' ? ctx.faults.rowTimeMs(route.endpoint) : 0;
+    if (rowMs > 0 && method !== 'GET') await body();
+    const writtenBefore = rowMs > 0 ? rowsWritten(ctx) : 0;
     // One API call is one transaction: its record changes are published together when it ends.
     const reply = await ctx.org.cdc.capture.transaction(changeOrigin(route, request), () =>
       handler(ctx, request, res),
     );
+    if (rowMs > 0) await sleep((rowsWritten(ctx) - writtenBefore) * rowMs);
     if (reply) sendReply(res, reply);
   } catch (error) {
     const apiError = toApiError(error);
     sendError(res, route, apiError);
   }
+}
+
+/** Rows the org has written so far (inserted, updated, deleted, undeleted). */
+function rowsWritten(ctx: EmulatorContext): number {
+  const c = ctx.org.counters;
+  return c.inserted + c.updated + c.deleted + c.hardDeleted + c.undeleted;
 }

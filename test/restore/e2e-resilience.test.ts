@@ -92,6 +92,30 @@ describe('restore resilience', () => {
     expect(await orgState(emu, objects)).toEqual(before);
   });
 
+  it('plans and verifies through Bulk queryAll jobs, not REST pages, once a read is large', async () => {
+    const emu = await sample('ebikes-lwc');
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    const objects = ['Product_Family__c', 'Product__c'];
+    const before = await orgState(emu, objects);
+    await hardDelete(emu, [...(await ids(emu, 'Product_Family__c')), ...(await ids(emu, 'Product__c'))]);
+    const countsBefore = (await counts(emu)).byEndpoint;
+    const done = await restore(
+      emu,
+      dir,
+      { objects: ['Product_Family__c'], includeChildren: true, mode: 'full', confirmOrgId: emu.orgId },
+      { bulkThreshold: 2 },
+    );
+    expect(done.summary.status).toBe('SUCCEEDED');
+    expect(done.summary.message).toMatch(/^Verified: /);
+    const countsAfter = (await counts(emu)).byEndpoint;
+    const used = (endpoint: string) => (countsAfter[endpoint] ?? 0) - (countsBefore[endpoint] ?? 0);
+    // Plan and verification read each object by id through one queryAll job each (and results).
+    expect(used('bulk-query')).toBeGreaterThanOrEqual(2 * 2 * 2);
+    expect(used('bulk-results')).toBeGreaterThanOrEqual(4);
+    expect(await orgState(emu, objects)).toEqual(before);
+  });
+
   it('drills a restore of the latest snapshot into a sandbox and reports the recovery time', async () => {
     const production = await sample();
     const dir = freshStoreDir();

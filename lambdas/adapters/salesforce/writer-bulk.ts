@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import type { RowError, WriteResult, WriteRow } from '../../core/restore/model.ts';
 import { SalesforceRequestError } from '../../core/salesforce.ts';
@@ -41,14 +42,30 @@ export async function bulkIngest(
     return created;
   });
   const id = job.id ?? '';
-  await api.api(`Bulk ${operation} job ${id} upload`, () => job.uploadData(csv));
+  // The upload and the result lists are sent by hand, as the restore's Bulk reads are: in the
+  // restore benchmark (a 5,000-row insert job, on a loaded 2-core machine) jsforce 3.10.26's
+  // bulk2 `uploadData` took 1.7 s and its three result reads 2.9 s, by hand 0.85 s and 2.3 s.
+  const jobPath = http.dataPath(`/jobs/ingest/${id}`);
+  await (
+    await api.request(`${jobPath}/batches`, `Bulk ${operation} job ${id} upload`, {
+      method: 'PUT',
+      body: csv,
+      contentType: 'text/csv',
+    })
+  ).text();
   await api.api(`Bulk ${operation} job ${id} close`, () => job.close());
   let wait = 100;
+  let processed = 0;
+  let failedCount = 0;
   for (;;) {
     const status = await api.api(`Bulk ${operation} job ${id} status`, () => job.check(), {
       idempotent: true,
     });
-    if (status.state === 'JobComplete') break;
+    if (status.state === 'JobComplete') {
+      processed = Number(status.numberRecordsProcessed ?? 0);
+      failedCount = Number(status.numberRecordsFailed ?? 0);
+      break;
+    }
     if (status.state === 'Failed' || status.state === 'Aborted') {
       throw new BulkIngestFailedError(
         `Bulk ${operation} job ${id} on ${object} ended ${status.state}: ${status.errorMessage ?? 'no message'}`,
@@ -58,19 +75,26 @@ export async function bulkIngest(
     await sleep(wait);
     wait = Math.min(wait * 2, 2000);
   }
-  const read = async (
-    kind: string,
-    get: () => Promise<unknown>,
-  ): Promise<Record<string, string | number | boolean | null>[]> => {
+  const read = async (kind: string): Promise<Record<string, string | number | boolean | null>[]> => {
     const what = `Bulk ${operation} job ${id} ${kind}`;
-    const records = await api.api(what, get, { idempotent: true });
-    // jsforce hands over the raw text when its CSV parser refuses an answer; never read that as no rows.
-    if (!Array.isArray(records)) throw translateNetworkError(new Error('the results are not CSV'), what);
-    return records as Record<string, string | number | boolean | null>[];
+    const text = await (
+      await api.request(`${jobPath}/${kind}`, what, { accept: 'text/csv', idempotent: true })
+    ).text();
+    try {
+      return parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+    } catch (error) {
+      // A body that is not CSV (cut short inside a quoted cell) is never read as no rows.
+      throw translateNetworkError(new Error(`the results are not CSV: ${(error as Error).message}`), what);
+    }
   };
-  const succeeded = await read('successfulResults', () => job.getSuccessfulResults());
-  const failed = await read('failedResults', () => job.getFailedResults());
-  const unprocessed = await read('unprocessedrecords', () => job.getUnprocessedRecords());
+  // The job's counts say which result sets hold rows: only those are read. An update that
+  // processed every row without a failure needs none (each row's id is the one it was sent with).
+  const allDone = processed === rows.length && failedCount === 0;
+  if (operation === 'update' && allDone)
+    return rows.map((r) => ({ id: text(r.Id) || null, success: true, errors: [] }));
+  const succeeded = processed - failedCount > 0 ? await read('successfulResults') : [];
+  const failed = failedCount > 0 ? await read('failedResults') : [];
+  const unprocessed = processed < rows.length ? await read('unprocessedrecords') : [];
   const keyOf = (r: Record<string, string | number | boolean | null>, fromResult: boolean): string =>
     operation === 'update'
       ? String(r.Id ?? '').slice(0, 15)

@@ -1,3 +1,4 @@
+import { inTurns } from '../in-turns.ts';
 import type { BackupStore } from '../store.ts';
 import { type IdMap, reconcileIntents } from './id-map.ts';
 import { restoresDeleted, revertsChanges, type RestoreMode } from './input.ts';
@@ -112,6 +113,9 @@ export interface RestorePlan {
   readonly totals: { readonly undelete: number; readonly insert: number; readonly update: number };
 }
 
+/** Objects whose live rows the plan reads from the org at once. */
+const OBJECTS_READ_AT_ONCE = 4;
+
 /**
  * Plans the restore against the live org: for each object, which rows are undeleted, inserted or
  * updated (and which fields), which references need new ids, and what cannot be restored and why.
@@ -157,8 +161,9 @@ export async function planRestore(args: {
   });
 
   // Which in-scope rows exist live, which are in the recycle bin, which are gone.
+  // Read for every object at once (bounded): each read is one or a few Bulk jobs to wait for.
   const liveRows = new Map<string, Map<string, Row>>();
-  for (const object of objects) {
+  await inTurns(objects, OBJECTS_READ_AT_ONCE, async (object) => {
     const split = splits.get(object)!;
     const names = unique([...split.insert, ...split.update].map((f) => f.name));
     const ids = [...(scope.get(object)?.values() ?? [])].map(
@@ -166,7 +171,7 @@ export async function planRestore(args: {
     );
     const rows = await org.fetchByIds(object, ids, names);
     liveRows.set(object, new Map(rows.filter((r) => r.Id).map((r) => [idKey(r.Id as string), r])));
-  }
+  });
   const restoredIds = new Set<string>();
   const newIdRows = new Set<string>();
   for (const [object, rows] of scope) {

@@ -1,3 +1,4 @@
+import { inTurns } from '../in-turns.ts';
 import type { BackupStore } from '../store.ts';
 import type { BatchOutcome } from './execute.ts';
 import type { IdMap } from './id-map.ts';
@@ -76,8 +77,25 @@ export async function verifyRestore(args: {
   const problems: RowProblem[] = [];
   const extraRows: ExtraRow[] = [];
   const objects: RestoreReport['objects'][number][] = [];
-  for (const op of args.objectPlans) {
-    const extra = await findExtraRows(args, op);
+  // The org is read for every object at once (bounded); the comparison then runs in plan order.
+  const reads = await inTurns(args.objectPlans, OBJECTS_READ_AT_ONCE, async (op) => {
+    const checks: { oldId: string; id: string | null; expected: Values }[] = [];
+    for (const r of op.insert) {
+      checks.push({ oldId: r.oldId, id: idMap.get(r.oldId) ?? null, expected: r.values });
+    }
+    for (const r of op.undelete) checks.push({ oldId: r.id, id: r.id, expected: r.changes });
+    for (const r of op.update) checks.push({ oldId: r.oldId, id: r.id, expected: r.changes });
+    // A body reads back as a link, not its bytes: its length (BodyLength) is what is compared.
+    const fields = [...new Set(checks.flatMap((c) => Object.keys(c.expected).map((f) => asRead(op, f))))];
+    const ids = checks.flatMap((c) => (c.id ? [c.id] : []));
+    const [extra, rows] = await Promise.all([
+      findExtraRows(args, op),
+      ids.length > 0 ? org.fetchByIds(op.object, ids, fields) : Promise.resolve([]),
+    ]);
+    return { extra, checks, live: new Map(rows.map((r) => [idKey(r.Id as string), r])) };
+  });
+  for (const [index, op] of args.objectPlans.entries()) {
+    const { extra, checks, live } = reads[index]!;
     extraRows.push(...extra);
     const mine = outcomes.filter((o) => o.object === op.object);
     const writeErrors = new Map<string, { id: string | null; errors: RowError[] }>();
@@ -88,22 +106,6 @@ export async function verifyRestore(args: {
         writeErrors.set(idKey(f.oldId), entry);
       }
     }
-    const checks: { oldId: string; id: string | null; expected: Values }[] = [];
-    for (const r of op.insert) {
-      checks.push({ oldId: r.oldId, id: idMap.get(r.oldId) ?? null, expected: r.values });
-    }
-    for (const r of op.undelete) checks.push({ oldId: r.id, id: r.id, expected: r.changes });
-    for (const r of op.update) checks.push({ oldId: r.oldId, id: r.id, expected: r.changes });
-    // A body reads back as a link, not its bytes: its length (BodyLength) is what is compared.
-    const asRead = (f: string) => (op.types[f] === 'base64' ? `${f}Length` : f);
-    const fields = [...new Set(checks.flatMap((c) => Object.keys(c.expected).map(asRead)))];
-    const ids = checks.flatMap((c) => (c.id ? [c.id] : []));
-    const live = new Map(
-      (ids.length > 0 ? await org.fetchByIds(op.object, ids, fields) : []).map((r) => [
-        idKey(r.Id as string),
-        r,
-      ]),
-    );
     let mismatched = 0;
     for (const c of checks) {
       const row = c.id ? live.get(idKey(c.id)) : undefined;
@@ -116,7 +118,7 @@ export async function verifyRestore(args: {
           const type = op.types[f] ?? 'string';
           if (type === 'base64') {
             const length = wanted ? Buffer.from(wanted, 'base64').length : 0;
-            if (Number(row[asRead(f)] ?? 0) !== length) mismatchedFields.push(f);
+            if (Number(row[asRead(op, f)] ?? 0) !== length) mismatchedFields.push(f);
             continue;
           }
           let expected = wanted;
@@ -159,6 +161,14 @@ export async function verifyRestore(args: {
   const reportKey = restoreKeys.report(plan.root, plan.runId);
   await writeJsonOnce(store, reportKey, report);
   return { report, reportKey };
+}
+
+/** Objects whose rows verification reads from the org at once. */
+const OBJECTS_READ_AT_ONCE = 4;
+
+/** The field a value is read back from: a body's length (`BodyLength`), any other field itself. */
+function asRead(op: ObjectPlan, field: string): string {
+  return op.types[field] === 'base64' ? `${field}Length` : field;
 }
 
 /**

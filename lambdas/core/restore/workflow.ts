@@ -33,6 +33,8 @@ export interface RestoreDeps {
   readonly now?: () => number;
   /** How the org's restore lease is taken (its expiry, how long a claim settles). */
   readonly lease?: LeaseOptions;
+  /** Rows per batch and batches of one kind written at once (defaults: `DEFAULT_BATCH_SIZE`, `BATCHES_AT_ONCE`). */
+  readonly batching?: { readonly size?: number; readonly atOnce?: number };
 }
 
 /** The small state every step after validation carries: keys and ids, never rows. */
@@ -220,6 +222,8 @@ export async function objectStep(
     cursor,
     ...(deadline !== undefined ? { deadline } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.batching?.size !== undefined ? { batchSize: deps.batching.size } : {}),
+    ...(deps.batching?.atOnce !== undefined ? { batchesAtOnce: deps.batching.atOnce } : {}),
   });
 }
 

@@ -49,9 +49,9 @@ export function restoreDeps(drill = false): Promise<RestoreDeps> {
       const org = new SalesforceWriter(
         await credentialsFromEnv(drill ? 'drill' : 'org'),
         apiVersionFromEnv(),
-        {
-          bulkThreshold: bulkThresholdFromEnv(),
-        },
+        // One threshold for both: from that many rows, writes go through Bulk ingest and reads by id
+        // through Bulk queryAll jobs.
+        { bulkThreshold: bulkThresholdFromEnv(), bulkReadThreshold: bulkThresholdFromEnv() },
       );
       return { orgName, store, org, snapshots: new VaultSnapshotSource(store, orgName) };
     },
