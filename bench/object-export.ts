@@ -2,8 +2,9 @@
  * Benchmark "object": one large object exported through the backup core into a local store,
  * against the pull limit (the same pages fetched and dropped) and against `sf data export bulk`.
  */
+import { availableParallelism } from 'node:os';
 import type { BenchOptions } from './options.ts';
-import { type EmulatorProcess, runScriptJson, startEmulatorProcess } from './proc.ts';
+import { type EmulatorProcess, emulatorJson, runScriptJson, startEmulatorProcess } from './proc.ts';
 import type { Report } from './report.ts';
 import { loginSf } from './sf-peer.ts';
 
@@ -14,6 +15,26 @@ export interface ChildMeasure {
   readonly seconds: number;
   readonly maxRssBytes: number;
   readonly heapPeakBytes: number;
+  /** CPU the child spent on the measured part, every thread included. */
+  readonly cpuSeconds: number;
+  /** CPU the emulator spent meanwhile (filled in by `measureWithServerCpu`). */
+  readonly serverCpuSeconds?: number;
+}
+
+/** Measures in a child, with the emulator's own CPU time over the same span. */
+export async function measureWithServerCpu(
+  mode: 'export' | 'pull',
+  emu: EmulatorProcess,
+  pageSize: number,
+  workers = EXPORT_WORKERS,
+): Promise<ChildMeasure> {
+  const before = await serverCpu(emu);
+  const measured = await measureInChild(mode, emu, pageSize, workers);
+  return { ...measured, serverCpuSeconds: (await serverCpu(emu)) - before };
+}
+
+async function serverCpu(emu: EmulatorProcess): Promise<number> {
+  return (await emulatorJson<{ process: { cpuSeconds: number } }>(emu, 'counts')).process.cpuSeconds;
 }
 
 /** The generated object every single-object benchmark reads. */
@@ -31,7 +52,7 @@ export function startOneObjectOrg(rows: number, pageSize: number): Promise<Emula
 /** Workers the export runs on one object's result pages (the setting's default). */
 export const EXPORT_WORKERS = 4;
 /** Readers the pull limit is measured with; the fastest counts. */
-const PULL_READERS = [2, 4, 8];
+const PULL_READERS = [4, 8];
 
 /** Runs the export (or the pull) in a process of its own against the emulator. */
 export function measureInChild(
@@ -57,10 +78,11 @@ export async function benchObject(report: Report, o: BenchOptions): Promise<Chil
   try {
     // The pull limit: the fastest of several parallel readers of the compressed result pages.
     const pulls: ChildMeasure[] = [];
-    for (const readers of PULL_READERS) pulls.push(await measureInChild('pull', emu, o.pageSize, readers));
+    for (const readers of PULL_READERS)
+      pulls.push(await measureWithServerCpu('pull', emu, o.pageSize, readers));
     const pull = pulls.reduce((best, p) => (p.seconds < best.seconds ? p : best));
     const pullReaders = PULL_READERS[pulls.indexOf(pull)]!;
-    const exported = await measureInChild('export', emu, o.pageSize);
+    const exported = await measureWithServerCpu('export', emu, o.pageSize);
     if (exported.rows !== pull.rows) {
       throw new Error(`The export counted ${exported.rows} rows, the pull ${pull.rows}`);
     }
@@ -112,6 +134,36 @@ export async function benchObject(report: Report, o: BenchOptions): Promise<Chil
       'rows/s',
     );
     add('object.export.stored_mb', 'export, stored (gzip)', exported.bytes / MB, 'MB');
+    // What bounds the export here: the emulator and the export share this machine's cores.
+    const cores = availableParallelism();
+    add(
+      'object.pull.server_cpu_s',
+      'fastest pull: emulator CPU while serving',
+      pull.serverCpuSeconds ?? 0,
+      's',
+    );
+    add('object.pull.s', 'fastest pull: wall time', pull.seconds, 's');
+    add(
+      'object.export.server_cpu_s',
+      'export: emulator CPU while serving',
+      exported.serverCpuSeconds ?? 0,
+      's',
+    );
+    add('object.export.cpu_s', 'export: its own CPU (inflate, scan, hash, write)', exported.cpuSeconds, 's');
+    add('object.export.s', 'export: wall time', exported.seconds, 's');
+    const floor = ((exported.serverCpuSeconds ?? 0) + exported.cpuSeconds) / cores;
+    add(
+      'object.export.cpu_floor_s',
+      `export's floor from CPU on ${cores} cores ((emulator + export CPU) / cores)`,
+      floor,
+      's',
+    );
+    add(
+      'object.floor_ratio',
+      'the pull / that floor: the best export / pull limit this machine allows',
+      pull.seconds / Math.max(floor, pull.seconds),
+      'ratio',
+    );
     add('object.sf.total_s', '`sf data export bulk`, whole command', full.seconds, 's');
     add(
       'object.sf.fixed_s',

@@ -3,7 +3,8 @@
  * stream of result pages) and with several (the pages Salesforce lists through `resultPages`,
  * shared out), each page costing the same modelled server time.
  */
-import { EXPORT_WORKERS, measureInChild } from './object-export.ts';
+import { availableParallelism } from 'node:os';
+import { EXPORT_WORKERS, measureWithServerCpu } from './object-export.ts';
 import type { BenchOptions } from './options.ts';
 import { startEmulatorProcess } from './proc.ts';
 import type { Report } from './report.ts';
@@ -24,12 +25,8 @@ export async function benchWorkers(report: Report, o: BenchOptions): Promise<voi
       body: JSON.stringify({ spec: `bulk-results:latency=${PAGE_SERVER_MS}ms` }),
     });
     if (!faults.ok) throw new Error(`Setting the page latency failed: HTTP ${faults.status}`);
-    const one = await measureInChild('export', emu, o.workerPageSize, 1);
-    const many = await measureInChild('export', emu, o.workerPageSize, EXPORT_WORKERS);
-    // The server alone: the same pages pulled by as many readers, compressed and dropped. On one
-    // machine the emulator (Salesforce's stand-in, one process) shares the cores with the export,
-    // so its own time bounds how far workers can go here.
-    const served = await measureInChild('pull', emu, o.workerPageSize, EXPORT_WORKERS);
+    const one = await measureWithServerCpu('export', emu, o.workerPageSize, 1);
+    const many = await measureWithServerCpu('export', emu, o.workerPageSize, EXPORT_WORKERS);
     if (one.rows !== o.workerRows || many.rows !== o.workerRows) {
       throw new Error(`The exports counted ${one.rows} and ${many.rows} rows of ${o.workerRows}`);
     }
@@ -47,11 +44,38 @@ export async function benchWorkers(report: Report, o: BenchOptions): Promise<voi
     add('workers.stored_mb', 'stored (gzip as sent)', many.bytes / 2 ** 20, 'MB');
     add('workers.one_s', 'export with 1 worker (one stream of pages)', one.seconds, 's');
     add('workers.many_s', `export with ${EXPORT_WORKERS} workers`, many.seconds, 's');
+    // What bounds the workers here: the emulator (Salesforce's stand-in, one process) and the export
+    // share this machine's cores, so together their CPU time cannot pass cores x wall time.
+    const cores = availableParallelism();
+    add('workers.one_server_cpu_s', '1 worker: emulator CPU while serving', one.serverCpuSeconds ?? 0, 's');
+    add('workers.one_export_cpu_s', '1 worker: export CPU', one.cpuSeconds, 's');
     add(
-      'workers.served_s',
-      `the server alone: the pages pulled by ${EXPORT_WORKERS} readers and dropped`,
-      served.seconds,
+      'workers.many_server_cpu_s',
+      `${EXPORT_WORKERS} workers: emulator CPU while serving`,
+      many.serverCpuSeconds ?? 0,
       's',
+    );
+    add('workers.many_export_cpu_s', `${EXPORT_WORKERS} workers: export CPU`, many.cpuSeconds, 's');
+    const pages = Math.ceil(o.workerRows / o.workerPageSize);
+    const latencyFloor = (pages * PAGE_SERVER_MS) / 1000 / EXPORT_WORKERS;
+    const cpuFloor = ((many.serverCpuSeconds ?? 0) + many.cpuSeconds) / cores;
+    add(
+      'workers.latency_floor_s',
+      `${EXPORT_WORKERS} workers' floor from server time alone (pages x ${PAGE_SERVER_MS} ms / ${EXPORT_WORKERS})`,
+      latencyFloor,
+      's',
+    );
+    add(
+      'workers.cpu_floor_s',
+      `${EXPORT_WORKERS} workers' floor from CPU on ${cores} cores ((emulator + export CPU) / cores)`,
+      cpuFloor,
+      's',
+    );
+    add(
+      'workers.floor_ratio',
+      `the larger floor / 1 worker: the best ratio this machine allows`,
+      Math.max(latencyFloor, cpuFloor) / one.seconds,
+      'ratio',
     );
     const ratio = many.seconds / one.seconds;
     add('workers.ratio', `${EXPORT_WORKERS} workers / 1 worker (wall time)`, ratio, 'ratio', [
