@@ -37,12 +37,20 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
 
 /** Resolves when `emitter` emits any of `events` (the listeners are removed then). */
 function firstOf(emitter: NodeJS.EventEmitter, events: readonly string[]): Promise<void> {
+  return firstOfEach([[emitter, events]]);
+}
+
+/**
+ * Resolves on the first of several emitters' events; every listener is removed then, so waits
+ * repeated for each chunk of a long body leave none behind.
+ */
+function firstOfEach(waits: readonly (readonly [NodeJS.EventEmitter, readonly string[]])[]): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      for (const e of events) emitter.off(e, done);
+      for (const [emitter, events] of waits) for (const e of events) emitter.off(e, done);
       resolve();
     };
-    for (const e of events) emitter.on(e, done);
+    for (const [emitter, events] of waits) for (const e of events) emitter.on(e, done);
   });
 }
 
@@ -104,7 +112,10 @@ class GzipBody implements CsvBody {
   async write(chunk: Buffer): Promise<boolean> {
     if (gone(this.res)) return false;
     if (!this.gzip.write(chunk) && !gone(this.res)) {
-      await Promise.race([firstOf(this.gzip, ['drain', 'close']), firstOf(this.res, ['close'])]);
+      await firstOfEach([
+        [this.gzip, ['drain', 'close']],
+        [this.res, ['close']],
+      ]);
     }
     return !gone(this.res);
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
@@ -400,6 +401,53 @@ describe('the emulator serves Bulk API 2.0 results compressed and in parallel pa
       expect(counts['bulk-result-pages']).toBeGreaterThanOrEqual(3);
     } finally {
       await setFaults(emulator, '');
+    }
+  });
+});
+
+describe('a compressed answer read slowly', () => {
+  let wide: RunningEmulator;
+  let wideJob: string;
+  beforeAll(async () => {
+    // Stored, not compressed (level 0), and random: megabytes of body, so the server waits often.
+    wide = await start({ bulkPageSize: 2000, gzipLevel: 0 });
+    for (let i = 0; i < 1500; i++) {
+      wide.org.insert('Account', { Name: `Wide ${i}`, Description: randomBytes(3000).toString('base64') });
+    }
+    wideJob = await queryJob(wide, "SELECT Id, Description FROM Account WHERE Name LIKE 'Wide%'");
+  });
+  afterAll(async () => wide.stop());
+
+  it('leaves no listener behind on a compressed answer read slowly, however many times it waits', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const url = new URL(`${wide.instanceUrl}/services/data/v62.0/jobs/query/${wideJob}/results`);
+      const waits = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          url,
+          { headers: { authorization: `Bearer ${wide.accessToken}`, 'accept-encoding': 'gzip' } },
+          (res) => {
+            let pauses = 0;
+            // A reader slower than the server: the server waits for the connection many times.
+            res.on('data', () => {
+              res.pause();
+              pauses++;
+              setTimeout(() => res.resume(), 2);
+            });
+            res.on('end', () => resolve(pauses));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(waits).toBeGreaterThan(10);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
     }
   });
 });
