@@ -19,6 +19,8 @@ export interface ChildMeasure {
   readonly cpuSeconds: number;
   /** CPU the emulator spent meanwhile (filled in by `measureWithServerCpu`). */
   readonly serverCpuSeconds?: number;
+  /** Time the emulator's event loop was busy meanwhile (rendering answers happens there alone). */
+  readonly serverLoopSeconds?: number;
 }
 
 /** Measures in a child, with the emulator's own CPU time over the same span. */
@@ -30,11 +32,20 @@ export async function measureWithServerCpu(
 ): Promise<ChildMeasure> {
   const before = await serverCpu(emu);
   const measured = await measureInChild(mode, emu, pageSize, workers);
-  return { ...measured, serverCpuSeconds: (await serverCpu(emu)) - before };
+  const after = await serverCpu(emu);
+  return {
+    ...measured,
+    serverCpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    serverLoopSeconds: after.eventLoopBusySeconds - before.eventLoopBusySeconds,
+  };
 }
 
-async function serverCpu(emu: EmulatorProcess): Promise<number> {
-  return (await emulatorJson<{ process: { cpuSeconds: number } }>(emu, 'counts')).process.cpuSeconds;
+async function serverCpu(
+  emu: EmulatorProcess,
+): Promise<{ cpuSeconds: number; eventLoopBusySeconds: number }> {
+  return (
+    await emulatorJson<{ process: { cpuSeconds: number; eventLoopBusySeconds: number } }>(emu, 'counts')
+  ).process;
 }
 
 /** The generated object every single-object benchmark reads. */

@@ -42,7 +42,11 @@ function counts(ctx: EmulatorContext): Record<string, unknown> {
     rows: ctx.org.rowCounts(),
     bulk: { queryJobs: ctx.bulk.query.size, ingestJobs: ctx.bulk.ingest.size },
     // The emulator's own CPU time (every thread of its process), for benchmarks that share its machine.
-    process: { cpuSeconds: cpuSeconds() },
+    process: {
+      cpuSeconds: cpuSeconds(),
+      // Time its one event loop was busy: every answer is rendered there, one at a time.
+      eventLoopBusySeconds: performance.eventLoopUtilization().active / 1000,
+    },
   };
 }
 
