@@ -40,7 +40,13 @@ function counts(ctx: EmulatorContext): Record<string, unknown> {
     byEndpoint: ctx.usage.counts(),
     rowsWritten: { ...ctx.org.counters },
     rows: ctx.org.rowCounts(),
-    bulk: { queryJobs: ctx.bulk.query.size, ingestJobs: ctx.bulk.ingest.size },
+    bulk: {
+      queryJobs: ctx.bulk.query.size,
+      ingestJobs: ctx.bulk.ingest.size,
+      // Query results: the CSV (what Salesforce's results limit counts) and the bytes sent for it.
+      resultMegabytes: ctx.usage.bulkQueryMegabytesUsed,
+      resultBytesSent: ctx.usage.bulkResultBytesSentTotal,
+    },
     // The emulator's own CPU time (every thread of its process), for benchmarks that share its machine.
     process: {
       cpuSeconds: cpuSeconds(),

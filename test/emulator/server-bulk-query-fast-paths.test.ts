@@ -145,6 +145,20 @@ describe('the emulator serves Bulk API 2.0 results compressed and in parallel pa
     expect(parse(plain.body, { columns: true })).toHaveLength(BIG_ROWS);
   });
 
+  it('reports the result bytes sent and its own CPU and event-loop time on its counts', async () => {
+    await get(emulator, bigPage(), 'gzip');
+    const counts = (await raw(emulator, '/__emulator/counts', { token: null })).json() as {
+      bulk: { resultBytesSent: number; resultMegabytes: number };
+      process: { cpuSeconds: number; eventLoopBusySeconds: number };
+    };
+    expect(counts.bulk.resultBytesSent).toBe(emulator.server.usage.bulkResultBytesSentTotal);
+    expect(counts.bulk.resultBytesSent).toBeGreaterThan(0);
+    expect(counts.bulk.resultMegabytes).toBe(emulator.server.usage.bulkQueryMegabytesUsed);
+    expect(counts.process.cpuSeconds).toBeGreaterThan(0);
+    expect(counts.process.eventLoopBusySeconds).toBeGreaterThan(0);
+    expect(counts.process.eventLoopBusySeconds).toBeLessThanOrEqual(process.uptime());
+  });
+
   it('answers uncompressed for gzip;q=0 and for codings other than gzip', async () => {
     const plain = await get(emulator, bigPage());
     for (const value of ['gzip;q=0', 'deflate, br', 'identity']) {
