@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorName, LAMBDA_SERVICE_ERRORS } from '../../contract/workflow-contract.ts';
+import { ErrorName, LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../contract/workflow-contract.ts';
 import { buildApp } from '../../lib/app.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { appWithoutBundling, exampleConfigJson } from './fixtures/app-fixture.ts';
@@ -36,7 +36,11 @@ describe('the error names the synthesized state machines handle', () => {
       .filter(([, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine')
       .map(([id, resource]) => ({ id, definition: definitionOf(resource.Properties?.DefinitionString) })),
   );
-  const known = new Set<string>([...Object.values(ErrorName), ...LAMBDA_SERVICE_ERRORS]);
+  const known = new Set<string>([
+    ...Object.values(ErrorName),
+    ...LAMBDA_SERVICE_ERRORS,
+    ...LAMBDA_CRASH_ERRORS,
+  ]);
 
   it('finds every state machine of the example app, each with error handling', () => {
     expect(machines.map((m) => m.id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
@@ -54,7 +58,7 @@ describe('the error names the synthesized state machines handle', () => {
     expect(paths.some((p) => p.includes('.ItemProcessor.States.'))).toBe(true);
   });
 
-  it("names only Step Functions' own errors, Lambda's service errors and the contract's errors", () => {
+  it("names only Step Functions' own errors, Lambda's service and crash errors and the contract's errors", () => {
     // GIVEN every Retry and Catch of every state machine WHEN its names are checked
     const unknown = machines
       .flatMap((m) => handledErrors(m.definition, m.id))
