@@ -10,15 +10,7 @@ import type { Report } from './report.ts';
 /** Runs benchmark "api". */
 export async function benchApiCalls(report: Report, o: BenchOptions): Promise<void> {
   const section = `API calls: ${o.apiObjects} objects`;
-  const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
-    report.add({
-      section,
-      name,
-      label,
-      value,
-      unit,
-      ...(target ? { target: target[0], met: target[1] } : {}),
-    });
+  const add = report.section(section);
   const emu = await startEmulatorProcess({
     generate: `objects=${o.apiObjects},rows=2,fields=20,seed=42,files=0`,
   });

@@ -27,15 +27,7 @@ export async function benchMemory(report: Report, o: BenchOptions, object?: Chil
     object && object.rows === 4 * o.memoryRows && pageSize === o.pageSize
       ? object
       : await exportOf(4 * o.memoryRows, pageSize);
-  const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
-    report.add({
-      section,
-      name,
-      label,
-      value,
-      unit,
-      ...(target ? { target: target[0], met: target[1] } : {}),
-    });
+  const add = report.section(section);
   add('memory.rows_1x', 'rows at 1x', one.rows, 'rows');
   add('memory.page_rows', 'rows per Bulk page', pageSize, 'rows');
   add('memory.rss_1x_mb', 'peak RSS at 1x', one.maxRssBytes / MB, 'MB');

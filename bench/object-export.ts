@@ -112,15 +112,7 @@ export async function benchObject(report: Report, o: BenchOptions): Promise<Chil
     const rowsPerSecond = (m: { rows: number; seconds: number }) => m.rows / m.seconds;
     const sfStreaming = Math.max(full.seconds - tiny.seconds, 1e-3);
     const sfStreamingRate = pull.rows / sfStreaming;
-    const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
-      report.add({
-        section,
-        name,
-        label,
-        value,
-        unit,
-        ...(target ? { target: target[0], met: target[1] } : {}),
-      });
+    const add = report.section(section);
     add('object.rows', 'rows in the object', pull.rows, 'rows');
     add(
       'object.result_pages',

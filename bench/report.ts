@@ -37,6 +37,21 @@ export class Report {
     this.rows.push(row);
   }
 
+  /** Adds figures of one section: `add(name, label, value, unit, [target, met]?)`. */
+  section(
+    section: string,
+  ): (name: string, label: string, value: number, unit: string, target?: [string, boolean]) => void {
+    return (name, label, value, unit, target) =>
+      this.add({
+        section,
+        name,
+        label,
+        value,
+        unit,
+        ...(target ? { target: target[0], met: target[1] } : {}),
+      });
+  }
+
   note(text: string): void {
     this.notes.push(text);
   }

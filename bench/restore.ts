@@ -376,15 +376,7 @@ export async function benchRestore(report: Report, o: BenchOptions): Promise<voi
     });
     const original = await liveRows(emu);
     const rows = original.ids.length;
-    const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
-      report.add({
-        section,
-        name,
-        label,
-        value,
-        unit,
-        ...(target ? { target: target[0], met: target[1] } : {}),
-      });
+    const add = report.section(section);
     add('restore.rows', 'rows hard-deleted and restored', rows, 'rows');
     const peer = await loginSf(emu);
     try {

@@ -43,15 +43,7 @@ export async function benchWholeOrg(report: Report, o: BenchOptions): Promise<vo
     } finally {
       sf.cleanup();
     }
-    const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
-      report.add({
-        section,
-        name,
-        label,
-        value,
-        unit,
-        ...(target ? { target: target[0], met: target[1] } : {}),
-      });
+    const add = report.section(section);
     add('org.objects_with_rows', 'objects with rows', objects.length, 'objects');
     add('org.rows', 'rows backed up', backup.summary.rows, 'rows');
     add('org.backup_s', 'full backup (synthesized workflow, metadata included)', backup.seconds, 's');

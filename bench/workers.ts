@@ -30,15 +30,7 @@ export async function benchWorkers(report: Report, o: BenchOptions): Promise<voi
     if (one.rows !== o.workerRows || many.rows !== o.workerRows) {
       throw new Error(`The exports counted ${one.rows} and ${many.rows} rows of ${o.workerRows}`);
     }
-    const add = (name: string, label: string, value: number, unit: string, target?: [string, boolean]) =>
-      report.add({
-        section,
-        name,
-        label,
-        value,
-        unit,
-        ...(target ? { target: target[0], met: target[1] } : {}),
-      });
+    const add = report.section(section);
     add('workers.rows', 'rows in the object (narrow: short values only)', o.workerRows, 'rows');
     add('workers.pages', 'result pages', Math.ceil(o.workerRows / o.workerPageSize), 'pages');
     add('workers.stored_mb', 'stored (gzip as sent)', many.bytes / 2 ** 20, 'MB');

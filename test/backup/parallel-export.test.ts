@@ -186,23 +186,13 @@ describe('an object exported by workers, through the core steps', () => {
   });
 
   it('never records the object as exported when a worker left no result', async () => {
-    const source = org();
-    source.serverPageSize = 2;
-    const store = new MemoryStore();
-    const deps: BackupDeps = { store, source, clock: () => new Date(), sleep: async () => {} };
-    const plan = await planBackup(
-      deps,
-      { org: 'acme', mode: 'full' },
-      parseBackupSettings({ pollIntervalMs: 0, ...PARALLEL }),
-    );
-    const input = { org: 'acme', snapshotId: plan.snapshotId, object: 'Thing__c' };
-    const listed = await exportObject(deps, input);
-    expect(listed.parallel?.workers.map((w) => [w.index, w.of])).toEqual([
+    const { store, deps, input, out } = await listed();
+    expect(out.parallel?.workers.map((w) => [w.index, w.of])).toEqual([
       [0, 3],
       [1, 3],
       [2, 3],
     ]);
-    await expect(exportObject(deps, { ...input, checkpoint: listed.checkpoint })).rejects.toThrow(
+    await expect(exportObject(deps, { ...input, checkpoint: out.checkpoint })).rejects.toThrow(
       /worker 1 of 3 left no result; the object is not complete/,
     );
     expect([...store.objects.keys()].some((k) => k.endsWith('/result.json'))).toBe(false);

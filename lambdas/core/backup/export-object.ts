@@ -10,7 +10,7 @@ import {
 import type { SnapshotPart } from '../snapshot/manifest.ts';
 import { SalesforceBulkJobFailedError, SalesforceBulkUnsupportedError } from '../salesforce.ts';
 import { ObjectExistsError } from '../store.ts';
-import { bulkPagePart, checkedScan, type PartSource, plainPart } from './page-part.ts';
+import { bulkPagePart, type PartSource, plainPart, storePart } from './page-part.ts';
 import { storeObjectResult } from './object-result.ts';
 import { collectWorkers, listResultPages, wantsWorkers } from './parallel-export.ts';
 import type { BackupSettings } from './settings.ts';
@@ -184,20 +184,16 @@ async function exportPages(
           )
         : await restPart(deps, checkpoint, await soqlFor(checkpoint.clause ?? 0), settings);
     const key = partKey(org, snapshotId, object, checkpoint.nextPart, attempt);
-    const stored = await deps.store.putStream(key, part.stored(settings.gzipLevel), {
-      contentType: 'text/csv',
-      contentEncoding: 'gzip',
-    });
-    const scanner = await checkedScan(part, `${object}: page ${checkpoint.nextPart}`);
-    segment.parts.push({
+    const stored = await storePart(
+      deps.store,
       key,
-      rows: scanner.dataRows,
-      bytes: stored.bytes,
-      sha256: stored.sha256,
-      ...(stored.versionId ? { versionId: stored.versionId } : {}),
-    });
-    segment.deletedRows += scanner.deletedRows;
-    for (const id of scanner.deletedIds) if (segment.deletedIds.length < 5) segment.deletedIds.push(id);
+      part,
+      settings.gzipLevel,
+      `${object}: page ${checkpoint.nextPart}`,
+    );
+    segment.parts.push(stored.part);
+    segment.deletedRows += stored.deletedRows;
+    for (const id of stored.deletedIds) if (segment.deletedIds.length < 5) segment.deletedIds.push(id);
     const next = part.nextLocator();
     const clause = checkpoint.clause ?? 0;
     if (next === null && clause + 1 < clauses) {

@@ -1,7 +1,9 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip, createGzip, type Gunzip } from 'node:zlib';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
+import type { SnapshotPart } from '../snapshot/manifest.ts';
 import { type BulkResultPage, SalesforceTransientError } from '../salesforce.ts';
+import type { BackupStore } from '../store.ts';
 import { CsvScanner } from './csv-scan.ts';
 
 /**
@@ -147,4 +149,38 @@ export async function checkedScan(part: PartSource, what: string): Promise<CsvSc
     );
   }
   return scanner;
+}
+
+/** A page stored as one part: the part as the manifest lists it, and the page's deleted rows. */
+export interface StoredPart {
+  readonly part: SnapshotPart;
+  readonly deletedRows: number;
+  /** The first few deleted rows' ids. */
+  readonly deletedIds: readonly string[];
+}
+
+/** Stores a page as the part `key` and checks it (see `checkedScan`); `what` names the page in errors. */
+export async function storePart(
+  store: BackupStore,
+  key: string,
+  page: PartSource,
+  gzipLevel: number,
+  what: string,
+): Promise<StoredPart> {
+  const stored = await store.putStream(key, page.stored(gzipLevel), {
+    contentType: 'text/csv',
+    contentEncoding: 'gzip',
+  });
+  const scanner = await checkedScan(page, what);
+  return {
+    part: {
+      key,
+      rows: scanner.dataRows,
+      bytes: stored.bytes,
+      sha256: stored.sha256,
+      ...(stored.versionId ? { versionId: stored.versionId } : {}),
+    },
+    deletedRows: scanner.deletedRows,
+    deletedIds: scanner.deletedIds,
+  };
 }

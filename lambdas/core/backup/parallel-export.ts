@@ -18,7 +18,7 @@ import type { SnapshotPart } from '../snapshot/manifest.ts';
 import { SalesforceRequestError } from '../salesforce.ts';
 import { ObjectExistsError } from '../store.ts';
 import { storeObjectResult } from './object-result.ts';
-import { bulkPagePart, checkedScan } from './page-part.ts';
+import { bulkPagePart, storePart } from './page-part.ts';
 import type { BackupSettings } from './settings.ts';
 import type {
   BackupDeps,
@@ -119,23 +119,11 @@ export async function exportWorkerPages(deps: BackupDeps, input: WorkerInput): P
     const page = mine[position]!;
     const part = bulkPagePart(await deps.source.bulkQueryResultUrl(list.urls[page]!));
     const key = partKey(org, snapshotId, object, page + 1, attempt);
-    const stored = await deps.store.putStream(key, part.stored(settings.gzipLevel), {
-      contentType: 'text/csv',
-      contentEncoding: 'gzip',
-    });
-    const scanner = await checkedScan(part, `${object}: result page ${page + 1} of ${list.urls.length}`);
-    segment.pages.push({
-      page,
-      part: {
-        key,
-        rows: scanner.dataRows,
-        bytes: stored.bytes,
-        sha256: stored.sha256,
-        ...(stored.versionId ? { versionId: stored.versionId } : {}),
-      },
-    });
-    segment.deletedRows += scanner.deletedRows;
-    for (const id of scanner.deletedIds) if (segment.deletedIds.length < 5) segment.deletedIds.push(id);
+    const what = `${object}: result page ${page + 1} of ${list.urls.length}`;
+    const stored = await storePart(deps.store, key, part, settings.gzipLevel, what);
+    segment.pages.push({ page, part: stored.part });
+    segment.deletedRows += stored.deletedRows;
+    for (const id of stored.deletedIds) if (segment.deletedIds.length < 5) segment.deletedIds.push(id);
     position++;
     const outOfPages =
       settings.maxPagesPerInvocation > 0 && segment.pages.length >= settings.maxPagesPerInvocation;
