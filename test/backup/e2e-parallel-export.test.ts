@@ -43,7 +43,6 @@ async function run(
     retryIntervalScale: 0,
     // Every Lambda, S3 and Step Functions call is checked against the synthesized policies.
     enforcePolicies: true,
-    verbose: process.env.PE_VERBOSE === '1',
     onSns: (m) => {
       sns.push(m);
     },
