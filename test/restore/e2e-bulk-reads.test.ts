@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { SalesforceWriter } from '../../lambdas/adapters/salesforce/writer.ts';
+import { bulkQueryAll, DEFAULT_BULK_READ, parseCsv } from '../../lambdas/adapters/salesforce/reader-bulk.ts';
 import type { Row } from '../../lambdas/core/restore/model.ts';
+import { SalesforceTransientError } from '../../lambdas/core/salesforce.ts';
 
 async function control(emu: RunningEmulator, path: string, body: unknown): Promise<void> {
   const response = await fetch(`${emu.instanceUrl}/__emulator/${path}`, {
@@ -99,6 +101,52 @@ describe('the restore reads the live org through Bulk API 2.0 when it reads many
     const rows = await read;
     expect(rows).toHaveLength(3);
     expect(sleeps.slice(0, 5)).toEqual([100, 200, 400, 500, 500]);
+  });
+
+  it('asks again for a result page cut mid-body, and reads every row', async () => {
+    await control(emu, 'faults', { spec: 'bulk-results:cut=300#1' });
+    const rows = await writer(emu, { bulkReadThreshold: 1, bulkRead: noSleep }).fetchByIds('Account', ids, [
+      'Name',
+    ]);
+    expect(rows).toHaveLength(30);
+    const { rules } = (await (await fetch(`${emu.instanceUrl}/__emulator/faults`)).json()) as {
+      rules: { remaining: number | null }[];
+    };
+    expect(rules.map((r) => r.remaining)).toEqual([0]);
+  });
+
+  it('reads through REST a query Bulk refuses at creation with a query error', async () => {
+    const answer = await bulkQueryAll(writer(emu).http, 'SELECT NoSuchField__c FROM Account', {
+      ...DEFAULT_BULK_READ,
+      sleep: async () => {},
+    });
+    expect(answer).toBe('refused');
+  });
+
+  it('aborts a job that does not complete in time and reads through REST', async () => {
+    await control(emu, 'settings', { holdBulkJobs: true });
+    const before = await byEndpoint(emu);
+    const rows = await writer(emu, {
+      bulkReadThreshold: 1,
+      bulkRead: { sleep: async () => {}, firstPollMs: 100, maxPollMs: 100, maxWaitMs: 300 },
+    }).fetchByIds('Account', ids, ['Name']);
+    const after = await byEndpoint(emu);
+    expect(rows).toHaveLength(30);
+    expect((after.query ?? 0) - (before.query ?? 0)).toBe(1);
+    const jobs = [...emu.server.bulk.query.values()];
+    expect(jobs.at(-1)?.state).toBe('Aborted');
+  });
+
+  it('names the line and the problem of an answer that is not CSV, never its values', () => {
+    let message = '';
+    try {
+      parseCsv('"Id","Name"\n"001","Secret Customer "x\n', 'Bulk query results of 750x');
+    } catch (error) {
+      expect(error).toBeInstanceOf(SalesforceTransientError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/Bulk query results of 750x: the answer is not CSV \(CSV_\w+ at line 2\)/);
+    expect(message).not.toContain('Secret');
   });
 
   it('falls back to REST when the Bulk job fails', async () => {

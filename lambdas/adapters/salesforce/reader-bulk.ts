@@ -1,6 +1,13 @@
 import { parse } from 'csv-parse/sync';
 import type { Row } from '../../core/restore/model.ts';
-import { SalesforceRequestError } from '../../core/salesforce.ts';
+import {
+  SalesforceError,
+  SalesforceRateLimitError,
+  SalesforceSessionExpiredError,
+  SalesforceTransientError,
+} from '../../core/salesforce.ts';
+import type { SalesforceConnection } from './connection.ts';
+import { translateNetworkError } from './errors.ts';
 import type { SalesforceHttp } from './writer-http.ts';
 
 /**
@@ -13,6 +20,8 @@ export const SOQL_MAX_CHARS = 99_000;
 export interface BulkReadSettings {
   readonly firstPollMs: number;
   readonly maxPollMs: number;
+  /** How long a job may take to complete before it is aborted and the rows are read through REST. */
+  readonly maxWaitMs: number;
   readonly sleep: (ms: number) => Promise<void>;
   /** Rows per result page asked for (`maxRecords`); Salesforce may send fewer. */
   readonly pageRows: number;
@@ -21,6 +30,7 @@ export interface BulkReadSettings {
 export const DEFAULT_BULK_READ: BulkReadSettings = {
   firstPollMs: 100,
   maxPollMs: 2000,
+  maxWaitMs: 300_000,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   pageRows: 50_000,
 };
@@ -72,11 +82,18 @@ export async function bulkQueryAll(
     );
     jobId = job.id;
   } catch (error) {
-    if (error instanceof SalesforceRequestError && error.status !== undefined && error.status < 500)
-      return 'refused';
+    // A query Bulk will not run (an unsupported object, a statement too long or too complex:
+    // any refusal but a limit or a session) is read through REST instead.
+    const refusal =
+      error instanceof SalesforceError &&
+      !(error instanceof SalesforceRateLimitError || error instanceof SalesforceSessionExpiredError) &&
+      error.status !== undefined &&
+      error.status < 500;
+    if (refusal) return 'refused';
     throw error;
   }
   let wait = polling.firstPollMs;
+  let waited = 0;
   for (;;) {
     const status = await api.json<{ state: string }>(
       http.dataPath(`/jobs/query/${jobId}`),
@@ -85,7 +102,13 @@ export async function bulkQueryAll(
     );
     if (status.state === 'JobComplete') break;
     if (status.state === 'Failed' || status.state === 'Aborted') return 'refused';
+    if (waited >= polling.maxWaitMs) {
+      // A job stuck in the org's queue must not hold the step until its Lambda times out.
+      await abortQuietly(api, http.dataPath(`/jobs/query/${jobId}`));
+      return 'refused';
+    }
     await polling.sleep(wait);
+    waited += wait;
     wait = Math.min(wait * 2, polling.maxPollMs);
   }
   const rows: Row[] = [];
@@ -94,15 +117,13 @@ export async function bulkQueryAll(
     const params = new URLSearchParams({ maxRecords: String(polling.pageRows) });
     if (locator) params.set('locator', locator);
     const what = `Bulk query results of ${jobId} (restore read)`;
-    const response = await api.request(http.dataPath(`/jobs/query/${jobId}/results?${params}`), what, {
-      accept: 'text/csv',
-      idempotent: true,
-    });
-    const text = await response.text();
-    const records = parse(text, { columns: true, skip_empty_lines: true, relax_quotes: false }) as Record<
-      string,
-      string
-    >[];
+    const { text, headers } = await readWhole(
+      api,
+      http.dataPath(`/jobs/query/${jobId}/results?${params}`),
+      what,
+    );
+    const records = parseCsv(text, what);
+    const response = { headers };
     for (const record of records) {
       const row: Record<string, string | null> = {};
       for (const [k, v] of Object.entries(record)) row[k] = v === '' ? null : v;
@@ -112,4 +133,56 @@ export async function bulkQueryAll(
     locator = next === null || next === '' || next === 'null' ? null : next;
   } while (locator !== null);
   return rows;
+}
+
+/** Brief repeats of an idempotent read whose body was cut: the same answer may come whole. */
+const BODY_REPEATS = 2;
+
+/**
+ * An idempotent GET read whole. A body cut on the way fails as `SalesforceTransientError` (fetch
+ * throws a bare `TypeError: terminated` then) and is asked for again, twice at most.
+ */
+export async function readWhole(
+  api: SalesforceConnection,
+  path: string,
+  what: string,
+): Promise<{ text: string; headers: Headers }> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await api.request(path, what, { accept: 'text/csv', idempotent: true });
+    try {
+      return { text: await response.text(), headers: response.headers };
+    } catch (error) {
+      const failure = translateNetworkError(error, what);
+      if (!(failure instanceof SalesforceTransientError) || attempt >= BODY_REPEATS) throw failure;
+    }
+  }
+}
+
+/**
+ * A CSV answer's records. A body that is not CSV fails as transient (it was most likely cut), and
+ * its error names the problem and the line, never the values (csv-parse's own message quotes them).
+ */
+export function parseCsv(text: string, what: string): Record<string, string>[] {
+  try {
+    return parse(text, { columns: true, skip_empty_lines: true, relax_quotes: false }) as Record<
+      string,
+      string
+    >[];
+  } catch (error) {
+    const { code, lines } = error as { code?: string; lines?: number };
+    throw new SalesforceTransientError(
+      `${what}: the answer is not CSV (${code ?? 'unreadable'}${lines === undefined ? '' : ` at line ${lines}`}); it can be asked for again.`,
+    );
+  }
+}
+
+async function abortQuietly(api: SalesforceConnection, path: string): Promise<void> {
+  try {
+    await api.json(path, 'Bulk query job abort (restore read)', {
+      method: 'PATCH',
+      body: JSON.stringify({ state: 'Aborted' }),
+    });
+  } catch {
+    // The job may have completed meanwhile; an open job expires with the org's job retention.
+  }
 }

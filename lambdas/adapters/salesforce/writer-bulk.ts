@@ -1,8 +1,8 @@
-import { parse } from 'csv-parse/sync';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import type { RowError, WriteResult, WriteRow } from '../../core/restore/model.ts';
 import { SalesforceRequestError } from '../../core/salesforce.ts';
 import { translateNetworkError } from './errors.ts';
+import { parseCsv, readWhole } from './reader-bulk.ts';
 import type { SalesforceHttp } from './writer-http.ts';
 
 /** A Bulk API 2.0 ingest job ended Failed or Aborted. */
@@ -46,13 +46,16 @@ export async function bulkIngest(
   // restore benchmark (a 5,000-row insert job, on a loaded 2-core machine) jsforce 3.10.26's
   // bulk2 `uploadData` took 1.7 s and its three result reads 2.9 s, by hand 0.85 s and 2.3 s.
   const jobPath = http.dataPath(`/jobs/ingest/${id}`);
-  await (
-    await api.request(`${jobPath}/batches`, `Bulk ${operation} job ${id} upload`, {
-      method: 'PUT',
-      body: csv,
-      contentType: 'text/csv',
-    })
-  ).text();
+  const uploaded = await api.request(`${jobPath}/batches`, `Bulk ${operation} job ${id} upload`, {
+    method: 'PUT',
+    body: csv,
+    contentType: 'text/csv',
+  });
+  try {
+    await uploaded.text();
+  } catch (error) {
+    throw translateNetworkError(error, `Bulk ${operation} job ${id} upload`);
+  }
   await api.api(`Bulk ${operation} job ${id} close`, () => job.close());
   let wait = 100;
   let processed = 0;
@@ -77,15 +80,8 @@ export async function bulkIngest(
   }
   const read = async (kind: string): Promise<Record<string, string | number | boolean | null>[]> => {
     const what = `Bulk ${operation} job ${id} ${kind}`;
-    const text = await (
-      await api.request(`${jobPath}/${kind}`, what, { accept: 'text/csv', idempotent: true })
-    ).text();
-    try {
-      return parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-    } catch (error) {
-      // A body that is not CSV (cut short inside a quoted cell) is never read as no rows.
-      throw translateNetworkError(new Error(`the results are not CSV: ${(error as Error).message}`), what);
-    }
+    // A body that is not CSV (cut short inside a quoted cell) is never read as no rows.
+    return parseCsv((await readWhole(api, `${jobPath}/${kind}`, what)).text, what);
   };
   // The job's counts say which result sets hold rows: only those are read. An update that
   // processed every row without a failure needs none (each row's id is the one it was sent with).
