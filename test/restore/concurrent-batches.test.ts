@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WriteRow } from '../../lambdas/core/restore/model.ts';
+import { levelStep, objectStep, planStep, validateStep } from '../../lambdas/core/restore/workflow.ts';
 import { brokerId, propertyId, runRestore, world } from './scenario.ts';
 
 const CONFIRM = { confirmOrgId: '00D000000000001AAA' };
@@ -43,6 +44,43 @@ describe('an object written in concurrent batches', () => {
     expect(seen.calls).toBe(6);
     expect(seen.most).toBe(3);
     expect(verify?.matches).toBe(true);
+    expect(org.live('Property__c')).toHaveLength(6);
+  });
+
+  it('starts no group of batches that one as long as the longest so far would carry past the deadline', async () => {
+    const { org, deps } = world();
+    for (const n of [1, 2, 3, 4, 5, 6]) org.hardDelete('Property__c', propertyId(n));
+    // A clock that moves only as inserts take time: each insert 30 ms, two at once 60 ms a group.
+    let clock = 1_000_000;
+    const create = org.create.bind(org);
+    org.create = async (object: string, rows: readonly WriteRow[]) => {
+      const results = await create(object, rows);
+      clock += 30;
+      return results;
+    };
+    const batched = { ...deps, now: () => clock, batching: { size: 1, atOnce: 2 } };
+    const run = await validateStep(
+      batched,
+      { objects: ['Property__c'], mode: 'restore-deleted', ...CONFIRM },
+      'run-1',
+    );
+    await planStep(batched, run);
+    const cursors: number[] = [];
+    for (let level = 0; ; level++) {
+      const l = await levelStep(batched, run, level);
+      if (l.done) break;
+      for (const object of l.objects) {
+        let cursor = 0;
+        for (;;) {
+          // Each invocation may spend 70 ms: one 60 ms group fits, a second would end at 120 ms.
+          const r = await objectStep(batched, run, object, 'main', cursor, clock + 70);
+          if (r.done) break;
+          cursor = r.cursor;
+          cursors.push(cursor);
+        }
+      }
+    }
+    expect(cursors).toEqual([2, 4]);
     expect(org.live('Property__c')).toHaveLength(6);
   });
 
