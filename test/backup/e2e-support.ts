@@ -195,3 +195,13 @@ export async function viewDifferences(pit: PointInTime, dump: OrgDump): Promise<
   }
   return out;
 }
+
+/** Posts to one of the emulator's control endpoints (`faults`, `settings`, ...). */
+export async function emulatorControl(emu: RunningEmulator, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${emu.instanceUrl}/__emulator/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+}

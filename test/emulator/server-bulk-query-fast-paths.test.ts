@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmulatorUsageError, run as runEmulatorCommand } from '../../cli/commands/emulator.ts';
 import { InvalidEmulatorOptionsError, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { acceptsGzip } from '../../emulator/server/csv-body.ts';
-import { connect, raw, start } from './server-support.ts';
+import { connect, raw, setFaults, start } from './server-support.ts';
 
 const PAGE = 5;
 const PAGED_ROWS = 27;
@@ -59,15 +59,6 @@ async function queryJob(emulator: RunningEmulator, soql: string, version = '62.0
     if (info.state === 'Failed' || info.state === 'Aborted') throw new Error(`job ${id} ${info.state}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-async function setFaults(emulator: RunningEmulator, spec: string): Promise<void> {
-  const answer = await raw(emulator, '/__emulator/faults', {
-    method: 'POST',
-    token: null,
-    body: JSON.stringify({ spec }),
-  });
-  expect(answer.status).toBe(200);
 }
 
 async function setSettings(emulator: RunningEmulator, settings: Record<string, unknown>): Promise<void> {

@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFaultSpec, type RunningEmulator } from '../../emulator/index.ts';
-import { connect, raw, start } from './server-support.ts';
-
-async function setFaults(emulator: RunningEmulator, spec: string): Promise<void> {
-  const answer = await raw(emulator, '/__emulator/faults', {
-    method: 'POST',
-    token: null,
-    body: JSON.stringify({ spec }),
-  });
-  expect(answer.status).toBe(200);
-}
+import { connect, raw, setFaults, start } from './server-support.ts';
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

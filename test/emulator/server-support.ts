@@ -49,3 +49,13 @@ export async function failure(
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
+
+/** Sets the emulator's fault spec (`""` clears it). */
+export async function setFaults(emulator: RunningEmulator, spec: string): Promise<void> {
+  const answer = await raw(emulator, '/__emulator/faults', {
+    method: 'POST',
+    token: null,
+    body: JSON.stringify({ spec }),
+  });
+  if (answer.status !== 200) throw new Error(`Setting faults "${spec}" failed: HTTP ${answer.status}`);
+}

@@ -4,15 +4,7 @@ import { SalesforceWriter } from '../../lambdas/adapters/salesforce/writer.ts';
 import { bulkQueryAll, DEFAULT_BULK_READ, parseCsv } from '../../lambdas/adapters/salesforce/reader-bulk.ts';
 import type { Row } from '../../lambdas/core/restore/model.ts';
 import { SalesforceTransientError } from '../../lambdas/core/salesforce.ts';
-
-async function control(emu: RunningEmulator, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${emu.instanceUrl}/__emulator/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-}
+import { emulatorControl } from '../backup/e2e-support.ts';
 
 async function byEndpoint(emu: RunningEmulator): Promise<Record<string, number>> {
   return (
@@ -47,8 +39,8 @@ describe('the restore reads the live org through Bulk API 2.0 when it reads many
   });
   afterAll(async () => emu.stop());
   beforeEach(async () => {
-    await control(emu, 'faults', { spec: '' });
-    await control(emu, 'settings', { holdBulkJobs: false });
+    await emulatorControl(emu, 'faults', { spec: '' });
+    await emulatorControl(emu, 'settings', { holdBulkJobs: false });
   });
 
   it('reads rows by id with one queryAll job, paging its results, as REST reads them', async () => {
@@ -84,7 +76,7 @@ describe('the restore reads the live org through Bulk API 2.0 when it reads many
   });
 
   it('polls a job from 100 ms, doubling up to the longest interval', async () => {
-    await control(emu, 'settings', { holdBulkJobs: true });
+    await emulatorControl(emu, 'settings', { holdBulkJobs: true });
     const sleeps: number[] = [];
     const read = writer(emu, {
       bulkReadThreshold: 1,
@@ -93,7 +85,7 @@ describe('the restore reads the live org through Bulk API 2.0 when it reads many
         maxPollMs: 500,
         sleep: async (ms) => {
           sleeps.push(ms);
-          if (sleeps.length === 5) await control(emu, 'settings', { holdBulkJobs: false });
+          if (sleeps.length === 5) await emulatorControl(emu, 'settings', { holdBulkJobs: false });
           await new Promise((resolve) => setTimeout(resolve, 5));
         },
       },
@@ -104,7 +96,7 @@ describe('the restore reads the live org through Bulk API 2.0 when it reads many
   });
 
   it('asks again for a result page cut mid-body, and reads every row', async () => {
-    await control(emu, 'faults', { spec: 'bulk-results:cut=300#1' });
+    await emulatorControl(emu, 'faults', { spec: 'bulk-results:cut=300#1' });
     const rows = await writer(emu, { bulkReadThreshold: 1, bulkRead: noSleep }).fetchByIds('Account', ids, [
       'Name',
     ]);
@@ -124,7 +116,7 @@ describe('the restore reads the live org through Bulk API 2.0 when it reads many
   });
 
   it('aborts a job that does not complete in time and reads through REST', async () => {
-    await control(emu, 'settings', { holdBulkJobs: true });
+    await emulatorControl(emu, 'settings', { holdBulkJobs: true });
     const before = await byEndpoint(emu);
     const rows = await writer(emu, {
       bulkReadThreshold: 1,
@@ -150,7 +142,7 @@ describe('the restore reads the live org through Bulk API 2.0 when it reads many
   });
 
   it('falls back to REST when the Bulk job fails', async () => {
-    await control(emu, 'faults', { spec: 'bulk-query:bulk-fail#1' });
+    await emulatorControl(emu, 'faults', { spec: 'bulk-query:bulk-fail#1' });
     const before = await byEndpoint(emu);
     const rows = await writer(emu, { bulkReadThreshold: 1, bulkRead: noSleep }).fetchByIds('Account', ids, [
       'Name',

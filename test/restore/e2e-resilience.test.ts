@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
-import { FIXTURES } from '../backup/e2e-support.ts';
+import { emulatorControl, FIXTURES } from '../backup/e2e-support.ts';
 import {
   api,
   backup,
@@ -25,15 +25,6 @@ async function sample(name = 'dreamhouse-lwc'): Promise<RunningEmulator> {
   return emu;
 }
 
-async function control(emu: RunningEmulator, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${emu.instanceUrl}/__emulator/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-}
-
 async function counts(emu: RunningEmulator) {
   return (await (await fetch(`${emu.instanceUrl}/__emulator/counts`)).json()) as {
     byEndpoint: Record<string, number>;
@@ -52,7 +43,7 @@ describe('restore resilience', () => {
     await hardDelete(emu, properties.slice(0, 5));
     const insertedBefore = (await counts(emu)).rowsWritten.inserted;
     // The org saves the rows, then the connection drops before the answer arrives.
-    await control(emu, 'faults', { spec: 'collections:cut=5#1' });
+    await emulatorControl(emu, 'faults', { spec: 'collections:cut=5#1' });
 
     const done = await restore(emu, dir, {
       objects: ['Property__c'],
@@ -142,7 +133,7 @@ describe('restore resilience', () => {
     const dir = freshStoreDir();
     await backup(emu, dir, 'full');
     await hardDelete(emu, (await ids(emu, 'Broker__c')).slice(0, 2));
-    await control(emu, 'faults', { spec: 'collections:500' });
+    await emulatorControl(emu, 'faults', { spec: 'collections:500' });
     const failed = await restore(emu, dir, { objects: ['Broker__c'], mode: 'full', confirmOrgId: emu.orgId });
     expect(failed.summary.status).toBe('FAILED');
     expect(failed.sns).toHaveLength(1);

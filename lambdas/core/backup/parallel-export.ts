@@ -16,7 +16,7 @@ import {
 } from '../snapshot/keys.ts';
 import type { SnapshotPart } from '../snapshot/manifest.ts';
 import { SalesforceRequestError } from '../salesforce.ts';
-import { ObjectExistsError } from '../store.ts';
+import { ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import { storeObjectResult } from './object-result.ts';
 import { bulkPagePart, storePart } from './page-part.ts';
 import type { BackupSettings } from './settings.ts';
@@ -227,13 +227,15 @@ export async function collectWorkers(
   const deletedIds: string[] = [];
   let apiCalls = checkpoint.apiCalls + (deps.source.apiCalls() - callsBefore);
   for (let index = 0; index < list.workers; index++) {
-    const key = workerResultKey(org, snapshotId, object, ref.list, index);
-    if (!(await deps.store.head(key))) {
+    let result: WorkerResult;
+    try {
+      result = await readJson<WorkerResult>(deps, workerResultKey(org, snapshotId, object, ref.list, index));
+    } catch (error) {
+      if (!(error instanceof ObjectNotFoundError)) throw error;
       throw new IncompleteExportError(
         `${object}: worker ${index + 1} of ${list.workers} left no result; the object is not complete.`,
       );
     }
-    const result = await readJson<WorkerResult>(deps, key);
     for (const { page, part } of result.pages) {
       if (byPage.has(page)) {
         throw new IncompleteExportError(`${object}: result page ${page + 1} was exported twice.`);
