@@ -68,6 +68,8 @@ export const ErrorName = {
   RestoreLeaseLost: 'RestoreLeaseLostError',
   // The engineer's toolkit (lambdas/core/insight/): a listing, diff, history or plan asked of the vault.
   InvalidInsightRequest: 'InvalidInsightRequestError',
+  // The diff report workflow: a step handed a state it cannot read.
+  InvalidDiffState: 'InvalidDiffStateError',
 } as const;
 
 /** The name of one of the runtime's named errors. */
@@ -217,6 +219,7 @@ export const ServiceName = {
   Backup: 'sfbackup-backup',
   Restore: 'sfbackup-restore',
   Continuous: 'sfbackup-continuous',
+  Report: 'sfbackup-report',
 } as const;
 
 /** The Salesforce API version used when none is configured. */
@@ -241,6 +244,9 @@ export const LATEST_POINTER = 'latest-complete.json';
 /** The only prefix a restore may write: its plans, id maps, reports and leases, per configured org. */
 export const RESTORES_PREFIX = 'restores/';
 
+/** Where the diff reports of each org go: `reports/<org name>/`, written by the org's report workflow only. */
+export const REPORTS_PREFIX = 'reports/';
+
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {
   return `${ORGS_PREFIX}${orgName}/`;
@@ -253,6 +259,11 @@ export function orgPrefixOf(orgName: string): string {
  */
 export function restorePrefixOf(orgName: string): string {
   return `${RESTORES_PREFIX}${orgName}/`;
+}
+
+/** The vault prefix of one configured org's diff reports. */
+export function reportPrefixOf(orgName: string): string {
+  return `${REPORTS_PREFIX}${orgName}/`;
 }
 
 // ---------------------------------------------------------------------------------------------

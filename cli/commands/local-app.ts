@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BackupWorkflow, type BackupWorkflowSettings } from '../../lib/backup-workflow.ts';
+import { DiffReportWorkflow } from '../../lib/diff-report-workflow.ts';
 import { RestoreWorkflow } from '../../lib/restore-workflow.ts';
 
 /** What the local runner needs of a workflow construct. */
@@ -93,5 +94,12 @@ export function buildLocalRestoreApp(
       },
       ...(options.bulkThreshold !== undefined ? { bulkThreshold: options.bulkThreshold } : {}),
     });
+  });
+}
+
+/** Builds one org's diff report workflow as a local run of the console's report runs it. */
+export function buildLocalDiffReportApp(orgName: string): LocalApp<DiffReportWorkflow> {
+  return localApp('SfDiffReportLocal', ({ key, bucket }, scope) => {
+    return new DiffReportWorkflow(scope, 'DiffReport', { orgName, bucket, key });
   });
 }

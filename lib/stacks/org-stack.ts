@@ -7,6 +7,7 @@ import { BackupSchedules } from '../backup-schedules.ts';
 import { BackupWorkflow } from '../backup-workflow.ts';
 import { type AppConfig, changeAlertRulesOf, constructIdOf, type OrgConfig } from '../config.ts';
 import { ContinuousJournal } from '../continuous-journal.ts';
+import { DiffReportWorkflow } from '../diff-report-workflow.ts';
 import { importLogsKey } from '../logs-key.ts';
 import { RestoreWorkflow } from '../restore-workflow.ts';
 import type { AlertingExports } from './alerting-stack.ts';
@@ -52,6 +53,8 @@ export class OrgStack extends Stack {
   readonly schedules: BackupSchedules;
   /** Its restore workflow. */
   readonly restore: RestoreWorkflow;
+  /** Its diff report: two snapshots compared inside AWS, started from the console. */
+  readonly diffReport: DiffReportWorkflow;
   /** Its change-event journal, when the config names the org's Event Relay source. */
   readonly continuous?: ContinuousJournal;
 
@@ -148,6 +151,25 @@ export class OrgStack extends Stack {
     new CfnOutput(this, `${orgId}RestoreStateMachineArn`, {
       value: this.restore.stateMachine.stateMachineArn,
       description: `Restore workflow of Salesforce org ${org.name}`,
+    });
+
+    // Diff report: two snapshots compared from the console, read-only on the backups.
+    this.diffReport = new DiffReportWorkflow(this, `${orgId}DiffReport`, {
+      orgName: org.name,
+      bucket: this.vault.bucket,
+      key: this.vault.key,
+    });
+    this.alerting.monitorWorkflow(this.diffReport.stateMachine, {
+      orgName: org.name,
+      workflow: 'diff report',
+    });
+    this.alerting.monitorFunctions(`${orgId}DiffReport`, this.diffReport.functions, {
+      orgName: org.name,
+      workflow: 'diff report',
+    });
+    new CfnOutput(this, `${orgId}DiffReportStateMachineArn`, {
+      value: this.diffReport.stateMachine.stateMachineArn,
+      description: `Diff report of Salesforce org ${org.name}: compares two snapshots (docs/restore.md)`,
     });
 
     // Continuous protection: the org's change events, relayed by Salesforce, written to its journal.

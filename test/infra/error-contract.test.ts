@@ -45,8 +45,10 @@ describe('the error names the synthesized state machines handle', () => {
   it('finds every state machine of the example app, each with error handling', () => {
     expect(machines.map((m) => m.id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'DreamhouseProdBackupStateMachine',
+      'DreamhouseProdDiffReportStateMachine',
       'DreamhouseProdRestoreStateMachine',
       'DreamhouseUatBackupStateMachine',
+      'DreamhouseUatDiffReportStateMachine',
       'DreamhouseUatRestoreStateMachine',
     ]);
     for (const { id, definition } of machines)

@@ -19,17 +19,19 @@ function exampleOrgStacks() {
 describe('OrgStack', () => {
   const stacks = exampleOrgStacks();
 
-  it('builds a backup and a restore workflow for every org of the config, each in its own stack, in its order', () => {
-    // GIVEN the example config WHEN its stacks are built THEN each org has both workflows in its stack
+  it('builds a backup, a restore and a diff report workflow for every org of the config, each in its own stack, in its order', () => {
+    // GIVEN the example config WHEN its stacks are built THEN each org has its three workflows in its stack
     expect(stacks.map(({ stack }) => [stack.stackName, stack.org.name])).toEqual([
       ['SfBackup-Org-DreamhouseProd', 'dreamhouse-prod'],
       ['SfBackup-Org-DreamhouseUat', 'dreamhouse-uat'],
     ]);
-    expect(stacks.map(({ stack }) => [stack.backup.node.id, stack.restore.node.id])).toEqual([
-      ['DreamhouseProdBackup', 'DreamhouseProdRestore'],
-      ['DreamhouseUatBackup', 'DreamhouseUatRestore'],
+    expect(
+      stacks.map(({ stack }) => [stack.backup.node.id, stack.restore.node.id, stack.diffReport.node.id]),
+    ).toEqual([
+      ['DreamhouseProdBackup', 'DreamhouseProdRestore', 'DreamhouseProdDiffReport'],
+      ['DreamhouseUatBackup', 'DreamhouseUatRestore', 'DreamhouseUatDiffReport'],
     ]);
-    for (const { template } of stacks) template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    for (const { template } of stacks) template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
   });
 
   it("starts each org's backup on its incremental, full and metadata schedules", () => {
@@ -55,10 +57,10 @@ describe('OrgStack', () => {
     uat?.template.resourceCountIs('AWS::Scheduler::Schedule', 3);
   });
 
-  it('alerts on every failed execution of both workflows, naming the org and the workflow', () => {
+  it('alerts on every failed execution of each of its workflows, naming the org and the workflow', () => {
     for (const { stack, template } of stacks) {
       const { org } = stack;
-      for (const workflow of ['backup', 'restore']) {
+      for (const workflow of ['backup', 'restore', 'diff report']) {
         template.hasResourceProperties('AWS::Events::Rule', {
           Description: `Alerts when the ${workflow} workflow of org ${org.name} does not succeed`,
         });
@@ -92,10 +94,10 @@ describe('OrgStack', () => {
       const errorAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
         .map((alarm) => alarm.Properties as { Metrics?: { Expression?: string; MetricStat?: MetricStat }[] })
         .filter((p) => p.Metrics?.some((m) => m.MetricStat?.Metric.MetricName === 'Errors'));
-      // One alarm per workflow (both hold at most 10 functions), and one for the journal writer of
-      // a continuous org.
+      // One alarm per workflow (backup, restore, diff report: each holds at most 10 functions),
+      // and one for the journal writer of a continuous org.
       const continuous = Object.keys(template.findResources('AWS::Events::EventBus')).length;
-      expect(errorAlarms).toHaveLength(2 + continuous);
+      expect(errorAlarms).toHaveLength(3 + continuous);
       const alarmed = errorAlarms.flatMap((p) => {
         const metrics = (p.Metrics ?? []).filter((m) => m.MetricStat);
         expect(metrics.length).toBeLessThanOrEqual(10);

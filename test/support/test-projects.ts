@@ -32,6 +32,7 @@ export const EMULATOR_TESTS = [
   'test/restore/cli.test.ts',
   'test/restore/demo.test.ts',
   'test/restore/e2e-*.test.ts',
+  'test/report/e2e-diff-report.test.ts',
   'test/resilience/campaign.test.ts',
 ];
 

@@ -174,7 +174,8 @@ export async function diffSnapshots(
   };
 }
 
-function side(selector: string, pit: PointInTime): DiffSide {
+/** One side of a diff as resolved: the selector and the snapshots it names. */
+export function side(selector: string, pit: PointInTime): DiffSide {
   return {
     selector,
     snapshotId: pit.target.snapshotId,
@@ -304,7 +305,7 @@ async function zipsOf(pit: PointInTime): Promise<Uint8Array[]> {
 }
 
 /** Compares the metadata retrieves current at A and at B, component by component, by content. */
-async function diffMetadata(pitA: PointInTime, pitB: PointInTime): Promise<MetadataDiff> {
+export async function diffMetadata(pitA: PointInTime, pitB: PointInTime): Promise<MetadataDiff> {
   const none = { added: [], removed: [], changed: [], unchanged: 0 };
   const [ma, mb] = [pitA.metadataSnapshot, pitB.metadataSnapshot];
   if (!ma || !mb) {

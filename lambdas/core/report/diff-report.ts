@@ -1,0 +1,284 @@
+/**
+ * The diff report as the report workflow builds it inside AWS: the start checks the request and
+ * lists the objects both sides hold, each object is compared in its own Distributed Map item, and
+ * the finish compares metadata, gathers the objects' results into one report (the same shape as
+ * `sfbackup diff --json`) and writes the restore inputs it suggests. Everything goes under the
+ * execution's folder in `reports/<org>/diffs/`; the states carry keys and counts only.
+ */
+import { z } from 'zod';
+import { reportPrefixOf } from '../../../contract/workflow-contract.ts';
+import { checkSnapshotId, InvalidInsightRequestError, parseSelector } from '../insight/common.ts';
+import { diffMetadata, diffSnapshots, type ObjectDiff, type SnapshotDiff, side } from '../insight/diff.ts';
+import { planFromDiff } from '../insight/plan.ts';
+import { MAX_RECORD_IDS } from '../restore/input.ts';
+import { readJson, writeJsonOnce } from '../restore/store-json.ts';
+import { SnapshotReader } from '../snapshot/reader.ts';
+import type { BackupStore } from '../store.ts';
+
+/** Ids kept per kind per object: as many as one restore input takes, so the suggested inputs hold them all. */
+const SAMPLE_LIMIT = MAX_RECORD_IDS;
+
+const SELECTOR = z.string().min(1).max(100);
+const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+const requestSchema = z.strictObject({
+  from: SELECTOR,
+  to: SELECTOR.default('latest'),
+  objects: z
+    .array(z.string().regex(API_NAME, 'an object API name such as Account'))
+    .min(1)
+    .max(2000)
+    .optional(),
+});
+
+/** What the report was asked for, once checked. */
+export type DiffRequest = z.infer<typeof requestSchema>;
+
+/** What the start records for the items and the finish. */
+interface RunRecord {
+  readonly request: DiffRequest;
+  readonly org: string;
+  /** The data snapshot each side resolved to. */
+  readonly from: string;
+  readonly to: string;
+  readonly objects: readonly string[];
+  readonly objectsOnlyInA: readonly string[];
+  readonly objectsOnlyInB: readonly string[];
+}
+
+/** The start's output: keys and counts only. */
+export interface DiffStartOutput {
+  readonly runKey: string;
+  readonly objectsKey: string;
+  readonly from: string;
+  readonly to: string;
+  readonly objects: number;
+}
+
+/** Row counts over every object compared. */
+export interface DiffTotals {
+  readonly objectsCompared: number;
+  readonly objectsChanged: number;
+  readonly inserted: number;
+  readonly deletedToBin: number;
+  readonly gone: number;
+  readonly undeleted: number;
+  readonly changed: number;
+  readonly metadataAdded: number;
+  readonly metadataRemoved: number;
+  readonly metadataChanged: number;
+}
+
+/** A restore input the report suggests, or why it suggests none. */
+export interface SuggestedInput {
+  readonly kind: 'deleted' | 'changed';
+  /** Where the input is, ready for the restore console; null when there is none. */
+  readonly key: string | null;
+  /** Why there is none: nothing of this kind, or too many rows for one input. */
+  readonly none?: string;
+}
+
+/** The finish's output, as the console shows it. */
+export interface DiffFinishOutput {
+  readonly reportKey: string;
+  readonly from: string;
+  readonly to: string;
+  readonly summary: string;
+  readonly totals: DiffTotals;
+  readonly restoreInputs: readonly SuggestedInput[];
+}
+
+/** The folder of one execution's report. */
+export function diffRunKey(org: string, executionName: string): string {
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(executionName)) {
+    throw new InvalidInsightRequestError(
+      `the execution name "${executionName}" cannot name a report folder: start the execution with a name of letters, digits, - and _ (at most 80).`,
+    );
+  }
+  return `${reportPrefixOf(org)}diffs/${executionName}/`;
+}
+
+/** Checks the request, resolves both sides and lists the objects to compare. */
+export async function startDiffReport(
+  store: BackupStore,
+  org: string,
+  input: unknown,
+  executionName: string,
+): Promise<DiffStartOutput> {
+  const parsed = requestSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'the input'}: ${i.message}`);
+    throw new InvalidInsightRequestError(
+      `the diff request is not valid (${problems.join('; ')}). Write e.g. {"from": "20260131T020000Z-abc123", "to": "latest"}, optionally with "objects": ["Account"]; docs/restore.md shows more.`,
+    );
+  }
+  const request = parsed.data;
+  const reader = new SnapshotReader(store);
+  const catalog = await reader.catalog(org);
+  if (catalog.length === 0) {
+    throw new InvalidInsightRequestError(
+      `no snapshot of org ${org} in ${store.location}: the org has not been backed up yet.`,
+    );
+  }
+  checkSnapshotId(request.from, catalog, org, store.location);
+  checkSnapshotId(request.to, catalog, org, store.location);
+  const a = await reader.pointInTime(org, parseSelector(request.from));
+  const b = await reader.pointInTime(org, parseSelector(request.to));
+  const namesA = a.objectNames();
+  const namesB = b.objectNames();
+  const both = namesA.filter((n) => namesB.includes(n)).sort();
+  let objects = both;
+  if (request.objects) {
+    const unknown = request.objects.filter((o) => !both.includes(o));
+    if (unknown.length > 0) {
+      throw new InvalidInsightRequestError(
+        `objects: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not held by both ${a.target.snapshotId} and ${b.target.snapshotId}; both hold ${both.slice(0, 40).join(', ')}${both.length > 40 ? `, and ${both.length - 40} more` : ''}.`,
+      );
+    }
+    objects = [...new Set(request.objects)].sort();
+  }
+  const runKey = diffRunKey(org, executionName);
+  const record: RunRecord = {
+    request,
+    org,
+    from: a.target.snapshotId,
+    to: b.target.snapshotId,
+    objects,
+    objectsOnlyInA: request.objects ? [] : namesA.filter((n) => !namesB.includes(n)).sort(),
+    objectsOnlyInB: request.objects ? [] : namesB.filter((n) => !namesA.includes(n)).sort(),
+  };
+  // Written once: a retried start with the same request carries on, a different one under the
+  // same execution name (impossible on AWS) is refused by writeJsonOnce.
+  await writeJsonOnce(store, `${runKey}run.json`, record);
+  await writeJsonOnce(store, `${runKey}objects.json`, objects);
+  return {
+    runKey,
+    objectsKey: `${runKey}objects.json`,
+    from: record.from,
+    to: record.to,
+    objects: objects.length,
+  };
+}
+
+/** Compares one object of the two snapshots and writes its result. */
+export async function diffReportObject(
+  store: BackupStore,
+  org: string,
+  runKey: string,
+  object: string,
+): Promise<{ readonly object: string; readonly differences: number }> {
+  const run = await runOf(store, org, runKey);
+  if (!run.objects.includes(object)) {
+    throw new InvalidInsightRequestError(
+      `${object} is not one of the objects this report compares (${runKey}objects.json).`,
+    );
+  }
+  const diff = await diffSnapshots(store, org, run.from, run.to, {
+    object,
+    skipMetadata: true,
+    sampleLimit: SAMPLE_LIMIT,
+  });
+  const result = diff.objects.find((o) => o.object === object);
+  if (!result) throw new InvalidInsightRequestError(`the diff of ${object} returned no result.`);
+  await writeJsonOnce(store, objectKey(runKey, object), result);
+  return { object, differences: differences(result) };
+}
+
+/** Compares metadata, gathers every object's result into the report and writes the restore inputs it suggests. */
+export async function finishDiffReport(
+  store: BackupStore,
+  org: string,
+  runKey: string,
+): Promise<DiffFinishOutput> {
+  const run = await runOf(store, org, runKey);
+  const objects: ObjectDiff[] = [];
+  for (const name of run.objects) {
+    const result = await readJson<ObjectDiff>(store, objectKey(runKey, name));
+    if (!result) {
+      throw new InvalidInsightRequestError(
+        `the result of ${name} is missing under ${runKey}objects/: the object was not compared; start the report again.`,
+      );
+    }
+    objects.push(result);
+  }
+  const reader = new SnapshotReader(store);
+  const a = await reader.pointInTime(org, run.from);
+  const b = await reader.pointInTime(org, run.to);
+  const diff: SnapshotDiff = {
+    org,
+    a: { ...side(run.request.from, a) },
+    b: { ...side(run.request.to, b) },
+    objects,
+    objectsOnlyInA: run.objectsOnlyInA,
+    objectsOnlyInB: run.objectsOnlyInB,
+    metadata: await diffMetadata(a, b),
+    sampleLimit: SAMPLE_LIMIT,
+  };
+  const reportKey = `${runKey}diff.json`;
+  await writeJsonOnce(store, reportKey, diff);
+  const restoreInputs: SuggestedInput[] = [];
+  for (const kind of ['deleted', 'changed'] as const) {
+    try {
+      const input = planFromDiff(diff, { kind });
+      const key = `${runKey}restore-input-${kind}.json`;
+      await writeJsonOnce(store, key, input);
+      restoreInputs.push({ kind, key });
+    } catch (error) {
+      if (!(error instanceof InvalidInsightRequestError)) throw error;
+      restoreInputs.push({ kind, key: null, none: error.message });
+    }
+  }
+  const totals = totalsOf(diff);
+  return { reportKey, from: run.from, to: run.to, summary: summaryOf(diff, totals), totals, restoreInputs };
+}
+
+async function runOf(store: BackupStore, org: string, runKey: string): Promise<RunRecord> {
+  const prefix = `${reportPrefixOf(org)}diffs/`;
+  if (!runKey.startsWith(prefix) || !/^[A-Za-z0-9_-]+\/$/.test(runKey.slice(prefix.length))) {
+    throw new InvalidInsightRequestError(`the report folder ${runKey} is not one folder under ${prefix}.`);
+  }
+  const run = await readJson<RunRecord>(store, `${runKey}run.json`);
+  if (!run) {
+    throw new InvalidInsightRequestError(
+      `no diff was started under ${runKey}: start the report from its first step.`,
+    );
+  }
+  return run;
+}
+
+const objectKey = (runKey: string, object: string): string => `${runKey}objects/${object}.json`;
+
+function differences(o: ObjectDiff): number {
+  return (
+    o.inserted.count +
+    o.deletedToBin.count +
+    o.gone.count +
+    o.purged.count +
+    o.undeleted.count +
+    o.changed.count
+  );
+}
+
+function totalsOf(diff: SnapshotDiff): DiffTotals {
+  const sum = (pick: (o: ObjectDiff) => number) => diff.objects.reduce((n, o) => n + pick(o), 0);
+  return {
+    objectsCompared: diff.objects.length,
+    objectsChanged: diff.objects.filter((o) => differences(o) > 0).length,
+    inserted: sum((o) => o.inserted.count),
+    deletedToBin: sum((o) => o.deletedToBin.count),
+    gone: sum((o) => o.gone.count),
+    undeleted: sum((o) => o.undeleted.count),
+    changed: sum((o) => o.changed.count),
+    metadataAdded: diff.metadata.added.length,
+    metadataRemoved: diff.metadata.removed.length,
+    metadataChanged: diff.metadata.changed.length,
+  };
+}
+
+function summaryOf(diff: SnapshotDiff, t: DiffTotals): string {
+  return (
+    `${diff.a.snapshotId} -> ${diff.b.snapshotId}: ${t.objectsChanged} of ${t.objectsCompared} objects changed; ` +
+    `rows: ${t.inserted} inserted, ${t.deletedToBin} deleted to the recycle bin, ${t.gone} gone, ${t.undeleted} undeleted, ${t.changed} changed; ` +
+    `metadata: ${t.metadataAdded} added, ${t.metadataRemoved} removed, ${t.metadataChanged} changed.`
+  );
+}

@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLocalDiffReportApp } from '../../cli/commands/local-app.ts';
+import { runLocalRestore } from '../../cli/commands/restore.ts';
+import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
+import { AppPolicies } from '../../cli/local/policies.ts';
+import { type SynthesizedWorkflow, synthesizeDefinition } from '../../cli/local/index.ts';
+import { buildApp } from '../../lib/app.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { diffSnapshots } from '../../lambdas/core/insight/diff.ts';
+import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
+import { appWithoutBundling, exampleConfigJson } from '../infra/fixtures/app-fixture.ts';
+import { buildScenario, type Scenario } from '../insight/scenario.ts';
+
+const json = async (store: LocalDirectoryStore, key: string): Promise<unknown> =>
+  JSON.parse(new TextDecoder().decode(await store.get(key)));
+
+async function keysUnder(store: LocalDirectoryStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of store.list(prefix)) keys.push(entry.key);
+  return keys;
+}
+
+describe('the diff report workflow, run as synthesized under its own policies', () => {
+  let sc: Scenario;
+  let store: LocalDirectoryStore;
+
+  beforeAll(async () => {
+    sc = await buildScenario();
+    store = new LocalDirectoryStore(sc.dir);
+  }, 300_000);
+  afterAll(async () => sc?.emu.stop());
+
+  const report = (input: unknown, executionName: string) =>
+    runLocalWorkflow({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: sc.dir,
+      org: 'sample',
+      app: (org) => buildLocalDiffReportApp(org),
+      appKey: 'diff-report',
+      input: () => input as never,
+      executionName,
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+    });
+
+  it('writes the same report as sfbackup diff, one object per item, and the restore inputs it suggests', async () => {
+    const { result } = await report({ from: sc.s1, to: sc.s2 }, 'report-s1-s2');
+    expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    const output = result.output as {
+      reportKey: string;
+      from: string;
+      to: string;
+      totals: Record<string, number>;
+      summary: string;
+      restoreInputs: { kind: string; key: string | null; none?: string }[];
+    };
+    expect(output.reportKey).toBe('reports/sample/diffs/report-s1-s2/diff.json');
+    expect([output.from, output.to]).toEqual([sc.s1, sc.s2]);
+    expect(output.totals).toMatchObject({ inserted: 1, deletedToBin: 1, gone: 1 });
+    expect(output.totals.changed).toBeGreaterThanOrEqual(1);
+    expect(output.summary).toContain(`${sc.s1} -> ${sc.s2}`);
+
+    // The same comparison as the CLI's, made by the core in one process.
+    const direct = await diffSnapshots(store, 'sample', sc.s1, sc.s2, { sampleLimit: 10_000 });
+    const written = (await json(store, output.reportKey)) as typeof direct;
+    expect(written.objects).toEqual(direct.objects);
+    expect(written.metadata).toEqual(direct.metadata);
+    expect(written.objectsOnlyInA).toEqual(direct.objectsOnlyInA);
+    const property = written.objects.find((o) => o.object === 'Property__c');
+    expect(property?.changed.fields.map((f) => f.field)).toContain('Description__c');
+    // One result per object compared, written by the Distributed Map's items.
+    const perObject = await keysUnder(store, 'reports/sample/diffs/report-s1-s2/objects/');
+    expect(perObject).toHaveLength(written.objects.length);
+
+    const deleted = output.restoreInputs.find((i) => i.kind === 'deleted');
+    const changed = output.restoreInputs.find((i) => i.kind === 'changed');
+    expect(deleted?.key).toBe('reports/sample/diffs/report-s1-s2/restore-input-deleted.json');
+    const deletedInput = (await json(store, String(deleted?.key))) as { records: string[]; snapshot: string };
+    expect(parseRestoreInput(deletedInput)).toMatchObject({ mode: 'dry-run' });
+    expect(deletedInput.snapshot).toBe(sc.s1);
+    expect(deletedInput.records.sort()).toEqual([sc.binned, sc.hardDeleted].sort());
+    const changedInput = (await json(store, String(changed?.key))) as { records: string[]; fields: string[] };
+    expect(changedInput.records).toContain(sc.changed);
+    expect(changedInput.fields).toContain('Property__c.Description__c');
+
+    // The suggested input goes to the restore workflow as it is: a dry run that plans both rows.
+    const { summary } = await runLocalRestore({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: sc.dir,
+      org: 'sample',
+      input: deletedInput,
+      retryIntervalScale: 0,
+    });
+    expect(summary.status, summary.message).toBe('SUCCEEDED');
+    expect(summary.mode).toBe('dry-run');
+    expect(summary.planKey).toBeTruthy();
+  }, 300_000);
+
+  it('compares only the objects asked for', async () => {
+    const { result } = await report(
+      { from: sc.s2, to: 'latest', objects: ['Property__c'] },
+      'report-property',
+    );
+    expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    const output = result.output as { reportKey: string; totals: Record<string, number> };
+    const written = (await json(store, output.reportKey)) as { objects: { object: string }[] };
+    expect(written.objects.map((o) => o.object)).toEqual(['Property__c']);
+    expect(output.totals).toMatchObject({ objectsCompared: 1, undeleted: 1 });
+  }, 120_000);
+
+  it.each([
+    ['no "from"', {}, /from/],
+    ['a field it does not know', { from: 'latest', form: 'x' }, /form/],
+    ['a snapshot that does not exist', { from: '20990101T000000Z-nope' }, /20990101T000000Z-nope/],
+    ['an object neither side holds', { from: 'latest', objects: ['Nope__c'] }, /Nope__c/],
+  ])(
+    'refuses %s at its first step, naming the problem, and writes nothing',
+    async (_what, input, message) => {
+      const name = `rejected-${Math.random().toString(36).slice(2, 8)}`;
+      const { result } = await report(input, name);
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('InvalidInsightRequestError');
+      expect(result.errorMessage).toMatch(message);
+      expect(await keysUnder(store, `reports/sample/diffs/${name}/`)).toEqual([]);
+    },
+    120_000,
+  );
+
+  it('lists the snapshots there are when the one asked for does not exist', async () => {
+    const { result } = await report({ from: `${sc.s1.slice(0, -1)}x` }, 'rejected-near');
+    expect(result.status).toBe('FAILED');
+    expect(result.errorMessage).toContain(sc.s1);
+  }, 120_000);
+});
+
+describe("the diff report's functions, under the example app's policies", () => {
+  let workflow: SynthesizedWorkflow;
+  let policies: AppPolicies;
+  let bucket: string;
+  let role: string;
+
+  beforeAll(() => {
+    const built = buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), { nag: false });
+    const prod = built.orgStacks.find((s) => s.org.name === 'dreamhouse-prod');
+    if (!prod) throw new Error('The example config has no org dreamhouse-prod.');
+    workflow = synthesizeDefinition(prod, prod.diffReport.stateMachine);
+    policies = new AppPolicies(workflow.stacks, workflow.resolver, 'us-east-1');
+    const fn = [...workflow.functions.values()].find((f) =>
+      f.logicalId.startsWith('DreamhouseProdDiffReportDiffObject'),
+    );
+    if (!fn) throw new Error('No diff object function');
+    bucket = String(fn.environment.VAULT_BUCKET);
+    role = String(policies.roleOf(fn.stackName, fn.logicalId));
+  }, 180_000);
+
+  const object = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
+  const snapshotPart = (org: string) =>
+    `orgs/${org}/snapshots/20260101T000000000Z-abcdef/objects/Account/part-00001.csv.gz`;
+
+  it("reads its own org's backups and writes its own reports", async () => {
+    expect(
+      await policies.check({
+        principal: role,
+        action: 's3:GetObject',
+        resource: object(snapshotPart('dreamhouse-prod')),
+      }),
+    ).toEqual({ allowed: true });
+    expect(
+      await policies.check({
+        principal: role,
+        action: 's3:PutObject',
+        resource: object('reports/dreamhouse-prod/diffs/r1/diff.json'),
+      }),
+    ).toEqual({ allowed: true });
+  });
+
+  it("lets the state machine read its own org's reports only (the Distributed Map's objects list)", async () => {
+    const machine = String(policies.roleOf(workflow.stackName, workflow.stateMachineLogicalId));
+    expect(
+      await policies.check({
+        principal: machine,
+        action: 's3:GetObject',
+        resource: object('reports/dreamhouse-prod/diffs/r1/objects.json'),
+      }),
+    ).toEqual({ allowed: true });
+    for (const key of [snapshotPart('dreamhouse-prod'), 'reports/dreamhouse-uat/diffs/r1/objects.json']) {
+      expect(
+        await policies.check({ principal: machine, action: 's3:GetObject', resource: object(key) }),
+        key,
+      ).toMatchObject({
+        allowed: false,
+      });
+    }
+  });
+
+  it("can neither write, overwrite nor delete a backup, nor read another org's", async () => {
+    for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion']) {
+      expect(
+        await policies.check({ principal: role, action, resource: object(snapshotPart('dreamhouse-prod')) }),
+        action,
+      ).toMatchObject({ allowed: false });
+    }
+    expect(
+      await policies.check({
+        principal: role,
+        action: 's3:DeleteObject',
+        resource: object('reports/dreamhouse-prod/diffs/r1/diff.json'),
+      }),
+    ).toMatchObject({ allowed: false });
+    expect(
+      await policies.check({
+        principal: role,
+        action: 's3:GetObject',
+        resource: object(snapshotPart('dreamhouse-uat')),
+      }),
+    ).toMatchObject({
+      allowed: false,
+    });
+    expect(
+      await policies.check({
+        principal: role,
+        action: 's3:PutObject',
+        resource: object('reports/dreamhouse-uat/diffs/r1/diff.json'),
+      }),
+    ).toMatchObject({ allowed: false });
+    expect(
+      await policies.check({
+        principal: role,
+        action: 's3:PutObject',
+        resource: object('restores/dreamhouse-prod/x.json'),
+      }),
+    ).toMatchObject({ allowed: false });
+  });
+});
