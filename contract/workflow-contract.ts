@@ -66,6 +66,8 @@ export const ErrorName = {
   MetadataVerification: 'MetadataVerificationError',
   RestoreInProgress: 'RestoreInProgressError',
   RestoreLeaseLost: 'RestoreLeaseLostError',
+  // The engineer's toolkit (lambdas/core/insight/): a listing, diff, history or plan asked of the vault.
+  InvalidInsightRequest: 'InvalidInsightRequestError',
 } as const;
 
 /** The name of one of the runtime's named errors. */

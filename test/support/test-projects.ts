@@ -20,6 +20,7 @@ export const EMULATOR_TESTS = [
   'test/backup/salesforce-adapter.test.ts',
   'test/backup/salesforce-jsforce-apis.test.ts',
   'test/emulator/cdc-events.test.ts',
+  'test/insight/*.test.ts',
   'test/emulator/cdc-relay-state.test.ts',
   'test/emulator/cdc-relay.test.ts',
   'test/emulator/metadata-jsforce.test.ts',

@@ -26,9 +26,11 @@ export const MAX_INPUT_BYTES = 256 * 1024;
 export const MAX_INPUT_DEPTH = 10;
 /** Longest lists of an input. */
 const MAX_OBJECTS = 2000;
-const MAX_RECORD_IDS = 10_000;
+/** The most record ids one restore input may list. */
+export const MAX_RECORD_IDS = 10_000;
 const MAX_CONDITIONS = 100;
-const MAX_FIELDS = 2000;
+/** The most fields one restore input may list. */
+export const MAX_FIELDS = 2000;
 const MAX_COMPONENTS = 10_000;
 const MAX_STRING = 1000;
 
