@@ -1,56 +1,9 @@
 /**
- * The queries only the browser needs: the timeline's rows, the objects of a point in time with
- * their row counts, and record search. Each reads the vault through SnapshotReader, as a restore
+ * The queries only the browser needs: the objects of a point in time with their row counts, and
+ * record search (the timeline, diffs, histories and plans come from lambdas/core/insight). Each reads the vault through SnapshotReader, as a restore
  * does, so the page shows what a restore would use.
  */
-import type { CatalogEntry } from '../../lambdas/core/snapshot/manifest.ts';
-import type { PointInTime, SnapshotReader, SnapshotRow } from '../../lambdas/core/snapshot/reader.ts';
-
-/** One snapshot on the timeline. */
-export interface TimelineEntry {
-  readonly snapshotId: string;
-  readonly mode: CatalogEntry['mode'];
-  readonly status: CatalogEntry['status'];
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  /** Rows this snapshot exported (deleted rows included); null when it left no manifest. */
-  readonly rows: number | null;
-  /** Objects this snapshot exported; null when it left no manifest. */
-  readonly objects: number | null;
-  /** The snapshot a restore of "latest" would use. */
-  readonly latest: boolean;
-  /** Why a failed snapshot is not usable; empty when complete. */
-  readonly problems: readonly string[];
-}
-
-/** The org's snapshots, newest first, with the rows each exported and which one is latest. */
-export async function timeline(reader: SnapshotReader, org: string): Promise<TimelineEntry[]> {
-  const catalog = await reader.catalog(org);
-  const latest = await reader.latestComplete(org);
-  const out: TimelineEntry[] = [];
-  for (const entry of catalog.reverse()) {
-    let rows: number | null = null;
-    let objects: number | null = null;
-    if (entry.manifestKey) {
-      const manifest = await reader.manifest(org, entry.snapshotId);
-      const exported = manifest.objects.filter((o) => o.status === 'exported');
-      rows = exported.reduce((sum, o) => sum + o.rows, 0);
-      objects = exported.length;
-    }
-    out.push({
-      snapshotId: entry.snapshotId,
-      mode: entry.mode,
-      status: entry.status,
-      startedAt: entry.startedAt,
-      finishedAt: entry.finishedAt,
-      rows,
-      objects,
-      latest: entry.snapshotId === latest?.snapshotId,
-      problems: entry.problems,
-    });
-  }
-  return out;
-}
+import type { PointInTime, SnapshotRow } from '../../lambdas/core/snapshot/reader.ts';
 
 /** One object as of a point in time. */
 export interface ObjectCount {

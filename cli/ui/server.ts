@@ -7,10 +7,19 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import {
+  diffSnapshots,
+  InvalidInsightRequestError,
+  listSnapshots,
+  planFromDiff,
+  planFromHistory,
+  recordHistory,
+  type SnapshotDiff,
+} from '../../lambdas/core/insight/index.ts';
 import { SnapshotNotFoundError, SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import { checkOrigin, checkToken, newToken } from './guard.ts';
-import { type ObjectCount, objectCounts, searchRecords, timeline, UnknownFieldError } from './queries.ts';
+import { type ObjectCount, objectCounts, searchRecords, UnknownFieldError } from './queries.ts';
 import type { RestoreRunner } from './restore-runner.ts';
 
 /** Where the ui server reads and what it may run. */
@@ -74,6 +83,20 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   const reader = new SnapshotReader(options.store);
   const { org } = options;
   const counts = new Map<string, Promise<ObjectCount[]>>();
+  const diffs = new Map<string, Promise<SnapshotDiff>>();
+  // A diff reads both sides in full, so one is kept per pair for the plan built from it.
+  const diff = (a: unknown, b: unknown): Promise<SnapshotDiff> => {
+    const key = `${requireText(a, 'a')}\n${requireText(b, 'b')}`;
+    let found = diffs.get(key);
+    if (!found) {
+      found = diffSnapshots(options.store, org, requireText(a, 'a'), requireText(b, 'b'));
+      diffs.set(key, found);
+      found.catch(() => diffs.delete(key));
+    }
+    return found;
+  };
+  const history = (body: Record<string, unknown>) =>
+    recordHistory(options.store, org, requireText(body.object, 'object'), requireText(body.id, 'id'));
   const pointInTime = (snapshot: unknown) => reader.pointInTime(org, requireText(snapshot, 'snapshot'));
 
   const routes: Record<string, Handler> = {
@@ -85,7 +108,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
         connected: options.restore !== undefined,
       };
     },
-    'GET /api/timeline': async () => ({ snapshots: await timeline(reader, org) }),
+    'GET /api/timeline': async () => listSnapshots(options.store, org),
     'GET /api/objects': async (_body, query) => {
       const pit = await pointInTime(query.get('snapshot'));
       const id = pit.target.snapshotId;
@@ -102,6 +125,22 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
         ...(field ? { field } : {}),
       });
     },
+    'POST /api/history': history,
+    'POST /api/diff': async (body) => diff(body.a, body.b),
+    'POST /api/plan/diff': async (body) => ({
+      input: planFromDiff(await diff(body.a, body.b), {
+        ...(body.kind === 'deleted' || body.kind === 'changed' ? { kind: body.kind } : {}),
+        ...(body.objects !== undefined ? { objects: requireTexts(body.objects, 'objects') } : {}),
+        ...(body.fields !== undefined ? { fields: requireTexts(body.fields, 'fields') } : {}),
+        ...(body.ids !== undefined ? { ids: requireTexts(body.ids, 'ids') } : {}),
+      }),
+    }),
+    'POST /api/plan/history': async (body) => ({
+      input: planFromHistory(await history(body), {
+        to: requireText(body.to, 'to'),
+        ...(body.fields !== undefined ? { fields: requireTexts(body.fields, 'fields') } : {}),
+      }),
+    }),
     'POST /api/restore/dry-run': async (body) => runner().dryRun(body.input, body.realMode),
     'POST /api/restore/run': async (body) =>
       runner().run(requireText(body.dryRunId, 'dryRunId'), requireText(body.confirmOrgId, 'confirmOrgId')),
@@ -158,6 +197,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
         error instanceof BadRequestError ||
         error instanceof SnapshotNotFoundError ||
         error instanceof UnknownFieldError ||
+        error instanceof InvalidInsightRequestError ||
         (error as Error).name === 'InvalidRestoreRequestError';
       sendJson(response, known ? 400 : 500, {
         error: known
@@ -214,6 +254,12 @@ async function readJsonBody(request: IncomingMessage): Promise<Record<string, un
     throw new BadRequestError('The request body must be a JSON object.');
   }
   return value as Record<string, unknown>;
+}
+
+/** The value as a list of non-empty strings, or a BadRequestError naming the parameter. */
+function requireTexts(value: unknown, name: string): string[] {
+  if (!Array.isArray(value)) throw new BadRequestError(`${name} must be a list of strings.`);
+  return value.map((v, i) => requireText(v, `${name}[${i}]`));
 }
 
 /** The value as a non-empty string, or a BadRequestError naming the parameter. */

@@ -99,6 +99,7 @@ async function busy(message, action) {
   status(message, 'busy');
   try {
     const result = await action();
+    if ($('status').dataset.kind === 'busy') status('');
     return result;
   } catch (error) {
     status(error.message, 'error');
@@ -350,7 +351,7 @@ function renderMatches(result, text) {
       : '',
     detail,
   );
-  status(`${result.total} matches.`);
+  status(`${result.total} ${result.total === 1 ? 'match' : 'matches'}.`);
 }
 
 function renderRecord(container, result, row) {
@@ -579,7 +580,7 @@ async function renderDiff(a, b) {
         o.changed.count >
       0,
   );
-  const rows = diff.objects.map((o) =>
+  const rows = changedObjects.map((o) =>
     el(
       'tr',
       { 'data-object': o.object },
@@ -602,13 +603,23 @@ async function renderDiff(a, b) {
       `From ${diff.a.snapshotId} (${when(diff.a.finishedAt)}) to ${diff.b.snapshotId} (${when(diff.b.finishedAt)}): ` +
         `${changedObjects.length} of ${diff.objects.length} objects differ.`,
     ),
-    table(
-      'Rows per object, from A to B',
-      ['Object', 'Inserted', 'Deleted', 'Undeleted', 'Changed', 'Fields changed (rows)', 'Unchanged'],
-      rows,
-      {
-        class: 'diff',
-      },
+    rows.length
+      ? table(
+          'Rows per object that differs, from A to B',
+          ['Object', 'Inserted', 'Deleted', 'Undeleted', 'Changed', 'Fields changed (rows)', 'Unchanged'],
+          rows,
+          { class: 'diff' },
+        )
+      : '',
+    el(
+      'p',
+      { class: 'hint' },
+      `Unchanged: ${
+        diff.objects
+          .filter((o) => !changedObjects.includes(o))
+          .map((o) => o.object)
+          .join(', ') || 'none'
+      }.`,
     ),
     diff.objectsOnlyInA.length ? el('p', {}, `Only in A: ${diff.objectsOnlyInA.join(', ')}`) : '',
     diff.objectsOnlyInB.length ? el('p', {}, `Only in B: ${diff.objectsOnlyInB.join(', ')}`) : '',
