@@ -15,7 +15,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...EMULATOR_TESTS, ...S3_TESTS, ...BROWSER_TESTS] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...EMULATOR_TESTS, ...S3_TESTS, ...BROWSER_TESTS],
+        },
       },
       { extends: true, test: { name: 'emulator', include: EMULATOR_TESTS } },
       {

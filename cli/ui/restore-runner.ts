@@ -79,15 +79,16 @@ export class RestoreRunner {
 
   /** Runs for real the input of a succeeded dry run, once, confirmed with the target org's id. */
   async run(dryRunId: string, confirmOrgId: string): Promise<RunOutcome> {
+    // A mistyped id costs nothing: the dry run stays usable.
+    if (!ORG_ID.test(confirmOrgId)) {
+      throw new BadRequestError(
+        `"${confirmOrgId}" is not an org id: type the target org's id (00D followed by 12 or 15 letters and digits).`,
+      );
+    }
     const dry = this.dryRuns.get(dryRunId);
     if (!dry) {
       throw new BadRequestError(
         'No succeeded dry run has that id (each dry run allows one real run): run the dry run again, read its plan, then confirm.',
-      );
-    }
-    if (!ORG_ID.test(confirmOrgId)) {
-      throw new BadRequestError(
-        `"${confirmOrgId}" is not an org id: type the target org's id (00D followed by 12 or 15 letters and digits).`,
       );
     }
     this.dryRuns.delete(dryRunId);
