@@ -197,6 +197,16 @@ describe('sfbackup ui screens', () => {
     const match = page.locator(`#search-body tr[data-id="${contactId}"]`);
     await match.waitFor();
     expect(await page.locator('#search-body .count').textContent()).toMatch(/^1 record matches in Contact/);
+    await page.locator('#search-text').fill('no such value anywhere');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#search-body .count').textContent()).toMatch(/^0 records match/);
+    // A 15-character id typed in another case finds the record too.
+    await page.locator('#search-text').fill(contactId.slice(0, 15).toUpperCase());
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.locator('#search-body .count').textContent())
+      .toMatch(/^1 record matches in Contact/);
+    expect(await match.count()).toBe(1);
 
     await page.locator('#search-text').fill('onerror');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -273,6 +283,7 @@ describe('sfbackup ui screens', () => {
     expect(await title.textContent()).toBe('Dry run: SUCCEEDED');
     expect(await page.locator('#dry-run-plan').textContent()).toMatch(/1 to undelete/);
     expect(await ids(emu, 'Property__c')).not.toContain(deletedPropertyId);
+    await page.locator('#confirm-form').scrollIntoViewIfNeeded();
     await shot('dry-run');
 
     await page.locator('#confirm-org-id').fill(ORG_ID);

@@ -681,7 +681,7 @@ function diffPlanForm(diff, deletedAny, changedAny) {
             'label',
             { class: 'check' },
             el('input', { type: 'checkbox', name: 'object', value: o.object, checked: true }),
-            ` ${o.object} (${rowsOf(o).length} rows)`,
+            ` ${o.object} (${rowsOf(o).length} ${rowsOf(o).length === 1 ? 'row' : 'rows'})`,
           ),
         ),
       ),
