@@ -19,6 +19,22 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "print an org's coverage from its latest snapshot: objects exported, skipped and why",
     load: async () => (await import('./commands/coverage.ts')).run,
   },
+  snapshots: {
+    summary: "list an org's snapshots, newest first, and which one is latest",
+    load: async () => (await import('./commands/snapshots.ts')).run,
+  },
+  diff: {
+    summary: 'compare two snapshots: rows inserted, deleted, changed (which fields), metadata',
+    load: async () => (await import('./commands/diff.ts')).run,
+  },
+  history: {
+    summary: 'every version of one record across the snapshots (and the journal)',
+    load: async () => (await import('./commands/history.ts')).run,
+  },
+  plan: {
+    summary: 'write a restore input from a diff or a record history (a dry run by default)',
+    load: async () => (await import('./commands/plan.ts')).run,
+  },
   continuous: {
     summary: "check an org's continuous protection: its Event Relay, channel objects and journal",
     load: async () => (await import('./commands/continuous.ts')).run,

@@ -1,6 +1,4 @@
 /** `sfbackup coverage`: what the latest complete snapshot of an org holds, and what it leaves out and why. */
-import { ORGS_PREFIX, orgNameProblem } from '../../contract/workflow-contract.ts';
-import { createStore, type StoreSpec } from '../../lambdas/adapters/create-store.ts';
 import {
   type SkipReason,
   SKIP_REASONS,
@@ -9,6 +7,7 @@ import {
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import { describeProblems, type OptionSpecs, parseCommandLine } from './options.ts';
+import { onlyOrg, orgToRead, readVaultOptions, VAULT_HELP } from './vault-read.ts';
 
 const USAGE = `Usage: sfbackup coverage --store DIR [--org NAME] [--json]
 
@@ -19,11 +18,7 @@ not-queryable, excluded) and why. For an org with continuous protection, each ob
 continuous (its change events are journaled) or snapshot only.
 
 Options:
-  --store DIR            local directory of the vault
-  --s3-endpoint URL      use an S3-compatible server instead of a directory...
-  --bucket NAME          ...and this bucket in it (with --s3-endpoint, or AWS S3 without it)
-  --org NAME             the org's key in the vault (default: the only org the vault holds)
-  --json                 print one JSON object
+${VAULT_HELP}  --json                 print one JSON object
   -h, --help             show this help
 `;
 
@@ -51,9 +46,6 @@ export interface Coverage {
   /** Objects left out; `reasonCode` is absent for snapshots written before the reasons were coded. */
   readonly skipped: { readonly name: string; readonly reasonCode?: SkipReason; readonly reason: string }[];
 }
-
-/** Options of the workflow commands that mean nothing to a command reading only the vault. */
-const NOT_HERE = ['instance-url', 'access-token'] as const;
 
 /** Reads the coverage of `org` (or the vault's only org) from its latest complete data snapshot. */
 export async function readCoverage(store: BackupStore, org?: string): Promise<Coverage> {
@@ -140,41 +132,12 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  for (const name of NOT_HERE) {
-    if (values[name] !== undefined)
-      problems.push(`--${name} is not an option of sfbackup coverage: it reads only the vault`);
-  }
-  if (!values.store && !values.bucket)
-    problems.push('--store DIR, or --bucket NAME, is required: name the vault, e.g. --store ./backups');
-  if (values.store && values.bucket)
-    problems.push('--store and --bucket both name a vault: give one of them');
-  if (values['s3-endpoint'] && !values.bucket)
-    problems.push('--s3-endpoint needs --bucket: name the bucket on that server');
-  const orgProblem = values.org === undefined ? undefined : orgNameProblem(values.org);
-  if (orgProblem) problems.push(`--org: ${orgProblem}`);
-  if (problems.length > 0) {
+  const vault = readVaultOptions('coverage', values, problems);
+  if (!vault) {
     process.stderr.write(describeProblems('coverage', problems, USAGE));
     return 2;
   }
-  const endpoint = values['s3-endpoint'];
-  const spec: StoreSpec = values.bucket
-    ? { s3: { bucket: values.bucket, ...(endpoint ? { endpoint } : {}) } }
-    : (values.store ?? '');
-  const coverage = await readCoverage(createStore(spec), values.org);
+  const coverage = await readCoverage(vault.store, await orgToRead(vault));
   process.stdout.write(values.json ? `${JSON.stringify(coverage)}\n` : describeCoverage(coverage));
   return 0;
-}
-
-async function onlyOrg(store: BackupStore): Promise<string> {
-  const orgs = new Set<string>();
-  for await (const entry of store.list(ORGS_PREFIX)) {
-    const name = entry.key.slice(ORGS_PREFIX.length).split('/')[0];
-    if (name) orgs.add(name);
-  }
-  if (orgs.size === 1) return [...orgs][0]!;
-  throw new Error(
-    orgs.size === 0
-      ? 'The vault holds no org: check --store (or --bucket), or run "sfbackup backup" first.'
-      : `The vault holds several orgs (${[...orgs].sort().join(', ')}): name one with --org.`,
-  );
 }

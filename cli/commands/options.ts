@@ -70,8 +70,19 @@ export interface CommonRequest {
 /** A command line, parsed but not yet checked beyond its syntax. */
 export interface ParsedCommandLine<S extends OptionSpecs> {
   readonly values: OptionValues<typeof COMMON_OPTIONS & S>;
+  /** The arguments that are not options, in order: only as many as the command declares. */
+  readonly positionals: string[];
   /** What is wrong with the syntax: unknown options, missing values, stray arguments. */
   readonly problems: string[];
+}
+
+/** What a command takes besides options. */
+export interface CommandLineShape {
+  /**
+   * Names of the arguments the command takes that are not options (`A`, `B`), in order, for
+   * messages; more than these is a problem, fewer is for the command to judge. @default - none
+   */
+  readonly positionals?: readonly string[];
 }
 
 /**
@@ -82,6 +93,7 @@ export function parseCommandLine<S extends OptionSpecs>(
   command: string,
   own: S,
   args: readonly string[],
+  shape: CommandLineShape = {},
 ): ParsedCommandLine<S> {
   const specs: OptionSpecs = { ...COMMON_OPTIONS, ...own };
   const { tokens } = parseArgs({
@@ -92,11 +104,18 @@ export function parseCommandLine<S extends OptionSpecs>(
     tokens: true,
   });
   const values: Record<string, string | boolean> = {};
+  const positionals: string[] = [];
+  const declared = shape.positionals ?? [];
   const problems: string[] = [];
   const help = `run "sfbackup ${command} --help" for its options`;
   for (const token of tokens) {
     if (token.kind === 'positional') {
-      problems.push(`"${token.value}" is not an option: options start with --; ${help}`);
+      if (positionals.length < declared.length) positionals.push(token.value);
+      else if (declared.length > 0)
+        problems.push(
+          `"${token.value}" is one argument too many: sfbackup ${command} takes ${declared.join(' ')} and options; ${help}`,
+        );
+      else problems.push(`"${token.value}" is not an option: options start with --; ${help}`);
       continue;
     }
     if (token.kind !== 'option') continue;
@@ -120,7 +139,7 @@ export function parseCommandLine<S extends OptionSpecs>(
       values[token.name] = token.value;
     }
   }
-  return { values: values as OptionValues<typeof COMMON_OPTIONS & S>, problems };
+  return { values: values as OptionValues<typeof COMMON_OPTIONS & S>, positionals, problems };
 }
 
 /**

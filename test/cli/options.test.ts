@@ -33,6 +33,20 @@ describe('parseCommandLine', () => {
     ]);
   });
 
+  it('keeps as many arguments as the command declares, in order, and names each one more', () => {
+    const { positionals, problems, values } = parseCommandLine(
+      'diff',
+      OWN,
+      ['A1', '--mode', 'full', 'B1', 'C1'],
+      { positionals: ['A', 'B'] },
+    );
+    expect(positionals).toEqual(['A1', 'B1']);
+    expect(values.mode).toBe('full');
+    expect(problems).toEqual([
+      expect.stringContaining('"C1" is one argument too many: sfbackup diff takes A B'),
+    ]);
+  });
+
   it("reads the common options and the command's own", () => {
     const { values, problems } = parseCommandLine('backup', OWN, [
       '--store',

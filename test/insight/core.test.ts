@@ -11,6 +11,9 @@ import {
   recordHistory,
 } from '../../lambdas/core/insight/index.ts';
 import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { dumpRows } from '../backup/e2e-support.ts';
+import { restore } from '../restore/e2e-support.ts';
 import { buildScenario, type Scenario } from './scenario.ts';
 
 let s: Scenario;
@@ -231,3 +234,24 @@ describe('plans', () => {
     expect(idKey('a0XAb0000000001')).toBe(`a0XAb0000000001${'M'}AA`.toLowerCase());
   });
 });
+
+describe('a plan through the local restore', () => {
+  it('runs a plan built from a diff as a dry run, then as revert-changes, and the field is back', async () => {
+    const diff = await diffSnapshots(store, 'sample', s.s1, 'latest', { object: 'Property__c' });
+    const dry = planFromDiff(diff, { kind: 'changed' });
+    expect(dry.records).toEqual([s.changed]);
+    const planned = await restore(s.emu, s.dir, dry);
+    expect(planned.summary.status).toBe('SUCCEEDED');
+    expect(await descriptionOf(s)).toBe(s.descriptions[2]);
+    const orgId = (await new SnapshotReader(store).manifest('sample', s.s1)).orgId;
+    const write = planFromDiff(diff, { kind: 'changed', mode: 'revert-changes', confirmOrgId: orgId });
+    const done = await restore(s.emu, s.dir, write);
+    expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
+    expect(await descriptionOf(s)).toBe(s.descriptions[0]);
+  }, 120_000);
+});
+
+async function descriptionOf(x: Scenario): Promise<string> {
+  const row = (await dumpRows(x.emu)).get('Property__c')?.get(x.changed);
+  return (row?.Description__c as string | null | undefined) ?? '';
+}

@@ -116,6 +116,8 @@ export interface DiffOptions {
   readonly detailBatch?: number;
   /** Skip the metadata comparison (it reads both sides' retrieve zips). @default false */
   readonly skipMetadata?: boolean;
+  /** How messages name the vault. @default - the store's location */
+  readonly where?: string;
 }
 
 /** Compares two points in time of `org`; A is the before, B the after. */
@@ -127,14 +129,15 @@ export async function diffSnapshots(
   options: DiffOptions = {},
 ): Promise<SnapshotDiff> {
   const reader = new SnapshotReader(store);
+  const where = options.where ?? store.location;
   const catalog = await reader.catalog(org);
   if (catalog.length === 0) {
     throw new InvalidInsightRequestError(
-      `no snapshot of org ${org} in ${store.location}: run sfbackup backup first, or check --store (or --bucket) and --org.`,
+      `no snapshot of org ${org} in ${where}: run sfbackup backup first, or check --store (or --bucket) and --org.`,
     );
   }
-  checkSnapshotId(a, catalog, org, store.location);
-  checkSnapshotId(b, catalog, org, store.location);
+  checkSnapshotId(a, catalog, org, where);
+  checkSnapshotId(b, catalog, org, where);
   const pitA = await reader.pointInTime(org, parseSelector(a));
   const pitB = await reader.pointInTime(org, parseSelector(b));
   const namesA = pitA.objectNames();

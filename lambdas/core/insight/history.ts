@@ -75,12 +75,16 @@ type State =
   | { readonly kind: 'row'; readonly values: Record<string, string>; readonly from: string }
   | { readonly kind: 'hard-deleted' | 'gone' | 'absent' };
 
-/** Every version of `object` `id` (15 or 18 characters) across the org's complete data snapshots. */
+/**
+ * Every version of `object` `id` (15 or 18 characters) across the org's complete data snapshots;
+ * messages name the vault as `where` (default its location).
+ */
 export async function recordHistory(
   store: BackupStore,
   org: string,
   object: string,
   id: string,
+  where: string = store.location,
 ): Promise<RecordHistory> {
   const key = idKey(id);
   if (!key) {
@@ -94,14 +98,14 @@ export async function recordHistory(
   );
   if (snapshots.length === 0) {
     throw new InvalidInsightRequestError(
-      `no complete data snapshot of org ${org} in ${store.location}: run sfbackup backup first, or check --store (or --bucket) and --org.`,
+      `no complete data snapshot of org ${org} in ${where}: run sfbackup backup first, or check --store (or --bucket) and --org.`,
     );
   }
   const manifests = new Map<string, SnapshotManifest>();
   for (const e of snapshots) manifests.set(e.snapshotId, await reader.manifest(org, e.snapshotId));
   const known = new Set<string>();
   for (const m of manifests.values()) for (const o of m.objects) known.add(o.name);
-  const name = checkObjectName(object, [...known], `no snapshot of org ${org} in ${store.location}`);
+  const name = checkObjectName(object, [...known], `no snapshot of org ${org} in ${where}`);
   const own = new Map<string, Own>();
   for (const m of manifests.values()) own.set(m.snapshotId, await ownVersion(store, m, name, key));
   const versions: RecordVersion[] = [];
@@ -116,7 +120,7 @@ export async function recordHistory(
   }
   if (!foundId) {
     throw new InvalidInsightRequestError(
-      `no snapshot of org ${org} in ${store.location} holds ${name} ${id} (${snapshots.length} complete data snapshots read): check the id and the object.`,
+      `no snapshot of org ${org} in ${where} holds ${name} ${id} (${snapshots.length} complete data snapshots read): check the id and the object.`,
     );
   }
   return {

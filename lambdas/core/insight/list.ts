@@ -34,13 +34,20 @@ export interface SnapshotList {
   readonly snapshots: readonly SnapshotListing[];
 }
 
-/** Lists every finished snapshot (complete and failed) of `org`, newest first; fails when there is none. */
-export async function listSnapshots(store: BackupStore, org: string): Promise<SnapshotList> {
+/**
+ * Lists every finished snapshot (complete and failed) of `org`, newest first; fails when there is
+ * none, naming `where` (how the caller named the vault; default its location).
+ */
+export async function listSnapshots(
+  store: BackupStore,
+  org: string,
+  where: string = store.location,
+): Promise<SnapshotList> {
   const reader = new SnapshotReader(store);
   const catalog = await reader.catalog(org);
   if (catalog.length === 0) {
     throw new InvalidInsightRequestError(
-      `no snapshot of org ${org} in ${store.location}: run sfbackup backup first, or check --store (or --bucket) and --org.`,
+      `no snapshot of org ${org} in ${where}: run sfbackup backup first, or check --store (or --bucket) and --org.`,
     );
   }
   const latest = (await reader.latestComplete(org))?.snapshotId ?? null;
