@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUi } from '../../cli/commands/ui.ts';
+import { readUiOptions, startUi } from '../../cli/commands/ui.ts';
 import { startUiServer, type RunningUi } from '../../cli/ui/server.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
@@ -48,15 +48,18 @@ beforeAll(async () => {
   await update(emu, 'Property__c', [{ Id: repricedPropertyId, Price__c: 123456 }]);
   await softDelete(emu, [deletedPropertyId]);
   expect((await backup(emu, dir, 'incremental')).summary.status).toBe('complete');
-  ui = await startUi(
-    {
-      store: dir,
-      org: 'sample',
-      port: 0,
-      connection: { instanceUrl: emu.instanceUrl, accessToken: emu.accessToken },
-    },
-    (line) => logs.push(line),
-  );
+  const { request, problems } = readUiOptions([
+    '--store',
+    dir,
+    '--org',
+    'sample',
+    '--instance-url',
+    emu.instanceUrl,
+    '--access-token',
+    emu.accessToken,
+  ]);
+  expect(problems).toEqual([]);
+  ui = await startUi(request!, (line) => logs.push(line));
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.on('dialog', (dialog) => {
