@@ -31,48 +31,16 @@ if [[ -x "$browser" ]]; then
   exit 0
 fi
 
-manual="sudo apt-get update && sudo apt-get install -y chromium"
-refuse() {
-  cat >&2 <<MESSAGE
-The browser tests need Chromium at $browser, which is not installed, and $1
-$2
-
-then run the tests again.
-MESSAGE
-  exit 3
-}
-
-command -v apt-get >/dev/null 2>&1 ||
-  refuse "this system has no apt-get to install it with." \
-    "Install Chromium with this system's package manager and set SFVAULT_CHROMIUM to its path,"
-as_root=(env DEBIAN_FRONTEND=noninteractive)
-if [[ $(id -u) != 0 ]]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    as_root=(sudo -n "${as_root[@]}")
-  else
-    refuse "installing it needs root (this user is not root and has no password-less sudo)." \
-      "Install it once with:
-
-  $manual"
-  fi
-fi
-
-update=("${as_root[@]}" apt-get update -qq)
-install=("${as_root[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 chromium)
-if $plan; then
-  echo "missing: $browser"
-  echo "would run: ${update[*]}"
-  echo "would run: ${install[*]}"
-  exit 0
-fi
-
-echo "Installing chromium from Debian for the browser tests (missing: $browser)..."
-log=$(mktemp --suffix=-apt-chromium.log)
-if ! "${update[@]}" >"$log" 2>&1 || ! "${install[@]}" >>"$log" 2>&1; then
-  tail -n 30 "$log" >&2
-  echo "install-chromium: apt-get could not install chromium (full log: $log). Fix the cause above, or run: $manual" >&2
-  exit 1
-fi
+# shellcheck source=apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_install \
+  "The browser tests need Chromium at $browser, which is not installed" \
+  "$plan" \
+  "Install Chromium with this system's package manager and set SFVAULT_CHROMIUM to its path," \
+  "Installing chromium from Debian for the browser tests (missing: $browser)..." \
+  "$browser" \
+  chromium
+$plan && exit 0
 [[ -x "$browser" ]] || {
   echo "install-chromium: chromium was installed but $browser is still missing; set SFVAULT_CHROMIUM to its path." >&2
   exit 1

@@ -195,25 +195,28 @@ describe('sfbackup ui screens', () => {
 
   it('finds a record by its id in any case, and by a field value, rendering an HTML payload as text', async () => {
     await page.locator('#objects-body tr[data-object="Contact"]').getByRole('button').click();
-    await page.locator('#search-text').fill(contactId.toLowerCase());
-    await page.keyboard.press('Enter');
+    // The screen is ready once it has put the focus in the search box.
+    await expect.poll(() => page.evaluate<string>('document.activeElement.id')).toBe('search-text');
+    expect(await page.locator('#search-object').inputValue()).toBe('Contact');
+    const count = page.locator('#search-body .count');
+    const search = async (text: string) => {
+      await page.locator('#search-text').fill(text);
+      await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/api/search')),
+        page.keyboard.press('Enter'),
+      ]);
+      await page.locator('#search-body:not([aria-busy])').waitFor();
+      return count.textContent();
+    };
     const match = page.locator(`#search-body tr[data-id="${contactId}"]`);
-    await match.waitFor();
-    expect(await page.locator('#search-body .count').textContent()).toMatch(/^1 record matches in Contact/);
-    await page.locator('#search-text').fill('no such value anywhere');
-    await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#search-body .count').textContent()).toMatch(/^0 records match/);
-    // A 15-character id typed in another case finds the record too.
-    await page.locator('#search-text').fill(contactId.slice(0, 15).toUpperCase());
-    await page.keyboard.press('Enter');
-    await expect
-      .poll(() => page.locator('#search-body .count').textContent())
-      .toMatch(/^1 record matches in Contact/);
+    expect(await search(contactId.toLowerCase())).toMatch(/^1 record matches in Contact/);
     expect(await match.count()).toBe(1);
-
-    await page.locator('#search-text').fill('onerror');
-    await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await expect.poll(() => page.locator('#search-body .count').textContent()).toMatch(/^1 record matches/);
+    expect(await search('no such value anywhere')).toMatch(/^0 records match/);
+    // A 15-character id typed in another case finds the record too.
+    expect(await search(contactId.slice(0, 15).toUpperCase())).toMatch(/^1 record matches in Contact/);
+    expect(await match.count()).toBe(1);
+    expect(await search('onerror')).toMatch(/^1 record matches/);
+    expect(await match.count()).toBe(1);
     await match.getByRole('button', { name: 'Fields' }).click();
     const lastName = page.locator('#search-detail tr', {
       has: page.locator('th', { hasText: /^LastName$/ }),
@@ -268,6 +271,7 @@ describe('sfbackup ui screens', () => {
   it('builds the restore input for the deleted property from the diff, with a Copy button', async () => {
     await page.locator('#diff-plan-form input[value=deleted]').check();
     await page.getByRole('button', { name: 'Build restore input' }).click();
+    await page.locator('#builder-body p', { hasText: 'Built from deleted rows' }).waitFor();
     const text = (await page.locator('#restore-input').textContent()) ?? '';
     const input = parseRestoreInput(JSON.parse(text));
     expect(input.mode).toBe('dry-run');

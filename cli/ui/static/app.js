@@ -267,16 +267,21 @@ $('objects-form').addEventListener('submit', (event) => {
 
 // ---- search ----------------------------------------------------------------------------------------
 
-async function fillSearchObjects(selected) {
-  const result = await busy('Reading objects…', () => objectsAt($('search-snapshot').value));
+/** Fills an object select with the objects of a snapshot (busy reading its counts). */
+async function fillObjects(select, snapshot, selected) {
+  if (!snapshot) return;
+  const result = await busy('Reading objects…', () => objectsAt(snapshot));
   if (!result) return;
   fillOptions(
-    $('search-object'),
+    select,
     result.objects.map((o) => o.name),
     { selected },
   );
-  status('');
 }
+
+const fillSearchObjects = (selected) => fillObjects($('search-object'), $('search-snapshot').value, selected);
+// A history spans every snapshot: the latest one's objects are offered.
+const fillHistoryObjects = (selected) => fillObjects($('history-object'), state.latest, selected);
 
 async function openSearch(snapshot, object) {
   $('search-snapshot').value = snapshot;
@@ -295,11 +300,14 @@ $('search-form').addEventListener('submit', async (event) => {
     field: $('search-field').value,
     text: $('search-text').value,
   };
+  // aria-busy tells assistive technology (and the browser tests) that the results are being replaced.
+  $('search-body').setAttribute('aria-busy', 'true');
   const result = await busy('Searching…', () => api('POST', '/api/search', body));
-  if (!result) return;
-  const fieldSelect = $('search-field');
-  fillOptions(fieldSelect, result.columns, { selected: body.field, first: 'any field' });
-  renderMatches(result, body.text);
+  if (result) {
+    fillOptions($('search-field'), result.columns, { selected: body.field, first: 'any field' });
+    renderMatches(result, body.text);
+  }
+  $('search-body').removeAttribute('aria-busy');
 });
 
 function matchedFields(row, text) {
@@ -377,18 +385,6 @@ async function openHistory(object, id) {
   await fillHistoryObjects(object);
   $('history-id').value = id;
   await renderHistory(object, id);
-}
-
-async function fillHistoryObjects(selected) {
-  if (!state.latest) return;
-  const result = await busy('Reading objects…', () => objectsAt(state.latest));
-  if (!result) return;
-  fillOptions(
-    $('history-object'),
-    result.objects.map((o) => o.name),
-    { selected },
-  );
-  status('');
 }
 
 $('history-form').addEventListener('submit', (event) => {
