@@ -792,6 +792,11 @@ function openBuilder(input, source, suggestedMode) {
         ),
     el('div', { id: 'dry-run-result' }),
   );
+  // The real run uses the mode its dry run was run for: another mode needs its own dry run.
+  realMode.addEventListener('change', () => {
+    state.dryRun = null;
+    $('dry-run-result').replaceChildren();
+  });
   $('dry-run-form')?.addEventListener('submit', (event) => {
     event.preventDefault();
     void dryRun(realMode.value);
