@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main.ts';
 import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
 import { freshStoreDir } from '../backup/e2e-support.ts';
-import { buildScenario, type Scenario } from './scenario.ts';
+import { runCli } from '../support/run-cli.ts';
+import { buildScenario, descriptionRevert, type Scenario } from './scenario.ts';
 
 let s: Scenario;
 beforeAll(async () => {
@@ -19,22 +19,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Runs `sfbackup ...args` and answers its exit code, standard output and standard error. */
-async function sfbackup(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err.push(String(chunk));
-    return true;
-  });
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, out: out.join(''), err: err.join('') };
-}
+const sfbackup = runCli;
 
 const where = (): string => `${resolve(s.dir)} (--store)`;
 
@@ -89,7 +74,8 @@ describe('sfbackup diff', () => {
     expect(out).toContain(`  gone (hard deleted or purged) (1): ${s.hardDeleted}\n`);
     expect(out).toContain(`  deleted to the recycle bin (1): ${s.binned}\n`);
     expect(out).toMatch(/No row differences in \d+ objects.*Broker__c/);
-    expect(out).toContain('Metadata: 0 added, 0 removed, 0 changed, ');
+    expect(out).toMatch(/\nMetadata: 1 added, 1 removed, 1 changed, \d+ unchanged\.\n/);
+    expect(out).toContain(`  changed: ${s.metadata.changed}\n`);
   });
 
   it('prints one JSON object with --json, and writes CSV files with --csv', async () => {
@@ -218,13 +204,7 @@ describe('sfbackup plan', () => {
       `Wrote a dry-run restore input to ${out}: from snapshot ${s.s1}, put back Property__c.Description__c on 1 record of Property__c.`,
     );
     const input = JSON.parse(readFileSync(out, 'utf8'));
-    expect(input).toEqual({
-      snapshot: s.s1,
-      objects: ['Property__c'],
-      records: [s.changed],
-      fields: ['Property__c.Description__c'],
-      mode: 'dry-run',
-    });
+    expect(input).toEqual(descriptionRevert(s));
     expect(parseRestoreInput(input).mode).toBe('dry-run');
     const again = await sfbackup(
       'plan',

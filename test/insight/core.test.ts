@@ -14,7 +14,7 @@ import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { dumpRows } from '../backup/e2e-support.ts';
 import { restore } from '../restore/e2e-support.ts';
-import { buildScenario, type Scenario } from './scenario.ts';
+import { buildScenario, descriptionRevert, type Scenario } from './scenario.ts';
 
 let s: Scenario;
 let store: LocalDirectoryStore;
@@ -94,15 +94,21 @@ describe('diffSnapshots', () => {
     expect(p!.changed.fields).toEqual([{ field: 'Description__c', rows: 1 }]);
   });
 
-  it('compares every object and the metadata by content when no object is named', async () => {
+  it('compares every object, and the metadata component by component by content, when no object is named', async () => {
     const diff = await diffSnapshots(store, 'sample', s.s1, s.s2);
     const names = diff.objects.map((o) => o.object);
     expect(names).toContain('Broker__c');
     const broker = diff.objects.find((o) => o.object === 'Broker__c')!;
     expect(broker.changed.count + broker.inserted.count + broker.gone.count).toBe(0);
-    expect(diff.metadata.compared).toBe(true);
-    expect(diff.metadata).toMatchObject({ added: [], removed: [], changed: [] });
+    expect(diff.metadata).toMatchObject({
+      compared: true,
+      added: [s.metadata.added],
+      removed: [s.metadata.removed],
+      changed: [s.metadata.changed],
+    });
     expect(diff.metadata.unchanged).toBeGreaterThan(0);
+    const same = await diffSnapshots(store, 'sample', s.s2, s.s3);
+    expect(same.metadata).toMatchObject({ compared: true, added: [], removed: [], changed: [] });
   });
 
   it('names the valid snapshots and the nearest object when one is mistyped', async () => {
@@ -180,13 +186,7 @@ describe('plans', () => {
   it('builds a dry-run input from a diff that the restore accepts: the changed fields, from A', async () => {
     const diff = await diffSnapshots(store, 'sample', s.s1, s.s2, { object: 'Property__c' });
     const plan = planFromDiff(diff, { kind: 'changed' });
-    expect(plan).toEqual({
-      snapshot: s.s1,
-      objects: ['Property__c'],
-      records: [s.changed],
-      fields: ['Property__c.Description__c'],
-      mode: 'dry-run',
-    });
+    expect(plan).toEqual(descriptionRevert(s));
     expect(parseRestoreInput(plan).fields).toEqual(['Property__c.Description__c']);
     const deleted = planFromDiff(diff, { kind: 'deleted' });
     expect(deleted).toEqual({
@@ -218,13 +218,7 @@ describe('plans', () => {
   it('builds a dry-run input from a history that puts the fields of one version back', async () => {
     const history = await recordHistory(store, 'sample', 'Property__c', s.changed);
     const plan = planFromHistory(history, { to: s.s1 });
-    expect(plan).toEqual({
-      snapshot: s.s1,
-      objects: ['Property__c'],
-      records: [s.changed],
-      fields: ['Property__c.Description__c'],
-      mode: 'dry-run',
-    });
+    expect(plan).toEqual(descriptionRevert(s));
     expect(parseRestoreInput(plan).recordIds).toEqual([s.changed]);
     expect(() => planFromHistory(history, { to: 'nope' })).toThrow('has no version in snapshot nope');
   });

@@ -2,9 +2,15 @@
  * A vault with three snapshots of the dreamhouse sample org and known changes between them, made
  * through the org's public APIs: S1 full; then one property's description changed, one deleted to
  * the recycle bin, one hard deleted, one inserted; S2 full; then the deleted one undeleted and the
- * changed one changed again; S3 incremental.
+ * changed one changed again; S3 incremental. Between S1 and S2 the metadata changes too, through
+ * a Metadata API deploy: the broker layout is changed, a copy of it is added, another layout deleted.
  */
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import type { RunningEmulator } from '../../emulator/index.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { SalesforceWriter } from '../../lambdas/adapters/salesforce/writer.ts';
+import { componentsInZips } from '../../lambdas/core/restore/metadata-zip.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { backup, freshStoreDir, nextSecond, startSampleOrg } from '../backup/e2e-support.ts';
 import { OrgWriter } from '../support/org-writer.ts';
 import { liveIds } from '../../cli/commands/demo-org.ts';
@@ -26,7 +32,12 @@ export interface Scenario {
   readonly inserted: string;
   /** The description before and after each change. */
   readonly descriptions: readonly [string, string, string];
+  /** Metadata components changed, added and removed between S1 and S2. */
+  readonly metadata: { readonly changed: string; readonly added: string; readonly removed: string };
 }
+
+const LAYOUT = 'Broker__c-Broker Layout';
+const COPY = 'Broker__c-Insight Layout';
 
 /** Builds the scenario; the caller stops `emu`. */
 export async function buildScenario(): Promise<Scenario> {
@@ -42,6 +53,7 @@ export async function buildScenario(): Promise<Scenario> {
   await writer.softDelete([binned]);
   await writer.hardDelete('Property__c', [hardDeleted]);
   const [inserted] = await writer.insert('Property__c', [{ Name: 'Insight Test House', Price__c: 1 }]);
+  const removed = await changeLayouts(emu, dir, s1);
   const s2 = await snapshot(emu, dir, 'full');
   await nextSecond();
   await writer.undelete([binned]);
@@ -59,7 +71,60 @@ export async function buildScenario(): Promise<Scenario> {
     hardDeleted,
     inserted: inserted!,
     descriptions: [before, 'Roof, "new", and\nwindows', 'Third version'],
+    metadata: { changed: `Layout:${LAYOUT}`, added: `Layout:${COPY}`, removed: `Layout:${removed}` },
   };
+}
+
+/** The dry-run input that puts the changed property's description back as it was at S1. */
+export function descriptionRevert(s: Scenario): Record<string, unknown> {
+  return {
+    snapshot: s.s1,
+    objects: ['Property__c'],
+    records: [s.changed],
+    fields: ['Property__c.Description__c'],
+    mode: 'dry-run',
+  };
+}
+
+/**
+ * Deploys the broker layout changed (one more excluded button), a copy of it under a new name, and
+ * deletes another layout; answers the deleted layout's name.
+ */
+async function changeLayouts(emu: RunningEmulator, dir: string, s1: string): Promise<string> {
+  const pit = await new SnapshotReader(new LocalDirectoryStore(dir)).pointInTime('sample', s1);
+  const zips = await Promise.all(pit.metadataParts().map((p) => pit.readMetadataPart(p)));
+  const other = componentsInZips(zips).find((c) => c.type === 'Layout' && c.fullName !== LAYOUT);
+  const path = zips
+    .flatMap((z) => Object.entries(unzipSync(z)))
+    .find(([p]) => p.endsWith(`layouts/${LAYOUT}.layout`));
+  if (!other || !path) throw new Error('the sample org has no second layout, or no broker layout file');
+  const layout = strFromU8(path[1]).replace(/(<Layout[^>]*>)/, '$1<excludeButtons>Submit</excludeButtons>');
+  const pkg = (members: string[]): Uint8Array =>
+    strToU8(
+      `<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata"><types>${members.map((m) => `<members>${m}</members>`).join('')}<name>Layout</name></types><version>62.0</version></Package>`,
+    );
+  const writer = new SalesforceWriter(
+    { kind: 'access-token', instanceUrl: emu.instanceUrl, accessToken: emu.accessToken },
+    '62.0',
+  );
+  const id = await writer.deploy(
+    zipSync({
+      'package.xml': pkg([LAYOUT, COPY]),
+      'destructiveChanges.xml': pkg([other.fullName]),
+      [`layouts/${LAYOUT}.layout`]: strToU8(layout),
+      [`layouts/${COPY}.layout`]: strToU8(layout),
+    }),
+    false,
+  );
+  for (let i = 0; i < 100; i++) {
+    const state = await writer.deployStatus(id);
+    if (state.done) {
+      if (!state.success) throw new Error(`the layout deploy failed: ${JSON.stringify(state.failures)}`);
+      return other.fullName;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the layout deploy did not finish');
 }
 
 async function snapshot(emu: RunningEmulator, dir: string, mode: 'full' | 'incremental'): Promise<string> {

@@ -6,12 +6,12 @@ import type { ContinuousCheckReport } from '../../cli/commands/continuous.ts';
 import { api } from '../../cli/commands/demo-org.ts';
 import { localJournal } from '../../cli/local/continuous.ts';
 import { synthesizeDefinition } from '../../cli/local/synthesize.ts';
-import { main } from '../../cli/main.ts';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import type { EventBridgeEvent } from '../../emulator/org/cdc/relay.ts';
 import { buildApp } from '../../lib/app.ts';
 import type { OrgStack } from '../../lib/stacks/org-stack.ts';
 import { appWithoutBundling, configWith } from '../infra/fixtures/app-fixture.ts';
+import { runCli as cli } from '../support/run-cli.ts';
 
 let emu: RunningEmulator;
 let configFile: string;
@@ -43,23 +43,6 @@ afterEach(() => {
 /** Runs `sfbackup continuous check ...` in-process. */
 async function check(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return cli('continuous', 'check', ...args);
-}
-
-/** Runs `sfbackup ...` in-process; answers the exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err.push(String(chunk));
-    return true;
-  });
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, out: out.join(''), err: err.join('') };
 }
 
 const againstEmulator = (...more: string[]) => [
