@@ -39,6 +39,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "check an org's continuous protection: its Event Relay, channel objects and journal",
     load: async () => (await import('./commands/continuous.ts')).run,
   },
+  ui: {
+    summary: 'browse the vault in a web page: snapshots, records, history, diffs, restore inputs',
+    load: async () => (await import('./commands/ui.ts')).run,
+  },
   demo: {
     summary: 'back up a sample org, cause a disaster, restore it and verify',
     load: async () => (await import('./commands/demo.ts')).run,

@@ -38,47 +38,15 @@ if ((${#missing[@]} == 0)); then
   exit 0
 fi
 
-manual="sudo apt-get update && sudo apt-get install -y ${packages[*]}"
-refuse() {
-  cat >&2 <<MESSAGE
-The S3 tests need Ceph's radosgw, but ${missing[*]} $( ((${#missing[@]} == 1)) && echo is || echo are) not installed, and $1
-$2
-
-then run the tests again. (To skip the S3 tests instead, set SFVAULT_SKIP_RADOSGW_TESTS=1.)
-MESSAGE
-  exit 3
-}
-
-command -v apt-get >/dev/null 2>&1 ||
-  refuse "this system has no apt-get to install it with." \
-    "Install radosgw, ceph-mon, ceph-osd and ceph-common (Debian's names) with this system's package manager,"
-# sudo resets the environment, so the frontend setting goes through env on both paths.
-as_root=(env DEBIAN_FRONTEND=noninteractive)
-if [[ $(id -u) != 0 ]]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    as_root=(sudo -n "${as_root[@]}")
-  else
-    refuse "installing it needs root (this user is not root and has no password-less sudo)." \
-      "Install it once with:
-
-  $manual"
-  fi
-fi
-
-update=("${as_root[@]}" apt-get update -qq)
-install=("${as_root[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 "${packages[@]}")
-if $plan; then
-  echo "missing: ${missing[*]}"
-  echo "would run: ${update[*]}"
-  echo "would run: ${install[*]}"
-  exit 0
-fi
-
-echo "Installing ${packages[*]} from Debian for the S3 tests (missing: ${missing[*]}; about 30 s)..."
-log=$(mktemp --suffix=-apt-ceph.log)
-if ! "${update[@]}" >"$log" 2>&1 || ! "${install[@]}" >>"$log" 2>&1; then
-  tail -n 30 "$log" >&2
-  echo "install-ceph: apt-get could not install ${packages[*]} (full log: $log). Fix the cause above, or run: $manual" >&2
-  exit 1
-fi
+# shellcheck source=apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+APT_REFUSE_NOTE="(To skip the S3 tests instead, set SFVAULT_SKIP_RADOSGW_TESTS=1.)"
+apt_install \
+  "The S3 tests need Ceph's radosgw, but ${missing[*]} $( ((${#missing[@]} == 1)) && echo is || echo are) not installed" \
+  "$plan" \
+  "Install radosgw, ceph-mon, ceph-osd and ceph-common (Debian's names) with this system's package manager," \
+  "Installing ${packages[*]} from Debian for the S3 tests (missing: ${missing[*]}; about 30 s)..." \
+  "${missing[*]}" \
+  "${packages[@]}"
+$plan && exit 0
 echo "Installed: $(PATH="$search_path" ceph --version 2>/dev/null || echo "${packages[*]}")"

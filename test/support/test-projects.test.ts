@@ -3,10 +3,11 @@ import { existsSync, globSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { EMULATOR_TESTS, S3_TESTS, SERVER_MODULES } from './test-projects.ts';
+import { BROWSER_TESTS, EMULATOR_TESTS, S3_TESTS, SERVER_MODULES } from './test-projects.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALL_SCRIPT = fileURLToPath(new URL('./install-ceph.sh', import.meta.url));
+const INSTALL_CHROMIUM = fileURLToPath(new URL('./install-chromium.sh', import.meta.url));
 
 /** Every project-relative module `file` imports, through the test helpers under test/. */
 function importsOf(file: string, seen = new Set<string>()): Set<string> {
@@ -22,8 +23,9 @@ function importsOf(file: string, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
-function needs(file: string): 'unit' | 'emulator' | 's3' {
+function needs(file: string): 'unit' | 'emulator' | 's3' | 'browser' {
   const imports = importsOf(file);
+  if (SERVER_MODULES.browser.some((m) => imports.has(m))) return 'browser';
   if (SERVER_MODULES.s3.some((m) => imports.has(m))) return 's3';
   if (SERVER_MODULES.emulator.some((m) => imports.has(m))) return 'emulator';
   return 'unit';
@@ -33,6 +35,7 @@ describe('the test projects', () => {
   const listed = (patterns: readonly string[]) => new Set(globSync([...patterns], { cwd: ROOT }));
   const emulator = listed(EMULATOR_TESTS);
   const s3 = listed(S3_TESTS);
+  const browser = listed(BROWSER_TESTS);
 
   // One way only: a listed file may start its server without importing a helper (server-cli.test.ts
   // spawns `sfbackup emulator`), but a file that imports one must be listed.
@@ -41,7 +44,9 @@ describe('the test projects', () => {
     for (const file of globSync('test/**/*.test.ts', { cwd: ROOT }).sort()) {
       const needed = needs(file);
       if (needed === 's3' && !s3.has(file)) wrong.push(`${file} starts radosgw: list it in S3_TESTS`);
-      if (needed === 'emulator' && !emulator.has(file) && !s3.has(file))
+      if (needed === 'browser' && !browser.has(file))
+        wrong.push(`${file} drives Chromium: list it in BROWSER_TESTS`);
+      if (needed === 'emulator' && !emulator.has(file) && !s3.has(file) && !browser.has(file))
         wrong.push(`${file} starts the emulator or the sf CLI: list it in EMULATOR_TESTS`);
     }
     expect(wrong).toEqual([]);
@@ -95,4 +100,35 @@ describe('install-ceph.sh', () => {
       );
     },
   );
+});
+
+describe('install-chromium.sh', () => {
+  const plan = (browser: string) =>
+    spawnSync('bash', [INSTALL_CHROMIUM, '--plan'], {
+      encoding: 'utf8',
+      env: { ...process.env, SFVAULT_CHROMIUM: browser },
+    });
+
+  it('plans no install when the browser is present', () => {
+    const result = plan('/bin/sh');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/is installed \(\/bin\/sh\)/);
+    expect(result.stdout).not.toContain('apt-get');
+  });
+
+  it('plans apt-get update, then the chromium package, when the browser is missing', () => {
+    const result = plan('/nonexistent/sfvault-chromium');
+    const root = process.getuid?.() === 0;
+    const sudo = root || spawnSync('sudo', ['-n', 'true']).status === 0;
+    if (!sudo) {
+      expect(result.status).toBe(3);
+      expect(result.stderr).toContain('sudo apt-get update && sudo apt-get install -y chromium');
+      return;
+    }
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toBe('missing: /nonexistent/sfvault-chromium');
+    expect(lines[1]).toMatch(/^would run: (sudo -n )?env DEBIAN_FRONTEND=noninteractive apt-get update/);
+    expect(lines[2]).toMatch(/apt-get install -y .* chromium$/);
+  });
 });

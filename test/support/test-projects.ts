@@ -43,8 +43,15 @@ export const S3_TESTS = [
   'test/restore/s3-part-version.test.ts',
 ];
 
+/**
+ * Test files that drive Debian's Chromium (test/support/install-chromium.sh provides it); they may
+ * start the emulator too.
+ */
+export const BROWSER_TESTS = ['test/ui/browser.test.ts'];
+
 /** Modules whose import, direct or through a test helper, means a test file starts a server. */
 export const SERVER_MODULES = {
   emulator: ['emulator/index.ts', 'test/support/sf-cli.ts'],
   s3: ['test/support/radosgw.ts'],
+  browser: ['test/support/chromium.ts'],
 } as const;
