@@ -62,6 +62,19 @@ describe('readCommonOptions', () => {
     });
   });
 
+  it.each(['00DA0000000Zhe1', '00DA0000000Zhe1MAC', '00da0000000zhe1mac', '00DA0000000ZHE1MAC'])(
+    'files --org %s under the one vault key of that org id',
+    (org) => {
+      const problems: string[] = [];
+      const request = readCommonOptions(
+        { 'instance-url': 'https://acme.my.salesforce.com', 'access-token': 't', store: './vault', org },
+        problems,
+      );
+      expect(problems).toEqual([]);
+      expect(request?.org).toBe('00da0000000zhe1mac');
+    },
+  );
+
   it('names an S3 bucket, with its endpoint, as the store', () => {
     const request = readCommonOptions(
       {
