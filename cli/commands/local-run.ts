@@ -13,10 +13,19 @@ import {
   type RunResult,
   runWorkflow,
   type SnsMessage,
+  type SynthesizedTemplates,
   type SynthesizedWorkflow,
-  synthesizeDefinition,
+  synthesizeTemplates,
   type TaskStep,
+  workflowFromTemplates,
 } from '../local/index.ts';
+import {
+  cachedTemplates,
+  definitionCacheDir,
+  definitionCacheKey,
+  PROJECT_ROOT,
+  sourcesDigest,
+} from '../local/definition-cache.ts';
 import type { LocalApp } from './local-app.ts';
 import {
   describeProblems,
@@ -103,10 +112,10 @@ const synthesizedApps = new Map<string, SynthesizedWorkflow>();
 export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<LocalWorkflowRun> {
   const org = await resolveOrgKey(options, options.org);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
-  const workflow = synthesized(`${options.appKey}\n${org}\n${s3?.bucket ?? ''}`, () => {
+  const workflow = synthesized([options.appKey, org, s3?.bucket ?? ''], () => {
     const app = options.app(org);
     const bucketId = app.stack.getLogicalId(app.bucket.node.defaultChild as CfnElement);
-    return synthesizeDefinition(
+    return synthesizeTemplates(
       app.stack,
       app.workflow.stateMachine,
       s3 ? { bucketNames: { [bucketId]: s3.bucket } } : {},
@@ -133,11 +142,20 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
   return { org, store, result, startedAt };
 }
 
-function synthesized(key: string, synthesize: () => SynthesizedWorkflow): SynthesizedWorkflow {
-  let workflow = synthesizedApps.get(key);
+let digest: string | undefined;
+
+/**
+ * The app built from `inputs`, synthesized once per process and kept on disk across runs (see
+ * definition-cache.ts): a second run of the same app on unchanged sources skips the synthesis.
+ */
+function synthesized(inputs: readonly string[], synthesize: () => SynthesizedTemplates): SynthesizedWorkflow {
+  const memo = inputs.join('\n');
+  let workflow = synthesizedApps.get(memo);
   if (!workflow) {
-    workflow = synthesize();
-    synthesizedApps.set(key, workflow);
+    digest ??= sourcesDigest(PROJECT_ROOT);
+    const key = definitionCacheKey(inputs, digest);
+    workflow = workflowFromTemplates(cachedTemplates(definitionCacheDir(), key, synthesize));
+    synthesizedApps.set(memo, workflow);
   }
   return workflow;
 }
