@@ -1,5 +1,6 @@
 /** `sfbackup backup`: runs the synthesized backup workflow locally against an org (or the emulator). */
 import { BACKUP_MODES, BackupFailure, type BackupMode, EnvName } from '../../contract/workflow-contract.ts';
+import { checkBackupSettings } from '../../lambdas/core/backup/settings.ts';
 import type { FinishOutput } from '../../lambdas/core/backup/types.ts';
 import type { SkippedObject } from '../../lambdas/core/snapshot/manifest.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
@@ -137,15 +138,19 @@ const backupCommand: WorkflowCommand<
   read(values, problems) {
     const mode = values.mode ?? 'incremental';
     if (!isMode(mode)) problems.push(`--mode is "${mode}": write full, incremental or metadata`);
+    // Checked here, before anything slow (the org, the synthesis), with the schema the handlers
+    // use, so that every bad field comes back at once; the handlers still check them as deployed.
     let settings: Record<string, unknown> = {};
     if (values.settings !== undefined) {
-      try {
-        const parsed: unknown = JSON.parse(values.settings);
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-          throw new Error('not an object');
-        settings = parsed as Record<string, unknown>;
-      } catch {
-        problems.push('--settings is not a JSON object: write e.g. \'{"pageSize":50000}\'');
+      const checked = checkBackupSettings(values.settings);
+      if ('settings' in checked) {
+        settings = JSON.parse(values.settings) as Record<string, unknown>;
+      } else {
+        for (const problem of checked.problems) {
+          problems.push(
+            `--settings: ${problem}; see docs/local-runner.md for the keys, e.g. '{"pageSize":50000}'`,
+          );
+        }
       }
     }
     return { mode: isMode(mode) ? mode : 'incremental', settings, verbose: values.verbose ?? false };

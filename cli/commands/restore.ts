@@ -1,6 +1,12 @@
 /** `sfbackup restore`: runs the synthesized restore workflow locally with the same input JSON as the console. */
 import { readFileSync, statSync } from 'node:fs';
-import { inputShapeProblem, inputSizeProblem, pointInTimeProblem } from '../../lambdas/core/restore/input.ts';
+import { type InputProblem, InvalidRestoreRequestError } from '../../lambdas/core/restore/errors.ts';
+import {
+  inputShapeProblem,
+  inputSizeProblem,
+  parseRestoreInput,
+  pointInTimeProblem,
+} from '../../lambdas/core/restore/input.ts';
 import type { Json, RunResult } from '../local/index.ts';
 import { buildLocalRestoreApp } from './local-app.ts';
 import {
@@ -113,6 +119,7 @@ const restoreCommand: WorkflowCommand<
         );
       }
     }
+    const before = problems.length;
     const parsed = withPointInTime(parseInput(input), values['point-in-time'], problems);
     // Checked here as well as by the workflow, since a deep input would exhaust the stack of the
     // local runner before the workflow could reject it.
@@ -121,6 +128,14 @@ const restoreCommand: WorkflowCommand<
         ? undefined
         : (inputSizeProblem(Buffer.byteLength(input)) ?? inputShapeProblem(parsed));
     if (shape) problems.push(`--input ${values.input}: ${shape.problem} Fix: ${shape.fix}`);
+    // Everything the workflow's own validation decides without the org or the vault is decided
+    // here too, before the org is contacted and the workflow synthesized; the workflow still
+    // checks it, for the console.
+    else if (input !== undefined && problems.length === before && !isDrill(parsed)) {
+      for (const p of inputProblems(parsed)) {
+        problems.push(`--input ${values.input}: ${p.field}: ${p.problem} Fix: ${p.fix}`);
+      }
+    }
     const drillUrl = values['drill-instance-url'];
     const drillToken = values['drill-access-token'];
     if ((drillUrl === undefined) !== (drillToken === undefined)) {
@@ -161,6 +176,22 @@ function withPointInTime(parsed: unknown, pointInTime: string | undefined, probl
     );
   }
   return { ...input, pointInTime };
+}
+
+/** A drill's input ({"drill": true}) is checked by the workflow against the configured drill. */
+function isDrill(input: unknown): boolean {
+  return input !== null && typeof input === 'object' && (input as { drill?: unknown }).drill === true;
+}
+
+/** Every problem parseRestoreInput finds in the input, none when it accepts it. */
+function inputProblems(input: unknown): readonly InputProblem[] {
+  try {
+    parseRestoreInput(input);
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidRestoreRequestError) return error.problems;
+    throw error;
+  }
 }
 
 /** The text goes to the workflow as it is when it is not JSON: the workflow rejects it, as the console's input would be. */

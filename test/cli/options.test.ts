@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { run as runBackup } from '../../cli/commands/backup.ts';
 import { run as runRestore } from '../../cli/commands/restore.ts';
@@ -127,10 +130,64 @@ describe('the backup and restore command lines', () => {
       '--access-token (or SFBACKUP_ACCESS_TOKEN) is required',
       '--store DIR, or --bucket NAME, is required',
       '--mode is "weekly": write full, incremental or metadata',
-      '--settings is not a JSON object',
+      '--settings: (root): Invalid input: expected object, received array',
     ])
       expect(text).toContain(expected);
     expect(text).toContain('Usage: sfbackup backup');
+  });
+
+  it('refuse bad backup settings and a bad restore input before the workflow is synthesized, naming every problem', async () => {
+    // The synthesized-definition cache is written by the first synthesis of an app: a directory
+    // that stays absent proves that none happened. --org spares the identity call, so without
+    // the early checks the run would go straight on to the synthesis.
+    const cache = join(mkdtempSync(join(tmpdir(), 'sfbackup-early-')), 'cache');
+    vi.stubEnv('SFBACKUP_CACHE_DIR', cache);
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-early-input-'));
+    const common = [
+      '--instance-url',
+      'http://127.0.0.1:1',
+      '--access-token',
+      't',
+      '--store',
+      dir,
+      '--org',
+      'early',
+    ];
+    const inputs: [string, string[]][] = [
+      ['{"objects": ["Account"], "mode": "dry-run",', ['the input is not valid JSON']],
+      ['["Account"]', ['the input must be a JSON object, received an array']],
+      [
+        JSON.stringify({ objects: 'Account', mode: 'everything', colour: 'red' }),
+        ['objects: ', 'mode: ', 'unknown input field(s) "colour"'],
+      ],
+      [
+        JSON.stringify({ objects: ['Account'], mode: 'full', confirmOrgId: '00Dshort' }),
+        ['confirmOrgId: "00Dshort" is not an org id'],
+      ],
+    ];
+    for (const [text, expected] of inputs) {
+      const file = join(dir, 'input.json');
+      writeFileSync(file, text);
+      const stderr = stderrOf();
+      try {
+        expect(await runRestore([...common, '--input', file])).toBe(2);
+      } finally {
+        vi.restoreAllMocks();
+      }
+      for (const problem of expected) expect(stderr.text()).toContain(problem);
+      expect(stderr.text()).toContain('Fix: ');
+    }
+    const stderr = stderrOf();
+    try {
+      expect(await runBackup([...common, '--settings', '{"pageSize":"big","colour":1}'])).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+      vi.unstubAllEnvs();
+    }
+    expect(stderr.text()).toMatch(/^sfbackup backup: 2 problems with the options:\n/);
+    expect(stderr.text()).toContain('--settings: pageSize: ');
+    expect(stderr.text()).toContain('--settings: unknown key "colour"');
+    expect(existsSync(cache)).toBe(false);
   });
 
   it('refuse half a drill connection in a restore', async () => {
