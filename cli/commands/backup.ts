@@ -1,4 +1,5 @@
 /** `sfbackup backup`: runs the synthesized backup workflow locally against an org (or the emulator). */
+import { displayOrg } from '../../contract/org-id.ts';
 import { BACKUP_MODES, BackupFailure, type BackupMode, EnvName } from '../../contract/workflow-contract.ts';
 import { checkBackupSettings } from '../../lambdas/core/backup/settings.ts';
 import type { FinishOutput } from '../../lambdas/core/backup/types.ts';
@@ -9,11 +10,12 @@ import { buildLocalBackupApp } from './local-app.ts';
 import {
   executionFigures,
   type LocalRunOptions,
+  otherOrgsHint,
   runCommand,
   runLocalWorkflow,
   type WorkflowCommand,
 } from './local-run.ts';
-import { CONNECTION_HELP, OUTPUT_HELP } from './options.ts';
+import { CONNECTION_HELP, describeStore, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup backup --instance-url URL --access-token TOKEN --store DIR [options]
 
@@ -72,6 +74,13 @@ export async function runLocalBackup(
     app: (key) => buildLocalBackupApp(key),
     appKey: 'backup',
     input: (key) => ({ org: key, mode: options.mode }),
+    beforeSynthesis: async (key, vault) => {
+      if ((await new SnapshotReader(vault).catalog(key)).length > 0) return;
+      options.onNotice?.(
+        `Starting a new backup chain for org ${displayOrg(key)} in ${describeStore(options.store)}: ` +
+          `the vault holds no snapshot of it. ${await otherOrgsHint(vault, key)}`,
+      );
+    },
     env: { [EnvName.BackupSettings]: JSON.stringify(options.settings ?? {}) },
   });
   const finish = result.status === 'SUCCEEDED' ? (result.output as unknown as FinishOutput) : undefined;
@@ -163,7 +172,7 @@ const backupCommand: WorkflowCommand<
 /** The human summary of a run that `sfbackup backup` prints. */
 export function describeBackup(summary: BackupSummary): string {
   return (
-    `Backup ${summary.snapshotId ?? '(none)'} of org ${summary.org}: ${summary.status.toUpperCase()} (${summary.mode})\n` +
+    `Backup ${summary.snapshotId ?? '(none)'} of org ${displayOrg(summary.org)}: ${summary.status.toUpperCase()} (${summary.mode})\n` +
     (summary.fullReason ? `  ran in full instead of incremental: ${summary.fullReason}\n` : '') +
     `  objects ${summary.objects}, rows ${summary.rows}, files ${summary.files} (${summary.filesDownloaded} downloaded), ` +
     `metadata components ${summary.metadataComponents}, API calls ${summary.apiCalls}\n` +

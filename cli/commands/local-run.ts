@@ -4,7 +4,9 @@
  * the command line, parse the options and print the report.
  */
 import type { CfnElement } from 'aws-cdk-lib';
+import { displayOrg } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import {
@@ -27,6 +29,7 @@ import {
   sourcesDigest,
 } from '../local/definition-cache.ts';
 import type { LocalApp } from './local-app.ts';
+import { ProgressLine } from './progress.ts';
 import {
   describeProblems,
   type LocalStoreSpec,
@@ -51,6 +54,8 @@ export interface LocalRunOptions extends OrgConnection {
   /** @default - `local-<timestamp>` */
   readonly executionName?: string;
   readonly onSns?: (message: SnsMessage) => void;
+  /** Receives what a person should know before the run starts, such as a new backup chain. @default - none */
+  readonly onNotice?: (text: string) => void;
   /** Receives every interpreter event (tests and diagnostics). @default - none */
   readonly onEvent?: (event: LocalHistoryEvent) => void;
   /** Called before and after each task; what it throws fails the task (see `runWorkflow`). @default - none */
@@ -81,6 +86,11 @@ export interface LocalWorkflowOptions extends LocalRunOptions {
    * and its settings): synthesis takes seconds, so each distinct app is synthesized once per process.
    */
   readonly appKey: string;
+  /**
+   * Checks the vault once the org key is known, before the (slow) synthesis: it may tell the
+   * person something (onNotice) or refuse the run by throwing. @default - none
+   */
+  readonly beforeSynthesis?: (org: string, store: BackupStore) => Promise<void>;
   /** The execution input for the resolved org key. */
   readonly input: (org: string) => Json;
   /** A second org the workflow may write to (a restore drill's sandbox). @default - none */
@@ -111,6 +121,8 @@ const synthesizedApps = new Map<string, SynthesizedWorkflow>();
  */
 export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<LocalWorkflowRun> {
   const org = await resolveOrgKey(options, options.org);
+  const store = createStore(options.store);
+  await options.beforeSynthesis?.(org, store);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
   const workflow = synthesized([options.appKey, org, s3?.bucket ?? ''], () => {
     const app = options.app(org);
@@ -121,7 +133,6 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
       s3 ? { bucketNames: { [bucketId]: s3.bucket } } : {},
     );
   });
-  const store = createStore(options.store);
   const startedAt = new Date().toISOString();
   const result = await runWorkflow({
     workflow,
@@ -204,6 +215,17 @@ function localEnvironment(options: LocalWorkflowOptions): Record<string, string>
   };
 }
 
+/**
+ * What else a vault holds, for a message about an org it holds nothing of: a mistyped --store or
+ * --org is the likely cause, and the orgs listed show which.
+ */
+export async function otherOrgsHint(store: BackupStore, org: string): Promise<string> {
+  const others = (await new SnapshotReader(store).orgs()).filter((o) => o !== org);
+  if (others.length === 0) return 'It holds no other org.';
+  const listed = others.slice(0, 10).map(displayOrg).join(', ') + (others.length > 10 ? ', ...' : '');
+  return `It holds ${others.length === 1 ? 'org' : 'orgs'} ${listed}: if you meant one of them, check --store and --org.`;
+}
+
 /** A run's execution figures as the summaries print them: the largest of the execution and its children. */
 export function executionFigures(result: RunResult): {
   historyEvents: number;
@@ -258,13 +280,28 @@ export async function runCommand<S extends OptionSpecs, R, Summary>(
     process.stderr.write(describeProblems(command.name, problems, command.usage));
     return 2;
   }
-  const { summary } = await command.run({
-    ...common.connection,
-    store: common.store,
-    ...(common.org !== undefined ? { org: common.org } : {}),
-    onSns: (message) => process.stderr.write(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
-    ...own,
-  });
+  // A terminal gets a live line on standard error; --json and a redirected standard error get
+  // only the result.
+  const progress =
+    !common.json && process.stderr.isTTY ? new ProgressLine(command.name, process.stderr) : undefined;
+  const print = (text: string) => {
+    if (progress) progress.print(text);
+    else process.stderr.write(text);
+  };
+  let summary: Summary;
+  try {
+    ({ summary } = await command.run({
+      ...common.connection,
+      store: common.store,
+      ...(common.org !== undefined ? { org: common.org } : {}),
+      onSns: (message) => print(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
+      onNotice: (text) => print(`${text}\n`),
+      ...(progress ? { onEvent: progress.onEvent, onTask: progress.onTask } : {}),
+      ...own,
+    }));
+  } finally {
+    progress?.finish();
+  }
   process.stdout.write(common.json ? `${JSON.stringify(summary)}\n` : command.describe(summary));
   return command.exitCode(summary);
 }

@@ -4,6 +4,7 @@
  * options; parsing, checking and reporting problems happen here once, so that a mistyped command
  * line gets every problem back in one answer, each with what to write instead.
  */
+import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { orgKeyOfId } from '../../contract/org-id.ts';
 import { EnvName, orgNameProblem } from '../../contract/workflow-contract.ts';
@@ -180,6 +181,12 @@ export function readCommonOptions(
     ...(org !== undefined ? { org } : {}),
     json: values.json ?? false,
   };
+}
+
+/** Where a vault is, as a person checks it: a directory's absolute path, or the bucket and its endpoint. */
+export function describeStore(store: LocalStoreSpec): string {
+  if (typeof store === 'string') return resolve(store);
+  return `bucket ${store.s3.bucket} at ${store.s3.endpoint ?? 'AWS S3'}`;
 }
 
 /** The whole answer to a command line with problems: each on its own line, then the usage. */

@@ -1,5 +1,7 @@
 /** `sfbackup restore`: runs the synthesized restore workflow locally with the same input JSON as the console. */
 import { readFileSync, statSync } from 'node:fs';
+import { displayOrg } from '../../contract/org-id.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { type InputProblem, InvalidRestoreRequestError } from '../../lambdas/core/restore/errors.ts';
 import {
   inputShapeProblem,
@@ -12,11 +14,12 @@ import { buildLocalRestoreApp } from './local-app.ts';
 import {
   executionFigures,
   type LocalRunOptions,
+  otherOrgsHint,
   runCommand,
   runLocalWorkflow,
   type WorkflowCommand,
 } from './local-run.ts';
-import { CONNECTION_HELP, type OrgConnection, OUTPUT_HELP } from './options.ts';
+import { CONNECTION_HELP, describeStore, type OrgConnection, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup restore --instance-url URL --access-token TOKEN --store DIR --input FILE [options]
 
@@ -32,6 +35,11 @@ ${CONNECTION_HELP}  --input FILE           the restore input JSON ("-" reads sta
   --drill-instance-url URL, --drill-access-token TOKEN
                          the sandbox a {"drill": true} input restores into
 ${OUTPUT_HELP}`;
+
+/** The vault holds nothing to restore the org from; the message names the vault and what it holds. */
+export class NothingToRestoreError extends Error {
+  override readonly name = 'NothingToRestore';
+}
 
 /** Options of one local restore. */
 export interface LocalRestoreOptions extends LocalRunOptions {
@@ -67,6 +75,13 @@ export async function runLocalRestore(
     app: (key) => buildLocalRestoreApp(key, bulkThreshold !== undefined ? { bulkThreshold } : {}),
     appKey: `restore\n${bulkThreshold ?? ''}`,
     input: () => options.input as Json,
+    beforeSynthesis: async (key, vault) => {
+      if (await new SnapshotReader(vault).latestComplete(key)) return;
+      throw new NothingToRestoreError(
+        `The vault at ${describeStore(options.store)} holds no complete snapshot of org ${displayOrg(key)}. ` +
+          `${await otherOrgsHint(vault, key)} Otherwise run "sfbackup backup" for this org first.`,
+      );
+    },
     waitScale: 0.05,
   });
   const output = (result.output ?? {}) as Record<string, unknown>;
@@ -153,7 +168,7 @@ const restoreCommand: WorkflowCommand<
   run: runLocalRestore,
   exitCode: (summary) => (summary.status === 'SUCCEEDED' ? 0 : 1),
   describe: (summary) =>
-    `Restore of org ${summary.org}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}\n${summary.message}\n` +
+    `Restore of org ${displayOrg(summary.org)}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}\n${summary.message}\n` +
     (summary.reportKey ? `Report: ${summary.reportKey}\n` : '') +
     (summary.planKey ? `Plan: ${summary.planKey}\n` : ''),
 };
