@@ -4,8 +4,9 @@
  * the command line, parse the options and print the report.
  */
 import type { CfnElement } from 'aws-cdk-lib';
-import { displayOrg } from '../../contract/org-id.ts';
+import { displayOrg, orgKeyOfId, sameOrgId } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
+import { orgPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
@@ -120,8 +121,8 @@ const synthesizedApps = new Map<string, SynthesizedWorkflow>();
  * environment with the local connection and vault layered over it.
  */
 export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<LocalWorkflowRun> {
-  const org = await resolveOrgKey(options, options.org);
   const store = createStore(options.store);
+  const org = options.org === undefined ? await resolveOrgKey(options) : await heldOrgKey(store, options.org);
   await options.beforeSynthesis?.(org, store);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
   const workflow = synthesized([options.appKey, org, s3?.bucket ?? ''], () => {
@@ -213,6 +214,24 @@ function localEnvironment(options: LocalWorkflowOptions): Record<string, string>
     ...(s3?.endpoint ? { [EnvName.S3Endpoint]: s3.endpoint, [EnvName.VaultKeyArn]: '' } : {}),
     ...options.env,
   };
+}
+
+/**
+ * The vault key for `--org`: as given, unless it is an org id the vault holds nothing of while it
+ * holds that org under the same 15 characters in another case. A 15-character id is
+ * case-sensitive, so one typed in lower case computes another checksum; the vault's key is the
+ * org the person meant (two orgs whose ids differ only in case are not a typing mistake).
+ */
+export async function heldOrgKey(store: BackupStore, org: string): Promise<string> {
+  if (orgKeyOfId(org) === undefined) return org;
+  // The first key under the org's prefix is enough to know the vault holds it.
+  for await (const _held of store.list(orgPrefix(org))) return org;
+  const reader = new SnapshotReader(store);
+  const same = (await reader.orgs()).filter(
+    (held) =>
+      held !== org && orgKeyOfId(held) !== undefined && sameOrgId(held.slice(0, 15), org.slice(0, 15)),
+  );
+  return same.length === 1 && same[0] !== undefined ? same[0] : org;
 }
 
 /**

@@ -32,20 +32,19 @@ describe('sfbackup backup', () => {
   afterAll(async () => {
     await emu?.stop();
   });
+  /** The options that name the emulator's org and the vault. */
+  const connection = (store: string) => [
+    '--instance-url',
+    emu.instanceUrl,
+    '--access-token',
+    emu.accessToken,
+    '--store',
+    store,
+  ];
 
   it('prints one JSON summary last and exits 0 when the snapshot is complete', async () => {
     const store = freshStoreDir();
-    const args = [
-      '--instance-url',
-      emu.instanceUrl,
-      '--access-token',
-      emu.accessToken,
-      '--store',
-      store,
-      '--mode',
-      'full',
-      '--json',
-    ];
+    const args = [...connection(store), '--mode', 'full', '--json'];
     const { code, out } = await capture([...args, '--settings', '{"pollIntervalMs":50}']);
     expect(code).toBe(0);
     const summary = JSON.parse(out.trim().split('\n').at(-1)!);
@@ -64,12 +63,7 @@ describe('sfbackup backup', () => {
     });
     try {
       const { code, out, err } = await capture([
-        '--instance-url',
-        emu.instanceUrl,
-        '--access-token',
-        emu.accessToken,
-        '--store',
-        store,
+        ...connection(store),
         '--json',
         '--settings',
         '{"pollIntervalMs":50,"metadata":false}',
@@ -88,16 +82,7 @@ describe('sfbackup backup', () => {
   it('on a terminal, says it starts a new chain, naming the vault and the orgs it holds, and draws live progress to N of N objects', async () => {
     const store = freshStoreDir();
     await new LocalDirectoryStore(store).put('orgs/acme-old/catalog/x.json', '{}');
-    const args = [
-      '--instance-url',
-      emu.instanceUrl,
-      '--access-token',
-      emu.accessToken,
-      '--store',
-      store,
-      '--settings',
-      '{"pollIntervalMs":50,"metadata":false}',
-    ];
+    const args = [...connection(store), '--settings', '{"pollIntervalMs":50,"metadata":false}'];
     const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
     Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
     let first: Awaited<ReturnType<typeof capture>>;

@@ -5,7 +5,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { run as runBackup } from '../../cli/commands/backup.ts';
 import { run as runRestore } from '../../cli/commands/restore.ts';
 import { parseCommandLine, readCommonOptions } from '../../cli/commands/options.ts';
+import { heldOrgKey } from '../../cli/commands/local-run.ts';
+import { orgKeyOfId } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 
 const OWN = { mode: { type: 'string' }, verbose: { type: 'boolean' } } as const;
 
@@ -229,5 +232,21 @@ describe('the backup and restore command lines', () => {
     expect(out.join('')).toContain(
       '--access-token TOKEN   an access token for it (or SFBACKUP_ACCESS_TOKEN)',
     );
+  });
+});
+
+describe('heldOrgKey', () => {
+  it('maps an org id typed in the wrong case to the org the vault holds under the same 15 characters', async () => {
+    const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-held-')));
+    await store.put('orgs/00da0000000zhe1mac/catalog/x.json', '{}');
+    await store.put('orgs/acme-prod/catalog/x.json', '{}');
+    // 00DA0000000Zhe1 typed in lower case computes another suffix: not the org's key.
+    const typed = orgKeyOfId('00da0000000zhe1')!;
+    expect(typed).toBe('00da0000000zhe1eaa');
+    expect(await heldOrgKey(store, typed)).toBe('00da0000000zhe1mac');
+    expect(await heldOrgKey(store, '00da0000000zhe1mac')).toBe('00da0000000zhe1mac');
+    // Names, and ids the vault holds nothing like, stay as given.
+    expect(await heldOrgKey(store, 'acme-dev')).toBe('acme-dev');
+    expect(await heldOrgKey(store, '00d5g0000099999aaa')).toBe('00d5g0000099999aaa');
   });
 });
