@@ -105,6 +105,7 @@ export async function runDemo(options: {
     body: (hooks: Pick<ProgressLine, 'onEvent' | 'onTask'> | object) => Promise<T>,
   ) => {
     const line = options.progress?.(label);
+    line?.start();
     try {
       return await body(line ? { onEvent: line.onEvent, onTask: line.onTask } : {});
     } finally {

@@ -308,6 +308,7 @@ export async function runCommand<S extends OptionSpecs, R, Summary>(
     else process.stderr.write(text);
   };
   let summary: Summary;
+  progress?.start();
   try {
     ({ summary } = await command.run({
       ...common.connection,

@@ -58,7 +58,8 @@ export class ProgressTracker {
   private readonly maps = new Map<string, MapRun>();
   private rows = 0;
   private bytes = 0;
-  private state: string | undefined;
+  // What the run is at before its first task: resolving the org and synthesizing the app.
+  private state = 'starting';
 
   constructor(
     /** What runs, e.g. "backup". */
@@ -103,7 +104,7 @@ export class ProgressTracker {
       byNoun.set(run.noun, { done: sum.done + run.done, total: sum.total + run.total });
     }
     for (const [noun, { done, total }] of byNoun) parts.push(`${count(done)} of ${count(total)} ${noun}`);
-    if (byNoun.size === 0 && this.state !== undefined) parts.push(this.state);
+    if (byNoun.size === 0) parts.push(this.state);
     if (this.rows > 0) parts.push(`${count(this.rows)} rows`);
     if (this.bytes > 0) parts.push(formatBytes(this.bytes));
     if (this.rows > 0 && elapsed >= 1000) parts.push(`${count(this.rows / (elapsed / 1000))} rows/s`);
@@ -126,6 +127,7 @@ export class ProgressLine {
   private readonly tracker: ProgressTracker;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private drawn = false;
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(
     label: string,
@@ -155,8 +157,19 @@ export class ProgressLine {
     this.draw(true);
   }
 
+  /**
+   * Draws the line now and then every second until `finish`, so the elapsed time moves while
+   * nothing else does (resolving the org, a synthesis, a long task).
+   */
+  start(): void {
+    this.draw(true);
+    this.ticker ??= setInterval(() => this.draw(true), 1000).unref();
+  }
+
   /** Draws the final figures and ends the line, so what follows starts on a line of its own. */
   finish(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
     this.draw(true);
     this.stream.write('\n');
     this.drawn = false;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { formatBytes, formatElapsed, ProgressLine, ProgressTracker } from '../../cli/commands/progress.ts';
 import type { LocalHistoryEvent } from '../../cli/local/index.ts';
 
@@ -17,6 +17,7 @@ describe('ProgressTracker', () => {
   it('counts the objects of a Distributed Map as its children end, with rows, bytes, rate and elapsed time', () => {
     const clock = fakeClock();
     const tracker = new ProgressTracker('backup', clock.now);
+    expect(tracker.line()).toBe('backup: starting · 0:00');
     tracker.task({ execution: 'root', state: 'ListObjects', phase: 'before' });
     expect(tracker.line()).toBe('backup: ListObjects · 0:00');
     tracker.event({ execution: 'root', type: 'MapRunStarted', state: 'ExportObjects', items: 3 });
@@ -80,6 +81,24 @@ describe('ProgressLine', () => {
       '\rbackup: 2 of 2 objects · 0:00\x1b[K',
       '\n',
     ]);
+  });
+
+  it('once started, redraws every second while nothing happens, until finished', async () => {
+    const written: string[] = [];
+    const line = new ProgressLine('restore', { write: (t) => written.push(t) });
+    vi.useFakeTimers();
+    try {
+      line.start();
+      vi.advanceTimersByTime(3_000);
+      line.finish();
+      const drawn = written.length;
+      vi.advanceTimersByTime(3_000);
+      expect(written).toHaveLength(drawn);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(written[0]).toMatch(/^\rrestore: starting · 0:00\x1b\[K$/);
+    expect(written.length).toBe(1 + 3 + 2);
   });
 
   it('cuts a line wider than the terminal, so that a carriage return redraws all of it', () => {
