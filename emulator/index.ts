@@ -77,6 +77,8 @@ export interface StartEmulatorOptions {
   readonly catalog?: OrgCatalog;
   /** Most ids getDeleted and getUpdated answer before `EXCEEDED_ID_LIMIT`. @default 600000 */
   readonly replicationIdLimit?: number;
+  /** The org's id, 15 or 18 characters starting with 00D. @default - a fixed id, the same for every emulator */
+  readonly orgId?: string;
 }
 
 /** A running emulator. */
@@ -153,6 +155,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setAuditFieldsOnCreate: options.setAuditFieldsOnCreate,
     catalog: options.catalog,
     replicationIdLimit: options.replicationIdLimit,
+    ...(options.orgId !== undefined ? { orgId: options.orgId } : {}),
   });
   const projectDirs = options.projectDirs ?? [];
   for (const dir of projectDirs) loadProject(org, dir);

@@ -1,5 +1,7 @@
 /** `sfbackup backup`: runs the synthesized backup workflow locally against an org (or the emulator). */
+import { displayOrg } from '../../contract/org-id.ts';
 import { BACKUP_MODES, BackupFailure, type BackupMode, EnvName } from '../../contract/workflow-contract.ts';
+import { checkBackupSettings } from '../../lambdas/core/backup/settings.ts';
 import type { FinishOutput } from '../../lambdas/core/backup/types.ts';
 import type { SkippedObject } from '../../lambdas/core/snapshot/manifest.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
@@ -8,11 +10,12 @@ import { buildLocalBackupApp } from './local-app.ts';
 import {
   executionFigures,
   type LocalRunOptions,
+  otherOrgsHint,
   runCommand,
   runLocalWorkflow,
   type WorkflowCommand,
 } from './local-run.ts';
-import { CONNECTION_HELP, OUTPUT_HELP } from './options.ts';
+import { CONNECTION_HELP, describeStore, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup backup --instance-url URL --access-token TOKEN --store DIR [options]
 
@@ -71,6 +74,13 @@ export async function runLocalBackup(
     app: (key) => buildLocalBackupApp(key),
     appKey: 'backup',
     input: (key) => ({ org: key, mode: options.mode }),
+    beforeSynthesis: async (key, vault) => {
+      if ((await new SnapshotReader(vault).catalog(key)).length > 0) return;
+      options.onNotice?.(
+        `Starting a new backup chain for org ${displayOrg(key)} in ${describeStore(options.store)}: ` +
+          `the vault holds no snapshot of it. ${await otherOrgsHint(vault, key)}`,
+      );
+    },
     env: { [EnvName.BackupSettings]: JSON.stringify(options.settings ?? {}) },
   });
   const finish = result.status === 'SUCCEEDED' ? (result.output as unknown as FinishOutput) : undefined;
@@ -137,15 +147,19 @@ const backupCommand: WorkflowCommand<
   read(values, problems) {
     const mode = values.mode ?? 'incremental';
     if (!isMode(mode)) problems.push(`--mode is "${mode}": write full, incremental or metadata`);
+    // Checked here, before anything slow (the org, the synthesis), with the schema the handlers
+    // use, so that every bad field comes back at once; the handlers still check them as deployed.
     let settings: Record<string, unknown> = {};
     if (values.settings !== undefined) {
-      try {
-        const parsed: unknown = JSON.parse(values.settings);
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-          throw new Error('not an object');
-        settings = parsed as Record<string, unknown>;
-      } catch {
-        problems.push('--settings is not a JSON object: write e.g. \'{"pageSize":50000}\'');
+      const checked = checkBackupSettings(values.settings);
+      if ('settings' in checked) {
+        settings = JSON.parse(values.settings) as Record<string, unknown>;
+      } else {
+        for (const problem of checked.problems) {
+          problems.push(
+            `--settings: ${problem}; see docs/local-runner.md for the keys, e.g. '{"pageSize":50000}'`,
+          );
+        }
       }
     }
     return { mode: isMode(mode) ? mode : 'incremental', settings, verbose: values.verbose ?? false };
@@ -158,7 +172,7 @@ const backupCommand: WorkflowCommand<
 /** The human summary of a run that `sfbackup backup` prints. */
 export function describeBackup(summary: BackupSummary): string {
   return (
-    `Backup ${summary.snapshotId ?? '(none)'} of org ${summary.org}: ${summary.status.toUpperCase()} (${summary.mode})\n` +
+    `Backup ${summary.snapshotId ?? '(none)'} of org ${displayOrg(summary.org)}: ${summary.status.toUpperCase()} (${summary.mode})\n` +
     (summary.fullReason ? `  ran in full instead of incremental: ${summary.fullReason}\n` : '') +
     `  objects ${summary.objects}, rows ${summary.rows}, files ${summary.files} (${summary.filesDownloaded} downloaded), ` +
     `metadata components ${summary.metadataComponents}, API calls ${summary.apiCalls}\n` +

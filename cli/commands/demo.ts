@@ -7,12 +7,14 @@
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { orgKeyOfId } from '../../contract/org-id.ts';
 import { SAMPLE_ORGS_DIR } from '../../emulator/fixtures/samples.ts';
 import { runLocalBackup } from './backup.ts';
 import { deleteRows, hardDeleteRows, importRows, liveIds, orgState, stateDifference } from './demo-org.ts';
+import { ProgressLine } from './progress.ts';
 import { runLocalRestore } from './restore.ts';
 
 const USAGE = `Usage: sfbackup demo [--sample NAME] [--fixtures DIR] [--store DIR] [--json]
@@ -23,10 +25,13 @@ Options:
   --sample NAME     dreamhouse-lwc (default) or ebikes-lwc
   --fixtures DIR    folder holding the sample orgs (default: $SFBACKUP_FIXTURES, or
                     the bundled fixtures/salesforce)
-  --store DIR       vault directory to keep (default: a new temporary directory)
+  --store DIR       vault directory to keep (default: .sfbackup in the current directory)
   --json            print one summary object last
   -h, --help        show this help
 `;
+
+/** Where `sfbackup demo` keeps its vault unless --store says otherwise, relative to the current directory. */
+export const DEFAULT_DEMO_STORE = '.sfbackup';
 
 /** The objects each sample org's disaster hits: a parent, its child, and text fields an import blanks. */
 const SAMPLES: Record<string, { parent: string; child: string; lookup: string; blanked: string[] }> = {
@@ -67,6 +72,8 @@ export async function runDemo(options: {
   fixtures: string;
   store?: string;
   log?: (line: string) => void;
+  /** A live progress line for a workflow step (backup, restore), on a terminal. @default - none */
+  progress?: (label: string) => ProgressLine;
 }): Promise<DemoResult> {
   const log = options.log ?? (() => undefined);
   const sample = SAMPLES[options.sample];
@@ -92,26 +99,52 @@ export async function runDemo(options: {
     log(`\n== ${step} (${entry.seconds.toFixed(2)} s)\n${entry.detail}`);
     return result;
   };
+  // A workflow step draws its progress line while it runs, and ends it before the step's log.
+  const withProgress = async <T>(
+    label: string,
+    body: (hooks: Pick<ProgressLine, 'onEvent' | 'onTask'> | object) => Promise<T>,
+  ) => {
+    const line = options.progress?.(label);
+    line?.start();
+    try {
+      return await body(line ? { onEvent: line.onEvent, onTask: line.onTask } : {});
+    } finally {
+      line?.finish();
+    }
+  };
   const objects = [sample.parent, sample.child];
   let emu: RunningEmulator | undefined;
   try {
     emu = await timed(
       'Start the emulator with the sample org',
-      () => startEmulator({ projectDirs: [dir], planFiles: [join(dir, 'data', 'sample-data-plan.json')] }),
+      () =>
+        startEmulator({
+          projectDirs: [dir],
+          planFiles: [join(dir, 'data', 'sample-data-plan.json')],
+          // A new org id per run: the emulator issues the same record ids every run, so a second
+          // demo into the same vault must not meet the first one's snapshots and restore id map.
+          orgId: `00D5g${String(Date.now() % 10_000_000_000).padStart(10, '0')}`,
+        }),
       (e) => `${options.sample} at ${e.instanceUrl}, org ${e.orgId}`,
     );
     const org = emu;
+    // Filed under its own org id, as "sfbackup backup" files an org by default: a vault binds an
+    // org key to one Salesforce org, and each demo run is an org of its own.
+    const key = orgKeyOfId(org.orgId) ?? 'demo';
     const backup = await timed(
       'Back up the org (full)',
       () =>
-        runLocalBackup({
-          instanceUrl: org.instanceUrl,
-          accessToken: org.accessToken,
-          store,
-          mode: 'full',
-          org: 'demo',
-          retryIntervalScale: 0,
-        }),
+        withProgress('backup', (hooks) =>
+          runLocalBackup({
+            instanceUrl: org.instanceUrl,
+            accessToken: org.accessToken,
+            store,
+            mode: 'full',
+            org: key,
+            retryIntervalScale: 0,
+            ...hooks,
+          }),
+        ),
       ({ summary: s }) =>
         `snapshot ${s.snapshotId} ${s.status}: ${s.objects} objects, ${s.rows} rows, ${s.metadataComponents} metadata components, ${s.apiCalls} API calls`,
     );
@@ -146,28 +179,34 @@ export async function runDemo(options: {
     const dry = await timed(
       'Dry run: the restore plan (nothing written)',
       () =>
-        runLocalRestore({
-          instanceUrl: org.instanceUrl,
-          accessToken: org.accessToken,
-          store,
-          org: 'demo',
-          input,
-          retryIntervalScale: 0,
-        }),
+        withProgress('dry run', (hooks) =>
+          runLocalRestore({
+            instanceUrl: org.instanceUrl,
+            accessToken: org.accessToken,
+            store,
+            org: key,
+            input,
+            retryIntervalScale: 0,
+            ...hooks,
+          }),
+        ),
       ({ summary: s }) => `${s.status}\n${s.message}`,
     );
     if (dry.summary.status !== 'SUCCEEDED') throw new Error(`The dry run failed: ${dry.summary.message}`);
     const restore = await timed(
       'Restore (mode full) and verify',
       () =>
-        runLocalRestore({
-          instanceUrl: org.instanceUrl,
-          accessToken: org.accessToken,
-          store,
-          org: 'demo',
-          input: { ...input, mode: 'full', confirmOrgId: org.orgId },
-          retryIntervalScale: 0,
-        }),
+        withProgress('restore', (hooks) =>
+          runLocalRestore({
+            instanceUrl: org.instanceUrl,
+            accessToken: org.accessToken,
+            store,
+            org: key,
+            input: { ...input, mode: 'full', confirmOrgId: org.orgId },
+            retryIntervalScale: 0,
+            ...hooks,
+          }),
+        ),
       ({ summary: s }) => `${s.status}${s.error ? ` (${s.error})` : ''}\n${s.message}`,
     );
     const difference = await timed(
@@ -188,6 +227,25 @@ export async function runDemo(options: {
   } finally {
     await emu?.stop();
   }
+}
+
+/**
+ * The closing lines of the demo for a person: whether the org came back, the time of each step,
+ * and the vault it left, with the commands that show what the vault holds.
+ */
+export function describeDemo(result: DemoResult, cwd: string): string {
+  const total = result.steps.reduce((a, s) => a + s.seconds, 0);
+  // The path as the person would type it: relative when the vault is under the current directory.
+  const near = relative(cwd, result.store);
+  const path = near && !near.startsWith('..') && !isAbsolute(near) ? near : result.store;
+  const quoted = /^[\w./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
+  return (
+    `\n${result.restored ? 'RESTORED' : 'NOT RESTORED'}: ${result.sample} ${result.restored ? 'is back to its state before the disaster' : 'still differs from its state before the disaster'}.\n` +
+    `Steps: ${result.steps.map((s) => `${s.step.split(':')[0]} ${s.seconds.toFixed(2)} s`).join(' | ')}\nTotal ${total.toFixed(2)} s.\n` +
+    `\nThe vault is in ${result.store}. See what it holds:\n` +
+    `  npx sfbackup snapshots --store ${quoted}\n` +
+    `  npx sfbackup ui --store ${quoted}\n`
+  );
 }
 
 /** Runs the command; 0 only when the org is back to its state before the disaster. */
@@ -216,17 +274,16 @@ export async function run(args: string[]): Promise<number> {
   const result = await runDemo({
     sample: values.sample ?? 'dreamhouse-lwc',
     fixtures: values.fixtures ?? process.env.SFBACKUP_FIXTURES ?? SAMPLE_ORGS_DIR,
-    ...(values.store ? { store: values.store } : {}),
+    store: resolve(values.store ?? DEFAULT_DEMO_STORE),
     log: values.json ? undefined : (line) => process.stdout.write(`${line}\n`),
+    ...(!values.json && process.stderr.isTTY
+      ? { progress: (label: string) => new ProgressLine(label, process.stderr) }
+      : {}),
   });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
-    const total = result.steps.reduce((a, s) => a + s.seconds, 0);
-    process.stdout.write(
-      `\n${result.restored ? 'RESTORED' : 'NOT RESTORED'}: ${result.sample} ${result.restored ? 'is back to its state before the disaster' : 'still differs from its state before the disaster'}.\n` +
-        `Steps: ${result.steps.map((s) => `${s.step.split(':')[0]} ${s.seconds.toFixed(2)} s`).join(' | ')}\nTotal ${total.toFixed(2)} s. Vault: ${result.store}\n`,
-    );
+    process.stdout.write(describeDemo(result, process.cwd()));
   }
   return result.restored ? 0 : 1;
 }

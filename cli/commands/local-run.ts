@@ -4,7 +4,10 @@
  * the command line, parse the options and print the report.
  */
 import type { CfnElement } from 'aws-cdk-lib';
+import { displayOrg, orgKeyOfId, sameOrgId } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
+import { orgPrefix } from '../../lambdas/core/snapshot/keys.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import {
@@ -13,11 +16,21 @@ import {
   type RunResult,
   runWorkflow,
   type SnsMessage,
+  type SynthesizedTemplates,
   type SynthesizedWorkflow,
-  synthesizeDefinition,
+  synthesizeTemplates,
   type TaskStep,
+  workflowFromTemplates,
 } from '../local/index.ts';
+import {
+  cachedTemplates,
+  definitionCacheDir,
+  definitionCacheKey,
+  PROJECT_ROOT,
+  sourcesDigest,
+} from '../local/definition-cache.ts';
 import type { LocalApp } from './local-app.ts';
+import { ProgressLine } from './progress.ts';
 import {
   describeProblems,
   type LocalStoreSpec,
@@ -42,6 +55,8 @@ export interface LocalRunOptions extends OrgConnection {
   /** @default - `local-<timestamp>` */
   readonly executionName?: string;
   readonly onSns?: (message: SnsMessage) => void;
+  /** Receives what a person should know before the run starts, such as a new backup chain. @default - none */
+  readonly onNotice?: (text: string) => void;
   /** Receives every interpreter event (tests and diagnostics). @default - none */
   readonly onEvent?: (event: LocalHistoryEvent) => void;
   /** Called before and after each task; what it throws fails the task (see `runWorkflow`). @default - none */
@@ -72,6 +87,11 @@ export interface LocalWorkflowOptions extends LocalRunOptions {
    * and its settings): synthesis takes seconds, so each distinct app is synthesized once per process.
    */
   readonly appKey: string;
+  /**
+   * Checks the vault once the org key is known, before the (slow) synthesis: it may tell the
+   * person something (onNotice) or refuse the run by throwing. @default - none
+   */
+  readonly beforeSynthesis?: (org: string, store: BackupStore) => Promise<void>;
   /** The execution input for the resolved org key. */
   readonly input: (org: string) => Json;
   /** A second org the workflow may write to (a restore drill's sandbox). @default - none */
@@ -101,18 +121,19 @@ const synthesizedApps = new Map<string, SynthesizedWorkflow>();
  * environment with the local connection and vault layered over it.
  */
 export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<LocalWorkflowRun> {
-  const org = await resolveOrgKey(options, options.org);
+  const store = createStore(options.store);
+  const org = options.org === undefined ? await resolveOrgKey(options) : await heldOrgKey(store, options.org);
+  await options.beforeSynthesis?.(org, store);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
-  const workflow = synthesized(`${options.appKey}\n${org}\n${s3?.bucket ?? ''}`, () => {
+  const workflow = synthesized([options.appKey, org, s3?.bucket ?? ''], () => {
     const app = options.app(org);
     const bucketId = app.stack.getLogicalId(app.bucket.node.defaultChild as CfnElement);
-    return synthesizeDefinition(
+    return synthesizeTemplates(
       app.stack,
       app.workflow.stateMachine,
       s3 ? { bucketNames: { [bucketId]: s3.bucket } } : {},
     );
   });
-  const store = createStore(options.store);
   const startedAt = new Date().toISOString();
   const result = await runWorkflow({
     workflow,
@@ -133,11 +154,20 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
   return { org, store, result, startedAt };
 }
 
-function synthesized(key: string, synthesize: () => SynthesizedWorkflow): SynthesizedWorkflow {
-  let workflow = synthesizedApps.get(key);
+let digest: string | undefined;
+
+/**
+ * The app built from `inputs`, synthesized once per process and kept on disk across runs (see
+ * definition-cache.ts): a second run of the same app on unchanged sources skips the synthesis.
+ */
+function synthesized(inputs: readonly string[], synthesize: () => SynthesizedTemplates): SynthesizedWorkflow {
+  const memo = inputs.join('\n');
+  let workflow = synthesizedApps.get(memo);
   if (!workflow) {
-    workflow = synthesize();
-    synthesizedApps.set(key, workflow);
+    digest ??= sourcesDigest(PROJECT_ROOT);
+    const key = definitionCacheKey(inputs, digest);
+    workflow = workflowFromTemplates(cachedTemplates(definitionCacheDir(), key, synthesize));
+    synthesizedApps.set(memo, workflow);
   }
   return workflow;
 }
@@ -184,6 +214,35 @@ function localEnvironment(options: LocalWorkflowOptions): Record<string, string>
     ...(s3?.endpoint ? { [EnvName.S3Endpoint]: s3.endpoint, [EnvName.VaultKeyArn]: '' } : {}),
     ...options.env,
   };
+}
+
+/**
+ * The vault key for `--org`: as given, unless it is an org id the vault holds nothing of while it
+ * holds that org under the same 15 characters in another case. A 15-character id is
+ * case-sensitive, so one typed in lower case computes another checksum; the vault's key is the
+ * org the person meant (two orgs whose ids differ only in case are not a typing mistake).
+ */
+export async function heldOrgKey(store: BackupStore, org: string): Promise<string> {
+  if (orgKeyOfId(org) === undefined) return org;
+  // The first key under the org's prefix is enough to know the vault holds it.
+  for await (const _held of store.list(orgPrefix(org))) return org;
+  const reader = new SnapshotReader(store);
+  const same = (await reader.orgs()).filter(
+    (held) =>
+      held !== org && orgKeyOfId(held) !== undefined && sameOrgId(held.slice(0, 15), org.slice(0, 15)),
+  );
+  return same.length === 1 && same[0] !== undefined ? same[0] : org;
+}
+
+/**
+ * What else a vault holds, for a message about an org it holds nothing of: a mistyped --store or
+ * --org is the likely cause, and the orgs listed show which.
+ */
+export async function otherOrgsHint(store: BackupStore, org: string): Promise<string> {
+  const others = (await new SnapshotReader(store).orgs()).filter((o) => o !== org);
+  if (others.length === 0) return 'It holds no other org.';
+  const listed = others.slice(0, 10).map(displayOrg).join(', ') + (others.length > 10 ? ', ...' : '');
+  return `It holds ${others.length === 1 ? 'org' : 'orgs'} ${listed}: if you meant one of them, check --store and --org.`;
 }
 
 /** A run's execution figures as the summaries print them: the largest of the execution and its children. */
@@ -240,13 +299,29 @@ export async function runCommand<S extends OptionSpecs, R, Summary>(
     process.stderr.write(describeProblems(command.name, problems, command.usage));
     return 2;
   }
-  const { summary } = await command.run({
-    ...common.connection,
-    store: common.store,
-    ...(common.org !== undefined ? { org: common.org } : {}),
-    onSns: (message) => process.stderr.write(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
-    ...own,
-  });
+  // A terminal gets a live line on standard error; --json and a redirected standard error get
+  // only the result.
+  const progress =
+    !common.json && process.stderr.isTTY ? new ProgressLine(command.name, process.stderr) : undefined;
+  const print = (text: string) => {
+    if (progress) progress.print(text);
+    else process.stderr.write(text);
+  };
+  let summary: Summary;
+  progress?.start();
+  try {
+    ({ summary } = await command.run({
+      ...common.connection,
+      store: common.store,
+      ...(common.org !== undefined ? { org: common.org } : {}),
+      onSns: (message) => print(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
+      onNotice: (text) => print(`${text}\n`),
+      ...(progress ? { onEvent: progress.onEvent, onTask: progress.onTask } : {}),
+      ...own,
+    }));
+  } finally {
+    progress?.finish();
+  }
   process.stdout.write(common.json ? `${JSON.stringify(summary)}\n` : command.describe(summary));
   return command.exitCode(summary);
 }

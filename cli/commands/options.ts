@@ -4,8 +4,11 @@
  * options; parsing, checking and reporting problems happen here once, so that a mistyped command
  * line gets every problem back in one answer, each with what to write instead.
  */
+import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { orgKeyOfId } from '../../contract/org-id.ts';
 import { EnvName, orgNameProblem } from '../../contract/workflow-contract.ts';
+import { describeUnreachable } from '../../lambdas/adapters/salesforce/unreachable.ts';
 
 /** How parseArgs declares one option. */
 export interface OptionSpec {
@@ -39,7 +42,8 @@ export const CONNECTION_HELP = `  --instance-url URL     the org's instance URL 
   --store DIR            local directory of the vault (the default kind of vault)
   --s3-endpoint URL      use an S3-compatible server instead of a directory...
   --bucket NAME          ...and this bucket in it (with --s3-endpoint, or AWS S3 without it)
-  --org NAME             the org's key in the vault (default: the org id, lower-cased)
+  --org NAME             the org's key in the vault: a name, or the org id in 15 or 18
+                         characters, any case (default: the org id the token belongs to)
 `;
 
 /** Help lines for the output options, which close a command's usage. */
@@ -183,7 +187,9 @@ export function readCommonOptions(
       `--s3-endpoint is "${values['s3-endpoint']}", which is not an http(s) URL: write e.g. http://127.0.0.1:7480`,
     );
   }
-  const orgProblem = values.org === undefined ? undefined : orgNameProblem(values.org);
+  // An org id in any of the spellings Salesforce accepts is filed under its one vault key.
+  const org = values.org === undefined ? undefined : (orgKeyOfId(values.org) ?? values.org);
+  const orgProblem = org === undefined ? undefined : orgNameProblem(org);
   if (orgProblem) problems.push(`--org: ${orgProblem}`);
   if (problems.length > before || !instanceUrl || !accessToken) return undefined;
   const bucket = values.bucket;
@@ -191,9 +197,15 @@ export function readCommonOptions(
   return {
     connection: { instanceUrl, accessToken },
     store: bucket ? { s3: { bucket, ...(endpoint ? { endpoint } : {}) } } : (values.store ?? ''),
-    ...(values.org !== undefined ? { org: values.org } : {}),
+    ...(org !== undefined ? { org } : {}),
     json: values.json ?? false,
   };
+}
+
+/** Where a vault is, as a person checks it: a directory's absolute path, or the bucket and its endpoint. */
+export function describeStore(store: LocalStoreSpec): string {
+  if (typeof store === 'string') return resolve(store);
+  return `bucket ${store.s3.bucket} at ${store.s3.endpoint ?? 'AWS S3'}`;
 }
 
 /** The whole answer to a command line with problems: each on its own line, then the usage. */
@@ -210,11 +222,33 @@ export async function resolveOrgKey(connection: OrgConnection, org?: string): Pr
   return org ?? (await orgKeyOf(connection.instanceUrl, connection.accessToken));
 }
 
-/** The default org key: the org id, lower-cased, from the identity endpoint. */
-export async function orgKeyOf(instanceUrl: string, accessToken: string): Promise<string> {
-  const response = await fetch(`${instanceUrl.replace(/\/+$/, '')}/services/oauth2/userinfo`, {
-    headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-  });
+/** How long the first call to the org may take before the CLI says it got no answer. */
+export const ORG_TIMEOUT_MS = 30_000;
+
+/** The org could not be reached at all; the message names the URL, the cause and what to check. */
+export class OrgUnreachableError extends Error {
+  override readonly name = 'OrgUnreachable';
+}
+
+/** The default org key: the org id, as the vault keys it, from the identity endpoint. */
+export async function orgKeyOf(
+  instanceUrl: string,
+  accessToken: string,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<string> {
+  const url = `${instanceUrl.replace(/\/+$/, '')}/services/oauth2/userinfo`;
+  const timeoutMs = options.timeoutMs ?? ORG_TIMEOUT_MS;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const message = describeUnreachable(instanceUrl, error, timeoutMs);
+    if (message) throw new OrgUnreachableError(message, { cause: error });
+    throw error;
+  }
   if (!response.ok) {
     throw new Error(
       `Could not read the org id from ${instanceUrl} (HTTP ${response.status}); pass --org NAME or check the token.`,
@@ -222,7 +256,7 @@ export async function orgKeyOf(instanceUrl: string, accessToken: string): Promis
   }
   const info = (await response.json()) as { organization_id?: string };
   if (!info.organization_id) throw new Error('The identity answer has no organization_id; pass --org NAME.');
-  return info.organization_id.toLowerCase();
+  return orgKeyOfId(info.organization_id) ?? info.organization_id.toLowerCase();
 }
 
 function isHttpUrl(text: string): boolean {

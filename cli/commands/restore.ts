@@ -1,16 +1,25 @@
 /** `sfbackup restore`: runs the synthesized restore workflow locally with the same input JSON as the console. */
 import { readFileSync, statSync } from 'node:fs';
-import { inputShapeProblem, inputSizeProblem, pointInTimeProblem } from '../../lambdas/core/restore/input.ts';
+import { displayOrg } from '../../contract/org-id.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { type InputProblem, InvalidRestoreRequestError } from '../../lambdas/core/restore/errors.ts';
+import {
+  inputShapeProblem,
+  inputSizeProblem,
+  parseRestoreInput,
+  pointInTimeProblem,
+} from '../../lambdas/core/restore/input.ts';
 import type { Json, RunResult } from '../local/index.ts';
 import { buildLocalRestoreApp } from './local-app.ts';
 import {
   executionFigures,
   type LocalRunOptions,
+  otherOrgsHint,
   runCommand,
   runLocalWorkflow,
   type WorkflowCommand,
 } from './local-run.ts';
-import { CONNECTION_HELP, type OrgConnection, OUTPUT_HELP } from './options.ts';
+import { CONNECTION_HELP, describeStore, type OrgConnection, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup restore --instance-url URL --access-token TOKEN --store DIR --input FILE [options]
 
@@ -26,6 +35,11 @@ ${CONNECTION_HELP}  --input FILE           the restore input JSON ("-" reads sta
   --drill-instance-url URL, --drill-access-token TOKEN
                          the sandbox a {"drill": true} input restores into
 ${OUTPUT_HELP}`;
+
+/** The vault holds nothing to restore the org from; the message names the vault and what it holds. */
+export class NothingToRestoreError extends Error {
+  override readonly name = 'NothingToRestore';
+}
 
 /** Options of one local restore. */
 export interface LocalRestoreOptions extends LocalRunOptions {
@@ -61,6 +75,13 @@ export async function runLocalRestore(
     app: (key) => buildLocalRestoreApp(key, bulkThreshold !== undefined ? { bulkThreshold } : {}),
     appKey: `restore\n${bulkThreshold ?? ''}`,
     input: () => options.input as Json,
+    beforeSynthesis: async (key, vault) => {
+      if (await new SnapshotReader(vault).latestComplete(key)) return;
+      throw new NothingToRestoreError(
+        `The vault at ${describeStore(options.store)} holds no complete snapshot of org ${displayOrg(key)}. ` +
+          `${await otherOrgsHint(vault, key)} Otherwise run "sfbackup backup" for this org first.`,
+      );
+    },
     waitScale: 0.05,
   });
   const output = (result.output ?? {}) as Record<string, unknown>;
@@ -113,6 +134,7 @@ const restoreCommand: WorkflowCommand<
         );
       }
     }
+    const before = problems.length;
     const parsed = withPointInTime(parseInput(input), values['point-in-time'], problems);
     // Checked here as well as by the workflow, since a deep input would exhaust the stack of the
     // local runner before the workflow could reject it.
@@ -121,6 +143,14 @@ const restoreCommand: WorkflowCommand<
         ? undefined
         : (inputSizeProblem(Buffer.byteLength(input)) ?? inputShapeProblem(parsed));
     if (shape) problems.push(`--input ${values.input}: ${shape.problem} Fix: ${shape.fix}`);
+    // Everything the workflow's own validation decides without the org or the vault is decided
+    // here too, before the org is contacted and the workflow synthesized; the workflow still
+    // checks it, for the console.
+    else if (input !== undefined && problems.length === before && !isDrill(parsed)) {
+      for (const p of inputProblems(parsed)) {
+        problems.push(`--input ${values.input}: ${p.field}: ${p.problem} Fix: ${p.fix}`);
+      }
+    }
     const drillUrl = values['drill-instance-url'];
     const drillToken = values['drill-access-token'];
     if ((drillUrl === undefined) !== (drillToken === undefined)) {
@@ -138,7 +168,7 @@ const restoreCommand: WorkflowCommand<
   run: runLocalRestore,
   exitCode: (summary) => (summary.status === 'SUCCEEDED' ? 0 : 1),
   describe: (summary) =>
-    `Restore of org ${summary.org}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}\n${summary.message}\n` +
+    `Restore of org ${displayOrg(summary.org)}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}\n${summary.message}\n` +
     (summary.reportKey ? `Report: ${summary.reportKey}\n` : '') +
     (summary.planKey ? `Plan: ${summary.planKey}\n` : ''),
 };
@@ -161,6 +191,22 @@ function withPointInTime(parsed: unknown, pointInTime: string | undefined, probl
     );
   }
   return { ...input, pointInTime };
+}
+
+/** A drill's input ({"drill": true}) is checked by the workflow against the configured drill. */
+function isDrill(input: unknown): boolean {
+  return input !== null && typeof input === 'object' && (input as { drill?: unknown }).drill === true;
+}
+
+/** Every problem parseRestoreInput finds in the input, none when it accepts it. */
+function inputProblems(input: unknown): readonly InputProblem[] {
+  try {
+    parseRestoreInput(input);
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidRestoreRequestError) return error.problems;
+    throw error;
+  }
 }
 
 /** The text goes to the workflow as it is when it is not JSON: the workflow rejects it, as the console's input would be. */

@@ -33,6 +33,8 @@ export interface DistributedMapDeps {
   /** Evaluates a JSONPath payload template against `input`, with `$$.Map.Item` when given. */
   evaluate(template: Json, input: Json, item?: { Index: number; Value: Json }): Promise<Json>;
   runChild(processor: PreparedMachine, input: Json, name: string): Promise<ChildOutcome>;
+  /** Called once the items are read and batched, with how many child executions will run. @default - none */
+  onItems?(items: number): void;
   /** Called with each child's statistics as it finishes. */
   onChild(stats: ExecutionHistoryStats, input: Json): void;
   /** Authorizes the state machine's S3 requests (ItemReader, ResultWriter). */
@@ -206,6 +208,7 @@ export async function runDistributedMap(
     );
   }
   const childInputs = await batch(selected, state, input, deps);
+  deps.onItems?.(childInputs.length);
   const toleratedCount = (await evaluateNumber(state, 'ToleratedFailureCount', input, deps)) ?? 0;
   const toleratedPercent = (await evaluateNumber(state, 'ToleratedFailurePercentage', input, deps)) ?? 0;
   const tolerated = Math.max(toleratedCount, Math.floor((toleratedPercent / 100) * childInputs.length));

@@ -62,6 +62,8 @@ export interface TaskStep {
   readonly execution: string;
   readonly state: string;
   readonly phase: 'before' | 'after';
+  /** What the task returned, on the `after` step (progress reports read counts from it). */
+  readonly output?: Json;
 }
 
 type MachineDefinition = ConstructorParameters<typeof StateMachine>[0];
@@ -104,7 +106,7 @@ export class LocalExecutor {
         this.track(async () => {
           await this.step({ execution: name, state: stateName, phase: 'before' });
           const result = await this.perform(plan, stateName, taskInput as Json, name, collector);
-          await this.step({ execution: name, state: stateName, phase: 'after' });
+          await this.step({ execution: name, state: stateName, phase: 'after', output: result });
           collector.measure(result, stateName);
           if (
             this.settings.enforcePayloadLimit &&
@@ -297,6 +299,8 @@ export class LocalExecutor {
             return outcome;
           },
           onChild: (stats) => collector.addChild(stats),
+          onItems: (items) =>
+            collector.record({ type: 'MapRunStarted', state: { name: stateName, type: 'Map' }, items }),
           authorizeS3: (request) =>
             this.authorizeS3(
               executionName,

@@ -25,6 +25,8 @@ export interface LocalHistoryEvent {
   /** The inline Map iteration the event belongs to. */
   readonly index?: number;
   readonly error?: string;
+  /** On a Distributed Map's `MapRunStarted`: how many child executions it runs. */
+  readonly items?: number;
 }
 
 /** What one execution would look like in Step Functions' history. */
@@ -51,6 +53,7 @@ interface InterpreterEvent {
   input?: unknown;
   output?: unknown;
   Error?: string;
+  items?: number;
 }
 
 /** Size of a value as Step Functions measures payloads: UTF-8 bytes of its JSON. */
@@ -142,6 +145,7 @@ export class HistoryCollector {
       ...(stateName !== undefined ? { state: stateName } : {}),
       ...(event.index !== undefined ? { index: event.index } : {}),
       ...(event.Error !== undefined ? { error: event.Error } : {}),
+      ...(event.items !== undefined ? { items: event.items } : {}),
     });
   }
 

@@ -26,6 +26,9 @@ export {
   type LocalFunction,
   StateMachineNotFoundError,
   SynthesisFailedError,
+  type SynthesizedTemplates,
   type SynthesizedWorkflow,
   synthesizeDefinition,
+  synthesizeTemplates,
+  workflowFromTemplates,
 } from './synthesize.ts';

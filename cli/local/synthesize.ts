@@ -70,6 +70,20 @@ export class StateMachineNotFoundError extends Error {
 }
 
 /**
+ * What a synthesis leaves that the runner needs, as plain JSON: the app's templates and which
+ * state machine to run. It is what the CLI keeps on disk, since synthesis takes seconds and
+ * `workflowFromTemplates` turns it back into a workflow in milliseconds.
+ */
+export interface SynthesizedTemplates {
+  readonly stacks: readonly StackTemplate[];
+  /** The stack that holds the state machine. */
+  readonly stackName: string;
+  readonly stateMachineLogicalId: string;
+  readonly region: string;
+  readonly bucketNames: Readonly<Record<string, string>>;
+}
+
+/**
  * Synthesizes the app `stack` belongs to (build it with the context `aws:cdk:bundling-stacks`
  * set to `[]` so no function is bundled) and returns the named state machine's definition with
  * every token resolved to a local name. `stateMachine` is the construct, its logical id, or its
@@ -80,6 +94,15 @@ export function synthesizeDefinition(
   stateMachine?: IConstruct | string,
   options: SynthesizeOptions = {},
 ): SynthesizedWorkflow {
+  return workflowFromTemplates(synthesizeTemplates(stack, stateMachine, options));
+}
+
+/** Synthesizes the app `stack` belongs to and names the state machine to run (see `synthesizeDefinition`). */
+export function synthesizeTemplates(
+  stack: Stack,
+  stateMachine?: IConstruct | string,
+  options: SynthesizeOptions = {},
+): SynthesizedTemplates {
   const stage = Stage.of(stack);
   if (!stage) throw new StateMachineNotFoundError(`Stack ${stack.stackName} is not part of an app.`);
   let assembly: ReturnType<Stage['synth']>;
@@ -97,9 +120,21 @@ export function synthesizeDefinition(
   }));
   const own = stacks.find((s) => s.stackName === stack.stackName);
   if (!own) throw new StateMachineNotFoundError(`The cloud assembly holds no stack ${stack.stackName}.`);
-  const resolver = new TemplateResolver(stacks, options.region ?? 'us-east-1', options.bucketNames);
+  return {
+    stacks,
+    stackName: own.stackName,
+    stateMachineLogicalId: findStateMachine(stack, own, stateMachine),
+    region: options.region ?? 'us-east-1',
+    bucketNames: options.bucketNames ?? {},
+  };
+}
 
-  const logicalId = findStateMachine(stack, own, stateMachine);
+/** The workflow the runner executes, from a synthesis' templates (fresh or read back from disk). */
+export function workflowFromTemplates(synthesized: SynthesizedTemplates): SynthesizedWorkflow {
+  const { stacks, stateMachineLogicalId: logicalId } = synthesized;
+  const own = stacks.find((s) => s.stackName === synthesized.stackName);
+  if (!own) throw new StateMachineNotFoundError(`The templates hold no stack ${synthesized.stackName}.`);
+  const resolver = new TemplateResolver(stacks, synthesized.region, synthesized.bucketNames);
   const properties = own.template.Resources?.[logicalId]?.Properties ?? {};
   const definition = readDefinition(resolver, own, properties, logicalId);
 

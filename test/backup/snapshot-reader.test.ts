@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { csvHeader, csvLine } from '../../lambdas/core/snapshot/csv.ts';
 import { partKey } from '../../lambdas/core/snapshot/keys.ts';
 import type { SnapshotManifest } from '../../lambdas/core/snapshot/manifest.ts';
@@ -265,10 +269,27 @@ describe('the point-in-time reader', () => {
     );
   });
 
-  it('reports an org with no backup clearly', async () => {
-    await expect(new SnapshotReader(new MemoryStore()).pointInTime(ORG, 'latest')).rejects.toThrow(
-      /no complete snapshot yet/,
+  it('reports an org with no backup clearly, naming the vault it looked in', async () => {
+    const store = new MemoryStore();
+    await expect(new SnapshotReader(store).pointInTime(ORG, 'latest')).rejects.toThrow(
+      `has no complete snapshot in the vault at ${store.location}: run a backup first`,
     );
+  });
+
+  it('names the vault directory as a path, absolute', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-reader-'));
+    const error = await new SnapshotReader(new LocalDirectoryStore(dir))
+      .pointInTime(ORG, 'latest')
+      .catch((e) => e);
+    expect(error.message).toContain(`in the vault at ${resolve(dir)}:`);
+  });
+
+  it('lists the orgs the vault holds', async () => {
+    const store = new MemoryStore();
+    await store.put('orgs/acme-prod/catalog/x.json', '{}');
+    await store.put('orgs/acme-dev/latest.json', '{}');
+    expect(await new SnapshotReader(store).orgs()).toEqual(['acme-dev', 'acme-prod']);
+    expect(await new SnapshotReader(new MemoryStore()).orgs()).toEqual([]);
   });
 });
 

@@ -1,8 +1,14 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { run as runBackup } from '../../cli/commands/backup.ts';
 import { run as runRestore } from '../../cli/commands/restore.ts';
 import { parseCommandLine, readCommonOptions } from '../../cli/commands/options.ts';
+import { heldOrgKey } from '../../cli/commands/local-run.ts';
+import { orgKeyOfId } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 
 const OWN = { mode: { type: 'string' }, verbose: { type: 'boolean' } } as const;
 
@@ -76,6 +82,19 @@ describe('readCommonOptions', () => {
     });
   });
 
+  it.each(['00DA0000000Zhe1', '00DA0000000Zhe1MAC', '00da0000000zhe1mac', '00DA0000000ZHE1MAC'])(
+    'files --org %s under the one vault key of that org id',
+    (org) => {
+      const problems: string[] = [];
+      const request = readCommonOptions(
+        { 'instance-url': 'https://acme.my.salesforce.com', 'access-token': 't', store: './vault', org },
+        problems,
+      );
+      expect(problems).toEqual([]);
+      expect(request?.org).toBe('00da0000000zhe1mac');
+    },
+  );
+
   it('names an S3 bucket, with its endpoint, as the store', () => {
     const request = readCommonOptions(
       {
@@ -128,10 +147,64 @@ describe('the backup and restore command lines', () => {
       '--access-token (or SFBACKUP_ACCESS_TOKEN) is required',
       '--store DIR, or --bucket NAME, is required',
       '--mode is "weekly": write full, incremental or metadata',
-      '--settings is not a JSON object',
+      '--settings: (root): Invalid input: expected object, received array',
     ])
       expect(text).toContain(expected);
     expect(text).toContain('Usage: sfbackup backup');
+  });
+
+  it('refuse bad backup settings and a bad restore input before the workflow is synthesized, naming every problem', async () => {
+    // The synthesized-definition cache is written by the first synthesis of an app: a directory
+    // that stays absent proves that none happened. --org spares the identity call, so without
+    // the early checks the run would go straight on to the synthesis.
+    const cache = join(mkdtempSync(join(tmpdir(), 'sfbackup-early-')), 'cache');
+    vi.stubEnv('SFBACKUP_CACHE_DIR', cache);
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-early-input-'));
+    const common = [
+      '--instance-url',
+      'http://127.0.0.1:1',
+      '--access-token',
+      't',
+      '--store',
+      dir,
+      '--org',
+      'early',
+    ];
+    const inputs: [string, string[]][] = [
+      ['{"objects": ["Account"], "mode": "dry-run",', ['the input is not valid JSON']],
+      ['["Account"]', ['the input must be a JSON object, received an array']],
+      [
+        JSON.stringify({ objects: 'Account', mode: 'everything', colour: 'red' }),
+        ['objects: ', 'mode: ', 'unknown input field(s) "colour"'],
+      ],
+      [
+        JSON.stringify({ objects: ['Account'], mode: 'full', confirmOrgId: '00Dshort' }),
+        ['confirmOrgId: "00Dshort" is not an org id'],
+      ],
+    ];
+    for (const [text, expected] of inputs) {
+      const file = join(dir, 'input.json');
+      writeFileSync(file, text);
+      const stderr = stderrOf();
+      try {
+        expect(await runRestore([...common, '--input', file])).toBe(2);
+      } finally {
+        vi.restoreAllMocks();
+      }
+      for (const problem of expected) expect(stderr.text()).toContain(problem);
+      expect(stderr.text()).toContain('Fix: ');
+    }
+    const stderr = stderrOf();
+    try {
+      expect(await runBackup([...common, '--settings', '{"pageSize":"big","colour":1}'])).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+      vi.unstubAllEnvs();
+    }
+    expect(stderr.text()).toMatch(/^sfbackup backup: 2 problems with the options:\n/);
+    expect(stderr.text()).toContain('--settings: pageSize: ');
+    expect(stderr.text()).toContain('--settings: unknown key "colour"');
+    expect(existsSync(cache)).toBe(false);
   });
 
   it('refuse half a drill connection in a restore', async () => {
@@ -173,5 +246,21 @@ describe('the backup and restore command lines', () => {
     expect(out.join('')).toContain(
       '--access-token TOKEN   an access token for it (or SFBACKUP_ACCESS_TOKEN)',
     );
+  });
+});
+
+describe('heldOrgKey', () => {
+  it('maps an org id typed in the wrong case to the org the vault holds under the same 15 characters', async () => {
+    const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-held-')));
+    await store.put('orgs/00da0000000zhe1mac/catalog/x.json', '{}');
+    await store.put('orgs/acme-prod/catalog/x.json', '{}');
+    // 00DA0000000Zhe1 typed in lower case computes another suffix: not the org's key.
+    const typed = orgKeyOfId('00da0000000zhe1')!;
+    expect(typed).toBe('00da0000000zhe1eaa');
+    expect(await heldOrgKey(store, typed)).toBe('00da0000000zhe1mac');
+    expect(await heldOrgKey(store, '00da0000000zhe1mac')).toBe('00da0000000zhe1mac');
+    // Names, and ids the vault holds nothing like, stay as given.
+    expect(await heldOrgKey(store, 'acme-dev')).toBe('acme-dev');
+    expect(await heldOrgKey(store, '00d5g0000099999aaa')).toBe('00d5g0000099999aaa');
   });
 });

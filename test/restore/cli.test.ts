@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/commands/restore.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { backup, freshStoreDir, ids, softDelete, startSampleOrg } from './e2e-support.ts';
 
 let emu: RunningEmulator | undefined;
@@ -73,6 +74,29 @@ describe('sfbackup restore', () => {
       ]),
     ).toBe(2);
     expect(io.err()).toMatch(/nested 100,00\d levels deep/);
+  });
+
+  it('refuses, before the workflow is synthesized, a store that holds no snapshot of the org, naming the vault and what it holds', async () => {
+    const dir = freshStoreDir();
+    await new LocalDirectoryStore(dir).put('orgs/acme-old/catalog/x.json', '{}');
+    const file = join(dir, 'input.json');
+    writeFileSync(file, JSON.stringify({ objects: ['Account'] }));
+    const cache = join(freshStoreDir(), 'cache');
+    vi.stubEnv('SFBACKUP_CACHE_DIR', cache);
+    capture();
+    try {
+      const args = ['--instance-url', 'http://127.0.0.1:1', '--access-token', 't', '--store', dir];
+      const error = await run([...args, '--org', '00D5g0000012345', '--input', file]).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'NothingToRestore' });
+      expect((error as Error).message).toBe(
+        `The vault at ${resolve(dir)} holds no complete snapshot of org 00D5g0000012345EAA. ` +
+          'It holds org acme-old: if you meant one of them, check --store and --org. ' +
+          'Otherwise run "sfbackup backup" for this org first.',
+      );
+      expect(existsSync(cache)).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('runs the console input from a file: a dry run, then the restore, with a JSON summary', async () => {
@@ -171,30 +195,5 @@ describe('sfbackup restore', () => {
         `Broker__c: .*\\n    snapshot only: (\\S+) taken \\S+, 0\\.0 hour\\(s\\) before ${at.replace(/\./g, '\\.')}: snapshot \\1 does not mark the object continuous`,
       ),
     );
-  });
-
-  it('rejects malformed JSON in the input file, as the console would, and exits 1', async () => {
-    emu = await startSampleOrg('ebikes-lwc');
-    const dir = freshStoreDir();
-    await backup(emu, dir, 'full');
-    const file = join(dir, 'bad.json');
-    writeFileSync(file, '{"objects": ["Product__c"], "mode": "full",');
-    const io = capture();
-    expect(
-      await run([
-        '--instance-url',
-        emu.instanceUrl,
-        '--access-token',
-        emu.accessToken,
-        '--store',
-        dir,
-        '--org',
-        'sample',
-        '--input',
-        file,
-      ]),
-    ).toBe(1);
-    expect(io.out()).toContain('InvalidRestoreRequestError');
-    expect(io.out()).toContain('not valid JSON');
   });
 });

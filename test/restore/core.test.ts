@@ -127,6 +127,16 @@ describe('restore core against an in-memory org', () => {
     expect(org.live('Broker__c')).toHaveLength(3);
   });
 
+  it.each(['00d000000000001aaa', '00D000000000001', '00d000000000001'])(
+    'takes confirmOrgId %s: the org id in 15 or 18 characters, in any case',
+    async (confirmOrgId) => {
+      const { org, deps } = world();
+      org.hardDelete('Broker__c', brokerId(1));
+      const done = await runRestore(deps, { objects: ['Broker__c'], mode: 'full', confirmOrgId });
+      expect(done.verify?.matches).toBe(true);
+    },
+  );
+
   it('rejects a write whose confirmOrgId is not the target org, before writing anything', async () => {
     const { org, deps } = world();
     org.hardDelete('Broker__c', brokerId(1));

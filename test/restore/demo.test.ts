@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runDemo } from '../../cli/commands/demo.ts';
-import { FIXTURES } from '../backup/e2e-support.ts';
+import { DEFAULT_DEMO_STORE, describeDemo, runDemo } from '../../cli/commands/demo.ts';
+import { FIXTURES, freshStoreDir } from '../backup/e2e-support.ts';
 
 describe('sfbackup demo', () => {
   it.each(['dreamhouse-lwc', 'ebikes-lwc'])(
@@ -28,6 +28,32 @@ describe('sfbackup demo', () => {
       expect(output).toContain('Verified: the restored scope matches snapshot');
     },
   );
+
+  it('runs twice into the same vault, as a person re-running the demo into .sfbackup does', async () => {
+    const store = freshStoreDir();
+    for (const _run of [1, 2]) {
+      const result = await runDemo({
+        sample: 'ebikes-lwc',
+        fixtures: process.env.SFBACKUP_FIXTURES ?? FIXTURES,
+        store,
+      });
+      expect(result.restored).toBe(true);
+      expect(result.store).toBe(store);
+    }
+  });
+
+  it('ends with the vault it wrote (.sfbackup by default) and the commands that show it', () => {
+    expect(DEFAULT_DEMO_STORE).toBe('.sfbackup');
+    const result = { sample: 'ebikes-lwc', restored: true, steps: [], difference: {} };
+    expect(describeDemo({ ...result, store: '/home/ann/work/.sfbackup' }, '/home/ann/work')).toContain(
+      'The vault is in /home/ann/work/.sfbackup. See what it holds:\n' +
+        '  npx sfbackup snapshots --store .sfbackup\n' +
+        '  npx sfbackup ui --store .sfbackup\n',
+    );
+    expect(describeDemo({ ...result, store: '/srv/my vault' }, '/home/ann')).toContain(
+      "  npx sfbackup snapshots --store '/srv/my vault'\n",
+    );
+  });
 
   it('names the folder to pass when the sample org is not there', async () => {
     await expect(runDemo({ sample: 'dreamhouse-lwc', fixtures: '/nonexistent' })).rejects.toThrow(

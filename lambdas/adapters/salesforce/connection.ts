@@ -260,8 +260,8 @@ export class SalesforceConnection {
     const session = await this.current();
     this.calls++;
     let response: Response;
+    const url = `${session.instanceUrl}${path}`;
     try {
-      const url = `${session.instanceUrl}${path}`;
       const headers = {
         authorization: `Bearer ${session.accessToken}`,
         accept: options.accept ?? 'application/json',
@@ -277,7 +277,7 @@ export class SalesforceConnection {
               ...(options.body !== undefined ? { body: options.body } : {}),
             });
     } catch (error) {
-      throw translateNetworkError(error, what);
+      throw translateNetworkError(error, what, url);
     }
     if (response.status !== 401) this.refreshedWithoutSuccess = false;
     if (response.ok) return response;

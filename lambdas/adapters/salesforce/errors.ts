@@ -8,6 +8,7 @@ import {
   SalesforceTransientError,
 } from '../../core/salesforce.ts';
 import { TransportFailure } from './transport.ts';
+import { describeUnreachable } from './unreachable.ts';
 
 const QUERY_CODES = new Set([
   'MALFORMED_QUERY',
@@ -123,11 +124,20 @@ export function translateSoapFault(faultCode: string, faultString: string, what:
   return new SalesforceRequestError(text, code, 500);
 }
 
-/** Translates a failure below HTTP (reset, refused, cut body) into a transient error. */
-export function translateNetworkError(error: unknown, what: string): SalesforceError {
+/**
+ * Translates a failure below HTTP (reset, refused, cut body) into a transient error. With the
+ * request's `url`, a failure to reach the org at all says why and what to check.
+ */
+export function translateNetworkError(error: unknown, what: string, url?: string): SalesforceError {
   if (error instanceof Error && /^Salesforce/.test(error.name)) return error as SalesforceError;
+  const unreachable = url === undefined ? undefined : describeUnreachable(url, error);
   const cause =
-    error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    unreachable ??
+    (error instanceof TransportFailure
+      ? error.message
+      : error instanceof Error
+        ? ((error.cause as Error | undefined)?.message ?? error.message)
+        : String(error));
   return new SalesforceTransientError(
     `${what}: the connection failed (${cause}); the request can be repeated.`,
   );

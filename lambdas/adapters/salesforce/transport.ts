@@ -5,6 +5,7 @@ import { ErrorName } from '../../../contract/workflow-contract.ts';
 import type { HttpRequest, HttpResponse } from 'jsforce/lib/types/common.js';
 import { StreamPromise } from 'jsforce/lib/util/promise.js';
 import { SalesforceRequestError } from '../../core/salesforce.ts';
+import { describeUnreachable } from './unreachable.ts';
 
 /** What a transport reports of each request it sends. */
 export interface TransportHooks {
@@ -105,7 +106,9 @@ export class FetchTransport extends Transport {
       if (error instanceof SalesforceAnswerTooLargeError) throw error;
       const cause =
         error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
-      throw new TransportFailure(cause || 'the request failed', { cause: error });
+      throw new TransportFailure(describeUnreachable(request.url, error) ?? (cause || 'the request failed'), {
+        cause: error,
+      });
     }
     this.status = response.status;
     this.hooks.onAnswer?.(response.status, body);

@@ -95,33 +95,46 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefine
 
 /** Parses settings (JSON text or an object), naming every bad field. */
 export function parseBackupSettings(input: unknown): BackupSettings {
+  const checked = checkBackupSettings(input);
+  if ('settings' in checked) return checked.settings;
+  throw new InvalidBackupSettingsError(
+    checked.notJson
+      ? `Backup settings are not JSON: ${checked.notJson}`
+      : `Backup settings are invalid: ${checked.problems.join('; ')}. Known keys: ${Object.keys(backupSettingsSchema.shape).join(', ')}.`,
+  );
+}
+
+/**
+ * The settings, or every problem with them, one per bad field (a caller that lists problems, such
+ * as the command line, shows each on its own line).
+ */
+export function checkBackupSettings(
+  input: unknown,
+): { settings: BackupSettings } | { problems: string[]; notJson?: string } {
   let value = input ?? {};
   if (typeof value === 'string') {
     try {
       value = value.trim() === '' ? {} : JSON.parse(value);
     } catch (error) {
-      throw new InvalidBackupSettingsError(`Backup settings are not JSON: ${(error as Error).message}`);
+      const notJson = (error as Error).message;
+      return { problems: [`not JSON: ${notJson}`], notJson };
     }
   }
   const result = backupSettingsSchema.safeParse(value);
-  if (!result.success) {
-    const known = Object.keys(backupSettingsSchema.shape);
-    const problems = result.error.issues.flatMap((i) =>
-      i.code === 'unrecognized_keys'
-        ? i.keys.map((key) => {
-            const where = i.path.length > 0 ? `${i.path.join('.')}: ` : '';
-            const here = knownKeysAt(i.path) ?? known;
-            const list = i.path.length > 0 ? ` (known here: ${here.join(', ')})` : '';
-            return `${where}unknown key ${withSuggestion(
-              `"${key}"`,
-              here.map((k) => `"${k}"`),
-            )}${list}`;
-          })
-        : [`${i.path.join('.') || '(root)'}: ${i.message}`],
-    );
-    throw new InvalidBackupSettingsError(
-      `Backup settings are invalid: ${problems.join('; ')}. Known keys: ${known.join(', ')}.`,
-    );
-  }
-  return result.data;
+  if (result.success) return { settings: result.data };
+  const known = Object.keys(backupSettingsSchema.shape);
+  const problems = result.error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((key) => {
+          const where = i.path.length > 0 ? `${i.path.join('.')}: ` : '';
+          const here = knownKeysAt(i.path) ?? known;
+          const list = i.path.length > 0 ? ` (known here: ${here.join(', ')})` : '';
+          return `${where}unknown key ${withSuggestion(
+            `"${key}"`,
+            here.map((k) => `"${k}"`),
+          )}${list}`;
+        })
+      : [`${i.path.join('.') || '(root)'}: ${i.message}`],
+  );
+  return { problems };
 }

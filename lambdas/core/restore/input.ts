@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orgKeyOfId } from '../../../contract/org-id.ts';
 import { type InputProblem, InvalidRestoreRequestError } from './errors.ts';
 import type { SnapshotSelector } from './model.ts';
 
@@ -128,7 +129,7 @@ const FIXES: Record<string, string> = {
   files: 'write true or false.',
   metadata: 'list components as "Type:FullName", e.g. ["CustomField:Broker__c.Email__c"].',
   mode: 'write one of "dry-run", "restore-deleted", "revert-changes", "full".',
-  confirmOrgId: 'write the target org id (18 characters starting with 00D).',
+  confirmOrgId: 'write the target org id: 15 or 18 characters starting with 00D, in any case.',
 };
 
 function fixFor(path: readonly PropertyKey[]): string {
@@ -199,7 +200,7 @@ function checkCombinations(input: z.infer<typeof schema>): RestoreRequest {
       fix: 'add "confirmOrgId" with the target org id (Setup > Company Information > Salesforce.com Organization ID), or use mode "dry-run".',
     });
   }
-  if (input.confirmOrgId !== undefined && !ORG_ID.test(input.confirmOrgId)) {
+  if (input.confirmOrgId !== undefined && orgKeyOfId(input.confirmOrgId) === undefined) {
     problems.push({
       field: 'confirmOrgId',
       problem: `"${input.confirmOrgId}" is not an org id.`,

@@ -4,6 +4,7 @@ import {
   OrgMismatchError,
   UnknownSnapshotError,
 } from './errors.ts';
+import { sameOrgId } from '../../../contract/org-id.ts';
 import { JOURNAL_BATCHING_WINDOW_SECONDS } from '../../../contract/workflow-contract.ts';
 import { writesToOrg, type RestoreRequest } from './input.ts';
 import type { ObjectInfo, RestoreOrg, SnapshotSource, SnapshotView } from './model.ts';
@@ -33,7 +34,7 @@ export async function validateAgainstOrg(
   journalSettledAt(request, now);
   const { orgId, userId } = await org.identity();
   const problems: InputProblem[] = [];
-  if (writesToOrg(request.mode) && request.confirmOrgId && !sameOrg(request.confirmOrgId, orgId)) {
+  if (writesToOrg(request.mode) && request.confirmOrgId && !sameOrgId(request.confirmOrgId, orgId)) {
     const mismatch = new OrgMismatchError(request.confirmOrgId, orgId);
     problems.push({
       field: 'confirmOrgId',
@@ -137,10 +138,6 @@ async function checkRecordIds(request: RestoreRequest, snapshot: SnapshotView): 
       fix: 'use ids of rows the snapshot holds (check the object), or pick an earlier snapshot.',
     },
   ]);
-}
-
-function sameOrg(a: string, b: string): boolean {
-  return a.slice(0, 15) === b.slice(0, 15);
 }
 
 /** ", e.g. X" naming the closest known names, to turn a typo into a fix. */

@@ -1,5 +1,6 @@
-import { ErrorName } from '../../../contract/workflow-contract.ts';
+import { ErrorName, ORGS_PREFIX } from '../../../contract/workflow-contract.ts';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { pipeline, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
@@ -44,6 +45,22 @@ export class SnapshotCorruptError extends Error {
 /** Reads snapshots from the vault: the catalog, manifests, and points in time. */
 export class SnapshotReader {
   constructor(private readonly store: BackupStore) {}
+
+  /** Every org the vault holds anything of, by its key, sorted. */
+  async orgs(): Promise<string[]> {
+    const orgs = new Set<string>();
+    for await (const entry of this.store.list(ORGS_PREFIX)) {
+      const name = entry.key.slice(ORGS_PREFIX.length).split('/')[0];
+      if (name) orgs.add(name);
+    }
+    return [...orgs].sort();
+  }
+
+  /** Where the vault is, for a message that found nothing in it: a directory's path, or the bucket's URL. */
+  private place(): string {
+    const { location } = this.store;
+    return `the vault at ${location.startsWith('file:') ? fileURLToPath(location) : location}`;
+  }
 
   /** Every finished snapshot of an org (complete and failed), oldest first. */
   async catalog(org: string): Promise<CatalogEntry[]> {
@@ -105,7 +122,7 @@ export class SnapshotReader {
     const target = complete.filter((e) => e.mode !== 'metadata').at(-1);
     if (!target) {
       throw new SnapshotNotFoundError(
-        `Org ${org} has no complete data snapshot at or before ${selected.snapshotId}: run a full backup first.`,
+        `Org ${org} has no complete data snapshot at or before ${selected.snapshotId} in ${this.place()}: run a full backup first.`,
       );
     }
     const metadataEntry = complete.filter((e) => e.metadata).at(-1);
@@ -133,7 +150,9 @@ export class SnapshotReader {
     if (at === 'latest') {
       const latest = await this.latestComplete(org);
       if (!latest)
-        throw new SnapshotNotFoundError(`Org ${org} has no complete snapshot yet: run a backup first.`);
+        throw new SnapshotNotFoundError(
+          `Org ${org} has no complete snapshot in ${this.place()}: run a backup first, or check that this is the vault and the org key meant.`,
+        );
       return latest;
     }
     if (at instanceof Date) {
@@ -145,7 +164,7 @@ export class SnapshotReader {
       const last = before.at(-1);
       if (!last) {
         throw new SnapshotNotFoundError(
-          `Org ${org} has no complete snapshot finished by ${at.toISOString()}; list them with the catalog.`,
+          `Org ${org} has no complete snapshot finished by ${at.toISOString()} in ${this.place()}; list them with the catalog.`,
         );
       }
       return last;
@@ -165,7 +184,9 @@ export class SnapshotReader {
       return parseCatalogEntry(await this.text(key), key);
     } catch (error) {
       if (error instanceof ObjectNotFoundError) {
-        throw new SnapshotNotFoundError(`Org ${org} has no finished snapshot ${snapshotId}.`);
+        throw new SnapshotNotFoundError(
+          `Org ${org} has no finished snapshot ${snapshotId} in ${this.place()}.`,
+        );
       }
       throw error;
     }
