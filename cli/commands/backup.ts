@@ -10,11 +10,11 @@ import { buildLocalBackupApp } from './local-app.ts';
 import {
   executionFigures,
   type LocalRunOptions,
-  otherOrgsHint,
   runCommand,
   runLocalWorkflow,
   type WorkflowCommand,
 } from './local-run.ts';
+import { otherOrgsHint } from './vault-read.ts';
 import { CONNECTION_HELP, describeStore, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup backup --instance-url URL --access-token TOKEN --store DIR [options]

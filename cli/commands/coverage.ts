@@ -1,4 +1,5 @@
 /** `sfbackup coverage`: what the latest complete snapshot of an org holds, and what it leaves out and why. */
+import { displayOrg } from '../../contract/org-id.ts';
 import {
   type SkipReason,
   SKIP_REASONS,
@@ -95,7 +96,7 @@ export async function readCoverage(store: BackupStore, org?: string): Promise<Co
 export function describeCoverage(coverage: Coverage): string {
   const rows = coverage.exported.reduce((n, o) => n + o.rows, 0);
   const lines = [
-    `Coverage of org ${coverage.org} from snapshot ${coverage.snapshotId} (${coverage.mode}, finished ${coverage.finishedAt}):`,
+    `Coverage of org ${displayOrg(coverage.org)} from snapshot ${coverage.snapshotId} (${coverage.mode}, finished ${coverage.finishedAt}):`,
     `  ${coverage.exported.length} exported (${rows} rows), ${coverage.unchanged.length} unchanged, ${coverage.skipped.length} skipped`,
   ];
   if (coverage.exported.length > 0) lines.push('  exported:');

@@ -1,4 +1,5 @@
 /** `sfbackup diff A B`: what changed in an org between two points in time, per object, and in its metadata. */
+import { displayOrg } from '../../contract/org-id.ts';
 import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -61,7 +62,7 @@ function differs(o: ObjectDiff): boolean {
 /** The diff as text: a summary table of objects that differ, then each one's ids and fields. */
 export function describeDiff(diff: SnapshotDiff): string {
   const lines = [
-    `Diff of org ${diff.org}:`,
+    `Diff of org ${displayOrg(diff.org)}:`,
     `  A (before): ${diff.a.snapshotId}, finished ${diff.a.finishedAt}${diff.a.selector === diff.a.snapshotId ? '' : ` (${diff.a.selector})`}`,
     `  B (after):  ${diff.b.snapshotId}, finished ${diff.b.finishedAt}${diff.b.selector === diff.b.snapshotId ? '' : ` (${diff.b.selector})`}`,
   ];

@@ -1,4 +1,5 @@
 /** `sfbackup history --object X --id ID`: every version of one record across the org's snapshots. */
+import { displayOrg } from '../../contract/org-id.ts';
 import { type RecordHistory, recordHistory } from '../../lambdas/core/insight/index.ts';
 import { describeProblems, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
@@ -29,7 +30,7 @@ const OPTIONS = { object: { type: 'string' }, id: { type: 'string' } } as const;
 /** The history as text: one line per version, newest first, each changed field below it. */
 export function describeHistory(history: RecordHistory): string {
   const lines = [
-    `History of ${history.object} ${history.id} in org ${history.org} (${history.versions.length} versions in ${history.snapshotsRead} snapshots, newest first):`,
+    `History of ${history.object} ${history.id} in org ${displayOrg(history.org)} (${history.versions.length} versions in ${history.snapshotsRead} snapshots, newest first):`,
   ];
   const rows: string[][] = [['SNAPSHOT', 'FINISHED', 'EVENT', 'CHANGES']];
   const details: string[][] = [];

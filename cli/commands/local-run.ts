@@ -4,9 +4,7 @@
  * the command line, parse the options and print the report.
  */
 import type { CfnElement } from 'aws-cdk-lib';
-import { displayOrg, orgKeyOfId, sameOrgId } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
-import { orgPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
@@ -31,6 +29,7 @@ import {
 } from '../local/definition-cache.ts';
 import type { LocalApp } from './local-app.ts';
 import { ProgressLine } from './progress.ts';
+import { heldOrgKey } from './vault-read.ts';
 import {
   describeProblems,
   type LocalStoreSpec,
@@ -214,35 +213,6 @@ function localEnvironment(options: LocalWorkflowOptions): Record<string, string>
     ...(s3?.endpoint ? { [EnvName.S3Endpoint]: s3.endpoint, [EnvName.VaultKeyArn]: '' } : {}),
     ...options.env,
   };
-}
-
-/**
- * The vault key for `--org`: as given, unless it is an org id the vault holds nothing of while it
- * holds that org under the same 15 characters in another case. A 15-character id is
- * case-sensitive, so one typed in lower case computes another checksum; the vault's key is the
- * org the person meant (two orgs whose ids differ only in case are not a typing mistake).
- */
-export async function heldOrgKey(store: BackupStore, org: string): Promise<string> {
-  if (orgKeyOfId(org) === undefined) return org;
-  // The first key under the org's prefix is enough to know the vault holds it.
-  for await (const _held of store.list(orgPrefix(org))) return org;
-  const reader = new SnapshotReader(store);
-  const same = (await reader.orgs()).filter(
-    (held) =>
-      held !== org && orgKeyOfId(held) !== undefined && sameOrgId(held.slice(0, 15), org.slice(0, 15)),
-  );
-  return same.length === 1 && same[0] !== undefined ? same[0] : org;
-}
-
-/**
- * What else a vault holds, for a message about an org it holds nothing of: a mistyped --store or
- * --org is the likely cause, and the orgs listed show which.
- */
-export async function otherOrgsHint(store: BackupStore, org: string): Promise<string> {
-  const others = (await new SnapshotReader(store).orgs()).filter((o) => o !== org);
-  if (others.length === 0) return 'It holds no other org.';
-  const listed = others.slice(0, 10).map(displayOrg).join(', ') + (others.length > 10 ? ', ...' : '');
-  return `It holds ${others.length === 1 ? 'org' : 'orgs'} ${listed}: if you meant one of them, check --store and --org.`;
 }
 
 /** A run's execution figures as the summaries print them: the largest of the execution and its children. */

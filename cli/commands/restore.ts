@@ -14,11 +14,11 @@ import { buildLocalRestoreApp } from './local-app.ts';
 import {
   executionFigures,
   type LocalRunOptions,
-  otherOrgsHint,
   runCommand,
   runLocalWorkflow,
   type WorkflowCommand,
 } from './local-run.ts';
+import { otherOrgsHint } from './vault-read.ts';
 import { CONNECTION_HELP, describeStore, type OrgConnection, OUTPUT_HELP } from './options.ts';
 
 const USAGE = `Usage: sfbackup restore --instance-url URL --access-token TOKEN --store DIR --input FILE [options]

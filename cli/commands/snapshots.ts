@@ -1,4 +1,5 @@
 /** `sfbackup snapshots`: every finished snapshot of an org, newest first, with the one "latest" means marked. */
+import { displayOrg } from '../../contract/org-id.ts';
 import { listSnapshots, type SnapshotList } from '../../lambdas/core/insight/index.ts';
 import { describeProblems, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
@@ -34,7 +35,7 @@ export function describeSnapshots(list: SnapshotList, where: string): string {
     ]),
   ];
   const lines = [
-    `Snapshots of org ${list.org} (${list.snapshots.length}, newest first; * = latest):`,
+    `Snapshots of org ${displayOrg(list.org)} (${list.snapshots.length}, newest first; * = latest):`,
     ...alignColumns(rows),
   ];
   for (const s of list.snapshots) {

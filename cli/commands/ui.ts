@@ -1,4 +1,5 @@
 /** `sfbackup ui`: a point-in-time browser of the vault, served on 127.0.0.1 to the user's own browser. */
+import { displayOrg } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
 import { RestoreRunner } from '../ui/restore-runner.ts';
 import { type RunningUi, startUiServer } from '../ui/server.ts';
@@ -114,7 +115,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const ui = await startUi(request, (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(
-    `sfbackup ui: browsing org ${ui.org} of the vault on ${ui.origin}\nOpen this URL (it holds this launch's token; keep it private):\n  ${ui.url}\nPress Ctrl+C to stop.\n`,
+    `sfbackup ui: browsing org ${displayOrg(ui.org)} of the vault on ${ui.origin}\nOpen this URL (it holds this launch's token; keep it private):\n  ${ui.url}\nPress Ctrl+C to stop.\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -5,8 +5,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ORGS_PREFIX, orgNameProblem } from '../../contract/workflow-contract.ts';
+import { displayOrg, orgKeyOfId, sameOrgId } from '../../contract/org-id.ts';
+import { orgNameProblem } from '../../contract/workflow-contract.ts';
 import { createStore, type StoreSpec } from '../../lambdas/adapters/create-store.ts';
+import { orgPrefix } from '../../lambdas/core/snapshot/keys.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import type { COMMON_OPTIONS, OptionValues } from './options.ts';
 
@@ -14,7 +17,8 @@ import type { COMMON_OPTIONS, OptionValues } from './options.ts';
 export const VAULT_HELP = `  --store DIR            local directory of the vault
   --s3-endpoint URL      use an S3-compatible server instead of a directory...
   --bucket NAME          ...and this bucket in it (with --s3-endpoint, or AWS S3 without it)
-  --org NAME             the org's key in the vault (default: the only org the vault holds)
+  --org NAME             the org's key in the vault, or its org id in 15 or 18 characters, any case
+                         (default: the only org the vault holds)
 `;
 
 /** Options of the workflow commands that mean nothing to a command reading only the vault. */
@@ -52,7 +56,9 @@ export function readVaultOptions(
     problems.push(
       `--store ${values.store}: there is no directory ${resolve(values.store)}: give the vault's directory (the --store a backup wrote to)`,
     );
-  const orgProblem = values.org === undefined ? undefined : orgNameProblem(values.org);
+  // An org id in any of the spellings Salesforce accepts is read under its one vault key.
+  const org = values.org === undefined ? undefined : (orgKeyOfId(values.org) ?? values.org);
+  const orgProblem = org === undefined ? undefined : orgNameProblem(org);
   if (orgProblem) problems.push(`--org: ${orgProblem}`);
   if (problems.length > before) return undefined;
   const endpoint = values['s3-endpoint'];
@@ -64,7 +70,7 @@ export function readVaultOptions(
     where: values.bucket
       ? `bucket ${values.bucket}${endpoint ? ` at ${endpoint}` : ''} (--bucket)`
       : `${resolve(values.store ?? '')} (--store)`,
-    ...(values.org !== undefined ? { org: values.org } : {}),
+    ...(org !== undefined ? { org } : {}),
   };
 }
 
@@ -74,20 +80,47 @@ function isDirectory(path: string): boolean {
 
 /** The org given with --org, else the only org the vault holds; fails naming the vault otherwise. */
 export async function orgToRead(vault: VaultRead): Promise<string> {
-  return vault.org ?? (await onlyOrg(vault.store, vault.where));
+  return vault.org !== undefined
+    ? await heldOrgKey(vault.store, vault.org)
+    : await onlyOrg(vault.store, vault.where);
 }
 
 /** The one org the vault holds; fails when it holds none or several, naming `where`. */
 export async function onlyOrg(store: BackupStore, where: string = store.location): Promise<string> {
-  const orgs = new Set<string>();
-  for await (const entry of store.list(ORGS_PREFIX)) {
-    const name = entry.key.slice(ORGS_PREFIX.length).split('/')[0];
-    if (name) orgs.add(name);
-  }
-  if (orgs.size === 1) return [...orgs][0]!;
+  const orgs = await new SnapshotReader(store).orgs();
+  if (orgs.length === 1) return orgs[0]!;
   throw new Error(
-    orgs.size === 0
+    orgs.length === 0
       ? `The vault holds no org in ${where}: check --store (or --bucket), or run "sfbackup backup" first.`
-      : `The vault in ${where} holds several orgs (${[...orgs].sort().join(', ')}): name one with --org.`,
+      : `The vault in ${where} holds several orgs (${orgs.map(displayOrg).join(', ')}): name one with --org.`,
   );
+}
+
+/**
+ * The vault key for `--org`: as given, unless it is an org id the vault holds nothing of while it
+ * holds that org under the same 15 characters in another case. A 15-character id is
+ * case-sensitive, so one typed in lower case computes another checksum; the vault's key is the
+ * org the person meant (two orgs whose ids differ only in case are not a typing mistake).
+ */
+export async function heldOrgKey(store: BackupStore, org: string): Promise<string> {
+  if (orgKeyOfId(org) === undefined) return org;
+  // The first key under the org's prefix is enough to know the vault holds it.
+  for await (const _held of store.list(orgPrefix(org))) return org;
+  const reader = new SnapshotReader(store);
+  const same = (await reader.orgs()).filter(
+    (held) =>
+      held !== org && orgKeyOfId(held) !== undefined && sameOrgId(held.slice(0, 15), org.slice(0, 15)),
+  );
+  return same.length === 1 && same[0] !== undefined ? same[0] : org;
+}
+
+/**
+ * What else a vault holds, for a message about an org it holds nothing of: a mistyped --store or
+ * --org is the likely cause, and the orgs listed show which.
+ */
+export async function otherOrgsHint(store: BackupStore, org: string): Promise<string> {
+  const others = (await new SnapshotReader(store).orgs()).filter((o) => o !== org);
+  if (others.length === 0) return 'It holds no other org.';
+  const listed = others.slice(0, 10).map(displayOrg).join(', ') + (others.length > 10 ? ', ...' : '');
+  return `It holds ${others.length === 1 ? 'org' : 'orgs'} ${listed}: if you meant one of them, check --store and --org.`;
 }

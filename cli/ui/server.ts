@@ -3,6 +3,7 @@
  * It reads the vault only; the one way it writes to an org is the restore runner, which takes a
  * real run only after a dry run of the same input and the org id typed to confirm it.
  */
+import { displayOrg } from '../../contract/org-id.ts';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -102,8 +103,9 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   const routes: Record<string, Handler> = {
     'GET /api/session': async () => {
       const latest = await reader.latestComplete(org);
+      // The org as every command prints it: an org id in Salesforce's casing, or the config name.
       return {
-        org,
+        org: displayOrg(org),
         orgId: latest?.orgId ?? null,
         connected: options.restore !== undefined,
       };

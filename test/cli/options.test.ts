@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { run as runBackup } from '../../cli/commands/backup.ts';
 import { run as runRestore } from '../../cli/commands/restore.ts';
 import { parseCommandLine, readCommonOptions } from '../../cli/commands/options.ts';
-import { heldOrgKey } from '../../cli/commands/local-run.ts';
+import { heldOrgKey, orgToRead, readVaultOptions } from '../../cli/commands/vault-read.ts';
 import { orgKeyOfId } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
@@ -262,5 +262,19 @@ describe('heldOrgKey', () => {
     // Names, and ids the vault holds nothing like, stay as given.
     expect(await heldOrgKey(store, 'acme-dev')).toBe('acme-dev');
     expect(await heldOrgKey(store, '00d5g0000099999aaa')).toBe('00d5g0000099999aaa');
+  });
+});
+
+describe('the vault-reading commands', () => {
+  it('read an org given by its id in 15 or 18 characters, any case, under its one vault key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-vault-org-'));
+    const store = new LocalDirectoryStore(dir);
+    await store.put('orgs/00da0000000zhe1mac/catalog/x.json', '{}');
+    for (const typed of ['00DA0000000Zhe1', '00DA0000000Zhe1MAC', '00da0000000zhe1mac', '00da0000000zhe1']) {
+      const problems: string[] = [];
+      const vault = readVaultOptions('snapshots', { store: dir, org: typed }, problems);
+      expect(problems, typed).toEqual([]);
+      expect(await orgToRead(vault!), typed).toBe('00da0000000zhe1mac');
+    }
   });
 });

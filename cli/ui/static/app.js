@@ -156,7 +156,7 @@ async function loadTimeline() {
   state.snapshots = list.snapshots;
   state.latest = list.snapshots.find((s) => s.latest)?.snapshotId ?? null;
   $('session').textContent =
-    `Org ${session.org}${session.orgId ? ` (${session.orgId})` : ''} · ${list.snapshots.length} snapshots · ` +
+    `Org ${session.org}${session.orgId && session.orgId !== session.org ? ` (${session.orgId})` : ''} · ${list.snapshots.length} snapshots · ` +
     (session.connected ? 'connected to the org: dry runs run here' : 'read only: no org connection');
   const complete = list.snapshots.filter((s) => s.status === 'complete');
   const rows = list.snapshots.map((s, i) => {
