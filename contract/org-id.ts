@@ -9,8 +9,11 @@ const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 const ORG_ID_15 = /^00d[a-z0-9]{12}$/i;
 const ORG_ID_18 = /^00d[a-z0-9]{12}[a-z0-5]{3}$/i;
 
-/** The 3-character suffix Salesforce appends to a 15-character id: one character per block of 5. */
-function suffixOf(id15: string): string {
+/**
+ * The 3-character suffix Salesforce appends to a 15-character id (an org's or a record's): per
+ * block of 5 characters, a bit per upper-case letter, least significant first, picks one of A-Z0-5.
+ */
+export function suffixOf(id15: string): string {
   let suffix = '';
   for (let block = 0; block < 3; block++) {
     let bits = 0;

@@ -3,6 +3,7 @@
  * selectors as a person writes them, record ids in their case-safe form, and the fields that a
  * re-read changes without anyone changing the record.
  */
+import { suffixOf } from '../../../contract/org-id.ts';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { withSuggestion } from '../backup/nearest-name.ts';
 import type { CatalogEntry } from '../snapshot/manifest.ts';
@@ -26,28 +27,17 @@ export const AUDIT_FIELDS: ReadonlySet<string> = new Set([
 /** Columns that are not field values: the key, and the recycle-bin flag (reported as its own kind). */
 export const NOT_COMPARED: ReadonlySet<string> = new Set(['Id', 'IsDeleted']);
 
-const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 const ID_CHARS = /^[0-9A-Za-z]+$/;
 
 /**
  * The key two spellings of one record id share: the 18-character form, lower-cased. A 15-character
- * id (case-sensitive) gets Salesforce's case-safe suffix: per 5-character chunk, a bit per upper-case
- * letter, least significant first, picks a letter of A-Z0-5. Undefined when `id` is not an id.
+ * id (case-sensitive) gets Salesforce's case-safe suffix. Undefined when `id` is not an id.
  */
 export function idKey(id: string): string | undefined {
   if (!ID_CHARS.test(id)) return undefined;
   if (id.length === 18) return id.toLowerCase();
   if (id.length !== 15) return undefined;
-  let suffix = '';
-  for (let chunk = 0; chunk < 3; chunk++) {
-    let bits = 0;
-    for (let i = 0; i < 5; i++) {
-      const c = id.charCodeAt(chunk * 5 + i);
-      if (c >= 65 && c <= 90) bits |= 1 << i;
-    }
-    suffix += SUFFIX_ALPHABET[bits];
-  }
-  return `${id}${suffix}`.toLowerCase();
+  return `${id}${suffixOf(id)}`.toLowerCase();
 }
 
 /** A selector as written (`latest`, a snapshot id, or an ISO date/instant) as SnapshotReader takes it. */
