@@ -1,7 +1,8 @@
 /**
  * `sfbackup demo`: the whole product in one command. It starts the emulator with a sample org,
  * backs it up with the synthesized backup workflow, causes a disaster through the org's APIs (a
- * mass delete, a hard delete, an import that blanks fields), shows the dry-run plan, restores
+ * mass delete, a hard delete, an import that blanks fields), backs up the damage as the next
+ * scheduled run would, shows the dry-run plan, restores from the snapshot before the disaster
  * with the synthesized restore workflow, verifies, and prints what happened and how long each
  * step took. It exits 0 only when the org is back to its state before the disaster.
  */
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
-import { orgKeyOfId } from '../../contract/org-id.ts';
+import { displayOrg, orgKeyOfId } from '../../contract/org-id.ts';
 import { SAMPLE_ORGS_DIR } from '../../emulator/fixtures/samples.ts';
 import { runLocalBackup } from './backup.ts';
 import { deleteRows, hardDeleteRows, importRows, liveIds, orgState, stateDifference } from './demo-org.ts';
@@ -34,7 +35,10 @@ Options:
 export const DEFAULT_DEMO_STORE = '.sfbackup';
 
 /** The objects each sample org's disaster hits: a parent, its child, and text fields an import blanks. */
-const SAMPLES: Record<string, { parent: string; child: string; lookup: string; blanked: string[] }> = {
+export const DEMO_SAMPLES: Record<
+  string,
+  { parent: string; child: string; lookup: string; blanked: string[] }
+> = {
   'dreamhouse-lwc': {
     parent: 'Broker__c',
     child: 'Property__c',
@@ -59,6 +63,10 @@ export interface DemoStep {
 /** What the demo did and whether the org came back. */
 export interface DemoResult {
   readonly sample: string;
+  /** The emulated org's id, as the commands print it and take it with --org. */
+  readonly org: string;
+  /** The snapshot taken before the disaster and the one taken after it. */
+  readonly snapshots: { readonly before: string; readonly after: string };
   readonly restored: boolean;
   readonly steps: DemoStep[];
   readonly store: string;
@@ -76,9 +84,9 @@ export async function runDemo(options: {
   progress?: (label: string) => ProgressLine;
 }): Promise<DemoResult> {
   const log = options.log ?? (() => undefined);
-  const sample = SAMPLES[options.sample];
+  const sample = DEMO_SAMPLES[options.sample];
   if (!sample)
-    throw new Error(`Unknown sample "${options.sample}": use ${Object.keys(SAMPLES).join(' or ')}.`);
+    throw new Error(`Unknown sample "${options.sample}": use ${Object.keys(DEMO_SAMPLES).join(' or ')}.`);
   const dir = join(options.fixtures, options.sample);
   if (!existsSync(join(dir, 'sfdx-project.json'))) {
     throw new Error(
@@ -175,7 +183,33 @@ export async function runDemo(options: {
     const damaged = stateDifference(before, await orgState(org, objects));
     log(`   rows that now differ from before: ${JSON.stringify(damaged)}`);
 
-    const input = { snapshot: 'latest', objects: [sample.parent], includeChildren: true };
+    // The next scheduled run backs up the damage too: "latest" is now the broken org, and the
+    // restore names the snapshot taken before it, as an engineer would after "sfbackup diff".
+    const after = await timed(
+      'Back up the org after the disaster (incremental, as the next scheduled run)',
+      () =>
+        withProgress('backup', (hooks) =>
+          runLocalBackup({
+            instanceUrl: org.instanceUrl,
+            accessToken: org.accessToken,
+            store,
+            mode: 'incremental',
+            org: key,
+            retryIntervalScale: 0,
+            ...hooks,
+          }),
+        ),
+      ({ summary: s }) =>
+        `snapshot ${s.snapshotId} ${s.status}: ${s.rows} changed rows, ${s.apiCalls} API calls`,
+    );
+    if (after.summary.status !== 'complete')
+      throw new Error(`The backup after the disaster did not complete: ${after.summary.problems.join('; ')}`);
+
+    const input = {
+      snapshot: String(backup.summary.snapshotId),
+      objects: [sample.parent],
+      includeChildren: true,
+    };
     const dry = await timed(
       'Dry run: the restore plan (nothing written)',
       () =>
@@ -219,6 +253,8 @@ export async function runDemo(options: {
     );
     return {
       sample: options.sample,
+      org: displayOrg(key),
+      snapshots: { before: String(backup.summary.snapshotId), after: String(after.summary.snapshotId) },
       restored: restore.summary.status === 'SUCCEEDED' && Object.keys(difference).length === 0,
       steps,
       store,
@@ -242,9 +278,10 @@ export function describeDemo(result: DemoResult, cwd: string): string {
   return (
     `\n${result.restored ? 'RESTORED' : 'NOT RESTORED'}: ${result.sample} ${result.restored ? 'is back to its state before the disaster' : 'still differs from its state before the disaster'}.\n` +
     `Steps: ${result.steps.map((s) => `${s.step.split(':')[0]} ${s.seconds.toFixed(2)} s`).join(' | ')}\nTotal ${total.toFixed(2)} s.\n` +
-    `\nThe vault is in ${result.store}. See what it holds:\n` +
-    `  npx sfbackup snapshots --store ${quoted}\n` +
-    `  npx sfbackup ui --store ${quoted}\n`
+    `\nThe vault is in ${result.store}. See what it holds, and what the disaster changed:\n` +
+    `  npx sfbackup snapshots --store ${quoted} --org ${result.org}\n` +
+    `  npx sfbackup diff ${result.snapshots.before} ${result.snapshots.after} --store ${quoted} --org ${result.org}\n` +
+    `  npx sfbackup ui --store ${quoted} --org ${result.org}\n`
   );
 }
 
