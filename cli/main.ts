@@ -71,6 +71,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     process.stderr.write(`sfbackup ${name}: ${message}\n`);
+    // A script that asked for JSON gets the failure as JSON too, as the one object it reads.
+    if (rest.includes('--json')) {
+      const failure =
+        error instanceof Error ? { error: error.name, message: error.message } : { error: 'Error', message };
+      process.stdout.write(`${JSON.stringify(failure)}\n`);
+    }
     return 1;
   }
 }

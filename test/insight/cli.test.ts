@@ -122,6 +122,15 @@ describe('sfbackup diff', () => {
     const three = await sfbackup('diff', s.s1, s.s2, s.s3, '--store', s.dir);
     expect(three.err).toContain(`"${s.s3}" is one argument too many: sfbackup diff takes A B and options`);
   });
+
+  it('answers a failure with --json as one JSON object too, naming the error', async () => {
+    const { code, out, err } = await sfbackup('diff', `${s.s1}x`, 'latest', '--store', s.dir, '--json');
+    expect(code).toBe(1);
+    expect(err).toContain('has no snapshot');
+    const failure = JSON.parse(out) as { error: string; message: string };
+    expect(failure.error).toBe('InvalidInsightRequestError');
+    expect(failure.message).toContain(`did you mean ${s.s1}?`);
+  });
 });
 
 describe('sfbackup history', () => {
