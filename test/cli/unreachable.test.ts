@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OrgUnreachableError, orgKeyOf } from '../../cli/commands/options.ts';
 import { translateNetworkError } from '../../lambdas/adapters/salesforce/errors.ts';
+import { FetchTransport, TransportFailure } from '../../lambdas/adapters/salesforce/transport.ts';
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -85,5 +86,26 @@ describe('an org that cannot be reached', () => {
     expect(translated.name).toBe('SalesforceTransientError');
     expect(translated.message).toContain('connection refused');
     expect(translated.message).toContain(new URL(url).origin);
+  });
+});
+
+describe('an org that answered but whose answer was cut', () => {
+  it('is not reported as unreachable: the message says the answer was cut, with its status', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      response.write('{"partial":');
+      setTimeout(() => response.socket?.destroy(), 20);
+    });
+    servers.push(server);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/data/v62.0/limits`;
+    const answer = new FetchTransport().httpRequest({ method: 'GET', url, headers: {} });
+    const error = (await answer.then(
+      () => undefined,
+      (e: Error) => e,
+    )) as Error;
+    expect(error).toBeInstanceOf(TransportFailure);
+    expect(error.message).toContain('(HTTP 200) was cut while it was read');
+    expect(error.message).not.toMatch(/could not reach|emulator is running|VPN/i);
   });
 });

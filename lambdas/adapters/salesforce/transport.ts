@@ -100,20 +100,31 @@ export class FetchTransport extends Transport {
         headers,
         ...(sent !== undefined && sent !== null ? { body: sent as string | Buffer | URLSearchParams } : {}),
       });
+    } catch (error) {
+      // No answer at all: the message says why the org could not be reached and what to check.
+      throw new TransportFailure(describeUnreachable(request.url, error) ?? causeOf(error), { cause: error });
+    }
+    try {
       const limit = answerLimit.getStore();
       body = limit ? await readLimited(response, limit) : await response.text();
     } catch (error) {
       if (error instanceof SalesforceAnswerTooLargeError) throw error;
-      const cause =
-        error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
-      throw new TransportFailure(describeUnreachable(request.url, error) ?? (cause || 'the request failed'), {
-        cause: error,
-      });
+      // The org answered and the body was cut on the way: not a reachability problem.
+      throw new TransportFailure(
+        `The answer of ${new URL(request.url).origin} (HTTP ${response.status}) was cut while it was read: ${causeOf(error)}`,
+        { cause: error },
+      );
     }
     this.status = response.status;
     this.hooks.onAnswer?.(response.status, body);
     return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
   }
+}
+
+/** The lowest-level message of a failed request, for a failure that is not the org's to name. */
+function causeOf(error: unknown): string {
+  const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
+  return cause || 'the request failed';
 }
 
 /** An answer's text, read a chunk at a time and abandoned once it passes the limit. */
