@@ -20,7 +20,13 @@ import {
   nagArnOf,
 } from './workflows/support/acknowledgements.ts';
 import { workflowStateMachine } from './workflows/support/state-machine.ts';
-import { denyReadsOutside, invokeTask, type WorkflowRetry } from './workflows/support/tasks.ts';
+import {
+  denyBackupChanges,
+  denyReadsOutside,
+  invokeTask,
+  useVaultKey,
+  type WorkflowRetry,
+} from './workflows/support/tasks.ts';
 
 /** The handler module of the report functions. */
 const HANDLERS = 'lambdas/handlers/report/handlers.ts';
@@ -189,26 +195,8 @@ export class DiffReportWorkflow extends Construct {
           actions: ['s3:PutObject'],
           resources: [props.bucket.arnForObjects(`${reportPrefix}*`)],
         }),
-        new iam.PolicyStatement({
-          sid: 'NeverAlterBackups',
-          effect: iam.Effect.DENY,
-          actions: [
-            's3:DeleteObject',
-            's3:DeleteObjectVersion',
-            's3:PutObjectRetention',
-            's3:PutObjectLegalHold',
-            's3:PutBucketVersioning',
-            's3:PutLifecycleConfiguration',
-            's3:PutBucketPolicy',
-            's3:PutBucketObjectLockConfiguration',
-          ],
-          resources: [props.bucket.bucketArn, props.bucket.arnForObjects('*')],
-        }),
-        new iam.PolicyStatement({
-          sid: 'UseVaultKey',
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: [props.key.keyArn],
-        }),
+        denyBackupChanges(props.bucket),
+        useVaultKey(props.key),
       ],
     });
     const bucket = nagArnOf(this, props.bucket.bucketArn);

@@ -12,7 +12,7 @@ import {
 import { WorkflowFunction } from '../../function-defaults.ts';
 import { nagArnOf } from '../support/acknowledgements.ts';
 import { vaultEnvironment } from '../support/state-machine.ts';
-import type { WorkflowRetry } from '../support/tasks.ts';
+import { denyBackupChanges, useVaultKey, type WorkflowRetry } from '../support/tasks.ts';
 import type { RestoreWorkflowProps } from './props.ts';
 
 /** The handler module of every restore function. */
@@ -133,26 +133,8 @@ function grantRestoreAccess(
         actions: ['s3:PutObject'],
         resources: [props.bucket.arnForObjects(`${restorePrefix}*`)],
       }),
-      new iam.PolicyStatement({
-        sid: 'NeverAlterBackups',
-        effect: iam.Effect.DENY,
-        actions: [
-          's3:DeleteObject',
-          's3:DeleteObjectVersion',
-          's3:PutObjectRetention',
-          's3:PutObjectLegalHold',
-          's3:PutBucketVersioning',
-          's3:PutLifecycleConfiguration',
-          's3:PutBucketPolicy',
-          's3:PutBucketObjectLockConfiguration',
-        ],
-        resources: [props.bucket.bucketArn, props.bucket.arnForObjects('*')],
-      }),
-      new iam.PolicyStatement({
-        sid: 'UseVaultKey',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [props.key.keyArn],
-      }),
+      denyBackupChanges(props.bucket),
+      useVaultKey(props.key),
     ],
   });
   for (const f of functions) props.orgSecret.grantRead(f);

@@ -1,5 +1,6 @@
 import type { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -97,5 +98,36 @@ export function denyReadsOutside(bucket: s3.IBucket, prefixes: readonly string[]
     effect: iam.Effect.DENY,
     actions: ['s3:GetObject', 's3:GetObjectVersion'],
     notResources: prefixes.map((p) => bucket.arnForObjects(p)),
+  });
+}
+
+/**
+ * The explicit deny every role that reads backups carries: no delete, no version delete, no
+ * retention, hold, versioning, lifecycle, policy or Object Lock change, anywhere in the vault.
+ */
+export function denyBackupChanges(bucket: s3.IBucket): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'NeverAlterBackups',
+    effect: iam.Effect.DENY,
+    actions: [
+      's3:DeleteObject',
+      's3:DeleteObjectVersion',
+      's3:PutObjectRetention',
+      's3:PutObjectLegalHold',
+      's3:PutBucketVersioning',
+      's3:PutLifecycleConfiguration',
+      's3:PutBucketPolicy',
+      's3:PutBucketObjectLockConfiguration',
+    ],
+    resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+  });
+}
+
+/** Decrypt and encrypt with the vault's key, and nothing else of it. */
+export function useVaultKey(key: kms.IKey): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'UseVaultKey',
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    resources: [key.keyArn],
   });
 }
