@@ -139,20 +139,21 @@ export async function runDemo(options: {
     // Filed under its own org id, as "sfbackup backup" files an org by default: a vault binds an
     // org key to one Salesforce org, and each demo run is an org of its own.
     const key = orgKeyOfId(org.orgId) ?? 'demo';
+    const backUp = (mode: 'full' | 'incremental') =>
+      withProgress('backup', (hooks) =>
+        runLocalBackup({
+          instanceUrl: org.instanceUrl,
+          accessToken: org.accessToken,
+          store,
+          mode,
+          org: key,
+          retryIntervalScale: 0,
+          ...hooks,
+        }),
+      );
     const backup = await timed(
       'Back up the org (full)',
-      () =>
-        withProgress('backup', (hooks) =>
-          runLocalBackup({
-            instanceUrl: org.instanceUrl,
-            accessToken: org.accessToken,
-            store,
-            mode: 'full',
-            org: key,
-            retryIntervalScale: 0,
-            ...hooks,
-          }),
-        ),
+      () => backUp('full'),
       ({ summary: s }) =>
         `snapshot ${s.snapshotId} ${s.status}: ${s.objects} objects, ${s.rows} rows, ${s.metadataComponents} metadata components, ${s.apiCalls} API calls`,
     );
@@ -187,18 +188,7 @@ export async function runDemo(options: {
     // restore names the snapshot taken before it, as an engineer would after "sfbackup diff".
     const after = await timed(
       'Back up the org after the disaster (incremental, as the next scheduled run)',
-      () =>
-        withProgress('backup', (hooks) =>
-          runLocalBackup({
-            instanceUrl: org.instanceUrl,
-            accessToken: org.accessToken,
-            store,
-            mode: 'incremental',
-            org: key,
-            retryIntervalScale: 0,
-            ...hooks,
-          }),
-        ),
+      () => backUp('incremental'),
       ({ summary: s }) =>
         `snapshot ${s.snapshotId} ${s.status}: ${s.rows} changed rows, ${s.apiCalls} API calls`,
     );
