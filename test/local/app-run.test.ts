@@ -170,6 +170,7 @@ describe('the whole app run locally on a clock', () => {
     // stack: the run reads the alarms of every stack of the app.
     expect(others.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'AcmeProdAlertingAcmeProdBackupFunctionErrors',
+      'AcmeProdAlertingAcmeProdDiffReportFunctionErrors',
       'AcmeProdAlertingAcmeProdRestoreFunctionErrors',
       'AcmeProdAlertingDeadLetterAlarm',
       'AcmeProdSchedulesDeadLetterAlarm',
