@@ -72,7 +72,18 @@ export function describeDiff(diff: SnapshotDiff): string {
     lines.push('');
     lines.push(
       ...alignColumns([
-        ['OBJECT', 'INSERTED', 'TO BIN', 'GONE', 'PURGED', 'UNDELETED', 'CHANGED', 'AUDIT-ONLY', 'UNCHANGED'],
+        [
+          'OBJECT',
+          'INSERTED',
+          'TO BIN',
+          'GONE',
+          'PURGED',
+          'UNDELETED',
+          'CHANGED',
+          'AUDIT-ONLY',
+          'COMPUTED-ONLY',
+          'UNCHANGED',
+        ],
         ...changed.map((o) => [
           o.object,
           String(o.inserted.count),
@@ -82,6 +93,7 @@ export function describeDiff(diff: SnapshotDiff): string {
           String(o.undeleted.count),
           String(o.changed.count),
           String(o.auditOnly),
+          String(o.computedOnly),
           String(o.unchanged),
         ]),
       ]),
@@ -108,8 +120,12 @@ export function describeDiff(diff: SnapshotDiff): string {
   lines.push('');
   if (same.length > 0) {
     const audit = same.reduce((n, o) => n + o.auditOnly, 0);
+    const computed = same.reduce((n, o) => n + o.computedOnly, 0);
+    const apart = [audit > 0 ? `${audit} audit-only` : '', computed > 0 ? `${computed} computed-only` : '']
+      .filter(Boolean)
+      .join(', ');
     lines.push(
-      `No row differences in ${same.length} object${same.length === 1 ? '' : 's'}${audit > 0 ? ` (${audit} audit-only)` : ''}: ${same.map((o) => o.object).join(', ')}`,
+      `No row differences in ${same.length} object${same.length === 1 ? '' : 's'}${apart ? ` (${apart})` : ''}: ${same.map((o) => o.object).join(', ')}`,
     );
   }
   if (diff.objectsOnlyInA.length > 0) lines.push(`Objects only at A: ${diff.objectsOnlyInA.join(', ')}`);

@@ -434,7 +434,9 @@ async function renderHistory(object, id) {
         'td',
         {},
         v.changes.map((c) => c.field).join(', ') ||
-          (v.auditChanged.length ? `audit only: ${v.auditChanged.join(', ')}` : '–'),
+          (v.auditChanged.length || v.computedChanged?.length
+            ? `audit or computed only: ${[...v.auditChanged, ...(v.computedChanged ?? [])].join(', ')}`
+            : '–'),
       ),
       el('td', { class: 'value' }, changeList(v.changes)),
       el(
