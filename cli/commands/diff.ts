@@ -1,10 +1,11 @@
 /** `sfbackup diff A B`: what changed in an org between two points in time, per object, and in its metadata. */
 import { displayOrg } from '../../contract/org-id.ts';
 import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   DiffCsvWriter,
   type DiffKind,
+  InvalidInsightRequestError,
   diffSnapshots,
   type ObjectDiff,
   type SnapshotDiff,
@@ -176,7 +177,19 @@ export async function run(args: string[]): Promise<number> {
   let csv: DiffCsvWriter | undefined;
   if (csvDir !== undefined) {
     mkdirSync(csvDir, { recursive: true });
-    csv = new DiffCsvWriter({ append: (file, text) => appendFileSync(join(csvDir, file), text) });
+    const dir = resolve(csvDir);
+    csv = new DiffCsvWriter({
+      append: (file, text) => {
+        // The writer checks object names; this keeps any other name from leaving --csv DIR too.
+        const path = resolve(dir, file);
+        if (dirname(path) !== dir || basename(path) !== file) {
+          throw new InvalidInsightRequestError(
+            `the CSV file name ${JSON.stringify(file)} would leave --csv ${csvDir}.`,
+          );
+        }
+        appendFileSync(path, text);
+      },
+    });
   }
   const diff = await diffSnapshots(vault.store, org, positionals[0]!, positionals[1]!, {
     ...(values.object !== undefined ? { object: values.object } : {}),

@@ -7,7 +7,7 @@ export {
   parseSelector,
   type UnrestorableField,
 } from './common.ts';
-export { type CsvSink, csvField, csvRecord, DiffCsvWriter } from './csv.ts';
+export { type CsvSink, csvField, csvFileName, csvRecord, DiffCsvWriter } from './csv.ts';
 export {
   DIFF_KINDS,
   type DiffKind,
