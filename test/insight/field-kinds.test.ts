@@ -253,3 +253,37 @@ describe('columns one version holds and the other does not', () => {
     );
   });
 });
+
+describe('the field-detail pass', () => {
+  it('reads each side once more for 6,000 changed rows, not once per 5,000', async () => {
+    const reads = new Map<string, number>();
+    // MemoryStore's getStream reads through get, so get sees every read.
+    class CountingStore extends MemoryStore {
+      override async get(key: string): Promise<Uint8Array> {
+        reads.set(key, (reads.get(key) ?? 0) + 1);
+        return super.get(key);
+      }
+    }
+    const store = new CountingStore();
+    const many = Array.from({ length: 6000 }, (_, n) => n + 1);
+    await snapshot(
+      store,
+      S1,
+      '2026-01-01T00:00:00.000Z',
+      COLUMNS,
+      many.map((n) => row(n)),
+    );
+    await snapshot(
+      store,
+      S2,
+      '2026-01-02T00:00:00.000Z',
+      COLUMNS,
+      many.map((n) => row(n, { Amount: '11' })),
+    );
+    reads.clear();
+    const diff = await diffSnapshots(store, ORG, S1, S2, { object: 'Account', skipMetadata: true });
+    expect(diff.objects[0]!.changed.fields).toEqual([{ field: 'Amount', rows: 6000 }]);
+    const parts = [...reads].filter(([key]) => key.endsWith('.csv.gz')).map(([, n]) => n);
+    expect(parts).toEqual([2, 2]);
+  });
+});
