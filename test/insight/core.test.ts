@@ -215,6 +215,9 @@ describe('plans', () => {
     expect(() => planFromDiff(big, { kind: 'changed' })).toThrow(
       'the diff kept 1 of 20000 changed ids of Property__c (its sample limit is 1000 ids per kind and object)',
     );
+    expect(() => planFromDiff(big, { kind: 'changed' })).toThrow(
+      'more than the 10000 record ids a restore input takes',
+    );
   });
 
   it('builds a dry-run input from a history that puts the fields of one version back', async () => {

@@ -227,6 +227,7 @@ describe('a plan of changed fields', () => {
       'the diff kept 1 of 3 changed ids of Account (its sample limit is 1 ids per kind and object)',
     );
     expect(() => changedGroups(diff)).toThrow('its sample limit is 1');
+    expect(() => changedGroups(diff)).toThrow('compare again keeping up to 10000 ids');
   });
 });
 

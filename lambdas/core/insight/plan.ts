@@ -200,8 +200,12 @@ function choiceOf(
   for (const d of objects) {
     for (const s of kind === 'deleted' ? [d.deletedToBin, d.gone] : [d.changed]) {
       if (s.truncated) {
+        const wayOut =
+          s.count <= MAX_RECORD_IDS && diff.sampleLimit < MAX_RECORD_IDS
+            ? `compare again keeping up to ${MAX_RECORD_IDS} ids (sfbackup plan --from-diff does, as does the diff report), or narrow it to fewer objects or ids`
+            : `that is more than the ${MAX_RECORD_IDS} record ids a restore input takes: narrow it to fewer objects or ids and restore in several runs, or restore the object whole`;
         throw new InvalidInsightRequestError(
-          `the diff kept ${s.sample.length} of ${s.count} ${kind} ids of ${d.object} (its sample limit is ${diff.sampleLimit} ids per kind and object), so a plan from it would miss rows: narrow it to fewer objects or ids, run the diff with a larger sample limit (at most ${MAX_RECORD_IDS}, a restore input's limit), or restore the object whole.`,
+          `the diff kept ${s.sample.length} of ${s.count} ${kind} ids of ${d.object} (its sample limit is ${diff.sampleLimit} ids per kind and object), so a plan from it would miss rows: ${wayOut}.`,
         );
       }
     }
