@@ -96,6 +96,9 @@ describe('the diff report workflow, run as synthesized under its own policies', 
       (i) => i.object === 'Property__c' && i.fields?.includes('Description__c'),
     );
     expect(description).toMatchObject({ fields: ['Description__c'], rows: 1 });
+    expect(await json(store, 'reports/sample/diffs/report-s1-s2/restore-inputs-changed.json')).toEqual(
+      changed,
+    );
     const changedInput = (await json(store, String(description?.key))) as {
       records: string[];
       fields: string[];

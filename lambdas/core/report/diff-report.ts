@@ -69,6 +69,9 @@ export interface DiffTotals {
   readonly metadataChanged: number;
 }
 
+/** Most inputs of changed fields listed in the execution's output (all are in the index file). */
+const LISTED_GROUPS = 50;
+
 /** A restore input the report suggests, or why it suggests none. */
 export interface SuggestedInput {
   readonly kind: 'deleted' | 'changed';
@@ -238,15 +241,27 @@ export async function finishDiffReport(
   // One exact input per object and set of changed fields: an input writes each field it lists on
   // each row it lists, so rows that changed in different fields cannot share one.
   await suggest('changed', async () => {
+    const all: SuggestedInput[] = [];
     for (const [i, group] of changedGroups(diff).entries()) {
       const key = `${runKey}restore-input-changed-${i + 1}.json`;
       await writeJsonOnce(store, key, group.input);
-      restoreInputs.push({
+      all.push({
         kind: 'changed',
         key,
         object: group.object,
         fields: group.fields,
         rows: group.records.length,
+      });
+    }
+    // The execution's output has a size limit: past a few dozen groups it names the index instead.
+    const indexKey = `${runKey}restore-inputs-changed.json`;
+    await writeJsonOnce(store, indexKey, all);
+    restoreInputs.push(...all.slice(0, LISTED_GROUPS));
+    if (all.length > LISTED_GROUPS) {
+      restoreInputs.push({
+        kind: 'changed',
+        key: null,
+        none: `${all.length - LISTED_GROUPS} more inputs of changed fields (restore-input-changed-${LISTED_GROUPS + 1}.json to -${all.length}.json): ${indexKey} lists all ${all.length}.`,
       });
     }
   });
