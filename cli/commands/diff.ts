@@ -1,10 +1,11 @@
 /** `sfbackup diff A B`: what changed in an org between two points in time, per object, and in its metadata. */
 import { displayOrg } from '../../contract/org-id.ts';
 import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   DiffCsvWriter,
   type DiffKind,
+  InvalidInsightRequestError,
   diffSnapshots,
   type ObjectDiff,
   type SnapshotDiff,
@@ -72,7 +73,18 @@ export function describeDiff(diff: SnapshotDiff): string {
     lines.push('');
     lines.push(
       ...alignColumns([
-        ['OBJECT', 'INSERTED', 'TO BIN', 'GONE', 'PURGED', 'UNDELETED', 'CHANGED', 'AUDIT-ONLY', 'UNCHANGED'],
+        [
+          'OBJECT',
+          'INSERTED',
+          'TO BIN',
+          'GONE',
+          'PURGED',
+          'UNDELETED',
+          'CHANGED',
+          'AUDIT-ONLY',
+          'COMPUTED-ONLY',
+          'UNCHANGED',
+        ],
         ...changed.map((o) => [
           o.object,
           String(o.inserted.count),
@@ -82,6 +94,7 @@ export function describeDiff(diff: SnapshotDiff): string {
           String(o.undeleted.count),
           String(o.changed.count),
           String(o.auditOnly),
+          String(o.computedOnly),
           String(o.unchanged),
         ]),
       ]),
@@ -108,8 +121,12 @@ export function describeDiff(diff: SnapshotDiff): string {
   lines.push('');
   if (same.length > 0) {
     const audit = same.reduce((n, o) => n + o.auditOnly, 0);
+    const computed = same.reduce((n, o) => n + o.computedOnly, 0);
+    const apart = [audit > 0 ? `${audit} audit-only` : '', computed > 0 ? `${computed} computed-only` : '']
+      .filter(Boolean)
+      .join(', ');
     lines.push(
-      `No row differences in ${same.length} object${same.length === 1 ? '' : 's'}${audit > 0 ? ` (${audit} audit-only)` : ''}: ${same.map((o) => o.object).join(', ')}`,
+      `No row differences in ${same.length} object${same.length === 1 ? '' : 's'}${apart ? ` (${apart})` : ''}: ${same.map((o) => o.object).join(', ')}`,
     );
   }
   if (diff.objectsOnlyInA.length > 0) lines.push(`Objects only at A: ${diff.objectsOnlyInA.join(', ')}`);
@@ -160,7 +177,19 @@ export async function run(args: string[]): Promise<number> {
   let csv: DiffCsvWriter | undefined;
   if (csvDir !== undefined) {
     mkdirSync(csvDir, { recursive: true });
-    csv = new DiffCsvWriter({ append: (file, text) => appendFileSync(join(csvDir, file), text) });
+    const dir = resolve(csvDir);
+    csv = new DiffCsvWriter({
+      append: (file, text) => {
+        // The writer checks object names; this keeps any other name from leaving --csv DIR too.
+        const path = resolve(dir, file);
+        if (dirname(path) !== dir || basename(path) !== file) {
+          throw new InvalidInsightRequestError(
+            `the CSV file name ${JSON.stringify(file)} would leave --csv ${csvDir}.`,
+          );
+        }
+        appendFileSync(path, text);
+      },
+    });
   }
   const diff = await diffSnapshots(vault.store, org, positionals[0]!, positionals[1]!, {
     ...(values.object !== undefined ? { object: values.object } : {}),

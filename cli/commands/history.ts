@@ -41,7 +41,12 @@ export function describeHistory(history: RecordHistory): string {
         : v.inRecycleBin
           ? `${v.event} (in the recycle bin)`
           : v.event;
-    const audit = v.auditChanged.length > 0 ? `; audit: ${v.auditChanged.join(', ')}` : '';
+    const audit = [
+      v.auditChanged.length > 0 ? `; audit: ${v.auditChanged.join(', ')}` : '',
+      v.computedChanged.length > 0 ? `; computed: ${v.computedChanged.join(', ')}` : '',
+      v.fieldsAdded.length > 0 ? `; fields added to the backup: ${v.fieldsAdded.join(', ')}` : '',
+      v.fieldsRemoved.length > 0 ? `; fields no longer backed up: ${v.fieldsRemoved.join(', ')}` : '',
+    ].join('');
     rows.push([
       v.snapshotId,
       v.finishedAt,

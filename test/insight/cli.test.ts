@@ -67,9 +67,9 @@ describe('sfbackup diff', () => {
     expect(code).toBe(0);
     expect(out).toContain(`  A (before): ${s.s1}, finished `);
     expect(out).toMatch(
-      /\n {2}OBJECT +INSERTED +TO BIN +GONE +PURGED +UNDELETED +CHANGED +AUDIT-ONLY +UNCHANGED\n/,
+      /\n {2}OBJECT +INSERTED +TO BIN +GONE +PURGED +UNDELETED +CHANGED +AUDIT-ONLY +COMPUTED-ONLY +UNCHANGED\n/,
     );
-    expect(out).toMatch(/\n {2}Property__c +1 +1 +1 +0 +0 +1 +\d+ +\d+\n/);
+    expect(out).toMatch(/\n {2}Property__c +1 +1 +1 +0 +0 +1 +\d+ +\d+ +\d+\n/);
     expect(out).toContain('  fields changed: Description__c (1 row)\n');
     expect(out).toContain(`  gone (hard deleted or purged) (1): ${s.hardDeleted}\n`);
     expect(out).toContain(`  deleted to the recycle bin (1): ${s.binned}\n`);

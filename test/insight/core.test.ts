@@ -212,7 +212,12 @@ describe('plans', () => {
     const big = structuredClone(diff) as typeof diff;
     const p = big.objects[0]! as { changed: { count: number; sample: string[]; truncated: boolean } };
     p.changed = { ...p.changed, count: 20_000, truncated: true };
-    expect(() => planFromDiff(big, { kind: 'changed' })).toThrow('a restore input takes at most 10000');
+    expect(() => planFromDiff(big, { kind: 'changed' })).toThrow(
+      'the diff kept 1 of 20000 changed ids of Property__c (its sample limit is 1000 ids per kind and object)',
+    );
+    expect(() => planFromDiff(big, { kind: 'changed' })).toThrow(
+      'more than the 10000 record ids a restore input takes',
+    );
   });
 
   it('builds a dry-run input from a history that puts the fields of one version back', async () => {

@@ -54,7 +54,14 @@ describe('the diff report workflow, run as synthesized under its own policies', 
       to: string;
       totals: Record<string, number>;
       summary: string;
-      restoreInputs: { kind: string; key: string | null; none?: string }[];
+      restoreInputs: {
+        kind: string;
+        key: string | null;
+        none?: string;
+        object?: string;
+        fields?: string[];
+        rows?: number;
+      }[];
     };
     expect(output.reportKey).toBe('reports/sample/diffs/report-s1-s2/diff.json');
     expect([output.from, output.to]).toEqual([sc.s1, sc.s2]);
@@ -75,15 +82,29 @@ describe('the diff report workflow, run as synthesized under its own policies', 
     expect(perObject).toHaveLength(written.objects.length);
 
     const deleted = output.restoreInputs.find((i) => i.kind === 'deleted');
-    const changed = output.restoreInputs.find((i) => i.kind === 'changed');
+    const changed = output.restoreInputs.filter((i) => i.kind === 'changed');
     expect(deleted?.key).toBe('reports/sample/diffs/report-s1-s2/restore-input-deleted.json');
     const deletedInput = (await json(store, String(deleted?.key))) as { records: string[]; snapshot: string };
     expect(parseRestoreInput(deletedInput)).toMatchObject({ mode: 'dry-run' });
     expect(deletedInput.snapshot).toBe(sc.s1);
     expect(deletedInput.records.sort()).toEqual([sc.binned, sc.hardDeleted].sort());
-    const changedInput = (await json(store, String(changed?.key))) as { records: string[]; fields: string[] };
-    expect(changedInput.records).toContain(sc.changed);
-    expect(changedInput.fields).toContain('Property__c.Description__c');
+    // One exact input per object and set of changed fields, numbered from 1.
+    expect(changed.map((i) => i.key)).toEqual(
+      changed.map((_, n) => `reports/sample/diffs/report-s1-s2/restore-input-changed-${n + 1}.json`),
+    );
+    const description = changed.find(
+      (i) => i.object === 'Property__c' && i.fields?.includes('Description__c'),
+    );
+    expect(description).toMatchObject({ fields: ['Description__c'], rows: 1 });
+    expect(await json(store, 'reports/sample/diffs/report-s1-s2/restore-inputs-changed.json')).toEqual(
+      changed,
+    );
+    const changedInput = (await json(store, String(description?.key))) as {
+      records: string[];
+      fields: string[];
+    };
+    expect(changedInput.records).toEqual([sc.changed]);
+    expect(changedInput.fields).toEqual(['Property__c.Description__c']);
 
     // The suggested input goes to the restore workflow as it is: a dry run that plans both rows.
     const { summary } = await runLocalRestore({

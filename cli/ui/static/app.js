@@ -434,7 +434,9 @@ async function renderHistory(object, id) {
         'td',
         {},
         v.changes.map((c) => c.field).join(', ') ||
-          (v.auditChanged.length ? `audit only: ${v.auditChanged.join(', ')}` : '–'),
+          (v.auditChanged.length || v.computedChanged?.length
+            ? `audit or computed only: ${[...v.auditChanged, ...(v.computedChanged ?? [])].join(', ')}`
+            : '–'),
       ),
       el('td', { class: 'value' }, changeList(v.changes)),
       el(
@@ -492,6 +494,9 @@ function chooseVersion(version) {
           f !== 'Id' &&
           f !== 'IsDeleted' &&
           !AUDIT.has(f) &&
+          // Only fields both versions hold and a restore can write, as the plan offers them.
+          f in latest.values &&
+          !(version.notRestorable ?? []).some((u) => u.field === f) &&
           (version.values[f] ?? '') !== (latest.values[f] ?? ''),
       );
   const form = el(
@@ -686,20 +691,23 @@ function diffPlanForm(diff, deletedAny, changedAny) {
             'fieldset',
             {},
             el('legend', {}, 'Fields'),
+            // Only fields a restore can write: the plan refuses the others, saying why.
             objects.flatMap((o) =>
-              o.changed.fields.map((f) =>
-                el(
-                  'label',
-                  { class: 'check' },
-                  el('input', {
-                    type: 'checkbox',
-                    name: 'field',
-                    value: `${o.object}.${f.field}`,
-                    checked: !AUDIT.has(f.field),
-                  }),
-                  ` ${o.object}.${f.field} (${f.rows} rows)`,
+              o.changed.fields
+                .filter((f) => !(o.notRestorable ?? []).some((u) => u.field === f.field))
+                .map((f) =>
+                  el(
+                    'label',
+                    { class: 'check' },
+                    el('input', {
+                      type: 'checkbox',
+                      name: 'field',
+                      value: `${o.object}.${f.field}`,
+                      checked: !AUDIT.has(f.field),
+                    }),
+                    ` ${o.object}.${f.field} (${f.rows} rows)`,
+                  ),
                 ),
-              ),
             ),
           )
         : '',

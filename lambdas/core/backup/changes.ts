@@ -5,6 +5,11 @@ import { leaseWindows } from '../restore/lease.ts';
 import { idKey } from '../restore/values.ts';
 import { objectResultKey, objectSpecKey, planDetailKey, snapshotPrefix } from '../snapshot/keys.ts';
 import type { SnapshotPart } from '../snapshot/manifest.ts';
+import {
+  ROW_STATE_FIELDS,
+  SAVE_STAMP_FIELDS,
+  SYSTEM_FIELDS as SNAPSHOT_SYSTEM_FIELDS,
+} from '../snapshot/system-fields.ts';
 import { type PointInTime, readPartRows, SnapshotReader } from '../snapshot/reader.ts';
 import { ObjectNotFoundError } from '../store.ts';
 import { type ChangeKind, type FieldShift, noChanges, type ObjectChanges } from './change-kinds.ts';
@@ -31,15 +36,10 @@ export interface ObjectComparison {
  * Fields a person does not set: they move with every write, or Salesforce computes them. A change
  * of one alone is not what a field-level alert is about.
  */
-const SYSTEM_FIELDS = new Set([
-  'Id',
-  'IsDeleted',
-  'SystemModstamp',
-  'LastModifiedDate',
-  'LastModifiedById',
-  'LastViewedDate',
-  'LastReferencedDate',
-  'LastActivityDate',
+const SYSTEM_FIELDS: ReadonlySet<string> = new Set([
+  ...ROW_STATE_FIELDS,
+  ...SAVE_STAMP_FIELDS,
+  ...SNAPSHOT_SYSTEM_FIELDS,
 ]);
 
 /** What the run read of one row: its version stamp and whether it is in the recycle bin. */

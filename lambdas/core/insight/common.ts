@@ -6,26 +6,56 @@
 import { suffixOf } from '../../../contract/org-id.ts';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { withSuggestion } from '../backup/nearest-name.ts';
-import type { CatalogEntry } from '../snapshot/manifest.ts';
+import type { CatalogEntry, SnapshotField } from '../snapshot/manifest.ts';
 import type { SnapshotSelector } from '../snapshot/reader.ts';
+import { ROW_STATE_FIELDS, SAVE_STAMP_FIELDS, SYSTEM_FIELDS } from '../snapshot/system-fields.ts';
 
 /** A listing, diff, history or plan asked for something the vault does not hold, or cannot be built. */
 export class InvalidInsightRequestError extends Error {
   override readonly name = ErrorName.InvalidInsightRequest;
 }
 
-/**
- * Fields Salesforce sets on every save (and a backup re-reads unchanged rows with newer ones when
- * an overlap window catches them): a difference only there is not a change anyone made.
- */
-export const AUDIT_FIELDS: ReadonlySet<string> = new Set([
-  'SystemModstamp',
-  'LastModifiedDate',
-  'LastModifiedById',
-]);
+/** Fields Salesforce sets on every save: a difference only there is counted apart (audit-only). */
+export const AUDIT_FIELDS: ReadonlySet<string> = SAVE_STAMP_FIELDS;
 
 /** Columns that are not field values: the key, and the recycle-bin flag (reported as its own kind). */
-export const NOT_COMPARED: ReadonlySet<string> = new Set(['Id', 'IsDeleted']);
+export const NOT_COMPARED: ReadonlySet<string> = ROW_STATE_FIELDS;
+
+/**
+ * Fields of an object that Salesforce computes rather than anyone saving them: formulas and
+ * roll-ups (`calculated` in either description given) and the view, reference and activity dates.
+ * They move without a change to the record itself, so a difference there is counted apart.
+ */
+export function computedFields(...descriptions: readonly (readonly SnapshotField[])[]): Set<string> {
+  const out = new Set<string>(SYSTEM_FIELDS);
+  for (const fields of descriptions) for (const f of fields) if (f.calculated) out.add(f.name);
+  return out;
+}
+
+/** A field a restore cannot put back, and why. */
+export interface UnrestorableField {
+  readonly field: string;
+  readonly reason: string;
+}
+
+/** The fields of a snapshot's description that a restore from it cannot write, each with why. */
+export function unrestorableFields(fields: readonly SnapshotField[]): UnrestorableField[] {
+  const out: UnrestorableField[] = [];
+  for (const f of fields) {
+    if (ROW_STATE_FIELDS.has(f.name)) continue;
+    const reason = SAVE_STAMP_FIELDS.has(f.name)
+      ? 'Salesforce sets it on every save'
+      : SYSTEM_FIELDS.has(f.name)
+        ? 'Salesforce sets it when the record is viewed, referenced or has an activity'
+        : f.calculated
+          ? 'it is a formula or roll-up: Salesforce computes it'
+          : f.updateable === false
+            ? 'the snapshot describes it as not updateable'
+            : undefined;
+    if (reason) out.push({ field: f.name, reason });
+  }
+  return out;
+}
 
 const ID_CHARS = /^[0-9A-Za-z]+$/;
 

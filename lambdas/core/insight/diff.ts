@@ -3,22 +3,27 @@
  * recycle bin, or gone), undeleted and changed (which fields, on how many rows), and metadata
  * components added, removed and changed. Memory grows with the number of ids, never with row
  * values: side A is kept as a digest per id, side B is compared against it as it streams, and only
- * the candidate rows are read again, a bounded batch at a time, for their field detail.
+ * the candidate rows are read again, a bounded batch at a time, for their field detail. Fields
+ * Salesforce sets or computes (audit stamps, formulas, roll-ups, view dates) are compared apart and
+ * never make a row changed.
  */
 import { createHash } from 'node:crypto';
 import { compareComponentZips } from '../restore/metadata-verify.ts';
 import { componentsInZips, zipOfComponents } from '../restore/metadata-zip.ts';
-import { type PointInTime, type SnapshotRow, SnapshotReader } from '../snapshot/reader.ts';
+import { type PointInTime, SnapshotReader } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
 import {
   AUDIT_FIELDS,
   checkObjectName,
   checkSnapshotId,
+  computedFields,
   IdSampler,
   type IdSample,
   InvalidInsightRequestError,
   NOT_COMPARED,
   parseSelector,
+  type UnrestorableField,
+  unrestorableFields,
 } from './common.ts';
 
 /** Kinds of row difference between A and B. */
@@ -63,6 +68,15 @@ export interface ObjectDiff {
   readonly unchanged: number;
   /** Rows whose only differences are audit fields (SystemModstamp, LastModifiedDate, LastModifiedById): a re-read or a save that changed nothing. */
   readonly auditOnly: number;
+  /**
+   * Rows whose only differences (audit fields aside) are fields Salesforce computes: formulas and
+   * roll-ups, LastViewedDate, LastReferencedDate, LastActivityDate. Not changes anyone made.
+   */
+  readonly computedOnly: number;
+  /** The computed fields of the object (see `computedOnly`): compared apart, never counted as changed. */
+  readonly computedFields: readonly string[];
+  /** Fields side A describes that a restore from it cannot put back, with why. */
+  readonly notRestorable: readonly UnrestorableField[];
   readonly inserted: IdSample;
   readonly deletedToBin: IdSample;
   readonly gone: IdSample;
@@ -112,7 +126,11 @@ export interface DiffOptions {
   readonly sampleLimit?: number;
   /** Every differing row as it is found, values included (for the CSV writer; never for logs). */
   readonly onRow?: (row: DiffRow) => void | Promise<void>;
-  /** Candidate rows read again per pass for their field detail. @default 5000 */
+  /**
+   * Changed rows whose side-A values are held at once for their field detail: each pass reads both
+   * sides in full once, so N changed rows cost ceil(N / detailBatch) passes, and memory holds
+   * `detailBatch` rows of the compared fields' values. @default 100000
+   */
   readonly detailBatch?: number;
   /** Skip the metadata comparison (it reads both sides' retrieve zips). @default false */
   readonly skipMetadata?: boolean;
@@ -186,6 +204,7 @@ export function side(selector: string, pit: PointInTime): DiffSide {
 
 interface Digest {
   readonly values: string;
+  readonly computed: string;
   readonly audit: string;
   readonly deleted: boolean;
 }
@@ -197,12 +216,8 @@ function digest(values: Readonly<Record<string, string>>, fields: readonly strin
   return hash.digest('base64').slice(0, 16);
 }
 
-function csvFields(pit: PointInTime, object: string): string[] {
-  return pit
-    .fields(object)
-    .filter((f) => f.inCsv)
-    .map((f) => f.name);
-}
+/** Default of `DiffOptions.detailBatch`: 1M changed rows take 10 passes of each side. */
+const DETAIL_BATCH = 100_000;
 
 async function diffObject(
   pitA: PointInTime,
@@ -211,11 +226,15 @@ async function diffObject(
   sampleLimit: number,
   options: DiffOptions,
 ): Promise<ObjectDiff> {
-  const inA = csvFields(pitA, object);
-  const inB = csvFields(pitB, object);
+  const describedA = pitA.fields(object);
+  const describedB = pitB.fields(object);
+  const inA = describedA.filter((f) => f.inCsv).map((f) => f.name);
+  const inB = describedB.filter((f) => f.inCsv).map((f) => f.name);
+  const computedSet = computedFields(describedA, describedB);
   const shared = inA.filter((f) => inB.includes(f) && !NOT_COMPARED.has(f));
-  const compared = shared.filter((f) => !AUDIT_FIELDS.has(f)).sort();
   const audit = shared.filter((f) => AUDIT_FIELDS.has(f)).sort();
+  const computed = shared.filter((f) => !AUDIT_FIELDS.has(f) && computedSet.has(f)).sort();
+  const compared = shared.filter((f) => !AUDIT_FIELDS.has(f) && !computedSet.has(f)).sort();
   const emit = async (kind: DiffKind, id: string, sampler: IdSampler): Promise<void> => {
     sampler.add(id);
     await options.onRow?.({ object, kind, id });
@@ -224,6 +243,7 @@ async function diffObject(
   for await (const row of pitA.rows(object)) {
     before.set(row.id, {
       values: digest(row.values, compared),
+      computed: digest(row.values, computed),
       audit: digest(row.values, audit),
       deleted: row.deleted,
     });
@@ -240,6 +260,7 @@ async function diffObject(
   const seen = new Set<string>();
   let unchanged = 0;
   let auditOnly = 0;
+  let computedOnly = 0;
   for await (const row of pitB.rows(object)) {
     seen.add(row.id);
     const was = before.get(row.id);
@@ -247,6 +268,7 @@ async function diffObject(
     else if (!was.deleted && row.deleted) await emit('deletedToBin', row.id, samplers.deletedToBin);
     else if (was.deleted && !row.deleted) await emit('undeleted', row.id, samplers.undeleted);
     else if (was.values !== digest(row.values, compared)) candidates.push(row.id);
+    else if (was.computed !== digest(row.values, computed)) computedOnly++;
     else if (was.audit !== digest(row.values, audit)) auditOnly++;
     else unchanged++;
   }
@@ -257,17 +279,24 @@ async function diffObject(
   before.clear();
   const fieldRows = new Map<string, number>();
   const details: { id: string; fields: string[] }[] = [];
-  const batch = Math.max(1, options.detailBatch ?? 5000);
+  const batch = Math.max(1, options.detailBatch ?? DETAIL_BATCH);
   for (let start = 0; start < candidates.length; start += batch) {
     const ids = new Set(candidates.slice(start, start + batch));
-    const old = new Map<string, SnapshotRow>();
-    for await (const row of pitA.rows(object)) if (ids.has(row.id)) old.set(row.id, row);
+    // Only the compared fields' values, in `compared` order: the batch's memory is its rows' data.
+    const old = new Map<string, string[]>();
+    for await (const row of pitA.rows(object)) {
+      if (ids.has(row.id))
+        old.set(
+          row.id,
+          compared.map((f) => row.values[f] ?? ''),
+        );
+    }
     for await (const row of pitB.rows(object)) {
       const was = old.get(row.id);
       if (!was) continue;
       const changes: FieldChange[] = [];
-      for (const f of compared) {
-        const x = was.values[f] ?? '';
+      for (const [i, f] of compared.entries()) {
+        const x = was[i] ?? '';
         const y = row.values[f] ?? '';
         if (x !== y) changes.push({ field: f, before: x, after: y });
       }
@@ -281,6 +310,9 @@ async function diffObject(
     object,
     unchanged,
     auditOnly,
+    computedOnly,
+    computedFields: [...computedSet].filter((f) => inA.includes(f) || inB.includes(f)).sort(),
+    notRestorable: unrestorableFields(describedA),
     inserted: samplers.inserted.toJSON(),
     deletedToBin: samplers.deletedToBin.toJSON(),
     gone: samplers.gone.toJSON(),

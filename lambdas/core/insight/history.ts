@@ -6,10 +6,19 @@
  * Values appear here because this is for the engineer's own terminal or page, never for logs.
  */
 import { journalArrivals, readJournal } from '../continuous/journal.ts';
-import type { CatalogEntry, SnapshotManifest } from '../snapshot/manifest.ts';
+import type { CatalogEntry, SnapshotField, SnapshotManifest } from '../snapshot/manifest.ts';
 import { readPartRows, SnapshotReader } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
-import { AUDIT_FIELDS, checkObjectName, idKey, InvalidInsightRequestError, NOT_COMPARED } from './common.ts';
+import {
+  AUDIT_FIELDS,
+  checkObjectName,
+  computedFields,
+  idKey,
+  InvalidInsightRequestError,
+  NOT_COMPARED,
+  type UnrestorableField,
+  unrestorableFields,
+} from './common.ts';
 import type { FieldChange } from './diff.ts';
 
 /**
@@ -40,6 +49,14 @@ export interface RecordVersion {
   readonly changes: readonly FieldChange[];
   /** Audit fields that moved (a save or a re-read), names only. */
   readonly auditChanged: readonly string[];
+  /** Fields Salesforce computes (formulas, roll-ups, view dates) that moved, names only: not changes. */
+  readonly computedChanged: readonly string[];
+  /** Fields this version holds and the previous one did not (added to the backup): not compared. */
+  readonly fieldsAdded: readonly string[];
+  /** Fields the previous version held and this one does not (removed from the backup): not compared. */
+  readonly fieldsRemoved: readonly string[];
+  /** Fields this snapshot describes that a restore from it cannot put back, with why. */
+  readonly notRestorable: readonly UnrestorableField[];
   /** The full row at this version; null once the record is gone. */
   readonly values: Readonly<Record<string, string>> | null;
 }
@@ -110,13 +127,16 @@ export async function recordHistory(
   for (const m of manifests.values()) own.set(m.snapshotId, await ownVersion(store, m, name, key));
   const versions: RecordVersion[] = [];
   let previous: State = { kind: 'absent' };
+  let previousFields: readonly SnapshotField[] = [];
   let foundId: string | undefined;
   for (const entry of snapshots) {
     const state = resolve(entry, manifests, own);
     if (state.kind === 'row') foundId ??= state.values.Id;
-    const version = versionOf(entry, previous, state);
+    const described = describedFields(manifests.get(entry.snapshotId)!, name);
+    const version = versionOf(entry, previous, state, computedFields(previousFields, described), described);
     if (version) versions.push(version);
     previous = state;
+    previousFields = described;
   }
   if (!foundId) {
     throw new InvalidInsightRequestError(
@@ -162,6 +182,11 @@ async function ownVersion(
   return { kind: 'none' };
 }
 
+/** The fields a snapshot's manifest describes for the object (none when it does not list it). */
+function describedFields(manifest: SnapshotManifest, object: string): readonly SnapshotField[] {
+  return manifest.objects.find((o) => o.name === object)?.fields ?? [];
+}
+
 /** The version `entry`'s point in time shows, walking its chain newest first as PointInTime.rows does. */
 function resolve(
   entry: CatalogEntry,
@@ -179,8 +204,15 @@ function resolve(
   return { kind: 'absent' };
 }
 
-function versionOf(entry: CatalogEntry, previous: State, state: State): RecordVersion | undefined {
+function versionOf(
+  entry: CatalogEntry,
+  previous: State,
+  state: State,
+  computed: ReadonlySet<string>,
+  described: readonly SnapshotField[],
+): RecordVersion | undefined {
   const base = { snapshotId: entry.snapshotId, finishedAt: entry.finishedAt };
+  const none = { changes: [], auditChanged: [], computedChanged: [], fieldsAdded: [], fieldsRemoved: [] };
   if (state.kind !== 'row') {
     if (previous.kind !== 'row') return undefined;
     return {
@@ -188,23 +220,38 @@ function versionOf(entry: CatalogEntry, previous: State, state: State): RecordVe
       event: state.kind === 'hard-deleted' ? 'hard-deleted' : 'gone',
       inRecycleBin: false,
       readFrom: null,
-      changes: [],
-      auditChanged: [],
+      ...none,
+      notRestorable: [],
       values: null,
     };
   }
   const deleted = state.values.IsDeleted === 'true';
-  const row = { ...base, inRecycleBin: deleted, readFrom: state.from, values: state.values };
-  if (previous.kind !== 'row') return { ...row, event: 'created', changes: [], auditChanged: [] };
+  const row = {
+    ...base,
+    inRecycleBin: deleted,
+    readFrom: state.from,
+    values: state.values,
+    notRestorable: unrestorableFields(described),
+  };
+  if (previous.kind !== 'row') return { ...row, event: 'created', ...none };
   const changes: FieldChange[] = [];
   const auditChanged: string[] = [];
-  const fields = new Set([...Object.keys(previous.values), ...Object.keys(state.values)]);
-  for (const f of [...fields].sort()) {
-    if (NOT_COMPARED.has(f)) continue;
+  const computedChanged: string[] = [];
+  // Only the columns both versions hold: a field added to (or removed from) the backup between
+  // them is not a change of the record.
+  const fieldsAdded = Object.keys(state.values)
+    .filter((f) => !(f in previous.values))
+    .sort();
+  const fieldsRemoved = Object.keys(previous.values)
+    .filter((f) => !(f in state.values))
+    .sort();
+  for (const f of Object.keys(state.values).sort()) {
+    if (NOT_COMPARED.has(f) || !(f in previous.values)) continue;
     const before = previous.values[f] ?? '';
     const after = state.values[f] ?? '';
     if (before === after) continue;
     if (AUDIT_FIELDS.has(f)) auditChanged.push(f);
+    else if (computed.has(f)) computedChanged.push(f);
     else changes.push({ field: f, before, after });
   }
   const wasDeleted = previous.values.IsDeleted === 'true';
@@ -216,7 +263,7 @@ function versionOf(entry: CatalogEntry, previous: State, state: State): RecordVe
         : changes.length > 0
           ? 'changed'
           : 'unchanged';
-  return { ...row, event, changes, auditChanged };
+  return { ...row, event, changes, auditChanged, computedChanged, fieldsAdded, fieldsRemoved };
 }
 
 interface EventHeader {

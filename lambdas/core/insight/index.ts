@@ -1,6 +1,13 @@
 /** The engineer's toolkit over the vault: list snapshots, compare two, follow a record, build a restore input. */
-export { AUDIT_FIELDS, type IdSample, idKey, InvalidInsightRequestError, parseSelector } from './common.ts';
-export { type CsvSink, csvField, csvRecord, DiffCsvWriter } from './csv.ts';
+export {
+  AUDIT_FIELDS,
+  type IdSample,
+  idKey,
+  InvalidInsightRequestError,
+  parseSelector,
+  type UnrestorableField,
+} from './common.ts';
+export { type CsvSink, csvField, csvFileName, csvRecord, DiffCsvWriter } from './csv.ts';
 export {
   DIFF_KINDS,
   type DiffKind,
@@ -22,6 +29,8 @@ export {
 } from './history.ts';
 export { listSnapshots, type SnapshotList, type SnapshotListing } from './list.ts';
 export {
+  type ChangedGroup,
+  changedGroups,
   type DiffPlanChoice,
   type HistoryPlanChoice,
   type PlanChoice,

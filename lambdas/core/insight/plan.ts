@@ -11,7 +11,7 @@ import {
   writesToOrg,
 } from '../restore/input.ts';
 import { InvalidRestoreRequestError } from '../restore/errors.ts';
-import { AUDIT_FIELDS, idKey, InvalidInsightRequestError } from './common.ts';
+import { AUDIT_FIELDS, idKey, InvalidInsightRequestError, NOT_COMPARED } from './common.ts';
 import type { ObjectDiff, SnapshotDiff } from './diff.ts';
 import type { RecordHistory } from './history.ts';
 
@@ -92,8 +92,87 @@ function checkLimits(ids: number, fields: number): void {
   }
 }
 
+/** One exact group of changed rows: the rows of one object on which the same wanted fields changed. */
+export interface ChangedGroup {
+  readonly object: string;
+  /** The fields put back, each changed on every row of the group. */
+  readonly fields: readonly string[];
+  readonly records: readonly string[];
+  /** The restore input that puts exactly these fields back on exactly these rows, from A. */
+  readonly input: RestoreInput;
+}
+
 /** Builds a restore input from a diff: rows deleted since A, or the changed fields of changed rows, restored from A. */
 export function planFromDiff(diff: SnapshotDiff, choice: DiffPlanChoice = {}): RestoreInput {
+  const { kind, objects } = choiceOf(diff, choice);
+  const keep = idFilter(choice);
+  if (kind === 'changed') {
+    const groups = groupsOf(diff, objects, choice, keep);
+    // A restore input puts every field it lists back on every row it lists, so one input is exact
+    // only when each object's rows share one set of changed fields.
+    const several = objects.filter((d) => groups.filter((g) => g.object === d.object).length > 1);
+    if (several.length > 0) {
+      const shown = several
+        .map((d) => {
+          const mine = groups
+            .filter((g) => g.object === d.object)
+            .sort((x, y) => y.records.length - x.records.length);
+          const top = mine
+            .slice(0, 5)
+            .map((g) => `${g.fields.join(', ')} (${g.records.length} rows)`)
+            .join('; ');
+          return `${d.object}: ${mine.length} groups: ${top}${mine.length > 5 ? `; and ${mine.length - 5} more` : ''}`;
+        })
+        .join('. ');
+      throw new InvalidInsightRequestError(
+        `the changed rows differ in which fields changed, and one restore input would write every field on every row. ${shown}. Narrow the plan: one field at a time (--fields F) gives an exact input, or name the rows (--ids).`,
+      );
+    }
+    const records = groups.flatMap((g) => g.records);
+    const fieldRefs = groups.flatMap((g) => g.fields.map((f) => `${g.object}.${f}`));
+    checkLimits(records.length, fieldRefs.length);
+    return finish(
+      {
+        snapshot: diff.a.snapshotId,
+        objects: groups.map((g) => g.object),
+        records,
+        fields: fieldRefs,
+        mode: 'dry-run',
+      },
+      choice,
+    );
+  }
+  const records: string[] = [];
+  const chosen: string[] = [];
+  for (const d of objects) {
+    const ids = [...d.deletedToBin.sample, ...d.gone.sample].filter(keep);
+    if (ids.length === 0) continue;
+    chosen.push(d.object);
+    records.push(...ids);
+  }
+  if (records.length === 0) {
+    throw new InvalidInsightRequestError(
+      `no deleted row of the diff matches the objects and ids given: run sfbackup diff to see what changed.`,
+    );
+  }
+  checkLimits(records.length, 0);
+  return finish({ snapshot: diff.a.snapshotId, objects: chosen, records, mode: 'dry-run' }, choice);
+}
+
+/**
+ * The changed rows of a diff as exact restore inputs, one per object and set of changed fields:
+ * each input puts back only fields that changed on every row it lists. The choice's kind is
+ * `changed` whatever it says.
+ */
+export function changedGroups(diff: SnapshotDiff, choice: DiffPlanChoice = {}): ChangedGroup[] {
+  const { objects } = choiceOf(diff, { ...choice, kind: 'changed' });
+  return groupsOf(diff, objects, choice, idFilter(choice));
+}
+
+function choiceOf(
+  diff: SnapshotDiff,
+  choice: DiffPlanChoice,
+): { kind: 'deleted' | 'changed'; objects: readonly ObjectDiff[] } {
   let objects: readonly ObjectDiff[] = diff.objects;
   if (choice.objects) {
     const unknown = choice.objects.filter((o) => !diff.objects.some((d) => d.object === o));
@@ -104,8 +183,6 @@ export function planFromDiff(diff: SnapshotDiff, choice: DiffPlanChoice = {}): R
     }
     objects = diff.objects.filter((d) => choice.objects!.includes(d.object));
   }
-  const wanted = choice.ids ? new Set(choice.ids.map((id) => checkedKey(id))) : undefined;
-  const keep = (id: string): boolean => !wanted || wanted.has(idKey(id) ?? id.toLowerCase());
   const deleted = objects.flatMap((d) => [d.deletedToBin, d.gone]);
   const hasDeleted = deleted.some((s) => s.count > 0);
   const hasChanged = objects.some((d) => d.changed.count > 0);
@@ -119,54 +196,98 @@ export function planFromDiff(diff: SnapshotDiff, choice: DiffPlanChoice = {}): R
         : `the diff of ${diff.a.snapshotId} and ${diff.b.snapshotId} found no deleted or changed row to restore.`,
     );
   }
-  const lists = objects.map((d) => ({
-    object: d.object,
-    samples: kind === 'deleted' ? [d.deletedToBin, d.gone] : [d.changed],
-  }));
-  for (const { object, samples } of lists) {
-    for (const s of samples) {
+  // A plan from a sample would miss the rows the sample left out while looking complete.
+  for (const d of objects) {
+    for (const s of kind === 'deleted' ? [d.deletedToBin, d.gone] : [d.changed]) {
       if (s.truncated) {
+        const wayOut =
+          s.count <= MAX_RECORD_IDS && diff.sampleLimit < MAX_RECORD_IDS
+            ? `compare again keeping up to ${MAX_RECORD_IDS} ids (sfbackup plan --from-diff does, as does the diff report), or narrow it to fewer objects or ids`
+            : `that is more than the ${MAX_RECORD_IDS} record ids a restore input takes: narrow it to fewer objects or ids and restore in several runs, or restore the object whole`;
         throw new InvalidInsightRequestError(
-          `the diff kept ${s.sample.length} of ${s.count} ${kind} ids of ${object}: a restore input takes at most ${MAX_RECORD_IDS}; narrow it by object or ids, or restore the object whole.`,
+          `the diff kept ${s.sample.length} of ${s.count} ${kind} ids of ${d.object} (its sample limit is ${diff.sampleLimit} ids per kind and object), so a plan from it would miss rows: ${wayOut}.`,
         );
       }
     }
   }
-  const records: string[] = [];
-  const chosen: string[] = [];
-  const fieldRefs: string[] = [];
-  for (const d of objects) {
-    const ids =
-      kind === 'deleted'
-        ? [...d.deletedToBin.sample, ...d.gone.sample].filter(keep)
-        : d.changed.details
-            .filter((r) => keep(r.id) && r.fields.some((f) => fieldWanted(choice, d.object, f)))
-            .map((r) => r.id);
-    if (ids.length === 0) continue;
-    chosen.push(d.object);
-    records.push(...ids);
-    if (kind === 'changed') {
-      for (const { field } of d.changed.fields) {
-        if (fieldWanted(choice, d.object, field)) fieldRefs.push(`${d.object}.${field}`);
+  if (kind === 'changed') {
+    for (const d of objects) {
+      if (d.changed.details.length < d.changed.sample.length) {
+        throw new InvalidInsightRequestError(
+          `the diff lists which fields changed for ${d.changed.details.length} of the ${d.changed.sample.length} changed rows of ${d.object} it kept, so a plan from it would miss rows: narrow it to fewer objects or ids.`,
+        );
       }
     }
   }
-  if (records.length === 0) {
+  return { kind, objects };
+}
+
+function idFilter(choice: DiffPlanChoice): (id: string) => boolean {
+  const wanted = choice.ids ? new Set(choice.ids.map((id) => checkedKey(id))) : undefined;
+  return (id) => !wanted || wanted.has(idKey(id) ?? id.toLowerCase());
+}
+
+/** The chosen changed rows grouped by object and the exact set of wanted, restorable fields that changed on them. */
+function groupsOf(
+  diff: SnapshotDiff,
+  objects: readonly ObjectDiff[],
+  choice: DiffPlanChoice,
+  keep: (id: string) => boolean,
+): ChangedGroup[] {
+  for (const d of objects) refuseUnrestorable(d, choice);
+  const out: ChangedGroup[] = [];
+  for (const d of objects) {
+    const skipped = new Set([...(d.notRestorable ?? []).map((u) => u.field), ...(d.computedFields ?? [])]);
+    const byFields = new Map<string, { fields: string[]; records: string[] }>();
+    for (const r of d.changed.details) {
+      if (!keep(r.id)) continue;
+      const fields = r.fields.filter((f) => !skipped.has(f) && fieldWanted(choice, d.object, f)).sort();
+      if (fields.length === 0) continue;
+      const key = fields.join(',');
+      const group = byFields.get(key) ?? { fields, records: [] };
+      group.records.push(r.id);
+      byFields.set(key, group);
+    }
+    for (const g of [...byFields.values()].sort((x, y) => y.records.length - x.records.length)) {
+      checkLimits(g.records.length, g.fields.length);
+      out.push({
+        object: d.object,
+        fields: g.fields,
+        records: g.records,
+        input: finish(
+          {
+            snapshot: diff.a.snapshotId,
+            objects: [d.object],
+            records: g.records,
+            fields: g.fields.map((f) => `${d.object}.${f}`),
+            mode: 'dry-run',
+          },
+          choice,
+        ),
+      });
+    }
+  }
+  if (out.length === 0) {
     throw new InvalidInsightRequestError(
-      `no ${kind} row of the diff matches the objects, fields and ids given: run sfbackup diff to see what changed.`,
+      'no changed row of the diff has a restorable field that matches the objects, fields and ids given: run sfbackup diff to see what changed.',
     );
   }
-  checkLimits(records.length, fieldRefs.length);
-  return finish(
-    {
-      snapshot: diff.a.snapshotId,
-      objects: chosen,
-      records,
-      ...(kind === 'changed' ? { fields: fieldRefs } : {}),
-      mode: 'dry-run',
-    },
-    choice,
+  return out;
+}
+
+/** Refuses a field asked for by name that a restore from A cannot put back, saying why. */
+function refuseUnrestorable(d: ObjectDiff, choice: DiffPlanChoice): void {
+  if (!choice.fields) return;
+  const reasons = new Map((d.notRestorable ?? []).map((u) => [u.field, u.reason]));
+  for (const f of d.computedFields ?? []) if (!reasons.has(f)) reasons.set(f, 'Salesforce computes it');
+  const refused = [...reasons].filter(([field]) =>
+    choice.fields!.some((f) => f === field || f === `${d.object}.${field}`),
   );
+  if (refused.length > 0) {
+    throw new InvalidInsightRequestError(
+      `a restore cannot put back ${refused.map(([field, why]) => `${d.object}.${field} (${why})`).join(', ')}: leave it out of the fields.`,
+    );
+  }
 }
 
 function fieldWanted(choice: DiffPlanChoice, object: string, field: string): boolean {
@@ -204,12 +325,33 @@ export function planFromHistory(history: RecordHistory, choice: HistoryPlanChoic
       choice,
     );
   }
-  const differing = Object.keys(target.values)
-    .filter((f) => f !== 'Id' && f !== 'IsDeleted' && (target.values![f] ?? '') !== (latest.values![f] ?? ''))
-    .filter((f) => !AUDIT_FIELDS.has(f));
+  const reasons = new Map(target.notRestorable.map((u) => [u.field, u.reason]));
+  const computed = new Set(history.versions.flatMap((v) => v.computedChanged));
+  // Only fields both versions hold: one added to or removed from the backup in between cannot be compared.
+  const moved = Object.keys(target.values)
+    .filter((f) => !NOT_COMPARED.has(f) && f in latest.values!)
+    .filter((f) => (target.values![f] ?? '') !== (latest.values![f] ?? ''))
+    .filter((f) => !AUDIT_FIELDS.has(f) && !computed.has(f));
+  const differing = moved.filter((f) => !reasons.has(f));
+  if (!choice.fields && differing.length === 0 && moved.length > 0) {
+    throw new InvalidInsightRequestError(
+      `${history.object} ${history.id} at ${choice.to} differs from its newest version only in fields a restore cannot write: ${moved.map((f) => `${f} (${reasons.get(f)})`).join(', ')}.`,
+    );
+  }
   const fields = choice.fields
     ? choice.fields.map((f) => (f.includes('.') ? f.split('.').pop()! : f))
     : differing;
+  const refused = fields.flatMap((f) => {
+    const why = reasons.get(f) ?? (AUDIT_FIELDS.has(f) ? 'Salesforce sets it on every save' : undefined);
+    if (why) return [`${f} (${why})`];
+    if (!(f in target.values!)) return [`${f} (the version at ${choice.to} holds no such field)`];
+    return [];
+  });
+  if (refused.length > 0) {
+    throw new InvalidInsightRequestError(
+      `a restore of ${history.object} ${history.id} from ${choice.to} cannot put back ${refused.join(', ')}: leave it out of the fields.`,
+    );
+  }
   if (fields.length === 0) {
     throw new InvalidInsightRequestError(
       `${history.object} ${history.id} at ${choice.to} holds the same values as its newest version (${latest.snapshotId}): there is nothing to put back.`,

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { reportPrefixOf } from '../../../contract/workflow-contract.ts';
 import { checkSnapshotId, InvalidInsightRequestError, parseSelector } from '../insight/common.ts';
 import { diffMetadata, diffSnapshots, type ObjectDiff, type SnapshotDiff, side } from '../insight/diff.ts';
-import { planFromDiff } from '../insight/plan.ts';
+import { changedGroups, planFromDiff } from '../insight/plan.ts';
 import { MAX_RECORD_IDS } from '../restore/input.ts';
 import { readJson, writeJsonOnce } from '../restore/store-json.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
@@ -69,6 +69,9 @@ export interface DiffTotals {
   readonly metadataChanged: number;
 }
 
+/** Most inputs of changed fields listed in the execution's output (all are in the index file). */
+const LISTED_GROUPS = 50;
+
 /** A restore input the report suggests, or why it suggests none. */
 export interface SuggestedInput {
   readonly kind: 'deleted' | 'changed';
@@ -76,6 +79,10 @@ export interface SuggestedInput {
   readonly key: string | null;
   /** Why there is none: nothing of this kind, or too many rows for one input. */
   readonly none?: string;
+  /** For a `changed` input: the object, the fields it puts back and on how many rows (each changed on every one). */
+  readonly object?: string;
+  readonly fields?: readonly string[];
+  readonly rows?: number;
 }
 
 /** The finish's output, as the console shows it. */
@@ -217,17 +224,47 @@ export async function finishDiffReport(
   const reportKey = `${runKey}diff.json`;
   await writeJsonOnce(store, reportKey, diff);
   const restoreInputs: SuggestedInput[] = [];
-  for (const kind of ['deleted', 'changed'] as const) {
+  const suggest = async (kind: 'deleted' | 'changed', write: () => Promise<void>): Promise<void> => {
     try {
-      const input = planFromDiff(diff, { kind });
-      const key = `${runKey}restore-input-${kind}.json`;
-      await writeJsonOnce(store, key, input);
-      restoreInputs.push({ kind, key });
+      await write();
     } catch (error) {
       if (!(error instanceof InvalidInsightRequestError)) throw error;
       restoreInputs.push({ kind, key: null, none: error.message });
     }
-  }
+  };
+  await suggest('deleted', async () => {
+    const input = planFromDiff(diff, { kind: 'deleted' });
+    const key = `${runKey}restore-input-deleted.json`;
+    await writeJsonOnce(store, key, input);
+    restoreInputs.push({ kind: 'deleted', key });
+  });
+  // One exact input per object and set of changed fields: an input writes each field it lists on
+  // each row it lists, so rows that changed in different fields cannot share one.
+  await suggest('changed', async () => {
+    const all: SuggestedInput[] = [];
+    for (const [i, group] of changedGroups(diff).entries()) {
+      const key = `${runKey}restore-input-changed-${i + 1}.json`;
+      await writeJsonOnce(store, key, group.input);
+      all.push({
+        kind: 'changed',
+        key,
+        object: group.object,
+        fields: group.fields,
+        rows: group.records.length,
+      });
+    }
+    // The execution's output has a size limit: past a few dozen groups it names the index instead.
+    const indexKey = `${runKey}restore-inputs-changed.json`;
+    await writeJsonOnce(store, indexKey, all);
+    restoreInputs.push(...all.slice(0, LISTED_GROUPS));
+    if (all.length > LISTED_GROUPS) {
+      restoreInputs.push({
+        kind: 'changed',
+        key: null,
+        none: `${all.length - LISTED_GROUPS} more inputs of changed fields (restore-input-changed-${LISTED_GROUPS + 1}.json to -${all.length}.json): ${indexKey} lists all ${all.length}.`,
+      });
+    }
+  });
   const totals = totalsOf(diff);
   return { reportKey, from: run.from, to: run.to, summary: summaryOf(diff, totals), totals, restoreInputs };
 }

@@ -1,3 +1,4 @@
+import { ROW_STATE_FIELDS, SYSTEM_FIELDS } from '../snapshot/system-fields.ts';
 import type { FieldInfo, ObjectInfo, SnapshotField } from './model.ts';
 
 /** Fields Salesforce sets itself; writable on insert only with "Set Audit Fields upon Record Creation". */
@@ -10,13 +11,7 @@ export const AUDIT_FIELDS = new Set([
 ]);
 
 /** Fields that identify or describe a row's state rather than its data. */
-const SYSTEM_FIELDS = new Set([
-  'Id',
-  'IsDeleted',
-  'LastActivityDate',
-  'LastViewedDate',
-  'LastReferencedDate',
-]);
+const NOT_WRITTEN: ReadonlySet<string> = new Set([...ROW_STATE_FIELDS, ...SYSTEM_FIELDS]);
 
 /** A field the restore cannot put back, and why. */
 export interface UnrestorableField {
@@ -40,7 +35,7 @@ export function splitFields(snapshotFields: readonly SnapshotField[], live: Obje
   const update: FieldInfo[] = [];
   const unrestorable: UnrestorableField[] = [];
   for (const sf of snapshotFields) {
-    if (SYSTEM_FIELDS.has(sf.name)) continue;
+    if (NOT_WRITTEN.has(sf.name)) continue;
     const f = byName.get(sf.name);
     if (!f) {
       unrestorable.push({
