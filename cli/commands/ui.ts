@@ -91,7 +91,7 @@ export async function startUi(request: UiRequest, log?: (line: string) => void):
   const { vault, connection } = request;
   const org = vault.org ?? (connection ? await resolveOrgKey(connection) : await orgToRead(vault));
   const restore = connection
-    ? new RestoreRunner({ connection, store: request.store, org, run: runLocalRestore })
+    ? new RestoreRunner({ connection, store: request.store, vault: vault.store, org, run: runLocalRestore })
     : undefined;
   return startUiServer({
     store: vault.store,
