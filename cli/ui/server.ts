@@ -85,7 +85,11 @@ const MAX_BODY = 512 * 1024;
  */
 const DIFFS_KEPT = 4;
 
-type Handler = (body: Record<string, unknown>, query: URLSearchParams) => Promise<unknown>;
+type Handler = (
+  body: Record<string, unknown>,
+  query: URLSearchParams,
+  signal: AbortSignal,
+) => Promise<unknown>;
 
 /** Starts the ui server on 127.0.0.1 and resolves once it listens. */
 export async function startUiServer(options: UiServerOptions): Promise<RunningUi> {
@@ -146,13 +150,14 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       if (!counts.has(id)) counts.set(id, objectCounts(pit));
       return { snapshotId: id, objects: await counts.get(id)! };
     },
-    'POST /api/search': async (body) => {
+    'POST /api/search': async (body, _query, signal) => {
       const pit = await pointInTime(body.snapshot);
       const field =
         body.field === undefined || body.field === '' ? undefined : requireText(body.field, 'field');
       return searchRecords(pit, requireText(body.object, 'object'), {
         text: typeof body.text === 'string' ? body.text : '',
         ...(field ? { field } : {}),
+        signal,
       });
     },
     'POST /api/history': history,
@@ -218,11 +223,19 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     if (unauthorized) return sendJson(response, unauthorized.status, { error: unauthorized.message });
     const handler = routes[`${request.method} ${path}`];
     if (!handler) return sendJson(response, 404, { error: `No API ${request.method} ${path}.` });
+    // The response closes before it is finished when the page stops waiting (the browser aborted
+    // the fetch or the tab went away): a query reading the vault for it then stops. The request's
+    // own 'close' is no sign of that: it fires once its body has been read.
+    const gone = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) gone.abort();
+    });
     try {
       const body = request.method === 'POST' ? await readJsonBody(request) : {};
       const query = new URL(request.url ?? '/', 'http://127.0.0.1').searchParams;
-      sendJson(response, 200, await handler(body, query));
+      sendJson(response, 200, await handler(body, query, gone.signal));
     } catch (error) {
+      if (gone.signal.aborted) return;
       const known =
         error instanceof BadRequestError ||
         error instanceof SnapshotNotFoundError ||
