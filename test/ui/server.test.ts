@@ -32,13 +32,20 @@ afterAll(async () => {
   await ui?.stop();
 });
 
+/** The parts of the API's answers these tests read. */
+interface Answer {
+  readonly input: { snapshot: string; records: string[] };
+  readonly b: { selector: string; snapshotId: string };
+  readonly objects: { object: string; deletedToBin: { count: number } }[];
+}
+
 async function api(method: 'GET' | 'POST', path: string, body?: unknown) {
   const response = await fetch(`${ui.origin}${path}`, {
     method,
     headers: { 'x-sfbackup-token': ui.token, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Answer };
 }
 
 describe('the ui server', () => {
@@ -63,9 +70,7 @@ describe('the ui server', () => {
     await fullSnapshot(store, S3, '2026-01-03T00:10:00.000Z', rows);
     const after = await api('POST', '/api/diff', { a: S1, b: 'latest' });
     expect(after.body.b).toMatchObject({ selector: 'latest', snapshotId: S3 });
-    const accounts = (after.body.objects as { object: string; deletedToBin: { count: number } }[]).find(
-      (o) => o.object === 'Account',
-    );
+    const accounts = after.body.objects.find((o) => o.object === 'Account');
     expect(accounts?.deletedToBin.count).toBe(DELETED + 1);
   });
 
