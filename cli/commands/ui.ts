@@ -22,7 +22,7 @@ with a random token; only that URL opens it.
 
 Options:
 ${VAULT_HELP}                         (with an org connection, the default is its org id, lower-cased)
-  --port N               the port to listen on (default: an open port)
+  --port N               the port to listen on, 1 to 65535; 0 or none: an open port
   --instance-url URL     with --access-token: the org a dry run plans against, so the page can
   --access-token TOKEN   run the dry run and, once confirmed with the org id, the restore
                          (the token may also come from ${EnvName.LocalAccessToken})
@@ -59,7 +59,7 @@ export function readUiOptions(
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     problems.push(
-      `--port is "${values.port}": give a port number from 1 to 65535, or leave it out for an open one`,
+      `--port is "${values.port}": give a port number from 1 to 65535, or 0 (or leave it out) for an open one`,
     );
   }
   if (instanceUrl && !accessToken) {
@@ -91,7 +91,7 @@ export async function startUi(request: UiRequest, log?: (line: string) => void):
   const { vault, connection } = request;
   const org = vault.org ?? (connection ? await resolveOrgKey(connection) : await orgToRead(vault));
   const restore = connection
-    ? new RestoreRunner({ connection, store: request.store, org, run: runLocalRestore })
+    ? new RestoreRunner({ connection, store: request.store, vault: vault.store, org, run: runLocalRestore })
     : undefined;
   return startUiServer({
     store: vault.store,

@@ -48,15 +48,20 @@ export interface RecordQuery {
   readonly field?: string;
   /** @default 50 */
   readonly limit?: number;
+  /** Stops the search, which then rejects, when the page that asked no longer waits for it. */
+  readonly signal?: AbortSignal;
 }
 
 /** What a search found. */
 export interface RecordMatches {
   readonly object: string;
   readonly snapshotId: string;
-  /** Every row that matched, of which `rows` holds the first `limit`. */
+  /** Rows that matched: all of them, unless `more` says the search stopped at the limit. */
   readonly total: number;
+  /** The first `limit` rows that matched. */
   readonly rows: readonly SnapshotRow[];
+  /** More rows match than `rows` holds; the search stopped there rather than count them all. */
+  readonly more: boolean;
   /** The object's CSV columns, in snapshot order. */
   readonly columns: readonly string[];
 }
@@ -66,7 +71,9 @@ const RECORD_ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 /**
  * Rows whose id is the text (compared without case: 18-character ids are case-safe, and a 15-character
  * id typed in another case should still be found, so every row it could name is shown), or whose
- * field values contain it, case-insensitively. Recycle-bin rows are included and flagged.
+ * field values contain it, case-insensitively. Recycle-bin rows are included and flagged. It
+ * reads the object only until one match past the limit shows there are more, and holds no row
+ * but the matches it returns.
  */
 export async function searchRecords(
   pit: PointInTime,
@@ -87,14 +94,19 @@ export async function searchRecords(
     );
   }
   const rows: SnapshotRow[] = [];
-  let total = 0;
+  let more = false;
+  query.signal?.throwIfAborted();
   for await (const row of pit.rows(object)) {
+    query.signal?.throwIfAborted();
     const byId = idLike && row.id.slice(0, text.length).toLowerCase() === needle;
     if (!byId && !valueMatches(row, needle, query.field)) continue;
-    total++;
-    if (rows.length < limit) rows.push(row);
+    if (rows.length === limit) {
+      more = true;
+      break;
+    }
+    rows.push(row);
   }
-  return { object, snapshotId: pit.target.snapshotId, total, rows, columns };
+  return { object, snapshotId: pit.target.snapshotId, total: rows.length, rows, more, columns };
 }
 
 function valueMatches(row: SnapshotRow, needle: string, field: string | undefined): boolean {

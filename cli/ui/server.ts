@@ -12,14 +12,17 @@ import {
   diffSnapshots,
   InvalidInsightRequestError,
   listSnapshots,
+  parseSelector,
   planFromDiff,
   planFromHistory,
   recordHistory,
   type SnapshotDiff,
 } from '../../lambdas/core/insight/index.ts';
 import { SnapshotNotFoundError, SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { MAX_RECORD_IDS } from '../../lambdas/core/restore/input.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import { checkOrigin, checkToken, newToken } from './guard.ts';
+import { LruCache } from './lru.ts';
 import { type ObjectCount, objectCounts, searchRecords, UnknownFieldError } from './queries.ts';
 import type { RestoreRunner } from './restore-runner.ts';
 
@@ -76,7 +79,17 @@ const SECURITY_HEADERS = {
 
 const MAX_BODY = 512 * 1024;
 
-type Handler = (body: Record<string, unknown>, query: URLSearchParams) => Promise<unknown>;
+/**
+ * Diffs kept for the plans built from them. A diff holds up to MAX_RECORD_IDS ids per kind and
+ * object, so only the last few are kept.
+ */
+const DIFFS_KEPT = 4;
+
+type Handler = (
+  body: Record<string, unknown>,
+  query: URLSearchParams,
+  signal: AbortSignal,
+) => Promise<unknown>;
 
 /** Starts the ui server on 127.0.0.1 and resolves once it listens. */
 export async function startUiServer(options: UiServerOptions): Promise<RunningUi> {
@@ -84,17 +97,36 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   const reader = new SnapshotReader(options.store);
   const { org } = options;
   const counts = new Map<string, Promise<ObjectCount[]>>();
-  const diffs = new Map<string, Promise<SnapshotDiff>>();
-  // A diff reads both sides in full, so one is kept per pair for the plan built from it.
-  const diff = (a: unknown, b: unknown): Promise<SnapshotDiff> => {
-    const key = `${requireText(a, 'a')}\n${requireText(b, 'b')}`;
+  const diffs = new LruCache<string, Promise<SnapshotDiff>>(DIFFS_KEPT);
+  // A diff reads both sides in full, so the last few are kept for the plans built from them. They
+  // are keyed by the snapshots the selectors resolve to now: "latest" moves when a backup finishes.
+  // Its samples hold as many ids as a restore input takes, so that every diff the page shows can
+  // be planned.
+  const diff = async (a: unknown, b: unknown): Promise<SnapshotDiff> => {
+    const textA = requireText(a, 'a');
+    const textB = requireText(b, 'b');
+    const [idA, idB] = await Promise.all([resolveSelector(textA), resolveSelector(textB)]);
+    const key = `${idA}\n${idB}`;
     let found = diffs.get(key);
     if (!found) {
-      found = diffSnapshots(options.store, org, requireText(a, 'a'), requireText(b, 'b'));
+      found = diffSnapshots(options.store, org, idA, idB, { sampleLimit: MAX_RECORD_IDS });
       diffs.set(key, found);
-      found.catch(() => diffs.delete(key));
+      const settled = found;
+      settled.catch(() => diffs.deleteIf(key, settled));
     }
-    return found;
+    const result = await found;
+    // Each side says how this request named it; the snapshots are the same.
+    return { ...result, a: { ...result.a, selector: textA }, b: { ...result.b, selector: textB } };
+  };
+  /**
+   * The snapshot id a selector names now: the newer of the data snapshot and the metadata one it
+   * resolves to (a metadata-only run after the data), which resolves to the same two again.
+   */
+  const resolveSelector = async (text: string): Promise<string> => {
+    const pit = await reader.pointInTime(org, parseSelector(text));
+    const data = pit.target.snapshotId;
+    const metadata = pit.metadataSnapshot?.snapshotId;
+    return metadata !== undefined && metadata > data ? metadata : data;
   };
   const history = (body: Record<string, unknown>) =>
     recordHistory(options.store, org, requireText(body.object, 'object'), requireText(body.id, 'id'));
@@ -118,13 +150,14 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       if (!counts.has(id)) counts.set(id, objectCounts(pit));
       return { snapshotId: id, objects: await counts.get(id)! };
     },
-    'POST /api/search': async (body) => {
+    'POST /api/search': async (body, _query, signal) => {
       const pit = await pointInTime(body.snapshot);
       const field =
         body.field === undefined || body.field === '' ? undefined : requireText(body.field, 'field');
       return searchRecords(pit, requireText(body.object, 'object'), {
         text: typeof body.text === 'string' ? body.text : '',
         ...(field ? { field } : {}),
+        signal,
       });
     },
     'POST /api/history': history,
@@ -190,11 +223,19 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     if (unauthorized) return sendJson(response, unauthorized.status, { error: unauthorized.message });
     const handler = routes[`${request.method} ${path}`];
     if (!handler) return sendJson(response, 404, { error: `No API ${request.method} ${path}.` });
+    // The response closes before it is finished when the page stops waiting (the browser aborted
+    // the fetch or the tab went away): a query reading the vault for it then stops. The request's
+    // own 'close' is no sign of that: it fires once its body has been read.
+    const gone = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) gone.abort();
+    });
     try {
       const body = request.method === 'POST' ? await readJsonBody(request) : {};
       const query = new URL(request.url ?? '/', 'http://127.0.0.1').searchParams;
-      sendJson(response, 200, await handler(body, query));
+      sendJson(response, 200, await handler(body, query, gone.signal));
     } catch (error) {
+      if (gone.signal.aborted) return;
       const known =
         error instanceof BadRequestError ||
         error instanceof SnapshotNotFoundError ||

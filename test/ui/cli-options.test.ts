@@ -43,6 +43,13 @@ describe('sfbackup ui options', () => {
     });
   });
 
+  it('takes port 0 as an open port, as the help says', () => {
+    expect(readUiOptions(['--store', vaultDir, '--port', '0'], {}).request?.port).toBe(0);
+    expect(readUiOptions(['--store', vaultDir, '--port=-1'], {}).problems).toEqual([
+      '--port is "-1": give a port number from 1 to 65535, or 0 (or leave it out) for an open one',
+    ]);
+  });
+
   it('ignores a token in the environment when no instance URL asks for a connection', () => {
     const { request } = readUiOptions(['--store', vaultDir], { SFBACKUP_ACCESS_TOKEN: 'from-env' });
     expect(request?.connection).toBeUndefined();
@@ -58,7 +65,7 @@ describe('sfbackup ui options', () => {
       '--json is not an option of sfbackup ui: it prints only its URL',
       '--store DIR, or --bucket NAME, is required: name the vault, e.g. --store ./backups',
       '--s3-endpoint needs --bucket: name the bucket on that server',
-      '--port is "70000": give a port number from 1 to 65535, or leave it out for an open one',
+      '--port is "70000": give a port number from 1 to 65535, or 0 (or leave it out) for an open one',
       '--instance-url needs --access-token (or SFBACKUP_ACCESS_TOKEN): give a token for the org, or leave both out to browse only',
     ]);
   });

@@ -342,10 +342,9 @@ function renderMatches(result, text) {
     el(
       'p',
       { class: 'count' },
-      `${number(result.total)} ${result.total === 1 ? 'record matches' : 'records match'} in ${result.object} at ${result.snapshotId}` +
-        (result.total > result.rows.length
-          ? ` (the first ${result.rows.length} shown; narrow the search)`
-          : ''),
+      result.more
+        ? `More than ${number(result.total)} records match in ${result.object} at ${result.snapshotId} (the first ${result.rows.length} shown; narrow the search)`
+        : `${number(result.total)} ${result.total === 1 ? 'record matches' : 'records match'} in ${result.object} at ${result.snapshotId}`,
     ),
     result.rows.length
       ? table(
@@ -359,7 +358,7 @@ function renderMatches(result, text) {
       : '',
     detail,
   );
-  status(`${result.total} ${result.total === 1 ? 'match' : 'matches'}.`);
+  status(`${result.more ? 'More than ' : ''}${result.total} ${result.total === 1 ? 'match' : 'matches'}.`);
 }
 
 function renderRecord(container, result, row) {
