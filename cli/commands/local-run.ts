@@ -5,7 +5,6 @@
  */
 import type { CfnElement } from 'aws-cdk-lib';
 import { EnvName } from '../../contract/workflow-contract.ts';
-import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
 import {
