@@ -99,7 +99,37 @@ async function changeLayouts(emu: RunningEmulator, dir: string, s1: string): Pro
     .find(([p]) => p.endsWith(`layouts/${LAYOUT}.layout`));
   if (!other || !path) throw new Error('the sample org has no second layout, or no broker layout file');
   const layout = strFromU8(path[1]).replace(/(<Layout[^>]*>)/, '$1<excludeButtons>Submit</excludeButtons>');
-  const pkg = (members: string[]): Uint8Array =>
+  await deployLayouts(emu, { [LAYOUT]: layout, [COPY]: layout }, [other.fullName]);
+  return other.fullName;
+}
+
+/**
+ * Deploys one more change of the broker layout (another excluded button) over its version at
+ * `snapshot`; answers the component's name.
+ */
+export async function changeBrokerLayoutAgain(
+  emu: RunningEmulator,
+  dir: string,
+  snapshot: string,
+): Promise<string> {
+  const pit = await new SnapshotReader(new LocalDirectoryStore(dir)).pointInTime('sample', snapshot);
+  const zips = await Promise.all(pit.metadataParts().map((p) => pit.readMetadataPart(p)));
+  const path = zips
+    .flatMap((z) => Object.entries(unzipSync(z)))
+    .find(([p]) => p.endsWith(`layouts/${LAYOUT}.layout`));
+  if (!path) throw new Error('the snapshot holds no broker layout file');
+  const layout = strFromU8(path[1]).replace(/(<Layout[^>]*>)/, '$1<excludeButtons>Edit</excludeButtons>');
+  await deployLayouts(emu, { [LAYOUT]: layout });
+  return `Layout:${LAYOUT}`;
+}
+
+/** Deploys layouts by name (and deletes `removed`), waiting for the deploy to succeed. */
+async function deployLayouts(
+  emu: RunningEmulator,
+  layouts: Record<string, string>,
+  removed: readonly string[] = [],
+): Promise<void> {
+  const pkg = (members: readonly string[]): Uint8Array =>
     strToU8(
       `<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata"><types>${members.map((m) => `<members>${m}</members>`).join('')}<name>Layout</name></types><version>62.0</version></Package>`,
     );
@@ -107,20 +137,15 @@ async function changeLayouts(emu: RunningEmulator, dir: string, s1: string): Pro
     { kind: 'access-token', instanceUrl: emu.instanceUrl, accessToken: emu.accessToken },
     '62.0',
   );
-  const id = await writer.deploy(
-    zipSync({
-      'package.xml': pkg([LAYOUT, COPY]),
-      'destructiveChanges.xml': pkg([other.fullName]),
-      [`layouts/${LAYOUT}.layout`]: strToU8(layout),
-      [`layouts/${COPY}.layout`]: strToU8(layout),
-    }),
-    false,
-  );
+  const files: Record<string, Uint8Array> = { 'package.xml': pkg(Object.keys(layouts)) };
+  if (removed.length > 0) files['destructiveChanges.xml'] = pkg(removed);
+  for (const [name, text] of Object.entries(layouts)) files[`layouts/${name}.layout`] = strToU8(text);
+  const id = await writer.deploy(zipSync(files), false);
   for (let i = 0; i < 100; i++) {
     const state = await writer.deployStatus(id);
     if (state.done) {
       if (!state.success) throw new Error(`the layout deploy failed: ${JSON.stringify(state.failures)}`);
-      return other.fullName;
+      return;
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -10,7 +10,8 @@ import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { diffSnapshots } from '../../lambdas/core/insight/diff.ts';
 import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
 import { appWithoutBundling, exampleConfigJson } from '../infra/fixtures/app-fixture.ts';
-import { buildScenario, type Scenario } from '../insight/scenario.ts';
+import { backup } from '../backup/e2e-support.ts';
+import { buildScenario, changeBrokerLayoutAgain, type Scenario } from '../insight/scenario.ts';
 
 const json = async (store: LocalDirectoryStore, key: string): Promise<unknown> =>
   JSON.parse(new TextDecoder().decode(await store.get(key)));
@@ -155,6 +156,23 @@ describe('the diff report workflow, run as synthesized under its own policies', 
     expect(result.status).toBe('FAILED');
     expect(result.errorMessage).toContain(sc.s1);
   }, 120_000);
+
+  it('compares the metadata of a metadata-only snapshot that "latest" selects, as sfbackup diff does', async () => {
+    // Runs last: it adds a metadata change and a metadata-only snapshot to the vault.
+    const component = await changeBrokerLayoutAgain(sc.emu, sc.dir, sc.s2);
+    const { summary } = await backup(sc.emu, sc.dir, 'metadata');
+    expect(summary.status).toBe('complete');
+    const { result } = await report(
+      { from: sc.s2, to: 'latest', objects: ['Property__c'] },
+      'report-metadata',
+    );
+    expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    const output = result.output as { reportKey: string };
+    const written = (await json(store, output.reportKey)) as { metadata: { changed: string[] } };
+    const direct = await diffSnapshots(store, 'sample', sc.s2, 'latest', { sampleLimit: 10_000 });
+    expect(direct.metadata.changed).toContain(component);
+    expect(written.metadata).toEqual(direct.metadata);
+  }, 180_000);
 });
 
 describe("the diff report's functions, under the example app's policies", () => {

@@ -12,7 +12,7 @@ import { diffMetadata, diffSnapshots, type ObjectDiff, type SnapshotDiff, side }
 import { changedGroups, planFromDiff } from '../insight/plan.ts';
 import { MAX_RECORD_IDS } from '../restore/input.ts';
 import { readJson, writeJsonOnce } from '../restore/store-json.ts';
-import { SnapshotReader } from '../snapshot/reader.ts';
+import { type PointInTime, SnapshotReader } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
 
 /** Ids kept per kind per object: as many as one restore input takes, so the suggested inputs hold them all. */
@@ -41,6 +41,12 @@ interface RunRecord {
   /** The data snapshot each side resolved to. */
   readonly from: string;
   readonly to: string;
+  /**
+   * The snapshot each side selected: its data snapshot, or a newer metadata-only one whose
+   * retrieve is the side's metadata. Read again by the finish, so both halves compare one thing.
+   */
+  readonly fromSelected: string;
+  readonly toSelected: string;
   readonly objects: readonly string[];
   readonly objectsOnlyInA: readonly string[];
   readonly objectsOnlyInB: readonly string[];
@@ -150,6 +156,8 @@ export async function startDiffReport(
     org,
     from: a.target.snapshotId,
     to: b.target.snapshotId,
+    fromSelected: selectedOf(a),
+    toSelected: selectedOf(b),
     objects,
     objectsOnlyInA: request.objects ? [] : namesA.filter((n) => !namesB.includes(n)).sort(),
     objectsOnlyInB: request.objects ? [] : namesB.filter((n) => !namesA.includes(n)).sort(),
@@ -209,8 +217,8 @@ export async function finishDiffReport(
     objects.push(result);
   }
   const reader = new SnapshotReader(store);
-  const a = await reader.pointInTime(org, run.from);
-  const b = await reader.pointInTime(org, run.to);
+  const a = await reader.pointInTime(org, run.fromSelected);
+  const b = await reader.pointInTime(org, run.toSelected);
   const diff: SnapshotDiff = {
     org,
     a: { ...side(run.request.from, a) },
@@ -267,6 +275,12 @@ export async function finishDiffReport(
   });
   const totals = totalsOf(diff);
   return { reportKey, from: run.from, to: run.to, summary: summaryOf(diff, totals), totals, restoreInputs };
+}
+
+/** The snapshot a point in time was selected at: the newer of its data and metadata snapshots (ids sort by time). */
+function selectedOf(pit: PointInTime): string {
+  const metadata = pit.metadataSnapshot?.snapshotId;
+  return metadata !== undefined && metadata > pit.target.snapshotId ? metadata : pit.target.snapshotId;
 }
 
 async function runOf(store: BackupStore, org: string, runKey: string): Promise<RunRecord> {
