@@ -6,7 +6,6 @@ import type { FinishOutput } from '../../lambdas/core/backup/types.ts';
 import type { SkippedObject } from '../../lambdas/core/snapshot/manifest.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { RunResult } from '../local/index.ts';
-import { buildLocalBackupApp } from './local-app.ts';
 import {
   executionFigures,
   type LocalRunOptions,
@@ -69,6 +68,7 @@ export interface BackupSummary {
 export async function runLocalBackup(
   options: LocalBackupOptions,
 ): Promise<{ summary: BackupSummary; result: RunResult }> {
+  const { buildLocalBackupApp } = await import('./local-app.ts');
   const { org, store, result, startedAt } = await runLocalWorkflow({
     ...options,
     app: (key) => buildLocalBackupApp(key),

@@ -7,17 +7,16 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { EnvName } from '../../contract/workflow-contract.ts';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
-import {
-  type Json,
-  type LocalHistoryEvent,
-  type RunResult,
-  runWorkflow,
-  type SnsMessage,
-  type SynthesizedTemplates,
-  type SynthesizedWorkflow,
-  synthesizeTemplates,
-  type TaskStep,
-  workflowFromTemplates,
+// The local runner and the CDK are loaded when a run starts, not when a command line is checked:
+// a bad command line is answered without them.
+import type {
+  Json,
+  LocalHistoryEvent,
+  RunResult,
+  SnsMessage,
+  SynthesizedTemplates,
+  SynthesizedWorkflow,
+  TaskStep,
 } from '../local/index.ts';
 import {
   cachedTemplates,
@@ -123,7 +122,8 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
   const org = options.org === undefined ? await resolveOrgKey(options) : await heldOrgKey(store, options.org);
   await options.beforeSynthesis?.(org, store);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
-  const workflow = synthesized([options.appKey, org, s3?.bucket ?? ''], () => {
+  const { runWorkflow, synthesizeTemplates, workflowFromTemplates } = await import('../local/index.ts');
+  const workflow = synthesized([options.appKey, org, s3?.bucket ?? ''], workflowFromTemplates, () => {
     const app = options.app(org);
     const bucketId = app.stack.getLogicalId(app.bucket.node.defaultChild as CfnElement);
     return synthesizeTemplates(
@@ -158,13 +158,17 @@ let digest: string | undefined;
  * The app built from `inputs`, synthesized once per process and kept on disk across runs (see
  * definition-cache.ts): a second run of the same app on unchanged sources skips the synthesis.
  */
-function synthesized(inputs: readonly string[], synthesize: () => SynthesizedTemplates): SynthesizedWorkflow {
+function synthesized(
+  inputs: readonly string[],
+  fromTemplates: (templates: SynthesizedTemplates) => SynthesizedWorkflow,
+  synthesize: () => SynthesizedTemplates,
+): SynthesizedWorkflow {
   const memo = inputs.join('\n');
   let workflow = synthesizedApps.get(memo);
   if (!workflow) {
     digest ??= sourcesDigest(PROJECT_ROOT);
     const key = definitionCacheKey(inputs, digest);
-    workflow = workflowFromTemplates(cachedTemplates(definitionCacheDir(), key, synthesize));
+    workflow = fromTemplates(cachedTemplates(definitionCacheDir(), key, synthesize));
     synthesizedApps.set(memo, workflow);
   }
   return workflow;

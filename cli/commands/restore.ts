@@ -10,7 +10,6 @@ import {
   pointInTimeProblem,
 } from '../../lambdas/core/restore/input.ts';
 import type { Json, RunResult } from '../local/index.ts';
-import { buildLocalRestoreApp } from './local-app.ts';
 import {
   executionFigures,
   type LocalRunOptions,
@@ -70,6 +69,7 @@ export async function runLocalRestore(
   options: LocalRestoreOptions,
 ): Promise<{ summary: RestoreSummary; result: RunResult }> {
   const { bulkThreshold } = options;
+  const { buildLocalRestoreApp } = await import('./local-app.ts');
   const { org, result } = await runLocalWorkflow({
     ...options,
     app: (key) => buildLocalRestoreApp(key, bulkThreshold !== undefined ? { bulkThreshold } : {}),
