@@ -12,6 +12,7 @@ import {
   diffSnapshots,
   InvalidInsightRequestError,
   listSnapshots,
+  checkSnapshotId,
   parseSelector,
   planFromDiff,
   planFromHistory,
@@ -123,6 +124,8 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
    * resolves to (a metadata-only run after the data), which resolves to the same two again.
    */
   const resolveSelector = async (text: string): Promise<string> => {
+    // A mistyped id is answered with the ids there are and the nearest one, as sfbackup diff does.
+    checkSnapshotId(text, await reader.catalog(org), org, options.store.location);
     const pit = await reader.pointInTime(org, parseSelector(text));
     const data = pit.target.snapshotId;
     const metadata = pit.metadataSnapshot?.snapshotId;

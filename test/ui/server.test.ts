@@ -74,6 +74,12 @@ describe('the ui server', () => {
     expect(accounts?.deletedToBin.count).toBe(DELETED + 1);
   });
 
+  it('answers a mistyped snapshot id with the nearest one there is', async () => {
+    const answer = await api('POST', '/api/diff', { a: `${S1.slice(0, -1)}x`, b: 'latest' });
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.body)).toContain(`did you mean ${S1}?`);
+  });
+
   it('logs a request by its path alone, without the query string that carried a value', async () => {
     const read = await api('GET', `/api/objects?snapshot=${S1}&note=searched-value`);
     expect(read.status).toBe(200);

@@ -1,6 +1,7 @@
 /** The engineer's toolkit over the vault: list snapshots, compare two, follow a record, build a restore input. */
 export {
   AUDIT_FIELDS,
+  checkSnapshotId,
   type IdSample,
   idKey,
   InvalidInsightRequestError,
