@@ -8,6 +8,7 @@ import {
   InvalidInsightRequestError,
   diffSnapshots,
   type ObjectDiff,
+  rowDifferences,
   type SnapshotDiff,
 } from '../../lambdas/core/insight/index.ts';
 import { describeProblems, parseCommandLine } from './options.ts';
@@ -49,15 +50,7 @@ const KIND_LABELS: Record<DiffKind, string> = {
 };
 
 function differs(o: ObjectDiff): boolean {
-  return (
-    o.inserted.count +
-      o.deletedToBin.count +
-      o.gone.count +
-      o.purged.count +
-      o.undeleted.count +
-      o.changed.count >
-      0 || o.fieldsOnlyInA.length + o.fieldsOnlyInB.length > 0
-  );
+  return rowDifferences(o) > 0 || o.fieldsOnlyInA.length + o.fieldsOnlyInB.length > 0;
 }
 
 /** The diff as text: a summary table of objects that differ, then each one's ids and fields. */

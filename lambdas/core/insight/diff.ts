@@ -93,6 +93,18 @@ export interface ObjectDiff {
   readonly fieldsOnlyInB: readonly string[];
 }
 
+/** Rows of an object that differ between A and B, of every kind (audit-only and computed-only apart). */
+export function rowDifferences(o: ObjectDiff): number {
+  return (
+    o.inserted.count +
+    o.deletedToBin.count +
+    o.gone.count +
+    o.purged.count +
+    o.undeleted.count +
+    o.changed.count
+  );
+}
+
 /** Metadata components compared by content (the retrieve's files, as normalised XML). */
 export interface MetadataDiff {
   /** False when a side has no metadata retrieve (`reason` says which). */

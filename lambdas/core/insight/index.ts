@@ -19,6 +19,7 @@ export {
   type FieldChange,
   type MetadataDiff,
   type ObjectDiff,
+  rowDifferences,
   type SnapshotDiff,
 } from './diff.ts';
 export {

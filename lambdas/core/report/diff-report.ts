@@ -8,7 +8,14 @@
 import { z } from 'zod';
 import { reportPrefixOf } from '../../../contract/workflow-contract.ts';
 import { checkSnapshotId, InvalidInsightRequestError, parseSelector } from '../insight/common.ts';
-import { diffMetadata, diffSnapshots, type ObjectDiff, type SnapshotDiff, side } from '../insight/diff.ts';
+import {
+  diffMetadata,
+  diffSnapshots,
+  type ObjectDiff,
+  rowDifferences,
+  type SnapshotDiff,
+  side,
+} from '../insight/diff.ts';
 import { changedGroups, planFromDiff } from '../insight/plan.ts';
 import { MAX_RECORD_IDS } from '../restore/input.ts';
 import { readJson, writeJsonOnce } from '../restore/store-json.ts';
@@ -196,7 +203,7 @@ export async function diffReportObject(
   const result = diff.objects.find((o) => o.object === object);
   if (!result) throw new InvalidInsightRequestError(`the diff of ${object} returned no result.`);
   await writeJsonOnce(store, objectKey(runKey, object), result);
-  return { object, differences: differences(result) };
+  return { object, differences: rowDifferences(result) };
 }
 
 /** Compares metadata, gathers every object's result into the report and writes the restore inputs it suggests. */
@@ -299,22 +306,11 @@ async function runOf(store: BackupStore, org: string, runKey: string): Promise<R
 
 const objectKey = (runKey: string, object: string): string => `${runKey}objects/${object}.json`;
 
-function differences(o: ObjectDiff): number {
-  return (
-    o.inserted.count +
-    o.deletedToBin.count +
-    o.gone.count +
-    o.purged.count +
-    o.undeleted.count +
-    o.changed.count
-  );
-}
-
 function totalsOf(diff: SnapshotDiff): DiffTotals {
   const sum = (pick: (o: ObjectDiff) => number) => diff.objects.reduce((n, o) => n + pick(o), 0);
   return {
     objectsCompared: diff.objects.length,
-    objectsChanged: diff.objects.filter((o) => differences(o) > 0).length,
+    objectsChanged: diff.objects.filter((o) => rowDifferences(o) > 0).length,
     inserted: sum((o) => o.inserted.count),
     deletedToBin: sum((o) => o.deletedToBin.count),
     gone: sum((o) => o.gone.count),
