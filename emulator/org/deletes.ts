@@ -2,6 +2,7 @@ import { SalesforceError, type WriteResult } from './api.ts';
 import type { OrgContext } from './context.ts';
 import { type DeleteLog, RETENTION_MS } from './delete-log.ts';
 import { toId18 } from './ids.ts';
+import { refusedDelete } from './object-hooks.ts';
 import type { Row, Table } from './store.ts';
 
 /** What deleting one row did, so undelete can put it all back. */
@@ -55,6 +56,8 @@ export class RecycleBin {
           new SalesforceError('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id'),
         );
       }
+      const refusal = refusedDelete(this.ctx, loc.table, loc.row);
+      if (refusal) return fail(id, refusal);
       if (!seen.has(id)) roots.push({ table: loc.table, id });
       seen.add(id);
       return ok(id);
