@@ -108,7 +108,9 @@ export class RecycleBin {
     }
     for (const [id, table] of doomed) {
       const root = rootOf.get(id)!;
-      if (hard || table.deletedSlot < 0) {
+      // A row of an object with no undelete (ContentDocumentLink) deleted by itself is gone for good;
+      // deleted with its parent, it waits in the recycle bin to come back with it.
+      if (hard || table.deletedSlot < 0 || (root === id && !table.def.undeletable)) {
         // A row hard-deleted out of the recycle bin keeps the entry of its delete, and is a purge.
         if (this.binned.has(id)) this.log.purged(table.def.name, now);
         if (logged) this.log.record(table.def.name, id, now);
