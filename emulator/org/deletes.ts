@@ -285,6 +285,11 @@ export class RecycleBin {
       if (!id || !loc?.table.isDeleted(loc.row)) {
         return fail(id ?? raw, new SalesforceError('INVALID_ID_FIELD', 'Entity is not in the recycle bin'));
       }
+      // What the row's delete took with it (a document's versions and links) goes with it.
+      for (const child of this.entries.get(id)?.cascaded ?? []) {
+        const c = this.ctx.store.locate(child);
+        if (c?.table.isDeleted(c.row)) this.purge(c.table, child, now);
+      }
       this.purge(loc.table, id, now);
       return ok(id);
     });
