@@ -265,6 +265,20 @@ export class RecycleBin {
     });
   }
 
+  /**
+   * Purges a row and the rows in the recycle bin that would have been deleted with it (a
+   * document's versions and links, a record's links deleted with their document before it): once
+   * their parent is gone for good, nothing can bring them back.
+   */
+  private purgeWithChildren(table: Table, id: string, now: number): void {
+    for (const [child, slot] of this.relations(new Set([table]), true)) {
+      for (const [childId, row] of [...child.rows]) {
+        if (row[slot] === id && child.isDeleted(row)) this.purgeWithChildren(child, childId, now);
+      }
+    }
+    if (table.rows.has(id)) this.purge(table, id, now);
+  }
+
   /** Removes recycle-bin rows for good: the given ids, or all of them. */
   empty(ids?: readonly string[]): WriteResult[] {
     const now = this.ctx.now().getTime();
@@ -285,12 +299,7 @@ export class RecycleBin {
       if (!id || !loc?.table.isDeleted(loc.row)) {
         return fail(id ?? raw, new SalesforceError('INVALID_ID_FIELD', 'Entity is not in the recycle bin'));
       }
-      // What the row's delete took with it (a document's versions and links) goes with it.
-      for (const child of this.entries.get(id)?.cascaded ?? []) {
-        const c = this.ctx.store.locate(child);
-        if (c?.table.isDeleted(c.row)) this.purge(c.table, child, now);
-      }
-      this.purge(loc.table, id, now);
+      this.purgeWithChildren(loc.table, id, now);
       return ok(id);
     });
   }

@@ -186,4 +186,16 @@ describe('the emulator keeps files as documents with versions and links', () => 
     );
     expect(await links(doc)).toHaveLength(before);
   });
+
+  it('removes for good the links of a binned document to a record emptied from the recycle bin, so undelete brings back no link to it', async () => {
+    const { doc } = await newFile();
+    const contact = await create('Contact', { LastName: 'Gone' });
+    await create('ContentDocumentLink', { ContentDocumentId: doc, LinkedEntityId: contact, ShareType: 'V' });
+    expect(((await conn.sobject('ContentDocument').destroy(doc)) as { success: boolean }).success).toBe(true);
+    expect(((await conn.sobject('Contact').destroy(contact)) as { success: boolean }).success).toBe(true);
+    expect(emulator.org.emptyRecycleBin([contact])[0]?.success).toBe(true);
+    const [undone] = await conn.soap.undelete([doc]);
+    expect(undone).toMatchObject({ success: true });
+    expect((await links(doc)).map((l) => l.LinkedEntityId)).toEqual([userId]);
+  });
 });
