@@ -178,11 +178,12 @@ describe('a file comes back from a restore whole', () => {
     expect(await linksOf(e, newDoc)).toHaveLength(4);
   }, 180_000);
 
-  it('undeletes a file still in the recycle bin, keeping its ids, with its versions and links', async () => {
-    const { e, dir, doc } = await fileBackedUp();
+  it('undeletes a file still in the recycle bin, keeping its ids, with its versions and links, and links it again to a record inserted under a new id', async () => {
+    const { e, dir, doc, contact } = await fileBackedUp();
     const versions = await versionsOf(e, doc);
     const links = await linksOf(e, doc);
     await softDelete(e, [doc]);
+    await hardDelete(e, [contact]);
     expect(await versionsOf(e, doc)).toEqual([]);
 
     const dry = await restore(e, dir, { objects: OBJECTS });
@@ -193,7 +194,11 @@ describe('a file comes back from a restore whole', () => {
     expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
     expect(done.summary.message).toContain('Verified: the restored scope matches');
     expect(await versionsOf(e, doc)).toEqual(versions);
-    expect(await linksOf(e, doc)).toEqual(links);
+    const [newContact] = await ids(e, 'Contact', "LastName = 'Reader'");
+    expect(newContact!.slice(0, 15)).not.toBe(contact.slice(0, 15));
+    expect(await linksOf(e, doc)).toEqual(
+      links.map((l) => l.replace(contact.slice(0, 15), newContact!.slice(0, 15))).sort(),
+    );
   }, 180_000);
 
   it('reports a version whose body was tampered with in the vault and does not claim a match', async () => {

@@ -232,28 +232,6 @@ export async function restoreFiles(args: {
   let restored = 0;
   let versions = 0;
   let links = 0;
-  const undeletes = args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId);
-  if (undeletes.length > 0) {
-    const results = await org.undelete(undeletes.map((e) => e.contentDocumentId as string));
-    // A re-run after a crash finds documents it already undeleted live: they count as restored.
-    const refused = undeletes
-      .filter((_, i) => !results[i]?.success)
-      .map((e) => e.contentDocumentId as string);
-    const back = new Set(
-      (refused.length > 0 ? await org.fetchByIds('ContentDocument', refused, []) : [])
-        .filter((r) => r.IsDeleted === 'false')
-        .map((r) => idKey(r.Id as string)),
-    );
-    undeletes.forEach((e, i) => {
-      const r = results[i];
-      if (r?.success || back.has(idKey(e.contentDocumentId as string))) restored += 1;
-      else
-        failures.push({
-          fileId: e.contentDocumentId as string,
-          errors: r ? codeAndFields(r.errors) : [{ statusCode: 'NO_RESULT', message: 'no result' }],
-        });
-    });
-  }
   const files = new Map((await args.snapshot.files()).map((f) => [idKey(f.versionId), f]));
   const run: FileRun = {
     org,
@@ -266,6 +244,44 @@ export async function restoreFiles(args: {
     attempt: randomUUID().slice(0, 8),
     now: args.now ?? Date.now,
   };
+  const undeletes = args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId);
+  if (undeletes.length > 0) {
+    const results = await org.undelete(undeletes.map((e) => e.contentDocumentId as string));
+    // A re-run after a crash finds documents it already undeleted live: they count as restored.
+    const refused = undeletes
+      .filter((_, i) => !results[i]?.success)
+      .map((e) => e.contentDocumentId as string);
+    const back = new Set(
+      (refused.length > 0 ? await org.fetchByIds('ContentDocument', refused, []) : [])
+        .filter((r) => r.IsDeleted === 'false')
+        .map((r) => idKey(r.Id as string)),
+    );
+    for (const [i, e] of undeletes.entries()) {
+      const r = results[i];
+      const fileId = e.contentDocumentId as string;
+      if (!r?.success && !back.has(idKey(fileId))) {
+        failures.push({
+          fileId,
+          errors: r ? codeAndFields(r.errors) : [{ statusCode: 'NO_RESULT', message: 'no result' }],
+        });
+        continue;
+      }
+      // Its links came back with it, except to records deleted for good since: those are shared
+      // again with the records' new ids.
+      const file = files.get(idKey(e.versionId));
+      const shared = file
+        ? await shareFile(
+            run,
+            file,
+            fileId,
+            new Map(e.unlinkable.map((u) => [idKey(u.linkedEntityId), u.reason])),
+          )
+        : { links: 0, failures: [] };
+      links += shared.links;
+      for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
+      if (shared.failures.length === 0) restored += 1;
+    }
+  }
   for (const [index, e] of args.plan.entries.entries()) {
     if (e.action !== 'insert') continue;
     const file = files.get(idKey(e.versionId));
