@@ -2,6 +2,7 @@ import { SalesforceError, type WriteResult } from './api.ts';
 import type { OrgContext } from './context.ts';
 import { type DeleteLog, RETENTION_MS } from './delete-log.ts';
 import { toId18 } from './ids.ts';
+import { refusedDelete } from './object-hooks.ts';
 import type { Row, Table } from './store.ts';
 
 /** What deleting one row did, so undelete can put it all back. */
@@ -55,6 +56,8 @@ export class RecycleBin {
           new SalesforceError('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id'),
         );
       }
+      const refusal = refusedDelete(this.ctx, loc.table, loc.row);
+      if (refusal) return fail(id, refusal);
       if (!seen.has(id)) roots.push({ table: loc.table, id });
       seen.add(id);
       return ok(id);
@@ -105,7 +108,9 @@ export class RecycleBin {
     }
     for (const [id, table] of doomed) {
       const root = rootOf.get(id)!;
-      if (hard || table.deletedSlot < 0) {
+      // A row of an object with no undelete (ContentDocumentLink) deleted by itself is gone for good;
+      // deleted with its parent, it waits in the recycle bin to come back with it.
+      if (hard || table.deletedSlot < 0 || (root === id && !table.def.undeletable)) {
         // A row hard-deleted out of the recycle bin keeps the entry of its delete, and is a purge.
         if (this.binned.has(id)) this.log.purged(table.def.name, now);
         if (logged) this.log.record(table.def.name, id, now);
@@ -260,6 +265,20 @@ export class RecycleBin {
     });
   }
 
+  /**
+   * Purges a row and the rows in the recycle bin that would have been deleted with it (a
+   * document's versions and links, a record's links deleted with their document before it): once
+   * their parent is gone for good, nothing can bring them back.
+   */
+  private purgeWithChildren(table: Table, id: string, now: number): void {
+    for (const [child, slot] of this.relations(new Set([table]), true)) {
+      for (const [childId, row] of [...child.rows]) {
+        if (row[slot] === id && child.isDeleted(row)) this.purgeWithChildren(child, childId, now);
+      }
+    }
+    if (table.rows.has(id)) this.purge(table, id, now);
+  }
+
   /** Removes recycle-bin rows for good: the given ids, or all of them. */
   empty(ids?: readonly string[]): WriteResult[] {
     const now = this.ctx.now().getTime();
@@ -280,7 +299,7 @@ export class RecycleBin {
       if (!id || !loc?.table.isDeleted(loc.row)) {
         return fail(id ?? raw, new SalesforceError('INVALID_ID_FIELD', 'Entity is not in the recycle bin'));
       }
-      this.purge(loc.table, id, now);
+      this.purgeWithChildren(loc.table, id, now);
       return ok(id);
     });
   }

@@ -123,6 +123,9 @@ export function beforeWrite(ctx: OrgContext, table: Table, row: Row, before: Row
     case 'ContentVersion':
       if (!before) prepareContentVersion(ctx, table, row);
       return;
+    case 'ContentDocumentLink':
+      if (!before) refuseDuplicateLink(table, row);
+      return;
     case 'Task':
       put(table, row, 'IsClosed', get(table, row, 'Status') === 'Completed');
       put(table, row, 'IsHighPriority', get(table, row, 'Priority') === 'High');
@@ -199,13 +202,60 @@ export function afterInsert(ctx: OrgContext, table: Table, id: string, row: Row)
     systemUpdate(ctx, docs, docId, { ...docFields, LastModifiedDate: ctx.now().getTime() });
   }
   systemUpdate(ctx, table, id, { ContentDocumentId: docId, VersionNumber: String(version) });
-  const linkTo = get(table, row, 'FirstPublishLocationId');
-  if (linkTo !== null && version === 1) {
-    systemInsert(ctx, ctx.store.require('ContentDocumentLink'), {
-      LinkedEntityId: linkTo,
+  if (version > 1) return;
+  // A new document is shared with its owner (ShareType I, the link that cannot be deleted) and,
+  // when given, with the record it was first published to (ShareType V).
+  const links = ctx.store.require('ContentDocumentLink');
+  const owner = get(table, row, 'OwnerId');
+  if (typeof owner === 'string') {
+    systemInsert(ctx, links, {
+      LinkedEntityId: owner,
       ContentDocumentId: docId,
       ShareType: 'I',
       Visibility: 'AllUsers',
     });
   }
+  const linkTo = get(table, row, 'FirstPublishLocationId');
+  if (linkTo !== null && linkTo !== owner) {
+    systemInsert(ctx, links, {
+      LinkedEntityId: linkTo,
+      ContentDocumentId: docId,
+      ShareType: 'V',
+      Visibility: 'AllUsers',
+    });
+  }
+}
+
+/**
+ * A document is linked to an entity at most once: a second link answers `DUPLICATE_VALUE` on
+ * `LinkedEntityId` ("Document with ID: ... is already linked with the entity with ID: ...").
+ */
+function refuseDuplicateLink(table: Table, row: Row): void {
+  const doc = get(table, row, 'ContentDocumentId');
+  const entity = get(table, row, 'LinkedEntityId');
+  if (typeof doc !== 'string' || typeof entity !== 'string') return;
+  const docSlot = table.slot('ContentDocumentId');
+  const entitySlot = table.slot('LinkedEntityId');
+  for (const other of table.rows.values()) {
+    if (other[docSlot] !== doc || other[entitySlot] !== entity || table.isDeleted(other)) continue;
+    throw new SalesforceError(
+      'DUPLICATE_VALUE',
+      `Document with ID: ${doc} is already linked with the entity with ID: ${entity}`,
+      { fields: ['LinkedEntityId'] },
+    );
+  }
+}
+
+/**
+ * Why a row may not be deleted, if it may not: the owner's link of a document (the owner keeps
+ * access to what they own; Salesforce answers `FIELD_INTEGRITY_EXCEPTION`).
+ */
+export function refusedDelete(ctx: OrgContext, table: Table, row: Row): SalesforceError | undefined {
+  if (table.def.name !== 'ContentDocumentLink') return undefined;
+  const doc = get(table, row, 'ContentDocumentId');
+  const docs = ctx.store.find('ContentDocument');
+  const docRow = typeof doc === 'string' ? docs?.rows.get(doc) : undefined;
+  if (!docs || !docRow || docs.isDeleted(docRow)) return undefined;
+  if (get(table, row, 'LinkedEntityId') !== get(docs, docRow, 'OwnerId')) return undefined;
+  return new SalesforceError('FIELD_INTEGRITY_EXCEPTION', 'field integrity exception: []');
 }

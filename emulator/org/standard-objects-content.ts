@@ -184,22 +184,33 @@ const contentVersion = sobject(
   ],
 );
 
-const contentDocumentLink = sobject({ name: 'ContentDocumentLink', keyPrefix: '06A', modstampOnly: true }, [
-  ref('LinkedEntityId', ['User', ...WHAT_TARGETS, 'Contact', 'Lead'], {
-    nillable: false,
-    updateable: false,
-    childRelationshipName: 'ContentDocumentLinks',
-    cascadeDelete: true,
-  }),
-  ref('ContentDocumentId', ['ContentDocument'], {
-    nillable: false,
-    updateable: false,
-    cascadeDelete: true,
-    childRelationshipName: 'ContentDocumentLinks',
-  }),
-  defaulted('ShareType', ['V', 'C', 'I'], { restrictedPicklist: true }),
-  defaulted('Visibility', ['AllUsers', 'InternalUsers', 'SharedUsers'], { restrictedPicklist: true }),
-]);
+// Object Reference, ContentDocumentLink: supported calls create, delete, query, retrieve, update and
+// upsert, no undelete(): a deleted link is gone, except that a deleted document's links come back
+// with it.
+const contentDocumentLink = sobject(
+  {
+    name: 'ContentDocumentLink',
+    keyPrefix: '06A',
+    modstampOnly: true,
+    flags: { undeletable: false },
+  },
+  [
+    ref('LinkedEntityId', ['User', ...WHAT_TARGETS, 'Contact', 'Lead'], {
+      nillable: false,
+      updateable: false,
+      childRelationshipName: 'ContentDocumentLinks',
+      cascadeDelete: true,
+    }),
+    ref('ContentDocumentId', ['ContentDocument'], {
+      nillable: false,
+      updateable: false,
+      cascadeDelete: true,
+      childRelationshipName: 'ContentDocumentLinks',
+    }),
+    defaulted('ShareType', ['V', 'C', 'I'], { restrictedPicklist: true }),
+    defaulted('Visibility', ['AllUsers', 'InternalUsers', 'SharedUsers'], { restrictedPicklist: true }),
+  ],
+);
 
 const statusObject = (name: string, keyPrefix: string) =>
   sobject(

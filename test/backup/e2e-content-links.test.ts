@@ -49,3 +49,80 @@ describe('backing up the links of thousands of files', () => {
     expect([...rows.keys()].sort()).toEqual([...links].sort());
   }, 300_000);
 });
+
+// ContentDocumentLink keeps no delete log and a deleted link is gone at once (it has no undelete):
+// an incremental must still see a link removed since the full run, and one added to an old file.
+describe('backing up the links of files incrementally', () => {
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    emu = await startEmulator({});
+  });
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  const live = async (dir: string) =>
+    [...(await snapshotRows(dir, 'ContentDocumentLink')).values()]
+      .filter((r) => r.IsDeleted !== 'true')
+      .map((r) => [r.ContentDocumentId, r.LinkedEntityId, r.ShareType, r.Visibility].join(' '))
+      .sort();
+  const orgLinks = (documents: string[]) =>
+    [
+      ...emu.org
+        .query(
+          `SELECT ContentDocumentId, LinkedEntityId, ShareType, Visibility FROM ContentDocumentLink WHERE ContentDocumentId IN ('${documents.join("','")}')`,
+        )
+        .records(),
+    ]
+      .map((r) => [r.ContentDocumentId, r.LinkedEntityId, r.ShareType, r.Visibility].join(' '))
+      .sort();
+
+  it('holds every link with its ShareType and Visibility after a full run and after an incremental that added and removed links', async () => {
+    const org = emu.org;
+    const account = org.insert('Account', { Name: 'Linked' });
+    const contact = org.insert('Contact', { LastName: 'Linked' });
+    const file = (title: string) => {
+      const version = org.insert('ContentVersion', {
+        Title: title,
+        PathOnClient: `${title}.txt`,
+        VersionData: Buffer.from(title).toString('base64'),
+        FirstPublishLocationId: account,
+      });
+      return org.retrieve('ContentVersion', version).ContentDocumentId as string;
+    };
+    const oldDoc = file('old');
+    const otherDoc = file('other');
+    const removed = org.insert('ContentDocumentLink', {
+      ContentDocumentId: otherDoc,
+      LinkedEntityId: contact,
+      ShareType: 'C',
+      Visibility: 'InternalUsers',
+    });
+    await nextSecond();
+    const dir = freshStoreDir();
+    const full = await backup(emu, dir, 'full', {
+      includeObjects: ['Account', 'Contact', 'ContentDocument', 'ContentVersion', 'ContentDocumentLink'],
+    });
+    expect(full.summary.status).toBe('complete');
+    expect(await live(dir)).toEqual(orgLinks([oldDoc, otherDoc]));
+    expect(await live(dir)).toContain(`${otherDoc} ${contact} C InternalUsers`);
+
+    await nextSecond();
+    org.insert('ContentDocumentLink', {
+      ContentDocumentId: oldDoc,
+      LinkedEntityId: contact,
+      ShareType: 'V',
+      Visibility: 'AllUsers',
+    });
+    expect(org.delete([removed])[0]?.success).toBe(true);
+    await nextSecond();
+    const incremental = await backup(emu, dir, 'incremental', {
+      includeObjects: ['Account', 'Contact', 'ContentDocument', 'ContentVersion', 'ContentDocumentLink'],
+    });
+    expect(incremental.summary.status).toBe('complete');
+    const after = await live(dir);
+    expect(after).toEqual(orgLinks([oldDoc, otherDoc]));
+    expect(after).toContain(`${oldDoc} ${contact} V AllUsers`);
+    expect(after).not.toContain(`${otherDoc} ${contact} C InternalUsers`);
+  }, 120_000);
+});

@@ -96,7 +96,8 @@ describe('generated org', () => {
     );
     expect(whatTypes.size).toBeGreaterThan(1);
     expect(org.query('SELECT COUNT() FROM ContentVersion').totalSize()).toBe(12);
-    expect(org.query('SELECT COUNT() FROM ContentDocumentLink').totalSize()).toBe(12);
+    // Each file is linked to its record and to its owner.
+    expect(org.query('SELECT COUNT() FROM ContentDocumentLink').totalSize()).toBe(24);
     expect(org.query('SELECT COUNT() FROM Attachment').totalSize()).toBe(2);
     const version = [...org.query('SELECT Id, ContentSize FROM ContentVersion LIMIT 1').rows()][0]!;
     expect(org.getBlob('ContentVersion', version[0] as string, 'VersionData').length).toBe(version[1]);

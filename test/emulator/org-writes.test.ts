@@ -214,7 +214,8 @@ describe('org writes', () => {
         .query(`SELECT LinkedEntityId FROM ContentDocumentLink WHERE ContentDocumentId = '${docId}'`)
         .records(),
     ];
-    expect(links.map((l) => l.LinkedEntityId)).toEqual([account]);
+    // The owner's link and the first publish location's.
+    expect(links.map((l) => l.LinkedEntityId).sort()).toEqual([account, org.user.id].sort());
     const v2 = org.insert('ContentVersion', {
       ContentDocumentId: docId,
       Title: 'Greeting',

@@ -52,7 +52,7 @@ describe.each(SAMPLES)('files and metadata of the $org sample org', (sample) => 
     expect(await ids(emu, 'ContentVersion', "Title = 'Signed contract'")).toEqual([]);
 
     const dry = await restore(emu, dir, { objects: [sample.parent] });
-    expect(dry.summary.message).toContain('1 to upload again');
+    expect(dry.summary.message).toContain('1 to make again');
     const done = await restore(emu, dir, {
       objects: [sample.parent],
       mode: 'restore-deleted',

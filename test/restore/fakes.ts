@@ -116,6 +116,8 @@ export class FakeOrg implements RestoreOrg {
   rejectInsert?: (object: string, row: WriteRow) => string | undefined;
   /** Throws after the create call has written (a crash before the caller hears back). */
   crashAfterCreate = false;
+  /** Throws after this many more file uploads have been made (a crash before the caller hears back). */
+  crashAfterFiles?: number;
   readonly files: NewFile[] = [];
 
   constructor(
@@ -262,10 +264,79 @@ export class FakeOrg implements RestoreOrg {
       return { id: String(row.Id), success: true, errors: [] };
     });
   }
+  async fetchWhereIn(
+    object: string,
+    field: string,
+    values: readonly string[],
+    fields: readonly string[],
+  ): Promise<Row[]> {
+    this.calls.push(`fetch ${object} by ${field} ${values.length}`);
+    const wanted = new Set(values.map((v) => v.slice(0, 15)));
+    return [...this.table(object).values()]
+      .filter((r) => wanted.has((r.values[field] ?? '').slice(0, 15)))
+      .map((r) => {
+        const out: Record<string, string | null> = { Id: r.values.Id ?? null, IsDeleted: String(r.deleted) };
+        for (const f of fields) out[f] = r.values[f] ?? null;
+        return out;
+      });
+  }
+  /**
+   * Keeps a file as Salesforce does: a first version makes a document owned by the user, linked
+   * to the user (ShareType I) and to its first publish location (V); a later one is numbered next.
+   */
   async createFile(file: NewFile): Promise<WriteResult> {
+    this.calls.push(`file ${file.contentDocumentId ? 'version' : 'new'}`);
     this.files.push(file);
-    this.seq += 1;
-    return { id: `068R${String(this.seq).padStart(11, '0')}AAA`, success: true, errors: [] };
+    const next = () => {
+      this.seq += 1;
+      return String(this.seq).padStart(11, '0');
+    };
+    const stamp = { deleted: false, createdBy: this.userId, createdAt: this.clock() };
+    let doc = file.contentDocumentId;
+    if (!doc) {
+      doc = `069R${next()}AAA`;
+      this.table('ContentDocument').set(doc.slice(0, 15), {
+        values: { Id: doc, OwnerId: this.userId },
+        ...stamp,
+      });
+      const link = (entity: string, shareType: string) => {
+        const id = `06AR${next()}AAA`;
+        this.table('ContentDocumentLink').set(id.slice(0, 15), {
+          values: {
+            Id: id,
+            ContentDocumentId: doc!,
+            LinkedEntityId: entity,
+            ShareType: shareType,
+            Visibility: 'AllUsers',
+          },
+          ...stamp,
+        });
+      };
+      link(this.userId, 'I');
+      if (file.firstPublishLocationId) link(file.firstPublishLocationId, 'V');
+    }
+    const number = [...this.table('ContentVersion').values()].filter(
+      (r) => r.values.ContentDocumentId === doc,
+    ).length;
+    const id = `068R${next()}AAA`;
+    this.table('ContentVersion').set(id.slice(0, 15), {
+      values: {
+        Id: id,
+        ContentDocumentId: doc,
+        VersionNumber: String(number + 1),
+        Title: file.title,
+        PathOnClient: file.pathOnClient,
+        ReasonForChange: file.reasonForChange ?? null,
+        FirstPublishLocationId: file.firstPublishLocationId ?? null,
+        Checksum: createHash('md5').update(file.data).digest('hex'),
+      },
+      ...stamp,
+    });
+    if (this.crashAfterFiles !== undefined && --this.crashAfterFiles < 0) {
+      this.crashAfterFiles = undefined;
+      throw new Error('simulated crash: the connection dropped after the upload');
+    }
+    return { id, success: true, errors: [] };
   }
   async deploy(): Promise<string> {
     return '0Af000000000001';

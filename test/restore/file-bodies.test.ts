@@ -1,53 +1,245 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MAX_FILE_BYTES, restoreFiles } from '../../lambdas/core/restore/files.ts';
+import { verifyFiles } from '../../lambdas/core/restore/files-verify.ts';
+import {
+  type FilePlan,
+  MAX_FILE_BYTES,
+  planFiles,
+  restoreFiles,
+  summarizeFilePlan,
+} from '../../lambdas/core/restore/files.ts';
 import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
-import { FakeOrg, FakeSnapshot, MemoryStore } from './fakes.ts';
-import { BROKER, ORG_NAME } from './scenario.ts';
+import type { ObjectInfo, SnapshotFile, SnapshotFileVersion } from '../../lambdas/core/restore/model.ts';
+import { FakeOrg, FakeSnapshot, field, MemoryStore, systemFields } from './fakes.ts';
+import { ACCOUNT, accountId, BROKER, ORG_NAME } from './scenario.ts';
 
-describe('file bodies a restore uploads', () => {
-  it('refuses a file larger than one upload takes before reading it, naming it, and uploads the rest', async () => {
-    const org = new FakeOrg([BROKER]);
-    const read: string[] = [];
-    const file = (versionId: string, bytes: number) => ({
-      versionId,
-      contentDocumentId: null,
-      title: versionId,
-      pathOnClient: `${versionId}.bin`,
-      linkedEntityIds: [],
-      bytes,
-      read: async () => {
-        read.push(versionId);
-        return new Uint8Array(Math.min(bytes, 16));
-      },
-    });
-    const big = '068000000000001AAA';
-    const small = '068000000000002AAA';
-    const snapshot = new FakeSnapshot('20260101T000000Z-abcdef', org.orgId, '2026-01-01T00:00:00.000Z', {}, [
-      file(big, MAX_FILE_BYTES + 1),
-      file(small, 16),
-    ]);
-    const entry = (versionId: string) => ({
-      versionId,
-      contentDocumentId: null,
-      action: 'insert' as const,
-      title: versionId,
-      linkedEntityId: null,
-    });
-    const outcome = await restoreFiles({
+const CONTACT: ObjectInfo = {
+  ...ACCOUNT,
+  name: 'Contact',
+  keyPrefix: '003',
+  fields: [...systemFields(), field('LastName')],
+};
+const LINK: ObjectInfo = {
+  name: 'ContentDocumentLink',
+  keyPrefix: '06A',
+  createable: true,
+  updateable: true,
+  undeletable: false,
+  fields: [field('Id', 'id'), field('LinkedEntityId', 'reference', { referenceTo: ['Account', 'Contact'] })],
+};
+const OWNER = '005000000000009AAA';
+const DOC = '069000000000001AAA';
+const contactId = (n: number) => `00300000000${String(n).padStart(4, '0')}AAA`;
+
+function version(n: number, text: string, read?: string[]): SnapshotFileVersion {
+  const versionId = `06800000000000${n}AAA`;
+  return {
+    versionId,
+    versionNumber: n,
+    title: 'Plan',
+    pathOnClient: 'plan.txt',
+    reasonForChange: n > 1 ? `draft ${n}` : null,
+    bytes: text.length,
+    read: async () => {
+      read?.push(versionId);
+      return new TextEncoder().encode(text);
+    },
+  };
+}
+
+function threeVersionFile(read?: string[]): SnapshotFile {
+  const links = [
+    { id: '06A000000000001AAA', linkedEntityId: OWNER, shareType: 'I', visibility: 'AllUsers' },
+    { id: '06A000000000002AAA', linkedEntityId: accountId(1), shareType: 'V', visibility: 'AllUsers' },
+    { id: '06A000000000003AAA', linkedEntityId: contactId(1), shareType: 'C', visibility: 'InternalUsers' },
+    { id: '06A000000000004AAA', linkedEntityId: contactId(2), shareType: 'V', visibility: 'SharedUsers' },
+  ];
+  return {
+    contentDocumentId: DOC,
+    versionId: '068000000000003AAA',
+    title: 'Plan',
+    firstPublishLocationId: accountId(1),
+    ownerId: OWNER,
+    linkedEntityIds: [accountId(1), OWNER, contactId(1), contactId(2)],
+    versions: [version(1, 'one', read), version(2, 'two', read), version(3, 'three', read)],
+    links,
+  };
+}
+
+function setting(file: SnapshotFile = threeVersionFile()) {
+  const org = new FakeOrg([BROKER, ACCOUNT, CONTACT, LINK]);
+  org.seed('Account', { Id: accountId(1), Name: 'A' });
+  org.seed('Contact', { Id: contactId(1), LastName: 'C' });
+  org.seed('Contact', { Id: contactId(2), LastName: 'D' });
+  const snapshot = new FakeSnapshot('20260101T000000Z-abcdef', org.orgId, '2026-01-01T00:00:00.000Z', {}, [
+    file,
+  ]);
+  const store = new MemoryStore();
+  const root = restoreRoot(ORG_NAME, org.orgId);
+  const plan = () => planFiles({ org, snapshot, scope: new Map(), allFiles: true });
+  const restore = (filePlan: FilePlan, runId = 'run-files') =>
+    restoreFiles({
       org,
-      store: new MemoryStore(),
+      store,
       snapshot,
-      root: restoreRoot(ORG_NAME, org.orgId),
-      runId: 'run-files',
-      userId: '005000000000001AAA',
-      plan: { entries: [entry(big), entry(small)], present: 0 },
+      root,
+      runId,
+      userId: org.userId,
+      plan: filePlan,
       danglingReferences: [],
     });
-    expect(read).toEqual([small]);
-    expect(outcome.restored).toBe(1);
-    expect(outcome.failures).toHaveLength(1);
-    expect(outcome.failures[0]?.versionId).toBe(big);
-    expect(outcome.failures[0]?.errors[0]?.statusCode).toBe('FILE_TOO_LARGE');
-    expect(outcome.failures[0]?.errors[0]?.message).toMatch(/MB.*at most/);
+  const verify = (filePlan: FilePlan) => verifyFiles({ org, store, snapshot, root, plan: filePlan });
+  const state = () => {
+    const docs = org.live('ContentDocument');
+    return docs.map((d) => ({
+      versions: org
+        .live('ContentVersion')
+        .filter((v) => v.ContentDocumentId === d.Id)
+        .map((v) => [v.VersionNumber, v.Checksum, v.ReasonForChange]),
+      links: org
+        .live('ContentDocumentLink')
+        .filter((l) => l.ContentDocumentId === d.Id)
+        .map((l) => [l.LinkedEntityId, l.ShareType, l.Visibility].join(' '))
+        .sort(),
+    }));
+  };
+  return { org, store, plan, restore, verify, state };
+}
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+describe('restoring a file whole', () => {
+  it('plans a gone file with its versions and links, leaving out the owner link Salesforce makes', async () => {
+    const { plan } = setting();
+    const filePlan = await plan();
+    expect(filePlan.entries).toEqual([
+      expect.objectContaining({ action: 'insert', versions: 3, links: 3, unlinkable: [], missingBodies: [] }),
+    ]);
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toMatch(
+      /file 069000000000001AAA: make again: 3 version\(s\) in order, 3 link\(s\)/,
+    );
+  });
+
+  it('makes every version in order in one new document and every link with its ShareType and Visibility, and verifies it', async () => {
+    const { plan, restore, verify, state } = setting();
+    const filePlan = await plan();
+    const outcome = await restore(filePlan);
+    expect(outcome).toMatchObject({ restored: 1, versions: 3, links: 3, failures: [] });
+    expect(state()).toEqual([
+      {
+        versions: [
+          ['1', md5('one'), null],
+          ['2', md5('two'), 'draft 2'],
+          ['3', md5('three'), 'draft 3'],
+        ],
+        links: [
+          '005000000000001AAA I AllUsers',
+          `${accountId(1)} V AllUsers`,
+          `${contactId(1)} C InternalUsers`,
+          `${contactId(2)} V SharedUsers`,
+        ].sort(),
+      },
+    ]);
+    expect(await verify(filePlan)).toEqual([]);
+  });
+
+  it('carries on after a crash between two versions without making a version twice', async () => {
+    const { org, plan, restore, verify, state } = setting();
+    const filePlan = await plan();
+    org.crashAfterFiles = 1;
+    await expect(restore(filePlan)).rejects.toThrow(/simulated crash/);
+    expect(state()[0]?.versions).toHaveLength(2);
+    const outcome = await restore(filePlan);
+    expect(outcome).toMatchObject({ restored: 1, failures: [] });
+    expect(state()[0]?.versions.map((v) => v[0])).toEqual(['1', '2', '3']);
+    expect(await verify(filePlan)).toEqual([]);
+  });
+
+  it('carries on after a crash between two links without making a link twice', async () => {
+    const { org, plan, restore, verify, state } = setting();
+    const filePlan = await plan();
+    const create = org.create.bind(org);
+    let links = 0;
+    org.create = async (object, rows) => {
+      const results = await create(object, rows);
+      if (object === 'ContentDocumentLink' && ++links === 1) throw new Error('simulated crash after a link');
+      return results;
+    };
+    await expect(restore(filePlan)).rejects.toThrow(/simulated crash/);
+    expect(state()[0]?.links).toHaveLength(3);
+    await restore(filePlan);
+    expect(state()[0]?.links).toHaveLength(4);
+    expect(await verify(filePlan)).toEqual([]);
+  });
+
+  it('reports each link whose record is neither live nor restored, in the plan and the outcome, and verification says so', async () => {
+    const { org, plan, restore, verify } = setting();
+    org.hardDelete('Contact', contactId(2));
+    const filePlan = await plan();
+    expect(filePlan.entries[0]?.unlinkable).toEqual([
+      { linkedEntityId: contactId(2), reason: expect.stringMatching(/neither in the org nor restored/) },
+    ]);
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toMatch(
+      new RegExp(`link to ${contactId(2)} cannot be made: record`),
+    );
+    const outcome = await restore(filePlan);
+    expect(outcome.failures).toEqual([
+      expect.objectContaining({
+        fileId: DOC,
+        itemId: contactId(2),
+        errors: [expect.objectContaining({ statusCode: 'LINK_TARGET_MISSING' })],
+      }),
+    ]);
+    expect((await verify(filePlan)).map((p) => p.problem)).toEqual([
+      expect.stringMatching(
+        new RegExp(`the link to ${contactId(2)} \\(ShareType V, Visibility SharedUsers\\) is missing`),
+      ),
+    ]);
+  });
+
+  it('reports a one-version copy of a two-version file as differing, naming the file', async () => {
+    const { org, plan, restore, verify } = setting();
+    const filePlan = await plan();
+    await restore(filePlan);
+    const third = org.live('ContentVersion').find((v) => v.VersionNumber === '3')!;
+    org.hardDelete('ContentVersion', third.Id!);
+    const problems = await verify(filePlan);
+    expect(problems).toEqual([
+      { fileId: DOC, problem: expect.stringMatching(/holds 2 version\(s\); the snapshot holds 3/) },
+    ]);
+  });
+
+  it('refuses a version larger than one upload takes before reading it, and stops that file there', async () => {
+    const read: string[] = [];
+    const file = threeVersionFile(read);
+    const big = { ...file.versions[1]!, bytes: MAX_FILE_BYTES + 1 };
+    const { plan, restore, state } = setting({
+      ...file,
+      versions: [file.versions[0]!, big, file.versions[2]!],
+    });
+    const outcome = await restore(await plan());
+    expect(read).toEqual(['068000000000001AAA']);
+    expect(state()[0]?.versions).toHaveLength(1);
+    expect(outcome.failures).toEqual([
+      expect.objectContaining({
+        fileId: DOC,
+        itemId: big.versionId,
+        errors: [
+          expect.objectContaining({
+            statusCode: 'FILE_TOO_LARGE',
+            message: expect.stringMatching(/MB.*at most/),
+          }),
+        ],
+      }),
+    ]);
+  });
+
+  it('plans a version whose body the vault lacks as a file that cannot be made whole', async () => {
+    const file = threeVersionFile();
+    const { read: _, ...bodiless } = file.versions[1]!;
+    const { plan } = setting({ ...file, versions: [file.versions[0]!, bodiless, file.versions[2]!] });
+    const filePlan = await plan();
+    expect(filePlan.entries[0]?.missingBodies).toEqual([bodiless.versionId]);
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toMatch(/holds no body for it/);
   });
 });

@@ -159,6 +159,23 @@ export class SalesforceWriter implements RestoreOrg {
     return rows;
   }
 
+  async fetchWhereIn(
+    object: string,
+    field: string,
+    values: readonly string[],
+    fields: readonly string[],
+  ): Promise<Row[]> {
+    const select = [...new Set(['Id', 'IsDeleted', ...fields])].join(', ');
+    const rows: Row[] = [];
+    for (let i = 0; i < values.length; i += IDS_PER_QUERY) {
+      const chunk = values.slice(i, i + IDS_PER_QUERY).map((v) => `'${v.replace(/[^A-Za-z0-9]/g, '')}'`);
+      rows.push(
+        ...(await this.queryAll(`SELECT ${select} FROM ${object} WHERE ${field} IN (${chunk.join(',')})`)),
+      );
+    }
+    return rows;
+  }
+
   async fetchCreatedSince(
     object: string,
     since: string,
@@ -211,6 +228,8 @@ export class SalesforceWriter implements RestoreOrg {
       VersionData: Buffer.from(file.data).toString('base64'),
     };
     if (file.firstPublishLocationId) body.FirstPublishLocationId = file.firstPublishLocationId;
+    if (file.contentDocumentId) body.ContentDocumentId = file.contentDocumentId;
+    if (file.reasonForChange) body.ReasonForChange = file.reasonForChange;
     try {
       const res = await this.http.json<{ id: string; success: boolean; errors?: ApiRowResult['errors'] }>(
         'POST',

@@ -32,6 +32,14 @@ import {
 } from './delete-log.ts';
 import type { BackupDeps, BackupRequest, ObjectSpec, PlanDetail, PlanOutput } from './types.ts';
 
+/**
+ * Why an object read per parent (ContentDocumentLink) is read in full on every run: it keeps no
+ * delete log, so only a full read sees a link that was removed, and one added to an old document
+ * is read either way.
+ */
+const PER_PARENT_IN_FULL =
+  'it keeps no delete log, so every run reads it whole: a removed row leaves the view at the next run';
+
 /** Field types Bulk queries refuse, exported as their components instead. */
 const COMPOUND_TYPES = new Set(['address', 'location']);
 
@@ -203,7 +211,9 @@ export async function planBackup(
     // cannot cover the window, are all read.
     const reading = deleteLog.get(describe.name);
     const readInFull =
-      (reading?.kind === 'read-in-full' ? reading.reason : undefined) ?? journalGaps.get(describe.name);
+      (reading?.kind === 'read-in-full' ? reading.reason : undefined) ??
+      journalGaps.get(describe.name) ??
+      (candidate.strategy.kind === 'per-parent' && inBase(describe.name) ? PER_PARENT_IN_FULL : undefined);
     const spec = specFor(
       describe,
       inBase(describe.name) && !readInFull ? since : null,

@@ -1,31 +1,46 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
-import { IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
+import { danglingIntents, IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
 import { restoreKeys } from './keys.ts';
 import {
   codeAndFields,
   type RestoreOrg,
   type RowError,
   type SnapshotFile,
+  type SnapshotFileLink,
+  type SnapshotFileVersion,
   type SnapshotView,
 } from './model.ts';
 import type { Scope } from './scope.ts';
 import { readJson, writeJsonOnce } from './store-json.ts';
 import { idKey } from './values.ts';
 
-/** The object files are inserted as, and the id map they are recorded under. */
-const FILE_OBJECT = 'ContentVersion';
+/** The object file versions are inserted as, and the id map they are recorded under. */
+export const FILE_OBJECT = 'ContentVersion';
+/** The object a file's shares are inserted as, and the id map they are recorded under. */
+export const LINK_OBJECT = 'ContentDocumentLink';
 
-/** What the restore will do for one file. */
+/** A share of a file the restore cannot make, and why. */
+export interface UnlinkableLink {
+  readonly linkedEntityId: string;
+  readonly reason: string;
+}
+
+/** What the restore will do for one file (a ContentDocument). */
 export interface FilePlanEntry {
-  /** ContentVersion id in the snapshot. */
+  /** The latest ContentVersion id in the snapshot. */
   readonly versionId: string;
   readonly contentDocumentId: string | null;
-  /** `undelete`: the document is in the recycle bin; `insert`: it is gone, a new version is made. */
+  /** `undelete`: the document is in the recycle bin; `insert`: it is gone and is made again. */
   readonly action: 'undelete' | 'insert';
-  readonly title: string;
-  /** The record the file was first shared with, in the snapshot (remapped on insert). */
-  readonly linkedEntityId: string | null;
+  /** Versions the snapshot holds (all inserted, oldest first, on `insert`). */
+  readonly versions: number;
+  /** Links the snapshot holds besides the owner's, which Salesforce makes itself. */
+  readonly links: number;
+  /** Links that cannot be made: their record is neither in the org nor restored. */
+  readonly unlinkable: readonly UnlinkableLink[];
+  /** Versions whose body the vault does not hold: the file cannot be made whole. */
+  readonly missingBodies: readonly string[];
 }
 
 /** The file part of a plan. */
@@ -45,15 +60,27 @@ export const MAX_FILE_BYTES = 28 * 1024 * 1024;
 /** Objects that stand for files in an input's `objects`: they select every file of the snapshot. */
 export const FILE_OBJECTS = new Set(['ContentVersion', 'ContentDocument']);
 
+/** The snapshot's links of a file that the restore makes or checks: all but the owner's. */
+export function sharesOf(file: SnapshotFile): SnapshotFileLink[] {
+  return file.links.filter((l) => !isOwnerLink(file, l));
+}
+
+function isOwnerLink(file: SnapshotFile, link: SnapshotFileLink): boolean {
+  if (file.ownerId) return idKey(link.linkedEntityId) === idKey(file.ownerId);
+  return link.shareType === 'I' && link.linkedEntityId.startsWith('005');
+}
+
 /**
  * Plans the files of the scope: every snapshot file linked to a row in scope (or every file when
- * ContentVersion is asked for) whose document is no longer in the org.
+ * ContentVersion is asked for) whose document is no longer in the org, with its versions, its
+ * links, and the links that cannot be made because their record is neither live nor restored.
  */
 export async function planFiles(args: {
   readonly org: RestoreOrg;
   readonly snapshot: SnapshotView;
   readonly scope: Scope;
   readonly allFiles: boolean;
+  readonly idMap?: IdMap;
 }): Promise<FilePlan> {
   const inScope = new Set<string>();
   for (const rows of args.scope.values()) for (const k of rows.keys()) inScope.add(k);
@@ -67,35 +94,120 @@ export async function planFiles(args: {
       r.IsDeleted === 'true',
     ]),
   );
-  const entries: FilePlanEntry[] = [];
-  let present = 0;
-  for (const f of files) {
+  // A file an earlier restore made again, every version of it, is in the org under a new id.
+  const remade = (f: SnapshotFile) =>
+    f.versions.length > 0 && f.versions.every((v) => args.idMap?.get(v.versionId) !== undefined);
+  const gone = files.filter((f) => {
     const deleted = f.contentDocumentId ? live.get(idKey(f.contentDocumentId)) : undefined;
-    if (deleted === false) {
-      present += 1;
-      continue;
-    }
-    entries.push({
+    return deleted !== false && !(deleted === undefined && remade(f));
+  });
+  const targets = new Set<string>();
+  for (const f of gone)
+    for (const { linkedEntityId: id } of sharesOf(f))
+      if (!inScope.has(idKey(id)) && !args.idMap?.get(id)) targets.add(id);
+  const alive = await liveRecords(args.org, [...targets]);
+  const entries: FilePlanEntry[] = gone.map((f) => {
+    const deleted = f.contentDocumentId ? live.get(idKey(f.contentDocumentId)) : undefined;
+    const shares = sharesOf(f);
+    const unlinkable = shares
+      .filter((l) => targets.has(l.linkedEntityId) && alive.get(idKey(l.linkedEntityId)) === false)
+      .map((l) => ({
+        linkedEntityId: l.linkedEntityId,
+        reason: `record ${l.linkedEntityId} is neither in the org nor restored by this restore: include its object in the restore, or restore it first`,
+      }));
+    return {
       versionId: f.versionId,
       contentDocumentId: f.contentDocumentId,
       action: deleted === true ? 'undelete' : 'insert',
-      title: f.title,
-      linkedEntityId: f.linkedEntityIds[0] ?? null,
-    });
+      versions: f.versions.length,
+      links: shares.length,
+      unlinkable,
+      missingBodies: f.versions.filter((v) => !v.read).map((v) => v.versionId),
+    };
+  });
+  return { entries, present: files.length - gone.length };
+}
+
+/**
+ * Whether each record is live in the org (true), or in the recycle bin or gone (false); ids whose
+ * object the org does not name are left out (their link is tried, and its error reported).
+ */
+async function liveRecords(org: RestoreOrg, ids: readonly string[]): Promise<Map<string, boolean>> {
+  const out = new Map<string, boolean>();
+  if (ids.length === 0) return out;
+  const candidates = (await org.describe(LINK_OBJECT))?.fields.find(
+    (f) => f.name === 'LinkedEntityId',
+  )?.referenceTo;
+  const byPrefix = new Map<string, string[]>();
+  for (const id of ids) byPrefix.set(id.slice(0, 3), [...(byPrefix.get(id.slice(0, 3)) ?? []), id]);
+  const objects = new Map<string, string>();
+  for (const object of candidates ?? []) {
+    if (objects.size === byPrefix.size) break;
+    const info = await org.describe(object);
+    // An object without a recycle bin (User) cannot be read the way `fetchByIds` reads: its links are tried.
+    if (!info?.keyPrefix || !info.fields.some((f) => f.name === 'IsDeleted')) continue;
+    if (byPrefix.has(info.keyPrefix)) objects.set(info.keyPrefix, object);
   }
-  return { entries, present };
+  for (const [prefix, object] of objects) {
+    const group = byPrefix.get(prefix) ?? [];
+    const rows = await org.fetchByIds(object, group, []);
+    const found = new Set(rows.filter((r) => r.IsDeleted !== 'true').map((r) => idKey(r.Id as string)));
+    for (const id of group) out.set(idKey(id), found.has(idKey(id)));
+  }
+  return out;
+}
+
+/** The plan's lines about files: the totals, then each file (at most `shown`) with what it needs. */
+export function summarizeFilePlan(plan: FilePlan, shown: number): string[] {
+  const count = (action: FilePlanEntry['action']) => plan.entries.filter((e) => e.action === action).length;
+  const lines = [
+    `  Files: ${count('undelete')} to undelete, ${count('insert')} to make again, ${plan.present} still in the org.`,
+  ];
+  for (const e of plan.entries.slice(0, shown)) {
+    const what =
+      e.action === 'undelete'
+        ? `undelete (its ${e.versions} version(s) and ${e.links} link(s) come back with it)`
+        : `make again: ${e.versions} version(s) in order, ${e.links} link(s)`;
+    lines.push(`    file ${e.contentDocumentId ?? e.versionId}: ${what}`);
+    for (const v of e.missingBodies)
+      lines.push(`      version ${v}: the vault holds no body for it, so the file cannot be made whole`);
+    for (const u of e.unlinkable) lines.push(`      link to ${u.linkedEntityId} cannot be made: ${u.reason}`);
+  }
+  if (plan.entries.length > shown)
+    lines.push(`    ... and ${plan.entries.length - shown} more file(s) in the plan.`);
+  return lines;
+}
+
+/** One file the restore could not bring back whole, and why. */
+export interface FileFailure {
+  /** The document's id in the snapshot (or its latest version's, when the snapshot names no document). */
+  readonly fileId: string;
+  /** The version or the linked record the failure is about, when it is about one. */
+  readonly itemId?: string;
+  readonly errors: readonly RowError[];
 }
 
 /** The outcome of restoring the files. */
 export interface FilesOutcome {
   readonly restored: number;
-  readonly failures: { readonly versionId: string; readonly errors: readonly RowError[] }[];
+  readonly versions: number;
+  readonly links: number;
+  readonly failures: FileFailure[];
+}
+
+/** What the restore writes before and after one link insert. */
+interface LinkRecord {
+  readonly oldId: string;
+  readonly contentDocumentId: string;
+  readonly linkedEntityId: string;
 }
 
 /**
- * Brings files back: undeletes documents still in the recycle bin, inserts the others as new
- * ContentVersions shared with their (possibly re-inserted) record. Each insert writes its intent
- * first and its new id after, so a re-run never uploads a file twice.
+ * Brings files back: undeletes documents still in the recycle bin (their versions and links come
+ * back with them); makes the others again, version by version in order, then shares each with
+ * every record the snapshot links it to (old ids mapped to the records this restore inserted).
+ * Each insert writes its intent first and its result after, so a re-run after a crash between any
+ * two calls carries on from where it stopped and never makes a version or a link twice.
  */
 export async function restoreFiles(args: {
   readonly org: RestoreOrg;
@@ -110,128 +222,365 @@ export async function restoreFiles(args: {
   readonly now?: () => number;
 }): Promise<FilesOutcome> {
   const { org, store, root, runId } = args;
-  const now = args.now ?? Date.now;
   const outcomeKey = restoreKeys.outcome(root, runId, FILE_OBJECT, 'files');
   const earlier = await readJson<FilesOutcome>(store, outcomeKey);
   if (earlier) return earlier;
   const idMap = await IdMap.load(store, root);
   await reconcileIntents(store, org, root, FILE_OBJECT, idMap);
-  const dangling = new Set(args.danglingReferences);
-  const attempt = randomUUID().slice(0, 8);
-  const failures: FilesOutcome['failures'] = [];
+  await reconcileLinks(store, org, root, idMap);
+  const failures: FileFailure[] = [];
   let restored = 0;
+  let versions = 0;
+  let links = 0;
+  const files = new Map((await args.snapshot.files()).map((f) => [idKey(f.versionId), f]));
+  const run: FileRun = {
+    org,
+    store,
+    root,
+    runId,
+    userId: args.userId,
+    idMap,
+    dangling: new Set(args.danglingReferences),
+    attempt: randomUUID().slice(0, 8),
+    now: args.now ?? Date.now,
+  };
   const undeletes = args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId);
   if (undeletes.length > 0) {
     const results = await org.undelete(undeletes.map((e) => e.contentDocumentId as string));
-    undeletes.forEach((e, i) => {
+    // A re-run after a crash finds documents it already undeleted live: they count as restored.
+    const refused = undeletes
+      .filter((_, i) => !results[i]?.success)
+      .map((e) => e.contentDocumentId as string);
+    const back = new Set(
+      (refused.length > 0 ? await org.fetchByIds('ContentDocument', refused, []) : [])
+        .filter((r) => r.IsDeleted === 'false')
+        .map((r) => idKey(r.Id as string)),
+    );
+    for (const [i, e] of undeletes.entries()) {
       const r = results[i];
-      if (r?.success) restored += 1;
-      else
+      const fileId = e.contentDocumentId as string;
+      if (!r?.success && !back.has(idKey(fileId))) {
         failures.push({
-          versionId: e.versionId,
+          fileId,
           errors: r ? codeAndFields(r.errors) : [{ statusCode: 'NO_RESULT', message: 'no result' }],
         });
-    });
+        continue;
+      }
+      // Its links came back with it, except to records deleted for good since: those are shared
+      // again with the records' new ids.
+      const file = files.get(idKey(e.versionId));
+      const shared = file
+        ? await shareFile(
+            run,
+            file,
+            fileId,
+            new Map(e.unlinkable.map((u) => [idKey(u.linkedEntityId), u.reason])),
+          )
+        : { links: 0, failures: [] };
+      links += shared.links;
+      for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
+      if (shared.failures.length === 0) restored += 1;
+    }
   }
-  const bodies = new Map(
-    (await args.snapshot.files()).map((f) => [idKey(f.versionId), f] as [string, SnapshotFile]),
-  );
   for (const [index, e] of args.plan.entries.entries()) {
     if (e.action !== 'insert') continue;
-    if (idMap.get(e.versionId)) {
-      restored += 1;
-      continue;
-    }
-    const file = bodies.get(idKey(e.versionId));
+    const file = files.get(idKey(e.versionId));
+    const fileId = e.contentDocumentId ?? e.versionId;
     if (!file) {
       failures.push({
-        versionId: e.versionId,
-        errors: [{ statusCode: 'NOT_IN_SNAPSHOT', message: 'The snapshot holds no body for this file.' }],
+        fileId,
+        errors: [{ statusCode: 'NOT_IN_SNAPSHOT', message: 'the snapshot no longer holds this file' }],
       });
       continue;
     }
-    if (file.bytes !== undefined && file.bytes > MAX_FILE_BYTES) {
+    const cannot = new Map(e.unlinkable.map((u) => [idKey(u.linkedEntityId), u.reason]));
+    const made = await insertVersions(run, file, index, cannot);
+    versions += made.versions;
+    if (!made.documentId) {
+      failures.push({ fileId, ...(made.itemId ? { itemId: made.itemId } : {}), errors: made.errors });
+      continue;
+    }
+    const shared = await shareFile(run, file, made.documentId, cannot);
+    links += shared.links;
+    for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
+    if (made.errors.length > 0) {
+      failures.push({ fileId, ...(made.itemId ? { itemId: made.itemId } : {}), errors: made.errors });
+    } else if (shared.failures.length === 0) restored += 1;
+  }
+  const outcome: FilesOutcome = { restored, versions, links, failures };
+  await writeJsonOnce(store, outcomeKey, outcome);
+  return outcome;
+}
+
+interface FileRun {
+  readonly org: RestoreOrg;
+  readonly store: BackupStore;
+  readonly root: string;
+  readonly runId: string;
+  readonly userId: string;
+  readonly idMap: IdMap;
+  readonly dangling: ReadonlySet<string>;
+  readonly attempt: string;
+  readonly now: () => number;
+}
+
+/** The id a snapshot record has in the org now: its new id if restored, none if it is dangling. */
+function mapped(run: FileRun, oldId: string): string | null {
+  return run.idMap.get(oldId) ?? (run.dangling.has(idKey(oldId)) ? null : oldId);
+}
+
+/**
+ * Inserts the file's versions in order: the first makes the document, each later one is added to
+ * it. Stops at the first version that cannot be made, since a later one would take its number.
+ */
+async function insertVersions(
+  run: FileRun,
+  file: SnapshotFile,
+  index: number,
+  cannot: ReadonlyMap<string, string>,
+): Promise<{ documentId: string | null; versions: number; itemId?: string; errors: RowError[] }> {
+  let documentId: string | null = null;
+  let versions = 0;
+  for (const [n, version] of file.versions.entries()) {
+    const done = run.idMap.get(version.versionId);
+    if (!done) {
+      const problem = await insertVersion(run, file, version, documentId, `${index}-${n}`, cannot);
+      if (problem) return { documentId, versions, itemId: version.versionId, errors: problem };
+      versions += 1;
+    }
+    if (documentId === null) {
+      const first = run.idMap.get(version.versionId) as string;
+      const [row] = await run.org.fetchByIds(FILE_OBJECT, [first], ['ContentDocumentId']);
+      documentId = row?.ContentDocumentId ?? null;
+      if (!documentId)
+        return {
+          documentId,
+          versions,
+          itemId: version.versionId,
+          errors: [
+            { statusCode: 'NO_DOCUMENT', message: 'the first version made no document the org shows' },
+          ],
+        };
+      if (file.contentDocumentId) {
+        const record: IdMapFile = {
+          object: 'ContentDocument',
+          batch: `${run.runId}-file-${index}`,
+          entries: [[file.contentDocumentId, documentId]],
+          failed: [],
+          source: 'insert',
+        };
+        await writeJsonOnce(run.store, restoreKeys.idMap(run.root, 'ContentDocument', record.batch), record);
+      }
+    }
+  }
+  return { documentId, versions, errors: [] };
+}
+
+/** Inserts one version; answers its errors when it could not be made. */
+async function insertVersion(
+  run: FileRun,
+  file: SnapshotFile,
+  version: SnapshotFileVersion,
+  documentId: string | null,
+  slot: string,
+  cannot: ReadonlyMap<string, string>,
+): Promise<RowError[] | undefined> {
+  if (!version.read) {
+    return [
+      {
+        statusCode: 'NOT_IN_SNAPSHOT',
+        message: `the vault holds no body for version ${version.versionNumber}`,
+      },
+    ];
+  }
+  if (version.bytes !== undefined && version.bytes > MAX_FILE_BYTES) {
+    return [
+      {
+        statusCode: 'FILE_TOO_LARGE',
+        message: `version ${version.versionNumber} is ${(version.bytes / 1024 / 1024).toFixed(1)} MB; the restore uploads files of at most ${MAX_FILE_BYTES / 1024 / 1024} MB (one Salesforce request). Upload it by hand from the vault.`,
+      },
+    ];
+  }
+  let data: Uint8Array;
+  try {
+    data = await version.read();
+  } catch (error) {
+    return [
+      {
+        statusCode: 'BODY_UNREADABLE',
+        message: `the vault's body of version ${version.versionNumber} cannot be used: ${(error as Error).message}`,
+      },
+    ];
+  }
+  const values: Record<string, string | null> = { Title: version.title, PathOnClient: version.pathOnClient };
+  const types: Record<string, string> = { Title: 'string', PathOnClient: 'string' };
+  if (documentId) {
+    values.ContentDocumentId = documentId;
+    types.ContentDocumentId = 'reference';
+  } else if (file.firstPublishLocationId && !cannot.has(idKey(file.firstPublishLocationId))) {
+    const parent = mapped(run, file.firstPublishLocationId);
+    if (parent) {
+      values.FirstPublishLocationId = parent;
+      types.FirstPublishLocationId = 'reference';
+    }
+  }
+  if (version.reasonForChange) {
+    values.ReasonForChange = version.reasonForChange;
+    types.ReasonForChange = 'string';
+  }
+  const batch = `${run.runId}-file-${slot}-${run.attempt}`;
+  const intent: IntentFile = {
+    object: FILE_OBJECT,
+    batch,
+    since: new Date(run.now()).toISOString(),
+    userId: run.userId,
+    types,
+    rows: [{ oldId: version.versionId, values }],
+  };
+  await writeJsonOnce(run.store, restoreKeys.intent(run.root, FILE_OBJECT, batch), intent);
+  const result = await run.org.createFile({
+    title: version.title,
+    pathOnClient: version.pathOnClient,
+    data,
+    ...(values.FirstPublishLocationId ? { firstPublishLocationId: values.FirstPublishLocationId } : {}),
+    ...(documentId ? { contentDocumentId: documentId } : {}),
+    ...(version.reasonForChange ? { reasonForChange: version.reasonForChange } : {}),
+  });
+  const entries: [string, string][] = result.success && result.id ? [[version.versionId, result.id]] : [];
+  const failed = result.success ? [] : [{ oldId: version.versionId, errors: codeAndFields(result.errors) }];
+  const record: IdMapFile = { object: FILE_OBJECT, batch, entries, failed, source: 'insert' };
+  await writeJsonOnce(run.store, restoreKeys.idMap(run.root, FILE_OBJECT, batch), record);
+  run.idMap.addAll(entries);
+  return result.success ? undefined : codeAndFields(result.errors);
+}
+
+/**
+ * Shares the new document with every record the snapshot links it to, with the snapshot's
+ * ShareType and Visibility: links the org already holds (the first publish location's, made by
+ * Salesforce) are set to them, the others inserted one by one.
+ */
+async function shareFile(
+  run: FileRun,
+  file: SnapshotFile,
+  documentId: string,
+  cannot: ReadonlyMap<string, string>,
+): Promise<{ links: number; failures: { linkedEntityId: string; errors: RowError[] }[] }> {
+  const failures: { linkedEntityId: string; errors: RowError[] }[] = [];
+  const held = new Map(
+    (
+      await run.org.fetchWhereIn(
+        LINK_OBJECT,
+        'ContentDocumentId',
+        [documentId],
+        ['LinkedEntityId', 'ShareType', 'Visibility'],
+      )
+    )
+      .filter((r) => r.IsDeleted !== 'true' && r.LinkedEntityId)
+      .map((r) => [idKey(r.LinkedEntityId as string), r]),
+  );
+  let links = 0;
+  for (const link of sharesOf(file)) {
+    const reason = cannot.get(idKey(link.linkedEntityId));
+    const target = reason ? null : mapped(run, link.linkedEntityId);
+    if (!target) {
       failures.push({
-        versionId: e.versionId,
+        linkedEntityId: link.linkedEntityId,
         errors: [
           {
-            statusCode: 'FILE_TOO_LARGE',
-            message: `the file is ${(file.bytes / 1024 / 1024).toFixed(1)} MB; the restore uploads files of at most ${MAX_FILE_BYTES / 1024 / 1024} MB (one Salesforce request). Upload it by hand from the vault.`,
+            statusCode: 'LINK_TARGET_MISSING',
+            message:
+              reason ??
+              `record ${link.linkedEntityId} is neither in the org nor restored by this restore: include its object in the restore, or restore it first`,
           },
         ],
       });
       continue;
     }
-    const parent = e.linkedEntityId
-      ? (idMap.get(e.linkedEntityId) ?? (dangling.has(idKey(e.linkedEntityId)) ? null : e.linkedEntityId))
-      : null;
-    const data = await file.read();
-    const batch = `${runId}-file-${String(index).padStart(5, '0')}-${attempt}`;
-    const values: Record<string, string | null> = { Title: file.title, PathOnClient: file.pathOnClient };
-    if (parent) values.FirstPublishLocationId = parent;
-    const intent: IntentFile = {
-      object: FILE_OBJECT,
+    const existing = held.get(idKey(target));
+    if (existing) {
+      if (existing.ShareType !== link.shareType || existing.Visibility !== link.visibility) {
+        const [r] = await run.org.update(LINK_OBJECT, [
+          { Id: existing.Id as string, ShareType: link.shareType, Visibility: link.visibility },
+        ]);
+        if (!r?.success) {
+          failures.push({
+            linkedEntityId: link.linkedEntityId,
+            errors: r ? codeAndFields(r.errors) : [{ statusCode: 'NO_RESULT', message: 'no result' }],
+          });
+          continue;
+        }
+      }
+      links += 1;
+      continue;
+    }
+    const batch = `${run.runId}-link-${idKey(documentId)}-${idKey(target)}-${run.attempt}`;
+    const intent: LinkRecord = { oldId: link.id, contentDocumentId: documentId, linkedEntityId: target };
+    await writeJsonOnce(run.store, restoreKeys.intent(run.root, LINK_OBJECT, batch), intent);
+    const [result] = await run.org.create(LINK_OBJECT, [
+      {
+        ContentDocumentId: documentId,
+        LinkedEntityId: target,
+        ShareType: link.shareType,
+        Visibility: link.visibility,
+      },
+    ]);
+    const ok = result?.success === true && result.id !== null;
+    const record: IdMapFile = {
+      object: LINK_OBJECT,
       batch,
-      since: new Date(now()).toISOString(),
-      userId: args.userId,
-      types: Object.fromEntries(
-        Object.keys(values).map((k) => [k, k === 'FirstPublishLocationId' ? 'reference' : 'string']),
-      ),
-      rows: [{ oldId: e.versionId, values }],
+      entries: ok ? [[link.id, result.id as string]] : [],
+      failed: ok ? [] : [{ oldId: link.id, errors: result ? codeAndFields(result.errors) : [] }],
+      source: 'insert',
     };
-    await writeJsonOnce(store, restoreKeys.intent(root, FILE_OBJECT, batch), intent);
-    const result = await org.createFile({
-      title: file.title,
-      pathOnClient: file.pathOnClient,
-      data,
-      ...(parent ? { firstPublishLocationId: parent } : {}),
-    });
-    const entries: [string, string][] = result.success && result.id ? [[e.versionId, result.id]] : [];
-    const failed = result.success ? [] : [{ oldId: e.versionId, errors: codeAndFields(result.errors) }];
-    const record: IdMapFile = { object: FILE_OBJECT, batch, entries, failed, source: 'insert' };
-    await writeJsonOnce(store, restoreKeys.idMap(root, FILE_OBJECT, batch), record);
-    idMap.addAll(entries);
-    if (result.success) restored += 1;
-    else failures.push({ versionId: e.versionId, errors: codeAndFields(result.errors) });
+    await writeJsonOnce(run.store, restoreKeys.idMap(run.root, LINK_OBJECT, batch), record);
+    run.idMap.addAll(record.entries);
+    if (ok) links += 1;
+    else
+      failures.push({
+        linkedEntityId: link.linkedEntityId,
+        errors: result ? codeAndFields(result.errors) : [{ statusCode: 'NO_RESULT', message: 'no result' }],
+      });
   }
-  const outcome: FilesOutcome = { restored, failures };
-  await writeJsonOnce(store, outcomeKey, outcome);
-  return outcome;
+  return { links, failures };
 }
 
-/** Files whose restored copy in the org does not hold the snapshot's bytes (by MD5 checksum). */
-export async function verifyFiles(args: {
-  readonly org: RestoreOrg;
-  readonly store: BackupStore;
-  readonly snapshot: SnapshotView;
-  /** The run's restore root (see `restoreRoot`), whose id map names the restored copies. */
-  readonly root: string;
-  readonly plan: FilePlan;
-}): Promise<{ versionId: string; problem: string }[]> {
-  const idMap = await IdMap.load(args.store, args.root);
-  const bodies = new Map(
-    (await args.snapshot.files()).map((f) => [idKey(f.versionId), f] as [string, SnapshotFile]),
-  );
-  const problems: { versionId: string; problem: string }[] = [];
-  for (const e of args.plan.entries) {
-    const newId = e.action === 'insert' ? idMap.get(e.versionId) : e.versionId;
-    if (!newId) {
-      problems.push({ versionId: e.versionId, problem: 'the file was not restored' });
+/**
+ * Settles link inserts interrupted between the insert and the write of its result: the link is
+ * looked up in the org by its document and record, which Salesforce holds at most once, and its
+ * result written as found (or as not made, and it is inserted again).
+ */
+async function reconcileLinks(
+  store: BackupStore,
+  org: RestoreOrg,
+  root: string,
+  idMap: IdMap,
+): Promise<void> {
+  for (const key of await danglingIntents(store, root, LINK_OBJECT)) {
+    const intent = await readJson<LinkRecord>(store, key);
+    if (!intent) continue;
+    const batch = key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, '');
+    const found = (
+      await org.fetchWhereIn(LINK_OBJECT, 'ContentDocumentId', [intent.contentDocumentId], ['LinkedEntityId'])
+    ).find(
+      (r) =>
+        r.IsDeleted !== 'true' &&
+        r.LinkedEntityId &&
+        idKey(r.LinkedEntityId) === idKey(intent.linkedEntityId),
+    );
+    if (!found?.Id) {
+      // Never made: the intent is withdrawn by a result with no entry, and the link is inserted again.
+      const record: IdMapFile = { object: LINK_OBJECT, batch, entries: [], failed: [], source: 'reconciled' };
+      await writeJsonOnce(store, restoreKeys.idMap(root, LINK_OBJECT, batch), record);
       continue;
     }
-    const [row] = await args.org.fetchByIds('ContentVersion', [newId], ['Checksum', 'ContentDocumentId']);
-    if (!row || row.IsDeleted === 'true') {
-      problems.push({ versionId: e.versionId, problem: 'the restored file is not in the org' });
-      continue;
-    }
-    const body = bodies.get(idKey(e.versionId));
-    if (body && row.Checksum) {
-      const md5 = createHash('md5')
-        .update(await body.read())
-        .digest('hex');
-      if (md5 !== row.Checksum)
-        problems.push({ versionId: e.versionId, problem: 'the restored bytes differ from the snapshot' });
-    }
+    const record: IdMapFile = {
+      object: LINK_OBJECT,
+      batch,
+      entries: [[intent.oldId, found.Id]],
+      failed: [],
+      source: 'reconciled',
+    };
+    await writeJsonOnce(store, restoreKeys.idMap(root, LINK_OBJECT, batch), record);
+    idMap.addAll(record.entries);
   }
-  return problems;
 }

@@ -76,8 +76,12 @@ export interface NewFile {
   readonly title: string;
   readonly pathOnClient: string;
   readonly data: Uint8Array;
-  /** Record the new file is first shared with (becomes its owner link). */
+  /** Record the new file is first shared with (a first version only; Salesforce links it). */
   readonly firstPublishLocationId?: string;
+  /** The document the version is added to; absent, Salesforce creates a new document. */
+  readonly contentDocumentId?: string;
+  /** Why the version was made (`ContentVersion.ReasonForChange`). */
+  readonly reasonForChange?: string;
 }
 
 /** The state of a metadata deploy. */
@@ -101,6 +105,17 @@ export interface RestoreOrg {
    * `Id`, `IsDeleted` and the given fields, values as text (`null` when empty).
    */
   fetchByIds(object: string, ids: readonly string[], fields: readonly string[]): Promise<Row[]>;
+  /**
+   * Rows of the object whose `field` holds one of `values` (`ContentDocumentLink` by
+   * `ContentDocumentId`), deleted ones still in the recycle bin included, with `Id`, `IsDeleted` and
+   * the given fields.
+   */
+  fetchWhereIn(
+    object: string,
+    field: string,
+    values: readonly string[],
+    fields: readonly string[],
+  ): Promise<Row[]>;
   /** Live rows the given user created at or after `since` (ISO), with the given fields. */
   fetchCreatedSince(object: string, since: string, userId: string, fields: readonly string[]): Promise<Row[]>;
   /** Undeletes rows from the recycle bin; they keep their ids. */
@@ -137,19 +152,45 @@ export interface SnapshotField {
   readonly referenceTo: readonly string[];
 }
 
-/** A file the snapshot holds. */
-export interface SnapshotFile {
+/** One version of a file as the snapshot holds it. */
+export interface SnapshotFileVersion {
   /** The ContentVersion id at backup time. */
   readonly versionId: string;
-  readonly contentDocumentId: string | null;
+  /** `ContentVersion.VersionNumber`: 1 for the first. */
+  readonly versionNumber: number;
   readonly title: string;
   readonly pathOnClient: string;
-  /** Records the file was linked to (ContentDocumentLink.LinkedEntityId), owner first. */
-  readonly linkedEntityIds: readonly string[];
+  readonly reasonForChange: string | null;
   /** Size of the body as the backup stored it, known before it is read. */
   readonly bytes?: number;
-  /** Reads the file's bytes from the vault. */
-  read(): Promise<Uint8Array>;
+  /** Reads the version's bytes from the vault (checked against their SHA-256); absent when the vault holds no body. */
+  readonly read?: () => Promise<Uint8Array>;
+}
+
+/** One share of a file (a `ContentDocumentLink`) as the snapshot holds it. */
+export interface SnapshotFileLink {
+  /** The link's id at backup time. */
+  readonly id: string;
+  readonly linkedEntityId: string;
+  readonly shareType: string;
+  readonly visibility: string;
+}
+
+/** A file (a ContentDocument) the snapshot holds: every version, oldest first, and every share. */
+export interface SnapshotFile {
+  readonly contentDocumentId: string | null;
+  /** The latest version's id at backup time. */
+  readonly versionId: string;
+  readonly title: string;
+  /** The record the first version was published to, if any. */
+  readonly firstPublishLocationId: string | null;
+  /** The document's owner at backup time: Salesforce makes the owner's link itself. */
+  readonly ownerId: string | null;
+  /** Records the file was shared with: the first publish location, then every link's. */
+  readonly linkedEntityIds: readonly string[];
+  readonly versions: readonly SnapshotFileVersion[];
+  /** The document's links, the owner's among them. */
+  readonly links: readonly SnapshotFileLink[];
 }
 
 /** A metadata component the snapshot holds (`CustomField:Broker__c.Email__c`). */

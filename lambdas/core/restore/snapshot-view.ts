@@ -7,6 +7,8 @@ import type {
   SnapshotComponent,
   SnapshotField,
   SnapshotFile,
+  SnapshotFileLink,
+  SnapshotFileVersion,
   SnapshotSelector,
   SnapshotSource,
   SnapshotView,
@@ -124,25 +126,62 @@ export class PointInTimeView implements SnapshotView {
   }
 
   async files(): Promise<readonly SnapshotFile[]> {
+    if (!this.pit.objectNames().includes('ContentVersion')) return [];
     const bodies = new Map(
       this.pit
         .files()
         .filter((f) => f.object === 'ContentVersion')
         .map((f) => [f.recordId.slice(0, 15), f]),
     );
-    if (bodies.size === 0 || !this.pit.objectNames().includes('ContentVersion')) return [];
-    const files: SnapshotFile[] = [];
+    const documents = new Map<string, { versions: SnapshotFileVersion[]; first: Row; latest: Row }>();
     for await (const row of this.rows('ContentVersion')) {
-      const body = row.Id ? bodies.get(row.Id.slice(0, 15)) : undefined;
-      if (!body || row.IsLatest === 'false') continue;
-      files.push({
-        versionId: row.Id as string,
-        contentDocumentId: row.ContentDocumentId ?? null,
+      if (!row.Id || !row.ContentDocumentId || row.ContentUrl) continue;
+      const body = bodies.get(row.Id.slice(0, 15));
+      const version: SnapshotFileVersion = {
+        versionId: row.Id,
+        versionNumber: Number(row.VersionNumber ?? '1') || 1,
         title: row.Title ?? row.PathOnClient ?? 'file',
         pathOnClient: row.PathOnClient ?? row.Title ?? 'file',
-        linkedEntityIds: row.FirstPublishLocationId ? [row.FirstPublishLocationId] : [],
-        bytes: body.bytes,
-        read: () => this.pit.readFile(body),
+        reasonForChange: row.ReasonForChange ?? null,
+        ...(body ? { bytes: body.bytes, read: () => this.pit.readFile(body) } : {}),
+      };
+      const key = row.ContentDocumentId.slice(0, 15);
+      const doc = documents.get(key) ?? { versions: [], first: row, latest: row };
+      doc.versions.push(version);
+      if (version.versionNumber < Number(doc.first.VersionNumber ?? '1')) doc.first = row;
+      if (row.IsLatest === 'true' || version.versionNumber > Number(doc.latest.VersionNumber ?? '1'))
+        doc.latest = row;
+      documents.set(key, doc);
+    }
+    const links = new Map<string, SnapshotFileLink[]>();
+    if (this.pit.objectNames().includes('ContentDocumentLink')) {
+      for await (const row of this.rows('ContentDocumentLink')) {
+        if (!row.Id || !row.ContentDocumentId || !row.LinkedEntityId) continue;
+        const key = row.ContentDocumentId.slice(0, 15);
+        const list = links.get(key) ?? [];
+        list.push({
+          id: row.Id,
+          linkedEntityId: row.LinkedEntityId,
+          shareType: row.ShareType ?? 'V',
+          visibility: row.Visibility ?? 'AllUsers',
+        });
+        links.set(key, list);
+      }
+    }
+    const files: SnapshotFile[] = [];
+    for (const [key, doc] of documents) {
+      const versions = doc.versions.sort((a, b) => a.versionNumber - b.versionNumber);
+      const shares = links.get(key) ?? [];
+      const first = doc.first.FirstPublishLocationId ?? null;
+      files.push({
+        contentDocumentId: doc.latest.ContentDocumentId ?? null,
+        versionId: doc.latest.Id as string,
+        title: doc.latest.Title ?? doc.latest.PathOnClient ?? 'file',
+        firstPublishLocationId: first,
+        ownerId: doc.first.OwnerId ?? null,
+        linkedEntityIds: [...new Set([...(first ? [first] : []), ...shares.map((l) => l.linkedEntityId)])],
+        versions,
+        links: shares,
       });
     }
     return files;

@@ -11,7 +11,8 @@ import { summarizePlan, summarizeUncertainWrites } from './summary.ts';
 import { validateAgainstOrg } from './validate.ts';
 import { type RestoreReport, verifyRestore } from './verify.ts';
 import { InvalidRestoreStateError, OrgMismatchError } from './errors.ts';
-import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, verifyFiles } from './files.ts';
+import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, summarizeFilePlan } from './files.ts';
+import { verifyFiles } from './files-verify.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
 import { acquireLease, type LeaseOptions, releaseLease, renewLease } from './lease.ts';
 
@@ -105,7 +106,7 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   const allFiles = request.objects.some((o) => FILE_OBJECTS.has(o));
   for (const o of FILE_OBJECTS) scope.delete(o);
   const filePlan: FilePlan = request.files
-    ? await planFiles({ org: deps.org, snapshot: validated.snapshot, scope, allFiles })
+    ? await planFiles({ org: deps.org, snapshot: validated.snapshot, scope, allFiles, idMap })
     : { entries: [], present: 0 };
   await writeJsonOnce(deps.store, restoreKeys.filePlan(root, run.runId), filePlan);
   const { plan, objectPlans } = await planRestore({
@@ -124,7 +125,7 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
     totals: plan.totals,
     summary: [
       summarizePlan(plan),
-      `  Files: ${filePlan.entries.filter((e) => e.action === 'undelete').length} to undelete, ${filePlan.entries.filter((e) => e.action === 'insert').length} to upload again, ${filePlan.present} still in the org.`,
+      ...summarizeFilePlan(filePlan, REPORTED_ROWS),
       request.metadata.length > 0
         ? `  Metadata: ${request.metadata.length} component(s) to deploy, validated first (checkOnly): ${request.metadata.join(', ')}`
         : '',
@@ -281,7 +282,7 @@ export async function verifyStep(
   const summary = [
     matches
       ? `Verified: the restored scope matches snapshot ${plan.snapshotId} on every restorable field, with no extra rows.`
-      : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}, ${extra.length} extra row(s) in the org that the restore's scope says should not be there; report: ${reportKey}.`,
+      : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}, ${extra.length} extra row(s) in the org that the restore's scope says should not be there${fileProblems.length > 0 ? `, ${fileProblems.length} difference(s) in the restored files` : ''}; report: ${reportKey}.`,
     ...report.problems
       .slice(0, REPORTED_ROWS)
       .map(
@@ -298,9 +299,9 @@ export async function verifyStep(
     extra.length > REPORTED_ROWS
       ? `  ... and ${extra.length - REPORTED_ROWS} more extra row(s) in the report.`
       : '',
-    ...fileProblems.slice(0, REPORTED_ROWS).map((f) => `  file ${f.versionId}: ${f.problem}`),
+    ...fileProblems.slice(0, REPORTED_ROWS).map((f) => `  file ${f.fileId}: ${f.problem}`),
     fileProblems.length > REPORTED_ROWS
-      ? `  ... and ${fileProblems.length - REPORTED_ROWS} more file(s) in the report.`
+      ? `  ... and ${fileProblems.length - REPORTED_ROWS} more file problem(s).`
       : '',
     metadata?.report ?? '',
     summarizeUncertainWrites(plan),

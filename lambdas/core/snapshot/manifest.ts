@@ -147,7 +147,7 @@ export const snapshotObjectSchema = z.object({
     .string()
     .optional()
     .describe(
-      'Why an incremental read every row of this object (since is null) instead of its changes: its delete log could not cover the window. The rows are then the whole object, as in a full snapshot.',
+      'Why an incremental read every row of this object (since is null) instead of its changes: its delete log could not cover the window, or it keeps none and is read per parent (ContentDocumentLink, read whole on every run). The rows are then the whole object, as in a full snapshot.',
     ),
   journalSettled: z
     .string()

@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { api, backup, freshStoreDir, hardDelete, ids, restore, softDelete } from './e2e-support.ts';
+
+let emu: RunningEmulator | undefined;
+afterEach(async () => {
+  await emu?.stop();
+  emu = undefined;
+});
+
+const BODIES = ['first draft\n', 'second draft, longer\n', 'third and final draft\n'];
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const OBJECTS = ['Account', 'Contact', 'Opportunity', 'ContentVersion'];
+
+interface Version {
+  Id: string;
+  VersionNumber: string;
+  Checksum: string;
+  ReasonForChange: string | null;
+}
+
+async function query<T>(e: RunningEmulator, soql: string): Promise<T[]> {
+  return (await api<{ records: T[] }>(e, 'GET', `/query?q=${encodeURIComponent(soql)}`)).records;
+}
+
+async function versionsOf(e: RunningEmulator, doc: string): Promise<Version[]> {
+  const rows = await query<Version>(
+    e,
+    `SELECT Id, VersionNumber, Checksum, ReasonForChange FROM ContentVersion WHERE ContentDocumentId = '${doc}'`,
+  );
+  return rows.sort((a, b) => Number(a.VersionNumber) - Number(b.VersionNumber));
+}
+
+async function bytesOf(e: RunningEmulator, versionId: string): Promise<string> {
+  const answer = await fetch(
+    `${e.instanceUrl}/services/data/v62.0/sobjects/ContentVersion/${versionId}/VersionData`,
+    {
+      headers: { authorization: `Bearer ${e.accessToken}` },
+    },
+  );
+  return Buffer.from(await answer.arrayBuffer()).toString();
+}
+
+async function linksOf(e: RunningEmulator, doc: string): Promise<string[]> {
+  const rows = await query<{ LinkedEntityId: string; ShareType: string; Visibility: string }>(
+    e,
+    `SELECT LinkedEntityId, ShareType, Visibility FROM ContentDocumentLink WHERE ContentDocumentId = '${doc}'`,
+  );
+  return rows.map((l) => `${l.LinkedEntityId.slice(0, 15)} ${l.ShareType} ${l.Visibility}`).sort();
+}
+
+/**
+ * An org with one file of three versions shared with an Account (first publish location), a Contact
+ * (ShareType C) and an Opportunity (Visibility InternalUsers), backed up in full with two versions
+ * and the first two links, then incrementally with the third version and the Opportunity's link.
+ */
+async function fileBackedUp() {
+  emu = await startEmulator({ port: 0 });
+  const e = emu;
+  const { user_id: owner } = await fetch(`${e.instanceUrl}/services/oauth2/userinfo`, {
+    headers: { authorization: `Bearer ${e.accessToken}` },
+  }).then((r) => r.json() as Promise<{ user_id: string }>);
+  const account = (await api<{ id: string }>(e, 'POST', '/sobjects/Account', { Name: 'Files Inc' })).id;
+  const contact = (
+    await api<{ id: string }>(e, 'POST', '/sobjects/Contact', { LastName: 'Reader', AccountId: account })
+  ).id;
+  const opportunity = (
+    await api<{ id: string }>(e, 'POST', '/sobjects/Opportunity', {
+      Name: 'Files deal',
+      StageName: 'Prospecting',
+      CloseDate: '2026-12-31',
+      AccountId: account,
+    })
+  ).id;
+  const addVersion = async (n: number, doc?: string) =>
+    (
+      await api<{ id: string }>(e, 'POST', '/sobjects/ContentVersion', {
+        Title: 'Contract',
+        PathOnClient: 'contract.txt',
+        VersionData: Buffer.from(BODIES[n]!).toString('base64'),
+        ...(doc
+          ? { ContentDocumentId: doc, ReasonForChange: `revision ${n + 1}` }
+          : { FirstPublishLocationId: account }),
+      })
+    ).id;
+  const v1 = await addVersion(0);
+  const doc = (await api<{ ContentDocumentId: string }>(e, 'GET', `/sobjects/ContentVersion/${v1}`))
+    .ContentDocumentId;
+  await addVersion(1, doc);
+  await api(e, 'POST', '/sobjects/ContentDocumentLink', {
+    ContentDocumentId: doc,
+    LinkedEntityId: contact,
+    ShareType: 'C',
+    Visibility: 'AllUsers',
+  });
+  const dir = freshStoreDir();
+  expect((await backup(e, dir, 'full')).summary.status).toBe('complete');
+  await new Promise((r) => setTimeout(r, 1100));
+  await addVersion(2, doc);
+  await api(e, 'POST', '/sobjects/ContentDocumentLink', {
+    ContentDocumentId: doc,
+    LinkedEntityId: opportunity,
+    ShareType: 'V',
+    Visibility: 'InternalUsers',
+  });
+  expect((await backup(e, dir, 'incremental')).summary.status).toBe('complete');
+  return { e, dir, doc, owner, account, contact, opportunity };
+}
+
+/** The vault file holding a body, found by its SHA-256 under the store directory. */
+function vaultBody(dir: string, text: string): string {
+  const want = sha256(text);
+  const walk = (d: string): string | undefined => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) {
+        const found = walk(path);
+        if (found) return found;
+      } else if (name === want && path.includes('files/sha256')) return path;
+    }
+    return undefined;
+  };
+  const path = walk(dir);
+  if (!path) throw new Error(`the vault under ${dir} holds no body with SHA-256 ${want}`);
+  return path;
+}
+
+describe('a file comes back from a restore whole', () => {
+  it('makes a purged file again with its three versions in order and its links to the records, one of them re-inserted', async () => {
+    const { e, dir, doc, owner, account, contact, opportunity } = await fileBackedUp();
+    await hardDelete(e, [doc]);
+    await hardDelete(e, [contact]);
+    expect(await ids(e, 'ContentVersion', "Title = 'Contract'")).toEqual([]);
+
+    const dry = await restore(e, dir, { objects: OBJECTS });
+    expect(dry.summary.status).toBe('SUCCEEDED');
+    expect(dry.summary.message).toContain('Files: 0 to undelete, 1 to make again, 0 still in the org.');
+    expect(dry.summary.message).toContain(`file ${doc}: make again: 3 version(s) in order, 3 link(s)`);
+    expect(dry.summary.message).not.toContain('cannot be made');
+    expect(await ids(e, 'ContentVersion', "Title = 'Contract'")).toEqual([]);
+
+    const done = await restore(e, dir, { objects: OBJECTS, mode: 'restore-deleted', confirmOrgId: e.orgId });
+    expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
+    expect(done.summary.message).toContain('Verified: the restored scope matches');
+    const [newContact, ...others] = await ids(e, 'Contact', "LastName = 'Reader'");
+    expect(others).toEqual([]);
+    expect(newContact!.slice(0, 15)).not.toBe(contact.slice(0, 15));
+    const [latest] = await ids(e, 'ContentVersion', "Title = 'Contract'");
+    const newDoc = (await api<{ ContentDocumentId: string }>(e, 'GET', `/sobjects/ContentVersion/${latest}`))
+      .ContentDocumentId;
+    expect(newDoc.slice(0, 15)).not.toBe(doc.slice(0, 15));
+    const versions = await versionsOf(e, newDoc);
+    expect(versions.map((v) => [v.VersionNumber, v.Checksum, v.ReasonForChange])).toEqual([
+      ['1', md5(BODIES[0]!), null],
+      ['2', md5(BODIES[1]!), 'revision 2'],
+      ['3', md5(BODIES[2]!), 'revision 3'],
+    ]);
+    for (const [i, v] of versions.entries()) expect(await bytesOf(e, v.Id)).toBe(BODIES[i]);
+    expect(await linksOf(e, newDoc)).toEqual(
+      [
+        `${owner.slice(0, 15)} I AllUsers`,
+        `${account.slice(0, 15)} V AllUsers`,
+        `${newContact!.slice(0, 15)} C AllUsers`,
+        `${opportunity.slice(0, 15)} V InternalUsers`,
+      ].sort(),
+    );
+
+    // A second run finds the file made again and makes nothing twice.
+    const again = await restore(e, dir, { objects: OBJECTS, mode: 'restore-deleted', confirmOrgId: e.orgId });
+    expect(again.summary.status, again.summary.message).toBe('SUCCEEDED');
+    expect(again.summary.message).toContain('Verified: the restored scope matches');
+    expect(await ids(e, 'ContentDocument')).toEqual([newDoc]);
+    expect(await versionsOf(e, newDoc)).toEqual(versions);
+    expect(await linksOf(e, newDoc)).toHaveLength(4);
+  }, 180_000);
+
+  it('undeletes a file still in the recycle bin, keeping its ids, with its versions and links, and links it again to a record inserted under a new id', async () => {
+    const { e, dir, doc, contact } = await fileBackedUp();
+    const versions = await versionsOf(e, doc);
+    const links = await linksOf(e, doc);
+    await softDelete(e, [doc]);
+    await hardDelete(e, [contact]);
+    expect(await versionsOf(e, doc)).toEqual([]);
+
+    const dry = await restore(e, dir, { objects: OBJECTS });
+    expect(dry.summary.message).toContain(
+      `file ${doc}: undelete (its 3 version(s) and 3 link(s) come back with it)`,
+    );
+    const done = await restore(e, dir, { objects: OBJECTS, mode: 'restore-deleted', confirmOrgId: e.orgId });
+    expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
+    expect(done.summary.message).toContain('Verified: the restored scope matches');
+    expect(await versionsOf(e, doc)).toEqual(versions);
+    const [newContact] = await ids(e, 'Contact', "LastName = 'Reader'");
+    expect(newContact!.slice(0, 15)).not.toBe(contact.slice(0, 15));
+    expect(await linksOf(e, doc)).toEqual(
+      links.map((l) => l.replace(contact.slice(0, 15), newContact!.slice(0, 15))).sort(),
+    );
+  }, 180_000);
+
+  it('reports a version whose body was tampered with in the vault and does not claim a match', async () => {
+    const { e, dir, doc } = await fileBackedUp();
+    await hardDelete(e, [doc]);
+    writeFileSync(vaultBody(dir, BODIES[1]!), 'not what was backed up\n');
+
+    const done = await restore(e, dir, { objects: OBJECTS, mode: 'restore-deleted', confirmOrgId: e.orgId });
+    expect(done.summary.message).not.toContain('Verified: the restored scope matches');
+    expect(done.summary.message).toContain(`file ${doc}: document`);
+    expect(done.summary.message).toMatch(/holds 1 version\(s\); the snapshot holds 3/);
+    expect(done.summary.message).toMatch(/the vault's body of version 2 cannot be used/);
+  }, 180_000);
+
+  it('names a version whose body is missing from the vault in the plan', async () => {
+    const { e, dir, doc } = await fileBackedUp();
+    await hardDelete(e, [doc]);
+    // A backup that kept no body for a version: its manifest entry is gone with it.
+    const manifests: string[] = [];
+    const walk = (d: string) => {
+      for (const name of readdirSync(d)) {
+        const path = join(d, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name === 'manifest.json') manifests.push(path);
+      }
+    };
+    walk(dir);
+    const second = sha256(BODIES[1]!);
+    let removed = 0;
+    for (const path of manifests) {
+      const text = readFileSync(path, 'utf8');
+      if (!text.includes(second)) continue;
+      const manifest = JSON.parse(text) as { files: { sha256: string }[] };
+      manifest.files = manifest.files.filter((f) => f.sha256 !== second);
+      writeFileSync(path, JSON.stringify(manifest));
+      removed += 1;
+    }
+    expect(removed).toBeGreaterThan(0);
+    const dry = await restore(e, dir, { objects: OBJECTS });
+    expect(dry.summary.message).toMatch(
+      /version \w+: the vault holds no body for it, so the file cannot be made whole/,
+    );
+  }, 180_000);
+});
