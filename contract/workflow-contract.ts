@@ -75,6 +75,8 @@ export const ErrorName = {
   InvalidRetentionPolicy: 'InvalidRetentionPolicyError',
   /** A retention plan that would expire the latest snapshot or a base a kept snapshot needs. */
   RetentionPlan: 'RetentionPlanError',
+  /** The sweep step was handed a state it cannot read. */
+  InvalidSweepState: 'InvalidSweepStateError',
 } as const;
 
 /** The name of one of the runtime's named errors. */
