@@ -147,7 +147,9 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
   await store.put(logKey, JSON.stringify(entry, null, 2), { contentType: 'application/json' });
 
   let removedObjects = 0;
-  const late = () => deps.deadline !== undefined && deps.clock() >= deps.deadline;
+  // Checked only once this invocation removed something, so every invocation makes progress.
+  let removedHere = 0;
+  const late = () => removedHere > 0 && deps.deadline !== undefined && deps.clock() >= deps.deadline;
   const partial = () => ({
     ...output,
     done: false,
@@ -162,12 +164,14 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
       if (await store.head(key)) {
         await remover.remove(key);
         removedObjects++;
+        removedHere++;
       }
     }
     for (const key of await keysUnder(store, snapshotPrefix(org, id))) {
       if (late()) return partial();
       await remover.remove(key);
       removedObjects++;
+      removedHere++;
     }
   }
 
@@ -183,12 +187,14 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
       if (body !== undefined && removing.has(body)) {
         await remover.remove(key);
         removedFileIndexEntries++;
+        removedHere++;
       }
     }
     for (const key of bodies.remove) {
       if (late()) return { ...partial(), removedFileIndexEntries, removedFileBodies };
       await remover.remove(key);
       removedFileBodies++;
+      removedHere++;
     }
   }
   return { ...output, done: true, logKey, removedObjects, removedFileBodies, removedFileIndexEntries };

@@ -44,7 +44,7 @@ export async function sweep(event: unknown, context?: SweepContext): Promise<Swe
         store,
         remover: store,
         clock: () => new Date(),
-        deadline: new Date(Date.now() + Math.max(remaining - MARGIN_MS, 10_000)),
+        deadline: new Date(Date.now() + Math.max(remaining - MARGIN_MS, 0)),
       },
       { org, policy, execution: executionName },
     );
