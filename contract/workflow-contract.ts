@@ -70,6 +70,13 @@ export const ErrorName = {
   InvalidInsightRequest: 'InvalidInsightRequestError',
   // The diff report workflow: a step handed a state it cannot read.
   InvalidDiffState: 'InvalidDiffStateError',
+  // Retention by policy (lambdas/core/retention/): the sweeper could not read the whole catalog.
+  RetentionCatalogUnreadable: 'RetentionCatalogUnreadableError',
+  InvalidRetentionPolicy: 'InvalidRetentionPolicyError',
+  /** A retention plan that would expire the latest snapshot or a base a kept snapshot needs. */
+  RetentionPlan: 'RetentionPlanError',
+  /** The sweep step was handed a state it cannot read. */
+  InvalidSweepState: 'InvalidSweepStateError',
 } as const;
 
 /** The name of one of the runtime's named errors. */
@@ -196,6 +203,8 @@ export const EnvName = {
   LocalDrillInstanceUrl: 'SFBACKUP_DRILL_INSTANCE_URL',
   /** Local drills: the sandbox's access token. */
   LocalDrillAccessToken: 'SFBACKUP_DRILL_ACCESS_TOKEN',
+  /** The org's retention policy, JSON `{"daily": N, "weekly": N, "monthly": N, "yearly": N}`. */
+  RetentionPolicy: 'RETENTION_POLICY',
 } as const;
 
 /** The CloudWatch namespace every function publishes its metrics in. */
@@ -220,6 +229,7 @@ export const ServiceName = {
   Restore: 'sfbackup-restore',
   Continuous: 'sfbackup-continuous',
   Report: 'sfbackup-report',
+  Retention: 'sfbackup-retention',
 } as const;
 
 /** The Salesforce API version used when none is configured. */
@@ -246,6 +256,27 @@ export const RESTORES_PREFIX = 'restores/';
 
 /** Where the diff reports of each org go: `reports/<org name>/`, written by the org's report workflow only. */
 export const REPORTS_PREFIX = 'reports/';
+
+/**
+ * The tiers of a retention policy, shortest first: how many of the newest daily, weekly (ISO),
+ * monthly and yearly snapshots (UTC calendar) an org keeps.
+ */
+export const RETENTION_TIERS = ['daily', 'weekly', 'monthly', 'yearly'] as const;
+
+/** One tier of a retention policy. */
+export type RetentionTier = (typeof RETENTION_TIERS)[number];
+
+/** A retention policy: snapshots kept per tier (0 keeps none by that tier). */
+export type RetentionPolicy = Readonly<Record<RetentionTier, number>>;
+
+/**
+ * The folders under an org's prefix that the org's retention sweeper may delete from (a delete
+ * marker: the versions stay, noncurrent), relative to `orgs/<org name>/`.
+ */
+export const SWEEPER_DELETE_FOLDERS = ['snapshots/', 'catalog/', 'files/'] as const;
+
+/** Where the sweeper writes its log, relative to `orgs/<org name>/`: one entry per sweep, written first. */
+export const RETENTION_LOG_FOLDER = 'retention/';
 
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {

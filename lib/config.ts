@@ -3,9 +3,12 @@ import {
   ORG_NAME_PATTERN,
   ORG_NAME_RULE,
   PRODUCTION_LOGIN_URL,
+  RETENTION_TIERS,
+  type RetentionPolicy,
   SANDBOX_LOGIN_URL,
 } from '../contract/workflow-contract.ts';
 import { nearestKey } from './nearest-key.ts';
+import { policyConflicts, sweeperRoleNameProblem, sweptOrgsProblem } from './retention-policy.ts';
 import { isShare, SHARE_RULE } from './validation.ts';
 /** An Event Relay partner event source: `aws.partner/salesforce.com/<org id>/<channel id>`. */
 export const PARTNER_EVENT_SOURCE =
@@ -220,8 +223,12 @@ const changeAlertSchema = z
 /** An org's change alert rules beyond the default thresholds, as the backup settings take them. */
 export type ChangeAlertRules = Omit<z.output<typeof changeAlertSchema>, 'percent' | 'rows'>;
 
-/** The keys known at a path under `orgs[].changeAlert`, for suggestions; undefined elsewhere. */
-function changeAlertKeysAt(path: readonly PropertyKey[]): readonly string[] | undefined {
+/** The keys known at a path under `orgs[].changeAlert` or a retention policy, for suggestions; undefined elsewhere. */
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] | undefined {
+  const isKeep =
+    (path.length === 2 && path[0] === 'retention' && path[1] === 'keep') ||
+    (path.length === 3 && path[0] === 'orgs' && path[2] === 'keep');
+  if (isKeep) return RETENTION_TIERS;
   if (path[0] !== 'orgs' || path[2] !== 'changeAlert') return undefined;
   const rest = path.slice(3);
   const thresholdKeys = ['rows', 'percent'];
@@ -236,6 +243,44 @@ function changeAlertKeysAt(path: readonly PropertyKey[]): readonly string[] | un
     return thresholdKeys;
   return undefined;
 }
+
+const KEEP_HINT = 'write a whole number of snapshots, 0 or more';
+
+/**
+ * A retention policy as written: how many daily, weekly, monthly and yearly snapshots to keep; a
+ * tier left out keeps none, and at least one tier must keep a snapshot.
+ */
+const keepSchema = z
+  .object(
+    Object.fromEntries(RETENTION_TIERS.map((tier) => [tier, wholeNumber(0, KEEP_HINT).default(0)])) as {
+      [T in (typeof RETENTION_TIERS)[number]]: z.ZodDefault<z.ZodNumber>;
+    },
+    { error: 'write a retention policy such as {"daily": 7, "weekly": 5, "monthly": 12, "yearly": 7}' },
+  )
+  .strict()
+  .refine((keep) => RETENTION_TIERS.some((tier) => keep[tier] > 0), {
+    error:
+      'this policy keeps no snapshot at all; keep at least one daily, weekly, monthly or yearly snapshot (or leave the policy out to keep every snapshot)',
+  });
+
+const ORG_KEEP_HINT =
+  'write a retention policy such as {"daily": 7, "weekly": 5, "monthly": 12, "yearly": 7}, or "all" to keep every snapshot of this org';
+
+/**
+ * An org's own policy, or "all". Not a union: a union would hide the policy's own problems (a
+ * misspelt tier, a fraction) behind one message, where the policy's are what to fix.
+ */
+const orgKeepSchema = z.unknown().transform((value, ctx): 'all' | z.output<typeof keepSchema> => {
+  if (value === 'all') return 'all';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', input: value, message: ORG_KEEP_HINT });
+    return z.NEVER;
+  }
+  const result = keepSchema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
 
 const orgSchema = z
   .object({
@@ -273,6 +318,7 @@ const orgSchema = z
       })
       .strict()
       .optional(),
+    keep: orgKeepSchema.optional(),
     restoreDrill: z
       .object({
         schedule: schedule('cron(0 6 1 * ? *)'),
@@ -307,6 +353,7 @@ const retentionSchema = z
       })
       .strict()
       .optional(),
+    keep: keepSchema.optional(),
   })
   .strict()
   .prefault({});
@@ -374,6 +421,18 @@ export type RetentionConfig = AppConfig['retention'];
 /** The config as written in the file, before defaults. */
 export type AppConfigInput = z.input<typeof configSchema>;
 
+/**
+ * The retention policy of `org`: its own `keep`, else the config's `retention.keep`; undefined
+ * when neither is written or the org writes "all", and then no snapshot of it is ever expired.
+ */
+export function retentionPolicyOf(
+  config: Pick<AppConfig, 'retention'>,
+  org: OrgConfig,
+): RetentionPolicy | undefined {
+  if (org.keep === 'all') return undefined;
+  return org.keep ?? config.retention.keep;
+}
+
 interface LooseOrg {
   name?: unknown;
   type?: unknown;
@@ -381,6 +440,7 @@ interface LooseOrg {
   schedules?: { incremental?: unknown };
   noSuccessAlarmHours?: unknown;
   restoreDrill?: { sandboxOrg?: unknown };
+  keep?: unknown;
 }
 
 /**
@@ -493,6 +553,65 @@ function crossFieldChecks(value: unknown, ctx: z.RefinementCtx): void {
       `locked versions would outlive retention.noncurrentDays (${noncurrentDays}); write at most ${noncurrentDays} days or raise noncurrentDays`,
     );
   }
+  retentionPolicyChecks(cfg, orgs, days(r.currentDays, 0) || undefined, lockDays || undefined, add);
+}
+
+/** A policy as written, when every tier is valid and one keeps a snapshot (else it has its own problem). */
+function looseKeep(value: unknown): RetentionPolicy | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const written = value as Record<string, unknown>;
+  const policy: Record<string, number> = {};
+  for (const tier of RETENTION_TIERS) {
+    const n = written[tier] ?? 0;
+    if (!Number.isInteger(n) || (n as number) < 0) return undefined;
+    policy[tier] = n as number;
+  }
+  return RETENTION_TIERS.some((t) => policy[t]! > 0) ? (policy as RetentionPolicy) : undefined;
+}
+
+/**
+ * Each org's retention policy against the vault's: S3 must not expire snapshots the policy keeps
+ * (currentDays), and Object Lock must not hold expired snapshots long after the policy let them
+ * go (objectLock.days). Each problem is reported once per policy written, at the vault setting to
+ * change, naming the policy; and the sweeper's role name must fit IAM's limit.
+ */
+function retentionPolicyChecks(
+  cfg: { retention?: Record<string, unknown>; stackPrefix?: unknown },
+  orgs: LooseOrg[],
+  currentDays: number | undefined,
+  objectLockDays: number | undefined,
+  add: (path: (string | number)[], input: unknown, message: string) => void,
+): void {
+  const defaultPolicy = looseKeep(cfg.retention?.keep);
+  const policies: { name: string; policy: RetentionPolicy }[] = [];
+  if (defaultPolicy) policies.push({ name: 'retention.keep', policy: defaultPolicy });
+  orgs.forEach((org, i) => {
+    const own = looseKeep(org?.keep);
+    if (own) policies.push({ name: `orgs[${i}].keep`, policy: own });
+  });
+  const used = (name: string) => name !== 'retention.keep' || orgs.some((org) => org?.keep === undefined);
+  for (const { name, policy } of policies.filter((p) => used(p.name))) {
+    for (const conflict of policyConflicts(policy, { currentDays, objectLockDays }, name)) {
+      add(
+        conflict.setting === 'currentDays'
+          ? ['retention', 'currentDays']
+          : ['retention', 'objectLock', 'days'],
+        conflict.value,
+        conflict.message,
+      );
+    }
+  }
+  const prefix = typeof cfg.stackPrefix === 'string' ? cfg.stackPrefix : 'SfBackup';
+  let swept = 0;
+  orgs.forEach((org, i) => {
+    if (typeof org?.name !== 'string' || !ORG_NAME_PATTERN.test(org.name)) return;
+    const isSwept = org.keep === undefined ? defaultPolicy !== undefined : looseKeep(org.keep) !== undefined;
+    if (isSwept) swept++;
+    const problem = isSwept ? sweeperRoleNameProblem(prefix, org.name) : undefined;
+    if (problem) add(['stackPrefix'], prefix, `${problem} (orgs[${i}])`);
+  });
+  const tooMany = sweptOrgsProblem(swept);
+  if (tooMany) add(['retention', 'keep'], cfg.retention?.keep, tooMany);
 }
 
 /** The second copy must be in another region than the vault, and its bucket name must fit. */
@@ -553,7 +672,7 @@ export function parseConfig(json: unknown, source?: string): AppConfig {
   const problems = result.error.issues.flatMap((issue) => {
     const path = [...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      const known = changeAlertKeysAt(path);
+      const known = knownKeysAt(path);
       if (known) {
         return issue.keys.map((key) => {
           const near = nearestKey(key, known);

@@ -1,9 +1,24 @@
-import { DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  DefaultStackSynthesizer,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import {
+  orgNameProblem,
+  orgPrefixOf,
+  type RetentionPolicy,
+  SWEEPER_DELETE_FOLDERS,
+} from '../contract/workflow-contract.ts';
 import type { RetentionConfig } from './config.ts';
+import { policyConflicts, policyProblem, sweptOrgsProblem } from './retention-policy.ts';
 
 /**
  * Bucket actions that could destroy backups, weaken their protection or remove the policy that
@@ -64,6 +79,16 @@ const KEY_ADMIN_ACTIONS = [
   'kms:CancelKeyDeletion',
 ];
 
+/** The retention sweeper of one org, which the bucket policy lets remove under that org only. */
+export interface VaultSweeper {
+  /** The org, by its config name (its vault prefix). */
+  readonly orgName: string;
+  /** The sweeper role's name, known before the org's stack creates it (`sweeperRoleNameOf`). */
+  readonly roleName: string;
+  /** The org's retention policy, checked against the vault's own retention. */
+  readonly policy: RetentionPolicy;
+}
+
 /** Props of the Vault. */
 export interface VaultProps {
   /** How long versions are kept and where they go when they age. */
@@ -87,6 +112,12 @@ export interface VaultProps {
    * @default - a name CloudFormation generates
    */
   readonly bucketName?: string;
+  /**
+   * The orgs' retention sweepers. Each may call s3:DeleteObject (a delete marker, never a
+   * version) under its own org's snapshots, catalog and files only.
+   * @default - no sweeper: s3:DeleteObject stays with the trusted roles alone
+   */
+  readonly sweepers?: readonly VaultSweeper[];
 }
 
 /**
@@ -107,6 +138,8 @@ export class Vault extends Construct {
     super(scope, id);
     const { retention } = props;
     const stack = Stack.of(this);
+    const sweepers = props.sweepers ?? [];
+    Vault.validateSweepers(id, retention, sweepers);
     // The stack's own deployments and the break-glass role keep the protected actions.
     this.trustedRoleArns = [
       Vault.deployRoleArnOf(stack, props.deployRoleArn),
@@ -166,8 +199,9 @@ export class Vault extends Construct {
 
     this.deliverAccessLogs(stack);
     this.denyWeakUploads();
-    this.denyProtectedActions(this.bucket);
+    this.denyProtectedActions(this.bucket, sweepers.length > 0 ? ['s3:DeleteObject'] : []);
     this.denyProtectedActions(this.accessLogsBucket);
+    this.denyDeletesExceptSweepers(stack, sweepers);
     this.bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }
 
@@ -309,16 +343,104 @@ export class Vault extends Construct {
    * role stays allowed so that CloudFormation can update the stack's own bucket and policy; the
    * workflows' roles need none of these actions.
    */
-  private denyProtectedActions(bucket: s3.Bucket): void {
+  private denyProtectedActions(bucket: s3.Bucket, handledApart: readonly string[] = []): void {
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyProtectedActionsExceptTrustedRoles',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: [...PROTECTED_BUCKET_ACTIONS],
+        actions: PROTECTED_BUCKET_ACTIONS.filter((action) => !handledApart.includes(action)),
         resources: [bucket.bucketArn, bucket.arnForObjects('*')],
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns] } },
       }),
     );
+  }
+
+  /**
+   * With sweepers, s3:DeleteObject leaves the statement above for two of its own: every object
+   * delete is denied to all but the trusted roles and the sweepers, and each sweeper's deletes
+   * are denied outside its own org's snapshots, catalog and files. A delete marker hides a
+   * version without removing it; DeleteObjectVersion stays with the trusted roles.
+   */
+  private denyDeletesExceptSweepers(stack: Stack, sweepers: readonly VaultSweeper[]): void {
+    if (sweepers.length === 0) return;
+    const arnOf = (sweeper: VaultSweeper) =>
+      stack.formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: sweeper.roleName,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyDeleteObjectExceptTrustedRolesAndSweepers',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObject'],
+        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns, ...sweepers.map(arnOf)] },
+        },
+      }),
+    );
+    for (const sweeper of sweepers) {
+      const prefix = orgPrefixOf(sweeper.orgName);
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `DenySweeperDeletesOutsideOrg${sweeper.orgName.replaceAll('-', '')}`,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:DeleteObject'],
+          notResources: SWEEPER_DELETE_FOLDERS.map((folder) =>
+            this.bucket.arnForObjects(`${prefix}${folder}*`),
+          ),
+          conditions: { ArnEquals: { 'aws:PrincipalArn': arnOf(sweeper) } },
+        }),
+      );
+    }
+  }
+
+  /** Every problem of the sweepers at once: names, and each policy against the vault's retention. */
+  private static validateSweepers(
+    id: string,
+    retention: RetentionConfig,
+    sweepers: readonly VaultSweeper[],
+  ): void {
+    const problems: string[] = [];
+    const tooMany = sweptOrgsProblem(sweepers.length);
+    if (tooMany) problems.push(`sweepers: ${tooMany}`);
+    const seen = new Set<string>();
+    sweepers.forEach((sweeper, i) => {
+      const orgProblem = orgNameProblem(sweeper.orgName);
+      if (orgProblem) problems.push(`sweepers[${i}].orgName: ${orgProblem}`);
+      if (seen.has(sweeper.orgName))
+        problems.push(`sweepers[${i}].orgName: ${sweeper.orgName} has a sweeper already; give each org one`);
+      seen.add(sweeper.orgName);
+      if (!/^[\w+=,.@-]{1,64}$/.test(sweeper.roleName)) {
+        problems.push(
+          `sweepers[${i}].roleName is ${JSON.stringify(sweeper.roleName)}: write an IAM role name of at most 64 letters, digits or +=,.@_-`,
+        );
+      }
+      const policy = policyProblem(sweeper.policy);
+      if (policy) {
+        problems.push(`sweepers[${i}].policy: ${policy}`);
+        return;
+      }
+      const vault = {
+        ...(retention.currentDays !== undefined ? { currentDays: retention.currentDays } : {}),
+        ...(retention.objectLock ? { objectLockDays: retention.objectLock.days } : {}),
+      };
+      for (const conflict of policyConflicts(sweeper.policy, vault, `the policy of org ${sweeper.orgName}`)) {
+        problems.push(
+          `retention.${conflict.setting === 'currentDays' ? 'currentDays' : 'objectLock.days'} is ${conflict.value}: ${conflict.message}`,
+        );
+      }
+    });
+    if (problems.length > 0) {
+      throw new Error(
+        `Vault ${id}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  - ${problems.join('\n  - ')}`,
+      );
+    }
   }
 }

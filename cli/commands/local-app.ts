@@ -3,7 +3,7 @@
  * constructs as a deployment, each in a stack of its own beside the vault resources they need.
  * Bundling is skipped because the local runner calls the handlers in-process.
  */
-import { PRODUCTION_LOGIN_URL } from '../../contract/workflow-contract.ts';
+import { PRODUCTION_LOGIN_URL, type RetentionPolicy } from '../../contract/workflow-contract.ts';
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -14,6 +14,7 @@ import type { Construct } from 'constructs';
 import { BackupWorkflow, type BackupWorkflowSettings } from '../../lib/backup-workflow.ts';
 import { DiffReportWorkflow } from '../../lib/diff-report-workflow.ts';
 import { RestoreWorkflow } from '../../lib/restore-workflow.ts';
+import { RetentionWorkflow } from '../../lib/retention-workflow.ts';
 
 /** What the local runner needs of a workflow construct. */
 export interface LocalWorkflowConstruct {
@@ -101,5 +102,15 @@ export function buildLocalRestoreApp(
 export function buildLocalDiffReportApp(orgName: string): LocalApp<DiffReportWorkflow> {
   return localApp('SfDiffReportLocal', ({ key, bucket }, scope) => {
     return new DiffReportWorkflow(scope, 'DiffReport', { orgName, bucket, key });
+  });
+}
+
+/** Builds one org's retention workflow as its schedule and its backups' successes start it. */
+export function buildLocalRetentionApp(
+  orgName: string,
+  policy: RetentionPolicy,
+): LocalApp<RetentionWorkflow> {
+  return localApp('SfRetentionLocal', ({ key, bucket }, scope) => {
+    return new RetentionWorkflow(scope, 'Retention', { orgName, bucket, key, policy });
   });
 }

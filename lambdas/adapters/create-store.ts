@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ErrorName } from '../../contract/workflow-contract.ts';
+import type { RemovingStore } from '../core/removing-store.ts';
 import type { BackupStore } from '../core/store.ts';
 import { LocalDirectoryStore } from './local-store.ts';
 import { type S3ConnectionOptions, S3Store } from './s3-store.ts';
@@ -31,6 +32,18 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** Builds the store a spec names: a LocalDirectoryStore or an S3Store. */
 export function createStore(spec: StoreSpec): BackupStore {
+  return buildStore(spec);
+}
+
+/**
+ * The same store, with the one way to remove objects: only the retention sweeper builds its
+ * store with this (on S3 a removal is a delete marker; see RemovingStore).
+ */
+export function createRemovingStore(spec: StoreSpec): BackupStore & RemovingStore {
+  return buildStore(spec);
+}
+
+function buildStore(spec: StoreSpec): LocalDirectoryStore | S3Store {
   if (typeof spec === 'string') {
     if (spec.trim() === '') {
       throw new InvalidStoreSpecError(

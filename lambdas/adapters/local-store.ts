@@ -24,6 +24,7 @@ import {
   type StoredObject,
   type StoreEntry,
 } from '../core/store.ts';
+import type { RemovingStore } from '../core/removing-store.ts';
 import {
   BodyDigest,
   checkStoreKey,
@@ -52,7 +53,7 @@ const LOCK_WAITS = 2_000;
  * a conditional pointer write compares and renames under a lock file every process sees.
  * Content type and encoding are not recorded; the file holds the bytes exactly as given.
  */
-export class LocalDirectoryStore implements BackupStore {
+export class LocalDirectoryStore implements BackupStore, RemovingStore {
   readonly location: string;
   /** Absolute path of the store's root directory. */
   readonly root: string;
@@ -197,6 +198,19 @@ export class LocalDirectoryStore implements BackupStore {
       return info.isFile() ? { key, bytes: info.size } : undefined;
     } catch (error) {
       if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Removes the file at `key`; a directory keeps no versions, so unlike S3 nothing remains to
+   * recover. Only the retention sweeper is handed the store as a RemovingStore.
+   */
+  async remove(key: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(key));
+    } catch (error) {
+      if (isMissing(error)) return;
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
@@ -21,6 +22,7 @@ import {
   type StoredObject,
   type StoreEntry,
 } from '../core/store.ts';
+import type { RemovingStore } from '../core/removing-store.ts';
 import { BodyDigest, checkStoreKey, checkStorePrefix, toBuffer } from './store-key.ts';
 
 /** Default size of a multipart part: memory per upload is about `partSize * (queueSize + 1)`. */
@@ -88,7 +90,7 @@ export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
  * bucket the first is refused even when it matches and the second is ignored, so there only the
  * check just before the write holds, and two writers can interleave between check and write.
  */
-export class S3Store implements BackupStore {
+export class S3Store implements BackupStore, RemovingStore {
   readonly location: string;
   private readonly client: S3Client;
   private readonly bucket: string;
@@ -265,6 +267,15 @@ export class S3Store implements BackupStore {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * DeleteObject without a version id: on the versioned vault, a delete marker. The versions
+   * stay, noncurrent, until the lifecycle rule expires them. Only the retention sweeper is handed
+   * the store as a RemovingStore, and only its role may delete, under its own org's prefix.
+   */
+  async remove(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
   }
 
   async *list(prefix: string): AsyncIterable<StoreEntry> {

@@ -23,10 +23,11 @@ import {
   orgNameProblem,
   type ServiceName,
 } from '../../contract/workflow-contract.ts';
-import { createStore } from '../adapters/create-store.ts';
+import { createRemovingStore, createStore, type StoreSpec } from '../adapters/create-store.ts';
 import { createS3Client } from '../adapters/s3-store.ts';
 import { credentialsFromSecret, type SalesforceCredentials } from '../adapters/salesforce/auth.ts';
 import { withoutSalesforceText } from '../core/backup/failure-cause.ts';
+import type { RemovingStore } from '../core/removing-store.ts';
 import type { BackupStore } from '../core/store.ts';
 
 export { MetricUnit };
@@ -106,8 +107,17 @@ function s3ClientFor(endpoint: string | undefined): S3Client {
 
 /** The vault: a local directory (local runs) or the S3 bucket, over a client shared by every invocation. */
 export function storeFromEnv(): BackupStore {
+  return storeSpecFromEnv(createStore);
+}
+
+/** The vault, as the retention sweeper alone builds it: a store that can also remove (delete markers on S3). */
+export function removingStoreFromEnv(): BackupStore & RemovingStore {
+  return storeSpecFromEnv(createRemovingStore);
+}
+
+function storeSpecFromEnv<T>(create: (spec: StoreSpec) => T): T {
   const dir = readEnv(EnvName.LocalStoreDir);
-  if (dir) return createStore({ dir });
+  if (dir) return create({ dir });
   const bucket = readEnv(EnvName.VaultBucket);
   if (!bucket) {
     throw new FunctionConfigError(
@@ -116,7 +126,7 @@ export function storeFromEnv(): BackupStore {
   }
   const kmsKeyId = readEnv(EnvName.VaultKeyArn);
   const endpoint = readEnv(EnvName.S3Endpoint);
-  return createStore({
+  return create({
     s3: {
       bucket,
       client: s3ClientFor(endpoint),

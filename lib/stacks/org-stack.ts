@@ -5,11 +5,19 @@ import type { Construct } from 'constructs';
 import { Alerting } from '../alerting.ts';
 import { BackupSchedules } from '../backup-schedules.ts';
 import { BackupWorkflow } from '../backup-workflow.ts';
-import { type AppConfig, changeAlertRulesOf, constructIdOf, type OrgConfig } from '../config.ts';
+import {
+  type AppConfig,
+  changeAlertRulesOf,
+  constructIdOf,
+  type OrgConfig,
+  retentionPolicyOf,
+} from '../config.ts';
 import { ContinuousJournal } from '../continuous-journal.ts';
 import { DiffReportWorkflow } from '../diff-report-workflow.ts';
 import { importLogsKey } from '../logs-key.ts';
 import { RestoreWorkflow } from '../restore-workflow.ts';
+import { sweeperRoleNameOf } from '../retention-policy.ts';
+import { RetentionWorkflow } from '../retention-workflow.ts';
 import type { AlertingExports } from './alerting-stack.ts';
 import { importVault, type VaultExports, type VaultRefs } from './vault-stack.ts';
 
@@ -57,6 +65,8 @@ export class OrgStack extends Stack {
   readonly diffReport: DiffReportWorkflow;
   /** Its change-event journal, when the config names the org's Event Relay source. */
   readonly continuous?: ContinuousJournal;
+  /** Its retention sweeps, when a retention policy applies to the org. */
+  readonly retention?: RetentionWorkflow;
 
   /**
    * Every construct id below is part of logical ids (`<Org>Backup`, `<Org>Schedules`,
@@ -171,6 +181,38 @@ export class OrgStack extends Stack {
       value: this.diffReport.stateMachine.stateMachineArn,
       description: `Diff report of Salesforce org ${org.name}: compares two snapshots (docs/restore.md)`,
     });
+
+    // Retention by policy: a sweep after each successful backup and daily, when a policy applies.
+    const policy = retentionPolicyOf(config, org);
+    if (policy) {
+      this.retention = new RetentionWorkflow(this, `${orgId}Retention`, {
+        orgName: org.name,
+        bucket: this.vault.bucket,
+        key: this.vault.key,
+        policy,
+        roleName: sweeperRoleNameOf(config.stackPrefix, org.name),
+        backupStateMachine: this.backup.stateMachine,
+        vaultRetention: {
+          ...(config.retention.currentDays !== undefined
+            ? { currentDays: config.retention.currentDays }
+            : {}),
+          ...(config.retention.objectLock ? { objectLockDays: config.retention.objectLock.days } : {}),
+        },
+        alarmTopic: topic,
+      });
+      this.alerting.monitorWorkflow(this.retention.stateMachine, {
+        orgName: org.name,
+        workflow: 'retention',
+      });
+      this.alerting.monitorFunctions(`${orgId}Retention`, this.retention.functions, {
+        orgName: org.name,
+        workflow: 'retention',
+      });
+      new CfnOutput(this, `${orgId}RetentionStateMachineArn`, {
+        value: this.retention.stateMachine.stateMachineArn,
+        description: `Retention sweeps of Salesforce org ${org.name}: expire the snapshots its policy no longer keeps`,
+      });
+    }
 
     // Continuous protection: the org's change events, relayed by Salesforce, written to its journal.
     if (org.continuous) {

@@ -2,7 +2,8 @@ import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { AppConfig } from '../config.ts';
+import { type AppConfig, retentionPolicyOf } from '../config.ts';
+import { sweeperRoleNameOf } from '../retention-policy.ts';
 import { Vault } from '../vault.ts';
 import { VaultReplication } from '../vault-replication.ts';
 import { replicaNamesOf } from './vault-replica-stack.ts';
@@ -68,6 +69,12 @@ export class VaultStack extends Stack {
       retention: props.config.retention,
       breakGlassRoleArn: props.config.breakGlassRoleArn,
       deployRoleArn: props.config.deployRoleArn,
+      sweepers: props.config.orgs.flatMap((org) => {
+        const policy = retentionPolicyOf(props.config, org);
+        return policy
+          ? [{ orgName: org.name, roleName: sweeperRoleNameOf(props.config.stackPrefix, org.name), policy }]
+          : [];
+      }),
     });
     this.bucket = vault.bucket;
     this.key = vault.key;

@@ -9,9 +9,10 @@ import {
   type StoredObject,
   type StoreEntry,
 } from '../../lambdas/core/store.ts';
+import type { RemovingStore } from '../../lambdas/core/removing-store.ts';
 
 /** An in-memory BackupStore with the same immutability rule as the real ones. */
-export class MemoryStore implements BackupStore {
+export class MemoryStore implements BackupStore, RemovingStore {
   readonly location = 'memory://';
   readonly objects = new Map<string, Uint8Array>();
   readonly pointerWrites: string[] = [];
@@ -64,6 +65,13 @@ export class MemoryStore implements BackupStore {
   async *list(prefix: string): AsyncIterable<StoreEntry> {
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
     for (const key of keys) yield { key, bytes: this.objects.get(key)!.length };
+  }
+
+  /** Keys removed, in order, for assertions. */
+  readonly removed: string[] = [];
+
+  async remove(key: string): Promise<void> {
+    if (this.objects.delete(key)) this.removed.push(key);
   }
 
   /** Text of a stored object, for assertions. */

@@ -47,9 +47,11 @@ describe('the error names the synthesized state machines handle', () => {
       'DreamhouseProdBackupStateMachine',
       'DreamhouseProdDiffReportStateMachine',
       'DreamhouseProdRestoreStateMachine',
+      'DreamhouseProdRetentionStateMachine',
       'DreamhouseUatBackupStateMachine',
       'DreamhouseUatDiffReportStateMachine',
       'DreamhouseUatRestoreStateMachine',
+      'DreamhouseUatRetentionStateMachine',
     ]);
     for (const { id, definition } of machines)
       expect(handledErrors(definition, id).length).toBeGreaterThan(0);

@@ -20,7 +20,7 @@ const MAX_TEMPLATE_BYTES = 1_000_000;
 /**
  * 50 orgs as a company might list them: ten production orgs, each with four sandboxes, a drill
  * into its first sandbox on half of them; object lists, files, schedules, API shares and alarm
- * windows varying from org to org.
+ * windows varying from org to org; a retention policy on the production orgs and the drill sandboxes.
  */
 function fiftyOrgs(): AppConfigInput {
   const orgs: NonNullable<AppConfigInput['orgs']> = [];
@@ -62,6 +62,8 @@ function fiftyOrgs(): AppConfigInput {
         ...(s === 3 ? { objects: { exclude: ['Task', 'Event'] } } : {}),
         files: s === 1,
         apiShare: 0.25,
+        // Sandboxes other than the drill's keep every snapshot; the drill's keeps two weeks.
+        keep: s === 1 ? { daily: 14 } : 'all',
       });
     }
   }
@@ -71,6 +73,7 @@ function fiftyOrgs(): AppConfigInput {
     alertEmails: ['salesforce-backup-alerts@example.com'],
     replication: { region: 'eu-central-1' },
     env: { account: '123456789012', region: 'eu-west-1' },
+    retention: { keep: { daily: 7, weekly: 5, monthly: 12, yearly: 7 } },
   };
 }
 
@@ -101,8 +104,8 @@ describe('an app of 50 orgs', () => {
     expect(Math.min(...sizes.map((s) => s.resources))).toBeGreaterThan(0);
 
     // Step Functions adds the ARN of every log group outside /aws/vendedlogs/ to the account's one
-    // CloudWatch Logs resource policy (5,120 characters): 150 state machines (backup, restore and
-    // diff report of each org) would overflow it.
+    // CloudWatch Logs resource policy (5,120 characters): 170 state machines (backup, restore and
+    // diff report of each org, retention of the 20 swept ones) would overflow it.
     const logGroupsOutsideVended: string[] = [];
     let machines = 0;
     for (const stack of assembly.stacks) {
@@ -125,7 +128,32 @@ describe('an app of 50 orgs', () => {
         }
       }
     }
-    expect(machines).toBe(150);
+    expect(machines).toBe(170);
+
+    // S3 refuses a bucket policy over 20 KB; each swept org's sweeper adds to the vault's. Sized
+    // with the bucket's ARN and the roles' ARNs as long as they resolve to on AWS.
+    const vault = assembly.stacks.find((s) => s.stackName === 'ManyOrgs-Vault')!;
+    const bucketPolicy = Object.entries(
+      (vault.template.Resources ?? {}) as Record<string, TemplateResource>,
+    ).find(([id, r]) => r.Type === 'AWS::S3::BucketPolicy' && id.startsWith('VaultBucketPolicy'))![1];
+    const resolved = JSON.stringify(bucketPolicy.Properties?.PolicyDocument)
+      .replace(/\{"Fn::GetAtt":\["VaultBucket[0-9A-F]+","Arn"\]\}/g, `"arn:aws:s3:::${'b'.repeat(63)}"`)
+      .replace(
+        /\{"Fn::GetAtt":\["VaultKey[0-9A-F]+","Arn"\]\}/g,
+        `"arn:aws:kms:eu-west-1:123456789012:key/${'k'.repeat(36)}"`,
+      )
+      .replace(
+        /\{"Fn::Sub":"([^"]*)"\}/g,
+        (_, arn: string) => `"${arn.replace(/\$\{AWS::Partition\}/g, 'aws')}"`,
+      )
+      .replace(/\{"Ref":"AWS::Partition"\}/g, '"aws"')
+      .replace(
+        /\{"Fn::Join":\["",\[((?:"[^"]*"|,)*)\]\]\}/g,
+        (_, parts: string) => `"${parts.replace(/"|,/g, '')}"`,
+      );
+    expect(resolved).not.toContain('Fn::');
+    console.log(`vault bucket policy with 20 sweepers: about ${resolved.length} bytes`);
+    expect(resolved.length).toBeLessThan(20 * 1024);
     expect(logGroupsOutsideVended).toEqual([]);
   }, 900_000);
 });

@@ -19,19 +19,30 @@ function exampleOrgStacks() {
 describe('OrgStack', () => {
   const stacks = exampleOrgStacks();
 
-  it('builds a backup, a restore and a diff report workflow for every org of the config, each in its own stack, in its order', () => {
-    // GIVEN the example config WHEN its stacks are built THEN each org has its three workflows in its stack
+  it('builds a backup, a restore, a diff report and a retention workflow for every org of the config, each in its own stack, in its order', () => {
+    // GIVEN the example config, whose orgs both have a retention policy WHEN its stacks are built
+    // THEN each org has its four workflows in its stack
     expect(stacks.map(({ stack }) => [stack.stackName, stack.org.name])).toEqual([
       ['SfBackup-Org-DreamhouseProd', 'dreamhouse-prod'],
       ['SfBackup-Org-DreamhouseUat', 'dreamhouse-uat'],
     ]);
     expect(
-      stacks.map(({ stack }) => [stack.backup.node.id, stack.restore.node.id, stack.diffReport.node.id]),
+      stacks.map(({ stack }) => [
+        stack.backup.node.id,
+        stack.restore.node.id,
+        stack.diffReport.node.id,
+        stack.retention?.node.id,
+      ]),
     ).toEqual([
-      ['DreamhouseProdBackup', 'DreamhouseProdRestore', 'DreamhouseProdDiffReport'],
-      ['DreamhouseUatBackup', 'DreamhouseUatRestore', 'DreamhouseUatDiffReport'],
+      [
+        'DreamhouseProdBackup',
+        'DreamhouseProdRestore',
+        'DreamhouseProdDiffReport',
+        'DreamhouseProdRetention',
+      ],
+      ['DreamhouseUatBackup', 'DreamhouseUatRestore', 'DreamhouseUatDiffReport', 'DreamhouseUatRetention'],
     ]);
-    for (const { template } of stacks) template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    for (const { template } of stacks) template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
   });
 
   it("starts each org's backup on its incremental, full and metadata schedules", () => {
@@ -53,8 +64,9 @@ describe('OrgStack', () => {
     expect(prod?.stack.restore.drillSchedules).toBeDefined();
     expect(uat?.stack.restore.drillSchedules).toBeUndefined();
     // Three backup schedules per org and one drill.
-    prod?.template.resourceCountIs('AWS::Scheduler::Schedule', 4);
-    uat?.template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    // Three backup schedules and the daily retention sweep each, and prod's drill.
+    prod?.template.resourceCountIs('AWS::Scheduler::Schedule', 5);
+    uat?.template.resourceCountIs('AWS::Scheduler::Schedule', 4);
   });
 
   it('alerts on every failed execution of each of its workflows, naming the org and the workflow', () => {
@@ -94,10 +106,10 @@ describe('OrgStack', () => {
       const errorAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
         .map((alarm) => alarm.Properties as { Metrics?: { Expression?: string; MetricStat?: MetricStat }[] })
         .filter((p) => p.Metrics?.some((m) => m.MetricStat?.Metric.MetricName === 'Errors'));
-      // One alarm per workflow (backup, restore, diff report: each holds at most 10 functions),
-      // and one for the journal writer of a continuous org.
+      // One alarm per workflow (backup, restore, diff report, retention: each holds at most 10
+      // functions), and one for the journal writer of a continuous org.
       const continuous = Object.keys(template.findResources('AWS::Events::EventBus')).length;
-      expect(errorAlarms).toHaveLength(3 + continuous);
+      expect(errorAlarms).toHaveLength(4 + continuous);
       const alarmed = errorAlarms.flatMap((p) => {
         const metrics = (p.Metrics ?? []).filter((m) => m.MetricStat);
         expect(metrics.length).toBeLessThanOrEqual(10);
@@ -161,15 +173,58 @@ describe('an org stack beside the others', () => {
   const two = templatesOf(example);
   const three = templatesOf([...example, third]);
 
-  it('leaves the other orgs, the vault and the alerting byte for byte as they were when an org is added', () => {
-    // GIVEN the example's two orgs WHEN a third is added THEN only its stack is new
+  /**
+   * The vault template without the sweeper statements of `org`: a swept org's only mark on the
+   * vault stack is its sweeper, named in the bucket policy.
+   */
+  function vaultWithoutSweeper(template: string, org: string): string {
+    interface PolicyStatement {
+      Sid?: string;
+      Condition?: { ArnNotEquals?: { 'aws:PrincipalArn'?: unknown } };
+    }
+    const parsed = JSON.parse(template) as {
+      Resources: Record<
+        string,
+        { Type: string; Properties: { PolicyDocument: { Statement: PolicyStatement[] } } }
+      >;
+    };
+    for (const resource of Object.values(parsed.Resources)) {
+      if (resource.Type !== 'AWS::S3::BucketPolicy') continue;
+      const statements = resource.Properties.PolicyDocument.Statement;
+      resource.Properties.PolicyDocument.Statement = statements
+        .filter((st) => st.Sid !== `DenySweeperDeletesOutsideOrg${org.replaceAll('-', '')}`)
+        .map((st) => {
+          const arns = st.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
+          if (!Array.isArray(arns)) return st;
+          const kept = arns.filter((arn: unknown) => !JSON.stringify(arn).includes(`-sweep-${org}`));
+          return { ...st, Condition: { ...st.Condition, ArnNotEquals: { 'aws:PrincipalArn': kept } } };
+        });
+    }
+    return JSON.stringify(parsed);
+  }
+
+  it('leaves the other orgs, the vault and the alerting byte for byte as they were when an org without a retention policy is added', () => {
+    // GIVEN the example's two orgs WHEN a third that keeps every snapshot is added THEN only its stack is new
+    const unswept = templatesOf([...example, { ...third, keep: 'all' }]);
+    expect([...unswept.keys()].filter((name) => !two.has(name))).toEqual(['SfBackup-Org-AcmeDev']);
+    expect(
+      [...two].filter(([name, template]) => unswept.get(name) !== template).map(([name]) => name),
+    ).toEqual([]);
+  });
+
+  it("changes only the vault's bucket policy, by the org's sweeper statements, when an org with a retention policy is added", () => {
+    // GIVEN the example's two orgs WHEN a third under the default policy is added
     expect([...three.keys()].filter((name) => !two.has(name))).toEqual(['SfBackup-Org-AcmeDev']);
+    // THEN the other org stacks and the alerting are as they were, and the vault differs only by its sweeper
     expect([...two].filter(([name, template]) => three.get(name) !== template).map(([name]) => name)).toEqual(
-      [],
+      ['SfBackup-Vault'],
+    );
+    expect(vaultWithoutSweeper(three.get('SfBackup-Vault')!, 'acme-dev')).toBe(
+      JSON.stringify(JSON.parse(two.get('SfBackup-Vault')!)),
     );
   });
 
-  it('leaves the remaining orgs, the vault and the alerting byte for byte as they were when an org is removed', () => {
+  it("leaves the remaining orgs and the alerting byte for byte, and the vault but for the org's sweeper, when an org is removed", () => {
     // GIVEN three orgs WHEN the first is removed (its drill sandbox stays) THEN only its stack goes
     const withoutFirst = templatesOf([example[1], third]);
     expect([...three.keys()].filter((name) => !withoutFirst.has(name))).toEqual([
@@ -177,6 +232,9 @@ describe('an org stack beside the others', () => {
     ]);
     expect(
       [...withoutFirst].filter(([name, template]) => three.get(name) !== template).map(([name]) => name),
-    ).toEqual([]);
+    ).toEqual(['SfBackup-Vault']);
+    expect(vaultWithoutSweeper(three.get('SfBackup-Vault')!, 'dreamhouse-prod')).toBe(
+      JSON.stringify(JSON.parse(withoutFirst.get('SfBackup-Vault')!)),
+    );
   });
 });

@@ -33,6 +33,7 @@ export const EMULATOR_TESTS = [
   'test/restore/demo.test.ts',
   'test/restore/e2e-*.test.ts',
   'test/report/e2e-diff-report.test.ts',
+  'test/retention/e2e-retention-workflow.test.ts',
   'test/resilience/campaign.test.ts',
 ];
 
@@ -41,6 +42,7 @@ export const S3_TESTS = [
   'test/adapters/s3-store.test.ts',
   'test/backup/e2e-s3-vault.test.ts',
   'test/restore/s3-part-version.test.ts',
+  'test/retention/s3-sweep.test.ts',
 ];
 
 /**

@@ -1,0 +1,56 @@
+/**
+ * The retention sweeper: thin over lambdas/core/retention/sweep.ts. The one function of the app
+ * that is handed a store that can remove; its role may delete only under its own org's
+ * snapshots, catalog and files.
+ */
+import { z } from 'zod';
+import { EnvName, ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
+import { parseRetentionPolicy } from '../../core/retention/policy.ts';
+import { type SweepOutput, sweepOrg } from '../../core/retention/sweep.ts';
+import { describeProblems, parseEvent } from '../parse-event.ts';
+import { MetricUnit, orgNameFromEnv, readEnv, removingStoreFromEnv, telemetry } from '../runtime.ts';
+
+/** The sweep step was handed a state it cannot read: a defect of the workflow. */
+export class InvalidSweepStateError extends Error {
+  override readonly name = ErrorName.InvalidSweepState;
+}
+
+const { instrumented } = telemetry(ServiceName.Retention);
+
+/** Time kept back from the invocation's end to log and return. */
+const MARGIN_MS = 60_000;
+
+const sweepEvent = z.object({ executionName: z.string().min(1).max(80) });
+
+/** What Lambda passes besides the event. */
+export interface SweepContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Sweeps the org's expired snapshots; `done: false` when its time ran out first (run it again). */
+export async function sweep(event: unknown, context?: SweepContext): Promise<SweepOutput> {
+  const { executionName } = parseEvent(
+    sweepEvent,
+    event,
+    (problems) => new InvalidSweepStateError(describeProblems('The sweep state', problems)),
+  );
+  const org = orgNameFromEnv();
+  const policy = parseRetentionPolicy(readEnv(EnvName.RetentionPolicy));
+  return instrumented('Sweep', org, async ({ logger, metrics }) => {
+    const store = removingStoreFromEnv();
+    const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
+    const out = await sweepOrg(
+      {
+        store,
+        remover: store,
+        clock: () => new Date(),
+        deadline: new Date(Date.now() + Math.max(remaining - MARGIN_MS, 0)),
+      },
+      { org, policy, execution: executionName },
+    );
+    logger.info('sweep finished', { ...out });
+    metrics.addMetric('SnapshotsExpired', MetricUnit.Count, out.expired);
+    metrics.addMetric('SnapshotsKept', MetricUnit.Count, out.kept);
+    return out;
+  });
+}

@@ -1,0 +1,259 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/app.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { RetentionWorkflow } from '../../lib/retention-workflow.ts';
+import { Vault } from '../../lib/vault.ts';
+import { appWithoutBundling, configWith, testStateMachine } from './fixtures/app-fixture.ts';
+
+const GFS = { daily: 7, weekly: 5, monthly: 12, yearly: 7 };
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+type Findings = { ruleName: string; violatingResources: { constructPath?: string }[] }[];
+
+function nagFindings(scope: IConstruct): string[] {
+  const report = new AwsSolutionsChecks().validateScope(scope);
+  return (report.violations as Findings).flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
+  );
+}
+
+function swept(config = configWith({ retention: { keep: GFS } })) {
+  const built = buildApp(config, appWithoutBundling(), { nag: false });
+  const org = built.orgStacks[0]!;
+  return {
+    built,
+    org,
+    orgTemplate: Template.fromStack(org),
+    vaultTemplate: Template.fromStack(built.vaultStack),
+  };
+}
+
+function bucketPolicyStatements(template: Template): Statement[] {
+  const policies = template.findResources('AWS::S3::BucketPolicy');
+  const vault = Object.entries(policies).find(([id]) => id.startsWith('VaultBucketPolicy'));
+  return (vault?.[1].Properties.PolicyDocument.Statement ?? []) as Statement[];
+}
+
+describe('the retention workflow of an org with a policy', () => {
+  it('gives the sweeper a role named for the vault, which may delete only under its org and write only its log', () => {
+    // GIVEN an org with the default policy WHEN the app is built
+    const { orgTemplate } = swept();
+    // THEN the sweeper's role has the deterministic name
+    orgTemplate.hasResourceProperties('AWS::IAM::Role', { RoleName: 'SfBackup-sweep-acme-prod' });
+    const policies = orgTemplate.findResources('AWS::IAM::Policy');
+    const access = Object.entries(policies).find(([id]) => id.startsWith('AcmeProdRetentionVaultAccess'));
+    const statements = access![1].Properties.PolicyDocument.Statement as Statement[];
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    const resourceText = (s: Statement | undefined) => JSON.stringify(s?.Resource);
+    expect(bySid.RemoveExpiredSnapshots?.Action).toBe('s3:DeleteObject');
+    const removable = resourceText(bySid.RemoveExpiredSnapshots);
+    for (const folder of ['snapshots', 'catalog', 'files'])
+      expect(removable).toContain(`/orgs/acme-prod/${folder}/*`);
+    expect(removable).not.toContain('retention');
+    expect(bySid.WriteRetentionLog?.Action).toBe('s3:PutObject');
+    expect(resourceText(bySid.WriteRetentionLog)).toContain('/orgs/acme-prod/retention/*');
+    // No statement allows a version delete; one denies it everywhere.
+    const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap(actionsOf);
+    expect(allowed).not.toContain('s3:DeleteObjectVersion');
+    expect(allowed.filter((a) => a.startsWith('s3:Delete'))).toEqual(['s3:DeleteObject']);
+    expect(actionsOf(bySid.NeverDeleteVersionsOrWeakenTheVault!)).toContain('s3:DeleteObjectVersion');
+    expect(bySid.NeverDeleteVersionsOrWeakenTheVault?.Effect).toBe('Deny');
+  });
+
+  it('starts a sweep on each backup that succeeded and daily, and fails with the refusal named', () => {
+    const { orgTemplate } = swept();
+    orgTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        detail: {
+          status: ['SUCCEEDED'],
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('^AcmeProdBackup') }],
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^AcmeProdRetention') } })],
+    });
+    orgTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 4 * * ? *)',
+      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^AcmeProdRetention') } }),
+    });
+    const machines = orgTemplate.findResources('AWS::StepFunctions::StateMachine');
+    const retention = Object.entries(machines).find(([id]) => id.startsWith('AcmeProdRetention'))!;
+    const definition = JSON.stringify(retention[1].Properties.DefinitionString);
+    expect(definition).toContain('RetentionCatalogUnreadableError');
+    expect(definition).toContain('SweepRefused');
+    // A failed execution alerts like the other workflows.
+    orgTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: Match.objectLike({
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('^AcmeProdRetention') }],
+        }),
+      }),
+      Description: Match.stringLikeRegexp('retention workflow of org acme-prod'),
+    });
+  });
+
+  it('passes cdk-nag with every acknowledgement specific to the sweeper', () => {
+    const { org } = swept();
+    expect(nagFindings(org.retention!)).toEqual([]);
+    // The acknowledgements name the sweeper's own prefixes, not the whole vault alone.
+    const acknowledged = org
+      .retention!.node.findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.keys(m.data as Record<string, string>));
+    expect(acknowledged.filter((id) => id.includes('/orgs/acme-prod/')).sort()).toEqual([
+      expect.stringContaining('/orgs/acme-prod/*]'),
+      expect.stringContaining('/orgs/acme-prod/catalog/*]'),
+      expect.stringContaining('/orgs/acme-prod/files/*]'),
+      expect.stringContaining('/orgs/acme-prod/retention/*]'),
+      expect.stringContaining('/orgs/acme-prod/snapshots/*]'),
+    ]);
+  });
+
+  it('builds no retention workflow and leaves the bucket policy as it was when no policy applies', () => {
+    const none = swept(configWith());
+    expect(none.org.retention).toBeUndefined();
+    expect(Object.keys(none.orgTemplate.findResources('AWS::StepFunctions::StateMachine'))).toHaveLength(3);
+    const statements = bucketPolicyStatements(none.vaultTemplate);
+    expect(statements.map((s) => s.Sid)).not.toContain('DenyDeleteObjectExceptTrustedRolesAndSweepers');
+    const protectedActions = statements.find((s) => s.Sid === 'DenyProtectedActionsExceptTrustedRoles');
+    expect(actionsOf(protectedActions!)).toContain('s3:DeleteObject');
+    const all = swept(
+      configWith({
+        orgs: [{ name: 'acme-prod', type: 'production', secretName: 's', keep: 'all' }],
+        retention: { keep: GFS },
+      }),
+    );
+    expect(all.org.retention).toBeUndefined();
+  });
+});
+
+describe('the vault bucket policy with sweepers', () => {
+  it("lets each sweeper delete only under its own org's snapshots, catalog and files, and no one else delete", () => {
+    const config = parseConfig({
+      orgs: [
+        { name: 'acme-prod', type: 'production', secretName: 'a' },
+        { name: 'acme-uat', type: 'sandbox', secretName: 'b', keep: { daily: 3 } },
+        { name: 'acme-dev', type: 'sandbox', secretName: 'c', keep: 'all' },
+      ],
+      alertEmails: [],
+      retention: { keep: GFS },
+    });
+    const { vaultTemplate } = swept(config);
+    const statements = bucketPolicyStatements(vaultTemplate);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    // Object deletes left the protected statement for statements of their own.
+    expect(actionsOf(bySid.DenyProtectedActionsExceptTrustedRoles!)).not.toContain('s3:DeleteObject');
+    expect(actionsOf(bySid.DenyProtectedActionsExceptTrustedRoles!)).toContain('s3:DeleteObjectVersion');
+    const deletes = bySid.DenyDeleteObjectExceptTrustedRolesAndSweepers!;
+    expect(deletes.Effect).toBe('Deny');
+    const exempt = JSON.stringify(deletes.Condition?.ArnNotEquals?.['aws:PrincipalArn']);
+    expect(exempt).toContain(':role/SfBackup-sweep-acme-prod');
+    expect(exempt).toContain(':role/SfBackup-sweep-acme-uat');
+    expect(exempt).not.toContain('acme-dev');
+    // One statement per swept org, binding its sweeper to its own folders.
+    const own = bySid.DenySweeperDeletesOutsideOrgacmeprod!;
+    expect(own).toMatchObject({ Effect: 'Deny', Action: 's3:DeleteObject' });
+    expect(JSON.stringify(own.Condition?.ArnEquals?.['aws:PrincipalArn'])).toContain(
+      ':role/SfBackup-sweep-acme-prod',
+    );
+    const notResources = JSON.stringify(own.NotResource);
+    for (const folder of ['snapshots', 'catalog', 'files'])
+      expect(notResources).toContain(`/orgs/acme-prod/${folder}/*`);
+    expect(notResources).not.toContain('acme-uat');
+    expect(Object.keys(bySid).filter((sid) => sid?.startsWith('DenySweeperDeletesOutsideOrg'))).toEqual([
+      'DenySweeperDeletesOutsideOrgacmeprod',
+      'DenySweeperDeletesOutsideOrgacmeuat',
+    ]);
+  });
+});
+
+describe('props validation of the retention constructs', () => {
+  const refs = () => {
+    const stack = new Stack(appWithoutBundling(), 'Test', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    const key = new kms.Key(stack, 'Key');
+    const bucket = new s3.Bucket(stack, 'Bucket', { encryptionKey: key });
+    return { stack, key, bucket };
+  };
+
+  it('refuses a RetentionWorkflow whose policy keeps nothing or contradicts the vault, listing every problem', () => {
+    const { stack, key, bucket } = refs();
+    expect(
+      () =>
+        new RetentionWorkflow(stack, 'Retention', {
+          orgName: 'Acme',
+          bucket,
+          key,
+          policy: GFS,
+          vaultRetention: { currentDays: 365, objectLockDays: 30 },
+          backupStateMachine: testStateMachine(stack),
+        }),
+    ).toThrow(
+      [
+        'RetentionWorkflow Retention: 3 problems:',
+        '  - orgName: "Acme" is not a valid org name: write 2 to 32 lower-case letters, digits or "-", starting and ending with a letter or digit, such as "acme-prod"',
+        '  - vaultRetention.currentDays is 365: S3 would expire every snapshot after 365 days, but the policy (7 daily, 5 weekly, 12 monthly, 7 yearly) keeps snapshots up to 2562 days; leave retention.currentDays out (the policy expires snapshots) or write at least 2562',
+        '  - vaultRetention.objectLockDays is 30: the policy (7 daily, 5 weekly, 12 monthly, 7 yearly) keeps its daily snapshots 7 days, but Object Lock would hold the versions of the snapshots it expired for 30 days; lower retention.objectLock.days to at most 7, or keep more daily snapshots',
+      ].join('\n'),
+    );
+    expect(
+      () =>
+        new RetentionWorkflow(stack, 'Empty', {
+          orgName: 'acme',
+          bucket,
+          key,
+          policy: { daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+        }),
+    ).toThrow(
+      /policy .*: it keeps no snapshot at all: keep at least one daily, weekly, monthly or yearly snapshot/,
+    );
+  });
+
+  it("refuses a Vault whose sweeper's policy contradicts its Object Lock period, or too many sweepers", () => {
+    const retention = configWith({ retention: { objectLock: { mode: 'GOVERNANCE', days: 10 } } }).retention;
+    expect(
+      () =>
+        new Vault(new Stack(appWithoutBundling(), 'V'), 'Vault', {
+          retention,
+          sweepers: [
+            {
+              orgName: 'acme',
+              roleName: 'SfBackup-sweep-acme',
+              policy: { daily: 7, weekly: 0, monthly: 0, yearly: 0 },
+            },
+          ],
+        }),
+    ).toThrow(
+      'retention.objectLock.days is 10: the policy of org acme (7 daily, 0 weekly, 0 monthly, 0 yearly) keeps its daily snapshots 7 days, but Object Lock would hold the versions of the snapshots it expired for 10 days; lower retention.objectLock.days to at most 7, or keep more daily snapshots',
+    );
+    const many = Array.from({ length: 26 }, (_, i) => ({
+      orgName: `org${i}`,
+      roleName: `sweep-org${i}`,
+      policy: GFS,
+    }));
+    expect(
+      () =>
+        new Vault(new Stack(appWithoutBundling(), 'W'), 'Vault', {
+          retention: configWith().retention,
+          sweepers: many,
+        }),
+    ).toThrow(/26 orgs have a retention policy, .* at most 25 orgs can be swept/);
+  });
+});

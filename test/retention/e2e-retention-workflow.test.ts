@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildLocalRetentionApp } from '../../cli/commands/local-app.ts';
+import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
+import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
+import type { RunningEmulator } from '../../emulator/index.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
+import { backup, freshStoreDir, startSampleOrg } from '../backup/e2e-support.ts';
+
+const POLICY: RetentionPolicy = { daily: 1, weekly: 0, monthly: 0, yearly: 0 };
+
+async function keysUnder(store: LocalDirectoryStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of store.list(prefix)) keys.push(entry.key);
+  return keys;
+}
+
+describe('the retention workflow, run as synthesized under its own policies after real backups', () => {
+  let emu: RunningEmulator;
+  const dir = freshStoreDir();
+  const store = new LocalDirectoryStore(dir);
+  const reader = new SnapshotReader(store);
+
+  beforeAll(async () => {
+    emu = await startSampleOrg('dreamhouse-lwc');
+  }, 120_000);
+  afterAll(async () => emu?.stop());
+
+  const sweep = (executionName: string) =>
+    runLocalWorkflow({
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+      store: dir,
+      org: 'sample',
+      app: (org) => buildLocalRetentionApp(org, POLICY),
+      appKey: 'retention-daily-1',
+      input: () => ({}),
+      executionName,
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+    });
+
+  const snapshotOf = async (mode: 'full' | 'incremental') => {
+    const { summary } = await backup(emu, dir, mode);
+    expect(summary.status).toBe('complete');
+    return summary.snapshotId!;
+  };
+
+  it('expires what the policy no longer keeps, keeps the latest and its base, and a re-run after a crash mid-sweep finishes', async () => {
+    // GIVEN two chains of the same day: a full, then a full and an incremental on it
+    const a = await snapshotOf('full');
+    const b = await snapshotOf('full');
+    const c = await snapshotOf('incremental');
+    expect((await reader.catalog('sample')).find((e) => e.snapshotId === c)?.baseSnapshotId).toBe(b);
+
+    // WHEN the synthesized retention workflow runs under the app's policies
+    const first = await sweep('sweep-1');
+    expect(first.result.status, first.result.errorMessage).toBe('SUCCEEDED');
+    // THEN the day's newest snapshot and the base it reads through stay, the older chain is gone
+    expect(first.result.output).toMatchObject({ done: true, kept: 2, expired: 1 });
+    expect((await reader.catalog('sample')).map((e) => e.snapshotId)).toEqual([b, c]);
+    expect(await keysUnder(store, `orgs/sample/snapshots/${a}/`)).toEqual([]);
+    const log = (first.result.output as { logKey: string }).logKey;
+    expect(log).toMatch(/^orgs\/sample\/retention\/\d{8}T\d{9}Z-sweep-1\.json$/);
+    for (const id of [b, c])
+      expect(await verifySnapshot(store, await reader.manifest('sample', id))).toEqual([]);
+    expect((await reader.pointInTime('sample', c)).chain.map((m) => m.snapshotId)).toEqual([b, c]);
+
+    // GIVEN a newer chain, so that b and c expire
+    const d = await snapshotOf('full');
+    const e = await snapshotOf('incremental');
+    // WHEN the sweeper's function dies after its third removal
+    const original = LocalDirectoryStore.prototype.remove;
+    let removals = 0;
+    const spy = vi.spyOn(LocalDirectoryStore.prototype, 'remove').mockImplementation(async function (
+      this: LocalDirectoryStore,
+      key: string,
+    ) {
+      if (++removals > 3)
+        throw Object.assign(new Error('the function stopped'), { name: 'Sandbox.Timedout' });
+      return original.call(this, key);
+    });
+    const crashed = await sweep('sweep-2').finally(() => spy.mockRestore());
+    // THEN the execution fails, and the snapshot it was removing is no longer listed nor restorable
+    expect(crashed.result.status).toBe('FAILED');
+    expect(crashed.result.error).toBe('Sandbox.Timedout');
+    expect((await reader.catalog('sample')).map((x) => x.snapshotId)).toEqual([c, d, e]);
+    await expect(reader.manifest('sample', b)).rejects.toThrow(/has no manifest/);
+    expect((await keysUnder(store, `orgs/sample/snapshots/${b}/`)).length).toBeGreaterThan(0);
+
+    // WHEN it runs again THEN it finishes the sweep it began, and the kept chain still reads whole
+    const again = await sweep('sweep-3');
+    expect(again.result.status, again.result.errorMessage).toBe('SUCCEEDED');
+    expect(again.result.output).toMatchObject({ done: true, kept: 2, expired: 2 });
+    expect((await reader.catalog('sample')).map((x) => x.snapshotId)).toEqual([d, e]);
+    for (const id of [a, b, c]) expect(await keysUnder(store, `orgs/sample/snapshots/${id}/`)).toEqual([]);
+    for (const id of [d, e])
+      expect(await verifySnapshot(store, await reader.manifest('sample', id))).toEqual([]);
+    expect((await reader.pointInTime('sample', 'latest')).chain.map((m) => m.snapshotId)).toEqual([d, e]);
+  }, 600_000);
+
+  it('refuses to sweep, removing nothing, when a catalog entry cannot be read', async () => {
+    const catalog = await keysUnder(store, 'orgs/sample/catalog/');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${dir}/${catalog[0]}`, '{"truncated');
+    const before = await keysUnder(store, 'orgs/sample/');
+    const refused = await sweep('sweep-4');
+    expect(refused.result.status).toBe('FAILED');
+    expect(refused.result.error).toBe('RetentionCatalogUnreadableError');
+    expect(await keysUnder(store, 'orgs/sample/')).toEqual(before);
+  }, 120_000);
+});

@@ -1,0 +1,125 @@
+import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
+import { S3Store } from '../../lambdas/adapters/s3-store.ts';
+import { sweepOrg } from '../../lambdas/core/retention/sweep.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
+import { baseFields, FakeSource } from '../backup/fake-source.ts';
+import { runCore } from '../backup/run-core.ts';
+import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
+
+const DAY_MS = 86_400_000;
+const FIRST = Date.parse('2026-11-01T02:00:00.000Z');
+const at = (day: number, hour = 2) => new Date(FIRST + day * DAY_MS + (hour - 2) * 3_600_000);
+const POLICY: RetentionPolicy = { daily: 1, weekly: 0, monthly: 0, yearly: 0 };
+
+// Skipped only when a developer opts out explicitly; a missing radosgw fails these tests.
+describe.skipIf(radosgwOptedOut())('the retention sweep over a versioned radosgw bucket', () => {
+  let rgw: Radosgw;
+  let s3: S3Client;
+  let bucket: string;
+
+  beforeAll(async () => {
+    rgw = await startRadosgw();
+    s3 = rgw.client();
+    bucket = await rgw.createBucket('retention');
+  }, 180_000);
+
+  afterAll(async () => {
+    s3?.destroy();
+    await rgw?.stop();
+  });
+
+  it('removes expired snapshots and file bodies with delete markers, their versions still listed as noncurrent', async () => {
+    // GIVEN three daily full backups of an org whose file changes every day
+    const store = new S3Store(rgw.storeOptions(bucket));
+    const source = new FakeSource([
+      {
+        name: 'ContentVersion',
+        fields: [
+          ...baseFields,
+          { name: 'Checksum', type: 'string' },
+          { name: 'VersionData', type: 'base64' },
+        ],
+        rows: [
+          {
+            Id: '068000000000001AAA',
+            Name: 'a.pdf',
+            IsDeleted: 'false',
+            SystemModstamp: at(-1).toISOString(),
+            Checksum: null,
+          },
+        ],
+      },
+    ]);
+    const ids: string[] = [];
+    for (let day = 0; day < 3; day++) {
+      source.setBlob('ContentVersion', '068000000000001AAA', `version of day ${day}`);
+      const file = source.object('ContentVersion').rows[0]!;
+      file.SystemModstamp = at(day, 1).toISOString();
+      const run = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+        at(day),
+      );
+      expect(run.finish.status).toBe('complete');
+      ids.push(run.finish.snapshotId);
+    }
+    const reader = new SnapshotReader(store);
+    const bodyOf = async (id: string) => (await reader.manifest('acme', id)).files[0]!.key;
+    const oldBodies = [await bodyOf(ids[0]!), await bodyOf(ids[1]!)];
+    const keptBody = await bodyOf(ids[2]!);
+
+    // WHEN the org is swept under a policy that keeps one daily snapshot
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(2, 3) },
+      { org: 'acme', policy: POLICY, execution: 'radosgw-1' },
+    );
+
+    // THEN two snapshots and their two bodies are gone from the listings, the kept one verifies
+    expect(out).toMatchObject({ done: true, kept: 1, expired: 2, removedFileBodies: 2 });
+    expect((await reader.catalog('acme')).map((e) => e.snapshotId)).toEqual([ids[2]]);
+    expect(await verifySnapshot(store, await reader.manifest('acme', ids[2]!))).toEqual([]);
+    expect(await store.head(keptBody)).toBeDefined();
+    // AND every removed key holds a delete marker as its current version, its data as a noncurrent one
+    const removedKeys = [
+      `orgs/acme/catalog/${ids[0]}.json`,
+      `orgs/acme/snapshots/${ids[0]}/manifest.json`,
+      ...oldBodies,
+    ];
+    for (const key of removedKeys) {
+      const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+      const markers = (listed.DeleteMarkers ?? []).filter((m) => m.Key === key);
+      const versions = (listed.Versions ?? []).filter((v) => v.Key === key);
+      expect(markers, key).toHaveLength(1);
+      expect(markers[0]?.IsLatest, key).toBe(true);
+      expect(versions.length, key).toBeGreaterThanOrEqual(1);
+      expect(
+        versions.every((v) => v.IsLatest === false),
+        key,
+      ).toBe(true);
+      expect(await store.head(key), key).toBeUndefined();
+    }
+    // Every object of the expired snapshots has its marker: nothing of them is current.
+    for (const id of ids.slice(0, 2)) {
+      const listed = await s3.send(
+        new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `orgs/acme/snapshots/${id}/` }),
+      );
+      const current = (listed.Versions ?? []).filter((v) => v.IsLatest);
+      expect(current, id).toEqual([]);
+      expect((listed.DeleteMarkers ?? []).length).toBe(
+        new Set((listed.Versions ?? []).map((v) => v.Key)).size,
+      );
+    }
+
+    // WHEN it runs again THEN it finds nothing more to do and adds no marker
+    const again = await sweepOrg(
+      { store, remover: store, clock: () => at(2, 4) },
+      { org: 'acme', policy: POLICY, execution: 'radosgw-2' },
+    );
+    expect(again).toMatchObject({ done: true, expired: 0, logKey: null });
+    const markers = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `orgs/acme/catalog/${ids[0]}.json` }),
+    );
+    expect(markers.DeleteMarkers).toHaveLength(1);
+  }, 180_000);
+});

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
+import type { RemovingStore } from '../../lambdas/core/removing-store.ts';
+import { RetentionCatalogUnreadableError, sweepOrg } from '../../lambdas/core/retention/sweep.ts';
+import { catalogKey, manifestKey, snapshotPrefix } from '../../lambdas/core/snapshot/keys.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { baseFields, FakeSource } from '../backup/fake-source.ts';
+import { MemoryStore } from '../backup/memory-store.ts';
+import { runCore } from '../backup/run-core.ts';
+
+const DAY_MS = 86_400_000;
+const FIRST = Date.parse('2026-11-01T02:00:00.000Z'); // a Sunday
+const at = (day: number, hour = 2) => new Date(FIRST + day * DAY_MS + (hour - 2) * 3_600_000);
+const POLICY: RetentionPolicy = { daily: 2, weekly: 0, monthly: 0, yearly: 0 };
+const SECRET = 'Confidential customer name';
+
+/** Full backups on `days` days of an org whose one account holds a value that must never be logged. */
+async function vaultOf(days: number): Promise<{ store: MemoryStore; ids: string[]; source: FakeSource }> {
+  const store = new MemoryStore();
+  const source = new FakeSource([
+    {
+      name: 'Account',
+      fields: baseFields,
+      rows: [
+        { Id: '001000000000001AAA', Name: SECRET, IsDeleted: 'false', SystemModstamp: at(-1).toISOString() },
+      ],
+    },
+  ]);
+  const ids: string[] = [];
+  for (let day = 0; day < days; day++) {
+    const run = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+      at(day),
+    );
+    ids.push(run.finish.snapshotId);
+  }
+  return { store, ids, source };
+}
+
+async function keysUnder(store: MemoryStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of store.list(prefix)) keys.push(entry.key);
+  return keys;
+}
+
+/** A remover that stops the process (throws) after `limit` removals, as a crash mid-sweep would. */
+class CrashingRemover implements RemovingStore {
+  readonly location = 'memory://';
+  removals = 0;
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly limit: number,
+  ) {}
+  async remove(key: string): Promise<void> {
+    if (this.removals++ >= this.limit) throw new Error('the function was stopped');
+    await this.store.remove(key);
+  }
+}
+
+describe('the retention sweep', () => {
+  it('writes its log first, with ids, reasons and counts but no record value, then removes what expired', async () => {
+    const { store, ids } = await vaultOf(5);
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(out).toMatchObject({ done: true, kept: 2, expired: 3, removedFileBodies: 0 });
+    expect(out.logKey).toBe('orgs/acme/retention/20261105T030000000Z-exec-1.json');
+    const log = store.text(out.logKey!);
+    expect(log).not.toContain(SECRET);
+    const entry = JSON.parse(log) as {
+      expired: { snapshotId: string; reasons: string[] }[];
+      counts: unknown;
+    };
+    expect(entry.expired.map((d) => d.snapshotId)).toEqual(ids.slice(0, 3));
+    expect(entry.counts).toEqual({ kept: 2, expired: 3, fileBodiesToRemove: 0 });
+    // The log went in before the first removal, and each snapshot lost its catalog entry and manifest first.
+    const firstRemoved = store.removed.slice(0, 2);
+    expect(firstRemoved).toEqual([catalogKey('acme', ids[0]!), manifestKey('acme', ids[0]!)]);
+    for (const id of ids.slice(0, 3)) expect(await keysUnder(store, snapshotPrefix('acme', id))).toEqual([]);
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
+  });
+
+  it('writes no log and removes nothing when nothing expired', async () => {
+    const { store } = await vaultOf(2);
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(1, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(out).toMatchObject({ done: true, logKey: null, expired: 0 });
+    expect(store.removed).toEqual([]);
+  });
+
+  it('finishes, when run again, a sweep that stopped mid-way, and no snapshot looks restorable in between', async () => {
+    const { store, ids, source } = await vaultOf(4);
+    // A second run on the last day, after the first: the policy keeps only the newer one, so the
+    // earlier one expires though it is more recent than every cut-off for unfinished runs.
+    const late = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+      at(3, 9),
+    );
+    const early = ids[3]!;
+    let before = 0;
+    for (const id of ids.slice(0, 2))
+      before += 1 + (await keysUnder(store, snapshotPrefix('acme', id))).length;
+    const crashing = new CrashingRemover(store, before + 3);
+    await expect(
+      sweepOrg(
+        { store, remover: crashing, clock: () => at(3, 10) },
+        { org: 'acme', policy: POLICY, execution: 'exec-1' },
+      ),
+    ).rejects.toThrow('the function was stopped');
+    // The early run lost its catalog entry, manifest and one more object: not restorable, not listed.
+    const catalog = (await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId);
+    expect(catalog).toEqual([ids[2], late.finish.snapshotId]);
+    expect(await store.head(manifestKey('acme', early))).toBeUndefined();
+    expect((await keysUnder(store, snapshotPrefix('acme', early))).length).toBeGreaterThan(0);
+
+    // No catalog entry names it any more and it is hours old: the stopped sweep's log marks it expired.
+    const again = await sweepOrg(
+      { store, remover: store, clock: () => at(3, 11) },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(again.done).toBe(true);
+    expect(await keysUnder(store, snapshotPrefix('acme', early))).toEqual([]);
+    const decisions = JSON.parse(store.text(again.logKey!)) as {
+      expired: { snapshotId: string; reasons: string[] }[];
+    };
+    expect(decisions.expired).toEqual([
+      {
+        snapshotId: early,
+        action: 'expire',
+        state: 'unfinished',
+        reasons: ['a sweep expired it and did not finish removing it'],
+      },
+    ]);
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual([
+      ids[2],
+      late.finish.snapshotId,
+    ]);
+  });
+
+  it('stops at its deadline and continues on the next run', async () => {
+    const { store, ids } = await vaultOf(5);
+    let ticks = 0;
+    const clock = () => new Date(at(4, 3).getTime() + ticks++ * 1000);
+    const first = await sweepOrg(
+      { store, remover: store, clock, deadline: new Date(at(4, 3).getTime() + 4_000) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(first.done).toBe(false);
+    const second = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 5) },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(second.done).toBe(true);
+    for (const id of ids.slice(0, 3)) expect(await keysUnder(store, snapshotPrefix('acme', id))).toEqual([]);
+  });
+
+  it('refuses to run, removing nothing, when a catalog entry cannot be read', async () => {
+    const { store, ids } = await vaultOf(5);
+    store.objects.set(catalogKey('acme', ids[1]!), new TextEncoder().encode('{"truncated'));
+    const sweep = sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    await expect(sweep).rejects.toThrow(RetentionCatalogUnreadableError);
+    await expect(sweep).rejects.toThrow(/1 of 5 catalog entries of org acme could not be read/);
+    expect(store.removed).toEqual([]);
+    expect(await keysUnder(store, 'orgs/acme/retention/')).toEqual([]);
+  });
+
+  it('never expires the snapshot the latest pointer names', async () => {
+    const { store, ids } = await vaultOf(5);
+    store.objects.set(
+      'orgs/acme/latest-complete.json',
+      new TextEncoder().encode(JSON.stringify({ snapshotId: ids[0] })),
+    );
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(out.expired).toBe(2);
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual([
+      ids[0],
+      ids[3],
+      ids[4],
+    ]);
+  });
+});
