@@ -70,6 +70,12 @@ export const ErrorName = {
   InvalidInsightRequest: 'InvalidInsightRequestError',
   // The diff report workflow: a step handed a state it cannot read.
   InvalidDiffState: 'InvalidDiffStateError',
+  // Erasure (lambdas/core/erase/): a rejected input, a vault that cannot erase, ids found nowhere,
+  // and traces the last scan still found.
+  InvalidEraseRequest: 'InvalidEraseRequestError',
+  ErasureImpossible: 'ErasureImpossibleError',
+  ErasureTargetNotFound: 'ErasureTargetNotFoundError',
+  ErasureTraceFound: 'ErasureTraceFoundError',
 } as const;
 
 /** The name of one of the runtime's named errors. */
@@ -184,6 +190,8 @@ export const EnvName = {
   DrillLoginUrl: 'DRILL_LOGIN_URL',
   /** The objects a drill restores, a JSON list. */
   DrillObjects: 'DRILL_OBJECTS',
+  /** The vault's Object Lock mode (GOVERNANCE or COMPLIANCE), or empty when the vault has no lock. */
+  ObjectLockMode: 'VAULT_OBJECT_LOCK_MODE',
   /** Local runs: a directory that stands in for the vault bucket. */
   LocalStoreDir: 'SFBACKUP_STORE_DIR',
   /** Local runs: an S3-compatible endpoint for the vault bucket. */
@@ -220,6 +228,7 @@ export const ServiceName = {
   Restore: 'sfbackup-restore',
   Continuous: 'sfbackup-continuous',
   Report: 'sfbackup-report',
+  Erase: 'sfbackup-erase',
 } as const;
 
 /** The Salesforce API version used when none is configured. */
@@ -246,6 +255,9 @@ export const RESTORES_PREFIX = 'restores/';
 
 /** Where the diff reports of each org go: `reports/<org name>/`, written by the org's report workflow only. */
 export const REPORTS_PREFIX = 'reports/';
+
+/** Under an org's prefix, where erasure records go: `orgs/<org>/erasures/` (plans and the log). */
+export const ERASURES_FOLDER = 'erasures/';
 
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {

@@ -33,6 +33,7 @@ export const EMULATOR_TESTS = [
   'test/restore/demo.test.ts',
   'test/restore/e2e-*.test.ts',
   'test/report/e2e-diff-report.test.ts',
+  'test/erase/*.test.ts',
   'test/resilience/campaign.test.ts',
 ];
 
