@@ -76,6 +76,7 @@ export const ErrorName = {
   ErasureImpossible: 'ErasureImpossibleError',
   ErasureTargetNotFound: 'ErasureTargetNotFoundError',
   ErasureTraceFound: 'ErasureTraceFoundError',
+  InvalidEraseState: 'InvalidEraseStateError',
 } as const;
 
 /** The name of one of the runtime's named errors. */

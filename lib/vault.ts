@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { orgPrefixOf } from '../contract/workflow-contract.ts';
 import type { RetentionConfig } from './config.ts';
 
 /**
@@ -33,6 +34,21 @@ export const PROTECTED_BUCKET_ACTIONS = [
   's3:PutObjectAcl',
   's3:PutObjectVersionAcl',
 ] as const;
+
+/**
+ * The bucket actions that remove a version for good, through an Object Lock in GOVERNANCE mode
+ * too. Besides the trusted roles, each org's erase role may call them, under its own org's prefix
+ * only (see `Vault.allowVersionRemovalToEraseRoles`).
+ */
+export const VERSION_REMOVAL_ACTIONS = ['s3:DeleteObjectVersion', 's3:BypassGovernanceRetention'] as const;
+
+/** An org's erase role, which the bucket policy lets remove versions under that org's prefix. */
+export interface EraseRoleGrant {
+  /** The org's config name, which is its vault prefix `orgs/<name>/`. */
+  readonly orgName: string;
+  /** The role's ARN, named before the role exists (see `eraseRoleArnOf`). */
+  readonly roleArn: string;
+}
 
 /**
  * Key actions that would make every backup unreadable or hand the key to someone else; only the
@@ -87,6 +103,12 @@ export interface VaultProps {
    * @default - a name CloudFormation generates
    */
   readonly bucketName?: string;
+  /**
+   * The erase roles, one per org: each may remove versions (and bypass a GOVERNANCE lock) under
+   * its own org's prefix, and nowhere else.
+   * @default - no erase role: only the trusted roles may remove versions
+   */
+  readonly eraseRoles?: readonly EraseRoleGrant[];
 }
 
 /**
@@ -166,7 +188,16 @@ export class Vault extends Construct {
 
     this.deliverAccessLogs(stack);
     this.denyWeakUploads();
-    this.denyProtectedActions(this.bucket);
+    const eraseRoles = props.eraseRoles ?? [];
+    if (eraseRoles.length > 0) {
+      this.denyProtectedActions(
+        this.bucket,
+        PROTECTED_BUCKET_ACTIONS.filter((a) => !(VERSION_REMOVAL_ACTIONS as readonly string[]).includes(a)),
+      );
+      this.allowVersionRemovalToEraseRoles(eraseRoles);
+    } else {
+      this.denyProtectedActions(this.bucket);
+    }
     this.denyProtectedActions(this.accessLogsBucket);
     this.bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }
@@ -309,16 +340,53 @@ export class Vault extends Construct {
    * role stays allowed so that CloudFormation can update the stack's own bucket and policy; the
    * workflows' roles need none of these actions.
    */
-  private denyProtectedActions(bucket: s3.Bucket): void {
+  private denyProtectedActions(
+    bucket: s3.Bucket,
+    actions: readonly string[] = PROTECTED_BUCKET_ACTIONS,
+  ): void {
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyProtectedActionsExceptTrustedRoles',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: [...PROTECTED_BUCKET_ACTIONS],
+        actions: [...actions],
         resources: [bucket.bucketArn, bucket.arnForObjects('*')],
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns] } },
       }),
     );
+  }
+
+  /**
+   * Erasure (docs/erasure.md): the version-removal actions, kept out of the statement above, are
+   * denied to all but the trusted roles and the erase roles, and each erase role is denied version
+   * removal outside its own org's prefix, one statement per org.
+   */
+  private allowVersionRemovalToEraseRoles(roles: readonly EraseRoleGrant[]): void {
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyVersionRemovalExceptTrustedAndEraseRoles',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...VERSION_REMOVAL_ACTIONS],
+        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns, ...roles.map((r) => r.roleArn)] },
+        },
+      }),
+    );
+    // One statement per org, as small as it can be: a bucket policy holds at most 20 KB, and an
+    // app of 50 orgs must fit. Removing a version is the act; bypassing a GOVERNANCE lock without
+    // it removes nothing (retention changes are denied to all above), so only removal is bounded.
+    for (const role of roles) {
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          principals: [new iam.StarPrincipal()],
+          actions: ['s3:DeleteObjectVersion'],
+          notResources: [this.bucket.arnForObjects(`${orgPrefixOf(role.orgName)}*`)],
+          conditions: { ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
+        }),
+      );
+    }
   }
 }

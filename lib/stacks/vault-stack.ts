@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config.ts';
+import { eraseRoleArnOf } from '../erase-workflow.ts';
 import { Vault } from '../vault.ts';
 import { VaultReplication } from '../vault-replication.ts';
 import { replicaNamesOf } from './vault-replica-stack.ts';
@@ -68,6 +69,11 @@ export class VaultStack extends Stack {
       retention: props.config.retention,
       breakGlassRoleArn: props.config.breakGlassRoleArn,
       deployRoleArn: props.config.deployRoleArn,
+      // Named, not referenced: the org stacks that create these roles are deployed after this one.
+      eraseRoles: props.config.orgs.map((org) => ({
+        orgName: org.name,
+        roleArn: eraseRoleArnOf(props.config.stackPrefix, org.name),
+      })),
     });
     this.bucket = vault.bucket;
     this.key = vault.key;

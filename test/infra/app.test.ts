@@ -87,9 +87,14 @@ describe('buildApp', () => {
         'SfBackup-Vault-KeyArn',
       ]);
     }
-    for (const name of ['SfBackup-Vault', 'SfBackup-Alerting']) {
-      expect(text(name)).not.toMatch(/Dreamhouse|Org-/);
-    }
+    // AND neither shared stack names an org stack; the vault names each org's erase role and
+    // prefix (in its bucket policy's erasure statements), by name, never by reference
+    const vault = text('SfBackup-Vault');
+    expect(vault).toContain('role/SfBackup-Erase-DreamhouseProd');
+    expect(vault).toContain('orgs/dreamhouse-uat/*');
+    const named = vault.replace(/role\/SfBackup-Erase-Dreamhouse(Prod|Uat)/g, '');
+    expect(named).not.toMatch(/Dreamhouse|Org-/);
+    expect(text('SfBackup-Alerting')).not.toMatch(/Dreamhouse|Org-/);
   });
 
   it('passes the AwsSolutions checks with no unacknowledged finding in any stack', () => {

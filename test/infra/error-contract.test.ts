@@ -46,9 +46,11 @@ describe('the error names the synthesized state machines handle', () => {
     expect(machines.map((m) => m.id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'DreamhouseProdBackupStateMachine',
       'DreamhouseProdDiffReportStateMachine',
+      'DreamhouseProdEraseStateMachine',
       'DreamhouseProdRestoreStateMachine',
       'DreamhouseUatBackupStateMachine',
       'DreamhouseUatDiffReportStateMachine',
+      'DreamhouseUatEraseStateMachine',
       'DreamhouseUatRestoreStateMachine',
     ]);
     for (const { id, definition } of machines)

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { type AppConfigInput, parseConfig } from '../../lib/config.ts';
 import { VENDED_STATES_LOGS } from '../../lib/workflows/support/state-machine.ts';
+import { resolvedPolicySize } from './fixtures/policy-size.ts';
 import { appWithoutBundling } from './fixtures/app-fixture.ts';
 
 interface TemplateResource {
@@ -101,8 +102,8 @@ describe('an app of 50 orgs', () => {
     expect(Math.min(...sizes.map((s) => s.resources))).toBeGreaterThan(0);
 
     // Step Functions adds the ARN of every log group outside /aws/vendedlogs/ to the account's one
-    // CloudWatch Logs resource policy (5,120 characters): 150 state machines (backup, restore and
-    // diff report of each org) would overflow it.
+    // CloudWatch Logs resource policy (5,120 characters): 200 state machines (backup, restore,
+    // diff report and erase of each org) would overflow it.
     const logGroupsOutsideVended: string[] = [];
     let machines = 0;
     for (const stack of assembly.stacks) {
@@ -125,7 +126,18 @@ describe('an app of 50 orgs', () => {
         }
       }
     }
-    expect(machines).toBe(150);
+    expect(machines).toBe(200);
     expect(logGroupsOutsideVended).toEqual([]);
+
+    // AWS holds a bucket policy of at most 20 KB; the vault's names each org's erase role.
+    const vault = assembly.stacks.find((s) => s.stackName.endsWith('-Vault'))?.template.Resources as Record<
+      string,
+      TemplateResource
+    >;
+    const bucketPolicies = Object.values(vault)
+      .filter((r) => r.Type === 'AWS::S3::BucketPolicy')
+      .map((r) => resolvedPolicySize(r.Properties?.PolicyDocument));
+    expect(Math.max(...bucketPolicies)).toBeGreaterThan(15 * 1024);
+    expect(Math.max(...bucketPolicies)).toBeLessThan(20 * 1024);
   }, 900_000);
 });

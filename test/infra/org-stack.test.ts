@@ -19,19 +19,24 @@ function exampleOrgStacks() {
 describe('OrgStack', () => {
   const stacks = exampleOrgStacks();
 
-  it('builds a backup, a restore and a diff report workflow for every org of the config, each in its own stack, in its order', () => {
-    // GIVEN the example config WHEN its stacks are built THEN each org has its three workflows in its stack
+  it('builds a backup, a restore, a diff report and an erase workflow for every org of the config, each in its own stack, in its order', () => {
+    // GIVEN the example config WHEN its stacks are built THEN each org has its four workflows in its stack
     expect(stacks.map(({ stack }) => [stack.stackName, stack.org.name])).toEqual([
       ['SfBackup-Org-DreamhouseProd', 'dreamhouse-prod'],
       ['SfBackup-Org-DreamhouseUat', 'dreamhouse-uat'],
     ]);
     expect(
-      stacks.map(({ stack }) => [stack.backup.node.id, stack.restore.node.id, stack.diffReport.node.id]),
+      stacks.map(({ stack }) => [
+        stack.backup.node.id,
+        stack.restore.node.id,
+        stack.diffReport.node.id,
+        stack.erase.node.id,
+      ]),
     ).toEqual([
-      ['DreamhouseProdBackup', 'DreamhouseProdRestore', 'DreamhouseProdDiffReport'],
-      ['DreamhouseUatBackup', 'DreamhouseUatRestore', 'DreamhouseUatDiffReport'],
+      ['DreamhouseProdBackup', 'DreamhouseProdRestore', 'DreamhouseProdDiffReport', 'DreamhouseProdErase'],
+      ['DreamhouseUatBackup', 'DreamhouseUatRestore', 'DreamhouseUatDiffReport', 'DreamhouseUatErase'],
     ]);
-    for (const { template } of stacks) template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    for (const { template } of stacks) template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
   });
 
   it("starts each org's backup on its incremental, full and metadata schedules", () => {
@@ -94,10 +99,10 @@ describe('OrgStack', () => {
       const errorAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
         .map((alarm) => alarm.Properties as { Metrics?: { Expression?: string; MetricStat?: MetricStat }[] })
         .filter((p) => p.Metrics?.some((m) => m.MetricStat?.Metric.MetricName === 'Errors'));
-      // One alarm per workflow (backup, restore, diff report: each holds at most 10 functions),
-      // and one for the journal writer of a continuous org.
+      // One alarm per workflow (backup, restore, diff report, erase: each holds at most 10
+      // functions), and one for the journal writer of a continuous org.
       const continuous = Object.keys(template.findResources('AWS::Events::EventBus')).length;
-      expect(errorAlarms).toHaveLength(3 + continuous);
+      expect(errorAlarms).toHaveLength(4 + continuous);
       const alarmed = errorAlarms.flatMap((p) => {
         const metrics = (p.Metrics ?? []).filter((m) => m.MetricStat);
         expect(metrics.length).toBeLessThanOrEqual(10);
@@ -161,15 +166,42 @@ describe('an org stack beside the others', () => {
   const two = templatesOf(example);
   const three = templatesOf([...example, third]);
 
-  it('leaves the other orgs, the vault and the alerting byte for byte as they were when an org is added', () => {
+  /**
+   * The vault's bucket policy names each org's erase role in a statement of its own (the vault is
+   * deployed first, so it names the roles rather than referencing them): a template with those
+   * statements taken out, and the orgs they name.
+   */
+  function withoutEraseGrants(template: string): { rest: string; orgs: string[] } {
+    const orgs: string[] = [];
+    const rest = JSON.parse(template, (key, value) => {
+      if (key !== 'Statement' || !Array.isArray(value)) return value;
+      return value.filter(
+        (statement: { Sid?: string; Condition?: { ArnEquals?: Record<string, unknown> } }) => {
+          const role = JSON.stringify(statement.Condition?.ArnEquals?.['aws:PrincipalArn'] ?? '');
+          const org = /role\/SfBackup-Erase-([A-Za-z0-9]+)/.exec(role)?.[1];
+          if (org) orgs.push(org);
+          return !org && statement.Sid !== 'DenyVersionRemovalExceptTrustedAndEraseRoles';
+        },
+      );
+    });
+    return { rest: JSON.stringify(rest), orgs: orgs.sort() };
+  }
+
+  it('leaves the other orgs, the vault and the alerting byte for byte as they were when an org is added, but for its erase grant', () => {
     // GIVEN the example's two orgs WHEN a third is added THEN only its stack is new
     expect([...three.keys()].filter((name) => !two.has(name))).toEqual(['SfBackup-Org-AcmeDev']);
     expect([...two].filter(([name, template]) => three.get(name) !== template).map(([name]) => name)).toEqual(
-      [],
+      ['SfBackup-Vault'],
     );
+    // AND the vault changed only by the new org's erase role, in statements of its own
+    const before = withoutEraseGrants(two.get('SfBackup-Vault') ?? '');
+    const after = withoutEraseGrants(three.get('SfBackup-Vault') ?? '');
+    expect(after.rest).toBe(before.rest);
+    expect(before.orgs).toEqual(['DreamhouseProd', 'DreamhouseUat']);
+    expect(after.orgs).toEqual(['AcmeDev', 'DreamhouseProd', 'DreamhouseUat']);
   });
 
-  it('leaves the remaining orgs, the vault and the alerting byte for byte as they were when an org is removed', () => {
+  it('leaves the remaining orgs, the vault and the alerting byte for byte as they were when an org is removed, but for its erase grant', () => {
     // GIVEN three orgs WHEN the first is removed (its drill sandbox stays) THEN only its stack goes
     const withoutFirst = templatesOf([example[1], third]);
     expect([...three.keys()].filter((name) => !withoutFirst.has(name))).toEqual([
@@ -177,6 +209,10 @@ describe('an org stack beside the others', () => {
     ]);
     expect(
       [...withoutFirst].filter(([name, template]) => three.get(name) !== template).map(([name]) => name),
-    ).toEqual([]);
+    ).toEqual(['SfBackup-Vault']);
+    const before = withoutEraseGrants(three.get('SfBackup-Vault') ?? '');
+    const after = withoutEraseGrants(withoutFirst.get('SfBackup-Vault') ?? '');
+    expect(after.rest).toBe(before.rest);
+    expect(after.orgs).toEqual(['AcmeDev', 'DreamhouseUat']);
   });
 });

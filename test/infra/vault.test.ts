@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { type AppConfig, parseConfig } from '../../lib/config.ts';
 import { VaultStack } from '../../lib/stacks/vault-stack.ts';
-import { PROTECTED_BUCKET_ACTIONS } from '../../lib/vault.ts';
+import { PROTECTED_BUCKET_ACTIONS, VERSION_REMOVAL_ACTIONS } from '../../lib/vault.ts';
 import { appWithoutBundling, configWith, exampleConfigJson } from './fixtures/app-fixture.ts';
 
 // The vault stack alone, built as buildApp builds it, so these tests do not synthesize the workflows.
@@ -229,7 +229,9 @@ describe('VaultStack', () => {
             Sid: 'DenyProtectedActionsExceptTrustedRoles',
             Effect: 'Deny',
             Principal: { AWS: '*' },
-            Action: [...PROTECTED_BUCKET_ACTIONS],
+            Action: PROTECTED_BUCKET_ACTIONS.filter(
+              (a) => !(VERSION_REMOVAL_ACTIONS as readonly string[]).includes(a),
+            ),
             Resource: [
               { 'Fn::GetAtt': [BUCKET, 'Arn'] },
               { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] },
@@ -237,6 +239,37 @@ describe('VaultStack', () => {
             Condition: {
               ArnNotEquals: {
                 'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, roleArn],
+              },
+            },
+          },
+          // Version removal: denied to all but the trusted roles and the org's erase role.
+          {
+            Sid: 'DenyVersionRemovalExceptTrustedAndEraseRoles',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: [...VERSION_REMOVAL_ACTIONS],
+            Resource: [
+              { 'Fn::GetAtt': [BUCKET, 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] },
+            ],
+            Condition: {
+              ArnNotEquals: {
+                'aws:PrincipalArn': [
+                  BOOTSTRAP_EXEC_ROLE,
+                  roleArn,
+                  {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':iam::',
+                        { Ref: 'AWS::AccountId' },
+                        ':role/SfBackup-Erase-AcmeProd',
+                      ],
+                    ],
+                  },
+                ],
               },
             },
           },
