@@ -6,12 +6,14 @@
  */
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { liveIds } from '../../cli/commands/demo-org.ts';
-import { backup, freshStoreDir, nextSecond, startSampleOrg } from '../backup/e2e-support.ts';
+import { runLocalBackup } from '../../cli/commands/backup.ts';
+import { freshStoreDir, nextSecond, startSampleOrg, TEST_SETTINGS } from '../backup/e2e-support.ts';
 import { OrgWriter } from '../support/org-writer.ts';
 
 /** The vault, its snapshots and the person the scenario changes. */
 export interface ErasureScenario {
   readonly emu: RunningEmulator;
+  /** The vault directory, or the bucket's spec when the vault is on S3. */
   readonly dir: string;
   readonly snapshots: readonly string[];
   /** The person's Contact id (18 characters). */
@@ -24,14 +26,28 @@ export interface ErasureScenario {
   readonly other: string;
 }
 
-/** Builds the scenario's org and vault; the caller stops `emu`. */
-export async function buildErasureScenario(): Promise<ErasureScenario> {
+/**
+ * Builds the scenario's org and vault (a fresh directory, or `s3`: a bucket on an S3-compatible
+ * server); the caller stops `emu`.
+ */
+export async function buildErasureScenario(s3?: {
+  readonly bucket: string;
+  readonly endpoint: string;
+}): Promise<ErasureScenario> {
   const emu = await startSampleOrg('dreamhouse-lwc');
-  const dir = freshStoreDir();
+  const dir = s3 ? `s3://${s3.bucket}` : freshStoreDir();
   const writer = new OrgWriter(emu);
   const snapshots: string[] = [];
   const take = async (mode: 'full' | 'incremental') => {
-    const { summary } = await backup(emu, dir, mode);
+    const { summary } = await runLocalBackup({
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+      store: s3 ? { s3 } : dir,
+      mode,
+      org: 'sample',
+      settings: TEST_SETTINGS,
+      retryIntervalScale: 0,
+    });
     if (summary.status !== 'complete') throw new Error(`backup ${mode} ended ${summary.status}`);
     snapshots.push(String(summary.snapshotId));
     await nextSecond();

@@ -33,7 +33,8 @@ export const EMULATOR_TESTS = [
   'test/restore/demo.test.ts',
   'test/restore/e2e-*.test.ts',
   'test/report/e2e-diff-report.test.ts',
-  'test/erase/*.test.ts',
+  'test/erase/core-*.test.ts',
+  'test/erase/e2e-*.test.ts',
   'test/resilience/campaign.test.ts',
 ];
 
@@ -42,6 +43,7 @@ export const S3_TESTS = [
   'test/adapters/s3-store.test.ts',
   'test/backup/e2e-s3-vault.test.ts',
   'test/restore/s3-part-version.test.ts',
+  'test/erase/s3-versions.test.ts',
 ];
 
 /**
