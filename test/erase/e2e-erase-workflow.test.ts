@@ -9,6 +9,7 @@ import { liveIds } from '../../cli/commands/demo-org.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
+import { OrgWriter } from '../support/org-writer.ts';
 import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
 
@@ -103,20 +104,28 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       expect(summary.status, `${id}: ${summary.message}`).toBe('SUCCEEDED');
     }
     // A real restore of the full snapshot's deleted contacts into the org, where she was hard
-    // deleted: before the erasure it would have brought her back; now it has nobody to bring back.
-    const { summary } = await runLocalRestore({
-      instanceUrl: sc.emu.instanceUrl,
-      accessToken: sc.emu.accessToken,
-      store: dir,
-      org: 'sample',
-      input: {
-        snapshot: sc.snapshots[0],
-        objects: ['Contact'],
-        mode: 'restore-deleted',
-        confirmOrgId: orgId,
-      },
-      retryIntervalScale: 0,
-    });
+    // deleted: from the vault as it was, it brings her back (then she is hard deleted again)...
+    const restoreDeleted = (from: string) =>
+      runLocalRestore({
+        instanceUrl: sc.emu.instanceUrl,
+        accessToken: sc.emu.accessToken,
+        store: from,
+        org: 'sample',
+        input: {
+          snapshot: sc.snapshots[0],
+          objects: ['Contact'],
+          mode: 'restore-deleted',
+          confirmOrgId: orgId,
+        },
+        retryIntervalScale: 0,
+      });
+    const unerased = await restoreDeleted(copy());
+    expect(unerased.summary.status, unerased.summary.message).toBe('SUCCEEDED');
+    const back = await liveIds(sc.emu, 'Contact', "Email = 'leslie@pentagon.com'");
+    expect(back).toHaveLength(1);
+    await new OrgWriter(sc.emu).hardDelete('Contact', back);
+    // ...and from the erased vault, it has nobody to bring back.
+    const { summary } = await restoreDeleted(dir);
     expect(summary.status, summary.message).toBe('SUCCEEDED');
     expect(await liveIds(sc.emu, 'Contact', "Email = 'leslie@pentagon.com'")).toEqual([]);
     expect(await liveIds(sc.emu, 'Contact', "LastName = 'Martin'")).toEqual([]);
