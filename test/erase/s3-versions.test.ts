@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLocalEraseApp } from '../../cli/commands/local-app.ts';
+import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
@@ -97,5 +99,34 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
       expect(ids).not.toContain(sc.person);
       expect(ids).toContain(sc.other);
     }
+  }, 300_000);
+
+  it('runs as the synthesized workflow under enforced policies, removing versions in GOVERNANCE mode as only its role may', async () => {
+    // GIVEN the other contact, still in every snapshot, and a vault whose lock the role may bypass
+    const orgId = (await new SnapshotReader(store).catalog('sample'))[0]!.orgId;
+    const holder = { person: sc.other, values: ['bholmes@goodmail.com'] };
+    expect((await findPerson(store, holder, 'orgs/sample/')).length).toBeGreaterThan(0);
+    // WHEN the erase workflow erases them, every S3 call authorized as AWS would
+    const { result } = await runLocalWorkflow({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: { s3: { bucket, endpoint: rgw.endpoint } },
+      org: 'sample',
+      app: (org) => buildLocalEraseApp(org, { objectLockMode: 'GOVERNANCE' }),
+      appKey: 'erase-s3-governance',
+      input: () =>
+        ({ ids: [sc.other], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId }) as never,
+      executionName: 'erase-s3-workflow',
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+    });
+    // THEN it succeeds, having removed the earlier version of every part it rewrote
+    expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    const output = result.output as { outcome: { keysRewritten: number; versionsRemoved: number } };
+    expect(output.outcome.versionsRemoved).toBeGreaterThanOrEqual(output.outcome.keysRewritten);
+    expect(await findPerson(store, holder, 'orgs/sample/')).toEqual([]);
+    const reader = new SnapshotReader(store);
+    for (const id of sc.snapshots)
+      expect(await verifySnapshot(store, await reader.manifest('sample', id)), id).toEqual([]);
   }, 300_000);
 });
