@@ -9,6 +9,8 @@ import { liveIds } from '../../cli/commands/demo-org.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
+import { startEmulator } from '../../emulator/index.ts';
+import { FIXTURES } from '../backup/e2e-support.ts';
 import { OrgWriter } from '../support/org-writer.ts';
 import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
@@ -131,6 +133,26 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     expect(await liveIds(sc.emu, 'Contact', "LastName = 'Martin'")).toEqual([]);
     expect(await liveIds(sc.emu, 'Contact')).toContain(sc.other);
 
+    // A real restore of the full snapshot into a fresh org (the sample's schema, no rows): every
+    // contact comes back but her.
+    const fresh = await startEmulator({ projectDirs: [join(FIXTURES, 'dreamhouse-lwc')] });
+    try {
+      expect(await liveIds(fresh, 'Contact')).toEqual([]);
+      const restored = await runLocalRestore({
+        instanceUrl: fresh.instanceUrl,
+        accessToken: fresh.accessToken,
+        store: dir,
+        org: 'sample',
+        input: { snapshot: sc.snapshots[0], objects: ['Contact'], mode: 'full', confirmOrgId: fresh.orgId },
+        retryIntervalScale: 0,
+      });
+      expect(restored.summary.status, restored.summary.message).toBe('SUCCEEDED');
+      expect(await liveIds(fresh, 'Contact')).toHaveLength(4);
+      expect(await liveIds(fresh, 'Contact', "Email = 'bholmes@goodmail.com'")).toHaveLength(1);
+      expect(await liveIds(fresh, 'Contact', "LastName = 'Martin'")).toEqual([]);
+    } finally {
+      await fresh.stop();
+    }
     const log = JSON.parse(new TextDecoder().decode(await store.get(output.log.logKey))) as Record<
       string,
       unknown
