@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
@@ -145,4 +145,21 @@ describe('erasure over a local vault, step by step', () => {
     },
     120_000,
   );
+
+  it('keeps true the manifest of a run that stopped before writing its catalog entry', async () => {
+    // GIVEN a vault in which the second snapshot's run never wrote its catalog entry
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    rmSync(join(dir, 'orgs', 'sample', 'catalog', `${sc.snapshots[1]}.json`));
+    // WHEN she is erased
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const started = await startErasure(d, input, 'no-catalog');
+    expect(started.snapshots).toBe(4);
+    const outcome = await eraseFromPlan(d, started.planKey);
+    // THEN that snapshot's manifest describes its rewritten part too
+    const manifest = await new SnapshotReader(d.store).manifest('sample', sc.snapshots[1]!);
+    expect(await verifySnapshot(d.store, manifest)).toEqual([]);
+    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+  }, 120_000);
 });

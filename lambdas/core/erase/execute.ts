@@ -18,7 +18,7 @@ import {
 import { verifyPart } from '../snapshot/verifier.ts';
 import { describeJournalObject, type JournalManifest } from '../continuous/journal.ts';
 import type { BackupStore, VersionedStore } from '../store.ts';
-import { IdSet, journalLines, parseCsv, rowErased, textOf } from './find.ts';
+import { IdSet, journalLines, kindOf, parseCsv, rowErased, textOf } from './find.ts';
 import type { ErasurePlan } from './plan.ts';
 
 /** What carrying out a plan did, in counts. */
@@ -265,11 +265,19 @@ async function updateManifests(
     const column = table.header.indexOf('IsDeleted');
     return column < 0 ? 0 : table.rows.filter((r) => r[column] === 'true').length;
   };
+  // Every finished snapshot (its catalog entry), and any other whose parts were rewritten (a run
+  // that stopped before its catalog entry still has a manifest to keep true).
+  const catalogs = new Map<string, ReturnType<typeof parseCatalogEntry>>();
   for await (const entry of stores.store.list(catalogPrefix(org))) {
     if (!entry.key.endsWith('.json')) continue;
     const catalog = parseCatalogEntry(textOf(await stores.store.get(entry.key)), entry.key);
-    const key = manifestKey(org, catalog.snapshotId);
-    const text = (await currentBody(stores.store, key)) ?? undefined;
+    catalogs.set(catalog.snapshotId, catalog);
+  }
+  const snapshotIds = new Set([...catalogs.keys(), ...[...rewritten].map((k) => kindOf(k).snapshotId ?? '')]);
+  snapshotIds.delete('');
+  for (const snapshotId of [...snapshotIds].sort()) {
+    const key = manifestKey(org, snapshotId);
+    const text = await currentBody(stores.store, key);
     if (text === undefined) continue;
     const manifest = parseManifest(textOf(text), key);
     const updated = await describeParts(manifest, rewritten, measure, deletedIn);
@@ -280,18 +288,18 @@ async function updateManifests(
       manifests++;
     }
     versionsRemoved += await removeEarlierVersions(stores.versions, key);
+    const catalog = catalogs.get(snapshotId);
+    if (!catalog) continue;
     const sha256 = createHash('sha256').update(manifestText).digest('hex');
     if (catalog.manifestKey === key && catalog.manifestSha256 !== sha256) {
       await stores.versions.replace(
-        catalogKey(org, catalog.snapshotId),
+        catalogKey(org, snapshotId),
         `${JSON.stringify({ ...catalog, manifestSha256: sha256 })}\n`,
-        {
-          contentType: 'application/json',
-        },
+        { contentType: 'application/json' },
       );
       catalogEntries++;
     }
-    versionsRemoved += await removeEarlierVersions(stores.versions, catalogKey(org, catalog.snapshotId));
+    versionsRemoved += await removeEarlierVersions(stores.versions, catalogKey(org, snapshotId));
   }
   return { manifests, catalogEntries, versionsRemoved };
 }
