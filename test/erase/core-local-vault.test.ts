@@ -124,7 +124,7 @@ describe('erasure over a local vault, step by step', () => {
       };
       const input = {
         ids: [sc.person],
-        requestedBy: 'ticket 42',
+        requestedBy: 'request 42',
         mode: 'erase',
         confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
       };

@@ -21,7 +21,7 @@ describe('the erase input', () => {
 
   it('takes a 15-character id as a case to match whatever its case, and JSON text as the console sends it', () => {
     const request = parseEraseInput(
-      '{"ids": ["0035g000000000p"], "requestedBy": "ticket 42", "reason": "art. 17"}',
+      '{"ids": ["0035g000000000p"], "requestedBy": "request 42", "reason": "art. 17"}',
     );
     expect(request.ids).toEqual([{ input: '0035g000000000p', id15: '0035g000000000p', exact: false }]);
     expect(request.reason).toBe('art. 17');
