@@ -55,6 +55,24 @@ describe('which rows go with an erased id', () => {
     expect(rowErased(other, other.rows[0]!, ids, 'Contact', at('Contact'))).toBeUndefined();
   });
 
+  it('takes the rows of tombstones and links that name her, in any of their id columns', () => {
+    const side = (kind: string) => at('Contact').replace('part-00001-aaaaaaaa', `${kind}-bbbbbbbb`);
+    const tombstones = parseCsv(
+      csv([
+        ['Id', 'DeletedDate'],
+        [PERSON, '2026-11-01T00:00:00Z'],
+      ]),
+    );
+    expect(rowErased(tombstones, tombstones.rows[0]!, ids, 'Contact', side('tombstones'))).toBe(PERSON);
+    const links = parseCsv(
+      csv([
+        ['Id', 'ReplacesId'],
+        ['0035g000000000ZAAQ', PERSON],
+      ]),
+    );
+    expect(rowErased(links, links.rows[0]!, ids, 'Contact', side('links'))).toBe(PERSON);
+  });
+
   it('rewrites a history part without her rows, and the scan counts a kept lookup apart from a trace', async () => {
     const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-erase-find-')));
     await store.put(
