@@ -77,6 +77,13 @@ export const ErrorName = {
   RetentionPlan: 'RetentionPlanError',
   /** The sweep step was handed a state it cannot read. */
   InvalidSweepState: 'InvalidSweepStateError',
+  // Erasure (lambdas/core/erase/): a rejected input, a vault that cannot erase, ids found nowhere,
+  // and traces the last scan still found.
+  InvalidEraseRequest: 'InvalidEraseRequestError',
+  ErasureImpossible: 'ErasureImpossibleError',
+  ErasureTargetNotFound: 'ErasureTargetNotFoundError',
+  ErasureTraceFound: 'ErasureTraceFoundError',
+  InvalidEraseState: 'InvalidEraseStateError',
 } as const;
 
 /** The name of one of the runtime's named errors. */
@@ -191,6 +198,8 @@ export const EnvName = {
   DrillLoginUrl: 'DRILL_LOGIN_URL',
   /** The objects a drill restores, a JSON list. */
   DrillObjects: 'DRILL_OBJECTS',
+  /** The vault's Object Lock mode (GOVERNANCE or COMPLIANCE), or empty when the vault has no lock. */
+  ObjectLockMode: 'VAULT_OBJECT_LOCK_MODE',
   /** Local runs: a directory that stands in for the vault bucket. */
   LocalStoreDir: 'SFBACKUP_STORE_DIR',
   /** Local runs: an S3-compatible endpoint for the vault bucket. */
@@ -230,6 +239,7 @@ export const ServiceName = {
   Continuous: 'sfbackup-continuous',
   Report: 'sfbackup-report',
   Retention: 'sfbackup-retention',
+  Erase: 'sfbackup-erase',
 } as const;
 
 /** The Salesforce API version used when none is configured. */
@@ -277,6 +287,8 @@ export const SWEEPER_DELETE_FOLDERS = ['snapshots/', 'catalog/', 'files/'] as co
 
 /** Where the sweeper writes its log, relative to `orgs/<org name>/`: one entry per sweep, written first. */
 export const RETENTION_LOG_FOLDER = 'retention/';
+/** Under an org's prefix, where erasure records go: `orgs/<org>/erasures/` (plans and the log). */
+export const ERASURES_FOLDER = 'erasures/';
 
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {

@@ -8,7 +8,7 @@ import {
   SANDBOX_LOGIN_URL,
 } from '../contract/workflow-contract.ts';
 import { nearestKey } from './nearest-key.ts';
-import { policyConflicts, sweeperRoleNameProblem, sweptOrgsProblem } from './retention-policy.ts';
+import { policyConflicts, sweeperRoleNameProblem } from './retention-policy.ts';
 import { isShare, SHARE_RULE } from './validation.ts';
 /** An Event Relay partner event source: `aws.partner/salesforce.com/<org id>/<channel id>`. */
 export const PARTNER_EVENT_SOURCE =
@@ -602,16 +602,12 @@ function retentionPolicyChecks(
     }
   }
   const prefix = typeof cfg.stackPrefix === 'string' ? cfg.stackPrefix : 'SfBackup';
-  let swept = 0;
   orgs.forEach((org, i) => {
     if (typeof org?.name !== 'string' || !ORG_NAME_PATTERN.test(org.name)) return;
     const isSwept = org.keep === undefined ? defaultPolicy !== undefined : looseKeep(org.keep) !== undefined;
-    if (isSwept) swept++;
     const problem = isSwept ? sweeperRoleNameProblem(prefix, org.name) : undefined;
     if (problem) add(['stackPrefix'], prefix, `${problem} (orgs[${i}])`);
   });
-  const tooMany = sweptOrgsProblem(swept);
-  if (tooMany) add(['retention', 'keep'], cfg.retention?.keep, tooMany);
 }
 
 /** The second copy must be in another region than the vault, and its bucket name must fit. */

@@ -59,6 +59,12 @@ export interface WorkflowFunctionProps {
    * @default - Lambda's default of 512 MiB
    */
   readonly ephemeralStorageSize?: import('aws-cdk-lib').Size;
+  /**
+   * The name of the function's role, for a role another stack must name before it exists (the
+   * vault's bucket policy names the erase roles).
+   * @default - a name CloudFormation generates
+   */
+  readonly roleName?: string;
 }
 
 /**
@@ -85,6 +91,7 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
       encryptionKey: logsKeyOf(scope),
     });
     const role = new iam.Role(scope, `${id}Role`, {
+      ...(props.roleName ? { roleName: props.roleName } : {}),
       description: `Runs ${description}`.slice(0, 1000),
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       inlinePolicies: {

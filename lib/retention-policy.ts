@@ -1,18 +1,5 @@
 import { RETENTION_TIERS, type RetentionPolicy } from '../contract/workflow-contract.ts';
 
-/**
- * The most orgs a vault can sweep. Each swept org adds a statement of about 600 bytes to the
- * vault's bucket policy, and S3 refuses a bucket policy over 20 KB; 25 leaves room for the
- * policy's other statements (measured: 30 swept orgs make about 20.5 KB).
- */
-export const MAX_SWEPT_ORGS = 25;
-
-/** Why a vault cannot sweep this many orgs, or undefined. */
-export function sweptOrgsProblem(count: number): string | undefined {
-  if (count <= MAX_SWEPT_ORGS) return undefined;
-  return `${count} orgs have a retention policy, but each adds a statement to the vault's bucket policy, which S3 limits to 20 KB: at most ${MAX_SWEPT_ORGS} orgs can be swept; write "keep": "all" on the orgs whose snapshots need not expire`;
-}
-
 /** The longest an IAM role name may be. */
 const ROLE_NAME_LIMIT = 64;
 

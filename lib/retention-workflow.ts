@@ -20,6 +20,7 @@ import {
 } from '../contract/workflow-contract.ts';
 import { WorkflowSchedules } from './backup-schedules.ts';
 import { WorkflowFunction } from './function-defaults.ts';
+import { RoleDuty, tagWorkflowRole } from './workflow-role-tags.ts';
 import { policyConflicts, policyProblem, type VaultRetentionSettings } from './retention-policy.ts';
 import { acknowledgeStateMachineRole, nagArnOf } from './workflows/support/acknowledgements.ts';
 import { workflowStateMachine } from './workflows/support/state-machine.ts';
@@ -129,6 +130,7 @@ export class RetentionWorkflow extends Construct {
     });
     this.role = sweeper.role!;
     if (props.roleName) (this.role.node.defaultChild as iam.CfnRole).roleName = props.roleName;
+    tagWorkflowRole(this.role, props.orgName, RoleDuty.RetentionSweep);
     this.functions = [sweeper];
     this.grantVault(props, this.role);
 

@@ -18,7 +18,8 @@ import {
   SWEEPER_DELETE_FOLDERS,
 } from '../contract/workflow-contract.ts';
 import type { RetentionConfig } from './config.ts';
-import { policyConflicts, policyProblem, sweptOrgsProblem } from './retention-policy.ts';
+import { policyConflicts, policyProblem } from './retention-policy.ts';
+import { DUTY_TAG, ORG_TAG, RoleDuty } from './workflow-role-tags.ts';
 
 /**
  * Bucket actions that could destroy backups, weaken their protection or remove the policy that
@@ -79,6 +80,21 @@ const KEY_ADMIN_ACTIONS = [
   'kms:CancelKeyDeletion',
 ];
 
+/**
+ * The bucket actions that remove a version for good, through an Object Lock in GOVERNANCE mode
+ * too. Besides the trusted roles, each org's erase role may call them, under its own org's prefix
+ * only (see `Vault.allowVersionRemovalToEraseRoles`).
+ */
+export const VERSION_REMOVAL_ACTIONS = ['s3:DeleteObjectVersion', 's3:BypassGovernanceRetention'] as const;
+
+/** An org's erase role, which the bucket policy lets remove versions under that org's prefix. */
+export interface EraseRoleGrant {
+  /** The org's config name, which is its vault prefix `orgs/<name>/`. */
+  readonly orgName: string;
+  /** The role's ARN, named before the role exists (see `eraseRoleArnOf`). */
+  readonly roleArn: string;
+}
+
 /** The retention sweeper of one org, which the bucket policy lets remove under that org only. */
 export interface VaultSweeper {
   /** The org, by its config name (its vault prefix). */
@@ -118,6 +134,12 @@ export interface VaultProps {
    * @default - no sweeper: s3:DeleteObject stays with the trusted roles alone
    */
   readonly sweepers?: readonly VaultSweeper[];
+  /**
+   * The erase roles, one per org: each may remove versions (and bypass a GOVERNANCE lock) under
+   * its own org's prefix, and nowhere else.
+   * @default - no erase role: only the trusted roles may remove versions
+   */
+  readonly eraseRoles?: readonly EraseRoleGrant[];
 }
 
 /**
@@ -199,9 +221,14 @@ export class Vault extends Construct {
 
     this.deliverAccessLogs(stack);
     this.denyWeakUploads();
-    this.denyProtectedActions(this.bucket, sweepers.length > 0 ? ['s3:DeleteObject'] : []);
+    const eraseRoles = props.eraseRoles ?? [];
+    this.denyProtectedActions(this.bucket, [
+      ...(sweepers.length > 0 ? ['s3:DeleteObject'] : []),
+      ...(eraseRoles.length > 0 ? VERSION_REMOVAL_ACTIONS : []),
+    ]);
     this.denyProtectedActions(this.accessLogsBucket);
     this.denyDeletesExceptSweepers(stack, sweepers);
+    this.allowVersionRemovalToEraseRoles(eraseRoles);
     this.bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }
 
@@ -357,48 +384,99 @@ export class Vault extends Construct {
   }
 
   /**
-   * With sweepers, s3:DeleteObject leaves the statement above for two of its own: every object
-   * delete is denied to all but the trusted roles and the sweepers, and each sweeper's deletes
-   * are denied outside its own org's snapshots, catalog and files. A delete marker hides a
-   * version without removing it; DeleteObjectVersion stays with the trusted roles.
+   * The sweepers' one exception: s3:DeleteObject (a delete marker; the versions stay) leaves the
+   * statement above for statements of its own. See `denyOutsideOwnOrg`.
    */
   private denyDeletesExceptSweepers(stack: Stack, sweepers: readonly VaultSweeper[]): void {
     if (sweepers.length === 0) return;
-    const arnOf = (sweeper: VaultSweeper) =>
-      stack.formatArn({
-        service: 'iam',
-        region: '',
-        resource: 'role',
-        resourceName: sweeper.roleName,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyDeleteObjectExceptTrustedRolesAndSweepers',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['s3:DeleteObject'],
-        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
-        conditions: {
-          ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns, ...sweepers.map(arnOf)] },
-        },
-      }),
-    );
-    for (const sweeper of sweepers) {
-      const prefix = orgPrefixOf(sweeper.orgName);
+    this.denyOutsideOwnOrg({
+      name: 'Sweepers',
+      duty: RoleDuty.RetentionSweep,
+      actions: ['s3:DeleteObject'],
+      roleArns: sweepers.map((sweeper) =>
+        stack.formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'role',
+          resourceName: sweeper.roleName,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      ),
+      folders: SWEEPER_DELETE_FOLDERS,
+    });
+  }
+
+  /**
+   * The erase roles' one exception: removing versions for good (through a GOVERNANCE lock too)
+   * leaves the statement above for statements of its own. See `denyOutsideOwnOrg`.
+   */
+  private allowVersionRemovalToEraseRoles(roles: readonly EraseRoleGrant[]): void {
+    if (roles.length === 0) return;
+    this.denyOutsideOwnOrg({
+      name: 'EraseRoles',
+      duty: RoleDuty.Erase,
+      actions: VERSION_REMOVAL_ACTIONS,
+      roleArns: roles.map((role) => role.roleArn),
+      folders: [''],
+    });
+  }
+
+  /**
+   * Four denials keep a workflow role's exception to its own org, in statements whose size does
+   * not grow with the number of orgs but for the roles' ARNs (a bucket policy holds at most 20 KB):
+   * the actions are denied to every principal but the trusted roles and the named roles; to every
+   * non-trusted principal that does not carry the duty's tag; to every non-trusted principal
+   * without an org tag; and, to the holders of the duty's tag, outside the folders of the org
+   * their `sfbackup-org` tag names (`orgs/${aws:PrincipalTag/sfbackup-org}/...`). Each role is
+   * tagged with its org and duty where it is created.
+   */
+  private denyOutsideOwnOrg(exception: {
+    readonly name: string;
+    readonly duty: string;
+    readonly actions: readonly string[];
+    readonly roleArns: readonly string[];
+    /** Folders under the org's prefix the actions stay allowed in; `''` for the whole prefix. */
+    readonly folders: readonly string[];
+  }): void {
+    const { name, actions } = exception;
+    const everywhere = [this.bucket.bucketArn, this.bucket.arnForObjects('*')];
+    const trusted = { 'aws:PrincipalArn': [...this.trustedRoleArns] };
+    const statement = (sid: string, rest: Partial<iam.PolicyStatementProps>) =>
       this.bucket.addToResourcePolicy(
         new iam.PolicyStatement({
-          sid: `DenySweeperDeletesOutsideOrg${sweeper.orgName.replaceAll('-', '')}`,
+          sid,
           effect: iam.Effect.DENY,
           principals: [new iam.AnyPrincipal()],
-          actions: ['s3:DeleteObject'],
-          notResources: SWEEPER_DELETE_FOLDERS.map((folder) =>
-            this.bucket.arnForObjects(`${prefix}${folder}*`),
-          ),
-          conditions: { ArnEquals: { 'aws:PrincipalArn': arnOf(sweeper) } },
+          actions: [...actions],
+          ...rest,
         }),
       );
-    }
+    statement(`Deny${name}ActionsToOthers`, {
+      resources: everywhere,
+      conditions: {
+        ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns, ...exception.roleArns] },
+      },
+    });
+    statement(`Deny${name}ActionsWithoutDutyTag`, {
+      resources: everywhere,
+      conditions: {
+        ArnNotEquals: trusted,
+        StringNotEquals: { [`aws:PrincipalTag/${DUTY_TAG}`]: exception.duty },
+      },
+    });
+    statement(`Deny${name}ActionsWithoutOrgTag`, {
+      resources: everywhere,
+      conditions: { ArnNotEquals: trusted, Null: { [`aws:PrincipalTag/${ORG_TAG}`]: 'true' } },
+    });
+    statement(`Deny${name}ActionsOutsideOwnOrg`, {
+      notResources: exception.folders.map((folder) =>
+        this.bucket.arnForObjects(`${orgPrefixOf(`\${aws:PrincipalTag/${ORG_TAG}}`)}${folder}*`),
+      ),
+      conditions: {
+        ArnNotEquals: trusted,
+        StringEquals: { [`aws:PrincipalTag/${DUTY_TAG}`]: exception.duty },
+      },
+    });
   }
 
   /** Every problem of the sweepers at once: names, and each policy against the vault's retention. */
@@ -408,8 +486,6 @@ export class Vault extends Construct {
     sweepers: readonly VaultSweeper[],
   ): void {
     const problems: string[] = [];
-    const tooMany = sweptOrgsProblem(sweepers.length);
-    if (tooMany) problems.push(`sweepers: ${tooMany}`);
     const seen = new Set<string>();
     sweepers.forEach((sweeper, i) => {
       const orgProblem = orgNameProblem(sweeper.orgName);

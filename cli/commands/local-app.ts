@@ -13,6 +13,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BackupWorkflow, type BackupWorkflowSettings } from '../../lib/backup-workflow.ts';
 import { DiffReportWorkflow } from '../../lib/diff-report-workflow.ts';
+import { EraseWorkflow, eraseRoleArnOf, eraseRoleNameOf } from '../../lib/erase-workflow.ts';
+import { Vault } from '../../lib/vault.ts';
 import { RestoreWorkflow } from '../../lib/restore-workflow.ts';
 import { RetentionWorkflow } from '../../lib/retention-workflow.ts';
 
@@ -113,4 +115,37 @@ export function buildLocalRetentionApp(
   return localApp('SfRetentionLocal', ({ key, bucket }, scope) => {
     return new RetentionWorkflow(scope, 'Retention', { orgName, bucket, key, policy });
   });
+}
+
+/** The stack prefix the local erase app names its erase role with. */
+const LOCAL_ERASE_PREFIX = 'SfEraseLocal';
+
+/**
+ * Builds one org's erase workflow as a local run of the console's erasure runs it, beside the real
+ * Vault construct, so that its bucket policy (who may remove versions, and where) is enforced too.
+ */
+export function buildLocalEraseApp(
+  orgName: string,
+  options: { readonly objectLockMode?: 'GOVERNANCE' | 'COMPLIANCE' } = {},
+): LocalApp<EraseWorkflow> {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, LOCAL_ERASE_PREFIX);
+  const vault = new Vault(stack, 'Vault', {
+    retention: {
+      noncurrentDays: 365,
+      coldAfterDays: 30,
+      coldStorageClass: 'GLACIER_IR',
+      accessLogDays: 365,
+      ...(options.objectLockMode ? { objectLock: { mode: options.objectLockMode, days: 30 } } : {}),
+    },
+    eraseRoles: [{ orgName, roleArn: eraseRoleArnOf(LOCAL_ERASE_PREFIX, orgName) }],
+  });
+  const workflow = new EraseWorkflow(stack, 'Erase', {
+    orgName,
+    bucket: vault.bucket,
+    key: vault.key,
+    roleName: eraseRoleNameOf(LOCAL_ERASE_PREFIX, orgName),
+    ...(options.objectLockMode ? { objectLockMode: options.objectLockMode } : {}),
+  });
+  return { stack, workflow, bucket: vault.bucket };
 }

@@ -73,6 +73,8 @@ export function sessionArn(request: Pick<AuthorizationRequest, 'principal' | 'se
 /** Every role's identity policies and every resource's own policy in the app, resolved. */
 export class AppPolicies {
   private readonly identity = new Map<string, NamedPolicy[]>();
+  /** Each role's tags, by role ARN: a request carries them as `aws:PrincipalTag/<key>`. */
+  private readonly principalTags = new Map<string, Record<string, string>>();
   private readonly resource = new Map<string, PolicyDocument>();
   /** Managed policy ARNs attached by ARN, by role ARN: named in the docs as not evaluated. */
   readonly unevaluatedManagedPolicies = new Map<string, string[]>();
@@ -134,6 +136,12 @@ export class AppPolicies {
             'aws:PrincipalArn': request.principal,
             'aws:PrincipalAccount': LOCAL_ACCOUNT,
             'aws:SecureTransport': 'true',
+            ...Object.fromEntries(
+              Object.entries(this.principalTags.get(request.principal) ?? {}).map(([k, v]) => [
+                `aws:PrincipalTag/${k}`,
+                v,
+              ]),
+            ),
             ...(request.action.startsWith('kms:') ? { 'kms:CallerAccount': LOCAL_ACCOUNT } : {}),
             ...(Object.fromEntries(
               Object.entries(request.context ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : [...v]]),
@@ -180,6 +188,13 @@ export class AppPolicies {
       switch (r.Type) {
         case 'AWS::IAM::Role': {
           const arn = String(this.resolver.resolve({ 'Fn::GetAtt': [logicalId, 'Arn'] }, stack));
+          const tags = (p.Tags as { Key: unknown; Value: unknown }[] | undefined) ?? [];
+          if (tags.length > 0) {
+            this.principalTags.set(
+              arn,
+              Object.fromEntries(tags.map((t) => [String(resolve(t.Key)), String(resolve(t.Value))])),
+            );
+          }
           for (const inline of (p.Policies as { PolicyName: unknown; PolicyDocument: unknown }[]) ?? []) {
             this.addIdentity(arn, String(resolve(inline.PolicyName)), resolve(inline.PolicyDocument));
           }

@@ -9,8 +9,10 @@
  *   the multipart commands are `s3:PutObject`, `ListObjectsV2` is `s3:ListBucket` with `s3:prefix`).
  * - The directory store: each operation as the S3Store requests it stands for (`put` is a
  *   HeadObject and a PutObject with `If-None-Match: *`, `putStream` a multipart upload,
- *   `putPointer` a plain PutObject, `list` a ListBucket), on the bucket the function's
- *   `VAULT_BUCKET` names.
+ *   `putPointer` and `replace` a plain PutObject, `list` a ListBucket, `listVersions` a
+ *   ListBucketVersions, `getVersion` a GetObject with a version, `deleteVersion` a DeleteObject
+ *   with a version, bypassing a GOVERNANCE lock where the function's environment names one), on
+ *   the bucket the function's `VAULT_BUCKET` names.
  * - With SSE-KMS, the KMS calls S3 makes on the caller's behalf: `kms:GenerateDataKey` on write,
  *   `kms:Decrypt` on read and for multipart parts, with `kms:ViaService` `s3.<region>.amazonaws.com`
  *   and the encryption context `aws:s3:arn` (the bucket's ARN when it uses an S3 Bucket Key).
@@ -24,9 +26,11 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -46,7 +50,9 @@ export interface S3Request {
     | 'UploadPart'
     | 'CompleteMultipartUpload'
     | 'AbortMultipartUpload'
-    | 'ListObjectsV2';
+    | 'ListObjectsV2'
+    | 'ListObjectVersions'
+    | 'DeleteObject';
   readonly bucket: string;
   readonly key?: string;
   readonly versionId?: string;
@@ -56,6 +62,8 @@ export interface S3Request {
   readonly ifNoneMatch?: string;
   /** The `x-amz-server-side-encryption-aws-kms-key-id` header of a write. */
   readonly kmsKeyId?: string;
+  /** The `x-amz-bypass-governance-retention` header of a version removal. */
+  readonly bypassGovernance?: boolean;
 }
 
 /** Who makes a request: a role, its session name, and the policies that decide. */
@@ -84,6 +92,23 @@ export async function authorizeS3(requester: Requester, request: S3Request): Pro
       resource: bucketArn,
       context: { 's3:prefix': request.prefix ?? '' },
     });
+    return;
+  }
+  if (op === 'ListObjectVersions') {
+    await ask({
+      action: 's3:ListBucketVersions',
+      resource: bucketArn,
+      context: { 's3:prefix': request.prefix ?? '' },
+    });
+    return;
+  }
+  if (op === 'DeleteObject') {
+    // A DeleteObject naming a version removes it for good; without one it writes a delete marker.
+    await ask({
+      action: request.versionId ? 's3:DeleteObjectVersion' : 's3:DeleteObject',
+      resource: objectArn,
+    });
+    if (request.bypassGovernance) await ask({ action: 's3:BypassGovernanceRetention', resource: objectArn });
     return;
   }
   if (op === 'AbortMultipartUpload') {
@@ -163,6 +188,17 @@ function s3RequestOf(command: unknown): S3Request | undefined {
     return { operation: 'CompleteMultipartUpload', ...common, ...ifNoneMatch };
   }
   if (command instanceof AbortMultipartUploadCommand) return { operation: 'AbortMultipartUpload', ...common };
+  if (command instanceof ListObjectVersionsCommand) {
+    return { operation: 'ListObjectVersions', bucket, prefix: String(input.Prefix ?? '') };
+  }
+  if (command instanceof DeleteObjectCommand) {
+    return {
+      operation: 'DeleteObject',
+      ...common,
+      ...(typeof input.VersionId === 'string' ? { versionId: input.VersionId } : {}),
+      ...(input.BypassGovernanceRetention === true ? { bypassGovernance: true } : {}),
+    };
+  }
   if (command instanceof ListObjectsV2Command) {
     return { operation: 'ListObjectsV2', bucket, prefix: String(input.Prefix ?? '') };
   }
@@ -263,10 +299,19 @@ function install(): () => void {
   };
   const proto = LocalDirectoryStore.prototype as unknown as Record<string, StoreMethod>;
   const originals = Object.fromEntries(
-    ['put', 'putStream', 'putPointer', 'get', 'getStream', 'head', 'list'].map((m) => [
-      m,
-      proto[m] as StoreMethod,
-    ]),
+    [
+      'put',
+      'putStream',
+      'putPointer',
+      'get',
+      'getStream',
+      'head',
+      'list',
+      'listVersions',
+      'getVersion',
+      'replace',
+      'deleteVersion',
+    ].map((m) => [m, proto[m] as StoreMethod]),
   );
   const vault = (): { bucket: string; kmsKeyId?: string } => {
     const bucket = process.env[EnvName.VaultBucket];
@@ -302,12 +347,28 @@ function install(): () => void {
         return [{ operation: 'GetObject', bucket: v.bucket, key }];
       case 'head':
         return [{ operation: 'HeadObject', bucket: v.bucket, key }];
+      case 'replace':
+        return [{ operation: 'PutObject', ...v, key }];
+      case 'getVersion':
+        return [{ operation: 'GetObject', bucket: v.bucket, key, versionId: String(args[1]) }];
+      case 'deleteVersion':
+        return [
+          {
+            operation: 'DeleteObject',
+            bucket: v.bucket,
+            key,
+            versionId: String(args[1]),
+            ...(process.env[EnvName.ObjectLockMode] === 'GOVERNANCE' ? { bypassGovernance: true } : {}),
+          },
+        ];
+      case 'listVersions':
+        return [{ operation: 'ListObjectVersions', bucket: v.bucket, prefix: key }];
       default:
         return [{ operation: 'ListObjectsV2', bucket: v.bucket, prefix: key }];
     }
   };
   for (const [method, original] of Object.entries(originals)) {
-    if (method === 'list') {
+    if (method === 'list' || method === 'listVersions') {
       proto[method] = function (this: LocalDirectoryStore, ...args: unknown[]) {
         const caller = currentCaller();
         const self = this;

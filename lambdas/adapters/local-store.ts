@@ -17,12 +17,14 @@ import { pathToFileURL } from 'node:url';
 import {
   type BackupStore,
   ObjectExistsError,
+  type ObjectVersion,
   ObjectNotFoundError,
   PointerChangedError,
   type PointerCondition,
   type PutOptions,
   type StoredObject,
   type StoreEntry,
+  type VersionedStore,
 } from '../core/store.ts';
 import type { RemovingStore } from '../core/removing-store.ts';
 import {
@@ -40,6 +42,9 @@ import {
  */
 export const STAGING_FOLDER = '.sfvault-staging';
 
+/** The version id of a key's one version in a directory store. */
+export const LOCAL_VERSION_ID = 'null';
+
 /** Age past which a pointer lock is taken to be left by a writer that stopped. */
 const LOCK_STALE_MS = 30_000;
 /** Tries to take a held pointer lock (about 15 ms apart) before giving up. */
@@ -53,7 +58,7 @@ const LOCK_WAITS = 2_000;
  * a conditional pointer write compares and renames under a lock file every process sees.
  * Content type and encoding are not recorded; the file holds the bytes exactly as given.
  */
-export class LocalDirectoryStore implements BackupStore, RemovingStore {
+export class LocalDirectoryStore implements BackupStore, RemovingStore, VersionedStore {
   readonly location: string;
   /** Absolute path of the store's root directory. */
   readonly root: string;
@@ -251,6 +256,48 @@ export class LocalDirectoryStore implements BackupStore, RemovingStore {
         throw error;
       });
       if (info?.isFile()) yield { key, bytes: info.size };
+    }
+  }
+
+  /** Each key holds one version, which a listing names `null`, as S3 names a version of an unversioned bucket. */
+  async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
+    for await (const entry of this.list(prefix)) {
+      yield {
+        key: entry.key,
+        versionId: LOCAL_VERSION_ID,
+        latest: true,
+        bytes: entry.bytes,
+        deleteMarker: false,
+      };
+    }
+  }
+
+  async getVersion(key: string, versionId: string): Promise<Uint8Array> {
+    if (versionId !== LOCAL_VERSION_ID) throw new ObjectNotFoundError(key);
+    return this.get(key);
+  }
+
+  /** Replaces the key's one version in a single rename: a reader sees the old body or the new, never part of one. */
+  async replace(key: string, body: Uint8Array | string, _options?: PutOptions): Promise<StoredObject> {
+    const target = this.pathOf(key);
+    const staged = await this.stage([toBuffer(body)]);
+    try {
+      await this.makeParent(key, target);
+      await rename(staged.path, target);
+    } catch (error) {
+      await unlink(staged.path).catch(() => undefined);
+      if (['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(errorCode(error) ?? '')) throw conflict(key);
+      throw error;
+    }
+    return { key, bytes: staged.digest.bytes, sha256: staged.digest.sha256 };
+  }
+
+  async deleteVersion(key: string, versionId: string): Promise<void> {
+    if (versionId !== LOCAL_VERSION_ID) return;
+    try {
+      await unlink(this.pathOf(key));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
     }
   }
 

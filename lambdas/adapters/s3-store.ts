@@ -5,6 +5,7 @@ import {
   type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   S3Client,
@@ -14,6 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   type BackupStore,
   ObjectExistsError,
+  type ObjectVersion,
   ObjectNotFoundError,
   PointerChangedError,
   type PointerCondition,
@@ -21,6 +23,7 @@ import {
   type ReadOptions,
   type StoredObject,
   type StoreEntry,
+  type VersionedStore,
 } from '../core/store.ts';
 import type { RemovingStore } from '../core/removing-store.ts';
 import { BodyDigest, checkStoreKey, checkStorePrefix, toBuffer } from './store-key.ts';
@@ -62,6 +65,11 @@ export interface S3StoreOptions extends S3ConnectionOptions {
   readonly partSize?: number;
   /** Parts uploaded concurrently. @default DEFAULT_QUEUE_SIZE */
   readonly queueSize?: number;
+  /**
+   * Send `x-amz-bypass-governance-retention` when removing a version, as a bucket in Object Lock
+   * GOVERNANCE mode needs (with `s3:BypassGovernanceRetention`). @default false
+   */
+  readonly bypassGovernanceRetention?: boolean;
 }
 
 /** Builds an S3 client with the checksum settings S3-compatible servers such as radosgw need. */
@@ -90,7 +98,7 @@ export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
  * bucket the first is refused even when it matches and the second is ignored, so there only the
  * check just before the write holds, and two writers can interleave between check and write.
  */
-export class S3Store implements BackupStore, RemovingStore {
+export class S3Store implements BackupStore, RemovingStore, VersionedStore {
   readonly location: string;
   private readonly client: S3Client;
   private readonly bucket: string;
@@ -98,6 +106,7 @@ export class S3Store implements BackupStore, RemovingStore {
   private readonly kmsKeyId: string | undefined;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly bypassGovernance: boolean;
 
   constructor(options: S3StoreOptions) {
     if (!options.bucket || typeof options.bucket !== 'string') {
@@ -110,6 +119,7 @@ export class S3Store implements BackupStore, RemovingStore {
     this.kmsKeyId = options.kmsKeyId;
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+    this.bypassGovernance = options.bypassGovernanceRetention ?? false;
     if (this.partSize < 5 * 1024 * 1024) {
       throw new RangeError(`S3Store partSize ${this.partSize} is below S3's 5 MiB minimum part size.`);
     }
@@ -295,6 +305,80 @@ export class S3Store implements BackupStore, RemovingStore {
       }
       continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (continuationToken);
+  }
+
+  async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
+    checkStorePrefix(prefix);
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectVersionsCommand({
+          Bucket: this.bucket,
+          Prefix: `${this.prefix}${prefix}`,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
+      const entries: ObjectVersion[] = [
+        ...(page.Versions ?? []).map((v) => ({
+          key: String(v.Key),
+          versionId: v.VersionId ?? 'null',
+          latest: v.IsLatest === true,
+          bytes: v.Size ?? 0,
+          deleteMarker: false,
+        })),
+        ...(page.DeleteMarkers ?? []).map((m) => ({
+          key: String(m.Key),
+          versionId: m.VersionId ?? 'null',
+          latest: m.IsLatest === true,
+          bytes: 0,
+          deleteMarker: true,
+        })),
+      ];
+      for (const entry of entries) {
+        if (entry.key === 'undefined') continue;
+        yield { ...entry, key: entry.key.slice(this.prefix.length) };
+      }
+      const more = page.IsTruncated === true;
+      keyMarker = more ? page.NextKeyMarker : undefined;
+      versionIdMarker = more ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+  }
+
+  async getVersion(key: string, versionId: string): Promise<Uint8Array> {
+    return this.get(key, { versionId });
+  }
+
+  async replace(key: string, body: Uint8Array | string, options?: PutOptions): Promise<StoredObject> {
+    const objectKey = this.objectKey(key);
+    const bytes = toBuffer(body);
+    const digest = new BodyDigest().update(bytes);
+    const result = await this.client.send(
+      new PutObjectCommand({
+        ...this.writeParams(objectKey, options),
+        Body: bytes,
+        ContentLength: bytes.byteLength,
+        ChecksumSHA256: Buffer.from(digest.sha256, 'hex').toString('base64'),
+        Metadata: { sha256: digest.sha256 },
+      }),
+    );
+    return stored(key, digest, result.VersionId);
+  }
+
+  async deleteVersion(key: string, versionId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          VersionId: versionId,
+          ...(this.bypassGovernance ? { BypassGovernanceRetention: true } : {}),
+        }),
+      );
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
   }
 
   private objectKey(key: string): string {

@@ -99,3 +99,36 @@ export class ObjectNotFoundError extends Error {
     super(`The store holds no object at ${key}.`);
   }
 }
+
+/** One stored version of a key, as a versioned listing reports it. */
+export interface ObjectVersion {
+  readonly key: string;
+  /** The store's version id; `null` (S3's name for it) where the store keeps one version per key. */
+  readonly versionId: string;
+  /** True for the version a plain read returns. */
+  readonly latest: boolean;
+  readonly bytes: number;
+  /** True for a delete marker, which holds no bytes. */
+  readonly deleteMarker: boolean;
+}
+
+/**
+ * The one power over the vault that removes data, kept apart from `BackupStore` so that no backup,
+ * restore or report code is handed it: erasure (docs/erasure.md) rewrites an object without a
+ * person's rows and removes every earlier version of it. Only the erase handler is given one.
+ */
+export interface VersionedStore {
+  /** A short description for logs, as `BackupStore.location`. */
+  readonly location: string;
+  /** Every version of every key under a prefix (delete markers included), current ones too. */
+  listVersions(prefix: string): AsyncIterable<ObjectVersion>;
+  /** Reads one version; fails with `ObjectNotFoundError` if it does not exist. */
+  getVersion(key: string, versionId: string): Promise<Uint8Array>;
+  /**
+   * Writes a new current version of a key that may already hold one (a store with one version
+   * per key replaces it atomically). Reports the version written.
+   */
+  replace(key: string, body: Uint8Array | string, options?: PutOptions): Promise<StoredObject>;
+  /** Removes one version for good (on S3, DeleteObjectVersion); removing one that is gone succeeds. */
+  deleteVersion(key: string, versionId: string): Promise<void>;
+}

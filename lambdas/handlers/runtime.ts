@@ -24,11 +24,12 @@ import {
   type ServiceName,
 } from '../../contract/workflow-contract.ts';
 import { createRemovingStore, createStore, type StoreSpec } from '../adapters/create-store.ts';
-import { createS3Client } from '../adapters/s3-store.ts';
+import { LocalDirectoryStore } from '../adapters/local-store.ts';
+import { createS3Client, S3Store } from '../adapters/s3-store.ts';
 import { credentialsFromSecret, type SalesforceCredentials } from '../adapters/salesforce/auth.ts';
 import { withoutSalesforceText } from '../core/backup/failure-cause.ts';
 import type { RemovingStore } from '../core/removing-store.ts';
-import type { BackupStore } from '../core/store.ts';
+import type { BackupStore, VersionedStore } from '../core/store.ts';
 
 export { MetricUnit };
 
@@ -133,6 +134,30 @@ function storeSpecFromEnv<T>(create: (spec: StoreSpec) => T): T {
       ...(kmsKeyId ? { kmsKeyId } : {}),
       ...(endpoint ? { endpoint } : {}),
     },
+  });
+}
+
+/**
+ * The vault with the power to replace objects and remove versions, for the erase function only:
+ * the same bucket or directory as `storeFromEnv`, and, on a bucket in Object Lock GOVERNANCE mode,
+ * removals that bypass the lock (which the erase role is allowed).
+ */
+export function versionedStoreFromEnv(): BackupStore & VersionedStore {
+  const dir = readEnv(EnvName.LocalStoreDir);
+  if (dir) return new LocalDirectoryStore(dir);
+  const bucket = readEnv(EnvName.VaultBucket);
+  if (!bucket) {
+    throw new FunctionConfigError(
+      `No vault is configured: ${EnvName.VaultBucket} is not set. Deploy the function with the vault bucket's name in ${EnvName.VaultBucket}, or set ${EnvName.LocalStoreDir} to a directory for a local run.`,
+    );
+  }
+  const kmsKeyId = readEnv(EnvName.VaultKeyArn);
+  const endpoint = readEnv(EnvName.S3Endpoint);
+  return new S3Store({
+    bucket,
+    client: s3ClientFor(endpoint),
+    ...(kmsKeyId ? { kmsKeyId } : {}),
+    bypassGovernanceRetention: readEnv(EnvName.ObjectLockMode) === 'GOVERNANCE',
   });
 }
 

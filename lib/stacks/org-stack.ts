@@ -1,4 +1,4 @@
-import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -14,6 +14,7 @@ import {
 } from '../config.ts';
 import { ContinuousJournal } from '../continuous-journal.ts';
 import { DiffReportWorkflow } from '../diff-report-workflow.ts';
+import { EraseWorkflow, eraseRoleNameOf } from '../erase-workflow.ts';
 import { importLogsKey } from '../logs-key.ts';
 import { RestoreWorkflow } from '../restore-workflow.ts';
 import { sweeperRoleNameOf } from '../retention-policy.ts';
@@ -63,6 +64,8 @@ export class OrgStack extends Stack {
   readonly restore: RestoreWorkflow;
   /** Its diff report: two snapshots compared inside AWS, started from the console. */
   readonly diffReport: DiffReportWorkflow;
+  /** Its erase workflow: a person erased from every backup, started from the console. */
+  readonly erase: EraseWorkflow;
   /** Its change-event journal, when the config names the org's Event Relay source. */
   readonly continuous?: ContinuousJournal;
   /** Its retention sweeps, when a retention policy applies to the org. */
@@ -213,6 +216,30 @@ export class OrgStack extends Stack {
         description: `Retention sweeps of Salesforce org ${org.name}: expire the snapshots its policy no longer keeps`,
       });
     }
+    // Erasure: a person removed from every version of the org's backups, from the console.
+    const lockMode = config.retention.objectLock?.mode;
+    this.erase = new EraseWorkflow(this, `${orgId}Erase`, {
+      orgName: org.name,
+      bucket: this.vault.bucket,
+      key: this.vault.key,
+      roleName: eraseRoleNameOf(config.stackPrefix, org.name),
+      ...(lockMode ? { objectLockMode: lockMode } : {}),
+    });
+    if (lockMode === 'COMPLIANCE') {
+      Annotations.of(this.erase).addWarningV2(
+        'sfbackup:erasure-impossible',
+        `The vault is locked in COMPLIANCE mode for ${config.retention.objectLock?.days} days: the erase workflow of org ${org.name} refuses every erasure, since no one can remove a locked version before it expires. Use retention.objectLock.mode "GOVERNANCE", or a lock period no longer than the time within which erasure requests must be answered.`,
+      );
+    }
+    this.alerting.monitorWorkflow(this.erase.stateMachine, { orgName: org.name, workflow: 'erase' });
+    this.alerting.monitorFunctions(`${orgId}Erase`, this.erase.functions, {
+      orgName: org.name,
+      workflow: 'erase',
+    });
+    new CfnOutput(this, `${orgId}EraseStateMachineArn`, {
+      value: this.erase.stateMachine.stateMachineArn,
+      description: `Erase workflow of Salesforce org ${org.name}: removes a person from every backup (docs/erasure.md)`,
+    });
 
     // Continuous protection: the org's change events, relayed by Salesforce, written to its journal.
     if (org.continuous) {

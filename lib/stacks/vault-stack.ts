@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type AppConfig, retentionPolicyOf } from '../config.ts';
 import { sweeperRoleNameOf } from '../retention-policy.ts';
+import { eraseRoleArnOf } from '../erase-workflow.ts';
 import { Vault } from '../vault.ts';
 import { VaultReplication } from '../vault-replication.ts';
 import { replicaNamesOf } from './vault-replica-stack.ts';
@@ -75,6 +76,11 @@ export class VaultStack extends Stack {
           ? [{ orgName: org.name, roleName: sweeperRoleNameOf(props.config.stackPrefix, org.name), policy }]
           : [];
       }),
+      // Named, not referenced: the org stacks that create these roles are deployed after this one.
+      eraseRoles: props.config.orgs.map((org) => ({
+        orgName: org.name,
+        roleArn: eraseRoleArnOf(props.config.stackPrefix, org.name),
+      })),
     });
     this.bucket = vault.bucket;
     this.key = vault.key;

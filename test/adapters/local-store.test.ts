@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalDirectoryStore, STAGING_FOLDER } from '../../lambdas/adapters/local-store.ts';
 import { InvalidStoreKeyError } from '../../lambdas/adapters/store-key.ts';
-import { ObjectExistsError, PointerChangedError } from '../../lambdas/core/store.ts';
+import { ObjectExistsError, ObjectNotFoundError, PointerChangedError } from '../../lambdas/core/store.ts';
 import { describeBackupStoreContract, generatedBody } from '../support/store-contract.ts';
 
 const roots: string[] = [];
@@ -115,5 +115,27 @@ describe('LocalDirectoryStore', () => {
 
   it('asks for a directory path when given none', () => {
     expect(() => new LocalDirectoryStore('  ')).toThrow(/needs the path of a directory/);
+  });
+});
+
+describe('LocalDirectoryStore as the versioned store erasure uses', () => {
+  it('holds one version per key, which a replace rewrites in place and a version removal deletes', async () => {
+    const store = new LocalDirectoryStore(await newRoot());
+    await store.put('orgs/acme/part.csv', 'Id\n1\n2\n');
+    // GIVEN one version, named as S3 names the version of an unversioned bucket
+    const listed = [];
+    for await (const v of store.listVersions('orgs/acme/')) listed.push(v);
+    expect(listed).toEqual([
+      { key: 'orgs/acme/part.csv', versionId: 'null', latest: true, bytes: 7, deleteMarker: false },
+    ]);
+    // WHEN it is replaced THEN the key holds the new body and still one version
+    const written = await store.replace('orgs/acme/part.csv', 'Id\n1\n');
+    expect(written).toMatchObject({ key: 'orgs/acme/part.csv', bytes: 5 });
+    expect(new TextDecoder().decode(await store.getVersion('orgs/acme/part.csv', 'null'))).toBe('Id\n1\n');
+    await expect(store.getVersion('orgs/acme/part.csv', 'other')).rejects.toBeInstanceOf(ObjectNotFoundError);
+    // WHEN its one version is removed, twice THEN it is gone, and the second removal succeeds
+    await store.deleteVersion('orgs/acme/part.csv', 'null');
+    await store.deleteVersion('orgs/acme/part.csv', 'null');
+    expect(await store.head('orgs/acme/part.csv')).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ const ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   MetadataDeployError: [true, [{ component: 'CustomField:A__c.B__c', problem: 'missing' }]],
   MetadataVerificationError: [['CustomField:A__c.B__c differs']],
   InvalidStoreKeyError: ['/x', 'keys are relative'],
+  InvalidEraseRequestError: [[{ field: 'mode', problem: 'unknown.', fix: 'write "dry-run".' }]],
 };
 
 type ErrorClass = new (...args: unknown[]) => Error;

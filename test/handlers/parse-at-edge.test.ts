@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EnvName, ErrorName } from '../../contract/workflow-contract.ts';
 import * as backup from '../../lambdas/handlers/backup/handlers.ts';
+import * as erase from '../../lambdas/handlers/erase/handlers.ts';
 import * as restore from '../../lambdas/handlers/restore/handlers.ts';
 
 const run = {
@@ -99,5 +100,42 @@ describe("the lease release handler's restore root", () => {
       message: expect.stringContaining('restores/acme-other/00D000000000001AAA/'),
     });
     expect(files(dir)).toEqual([]);
+  });
+});
+
+describe('the erase handler parses its event at the edge', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['no step', {}],
+    ['an unknown step', { step: 'purge', planKey: 'x' }],
+    [
+      'a finish without its outcome',
+      { step: 'finish', input: {}, planKey: 'orgs/acme/erasures/x/plan.json' },
+    ],
+  ])('refuses %s with InvalidEraseStateError', async (_what, event) => {
+    await expect(erase.erase(event)).rejects.toMatchObject({ name: ErrorName.InvalidEraseState });
+  });
+
+  it('plans from the vault its environment names, and refuses an id that is in none of its snapshots', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-erase-handler-'));
+    dirs.push(dir);
+    vi.stubEnv(EnvName.OrgName, 'acme-prod');
+    vi.stubEnv(EnvName.LocalStoreDir, dir);
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    const input = { ids: ['0035g000000000PAAQ'], requestedBy: 'dpo@example.com' };
+    await expect(erase.erase({ step: 'start', input, executionName: 'handler-1' })).rejects.toMatchObject({
+      name: ErrorName.ErasureTargetNotFound,
+      message: expect.stringContaining('0035g000000000PAAQ'),
+    });
+    vi.stubEnv(EnvName.ObjectLockMode, 'COMPLIANCE');
+    await expect(erase.erase({ step: 'start', input, executionName: 'handler-2' })).rejects.toMatchObject({
+      name: ErrorName.ErasureImpossible,
+    });
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

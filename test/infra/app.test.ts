@@ -87,9 +87,17 @@ describe('buildApp', () => {
         'SfBackup-Vault-KeyArn',
       ]);
     }
-    for (const name of ['SfBackup-Vault', 'SfBackup-Alerting']) {
-      expect(text(name)).not.toMatch(/Dreamhouse|Org-/);
-    }
+    // AND neither shared stack names an org stack; the vault names each org's erase role and
+    // sweeper (in its bucket policy's lists of exceptions), by name, never by reference
+    const vault = text('SfBackup-Vault');
+    expect(vault).toContain('role/SfBackup-Erase-DreamhouseProd');
+    expect(vault).toContain('role/SfBackup-sweep-dreamhouse-uat');
+    const named = vault.replace(
+      /role\/SfBackup-(Erase-Dreamhouse(Prod|Uat)|sweep-dreamhouse-(prod|uat))/g,
+      '',
+    );
+    expect(named).not.toMatch(/dreamhouse|Org-/i);
+    expect(text('SfBackup-Alerting')).not.toMatch(/Dreamhouse|Org-/);
   });
 
   it('passes the AwsSolutions checks with no unacknowledged finding in any stack', () => {

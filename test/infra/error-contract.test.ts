@@ -46,10 +46,12 @@ describe('the error names the synthesized state machines handle', () => {
     expect(machines.map((m) => m.id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'DreamhouseProdBackupStateMachine',
       'DreamhouseProdDiffReportStateMachine',
+      'DreamhouseProdEraseStateMachine',
       'DreamhouseProdRestoreStateMachine',
       'DreamhouseProdRetentionStateMachine',
       'DreamhouseUatBackupStateMachine',
       'DreamhouseUatDiffReportStateMachine',
+      'DreamhouseUatEraseStateMachine',
       'DreamhouseUatRestoreStateMachine',
       'DreamhouseUatRetentionStateMachine',
     ]);

@@ -19,9 +19,9 @@ function exampleOrgStacks() {
 describe('OrgStack', () => {
   const stacks = exampleOrgStacks();
 
-  it('builds a backup, a restore, a diff report and a retention workflow for every org of the config, each in its own stack, in its order', () => {
+  it('builds a backup, a restore, a diff report, an erase and a retention workflow for every org of the config, each in its own stack, in its order', () => {
     // GIVEN the example config, whose orgs both have a retention policy WHEN its stacks are built
-    // THEN each org has its four workflows in its stack
+    // THEN each org has its five workflows in its stack
     expect(stacks.map(({ stack }) => [stack.stackName, stack.org.name])).toEqual([
       ['SfBackup-Org-DreamhouseProd', 'dreamhouse-prod'],
       ['SfBackup-Org-DreamhouseUat', 'dreamhouse-uat'],
@@ -31,6 +31,7 @@ describe('OrgStack', () => {
         stack.backup.node.id,
         stack.restore.node.id,
         stack.diffReport.node.id,
+        stack.erase.node.id,
         stack.retention?.node.id,
       ]),
     ).toEqual([
@@ -38,11 +39,18 @@ describe('OrgStack', () => {
         'DreamhouseProdBackup',
         'DreamhouseProdRestore',
         'DreamhouseProdDiffReport',
+        'DreamhouseProdErase',
         'DreamhouseProdRetention',
       ],
-      ['DreamhouseUatBackup', 'DreamhouseUatRestore', 'DreamhouseUatDiffReport', 'DreamhouseUatRetention'],
+      [
+        'DreamhouseUatBackup',
+        'DreamhouseUatRestore',
+        'DreamhouseUatDiffReport',
+        'DreamhouseUatErase',
+        'DreamhouseUatRetention',
+      ],
     ]);
-    for (const { template } of stacks) template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
+    for (const { template } of stacks) template.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
   });
 
   it("starts each org's backup on its incremental, full and metadata schedules", () => {
@@ -106,10 +114,10 @@ describe('OrgStack', () => {
       const errorAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
         .map((alarm) => alarm.Properties as { Metrics?: { Expression?: string; MetricStat?: MetricStat }[] })
         .filter((p) => p.Metrics?.some((m) => m.MetricStat?.Metric.MetricName === 'Errors'));
-      // One alarm per workflow (backup, restore, diff report, retention: each holds at most 10
+      // One alarm per workflow (backup, restore, diff report, erase, retention: each holds at most 10
       // functions), and one for the journal writer of a continuous org.
       const continuous = Object.keys(template.findResources('AWS::Events::EventBus')).length;
-      expect(errorAlarms).toHaveLength(4 + continuous);
+      expect(errorAlarms).toHaveLength(5 + continuous);
       const alarmed = errorAlarms.flatMap((p) => {
         const metrics = (p.Metrics ?? []).filter((m) => m.MetricStat);
         expect(metrics.length).toBeLessThanOrEqual(10);
@@ -174,57 +182,56 @@ describe('an org stack beside the others', () => {
   const three = templatesOf([...example, third]);
 
   /**
-   * The vault template without the sweeper statements of `org`: a swept org's only mark on the
-   * vault stack is its sweeper, named in the bucket policy.
+   * The vault template without the roles of `org`: an org's only mark on the vault stack is its
+   * erase role (and, when a policy applies, its sweeper), named in the bucket policy's lists of
+   * principals that keep their one exception. The statements themselves do not depend on the orgs.
    */
-  function vaultWithoutSweeper(template: string, org: string): string {
-    interface PolicyStatement {
-      Sid?: string;
-      Condition?: { ArnNotEquals?: { 'aws:PrincipalArn'?: unknown } };
-    }
-    const parsed = JSON.parse(template) as {
-      Resources: Record<
-        string,
-        { Type: string; Properties: { PolicyDocument: { Statement: PolicyStatement[] } } }
-      >;
-    };
-    for (const resource of Object.values(parsed.Resources)) {
-      if (resource.Type !== 'AWS::S3::BucketPolicy') continue;
-      const statements = resource.Properties.PolicyDocument.Statement;
-      resource.Properties.PolicyDocument.Statement = statements
-        .filter((st) => st.Sid !== `DenySweeperDeletesOutsideOrg${org.replaceAll('-', '')}`)
-        .map((st) => {
-          const arns = st.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
-          if (!Array.isArray(arns)) return st;
-          const kept = arns.filter((arn: unknown) => !JSON.stringify(arn).includes(`-sweep-${org}`));
-          return { ...st, Condition: { ...st.Condition, ArnNotEquals: { 'aws:PrincipalArn': kept } } };
-        });
-    }
+  function vaultWithoutOrgRoles(template: string, org: string): string {
+    const marks = [
+      `-sweep-${org}`,
+      `-Erase-${org
+        .split('-')
+        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .join('')}`,
+    ];
+    const parsed = JSON.parse(template, (key, value) => {
+      if (key !== 'aws:PrincipalArn' || !Array.isArray(value)) return value;
+      return value.filter((arn: unknown) => !marks.some((mark) => JSON.stringify(arn).includes(mark)));
+    });
     return JSON.stringify(parsed);
   }
 
-  it('leaves the other orgs, the vault and the alerting byte for byte as they were when an org without a retention policy is added', () => {
+  it("changes only the vault's lists of erase roles when an org without a retention policy is added", () => {
     // GIVEN the example's two orgs WHEN a third that keeps every snapshot is added THEN only its stack is new
     const unswept = templatesOf([...example, { ...third, keep: 'all' }]);
     expect([...unswept.keys()].filter((name) => !two.has(name))).toEqual(['SfBackup-Org-AcmeDev']);
     expect(
       [...two].filter(([name, template]) => unswept.get(name) !== template).map(([name]) => name),
-    ).toEqual([]);
-  });
-
-  it("changes only the vault's bucket policy, by the org's sweeper statements, when an org with a retention policy is added", () => {
-    // GIVEN the example's two orgs WHEN a third under the default policy is added
-    expect([...three.keys()].filter((name) => !two.has(name))).toEqual(['SfBackup-Org-AcmeDev']);
-    // THEN the other org stacks and the alerting are as they were, and the vault differs only by its sweeper
-    expect([...two].filter(([name, template]) => three.get(name) !== template).map(([name]) => name)).toEqual(
-      ['SfBackup-Vault'],
-    );
-    expect(vaultWithoutSweeper(three.get('SfBackup-Vault')!, 'acme-dev')).toBe(
+    ).toEqual(['SfBackup-Vault']);
+    // AND the vault differs only by the new org's erase role, no sweeper
+    const vault = unswept.get('SfBackup-Vault')!;
+    expect(vault).toContain('-Erase-AcmeDev');
+    expect(vault).not.toContain('-sweep-acme-dev');
+    expect(vaultWithoutOrgRoles(vault, 'acme-dev')).toBe(
       JSON.stringify(JSON.parse(two.get('SfBackup-Vault')!)),
     );
   });
 
-  it("leaves the remaining orgs and the alerting byte for byte, and the vault but for the org's sweeper, when an org is removed", () => {
+  it("changes only the vault's lists of erase roles and sweepers when an org with a retention policy is added", () => {
+    // GIVEN the example's two orgs WHEN a third under the default policy is added
+    expect([...three.keys()].filter((name) => !two.has(name))).toEqual(['SfBackup-Org-AcmeDev']);
+    // THEN the other org stacks and the alerting are as they were, and the vault differs only by its roles
+    expect([...two].filter(([name, template]) => three.get(name) !== template).map(([name]) => name)).toEqual(
+      ['SfBackup-Vault'],
+    );
+    const vault = three.get('SfBackup-Vault')!;
+    expect(vault).toContain('-sweep-acme-dev');
+    expect(vaultWithoutOrgRoles(vault, 'acme-dev')).toBe(
+      JSON.stringify(JSON.parse(two.get('SfBackup-Vault')!)),
+    );
+  });
+
+  it("leaves the remaining orgs and the alerting byte for byte, and the vault but for the org's roles, when an org is removed", () => {
     // GIVEN three orgs WHEN the first is removed (its drill sandbox stays) THEN only its stack goes
     const withoutFirst = templatesOf([example[1], third]);
     expect([...three.keys()].filter((name) => !withoutFirst.has(name))).toEqual([
@@ -233,7 +240,7 @@ describe('an org stack beside the others', () => {
     expect(
       [...withoutFirst].filter(([name, template]) => three.get(name) !== template).map(([name]) => name),
     ).toEqual(['SfBackup-Vault']);
-    expect(vaultWithoutSweeper(three.get('SfBackup-Vault')!, 'dreamhouse-prod')).toBe(
+    expect(vaultWithoutOrgRoles(three.get('SfBackup-Vault')!, 'dreamhouse-prod')).toBe(
       JSON.stringify(JSON.parse(withoutFirst.get('SfBackup-Vault')!)),
     );
   });

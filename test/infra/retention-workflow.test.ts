@@ -128,9 +128,9 @@ describe('the retention workflow of an org with a policy', () => {
   it('builds no retention workflow and leaves the bucket policy as it was when no policy applies', () => {
     const none = swept(configWith());
     expect(none.org.retention).toBeUndefined();
-    expect(Object.keys(none.orgTemplate.findResources('AWS::StepFunctions::StateMachine'))).toHaveLength(3);
+    expect(Object.keys(none.orgTemplate.findResources('AWS::StepFunctions::StateMachine'))).toHaveLength(4);
     const statements = bucketPolicyStatements(none.vaultTemplate);
-    expect(statements.map((s) => s.Sid)).not.toContain('DenyDeleteObjectExceptTrustedRolesAndSweepers');
+    expect(statements.map((s) => s.Sid)).not.toContain('DenySweepersActionsToOthers');
     const protectedActions = statements.find((s) => s.Sid === 'DenyProtectedActionsExceptTrustedRoles');
     expect(actionsOf(protectedActions!)).toContain('s3:DeleteObject');
     const all = swept(
@@ -159,27 +159,53 @@ describe('the vault bucket policy with sweepers', () => {
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     // Object deletes left the protected statement for statements of their own.
     expect(actionsOf(bySid.DenyProtectedActionsExceptTrustedRoles!)).not.toContain('s3:DeleteObject');
-    expect(actionsOf(bySid.DenyProtectedActionsExceptTrustedRoles!)).toContain('s3:DeleteObjectVersion');
-    const deletes = bySid.DenyDeleteObjectExceptTrustedRolesAndSweepers!;
-    expect(deletes.Effect).toBe('Deny');
+    expect(actionsOf(bySid.DenyProtectedActionsExceptTrustedRoles!)).not.toContain('s3:DeleteObjectVersion');
+    expect(actionsOf(bySid.DenyEraseRolesActionsToOthers!)).toContain('s3:DeleteObjectVersion');
+    const deletes = bySid.DenySweepersActionsToOthers!;
+    expect(deletes).toMatchObject({ Effect: 'Deny', Action: 's3:DeleteObject' });
     const exempt = JSON.stringify(deletes.Condition?.ArnNotEquals?.['aws:PrincipalArn']);
     expect(exempt).toContain(':role/SfBackup-sweep-acme-prod');
     expect(exempt).toContain(':role/SfBackup-sweep-acme-uat');
     expect(exempt).not.toContain('acme-dev');
-    // One statement per swept org, binding its sweeper to its own folders.
-    const own = bySid.DenySweeperDeletesOutsideOrgacmeprod!;
-    expect(own).toMatchObject({ Effect: 'Deny', Action: 's3:DeleteObject' });
-    expect(JSON.stringify(own.Condition?.ArnEquals?.['aws:PrincipalArn'])).toContain(
-      ':role/SfBackup-sweep-acme-prod',
-    );
+    // A deleting role must carry the sweeper's duty tag and an org tag...
+    expect(bySid.DenySweepersActionsWithoutDutyTag).toMatchObject({
+      Effect: 'Deny',
+      Action: 's3:DeleteObject',
+      Condition: { StringNotEquals: { 'aws:PrincipalTag/sfbackup-duty': 'retention-sweep' } },
+    });
+    expect(bySid.DenySweepersActionsWithoutOrgTag).toMatchObject({
+      Effect: 'Deny',
+      Action: 's3:DeleteObject',
+      Condition: { Null: { 'aws:PrincipalTag/sfbackup-org': 'true' } },
+    });
+    // ...and deletes only under the folders of the org its tag names: one statement for every org.
+    const own = bySid.DenySweepersActionsOutsideOwnOrg!;
+    expect(own).toMatchObject({
+      Effect: 'Deny',
+      Action: 's3:DeleteObject',
+      Condition: { StringEquals: { 'aws:PrincipalTag/sfbackup-duty': 'retention-sweep' } },
+    });
     const notResources = JSON.stringify(own.NotResource);
     for (const folder of ['snapshots', 'catalog', 'files'])
-      expect(notResources).toContain(`/orgs/acme-prod/${folder}/*`);
-    expect(notResources).not.toContain('acme-uat');
-    expect(Object.keys(bySid).filter((sid) => sid?.startsWith('DenySweeperDeletesOutsideOrg'))).toEqual([
-      'DenySweeperDeletesOutsideOrgacmeprod',
-      'DenySweeperDeletesOutsideOrgacmeuat',
-    ]);
+      expect(notResources).toContain(`/orgs/\${aws:PrincipalTag/sfbackup-org}/${folder}/*`);
+    expect(notResources).not.toContain('acme');
+    expect(Object.keys(bySid).filter((sid) => sid?.includes('acme'))).toEqual([]);
+  });
+
+  it('tags each sweeper role with its org and duty, which the bucket policy reads', () => {
+    const config = parseConfig({
+      orgs: [{ name: 'acme-prod', type: 'production', secretName: 'a' }],
+      alertEmails: [],
+      retention: { keep: GFS },
+    });
+    const { orgTemplate } = swept(config);
+    orgTemplate.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'SfBackup-sweep-acme-prod',
+      Tags: Match.arrayWith([
+        { Key: 'sfbackup-duty', Value: 'retention-sweep' },
+        { Key: 'sfbackup-org', Value: 'acme-prod' },
+      ]),
+    });
   });
 });
 
@@ -243,17 +269,5 @@ describe('props validation of the retention constructs', () => {
     ).toThrow(
       'retention.objectLock.days is 10: the policy of org acme (7 daily, 0 weekly, 0 monthly, 0 yearly) keeps its daily snapshots 7 days, but Object Lock would hold the versions of the snapshots it expired for 10 days; lower retention.objectLock.days to at most 7, or keep more daily snapshots',
     );
-    const many = Array.from({ length: 26 }, (_, i) => ({
-      orgName: `org${i}`,
-      roleName: `sweep-org${i}`,
-      policy: GFS,
-    }));
-    expect(
-      () =>
-        new Vault(new Stack(appWithoutBundling(), 'W'), 'Vault', {
-          retention: configWith().retention,
-          sweepers: many,
-        }),
-    ).toThrow(/26 orgs have a retention policy, .* at most 25 orgs can be swept/);
   });
 });

@@ -5,7 +5,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../lib/config.ts';
 import { VaultStack } from '../../lib/stacks/vault-stack.ts';
-import { PROTECTED_BUCKET_ACTIONS, PROTECTED_KEY_ACTIONS, Vault } from '../../lib/vault.ts';
+import {
+  PROTECTED_BUCKET_ACTIONS,
+  PROTECTED_KEY_ACTIONS,
+  VERSION_REMOVAL_ACTIONS,
+  Vault,
+} from '../../lib/vault.ts';
 import { AppPolicies } from '../../cli/local/policies.ts';
 import { LOCAL_ACCOUNT, type StackTemplate, TemplateResolver } from '../../cli/local/template.ts';
 import { appWithoutBundling, configWith } from './fixtures/app-fixture.ts';
@@ -266,11 +271,18 @@ describe('the vault policies as synthesized', () => {
       const statements = Object.values(template.findResources('AWS::S3::BucketPolicy')).find(
         (r) => r.Properties.Bucket.Ref === bucket,
       )?.Properties.PolicyDocument.Statement as { Sid?: string }[];
+      // The vault bucket leaves version removal to statements of its own (erasure, below).
+      const actions =
+        bucket === BUCKET
+          ? PROTECTED_BUCKET_ACTIONS.filter(
+              (a) => !(VERSION_REMOVAL_ACTIONS as readonly string[]).includes(a),
+            )
+          : [...PROTECTED_BUCKET_ACTIONS];
       expect(statements.find((s) => s.Sid === 'DenyProtectedActionsExceptTrustedRoles')).toEqual({
         Sid: 'DenyProtectedActionsExceptTrustedRoles',
         Effect: 'Deny',
         Principal: { AWS: '*' },
-        Action: [...PROTECTED_BUCKET_ACTIONS],
+        Action: actions,
         Resource: [
           { 'Fn::GetAtt': [bucket, 'Arn'] },
           { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] },
@@ -380,5 +392,62 @@ describe("the vault's policies as the local app's policy evaluator decides", () 
       allowed: true,
     });
     expect(await policies.check({ principal: role(deployer), action, resource })).toEqual({ allowed: true });
+  });
+});
+
+describe("version removal, left to each org's erase role under its own prefix", () => {
+  const config = configWith({
+    breakGlassRoleArn: BREAK_GLASS,
+    env: { region: REGION },
+    orgs: [
+      { name: 'acme-prod', type: 'production', secretName: 'sfbackup/acme-prod' },
+      { name: 'acme-uat', type: 'sandbox', secretName: 'sfbackup/acme-uat' },
+    ],
+  });
+  const { bucketPolicy } = policiesOf(config);
+  const eraseRole = (org: string) => `arn:aws:iam::${ACCOUNT}:role/SfBackup-Erase-${org}`;
+  const part = (org: string) =>
+    `${BUCKET_ARN}/orgs/${org}/snapshots/20260101T000000000Z-abcdef/objects/Contact/part-00001-aaaaaaaa.csv.gz`;
+
+  it("allows s3:DeleteObjectVersion to an org's erase role under its own prefix only", async () => {
+    const action = 's3:DeleteObjectVersion';
+    expect(await decide(eraseRole('AcmeProd'), action, part('acme-prod'), bucketPolicy)).toBe('Allowed');
+    expect(await decide(eraseRole('AcmeUat'), action, part('acme-uat'), bucketPolicy)).toBe('Allowed');
+    expect(await decide(eraseRole('AcmeProd'), action, part('acme-uat'), bucketPolicy)).toBe(
+      'ExplicitlyDenied',
+    );
+    expect(await decide(eraseRole('AcmeUat'), action, part('acme-prod'), bucketPolicy)).toBe(
+      'ExplicitlyDenied',
+    );
+    const restores = `${BUCKET_ARN}/restores/acme-prod/plan.json`;
+    expect(await decide(eraseRole('AcmeProd'), action, restores, bucketPolicy)).toBe('ExplicitlyDenied');
+  });
+
+  it('allows s3:BypassGovernanceRetention to the erase roles, which can remove a version under their own org only', async () => {
+    // Bypassing a lock changes nothing by itself: retention changes are denied to all, and removal
+    // is bounded per org above.
+    const action = 's3:BypassGovernanceRetention';
+    expect(await decide(eraseRole('AcmeProd'), action, part('acme-prod'), bucketPolicy)).toBe('Allowed');
+  });
+
+  it.each(VERSION_REMOVAL_ACTIONS)(
+    'still refuses %s to every other role, however broad its own policy',
+    async (action) => {
+      const backupRole = `arn:aws:iam::${ACCOUNT}:role/SfBackup-Org-AcmeProd-AcmeProdBackupExportRole`;
+      expect(await decide(ADMIN, action, part('acme-prod'), bucketPolicy)).toBe('ExplicitlyDenied');
+      expect(await decide(backupRole, action, part('acme-prod'), bucketPolicy)).toBe('ExplicitlyDenied');
+      expect(await decide(BREAK_GLASS, action, part('acme-prod'), bucketPolicy)).toBe('Allowed');
+    },
+  );
+
+  it('never lets an erase role delete an object, change its lock or touch the bucket policy', async () => {
+    for (const action of ['s3:DeleteObject', 's3:PutObjectRetention', 's3:PutObjectLegalHold']) {
+      expect(await decide(eraseRole('AcmeProd'), action, part('acme-prod'), bucketPolicy)).toBe(
+        'ExplicitlyDenied',
+      );
+    }
+    expect(await decide(eraseRole('AcmeProd'), 's3:PutBucketPolicy', BUCKET_ARN, bucketPolicy)).toBe(
+      'ExplicitlyDenied',
+    );
   });
 });

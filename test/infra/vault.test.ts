@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { type AppConfig, parseConfig } from '../../lib/config.ts';
 import { VaultStack } from '../../lib/stacks/vault-stack.ts';
-import { PROTECTED_BUCKET_ACTIONS } from '../../lib/vault.ts';
+import { PROTECTED_BUCKET_ACTIONS, VERSION_REMOVAL_ACTIONS } from '../../lib/vault.ts';
 import { appWithoutBundling, configWith, exampleConfigJson } from './fixtures/app-fixture.ts';
 
 // The vault stack alone, built as buildApp builds it, so these tests do not synthesize the workflows.
@@ -229,7 +229,9 @@ describe('VaultStack', () => {
             Sid: 'DenyProtectedActionsExceptTrustedRoles',
             Effect: 'Deny',
             Principal: { AWS: '*' },
-            Action: [...PROTECTED_BUCKET_ACTIONS],
+            Action: PROTECTED_BUCKET_ACTIONS.filter(
+              (a) => !(VERSION_REMOVAL_ACTIONS as readonly string[]).includes(a),
+            ),
             Resource: [
               { 'Fn::GetAtt': [BUCKET, 'Arn'] },
               { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] },
@@ -238,6 +240,84 @@ describe('VaultStack', () => {
               ArnNotEquals: {
                 'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, roleArn],
               },
+            },
+          },
+          // Version removal: denied to all but the trusted roles and the org's erase role.
+          {
+            Sid: 'DenyEraseRolesActionsToOthers',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: [...VERSION_REMOVAL_ACTIONS],
+            Resource: [
+              { 'Fn::GetAtt': [BUCKET, 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] },
+            ],
+            Condition: {
+              ArnNotEquals: {
+                'aws:PrincipalArn': [
+                  BOOTSTRAP_EXEC_ROLE,
+                  roleArn,
+                  {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':iam::',
+                        { Ref: 'AWS::AccountId' },
+                        ':role/SfBackup-Erase-AcmeProd',
+                      ],
+                    ],
+                  },
+                ],
+              },
+            },
+          },
+          // Only a role tagged with the erase duty and an org, and only under that org's prefix.
+          {
+            Sid: 'DenyEraseRolesActionsWithoutDutyTag',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: [...VERSION_REMOVAL_ACTIONS],
+            Resource: [
+              { 'Fn::GetAtt': [BUCKET, 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] },
+            ],
+            Condition: {
+              ArnNotEquals: { 'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, roleArn] },
+              StringNotEquals: { 'aws:PrincipalTag/sfbackup-duty': 'erase' },
+            },
+          },
+          {
+            Sid: 'DenyEraseRolesActionsWithoutOrgTag',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: [...VERSION_REMOVAL_ACTIONS],
+            Resource: [
+              { 'Fn::GetAtt': [BUCKET, 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] },
+            ],
+            Condition: {
+              ArnNotEquals: { 'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, roleArn] },
+              Null: { 'aws:PrincipalTag/sfbackup-org': 'true' },
+            },
+          },
+          {
+            Sid: 'DenyEraseRolesActionsOutsideOwnOrg',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: [...VERSION_REMOVAL_ACTIONS],
+            NotResource: {
+              'Fn::Join': [
+                '',
+                // The policy variable S3 fills in with the role's tag, not a template placeholder.
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+                [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/orgs/${aws:PrincipalTag/sfbackup-org}/*'],
+              ],
+            },
+            Condition: {
+              ArnNotEquals: { 'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, roleArn] },
+              StringEquals: { 'aws:PrincipalTag/sfbackup-duty': 'erase' },
             },
           },
         ]),

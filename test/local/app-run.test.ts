@@ -171,6 +171,7 @@ describe('the whole app run locally on a clock', () => {
     expect(others.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'AcmeProdAlertingAcmeProdBackupFunctionErrors',
       'AcmeProdAlertingAcmeProdDiffReportFunctionErrors',
+      'AcmeProdAlertingAcmeProdEraseFunctionErrors',
       'AcmeProdAlertingAcmeProdRestoreFunctionErrors',
       'AcmeProdAlertingDeadLetterAlarm',
       'AcmeProdSchedulesDeadLetterAlarm',

@@ -34,6 +34,8 @@ export const EMULATOR_TESTS = [
   'test/restore/e2e-*.test.ts',
   'test/report/e2e-diff-report.test.ts',
   'test/retention/e2e-retention-workflow.test.ts',
+  'test/erase/core-*.test.ts',
+  'test/erase/e2e-*.test.ts',
   'test/resilience/campaign.test.ts',
 ];
 
@@ -43,6 +45,7 @@ export const S3_TESTS = [
   'test/backup/e2e-s3-vault.test.ts',
   'test/restore/s3-part-version.test.ts',
   'test/retention/s3-sweep.test.ts',
+  'test/erase/s3-versions.test.ts',
 ];
 
 /**

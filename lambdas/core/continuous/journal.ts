@@ -285,6 +285,20 @@ async function writeObject(
       body = await store.get(key);
     }
   }
+  const manifest = describeJournalObject(key, body, clock().toISOString());
+  try {
+    await store.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError)) throw error;
+  }
+  return key;
+}
+
+/**
+ * The manifest of a journal object's body: its hashes, size and what its lines hold. An erasure
+ * that rewrites a body describes it again with this, keeping when it was first written.
+ */
+export function describeJournalObject(key: string, body: Uint8Array, writtenAt: string): JournalManifest {
   const text = gunzipSync(body).toString('utf8');
   const stored = text
     .split('\n')
@@ -292,27 +306,24 @@ async function writeObject(
     .map((l) => JSON.parse(l) as JournalLine);
   const entities: Record<string, number> = {};
   for (const line of stored) entities[line.sort.entityName] = (entities[line.sort.entityName] ?? 0) + 1;
-  const manifest: JournalManifest = {
+  const first = stored[0]?.sort.commitTimestamp;
+  const last = stored.at(-1)?.sort.commitTimestamp;
+  return {
     key,
     sha256: createHash('sha256').update(body).digest('hex'),
     linesSha256: createHash('sha256').update(text).digest('hex'),
     bytes: body.length,
     events: stored.length,
-    firstCommit: new Date(stored[0]!.sort.commitTimestamp).toISOString(),
-    lastCommit: new Date(stored.at(-1)!.sort.commitTimestamp).toISOString(),
+    // An object an erasure emptied keeps no commit; its name still files it under its hour.
+    firstCommit: first === undefined ? '' : new Date(first).toISOString(),
+    lastCommit: last === undefined ? '' : new Date(last).toISOString(),
     entities,
     gaps: stored.filter((l) => l.sort.changeType.startsWith('GAP_') && l.sort.changeType !== 'GAP_OVERFLOW')
       .length,
     overflows: stored.filter((l) => l.sort.changeType === 'GAP_OVERFLOW').length,
-    writtenAt: clock().toISOString(),
+    writtenAt,
     writerVersion: JOURNAL_WRITER_VERSION,
   };
-  try {
-    await store.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
-  } catch (error) {
-    if (!(error instanceof ObjectExistsError)) throw error;
-  }
-  return key;
 }
 
 /**

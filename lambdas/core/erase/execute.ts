@@ -1,0 +1,348 @@
+/**
+ * Carrying out an erasure plan: each key that holds an erased id gets a new version without it, and
+ * every earlier version of the key is removed; then the records that describe those keys (result
+ * files, manifests, journal manifests, catalog entries) are described again and their earlier
+ * versions removed too, so every snapshot still verifies and restores. Each step decides from
+ * what the store holds now, so a run stopped at any point is finished by running it again.
+ */
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { csvHeader, csvValue } from '../snapshot/csv.ts';
+import { catalogKey, catalogPrefix, manifestKey } from '../snapshot/keys.ts';
+import {
+  parseCatalogEntry,
+  parseManifest,
+  type SnapshotManifest,
+  type SnapshotPart,
+} from '../snapshot/manifest.ts';
+import { verifyPart } from '../snapshot/verifier.ts';
+import { describeJournalObject, type JournalManifest } from '../continuous/journal.ts';
+import type { BackupStore, VersionedStore } from '../store.ts';
+import { IdSet, journalLines, kindOf, parseCsv, rowErased, textOf } from './find.ts';
+import type { ErasurePlan } from './plan.ts';
+
+/** What carrying out a plan did, in counts. */
+export interface ErasureOutcome {
+  readonly keysRewritten: number;
+  readonly rowsRemoved: number;
+  readonly journalEventsRemoved: number;
+  readonly manifestsRewritten: number;
+  readonly catalogEntriesRewritten: number;
+  readonly versionsRemoved: number;
+}
+
+/** The stores erasure works with: the vault's reads, and the narrow power to replace and remove versions. */
+export interface ErasureStores {
+  readonly store: BackupStore;
+  readonly versions: VersionedStore;
+}
+
+/** Carries out a plan; safe to run again after it stopped anywhere. */
+export async function executeErasure(stores: ErasureStores, plan: ErasurePlan): Promise<ErasureOutcome> {
+  const ids = new IdSet(plan.ids);
+  const count = { keysRewritten: 0, rowsRemoved: 0, journalEventsRemoved: 0, versionsRemoved: 0 };
+  const journalBodies: string[] = [];
+  // Data first: parts and journal objects, then the text records, which describe the parts.
+  const order = { part: 0, journal: 1, text: 2, other: 3 } as const;
+  for (const planned of [...plan.keys].sort((a, b) => order[a.kind] - order[b.kind])) {
+    if (planned.kind === 'other') continue;
+    const current = await currentBody(stores.store, planned.key);
+    if (current !== undefined) {
+      const rewritten = rewrite(planned.kind, planned.key, current, ids, planned.object ?? '');
+      if (rewritten) {
+        await stores.versions.replace(planned.key, rewritten.body, {
+          contentType: planned.kind === 'text' ? 'application/json' : 'application/gzip',
+        });
+        count.keysRewritten++;
+        if (planned.kind === 'journal') count.journalEventsRemoved += rewritten.removed;
+        else count.rowsRemoved += rewritten.removed;
+      }
+    }
+    if (planned.kind === 'journal') journalBodies.push(planned.key);
+    count.versionsRemoved += await removeEarlierVersions(stores.versions, planned.key);
+  }
+  const rewrittenParts = new Set(plan.keys.filter((k) => k.kind === 'part').map((k) => k.key));
+  count.versionsRemoved += await refreshSidecars(stores, rewrittenParts, ids);
+  for (const key of journalBodies) count.versionsRemoved += await describeJournal(stores, key);
+  const manifests = await updateManifests(stores, plan.org, rewrittenParts);
+  count.versionsRemoved += manifests.versionsRemoved;
+  return {
+    ...count,
+    manifestsRewritten: manifests.manifests,
+    catalogEntriesRewritten: manifests.catalogEntries,
+  };
+}
+
+async function currentBody(store: BackupStore, key: string): Promise<Uint8Array | undefined> {
+  if (!(await store.head(key))) return undefined;
+  return store.get(key);
+}
+
+/** The key's body without the erased ids, or undefined when the current body holds none. */
+function rewrite(
+  kind: 'part' | 'journal' | 'text',
+  key: string,
+  body: Uint8Array,
+  ids: IdSet,
+  object: string,
+): { body: Uint8Array | string; removed: number } | undefined {
+  const text = textOf(body);
+  if (kind === 'part') {
+    const table = parseCsv(text);
+    const kept = table.rows.filter((r) => !rowErased(table, r, ids, object, key));
+    if (kept.length === table.rows.length) return undefined;
+    // The writer's shape: a quoted header, every value quoted, one record per line.
+    const csv =
+      csvHeader(table.header) + kept.map((r) => `${r.map((v) => csvValue(v)).join(',')}\n`).join('');
+    return { body: gzipSync(Buffer.from(csv), { level: 6 }), removed: table.rows.length - kept.length };
+  }
+  if (kind === 'journal') {
+    const lines = journalLines(text);
+    let removed = 0;
+    const kept: string[] = [];
+    for (const line of lines) {
+      const others = line.sort.recordIds.filter((id) => !ids.match(id));
+      if (others.length === line.sort.recordIds.length) {
+        kept.push(JSON.stringify(line));
+        continue;
+      }
+      removed++;
+      // An event for several records stays for the others, without the erased ids.
+      if (others.length > 0) kept.push(JSON.stringify(withoutIds(line, ids)));
+    }
+    if (removed === 0) return undefined;
+    return { body: gzipSync(Buffer.from(kept.map((l) => `${l}\n`).join(''))), removed };
+  }
+  if (!ids.prefixes().some((p) => text.includes(p))) return undefined;
+  let scrubbed: string;
+  try {
+    scrubbed = `${JSON.stringify(scrub(JSON.parse(text), ids), null, text.includes('\n "') ? 1 : undefined)}${text.endsWith('\n') ? '\n' : ''}`;
+  } catch {
+    scrubbed = text;
+  }
+  // Whatever a structured scrub left (an id inside a sentence): the id itself is blanked.
+  for (const prefix of ids.prefixes())
+    scrubbed = scrubbed.replace(new RegExp(`${prefix}[A-Za-z0-5]{0,3}`, 'g'), '[erased]');
+  return { body: scrubbed, removed: 0 };
+}
+
+/** A JSON value without the erased ids: list items and keys that are one go. */
+function scrub(value: unknown, ids: IdSet): unknown {
+  if (Array.isArray(value)) {
+    return value.filter((v) => !(typeof v === 'string' && ids.match(v))).map((v) => scrub(v, ids));
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !ids.match(k))
+        .map(([k, v]) => [k, scrub(v, ids)]),
+    );
+  }
+  return value;
+}
+
+function withoutIds(line: ReturnType<typeof journalLines>[number], ids: IdSet): unknown {
+  const keep = (list: readonly string[]) => list.filter((id) => !ids.match(id));
+  const event = scrub(line.event, ids);
+  return { ...line, event, sort: { ...line.sort, recordIds: keep(line.sort.recordIds) } };
+}
+
+/**
+ * The JSON records beside rewritten parts (an object's result, its workers' segments) name the
+ * parts with their rows, size and hash: each such entry is described again as the part is stored now.
+ */
+async function refreshSidecars(
+  stores: ErasureStores,
+  parts: ReadonlySet<string>,
+  ids: IdSet,
+): Promise<number> {
+  const folders = new Set([...parts].map((k) => k.slice(0, k.lastIndexOf('/') + 1)));
+  const measured = new Map<string, { rows: number; bytes: number; sha256: string }>();
+  for (const key of parts) {
+    const found = await verifyPart(stores.store, key);
+    if (found) measured.set(key, found);
+  }
+  const describe = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(describe);
+    if (value === null || typeof value !== 'object') return value;
+    const record = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, describe(v)]));
+    const part = typeof record.key === 'string' ? measured.get(record.key) : undefined;
+    if (!part) return record;
+    return {
+      ...record,
+      ...(typeof record.rows === 'number' ? { rows: part.rows } : {}),
+      ...(typeof record.bytes === 'number' ? { bytes: part.bytes } : {}),
+      ...(typeof record.sha256 === 'string' ? { sha256: part.sha256 } : {}),
+    };
+  };
+  let removed = 0;
+  for (const folder of folders) {
+    for await (const entry of stores.store.list(folder)) {
+      if (!entry.key.endsWith('.json') || entry.key.slice(folder.length).includes('/')) continue;
+      const text = textOf(await stores.store.get(entry.key));
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      const next = `${JSON.stringify(scrub(describe(value), ids))}${text.endsWith('\n') ? '\n' : ''}`;
+      if (JSON.stringify(JSON.parse(next)) !== JSON.stringify(value)) {
+        await stores.versions.replace(entry.key, next, { contentType: 'application/json' });
+      }
+      removed += await removeEarlierVersions(stores.versions, entry.key);
+    }
+  }
+  return removed;
+}
+
+/** Removes every version of `key` but the current one; answers how many it removed. */
+async function removeEarlierVersions(versions: VersionedStore, key: string): Promise<number> {
+  let removed = 0;
+  for await (const version of versions.listVersions(key)) {
+    if (version.key !== key || version.latest) continue;
+    await versions.deleteVersion(key, version.versionId);
+    removed++;
+  }
+  return removed;
+}
+
+/** Writes a rewritten journal object's manifest again, keeping when the object was first written. */
+async function describeJournal(stores: ErasureStores, key: string): Promise<number> {
+  const manifestKey = key.replace(/\.jsonl\.gz$/, '.manifest.json');
+  const body = await currentBody(stores.store, key);
+  const before = await currentBody(stores.store, manifestKey);
+  if (!body || !before) return 0;
+  const previous = JSON.parse(textOf(before)) as JournalManifest;
+  const described = describeJournalObject(key, body, previous.writtenAt);
+  const manifest: JournalManifest = {
+    ...described,
+    firstCommit: described.firstCommit || previous.firstCommit,
+    lastCommit: described.lastCommit || previous.lastCommit,
+  };
+  if (JSON.stringify(manifest) !== JSON.stringify(previous)) {
+    await stores.versions.replace(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
+  }
+  return removeEarlierVersions(stores.versions, manifestKey);
+}
+
+/**
+ * Describes again, in every manifest of the org, the parts an erasure rewrote (an incremental's
+ * manifest may name its base's parts), with each object's row counts; then each changed
+ * manifest's catalog entry, with the manifest's new hash.
+ */
+async function updateManifests(
+  stores: ErasureStores,
+  org: string,
+  rewritten: ReadonlySet<string>,
+): Promise<{ manifests: number; catalogEntries: number; versionsRemoved: number }> {
+  let manifests = 0;
+  let catalogEntries = 0;
+  let versionsRemoved = 0;
+  const measured = new Map<string, SnapshotPart>();
+  const measure = async (part: SnapshotPart): Promise<SnapshotPart> => {
+    const known = measured.get(part.key);
+    if (known) return known;
+    const found = await verifyPart(stores.store, part.key);
+    if (!found) return part;
+    let versionId: string | undefined;
+    for await (const v of stores.versions.listVersions(part.key)) {
+      if (v.key === part.key && v.latest && !v.deleteMarker) versionId = v.versionId;
+    }
+    const entry: SnapshotPart = {
+      key: part.key,
+      rows: found.rows,
+      bytes: found.bytes,
+      sha256: found.sha256,
+      ...(part.versionId !== undefined && versionId !== undefined ? { versionId } : {}),
+    };
+    measured.set(part.key, entry);
+    return entry;
+  };
+  // Rows in the recycle bin, as the manifest counts them: IsDeleted is "true".
+  const deletedIn = async (part: SnapshotPart): Promise<number> => {
+    const table = parseCsv(textOf(await stores.store.get(part.key)));
+    const column = table.header.indexOf('IsDeleted');
+    return column < 0 ? 0 : table.rows.filter((r) => r[column] === 'true').length;
+  };
+  // Every finished snapshot (its catalog entry), and any other whose parts were rewritten (a run
+  // that stopped before its catalog entry still has a manifest to keep true).
+  const catalogs = new Map<string, ReturnType<typeof parseCatalogEntry>>();
+  for await (const entry of stores.store.list(catalogPrefix(org))) {
+    if (!entry.key.endsWith('.json')) continue;
+    const catalog = parseCatalogEntry(textOf(await stores.store.get(entry.key)), entry.key);
+    catalogs.set(catalog.snapshotId, catalog);
+  }
+  const snapshotIds = new Set([...catalogs.keys(), ...[...rewritten].map((k) => kindOf(k).snapshotId ?? '')]);
+  snapshotIds.delete('');
+  for (const snapshotId of [...snapshotIds].sort()) {
+    const key = manifestKey(org, snapshotId);
+    const text = await currentBody(stores.store, key);
+    if (text === undefined) continue;
+    const manifest = parseManifest(textOf(text), key);
+    const updated = await describeParts(manifest, rewritten, measure, deletedIn);
+    let manifestText = textOf(text);
+    if (updated) {
+      manifestText = `${JSON.stringify(updated, null, 1)}\n`;
+      await stores.versions.replace(key, manifestText, { contentType: 'application/json' });
+      manifests++;
+    }
+    versionsRemoved += await removeEarlierVersions(stores.versions, key);
+    const catalog = catalogs.get(snapshotId);
+    if (!catalog) continue;
+    const sha256 = createHash('sha256').update(manifestText).digest('hex');
+    if (catalog.manifestKey === key && catalog.manifestSha256 !== sha256) {
+      await stores.versions.replace(
+        catalogKey(org, snapshotId),
+        `${JSON.stringify({ ...catalog, manifestSha256: sha256 })}\n`,
+        { contentType: 'application/json' },
+      );
+      catalogEntries++;
+    }
+    versionsRemoved += await removeEarlierVersions(stores.versions, catalogKey(org, snapshotId));
+  }
+  return { manifests, catalogEntries, versionsRemoved };
+}
+
+/** The manifest with rewritten parts described as stored now, or undefined when nothing changed. */
+async function describeParts(
+  manifest: SnapshotManifest,
+  rewritten: ReadonlySet<string>,
+  measure: (part: SnapshotPart) => Promise<SnapshotPart>,
+  deletedIn: (part: SnapshotPart) => Promise<number>,
+): Promise<SnapshotManifest | undefined> {
+  let changed = false;
+  const objects = [];
+  for (const object of manifest.objects) {
+    const touched = [...object.parts, object.tombstones, object.links].some((p) => p && rewritten.has(p.key));
+    if (!touched) {
+      objects.push(object);
+      continue;
+    }
+    const parts: SnapshotPart[] = [];
+    for (const part of object.parts) parts.push(rewritten.has(part.key) ? await measure(part) : part);
+    const side = async (p: SnapshotPart | undefined) => (p && rewritten.has(p.key) ? measure(p) : p);
+    const tombstones = await side(object.tombstones);
+    const links = await side(object.links);
+    const rowsGone = object.parts.reduce((n, p, i) => n + p.rows - parts[i]!.rows, 0);
+    const bytesDelta = object.parts.reduce((n, p, i) => n + p.bytes - parts[i]!.bytes, 0);
+    const next = {
+      ...object,
+      parts,
+      rows: object.rows - rowsGone,
+      bytes: Math.max(0, object.bytes - bytesDelta),
+      deletedRows: await countAsync(parts, deletedIn),
+      ...(tombstones ? { tombstones } : {}),
+      ...(links ? { links } : {}),
+    };
+    if (JSON.stringify(next) !== JSON.stringify(object)) changed = true;
+    objects.push(next);
+  }
+  return changed ? { ...manifest, objects } : undefined;
+}
+
+async function countAsync<T>(items: readonly T[], count: (item: T) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (const item of items) total += await count(item);
+  return total;
+}

@@ -1,0 +1,122 @@
+/**
+ * Finding a person in the vault: which rows of which stored versions hold the ids to erase. Every
+ * version is read (current and earlier ones), decompressed where gzip, and judged by its kind:
+ * CSV parts row by row, journal objects event by event, anything else as text.
+ */
+import { gunzipSync } from 'node:zlib';
+import { parse } from 'csv-parse/sync';
+import { suffixOf } from '../../../contract/org-id.ts';
+import { ERASURES_FOLDER } from '../../../contract/workflow-contract.ts';
+import { orgPrefix } from '../snapshot/keys.ts';
+import type { ObjectVersion, VersionedStore } from '../store.ts';
+import type { JournalLine } from '../continuous/journal.ts';
+
+/** The kinds of stored object erasure tells apart. */
+export type StoredKind = 'part' | 'journal' | 'text' | 'other';
+
+/** Where under an org's prefix erasure records live; no scan or rewrite touches them. */
+export const erasuresPrefix = (org: string): string => `${orgPrefix(org)}${ERASURES_FOLDER}`;
+
+const SNAPSHOT_OBJECT = /\/snapshots\/([^/]+)\/objects\/([^/]+)\/([^/]+)$/;
+const JOURNAL_BODY = /\/journal\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.jsonl\.gz$/;
+
+/** What kind of object a key holds, and, for a snapshot's CSV, its snapshot and object. */
+export function kindOf(key: string): { kind: StoredKind; snapshotId?: string; object?: string } {
+  const part = SNAPSHOT_OBJECT.exec(key);
+  if (part && key.endsWith('.csv.gz')) return { kind: 'part', snapshotId: part[1]!, object: part[2]! };
+  if (JOURNAL_BODY.test(key)) return { kind: 'journal' };
+  if (/\.(json|jsonl|csv|txt)$/.test(key)) return { kind: 'text' };
+  return { kind: 'other' };
+}
+
+/**
+ * Rows that exist only for their parent record, and hold its old values or who sees it: a row of
+ * these whose lookup names an erased id goes with it.
+ */
+export const isDependentObject = (object: string): boolean => /(History|Share|Feed)$/.test(object);
+
+/** A set of record ids matched by their first 15 characters, exactly. */
+export class IdSet {
+  private readonly by15: Map<string, string>;
+  constructor(ids: readonly string[]) {
+    this.by15 = new Map(ids.map((id) => [id.slice(0, 15), canonical18(id)]));
+  }
+  /** The erased id a cell names (15 or 18 characters), or undefined. */
+  match(value: string): string | undefined {
+    if (value.length !== 15 && value.length !== 18) return undefined;
+    const id = this.by15.get(value.slice(0, 15));
+    if (!id) return undefined;
+    return value.length === 15 || value.slice(15) === id.slice(15) ? id : undefined;
+  }
+  /** The 15-character forms, which every spelling of an id in stored text contains. */
+  prefixes(): string[] {
+    return [...this.by15.keys()];
+  }
+  get size(): number {
+    return this.by15.size;
+  }
+  ids(): string[] {
+    return [...this.by15.values()].sort();
+  }
+}
+
+/** The 18-character form of a 15- or 18-character id, its casing as given. */
+export const canonical18 = (id: string): string => `${id.slice(0, 15)}${suffixOf(id.slice(0, 15))}`;
+
+/** Decompresses a stored body when it is gzip (by its magic bytes); answers the text. */
+export function textOf(body: Uint8Array): string {
+  const gz = body.length > 2 && body[0] === 0x1f && body[1] === 0x8b;
+  return Buffer.from(gz ? gunzipSync(body) : body).toString('utf8');
+}
+
+/** A parsed CSV part: its header and rows as arrays of cells. */
+export interface CsvTable {
+  readonly header: readonly string[];
+  readonly rows: readonly string[][];
+}
+
+/** Parses a CSV part's text (header first). */
+export function parseCsv(text: string): CsvTable {
+  const records = parse(text, { bom: true, skip_empty_lines: true, relax_quotes: false }) as string[][];
+  return { header: records[0] ?? [], rows: records.slice(1) };
+}
+
+/**
+ * Whether a row of a CSV goes with the erased ids: its own `Id` is one, or, for a dependent object
+ * (history, share, feed) or a side part (tombstones, links), any of its `...Id` columns names one.
+ */
+export function rowErased(
+  table: CsvTable,
+  row: readonly string[],
+  ids: IdSet,
+  object: string,
+  key: string,
+): string | undefined {
+  const side = !key.slice(key.lastIndexOf('/') + 1).startsWith('part-');
+  for (let i = 0; i < table.header.length; i++) {
+    const column = table.header[i]!;
+    const isId = column === 'Id';
+    const isLookup = column.endsWith('Id') && (isDependentObject(object) || side);
+    if (!isId && !isLookup) continue;
+    const hit = ids.match(row[i] ?? '');
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Lines of a journal object, parsed. */
+export function journalLines(text: string): JournalLine[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JournalLine);
+}
+
+/** Every stored version under an org's prefix, erasure records left out, in listing order. */
+export async function* orgVersions(store: VersionedStore, org: string): AsyncIterable<ObjectVersion> {
+  const skip = erasuresPrefix(org);
+  for await (const version of store.listVersions(orgPrefix(org))) {
+    if (version.deleteMarker || version.key.startsWith(skip)) continue;
+    yield version;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The end of an erasure: a scan of every version under the org's prefix for what should be gone,
+ * and the erasure log, which records the request and the scan's result, never a value.
+ */
+import { ObjectExistsError, type BackupStore, type VersionedStore } from '../store.ts';
+import { caseInsensitiveValue } from './input.ts';
+import {
+  erasuresPrefix,
+  IdSet,
+  isDependentObject,
+  kindOf,
+  orgVersions,
+  parseCsv,
+  rowErased,
+  textOf,
+} from './find.ts';
+import type { ErasurePlan } from './plan.ts';
+import type { ErasureOutcome } from './execute.ts';
+
+/** One version the scan found something in: where, and what kind of thing (never the thing). */
+export interface Trace {
+  readonly key: string;
+  readonly versionId: string;
+  readonly what: 'erased id' | 'filter value';
+}
+
+/** The scan's result. */
+export interface ScanResult {
+  readonly versionsScanned: number;
+  /** At most the first 100 traces; `traceCount` counts them all. */
+  readonly traces: readonly Trace[];
+  readonly traceCount: number;
+  /** Other records' lookup fields that still name an erased id, per object: kept by design. */
+  readonly keptReferences: Readonly<Record<string, number>>;
+}
+
+/**
+ * Reads every version under the org's prefix (erasure records aside), decompressed where gzip,
+ * and reports each that still holds an erased id or a filter value. An erased id in another
+ * record's lookup field is counted apart: those records are not the person's.
+ */
+export async function scanForTraces(
+  versions: VersionedStore,
+  org: string,
+  ids: readonly string[],
+  filterValues: readonly string[],
+): Promise<ScanResult> {
+  const set = new IdSet(ids);
+  const prefixes = set.prefixes();
+  const values = filterValues.map((v) => (caseInsensitiveValue(v) ? v.trim().toLowerCase() : v));
+  const holdsValue = (text: string) =>
+    values.some((v, i) =>
+      caseInsensitiveValue(filterValues[i]!) ? text.toLowerCase().includes(v) : text.includes(v),
+    );
+  const traces: Trace[] = [];
+  let traceCount = 0;
+  let scanned = 0;
+  const kept: Record<string, number> = {};
+  const found = (key: string, versionId: string, what: Trace['what']) => {
+    traceCount++;
+    if (traces.length < 100) traces.push({ key, versionId, what });
+  };
+  for await (const version of orgVersions(versions, org)) {
+    scanned++;
+    const body = await versions.getVersion(version.key, version.versionId);
+    const kind = kindOf(version.key);
+    const text = kind.kind === 'other' ? Buffer.from(body).toString('latin1') : textOf(body);
+    if (values.length > 0 && holdsValue(text)) found(version.key, version.versionId, 'filter value');
+    if (!prefixes.some((p) => text.includes(p))) continue;
+    if (kind.kind !== 'part') {
+      found(version.key, version.versionId, 'erased id');
+      continue;
+    }
+    const table = parseCsv(text);
+    let trace = false;
+    for (const row of table.rows) {
+      if (rowErased(table, row, set, kind.object!, version.key)) {
+        trace = true;
+        break;
+      }
+      for (let i = 0; i < row.length; i++) {
+        const cell = row[i]!;
+        if (!prefixes.some((p) => cell.includes(p))) continue;
+        const lookup =
+          (table.header[i] ?? '').endsWith('Id') && set.match(cell) && !isDependentObject(kind.object!);
+        if (lookup) kept[kind.object!] = (kept[kind.object!] ?? 0) + 1;
+        else trace = true;
+      }
+    }
+    if (trace) found(version.key, version.versionId, 'erased id');
+  }
+  return { versionsScanned: scanned, traces, traceCount, keptReferences: kept };
+}
+
+/** The erasure log entry: who asked, what went, and what the last scan found. */
+export interface ErasureLogEntry {
+  readonly formatVersion: number;
+  readonly org: string;
+  readonly execution: string;
+  readonly erasedAt: string;
+  readonly requestedBy: string;
+  readonly reason?: string;
+  readonly ids: readonly string[];
+  readonly objects: Readonly<Record<string, string>>;
+  readonly filterFields?: readonly string[];
+  readonly plan: ErasurePlan['summary'];
+  readonly outcome: ErasureOutcome;
+  readonly scan: ScanResult;
+}
+
+/** Prefix of the erasure log. */
+export const erasureLogPrefix = (org: string): string => `${erasuresPrefix(org)}log/`;
+
+/** Writes the log entry once per execution: a run finishing again finds its entry and keeps it. */
+export async function writeErasureLog(store: BackupStore, entry: ErasureLogEntry): Promise<string> {
+  const prefix = erasureLogPrefix(entry.org);
+  for await (const existing of store.list(prefix)) {
+    if (existing.key.endsWith(`-${entry.execution}.json`)) return existing.key;
+  }
+  const stamp = entry.erasedAt.replace(/[-:.]/g, '');
+  const key = `${prefix}${stamp}-${entry.execution}.json`;
+  try {
+    await store.put(key, `${JSON.stringify(entry, null, 1)}\n`, { contentType: 'application/json' });
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError)) throw error;
+  }
+  return key;
+}

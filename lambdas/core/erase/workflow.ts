@@ -1,0 +1,150 @@
+/**
+ * The erase workflow's steps over the core: start (parse, refuse what cannot be done, plan, write
+ * the plan), erase (carry the plan out) and finish (scan, log, fail on a trace). Each takes and
+ * answers keys and counts only, as a state machine passes them.
+ */
+import { canonicalOrgId } from '../../../contract/org-id.ts';
+import { SnapshotReader } from '../snapshot/reader.ts';
+import { type BackupStore, ObjectExistsError, type VersionedStore } from '../store.ts';
+import { ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
+import { type ErasureOutcome, executeErasure } from './execute.ts';
+import { scanForTraces, writeErasureLog } from './finish.ts';
+import { erasuresPrefix } from './find.ts';
+import { parseEraseInput, refuseLockedVault } from './input.ts';
+import { type ErasurePlan, type ErasureSummary, planErasure, planKeyOf } from './plan.ts';
+
+/** What the erase steps are given. */
+export interface EraseDeps {
+  readonly store: BackupStore;
+  readonly versions: VersionedStore;
+  readonly org: string;
+  /** The vault's Object Lock mode, or undefined when it has none. */
+  readonly lockMode?: string;
+  readonly clock: () => Date;
+}
+
+/** The start step's answer: where the plan is, and its counts. */
+export interface EraseStarted extends ErasureSummary {
+  readonly mode: 'dry-run' | 'erase';
+  readonly planKey: string;
+  readonly execution: string;
+}
+
+const EXECUTION = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** Parses the input, refuses a locked vault or a wrong org id, plans and writes the plan. */
+export async function startErasure(
+  deps: EraseDeps,
+  input: unknown,
+  execution: string,
+): Promise<EraseStarted> {
+  refuseLockedVault(deps.lockMode);
+  const request = parseEraseInput(input);
+  if (!EXECUTION.test(execution)) {
+    throw new InvalidEraseRequestError([
+      {
+        field: '(execution)',
+        problem: `the execution name "${execution.slice(0, 90)}" cannot name a vault folder.`,
+        fix: 'start the execution with a name of letters, digits, "-" and "_" (at most 80), or let the console name it.',
+      },
+    ]);
+  }
+  if (request.confirmOrgId !== undefined) {
+    const orgIds = new Set(
+      (await new SnapshotReader(deps.store).catalog(deps.org)).map((e) => canonicalOrgId(e.orgId)),
+    );
+    if (!orgIds.has(request.confirmOrgId)) {
+      throw new InvalidEraseRequestError([
+        {
+          field: 'confirmOrgId',
+          problem: `${request.confirmOrgId} is not the id of the org whose backups this workflow erases from${orgIds.size > 0 ? ` (${[...orgIds].join(', ')})` : ''}.`,
+          fix: "copy the org id from the org's Setup > Company Information, and run the erase workflow of that org.",
+        },
+      ]);
+    }
+  }
+  const plan = await planErasure(deps.versions, deps.org, request, { execution, now: deps.clock() });
+  const planKey = planKeyOf(deps.org, execution);
+  try {
+    await deps.store.put(planKey, `${JSON.stringify(plan, null, 1)}\n`, { contentType: 'application/json' });
+  } catch (error) {
+    // A retried step finds its plan written; the first one stands.
+    if (!(error instanceof ObjectExistsError)) throw error;
+  }
+  return { mode: request.mode, planKey, execution, ...plan.summary };
+}
+
+/** Carries out the plan the start step wrote. */
+export async function eraseFromPlan(deps: EraseDeps, planKey: string): Promise<ErasureOutcome> {
+  const plan = await readPlan(deps, planKey);
+  if (plan.mode !== 'erase') {
+    throw new InvalidEraseRequestError([
+      {
+        field: 'mode',
+        problem: 'the plan is a dry run: nothing is erased.',
+        fix: 'start an execution with mode "erase".',
+      },
+    ]);
+  }
+  return executeErasure({ store: deps.store, versions: deps.versions }, plan);
+}
+
+/** The finish step's answer. */
+export interface EraseFinished {
+  readonly logKey: string;
+  readonly versionsScanned: number;
+  readonly traces: number;
+}
+
+/**
+ * Scans every version under the org's prefix for the erased ids and the filter's values, writes
+ * the erasure log with the result, and fails with `ErasureTraceFoundError` when something remains.
+ */
+export async function finishErasure(
+  deps: EraseDeps,
+  input: unknown,
+  planKey: string,
+  outcome: ErasureOutcome,
+): Promise<EraseFinished> {
+  const request = parseEraseInput(input);
+  const plan = await readPlan(deps, planKey);
+  const scan = await scanForTraces(deps.versions, deps.org, plan.ids, Object.values(request.where ?? {}));
+  const logKey = await writeErasureLog(deps.store, {
+    formatVersion: plan.formatVersion,
+    org: deps.org,
+    execution: plan.execution,
+    erasedAt: deps.clock().toISOString(),
+    requestedBy: request.requestedBy,
+    ...(request.reason !== undefined ? { reason: request.reason } : {}),
+    ids: plan.ids,
+    objects: plan.objectOf,
+    ...(plan.filterFields ? { filterFields: plan.filterFields } : {}),
+    plan: plan.summary,
+    outcome,
+    scan,
+  });
+  if (scan.traceCount > 0) {
+    throw new ErasureTraceFoundError(
+      `After the erasure, ${scan.traceCount} stored version(s) under org ${deps.org}'s prefix still hold an erased id or the filter's value (first: ${scan.traces
+        .slice(0, 5)
+        .map((t) => `${t.key} version ${t.versionId} (${t.what})`)
+        .join(
+          '; ',
+        )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role.`,
+    );
+  }
+  return { logKey, versionsScanned: scan.versionsScanned, traces: 0 };
+}
+
+async function readPlan(deps: EraseDeps, planKey: string): Promise<ErasurePlan> {
+  if (!planKey.startsWith(erasuresPrefix(deps.org)) || !planKey.endsWith('/plan.json')) {
+    throw new InvalidEraseRequestError([
+      {
+        field: 'planKey',
+        problem: `${planKey} is not an erasure plan of org ${deps.org}.`,
+        fix: "pass the start step's planKey.",
+      },
+    ]);
+  }
+  return JSON.parse(new TextDecoder().decode(await deps.store.get(planKey))) as ErasurePlan;
+}

@@ -1,0 +1,77 @@
+/**
+ * The erase function: one function (so one role, the only workflow role that may remove versions)
+ * whose `step` says which part of the workflow it runs, each thin over lambdas/core/erase/.
+ */
+import { z } from 'zod';
+import { EnvName, ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
+import type { ErasureOutcome } from '../../core/erase/execute.ts';
+import {
+  type EraseFinished,
+  type EraseStarted,
+  eraseFromPlan,
+  finishErasure,
+  startErasure,
+} from '../../core/erase/workflow.ts';
+import { describeProblems, parseEvent } from '../parse-event.ts';
+import { orgNameFromEnv, readEnv, telemetry, versionedStoreFromEnv } from '../runtime.ts';
+
+/** An erase step was handed a state it cannot read: a defect of the workflow, not of the request. */
+export class InvalidEraseStateError extends Error {
+  override readonly name = ErrorName.InvalidEraseState;
+}
+
+const { instrumented } = telemetry(ServiceName.Erase);
+
+const count = z.number().int().nonnegative();
+const event = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('start'), input: z.unknown(), executionName: z.string().min(1) }),
+  z.object({ step: z.literal('erase'), planKey: z.string().min(1) }),
+  z.object({
+    step: z.literal('finish'),
+    input: z.unknown(),
+    planKey: z.string().min(1),
+    outcome: z.object({
+      keysRewritten: count,
+      rowsRemoved: count,
+      journalEventsRemoved: count,
+      manifestsRewritten: count,
+      catalogEntriesRewritten: count,
+      versionsRemoved: count,
+    }),
+  }),
+]);
+
+/** Runs one step of the erase workflow. */
+export async function erase(raw: unknown): Promise<EraseStarted | ErasureOutcome | EraseFinished> {
+  const e = parseEvent(
+    event,
+    raw,
+    (problems) => new InvalidEraseStateError(describeProblems('The erase state', problems)),
+  );
+  const org = orgNameFromEnv();
+  const store = versionedStoreFromEnv();
+  const lockMode = readEnv(EnvName.ObjectLockMode);
+  const deps = { store, versions: store, org, clock: () => new Date(), ...(lockMode ? { lockMode } : {}) };
+  return instrumented(`Erase-${e.step}`, org, async ({ logger }) => {
+    if (e.step === 'start') {
+      const out = await startErasure(deps, e.input, e.executionName);
+      // Counts and keys only: the ids stay in the plan, in the vault.
+      logger.info('erasure planned', {
+        mode: out.mode,
+        planKey: out.planKey,
+        ids: out.ids,
+        parts: out.parts,
+        snapshots: out.snapshots,
+      });
+      return out;
+    }
+    if (e.step === 'erase') {
+      const out = await eraseFromPlan(deps, e.planKey);
+      logger.info('erasure carried out', { planKey: e.planKey, ...out });
+      return out;
+    }
+    const out = await finishErasure(deps, e.input, e.planKey, e.outcome);
+    logger.info('erasure logged', { ...out });
+    return out;
+  });
+}

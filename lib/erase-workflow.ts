@@ -1,0 +1,224 @@
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  EnvName,
+  ErrorName,
+  LAMBDA_SERVICE_ERRORS,
+  orgNameProblem,
+  orgPrefixOf,
+} from '../contract/workflow-contract.ts';
+import { constructIdOf } from './config.ts';
+import { WorkflowFunction } from './function-defaults.ts';
+import { RoleDuty, tagWorkflowRole } from './workflow-role-tags.ts';
+import { acknowledgeStateMachineRole, nagArnOf } from './workflows/support/acknowledgements.ts';
+import { workflowStateMachine } from './workflows/support/state-machine.ts';
+import { invokeTask, useVaultKey, type WorkflowRetry } from './workflows/support/tasks.ts';
+
+/** The handler module of the erase function. */
+const HANDLERS = 'lambdas/handlers/erase/handlers.ts';
+
+/** The longest name IAM gives a role. */
+const ROLE_NAME_LIMIT = 64;
+
+/**
+ * The name of the erase role of `orgName` in the app of `stackPrefix`: fixed, so the vault stack,
+ * deployed first, can name it in its bucket policy without a reference to the org stack.
+ */
+export function eraseRoleNameOf(stackPrefix: string, orgName: string): string {
+  const name = `${stackPrefix}-Erase-${constructIdOf(orgName)}`;
+  if (name.length > ROLE_NAME_LIMIT) {
+    throw new Error(
+      `The erase role of org ${orgName} would be named ${name} (${name.length} characters), longer than IAM's ${ROLE_NAME_LIMIT}: shorten stackPrefix "${stackPrefix}" or the org name.`,
+    );
+  }
+  return name;
+}
+
+/** The ARN of an erase role in the account and partition the stack is deployed to. */
+export function eraseRoleArnOf(stackPrefix: string, orgName: string): string {
+  return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${eraseRoleNameOf(stackPrefix, orgName)}`;
+}
+
+/** How every erase task retries: only Lambda's own transient failures; each step is safe to run again. */
+const ERASE_RETRY: WorkflowRetry = {
+  errors: LAMBDA_SERVICE_ERRORS,
+  interval: Duration.seconds(5),
+  maxAttempts: 3,
+  backoffRate: 2,
+};
+
+/** What ends an erasure at its first step, with nothing written but the failure. */
+export const ERASE_INPUT_REJECTED_ERRORS = [
+  ErrorName.InvalidEraseRequest,
+  ErrorName.ErasureImpossible,
+  ErrorName.ErasureTargetNotFound,
+] as const;
+
+/** Props of EraseWorkflow. */
+export interface EraseWorkflowProps {
+  /** The org whose backups it erases from: its config name, which is its vault prefix. */
+  readonly orgName: string;
+  /** The vault bucket. */
+  readonly bucket: s3.IBucket;
+  /** The vault key. */
+  readonly key: kms.IKey;
+  /** The erase function's role name; the vault's bucket policy lets only this role remove versions under the org's prefix. */
+  readonly roleName: string;
+  /**
+   * The vault's Object Lock mode: with GOVERNANCE the role may bypass it; with COMPLIANCE every
+   * execution is refused at its first step, since no one can remove a locked version.
+   * @default - the vault has no default lock
+   */
+  readonly objectLockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+}
+
+/**
+ * Erases a person from one org's backups (docs/erasure.md): started from the Step Functions
+ * console with record ids or an object and a filter, and who asked; a dry run unless
+ * `"mode": "erase"` and the org id confirm it. It rewrites every part holding the person without
+ * their rows, removes every earlier version, describes the snapshots again so they still verify,
+ * then scans every version of the org for what should be gone and logs the erasure. Its one
+ * function runs under a role of its own, the only workflow role that may remove versions, and only
+ * under the org's prefix; it has no Salesforce credentials.
+ */
+export class EraseWorkflow extends Construct {
+  /** The erase state machine. */
+  readonly stateMachine: sfn.StateMachine;
+  /** The erase function, for error alarms. */
+  readonly functions: lambda.IFunction[];
+
+  constructor(scope: Construct, id: string, props: EraseWorkflowProps) {
+    super(scope, id);
+    const problem = orgNameProblem(props.orgName);
+    if (problem) throw new Error(`${id}: orgName: ${problem}`);
+    if (props.roleName.length === 0 || props.roleName.length > ROLE_NAME_LIMIT) {
+      throw new Error(
+        `${id}: roleName "${props.roleName}" must have 1 to ${ROLE_NAME_LIMIT} characters: use eraseRoleNameOf(stackPrefix, orgName).`,
+      );
+    }
+    const fn = new WorkflowFunction(this, 'EraseFunction', {
+      entry: HANDLERS,
+      handler: 'erase',
+      description: `the erase workflow of org ${props.orgName}: plans, erases and scans`,
+      memorySize: 3008,
+      timeout: Duration.minutes(15),
+      roleName: props.roleName,
+      environment: {
+        [EnvName.OrgName]: props.orgName,
+        [EnvName.VaultBucket]: props.bucket.bucketName,
+        [EnvName.VaultKeyArn]: props.key.keyArn,
+        ...(props.objectLockMode ? { [EnvName.ObjectLockMode]: props.objectLockMode } : {}),
+      },
+    });
+    this.functions = [fn];
+    if (fn.role) tagWorkflowRole(fn.role, props.orgName, RoleDuty.Erase);
+    this.grantVault(props, fn);
+
+    const readInput = new sfn.Pass(this, 'ReadInput', {
+      parameters: {
+        step: 'start',
+        input: sfn.JsonPath.objectAt('$$.Execution.Input'),
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      },
+    });
+    const start = invokeTask(this, 'PlanErasure', { lambdaFunction: fn, retry: ERASE_RETRY });
+    start.addCatch(
+      new sfn.Fail(this, 'InputRejected', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
+      { errors: [...ERASE_INPUT_REJECTED_ERRORS], resultPath: '$.error' },
+    );
+    const apply = invokeTask(this, 'EraseVersions', {
+      lambdaFunction: fn,
+      retry: ERASE_RETRY,
+      payload: { step: 'erase', planKey: sfn.JsonPath.stringAt('$.planKey') },
+      resultPath: '$.outcome',
+    });
+    const finish = invokeTask(this, 'ScanAndLog', {
+      lambdaFunction: fn,
+      retry: ERASE_RETRY,
+      payload: {
+        step: 'finish',
+        input: sfn.JsonPath.objectAt('$$.Execution.Input'),
+        planKey: sfn.JsonPath.stringAt('$.planKey'),
+        outcome: sfn.JsonPath.objectAt('$.outcome'),
+      },
+      resultPath: '$.log',
+    });
+    const failed = new sfn.Fail(this, 'ErasureFailed', {
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    apply.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    finish.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const mode = new sfn.Choice(this, 'DryRun?')
+      .when(sfn.Condition.stringEquals('$.mode', 'erase'), apply.next(finish))
+      .otherwise(new sfn.Succeed(this, 'DryRunDone'));
+
+    this.stateMachine = workflowStateMachine(this, {
+      definition: readInput.next(start).next(mode),
+      comment: `Erases a person from the backups of Salesforce org ${props.orgName}; input documented in docs/erasure.md`,
+    });
+    acknowledgeStateMachineRole(this.stateMachine, this.functions, []);
+  }
+
+  /**
+   * Read, list (versions too), replace and remove versions under the org's prefix only, with the
+   * vault's key; bypass a GOVERNANCE lock when the vault has one. The vault's bucket policy
+   * denies version removal to every other workflow role.
+   */
+  private grantVault(props: EraseWorkflowProps, fn: WorkflowFunction): void {
+    const role = fn.role;
+    if (!role) throw new Error('The erase function has no role.');
+    const orgPrefix = orgPrefixOf(props.orgName);
+    const policy = new iam.Policy(this, 'VaultAccess', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadReplaceAndRemoveVersionsOfOwnOrg',
+          actions: [
+            's3:GetObject',
+            's3:GetObjectVersion',
+            's3:PutObject',
+            's3:DeleteObjectVersion',
+            ...(props.objectLockMode === 'GOVERNANCE' ? ['s3:BypassGovernanceRetention'] : []),
+          ],
+          resources: [props.bucket.arnForObjects(`${orgPrefix}*`)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListOwnOrgWithVersions',
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+          resources: [props.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${orgPrefix}*`] } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'NeverChangeProtection',
+          effect: iam.Effect.DENY,
+          actions: [
+            's3:DeleteObject',
+            's3:PutObjectRetention',
+            's3:PutObjectLegalHold',
+            's3:PutBucketVersioning',
+            's3:PutLifecycleConfiguration',
+            's3:PutBucketPolicy',
+            's3:PutBucketObjectLockConfiguration',
+          ],
+          resources: [props.bucket.bucketArn, props.bucket.arnForObjects('*')],
+        }),
+        useVaultKey(props.key),
+      ],
+    });
+    const bucket = nagArnOf(this, props.bucket.bucketArn);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucket}/${orgPrefix}*]`,
+      reason: `${policy.node.path}: an erasure reads, rewrites and removes versions of any object of its own org, under ${orgPrefix}, wherever the person's rows are; the bucket policy allows version removal to this role under that prefix only.`,
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucket}/*]`,
+      reason: `${policy.node.path}: the explicit deny of deletes and lock, lifecycle or versioning changes covers every object of the vault.`,
+    });
+  }
+}

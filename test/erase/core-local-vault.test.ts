@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
+import type { VersionedStore } from '../../lambdas/core/store.ts';
+import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import { everyVersion, findPerson } from './vault-scan.ts';
+
+const deps = (dir: string, versions?: VersionedStore) => {
+  const store = new LocalDirectoryStore(dir);
+  return { store, versions: versions ?? store, org: 'sample', clock: () => new Date() };
+};
+
+describe('erasure over a local vault, step by step', () => {
+  let sc: ErasureScenario;
+  beforeAll(async () => {
+    sc = await buildErasureScenario();
+  }, 300_000);
+  afterAll(async () => sc?.emu.stop());
+
+  /** A copy of the scenario's vault, so that each test erases from the same five snapshots. */
+  const copy = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-erase-'));
+    cpSync(sc.dir, dir, { recursive: true });
+    return dir;
+  };
+
+  it('finds the person in every snapshot that holds her, by id and by e-mail in any case', async () => {
+    const dir = copy();
+    const before = await everyVersion(new LocalDirectoryStore(dir), 'orgs/');
+    const byId = await startErasure(
+      deps(dir),
+      { ids: [sc.person.toLowerCase()], requestedBy: 'dpo@example.com' },
+      'dry-1',
+    );
+    expect(byId.mode).toBe('dry-run');
+    expect(byId.ids).toBe(1);
+    // She is in the full snapshot and the three incrementals before she was hard deleted.
+    expect(byId.snapshots).toBe(4);
+    expect(byId.parts).toBe(4);
+    expect(byId.rowsByObject).toEqual({ Contact: 4 });
+    const byEmail = await startErasure(
+      deps(dir),
+      { object: 'Contact', where: { Email: sc.email.toUpperCase() }, requestedBy: 'dpo@example.com' },
+      'dry-2',
+    );
+    expect(byEmail).toMatchObject({ ids: 1, snapshots: 4, parts: 4, rowsByObject: { Contact: 4 } });
+    // The dry runs wrote their plans and nothing else; the plans hold no value of hers.
+    const after = await everyVersion(new LocalDirectoryStore(dir), 'orgs/');
+    expect([...after.keys()].filter((k) => !before.has(k)).sort()).toEqual([
+      'orgs/sample/erasures/dry-1/plan.json',
+      'orgs/sample/erasures/dry-2/plan.json',
+    ]);
+    for (const key of ['dry-1', 'dry-2']) {
+      const text = after.get(`orgs/sample/erasures/${key}/plan.json`)!;
+      for (const value of sc.values) expect(text.toLowerCase()).not.toContain(value.toLowerCase());
+      expect(text).toContain(sc.person);
+    }
+  }, 120_000);
+
+  it('erases her from every snapshot, which all still verify, and logs it without a value', async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const input = {
+      object: 'Contact',
+      where: { Email: sc.email },
+      requestedBy: 'dpo@example.com',
+      reason: 'Article 17 request',
+      mode: 'erase',
+      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+    };
+    expect((await findPerson(d.store, sc, 'orgs/sample/')).length).toBeGreaterThan(0);
+    const started = await startErasure(d, input, 'erase-1');
+    const outcome = await eraseFromPlan(d, started.planKey);
+    expect(outcome.rowsRemoved).toBe(4);
+    const finished = await finishErasure(d, input, started.planKey, outcome);
+    expect(finished.traces).toBe(0);
+    expect(await findPerson(d.store, sc, 'orgs/sample/')).toEqual([]);
+    const reader = new SnapshotReader(d.store);
+    for (const id of sc.snapshots) {
+      expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
+      const pit = await reader.pointInTime('sample', id);
+      const ids: string[] = [];
+      for await (const row of pit.rows('Contact', { includeDeleted: true })) ids.push(row.id);
+      expect(ids).not.toContain(sc.person);
+      expect(ids).toContain(sc.other);
+    }
+    const log = JSON.parse(new TextDecoder().decode(await d.store.get(finished.logKey)));
+    expect(log).toMatchObject({ requestedBy: 'dpo@example.com', ids: [sc.person], filterFields: ['Email'] });
+    expect(log.scan.traceCount).toBe(0);
+    const text = JSON.stringify(log).toLowerCase();
+    for (const value of sc.values) expect(text).not.toContain(value.toLowerCase());
+  }, 120_000);
+
+  it.each([
+    ['a part is rewritten, before anything else', (key: string) => key.includes('/objects/Contact/part-')],
+    ['every part is rewritten, before the manifests', (key: string) => key.endsWith('/manifest.json')],
+    ['a manifest is rewritten, before its catalog entry', (key: string) => key.includes('/catalog/')],
+  ])(
+    'finishes when run again after stopping once %s',
+    async (_when, stopAt) => {
+      const dir = copy();
+      const d = deps(dir);
+      let stopped = false;
+      const crashing: VersionedStore = {
+        location: d.store.location,
+        listVersions: (prefix) => d.store.listVersions(prefix),
+        getVersion: (key, id) => d.store.getVersion(key, id),
+        deleteVersion: (key, id) => d.store.deleteVersion(key, id),
+        replace: async (key, body, options) => {
+          // The first matching write lands, then the process stops, as a timed-out invocation does.
+          const written = await d.store.replace(key, body, options);
+          if (!stopped && stopAt(key)) {
+            stopped = true;
+            throw new Error('the invocation stopped here');
+          }
+          return written;
+        },
+      };
+      const input = {
+        ids: [sc.person],
+        requestedBy: 'request 42',
+        mode: 'erase',
+        confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+      };
+      const started = await startErasure(deps(dir, crashing), input, 'crash-1');
+      await expect(eraseFromPlan(deps(dir, crashing), started.planKey)).rejects.toThrow('stopped here');
+      expect(stopped).toBe(true);
+      const outcome = await eraseFromPlan(d, started.planKey);
+      const finished = await finishErasure(d, input, started.planKey, outcome);
+      expect(finished.traces).toBe(0);
+      expect(await findPerson(d.store, sc, 'orgs/sample/')).toEqual([]);
+      const reader = new SnapshotReader(d.store);
+      for (const id of sc.snapshots) {
+        expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
+        const entry = (await reader.catalog('sample')).find((e) => e.snapshotId === id)!;
+        const manifest = await d.store.get(entry.manifestKey!);
+        expect(createHash('sha256').update(manifest).digest('hex')).toBe(entry.manifestSha256);
+      }
+    },
+    120_000,
+  );
+
+  it('keeps true the manifest of a run that stopped before writing its catalog entry', async () => {
+    // GIVEN a vault in which the second snapshot's run never wrote its catalog entry
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    rmSync(join(dir, 'orgs', 'sample', 'catalog', `${sc.snapshots[1]}.json`));
+    // WHEN she is erased
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const started = await startErasure(d, input, 'no-catalog');
+    expect(started.snapshots).toBe(4);
+    const outcome = await eraseFromPlan(d, started.planKey);
+    // THEN that snapshot's manifest describes its rewritten part too
+    const manifest = await new SnapshotReader(d.store).manifest('sample', sc.snapshots[1]!);
+    expect(await verifySnapshot(d.store, manifest)).toEqual([]);
+    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+  }, 120_000);
+});

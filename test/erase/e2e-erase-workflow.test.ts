@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildLocalEraseApp } from '../../cli/commands/local-app.ts';
+import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
+import { runLocalRestore } from '../../cli/commands/restore.ts';
+import { liveIds } from '../../cli/commands/demo-org.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
+import { startEmulator } from '../../emulator/index.ts';
+import { FIXTURES } from '../backup/e2e-support.ts';
+import { OrgWriter } from '../support/org-writer.ts';
+import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import { everyVersion, findPerson } from './vault-scan.ts';
+
+describe('the erase workflow, run as synthesized under its own policies and the vault bucket policy', () => {
+  let sc: ErasureScenario;
+  let orgId: string;
+  beforeAll(async () => {
+    sc = await buildErasureScenario();
+    orgId = (await new SnapshotReader(new LocalDirectoryStore(sc.dir)).catalog('sample'))[0]!.orgId;
+  }, 300_000);
+  afterAll(async () => sc?.emu.stop());
+
+  const copy = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-erase-wf-'));
+    cpSync(sc.dir, dir, { recursive: true });
+    return dir;
+  };
+
+  const run = (dir: string, input: unknown, executionName: string, lock?: 'GOVERNANCE' | 'COMPLIANCE') =>
+    runLocalWorkflow({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: dir,
+      org: 'sample',
+      app: (org) => buildLocalEraseApp(org, lock ? { objectLockMode: lock } : {}),
+      appKey: `erase-${lock ?? 'unlocked'}`,
+      input: () => input as never,
+      executionName,
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+    });
+
+  it('reports, as a dry run, every snapshot, part and row that holds the person, and writes only its plan', async () => {
+    const dir = copy();
+    const before = await everyVersion(new LocalDirectoryStore(dir), 'orgs/');
+    const { result } = await run(dir, { ids: [sc.person], requestedBy: 'dpo@example.com' }, 'dry-run-1');
+    expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      mode: 'dry-run',
+      planKey: 'orgs/sample/erasures/dry-run-1/plan.json',
+      ids: 1,
+      snapshots: 4,
+      parts: 4,
+      rowsByObject: { Contact: 4 },
+    });
+    const after = await everyVersion(new LocalDirectoryStore(dir), 'orgs/');
+    expect([...after.keys()].filter((k) => !before.has(k))).toEqual([
+      'orgs/sample/erasures/dry-run-1/plan.json',
+    ]);
+    for (const [key, text] of before) expect(after.get(key), key).toBe(text);
+    const plan = JSON.parse(after.get('orgs/sample/erasures/dry-run-1/plan.json')!) as {
+      keys: { key: string; snapshotId?: string; rows: number }[];
+    };
+    expect(new Set(plan.keys.filter((k) => k.rows > 0).map((k) => k.snapshotId))).toEqual(
+      new Set(sc.snapshots.slice(0, 4)),
+    );
+  }, 180_000);
+
+  it('erases her for good: no version holds her, every snapshot verifies and restores without her, and the log holds no value', async () => {
+    const dir = copy();
+    const store = new LocalDirectoryStore(dir);
+    expect((await findPerson(store, sc, 'orgs/')).length).toBeGreaterThan(0);
+    const input = {
+      object: 'Contact',
+      where: { Email: sc.email },
+      requestedBy: 'dpo@example.com',
+      reason: 'erasure request of the person',
+      mode: 'erase',
+      confirmOrgId: orgId.toLowerCase(),
+    };
+    const { result } = await run(dir, input, 'erase-1');
+    expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    const output = result.output as {
+      outcome: { rowsRemoved: number };
+      log: { logKey: string; traces: number };
+    };
+    expect(output.outcome.rowsRemoved).toBe(4);
+    expect(output.log.traces).toBe(0);
+    // The test's own scan of every version, independent of the workflow's.
+    expect(await findPerson(store, sc, 'orgs/')).toEqual([]);
+    const reader = new SnapshotReader(store);
+    for (const id of sc.snapshots) {
+      expect(await verifySnapshot(store, await reader.manifest('sample', id)), id).toEqual([]);
+      const { summary } = await runLocalRestore({
+        instanceUrl: sc.emu.instanceUrl,
+        accessToken: sc.emu.accessToken,
+        store: dir,
+        org: 'sample',
+        input: { snapshot: id, objects: ['Contact'], mode: 'dry-run' },
+        retryIntervalScale: 0,
+      });
+      expect(summary.status, `${id}: ${summary.message}`).toBe('SUCCEEDED');
+    }
+    // A real restore of the full snapshot's deleted contacts into the org, where she was hard
+    // deleted: from the vault as it was, it brings her back (then she is hard deleted again)...
+    const restoreDeleted = (from: string) =>
+      runLocalRestore({
+        instanceUrl: sc.emu.instanceUrl,
+        accessToken: sc.emu.accessToken,
+        store: from,
+        org: 'sample',
+        input: {
+          snapshot: sc.snapshots[0],
+          objects: ['Contact'],
+          mode: 'restore-deleted',
+          confirmOrgId: orgId,
+        },
+        retryIntervalScale: 0,
+      });
+    const unerased = await restoreDeleted(copy());
+    expect(unerased.summary.status, unerased.summary.message).toBe('SUCCEEDED');
+    const back = await liveIds(sc.emu, 'Contact', "Email = 'leslie@pentagon.com'");
+    expect(back).toHaveLength(1);
+    await new OrgWriter(sc.emu).hardDelete('Contact', back);
+    // ...and from the erased vault, it has nobody to bring back.
+    const { summary } = await restoreDeleted(dir);
+    expect(summary.status, summary.message).toBe('SUCCEEDED');
+    expect(await liveIds(sc.emu, 'Contact', "Email = 'leslie@pentagon.com'")).toEqual([]);
+    expect(await liveIds(sc.emu, 'Contact', "LastName = 'Martin'")).toEqual([]);
+    expect(await liveIds(sc.emu, 'Contact')).toContain(sc.other);
+
+    // A real restore of the full snapshot into a fresh org (the sample's schema, no rows): every
+    // contact comes back but her.
+    const fresh = await startEmulator({ projectDirs: [join(FIXTURES, 'dreamhouse-lwc')] });
+    try {
+      expect(await liveIds(fresh, 'Contact')).toEqual([]);
+      const restored = await runLocalRestore({
+        instanceUrl: fresh.instanceUrl,
+        accessToken: fresh.accessToken,
+        store: dir,
+        org: 'sample',
+        input: { snapshot: sc.snapshots[0], objects: ['Contact'], mode: 'full', confirmOrgId: fresh.orgId },
+        retryIntervalScale: 0,
+      });
+      expect(restored.summary.status, restored.summary.message).toBe('SUCCEEDED');
+      expect(await liveIds(fresh, 'Contact')).toHaveLength(4);
+      expect(await liveIds(fresh, 'Contact', "Email = 'bholmes@goodmail.com'")).toHaveLength(1);
+      expect(await liveIds(fresh, 'Contact', "LastName = 'Martin'")).toEqual([]);
+    } finally {
+      await fresh.stop();
+    }
+    const log = JSON.parse(new TextDecoder().decode(await store.get(output.log.logKey))) as Record<
+      string,
+      unknown
+    >;
+    expect(output.log.logKey).toMatch(/^orgs\/sample\/erasures\/log\/\d{8}T\d{9}Z-erase-1\.json$/);
+    expect(log).toMatchObject({
+      execution: 'erase-1',
+      requestedBy: 'dpo@example.com',
+      ids: [sc.person],
+      objects: { [sc.person]: 'Contact' },
+      filterFields: ['Email'],
+      scan: { traceCount: 0 },
+    });
+    expect(typeof log.erasedAt).toBe('string');
+    const text = JSON.stringify(log).toLowerCase();
+    for (const value of [...sc.values, 'leslie', 'martin']) expect(text).not.toContain(value.toLowerCase());
+  }, 300_000);
+
+  const listing = async (dir: string) => [
+    ...(await everyVersion(new LocalDirectoryStore(dir), '')).entries(),
+  ];
+
+  it.each([
+    [
+      'an id found nowhere',
+      { ids: ['003000000000999AAA'], requestedBy: 'dpo@example.com' },
+      undefined,
+      'ErasureTargetNotFoundError',
+      /003000000000999AAA/,
+    ],
+    [
+      'a filter that matches nothing',
+      { object: 'Contact', where: { Email: 'nobody@example.com' }, requestedBy: 'dpo@example.com' },
+      undefined,
+      'ErasureTargetNotFoundError',
+      /matched no row/,
+    ],
+    [
+      'a vault locked in COMPLIANCE mode',
+      { ids: ['PERSON'], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: 'ORG' },
+      'COMPLIANCE' as const,
+      'ErasureImpossibleError',
+      /COMPLIANCE.*GOVERNANCE/,
+    ],
+    [
+      'an input without requestedBy',
+      { ids: ['PERSON'] },
+      undefined,
+      'InvalidEraseRequestError',
+      /requestedBy is missing/,
+    ],
+    [
+      'a wrong confirmOrgId',
+      { ids: ['PERSON'], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: '00D000000000999' },
+      undefined,
+      'InvalidEraseRequestError',
+      /confirmOrgId/,
+    ],
+    [
+      'a misspelt field',
+      { ids: ['PERSON'], requestedBy: 'dpo@example.com', reasn: 'x' },
+      undefined,
+      'InvalidEraseRequestError',
+      /"reasn" \(did you mean "reason"\?\)/,
+    ],
+  ])(
+    'refuses %s at its first step and changes nothing',
+    async (_what, raw, lock, error, message) => {
+      const dir = copy();
+      const input = JSON.parse(
+        JSON.stringify(raw).replaceAll('PERSON', sc.person).replaceAll('"ORG"', JSON.stringify(orgId)),
+      );
+      const before = await listing(dir);
+      const { result } = await run(dir, input, `refused-${Math.random().toString(36).slice(2, 8)}`, lock);
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe(error);
+      expect(result.errorMessage).toMatch(message);
+      expect(await listing(dir)).toEqual(before);
+    },
+    180_000,
+  );
+});

@@ -1,0 +1,128 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { executeErasure } from '../../lambdas/core/erase/execute.ts';
+import { IdSet, parseCsv, rowErased } from '../../lambdas/core/erase/find.ts';
+import { scanForTraces } from '../../lambdas/core/erase/finish.ts';
+import type { ErasurePlan } from '../../lambdas/core/erase/plan.ts';
+
+const PERSON = '0035g000000000PAAQ';
+const csv = (rows: string[][]) => rows.map((r) => `${r.map((v) => `"${v}"`).join(',')}\n`).join('');
+const at = (object: string) =>
+  `orgs/sample/snapshots/20261101T000000000Z-abcdef/objects/${object}/part-00001-aaaaaaaa.csv.gz`;
+
+describe('which rows go with an erased id', () => {
+  const ids = new IdSet([PERSON]);
+
+  it("takes the person's own rows, by a 15- or 18-character id, and the history rows that point at them", () => {
+    const contact = parseCsv(
+      csv([
+        ['Id', 'Email'],
+        [PERSON, 'a@b.c'],
+        ['0035g000000000QAAQ', 'd@e.f'],
+      ]),
+    );
+    expect(contact.rows.map((r) => rowErased(contact, r, ids, 'Contact', at('Contact')))).toEqual([
+      PERSON,
+      undefined,
+    ]);
+    const history = parseCsv(
+      csv([
+        ['Id', 'ContactId', 'Field', 'OldValue', 'NewValue'],
+        ['017000000000001AAA', PERSON.slice(0, 15), 'Email', 'old@b.c', 'a@b.c'],
+        ['017000000000002AAA', '0035g000000000QAAQ', 'Email', 'x', 'd@e.f'],
+      ]),
+    );
+    expect(
+      history.rows.map((r) => rowErased(history, r, ids, 'ContactHistory', at('ContactHistory'))),
+    ).toEqual([PERSON, undefined]);
+  });
+
+  it('keeps another record whose lookup names the person, and a row whose id differs only in case', () => {
+    const opportunity = parseCsv(
+      csv([
+        ['Id', 'ContactId', 'Name'],
+        ['006000000000001AAA', PERSON, 'Deal'],
+      ]),
+    );
+    expect(
+      rowErased(opportunity, opportunity.rows[0]!, ids, 'Opportunity', at('Opportunity')),
+    ).toBeUndefined();
+    const other = parseCsv(csv([['Id'], [PERSON.slice(0, 15).toUpperCase()]]));
+    expect(rowErased(other, other.rows[0]!, ids, 'Contact', at('Contact'))).toBeUndefined();
+  });
+
+  it('takes the rows of tombstones and links that name her, in any of their id columns', () => {
+    const side = (kind: string) => at('Contact').replace('part-00001-aaaaaaaa', `${kind}-bbbbbbbb`);
+    const tombstones = parseCsv(
+      csv([
+        ['Id', 'DeletedDate'],
+        [PERSON, '2026-11-01T00:00:00Z'],
+      ]),
+    );
+    expect(rowErased(tombstones, tombstones.rows[0]!, ids, 'Contact', side('tombstones'))).toBe(PERSON);
+    const links = parseCsv(
+      csv([
+        ['Id', 'ReplacesId'],
+        ['0035g000000000ZAAQ', PERSON],
+      ]),
+    );
+    expect(rowErased(links, links.rows[0]!, ids, 'Contact', side('links'))).toBe(PERSON);
+  });
+
+  it('rewrites a history part without her rows, and the scan counts a kept lookup apart from a trace', async () => {
+    const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-erase-find-')));
+    await store.put(
+      at('ContactHistory'),
+      gzipSync(
+        csv([
+          ['Id', 'ContactId', 'Field'],
+          ['017000000000001AAA', PERSON, 'Email'],
+          ['017000000000002AAA', '0035g000000000QAAQ', 'Phone'],
+        ]),
+      ),
+    );
+    await store.put(
+      at('Opportunity'),
+      gzipSync(
+        csv([
+          ['Id', 'ContactId'],
+          ['006000000000001AAA', PERSON],
+        ]),
+      ),
+    );
+    const before = await scanForTraces(store, 'sample', [PERSON], []);
+    expect(before).toMatchObject({ traceCount: 1, keptReferences: { Opportunity: 1 } });
+    const plan: ErasurePlan = {
+      formatVersion: 1,
+      org: 'sample',
+      execution: 'unit',
+      createdAt: new Date().toISOString(),
+      mode: 'erase',
+      ids: [PERSON],
+      objectOf: { [PERSON]: 'Contact' },
+      keys: [{ key: at('ContactHistory'), kind: 'part', object: 'ContactHistory', versions: 1, rows: 1 }],
+      summary: {
+        ids: 1,
+        snapshots: 1,
+        parts: 1,
+        journalObjects: 0,
+        otherKeys: 0,
+        versions: 1,
+        rowsByObject: {},
+        journalEvents: 0,
+      },
+    };
+    expect(await executeErasure({ store, versions: store }, plan)).toMatchObject({
+      rowsRemoved: 1,
+      keysRewritten: 1,
+    });
+    const after = await scanForTraces(store, 'sample', [PERSON], []);
+    expect(after).toMatchObject({ traceCount: 0, keptReferences: { Opportunity: 1 } });
+    const rest = parseCsv(new TextDecoder().decode(gunzipSync(await store.get(at('ContactHistory')))));
+    expect(rest.rows.map((r) => r[0])).toEqual(['017000000000002AAA']);
+  });
+});

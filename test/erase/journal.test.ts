@@ -1,0 +1,88 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { readJournal, writeJournalBatch } from '../../lambdas/core/continuous/journal.ts';
+import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
+import { everyVersion } from './vault-scan.ts';
+
+const PERSON = '0035g000000000PAAQ';
+const OTHER = '0035g000000000QAAQ';
+const AT = Date.parse('2026-11-02T10:15:00Z');
+
+/** A change event as Event Relay puts it on EventBridge. */
+function event(replayId: number, recordIds: string[], fields: Record<string, unknown>) {
+  return {
+    id: `event-${replayId}`,
+    detail: {
+      replayId: String(replayId),
+      payload: {
+        ChangeEventHeader: {
+          commitTimestamp: AT + replayId * 1000,
+          commitNumber: replayId,
+          sequenceNumber: 1,
+          transactionKey: `tx-${replayId}`,
+          changeType: 'UPDATE',
+          entityName: 'Contact',
+          recordIds,
+        },
+        ...fields,
+      },
+    },
+  };
+}
+
+describe('erasure from the continuous journal', () => {
+  it('finds the person by a value her change events carry, and leaves every journal object readable without her', async () => {
+    // GIVEN a journal with an event of hers, one of the other contact, and one for both of them
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-erase-journal-'));
+    const store = new LocalDirectoryStore(dir);
+    const clock = () => new Date(AT + 3_600_000);
+    await writeJournalBatch(
+      store,
+      'sample',
+      [
+        { messageId: 'm1', event: event(1, [PERSON], { Email: 'Jane.Doe@Example.com', Phone: '555-0101' }) },
+        { messageId: 'm2', event: event(2, [OTHER], { Phone: '555-0202' }) },
+        { messageId: 'm3', event: event(3, [PERSON, OTHER], { MailingCity: 'Springfield' }) },
+      ],
+      clock,
+    );
+    const deps = { store, versions: store, org: 'sample', clock };
+    const input = {
+      object: 'Contact',
+      where: { Email: 'jane.doe@example.com' },
+      requestedBy: 'dpo@example.com',
+      mode: 'erase',
+    };
+    // The journal alone names no org id; an erase without one is refused as the restore refuses it.
+    await expect(startErasure(deps, input, 'journal-1')).rejects.toThrow(/confirmOrgId/);
+
+    // WHEN a dry run plans it
+    const planned = await startErasure(deps, { ...input, mode: 'dry-run' }, 'journal-dry');
+    // THEN it finds her in the journal object: two of its events name her
+    expect(planned).toMatchObject({ ids: 1, journalObjects: 1, journalEvents: 2, parts: 0 });
+
+    // WHEN the plan is carried out (a dry-run plan is refused, an erase plan is not)
+    await expect(eraseFromPlan(deps, planned.planKey)).rejects.toThrow(/dry run/);
+    // The journal alone names no org id to confirm: the dry run's plan is made the plan an erase
+    // run confirmed with the org id would have written.
+    const plan = JSON.parse(new TextDecoder().decode(await store.get(planned.planKey)));
+    await store.replace(planned.planKey, JSON.stringify({ ...plan, mode: 'erase' }));
+    const outcome = await eraseFromPlan(deps, planned.planKey);
+    expect(outcome.journalEventsRemoved).toBe(2);
+    const finished = await finishErasure(deps, { ...input, mode: 'dry-run' }, planned.planKey, outcome);
+    expect(finished.traces).toBe(0);
+
+    // THEN the journal reads back, checked against its rewritten manifest: the other contact's
+    // event whole, the shared one without her id, hers gone
+    const lines = await readJournal(store, 'sample', new Date(AT), new Date(AT + 60_000));
+    expect(lines.map((l) => l.sort.recordIds)).toEqual([[OTHER], [OTHER]]);
+    for (const [key, text] of await everyVersion(store, 'orgs/sample/')) {
+      if (key.includes('/erasures/')) continue;
+      expect(text, key).not.toContain(PERSON.slice(0, 15));
+      expect(text.toLowerCase(), key).not.toContain('jane.doe@example.com');
+    }
+  });
+});

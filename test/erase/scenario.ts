@@ -1,0 +1,76 @@
+/**
+ * A vault with five snapshots of the dreamhouse sample org in which one person, a Contact, changes:
+ * S1 full; her phone changed, S2 incremental; her e-mail changed, S3 incremental; she is deleted to
+ * the recycle bin, S4 incremental; she is hard deleted, S5 incremental. Another contact shares
+ * nothing with her and must survive every erasure.
+ */
+import type { RunningEmulator } from '../../emulator/index.ts';
+import { liveIds } from '../../cli/commands/demo-org.ts';
+import { runLocalBackup } from '../../cli/commands/backup.ts';
+import { freshStoreDir, nextSecond, startSampleOrg, TEST_SETTINGS } from '../backup/e2e-support.ts';
+import { OrgWriter } from '../support/org-writer.ts';
+
+/** The vault, its snapshots and the person the scenario changes. */
+export interface ErasureScenario {
+  readonly emu: RunningEmulator;
+  /** The vault directory, or the bucket's spec when the vault is on S3. */
+  readonly dir: string;
+  readonly snapshots: readonly string[];
+  /** The person's Contact id (18 characters). */
+  readonly person: string;
+  /** Her e-mail addresses and phone numbers over time: values no vault version may hold after erasure. */
+  readonly values: readonly string[];
+  /** Her first e-mail address, as the sample data holds it. */
+  readonly email: string;
+  /** A contact the erasure must leave alone. */
+  readonly other: string;
+}
+
+/**
+ * Builds the scenario's org and vault (a fresh directory, or `s3`: a bucket on an S3-compatible
+ * server); the caller stops `emu`.
+ */
+export async function buildErasureScenario(s3?: {
+  readonly bucket: string;
+  readonly endpoint: string;
+}): Promise<ErasureScenario> {
+  const emu = await startSampleOrg('dreamhouse-lwc');
+  const dir = s3 ? `s3://${s3.bucket}` : freshStoreDir();
+  const writer = new OrgWriter(emu);
+  const snapshots: string[] = [];
+  const take = async (mode: 'full' | 'incremental') => {
+    const { summary } = await runLocalBackup({
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+      store: s3 ? { s3 } : dir,
+      mode,
+      org: 'sample',
+      settings: TEST_SETTINGS,
+      retryIntervalScale: 0,
+    });
+    if (summary.status !== 'complete') throw new Error(`backup ${mode} ended ${summary.status}`);
+    snapshots.push(String(summary.snapshotId));
+    await nextSecond();
+  };
+  const [person] = await liveIds(emu, 'Contact', "Email = 'leslie@pentagon.com'");
+  const [other] = await liveIds(emu, 'Contact', "Email = 'bholmes@goodmail.com'");
+  if (!person || !other) throw new Error('the sample org lacks its contacts');
+  await take('full');
+  await writer.update('Contact', [{ Id: person, Phone: '617-555-0199' }]);
+  await take('incremental');
+  await writer.update('Contact', [{ Id: person, Email: 'Leslie.Martin@Erasable.example' }]);
+  await take('incremental');
+  await writer.softDelete([person]);
+  await take('incremental');
+  await writer.hardDelete('Contact', [person]);
+  await take('incremental');
+  return {
+    emu,
+    dir,
+    snapshots,
+    person,
+    values: ['leslie@pentagon.com', '617-555-0112', '617-555-0199', 'Leslie.Martin@Erasable.example'],
+    email: 'leslie@pentagon.com',
+    other,
+  };
+}

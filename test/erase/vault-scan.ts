@@ -1,0 +1,39 @@
+/**
+ * The tests' own scan of a vault, independent of the erasure's: every version of every key,
+ * decompressed where gzip, searched as plain text.
+ */
+import { gunzipSync } from 'node:zlib';
+import type { VersionedStore } from '../../lambdas/core/store.ts';
+
+/** Every version under a prefix as text, by `key` (one-version stores) or `key@version`. */
+export async function everyVersion(store: VersionedStore, prefix: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const v of store.listVersions(prefix)) {
+    if (v.deleteMarker) {
+      out.set(`${v.key}@${v.versionId}`, '(delete marker)');
+      continue;
+    }
+    let body = Buffer.from(await store.getVersion(v.key, v.versionId));
+    if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
+    out.set(v.versionId === 'null' ? v.key : `${v.key}@${v.versionId}`, body.toString('utf8'));
+  }
+  return out;
+}
+
+/**
+ * Versions that still hold the person: her id (15 characters, so the 18 too) anywhere but in the
+ * erasure records, which name her id by design, or any of her values anywhere, in any case.
+ */
+export async function findPerson(
+  store: VersionedStore,
+  person: { readonly person: string; readonly values: readonly string[] },
+  prefix: string,
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const [key, text] of await everyVersion(store, prefix)) {
+    const lower = text.toLowerCase();
+    if (!key.includes('/erasures/') && text.includes(person.person.slice(0, 15))) found.push(`${key}: id`);
+    if (person.values.some((v) => lower.includes(v.toLowerCase()))) found.push(`${key}: value`);
+  }
+  return found;
+}

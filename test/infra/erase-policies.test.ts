@@ -1,0 +1,99 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AppPolicies } from '../../cli/local/policies.ts';
+import { type SynthesizedWorkflow, synthesizeDefinition } from '../../cli/local/index.ts';
+import { buildApp } from '../../lib/app.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { appWithoutBundling, exampleConfigJson } from './fixtures/app-fixture.ts';
+
+/** The example app with its vault locked in GOVERNANCE mode, synthesized, and its policies as AWS evaluates them. */
+describe('who may remove versions of the vault, under the synthesized policies', () => {
+  let w: SynthesizedWorkflow;
+  let policies: AppPolicies;
+  let bucket: string;
+
+  const roleOf = (logicalIdStart: string): string => {
+    const fn = [...w.functions.values()].find(
+      (f) => f.stackName === w.stackName && f.logicalId.startsWith(logicalIdStart),
+    );
+    if (!fn) throw new Error(`No function ${logicalIdStart} in ${w.stackName}`);
+    return String(policies.roleOf(fn.stackName, fn.logicalId));
+  };
+  const part = (org: string) =>
+    `arn:aws:s3:::${bucket}/orgs/${org}/snapshots/20260101T000000000Z-abcdef/objects/Contact/part-00001-aaaaaaaa.csv.gz`;
+  const allowed = async (principal: string, action: string, resource: string, context = {}) =>
+    (await policies.check({ principal, action, resource, context })).allowed;
+
+  beforeAll(() => {
+    const config = parseConfig({
+      ...exampleConfigJson(),
+      retention: { objectLock: { mode: 'GOVERNANCE', days: 7 } },
+    });
+    const built = buildApp(config, appWithoutBundling(), { nag: false });
+    const prod = built.orgStacks.find((s) => s.org.name === 'dreamhouse-prod');
+    if (!prod) throw new Error('The example config has no org dreamhouse-prod.');
+    w = synthesizeDefinition(prod, prod.erase.stateMachine);
+    policies = new AppPolicies(w.stacks, w.resolver, 'us-east-1');
+    const fn = [...w.functions.values()].find((f) =>
+      f.logicalId.startsWith('DreamhouseProdEraseEraseFunction'),
+    );
+    bucket = String(fn?.environment.VAULT_BUCKET);
+  }, 180_000);
+
+  it("lets an org's erase role read, list, replace and remove versions under its own prefix, bypassing a GOVERNANCE lock", async () => {
+    const erase = roleOf('DreamhouseProdEraseEraseFunction');
+    expect(erase).toMatch(/:role\/SfBackup-Erase-DreamhouseProd$/);
+    for (const action of [
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:DeleteObjectVersion',
+      's3:BypassGovernanceRetention',
+    ]) {
+      expect(await allowed(erase, action, part('dreamhouse-prod')), action).toBe(true);
+    }
+    expect(
+      await allowed(erase, 's3:ListBucketVersions', `arn:aws:s3:::${bucket}`, {
+        's3:prefix': 'orgs/dreamhouse-prod/',
+      }),
+    ).toBe(true);
+  });
+
+  it("refuses an org's erase role every version, listing and removal of another org", async () => {
+    const erase = roleOf('DreamhouseProdEraseEraseFunction');
+    for (const action of [
+      's3:GetObjectVersion',
+      's3:PutObject',
+      's3:DeleteObjectVersion',
+      's3:BypassGovernanceRetention',
+    ]) {
+      expect(await allowed(erase, action, part('dreamhouse-uat')), action).toBe(false);
+    }
+    expect(
+      await allowed(erase, 's3:ListBucketVersions', `arn:aws:s3:::${bucket}`, {
+        's3:prefix': 'orgs/dreamhouse-uat/',
+      }),
+    ).toBe(false);
+    // Nor a delete marker, nor a removal outside the org's backups (its restores, its reports).
+    expect(await allowed(erase, 's3:DeleteObject', part('dreamhouse-prod'))).toBe(false);
+    expect(
+      await allowed(
+        erase,
+        's3:DeleteObjectVersion',
+        `arn:aws:s3:::${bucket}/restores/dreamhouse-prod/x.json`,
+      ),
+    ).toBe(false);
+  });
+
+  it('refuses the backup, restore and diff report roles any delete, even of their own org', async () => {
+    for (const start of [
+      'DreamhouseProdBackupPlanFunction',
+      'DreamhouseProdBackupExport',
+      'DreamhouseProdRestorePlanFunction',
+      'DreamhouseProdDiffReportDiffStartFunction',
+    ]) {
+      const role = roleOf(start);
+      for (const action of ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention']) {
+        expect(await allowed(role, action, part('dreamhouse-prod')), `${start} ${action}`).toBe(false);
+      }
+    }
+  });
+});
