@@ -4,6 +4,7 @@ import type { RemovingStore } from '../../lambdas/core/removing-store.ts';
 import { RetentionCatalogUnreadableError, sweepOrg } from '../../lambdas/core/retention/sweep.ts';
 import { catalogKey, manifestKey, snapshotPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -184,5 +185,100 @@ describe('the retention sweep', () => {
       ids[3],
       ids[4],
     ]);
+  });
+});
+
+/** A remover that runs `hook` once, right after the removal `when` picks, as a backup starting mid-sweep would. */
+class HookedRemover implements RemovingStore {
+  readonly location = 'memory://';
+  private fired = false;
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly when: (key: string) => boolean,
+    private readonly hook: () => Promise<void>,
+  ) {}
+  async remove(key: string): Promise<void> {
+    await this.store.remove(key);
+    if (!this.fired && this.when(key)) {
+      this.fired = true;
+      await this.hook();
+    }
+  }
+}
+
+describe('the retention sweep and a backup that starts while it runs', () => {
+  const file = {
+    Id: '068000000000001AAA',
+    Name: 'contract.pdf',
+    IsDeleted: 'false',
+    SystemModstamp: at(-1).toISOString(),
+    Checksum: null,
+  };
+  /** S0 holds the file's body, S1 does not hold the file: a sweep keeping one daily snapshot removes the body. */
+  async function vaultWithBody(): Promise<{ store: MemoryStore; source: FakeSource; body: string }> {
+    const store = new MemoryStore();
+    const source = new FakeSource([
+      {
+        name: 'ContentVersion',
+        fields: [
+          ...baseFields,
+          { name: 'Checksum', type: 'string' },
+          { name: 'VersionData', type: 'base64' },
+        ],
+        rows: [{ ...file }],
+      },
+    ]);
+    source.setBlob('ContentVersion', file.Id, 'the contract');
+    const s0 = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+      at(0),
+    );
+    const body = (await new SnapshotReader(store).manifest('acme', s0.finish.snapshotId)).files[0]!.key;
+    source.object('ContentVersion').rows.length = 0;
+    await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () => at(1));
+    return { store, source, body };
+  }
+
+  for (const [moment, when] of [
+    ['after its first removal', () => true],
+    ['after it removed the index entry naming the body', (key: string) => key.includes('/files/index/')],
+  ] as const) {
+    it(`leaves the body to a later sweep when the backup reusing it starts ${moment}`, async () => {
+      const { store, source, body } = await vaultWithBody();
+      let s2 = '';
+      const remover = new HookedRemover(store, when, async () => {
+        source.object('ContentVersion').rows.push({ ...file });
+        const run = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+          at(1, 4),
+        );
+        s2 = run.finish.snapshotId;
+      });
+      const out = await sweepOrg(
+        { store, remover, clock: () => at(1, 3) },
+        { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
+      );
+      expect(s2).not.toBe('');
+      expect(out).toMatchObject({ expired: 1, fileBodiesDeferred: true, removedFileBodies: 0 });
+      const reader = new SnapshotReader(store);
+      expect((await reader.catalog('acme')).find((e) => e.snapshotId === s2)?.status).toBe('complete');
+      const manifest = await reader.manifest('acme', s2);
+      expect(manifest.files.map((f) => f.key)).toEqual([body]);
+      expect(await verifySnapshot(store, manifest)).toEqual([]);
+      const deferred = JSON.parse(store.text(out.logKey!.replace(/\.json$/, '-deferred.json'))) as {
+        runs: string[];
+      };
+      expect(deferred.runs).toEqual([s2]);
+    });
+  }
+
+  it('removes the index entries naming a body before the body', async () => {
+    const { store, body } = await vaultWithBody();
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(1, 3) },
+      { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
+    );
+    expect(out).toMatchObject({ removedFileBodies: 1, removedFileIndexEntries: 1 });
+    const index = store.removed.findIndex((k) => k.includes('/files/index/'));
+    expect(index).toBeGreaterThanOrEqual(0);
+    expect(store.removed.indexOf(body)).toBeGreaterThan(index);
   });
 });

@@ -2,8 +2,10 @@
  * The retention sweep of one org: lists its snapshots, classifies them under its policy, logs the
  * decision, then removes what expired. Removal order makes a stopped sweep safe and resumable:
  * the catalog entry and manifest go first (a half-removed snapshot never looks restorable), then
- * the snapshot's other objects, then file bodies no kept snapshot references. A re-run finds the
- * half-removed snapshots in the retention logs and finishes them.
+ * the snapshot's other objects, then the file index entries naming bodies no kept snapshot
+ * references, then those bodies, in batches, each only while no backup has started since the sweep
+ * began (a later sweep removes what is left). A re-run finds the half-removed snapshots in the
+ * retention logs and finishes them.
  */
 import {
   ErrorName,
@@ -88,6 +90,11 @@ export interface RetentionLogEntry {
 
 const FILE_BODIES = 'files/sha256/';
 const FILE_INDEX = 'files/index/';
+/** File bodies removed between two listings of the snapshot folders: a few seconds of deletes. */
+const BODY_BATCH = 100;
+
+/** Where a sweep records that it left file bodies for later (a log key of its own: logs are written once). */
+const deferredLogKey = (logKey: string): string => logKey.replace(/\.json$/, '-deferred.json');
 
 /** The prefix of the org's retention log. */
 export const retentionLogPrefix = (org: string): string => `${orgPrefix(org)}${RETENTION_LOG_FOLDER}`;
@@ -98,7 +105,8 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
   const { org, policy } = input;
   const now = deps.clock();
   const catalog = await readWholeCatalog(store, org);
-  const snapshotIds = await snapshotsWithObjects(store, org);
+  const { ids: snapshotIds } = await snapshotsWithObjects(store, org);
+  const startIds = new Set(snapshotIds);
   const inCatalog = new Set(catalog.map((e) => e.snapshotId));
   const unfinished = snapshotIds.filter((id) => !inCatalog.has(id));
   const halfSwept = await expiredInLogs(store, org, unfinished);
@@ -190,11 +198,48 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
         removedHere++;
       }
     }
-    for (const key of bodies.remove) {
+    // A backup that started after the listing above may already reuse a body about to go: through
+    // an index entry read before it was removed, or by finding its own put refused (the body
+    // exists) and counting it stored. Such a run writes its snapshot folder first: planBackup
+    // writes plan/ (plan.ts) before the files step looks a body up or stores one (files.ts), and
+    // the export steps run in between. So just before each batch the folders are listed again; a
+    // folder that was not there when the sweep began leaves the bodies to a later sweep.
+    for (let i = 0; i < bodies.remove.length; i += BODY_BATCH) {
       if (late()) return { ...partial(), removedFileIndexEntries, removedFileBodies };
-      await remover.remove(key);
-      removedFileBodies++;
-      removedHere++;
+      const appeared = (await snapshotsWithObjects(store, org)).ids.filter((id) => !startIds.has(id));
+      if (appeared.length > 0) {
+        await store.put(
+          deferredLogKey(logKey),
+          JSON.stringify(
+            {
+              formatVersion: 1,
+              org,
+              execution: input.execution,
+              deferredAt: deps.clock().toISOString(),
+              reason: 'a backup started during the sweep: the file bodies wait for a later sweep',
+              runs: appeared,
+              fileBodiesLeft: bodies.remove.length - i,
+            },
+            null,
+            2,
+          ),
+          { contentType: 'application/json' },
+        );
+        return {
+          ...output,
+          done: true,
+          logKey,
+          removedObjects,
+          removedFileBodies,
+          removedFileIndexEntries,
+          fileBodiesDeferred: true,
+        };
+      }
+      for (const key of bodies.remove.slice(i, i + BODY_BATCH)) {
+        await remover.remove(key);
+        removedFileBodies++;
+        removedHere++;
+      }
     }
   }
   return { ...output, done: true, logKey, removedObjects, removedFileBodies, removedFileIndexEntries };
@@ -228,14 +273,14 @@ async function readWholeCatalog(store: BackupStore, org: string): Promise<Catalo
 }
 
 /** The ids of the snapshots that have any object under `snapshots/`. */
-async function snapshotsWithObjects(store: BackupStore, org: string): Promise<string[]> {
+async function snapshotsWithObjects(store: BackupStore, org: string): Promise<{ ids: string[] }> {
   const prefix = `${orgPrefix(org)}snapshots/`;
   const ids = new Set<string>();
   for await (const entry of store.list(prefix)) {
     const id = entry.key.slice(prefix.length).split('/')[0];
     if (id) ids.add(id);
   }
-  return [...ids].sort();
+  return { ids: [...ids].sort() };
 }
 
 /**
