@@ -282,3 +282,132 @@ describe('the retention sweep and a backup that starts while it runs', () => {
     expect(store.removed.indexOf(body)).toBeGreaterThan(index);
   });
 });
+
+describe('the retention sweep and runs that stopped without a manifest', () => {
+  const POLICY_7: RetentionPolicy = { daily: 7, weekly: 0, monthly: 0, yearly: 0 };
+  /** Ten daily full backups whose file changes every day, so each day's body but the newest 7 are unreferenced. */
+  async function vaultOfBodies(): Promise<{ store: MemoryStore; ids: string[]; bodies: string[] }> {
+    const store = new MemoryStore();
+    const row = {
+      Id: '068000000000001AAA',
+      Name: 'contract.pdf',
+      IsDeleted: 'false',
+      SystemModstamp: at(-1).toISOString(),
+      Checksum: null,
+    };
+    const source = new FakeSource([
+      {
+        name: 'ContentVersion',
+        fields: [
+          ...baseFields,
+          { name: 'Checksum', type: 'string' },
+          { name: 'VersionData', type: 'base64' },
+        ],
+        rows: [row],
+      },
+    ]);
+    const ids: string[] = [];
+    const bodies: string[] = [];
+    for (let day = 0; day < 10; day++) {
+      row.SystemModstamp = at(day, 1).toISOString();
+      source.setBlob('ContentVersion', row.Id, `the contract of day ${day}`);
+      const run = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+        at(day),
+      );
+      ids.push(run.finish.snapshotId);
+      bodies.push((await new SnapshotReader(store).manifest('acme', run.finish.snapshotId)).files[0]!.key);
+    }
+    return { store, ids, bodies };
+  }
+
+  /** A run that stopped for good after its files step: objects, a reused list naming `body`, no manifest. */
+  function crashedRun(store: MemoryStore, id: string, body: string): void {
+    store.objects.set(`${snapshotPrefix('acme', id)}plan.json`, new TextEncoder().encode('[]'));
+    store.objects.set(
+      `${snapshotPrefix('acme', id)}files/reused.json`,
+      new TextEncoder().encode(JSON.stringify([{ key: body }])),
+    );
+  }
+
+  it('removes unreferenced bodies past a run that stopped days ago, keeping the bodies that run recorded', async () => {
+    const { store, bodies } = await vaultOfBodies();
+    crashedRun(store, '20261105T020000000Z-crash1', bodies[0]!);
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(9, 3) },
+      { org: 'acme', policy: POLICY_7, execution: 'exec-1' },
+    );
+    expect(out.fileBodiesDeferred).toBe(false);
+    expect(await store.head(bodies[0]!)).toBeDefined();
+    expect(await store.head(bodies[1]!)).toBeUndefined();
+    expect(await store.head(bodies[2]!)).toBeUndefined();
+    for (const body of bodies.slice(3)) expect(await store.head(body)).toBeDefined();
+  });
+
+  it('leaves the bodies for later while a run without a manifest started within the grace period', async () => {
+    const { store, bodies } = await vaultOfBodies();
+    crashedRun(store, '20261109T120000000Z-inprog', bodies[0]!);
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(9, 3) },
+      { org: 'acme', policy: POLICY_7, execution: 'exec-1' },
+    );
+    expect(out).toMatchObject({ fileBodiesDeferred: true, removedFileBodies: 0 });
+    for (const body of bodies) expect(await store.head(body)).toBeDefined();
+  });
+
+  it('ignores a folder under snapshots whose name is not a snapshot id and names it in the retention log', async () => {
+    const { store, ids } = await vaultOf(5);
+    store.objects.set('orgs/acme/snapshots/not-a-snapshot/notes.txt', new TextEncoder().encode('x'));
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(out).toMatchObject({ done: true, expired: 3, ignoredFolders: ['not-a-snapshot'] });
+    expect((JSON.parse(store.text(out.logKey!)) as { ignoredFolders: string[] }).ignoredFolders).toEqual([
+      'not-a-snapshot',
+    ]);
+    expect(await store.head('orgs/acme/snapshots/not-a-snapshot/notes.txt')).toBeDefined();
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
+  });
+});
+
+describe('the retention sweep and its deadline', () => {
+  it('answers done: false at its deadline while it only reads a large file index, and finishes on the next run', async () => {
+    const { store, ids } = await vaultOf(5);
+    // One body no snapshot references, and many index entries naming other bodies.
+    store.objects.set('orgs/acme/files/sha256/ab/abandoned', new TextEncoder().encode('old'));
+    for (let i = 0; i < 500; i++) {
+      store.objects.set(
+        `orgs/acme/files/index/entry-${i}.json`,
+        new TextEncoder().encode(JSON.stringify({ key: `orgs/acme/files/sha256/cd/other-${i}` })),
+      );
+    }
+    const first = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(first.done).toBe(true);
+    store.objects.set('orgs/acme/files/sha256/ab/abandoned', new TextEncoder().encode('old'));
+    store.removed.length = 0;
+    let reads = 0;
+    const get = store.get.bind(store);
+    store.get = async (key: string) => {
+      reads++;
+      return get(key);
+    };
+    const start = at(4, 5).getTime();
+    const clock = () => new Date(start + reads * 1000);
+    const second = await sweepOrg(
+      { store, remover: store, clock, deadline: new Date(start + 100_000) },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(second).toMatchObject({ done: false, removedObjects: 0, removedFileBodies: 0 });
+    expect(reads).toBeLessThan(110);
+    expect(store.removed).toEqual([]);
+    const third = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 6) },
+      { org: 'acme', policy: POLICY, execution: 'exec-3' },
+    );
+    expect(third).toMatchObject({ done: true, removedFileBodies: 1 });
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
+  });
+});
