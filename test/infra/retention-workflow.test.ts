@@ -209,7 +209,7 @@ describe('props validation of the retention constructs', () => {
       [
         'RetentionWorkflow Retention: 3 problems:',
         '  - orgName: "Acme" is not a valid org name: write 2 to 32 lower-case letters, digits or "-", starting and ending with a letter or digit, such as "acme-prod"',
-        '  - vaultRetention.currentDays is 365: S3 would expire every snapshot after 365 days, but the policy (7 daily, 5 weekly, 12 monthly, 7 yearly) keeps snapshots up to 2562 days; leave retention.currentDays out (the policy expires snapshots) or write at least 2562',
+        '  - vaultRetention.currentDays is 365: the policy (7 daily, 5 weekly, 12 monthly, 7 yearly) expires snapshots itself; remove retention.currentDays: S3 expiring current versions 365 days after they were written would remove file bodies and bases the policy keeps (a body is written once and reused by later snapshots, and the latest snapshot is kept however old)',
         '  - vaultRetention.objectLockDays is 30: the policy (7 daily, 5 weekly, 12 monthly, 7 yearly) keeps its daily snapshots 7 days, but Object Lock would hold the versions of the snapshots it expired for 30 days; lower retention.objectLock.days to at most 7, or keep more daily snapshots',
       ].join('\n'),
     );
