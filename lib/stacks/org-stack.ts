@@ -18,6 +18,7 @@ import { importLogsKey } from '../logs-key.ts';
 import { RestoreWorkflow } from '../restore-workflow.ts';
 import { sweeperRoleNameOf } from '../retention-policy.ts';
 import { RetentionWorkflow } from '../retention-workflow.ts';
+import { SweeperTamperAlerts } from '../tamper-alerts.ts';
 import type { AlertingExports } from './alerting-stack.ts';
 import { importVault, type VaultExports, type VaultRefs } from './vault-stack.ts';
 
@@ -207,6 +208,11 @@ export class OrgStack extends Stack {
       this.alerting.monitorFunctions(`${orgId}Retention`, this.retention.functions, {
         orgName: org.name,
         workflow: 'retention',
+      });
+      new SweeperTamperAlerts(this, `${orgId}SweeperTamperAlerts`, {
+        sweeper: this.retention.functions[0]!,
+        role: this.retention.role,
+        alerting: this.alerting,
       });
       new CfnOutput(this, `${orgId}RetentionStateMachineArn`, {
         value: this.retention.stateMachine.stateMachineArn,

@@ -257,3 +257,38 @@ describe('props validation of the retention constructs', () => {
     ).toThrow(/26 orgs have a retention policy, .* at most 25 orgs can be swept/);
   });
 });
+
+describe('the tamper alerts of a retention sweeper', () => {
+  it("alerts on any change to the sweeper's code, configuration, role trust or role permissions", () => {
+    const { orgTemplate } = swept();
+    const rules = Object.values(orgTemplate.findResources('AWS::Events::Rule')) as {
+      Properties: { EventPattern: { detail?: { eventName?: string[]; requestParameters?: unknown } } };
+    }[];
+    const names = rules.flatMap((r) => r.Properties.EventPattern.detail?.eventName ?? []);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'UpdateFunctionCode20150331v2',
+        'UpdateFunctionConfiguration20150331v2',
+        'UpdateAssumeRolePolicy',
+        'PutRolePolicy',
+        'AttachRolePolicy',
+        'DetachRolePolicy',
+      ]),
+    );
+    orgTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.iam'],
+        detail: Match.objectLike({ requestParameters: { roleName: [Match.anyValue()] } }),
+      }),
+      Targets: [Match.objectLike({ Arn: Match.anyValue() })],
+    });
+    orgTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.lambda'],
+        detail: Match.objectLike({
+          requestParameters: { functionName: [Match.anyValue(), Match.anyValue()] },
+        }),
+      }),
+    });
+  });
+});
