@@ -411,3 +411,38 @@ describe('the retention sweep and its deadline', () => {
     expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
   });
 });
+
+describe('the retention log a sweep reads', () => {
+  it('reads only the logs written since the oldest run without a catalog entry started, and none when there is no such run', async () => {
+    const { store } = await vaultOf(5);
+    for (let i = 0; i < 30; i++) {
+      const stamp = new Date(at(-40).getTime() + i * DAY_MS).toISOString().replace(/[-:.]/g, '');
+      store.objects.set(
+        `orgs/acme/retention/${stamp}-old-${i}.json`,
+        new TextEncoder().encode(JSON.stringify({ expired: [] })),
+      );
+    }
+    const logReads: string[] = [];
+    const get = store.get.bind(store);
+    store.get = async (key: string) => {
+      if (key.startsWith('orgs/acme/retention/')) logReads.push(key);
+      return get(key);
+    };
+    await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(logReads).toEqual([]);
+
+    // A run that started on day 4 and has no catalog entry yet: only the logs since then can name it.
+    store.objects.set(
+      `${snapshotPrefix('acme', '20261105T010000000Z-inprog')}plan.json`,
+      new TextEncoder().encode('[]'),
+    );
+    await sweepOrg(
+      { store, remover: store, clock: () => at(4, 5) },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(logReads).toEqual(['orgs/acme/retention/20261105T030000000Z-exec-1.json']);
+  });
+});
