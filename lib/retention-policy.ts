@@ -3,14 +3,6 @@ import { RETENTION_TIERS, type RetentionPolicy } from '../contract/workflow-cont
 /** The longest an IAM role name may be. */
 const ROLE_NAME_LIMIT = 64;
 
-/** The most days one snapshot of a tier can be kept: a month has at most 31 days, a year 366. */
-const LONGEST_DAYS: Readonly<Record<keyof RetentionPolicy, number>> = {
-  daily: 1,
-  weekly: 7,
-  monthly: 31,
-  yearly: 366,
-};
-
 /** The fewest days one slot of a tier lasts: a month has at least 28 days, a year 365. */
 const SHORTEST_DAYS: Readonly<Record<keyof RetentionPolicy, number>> = {
   daily: 1,
@@ -33,11 +25,6 @@ export function sweeperRoleNameProblem(stackPrefix: string, orgName: string): st
   if (name.length <= ROLE_NAME_LIMIT) return undefined;
   const over = name.length - ROLE_NAME_LIMIT;
   return `the retention sweeper's role of org ${orgName} would be named "${name}", ${over} characters longer than IAM allows; write a stackPrefix of at most ${stackPrefix.length - over} characters`;
-}
-
-/** The longest a policy can keep a snapshot, in days (7 yearly: 2,562 days, about 7 years). */
-export function longestKeptDays(policy: RetentionPolicy): number {
-  return Math.max(...RETENTION_TIERS.map((tier) => policy[tier] * LONGEST_DAYS[tier]));
 }
 
 /**
@@ -74,8 +61,10 @@ export interface PolicyConflict {
 
 /**
  * Where a retention policy and the vault's own retention contradict each other:
- * - S3 expiring current versions (`currentDays`) before the policy is done with a snapshot would
- *   remove snapshots the policy keeps;
+ * - S3 expiring current versions by age (`currentDays`), whatever the number of days: the policy
+ *   keeps the latest snapshot however old, a kept snapshot's base is older than it, and a file
+ *   body ages from its first write while today's snapshots still reuse it, so S3 would remove
+ *   bodies and bases the policy keeps;
  * - an Object Lock period longer than the policy keeps its shortest-lived snapshot would hold the
  *   versions of snapshots the policy expired in the vault until the lock ends.
  */
@@ -85,12 +74,11 @@ export function policyConflicts(
   policyName: string,
 ): PolicyConflict[] {
   const conflicts: PolicyConflict[] = [];
-  const longest = longestKeptDays(policy);
-  if (vault.currentDays !== undefined && vault.currentDays < longest) {
+  if (vault.currentDays !== undefined) {
     conflicts.push({
       setting: 'currentDays',
       value: vault.currentDays,
-      message: `S3 would expire every snapshot after ${vault.currentDays} days, but ${policyName} (${describePolicy(policy)}) keeps snapshots up to ${longest} days; leave retention.currentDays out (the policy expires snapshots) or write at least ${longest}`,
+      message: `${policyName} (${describePolicy(policy)}) expires snapshots itself; remove retention.currentDays: S3 expiring current versions ${vault.currentDays} days after they were written would remove file bodies and bases the policy keeps (a body is written once and reused by later snapshots, and the latest snapshot is kept however old)`,
     });
   }
   const shortest = shortestKeptDays(policy);

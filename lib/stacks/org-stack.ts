@@ -19,6 +19,7 @@ import { importLogsKey } from '../logs-key.ts';
 import { RestoreWorkflow } from '../restore-workflow.ts';
 import { sweeperRoleNameOf } from '../retention-policy.ts';
 import { RetentionWorkflow } from '../retention-workflow.ts';
+import { WorkflowRoleTamperAlerts } from '../tamper-alerts.ts';
 import type { AlertingExports } from './alerting-stack.ts';
 import { importVault, type VaultExports, type VaultRefs } from './vault-stack.ts';
 
@@ -211,6 +212,12 @@ export class OrgStack extends Stack {
         orgName: org.name,
         workflow: 'retention',
       });
+      new WorkflowRoleTamperAlerts(this, `${orgId}SweeperTamperAlerts`, {
+        fn: this.retention.functions[0]!,
+        role: this.retention.role,
+        duty: 'sweeper',
+        alerting: this.alerting,
+      });
       new CfnOutput(this, `${orgId}RetentionStateMachineArn`, {
         value: this.retention.stateMachine.stateMachineArn,
         description: `Retention sweeps of Salesforce org ${org.name}: expire the snapshots its policy no longer keeps`,
@@ -235,6 +242,12 @@ export class OrgStack extends Stack {
     this.alerting.monitorFunctions(`${orgId}Erase`, this.erase.functions, {
       orgName: org.name,
       workflow: 'erase',
+    });
+    new WorkflowRoleTamperAlerts(this, `${orgId}EraseTamperAlerts`, {
+      fn: this.erase.functions[0]!,
+      role: this.erase.functions[0]!.role!,
+      duty: 'erase',
+      alerting: this.alerting,
     });
     new CfnOutput(this, `${orgId}EraseStateMachineArn`, {
       value: this.erase.stateMachine.stateMachineArn,

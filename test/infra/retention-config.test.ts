@@ -72,15 +72,18 @@ describe('the retention policy in the config', () => {
     ]);
   });
 
-  it('refuses an S3 expiry of current versions shorter than the policy keeps its yearly snapshots', () => {
+  it('refuses any S3 expiry of current versions when a policy applies, however long', () => {
     const problems = problemsOf({
       orgs: [org()],
       retention: { currentDays: 365, keep: GFS },
       alertEmails: [],
     });
     expect(problems).toEqual([
-      'retention.currentDays: received 365; S3 would expire every snapshot after 365 days, but retention.keep (7 daily, 5 weekly, 12 monthly, 7 yearly) keeps snapshots up to 2562 days; leave retention.currentDays out (the policy expires snapshots) or write at least 2562',
+      'retention.currentDays: received 365; retention.keep (7 daily, 5 weekly, 12 monthly, 7 yearly) expires snapshots itself; remove retention.currentDays: S3 expiring current versions 365 days after they were written would remove file bodies and bases the policy keeps (a body is written once and reused by later snapshots, and the latest snapshot is kept however old)',
     ]);
+    expect(
+      problemsOf({ orgs: [org()], retention: { currentDays: 5000, keep: GFS }, alertEmails: [] }),
+    ).toHaveLength(1);
   });
 
   it('refuses an Object Lock period longer than the policy keeps its daily snapshots', () => {
@@ -109,7 +112,7 @@ describe('the retention policy in the config', () => {
   it('accepts a policy that agrees with the vault settings', () => {
     const config = parseConfig({
       orgs: [org()],
-      retention: { currentDays: 2600, objectLock: { mode: 'COMPLIANCE', days: 7 }, keep: GFS },
+      retention: { objectLock: { mode: 'COMPLIANCE', days: 7 }, keep: GFS },
       alertEmails: [],
     });
     expect(config.retention.keep).toEqual(GFS);

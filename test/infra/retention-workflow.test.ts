@@ -235,7 +235,7 @@ describe('props validation of the retention constructs', () => {
       [
         'RetentionWorkflow Retention: 3 problems:',
         '  - orgName: "Acme" is not a valid org name: write 2 to 32 lower-case letters, digits or "-", starting and ending with a letter or digit, such as "acme-prod"',
-        '  - vaultRetention.currentDays is 365: S3 would expire every snapshot after 365 days, but the policy (7 daily, 5 weekly, 12 monthly, 7 yearly) keeps snapshots up to 2562 days; leave retention.currentDays out (the policy expires snapshots) or write at least 2562',
+        '  - vaultRetention.currentDays is 365: the policy (7 daily, 5 weekly, 12 monthly, 7 yearly) expires snapshots itself; remove retention.currentDays: S3 expiring current versions 365 days after they were written would remove file bodies and bases the policy keeps (a body is written once and reused by later snapshots, and the latest snapshot is kept however old)',
         '  - vaultRetention.objectLockDays is 30: the policy (7 daily, 5 weekly, 12 monthly, 7 yearly) keeps its daily snapshots 7 days, but Object Lock would hold the versions of the snapshots it expired for 30 days; lower retention.objectLock.days to at most 7, or keep more daily snapshots',
       ].join('\n'),
     );
@@ -269,5 +269,57 @@ describe('props validation of the retention constructs', () => {
     ).toThrow(
       'retention.objectLock.days is 10: the policy of org acme (7 daily, 0 weekly, 0 monthly, 0 yearly) keeps its daily snapshots 7 days, but Object Lock would hold the versions of the snapshots it expired for 10 days; lower retention.objectLock.days to at most 7, or keep more daily snapshots',
     );
+  });
+});
+
+describe('the tamper alerts of the functions that hold an exception of the vault', () => {
+  it("alerts on any change to the sweeper's code, configuration, role trust or role permissions", () => {
+    const { orgTemplate } = swept();
+    const rules = Object.values(orgTemplate.findResources('AWS::Events::Rule')) as {
+      Properties: { EventPattern: { detail?: { eventName?: string[]; requestParameters?: unknown } } };
+    }[];
+    const names = rules.flatMap((r) => r.Properties.EventPattern.detail?.eventName ?? []);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'UpdateFunctionCode20150331v2',
+        'UpdateFunctionConfiguration20150331v2',
+        'UpdateAssumeRolePolicy',
+        'PutRolePolicy',
+        'AttachRolePolicy',
+        'DetachRolePolicy',
+      ]),
+    );
+    // One pair of rules for the sweeper and one for the erase function, each naming its own role.
+    const described = (text: string) =>
+      Object.values(orgTemplate.findResources('AWS::Events::Rule')).filter((r) =>
+        String(r.Properties.Description).includes(text),
+      ) as { Properties: { EventPattern: { source: string[]; detail: { requestParameters: unknown } } } }[];
+    for (const what of ['retention sweeper', 'erase function']) {
+      expect(
+        described(what)
+          .map((r) => r.Properties.EventPattern.source[0])
+          .sort(),
+      ).toEqual(['aws.iam', 'aws.lambda']);
+    }
+    const eraseRole = described("erase function's role").map((r) => r.Properties.EventPattern.detail);
+    expect(JSON.stringify(eraseRole)).toContain('AcmeProdEraseEraseFunctionRole');
+    expect(
+      JSON.stringify(described("retention sweeper's role").map((r) => r.Properties.EventPattern.detail)),
+    ).not.toContain('Erase');
+    orgTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.iam'],
+        detail: Match.objectLike({ requestParameters: { roleName: [Match.anyValue()] } }),
+      }),
+      Targets: [Match.objectLike({ Arn: Match.anyValue() })],
+    });
+    orgTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.lambda'],
+        detail: Match.objectLike({
+          requestParameters: { functionName: [Match.anyValue(), Match.anyValue()] },
+        }),
+      }),
+    });
   });
 });

@@ -4,6 +4,7 @@ import type { RemovingStore } from '../../lambdas/core/removing-store.ts';
 import { RetentionCatalogUnreadableError, sweepOrg } from '../../lambdas/core/retention/sweep.ts';
 import { catalogKey, manifestKey, snapshotPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -184,5 +185,264 @@ describe('the retention sweep', () => {
       ids[3],
       ids[4],
     ]);
+  });
+});
+
+/** A remover that runs `hook` once, right after the removal `when` picks, as a backup starting mid-sweep would. */
+class HookedRemover implements RemovingStore {
+  readonly location = 'memory://';
+  private fired = false;
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly when: (key: string) => boolean,
+    private readonly hook: () => Promise<void>,
+  ) {}
+  async remove(key: string): Promise<void> {
+    await this.store.remove(key);
+    if (!this.fired && this.when(key)) {
+      this.fired = true;
+      await this.hook();
+    }
+  }
+}
+
+describe('the retention sweep and a backup that starts while it runs', () => {
+  const file = {
+    Id: '068000000000001AAA',
+    Name: 'contract.pdf',
+    IsDeleted: 'false',
+    SystemModstamp: at(-1).toISOString(),
+    Checksum: null,
+  };
+  /** S0 holds the file's body, S1 does not hold the file: a sweep keeping one daily snapshot removes the body. */
+  async function vaultWithBody(): Promise<{ store: MemoryStore; source: FakeSource; body: string }> {
+    const store = new MemoryStore();
+    const source = new FakeSource([
+      {
+        name: 'ContentVersion',
+        fields: [
+          ...baseFields,
+          { name: 'Checksum', type: 'string' },
+          { name: 'VersionData', type: 'base64' },
+        ],
+        rows: [{ ...file }],
+      },
+    ]);
+    source.setBlob('ContentVersion', file.Id, 'the contract');
+    const s0 = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+      at(0),
+    );
+    const body = (await new SnapshotReader(store).manifest('acme', s0.finish.snapshotId)).files[0]!.key;
+    source.object('ContentVersion').rows.length = 0;
+    await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () => at(1));
+    return { store, source, body };
+  }
+
+  for (const [moment, when] of [
+    ['after its first removal', () => true],
+    ['after it removed the index entry naming the body', (key: string) => key.includes('/files/index/')],
+  ] as const) {
+    it(`leaves the body to a later sweep when the backup reusing it starts ${moment}`, async () => {
+      const { store, source, body } = await vaultWithBody();
+      let s2 = '';
+      const remover = new HookedRemover(store, when, async () => {
+        source.object('ContentVersion').rows.push({ ...file });
+        const run = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+          at(1, 4),
+        );
+        s2 = run.finish.snapshotId;
+      });
+      const out = await sweepOrg(
+        { store, remover, clock: () => at(1, 3) },
+        { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
+      );
+      expect(s2).not.toBe('');
+      expect(out).toMatchObject({ expired: 1, fileBodiesDeferred: true, removedFileBodies: 0 });
+      const reader = new SnapshotReader(store);
+      expect((await reader.catalog('acme')).find((e) => e.snapshotId === s2)?.status).toBe('complete');
+      const manifest = await reader.manifest('acme', s2);
+      expect(manifest.files.map((f) => f.key)).toEqual([body]);
+      expect(await verifySnapshot(store, manifest)).toEqual([]);
+      const deferred = JSON.parse(store.text(out.logKey!.replace(/\.json$/, '-deferred.json'))) as {
+        runs: string[];
+      };
+      expect(deferred.runs).toEqual([s2]);
+    });
+  }
+
+  it('removes the index entries naming a body before the body', async () => {
+    const { store, body } = await vaultWithBody();
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(1, 3) },
+      { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
+    );
+    expect(out).toMatchObject({ removedFileBodies: 1, removedFileIndexEntries: 1 });
+    const index = store.removed.findIndex((k) => k.includes('/files/index/'));
+    expect(index).toBeGreaterThanOrEqual(0);
+    expect(store.removed.indexOf(body)).toBeGreaterThan(index);
+  });
+});
+
+describe('the retention sweep and runs that stopped without a manifest', () => {
+  const POLICY_7: RetentionPolicy = { daily: 7, weekly: 0, monthly: 0, yearly: 0 };
+  /** Ten daily full backups whose file changes every day, so each day's body but the newest 7 are unreferenced. */
+  async function vaultOfBodies(): Promise<{ store: MemoryStore; ids: string[]; bodies: string[] }> {
+    const store = new MemoryStore();
+    const row = {
+      Id: '068000000000001AAA',
+      Name: 'contract.pdf',
+      IsDeleted: 'false',
+      SystemModstamp: at(-1).toISOString(),
+      Checksum: null,
+    };
+    const source = new FakeSource([
+      {
+        name: 'ContentVersion',
+        fields: [
+          ...baseFields,
+          { name: 'Checksum', type: 'string' },
+          { name: 'VersionData', type: 'base64' },
+        ],
+        rows: [row],
+      },
+    ]);
+    const ids: string[] = [];
+    const bodies: string[] = [];
+    for (let day = 0; day < 10; day++) {
+      row.SystemModstamp = at(day, 1).toISOString();
+      source.setBlob('ContentVersion', row.Id, `the contract of day ${day}`);
+      const run = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+        at(day),
+      );
+      ids.push(run.finish.snapshotId);
+      bodies.push((await new SnapshotReader(store).manifest('acme', run.finish.snapshotId)).files[0]!.key);
+    }
+    return { store, ids, bodies };
+  }
+
+  /** A run that stopped for good after its files step: objects, a reused list naming `body`, no manifest. */
+  function crashedRun(store: MemoryStore, id: string, body: string): void {
+    store.objects.set(`${snapshotPrefix('acme', id)}plan.json`, new TextEncoder().encode('[]'));
+    store.objects.set(
+      `${snapshotPrefix('acme', id)}files/reused.json`,
+      new TextEncoder().encode(JSON.stringify([{ key: body }])),
+    );
+  }
+
+  it('removes unreferenced bodies past a run that stopped days ago, keeping the bodies that run recorded', async () => {
+    const { store, bodies } = await vaultOfBodies();
+    crashedRun(store, '20261105T020000000Z-crash1', bodies[0]!);
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(9, 3) },
+      { org: 'acme', policy: POLICY_7, execution: 'exec-1' },
+    );
+    expect(out.fileBodiesDeferred).toBe(false);
+    expect(await store.head(bodies[0]!)).toBeDefined();
+    expect(await store.head(bodies[1]!)).toBeUndefined();
+    expect(await store.head(bodies[2]!)).toBeUndefined();
+    for (const body of bodies.slice(3)) expect(await store.head(body)).toBeDefined();
+  });
+
+  it('leaves the bodies for later while a run without a manifest started within the grace period', async () => {
+    const { store, bodies } = await vaultOfBodies();
+    crashedRun(store, '20261109T120000000Z-inprog', bodies[0]!);
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(9, 3) },
+      { org: 'acme', policy: POLICY_7, execution: 'exec-1' },
+    );
+    expect(out).toMatchObject({ fileBodiesDeferred: true, removedFileBodies: 0 });
+    for (const body of bodies) expect(await store.head(body)).toBeDefined();
+  });
+
+  it('ignores a folder under snapshots whose name is not a snapshot id and names it in the retention log', async () => {
+    const { store, ids } = await vaultOf(5);
+    store.objects.set('orgs/acme/snapshots/not-a-snapshot/notes.txt', new TextEncoder().encode('x'));
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(out).toMatchObject({ done: true, expired: 3, ignoredFolders: ['not-a-snapshot'] });
+    expect((JSON.parse(store.text(out.logKey!)) as { ignoredFolders: string[] }).ignoredFolders).toEqual([
+      'not-a-snapshot',
+    ]);
+    expect(await store.head('orgs/acme/snapshots/not-a-snapshot/notes.txt')).toBeDefined();
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
+  });
+});
+
+describe('the retention sweep and its deadline', () => {
+  it('answers done: false at its deadline while it only reads a large file index, and finishes on the next run', async () => {
+    const { store, ids } = await vaultOf(5);
+    // One body no snapshot references, and many index entries naming other bodies.
+    store.objects.set('orgs/acme/files/sha256/ab/abandoned', new TextEncoder().encode('old'));
+    for (let i = 0; i < 500; i++) {
+      store.objects.set(
+        `orgs/acme/files/index/entry-${i}.json`,
+        new TextEncoder().encode(JSON.stringify({ key: `orgs/acme/files/sha256/cd/other-${i}` })),
+      );
+    }
+    const first = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(first.done).toBe(true);
+    store.objects.set('orgs/acme/files/sha256/ab/abandoned', new TextEncoder().encode('old'));
+    store.removed.length = 0;
+    let reads = 0;
+    const get = store.get.bind(store);
+    store.get = async (key: string) => {
+      reads++;
+      return get(key);
+    };
+    const start = at(4, 5).getTime();
+    const clock = () => new Date(start + reads * 1000);
+    const second = await sweepOrg(
+      { store, remover: store, clock, deadline: new Date(start + 100_000) },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(second).toMatchObject({ done: false, removedObjects: 0, removedFileBodies: 0 });
+    expect(reads).toBeLessThan(110);
+    expect(store.removed).toEqual([]);
+    const third = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 6) },
+      { org: 'acme', policy: POLICY, execution: 'exec-3' },
+    );
+    expect(third).toMatchObject({ done: true, removedFileBodies: 1 });
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
+  });
+});
+
+describe('the retention log a sweep reads', () => {
+  it('reads only the logs written since the oldest run without a catalog entry started, and none when there is no such run', async () => {
+    const { store } = await vaultOf(5);
+    for (let i = 0; i < 30; i++) {
+      const stamp = new Date(at(-40).getTime() + i * DAY_MS).toISOString().replace(/[-:.]/g, '');
+      store.objects.set(
+        `orgs/acme/retention/${stamp}-old-${i}.json`,
+        new TextEncoder().encode(JSON.stringify({ expired: [] })),
+      );
+    }
+    const logReads: string[] = [];
+    const get = store.get.bind(store);
+    store.get = async (key: string) => {
+      if (key.startsWith('orgs/acme/retention/')) logReads.push(key);
+      return get(key);
+    };
+    await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(logReads).toEqual([]);
+
+    // A run that started on day 4 and has no catalog entry yet: only the logs since then can name it.
+    store.objects.set(
+      `${snapshotPrefix('acme', '20261105T010000000Z-inprog')}plan.json`,
+      new TextEncoder().encode('[]'),
+    );
+    await sweepOrg(
+      { store, remover: store, clock: () => at(4, 5) },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(logReads).toEqual(['orgs/acme/retention/20261105T030000000Z-exec-1.json']);
   });
 });

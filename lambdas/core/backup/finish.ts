@@ -471,7 +471,10 @@ async function changeHistory(deps: BackupDeps, org: string, detail: PlanDetail):
   const earlier = (await reader.catalog(org))
     .filter((e) => e.status === 'complete' && e.mode === detail.mode && e.snapshotId < detail.snapshotId)
     .slice(-runs);
-  const manifests = await Promise.all(earlier.map((e) => reader.manifest(org, e.snapshotId)));
+  // A run the retention sweep removed since the catalog was read is left out of the baseline.
+  const manifests = (
+    await Promise.all(earlier.map((e) => reader.manifestUnlessSwept(org, e.snapshotId)))
+  ).filter((m) => m !== undefined);
   return (object, kind) =>
     manifests.flatMap((m) => {
       const entry = m.objects.find((o) => o.name === object);

@@ -418,7 +418,8 @@ function refused(error: unknown): boolean {
 async function breakRecorded(reader: SnapshotReader, org: string, found: JournalBreak): Promise<boolean> {
   const entries = (await reader.catalog(org)).filter((e) => e.status === 'complete' && e.mode !== 'metadata');
   for (const entry of entries.reverse()) {
-    const recorded = (await reader.manifest(org, entry.snapshotId)).journalBreak;
+    // A snapshot the retention sweep removed since the catalog was read records nothing.
+    const recorded = (await reader.manifestUnlessSwept(org, entry.snapshotId))?.journalBreak;
     if (recorded?.from === found.from && Date.parse(recorded.to) >= Date.parse(found.to)) return true;
   }
   return false;
@@ -656,7 +657,8 @@ async function lastFullCounts(
   if (names.length === 0) return out;
   const full = (await reader.catalog(org)).filter((e) => e.status === 'complete' && e.mode === 'full').at(-1);
   if (!full) return out;
-  for (const object of (await reader.manifest(org, full.snapshotId)).objects) {
+  // Gone when the retention sweep removed it since the catalog was read: no counts then.
+  for (const object of (await reader.manifestUnlessSwept(org, full.snapshotId))?.objects ?? []) {
     if (names.includes(object.name) && object.countAtStart !== undefined)
       out.set(object.name, object.countAtStart);
   }

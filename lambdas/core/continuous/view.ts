@@ -154,7 +154,8 @@ async function breakOverlapping(
   for (const entry of await reader.catalog(org)) {
     if (entry.status !== 'complete' || entry.snapshotId === baseId) continue;
     if (Date.parse(entry.finishedAt) < from.getTime()) continue;
-    const { journalBreak } = await reader.manifest(org, entry.snapshotId);
+    // Gone when the retention sweep removed it since the catalog was read.
+    const journalBreak = (await reader.manifestUnlessSwept(org, entry.snapshotId))?.journalBreak;
     if (!journalBreak) continue;
     if (Date.parse(journalBreak.from) <= until.getTime() && Date.parse(journalBreak.to) >= from.getTime()) {
       return { kind: 'journal-break', snapshotId: entry.snapshotId, ...journalBreak };

@@ -119,7 +119,12 @@ export async function recordHistory(
     );
   }
   const manifests = new Map<string, SnapshotManifest>();
-  for (const e of snapshots) manifests.set(e.snapshotId, await reader.manifest(org, e.snapshotId));
+  for (const e of [...snapshots]) {
+    const manifest = await reader.manifestUnlessSwept(org, e.snapshotId);
+    // The retention sweep removed it since the catalog was read: the history goes without it.
+    if (manifest) manifests.set(e.snapshotId, manifest);
+    else snapshots.splice(snapshots.indexOf(e), 1);
+  }
   const known = new Set<string>();
   for (const m of manifests.values()) for (const o of m.objects) known.add(o.name);
   const name = checkObjectName(object, [...known], `no snapshot of org ${org} in ${where}`);

@@ -53,7 +53,9 @@ export async function listSnapshots(
   const latest = (await reader.latestComplete(org))?.snapshotId ?? null;
   const snapshots: SnapshotListing[] = [];
   for (const entry of [...catalog].reverse()) {
-    const manifest = entry.manifestKey ? await reader.manifest(org, entry.snapshotId) : undefined;
+    const manifest = entry.manifestKey ? await reader.manifestUnlessSwept(org, entry.snapshotId) : undefined;
+    // The retention sweep removed it since the catalog was read.
+    if (entry.manifestKey && !manifest) continue;
     snapshots.push({
       snapshotId: entry.snapshotId,
       mode: entry.mode,

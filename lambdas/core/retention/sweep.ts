@@ -2,8 +2,10 @@
  * The retention sweep of one org: lists its snapshots, classifies them under its policy, logs the
  * decision, then removes what expired. Removal order makes a stopped sweep safe and resumable:
  * the catalog entry and manifest go first (a half-removed snapshot never looks restorable), then
- * the snapshot's other objects, then file bodies no kept snapshot references. A re-run finds the
- * half-removed snapshots in the retention logs and finishes them.
+ * the snapshot's other objects, then the file index entries naming bodies no kept snapshot
+ * references, then those bodies, in batches, each only while no backup has started since the sweep
+ * began (a later sweep removes what is left). A re-run finds the half-removed snapshots in the
+ * retention logs and finishes them.
  */
 import {
   ErrorName,
@@ -14,6 +16,7 @@ import type { RemovingStore } from '../removing-store.ts';
 import {
   catalogKey,
   catalogPrefix,
+  filesReusedKey,
   latestPointerKey,
   manifestKey,
   orgPrefix,
@@ -21,7 +24,7 @@ import {
 } from '../snapshot/keys.ts';
 import { type CatalogEntry, parseCatalogEntry, parseManifest } from '../snapshot/manifest.ts';
 import { type BackupStore, ObjectNotFoundError } from '../store.ts';
-import { classify, type RetentionDecision, startOfId } from './classify.ts';
+import { classify, type RetentionDecision, startOfId, UNFINISHED_GRACE_MS } from './classify.ts';
 
 /** The sweep could not read every catalog entry of the org, so it cannot know what it would expire. */
 export class RetentionCatalogUnreadableError extends Error {
@@ -66,6 +69,8 @@ export interface SweepOutput {
   readonly removedFileIndexEntries: number;
   /** True when a run in progress kept file bodies from being removed this time. */
   readonly fileBodiesDeferred: boolean;
+  /** Folders under `snapshots/` whose name is not a snapshot id: left alone. */
+  readonly ignoredFolders: readonly string[];
 }
 
 /** One retention log entry, `orgs/<org>/retention/<time>-<execution>.json`: ids, reasons and counts only. */
@@ -79,6 +84,8 @@ export interface RetentionLogEntry {
   readonly unfinishedCutoff: string;
   readonly expired: readonly RetentionDecision[];
   readonly kept: readonly RetentionDecision[];
+  /** Folders under `snapshots/` whose name is not a snapshot id: neither kept nor removed. */
+  readonly ignoredFolders: readonly string[];
   readonly counts: {
     readonly kept: number;
     readonly expired: number;
@@ -88,20 +95,60 @@ export interface RetentionLogEntry {
 
 const FILE_BODIES = 'files/sha256/';
 const FILE_INDEX = 'files/index/';
+/** File bodies removed between two listings of the snapshot folders: a few seconds of deletes. */
+const BODY_BATCH = 100;
+
+/** Where a sweep records that it left file bodies for later (a log key of its own: logs are written once). */
+const deferredLogKey = (logKey: string): string => logKey.replace(/\.json$/, '-deferred.json');
 
 /** The prefix of the org's retention log. */
 export const retentionLogPrefix = (org: string): string => `${orgPrefix(org)}${RETENTION_LOG_FOLDER}`;
 
 /** Sweeps one org; see the module comment for the order of removals. */
 export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
+  try {
+    return await sweepUntilLate(deps, input);
+  } catch (error) {
+    if (!(error instanceof OutOfTime)) throw error;
+    return { ...error.progress, org: input.org, done: false };
+  }
+}
+
+/** Thrown by a loop that found the deadline passed, with what was done so far. */
+class OutOfTime extends Error {
+  constructor(readonly progress: Omit<SweepOutput, 'org' | 'done'>) {
+    super('the sweep reached its deadline');
+  }
+}
+
+type Progress = { -readonly [K in keyof Omit<SweepOutput, 'org' | 'done'>]: SweepOutput[K] };
+
+async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
   const { store, remover } = deps;
   const { org, policy } = input;
   const now = deps.clock();
-  const catalog = await readWholeCatalog(store, org);
-  const snapshotIds = await snapshotsWithObjects(store, org);
+  const progress: Progress = {
+    logKey: null,
+    kept: 0,
+    expired: 0,
+    removedObjects: 0,
+    removedFileBodies: 0,
+    removedFileIndexEntries: 0,
+    fileBodiesDeferred: false,
+    ignoredFolders: [],
+  };
+  // Checked in every loop, reads and listings included, so that an invocation answers done: false
+  // before its time limit however large the vault; what was removed stays removed.
+  const checkTime = () => {
+    if (deps.deadline !== undefined && deps.clock() >= deps.deadline) throw new OutOfTime({ ...progress });
+  };
+  const catalog = await readWholeCatalog(store, org, checkTime);
+  const folders = await snapshotsWithObjects(store, org, checkTime);
+  progress.ignoredFolders = folders.ignored;
+  const startIds = new Set(folders.ids);
   const inCatalog = new Set(catalog.map((e) => e.snapshotId));
-  const unfinished = snapshotIds.filter((id) => !inCatalog.has(id));
-  const halfSwept = await expiredInLogs(store, org, unfinished);
+  const unfinished = folders.ids.filter((id) => !inCatalog.has(id));
+  const halfSwept = await expiredInLogs(store, org, unfinished, checkTime);
   const plan = classify({
     catalog,
     unfinished,
@@ -112,25 +159,13 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
   });
   const expired = plan.decisions.filter((d) => d.action === 'expire');
   const kept = plan.decisions.filter((d) => d.action === 'keep');
+  progress.kept = kept.length;
+  progress.expired = expired.length;
 
-  const bodies = await fileBodiesToRemove(store, org, kept);
+  const bodies = await fileBodiesToRemove(store, org, kept, now, checkTime);
+  progress.fileBodiesDeferred = bodies.deferred;
   const counts = { kept: kept.length, expired: expired.length, fileBodiesToRemove: bodies.remove.length };
-  const output = {
-    org,
-    kept: kept.length,
-    expired: expired.length,
-    fileBodiesDeferred: bodies.deferred,
-  };
-  if (expired.length === 0 && bodies.remove.length === 0) {
-    return {
-      ...output,
-      done: true,
-      logKey: null,
-      removedObjects: 0,
-      removedFileBodies: 0,
-      removedFileIndexEntries: 0,
-    };
-  }
+  if (expired.length === 0 && bodies.remove.length === 0) return { ...progress, org, done: true };
 
   const entry: RetentionLogEntry = {
     formatVersion: 1,
@@ -141,78 +176,101 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
     unfinishedCutoff: plan.unfinishedCutoff,
     expired,
     kept,
+    ignoredFolders: folders.ignored,
     counts,
   };
   const logKey = `${retentionLogPrefix(org)}${stampOf(now)}-${input.execution}.json`;
   await store.put(logKey, JSON.stringify(entry, null, 2), { contentType: 'application/json' });
+  progress.logKey = logKey;
 
-  let removedObjects = 0;
-  // Checked only once this invocation removed something, so every invocation makes progress.
-  let removedHere = 0;
-  const late = () => removedHere > 0 && deps.deadline !== undefined && deps.clock() >= deps.deadline;
-  const partial = () => ({
-    ...output,
-    done: false,
-    logKey,
-    removedObjects,
-    removedFileBodies: 0,
-    removedFileIndexEntries: 0,
-  });
   for (const decision of expired) {
     const id = decision.snapshotId;
     for (const key of [catalogKey(org, id), manifestKey(org, id)]) {
+      checkTime();
       if (await store.head(key)) {
         await remover.remove(key);
-        removedObjects++;
-        removedHere++;
+        progress.removedObjects++;
       }
     }
-    for (const key of await keysUnder(store, snapshotPrefix(org, id))) {
-      if (late()) return partial();
+    for (const key of await keysUnder(store, snapshotPrefix(org, id), checkTime)) {
+      checkTime();
       await remover.remove(key);
-      removedObjects++;
-      removedHere++;
+      progress.removedObjects++;
     }
   }
 
   // Index entries first, so that a backup planned from now on downloads a body again rather
   // than naming one that is about to go.
-  let removedFileIndexEntries = 0;
-  let removedFileBodies = 0;
   if (bodies.remove.length > 0) {
     const removing = new Set(bodies.remove);
-    for (const key of await keysUnder(store, `${orgPrefix(org)}${FILE_INDEX}`)) {
-      if (late()) return { ...partial(), removedFileIndexEntries };
+    for (const key of await keysUnder(store, `${orgPrefix(org)}${FILE_INDEX}`, checkTime)) {
+      checkTime();
       const body = await indexedBody(store, key);
       if (body !== undefined && removing.has(body)) {
         await remover.remove(key);
-        removedFileIndexEntries++;
-        removedHere++;
+        progress.removedFileIndexEntries++;
       }
     }
-    for (const key of bodies.remove) {
-      if (late()) return { ...partial(), removedFileIndexEntries, removedFileBodies };
-      await remover.remove(key);
-      removedFileBodies++;
-      removedHere++;
+    // A backup that started after the listing above may already reuse a body about to go: through
+    // an index entry read before it was removed, or by finding its own put refused (the body
+    // exists) and counting it stored. Such a run writes its snapshot folder first: planBackup
+    // writes plan/ (plan.ts) before the files step looks a body up or stores one (files.ts), and
+    // the export steps run in between. So just before each batch the folders are listed again; a
+    // folder that was not there when the sweep began leaves the bodies to a later sweep.
+    for (let i = 0; i < bodies.remove.length; i += BODY_BATCH) {
+      checkTime();
+      const appeared = (await snapshotsWithObjects(store, org, checkTime)).ids.filter(
+        (id) => !startIds.has(id),
+      );
+      if (appeared.length > 0) {
+        await store.put(
+          deferredLogKey(logKey),
+          JSON.stringify(
+            {
+              formatVersion: 1,
+              org,
+              execution: input.execution,
+              deferredAt: deps.clock().toISOString(),
+              reason: 'a backup started during the sweep: the file bodies wait for a later sweep',
+              runs: appeared,
+              fileBodiesLeft: bodies.remove.length - i,
+            },
+            null,
+            2,
+          ),
+          { contentType: 'application/json' },
+        );
+        return { ...progress, org, done: true, fileBodiesDeferred: true };
+      }
+      for (const key of bodies.remove.slice(i, i + BODY_BATCH)) {
+        checkTime();
+        await remover.remove(key);
+        progress.removedFileBodies++;
+      }
     }
   }
-  return { ...output, done: true, logKey, removedObjects, removedFileBodies, removedFileIndexEntries };
+  return { ...progress, org, done: true };
 }
 
 /** Every catalog entry, or a named error: a sweep that cannot see the whole catalog must not run. */
-async function readWholeCatalog(store: BackupStore, org: string): Promise<CatalogEntry[]> {
+async function readWholeCatalog(
+  store: BackupStore,
+  org: string,
+  checkTime: () => void,
+): Promise<CatalogEntry[]> {
   const entries: CatalogEntry[] = [];
   const unreadable: string[] = [];
   let keys: string[];
   try {
-    keys = (await keysUnder(store, catalogPrefix(org))).filter((k) => k.endsWith('.json'));
+    keys = (await keysUnder(store, catalogPrefix(org), checkTime)).filter((k) => k.endsWith('.json'));
   } catch (error) {
+    if (error instanceof OutOfTime) throw error;
     throw new RetentionCatalogUnreadableError(
       `The catalog of org ${org} could not be listed (${(error as Error).name}); nothing was expired.`,
     );
   }
   for (const key of keys) {
+    checkTime();
     try {
       entries.push(parseCatalogEntry(new TextDecoder().decode(await store.get(key)), key));
     } catch (error) {
@@ -227,15 +285,25 @@ async function readWholeCatalog(store: BackupStore, org: string): Promise<Catalo
   return entries.sort((a, b) => a.snapshotId.localeCompare(b.snapshotId));
 }
 
-/** The ids of the snapshots that have any object under `snapshots/`. */
-async function snapshotsWithObjects(store: BackupStore, org: string): Promise<string[]> {
+/**
+ * The ids of the snapshots that have any object under `snapshots/`, and the folders there whose
+ * name is not a snapshot id (no run writes one: they are neither kept nor removed, only reported).
+ */
+async function snapshotsWithObjects(
+  store: BackupStore,
+  org: string,
+  checkTime: () => void,
+): Promise<{ ids: string[]; ignored: string[] }> {
   const prefix = `${orgPrefix(org)}snapshots/`;
   const ids = new Set<string>();
-  for await (const entry of store.list(prefix)) {
-    const id = entry.key.slice(prefix.length).split('/')[0];
-    if (id) ids.add(id);
+  const ignored = new Set<string>();
+  for (const key of await keysUnder(store, prefix, checkTime)) {
+    const id = key.slice(prefix.length).split('/')[0];
+    if (!id) continue;
+    if (Number.isNaN(startOfId(id).getTime())) ignored.add(id);
+    else ids.add(id);
   }
-  return [...ids].sort();
+  return { ids: [...ids].sort(), ignored: [...ignored].sort() };
 }
 
 /**
@@ -246,14 +314,16 @@ async function expiredInLogs(
   store: BackupStore,
   org: string,
   unfinished: readonly string[],
+  checkTime: () => void,
 ): Promise<string[]> {
   if (unfinished.length === 0) return [];
   const oldest = stampOf(startOfId(unfinished[0]!));
   const wanted = new Set(unfinished);
   const found = new Set<string>();
   const prefix = retentionLogPrefix(org);
-  for (const key of await keysUnder(store, prefix)) {
-    if (key.slice(prefix.length) < oldest) continue;
+  for (const key of await keysUnder(store, prefix, checkTime)) {
+    checkTime();
+    if (key.slice(prefix.length) < oldest || key.endsWith('-deferred.json')) continue;
     const log = JSON.parse(new TextDecoder().decode(await store.get(key))) as Pick<
       RetentionLogEntry,
       'expired'
@@ -274,16 +344,22 @@ async function latestPointer(store: BackupStore, org: string): Promise<string | 
 }
 
 /**
- * The file bodies no kept snapshot references. None while a kept run has no manifest yet (in
- * progress): it may already have named bodies, so they wait for the next sweep.
+ * The file bodies no kept snapshot references. None while a kept run without a manifest started
+ * within the grace period (it may be in progress and may already have named bodies): they wait
+ * for a later sweep. An older run without a manifest stopped for good; the bodies it recorded
+ * using (its reused list and files batch results) count as referenced while it is kept.
  */
 async function fileBodiesToRemove(
   store: BackupStore,
   org: string,
   kept: readonly RetentionDecision[],
+  now: Date,
+  checkTime: () => void,
 ): Promise<{ remove: string[]; deferred: boolean }> {
   const referenced = new Set<string>();
+  const graceStart = now.getTime() - UNFINISHED_GRACE_MS;
   for (const decision of kept) {
+    checkTime();
     const key = manifestKey(org, decision.snapshotId);
     if (!(await store.head(key))) {
       // A failed run may have stopped before its manifest; it is not restorable either way.
@@ -293,16 +369,41 @@ async function fileBodiesToRemove(
           `Kept snapshot ${decision.snapshotId} of org ${org} has no manifest (${key}), so the file bodies it needs are unknown; nothing was expired.`,
         );
       }
-      return { remove: [], deferred: true };
+      if (!(startOfId(decision.snapshotId).getTime() < graceStart)) return { remove: [], deferred: true };
+      for (const body of await bodiesRecordedBy(store, org, decision.snapshotId, checkTime))
+        referenced.add(body);
+      continue;
     }
     const manifest = parseManifest(new TextDecoder().decode(await store.get(key)), key);
     for (const file of manifest.files) referenced.add(file.key);
   }
   const remove: string[] = [];
-  for (const key of await keysUnder(store, `${orgPrefix(org)}${FILE_BODIES}`)) {
+  for (const key of await keysUnder(store, `${orgPrefix(org)}${FILE_BODIES}`, checkTime)) {
     if (!referenced.has(key)) remove.push(key);
   }
   return { remove, deferred: false };
+}
+
+/** The bodies a run without a manifest recorded using: its reused list and its files batch results. */
+async function bodiesRecordedBy(
+  store: BackupStore,
+  org: string,
+  snapshotId: string,
+  checkTime: () => void,
+): Promise<string[]> {
+  const bodies: string[] = [];
+  const reused = filesReusedKey(org, snapshotId);
+  const results = /\/files\/batch-\d+\.json$/;
+  for (const key of await keysUnder(store, `${snapshotPrefix(org, snapshotId)}files/`, checkTime)) {
+    checkTime();
+    if (key !== reused && !results.test(key)) continue;
+    const parsed = JSON.parse(new TextDecoder().decode(await store.get(key))) as
+      | { key?: unknown }[]
+      | { files?: { key?: unknown }[] };
+    const files = Array.isArray(parsed) ? parsed : (parsed.files ?? []);
+    for (const file of files) if (typeof file.key === 'string') bodies.push(file.key);
+  }
+  return bodies;
 }
 
 /** The body an index entry names, or undefined when the entry cannot be read (then it stays). */
@@ -314,9 +415,12 @@ async function indexedBody(store: BackupStore, key: string): Promise<string | un
   }
 }
 
-async function keysUnder(store: BackupStore, prefix: string): Promise<string[]> {
+async function keysUnder(store: BackupStore, prefix: string, checkTime: () => void): Promise<string[]> {
   const keys: string[] = [];
-  for await (const entry of store.list(prefix)) keys.push(entry.key);
+  for await (const entry of store.list(prefix)) {
+    if (keys.length % 1000 === 999) checkTime();
+    keys.push(entry.key);
+  }
   return keys;
 }
 

@@ -62,12 +62,22 @@ export class SnapshotReader {
     return `the vault at ${location.startsWith('file:') ? fileURLToPath(location) : location}`;
   }
 
-  /** Every finished snapshot of an org (complete and failed), oldest first. */
+  /**
+   * Every finished snapshot of an org (complete and failed), oldest first. An entry listed but gone
+   * when read was removed in between by the retention sweep, and is left out.
+   */
   async catalog(org: string): Promise<CatalogEntry[]> {
     const entries: CatalogEntry[] = [];
     for await (const entry of this.store.list(catalogPrefix(org))) {
       if (!entry.key.endsWith('.json')) continue;
-      entries.push(parseCatalogEntry(await this.text(entry.key), entry.key));
+      let text: string;
+      try {
+        text = await this.text(entry.key);
+      } catch (error) {
+        if (error instanceof ObjectNotFoundError) continue;
+        throw error;
+      }
+      entries.push(parseCatalogEntry(text, entry.key));
     }
     return entries.sort((a, b) => a.snapshotId.localeCompare(b.snapshotId));
   }
@@ -105,6 +115,19 @@ export class SnapshotReader {
       if (error instanceof ObjectNotFoundError) {
         throw new SnapshotNotFoundError(`Snapshot ${snapshotId} of org ${org} has no manifest (${key}).`);
       }
+      throw error;
+    }
+  }
+
+  /**
+   * The manifest of a snapshot read from the catalog, or undefined when it is gone: the retention
+   * sweep removes a snapshot's catalog entry and manifest, and may do so after the catalog was read.
+   */
+  async manifestUnlessSwept(org: string, snapshotId: string): Promise<SnapshotManifest | undefined> {
+    try {
+      return await this.manifest(org, snapshotId);
+    } catch (error) {
+      if (error instanceof SnapshotNotFoundError) return undefined;
       throw error;
     }
   }
