@@ -213,7 +213,7 @@ describe('a file comes back from a restore whole', () => {
     expect(done.summary.message).toMatch(/the vault's body of version 2 cannot be used/);
   }, 180_000);
 
-  it('names a version whose body is missing from the vault in the plan', async () => {
+  it('names a version whose body is missing from the vault in the plan, and makes the file from the others', async () => {
     const { e, dir, doc } = await fileBackedUp();
     await hardDelete(e, [doc]);
     // A backup that kept no body for a version: its manifest entry is gone with it.
@@ -239,7 +239,11 @@ describe('a file comes back from a restore whole', () => {
     expect(removed).toBeGreaterThan(0);
     const dry = await restore(e, dir, { objects: OBJECTS });
     expect(dry.summary.message).toMatch(
-      /version \w+: the vault holds no body for it, so the file cannot be made whole/,
+      /version \w+: the vault holds no body for it, so the file is made without it/,
     );
+    const done = await restore(e, dir, { objects: OBJECTS, mode: 'restore-deleted', confirmOrgId: e.orgId });
+    expect(done.summary.message).not.toContain('Verified: the restored scope matches');
+    expect(done.summary.message).toMatch(/holds 2 version\(s\); the snapshot holds 3/);
+    expect(done.summary.message).toMatch(/no body for version 2, so the file was made without it/);
   }, 180_000);
 });

@@ -242,4 +242,50 @@ describe('restoring a file whole', () => {
     expect(filePlan.entries[0]?.missingBodies).toEqual([bodiless.versionId]);
     expect(summarizeFilePlan(filePlan, 20).join('\n')).toMatch(/holds no body for it/);
   });
+
+  it('makes every other version in order when the vault lacks an old one, reports the gap, and does not claim a match', async () => {
+    const file = threeVersionFile();
+    const { read: _, ...bodiless } = file.versions[1]!;
+    const { plan, restore, verify, state } = setting({
+      ...file,
+      versions: [file.versions[0]!, bodiless, file.versions[2]!],
+    });
+    const filePlan = await plan();
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toMatch(
+      new RegExp(
+        `version ${bodiless.versionId}: the vault holds no body for it, so the file is made without it`,
+      ),
+    );
+    const outcome = await restore(filePlan);
+    expect(state()[0]?.versions).toEqual([
+      ['1', md5('one'), null],
+      ['2', md5('three'), 'draft 3'],
+    ]);
+    expect(state()[0]?.links).toHaveLength(4);
+    expect(outcome).toMatchObject({ restored: 0, versions: 2, links: 3 });
+    expect(outcome.failures).toEqual([
+      {
+        fileId: DOC,
+        itemId: bodiless.versionId,
+        errors: [expect.objectContaining({ statusCode: 'NOT_IN_SNAPSHOT' })],
+      },
+    ]);
+    expect((await verify(filePlan)).map((p) => p.problem)).toEqual([
+      expect.stringMatching(/holds 2 version\(s\); the snapshot holds 3/),
+      expect.stringMatching(/no body for version 2, so the file was made without it/),
+    ]);
+  });
+
+  it('makes the latest version when the vault lacks the first', async () => {
+    const file = threeVersionFile();
+    const { read: _, ...bodiless } = file.versions[0]!;
+    const { plan, restore, state } = setting({
+      ...file,
+      versions: [bodiless, file.versions[1]!, file.versions[2]!],
+    });
+    const outcome = await restore(await plan());
+    expect(state()[0]?.versions.map((v) => v[1])).toEqual([md5('two'), md5('three')]);
+    expect(state()[0]?.links).toHaveLength(4);
+    expect(outcome.failures.map((f) => f.itemId)).toEqual([bodiless.versionId]);
+  });
 });

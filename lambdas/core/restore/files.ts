@@ -39,7 +39,7 @@ export interface FilePlanEntry {
   readonly links: number;
   /** Links that cannot be made: their record is neither in the org nor restored. */
   readonly unlinkable: readonly UnlinkableLink[];
-  /** Versions whose body the vault does not hold: the file cannot be made whole. */
+  /** Versions whose body the vault does not hold: the file is made without them, and not whole. */
   readonly missingBodies: readonly string[];
 }
 
@@ -96,7 +96,8 @@ export async function planFiles(args: {
   );
   // A file an earlier restore made again, every version of it, is in the org under a new id.
   const remade = (f: SnapshotFile) =>
-    f.versions.length > 0 && f.versions.every((v) => args.idMap?.get(v.versionId) !== undefined);
+    f.versions.some((v) => v.read) &&
+    f.versions.every((v) => !v.read || args.idMap?.get(v.versionId) !== undefined);
   const gone = files.filter((f) => {
     const deleted = f.contentDocumentId ? live.get(idKey(f.contentDocumentId)) : undefined;
     return deleted !== false && !(deleted === undefined && remade(f));
@@ -170,7 +171,7 @@ export function summarizeFilePlan(plan: FilePlan, shown: number): string[] {
         : `make again: ${e.versions} version(s) in order, ${e.links} link(s)`;
     lines.push(`    file ${e.contentDocumentId ?? e.versionId}: ${what}`);
     for (const v of e.missingBodies)
-      lines.push(`      version ${v}: the vault holds no body for it, so the file cannot be made whole`);
+      lines.push(`      version ${v}: the vault holds no body for it, so the file is made without it`);
     for (const u of e.unlinkable) lines.push(`      link to ${u.linkedEntityId} cannot be made: ${u.reason}`);
   }
   if (plan.entries.length > shown)
@@ -296,6 +297,19 @@ export async function restoreFiles(args: {
     const cannot = new Map(e.unlinkable.map((u) => [idKey(u.linkedEntityId), u.reason]));
     const made = await insertVersions(run, file, index, cannot);
     versions += made.versions;
+    for (const v of made.missing) {
+      const number = file.versions.find((x) => x.versionId === v)?.versionNumber;
+      failures.push({
+        fileId,
+        itemId: v,
+        errors: [
+          {
+            statusCode: 'NOT_IN_SNAPSHOT',
+            message: `the vault holds no body for version ${number}: the file was made without it`,
+          },
+        ],
+      });
+    }
     if (!made.documentId) {
       failures.push({ fileId, ...(made.itemId ? { itemId: made.itemId } : {}), errors: made.errors });
       continue;
@@ -305,7 +319,7 @@ export async function restoreFiles(args: {
     for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
     if (made.errors.length > 0) {
       failures.push({ fileId, ...(made.itemId ? { itemId: made.itemId } : {}), errors: made.errors });
-    } else if (shared.failures.length === 0) restored += 1;
+    } else if (shared.failures.length === 0 && made.missing.length === 0) restored += 1;
   }
   const outcome: FilesOutcome = { restored, versions, links, failures };
   await writeJsonOnce(store, outcomeKey, outcome);
@@ -330,22 +344,35 @@ function mapped(run: FileRun, oldId: string): string | null {
 }
 
 /**
- * Inserts the file's versions in order: the first makes the document, each later one is added to
- * it. Stops at the first version that cannot be made, since a later one would take its number.
+ * Inserts the file's versions in order: the first made makes the document, each later one is added
+ * to it. A version the vault holds no body for is skipped and answered in `missing`; the file stops
+ * at the first version that cannot be made otherwise.
  */
 async function insertVersions(
   run: FileRun,
   file: SnapshotFile,
   index: number,
   cannot: ReadonlyMap<string, string>,
-): Promise<{ documentId: string | null; versions: number; itemId?: string; errors: RowError[] }> {
+): Promise<{
+  documentId: string | null;
+  versions: number;
+  missing: string[];
+  itemId?: string;
+  errors: RowError[];
+}> {
   let documentId: string | null = null;
   let versions = 0;
+  const missing: string[] = [];
   for (const [n, version] of file.versions.entries()) {
     const done = run.idMap.get(version.versionId);
     if (!done) {
+      // A version the vault holds no body for is left out: the others are made without it.
+      if (!version.read) {
+        missing.push(version.versionId);
+        continue;
+      }
       const problem = await insertVersion(run, file, version, documentId, `${index}-${n}`, cannot);
-      if (problem) return { documentId, versions, itemId: version.versionId, errors: problem };
+      if (problem) return { documentId, versions, missing, itemId: version.versionId, errors: problem };
       versions += 1;
     }
     if (documentId === null) {
@@ -356,6 +383,7 @@ async function insertVersions(
         return {
           documentId,
           versions,
+          missing,
           itemId: version.versionId,
           errors: [
             { statusCode: 'NO_DOCUMENT', message: 'the first version made no document the org shows' },
@@ -373,7 +401,7 @@ async function insertVersions(
       }
     }
   }
-  return { documentId, versions, errors: [] };
+  return { documentId, versions, missing, errors: [] };
 }
 
 /** Inserts one version; answers its errors when it could not be made. */
@@ -385,14 +413,8 @@ async function insertVersion(
   slot: string,
   cannot: ReadonlyMap<string, string>,
 ): Promise<RowError[] | undefined> {
-  if (!version.read) {
-    return [
-      {
-        statusCode: 'NOT_IN_SNAPSHOT',
-        message: `the vault holds no body for version ${version.versionNumber}`,
-      },
-    ];
-  }
+  const read = version.read;
+  if (!read) return [{ statusCode: 'NOT_IN_SNAPSHOT', message: 'no body' }];
   if (version.bytes !== undefined && version.bytes > MAX_FILE_BYTES) {
     return [
       {
@@ -403,7 +425,7 @@ async function insertVersion(
   }
   let data: Uint8Array;
   try {
-    data = await version.read();
+    data = await read();
   } catch (error) {
     return [
       {
