@@ -38,8 +38,7 @@ export async function verifyFiles(args: {
       say('the snapshot no longer holds this file');
       continue;
     }
-    const documentId =
-      e.action === 'undelete' ? e.contentDocumentId : await newDocument(args.org, idMap, file);
+    const documentId = e.action === 'insert' ? await newDocument(args.org, idMap, file) : e.contentDocumentId;
     if (!documentId) {
       say('the file was not restored');
       continue;
@@ -47,6 +46,30 @@ export async function verifyFiles(args: {
     const [document] = await args.org.fetchByIds('ContentDocument', [documentId], ['OwnerId']);
     if (!document || document.IsDeleted === 'true') {
       say(`the restored document ${documentId} is not in the org`);
+      continue;
+    }
+    if (e.action === 'relink') {
+      // The document was not touched: only its links to the records brought back are checked.
+      const only = new Set((e.relink ?? []).map(idKey));
+      const held = new Set(
+        (
+          await args.org.fetchWhereIn(
+            LINK_OBJECT,
+            'ContentDocumentId',
+            [documentId],
+            ['LinkedEntityId', 'ShareType', 'Visibility'],
+          )
+        )
+          .filter((l) => l.IsDeleted !== 'true' && l.LinkedEntityId)
+          .map((l) => `${idKey(l.LinkedEntityId as string)} ${l.ShareType} ${l.Visibility}`),
+      );
+      for (const l of sharesOf(file).filter((s) => only.has(idKey(s.linkedEntityId)))) {
+        const target = idMap.get(l.linkedEntityId) ?? l.linkedEntityId;
+        if (!held.has(`${idKey(target)} ${l.shareType} ${l.visibility}`))
+          say(
+            `the link to ${target} (ShareType ${l.shareType}, Visibility ${l.visibility}) is missing from document ${documentId}`,
+          );
+      }
       continue;
     }
     const versions = (

@@ -31,8 +31,13 @@ export interface FilePlanEntry {
   /** The latest ContentVersion id in the snapshot. */
   readonly versionId: string;
   readonly contentDocumentId: string | null;
-  /** `undelete`: the document is in the recycle bin; `insert`: it is gone and is made again. */
-  readonly action: 'undelete' | 'insert';
+  /**
+   * `undelete`: the document is in the recycle bin; `insert`: it is gone and is made again;
+   * `relink`: it is live, and linked to records of the scope this restore brings back.
+   */
+  readonly action: 'undelete' | 'insert' | 'relink';
+  /** On `relink`: the snapshot's records of the scope, not live in the org, to link it to again. */
+  readonly relink?: readonly string[];
   /** Versions the snapshot holds (all inserted, oldest first, on `insert`). */
   readonly versions: number;
   /** Links the snapshot holds besides the owner's, which Salesforce makes itself. */
@@ -106,7 +111,33 @@ export async function planFiles(args: {
   for (const f of gone)
     for (const { linkedEntityId: id } of sharesOf(f))
       if (!inScope.has(idKey(id)) && !args.idMap?.get(id)) targets.add(id);
-  const alive = await liveRecords(args.org, [...targets]);
+  // A live document keeps its links to live records; one to a record of the scope that is gone or
+  // in the recycle bin is made again once the record is back (under a new id when re-inserted).
+  const stillLive = files.filter(
+    (f) => f.contentDocumentId && live.get(idKey(f.contentDocumentId)) === false,
+  );
+  const scoped = new Set<string>();
+  for (const f of stillLive)
+    for (const { linkedEntityId: id } of sharesOf(f)) if (inScope.has(idKey(id))) scoped.add(id);
+  const alive = await liveRecords(args.org, [...new Set([...targets, ...scoped])]);
+  const relinks: FilePlanEntry[] = stillLive.flatMap((f) => {
+    const relink = sharesOf(f)
+      .filter((l) => scoped.has(l.linkedEntityId) && alive.get(idKey(l.linkedEntityId)) === false)
+      .map((l) => l.linkedEntityId);
+    if (relink.length === 0) return [];
+    return [
+      {
+        versionId: f.versionId,
+        contentDocumentId: f.contentDocumentId,
+        action: 'relink' as const,
+        versions: f.versions.length,
+        links: relink.length,
+        relink,
+        unlinkable: [],
+        missingBodies: [],
+      },
+    ];
+  });
   const entries: FilePlanEntry[] = gone.map((f) => {
     const deleted = f.contentDocumentId ? live.get(idKey(f.contentDocumentId)) : undefined;
     const shares = sharesOf(f);
@@ -126,7 +157,7 @@ export async function planFiles(args: {
       missingBodies: f.versions.filter((v) => !v.read).map((v) => v.versionId),
     };
   });
-  return { entries, present: files.length - gone.length };
+  return { entries: [...entries, ...relinks], present: files.length - gone.length };
 }
 
 /**
@@ -161,14 +192,17 @@ async function liveRecords(org: RestoreOrg, ids: readonly string[]): Promise<Map
 /** The plan's lines about files: the totals, then each file (at most `shown`) with what it needs. */
 export function summarizeFilePlan(plan: FilePlan, shown: number): string[] {
   const count = (action: FilePlanEntry['action']) => plan.entries.filter((e) => e.action === action).length;
+  const relinks = count('relink');
   const lines = [
-    `  Files: ${count('undelete')} to undelete, ${count('insert')} to make again, ${plan.present} still in the org.`,
+    `  Files: ${count('undelete')} to undelete, ${count('insert')} to make again, ${plan.present} still in the org${relinks > 0 ? ` (${relinks} of them to link again to records this restore brings back)` : ''}.`,
   ];
   for (const e of plan.entries.slice(0, shown)) {
     const what =
       e.action === 'undelete'
         ? `undelete (its ${e.versions} version(s) and ${e.links} link(s) come back with it)`
-        : `make again: ${e.versions} version(s) in order, ${e.links} link(s)`;
+        : e.action === 'relink'
+          ? `still in the org: link again to ${e.links} record(s) this restore brings back (${(e.relink ?? []).join(', ')})`
+          : `make again: ${e.versions} version(s) in order, ${e.links} link(s)`;
     lines.push(`    file ${e.contentDocumentId ?? e.versionId}: ${what}`);
     for (const v of e.missingBodies)
       lines.push(`      version ${v}: the vault holds no body for it, so the file is made without it`);
@@ -320,6 +354,17 @@ export async function restoreFiles(args: {
     if (made.errors.length > 0) {
       failures.push({ fileId, ...(made.itemId ? { itemId: made.itemId } : {}), errors: made.errors });
     } else if (shared.failures.length === 0 && made.missing.length === 0) restored += 1;
+  }
+  for (const e of args.plan.entries) {
+    if (e.action !== 'relink' || !e.contentDocumentId) continue;
+    const file = files.get(idKey(e.versionId));
+    const fileId = e.contentDocumentId;
+    if (!file) continue;
+    const only = new Set((e.relink ?? []).map(idKey));
+    const shared = await shareFile(run, file, fileId, new Map(), (l) => only.has(idKey(l.linkedEntityId)));
+    links += shared.links;
+    for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
+    if (shared.failures.length === 0) restored += 1;
   }
   const outcome: FilesOutcome = { restored, versions, links, failures };
   await writeJsonOnce(store, outcomeKey, outcome);
@@ -477,7 +522,7 @@ async function insertVersion(
 }
 
 /**
- * Shares the new document with every record the snapshot links it to, with the snapshot's
+ * Shares the new document with every record (those `only` selects) the snapshot links it to, with the snapshot's
  * ShareType and Visibility: links the org already holds (the first publish location's, made by
  * Salesforce) are set to them, the others inserted one by one.
  */
@@ -486,6 +531,7 @@ async function shareFile(
   file: SnapshotFile,
   documentId: string,
   cannot: ReadonlyMap<string, string>,
+  only: (link: SnapshotFileLink) => boolean = () => true,
 ): Promise<{ links: number; failures: { linkedEntityId: string; errors: RowError[] }[] }> {
   const failures: { linkedEntityId: string; errors: RowError[] }[] = [];
   const held = new Map(
@@ -501,7 +547,7 @@ async function shareFile(
       .map((r) => [idKey(r.LinkedEntityId as string), r]),
   );
   let links = 0;
-  for (const link of sharesOf(file)) {
+  for (const link of sharesOf(file).filter(only)) {
     const reason = cannot.get(idKey(link.linkedEntityId));
     const target = reason ? null : mapped(run, link.linkedEntityId);
     if (!target) {
