@@ -239,6 +239,7 @@ export async function verifyStep(
   summary: string;
   report: RestoreReport;
   fileProblems: number;
+  fileProblemsKey?: string;
   recoveryTimeSeconds: number;
 }> {
   const root = runRoot(deps, run);
@@ -273,6 +274,9 @@ export async function verifyStep(
           plan: filePlan,
         })
       : [];
+  // Every file problem is kept, not only those the summary shows.
+  const fileProblemsKey = restoreKeys.fileProblems(root, run.runId);
+  if (fileProblems.length > 0) await writeJsonOnce(deps.store, fileProblemsKey, fileProblems);
   const metadata = await readJson<MetadataProgress>(deps.store, restoreKeys.metadata(root, run.runId));
   const now = deps.now ?? Date.now;
   const recoveryTimeSeconds = Math.round((now() - Date.parse(run.startedAt)) / 100) / 10;
@@ -282,7 +286,7 @@ export async function verifyStep(
   const summary = [
     matches
       ? `Verified: the restored scope matches snapshot ${plan.snapshotId} on every restorable field, with no extra rows.`
-      : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}, ${extra.length} extra row(s) in the org that the restore's scope says should not be there${fileProblems.length > 0 ? `, ${fileProblems.length} difference(s) in the restored files` : ''}; report: ${reportKey}.`,
+      : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}, ${extra.length} extra row(s) in the org that the restore's scope says should not be there${fileProblems.length > 0 ? `, ${fileProblems.length} difference(s) in the restored files (all in ${fileProblemsKey})` : ''}; report: ${reportKey}.`,
     ...report.problems
       .slice(0, REPORTED_ROWS)
       .map(
@@ -301,7 +305,7 @@ export async function verifyStep(
       : '',
     ...fileProblems.slice(0, REPORTED_ROWS).map((f) => `  file ${f.fileId}: ${f.problem}`),
     fileProblems.length > REPORTED_ROWS
-      ? `  ... and ${fileProblems.length - REPORTED_ROWS} more file problem(s).`
+      ? `  ... and ${fileProblems.length - REPORTED_ROWS} more file problem(s) in ${fileProblemsKey}.`
       : '',
     metadata?.report ?? '',
     summarizeUncertainWrites(plan),
@@ -319,6 +323,7 @@ export async function verifyStep(
     summary,
     report,
     fileProblems: fileProblems.length,
+    ...(fileProblems.length > 0 ? { fileProblemsKey } : {}),
     recoveryTimeSeconds,
   };
 }
