@@ -66,8 +66,9 @@ function threeVersionFile(read?: string[]): SnapshotFile {
   };
 }
 
-function setting(file: SnapshotFile = threeVersionFile()) {
+function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
   const org = new FakeOrg([BROKER, ACCOUNT, CONTACT, LINK]);
+  org.seed('User', { Id: OWNER, IsActive: String(ownerActive) });
   org.seed('Account', { Id: accountId(1), Name: 'A' });
   org.seed('Contact', { Id: contactId(1), LastName: 'C' });
   org.seed('Contact', { Id: contactId(2), LastName: 'D' });
@@ -133,7 +134,7 @@ describe('restoring a file whole', () => {
           ['3', md5('three'), 'draft 3'],
         ],
         links: [
-          '005000000000001AAA I AllUsers',
+          `${OWNER} I AllUsers`,
           `${accountId(1)} V AllUsers`,
           `${contactId(1)} C InternalUsers`,
           `${contactId(2)} V SharedUsers`,
@@ -231,6 +232,34 @@ describe('restoring a file whole', () => {
           }),
         ],
       }),
+    ]);
+  });
+
+  it('gives a re-made file its snapshot owner when that user is active, and verification compares the owner', async () => {
+    const { org, plan, restore, verify } = setting();
+    const filePlan = await plan();
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toContain(`owned by ${OWNER}, as in the snapshot`);
+    await restore(filePlan);
+    const [doc] = org.live('ContentDocument');
+    expect(doc?.OwnerId).toBe(OWNER);
+    expect(org.live('ContentVersion').map((v) => v.OwnerId)).toEqual([OWNER, OWNER, OWNER]);
+    expect(await verify(filePlan)).toEqual([]);
+    doc!.OwnerId = org.userId;
+    expect((await verify(filePlan)).map((p) => p.problem)).toContain(
+      `document ${doc!.Id} is owned by ${org.userId}; the snapshot's owner is ${OWNER}`,
+    );
+  });
+
+  it('says in the plan that the restoring user owns a re-made file whose owner is not active, and verification reports it', async () => {
+    const { org, plan, restore, verify } = setting(threeVersionFile(), false);
+    const filePlan = await plan();
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toContain(
+      `owner ${OWNER} is not an active user in the org: the restoring user owns the file`,
+    );
+    await restore(filePlan);
+    expect(org.live('ContentDocument')[0]?.OwnerId).toBe(org.userId);
+    expect((await verify(filePlan)).map((p) => p.problem)).toEqual([
+      expect.stringMatching(new RegExp(`the snapshot's owner ${OWNER} is not an active user`)),
     ]);
   });
 

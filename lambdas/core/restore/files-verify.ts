@@ -72,6 +72,12 @@ export async function verifyFiles(args: {
       }
       continue;
     }
+    if (e.owner && (!document.OwnerId || idKey(document.OwnerId) !== idKey(e.owner.id)))
+      say(
+        e.owner.kept
+          ? `document ${documentId} is owned by ${document.OwnerId}; the snapshot's owner is ${e.owner.id}`
+          : `document ${documentId} is owned by ${document.OwnerId}: the snapshot's owner ${e.owner.id} is not an active user in the org`,
+      );
     const versions = (
       await args.org.fetchWhereIn(
         FILE_OBJECT,

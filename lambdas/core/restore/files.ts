@@ -46,6 +46,11 @@ export interface FilePlanEntry {
   readonly unlinkable: readonly UnlinkableLink[];
   /** Versions whose body the vault does not hold: the file is made without them, and not whole. */
   readonly missingBodies: readonly string[];
+  /**
+   * On `insert`, the snapshot's owner of the document: `kept` when that user is active in the org
+   * and owns the new versions (`ContentVersion.OwnerId`); otherwise the restoring user owns it.
+   */
+  readonly owner?: { readonly id: string; readonly kept: boolean };
 }
 
 /** The file part of a plan. */
@@ -71,8 +76,7 @@ export function sharesOf(file: SnapshotFile): SnapshotFileLink[] {
 }
 
 function isOwnerLink(file: SnapshotFile, link: SnapshotFileLink): boolean {
-  if (file.ownerId) return idKey(link.linkedEntityId) === idKey(file.ownerId);
-  return link.shareType === 'I' && link.linkedEntityId.startsWith('005');
+  return file.ownerId !== null && idKey(link.linkedEntityId) === idKey(file.ownerId);
 }
 
 /**
@@ -138,6 +142,8 @@ export async function planFiles(args: {
       },
     ];
   });
+  const owners = [...new Set(gone.flatMap((f) => (f.ownerId ? [f.ownerId] : [])))];
+  const active = owners.length > 0 ? await args.org.activeUsers(owners) : new Set<string>();
   const entries: FilePlanEntry[] = gone.map((f) => {
     const deleted = f.contentDocumentId ? live.get(idKey(f.contentDocumentId)) : undefined;
     const shares = sharesOf(f);
@@ -155,6 +161,9 @@ export async function planFiles(args: {
       links: shares.length,
       unlinkable,
       missingBodies: f.versions.filter((v) => !v.read).map((v) => v.versionId),
+      ...(deleted !== true && f.ownerId
+        ? { owner: { id: f.ownerId, kept: active.has(idKey(f.ownerId)) } }
+        : {}),
     };
   });
   return { entries: [...entries, ...relinks], present: files.length - gone.length };
@@ -204,6 +213,12 @@ export function summarizeFilePlan(plan: FilePlan, shown: number): string[] {
           ? `still in the org: link again to ${e.links} record(s) this restore brings back (${(e.relink ?? []).join(', ')})`
           : `make again: ${e.versions} version(s) in order, ${e.links} link(s)`;
     lines.push(`    file ${e.contentDocumentId ?? e.versionId}: ${what}`);
+    if (e.owner)
+      lines.push(
+        e.owner.kept
+          ? `      owned by ${e.owner.id}, as in the snapshot`
+          : `      owner ${e.owner.id} is not an active user in the org: the restoring user owns the file, and ${e.owner.id} gets no link to it`,
+      );
     for (const v of e.missingBodies)
       lines.push(`      version ${v}: the vault holds no body for it, so the file is made without it`);
     for (const u of e.unlinkable) lines.push(`      link to ${u.linkedEntityId} cannot be made: ${u.reason}`);
@@ -329,7 +344,8 @@ export async function restoreFiles(args: {
       continue;
     }
     const cannot = new Map(e.unlinkable.map((u) => [idKey(u.linkedEntityId), u.reason]));
-    const made = await insertVersions(run, file, index, cannot);
+    const owner = e.owner?.kept ? e.owner.id : undefined;
+    const made = await insertVersions(run, file, index, cannot, owner);
     versions += made.versions;
     for (const v of made.missing) {
       const number = file.versions.find((x) => x.versionId === v)?.versionNumber;
@@ -398,6 +414,7 @@ async function insertVersions(
   file: SnapshotFile,
   index: number,
   cannot: ReadonlyMap<string, string>,
+  owner: string | undefined,
 ): Promise<{
   documentId: string | null;
   versions: number;
@@ -416,7 +433,7 @@ async function insertVersions(
         missing.push(version.versionId);
         continue;
       }
-      const problem = await insertVersion(run, file, version, documentId, `${index}-${n}`, cannot);
+      const problem = await insertVersion(run, file, version, documentId, `${index}-${n}`, cannot, owner);
       if (problem) return { documentId, versions, missing, itemId: version.versionId, errors: problem };
       versions += 1;
     }
@@ -457,6 +474,7 @@ async function insertVersion(
   documentId: string | null,
   slot: string,
   cannot: ReadonlyMap<string, string>,
+  owner: string | undefined,
 ): Promise<RowError[] | undefined> {
   const read = version.read;
   if (!read) return [{ statusCode: 'NOT_IN_SNAPSHOT', message: 'no body' }];
@@ -491,6 +509,10 @@ async function insertVersion(
       types.FirstPublishLocationId = 'reference';
     }
   }
+  if (owner) {
+    values.OwnerId = owner;
+    types.OwnerId = 'reference';
+  }
   if (version.reasonForChange) {
     values.ReasonForChange = version.reasonForChange;
     types.ReasonForChange = 'string';
@@ -512,6 +534,7 @@ async function insertVersion(
     ...(values.FirstPublishLocationId ? { firstPublishLocationId: values.FirstPublishLocationId } : {}),
     ...(documentId ? { contentDocumentId: documentId } : {}),
     ...(version.reasonForChange ? { reasonForChange: version.reasonForChange } : {}),
+    ...(owner ? { ownerId: owner } : {}),
   });
   const entries: [string, string][] = result.success && result.id ? [[version.versionId, result.id]] : [];
   const failed = result.success ? [] : [{ oldId: version.versionId, errors: codeAndFields(result.errors) }];
