@@ -207,6 +207,7 @@ describe('restoring a file whole', () => {
     const problems = await verify(filePlan);
     expect(problems).toEqual([
       { fileId: DOC, problem: expect.stringMatching(/holds 2 version\(s\); the snapshot holds 3/) },
+      { fileId: DOC, problem: expect.stringMatching(/version 3 is missing from document/) },
     ]);
   });
 
@@ -261,6 +262,26 @@ describe('restoring a file whole', () => {
     expect((await verify(filePlan)).map((p) => p.problem)).toEqual([
       expect.stringMatching(new RegExp(`the snapshot's owner ${OWNER} is not an active user`)),
     ]);
+  });
+
+  it('verifies each version against the snapshot checksum without reading its body', async () => {
+    const read: string[] = [];
+    const file = threeVersionFile(read);
+    const { org, plan, restore, verify } = setting({
+      ...file,
+      versions: file.versions.map((v, i) => ({ ...v, checksum: md5(['one', 'two', 'three'][i]!) })),
+    });
+    const filePlan = await plan();
+    await restore(filePlan);
+    read.length = 0;
+    expect(await verify(filePlan)).toEqual([]);
+    expect(read).toEqual([]);
+    const second = org.live('ContentVersion').find((v) => v.VersionNumber === '2')!;
+    second.Checksum = md5('changed');
+    expect((await verify(filePlan)).map((p) => p.problem)).toEqual([
+      expect.stringMatching(/version 2 \(\w+\) does not hold the snapshot's bytes/),
+    ]);
+    expect(read).toEqual([]);
   });
 
   it('plans a version whose body the vault lacks as a file that cannot be made whole', async () => {

@@ -165,6 +165,8 @@ export interface SnapshotFileVersion {
   readonly title: string;
   readonly pathOnClient: string;
   readonly reasonForChange: string | null;
+  /** `ContentVersion.Checksum` at backup time: the MD5 of the body, as Salesforce computed it. */
+  readonly checksum?: string | null;
   /** Size of the body as the backup stored it, known before it is read. */
   readonly bytes?: number;
   /** Reads the version's bytes from the vault (checked against their SHA-256); absent when the vault holds no body. */

@@ -143,6 +143,7 @@ export class PointInTimeView implements SnapshotView {
         title: row.Title ?? row.PathOnClient ?? 'file',
         pathOnClient: row.PathOnClient ?? row.Title ?? 'file',
         reasonForChange: row.ReasonForChange ?? null,
+        checksum: row.Checksum ?? null,
         ...(body ? { bytes: body.bytes, read: () => this.pit.readFile(body) } : {}),
       };
       const key = row.ContentDocumentId.slice(0, 15);
