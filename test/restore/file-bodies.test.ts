@@ -284,6 +284,57 @@ describe('restoring a file whole', () => {
     expect(read).toEqual([]);
   });
 
+  it('restores many files over several invocations, each starting no file after its deadline, and verifies them', async () => {
+    const files = [1, 2, 3].map((n) => {
+      const file = threeVersionFile();
+      const id = (prefix: string, v: number) => `${prefix}00000000${n}0${v}AAA`;
+      return {
+        ...file,
+        contentDocumentId: id('069', 0),
+        versionId: id('068', 3),
+        versions: file.versions.map((v) => ({ ...v, versionId: id('068', v.versionNumber) })),
+        links: file.links.map((l, i) => ({ ...l, id: id('06A', i) })),
+      };
+    });
+    const { org, store, state } = setting(files[0]);
+    const snapshot = new FakeSnapshot(
+      '20260101T000000Z-abcdef',
+      org.orgId,
+      '2026-01-01T00:00:00.000Z',
+      {},
+      files,
+    );
+    const root = restoreRoot(ORG_NAME, org.orgId);
+    const filePlan = await planFiles({ org, snapshot, scope: new Map(), allFiles: true });
+    expect(filePlan.entries).toHaveLength(3);
+    let clock = 0;
+    const invocations: number[] = [];
+    for (let cursor = 0; invocations.length < 5; ) {
+      invocations.push(cursor);
+      // Every invocation is past its deadline once it has made one file.
+      const outcome = await restoreFiles({
+        org,
+        store,
+        snapshot,
+        root,
+        runId: 'run-files',
+        userId: org.userId,
+        plan: filePlan,
+        danglingReferences: [],
+        now: () => ++clock,
+        cursor,
+        deadline: clock,
+      });
+      expect(outcome.failures).toEqual([]);
+      if (outcome.done) break;
+      cursor = outcome.next;
+    }
+    expect(invocations).toEqual([0, 1, 2]);
+    expect(state()).toHaveLength(3);
+    for (const doc of state()) expect(doc.versions).toHaveLength(3);
+    expect(await verifyFiles({ org, store, snapshot, root, plan: filePlan })).toEqual([]);
+  });
+
   it('plans a version whose body the vault lacks as a file that cannot be made whole', async () => {
     const file = threeVersionFile();
     const { read: _, ...bodiless } = file.versions[1]!;

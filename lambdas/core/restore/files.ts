@@ -237,12 +237,16 @@ export interface FileFailure {
   readonly errors: readonly RowError[];
 }
 
-/** The outcome of restoring the files. */
+/** The outcome of restoring the files (of one invocation, from `cursor` on). */
 export interface FilesOutcome {
   readonly restored: number;
   readonly versions: number;
   readonly links: number;
   readonly failures: FileFailure[];
+  /** Whether every file of the plan is done; if not, call again from `next`. */
+  readonly done: boolean;
+  /** The plan entry the next invocation starts at. */
+  readonly next: number;
 }
 
 /** What the restore writes before and after one link insert. */
@@ -270,9 +274,15 @@ export async function restoreFiles(args: {
   readonly plan: FilePlan;
   readonly danglingReferences: readonly string[];
   readonly now?: () => number;
+  /** The plan entry to start at: 0 first, then the `next` of the invocation before. */
+  readonly cursor?: number;
+  /** Epoch ms: no file is started after it; the outcome then says where to carry on. */
+  readonly deadline?: number;
 }): Promise<FilesOutcome> {
   const { org, store, root, runId } = args;
-  const outcomeKey = restoreKeys.outcome(root, runId, FILE_OBJECT, 'files');
+  const start = args.cursor ?? 0;
+  const now = args.now ?? Date.now;
+  const outcomeKey = restoreKeys.outcome(root, runId, FILE_OBJECT, start === 0 ? 'files' : `files-${start}`);
   const earlier = await readJson<FilesOutcome>(store, outcomeKey);
   if (earlier) return earlier;
   const idMap = await IdMap.load(store, root);
@@ -294,7 +304,9 @@ export async function restoreFiles(args: {
     attempt: randomUUID().slice(0, 8),
     now: args.now ?? Date.now,
   };
-  const undeletes = args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId);
+  // Undeletes bring no bodies: they are done at once, by the first invocation.
+  const undeletes =
+    start === 0 ? args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId) : [];
   if (undeletes.length > 0) {
     const results = await org.undelete(undeletes.map((e) => e.contentDocumentId as string));
     // A re-run after a crash finds documents it already undeleted live: they count as restored.
@@ -332,8 +344,17 @@ export async function restoreFiles(args: {
       if (shared.failures.length === 0) restored += 1;
     }
   }
+  let next = args.plan.entries.length;
   for (const [index, e] of args.plan.entries.entries()) {
-    if (e.action !== 'insert') continue;
+    if (index < start || e.action === 'undelete') continue;
+    if (args.deadline !== undefined && index > start && now() > args.deadline) {
+      next = index;
+      break;
+    }
+    if (e.action === 'relink') {
+      links += await relinkFile(run, files, e, failures);
+      continue;
+    }
     const file = files.get(idKey(e.versionId));
     const fileId = e.contentDocumentId ?? e.versionId;
     if (!file) {
@@ -371,20 +392,32 @@ export async function restoreFiles(args: {
       failures.push({ fileId, ...(made.itemId ? { itemId: made.itemId } : {}), errors: made.errors });
     } else if (shared.failures.length === 0 && made.missing.length === 0) restored += 1;
   }
-  for (const e of args.plan.entries) {
-    if (e.action !== 'relink' || !e.contentDocumentId) continue;
-    const file = files.get(idKey(e.versionId));
-    const fileId = e.contentDocumentId;
-    if (!file) continue;
-    const only = new Set((e.relink ?? []).map(idKey));
-    const shared = await shareFile(run, file, fileId, new Map(), (l) => only.has(idKey(l.linkedEntityId)));
-    links += shared.links;
-    for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
-    if (shared.failures.length === 0) restored += 1;
-  }
-  const outcome: FilesOutcome = { restored, versions, links, failures };
+  const outcome: FilesOutcome = {
+    restored,
+    versions,
+    links,
+    failures,
+    done: next >= args.plan.entries.length,
+    next,
+  };
   await writeJsonOnce(store, outcomeKey, outcome);
   return outcome;
+}
+
+/** Links a live document again to the records of the scope brought back; answers the links made. */
+async function relinkFile(
+  run: FileRun,
+  files: ReadonlyMap<string, SnapshotFile>,
+  e: FilePlanEntry,
+  failures: FileFailure[],
+): Promise<number> {
+  const file = files.get(idKey(e.versionId));
+  const fileId = e.contentDocumentId;
+  if (!file || !fileId) return 0;
+  const only = new Set((e.relink ?? []).map(idKey));
+  const shared = await shareFile(run, file, fileId, new Map(), (l) => only.has(idKey(l.linkedEntityId)));
+  for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
+  return shared.links;
 }
 
 interface FileRun {

@@ -135,15 +135,20 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   };
 }
 
-/** Brings back the files of the scope. */
+/**
+ * Brings back the files of the scope from plan entry `cursor` on, starting no file after `deadline`;
+ * call again from the answered `cursor` while `done` is false.
+ */
 export async function filesStep(
   deps: RestoreDeps,
   run: RestoreRun,
-): Promise<{ restored: number; failed: number }> {
+  cursor = 0,
+  deadline?: number,
+): Promise<{ restored: number; failed: number; done: boolean; cursor: number }> {
   const root = runRoot(deps, run);
   const request = await loadRequest(deps.store, root, run);
   const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(root, run.runId));
-  if (!filePlan || filePlan.entries.length === 0) return { restored: 0, failed: 0 };
+  if (!filePlan || filePlan.entries.length === 0) return { restored: 0, failed: 0, done: true, cursor: 0 };
   await holdLease(deps, root, run);
   const plan = await loadPlan(deps.store, root, run);
   const { userId } = await deps.org.identity();
@@ -158,8 +163,15 @@ export async function filesStep(
     plan: filePlan,
     danglingReferences: plan.danglingReferences,
     ...(deps.now ? { now: deps.now } : {}),
+    cursor,
+    ...(deadline !== undefined ? { deadline } : {}),
   });
-  return { restored: outcome.restored, failed: outcome.failures.length };
+  return {
+    restored: outcome.restored,
+    failed: outcome.failures.length,
+    done: outcome.done,
+    cursor: outcome.next,
+  };
 }
 
 /** Advances the metadata deploy (validation first, then the real one). */
