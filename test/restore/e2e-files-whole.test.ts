@@ -201,6 +201,38 @@ describe('a file comes back from a restore whole', () => {
     );
   }, 180_000);
 
+  it('links a file still in the org again to a record of the scope re-inserted under a new id, and verifies the link', async () => {
+    const { e, dir, doc, contact } = await fileBackedUp();
+    const links = await linksOf(e, doc);
+    await hardDelete(e, [contact]);
+    expect(await linksOf(e, doc)).toHaveLength(links.length - 1);
+
+    const dry = await restore(e, dir, { objects: ['Account', 'Contact', 'Opportunity'] });
+    expect(dry.summary.message).toContain('1 still in the org (1 of them to link again');
+    expect(dry.summary.message).toContain(`file ${doc}: still in the org: link again to 1 record(s)`);
+    const done = await restore(e, dir, {
+      objects: ['Account', 'Contact', 'Opportunity'],
+      mode: 'restore-deleted',
+      confirmOrgId: e.orgId,
+    });
+    expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
+    expect(done.summary.message).toContain('Verified: the restored scope matches');
+    const [newContact] = await ids(e, 'Contact', "LastName = 'Reader'");
+    expect(newContact!.slice(0, 15)).not.toBe(contact.slice(0, 15));
+    expect(await linksOf(e, doc)).toEqual(
+      links.map((l) => l.replace(contact.slice(0, 15), newContact!.slice(0, 15))).sort(),
+    );
+
+    // A second run makes no link twice.
+    const again = await restore(e, dir, {
+      objects: ['Account', 'Contact', 'Opportunity'],
+      mode: 'restore-deleted',
+      confirmOrgId: e.orgId,
+    });
+    expect(again.summary.status, again.summary.message).toBe('SUCCEEDED');
+    expect(await linksOf(e, doc)).toHaveLength(links.length);
+  }, 180_000);
+
   it('reports a version whose body was tampered with in the vault and does not claim a match', async () => {
     const { e, dir, doc } = await fileBackedUp();
     await hardDelete(e, [doc]);
@@ -210,10 +242,10 @@ describe('a file comes back from a restore whole', () => {
     expect(done.summary.message).not.toContain('Verified: the restored scope matches');
     expect(done.summary.message).toContain(`file ${doc}: document`);
     expect(done.summary.message).toMatch(/holds 1 version\(s\); the snapshot holds 3/);
-    expect(done.summary.message).toMatch(/the vault's body of version 2 cannot be used/);
+    expect(done.summary.message).toMatch(/version 2 is missing from document/);
   }, 180_000);
 
-  it('names a version whose body is missing from the vault in the plan', async () => {
+  it('names a version whose body is missing from the vault in the plan, and makes the file from the others', async () => {
     const { e, dir, doc } = await fileBackedUp();
     await hardDelete(e, [doc]);
     // A backup that kept no body for a version: its manifest entry is gone with it.
@@ -239,7 +271,11 @@ describe('a file comes back from a restore whole', () => {
     expect(removed).toBeGreaterThan(0);
     const dry = await restore(e, dir, { objects: OBJECTS });
     expect(dry.summary.message).toMatch(
-      /version \w+: the vault holds no body for it, so the file cannot be made whole/,
+      /version \w+: the vault holds no body for it, so the file is made without it/,
     );
+    const done = await restore(e, dir, { objects: OBJECTS, mode: 'restore-deleted', confirmOrgId: e.orgId });
+    expect(done.summary.message).not.toContain('Verified: the restored scope matches');
+    expect(done.summary.message).toMatch(/holds 2 version\(s\); the snapshot holds 3/);
+    expect(done.summary.message).toMatch(/no body for version 2, so the file was made without it/);
   }, 180_000);
 });

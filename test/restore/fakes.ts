@@ -284,6 +284,19 @@ export class FakeOrg implements RestoreOrg {
    * Keeps a file as Salesforce does: a first version makes a document owned by the user, linked
    * to the user (ShareType I) and to its first publish location (V); a later one is numbered next.
    */
+  /** The restoring user, and every seeded User row not marked inactive. */
+  async activeUsers(ids: readonly string[]): Promise<Set<string>> {
+    const users = this.table('User');
+    return new Set(
+      ids
+        .filter(
+          (id) =>
+            id.slice(0, 15) === this.userId.slice(0, 15) ||
+            users.get(id.slice(0, 15))?.values.IsActive === 'true',
+        )
+        .map((id) => id.slice(0, 15)),
+    );
+  }
   async createFile(file: NewFile): Promise<WriteResult> {
     this.calls.push(`file ${file.contentDocumentId ? 'version' : 'new'}`);
     this.files.push(file);
@@ -296,7 +309,7 @@ export class FakeOrg implements RestoreOrg {
     if (!doc) {
       doc = `069R${next()}AAA`;
       this.table('ContentDocument').set(doc.slice(0, 15), {
-        values: { Id: doc, OwnerId: this.userId },
+        values: { Id: doc, OwnerId: file.ownerId ?? this.userId },
         ...stamp,
       });
       const link = (entity: string, shareType: string) => {
@@ -312,7 +325,7 @@ export class FakeOrg implements RestoreOrg {
           ...stamp,
         });
       };
-      link(this.userId, 'I');
+      link(file.ownerId ?? this.userId, 'I');
       if (file.firstPublishLocationId) link(file.firstPublishLocationId, 'V');
     }
     const number = [...this.table('ContentVersion').values()].filter(
@@ -328,6 +341,7 @@ export class FakeOrg implements RestoreOrg {
         PathOnClient: file.pathOnClient,
         ReasonForChange: file.reasonForChange ?? null,
         FirstPublishLocationId: file.firstPublishLocationId ?? null,
+        OwnerId: file.ownerId ?? this.userId,
         Checksum: createHash('md5').update(file.data).digest('hex'),
       },
       ...stamp,

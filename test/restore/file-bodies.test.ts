@@ -66,8 +66,9 @@ function threeVersionFile(read?: string[]): SnapshotFile {
   };
 }
 
-function setting(file: SnapshotFile = threeVersionFile()) {
+function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
   const org = new FakeOrg([BROKER, ACCOUNT, CONTACT, LINK]);
+  org.seed('User', { Id: OWNER, IsActive: String(ownerActive) });
   org.seed('Account', { Id: accountId(1), Name: 'A' });
   org.seed('Contact', { Id: contactId(1), LastName: 'C' });
   org.seed('Contact', { Id: contactId(2), LastName: 'D' });
@@ -133,7 +134,7 @@ describe('restoring a file whole', () => {
           ['3', md5('three'), 'draft 3'],
         ],
         links: [
-          '005000000000001AAA I AllUsers',
+          `${OWNER} I AllUsers`,
           `${accountId(1)} V AllUsers`,
           `${contactId(1)} C InternalUsers`,
           `${contactId(2)} V SharedUsers`,
@@ -206,6 +207,7 @@ describe('restoring a file whole', () => {
     const problems = await verify(filePlan);
     expect(problems).toEqual([
       { fileId: DOC, problem: expect.stringMatching(/holds 2 version\(s\); the snapshot holds 3/) },
+      { fileId: DOC, problem: expect.stringMatching(/version 3 is missing from document/) },
     ]);
   });
 
@@ -234,6 +236,105 @@ describe('restoring a file whole', () => {
     ]);
   });
 
+  it('gives a re-made file its snapshot owner when that user is active, and verification compares the owner', async () => {
+    const { org, plan, restore, verify } = setting();
+    const filePlan = await plan();
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toContain(`owned by ${OWNER}, as in the snapshot`);
+    await restore(filePlan);
+    const [doc] = org.live('ContentDocument');
+    expect(doc?.OwnerId).toBe(OWNER);
+    expect(org.live('ContentVersion').map((v) => v.OwnerId)).toEqual([OWNER, OWNER, OWNER]);
+    expect(await verify(filePlan)).toEqual([]);
+    doc!.OwnerId = org.userId;
+    expect((await verify(filePlan)).map((p) => p.problem)).toContain(
+      `document ${doc!.Id} is owned by ${org.userId}; the snapshot's owner is ${OWNER}`,
+    );
+  });
+
+  it('says in the plan that the restoring user owns a re-made file whose owner is not active, and verification reports it', async () => {
+    const { org, plan, restore, verify } = setting(threeVersionFile(), false);
+    const filePlan = await plan();
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toContain(
+      `owner ${OWNER} is not an active user in the org: the restoring user owns the file`,
+    );
+    await restore(filePlan);
+    expect(org.live('ContentDocument')[0]?.OwnerId).toBe(org.userId);
+    expect((await verify(filePlan)).map((p) => p.problem)).toEqual([
+      expect.stringMatching(new RegExp(`the snapshot's owner ${OWNER} is not an active user`)),
+    ]);
+  });
+
+  it('verifies each version against the snapshot checksum without reading its body', async () => {
+    const read: string[] = [];
+    const file = threeVersionFile(read);
+    const { org, plan, restore, verify } = setting({
+      ...file,
+      versions: file.versions.map((v, i) => ({ ...v, checksum: md5(['one', 'two', 'three'][i]!) })),
+    });
+    const filePlan = await plan();
+    await restore(filePlan);
+    read.length = 0;
+    expect(await verify(filePlan)).toEqual([]);
+    expect(read).toEqual([]);
+    const second = org.live('ContentVersion').find((v) => v.VersionNumber === '2')!;
+    second.Checksum = md5('changed');
+    expect((await verify(filePlan)).map((p) => p.problem)).toEqual([
+      expect.stringMatching(/version 2 \(\w+\) does not hold the snapshot's bytes/),
+    ]);
+    expect(read).toEqual([]);
+  });
+
+  it('restores many files over several invocations, each starting no file after its deadline, and verifies them', async () => {
+    const files = [1, 2, 3].map((n) => {
+      const file = threeVersionFile();
+      const id = (prefix: string, v: number) => `${prefix}00000000${n}0${v}AAA`;
+      return {
+        ...file,
+        contentDocumentId: id('069', 0),
+        versionId: id('068', 3),
+        versions: file.versions.map((v) => ({ ...v, versionId: id('068', v.versionNumber) })),
+        links: file.links.map((l, i) => ({ ...l, id: id('06A', i) })),
+      };
+    });
+    const { org, store, state } = setting(files[0]);
+    const snapshot = new FakeSnapshot(
+      '20260101T000000Z-abcdef',
+      org.orgId,
+      '2026-01-01T00:00:00.000Z',
+      {},
+      files,
+    );
+    const root = restoreRoot(ORG_NAME, org.orgId);
+    const filePlan = await planFiles({ org, snapshot, scope: new Map(), allFiles: true });
+    expect(filePlan.entries).toHaveLength(3);
+    let clock = 0;
+    const invocations: number[] = [];
+    for (let cursor = 0; invocations.length < 5; ) {
+      invocations.push(cursor);
+      // Every invocation is past its deadline once it has made one file.
+      const outcome = await restoreFiles({
+        org,
+        store,
+        snapshot,
+        root,
+        runId: 'run-files',
+        userId: org.userId,
+        plan: filePlan,
+        danglingReferences: [],
+        now: () => ++clock,
+        cursor,
+        deadline: clock,
+      });
+      expect(outcome.failures).toEqual([]);
+      if (outcome.done) break;
+      cursor = outcome.next;
+    }
+    expect(invocations).toEqual([0, 1, 2]);
+    expect(state()).toHaveLength(3);
+    for (const doc of state()) expect(doc.versions).toHaveLength(3);
+    expect(await verifyFiles({ org, store, snapshot, root, plan: filePlan })).toEqual([]);
+  });
+
   it('plans a version whose body the vault lacks as a file that cannot be made whole', async () => {
     const file = threeVersionFile();
     const { read: _, ...bodiless } = file.versions[1]!;
@@ -241,5 +342,51 @@ describe('restoring a file whole', () => {
     const filePlan = await plan();
     expect(filePlan.entries[0]?.missingBodies).toEqual([bodiless.versionId]);
     expect(summarizeFilePlan(filePlan, 20).join('\n')).toMatch(/holds no body for it/);
+  });
+
+  it('makes every other version in order when the vault lacks an old one, reports the gap, and does not claim a match', async () => {
+    const file = threeVersionFile();
+    const { read: _, ...bodiless } = file.versions[1]!;
+    const { plan, restore, verify, state } = setting({
+      ...file,
+      versions: [file.versions[0]!, bodiless, file.versions[2]!],
+    });
+    const filePlan = await plan();
+    expect(summarizeFilePlan(filePlan, 20).join('\n')).toMatch(
+      new RegExp(
+        `version ${bodiless.versionId}: the vault holds no body for it, so the file is made without it`,
+      ),
+    );
+    const outcome = await restore(filePlan);
+    expect(state()[0]?.versions).toEqual([
+      ['1', md5('one'), null],
+      ['2', md5('three'), 'draft 3'],
+    ]);
+    expect(state()[0]?.links).toHaveLength(4);
+    expect(outcome).toMatchObject({ restored: 0, versions: 2, links: 3 });
+    expect(outcome.failures).toEqual([
+      {
+        fileId: DOC,
+        itemId: bodiless.versionId,
+        errors: [expect.objectContaining({ statusCode: 'NOT_IN_SNAPSHOT' })],
+      },
+    ]);
+    expect((await verify(filePlan)).map((p) => p.problem)).toEqual([
+      expect.stringMatching(/holds 2 version\(s\); the snapshot holds 3/),
+      expect.stringMatching(/no body for version 2, so the file was made without it/),
+    ]);
+  });
+
+  it('makes the latest version when the vault lacks the first', async () => {
+    const file = threeVersionFile();
+    const { read: _, ...bodiless } = file.versions[0]!;
+    const { plan, restore, state } = setting({
+      ...file,
+      versions: [bodiless, file.versions[1]!, file.versions[2]!],
+    });
+    const outcome = await restore(await plan());
+    expect(state()[0]?.versions.map((v) => v[1])).toEqual([md5('two'), md5('three')]);
+    expect(state()[0]?.links).toHaveLength(4);
+    expect(outcome.failures.map((f) => f.itemId)).toEqual([bodiless.versionId]);
   });
 });

@@ -221,6 +221,18 @@ export class SalesforceWriter implements RestoreOrg {
     return this.collections('PATCH', object, rows);
   }
 
+  async activeUsers(ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+      const chunk = ids.slice(i, i + IDS_PER_QUERY).map((v) => `'${v.replace(/[^A-Za-z0-9]/g, '')}'`);
+      const rows = await this.queryAll(
+        `SELECT Id FROM User WHERE IsActive = true AND Id IN (${chunk.join(',')})`,
+      );
+      for (const r of rows) if (r.Id) out.add(r.Id.slice(0, 15));
+    }
+    return out;
+  }
+
   async createFile(file: NewFile): Promise<WriteResult> {
     const body: Record<string, string> = {
       Title: file.title,
@@ -230,6 +242,7 @@ export class SalesforceWriter implements RestoreOrg {
     if (file.firstPublishLocationId) body.FirstPublishLocationId = file.firstPublishLocationId;
     if (file.contentDocumentId) body.ContentDocumentId = file.contentDocumentId;
     if (file.reasonForChange) body.ReasonForChange = file.reasonForChange;
+    if (file.ownerId) body.OwnerId = file.ownerId;
     try {
       const res = await this.http.json<{ id: string; success: boolean; errors?: ApiRowResult['errors'] }>(
         'POST',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
-import { type FilePlan, FILE_OBJECT, LINK_OBJECT, sharesOf } from './files.ts';
+import { type FilePlan, FILE_OBJECT, LINK_OBJECT, MAX_FILE_BYTES, sharesOf } from './files.ts';
 import { IdMap } from './id-map.ts';
 import type { RestoreOrg, SnapshotFile, SnapshotView } from './model.ts';
 import { idKey } from './values.ts';
@@ -38,8 +38,7 @@ export async function verifyFiles(args: {
       say('the snapshot no longer holds this file');
       continue;
     }
-    const documentId =
-      e.action === 'undelete' ? e.contentDocumentId : await newDocument(args.org, idMap, file);
+    const documentId = e.action === 'insert' ? await newDocument(args.org, idMap, file) : e.contentDocumentId;
     if (!documentId) {
       say('the file was not restored');
       continue;
@@ -49,6 +48,36 @@ export async function verifyFiles(args: {
       say(`the restored document ${documentId} is not in the org`);
       continue;
     }
+    if (e.action === 'relink') {
+      // The document was not touched: only its links to the records brought back are checked.
+      const only = new Set((e.relink ?? []).map(idKey));
+      const held = new Set(
+        (
+          await args.org.fetchWhereIn(
+            LINK_OBJECT,
+            'ContentDocumentId',
+            [documentId],
+            ['LinkedEntityId', 'ShareType', 'Visibility'],
+          )
+        )
+          .filter((l) => l.IsDeleted !== 'true' && l.LinkedEntityId)
+          .map((l) => `${idKey(l.LinkedEntityId as string)} ${l.ShareType} ${l.Visibility}`),
+      );
+      for (const l of sharesOf(file).filter((s) => only.has(idKey(s.linkedEntityId)))) {
+        const target = idMap.get(l.linkedEntityId) ?? l.linkedEntityId;
+        if (!held.has(`${idKey(target)} ${l.shareType} ${l.visibility}`))
+          say(
+            `the link to ${target} (ShareType ${l.shareType}, Visibility ${l.visibility}) is missing from document ${documentId}`,
+          );
+      }
+      continue;
+    }
+    if (e.owner && (!document.OwnerId || idKey(document.OwnerId) !== idKey(e.owner.id)))
+      say(
+        e.owner.kept
+          ? `document ${documentId} is owned by ${document.OwnerId}; the snapshot's owner is ${e.owner.id}`
+          : `document ${documentId} is owned by ${document.OwnerId}: the snapshot's owner ${e.owner.id} is not an active user in the org`,
+      );
     const versions = (
       await args.org.fetchWhereIn(
         FILE_OBJECT,
@@ -63,20 +92,41 @@ export async function verifyFiles(args: {
       say(
         `document ${documentId} holds ${versions.length} version(s); the snapshot holds ${file.versions.length}`,
       );
-    for (const [i, version] of file.versions.entries()) {
-      const actual = versions[i];
+    // A re-made document holds only the versions the vault has a body for, in order.
+    const expected = e.action === 'undelete' ? file.versions : file.versions.filter((v) => v.read);
+    for (const version of file.versions) {
+      const actual = versions[expected.indexOf(version)];
       if (!version.read) {
-        say(`the vault holds no body for version ${version.versionNumber}, so its bytes cannot be checked`);
+        say(
+          e.action === 'undelete'
+            ? `the vault holds no body for version ${version.versionNumber}, so its bytes cannot be checked`
+            : `the vault holds no body for version ${version.versionNumber}, so the file was made without it`,
+        );
         continue;
       }
       let md5: string;
       try {
-        md5 = createHash('md5')
-          .update(await version.read())
-          .digest('hex');
+        // The snapshot's checksum, when it holds one, spares reading the body (up to 2 GB).
+        md5 = version.checksum
+          ? version.checksum.toLowerCase()
+          : version.bytes !== undefined && version.bytes > MAX_FILE_BYTES
+            ? ''
+            : createHash('md5')
+                .update(await version.read())
+                .digest('hex');
       } catch (error) {
         say(
           `the vault's body of version ${version.versionNumber} cannot be used: ${(error as Error).message}`,
+        );
+        continue;
+      }
+      if (!actual) {
+        say(`version ${version.versionNumber} is missing from document ${documentId}`);
+        continue;
+      }
+      if (md5 === '') {
+        say(
+          `version ${version.versionNumber}: the snapshot holds no checksum for it, so its bytes cannot be checked`,
         );
         continue;
       }

@@ -31,16 +31,26 @@ export interface FilePlanEntry {
   /** The latest ContentVersion id in the snapshot. */
   readonly versionId: string;
   readonly contentDocumentId: string | null;
-  /** `undelete`: the document is in the recycle bin; `insert`: it is gone and is made again. */
-  readonly action: 'undelete' | 'insert';
+  /**
+   * `undelete`: the document is in the recycle bin; `insert`: it is gone and is made again;
+   * `relink`: it is live, and linked to records of the scope this restore brings back.
+   */
+  readonly action: 'undelete' | 'insert' | 'relink';
+  /** On `relink`: the snapshot's records of the scope, not live in the org, to link it to again. */
+  readonly relink?: readonly string[];
   /** Versions the snapshot holds (all inserted, oldest first, on `insert`). */
   readonly versions: number;
   /** Links the snapshot holds besides the owner's, which Salesforce makes itself. */
   readonly links: number;
   /** Links that cannot be made: their record is neither in the org nor restored. */
   readonly unlinkable: readonly UnlinkableLink[];
-  /** Versions whose body the vault does not hold: the file cannot be made whole. */
+  /** Versions whose body the vault does not hold: the file is made without them, and not whole. */
   readonly missingBodies: readonly string[];
+  /**
+   * On `insert`, the snapshot's owner of the document: `kept` when that user is active in the org
+   * and owns the new versions (`ContentVersion.OwnerId`); otherwise the restoring user owns it.
+   */
+  readonly owner?: { readonly id: string; readonly kept: boolean };
 }
 
 /** The file part of a plan. */
@@ -66,8 +76,7 @@ export function sharesOf(file: SnapshotFile): SnapshotFileLink[] {
 }
 
 function isOwnerLink(file: SnapshotFile, link: SnapshotFileLink): boolean {
-  if (file.ownerId) return idKey(link.linkedEntityId) === idKey(file.ownerId);
-  return link.shareType === 'I' && link.linkedEntityId.startsWith('005');
+  return file.ownerId !== null && idKey(link.linkedEntityId) === idKey(file.ownerId);
 }
 
 /**
@@ -96,7 +105,8 @@ export async function planFiles(args: {
   );
   // A file an earlier restore made again, every version of it, is in the org under a new id.
   const remade = (f: SnapshotFile) =>
-    f.versions.length > 0 && f.versions.every((v) => args.idMap?.get(v.versionId) !== undefined);
+    f.versions.some((v) => v.read) &&
+    f.versions.every((v) => !v.read || args.idMap?.get(v.versionId) !== undefined);
   const gone = files.filter((f) => {
     const deleted = f.contentDocumentId ? live.get(idKey(f.contentDocumentId)) : undefined;
     return deleted !== false && !(deleted === undefined && remade(f));
@@ -105,7 +115,35 @@ export async function planFiles(args: {
   for (const f of gone)
     for (const { linkedEntityId: id } of sharesOf(f))
       if (!inScope.has(idKey(id)) && !args.idMap?.get(id)) targets.add(id);
-  const alive = await liveRecords(args.org, [...targets]);
+  // A live document keeps its links to live records; one to a record of the scope that is gone or
+  // in the recycle bin is made again once the record is back (under a new id when re-inserted).
+  const stillLive = files.filter(
+    (f) => f.contentDocumentId && live.get(idKey(f.contentDocumentId)) === false,
+  );
+  const scoped = new Set<string>();
+  for (const f of stillLive)
+    for (const { linkedEntityId: id } of sharesOf(f)) if (inScope.has(idKey(id))) scoped.add(id);
+  const alive = await liveRecords(args.org, [...new Set([...targets, ...scoped])]);
+  const relinks: FilePlanEntry[] = stillLive.flatMap((f) => {
+    const relink = sharesOf(f)
+      .filter((l) => scoped.has(l.linkedEntityId) && alive.get(idKey(l.linkedEntityId)) === false)
+      .map((l) => l.linkedEntityId);
+    if (relink.length === 0) return [];
+    return [
+      {
+        versionId: f.versionId,
+        contentDocumentId: f.contentDocumentId,
+        action: 'relink' as const,
+        versions: f.versions.length,
+        links: relink.length,
+        relink,
+        unlinkable: [],
+        missingBodies: [],
+      },
+    ];
+  });
+  const owners = [...new Set(gone.flatMap((f) => (f.ownerId ? [f.ownerId] : [])))];
+  const active = owners.length > 0 ? await args.org.activeUsers(owners) : new Set<string>();
   const entries: FilePlanEntry[] = gone.map((f) => {
     const deleted = f.contentDocumentId ? live.get(idKey(f.contentDocumentId)) : undefined;
     const shares = sharesOf(f);
@@ -123,9 +161,12 @@ export async function planFiles(args: {
       links: shares.length,
       unlinkable,
       missingBodies: f.versions.filter((v) => !v.read).map((v) => v.versionId),
+      ...(deleted !== true && f.ownerId
+        ? { owner: { id: f.ownerId, kept: active.has(idKey(f.ownerId)) } }
+        : {}),
     };
   });
-  return { entries, present: files.length - gone.length };
+  return { entries: [...entries, ...relinks], present: files.length - gone.length };
 }
 
 /**
@@ -160,17 +201,26 @@ async function liveRecords(org: RestoreOrg, ids: readonly string[]): Promise<Map
 /** The plan's lines about files: the totals, then each file (at most `shown`) with what it needs. */
 export function summarizeFilePlan(plan: FilePlan, shown: number): string[] {
   const count = (action: FilePlanEntry['action']) => plan.entries.filter((e) => e.action === action).length;
+  const relinks = count('relink');
   const lines = [
-    `  Files: ${count('undelete')} to undelete, ${count('insert')} to make again, ${plan.present} still in the org.`,
+    `  Files: ${count('undelete')} to undelete, ${count('insert')} to make again, ${plan.present} still in the org${relinks > 0 ? ` (${relinks} of them to link again to records this restore brings back)` : ''}.`,
   ];
   for (const e of plan.entries.slice(0, shown)) {
     const what =
       e.action === 'undelete'
         ? `undelete (its ${e.versions} version(s) and ${e.links} link(s) come back with it)`
-        : `make again: ${e.versions} version(s) in order, ${e.links} link(s)`;
+        : e.action === 'relink'
+          ? `still in the org: link again to ${e.links} record(s) this restore brings back (${(e.relink ?? []).join(', ')})`
+          : `make again: ${e.versions} version(s) in order, ${e.links} link(s)`;
     lines.push(`    file ${e.contentDocumentId ?? e.versionId}: ${what}`);
+    if (e.owner)
+      lines.push(
+        e.owner.kept
+          ? `      owned by ${e.owner.id}, as in the snapshot`
+          : `      owner ${e.owner.id} is not an active user in the org: the restoring user owns the file, and ${e.owner.id} gets no link to it`,
+      );
     for (const v of e.missingBodies)
-      lines.push(`      version ${v}: the vault holds no body for it, so the file cannot be made whole`);
+      lines.push(`      version ${v}: the vault holds no body for it, so the file is made without it`);
     for (const u of e.unlinkable) lines.push(`      link to ${u.linkedEntityId} cannot be made: ${u.reason}`);
   }
   if (plan.entries.length > shown)
@@ -187,12 +237,16 @@ export interface FileFailure {
   readonly errors: readonly RowError[];
 }
 
-/** The outcome of restoring the files. */
+/** The outcome of restoring the files (of one invocation, from `cursor` on). */
 export interface FilesOutcome {
   readonly restored: number;
   readonly versions: number;
   readonly links: number;
   readonly failures: FileFailure[];
+  /** Whether every file of the plan is done; if not, call again from `next`. */
+  readonly done: boolean;
+  /** The plan entry the next invocation starts at. */
+  readonly next: number;
 }
 
 /** What the restore writes before and after one link insert. */
@@ -220,9 +274,15 @@ export async function restoreFiles(args: {
   readonly plan: FilePlan;
   readonly danglingReferences: readonly string[];
   readonly now?: () => number;
+  /** The plan entry to start at: 0 first, then the `next` of the invocation before. */
+  readonly cursor?: number;
+  /** Epoch ms: no file is started after it; the outcome then says where to carry on. */
+  readonly deadline?: number;
 }): Promise<FilesOutcome> {
   const { org, store, root, runId } = args;
-  const outcomeKey = restoreKeys.outcome(root, runId, FILE_OBJECT, 'files');
+  const start = args.cursor ?? 0;
+  const now = args.now ?? Date.now;
+  const outcomeKey = restoreKeys.outcome(root, runId, FILE_OBJECT, start === 0 ? 'files' : `files-${start}`);
   const earlier = await readJson<FilesOutcome>(store, outcomeKey);
   if (earlier) return earlier;
   const idMap = await IdMap.load(store, root);
@@ -244,7 +304,9 @@ export async function restoreFiles(args: {
     attempt: randomUUID().slice(0, 8),
     now: args.now ?? Date.now,
   };
-  const undeletes = args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId);
+  // Undeletes bring no bodies: they are done at once, by the first invocation.
+  const undeletes =
+    start === 0 ? args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId) : [];
   if (undeletes.length > 0) {
     const results = await org.undelete(undeletes.map((e) => e.contentDocumentId as string));
     // A re-run after a crash finds documents it already undeleted live: they count as restored.
@@ -282,8 +344,17 @@ export async function restoreFiles(args: {
       if (shared.failures.length === 0) restored += 1;
     }
   }
+  let next = args.plan.entries.length;
   for (const [index, e] of args.plan.entries.entries()) {
-    if (e.action !== 'insert') continue;
+    if (index < start || e.action === 'undelete') continue;
+    if (args.deadline !== undefined && index > start && now() > args.deadline) {
+      next = index;
+      break;
+    }
+    if (e.action === 'relink') {
+      links += await relinkFile(run, files, e, failures);
+      continue;
+    }
     const file = files.get(idKey(e.versionId));
     const fileId = e.contentDocumentId ?? e.versionId;
     if (!file) {
@@ -294,8 +365,22 @@ export async function restoreFiles(args: {
       continue;
     }
     const cannot = new Map(e.unlinkable.map((u) => [idKey(u.linkedEntityId), u.reason]));
-    const made = await insertVersions(run, file, index, cannot);
+    const owner = e.owner?.kept ? e.owner.id : undefined;
+    const made = await insertVersions(run, file, index, cannot, owner);
     versions += made.versions;
+    for (const v of made.missing) {
+      const number = file.versions.find((x) => x.versionId === v)?.versionNumber;
+      failures.push({
+        fileId,
+        itemId: v,
+        errors: [
+          {
+            statusCode: 'NOT_IN_SNAPSHOT',
+            message: `the vault holds no body for version ${number}: the file was made without it`,
+          },
+        ],
+      });
+    }
     if (!made.documentId) {
       failures.push({ fileId, ...(made.itemId ? { itemId: made.itemId } : {}), errors: made.errors });
       continue;
@@ -305,11 +390,34 @@ export async function restoreFiles(args: {
     for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
     if (made.errors.length > 0) {
       failures.push({ fileId, ...(made.itemId ? { itemId: made.itemId } : {}), errors: made.errors });
-    } else if (shared.failures.length === 0) restored += 1;
+    } else if (shared.failures.length === 0 && made.missing.length === 0) restored += 1;
   }
-  const outcome: FilesOutcome = { restored, versions, links, failures };
+  const outcome: FilesOutcome = {
+    restored,
+    versions,
+    links,
+    failures,
+    done: next >= args.plan.entries.length,
+    next,
+  };
   await writeJsonOnce(store, outcomeKey, outcome);
   return outcome;
+}
+
+/** Links a live document again to the records of the scope brought back; answers the links made. */
+async function relinkFile(
+  run: FileRun,
+  files: ReadonlyMap<string, SnapshotFile>,
+  e: FilePlanEntry,
+  failures: FileFailure[],
+): Promise<number> {
+  const file = files.get(idKey(e.versionId));
+  const fileId = e.contentDocumentId;
+  if (!file || !fileId) return 0;
+  const only = new Set((e.relink ?? []).map(idKey));
+  const shared = await shareFile(run, file, fileId, new Map(), (l) => only.has(idKey(l.linkedEntityId)));
+  for (const f of shared.failures) failures.push({ fileId, itemId: f.linkedEntityId, errors: f.errors });
+  return shared.links;
 }
 
 interface FileRun {
@@ -330,22 +438,36 @@ function mapped(run: FileRun, oldId: string): string | null {
 }
 
 /**
- * Inserts the file's versions in order: the first makes the document, each later one is added to
- * it. Stops at the first version that cannot be made, since a later one would take its number.
+ * Inserts the file's versions in order: the first made makes the document, each later one is added
+ * to it. A version the vault holds no body for is skipped and answered in `missing`; the file stops
+ * at the first version that cannot be made otherwise.
  */
 async function insertVersions(
   run: FileRun,
   file: SnapshotFile,
   index: number,
   cannot: ReadonlyMap<string, string>,
-): Promise<{ documentId: string | null; versions: number; itemId?: string; errors: RowError[] }> {
+  owner: string | undefined,
+): Promise<{
+  documentId: string | null;
+  versions: number;
+  missing: string[];
+  itemId?: string;
+  errors: RowError[];
+}> {
   let documentId: string | null = null;
   let versions = 0;
+  const missing: string[] = [];
   for (const [n, version] of file.versions.entries()) {
     const done = run.idMap.get(version.versionId);
     if (!done) {
-      const problem = await insertVersion(run, file, version, documentId, `${index}-${n}`, cannot);
-      if (problem) return { documentId, versions, itemId: version.versionId, errors: problem };
+      // A version the vault holds no body for is left out: the others are made without it.
+      if (!version.read) {
+        missing.push(version.versionId);
+        continue;
+      }
+      const problem = await insertVersion(run, file, version, documentId, `${index}-${n}`, cannot, owner);
+      if (problem) return { documentId, versions, missing, itemId: version.versionId, errors: problem };
       versions += 1;
     }
     if (documentId === null) {
@@ -356,6 +478,7 @@ async function insertVersions(
         return {
           documentId,
           versions,
+          missing,
           itemId: version.versionId,
           errors: [
             { statusCode: 'NO_DOCUMENT', message: 'the first version made no document the org shows' },
@@ -373,7 +496,7 @@ async function insertVersions(
       }
     }
   }
-  return { documentId, versions, errors: [] };
+  return { documentId, versions, missing, errors: [] };
 }
 
 /** Inserts one version; answers its errors when it could not be made. */
@@ -384,15 +507,10 @@ async function insertVersion(
   documentId: string | null,
   slot: string,
   cannot: ReadonlyMap<string, string>,
+  owner: string | undefined,
 ): Promise<RowError[] | undefined> {
-  if (!version.read) {
-    return [
-      {
-        statusCode: 'NOT_IN_SNAPSHOT',
-        message: `the vault holds no body for version ${version.versionNumber}`,
-      },
-    ];
-  }
+  const read = version.read;
+  if (!read) return [{ statusCode: 'NOT_IN_SNAPSHOT', message: 'no body' }];
   if (version.bytes !== undefined && version.bytes > MAX_FILE_BYTES) {
     return [
       {
@@ -403,7 +521,7 @@ async function insertVersion(
   }
   let data: Uint8Array;
   try {
-    data = await version.read();
+    data = await read();
   } catch (error) {
     return [
       {
@@ -423,6 +541,10 @@ async function insertVersion(
       values.FirstPublishLocationId = parent;
       types.FirstPublishLocationId = 'reference';
     }
+  }
+  if (owner) {
+    values.OwnerId = owner;
+    types.OwnerId = 'reference';
   }
   if (version.reasonForChange) {
     values.ReasonForChange = version.reasonForChange;
@@ -445,6 +567,7 @@ async function insertVersion(
     ...(values.FirstPublishLocationId ? { firstPublishLocationId: values.FirstPublishLocationId } : {}),
     ...(documentId ? { contentDocumentId: documentId } : {}),
     ...(version.reasonForChange ? { reasonForChange: version.reasonForChange } : {}),
+    ...(owner ? { ownerId: owner } : {}),
   });
   const entries: [string, string][] = result.success && result.id ? [[version.versionId, result.id]] : [];
   const failed = result.success ? [] : [{ oldId: version.versionId, errors: codeAndFields(result.errors) }];
@@ -455,7 +578,7 @@ async function insertVersion(
 }
 
 /**
- * Shares the new document with every record the snapshot links it to, with the snapshot's
+ * Shares the new document with every record (those `only` selects) the snapshot links it to, with the snapshot's
  * ShareType and Visibility: links the org already holds (the first publish location's, made by
  * Salesforce) are set to them, the others inserted one by one.
  */
@@ -464,6 +587,7 @@ async function shareFile(
   file: SnapshotFile,
   documentId: string,
   cannot: ReadonlyMap<string, string>,
+  only: (link: SnapshotFileLink) => boolean = () => true,
 ): Promise<{ links: number; failures: { linkedEntityId: string; errors: RowError[] }[] }> {
   const failures: { linkedEntityId: string; errors: RowError[] }[] = [];
   const held = new Map(
@@ -479,7 +603,7 @@ async function shareFile(
       .map((r) => [idKey(r.LinkedEntityId as string), r]),
   );
   let links = 0;
-  for (const link of sharesOf(file)) {
+  for (const link of sharesOf(file).filter(only)) {
     const reason = cannot.get(idKey(link.linkedEntityId));
     const target = reason ? null : mapped(run, link.linkedEntityId);
     if (!target) {

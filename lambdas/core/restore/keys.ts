@@ -43,6 +43,8 @@ export const restoreKeys = {
   plan: (root: string, runId: string) => `${root}runs/${runId}/plan.json`,
   objectPlan: (root: string, runId: string, object: string) => `${root}runs/${runId}/plan/${object}.json`,
   filePlan: (root: string, runId: string) => `${root}runs/${runId}/files.json`,
+  /** Every way the restored files differ from the snapshot, as verification found them. */
+  fileProblems: (root: string, runId: string) => `${root}runs/${runId}/file-problems.json`,
   /** Per-row outcomes of one step of one object (failed rows with Salesforce's errors). */
   outcome: (root: string, runId: string, object: string, step: string) =>
     `${root}runs/${runId}/outcomes/${object}/${step}.json`,

@@ -82,6 +82,8 @@ export interface NewFile {
   readonly contentDocumentId?: string;
   /** Why the version was made (`ContentVersion.ReasonForChange`). */
   readonly reasonForChange?: string;
+  /** The version's owner (`ContentVersion.OwnerId`, createable); absent, the writing user. */
+  readonly ownerId?: string;
 }
 
 /** The state of a metadata deploy. */
@@ -124,6 +126,8 @@ export interface RestoreOrg {
   create(object: string, rows: readonly WriteRow[]): Promise<WriteResult[]>;
   /** Updates rows by `Id`; results in the order sent. */
   update(object: string, rows: readonly WriteRow[]): Promise<WriteResult[]>;
+  /** Of these user ids, those of active users in the org (as 15-character keys). */
+  activeUsers(ids: readonly string[]): Promise<Set<string>>;
   /** Inserts a new ContentVersion with its bytes; the result id is the ContentVersion id. */
   createFile(file: NewFile): Promise<WriteResult>;
   /** Starts a metadata deploy of a zip (Metadata API format); returns its id. */
@@ -161,6 +165,8 @@ export interface SnapshotFileVersion {
   readonly title: string;
   readonly pathOnClient: string;
   readonly reasonForChange: string | null;
+  /** `ContentVersion.Checksum` at backup time: the MD5 of the body, as Salesforce computed it. */
+  readonly checksum?: string | null;
   /** Size of the body as the backup stored it, known before it is read. */
   readonly bytes?: number;
   /** Reads the version's bytes from the vault (checked against their SHA-256); absent when the vault holds no body. */
@@ -184,7 +190,10 @@ export interface SnapshotFile {
   readonly title: string;
   /** The record the first version was published to, if any. */
   readonly firstPublishLocationId: string | null;
-  /** The document's owner at backup time: Salesforce makes the owner's link itself. */
+  /**
+   * The document's owner at backup time (`ContentDocument.OwnerId`, or the first version's when the
+   * snapshot holds no document row): Salesforce makes the owner's link itself.
+   */
   readonly ownerId: string | null;
   /** Records the file was shared with: the first publish location, then every link's. */
   readonly linkedEntityIds: readonly string[];

@@ -143,6 +143,7 @@ export class PointInTimeView implements SnapshotView {
         title: row.Title ?? row.PathOnClient ?? 'file',
         pathOnClient: row.PathOnClient ?? row.Title ?? 'file',
         reasonForChange: row.ReasonForChange ?? null,
+        checksum: row.Checksum ?? null,
         ...(body ? { bytes: body.bytes, read: () => this.pit.readFile(body) } : {}),
       };
       const key = row.ContentDocumentId.slice(0, 15);
@@ -168,6 +169,13 @@ export class PointInTimeView implements SnapshotView {
         links.set(key, list);
       }
     }
+    // The document's owner, when the snapshot holds its row; else its first version's.
+    const owners = new Map<string, string>();
+    if (this.pit.objectNames().includes('ContentDocument')) {
+      for await (const row of this.rows('ContentDocument'))
+        if (row.Id && row.OwnerId && documents.has(row.Id.slice(0, 15)))
+          owners.set(row.Id.slice(0, 15), row.OwnerId);
+    }
     const files: SnapshotFile[] = [];
     for (const [key, doc] of documents) {
       const versions = doc.versions.sort((a, b) => a.versionNumber - b.versionNumber);
@@ -178,7 +186,7 @@ export class PointInTimeView implements SnapshotView {
         versionId: doc.latest.Id as string,
         title: doc.latest.Title ?? doc.latest.PathOnClient ?? 'file',
         firstPublishLocationId: first,
-        ownerId: doc.first.OwnerId ?? null,
+        ownerId: owners.get(key) ?? doc.first.OwnerId ?? null,
         linkedEntityIds: [...new Set([...(first ? [first] : []), ...shares.map((l) => l.linkedEntityId)])],
         versions,
         links: shares,

@@ -135,15 +135,20 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   };
 }
 
-/** Brings back the files of the scope. */
+/**
+ * Brings back the files of the scope from plan entry `cursor` on, starting no file after `deadline`;
+ * call again from the answered `cursor` while `done` is false.
+ */
 export async function filesStep(
   deps: RestoreDeps,
   run: RestoreRun,
-): Promise<{ restored: number; failed: number }> {
+  cursor = 0,
+  deadline?: number,
+): Promise<{ restored: number; failed: number; done: boolean; cursor: number }> {
   const root = runRoot(deps, run);
   const request = await loadRequest(deps.store, root, run);
   const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(root, run.runId));
-  if (!filePlan || filePlan.entries.length === 0) return { restored: 0, failed: 0 };
+  if (!filePlan || filePlan.entries.length === 0) return { restored: 0, failed: 0, done: true, cursor: 0 };
   await holdLease(deps, root, run);
   const plan = await loadPlan(deps.store, root, run);
   const { userId } = await deps.org.identity();
@@ -158,8 +163,15 @@ export async function filesStep(
     plan: filePlan,
     danglingReferences: plan.danglingReferences,
     ...(deps.now ? { now: deps.now } : {}),
+    cursor,
+    ...(deadline !== undefined ? { deadline } : {}),
   });
-  return { restored: outcome.restored, failed: outcome.failures.length };
+  return {
+    restored: outcome.restored,
+    failed: outcome.failures.length,
+    done: outcome.done,
+    cursor: outcome.next,
+  };
 }
 
 /** Advances the metadata deploy (validation first, then the real one). */
@@ -239,6 +251,7 @@ export async function verifyStep(
   summary: string;
   report: RestoreReport;
   fileProblems: number;
+  fileProblemsKey?: string;
   recoveryTimeSeconds: number;
 }> {
   const root = runRoot(deps, run);
@@ -273,6 +286,9 @@ export async function verifyStep(
           plan: filePlan,
         })
       : [];
+  // Every file problem is kept, not only those the summary shows.
+  const fileProblemsKey = restoreKeys.fileProblems(root, run.runId);
+  if (fileProblems.length > 0) await writeJsonOnce(deps.store, fileProblemsKey, fileProblems);
   const metadata = await readJson<MetadataProgress>(deps.store, restoreKeys.metadata(root, run.runId));
   const now = deps.now ?? Date.now;
   const recoveryTimeSeconds = Math.round((now() - Date.parse(run.startedAt)) / 100) / 10;
@@ -282,7 +298,7 @@ export async function verifyStep(
   const summary = [
     matches
       ? `Verified: the restored scope matches snapshot ${plan.snapshotId} on every restorable field, with no extra rows.`
-      : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}, ${extra.length} extra row(s) in the org that the restore's scope says should not be there${fileProblems.length > 0 ? `, ${fileProblems.length} difference(s) in the restored files` : ''}; report: ${reportKey}.`,
+      : `${report.problems.length} row(s) failed or differ from snapshot ${plan.snapshotId}, ${extra.length} extra row(s) in the org that the restore's scope says should not be there${fileProblems.length > 0 ? `, ${fileProblems.length} difference(s) in the restored files (all in ${fileProblemsKey})` : ''}; report: ${reportKey}.`,
     ...report.problems
       .slice(0, REPORTED_ROWS)
       .map(
@@ -301,7 +317,7 @@ export async function verifyStep(
       : '',
     ...fileProblems.slice(0, REPORTED_ROWS).map((f) => `  file ${f.fileId}: ${f.problem}`),
     fileProblems.length > REPORTED_ROWS
-      ? `  ... and ${fileProblems.length - REPORTED_ROWS} more file problem(s).`
+      ? `  ... and ${fileProblems.length - REPORTED_ROWS} more file problem(s) in ${fileProblemsKey}.`
       : '',
     metadata?.report ?? '',
     summarizeUncertainWrites(plan),
@@ -319,6 +335,7 @@ export async function verifyStep(
     summary,
     report,
     fileProblems: fileProblems.length,
+    ...(fileProblems.length > 0 ? { fileProblemsKey } : {}),
     recoveryTimeSeconds,
   };
 }

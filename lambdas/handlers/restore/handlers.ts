@@ -89,6 +89,7 @@ const objectEvent = z.object({
   phase: z.enum(['main', 'second-pass']).optional(),
   cursor: z.number().int().nonnegative().optional(),
 });
+const filesEvent = z.object({ run, cursor: z.number().int().nonnegative().optional() });
 const metadataEvent = z.object({
   run,
   progress: z
@@ -170,11 +171,13 @@ export async function restoreObject(event: unknown, context?: LambdaContext) {
   });
 }
 
-/** Brings back the files of the scope. */
-export async function restoreFiles(event: unknown) {
-  const { run } = parseState(runEvent, event, 'The files step state');
+/** Brings back the files of the scope, file by file, until done or close to the time limit. */
+export async function restoreFiles(event: unknown, context?: LambdaContext) {
+  const { run, cursor } = parseState(filesEvent, event, 'The files step state');
+  const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
+  const deadline = Date.now() + Math.max(remaining - SAFETY_MS, remaining / 2);
   return instrumented('RestoreFiles', orgNameFromEnv(), async () =>
-    filesStep(await restoreDeps(run.drill), run),
+    filesStep(await restoreDeps(run.drill), run, cursor ?? 0, deadline),
   );
 }
 

@@ -34,10 +34,15 @@ export class RestoreVerifyPhase extends sfn.StateMachineFragment implements Rest
   constructor(scope: Construct, id: string, props: RestoreVerifyPhaseProps) {
     super(scope, id);
     const run = sfn.JsonPath.objectAt('$.run');
+    const startFiles = new sfn.Pass(this, 'StartFiles', {
+      result: sfn.Result.fromObject({ done: false, cursor: 0 }),
+      resultPath: '$.files',
+    });
+    // One invocation stops starting files near its time limit: the loop carries on from its cursor.
     const files = invokeTask(this, 'RestoreFiles', {
       lambdaFunction: props.filesFunction,
       retry: RESTORE_RETRY,
-      payload: { run },
+      payload: { run, cursor: sfn.JsonPath.numberAt('$.files.cursor') },
       resultPath: '$.files',
     });
     const verify = invokeTask(this, 'VerifyRestore', {
@@ -71,14 +76,18 @@ export class RestoreVerifyPhase extends sfn.StateMachineFragment implements Rest
         causePath: '$.verify.summary',
       }),
     );
-    files
-      .next(verify)
-      .next(
-        new sfn.Choice(this, 'OrgMatchesSnapshot')
-          .when(sfn.Condition.booleanEquals('$.verify.matches', true), restored)
-          .otherwise(mismatch),
-      );
+    startFiles.next(files);
+    files.next(
+      new sfn.Choice(this, 'FilesDone')
+        .when(sfn.Condition.booleanEquals('$.files.done', true), verify)
+        .otherwise(files),
+    );
+    verify.next(
+      new sfn.Choice(this, 'OrgMatchesSnapshot')
+        .when(sfn.Condition.booleanEquals('$.verify.matches', true), restored)
+        .otherwise(mismatch),
+    );
     this.failingSteps = [files, verify];
-    this.startState = files;
+    this.startState = startFiles;
   }
 }
