@@ -9,7 +9,7 @@ import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import type { VersionedStore } from '../../lambdas/core/store.ts';
 import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
-import { everyVersion, findPerson } from './vault-scan.ts';
+import { everyVersion, findPerson, keepingVersions } from './vault-scan.ts';
 
 const deps = (dir: string, versions?: VersionedStore) => {
   const store = new LocalDirectoryStore(dir);
@@ -142,6 +142,67 @@ describe('erasure over a local vault, step by step', () => {
         const manifest = await d.store.get(entry.manifestKey!);
         expect(createHash('sha256').update(manifest).digest('hex')).toBe(entry.manifestSha256);
       }
+    },
+    120_000,
+  );
+
+  /** A store that lets the first write or removal `stopAt` picks land, then stops, as a timed-out invocation does. */
+  const crashingStore = (
+    d: ReturnType<typeof deps>,
+    stopAt: { write?: (key: string) => boolean; removal?: boolean },
+  ) => {
+    const state = { stopped: false };
+    const store: VersionedStore = {
+      location: d.versions.location,
+      listVersions: (prefix) => d.versions.listVersions(prefix),
+      getVersion: (key, id) => d.versions.getVersion(key, id),
+      deleteVersion: async (key, id) => {
+        if (!state.stopped && stopAt.removal) {
+          state.stopped = true;
+          throw new Error('the invocation stopped here');
+        }
+        return d.versions.deleteVersion(key, id);
+      },
+      replace: async (key, body, options) => {
+        if (!state.stopped && stopAt.write?.(key)) {
+          state.stopped = true;
+          throw new Error('the invocation stopped here');
+        }
+        return d.versions.replace(key, body, options);
+      },
+    };
+    return { store, state };
+  };
+
+  it.each([
+    [
+      'between writing the parts and the manifests',
+      { write: (key: string) => key.endsWith('/manifest.json') },
+    ],
+    ['while removing the earlier versions', { removal: true }],
+  ])(
+    'finishes as a new execution after a run stopped %s',
+    async (_when, stopAt) => {
+      // GIVEN a vault that keeps earlier versions, and a run that stopped part way
+      const dir = copy();
+      const kept = keepingVersions(new LocalDirectoryStore(dir));
+      const d = deps(dir, kept);
+      const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+      const input = { ids: [sc.person], requestedBy: 'request 43', mode: 'erase', confirmOrgId: orgId };
+      const crash = crashingStore(d, stopAt);
+      const started = await startErasure(deps(dir, crash.store), input, 'stopped-1');
+      await expect(eraseFromPlan(deps(dir, crash.store), started.planKey)).rejects.toThrow('stopped here');
+      expect(crash.state.stopped).toBe(true);
+      // WHEN the erasure is started again as a new execution, with a new plan
+      const again = await startErasure(d, input, 'stopped-2');
+      const outcome = await eraseFromPlan(d, again.planKey);
+      // THEN every snapshot verifies, the scan is clean and no version holds her
+      expect((await finishErasure(d, input, again.planKey, outcome)).traces).toBe(0);
+      const reader = new SnapshotReader(d.store);
+      for (const id of sc.snapshots) {
+        expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
+      }
+      expect(await findPerson(kept, sc, 'orgs/sample/')).toEqual([]);
     },
     120_000,
   );
