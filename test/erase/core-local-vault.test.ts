@@ -76,7 +76,7 @@ describe('erasure over a local vault, step by step', () => {
     };
     expect((await findPerson(d.store, sc, 'orgs/sample/')).length).toBeGreaterThan(0);
     const started = await startErasure(d, input, 'erase-1');
-    const outcome = await eraseFromPlan(d, started.planKey);
+    const outcome = await eraseFromPlan(d, input, started.planKey);
     expect(outcome.rowsRemoved).toBe(4);
     const finished = await finishErasure(d, input, started.planKey, outcome);
     expect(finished.traces).toBe(0);
@@ -129,9 +129,11 @@ describe('erasure over a local vault, step by step', () => {
         confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
       };
       const started = await startErasure(deps(dir, crashing), input, 'crash-1');
-      await expect(eraseFromPlan(deps(dir, crashing), started.planKey)).rejects.toThrow('stopped here');
+      await expect(eraseFromPlan(deps(dir, crashing), input, started.planKey)).rejects.toThrow(
+        'stopped here',
+      );
       expect(stopped).toBe(true);
-      const outcome = await eraseFromPlan(d, started.planKey);
+      const outcome = await eraseFromPlan(d, input, started.planKey);
       const finished = await finishErasure(d, input, started.planKey, outcome);
       expect(finished.traces).toBe(0);
       expect(await findPerson(d.store, sc, 'orgs/sample/')).toEqual([]);
@@ -191,11 +193,13 @@ describe('erasure over a local vault, step by step', () => {
       const input = { ids: [sc.person], requestedBy: 'request 43', mode: 'erase', confirmOrgId: orgId };
       const crash = crashingStore(d, stopAt);
       const started = await startErasure(deps(dir, crash.store), input, 'stopped-1');
-      await expect(eraseFromPlan(deps(dir, crash.store), started.planKey)).rejects.toThrow('stopped here');
+      await expect(eraseFromPlan(deps(dir, crash.store), input, started.planKey)).rejects.toThrow(
+        'stopped here',
+      );
       expect(crash.state.stopped).toBe(true);
       // WHEN the erasure is started again as a new execution, with a new plan
       const again = await startErasure(d, input, 'stopped-2');
-      const outcome = await eraseFromPlan(d, again.planKey);
+      const outcome = await eraseFromPlan(d, input, again.planKey);
       // THEN every snapshot verifies, the scan is clean and no version holds her
       expect((await finishErasure(d, input, again.planKey, outcome)).traces).toBe(0);
       const reader = new SnapshotReader(d.store);
@@ -207,6 +211,43 @@ describe('erasure over a local vault, step by step', () => {
     120_000,
   );
 
+  it('refuses a reused execution name with another request, and changes nothing', async () => {
+    // GIVEN a dry run that planned her erasure under an execution name
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    await startErasure(d, { ids: [sc.person], requestedBy: 'request 44' }, 'reused');
+    const before = await everyVersion(d.store, 'orgs/');
+    // WHEN a confirmed erasure of another contact is started under the same name
+    const other = { ids: [sc.other], requestedBy: 'request 45', mode: 'erase', confirmOrgId: orgId };
+    // THEN it is refused at its start and at its erase step, and nothing changed
+    await expect(startErasure(d, other, 'reused')).rejects.toThrow(/not made for this request/);
+    await expect(eraseFromPlan(d, other, 'orgs/sample/erasures/reused/plan.json')).rejects.toThrow(
+      /not made for this request/,
+    );
+    expect(await everyVersion(d.store, 'orgs/')).toEqual(before);
+  }, 120_000);
+
+  it('refuses to carry out a planted plan that names more keys than its request', async () => {
+    // GIVEN a confirmed plan to which keys were added, with no fingerprint of a request
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'request 46', mode: 'erase', confirmOrgId: orgId };
+    const started = await startErasure(d, input, 'planted');
+    const plan = JSON.parse(new TextDecoder().decode(await d.store.get(started.planKey)));
+    const { request: _request, ...planted } = {
+      ...plan,
+      ids: [...plan.ids, sc.other],
+      keys: [...plan.keys, { key: 'orgs/sample/catalog/x.json', kind: 'text', versions: 1, rows: 0 }],
+    };
+    await d.store.replace(started.planKey, JSON.stringify(planted));
+    const before = await everyVersion(d.store, 'orgs/');
+    // WHEN it is carried out, THEN it is refused and nothing changed
+    await expect(eraseFromPlan(d, input, started.planKey)).rejects.toThrow(/not made for this request/);
+    expect(await everyVersion(d.store, 'orgs/')).toEqual(before);
+  }, 120_000);
+
   it('keeps true the manifest of a run that stopped before writing its catalog entry', async () => {
     // GIVEN a vault in which the second snapshot's run never wrote its catalog entry
     const dir = copy();
@@ -217,7 +258,7 @@ describe('erasure over a local vault, step by step', () => {
     const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
     const started = await startErasure(d, input, 'no-catalog');
     expect(started.snapshots).toBe(4);
-    const outcome = await eraseFromPlan(d, started.planKey);
+    const outcome = await eraseFromPlan(d, input, started.planKey);
     // THEN that snapshot's manifest describes its rewritten part too
     const manifest = await new SnapshotReader(d.store).manifest('sample', sc.snapshots[1]!);
     expect(await verifySnapshot(d.store, manifest)).toEqual([]);

@@ -104,6 +104,7 @@ describe('which rows go with an erased id', () => {
       mode: 'erase',
       ids: [PERSON],
       objectOf: { [PERSON]: 'Contact' },
+      request: { mode: 'erase', ids: [PERSON], requestedBy: 'request 47' },
       keys: [{ key: at('ContactHistory'), kind: 'part', object: 'ContactHistory', versions: 1, rows: 1 }],
       summary: {
         ids: 1,

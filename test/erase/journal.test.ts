@@ -65,12 +65,18 @@ describe('erasure from the continuous journal', () => {
     expect(planned).toMatchObject({ ids: 1, journalObjects: 1, journalEvents: 2, parts: 0 });
 
     // WHEN the plan is carried out (a dry-run plan is refused, an erase plan is not)
-    await expect(eraseFromPlan(deps, planned.planKey)).rejects.toThrow(/dry run/);
+    await expect(eraseFromPlan(deps, { ...input, mode: 'dry-run' }, planned.planKey)).rejects.toThrow(
+      /dry run/,
+    );
     // The journal alone names no org id to confirm: the dry run's plan is made the plan an erase
     // run confirmed with the org id would have written.
     const plan = JSON.parse(new TextDecoder().decode(await store.get(planned.planKey)));
-    await store.replace(planned.planKey, JSON.stringify({ ...plan, mode: 'erase' }));
-    const outcome = await eraseFromPlan(deps, planned.planKey);
+    const confirmed = { ...input, confirmOrgId: '00D5g000004ExAmEAK' };
+    await store.replace(
+      planned.planKey,
+      JSON.stringify({ ...plan, mode: 'erase', request: { ...plan.request, mode: 'erase' } }),
+    );
+    const outcome = await eraseFromPlan(deps, confirmed, planned.planKey);
     expect(outcome.journalEventsRemoved).toBe(2);
     const finished = await finishErasure(deps, { ...input, mode: 'dry-run' }, planned.planKey, outcome);
     expect(finished.traces).toBe(0);
