@@ -126,4 +126,22 @@ describe('which rows go with an erased id', () => {
     const rest = parseCsv(new TextDecoder().decode(gunzipSync(await store.get(at('ContactHistory')))));
     expect(rest.rows.map((r) => r[0])).toEqual(['017000000000002AAA']);
   });
+
+  it("counts as a kept reference, in the scan, another record's history row whose old or new value is her id", async () => {
+    const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-erase-history-')));
+    await store.put(
+      at('CaseHistory'),
+      gzipSync(
+        csv([
+          ['Id', 'CaseId', 'Field', 'OldValue', 'NewValue'],
+          ['017000000000003AAA', '500000000000001AAA', 'Contact', PERSON, '0035g000000000QAAQ'],
+          ['017000000000004AAA', '500000000000002AAA', 'Contact', '', PERSON.slice(0, 15)],
+        ]),
+      ),
+    );
+    expect(await scanForTraces(store, 'sample', [PERSON], [])).toMatchObject({
+      traceCount: 0,
+      keptReferences: { CaseHistory: 2 },
+    });
+  });
 });

@@ -7,7 +7,9 @@ import { caseInsensitiveValue } from './input.ts';
 import {
   erasuresPrefix,
   IdSet,
-  isDependentObject,
+  isReferenceColumn,
+  journalLineHolds,
+  journalLines,
   kindOf,
   orgVersions,
   parseCsv,
@@ -37,7 +39,8 @@ export interface ScanResult {
 /**
  * Reads every version under the org's prefix (erasure records aside), decompressed where gzip,
  * and reports each that still holds an erased id or a filter value. An erased id in another
- * record's lookup field is counted apart: those records are not the person's.
+ * record's lookup field or history value (a part's row, a journal event of another record) is
+ * counted apart: those records are not the person's, and the rewrite keeps them too.
  */
 export async function scanForTraces(
   versions: VersionedStore,
@@ -67,6 +70,17 @@ export async function scanForTraces(
     const text = kind.kind === 'other' ? Buffer.from(body).toString('latin1') : textOf(body);
     if (values.length > 0 && holdsValue(text)) found(version.key, version.versionId, 'filter value');
     if (!prefixes.some((p) => text.includes(p))) continue;
+    if (kind.kind === 'journal') {
+      let trace = false;
+      for (const line of journalLines(text)) {
+        const held = journalLineHolds(line, set);
+        if (held.erased || held.trace) trace = true;
+        const entity = line.sort.entityName;
+        if (held.references > 0) kept[entity] = (kept[entity] ?? 0) + held.references;
+      }
+      if (trace) found(version.key, version.versionId, 'erased id');
+      continue;
+    }
     if (kind.kind !== 'part') {
       found(version.key, version.versionId, 'erased id');
       continue;
@@ -81,9 +95,8 @@ export async function scanForTraces(
       for (let i = 0; i < row.length; i++) {
         const cell = row[i]!;
         if (!prefixes.some((p) => cell.includes(p))) continue;
-        const lookup =
-          (table.header[i] ?? '').endsWith('Id') && set.match(cell) && !isDependentObject(kind.object!);
-        if (lookup) kept[kind.object!] = (kept[kind.object!] ?? 0) + 1;
+        const reference = isReferenceColumn(table.header[i] ?? '') && set.match(cell);
+        if (reference) kept[kind.object!] = (kept[kind.object!] ?? 0) + 1;
         else trace = true;
       }
     }

@@ -8,6 +8,7 @@ import {
   canonical18,
   erasuresPrefix,
   IdSet,
+  journalLineHolds,
   journalLines,
   kindOf,
   orgVersions,
@@ -271,8 +272,10 @@ async function findKeys(store: VersionedStore, org: string, ids: IdSet): Promise
       // An erased id in another record's lookup is kept (docs/erasure.md): the row is not the person's.
       holds = rows > 0;
     } else if (kind.kind === 'journal') {
-      rows = journalLines(textOf(body)).filter((l) => l.sort.recordIds.some((id) => ids.match(id))).length;
-      holds = rows > 0 || prefixes.some((p) => textOf(body).includes(p));
+      // Another record's event naming an erased id in a lookup is kept, as the scan keeps it.
+      const held = journalLines(textOf(body)).map((l) => journalLineHolds(l, ids));
+      rows = held.filter((h) => h.erased).length;
+      holds = rows > 0 || held.some((h) => h.trace);
     } else {
       const text = kind.kind === 'text' ? textOf(body) : Buffer.from(body).toString('latin1');
       holds = prefixes.some((p) => text.includes(p));
