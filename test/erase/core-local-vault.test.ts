@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { canonical18 } from '../../lambdas/core/erase/find.ts';
 import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
@@ -246,6 +248,52 @@ describe('erasure over a local vault, step by step', () => {
     // WHEN it is carried out, THEN it is refused and nothing changed
     await expect(eraseFromPlan(d, input, started.planKey)).rejects.toThrow(/not made for this request/);
     expect(await everyVersion(d.store, 'orgs/')).toEqual(before);
+  }, 120_000);
+
+  it('removes the whole files entry of an erased attachment from a manifest, which still parses and verifies', async () => {
+    // GIVEN a snapshot that backed up an attachment of hers: its row, and its body's entry in the manifest
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const attachment = canonical18('00P5g000000000A');
+    const snapshot = sc.snapshots[0]!;
+    await d.store.put(
+      `orgs/sample/snapshots/${snapshot}/objects/Attachment/part-00001-eeeeeeee.csv.gz`,
+      gzipSync(`"Id","ParentId","Name"\n"${attachment}","${sc.person}","letter.pdf"\n`),
+    );
+    const key = `orgs/sample/snapshots/${snapshot}/manifest.json`;
+    const manifest = JSON.parse(new TextDecoder().decode(await d.store.get(key)));
+    const file = {
+      object: 'Attachment',
+      recordId: attachment,
+      field: 'Body',
+      key: `orgs/sample/files/sha256/ab/${'ab'.repeat(32)}`,
+      sha256: 'ab'.repeat(32),
+      bytes: 3,
+      downloaded: true,
+    };
+    await d.store.replace(
+      key,
+      `${JSON.stringify({ ...manifest, files: [...manifest.files, file] }, null, 1)}\n`,
+    );
+    // WHEN she and her attachment are erased
+    const input = {
+      ids: [sc.person, attachment],
+      requestedBy: 'request 49',
+      mode: 'erase',
+      confirmOrgId: orgId,
+    };
+    const started = await startErasure(d, input, 'attachment');
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    // THEN the manifest parses without the entry, and every snapshot verifies
+    const reader = new SnapshotReader(d.store);
+    const after = await reader.manifest('sample', snapshot);
+    expect(after.files.map((f) => f.recordId)).not.toContain(attachment);
+    expect(after.files).toHaveLength(manifest.files.length);
+    for (const id of sc.snapshots) {
+      expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
+    }
+    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
   }, 120_000);
 
   it('keeps true the manifest of a run that stopped before writing its catalog entry', async () => {

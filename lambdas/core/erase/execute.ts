@@ -134,10 +134,19 @@ function rewrite(
   return { body: scrubbed, removed: 0 };
 }
 
-/** A JSON value without the erased ids: list items and keys that are one go. */
+/** Fields that say which record a list entry describes (a manifest's `files[]` entry names its `recordId`). */
+const RECORD_FIELDS = ['recordId', 'Id', 'id'] as const;
+
+/**
+ * A JSON value without the erased ids: list items and keys that are one go, and a list entry
+ * that describes an erased record (a manifest's `files[]` entry) goes whole, so that the record
+ * still matches its schema rather than holding a blanked id.
+ */
 function scrub(value: unknown, ids: IdSet): unknown {
   if (Array.isArray(value)) {
-    return value.filter((v) => !(typeof v === 'string' && ids.match(v))).map((v) => scrub(v, ids));
+    return value
+      .filter((v) => !(typeof v === 'string' && ids.match(v)) && !describesErased(v, ids))
+      .map((v) => scrub(v, ids));
   }
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
@@ -147,6 +156,12 @@ function scrub(value: unknown, ids: IdSet): unknown {
     );
   }
   return value;
+}
+
+function describesErased(value: unknown, ids: IdSet): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  return RECORD_FIELDS.some((f) => typeof record[f] === 'string' && ids.match(record[f]) !== undefined);
 }
 
 function withoutIds(line: ReturnType<typeof journalLines>[number], ids: IdSet): unknown {
