@@ -296,6 +296,39 @@ describe('erasure over a local vault, step by step', () => {
     expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
   }, 120_000);
 
+  it('logs an erasure as started before any version is removed, and as complete at its finish', async () => {
+    // GIVEN an erase step that fails at its first version removal
+    const dir = copy();
+    const kept = keepingVersions(new LocalDirectoryStore(dir));
+    const d = deps(dir, kept);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'request 50', mode: 'erase', confirmOrgId: orgId };
+    const crash = crashingStore(d, { removal: true });
+    const started = await startErasure(d, input, 'logged');
+    await expect(eraseFromPlan(deps(dir, crash.store), input, started.planKey)).rejects.toThrow(
+      'stopped here',
+    );
+    // THEN the log holds a started entry naming her id, the requester and the execution, no value
+    const logs = async () => [...(await everyVersion(d.store, 'orgs/sample/erasures/log/')).values()];
+    const [entry] = (await logs()).map((t) => JSON.parse(t));
+    expect(entry).toMatchObject({
+      status: 'started',
+      ids: [sc.person],
+      requestedBy: 'request 50',
+      execution: 'logged',
+    });
+    expect(typeof entry.startedAt).toBe('string');
+    for (const value of sc.values)
+      expect(JSON.stringify(entry).toLowerCase()).not.toContain(value.toLowerCase());
+    // WHEN the erasure is run again and finishes, THEN the same entry is complete
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    const finished = await finishErasure(d, input, started.planKey, outcome);
+    const after = (await logs()).map((t) => JSON.parse(t));
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ status: 'complete', startedAt: entry.startedAt, execution: 'logged' });
+    expect(finished.logKey.endsWith('-logged.json')).toBe(true);
+  }, 120_000);
+
   it('keeps true the manifest of a run that stopped before writing its catalog entry', async () => {
     // GIVEN a vault in which the second snapshot's run never wrote its catalog entry
     const dir = copy();

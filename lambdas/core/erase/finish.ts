@@ -105,11 +105,28 @@ export async function scanForTraces(
   return { versionsScanned: scanned, traces, traceCount, keptReferences: kept };
 }
 
+/**
+ * The erasure log entry written before the first version is removed: who asked, which ids, when
+ * and which execution; never a value. A failed erase step leaves it `started`.
+ */
+export interface ErasureStartedEntry {
+  readonly formatVersion: number;
+  readonly org: string;
+  readonly execution: string;
+  readonly status: 'started';
+  readonly startedAt: string;
+  readonly requestedBy: string;
+  readonly ids: readonly string[];
+}
+
 /** The erasure log entry: who asked, what went, and what the last scan found. */
 export interface ErasureLogEntry {
   readonly formatVersion: number;
   readonly org: string;
   readonly execution: string;
+  readonly status: 'complete';
+  /** When the erase step began removing versions; absent for a dry run. */
+  readonly startedAt?: string;
   readonly erasedAt: string;
   readonly requestedBy: string;
   readonly reason?: string;
@@ -124,14 +141,58 @@ export interface ErasureLogEntry {
 /** Prefix of the erasure log. */
 export const erasureLogPrefix = (org: string): string => `${erasuresPrefix(org)}log/`;
 
-/** Writes the log entry once per execution: a run finishing again finds its entry and keeps it. */
-export async function writeErasureLog(store: BackupStore, entry: ErasureLogEntry): Promise<string> {
-  const prefix = erasureLogPrefix(entry.org);
-  for await (const existing of store.list(prefix)) {
-    if (existing.key.endsWith(`-${entry.execution}.json`)) return existing.key;
+/** The execution's log entry, if one was written: its key and what it says. */
+async function existingEntry(
+  store: BackupStore,
+  org: string,
+  execution: string,
+): Promise<{ key: string; entry: ErasureStartedEntry | ErasureLogEntry } | undefined> {
+  for await (const existing of store.list(erasureLogPrefix(org))) {
+    if (!existing.key.endsWith(`-${execution}.json`)) continue;
+    const entry = JSON.parse(textOf(await store.get(existing.key))) as ErasureStartedEntry | ErasureLogEntry;
+    return { key: existing.key, entry };
   }
-  const stamp = entry.erasedAt.replace(/[-:.]/g, '');
-  const key = `${prefix}${stamp}-${entry.execution}.json`;
+  return undefined;
+}
+
+/** Writes the `started` entry once per execution, before any version is removed; answers its key. */
+export async function writeErasureStarted(store: BackupStore, entry: ErasureStartedEntry): Promise<string> {
+  const found = await existingEntry(store, entry.org, entry.execution);
+  if (found) return found.key;
+  return putEntry(store, entry.org, entry.execution, entry.startedAt, entry);
+}
+
+/**
+ * Writes the log entry once per execution: a `started` entry is completed in place (keeping when
+ * it started), and a run finishing again finds its complete entry and keeps it.
+ */
+export async function writeErasureLog(
+  store: BackupStore,
+  versions: VersionedStore,
+  entry: ErasureLogEntry,
+): Promise<string> {
+  const found = await existingEntry(store, entry.org, entry.execution);
+  if (found?.entry.status === 'started') {
+    const complete: ErasureLogEntry = { ...entry, startedAt: found.entry.startedAt };
+    await versions.replace(found.key, `${JSON.stringify(complete, null, 1)}\n`, {
+      contentType: 'application/json',
+    });
+    return found.key;
+  }
+  if (found) return found.key;
+  return putEntry(store, entry.org, entry.execution, entry.erasedAt, entry);
+}
+
+async function putEntry(
+  store: BackupStore,
+  org: string,
+  execution: string,
+  at: string,
+  entry: ErasureStartedEntry | ErasureLogEntry,
+): Promise<string> {
+  const prefix = erasureLogPrefix(org);
+  const stamp = at.replace(/[-:.]/g, '');
+  const key = `${prefix}${stamp}-${execution}.json`;
   try {
     await store.put(key, `${JSON.stringify(entry, null, 1)}\n`, { contentType: 'application/json' });
   } catch (error) {

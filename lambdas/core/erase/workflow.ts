@@ -8,7 +8,7 @@ import { SnapshotReader } from '../snapshot/reader.ts';
 import { type BackupStore, ObjectExistsError, type VersionedStore } from '../store.ts';
 import { ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
 import { type ErasureOutcome, executeErasure } from './execute.ts';
-import { scanForTraces, writeErasureLog } from './finish.ts';
+import { scanForTraces, writeErasureLog, writeErasureStarted } from './finish.ts';
 import { erasuresPrefix } from './find.ts';
 import { parseEraseInput, refuseLockedVault } from './input.ts';
 import type { EraseRequest } from './input.ts';
@@ -115,7 +115,8 @@ export async function eraseFromPlan(
   planKey: string,
 ): Promise<ErasureOutcome> {
   const plan = await readPlan(deps, planKey);
-  refuseOtherRequest(plan, parseEraseInput(input), planKey);
+  const request = parseEraseInput(input);
+  refuseOtherRequest(plan, request, planKey);
   if (plan.mode !== 'erase') {
     throw new InvalidEraseRequestError([
       {
@@ -125,6 +126,16 @@ export async function eraseFromPlan(
       },
     ]);
   }
+  // The log says an erasure began before any version is removed; the finish completes it.
+  await writeErasureStarted(deps.store, {
+    formatVersion: plan.formatVersion,
+    org: deps.org,
+    execution: plan.execution,
+    status: 'started',
+    startedAt: deps.clock().toISOString(),
+    requestedBy: request.requestedBy,
+    ids: plan.ids,
+  });
   return executeErasure({ store: deps.store, versions: deps.versions }, plan);
 }
 
@@ -148,10 +159,11 @@ export async function finishErasure(
   const request = parseEraseInput(input);
   const plan = await readPlan(deps, planKey);
   const scan = await scanForTraces(deps.versions, deps.org, plan.ids, Object.values(request.where ?? {}));
-  const logKey = await writeErasureLog(deps.store, {
+  const logKey = await writeErasureLog(deps.store, deps.versions, {
     formatVersion: plan.formatVersion,
     org: deps.org,
     execution: plan.execution,
+    status: 'complete',
     erasedAt: deps.clock().toISOString(),
     requestedBy: request.requestedBy,
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
