@@ -134,7 +134,11 @@ export class EraseWorkflow extends Construct {
     const apply = invokeTask(this, 'EraseVersions', {
       lambdaFunction: fn,
       retry: ERASE_RETRY,
-      payload: { step: 'erase', planKey: sfn.JsonPath.stringAt('$.planKey') },
+      payload: {
+        step: 'erase',
+        input: sfn.JsonPath.objectAt('$$.Execution.Input'),
+        planKey: sfn.JsonPath.stringAt('$.planKey'),
+      },
       resultPath: '$.outcome',
     });
     const finish = invokeTask(this, 'ScanAndLog', {

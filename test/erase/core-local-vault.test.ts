@@ -3,13 +3,15 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { canonical18 } from '../../lambdas/core/erase/find.ts';
 import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import type { VersionedStore } from '../../lambdas/core/store.ts';
 import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
-import { everyVersion, findPerson } from './vault-scan.ts';
+import { everyVersion, findPerson, keepingVersions } from './vault-scan.ts';
 
 const deps = (dir: string, versions?: VersionedStore) => {
   const store = new LocalDirectoryStore(dir);
@@ -76,7 +78,7 @@ describe('erasure over a local vault, step by step', () => {
     };
     expect((await findPerson(d.store, sc, 'orgs/sample/')).length).toBeGreaterThan(0);
     const started = await startErasure(d, input, 'erase-1');
-    const outcome = await eraseFromPlan(d, started.planKey);
+    const outcome = await eraseFromPlan(d, input, started.planKey);
     expect(outcome.rowsRemoved).toBe(4);
     const finished = await finishErasure(d, input, started.planKey, outcome);
     expect(finished.traces).toBe(0);
@@ -129,9 +131,11 @@ describe('erasure over a local vault, step by step', () => {
         confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
       };
       const started = await startErasure(deps(dir, crashing), input, 'crash-1');
-      await expect(eraseFromPlan(deps(dir, crashing), started.planKey)).rejects.toThrow('stopped here');
+      await expect(eraseFromPlan(deps(dir, crashing), input, started.planKey)).rejects.toThrow(
+        'stopped here',
+      );
       expect(stopped).toBe(true);
-      const outcome = await eraseFromPlan(d, started.planKey);
+      const outcome = await eraseFromPlan(d, input, started.planKey);
       const finished = await finishErasure(d, input, started.planKey, outcome);
       expect(finished.traces).toBe(0);
       expect(await findPerson(d.store, sc, 'orgs/sample/')).toEqual([]);
@@ -146,6 +150,185 @@ describe('erasure over a local vault, step by step', () => {
     120_000,
   );
 
+  /** A store that lets the first write or removal `stopAt` picks land, then stops, as a timed-out invocation does. */
+  const crashingStore = (
+    d: ReturnType<typeof deps>,
+    stopAt: { write?: (key: string) => boolean; removal?: boolean },
+  ) => {
+    const state = { stopped: false };
+    const store: VersionedStore = {
+      location: d.versions.location,
+      listVersions: (prefix) => d.versions.listVersions(prefix),
+      getVersion: (key, id) => d.versions.getVersion(key, id),
+      deleteVersion: async (key, id) => {
+        if (!state.stopped && stopAt.removal) {
+          state.stopped = true;
+          throw new Error('the invocation stopped here');
+        }
+        return d.versions.deleteVersion(key, id);
+      },
+      replace: async (key, body, options) => {
+        if (!state.stopped && stopAt.write?.(key)) {
+          state.stopped = true;
+          throw new Error('the invocation stopped here');
+        }
+        return d.versions.replace(key, body, options);
+      },
+    };
+    return { store, state };
+  };
+
+  it.each([
+    [
+      'between writing the parts and the manifests',
+      { write: (key: string) => key.endsWith('/manifest.json') },
+    ],
+    ['while removing the earlier versions', { removal: true }],
+  ])(
+    'finishes as a new execution after a run stopped %s',
+    async (_when, stopAt) => {
+      // GIVEN a vault that keeps earlier versions, and a run that stopped part way
+      const dir = copy();
+      const kept = keepingVersions(new LocalDirectoryStore(dir));
+      const d = deps(dir, kept);
+      const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+      const input = { ids: [sc.person], requestedBy: 'request 43', mode: 'erase', confirmOrgId: orgId };
+      const crash = crashingStore(d, stopAt);
+      const started = await startErasure(deps(dir, crash.store), input, 'stopped-1');
+      await expect(eraseFromPlan(deps(dir, crash.store), input, started.planKey)).rejects.toThrow(
+        'stopped here',
+      );
+      expect(crash.state.stopped).toBe(true);
+      // WHEN the erasure is started again as a new execution, with a new plan
+      const again = await startErasure(d, input, 'stopped-2');
+      const outcome = await eraseFromPlan(d, input, again.planKey);
+      // THEN every snapshot verifies, the scan is clean and no version holds her
+      expect((await finishErasure(d, input, again.planKey, outcome)).traces).toBe(0);
+      const reader = new SnapshotReader(d.store);
+      for (const id of sc.snapshots) {
+        expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
+      }
+      expect(await findPerson(kept, sc, 'orgs/sample/')).toEqual([]);
+    },
+    120_000,
+  );
+
+  it('refuses a reused execution name with another request, and changes nothing', async () => {
+    // GIVEN a dry run that planned her erasure under an execution name
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    await startErasure(d, { ids: [sc.person], requestedBy: 'request 44' }, 'reused');
+    const before = await everyVersion(d.store, 'orgs/');
+    // WHEN a confirmed erasure of another contact is started under the same name
+    const other = { ids: [sc.other], requestedBy: 'request 45', mode: 'erase', confirmOrgId: orgId };
+    // THEN it is refused at its start and at its erase step, and nothing changed
+    await expect(startErasure(d, other, 'reused')).rejects.toThrow(/not made for this request/);
+    await expect(eraseFromPlan(d, other, 'orgs/sample/erasures/reused/plan.json')).rejects.toThrow(
+      /not made for this request/,
+    );
+    expect(await everyVersion(d.store, 'orgs/')).toEqual(before);
+  }, 120_000);
+
+  it('refuses to carry out a planted plan that names more keys than its request', async () => {
+    // GIVEN a confirmed plan to which keys were added, with no fingerprint of a request
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'request 46', mode: 'erase', confirmOrgId: orgId };
+    const started = await startErasure(d, input, 'planted');
+    const plan = JSON.parse(new TextDecoder().decode(await d.store.get(started.planKey)));
+    const { request: _request, ...planted } = {
+      ...plan,
+      ids: [...plan.ids, sc.other],
+      keys: [...plan.keys, { key: 'orgs/sample/catalog/x.json', kind: 'text', versions: 1, rows: 0 }],
+    };
+    await d.store.replace(started.planKey, JSON.stringify(planted));
+    const before = await everyVersion(d.store, 'orgs/');
+    // WHEN it is carried out, THEN it is refused and nothing changed
+    await expect(eraseFromPlan(d, input, started.planKey)).rejects.toThrow(/not made for this request/);
+    expect(await everyVersion(d.store, 'orgs/')).toEqual(before);
+  }, 120_000);
+
+  it('removes the whole files entry of an erased attachment from a manifest, which still parses and verifies', async () => {
+    // GIVEN a snapshot that backed up an attachment of hers: its row, and its body's entry in the manifest
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const attachment = canonical18('00P5g000000000A');
+    const snapshot = sc.snapshots[0]!;
+    await d.store.put(
+      `orgs/sample/snapshots/${snapshot}/objects/Attachment/part-00001-eeeeeeee.csv.gz`,
+      gzipSync(`"Id","ParentId","Name"\n"${attachment}","${sc.person}","letter.pdf"\n`),
+    );
+    const key = `orgs/sample/snapshots/${snapshot}/manifest.json`;
+    const manifest = JSON.parse(new TextDecoder().decode(await d.store.get(key)));
+    const file = {
+      object: 'Attachment',
+      recordId: attachment,
+      field: 'Body',
+      key: `orgs/sample/files/sha256/ab/${'ab'.repeat(32)}`,
+      sha256: 'ab'.repeat(32),
+      bytes: 3,
+      downloaded: true,
+    };
+    await d.store.replace(
+      key,
+      `${JSON.stringify({ ...manifest, files: [...manifest.files, file] }, null, 1)}\n`,
+    );
+    // WHEN she and her attachment are erased
+    const input = {
+      ids: [sc.person, attachment],
+      requestedBy: 'request 49',
+      mode: 'erase',
+      confirmOrgId: orgId,
+    };
+    const started = await startErasure(d, input, 'attachment');
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    // THEN the manifest parses without the entry, and every snapshot verifies
+    const reader = new SnapshotReader(d.store);
+    const after = await reader.manifest('sample', snapshot);
+    expect(after.files.map((f) => f.recordId)).not.toContain(attachment);
+    expect(after.files).toHaveLength(manifest.files.length);
+    for (const id of sc.snapshots) {
+      expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
+    }
+    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+  }, 120_000);
+
+  it('logs an erasure as started before any version is removed, and as complete at its finish', async () => {
+    // GIVEN an erase step that fails at its first version removal
+    const dir = copy();
+    const kept = keepingVersions(new LocalDirectoryStore(dir));
+    const d = deps(dir, kept);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'request 50', mode: 'erase', confirmOrgId: orgId };
+    const crash = crashingStore(d, { removal: true });
+    const started = await startErasure(d, input, 'logged');
+    await expect(eraseFromPlan(deps(dir, crash.store), input, started.planKey)).rejects.toThrow(
+      'stopped here',
+    );
+    // THEN the log holds a started entry naming her id, the requester and the execution, no value
+    const logs = async () => [...(await everyVersion(d.store, 'orgs/sample/erasures/log/')).values()];
+    const [entry] = (await logs()).map((t) => JSON.parse(t));
+    expect(entry).toMatchObject({
+      status: 'started',
+      ids: [sc.person],
+      requestedBy: 'request 50',
+      execution: 'logged',
+    });
+    expect(typeof entry.startedAt).toBe('string');
+    for (const value of sc.values)
+      expect(JSON.stringify(entry).toLowerCase()).not.toContain(value.toLowerCase());
+    // WHEN the erasure is run again and finishes, THEN the same entry is complete
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    const finished = await finishErasure(d, input, started.planKey, outcome);
+    const after = (await logs()).map((t) => JSON.parse(t));
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ status: 'complete', startedAt: entry.startedAt, execution: 'logged' });
+    expect(finished.logKey.endsWith('-logged.json')).toBe(true);
+  }, 120_000);
+
   it('keeps true the manifest of a run that stopped before writing its catalog entry', async () => {
     // GIVEN a vault in which the second snapshot's run never wrote its catalog entry
     const dir = copy();
@@ -156,7 +339,7 @@ describe('erasure over a local vault, step by step', () => {
     const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
     const started = await startErasure(d, input, 'no-catalog');
     expect(started.snapshots).toBe(4);
-    const outcome = await eraseFromPlan(d, started.planKey);
+    const outcome = await eraseFromPlan(d, input, started.planKey);
     // THEN that snapshot's manifest describes its rewritten part too
     const manifest = await new SnapshotReader(d.store).manifest('sample', sc.snapshots[1]!);
     expect(await verifySnapshot(d.store, manifest)).toEqual([]);

@@ -104,6 +104,7 @@ describe('which rows go with an erased id', () => {
       mode: 'erase',
       ids: [PERSON],
       objectOf: { [PERSON]: 'Contact' },
+      request: { mode: 'erase', ids: [PERSON], requestedBy: 'request 47' },
       keys: [{ key: at('ContactHistory'), kind: 'part', object: 'ContactHistory', versions: 1, rows: 1 }],
       summary: {
         ids: 1,
@@ -124,5 +125,23 @@ describe('which rows go with an erased id', () => {
     expect(after).toMatchObject({ traceCount: 0, keptReferences: { Opportunity: 1 } });
     const rest = parseCsv(new TextDecoder().decode(gunzipSync(await store.get(at('ContactHistory')))));
     expect(rest.rows.map((r) => r[0])).toEqual(['017000000000002AAA']);
+  });
+
+  it("counts as a kept reference, in the scan, another record's history row whose old or new value is her id", async () => {
+    const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-erase-history-')));
+    await store.put(
+      at('CaseHistory'),
+      gzipSync(
+        csv([
+          ['Id', 'CaseId', 'Field', 'OldValue', 'NewValue'],
+          ['017000000000003AAA', '500000000000001AAA', 'Contact', PERSON, '0035g000000000QAAQ'],
+          ['017000000000004AAA', '500000000000002AAA', 'Contact', '', PERSON.slice(0, 15)],
+        ]),
+      ),
+    );
+    expect(await scanForTraces(store, 'sample', [PERSON], [])).toMatchObject({
+      traceCount: 0,
+      keptReferences: { CaseHistory: 2 },
+    });
   });
 });

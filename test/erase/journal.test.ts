@@ -12,7 +12,12 @@ const OTHER = '0035g000000000QAAQ';
 const AT = Date.parse('2026-11-02T10:15:00Z');
 
 /** A change event as Event Relay puts it on EventBridge. */
-function event(replayId: number, recordIds: string[], fields: Record<string, unknown>) {
+function event(
+  replayId: number,
+  recordIds: string[],
+  fields: Record<string, unknown>,
+  entityName = 'Contact',
+) {
   return {
     id: `event-${replayId}`,
     detail: {
@@ -24,7 +29,7 @@ function event(replayId: number, recordIds: string[], fields: Record<string, unk
           sequenceNumber: 1,
           transactionKey: `tx-${replayId}`,
           changeType: 'UPDATE',
-          entityName: 'Contact',
+          entityName,
           recordIds,
         },
         ...fields,
@@ -65,12 +70,18 @@ describe('erasure from the continuous journal', () => {
     expect(planned).toMatchObject({ ids: 1, journalObjects: 1, journalEvents: 2, parts: 0 });
 
     // WHEN the plan is carried out (a dry-run plan is refused, an erase plan is not)
-    await expect(eraseFromPlan(deps, planned.planKey)).rejects.toThrow(/dry run/);
+    await expect(eraseFromPlan(deps, { ...input, mode: 'dry-run' }, planned.planKey)).rejects.toThrow(
+      /dry run/,
+    );
     // The journal alone names no org id to confirm: the dry run's plan is made the plan an erase
     // run confirmed with the org id would have written.
     const plan = JSON.parse(new TextDecoder().decode(await store.get(planned.planKey)));
-    await store.replace(planned.planKey, JSON.stringify({ ...plan, mode: 'erase' }));
-    const outcome = await eraseFromPlan(deps, planned.planKey);
+    const confirmed = { ...input, confirmOrgId: '00D5g000004ExAmEAK' };
+    await store.replace(
+      planned.planKey,
+      JSON.stringify({ ...plan, mode: 'erase', request: { ...plan.request, mode: 'erase' } }),
+    );
+    const outcome = await eraseFromPlan(deps, confirmed, planned.planKey);
     expect(outcome.journalEventsRemoved).toBe(2);
     const finished = await finishErasure(deps, { ...input, mode: 'dry-run' }, planned.planKey, outcome);
     expect(finished.traces).toBe(0);
@@ -84,5 +95,41 @@ describe('erasure from the continuous journal', () => {
       expect(text, key).not.toContain(PERSON.slice(0, 15));
       expect(text.toLowerCase(), key).not.toContain('jane.doe@example.com');
     }
+  });
+
+  it("keeps another record's change event that names her in a lookup, and counts it as a kept reference", async () => {
+    // GIVEN a journal with an event of hers and a Case's event whose ContactId is her id
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-erase-journal-'));
+    const store = new LocalDirectoryStore(dir);
+    const clock = () => new Date(AT + 3_600_000);
+    await writeJournalBatch(
+      store,
+      'sample',
+      [
+        { messageId: 'm1', event: event(1, [PERSON], { Phone: '555-0101' }) },
+        { messageId: 'm4', event: event(4, ['500000000000001AAA'], { ContactId: PERSON }, 'Case') },
+      ],
+      clock,
+    );
+    const deps = { store, versions: store, org: 'sample', clock };
+    const input = { ids: [PERSON], requestedBy: 'request 48', mode: 'dry-run' };
+    // WHEN she is erased
+    const planned = await startErasure(deps, input, 'journal-ref');
+    expect(planned).toMatchObject({ journalObjects: 1, journalEvents: 1 });
+    const plan = JSON.parse(new TextDecoder().decode(await store.get(planned.planKey)));
+    await store.replace(
+      planned.planKey,
+      JSON.stringify({ ...plan, mode: 'erase', request: { ...plan.request, mode: 'erase' } }),
+    );
+    const confirmed = { ...input, mode: 'erase', confirmOrgId: '00D5g000004ExAmEAK' };
+    const outcome = await eraseFromPlan(deps, confirmed, planned.planKey);
+    expect(outcome.journalEventsRemoved).toBe(1);
+    // THEN the scan is clean, the Case's event stays, counted as a kept reference
+    const finished = await finishErasure(deps, confirmed, planned.planKey, outcome);
+    expect(finished.traces).toBe(0);
+    const log = JSON.parse(new TextDecoder().decode(await store.get(finished.logKey)));
+    expect(log.scan.keptReferences).toEqual({ Case: 1 });
+    const journal = [...(await everyVersion(store, 'orgs/sample/journal/')).values()].join('\n');
+    expect(journal).toContain('500000000000001AAA');
   });
 });

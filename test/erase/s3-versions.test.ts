@@ -63,13 +63,13 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
         return store.deleteVersion(key, id);
       },
     };
-    await expect(eraseFromPlan(deps(crashing), started.planKey)).rejects.toThrow('stopped here');
+    await expect(eraseFromPlan(deps(crashing), input, started.planKey)).rejects.toThrow('stopped here');
     // the part was rewritten, and its earlier version, which holds her, is still there
     const between = await findPerson(store, sc, 'orgs/sample/');
     expect(between.some((t) => /\/objects\/Contact\/part-.*@/.test(t))).toBe(true);
 
     // AND it runs again, then scans and logs
-    const outcome = await eraseFromPlan(deps(store), started.planKey);
+    const outcome = await eraseFromPlan(deps(store), input, started.planKey);
     expect(outcome.versionsRemoved).toBeGreaterThanOrEqual(4);
     const finished = await finishErasure(deps(store), input, started.planKey, outcome);
 

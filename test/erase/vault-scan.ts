@@ -3,6 +3,7 @@
  * decompressed where gzip, searched as plain text.
  */
 import { gunzipSync } from 'node:zlib';
+import type { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import type { VersionedStore } from '../../lambdas/core/store.ts';
 
 /** Every version under a prefix as text, by `key` (one-version stores) or `key@version`. */
@@ -36,4 +37,38 @@ export async function findPerson(
     if (person.values.some((v) => lower.includes(v.toLowerCase()))) found.push(`${key}: value`);
   }
   return found;
+}
+
+/**
+ * The directory store as a versioned bucket: a replaced body stays as an earlier version, listed,
+ * readable and removable, until it is removed; plain reads see the current body.
+ */
+export function keepingVersions(store: LocalDirectoryStore): VersionedStore {
+  const earlier = new Map<string, Map<string, Uint8Array>>();
+  let next = 0;
+  return {
+    location: store.location,
+    async *listVersions(prefix) {
+      for await (const v of store.listVersions(prefix)) {
+        yield v;
+        for (const [versionId, body] of earlier.get(v.key) ?? []) {
+          yield { key: v.key, versionId, latest: false, bytes: body.length, deleteMarker: false };
+        }
+      }
+    },
+    getVersion: async (key, versionId) =>
+      earlier.get(key)?.get(versionId) ?? store.getVersion(key, versionId),
+    replace: async (key, body, options) => {
+      if (await store.head(key)) {
+        const versions = earlier.get(key) ?? new Map<string, Uint8Array>();
+        versions.set(`v${++next}`, await store.get(key));
+        earlier.set(key, versions);
+      }
+      return store.replace(key, body, options);
+    },
+    deleteVersion: async (key, versionId) => {
+      if (earlier.get(key)?.delete(versionId)) return;
+      await store.deleteVersion(key, versionId);
+    },
+  };
 }

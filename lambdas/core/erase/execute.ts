@@ -1,9 +1,11 @@
 /**
- * Carrying out an erasure plan: each key that holds an erased id gets a new version without it, and
- * every earlier version of the key is removed; then the records that describe those keys (result
- * files, manifests, journal manifests, catalog entries) are described again and their earlier
- * versions removed too, so every snapshot still verifies and restores. Each step decides from
- * what the store holds now, so a run stopped at any point is finished by running it again.
+ * Carrying out an erasure plan, in three steps: each key that holds an erased id gets a new version
+ * without it; then the records that describe those keys (result files, manifests, journal
+ * manifests, catalog entries) are described again; only then are the earlier versions of
+ * everything rewritten removed. A run stopped before the removals leaves the earlier versions,
+ * which still hold the person, so a new plan finds them again; a run stopped during them leaves
+ * only versions to remove, which a new plan finds too. Each step decides from what the store
+ * holds now, so a run stopped at any point is finished by running it again.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -42,6 +44,9 @@ export async function executeErasure(stores: ErasureStores, plan: ErasurePlan): 
   const ids = new IdSet(plan.ids);
   const count = { keysRewritten: 0, rowsRemoved: 0, journalEventsRemoved: 0, versionsRemoved: 0 };
   const journalBodies: string[] = [];
+  // Every key given a new version (or that may have been, by a run that stopped): its earlier
+  // versions go last, once every record describing it is true again.
+  const touched = new Set<string>();
   // Data first: parts and journal objects, then the text records, which describe the parts.
   const order = { part: 0, journal: 1, text: 2, other: 3 } as const;
   for (const planned of [...plan.keys].sort((a, b) => order[a.kind] - order[b.kind])) {
@@ -59,13 +64,16 @@ export async function executeErasure(stores: ErasureStores, plan: ErasurePlan): 
       }
     }
     if (planned.kind === 'journal') journalBodies.push(planned.key);
-    count.versionsRemoved += await removeEarlierVersions(stores.versions, planned.key);
+    touched.add(planned.key);
   }
   const rewrittenParts = new Set(plan.keys.filter((k) => k.kind === 'part').map((k) => k.key));
-  count.versionsRemoved += await refreshSidecars(stores, rewrittenParts, ids);
-  for (const key of journalBodies) count.versionsRemoved += await describeJournal(stores, key);
+  for (const key of await refreshSidecars(stores, rewrittenParts, ids)) touched.add(key);
+  for (const key of journalBodies) touched.add(await describeJournal(stores, key));
   const manifests = await updateManifests(stores, plan.org, rewrittenParts);
-  count.versionsRemoved += manifests.versionsRemoved;
+  for (const key of manifests.keys) touched.add(key);
+  for (const key of [...touched].sort()) {
+    count.versionsRemoved += await removeEarlierVersions(stores.versions, key);
+  }
   return {
     ...count,
     manifestsRewritten: manifests.manifests,
@@ -126,10 +134,19 @@ function rewrite(
   return { body: scrubbed, removed: 0 };
 }
 
-/** A JSON value without the erased ids: list items and keys that are one go. */
+/** Fields that say which record a list entry describes (a manifest's `files[]` entry names its `recordId`). */
+const RECORD_FIELDS = ['recordId', 'Id', 'id'] as const;
+
+/**
+ * A JSON value without the erased ids: list items and keys that are one go, and a list entry
+ * that describes an erased record (a manifest's `files[]` entry) goes whole, so that the record
+ * still matches its schema rather than holding a blanked id.
+ */
 function scrub(value: unknown, ids: IdSet): unknown {
   if (Array.isArray(value)) {
-    return value.filter((v) => !(typeof v === 'string' && ids.match(v))).map((v) => scrub(v, ids));
+    return value
+      .filter((v) => !(typeof v === 'string' && ids.match(v)) && !describesErased(v, ids))
+      .map((v) => scrub(v, ids));
   }
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
@@ -139,6 +156,12 @@ function scrub(value: unknown, ids: IdSet): unknown {
     );
   }
   return value;
+}
+
+function describesErased(value: unknown, ids: IdSet): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  return RECORD_FIELDS.some((f) => typeof record[f] === 'string' && ids.match(record[f]) !== undefined);
 }
 
 function withoutIds(line: ReturnType<typeof journalLines>[number], ids: IdSet): unknown {
@@ -155,7 +178,7 @@ async function refreshSidecars(
   stores: ErasureStores,
   parts: ReadonlySet<string>,
   ids: IdSet,
-): Promise<number> {
+): Promise<string[]> {
   const folders = new Set([...parts].map((k) => k.slice(0, k.lastIndexOf('/') + 1)));
   const measured = new Map<string, { rows: number; bytes: number; sha256: string }>();
   for (const key of parts) {
@@ -175,7 +198,7 @@ async function refreshSidecars(
       ...(typeof record.sha256 === 'string' ? { sha256: part.sha256 } : {}),
     };
   };
-  let removed = 0;
+  const keys: string[] = [];
   for (const folder of folders) {
     for await (const entry of stores.store.list(folder)) {
       if (!entry.key.endsWith('.json') || entry.key.slice(folder.length).includes('/')) continue;
@@ -190,10 +213,10 @@ async function refreshSidecars(
       if (JSON.stringify(JSON.parse(next)) !== JSON.stringify(value)) {
         await stores.versions.replace(entry.key, next, { contentType: 'application/json' });
       }
-      removed += await removeEarlierVersions(stores.versions, entry.key);
+      keys.push(entry.key);
     }
   }
-  return removed;
+  return keys;
 }
 
 /** Removes every version of `key` but the current one; answers how many it removed. */
@@ -207,12 +230,15 @@ async function removeEarlierVersions(versions: VersionedStore, key: string): Pro
   return removed;
 }
 
-/** Writes a rewritten journal object's manifest again, keeping when the object was first written. */
-async function describeJournal(stores: ErasureStores, key: string): Promise<number> {
+/**
+ * Writes a rewritten journal object's manifest again, keeping when the object was first written;
+ * answers the manifest's key.
+ */
+async function describeJournal(stores: ErasureStores, key: string): Promise<string> {
   const manifestKey = key.replace(/\.jsonl\.gz$/, '.manifest.json');
   const body = await currentBody(stores.store, key);
   const before = await currentBody(stores.store, manifestKey);
-  if (!body || !before) return 0;
+  if (!body || !before) return manifestKey;
   const previous = JSON.parse(textOf(before)) as JournalManifest;
   const described = describeJournalObject(key, body, previous.writtenAt);
   const manifest: JournalManifest = {
@@ -223,22 +249,24 @@ async function describeJournal(stores: ErasureStores, key: string): Promise<numb
   if (JSON.stringify(manifest) !== JSON.stringify(previous)) {
     await stores.versions.replace(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
   }
-  return removeEarlierVersions(stores.versions, manifestKey);
+  return manifestKey;
 }
 
 /**
  * Describes again, in every manifest of the org, the parts an erasure rewrote (an incremental's
- * manifest may name its base's parts), with each object's row counts; then each changed
- * manifest's catalog entry, with the manifest's new hash.
+ * manifest may name its base's parts) and any part whose entry no longer matches the part as
+ * stored (rewritten by a run that stopped before its manifests), with each object's row counts;
+ * then each changed manifest's catalog entry, with the manifest's new hash. Answers the keys of
+ * the manifests and catalog entries it looked at.
  */
 async function updateManifests(
   stores: ErasureStores,
   org: string,
   rewritten: ReadonlySet<string>,
-): Promise<{ manifests: number; catalogEntries: number; versionsRemoved: number }> {
+): Promise<{ manifests: number; catalogEntries: number; keys: string[] }> {
   let manifests = 0;
   let catalogEntries = 0;
-  let versionsRemoved = 0;
+  const keys: string[] = [];
   const measured = new Map<string, SnapshotPart>();
   const measure = async (part: SnapshotPart): Promise<SnapshotPart> => {
     const known = measured.get(part.key);
@@ -287,7 +315,7 @@ async function updateManifests(
       await stores.versions.replace(key, manifestText, { contentType: 'application/json' });
       manifests++;
     }
-    versionsRemoved += await removeEarlierVersions(stores.versions, key);
+    keys.push(key);
     const catalog = catalogs.get(snapshotId);
     if (!catalog) continue;
     const sha256 = createHash('sha256').update(manifestText).digest('hex');
@@ -299,9 +327,9 @@ async function updateManifests(
       );
       catalogEntries++;
     }
-    versionsRemoved += await removeEarlierVersions(stores.versions, catalogKey(org, snapshotId));
+    keys.push(catalogKey(org, snapshotId));
   }
-  return { manifests, catalogEntries, versionsRemoved };
+  return { manifests, catalogEntries, keys };
 }
 
 /** The manifest with rewritten parts described as stored now, or undefined when nothing changed. */
@@ -313,15 +341,22 @@ async function describeParts(
 ): Promise<SnapshotManifest | undefined> {
   let changed = false;
   const objects = [];
+  // A part as stored now, when the erasure rewrote it or its entry no longer matches it.
+  const current = async (part: SnapshotPart): Promise<SnapshotPart> => {
+    const now = await measure(part);
+    return rewritten.has(part.key) || !sameVersion(now, part) ? now : part;
+  };
   for (const object of manifest.objects) {
-    const touched = [...object.parts, object.tombstones, object.links].some((p) => p && rewritten.has(p.key));
+    const entries = [...object.parts, object.tombstones, object.links].filter((p) => p !== undefined);
+    let touched = false;
+    for (const p of entries) if (rewritten.has(p.key) || !sameVersion(await measure(p), p)) touched = true;
     if (!touched) {
       objects.push(object);
       continue;
     }
     const parts: SnapshotPart[] = [];
-    for (const part of object.parts) parts.push(rewritten.has(part.key) ? await measure(part) : part);
-    const side = async (p: SnapshotPart | undefined) => (p && rewritten.has(p.key) ? measure(p) : p);
+    for (const part of object.parts) parts.push(await current(part));
+    const side = async (p: SnapshotPart | undefined) => (p ? current(p) : p);
     const tombstones = await side(object.tombstones);
     const links = await side(object.links);
     const rowsGone = object.parts.reduce((n, p, i) => n + p.rows - parts[i]!.rows, 0);
@@ -339,6 +374,11 @@ async function describeParts(
     objects.push(next);
   }
   return changed ? { ...manifest, objects } : undefined;
+}
+
+/** Whether a manifest's entry names the part as stored now. */
+function sameVersion(now: SnapshotPart, recorded: SnapshotPart): boolean {
+  return now.sha256 === recorded.sha256 && now.versionId === recorded.versionId;
 }
 
 async function countAsync<T>(items: readonly T[], count: (item: T) => Promise<number>): Promise<number> {

@@ -104,6 +104,38 @@ export function rowErased(
   return undefined;
 }
 
+/**
+ * Whether a column of a row that is not the person's holds references: a lookup (`...Id`) or a
+ * history row's `OldValue`/`NewValue`. Such a cell that is exactly an erased id is a reference to
+ * the person from another record: kept, and counted apart (docs/erasure.md).
+ */
+export const isReferenceColumn = (column: string): boolean =>
+  column.endsWith('Id') || column === 'OldValue' || column === 'NewValue';
+
+/**
+ * What one journal line holds of the erased ids: `erased` when the event is one of the person's
+ * records (it goes), `references` when another record's event names one in a reference field (it
+ * stays), `trace` when an erased id is anywhere else in it (neither rule covers it).
+ */
+export function journalLineHolds(
+  line: JournalLine,
+  ids: IdSet,
+): { erased: boolean; references: number; trace: boolean } {
+  const erased = line.sort.recordIds.some((id) => ids.match(id));
+  const event = line.event as { detail?: { payload?: Record<string, unknown> } };
+  const payload = event.detail?.payload ?? {};
+  let references = 0;
+  const rest: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(payload)) {
+    if (typeof value === 'string' && isReferenceColumn(field) && ids.match(value)) references++;
+    else rest[field] = value;
+  }
+  const without = { ...line, event: { ...event, detail: { ...event.detail, payload: rest } } };
+  const text = JSON.stringify(without);
+  const trace = !erased && ids.prefixes().some((p) => text.includes(p));
+  return { erased, references: erased ? 0 : references, trace };
+}
+
 /** Lines of a journal object, parsed. */
 export function journalLines(text: string): JournalLine[] {
   return text

@@ -7,7 +7,9 @@ import { caseInsensitiveValue } from './input.ts';
 import {
   erasuresPrefix,
   IdSet,
-  isDependentObject,
+  isReferenceColumn,
+  journalLineHolds,
+  journalLines,
   kindOf,
   orgVersions,
   parseCsv,
@@ -37,7 +39,8 @@ export interface ScanResult {
 /**
  * Reads every version under the org's prefix (erasure records aside), decompressed where gzip,
  * and reports each that still holds an erased id or a filter value. An erased id in another
- * record's lookup field is counted apart: those records are not the person's.
+ * record's lookup field or history value (a part's row, a journal event of another record) is
+ * counted apart: those records are not the person's, and the rewrite keeps them too.
  */
 export async function scanForTraces(
   versions: VersionedStore,
@@ -67,6 +70,17 @@ export async function scanForTraces(
     const text = kind.kind === 'other' ? Buffer.from(body).toString('latin1') : textOf(body);
     if (values.length > 0 && holdsValue(text)) found(version.key, version.versionId, 'filter value');
     if (!prefixes.some((p) => text.includes(p))) continue;
+    if (kind.kind === 'journal') {
+      let trace = false;
+      for (const line of journalLines(text)) {
+        const held = journalLineHolds(line, set);
+        if (held.erased || held.trace) trace = true;
+        const entity = line.sort.entityName;
+        if (held.references > 0) kept[entity] = (kept[entity] ?? 0) + held.references;
+      }
+      if (trace) found(version.key, version.versionId, 'erased id');
+      continue;
+    }
     if (kind.kind !== 'part') {
       found(version.key, version.versionId, 'erased id');
       continue;
@@ -81,9 +95,8 @@ export async function scanForTraces(
       for (let i = 0; i < row.length; i++) {
         const cell = row[i]!;
         if (!prefixes.some((p) => cell.includes(p))) continue;
-        const lookup =
-          (table.header[i] ?? '').endsWith('Id') && set.match(cell) && !isDependentObject(kind.object!);
-        if (lookup) kept[kind.object!] = (kept[kind.object!] ?? 0) + 1;
+        const reference = isReferenceColumn(table.header[i] ?? '') && set.match(cell);
+        if (reference) kept[kind.object!] = (kept[kind.object!] ?? 0) + 1;
         else trace = true;
       }
     }
@@ -92,11 +105,28 @@ export async function scanForTraces(
   return { versionsScanned: scanned, traces, traceCount, keptReferences: kept };
 }
 
+/**
+ * The erasure log entry written before the first version is removed: who asked, which ids, when
+ * and which execution; never a value. A failed erase step leaves it `started`.
+ */
+export interface ErasureStartedEntry {
+  readonly formatVersion: number;
+  readonly org: string;
+  readonly execution: string;
+  readonly status: 'started';
+  readonly startedAt: string;
+  readonly requestedBy: string;
+  readonly ids: readonly string[];
+}
+
 /** The erasure log entry: who asked, what went, and what the last scan found. */
 export interface ErasureLogEntry {
   readonly formatVersion: number;
   readonly org: string;
   readonly execution: string;
+  readonly status: 'complete';
+  /** When the erase step began removing versions; absent for a dry run. */
+  readonly startedAt?: string;
   readonly erasedAt: string;
   readonly requestedBy: string;
   readonly reason?: string;
@@ -111,14 +141,58 @@ export interface ErasureLogEntry {
 /** Prefix of the erasure log. */
 export const erasureLogPrefix = (org: string): string => `${erasuresPrefix(org)}log/`;
 
-/** Writes the log entry once per execution: a run finishing again finds its entry and keeps it. */
-export async function writeErasureLog(store: BackupStore, entry: ErasureLogEntry): Promise<string> {
-  const prefix = erasureLogPrefix(entry.org);
-  for await (const existing of store.list(prefix)) {
-    if (existing.key.endsWith(`-${entry.execution}.json`)) return existing.key;
+/** The execution's log entry, if one was written: its key and what it says. */
+async function existingEntry(
+  store: BackupStore,
+  org: string,
+  execution: string,
+): Promise<{ key: string; entry: ErasureStartedEntry | ErasureLogEntry } | undefined> {
+  for await (const existing of store.list(erasureLogPrefix(org))) {
+    if (!existing.key.endsWith(`-${execution}.json`)) continue;
+    const entry = JSON.parse(textOf(await store.get(existing.key))) as ErasureStartedEntry | ErasureLogEntry;
+    return { key: existing.key, entry };
   }
-  const stamp = entry.erasedAt.replace(/[-:.]/g, '');
-  const key = `${prefix}${stamp}-${entry.execution}.json`;
+  return undefined;
+}
+
+/** Writes the `started` entry once per execution, before any version is removed; answers its key. */
+export async function writeErasureStarted(store: BackupStore, entry: ErasureStartedEntry): Promise<string> {
+  const found = await existingEntry(store, entry.org, entry.execution);
+  if (found) return found.key;
+  return putEntry(store, entry.org, entry.execution, entry.startedAt, entry);
+}
+
+/**
+ * Writes the log entry once per execution: a `started` entry is completed in place (keeping when
+ * it started), and a run finishing again finds its complete entry and keeps it.
+ */
+export async function writeErasureLog(
+  store: BackupStore,
+  versions: VersionedStore,
+  entry: ErasureLogEntry,
+): Promise<string> {
+  const found = await existingEntry(store, entry.org, entry.execution);
+  if (found?.entry.status === 'started') {
+    const complete: ErasureLogEntry = { ...entry, startedAt: found.entry.startedAt };
+    await versions.replace(found.key, `${JSON.stringify(complete, null, 1)}\n`, {
+      contentType: 'application/json',
+    });
+    return found.key;
+  }
+  if (found) return found.key;
+  return putEntry(store, entry.org, entry.execution, entry.erasedAt, entry);
+}
+
+async function putEntry(
+  store: BackupStore,
+  org: string,
+  execution: string,
+  at: string,
+  entry: ErasureStartedEntry | ErasureLogEntry,
+): Promise<string> {
+  const prefix = erasureLogPrefix(org);
+  const stamp = at.replace(/[-:.]/g, '');
+  const key = `${prefix}${stamp}-${execution}.json`;
   try {
     await store.put(key, `${JSON.stringify(entry, null, 1)}\n`, { contentType: 'application/json' });
   } catch (error) {

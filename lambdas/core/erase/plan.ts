@@ -2,11 +2,13 @@
  * The erasure plan: the ids the request resolves to, and every stored version that holds one, by
  * key, with counts. It names keys, counts and ids only; never a value.
  */
+import { createHash } from 'node:crypto';
 import { ErasureTargetNotFoundError } from './errors.ts';
 import {
   canonical18,
   erasuresPrefix,
   IdSet,
+  journalLineHolds,
   journalLines,
   kindOf,
   orgVersions,
@@ -45,6 +47,8 @@ export interface ErasurePlan {
   readonly objectOf: Readonly<Record<string, string>>;
   /** Names of the filter's fields, when the request was a filter; never its values. */
   readonly filterFields?: readonly string[];
+  /** The request the plan was made for, without the filter's values (see `requestFingerprint`). */
+  readonly request: RequestFingerprint;
   readonly keys: readonly PlannedKey[];
   readonly summary: ErasureSummary;
 }
@@ -60,6 +64,54 @@ export interface ErasureSummary {
   /** Rows that go, per object (parts), in the newest version of each part. */
   readonly rowsByObject: Readonly<Record<string, number>>;
   readonly journalEvents: number;
+}
+
+/**
+ * What identifies a request: its mode, ids, object, filter field names and requester, and a
+ * SHA-256 of the filter's values as the filter compares them; never the values themselves.
+ */
+export interface RequestFingerprint {
+  readonly mode: 'dry-run' | 'erase';
+  readonly ids: readonly string[];
+  readonly object?: string;
+  readonly filterFields?: readonly string[];
+  readonly filterSha256?: string;
+  readonly requestedBy: string;
+}
+
+/** The fingerprint of a request, as a plan stores it. */
+export function requestFingerprint(request: EraseRequest): RequestFingerprint {
+  const where = Object.entries(request.where ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const normalized = where.map(([field, value]) => [
+    field,
+    caseInsensitiveValue(value) ? value.trim().toLowerCase() : value,
+  ]);
+  return {
+    mode: request.mode,
+    ids: (request.ids ?? []).map((t) => t.input).sort(),
+    ...(request.object !== undefined ? { object: request.object } : {}),
+    ...(request.where
+      ? {
+          filterFields: where.map(([field]) => field),
+          filterSha256: createHash('sha256').update(JSON.stringify(normalized)).digest('hex'),
+        }
+      : {}),
+    requestedBy: request.requestedBy,
+  };
+}
+
+/** Whether two fingerprints name the same request. */
+export function sameRequest(stored: RequestFingerprint | undefined, wanted: RequestFingerprint): boolean {
+  const tuple = (f: RequestFingerprint) =>
+    JSON.stringify([
+      f.mode,
+      f.ids,
+      f.object ?? null,
+      f.filterFields ?? null,
+      f.filterSha256 ?? null,
+      f.requestedBy,
+    ]);
+  return stored !== undefined && tuple(stored) === tuple(wanted);
 }
 
 /** Key of the plan an execution writes. */
@@ -102,6 +154,7 @@ export async function planErasure(
     ids,
     objectOf,
     ...(request.where ? { filterFields: Object.keys(request.where).sort() } : {}),
+    request: requestFingerprint(request),
     keys,
     summary,
   };
@@ -219,8 +272,10 @@ async function findKeys(store: VersionedStore, org: string, ids: IdSet): Promise
       // An erased id in another record's lookup is kept (docs/erasure.md): the row is not the person's.
       holds = rows > 0;
     } else if (kind.kind === 'journal') {
-      rows = journalLines(textOf(body)).filter((l) => l.sort.recordIds.some((id) => ids.match(id))).length;
-      holds = rows > 0 || prefixes.some((p) => textOf(body).includes(p));
+      // Another record's event naming an erased id in a lookup is kept, as the scan keeps it.
+      const held = journalLines(textOf(body)).map((l) => journalLineHolds(l, ids));
+      rows = held.filter((h) => h.erased).length;
+      holds = rows > 0 || held.some((h) => h.trace);
     } else {
       const text = kind.kind === 'text' ? textOf(body) : Buffer.from(body).toString('latin1');
       holds = prefixes.some((p) => text.includes(p));

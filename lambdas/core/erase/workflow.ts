@@ -8,10 +8,18 @@ import { SnapshotReader } from '../snapshot/reader.ts';
 import { type BackupStore, ObjectExistsError, type VersionedStore } from '../store.ts';
 import { ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
 import { type ErasureOutcome, executeErasure } from './execute.ts';
-import { scanForTraces, writeErasureLog } from './finish.ts';
+import { scanForTraces, writeErasureLog, writeErasureStarted } from './finish.ts';
 import { erasuresPrefix } from './find.ts';
 import { parseEraseInput, refuseLockedVault } from './input.ts';
-import { type ErasurePlan, type ErasureSummary, planErasure, planKeyOf } from './plan.ts';
+import type { EraseRequest } from './input.ts';
+import {
+  type ErasurePlan,
+  type ErasureSummary,
+  planErasure,
+  planKeyOf,
+  requestFingerprint,
+  sameRequest,
+} from './plan.ts';
 
 /** What the erase steps are given. */
 export interface EraseDeps {
@@ -63,20 +71,52 @@ export async function startErasure(
       ]);
     }
   }
-  const plan = await planErasure(deps.versions, deps.org, request, { execution, now: deps.clock() });
   const planKey = planKeyOf(deps.org, execution);
+  // A retried step finds its plan written: the first one stands, if it was made for this request.
+  if (await deps.store.head(planKey)) return storedStart(deps, planKey, request, execution);
+  const plan = await planErasure(deps.versions, deps.org, request, { execution, now: deps.clock() });
   try {
     await deps.store.put(planKey, `${JSON.stringify(plan, null, 1)}\n`, { contentType: 'application/json' });
   } catch (error) {
-    // A retried step finds its plan written; the first one stands.
     if (!(error instanceof ObjectExistsError)) throw error;
+    return storedStart(deps, planKey, request, execution);
   }
   return { mode: request.mode, planKey, execution, ...plan.summary };
 }
 
-/** Carries out the plan the start step wrote. */
-export async function eraseFromPlan(deps: EraseDeps, planKey: string): Promise<ErasureOutcome> {
+/** The start step's answer from a plan already written for this execution. */
+async function storedStart(
+  deps: EraseDeps,
+  planKey: string,
+  request: EraseRequest,
+  execution: string,
+): Promise<EraseStarted> {
   const plan = await readPlan(deps, planKey);
+  refuseOtherRequest(plan, request, planKey);
+  return { mode: plan.mode, planKey, execution, ...plan.summary };
+}
+
+/** Refuses a plan that was not made for this request (another request, or no fingerprint at all). */
+function refuseOtherRequest(plan: ErasurePlan, request: EraseRequest, planKey: string): void {
+  if (sameRequest(plan.request, requestFingerprint(request))) return;
+  throw new InvalidEraseRequestError([
+    {
+      field: '(execution)',
+      problem: `the plan ${planKey} was not made for this request (its mode, ids, object, filter or requester differ, or it names no request); nothing was erased.`,
+      fix: 'start a new execution, with a name no earlier execution used, so that a fresh plan is made.',
+    },
+  ]);
+}
+
+/** Carries out the plan the start step wrote, once it is sure the plan was made for this request. */
+export async function eraseFromPlan(
+  deps: EraseDeps,
+  input: unknown,
+  planKey: string,
+): Promise<ErasureOutcome> {
+  const plan = await readPlan(deps, planKey);
+  const request = parseEraseInput(input);
+  refuseOtherRequest(plan, request, planKey);
   if (plan.mode !== 'erase') {
     throw new InvalidEraseRequestError([
       {
@@ -86,6 +126,16 @@ export async function eraseFromPlan(deps: EraseDeps, planKey: string): Promise<E
       },
     ]);
   }
+  // The log says an erasure began before any version is removed; the finish completes it.
+  await writeErasureStarted(deps.store, {
+    formatVersion: plan.formatVersion,
+    org: deps.org,
+    execution: plan.execution,
+    status: 'started',
+    startedAt: deps.clock().toISOString(),
+    requestedBy: request.requestedBy,
+    ids: plan.ids,
+  });
   return executeErasure({ store: deps.store, versions: deps.versions }, plan);
 }
 
@@ -109,10 +159,11 @@ export async function finishErasure(
   const request = parseEraseInput(input);
   const plan = await readPlan(deps, planKey);
   const scan = await scanForTraces(deps.versions, deps.org, plan.ids, Object.values(request.where ?? {}));
-  const logKey = await writeErasureLog(deps.store, {
+  const logKey = await writeErasureLog(deps.store, deps.versions, {
     formatVersion: plan.formatVersion,
     org: deps.org,
     execution: plan.execution,
+    status: 'complete',
     erasedAt: deps.clock().toISOString(),
     requestedBy: request.requestedBy,
     ...(request.reason !== undefined ? { reason: request.reason } : {}),

@@ -25,7 +25,7 @@ const { instrumented } = telemetry(ServiceName.Erase);
 const count = z.number().int().nonnegative();
 const event = z.discriminatedUnion('step', [
   z.object({ step: z.literal('start'), input: z.unknown(), executionName: z.string().min(1) }),
-  z.object({ step: z.literal('erase'), planKey: z.string().min(1) }),
+  z.object({ step: z.literal('erase'), input: z.unknown(), planKey: z.string().min(1) }),
   z.object({
     step: z.literal('finish'),
     input: z.unknown(),
@@ -66,7 +66,7 @@ export async function erase(raw: unknown): Promise<EraseStarted | ErasureOutcome
       return out;
     }
     if (e.step === 'erase') {
-      const out = await eraseFromPlan(deps, e.planKey);
+      const out = await eraseFromPlan(deps, e.input, e.planKey);
       logger.info('erasure carried out', { planKey: e.planKey, ...out });
       return out;
     }
