@@ -128,6 +128,8 @@ async function decide(
   action: string,
   resource: string,
   resourcePolicy: unknown,
+  /** The role's tags, which a request carries as `aws:PrincipalTag/<key>`. */
+  tags: Readonly<Record<string, string>> = {},
 ): Promise<string> {
   const result = await runSimulation(
     {
@@ -139,6 +141,7 @@ async function decide(
           'aws:PrincipalArn': principal,
           'aws:PrincipalAccount': ACCOUNT,
           'aws:SecureTransport': 'true',
+          ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:PrincipalTag/${k}`, v])),
         },
       },
       identityPolicies: [{ name: 'AdministratorAccess', policy: ADMINISTRATOR_ACCESS }],
@@ -406,28 +409,62 @@ describe("version removal, left to each org's erase role under its own prefix", 
   });
   const { bucketPolicy } = policiesOf(config);
   const eraseRole = (org: string) => `arn:aws:iam::${ACCOUNT}:role/SfBackup-Erase-${org}`;
+  const orgNames: Record<string, string> = { AcmeProd: 'acme-prod', AcmeUat: 'acme-uat' };
+  // Each erase role is tagged with its org and duty where the org stack creates it.
+  const asEraseRole = (org: string, action: string, resource: string) =>
+    decide(eraseRole(org), action, resource, bucketPolicy, {
+      'sfbackup-org': orgNames[org] ?? org,
+      'sfbackup-duty': 'erase',
+    });
   const part = (org: string) =>
     `${BUCKET_ARN}/orgs/${org}/snapshots/20260101T000000000Z-abcdef/objects/Contact/part-00001-aaaaaaaa.csv.gz`;
 
   it("allows s3:DeleteObjectVersion to an org's erase role under its own prefix only", async () => {
     const action = 's3:DeleteObjectVersion';
-    expect(await decide(eraseRole('AcmeProd'), action, part('acme-prod'), bucketPolicy)).toBe('Allowed');
-    expect(await decide(eraseRole('AcmeUat'), action, part('acme-uat'), bucketPolicy)).toBe('Allowed');
-    expect(await decide(eraseRole('AcmeProd'), action, part('acme-uat'), bucketPolicy)).toBe(
-      'ExplicitlyDenied',
-    );
-    expect(await decide(eraseRole('AcmeUat'), action, part('acme-prod'), bucketPolicy)).toBe(
-      'ExplicitlyDenied',
-    );
+    expect(await asEraseRole('AcmeProd', action, part('acme-prod'))).toBe('Allowed');
+    expect(await asEraseRole('AcmeUat', action, part('acme-uat'))).toBe('Allowed');
+    expect(await asEraseRole('AcmeProd', action, part('acme-uat'))).toBe('ExplicitlyDenied');
+    expect(await asEraseRole('AcmeUat', action, part('acme-prod'))).toBe('ExplicitlyDenied');
     const restores = `${BUCKET_ARN}/restores/acme-prod/plan.json`;
-    expect(await decide(eraseRole('AcmeProd'), action, restores, bucketPolicy)).toBe('ExplicitlyDenied');
+    expect(await asEraseRole('AcmeProd', action, restores)).toBe('ExplicitlyDenied');
+  });
+
+  it('refuses version removal to an erase role whose tags are missing, name another duty, or name another org', async () => {
+    // GIVEN the named erase role of acme-prod, allowed every action by its own policy
+    const action = 's3:DeleteObjectVersion';
+    const role = eraseRole('AcmeProd');
+    // WHEN its tags are missing or wrong THEN the bucket policy refuses, whatever its name
+    expect(await decide(role, action, part('acme-prod'), bucketPolicy)).toBe('ExplicitlyDenied');
+    expect(await decide(role, action, part('acme-prod'), bucketPolicy, { 'sfbackup-duty': 'erase' })).toBe(
+      'ExplicitlyDenied',
+    );
+    expect(
+      await decide(role, action, part('acme-prod'), bucketPolicy, {
+        'sfbackup-org': 'acme-prod',
+        'sfbackup-duty': 'retention-sweep',
+      }),
+    ).toBe('ExplicitlyDenied');
+    expect(
+      await decide(role, action, part('acme-prod'), bucketPolicy, {
+        'sfbackup-org': 'acme-uat',
+        'sfbackup-duty': 'erase',
+      }),
+    ).toBe('ExplicitlyDenied');
+    // AND a role tagged as an erase role but not named in the vault's list is refused too
+    expect(
+      await decide(`arn:aws:iam::${ACCOUNT}:role/SomeOtherRole`, action, part('acme-prod'), bucketPolicy, {
+        'sfbackup-org': 'acme-prod',
+        'sfbackup-duty': 'erase',
+      }),
+    ).toBe('ExplicitlyDenied');
   });
 
   it('allows s3:BypassGovernanceRetention to the erase roles, which can remove a version under their own org only', async () => {
     // Bypassing a lock changes nothing by itself: retention changes are denied to all, and removal
     // is bounded per org above.
     const action = 's3:BypassGovernanceRetention';
-    expect(await decide(eraseRole('AcmeProd'), action, part('acme-prod'), bucketPolicy)).toBe('Allowed');
+    expect(await asEraseRole('AcmeProd', action, part('acme-prod'))).toBe('Allowed');
+    expect(await asEraseRole('AcmeProd', action, part('acme-uat'))).toBe('ExplicitlyDenied');
   });
 
   it.each(VERSION_REMOVAL_ACTIONS)(
@@ -442,12 +479,8 @@ describe("version removal, left to each org's erase role under its own prefix", 
 
   it('never lets an erase role delete an object, change its lock or touch the bucket policy', async () => {
     for (const action of ['s3:DeleteObject', 's3:PutObjectRetention', 's3:PutObjectLegalHold']) {
-      expect(await decide(eraseRole('AcmeProd'), action, part('acme-prod'), bucketPolicy)).toBe(
-        'ExplicitlyDenied',
-      );
+      expect(await asEraseRole('AcmeProd', action, part('acme-prod'))).toBe('ExplicitlyDenied');
     }
-    expect(await decide(eraseRole('AcmeProd'), 's3:PutBucketPolicy', BUCKET_ARN, bucketPolicy)).toBe(
-      'ExplicitlyDenied',
-    );
+    expect(await asEraseRole('AcmeProd', 's3:PutBucketPolicy', BUCKET_ARN)).toBe('ExplicitlyDenied');
   });
 });
