@@ -27,14 +27,14 @@ export function suffixOf(id15: string): string {
 }
 
 /** The 15 characters of an 18-character id in Salesforce's casing, recovered from its suffix. */
-function recase(id18: string): string {
+export function recase(id18: string): string {
   const suffix = id18.slice(15).toUpperCase();
   let id = '';
   for (let block = 0; block < 3; block++) {
     const bits = SUFFIX_ALPHABET.indexOf(suffix.charAt(block));
     for (let i = 0; i < 5; i++) {
       const c = id18.charAt(block * 5 + i);
-      id += bits & (1 << i) ? c.toUpperCase() : c.toLowerCase();
+      id += bits >= 0 && bits & (1 << i) ? c.toUpperCase() : c.toLowerCase();
     }
   }
   return id;

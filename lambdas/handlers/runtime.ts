@@ -116,7 +116,7 @@ export function removingStoreFromEnv(): BackupStore & RemovingStore {
   return storeSpecFromEnv(createRemovingStore);
 }
 
-function storeSpecFromEnv<T>(create: (spec: StoreSpec) => T): T {
+function storeSpecFromEnv<T>(create: (spec: Exclude<StoreSpec, string>) => T): T {
   const dir = readEnv(EnvName.LocalStoreDir);
   if (dir) return create({ dir });
   const bucket = readEnv(EnvName.VaultBucket);
@@ -143,22 +143,12 @@ function storeSpecFromEnv<T>(create: (spec: StoreSpec) => T): T {
  * removals that bypass the lock (which the erase role is allowed).
  */
 export function versionedStoreFromEnv(): BackupStore & VersionedStore {
-  const dir = readEnv(EnvName.LocalStoreDir);
-  if (dir) return new LocalDirectoryStore(dir);
-  const bucket = readEnv(EnvName.VaultBucket);
-  if (!bucket) {
-    throw new FunctionConfigError(
-      `No vault is configured: ${EnvName.VaultBucket} is not set. Deploy the function with the vault bucket's name in ${EnvName.VaultBucket}, or set ${EnvName.LocalStoreDir} to a directory for a local run.`,
-    );
-  }
-  const kmsKeyId = readEnv(EnvName.VaultKeyArn);
-  const endpoint = readEnv(EnvName.S3Endpoint);
-  return new S3Store({
-    bucket,
-    client: s3ClientFor(endpoint),
-    ...(kmsKeyId ? { kmsKeyId } : {}),
-    bypassGovernanceRetention: readEnv(EnvName.ObjectLockMode) === 'GOVERNANCE',
-  });
+  const bypassGovernanceRetention = readEnv(EnvName.ObjectLockMode) === 'GOVERNANCE';
+  return storeSpecFromEnv((spec) =>
+    'dir' in spec
+      ? new LocalDirectoryStore(spec.dir)
+      : new S3Store({ ...spec.s3, bypassGovernanceRetention }),
+  );
 }
 
 /** The org name whose backups the function reads (its vault prefix), checked with the contract's rule. */

@@ -3,7 +3,7 @@
  * equality filter, who asked, and a mode that is a dry run unless confirmed with the org id.
  */
 import { z } from 'zod';
-import { canonicalOrgId } from '../../../contract/org-id.ts';
+import { canonicalOrgId, recase } from '../../../contract/org-id.ts';
 import { nearestName } from '../backup/nearest-name.ts';
 import type { InputProblem } from '../restore/errors.ts';
 import { ErasureImpossibleError, InvalidEraseRequestError } from './errors.ts';
@@ -166,7 +166,7 @@ export function parseEraseInput(raw: unknown): EraseRequest {
   }
   if (problems.length > 0) throw new InvalidEraseRequestError(problems);
   const ids = input.ids?.map(
-    (id): IdTarget => ({ input: id, id15: id.length === 18 ? recased(id) : id, exact: id.length === 18 }),
+    (id): IdTarget => ({ input: id, id15: id.length === 18 ? recase(id) : id, exact: id.length === 18 }),
   );
   return {
     ...(ids ? { ids } : {}),
@@ -177,22 +177,6 @@ export function parseEraseInput(raw: unknown): EraseRequest {
     mode: input.mode,
     ...(confirmOrgId ? { confirmOrgId } : {}),
   };
-}
-
-const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
-
-/** The 15 characters of an 18-character id in Salesforce's casing, recovered from its suffix. */
-function recased(id18: string): string {
-  const suffix = id18.slice(15).toUpperCase();
-  let id = '';
-  for (let block = 0; block < 3; block++) {
-    const bits = SUFFIX_ALPHABET.indexOf(suffix.charAt(block));
-    for (let i = 0; i < 5; i++) {
-      const c = id18.charAt(block * 5 + i);
-      id += bits >= 0 && bits & (1 << i) ? c.toUpperCase() : c.toLowerCase();
-    }
-  }
-  return id;
 }
 
 /** Whether a filter value is compared whatever its case: e-mail-like text is. */
