@@ -10,7 +10,15 @@ import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/e
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import type { VersionedStore } from '../../lambdas/core/store.ts';
-import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import { BLANKED_DESCRIPTION, buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import type { PointInTime } from '../../lambdas/core/snapshot/reader.ts';
+
+/** A row as of a point in time, by id. */
+async function rowOf(pit: PointInTime, object: string, id: string) {
+  for await (const row of pit.rows(object, { includeDeleted: true })) if (row.id === id) return row;
+  return undefined;
+}
+
 import { everyVersion, findPerson, keepingVersions } from './vault-scan.ts';
 
 const deps = (dir: string, versions?: VersionedStore) => {
@@ -91,12 +99,84 @@ describe('erasure over a local vault, step by step', () => {
       for await (const row of pit.rows('Contact', { includeDeleted: true })) ids.push(row.id);
       expect(ids).not.toContain(sc.person);
       expect(ids).toContain(sc.other);
+      // The records that copied her values are kept, without the copies.
+      const property = await rowOf(pit, 'Property__c', sc.property);
+      expect(property?.values.Description__c).toBe(BLANKED_DESCRIPTION);
+      expect(property?.values.Name).toBe('Stunning Victorian');
+      expect((await rowOf(pit, 'Broker__c', sc.broker))?.values).toMatchObject({
+        Name: 'Caroline Kingsley',
+        Mobile_Phone__c: '',
+        Phone__c: '617-244-3672',
+      });
     }
+    expect(started).toMatchObject({
+      values: 5,
+      copiesByField: { 'Property__c.Description__c': 1, 'Broker__c.Mobile_Phone__c': 1 },
+      keptCopiesByField: {},
+    });
+    expect(outcome.copiesBlanked).toBe(2);
     const log = JSON.parse(new TextDecoder().decode(await d.store.get(finished.logKey)));
     expect(log).toMatchObject({ requestedBy: 'dpo@example.com', ids: [sc.person], filterFields: ['Email'] });
     expect(log.scan.traceCount).toBe(0);
     const text = JSON.stringify(log).toLowerCase();
     for (const value of sc.values) expect(text).not.toContain(value.toLowerCase());
+  }, 120_000);
+
+  it('blanks the copies of an id-only request but in the fields it keeps, which the scan counts apart, and forgets her digests at the end', async () => {
+    const dir = copy();
+    const versions = keepingVersions(new LocalDirectoryStore(dir));
+    const d = deps(dir, versions);
+    const input = {
+      ids: [sc.person],
+      keepCopiesIn: ['Broker__c.Mobile_Phone__c'],
+      requestedBy: 'dpo@example.com',
+      mode: 'erase',
+      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+    };
+    const started = await startErasure(d, input, 'erase-keep');
+    expect(started).toMatchObject({
+      copiesByField: { 'Property__c.Description__c': 1 },
+      keptCopiesByField: { 'Broker__c.Mobile_Phone__c': 1 },
+    });
+    const planned = JSON.parse(new TextDecoder().decode(await d.store.get(started.planKey))) as {
+      values?: { digests: string[] };
+      copyRecords: Record<string, string[]>;
+    };
+    expect(planned.values?.digests).toHaveLength(5);
+    expect(planned.copyRecords).toEqual({ 'Property__c.Description__c': [sc.property] });
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    const finished = await finishErasure(d, input, started.planKey, outcome);
+    expect(finished.traces).toBe(0);
+    const log = JSON.parse(new TextDecoder().decode(await d.store.get(finished.logKey)));
+    expect(log.scan.keptCopies).toEqual({ 'Broker__c.Mobile_Phone__c': 1 });
+    const pit = await new SnapshotReader(d.store).pointInTime('sample', sc.snapshots[0]!);
+    expect((await rowOf(pit, 'Property__c', sc.property))?.values.Description__c).toBe(BLANKED_DESCRIPTION);
+    expect((await rowOf(pit, 'Broker__c', sc.broker))?.values.Mobile_Phone__c).toBe('617-555-0112');
+    // The plan no longer holds the digests, in any version of it.
+    const plans = [...(await everyVersion(versions, started.planKey)).values()];
+    expect(plans).toHaveLength(1);
+    expect(JSON.parse(plans[0]!)).not.toHaveProperty('values');
+    // A finish run again answers what its log says.
+    expect(await finishErasure(d, input, started.planKey, outcome)).toEqual(finished);
+  }, 120_000);
+
+  it('fails its scan when a copy of her values appears after the plan was made, and names where', async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const input = {
+      ids: [sc.person],
+      requestedBy: 'dpo@example.com',
+      mode: 'erase',
+      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+    };
+    const started = await startErasure(d, input, 'erase-late');
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    // A record written after the plan (a backup that ran meanwhile) copies her e-mail.
+    const late = `orgs/sample/snapshots/${sc.snapshots[4]}/objects/Case/part-00009-latecopy.csv.gz`;
+    await d.store.put(late, gzipSync('"Id","SuppliedEmail"\n"500000000000009AAA","LESLIE@pentagon.com"\n'));
+    await expect(finishErasure(d, input, started.planKey, outcome)).rejects.toThrow(
+      new RegExp(`${late}.*copy of her values`),
+    );
   }, 120_000);
 
   it.each([

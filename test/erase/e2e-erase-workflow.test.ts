@@ -85,10 +85,12 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     const { result } = await run(dir, input, 'erase-1');
     expect(result.status, result.errorMessage).toBe('SUCCEEDED');
     const output = result.output as {
-      outcome: { rowsRemoved: number };
+      outcome: { rowsRemoved: number; copiesBlanked: number };
       log: { logKey: string; traces: number };
     };
     expect(output.outcome.rowsRemoved).toBe(4);
+    // The property's description and the broker's mobile phone copied her values.
+    expect(output.outcome.copiesBlanked).toBe(2);
     expect(output.log.traces).toBe(0);
     // The test's own scan of every version, independent of the workflow's.
     expect(await findPerson(store, sc, 'orgs/')).toEqual([]);

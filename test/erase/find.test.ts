@@ -115,7 +115,11 @@ describe('which rows go with an erased id', () => {
         versions: 1,
         rowsByObject: {},
         journalEvents: 0,
+        values: 0,
+        copiesByField: {},
+        keptCopiesByField: {},
       },
+      copyRecords: {},
     };
     expect(await executeErasure({ store, versions: store }, plan)).toMatchObject({
       rowsRemoved: 1,

@@ -73,8 +73,22 @@ describe('the erase input', () => {
       /mode.*"dry-run" \(the default\) or "erase"/,
     ],
     ['text that is not JSON', '{ids: [}', /not valid JSON/],
+    [
+      'a kept field without its object',
+      { ids: ['0035g000000000PAAQ'], requestedBy: 'x', keepCopiesIn: ['Phone'] },
+      /keepCopiesIn\.0: a field as Object\.Field.*Fix: list the fields whose copies/,
+    ],
   ])('refuses %s, naming the field and the fix', (_what, raw, message) => {
     expect(problems(raw)).toMatch(message);
+  });
+
+  it('takes the fields whose copies stay, each once, in order', () => {
+    const request = parseEraseInput({
+      ids: ['0035g000000000PAAQ'],
+      requestedBy: 'x',
+      keepCopiesIn: ['Account.Phone', 'Account.Fax', 'Account.Phone'],
+    });
+    expect(request.keepCopiesIn).toEqual(['Account.Fax', 'Account.Phone']);
   });
 
   it('refuses a vault locked in COMPLIANCE mode, saying why and what to configure, and accepts GOVERNANCE or none', () => {

@@ -83,7 +83,7 @@ describe('erasure from the continuous journal', () => {
     );
     const outcome = await eraseFromPlan(deps, confirmed, planned.planKey);
     expect(outcome.journalEventsRemoved).toBe(2);
-    const finished = await finishErasure(deps, { ...input, mode: 'dry-run' }, planned.planKey, outcome);
+    const finished = await finishErasure(deps, confirmed, planned.planKey, outcome);
     expect(finished.traces).toBe(0);
 
     // THEN the journal reads back, checked against its rewritten manifest: the other contact's

@@ -2,7 +2,9 @@
  * A vault with five snapshots of the dreamhouse sample org in which one person, a Contact, changes:
  * S1 full; her phone changed, S2 incremental; her e-mail changed, S3 incremental; she is deleted to
  * the recycle bin, S4 incremental; she is hard deleted, S5 incremental. Another contact shares
- * nothing with her and must survive every erasure.
+ * nothing with her and must survive every erasure. Two records that are not hers copied her values
+ * before S1: a property's description names her, her phone and her e-mail in another case, and a
+ * broker's mobile phone is her phone.
  */
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { liveIds } from '../../cli/commands/demo-org.ts';
@@ -24,7 +26,16 @@ export interface ErasureScenario {
   readonly email: string;
   /** A contact the erasure must leave alone. */
   readonly other: string;
+  /** A property whose description copied her name, phone and e-mail. */
+  readonly property: string;
+  /** A broker whose mobile phone is her first phone number. */
+  readonly broker: string;
 }
+
+/** The property's description, as written before S1, and as an erasure leaves it. */
+export const COPIED_DESCRIPTION =
+  'Viewing booked by Leslie  Martin; call (617) 555-0112 or write to LESLIE@pentagon.com.';
+export const BLANKED_DESCRIPTION = 'Viewing booked by [erased]; call [erased] or write to [erased].';
 
 /**
  * Builds the scenario's org and vault (a fresh directory, or `s3`: a bucket on an S3-compatible
@@ -54,7 +65,11 @@ export async function buildErasureScenario(s3?: {
   };
   const [person] = await liveIds(emu, 'Contact', "Email = 'leslie@pentagon.com'");
   const [other] = await liveIds(emu, 'Contact', "Email = 'bholmes@goodmail.com'");
-  if (!person || !other) throw new Error('the sample org lacks its contacts');
+  const [property] = await liveIds(emu, 'Property__c', "Name = 'Stunning Victorian'");
+  const [broker] = await liveIds(emu, 'Broker__c', "Name = 'Caroline Kingsley'");
+  if (!person || !other || !property || !broker) throw new Error('the sample org lacks its records');
+  await writer.update('Property__c', [{ Id: property, Description__c: COPIED_DESCRIPTION }]);
+  await writer.update('Broker__c', [{ Id: broker, Mobile_Phone__c: '617-555-0112' }]);
   await take('full');
   await writer.update('Contact', [{ Id: person, Phone: '617-555-0199' }]);
   await take('incremental');
@@ -69,8 +84,17 @@ export async function buildErasureScenario(s3?: {
     dir,
     snapshots,
     person,
-    values: ['leslie@pentagon.com', '617-555-0112', '617-555-0199', 'Leslie.Martin@Erasable.example'],
+    values: [
+      'leslie@pentagon.com',
+      '617-555-0112',
+      '(617) 555-0112',
+      '617-555-0199',
+      'Leslie.Martin@Erasable.example',
+      'Leslie  Martin',
+    ],
     email: 'leslie@pentagon.com',
     other,
+    property,
+    broker,
   };
 }

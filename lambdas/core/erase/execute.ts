@@ -18,10 +18,12 @@ import {
   type SnapshotPart,
 } from '../snapshot/manifest.ts';
 import { verifyPart } from '../snapshot/verifier.ts';
-import { describeJournalObject, type JournalManifest } from '../continuous/journal.ts';
+import { describeJournalObject, type JournalLine, type JournalManifest } from '../continuous/journal.ts';
 import type { BackupStore, VersionedStore } from '../store.ts';
 import { IdSet, journalLines, kindOf, parseCsv, rowErased, textOf } from './find.ts';
 import type { ErasurePlan } from './plan.ts';
+import { Copies, CopyTally } from './copies.ts';
+import { ValueMatcher } from './values.ts';
 
 /** What carrying out a plan did, in counts. */
 export interface ErasureOutcome {
@@ -31,6 +33,8 @@ export interface ErasureOutcome {
   readonly manifestsRewritten: number;
   readonly catalogEntriesRewritten: number;
   readonly versionsRemoved: number;
+  /** Copies of her values blanked in other records' fields and the vault's records. */
+  readonly copiesBlanked: number;
 }
 
 /** The stores erasure works with: the vault's reads, and the narrow power to replace and remove versions. */
@@ -42,6 +46,11 @@ export interface ErasureStores {
 /** Carries out a plan; safe to run again after it stopped anywhere. */
 export async function executeErasure(stores: ErasureStores, plan: ErasurePlan): Promise<ErasureOutcome> {
   const ids = new IdSet(plan.ids);
+  const copies = new Copies(
+    new ValueMatcher(plan.values ?? { key: '', digests: [], nameWords: [] }),
+    new Set(plan.keepCopiesIn ?? []),
+  );
+  const tally = new CopyTally();
   const count = { keysRewritten: 0, rowsRemoved: 0, journalEventsRemoved: 0, versionsRemoved: 0 };
   const journalBodies: string[] = [];
   // Every key given a new version (or that may have been, by a run that stopped): its earlier
@@ -53,7 +62,7 @@ export async function executeErasure(stores: ErasureStores, plan: ErasurePlan): 
     if (planned.kind === 'other') continue;
     const current = await currentBody(stores.store, planned.key);
     if (current !== undefined) {
-      const rewritten = rewrite(planned.kind, planned.key, current, ids, planned.object ?? '');
+      const rewritten = rewrite(planned.kind, planned.key, current, ids, planned.object ?? '', copies, tally);
       if (rewritten) {
         await stores.versions.replace(planned.key, rewritten.body, {
           contentType: planned.kind === 'text' ? 'application/json' : 'application/gzip',
@@ -78,6 +87,7 @@ export async function executeErasure(stores: ErasureStores, plan: ErasurePlan): 
     ...count,
     manifestsRewritten: manifests.manifests,
     catalogEntriesRewritten: manifests.catalogEntries,
+    copiesBlanked: tally.count,
   };
 }
 
@@ -86,47 +96,60 @@ async function currentBody(store: BackupStore, key: string): Promise<Uint8Array 
   return store.get(key);
 }
 
-/** The key's body without the erased ids, or undefined when the current body holds none. */
+/**
+ * The key's body without the erased ids and with copies of her values blanked, or undefined when
+ * the current body holds neither.
+ */
 function rewrite(
   kind: 'part' | 'journal' | 'text',
   key: string,
   body: Uint8Array,
   ids: IdSet,
   object: string,
+  copies: Copies,
+  tally: CopyTally,
 ): { body: Uint8Array | string; removed: number } | undefined {
   const text = textOf(body);
   if (kind === 'part') {
     const table = parseCsv(text);
     const kept = table.rows.filter((r) => !rowErased(table, r, ids, object, key));
-    if (kept.length === table.rows.length) return undefined;
+    const blanked = kept.map((r) => copies.row(table, r, object, tally));
+    const removed = table.rows.length - kept.length;
+    if (removed === 0 && blanked.every((r, i) => r === kept[i])) return undefined;
     // The writer's shape: a quoted header, every value quoted, one record per line.
     const csv =
-      csvHeader(table.header) + kept.map((r) => `${r.map((v) => csvValue(v)).join(',')}\n`).join('');
-    return { body: gzipSync(Buffer.from(csv), { level: 6 }), removed: table.rows.length - kept.length };
+      csvHeader(table.header) + blanked.map((r) => `${r.map((v) => csvValue(v)).join(',')}\n`).join('');
+    return { body: gzipSync(Buffer.from(csv), { level: 6 }), removed };
   }
   if (kind === 'journal') {
     const lines = journalLines(text);
     let removed = 0;
+    let changed = false;
     const kept: string[] = [];
     for (const line of lines) {
       const others = line.sort.recordIds.filter((id) => !ids.match(id));
-      if (others.length === line.sort.recordIds.length) {
-        kept.push(JSON.stringify(line));
-        continue;
-      }
-      removed++;
+      if (others.length < line.sort.recordIds.length) removed++;
       // An event for several records stays for the others, without the erased ids.
-      if (others.length > 0) kept.push(JSON.stringify(withoutIds(line, ids)));
+      if (others.length === 0) continue;
+      const rest = others.length === line.sort.recordIds.length ? line : withoutIds(line, ids);
+      const blanked = copies.event(rest, tally);
+      if (blanked !== line) changed = true;
+      kept.push(JSON.stringify(blanked));
     }
-    if (removed === 0) return undefined;
+    if (removed === 0 && !changed) return undefined;
     return { body: gzipSync(Buffer.from(kept.map((l) => `${l}\n`).join(''))), removed };
   }
-  if (!ids.prefixes().some((p) => text.includes(p))) return undefined;
+  const holdsId = ids.prefixes().some((p) => text.includes(p));
   let scrubbed: string;
   try {
-    scrubbed = `${JSON.stringify(scrub(JSON.parse(text), ids), null, text.includes('\n "') ? 1 : undefined)}${text.endsWith('\n') ? '\n' : ''}`;
+    const withoutPerson = scrub(JSON.parse(text), ids);
+    const blanked = copies.json(withoutPerson, tally);
+    if (!holdsId && !blanked.changed) return undefined;
+    scrubbed = `${JSON.stringify(blanked.value, null, text.includes('\n "') ? 1 : undefined)}${text.endsWith('\n') ? '\n' : ''}`;
   } catch {
-    scrubbed = text;
+    const blanked = copies.text(text, tally);
+    if (!holdsId && blanked === undefined) return undefined;
+    scrubbed = blanked ?? text;
   }
   // Whatever a structured scrub left (an id inside a sentence): the id itself is blanked.
   for (const prefix of ids.prefixes())
@@ -164,10 +187,10 @@ function describesErased(value: unknown, ids: IdSet): boolean {
   return RECORD_FIELDS.some((f) => typeof record[f] === 'string' && ids.match(record[f]) !== undefined);
 }
 
-function withoutIds(line: ReturnType<typeof journalLines>[number], ids: IdSet): unknown {
+function withoutIds(line: JournalLine, ids: IdSet): JournalLine {
   const keep = (list: readonly string[]) => list.filter((id) => !ids.match(id));
   const event = scrub(line.event, ids);
-  return { ...line, event, sort: { ...line.sort, recordIds: keep(line.sort.recordIds) } };
+  return { ...line, event, sort: { ...line.sort, recordIds: keep(line.sort.recordIds) } } as JournalLine;
 }
 
 /**
@@ -220,7 +243,7 @@ async function refreshSidecars(
 }
 
 /** Removes every version of `key` but the current one; answers how many it removed. */
-async function removeEarlierVersions(versions: VersionedStore, key: string): Promise<number> {
+export async function removeEarlierVersions(versions: VersionedStore, key: string): Promise<number> {
   let removed = 0;
   for await (const version of versions.listVersions(key)) {
     if (version.key !== key || version.latest) continue;

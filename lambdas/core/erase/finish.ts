@@ -16,14 +16,15 @@ import {
   rowErased,
   textOf,
 } from './find.ts';
-import type { ErasurePlan } from './plan.ts';
+import { copiesInText, type ErasurePlan } from './plan.ts';
+import { type Copies, CopyTally } from './copies.ts';
 import type { ErasureOutcome } from './execute.ts';
 
 /** One version the scan found something in: where, and what kind of thing (never the thing). */
 export interface Trace {
   readonly key: string;
   readonly versionId: string;
-  readonly what: 'erased id' | 'filter value';
+  readonly what: 'erased id' | 'filter value' | 'copy of her values';
 }
 
 /** The scan's result. */
@@ -34,27 +35,48 @@ export interface ScanResult {
   readonly traceCount: number;
   /** Other records' lookup fields that still name an erased id, per object: kept by design. */
   readonly keptReferences: Readonly<Record<string, number>>;
+  /** Copies of her values in the fields the request keeps, per `Object.Field`. */
+  readonly keptCopies: Readonly<Record<string, number>>;
 }
 
 /**
  * Reads every version under the org's prefix (erasure records aside), decompressed where gzip,
- * and reports each that still holds an erased id or a filter value. An erased id in another
- * record's lookup field or history value (a part's row, a journal event of another record) is
- * counted apart: those records are not the person's, and the rewrite keeps them too.
+ * and reports each that still holds an erased id, a filter value, or a copy of her values
+ * (`copies`) outside the fields the request keeps. An erased id in another record's lookup field
+ * or history value (a part's row, a journal event of another record) is counted apart: those
+ * records are not the person's, and the rewrite keeps them too. File bodies and metadata archives
+ * (`other`) are searched for ids and filter values as bytes; their formats are not read for copies.
  */
 export async function scanForTraces(
   versions: VersionedStore,
   org: string,
   ids: readonly string[],
   filterValues: readonly string[],
+  copies?: Copies,
 ): Promise<ScanResult> {
   const set = new IdSet(ids);
   const prefixes = set.prefixes();
-  const values = filterValues.map((v) => (caseInsensitiveValue(v) ? v.trim().toLowerCase() : v));
+  // A filter value that is one of her values is looked for field by field, so that a kept field
+  // may hold it; any other is looked for anywhere.
+  const whole = (v: string) => {
+    const hits = copies?.matcher.find(v.trim()) ?? [];
+    return hits.length === 1 && hits[0]!.start === 0 && hits[0]!.end === v.trim().length;
+  };
+  const plainValues = filterValues.filter((v) => !whole(v));
+  const values = plainValues.map((v) => (caseInsensitiveValue(v) ? v.trim().toLowerCase() : v));
   const holdsValue = (text: string) =>
     values.some((v, i) =>
-      caseInsensitiveValue(filterValues[i]!) ? text.toLowerCase().includes(v) : text.includes(v),
+      caseInsensitiveValue(plainValues[i]!) ? text.toLowerCase().includes(v) : text.includes(v),
     );
+  const keptCopies = new CopyTally();
+  // Copies of her values in a version: a trace unless every one is in a field the request keeps.
+  const holdsCopies = (look: (tally: CopyTally) => void): boolean => {
+    if (!copies || copies.matcher.empty) return false;
+    const tally = new CopyTally();
+    look(tally);
+    keptCopies.addKept(tally);
+    return tally.count > 0;
+  };
   const traces: Trace[] = [];
   let traceCount = 0;
   let scanned = 0;
@@ -69,6 +91,22 @@ export async function scanForTraces(
     const kind = kindOf(version.key);
     const text = kind.kind === 'other' ? Buffer.from(body).toString('latin1') : textOf(body);
     if (values.length > 0 && holdsValue(text)) found(version.key, version.versionId, 'filter value');
+    if (kind.kind === 'text' && holdsCopies((t) => copiesInText(copies!, text, t)))
+      found(version.key, version.versionId, 'copy of her values');
+    if (kind.kind === 'part' || kind.kind === 'journal') {
+      const copy = holdsCopies((t) => {
+        if (kind.kind === 'journal') {
+          for (const line of journalLines(text))
+            if (!journalLineHolds(line, set).erased) copies!.event(line, t);
+          return;
+        }
+        const table = parseCsv(text);
+        for (const row of table.rows)
+          if (!rowErased(table, row, set, kind.object!, version.key))
+            copies!.row(table, row, kind.object!, t);
+      });
+      if (copy) found(version.key, version.versionId, 'copy of her values');
+    }
     if (!prefixes.some((p) => text.includes(p))) continue;
     if (kind.kind === 'journal') {
       let trace = false;
@@ -102,7 +140,13 @@ export async function scanForTraces(
     }
     if (trace) found(version.key, version.versionId, 'erased id');
   }
-  return { versionsScanned: scanned, traces, traceCount, keptReferences: kept };
+  return {
+    versionsScanned: scanned,
+    traces,
+    traceCount,
+    keptReferences: kept,
+    keptCopies: keptCopies.kept,
+  };
 }
 
 /**
@@ -142,7 +186,7 @@ export interface ErasureLogEntry {
 export const erasureLogPrefix = (org: string): string => `${erasuresPrefix(org)}log/`;
 
 /** The execution's log entry, if one was written: its key and what it says. */
-async function existingEntry(
+export async function existingEntry(
   store: BackupStore,
   org: string,
   execution: string,

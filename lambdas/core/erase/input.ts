@@ -16,6 +16,7 @@ export const MAX_ERASE_IDS = 1000;
 const MAX_TEXT = 500;
 const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const RECORD_ID = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
+const OBJECT_FIELD = /^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$/;
 
 const FIXES: Record<string, string> = {
   ids: 'list record ids of 15 or 18 characters, e.g. ["0035g000000000PAAQ"].',
@@ -23,6 +24,8 @@ const FIXES: Record<string, string> = {
   where: 'write the fields to match and their values, e.g. {"Email": "jane@example.com"}.',
   requestedBy: "write who asked for the erasure: the requester's e-mail or a request reference.",
   reason: 'write a short reason, or leave it out.',
+  keepCopiesIn:
+    'list the fields whose copies of her values stay, as Object.Field, e.g. ["Account.Phone"], or leave it out.',
   mode: 'write "dry-run" (the default) or "erase".',
   confirmOrgId:
     'write the org id (Setup > Company Information > Salesforce.com Organization ID), 15 or 18 characters.',
@@ -43,6 +46,10 @@ const schema = z.strictObject({
     .optional(),
   requestedBy: z.string().trim().min(1, 'say who asked').max(MAX_TEXT),
   reason: z.string().max(MAX_TEXT).optional(),
+  keepCopiesIn: z
+    .array(z.string().max(255).regex(OBJECT_FIELD, 'a field as Object.Field, e.g. Account.Phone'))
+    .max(100, 'at most 100 fields')
+    .optional(),
   mode: z.enum(ERASE_MODES).default('dry-run'),
   confirmOrgId: z.string().max(64).optional(),
 });
@@ -65,6 +72,11 @@ export interface EraseRequest {
   readonly where?: Readonly<Record<string, string>>;
   readonly requestedBy: string;
   readonly reason?: string;
+  /**
+   * Fields (`Object.Field`) in which copies of her values in other records stay, as the requester
+   * decided (a shared switchboard number, say); every other copy is blanked.
+   */
+  readonly keepCopiesIn?: readonly string[];
   readonly mode: (typeof ERASE_MODES)[number];
   /** The org id, Salesforce's 18-character form, when given. */
   readonly confirmOrgId?: string;
@@ -174,6 +186,7 @@ export function parseEraseInput(raw: unknown): EraseRequest {
     ...(input.where !== undefined ? { where: input.where } : {}),
     requestedBy: input.requestedBy,
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    ...(input.keepCopiesIn !== undefined ? { keepCopiesIn: [...new Set(input.keepCopiesIn)].sort() } : {}),
     mode: input.mode,
     ...(confirmOrgId ? { confirmOrgId } : {}),
   };

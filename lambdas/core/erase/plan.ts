@@ -16,7 +16,9 @@ import {
   rowErased,
   textOf,
 } from './find.ts';
+import { Copies, CopyTally } from './copies.ts';
 import { caseInsensitiveValue, type EraseRequest } from './input.ts';
+import { ValueCollector, ValueMatcher, type ValueDigests } from './values.ts';
 import type { VersionedStore } from '../store.ts';
 
 /** Version of the plan and log layout. */
@@ -32,6 +34,10 @@ export interface PlannedKey {
   readonly versions: number;
   /** Rows (parts) or events (journal) that go, in the newest version holding any. */
   readonly rows: number;
+  /** Copies of her values in other records' fields, in the version holding most (kept ones aside). */
+  readonly copies?: number;
+  /** True when no version holds her id: the key is rewritten for the copies only. */
+  readonly onlyCopies?: true;
 }
 
 /** What an erasure found, and will remove when confirmed. */
@@ -51,6 +57,15 @@ export interface ErasurePlan {
   readonly request: RequestFingerprint;
   readonly keys: readonly PlannedKey[];
   readonly summary: ErasureSummary;
+  /** Fields whose copies of her values stay, as the request asked (`Object.Field`). */
+  readonly keepCopiesIn?: readonly string[];
+  /** Per field, up to 100 ids of other records holding a copy of her values. */
+  readonly copyRecords: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The digests of her values (see values.ts), for the erase and the last scan; only in a plan
+   * to carry out, and removed from it by the last step. A dry run's plan never holds them.
+   */
+  readonly values?: ValueDigests;
 }
 
 /** The counts a plan and the workflow's output carry. */
@@ -64,6 +79,12 @@ export interface ErasureSummary {
   /** Rows that go, per object (parts), in the newest version of each part. */
   readonly rowsByObject: Readonly<Record<string, number>>;
   readonly journalEvents: number;
+  /** Her distinct e-mail addresses, phone numbers and full names, found in her rows and events. */
+  readonly values: number;
+  /** Copies of them in other records, to blank, per `Object.Field`. */
+  readonly copiesByField: Readonly<Record<string, number>>;
+  /** Copies in the fields the request keeps, per `Object.Field`. */
+  readonly keptCopiesByField: Readonly<Record<string, number>>;
 }
 
 /**
@@ -76,6 +97,7 @@ export interface RequestFingerprint {
   readonly object?: string;
   readonly filterFields?: readonly string[];
   readonly filterSha256?: string;
+  readonly keepCopiesIn?: readonly string[];
   readonly requestedBy: string;
 }
 
@@ -96,6 +118,7 @@ export function requestFingerprint(request: EraseRequest): RequestFingerprint {
           filterSha256: createHash('sha256').update(JSON.stringify(normalized)).digest('hex'),
         }
       : {}),
+    ...(request.keepCopiesIn ? { keepCopiesIn: [...request.keepCopiesIn] } : {}),
     requestedBy: request.requestedBy,
   };
 }
@@ -109,6 +132,7 @@ export function sameRequest(stored: RequestFingerprint | undefined, wanted: Requ
       f.object ?? null,
       f.filterFields ?? null,
       f.filterSha256 ?? null,
+      f.keepCopiesIn ?? [],
       f.requestedBy,
     ]);
   return stored !== undefined && tuple(stored) === tuple(wanted);
@@ -131,19 +155,27 @@ export async function planErasure(
 ): Promise<ErasurePlan> {
   const { ids, objectOf } = await resolveIds(store, org, request);
   const set = new IdSet(ids);
-  const keys = await findKeys(store, org, set);
+  const collector = await collectValues(store, org, set);
+  const values = collector.digests();
+  const tally = new CopyTally();
+  const copies = new Copies(new ValueMatcher(values), new Set(request.keepCopiesIn ?? []));
+  const keys = await findKeys(store, org, set, copies, tally);
   const rowsByObject: Record<string, number> = {};
-  for (const k of keys)
+  const hers = keys.filter((k) => !k.onlyCopies);
+  for (const k of hers)
     if (k.kind === 'part' && k.object) rowsByObject[k.object] = (rowsByObject[k.object] ?? 0) + k.rows;
   const summary: ErasureSummary = {
     ids: ids.length,
-    snapshots: new Set(keys.filter((k) => k.snapshotId).map((k) => k.snapshotId)).size,
-    parts: keys.filter((k) => k.kind === 'part').length,
-    journalObjects: keys.filter((k) => k.kind === 'journal').length,
-    otherKeys: keys.filter((k) => k.kind === 'text' || k.kind === 'other').length,
+    snapshots: new Set(hers.filter((k) => k.snapshotId).map((k) => k.snapshotId)).size,
+    parts: hers.filter((k) => k.kind === 'part').length,
+    journalObjects: hers.filter((k) => k.kind === 'journal').length,
+    otherKeys: hers.filter((k) => k.kind === 'text' || k.kind === 'other').length,
     versions: keys.reduce((n, k) => n + k.versions, 0),
     rowsByObject,
-    journalEvents: keys.filter((k) => k.kind === 'journal').reduce((n, k) => n + k.rows, 0),
+    journalEvents: hers.filter((k) => k.kind === 'journal').reduce((n, k) => n + k.rows, 0),
+    values: collector.size,
+    copiesByField: tally.byField,
+    keptCopiesByField: tally.kept,
   };
   return {
     formatVersion: ERASURE_FORMAT_VERSION,
@@ -157,6 +189,9 @@ export async function planErasure(
     request: requestFingerprint(request),
     keys,
     summary,
+    ...(request.keepCopiesIn ? { keepCopiesIn: request.keepCopiesIn } : {}),
+    copyRecords: tally.records,
+    ...(request.mode === 'erase' ? { values } : {}),
   };
 }
 
@@ -257,8 +292,45 @@ function pick(all: Record<string, string>, ids: readonly string[]): Record<strin
   return Object.fromEntries(ids.map((id) => [id, all[id] ?? '']));
 }
 
-/** Every key with a version holding an erased id, with how many versions and rows. */
-async function findKeys(store: VersionedStore, org: string, ids: IdSet): Promise<PlannedKey[]> {
+/**
+ * Her values: the e-mail addresses, phone numbers and names of every version of her own rows (a
+ * part's row whose `Id` is hers) and of her records' change events.
+ */
+async function collectValues(store: VersionedStore, org: string, ids: IdSet): Promise<ValueCollector> {
+  const collector = new ValueCollector();
+  for await (const version of orgVersions(store, org)) {
+    const kind = kindOf(version.key);
+    if (kind.kind === 'part' && version.key.slice(version.key.lastIndexOf('/') + 1).startsWith('part-')) {
+      const table = parseCsv(textOf(await store.getVersion(version.key, version.versionId)));
+      const idColumn = table.header.indexOf('Id');
+      if (idColumn < 0) continue;
+      for (const row of table.rows) {
+        if (!ids.match(row[idColumn] ?? '')) continue;
+        collector.addRecord(Object.fromEntries(table.header.map((h, i) => [h, row[i]])));
+      }
+    } else if (kind.kind === 'journal') {
+      for (const line of journalLines(textOf(await store.getVersion(version.key, version.versionId)))) {
+        if (!line.sort.recordIds.some((id) => ids.match(id))) continue;
+        const payload = (line.event as { detail?: { payload?: Record<string, unknown> } }).detail?.payload;
+        if (payload) collector.addRecord(payload);
+      }
+    }
+  }
+  return collector;
+}
+
+/**
+ * Every key with a version holding an erased id or a copy of her values, with how many versions,
+ * rows and copies; `tally` counts the copies by field.
+ */
+async function findKeys(
+  store: VersionedStore,
+  org: string,
+  ids: IdSet,
+  copies: Copies,
+  tally: CopyTally,
+): Promise<PlannedKey[]> {
+  const tallies = new Map<string, CopyTally>();
   const byKey = new Map<string, PlannedKey>();
   const prefixes = ids.prefixes();
   for await (const version of orgVersions(store, org)) {
@@ -266,22 +338,37 @@ async function findKeys(store: VersionedStore, org: string, ids: IdSet): Promise
     const body = await store.getVersion(version.key, version.versionId);
     let rows = 0;
     let holds = false;
+    const found = new CopyTally();
     if (kind.kind === 'part') {
       const table = parseCsv(textOf(body));
-      rows = table.rows.filter((r) => rowErased(table, r, ids, kind.object!, version.key)).length;
+      for (const row of table.rows) {
+        if (rowErased(table, row, ids, kind.object!, version.key)) rows++;
+        else copies.row(table, row, kind.object!, found);
+      }
       // An erased id in another record's lookup is kept (docs/erasure.md): the row is not the person's.
       holds = rows > 0;
     } else if (kind.kind === 'journal') {
       // Another record's event naming an erased id in a lookup is kept, as the scan keeps it.
-      const held = journalLines(textOf(body)).map((l) => journalLineHolds(l, ids));
+      const lines = journalLines(textOf(body));
+      const held = lines.map((l) => journalLineHolds(l, ids));
+      lines.forEach((line, i) => {
+        if (!held[i]!.erased) copies.event(line, found);
+      });
       rows = held.filter((h) => h.erased).length;
       holds = rows > 0 || held.some((h) => h.trace);
     } else {
       const text = kind.kind === 'text' ? textOf(body) : Buffer.from(body).toString('latin1');
       holds = prefixes.some((p) => text.includes(p));
+      if (kind.kind === 'text') copiesInText(copies, text, found);
     }
+    const hersHere = holds;
+    if (found.count > 0) holds = true;
+    const keyTally = tallies.get(version.key) ?? new CopyTally();
+    keyTally.mergeMax(found);
+    tallies.set(version.key, keyTally);
     if (!holds) continue;
     const previous = byKey.get(version.key);
+    const onlyCopies = !hersHere && (previous === undefined || previous.onlyCopies === true);
     const entry: PlannedKey = {
       key: version.key,
       kind: kind.kind,
@@ -289,8 +376,21 @@ async function findKeys(store: VersionedStore, org: string, ids: IdSet): Promise
       ...(kind.object ? { object: kind.object } : {}),
       versions: (previous?.versions ?? 0) + 1,
       rows: Math.max(previous?.rows ?? 0, rows),
+      ...(keyTally.count > 0 ? { copies: keyTally.count } : {}),
+      ...(onlyCopies ? { onlyCopies: true as const } : {}),
     };
     byKey.set(version.key, entry);
   }
+  for (const keyTally of tallies.values()) tally.add(keyTally);
   return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** Copies in a text record of the vault: a JSON record's strings, or the whole text. */
+export function copiesInText(copies: Copies, text: string, tally: CopyTally): string | undefined {
+  try {
+    const scrubbed = copies.json(JSON.parse(text), tally);
+    return scrubbed.changed ? JSON.stringify(scrubbed.value) : undefined;
+  } catch {
+    return copies.text(text, tally);
+  }
 }

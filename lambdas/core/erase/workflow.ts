@@ -7,8 +7,16 @@ import { canonicalOrgId } from '../../../contract/org-id.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import { type BackupStore, ObjectExistsError, type VersionedStore } from '../store.ts';
 import { ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
-import { type ErasureOutcome, executeErasure } from './execute.ts';
-import { scanForTraces, writeErasureLog, writeErasureStarted } from './finish.ts';
+import { type ErasureOutcome, executeErasure, removeEarlierVersions } from './execute.ts';
+import {
+  existingEntry,
+  type ScanResult,
+  scanForTraces,
+  writeErasureLog,
+  writeErasureStarted,
+} from './finish.ts';
+import { Copies } from './copies.ts';
+import { ValueMatcher } from './values.ts';
 import { erasuresPrefix } from './find.ts';
 import { parseEraseInput, refuseLockedVault } from './input.ts';
 import type { EraseRequest } from './input.ts';
@@ -158,7 +166,22 @@ export async function finishErasure(
 ): Promise<EraseFinished> {
   const request = parseEraseInput(input);
   const plan = await readPlan(deps, planKey);
-  const scan = await scanForTraces(deps.versions, deps.org, plan.ids, Object.values(request.where ?? {}));
+  refuseOtherRequest(plan, request, planKey);
+  // A finish run again after its log was written answers what that log says: the plan no longer
+  // holds the digests a second scan would need.
+  const logged = await existingEntry(deps.store, deps.org, plan.execution);
+  if (logged?.entry.status === 'complete') return finished(deps.org, logged.key, logged.entry.scan);
+  const copies = new Copies(
+    new ValueMatcher(plan.values ?? { key: '', digests: [], nameWords: [] }),
+    new Set(plan.keepCopiesIn ?? []),
+  );
+  const scan = await scanForTraces(
+    deps.versions,
+    deps.org,
+    plan.ids,
+    Object.values(request.where ?? {}),
+    copies,
+  );
   const logKey = await writeErasureLog(deps.store, deps.versions, {
     formatVersion: plan.formatVersion,
     org: deps.org,
@@ -174,9 +197,28 @@ export async function finishErasure(
     outcome,
     scan,
   });
+  await forgetValues(deps, planKey, plan);
+  return finished(deps.org, logKey, scan);
+}
+
+/**
+ * The plan without her values' digests and their key, and no earlier version of it: once the
+ * last scan has run, nothing in the vault can test a guess of her values.
+ */
+async function forgetValues(deps: EraseDeps, planKey: string, plan: ErasurePlan): Promise<void> {
+  if (plan.values === undefined) return;
+  const { values: _, ...rest } = plan;
+  await deps.versions.replace(planKey, `${JSON.stringify(rest, null, 1)}\n`, {
+    contentType: 'application/json',
+  });
+  await removeEarlierVersions(deps.versions, planKey);
+}
+
+/** The finish step's answer, failing with `ErasureTraceFoundError` when the scan found a trace. */
+function finished(org: string, logKey: string, scan: ScanResult): EraseFinished {
   if (scan.traceCount > 0) {
     throw new ErasureTraceFoundError(
-      `After the erasure, ${scan.traceCount} stored version(s) under org ${deps.org}'s prefix still hold an erased id or the filter's value (first: ${scan.traces
+      `After the erasure, ${scan.traceCount} stored version(s) under org ${org}'s prefix still hold an erased id, the filter's value or a copy of her values (first: ${scan.traces
         .slice(0, 5)
         .map((t) => `${t.key} version ${t.versionId} (${t.what})`)
         .join(

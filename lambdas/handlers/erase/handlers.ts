@@ -37,6 +37,7 @@ const event = z.discriminatedUnion('step', [
       manifestsRewritten: count,
       catalogEntriesRewritten: count,
       versionsRemoved: count,
+      copiesBlanked: count,
     }),
   }),
 ]);

@@ -1,0 +1,206 @@
+/**
+ * The person's identifying values: the e-mail addresses, phone numbers and full names her own rows
+ * held in any version. Other records may have copied them (a case's supplied e-mail, a task's
+ * subject, a note's text); erasure finds those copies, blanks them, and its last scan looks for them.
+ *
+ * A plan never holds a value: it holds an HMAC-SHA256 of each, under a key made for that execution
+ * and kept in the plan only until the last scan has run.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+
+/** The kinds of value looked for, each compared in its own normal form. */
+export type ValueKind = 'email' | 'phone' | 'name';
+
+/** What a plan carries to find the values again: digests and their key, never a value. */
+export interface ValueDigests {
+  /** Base64 HMAC key, made for one execution. */
+  readonly key: string;
+  /** Hex HMAC-SHA256 of `<kind>:<normal form>`, sorted. */
+  readonly digests: readonly string[];
+  /** How many words the names have (a name is matched as that many words in a row). */
+  readonly nameWords: readonly number[];
+  /** How many digits the phone numbers have (a copy may carry a country code in front). */
+  readonly phoneDigits?: readonly number[];
+}
+
+const EMAIL_CELL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/;
+const EMAIL_IN_TEXT = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const PHONE_IN_TEXT = /\+?\(?\d[\d\s().-]{5,}\d/g;
+const WORD = /[\p{L}\p{M}'’-]+/gu;
+/** Fields that name a person, in a row or a change event. */
+const PHONE_FIELD = /(Phone|Fax)$/i;
+/** A phone number has at least this many digits; shorter digit runs are too common to stand for her. */
+const MIN_PHONE_DIGITS = 7;
+/** Digits a copy of a phone number may carry in front of it: a country code. */
+const MAX_COUNTRY_CODE = 3;
+/** A name is looked for when it has two to four words of at least this many letters in all. */
+const MIN_NAME_LETTERS = 5;
+
+const digits = (text: string): string => text.replace(/\D/g, '');
+const nameForm = (text: string): string[] => (text.toLowerCase().match(WORD) ?? []).filter(Boolean);
+
+/** Collects the values of the person's rows and events; `digests()` answers what a plan stores. */
+export class ValueCollector {
+  private readonly values = new Set<string>();
+
+  /** A row (or event) of the person's: field name to value. */
+  addRecord(fields: Readonly<Record<string, unknown>>): void {
+    for (const [field, value] of Object.entries(fields)) {
+      if (typeof value === 'string') this.addField(field, value);
+      else if (field === 'Name' && value !== null && typeof value === 'object') {
+        // A change event's compound name: { FirstName, LastName, ... }.
+        const name = value as Record<string, unknown>;
+        this.addName([name.FirstName, name.MiddleName, name.LastName]);
+      }
+    }
+    this.addName([fields.FirstName, fields.MiddleName, fields.LastName]);
+  }
+
+  private addField(field: string, value: string): void {
+    const text = value.trim();
+    if (!text) return;
+    if (EMAIL_CELL.test(text)) this.values.add(`email:${text.toLowerCase()}`);
+    else if (PHONE_FIELD.test(field) && digits(text).length >= MIN_PHONE_DIGITS)
+      this.values.add(`phone:${digits(text)}`);
+    else if (field === 'Name') this.addName([text]);
+  }
+
+  private addName(parts: readonly unknown[]): void {
+    const words = parts.filter((p): p is string => typeof p === 'string').flatMap(nameForm);
+    if (words.length < 2 || words.length > 4 || words.join('').length < MIN_NAME_LETTERS) return;
+    this.values.add(`name:${words.join(' ')}`);
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  /** The digests of what was collected, under a new key. */
+  digests(key: Buffer = randomBytes(32)): ValueDigests {
+    const hmac = (value: string) => createHmac('sha256', key).update(value).digest('hex');
+    const nameWords = new Set<number>();
+    const phoneDigits = new Set<number>();
+    for (const v of this.values) {
+      if (v.startsWith('name:')) nameWords.add(v.split(' ').length);
+      if (v.startsWith('phone:')) phoneDigits.add(v.length - 'phone:'.length);
+    }
+    return {
+      key: key.toString('base64'),
+      digests: [...this.values].map(hmac).sort(),
+      nameWords: [...nameWords].sort(),
+      phoneDigits: [...phoneDigits].sort(),
+    };
+  }
+}
+
+/** One stretch of text that is one of the person's values. */
+export interface ValueHit {
+  readonly kind: ValueKind;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Finds the person's values in text, by their digests. */
+export class ValueMatcher {
+  private readonly key: Buffer;
+  private readonly digests: ReadonlySet<string>;
+  private readonly nameWords: readonly number[];
+  private readonly phoneDigits: readonly number[];
+
+  constructor(values: ValueDigests) {
+    this.key = Buffer.from(values.key, 'base64');
+    this.digests = new Set(values.digests);
+    this.nameWords = values.nameWords;
+    this.phoneDigits = values.phoneDigits ?? [];
+  }
+
+  /** Whether a run of digits is one of the phone numbers, or one with a country code in front. */
+  private isPhone(number: string): boolean {
+    if (number.length < MIN_PHONE_DIGITS) return false;
+    if (this.is('phone', number)) return true;
+    return this.phoneDigits.some(
+      (n) => number.length > n && number.length - n <= MAX_COUNTRY_CODE && this.is('phone', number.slice(-n)),
+    );
+  }
+
+  get empty(): boolean {
+    return this.digests.size === 0;
+  }
+
+  private is(kind: ValueKind, form: string): boolean {
+    return this.digests.has(createHmac('sha256', this.key).update(`${kind}:${form}`).digest('hex'));
+  }
+
+  /** Every stretch of `text` that is one of the values, in order, not overlapping. */
+  find(text: string): ValueHit[] {
+    if (this.empty || !text) return [];
+    const hits: ValueHit[] = [];
+    for (const m of text.matchAll(EMAIL_IN_TEXT)) {
+      if (this.is('email', m[0].toLowerCase()))
+        hits.push({ kind: 'email', start: m.index, end: m.index + m[0].length });
+    }
+    for (const m of text.matchAll(PHONE_IN_TEXT)) {
+      const hit = this.phoneIn(m[0]);
+      if (hit) hits.push({ kind: 'phone', start: m.index + hit.start, end: m.index + hit.end });
+    }
+    if (this.nameWords.length > 0) {
+      const words = [...text.matchAll(WORD)];
+      for (let i = 0; i < words.length; i++) {
+        for (const n of this.nameWords) {
+          const last = words[i + n - 1];
+          if (!last) continue;
+          const span = words.slice(i, i + n);
+          // The words of a name follow one another, with only spaces between them.
+          const apart = span
+            .slice(1)
+            .some((w, j) => !/^\s+$/.test(text.slice(span[j]!.index + span[j]![0].length, w.index)));
+          if (apart) continue;
+          if (this.is('name', span.map((w) => w[0].toLowerCase()).join(' ')))
+            hits.push({ kind: 'name', start: words[i]!.index, end: last.index + last[0].length });
+        }
+      }
+    }
+    hits.sort((a, b) => a.start - b.start || b.end - a.end);
+    const apart: ValueHit[] = [];
+    for (const hit of hits) if (!apart.length || hit.start >= apart[apart.length - 1]!.end) apart.push(hit);
+    return apart;
+  }
+
+  /**
+   * The longest run of whole space-separated pieces of a digit run that is one of the phone
+   * numbers: "call 617-555-0199 2024" holds the number without the year.
+   */
+  private phoneIn(run: string): { start: number; end: number } | undefined {
+    const pieces = [...run.matchAll(/\S+/g)];
+    for (let length = pieces.length; length > 0; length--) {
+      for (let i = 0; i + length <= pieces.length; i++) {
+        const first = pieces[i]!;
+        const last = pieces[i + length - 1]!;
+        const end = last.index + last[0].replace(/[(.-]+$/, '').length;
+        const number = digits(run.slice(first.index, end));
+        if (this.isPhone(number)) return { start: first.index, end };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The text without the values: a text that is only values becomes empty (a blank field), and a
+   * value inside a longer text becomes `[erased]`. Answers undefined when nothing was found.
+   */
+  scrub(text: string): string | undefined {
+    const hits = this.find(text);
+    if (hits.length === 0) return undefined;
+    let out = '';
+    let at = 0;
+    for (const hit of hits) {
+      out += `${text.slice(at, hit.start)}[erased]`;
+      at = hit.end;
+    }
+    out += text.slice(at);
+    return out.replace(/\[erased\]/g, '').trim() === '' ? '' : out;
+  }
+}
+
+/** `Object.Field` as the request's `keepCopiesIn` names a field. */
+export const fieldName = (object: string, field: string): string => `${object}.${field}`;
