@@ -290,6 +290,20 @@ export const RETENTION_LOG_FOLDER = 'retention/';
 /** Under an org's prefix, where erasure records go: `orgs/<org>/erasures/` (plans and the log). */
 export const ERASURES_FOLDER = 'erasures/';
 
+/**
+ * Where, under an org's prefix, its erase role may remove versions (and bypass a GOVERNANCE
+ * lock), as key patterns relative to `orgs/<org name>/`: the folders an erasure rewrites, and its
+ * own plans, which it rewrites without her values' digests at the end. Never the erasure log, nor
+ * the retention log.
+ */
+export const ERASE_REMOVAL_PATTERNS = [
+  'snapshots/*',
+  'catalog/*',
+  'files/*',
+  'journal/*',
+  `${ERASURES_FOLDER}*/plan.json`,
+] as const;
+
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {
   return `${ORGS_PREFIX}${orgName}/`;

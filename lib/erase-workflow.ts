@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
+  ERASE_REMOVAL_PATTERNS,
   EnvName,
   ErrorName,
   LAMBDA_SERVICE_ERRORS,
@@ -182,15 +183,19 @@ export class EraseWorkflow extends Construct {
       roles: [role],
       statements: [
         new iam.PolicyStatement({
-          sid: 'ReadReplaceAndRemoveVersionsOfOwnOrg',
+          sid: 'ReadAndReplaceInOwnOrg',
+          actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+          resources: [props.bucket.arnForObjects(`${orgPrefix}*`)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'RemoveVersionsWhereErasureRewrites',
           actions: [
-            's3:GetObject',
-            's3:GetObjectVersion',
-            's3:PutObject',
             's3:DeleteObjectVersion',
             ...(props.objectLockMode === 'GOVERNANCE' ? ['s3:BypassGovernanceRetention'] : []),
           ],
-          resources: [props.bucket.arnForObjects(`${orgPrefix}*`)],
+          resources: ERASE_REMOVAL_PATTERNS.map((pattern) =>
+            props.bucket.arnForObjects(`${orgPrefix}${pattern}`),
+          ),
         }),
         new iam.PolicyStatement({
           sid: 'ListOwnOrgWithVersions',
@@ -218,8 +223,14 @@ export class EraseWorkflow extends Construct {
     const bucket = nagArnOf(this, props.bucket.bucketArn);
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${bucket}/${orgPrefix}*]`,
-      reason: `${policy.node.path}: an erasure reads, rewrites and removes versions of any object of its own org, under ${orgPrefix}, wherever the person's rows are; the bucket policy allows version removal to this role under that prefix only.`,
+      reason: `${policy.node.path}: an erasure reads and rewrites any object of its own org, under ${orgPrefix}, wherever the person's rows are.`,
     });
+    for (const pattern of ERASE_REMOVAL_PATTERNS) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${bucket}/${orgPrefix}${pattern}]`,
+        reason: `${policy.node.path}: an erasure removes the earlier versions of what it rewrote under ${orgPrefix}${pattern}; the bucket policy allows version removal to this role there only.`,
+      });
+    }
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${bucket}/*]`,
       reason: `${policy.node.path}: the explicit deny of deletes and lock, lifecycle or versioning changes covers every object of the vault.`,

@@ -15,6 +15,7 @@ import {
   orgNameProblem,
   orgPrefixOf,
   type RetentionPolicy,
+  ERASE_REMOVAL_PATTERNS,
   SWEEPER_DELETE_FOLDERS,
 } from '../contract/workflow-contract.ts';
 import type { RetentionConfig } from './config.ts';
@@ -402,7 +403,7 @@ export class Vault extends Construct {
           arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
         }),
       ),
-      folders: SWEEPER_DELETE_FOLDERS,
+      patterns: SWEEPER_DELETE_FOLDERS.map((folder) => `${folder}*`),
     });
   }
 
@@ -417,7 +418,7 @@ export class Vault extends Construct {
       duty: RoleDuty.Erase,
       actions: VERSION_REMOVAL_ACTIONS,
       roleArns: roles.map((role) => role.roleArn),
-      folders: [''],
+      patterns: ERASE_REMOVAL_PATTERNS,
     });
   }
 
@@ -435,8 +436,8 @@ export class Vault extends Construct {
     readonly duty: string;
     readonly actions: readonly string[];
     readonly roleArns: readonly string[];
-    /** Folders under the org's prefix the actions stay allowed in; `''` for the whole prefix. */
-    readonly folders: readonly string[];
+    /** Key patterns under the org's prefix the actions stay allowed on (`snapshots/*`). */
+    readonly patterns: readonly string[];
   }): void {
     const { name, actions } = exception;
     const everywhere = [this.bucket.bucketArn, this.bucket.arnForObjects('*')];
@@ -469,8 +470,8 @@ export class Vault extends Construct {
       conditions: { ArnNotEquals: trusted, Null: { [`aws:PrincipalTag/${ORG_TAG}`]: 'true' } },
     });
     statement(`Deny${name}ActionsOutsideOwnOrg`, {
-      notResources: exception.folders.map((folder) =>
-        this.bucket.arnForObjects(`${orgPrefixOf(`\${aws:PrincipalTag/${ORG_TAG}}`)}${folder}*`),
+      notResources: exception.patterns.map((pattern) =>
+        this.bucket.arnForObjects(`${orgPrefixOf(`\${aws:PrincipalTag/${ORG_TAG}}`)}${pattern}`),
       ),
       conditions: {
         ArnNotEquals: trusted,

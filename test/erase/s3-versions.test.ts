@@ -128,5 +128,9 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
     const reader = new SnapshotReader(store);
     for (const id of sc.snapshots)
       expect(await verifySnapshot(store, await reader.manifest('sample', id)), id).toEqual([]);
+    // AND its plan, rewritten without the digests of her values, is left with that one version
+    const plans = await everyVersion(store, 'orgs/sample/erasures/erase-s3-workflow/plan.json');
+    expect(plans.size).toBe(1);
+    expect(JSON.parse([...plans.values()][0]!)).not.toHaveProperty('values');
   }, 300_000);
 });

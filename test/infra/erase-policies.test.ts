@@ -83,6 +83,30 @@ describe('who may remove versions of the vault, under the synthesized policies',
     ).toBe(false);
   });
 
+  it('lets the erase role remove versions only where an erasure rewrites, and never of the erasure or retention log', async () => {
+    const erase = roleOf('DreamhouseProdEraseEraseFunction');
+    const key = (rest: string) => `arn:aws:s3:::${bucket}/orgs/dreamhouse-prod/${rest}`;
+    for (const rest of [
+      'catalog/20260101T000000000Z-abcdef.json',
+      'files/sha256/ab/abcdef',
+      'journal/2026/01/01/00/x.jsonl.gz',
+      'erasures/request-42/plan.json',
+    ]) {
+      expect(await allowed(erase, 's3:DeleteObjectVersion', key(rest)), rest).toBe(true);
+    }
+    for (const rest of [
+      'erasures/log/20260101T000000000Z-request-42.json',
+      'retention/20260101T000000000Z.json',
+      'latest.json',
+    ]) {
+      for (const action of ['s3:DeleteObjectVersion', 's3:BypassGovernanceRetention']) {
+        expect(await allowed(erase, action, key(rest)), `${action} ${rest}`).toBe(false);
+      }
+      // It may still write there: the log is written once, and completed in place.
+      expect(await allowed(erase, 's3:PutObject', key(rest)), rest).toBe(true);
+    }
+  });
+
   it('refuses the backup, restore and diff report roles any delete, even of their own org', async () => {
     for (const start of [
       'DreamhouseProdBackupPlanFunction',
