@@ -290,20 +290,6 @@ export const RETENTION_LOG_FOLDER = 'retention/';
 /** Under an org's prefix, where erasure records go: `orgs/<org>/erasures/` (plans and the log). */
 export const ERASURES_FOLDER = 'erasures/';
 
-/**
- * Where, under an org's prefix, its erase role may remove versions (and bypass a GOVERNANCE
- * lock), as key patterns relative to `orgs/<org name>/`: the folders an erasure rewrites, and its
- * own plans, which it rewrites without her values' digests at the end. Never the erasure log, nor
- * the retention log.
- */
-export const ERASE_REMOVAL_PATTERNS = [
-  'snapshots/*',
-  'catalog/*',
-  'files/*',
-  'journal/*',
-  `${ERASURES_FOLDER}*/plan.json`,
-] as const;
-
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {
   return `${ORGS_PREFIX}${orgName}/`;
@@ -321,6 +307,31 @@ export function restorePrefixOf(orgName: string): string {
 /** The vault prefix of one configured org's diff reports. */
 export function reportPrefixOf(orgName: string): string {
   return `${REPORTS_PREFIX}${orgName}/`;
+}
+
+/**
+ * Every prefix of the vault that holds one configured org's records, which an erasure reads,
+ * rewrites and scans: its backups, its restore records and its diff reports.
+ */
+export function erasePrefixesOf(orgName: string): string[] {
+  return [orgPrefixOf(orgName), restorePrefixOf(orgName), reportPrefixOf(orgName)];
+}
+
+/**
+ * Where one org's erase role may remove versions (and bypass a GOVERNANCE lock), as key patterns:
+ * the folders an erasure rewrites (its backups' snapshots, catalog, files and journal, its restore
+ * records and diff reports) and its own plans, which it rewrites without her values' digests at
+ * the end. Never the erasure log, the retention log or the latest pointer.
+ */
+export function eraseRemovalPatternsOf(orgName: string): string[] {
+  const org = orgPrefixOf(orgName);
+  return [
+    ...['snapshots/*', 'catalog/*', 'files/*', 'journal/*', `${ERASURES_FOLDER}*/plan.json`].map(
+      (pattern) => `${org}${pattern}`,
+    ),
+    `${restorePrefixOf(orgName)}*`,
+    `${reportPrefixOf(orgName)}*`,
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

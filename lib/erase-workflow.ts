@@ -6,12 +6,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
-  ERASE_REMOVAL_PATTERNS,
   EnvName,
+  erasePrefixesOf,
+  eraseRemovalPatternsOf,
   ErrorName,
   LAMBDA_SERVICE_ERRORS,
   orgNameProblem,
-  orgPrefixOf,
 } from '../contract/workflow-contract.ts';
 import { constructIdOf } from './config.ts';
 import { WorkflowFunction } from './function-defaults.ts';
@@ -68,7 +68,7 @@ export interface EraseWorkflowProps {
   readonly bucket: s3.IBucket;
   /** The vault key. */
   readonly key: kms.IKey;
-  /** The erase function's role name; the vault's bucket policy lets only this role remove versions under the org's prefix. */
+  /** The erase function's role name; the vault's bucket policy lets only this role remove versions of the org's records. */
   readonly roleName: string;
   /**
    * The vault's Object Lock mode: with GOVERNANCE the role may bypass it; with COMPLIANCE every
@@ -85,7 +85,7 @@ export interface EraseWorkflowProps {
  * their rows, removes every earlier version, describes the snapshots again so they still verify,
  * then scans every version of the org for what should be gone and logs the erasure. Its one
  * function runs under a role of its own, the only workflow role that may remove versions, and only
- * under the org's prefix; it has no Salesforce credentials.
+ * where an erasure rewrites the org's records; it has no Salesforce credentials.
  */
 export class EraseWorkflow extends Construct {
   /** The erase state machine. */
@@ -171,21 +171,23 @@ export class EraseWorkflow extends Construct {
   }
 
   /**
-   * Read, list (versions too), replace and remove versions under the org's prefix only, with the
-   * vault's key; bypass a GOVERNANCE lock when the vault has one. The vault's bucket policy
-   * denies version removal to every other workflow role.
+   * Read, list (versions too) and replace under the org's prefixes (backups, restore records,
+   * diff reports) only, and remove versions where an erasure rewrites (`eraseRemovalPatternsOf`),
+   * with the vault's key; bypass a GOVERNANCE lock when the vault has one. The vault's bucket
+   * policy denies version removal to every other workflow role.
    */
   private grantVault(props: EraseWorkflowProps, fn: WorkflowFunction): void {
     const role = fn.role;
     if (!role) throw new Error('The erase function has no role.');
-    const orgPrefix = orgPrefixOf(props.orgName);
+    const prefixes = erasePrefixesOf(props.orgName);
+    const removable = eraseRemovalPatternsOf(props.orgName);
     const policy = new iam.Policy(this, 'VaultAccess', {
       roles: [role],
       statements: [
         new iam.PolicyStatement({
           sid: 'ReadAndReplaceInOwnOrg',
           actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
-          resources: [props.bucket.arnForObjects(`${orgPrefix}*`)],
+          resources: prefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
         }),
         new iam.PolicyStatement({
           sid: 'RemoveVersionsWhereErasureRewrites',
@@ -193,15 +195,13 @@ export class EraseWorkflow extends Construct {
             's3:DeleteObjectVersion',
             ...(props.objectLockMode === 'GOVERNANCE' ? ['s3:BypassGovernanceRetention'] : []),
           ],
-          resources: ERASE_REMOVAL_PATTERNS.map((pattern) =>
-            props.bucket.arnForObjects(`${orgPrefix}${pattern}`),
-          ),
+          resources: removable.map((pattern) => props.bucket.arnForObjects(pattern)),
         }),
         new iam.PolicyStatement({
           sid: 'ListOwnOrgWithVersions',
           actions: ['s3:ListBucket', 's3:ListBucketVersions'],
           resources: [props.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${orgPrefix}*`] } },
+          conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
         }),
         new iam.PolicyStatement({
           sid: 'NeverChangeProtection',
@@ -221,14 +221,16 @@ export class EraseWorkflow extends Construct {
       ],
     });
     const bucket = nagArnOf(this, props.bucket.bucketArn);
-    Validations.of(policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${bucket}/${orgPrefix}*]`,
-      reason: `${policy.node.path}: an erasure reads and rewrites any object of its own org, under ${orgPrefix}, wherever the person's rows are.`,
-    });
-    for (const pattern of ERASE_REMOVAL_PATTERNS) {
+    for (const prefix of prefixes) {
       Validations.of(policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${bucket}/${orgPrefix}${pattern}]`,
-        reason: `${policy.node.path}: an erasure removes the earlier versions of what it rewrote under ${orgPrefix}${pattern}; the bucket policy allows version removal to this role there only.`,
+        id: `AwsSolutions-IAM5[Resource::${bucket}/${prefix}*]`,
+        reason: `${policy.node.path}: an erasure reads and rewrites any object of its own org under ${prefix} (backups, restore records, diff reports), wherever the person's rows are.`,
+      });
+    }
+    for (const pattern of removable.filter((p) => !prefixes.some((prefix) => p === `${prefix}*`))) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${bucket}/${pattern}]`,
+        reason: `${policy.node.path}: an erasure removes the earlier versions of what it rewrote under ${pattern}; the bucket policy allows version removal to this role there only.`,
       });
     }
     Validations.of(policy).acknowledge({

@@ -15,7 +15,7 @@ import {
   orgNameProblem,
   orgPrefixOf,
   type RetentionPolicy,
-  ERASE_REMOVAL_PATTERNS,
+  eraseRemovalPatternsOf,
   SWEEPER_DELETE_FOLDERS,
 } from '../contract/workflow-contract.ts';
 import type { RetentionConfig } from './config.ts';
@@ -403,7 +403,7 @@ export class Vault extends Construct {
           arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
         }),
       ),
-      patterns: SWEEPER_DELETE_FOLDERS.map((folder) => `${folder}*`),
+      patterns: (org) => SWEEPER_DELETE_FOLDERS.map((folder) => `${orgPrefixOf(org)}${folder}*`),
     });
   }
 
@@ -418,7 +418,7 @@ export class Vault extends Construct {
       duty: RoleDuty.Erase,
       actions: VERSION_REMOVAL_ACTIONS,
       roleArns: roles.map((role) => role.roleArn),
-      patterns: ERASE_REMOVAL_PATTERNS,
+      patterns: eraseRemovalPatternsOf,
     });
   }
 
@@ -436,8 +436,8 @@ export class Vault extends Construct {
     readonly duty: string;
     readonly actions: readonly string[];
     readonly roleArns: readonly string[];
-    /** Key patterns under the org's prefix the actions stay allowed on (`snapshots/*`). */
-    readonly patterns: readonly string[];
+    /** The key patterns the actions stay allowed on, for an org name (`orgs/<org>/snapshots/*`). */
+    readonly patterns: (orgName: string) => readonly string[];
   }): void {
     const { name, actions } = exception;
     const everywhere = [this.bucket.bucketArn, this.bucket.arnForObjects('*')];
@@ -470,9 +470,9 @@ export class Vault extends Construct {
       conditions: { ArnNotEquals: trusted, Null: { [`aws:PrincipalTag/${ORG_TAG}`]: 'true' } },
     });
     statement(`Deny${name}ActionsOutsideOwnOrg`, {
-      notResources: exception.patterns.map((pattern) =>
-        this.bucket.arnForObjects(`${orgPrefixOf(`\${aws:PrincipalTag/${ORG_TAG}}`)}${pattern}`),
-      ),
+      notResources: exception
+        .patterns(`\${aws:PrincipalTag/${ORG_TAG}}`)
+        .map((pattern) => this.bucket.arnForObjects(pattern)),
       conditions: {
         ArnNotEquals: trusted,
         StringEquals: { [`aws:PrincipalTag/${DUTY_TAG}`]: exception.duty },

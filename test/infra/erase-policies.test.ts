@@ -72,20 +72,31 @@ describe('who may remove versions of the vault, under the synthesized policies',
         's3:prefix': 'orgs/dreamhouse-uat/',
       }),
     ).toBe(false);
-    // Nor a delete marker, nor a removal outside the org's backups (its restores, its reports).
+    // Nor a delete marker, nor the other org's restore records and reports.
     expect(await allowed(erase, 's3:DeleteObject', part('dreamhouse-prod'))).toBe(false);
-    expect(
-      await allowed(
-        erase,
-        's3:DeleteObjectVersion',
-        `arn:aws:s3:::${bucket}/restores/dreamhouse-prod/x.json`,
-      ),
-    ).toBe(false);
+    for (const folder of ['restores', 'reports']) {
+      const other = `arn:aws:s3:::${bucket}/${folder}/dreamhouse-uat/x.json`;
+      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObjectVersion'])
+        expect(await allowed(erase, action, other), `${action} ${other}`).toBe(false);
+    }
   });
 
   it('lets the erase role remove versions only where an erasure rewrites, and never of the erasure or retention log', async () => {
     const erase = roleOf('DreamhouseProdEraseEraseFunction');
     const key = (rest: string) => `arn:aws:s3:::${bucket}/orgs/dreamhouse-prod/${rest}`;
+    // Its org's restore records and diff reports, which hold her too.
+    for (const key of [
+      'restores/dreamhouse-prod/00D000000000001EAA/id-map/Contact/b1.json',
+      'reports/dreamhouse-prod/diffs/d1/diff.json',
+    ]) {
+      for (const action of ['s3:GetObjectVersion', 's3:PutObject', 's3:DeleteObjectVersion'])
+        expect(await allowed(erase, action, `arn:aws:s3:::${bucket}/${key}`), `${action} ${key}`).toBe(true);
+    }
+    expect(
+      await allowed(erase, 's3:ListBucketVersions', `arn:aws:s3:::${bucket}`, {
+        's3:prefix': 'restores/dreamhouse-prod/',
+      }),
+    ).toBe(true);
     for (const rest of [
       'catalog/20260101T000000000Z-abcdef.json',
       'files/sha256/ab/abcdef',

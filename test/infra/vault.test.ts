@@ -4,7 +4,7 @@ import { buildApp } from '../../lib/app.ts';
 import { type AppConfig, parseConfig } from '../../lib/config.ts';
 import { VaultStack } from '../../lib/stacks/vault-stack.ts';
 import { PROTECTED_BUCKET_ACTIONS, VERSION_REMOVAL_ACTIONS } from '../../lib/vault.ts';
-import { ERASE_REMOVAL_PATTERNS } from '../../contract/workflow-contract.ts';
+import { eraseRemovalPatternsOf } from '../../contract/workflow-contract.ts';
 import { appWithoutBundling, configWith, exampleConfigJson } from './fixtures/app-fixture.ts';
 
 // The vault stack alone, built as buildApp builds it, so these tests do not synthesize the workflows.
@@ -309,12 +309,10 @@ describe('VaultStack', () => {
             Principal: { AWS: '*' },
             Action: [...VERSION_REMOVAL_ACTIONS],
             // The folders an erasure rewrites and its plans: never the erasure or retention log.
-            NotResource: ERASE_REMOVAL_PATTERNS.map((pattern) => ({
-              'Fn::Join': [
-                '',
-                // The policy variable S3 fills in with the role's tag, not a template placeholder.
-                [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, `/orgs/\${aws:PrincipalTag/sfbackup-org}/${pattern}`],
-              ],
+            // The policy variable S3 fills in with the role's tag, not a template placeholder.
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+            NotResource: eraseRemovalPatternsOf('${aws:PrincipalTag/sfbackup-org}').map((pattern) => ({
+              'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, `/${pattern}`]],
             })),
             Condition: {
               ArnNotEquals: { 'aws:PrincipalArn': [BOOTSTRAP_EXEC_ROLE, roleArn] },

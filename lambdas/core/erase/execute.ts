@@ -157,13 +157,17 @@ function rewrite(
   return { body: scrubbed, removed: 0 };
 }
 
-/** Fields that say which record a list entry describes (a manifest's `files[]` entry names its `recordId`). */
-const RECORD_FIELDS = ['recordId', 'Id', 'id'] as const;
+/**
+ * Fields that say which record a list entry describes: a manifest's `files[]` entry names its
+ * `recordId`, a restore's intent its `oldId`, a file link its `linkedEntityId`.
+ */
+const RECORD_FIELDS = ['recordId', 'Id', 'id', 'oldId', 'linkedEntityId'] as const;
 
 /**
  * A JSON value without the erased ids: list items and keys that are one go, and a list entry
- * that describes an erased record (a manifest's `files[]` entry) goes whole, so that the record
- * still matches its schema rather than holding a blanked id.
+ * that describes an erased record (a manifest's `files[]` entry, a restore id map's
+ * `[old id, new id]` pair) goes whole, so that the record still matches its schema rather than
+ * holding a blanked id.
  */
 function scrub(value: unknown, ids: IdSet): unknown {
   if (Array.isArray(value)) {
@@ -182,7 +186,14 @@ function scrub(value: unknown, ids: IdSet): unknown {
 }
 
 function describesErased(value: unknown, ids: IdSet): boolean {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  // A pair of ids (an id map's entry) goes whole; a longer list of ids (a batch) loses the id only.
+  if (Array.isArray(value))
+    return (
+      value.length === 2 &&
+      value.every((v) => typeof v === 'string') &&
+      value.some((v) => ids.match(v) !== undefined)
+    );
+  if (value === null || typeof value !== 'object') return false;
   const record = value as Record<string, unknown>;
   return RECORD_FIELDS.some((f) => typeof record[f] === 'string' && ids.match(record[f]) !== undefined);
 }

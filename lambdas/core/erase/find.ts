@@ -6,8 +6,8 @@
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { suffixOf } from '../../../contract/org-id.ts';
-import { ERASURES_FOLDER } from '../../../contract/workflow-contract.ts';
-import { orgPrefix } from '../snapshot/keys.ts';
+import { ERASURES_FOLDER, erasePrefixesOf } from '../../../contract/workflow-contract.ts';
+import { checkOrgKey, orgPrefix } from '../snapshot/keys.ts';
 import type { ObjectVersion, VersionedStore } from '../store.ts';
 import type { JournalLine } from '../continuous/journal.ts';
 
@@ -144,11 +144,16 @@ export function journalLines(text: string): JournalLine[] {
     .map((l) => JSON.parse(l) as JournalLine);
 }
 
-/** Every stored version under an org's prefix, erasure records left out, in listing order. */
+/**
+ * Every stored version of the org's records (its backups, restore records and diff reports; see
+ * `erasePrefixesOf`), erasure records left out, in listing order.
+ */
 export async function* orgVersions(store: VersionedStore, org: string): AsyncIterable<ObjectVersion> {
   const skip = erasuresPrefix(org);
-  for await (const version of store.listVersions(orgPrefix(org))) {
-    if (version.deleteMarker || version.key.startsWith(skip)) continue;
-    yield version;
+  for (const prefix of erasePrefixesOf(checkOrgKey(org))) {
+    for await (const version of store.listVersions(prefix)) {
+      if (version.deleteMarker || version.key.startsWith(skip)) continue;
+      yield version;
+    }
   }
 }

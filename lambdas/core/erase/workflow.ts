@@ -218,7 +218,7 @@ async function forgetValues(deps: EraseDeps, planKey: string, plan: ErasurePlan)
 function finished(org: string, logKey: string, scan: ScanResult): EraseFinished {
   if (scan.traceCount > 0) {
     throw new ErasureTraceFoundError(
-      `After the erasure, ${scan.traceCount} stored version(s) under org ${org}'s prefix still hold an erased id, the filter's value or a copy of her values (first: ${scan.traces
+      `After the erasure, ${scan.traceCount} stored version(s) of org ${org}'s records still hold an erased id, the filter's value or a copy of her values (first: ${scan.traces
         .slice(0, 5)
         .map((t) => `${t.key} version ${t.versionId} (${t.what})`)
         .join(
