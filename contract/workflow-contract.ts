@@ -318,6 +318,12 @@ export function erasePrefixesOf(orgName: string): string[] {
 }
 
 /**
+ * The folders under an org's prefix that hold its records, which an erasure rewrites: never its
+ * retention log, its latest pointer or the erasure records themselves.
+ */
+export const ERASE_FOLDERS = ['snapshots/', 'catalog/', 'files/', 'journal/'] as const;
+
+/**
  * Where one org's erase role may remove versions (and bypass a GOVERNANCE lock), as key patterns:
  * the folders an erasure rewrites (its backups' snapshots, catalog, files and journal, its restore
  * records and diff reports) and its own plans, which it rewrites without her values' digests at
@@ -326,9 +332,8 @@ export function erasePrefixesOf(orgName: string): string[] {
 export function eraseRemovalPatternsOf(orgName: string): string[] {
   const org = orgPrefixOf(orgName);
   return [
-    ...['snapshots/*', 'catalog/*', 'files/*', 'journal/*', `${ERASURES_FOLDER}*/plan.json`].map(
-      (pattern) => `${org}${pattern}`,
-    ),
+    ...ERASE_FOLDERS.map((folder) => `${org}${folder}*`),
+    `${org}${ERASURES_FOLDER}*/plan.json`,
     `${restorePrefixOf(orgName)}*`,
     `${reportPrefixOf(orgName)}*`,
   ];

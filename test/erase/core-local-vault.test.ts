@@ -160,6 +160,60 @@ describe('erasure over a local vault, step by step', () => {
     expect(await finishErasure(d, input, started.planKey, outcome)).toEqual(finished);
   }, 120_000);
 
+  it('forgets her digests when a finish that stopped after writing its log is run again', async () => {
+    const dir = copy();
+    const versions = keepingVersions(new LocalDirectoryStore(dir));
+    const d = deps(dir, versions);
+    const input = {
+      ids: [sc.person],
+      requestedBy: 'dpo@example.com',
+      mode: 'erase',
+      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+    };
+    const started = await startErasure(d, input, 'erase-forget');
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    // The finish stops once its log is complete, as it rewrites the plan.
+    const stopping: VersionedStore = {
+      ...versions,
+      replace: async (key, body, options) => {
+        if (key === started.planKey) throw new Error('the invocation stopped here');
+        return versions.replace(key, body, options);
+      },
+    };
+    await expect(finishErasure(deps(dir, stopping), input, started.planKey, outcome)).rejects.toThrow(
+      /stopped/,
+    );
+    expect(JSON.parse(new TextDecoder().decode(await d.store.get(started.planKey)))).toHaveProperty('values');
+    const finished = await finishErasure(d, input, started.planKey, outcome);
+    expect(finished.traces).toBe(0);
+    const plans = [...(await everyVersion(versions, started.planKey)).values()];
+    expect(plans.map((p) => Object.keys(JSON.parse(p)).includes('values'))).toEqual([false]);
+  }, 120_000);
+
+  it('refuses to erase while a stopped restore has an open batch that holds her, and writes nothing', async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    // A restore wrote the intent of a batch holding her, and stopped before its id map.
+    const intent = `restores/sample/${orgId}/intents/Contact/0001.json`;
+    await d.store.put(
+      intent,
+      JSON.stringify({ batch: '0001', rows: [{ oldId: sc.person, values: { LastName: 'Martin' } }] }),
+    );
+    const before = await everyVersion(d.store, '');
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    await expect(startErasure(d, input, 'erase-open')).rejects.toThrow(
+      new RegExp(`stopped part way.*${intent}.*Run that restore again`),
+    );
+    expect(await everyVersion(d.store, '')).toEqual(before);
+    // A dry run says so; once the batch's id map is written, the erasure may go ahead.
+    expect(await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-open')).toMatchObject({
+      openRestoreBatches: 1,
+    });
+    await d.store.put(intent.replace('/intents/', '/id-map/'), JSON.stringify({ entries: [] }));
+    expect(await startErasure(d, input, 'erase-after')).toMatchObject({ openRestoreBatches: 0 });
+  }, 120_000);
+
   it('fails its scan when a copy of her values appears after the plan was made, and names where', async () => {
     const dir = copy();
     const d = deps(dir);

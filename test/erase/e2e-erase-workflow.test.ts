@@ -201,12 +201,15 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     expect(log).toMatchObject({
       execution: 'erase-1',
       requestedBy: 'dpo@example.com',
-      ids: [sc.person],
-      objects: { [sc.person]: 'Contact' },
       filterFields: ['Email'],
       scan: { traceCount: 0 },
     });
     expect(typeof log.erasedAt).toBe('string');
+    // Her id, and the id the restore before the erasure gave her, paired in its id map.
+    const ids = log.ids as string[];
+    expect(ids).toHaveLength(2);
+    expect(ids).toContain(sc.person);
+    expect(Object.values(log.objects as Record<string, string>)).toEqual(['Contact', 'Contact']);
     const text = JSON.stringify(log).toLowerCase();
     for (const value of [...sc.values, 'leslie', 'martin']) expect(text).not.toContain(value.toLowerCase());
   }, 300_000);

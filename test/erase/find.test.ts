@@ -8,6 +8,8 @@ import { executeErasure } from '../../lambdas/core/erase/execute.ts';
 import { IdSet, parseCsv, rowErased } from '../../lambdas/core/erase/find.ts';
 import { scanForTraces } from '../../lambdas/core/erase/finish.ts';
 import type { ErasurePlan } from '../../lambdas/core/erase/plan.ts';
+import { Copies } from '../../lambdas/core/erase/copies.ts';
+import { ValueCollector, ValueMatcher } from '../../lambdas/core/erase/values.ts';
 
 const PERSON = '0035g000000000PAAQ';
 const csv = (rows: string[][]) => rows.map((r) => `${r.map((v) => `"${v}"`).join(',')}\n`).join('');
@@ -118,6 +120,7 @@ describe('which rows go with an erased id', () => {
         values: 0,
         copiesByField: {},
         keptCopiesByField: {},
+        openRestoreBatches: 0,
       },
       copyRecords: {},
     };
@@ -129,6 +132,18 @@ describe('which rows go with an erased id', () => {
     expect(after).toMatchObject({ traceCount: 0, keptReferences: { Opportunity: 1 } });
     const rest = parseCsv(new TextDecoder().decode(gunzipSync(await store.get(at('ContactHistory')))));
     expect(rest.rows.map((r) => r[0])).toEqual(['017000000000002AAA']);
+  });
+
+  it('looks for the filter value in a file body, whatever else the scan looks for field by field', async () => {
+    const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-erase-body-')));
+    await store.put('orgs/sample/files/sha256/ab/abcdef', Buffer.from('CV of Jane, JANE@example.com, 2026'));
+    const collector = new ValueCollector();
+    collector.addRecord({ Email: 'jane@example.com' });
+    const copies = new Copies(new ValueMatcher(collector.digests()), []);
+    const scan = await scanForTraces(store, 'sample', [PERSON], ['jane@example.com'], copies);
+    expect(scan.traces).toEqual([
+      { key: 'orgs/sample/files/sha256/ab/abcdef', versionId: 'null', what: 'filter value' },
+    ]);
   });
 
   it("counts as a kept reference, in the scan, another record's history row whose old or new value is her id", async () => {

@@ -47,9 +47,34 @@ describe('her values, as a plan keeps them and a scan finds them', () => {
   it('blanks a field that is only her value, and her value inside a longer text', () => {
     const m = new ValueMatcher(jane.digests());
     expect(m.scrub('jane.doe@example.com')).toBe('');
-    expect(m.scrub(' Jane Doe ')).toBe('');
+    expect(m.scrub(' 415-555-0100 ')).toBe('');
+    // A field that was only her name keeps a value: it may be required (an Account's Name).
+    expect(m.scrub(' Jane Doe ')).toBe(' [erased] ');
     expect(m.scrub('Jane Doe <jane.doe@example.com>')).toBe('[erased] <[erased]>');
     expect(m.scrub('no copy here')).toBeUndefined();
+  });
+
+  it("finds what a copy wraps around her values: quotes, a possessive, a sentence's next word", () => {
+    const m = new ValueMatcher(jane.digests());
+    const found = (text: string) => m.find(text).map((h) => text.slice(h.start, h.end));
+    expect(found("mail to 'jane.doe@example.com' bounced")).toEqual(['jane.doe@example.com']);
+    expect(found('wrote jane.doe@example.com.Thanks')).toEqual(['jane.doe@example.com']);
+    expect(found("call Jane Doe's office")).toEqual(['Jane Doe']);
+  });
+
+  it('finds a number she wrote with a country code in a copy without it', () => {
+    const m = new ValueMatcher(collect({ MobilePhone: '+44 20 7946 0958' }).digests());
+    const found = (text: string) => m.find(text).map((h) => text.slice(h.start, h.end));
+    expect(found('ring 20 7946 0958 or 0044 20 7946 0958')).toEqual(['20 7946 0958', '0044 20 7946 0958']);
+  });
+
+  it("leaves out the numbers and addresses on her row that are someone else's, and what an event shares", () => {
+    const row = collect({
+      AssistantPhone: '415-555-0177',
+      Manager_Email__c: 'boss@example.com',
+      Description: 'reach me at other@example.com',
+    });
+    expect(row.size).toBe(0);
   });
 
   it('matches nothing without digests, and under another key', () => {
@@ -84,7 +109,8 @@ describe('copies in records that are not hers', () => {
   it('keeps the copies in a field the request keeps, counted apart', () => {
     const table = parseCsv('"Id","Phone","Fax"\n"001000000000001AAA","415-555-0100","415-555-0100"\n');
     const tally = new CopyTally();
-    const row = copies(['Account.Phone']).row(table, table.rows[0]!, 'Account', tally);
+    // API names are case-insensitive, so is the list of fields kept.
+    const row = copies(['account.phone']).row(table, table.rows[0]!, 'Account', tally);
     expect(row).toEqual(['001000000000001AAA', '415-555-0100', '']);
     expect(tally).toMatchObject({ byField: { 'Account.Fax': 1 }, kept: { 'Account.Phone': 1 } });
   });

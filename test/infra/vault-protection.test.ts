@@ -425,8 +425,20 @@ describe("version removal, left to each org's erase role under its own prefix", 
     expect(await asEraseRole('AcmeUat', action, part('acme-uat'))).toBe('Allowed');
     expect(await asEraseRole('AcmeProd', action, part('acme-uat'))).toBe('ExplicitlyDenied');
     expect(await asEraseRole('AcmeUat', action, part('acme-prod'))).toBe('ExplicitlyDenied');
-    const restores = `${BUCKET_ARN}/restores/acme-prod/plan.json`;
-    expect(await asEraseRole('AcmeProd', action, restores)).toBe('ExplicitlyDenied');
+    // Its org's restore records and diff reports hold her too; another org's do not concern it.
+    for (const folder of ['restores', 'reports']) {
+      expect(await asEraseRole('AcmeProd', action, `${BUCKET_ARN}/${folder}/acme-prod/x.json`)).toBe(
+        'Allowed',
+      );
+      expect(await asEraseRole('AcmeProd', action, `${BUCKET_ARN}/${folder}/acme-uat/x.json`)).toBe(
+        'ExplicitlyDenied',
+      );
+    }
+    // Never the erasure log, the retention log or the latest pointer.
+    for (const rest of ['erasures/log/x.json', 'retention/x.json', 'latest-complete.json'])
+      expect(await asEraseRole('AcmeProd', action, `${BUCKET_ARN}/orgs/acme-prod/${rest}`), rest).toBe(
+        'ExplicitlyDenied',
+      );
   });
 
   it('refuses version removal to an erase role whose tags are missing, name another duty, or name another org', async () => {

@@ -61,7 +61,8 @@ export class CopyTally {
 
   /** A copy in `field` of record `recordId`: whether it stays. */
   found(field: string, keep: ReadonlySet<string>, recordId?: string): boolean {
-    const kept = keep.has(field);
+    // API names are case-insensitive: "Account.phone" keeps Account.Phone.
+    const kept = keep.has(field.toLowerCase());
     this.note(field, kept, recordId);
     return kept;
   }
@@ -69,10 +70,15 @@ export class CopyTally {
 
 /** Finds, counts and blanks copies of the person's values. */
 export class Copies {
+  /** Fields whose copies stay, lower-cased. */
+  readonly keep: ReadonlySet<string>;
+
   constructor(
     readonly matcher: ValueMatcher,
-    readonly keep: ReadonlySet<string>,
-  ) {}
+    keep: Iterable<string>,
+  ) {
+    this.keep = new Set([...keep].map((f) => f.toLowerCase()));
+  }
 
   /** A cell's text with the values blanked, or undefined when it holds none or its field keeps them. */
   private cell(text: string, field: string, tally: CopyTally, recordId?: string): string | undefined {

@@ -6,7 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { suffixOf } from '../../../contract/org-id.ts';
-import { ERASURES_FOLDER, erasePrefixesOf } from '../../../contract/workflow-contract.ts';
+import { ERASE_FOLDERS, ERASURES_FOLDER, erasePrefixesOf } from '../../../contract/workflow-contract.ts';
 import { checkOrgKey, orgPrefix } from '../snapshot/keys.ts';
 import type { ObjectVersion, VersionedStore } from '../store.ts';
 import type { JournalLine } from '../continuous/journal.ts';
@@ -145,12 +145,23 @@ export function journalLines(text: string): JournalLine[] {
 }
 
 /**
- * Every stored version of the org's records (its backups, restore records and diff reports; see
- * `erasePrefixesOf`), erasure records left out, in listing order.
+ * Every stored version of the org's records, in listing order: its backups' `ERASE_FOLDERS`, its
+ * restore records and its diff reports (see `erasePrefixesOf`), which an erasure plans and
+ * rewrites; with `everything`, as the last scan reads them, the rest of the org's prefix too (its
+ * retention log and latest pointer, which an erasure does not rewrite), erasure records aside.
  */
-export async function* orgVersions(store: VersionedStore, org: string): AsyncIterable<ObjectVersion> {
+export async function* orgVersions(
+  store: VersionedStore,
+  org: string,
+  options: { readonly everything?: boolean } = {},
+): AsyncIterable<ObjectVersion> {
+  const name = checkOrgKey(org);
+  const [backups, ...others] = erasePrefixesOf(name);
+  const prefixes = options.everything
+    ? [backups!, ...others]
+    : [...ERASE_FOLDERS.map((folder) => `${backups}${folder}`), ...others];
   const skip = erasuresPrefix(org);
-  for (const prefix of erasePrefixesOf(checkOrgKey(org))) {
+  for (const prefix of prefixes) {
     for await (const version of store.listVersions(prefix)) {
       if (version.deleteMarker || version.key.startsWith(skip)) continue;
       yield version;

@@ -1,5 +1,5 @@
 /**
- * The end of an erasure: a scan of every version under the org's prefix for what should be gone,
+ * The end of an erasure: a scan of every version of the org's records for what should be gone,
  * and the erasure log, which records the request and the scan's result, never a value.
  */
 import { ObjectExistsError, type BackupStore, type VersionedStore } from '../store.ts';
@@ -68,6 +68,10 @@ export async function scanForTraces(
     values.some((v, i) =>
       caseInsensitiveValue(plainValues[i]!) ? text.toLowerCase().includes(v) : text.includes(v),
     );
+  const holdsAnyFilterValue = (text: string) =>
+    filterValues.some((v) =>
+      caseInsensitiveValue(v) ? text.toLowerCase().includes(v.trim().toLowerCase()) : text.includes(v),
+    );
   const keptCopies = new CopyTally();
   // Copies of her values in a version: a trace unless every one is in a field the request keeps.
   const holdsCopies = (look: (tally: CopyTally) => void): boolean => {
@@ -85,12 +89,14 @@ export async function scanForTraces(
     traceCount++;
     if (traces.length < 100) traces.push({ key, versionId, what });
   };
-  for await (const version of orgVersions(versions, org)) {
+  for await (const version of orgVersions(versions, org, { everything: true })) {
     scanned++;
     const body = await versions.getVersion(version.key, version.versionId);
     const kind = kindOf(version.key);
     const text = kind.kind === 'other' ? Buffer.from(body).toString('latin1') : textOf(body);
-    if (values.length > 0 && holdsValue(text)) found(version.key, version.versionId, 'filter value');
+    // File bodies and archives are not read field by field: every filter value is looked for in them.
+    if (kind.kind === 'other' ? holdsAnyFilterValue(text) : values.length > 0 && holdsValue(text))
+      found(version.key, version.versionId, 'filter value');
     if (kind.kind === 'text' && holdsCopies((t) => copiesInText(copies!, text, t)))
       found(version.key, version.versionId, 'copy of her values');
     if (kind.kind === 'part' || kind.kind === 'journal') {

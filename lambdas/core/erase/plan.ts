@@ -3,7 +3,7 @@
  * key, with counts. It names keys, counts and ids only; never a value.
  */
 import { createHash } from 'node:crypto';
-import { ErasureTargetNotFoundError } from './errors.ts';
+import { ErasureImpossibleError, ErasureTargetNotFoundError } from './errors.ts';
 import {
   canonical18,
   erasuresPrefix,
@@ -16,6 +16,8 @@ import {
   rowErased,
   textOf,
 } from './find.ts';
+import { restorePrefixOf } from '../../../contract/workflow-contract.ts';
+import { checkOrgKey } from '../snapshot/keys.ts';
 import { Copies, CopyTally } from './copies.ts';
 import { caseInsensitiveValue, type EraseRequest } from './input.ts';
 import { ValueCollector, ValueMatcher, type ValueDigests } from './values.ts';
@@ -85,6 +87,8 @@ export interface ErasureSummary {
   readonly copiesByField: Readonly<Record<string, number>>;
   /** Copies in the fields the request keeps, per `Object.Field`. */
   readonly keptCopiesByField: Readonly<Record<string, number>>;
+  /** Batches of a stopped restore that hold her: an erase is refused until that restore ends. */
+  readonly openRestoreBatches: number;
 }
 
 /**
@@ -153,13 +157,24 @@ export async function planErasure(
   request: EraseRequest,
   at: { execution: string; now: Date },
 ): Promise<ErasurePlan> {
-  const { ids, objectOf } = await resolveIds(store, org, request);
+  // A request by id finds her rows, and so her values, as it resolves; a filter knows her ids
+  // only once every version was read, so her values take a pass of their own.
+  const byId = new ValueCollector();
+  const resolved = await resolveIds(store, org, request, byId);
+  const { ids, objectOf } = await withPairedIds(store, org, resolved);
   const set = new IdSet(ids);
-  const collector = await collectValues(store, org, set);
+  const collector =
+    request.ids && ids.length === resolved.ids.length ? byId : await collectValues(store, org, set);
   const values = collector.digests();
   const tally = new CopyTally();
   const copies = new Copies(new ValueMatcher(values), new Set(request.keepCopiesIn ?? []));
   const keys = await findKeys(store, org, set, copies, tally);
+  const open = await openRestoreBatches(store, keys);
+  if (open.length > 0 && request.mode === 'erase') {
+    throw new ErasureImpossibleError(
+      `A restore of org ${org} stopped part way, and ${open.length} of its open batches hold her id or a copy of her values (first: ${open.slice(0, 3).join(', ')}). A restore matches the rows such a batch created by their values: rewritten, they would no longer match, and the restore run again would create them twice. Nothing was written. Run that restore again with the same input until it ends, then start the erasure again.`,
+    );
+  }
   const rowsByObject: Record<string, number> = {};
   const hers = keys.filter((k) => !k.onlyCopies);
   for (const k of hers)
@@ -174,6 +189,7 @@ export async function planErasure(
     rowsByObject,
     journalEvents: hers.filter((k) => k.kind === 'journal').reduce((n, k) => n + k.rows, 0),
     values: collector.size,
+    openRestoreBatches: open.length,
     copiesByField: tally.byField,
     keptCopiesByField: tally.kept,
   };
@@ -199,6 +215,7 @@ async function resolveIds(
   store: VersionedStore,
   org: string,
   request: EraseRequest,
+  collector: ValueCollector,
 ): Promise<{ ids: string[]; objectOf: Record<string, string> }> {
   const found = new Map<string, Set<string>>(); // input -> ids found (18 characters)
   const objectOf: Record<string, string> = {};
@@ -229,10 +246,13 @@ async function resolveIds(
       const columns = where.map(([field, value]) => [table.header.indexOf(field), value] as const);
       for (const row of table.rows) {
         const id = row[idColumn] ?? '';
-        for (const input of matchId(id)) {
+        const inputs = matchId(id);
+        for (const input of inputs) {
           found.get(input)?.add(canonical18(id));
           objectOf[canonical18(id)] = kind.object!;
         }
+        if (inputs.length > 0)
+          collector.addRecord(Object.fromEntries(table.header.map((h, i) => [h, row[i]])));
         if (columns.length > 0 && columns.every(([i, value]) => i >= 0 && equal(row[i], value))) {
           filterHits.add(canonical18(id));
           objectOf[canonical18(id)] = kind.object!;
@@ -241,13 +261,17 @@ async function resolveIds(
     } else if (kind.kind === 'journal') {
       for (const line of journalLines(textOf(await store.getVersion(version.key, version.versionId)))) {
         if (request.object && line.sort.entityName !== request.object) continue;
+        const payload = (line.event as { detail?: { payload?: Record<string, unknown> } }).detail?.payload;
+        let hers = false;
         for (const id of line.sort.recordIds) {
           for (const input of matchId(id)) {
             found.get(input)?.add(canonical18(id));
             objectOf[canonical18(id)] ??= line.sort.entityName;
+            hers = true;
           }
         }
-        const payload = (line.event as { detail?: { payload?: Record<string, unknown> } }).detail?.payload;
+        // An event naming several records carries values they share (a mass update): not hers alone.
+        if (hers && payload && line.sort.recordIds.length === 1) collector.addRecord(payload);
         if (
           where.length > 0 &&
           payload &&
@@ -288,6 +312,75 @@ async function resolveIds(
   return { ids, objectOf: pick(objectOf, ids) };
 }
 
+/**
+ * The ids resolved, with every id a restore paired with one of them in its id map (a record of
+ * hers it re-created under a new id is hers too), until no new one appears.
+ */
+async function withPairedIds(
+  store: VersionedStore,
+  org: string,
+  resolved: { ids: string[]; objectOf: Record<string, string> },
+): Promise<{ ids: string[]; objectOf: Record<string, string> }> {
+  const pairs: { ids: [string, string]; object: string }[] = [];
+  for await (const version of store.listVersions(restorePrefixOf(checkOrgKey(org)))) {
+    if (!version.latest || version.deleteMarker || !ID_MAP_FILE.test(version.key)) continue;
+    const file = JSON.parse(textOf(await store.getVersion(version.key, version.versionId))) as {
+      object?: string;
+      entries?: unknown;
+    };
+    if (!Array.isArray(file.entries)) continue;
+    for (const entry of file.entries as unknown[]) {
+      if (!Array.isArray(entry) || entry.length !== 2) continue;
+      const [from, to] = entry as unknown[];
+      if (typeof from === 'string' && typeof to === 'string')
+        pairs.push({ ids: [from, to], object: file.object ?? '' });
+    }
+  }
+  const ids = new Set(resolved.ids);
+  const objectOf = { ...resolved.objectOf };
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const pair of pairs) {
+      const set = new IdSet([...ids]);
+      const [a, b] = pair.ids;
+      for (const [known, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        if (set.match(known) && !set.match(other)) {
+          ids.add(canonical18(other));
+          objectOf[canonical18(other)] = pair.object || (objectOf[canonical18(known)] ?? '');
+          grew = true;
+        }
+      }
+    }
+  }
+  const sorted = [...ids].sort();
+  return { ids: sorted, objectOf: pick(objectOf, sorted) };
+}
+
+/**
+ * The planned keys that are a restore's intent without its id map: a batch the restore wrote the
+ * intent of and stopped before recording what it created.
+ */
+async function openRestoreBatches(store: VersionedStore, keys: readonly PlannedKey[]): Promise<string[]> {
+  const open: string[] = [];
+  for (const { key } of keys) {
+    if (!INTENT_FILE.test(key)) continue;
+    const idMap = key.replace(INTENT_FILE, '/id-map/$1');
+    let recorded = false;
+    for await (const v of store.listVersions(idMap))
+      if (v.key === idMap && v.latest && !v.deleteMarker) recorded = true;
+    if (!recorded) open.push(key);
+  }
+  return open;
+}
+
+const INTENT_FILE = /\/intents\/([^/]+\/[^/]+\.json)$/;
+
+/** A restore's id map file: `restores/<org>/<org id>/id-map/<Object>/<batch>.json`. */
+const ID_MAP_FILE = /\/id-map\/[^/]+\/[^/]+\.json$/;
+
 function pick(all: Record<string, string>, ids: readonly string[]): Record<string, string> {
   return Object.fromEntries(ids.map((id) => [id, all[id] ?? '']));
 }
@@ -310,7 +403,8 @@ async function collectValues(store: VersionedStore, org: string, ids: IdSet): Pr
       }
     } else if (kind.kind === 'journal') {
       for (const line of journalLines(textOf(await store.getVersion(version.key, version.versionId)))) {
-        if (!line.sort.recordIds.some((id) => ids.match(id))) continue;
+        // An event naming several records carries values they share (a mass update): not hers alone.
+        if (line.sort.recordIds.length !== 1 || !ids.match(line.sort.recordIds[0]!)) continue;
         const payload = (line.event as { detail?: { payload?: Record<string, unknown> } }).detail?.payload;
         if (payload) collector.addRecord(payload);
       }

@@ -24,11 +24,17 @@ export interface ValueDigests {
 }
 
 const EMAIL_CELL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/;
-const EMAIL_IN_TEXT = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+// An apostrophe may be inside an address (o'brien@...), not around it ('jane@x.com').
+const EMAIL_IN_TEXT = /[A-Za-z0-9._%+-][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const PHONE_IN_TEXT = /\+?\(?\d[\d\s().-]{5,}\d/g;
 const WORD = /[\p{L}\p{M}'’-]+/gu;
-/** Fields that name a person, in a row or a change event. */
-const PHONE_FIELD = /(Phone|Fax)$/i;
+/** A possessive or closing apostrophe after a name: "Mary Smith's office". */
+const POSSESSIVE = /['’]s?$/;
+/** Fields of her phone numbers and e-mail addresses, in a row or a change event. */
+const PHONE_FIELD = /(Phone|Fax)(__c)?$/i;
+const EMAIL_FIELD = /Email/i;
+/** Fields that name another person's number or address on her row: her assistant's, her manager's. */
+const SOMEONE_ELSES = /(Assistant|Manager|Owner|Supervisor|Sender|Reply|Notif|Partner|Company|Account)/i;
 /** A phone number has at least this many digits; shorter digit runs are too common to stand for her. */
 const MIN_PHONE_DIGITS = 7;
 /** Digits a copy of a phone number may carry in front of it: a country code. */
@@ -59,10 +65,23 @@ export class ValueCollector {
   private addField(field: string, value: string): void {
     const text = value.trim();
     if (!text) return;
-    if (EMAIL_CELL.test(text)) this.values.add(`email:${text.toLowerCase()}`);
-    else if (PHONE_FIELD.test(field) && digits(text).length >= MIN_PHONE_DIGITS)
-      this.values.add(`phone:${digits(text)}`);
-    else if (field === 'Name') this.addName([text]);
+    if (field === 'Name') this.addName([text]);
+    if (SOMEONE_ELSES.test(field)) return;
+    if (EMAIL_FIELD.test(field) && EMAIL_CELL.test(text)) this.values.add(`email:${text.toLowerCase()}`);
+    else if (PHONE_FIELD.test(field)) this.addPhone(text);
+  }
+
+  /**
+   * A phone number by its digits; written with a country code (a leading `+`, or more than ten
+   * digits), also without it, since a copy may leave it out.
+   */
+  private addPhone(text: string): void {
+    const number = digits(text);
+    if (number.length < MIN_PHONE_DIGITS) return;
+    this.values.add(`phone:${number}`);
+    if (!text.startsWith('+') && number.length <= 10) return;
+    for (let drop = 1; drop <= MAX_COUNTRY_CODE && number.length - drop >= MIN_PHONE_DIGITS; drop++)
+      this.values.add(`phone:${number.slice(drop)}`);
   }
 
   private addName(parts: readonly unknown[]): void {
@@ -136,8 +155,8 @@ export class ValueMatcher {
     if (this.empty || !text) return [];
     const hits: ValueHit[] = [];
     for (const m of text.matchAll(EMAIL_IN_TEXT)) {
-      if (this.is('email', m[0].toLowerCase()))
-        hits.push({ kind: 'email', start: m.index, end: m.index + m[0].length });
+      const length = this.emailIn(m[0]);
+      if (length > 0) hits.push({ kind: 'email', start: m.index, end: m.index + length });
     }
     for (const m of text.matchAll(PHONE_IN_TEXT)) {
       const hit = this.phoneIn(m[0]);
@@ -155,8 +174,19 @@ export class ValueMatcher {
             .slice(1)
             .some((w, j) => !/^\s+$/.test(text.slice(span[j]!.index + span[j]![0].length, w.index)));
           if (apart) continue;
-          if (this.is('name', span.map((w) => w[0].toLowerCase()).join(' ')))
-            hits.push({ kind: 'name', start: words[i]!.index, end: last.index + last[0].length });
+          const form = span.map((w) => w[0].toLowerCase());
+          const end = last.index + last[0].length;
+          if (this.is('name', form.join(' '))) {
+            hits.push({ kind: 'name', start: words[i]!.index, end });
+            continue;
+          }
+          // "Mary Smith's office": the name without its possessive.
+          const possessive = POSSESSIVE.exec(form[n - 1]!);
+          if (
+            possessive &&
+            this.is('name', [...form.slice(0, -1), form[n - 1]!.slice(0, possessive.index)].join(' '))
+          )
+            hits.push({ kind: 'name', start: words[i]!.index, end: end - possessive[0].length });
         }
       }
     }
@@ -164,6 +194,19 @@ export class ValueMatcher {
     const apart: ValueHit[] = [];
     for (const hit of hits) if (!apart.length || hit.start >= apart[apart.length - 1]!.end) apart.push(hit);
     return apart;
+  }
+
+  /**
+   * How much of an address-like run is one of the addresses: the whole run, or the run cut at a
+   * dot of its domain (`jane@x.com.Thanks` holds `jane@x.com`); 0 when none.
+   */
+  private emailIn(run: string): number {
+    const at = run.indexOf('@');
+    for (let end = run.length; end > at; end = run.lastIndexOf('.', end - 1)) {
+      if (/\.[A-Za-z]{2,}$/.test(run.slice(0, end)) && this.is('email', run.slice(0, end).toLowerCase()))
+        return end;
+    }
+    return 0;
   }
 
   /**
@@ -185,8 +228,10 @@ export class ValueMatcher {
   }
 
   /**
-   * The text without the values: a text that is only values becomes empty (a blank field), and a
-   * value inside a longer text becomes `[erased]`. Answers undefined when nothing was found.
+   * The text without the values: a text that is only e-mail addresses or phone numbers becomes
+   * empty (a blank field), and any other value becomes `[erased]`, so that a required field that
+   * was only her name (an Account's or an Opportunity's) still holds a value and restores.
+   * Answers undefined when nothing was found.
    */
   scrub(text: string): string | undefined {
     const hits = this.find(text);
@@ -198,7 +243,8 @@ export class ValueMatcher {
       at = hit.end;
     }
     out += text.slice(at);
-    return out.replace(/\[erased\]/g, '').trim() === '' ? '' : out;
+    const onlyValues = out.replace(/\[erased\]/g, '').trim() === '';
+    return onlyValues && hits.every((h) => h.kind !== 'name') ? '' : out;
   }
 }
 

@@ -170,7 +170,11 @@ export async function finishErasure(
   // A finish run again after its log was written answers what that log says: the plan no longer
   // holds the digests a second scan would need.
   const logged = await existingEntry(deps.store, deps.org, plan.execution);
-  if (logged?.entry.status === 'complete') return finished(deps.org, logged.key, logged.entry.scan);
+  if (logged?.entry.status === 'complete') {
+    // A finish stopped after its log: the digests may still be there to forget.
+    await forgetValues(deps, planKey, plan);
+    return finished(deps.org, logged.key, logged.entry.scan);
+  }
   const copies = new Copies(
     new ValueMatcher(plan.values ?? { key: '', digests: [], nameWords: [] }),
     new Set(plan.keepCopiesIn ?? []),
@@ -203,14 +207,17 @@ export async function finishErasure(
 
 /**
  * The plan without her values' digests and their key, and no earlier version of it: once the
- * last scan has run, nothing in the vault can test a guess of her values.
+ * last scan has run, the plan lets no one test a guess of her phone numbers or name (a filter's
+ * SHA-256, `request.filterSha256`, stays: it identifies the request). Run again, it removes the
+ * earlier versions a stopped run left.
  */
 async function forgetValues(deps: EraseDeps, planKey: string, plan: ErasurePlan): Promise<void> {
-  if (plan.values === undefined) return;
-  const { values: _, ...rest } = plan;
-  await deps.versions.replace(planKey, `${JSON.stringify(rest, null, 1)}\n`, {
-    contentType: 'application/json',
-  });
+  if (plan.values !== undefined) {
+    const { values: _, ...rest } = plan;
+    await deps.versions.replace(planKey, `${JSON.stringify(rest, null, 1)}\n`, {
+      contentType: 'application/json',
+    });
+  }
   await removeEarlierVersions(deps.versions, planKey);
 }
 
