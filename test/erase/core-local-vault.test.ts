@@ -190,6 +190,29 @@ describe('erasure over a local vault, step by step', () => {
     expect(plans.map((p) => Object.keys(JSON.parse(p)).includes('values'))).toEqual([false]);
   }, 120_000);
 
+  it("refuses to erase while a file's bytes hold her e-mail, which it cannot rewrite, and writes nothing", async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const body = 'orgs/sample/files/sha256/ee/eeeeeeee';
+    await d.store.put(body, Buffer.from(`Curriculum vitae\nContact: ${sc.email.toUpperCase()}\n`));
+    const before = await everyVersion(d.store, '');
+    const input = {
+      object: 'Contact',
+      where: { Email: sc.email },
+      requestedBy: 'dpo@example.com',
+      mode: 'erase',
+      confirmOrgId: orgId,
+    };
+    await expect(startErasure(d, input, 'erase-file')).rejects.toThrow(
+      new RegExp(`1 stored file.*${body}.*cannot rewrite a file's bytes.*Nothing was written`),
+    );
+    expect(await everyVersion(d.store, '')).toEqual(before);
+    expect(await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-file')).toMatchObject({
+      unrewritableFiles: 1,
+    });
+  }, 120_000);
+
   it('refuses to erase while a stopped restore has an open batch that holds her, and writes nothing', async () => {
     const dir = copy();
     const d = deps(dir);

@@ -5,9 +5,10 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { executeErasure } from '../../lambdas/core/erase/execute.ts';
-import { IdSet, parseCsv, rowErased } from '../../lambdas/core/erase/find.ts';
+import { canonical18, IdSet, parseCsv, rowErased } from '../../lambdas/core/erase/find.ts';
+import { parseEraseInput } from '../../lambdas/core/erase/input.ts';
 import { scanForTraces } from '../../lambdas/core/erase/finish.ts';
-import type { ErasurePlan } from '../../lambdas/core/erase/plan.ts';
+import { type ErasurePlan, planErasure } from '../../lambdas/core/erase/plan.ts';
 import { Copies } from '../../lambdas/core/erase/copies.ts';
 import { ValueCollector, ValueMatcher } from '../../lambdas/core/erase/values.ts';
 
@@ -121,6 +122,7 @@ describe('which rows go with an erased id', () => {
         copiesByField: {},
         keptCopiesByField: {},
         openRestoreBatches: 0,
+        unrewritableFiles: 0,
       },
       copyRecords: {},
     };
@@ -132,6 +134,36 @@ describe('which rows go with an erased id', () => {
     expect(after).toMatchObject({ traceCount: 0, keptReferences: { Opportunity: 1 } });
     const rest = parseCsv(new TextDecoder().decode(gunzipSync(await store.get(at('ContactHistory')))));
     expect(rest.rows.map((r) => r[0])).toEqual(['017000000000002AAA']);
+  });
+
+  it("widens her ids through a restore's id map, whatever the casing it wrote, and ends", async () => {
+    const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-erase-pairs-')));
+    await store.put(
+      at('Contact'),
+      gzipSync(
+        csv([
+          ['Id', 'LastName'],
+          [PERSON, 'Doe'],
+        ]),
+      ),
+    );
+    const map = (batch: string, entries: unknown[]) =>
+      store.put(
+        `restores/sample/00D5g0000012345EAA/id-map/Contact/${batch}.json`,
+        JSON.stringify({ object: 'Contact', batch, entries, failed: [], source: 'insert' }),
+      );
+    // Restored once (new id written with a suffix that is not its own), then that one again.
+    await map('b1', [[PERSON, '003000000000009zzz']]);
+    await map('b2', [
+      ['003000000000009', '0035g000000000XAAQ'],
+      ['001000000000001AAA', '001000000000002AAA'],
+    ]);
+    const plan = await planErasure(store, 'sample', parseEraseInput({ ids: [PERSON], requestedBy: 'x' }), {
+      execution: 'pairs',
+      now: new Date(),
+    });
+    expect(plan.ids).toEqual([PERSON, canonical18('003000000000009'), canonical18('0035g000000000X')].sort());
+    expect(new Set(Object.values(plan.objectOf))).toEqual(new Set(['Contact']));
   });
 
   it('looks for the filter value in a file body, whatever else the scan looks for field by field', async () => {

@@ -68,6 +68,28 @@ describe('her values, as a plan keeps them and a scan finds them', () => {
     expect(found('ring 20 7946 0958 or 0044 20 7946 0958')).toEqual(['20 7946 0958', '0044 20 7946 0958']);
   });
 
+  it('never takes a number without its first digits for hers, but the country code set apart', () => {
+    const m = new ValueMatcher(
+      collect({ MobilePhone: '+1 212 555 0112', Phone: '1-617-555-0199' }).digests(),
+    );
+    const found = (text: string) => m.find(text).map((h) => text.slice(h.start, h.end));
+    expect(found('312-555-0112, 7125550112, 2555-0112, 25550112, 917-555-0199')).toEqual([]);
+    expect(found('212-555-0112 or 1-617-555-0199')).toEqual(['212-555-0112', '1-617-555-0199']);
+  });
+
+  it("cuts an address at a sentence's next word only, and finds a name in quotes", () => {
+    const m = new ValueMatcher(collect({ Email: 'john@company.co', Name: 'Jane Doe' }).digests());
+    const found = (text: string) => m.find(text).map((h) => text.slice(h.start, h.end));
+    expect(found('write to john@company.co.uk')).toEqual([]);
+    expect(found("signed 'Jane Doe', -john@company.co")).toEqual(['Jane Doe', 'john@company.co']);
+  });
+
+  it('takes an address in any field of hers whose name is not someone else', () => {
+    expect(
+      collect({ Username: 'jane@x.example', Courriel__c: 'j@y.example', Mobile__pc: '415 555 0100' }).size,
+    ).toBe(3);
+  });
+
   it("leaves out the numbers and addresses on her row that are someone else's, and what an event shares", () => {
     const row = collect({
       AssistantPhone: '415-555-0177',

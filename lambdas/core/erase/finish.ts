@@ -16,7 +16,7 @@ import {
   rowErased,
   textOf,
 } from './find.ts';
-import { copiesInText, type ErasurePlan } from './plan.ts';
+import { bytesHoldAny, copiesInText, type ErasurePlan } from './plan.ts';
 import { type Copies, CopyTally } from './copies.ts';
 import type { ErasureOutcome } from './execute.ts';
 
@@ -68,10 +68,6 @@ export async function scanForTraces(
     values.some((v, i) =>
       caseInsensitiveValue(plainValues[i]!) ? text.toLowerCase().includes(v) : text.includes(v),
     );
-  const holdsAnyFilterValue = (text: string) =>
-    filterValues.some((v) =>
-      caseInsensitiveValue(v) ? text.toLowerCase().includes(v.trim().toLowerCase()) : text.includes(v),
-    );
   const keptCopies = new CopyTally();
   // Copies of her values in a version: a trace unless every one is in a field the request keeps.
   const holdsCopies = (look: (tally: CopyTally) => void): boolean => {
@@ -95,7 +91,7 @@ export async function scanForTraces(
     const kind = kindOf(version.key);
     const text = kind.kind === 'other' ? Buffer.from(body).toString('latin1') : textOf(body);
     // File bodies and archives are not read field by field: every filter value is looked for in them.
-    if (kind.kind === 'other' ? holdsAnyFilterValue(text) : values.length > 0 && holdsValue(text))
+    if (kind.kind === 'other' ? bytesHoldAny(body, filterValues) : values.length > 0 && holdsValue(text))
       found(version.key, version.versionId, 'filter value');
     if (kind.kind === 'text' && holdsCopies((t) => copiesInText(copies!, text, t)))
       found(version.key, version.versionId, 'copy of her values');

@@ -89,6 +89,8 @@ export interface ErasureSummary {
   readonly keptCopiesByField: Readonly<Record<string, number>>;
   /** Batches of a stopped restore that hold her: an erase is refused until that restore ends. */
   readonly openRestoreBatches: number;
+  /** Files whose bytes hold her id or the filter's value: an erase is refused until they are gone. */
+  readonly unrewritableFiles: number;
 }
 
 /**
@@ -168,7 +170,18 @@ export async function planErasure(
   const values = collector.digests();
   const tally = new CopyTally();
   const copies = new Copies(new ValueMatcher(values), new Set(request.keepCopiesIn ?? []));
-  const keys = await findKeys(store, org, set, copies, tally);
+  const keys = await findKeys(store, org, set, copies, tally, Object.values(request.where ?? {}));
+  const files = keys.filter((k) => k.kind === 'other');
+  if (files.length > 0 && request.mode === 'erase') {
+    throw new ErasureImpossibleError(
+      `${files.length} stored file(s) of org ${org} (file bodies or metadata archives) hold her id or the filter's value in their bytes (first: ${files
+        .slice(0, 3)
+        .map((k) => k.key)
+        .join(
+          ', ',
+        )}). An erasure cannot rewrite a file's bytes, and its last scan would fail on them. Nothing was written. Find the documents they are in the manifests' files lists, remove those files' versions with the break-glass role, then start the erasure again.`,
+    );
+  }
   const open = await openRestoreBatches(store, keys);
   if (open.length > 0 && request.mode === 'erase') {
     throw new ErasureImpossibleError(
@@ -190,6 +203,7 @@ export async function planErasure(
     journalEvents: hers.filter((k) => k.kind === 'journal').reduce((n, k) => n + k.rows, 0),
     values: collector.size,
     openRestoreBatches: open.length,
+    unrewritableFiles: files.length,
     copiesByField: tally.byField,
     keptCopiesByField: tally.kept,
   };
@@ -323,7 +337,8 @@ async function withPairedIds(
 ): Promise<{ ids: string[]; objectOf: Record<string, string> }> {
   const pairs: { ids: [string, string]; object: string }[] = [];
   for await (const version of store.listVersions(restorePrefixOf(checkOrgKey(org)))) {
-    if (!version.latest || version.deleteMarker || !ID_MAP_FILE.test(version.key)) continue;
+    // Every version: a run that stopped after rewriting an id map left the pair in an earlier one.
+    if (version.deleteMarker || !ID_MAP_FILE.test(version.key)) continue;
     const file = JSON.parse(textOf(await store.getVersion(version.key, version.versionId))) as {
       object?: string;
       entries?: unknown;
@@ -332,27 +347,24 @@ async function withPairedIds(
     for (const entry of file.entries as unknown[]) {
       if (!Array.isArray(entry) || entry.length !== 2) continue;
       const [from, to] = entry as unknown[];
-      if (typeof from === 'string' && typeof to === 'string')
-        pairs.push({ ids: [from, to], object: file.object ?? '' });
+      if (typeof from === 'string' && typeof to === 'string' && RECORD_ID.test(from) && RECORD_ID.test(to))
+        pairs.push({ ids: [canonical18(from), canonical18(to)], object: file.object ?? '' });
     }
   }
-  const ids = new Set(resolved.ids);
+  // Ids compared in their 18-character form; each pass adds at least one id or ends.
+  const ids = new Set(resolved.ids.map(canonical18));
   const objectOf = { ...resolved.objectOf };
   for (let grew = true; grew; ) {
     grew = false;
-    for (const pair of pairs) {
-      const set = new IdSet([...ids]);
-      const [a, b] = pair.ids;
-      for (const [known, other] of [
-        [a, b],
-        [b, a],
-      ] as const) {
-        if (set.match(known) && !set.match(other)) {
-          ids.add(canonical18(other));
-          objectOf[canonical18(other)] = pair.object || (objectOf[canonical18(known)] ?? '');
-          grew = true;
-        }
-      }
+    for (const {
+      ids: [a, b],
+      object,
+    } of pairs) {
+      if (ids.has(a) === ids.has(b)) continue;
+      const [known, other] = ids.has(a) ? [a, b] : [b, a];
+      ids.add(other);
+      objectOf[other] = object || (objectOf[known] ?? '');
+      grew = true;
     }
   }
   const sorted = [...ids].sort();
@@ -377,6 +389,22 @@ async function openRestoreBatches(store: VersionedStore, keys: readonly PlannedK
 }
 
 const INTENT_FILE = /\/intents\/([^/]+\/[^/]+\.json)$/;
+
+const RECORD_ID = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
+
+/**
+ * Whether a file's bytes hold one of the values, read as UTF-8 and as Latin-1 text, e-mail-like
+ * values whatever their case: as the last scan reads them.
+ */
+export function bytesHoldAny(body: Uint8Array, values: readonly string[]): boolean {
+  if (values.length === 0) return false;
+  const texts = [Buffer.from(body).toString('utf8'), Buffer.from(body).toString('latin1')];
+  return values.some((v) =>
+    caseInsensitiveValue(v)
+      ? texts.some((t) => t.toLowerCase().includes(v.trim().toLowerCase()))
+      : texts.some((t) => t.includes(v)),
+  );
+}
 
 /** A restore's id map file: `restores/<org>/<org id>/id-map/<Object>/<batch>.json`. */
 const ID_MAP_FILE = /\/id-map\/[^/]+\/[^/]+\.json$/;
@@ -423,6 +451,7 @@ async function findKeys(
   ids: IdSet,
   copies: Copies,
   tally: CopyTally,
+  filterValues: readonly string[],
 ): Promise<PlannedKey[]> {
   const tallies = new Map<string, CopyTally>();
   const byKey = new Map<string, PlannedKey>();
@@ -454,6 +483,8 @@ async function findKeys(
       const text = kind.kind === 'text' ? textOf(body) : Buffer.from(body).toString('latin1');
       holds = prefixes.some((p) => text.includes(p));
       if (kind.kind === 'text') copiesInText(copies, text, found);
+      // A file's bytes are not rewritten, and the last scan looks in them for the filter's values.
+      else if (!holds) holds = bytesHoldAny(body, filterValues);
     }
     const hersHere = holds;
     if (found.count > 0) holds = true;

@@ -25,16 +25,18 @@ export interface ValueDigests {
 
 const EMAIL_CELL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/;
 // An apostrophe may be inside an address (o'brien@...), not around it ('jane@x.com').
-const EMAIL_IN_TEXT = /[A-Za-z0-9._%+-][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const EMAIL_IN_TEXT = /[A-Za-z0-9_][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const PHONE_IN_TEXT = /\+?\(?\d[\d\s().-]{5,}\d/g;
-const WORD = /[\p{L}\p{M}'’-]+/gu;
+// A word starts with a letter: an opening quote ('Jane Doe') is not part of it.
+const WORD = /[\p{L}\p{M}][\p{L}\p{M}'’-]*/gu;
 /** A possessive or closing apostrophe after a name: "Mary Smith's office". */
 const POSSESSIVE = /['’]s?$/;
 /** Fields of her phone numbers and e-mail addresses, in a row or a change event. */
-const PHONE_FIELD = /(Phone|Fax)(__c)?$/i;
-const EMAIL_FIELD = /Email/i;
+const PHONE_FIELD = /(Phone|Fax|Mobile)/i;
 /** Fields that name another person's number or address on her row: her assistant's, her manager's. */
-const SOMEONE_ELSES = /(Assistant|Manager|Owner|Supervisor|Sender|Reply|Notif|Partner|Company|Account)/i;
+const SOMEONE_ELSES = /(Assistant|Manager|Owner|Supervisor|Reply|Partner|Company|Account)/i;
+/** A country code written in front of a number: `+44 20 ...`, `0044 20 ...`. */
+const COUNTRY_CODE = /^\s*(?:\+|00)(\d{1,3})[\s.-]/;
 /** A phone number has at least this many digits; shorter digit runs are too common to stand for her. */
 const MIN_PHONE_DIGITS = 7;
 /** Digits a copy of a phone number may carry in front of it: a country code. */
@@ -67,21 +69,22 @@ export class ValueCollector {
     if (!text) return;
     if (field === 'Name') this.addName([text]);
     if (SOMEONE_ELSES.test(field)) return;
-    if (EMAIL_FIELD.test(field) && EMAIL_CELL.test(text)) this.values.add(`email:${text.toLowerCase()}`);
+    if (EMAIL_CELL.test(text)) this.values.add(`email:${text.toLowerCase()}`);
     else if (PHONE_FIELD.test(field)) this.addPhone(text);
   }
 
   /**
-   * A phone number by its digits; written with a country code (a leading `+`, or more than ten
-   * digits), also without it, since a copy may leave it out.
+   * A phone number by its digits; written with a country code set apart (`+44 20 7946 0958`),
+   * also without it, since a copy may leave it out. Digits are never dropped otherwise: a number
+   * without its first digits is another number.
    */
   private addPhone(text: string): void {
     const number = digits(text);
     if (number.length < MIN_PHONE_DIGITS) return;
     this.values.add(`phone:${number}`);
-    if (!text.startsWith('+') && number.length <= 10) return;
-    for (let drop = 1; drop <= MAX_COUNTRY_CODE && number.length - drop >= MIN_PHONE_DIGITS; drop++)
-      this.values.add(`phone:${number.slice(drop)}`);
+    const code = COUNTRY_CODE.exec(text);
+    const national = code ? number.slice(code[0].replace(/\D/g, '').length) : '';
+    if (national.length >= MIN_PHONE_DIGITS) this.values.add(`phone:${national}`);
   }
 
   private addName(parts: readonly unknown[]): void {
@@ -197,15 +200,15 @@ export class ValueMatcher {
   }
 
   /**
-   * How much of an address-like run is one of the addresses: the whole run, or the run cut at a
-   * dot of its domain (`jane@x.com.Thanks` holds `jane@x.com`); 0 when none.
+   * How much of an address-like run is one of the addresses: the whole run, or the run without a
+   * capitalized word after its last dot, which starts the next sentence (`jane@x.com.Thanks`); a
+   * lower-case ending is part of the domain (`john@company.co.uk` is not `john@company.co`).
+   * Answers 0 when none.
    */
   private emailIn(run: string): number {
-    const at = run.indexOf('@');
-    for (let end = run.length; end > at; end = run.lastIndexOf('.', end - 1)) {
-      if (/\.[A-Za-z]{2,}$/.test(run.slice(0, end)) && this.is('email', run.slice(0, end).toLowerCase()))
-        return end;
-    }
+    if (this.is('email', run.toLowerCase())) return run.length;
+    const sentence = /\.[A-Z][a-z]*$/.exec(run);
+    if (sentence && this.is('email', run.slice(0, sentence.index).toLowerCase())) return sentence.index;
     return 0;
   }
 
