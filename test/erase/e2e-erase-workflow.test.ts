@@ -74,6 +74,21 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     const dir = copy();
     const store = new LocalDirectoryStore(dir);
     expect((await findPerson(store, sc, 'orgs/')).length).toBeGreaterThan(0);
+    // A restore of the full snapshot's deleted contacts into the org, from a vault.
+    const restoreDeleted = (from: string) =>
+      runLocalRestore({
+        instanceUrl: sc.emu.instanceUrl,
+        accessToken: sc.emu.accessToken,
+        store: from,
+        org: 'sample',
+        input: {
+          snapshot: sc.snapshots[0],
+          objects: ['Contact'],
+          mode: 'restore-deleted',
+          confirmOrgId: orgId,
+        },
+        retryIntervalScale: 0,
+      });
     // A diff report over her changes, and a restore of the deleted contacts of the full snapshot
     // (which brings her back under a new id, then she is hard deleted again): records of the org
     // outside its backups, which hold her too.
@@ -90,19 +105,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       enforcePolicies: true,
     });
     expect(report.result.status, report.result.errorMessage).toBe('SUCCEEDED');
-    const restoreBefore = await runLocalRestore({
-      instanceUrl: sc.emu.instanceUrl,
-      accessToken: sc.emu.accessToken,
-      store: dir,
-      org: 'sample',
-      input: {
-        snapshot: sc.snapshots[0],
-        objects: ['Contact'],
-        mode: 'restore-deleted',
-        confirmOrgId: orgId,
-      },
-      retryIntervalScale: 0,
-    });
+    const restoreBefore = await restoreDeleted(dir);
     expect(restoreBefore.summary.status, restoreBefore.summary.message).toBe('SUCCEEDED');
     const restoredHer = await liveIds(sc.emu, 'Contact', "LastName = 'Martin'");
     expect(restoredHer).toHaveLength(1);
@@ -147,20 +150,6 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     }
     // A real restore of the full snapshot's deleted contacts into the org, where she was hard
     // deleted: from the vault as it was, it brings her back (then she is hard deleted again)...
-    const restoreDeleted = (from: string) =>
-      runLocalRestore({
-        instanceUrl: sc.emu.instanceUrl,
-        accessToken: sc.emu.accessToken,
-        store: from,
-        org: 'sample',
-        input: {
-          snapshot: sc.snapshots[0],
-          objects: ['Contact'],
-          mode: 'restore-deleted',
-          confirmOrgId: orgId,
-        },
-        retryIntervalScale: 0,
-      });
     const unerased = await restoreDeleted(copy());
     expect(unerased.summary.status, unerased.summary.message).toBe('SUCCEEDED');
     const back = await liveIds(sc.emu, 'Contact', "Email = 'leslie@pentagon.com'");
