@@ -157,8 +157,19 @@ export class EraseWorkflow extends Construct {
       errorPath: '$.error.Error',
       causePath: '$.error.Cause',
     });
-    apply.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    finish.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    // However it fails, an erasure gives the org's restore leases back before it ends (a step
+    // that fails after taking them releases them itself; this covers a timeout or a crash).
+    const release = invokeTask(this, 'ReleaseRestoreLeases', {
+      lambdaFunction: fn,
+      retry: ERASE_RETRY,
+      payload: { step: 'release', executionName: sfn.JsonPath.stringAt('$$.Execution.Name') },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    release.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    release.next(failed);
+    start.addCatch(release, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    apply.addCatch(release, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    finish.addCatch(release, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     const mode = new sfn.Choice(this, 'DryRun?')
       .when(sfn.Condition.stringEquals('$.mode', 'erase'), apply.next(finish))
       .otherwise(new sfn.Succeed(this, 'DryRunDone'));

@@ -6,12 +6,24 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { canonical18 } from '../../lambdas/core/erase/find.ts';
-import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
+import {
+  eraseFromPlan,
+  finishErasure,
+  releaseErasure,
+  startErasure,
+} from '../../lambdas/core/erase/workflow.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import type { VersionedStore } from '../../lambdas/core/store.ts';
 import { BLANKED_DESCRIPTION, buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import type { PointInTime } from '../../lambdas/core/snapshot/reader.ts';
+
+import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
+
+/** A listing without the restore lease's records (claims, renewals, releases). */
+const withoutLeases = (versions: Map<string, string>) =>
+  new Map([...versions].filter(([key]) => !key.includes('/lease/')));
 
 /** A row as of a point in time, by id. */
 async function rowOf(pit: PointInTime, object: string, id: string) {
@@ -207,9 +219,41 @@ describe('erasure over a local vault, step by step', () => {
     await expect(startErasure(d, input, 'erase-file')).rejects.toThrow(
       new RegExp(`1 stored file.*${body}.*cannot rewrite a file's bytes.*Nothing was written`),
     );
-    expect(await everyVersion(d.store, '')).toEqual(before);
+    // Nothing but the restore lease it took and gave back.
+    expect(withoutLeases(await everyVersion(d.store, ''))).toEqual(withoutLeases(before));
     expect(await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-file')).toMatchObject({
       unrewritableFiles: 1,
+    });
+  }, 120_000);
+
+  it("holds the org's restore lease from its plan to its finish: a running restore refuses it, and it refuses a restore", async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const root = restoreRoot('sample', orgId);
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    // A restore holds the lease: the erasure is refused before it writes anything, a dry run is not.
+    await acquireLease(d.store, root, 'restore-1', { sleep: async () => {} });
+    const before = await everyVersion(d.store, '');
+    await expect(startErasure(d, input, 'erase-leased')).rejects.toThrow(
+      /A restore holds the restore lease .*execution restore-1.*nothing was erased/,
+    );
+    expect(await everyVersion(d.store, '')).toEqual(before);
+    await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-leased');
+    await releaseLease(d.store, root, 'restore-1');
+    // The erasure holds it from its start: a restore started meanwhile is refused, naming it.
+    const started = await startErasure(d, input, 'erase-holds');
+    await expect(acquireLease(d.store, root, 'restore-2', { sleep: async () => {} })).rejects.toThrow(
+      /erasure-erase-holds/,
+    );
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    await expect(acquireLease(d.store, root, 'restore-2', { sleep: async () => {} })).rejects.toThrow(
+      /erasure-erase-holds/,
+    );
+    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+    // Its finish gave it back.
+    await expect(acquireLease(d.store, root, 'restore-2', { sleep: async () => {} })).resolves.toMatchObject({
+      runId: 'restore-2',
     });
   }, 120_000);
 
@@ -228,7 +272,7 @@ describe('erasure over a local vault, step by step', () => {
     await expect(startErasure(d, input, 'erase-open')).rejects.toThrow(
       new RegExp(`stopped part way.*${intent}.*Run that restore again`),
     );
-    expect(await everyVersion(d.store, '')).toEqual(before);
+    expect(withoutLeases(await everyVersion(d.store, ''))).toEqual(withoutLeases(before));
     // A dry run says so; once the batch's id map is written, the erasure may go ahead.
     expect(await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-open')).toMatchObject({
       openRestoreBatches: 1,
@@ -356,6 +400,12 @@ describe('erasure over a local vault, step by step', () => {
         'stopped here',
       );
       expect(crash.state.stopped).toBe(true);
+      // Its lease holds the org's restores, and another erasure, until the state machine's
+      // failure path gives it back.
+      await expect(startErasure(d, input, 'stopped-2')).rejects.toThrow(
+        /Another erasure holds the restore lease.*execution stopped-1/,
+      );
+      await releaseErasure(d, 'stopped-1');
       // WHEN the erasure is started again as a new execution, with a new plan
       const again = await startErasure(d, input, 'stopped-2');
       const outcome = await eraseFromPlan(d, input, again.planKey);

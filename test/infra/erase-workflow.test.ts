@@ -1,3 +1,4 @@
+import { synthesizeDefinition } from '../../cli/local/index.ts';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -60,8 +61,19 @@ describe('EraseWorkflow', () => {
       'InputRejected',
       'DryRunDone',
       'ErasureFailed',
+      'ReleaseRestoreLeases',
     ])
       expect(text).toContain(name);
+    // Every step that may have taken the restore leases gives them back on its way to failing.
+    const prod = orgStacks.find((st) => st.org.name === 'dreamhouse-prod')!;
+    const definition = synthesizeDefinition(prod, prod.erase.stateMachine).definition as unknown as {
+      States: Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[]; Next?: string }>;
+    };
+    for (const step of ['PlanErasure', 'EraseVersions', 'ScanAndLog']) {
+      const all = definition.States[step]?.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'));
+      expect(all?.Next, step).toBe('ReleaseRestoreLeases');
+    }
+    expect(definition.States.ReleaseRestoreLeases?.Next).toBe('ErasureFailed');
     for (const error of ERASE_INPUT_REJECTED_ERRORS) expect(text).toContain(error);
   });
 

@@ -16,6 +16,7 @@ import {
   writeErasureStarted,
 } from './finish.ts';
 import { Copies } from './copies.ts';
+import { holdRestoreLeases, releaseRestoreLeases, renewRestoreLeases } from './lease.ts';
 import { ValueMatcher } from './values.ts';
 import { erasuresPrefix } from './find.ts';
 import { parseEraseInput, refuseLockedVault } from './input.ts';
@@ -79,8 +80,19 @@ export async function startErasure(
       ]);
     }
   }
+  // A real run holds the org's restore leases from before its plan to its end (lease.ts).
+  if (request.mode === 'erase') await holdRestoreLeases(deps.store, deps.org, execution);
+  try {
+    return await planOnce(deps, request, execution);
+  } catch (error) {
+    if (request.mode === 'erase') await releaseRestoreLeases(deps.store, deps.org, execution);
+    throw error;
+  }
+}
+
+/** Plans and writes the plan; a retried step finds its plan and answers it, if made for this request. */
+async function planOnce(deps: EraseDeps, request: EraseRequest, execution: string): Promise<EraseStarted> {
   const planKey = planKeyOf(deps.org, execution);
-  // A retried step finds its plan written: the first one stands, if it was made for this request.
   if (await deps.store.head(planKey)) return storedStart(deps, planKey, request, execution);
   const plan = await planErasure(deps.versions, deps.org, request, { execution, now: deps.clock() });
   try {
@@ -90,6 +102,13 @@ export async function startErasure(
     return storedStart(deps, planKey, request, execution);
   }
   return { mode: request.mode, planKey, execution, ...plan.summary };
+}
+
+/** Gives the execution's restore leases back, when it ends otherwise than by its finish. */
+export async function releaseErasure(deps: EraseDeps, execution: string): Promise<{ released: true }> {
+  if (!EXECUTION.test(execution)) return { released: true };
+  await releaseRestoreLeases(deps.store, deps.org, execution);
+  return { released: true };
 }
 
 /** The start step's answer from a plan already written for this execution. */
@@ -134,6 +153,7 @@ export async function eraseFromPlan(
       },
     ]);
   }
+  await renewRestoreLeases(deps.store, deps.org, plan.execution);
   // The log says an erasure began before any version is removed; the finish completes it.
   await writeErasureStarted(deps.store, {
     formatVersion: plan.formatVersion,
@@ -173,6 +193,7 @@ export async function finishErasure(
   if (logged?.entry.status === 'complete') {
     // A finish stopped after its log: the digests may still be there to forget.
     await forgetValues(deps, planKey, plan);
+    await releaseRestoreLeases(deps.store, deps.org, plan.execution);
     return finished(deps.org, logged.key, logged.entry.scan);
   }
   const copies = new Copies(
@@ -202,6 +223,7 @@ export async function finishErasure(
     scan,
   });
   await forgetValues(deps, planKey, plan);
+  await releaseRestoreLeases(deps.store, deps.org, plan.execution);
   return finished(deps.org, logKey, scan);
 }
 

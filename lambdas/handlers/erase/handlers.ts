@@ -10,6 +10,7 @@ import {
   type EraseStarted,
   eraseFromPlan,
   finishErasure,
+  releaseErasure,
   startErasure,
 } from '../../core/erase/workflow.ts';
 import { describeProblems, parseEvent } from '../parse-event.ts';
@@ -26,6 +27,7 @@ const count = z.number().int().nonnegative();
 const event = z.discriminatedUnion('step', [
   z.object({ step: z.literal('start'), input: z.unknown(), executionName: z.string().min(1) }),
   z.object({ step: z.literal('erase'), input: z.unknown(), planKey: z.string().min(1) }),
+  z.object({ step: z.literal('release'), executionName: z.string().min(1) }),
   z.object({
     step: z.literal('finish'),
     input: z.unknown(),
@@ -43,7 +45,9 @@ const event = z.discriminatedUnion('step', [
 ]);
 
 /** Runs one step of the erase workflow. */
-export async function erase(raw: unknown): Promise<EraseStarted | ErasureOutcome | EraseFinished> {
+export async function erase(
+  raw: unknown,
+): Promise<EraseStarted | ErasureOutcome | EraseFinished | { released: true }> {
   const e = parseEvent(
     event,
     raw,
@@ -64,6 +68,11 @@ export async function erase(raw: unknown): Promise<EraseStarted | ErasureOutcome
         parts: out.parts,
         snapshots: out.snapshots,
       });
+      return out;
+    }
+    if (e.step === 'release') {
+      const out = await releaseErasure(deps, e.executionName);
+      logger.info('erasure ended: restore leases released', { executionName: e.executionName });
       return out;
     }
     if (e.step === 'erase') {

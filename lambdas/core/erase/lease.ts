@@ -1,0 +1,94 @@
+/**
+ * An erasure holds the org's restore leases while it rewrites: a restore writes the records an
+ * erasure rewrites (its id map, its intents, its report), and may write the person into the org
+ * and so into them. A restore that holds a lease refuses the erasure at its first step; a restore
+ * started during the erasure is refused by the lease the erasure holds (see restore/lease.ts).
+ */
+import { canonicalOrgId } from '../../../contract/org-id.ts';
+import { restorePrefixOf } from '../../../contract/workflow-contract.ts';
+import { acquireLease, type LeaseHolder, liveClaims, releaseLease, renewLease } from '../restore/lease.ts';
+import { describeRoot, restoreRoot } from '../restore/keys.ts';
+import { RestoreInProgressError, RestoreLeaseLostError } from '../restore/errors.ts';
+import { SnapshotReader } from '../snapshot/reader.ts';
+import { checkOrgKey } from '../snapshot/keys.ts';
+import type { BackupStore } from '../store.ts';
+import { ErasureImpossibleError } from './errors.ts';
+
+/** The run id an erasure holds the restore leases under. */
+export const erasureLeaseRun = (execution: string): string => `erasure-${execution}`;
+
+const ORG_ID_FOLDER = /^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
+
+/**
+ * Every restore root of the configured org: one per Salesforce org its restores wrote into (the
+ * org itself, a drill's sandbox), and the org's own, whose id its snapshots name.
+ */
+async function restoreRoots(store: BackupStore, org: string): Promise<string[]> {
+  const orgIds = new Set<string>();
+  for (const entry of await new SnapshotReader(store).catalog(org)) {
+    const id = canonicalOrgId(entry.orgId);
+    if (id) orgIds.add(id);
+  }
+  const prefix = restorePrefixOf(checkOrgKey(org));
+  for await (const { key } of store.list(prefix)) {
+    const folder = key.slice(prefix.length).split('/')[0] ?? '';
+    if (ORG_ID_FOLDER.test(folder)) orgIds.add(folder);
+  }
+  return [...orgIds].sort().map((id) => restoreRoot(org, id));
+}
+
+/**
+ * Takes every restore lease of the org for the erasure, or gives back what it took and refuses,
+ * naming the restore that holds one. Taking them again (a retried step) keeps them.
+ */
+export async function holdRestoreLeases(store: BackupStore, org: string, execution: string): Promise<void> {
+  const run = erasureLeaseRun(execution);
+  const roots = await restoreRoots(store, org);
+  // Refused before any claim when another run holds a lease: nothing is written.
+  for (const root of roots) {
+    const holder = (await liveClaims(store, root, Date.now()))[0];
+    if (holder && holder.runId !== run) throw held(root, holder);
+  }
+  try {
+    for (const root of roots) await acquireLease(store, root, run);
+  } catch (error) {
+    await releaseRestoreLeases(store, org, execution);
+    if (!(error instanceof RestoreInProgressError)) throw error;
+    throw new ErasureImpossibleError(
+      `Another run took a restore lease of org ${org} as the erasure took its own; nothing was erased. Start the erasure again once the org's restores have ended.`,
+    );
+  }
+}
+
+/** The refusal naming the run that holds a restore lease, and when the lease frees itself. */
+function held(root: string, holder: LeaseHolder): ErasureImpossibleError {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return new ErasureImpossibleError(
+    `${holder.runId.startsWith('erasure-') ? 'Another erasure' : 'A restore'} holds the restore lease of ${describeRoot(root)}: execution ${holder.runId.replace(/^erasure-/, '')}, since ${iso(holder.claimedAt)}. An erasure rewrites the records a restore writes: nothing was erased. Start the erasure again once that execution has ended; if it was stopped, its lease frees itself at ${iso(holder.expiresAt)}.`,
+  );
+}
+
+/** Extends the erasure's leases before it rewrites; fails when one was lost. */
+export async function renewRestoreLeases(store: BackupStore, org: string, execution: string): Promise<void> {
+  const run = erasureLeaseRun(execution);
+  for (const root of await restoreRoots(store, org)) {
+    try {
+      await renewLease(store, root, run);
+    } catch (error) {
+      if (!(error instanceof RestoreLeaseLostError)) throw error;
+      throw new ErasureImpossibleError(
+        `The erasure no longer holds the restore lease of its org (${error.message}). Nothing more was rewritten; start a new erase execution with the same request.`,
+      );
+    }
+  }
+}
+
+/** Gives the erasure's leases back; harmless when it holds none. */
+export async function releaseRestoreLeases(
+  store: BackupStore,
+  org: string,
+  execution: string,
+): Promise<void> {
+  const run = erasureLeaseRun(execution);
+  for (const root of await restoreRoots(store, org)) await releaseLease(store, root, run);
+}
