@@ -304,6 +304,12 @@ export function restorePrefixOf(orgName: string): string {
   return `${RESTORES_PREFIX}${orgName}/`;
 }
 
+/**
+ * How the run id begins under which an erasure holds an org's restore leases (`erasure-<execution>`),
+ * so that lease readers tell its windows from restores'.
+ */
+export const ERASURE_LEASE_PREFIX = 'erasure-';
+
 /** The vault prefix of one configured org's diff reports. */
 export function reportPrefixOf(orgName: string): string {
   return `${REPORTS_PREFIX}${orgName}/`;

@@ -278,7 +278,7 @@ describe('what is not a change', () => {
 });
 
 describe("a restore's own writes", () => {
-  it('count as restored only while a restore of the org held its lease, from its claim to its release', async () => {
+  it('count as restored only while a restore of the org held its lease, from its claim to its release, not an erasure', async () => {
     const user = '005000000000001AAA';
     const rows = [1, 2, 3].map((n) => ({
       Id: id(n),
@@ -302,16 +302,15 @@ describe("a restore's own writes", () => {
     let now = new Date('2026-01-02T00:00:00.000Z');
     const full = await runCore(source, { org: 'acme', mode: 'full' }, {}, new MemoryStore(), () => now);
     // A restore held the lease from 10:00 to 10:30; the integration user wrote once inside that
-    // window, once after it, and another user once inside it.
+    // window, once after it (while an erasure held the lease: it writes nothing to the org, so
+    // its window explains no change), and another user once inside it.
     const root = 'restores/acme/00D000000000001AAA/lease/';
-    await full.store.put(
-      `${root}claims/${String(Date.parse('2026-01-02T10:00:00.000Z')).padStart(15, '0')}-run-1.json`,
-      '{}',
-    );
-    await full.store.put(
-      `${root}released/run-1.json`,
-      JSON.stringify({ runId: 'run-1', releasedAt: '2026-01-02T10:30:00.000Z' }),
-    );
+    const held = async (run: string, from: string, to: string) => {
+      await full.store.put(`${root}claims/${String(Date.parse(from)).padStart(15, '0')}-${run}.json`, '{}');
+      await full.store.put(`${root}released/${run}.json`, JSON.stringify({ runId: run, releasedAt: to }));
+    };
+    await held('run-1', '2026-01-02T10:00:00.000Z', '2026-01-02T10:30:00.000Z');
+    await held('erasure-request-42', '2026-01-02T10:45:00.000Z', '2026-01-02T11:30:00.000Z');
     const write = (row: Record<string, string | null>, at: string, by: string) => {
       row.Name = `${row.Name} again`;
       row.SystemModstamp = at;

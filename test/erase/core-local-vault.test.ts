@@ -257,6 +257,22 @@ describe('erasure over a local vault, step by step', () => {
     });
   }, 120_000);
 
+  it('gives back the leases a retried start took when it finds another held meanwhile', async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    await startErasure(d, input, 'erase-retried');
+    // A drill into a sandbox starts meanwhile, then the start step is retried.
+    const sandbox = restoreRoot('sample', '00D000000000002EAA');
+    await acquireLease(d.store, sandbox, 'drill-1', { sleep: async () => {} });
+    await expect(startErasure(d, input, 'erase-retried')).rejects.toThrow(/A restore holds .*drill-1/);
+    // The org's own lease was given back: a restore of the org may go.
+    await expect(
+      acquireLease(d.store, restoreRoot('sample', orgId), 'restore-3', { sleep: async () => {} }),
+    ).resolves.toMatchObject({ runId: 'restore-3' });
+  }, 120_000);
+
   it('refuses to erase while a stopped restore has an open batch that holds her, and writes nothing', async () => {
     const dir = copy();
     const d = deps(dir);

@@ -2,6 +2,7 @@ import { writeSidePart } from '../snapshot/writer.ts';
 import { createHash } from 'node:crypto';
 import { restoreKeys, restoreRoot } from '../restore/keys.ts';
 import { leaseWindows } from '../restore/lease.ts';
+import { ERASURE_LEASE_PREFIX } from '../../../contract/workflow-contract.ts';
 import { idKey } from '../restore/values.ts';
 import { objectResultKey, objectSpecKey, planDetailKey, snapshotPrefix } from '../snapshot/keys.ts';
 import type { SnapshotPart } from '../snapshot/manifest.ts';
@@ -317,7 +318,10 @@ async function restoreWindows(
   detail: PlanDetail,
   since: number,
 ): Promise<{ from: number; to: number }[]> {
-  return (await leaseWindows(deps.store, restoreRoot(detail.org, detail.orgId))).filter((w) => w.to >= since);
+  // An erasure holds the lease too, but writes nothing to the org: its windows explain no change.
+  return (await leaseWindows(deps.store, restoreRoot(detail.org, detail.orgId))).filter(
+    (w) => w.to >= since && !w.runId.startsWith(ERASURE_LEASE_PREFIX),
+  );
 }
 
 /**

@@ -5,7 +5,7 @@
  * started during the erasure is refused by the lease the erasure holds (see restore/lease.ts).
  */
 import { canonicalOrgId } from '../../../contract/org-id.ts';
-import { restorePrefixOf } from '../../../contract/workflow-contract.ts';
+import { ERASURE_LEASE_PREFIX, restorePrefixOf } from '../../../contract/workflow-contract.ts';
 import { acquireLease, type LeaseHolder, liveClaims, releaseLease, renewLease } from '../restore/lease.ts';
 import { describeRoot, restoreRoot } from '../restore/keys.ts';
 import { RestoreInProgressError, RestoreLeaseLostError } from '../restore/errors.ts';
@@ -15,7 +15,7 @@ import type { BackupStore } from '../store.ts';
 import { ErasureImpossibleError } from './errors.ts';
 
 /** The run id an erasure holds the restore leases under. */
-export const erasureLeaseRun = (execution: string): string => `erasure-${execution}`;
+export const erasureLeaseRun = (execution: string): string => `${ERASURE_LEASE_PREFIX}${execution}`;
 
 const ORG_ID_FOLDER = /^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
 
@@ -44,19 +44,37 @@ async function restoreRoots(store: BackupStore, org: string): Promise<string[]> 
 export async function holdRestoreLeases(store: BackupStore, org: string, execution: string): Promise<void> {
   const run = erasureLeaseRun(execution);
   const roots = await restoreRoots(store, org);
-  // Refused before any claim when another run holds a lease: nothing is written.
-  for (const root of roots) {
-    const holder = (await liveClaims(store, root, Date.now()))[0];
-    if (holder && holder.runId !== run) throw held(root, holder);
-  }
   try {
+    // Refused before any claim of its own when another run holds a lease (a retried step may
+    // hold some already: they are given back below).
+    for (const root of roots) {
+      const holder = (await liveClaims(store, root, Date.now()))[0];
+      if (holder && holder.runId !== run) throw held(root, holder);
+    }
     for (const root of roots) await acquireLease(store, root, run);
   } catch (error) {
-    await releaseRestoreLeases(store, org, execution);
+    await giveBack(store, org, execution);
     if (!(error instanceof RestoreInProgressError)) throw error;
     throw new ErasureImpossibleError(
-      `Another run took a restore lease of org ${org} as the erasure took its own; nothing was erased. Start the erasure again once the org's restores have ended.`,
+      `The erasure could not take the restore leases of org ${org} (another run took one as it did, or this execution gave its leases back already); nothing was erased. Start a new erase execution once the org's restores have ended.`,
     );
+  }
+}
+
+/**
+ * Gives the leases back on the way to failing, keeping the failure's own error: a release that
+ * fails too leaves the leases to expire by themselves, an hour after their last renewal.
+ */
+export async function giveBack(store: BackupStore, org: string, execution: string): Promise<void> {
+  const run = erasureLeaseRun(execution);
+  try {
+    // Only where it holds a claim: a refusal before any claim writes nothing.
+    for (const root of await restoreRoots(store, org)) {
+      if ((await liveClaims(store, root, Date.now())).some((c) => c.runId === run))
+        await releaseLease(store, root, run);
+    }
+  } catch {
+    // The original error is the one to report.
   }
 }
 

@@ -16,7 +16,7 @@ import {
   writeErasureStarted,
 } from './finish.ts';
 import { Copies } from './copies.ts';
-import { holdRestoreLeases, releaseRestoreLeases, renewRestoreLeases } from './lease.ts';
+import { giveBack, holdRestoreLeases, releaseRestoreLeases, renewRestoreLeases } from './lease.ts';
 import { ValueMatcher } from './values.ts';
 import { erasuresPrefix } from './find.ts';
 import { parseEraseInput, refuseLockedVault } from './input.ts';
@@ -85,7 +85,7 @@ export async function startErasure(
   try {
     return await planOnce(deps, request, execution);
   } catch (error) {
-    if (request.mode === 'erase') await releaseRestoreLeases(deps.store, deps.org, execution);
+    if (request.mode === 'erase') await giveBack(deps.store, deps.org, execution);
     throw error;
   }
 }
