@@ -3,7 +3,6 @@
  * and the erasure log, which records the request and the scan's result, never a value.
  */
 import { ObjectExistsError, type BackupStore, type VersionedStore } from '../store.ts';
-import { caseInsensitiveValue } from './input.ts';
 import {
   erasuresPrefix,
   IdSet,
@@ -16,7 +15,7 @@ import {
   rowErased,
   textOf,
 } from './find.ts';
-import { bytesHoldAny, copiesInText, type ErasurePlan } from './plan.ts';
+import { bytesHoldAny, copiesInText, type ErasurePlan, textsHoldAny } from './plan.ts';
 import { type Copies, CopyTally } from './copies.ts';
 import type { ErasureOutcome } from './execute.ts';
 
@@ -63,11 +62,6 @@ export async function scanForTraces(
     return hits.length === 1 && hits[0]!.start === 0 && hits[0]!.end === v.trim().length;
   };
   const plainValues = filterValues.filter((v) => !whole(v));
-  const values = plainValues.map((v) => (caseInsensitiveValue(v) ? v.trim().toLowerCase() : v));
-  const holdsValue = (text: string) =>
-    values.some((v, i) =>
-      caseInsensitiveValue(plainValues[i]!) ? text.toLowerCase().includes(v) : text.includes(v),
-    );
   const keptCopies = new CopyTally();
   // Copies of her values in a version: a trace unless every one is in a field the request keeps.
   const holdsCopies = (look: (tally: CopyTally) => void): boolean => {
@@ -91,7 +85,7 @@ export async function scanForTraces(
     const kind = kindOf(version.key);
     const text = kind.kind === 'other' ? Buffer.from(body).toString('latin1') : textOf(body);
     // File bodies and archives are not read field by field: every filter value is looked for in them.
-    if (kind.kind === 'other' ? bytesHoldAny(body, filterValues) : values.length > 0 && holdsValue(text))
+    if (kind.kind === 'other' ? bytesHoldAny(body, filterValues) : textsHoldAny([text], plainValues))
       found(version.key, version.versionId, 'filter value');
     if (kind.kind === 'text' && holdsCopies((t) => copiesInText(copies!, text, t)))
       found(version.key, version.versionId, 'copy of her values');

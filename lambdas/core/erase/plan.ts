@@ -397,8 +397,11 @@ const RECORD_ID = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
  * values whatever their case: as the last scan reads them.
  */
 export function bytesHoldAny(body: Uint8Array, values: readonly string[]): boolean {
-  if (values.length === 0) return false;
-  const texts = [Buffer.from(body).toString('utf8'), Buffer.from(body).toString('latin1')];
+  return textsHoldAny([Buffer.from(body).toString('utf8'), Buffer.from(body).toString('latin1')], values);
+}
+
+/** Whether any of the texts holds one of the values, e-mail-like values whatever their case. */
+export function textsHoldAny(texts: readonly string[], values: readonly string[]): boolean {
   return values.some((v) =>
     caseInsensitiveValue(v)
       ? texts.some((t) => t.toLowerCase().includes(v.trim().toLowerCase()))
