@@ -56,6 +56,8 @@ export const ErrorName = {
   CompressedPage: 'CompressedPageError',
   /** An object's workers left pages unexported, exported twice, or rows that do not add up. */
   IncompleteExport: 'IncompleteExportError',
+  /** An erasure holds the org's vault lease: the run stopped before writing anything. */
+  BackupHeldByErasure: 'BackupHeldByErasureError',
   // Restore.
   InvalidRestoreRequest: 'InvalidRestoreRequestError',
   InvalidRestoreState: 'InvalidRestoreStateError',
@@ -309,6 +311,16 @@ export function restorePrefixOf(orgName: string): string {
  * so that lease readers tell its windows from restores'.
  */
 export const ERASURE_LEASE_PREFIX = 'erasure-';
+
+/**
+ * Under an org's prefix, the org's vault lease, `orgs/<org>/lease/`: held by whichever run removes
+ * or rewrites its backups (a retention sweep, `sweep-<execution>`; an erasure), one at a time, and
+ * the heartbeats of its running backups, which an erasure waits for.
+ */
+export const VAULT_LEASE_FOLDER = 'lease/';
+
+/** How the run id begins under which a retention sweep holds its org's vault lease. */
+export const SWEEP_LEASE_PREFIX = 'sweep-';
 
 /** The vault prefix of one configured org's diff reports. */
 export function reportPrefixOf(orgName: string): string {

@@ -15,6 +15,7 @@ import {
   orgNameProblem,
   orgPrefixOf,
   RETENTION_LOG_FOLDER,
+  VAULT_LEASE_FOLDER,
   type RetentionPolicy,
   SWEEPER_DELETE_FOLDERS,
 } from '../contract/workflow-contract.ts';
@@ -218,6 +219,8 @@ export class RetentionWorkflow extends Construct {
     const orgPrefix = orgPrefixOf(props.orgName);
     const removable = SWEEPER_DELETE_FOLDERS.map((folder) => `${orgPrefix}${folder}*`);
     const logs = `${orgPrefix}${RETENTION_LOG_FOLDER}*`;
+    // The org's vault lease (lambdas/core/vault-lease.ts): its claim, renewals and release only.
+    const lease = ['claims', 'renewals', 'released'].map((f) => `${orgPrefix}${VAULT_LEASE_FOLDER}${f}/*`);
     const policy = new iam.Policy(this, 'VaultAccess', {
       roles: [role],
       statements: [
@@ -241,6 +244,11 @@ export class RetentionWorkflow extends Construct {
           sid: 'WriteRetentionLog',
           actions: ['s3:PutObject'],
           resources: [props.bucket.arnForObjects(logs)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'TakeTurnsWithErasures',
+          actions: ['s3:PutObject'],
+          resources: lease.map((p) => props.bucket.arnForObjects(p)),
         }),
         new iam.PolicyStatement({
           sid: 'NeverDeleteVersionsOrWeakenTheVault',
@@ -267,6 +275,12 @@ export class RetentionWorkflow extends Construct {
       id: `AwsSolutions-IAM5[Resource::${bucket}/${logs}]`,
       reason: `${path}: the sweeper writes one retention log entry per sweep under ${logs}, named at run time.`,
     });
+    for (const prefix of lease) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${bucket}/${prefix}]`,
+        reason: `${path}: the sweeper takes, renews and gives back its org's vault lease, one record per sweep under ${prefix}, named at run time.`,
+      });
+    }
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${bucket}/*]`,
       reason: `${path}: the explicit deny of version deletes and lock, lifecycle, versioning or policy changes covers every object of the vault.`,

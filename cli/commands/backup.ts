@@ -92,7 +92,7 @@ export async function runLocalBackup(
       .filter((e) => e.startedAt >= startedAt.slice(0, 19))
       .at(-1);
     snapshotId = entry?.snapshotId ?? null;
-    problems = entry ? entry.problems : [`${result.error ?? 'Error'}: ${result.errorMessage ?? ''}`];
+    problems = entry ? entry.problems : [failureOf(result)];
   }
   // The lists stay out of the workflow's state: the manifest has them.
   const skippedObjects =
@@ -204,4 +204,23 @@ function isMode(mode: string): mode is LocalBackupOptions['mode'] {
 /** Runs the command; resolves to the exit code (non-zero when the run failed). */
 export function run(args: string[]): Promise<number> {
   return runCommand(backupCommand, args);
+}
+
+/**
+ * Why a run that wrote no catalog entry failed: the run-failed alert names the step's error and
+ * message (the execution's own error only says to read that alert).
+ */
+function failureOf(result: RunResult): string {
+  for (const { message } of result.snsMessages) {
+    const match = /^Backup of org \S+ failed: (\S+) ([\s\S]*)$/.exec(message);
+    if (!match) continue;
+    try {
+      const cause = JSON.parse(match[2]!) as { errorMessage?: unknown };
+      if (typeof cause.errorMessage === 'string') return `${match[1]}: ${cause.errorMessage}`;
+    } catch {
+      // Not a Lambda's cause: the alert's text as it is.
+    }
+    return `${match[1]}: ${match[2]}`;
+  }
+  return `${result.error ?? 'Error'}: ${result.errorMessage ?? ''}`;
 }

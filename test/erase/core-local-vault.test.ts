@@ -20,6 +20,9 @@ import type { PointInTime } from '../../lambdas/core/snapshot/reader.ts';
 
 import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
 import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
+import { backupEnded, backupHeartbeat, endSweepTurn, takeSweepTurn } from '../../lambdas/core/vault-lease.ts';
+import { runLocalBackup } from '../../cli/commands/backup.ts';
+import { TEST_SETTINGS } from '../backup/e2e-support.ts';
 
 /** A listing without the restore lease's records (claims, renewals, releases). */
 const withoutLeases = (versions: Map<string, string>) =>
@@ -256,6 +259,77 @@ describe('erasure over a local vault, step by step', () => {
       runId: 'restore-2',
     });
   }, 120_000);
+
+  it("takes turns with the org's retention sweeps and backups: refused while one runs, and refusing them while it holds the org", async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const noWait = { sleep: async () => {} };
+    // A sweep holds the org's vault lease: refused before it writes anything.
+    await takeSweepTurn(d.store, 'sample', 'daily-1', noWait);
+    let before = await everyVersion(d.store, '');
+    await expect(startErasure(d, input, 'erase-swept')).rejects.toThrow(
+      /A retention sweep holds the lease of the backups of configured org sample: execution daily-1.*nothing was erased/,
+    );
+    expect(await everyVersion(d.store, '')).toEqual(before);
+    await endSweepTurn(d.store, 'sample', 'daily-1');
+    // A backup is running (a live heartbeat, no catalog entry): refused too, naming it.
+    await backupHeartbeat(d.store, 'sample', '20261204T050000000Z-abcdef', Date.now());
+    before = await everyVersion(d.store, '');
+    await expect(startErasure(d, input, 'erase-backup')).rejects.toThrow(
+      /A backup of org sample is running: snapshot 20261204T050000000Z-abcdef .*nothing was erased/,
+    );
+    expect(await everyVersion(d.store, '')).toEqual(before);
+    await backupEnded(d.store, 'sample', '20261204T050000000Z-abcdef', Date.now());
+
+    // The erasure holds the org: a sweep removes nothing, and the backup workflow, run as
+    // synthesized, is refused at its plan with an alert naming the erasure, writing no snapshot.
+    const started = await startErasure(d, input, 'erase-turns');
+    expect(await takeSweepTurn(d.store, 'sample', 'daily-2', noWait)).toMatchObject({
+      held: false,
+      heldBy: { runId: 'erasure-erase-turns' },
+    });
+    const snapshots = async () => (await new SnapshotReader(d.store).catalog('sample')).length;
+    const folders = async () => {
+      let n = 0;
+      for await (const _ of d.store.list('orgs/sample/snapshots/')) n++;
+      return n;
+    };
+    const [catalogBefore, foldersBefore] = [await snapshots(), await folders()];
+    const refused = await runLocalBackup({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: dir,
+      mode: 'incremental',
+      org: 'sample',
+      settings: TEST_SETTINGS,
+      retryIntervalScale: 0,
+    });
+    expect(refused.summary.status).toBe('failed');
+    expect(refused.summary.problems).toEqual([
+      expect.stringMatching(/^BackupHeldByErasureError: An erasure is rewriting the backups of org sample/),
+    ]);
+    expect(refused.result.snsMessages.map((m) => m.message).join('\n')).toMatch(
+      /BackupHeldByErasureError.*execution erase-turns of its erase workflow holds the org's vault lease/,
+    );
+    expect([await snapshots(), await folders()]).toEqual([catalogBefore, foldersBefore]);
+
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+    // Its finish gave the org back: the next backup and sweep go.
+    const after = await runLocalBackup({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: dir,
+      mode: 'incremental',
+      org: 'sample',
+      settings: TEST_SETTINGS,
+      retryIntervalScale: 0,
+    });
+    expect(after.summary.status).toBe('complete');
+    expect(await takeSweepTurn(d.store, 'sample', 'daily-3', noWait)).toEqual({ held: true });
+  }, 180_000);
 
   it('gives back the leases a retried start took when it finds another held meanwhile', async () => {
     const dir = copy();

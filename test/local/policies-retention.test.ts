@@ -55,6 +55,21 @@ describe('who may remove from the vault, under the synthesized policies of the e
         upload(),
       ),
     ).toEqual({ allowed: true });
+    // Its turn: the org's vault lease records, and none of a backup's heartbeats or another org's lease.
+    for (const key of [
+      'orgs/dreamhouse-prod/lease/claims/001767236400000-sweep-x.json',
+      'orgs/dreamhouse-prod/lease/renewals/sweep-x/001767240000000.json',
+      'orgs/dreamhouse-prod/lease/released/sweep-x.json',
+    ]) {
+      expect(await check(sweeper, 's3:PutObject', key, upload()), key).toEqual({ allowed: true });
+    }
+    for (const key of [
+      `orgs/dreamhouse-prod/lease/backups/2026-01-01T03/${SNAPSHOT}-001767236400000.json`,
+      `orgs/dreamhouse-prod/lease/backups-ended/${SNAPSHOT}.json`,
+      'orgs/dreamhouse-uat/lease/claims/001767236400000-sweep-x.json',
+    ]) {
+      expect(await check(sweeper, 's3:PutObject', key, upload()), key).toMatchObject({ allowed: false });
+    }
   });
 
   it('refuses the sweeper any version delete, and any delete outside its org or of the latest pointer and log', async () => {

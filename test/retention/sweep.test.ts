@@ -5,6 +5,8 @@ import { RetentionCatalogUnreadableError, sweepOrg } from '../../lambdas/core/re
 import { catalogKey, manifestKey, snapshotPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
+import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import { vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -154,6 +156,56 @@ describe('the retention sweep', () => {
     );
     expect(second.done).toBe(true);
     for (const id of ids.slice(0, 3)) expect(await keysUnder(store, snapshotPrefix('acme', id))).toEqual([]);
+  });
+
+  it('removes nothing while an erasure holds the org vault lease, and sweeps once the erasure gave it back', async () => {
+    const { store, ids } = await vaultOf(5);
+    const now = () => at(4, 3).getTime();
+    await acquireLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-1', { now, sleep: async () => {} });
+    const held = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3), sleep: async () => {} },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(held).toMatchObject({ done: true, heldBy: 'erasure-dpo-1', expired: 0, logKey: null });
+    expect(store.removed).toEqual([]);
+    expect(await keysUnder(store, 'orgs/acme/retention/')).toEqual([]);
+    await releaseLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-1', now);
+    const swept = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3), sleep: async () => {} },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(swept).toMatchObject({ done: true, heldBy: null, expired: 3 });
+    for (const id of ids.slice(0, 3)) expect(await keysUnder(store, snapshotPrefix('acme', id))).toEqual([]);
+    // Its end gave the lease back: an erasure may take it.
+    await expect(
+      acquireLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-2', { now, sleep: async () => {} }),
+    ).resolves.toMatchObject({ runId: 'erasure-dpo-2' });
+  });
+
+  it('keeps the lease from one invocation of a sweep to the next, so that no erasure starts in between', async () => {
+    const { store } = await vaultOf(5);
+    let ticks = 0;
+    const clock = () => new Date(at(4, 3).getTime() + ticks++ * 1000);
+    const first = await sweepOrg(
+      { store, remover: store, clock, deadline: new Date(at(4, 3).getTime() + 4_000), sleep: async () => {} },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(first.done).toBe(false);
+    const now = () => clock().getTime();
+    await expect(
+      acquireLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-1', { now, sleep: async () => {} }),
+    ).rejects.toThrow(/sweep-exec-1/);
+    // Another sweep (the daily one beside the one after a backup) leaves it to the first.
+    const other = await sweepOrg(
+      { store, remover: store, clock, sleep: async () => {} },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(other).toMatchObject({ done: true, heldBy: 'sweep-exec-1', removedObjects: 0 });
+    const rest = await sweepOrg(
+      { store, remover: store, clock, sleep: async () => {} },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(rest).toMatchObject({ done: true, heldBy: null });
   });
 
   it('refuses to run, removing nothing, when a catalog entry cannot be read', async () => {

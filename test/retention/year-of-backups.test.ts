@@ -116,7 +116,7 @@ describe('a year of daily backups swept after each run', () => {
         new Map(source.object('Account').rows.map((r) => [String(r.Id), String(r.Name)])),
       );
       const swept = await sweepOrg(
-        { store, remover: store, clock: () => at(i, 3) },
+        { store, remover: store, clock: () => at(i, 3), sleep: async () => {} },
         { org: 'acme', policy: POLICY, execution: `sweep-${dayOf(i)}` },
       );
       expect(swept.done).toBe(true);

@@ -1,3 +1,4 @@
+import { backupEnded, startBackupRun } from '../vault-lease.ts';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { newSnapshotId, objectSpecKey, planDetailKey, planKey } from '../snapshot/keys.ts';
 import type { SkippedObject, SnapshotField, SnapshotManifest, WatermarkField } from '../snapshot/manifest.ts';
@@ -62,16 +63,40 @@ export class IncludedObjectRefusedError extends Error {
   override readonly name = ErrorName.IncludedObjectRefused;
 }
 
-/** Plans a run: what to export and how, written to the vault; returns keys and counts for the state. */
+/**
+ * Plans a run: what to export and how, written to the vault; returns keys and counts for the state.
+ * Refused before anything is written while an erasure holds the org's vault lease (vault-lease.ts);
+ * a run that ends here without a catalog entry (deferred, failed) says so, so no erasure waits for it.
+ */
 export async function planBackup(
   deps: BackupDeps,
   request: BackupRequest,
   settings: BackupSettings,
 ): Promise<PlanOutput> {
-  const { store, source } = deps;
   const started = deps.clock();
-  const callsBefore = source.apiCalls();
   const snapshotId = newSnapshotId(started, deps.random);
+  await startBackupRun(deps.store, request.org, snapshotId, started.getTime());
+  const ended = () => backupEnded(deps.store, request.org, snapshotId, deps.clock().getTime());
+  let out: PlanOutput;
+  try {
+    out = await planRun(deps, request, settings, started, snapshotId);
+  } catch (error) {
+    await ended().catch(() => undefined);
+    throw error;
+  }
+  if (out.deferred) await ended();
+  return out;
+}
+
+async function planRun(
+  deps: BackupDeps,
+  request: BackupRequest,
+  settings: BackupSettings,
+  started: Date,
+  snapshotId: string,
+): Promise<PlanOutput> {
+  const { store, source } = deps;
+  const callsBefore = source.apiCalls();
   const reader = new SnapshotReader(store);
 
   const identity = await source.identity();

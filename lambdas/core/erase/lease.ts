@@ -1,17 +1,28 @@
 /**
- * An erasure holds the org's restore leases while it rewrites: a restore writes the records an
- * erasure rewrites (its id map, its intents, its report), and may write the person into the org
- * and so into them. A restore that holds a lease refuses the erasure at its first step; a restore
- * started during the erasure is refused by the lease the erasure holds (see restore/lease.ts).
+ * An erasure holds the org's leases while it rewrites:
+ *
+ * - its restore leases: a restore writes the records an erasure rewrites (its id map, its intents,
+ *   its report), and may write the person into the org and so into them. A restore that holds a
+ *   lease refuses the erasure at its first step; a restore started during the erasure is refused
+ *   by the lease the erasure holds (see restore/lease.ts);
+ * - the org's vault lease (vault-lease.ts): a retention sweep removes the snapshots an erasure
+ *   rewrites, so one waits for the other; and a backup running during an erasure would write the
+ *   person into a snapshot the erasure never planned, so the erasure refuses while one runs, and a
+ *   backup started during it is refused at its plan.
  */
 import { canonicalOrgId } from '../../../contract/org-id.ts';
-import { ERASURE_LEASE_PREFIX, restorePrefixOf } from '../../../contract/workflow-contract.ts';
+import {
+  ERASURE_LEASE_PREFIX,
+  restorePrefixOf,
+  SWEEP_LEASE_PREFIX,
+} from '../../../contract/workflow-contract.ts';
 import { acquireLease, type LeaseHolder, liveClaims, releaseLease, renewLease } from '../restore/lease.ts';
 import { describeRoot, restoreRoot } from '../restore/keys.ts';
 import { RestoreInProgressError, RestoreLeaseLostError } from '../restore/errors.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import { checkOrgKey } from '../snapshot/keys.ts';
 import type { BackupStore } from '../store.ts';
+import { type RunningBackup, runningBackups, vaultLeaseRoot } from '../vault-lease.ts';
 import { ErasureImpossibleError } from './errors.ts';
 
 /** The run id an erasure holds the restore leases under. */
@@ -20,9 +31,14 @@ export const erasureLeaseRun = (execution: string): string => `${ERASURE_LEASE_P
 const ORG_ID_FOLDER = /^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
 
 /**
- * Every restore root of the configured org: one per Salesforce org its restores wrote into (the
- * org itself, a drill's sandbox), and the org's own, whose id its snapshots name.
+ * Every lease root an erasure of the configured org holds: the org's vault lease, and one restore
+ * root per Salesforce org its restores wrote into (the org itself, a drill's sandbox) and the
+ * org's own, whose id its snapshots name.
  */
+async function leaseRoots(store: BackupStore, org: string): Promise<string[]> {
+  return [vaultLeaseRoot(org), ...(await restoreRoots(store, org))];
+}
+
 async function restoreRoots(store: BackupStore, org: string): Promise<string[]> {
   const orgIds = new Set<string>();
   for (const entry of await new SnapshotReader(store).catalog(org)) {
@@ -38,12 +54,13 @@ async function restoreRoots(store: BackupStore, org: string): Promise<string[]> 
 }
 
 /**
- * Takes every restore lease of the org for the erasure, or gives back what it took and refuses,
- * naming the restore that holds one. Taking them again (a retried step) keeps them.
+ * Takes the org's vault lease and every restore lease of the org for the erasure, then checks that
+ * no backup of the org is running; or gives back what it took and refuses, naming the run in the
+ * way. Taking them again (a retried step) keeps them.
  */
 export async function holdRestoreLeases(store: BackupStore, org: string, execution: string): Promise<void> {
   const run = erasureLeaseRun(execution);
-  const roots = await restoreRoots(store, org);
+  const roots = await leaseRoots(store, org);
   try {
     // Refused before any claim of its own when another run holds a lease (a retried step may
     // hold some already: they are given back below).
@@ -51,12 +68,16 @@ export async function holdRestoreLeases(store: BackupStore, org: string, executi
       const holder = (await liveClaims(store, root, Date.now()))[0];
       if (holder && holder.runId !== run) throw held(root, holder);
     }
+    await refuseRunningBackups(store, org);
     for (const root of roots) await acquireLease(store, root, run);
+    // Again once the lease is taken: a backup planned from now on sees it (vault-lease.ts), one
+    // planned before has left its heartbeat.
+    await refuseRunningBackups(store, org);
   } catch (error) {
     await giveBack(store, org, execution);
     if (!(error instanceof RestoreInProgressError)) throw error;
     throw new ErasureImpossibleError(
-      `The erasure could not take the restore leases of org ${org} (another run took one as it did, or this execution gave its leases back already); nothing was erased. Start a new erase execution once the org's restores have ended.`,
+      `The erasure could not take the leases of org ${org} (another run took one as it did, or this execution gave its leases back already); nothing was erased. Start a new erase execution once the org's restores have ended.`,
     );
   }
 }
@@ -69,7 +90,7 @@ export async function giveBack(store: BackupStore, org: string, execution: strin
   const run = erasureLeaseRun(execution);
   try {
     // Only where it holds a claim: a refusal before any claim writes nothing.
-    for (const root of await restoreRoots(store, org)) {
+    for (const root of await leaseRoots(store, org)) {
       if ((await liveClaims(store, root, Date.now())).some((c) => c.runId === run))
         await releaseLease(store, root, run);
     }
@@ -78,24 +99,45 @@ export async function giveBack(store: BackupStore, org: string, execution: strin
   }
 }
 
-/** The refusal naming the run that holds a restore lease, and when the lease frees itself. */
+/** The refusal naming the run that holds a lease, and when the lease frees itself. */
 function held(root: string, holder: LeaseHolder): ErasureImpossibleError {
   const iso = (ms: number) => new Date(ms).toISOString();
+  const [who, why] = holder.runId.startsWith(ERASURE_LEASE_PREFIX)
+    ? ['Another erasure', 'Erasures of one org run one at a time']
+    : holder.runId.startsWith(SWEEP_LEASE_PREFIX)
+      ? ['A retention sweep', 'A sweep removes the snapshots an erasure rewrites']
+      : ['A restore', 'An erasure rewrites the records a restore writes'];
+  const execution = holder.runId.replace(/^(erasure|sweep)-/, '');
   return new ErasureImpossibleError(
-    `${holder.runId.startsWith('erasure-') ? 'Another erasure' : 'A restore'} holds the restore lease of ${describeRoot(root)}: execution ${holder.runId.replace(/^erasure-/, '')}, since ${iso(holder.claimedAt)}. An erasure rewrites the records a restore writes: nothing was erased. Start the erasure again once that execution has ended; if it was stopped, its lease frees itself at ${iso(holder.expiresAt)}.`,
+    `${who} holds the lease of ${describeRoot(root)}: execution ${execution}, since ${iso(holder.claimedAt)}. ${why}: nothing was erased. Start the erasure again once that execution has ended; if it was stopped, its lease frees itself at ${iso(holder.expiresAt)}.`,
+  );
+}
+
+/** Refuses, naming them, while backups of the org are running. */
+async function refuseRunningBackups(store: BackupStore, org: string): Promise<void> {
+  const running = await runningBackups(store, org, Date.now());
+  if (running.length > 0) throw backupsRunning(org, running);
+}
+
+/** The refusal naming the backups of the org that are running. */
+function backupsRunning(org: string, running: readonly RunningBackup[]): ErasureImpossibleError {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const runs = running.map((r) => `${r.snapshotId} (until ${iso(r.until)} at the latest)`).join(', ');
+  return new ErasureImpossibleError(
+    `A backup of org ${org} is running: snapshot ${runs}. It would write the person into a snapshot this erasure cannot plan, so nothing was erased. Start the erasure again once the backup has ended; a backup that was stopped holds the org no longer than the time given. Backups that start from now until the erasure ends are refused.`,
   );
 }
 
 /** Extends the erasure's leases before it rewrites; fails when one was lost. */
 export async function renewRestoreLeases(store: BackupStore, org: string, execution: string): Promise<void> {
   const run = erasureLeaseRun(execution);
-  for (const root of await restoreRoots(store, org)) {
+  for (const root of await leaseRoots(store, org)) {
     try {
       await renewLease(store, root, run);
     } catch (error) {
       if (!(error instanceof RestoreLeaseLostError)) throw error;
       throw new ErasureImpossibleError(
-        `The erasure no longer holds the restore lease of its org (${error.message}). Nothing more was rewritten; start a new erase execution with the same request.`,
+        `The erasure no longer holds a lease of its org (${error.message}). Nothing more was rewritten; start a new erase execution with the same request.`,
       );
     }
   }
@@ -108,5 +150,5 @@ export async function releaseRestoreLeases(
   execution: string,
 ): Promise<void> {
   const run = erasureLeaseRun(execution);
-  for (const root of await restoreRoots(store, org)) await releaseLease(store, root, run);
+  for (const root of await leaseRoots(store, org)) await releaseLease(store, root, run);
 }

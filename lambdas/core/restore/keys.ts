@@ -22,10 +22,15 @@ export function restoreRoot(orgName: string, orgId: string): string {
   return `${restorePrefixOf(checkOrgKey(orgName))}${orgId}/`;
 }
 
-/** How a root is named to a person: the Salesforce org, and the configured org whose restores these are. */
+/**
+ * How a lease root is named to a person: for a restore root, the Salesforce org and the configured
+ * org whose restores these are; for an org's own prefix (its vault lease), that configured org.
+ */
 export function describeRoot(root: string): string {
   const [, orgName, orgId] = root.split('/');
-  return `org ${orgId} (restores of configured org ${orgName})`;
+  return orgId
+    ? `org ${orgId} (restores of configured org ${orgName})`
+    : `the backups of configured org ${orgName}`;
 }
 
 /** Keys of the restores of one root, and of one run. */

@@ -24,6 +24,7 @@ import {
 } from '../snapshot/keys.ts';
 import { type CatalogEntry, parseCatalogEntry, parseManifest } from '../snapshot/manifest.ts';
 import { type BackupStore, ObjectNotFoundError } from '../store.ts';
+import { endSweepTurn, takeSweepTurn } from '../vault-lease.ts';
 import { classify, type RetentionDecision, startOfId, UNFINISHED_GRACE_MS } from './classify.ts';
 
 /** The sweep could not read every catalog entry of the org, so it cannot know what it would expire. */
@@ -44,6 +45,11 @@ export interface SweepDeps {
    * @default - no limit
    */
   readonly deadline?: Date;
+  /**
+   * Waits while the sweep takes the org's vault lease (see vault-lease.ts).
+   * @default - a timer
+   */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** One sweep's request. */
@@ -71,6 +77,11 @@ export interface SweepOutput {
   readonly fileBodiesDeferred: boolean;
   /** Folders under `snapshots/` whose name is not a snapshot id: left alone. */
   readonly ignoredFolders: readonly string[];
+  /**
+   * The run (`erasure-<execution>`, `sweep-<execution>`) that held the org's vault lease, so that
+   * this sweep removed nothing and left its work to the next one; null when it swept.
+   */
+  readonly heldBy: string | null;
 }
 
 /** One retention log entry, `orgs/<org>/retention/<time>-<execution>.json`: ids, reasons and counts only. */
@@ -104,24 +115,54 @@ const deferredLogKey = (logKey: string): string => logKey.replace(/\.json$/, '-d
 /** The prefix of the org's retention log. */
 export const retentionLogPrefix = (org: string): string => `${orgPrefix(org)}${RETENTION_LOG_FOLDER}`;
 
-/** Sweeps one org; see the module comment for the order of removals. */
+/**
+ * Sweeps one org; see the module comment for the order of removals. The sweep holds the org's vault
+ * lease while it removes (an erasure rewriting the same snapshots waits for it, and it for an
+ * erasure); an invocation that runs out of time keeps it for the next one.
+ */
 export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
-  try {
-    return await sweepUntilLate(deps, input);
-  } catch (error) {
-    if (!(error instanceof OutOfTime)) throw error;
-    return { ...error.progress, org: input.org, done: false };
+  const now = () => deps.clock().getTime();
+  const turn = await takeSweepTurn(deps.store, input.org, input.execution, {
+    now,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  if (!turn.held) {
+    return {
+      org: input.org,
+      done: true,
+      logKey: null,
+      kept: 0,
+      expired: 0,
+      removedObjects: 0,
+      removedFileBodies: 0,
+      removedFileIndexEntries: 0,
+      fileBodiesDeferred: false,
+      ignoredFolders: [],
+      heldBy: turn.heldBy.runId,
+    };
   }
+  let out: SweepOutput;
+  try {
+    out = await sweepUntilLate(deps, input);
+  } catch (error) {
+    if (!(error instanceof OutOfTime)) {
+      await endSweepTurn(deps.store, input.org, input.execution, now).catch(() => undefined);
+      throw error;
+    }
+    return { ...error.progress, org: input.org, done: false, heldBy: null };
+  }
+  await endSweepTurn(deps.store, input.org, input.execution, now);
+  return out;
 }
 
 /** Thrown by a loop that found the deadline passed, with what was done so far. */
 class OutOfTime extends Error {
-  constructor(readonly progress: Omit<SweepOutput, 'org' | 'done'>) {
+  constructor(readonly progress: Omit<SweepOutput, 'org' | 'done' | 'heldBy'>) {
     super('the sweep reached its deadline');
   }
 }
 
-type Progress = { -readonly [K in keyof Omit<SweepOutput, 'org' | 'done'>]: SweepOutput[K] };
+type Progress = { -readonly [K in keyof Omit<SweepOutput, 'org' | 'done' | 'heldBy'>]: SweepOutput[K] };
 
 async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
   const { store, remover } = deps;
@@ -165,7 +206,8 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   const bodies = await fileBodiesToRemove(store, org, kept, now, checkTime);
   progress.fileBodiesDeferred = bodies.deferred;
   const counts = { kept: kept.length, expired: expired.length, fileBodiesToRemove: bodies.remove.length };
-  if (expired.length === 0 && bodies.remove.length === 0) return { ...progress, org, done: true };
+  if (expired.length === 0 && bodies.remove.length === 0)
+    return { ...progress, org, done: true, heldBy: null };
 
   const entry: RetentionLogEntry = {
     formatVersion: 1,
@@ -240,7 +282,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
           ),
           { contentType: 'application/json' },
         );
-        return { ...progress, org, done: true, fileBodiesDeferred: true };
+        return { ...progress, org, done: true, fileBodiesDeferred: true, heldBy: null };
       }
       for (const key of bodies.remove.slice(i, i + BODY_BATCH)) {
         checkTime();
@@ -249,7 +291,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       }
     }
   }
-  return { ...progress, org, done: true };
+  return { ...progress, org, done: true, heldBy: null };
 }
 
 /** Every catalog entry, or a named error: a sweep that cannot see the whole catalog must not run. */

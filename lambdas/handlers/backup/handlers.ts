@@ -17,6 +17,7 @@ import { backupFiles, planFiles, recordFilesFailure } from '../../core/backup/fi
 import { finishBackup } from '../../core/backup/finish.ts';
 import { planMetadata, retrieveMetadata } from '../../core/backup/metadata.ts';
 import { planBackup } from '../../core/backup/plan.ts';
+import { backupHeartbeat } from '../../core/vault-lease.ts';
 import { describeProblems, orgNameField as org, parseEvent } from '../parse-event.ts';
 import { MetricUnit, telemetry } from '../runtime.ts';
 import { backupDeps, settingsFromEnv } from './deps.ts';
@@ -37,6 +38,16 @@ function parse<T>(schema: z.ZodType<T>, event: unknown, what: string): T {
 }
 
 const snapshotRef = z.object({ org, snapshotId: z.string().min(1) });
+
+/**
+ * A step's dependencies, once it has said its run is still going: an erasure does not start while
+ * a backup's heartbeat is live (lambdas/core/vault-lease.ts).
+ */
+async function runningDeps(options: { salesforce: boolean }, run: { org: string; snapshotId: string }) {
+  const deps = await backupDeps(options);
+  await backupHeartbeat(deps.store, run.org, run.snapshotId, deps.clock().getTime());
+  return deps;
+}
 const failure = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
 
 const requestSchema = z.object({
@@ -120,7 +131,7 @@ export async function exportObjectHandler(event: unknown, _context?: Context) {
   if (typeof event === 'object' && event !== null && 'worker' in event) {
     const input = parse(workerSchema, event, 'The export worker input');
     return instrumented('Export', input.org, async ({ metrics, logger }) => {
-      const deps = await backupDeps({ salesforce: true });
+      const deps = await runningDeps({ salesforce: true }, input);
       const out = await exportWorkerPages(deps, input);
       metrics.addMetric('ExportApiCalls', MetricUnit.Count, deps.source.apiCalls());
       metrics.addMetric('ExportRows', MetricUnit.Count, out.rowsWritten ?? 0);
@@ -141,7 +152,7 @@ export async function exportObjectHandler(event: unknown, _context?: Context) {
     'The export input',
   );
   return instrumented('Export', input.org, async ({ metrics, logger }) => {
-    const deps = await backupDeps({ salesforce: true });
+    const deps = await runningDeps({ salesforce: true }, input);
     const out = await exportObject(deps, input);
     metrics.addMetric('ExportApiCalls', MetricUnit.Count, deps.source.apiCalls());
     metrics.addMetric('ExportRows', MetricUnit.Count, out.rowsWritten ?? 0);
@@ -155,7 +166,7 @@ export async function exportObjectHandler(event: unknown, _context?: Context) {
 export async function compareObjectHandler(event: unknown, _context?: Context) {
   const input = parse(snapshotRef.extend({ object: z.string().min(1) }), event, 'The compare input');
   return instrumented('Compare', input.org, async ({ logger }) => {
-    const deps = await backupDeps({ salesforce: false });
+    const deps = await runningDeps({ salesforce: false }, input);
     const out = await compareObject(deps, input);
     logger.info('compared', {
       snapshotId: input.snapshotId,
@@ -176,7 +187,7 @@ export async function recordFailure(event: unknown, _context?: Context) {
     'The failure record',
   );
   return instrumented('RecordFailure', input.org, async ({ metrics, logger }) => {
-    const deps = await backupDeps({ salesforce: false });
+    const deps = await runningDeps({ salesforce: false }, input);
     metrics.addMetric('PermanentFailures', MetricUnit.Count, 1);
     logger.warn('permanent failure', {
       snapshotId: input.snapshotId,
@@ -209,7 +220,7 @@ export async function recordFailure(event: unknown, _context?: Context) {
 export async function planFilesHandler(event: unknown, _context?: Context) {
   const input = parse(snapshotRef, event, 'The files plan input');
   return instrumented('FilesPlan', input.org, async ({ metrics }) => {
-    const out = await planFiles(await backupDeps({ salesforce: false }), input);
+    const out = await planFiles(await runningDeps({ salesforce: false }, input), input);
     metrics.addMetric('FilesReused', MetricUnit.Count, out.reused);
     metrics.addMetric('FilesToDownload', MetricUnit.Count, out.toDownload);
     return out;
@@ -224,7 +235,7 @@ export async function backupFilesHandler(event: unknown, _context?: Context) {
     'The files batch input',
   );
   return instrumented('Files', input.org, async ({ metrics }) => {
-    const deps = await backupDeps({ salesforce: true });
+    const deps = await runningDeps({ salesforce: true }, input);
     const out = await backupFiles(deps, input);
     metrics.addMetric('FilesDownloaded', MetricUnit.Count, out.downloaded);
     metrics.addMetric('FilesApiCalls', MetricUnit.Count, deps.source.apiCalls());
@@ -236,7 +247,7 @@ export async function backupFilesHandler(event: unknown, _context?: Context) {
 export async function planMetadataHandler(event: unknown, _context?: Context) {
   const input = parse(snapshotRef, event, 'The metadata plan input');
   return instrumented('MetadataPlan', input.org, async ({ metrics }) => {
-    const deps = await backupDeps({ salesforce: true });
+    const deps = await runningDeps({ salesforce: true }, input);
     const out = await planMetadata(deps, input);
     metrics.addMetric('MetadataComponents', MetricUnit.Count, out.components);
     return { org: out.org, snapshotId: out.snapshotId, chunk: out.chunk, chunks: out.chunks, done: out.done };
@@ -255,7 +266,7 @@ export async function retrieveMetadataHandler(event: unknown, _context?: Context
     'The metadata retrieve input',
   );
   return instrumented('MetadataRetrieve', input.org, async () => {
-    const deps = await backupDeps({ salesforce: true });
+    const deps = await runningDeps({ salesforce: true }, input);
     return retrieveMetadata(deps, input);
   });
 }

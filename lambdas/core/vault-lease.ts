@@ -1,0 +1,206 @@
+/**
+ * The org's vault lease: who may remove or rewrite an org's backups, and which backups are running.
+ *
+ * A retention sweep removes snapshots and an erasure rewrites them: each would undo the other
+ * (an erasure writing a new version over a swept catalog entry brings back a half-removed
+ * snapshot), so they take turns under one lease, the restore lease's records (restore/lease.ts)
+ * kept under the org's own prefix: `orgs/<org>/lease/{claims,renewals,released}/`.
+ *
+ * A backup only adds new keys, so it runs beside a sweep; but a backup running during an erasure
+ * writes the person back into a snapshot the erasure never planned. Every backup step therefore
+ * leaves a heartbeat, `orgs/<org>/lease/backups/<hour of expiry>/<snapshot id>-<expiry, ms>.json`,
+ * and the plan step, after its first heartbeat, refuses the run when an erasure holds the lease; an
+ * erasure, after taking the lease, refuses while a heartbeat is live for a snapshot that has no
+ * catalog entry yet. Each writes before it reads the other's records and the vault reads its own
+ * writes, so at least one of the two sees the other (at worst both stop). A backup that stopped
+ * without a catalog entry (a stopped execution, a timeout) holds off erasures until its last
+ * heartbeat expires, an hour after it was written.
+ */
+import {
+  ERASURE_LEASE_PREFIX,
+  ErrorName,
+  SWEEP_LEASE_PREFIX,
+  VAULT_LEASE_FOLDER,
+} from '../../contract/workflow-contract.ts';
+import { RestoreInProgressError } from './restore/errors.ts';
+import {
+  acquireLease,
+  LEASE_TTL_MS,
+  type LeaseHolder,
+  type LeaseOptions,
+  liveClaims,
+  releaseLease,
+  renewLease,
+} from './restore/lease.ts';
+import { catalogKey, orgPrefix } from './snapshot/keys.ts';
+import { type BackupStore, ObjectExistsError } from './store.ts';
+
+/** A backup that found an erasure holding its org's vault lease: it wrote nothing. */
+export class BackupHeldByErasureError extends Error {
+  override readonly name = ErrorName.BackupHeldByErasure;
+}
+
+/** The root the org's vault lease lives under (see restore/lease.ts for its records). */
+export const vaultLeaseRoot = (org: string): string => orgPrefix(org);
+
+/** The run id a sweep holds the vault lease under. */
+export const sweepLeaseRun = (execution: string): string => `${SWEEP_LEASE_PREFIX}${execution}`;
+
+/** Heartbeats are written at most once per this much time: their expiry is rounded up to it. */
+const HEARTBEAT_STEP_MS = 5 * 60_000;
+const HOUR_MS = 60 * 60_000;
+
+const backupsPrefix = (org: string) => `${orgPrefix(org)}${VAULT_LEASE_FOLDER}backups/`;
+const hourFolder = (org: string, ms: number) =>
+  `${backupsPrefix(org)}${new Date(Math.floor(ms / HOUR_MS) * HOUR_MS).toISOString().slice(0, 13)}/`;
+const endedKey = (org: string, snapshotId: string) =>
+  `${orgPrefix(org)}${VAULT_LEASE_FOLDER}backups-ended/${snapshotId}.json`;
+const HEARTBEAT = /^(.+)-(\d{15})\.json$/;
+
+/** Writes a record once; finding it written already (a retried step, a second heartbeat) is fine. */
+async function putOnce(store: BackupStore, key: string, body: string): Promise<void> {
+  try {
+    await store.put(key, body, { contentType: 'application/json' });
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
+      throw error;
+  }
+}
+
+/** Says that a backup run is still running, until an hour from `now`. Every backup step calls it. */
+export async function backupHeartbeat(
+  store: BackupStore,
+  org: string,
+  snapshotId: string,
+  now: number,
+  ttlMs = LEASE_TTL_MS,
+): Promise<void> {
+  const expiresAt = Math.ceil((now + ttlMs) / HEARTBEAT_STEP_MS) * HEARTBEAT_STEP_MS;
+  await putOnce(
+    store,
+    `${hourFolder(org, expiresAt)}${snapshotId}-${String(expiresAt).padStart(15, '0')}.json`,
+    '{}',
+  );
+}
+
+/** Says that a backup run ended without a catalog entry (refused, deferred or failed in its plan). */
+export async function backupEnded(
+  store: BackupStore,
+  org: string,
+  snapshotId: string,
+  now: number,
+): Promise<void> {
+  await putOnce(
+    store,
+    endedKey(org, snapshotId),
+    JSON.stringify({ snapshotId, endedAt: new Date(now).toISOString() }),
+  );
+}
+
+/** A backup run with a live heartbeat and no catalog entry, and until when its heartbeat holds. */
+export interface RunningBackup {
+  readonly snapshotId: string;
+  readonly until: number;
+}
+
+/** The backups of the org that are running now, as their heartbeats and the catalog tell. */
+export async function runningBackups(
+  store: BackupStore,
+  org: string,
+  now: number,
+  ttlMs = LEASE_TTL_MS,
+): Promise<RunningBackup[]> {
+  const until = new Map<string, number>();
+  // A live heartbeat expires within the next TTL (plus its rounding): only those hours are listed.
+  for (
+    let hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+    hour <= now + ttlMs + HEARTBEAT_STEP_MS;
+    hour += HOUR_MS
+  ) {
+    const folder = hourFolder(org, hour);
+    for await (const { key } of store.list(folder)) {
+      const match = HEARTBEAT.exec(key.slice(folder.length));
+      if (!match) continue;
+      const expiresAt = Number(match[2]);
+      if (expiresAt > now) until.set(match[1]!, Math.max(expiresAt, until.get(match[1]!) ?? 0));
+    }
+  }
+  const running: RunningBackup[] = [];
+  for (const [snapshotId, at] of until) {
+    if (await store.head(catalogKey(org, snapshotId))) continue;
+    if (await store.head(endedKey(org, snapshotId))) continue;
+    running.push({ snapshotId, until: at });
+  }
+  return running.sort((a, b) => a.snapshotId.localeCompare(b.snapshotId));
+}
+
+/** The erasure holding (or claiming) the org's vault lease, if any. */
+async function erasureHolding(
+  store: BackupStore,
+  org: string,
+  now: number,
+): Promise<LeaseHolder | undefined> {
+  return (await liveClaims(store, vaultLeaseRoot(org), now)).find((c) =>
+    c.runId.startsWith(ERASURE_LEASE_PREFIX),
+  );
+}
+
+/**
+ * A backup's first step: leaves its first heartbeat, then refuses the run when an erasure holds the
+ * org's vault lease (and records that the run ended, so that no erasure waits for it).
+ */
+export async function startBackupRun(
+  store: BackupStore,
+  org: string,
+  snapshotId: string,
+  now: number,
+): Promise<void> {
+  await backupHeartbeat(store, org, snapshotId, now);
+  const erasure = await erasureHolding(store, org, now);
+  if (!erasure) return;
+  await backupEnded(store, org, snapshotId, now);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  throw new BackupHeldByErasureError(
+    `An erasure is rewriting the backups of org ${org}: execution ${erasure.runId.slice(ERASURE_LEASE_PREFIX.length)} of its erase workflow holds the org's vault lease since ${iso(erasure.claimedAt)}. A backup taken meanwhile would write the erased person back, so this run stopped before writing anything. The next scheduled backup runs as usual; to back up sooner, start this backup again once that execution has ended (if it was stopped, its lease frees itself at ${iso(erasure.expiresAt)}).`,
+  );
+}
+
+/** What a sweep's turn came to: it holds the lease, or an erasure or another sweep does. */
+export type SweepTurn = { readonly held: true } | { readonly held: false; readonly heldBy: LeaseHolder };
+
+/**
+ * Takes (or keeps, for the next invocation of the same sweep) the org's vault lease for a sweep,
+ * extending it by an hour; answers who holds it when another run does.
+ */
+export async function takeSweepTurn(
+  store: BackupStore,
+  org: string,
+  execution: string,
+  options: LeaseOptions = {},
+): Promise<SweepTurn> {
+  const root = vaultLeaseRoot(org);
+  const run = sweepLeaseRun(execution);
+  const now = options.now ?? Date.now;
+  const holder = (await liveClaims(store, root, now()))[0];
+  if (holder && holder.runId !== run) return { held: false, heldBy: holder };
+  try {
+    await acquireLease(store, root, run, options);
+  } catch (error) {
+    if (!(error instanceof RestoreInProgressError)) throw error;
+    const other = (await liveClaims(store, root, now())).find((c) => c.runId !== run);
+    if (other) return { held: false, heldBy: other };
+    throw error;
+  }
+  await renewLease(store, root, run, options);
+  return { held: true };
+}
+
+/** Gives a sweep's vault lease back; harmless when it holds none. */
+export async function endSweepTurn(
+  store: BackupStore,
+  org: string,
+  execution: string,
+  now: () => number = Date.now,
+): Promise<void> {
+  await releaseLease(store, vaultLeaseRoot(org), sweepLeaseRun(execution), now);
+}

@@ -1,0 +1,125 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { acquireLease, LEASE_TTL_MS, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import { catalogKey } from '../../lambdas/core/snapshot/keys.ts';
+import {
+  BackupHeldByErasureError,
+  backupEnded,
+  backupHeartbeat,
+  endSweepTurn,
+  runningBackups,
+  startBackupRun,
+  takeSweepTurn,
+  vaultLeaseRoot,
+} from '../../lambdas/core/vault-lease.ts';
+
+const store = () => new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-vault-lease-')));
+const noWait = { sleep: async () => {} };
+const T0 = Date.parse('2026-06-01T10:17:00Z');
+const MIN = 60_000;
+
+describe("an org's running backups, as their heartbeats tell", () => {
+  it('counts a backup as running until its last heartbeat expires, its catalog entry is written, or it says it ended', async () => {
+    const s = store();
+    await backupHeartbeat(s, 'acme', 'run-a', T0);
+    await backupHeartbeat(s, 'acme', 'run-b', T0);
+    await backupHeartbeat(s, 'acme', 'run-c', T0);
+    expect((await runningBackups(s, 'acme', T0 + MIN)).map((r) => r.snapshotId)).toEqual([
+      'run-a',
+      'run-b',
+      'run-c',
+    ]);
+    // Another org's heartbeats are its own.
+    expect(await runningBackups(s, 'other', T0 + MIN)).toEqual([]);
+
+    await s.put(catalogKey('acme', 'run-a'), '{}');
+    await backupEnded(s, 'acme', 'run-b', T0 + MIN);
+    expect((await runningBackups(s, 'acme', T0 + 2 * MIN)).map((r) => r.snapshotId)).toEqual(['run-c']);
+
+    // Without a further heartbeat, run-c stops counting within the hour (plus its rounding)...
+    const [c] = await runningBackups(s, 'acme', T0 + 2 * MIN);
+    expect(c!.until).toBeGreaterThanOrEqual(T0 + LEASE_TTL_MS);
+    expect(c!.until).toBeLessThanOrEqual(T0 + LEASE_TTL_MS + 5 * MIN);
+    expect(await runningBackups(s, 'acme', c!.until)).toEqual([]);
+    // ...and a step of the run 50 minutes in keeps it running past that.
+    await backupHeartbeat(s, 'acme', 'run-c', T0 + 50 * MIN);
+    expect((await runningBackups(s, 'acme', c!.until)).map((r) => r.snapshotId)).toEqual(['run-c']);
+  });
+
+  it('writes a heartbeat at most once per five minutes of expiry, whatever the number of steps', async () => {
+    const s = store();
+    for (let second = 0; second < 120; second += 7)
+      await backupHeartbeat(s, 'acme', 'run-a', T0 + second * 1000);
+    const keys: string[] = [];
+    for await (const { key } of s.list('orgs/acme/lease/backups/')) keys.push(key);
+    expect(keys.length).toBeLessThanOrEqual(2);
+    expect(keys[0]).toMatch(/^orgs\/acme\/lease\/backups\/2026-06-01T11\/run-a-\d{15}\.json$/);
+  });
+});
+
+describe('a backup and an erasure take turns', () => {
+  it("refuses a backup while an erasure holds the org's vault lease, naming it, and leaves nothing running", async () => {
+    const s = store();
+    const now = Date.now();
+    await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-dpo-42', noWait);
+    const refused = startBackupRun(s, 'acme', 'run-a', now);
+    await expect(refused).rejects.toBeInstanceOf(BackupHeldByErasureError);
+    await expect(startBackupRun(s, 'acme', 'run-b', now)).rejects.toThrow(
+      /execution dpo-42 of its erase workflow holds the org's vault lease.*stopped before writing anything/,
+    );
+    // The refused runs do not hold off the next erasure.
+    expect(await runningBackups(s, 'acme', now)).toEqual([]);
+    // Another org's backup is not held.
+    await expect(startBackupRun(s, 'other', 'run-c', now)).resolves.toBeUndefined();
+    // Once the erasure has ended, a backup goes.
+    await releaseLease(s, vaultLeaseRoot('acme'), 'erasure-dpo-42');
+    await expect(startBackupRun(s, 'acme', 'run-d', now)).resolves.toBeUndefined();
+    expect((await runningBackups(s, 'acme', now)).map((r) => r.snapshotId)).toEqual(['run-d']);
+  });
+
+  it('lets a backup run beside a retention sweep', async () => {
+    const s = store();
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    await expect(startBackupRun(s, 'acme', 'run-a', Date.now())).resolves.toBeUndefined();
+  });
+});
+
+describe('sweeps and erasures take turns', () => {
+  it('gives the lease to one sweep at a time, keeps it for the same sweep, and frees it at its end', async () => {
+    const s = store();
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    // The same execution's next invocation keeps it.
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    const other = await takeSweepTurn(s, 'acme', 'after-backup-2', noWait);
+    expect(other).toMatchObject({ held: false, heldBy: { runId: 'sweep-daily-1' } });
+    // An erasure cannot take it meanwhile.
+    await expect(acquireLease(s, vaultLeaseRoot('acme'), 'erasure-e1', noWait)).rejects.toThrow(
+      /sweep-daily-1/,
+    );
+    await endSweepTurn(s, 'acme', 'daily-1');
+    expect(await takeSweepTurn(s, 'acme', 'after-backup-2', noWait)).toEqual({ held: true });
+  });
+
+  it('leaves a sweep nothing to do while an erasure holds the lease', async () => {
+    const s = store();
+    await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-e1', noWait);
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toMatchObject({
+      held: false,
+      heldBy: { runId: 'erasure-e1' },
+    });
+  });
+
+  it('frees the lease of a sweep that stopped without giving it back an hour after its last renewal', async () => {
+    const s = store();
+    let now = T0;
+    const clock = { ...noWait, now: () => now };
+    expect(await takeSweepTurn(s, 'acme', 'stopped', clock)).toEqual({ held: true });
+    now += LEASE_TTL_MS - MIN;
+    expect(await takeSweepTurn(s, 'acme', 'next', clock)).toMatchObject({ held: false });
+    now += 2 * MIN;
+    expect(await takeSweepTurn(s, 'acme', 'next', clock)).toEqual({ held: true });
+  });
+});
