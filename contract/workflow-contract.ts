@@ -79,6 +79,8 @@ export const ErrorName = {
   RetentionPlan: 'RetentionPlanError',
   /** The sweep step was handed a state it cannot read. */
   InvalidSweepState: 'InvalidSweepStateError',
+  /** A sweep could not take its org's vault lease, though no other run held it. */
+  VaultLeaseUnavailable: 'VaultLeaseUnavailableError',
   // Erasure (lambdas/core/erase/): a rejected input, a vault that cannot erase, ids found nowhere,
   // and traces the last scan still found.
   InvalidEraseRequest: 'InvalidEraseRequestError',

@@ -197,7 +197,14 @@ export class EraseWorkflow extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'ReadAndReplaceInOwnOrg',
-          actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+          // The retention and legal hold of each version it would remove: the plan refuses locked ones.
+          actions: [
+            's3:GetObject',
+            's3:GetObjectVersion',
+            's3:GetObjectRetention',
+            's3:GetObjectLegalHold',
+            's3:PutObject',
+          ],
           resources: prefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
         }),
         new iam.PolicyStatement({

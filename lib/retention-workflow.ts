@@ -15,6 +15,7 @@ import {
   orgNameProblem,
   orgPrefixOf,
   RETENTION_LOG_FOLDER,
+  SWEEP_LEASE_PREFIX,
   VAULT_LEASE_FOLDER,
   type RetentionPolicy,
   SWEEPER_DELETE_FOLDERS,
@@ -219,8 +220,14 @@ export class RetentionWorkflow extends Construct {
     const orgPrefix = orgPrefixOf(props.orgName);
     const removable = SWEEPER_DELETE_FOLDERS.map((folder) => `${orgPrefix}${folder}*`);
     const logs = `${orgPrefix}${RETENTION_LOG_FOLDER}*`;
-    // The org's vault lease (lambdas/core/vault-lease.ts): its claim, renewals and release only.
-    const lease = ['claims', 'renewals', 'released'].map((f) => `${orgPrefix}${VAULT_LEASE_FOLDER}${f}/*`);
+    // The org's vault lease (lambdas/core/vault-lease.ts): its own claim, renewals and release
+    // only, under its run id `sweep-<execution>`: never an erasure's release, which would let
+    // backups in during the erasure, nor a backup's heartbeat.
+    const lease = [
+      `claims/*-${SWEEP_LEASE_PREFIX}*`,
+      `renewals/${SWEEP_LEASE_PREFIX}*`,
+      `released/${SWEEP_LEASE_PREFIX}*`,
+    ].map((f) => `${orgPrefix}${VAULT_LEASE_FOLDER}${f}`);
     const policy = new iam.Policy(this, 'VaultAccess', {
       roles: [role],
       statements: [

@@ -159,6 +159,35 @@ export async function authorizeS3(requester: Requester, request: S3Request): Pro
   });
 }
 
+/**
+ * A HeadObject's answer as S3 gives it to the caller: the version's retention only to a caller
+ * allowed `s3:GetObjectRetention`, its legal hold only to one allowed `s3:GetObjectLegalHold`;
+ * otherwise S3 leaves the headers out (it does not refuse the request).
+ */
+async function lockAsSeenBy(
+  requester: Requester,
+  command: HeadObjectCommand,
+  response: unknown,
+): Promise<unknown> {
+  const { Bucket, Key } = command.input;
+  const may = async (action: string) =>
+    (
+      await requester.policies.check({
+        principal: requester.principal,
+        session: requester.session,
+        action,
+        resource: `arn:aws:s3:::${Bucket}/${Key}`,
+      })
+    ).allowed;
+  const seen = { ...(response as Record<string, unknown>) };
+  if (!(await may('s3:GetObjectRetention'))) {
+    delete seen.ObjectLockMode;
+    delete seen.ObjectLockRetainUntilDate;
+  }
+  if (!(await may('s3:GetObjectLegalHold'))) delete seen.ObjectLockLegalHoldStatus;
+  return seen;
+}
+
 /** The S3 request an SDK command stands for, when it is one the stores send. */
 function s3RequestOf(command: unknown): S3Request | undefined {
   const input = (command as { input?: Record<string, unknown> }).input ?? {};
@@ -177,7 +206,13 @@ function s3RequestOf(command: unknown): S3Request | undefined {
       ...(typeof input.VersionId === 'string' ? { versionId: input.VersionId } : {}),
     };
   }
-  if (command instanceof HeadObjectCommand) return { operation: 'HeadObject', ...common };
+  if (command instanceof HeadObjectCommand) {
+    return {
+      operation: 'HeadObject',
+      ...common,
+      ...(typeof input.VersionId === 'string' ? { versionId: input.VersionId } : {}),
+    };
+  }
   if (command instanceof PutObjectCommand)
     return { operation: 'PutObject', ...common, ...kms, ...ifNoneMatch };
   if (command instanceof CreateMultipartUploadCommand) {
@@ -288,7 +323,10 @@ function install(): () => void {
     const caller = currentCaller();
     const request = caller ? s3RequestOf(command) : undefined;
     if (caller && request) await authorizeS3(caller, request);
-    return s3Send.call(this, command, ...rest);
+    const response = await s3Send.call(this, command, ...rest);
+    return caller && command instanceof HeadObjectCommand
+      ? lockAsSeenBy(caller, command, response)
+      : response;
   };
   (SecretsManagerClient.prototype as unknown as { send: Send }).send = async function (command, ...rest) {
     const caller = currentCaller();
@@ -311,6 +349,7 @@ function install(): () => void {
       'getVersion',
       'replace',
       'deleteVersion',
+      'versionLock',
     ].map((m) => [m, proto[m] as StoreMethod]),
   );
   const vault = (): { bucket: string; kmsKeyId?: string } => {
@@ -351,6 +390,8 @@ function install(): () => void {
         return [{ operation: 'PutObject', ...v, key }];
       case 'getVersion':
         return [{ operation: 'GetObject', bucket: v.bucket, key, versionId: String(args[1]) }];
+      case 'versionLock':
+        return [{ operation: 'HeadObject', bucket: v.bucket, key, versionId: String(args[1]) }];
       case 'deleteVersion':
         return [
           {

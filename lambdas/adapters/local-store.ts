@@ -25,6 +25,7 @@ import {
   type StoredObject,
   type StoreEntry,
   type VersionedStore,
+  type VersionLock,
 } from '../core/store.ts';
 import type { RemovingStore } from '../core/removing-store.ts';
 import {
@@ -290,6 +291,11 @@ export class LocalDirectoryStore implements BackupStore, RemovingStore, Versione
       throw error;
     }
     return { key, bytes: staged.digest.bytes, sha256: staged.digest.sha256 };
+  }
+
+  /** A directory has no Object Lock. */
+  async versionLock(_key: string, _versionId: string): Promise<VersionLock> {
+    return { legalHold: false };
   }
 
   async deleteVersion(key: string, versionId: string): Promise<void> {

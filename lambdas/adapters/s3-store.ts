@@ -24,6 +24,7 @@ import {
   type StoredObject,
   type StoreEntry,
   type VersionedStore,
+  type VersionLock,
 } from '../core/store.ts';
 import type { RemovingStore } from '../core/removing-store.ts';
 import { BodyDigest, checkStoreKey, checkStorePrefix, toBuffer } from './store-key.ts';
@@ -364,6 +365,23 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
       }),
     );
     return stored(key, digest, result.VersionId);
+  }
+
+  async versionLock(key: string, versionId: string): Promise<VersionLock> {
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), VersionId: versionId }),
+      );
+      const mode = head.ObjectLockMode;
+      return {
+        ...(mode === 'GOVERNANCE' || mode === 'COMPLIANCE' ? { mode } : {}),
+        ...(head.ObjectLockRetainUntilDate ? { retainUntil: new Date(head.ObjectLockRetainUntilDate) } : {}),
+        legalHold: head.ObjectLockLegalHoldStatus === 'ON',
+      };
+    } catch (error) {
+      if (isNotFound(error)) return { legalHold: false };
+      throw error;
+    }
   }
 
   async deleteVersion(key: string, versionId: string): Promise<void> {

@@ -131,4 +131,20 @@ export interface VersionedStore {
   replace(key: string, body: Uint8Array | string, options?: PutOptions): Promise<StoredObject>;
   /** Removes one version for good (on S3, DeleteObjectVersion); removing one that is gone succeeds. */
   deleteVersion(key: string, versionId: string): Promise<void>;
+  /**
+   * One version's Object Lock: its retention and legal hold (none where the store has no locks, or
+   * the version is gone). On S3 a HeadObject of the version, whose lock S3 reports only to a caller
+   * allowed `s3:GetObjectRetention` and `s3:GetObjectLegalHold`.
+   */
+  versionLock(key: string, versionId: string): Promise<VersionLock>;
+}
+
+/** A version's Object Lock, as the store reports it. */
+export interface VersionLock {
+  /** The retention mode, when the version has a retention. */
+  readonly mode?: 'GOVERNANCE' | 'COMPLIANCE';
+  /** Until when the retention holds. */
+  readonly retainUntil?: Date;
+  /** True while a legal hold is on the version, which nobody can bypass. */
+  readonly legalHold: boolean;
 }

@@ -40,6 +40,11 @@ export class BackupHeldByErasureError extends Error {
   override readonly name = ErrorName.BackupHeldByErasure;
 }
 
+/** A sweep could not take its org's vault lease, though no other run holds it: it removed nothing. */
+export class VaultLeaseUnavailableError extends Error {
+  override readonly name = ErrorName.VaultLeaseUnavailable;
+}
+
 /** The root the org's vault lease lives under (see restore/lease.ts for its records). */
 export const vaultLeaseRoot = (org: string): string => orgPrefix(org);
 
@@ -161,7 +166,7 @@ export async function startBackupRun(
   await backupEnded(store, org, snapshotId, now);
   const iso = (ms: number) => new Date(ms).toISOString();
   throw new BackupHeldByErasureError(
-    `An erasure is rewriting the backups of org ${org}: execution ${erasure.runId.slice(ERASURE_LEASE_PREFIX.length)} of its erase workflow holds the org's vault lease since ${iso(erasure.claimedAt)}. A backup taken meanwhile would write the erased person back, so this run stopped before writing anything. The next scheduled backup runs as usual; to back up sooner, start this backup again once that execution has ended (if it was stopped, its lease frees itself at ${iso(erasure.expiresAt)}).`,
+    `An erasure is rewriting the backups of org ${org}: execution ${erasure.runId.slice(ERASURE_LEASE_PREFIX.length)} of its erase workflow holds the org's vault lease since ${iso(erasure.claimedAt)}. A backup taken meanwhile would write the erased person back, so this run stopped before writing any snapshot object. The next scheduled backup runs as usual; to back up sooner, start this backup again once that execution has ended (if it was stopped, its lease frees itself at ${iso(erasure.expiresAt)}).`,
   );
 }
 
@@ -189,7 +194,9 @@ export async function takeSweepTurn(
     if (!(error instanceof RestoreInProgressError)) throw error;
     const other = (await liveClaims(store, root, now())).find((c) => c.runId !== run);
     if (other) return { held: false, heldBy: other };
-    throw error;
+    throw new VaultLeaseUnavailableError(
+      `The sweep of org ${org} could not take the org's vault lease: its claim could not be ordered against others (the vault was slow to record it), or this execution gave the lease back already. Nothing was removed; the next sweep (daily, and after each successful backup) tries again.`,
+    );
   }
   await renewLease(store, root, run, options);
   return { held: true };

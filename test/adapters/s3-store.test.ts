@@ -4,6 +4,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectRetentionCommand,
   ListObjectVersionsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -100,6 +102,48 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     expect(head.VersionId).toBe(result.versionId);
     expect(head.Metadata?.sha256).toBe(sha256('a,b\n1,2\n'));
     expect(head.ContentType).toBe('text/csv');
+  });
+
+  it("reports each version's legal hold and retention as S3 gives them, and none where there is none", async () => {
+    const locked = await rgw.createBucket('store-locks', { objectLock: true });
+    const store = new S3Store(rgw.storeOptions(locked));
+    const first = await store.put('locks/part.csv', 'a\n1\n');
+    const second = await store.replace('locks/part.csv', 'a\n2\n');
+    const plain = await store.put('locks/other.csv', 'a\n3\n');
+    const until = new Date(Date.now() + 86_400_000);
+    await s3.send(
+      new PutObjectLegalHoldCommand({
+        Bucket: locked,
+        Key: 'locks/part.csv',
+        VersionId: first.versionId,
+        LegalHold: { Status: 'ON' },
+      }),
+    );
+    await s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: locked,
+        Key: 'locks/part.csv',
+        VersionId: second.versionId,
+        Retention: { Mode: 'COMPLIANCE', RetainUntilDate: until },
+      }),
+    );
+    expect(await store.versionLock('locks/part.csv', first.versionId!)).toMatchObject({ legalHold: true });
+    const retained = await store.versionLock('locks/part.csv', second.versionId!);
+    expect(retained).toMatchObject({ mode: 'COMPLIANCE', legalHold: false });
+    expect(Math.abs(retained.retainUntil!.getTime() - until.getTime())).toBeLessThan(1000);
+    expect(await store.versionLock('locks/other.csv', plain.versionId!)).toEqual({ legalHold: false });
+    // The held version cannot be removed while the hold is on; lifted, it can.
+    await expect(store.deleteVersion('locks/part.csv', first.versionId!)).rejects.toThrow();
+    await s3.send(
+      new PutObjectLegalHoldCommand({
+        Bucket: locked,
+        Key: 'locks/part.csv',
+        VersionId: first.versionId,
+        LegalHold: { Status: 'OFF' },
+      }),
+    );
+    expect(await store.versionLock('locks/part.csv', first.versionId!)).toEqual({ legalHold: false });
+    await store.deleteVersion('locks/part.csv', first.versionId!);
   });
 
   it('keeps every version of a pointer: two writes leave two versions, the newest one current', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import {
 } from '../../lambdas/core/erase/workflow.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
-import type { VersionedStore } from '../../lambdas/core/store.ts';
+import type { VersionedStore, VersionLock } from '../../lambdas/core/store.ts';
 import { BLANKED_DESCRIPTION, buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import type { PointInTime } from '../../lambdas/core/snapshot/reader.ts';
 
@@ -25,6 +25,16 @@ import { runLocalBackup } from '../../cli/commands/backup.ts';
 import { TEST_SETTINGS } from '../backup/e2e-support.ts';
 
 /** A listing without the restore lease's records (claims, renewals, releases). */
+/** The store's versioned side as a plain object, whose methods a test may replace. */
+const versionsOf = (store: LocalDirectoryStore): VersionedStore => ({
+  location: store.location,
+  listVersions: (prefix) => store.listVersions(prefix),
+  getVersion: (key, id) => store.getVersion(key, id),
+  replace: (key, body, options) => store.replace(key, body, options),
+  deleteVersion: (key, id) => store.deleteVersion(key, id),
+  versionLock: (key, id) => store.versionLock(key, id),
+});
+
 const withoutLeases = (versions: Map<string, string>) =>
   new Map([...versions].filter(([key]) => !key.includes('/lease/')));
 
@@ -229,6 +239,53 @@ describe('erasure over a local vault, step by step', () => {
     });
   }, 120_000);
 
+  it('refuses to erase while a version it would remove is under a legal hold or a retention it cannot bypass, and writes nothing', async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const dry = await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-unlocked');
+    expect(dry.lockedVersions).toBe(0);
+    const plan = JSON.parse(Buffer.from(await d.store.get(dry.planKey)).toString('utf8')) as {
+      keys: { key: string; kind: string }[];
+    };
+    const [held, retained] = plan.keys.filter((k) => k.kind === 'part').map((k) => k.key);
+    // Locks put on single versions, as S3 reports them to the erase role.
+    const until = new Date(Date.now() + 86_400_000);
+    const locks = new Map<string, VersionLock>([
+      [held!, { legalHold: true }],
+      [retained!, { mode: 'GOVERNANCE', retainUntil: until, legalHold: false }],
+    ]);
+    const locked = (lockMode?: string) => ({
+      ...d,
+      ...(lockMode ? { lockMode } : {}),
+      versions: {
+        ...versionsOf(d.store),
+        versionLock: async (key: string) => locks.get(key) ?? { legalHold: false },
+      },
+    });
+    const before = await everyVersion(d.store, '');
+    await expect(startErasure(locked(), input, 'erase-locked')).rejects.toThrow(
+      new RegExp(
+        `2 version\\(s\\) the erasure would remove are locked \\(first: ${held} version null: a legal hold is on; ${retained} version null: GOVERNANCE retention until ${until.toISOString()}, which the erase role may bypass only on a vault configured GOVERNANCE\\)\\. Nothing was written`,
+      ),
+    );
+    expect(withoutLeases(await everyVersion(d.store, ''))).toEqual(withoutLeases(before));
+    // A GOVERNANCE vault's erase role bypasses the retention, never the hold; a dry run counts them.
+    await expect(startErasure(locked('GOVERNANCE'), input, 'erase-governance')).rejects.toThrow(
+      /1 version\(s\) the erasure would remove are locked \(first: .*a legal hold is on\)/,
+    );
+    expect(await startErasure(locked(), { ...input, mode: 'dry-run' }, 'dry-locked')).toMatchObject({
+      lockedVersions: 2,
+    });
+    // A retention that has ended is no lock.
+    locks.delete(held!);
+    locks.set(retained!, { mode: 'COMPLIANCE', retainUntil: new Date(Date.now() - 1000), legalHold: false });
+    await expect(startErasure(locked(), input, 'erase-expired')).resolves.toMatchObject({
+      lockedVersions: 0,
+    });
+  }, 120_000);
+
   it("holds the org's restore lease from its plan to its finish: a running restore refuses it, and it refuses a restore", async () => {
     const dir = copy();
     const d = deps(dir);
@@ -239,7 +296,7 @@ describe('erasure over a local vault, step by step', () => {
     await acquireLease(d.store, root, 'restore-1', { sleep: async () => {} });
     const before = await everyVersion(d.store, '');
     await expect(startErasure(d, input, 'erase-leased')).rejects.toThrow(
-      /A restore holds the restore lease .*execution restore-1.*nothing was erased/,
+      /A restore holds the lease of org .*execution restore-1.*nothing was erased/,
     );
     expect(await everyVersion(d.store, '')).toEqual(before);
     await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-leased');
@@ -340,7 +397,9 @@ describe('erasure over a local vault, step by step', () => {
     // A drill into a sandbox starts meanwhile, then the start step is retried.
     const sandbox = restoreRoot('sample', '00D000000000002EAA');
     await acquireLease(d.store, sandbox, 'drill-1', { sleep: async () => {} });
-    await expect(startErasure(d, input, 'erase-retried')).rejects.toThrow(/A restore holds .*drill-1/);
+    await expect(startErasure(d, input, 'erase-retried')).rejects.toThrow(
+      /A restore holds the lease of .*drill-1/,
+    );
     // The org's own lease was given back: a restore of the org may go.
     await expect(
       acquireLease(d.store, restoreRoot('sample', orgId), 'restore-3', { sleep: async () => {} }),
@@ -404,6 +463,7 @@ describe('erasure over a local vault, step by step', () => {
         location: d.store.location,
         listVersions: (prefix) => d.store.listVersions(prefix),
         getVersion: (key, id) => d.store.getVersion(key, id),
+        versionLock: (key, id) => d.store.versionLock(key, id),
         deleteVersion: (key, id) => d.store.deleteVersion(key, id),
         replace: async (key, body, options) => {
           // The first matching write lands, then the process stops, as a timed-out invocation does.
@@ -451,6 +511,7 @@ describe('erasure over a local vault, step by step', () => {
       location: d.versions.location,
       listVersions: (prefix) => d.versions.listVersions(prefix),
       getVersion: (key, id) => d.versions.getVersion(key, id),
+      versionLock: (key, id) => d.versions.versionLock(key, id),
       deleteVersion: async (key, id) => {
         if (!state.stopped && stopAt.removal) {
           state.stopped = true;
@@ -493,7 +554,7 @@ describe('erasure over a local vault, step by step', () => {
       // Its lease holds the org's restores, and another erasure, until the state machine's
       // failure path gives it back.
       await expect(startErasure(d, input, 'stopped-2')).rejects.toThrow(
-        /Another erasure holds the restore lease.*execution stopped-1/,
+        /Another erasure holds the lease of.*execution stopped-1/,
       );
       await releaseErasure(d, 'stopped-1');
       // WHEN the erasure is started again as a new execution, with a new plan
@@ -524,7 +585,8 @@ describe('erasure over a local vault, step by step', () => {
     await expect(eraseFromPlan(d, other, 'orgs/sample/erasures/reused/plan.json')).rejects.toThrow(
       /not made for this request/,
     );
-    expect(await everyVersion(d.store, 'orgs/')).toEqual(before);
+    // (but the org's vault lease, which the refused start took and gave back)
+    expect(withoutLeases(await everyVersion(d.store, 'orgs/'))).toEqual(withoutLeases(before));
   }, 120_000);
 
   it('refuses to carry out a planted plan that names more keys than its request', async () => {
@@ -632,14 +694,23 @@ describe('erasure over a local vault, step by step', () => {
     const d = deps(dir);
     const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
     rmSync(join(dir, 'orgs', 'sample', 'catalog', `${sc.snapshots[1]}.json`));
-    // WHEN she is erased
     const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
-    const started = await startErasure(d, input, 'no-catalog');
-    expect(started.snapshots).toBe(4);
-    const outcome = await eraseFromPlan(d, input, started.planKey);
-    // THEN that snapshot's manifest describes its rewritten part too
-    const manifest = await new SnapshotReader(d.store).manifest('sample', sc.snapshots[1]!);
-    expect(await verifySnapshot(d.store, manifest)).toEqual([]);
-    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+    // While its last heartbeat is live, the run may still be going: the erasure waits for it.
+    await expect(startErasure(d, input, 'no-catalog-early')).rejects.toThrow(
+      new RegExp(`A backup of org sample is running: snapshot ${sc.snapshots[1]} `),
+    );
+    // WHEN she is erased once its heartbeat has expired (two hours later)
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 2 * 3_600_000 });
+    try {
+      const started = await startErasure(d, input, 'no-catalog');
+      expect(started.snapshots).toBe(4);
+      const outcome = await eraseFromPlan(d, input, started.planKey);
+      // THEN that snapshot's manifest describes its rewritten part too
+      const manifest = await new SnapshotReader(d.store).manifest('sample', sc.snapshots[1]!);
+      expect(await verifySnapshot(d.store, manifest)).toEqual([]);
+      expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   }, 120_000);
 });

@@ -123,6 +123,7 @@ describe('which rows go with an erased id', () => {
         keptCopiesByField: {},
         openRestoreBatches: 0,
         unrewritableFiles: 0,
+        lockedVersions: 0,
       },
       copyRecords: {},
     };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { readJournal, writeJournalBatch } from '../../lambdas/core/continuous/journal.ts';
+import { holdRestoreLeases } from '../../lambdas/core/erase/lease.ts';
 import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
 import { everyVersion } from './vault-scan.ts';
 
@@ -81,6 +82,8 @@ describe('erasure from the continuous journal', () => {
       planned.planKey,
       JSON.stringify({ ...plan, mode: 'erase', request: { ...plan.request, mode: 'erase' } }),
     );
+    // A real start takes the org's leases before it plans; the converted plan takes them here.
+    await holdRestoreLeases(store, 'sample', 'journal-dry');
     const outcome = await eraseFromPlan(deps, confirmed, planned.planKey);
     expect(outcome.journalEventsRemoved).toBe(2);
     const finished = await finishErasure(deps, confirmed, planned.planKey, outcome);
@@ -122,6 +125,7 @@ describe('erasure from the continuous journal', () => {
       JSON.stringify({ ...plan, mode: 'erase', request: { ...plan.request, mode: 'erase' } }),
     );
     const confirmed = { ...input, mode: 'erase', confirmOrgId: '00D5g000004ExAmEAK' };
+    await holdRestoreLeases(store, 'sample', 'journal-ref');
     const outcome = await eraseFromPlan(deps, confirmed, planned.planKey);
     expect(outcome.journalEventsRemoved).toBe(1);
     // THEN the scan is clean, the Case's event stays, counted as a kept reference

@@ -1,3 +1,4 @@
+import { PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLocalEraseApp } from '../../cli/commands/local-app.ts';
 import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
@@ -16,6 +17,7 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
   let sc: ErasureScenario;
   let bucket: string;
   let store: S3Store;
+  let s3: S3Client;
   const saved: Record<string, string | undefined> = {};
 
   beforeAll(async () => {
@@ -25,12 +27,15 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
       saved[key] = process.env[key];
       process.env[key] = value;
     }
-    bucket = await rgw.createBucket('erase');
+    // Object Lock enabled, with no default retention: a version is locked only when one is put on it.
+    bucket = await rgw.createBucket('erase', { objectLock: true });
     sc = await buildErasureScenario({ bucket, endpoint: rgw.endpoint });
     store = new S3Store(rgw.storeOptions(bucket));
+    s3 = rgw.client();
   }, 300_000);
 
   afterAll(async () => {
+    s3?.destroy();
     await sc?.emu.stop();
     await rgw?.stop();
     for (const [key, value] of Object.entries(saved)) {
@@ -54,6 +59,7 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
       location: store.location,
       listVersions: (prefix) => store.listVersions(prefix),
       getVersion: (key, id) => store.getVersion(key, id),
+      versionLock: (key, id) => store.versionLock(key, id),
       replace: (key, body, options) => store.replace(key, body, options),
       deleteVersion: async (key, id) => {
         if (!stopped) {
@@ -106,20 +112,48 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
     const orgId = (await new SnapshotReader(store).catalog('sample'))[0]!.orgId;
     const holder = { person: sc.other, values: ['bholmes@goodmail.com'] };
     expect((await findPerson(store, holder, 'orgs/sample/')).length).toBeGreaterThan(0);
-    // WHEN the erase workflow erases them, every S3 call authorized as AWS would
-    const { result } = await runLocalWorkflow({
-      instanceUrl: sc.emu.instanceUrl,
-      accessToken: sc.emu.accessToken,
-      store: { s3: { bucket, endpoint: rgw.endpoint } },
-      org: 'sample',
-      app: (org) => buildLocalEraseApp(org, { objectLockMode: 'GOVERNANCE' }),
-      appKey: 'erase-s3-governance',
-      input: () =>
-        ({ ids: [sc.other], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId }) as never,
-      executionName: 'erase-s3-workflow',
-      retryIntervalScale: 0,
-      enforcePolicies: true,
-    });
+    const run = (executionName: string) =>
+      runLocalWorkflow({
+        instanceUrl: sc.emu.instanceUrl,
+        accessToken: sc.emu.accessToken,
+        store: { s3: { bucket, endpoint: rgw.endpoint } },
+        org: 'sample',
+        app: (org) => buildLocalEraseApp(org, { objectLockMode: 'GOVERNANCE' }),
+        appKey: 'erase-s3-governance',
+        input: () =>
+          ({ ids: [sc.other], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId }) as never,
+        executionName,
+        retryIntervalScale: 0,
+        enforcePolicies: true,
+      });
+    // WHEN one version of a part holding them is under a legal hold, put there by hand
+    const hit = (await findPerson(store, holder, 'orgs/sample/snapshots/')).find((f) =>
+      f.includes('/objects/Contact/part-'),
+    )!;
+    const [key, versionId] = hit.replace(/: (id|value)$/, '').split('@');
+    const legalHold = (Status: 'ON' | 'OFF') =>
+      s3.send(
+        new PutObjectLegalHoldCommand({
+          Bucket: bucket,
+          Key: key,
+          VersionId: versionId,
+          LegalHold: { Status },
+        }),
+      );
+    await legalHold('ON');
+    const everything = await everyVersion(store, 'orgs/sample/snapshots/');
+    // THEN the workflow, whose role reads each version's lock, refuses before it writes anything
+    const held = await run('erase-s3-held');
+    expect(held.result.status).toBe('FAILED');
+    expect(held.result.errorMessage).toMatch(
+      new RegExp(
+        `1 version\\(s\\) the erasure would remove are locked \\(first: ${key} version ${versionId}: a legal hold is on\\)`,
+      ),
+    );
+    expect(await everyVersion(store, 'orgs/sample/snapshots/')).toEqual(everything);
+    await legalHold('OFF');
+    // WHEN the hold is lifted and the erase workflow erases them, every S3 call authorized as AWS would
+    const { result } = await run('erase-s3-workflow');
     // THEN it succeeds, having removed the earlier version of every part it rewrote
     expect(result.status, result.errorMessage).toBe('SUCCEEDED');
     const output = result.output as { outcome: { keysRewritten: number; versionsRemoved: number } };

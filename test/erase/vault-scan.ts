@@ -58,6 +58,7 @@ export function keepingVersions(store: LocalDirectoryStore): VersionedStore {
     },
     getVersion: async (key, versionId) =>
       earlier.get(key)?.get(versionId) ?? store.getVersion(key, versionId),
+    versionLock: (key, versionId) => store.versionLock(key, versionId),
     replace: async (key, body, options) => {
       if (await store.head(key)) {
         const versions = earlier.get(key) ?? new Map<string, Uint8Array>();

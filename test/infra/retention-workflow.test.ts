@@ -120,9 +120,9 @@ describe('the retention workflow of an org with a policy', () => {
       expect.stringContaining('/orgs/acme-prod/*]'),
       expect.stringContaining('/orgs/acme-prod/catalog/*]'),
       expect.stringContaining('/orgs/acme-prod/files/*]'),
-      expect.stringContaining('/orgs/acme-prod/lease/claims/*]'),
-      expect.stringContaining('/orgs/acme-prod/lease/released/*]'),
-      expect.stringContaining('/orgs/acme-prod/lease/renewals/*]'),
+      expect.stringContaining('/orgs/acme-prod/lease/claims/*-sweep-*]'),
+      expect.stringContaining('/orgs/acme-prod/lease/released/sweep-*]'),
+      expect.stringContaining('/orgs/acme-prod/lease/renewals/sweep-*]'),
       expect.stringContaining('/orgs/acme-prod/retention/*]'),
       expect.stringContaining('/orgs/acme-prod/snapshots/*]'),
     ]);

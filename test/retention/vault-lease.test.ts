@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
-import { acquireLease, LEASE_TTL_MS, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import { holdRestoreLeases } from '../../lambdas/core/erase/lease.ts';
+import { acquireLease, LEASE_TTL_MS, liveClaims, releaseLease } from '../../lambdas/core/restore/lease.ts';
 import { catalogKey } from '../../lambdas/core/snapshot/keys.ts';
 import {
   BackupHeldByErasureError,
@@ -17,6 +18,26 @@ import {
 } from '../../lambdas/core/vault-lease.ts';
 
 const store = () => new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'sfbackup-vault-lease-')));
+
+/** A directory store that runs `after` once, right after it wrote the first key `when` matches. */
+class InterleavingStore extends LocalDirectoryStore {
+  private hook?: { when: (key: string) => boolean; after: () => Promise<unknown> };
+  static make(): InterleavingStore {
+    return new InterleavingStore(mkdtempSync(join(tmpdir(), 'sfbackup-vault-lease-')));
+  }
+  interleave(when: (key: string) => boolean, after: () => Promise<unknown>): void {
+    this.hook = { when, after };
+  }
+  override async put(...args: Parameters<LocalDirectoryStore['put']>) {
+    const written = await super.put(...args);
+    const hook = this.hook;
+    if (hook?.when(args[0])) {
+      this.hook = undefined;
+      await hook.after();
+    }
+    return written;
+  }
+}
 const noWait = { sleep: async () => {} };
 const T0 = Date.parse('2026-06-01T10:17:00Z');
 const MIN = 60_000;
@@ -68,7 +89,7 @@ describe('a backup and an erasure take turns', () => {
     const refused = startBackupRun(s, 'acme', 'run-a', now);
     await expect(refused).rejects.toBeInstanceOf(BackupHeldByErasureError);
     await expect(startBackupRun(s, 'acme', 'run-b', now)).rejects.toThrow(
-      /execution dpo-42 of its erase workflow holds the org's vault lease.*stopped before writing anything/,
+      /execution dpo-42 of its erase workflow holds the org's vault lease.*stopped before writing any snapshot object/,
     );
     // The refused runs do not hold off the next erasure.
     expect(await runningBackups(s, 'acme', now)).toEqual([]);
@@ -78,6 +99,33 @@ describe('a backup and an erasure take turns', () => {
     await releaseLease(s, vaultLeaseRoot('acme'), 'erasure-dpo-42');
     await expect(startBackupRun(s, 'acme', 'run-d', now)).resolves.toBeUndefined();
     expect((await runningBackups(s, 'acme', now)).map((r) => r.snapshotId)).toEqual(['run-d']);
+  });
+
+  it('refuses a backup whose plan wrote its heartbeat just before an erasure claimed the lease: it reads the lease after', async () => {
+    const s = InterleavingStore.make();
+    s.interleave(
+      (key) => key.includes('/lease/backups/'),
+      () => acquireLease(s, vaultLeaseRoot('acme'), 'erasure-between', noWait),
+    );
+    await expect(startBackupRun(s, 'acme', 'run-a', Date.now())).rejects.toThrow(/execution between/);
+  });
+
+  it('refuses an erasure when a backup planned between its first look and its claim, and gives every lease back', async () => {
+    const s = InterleavingStore.make();
+    s.interleave(
+      (key) => key.includes('/lease/claims/') && key.includes('erasure-e1'),
+      () => backupHeartbeat(s, 'acme', 'run-between', Date.now()),
+    );
+    await expect(holdRestoreLeases(s, 'acme', 'e1')).rejects.toThrow(
+      /A backup of org acme is running: snapshot run-between .*nothing was erased/,
+    );
+    expect(await liveClaims(s, vaultLeaseRoot('acme'), Date.now())).toEqual([]);
+    // Once it has ended, the erasure may take the org.
+    await backupEnded(s, 'acme', 'run-between', Date.now());
+    await expect(holdRestoreLeases(s, 'acme', 'e2')).resolves.toBeUndefined();
+    expect((await liveClaims(s, vaultLeaseRoot('acme'), Date.now())).map((c) => c.runId)).toEqual([
+      'erasure-e2',
+    ]);
   });
 
   it('lets a backup run beside a retention sweep', async () => {

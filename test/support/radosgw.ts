@@ -46,8 +46,11 @@ export interface Radosgw {
   readonly env: Readonly<Record<string, string>>;
   /** A new S3 client for this server. */
   client(): S3Client;
-  /** Creates a bucket with versioning enabled, like the vault, and returns its name. */
-  createBucket(namePrefix?: string): Promise<string>;
+  /**
+   * Creates a bucket with versioning enabled, like the vault, and returns its name; with
+   * `objectLock`, one with S3 Object Lock enabled (no default retention).
+   */
+  createBucket(namePrefix?: string, options?: { readonly objectLock?: boolean }): Promise<string>;
   /** S3Store options for a bucket on this server, with its KMS key. */
   storeOptions(bucket: string, extra?: Partial<S3StoreOptions>): S3StoreOptions;
   /** Stops every daemon and removes the cluster's directory. */
@@ -117,10 +120,15 @@ export async function startRadosgw(): Promise<Radosgw> {
       AWS_REGION: region,
     },
     client,
-    async createBucket(namePrefix = 'vault') {
+    async createBucket(namePrefix = 'vault', options = {}) {
       const s3 = client();
       const bucket = `${namePrefix}-${randomHex(6)}`.toLowerCase();
-      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          ...(options.objectLock ? { ObjectLockEnabledForBucket: true } : {}),
+        }),
+      );
       await s3.send(
         new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
       );

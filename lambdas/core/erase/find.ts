@@ -6,7 +6,12 @@
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { suffixOf } from '../../../contract/org-id.ts';
-import { ERASE_FOLDERS, ERASURES_FOLDER, erasePrefixesOf } from '../../../contract/workflow-contract.ts';
+import {
+  ERASE_FOLDERS,
+  ERASURES_FOLDER,
+  erasePrefixesOf,
+  VAULT_LEASE_FOLDER,
+} from '../../../contract/workflow-contract.ts';
 import { checkOrgKey, orgPrefix } from '../snapshot/keys.ts';
 import type { ObjectVersion, VersionedStore } from '../store.ts';
 import type { JournalLine } from '../continuous/journal.ts';
@@ -148,7 +153,8 @@ export function journalLines(text: string): JournalLine[] {
  * Every stored version of the org's records, in listing order: its backups' `ERASE_FOLDERS`, its
  * restore records and its diff reports (see `erasePrefixesOf`), which an erasure plans and
  * rewrites; with `everything`, as the last scan reads them, the rest of the org's prefix too (its
- * retention log and latest pointer, which an erasure does not rewrite), erasure records aside.
+ * retention log and latest pointer, which an erasure does not rewrite), erasure records and the
+ * org's vault lease aside.
  */
 export async function* orgVersions(
   store: VersionedStore,
@@ -160,10 +166,11 @@ export async function* orgVersions(
   const prefixes = options.everything
     ? [backups!, ...others]
     : [...ERASE_FOLDERS.map((folder) => `${backups}${folder}`), ...others];
-  const skip = erasuresPrefix(org);
+  // Erasure records, and the org's vault lease (run ids and empty heartbeats our own steps write).
+  const skip = [erasuresPrefix(org), `${backups}${VAULT_LEASE_FOLDER}`];
   for (const prefix of prefixes) {
     for await (const version of store.listVersions(prefix)) {
-      if (version.deleteMarker || version.key.startsWith(skip)) continue;
+      if (version.deleteMarker || skip.some((s) => version.key.startsWith(s))) continue;
       yield version;
     }
   }

@@ -76,6 +76,11 @@ export async function holdRestoreLeases(store: BackupStore, org: string, executi
   } catch (error) {
     await giveBack(store, org, execution);
     if (!(error instanceof RestoreInProgressError)) throw error;
+    // Another run claimed a lease between the check and the claim: name it when it still holds.
+    for (const root of roots) {
+      const holder = (await liveClaims(store, root, Date.now())).find((c) => c.runId !== run);
+      if (holder) throw held(root, holder);
+    }
     throw new ErasureImpossibleError(
       `The erasure could not take the leases of org ${org} (another run took one as it did, or this execution gave its leases back already); nothing was erased. Start a new erase execution once the org's restores have ended.`,
     );
@@ -123,8 +128,12 @@ async function refuseRunningBackups(store: BackupStore, org: string): Promise<vo
 function backupsRunning(org: string, running: readonly RunningBackup[]): ErasureImpossibleError {
   const iso = (ms: number) => new Date(ms).toISOString();
   const runs = running.map((r) => `${r.snapshotId} (until ${iso(r.until)} at the latest)`).join(', ');
+  const which =
+    running.length === 1
+      ? `A backup of org ${org} is running: snapshot`
+      : `${running.length} backups of org ${org} are running: snapshots`;
   return new ErasureImpossibleError(
-    `A backup of org ${org} is running: snapshot ${runs}. It would write the person into a snapshot this erasure cannot plan, so nothing was erased. Start the erasure again once the backup has ended; a backup that was stopped holds the org no longer than the time given. Backups that start from now until the erasure ends are refused.`,
+    `${which} ${runs}. A backup writes the person into a snapshot this erasure cannot plan, so nothing was erased. Start the erasure again once the backup has ended; a backup that was stopped holds the org no longer than the time given. Backups that start from now until the erasure ends are refused.`,
   );
 }
 

@@ -2,6 +2,7 @@
  * The erasure plan: the ids the request resolves to, and every stored version that holds one, by
  * key, with counts. It names keys, counts and ids only; never a value.
  */
+import { lockedVersions } from './locks.ts';
 import { createHash } from 'node:crypto';
 import { ErasureImpossibleError, ErasureTargetNotFoundError } from './errors.ts';
 import {
@@ -91,6 +92,11 @@ export interface ErasureSummary {
   readonly openRestoreBatches: number;
   /** Files whose bytes hold her id or the filter's value: an erase is refused until they are gone. */
   readonly unrewritableFiles: number;
+  /**
+   * Versions to remove that are under a legal hold or a retention the erase role cannot bypass:
+   * an erase is refused until they are free.
+   */
+  readonly lockedVersions: number;
 }
 
 /**
@@ -158,6 +164,7 @@ export async function planErasure(
   org: string,
   request: EraseRequest,
   at: { execution: string; now: Date },
+  options: { readonly bypassGovernance?: boolean } = {},
 ): Promise<ErasurePlan> {
   // A request by id finds her rows, and so her values, as it resolves; a filter knows her ids
   // only once every version was read, so her values take a pass of their own.
@@ -188,6 +195,22 @@ export async function planErasure(
       `A restore of org ${org} stopped part way, and ${open.length} of its open batches hold her id or a copy of her values (first: ${open.slice(0, 3).join(', ')}). A restore matches the rows such a batch created by their values: rewritten, they would no longer match, and the restore run again would create them twice. Nothing was written. Run that restore again with the same input until it ends, then start the erasure again.`,
     );
   }
+  const locked = await lockedVersions(
+    store,
+    keys.map((k) => k.key),
+    at.now,
+    options.bypassGovernance ?? false,
+  );
+  if (locked.length > 0 && request.mode === 'erase') {
+    throw new ErasureImpossibleError(
+      `${locked.length} version(s) the erasure would remove are locked (first: ${locked
+        .slice(0, 3)
+        .map((v) => `${v.key} version ${v.versionId}: ${v.why}`)
+        .join(
+          '; ',
+        )}). Nothing was written. Lift each legal hold (s3:PutObjectLegalHold, with the break-glass role) or wait until its retention ends, then start the erasure again; the dry run counts them (lockedVersions).`,
+    );
+  }
   const rowsByObject: Record<string, number> = {};
   const hers = keys.filter((k) => !k.onlyCopies);
   for (const k of hers)
@@ -204,6 +227,7 @@ export async function planErasure(
     values: collector.size,
     openRestoreBatches: open.length,
     unrewritableFiles: files.length,
+    lockedVersions: locked.length,
     copiesByField: tally.byField,
     keptCopiesByField: tally.kept,
   };

@@ -94,7 +94,13 @@ export async function startErasure(
 async function planOnce(deps: EraseDeps, request: EraseRequest, execution: string): Promise<EraseStarted> {
   const planKey = planKeyOf(deps.org, execution);
   if (await deps.store.head(planKey)) return storedStart(deps, planKey, request, execution);
-  const plan = await planErasure(deps.versions, deps.org, request, { execution, now: deps.clock() });
+  const plan = await planErasure(
+    deps.versions,
+    deps.org,
+    request,
+    { execution, now: deps.clock() },
+    { bypassGovernance: deps.lockMode === 'GOVERNANCE' },
+  );
   try {
     await deps.store.put(planKey, `${JSON.stringify(plan, null, 1)}\n`, { contentType: 'application/json' });
   } catch (error) {

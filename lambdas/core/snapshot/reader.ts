@@ -1,4 +1,4 @@
-import { ErrorName, ORGS_PREFIX } from '../../../contract/workflow-contract.ts';
+import { ErrorName, ORGS_PREFIX, VAULT_LEASE_FOLDER } from '../../../contract/workflow-contract.ts';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { pipeline, Transform } from 'node:stream';
@@ -46,12 +46,15 @@ export class SnapshotCorruptError extends Error {
 export class SnapshotReader {
   constructor(private readonly store: BackupStore) {}
 
-  /** Every org the vault holds anything of, by its key, sorted. */
+  /**
+   * Every org the vault holds anything of, by its key, sorted. Its lease records alone (a backup
+   * refused at its plan, a failed sign-in) do not make an org.
+   */
   async orgs(): Promise<string[]> {
     const orgs = new Set<string>();
     for await (const entry of this.store.list(ORGS_PREFIX)) {
-      const name = entry.key.slice(ORGS_PREFIX.length).split('/')[0];
-      if (name) orgs.add(name);
+      const [name, folder] = entry.key.slice(ORGS_PREFIX.length).split('/');
+      if (name && `${folder}/` !== VAULT_LEASE_FOLDER) orgs.add(name);
     }
     return [...orgs].sort();
   }

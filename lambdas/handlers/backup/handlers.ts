@@ -27,7 +27,7 @@ export class InvalidBackupRequestError extends Error {
   override readonly name = ErrorName.InvalidBackupRequest;
 }
 
-const { instrumented } = telemetry(ServiceName.Backup);
+const { instrumented, logger } = telemetry(ServiceName.Backup);
 
 function parse<T>(schema: z.ZodType<T>, event: unknown, what: string): T {
   return parseEvent(
@@ -41,13 +41,23 @@ const snapshotRef = z.object({ org, snapshotId: z.string().min(1) });
 
 /**
  * A step's dependencies, once it has said its run is still going: an erasure does not start while
- * a backup's heartbeat is live (lambdas/core/vault-lease.ts).
+ * a backup's heartbeat is live (lambdas/core/vault-lease.ts). The plan's own heartbeat is the one
+ * that orders a run against an erasure; a later one that cannot be written (workers of a run
+ * writing the same heartbeat at once may be refused by S3) is logged, and the step goes on.
  */
 async function runningDeps(options: { salesforce: boolean }, run: { org: string; snapshotId: string }) {
   const deps = await backupDeps(options);
-  await backupHeartbeat(deps.store, run.org, run.snapshotId, deps.clock().getTime());
+  try {
+    await backupHeartbeat(deps.store, run.org, run.snapshotId, deps.clock().getTime());
+  } catch (error) {
+    logger.warn('heartbeat not written', {
+      snapshotId: run.snapshotId,
+      errorName: (error as Error).name,
+    });
+  }
   return deps;
 }
+
 const failure = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
 
 const requestSchema = z.object({
@@ -275,7 +285,7 @@ export async function retrieveMetadataHandler(event: unknown, _context?: Context
 export async function finishHandler(event: unknown, _context?: Context) {
   const input = parse(snapshotRef, event, 'The finish input');
   return instrumented('Finish', input.org, async ({ metrics, logger }) => {
-    const deps = await backupDeps({ salesforce: true });
+    const deps = await runningDeps({ salesforce: true }, input);
     const out = await finishBackup(deps, input);
     metrics.addMetric('RunRows', MetricUnit.Count, out.rows);
     metrics.addMetric('RunApiCalls', MetricUnit.Count, out.apiCalls);
