@@ -224,7 +224,7 @@ export class RetentionWorkflow extends Construct {
     // only, under its run id `sweep-<execution>`: never an erasure's release, which would let
     // backups in during the erasure, nor a backup's heartbeat.
     const lease = [
-      `claims/*-${SWEEP_LEASE_PREFIX}*`,
+      `claims/${'?'.repeat(15)}-${SWEEP_LEASE_PREFIX}*`,
       `renewals/${SWEEP_LEASE_PREFIX}*`,
       `released/${SWEEP_LEASE_PREFIX}*`,
     ].map((f) => `${orgPrefix}${VAULT_LEASE_FOLDER}${f}`);

@@ -11,7 +11,8 @@
  *   HeadObject and a PutObject with `If-None-Match: *`, `putStream` a multipart upload,
  *   `putPointer` and `replace` a plain PutObject, `list` a ListBucket, `listVersions` a
  *   ListBucketVersions, `getVersion` a GetObject with a version, `deleteVersion` a DeleteObject
- *   with a version, bypassing a GOVERNANCE lock where the function's environment names one), on
+ *   with a version, bypassing a GOVERNANCE lock where the function's environment names one,
+ *   `versionLock` a HeadObject with a version, whose lock S3 shows only to a caller allowed to read it), on
  *   the bucket the function's `VAULT_BUCKET` names.
  * - With SSE-KMS, the KMS calls S3 makes on the caller's behalf: `kms:GenerateDataKey` on write,
  *   `kms:Decrypt` on read and for multipart parts, with `kms:ViaService` `s3.<region>.amazonaws.com`

@@ -430,9 +430,10 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
     try {
       return await write();
     } catch (error) {
-      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) {
-        throw new ObjectExistsError(key);
-      }
+      // 412: the key exists. 409 (ConditionalRequestConflict): another conditional write of the
+      // same key is under way, as when the workers of a run write one heartbeat together.
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      if (status === 412 || status === 409) throw new ObjectExistsError(key);
       throw error;
     }
   }

@@ -12,6 +12,7 @@ import {
   releaseErasure,
   startErasure,
 } from '../../lambdas/core/erase/workflow.ts';
+import { manifestKey } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import type { VersionedStore, VersionLock } from '../../lambdas/core/store.ts';
@@ -247,7 +248,7 @@ describe('erasure over a local vault, step by step', () => {
     const dry = await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-unlocked');
     expect(dry.lockedVersions).toBe(0);
     const plan = JSON.parse(Buffer.from(await d.store.get(dry.planKey)).toString('utf8')) as {
-      keys: { key: string; kind: string }[];
+      keys: { key: string; kind: string; snapshotId?: string }[];
     };
     const [held, retained] = plan.keys.filter((k) => k.kind === 'part').map((k) => k.key);
     // Locks put on single versions, as S3 reports them to the erase role.
@@ -277,6 +278,27 @@ describe('erasure over a local vault, step by step', () => {
     );
     expect(await startErasure(locked(), { ...input, mode: 'dry-run' }, 'dry-locked')).toMatchObject({
       lockedVersions: 2,
+    });
+    // The records it rewrites beside the parts count too: the manifest of a snapshot holding her;
+    // the current manifest of a snapshot without her, which it keeps, does not.
+    const parts = plan.keys.filter((k) => k.kind === 'part') as { key: string; snapshotId?: string }[];
+    const withHer = new Set(parts.map((k) => k.snapshotId));
+    const hers = manifestKey('sample', parts[0]!.snapshotId!);
+    locks.clear();
+    locks.set(hers, { legalHold: true });
+    await expect(startErasure(locked(), input, 'erase-manifest-held')).rejects.toThrow(
+      new RegExp(
+        `1 version\\(s\\) the erasure would remove are locked \\(first: ${hers} version null: a legal hold is on`,
+      ),
+    );
+    const without = (await new SnapshotReader(d.store).catalog('sample')).find(
+      (e) => !withHer.has(e.snapshotId),
+    );
+    expect(without).toBeDefined();
+    locks.clear();
+    locks.set(manifestKey('sample', without!.snapshotId), { legalHold: true });
+    expect(await startErasure(locked(), { ...input, mode: 'dry-run' }, 'dry-other-held')).toMatchObject({
+      lockedVersions: 0,
     });
     // A retention that has ended is no lock.
     locks.delete(held!);

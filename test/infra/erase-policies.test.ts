@@ -45,6 +45,9 @@ describe('who may remove versions of the vault, under the synthesized policies',
     for (const action of [
       's3:GetObject',
       's3:GetObjectVersion',
+      // The lock of each version it would remove, which S3 reports only with these.
+      's3:GetObjectRetention',
+      's3:GetObjectLegalHold',
       's3:DeleteObjectVersion',
       's3:BypassGovernanceRetention',
     ]) {
@@ -61,6 +64,8 @@ describe('who may remove versions of the vault, under the synthesized policies',
     const erase = roleOf('DreamhouseProdEraseEraseFunction');
     for (const action of [
       's3:GetObjectVersion',
+      's3:GetObjectRetention',
+      's3:GetObjectLegalHold',
       's3:PutObject',
       's3:DeleteObjectVersion',
       's3:BypassGovernanceRetention',

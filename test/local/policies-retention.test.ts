@@ -70,6 +70,7 @@ describe('who may remove from the vault, under the synthesized policies of the e
       // An erasure's records: a release would let backups in during the erasure.
       'orgs/dreamhouse-prod/lease/released/erasure-x.json',
       'orgs/dreamhouse-prod/lease/claims/001767236400000-erasure-x.json',
+      'orgs/dreamhouse-prod/lease/claims/001767236400000-erasure-x-sweep-y.json',
       'orgs/dreamhouse-prod/lease/renewals/erasure-x/001767240000000.json',
     ]) {
       expect(await check(sweeper, 's3:PutObject', key, upload()), key).toMatchObject({ allowed: false });

@@ -24,6 +24,7 @@ import { IdSet, journalLines, kindOf, parseCsv, rowErased, textOf } from './find
 import type { ErasurePlan } from './plan.ts';
 import { Copies, CopyTally } from './copies.ts';
 import { ValueMatcher } from './values.ts';
+import { ErasureImpossibleError } from './errors.ts';
 
 /** What carrying out a plan did, in counts. */
 export interface ErasureOutcome {
@@ -258,7 +259,15 @@ export async function removeEarlierVersions(versions: VersionedStore, key: strin
   let removed = 0;
   for await (const version of versions.listVersions(key)) {
     if (version.key !== key || version.latest) continue;
-    await versions.deleteVersion(key, version.versionId);
+    try {
+      await versions.deleteVersion(key, version.versionId);
+    } catch (error) {
+      if (!/AccessDenied/.test((error as Error).name)) throw error;
+      // A lock put on the version after the plan looked (or a permission taken away since).
+      throw new ErasureImpossibleError(
+        `Version ${version.versionId} of ${key} could not be removed (${(error as Error).name}): a legal hold or retention was put on it after the plan, or the erase role lost a permission. The keys rewritten so far hold no trace of her in their current versions; earlier versions remain. Lift the lock (the dry run counts locked versions), then start a new erase execution with the same request: it finishes what this one began.`,
+      );
+    }
     removed++;
   }
   return removed;

@@ -5,6 +5,7 @@
  * refused earlier (input.ts); these are locks put on single versions, by hand or by another tool.
  */
 import { inTurns } from '../in-turns.ts';
+import { catalogKey, catalogPrefix, manifestKey } from '../snapshot/keys.ts';
 import type { VersionedStore } from '../store.ts';
 
 /** One version in the way, and why. */
@@ -14,24 +15,88 @@ export interface LockedVersion {
   readonly why: string;
 }
 
-/** HeadObject requests at once: a plan's keys are checked in a few seconds without crowding S3. */
+/** Listings and HeadObject requests at once. */
 const AT_ONCE = 8;
 
-/** Every version of `keys` that the erasure could not remove at `now`, in key order. */
+/** What the check is given of a plan's key. */
+interface PlannedKeyRef {
+  readonly key: string;
+  readonly kind: 'part' | 'journal' | 'text' | 'other';
+  readonly snapshotId?: string;
+}
+
+/**
+ * Every key whose earlier versions the erasure removes (execute.ts), and so whose locks matter:
+ * `rewritten`, every version (the current one is replaced first): the planned keys but stored
+ * files (never rewritten), the JSON records beside each planned part, the manifest of each planned
+ * journal object, and the manifest and catalog entry of each snapshot holding a planned part;
+ * `kept`, only the versions before the current one: the manifest and catalog entry of every other
+ * snapshot, which the erasure reads again and rewrites only when they no longer match.
+ */
+export async function keysItRemovesFrom(
+  store: VersionedStore,
+  org: string,
+  planned: readonly PlannedKeyRef[],
+): Promise<{ rewritten: string[]; kept: string[] }> {
+  const rewritten = new Set<string>();
+  const snapshots = new Set<string>();
+  const folders = new Set<string>();
+  for (const k of planned) {
+    if (k.kind === 'other') continue;
+    rewritten.add(k.key);
+    if (k.kind === 'journal') rewritten.add(k.key.replace(/\.jsonl\.gz$/, '.manifest.json'));
+    if (k.kind === 'part') {
+      folders.add(k.key.slice(0, k.key.lastIndexOf('/') + 1));
+      if (k.snapshotId) snapshots.add(k.snapshotId);
+    }
+  }
+  for (const folder of folders) {
+    for await (const v of store.listVersions(folder)) {
+      if (v.key.endsWith('.json') && !v.key.slice(folder.length).includes('/')) rewritten.add(v.key);
+    }
+  }
+  for (const id of snapshots) {
+    rewritten.add(manifestKey(org, id));
+    rewritten.add(catalogKey(org, id));
+  }
+  const kept = new Set<string>();
+  for await (const v of store.listVersions(catalogPrefix(org))) {
+    const id = v.key.slice(catalogPrefix(org).length).replace(/\.json$/, '');
+    if (v.key.endsWith('.json') && !snapshots.has(id)) {
+      kept.add(v.key);
+      kept.add(manifestKey(org, id));
+    }
+  }
+  return { rewritten: [...rewritten].sort(), kept: [...kept].sort() };
+}
+
+/**
+ * Every version the erasure would remove that is locked at `now`: of `rewritten` keys every
+ * version, of `kept` keys all but the current one.
+ */
 export async function lockedVersions(
   store: VersionedStore,
-  keys: readonly string[],
+  keys: { readonly rewritten: readonly string[]; readonly kept: readonly string[] },
   now: Date,
   bypassGovernance: boolean,
 ): Promise<LockedVersion[]> {
-  const versions: { key: string; versionId: string }[] = [];
-  for (const key of keys) {
-    for await (const v of store.listVersions(key)) {
-      // A delete marker holds no lock; a listing by prefix also names longer keys.
-      if (v.key === key && !v.deleteMarker) versions.push({ key, versionId: v.versionId });
-    }
-  }
-  const found = await inTurns(versions, AT_ONCE, async ({ key, versionId }) => {
+  const listed = await inTurns(
+    [
+      ...keys.rewritten.map((key) => ({ key, latest: true })),
+      ...keys.kept.map((key) => ({ key, latest: false })),
+    ],
+    AT_ONCE,
+    async ({ key, latest }) => {
+      const versions: { key: string; versionId: string }[] = [];
+      for await (const v of store.listVersions(key)) {
+        // A delete marker holds no lock; a listing by prefix also names longer keys.
+        if (v.key === key && !v.deleteMarker && (latest || !v.latest))
+          versions.push({ key, versionId: v.versionId });
+      }
+      return versions;
+    },
+  );
+  const found = await inTurns(listed.flat(), AT_ONCE, async ({ key, versionId }) => {
     const lock = await store.versionLock(key, versionId);
     const held = lock.retainUntil !== undefined && lock.retainUntil.getTime() > now.getTime();
     const until = lock.retainUntil?.toISOString();

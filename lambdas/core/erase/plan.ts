@@ -2,7 +2,7 @@
  * The erasure plan: the ids the request resolves to, and every stored version that holds one, by
  * key, with counts. It names keys, counts and ids only; never a value.
  */
-import { lockedVersions } from './locks.ts';
+import { keysItRemovesFrom, lockedVersions } from './locks.ts';
 import { createHash } from 'node:crypto';
 import { ErasureImpossibleError, ErasureTargetNotFoundError } from './errors.ts';
 import {
@@ -197,7 +197,7 @@ export async function planErasure(
   }
   const locked = await lockedVersions(
     store,
-    keys.map((k) => k.key),
+    await keysItRemovesFrom(store, org, keys),
     at.now,
     options.bypassGovernance ?? false,
   );
@@ -208,7 +208,7 @@ export async function planErasure(
         .map((v) => `${v.key} version ${v.versionId}: ${v.why}`)
         .join(
           '; ',
-        )}). Nothing was written. Lift each legal hold (s3:PutObjectLegalHold, with the break-glass role) or wait until its retention ends, then start the erasure again; the dry run counts them (lockedVersions).`,
+        )}). Nothing was written. Lift each legal hold (s3:PutObjectLegalHold, with the break-glass role); for a retention, wait until it ends, or, for a GOVERNANCE one, have the break-glass role shorten or remove it (s3:PutObjectRetention with the governance bypass); then start the erasure again. The dry run counts them (lockedVersions).`,
     );
   }
   const rowsByObject: Record<string, number> = {};

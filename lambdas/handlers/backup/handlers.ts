@@ -27,7 +27,7 @@ export class InvalidBackupRequestError extends Error {
   override readonly name = ErrorName.InvalidBackupRequest;
 }
 
-const { instrumented, logger } = telemetry(ServiceName.Backup);
+const { instrumented } = telemetry(ServiceName.Backup);
 
 function parse<T>(schema: z.ZodType<T>, event: unknown, what: string): T {
   return parseEvent(
@@ -41,20 +41,12 @@ const snapshotRef = z.object({ org, snapshotId: z.string().min(1) });
 
 /**
  * A step's dependencies, once it has said its run is still going: an erasure does not start while
- * a backup's heartbeat is live (lambdas/core/vault-lease.ts). The plan's own heartbeat is the one
- * that orders a run against an erasure; a later one that cannot be written (workers of a run
- * writing the same heartbeat at once may be refused by S3) is logged, and the step goes on.
+ * a backup's heartbeat is live (lambdas/core/vault-lease.ts). Workers writing the same heartbeat
+ * at once find it written; any other failure to write it fails the step, as a part write would.
  */
 async function runningDeps(options: { salesforce: boolean }, run: { org: string; snapshotId: string }) {
   const deps = await backupDeps(options);
-  try {
-    await backupHeartbeat(deps.store, run.org, run.snapshotId, deps.clock().getTime());
-  } catch (error) {
-    logger.warn('heartbeat not written', {
-      snapshotId: run.snapshotId,
-      errorName: (error as Error).name,
-    });
-  }
+  await backupHeartbeat(deps.store, run.org, run.snapshotId, deps.clock().getTime());
   return deps;
 }
 
