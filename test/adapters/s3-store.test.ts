@@ -111,14 +111,16 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     const second = await store.replace('locks/part.csv', 'a\n2\n');
     const plain = await store.put('locks/other.csv', 'a\n3\n');
     const until = new Date(Date.now() + 86_400_000);
-    await s3.send(
-      new PutObjectLegalHoldCommand({
-        Bucket: locked,
-        Key: 'locks/part.csv',
-        VersionId: first.versionId,
-        LegalHold: { Status: 'ON' },
-      }),
-    );
+    const legalHold = (Status: 'ON' | 'OFF') =>
+      s3.send(
+        new PutObjectLegalHoldCommand({
+          Bucket: locked,
+          Key: 'locks/part.csv',
+          VersionId: first.versionId,
+          LegalHold: { Status },
+        }),
+      );
+    await legalHold('ON');
     await s3.send(
       new PutObjectRetentionCommand({
         Bucket: locked,
@@ -134,14 +136,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     expect(await store.versionLock('locks/other.csv', plain.versionId!)).toEqual({ legalHold: false });
     // The held version cannot be removed while the hold is on; lifted, it can.
     await expect(store.deleteVersion('locks/part.csv', first.versionId!)).rejects.toThrow();
-    await s3.send(
-      new PutObjectLegalHoldCommand({
-        Bucket: locked,
-        Key: 'locks/part.csv',
-        VersionId: first.versionId,
-        LegalHold: { Status: 'OFF' },
-      }),
-    );
+    await legalHold('OFF');
     expect(await store.versionLock('locks/part.csv', first.versionId!)).toEqual({ legalHold: false });
     await store.deleteVersion('locks/part.csv', first.versionId!);
   });

@@ -376,15 +376,17 @@ describe('erasure over a local vault, step by step', () => {
       return n;
     };
     const [catalogBefore, foldersBefore] = [await snapshots(), await folders()];
-    const refused = await runLocalBackup({
-      instanceUrl: sc.emu.instanceUrl,
-      accessToken: sc.emu.accessToken,
-      store: dir,
-      mode: 'incremental',
-      org: 'sample',
-      settings: TEST_SETTINGS,
-      retryIntervalScale: 0,
-    });
+    const incremental = () =>
+      runLocalBackup({
+        instanceUrl: sc.emu.instanceUrl,
+        accessToken: sc.emu.accessToken,
+        store: dir,
+        mode: 'incremental',
+        org: 'sample',
+        settings: TEST_SETTINGS,
+        retryIntervalScale: 0,
+      });
+    const refused = await incremental();
     expect(refused.summary.status).toBe('failed');
     expect(refused.summary.problems).toEqual([
       expect.stringMatching(/^BackupHeldByErasureError: An erasure is rewriting the backups of org sample/),
@@ -397,15 +399,7 @@ describe('erasure over a local vault, step by step', () => {
     const outcome = await eraseFromPlan(d, input, started.planKey);
     expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
     // Its finish gave the org back: the next backup and sweep go.
-    const after = await runLocalBackup({
-      instanceUrl: sc.emu.instanceUrl,
-      accessToken: sc.emu.accessToken,
-      store: dir,
-      mode: 'incremental',
-      org: 'sample',
-      settings: TEST_SETTINGS,
-      retryIntervalScale: 0,
-    });
+    const after = await incremental();
     expect(after.summary.status).toBe('complete');
     expect(await takeSweepTurn(d.store, 'sample', 'daily-3', noWait)).toEqual({ held: true });
   }, 180_000);

@@ -126,21 +126,7 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
     now,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
-  if (!turn.held) {
-    return {
-      org: input.org,
-      done: true,
-      logKey: null,
-      kept: 0,
-      expired: 0,
-      removedObjects: 0,
-      removedFileBodies: 0,
-      removedFileIndexEntries: 0,
-      fileBodiesDeferred: false,
-      ignoredFolders: [],
-      heldBy: turn.heldBy.runId,
-    };
-  }
+  if (!turn.held) return { ...nothingYet(), org: input.org, done: true, heldBy: turn.heldBy.runId };
   let out: SweepOutput;
   try {
     out = await sweepUntilLate(deps, input);
@@ -164,20 +150,23 @@ class OutOfTime extends Error {
 
 type Progress = { -readonly [K in keyof Omit<SweepOutput, 'org' | 'done' | 'heldBy'>]: SweepOutput[K] };
 
+/** A sweep's progress before it removed anything. */
+const nothingYet = (): Progress => ({
+  logKey: null,
+  kept: 0,
+  expired: 0,
+  removedObjects: 0,
+  removedFileBodies: 0,
+  removedFileIndexEntries: 0,
+  fileBodiesDeferred: false,
+  ignoredFolders: [],
+});
+
 async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
   const { store, remover } = deps;
   const { org, policy } = input;
   const now = deps.clock();
-  const progress: Progress = {
-    logKey: null,
-    kept: 0,
-    expired: 0,
-    removedObjects: 0,
-    removedFileBodies: 0,
-    removedFileIndexEntries: 0,
-    fileBodiesDeferred: false,
-    ignoredFolders: [],
-  };
+  const progress = nothingYet();
   // Checked in every loop, reads and listings included, so that an invocation answers done: false
   // before its time limit however large the vault; what was removed stays removed.
   const checkTime = () => {
