@@ -32,8 +32,9 @@ import {
   releaseLease,
   renewLease,
 } from './restore/lease.ts';
+import { putIfAbsent } from './restore/store-json.ts';
 import { catalogKey, orgPrefix } from './snapshot/keys.ts';
-import { type BackupStore, ObjectExistsError } from './store.ts';
+import type { BackupStore } from './store.ts';
 
 /** A backup that found an erasure holding its org's vault lease: it wrote nothing. */
 export class BackupHeldByErasureError extends Error {
@@ -62,16 +63,6 @@ const endedKey = (org: string, snapshotId: string) =>
   `${orgPrefix(org)}${VAULT_LEASE_FOLDER}backups-ended/${snapshotId}.json`;
 const HEARTBEAT = /^(.+)-(\d{15})\.json$/;
 
-/** Writes a record once; finding it written already (a retried step, a second heartbeat) is fine. */
-async function putOnce(store: BackupStore, key: string, body: string): Promise<void> {
-  try {
-    await store.put(key, body, { contentType: 'application/json' });
-  } catch (error) {
-    if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
-      throw error;
-  }
-}
-
 /** Says that a backup run is still running, until an hour from `now`. Every backup step calls it. */
 export async function backupHeartbeat(
   store: BackupStore,
@@ -81,7 +72,7 @@ export async function backupHeartbeat(
   ttlMs = LEASE_TTL_MS,
 ): Promise<void> {
   const expiresAt = Math.ceil((now + ttlMs) / HEARTBEAT_STEP_MS) * HEARTBEAT_STEP_MS;
-  await putOnce(
+  await putIfAbsent(
     store,
     `${hourFolder(org, expiresAt)}${snapshotId}-${String(expiresAt).padStart(15, '0')}.json`,
     '{}',
@@ -95,7 +86,7 @@ export async function backupEnded(
   snapshotId: string,
   now: number,
 ): Promise<void> {
-  await putOnce(
+  await putIfAbsent(
     store,
     endedKey(org, snapshotId),
     JSON.stringify({ snapshotId, endedAt: new Date(now).toISOString() }),

@@ -66,6 +66,9 @@ export class JournalCorruptError extends Error {
 /** Where an org's journal lives in the vault. */
 export const journalPrefix = (org: string): string => `${orgPrefix(org)}journal/`;
 
+/** The key of a journal object's manifest, written beside it. */
+export const journalManifestKeyOf = (key: string): string => key.replace(/\.jsonl\.gz$/, '.manifest.json');
+
 /** The prefix of one commit hour. */
 export function hourPrefix(org: string, at: Date): string {
   const iso = at.toISOString();
@@ -269,7 +272,7 @@ async function writeObject(
   const first = lines[0]!.sort;
   const last = lines.at(-1)!.sort;
   const key = `${hour}${compact(first.commitTimestamp)}-${safe(eventName(first))}-${safe(eventName(last))}-${hash}.jsonl.gz`;
-  const manifestKey = key.replace(/\.jsonl\.gz$/, '.manifest.json');
+  const manifestKey = journalManifestKeyOf(key);
   if (await exists(store, manifestKey)) return key;
   let body: Uint8Array;
   if (await exists(store, key)) {

@@ -18,7 +18,12 @@ import {
   type SnapshotPart,
 } from '../snapshot/manifest.ts';
 import { verifyPart } from '../snapshot/verifier.ts';
-import { describeJournalObject, type JournalLine, type JournalManifest } from '../continuous/journal.ts';
+import {
+  describeJournalObject,
+  type JournalLine,
+  type JournalManifest,
+  journalManifestKeyOf,
+} from '../continuous/journal.ts';
 import type { BackupStore, VersionedStore } from '../store.ts';
 import { IdSet, journalLines, kindOf, parseCsv, rowErased, textOf } from './find.ts';
 import type { ErasurePlan } from './plan.ts';
@@ -278,7 +283,7 @@ export async function removeEarlierVersions(versions: VersionedStore, key: strin
  * answers the manifest's key.
  */
 async function describeJournal(stores: ErasureStores, key: string): Promise<string> {
-  const manifestKey = key.replace(/\.jsonl\.gz$/, '.manifest.json');
+  const manifestKey = journalManifestKeyOf(key);
   const body = await currentBody(stores.store, key);
   const before = await currentBody(stores.store, manifestKey);
   if (!body || !before) return manifestKey;

@@ -4,6 +4,7 @@
  * given the bypass because the vault is not configured GOVERNANCE). The vault's configured mode is
  * refused earlier (input.ts); these are locks put on single versions, by hand or by another tool.
  */
+import { journalManifestKeyOf } from '../continuous/journal.ts';
 import { inTurns } from '../in-turns.ts';
 import { catalogKey, catalogPrefix, manifestKey } from '../snapshot/keys.ts';
 import type { VersionedStore } from '../store.ts';
@@ -44,7 +45,7 @@ export async function keysItRemovesFrom(
   for (const k of planned) {
     if (k.kind === 'other') continue;
     rewritten.add(k.key);
-    if (k.kind === 'journal') rewritten.add(k.key.replace(/\.jsonl\.gz$/, '.manifest.json'));
+    if (k.kind === 'journal') rewritten.add(journalManifestKeyOf(k.key));
     if (k.kind === 'part') {
       folders.add(k.key.slice(0, k.key.lastIndexOf('/') + 1));
       if (k.snapshotId) snapshots.add(k.snapshotId);

@@ -21,11 +21,9 @@
  * never both win (at worst both are refused).
  */
 import type { BackupStore } from '../store.ts';
-import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { RestoreInProgressError, RestoreLeaseLostError } from './errors.ts';
 import { describeRoot } from './keys.ts';
-import { ObjectExistsError } from '../store.ts';
-import { listKeys, readJson } from './store-json.ts';
+import { listKeys, putIfAbsent, readJson } from './store-json.ts';
 
 /** How long a claim or renewal holds the org: longer than any step's run plus its retries. */
 export const LEASE_TTL_MS = 60 * 60_000;
@@ -194,12 +192,7 @@ export async function renewLease(
     );
   }
   const expiresAt = now() + ttlMs;
-  try {
-    await store.put(leaseKeys.renewal(root, runId, expiresAt), '{}', { contentType: 'application/json' });
-  } catch (error) {
-    if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
-      throw error;
-  }
+  await putIfAbsent(store, leaseKeys.renewal(root, runId, expiresAt), '{}');
   return { ...holder, expiresAt };
 }
 
@@ -210,14 +203,7 @@ export async function releaseLease(
   runId: string,
   now: () => number = Date.now,
 ): Promise<void> {
-  try {
-    await store.put(leaseKeys.release(root, runId), JSON.stringify({ runId, releasedAt: iso(now()) }), {
-      contentType: 'application/json',
-    });
-  } catch (error) {
-    if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
-      throw error;
-  }
+  await putIfAbsent(store, leaseKeys.release(root, runId), JSON.stringify({ runId, releasedAt: iso(now()) }));
 }
 
 function inProgress(root: string, holder: LeaseHolder): RestoreInProgressError {
