@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import {
   type BackupStore,
   ObjectExistsError,
+  type ListVersionsOptions,
   type ObjectVersion,
   ObjectNotFoundError,
   PointerChangedError,
@@ -261,8 +262,11 @@ export class LocalDirectoryStore implements BackupStore, RemovingStore, Versione
   }
 
   /** Each key holds one version, which a listing names `null`, as S3 names a version of an unversioned bucket. */
-  async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
+  async *listVersions(prefix: string, options: ListVersionsOptions = {}): AsyncIterable<ObjectVersion> {
+    const after = options.afterKey;
     for await (const entry of this.list(prefix)) {
+      // The walk yields keys in key order, so the ones up to `after` come first.
+      if (after !== undefined && compareKeys(entry.key, after) <= 0) continue;
       yield {
         key: entry.key,
         versionId: LOCAL_VERSION_ID,

@@ -15,6 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   type BackupStore,
   ObjectExistsError,
+  type ListVersionsOptions,
   type ObjectVersion,
   ObjectNotFoundError,
   PointerChangedError,
@@ -27,7 +28,7 @@ import {
   type VersionLock,
 } from '../core/store.ts';
 import type { RemovingStore } from '../core/removing-store.ts';
-import { BodyDigest, checkStoreKey, checkStorePrefix, toBuffer } from './store-key.ts';
+import { BodyDigest, checkStoreKey, checkStorePrefix, compareKeys, toBuffer } from './store-key.ts';
 
 /** Default size of a multipart part: memory per upload is about `partSize * (queueSize + 1)`. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
@@ -308,9 +309,11 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
     } while (continuationToken);
   }
 
-  async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
+  async *listVersions(prefix: string, options: ListVersionsOptions = {}): AsyncIterable<ObjectVersion> {
     checkStorePrefix(prefix);
-    let keyMarker: string | undefined;
+    // A key marker alone lists the keys after it, every version of each.
+    const keyMarkerGiven = options.afterKey !== undefined ? this.objectKey(options.afterKey) : undefined;
+    let keyMarker: string | undefined = keyMarkerGiven;
     let versionIdMarker: string | undefined;
     do {
       const page = await this.client.send(
@@ -337,8 +340,13 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
           deleteMarker: true,
         })),
       ];
+      // S3 gives a page's versions and its delete markers apart, each in key order: merged, every
+      // version of a key comes together, and a pass may stop between two keys (see ListVersionsOptions).
+      entries.sort((a, b) => compareKeys(a.key, b.key));
       for (const entry of entries) {
         if (entry.key === 'undefined') continue;
+        // S3 starts after the marker's versions; some compatible servers list them too.
+        if (keyMarkerGiven !== undefined && compareKeys(entry.key, keyMarkerGiven) <= 0) continue;
         yield { ...entry, key: entry.key.slice(this.prefix.length) };
       }
       const more = page.IsTruncated === true;

@@ -112,6 +112,12 @@ export interface ObjectVersion {
   readonly deleteMarker: boolean;
 }
 
+/** Where a listing of versions starts. */
+export interface ListVersionsOptions {
+  /** List only keys after this one, in key order (S3's KeyMarker without a VersionIdMarker). */
+  readonly afterKey?: string;
+}
+
 /**
  * The one power over the vault that removes data, kept apart from `BackupStore` so that no backup,
  * restore or report code is handed it: erasure (docs/erasure.md) rewrites an object without a
@@ -120,8 +126,12 @@ export interface ObjectVersion {
 export interface VersionedStore {
   /** A short description for logs, as `BackupStore.location`. */
   readonly location: string;
-  /** Every version of every key under a prefix (delete markers included), current ones too. */
-  listVersions(prefix: string): AsyncIterable<ObjectVersion>;
+  /**
+   * Every version of every key under a prefix (delete markers included), current ones too, key by
+   * key in key order (every version of a key, delete markers too, one after another); with
+   * `afterKey`, only the keys after it (a long pass goes on from there).
+   */
+  listVersions(prefix: string, options?: ListVersionsOptions): AsyncIterable<ObjectVersion>;
   /** Reads one version; fails with `ObjectNotFoundError` if it does not exist. */
   getVersion(key: string, versionId: string): Promise<Uint8Array>;
   /**

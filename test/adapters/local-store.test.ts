@@ -119,6 +119,30 @@ describe('LocalDirectoryStore', () => {
 });
 
 describe('LocalDirectoryStore as the versioned store erasure uses', () => {
+  it('lists the keys after a given key in the order S3 lists them, so a long pass goes on where it stopped', async () => {
+    const store = new LocalDirectoryStore(await newRoot());
+    for (const key of ['orgs/acme/x/1.json', 'orgs/acme/x-2.json', 'orgs/acme/x/2.json', 'orgs/acme/y.json'])
+      await store.put(key, '{}');
+    const listed = async (afterKey?: string) => {
+      const keys: string[] = [];
+      for await (const v of store.listVersions('orgs/acme/', afterKey ? { afterKey } : {})) keys.push(v.key);
+      return keys;
+    };
+    // By their bytes, as S3: "x-2.json" before the folder "x/".
+    expect(await listed()).toEqual([
+      'orgs/acme/x-2.json',
+      'orgs/acme/x/1.json',
+      'orgs/acme/x/2.json',
+      'orgs/acme/y.json',
+    ]);
+    expect(await listed('orgs/acme/x-2.json')).toEqual([
+      'orgs/acme/x/1.json',
+      'orgs/acme/x/2.json',
+      'orgs/acme/y.json',
+    ]);
+    expect(await listed('orgs/acme/x/2.json')).toEqual(['orgs/acme/y.json']);
+  });
+
   it('holds one version per key, which a replace rewrites in place and a version removal deletes', async () => {
     const store = new LocalDirectoryStore(await newRoot());
     await store.put('orgs/acme/part.csv', 'Id\n1\n2\n');

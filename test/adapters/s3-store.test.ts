@@ -141,6 +141,38 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     await store.deleteVersion('locks/part.csv', first.versionId!);
   });
 
+  it('lists every version of the keys after a given key, in key order, so a long pass goes on where it stopped', async () => {
+    const store = newStore({ prefix: 'tenant-a/' });
+    for (const key of [
+      'after/x/1.json',
+      'after/x/1.json',
+      'after/x-2.json',
+      'after/x/2.json',
+      'after/x/2.json',
+      'after/y.json',
+    ])
+      await store.replace(key, `{"at":"${key}"}`);
+    const listed = async (afterKey?: string) => {
+      const keys: string[] = [];
+      for await (const v of store.listVersions('after/', afterKey ? { afterKey } : {})) keys.push(v.key);
+      return keys;
+    };
+    // A delete marker comes with its key's versions, not after the page's versions.
+    await store.remove('after/x-2.json');
+    // S3 orders keys by their bytes: "x-2.json" before "x/1.json".
+    expect(await listed()).toEqual([
+      'after/x-2.json',
+      'after/x-2.json',
+      'after/x/1.json',
+      'after/x/1.json',
+      'after/x/2.json',
+      'after/x/2.json',
+      'after/y.json',
+    ]);
+    expect(await listed('after/x/1.json')).toEqual(['after/x/2.json', 'after/x/2.json', 'after/y.json']);
+    expect(await listed('after/y.json')).toEqual([]);
+  });
+
   it('keeps every version of a pointer: two writes leave two versions, the newest one current', async () => {
     const store = newStore();
     const first = await store.putPointer('orgs/acme/latest-complete.json', '{"snapshot":"s1"}');
