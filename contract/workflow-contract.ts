@@ -294,6 +294,12 @@ export const RETENTION_LOG_FOLDER = 'retention/';
 /** Under an org's prefix, where erasure records go: `orgs/<org>/erasures/` (plans and the log). */
 export const ERASURES_FOLDER = 'erasures/';
 
+/**
+ * Under an erasure's folder, where its steps keep their progress between invocations (a plan, an
+ * erase or a scan too long for one); removed when the step, or the execution, ends.
+ */
+export const ERASURE_PROGRESS_FOLDER = 'progress/';
+
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {
   return `${ORGS_PREFIX}${orgName}/`;
@@ -346,14 +352,16 @@ export const ERASE_FOLDERS = ['snapshots/', 'catalog/', 'files/', 'journal/'] as
 /**
  * Where one org's erase role may remove versions (and bypass a GOVERNANCE lock), as key patterns:
  * the folders an erasure rewrites (its backups' snapshots, catalog, files and journal, its restore
- * records and diff reports) and its own plans, which it rewrites without her values' digests at
- * the end. Never the erasure log, the retention log or the latest pointer.
+ * records and diff reports), its own plans, which it rewrites without her values' digests at
+ * the end, and the progress its steps keep between invocations, which it removes when they end.
+ * Never the erasure log, the retention log or the latest pointer.
  */
 export function eraseRemovalPatternsOf(orgName: string): string[] {
   const org = orgPrefixOf(orgName);
   return [
     ...ERASE_FOLDERS.map((folder) => `${org}${folder}*`),
     `${org}${ERASURES_FOLDER}*/plan.json`,
+    `${org}${ERASURES_FOLDER}*/${ERASURE_PROGRESS_FOLDER}*`,
     `${restorePrefixOf(orgName)}*`,
     `${reportPrefixOf(orgName)}*`,
   ];

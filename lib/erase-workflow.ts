@@ -170,12 +170,25 @@ export class EraseWorkflow extends Construct {
     start.addCatch(release, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     apply.addCatch(release, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     finish.addCatch(release, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    // A step whose time ran out before its end (a vault too large for one invocation) kept its
+    // progress in the vault and answered done: false; it runs again and goes on from there.
+    const scanned = new sfn.Choice(this, 'Scanned?')
+      .when(sfn.Condition.booleanEquals('$.log.done', false), finish)
+      .otherwise(new sfn.Succeed(this, 'Erased'));
+    const erased = new sfn.Choice(this, 'VersionsErased?')
+      .when(sfn.Condition.booleanEquals('$.outcome.done', false), apply)
+      .otherwise(finish);
+    apply.next(erased);
+    finish.next(scanned);
     const mode = new sfn.Choice(this, 'DryRun?')
-      .when(sfn.Condition.stringEquals('$.mode', 'erase'), apply.next(finish))
+      .when(sfn.Condition.stringEquals('$.mode', 'erase'), apply)
       .otherwise(new sfn.Succeed(this, 'DryRunDone'));
+    const planned = new sfn.Choice(this, 'Planned?')
+      .when(sfn.Condition.booleanEquals('$.done', false), readInput)
+      .otherwise(mode);
 
     this.stateMachine = workflowStateMachine(this, {
-      definition: readInput.next(start).next(mode),
+      definition: readInput.next(start).next(planned),
       comment: `Erases a person from the backups of Salesforce org ${props.orgName}; input documented in docs/erasure.md`,
     });
     acknowledgeStateMachineRole(this.stateMachine, this.functions, []);

@@ -11,6 +11,7 @@ import type { BackupStore } from '../../lambdas/core/store.ts';
 // a bad command line is answered without them.
 import type {
   Json,
+  LocalFunction,
   LocalHistoryEvent,
   RunResult,
   SnsMessage,
@@ -73,6 +74,11 @@ export interface LocalRunOptions extends OrgConnection {
    * @default - the functions get the access tokens in their environment
    */
   readonly secrets?: { readonly org: string; readonly drill?: string };
+  /**
+   * What each function's `context.getRemainingTimeInMillis()` counts down from (a short one makes
+   * a step that keeps its progress stop early and run again). @default - the function's Timeout
+   */
+  readonly lambdaTimeoutMs?: (fn: LocalFunction) => number;
 }
 
 /** Options of `runLocalWorkflow`: the caller's, and what the command adds for its workflow. */
@@ -148,6 +154,7 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.enforcePolicies ? { enforcePolicies: true } : {}),
     ...(options.secrets ? { secrets: secretValues(workflow, options.secrets) } : {}),
+    ...(options.lambdaTimeoutMs ? { lambdaTimeoutMs: options.lambdaTimeoutMs } : {}),
   });
   return { org, store, result, startedAt };
 }

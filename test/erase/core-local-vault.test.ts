@@ -6,12 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { canonical18 } from '../../lambdas/core/erase/find.ts';
-import {
-  eraseFromPlan,
-  finishErasure,
-  releaseErasure,
-  startErasure,
-} from '../../lambdas/core/erase/workflow.ts';
+import { eraseFromPlan, finishErasure, releaseErasure, startErasure } from './steps.ts';
 import { manifestKey } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
@@ -29,7 +24,7 @@ import { TEST_SETTINGS } from '../backup/e2e-support.ts';
 /** The store's versioned side as a plain object, whose methods a test may replace. */
 const versionsOf = (store: LocalDirectoryStore): VersionedStore => ({
   location: store.location,
-  listVersions: (prefix) => store.listVersions(prefix),
+  listVersions: (prefix, options) => store.listVersions(prefix, options),
   getVersion: (key, id) => store.getVersion(key, id),
   replace: (key, body, options) => store.replace(key, body, options),
   deleteVersion: (key, id) => store.deleteVersion(key, id),
@@ -46,6 +41,7 @@ async function rowOf(pit: PointInTime, object: string, id: string) {
 }
 
 import { everyVersion, findPerson, keepingVersions } from './vault-scan.ts';
+import * as steps from '../../lambdas/core/erase/workflow.ts';
 
 const deps = (dir: string, versions?: VersionedStore) => {
   const store = new LocalDirectoryStore(dir);
@@ -477,7 +473,7 @@ describe('erasure over a local vault, step by step', () => {
       let stopped = false;
       const crashing: VersionedStore = {
         location: d.store.location,
-        listVersions: (prefix) => d.store.listVersions(prefix),
+        listVersions: (prefix, options) => d.store.listVersions(prefix, options),
         getVersion: (key, id) => d.store.getVersion(key, id),
         versionLock: (key, id) => d.store.versionLock(key, id),
         deleteVersion: (key, id) => d.store.deleteVersion(key, id),
@@ -525,7 +521,7 @@ describe('erasure over a local vault, step by step', () => {
     const state = { stopped: false };
     const store: VersionedStore = {
       location: d.versions.location,
-      listVersions: (prefix) => d.versions.listVersions(prefix),
+      listVersions: (prefix, options) => d.versions.listVersions(prefix, options),
       getVersion: (key, id) => d.versions.getVersion(key, id),
       versionLock: (key, id) => d.versions.versionLock(key, id),
       deleteVersion: async (key, id) => {
@@ -728,5 +724,89 @@ describe('erasure over a local vault, step by step', () => {
     } finally {
       vi.useRealTimers();
     }
+  }, 120_000);
+
+  it('plans, erases and scans one key at a time when each invocation is out of time, and ends where one long invocation ends', async () => {
+    const [whole, sliced] = [copy(), copy()];
+    const orgId = (await new SnapshotReader(new LocalDirectoryStore(whole)).catalog('sample'))[0]!.orgId;
+    const input = {
+      object: 'Contact',
+      where: { Email: sc.email },
+      requestedBy: 'dpo@example.com',
+      mode: 'erase',
+      confirmOrgId: orgId,
+    };
+    // In one go.
+    const a = deps(whole);
+    const startedA = await startErasure(a, input, 'erase-whole');
+    const outcomeA = await eraseFromPlan(a, input, startedA.planKey);
+    const logA = await finishErasure(a, input, startedA.planKey, outcomeA);
+    // With a deadline already past: every call does one key (or one record) and stops.
+    const b = { ...deps(sliced), deadline: new Date(0) };
+    const calls = { plan: 0, erase: 0, scan: 0 };
+    let started = await steps.startErasure(b, input, 'erase-sliced');
+    for (calls.plan = 1; !started.done; calls.plan++)
+      started = await steps.startErasure(b, input, 'erase-sliced');
+    let erased = await steps.eraseFromPlan(b, input, started.planKey);
+    for (calls.erase = 1; !erased.done; calls.erase++)
+      erased = await steps.eraseFromPlan(b, input, started.planKey);
+    const { done: _, ...outcomeB } = erased;
+    let scanned = await steps.finishErasure(b, input, started.planKey, outcomeB);
+    for (calls.scan = 1; !scanned.done; calls.scan++)
+      scanned = await steps.finishErasure(b, input, started.planKey, outcomeB);
+
+    const keys = (await everyVersion(b.store, 'orgs/sample/')).size;
+    // Four passes over the vault to plan (ids, id maps, her values, keys), one to scan.
+    expect(calls.plan).toBeGreaterThan(3 * (keys / 2));
+    expect(calls.scan).toBeGreaterThan(keys / 2);
+    expect(calls.erase).toBeGreaterThan(10);
+    const { done: __, ...summaryB } = started;
+    const { done: ___, ...summaryA } = startedA;
+    expect({ ...summaryB, planKey: '', execution: '' }).toEqual({ ...summaryA, planKey: '', execution: '' });
+    expect(outcomeB).toEqual(outcomeA);
+    expect(outcomeB.rowsRemoved).toBe(4);
+    expect(scanned).toMatchObject({ traces: 0, versionsScanned: logA.versionsScanned });
+    const planOf = async (store: LocalDirectoryStore, key: string) => {
+      const { createdAt, execution, request, ...plan } = JSON.parse(
+        new TextDecoder().decode(await store.get(key)),
+      );
+      return plan;
+    };
+    expect(await planOf(b.store, started.planKey)).toEqual(await planOf(a.store, startedA.planKey));
+    // The same records, byte for byte (erasure records and leases aside), and no progress left.
+    const records = async (store: LocalDirectoryStore) =>
+      new Map(
+        [...(await everyVersion(store, ''))].filter(
+          ([key]) => !key.startsWith('orgs/sample/erasures/') && !key.includes('/lease/'),
+        ),
+      );
+    expect(await records(b.store)).toEqual(await records(a.store));
+    expect(
+      [...(await everyVersion(b.store, 'orgs/sample/erasures/')).keys()].filter((k) =>
+        k.includes('/progress/'),
+      ),
+    ).toEqual([]);
+  }, 180_000);
+
+  it('goes on with a plan in the making only for its own request, and forgets its progress when the execution ends', async () => {
+    const dir = copy();
+    const d = { ...deps(dir), deadline: new Date(0) };
+    const input = { object: 'Contact', where: { Email: sc.email }, requestedBy: 'dpo@example.com' };
+    const progressKey = 'orgs/sample/erasures/dry-stopped/progress/plan.json';
+    for (let i = 0; i < 5; i++)
+      expect(await steps.startErasure(d, input, 'dry-stopped')).toMatchObject({ done: false });
+    const progress = new TextDecoder().decode(await d.store.get(progressKey));
+    // Ids, keys and digests only: never her e-mail address.
+    expect(progress).not.toContain(sc.email);
+    expect(progress.toLowerCase()).not.toContain(sc.email.toLowerCase());
+    // Another request under the same execution name is refused, the progress left as it was.
+    await expect(
+      steps.startErasure(d, { ...input, where: { Email: 'someone.else@example.com' } }, 'dry-stopped'),
+    ).rejects.toThrow(/was not made for this request/);
+    expect(new TextDecoder().decode(await d.store.get(progressKey))).toBe(progress);
+    // The execution stopped (the workflow's release state): its progress goes.
+    await releaseErasure(d, 'dry-stopped');
+    expect(await d.store.head(progressKey)).toBeUndefined();
+    expect([...(await everyVersion(d.store, 'orgs/sample/erasures/')).keys()]).toEqual([]);
   }, 120_000);
 });

@@ -14,6 +14,7 @@ import { FIXTURES } from '../backup/e2e-support.ts';
 import { OrgWriter } from '../support/org-writer.ts';
 import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
+import { ERASE_STEP_MARGIN_MS } from '../../lambdas/handlers/erase/handlers.ts';
 
 describe('the erase workflow, run as synthesized under its own policies and the vault bucket policy', () => {
   let sc: ErasureScenario;
@@ -69,6 +70,73 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       new Set(sc.snapshots.slice(0, 4)),
     );
   }, 180_000);
+
+  it('plans, erases and scans over many invocations when each has too little time, ending as one long invocation does', async () => {
+    // One vault erased with the function's full time, another with 25 ms of work a call: a step
+    // stops after the key it is on, keeps its progress in the vault and runs again from there.
+    // (Steps stopped after every key: core-local-vault.test.ts.)
+    const whole = copy();
+    const sliced = copy();
+    const invocations = new Map<string, number>();
+    const counting = (step: { state: string; phase: string }) => {
+      if (step.phase === 'before') invocations.set(step.state, (invocations.get(step.state) ?? 0) + 1);
+    };
+    const runSliced = (input: unknown, executionName: string) =>
+      runLocalWorkflow({
+        instanceUrl: sc.emu.instanceUrl,
+        accessToken: sc.emu.accessToken,
+        store: sliced,
+        org: 'sample',
+        app: (org) => buildLocalEraseApp(org, {}),
+        appKey: 'erase-unlocked',
+        input: () => input as never,
+        executionName,
+        retryIntervalScale: 0,
+        enforcePolicies: true,
+        lambdaTimeoutMs: () => ERASE_STEP_MARGIN_MS + 25,
+        onTask: counting,
+      });
+    const dryInput = { object: 'Contact', where: { Email: sc.email }, requestedBy: 'dpo@example.com' };
+    const before = await everyVersion(new LocalDirectoryStore(sliced), 'orgs/');
+    const dry = await runSliced(dryInput, 'dry-sliced');
+    expect(dry.result.status, dry.result.errorMessage).toBe('SUCCEEDED');
+    expect(dry.result.output).toMatchObject({ done: true, mode: 'dry-run', ids: 1, snapshots: 4, parts: 4 });
+    expect(invocations.get('PlanErasure')).toBeGreaterThan(1);
+    // Its progress, which held the digests of her values, is gone with every version of it.
+    const afterDry = await everyVersion(new LocalDirectoryStore(sliced), 'orgs/');
+    expect([...afterDry.keys()].filter((k) => !before.has(k))).toEqual([
+      'orgs/sample/erasures/dry-sliced/plan.json',
+    ]);
+
+    invocations.clear();
+    const input = { ...dryInput, mode: 'erase', confirmOrgId: orgId };
+    const one = await run(whole, input, 'erase-whole');
+    const many = await runSliced(input, 'erase-sliced');
+    expect(one.result.status, one.result.errorMessage).toBe('SUCCEEDED');
+    expect(many.result.status, many.result.errorMessage).toBe('SUCCEEDED');
+    for (const state of ['PlanErasure', 'ScanAndLog'])
+      expect(invocations.get(state), state).toBeGreaterThan(1);
+    type Output = { outcome: Record<string, unknown>; log: { versionsScanned: number; traces: number } };
+    const [a, b] = [one.result.output as Output, many.result.output as Output];
+    expect(b.outcome).toEqual(a.outcome);
+    expect(b.outcome.rowsRemoved).toBe(4);
+    expect(b.log.traces).toBe(0);
+    expect(await findPerson(new LocalDirectoryStore(sliced), sc, 'orgs/')).toEqual([]);
+    // Both vaults hold the same records, byte for byte, erasure records and leases aside...
+    const records = async (dir: string) =>
+      new Map(
+        [...(await everyVersion(new LocalDirectoryStore(dir), 'orgs/'))].filter(
+          ([key]) => !key.startsWith('orgs/sample/erasures/') && !key.startsWith('orgs/sample/lease/'),
+        ),
+      );
+    expect(await records(sliced)).toEqual(await records(whole));
+    // ...and each erasure left its plan and log, no progress.
+    const erasures = [
+      ...(await everyVersion(new LocalDirectoryStore(sliced), 'orgs/sample/erasures/')).keys(),
+    ];
+    expect(erasures.filter((k) => k.includes('/progress/'))).toEqual([]);
+    expect(erasures.filter((k) => k.includes('erase-sliced'))).toHaveLength(2);
+  }, 300_000);
 
   it('erases her for good: no version holds her, every snapshot verifies and restores without her, and the log holds no value', async () => {
     const dir = copy();

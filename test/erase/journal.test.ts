@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { readJournal, writeJournalBatch } from '../../lambdas/core/continuous/journal.ts';
 import { holdRestoreLeases } from '../../lambdas/core/erase/lease.ts';
-import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
+import { eraseFromPlan, finishErasure, startErasure } from './steps.ts';
 import { everyVersion } from './vault-scan.ts';
 
 const PERSON = '0035g000000000PAAQ';

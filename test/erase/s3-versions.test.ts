@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLocalEraseApp } from '../../cli/commands/local-app.ts';
 import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
-import { eraseFromPlan, finishErasure, startErasure } from '../../lambdas/core/erase/workflow.ts';
+import { eraseFromPlan, finishErasure, startErasure } from './steps.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import type { VersionedStore } from '../../lambdas/core/store.ts';
@@ -57,7 +57,7 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
     let stopped = false;
     const crashing: VersionedStore = {
       location: store.location,
-      listVersions: (prefix) => store.listVersions(prefix),
+      listVersions: (prefix, options) => store.listVersions(prefix, options),
       getVersion: (key, id) => store.getVersion(key, id),
       versionLock: (key, id) => store.versionLock(key, id),
       replace: (key, body, options) => store.replace(key, body, options),

@@ -48,8 +48,8 @@ export function keepingVersions(store: LocalDirectoryStore): VersionedStore {
   let next = 0;
   return {
     location: store.location,
-    async *listVersions(prefix) {
-      for await (const v of store.listVersions(prefix)) {
+    async *listVersions(prefix, options) {
+      for await (const v of store.listVersions(prefix, options)) {
         yield v;
         for (const [versionId, body] of earlier.get(v.key) ?? []) {
           yield { key: v.key, versionId, latest: false, bytes: body.length, deleteMarker: false };

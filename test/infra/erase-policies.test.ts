@@ -107,6 +107,7 @@ describe('who may remove versions of the vault, under the synthesized policies',
       'files/sha256/ab/abcdef',
       'journal/2026/01/01/00/x.jsonl.gz',
       'erasures/request-42/plan.json',
+      'erasures/request-42/progress/scan.json',
     ]) {
       expect(await allowed(erase, 's3:DeleteObjectVersion', key(rest)), rest).toBe(true);
     }

@@ -74,6 +74,21 @@ describe('EraseWorkflow', () => {
       expect(all?.Next, step).toBe('ReleaseRestoreLeases');
     }
     expect(definition.States.ReleaseRestoreLeases?.Next).toBe('ErasureFailed');
+    // A step that answers done: false (its time ran out; its progress is in the vault) runs again.
+    const loops = definition.States as unknown as Record<
+      string,
+      { Choices?: { Variable: string; BooleanEquals?: boolean; Next: string }[]; Default?: string }
+    >;
+    const again = (choice: string) => loops[choice]?.Choices?.find((c) => c.BooleanEquals === false)?.Next;
+    expect(definition.States.PlanErasure?.Next).toBe('Planned?');
+    expect(again('Planned?')).toBe('ReadInput');
+    expect(loops['Planned?']?.Default).toBe('DryRun?');
+    expect(definition.States.EraseVersions?.Next).toBe('VersionsErased?');
+    expect(again('VersionsErased?')).toBe('EraseVersions');
+    expect(loops['VersionsErased?']?.Default).toBe('ScanAndLog');
+    expect(definition.States.ScanAndLog?.Next).toBe('Scanned?');
+    expect(again('Scanned?')).toBe('ScanAndLog');
+    expect(loops['Scanned?']?.Default).toBe('Erased');
     for (const error of ERASE_INPUT_REJECTED_ERRORS) expect(text).toContain(error);
   });
 

@@ -13,11 +13,32 @@ const MAX_RECORDS_NAMED = 100;
 /** The label copies in the vault's own JSON records (results, manifests) are counted under. */
 export const VAULT_RECORD_LABEL = '(vault records)';
 
+/** A tally's counts and record ids, as JSON. */
+export interface TallyState {
+  readonly byField: Readonly<Record<string, number>>;
+  readonly kept: Readonly<Record<string, number>>;
+  readonly records: Readonly<Record<string, readonly string[]>>;
+}
+
 /** Copies found, per `Object.Field`: blanked (or to blank) and kept as the request asked. */
 export class CopyTally {
   readonly byField: Record<string, number> = {};
   readonly kept: Record<string, number> = {};
   readonly records: Record<string, string[]> = {};
+
+  /** A tally made again from what `toState` answered. */
+  static from(state: TallyState): CopyTally {
+    const tally = new CopyTally();
+    Object.assign(tally.byField, state.byField);
+    Object.assign(tally.kept, state.kept);
+    for (const [field, ids] of Object.entries(state.records)) tally.records[field] = [...ids];
+    return tally;
+  }
+
+  /** The tally as JSON keeps it between invocations. */
+  toState(): TallyState {
+    return { byField: this.byField, kept: this.kept, records: this.records };
+  }
 
   private note(field: string, kept: boolean, recordId: string | undefined): void {
     const counts = kept ? this.kept : this.byField;

@@ -25,8 +25,8 @@ import {
   journalManifestKeyOf,
 } from '../continuous/journal.ts';
 import type { BackupStore, VersionedStore } from '../store.ts';
-import { IdSet, journalLines, kindOf, parseCsv, rowErased, textOf } from './find.ts';
-import type { ErasurePlan } from './plan.ts';
+import { IdSet, journalLines, kindOf, parseCsv, rowErased, type StepTime, textOf } from './find.ts';
+import type { ErasurePlan, PlannedKey } from './plan.ts';
 import { Copies, CopyTally } from './copies.ts';
 import { ValueMatcher } from './values.ts';
 import { ErasureImpossibleError } from './errors.ts';
@@ -49,52 +49,175 @@ export interface ErasureStores {
   readonly versions: VersionedStore;
 }
 
-/** Carries out a plan; safe to run again after it stopped anywhere. */
+/**
+ * Where carrying out a plan over several invocations stands: the phase, the next item in it, the
+ * counts so far, and (from `describe` on) every key given a new version, whose earlier versions
+ * go last.
+ */
+export interface EraseProgress {
+  readonly phase: 'rewrite' | 'describe' | 'remove';
+  /** The next planned key (`rewrite`), record (`describe`) or touched key (`remove`), by index. */
+  readonly next: number;
+  readonly counts: ErasureOutcome;
+  readonly touched?: readonly string[];
+}
+
+/** A step of carrying out a plan: the progress to go on from, or what it did. */
+export type EraseStep =
+  | { readonly done: false; readonly progress: EraseProgress }
+  | { readonly done: true; readonly outcome: ErasureOutcome };
+
+const NOTHING_YET: ErasureOutcome = {
+  keysRewritten: 0,
+  rowsRemoved: 0,
+  journalEventsRemoved: 0,
+  manifestsRewritten: 0,
+  catalogEntriesRewritten: 0,
+  versionsRemoved: 0,
+  copiesBlanked: 0,
+};
+
+/** Carries out a plan in one go; safe to run again after it stopped anywhere. */
 export async function executeErasure(stores: ErasureStores, plan: ErasurePlan): Promise<ErasureOutcome> {
+  let step = await executeStep(stores, plan, undefined, undefined);
+  while (!step.done) step = await executeStep(stores, plan, step.progress, undefined);
+  return step.outcome;
+}
+
+/**
+ * Carries out a plan from `progress` (or the start) until it is done or `time.deadline` has
+ * passed, after at least one item. Data first (parts, then journal objects, then the vault's
+ * text records), each key given a new version without her; then the records describing them
+ * (records beside parts, journal manifests, one snapshot's manifest and catalog entry at a time);
+ * then the earlier versions of every key touched. Each item decides from what the store holds
+ * now, so an invocation that stopped anywhere is finished by the next.
+ */
+export async function executeStep(
+  stores: ErasureStores,
+  plan: ErasurePlan,
+  progress: EraseProgress | undefined,
+  time: StepTime | undefined,
+): Promise<EraseStep> {
   const ids = new IdSet(plan.ids);
   const copies = new Copies(
     new ValueMatcher(plan.values ?? { key: '', digests: [], nameWords: [] }),
     new Set(plan.keepCopiesIn ?? []),
   );
-  const tally = new CopyTally();
-  const count = { keysRewritten: 0, rowsRemoved: 0, journalEventsRemoved: 0, versionsRemoved: 0 };
-  const journalBodies: string[] = [];
-  // Every key given a new version (or that may have been, by a run that stopped): its earlier
-  // versions go last, once every record describing it is true again.
-  const touched = new Set<string>();
+  const past = () => time?.deadline !== undefined && time.clock().getTime() > time.deadline.getTime();
+  let state: EraseProgress = progress ?? { phase: 'rewrite', next: 0, counts: NOTHING_YET };
+  const count = { ...state.counts };
+  const pause = (next: Omit<EraseProgress, 'counts'>): EraseStep => ({
+    done: false,
+    progress: { ...next, counts: { ...count } },
+  });
   // Data first: parts and journal objects, then the text records, which describe the parts.
   const order = { part: 0, journal: 1, text: 2, other: 3 } as const;
-  for (const planned of [...plan.keys].sort((a, b) => order[a.kind] - order[b.kind])) {
-    if (planned.kind === 'other') continue;
-    const current = await currentBody(stores.store, planned.key);
-    if (current !== undefined) {
-      const rewritten = rewrite(planned.kind, planned.key, current, ids, planned.object ?? '', copies, tally);
+  const planned = [...plan.keys]
+    .filter((k) => k.kind !== 'other')
+    .sort((a, b) => order[a.kind] - order[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const rewrittenParts = new Set(planned.filter((k) => k.kind === 'part').map((k) => k.key));
+  if (state.phase === 'rewrite') {
+    for (let i = state.next; i < planned.length; i++) {
+      if (i > state.next && past()) return pause({ phase: 'rewrite', next: i });
+      const key = planned[i]!;
+      const tally = new CopyTally();
+      const current = await currentBody(stores.store, key.key);
+      const rewritten =
+        current !== undefined && key.kind !== 'other'
+          ? rewrite(key.kind, key.key, current, ids, key.object ?? '', copies, tally)
+          : undefined;
       if (rewritten) {
-        await stores.versions.replace(planned.key, rewritten.body, {
-          contentType: planned.kind === 'text' ? 'application/json' : 'application/gzip',
+        await stores.versions.replace(key.key, rewritten.body, {
+          contentType: key.kind === 'text' ? 'application/json' : 'application/gzip',
         });
         count.keysRewritten++;
-        if (planned.kind === 'journal') count.journalEventsRemoved += rewritten.removed;
+        if (key.kind === 'journal') count.journalEventsRemoved += rewritten.removed;
         else count.rowsRemoved += rewritten.removed;
+        count.copiesBlanked += tally.count;
       }
     }
-    if (planned.kind === 'journal') journalBodies.push(planned.key);
-    touched.add(planned.key);
+    state = { phase: 'describe', next: 0, counts: count, touched: planned.map((k) => k.key) };
   }
-  const rewrittenParts = new Set(plan.keys.filter((k) => k.kind === 'part').map((k) => k.key));
-  for (const key of await refreshSidecars(stores, rewrittenParts, ids)) touched.add(key);
-  for (const key of journalBodies) touched.add(await describeJournal(stores, key));
-  const manifests = await updateManifests(stores, plan.org, rewrittenParts);
-  for (const key of manifests.keys) touched.add(key);
-  for (const key of [...touched].sort()) {
-    count.versionsRemoved += await removeEarlierVersions(stores.versions, key);
+  if (state.phase === 'describe') {
+    // Every key given a new version (or that may have been, by a run that stopped): its earlier
+    // versions go last, once every record describing it is true again.
+    const touched = new Set(state.touched ?? []);
+    const records = await describingRecords(stores, plan.org, planned, rewrittenParts);
+    for (let i = state.next; i < records.length; i++) {
+      if (i > state.next && past())
+        return pause({ phase: 'describe', next: i, touched: [...touched].sort() });
+      const record = records[i]!;
+      if (record.kind === 'sidecars') {
+        for (const key of await refreshSidecars(stores, record.folder, rewrittenParts, ids)) touched.add(key);
+      } else if (record.kind === 'journal') {
+        touched.add(await describeJournal(stores, record.key));
+      } else {
+        const done = await updateManifest(
+          stores,
+          plan.org,
+          record.snapshotId,
+          record.catalog,
+          rewrittenParts,
+        );
+        if (done.manifest) count.manifestsRewritten++;
+        if (done.catalog) count.catalogEntriesRewritten++;
+        for (const key of done.keys) touched.add(key);
+      }
+    }
+    state = { phase: 'remove', next: 0, counts: count, touched: [...touched].sort() };
+    if (past()) return pause(state);
   }
-  return {
-    ...count,
-    manifestsRewritten: manifests.manifests,
-    catalogEntriesRewritten: manifests.catalogEntries,
-    copiesBlanked: tally.count,
-  };
+  const touched = state.touched ?? [];
+  for (let i = state.next; i < touched.length; i++) {
+    if (i > state.next && past()) return pause({ phase: 'remove', next: i, touched });
+    count.versionsRemoved += await removeEarlierVersions(stores.versions, touched[i]!);
+  }
+  return { done: true, outcome: count };
+}
+
+/** One record that describes rewritten keys, to make true again. */
+type DescribingRecord =
+  | { readonly kind: 'sidecars'; readonly folder: string }
+  | { readonly kind: 'journal'; readonly key: string }
+  | {
+      readonly kind: 'manifest';
+      readonly snapshotId: string;
+      readonly catalog?: ReturnType<typeof parseCatalogEntry>;
+    };
+
+/**
+ * The records to describe again, in order: the JSON records beside each rewritten part, the
+ * manifest of each rewritten journal object, then the manifest (and catalog entry) of every
+ * finished snapshot of the org (an incremental's manifest may name its base's parts) and of any
+ * other whose parts were rewritten (a run that stopped before its catalog entry still has a
+ * manifest to keep true). The same list from the same store and plan, invocation after invocation.
+ */
+async function describingRecords(
+  stores: ErasureStores,
+  org: string,
+  planned: readonly PlannedKey[],
+  rewrittenParts: ReadonlySet<string>,
+): Promise<DescribingRecord[]> {
+  const folders = [...new Set([...rewrittenParts].map((k) => k.slice(0, k.lastIndexOf('/') + 1)))].sort();
+  const catalogs = new Map<string, ReturnType<typeof parseCatalogEntry>>();
+  for await (const entry of stores.store.list(catalogPrefix(org))) {
+    if (!entry.key.endsWith('.json')) continue;
+    const catalog = parseCatalogEntry(textOf(await stores.store.get(entry.key)), entry.key);
+    catalogs.set(catalog.snapshotId, catalog);
+  }
+  const snapshotIds = new Set([
+    ...catalogs.keys(),
+    ...[...rewrittenParts].map((k) => kindOf(k).snapshotId ?? ''),
+  ]);
+  snapshotIds.delete('');
+  return [
+    ...folders.map((folder) => ({ kind: 'sidecars' as const, folder })),
+    ...planned.filter((k) => k.kind === 'journal').map((k) => ({ kind: 'journal' as const, key: k.key })),
+    ...[...snapshotIds].sort().map((snapshotId) => {
+      const catalog = catalogs.get(snapshotId);
+      return { kind: 'manifest' as const, snapshotId, ...(catalog ? { catalog } : {}) };
+    }),
+  ];
 }
 
 async function currentBody(store: BackupStore, key: string): Promise<Uint8Array | undefined> {
@@ -211,25 +334,32 @@ function withoutIds(line: JournalLine, ids: IdSet): JournalLine {
 }
 
 /**
- * The JSON records beside rewritten parts (an object's result, its workers' segments) name the
- * parts with their rows, size and hash: each such entry is described again as the part is stored now.
+ * The JSON records in a folder of rewritten parts (an object's result, its workers' segments) name
+ * the parts with their rows, size and hash: each entry naming a rewritten part is described again
+ * as the part is stored now. Answers the records' keys.
  */
 async function refreshSidecars(
   stores: ErasureStores,
+  folder: string,
   parts: ReadonlySet<string>,
   ids: IdSet,
 ): Promise<string[]> {
-  const folders = new Set([...parts].map((k) => k.slice(0, k.lastIndexOf('/') + 1)));
-  const measured = new Map<string, { rows: number; bytes: number; sha256: string }>();
-  for (const key of parts) {
-    const found = await verifyPart(stores.store, key);
-    if (found) measured.set(key, found);
-  }
-  const describe = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(describe);
+  const measured = new Map<string, { rows: number; bytes: number; sha256: string } | undefined>();
+  const measure = async (key: string) => {
+    if (!measured.has(key)) measured.set(key, await verifyPart(stores.store, key));
+    return measured.get(key);
+  };
+  const describe = async (value: unknown): Promise<unknown> => {
+    if (Array.isArray(value)) {
+      const items: unknown[] = [];
+      for (const item of value) items.push(await describe(item));
+      return items;
+    }
     if (value === null || typeof value !== 'object') return value;
-    const record = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, describe(v)]));
-    const part = typeof record.key === 'string' ? measured.get(record.key) : undefined;
+    const record: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) record[k] = await describe(v);
+    const part =
+      typeof record.key === 'string' && parts.has(record.key) ? await measure(record.key) : undefined;
     if (!part) return record;
     return {
       ...record,
@@ -239,22 +369,20 @@ async function refreshSidecars(
     };
   };
   const keys: string[] = [];
-  for (const folder of folders) {
-    for await (const entry of stores.store.list(folder)) {
-      if (!entry.key.endsWith('.json') || entry.key.slice(folder.length).includes('/')) continue;
-      const text = textOf(await stores.store.get(entry.key));
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        continue;
-      }
-      const next = `${JSON.stringify(scrub(describe(value), ids))}${text.endsWith('\n') ? '\n' : ''}`;
-      if (JSON.stringify(JSON.parse(next)) !== JSON.stringify(value)) {
-        await stores.versions.replace(entry.key, next, { contentType: 'application/json' });
-      }
-      keys.push(entry.key);
+  for await (const entry of stores.store.list(folder)) {
+    if (!entry.key.endsWith('.json') || entry.key.slice(folder.length).includes('/')) continue;
+    const text = textOf(await stores.store.get(entry.key));
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      continue;
     }
+    const next = `${JSON.stringify(scrub(await describe(value), ids))}${text.endsWith('\n') ? '\n' : ''}`;
+    if (JSON.stringify(JSON.parse(next)) !== JSON.stringify(value)) {
+      await stores.versions.replace(entry.key, next, { contentType: 'application/json' });
+    }
+    keys.push(entry.key);
   }
   return keys;
 }
@@ -301,39 +429,34 @@ async function describeJournal(stores: ErasureStores, key: string): Promise<stri
 }
 
 /**
- * Describes again, in every manifest of the org, the parts an erasure rewrote (an incremental's
- * manifest may name its base's parts) and any part whose entry no longer matches the part as
- * stored (rewritten by a run that stopped before its manifests), with each object's row counts;
- * then each changed manifest's catalog entry, with the manifest's new hash. Answers the keys of
- * the manifests and catalog entries it looked at.
+ * Describes again, in one snapshot's manifest, the parts an erasure rewrote, with each object's
+ * row counts; then, when the manifest changed, its catalog entry with the manifest's new hash.
+ * Answers what it rewrote and the keys it looked at.
  */
-async function updateManifests(
+async function updateManifest(
   stores: ErasureStores,
   org: string,
+  snapshotId: string,
+  catalog: ReturnType<typeof parseCatalogEntry> | undefined,
   rewritten: ReadonlySet<string>,
-): Promise<{ manifests: number; catalogEntries: number; keys: string[] }> {
-  let manifests = 0;
-  let catalogEntries = 0;
-  const keys: string[] = [];
-  const measured = new Map<string, SnapshotPart>();
+): Promise<{ manifest: boolean; catalog: boolean; keys: string[] }> {
+  const key = manifestKey(org, snapshotId);
+  const text = await currentBody(stores.store, key);
+  if (text === undefined) return { manifest: false, catalog: false, keys: [] };
   const measure = async (part: SnapshotPart): Promise<SnapshotPart> => {
-    const known = measured.get(part.key);
-    if (known) return known;
     const found = await verifyPart(stores.store, part.key);
     if (!found) return part;
     let versionId: string | undefined;
     for await (const v of stores.versions.listVersions(part.key)) {
       if (v.key === part.key && v.latest && !v.deleteMarker) versionId = v.versionId;
     }
-    const entry: SnapshotPart = {
+    return {
       key: part.key,
       rows: found.rows,
       bytes: found.bytes,
       sha256: found.sha256,
       ...(part.versionId !== undefined && versionId !== undefined ? { versionId } : {}),
     };
-    measured.set(part.key, entry);
-    return entry;
   };
   // Rows in the recycle bin, as the manifest counts them: IsDeleted is "true".
   const deletedIn = async (part: SnapshotPart): Promise<number> => {
@@ -341,43 +464,29 @@ async function updateManifests(
     const column = table.header.indexOf('IsDeleted');
     return column < 0 ? 0 : table.rows.filter((r) => r[column] === 'true').length;
   };
-  // Every finished snapshot (its catalog entry), and any other whose parts were rewritten (a run
-  // that stopped before its catalog entry still has a manifest to keep true).
-  const catalogs = new Map<string, ReturnType<typeof parseCatalogEntry>>();
-  for await (const entry of stores.store.list(catalogPrefix(org))) {
-    if (!entry.key.endsWith('.json')) continue;
-    const catalog = parseCatalogEntry(textOf(await stores.store.get(entry.key)), entry.key);
-    catalogs.set(catalog.snapshotId, catalog);
+  const manifest = parseManifest(textOf(text), key);
+  const updated = await describeParts(manifest, rewritten, measure, deletedIn);
+  let manifestText = textOf(text);
+  if (updated) {
+    manifestText = `${JSON.stringify(updated, null, 1)}\n`;
+    await stores.versions.replace(key, manifestText, { contentType: 'application/json' });
   }
-  const snapshotIds = new Set([...catalogs.keys(), ...[...rewritten].map((k) => kindOf(k).snapshotId ?? '')]);
-  snapshotIds.delete('');
-  for (const snapshotId of [...snapshotIds].sort()) {
-    const key = manifestKey(org, snapshotId);
-    const text = await currentBody(stores.store, key);
-    if (text === undefined) continue;
-    const manifest = parseManifest(textOf(text), key);
-    const updated = await describeParts(manifest, rewritten, measure, deletedIn);
-    let manifestText = textOf(text);
-    if (updated) {
-      manifestText = `${JSON.stringify(updated, null, 1)}\n`;
-      await stores.versions.replace(key, manifestText, { contentType: 'application/json' });
-      manifests++;
-    }
-    keys.push(key);
-    const catalog = catalogs.get(snapshotId);
-    if (!catalog) continue;
-    const sha256 = createHash('sha256').update(manifestText).digest('hex');
-    if (catalog.manifestKey === key && catalog.manifestSha256 !== sha256) {
-      await stores.versions.replace(
-        catalogKey(org, snapshotId),
-        `${JSON.stringify({ ...catalog, manifestSha256: sha256 })}\n`,
-        { contentType: 'application/json' },
-      );
-      catalogEntries++;
-    }
-    keys.push(catalogKey(org, snapshotId));
+  if (!catalog) return { manifest: updated !== undefined, catalog: false, keys: [key] };
+  const sha256 = createHash('sha256').update(manifestText).digest('hex');
+  let catalogRewritten = false;
+  if (catalog.manifestKey === key && catalog.manifestSha256 !== sha256) {
+    await stores.versions.replace(
+      catalogKey(org, snapshotId),
+      `${JSON.stringify({ ...catalog, manifestSha256: sha256 })}\n`,
+      { contentType: 'application/json' },
+    );
+    catalogRewritten = true;
   }
-  return { manifests, catalogEntries, keys };
+  return {
+    manifest: updated !== undefined,
+    catalog: catalogRewritten,
+    keys: [key, catalogKey(org, snapshotId)],
+  };
 }
 
 /** The manifest with rewritten parts described as stored now, or undefined when nothing changed. */
@@ -389,16 +498,13 @@ async function describeParts(
 ): Promise<SnapshotManifest | undefined> {
   let changed = false;
   const objects = [];
-  // A part as stored now, when the erasure rewrote it or its entry no longer matches it.
-  const current = async (part: SnapshotPart): Promise<SnapshotPart> => {
-    const now = await measure(part);
-    return rewritten.has(part.key) || !sameVersion(now, part) ? now : part;
-  };
+  // A part as stored now, when the erasure rewrote it (or may have, in a run that stopped): only
+  // those are read, so a manifest naming none of them costs no read of its parts.
+  const current = async (part: SnapshotPart): Promise<SnapshotPart> =>
+    rewritten.has(part.key) ? measure(part) : part;
   for (const object of manifest.objects) {
     const entries = [...object.parts, object.tombstones, object.links].filter((p) => p !== undefined);
-    let touched = false;
-    for (const p of entries) if (rewritten.has(p.key) || !sameVersion(await measure(p), p)) touched = true;
-    if (!touched) {
+    if (!entries.some((p) => rewritten.has(p.key))) {
       objects.push(object);
       continue;
     }
@@ -422,11 +528,6 @@ async function describeParts(
     objects.push(next);
   }
   return changed ? { ...manifest, objects } : undefined;
-}
-
-/** Whether a manifest's entry names the part as stored now. */
-function sameVersion(now: SnapshotPart, recorded: SnapshotPart): boolean {
-  return now.sha256 === recorded.sha256 && now.versionId === recorded.versionId;
 }
 
 async function countAsync<T>(items: readonly T[], count: (item: T) => Promise<number>): Promise<number> {

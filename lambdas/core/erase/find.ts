@@ -149,29 +149,70 @@ export function journalLines(text: string): JournalLine[] {
     .map((l) => JSON.parse(l) as JournalLine);
 }
 
+/** Where a pass over stored versions stands: the prefix it is in, and the last key it finished there. */
+export interface PassCursor {
+  readonly prefix: number;
+  readonly afterKey?: string;
+}
+
+/** When a step stops and answers `done: false`: at the first key it finishes past `deadline`. */
+export interface StepTime {
+  readonly clock: () => Date;
+  readonly deadline?: Date;
+}
+
+/** The prefixes a pass lists, and the ones under them it leaves out. */
+export interface PassScope {
+  readonly prefixes: readonly string[];
+  readonly skip: readonly string[];
+}
+
 /**
- * Every stored version of the org's records, in listing order: its backups' `ERASE_FOLDERS`, its
- * restore records and its diff reports (see `erasePrefixesOf`), which an erasure plans and
- * rewrites; with `everything`, as the last scan reads them, the rest of the org's prefix too (its
- * retention log and latest pointer, which an erasure does not rewrite), erasure records and the
- * org's vault lease aside.
+ * The org's records: its backups' `ERASE_FOLDERS`, its restore records and its diff reports (see
+ * `erasePrefixesOf`), which an erasure plans and rewrites; with `everything`, as the last scan
+ * reads them, the rest of the org's prefix too (its retention log and latest pointer, which an
+ * erasure does not rewrite). Erasure records and the org's vault lease are left out.
  */
-export async function* orgVersions(
-  store: VersionedStore,
-  org: string,
-  options: { readonly everything?: boolean } = {},
-): AsyncIterable<ObjectVersion> {
+export function orgScope(org: string, options: { readonly everything?: boolean } = {}): PassScope {
   const name = checkOrgKey(org);
   const [backups, ...others] = erasePrefixesOf(name);
   const prefixes = options.everything
     ? [backups!, ...others]
     : [...ERASE_FOLDERS.map((folder) => `${backups}${folder}`), ...others];
   // Erasure records, and the org's vault lease (run ids and empty heartbeats our own steps write).
-  const skip = [erasuresPrefix(org), `${backups}${VAULT_LEASE_FOLDER}`];
-  for (const prefix of prefixes) {
-    for await (const version of store.listVersions(prefix)) {
-      if (version.deleteMarker || skip.some((s) => version.key.startsWith(s))) continue;
-      yield version;
+  return { prefixes, skip: [erasuresPrefix(org), `${backups}${VAULT_LEASE_FOLDER}`] };
+}
+
+/**
+ * Visits every version under the scope's prefixes (delete markers and skipped keys aside), key by
+ * key in listing order, from `from`. Past `time.deadline` it stops once the key it is on is
+ * finished (at least one key a call) and answers where to go on from; undefined when it visited
+ * every version. A pass over a vault too large for one invocation so runs over several.
+ */
+export async function visitVersions(
+  store: VersionedStore,
+  scope: PassScope,
+  from: PassCursor | undefined,
+  time: StepTime | undefined,
+  visit: (version: ObjectVersion) => Promise<void>,
+): Promise<PassCursor | undefined> {
+  const past = () => time?.deadline !== undefined && time.clock().getTime() > time.deadline.getTime();
+  const first = from?.prefix ?? 0;
+  for (let i = first; i < scope.prefixes.length; i++) {
+    const after = i === first ? from?.afterKey : undefined;
+    let last: string | undefined;
+    for await (const version of store.listVersions(
+      scope.prefixes[i]!,
+      after !== undefined ? { afterKey: after } : {},
+    )) {
+      if (version.key !== last) {
+        if (last !== undefined && past()) return { prefix: i, afterKey: last };
+        last = version.key;
+      }
+      if (version.deleteMarker || scope.skip.some((s) => version.key.startsWith(s))) continue;
+      await visit(version);
     }
+    if (i + 1 < scope.prefixes.length && past()) return { prefix: i + 1 };
   }
+  return undefined;
 }

@@ -2,7 +2,7 @@
  * The end of an erasure: a scan of every version of the org's records for what should be gone,
  * and the erasure log, which records the request and the scan's result, never a value.
  */
-import { ObjectExistsError, type BackupStore, type VersionedStore } from '../store.ts';
+import { ObjectExistsError, type BackupStore, type ObjectVersion, type VersionedStore } from '../store.ts';
 import {
   erasuresPrefix,
   IdSet,
@@ -10,7 +10,10 @@ import {
   journalLineHolds,
   journalLines,
   kindOf,
-  orgVersions,
+  orgScope,
+  type PassCursor,
+  type StepTime,
+  visitVersions,
   parseCsv,
   rowErased,
   textOf,
@@ -53,6 +56,36 @@ export async function scanForTraces(
   filterValues: readonly string[],
   copies?: Copies,
 ): Promise<ScanResult> {
+  const step = await scanStep(versions, org, ids, filterValues, copies, undefined, undefined);
+  if (!step.done) throw new Error('A scan without a deadline stopped before its end.');
+  return step.result;
+}
+
+/** Where a scan over several invocations stands: where its pass stopped, and what it found so far. */
+export interface ScanProgress {
+  readonly cursor: PassCursor;
+  readonly versionsScanned: number;
+  readonly traces: readonly Trace[];
+  readonly traceCount: number;
+  readonly keptReferences: Readonly<Record<string, number>>;
+  readonly keptCopies: Readonly<Record<string, number>>;
+}
+
+/** A step of the scan: the progress to go on from, or the result. */
+export type ScanStep =
+  | { readonly done: false; readonly progress: ScanProgress }
+  | { readonly done: true; readonly result: ScanResult };
+
+/** `scanForTraces` from `from` (or the start) until it ends or `time.deadline` has passed. */
+export async function scanStep(
+  versions: VersionedStore,
+  org: string,
+  ids: readonly string[],
+  filterValues: readonly string[],
+  copies: Copies | undefined,
+  from: ScanProgress | undefined,
+  time: StepTime | undefined,
+): Promise<ScanStep> {
   const set = new IdSet(ids);
   const prefixes = set.prefixes();
   // A filter value that is one of her values is looked for field by field, so that a kept field
@@ -62,7 +95,7 @@ export async function scanForTraces(
     return hits.length === 1 && hits[0]!.start === 0 && hits[0]!.end === v.trim().length;
   };
   const plainValues = filterValues.filter((v) => !whole(v));
-  const keptCopies = new CopyTally();
+  const keptCopies = CopyTally.from({ byField: {}, kept: from?.keptCopies ?? {}, records: {} });
   // Copies of her values in a version: a trace unless every one is in a field the request keeps.
   const holdsCopies = (look: (tally: CopyTally) => void): boolean => {
     if (!copies || copies.matcher.empty) return false;
@@ -71,15 +104,15 @@ export async function scanForTraces(
     keptCopies.addKept(tally);
     return tally.count > 0;
   };
-  const traces: Trace[] = [];
-  let traceCount = 0;
-  let scanned = 0;
-  const kept: Record<string, number> = {};
+  const traces: Trace[] = [...(from?.traces ?? [])];
+  let traceCount = from?.traceCount ?? 0;
+  let scanned = from?.versionsScanned ?? 0;
+  const kept: Record<string, number> = { ...from?.keptReferences };
   const found = (key: string, versionId: string, what: Trace['what']) => {
     traceCount++;
     if (traces.length < 100) traces.push({ key, versionId, what });
   };
-  for await (const version of orgVersions(versions, org, { everything: true })) {
+  const visit = async (version: ObjectVersion): Promise<void> => {
     scanned++;
     const body = await versions.getVersion(version.key, version.versionId);
     const kind = kindOf(version.key);
@@ -103,7 +136,7 @@ export async function scanForTraces(
       });
       if (copy) found(version.key, version.versionId, 'copy of her values');
     }
-    if (!prefixes.some((p) => text.includes(p))) continue;
+    if (!prefixes.some((p) => text.includes(p))) return;
     if (kind.kind === 'journal') {
       let trace = false;
       for (const line of journalLines(text)) {
@@ -113,11 +146,11 @@ export async function scanForTraces(
         if (held.references > 0) kept[entity] = (kept[entity] ?? 0) + held.references;
       }
       if (trace) found(version.key, version.versionId, 'erased id');
-      continue;
+      return;
     }
     if (kind.kind !== 'part') {
       found(version.key, version.versionId, 'erased id');
-      continue;
+      return;
     }
     const table = parseCsv(text);
     let trace = false;
@@ -135,14 +168,23 @@ export async function scanForTraces(
       }
     }
     if (trace) found(version.key, version.versionId, 'erased id');
-  }
-  return {
+  };
+  const cursor = await visitVersions(
+    versions,
+    orgScope(org, { everything: true }),
+    from?.cursor,
+    time,
+    visit,
+  );
+  const tallied = {
     versionsScanned: scanned,
     traces,
     traceCount,
     keptReferences: kept,
     keptCopies: keptCopies.kept,
   };
+  if (cursor) return { done: false, progress: { cursor, ...tallied } };
+  return { done: true, result: tallied };
 }
 
 /**

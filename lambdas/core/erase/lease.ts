@@ -137,10 +137,22 @@ function backupsRunning(org: string, running: readonly RunningBackup[]): Erasure
   );
 }
 
-/** Extends the erasure's leases before it rewrites; fails when one was lost. */
-export async function renewRestoreLeases(store: BackupStore, org: string, execution: string): Promise<void> {
+/**
+ * Extends the erasure's leases before it plans on, rewrites or scans; fails when one was lost.
+ * `lazily`, only the leases with less than `RENEW_WITHIN_MS` left.
+ */
+export async function renewRestoreLeases(
+  store: BackupStore,
+  org: string,
+  execution: string,
+  options: { readonly lazily?: boolean } = {},
+): Promise<void> {
   const run = erasureLeaseRun(execution);
   for (const root of await leaseRoots(store, org)) {
+    if (options.lazily) {
+      const holder = (await liveClaims(store, root, Date.now()))[0];
+      if (holder?.runId === run && holder.expiresAt - Date.now() > RENEW_WITHIN_MS) continue;
+    }
     try {
       await renewLease(store, root, run);
     } catch (error) {
@@ -151,6 +163,12 @@ export async function renewRestoreLeases(store: BackupStore, org: string, execut
     }
   }
 }
+
+/**
+ * A lazy renewal renews a lease with less than this left: at most one renewal record every 15
+ * minutes, however often a step runs again, and at least 30 minutes left after an invocation.
+ */
+const RENEW_WITHIN_MS = 45 * 60_000;
 
 /** Gives the erasure's leases back; harmless when it holds none. */
 export async function releaseRestoreLeases(

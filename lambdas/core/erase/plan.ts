@@ -12,17 +12,20 @@ import {
   journalLineHolds,
   journalLines,
   kindOf,
-  orgVersions,
+  orgScope,
+  type PassCursor,
+  type StepTime,
+  visitVersions,
   parseCsv,
   rowErased,
   textOf,
 } from './find.ts';
 import { restorePrefixOf } from '../../../contract/workflow-contract.ts';
 import { checkOrgKey } from '../snapshot/keys.ts';
-import { Copies, CopyTally } from './copies.ts';
+import { Copies, CopyTally, type TallyState } from './copies.ts';
 import { caseInsensitiveValue, type EraseRequest } from './input.ts';
 import { ValueCollector, ValueMatcher, type ValueDigests } from './values.ts';
-import type { VersionedStore } from '../store.ts';
+import type { ObjectVersion, VersionedStore } from '../store.ts';
 
 /** Version of the plan and log layout. */
 export const ERASURE_FORMAT_VERSION = 1;
@@ -155,9 +158,49 @@ export const planKeyOf = (org: string, execution: string): string =>
   `${erasuresPrefix(org)}${execution}/plan.json`;
 
 /**
+ * A plan in the making, kept between the invocations of a plan too long for one: the phase it is
+ * in, where its pass stopped, and what the passes found so far (ids, keys, counts and digests,
+ * never a value).
+ */
+export interface PlanProgress {
+  /** The request it is made for: a progress of another request is never gone on with. */
+  readonly request: RequestFingerprint;
+  readonly phase: 'resolve' | 'pairs' | 'values' | 'keys' | 'checks';
+  readonly cursor?: PassCursor;
+  readonly resolve: ResolveState;
+  /** The ids, once resolved (and widened through the id maps in `pairs`). */
+  readonly ids?: readonly string[];
+  readonly objectOf?: Readonly<Record<string, string>>;
+  /** How many ids the request resolved to, before the id maps widened them. */
+  readonly resolved?: number;
+  /** Whether the current pass over the id maps added an id (another pass follows). */
+  readonly grew?: boolean;
+  /** Her values, as digests, once collected. */
+  readonly values?: ValueDigests;
+  readonly keys?: readonly PlannedKey[];
+  /** Copies per key with any, the most any one version held (see `findKeys`). */
+  readonly tallies?: Readonly<Record<string, TallyState>>;
+}
+
+/** What resolving the request found so far. */
+interface ResolveState {
+  /** Per id given, the 18-character ids it matched. */
+  readonly found: Readonly<Record<string, readonly string[]>>;
+  readonly objectOf: Readonly<Record<string, string>>;
+  readonly filterHits: readonly string[];
+  /** Her values from the rows of the ids given (a request by id), as digests. */
+  readonly byId: ValueDigests;
+}
+
+/** A step of planning: the progress to go on from, or the plan. */
+export type PlanStep =
+  | { readonly done: false; readonly progress: PlanProgress }
+  | { readonly done: true; readonly plan: ErasurePlan };
+
+/**
  * Resolves the request to ids (every row the filter matched in any version of any snapshot or
  * journal object), then finds every version holding one. Refuses, naming them, ids found nowhere
- * and a filter that matched nothing.
+ * and a filter that matched nothing. In one go: `planStep` plans over several invocations.
  */
 export async function planErasure(
   store: VersionedStore,
@@ -166,18 +209,115 @@ export async function planErasure(
   at: { execution: string; now: Date },
   options: { readonly bypassGovernance?: boolean } = {},
 ): Promise<ErasurePlan> {
-  // A request by id finds her rows, and so her values, as it resolves; a filter knows her ids
-  // only once every version was read, so her values take a pass of their own.
-  const byId = new ValueCollector();
-  const resolved = await resolveIds(store, org, request, byId);
-  const { ids, objectOf } = await withPairedIds(store, org, resolved);
-  const set = new IdSet(ids);
-  const collector =
-    request.ids && ids.length === resolved.ids.length ? byId : await collectValues(store, org, set);
-  const values = collector.digests();
-  const tally = new CopyTally();
+  let step = await planStep(store, org, request, at, options, undefined, undefined);
+  while (!step.done) step = await planStep(store, org, request, at, options, step.progress, undefined);
+  return step.plan;
+}
+
+/**
+ * Plans from `progress` (or from the start) until the plan is made or `time.deadline` has passed.
+ * Four passes over every version of the org's records, each able to stop after any key and go
+ * on in a later invocation: resolve the request to ids and, for ids given, collect her values;
+ * widen the ids through every restore's id maps (a pass more while one adds an id); collect her
+ * values, for a filter; find every key holding her or a copy of her values. Then the checks that
+ * refuse a real run, in one go, over the planned keys only.
+ */
+export async function planStep(
+  store: VersionedStore,
+  org: string,
+  request: EraseRequest,
+  at: { execution: string; now: Date },
+  options: { readonly bypassGovernance?: boolean },
+  progress: PlanProgress | undefined,
+  time: StepTime | undefined,
+): Promise<PlanStep> {
+  let state: PlanProgress = progress ?? {
+    request: requestFingerprint(request),
+    phase: 'resolve',
+    resolve: { found: {}, objectOf: {}, filterHits: [], byId: new ValueCollector().digests() },
+  };
+  const scope = orgScope(org);
+  if (state.phase === 'resolve') {
+    const resolving = new Resolving(request, state.resolve);
+    const cursor = await visitVersions(store, scope, state.cursor, time, (v) => resolving.visit(store, v));
+    if (cursor) return { done: false, progress: { ...state, cursor, resolve: resolving.state() } };
+    const resolved = resolving.result(org);
+    state = {
+      ...state,
+      phase: 'pairs',
+      resolve: resolving.state(),
+      ...resolved,
+      resolved: resolved.ids.length,
+      cursor: undefined,
+    };
+  }
+  if (state.phase === 'pairs') {
+    const ids = new Set(state.ids ?? []);
+    const objectOf = { ...state.objectOf };
+    let grew = state.grew ?? false;
+    const cursor = await visitVersions(
+      store,
+      { prefixes: [restorePrefixOf(checkOrgKey(org))], skip: [] },
+      state.cursor,
+      time,
+      async (v) => {
+        if (widenThroughIdMap(await idMapPairs(store, v), ids, objectOf)) grew = true;
+      },
+    );
+    const widened = { ids: [...ids].sort(), objectOf: pick(objectOf, [...ids].sort()) };
+    if (cursor) return { done: false, progress: { ...state, ...widened, grew, cursor } };
+    // Each pass adds at least one id or ends: a pair found before the id it pairs with needs another.
+    state = grew
+      ? { ...state, ...widened, grew: false, cursor: undefined }
+      : { ...state, ...widened, phase: 'values', grew: false, cursor: undefined };
+    if (grew) return planStep(store, org, request, at, options, state, time);
+  }
+  const ids = new IdSet(state.ids ?? []);
+  if (state.phase === 'values') {
+    // A request by id found her rows, and so her values, as it resolved; a filter knows her ids
+    // only once every version was read (and ids paired with hers are known only now), so her
+    // values take a pass of their own.
+    if (request.ids !== undefined && ids.size === state.resolved) {
+      state = { ...state, phase: 'keys', values: state.resolve.byId };
+    } else {
+      const collector = new ValueCollector(
+        state.values ?? { key: state.resolve.byId.key, digests: [], nameWords: [], phoneDigits: [] },
+      );
+      const cursor = await visitVersions(store, scope, state.cursor, time, (v) =>
+        collectValues(store, v, ids, collector),
+      );
+      if (cursor) return { done: false, progress: { ...state, values: collector.digests(), cursor } };
+      state = { ...state, phase: 'keys', values: collector.digests(), cursor: undefined };
+    }
+  }
+  const values = state.values!;
   const copies = new Copies(new ValueMatcher(values), new Set(request.keepCopiesIn ?? []));
-  const keys = await findKeys(store, org, set, copies, tally, Object.values(request.where ?? {}));
+  if (state.phase === 'keys') {
+    const finding = new KeyFinding(ids, copies, Object.values(request.where ?? {}), state);
+    const cursor = await visitVersions(store, scope, state.cursor, time, (v) => finding.visit(store, v));
+    if (cursor) return { done: false, progress: { ...state, ...finding.state(), cursor } };
+    state = { ...state, ...finding.state(), phase: 'checks', cursor: undefined };
+    if (time?.deadline !== undefined && time.clock().getTime() > time.deadline.getTime())
+      return { done: false, progress: state };
+  }
+  return { done: true, plan: await checkedPlan(store, org, request, at, options, state) };
+}
+
+/** The checks that refuse a real run, then the plan with its summary. */
+async function checkedPlan(
+  store: VersionedStore,
+  org: string,
+  request: EraseRequest,
+  at: { execution: string; now: Date },
+  options: { readonly bypassGovernance?: boolean },
+  state: PlanProgress,
+): Promise<ErasurePlan> {
+  const ids = state.ids ?? [];
+  const objectOf = state.objectOf ?? {};
+  const keys = [...(state.keys ?? [])].sort((a, b) => a.key.localeCompare(b.key));
+  const tally = new CopyTally();
+  for (const t of Object.values(state.tallies ?? {})) tally.add(CopyTally.from(t));
+  const values = state.values!;
   const files = keys.filter((k) => k.kind === 'other');
   if (files.length > 0 && request.mode === 'erase') {
     throw new ErasureImpossibleError(
@@ -224,7 +364,7 @@ export async function planErasure(
     versions: keys.reduce((n, k) => n + k.versions, 0),
     rowsByObject,
     journalEvents: hers.filter((k) => k.kind === 'journal').reduce((n, k) => n + k.rows, 0),
-    values: collector.size,
+    values: values.digests.length,
     openRestoreBatches: open.length,
     unrewritableFiles: files.length,
     lockedVersions: locked.length,
@@ -249,51 +389,73 @@ export async function planErasure(
   };
 }
 
-async function resolveIds(
-  store: VersionedStore,
-  org: string,
-  request: EraseRequest,
-  collector: ValueCollector,
-): Promise<{ ids: string[]; objectOf: Record<string, string> }> {
-  const found = new Map<string, Set<string>>(); // input -> ids found (18 characters)
-  const objectOf: Record<string, string> = {};
-  const targets = request.ids ?? [];
-  for (const t of targets) found.set(t.input, new Set());
-  const matchId = (value: string): string[] => {
+/** Resolving the request to ids, version by version; its state goes from one invocation to the next. */
+class Resolving {
+  private readonly found = new Map<string, Set<string>>(); // input -> ids found (18 characters)
+  private readonly objectOf: Record<string, string>;
+  private readonly filterHits: Set<string>;
+  private readonly collector: ValueCollector;
+  private readonly where: [string, string][];
+
+  constructor(
+    private readonly request: EraseRequest,
+    from: ResolveState,
+  ) {
+    for (const t of request.ids ?? []) this.found.set(t.input, new Set(from.found[t.input] ?? []));
+    this.objectOf = { ...from.objectOf };
+    this.filterHits = new Set(from.filterHits);
+    this.collector = new ValueCollector(from.byId);
+    this.where = Object.entries(request.where ?? {});
+  }
+
+  state(): ResolveState {
+    return {
+      found: Object.fromEntries([...this.found].map(([input, ids]) => [input, [...ids].sort()])),
+      objectOf: this.objectOf,
+      filterHits: [...this.filterHits].sort(),
+      byId: this.collector.digests(),
+    };
+  }
+
+  private matchId(value: string): string[] {
     if (value.length !== 15 && value.length !== 18) return [];
     const v15 = value.slice(0, 15);
-    return targets
+    return (this.request.ids ?? [])
       .filter((t) => (t.exact ? t.id15 === v15 : t.id15.toLowerCase() === v15.toLowerCase()))
       .map((t) => t.input);
-  };
-  const where = Object.entries(request.where ?? {});
-  const equal = (stored: string | undefined, wanted: string): boolean =>
-    stored !== undefined &&
-    (caseInsensitiveValue(wanted)
-      ? stored.trim().toLowerCase() === wanted.trim().toLowerCase()
-      : stored === wanted);
-  const filterHits = new Set<string>();
-  for await (const version of orgVersions(store, org)) {
+  }
+
+  private equal(stored: string | undefined, wanted: string): boolean {
+    return (
+      stored !== undefined &&
+      (caseInsensitiveValue(wanted)
+        ? stored.trim().toLowerCase() === wanted.trim().toLowerCase()
+        : stored === wanted)
+    );
+  }
+
+  async visit(store: VersionedStore, version: ObjectVersion): Promise<void> {
+    const { request, where } = this;
     const kind = kindOf(version.key);
     if (kind.kind === 'part') {
-      if (request.object && kind.object !== request.object) continue;
-      if (!version.key.slice(version.key.lastIndexOf('/') + 1).startsWith('part-')) continue;
+      if (request.object && kind.object !== request.object) return;
+      if (!version.key.slice(version.key.lastIndexOf('/') + 1).startsWith('part-')) return;
       const table = parseCsv(textOf(await store.getVersion(version.key, version.versionId)));
       const idColumn = table.header.indexOf('Id');
-      if (idColumn < 0) continue;
+      if (idColumn < 0) return;
       const columns = where.map(([field, value]) => [table.header.indexOf(field), value] as const);
       for (const row of table.rows) {
         const id = row[idColumn] ?? '';
-        const inputs = matchId(id);
+        const inputs = this.matchId(id);
         for (const input of inputs) {
-          found.get(input)?.add(canonical18(id));
-          objectOf[canonical18(id)] = kind.object!;
+          this.found.get(input)?.add(canonical18(id));
+          this.objectOf[canonical18(id)] = kind.object!;
         }
         if (inputs.length > 0)
-          collector.addRecord(Object.fromEntries(table.header.map((h, i) => [h, row[i]])));
-        if (columns.length > 0 && columns.every(([i, value]) => i >= 0 && equal(row[i], value))) {
-          filterHits.add(canonical18(id));
-          objectOf[canonical18(id)] = kind.object!;
+          this.collector.addRecord(Object.fromEntries(table.header.map((h, i) => [h, row[i]])));
+        if (columns.length > 0 && columns.every(([i, value]) => i >= 0 && this.equal(row[i], value))) {
+          this.filterHits.add(canonical18(id));
+          this.objectOf[canonical18(id)] = kind.object!;
         }
       }
     } else if (kind.kind === 'journal') {
@@ -302,82 +464,95 @@ async function resolveIds(
         const payload = (line.event as { detail?: { payload?: Record<string, unknown> } }).detail?.payload;
         let hers = false;
         for (const id of line.sort.recordIds) {
-          for (const input of matchId(id)) {
-            found.get(input)?.add(canonical18(id));
-            objectOf[canonical18(id)] ??= line.sort.entityName;
+          for (const input of this.matchId(id)) {
+            this.found.get(input)?.add(canonical18(id));
+            this.objectOf[canonical18(id)] ??= line.sort.entityName;
             hers = true;
           }
         }
         // An event naming several records carries values they share (a mass update): not hers alone.
-        if (hers && payload && line.sort.recordIds.length === 1) collector.addRecord(payload);
+        if (hers && payload && line.sort.recordIds.length === 1) this.collector.addRecord(payload);
         if (
           where.length > 0 &&
           payload &&
           where.every(([field, value]) =>
-            equal(typeof payload[field] === 'string' ? payload[field] : undefined, value),
+            this.equal(typeof payload[field] === 'string' ? payload[field] : undefined, value),
           )
         ) {
           for (const id of line.sort.recordIds) {
-            filterHits.add(canonical18(id));
-            objectOf[canonical18(id)] ??= line.sort.entityName;
+            this.filterHits.add(canonical18(id));
+            this.objectOf[canonical18(id)] ??= line.sort.entityName;
           }
         }
       }
     }
   }
-  if (request.where) {
-    if (filterHits.size === 0) {
+
+  /** The ids resolved, once every version was visited; refuses ids found nowhere and a filter matching nothing. */
+  result(org: string): { ids: string[]; objectOf: Record<string, string> } {
+    const { request, found, objectOf } = this;
+    const targets = request.ids ?? [];
+    if (request.where) {
+      if (this.filterHits.size === 0) {
+        throw new ErasureTargetNotFoundError(
+          `The filter on ${request.object} (${Object.keys(request.where).join(', ')}) matched no row in any snapshot or journal object of org ${org}; nothing was erased. Check the object and field names and the value, or erase by id.`,
+        );
+      }
+      const ids = [...this.filterHits].sort();
+      return { ids, objectOf: pick(objectOf, ids) };
+    }
+    const missing = targets.filter((t) => (found.get(t.input)?.size ?? 0) === 0).map((t) => t.input);
+    if (missing.length > 0) {
       throw new ErasureTargetNotFoundError(
-        `The filter on ${request.object} (${Object.keys(request.where).join(', ')}) matched no row in any snapshot or journal object of org ${org}; nothing was erased. Check the object and field names and the value, or erase by id.`,
+        `${missing.length === 1 ? 'The id' : 'The ids'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} in no snapshot or journal object of org ${org}${request.object ? ` (object ${request.object})` : ''}; nothing was erased. Check the ${missing.length === 1 ? 'id' : 'ids'} against the org, or leave out the object if it names the wrong one.`,
       );
     }
-    const ids = [...filterHits].sort();
+    const ambiguous = targets.filter((t) => (found.get(t.input)?.size ?? 0) > 1).map((t) => t.input);
+    if (ambiguous.length > 0) {
+      throw new ErasureTargetNotFoundError(
+        `The 15-character ${ambiguous.length === 1 ? 'id' : 'ids'} ${ambiguous.join(', ')} match more than one record when case is ignored; nothing was erased. Write the 18-character id, whose last three characters fix the casing.`,
+      );
+    }
+    const ids = [...new Set(targets.flatMap((t) => [...(found.get(t.input) ?? [])]))].sort();
     return { ids, objectOf: pick(objectOf, ids) };
   }
-  const missing = targets.filter((t) => (found.get(t.input)?.size ?? 0) === 0).map((t) => t.input);
-  if (missing.length > 0) {
-    throw new ErasureTargetNotFoundError(
-      `${missing.length === 1 ? 'The id' : 'The ids'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} in no snapshot or journal object of org ${org}${request.object ? ` (object ${request.object})` : ''}; nothing was erased. Check the ${missing.length === 1 ? 'id' : 'ids'} against the org, or leave out the object if it names the wrong one.`,
-    );
-  }
-  const ambiguous = targets.filter((t) => (found.get(t.input)?.size ?? 0) > 1).map((t) => t.input);
-  if (ambiguous.length > 0) {
-    throw new ErasureTargetNotFoundError(
-      `The 15-character ${ambiguous.length === 1 ? 'id' : 'ids'} ${ambiguous.join(', ')} match more than one record when case is ignored; nothing was erased. Write the 18-character id, whose last three characters fix the casing.`,
-    );
-  }
-  const ids = [...new Set(targets.flatMap((t) => [...(found.get(t.input) ?? [])]))].sort();
-  return { ids, objectOf: pick(objectOf, ids) };
 }
 
 /**
- * The ids resolved, with every id a restore paired with one of them in its id map (a record of
- * hers it re-created under a new id is hers too), until no new one appears.
+ * The [old, new] pairs of a restore's id map version (every version: a run that stopped after
+ * rewriting an id map left the pair in an earlier one); none for any other key.
  */
-async function withPairedIds(
+async function idMapPairs(
   store: VersionedStore,
-  org: string,
-  resolved: { ids: string[]; objectOf: Record<string, string> },
-): Promise<{ ids: string[]; objectOf: Record<string, string> }> {
+  version: ObjectVersion,
+): Promise<{ ids: [string, string]; object: string }[]> {
+  if (!ID_MAP_FILE.test(version.key)) return [];
+  const file = JSON.parse(textOf(await store.getVersion(version.key, version.versionId))) as {
+    object?: string;
+    entries?: unknown;
+  };
+  if (!Array.isArray(file.entries)) return [];
   const pairs: { ids: [string, string]; object: string }[] = [];
-  for await (const version of store.listVersions(restorePrefixOf(checkOrgKey(org)))) {
-    // Every version: a run that stopped after rewriting an id map left the pair in an earlier one.
-    if (version.deleteMarker || !ID_MAP_FILE.test(version.key)) continue;
-    const file = JSON.parse(textOf(await store.getVersion(version.key, version.versionId))) as {
-      object?: string;
-      entries?: unknown;
-    };
-    if (!Array.isArray(file.entries)) continue;
-    for (const entry of file.entries as unknown[]) {
-      if (!Array.isArray(entry) || entry.length !== 2) continue;
-      const [from, to] = entry as unknown[];
-      if (typeof from === 'string' && typeof to === 'string' && RECORD_ID.test(from) && RECORD_ID.test(to))
-        pairs.push({ ids: [canonical18(from), canonical18(to)], object: file.object ?? '' });
-    }
+  for (const entry of file.entries as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) continue;
+    const [from, to] = entry as unknown[];
+    if (typeof from === 'string' && typeof to === 'string' && RECORD_ID.test(from) && RECORD_ID.test(to))
+      pairs.push({ ids: [canonical18(from), canonical18(to)], object: file.object ?? '' });
   }
-  // Ids compared in their 18-character form; each pass adds at least one id or ends.
-  const ids = new Set(resolved.ids.map(canonical18));
-  const objectOf = { ...resolved.objectOf };
+  return pairs;
+}
+
+/**
+ * Adds to `ids` every id a pair joins to one of them (a record of hers a restore re-created under
+ * a new id is hers too), repeating over the pairs until none adds one; answers whether any did.
+ * Ids are compared in their 18-character form.
+ */
+function widenThroughIdMap(
+  pairs: readonly { ids: [string, string]; object: string }[],
+  ids: Set<string>,
+  objectOf: Record<string, string>,
+): boolean {
+  let added = false;
   for (let grew = true; grew; ) {
     grew = false;
     for (const {
@@ -389,10 +564,10 @@ async function withPairedIds(
       ids.add(other);
       objectOf[other] = object || (objectOf[known] ?? '');
       grew = true;
+      added = true;
     }
   }
-  const sorted = [...ids].sort();
-  return { ids: sorted, objectOf: pick(objectOf, sorted) };
+  return added;
 }
 
 /**
@@ -442,48 +617,63 @@ function pick(all: Record<string, string>, ids: readonly string[]): Record<strin
 
 /**
  * Her values: the e-mail addresses, phone numbers and names of every version of her own rows (a
- * part's row whose `Id` is hers) and of her records' change events.
+ * part's row whose `Id` is hers) and of her records' change events; one version's.
  */
-async function collectValues(store: VersionedStore, org: string, ids: IdSet): Promise<ValueCollector> {
-  const collector = new ValueCollector();
-  for await (const version of orgVersions(store, org)) {
-    const kind = kindOf(version.key);
-    if (kind.kind === 'part' && version.key.slice(version.key.lastIndexOf('/') + 1).startsWith('part-')) {
-      const table = parseCsv(textOf(await store.getVersion(version.key, version.versionId)));
-      const idColumn = table.header.indexOf('Id');
-      if (idColumn < 0) continue;
-      for (const row of table.rows) {
-        if (!ids.match(row[idColumn] ?? '')) continue;
-        collector.addRecord(Object.fromEntries(table.header.map((h, i) => [h, row[i]])));
-      }
-    } else if (kind.kind === 'journal') {
-      for (const line of journalLines(textOf(await store.getVersion(version.key, version.versionId)))) {
-        // An event naming several records carries values they share (a mass update): not hers alone.
-        if (line.sort.recordIds.length !== 1 || !ids.match(line.sort.recordIds[0]!)) continue;
-        const payload = (line.event as { detail?: { payload?: Record<string, unknown> } }).detail?.payload;
-        if (payload) collector.addRecord(payload);
-      }
+async function collectValues(
+  store: VersionedStore,
+  version: ObjectVersion,
+  ids: IdSet,
+  collector: ValueCollector,
+): Promise<void> {
+  const kind = kindOf(version.key);
+  if (kind.kind === 'part' && version.key.slice(version.key.lastIndexOf('/') + 1).startsWith('part-')) {
+    const table = parseCsv(textOf(await store.getVersion(version.key, version.versionId)));
+    const idColumn = table.header.indexOf('Id');
+    if (idColumn < 0) return;
+    for (const row of table.rows) {
+      if (!ids.match(row[idColumn] ?? '')) continue;
+      collector.addRecord(Object.fromEntries(table.header.map((h, i) => [h, row[i]])));
+    }
+  } else if (kind.kind === 'journal') {
+    for (const line of journalLines(textOf(await store.getVersion(version.key, version.versionId)))) {
+      // An event naming several records carries values they share (a mass update): not hers alone.
+      if (line.sort.recordIds.length !== 1 || !ids.match(line.sort.recordIds[0]!)) continue;
+      const payload = (line.event as { detail?: { payload?: Record<string, unknown> } }).detail?.payload;
+      if (payload) collector.addRecord(payload);
     }
   }
-  return collector;
 }
 
 /**
- * Every key with a version holding an erased id or a copy of her values, with how many versions,
- * rows and copies; `tally` counts the copies by field.
+ * Finding every key with a version holding an erased id or a copy of her values, with how many
+ * versions, rows and copies, version by version; its state goes from one invocation to the next.
  */
-async function findKeys(
-  store: VersionedStore,
-  org: string,
-  ids: IdSet,
-  copies: Copies,
-  tally: CopyTally,
-  filterValues: readonly string[],
-): Promise<PlannedKey[]> {
-  const tallies = new Map<string, CopyTally>();
-  const byKey = new Map<string, PlannedKey>();
-  const prefixes = ids.prefixes();
-  for await (const version of orgVersions(store, org)) {
+class KeyFinding {
+  private readonly byKey: Map<string, PlannedKey>;
+  /** Per key with copies, the most any one version held: versions of one key overlap. */
+  private readonly tallies: Map<string, CopyTally>;
+  private readonly prefixes: string[];
+
+  constructor(
+    private readonly ids: IdSet,
+    private readonly copies: Copies,
+    private readonly filterValues: readonly string[],
+    from: Pick<PlanProgress, 'keys' | 'tallies'>,
+  ) {
+    this.byKey = new Map((from.keys ?? []).map((k) => [k.key, k]));
+    this.tallies = new Map(Object.entries(from.tallies ?? {}).map(([k, t]) => [k, CopyTally.from(t)]));
+    this.prefixes = ids.prefixes();
+  }
+
+  state(): Pick<PlanProgress, 'keys' | 'tallies'> {
+    return {
+      keys: [...this.byKey.values()],
+      tallies: Object.fromEntries([...this.tallies].map(([k, t]) => [k, t.toState()])),
+    };
+  }
+
+  async visit(store: VersionedStore, version: ObjectVersion): Promise<void> {
+    const { ids, copies } = this;
     const kind = kindOf(version.key);
     const body = await store.getVersion(version.key, version.versionId);
     let rows = 0;
@@ -508,33 +698,33 @@ async function findKeys(
       holds = rows > 0 || held.some((h) => h.trace);
     } else {
       const text = kind.kind === 'text' ? textOf(body) : Buffer.from(body).toString('latin1');
-      holds = prefixes.some((p) => text.includes(p));
+      holds = this.prefixes.some((p) => text.includes(p));
       if (kind.kind === 'text') copiesInText(copies, text, found);
       // A file's bytes are not rewritten, and the last scan looks in them for the filter's values.
-      else if (!holds) holds = bytesHoldAny(body, filterValues);
+      else if (!holds) holds = bytesHoldAny(body, this.filterValues);
     }
     const hersHere = holds;
+    if (found.count > 0 || Object.keys(found.kept).length > 0) {
+      const keyTally = this.tallies.get(version.key) ?? new CopyTally();
+      keyTally.mergeMax(found);
+      this.tallies.set(version.key, keyTally);
+    }
     if (found.count > 0) holds = true;
-    const keyTally = tallies.get(version.key) ?? new CopyTally();
-    keyTally.mergeMax(found);
-    tallies.set(version.key, keyTally);
-    if (!holds) continue;
-    const previous = byKey.get(version.key);
+    if (!holds) return;
+    const keyTally = this.tallies.get(version.key);
+    const previous = this.byKey.get(version.key);
     const onlyCopies = !hersHere && (previous === undefined || previous.onlyCopies === true);
-    const entry: PlannedKey = {
+    this.byKey.set(version.key, {
       key: version.key,
       kind: kind.kind,
       ...(kind.snapshotId ? { snapshotId: kind.snapshotId } : {}),
       ...(kind.object ? { object: kind.object } : {}),
       versions: (previous?.versions ?? 0) + 1,
       rows: Math.max(previous?.rows ?? 0, rows),
-      ...(keyTally.count > 0 ? { copies: keyTally.count } : {}),
+      ...(keyTally && keyTally.count > 0 ? { copies: keyTally.count } : {}),
       ...(onlyCopies ? { onlyCopies: true as const } : {}),
-    };
-    byKey.set(version.key, entry);
+    });
   }
-  for (const keyTally of tallies.values()) tally.add(keyTally);
-  return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** Copies in a text record of the vault: a JSON record's strings, or the whole text. */

@@ -47,9 +47,24 @@ const MIN_NAME_LETTERS = 5;
 const digits = (text: string): string => text.replace(/\D/g, '');
 const nameForm = (text: string): string[] => (text.toLowerCase().match(WORD) ?? []).filter(Boolean);
 
-/** Collects the values of the person's rows and events; `digests()` answers what a plan stores. */
+/**
+ * Collects the values of the person's rows and events as digests, under one key: `digests()`
+ * answers what a plan stores, and a collector made again from them goes on collecting, so a plan
+ * made over several invocations keeps no value between them.
+ */
 export class ValueCollector {
-  private readonly values = new Set<string>();
+  private readonly key: Buffer;
+  private readonly collected: Set<string>;
+  private readonly nameWords: Set<number>;
+  private readonly phoneDigits: Set<number>;
+
+  /** A new collector under a new key, or one going on from the digests an earlier one answered. */
+  constructor(from?: ValueDigests) {
+    this.key = from ? Buffer.from(from.key, 'base64') : randomBytes(32);
+    this.collected = new Set(from?.digests ?? []);
+    this.nameWords = new Set(from?.nameWords ?? []);
+    this.phoneDigits = new Set(from?.phoneDigits ?? []);
+  }
 
   /** A row (or event) of the person's: field name to value. */
   addRecord(fields: Readonly<Record<string, unknown>>): void {
@@ -69,7 +84,7 @@ export class ValueCollector {
     if (!text) return;
     if (field === 'Name') this.addName([text]);
     if (SOMEONE_ELSES.test(field)) return;
-    if (EMAIL_CELL.test(text)) this.values.add(`email:${text.toLowerCase()}`);
+    if (EMAIL_CELL.test(text)) this.add('email', text.toLowerCase());
     else if (PHONE_FIELD.test(field)) this.addPhone(text);
   }
 
@@ -81,36 +96,36 @@ export class ValueCollector {
   private addPhone(text: string): void {
     const number = digits(text);
     if (number.length < MIN_PHONE_DIGITS) return;
-    this.values.add(`phone:${number}`);
+    this.add('phone', number);
     const code = COUNTRY_CODE.exec(text);
     const national = code ? number.slice(code[0].replace(/\D/g, '').length) : '';
-    if (national.length >= MIN_PHONE_DIGITS) this.values.add(`phone:${national}`);
+    if (national.length >= MIN_PHONE_DIGITS) this.add('phone', national);
   }
 
   private addName(parts: readonly unknown[]): void {
     const words = parts.filter((p): p is string => typeof p === 'string').flatMap(nameForm);
     if (words.length < 2 || words.length > 4 || words.join('').length < MIN_NAME_LETTERS) return;
-    this.values.add(`name:${words.join(' ')}`);
+    this.add('name', words.join(' '));
+  }
+
+  private add(kind: ValueKind, form: string): void {
+    this.collected.add(createHmac('sha256', this.key).update(`${kind}:${form}`).digest('hex'));
+    if (kind === 'name') this.nameWords.add(form.split(' ').length);
+    if (kind === 'phone') this.phoneDigits.add(form.length);
   }
 
   get size(): number {
-    return this.values.size;
+    return this.collected.size;
   }
 
-  /** The digests of what was collected, under a new key. */
-  digests(key: Buffer = randomBytes(32)): ValueDigests {
-    const hmac = (value: string) => createHmac('sha256', key).update(value).digest('hex');
-    const nameWords = new Set<number>();
-    const phoneDigits = new Set<number>();
-    for (const v of this.values) {
-      if (v.startsWith('name:')) nameWords.add(v.split(' ').length);
-      if (v.startsWith('phone:')) phoneDigits.add(v.length - 'phone:'.length);
-    }
+  /** The digests of what was collected, and their key. */
+  digests(): ValueDigests {
+    const sorted = (numbers: ReadonlySet<number>) => [...numbers].sort((a, b) => a - b);
     return {
-      key: key.toString('base64'),
-      digests: [...this.values].map(hmac).sort(),
-      nameWords: [...nameWords].sort(),
-      phoneDigits: [...phoneDigits].sort(),
+      key: this.key.toString('base64'),
+      digests: [...this.collected].sort(),
+      nameWords: sorted(this.nameWords),
+      phoneDigits: sorted(this.phoneDigits),
     };
   }
 }

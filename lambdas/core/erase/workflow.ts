@@ -7,11 +7,13 @@ import { canonicalOrgId } from '../../../contract/org-id.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import { type BackupStore, ObjectExistsError, type VersionedStore } from '../store.ts';
 import { ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
-import { type ErasureOutcome, executeErasure, removeEarlierVersions } from './execute.ts';
+import { type EraseProgress, type ErasureOutcome, executeStep, removeEarlierVersions } from './execute.ts';
+import { ERASURE_PROGRESS_FOLDER } from '../../../contract/workflow-contract.ts';
 import {
   existingEntry,
+  type ScanProgress,
   type ScanResult,
-  scanForTraces,
+  scanStep,
   writeErasureLog,
   writeErasureStarted,
 } from './finish.ts';
@@ -24,8 +26,9 @@ import type { EraseRequest } from './input.ts';
 import {
   type ErasurePlan,
   type ErasureSummary,
-  planErasure,
+  type PlanProgress,
   planKeyOf,
+  planStep,
   requestFingerprint,
   sameRequest,
 } from './plan.ts';
@@ -38,10 +41,56 @@ export interface EraseDeps {
   /** The vault's Object Lock mode, or undefined when it has none. */
   readonly lockMode?: string;
   readonly clock: () => Date;
+  /**
+   * When a step stops and answers `done: false`, keeping its progress in the vault for the next
+   * invocation: a vault too large to plan, erase or scan in one Lambda invocation takes several.
+   * @default - each step runs to its end
+   */
+  readonly deadline?: Date;
 }
+
+/** Where a step keeps its progress between invocations: `orgs/<org>/erasures/<execution>/progress/<step>.json`. */
+export const progressKeyOf = (org: string, execution: string, step: 'plan' | 'erase' | 'scan'): string =>
+  `${erasuresPrefix(org)}${execution}/${ERASURE_PROGRESS_FOLDER}${step}.json`;
+
+async function readProgress<T>(deps: EraseDeps, key: string): Promise<T | undefined> {
+  if (!(await deps.store.head(key))) return undefined;
+  return JSON.parse(new TextDecoder().decode(await deps.store.get(key))) as T;
+}
+
+async function writeProgress(deps: EraseDeps, key: string, progress: unknown): Promise<void> {
+  await deps.versions.replace(key, JSON.stringify(progress), { contentType: 'application/json' });
+}
+
+/**
+ * Removes every version of the execution's progress records: the plan's holds the digests of her
+ * values (a dry run's too), which outlive neither the step nor the execution.
+ */
+async function forgetProgress(deps: EraseDeps, execution: string): Promise<void> {
+  for (const step of ['plan', 'erase', 'scan'] as const) {
+    const key = progressKeyOf(deps.org, execution, step);
+    for await (const version of deps.versions.listVersions(key)) {
+      if (version.key === key) await deps.versions.deleteVersion(key, version.versionId);
+    }
+  }
+}
+
+const timeOf = (deps: EraseDeps) => ({
+  clock: deps.clock,
+  ...(deps.deadline ? { deadline: deps.deadline } : {}),
+});
 
 /** The start step's answer: where the plan is, and its counts. */
 export interface EraseStarted extends ErasureSummary {
+  readonly done: true;
+  readonly mode: 'dry-run' | 'erase';
+  readonly planKey: string;
+  readonly execution: string;
+}
+
+/** The start step's answer when its time ran out before the plan was made: run it again. */
+export interface EraseStillPlanning {
+  readonly done: false;
   readonly mode: 'dry-run' | 'erase';
   readonly planKey: string;
   readonly execution: string;
@@ -54,7 +103,7 @@ export async function startErasure(
   deps: EraseDeps,
   input: unknown,
   execution: string,
-): Promise<EraseStarted> {
+): Promise<EraseStarted | EraseStillPlanning> {
   refuseLockedVault(deps.lockMode);
   const request = parseEraseInput(input);
   if (!EXECUTION.test(execution)) {
@@ -80,40 +129,65 @@ export async function startErasure(
       ]);
     }
   }
-  // A real run holds the org's restore leases from before its plan to its end (lease.ts).
-  if (request.mode === 'erase') await holdRestoreLeases(deps.store, deps.org, execution);
+  const progressKey = progressKeyOf(deps.org, execution, 'plan');
+  const progress = await readProgress<PlanProgress>(deps, progressKey);
+  if (progress) refuseOtherRequest(progress, request, progressKey);
+  // A real run holds the org's restore leases from before its plan to its end (lease.ts): its
+  // first invocation takes them (a retried one finds its own), a later one of a long plan renews them.
+  if (request.mode === 'erase') {
+    if (progress) await renewRestoreLeases(deps.store, deps.org, execution, { lazily: true });
+    else await holdRestoreLeases(deps.store, deps.org, execution);
+  }
   try {
-    return await planOnce(deps, request, execution);
+    const planKey = planKeyOf(deps.org, execution);
+    if (await deps.store.head(planKey)) return await storedStart(deps, planKey, request, execution);
+    return await planOnce(deps, request, execution, progress);
   } catch (error) {
     if (request.mode === 'erase') await giveBack(deps.store, deps.org, execution);
     throw error;
   }
 }
 
-/** Plans and writes the plan; a retried step finds its plan and answers it, if made for this request. */
-async function planOnce(deps: EraseDeps, request: EraseRequest, execution: string): Promise<EraseStarted> {
+/**
+ * Plans (from the progress of earlier invocations) and writes the plan, or the progress when its
+ * time ran out; a retried step finds its plan and answers it, if made for this request.
+ */
+async function planOnce(
+  deps: EraseDeps,
+  request: EraseRequest,
+  execution: string,
+  progress: PlanProgress | undefined,
+): Promise<EraseStarted | EraseStillPlanning> {
   const planKey = planKeyOf(deps.org, execution);
-  if (await deps.store.head(planKey)) return storedStart(deps, planKey, request, execution);
-  const plan = await planErasure(
+  const step = await planStep(
     deps.versions,
     deps.org,
     request,
     { execution, now: deps.clock() },
     { bypassGovernance: deps.lockMode === 'GOVERNANCE' },
+    progress,
+    timeOf(deps),
   );
+  if (!step.done) {
+    await writeProgress(deps, progressKeyOf(deps.org, execution, 'plan'), step.progress);
+    return { done: false, mode: request.mode, planKey, execution };
+  }
+  const { plan } = step;
   try {
     await deps.store.put(planKey, `${JSON.stringify(plan, null, 1)}\n`, { contentType: 'application/json' });
   } catch (error) {
     if (!(error instanceof ObjectExistsError)) throw error;
     return storedStart(deps, planKey, request, execution);
   }
-  return { mode: request.mode, planKey, execution, ...plan.summary };
+  await forgetProgress(deps, execution);
+  return { done: true, mode: request.mode, planKey, execution, ...plan.summary };
 }
 
 /** Gives the execution's restore leases back, when it ends otherwise than by its finish. */
 export async function releaseErasure(deps: EraseDeps, execution: string): Promise<{ released: true }> {
   if (!EXECUTION.test(execution)) return { released: true };
   await releaseRestoreLeases(deps.store, deps.org, execution);
+  await forgetProgress(deps, execution);
   return { released: true };
 }
 
@@ -126,11 +200,16 @@ async function storedStart(
 ): Promise<EraseStarted> {
   const plan = await readPlan(deps, planKey);
   refuseOtherRequest(plan, request, planKey);
-  return { mode: plan.mode, planKey, execution, ...plan.summary };
+  await forgetProgress(deps, execution);
+  return { done: true, mode: plan.mode, planKey, execution, ...plan.summary };
 }
 
-/** Refuses a plan that was not made for this request (another request, or no fingerprint at all). */
-function refuseOtherRequest(plan: ErasurePlan, request: EraseRequest, planKey: string): void {
+/** Refuses a plan (or one in the making) not made for this request (another request, or no fingerprint at all). */
+function refuseOtherRequest(
+  plan: Pick<ErasurePlan, 'request'>,
+  request: EraseRequest,
+  planKey: string,
+): void {
   if (sameRequest(plan.request, requestFingerprint(request))) return;
   throw new InvalidEraseRequestError([
     {
@@ -146,7 +225,7 @@ export async function eraseFromPlan(
   deps: EraseDeps,
   input: unknown,
   planKey: string,
-): Promise<ErasureOutcome> {
+): Promise<ErasureOutcome & { readonly done: boolean }> {
   const plan = await readPlan(deps, planKey);
   const request = parseEraseInput(input);
   refuseOtherRequest(plan, request, planKey);
@@ -159,7 +238,7 @@ export async function eraseFromPlan(
       },
     ]);
   }
-  await renewRestoreLeases(deps.store, deps.org, plan.execution);
+  await renewRestoreLeases(deps.store, deps.org, plan.execution, { lazily: true });
   // The log says an erasure began before any version is removed; the finish completes it.
   await writeErasureStarted(deps.store, {
     formatVersion: plan.formatVersion,
@@ -170,14 +249,35 @@ export async function eraseFromPlan(
     requestedBy: request.requestedBy,
     ids: plan.ids,
   });
-  return executeErasure({ store: deps.store, versions: deps.versions }, plan);
+  const progressKey = progressKeyOf(deps.org, plan.execution, 'erase');
+  const progress = await readProgress<EraseProgress | { done: true; outcome: ErasureOutcome }>(
+    deps,
+    progressKey,
+  );
+  // A step run again after its end answers what it did then (the finish logs it), not a re-run's zeros.
+  if (progress && 'done' in progress) return { done: true, ...progress.outcome };
+  const step = await executeStep(
+    { store: deps.store, versions: deps.versions },
+    plan,
+    progress,
+    timeOf(deps),
+  );
+  await writeProgress(deps, progressKey, step.done ? { done: true, outcome: step.outcome } : step.progress);
+  return step.done ? { done: true, ...step.outcome } : { done: false, ...step.progress.counts };
 }
 
 /** The finish step's answer. */
 export interface EraseFinished {
+  readonly done: true;
   readonly logKey: string;
   readonly versionsScanned: number;
   readonly traces: number;
+}
+
+/** The finish step's answer when its time ran out before the scan's end: run it again. */
+export interface EraseStillScanning {
+  readonly done: false;
+  readonly versionsScanned: number;
 }
 
 /**
@@ -189,7 +289,7 @@ export async function finishErasure(
   input: unknown,
   planKey: string,
   outcome: ErasureOutcome,
-): Promise<EraseFinished> {
+): Promise<EraseFinished | EraseStillScanning> {
   const request = parseEraseInput(input);
   const plan = await readPlan(deps, planKey);
   refuseOtherRequest(plan, request, planKey);
@@ -199,20 +299,31 @@ export async function finishErasure(
   if (logged?.entry.status === 'complete') {
     // A finish stopped after its log: the digests may still be there to forget.
     await forgetValues(deps, planKey, plan);
+    await forgetProgress(deps, plan.execution);
     await releaseRestoreLeases(deps.store, deps.org, plan.execution);
     return finished(deps.org, logged.key, logged.entry.scan);
   }
+  // A scan too long for one invocation renews the leases as it goes.
+  await renewRestoreLeases(deps.store, deps.org, plan.execution, { lazily: true });
   const copies = new Copies(
     new ValueMatcher(plan.values ?? { key: '', digests: [], nameWords: [] }),
     new Set(plan.keepCopiesIn ?? []),
   );
-  const scan = await scanForTraces(
+  const progressKey = progressKeyOf(deps.org, plan.execution, 'scan');
+  const step = await scanStep(
     deps.versions,
     deps.org,
     plan.ids,
     Object.values(request.where ?? {}),
     copies,
+    await readProgress<ScanProgress>(deps, progressKey),
+    timeOf(deps),
   );
+  if (!step.done) {
+    await writeProgress(deps, progressKey, step.progress);
+    return { done: false, versionsScanned: step.progress.versionsScanned };
+  }
+  const scan = step.result;
   const logKey = await writeErasureLog(deps.store, deps.versions, {
     formatVersion: plan.formatVersion,
     org: deps.org,
@@ -229,6 +340,7 @@ export async function finishErasure(
     scan,
   });
   await forgetValues(deps, planKey, plan);
+  await forgetProgress(deps, plan.execution);
   await releaseRestoreLeases(deps.store, deps.org, plan.execution);
   return finished(deps.org, logKey, scan);
 }
@@ -261,7 +373,7 @@ function finished(org: string, logKey: string, scan: ScanResult): EraseFinished 
         )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role.`,
     );
   }
-  return { logKey, versionsScanned: scan.versionsScanned, traces: 0 };
+  return { done: true, logKey, versionsScanned: scan.versionsScanned, traces: 0 };
 }
 
 async function readPlan(deps: EraseDeps, planKey: string): Promise<ErasurePlan> {

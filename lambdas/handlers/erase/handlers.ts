@@ -8,6 +8,8 @@ import type { ErasureOutcome } from '../../core/erase/execute.ts';
 import {
   type EraseFinished,
   type EraseStarted,
+  type EraseStillPlanning,
+  type EraseStillScanning,
   eraseFromPlan,
   finishErasure,
   releaseErasure,
@@ -44,10 +46,30 @@ const event = z.discriminatedUnion('step', [
   }),
 ]);
 
-/** Runs one step of the erase workflow. */
+/** Time kept back from the invocation's end to write a step's progress and return. */
+export const ERASE_STEP_MARGIN_MS = 120_000;
+
+/** What Lambda passes besides the event. */
+export interface EraseContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * Runs one step of the erase workflow. A plan, erase or scan that cannot end before the
+ * invocation's time is out keeps its progress in the vault and answers `done: false`; the state
+ * machine runs the step again, which goes on from there.
+ */
 export async function erase(
   raw: unknown,
-): Promise<EraseStarted | ErasureOutcome | EraseFinished | { released: true }> {
+  context?: EraseContext,
+): Promise<
+  | EraseStarted
+  | EraseStillPlanning
+  | (ErasureOutcome & { done: boolean })
+  | EraseFinished
+  | EraseStillScanning
+  | { released: true }
+> {
   const e = parseEvent(
     event,
     raw,
@@ -56,10 +78,22 @@ export async function erase(
   const org = orgNameFromEnv();
   const store = versionedStoreFromEnv();
   const lockMode = readEnv(EnvName.ObjectLockMode);
-  const deps = { store, versions: store, org, clock: () => new Date(), ...(lockMode ? { lockMode } : {}) };
+  const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
+  const deps = {
+    store,
+    versions: store,
+    org,
+    clock: () => new Date(),
+    deadline: new Date(Date.now() + Math.max(remaining - ERASE_STEP_MARGIN_MS, 0)),
+    ...(lockMode ? { lockMode } : {}),
+  };
   return instrumented(`Erase-${e.step}`, org, async ({ logger }) => {
     if (e.step === 'start') {
       const out = await startErasure(deps, e.input, e.executionName);
+      if (!out.done) {
+        logger.info('erasure still planning', { mode: out.mode, planKey: out.planKey });
+        return out;
+      }
       // Counts and keys only: the ids stay in the plan, in the vault.
       logger.info('erasure planned', {
         mode: out.mode,
@@ -77,11 +111,11 @@ export async function erase(
     }
     if (e.step === 'erase') {
       const out = await eraseFromPlan(deps, e.input, e.planKey);
-      logger.info('erasure carried out', { planKey: e.planKey, ...out });
+      logger.info(out.done ? 'erasure carried out' : 'erasure still erasing', { planKey: e.planKey, ...out });
       return out;
     }
     const out = await finishErasure(deps, e.input, e.planKey, e.outcome);
-    logger.info('erasure logged', { ...out });
+    logger.info(out.done ? 'erasure logged' : 'erasure still scanning', { ...out });
     return out;
   });
 }
