@@ -145,13 +145,21 @@ export class RetentionWorkflow extends Construct {
       new sfn.Fail(this, 'SweepRefused', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
       { errors: [...SWEEP_REFUSED_ERRORS], resultPath: '$.error' },
     );
-    sweep.addCatch(
-      new sfn.Fail(this, 'SweepFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
-      {
-        errors: [sfn.Errors.ALL],
-        resultPath: '$.error',
-      },
-    );
+    // A sweep that died (a timeout, a crash) between its claim and its end still holds the org's
+    // turn, which would keep erasures and the next sweep off for an hour: it is given back first.
+    const failed = new sfn.Fail(this, 'SweepFailed', {
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    const release = invokeTask(this, 'ReleaseSweepTurn', {
+      lambdaFunction: sweeper,
+      retry: SWEEP_RETRY,
+      payload: { executionName: sfn.JsonPath.stringAt('$$.Execution.Name'), step: 'release' },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    release.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    release.next(failed);
+    sweep.addCatch(release, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     // A sweep that ran out of time answers done: false; the next invocation continues it.
     const finished = new sfn.Choice(this, 'SweepDone')
       .when(sfn.Condition.booleanEquals('$.done', true), new sfn.Succeed(this, 'Swept'))

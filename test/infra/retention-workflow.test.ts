@@ -97,6 +97,25 @@ describe('the retention workflow of an org with a policy', () => {
     const definition = JSON.stringify(retention[1].Properties.DefinitionString);
     expect(definition).toContain('RetentionCatalogUnreadableError');
     expect(definition).toContain('SweepRefused');
+    // Any other failure gives the sweep's turn back before the execution fails.
+    const states = (
+      JSON.parse(
+        (retention[1].Properties.DefinitionString['Fn::Join'][1] as unknown[])
+          .map((part) => (typeof part === 'string' ? part : 'ARN'))
+          .join(''),
+      ) as {
+        States: Record<
+          string,
+          { Catch?: { ErrorEquals: string[]; Next: string }[]; Next?: string; Parameters?: unknown }
+        >;
+      }
+    ).States;
+    const caught = (state: string) =>
+      states[state]?.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'))?.Next;
+    expect(caught('Sweep')).toBe('ReleaseSweepTurn');
+    expect(states.ReleaseSweepTurn?.Next).toBe('SweepFailed');
+    expect(caught('ReleaseSweepTurn')).toBe('SweepFailed');
+    expect(JSON.stringify(states.ReleaseSweepTurn?.Parameters)).toContain('"step":"release"');
     // A failed execution alerts like the other workflows.
     orgTemplate.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({

@@ -101,6 +101,36 @@ describe('the retention workflow, run as synthesized under its own policies afte
     expect((await reader.pointInTime('sample', 'latest')).chain.map((m) => m.snapshotId)).toEqual([d, e]);
   }, 600_000);
 
+  it('gives its turn back when its function dies between two invocations, so nothing waits an hour for the lease', async () => {
+    // GIVEN a sweep whose every invocation runs out of time (it keeps the org's turn between them)
+    const heldBetween: string[] = [];
+    const died = await runLocalWorkflow({
+      instanceUrl: emu.instanceUrl,
+      accessToken: emu.accessToken,
+      store: dir,
+      org: 'sample',
+      app: (org) => buildLocalRetentionApp(org, POLICY),
+      appKey: 'retention-daily-1',
+      input: () => ({}),
+      executionName: 'sweep-died',
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+      lambdaTimeoutMs: () => 1,
+      // WHEN its function dies after an invocation that kept the turn
+      onTask: async (step) => {
+        if (step.state !== 'Sweep' || step.phase !== 'after') return;
+        expect(step.output).toMatchObject({ done: false });
+        heldBetween.push(...(await liveClaims(store, 'orgs/sample/', Date.now())).map((c) => c.runId));
+        throw Object.assign(new Error('the function stopped'), { name: 'Sandbox.Timedout' });
+      },
+    });
+    // THEN the execution fails with that error, and the turn it held is free again
+    expect(died.result.status).toBe('FAILED');
+    expect(died.result.error).toBe('Sandbox.Timedout');
+    expect(new Set(heldBetween)).toEqual(new Set(['sweep-sweep-died']));
+    expect(await liveClaims(store, 'orgs/sample/', Date.now())).toEqual([]);
+  }, 120_000);
+
   it('refuses to sweep, removing nothing, when a catalog entry cannot be read', async () => {
     const catalog = await keysUnder(store, 'orgs/sample/catalog/');
     const { writeFile } = await import('node:fs/promises');

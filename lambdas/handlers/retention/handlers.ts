@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { EnvName, ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
 import { parseRetentionPolicy } from '../../core/retention/policy.ts';
 import { type SweepOutput, sweepOrg } from '../../core/retention/sweep.ts';
+import { endSweepTurn } from '../../core/vault-lease.ts';
 import { describeProblems, parseEvent } from '../parse-event.ts';
 import { MetricUnit, orgNameFromEnv, readEnv, removingStoreFromEnv, telemetry } from '../runtime.ts';
 
@@ -20,21 +21,38 @@ const { instrumented } = telemetry(ServiceName.Retention);
 /** Time kept back from the invocation's end to log and return. */
 const MARGIN_MS = 60_000;
 
-const sweepEvent = z.object({ executionName: z.string().min(1).max(80) });
+const sweepEvent = z.object({
+  executionName: z.string().min(1).max(80),
+  /** `release`: the execution failed; give its turn back (a sweep that died held it). */
+  step: z.literal('release').optional(),
+});
 
 /** What Lambda passes besides the event. */
 export interface SweepContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** Sweeps the org's expired snapshots; `done: false` when its time ran out first (run it again). */
-export async function sweep(event: unknown, context?: SweepContext): Promise<SweepOutput> {
-  const { executionName } = parseEvent(
+/**
+ * Sweeps the org's expired snapshots; `done: false` when its time ran out first (run it again).
+ * With `step: "release"`, gives the execution's turn back instead: the workflow's failure path.
+ */
+export async function sweep(
+  event: unknown,
+  context?: SweepContext,
+): Promise<SweepOutput | { released: true }> {
+  const { executionName, step } = parseEvent(
     sweepEvent,
     event,
     (problems) => new InvalidSweepStateError(describeProblems('The sweep state', problems)),
   );
   const org = orgNameFromEnv();
+  if (step === 'release') {
+    return instrumented('SweepRelease', org, async ({ logger }) => {
+      await endSweepTurn(removingStoreFromEnv(), org, executionName);
+      logger.info('sweep ended: its turn given back', { executionName });
+      return { released: true as const };
+    });
+  }
   const policy = parseRetentionPolicy(readEnv(EnvName.RetentionPolicy));
   return instrumented('Sweep', org, async ({ logger, metrics }) => {
     const store = removingStoreFromEnv();
