@@ -10,6 +10,7 @@ import {
   erasePrefixesOf,
   eraseRemovalPatternsOf,
   ErrorName,
+  LAMBDA_CRASH_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   orgNameProblem,
 } from '../contract/workflow-contract.ts';
@@ -45,9 +46,12 @@ export function eraseRoleArnOf(stackPrefix: string, orgName: string): string {
   return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${eraseRoleNameOf(stackPrefix, orgName)}`;
 }
 
-/** How every erase task retries: only Lambda's own transient failures; each step is safe to run again. */
+/**
+ * How every erase task retries: Lambda's own transient failures, and a function that died (a
+ * timeout, a crash): each step is safe to run again, and goes on from its last progress.
+ */
 const ERASE_RETRY: WorkflowRetry = {
-  errors: LAMBDA_SERVICE_ERRORS,
+  errors: [...LAMBDA_SERVICE_ERRORS, ...LAMBDA_CRASH_ERRORS],
   interval: Duration.seconds(5),
   maxAttempts: 3,
   backoffRate: 2,

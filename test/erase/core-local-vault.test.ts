@@ -809,4 +809,52 @@ describe('erasure over a local vault, step by step', () => {
     expect(await d.store.head(progressKey)).toBeUndefined();
     expect([...(await everyVersion(d.store, 'orgs/sample/erasures/')).keys()]).toEqual([]);
   }, 120_000);
+
+  it("forgets a long plan's progress when the plan is refused, and refuses the erasure log's folder as an execution name", async () => {
+    const dir = copy();
+    const d = { ...deps(dir), deadline: new Date(0) };
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    // A stopped restore's open batch holds her: the checks at the end of the plan refuse the erasure.
+    await d.store.put(
+      `restores/sample/${orgId}/intents/Contact/0001.json`,
+      JSON.stringify({ batch: '0001', rows: [{ oldId: sc.person, values: { LastName: 'Martin' } }] }),
+    );
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    let calls = 0;
+    const refused = async () => {
+      for (;;) {
+        calls++;
+        if (!(await steps.startErasure(d, input, 'erase-refused')).done) continue;
+        return 'planned';
+      }
+    };
+    await expect(refused()).rejects.toThrow(/stopped part way/);
+    expect(calls).toBeGreaterThan(10);
+    // Its progress held the digests of her values: every version of it is gone.
+    expect([...(await everyVersion(d.store, 'orgs/sample/erasures/')).keys()]).toEqual([]);
+    await expect(steps.startErasure(d, { ...input, mode: 'dry-run' }, 'log')).rejects.toThrow(
+      /cannot name a vault folder \(it is the erasure log's\)/,
+    );
+  }, 120_000);
+
+  it('describes again a part rewritten by a stopped erasure of someone else, which its own plan does not name', async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    // An erasure of another record stopped after rewriting an Account part, before its manifests.
+    const reader = new SnapshotReader(d.store);
+    const manifest = await reader.manifest('sample', sc.snapshots[0]!);
+    const part = manifest.objects.find((o) => o.name === 'Account')!.parts[0]!;
+    const { gunzipSync } = await import('node:zlib');
+    const lines = gunzipSync(await d.store.get(part.key)).toString('utf8').split('\n');
+    await d.store.replace(part.key, gzipSync(`${[lines[0], ...lines.slice(2)].join('\n')}`));
+    expect(await verifySnapshot(d.store, manifest)).not.toEqual([]);
+    // WHEN she is erased, a request that never names that part
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const started = await startErasure(d, input, 'erase-after-other');
+    expect(JSON.stringify(started)).not.toContain(part.key);
+    await finishErasure(d, input, started.planKey, await eraseFromPlan(d, input, started.planKey));
+    // THEN that snapshot's manifest describes the part as stored, and it verifies
+    expect(await verifySnapshot(d.store, await reader.manifest('sample', sc.snapshots[0]!))).toEqual([]);
+  }, 120_000);
 });

@@ -56,8 +56,10 @@ export interface ErasureStores {
  */
 export interface EraseProgress {
   readonly phase: 'rewrite' | 'describe' | 'remove';
-  /** The next planned key (`rewrite`), record (`describe`) or touched key (`remove`), by index. */
+  /** The next planned key (`rewrite`) or touched key (`remove`), by index. */
   readonly next: number;
+  /** In `describe`, the name of the last record described again (see `recordName`). */
+  readonly after?: string;
   readonly counts: ErasureOutcome;
   readonly touched?: readonly string[];
 }
@@ -143,9 +145,16 @@ export async function executeStep(
     // versions go last, once every record describing it is true again.
     const touched = new Set(state.touched ?? []);
     const records = await describingRecords(stores, plan.org, planned, rewrittenParts);
-    for (let i = state.next; i < records.length; i++) {
-      if (i > state.next && past())
-        return pause({ phase: 'describe', next: i, touched: [...touched].sort() });
+    // Gone on with after the last record done, by its name: the list is read again each time.
+    const from = state.after === undefined ? 0 : records.findIndex((r) => recordName(r) > state.after!);
+    for (let i = from < 0 ? records.length : from; i < records.length; i++) {
+      if (i > from && past())
+        return pause({
+          phase: 'describe',
+          next: 0,
+          after: recordName(records[i - 1]!),
+          touched: [...touched].sort(),
+        });
       const record = records[i]!;
       if (record.kind === 'sidecars') {
         for (const key of await refreshSidecars(stores, record.folder, rewrittenParts, ids)) touched.add(key);
@@ -185,6 +194,14 @@ type DescribingRecord =
       readonly catalog?: ReturnType<typeof parseCatalogEntry>;
     };
 
+/** A record's name, in the order the records are described: sidecars, journal, manifests. */
+const recordName = (record: DescribingRecord): string =>
+  record.kind === 'sidecars'
+    ? `0 ${record.folder}`
+    : record.kind === 'journal'
+      ? `1 ${record.key}`
+      : `2 ${record.snapshotId}`;
+
 /**
  * The records to describe again, in order: the JSON records beside each rewritten part, the
  * manifest of each rewritten journal object, then the manifest (and catalog entry) of every
@@ -210,14 +227,15 @@ async function describingRecords(
     ...[...rewrittenParts].map((k) => kindOf(k).snapshotId ?? ''),
   ]);
   snapshotIds.delete('');
-  return [
+  const records: DescribingRecord[] = [
     ...folders.map((folder) => ({ kind: 'sidecars' as const, folder })),
     ...planned.filter((k) => k.kind === 'journal').map((k) => ({ kind: 'journal' as const, key: k.key })),
-    ...[...snapshotIds].sort().map((snapshotId) => {
+    ...[...snapshotIds].map((snapshotId) => {
       const catalog = catalogs.get(snapshotId);
       return { kind: 'manifest' as const, snapshotId, ...(catalog ? { catalog } : {}) };
     }),
   ];
+  return records.sort((a, b) => (recordName(a) < recordName(b) ? -1 : 1));
 }
 
 async function currentBody(store: BackupStore, key: string): Promise<Uint8Array | undefined> {
@@ -465,7 +483,18 @@ async function updateManifest(
     return column < 0 ? 0 : table.rows.filter((r) => r[column] === 'true').length;
   };
   const manifest = parseManifest(textOf(text), key);
-  const updated = await describeParts(manifest, rewritten, measure, deletedIn);
+  // The parts the plan rewrites, and any other whose size no longer matches its entry: rewritten
+  // by an erasure of another request that stopped before its manifests (a HEAD each, no read).
+  const changed = new Set<string>();
+  for (const object of manifest.objects) {
+    for (const part of [...object.parts, object.tombstones, object.links]) {
+      if (!part) continue;
+      if (rewritten.has(part.key)) changed.add(part.key);
+      else if (((await stores.store.head(part.key))?.bytes ?? part.bytes) !== part.bytes)
+        changed.add(part.key);
+    }
+  }
+  const updated = await describeParts(manifest, changed, measure, deletedIn);
   let manifestText = textOf(text);
   if (updated) {
     manifestText = `${JSON.stringify(updated, null, 1)}\n`;
@@ -498,7 +527,7 @@ async function describeParts(
 ): Promise<SnapshotManifest | undefined> {
   let changed = false;
   const objects = [];
-  // A part as stored now, when the erasure rewrote it (or may have, in a run that stopped): only
+  // A part as stored now, when an erasure rewrote it (or may have, in a run that stopped): only
   // those are read, so a manifest naming none of them costs no read of its parts.
   const current = async (part: SnapshotPart): Promise<SnapshotPart> =>
     rewritten.has(part.key) ? measure(part) : part;

@@ -97,6 +97,8 @@ export interface EraseStillPlanning {
 }
 
 const EXECUTION = /^[A-Za-z0-9_-]{1,80}$/;
+/** The erasure log's folder beside the executions' folders: no execution may be named so. */
+const LOG_FOLDER_NAME = 'log';
 
 /** Parses the input, refuses a locked vault or a wrong org id, plans and writes the plan. */
 export async function startErasure(
@@ -106,12 +108,12 @@ export async function startErasure(
 ): Promise<EraseStarted | EraseStillPlanning> {
   refuseLockedVault(deps.lockMode);
   const request = parseEraseInput(input);
-  if (!EXECUTION.test(execution)) {
+  if (!EXECUTION.test(execution) || execution === LOG_FOLDER_NAME) {
     throw new InvalidEraseRequestError([
       {
         field: '(execution)',
-        problem: `the execution name "${execution.slice(0, 90)}" cannot name a vault folder.`,
-        fix: 'start the execution with a name of letters, digits, "-" and "_" (at most 80), or let the console name it.',
+        problem: `the execution name "${execution.slice(0, 90)}" cannot name a vault folder${execution === LOG_FOLDER_NAME ? " (it is the erasure log's)" : ''}.`,
+        fix: 'start the execution with a name of letters, digits, "-" and "_" (at most 80), other than "log", or let the console name it.',
       },
     ]);
   }
@@ -144,6 +146,8 @@ export async function startErasure(
     return await planOnce(deps, request, execution, progress);
   } catch (error) {
     if (request.mode === 'erase') await giveBack(deps.store, deps.org, execution);
+    // A refusal ends the execution without its release state: the digests go here.
+    await forgetProgress(deps, execution).catch(() => undefined);
     throw error;
   }
 }
