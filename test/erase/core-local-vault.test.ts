@@ -846,7 +846,9 @@ describe('erasure over a local vault, step by step', () => {
     const manifest = await reader.manifest('sample', sc.snapshots[0]!);
     const part = manifest.objects.find((o) => o.name === 'Account')!.parts[0]!;
     const { gunzipSync } = await import('node:zlib');
-    const lines = gunzipSync(await d.store.get(part.key)).toString('utf8').split('\n');
+    const lines = gunzipSync(await d.store.get(part.key))
+      .toString('utf8')
+      .split('\n');
     await d.store.replace(part.key, gzipSync(`${[lines[0], ...lines.slice(2)].join('\n')}`));
     expect(await verifySnapshot(d.store, manifest)).not.toEqual([]);
     // WHEN she is erased, a request that never names that part

@@ -28,7 +28,7 @@ describe('the retention workflow, run as synthesized under its own policies afte
   }, 120_000);
   afterAll(async () => emu?.stop());
 
-  const sweep = (executionName: string) =>
+  const sweep = (executionName: string, more: Partial<Parameters<typeof runLocalWorkflow>[0]> = {}) =>
     runLocalWorkflow({
       instanceUrl: emu.instanceUrl,
       accessToken: emu.accessToken,
@@ -40,6 +40,7 @@ describe('the retention workflow, run as synthesized under its own policies afte
       executionName,
       retryIntervalScale: 0,
       enforcePolicies: true,
+      ...more,
     });
 
   const snapshotOf = async (mode: 'full' | 'incremental') => {
@@ -104,17 +105,7 @@ describe('the retention workflow, run as synthesized under its own policies afte
   it('gives its turn back when its function dies between two invocations, so nothing waits an hour for the lease', async () => {
     // GIVEN a sweep whose every invocation runs out of time (it keeps the org's turn between them)
     const heldBetween: string[] = [];
-    const died = await runLocalWorkflow({
-      instanceUrl: emu.instanceUrl,
-      accessToken: emu.accessToken,
-      store: dir,
-      org: 'sample',
-      app: (org) => buildLocalRetentionApp(org, POLICY),
-      appKey: 'retention-daily-1',
-      input: () => ({}),
-      executionName: 'sweep-died',
-      retryIntervalScale: 0,
-      enforcePolicies: true,
+    const died = await sweep('sweep-died', {
       lambdaTimeoutMs: () => 1,
       // WHEN its function dies after an invocation that kept the turn
       onTask: async (step) => {
