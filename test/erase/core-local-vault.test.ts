@@ -15,6 +15,7 @@ import { BLANKED_DESCRIPTION, buildErasureScenario, type ErasureScenario } from 
 import type { PointInTime } from '../../lambdas/core/snapshot/reader.ts';
 
 import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import { releaseRestoreLeases } from '../../lambdas/core/erase/lease.ts';
 import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { backupEnded, backupHeartbeat, endSweepTurn, takeSweepTurn } from '../../lambdas/core/vault-lease.ts';
 import { runLocalBackup } from '../../cli/commands/backup.ts';
@@ -831,6 +832,13 @@ describe('erasure over a local vault, step by step', () => {
     await expect(refused()).rejects.toThrow(/stopped part way/);
     expect(calls).toBeGreaterThan(10);
     // Its progress held the digests of her values: every version of it is gone.
+    expect([...(await everyVersion(d.store, 'orgs/sample/erasures/')).keys()]).toEqual([]);
+    // A plan that lost its lease between two invocations is refused, and forgets its progress too.
+    for (let i = 0; i < 3; i++)
+      expect(await steps.startErasure(d, input, 'erase-lost')).toMatchObject({ done: false });
+    expect(await d.store.head('orgs/sample/erasures/erase-lost/progress/plan.json')).toBeDefined();
+    await releaseRestoreLeases(d.store, 'sample', 'erase-lost');
+    await expect(steps.startErasure(d, input, 'erase-lost')).rejects.toThrow(/no longer holds a lease/);
     expect([...(await everyVersion(d.store, 'orgs/sample/erasures/')).keys()]).toEqual([]);
     await expect(steps.startErasure(d, { ...input, mode: 'dry-run' }, 'log')).rejects.toThrow(
       /cannot name a vault folder \(it is the erasure log's\)/,

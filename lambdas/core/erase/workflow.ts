@@ -134,19 +134,20 @@ export async function startErasure(
   const progressKey = progressKeyOf(deps.org, execution, 'plan');
   const progress = await readProgress<PlanProgress>(deps, progressKey);
   if (progress) refuseOtherRequest(progress, request, progressKey);
-  // A real run holds the org's restore leases from before its plan to its end (lease.ts): its
-  // first invocation takes them (a retried one finds its own), a later one of a long plan renews them.
-  if (request.mode === 'erase') {
-    if (progress) await renewRestoreLeases(deps.store, deps.org, execution, { lazily: true });
-    else await holdRestoreLeases(deps.store, deps.org, execution);
-  }
   try {
+    // A real run holds the org's restore leases from before its plan to its end (lease.ts): its
+    // first invocation takes them (a retried one finds its own), a later one of a long plan renews them.
+    if (request.mode === 'erase') {
+      if (progress) await renewRestoreLeases(deps.store, deps.org, execution, { lazily: true });
+      else await holdRestoreLeases(deps.store, deps.org, execution);
+    }
     const planKey = planKeyOf(deps.org, execution);
     if (await deps.store.head(planKey)) return await storedStart(deps, planKey, request, execution);
     return await planOnce(deps, request, execution, progress);
   } catch (error) {
     if (request.mode === 'erase') await giveBack(deps.store, deps.org, execution);
-    // A refusal ends the execution without its release state: the digests go here.
+    // A refusal (a lease lost between two invocations included) ends the execution without its
+    // release state: the digests go here.
     await forgetProgress(deps, execution).catch(() => undefined);
     throw error;
   }
