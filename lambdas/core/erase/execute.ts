@@ -25,7 +25,16 @@ import {
   journalManifestKeyOf,
 } from '../continuous/journal.ts';
 import type { BackupStore, VersionedStore } from '../store.ts';
-import { IdSet, journalLines, kindOf, parseCsv, rowErased, type StepTime, textOf } from './find.ts';
+import {
+  IdSet,
+  journalLines,
+  kindOf,
+  parseCsv,
+  pastDeadline,
+  rowErased,
+  type StepTime,
+  textOf,
+} from './find.ts';
 import type { ErasurePlan, PlannedKey } from './plan.ts';
 import { Copies, CopyTally } from './copies.ts';
 import { ValueMatcher } from './values.ts';
@@ -105,7 +114,7 @@ export async function executeStep(
     new ValueMatcher(plan.values ?? { key: '', digests: [], nameWords: [] }),
     new Set(plan.keepCopiesIn ?? []),
   );
-  const past = () => time?.deadline !== undefined && time.clock().getTime() > time.deadline.getTime();
+  const past = () => pastDeadline(time);
   let state: EraseProgress = progress ?? { phase: 'rewrite', next: 0, counts: NOTHING_YET };
   const count = { ...state.counts };
   const pause = (next: Omit<EraseProgress, 'counts'>): EraseStep => ({

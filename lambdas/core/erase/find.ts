@@ -161,6 +161,10 @@ export interface StepTime {
   readonly deadline?: Date;
 }
 
+/** Whether the step's deadline has passed (never, without one). */
+export const pastDeadline = (time: StepTime | undefined): boolean =>
+  time?.deadline !== undefined && time.clock().getTime() > time.deadline.getTime();
+
 /** The prefixes a pass lists, and the ones under them it leaves out. */
 export interface PassScope {
   readonly prefixes: readonly string[];
@@ -196,7 +200,7 @@ export async function visitVersions(
   time: StepTime | undefined,
   visit: (version: ObjectVersion) => Promise<void>,
 ): Promise<PassCursor | undefined> {
-  const past = () => time?.deadline !== undefined && time.clock().getTime() > time.deadline.getTime();
+  const past = () => pastDeadline(time);
   const first = from?.prefix ?? 0;
   for (let i = first; i < scope.prefixes.length; i++) {
     const after = i === first ? from?.afterKey : undefined;
