@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import {
   type BackupStore,
   ObjectExistsError,
-  type ListVersionsOptions,
+  type ListOptions,
   type ObjectVersion,
   ObjectNotFoundError,
   PointerChangedError,
@@ -222,16 +222,19 @@ export class LocalDirectoryStore implements BackupStore, RemovingStore, Versione
     }
   }
 
-  async *list(prefix: string): AsyncIterable<StoreEntry> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoreEntry> {
     checkStorePrefix(prefix);
     // The prefix need not end at a folder boundary ("orgs/acme/snap" matches "orgs/acme/snapshots/...").
     const folderKey = prefix.slice(0, prefix.lastIndexOf('/') + 1);
     const namePrefix = prefix.slice(folderKey.length);
-    yield* this.walk(folderKey, namePrefix);
+    yield* this.walk(folderKey, namePrefix, options.afterKey);
   }
 
-  /** Yields the files under a folder in key order; a folder's keys all share `name/`, so it sorts as that. */
-  private async *walk(folderKey: string, namePrefix: string): AsyncGenerator<StoreEntry> {
+  /**
+   * Yields the files under a folder in key order; a folder's keys all share `name/`, so it sorts
+   * as that. Keys up to `after` are left out, and so is a whole folder that sorts before it.
+   */
+  private async *walk(folderKey: string, namePrefix: string, after?: string): AsyncGenerator<StoreEntry> {
     const folder = path.join(this.root, ...folderKey.split('/'));
     let entries: { name: string; folder: boolean }[];
     try {
@@ -250,9 +253,13 @@ export class LocalDirectoryStore implements BackupStore, RemovingStore, Versione
     for (const entry of entries) {
       const key = `${folderKey}${entry.name}`;
       if (entry.folder) {
-        yield* this.walk(`${key}/`, '');
+        // Every key in the folder starts with `key/`: all sort before `after` when it does not.
+        const passed =
+          after !== undefined && !after.startsWith(`${key}/`) && compareKeys(`${key}/`, after) < 0;
+        if (!passed) yield* this.walk(`${key}/`, '', after);
         continue;
       }
+      if (after !== undefined && compareKeys(key, after) <= 0) continue;
       const info = await stat(path.join(folder, entry.name)).catch((error: unknown) => {
         if (isMissing(error)) return undefined;
         throw error;
@@ -262,11 +269,8 @@ export class LocalDirectoryStore implements BackupStore, RemovingStore, Versione
   }
 
   /** Each key holds one version, which a listing names `null`, as S3 names a version of an unversioned bucket. */
-  async *listVersions(prefix: string, options: ListVersionsOptions = {}): AsyncIterable<ObjectVersion> {
-    const after = options.afterKey;
-    for await (const entry of this.list(prefix)) {
-      // The walk yields keys in key order, so the ones up to `after` come first.
-      if (after !== undefined && compareKeys(entry.key, after) <= 0) continue;
+  async *listVersions(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectVersion> {
+    for await (const entry of this.list(prefix, options)) {
       yield {
         key: entry.key,
         versionId: LOCAL_VERSION_ID,

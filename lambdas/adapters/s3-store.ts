@@ -15,7 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   type BackupStore,
   ObjectExistsError,
-  type ListVersionsOptions,
+  type ListOptions,
   type ObjectVersion,
   ObjectNotFoundError,
   PointerChangedError,
@@ -290,8 +290,10 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
   }
 
-  async *list(prefix: string): AsyncIterable<StoreEntry> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoreEntry> {
     checkStorePrefix(prefix);
+    // StartAfter counts only on the first request; the continuation token carries it on.
+    const startAfter = options.afterKey !== undefined ? this.objectKey(options.afterKey) : undefined;
     let continuationToken: string | undefined;
     do {
       const page = await this.client.send(
@@ -299,6 +301,7 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
           Bucket: this.bucket,
           Prefix: `${this.prefix}${prefix}`,
           ContinuationToken: continuationToken,
+          StartAfter: continuationToken === undefined ? startAfter : undefined,
         }),
       );
       for (const object of page.Contents ?? []) {
@@ -309,7 +312,7 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
     } while (continuationToken);
   }
 
-  async *listVersions(prefix: string, options: ListVersionsOptions = {}): AsyncIterable<ObjectVersion> {
+  async *listVersions(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectVersion> {
     checkStorePrefix(prefix);
     // A key marker alone lists the keys after it, every version of each.
     const keyMarkerGiven = options.afterKey !== undefined ? this.objectKey(options.afterKey) : undefined;
@@ -341,7 +344,7 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
         })),
       ];
       // S3 gives a page's versions and its delete markers apart, each in key order: merged, every
-      // version of a key comes together, and a pass may stop between two keys (see ListVersionsOptions).
+      // version of a key comes together, and a pass may stop between two keys (see ListOptions).
       entries.sort((a, b) => compareKeys(a.key, b.key));
       for (const entry of entries) {
         if (entry.key === 'undefined') continue;

@@ -51,8 +51,11 @@ export interface BackupStore {
   getStream(key: string, options?: ReadOptions): Promise<Readable>;
   /** Size of an object, or undefined if there is none. */
   head(key: string): Promise<StoreEntry | undefined>;
-  /** Every key under a prefix, in lexicographic order. */
-  list(prefix: string): AsyncIterable<StoreEntry>;
+  /**
+   * Every key under a prefix, in key order (by bytes); with `afterKey`, only the keys after it (a
+   * long pass goes on from there).
+   */
+  list(prefix: string, options?: ListOptions): AsyncIterable<StoreEntry>;
 }
 
 /** Options for a read. */
@@ -112,9 +115,12 @@ export interface ObjectVersion {
   readonly deleteMarker: boolean;
 }
 
-/** Where a listing of versions starts. */
-export interface ListVersionsOptions {
-  /** List only keys after this one, in key order (S3's KeyMarker without a VersionIdMarker). */
+/** Where a listing starts. */
+export interface ListOptions {
+  /**
+   * List only keys after this one, in key order: S3's StartAfter for objects, its KeyMarker
+   * without a VersionIdMarker for versions.
+   */
   readonly afterKey?: string;
 }
 
@@ -131,7 +137,7 @@ export interface VersionedStore {
    * key in key order (every version of a key, delete markers too, one after another); with
    * `afterKey`, only the keys after it (a long pass goes on from there).
    */
-  listVersions(prefix: string, options?: ListVersionsOptions): AsyncIterable<ObjectVersion>;
+  listVersions(prefix: string, options?: ListOptions): AsyncIterable<ObjectVersion>;
   /** Reads one version; fails with `ObjectNotFoundError` if it does not exist. */
   getVersion(key: string, versionId: string): Promise<Uint8Array>;
   /**

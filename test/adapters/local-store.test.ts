@@ -118,6 +118,39 @@ describe('LocalDirectoryStore', () => {
   });
 });
 
+describe('LocalDirectoryStore listings that go on from a key', () => {
+  it('lists only the keys after the given one, in byte order, skipping whole folders before it', async () => {
+    const store = new LocalDirectoryStore(await newRoot());
+    for (const key of [
+      'orgs/acme/a/1.json',
+      'orgs/acme/x/1.json',
+      'orgs/acme/x-2.json',
+      'orgs/acme/x/2.json',
+      'orgs/acme/y.json',
+    ])
+      await store.put(key, '{}');
+    const listed = async (afterKey: string) => {
+      const keys: string[] = [];
+      for await (const entry of store.list('orgs/acme/', { afterKey })) keys.push(entry.key);
+      return keys;
+    };
+    expect(await listed('orgs/acme/a/1.json')).toEqual([
+      'orgs/acme/x-2.json',
+      'orgs/acme/x/1.json',
+      'orgs/acme/x/2.json',
+      'orgs/acme/y.json',
+    ]);
+    // A key that is not stored still marks where the listing goes on.
+    expect(await listed('orgs/acme/x/1.z')).toEqual(['orgs/acme/x/2.json', 'orgs/acme/y.json']);
+    expect(await listed('orgs/acme/x/')).toEqual([
+      'orgs/acme/x/1.json',
+      'orgs/acme/x/2.json',
+      'orgs/acme/y.json',
+    ]);
+    expect(await listed('orgs/acme/z')).toEqual([]);
+  });
+});
+
 describe('LocalDirectoryStore as the versioned store erasure uses', () => {
   it('lists the keys after a given key in the order S3 lists them, so a long pass goes on where it stopped', async () => {
     const store = new LocalDirectoryStore(await newRoot());

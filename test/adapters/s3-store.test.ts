@@ -173,6 +173,21 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     expect(await listed('after/y.json')).toEqual([]);
   });
 
+  it('lists only the current keys after a given key, within its tenant prefix', async () => {
+    const store = newStore({ prefix: 'tenant-b/' });
+    for (const key of ['from/a/1.json', 'from/x/1.json', 'from/x-2.json', 'from/x/2.json', 'from/y.json'])
+      await store.put(key, '{}');
+    await store.remove('from/x/2.json');
+    const listed = async (afterKey: string) => {
+      const keys: string[] = [];
+      for await (const entry of store.list('from/', { afterKey })) keys.push(entry.key);
+      return keys;
+    };
+    expect(await listed('from/a/1.json')).toEqual(['from/x-2.json', 'from/x/1.json', 'from/y.json']);
+    expect(await listed('from/x/1.z')).toEqual(['from/y.json']);
+    expect(await listed('from/y.json')).toEqual([]);
+  });
+
   it('keeps every version of a pointer: two writes leave two versions, the newest one current', async () => {
     const store = newStore();
     const first = await store.putPointer('orgs/acme/latest-complete.json', '{"snapshot":"s1"}');

@@ -12,6 +12,7 @@ import type {
   PointerCondition,
   PutOptions,
   StoredObject,
+  ListOptions,
   StoreEntry,
 } from '../../lambdas/core/store.ts';
 import { baseFields, FakeSource } from './fake-source.ts';
@@ -93,8 +94,8 @@ class PointerRaceStore implements BackupStore {
   head(key: string): Promise<StoreEntry | undefined> {
     return this.inner.head(key);
   }
-  list(prefix: string) {
-    return this.inner.list(prefix);
+  list(prefix: string, options?: ListOptions) {
+    return this.inner.list(prefix, options);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   PointerChangedError,
   type PointerCondition,
   type StoredObject,
+  type ListOptions,
   type StoreEntry,
 } from '../../lambdas/core/store.ts';
 import type { RemovingStore } from '../../lambdas/core/removing-store.ts';
@@ -62,8 +63,11 @@ export class MemoryStore implements BackupStore, RemovingStore {
     return bytes ? { key, bytes: bytes.length } : undefined;
   }
 
-  async *list(prefix: string): AsyncIterable<StoreEntry> {
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoreEntry> {
+    const after = options.afterKey;
+    const keys = [...this.objects.keys()]
+      .filter((k) => k.startsWith(prefix) && (after === undefined || k > after))
+      .sort();
     for (const key of keys) yield { key, bytes: this.objects.get(key)!.length };
   }
 

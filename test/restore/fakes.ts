@@ -23,6 +23,7 @@ import {
   type BackupStore,
   ObjectExistsError,
   ObjectNotFoundError,
+  type ListOptions,
   type StoreEntry,
   type StoredObject,
 } from '../../lambdas/core/store.ts';
@@ -65,9 +66,10 @@ export class MemoryStore implements BackupStore {
     const v = this.objects.get(key);
     return v ? { key, bytes: v.length } : undefined;
   }
-  async *list(prefix: string): AsyncIterable<StoreEntry> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoreEntry> {
     for (const key of [...this.objects.keys()].sort()) {
-      if (key.startsWith(prefix)) yield { key, bytes: this.objects.get(key)!.length };
+      if (key.startsWith(prefix) && (options.afterKey === undefined || key > options.afterKey))
+        yield { key, bytes: this.objects.get(key)!.length };
     }
   }
 }

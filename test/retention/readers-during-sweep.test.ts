@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { listSnapshots } from '../../lambdas/core/insight/list.ts';
 import { catalogKey, catalogPrefix, manifestKey } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
-import type { StoreEntry } from '../../lambdas/core/store.ts';
+import type { ListOptions, StoreEntry } from '../../lambdas/core/store.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -14,9 +14,9 @@ const at = (day: number) => new Date(FIRST + day * DAY_MS);
 /** A vault in which the retention sweep removes `victim` (catalog entry, then manifest) as soon as a reader has listed the catalog. */
 class SweptWhileRead extends MemoryStore {
   victim: string | undefined;
-  override async *list(prefix: string): AsyncIterable<StoreEntry> {
+  override async *list(prefix: string, options?: ListOptions): AsyncIterable<StoreEntry> {
     const entries: StoreEntry[] = [];
-    for await (const entry of super.list(prefix)) entries.push(entry);
+    for await (const entry of super.list(prefix, options)) entries.push(entry);
     if (this.victim && prefix === catalogPrefix('acme')) {
       await this.remove(catalogKey('acme', this.victim));
       await this.remove(manifestKey('acme', this.victim));
