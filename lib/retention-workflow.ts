@@ -136,10 +136,15 @@ export class RetentionWorkflow extends Construct {
     this.functions = [sweeper];
     this.grantVault(props, this.role);
 
+    // The state goes along whole: after an invocation that ran out of time it is that answer,
+    // whose cursor the next invocation goes on from; on the first, the execution's input.
     const sweep = invokeTask(this, 'Sweep', {
       lambdaFunction: sweeper,
       retry: SWEEP_RETRY,
-      payload: { executionName: sfn.JsonPath.stringAt('$$.Execution.Name') },
+      payload: {
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        state: sfn.JsonPath.entirePayload,
+      },
     });
     sweep.addCatch(
       new sfn.Fail(this, 'SweepRefused', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),

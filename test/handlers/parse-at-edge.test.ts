@@ -6,6 +6,7 @@ import { EnvName, ErrorName } from '../../contract/workflow-contract.ts';
 import * as backup from '../../lambdas/handlers/backup/handlers.ts';
 import * as erase from '../../lambdas/handlers/erase/handlers.ts';
 import * as restore from '../../lambdas/handlers/restore/handlers.ts';
+import * as retention from '../../lambdas/handlers/retention/handlers.ts';
 
 const run = {
   orgId: '00D000000000001AAA',
@@ -29,6 +30,27 @@ describe('backup handlers parse their event at the edge', () => {
     await expect(backup.finishHandler({ org: 'acme', snapshotId: 7 })).rejects.toMatchObject({
       name: ErrorName.InvalidBackupRequest,
       message: expect.stringMatching(/^The finish input is invalid: snapshotId: /),
+    });
+  });
+});
+
+describe('the retention sweeper parses its event at the edge', () => {
+  it.each([
+    ['a cursor with no start', { executionName: 'x', state: { cursor: { indexDone: true } } }, 'sweptAt'],
+    [
+      'a start that is not a time',
+      { executionName: 'x', state: { cursor: { sweptAt: 'today' } } },
+      'sweptAt',
+    ],
+    [
+      'a cursor with a field of its own',
+      { executionName: 'x', state: { cursor: { sweptAt: '2026-12-04T04:30:00.000Z', from: 'a' } } },
+      'from',
+    ],
+  ])('refuses %s with InvalidSweepStateError, naming the field', async (_what, event, field) => {
+    await expect(retention.sweep(event)).rejects.toMatchObject({
+      name: ErrorName.InvalidSweepState,
+      message: expect.stringContaining(field),
     });
   });
 });

@@ -116,6 +116,9 @@ describe('the retention workflow of an org with a policy', () => {
     expect(states.ReleaseSweepTurn?.Next).toBe('SweepFailed');
     expect(caught('ReleaseSweepTurn')).toBe('SweepFailed');
     expect(JSON.stringify(states.ReleaseSweepTurn?.Parameters)).toContain('"step":"release"');
+    // A sweep that ran out of time is entered again with its own answer, whose cursor it goes on from.
+    expect(states.SweepDone).toMatchObject({ Default: 'Sweep' });
+    expect(states.Sweep?.Parameters).toMatchObject({ 'state.$': '$' });
     // A failed execution alerts like the other workflows.
     orgTemplate.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({

@@ -5,6 +5,7 @@ import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
 import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { SWEEP_MARGIN_MS } from '../../lambdas/handlers/retention/handlers.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { backup, freshStoreDir, startSampleOrg } from '../backup/e2e-support.ts';
@@ -102,8 +103,39 @@ describe('the retention workflow, run as synthesized under its own policies afte
     expect((await reader.pointInTime('sample', 'latest')).chain.map((m) => m.snapshotId)).toEqual([d, e]);
   }, 600_000);
 
+  it('sweeps in many invocations when each is given little time, each going on where the last stopped', async () => {
+    // GIVEN a newer chain, so that the two snapshots left expire
+    const [d, e] = (await reader.catalog('sample')).map((x) => x.snapshotId);
+    const f = await snapshotOf('full');
+    const g = await snapshotOf('incremental');
+    // WHEN the workflow runs with 25 ms of work an invocation
+    const answers: { done: boolean; removedObjects: number; cursor: unknown }[] = [];
+    const sliced = await sweep('sweep-sliced', {
+      lambdaTimeoutMs: () => SWEEP_MARGIN_MS + 25,
+      onTask: (step) => {
+        if (step.state === 'Sweep' && step.phase === 'after')
+          answers.push(step.output as (typeof answers)[0]);
+      },
+    });
+    // THEN it took several invocations, each handing its cursor to the next, and swept all
+    expect(sliced.result.status, sliced.result.errorMessage).toBe('SUCCEEDED');
+    expect(answers.length).toBeGreaterThan(2);
+    expect(answers.slice(0, -1).every((a) => !a.done && a.cursor !== null)).toBe(true);
+    expect(answers.at(-1)).toMatchObject({ done: true, cursor: null });
+    expect(answers.reduce((sum, a) => sum + a.removedObjects, 0)).toBeGreaterThan(answers.length / 2);
+    expect((await reader.catalog('sample')).map((x) => x.snapshotId)).toEqual([f, g]);
+    for (const id of [d!, e!]) expect(await keysUnder(store, `orgs/sample/snapshots/${id}/`)).toEqual([]);
+    for (const id of [f, g])
+      expect(await verifySnapshot(store, await reader.manifest('sample', id))).toEqual([]);
+    // ...under one retention log
+    const logs = (await keysUnder(store, 'orgs/sample/retention/')).filter((k) => k.includes('sweep-sliced'));
+    expect(logs).toHaveLength(1);
+  }, 600_000);
+
   it('gives its turn back when its function dies between two invocations, so nothing waits an hour for the lease', async () => {
-    // GIVEN a sweep whose every invocation runs out of time (it keeps the org's turn between them)
+    // GIVEN a sweep with work to do whose every invocation runs out of time (it keeps the org's
+    // turn between them)
+    await snapshotOf('full');
     const heldBetween: string[] = [];
     const died = await sweep('sweep-died', {
       lambdaTimeoutMs: () => 1,

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
 import type { RemovingStore } from '../../lambdas/core/removing-store.ts';
-import { RetentionCatalogUnreadableError, sweepOrg } from '../../lambdas/core/retention/sweep.ts';
+import {
+  RetentionCatalogUnreadableError,
+  type SweepCursor,
+  type SweepOutput,
+  sweepOrg,
+} from '../../lambdas/core/retention/sweep.ts';
 import { catalogKey, manifestKey, snapshotPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
@@ -460,6 +465,146 @@ describe('the retention sweep and its deadline', () => {
       { org: 'acme', policy: POLICY, execution: 'exec-3' },
     );
     expect(third).toMatchObject({ done: true, removedFileBodies: 1 });
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
+  });
+});
+
+describe('a sweep longer than one invocation', () => {
+  /** Abandoned bodies, each named by one index entry, among many index entries naming other bodies. */
+  function withLargeIndex(store: MemoryStore, abandoned: number, others: number): string[] {
+    const bodies: string[] = [];
+    for (let i = 0; i < abandoned; i++) {
+      const body = `orgs/acme/files/sha256/ab/abandoned-${i}`;
+      store.objects.set(body, new TextEncoder().encode(`old ${i}`));
+      store.objects.set(
+        `orgs/acme/files/index/gone-${i}.json`,
+        new TextEncoder().encode(JSON.stringify({ key: body })),
+      );
+      bodies.push(body);
+    }
+    for (let i = 0; i < others; i++) {
+      store.objects.set(
+        `orgs/acme/files/index/entry-${String(i).padStart(4, '0')}.json`,
+        new TextEncoder().encode(JSON.stringify({ key: `orgs/acme/files/sha256/cd/other-${i}` })),
+      );
+    }
+    return bodies;
+  }
+
+  /** Index entry reads per key. */
+  function countIndexReads(store: MemoryStore): Map<string, number> {
+    const reads = new Map<string, number>();
+    const get = store.get.bind(store);
+    store.get = async (key: string) => {
+      if (key.includes('/files/index/')) reads.set(key, (reads.get(key) ?? 0) + 1);
+      return get(key);
+    };
+    return reads;
+  }
+
+  /** Runs one execution to its end, each invocation given no time at all, handing each cursor to the next. */
+  async function sweepInSlices(store: MemoryStore, clock: () => Date, execution = 'exec-1') {
+    const outs: SweepOutput[] = [];
+    let cursor: SweepCursor | null = null;
+    do {
+      const out = await sweepOrg(
+        { store, remover: store, clock, deadline: clock() },
+        { org: 'acme', policy: POLICY, execution, ...(cursor ? { cursor } : {}) },
+      );
+      outs.push(out);
+      cursor = out.cursor;
+      expect(out.done).toBe(cursor === null);
+    } while (cursor && outs.length < 5_000);
+    return outs;
+  }
+
+  const total = (
+    outs: SweepOutput[],
+    field: 'removedObjects' | 'removedFileBodies' | 'removedFileIndexEntries',
+  ) => outs.reduce((sum, out) => sum + out[field], 0);
+
+  it('goes on from its cursor, reading each index entry once, and ends as one invocation would', async () => {
+    // GIVEN two like vaults: three snapshots to expire, 5 abandoned bodies among 300 index entries
+    const once = await vaultOf(5);
+    withLargeIndex(once.store, 5, 300);
+    const sliced = await vaultOf(5);
+    const abandoned = withLargeIndex(sliced.store, 5, 300);
+    const reads = countIndexReads(sliced.store);
+    // WHEN one sweeps in one invocation and the other in invocations given no time at all
+    const whole = await sweepOrg(
+      { store: once.store, remover: once.store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    const outs = await sweepInSlices(sliced.store, () => at(4, 3));
+    // THEN each invocation moved it on, and together they did what the one did
+    expect(outs.length).toBeGreaterThan(20);
+    expect(whole).toMatchObject({ done: true, expired: 3, removedFileBodies: 5, removedFileIndexEntries: 5 });
+    for (const field of ['removedObjects', 'removedFileBodies', 'removedFileIndexEntries'] as const)
+      expect(total(outs, field)).toBe(whole[field]);
+    expect(outs.every((out) => out.logKey === outs[0]!.logKey)).toBe(true);
+    for (const body of abandoned) expect(await sliced.store.head(body)).toBeUndefined();
+    expect((await keysUnder(sliced.store, 'orgs/acme/files/index/')).length).toBe(300);
+    expect((await new SnapshotReader(sliced.store).catalog('acme')).map((e) => e.snapshotId)).toEqual(
+      sliced.ids.slice(3),
+    );
+    // ...with one retention log, and every index entry read once however many invocations it took.
+    expect(await keysUnder(sliced.store, 'orgs/acme/retention/')).toEqual([outs[0]!.logKey]);
+    expect(reads.size).toBe(305);
+    expect([...reads.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('holds to the decisions of its log when a backup finishes between two invocations', async () => {
+    const { store, ids, source } = await vaultOf(5);
+    const abandoned = withLargeIndex(store, 1, 100);
+    // GIVEN a sweep that stopped after it wrote its log (days 3 and 4 kept, 0 to 2 expired)
+    const first = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(first).toMatchObject({ done: false, kept: 2, expired: 3 });
+    expect(first.cursor).toMatchObject({ sweptAt: at(4, 3).toISOString() });
+    // WHEN a backup of day 4 finishes before it goes on: classified again, the day's earlier
+    // snapshot (kept, its index entries read as kept) would now expire
+    const late = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
+      at(4, 4),
+    );
+    const rest = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 5) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: first.cursor! },
+    );
+    // THEN it finishes what its log decided, keeps the rest, and leaves the bodies to a later sweep
+    expect(rest).toMatchObject({ done: true, cursor: null, kept: 2, expired: 3, fileBodiesDeferred: true });
+    const reader = new SnapshotReader(store);
+    expect((await reader.catalog('acme')).map((e) => e.snapshotId)).toEqual([
+      ids[3],
+      ids[4],
+      late.finish.snapshotId,
+    ]);
+    expect(await verifySnapshot(store, await reader.manifest('acme', ids[4]!))).toEqual([]);
+    expect(await store.head(abandoned[0]!)).toBeDefined();
+    const deferred = JSON.parse(store.text(rest.logKey!.replace(/\.json$/, '-deferred.json'))) as {
+      runs: string[];
+    };
+    expect(deferred.runs).toEqual([late.finish.snapshotId]);
+  });
+
+  it('classifies as of the instant its cursor names when it finds no log of its own', async () => {
+    const { store, ids } = await vaultOf(5);
+    // GIVEN a run of day 2 that stopped without a catalog entry, and the cursor of a sweep that
+    // began on day 4 and wrote no log
+    const stopped = '20261103T120000000Z-stop01';
+    store.objects.set(`${snapshotPrefix('acme', stopped)}plan.json`, new TextEncoder().encode('[]'));
+    const cursor = { sweptAt: at(4, 3).toISOString() };
+    // WHEN the execution goes on from it two days later
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(6, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor },
+    );
+    // THEN it decides as of day 4, when the stopped run was within its grace (on day 6 it expires),
+    // and logs under that instant
+    expect(out).toMatchObject({ done: true, expired: 3, kept: 3 });
+    expect(out.logKey).toBe('orgs/acme/retention/20261105T030000000Z-exec-1.json');
+    expect(await keysUnder(store, snapshotPrefix('acme', stopped))).not.toEqual([]);
     expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
   });
 });

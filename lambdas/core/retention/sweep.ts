@@ -6,6 +6,11 @@
  * references, then those bodies, in batches, each only while no backup has started since the sweep
  * began (a later sweep removes what is left). A re-run finds the half-removed snapshots in the
  * retention logs and finishes them.
+ *
+ * A sweep too long for one invocation answers `done: false` with a cursor, and the next invocation
+ * of the same execution goes on from it: it reads the decisions from the sweep's own retention log
+ * rather than classifying again, and the file index pass goes on after the last entry it read, so
+ * each entry is read once per sweep however many invocations the sweep takes.
  */
 import {
   ErrorName,
@@ -23,6 +28,7 @@ import {
   snapshotPrefix,
 } from '../snapshot/keys.ts';
 import { type CatalogEntry, parseCatalogEntry, parseManifest } from '../snapshot/manifest.ts';
+import { putIfAbsent } from '../restore/store-json.ts';
 import { type BackupStore, ObjectNotFoundError } from '../store.ts';
 import { endSweepTurn, takeSweepTurn } from '../vault-lease.ts';
 import { classify, type RetentionDecision, startOfId, UNFINISHED_GRACE_MS } from './classify.ts';
@@ -58,6 +64,24 @@ export interface SweepInput {
   readonly policy: RetentionPolicy;
   /** The execution (or run) that sweeps; part of the retention log's key. */
   readonly execution: string;
+  /**
+   * Where the sweep's previous invocation stopped, as it answered it.
+   * @default - a new sweep
+   */
+  readonly cursor?: SweepCursor;
+}
+
+/**
+ * Where the next invocation of a sweep goes on: small, so that the workflow carries it from one
+ * invocation to the next. Only meaningful to the same execution.
+ */
+export interface SweepCursor {
+  /** The instant the sweep began; its retention log, named after it, holds its decisions. */
+  readonly sweptAt: string;
+  /** The last file index entry read; absent before the index pass began. */
+  readonly indexAfter?: string;
+  /** True once every file index entry was read. */
+  readonly indexDone?: boolean;
 }
 
 /** What a sweep did: counts and keys, never values. */
@@ -82,6 +106,8 @@ export interface SweepOutput {
    * this sweep removed nothing and left its work to the next one; null when it swept.
    */
   readonly heldBy: string | null;
+  /** Where the next invocation goes on when `done` is false (hand it back); null when done. */
+  readonly cursor: SweepCursor | null;
 }
 
 /** One retention log entry, `orgs/<org>/retention/<time>-<execution>.json`: ids, reasons and counts only. */
@@ -108,12 +134,18 @@ const FILE_BODIES = 'files/sha256/';
 const FILE_INDEX = 'files/index/';
 /** File bodies removed between two listings of the snapshot folders: a few seconds of deletes. */
 const BODY_BATCH = 100;
+/** File index entries read at once: with millions of entries, one at a time would take hours. */
+const INDEX_READS_AT_ONCE = 32;
 
 /** Where a sweep records that it left file bodies for later (a log key of its own: logs are written once). */
 const deferredLogKey = (logKey: string): string => logKey.replace(/\.json$/, '-deferred.json');
 
 /** The prefix of the org's retention log. */
 export const retentionLogPrefix = (org: string): string => `${orgPrefix(org)}${RETENTION_LOG_FOLDER}`;
+
+/** The retention log entry of the sweep that began at `sweptAt`. */
+const retentionLogKey = (org: string, sweptAt: Date, execution: string): string =>
+  `${retentionLogPrefix(org)}${stampOf(sweptAt)}-${execution}.json`;
 
 /**
  * Sweeps one org; see the module comment for the order of removals. The sweep holds the org's vault
@@ -126,7 +158,8 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
     now,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
-  if (!turn.held) return { ...nothingYet(), org: input.org, done: true, heldBy: turn.heldBy.runId };
+  if (!turn.held)
+    return { ...nothingYet(), org: input.org, done: true, heldBy: turn.heldBy.runId, cursor: null };
   let out: SweepOutput;
   try {
     out = await sweepUntilLate(deps, input);
@@ -135,20 +168,25 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
       await endSweepTurn(deps.store, input.org, input.execution, now).catch(() => undefined);
       throw error;
     }
-    return { ...error.progress, org: input.org, done: false, heldBy: null };
+    return { ...error.progress, org: input.org, done: false, heldBy: null, cursor: error.cursor };
   }
   await endSweepTurn(deps.store, input.org, input.execution, now);
   return out;
 }
 
-/** Thrown by a loop that found the deadline passed, with what was done so far. */
+/** Thrown by a loop that found the deadline passed, with what was done so far and where to go on. */
 class OutOfTime extends Error {
-  constructor(readonly progress: Omit<SweepOutput, 'org' | 'done' | 'heldBy'>) {
+  constructor(
+    readonly progress: Progress,
+    readonly cursor: SweepCursor,
+  ) {
     super('the sweep reached its deadline');
   }
 }
 
-type Progress = { -readonly [K in keyof Omit<SweepOutput, 'org' | 'done' | 'heldBy'>]: SweepOutput[K] };
+type Progress = {
+  -readonly [K in keyof Omit<SweepOutput, 'org' | 'done' | 'heldBy' | 'cursor'>]: SweepOutput[K];
+};
 
 /** A sweep's progress before it removed anything. */
 const nothingYet = (): Progress => ({
@@ -164,18 +202,168 @@ const nothingYet = (): Progress => ({
 
 async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
   const { store, remover } = deps;
-  const { org, policy } = input;
-  const now = deps.clock();
+  const { org } = input;
+  const sweptAt = input.cursor ? new Date(input.cursor.sweptAt) : deps.clock();
+  let cursor: SweepCursor = input.cursor ?? { sweptAt: sweptAt.toISOString() };
   const progress = nothingYet();
+  const done = (more: Partial<SweepOutput> = {}): SweepOutput => ({
+    ...progress,
+    org,
+    done: true,
+    heldBy: null,
+    cursor: null,
+    ...more,
+  });
   // Checked in every loop, reads and listings included, so that an invocation answers done: false
-  // before its time limit however large the vault; what was removed stays removed.
+  // before its time limit however large the vault; what was removed stays removed. Not before the
+  // invocation moved the sweep on (wrote its log, removed an object, read index entries), so
+  // that every invocation does some of the work however little time it is given.
+  let movedOn = false;
   const checkTime = () => {
-    if (deps.deadline !== undefined && deps.clock() >= deps.deadline) throw new OutOfTime({ ...progress });
+    if (movedOn && deps.deadline !== undefined && deps.clock() >= deps.deadline)
+      throw new OutOfTime({ ...progress }, cursor);
   };
-  const catalog = await readWholeCatalog(store, org, checkTime);
   const folders = await snapshotsWithObjects(store, org, checkTime);
   progress.ignoredFolders = folders.ignored;
-  const startIds = new Set(folders.ids);
+  const logKey = retentionLogKey(org, sweptAt, input.execution);
+  // A sweep that goes on holds to the decisions its log recorded: classifying again could expire a
+  // snapshot whose index entries an earlier invocation already read as kept.
+  let entry = input.cursor ? await ownLog(store, logKey) : undefined;
+  let bodies: FileBodies | undefined;
+  if (!entry) {
+    const planned = await planSweep(deps, input, sweptAt, folders, checkTime);
+    if (planned.entry.counts.expired === 0 && planned.entry.counts.fileBodiesToRemove === 0) {
+      progress.kept = planned.entry.counts.kept;
+      progress.fileBodiesDeferred = planned.bodies.deferred;
+      return done();
+    }
+    await putIfAbsent(store, logKey, JSON.stringify(planned.entry, null, 2));
+    movedOn = true;
+    entry = planned.entry;
+    bodies = planned.bodies;
+  }
+  progress.logKey = logKey;
+  progress.kept = entry.kept.length;
+  progress.expired = entry.expired.length;
+
+  for (const decision of entry.expired) {
+    const id = decision.snapshotId;
+    for (const key of [catalogKey(org, id), manifestKey(org, id)]) {
+      checkTime();
+      if (await store.head(key)) {
+        await remover.remove(key);
+        progress.removedObjects++;
+        movedOn = true;
+      }
+    }
+    for (const key of await keysUnder(store, snapshotPrefix(org, id), checkTime)) {
+      checkTime();
+      await remover.remove(key);
+      progress.removedObjects++;
+      movedOn = true;
+    }
+  }
+
+  // A backup that started after the sweep classified may already reuse a body about to go:
+  // through an index entry read before it was removed, or by finding its own put refused (the body
+  // exists) and counting it stored. Such a run writes its snapshot folder first: planBackup writes
+  // plan/ (plan.ts) before the files step looks a body up or stores one (files.ts), and the export
+  // steps run in between. So before the index pass and before each batch of bodies the folders are
+  // listed again; a folder the sweep did not classify leaves the bodies to a later sweep.
+  const classified = new Set([...entry.kept, ...entry.expired].map((d) => d.snapshotId));
+  const runsSinceSweepBegan = async () =>
+    (await snapshotsWithObjects(store, org, checkTime)).ids.filter((id) => !classified.has(id));
+  const deferBodies = async (runs: readonly string[], left: number): Promise<SweepOutput> => {
+    await putIfAbsent(
+      store,
+      deferredLogKey(logKey),
+      JSON.stringify(
+        {
+          formatVersion: 1,
+          org,
+          execution: input.execution,
+          deferredAt: deps.clock().toISOString(),
+          reason: 'a backup started during the sweep: the file bodies wait for a later sweep',
+          runs,
+          fileBodiesLeft: left,
+        },
+        null,
+        2,
+      ),
+    );
+    return done({ fileBodiesDeferred: true });
+  };
+  bodies ??= await fileBodiesToRemove(store, org, entry.kept, sweptAt, checkTime);
+  progress.fileBodiesDeferred = bodies.deferred;
+  if (bodies.remove.length === 0) return done();
+  const appeared = await runsSinceSweepBegan();
+  if (appeared.length > 0) return deferBodies(appeared, bodies.remove.length);
+
+  // Index entries first, so that a backup planned from now on downloads a body again rather
+  // than naming one that is about to go.
+  if (!cursor.indexDone) {
+    const removing = new Set(bodies.remove);
+    let chunk: string[] = [];
+    const readChunk = async () => {
+      const named = await Promise.all(chunk.map((key) => indexedBody(store, key)));
+      for (const [i, key] of chunk.entries()) {
+        const body = named[i];
+        if (body !== undefined && removing.has(body)) {
+          await remover.remove(key);
+          progress.removedFileIndexEntries++;
+        }
+      }
+      if (chunk.length > 0) cursor = { sweptAt: cursor.sweptAt, indexAfter: chunk.at(-1)! };
+      chunk = [];
+      movedOn = true;
+    };
+    const after = cursor.indexAfter;
+    for await (const { key } of store.list(
+      `${orgPrefix(org)}${FILE_INDEX}`,
+      after ? { afterKey: after } : {},
+    )) {
+      chunk.push(key);
+      if (chunk.length < INDEX_READS_AT_ONCE) continue;
+      checkTime();
+      await readChunk();
+    }
+    checkTime();
+    await readChunk();
+    cursor = { sweptAt: cursor.sweptAt, indexDone: true };
+  }
+
+  for (let i = 0; i < bodies.remove.length; i += BODY_BATCH) {
+    checkTime();
+    const runs = await runsSinceSweepBegan();
+    if (runs.length > 0) return deferBodies(runs, bodies.remove.length - i);
+    for (const key of bodies.remove.slice(i, i + BODY_BATCH)) {
+      checkTime();
+      await remover.remove(key);
+      progress.removedFileBodies++;
+      movedOn = true;
+    }
+  }
+  return done();
+}
+
+/** The bodies a sweep removes, or none for now. */
+interface FileBodies {
+  readonly remove: string[];
+  /** True when a run in progress keeps them all for a later sweep. */
+  readonly deferred: boolean;
+}
+
+/** Classifies the org's snapshots at `sweptAt`: the retention log entry to write, and the bodies it frees. */
+async function planSweep(
+  deps: SweepDeps,
+  input: SweepInput,
+  sweptAt: Date,
+  folders: { ids: string[]; ignored: string[] },
+  checkTime: () => void,
+): Promise<{ entry: RetentionLogEntry; bodies: FileBodies }> {
+  const { store } = deps;
+  const { org, policy } = input;
+  const catalog = await readWholeCatalog(store, org, checkTime);
   const inCatalog = new Set(catalog.map((e) => e.snapshotId));
   const unfinished = folders.ids.filter((id) => !inCatalog.has(id));
   const halfSwept = await expiredInLogs(store, org, unfinished, checkTime);
@@ -185,102 +373,42 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     halfSwept,
     latest: await latestPointer(store, org),
     policy,
-    now,
+    now: sweptAt,
   });
   const expired = plan.decisions.filter((d) => d.action === 'expire');
   const kept = plan.decisions.filter((d) => d.action === 'keep');
-  progress.kept = kept.length;
-  progress.expired = expired.length;
-
-  const bodies = await fileBodiesToRemove(store, org, kept, now, checkTime);
-  progress.fileBodiesDeferred = bodies.deferred;
-  const counts = { kept: kept.length, expired: expired.length, fileBodiesToRemove: bodies.remove.length };
-  if (expired.length === 0 && bodies.remove.length === 0)
-    return { ...progress, org, done: true, heldBy: null };
-
+  const bodies = await fileBodiesToRemove(store, org, kept, sweptAt, checkTime);
   const entry: RetentionLogEntry = {
     formatVersion: 1,
     org,
     execution: input.execution,
-    sweptAt: now.toISOString(),
+    sweptAt: sweptAt.toISOString(),
     policy,
     unfinishedCutoff: plan.unfinishedCutoff,
     expired,
     kept,
     ignoredFolders: folders.ignored,
-    counts,
+    counts: { kept: kept.length, expired: expired.length, fileBodiesToRemove: bodies.remove.length },
   };
-  const logKey = `${retentionLogPrefix(org)}${stampOf(now)}-${input.execution}.json`;
-  await store.put(logKey, JSON.stringify(entry, null, 2), { contentType: 'application/json' });
-  progress.logKey = logKey;
+  return { entry, bodies };
+}
 
-  for (const decision of expired) {
-    const id = decision.snapshotId;
-    for (const key of [catalogKey(org, id), manifestKey(org, id)]) {
-      checkTime();
-      if (await store.head(key)) {
-        await remover.remove(key);
-        progress.removedObjects++;
-      }
-    }
-    for (const key of await keysUnder(store, snapshotPrefix(org, id), checkTime)) {
-      checkTime();
-      await remover.remove(key);
-      progress.removedObjects++;
-    }
+/** The log entry this sweep wrote, or undefined when it had not written it yet. */
+async function ownLog(store: BackupStore, key: string): Promise<RetentionLogEntry | undefined> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await store.get(key));
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
   }
-
-  // Index entries first, so that a backup planned from now on downloads a body again rather
-  // than naming one that is about to go.
-  if (bodies.remove.length > 0) {
-    const removing = new Set(bodies.remove);
-    for (const key of await keysUnder(store, `${orgPrefix(org)}${FILE_INDEX}`, checkTime)) {
-      checkTime();
-      const body = await indexedBody(store, key);
-      if (body !== undefined && removing.has(body)) {
-        await remover.remove(key);
-        progress.removedFileIndexEntries++;
-      }
-    }
-    // A backup that started after the listing above may already reuse a body about to go: through
-    // an index entry read before it was removed, or by finding its own put refused (the body
-    // exists) and counting it stored. Such a run writes its snapshot folder first: planBackup
-    // writes plan/ (plan.ts) before the files step looks a body up or stores one (files.ts), and
-    // the export steps run in between. So just before each batch the folders are listed again; a
-    // folder that was not there when the sweep began leaves the bodies to a later sweep.
-    for (let i = 0; i < bodies.remove.length; i += BODY_BATCH) {
-      checkTime();
-      const appeared = (await snapshotsWithObjects(store, org, checkTime)).ids.filter(
-        (id) => !startIds.has(id),
-      );
-      if (appeared.length > 0) {
-        await store.put(
-          deferredLogKey(logKey),
-          JSON.stringify(
-            {
-              formatVersion: 1,
-              org,
-              execution: input.execution,
-              deferredAt: deps.clock().toISOString(),
-              reason: 'a backup started during the sweep: the file bodies wait for a later sweep',
-              runs: appeared,
-              fileBodiesLeft: bodies.remove.length - i,
-            },
-            null,
-            2,
-          ),
-          { contentType: 'application/json' },
-        );
-        return { ...progress, org, done: true, fileBodiesDeferred: true, heldBy: null };
-      }
-      for (const key of bodies.remove.slice(i, i + BODY_BATCH)) {
-        checkTime();
-        await remover.remove(key);
-        progress.removedFileBodies++;
-      }
-    }
+  const entry = JSON.parse(text) as Partial<RetentionLogEntry>;
+  if (!Array.isArray(entry.kept) || !Array.isArray(entry.expired)) {
+    throw new RetentionCatalogUnreadableError(
+      `The retention log ${key} of this sweep names no kept and expired snapshots, so it cannot go on; start a new sweep.`,
+    );
   }
-  return { ...progress, org, done: true, heldBy: null };
+  return entry as RetentionLogEntry;
 }
 
 /** Every catalog entry, or a named error: a sweep that cannot see the whole catalog must not run. */
@@ -386,7 +514,7 @@ async function fileBodiesToRemove(
   kept: readonly RetentionDecision[],
   now: Date,
   checkTime: () => void,
-): Promise<{ remove: string[]; deferred: boolean }> {
+): Promise<FileBodies> {
   const referenced = new Set<string>();
   const graceStart = now.getTime() - UNFINISHED_GRACE_MS;
   for (const decision of kept) {

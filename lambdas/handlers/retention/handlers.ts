@@ -19,12 +19,26 @@ export class InvalidSweepStateError extends Error {
 const { instrumented } = telemetry(ServiceName.Retention);
 
 /** Time kept back from the invocation's end to log and return. */
-const MARGIN_MS = 60_000;
+export const SWEEP_MARGIN_MS = 60_000;
+
+/** Where the previous invocation of the sweep stopped (lambdas/core/retention/sweep.ts SweepCursor). */
+const sweepCursor = z
+  .object({
+    sweptAt: z.string().datetime(),
+    indexAfter: z.string().min(1).optional(),
+    indexDone: z.literal(true).optional(),
+  })
+  .strict();
 
 const sweepEvent = z.object({
   executionName: z.string().min(1).max(80),
   /** `release`: the execution failed; give its turn back (a sweep that died held it). */
   step: z.literal('release').optional(),
+  /**
+   * The state the task was entered with: the execution's input on the first invocation, the
+   * previous invocation's answer after one that ran out of time (its cursor is where to go on).
+   */
+  state: z.object({ cursor: sweepCursor.nullish() }).optional(),
 });
 
 /** What Lambda passes besides the event. */
@@ -40,7 +54,7 @@ export async function sweep(
   event: unknown,
   context?: SweepContext,
 ): Promise<SweepOutput | { released: true }> {
-  const { executionName, step } = parseEvent(
+  const { executionName, step, state } = parseEvent(
     sweepEvent,
     event,
     (problems) => new InvalidSweepStateError(describeProblems('The sweep state', problems)),
@@ -62,9 +76,9 @@ export async function sweep(
         store,
         remover: store,
         clock: () => new Date(),
-        deadline: new Date(Date.now() + Math.max(remaining - MARGIN_MS, 0)),
+        deadline: new Date(Date.now() + Math.max(remaining - SWEEP_MARGIN_MS, 0)),
       },
-      { org, policy, execution: executionName },
+      { org, policy, execution: executionName, ...(state?.cursor ? { cursor: state.cursor } : {}) },
     );
     logger.info('sweep finished', { ...out });
     metrics.addMetric('SnapshotsExpired', MetricUnit.Count, out.expired);
