@@ -11,7 +11,7 @@ import { catalogKey, manifestKey, snapshotPrefix } from '../../lambdas/core/snap
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
-import { vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
+import { backupHeartbeat, vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -588,24 +588,78 @@ describe('a sweep longer than one invocation', () => {
     expect(deferred.runs).toEqual([late.finish.snapshotId]);
   });
 
-  it('classifies as of the instant its cursor names when it finds no log of its own', async () => {
+  it('begins a new sweep, reading the whole index, when its cursor names a sweep that wrote no log', async () => {
     const { store, ids } = await vaultOf(5);
-    // GIVEN a run of day 2 that stopped without a catalog entry, and the cursor of a sweep that
-    // began on day 4 and wrote no log
-    const stopped = '20261103T120000000Z-stop01';
-    store.objects.set(`${snapshotPrefix('acme', stopped)}plan.json`, new TextEncoder().encode('[]'));
-    const cursor = { sweptAt: at(4, 3).toISOString() };
-    // WHEN the execution goes on from it two days later
+    const abandoned = withLargeIndex(store, 10, 0);
+    // GIVEN a cursor, handed in with an execution's input, of no sweep that logged anything
+    const cursor = { sweptAt: at(9, 3).toISOString(), indexAfter: 'orgs/acme/files/index/gone-5.json' };
+    // WHEN the execution sweeps from it
     const out = await sweepOrg(
-      { store, remover: store, clock: () => at(6, 3) },
+      { store, remover: store, clock: () => at(4, 3) },
       { org: 'acme', policy: POLICY, execution: 'exec-1', cursor },
     );
-    // THEN it decides as of day 4, when the stopped run was within its grace (on day 6 it expires),
-    // and logs under that instant
-    expect(out).toMatchObject({ done: true, expired: 3, kept: 3 });
+    // THEN it decides as of now, logs under now, and leaves no index entry naming a removed body
+    expect(out).toMatchObject({ done: true, expired: 3, kept: 2, removedFileBodies: 10 });
+    expect(out.removedFileIndexEntries).toBe(10);
     expect(out.logKey).toBe('orgs/acme/retention/20261105T030000000Z-exec-1.json');
-    expect(await keysUnder(store, snapshotPrefix('acme', stopped))).not.toEqual([]);
+    for (const body of abandoned) expect(await store.head(body)).toBeUndefined();
+    expect(await keysUnder(store, 'orgs/acme/files/index/')).toEqual([]);
     expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
+  });
+
+  it('fails rather than pass over an index entry it could not read, and removes its body only once it did', async () => {
+    const { store } = await vaultOf(5);
+    const abandoned = withLargeIndex(store, 3, 40);
+    // GIVEN a vault that refuses one read of an index entry (S3 slowing the caller down)
+    const get = store.get.bind(store);
+    let refusals = 1;
+    store.get = async (key: string) => {
+      if (key.endsWith('/gone-1.json') && refusals-- > 0)
+        throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' });
+      return get(key);
+    };
+    // WHEN it sweeps THEN the sweep fails with that error, and no body was removed
+    await expect(
+      sweepOrg(
+        { store, remover: store, clock: () => at(4, 3) },
+        { org: 'acme', policy: POLICY, execution: 'exec-1' },
+      ),
+    ).rejects.toMatchObject({ name: 'SlowDown' });
+    for (const body of abandoned) expect(await store.head(body)).toBeDefined();
+    // WHEN the next sweep runs THEN entries and bodies go together
+    const next = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 4) },
+      { org: 'acme', policy: POLICY, execution: 'exec-2' },
+    );
+    expect(next).toMatchObject({ done: true, removedFileBodies: 3, removedFileIndexEntries: 3 });
+    for (const body of abandoned) expect(await store.head(body)).toBeUndefined();
+  });
+
+  it('leaves the bodies to a later sweep when a run it classified runs again between two invocations', async () => {
+    const { store } = await vaultOf(5);
+    const abandoned = withLargeIndex(store, 1, 100);
+    // GIVEN a run of day 3 that stopped without a catalog entry, kept, and a sweep that stopped
+    // after writing its log
+    const stopped = '20261104T120000000Z-stop02';
+    store.objects.set(`${snapshotPrefix('acme', stopped)}plan.json`, new TextEncoder().encode('[]'));
+    const first = await sweepOrg(
+      { store, remover: store, clock: () => at(6, 3), deadline: at(6, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(first.done).toBe(false);
+    // WHEN that run is started again (its heartbeat says so) before the sweep goes on
+    await backupHeartbeat(store, 'acme', stopped, at(6, 5).getTime());
+    const rest = await sweepOrg(
+      { store, remover: store, clock: () => at(6, 5) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: first.cursor! },
+    );
+    // THEN no body goes, and the record of it names the run
+    expect(rest).toMatchObject({ done: true, fileBodiesDeferred: true, removedFileBodies: 0 });
+    expect(await store.head(abandoned[0]!)).toBeDefined();
+    const deferred = JSON.parse(store.text(rest.logKey!.replace(/\.json$/, '-deferred.json'))) as {
+      runs: string[];
+    };
+    expect(deferred.runs).toEqual([stopped]);
   });
 });
 

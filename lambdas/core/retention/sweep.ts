@@ -29,8 +29,8 @@ import {
 } from '../snapshot/keys.ts';
 import { type CatalogEntry, parseCatalogEntry, parseManifest } from '../snapshot/manifest.ts';
 import { putIfAbsent } from '../restore/store-json.ts';
-import { type BackupStore, ObjectNotFoundError } from '../store.ts';
-import { endSweepTurn, takeSweepTurn } from '../vault-lease.ts';
+import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
+import { endSweepTurn, runningBackups, takeSweepTurn } from '../vault-lease.ts';
 import { classify, type RetentionDecision, startOfId, UNFINISHED_GRACE_MS } from './classify.ts';
 
 /** The sweep could not read every catalog entry of the org, so it cannot know what it would expire. */
@@ -203,8 +203,16 @@ const nothingYet = (): Progress => ({
 async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
   const { store, remover } = deps;
   const { org } = input;
-  const sweptAt = input.cursor ? new Date(input.cursor.sweptAt) : deps.clock();
-  let cursor: SweepCursor = input.cursor ?? { sweptAt: sweptAt.toISOString() };
+  // A sweep that goes on holds to the decisions its log recorded: classifying again could expire a
+  // snapshot whose index entries an earlier invocation already read as kept. A cursor without its
+  // sweep's log (every invocation that answers one wrote it) is no sweep to go on: a new one begins.
+  const given = input.cursor;
+  let entry = given
+    ? await ownLog(store, retentionLogKey(org, new Date(given.sweptAt), input.execution))
+    : undefined;
+  const sweptAt = entry && given ? new Date(given.sweptAt) : deps.clock();
+  let cursor: SweepCursor = entry && given ? given : { sweptAt: sweptAt.toISOString() };
+  const logKey = retentionLogKey(org, sweptAt, input.execution);
   const progress = nothingYet();
   const done = (more: Partial<SweepOutput> = {}): SweepOutput => ({
     ...progress,
@@ -225,10 +233,6 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   };
   const folders = await snapshotsWithObjects(store, org, checkTime);
   progress.ignoredFolders = folders.ignored;
-  const logKey = retentionLogKey(org, sweptAt, input.execution);
-  // A sweep that goes on holds to the decisions its log recorded: classifying again could expire a
-  // snapshot whose index entries an earlier invocation already read as kept.
-  let entry = input.cursor ? await ownLog(store, logKey) : undefined;
   let bodies: FileBodies | undefined;
   if (!entry) {
     const planned = await planSweep(deps, input, sweptAt, folders, checkTime);
@@ -237,10 +241,17 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       progress.fileBodiesDeferred = planned.bodies.deferred;
       return done();
     }
-    await putIfAbsent(store, logKey, JSON.stringify(planned.entry, null, 2));
+    try {
+      await store.put(logKey, JSON.stringify(planned.entry, null, 2), { contentType: 'application/json' });
+      entry = planned.entry;
+      bodies = planned.bodies;
+    } catch (error) {
+      // Written already under this instant and execution: what it says is what the sweep does.
+      if (!(error instanceof ObjectExistsError)) throw error;
+      entry = await ownLog(store, logKey);
+      if (!entry) throw error;
+    }
     movedOn = true;
-    entry = planned.entry;
-    bodies = planned.bodies;
   }
   progress.logKey = logKey;
   progress.kept = entry.kept.length;
@@ -270,10 +281,18 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   // plan/ (plan.ts) before the files step looks a body up or stores one (files.ts), and the export
   // steps run in between. So before the index pass and before each batch of bodies the folders are
   // listed again; a folder the sweep did not classify leaves the bodies to a later sweep.
+  // A run the sweep did classify may be running again too (a failed execution redriven): its
+  // heartbeat (vault-lease.ts) names it.
   const classified = new Set([...entry.kept, ...entry.expired].map((d) => d.snapshotId));
-  const runsSinceSweepBegan = async () =>
-    (await snapshotsWithObjects(store, org, checkTime)).ids.filter((id) => !classified.has(id));
+  const runsSinceSweepBegan = async () => {
+    const appeared = (await snapshotsWithObjects(store, org, checkTime)).ids.filter(
+      (id) => !classified.has(id),
+    );
+    const running = (await runningBackups(store, org, deps.clock().getTime())).map((r) => r.snapshotId);
+    return [...new Set([...appeared, ...running])].sort();
+  };
   const deferBodies = async (runs: readonly string[], left: number): Promise<SweepOutput> => {
+    // One record per sweep: a retried invocation that defers again finds it written.
     await putIfAbsent(
       store,
       deferredLogKey(logKey),
@@ -283,7 +302,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
           org,
           execution: input.execution,
           deferredAt: deps.clock().toISOString(),
-          reason: 'a backup started during the sweep: the file bodies wait for a later sweep',
+          reason: 'a backup ran during the sweep: the file bodies wait for a later sweep',
           runs,
           fileBodiesLeft: left,
         },
@@ -565,10 +584,23 @@ async function bodiesRecordedBy(
   return bodies;
 }
 
-/** The body an index entry names, or undefined when the entry cannot be read (then it stays). */
+/**
+ * The body an index entry names; undefined when the entry is gone or is not an entry (a backup
+ * could not reuse it either: its lookup would fail). A read that fails otherwise fails the sweep,
+ * which reads that entry again on its next invocation: an entry left naming a removed body would
+ * make every later backup of that file name a body that is not there.
+ */
 async function indexedBody(store: BackupStore, key: string): Promise<string | undefined> {
+  let bytes: Uint8Array;
   try {
-    return (JSON.parse(new TextDecoder().decode(await store.get(key))) as { key?: string }).key;
+    bytes = await store.get(key);
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+  try {
+    const named = (JSON.parse(new TextDecoder().decode(bytes)) as { key?: unknown }).key;
+    return typeof named === 'string' ? named : undefined;
   } catch {
     return undefined;
   }
