@@ -21,6 +21,7 @@ import type { SnapshotFile } from '../snapshot/manifest.ts';
 import { readPartRows } from '../snapshot/reader.ts';
 import { SalesforceRequestError, SalesforceTransientError } from '../salesforce.ts';
 import { ObjectExistsError, ObjectNotFoundError } from '../store.ts';
+import { inTurns } from '../in-turns.ts';
 import { readJson } from './export-object.ts';
 import type { BackupDeps, FilesResult, FileTask, ObjectResult, PlanDetail } from './types.ts';
 import { taskFailureCause } from './failure-cause.ts';
@@ -30,6 +31,9 @@ const FILE_OBJECTS = [
   { object: 'Attachment', field: 'Body' },
   { object: 'Document', field: 'Body' },
 ] as const;
+
+/** File index entries read at once while planning. */
+const INDEX_LOOKUPS_AT_ONCE = 32;
 
 interface IndexEntry {
   readonly sha256: string;
@@ -84,9 +88,11 @@ export async function planFiles(
   }
   const reused: SnapshotFile[] = [];
   const pending: FileTask[] = [];
-  for (const task of tasks) {
-    const known = await lookup(deps, org, task.indexId);
-    if (known) reused.push(fileEntry(task, known, false));
+  // One read per file, many at once: an org with a million files would wait hours on them in turn.
+  const known = await inTurns(tasks, INDEX_LOOKUPS_AT_ONCE, (task) => lookup(deps, org, task.indexId));
+  for (const [i, task] of tasks.entries()) {
+    const entry = known[i];
+    if (entry) reused.push(fileEntry(task, entry, false));
     else pending.push(task);
   }
   // Equal checksums side by side, so a duplicate body is fetched once and reused within its batch.

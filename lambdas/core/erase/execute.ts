@@ -39,6 +39,7 @@ import type { ErasurePlan, PlannedKey } from './plan.ts';
 import { Copies, CopyTally } from './copies.ts';
 import { ValueMatcher } from './values.ts';
 import { ErasureImpossibleError } from './errors.ts';
+import { inTurns } from '../in-turns.ts';
 
 /** What carrying out a plan did, in counts. */
 export interface ErasureOutcome {
@@ -455,6 +456,24 @@ async function describeJournal(stores: ErasureStores, key: string): Promise<stri
   return manifestKey;
 }
 
+/** HEAD requests in flight at once while a manifest's parts are measured. */
+const HEADS_AT_ONCE = 16;
+
+/**
+ * The current size of each key that has an object: a HEAD each (a manifest names thousands of
+ * parts, an incremental's its base's too), several at once. A listing per folder would take fewer
+ * requests only where a manifest names most of a folder, and costs more than a dozen HEADs.
+ */
+async function currentSizes(store: BackupStore, keys: readonly string[]): Promise<Map<string, number>> {
+  const found = await inTurns(keys, HEADS_AT_ONCE, (key) => store.head(key));
+  const sizes = new Map<string, number>();
+  for (const [i, key] of keys.entries()) {
+    const entry = found[i];
+    if (entry) sizes.set(key, entry.bytes);
+  }
+  return sizes;
+}
+
 /**
  * Describes again, in one snapshot's manifest, the parts an erasure rewrote, with each object's
  * row counts; then, when the manifest changed, its catalog entry with the manifest's new hash.
@@ -493,15 +512,15 @@ async function updateManifest(
   };
   const manifest = parseManifest(textOf(text), key);
   // The parts the plan rewrites, and any other whose size no longer matches its entry: rewritten
-  // by an erasure of another request that stopped before its manifests (a HEAD each, no read).
+  // by an erasure of another request that stopped before its manifests (no read).
+  const parts = manifest.objects.flatMap((o) => [...o.parts, o.tombstones, o.links]).filter((p) => !!p);
+  const sizes = await currentSizes(
+    stores.store,
+    parts.filter((p) => !rewritten.has(p.key)).map((p) => p.key),
+  );
   const changed = new Set<string>();
-  for (const object of manifest.objects) {
-    for (const part of [...object.parts, object.tombstones, object.links]) {
-      if (!part) continue;
-      if (rewritten.has(part.key)) changed.add(part.key);
-      else if (((await stores.store.head(part.key))?.bytes ?? part.bytes) !== part.bytes)
-        changed.add(part.key);
-    }
+  for (const part of parts) {
+    if (rewritten.has(part.key) || (sizes.get(part.key) ?? part.bytes) !== part.bytes) changed.add(part.key);
   }
   const updated = await describeParts(manifest, changed, measure, deletedIn);
   let manifestText = textOf(text);
