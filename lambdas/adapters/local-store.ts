@@ -268,6 +268,29 @@ export class LocalDirectoryStore implements BackupStore, RemovingStore, Versione
     }
   }
 
+  /** The sub-directories of the prefix's directory that hold a file at any depth (a removal may leave one empty). */
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    checkStorePrefix(prefix);
+    if (!prefix.endsWith('/')) return;
+    const folder = path.join(this.root, ...prefix.split('/'));
+    let names: string[];
+    try {
+      names = (await readdir(folder, { withFileTypes: true }))
+        .filter((entry) => entry.isDirectory() && !(prefix === '' && entry.name === STAGING_FOLDER))
+        .map((entry) => entry.name);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    names.sort((a, b) => compareKeys(`${a}/`, `${b}/`));
+    for (const name of names) {
+      for await (const _ of this.walk(`${prefix}${name}/`, '')) {
+        yield name;
+        break;
+      }
+    }
+  }
+
   /** Each key holds one version, which a listing names `null`, as S3 names a version of an unversioned bucket. */
   async *listVersions(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectVersion> {
     for await (const entry of this.list(prefix, options)) {

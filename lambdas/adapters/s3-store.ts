@@ -312,6 +312,26 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
     } while (continuationToken);
   }
 
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    checkStorePrefix(prefix);
+    const full = `${this.prefix}${prefix}`;
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: full,
+          Delimiter: '/',
+          ContinuationToken: continuationToken,
+        }),
+      );
+      for (const common of page.CommonPrefixes ?? []) {
+        if (common.Prefix?.startsWith(full)) yield common.Prefix.slice(full.length, -1);
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+  }
+
   async *listVersions(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectVersion> {
     checkStorePrefix(prefix);
     // A key marker alone lists the keys after it, every version of each.

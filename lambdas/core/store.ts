@@ -56,6 +56,12 @@ export interface BackupStore {
    * long pass goes on from there).
    */
   list(prefix: string, options?: ListOptions): AsyncIterable<StoreEntry>;
+  /**
+   * The names of the folders directly under `prefix` (which ends in `/`) that hold any object, in
+   * key order: one listing page per thousand folders, however many objects they hold (S3's
+   * Delimiter).
+   */
+  listFolders(prefix: string): AsyncIterable<string>;
 }
 
 /** Options for a read. */

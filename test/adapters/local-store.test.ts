@@ -151,6 +151,28 @@ describe('LocalDirectoryStore listings that go on from a key', () => {
   });
 });
 
+describe('LocalDirectoryStore folder listings', () => {
+  it('names the folders under a prefix that hold an object, in key order, and not one a removal left empty', async () => {
+    const store = new LocalDirectoryStore(await newRoot());
+    for (const key of [
+      'orgs/acme/snapshots/b/objects/Account/part-1.csv.gz',
+      'orgs/acme/snapshots/a-2/plan.json',
+      'orgs/acme/snapshots/a/plan.json',
+      'orgs/acme/snapshots/c/plan.json',
+      'orgs/acme/snapshots/loose.json',
+    ])
+      await store.put(key, '{}');
+    await store.remove('orgs/acme/snapshots/c/plan.json');
+    const folders: string[] = [];
+    for await (const name of store.listFolders('orgs/acme/snapshots/')) folders.push(name);
+    // By bytes, as S3 orders its common prefixes: "a-2/" before "a/".
+    expect(folders).toEqual(['a-2', 'a', 'b']);
+    const none: string[] = [];
+    for await (const name of store.listFolders('orgs/other/')) none.push(name);
+    expect(none).toEqual([]);
+  });
+});
+
 describe('LocalDirectoryStore as the versioned store erasure uses', () => {
   it('lists the keys after a given key in the order S3 lists them, so a long pass goes on where it stopped', async () => {
     const store = new LocalDirectoryStore(await newRoot());

@@ -188,6 +188,22 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     expect(await listed('from/y.json')).toEqual([]);
   });
 
+  it('names the folders under a prefix that hold a current object, within its tenant prefix', async () => {
+    const store = newStore({ prefix: 'tenant-c/' });
+    for (const key of [
+      'orgs/acme/snapshots/b/objects/Account/part-1.csv.gz',
+      'orgs/acme/snapshots/a-2/plan.json',
+      'orgs/acme/snapshots/a/plan.json',
+      'orgs/acme/snapshots/c/plan.json',
+      'orgs/acme/snapshots/loose.json',
+    ])
+      await store.put(key, '{}');
+    await store.remove('orgs/acme/snapshots/c/plan.json');
+    const folders: string[] = [];
+    for await (const name of store.listFolders('orgs/acme/snapshots/')) folders.push(name);
+    expect(folders).toEqual(['a-2', 'a', 'b']);
+  });
+
   it('keeps every version of a pointer: two writes leave two versions, the newest one current', async () => {
     const store = newStore();
     const first = await store.putPointer('orgs/acme/latest-complete.json', '{"snapshot":"s1"}');

@@ -97,6 +97,9 @@ class PointerRaceStore implements BackupStore {
   list(prefix: string, options?: ListOptions) {
     return this.inner.list(prefix, options);
   }
+  listFolders(prefix: string) {
+    return this.inner.listFolders(prefix);
+  }
 }
 
 function org(): FakeSource {

@@ -71,6 +71,15 @@ export class MemoryStore implements BackupStore, RemovingStore {
     for (const key of keys) yield { key, bytes: this.objects.get(key)!.length };
   }
 
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    const names = new Set<string>();
+    for (const key of this.objects.keys()) {
+      const rest = key.startsWith(prefix) ? key.slice(prefix.length) : '';
+      if (rest.includes('/')) names.add(rest.slice(0, rest.indexOf('/')));
+    }
+    yield* [...names].sort();
+  }
+
   /** Keys removed, in order, for assertions. */
   readonly removed: string[] = [];
 

@@ -72,6 +72,15 @@ export class MemoryStore implements BackupStore {
         yield { key, bytes: this.objects.get(key)!.length };
     }
   }
+
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    const names = new Set<string>();
+    for (const key of this.objects.keys()) {
+      const rest = key.startsWith(prefix) ? key.slice(prefix.length) : '';
+      if (rest.includes('/')) names.add(rest.slice(0, rest.indexOf('/')));
+    }
+    yield* [...names].sort();
+  }
 }
 
 /** A field with the usual flags of a writable field. */

@@ -530,6 +530,12 @@ describe('a sweep longer than one invocation', () => {
     const sliced = await vaultOf(5);
     const abandoned = withLargeIndex(sliced.store, 5, 300);
     const reads = countIndexReads(sliced.store);
+    const listed: string[] = [];
+    const list = sliced.store.list.bind(sliced.store);
+    sliced.store.list = (prefix, options) => {
+      listed.push(prefix);
+      return list(prefix, options);
+    };
     // WHEN one sweeps in one invocation and the other in invocations given no time at all
     const whole = await sweepOrg(
       { store: once.store, remover: once.store, clock: () => at(4, 3) },
@@ -551,6 +557,8 @@ describe('a sweep longer than one invocation', () => {
     expect(await keysUnder(sliced.store, 'orgs/acme/retention/')).toEqual([outs[0]!.logKey]);
     expect(reads.size).toBe(305);
     expect([...reads.values()].every((n) => n === 1)).toBe(true);
+    // ...and the snapshots found by their folders, each invocation, not by every object they hold
+    expect(listed).not.toContain('orgs/acme/snapshots/');
   });
 
   it('holds to the decisions of its log when a backup finishes between two invocations', async () => {

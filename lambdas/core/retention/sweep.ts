@@ -466,22 +466,22 @@ async function readWholeCatalog(
 /**
  * The ids of the snapshots that have any object under `snapshots/`, and the folders there whose
  * name is not a snapshot id (no run writes one: they are neither kept nor removed, only reported).
+ * Listed by folder, not by object: the sweep asks again before every batch of bodies, and a
+ * snapshot holds thousands of objects.
  */
 async function snapshotsWithObjects(
   store: BackupStore,
   org: string,
   checkTime: () => void,
 ): Promise<{ ids: string[]; ignored: string[] }> {
-  const prefix = `${orgPrefix(org)}snapshots/`;
-  const ids = new Set<string>();
-  const ignored = new Set<string>();
-  for (const key of await keysUnder(store, prefix, checkTime)) {
-    const id = key.slice(prefix.length).split('/')[0];
-    if (!id) continue;
-    if (Number.isNaN(startOfId(id).getTime())) ignored.add(id);
-    else ids.add(id);
+  const ids: string[] = [];
+  const ignored: string[] = [];
+  for await (const name of store.listFolders(`${orgPrefix(org)}snapshots/`)) {
+    if (ids.length % 1000 === 999) checkTime();
+    if (Number.isNaN(startOfId(name).getTime())) ignored.push(name);
+    else ids.push(name);
   }
-  return { ids: [...ids].sort(), ignored: [...ignored].sort() };
+  return { ids: ids.sort(), ignored: ignored.sort() };
 }
 
 /**
