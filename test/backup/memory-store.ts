@@ -11,6 +11,7 @@ import {
   type StoreEntry,
 } from '../../lambdas/core/store.ts';
 import type { RemovingStore } from '../../lambdas/core/removing-store.ts';
+import { foldersListed, keysListed } from '../support/memory-listing.ts';
 
 /** An in-memory BackupStore with the same immutability rule as the real ones. */
 export class MemoryStore implements BackupStore, RemovingStore {
@@ -64,20 +65,12 @@ export class MemoryStore implements BackupStore, RemovingStore {
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoreEntry> {
-    const after = options.afterKey;
-    const keys = [...this.objects.keys()]
-      .filter((k) => k.startsWith(prefix) && (after === undefined || k > after))
-      .sort();
-    for (const key of keys) yield { key, bytes: this.objects.get(key)!.length };
+    for (const key of keysListed(this.objects.keys(), prefix, options))
+      yield { key, bytes: this.objects.get(key)!.length };
   }
 
   async *listFolders(prefix: string): AsyncIterable<string> {
-    const names = new Set<string>();
-    for (const key of this.objects.keys()) {
-      const rest = key.startsWith(prefix) ? key.slice(prefix.length) : '';
-      if (rest.includes('/')) names.add(rest.slice(0, rest.indexOf('/')));
-    }
-    yield* [...names].sort();
+    yield* foldersListed(this.objects.keys(), prefix);
   }
 
   /** Keys removed, in order, for assertions. */

@@ -27,6 +27,7 @@ import {
   type StoreEntry,
   type StoredObject,
 } from '../../lambdas/core/store.ts';
+import { foldersListed, keysListed } from '../support/memory-listing.ts';
 
 /** A store in memory with the vault's write-once rule. */
 export class MemoryStore implements BackupStore {
@@ -67,19 +68,12 @@ export class MemoryStore implements BackupStore {
     return v ? { key, bytes: v.length } : undefined;
   }
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoreEntry> {
-    for (const key of [...this.objects.keys()].sort()) {
-      if (key.startsWith(prefix) && (options.afterKey === undefined || key > options.afterKey))
-        yield { key, bytes: this.objects.get(key)!.length };
-    }
+    for (const key of keysListed(this.objects.keys(), prefix, options))
+      yield { key, bytes: this.objects.get(key)!.length };
   }
 
   async *listFolders(prefix: string): AsyncIterable<string> {
-    const names = new Set<string>();
-    for (const key of this.objects.keys()) {
-      const rest = key.startsWith(prefix) ? key.slice(prefix.length) : '';
-      if (rest.includes('/')) names.add(rest.slice(0, rest.indexOf('/')));
-    }
-    yield* [...names].sort();
+    yield* foldersListed(this.objects.keys(), prefix);
   }
 }
 
