@@ -5,6 +5,7 @@ import {
   type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   ListObjectVersionsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
@@ -292,42 +293,42 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoreEntry> {
     checkStorePrefix(prefix);
-    // StartAfter counts only on the first request; the continuation token carries it on.
     const startAfter = options.afterKey !== undefined ? this.objectKey(options.afterKey) : undefined;
+    for await (const page of this.pages(prefix, { startAfter })) {
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield { key: object.Key.slice(this.prefix.length), bytes: object.Size ?? 0 };
+      }
+    }
+  }
+
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    checkStorePrefix(prefix);
+    const full = `${this.prefix}${prefix}`;
+    for await (const page of this.pages(prefix, { delimiter: '/' })) {
+      for (const common of page.CommonPrefixes ?? []) {
+        if (common.Prefix?.startsWith(full)) yield common.Prefix.slice(full.length, -1);
+      }
+    }
+  }
+
+  /** Every page of a ListObjectsV2 under a store prefix; StartAfter counts only on the first request. */
+  private async *pages(
+    prefix: string,
+    options: { startAfter?: string; delimiter?: string },
+  ): AsyncIterable<ListObjectsV2CommandOutput> {
     let continuationToken: string | undefined;
     do {
       const page = await this.client.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: `${this.prefix}${prefix}`,
+          Delimiter: options.delimiter,
           ContinuationToken: continuationToken,
-          StartAfter: continuationToken === undefined ? startAfter : undefined,
+          StartAfter: continuationToken === undefined ? options.startAfter : undefined,
         }),
       );
-      for (const object of page.Contents ?? []) {
-        if (object.Key === undefined) continue;
-        yield { key: object.Key.slice(this.prefix.length), bytes: object.Size ?? 0 };
-      }
-      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (continuationToken);
-  }
-
-  async *listFolders(prefix: string): AsyncIterable<string> {
-    checkStorePrefix(prefix);
-    const full = `${this.prefix}${prefix}`;
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: full,
-          Delimiter: '/',
-          ContinuationToken: continuationToken,
-        }),
-      );
-      for (const common of page.CommonPrefixes ?? []) {
-        if (common.Prefix?.startsWith(full)) yield common.Prefix.slice(full.length, -1);
-      }
+      yield page;
       continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (continuationToken);
   }
