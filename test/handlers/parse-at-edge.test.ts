@@ -43,6 +43,11 @@ describe('the retention sweeper parses its event at the edge', () => {
       'sweptAt',
     ],
     [
+      'a count of removed bodies below zero',
+      { executionName: 'x', state: { cursor: { sweptAt: '2026-12-04T04:30:00.000Z', bodiesRemoved: -1 } } },
+      'bodiesRemoved',
+    ],
+    [
       'a cursor with a field of its own',
       { executionName: 'x', state: { cursor: { sweptAt: '2026-12-04T04:30:00.000Z', from: 'a' } } },
       'from',

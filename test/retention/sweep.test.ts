@@ -44,6 +44,10 @@ async function vaultOf(days: number): Promise<{ store: MemoryStore; ids: string[
   return { store, ids, source };
 }
 
+/** A record a sweep keeps beside its log entry, in the folder named like it. */
+const sweepRecord = (logKey: string, name: 'deferred' | 'bodies') =>
+  `${logKey.replace(/\.json$/, '')}/${name}.json`;
+
 async function keysUnder(store: MemoryStore, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const entry of store.list(prefix)) keys.push(entry.key);
@@ -320,7 +324,7 @@ describe('the retention sweep and a backup that starts while it runs', () => {
       const manifest = await reader.manifest('acme', s2);
       expect(manifest.files.map((f) => f.key)).toEqual([body]);
       expect(await verifySnapshot(store, manifest)).toEqual([]);
-      const deferred = JSON.parse(store.text(out.logKey!.replace(/\.json$/, '-deferred.json'))) as {
+      const deferred = JSON.parse(store.text(sweepRecord(out.logKey!, 'deferred'))) as {
         runs: string[];
       };
       expect(deferred.runs).toEqual([s2]);
@@ -491,12 +495,15 @@ describe('a sweep longer than one invocation', () => {
     return bodies;
   }
 
-  /** Index entry reads per key. */
-  function countIndexReads(store: MemoryStore): Map<string, number> {
+  /** Reads per key of the keys `counted` picks (index entries unless told). */
+  function countReads(
+    store: MemoryStore,
+    counted = (key: string) => key.includes('/files/index/'),
+  ): Map<string, number> {
     const reads = new Map<string, number>();
     const get = store.get.bind(store);
     store.get = async (key: string) => {
-      if (key.includes('/files/index/')) reads.set(key, (reads.get(key) ?? 0) + 1);
+      if (counted(key)) reads.set(key, (reads.get(key) ?? 0) + 1);
       return get(key);
     };
     return reads;
@@ -529,7 +536,14 @@ describe('a sweep longer than one invocation', () => {
     withLargeIndex(once.store, 5, 300);
     const sliced = await vaultOf(5);
     const abandoned = withLargeIndex(sliced.store, 5, 300);
-    const reads = countIndexReads(sliced.store);
+    const reads = countReads(sliced.store);
+    const manifestReads = countReads(sliced.store, (key) => key.endsWith('/manifest.json'));
+    const bodyRemovals: string[] = [];
+    const remove = sliced.store.remove.bind(sliced.store);
+    sliced.store.remove = async (key) => {
+      if (key.includes('/files/sha256/')) bodyRemovals.push(key);
+      await remove(key);
+    };
     const listed: string[] = [];
     const list = sliced.store.list.bind(sliced.store);
     sliced.store.list = (prefix, options) => {
@@ -553,10 +567,23 @@ describe('a sweep longer than one invocation', () => {
     expect((await new SnapshotReader(sliced.store).catalog('acme')).map((e) => e.snapshotId)).toEqual(
       sliced.ids.slice(3),
     );
-    // ...with one retention log, and every index entry read once however many invocations it took.
-    expect(await keysUnder(sliced.store, 'orgs/acme/retention/')).toEqual([outs[0]!.logKey]);
+    // ...with one retention log and its list of the bodies to remove, and every index entry read
+    // once however many invocations it took
+    const logKey = outs[0]!.logKey!;
+    expect(await keysUnder(sliced.store, 'orgs/acme/retention/')).toEqual([
+      logKey,
+      sweepRecord(logKey, 'bodies'),
+    ]);
+    expect(JSON.parse(sliced.store.text(sweepRecord(logKey, 'bodies'))).bodies).toEqual(abandoned);
     expect(reads.size).toBe(305);
     expect([...reads.values()].every((n) => n === 1)).toBe(true);
+    // ...and the kept snapshots' manifests and the bodies listed once, by the invocation that classified
+    expect([...manifestReads.keys()].sort()).toEqual(
+      sliced.ids.slice(3).map((id) => `orgs/acme/snapshots/${id}/manifest.json`),
+    );
+    expect([...manifestReads.values()]).toEqual([1, 1]);
+    expect(bodyRemovals).toEqual(abandoned);
+    expect(listed.filter((prefix) => prefix === 'orgs/acme/files/sha256/')).toHaveLength(1);
     // ...and the snapshots found by their folders, each invocation, not by every object they hold
     expect(listed).not.toContain('orgs/acme/snapshots/');
   });
@@ -590,10 +617,57 @@ describe('a sweep longer than one invocation', () => {
     ]);
     expect(await verifySnapshot(store, await reader.manifest('acme', ids[4]!))).toEqual([]);
     expect(await store.head(abandoned[0]!)).toBeDefined();
-    const deferred = JSON.parse(store.text(rest.logKey!.replace(/\.json$/, '-deferred.json'))) as {
+    const deferred = JSON.parse(store.text(sweepRecord(rest.logKey!, 'deferred'))) as {
       runs: string[];
     };
     expect(deferred.runs).toEqual([late.finish.snapshotId]);
+  });
+
+  it('lists the bodies again when it finds no list beside its log, and removes each body once', async () => {
+    const { store } = await vaultOf(5);
+    const abandoned = withLargeIndex(store, 4, 20);
+    const removals: string[] = [];
+    const remover: RemovingStore = {
+      location: 'memory://',
+      remove: async (key) => {
+        removals.push(key);
+        await store.remove(key);
+      },
+    };
+    // GIVEN a sweep that stopped after its log, whose list of bodies is not there (it stopped in between)
+    const first = await sweepOrg(
+      { store, remover, clock: () => at(4, 3), deadline: at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    expect(first.done).toBe(false);
+    store.objects.delete(sweepRecord(first.logKey!, 'bodies'));
+    // WHEN it goes on
+    const rest = await sweepOrg(
+      { store, remover, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: first.cursor! },
+    );
+    // THEN it lists them from the log's kept snapshots, writes the list, and removes each body once
+    expect(rest).toMatchObject({ done: true, removedFileBodies: 4, removedFileIndexEntries: 4 });
+    expect(JSON.parse(store.text(sweepRecord(first.logKey!, 'bodies'))).bodies).toEqual(abandoned);
+    expect(removals.filter((key) => key.includes('/files/sha256/'))).toEqual(abandoned);
+    for (const body of abandoned) expect(await store.head(body)).toBeUndefined();
+  });
+
+  it('fails, removing no body, when the list of bodies beside its log cannot be read', async () => {
+    const { store } = await vaultOf(5);
+    const abandoned = withLargeIndex(store, 2, 0);
+    const first = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    store.objects.set(sweepRecord(first.logKey!, 'bodies'), new TextEncoder().encode('{"bodies": 3}'));
+    await expect(
+      sweepOrg(
+        { store, remover: store, clock: () => at(4, 3) },
+        { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: first.cursor! },
+      ),
+    ).rejects.toThrow(RetentionCatalogUnreadableError);
+    for (const body of abandoned) expect(await store.head(body)).toBeDefined();
   });
 
   it('begins a new sweep, reading the whole index, when its cursor names a sweep that wrote no log', async () => {
@@ -664,7 +738,7 @@ describe('a sweep longer than one invocation', () => {
     // THEN no body goes, and the record of it names the run
     expect(rest).toMatchObject({ done: true, fileBodiesDeferred: true, removedFileBodies: 0 });
     expect(await store.head(abandoned[0]!)).toBeDefined();
-    const deferred = JSON.parse(store.text(rest.logKey!.replace(/\.json$/, '-deferred.json'))) as {
+    const deferred = JSON.parse(store.text(sweepRecord(rest.logKey!, 'deferred'))) as {
       runs: string[];
     };
     expect(deferred.runs).toEqual([stopped]);
@@ -693,7 +767,12 @@ describe('the retention log a sweep reads', () => {
     );
     expect(logReads).toEqual([]);
 
-    // A run that started on day 4 and has no catalog entry yet: only the logs since then can name it.
+    // A run that started on day 4 and has no catalog entry yet: only the logs since then can name it,
+    // and a sweep's own records beside its entry are no log.
+    store.objects.set(
+      'orgs/acme/retention/20261105T030000000Z-exec-1/bodies.json',
+      new TextEncoder().encode('not a log'),
+    );
     store.objects.set(
       `${snapshotPrefix('acme', '20261105T010000000Z-inprog')}plan.json`,
       new TextEncoder().encode('[]'),

@@ -9,8 +9,10 @@
  *
  * A sweep too long for one invocation answers `done: false` with a cursor, and the next invocation
  * of the same execution goes on from it: it reads the decisions from the sweep's own retention log
- * rather than classifying again, and the file index pass goes on after the last entry it read, so
- * each entry is read once per sweep however many invocations the sweep takes.
+ * rather than classifying again, and the bodies to remove from the list written beside that log
+ * (kept manifests are read once per sweep); the file index pass goes on after the last entry it
+ * read and the body removals after the last body removed, so each is done once per sweep however
+ * many invocations the sweep takes.
  */
 import {
   ErrorName,
@@ -82,6 +84,8 @@ export interface SweepCursor {
   readonly indexAfter?: string;
   /** True once every file index entry was read. */
   readonly indexDone?: boolean;
+  /** How many bodies of the sweep's removal list are removed; absent before the first. */
+  readonly bodiesRemoved?: number;
 }
 
 /** What a sweep did: counts and keys, never values. */
@@ -137,8 +141,22 @@ const BODY_BATCH = 100;
 /** File index entries read at once: with millions of entries, one at a time would take hours. */
 const INDEX_READS_AT_ONCE = 32;
 
-/** Where a sweep records that it left file bodies for later (a log key of its own: logs are written once). */
-const deferredLogKey = (logKey: string): string => logKey.replace(/\.json$/, '-deferred.json');
+/**
+ * A sweep's own records beside its log entry (logs are written once), in a folder named like the
+ * entry: `<time>-<execution>/deferred.json` when it left file bodies for later, and
+ * `<time>-<execution>/bodies.json`, the file bodies it removes, listed once when it classified.
+ */
+const sweepRecordKey = (logKey: string, name: 'deferred' | 'bodies'): string =>
+  `${logKey.replace(/\.json$/, '')}/${name}.json`;
+
+/** The file bodies a sweep removes, as it listed them when it classified. */
+interface RemovalList {
+  readonly formatVersion: 1;
+  readonly org: string;
+  readonly execution: string;
+  readonly sweptAt: string;
+  readonly bodies: readonly string[];
+}
 
 /** The prefix of the org's retention log. */
 export const retentionLogPrefix = (org: string): string => `${orgPrefix(org)}${RETENTION_LOG_FOLDER}`;
@@ -213,6 +231,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   const sweptAt = entry && given ? new Date(given.sweptAt) : deps.clock();
   let cursor: SweepCursor = entry && given ? given : { sweptAt: sweptAt.toISOString() };
   const logKey = retentionLogKey(org, sweptAt, input.execution);
+  const removalListKey = sweepRecordKey(logKey, 'bodies');
   const progress = nothingYet();
   const done = (more: Partial<SweepOutput> = {}): SweepOutput => ({
     ...progress,
@@ -245,6 +264,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       await store.put(logKey, JSON.stringify(planned.entry, null, 2), { contentType: 'application/json' });
       entry = planned.entry;
       bodies = planned.bodies;
+      await writeRemovalList(store, removalListKey, { org, execution: input.execution, sweptAt }, bodies);
     } catch (error) {
       // Written already under this instant and execution: what it says is what the sweep does.
       if (!(error instanceof ObjectExistsError)) throw error;
@@ -295,7 +315,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     // One record per sweep: a retried invocation that defers again finds it written.
     await putIfAbsent(
       store,
-      deferredLogKey(logKey),
+      sweepRecordKey(logKey, 'deferred'),
       JSON.stringify(
         {
           formatVersion: 1,
@@ -312,11 +332,25 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     );
     return done({ fileBodiesDeferred: true });
   };
-  bodies ??= await fileBodiesToRemove(store, org, entry.kept, sweptAt, checkTime);
+  // The bodies are listed once, when the sweep classifies (written just after its log): every
+  // kept manifest names the bodies it needs, and with millions of files that read is most of an
+  // invocation. Later invocations read the list back; one that finds none (the sweep stopped
+  // between its log and its list) lists them again from the log's kept snapshots.
+  if (!bodies) {
+    const listed = await removalList(store, removalListKey);
+    if (listed) bodies = { remove: [...listed.bodies], deferred: false };
+    else {
+      bodies = await fileBodiesToRemove(store, org, entry.kept, sweptAt, checkTime);
+      await writeRemovalList(store, removalListKey, { org, execution: input.execution, sweptAt }, bodies);
+      // A new list: no body of it is removed yet.
+      cursor = { ...cursor, bodiesRemoved: 0 };
+    }
+  }
   progress.fileBodiesDeferred = bodies.deferred;
-  if (bodies.remove.length === 0) return done();
+  const removedAlready = cursor.bodiesRemoved ?? 0;
+  if (bodies.remove.length <= removedAlready) return done();
   const appeared = await runsSinceSweepBegan();
-  if (appeared.length > 0) return deferBodies(appeared, bodies.remove.length);
+  if (appeared.length > 0) return deferBodies(appeared, bodies.remove.length - removedAlready);
 
   // Index entries first, so that a backup planned from now on downloads a body again rather
   // than naming one that is about to go.
@@ -351,18 +385,63 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     cursor = { sweptAt: cursor.sweptAt, indexDone: true };
   }
 
-  for (let i = 0; i < bodies.remove.length; i += BODY_BATCH) {
+  for (let i = removedAlready; i < bodies.remove.length; i += BODY_BATCH) {
     checkTime();
     const runs = await runsSinceSweepBegan();
     if (runs.length > 0) return deferBodies(runs, bodies.remove.length - i);
-    for (const key of bodies.remove.slice(i, i + BODY_BATCH)) {
+    for (const [j, key] of bodies.remove.slice(i, i + BODY_BATCH).entries()) {
       checkTime();
       await remover.remove(key);
       progress.removedFileBodies++;
+      cursor = { sweptAt: cursor.sweptAt, indexDone: true, bodiesRemoved: i + j + 1 };
       movedOn = true;
     }
   }
   return done();
+}
+
+/** Writes the sweep's removal list once; nothing when it removes no body. */
+async function writeRemovalList(
+  store: BackupStore,
+  key: string,
+  of: { org: string; execution: string; sweptAt: Date },
+  bodies: FileBodies,
+): Promise<void> {
+  if (bodies.remove.length === 0) return;
+  const list: RemovalList = {
+    formatVersion: 1,
+    org: of.org,
+    execution: of.execution,
+    sweptAt: of.sweptAt.toISOString(),
+    bodies: bodies.remove,
+  };
+  await putIfAbsent(store, key, JSON.stringify(list));
+}
+
+/**
+ * The sweep's removal list, or undefined when it wrote none. A list that cannot be parsed fails
+ * the sweep: listing again could add bodies stored since it classified.
+ */
+async function removalList(store: BackupStore, key: string): Promise<RemovalList | undefined> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await store.get(key));
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+  let list: Partial<RemovalList> | null = null;
+  try {
+    list = JSON.parse(text) as Partial<RemovalList> | null;
+  } catch {
+    // reported below
+  }
+  if (!Array.isArray(list?.bodies) || !list.bodies.every((b) => typeof b === 'string')) {
+    throw new RetentionCatalogUnreadableError(
+      `The file body list ${key} of this sweep names no bodies, so it cannot go on; start a new sweep.`,
+    );
+  }
+  return list as RemovalList;
 }
 
 /** The bodies a sweep removes, or none for now. */
@@ -501,7 +580,9 @@ async function expiredInLogs(
   const prefix = retentionLogPrefix(org);
   for (const key of await keysUnder(store, prefix, checkTime)) {
     checkTime();
-    if (key.slice(prefix.length) < oldest || key.endsWith('-deferred.json')) continue;
+    // A sweep's own records (its deferral, its removal list) sit in a folder beside its entry.
+    const name = key.slice(prefix.length);
+    if (name < oldest || name.includes('/')) continue;
     const log = JSON.parse(new TextDecoder().decode(await store.get(key))) as Pick<
       RetentionLogEntry,
       'expired'

@@ -27,6 +27,7 @@ const sweepCursor = z
     sweptAt: z.string().datetime(),
     indexAfter: z.string().min(1).optional(),
     indexDone: z.literal(true).optional(),
+    bodiesRemoved: z.number().int().nonnegative().optional(),
   })
   .strict();
 
