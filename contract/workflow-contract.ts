@@ -85,6 +85,8 @@ export const ErrorName = {
   // and traces the last scan still found.
   InvalidEraseRequest: 'InvalidEraseRequestError',
   ErasureImpossible: 'ErasureImpossibleError',
+  /** A real erasure found its org busy (a backup, a sweep, a restore, another erasure): it waits its turn. */
+  ErasureMustWait: 'ErasureMustWaitError',
   ErasureTargetNotFound: 'ErasureTargetNotFoundError',
   ErasureTraceFound: 'ErasureTraceFoundError',
   InvalidEraseState: 'InvalidEraseStateError',
@@ -319,6 +321,12 @@ export function restorePrefixOf(orgName: string): string {
  * so that lease readers tell its windows from restores'.
  */
 export const ERASURE_LEASE_PREFIX = 'erasure-';
+
+/**
+ * How a real erasure waits for its org when a backup runs or another run holds a lease: its
+ * first step is tried again every `intervalSeconds`, `attempts` times (12 hours), before it fails.
+ */
+export const ERASURE_WAIT = { intervalSeconds: 300, attempts: 144 } as const;
 
 /**
  * Under an org's prefix, the org's vault lease, `orgs/<org>/lease/`: held by whichever run removes

@@ -10,6 +10,7 @@ import {
   erasePrefixesOf,
   eraseRemovalPatternsOf,
   ErrorName,
+  ERASURE_WAIT,
   LAMBDA_CRASH_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   orgNameProblem,
@@ -57,11 +58,15 @@ const ERASE_RETRY: WorkflowRetry = {
   backoffRate: 2,
 };
 
-/** What ends an erasure at its first step, with nothing written but the failure. */
+/**
+ * What ends an erasure at its first step, with nothing written but the failure (a wait for the
+ * org that lasted all its attempts included).
+ */
 export const ERASE_INPUT_REJECTED_ERRORS = [
   ErrorName.InvalidEraseRequest,
   ErrorName.ErasureImpossible,
   ErrorName.ErasureTargetNotFound,
+  ErrorName.ErasureMustWait,
 ] as const;
 
 /** Props of EraseWorkflow. */
@@ -132,6 +137,14 @@ export class EraseWorkflow extends Construct {
       },
     });
     const start = invokeTask(this, 'PlanErasure', { lambdaFunction: fn, retry: ERASE_RETRY });
+    // A real erasure that found its org busy (a backup running, a sweep, a restore or another
+    // erasure holding a lease) claimed nothing: it waits its turn rather than fail.
+    start.addRetry({
+      errors: [ErrorName.ErasureMustWait],
+      interval: Duration.seconds(ERASURE_WAIT.intervalSeconds),
+      maxAttempts: ERASURE_WAIT.attempts,
+      backoffRate: 1,
+    });
     start.addCatch(
       new sfn.Fail(this, 'InputRejected', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
       { errors: [...ERASE_INPUT_REJECTED_ERRORS], resultPath: '$.error' },

@@ -345,17 +345,23 @@ describe('erasure over a local vault, step by step', () => {
     // A sweep holds the org's vault lease: refused before it writes anything.
     await takeSweepTurn(d.store, 'sample', 'daily-1', noWait);
     let before = await everyVersion(d.store, '');
-    await expect(startErasure(d, input, 'erase-swept')).rejects.toThrow(
-      /A retention sweep holds the lease of the backups of configured org sample: execution daily-1.*nothing was erased/,
-    );
+    await expect(startErasure(d, input, 'erase-swept')).rejects.toMatchObject({
+      name: 'ErasureMustWaitError',
+      message: expect.stringMatching(
+        /A retention sweep holds the lease of the backups of configured org sample: execution daily-1.*nothing was erased.*tries again every 5 minutes for 12 hours/,
+      ),
+    });
     expect(await everyVersion(d.store, '')).toEqual(before);
     await endSweepTurn(d.store, 'sample', 'daily-1');
     // A backup is running (a live heartbeat, no catalog entry): refused too, naming it.
     await backupHeartbeat(d.store, 'sample', '20261204T050000000Z-abcdef', Date.now());
     before = await everyVersion(d.store, '');
-    await expect(startErasure(d, input, 'erase-backup')).rejects.toThrow(
-      /A backup of org sample is running: snapshot 20261204T050000000Z-abcdef .*nothing was erased/,
-    );
+    await expect(startErasure(d, input, 'erase-backup')).rejects.toMatchObject({
+      name: 'ErasureMustWaitError',
+      message: expect.stringMatching(
+        /A backup of org sample is running: snapshot 20261204T050000000Z-abcdef .*nothing was erased.*tries again/,
+      ),
+    });
     expect(await everyVersion(d.store, '')).toEqual(before);
     await backupEnded(d.store, 'sample', '20261204T050000000Z-abcdef', Date.now());
 
@@ -410,9 +416,11 @@ describe('erasure over a local vault, step by step', () => {
     // A drill into a sandbox starts meanwhile, then the start step is retried.
     const sandbox = restoreRoot('sample', '00D000000000002EAA');
     await acquireLease(d.store, sandbox, 'drill-1', { sleep: async () => {} });
-    await expect(startErasure(d, input, 'erase-retried')).rejects.toThrow(
-      /A restore holds the lease of .*drill-1/,
-    );
+    // ...and ends the execution rather than wait: a run that gave its leases back cannot take them again.
+    await expect(startErasure(d, input, 'erase-retried')).rejects.toMatchObject({
+      name: 'ErasureImpossibleError',
+      message: expect.stringMatching(/A restore holds the lease of .*drill-1.*Start the erasure again once/),
+    });
     // The org's own lease was given back: a restore of the org may go.
     await expect(
       acquireLease(d.store, restoreRoot('sample', orgId), 'restore-3', { sleep: async () => {} }),

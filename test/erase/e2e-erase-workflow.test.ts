@@ -8,6 +8,7 @@ import { runLocalRestore } from '../../cli/commands/restore.ts';
 import { liveIds } from '../../cli/commands/demo-org.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { backupEnded, backupHeartbeat } from '../../lambdas/core/vault-lease.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { startEmulator } from '../../emulator/index.ts';
 import { FIXTURES } from '../backup/e2e-support.ts';
@@ -136,6 +137,51 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     ];
     expect(erasures.filter((k) => k.includes('/progress/'))).toEqual([]);
     expect(erasures.filter((k) => k.includes('erase-sliced'))).toHaveLength(2);
+  }, 300_000);
+
+  it('waits for a backup that is running, with nothing written, and erases once it has ended', async () => {
+    // GIVEN a backup of the org running (a live heartbeat, no catalog entry yet)
+    const dir = copy();
+    const store = new LocalDirectoryStore(dir);
+    const running = '20261204T050000000Z-runnin';
+    await backupHeartbeat(store, 'sample', running, Date.now());
+    const before = await everyVersion(store, 'orgs/sample/');
+    const phases: string[] = [];
+    let writtenWhileWaiting: string[] = [];
+    // WHEN a real erasure starts, and the backup ends after the erasure's second attempt
+    const { result } = await runLocalWorkflow({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: dir,
+      org: 'sample',
+      app: (org) => buildLocalEraseApp(org, {}),
+      appKey: 'erase-unlocked',
+      input: () =>
+        ({
+          ids: [sc.person],
+          requestedBy: 'dpo@example.com',
+          mode: 'erase',
+          confirmOrgId: orgId,
+        }) as never,
+      executionName: 'erase-waits',
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+      onTask: async (step) => {
+        if (step.state !== 'PlanErasure') return;
+        phases.push(step.phase);
+        if (phases.join() === 'before,before,before') {
+          const now = await everyVersion(store, 'orgs/sample/');
+          writtenWhileWaiting = [...now.keys()].filter((k) => now.get(k) !== before.get(k));
+          await backupEnded(store, 'sample', running, Date.now());
+        }
+      },
+    });
+    // THEN its first step was tried again, having written nothing, and the erasure went on
+    expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    expect(phases.slice(0, 4)).toEqual(['before', 'before', 'before', 'after']);
+    expect(writtenWhileWaiting).toEqual([]);
+    expect((result.output as { outcome: { rowsRemoved: number } }).outcome.rowsRemoved).toBe(4);
+    expect(await findPerson(store, sc, 'orgs/')).toEqual([]);
   }, 300_000);
 
   it('erases her for good: no version holds her, every snapshot verifies and restores without her, and the log holds no value', async () => {

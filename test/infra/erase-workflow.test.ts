@@ -53,6 +53,7 @@ describe('EraseWorkflow', () => {
       ErrorName.InvalidEraseRequest,
       ErrorName.ErasureImpossible,
       ErrorName.ErasureTargetNotFound,
+      ErrorName.ErasureMustWait,
     ]);
     for (const name of [
       'PlanErasure',
@@ -74,6 +75,17 @@ describe('EraseWorkflow', () => {
       expect(all?.Next, step).toBe('ReleaseRestoreLeases');
     }
     expect(definition.States.ReleaseRestoreLeases?.Next).toBe('ErasureFailed');
+    // A real erasure that found its org busy before it claimed anything waits its turn: 12 hours.
+    const retries = (definition.States.PlanErasure as { Retry?: Record<string, unknown>[] }).Retry ?? [];
+    expect(retries).toContainEqual({
+      ErrorEquals: [ErrorName.ErasureMustWait],
+      IntervalSeconds: 300,
+      MaxAttempts: 144,
+      BackoffRate: 1,
+    });
+    expect(
+      retries.filter((r) => (r.ErrorEquals as string[]).includes(ErrorName.ErasureMustWait)),
+    ).toHaveLength(1);
     // A step that answers done: false (its time ran out; its progress is in the vault) runs again.
     const loops = definition.States as unknown as Record<
       string,

@@ -23,6 +23,14 @@ export class ErasureImpossibleError extends Error {
   override readonly name = ErrorName.ErasureImpossible;
 }
 
+/**
+ * A real erasure found its org busy before it claimed anything: a backup running, or a sweep, a
+ * restore or another erasure holding a lease. Nothing was written; the workflow tries again.
+ */
+export class ErasureMustWaitError extends Error {
+  override readonly name = ErrorName.ErasureMustWait;
+}
+
 /** An id the input names is in no snapshot or journal of the org, or a filter matched no row. */
 export class ErasureTargetNotFoundError extends Error {
   override readonly name = ErrorName.ErasureTargetNotFound;

@@ -13,6 +13,7 @@
 import { canonicalOrgId } from '../../../contract/org-id.ts';
 import {
   ERASURE_LEASE_PREFIX,
+  ERASURE_WAIT,
   restorePrefixOf,
   SWEEP_LEASE_PREFIX,
 } from '../../../contract/workflow-contract.ts';
@@ -23,7 +24,7 @@ import { SnapshotReader } from '../snapshot/reader.ts';
 import { checkOrgKey } from '../snapshot/keys.ts';
 import type { BackupStore } from '../store.ts';
 import { type RunningBackup, runningBackups, vaultLeaseRoot } from '../vault-lease.ts';
-import { ErasureImpossibleError } from './errors.ts';
+import { ErasureImpossibleError, ErasureMustWaitError } from './errors.ts';
 
 /** The run id an erasure holds the restore leases under. */
 export const erasureLeaseRun = (execution: string): string => `${ERASURE_LEASE_PREFIX}${execution}`;
@@ -55,31 +56,36 @@ async function restoreRoots(store: BackupStore, org: string): Promise<string[]> 
 
 /**
  * Takes the org's vault lease and every restore lease of the org for the erasure, then checks that
- * no backup of the org is running; or gives back what it took and refuses, naming the run in the
- * way. Taking them again (a retried step) keeps them.
+ * no backup of the org is running. An erasure that finds the org busy before it claimed anything
+ * waits its turn (`ErasureMustWaitError`: the workflow tries again); once it has claimed, it gives
+ * back what it took and refuses, naming the run in the way. Taking them again (a retried step)
+ * keeps them.
  */
 export async function holdRestoreLeases(store: BackupStore, org: string, execution: string): Promise<void> {
   const run = erasureLeaseRun(execution);
   const roots = await leaseRoots(store, org);
   try {
-    // Refused before any claim of its own when another run holds a lease (a retried step may
-    // hold some already: they are given back below).
-    for (const root of roots) {
-      const holder = (await liveClaims(store, root, Date.now()))[0];
-      if (holder && holder.runId !== run) throw held(root, holder);
+    // Checked before any claim of its own: another run holding a lease, or a backup running, is
+    // waited for. A retried step may hold some leases already; then it refuses (they are given
+    // back below, and a run that gave its leases back cannot claim them again).
+    const live = await Promise.all(roots.map(async (root) => liveClaims(store, root, Date.now())));
+    const claimedBefore = live.some((claims) => claims.some((c) => c.runId === run));
+    for (const [i, root] of roots.entries()) {
+      const holder = live[i]![0];
+      if (holder && holder.runId !== run) throw held(root, holder, !claimedBefore);
     }
-    await refuseRunningBackups(store, org);
+    await refuseRunningBackups(store, org, !claimedBefore);
     for (const root of roots) await acquireLease(store, root, run);
     // Again once the lease is taken: a backup planned from now on sees it (vault-lease.ts), one
     // planned before has left its heartbeat.
-    await refuseRunningBackups(store, org);
+    await refuseRunningBackups(store, org, false);
   } catch (error) {
     await giveBack(store, org, execution);
     if (!(error instanceof RestoreInProgressError)) throw error;
     // Another run claimed a lease between the check and the claim: name it when it still holds.
     for (const root of roots) {
       const holder = (await liveClaims(store, root, Date.now())).find((c) => c.runId !== run);
-      if (holder) throw held(root, holder);
+      if (holder) throw held(root, holder, false);
     }
     throw new ErasureImpossibleError(
       `The erasure could not take the leases of org ${org} (another run took one as it did, or this execution gave its leases back already); nothing was erased. Start a new erase execution once the org's restores have ended.`,
@@ -104,8 +110,14 @@ export async function giveBack(store: BackupStore, org: string, execution: strin
   }
 }
 
-/** The refusal naming the run that holds a lease, and when the lease frees itself. */
-function held(root: string, holder: LeaseHolder): ErasureImpossibleError {
+/** What a waiting erasure's message adds: the workflow tries again (lib/erase-workflow.ts). */
+const WAITS = `The erase workflow tries again every ${ERASURE_WAIT.intervalSeconds / 60} minutes for ${(ERASURE_WAIT.intervalSeconds * ERASURE_WAIT.attempts) / 3600} hours, then fails with this message; stop the execution to give up.`;
+
+/**
+ * The refusal naming the run that holds a lease, and when the lease frees itself: a wait when the
+ * erasure has claimed nothing yet, else the end of the execution.
+ */
+function held(root: string, holder: LeaseHolder, canWait: boolean): Error {
   const iso = (ms: number) => new Date(ms).toISOString();
   const [who, why] = holder.runId.startsWith(ERASURE_LEASE_PREFIX)
     ? ['Another erasure', 'Erasures of one org run one at a time']
@@ -113,28 +125,38 @@ function held(root: string, holder: LeaseHolder): ErasureImpossibleError {
       ? ['A retention sweep', 'A sweep removes the snapshots an erasure rewrites']
       : ['A restore', 'An erasure rewrites the records a restore writes'];
   const execution = holder.runId.replace(/^(erasure|sweep)-/, '');
-  return new ErasureImpossibleError(
-    `${who} holds the lease of ${describeRoot(root)}: execution ${execution}, since ${iso(holder.claimedAt)}. ${why}: nothing was erased. Start the erasure again once that execution has ended; if it was stopped, its lease frees itself at ${iso(holder.expiresAt)}.`,
-  );
+  const what = `${who} holds the lease of ${describeRoot(root)}: execution ${execution}, since ${iso(holder.claimedAt)}. ${why}: nothing was erased.`;
+  return canWait
+    ? new ErasureMustWaitError(
+        `${what} ${WAITS} If that execution was stopped, its lease frees itself at ${iso(holder.expiresAt)}.`,
+      )
+    : new ErasureImpossibleError(
+        `${what} Start the erasure again once that execution has ended; if it was stopped, its lease frees itself at ${iso(holder.expiresAt)}.`,
+      );
 }
 
-/** Refuses, naming them, while backups of the org are running. */
-async function refuseRunningBackups(store: BackupStore, org: string): Promise<void> {
+/** Refuses, naming them, while backups of the org are running: a wait, or the end of the execution. */
+async function refuseRunningBackups(store: BackupStore, org: string, canWait: boolean): Promise<void> {
   const running = await runningBackups(store, org, Date.now());
-  if (running.length > 0) throw backupsRunning(org, running);
+  if (running.length > 0) throw backupsRunning(org, running, canWait);
 }
 
 /** The refusal naming the backups of the org that are running. */
-function backupsRunning(org: string, running: readonly RunningBackup[]): ErasureImpossibleError {
+function backupsRunning(org: string, running: readonly RunningBackup[], canWait: boolean): Error {
   const iso = (ms: number) => new Date(ms).toISOString();
   const runs = running.map((r) => `${r.snapshotId} (until ${iso(r.until)} at the latest)`).join(', ');
   const which =
     running.length === 1
       ? `A backup of org ${org} is running: snapshot`
       : `${running.length} backups of org ${org} are running: snapshots`;
-  return new ErasureImpossibleError(
-    `${which} ${runs}. A backup writes the person into a snapshot this erasure cannot plan, so nothing was erased. Start the erasure again once the backup has ended; a backup that was stopped holds the org no longer than the time given. Backups that start from now until the erasure ends are refused.`,
-  );
+  const what = `${which} ${runs}. A backup writes the person into a snapshot this erasure cannot plan, so nothing was erased.`;
+  return canWait
+    ? new ErasureMustWaitError(
+        `${what} ${WAITS} A backup that was stopped holds the org no longer than the time given.`,
+      )
+    : new ErasureImpossibleError(
+        `${what} Start the erasure again once the backup has ended; a backup that was stopped holds the org no longer than the time given. Backups that start from now until the erasure ends are refused.`,
+      );
 }
 
 /**
