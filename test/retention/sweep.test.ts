@@ -415,6 +415,31 @@ describe('the retention sweep and runs that stopped without a manifest', () => {
     for (const body of bodies) expect(await store.head(body)).toBeDefined();
   });
 
+  it('holds to the deferral its list recorded when the run in the grace period is gone before it goes on', async () => {
+    const { store, bodies } = await vaultOfBodies();
+    crashedRun(store, '20261109T120000000Z-inprog', bodies[0]!);
+    // GIVEN a sweep that stopped after its log, deferring the bodies for that run
+    const first = await sweepOrg(
+      { store, remover: store, clock: () => at(9, 3), deadline: at(9, 3) },
+      { org: 'acme', policy: POLICY_7, execution: 'exec-1' },
+    );
+    expect(first.done).toBe(false);
+    expect(JSON.parse(store.text(sweepRecord(first.logKey!, 'bodies')))).toMatchObject({
+      deferred: true,
+      bodies: [],
+    });
+    // WHEN the run's folder is gone before it goes on
+    for (const key of [...store.objects.keys()])
+      if (key.startsWith(snapshotPrefix('acme', '20261109T120000000Z-inprog'))) store.objects.delete(key);
+    const rest = await sweepOrg(
+      { store, remover: store, clock: () => at(9, 4) },
+      { org: 'acme', policy: POLICY_7, execution: 'exec-1', cursor: first.cursor! },
+    );
+    // THEN the bodies still wait for a later sweep, as the list it wrote when it classified says
+    expect(rest).toMatchObject({ done: true, fileBodiesDeferred: true, removedFileBodies: 0 });
+    for (const body of bodies) expect(await store.head(body)).toBeDefined();
+  });
+
   it('ignores a folder under snapshots whose name is not a snapshot id and names it in the retention log', async () => {
     const { store, ids } = await vaultOf(5);
     store.objects.set('orgs/acme/snapshots/not-a-snapshot/notes.txt', new TextEncoder().encode('x'));
@@ -623,7 +648,7 @@ describe('a sweep longer than one invocation', () => {
     expect(deferred.runs).toEqual([late.finish.snapshotId]);
   });
 
-  it('lists the bodies again when it finds no list beside its log, and removes each body once', async () => {
+  it('lists the bodies again for a log written before sweeps kept their lists, and removes each body once', async () => {
     const { store } = await vaultOf(5);
     const abandoned = withLargeIndex(store, 4, 20);
     const removals: string[] = [];
@@ -641,10 +666,10 @@ describe('a sweep longer than one invocation', () => {
     );
     expect(first.done).toBe(false);
     store.objects.delete(sweepRecord(first.logKey!, 'bodies'));
-    // WHEN it goes on
+    // WHEN it goes on from a cursor that counts bodies removed (of no list it can read)
     const rest = await sweepOrg(
       { store, remover, clock: () => at(4, 3) },
-      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: first.cursor! },
+      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: { ...first.cursor!, bodiesRemoved: 2 } },
     );
     // THEN it lists them from the log's kept snapshots, writes the list, and removes each body once
     expect(rest).toMatchObject({ done: true, removedFileBodies: 4, removedFileIndexEntries: 4 });
@@ -653,14 +678,28 @@ describe('a sweep longer than one invocation', () => {
     for (const body of abandoned) expect(await store.head(body)).toBeUndefined();
   });
 
-  it('fails, removing no body, when the list of bodies beside its log cannot be read', async () => {
+  it.each([
+    ['cannot be parsed', () => '{"bodies": '],
+    ['names no bodies', (list: Record<string, unknown>) => JSON.stringify({ ...list, bodies: 3 })],
+    [
+      "is another sweep's",
+      (list: Record<string, unknown>) => JSON.stringify({ ...list, execution: 'exec-0' }),
+    ],
+    [
+      'names a key outside the file bodies',
+      (list: Record<string, unknown>) =>
+        JSON.stringify({ ...list, bodies: ['orgs/acme/catalog/20261105T020000000Z-aaaaaa.json'] }),
+    ],
+  ])('fails, removing no body, when the list of bodies beside its log %s', async (_what, tamper) => {
     const { store } = await vaultOf(5);
     const abandoned = withLargeIndex(store, 2, 0);
     const first = await sweepOrg(
       { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
       { org: 'acme', policy: POLICY, execution: 'exec-1' },
     );
-    store.objects.set(sweepRecord(first.logKey!, 'bodies'), new TextEncoder().encode('{"bodies": 3}'));
+    const key = sweepRecord(first.logKey!, 'bodies');
+    store.objects.set(key, new TextEncoder().encode(tamper(JSON.parse(store.text(key)))));
+    const catalogBefore = (await keysUnder(store, 'orgs/acme/catalog/')).length;
     await expect(
       sweepOrg(
         { store, remover: store, clock: () => at(4, 3) },
@@ -668,6 +707,38 @@ describe('a sweep longer than one invocation', () => {
       ),
     ).rejects.toThrow(RetentionCatalogUnreadableError);
     for (const body of abandoned) expect(await store.head(body)).toBeDefined();
+    expect((await keysUnder(store, 'orgs/acme/catalog/')).length).toBe(catalogBefore);
+  });
+
+  it('says how many bodies are left when a run appears after some of its list was removed', async () => {
+    const { store } = await vaultOf(5);
+    withLargeIndex(store, 5, 0);
+    // GIVEN a sweep that removed some of its bodies, invocation by invocation
+    let cursor: SweepCursor | null = null;
+    let removed = 0;
+    do {
+      const out: SweepOutput = await sweepOrg(
+        { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
+        { org: 'acme', policy: POLICY, execution: 'exec-1', ...(cursor ? { cursor } : {}) },
+      );
+      cursor = out.cursor;
+      removed += out.removedFileBodies;
+    } while (removed < 2 && cursor);
+    expect(cursor?.bodiesRemoved).toBe(2);
+    // WHEN a backup starts before it goes on
+    const started = '20261105T040000000Z-late01';
+    store.objects.set(`${snapshotPrefix('acme', started)}plan.json`, new TextEncoder().encode('[]'));
+    const rest = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 4) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: cursor! },
+    );
+    // THEN it leaves the other three to a later sweep, and says so
+    expect(rest).toMatchObject({ done: true, fileBodiesDeferred: true, removedFileBodies: 0 });
+    const deferred = JSON.parse(store.text(sweepRecord(rest.logKey!, 'deferred'))) as {
+      runs: string[];
+      fileBodiesLeft: number;
+    };
+    expect(deferred).toMatchObject({ runs: [started], fileBodiesLeft: 3 });
   });
 
   it('begins a new sweep, reading the whole index, when its cursor names a sweep that wrote no log', async () => {
@@ -773,6 +844,11 @@ describe('the retention log a sweep reads', () => {
       'orgs/acme/retention/20261105T030000000Z-exec-1/bodies.json',
       new TextEncoder().encode('not a log'),
     );
+    // (as written by sweeps of earlier versions, beside the entry: it names no expired snapshot)
+    store.objects.set(
+      'orgs/acme/retention/20261105T030000000Z-exec-1-deferred.json',
+      new TextEncoder().encode(JSON.stringify({ runs: ['x'], fileBodiesLeft: 1 })),
+    );
     store.objects.set(
       `${snapshotPrefix('acme', '20261105T010000000Z-inprog')}plan.json`,
       new TextEncoder().encode('[]'),
@@ -781,6 +857,9 @@ describe('the retention log a sweep reads', () => {
       { store, remover: store, clock: () => at(4, 5) },
       { org: 'acme', policy: POLICY, execution: 'exec-2' },
     );
-    expect(logReads).toEqual(['orgs/acme/retention/20261105T030000000Z-exec-1.json']);
+    expect(logReads).toEqual([
+      'orgs/acme/retention/20261105T030000000Z-exec-1-deferred.json',
+      'orgs/acme/retention/20261105T030000000Z-exec-1.json',
+    ]);
   });
 });

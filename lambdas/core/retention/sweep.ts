@@ -30,7 +30,7 @@ import {
   snapshotPrefix,
 } from '../snapshot/keys.ts';
 import { type CatalogEntry, parseCatalogEntry, parseManifest } from '../snapshot/manifest.ts';
-import { putIfAbsent } from '../restore/store-json.ts';
+import { putIfAbsent, writeJsonOnce } from '../restore/store-json.ts';
 import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import { endSweepTurn, runningBackups, takeSweepTurn } from '../vault-lease.ts';
 import { classify, type RetentionDecision, startOfId, UNFINISHED_GRACE_MS } from './classify.ts';
@@ -155,6 +155,8 @@ interface RemovalList {
   readonly org: string;
   readonly execution: string;
   readonly sweptAt: string;
+  /** True when a run in progress kept every body for a later sweep (`bodies` is then empty). */
+  readonly deferred: boolean;
   readonly bodies: readonly string[];
 }
 
@@ -260,11 +262,12 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       progress.fileBodiesDeferred = planned.bodies.deferred;
       return done();
     }
+    // Its list of bodies first, so that a sweep with a log entry always has its list.
+    await writeRemovalList(store, removalListKey, listOf(input, sweptAt, planned.bodies));
     try {
       await store.put(logKey, JSON.stringify(planned.entry, null, 2), { contentType: 'application/json' });
       entry = planned.entry;
       bodies = planned.bodies;
-      await writeRemovalList(store, removalListKey, { org, execution: input.execution, sweptAt }, bodies);
     } catch (error) {
       // Written already under this instant and execution: what it says is what the sweep does.
       if (!(error instanceof ObjectExistsError)) throw error;
@@ -276,6 +279,22 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   progress.logKey = logKey;
   progress.kept = entry.kept.length;
   progress.expired = entry.expired.length;
+
+  // The bodies are listed once, when the sweep classifies (written just before its log): every
+  // kept manifest names the bodies it needs, and with millions of files that read is most of an
+  // invocation. Later invocations read the list back, before they remove anything. A log
+  // without one was written before sweeps kept their lists: they are listed again from the
+  // log's kept snapshots.
+  if (!bodies) {
+    const listed = await removalList(store, removalListKey, input, sweptAt);
+    if (listed) bodies = { remove: [...listed.bodies], deferred: listed.deferred };
+    else {
+      bodies = await fileBodiesToRemove(store, org, entry.kept, sweptAt, checkTime);
+      await writeRemovalList(store, removalListKey, listOf(input, sweptAt, bodies));
+      // A new list: no body of it is removed yet.
+      cursor = { ...cursor, bodiesRemoved: 0 };
+    }
+  }
 
   for (const decision of entry.expired) {
     const id = decision.snapshotId;
@@ -332,20 +351,6 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     );
     return done({ fileBodiesDeferred: true });
   };
-  // The bodies are listed once, when the sweep classifies (written just after its log): every
-  // kept manifest names the bodies it needs, and with millions of files that read is most of an
-  // invocation. Later invocations read the list back; one that finds none (the sweep stopped
-  // between its log and its list) lists them again from the log's kept snapshots.
-  if (!bodies) {
-    const listed = await removalList(store, removalListKey);
-    if (listed) bodies = { remove: [...listed.bodies], deferred: false };
-    else {
-      bodies = await fileBodiesToRemove(store, org, entry.kept, sweptAt, checkTime);
-      await writeRemovalList(store, removalListKey, { org, execution: input.execution, sweptAt }, bodies);
-      // A new list: no body of it is removed yet.
-      cursor = { ...cursor, bodiesRemoved: 0 };
-    }
-  }
   progress.fileBodiesDeferred = bodies.deferred;
   const removedAlready = cursor.bodiesRemoved ?? 0;
   if (bodies.remove.length <= removedAlready) return done();
@@ -391,8 +396,12 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     if (runs.length > 0) return deferBodies(runs, bodies.remove.length - i);
     for (const [j, key] of bodies.remove.slice(i, i + BODY_BATCH).entries()) {
       checkTime();
-      await remover.remove(key);
-      progress.removedFileBodies++;
+      // An invocation that stopped before it answered leaves bodies removed past its last cursor:
+      // removed again, each would get another delete marker.
+      if (await store.head(key)) {
+        await remover.remove(key);
+        progress.removedFileBodies++;
+      }
       cursor = { sweptAt: cursor.sweptAt, indexDone: true, bodiesRemoved: i + j + 1 };
       movedOn = true;
     }
@@ -400,29 +409,32 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   return done();
 }
 
-/** Writes the sweep's removal list once; nothing when it removes no body. */
-async function writeRemovalList(
-  store: BackupStore,
-  key: string,
-  of: { org: string; execution: string; sweptAt: Date },
-  bodies: FileBodies,
-): Promise<void> {
-  if (bodies.remove.length === 0) return;
-  const list: RemovalList = {
-    formatVersion: 1,
-    org: of.org,
-    execution: of.execution,
-    sweptAt: of.sweptAt.toISOString(),
-    bodies: bodies.remove,
-  };
-  await putIfAbsent(store, key, JSON.stringify(list));
+/** The removal list of a sweep. */
+const listOf = (input: SweepInput, sweptAt: Date, bodies: FileBodies): RemovalList => ({
+  formatVersion: 1,
+  org: input.org,
+  execution: input.execution,
+  sweptAt: sweptAt.toISOString(),
+  deferred: bodies.deferred,
+  bodies: bodies.remove,
+});
+
+/** Writes the sweep's removal list once; another list already under its key fails the sweep. */
+async function writeRemovalList(store: BackupStore, key: string, list: RemovalList): Promise<void> {
+  await writeJsonOnce(store, key, list);
 }
 
 /**
- * The sweep's removal list, or undefined when it wrote none. A list that cannot be parsed fails
- * the sweep: listing again could add bodies stored since it classified.
+ * The sweep's removal list, or undefined when it wrote none. A list that cannot be read, that is
+ * another sweep's or that names anything but the org's file bodies fails the sweep: listing again
+ * could add bodies stored since it classified, and the sweeper removes only what its list names.
  */
-async function removalList(store: BackupStore, key: string): Promise<RemovalList | undefined> {
+async function removalList(
+  store: BackupStore,
+  key: string,
+  input: SweepInput,
+  sweptAt: Date,
+): Promise<RemovalList | undefined> {
   let text: string;
   try {
     text = new TextDecoder().decode(await store.get(key));
@@ -436,9 +448,19 @@ async function removalList(store: BackupStore, key: string): Promise<RemovalList
   } catch {
     // reported below
   }
-  if (!Array.isArray(list?.bodies) || !list.bodies.every((b) => typeof b === 'string')) {
+  const bodies = `${orgPrefix(input.org)}${FILE_BODIES}`;
+  const problem = !Array.isArray(list?.bodies)
+    ? 'names no bodies'
+    : list.org !== input.org || list.execution !== input.execution || list.sweptAt !== sweptAt.toISOString()
+      ? `is not this sweep's (org ${input.org}, execution ${input.execution}, begun ${sweptAt.toISOString()})`
+      : typeof list.deferred !== 'boolean'
+        ? 'does not say whether it was deferred'
+        : list.bodies.some((b) => typeof b !== 'string' || !b.startsWith(bodies) || b.includes('..'))
+          ? `names a key outside ${bodies}`
+          : undefined;
+  if (problem) {
     throw new RetentionCatalogUnreadableError(
-      `The file body list ${key} of this sweep names no bodies, so it cannot go on; start a new sweep.`,
+      `The file body list ${key} ${problem}, so the sweep cannot go on and removed no body; start a new sweep.`,
     );
   }
   return list as RemovalList;
@@ -580,13 +602,15 @@ async function expiredInLogs(
   const prefix = retentionLogPrefix(org);
   for (const key of await keysUnder(store, prefix, checkTime)) {
     checkTime();
-    // A sweep's own records (its deferral, its removal list) sit in a folder beside its entry.
+    // A sweep's own records (its deferral, its removal list) sit in a folder beside its entry;
+    // sweeps of earlier versions wrote their deferral beside it (<entry>-deferred.json), which
+    // names no expired snapshot.
     const name = key.slice(prefix.length);
     if (name < oldest || name.includes('/')) continue;
-    const log = JSON.parse(new TextDecoder().decode(await store.get(key))) as Pick<
-      RetentionLogEntry,
-      'expired'
+    const log = JSON.parse(new TextDecoder().decode(await store.get(key))) as Partial<
+      Pick<RetentionLogEntry, 'expired'>
     >;
+    if (!Array.isArray(log.expired)) continue;
     for (const d of log.expired) if (wanted.has(d.snapshotId)) found.add(d.snapshotId);
   }
   return [...found];
