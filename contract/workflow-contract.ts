@@ -323,10 +323,11 @@ export function restorePrefixOf(orgName: string): string {
 export const ERASURE_LEASE_PREFIX = 'erasure-';
 
 /**
- * How a real erasure waits for its org when a backup runs or another run holds a lease: its
- * first step is tried again every `intervalSeconds`, `attempts` times (12 hours), before it fails.
+ * How a real erasure waits for its org when a backup runs or another run holds a lease: its first
+ * step answers that it waits, the state machine waits `intervalSeconds` and runs it again, until
+ * `forSeconds` after the execution started; then the step fails.
  */
-export const ERASURE_WAIT = { intervalSeconds: 300, attempts: 144 } as const;
+export const ERASURE_WAIT = { intervalSeconds: 300, forSeconds: 12 * 3600 } as const;
 
 /**
  * Under an org's prefix, the org's vault lease, `orgs/<org>/lease/`: held by whichever run removes

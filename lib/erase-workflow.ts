@@ -60,7 +60,7 @@ const ERASE_RETRY: WorkflowRetry = {
 
 /**
  * What ends an erasure at its first step, with nothing written but the failure (a wait for the
- * org that lasted all its attempts included).
+ * org that lasted its whole time included).
  */
 export const ERASE_INPUT_REJECTED_ERRORS = [
   ErrorName.InvalidEraseRequest,
@@ -134,17 +134,10 @@ export class EraseWorkflow extends Construct {
         step: 'start',
         input: sfn.JsonPath.objectAt('$$.Execution.Input'),
         executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       },
     });
     const start = invokeTask(this, 'PlanErasure', { lambdaFunction: fn, retry: ERASE_RETRY });
-    // A real erasure that found its org busy (a backup running, a sweep, a restore or another
-    // erasure holding a lease) claimed nothing: it waits its turn rather than fail.
-    start.addRetry({
-      errors: [ErrorName.ErasureMustWait],
-      interval: Duration.seconds(ERASURE_WAIT.intervalSeconds),
-      maxAttempts: ERASURE_WAIT.attempts,
-      backoffRate: 1,
-    });
     start.addCatch(
       new sfn.Fail(this, 'InputRejected', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
       { errors: [...ERASE_INPUT_REJECTED_ERRORS], resultPath: '$.error' },
@@ -200,7 +193,20 @@ export class EraseWorkflow extends Construct {
     const mode = new sfn.Choice(this, 'DryRun?')
       .when(sfn.Condition.stringEquals('$.mode', 'erase'), apply)
       .otherwise(new sfn.Succeed(this, 'DryRunDone'));
+    // A real erasure that found its org busy (a backup running, a sweep, a restore or another
+    // erasure holding a lease) claimed nothing and answered waiting: it waits its turn, without a
+    // failed invocation (which the function's error alarm would count), until the step gives up.
+    const waitForOrg = new sfn.Wait(this, 'WaitForOrg', {
+      time: sfn.WaitTime.duration(Duration.seconds(ERASURE_WAIT.intervalSeconds)),
+    }).next(readInput);
     const planned = new sfn.Choice(this, 'Planned?')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.waiting'),
+          sfn.Condition.booleanEquals('$.waiting', true),
+        ),
+        waitForOrg,
+      )
       .when(sfn.Condition.booleanEquals('$.done', false), readInput)
       .otherwise(mode);
 

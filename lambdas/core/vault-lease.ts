@@ -131,7 +131,7 @@ export async function runningBackups(
 }
 
 /** The erasure holding (or claiming) the org's vault lease, if any. */
-async function erasureHolding(
+export async function erasureHolding(
   store: BackupStore,
   org: string,
   now: number,

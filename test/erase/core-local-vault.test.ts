@@ -314,9 +314,12 @@ describe('erasure over a local vault, step by step', () => {
     // A restore holds the lease: the erasure is refused before it writes anything, a dry run is not.
     await acquireLease(d.store, root, 'restore-1', { sleep: async () => {} });
     const before = await everyVersion(d.store, '');
-    await expect(startErasure(d, input, 'erase-leased')).rejects.toThrow(
-      /A restore holds the lease of org .*execution restore-1.*nothing was erased/,
-    );
+    await expect(startErasure(d, input, 'erase-leased')).rejects.toMatchObject({
+      name: 'ErasureMustWaitError',
+      message: expect.stringMatching(
+        /A restore holds the lease of org .*execution restore-1.*nothing was erased/,
+      ),
+    });
     expect(await everyVersion(d.store, '')).toEqual(before);
     await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-leased');
     await releaseLease(d.store, root, 'restore-1');
@@ -425,6 +428,38 @@ describe('erasure over a local vault, step by step', () => {
     await expect(
       acquireLease(d.store, restoreRoot('sample', orgId), 'restore-3', { sleep: async () => {} }),
     ).resolves.toMatchObject({ runId: 'restore-3' });
+  }, 120_000);
+
+  it('ends, giving its leases back, when a restore into an org none of its restores wrote into claimed it as the erasure claimed', async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    // GIVEN a restore into a freshly refreshed sandbox that claims its lease as the erasure
+    // claims the org's vault lease (after the erasure listed the orgs its restores wrote into)
+    const sandbox = restoreRoot('sample', '00D000000000009EAA');
+    const put = d.store.put.bind(d.store);
+    let claimed = false;
+    d.store.put = async (key, body, options) => {
+      const stored = await put(key, body, options);
+      if (!claimed && key.startsWith('orgs/sample/lease/claims/')) {
+        claimed = true;
+        await acquireLease(d.store, sandbox, 'restore-sandbox', { sleep: async () => {} });
+      }
+      return stored;
+    };
+    // WHEN the erasure starts THEN it ends naming the restore, and holds nothing
+    await expect(startErasure(d, input, 'erase-raced')).rejects.toMatchObject({
+      name: 'ErasureImpossibleError',
+      message: expect.stringMatching(/A restore holds the lease of .*00D000000000009EAA.*restore-sandbox/),
+    });
+    expect(claimed).toBe(true);
+    await expect(
+      acquireLease(d.store, restoreRoot('sample', orgId), 'restore-4', { sleep: async () => {} }),
+    ).resolves.toMatchObject({ runId: 'restore-4' });
+    expect(await takeSweepTurn(d.store, 'sample', 'daily-9', { sleep: async () => {} })).toEqual({
+      held: true,
+    });
   }, 120_000);
 
   it('refuses to erase while a stopped restore has an open batch that holds her, and writes nothing', async () => {
@@ -574,9 +609,10 @@ describe('erasure over a local vault, step by step', () => {
       expect(crash.state.stopped).toBe(true);
       // Its lease holds the org's restores, and another erasure, until the state machine's
       // failure path gives it back.
-      await expect(startErasure(d, input, 'stopped-2')).rejects.toThrow(
-        /Another erasure holds the lease of.*execution stopped-1/,
-      );
+      await expect(startErasure(d, input, 'stopped-2')).rejects.toMatchObject({
+        name: 'ErasureMustWaitError',
+        message: expect.stringMatching(/Another erasure holds the lease of.*execution stopped-1/),
+      });
       await releaseErasure(d, 'stopped-1');
       // WHEN the erasure is started again as a new execution, with a new plan
       const again = await startErasure(d, input, 'stopped-2');

@@ -166,3 +166,12 @@ describe('the erase handler parses its event at the edge', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 });
+
+describe('an erasure waiting for its org', () => {
+  it('waits for 12 hours from the start of its execution, and not at all when invoked alone', () => {
+    const start = Date.parse('2026-12-04T06:00:00.000Z');
+    expect(erase.stillWaiting('2026-12-04T06:00:00.000Z', start + 11 * 3_600_000)).toBe(true);
+    expect(erase.stillWaiting('2026-12-04T06:00:00.000Z', start + 12 * 3_600_000)).toBe(false);
+    expect(erase.stillWaiting(undefined, start)).toBe(false);
+  });
+});

@@ -75,17 +75,19 @@ describe('EraseWorkflow', () => {
       expect(all?.Next, step).toBe('ReleaseRestoreLeases');
     }
     expect(definition.States.ReleaseRestoreLeases?.Next).toBe('ErasureFailed');
-    // A real erasure that found its org busy before it claimed anything waits its turn: 12 hours.
-    const retries = (definition.States.PlanErasure as { Retry?: Record<string, unknown>[] }).Retry ?? [];
-    expect(retries).toContainEqual({
-      ErrorEquals: [ErrorName.ErasureMustWait],
-      IntervalSeconds: 300,
-      MaxAttempts: 144,
-      BackoffRate: 1,
-    });
-    expect(
-      retries.filter((r) => (r.ErrorEquals as string[]).includes(ErrorName.ErasureMustWait)),
-    ).toHaveLength(1);
+    // A real erasure that found its org busy before it claimed anything answers waiting: the
+    // machine waits 5 minutes and plans again (its function gave up after 12 hours from the
+    // execution's start, which ReadInput hands it), with no retry of an error.
+    const states = definition.States as unknown as Record<string, Record<string, unknown>>;
+    const choices = (states['Planned?']?.Choices ?? []) as { And?: unknown[]; Next: string }[];
+    const waitChoice = choices.find((c) => c.Next === 'WaitForOrg');
+    expect(waitChoice?.And).toEqual([
+      { Variable: '$.waiting', IsPresent: true },
+      { Variable: '$.waiting', BooleanEquals: true },
+    ]);
+    expect(states.WaitForOrg).toMatchObject({ Type: 'Wait', Seconds: 300, Next: 'ReadInput' });
+    expect(states.ReadInput?.Parameters).toMatchObject({ 'startedAt.$': '$$.Execution.StartTime' });
+    expect(JSON.stringify(states.PlanErasure?.Retry)).not.toContain(ErrorName.ErasureMustWait);
     // A step that answers done: false (its time ran out; its progress is in the vault) runs again.
     const loops = definition.States as unknown as Record<
       string,

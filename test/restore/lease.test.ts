@@ -5,8 +5,9 @@ import {
   RestoreInProgressError,
   RestoreLeaseLostError,
 } from '../../lambdas/core/restore/errors.ts';
-import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
-import { acquireLease, LEASE_TTL_MS, liveClaims } from '../../lambdas/core/restore/lease.ts';
+import { restoreKeys, restoreRoot } from '../../lambdas/core/restore/keys.ts';
+import { acquireLease, LEASE_TTL_MS, liveClaims, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import { vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
 import {
   levelStep,
   objectStep,
@@ -123,6 +124,46 @@ describe("the org's restore lease", () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RestoreInProgressError);
     expect(await liveClaims(store, ROOT, clock)).toEqual([]);
+  });
+});
+
+describe('a restore while an erasure rewrites the backups it reads', () => {
+  const noWait = { sleep: async () => {} };
+  const DRY = { objects: ['Property__c'], mode: 'dry-run' };
+
+  it('is refused, real or dry run, naming the erasure, and goes once the erasure has ended', async () => {
+    // GIVEN an erasure of the configured org holding the org's vault lease
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-7', noWait);
+    // WHEN a restore and a dry run are started THEN each is refused naming it, nothing written to the org
+    for (const [input, run] of [
+      [INPUT, 'run-real'],
+      [DRY, 'run-dry'],
+    ] as const) {
+      const error = await validateStep(deps, input, run).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RestoreInProgressError);
+      expect((error as Error).message).toMatch(
+        /An erasure is rewriting the backups of configured org .*: execution forget-7 of its erase workflow holds .*nothing was written/,
+      );
+    }
+    expect(org.live('Property__c')).toHaveLength(5);
+    // ...and the real one gave its claim back: the org's restore lease is free
+    expect(await liveClaims(deps.store, ROOT, Date.now())).toEqual([]);
+    // WHEN the erasure has ended THEN a restore goes
+    await releaseLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-7');
+    const done = await runRestore(deps, INPUT, 'run-after');
+    expect(done.verify?.matches).toBe(true);
+    expect(org.live('Property__c')).toHaveLength(6);
+  });
+
+  it('stops a dry run validated before the erasure began at its plan, writing no plan', async () => {
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    const run = await validateStep(deps, DRY, 'run-dry-early');
+    await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-8', noWait);
+    await expect(planStep(deps, run)).rejects.toThrow(/execution forget-8 of its erase workflow/);
+    expect(await deps.store.head(restoreKeys.plan(ROOT, 'run-dry-early'))).toBeUndefined();
   });
 });
 

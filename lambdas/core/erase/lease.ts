@@ -2,12 +2,12 @@
  * An erasure holds the org's leases while it rewrites:
  *
  * - its restore leases: a restore writes the records an erasure rewrites (its id map, its intents,
- *   its report), and may write the person into the org and so into them. A restore that holds a
- *   lease refuses the erasure at its first step; a restore started during the erasure is refused
- *   by the lease the erasure holds (see restore/lease.ts);
+ *   its report), and may write the person into the org and so into them. The erasure waits while
+ *   a restore holds a lease; a restore started during the erasure is refused by the lease the
+ *   erasure holds (see restore/lease.ts), or by its vault lease (restore/workflow.ts);
  * - the org's vault lease (vault-lease.ts): a retention sweep removes the snapshots an erasure
  *   rewrites, so one waits for the other; and a backup running during an erasure would write the
- *   person into a snapshot the erasure never planned, so the erasure refuses while one runs, and a
+ *   person into a snapshot the erasure never planned, so the erasure waits while one runs, and a
  *   backup started during it is refused at its plan.
  */
 import { canonicalOrgId } from '../../../contract/org-id.ts';
@@ -77,8 +77,15 @@ export async function holdRestoreLeases(store: BackupStore, org: string, executi
     await refuseRunningBackups(store, org, !claimedBefore);
     for (const root of roots) await acquireLease(store, root, run);
     // Again once the lease is taken: a backup planned from now on sees it (vault-lease.ts), one
-    // planned before has left its heartbeat.
+    // planned before has left its heartbeat. So with a restore into an org none of the org's
+    // restores wrote into before: one validated from now on sees the vault lease
+    // (restore/workflow.ts), one validated before has written its claim under a new root.
     await refuseRunningBackups(store, org, false);
+    for (const root of await restoreRoots(store, org)) {
+      if (roots.includes(root)) continue;
+      const holder = (await liveClaims(store, root, Date.now()))[0];
+      if (holder && holder.runId !== run) throw held(root, holder, false);
+    }
   } catch (error) {
     await giveBack(store, org, execution);
     if (!(error instanceof RestoreInProgressError)) throw error;
@@ -110,8 +117,8 @@ export async function giveBack(store: BackupStore, org: string, execution: strin
   }
 }
 
-/** What a waiting erasure's message adds: the workflow tries again (lib/erase-workflow.ts). */
-const WAITS = `The erase workflow tries again every ${ERASURE_WAIT.intervalSeconds / 60} minutes for ${(ERASURE_WAIT.intervalSeconds * ERASURE_WAIT.attempts) / 3600} hours, then fails with this message; stop the execution to give up.`;
+/** What a waiting erasure's message adds: the workflow tries again (lib/erase-workflow.ts, handlers/erase). */
+const WAITS = `The erase workflow tries again every ${ERASURE_WAIT.intervalSeconds / 60} minutes for ${ERASURE_WAIT.forSeconds / 3600} hours from its start, then fails with this message; stop the execution to give up.`;
 
 /**
  * The refusal naming the run that holds a lease, and when the lease frees itself: a wait when the

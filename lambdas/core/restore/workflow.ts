@@ -1,8 +1,10 @@
+import { ERASURE_LEASE_PREFIX } from '../../../contract/workflow-contract.ts';
 import type { BackupStore } from '../store.ts';
+import { erasureHolding } from '../vault-lease.ts';
 import { type ObjectStepResult, type RestorePhase, restoreObject } from './execute.ts';
 import { IdMap } from './id-map.ts';
 import { parseRestoreInput, type RestoreRequest, writesToOrg } from './input.ts';
-import { restoreKeys, restoreRoot } from './keys.ts';
+import { describeRoot, restoreKeys, restoreRoot } from './keys.ts';
 import { describeRowError, type RestoreOrg, type SnapshotSource } from './model.ts';
 import { type ObjectPlan, planRestore, type RestorePlan } from './plan.ts';
 import { selectScope } from './scope.ts';
@@ -10,7 +12,7 @@ import { readJson, writeJsonOnce } from './store-json.ts';
 import { summarizePlan, summarizeUncertainWrites } from './summary.ts';
 import { validateAgainstOrg } from './validate.ts';
 import { type RestoreReport, verifyRestore } from './verify.ts';
-import { InvalidRestoreStateError, OrgMismatchError } from './errors.ts';
+import { InvalidRestoreStateError, OrgMismatchError, RestoreInProgressError } from './errors.ts';
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, summarizeFilePlan } from './files.ts';
 import { verifyFiles } from './files-verify.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
@@ -68,6 +70,14 @@ export async function validateStep(deps: RestoreDeps, input: unknown, runId: str
   const now = deps.now ?? Date.now;
   // A restore that writes holds the org's lease from here until it ends; a dry run writes nothing.
   if (writesToOrg(request.mode)) await acquireLease(deps.store, root, runId, leaseOptions(deps));
+  // Then it makes sure no erasure is rewriting the backups it reads (its claim is written first,
+  // so an erasure claiming meanwhile finds it: erase/lease.ts).
+  try {
+    await refuseDuringErasure(deps, root);
+  } catch (error) {
+    if (writesToOrg(request.mode)) await releaseLease(deps.store, root, runId, now);
+    throw error;
+  }
   return {
     orgId: validated.orgId,
     root,
@@ -101,6 +111,8 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   );
   assertSameOrg(run, validated.orgId);
   await holdLease(deps, root, run);
+  // A dry run holds no lease: an erasure may have begun since it was validated.
+  if (run.dryRun) await refuseDuringErasure(deps, root);
   const idMap = await IdMap.load(deps.store, root);
   const scope = await selectScope(request, validated.snapshot);
   const allFiles = request.objects.some((o) => FILE_OBJECTS.has(o));
@@ -367,6 +379,20 @@ export function runRoot(
 
 function leaseOptions(deps: RestoreDeps): LeaseOptions {
   return { ...(deps.now ? { now: deps.now } : {}), ...deps.lease };
+}
+
+/**
+ * Refuses while an erasure holds the org's vault lease: it is rewriting the snapshots a restore
+ * reads, and what a restore writes meanwhile (its plan, its id map, the org's records) would hold
+ * the person the erasure removes.
+ */
+async function refuseDuringErasure(deps: RestoreDeps, root: string): Promise<void> {
+  const erasure = await erasureHolding(deps.store, deps.orgName, (deps.now ?? Date.now)());
+  if (!erasure) return;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  throw new RestoreInProgressError(
+    `An erasure is rewriting the backups of configured org ${deps.orgName}: execution ${erasure.runId.slice(ERASURE_LEASE_PREFIX.length)} of its erase workflow holds the org's vault lease since ${iso(erasure.claimedAt)}. A restore now could read or write the person it removes, so nothing was written to ${describeRoot(root)}. Start the restore again once that execution has ended; if it was stopped, its lease frees itself at ${iso(erasure.expiresAt)}.`,
+  );
 }
 
 /** Renews the run's lease before it writes; a dry run holds none and writes nothing. */

@@ -3,7 +3,8 @@
  * whose `step` says which part of the workflow it runs, each thin over lambdas/core/erase/.
  */
 import { z } from 'zod';
-import { EnvName, ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
+import { EnvName, ERASURE_WAIT, ErrorName, ServiceName } from '../../../contract/workflow-contract.ts';
+import { ErasureMustWaitError } from '../../core/erase/errors.ts';
 import type { ErasureOutcome } from '../../core/erase/execute.ts';
 import {
   type EraseFinished,
@@ -18,6 +19,23 @@ import {
 import { describeProblems, parseEvent } from '../parse-event.ts';
 import { orgNameFromEnv, readEnv, telemetry, versionedStoreFromEnv } from '../runtime.ts';
 
+/** A real erasure that found its org busy and claimed nothing: the state machine waits and runs it again. */
+export interface EraseWaiting {
+  readonly done: false;
+  readonly waiting: true;
+  /** Who is in the way, and until when at the latest: run ids and times, never a value. */
+  readonly reason: string;
+}
+
+/**
+ * True while an execution that started at `startedAt` may still wait for its org; never without
+ * a start (a step invoked alone fails at once).
+ */
+export function stillWaiting(startedAt: string | undefined, now = Date.now()): boolean {
+  if (startedAt === undefined) return false;
+  return now - Date.parse(startedAt) < ERASURE_WAIT.forSeconds * 1000;
+}
+
 /** An erase step was handed a state it cannot read: a defect of the workflow, not of the request. */
 export class InvalidEraseStateError extends Error {
   override readonly name = ErrorName.InvalidEraseState;
@@ -27,7 +45,13 @@ const { instrumented } = telemetry(ServiceName.Erase);
 
 const count = z.number().int().nonnegative();
 const event = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('start'), input: z.unknown(), executionName: z.string().min(1) }),
+  z.object({
+    step: z.literal('start'),
+    input: z.unknown(),
+    executionName: z.string().min(1),
+    /** When the execution started: an erasure that finds its org busy waits until ERASURE_WAIT after it. */
+    startedAt: z.string().datetime({ offset: true }).optional(),
+  }),
   z.object({ step: z.literal('erase'), input: z.unknown(), planKey: z.string().min(1) }),
   z.object({ step: z.literal('release'), executionName: z.string().min(1) }),
   z.object({
@@ -68,6 +92,7 @@ export async function erase(
   | (ErasureOutcome & { done: boolean })
   | EraseFinished
   | EraseStillScanning
+  | EraseWaiting
   | { released: true }
 > {
   const e = parseEvent(
@@ -89,7 +114,16 @@ export async function erase(
   };
   return instrumented(`Erase-${e.step}`, org, async ({ logger }) => {
     if (e.step === 'start') {
-      const out = await startErasure(deps, e.input, e.executionName);
+      let out: Awaited<ReturnType<typeof startErasure>>;
+      try {
+        out = await startErasure(deps, e.input, e.executionName);
+      } catch (error) {
+        if (!(error instanceof ErasureMustWaitError) || !stillWaiting(e.startedAt)) throw error;
+        // Nothing claimed, nothing written: the state machine waits and runs this step again.
+        logger.info('erasure waits for its org', { reason: error.message });
+        const waiting: EraseWaiting = { done: false, waiting: true, reason: error.message };
+        return waiting;
+      }
       if (!out.done) {
         logger.info('erasure still planning', { mode: out.mode, planKey: out.planKey });
         return out;
