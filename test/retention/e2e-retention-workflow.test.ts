@@ -127,9 +127,10 @@ describe('the retention workflow, run as synthesized under its own policies afte
     for (const id of [d!, e!]) expect(await keysUnder(store, `orgs/sample/snapshots/${id}/`)).toEqual([]);
     for (const id of [f, g])
       expect(await verifySnapshot(store, await reader.manifest('sample', id))).toEqual([]);
-    // ...under one retention log
+    // ...under one retention log, with the list of bodies it wrote beside it
     const logs = (await keysUnder(store, 'orgs/sample/retention/')).filter((k) => k.includes('sweep-sliced'));
-    expect(logs).toHaveLength(1);
+    expect(logs).toHaveLength(2);
+    expect(logs[1]).toBe(`${logs[0]!.replace(/\.json$/, '')}/bodies.json`);
   }, 600_000);
 
   it('gives its turn back when its function dies between two invocations, so nothing waits an hour for the lease', async () => {
