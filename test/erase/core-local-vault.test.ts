@@ -326,11 +326,11 @@ describe('erasure over a local vault, step by step', () => {
     // The erasure holds it from its start: a restore started meanwhile is refused, naming it.
     const started = await startErasure(d, input, 'erase-holds');
     await expect(acquireLease(d.store, root, 'restore-2', { sleep: async () => {} })).rejects.toThrow(
-      /erasure-erase-holds/,
+      /An erasure is rewriting the records of .*execution erase-holds of the org's erase workflow/,
     );
     const outcome = await eraseFromPlan(d, input, started.planKey);
     await expect(acquireLease(d.store, root, 'restore-2', { sleep: async () => {} })).rejects.toThrow(
-      /erasure-erase-holds/,
+      /An erasure is rewriting the records of .*execution erase-holds of the org's erase workflow/,
     );
     expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
     // Its finish gave it back.
@@ -461,6 +461,32 @@ describe('erasure over a local vault, step by step', () => {
       held: true,
     });
   }, 120_000);
+
+  it('goes on past a restore into a new org that its vault lease refused, and ends if a run holds that org', async () => {
+    const dir = copy();
+    const d = deps(dir);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const started = await startErasure(d, input, 'erase-past');
+    // GIVEN a restore into a freshly refreshed sandbox, refused by the erasure's vault lease after
+    // its claim: it left its claim and release under a root the erasure did not take
+    const sandbox = restoreRoot('sample', '00D000000000008EAA');
+    await acquireLease(d.store, sandbox, 'restore-refused', { sleep: async () => {} });
+    await releaseLease(d.store, sandbox, 'restore-refused');
+    // WHEN the erasure goes on THEN it renews what it holds, rewrites and finishes
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+
+    // ...but a run holding a lease of an org the erasure does not hold ends it, naming the run
+    const other = copy();
+    const o = deps(other);
+    const next = await startErasure(o, input, 'erase-beside');
+    await acquireLease(o.store, sandbox, 'restore-beside', { sleep: async () => {} });
+    await expect(eraseFromPlan(o, input, next.planKey)).rejects.toMatchObject({
+      name: 'ErasureImpossibleError',
+      message: expect.stringMatching(/A restore holds the lease of .*00D000000000008EAA.*restore-beside/),
+    });
+  }, 180_000);
 
   it('refuses to erase while a stopped restore has an open batch that holds her, and writes nothing', async () => {
     const dir = copy();

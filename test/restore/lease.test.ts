@@ -146,6 +146,8 @@ describe('a restore while an erasure rewrites the backups it reads', () => {
       expect((error as Error).message).toMatch(
         /An erasure is rewriting the backups of configured org .*: execution forget-7 of its erase workflow holds .*nothing was written/,
       );
+      // ...before it wrote even its request (which may name her)
+      expect(await deps.store.head(restoreKeys.request(ROOT, run))).toBeUndefined();
     }
     expect(org.live('Property__c')).toHaveLength(5);
     // ...and the real one gave its claim back: the org's restore lease is free
@@ -155,6 +157,27 @@ describe('a restore while an erasure rewrites the backups it reads', () => {
     const done = await runRestore(deps, INPUT, 'run-after');
     expect(done.verify?.matches).toBe(true);
     expect(org.live('Property__c')).toHaveLength(6);
+  });
+
+  it('is refused, giving its claim back, when an erasure claims the org just after the restore claimed it', async () => {
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    // GIVEN an erasure that claims the org's vault lease right after the restore's claim is written
+    const put = deps.store.put.bind(deps.store);
+    let erasureClaimed = false;
+    deps.store.put = async (key, body, options) => {
+      const stored = await put(key, body, options);
+      if (!erasureClaimed && key.startsWith(`${ROOT}lease/claims/`)) {
+        erasureClaimed = true;
+        await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-9', noWait);
+      }
+      return stored;
+    };
+    // WHEN the restore is validated THEN it sees the erasure after its own claim, and gives it back
+    await expect(validateStep(deps, INPUT, 'run-raced')).rejects.toThrow(/execution forget-9/);
+    expect(erasureClaimed).toBe(true);
+    expect(await liveClaims(deps.store, ROOT, Date.now())).toEqual([]);
+    expect(org.live('Property__c')).toHaveLength(5);
   });
 
   it('stops a dry run validated before the erasure began at its plan, writing no plan', async () => {

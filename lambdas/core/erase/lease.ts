@@ -17,7 +17,14 @@ import {
   restorePrefixOf,
   SWEEP_LEASE_PREFIX,
 } from '../../../contract/workflow-contract.ts';
-import { acquireLease, type LeaseHolder, liveClaims, releaseLease, renewLease } from '../restore/lease.ts';
+import {
+  acquireLease,
+  hasClaimed,
+  type LeaseHolder,
+  liveClaims,
+  releaseLease,
+  renewLease,
+} from '../restore/lease.ts';
 import { describeRoot, restoreRoot } from '../restore/keys.ts';
 import { RestoreInProgressError, RestoreLeaseLostError } from '../restore/errors.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
@@ -46,12 +53,22 @@ async function restoreRoots(store: BackupStore, org: string): Promise<string[]> 
     const id = canonicalOrgId(entry.orgId);
     if (id) orgIds.add(id);
   }
+  for (const root of await listedRestoreRoots(store, org)) orgIds.add(root.orgId);
+  return [...orgIds].sort().map((id) => restoreRoot(org, id));
+}
+
+/** The restore roots under `restores/<org>/`: one per Salesforce org a restore of the org wrote into. */
+async function listedRestoreRoots(
+  store: BackupStore,
+  org: string,
+): Promise<{ orgId: string; root: string }[]> {
+  const orgIds = new Set<string>();
   const prefix = restorePrefixOf(checkOrgKey(org));
   for await (const { key } of store.list(prefix)) {
     const folder = key.slice(prefix.length).split('/')[0] ?? '';
     if (ORG_ID_FOLDER.test(folder)) orgIds.add(folder);
   }
-  return [...orgIds].sort().map((id) => restoreRoot(org, id));
+  return [...orgIds].sort().map((orgId) => ({ orgId, root: restoreRoot(org, orgId) }));
 }
 
 /**
@@ -81,7 +98,7 @@ export async function holdRestoreLeases(store: BackupStore, org: string, executi
     // restores wrote into before: one validated from now on sees the vault lease
     // (restore/workflow.ts), one validated before has written its claim under a new root.
     await refuseRunningBackups(store, org, false);
-    for (const root of await restoreRoots(store, org)) {
+    for (const { root } of await listedRestoreRoots(store, org)) {
       if (roots.includes(root)) continue;
       const holder = (await liveClaims(store, root, Date.now()))[0];
       if (holder && holder.runId !== run) throw held(root, holder, false);
@@ -178,6 +195,14 @@ export async function renewRestoreLeases(
 ): Promise<void> {
   const run = erasureLeaseRun(execution);
   for (const root of await leaseRoots(store, org)) {
+    // A root that appeared since the erasure took its leases (a restore into a new org, refused
+    // because the erasure holds the vault lease, still leaves its request there): nothing to
+    // renew, unless a run holds it, which would be writing beside the erasure.
+    if (!(await hasClaimed(store, root, run))) {
+      const holder = (await liveClaims(store, root, Date.now()))[0];
+      if (holder) throw held(root, holder, false);
+      continue;
+    }
     if (options.lazily) {
       const holder = (await liveClaims(store, root, Date.now()))[0];
       if (holder?.runId === run && holder.expiresAt - Date.now() > RENEW_WITHIN_MS) continue;

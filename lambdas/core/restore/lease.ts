@@ -20,6 +20,7 @@
  * any older claim is then either visible to the read-back or withdrawn, and two restores can
  * never both win (at worst both are refused).
  */
+import { ERASURE_LEASE_PREFIX } from '../../../contract/workflow-contract.ts';
 import type { BackupStore } from '../store.ts';
 import { RestoreInProgressError, RestoreLeaseLostError } from './errors.ts';
 import { describeRoot } from './keys.ts';
@@ -80,6 +81,11 @@ async function claims(store: BackupStore, root: string): Promise<{ claimedAt: nu
     if (match) out.push({ claimedAt: Number(match[1]), runId: match[2]! });
   }
   return out;
+}
+
+/** True when the run ever claimed the lease under `root` (live, expired or released). */
+export async function hasClaimed(store: BackupStore, root: string, runId: string): Promise<boolean> {
+  return (await claims(store, root)).some((c) => c.runId === runId);
 }
 
 /**
@@ -207,6 +213,11 @@ export async function releaseLease(
 }
 
 function inProgress(root: string, holder: LeaseHolder): RestoreInProgressError {
+  if (holder.runId.startsWith(ERASURE_LEASE_PREFIX)) {
+    return new RestoreInProgressError(
+      `An erasure is rewriting the records of ${describeRoot(root)}: execution ${holder.runId.slice(ERASURE_LEASE_PREFIX.length)} of the org's erase workflow holds its restore lease since ${iso(holder.claimedAt)}, until ${iso(holder.expiresAt)} unless it ends sooner. Nothing was written to the org. Start this restore again once that execution has ended; if it was stopped, the lease frees itself at ${iso(holder.expiresAt)}. A dry run waits for it too.`,
+    );
+  }
   return new RestoreInProgressError(
     `Another restore is writing to ${describeRoot(root)}: execution ${holder.runId}, started ${iso(holder.claimedAt)}, holds the org's restore lease until ${iso(holder.expiresAt)} unless it ends sooner. Nothing was written to the org. Wait for that execution to end, then start this restore again; if it was stopped, the lease frees itself at ${iso(holder.expiresAt)}. A dry run needs no lease and can run now.`,
   );

@@ -66,6 +66,9 @@ export async function validateStep(deps: RestoreDeps, input: unknown, runId: str
     new Date((deps.now ?? Date.now)()),
   );
   const root = restoreRoot(deps.orgName, validated.orgId);
+  // Refused before it writes anything while an erasure rewrites the org's backups (the request
+  // may name her), and again after its claim (below) for one that begins meanwhile.
+  await refuseDuringErasure(deps, root);
   await writeJsonOnce(deps.store, restoreKeys.request(root, runId), request);
   const now = deps.now ?? Date.now;
   // A restore that writes holds the org's lease from here until it ends; a dry run writes nothing.
