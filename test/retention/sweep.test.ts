@@ -710,6 +710,62 @@ describe('a sweep longer than one invocation', () => {
     expect((await keysUnder(store, 'orgs/acme/catalog/')).length).toBe(catalogBefore);
   });
 
+  it('goes on with a list of an earlier version, which says nothing of deferral', async () => {
+    const { store } = await vaultOf(5);
+    const abandoned = withLargeIndex(store, 3, 0);
+    const first = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    const key = sweepRecord(first.logKey!, 'bodies');
+    const { deferred: _, ...earlier } = JSON.parse(store.text(key)) as Record<string, unknown>;
+    store.objects.set(key, new TextEncoder().encode(JSON.stringify(earlier)));
+    const rest = await sweepOrg(
+      { store, remover: store, clock: () => at(4, 3) },
+      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: first.cursor! },
+    );
+    expect(rest).toMatchObject({ done: true, removedFileBodies: 3, fileBodiesDeferred: false });
+    for (const body of abandoned) expect(await store.head(body)).toBeUndefined();
+  });
+
+  it('does not remove a body again when an invocation that removed it stopped before it answered', async () => {
+    const { store } = await vaultOf(5);
+    const abandoned = withLargeIndex(store, 6, 0);
+    // GIVEN a sweep's cursor after its index pass, before any body went
+    let cursor: SweepCursor | null = null;
+    do {
+      const out: SweepOutput = await sweepOrg(
+        { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
+        { org: 'acme', policy: POLICY, execution: 'exec-1', ...(cursor ? { cursor } : {}) },
+      );
+      cursor = out.cursor;
+    } while (cursor && !cursor.indexDone);
+    expect(cursor).toMatchObject({ indexDone: true });
+    // WHEN an invocation from it removes three bodies and its function stops
+    await expect(
+      sweepOrg(
+        { store, remover: new CrashingRemover(store, 3), clock: () => at(4, 3) },
+        { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: cursor! },
+      ),
+    ).rejects.toThrow('the function was stopped');
+    // (a function stopped by its timeout gives no turn back: its retry holds the lease still)
+    for (const key of [...store.objects.keys()])
+      if (key.startsWith('orgs/acme/lease/released/')) store.objects.delete(key);
+    // ...and the invocation is run again from the same cursor
+    const removals: string[] = [];
+    const rest = await sweepOrg(
+      {
+        store,
+        remover: { location: 'memory://', remove: async (key) => void removals.push(key) },
+        clock: () => at(4, 3),
+      },
+      { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: cursor! },
+    );
+    // THEN it removes only the three left
+    expect(rest).toMatchObject({ done: true, removedFileBodies: 3 });
+    expect(removals).toEqual(abandoned.slice(3));
+  });
+
   it('says how many bodies are left when a run appears after some of its list was removed', async () => {
     const { store } = await vaultOf(5);
     withLargeIndex(store, 5, 0);

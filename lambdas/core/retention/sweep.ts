@@ -155,8 +155,11 @@ interface RemovalList {
   readonly org: string;
   readonly execution: string;
   readonly sweptAt: string;
-  /** True when a run in progress kept every body for a later sweep (`bodies` is then empty). */
-  readonly deferred: boolean;
+  /**
+   * True when a run in progress kept every body for a later sweep (`bodies` is then empty).
+   * Absent from lists of earlier versions, which were written only with bodies to remove.
+   */
+  readonly deferred?: boolean;
   readonly bodies: readonly string[];
 }
 
@@ -287,7 +290,8 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   // log's kept snapshots.
   if (!bodies) {
     const listed = await removalList(store, removalListKey, input, sweptAt);
-    if (listed) bodies = { remove: [...listed.bodies], deferred: listed.deferred };
+    // (Lists of earlier versions, written only with bodies to remove, say nothing of deferral.)
+    if (listed) bodies = { remove: [...listed.bodies], deferred: listed.deferred ?? false };
     else {
       bodies = await fileBodiesToRemove(store, org, entry.kept, sweptAt, checkTime);
       await writeRemovalList(store, removalListKey, listOf(input, sweptAt, bodies));
@@ -453,7 +457,7 @@ async function removalList(
     ? 'names no bodies'
     : list.org !== input.org || list.execution !== input.execution || list.sweptAt !== sweptAt.toISOString()
       ? `is not this sweep's (org ${input.org}, execution ${input.execution}, begun ${sweptAt.toISOString()})`
-      : typeof list.deferred !== 'boolean'
+      : list.deferred !== undefined && typeof list.deferred !== 'boolean'
         ? 'does not say whether it was deferred'
         : list.bodies.some((b) => typeof b !== 'string' || !b.startsWith(bodies) || b.includes('..'))
           ? `names a key outside ${bodies}`
