@@ -439,13 +439,8 @@ async function removalList(
   input: SweepInput,
   sweptAt: Date,
 ): Promise<RemovalList | undefined> {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(await store.get(key));
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) return undefined;
-    throw error;
-  }
+  const text = await textIfAny(store, key);
+  if (text === undefined) return undefined;
   let list: Partial<RemovalList> | null = null;
   try {
     list = JSON.parse(text) as Partial<RemovalList> | null;
@@ -519,13 +514,8 @@ async function planSweep(
 
 /** The log entry this sweep wrote, or undefined when it had not written it yet. */
 async function ownLog(store: BackupStore, key: string): Promise<RetentionLogEntry | undefined> {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(await store.get(key));
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) return undefined;
-    throw error;
-  }
+  const text = await textIfAny(store, key);
+  if (text === undefined) return undefined;
   const entry = JSON.parse(text) as Partial<RetentionLogEntry>;
   if (!Array.isArray(entry.kept) || !Array.isArray(entry.expired)) {
     throw new RetentionCatalogUnreadableError(
@@ -621,9 +611,14 @@ async function expiredInLogs(
 }
 
 async function latestPointer(store: BackupStore, org: string): Promise<string | undefined> {
+  const text = await textIfAny(store, latestPointerKey(org));
+  return text === undefined ? undefined : (JSON.parse(text) as { snapshotId?: string }).snapshotId;
+}
+
+/** The object's text, or undefined when there is none; any other read error fails the sweep. */
+async function textIfAny(store: BackupStore, key: string): Promise<string | undefined> {
   try {
-    const text = new TextDecoder().decode(await store.get(latestPointerKey(org)));
-    return (JSON.parse(text) as { snapshotId?: string }).snapshotId;
+    return new TextDecoder().decode(await store.get(key));
   } catch (error) {
     if (error instanceof ObjectNotFoundError) return undefined;
     throw error;
@@ -700,15 +695,10 @@ async function bodiesRecordedBy(
  * make every later backup of that file name a body that is not there.
  */
 async function indexedBody(store: BackupStore, key: string): Promise<string | undefined> {
-  let bytes: Uint8Array;
+  const text = await textIfAny(store, key);
+  if (text === undefined) return undefined;
   try {
-    bytes = await store.get(key);
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) return undefined;
-    throw error;
-  }
-  try {
-    const named = (JSON.parse(new TextDecoder().decode(bytes)) as { key?: unknown }).key;
+    const named = (JSON.parse(text) as { key?: unknown }).key;
     return typeof named === 'string' ? named : undefined;
   } catch {
     return undefined;
