@@ -180,6 +180,16 @@ describe('a restore while an erasure rewrites the backups it reads', () => {
     expect(org.live('Property__c')).toHaveLength(5);
   });
 
+  it('gives back the claim a retried validation holds when an erasure began between its attempts', async () => {
+    const { deps } = world();
+    // GIVEN a validation whose first attempt claimed the org and stopped before it answered
+    await acquireLease(deps.store, ROOT, 'run-retried', noWait);
+    await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-10', noWait);
+    // WHEN it is retried THEN it is refused and its claim is given back
+    await expect(validateStep(deps, INPUT, 'run-retried')).rejects.toThrow(/execution forget-10/);
+    expect(await liveClaims(deps.store, ROOT, Date.now())).toEqual([]);
+  });
+
   it('stops a dry run validated before the erasure began at its plan, writing no plan', async () => {
     const { org, deps } = world();
     org.hardDelete('Property__c', propertyId(1));

@@ -16,7 +16,7 @@ import { InvalidRestoreStateError, OrgMismatchError, RestoreInProgressError } fr
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, summarizeFilePlan } from './files.ts';
 import { verifyFiles } from './files-verify.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
-import { acquireLease, type LeaseOptions, releaseLease, renewLease } from './lease.ts';
+import { acquireLease, hasClaimed, type LeaseOptions, releaseLease, renewLease } from './lease.ts';
 
 /** Rows, extra rows and files a summary names one by one; the report in the vault holds them all. */
 const REPORTED_ROWS = 20;
@@ -66,21 +66,25 @@ export async function validateStep(deps: RestoreDeps, input: unknown, runId: str
     new Date((deps.now ?? Date.now)()),
   );
   const root = restoreRoot(deps.orgName, validated.orgId);
-  // Refused before it writes anything while an erasure rewrites the org's backups (the request
-  // may name her), and again after its claim (below) for one that begins meanwhile.
-  await refuseDuringErasure(deps, root);
-  await writeJsonOnce(deps.store, restoreKeys.request(root, runId), request);
   const now = deps.now ?? Date.now;
+  // Refused while an erasure rewrites the org's backups: before it writes anything (the request
+  // may name her), and again after its claim, which is written first so that an erasure claiming
+  // meanwhile finds it (erase/lease.ts). A refused run gives back a claim it holds (a retried
+  // step may hold one from its first attempt).
+  const refuseIfErasing = async () => {
+    try {
+      await refuseDuringErasure(deps, root);
+    } catch (error) {
+      if (writesToOrg(request.mode) && (await hasClaimed(deps.store, root, runId)))
+        await releaseLease(deps.store, root, runId, now);
+      throw error;
+    }
+  };
+  await refuseIfErasing();
+  await writeJsonOnce(deps.store, restoreKeys.request(root, runId), request);
   // A restore that writes holds the org's lease from here until it ends; a dry run writes nothing.
   if (writesToOrg(request.mode)) await acquireLease(deps.store, root, runId, leaseOptions(deps));
-  // Then it makes sure no erasure is rewriting the backups it reads (its claim is written first,
-  // so an erasure claiming meanwhile finds it: erase/lease.ts).
-  try {
-    await refuseDuringErasure(deps, root);
-  } catch (error) {
-    if (writesToOrg(request.mode)) await releaseLease(deps.store, root, runId, now);
-    throw error;
-  }
+  await refuseIfErasing();
   return {
     orgId: validated.orgId,
     root,
