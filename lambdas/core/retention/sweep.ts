@@ -265,8 +265,9 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       progress.fileBodiesDeferred = planned.bodies.deferred;
       return done();
     }
-    // Its list of bodies first, so that a sweep with a log entry always has its list.
-    await writeRemovalList(store, removalListKey, listOf(input, sweptAt, planned.bodies));
+    // Its list of bodies first, so that a sweep with a log entry always has its list (written
+    // once: another list already under its key fails the sweep).
+    await writeJsonOnce(store, removalListKey, listOf(input, sweptAt, planned.bodies));
     try {
       await store.put(logKey, JSON.stringify(planned.entry, null, 2), { contentType: 'application/json' });
       entry = planned.entry;
@@ -294,7 +295,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     if (listed) bodies = { remove: [...listed.bodies], deferred: listed.deferred ?? false };
     else {
       bodies = await fileBodiesToRemove(store, org, entry.kept, sweptAt, checkTime);
-      await writeRemovalList(store, removalListKey, listOf(input, sweptAt, bodies));
+      await writeJsonOnce(store, removalListKey, listOf(input, sweptAt, bodies));
       // A new list: no body of it is removed yet.
       cursor = { ...cursor, bodiesRemoved: 0 };
     }
@@ -422,11 +423,6 @@ const listOf = (input: SweepInput, sweptAt: Date, bodies: FileBodies): RemovalLi
   deferred: bodies.deferred,
   bodies: bodies.remove,
 });
-
-/** Writes the sweep's removal list once; another list already under its key fails the sweep. */
-async function writeRemovalList(store: BackupStore, key: string, list: RemovalList): Promise<void> {
-  await writeJsonOnce(store, key, list);
-}
 
 /**
  * The sweep's removal list, or undefined when it wrote none. A list that cannot be read, that is
