@@ -12,8 +12,8 @@
  *   `putPointer` and `replace` a plain PutObject, `list` a ListBucket, `listVersions` a
  *   ListBucketVersions, `getVersion` a GetObject with a version, `deleteVersion` a DeleteObject
  *   with a version, bypassing a GOVERNANCE lock where the function's environment names one,
- *   `versionLock` a HeadObject with a version, whose lock S3 shows only to a caller allowed to read it), on
- *   the bucket the function's `VAULT_BUCKET` names.
+ *   `versionLock` a GetObjectRetention and a GetObjectLegalHold of the version), on the bucket the
+ *   function's `VAULT_BUCKET` names.
  * - With SSE-KMS, the KMS calls S3 makes on the caller's behalf: `kms:GenerateDataKey` on write,
  *   `kms:Decrypt` on read and for multipart parts, with `kms:ViaService` `s3.<region>.amazonaws.com`
  *   and the encryption context `aws:s3:arn` (the bucket's ARN when it uses an S3 Bucket Key).
@@ -29,6 +29,8 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectLegalHoldCommand,
+  GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
@@ -46,6 +48,8 @@ export interface S3Request {
   readonly operation:
     | 'GetObject'
     | 'HeadObject'
+    | 'GetObjectRetention'
+    | 'GetObjectLegalHold'
     | 'PutObject'
     | 'CreateMultipartUpload'
     | 'UploadPart'
@@ -116,6 +120,11 @@ export async function authorizeS3(requester: Requester, request: S3Request): Pro
     await ask({ action: 's3:AbortMultipartUpload', resource: objectArn });
     return;
   }
+  // A version's lock, which S3 refuses to a caller not allowed to read it (with a version or not).
+  if (op === 'GetObjectRetention' || op === 'GetObjectLegalHold') {
+    await ask({ action: `s3:${op}`, resource: objectArn });
+    return;
+  }
   if (op === 'GetObject' || op === 'HeadObject') {
     await ask({
       action: request.versionId ? 's3:GetObjectVersion' : 's3:GetObject',
@@ -160,35 +169,6 @@ export async function authorizeS3(requester: Requester, request: S3Request): Pro
   });
 }
 
-/**
- * A HeadObject's answer as S3 gives it to the caller: the version's retention only to a caller
- * allowed `s3:GetObjectRetention`, its legal hold only to one allowed `s3:GetObjectLegalHold`;
- * otherwise S3 leaves the headers out (it does not refuse the request).
- */
-async function lockAsSeenBy(
-  requester: Requester,
-  command: HeadObjectCommand,
-  response: unknown,
-): Promise<unknown> {
-  const { Bucket, Key } = command.input;
-  const may = async (action: string) =>
-    (
-      await requester.policies.check({
-        principal: requester.principal,
-        session: requester.session,
-        action,
-        resource: `arn:aws:s3:::${Bucket}/${Key}`,
-      })
-    ).allowed;
-  const seen = { ...(response as Record<string, unknown>) };
-  if (!(await may('s3:GetObjectRetention'))) {
-    delete seen.ObjectLockMode;
-    delete seen.ObjectLockRetainUntilDate;
-  }
-  if (!(await may('s3:GetObjectLegalHold'))) delete seen.ObjectLockLegalHoldStatus;
-  return seen;
-}
-
 /** The S3 request an SDK command stands for, when it is one the stores send. */
 function s3RequestOf(command: unknown): S3Request | undefined {
   const input = (command as { input?: Record<string, unknown> }).input ?? {};
@@ -210,6 +190,13 @@ function s3RequestOf(command: unknown): S3Request | undefined {
   if (command instanceof HeadObjectCommand) {
     return {
       operation: 'HeadObject',
+      ...common,
+      ...(typeof input.VersionId === 'string' ? { versionId: input.VersionId } : {}),
+    };
+  }
+  if (command instanceof GetObjectRetentionCommand || command instanceof GetObjectLegalHoldCommand) {
+    return {
+      operation: command instanceof GetObjectRetentionCommand ? 'GetObjectRetention' : 'GetObjectLegalHold',
       ...common,
       ...(typeof input.VersionId === 'string' ? { versionId: input.VersionId } : {}),
     };
@@ -324,10 +311,7 @@ function install(): () => void {
     const caller = currentCaller();
     const request = caller ? s3RequestOf(command) : undefined;
     if (caller && request) await authorizeS3(caller, request);
-    const response = await s3Send.call(this, command, ...rest);
-    return caller && command instanceof HeadObjectCommand
-      ? lockAsSeenBy(caller, command, response)
-      : response;
+    return s3Send.call(this, command, ...rest);
   };
   (SecretsManagerClient.prototype as unknown as { send: Send }).send = async function (command, ...rest) {
     const caller = currentCaller();
@@ -392,7 +376,10 @@ function install(): () => void {
       case 'getVersion':
         return [{ operation: 'GetObject', bucket: v.bucket, key, versionId: String(args[1]) }];
       case 'versionLock':
-        return [{ operation: 'HeadObject', bucket: v.bucket, key, versionId: String(args[1]) }];
+        return [
+          { operation: 'GetObjectRetention', bucket: v.bucket, key, versionId: String(args[1]) },
+          { operation: 'GetObjectLegalHold', bucket: v.bucket, key, versionId: String(args[1]) },
+        ];
       case 'deleteVersion':
         return [
           {

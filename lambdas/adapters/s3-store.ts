@@ -3,6 +3,8 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
+  GetObjectLegalHoldCommand,
+  GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
@@ -399,21 +401,24 @@ export class S3Store implements BackupStore, RemovingStore, VersionedStore {
     return stored(key, digest, result.VersionId);
   }
 
+  /**
+   * GetObjectRetention and GetObjectLegalHold of the version, which S3 refuses (AccessDenied) to a
+   * caller not allowed them. A HeadObject would answer such a caller too, with the lock headers
+   * left out, as if the version had no lock.
+   */
   async versionLock(key: string, versionId: string): Promise<VersionLock> {
-    try {
-      const head = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), VersionId: versionId }),
-      );
-      const mode = head.ObjectLockMode;
-      return {
-        ...(mode === 'GOVERNANCE' || mode === 'COMPLIANCE' ? { mode } : {}),
-        ...(head.ObjectLockRetainUntilDate ? { retainUntil: new Date(head.ObjectLockRetainUntilDate) } : {}),
-        legalHold: head.ObjectLockLegalHoldStatus === 'ON',
-      };
-    } catch (error) {
-      if (isNotFound(error)) return { legalHold: false };
-      throw error;
-    }
+    const target = { Bucket: this.bucket, Key: this.objectKey(key), VersionId: versionId };
+    const [retention, hold] = await Promise.all([
+      lockOrNone(this.client.send(new GetObjectRetentionCommand(target))),
+      lockOrNone(this.client.send(new GetObjectLegalHoldCommand(target))),
+    ]);
+    const mode = retention?.Retention?.Mode;
+    const until = retention?.Retention?.RetainUntilDate;
+    return {
+      ...(mode === 'GOVERNANCE' || mode === 'COMPLIANCE' ? { mode } : {}),
+      ...(until ? { retainUntil: new Date(until) } : {}),
+      legalHold: hold?.LegalHold?.Status === 'ON',
+    };
   }
 
   async deleteVersion(key: string, versionId: string): Promise<void> {
@@ -484,6 +489,27 @@ function stored(key: string, digest: BodyDigest, versionId: string | undefined):
   return versionId
     ? { key, bytes: digest.bytes, sha256: digest.sha256, versionId }
     : { key, bytes: digest.bytes, sha256: digest.sha256 };
+}
+
+/**
+ * A lock's answer, or undefined where there is none: the version has none (404
+ * NoSuchObjectLockConfiguration; radosgw names it ObjectLockConfigurationNotFoundError), is gone
+ * (404), or the bucket has no Object Lock (400 InvalidRequest saying so). Anything else, a refusal
+ * above all, is thrown.
+ */
+async function lockOrNone<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    if (
+      error instanceof S3ServiceException &&
+      error.name === 'InvalidRequest' &&
+      /object lock/i.test(error.message)
+    )
+      return undefined;
+    throw error;
+  }
 }
 
 function isNotFound(error: unknown): boolean {

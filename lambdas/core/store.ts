@@ -155,8 +155,9 @@ export interface VersionedStore {
   deleteVersion(key: string, versionId: string): Promise<void>;
   /**
    * One version's Object Lock: its retention and legal hold (none where the store has no locks, or
-   * the version is gone). On S3 a HeadObject of the version, whose lock S3 reports only to a caller
-   * allowed `s3:GetObjectRetention` and `s3:GetObjectLegalHold`.
+   * the version is gone). On S3 GetObjectRetention and GetObjectLegalHold of the version, which fail
+   * with AccessDenied for a caller not allowed `s3:GetObjectRetention` and `s3:GetObjectLegalHold`:
+   * a lock it cannot see is never taken for no lock.
    */
   versionLock(key: string, versionId: string): Promise<VersionLock>;
 }

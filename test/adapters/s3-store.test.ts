@@ -139,6 +139,13 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     await legalHold('OFF');
     expect(await store.versionLock('locks/part.csv', first.versionId!)).toEqual({ legalHold: false });
     await store.deleteVersion('locks/part.csv', first.versionId!);
+    // A removed version, and a bucket without Object Lock (S3 answers InvalidRequest), hold no lock.
+    expect(await store.versionLock('locks/part.csv', first.versionId!)).toEqual({ legalHold: false });
+    const unlocked = newStore();
+    const written = await unlocked.put('locks/unlocked.csv', 'a\n4\n');
+    expect(await unlocked.versionLock('locks/unlocked.csv', written.versionId!)).toEqual({
+      legalHold: false,
+    });
   });
 
   it('lists every version of the keys after a given key, in key order, so a long pass goes on where it stopped', async () => {

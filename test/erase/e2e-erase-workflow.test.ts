@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { aws_iam as iam } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -394,4 +396,45 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     },
     180_000,
   );
+
+  it('ends, writing nothing, when a policy added since denies its role the reading of version locks', async () => {
+    // GIVEN the erase role without s3:GetObjectRetention and s3:GetObjectLegalHold, as a policy
+    // or permissions boundary added after the deploy would leave it
+    const dir = copy();
+    const withoutLockReads = (org: string) => {
+      const local = buildLocalEraseApp(org, {});
+      const policy = local.workflow.node.findChild('VaultAccess') as iam.Policy;
+      const statement = Stack.of(policy).resolve(policy.document).Statement[0];
+      expect(statement.Sid).toBe('ReadAndReplaceInOwnOrg');
+      (policy.node.defaultChild as iam.CfnPolicy).addPropertyOverride(
+        'PolicyDocument.Statement.0.Action',
+        (statement.Action as string[]).filter((a) => !/Retention|LegalHold/.test(a)),
+      );
+      return local;
+    };
+    const data = async () => (await listing(dir)).filter(([key]) => !key.includes('/lease/'));
+    const before = await data();
+    // WHEN a real erasure of her starts
+    const { result } = await runLocalWorkflow({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: dir,
+      org: 'sample',
+      app: withoutLockReads,
+      appKey: 'erase-no-lock-reads',
+      input: () =>
+        ({ ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId }) as never,
+      executionName: 'erase-blind-to-locks',
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+    });
+    // THEN it ends at its plan, naming what the role lacks, with nothing of the vault changed
+    // (a lock it cannot see would have passed for none)
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ErasureImpossibleError');
+    expect(result.errorMessage).toMatch(
+      /may not read the Object Lock of orgs\/sample\/.* \(AccessDenied\).*s3:GetObjectRetention and s3:GetObjectLegalHold/,
+    );
+    expect(await data()).toEqual(before);
+  }, 180_000);
 });

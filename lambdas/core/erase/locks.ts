@@ -8,6 +8,7 @@ import { journalManifestKeyOf } from '../continuous/journal.ts';
 import { inTurns } from '../in-turns.ts';
 import { catalogKey, catalogPrefix, manifestKey } from '../snapshot/keys.ts';
 import type { VersionedStore } from '../store.ts';
+import { ErasureImpossibleError } from './errors.ts';
 
 /** One version in the way, and why. */
 export interface LockedVersion {
@@ -98,7 +99,7 @@ export async function lockedVersions(
     },
   );
   const found = await inTurns(listed.flat(), AT_ONCE, async ({ key, versionId }) => {
-    const lock = await store.versionLock(key, versionId);
+    const lock = await lockOf(store, key, versionId);
     const held = lock.retainUntil !== undefined && lock.retainUntil.getTime() > now.getTime();
     const until = lock.retainUntil?.toISOString();
     const why = lock.legalHold
@@ -111,4 +112,19 @@ export async function lockedVersions(
     return why ? { key, versionId, why } : undefined;
   });
   return found.filter((v): v is LockedVersion => v !== undefined);
+}
+
+/**
+ * A version's lock, or the erasure's end when its role may not read it: a lock it cannot see would
+ * pass for none, and the erasure would rewrite keys whose earlier versions it then cannot remove.
+ */
+async function lockOf(store: VersionedStore, key: string, versionId: string) {
+  try {
+    return await store.versionLock(key, versionId);
+  } catch (error) {
+    if (!/AccessDenied/.test((error as Error).name)) throw error;
+    throw new ErasureImpossibleError(
+      `The erase role may not read the Object Lock of ${key} version ${versionId} (${(error as Error).name}), so it cannot tell which versions it may remove. Nothing was written. Give the role s3:GetObjectRetention and s3:GetObjectLegalHold on the org's prefixes (the erase workflow as deployed has both; a policy or permissions boundary added since may deny them), then start the erasure again.`,
+    );
+  }
 }
