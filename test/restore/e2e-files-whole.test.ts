@@ -3,6 +3,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { VaultSnapshotSource } from '../../lambdas/core/restore/snapshot-view.ts';
 import { api, backup, freshStoreDir, hardDelete, ids, restore, softDelete } from './e2e-support.ts';
 
 let emu: RunningEmulator | undefined;
@@ -130,6 +132,60 @@ function vaultBody(dir: string, text: string): string {
 }
 
 describe('a file comes back from a restore whole', () => {
+  it("holds only the files a restore asks for, each exactly as the snapshot's whole list has it", async () => {
+    // GIVEN the three-version file, and two more: one first published to another account, one
+    // published to it and shared with the Contact only by a link
+    const { e, dir, doc, account, contact } = await fileBackedUp();
+    const other = (await api<{ id: string }>(e, 'POST', '/sobjects/Account', { Name: 'Other Ltd' })).id;
+    const publish = async (title: string, to: string) => {
+      const v = (
+        await api<{ id: string }>(e, 'POST', '/sobjects/ContentVersion', {
+          Title: title,
+          PathOnClient: `${title}.txt`,
+          VersionData: Buffer.from(`${title}\n`).toString('base64'),
+          FirstPublishLocationId: to,
+        })
+      ).id;
+      return (await api<{ ContentDocumentId: string }>(e, 'GET', `/sobjects/ContentVersion/${v}`))
+        .ContentDocumentId;
+    };
+    const elsewhere = await publish('elsewhere', other);
+    const shared = await publish('shared', other);
+    await api(e, 'POST', '/sobjects/ContentDocumentLink', {
+      ContentDocumentId: shared,
+      LinkedEntityId: contact,
+      ShareType: 'V',
+      Visibility: 'AllUsers',
+    });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await backup(e, dir, 'incremental')).summary.status).toBe('complete');
+    const view = await new VaultSnapshotSource(new LocalDirectoryStore(dir), 'sample').resolve('', {
+      kind: 'latest',
+    });
+    const all = await view.files();
+    const docs = (files: readonly { contentDocumentId: string | null }[]) =>
+      files.map((f) => f.contentDocumentId!.slice(0, 15)).sort();
+    const whole = (id: string) => all.find((f) => f.contentDocumentId?.slice(0, 15) === id.slice(0, 15));
+    expect(docs(all)).toEqual([doc, elsewhere, shared].map((d) => d.slice(0, 15)).sort());
+    // WHEN a restore of the Contact asks for the files linked to it, and its execution for a document
+    const linked = await view.files({ linkedTo: [contact] });
+    const named = await view.files({ documents: [elsewhere] });
+    // THEN it holds those documents only (by first publish location or by link), each as in the whole list
+    expect(docs(linked)).toEqual([doc, shared].map((d) => d.slice(0, 15)).sort());
+    for (const f of [...linked, ...named]) {
+      const from = whole(f.contentDocumentId!)!;
+      expect({ ...f, versions: f.versions.map(({ read: _, ...v }) => v) }).toEqual({
+        ...from,
+        versions: from.versions.map(({ read: _, ...v }) => v),
+      });
+      for (const [i, v] of f.versions.entries())
+        expect(await v.read?.()).toEqual(await from.versions[i]!.read?.());
+    }
+    expect(docs(named)).toEqual([elsewhere.slice(0, 15)]);
+    expect(docs(await view.files({ linkedTo: [account] }))).toEqual([doc.slice(0, 15)]);
+    expect(await view.files({ linkedTo: ['001000000000999'] })).toEqual([]);
+  }, 120_000);
+
   it('makes a purged file again with its three versions in order and its links to the records, one of them re-inserted', async () => {
     const { e, dir, doc, owner, account, contact, opportunity } = await fileBackedUp();
     await hardDelete(e, [doc]);

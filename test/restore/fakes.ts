@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type {
+  FileSelection,
   FieldInfo,
   NewFile,
   ObjectInfo,
@@ -19,6 +20,7 @@ import type {
   WriteRow,
 } from '../../lambdas/core/restore/model.ts';
 import { UnknownSnapshotError } from '../../lambdas/core/restore/errors.ts';
+import { idKey } from '../../lambdas/core/restore/values.ts';
 import {
   type BackupStore,
   ObjectExistsError,
@@ -390,8 +392,18 @@ export class FakeSnapshot implements SnapshotView {
   async *rows(object: string): AsyncIterable<Row> {
     for (const r of this.data[object]?.rows ?? []) yield r;
   }
-  async files() {
-    return this.snapshotFiles;
+  /** Every selection `files` was asked with (undefined: every file). */
+  readonly fileSelections: (FileSelection | undefined)[] = [];
+  async files(select?: FileSelection) {
+    this.fileSelections.push(select);
+    if (!select) return this.snapshotFiles;
+    const documents = new Set([...(select.documents ?? [])].map(idKey));
+    const records = new Set([...(select.linkedTo ?? [])].map(idKey));
+    return this.snapshotFiles.filter(
+      (f) =>
+        (f.contentDocumentId !== null && documents.has(idKey(f.contentDocumentId))) ||
+        f.linkedEntityIds.some((id) => records.has(idKey(id))),
+    );
   }
   async components() {
     return this.snapshotComponents;

@@ -9,6 +9,7 @@ import {
   summarizeFilePlan,
 } from '../../lambdas/core/restore/files.ts';
 import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
+import { idKey } from '../../lambdas/core/restore/values.ts';
 import type { ObjectInfo, SnapshotFile, SnapshotFileVersion } from '../../lambdas/core/restore/model.ts';
 import { FakeOrg, FakeSnapshot, field, MemoryStore, systemFields } from './fakes.ts';
 import { ACCOUNT, accountId, BROKER, ORG_NAME } from './scenario.ts';
@@ -104,12 +105,29 @@ function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
         .sort(),
     }));
   };
-  return { org, store, plan, restore, verify, state };
+  return { org, store, snapshot, plan, restore, verify, state };
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 describe('restoring a file whole', () => {
+  it('asks the snapshot only for the files of the records it restores, then only for the documents it planned', async () => {
+    // GIVEN the file, linked to two contacts, and a restore of one of them
+    const { org, snapshot, restore, verify } = setting();
+    const scope = new Map([['Contact', new Map([[idKey(contactId(2)), { Id: contactId(2) }]])]]);
+    // WHEN it plans, restores and verifies the contact's files
+    const filePlan = await planFiles({ org, snapshot, scope, allFiles: false });
+    await restore(filePlan);
+    expect(await verify(filePlan)).toEqual([]);
+    // THEN the snapshot was asked for the files linked to the contact, then for the planned document
+    expect(filePlan.entries).toEqual([expect.objectContaining({ contentDocumentId: DOC, action: 'insert' })]);
+    expect(snapshot.fileSelections).toEqual([
+      { linkedTo: new Set([idKey(contactId(2))]) },
+      { documents: [DOC] },
+      { documents: [DOC] },
+    ]);
+  });
+
   it('plans a gone file with its versions and links, leaving out the owner link Salesforce makes', async () => {
     const { plan } = setting();
     const filePlan = await plan();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
-import { type FilePlan, FILE_OBJECT, LINK_OBJECT, MAX_FILE_BYTES, sharesOf } from './files.ts';
+import { type FilePlan, FILE_OBJECT, LINK_OBJECT, MAX_FILE_BYTES, plannedFiles, sharesOf } from './files.ts';
 import { IdMap } from './id-map.ts';
 import type { RestoreOrg, SnapshotFile, SnapshotView } from './model.ts';
 import { idKey } from './values.ts';
@@ -28,7 +28,9 @@ export async function verifyFiles(args: {
   readonly plan: FilePlan;
 }): Promise<FileProblem[]> {
   const idMap = await IdMap.load(args.store, args.root);
-  const files = new Map((await args.snapshot.files()).map((f) => [idKey(f.versionId), f]));
+  const files = new Map(
+    (await args.snapshot.files(plannedFiles(args.plan))).map((f) => [idKey(f.versionId), f]),
+  );
   const problems: FileProblem[] = [];
   for (const e of args.plan.entries) {
     const fileId = e.contentDocumentId ?? e.versionId;

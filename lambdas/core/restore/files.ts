@@ -4,6 +4,7 @@ import { danglingIntents, IdMap, type IdMapFile, type IntentFile, reconcileInten
 import { restoreKeys } from './keys.ts';
 import {
   codeAndFields,
+  type FileSelection,
   type RestoreOrg,
   type RowError,
   type SnapshotFile,
@@ -70,6 +71,12 @@ export const MAX_FILE_BYTES = 28 * 1024 * 1024;
 /** Objects that stand for files in an input's `objects`: they select every file of the snapshot. */
 export const FILE_OBJECTS = new Set(['ContentVersion', 'ContentDocument']);
 
+/** The snapshot's files a plan names, by their documents (every file if one entry has none). */
+export function plannedFiles(plan: FilePlan): FileSelection | undefined {
+  const documents = plan.entries.map((e) => e.contentDocumentId);
+  return documents.every((d) => d !== null) ? { documents: documents as string[] } : undefined;
+}
+
 /** The snapshot's links of a file that the restore makes or checks: all but the owner's. */
 export function sharesOf(file: SnapshotFile): SnapshotFileLink[] {
   return file.links.filter((l) => !isOwnerLink(file, l));
@@ -93,7 +100,7 @@ export async function planFiles(args: {
 }): Promise<FilePlan> {
   const inScope = new Set<string>();
   for (const rows of args.scope.values()) for (const k of rows.keys()) inScope.add(k);
-  const files = (await args.snapshot.files()).filter(
+  const files = (await args.snapshot.files(args.allFiles ? undefined : { linkedTo: inScope })).filter(
     (f) => args.allFiles || f.linkedEntityIds.some((id) => inScope.has(idKey(id))),
   );
   const docIds = files.flatMap((f) => (f.contentDocumentId ? [f.contentDocumentId] : []));
@@ -292,7 +299,9 @@ export async function restoreFiles(args: {
   let restored = 0;
   let versions = 0;
   let links = 0;
-  const files = new Map((await args.snapshot.files()).map((f) => [idKey(f.versionId), f]));
+  const files = new Map(
+    (await args.snapshot.files(plannedFiles(args.plan))).map((f) => [idKey(f.versionId), f]),
+  );
   const run: FileRun = {
     org,
     store,

@@ -208,6 +208,16 @@ export interface SnapshotComponent {
   readonly fullName: string;
 }
 
+/**
+ * Which files a reader needs, so that a restore of a few records holds only their files: the
+ * documents with these ids, and those first published to or linked to these records (ids of 15
+ * or 18 characters). The view may answer more; never fewer.
+ */
+export interface FileSelection {
+  readonly documents?: Iterable<string>;
+  readonly linkedTo?: Iterable<string>;
+}
+
 /** One point in time of one org, as the backup reader resolves it. */
 export interface SnapshotView {
   readonly id: string;
@@ -220,8 +230,8 @@ export interface SnapshotView {
   fields(object: string): readonly SnapshotField[] | undefined;
   /** Every row of the object at that point in time (deleted rows excluded). */
   rows(object: string): AsyncIterable<Row>;
-  /** Files in the snapshot. */
-  files(): Promise<readonly SnapshotFile[]>;
+  /** Files in the snapshot: every one, or those a selection names. */
+  files(select?: FileSelection): Promise<readonly SnapshotFile[]>;
   /** The body the backup kept for a row of an object with a body field (Attachment, Document). */
   body(object: string, recordId: string): Promise<Uint8Array | undefined>;
   /** Metadata components in the snapshot. */

@@ -2,6 +2,7 @@ import { type PointInTime, SnapshotNotFoundError, SnapshotReader } from '../snap
 import type { BackupStore } from '../store.ts';
 import { UnknownSnapshotError } from './errors.ts';
 import type {
+  FileSelection,
   ObjectCoverage,
   Row,
   SnapshotComponent,
@@ -15,6 +16,8 @@ import type {
 } from './model.ts';
 import { componentsInZips, zipOfComponents } from './metadata-zip.ts';
 import { type InstantView, rowsAtInstant, type SnapshotOnlyCause } from '../continuous/view.ts';
+import type { SnapshotFile as SnapshotBody } from '../snapshot/manifest.ts';
+import { idKey } from './values.ts';
 
 /**
  * The restore's snapshot source over the backup's point-in-time reader, so that the code that
@@ -125,20 +128,32 @@ export class PointInTimeView implements SnapshotView {
     return { ...view, coverage };
   }
 
-  async files(): Promise<readonly SnapshotFile[]> {
+  async files(select?: FileSelection): Promise<readonly SnapshotFile[]> {
     if (!this.pit.objectNames().includes('ContentVersion')) return [];
-    const bodies = new Map(
-      this.pit
-        .files()
-        .filter((f) => f.object === 'ContentVersion')
-        .map((f) => [f.recordId.slice(0, 15), f]),
-    );
-    const documents = new Map<string, { versions: SnapshotFileVersion[]; first: Row; latest: Row }>();
+    // Only the documents asked for are held: a snapshot may hold millions.
+    const wanted = select ? await this.documentsSelected(select) : undefined;
+    const kept = (documentId: string) => !wanted || wanted.has(idKey(documentId));
+    const documents = new Map<string, { versions: Row[]; first: Row; latest: Row }>();
     for await (const row of this.rows('ContentVersion')) {
-      if (!row.Id || !row.ContentDocumentId || row.ContentUrl) continue;
-      const body = bodies.get(row.Id.slice(0, 15));
-      const version: SnapshotFileVersion = {
-        versionId: row.Id,
+      if (!row.Id || !row.ContentDocumentId || row.ContentUrl || !kept(row.ContentDocumentId)) continue;
+      const key = idKey(row.ContentDocumentId);
+      const number = Number(row.VersionNumber ?? '1') || 1;
+      const version = versionFields(row);
+      const doc = documents.get(key) ?? { versions: [], first: version, latest: version };
+      doc.versions.push(version);
+      if (number < Number(doc.first.VersionNumber ?? '1')) doc.first = version;
+      if (row.IsLatest === 'true' || number > Number(doc.latest.VersionNumber ?? '1')) doc.latest = version;
+      documents.set(key, doc);
+    }
+    const versionIds = new Set([...documents.values()].flatMap((d) => d.versions.map((r) => idKey(r.Id!))));
+    const bodies = new Map<string, SnapshotBody>();
+    for (const f of this.pit.files())
+      if (f.object === 'ContentVersion' && versionIds.has(idKey(f.recordId)))
+        bodies.set(idKey(f.recordId), f);
+    const versionOf = (row: Row): SnapshotFileVersion => {
+      const body = bodies.get(idKey(row.Id!));
+      return {
+        versionId: row.Id!,
         versionNumber: Number(row.VersionNumber ?? '1') || 1,
         title: row.Title ?? row.PathOnClient ?? 'file',
         pathOnClient: row.PathOnClient ?? row.Title ?? 'file',
@@ -146,19 +161,13 @@ export class PointInTimeView implements SnapshotView {
         checksum: row.Checksum ?? null,
         ...(body ? { bytes: body.bytes, read: () => this.pit.readFile(body) } : {}),
       };
-      const key = row.ContentDocumentId.slice(0, 15);
-      const doc = documents.get(key) ?? { versions: [], first: row, latest: row };
-      doc.versions.push(version);
-      if (version.versionNumber < Number(doc.first.VersionNumber ?? '1')) doc.first = row;
-      if (row.IsLatest === 'true' || version.versionNumber > Number(doc.latest.VersionNumber ?? '1'))
-        doc.latest = row;
-      documents.set(key, doc);
-    }
+    };
     const links = new Map<string, SnapshotFileLink[]>();
     if (this.pit.objectNames().includes('ContentDocumentLink')) {
       for await (const row of this.rows('ContentDocumentLink')) {
         if (!row.Id || !row.ContentDocumentId || !row.LinkedEntityId) continue;
-        const key = row.ContentDocumentId.slice(0, 15);
+        const key = idKey(row.ContentDocumentId);
+        if (!documents.has(key)) continue;
         const list = links.get(key) ?? [];
         list.push({
           id: row.Id,
@@ -173,12 +182,11 @@ export class PointInTimeView implements SnapshotView {
     const owners = new Map<string, string>();
     if (this.pit.objectNames().includes('ContentDocument')) {
       for await (const row of this.rows('ContentDocument'))
-        if (row.Id && row.OwnerId && documents.has(row.Id.slice(0, 15)))
-          owners.set(row.Id.slice(0, 15), row.OwnerId);
+        if (row.Id && row.OwnerId && documents.has(idKey(row.Id))) owners.set(idKey(row.Id), row.OwnerId);
     }
     const files: SnapshotFile[] = [];
     for (const [key, doc] of documents) {
-      const versions = doc.versions.sort((a, b) => a.versionNumber - b.versionNumber);
+      const versions = doc.versions.map(versionOf).sort((a, b) => a.versionNumber - b.versionNumber);
       const shares = links.get(key) ?? [];
       const first = doc.first.FirstPublishLocationId ?? null;
       files.push({
@@ -193,6 +201,31 @@ export class PointInTimeView implements SnapshotView {
       });
     }
     return files;
+  }
+
+  /**
+   * The documents a selection names (by their 15-character ids): those given, and those whose
+   * version was first published to, or that are linked to, a record given. A later version's first
+   * publish location may select a document its first version does not: the caller's own test of
+   * its links decides.
+   */
+  private async documentsSelected(select: FileSelection): Promise<Set<string>> {
+    const wanted = new Set([...(select.documents ?? [])].map(idKey));
+    const records = new Set([...(select.linkedTo ?? [])].map(idKey));
+    if (records.size === 0) return wanted;
+    for await (const row of this.rows('ContentVersion'))
+      if (
+        row.ContentDocumentId &&
+        row.FirstPublishLocationId &&
+        records.has(idKey(row.FirstPublishLocationId))
+      )
+        wanted.add(idKey(row.ContentDocumentId));
+    if (this.pit.objectNames().includes('ContentDocumentLink')) {
+      for await (const row of this.rows('ContentDocumentLink'))
+        if (row.ContentDocumentId && row.LinkedEntityId && records.has(idKey(row.LinkedEntityId)))
+          wanted.add(idKey(row.ContentDocumentId));
+    }
+    return wanted;
   }
 
   async body(object: string, recordId: string): Promise<Uint8Array | undefined> {
@@ -220,6 +253,26 @@ export class PointInTimeView implements SnapshotView {
     for (const part of this.pit.metadataParts()) zips.push(await this.pit.readMetadataPart(part));
     return zips;
   }
+}
+
+/** The fields of a ContentVersion row a restore reads: a row holds many more. */
+const VERSION_FIELDS = [
+  'Id',
+  'ContentDocumentId',
+  'VersionNumber',
+  'IsLatest',
+  'Title',
+  'PathOnClient',
+  'ReasonForChange',
+  'Checksum',
+  'FirstPublishLocationId',
+  'OwnerId',
+] as const;
+
+function versionFields(row: Row): Row {
+  const kept: Record<string, string | null> = {};
+  for (const field of VERSION_FIELDS) if (row[field] !== undefined) kept[field] = row[field];
+  return kept;
 }
 
 /** Why an object's rows at an instant are its base snapshot's, for a person. */
