@@ -213,6 +213,50 @@ describe('erasure over a local vault, step by step', () => {
     expect(plans.map((p) => Object.keys(JSON.parse(p)).includes('values'))).toEqual([false]);
   }, 120_000);
 
+  it('forgets, at its finish, the digests of her values that a failed and a stopped erasure of the org left', async () => {
+    const dir = copy();
+    const versions = keepingVersions(new LocalDirectoryStore(dir));
+    const d = deps(dir, versions);
+    const input = {
+      ids: [sc.person],
+      requestedBy: 'dpo@example.com',
+      mode: 'erase',
+      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+    };
+    // GIVEN an erasure that failed after its plan (its failure path gave its leases back)
+    const failed = await startErasure(d, input, 'erase-failed');
+    await releaseErasure(d, 'erase-failed');
+    // AND one stopped from the console part way through its plan, once its progress held digests
+    // of her values, whose leases then expired
+    const progressKey = 'orgs/sample/erasures/erase-stopped/progress/plan.json';
+    const holdsDigests = (text: string) => /"digests":\s*\[\s*"/.test(text);
+    for (let i = 0; ; i++) {
+      expect(i).toBeLessThan(5000);
+      const step = await steps.startErasure({ ...d, deadline: new Date(0) }, input, 'erase-stopped');
+      expect(step.done).toBe(false);
+      if (holdsDigests(new TextDecoder().decode(await d.store.get(progressKey)))) break;
+    }
+    await releaseRestoreLeases(d.store, 'sample', 'erase-stopped');
+    const digests = async () =>
+      [...(await everyVersion(versions, 'orgs/sample/erasures/'))]
+        .filter(([, text]) => holdsDigests(text))
+        .map(([key]) => key.replace(/@.*/, ''))
+        .sort();
+    expect(await digests()).toEqual([failed.planKey, progressKey]);
+    // WHEN the erasure is started again and runs to its end
+    const again = await startErasure(d, input, 'erase-again');
+    const outcome = await eraseFromPlan(d, input, again.planKey);
+    expect((await finishErasure(d, input, again.planKey, outcome)).traces).toBe(0);
+    // THEN no version of any erasure record holds a digest of her values, and no progress is left
+    expect(await digests()).toEqual([]);
+    const left = [...(await everyVersion(versions, 'orgs/sample/erasures/')).keys()];
+    expect(left.filter((k) => k.includes('/progress/'))).toEqual([]);
+    // AND the failed plan still names what it was for: her id and its counts
+    const plan = JSON.parse(new TextDecoder().decode(await d.store.get(failed.planKey)));
+    expect(plan).toMatchObject({ execution: 'erase-failed', ids: [canonical18(sc.person)] });
+    expect(plan).not.toHaveProperty('values');
+  }, 180_000);
+
   it("refuses to erase while a file's bytes hold her e-mail, which it cannot rewrite, and writes nothing", async () => {
     const dir = copy();
     const d = deps(dir);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { aws_iam as iam } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLocalDiffReportApp, buildLocalEraseApp } from '../../cli/commands/local-app.ts';
@@ -17,6 +17,7 @@ import { FIXTURES } from '../backup/e2e-support.ts';
 import { OrgWriter } from '../support/org-writer.ts';
 import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
+import { releaseErasure, startErasure } from './steps.ts';
 import { ERASE_STEP_MARGIN_MS } from '../../lambdas/handlers/erase/handlers.ts';
 
 describe('the erase workflow, run as synthesized under its own policies and the vault bucket policy', () => {
@@ -250,8 +251,15 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       mode: 'erase',
       confirmOrgId: orgId.toLowerCase(),
     };
+    // An erasure of the same request that failed after its plan, which holds digests of her values.
+    const stepDeps = { store, versions: store, org: 'sample', clock: () => new Date() };
+    const failed = await startErasure(stepDeps, input, 'erase-0');
+    await releaseErasure(stepDeps, 'erase-0');
+    expect(JSON.parse(readFileSync(join(dir, failed.planKey), 'utf8'))).toHaveProperty('values');
     const { result } = await run(dir, input, 'erase-1');
     expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    // Its finish forgot them, under its own role's permissions.
+    expect(JSON.parse(readFileSync(join(dir, failed.planKey), 'utf8'))).not.toHaveProperty('values');
     const output = result.output as {
       outcome: { rowsRemoved: number; copiesBlanked: number };
       log: { logKey: string; traces: number };

@@ -305,6 +305,7 @@ export async function finishErasure(
     // A finish stopped after its log: the digests may still be there to forget.
     await forgetValues(deps, planKey, plan);
     await forgetProgress(deps, plan.execution);
+    await forgetStoppedExecutions(deps, plan.execution);
     await releaseRestoreLeases(deps.store, deps.org, plan.execution);
     return finished(deps.org, logged.key, logged.entry.scan);
   }
@@ -346,6 +347,7 @@ export async function finishErasure(
   });
   await forgetValues(deps, planKey, plan);
   await forgetProgress(deps, plan.execution);
+  await forgetStoppedExecutions(deps, plan.execution);
   await releaseRestoreLeases(deps.store, deps.org, plan.execution);
   return finished(deps.org, logKey, scan);
 }
@@ -364,6 +366,24 @@ async function forgetValues(deps: EraseDeps, planKey: string, plan: ErasurePlan)
     });
   }
   await removeEarlierVersions(deps.versions, planKey);
+}
+
+/**
+ * The digests of her values that other executions of the org left behind: a real erasure that
+ * failed keeps them in its plan, one stopped from the console in its plan and its progress. None
+ * of them can go on: an erasure's finish runs while it holds the org's leases, which a running
+ * execution would hold, and a stopped or failed one can no longer renew. Their plans keep their
+ * ids and counts; each plan's earlier versions go too.
+ */
+async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Promise<void> {
+  const folders: string[] = [];
+  for await (const name of deps.store.listFolders(erasuresPrefix(deps.org))) folders.push(name);
+  for (const name of folders) {
+    if (name === execution || name === LOG_FOLDER_NAME || !EXECUTION.test(name)) continue;
+    const planKey = planKeyOf(deps.org, name);
+    if (await deps.store.head(planKey)) await forgetValues(deps, planKey, await readPlan(deps, planKey));
+    await forgetProgress(deps, name);
+  }
 }
 
 /** The finish step's answer, failing with `ErasureTraceFoundError` when the scan found a trace. */
