@@ -257,6 +257,43 @@ describe('erasure over a local vault, step by step', () => {
     expect(plan).not.toHaveProperty('values');
   }, 180_000);
 
+  it('has checked the lock of every key whose versions its erase step then removes', async () => {
+    // GIVEN a vault that records which keys' locks the plan read and whose versions were removed
+    const dir = copy();
+    const inner = keepingVersions(new LocalDirectoryStore(dir));
+    const checked = new Set<string>();
+    const removed = new Set<string>();
+    const versions: VersionedStore = {
+      ...inner,
+      versionLock: async (key, id) => {
+        checked.add(key);
+        return inner.versionLock(key, id);
+      },
+      deleteVersion: async (key, id) => {
+        removed.add(key);
+        return inner.deleteVersion(key, id);
+      },
+    };
+    const d = deps(dir, versions);
+    const input = {
+      object: 'Contact',
+      where: { Email: sc.email },
+      requestedBy: 'dpo@example.com',
+      mode: 'erase',
+      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+    };
+    // WHEN her erasure runs to its end
+    const started = await startErasure(d, input, 'erase-checked');
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+    // THEN the erase step removed versions only of keys the plan's lock check read (parts, the
+    // records beside them, manifests, catalog entries); the erasure's own records aside
+    const data = [...removed].filter((k) => !k.startsWith('orgs/sample/erasures/'));
+    expect(data.filter((k) => k.includes('/objects/')).length).toBeGreaterThan(0);
+    expect(data.filter((k) => k.endsWith('/manifest.json')).length).toBeGreaterThan(0);
+    expect(data.filter((k) => !checked.has(k))).toEqual([]);
+  }, 180_000);
+
   it("refuses to erase while a file's bytes hold her e-mail, which it cannot rewrite, and writes nothing", async () => {
     const dir = copy();
     const d = deps(dir);

@@ -33,7 +33,9 @@ interface PlannedKeyRef {
  * files (never rewritten), the JSON records beside each planned part, the manifest of each planned
  * journal object, and the manifest and catalog entry of each snapshot holding a planned part;
  * `kept`, only the versions before the current one: the manifest and catalog entry of every other
- * snapshot, which the erasure reads again and rewrites only when they no longer match.
+ * snapshot, which the erasure reads again and rewrites only when they no longer match. The erase
+ * step finds the same keys its own way, as it describes them; a key it removes versions from that
+ * this list lacks fails the erasure tests over a local vault ("has checked the lock of every key").
  */
 export async function keysItRemovesFrom(
   store: VersionedStore,
