@@ -255,6 +255,17 @@ describe('erasure over a local vault, step by step', () => {
     const plan = JSON.parse(new TextDecoder().decode(await d.store.get(failed.planKey)));
     expect(plan).toMatchObject({ execution: 'erase-failed', ids: [canonical18(sc.person)] });
     expect(plan).not.toHaveProperty('values');
+    // AND the failed execution, redriven, cannot carry out its plan without them
+    await expect(steps.eraseFromPlan(d, input, failed.planKey)).rejects.toThrow(
+      /no longer holds the digests of her values.*Start a new erase execution/,
+    );
+    // WHEN an erasure of someone else has planned (it holds the org), and the ended one's finish
+    // is run again
+    const next = await startErasure(d, { ...input, ids: [sc.other] }, 'erase-next');
+    await steps.finishErasure(d, input, again.planKey, outcome);
+    // THEN the running erasure's digests are left alone
+    expect(await digests()).toEqual([next.planKey]);
+    await releaseErasure(d, 'erase-next');
   }, 180_000);
 
   it('has checked the lock of every key whose versions its erase step then removes', async () => {

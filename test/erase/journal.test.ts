@@ -39,6 +39,9 @@ function event(
   };
 }
 
+/** A real plan's digests of her values, where none were found: a dry run's plan holds none. */
+const NO_VALUES = { key: '', digests: [], nameWords: [], phoneDigits: [] };
+
 describe('erasure from the continuous journal', () => {
   it('finds the person by a value her change events carry, and leaves every journal object readable without her', async () => {
     // GIVEN a journal with an event of hers, one of the other contact, and one for both of them
@@ -80,7 +83,12 @@ describe('erasure from the continuous journal', () => {
     const confirmed = { ...input, confirmOrgId: '00D5g000004ExAmEAK' };
     await store.replace(
       planned.planKey,
-      JSON.stringify({ ...plan, mode: 'erase', request: { ...plan.request, mode: 'erase' } }),
+      JSON.stringify({
+        ...plan,
+        mode: 'erase',
+        request: { ...plan.request, mode: 'erase' },
+        values: NO_VALUES,
+      }),
     );
     // A real start takes the org's leases before it plans; the converted plan takes them here.
     await holdRestoreLeases(store, 'sample', 'journal-dry');
@@ -122,7 +130,12 @@ describe('erasure from the continuous journal', () => {
     const plan = JSON.parse(new TextDecoder().decode(await store.get(planned.planKey)));
     await store.replace(
       planned.planKey,
-      JSON.stringify({ ...plan, mode: 'erase', request: { ...plan.request, mode: 'erase' } }),
+      JSON.stringify({
+        ...plan,
+        mode: 'erase',
+        request: { ...plan.request, mode: 'erase' },
+        values: NO_VALUES,
+      }),
     );
     const confirmed = { ...input, mode: 'erase', confirmOrgId: '00D5g000004ExAmEAK' };
     await holdRestoreLeases(store, 'sample', 'journal-ref');

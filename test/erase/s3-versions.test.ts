@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLocalEraseApp } from '../../cli/commands/local-app.ts';
 import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
-import { eraseFromPlan, finishErasure, startErasure } from './steps.ts';
+import { eraseFromPlan, finishErasure, releaseErasure, startErasure } from './steps.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import type { VersionedStore } from '../../lambdas/core/store.ts';
@@ -152,6 +152,18 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
     );
     expect(await everyVersion(store, 'orgs/sample/snapshots/')).toEqual(everything);
     await legalHold('OFF');
+    // AND an erasure of theirs stopped earlier, whose plan (in two versions) and progress hold
+    // digests of their values
+    const input = { ids: [sc.other], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const stepDeps = { store, versions: store, org: 'sample', clock: () => new Date() };
+    const stopped = await startErasure(stepDeps, input, 'erase-s3-stopped');
+    const stoppedPlan = new TextDecoder().decode(await store.get(stopped.planKey));
+    await store.replace(stopped.planKey, stoppedPlan);
+    const stoppedProgress = 'orgs/sample/erasures/erase-s3-stopped/progress/erase.json';
+    await store.replace(stoppedProgress, JSON.stringify({ phase: 'rewrite', next: 0, counts: {} }));
+    await releaseErasure(stepDeps, 'erase-s3-stopped');
+    await store.replace(stoppedProgress, JSON.stringify({ phase: 'rewrite', next: 1, counts: {} }));
+    expect((await everyVersion(store, stopped.planKey)).size).toBe(2);
     // WHEN the hold is lifted and the erase workflow erases them, every S3 call authorized as AWS would
     const { result } = await run('erase-s3-workflow');
     // THEN it succeeds, having removed the earlier version of every part it rewrote
@@ -166,5 +178,10 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
     const plans = await everyVersion(store, 'orgs/sample/erasures/erase-s3-workflow/plan.json');
     expect(plans.size).toBe(1);
     expect(JSON.parse([...plans.values()][0]!)).not.toHaveProperty('values');
+    // AND so is the stopped erasure's, whose progress is gone, every version of it
+    const stoppedPlans = await everyVersion(store, stopped.planKey);
+    expect(stoppedPlans.size).toBe(1);
+    expect(JSON.parse([...stoppedPlans.values()][0]!)).not.toHaveProperty('values');
+    expect((await everyVersion(store, 'orgs/sample/erasures/erase-s3-stopped/progress/')).size).toBe(0);
   }, 300_000);
 });

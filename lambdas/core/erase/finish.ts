@@ -230,7 +230,9 @@ export async function existingEntry(
   execution: string,
 ): Promise<{ key: string; entry: ErasureStartedEntry | ErasureLogEntry } | undefined> {
   for await (const existing of store.list(erasureLogPrefix(org))) {
-    if (!existing.key.endsWith(`-${execution}.json`)) continue;
+    // `<time>-<execution>.json`: the time holds no "-", so "retry-2" is never execution "2"'s.
+    const named = /^\d{8}T\d+Z-(.+)\.json$/.exec(existing.key.slice(erasureLogPrefix(org).length));
+    if (named?.[1] !== execution) continue;
     const entry = JSON.parse(textOf(await store.get(existing.key))) as ErasureStartedEntry | ErasureLogEntry;
     return { key: existing.key, entry };
   }

@@ -17,7 +17,7 @@ export interface LockedVersion {
   readonly why: string;
 }
 
-/** Listings and HeadObject requests at once. */
+/** Listings and lock reads at once. */
 const AT_ONCE = 8;
 
 /** What the check is given of a plan's key. */

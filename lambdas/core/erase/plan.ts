@@ -297,7 +297,7 @@ export async function planStep(
     const cursor = await visitVersions(store, scope, state.cursor, time, (v) => finding.visit(store, v));
     if (cursor) return { done: false, progress: { ...state, ...finding.state(), cursor } };
     state = { ...state, ...finding.state(), phase: 'checks', cursor: undefined };
-    // The checks (a listing per key it would remove from, a HeadObject per version) run in one
+    // The checks (a listing per key it would remove from, two lock reads per version) run in one
     // go: with a deadline, they get an invocation of their own.
     if (time?.deadline !== undefined) return { done: false, progress: state };
   }

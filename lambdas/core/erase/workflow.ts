@@ -5,8 +5,10 @@
  */
 import { canonicalOrgId } from '../../../contract/org-id.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
-import { type BackupStore, ObjectExistsError, type VersionedStore } from '../store.ts';
-import { ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
+import { type BackupStore, ObjectExistsError, ObjectNotFoundError, type VersionedStore } from '../store.ts';
+import { liveClaims } from '../restore/lease.ts';
+import { vaultLeaseRoot } from '../vault-lease.ts';
+import { ErasureImpossibleError, ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
 import { type EraseProgress, type ErasureOutcome, executeStep, removeEarlierVersions } from './execute.ts';
 import { ERASURE_PROGRESS_FOLDER } from '../../../contract/workflow-contract.ts';
 import {
@@ -18,9 +20,15 @@ import {
   writeErasureStarted,
 } from './finish.ts';
 import { Copies } from './copies.ts';
-import { giveBack, holdRestoreLeases, releaseRestoreLeases, renewRestoreLeases } from './lease.ts';
+import {
+  erasureLeaseRun,
+  giveBack,
+  holdRestoreLeases,
+  releaseRestoreLeases,
+  renewRestoreLeases,
+} from './lease.ts';
 import { ValueMatcher } from './values.ts';
-import { erasuresPrefix } from './find.ts';
+import { erasuresPrefix, pastDeadline } from './find.ts';
 import { parseEraseInput, refuseLockedVault } from './input.ts';
 import type { EraseRequest } from './input.ts';
 import {
@@ -55,7 +63,13 @@ export const progressKeyOf = (org: string, execution: string, step: 'plan' | 'er
 
 async function readProgress<T>(deps: EraseDeps, key: string): Promise<T | undefined> {
   if (!(await deps.store.head(key))) return undefined;
-  return JSON.parse(new TextDecoder().decode(await deps.store.get(key))) as T;
+  try {
+    return JSON.parse(new TextDecoder().decode(await deps.store.get(key))) as T;
+  } catch (error) {
+    // Removed since the HEAD (a dry run's, by the finish of a real erasure): it plans again.
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
 }
 
 async function writeProgress(deps: EraseDeps, key: string, progress: unknown): Promise<void> {
@@ -205,6 +219,7 @@ async function storedStart(
 ): Promise<EraseStarted> {
   const plan = await readPlan(deps, planKey);
   refuseOtherRequest(plan, request, planKey);
+  refuseForgottenPlan(plan, planKey);
   await forgetProgress(deps, execution);
   return { done: true, mode: plan.mode, planKey, execution, ...plan.summary };
 }
@@ -225,6 +240,18 @@ function refuseOtherRequest(
   ]);
 }
 
+/**
+ * Refuses a real run's plan that no longer holds the digests of her values: its execution's finish
+ * forgot them, or a later erasure's finish did after this execution stopped. Carried out without
+ * them, the erasure would blank no copy of her values and its scan would look for none.
+ */
+function refuseForgottenPlan(plan: ErasurePlan, planKey: string): void {
+  if (plan.mode !== 'erase' || plan.values !== undefined) return;
+  throw new ErasureImpossibleError(
+    `The plan ${planKey} no longer holds the digests of her values (its execution was stopped or failed, and a later erasure of the org forgot them at its end). Nothing more was written. Start a new erase execution with the same request.`,
+  );
+}
+
 /** Carries out the plan the start step wrote, once it is sure the plan was made for this request. */
 export async function eraseFromPlan(
   deps: EraseDeps,
@@ -243,6 +270,7 @@ export async function eraseFromPlan(
       },
     ]);
   }
+  refuseForgottenPlan(plan, planKey);
   await renewRestoreLeases(deps.store, deps.org, plan.execution, { lazily: true });
   // The log says an erasure began before any version is removed; the finish completes it.
   await writeErasureStarted(deps.store, {
@@ -277,6 +305,11 @@ export interface EraseFinished {
   readonly logKey: string;
   readonly versionsScanned: number;
   readonly traces: number;
+  /**
+   * Other executions of the org whose plan or progress may still hold digests of her values, which
+   * this finish could not forget (the next erasure's finish does). Absent when there is none.
+   */
+  readonly digestsLeftIn?: readonly string[];
 }
 
 /** The finish step's answer when its time ran out before the scan's end: run it again. */
@@ -305,10 +338,11 @@ export async function finishErasure(
     // A finish stopped after its log: the digests may still be there to forget.
     await forgetValues(deps, planKey, plan);
     await forgetProgress(deps, plan.execution);
-    await forgetStoppedExecutions(deps, plan.execution);
+    const left = await forgetStoppedExecutions(deps, plan.execution);
     await releaseRestoreLeases(deps.store, deps.org, plan.execution);
-    return finished(deps.org, logged.key, logged.entry.scan);
+    return finished(deps.org, logged.key, logged.entry.scan, left);
   }
+  refuseForgottenPlan(plan, planKey);
   // A scan too long for one invocation renews the leases as it goes.
   await renewRestoreLeases(deps.store, deps.org, plan.execution, { lazily: true });
   const copies = new Copies(
@@ -347,9 +381,9 @@ export async function finishErasure(
   });
   await forgetValues(deps, planKey, plan);
   await forgetProgress(deps, plan.execution);
-  await forgetStoppedExecutions(deps, plan.execution);
+  const left = await forgetStoppedExecutions(deps, plan.execution);
   await releaseRestoreLeases(deps.store, deps.org, plan.execution);
-  return finished(deps.org, logKey, scan);
+  return finished(deps.org, logKey, scan, left);
 }
 
 /**
@@ -370,24 +404,42 @@ async function forgetValues(deps: EraseDeps, planKey: string, plan: ErasurePlan)
 
 /**
  * The digests of her values that other executions of the org left behind: a real erasure that
- * failed keeps them in its plan, one stopped from the console in its plan and its progress. None
- * of them can go on: an erasure's finish runs while it holds the org's leases, which a running
- * execution would hold, and a stopped or failed one can no longer renew. Their plans keep their
- * ids and counts; each plan's earlier versions go too.
+ * failed keeps them in its plan, one stopped from the console in its plan and its progress. Done
+ * only while this execution holds the org's vault lease (a finish redriven after it gave its
+ * leases back leaves the others alone), and never for an execution whose lease is live: the
+ * others cannot go on (they could not renew their leases, and their plans are refused once
+ * forgotten). Their plans keep their ids and counts; each plan's earlier versions go too. An
+ * execution it cannot forget (a lock on an old version, an unreadable plan, its time up) is
+ * answered, and left for the next finish: this step's log is written already.
  */
-async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Promise<void> {
-  const folders: string[] = [];
-  for await (const name of deps.store.listFolders(erasuresPrefix(deps.org))) folders.push(name);
-  for (const name of folders) {
-    if (name === execution || name === LOG_FOLDER_NAME || !EXECUTION.test(name)) continue;
-    const planKey = planKeyOf(deps.org, name);
-    if (await deps.store.head(planKey)) await forgetValues(deps, planKey, await readPlan(deps, planKey));
-    await forgetProgress(deps, name);
+async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Promise<string[]> {
+  const live = await liveClaims(deps.store, vaultLeaseRoot(deps.org), Date.now());
+  const running = new Set(live.map((c) => c.runId));
+  if (!running.has(erasureLeaseRun(execution))) return [];
+  const names: string[] = [];
+  for await (const name of deps.store.listFolders(erasuresPrefix(deps.org))) {
+    if (name !== execution && name !== LOG_FOLDER_NAME && EXECUTION.test(name)) names.push(name);
   }
+  const left: string[] = [];
+  for (const name of names) {
+    if (running.has(erasureLeaseRun(name))) continue;
+    if (pastDeadline(timeOf(deps))) {
+      left.push(name);
+      continue;
+    }
+    try {
+      const planKey = planKeyOf(deps.org, name);
+      if (await deps.store.head(planKey)) await forgetValues(deps, planKey, await readPlan(deps, planKey));
+      await forgetProgress(deps, name);
+    } catch {
+      left.push(name);
+    }
+  }
+  return left;
 }
 
 /** The finish step's answer, failing with `ErasureTraceFoundError` when the scan found a trace. */
-function finished(org: string, logKey: string, scan: ScanResult): EraseFinished {
+function finished(org: string, logKey: string, scan: ScanResult, left: readonly string[]): EraseFinished {
   if (scan.traceCount > 0) {
     throw new ErasureTraceFoundError(
       `After the erasure, ${scan.traceCount} stored version(s) of org ${org}'s records still hold an erased id, the filter's value or a copy of her values (first: ${scan.traces
@@ -398,7 +450,13 @@ function finished(org: string, logKey: string, scan: ScanResult): EraseFinished 
         )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role.`,
     );
   }
-  return { done: true, logKey, versionsScanned: scan.versionsScanned, traces: 0 };
+  return {
+    done: true,
+    logKey,
+    versionsScanned: scan.versionsScanned,
+    traces: 0,
+    ...(left.length > 0 ? { digestsLeftIn: [...left] } : {}),
+  };
 }
 
 async function readPlan(deps: EraseDeps, planKey: string): Promise<ErasurePlan> {
