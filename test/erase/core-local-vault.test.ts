@@ -63,6 +63,16 @@ describe('erasure over a local vault, step by step', () => {
     return dir;
   };
 
+  /** A copy of the vault that keeps earlier versions, its steps' deps, and a real erasure of her by id. */
+  const keptVersionsAndRequest = async () => {
+    const dir = copy();
+    const versions = keepingVersions(new LocalDirectoryStore(dir));
+    const d = deps(dir, versions);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    return { dir, versions, d, input };
+  };
+
   it('finds the person in every snapshot that holds her, by id and by e-mail in any case', async () => {
     const dir = copy();
     const before = await everyVersion(new LocalDirectoryStore(dir), 'orgs/');
@@ -184,15 +194,7 @@ describe('erasure over a local vault, step by step', () => {
   }, 120_000);
 
   it('forgets her digests when a finish that stopped after writing its log is run again', async () => {
-    const dir = copy();
-    const versions = keepingVersions(new LocalDirectoryStore(dir));
-    const d = deps(dir, versions);
-    const input = {
-      ids: [sc.person],
-      requestedBy: 'dpo@example.com',
-      mode: 'erase',
-      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
-    };
+    const { dir, versions, d, input } = await keptVersionsAndRequest();
     const started = await startErasure(d, input, 'erase-forget');
     const outcome = await eraseFromPlan(d, input, started.planKey);
     // The finish stops once its log is complete, as it rewrites the plan.
@@ -214,15 +216,7 @@ describe('erasure over a local vault, step by step', () => {
   }, 120_000);
 
   it('forgets, at its finish, the digests of her values that a failed and a stopped erasure of the org left', async () => {
-    const dir = copy();
-    const versions = keepingVersions(new LocalDirectoryStore(dir));
-    const d = deps(dir, versions);
-    const input = {
-      ids: [sc.person],
-      requestedBy: 'dpo@example.com',
-      mode: 'erase',
-      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
-    };
+    const { versions, d, input } = await keptVersionsAndRequest();
     // GIVEN an erasure that failed after its plan (its failure path gave its leases back)
     const failed = await startErasure(d, input, 'erase-failed');
     await releaseErasure(d, 'erase-failed');
