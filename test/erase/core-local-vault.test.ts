@@ -189,8 +189,12 @@ describe('erasure over a local vault, step by step', () => {
     const plans = [...(await everyVersion(versions, started.planKey)).values()];
     expect(plans).toHaveLength(1);
     expect(JSON.parse(plans[0]!)).not.toHaveProperty('values');
-    // A finish run again answers what its log says.
-    expect(await finishErasure(d, input, started.planKey, outcome)).toEqual(finished);
+    // A finish run again answers what its log says (having given the org back, it looked at no
+    // other execution's records).
+    expect(await finishErasure(d, input, started.planKey, outcome)).toEqual({
+      ...finished,
+      digestsNotChecked: true,
+    });
   }, 120_000);
 
   it('forgets her digests when a finish that stopped after writing its log is run again', async () => {
@@ -215,51 +219,130 @@ describe('erasure over a local vault, step by step', () => {
     expect(plans.map((p) => Object.keys(JSON.parse(p)).includes('values'))).toEqual([false]);
   }, 120_000);
 
-  it('forgets, at its finish, the digests of her values that a failed and a stopped erasure of the org left', async () => {
+  /** Every erasure record of the org (any version) that holds digests of someone's values. */
+  const holdsDigests = (text: string) => /"digests":\s*\[\s*"/.test(text);
+  const withDigests = async (versions: VersionedStore) =>
+    [...(await everyVersion(versions, 'orgs/sample/erasures/'))]
+      .filter(([, text]) => holdsDigests(text))
+      .map(([key]) => key.replace(/@.*/, ''))
+      .sort();
+  /** Moves the clock on, as the hours in which a stopped execution's leases lapse. */
+  const hoursLater = (hours: number) => vi.setSystemTime(Date.now() + hours * 3_600_000);
+
+  it('forgets, at its finish, the digests of her values that failed and stopped erasures of the org left', async () => {
     const { versions, d, input } = await keptVersionsAndRequest();
-    // GIVEN an erasure that failed after its plan (its failure path gave its leases back)
-    const failed = await startErasure(d, input, 'erase-failed');
-    await releaseErasure(d, 'erase-failed');
-    // AND one stopped from the console part way through its plan, once its progress held digests
-    // of her values, whose leases then expired
-    const progressKey = 'orgs/sample/erasures/erase-stopped/progress/plan.json';
-    const holdsDigests = (text: string) => /"digests":\s*\[\s*"/.test(text);
-    for (let i = 0; ; i++) {
-      expect(i).toBeLessThan(5000);
-      const step = await steps.startErasure({ ...d, deadline: new Date(0) }, input, 'erase-stopped');
-      expect(step.done).toBe(false);
-      if (holdsDigests(new TextDecoder().decode(await d.store.get(progressKey)))) break;
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      // GIVEN an erasure that failed after its plan (its failure path gave its leases back)
+      const failed = await startErasure(d, input, 'erase-failed');
+      await releaseErasure(d, 'erase-failed');
+      // AND one stopped from the console once its plan was written, whose leases then lapsed
+      const late = await startErasure(d, input, 'erase-stopped-late');
+      hoursLater(2);
+      // AND one stopped part way through its plan, once its progress held digests, lapsed too
+      const progressKey = 'orgs/sample/erasures/erase-stopped/progress/plan.json';
+      for (let i = 0; ; i++) {
+        expect(i).toBeLessThan(5000);
+        const step = await steps.startErasure({ ...d, deadline: new Date(0) }, input, 'erase-stopped');
+        expect(step.done).toBe(false);
+        if (holdsDigests(new TextDecoder().decode(await d.store.get(progressKey)))) break;
+      }
+      hoursLater(2);
+      expect(await withDigests(versions)).toEqual([failed.planKey, late.planKey, progressKey].sort());
+      // WHEN the erasure is started again and runs to its end
+      const again = await startErasure(d, input, 'erase-again');
+      const outcome = await eraseFromPlan(d, input, again.planKey);
+      const finished = await finishErasure(d, input, again.planKey, outcome);
+      expect(finished).toMatchObject({ traces: 0 });
+      expect(finished).not.toHaveProperty('digestsLeftIn');
+      expect(finished).not.toHaveProperty('digestsNotChecked');
+      // THEN no version of any erasure record holds a digest of her values, and no progress is left
+      expect(await withDigests(versions)).toEqual([]);
+      const left = [...(await everyVersion(versions, 'orgs/sample/erasures/')).keys()];
+      expect(left.filter((k) => k.includes('/progress/'))).toEqual([]);
+      // AND the failed plan still names what it was for: her id and its counts
+      const plan = JSON.parse(new TextDecoder().decode(await d.store.get(failed.planKey)));
+      expect(plan).toMatchObject({ execution: 'erase-failed', ids: [canonical18(sc.person)] });
+      expect(plan).not.toHaveProperty('values');
+      // AND none of them, redriven at any step, can carry out its plan without them
+      const refused = /no longer holds the digests of her values.*Start a new erase execution/;
+      await expect(steps.startErasure(d, input, 'erase-stopped-late')).rejects.toThrow(refused);
+      await expect(steps.eraseFromPlan(d, input, failed.planKey)).rejects.toThrow(refused);
+      await expect(steps.finishErasure(d, input, late.planKey, outcome)).rejects.toThrow(refused);
+    } finally {
+      vi.useRealTimers();
     }
-    await releaseRestoreLeases(d.store, 'sample', 'erase-stopped');
-    const digests = async () =>
-      [...(await everyVersion(versions, 'orgs/sample/erasures/'))]
-        .filter(([, text]) => holdsDigests(text))
-        .map(([key]) => key.replace(/@.*/, ''))
-        .sort();
-    expect(await digests()).toEqual([failed.planKey, progressKey]);
-    // WHEN the erasure is started again and runs to its end
-    const again = await startErasure(d, input, 'erase-again');
-    const outcome = await eraseFromPlan(d, input, again.planKey);
-    expect((await finishErasure(d, input, again.planKey, outcome)).traces).toBe(0);
-    // THEN no version of any erasure record holds a digest of her values, and no progress is left
-    expect(await digests()).toEqual([]);
-    const left = [...(await everyVersion(versions, 'orgs/sample/erasures/')).keys()];
-    expect(left.filter((k) => k.includes('/progress/'))).toEqual([]);
-    // AND the failed plan still names what it was for: her id and its counts
-    const plan = JSON.parse(new TextDecoder().decode(await d.store.get(failed.planKey)));
-    expect(plan).toMatchObject({ execution: 'erase-failed', ids: [canonical18(sc.person)] });
-    expect(plan).not.toHaveProperty('values');
-    // AND the failed execution, redriven, cannot carry out its plan without them
-    await expect(steps.eraseFromPlan(d, input, failed.planKey)).rejects.toThrow(
-      /no longer holds the digests of her values.*Start a new erase execution/,
-    );
-    // WHEN an erasure of someone else has planned (it holds the org), and the ended one's finish
-    // is run again
-    const next = await startErasure(d, { ...input, ids: [sc.other] }, 'erase-next');
-    await steps.finishErasure(d, input, again.planKey, outcome);
-    // THEN the running erasure's digests are left alone
-    expect(await digests()).toEqual([next.planKey]);
-    await releaseErasure(d, 'erase-next');
+  }, 180_000);
+
+  it("leaves a running erasure's digests, and says what it could not forget or did not look at", async () => {
+    const { dir, d: plain, input } = await keptVersionsAndRequest();
+    // A vault where one old plan version is under a hold the erase role cannot lift.
+    const kept = keepingVersions(new LocalDirectoryStore(dir));
+    const versions: VersionedStore = {
+      ...kept,
+      deleteVersion: async (key, id) => {
+        if (key.includes('/erase-held/plan.json'))
+          throw Object.assign(new Error('held'), { name: 'AccessDenied' });
+        return kept.deleteVersion(key, id);
+      },
+    };
+    const d = { ...plain, versions };
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      // GIVEN two stopped erasures whose leases lapsed: one whose plan has an earlier version
+      // under that hold, and one more, each with digests in its plan and progress
+      const held = await startErasure(d, input, 'erase-held');
+      await versions.replace(held.planKey, await d.store.get(held.planKey));
+      const heldProgress = 'orgs/sample/erasures/erase-held/progress/erase.json';
+      await versions.replace(heldProgress, JSON.stringify({ phase: 'rewrite', next: 0 }));
+      hoursLater(2);
+      const other = await startErasure(d, input, 'erase-other');
+      hoursLater(2);
+      // WHEN an erasure runs, and a run of its org claims the org meanwhile (a live claim it lost)
+      const again = await startErasure(d, input, 'erase-again');
+      const outcome = await eraseFromPlan(d, input, again.planKey);
+      const planted = 'orgs/sample/erasures/erase-planted/plan.json';
+      await d.store.put(planted, await d.store.get(other.planKey));
+      await d.store.put(
+        `orgs/sample/lease/claims/${String(Date.now() + 1).padStart(15, '0')}-erasure-erase-planted.json`,
+        '{}',
+      );
+      // AND its finish stops right after its log, and is run again with no time left: each
+      // invocation forgets one execution
+      const stopping: VersionedStore = {
+        ...versions,
+        replace: async (key, body, options) => {
+          if (key === again.planKey) throw new Error('the invocation stopped here');
+          return versions.replace(key, body, options);
+        },
+      };
+      await expect(
+        steps.finishErasure({ ...d, versions: stopping }, input, again.planKey, outcome),
+      ).rejects.toThrow(/stopped/);
+      const answers: { done: boolean }[] = [];
+      for (let i = 0; i < 10 && !answers.at(-1)?.done; i++)
+        answers.push(
+          await steps.finishErasure({ ...d, deadline: new Date(0) }, input, again.planKey, outcome),
+        );
+      expect(answers.map((a) => a.done)).toEqual([false, true]);
+      // THEN it ends, naming the plan it could not forget; the live claimant's plan is left whole
+      expect(answers.at(-1)).toMatchObject({ done: true, traces: 0, digestsLeftIn: ['erase-held'] });
+      expect(await withDigests(versions)).toEqual([held.planKey, held.planKey, planted]);
+      // (the held plan's current version is forgotten; only its two held earlier versions keep them)
+      expect(JSON.parse(new TextDecoder().decode(await d.store.get(held.planKey)))).not.toHaveProperty(
+        'values',
+      );
+      expect((await everyVersion(versions, 'orgs/sample/erasures/erase-held/progress/')).size).toBe(0);
+      // WHEN that finish is run again once its leases have lapsed (a redrive)
+      await versions.replace(other.planKey, await d.store.get(planted));
+      hoursLater(2);
+      // THEN it forgets nothing of the others, and says so
+      const redriven = await steps.finishErasure(d, input, again.planKey, outcome);
+      expect(redriven).toMatchObject({ done: true, digestsNotChecked: true });
+      expect(await withDigests(versions)).toEqual([held.planKey, held.planKey, other.planKey, planted]);
+    } finally {
+      vi.useRealTimers();
+    }
   }, 180_000);
 
   it('has checked the lock of every key whose versions its erase step then removes', async () => {

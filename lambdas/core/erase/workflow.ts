@@ -80,13 +80,17 @@ async function writeProgress(deps: EraseDeps, key: string, progress: unknown): P
  * Removes every version of the execution's progress records: the plan's holds the digests of her
  * values (a dry run's too), which outlive neither the step nor the execution.
  */
-async function forgetProgress(deps: EraseDeps, execution: string): Promise<void> {
+async function forgetProgress(deps: EraseDeps, execution: string): Promise<number> {
+  let removed = 0;
   for (const step of ['plan', 'erase', 'scan'] as const) {
     const key = progressKeyOf(deps.org, execution, step);
     for await (const version of deps.versions.listVersions(key)) {
-      if (version.key === key) await deps.versions.deleteVersion(key, version.versionId);
+      if (version.key !== key) continue;
+      await deps.versions.deleteVersion(key, version.versionId);
+      removed++;
     }
   }
+  return removed;
 }
 
 const timeOf = (deps: EraseDeps) => ({
@@ -307,9 +311,15 @@ export interface EraseFinished {
   readonly traces: number;
   /**
    * Other executions of the org whose plan or progress may still hold digests of her values, which
-   * this finish could not forget (the next erasure's finish does). Absent when there is none.
+   * this finish could not forget (the next erasure's finish tries again); the first 20. Absent
+   * when there is none.
    */
   readonly digestsLeftIn?: readonly string[];
+  /**
+   * True when this finish looked at no other execution: it no longer held the org (run again
+   * after its leases lapsed). The next erasure's finish forgets what they left.
+   */
+  readonly digestsNotChecked?: true;
 }
 
 /** The finish step's answer when its time ran out before the scan's end: run it again. */
@@ -338,9 +348,12 @@ export async function finishErasure(
     // A finish stopped after its log: the digests may still be there to forget.
     await forgetValues(deps, planKey, plan);
     await forgetProgress(deps, plan.execution);
-    const left = await forgetStoppedExecutions(deps, plan.execution);
+    // Still the org's holder (a retry, not a redrive after its leases lapsed): for a whole invocation.
+    await renewRestoreLeases(deps.store, deps.org, plan.execution, { lazily: true }).catch(() => undefined);
+    const others = await forgetStoppedExecutions(deps, plan.execution);
+    if (others.outOfTime) return { done: false, versionsScanned: logged.entry.scan.versionsScanned };
     await releaseRestoreLeases(deps.store, deps.org, plan.execution);
-    return finished(deps.org, logged.key, logged.entry.scan, left);
+    return finished(deps.org, logged.key, logged.entry.scan, others);
   }
   refuseForgottenPlan(plan, planKey);
   // A scan too long for one invocation renews the leases as it goes.
@@ -381,9 +394,13 @@ export async function finishErasure(
   });
   await forgetValues(deps, planKey, plan);
   await forgetProgress(deps, plan.execution);
-  const left = await forgetStoppedExecutions(deps, plan.execution);
+  // The other executions' digests, with the time left; the step run again does the rest.
+  const others = pastDeadline(timeOf(deps))
+    ? { left: [], notChecked: false, outOfTime: true }
+    : await forgetStoppedExecutions(deps, plan.execution);
+  if (others.outOfTime) return { done: false, versionsScanned: scan.versionsScanned };
   await releaseRestoreLeases(deps.store, deps.org, plan.execution);
-  return finished(deps.org, logKey, scan, left);
+  return finished(deps.org, logKey, scan, others);
 }
 
 /**
@@ -392,54 +409,90 @@ export async function finishErasure(
  * SHA-256, `request.filterSha256`, stays: it identifies the request). Run again, it removes the
  * earlier versions a stopped run left.
  */
-async function forgetValues(deps: EraseDeps, planKey: string, plan: ErasurePlan): Promise<void> {
+async function forgetValues(deps: EraseDeps, planKey: string, plan: ErasurePlan): Promise<boolean> {
   if (plan.values !== undefined) {
     const { values: _, ...rest } = plan;
     await deps.versions.replace(planKey, `${JSON.stringify(rest, null, 1)}\n`, {
       contentType: 'application/json',
     });
   }
-  await removeEarlierVersions(deps.versions, planKey);
+  return (await removeEarlierVersions(deps.versions, planKey)) > 0 || plan.values !== undefined;
 }
+
+/** What a finish did about the digests other executions left. */
+interface OthersForgotten {
+  /** Executions whose plan or progress it could not forget (a lock on an old version, a bad read). */
+  readonly left: readonly string[];
+  /** True when it looked at none: it no longer held the org (a finish redriven after its leases lapsed). */
+  readonly notChecked: boolean;
+  /** True when its time ran out first: the step is run again. */
+  readonly outOfTime: boolean;
+}
+
+async function hasEarlierVersions(deps: EraseDeps, key: string): Promise<boolean> {
+  for await (const v of deps.versions.listVersions(key)) if (v.key === key && !v.latest) return true;
+  return false;
+}
+
+async function hasProgress(deps: EraseDeps, execution: string): Promise<boolean> {
+  for (const step of ['plan', 'erase', 'scan'] as const) {
+    const key = progressKeyOf(deps.org, execution, step);
+    for await (const v of deps.versions.listVersions(key)) if (v.key === key) return true;
+  }
+  return false;
+}
+
+/** How long this execution must still hold the org to forget others': longer than an invocation. */
+const OTHERS_LEASE_MARGIN_MS = 20 * 60_000;
 
 /**
  * The digests of her values that other executions of the org left behind: a real erasure that
  * failed keeps them in its plan, one stopped from the console in its plan and its progress. Done
- * only while this execution holds the org's vault lease (a finish redriven after it gave its
- * leases back leaves the others alone), and never for an execution whose lease is live: the
- * others cannot go on (they could not renew their leases, and their plans are refused once
- * forgotten). Their plans keep their ids and counts; each plan's earlier versions go too. An
- * execution it cannot forget (a lock on an old version, an unreadable plan, its time up) is
- * answered, and left for the next finish: this step's log is written already.
+ * only while this execution holds the org's vault lease for longer than an invocation lasts, and
+ * never for an execution whose lease is live: the others cannot go on (a stopped one could claim
+ * again only once this one gave the org back, and its plan, once forgotten, is refused). Their
+ * plans keep their ids and counts; each plan's earlier versions go too.
  */
-async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Promise<string[]> {
+async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Promise<OthersForgotten> {
   const live = await liveClaims(deps.store, vaultLeaseRoot(deps.org), Date.now());
+  const own = live.find((c) => c.runId === erasureLeaseRun(execution));
+  if (!own || own.expiresAt - Date.now() < OTHERS_LEASE_MARGIN_MS)
+    return { left: [], notChecked: true, outOfTime: false };
   const running = new Set(live.map((c) => c.runId));
-  if (!running.has(erasureLeaseRun(execution))) return [];
   const names: string[] = [];
   for await (const name of deps.store.listFolders(erasuresPrefix(deps.org))) {
     if (name !== execution && name !== LOG_FOLDER_NAME && EXECUTION.test(name)) names.push(name);
   }
-  const left: string[] = [];
+  const left = new Set<string>();
+  // Time is checked only once something was forgotten: an invocation short of time still does one
+  // execution's work, passing over the ones already forgotten, so that steps run again end.
+  let forgotten = 0;
   for (const name of names) {
     if (running.has(erasureLeaseRun(name))) continue;
-    if (pastDeadline(timeOf(deps))) {
-      left.push(name);
-      continue;
+    const late = forgotten > 0 && pastDeadline(timeOf(deps));
+    const planKey = planKeyOf(deps.org, name);
+    // Each on its own: a lock on an old plan version leaves its progress to be forgotten still.
+    try {
+      const plan = (await deps.store.head(planKey)) ? await readPlan(deps, planKey) : undefined;
+      if (late && (plan?.values !== undefined || (await hasEarlierVersions(deps, planKey))))
+        return { left: [...left], notChecked: false, outOfTime: true };
+      if (plan && (await forgetValues(deps, planKey, plan))) forgotten++;
+    } catch {
+      left.add(name);
     }
     try {
-      const planKey = planKeyOf(deps.org, name);
-      if (await deps.store.head(planKey)) await forgetValues(deps, planKey, await readPlan(deps, planKey));
-      await forgetProgress(deps, name);
+      if (late && (await hasProgress(deps, name)))
+        return { left: [...left], notChecked: false, outOfTime: true };
+      if ((await forgetProgress(deps, name)) > 0) forgotten++;
     } catch {
-      left.push(name);
+      left.add(name);
     }
   }
-  return left;
+  return { left: [...left], notChecked: false, outOfTime: false };
 }
 
 /** The finish step's answer, failing with `ErasureTraceFoundError` when the scan found a trace. */
-function finished(org: string, logKey: string, scan: ScanResult, left: readonly string[]): EraseFinished {
+function finished(org: string, logKey: string, scan: ScanResult, others: OthersForgotten): EraseFinished {
   if (scan.traceCount > 0) {
     throw new ErasureTraceFoundError(
       `After the erasure, ${scan.traceCount} stored version(s) of org ${org}'s records still hold an erased id, the filter's value or a copy of her values (first: ${scan.traces
@@ -455,7 +508,8 @@ function finished(org: string, logKey: string, scan: ScanResult, left: readonly 
     logKey,
     versionsScanned: scan.versionsScanned,
     traces: 0,
-    ...(left.length > 0 ? { digestsLeftIn: [...left] } : {}),
+    ...(others.left.length > 0 ? { digestsLeftIn: others.left.slice(0, 20) } : {}),
+    ...(others.notChecked ? { digestsNotChecked: true } : {}),
   };
 }
 
