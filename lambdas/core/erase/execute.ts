@@ -24,7 +24,7 @@ import {
   type JournalManifest,
   journalManifestKeyOf,
 } from '../continuous/journal.ts';
-import type { BackupStore, VersionedStore } from '../store.ts';
+import type { BackupStore, ObjectVersion, VersionedStore } from '../store.ts';
 import {
   IdSet,
   journalLines,
@@ -415,11 +415,16 @@ async function refreshSidecars(
   return keys;
 }
 
+/** Every version of `key` but the current one (a listing by prefix names longer keys too). */
+export async function* earlierVersions(versions: VersionedStore, key: string): AsyncIterable<ObjectVersion> {
+  for await (const version of versions.listVersions(key))
+    if (version.key === key && !version.latest) yield version;
+}
+
 /** Removes every version of `key` but the current one; answers how many it removed. */
 export async function removeEarlierVersions(versions: VersionedStore, key: string): Promise<number> {
   let removed = 0;
-  for await (const version of versions.listVersions(key)) {
-    if (version.key !== key || version.latest) continue;
+  for await (const version of earlierVersions(versions, key)) {
     try {
       await versions.deleteVersion(key, version.versionId);
     } catch (error) {

@@ -5,11 +5,23 @@
  */
 import { canonicalOrgId } from '../../../contract/org-id.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
-import { type BackupStore, ObjectExistsError, ObjectNotFoundError, type VersionedStore } from '../store.ts';
+import {
+  type BackupStore,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  type ObjectVersion,
+  type VersionedStore,
+} from '../store.ts';
 import { liveClaims } from '../restore/lease.ts';
 import { vaultLeaseRoot } from '../vault-lease.ts';
 import { ErasureImpossibleError, ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
-import { type EraseProgress, type ErasureOutcome, executeStep, removeEarlierVersions } from './execute.ts';
+import {
+  type EraseProgress,
+  type ErasureOutcome,
+  earlierVersions,
+  executeStep,
+  removeEarlierVersions,
+} from './execute.ts';
 import { ERASURE_PROGRESS_FOLDER } from '../../../contract/workflow-contract.ts';
 import {
   existingEntry,
@@ -61,12 +73,11 @@ export interface EraseDeps {
 export const progressKeyOf = (org: string, execution: string, step: 'plan' | 'erase' | 'scan'): string =>
   `${erasuresPrefix(org)}${execution}/${ERASURE_PROGRESS_FOLDER}${step}.json`;
 
-async function readProgress<T>(deps: EraseDeps, key: string): Promise<T | undefined> {
-  if (!(await deps.store.head(key))) return undefined;
+/** A JSON record of the vault, or undefined where there is none (a dry run's progress may go any time). */
+async function readIfAny<T>(deps: EraseDeps, key: string): Promise<T | undefined> {
   try {
     return JSON.parse(new TextDecoder().decode(await deps.store.get(key))) as T;
   } catch (error) {
-    // Removed since the HEAD (a dry run's, by the finish of a real erasure): it plans again.
     if (error instanceof ObjectNotFoundError) return undefined;
     throw error;
   }
@@ -82,15 +93,19 @@ async function writeProgress(deps: EraseDeps, key: string, progress: unknown): P
  */
 async function forgetProgress(deps: EraseDeps, execution: string): Promise<number> {
   let removed = 0;
-  for (const step of ['plan', 'erase', 'scan'] as const) {
-    const key = progressKeyOf(deps.org, execution, step);
-    for await (const version of deps.versions.listVersions(key)) {
-      if (version.key !== key) continue;
-      await deps.versions.deleteVersion(key, version.versionId);
-      removed++;
-    }
+  for await (const { key, versionId } of progressVersions(deps, execution)) {
+    await deps.versions.deleteVersion(key, versionId);
+    removed++;
   }
   return removed;
+}
+
+/** Every version of the execution's progress records. */
+async function* progressVersions(deps: EraseDeps, execution: string): AsyncIterable<ObjectVersion> {
+  for (const step of ['plan', 'erase', 'scan'] as const) {
+    const key = progressKeyOf(deps.org, execution, step);
+    for await (const version of deps.versions.listVersions(key)) if (version.key === key) yield version;
+  }
 }
 
 const timeOf = (deps: EraseDeps) => ({
@@ -150,7 +165,7 @@ export async function startErasure(
     }
   }
   const progressKey = progressKeyOf(deps.org, execution, 'plan');
-  const progress = await readProgress<PlanProgress>(deps, progressKey);
+  const progress = await readIfAny<PlanProgress>(deps, progressKey);
   if (progress) refuseOtherRequest(progress, request, progressKey);
   try {
     // A real run holds the org's restore leases from before its plan to its end (lease.ts): its
@@ -287,7 +302,7 @@ export async function eraseFromPlan(
     ids: plan.ids,
   });
   const progressKey = progressKeyOf(deps.org, plan.execution, 'erase');
-  const progress = await readProgress<EraseProgress | { done: true; outcome: ErasureOutcome }>(
+  const progress = await readIfAny<EraseProgress | { done: true; outcome: ErasureOutcome }>(
     deps,
     progressKey,
   );
@@ -369,7 +384,7 @@ export async function finishErasure(
     plan.ids,
     Object.values(request.where ?? {}),
     copies,
-    await readProgress<ScanProgress>(deps, progressKey),
+    await readIfAny<ScanProgress>(deps, progressKey),
     timeOf(deps),
   );
   if (!step.done) {
@@ -429,16 +444,8 @@ interface OthersForgotten {
   readonly outOfTime: boolean;
 }
 
-async function hasEarlierVersions(deps: EraseDeps, key: string): Promise<boolean> {
-  for await (const v of deps.versions.listVersions(key)) if (v.key === key && !v.latest) return true;
-  return false;
-}
-
-async function hasProgress(deps: EraseDeps, execution: string): Promise<boolean> {
-  for (const step of ['plan', 'erase', 'scan'] as const) {
-    const key = progressKeyOf(deps.org, execution, step);
-    for await (const v of deps.versions.listVersions(key)) if (v.key === key) return true;
-  }
+async function any<T>(items: AsyncIterable<T>): Promise<boolean> {
+  for await (const _ of items) return true;
   return false;
 }
 
@@ -473,15 +480,15 @@ async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Prom
     const planKey = planKeyOf(deps.org, name);
     // Each on its own: a lock on an old plan version leaves its progress to be forgotten still.
     try {
-      const plan = (await deps.store.head(planKey)) ? await readPlan(deps, planKey) : undefined;
-      if (late && (plan?.values !== undefined || (await hasEarlierVersions(deps, planKey))))
+      const plan = await readIfAny<ErasurePlan>(deps, planKey);
+      if (late && (plan?.values !== undefined || (await any(earlierVersions(deps.versions, planKey)))))
         return { left: [...left], notChecked: false, outOfTime: true };
       if (plan && (await forgetValues(deps, planKey, plan))) forgotten++;
     } catch {
       left.add(name);
     }
     try {
-      if (late && (await hasProgress(deps, name)))
+      if (late && (await any(progressVersions(deps, name))))
         return { left: [...left], notChecked: false, outOfTime: true };
       if ((await forgetProgress(deps, name)) > 0) forgotten++;
     } catch {
