@@ -30,6 +30,7 @@ import {
   type LeaseOptions,
   liveClaims,
   releaseLease,
+  releasedRuns,
   renewLease,
 } from './restore/lease.ts';
 import { putIfAbsent } from './restore/store-json.ts';
@@ -49,8 +50,35 @@ export class VaultLeaseUnavailableError extends Error {
 /** The root the org's vault lease lives under (see restore/lease.ts for its records). */
 export const vaultLeaseRoot = (org: string): string => orgPrefix(org);
 
-/** The run id a sweep holds the vault lease under. */
+/**
+ * The run id a sweep first claims the vault lease under. A run id claims once: its release is for
+ * good. An invocation that finds its execution's claims released (Step Functions retried an
+ * invocation whose answer was lost after it had given the lease back) claims again as
+ * `<run id>~<n>`; `~` is a character no execution name holds.
+ */
 export const sweepLeaseRun = (execution: string): string => `${SWEEP_LEASE_PREFIX}${execution}`;
+const RECLAIM = '~';
+
+/** Which claim of the sweep `runId` is (0 for its first), or undefined when it is another run's. */
+function sweepClaimNumber(execution: string, runId: string): number | undefined {
+  const first = sweepLeaseRun(execution);
+  if (runId === first) return 0;
+  if (!runId.startsWith(`${first}${RECLAIM}`)) return undefined;
+  const n = runId.slice(first.length + RECLAIM.length);
+  return /^[1-9]\d{0,5}$/.test(n) ? Number(n) : undefined;
+}
+
+/** The run id a sweep claims under when it holds no live claim: the first not yet released. */
+async function nextSweepRun(store: BackupStore, root: string, execution: string): Promise<string> {
+  let last = -1;
+  for (const runId of await releasedRuns(store, root))
+    last = Math.max(last, sweepClaimNumber(execution, runId) ?? -1);
+  return last < 0 ? sweepLeaseRun(execution) : `${sweepLeaseRun(execution)}${RECLAIM}${last + 1}`;
+}
+
+/** The execution a sweep's or an erasure's run id names, without a re-claim's suffix. */
+export const executionOfRun = (runId: string): string =>
+  runId.replace(/^(erasure|sweep)-/, '').replace(/~\d+$/, '');
 
 /** Heartbeats are written at most once per this much time: their expiry is rounded up to it. */
 const HEARTBEAT_STEP_MS = 5 * 60_000;
@@ -175,10 +203,11 @@ export async function takeSweepTurn(
   options: LeaseOptions = {},
 ): Promise<SweepTurn> {
   const root = vaultLeaseRoot(org);
-  const run = sweepLeaseRun(execution);
   const now = options.now ?? Date.now;
   const holder = (await liveClaims(store, root, now()))[0];
-  if (holder && holder.runId !== run) return { held: false, heldBy: holder };
+  if (holder && sweepClaimNumber(execution, holder.runId) === undefined)
+    return { held: false, heldBy: holder };
+  const run = holder?.runId ?? (await nextSweepRun(store, root, execution));
   try {
     await acquireLease(store, root, run, options);
   } catch (error) {
@@ -186,19 +215,22 @@ export async function takeSweepTurn(
     const other = (await liveClaims(store, root, now())).find((c) => c.runId !== run);
     if (other) return { held: false, heldBy: other };
     throw new VaultLeaseUnavailableError(
-      `The sweep of org ${org} could not take the org's vault lease: its claim could not be ordered against others (the vault was slow to record it), or this execution gave the lease back already. Nothing was removed; the next sweep (daily, and after each successful backup) tries again.`,
+      `The sweep of org ${org} could not take the org's vault lease: its claim could not be ordered against others (the vault was slow to record it). Nothing was removed; the next sweep (daily, and after each successful backup) tries again.`,
     );
   }
   await renewLease(store, root, run, options);
   return { held: true };
 }
 
-/** Gives a sweep's vault lease back; harmless when it holds none. */
+/** Gives back every live claim of a sweep on the org's vault lease; harmless when it holds none. */
 export async function endSweepTurn(
   store: BackupStore,
   org: string,
   execution: string,
   now: () => number = Date.now,
 ): Promise<void> {
-  await releaseLease(store, vaultLeaseRoot(org), sweepLeaseRun(execution), now);
+  const root = vaultLeaseRoot(org);
+  for (const claim of await liveClaims(store, root, now()))
+    if (sweepClaimNumber(execution, claim.runId) !== undefined)
+      await releaseLease(store, root, claim.runId, now);
 }

@@ -155,6 +155,38 @@ describe('the retention workflow, run as synthesized under its own policies afte
     expect(await liveClaims(store, 'orgs/sample/', Date.now())).toEqual([]);
   }, 120_000);
 
+  it('succeeds when Step Functions retries an invocation whose answer was lost after the sweep had ended', async () => {
+    // GIVEN a sweep with a snapshot to expire
+    await snapshotOf('full');
+    const answers: { done: boolean; expired: number }[] = [];
+    let lost = false;
+    const retried = await sweep('sweep-lost-answer', {
+      // WHEN the answer of the invocation that ended the sweep (and gave its turn back) is lost
+      onTask: (step) => {
+        if (step.state !== 'Sweep' || step.phase !== 'after') return;
+        answers.push(step.output as (typeof answers)[0]);
+        if (lost) return;
+        lost = true;
+        throw Object.assign(new Error('the answer was lost'), { name: 'Lambda.ServiceException' });
+      },
+    });
+    // THEN the retry takes the turn again under the role's own lease records, finds nothing more
+    // to remove, and gives the turn back
+    expect(retried.result.status, retried.result.errorMessage).toBe('SUCCEEDED');
+    expect(answers).toHaveLength(2);
+    expect(answers[0]).toMatchObject({ done: true });
+    expect(answers[0]!.expired).toBeGreaterThan(0);
+    expect(answers[1]).toMatchObject({ done: true, expired: 0 });
+    expect(await liveClaims(store, 'orgs/sample/', Date.now())).toEqual([]);
+    const released = (await keysUnder(store, 'orgs/sample/lease/released/')).filter((k) =>
+      k.includes('sweep-lost-answer'),
+    );
+    expect(released.map((k) => k.slice(k.lastIndexOf('/') + 1))).toEqual([
+      'sweep-sweep-lost-answer.json',
+      'sweep-sweep-lost-answer~1.json',
+    ]);
+  }, 120_000);
+
   it('refuses to sweep, removing nothing, when a catalog entry cannot be read', async () => {
     const catalog = await keysUnder(store, 'orgs/sample/catalog/');
     const { writeFile } = await import('node:fs/promises');

@@ -217,6 +217,26 @@ describe('the retention sweep', () => {
     expect(rest).toMatchObject({ done: true, heldBy: null });
   });
 
+  it('sweeps again, removing nothing more, when an invocation that ended the sweep is retried', async () => {
+    const { store, ids } = await vaultOf(5);
+    const deps = { store, remover: store, clock: () => at(4, 3), sleep: async () => {} };
+    const input = { org: 'acme', policy: POLICY, execution: 'exec-1' };
+    expect(await sweepOrg(deps, input)).toMatchObject({ done: true, heldBy: null, expired: 3 });
+    const removed = store.removed.length;
+    // The same invocation again, as Step Functions retries one whose answer was lost.
+    const retried = await sweepOrg(deps, input);
+    expect(retried).toMatchObject({ done: true, heldBy: null, expired: 0, removedObjects: 0 });
+    expect(store.removed).toHaveLength(removed);
+    expect((await new SnapshotReader(store).catalog('acme')).map((e) => e.snapshotId)).toEqual(ids.slice(3));
+    // ...and gives its turn back: an erasure may take the lease.
+    await expect(
+      acquireLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-1', {
+        now: () => at(4, 3).getTime(),
+        sleep: async () => {},
+      }),
+    ).resolves.toMatchObject({ runId: 'erasure-dpo-1' });
+  });
+
   it('refuses to run, removing nothing, when a catalog entry cannot be read', async () => {
     const { store, ids } = await vaultOf(5);
     store.objects.set(catalogKey('acme', ids[1]!), new TextEncoder().encode('{"truncated'));

@@ -151,6 +151,45 @@ describe('sweeps and erasures take turns', () => {
     expect(await takeSweepTurn(s, 'acme', 'after-backup-2', noWait)).toEqual({ held: true });
   });
 
+  it('claims again, under a new claim, for an invocation retried after its sweep gave the lease back, and gives that back too', async () => {
+    const s = store();
+    const root = vaultLeaseRoot('acme');
+    const holders = async () => (await liveClaims(s, root, Date.now())).map((c) => c.runId);
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    await endSweepTurn(s, 'acme', 'daily-1');
+    // Step Functions retries the invocation whose answer was lost after it had ended.
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await holders()).toEqual(['sweep-daily-1~1']);
+    // Its next invocation keeps that claim; another sweep and an erasure wait for it, the
+    // erasure told which execution holds it.
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await holders()).toEqual(['sweep-daily-1~1']);
+    expect(await takeSweepTurn(s, 'acme', 'after-backup-2', noWait)).toMatchObject({
+      held: false,
+      heldBy: { runId: 'sweep-daily-1~1' },
+    });
+    await expect(holdRestoreLeases(s, 'acme', 'e1')).rejects.toThrow(
+      /A retention sweep holds the lease of .*: execution daily-1, since/,
+    );
+    // Its end (or its failure path's release step) gives back the claim it holds.
+    await endSweepTurn(s, 'acme', 'daily-1');
+    expect(await holders()).toEqual([]);
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await holders()).toEqual(['sweep-daily-1~2']);
+    await endSweepTurn(s, 'acme', 'daily-1');
+    expect(await holders()).toEqual([]);
+    // Releasing a sweep that holds nothing writes nothing.
+    const released = async () => {
+      const keys: string[] = [];
+      for await (const { key } of s.list(`${root}lease/released/`)) keys.push(key);
+      return keys.length;
+    };
+    const before = await released();
+    await endSweepTurn(s, 'acme', 'daily-1');
+    await endSweepTurn(s, 'acme', 'never-ran');
+    expect(await released()).toBe(before);
+  });
+
   it('leaves a sweep nothing to do while an erasure holds the lease', async () => {
     const s = store();
     await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-e1', noWait);

@@ -30,7 +30,7 @@ import { RestoreInProgressError, RestoreLeaseLostError } from '../restore/errors
 import { SnapshotReader } from '../snapshot/reader.ts';
 import { checkOrgKey } from '../snapshot/keys.ts';
 import type { BackupStore } from '../store.ts';
-import { type RunningBackup, runningBackups, vaultLeaseRoot } from '../vault-lease.ts';
+import { executionOfRun, type RunningBackup, runningBackups, vaultLeaseRoot } from '../vault-lease.ts';
 import { ErasureImpossibleError, ErasureMustWaitError } from './errors.ts';
 
 /** The run id an erasure holds the restore leases under. */
@@ -148,7 +148,7 @@ function held(root: string, holder: LeaseHolder, canWait: boolean): Error {
     : holder.runId.startsWith(SWEEP_LEASE_PREFIX)
       ? ['A retention sweep', 'A sweep removes the snapshots an erasure rewrites']
       : ['A restore', 'An erasure rewrites the records a restore writes'];
-  const execution = holder.runId.replace(/^(erasure|sweep)-/, '');
+  const execution = executionOfRun(holder.runId);
   const what = `${who} holds the lease of ${describeRoot(root)}: execution ${execution}, since ${iso(holder.claimedAt)}. ${why}: nothing was erased.`;
   return canWait
     ? new ErasureMustWaitError(

@@ -113,6 +113,13 @@ export async function leaseWindows(
   return windows;
 }
 
+/** The runs that gave their lease (or claim) back under `root`. */
+export async function releasedRuns(store: BackupStore, root: string): Promise<Set<string>> {
+  return new Set(
+    (await listKeys(store, leaseKeys.released(root))).map((k) => tail(k).replace(/\.json$/, '')),
+  );
+}
+
 /** Every live claim on the org, oldest (the holder) first. */
 export async function liveClaims(
   store: BackupStore,
@@ -120,9 +127,7 @@ export async function liveClaims(
   now: number,
   ttlMs = LEASE_TTL_MS,
 ): Promise<LeaseHolder[]> {
-  const released = new Set(
-    (await listKeys(store, leaseKeys.released(root))).map((k) => tail(k).replace(/\.json$/, '')),
-  );
+  const released = await releasedRuns(store, root);
   const renewedUntil = await renewals(store, root);
   const live: LeaseHolder[] = [];
   for (const { claimedAt, runId } of await claims(store, root)) {
