@@ -301,6 +301,68 @@ describe('a file comes back from a restore whole', () => {
     expect(done.summary.message).toMatch(/version 2 is missing from document/);
   }, 180_000);
 
+  it('checks many restored files a group at a time, over several invocations, and keeps every difference found', async () => {
+    emu = await startEmulator({ port: 0 });
+    const e = emu;
+    const account = (await api<{ id: string }>(e, 'POST', '/sobjects/Account', { Name: 'Many Files' })).id;
+    const body = (n: number) => `file number ${n}\n`;
+    const docs: string[] = [];
+    for (let n = 0; n < 130; n++) {
+      const version = (
+        await api<{ id: string }>(e, 'POST', '/sobjects/ContentVersion', {
+          Title: `Note ${n}`,
+          PathOnClient: `note-${n}.txt`,
+          VersionData: Buffer.from(body(n)).toString('base64'),
+          FirstPublishLocationId: account,
+        })
+      ).id;
+      docs.push(
+        (await api<{ ContentDocumentId: string }>(e, 'GET', `/sobjects/ContentVersion/${version}`))
+          .ContentDocumentId,
+      );
+    }
+    const dir = freshStoreDir();
+    expect((await backup(e, dir, 'full')).summary.status).toBe('complete');
+    await hardDelete(e, docs);
+    // Three bodies the vault no longer holds as backed up: those files cannot be made again.
+    const tampered = [3, 64, 127];
+    for (const n of tampered) writeFileSync(vaultBody(dir, body(n)), 'not what was backed up\n');
+
+    const checks: { done: boolean; cursor: number; problems: number }[] = [];
+    const done = await restore(
+      e,
+      dir,
+      { objects: ['ContentVersion'], mode: 'restore-deleted', confirmOrgId: e.orgId },
+      {
+        // Each invocation of the verify function has time for one group of files only.
+        lambdaTimeoutMs: (fn) => (fn.handler === 'verify' ? 1 : fn.timeoutSeconds * 1000),
+        onTask: (step) => {
+          if (step.state.endsWith('VerifyFiles') && step.phase === 'after')
+            checks.push(step.output as (typeof checks)[0]);
+        },
+      },
+    );
+    expect(done.summary.status).toBe('FAILED');
+    expect(checks.map((c) => [c.done, c.cursor])).toEqual([
+      [false, 100],
+      [true, 130],
+    ]);
+    expect(checks.reduce((sum, c) => sum + c.problems, 0)).toBe(tampered.length);
+    // Every difference is kept and named, whichever invocation found it.
+    const run = readdirSync(join(dir, 'restores', 'sample'), { recursive: true })
+      .map(String)
+      .find((p) => p.endsWith('file-problems.json'));
+    expect(run).toBeDefined();
+    const problems = JSON.parse(readFileSync(join(dir, 'restores', 'sample', run!), 'utf8')) as {
+      fileId: string;
+      problem: string;
+    }[];
+    expect(problems.map((p) => p.fileId).sort()).toEqual(tampered.map((n) => docs[n]!).sort());
+    expect(done.summary.message).toContain(`${tampered.length} difference(s) in the restored files`);
+    // The others came back.
+    expect(await ids(e, 'ContentDocument')).toHaveLength(130 - tampered.length);
+  }, 300_000);
+
   it('names a version whose body is missing from the vault in the plan, and makes the file from the others', async () => {
     const { e, dir, doc } = await fileBackedUp();
     await hardDelete(e, [doc]);

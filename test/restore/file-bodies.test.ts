@@ -90,7 +90,8 @@ function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
       plan: filePlan,
       danglingReferences: [],
     });
-  const verify = (filePlan: FilePlan) => verifyFiles({ org, store, snapshot, root, plan: filePlan });
+  const verify = async (filePlan: FilePlan) =>
+    (await verifyFiles({ org, store, snapshot, root, plan: filePlan })).problems;
   const state = () => {
     const docs = org.live('ContentDocument');
     return docs.map((d) => ({
@@ -350,7 +351,7 @@ describe('restoring a file whole', () => {
     expect(invocations).toEqual([0, 1, 2]);
     expect(state()).toHaveLength(3);
     for (const doc of state()) expect(doc.versions).toHaveLength(3);
-    expect(await verifyFiles({ org, store, snapshot, root, plan: filePlan })).toEqual([]);
+    expect((await verifyFiles({ org, store, snapshot, root, plan: filePlan })).problems).toEqual([]);
   });
 
   it('plans a version whose body the vault lacks as a file that cannot be made whole', async () => {

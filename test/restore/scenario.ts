@@ -1,5 +1,7 @@
 /** A small org for core tests: brokers, properties that point at them, accounts with parents. */
 import {
+  fileCheckStep,
+  filesStep,
   objectStep,
   planStep,
   type RestoreDeps,
@@ -107,11 +109,22 @@ export function world() {
   return { org, store, deps, snapshot, data };
 }
 
+/** How the file check steps of a core restore run: when each must stop, and what each answered. */
+export interface FileCheckSteps {
+  readonly deadline: () => number;
+  readonly answers: { done: boolean; cursor: number; problems: number }[];
+}
+
 /** Runs every step of a restore the way the state machine sequences them. */
-export async function runRestore(deps: RestoreDeps, input: unknown, runId = 'run-1') {
+export async function runRestore(
+  deps: RestoreDeps,
+  input: unknown,
+  runId = 'run-1',
+  fileChecks?: FileCheckSteps,
+) {
   const run = await validateStep(deps, input, runId);
   try {
-    return await runValidated(deps, run);
+    return await runValidated(deps, run, fileChecks);
   } catch (error) {
     // As the state machine's failure path does: the failed run frees the org.
     await releaseStep(deps, run);
@@ -120,7 +133,7 @@ export async function runRestore(deps: RestoreDeps, input: unknown, runId = 'run
 }
 
 /** The steps after validation, in the state machine's order. */
-export async function runValidated(deps: RestoreDeps, run: RestoreRun) {
+export async function runValidated(deps: RestoreDeps, run: RestoreRun, fileChecks?: FileCheckSteps) {
   const plan = await planStep(deps, run);
   if (run.dryRun) return { run, plan };
   for (let level = 0; ; level++) {
@@ -136,6 +149,17 @@ export async function runValidated(deps: RestoreDeps, run: RestoreRun) {
     }
   }
   for (const object of plan.secondPass) await objectStep(deps, run, object, 'second-pass', 0);
+  for (let cursor = 0; ; ) {
+    const files = await filesStep(deps, run, cursor);
+    if (files.done) break;
+    cursor = files.cursor;
+  }
+  for (let cursor = 0; ; ) {
+    const check = await fileCheckStep(deps, run, cursor, fileChecks?.deadline());
+    fileChecks?.answers.push(check);
+    if (check.done) break;
+    cursor = check.cursor;
+  }
   const verify = await verifyStep(deps, run);
   return { run, plan, verify };
 }

@@ -48,6 +48,9 @@ export const restoreKeys = {
   plan: (root: string, runId: string) => `${root}runs/${runId}/plan.json`,
   objectPlan: (root: string, runId: string, object: string) => `${root}runs/${runId}/plan/${object}.json`,
   filePlan: (root: string, runId: string) => `${root}runs/${runId}/files.json`,
+  /** What the check of the restored files found from plan entry `from` on, and where it stopped. */
+  fileCheck: (root: string, runId: string, from: number) =>
+    `${root}runs/${runId}/file-checks/${String(from).padStart(9, '0')}.json`,
   /** Every way the restored files differ from the snapshot, as verification found them. */
   fileProblems: (root: string, runId: string) => `${root}runs/${runId}/file-problems.json`,
   /** Per-row outcomes of one step of one object (failed rows with Salesforce's errors). */

@@ -5,7 +5,7 @@ import { type ObjectStepResult, type RestorePhase, restoreObject } from './execu
 import { IdMap } from './id-map.ts';
 import { parseRestoreInput, type RestoreRequest, writesToOrg } from './input.ts';
 import { describeRoot, restoreKeys, restoreRoot } from './keys.ts';
-import { describeRowError, type RestoreOrg, type SnapshotSource } from './model.ts';
+import { describeRowError, type RestoreOrg, type SnapshotSource, type SnapshotView } from './model.ts';
 import { type ObjectPlan, planRestore, type RestorePlan } from './plan.ts';
 import { selectScope } from './scope.ts';
 import { readJson, writeJsonOnce } from './store-json.ts';
@@ -14,7 +14,7 @@ import { validateAgainstOrg } from './validate.ts';
 import { type RestoreReport, verifyRestore } from './verify.ts';
 import { InvalidRestoreStateError, OrgMismatchError, RestoreInProgressError } from './errors.ts';
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, summarizeFilePlan } from './files.ts';
-import { verifyFiles } from './files-verify.ts';
+import { type FileProblem, verifyFiles } from './files-verify.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
 import { acquireLease, hasClaimed, type LeaseOptions, releaseLease, renewLease } from './lease.ts';
 
@@ -259,6 +259,83 @@ export async function objectStep(
   });
 }
 
+/** What the check of the restored files found from one plan entry on: its record in the vault. */
+interface FileCheckRecord {
+  readonly from: number;
+  readonly next: number;
+  readonly problems: FileProblem[];
+}
+
+/**
+ * Checks the restored files from plan entry `cursor` on, starting no group of files after
+ * `deadline`, and keeps what it found for the verify step; call again from the answered `cursor`
+ * while `done` is false. A call repeated from the same cursor answers what the first one found.
+ */
+export async function fileCheckStep(
+  deps: RestoreDeps,
+  run: RestoreRun,
+  cursor = 0,
+  deadline?: number,
+): Promise<{ done: boolean; cursor: number; problems: number }> {
+  const root = runRoot(deps, run);
+  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(root, run.runId));
+  const entries = filePlan?.entries.length ?? 0;
+  if (!filePlan || cursor >= entries) return { done: true, cursor: entries, problems: 0 };
+  const key = restoreKeys.fileCheck(root, run.runId, cursor);
+  let record = await readJson<FileCheckRecord>(deps.store, key);
+  if (!record) {
+    const request = await loadRequest(deps.store, root, run);
+    const check = await verifyFiles({
+      org: deps.org,
+      store: deps.store,
+      snapshot: await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
+      root,
+      plan: filePlan,
+      cursor,
+      ...(deadline !== undefined ? { deadline } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+    record = { from: cursor, next: check.next, problems: check.problems };
+    await writeJsonOnce(deps.store, key, record);
+  }
+  return { done: record.next >= entries, cursor: record.next, problems: record.problems.length };
+}
+
+/**
+ * Every difference in the restored files: what the file check steps kept, in plan order, and the
+ * check of the entries they did not reach (all of them for a run whose workflow had no such step).
+ */
+async function fileProblemsOf(
+  deps: RestoreDeps,
+  run: RestoreRun,
+  root: string,
+  snapshotOf: () => Promise<SnapshotView>,
+): Promise<FileProblem[]> {
+  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(root, run.runId));
+  if (!filePlan || filePlan.entries.length === 0) return [];
+  const problems: FileProblem[] = [];
+  let cursor = 0;
+  while (cursor < filePlan.entries.length) {
+    const record = await readJson<FileCheckRecord>(
+      deps.store,
+      restoreKeys.fileCheck(root, run.runId, cursor),
+    );
+    if (!record || record.next <= cursor) break;
+    problems.push(...record.problems);
+    cursor = record.next;
+  }
+  if (cursor >= filePlan.entries.length) return problems;
+  const rest = await verifyFiles({
+    org: deps.org,
+    store: deps.store,
+    snapshot: await snapshotOf(),
+    root,
+    plan: filePlan,
+    cursor,
+  });
+  return [...problems, ...rest.problems];
+}
+
 /** Compares the org with the snapshot and writes the report. */
 export async function verifyStep(
   deps: RestoreDeps,
@@ -294,17 +371,9 @@ export async function verifyStep(
     userId,
     startedAt: run.startedAt,
   });
-  const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(root, run.runId));
-  const fileProblems =
-    filePlan && filePlan.entries.length > 0
-      ? await verifyFiles({
-          org: deps.org,
-          store: deps.store,
-          snapshot: await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
-          root,
-          plan: filePlan,
-        })
-      : [];
+  const fileProblems = await fileProblemsOf(deps, run, root, () =>
+    deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
+  );
   // Every file problem is kept, not only those the summary shows.
   const fileProblemsKey = restoreKeys.fileProblems(root, run.runId);
   if (fileProblems.length > 0) await writeJsonOnce(deps.store, fileProblemsKey, fileProblems);

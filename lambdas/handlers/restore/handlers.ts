@@ -7,6 +7,7 @@ import { RESTORES_PREFIX, ServiceName } from '../../../contract/workflow-contrac
 import { InvalidRestoreRequestError, InvalidRestoreStateError } from '../../core/restore/errors.ts';
 import { ORG_ID, RESTORE_MODES } from '../../core/restore/input.ts';
 import {
+  fileCheckStep,
   filesStep,
   levelStep,
   metadataStep,
@@ -90,6 +91,11 @@ const objectEvent = z.object({
   cursor: z.number().int().nonnegative().optional(),
 });
 const filesEvent = z.object({ run, cursor: z.number().int().nonnegative().optional() });
+/** The verify step's state; `fileCheck` when it checks the restored files, a group at a time. */
+const verifyEvent = z.object({
+  run,
+  fileCheck: z.object({ cursor: z.number().int().nonnegative() }).optional(),
+});
 const metadataEvent = z.object({
   run,
   progress: z
@@ -189,9 +195,19 @@ export async function restoreMetadata(event: unknown) {
   );
 }
 
-/** Compares the org with the snapshot and writes the report; `matches` decides the execution's end. */
-export async function verify(event: unknown) {
-  const { run } = parseState(runEvent, event, 'The verify step state');
+/**
+ * Compares the org with the snapshot and writes the report; `matches` decides the execution's end.
+ * With `fileCheck`, checks the restored files from its cursor until done or close to the time limit.
+ */
+export async function verify(event: unknown, context?: LambdaContext) {
+  const { run, fileCheck } = parseState(verifyEvent, event, 'The verify step state');
+  if (fileCheck) {
+    const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
+    const deadline = Date.now() + Math.max(remaining - SAFETY_MS, remaining / 2);
+    return instrumented('VerifyFiles', orgNameFromEnv(), async () =>
+      fileCheckStep(await restoreDeps(run.drill), run, fileCheck.cursor, deadline),
+    );
+  }
   return instrumented('Verify', orgNameFromEnv(), async ({ metrics, logger }) => {
     const result = await verifyStep(await restoreDeps(run.drill), run);
     logger.info('restore verified', {

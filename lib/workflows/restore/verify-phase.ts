@@ -20,7 +20,7 @@ export interface RestoreVerifyPhaseProps {
 }
 
 /**
- * Restores the files, then verifies the org against the snapshot: a match ends with the report
+ * Restores the files, checks them, then verifies the org against the snapshot: a match ends with the report
  * and the recovery time, a mismatch is alerted and fails the execution.
  */
 export class RestoreVerifyPhase extends sfn.StateMachineFragment implements RestorePhase {
@@ -44,6 +44,17 @@ export class RestoreVerifyPhase extends sfn.StateMachineFragment implements Rest
       retry: RESTORE_RETRY,
       payload: { run, cursor: sfn.JsonPath.numberAt('$.files.cursor') },
       resultPath: '$.files',
+    });
+    // The restored files are checked a group at a time, on as many invocations as it takes.
+    const startFileCheck = new sfn.Pass(this, 'StartFileCheck', {
+      result: sfn.Result.fromObject({ done: false, cursor: 0 }),
+      resultPath: '$.fileCheck',
+    });
+    const fileCheck = invokeTask(this, 'VerifyFiles', {
+      lambdaFunction: props.verifyFunction,
+      retry: RESTORE_RETRY,
+      payload: { run, fileCheck: { cursor: sfn.JsonPath.numberAt('$.fileCheck.cursor') } },
+      resultPath: '$.fileCheck',
     });
     const verify = invokeTask(this, 'VerifyRestore', {
       lambdaFunction: props.verifyFunction,
@@ -79,15 +90,21 @@ export class RestoreVerifyPhase extends sfn.StateMachineFragment implements Rest
     startFiles.next(files);
     files.next(
       new sfn.Choice(this, 'FilesDone')
-        .when(sfn.Condition.booleanEquals('$.files.done', true), verify)
+        .when(sfn.Condition.booleanEquals('$.files.done', true), startFileCheck)
         .otherwise(files),
+    );
+    startFileCheck.next(fileCheck);
+    fileCheck.next(
+      new sfn.Choice(this, 'FilesChecked')
+        .when(sfn.Condition.booleanEquals('$.fileCheck.done', true), verify)
+        .otherwise(fileCheck),
     );
     verify.next(
       new sfn.Choice(this, 'OrgMatchesSnapshot')
         .when(sfn.Condition.booleanEquals('$.verify.matches', true), restored)
         .otherwise(mismatch),
     );
-    this.failingSteps = [files, verify];
+    this.failingSteps = [files, fileCheck, verify];
     this.startState = startFiles;
   }
 }
