@@ -68,11 +68,23 @@ function sweepClaimNumber(execution: string, runId: string): number | undefined 
   return /^[1-9]\d{0,5}$/.test(n) ? Number(n) : undefined;
 }
 
+/**
+ * Written by a failed sweep execution's release step: no invocation of it claims again. A late
+ * invocation (one still running when the workflow gave up on it) would otherwise sweep unwatched
+ * and, out of time, keep the lease for an hour after its execution had failed.
+ */
+const sweepEndedRun = (execution: string): string => `${sweepLeaseRun(execution)}${RECLAIM}ended`;
+
 /** The run id a sweep claims under when it holds no live claim: the first not yet released. */
-async function nextSweepRun(store: BackupStore, root: string, execution: string): Promise<string> {
+async function nextSweepRun(
+  store: BackupStore,
+  root: string,
+  execution: string,
+): Promise<string | undefined> {
+  const released = await releasedRuns(store, root);
+  if (released.has(sweepEndedRun(execution))) return undefined;
   let last = -1;
-  for (const runId of await releasedRuns(store, root))
-    last = Math.max(last, sweepClaimNumber(execution, runId) ?? -1);
+  for (const runId of released) last = Math.max(last, sweepClaimNumber(execution, runId) ?? -1);
   return last < 0 ? sweepLeaseRun(execution) : `${sweepLeaseRun(execution)}${RECLAIM}${last + 1}`;
 }
 
@@ -208,6 +220,7 @@ export async function takeSweepTurn(
   if (holder && sweepClaimNumber(execution, holder.runId) === undefined)
     return { held: false, heldBy: holder };
   const run = holder?.runId ?? (await nextSweepRun(store, root, execution));
+  if (!run) throw ended(org, execution);
   try {
     await acquireLease(store, root, run, options);
   } catch (error) {
@@ -215,21 +228,39 @@ export async function takeSweepTurn(
     const other = (await liveClaims(store, root, now())).find((c) => c.runId !== run);
     if (other) return { held: false, heldBy: other };
     throw new VaultLeaseUnavailableError(
-      `The sweep of org ${org} could not take the org's vault lease: its claim could not be ordered against others (the vault was slow to record it). Nothing was removed; the next sweep (daily, and after each successful backup) tries again.`,
+      `The sweep of org ${org} could not take the org's vault lease: its claim could not be ordered against others (the vault was slow to record it), or another invocation of execution ${execution} gave it back meanwhile. Nothing was removed; the next sweep (daily, and after each successful backup) tries again.`,
     );
+  }
+  // Read after the claim, as the release step reads the claims after its record: of an invocation
+  // and a release step running together, at least one sees the other.
+  if ((await releasedRuns(store, root)).has(sweepEndedRun(execution))) {
+    await releaseLease(store, root, run, now);
+    throw ended(org, execution);
   }
   await renewLease(store, root, run, options);
   return { held: true };
 }
 
-/** Gives back every live claim of a sweep on the org's vault lease; harmless when it holds none. */
+function ended(org: string, execution: string): VaultLeaseUnavailableError {
+  return new VaultLeaseUnavailableError(
+    `Execution ${execution} of the retention sweep of org ${org} has failed and given its turn back: this late invocation of it removed nothing. The next sweep (daily, and after each successful backup) does the work.`,
+  );
+}
+
+/**
+ * Gives back every live claim of a sweep on the org's vault lease; harmless when it holds none.
+ * `failed` (the workflow's release step): first records that the execution ended, so that no late
+ * invocation of it claims again.
+ */
 export async function endSweepTurn(
   store: BackupStore,
   org: string,
   execution: string,
   now: () => number = Date.now,
+  failed = false,
 ): Promise<void> {
   const root = vaultLeaseRoot(org);
+  if (failed) await releaseLease(store, root, sweepEndedRun(execution), now);
   for (const claim of await liveClaims(store, root, now()))
     if (sweepClaimNumber(execution, claim.runId) !== undefined)
       await releaseLease(store, root, claim.runId, now);

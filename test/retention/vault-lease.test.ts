@@ -190,6 +190,35 @@ describe('sweeps and erasures take turns', () => {
     expect(await released()).toBe(before);
   });
 
+  it('lets no late invocation of a failed sweep claim again once its release step ran, whichever came first', async () => {
+    const root = vaultLeaseRoot('acme');
+    // The release step ran before the late invocation.
+    const s = store();
+    await endSweepTurn(s, 'acme', 'failed-1', Date.now, true);
+    await expect(takeSweepTurn(s, 'acme', 'failed-1', noWait)).rejects.toThrow(
+      /Execution failed-1 of the retention sweep of org acme has failed .* removed nothing/,
+    );
+    expect(await liveClaims(s, root, Date.now())).toEqual([]);
+    // The late invocation holds the turn when the release step runs: the step gives it back, and
+    // the invocation's next take is refused.
+    expect(await takeSweepTurn(s, 'acme', 'failed-2', noWait)).toEqual({ held: true });
+    await endSweepTurn(s, 'acme', 'failed-2', Date.now, true);
+    expect(await liveClaims(s, root, Date.now())).toEqual([]);
+    await expect(takeSweepTurn(s, 'acme', 'failed-2', noWait)).rejects.toThrow(/has failed/);
+    // The release step writes its record just after the invocation wrote its claim (and lists the
+    // claims before the claim shows): the invocation sees the record and gives its claim back.
+    const t = InterleavingStore.make();
+    t.interleave(
+      (key) => key.includes('/lease/claims/') && key.endsWith('-sweep-failed-3.json'),
+      // Its listing does not show the claim: as late as a claim long expired.
+      () => endSweepTurn(t, 'acme', 'failed-3', () => Date.now() + 2 * LEASE_TTL_MS, true),
+    );
+    await expect(takeSweepTurn(t, 'acme', 'failed-3', noWait)).rejects.toThrow(/has failed/);
+    expect(await liveClaims(t, root, Date.now())).toEqual([]);
+    // Other executions sweep as before.
+    expect(await takeSweepTurn(t, 'acme', 'daily-2', noWait)).toEqual({ held: true });
+  });
+
   it('leaves a sweep nothing to do while an erasure holds the lease', async () => {
     const s = store();
     await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-e1', noWait);

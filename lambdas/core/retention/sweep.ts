@@ -106,7 +106,7 @@ export interface SweepOutput {
   /** Folders under `snapshots/` whose name is not a snapshot id: left alone. */
   readonly ignoredFolders: readonly string[];
   /**
-   * The run (`erasure-<execution>`, `sweep-<execution>`) that held the org's vault lease, so that
+   * The run (`erasure-<execution>`, `sweep-<execution>[~<n>]`) that held the org's vault lease, so that
    * this sweep removed nothing and left its work to the next one; null when it swept.
    */
   readonly heldBy: string | null;

@@ -63,7 +63,7 @@ export async function sweep(
   const org = orgNameFromEnv();
   if (step === 'release') {
     return instrumented('SweepRelease', org, async ({ logger }) => {
-      await endSweepTurn(removingStoreFromEnv(), org, executionName);
+      await endSweepTurn(removingStoreFromEnv(), org, executionName, Date.now, true);
       logger.info('sweep ended: its turn given back', { executionName });
       return { released: true as const };
     });
