@@ -64,6 +64,8 @@ describe('who may remove from the vault, under the synthesized policies of the e
       'orgs/dreamhouse-prod/lease/claims/001767236400000-sweep-x~1.json',
       'orgs/dreamhouse-prod/lease/renewals/sweep-x~1/001767240000000.json',
       'orgs/dreamhouse-prod/lease/released/sweep-x~1.json',
+      // A failed execution's record that it ended.
+      'orgs/dreamhouse-prod/lease/released/sweep-x~ended.json',
     ]) {
       expect(await check(sweeper, 's3:PutObject', key, upload()), key).toEqual({ allowed: true });
     }

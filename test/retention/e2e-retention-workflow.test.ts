@@ -153,6 +153,10 @@ describe('the retention workflow, run as synthesized under its own policies afte
     expect(died.result.error).toBe('Sandbox.Timedout');
     expect(new Set(heldBetween)).toEqual(new Set(['sweep-sweep-died']));
     expect(await liveClaims(store, 'orgs/sample/', Date.now())).toEqual([]);
+    // ...and says that the execution ended, so that no late invocation of it claims again
+    expect(await keysUnder(store, 'orgs/sample/lease/released/')).toContain(
+      'orgs/sample/lease/released/sweep-sweep-died~ended.json',
+    );
   }, 120_000);
 
   it('succeeds when Step Functions retries an invocation whose answer was lost after the sweep had ended', async () => {
