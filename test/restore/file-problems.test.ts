@@ -84,9 +84,12 @@ describe('the problems verification finds in the files', () => {
     expect(new Set(kept?.map((p) => p.fileId))).toEqual(new Set(files.map((f) => f.contentDocumentId)));
   });
 
-  it('checks the files a group at a time over several steps, four queries a group, and reports what every step found', async () => {
+  /** 250 files deleted for good, every other one with its body in the vault, restored. */
+  async function manyFiles(
+    runId: string,
+    steps: (deps: RestoreDeps, org: FakeOrg) => Partial<FileCheckSteps> = () => ({}),
+  ) {
     const org = new FakeOrg([ACCOUNT, VERSION]);
-    // Every other file has its body in the vault and comes back; the others cannot be made.
     const files = Array.from({ length: 250 }, (_, i) =>
       i % 2 === 0 ? fileWithBody(i + 1) : bodilessFile(i + 1),
     );
@@ -110,51 +113,90 @@ describe('the problems verification finds in the files', () => {
       lease: { sleep: async () => {} },
       now: () => ++clock,
     };
-    const checks: FileCheckSteps = { deadline: () => clock, answers: [] };
-    const queriesBefore = { at: 0 };
+    // Each step has time for one group of files only.
+    const checks: FileCheckSteps = { deadline: () => clock, answers: [], ...steps(deps, org) };
     const done = await runRestore(
       deps,
       { objects: ['ContentVersion'], mode: 'restore-deleted', confirmOrgId: org.orgId },
-      'run-many',
-      {
-        ...checks,
-        deadline: () => {
-          queriesBefore.at = org.calls.length;
-          return checks.deadline();
-        },
-      },
+      runId,
+      checks,
     );
+    const kept = await readJson<{ fileId: string; problem: string }[]>(
+      store,
+      restoreKeys.fileProblems(restoreRoot(ORG_NAME, org.orgId), runId),
+    );
+    // The bodiless files, in plan order: they could not be made.
+    const unmade = files.filter((_, i) => i % 2 === 1).map((f) => f.contentDocumentId);
+    return { org, checks, verify: done.verify!, kept, unmade };
+  }
+
+  it('checks the files a group at a time over several steps and reports what every step found, in plan order', async () => {
+    const { checks, verify, kept, unmade } = await manyFiles('run-many');
     // One group of files a step, each answering where the next goes on.
     expect(checks.answers).toEqual([
       { done: false, cursor: 100, problems: 50 },
       { done: false, cursor: 200, problems: 50 },
       { done: true, cursor: 250, problems: 25 },
     ]);
-    // The last group, 25 files made again, asked the org four queries: the documents of their first
-    // versions, the documents, their links and their versions; not four a file.
-    expect(org.calls.slice(queriesBefore.at).filter((c) => c.startsWith('fetch'))).toEqual([
+    expect(verify.fileProblems).toBe(125);
+    expect(kept?.map((p) => p.fileId)).toEqual(unmade);
+    expect(new Set(kept?.map((p) => p.problem))).toEqual(new Set(['the file was not restored']));
+  });
+
+  it('asks the org four queries a group of files, not four a file', async () => {
+    let from = -1;
+    const { org } = await manyFiles('run-queries', (_, org) => ({
+      before: async (_run, cursor) => {
+        if (cursor === 200) from = org.calls.length;
+      },
+    }));
+    // The last group, 25 files made again, asked the documents of their first versions, the
+    // documents, their links and their versions; the verify step after it asked nothing of files.
+    expect(from).toBeGreaterThan(0);
+    expect(org.calls.slice(from).filter((c) => c.startsWith('fetch'))).toEqual([
       'fetch ContentVersion 25',
       'fetch ContentDocument 25',
       'fetch ContentDocumentLink by ContentDocumentId 25',
       'fetch ContentVersion by ContentDocumentId 25',
     ]);
-    const verify = done.verify!;
-    expect(verify.fileProblems).toBe(125);
-    const kept = await readJson<{ fileId: string; problem: string }[]>(
-      store,
-      restoreKeys.fileProblems(restoreRoot(ORG_NAME, org.orgId), 'run-many'),
+  });
+
+  it('answers a step repeated from a cursor (its answer was lost) with what the first found, asking the org nothing', async () => {
+    const repeated: unknown[] = [];
+    await manyFiles('run-repeated', (deps, org) => ({
+      before: async (run, cursor) => {
+        if (cursor !== 200) return;
+        const asked = org.calls.length;
+        repeated.push(await fileCheckStep(deps, run, 100, Date.now()));
+        expect(org.calls.slice(asked).filter((c) => c.startsWith('fetch'))).toEqual([]);
+      },
+    }));
+    expect(repeated).toEqual([{ done: false, cursor: 200, problems: 50 }]);
+  });
+
+  it('checks at the verify step what no file check step reached, for a run whose workflow checked none or some', async () => {
+    for (const steps of [0, 1, 2]) {
+      const { checks, verify, kept, unmade } = await manyFiles(`run-${steps}-steps`, () => ({ steps }));
+      expect(checks.answers).toHaveLength(steps);
+      expect(verify.fileProblems).toBe(125);
+      expect(kept?.map((p) => p.fileId)).toEqual(unmade);
+    }
+  });
+
+  it('refuses a file check record that does not go on from its cursor, rather than loop on it', async () => {
+    const root = (deps: RestoreDeps) => restoreRoot(ORG_NAME, (deps.org as FakeOrg).orgId);
+    await expect(
+      manyFiles('run-bogus', (deps) => ({
+        before: async (run, cursor) => {
+          if (cursor === 100)
+            await deps.store.put(
+              restoreKeys.fileCheck(root(deps), run.runId, 100),
+              JSON.stringify({ from: 100, next: 100, problems: [] }),
+            );
+        },
+      })),
+    ).rejects.toThrow(
+      /file check record .* does not go on from plan entry 100 \(it says from 100 to 100 of 250\)/,
     );
-    expect(kept?.map((p) => p.fileId)).toEqual(
-      files.filter((_, i) => i % 2 === 1).map((f) => f.contentDocumentId),
-    );
-    expect(new Set(kept?.map((p) => p.problem))).toEqual(new Set(['the file was not restored']));
-    // A step repeated from a cursor (its answer was lost) answers what the first found, asking nothing.
-    const asked = org.calls.length;
-    expect(await fileCheckStep(deps, done.run, 100, clock)).toEqual({
-      done: false,
-      cursor: 200,
-      problems: 50,
-    });
-    expect(org.calls.length).toBe(asked);
   });
 });

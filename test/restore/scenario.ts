@@ -113,6 +113,10 @@ export function world() {
 export interface FileCheckSteps {
   readonly deadline: () => number;
   readonly answers: { done: boolean; cursor: number; problems: number }[];
+  /** Called before each file check step. */
+  readonly before?: (run: RestoreRun, cursor: number) => Promise<void>;
+  /** Steps run at most (as a workflow without the step runs none); then the verify step. */
+  readonly steps?: number;
 }
 
 /** Runs every step of a restore the way the state machine sequences them. */
@@ -154,7 +158,11 @@ export async function runValidated(deps: RestoreDeps, run: RestoreRun, fileCheck
     if (files.done) break;
     cursor = files.cursor;
   }
-  for (let cursor = 0; ; ) {
+  for (
+    let cursor = 0;
+    (fileChecks?.answers.length ?? 0) < (fileChecks?.steps ?? Number.POSITIVE_INFINITY);
+  ) {
+    await fileChecks?.before?.(run, cursor);
     const check = await fileCheckStep(deps, run, cursor, fileChecks?.deadline());
     fileChecks?.answers.push(check);
     if (check.done) break;

@@ -8,7 +8,7 @@ import { describeRoot, restoreKeys, restoreRoot } from './keys.ts';
 import { describeRowError, type RestoreOrg, type SnapshotSource, type SnapshotView } from './model.ts';
 import { type ObjectPlan, planRestore, type RestorePlan } from './plan.ts';
 import { selectScope } from './scope.ts';
-import { readJson, writeJsonOnce } from './store-json.ts';
+import { putIfAbsent, readJson, writeJsonOnce } from './store-json.ts';
 import { summarizePlan, summarizeUncertainWrites } from './summary.ts';
 import { validateAgainstOrg } from './validate.ts';
 import { type RestoreReport, verifyRestore } from './verify.ts';
@@ -281,6 +281,8 @@ export async function fileCheckStep(
   const filePlan = await readJson<FilePlan>(deps.store, restoreKeys.filePlan(root, run.runId));
   const entries = filePlan?.entries.length ?? 0;
   if (!filePlan || cursor >= entries) return { done: true, cursor: entries, problems: 0 };
+  // The check may take many invocations: the restore holds the org until its report is written.
+  await holdLease(deps, root, run);
   const key = restoreKeys.fileCheck(root, run.runId, cursor);
   let record = await readJson<FileCheckRecord>(deps.store, key);
   if (!record) {
@@ -295,9 +297,15 @@ export async function fileCheckStep(
       ...(deadline !== undefined ? { deadline } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
-    record = { from: cursor, next: check.next, problems: check.problems };
-    await writeJsonOnce(deps.store, key, record);
+    const found: FileCheckRecord = { from: cursor, next: check.next, problems: check.problems };
+    await putIfAbsent(deps.store, key, JSON.stringify(found));
+    // Two invocations from one cursor (a retry while the first still ran) answer what was kept.
+    record = (await readJson<FileCheckRecord>(deps.store, key)) ?? found;
   }
+  if (record.from !== cursor || record.next <= cursor || record.next > entries)
+    throw new InvalidRestoreStateError(
+      `The file check record ${key} does not go on from plan entry ${cursor} (it says from ${record.from} to ${record.next} of ${entries}): it was not written by this step. Nothing was changed in the org; start the restore again to verify it (a new run makes nothing twice).`,
+    );
   return { done: record.next >= entries, cursor: record.next, problems: record.problems.length };
 }
 
