@@ -155,6 +155,40 @@ describe('erasure over a local vault, step by step', () => {
     for (const value of sc.values) expect(text).not.toContain(value.toLowerCase());
   }, 120_000);
 
+  it('lists every version it removed, by key and version id, for the same removals in a replica of the vault', async () => {
+    const { versions, d: kept, input } = await keptVersionsAndRequest();
+    // Every removal the steps make, as S3 would receive it.
+    const deleted = new Set<string>();
+    const d = {
+      ...kept,
+      versions: {
+        ...versions,
+        deleteVersion: async (key: string, versionId: string) => {
+          deleted.add(`${key} ${versionId}`);
+          return versions.deleteVersion(key, versionId);
+        },
+      },
+    };
+    const started = await startErasure(d, input, 'erase-listed');
+    const outcome = await eraseFromPlan(d, input, started.planKey);
+    const finished = await finishErasure(d, input, started.planKey, outcome);
+    const prefix = 'orgs/sample/erasures/erase-listed/removed/';
+    expect(finished.removedVersionsListedIn).toBe(prefix);
+    const listed = new Set<string>();
+    for await (const { key } of d.store.list(prefix)) {
+      const text = new TextDecoder().decode(await d.store.get(key));
+      const record = JSON.parse(text) as { key: string; versionIds: string[] };
+      expect(Object.keys(record).sort()).toEqual(['key', 'versionIds']);
+      for (const id of record.versionIds) listed.add(`${record.key} ${id}`);
+      // Keys and version ids only: none of her values.
+      for (const value of sc.values) expect(text.toLowerCase()).not.toContain(value.toLowerCase());
+    }
+    // The rewritten records' earlier versions, the plan's with her digests and the steps' progress.
+    expect(outcome.versionsRemoved).toBeGreaterThan(0);
+    expect(deleted.size).toBeGreaterThan(outcome.versionsRemoved);
+    expect(listed).toEqual(deleted);
+  }, 120_000);
+
   it('blanks the copies of an id-only request but in the fields it keeps, which the scan counts apart, and forgets her digests at the end', async () => {
     const dir = copy();
     const versions = keepingVersions(new LocalDirectoryStore(dir));
@@ -1047,7 +1081,12 @@ describe('erasure over a local vault, step by step', () => {
     // The execution stopped (the workflow's release state): its progress goes.
     await releaseErasure(d, 'dry-stopped');
     expect(await d.store.head(progressKey)).toBeUndefined();
-    expect([...(await everyVersion(d.store, 'orgs/sample/erasures/')).keys()]).toEqual([]);
+    // Nothing left but the list of what went, naming the progress record.
+    const left = await everyVersion(d.store, 'orgs/sample/erasures/');
+    expect([...left.keys()].every((k) => k.startsWith('orgs/sample/erasures/dry-stopped/removed/'))).toBe(
+      true,
+    );
+    expect([...left.values()].map((text) => JSON.parse(text).key)).toEqual([progressKey]);
   }, 120_000);
 
   it("forgets a long plan's progress when the plan is refused, and refuses the erasure log's folder as an execution name", async () => {
@@ -1070,15 +1109,28 @@ describe('erasure over a local vault, step by step', () => {
     };
     await expect(refused()).rejects.toThrow(/stopped part way/);
     expect(calls).toBeGreaterThan(10);
-    // Its progress held the digests of her values: every version of it is gone.
-    expect([...(await everyVersion(d.store, 'orgs/sample/erasures/')).keys()]).toEqual([]);
+    // Its progress held the digests of her values: every version of it is gone, listed as removed.
+    const left = await everyVersion(d.store, 'orgs/sample/erasures/');
+    expect([...left.keys()].every((k) => k.startsWith('orgs/sample/erasures/erase-refused/removed/'))).toBe(
+      true,
+    );
+    expect([...left.values()].map((text) => JSON.parse(text).key)).toEqual([
+      'orgs/sample/erasures/erase-refused/progress/plan.json',
+    ]);
     // A plan that lost its lease between two invocations is refused, and forgets its progress too.
     for (let i = 0; i < 3; i++)
       expect(await steps.startErasure(d, input, 'erase-lost')).toMatchObject({ done: false });
     expect(await d.store.head('orgs/sample/erasures/erase-lost/progress/plan.json')).toBeDefined();
     await releaseRestoreLeases(d.store, 'sample', 'erase-lost');
     await expect(steps.startErasure(d, input, 'erase-lost')).rejects.toThrow(/no longer holds a lease/);
-    expect([...(await everyVersion(d.store, 'orgs/sample/erasures/')).keys()]).toEqual([]);
+    expect(
+      [...(await everyVersion(d.store, 'orgs/sample/erasures/')).values()]
+        .map((text) => JSON.parse(text).key)
+        .sort(),
+    ).toEqual([
+      'orgs/sample/erasures/erase-lost/progress/plan.json',
+      'orgs/sample/erasures/erase-refused/progress/plan.json',
+    ]);
     await expect(steps.startErasure(d, { ...input, mode: 'dry-run' }, 'log')).rejects.toThrow(
       /cannot name a vault folder \(it is the erasure log's\)/,
     );

@@ -1,3 +1,4 @@
+import { removedVersionsPrefix } from '../../lambdas/core/erase/removals.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { aws_iam as iam } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
@@ -19,6 +20,20 @@ import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
 import { releaseErasure, startErasure } from './steps.ts';
 import { ERASE_STEP_MARGIN_MS } from '../../lambdas/handlers/erase/handlers.ts';
+
+/**
+ * The keys an execution added to the vault but the list of versions it removed, having checked
+ * that list names only its own progress records.
+ */
+function ownRecords(after: Map<string, string>, before: Map<string, string>, execution: string): string[] {
+  const removed = removedVersionsPrefix('sample', execution);
+  const added = [...after.keys()].filter((k) => !before.has(k));
+  for (const key of added.filter((k) => k.startsWith(removed)))
+    expect(JSON.parse(after.get(key)!).key, key).toMatch(
+      new RegExp(`^orgs/sample/erasures/${execution}/progress/(plan|erase|scan)\\.json$`),
+    );
+  return added.filter((k) => !k.startsWith(removed));
+}
 
 describe('the erase workflow, run as synthesized under its own policies and the vault bucket policy', () => {
   let sc: ErasureScenario;
@@ -63,9 +78,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       rowsByObject: { Contact: 4 },
     });
     const after = await everyVersion(new LocalDirectoryStore(dir), 'orgs/');
-    expect([...after.keys()].filter((k) => !before.has(k))).toEqual([
-      'orgs/sample/erasures/dry-run-1/plan.json',
-    ]);
+    expect(ownRecords(after, before, 'dry-run-1')).toEqual(['orgs/sample/erasures/dry-run-1/plan.json']);
     for (const [key, text] of before) expect(after.get(key), key).toBe(text);
     const plan = JSON.parse(after.get('orgs/sample/erasures/dry-run-1/plan.json')!) as {
       keys: { key: string; snapshotId?: string; rows: number }[];
@@ -108,9 +121,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     expect(invocations.get('PlanErasure')).toBeGreaterThan(1);
     // Its progress, which held the digests of her values, is gone with every version of it.
     const afterDry = await everyVersion(new LocalDirectoryStore(sliced), 'orgs/');
-    expect([...afterDry.keys()].filter((k) => !before.has(k))).toEqual([
-      'orgs/sample/erasures/dry-sliced/plan.json',
-    ]);
+    expect(ownRecords(afterDry, before, 'dry-sliced')).toEqual(['orgs/sample/erasures/dry-sliced/plan.json']);
 
     invocations.clear();
     const input = { ...dryInput, mode: 'erase', confirmOrgId: orgId };
@@ -134,12 +145,19 @@ describe('the erase workflow, run as synthesized under its own policies and the 
         ),
       );
     expect(await records(sliced)).toEqual(await records(whole));
-    // ...and each erasure left its plan and log, no progress.
+    // ...and each erasure left its plan and log, no progress, and the list of what it removed.
     const erasures = [
       ...(await everyVersion(new LocalDirectoryStore(sliced), 'orgs/sample/erasures/')).keys(),
     ];
     expect(erasures.filter((k) => k.includes('/progress/'))).toEqual([]);
-    expect(erasures.filter((k) => k.includes('erase-sliced'))).toHaveLength(2);
+    expect(
+      erasures.filter(
+        (k) => k.includes('erase-sliced') && !k.startsWith(removedVersionsPrefix('sample', 'erase-sliced')),
+      ),
+    ).toHaveLength(2);
+    expect(
+      erasures.filter((k) => k.startsWith(removedVersionsPrefix('sample', 'erase-sliced'))).length,
+    ).toBeGreaterThan(0);
   }, 300_000);
 
   it('waits for a backup that is running, with nothing written, and erases once it has ended', async () => {
@@ -420,7 +438,12 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       );
       return local;
     };
-    const data = async () => (await listing(dir)).filter(([key]) => !key.includes('/lease/'));
+    const data = async () =>
+      (await listing(dir)).filter(
+        ([key]) =>
+          !key.includes('/lease/') &&
+          !key.startsWith(removedVersionsPrefix('sample', 'erase-blind-to-locks')),
+      );
     const before = await data();
     // WHEN a real erasure of her starts
     const { result } = await runLocalWorkflow({
@@ -444,5 +467,10 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       /may not read the Object Lock of orgs\/sample\/.* \(AccessDenied\).*s3:GetObjectRetention and s3:GetObjectLegalHold/,
     );
     expect(await data()).toEqual(before);
+    // ...but the list of what it removed: its own plan's progress, which held digests of her values
+    const listed = [...(await everyVersion(new LocalDirectoryStore(dir), 'orgs/')).entries()]
+      .filter(([key]) => key.startsWith(removedVersionsPrefix('sample', 'erase-blind-to-locks')))
+      .map(([, text]) => JSON.parse(text).key);
+    expect(listed).toEqual(['orgs/sample/erasures/erase-blind-to-locks/progress/plan.json']);
   }, 180_000);
 });

@@ -1,3 +1,4 @@
+import { RemovalLog } from '../../lambdas/core/erase/removals.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,7 +128,9 @@ describe('which rows go with an erased id', () => {
       },
       copyRecords: {},
     };
-    expect(await executeErasure({ store, versions: store }, plan)).toMatchObject({
+    expect(
+      await executeErasure({ store, versions: store, removals: RemovalLog.of(store, 'sample', 'e1') }, plan),
+    ).toMatchObject({
       rowsRemoved: 1,
       keysRewritten: 1,
     });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ErasureImpossibleError } from '../../lambdas/core/erase/errors.ts';
 import { removeEarlierVersions } from '../../lambdas/core/erase/execute.ts';
+import { RemovalLog } from '../../lambdas/core/erase/removals.ts';
 import type { ObjectVersion, VersionedStore } from '../../lambdas/core/store.ts';
+import { MemoryStore } from '../backup/memory-store.ts';
+
+const removals = () => RemovalLog.of(new MemoryStore(), 'acme', 'e1');
 
 /** Two versions of one key, the earlier of which S3 refuses to remove. */
 function lockedAfterThePlan(errorName: string): VersionedStore {
@@ -25,7 +29,11 @@ function lockedAfterThePlan(errorName: string): VersionedStore {
 
 describe('a version locked after the plan looked', () => {
   it('stops the erasure with what happened and what to do, naming the key and version', async () => {
-    const removal = removeEarlierVersions(lockedAfterThePlan('AccessDenied'), 'orgs/acme/catalog/x.json');
+    const removal = removeEarlierVersions(
+      lockedAfterThePlan('AccessDenied'),
+      'orgs/acme/catalog/x.json',
+      removals(),
+    );
     await expect(removal).rejects.toBeInstanceOf(ErasureImpossibleError);
     await expect(removal).rejects.toThrow(
       /Version v1 of orgs\/acme\/catalog\/x\.json could not be removed \(AccessDenied\).*Lift the lock.*start a new erase execution with the same request/,
@@ -34,7 +42,7 @@ describe('a version locked after the plan looked', () => {
 
   it('leaves other failures as they are', async () => {
     await expect(
-      removeEarlierVersions(lockedAfterThePlan('SlowDown'), 'orgs/acme/catalog/x.json'),
+      removeEarlierVersions(lockedAfterThePlan('SlowDown'), 'orgs/acme/catalog/x.json', removals()),
     ).rejects.toThrow(/forbidden by object lock/);
   });
 });

@@ -7,6 +7,7 @@
  * only versions to remove, which a new plan finds too. Each step decides from what the store
  * holds now, so a run stopped at any point is finished by running it again.
  */
+import type { RemovalLog } from './removals.ts';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { csvHeader, csvValue } from '../snapshot/csv.ts';
@@ -57,6 +58,8 @@ export interface ErasureOutcome {
 export interface ErasureStores {
   readonly store: BackupStore;
   readonly versions: VersionedStore;
+  /** Where the execution lists each version before it removes it. */
+  readonly removals: RemovalLog;
 }
 
 /**
@@ -189,7 +192,7 @@ export async function executeStep(
   const touched = state.touched ?? [];
   for (let i = state.next; i < touched.length; i++) {
     if (i > state.next && past()) return pause({ phase: 'remove', next: i, touched });
-    count.versionsRemoved += await removeEarlierVersions(stores.versions, touched[i]!);
+    count.versionsRemoved += await removeEarlierVersions(stores.versions, touched[i]!, stores.removals);
   }
   return { done: true, outcome: count };
 }
@@ -421,10 +424,23 @@ export async function* earlierVersions(versions: VersionedStore, key: string): A
     if (version.key === key && !version.latest) yield version;
 }
 
-/** Removes every version of `key` but the current one; answers how many it removed. */
-export async function removeEarlierVersions(versions: VersionedStore, key: string): Promise<number> {
+/**
+ * Removes every version of `key` but the current one, listed first in `removals`; answers how many
+ * it removed.
+ */
+export async function removeEarlierVersions(
+  versions: VersionedStore,
+  key: string,
+  removals: RemovalLog,
+): Promise<number> {
+  const earlier: ObjectVersion[] = [];
+  for await (const version of earlierVersions(versions, key)) earlier.push(version);
+  await removals.note(
+    key,
+    earlier.map((v) => v.versionId),
+  );
   let removed = 0;
-  for await (const version of earlierVersions(versions, key)) {
+  for (const version of earlier) {
     try {
       await versions.deleteVersion(key, version.versionId);
     } catch (error) {

@@ -3,6 +3,7 @@
  * the plan), erase (carry the plan out) and finish (scan, log, fail on a trace). Each takes and
  * answers keys and counts only, as a state machine passes them.
  */
+import { RemovalLog, removedVersionsPrefix } from './removals.ts';
 import { canonicalOrgId } from '../../../contract/org-id.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import {
@@ -91,13 +92,17 @@ async function writeProgress(deps: EraseDeps, key: string, progress: unknown): P
  * Removes every version of the execution's progress records: the plan's holds the digests of her
  * values (a dry run's too), which outlive neither the step nor the execution.
  */
-async function forgetProgress(deps: EraseDeps, execution: string): Promise<number> {
-  let removed = 0;
-  for await (const { key, versionId } of progressVersions(deps, execution)) {
-    await deps.versions.deleteVersion(key, versionId);
-    removed++;
-  }
-  return removed;
+async function forgetProgress(deps: EraseDeps, execution: string, by = execution): Promise<number> {
+  const versions: ObjectVersion[] = [];
+  for await (const version of progressVersions(deps, execution)) versions.push(version);
+  const removals = RemovalLog.of(deps.store, deps.org, by);
+  for (const key of new Set(versions.map((v) => v.key)))
+    await removals.note(
+      key,
+      versions.filter((v) => v.key === key).map((v) => v.versionId),
+    );
+  for (const { key, versionId } of versions) await deps.versions.deleteVersion(key, versionId);
+  return versions.length;
 }
 
 /** Every version of the execution's progress records. */
@@ -309,7 +314,11 @@ export async function eraseFromPlan(
   // A step run again after its end answers what it did then (the finish logs it), not a re-run's zeros.
   if (progress && 'done' in progress) return { done: true, ...progress.outcome };
   const step = await executeStep(
-    { store: deps.store, versions: deps.versions },
+    {
+      store: deps.store,
+      versions: deps.versions,
+      removals: RemovalLog.of(deps.store, deps.org, plan.execution),
+    },
     plan,
     progress,
     timeOf(deps),
@@ -335,6 +344,11 @@ export interface EraseFinished {
    * after its leases lapsed). The next erasure's finish forgets what they left.
    */
   readonly digestsNotChecked?: true;
+  /**
+   * Where the execution listed every version it removed, by key and version id: a replica of the
+   * vault holds them under the same ids (replication never carries a removal), to be removed there.
+   */
+  readonly removedVersionsListedIn: string;
 }
 
 /** The finish step's answer when its time ran out before the scan's end: run it again. */
@@ -368,7 +382,7 @@ export async function finishErasure(
     const others = await forgetStoppedExecutions(deps, plan.execution);
     if (others.outOfTime) return { done: false, versionsScanned: logged.entry.scan.versionsScanned };
     await releaseRestoreLeases(deps.store, deps.org, plan.execution);
-    return finished(deps.org, logged.key, logged.entry.scan, others);
+    return finished(deps.org, plan.execution, logged.key, logged.entry.scan, others);
   }
   refuseForgottenPlan(plan, planKey);
   // A scan too long for one invocation renews the leases as it goes.
@@ -415,7 +429,7 @@ export async function finishErasure(
     : await forgetStoppedExecutions(deps, plan.execution);
   if (others.outOfTime) return { done: false, versionsScanned: scan.versionsScanned };
   await releaseRestoreLeases(deps.store, deps.org, plan.execution);
-  return finished(deps.org, logKey, scan, others);
+  return finished(deps.org, plan.execution, logKey, scan, others);
 }
 
 /**
@@ -424,14 +438,22 @@ export async function finishErasure(
  * SHA-256, `request.filterSha256`, stays: it identifies the request). Run again, it removes the
  * earlier versions a stopped run left.
  */
-async function forgetValues(deps: EraseDeps, planKey: string, plan: ErasurePlan): Promise<boolean> {
+async function forgetValues(
+  deps: EraseDeps,
+  planKey: string,
+  plan: ErasurePlan,
+  by = plan.execution,
+): Promise<boolean> {
   if (plan.values !== undefined) {
     const { values: _, ...rest } = plan;
     await deps.versions.replace(planKey, `${JSON.stringify(rest, null, 1)}\n`, {
       contentType: 'application/json',
     });
   }
-  return (await removeEarlierVersions(deps.versions, planKey)) > 0 || plan.values !== undefined;
+  return (
+    (await removeEarlierVersions(deps.versions, planKey, RemovalLog.of(deps.store, deps.org, by))) > 0 ||
+    plan.values !== undefined
+  );
 }
 
 /** What a finish did about the digests other executions left. */
@@ -483,14 +505,14 @@ async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Prom
       const plan = await readIfAny<ErasurePlan>(deps, planKey);
       if (late && (plan?.values !== undefined || (await any(earlierVersions(deps.versions, planKey)))))
         return { left: [...left], notChecked: false, outOfTime: true };
-      if (plan && (await forgetValues(deps, planKey, plan))) forgotten++;
+      if (plan && (await forgetValues(deps, planKey, plan, execution))) forgotten++;
     } catch {
       left.add(name);
     }
     try {
       if (late && (await any(progressVersions(deps, name))))
         return { left: [...left], notChecked: false, outOfTime: true };
-      if ((await forgetProgress(deps, name)) > 0) forgotten++;
+      if ((await forgetProgress(deps, name, execution)) > 0) forgotten++;
     } catch {
       left.add(name);
     }
@@ -499,7 +521,13 @@ async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Prom
 }
 
 /** The finish step's answer, failing with `ErasureTraceFoundError` when the scan found a trace. */
-function finished(org: string, logKey: string, scan: ScanResult, others: OthersForgotten): EraseFinished {
+function finished(
+  org: string,
+  execution: string,
+  logKey: string,
+  scan: ScanResult,
+  others: OthersForgotten,
+): EraseFinished {
   if (scan.traceCount > 0) {
     throw new ErasureTraceFoundError(
       `After the erasure, ${scan.traceCount} stored version(s) of org ${org}'s records still hold an erased id, the filter's value or a copy of her values (first: ${scan.traces
@@ -517,6 +545,7 @@ function finished(org: string, logKey: string, scan: ScanResult, others: OthersF
     traces: 0,
     ...(others.left.length > 0 ? { digestsLeftIn: others.left.slice(0, 20) } : {}),
     ...(others.notChecked ? { digestsNotChecked: true } : {}),
+    removedVersionsListedIn: removedVersionsPrefix(org, execution),
   };
 }
 
