@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { restoreKeys, restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import type { ObjectInfo, SnapshotFile } from '../../lambdas/core/restore/model.ts';
 import { readJson } from '../../lambdas/core/restore/store-json.ts';
+import { releaseLease } from '../../lambdas/core/restore/lease.ts';
 import { fileCheckStep, type RestoreDeps } from '../../lambdas/core/restore/workflow.ts';
 import { FakeOrg, FakeSnapshot, FakeSnapshots, MemoryStore, snapshotFields, systemFields } from './fakes.ts';
 import { ACCOUNT, type FileCheckSteps, ORG_NAME, runRestore } from './scenario.ts';
@@ -198,5 +199,31 @@ describe('the problems verification finds in the files', () => {
     ).rejects.toThrow(
       /file check record .* does not go on from plan entry 100 \(it says from 100 to 100 of 250\)/,
     );
+  });
+
+  it('answers two invocations checking from one cursor at once (a retry while the first still ran) with the record kept', async () => {
+    const answers: unknown[] = [];
+    await manyFiles('run-overlap', (deps) => ({
+      before: async (run, cursor) => {
+        if (cursor !== 0) return;
+        // One has time for a group, the other for every file: both answer what the first to write kept.
+        answers.push(
+          ...(await Promise.all([fileCheckStep(deps, run, 0, 0), fileCheckStep(deps, run, 0, undefined)])),
+        );
+      },
+    }));
+    expect(answers).toHaveLength(2);
+    expect(answers[1]).toEqual(answers[0]);
+  });
+
+  it('stops checking when the restore no longer holds the org', async () => {
+    await expect(
+      manyFiles('run-lost', (deps) => ({
+        before: async (run, cursor) => {
+          if (cursor === 100)
+            await releaseLease(deps.store, restoreRoot(ORG_NAME, (deps.org as FakeOrg).orgId), run.runId);
+        },
+      })),
+    ).rejects.toThrow(/no longer holds the restore lease/);
   });
 });

@@ -266,6 +266,10 @@ interface FileCheckRecord {
   readonly problems: FileProblem[];
 }
 
+/** True when a file check record is the one a step from `cursor` writes: it moves on, within the plan. */
+const continuesFrom = (record: FileCheckRecord, cursor: number, entries: number): boolean =>
+  record.from === cursor && record.next > cursor && record.next <= entries;
+
 /**
  * Checks the restored files from plan entry `cursor` on, starting no group of files after
  * `deadline`, and keeps what it found for the verify step; call again from the answered `cursor`
@@ -302,7 +306,7 @@ export async function fileCheckStep(
     // Two invocations from one cursor (a retry while the first still ran) answer what was kept.
     record = (await readJson<FileCheckRecord>(deps.store, key)) ?? found;
   }
-  if (record.from !== cursor || record.next <= cursor || record.next > entries)
+  if (!continuesFrom(record, cursor, entries))
     throw new InvalidRestoreStateError(
       `The file check record ${key} does not go on from plan entry ${cursor} (it says from ${record.from} to ${record.next} of ${entries}): it was not written by this step. Nothing was changed in the org; start the restore again to verify it (a new run makes nothing twice).`,
     );
@@ -328,7 +332,7 @@ async function fileProblemsOf(
       deps.store,
       restoreKeys.fileCheck(root, run.runId, cursor),
     );
-    if (!record || record.next <= cursor) break;
+    if (!record || !continuesFrom(record, cursor, filePlan.entries.length)) break;
     problems.push(...record.problems);
     cursor = record.next;
   }
