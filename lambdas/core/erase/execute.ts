@@ -7,7 +7,7 @@
  * only versions to remove, which a new plan finds too. Each step decides from what the store
  * holds now, so a run stopped at any point is finished by running it again.
  */
-import type { RemovalLog } from './removals.ts';
+import { type RemovalLog, versionsOf } from './removals.ts';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { csvHeader, csvValue } from '../snapshot/csv.ts';
@@ -435,10 +435,7 @@ export async function removeEarlierVersions(
 ): Promise<number> {
   const earlier: ObjectVersion[] = [];
   for await (const version of earlierVersions(versions, key)) earlier.push(version);
-  await removals.note(
-    key,
-    earlier.map((v) => v.versionId),
-  );
+  await removals.note(key, versionsOf(earlier, key));
   let removed = 0;
   for (const version of earlier) {
     try {

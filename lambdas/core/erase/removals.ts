@@ -1,13 +1,15 @@
 /**
- * The versions an erasure removed, by key and version id, kept under the execution's own folder:
+ * The versions an erasure removes, by key and version id, kept under the execution's own folder:
  * `orgs/<org>/erasures/<execution>/removed/<name>.json`, each `{ key, versionIds }`, written before
- * the versions go. S3 replication gives a replica of the vault the same version ids, and never
- * carries the removal of a version: this list is what to remove there (docs/erasure.md). It holds
- * keys and version ids only, never a value, and stays as the record of what was removed.
+ * the versions go (a removal that then fails, on a lock put meanwhile, stays listed). S3
+ * replication gives a replica of the vault the same version ids, and never carries the removal of
+ * a version: this list is what to remove there (docs/erasure.md). Delete markers are left out: a
+ * replica never receives them. It holds keys and version ids only, never a field's value (a key
+ * may name a record id, as the file index's do), and stays as the record of what was removed.
  */
 import { createHash } from 'node:crypto';
 import { putIfAbsent } from '../restore/store-json.ts';
-import type { BackupStore } from '../store.ts';
+import type { BackupStore, ObjectVersion } from '../store.ts';
 import { erasuresPrefix } from './find.ts';
 
 /** Where an execution lists the versions it removed. */
@@ -18,6 +20,11 @@ export const removedVersionsPrefix = (org: string, execution: string): string =>
 export interface RemovedVersions {
   readonly key: string;
   readonly versionIds: readonly string[];
+}
+
+/** The ids of the versions of `key` among `versions` that a replica holds too: delete markers left out. */
+export function versionsOf(versions: readonly ObjectVersion[], key: string): string[] {
+  return versions.filter((v) => v.key === key && !v.deleteMarker).map((v) => v.versionId);
 }
 
 /** The list of one execution's removals, written to before each removal. */

@@ -3,7 +3,7 @@
  * the plan), erase (carry the plan out) and finish (scan, log, fail on a trace). Each takes and
  * answers keys and counts only, as a state machine passes them.
  */
-import { RemovalLog, removedVersionsPrefix } from './removals.ts';
+import { RemovalLog, removedVersionsPrefix, versionsOf } from './removals.ts';
 import { canonicalOrgId } from '../../../contract/org-id.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import {
@@ -96,11 +96,7 @@ async function forgetProgress(deps: EraseDeps, execution: string, by = execution
   const versions: ObjectVersion[] = [];
   for await (const version of progressVersions(deps, execution)) versions.push(version);
   const removals = RemovalLog.of(deps.store, deps.org, by);
-  for (const key of new Set(versions.map((v) => v.key)))
-    await removals.note(
-      key,
-      versions.filter((v) => v.key === key).map((v) => v.versionId),
-    );
+  for (const key of new Set(versions.map((v) => v.key))) await removals.note(key, versionsOf(versions, key));
   for (const { key, versionId } of versions) await deps.versions.deleteVersion(key, versionId);
   return versions.length;
 }
@@ -535,7 +531,7 @@ function finished(
         .map((t) => `${t.key} version ${t.versionId} (${t.what})`)
         .join(
           '; ',
-        )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role.`,
+        )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role. The versions removed so far are listed under ${removedVersionsPrefix(org, execution)}, to be removed in a replica of the vault too.`,
     );
   }
   return {
