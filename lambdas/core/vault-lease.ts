@@ -35,6 +35,7 @@ import {
 } from './restore/lease.ts';
 import { putIfAbsent } from './restore/store-json.ts';
 import { catalogKey, orgPrefix } from './snapshot/keys.ts';
+import type { RemovingStore } from './removing-store.ts';
 import type { BackupStore } from './store.ts';
 
 /** A backup that found an erasure holding its org's vault lease: it wrote nothing. */
@@ -201,8 +202,44 @@ export async function startBackupRun(
   );
 }
 
-/** What a sweep's turn came to: it holds the lease, or an erasure or another sweep does. */
-export type SweepTurn = { readonly held: true } | { readonly held: false; readonly heldBy: LeaseHolder };
+/** What a sweep's turn came to: it holds the lease (under `runId`), or an erasure or another sweep does. */
+export type SweepTurn =
+  | { readonly held: true; readonly runId: string }
+  | { readonly held: false; readonly heldBy: LeaseHolder };
+
+/** How often a sweep that removes checks that it still holds its turn. */
+export const SWEEP_TURN_CHECK_MS = 10_000;
+
+/**
+ * The remover of a sweep holding its turn under `runId`: before a removal, at most every
+ * `SWEEP_TURN_CHECK_MS`, it reads the lease again and stops the sweep (`VaultLeaseUnavailableError`)
+ * when the turn is no longer the sweep's: its execution failed and its release step gave the turn
+ * back while this invocation still ran, so an erasure may be rewriting what it would remove.
+ */
+export function whileHoldingTurn(
+  store: BackupStore,
+  org: string,
+  runId: string,
+  remover: RemovingStore,
+  now: () => number,
+): RemovingStore {
+  const root = vaultLeaseRoot(org);
+  let checkedAt = now();
+  return {
+    location: remover.location,
+    async remove(key) {
+      if (now() - checkedAt >= SWEEP_TURN_CHECK_MS) {
+        const holder = (await liveClaims(store, root, now()))[0];
+        if (holder?.runId !== runId)
+          throw new VaultLeaseUnavailableError(
+            `The sweep of org ${org} (${runId}) no longer holds the org's vault lease${holder ? `: ${holder.runId} holds it` : ''}; its execution has ended or its turn lapsed. It stopped before removing ${key}; what it removed stays removed, and the next sweep goes on from there.`,
+          );
+        checkedAt = now();
+      }
+      await remover.remove(key);
+    },
+  };
+}
 
 /**
  * Takes (or keeps, for the next invocation of the same sweep) the org's vault lease for a sweep,
@@ -238,7 +275,7 @@ export async function takeSweepTurn(
     throw ended(org, execution);
   }
   await renewLease(store, root, run, options);
-  return { held: true };
+  return { held: true, runId: run };
 }
 
 function ended(org: string, execution: string): VaultLeaseUnavailableError {

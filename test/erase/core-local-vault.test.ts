@@ -610,7 +610,10 @@ describe('erasure over a local vault, step by step', () => {
     // Its finish gave the org back: the next backup and sweep go.
     const after = await incremental();
     expect(after.summary.status).toBe('complete');
-    expect(await takeSweepTurn(d.store, 'sample', 'daily-3', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(d.store, 'sample', 'daily-3', noWait)).toEqual({
+      held: true,
+      runId: 'sweep-daily-3',
+    });
   }, 180_000);
 
   it('gives back the leases a retried start took when it finds another held meanwhile', async () => {
@@ -662,6 +665,7 @@ describe('erasure over a local vault, step by step', () => {
     ).resolves.toMatchObject({ runId: 'restore-4' });
     expect(await takeSweepTurn(d.store, 'sample', 'daily-9', { sleep: async () => {} })).toEqual({
       held: true,
+      runId: 'sweep-daily-9',
     });
   }, 120_000);
 

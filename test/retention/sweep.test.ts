@@ -11,7 +11,12 @@ import { catalogKey, manifestKey, snapshotPrefix } from '../../lambdas/core/snap
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
-import { backupHeartbeat, vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
+import {
+  backupHeartbeat,
+  endSweepTurn,
+  SWEEP_TURN_CHECK_MS,
+  vaultLeaseRoot,
+} from '../../lambdas/core/vault-lease.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -235,6 +240,36 @@ describe('the retention sweep', () => {
         sleep: async () => {},
       }),
     ).resolves.toMatchObject({ runId: 'erasure-dpo-1' });
+  });
+
+  it('stops removing, within seconds, once its execution has failed and its release step gave the turn back', async () => {
+    const { store } = await vaultOf(5);
+    let now = at(4, 3).getTime();
+    let removals = 0;
+    // An invocation still running when the workflow gave up on it: after its second removal, the
+    // execution's release step runs, and time goes on.
+    const remover: RemovingStore = {
+      location: 'memory://',
+      async remove(key) {
+        await store.remove(key);
+        if (++removals === 2) await endSweepTurn(store, 'acme', 'exec-late', () => now, true);
+        now += 4_000;
+      },
+    };
+    const late = sweepOrg(
+      { store, remover, clock: () => new Date(now), sleep: async () => {} },
+      { org: 'acme', policy: POLICY, execution: 'exec-late' },
+    );
+    await expect(late).rejects.toThrow(
+      /The sweep of org acme \(sweep-exec-late\) no longer holds the org's vault lease.*stopped before removing/,
+    );
+    // At most one check's worth of removals (10 s, one every 4 s) after the turn was given back.
+    expect(removals).toBeLessThanOrEqual(2 + Math.ceil(SWEEP_TURN_CHECK_MS / 4_000));
+    expect(removals).toBeGreaterThan(2);
+    // An erasure may take the org meanwhile.
+    await expect(
+      acquireLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-9', { now: () => now, sleep: async () => {} }),
+    ).resolves.toMatchObject({ runId: 'erasure-dpo-9' });
   });
 
   it('refuses to run, removing nothing, when a catalog entry cannot be read', async () => {

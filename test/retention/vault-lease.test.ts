@@ -130,7 +130,7 @@ describe('a backup and an erasure take turns', () => {
 
   it('lets a backup run beside a retention sweep', async () => {
     const s = store();
-    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toMatchObject({ held: true });
     await expect(startBackupRun(s, 'acme', 'run-a', Date.now())).resolves.toBeUndefined();
   });
 });
@@ -138,9 +138,9 @@ describe('a backup and an erasure take turns', () => {
 describe('sweeps and erasures take turns', () => {
   it('gives the lease to one sweep at a time, keeps it for the same sweep, and frees it at its end', async () => {
     const s = store();
-    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toMatchObject({ held: true });
     // The same execution's next invocation keeps it.
-    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toMatchObject({ held: true });
     const other = await takeSweepTurn(s, 'acme', 'after-backup-2', noWait);
     expect(other).toMatchObject({ held: false, heldBy: { runId: 'sweep-daily-1' } });
     // An erasure cannot take it meanwhile.
@@ -148,21 +148,24 @@ describe('sweeps and erasures take turns', () => {
       /sweep-daily-1/,
     );
     await endSweepTurn(s, 'acme', 'daily-1');
-    expect(await takeSweepTurn(s, 'acme', 'after-backup-2', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'after-backup-2', noWait)).toMatchObject({ held: true });
   });
 
   it('claims again, under a new claim, for an invocation retried after its sweep gave the lease back, and gives that back too', async () => {
     const s = store();
     const root = vaultLeaseRoot('acme');
     const holders = async () => (await liveClaims(s, root, Date.now())).map((c) => c.runId);
-    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toMatchObject({ held: true });
     await endSweepTurn(s, 'acme', 'daily-1');
     // Step Functions retries the invocation whose answer was lost after it had ended.
-    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({
+      held: true,
+      runId: 'sweep-daily-1~1',
+    });
     expect(await holders()).toEqual(['sweep-daily-1~1']);
     // Its next invocation keeps that claim; another sweep and an erasure wait for it, the
     // erasure told which execution holds it.
-    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toMatchObject({ held: true });
     expect(await holders()).toEqual(['sweep-daily-1~1']);
     expect(await takeSweepTurn(s, 'acme', 'after-backup-2', noWait)).toMatchObject({
       held: false,
@@ -174,7 +177,7 @@ describe('sweeps and erasures take turns', () => {
     // Its end (or its failure path's release step) gives back the claim it holds.
     await endSweepTurn(s, 'acme', 'daily-1');
     expect(await holders()).toEqual([]);
-    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toMatchObject({ held: true });
     expect(await holders()).toEqual(['sweep-daily-1~2']);
     await endSweepTurn(s, 'acme', 'daily-1');
     expect(await holders()).toEqual([]);
@@ -201,7 +204,7 @@ describe('sweeps and erasures take turns', () => {
     expect(await liveClaims(s, root, Date.now())).toEqual([]);
     // The late invocation holds the turn when the release step runs: the step gives it back, and
     // the invocation's next take is refused.
-    expect(await takeSweepTurn(s, 'acme', 'failed-2', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'failed-2', noWait)).toMatchObject({ held: true });
     await endSweepTurn(s, 'acme', 'failed-2', Date.now, true);
     expect(await liveClaims(s, root, Date.now())).toEqual([]);
     await expect(takeSweepTurn(s, 'acme', 'failed-2', noWait)).rejects.toThrow(/has failed/);
@@ -216,7 +219,7 @@ describe('sweeps and erasures take turns', () => {
     await expect(takeSweepTurn(t, 'acme', 'failed-3', noWait)).rejects.toThrow(/has failed/);
     expect(await liveClaims(t, root, Date.now())).toEqual([]);
     // Other executions sweep as before.
-    expect(await takeSweepTurn(t, 'acme', 'daily-2', noWait)).toEqual({ held: true });
+    expect(await takeSweepTurn(t, 'acme', 'daily-2', noWait)).toMatchObject({ held: true });
   });
 
   it('leaves a sweep nothing to do while an erasure holds the lease', async () => {
@@ -232,10 +235,10 @@ describe('sweeps and erasures take turns', () => {
     const s = store();
     let now = T0;
     const clock = { ...noWait, now: () => now };
-    expect(await takeSweepTurn(s, 'acme', 'stopped', clock)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'stopped', clock)).toMatchObject({ held: true });
     now += LEASE_TTL_MS - MIN;
     expect(await takeSweepTurn(s, 'acme', 'next', clock)).toMatchObject({ held: false });
     now += 2 * MIN;
-    expect(await takeSweepTurn(s, 'acme', 'next', clock)).toEqual({ held: true });
+    expect(await takeSweepTurn(s, 'acme', 'next', clock)).toMatchObject({ held: true });
   });
 });

@@ -32,7 +32,7 @@ import {
 import { type CatalogEntry, parseCatalogEntry, parseManifest } from '../snapshot/manifest.ts';
 import { putIfAbsent, writeJsonOnce } from '../restore/store-json.ts';
 import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
-import { endSweepTurn, runningBackups, takeSweepTurn } from '../vault-lease.ts';
+import { endSweepTurn, runningBackups, takeSweepTurn, whileHoldingTurn } from '../vault-lease.ts';
 import { classify, type RetentionDecision, startOfId, UNFINISHED_GRACE_MS } from './classify.ts';
 
 /** The sweep could not read every catalog entry of the org, so it cannot know what it would expire. */
@@ -185,7 +185,10 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
     return { ...nothingYet(), org: input.org, done: true, heldBy: turn.heldBy.runId, cursor: null };
   let out: SweepOutput;
   try {
-    out = await sweepUntilLate(deps, input);
+    out = await sweepUntilLate(
+      { ...deps, remover: whileHoldingTurn(deps.store, input.org, turn.runId, deps.remover, now) },
+      input,
+    );
   } catch (error) {
     if (!(error instanceof OutOfTime)) {
       await endSweepTurn(deps.store, input.org, input.execution, now).catch(() => undefined);
