@@ -43,9 +43,21 @@ export class BackupHeldByErasureError extends Error {
   override readonly name = ErrorName.BackupHeldByErasure;
 }
 
-/** A sweep could not take its org's vault lease, though no other run holds it: it removed nothing. */
+/**
+ * A sweep could not take its org's vault lease, though no other run holds it, or its execution has
+ * ended: this invocation removed nothing.
+ */
 export class VaultLeaseUnavailableError extends Error {
   override readonly name = ErrorName.VaultLeaseUnavailable;
+}
+
+/**
+ * A sweep that was removing found its turn no longer its own (its execution's release step gave
+ * it back, or another run holds the lease): it stopped before the next removal. The sweep answers
+ * `done: false`; its next invocation takes the turn again or finds who holds it.
+ */
+export class SweepTurnLostError extends Error {
+  override readonly name = 'SweepTurnLost';
 }
 
 /** The root the org's vault lease lives under (see restore/lease.ts for its records). */
@@ -212,9 +224,10 @@ export const SWEEP_TURN_CHECK_MS = 10_000;
 
 /**
  * The remover of a sweep holding its turn under `runId`: before a removal, at most every
- * `SWEEP_TURN_CHECK_MS`, it reads the lease again and stops the sweep (`VaultLeaseUnavailableError`)
- * when the turn is no longer the sweep's: its execution failed and its release step gave the turn
- * back while this invocation still ran, so an erasure may be rewriting what it would remove.
+ * `SWEEP_TURN_CHECK_MS`, it reads the lease again and stops the sweep (`SweepTurnLostError`) when
+ * the turn is no longer the sweep's: its execution failed and its release step gave the turn back
+ * while this invocation still ran, or another run holds the lease, which may be an erasure
+ * rewriting what it would remove.
  */
 export function whileHoldingTurn(
   store: BackupStore,
@@ -231,8 +244,8 @@ export function whileHoldingTurn(
       if (now() - checkedAt >= SWEEP_TURN_CHECK_MS) {
         const holder = (await liveClaims(store, root, now()))[0];
         if (holder?.runId !== runId)
-          throw new VaultLeaseUnavailableError(
-            `The sweep of org ${org} (${runId}) no longer holds the org's vault lease${holder ? `: ${holder.runId} holds it` : ''}; its execution has ended or its turn lapsed. It stopped before removing ${key}; what it removed stays removed, and the next sweep goes on from there.`,
+          throw new SweepTurnLostError(
+            `The sweep of org ${org} (${runId}) no longer holds the org's vault lease (${holder ? `${holder.runId} holds it` : 'it was given back'}): it stopped before removing ${key}.`,
           );
         checkedAt = now();
       }

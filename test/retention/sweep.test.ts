@@ -242,34 +242,94 @@ describe('the retention sweep', () => {
     ).resolves.toMatchObject({ runId: 'erasure-dpo-1' });
   });
 
-  it('stops removing, within seconds, once its execution has failed and its release step gave the turn back', async () => {
-    const { store } = await vaultOf(5);
-    let now = at(4, 3).getTime();
+  /** A remover on a clock that moves 4 s a removal, running `after(n)` after the n-th removal. */
+  const slowRemover = (store: MemoryStore, clock: { now: number }, after: (n: number) => Promise<void>) => {
     let removals = 0;
-    // An invocation still running when the workflow gave up on it: after its second removal, the
-    // execution's release step runs, and time goes on.
-    const remover: RemovingStore = {
+    const remover: RemovingStore & { removals: () => number } = {
       location: 'memory://',
+      removals: () => removals,
       async remove(key) {
         await store.remove(key);
-        if (++removals === 2) await endSweepTurn(store, 'acme', 'exec-late', () => now, true);
-        now += 4_000;
+        await after(++removals);
+        clock.now += 4_000;
       },
     };
-    const late = sweepOrg(
-      { store, remover, clock: () => new Date(now), sleep: async () => {} },
-      { org: 'acme', policy: POLICY, execution: 'exec-late' },
-    );
-    await expect(late).rejects.toThrow(
-      /The sweep of org acme \(sweep-exec-late\) no longer holds the org's vault lease.*stopped before removing/,
-    );
-    // At most one check's worth of removals (10 s, one every 4 s) after the turn was given back.
-    expect(removals).toBeLessThanOrEqual(2 + Math.ceil(SWEEP_TURN_CHECK_MS / 4_000));
-    expect(removals).toBeGreaterThan(2);
-    // An erasure may take the org meanwhile.
+    return remover;
+  };
+
+  it('stops removing, within seconds, once its execution has failed and its release step gave the turn back', async () => {
+    const { store } = await vaultOf(5);
+    const clock = { now: at(4, 3).getTime() };
+    // An invocation still running when the workflow gave up on it: after its second removal, the
+    // execution's release step runs, and time goes on.
+    const remover = slowRemover(store, clock, async (n) => {
+      if (n === 2) await endSweepTurn(store, 'acme', 'exec-late', () => clock.now, true);
+    });
+    const deps = { store, remover, clock: () => new Date(clock.now), sleep: async () => {} };
+    const input = { org: 'acme', policy: POLICY, execution: 'exec-late' };
+    // It stops as if out of time, with what it removed, at most one check's worth (10 s, a removal
+    // every 4 s) after the turn was given back.
+    const late = await sweepOrg(deps, input);
+    expect(late).toMatchObject({ done: false, heldBy: null });
+    expect(late.removedObjects).toBe(remover.removals());
+    expect(remover.removals()).toBeGreaterThan(2);
+    expect(remover.removals()).toBeLessThanOrEqual(2 + Math.ceil(SWEEP_TURN_CHECK_MS / 4_000));
+    // An erasure may take the org meanwhile, and the invocation after it removes nothing more.
     await expect(
-      acquireLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-9', { now: () => now, sleep: async () => {} }),
+      acquireLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-9', {
+        now: () => clock.now,
+        sleep: async () => {},
+      }),
     ).resolves.toMatchObject({ runId: 'erasure-dpo-9' });
+    const removed = remover.removals();
+    expect(await sweepOrg(deps, { ...input, cursor: late.cursor! })).toMatchObject({
+      done: true,
+      heldBy: 'erasure-dpo-9',
+    });
+    // Once the erasure has ended, a further late invocation finds its execution ended.
+    await releaseLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-9', () => clock.now);
+    await expect(sweepOrg(deps, { ...input, cursor: late.cursor! })).rejects.toThrow(
+      /Execution exec-late of the retention sweep of org acme has failed/,
+    );
+    expect(remover.removals()).toBe(removed);
+  });
+
+  it('sweeps to its end on the same clock while its turn stays its own, reading the lease every ten seconds', async () => {
+    const { store, ids } = await vaultOf(5);
+    const clock = { now: at(4, 3).getTime() };
+    const remover = slowRemover(store, clock, async () => {});
+    const out = await sweepOrg(
+      { store, remover, clock: () => new Date(clock.now), sleep: async () => {} },
+      { org: 'acme', policy: POLICY, execution: 'exec-healthy' },
+    );
+    expect(out).toMatchObject({ done: true, heldBy: null, expired: 3 });
+    expect(remover.removals() * 4_000).toBeGreaterThan(3 * SWEEP_TURN_CHECK_MS);
+    for (const id of ids.slice(0, 3)) expect(await keysUnder(store, snapshotPrefix('acme', id))).toEqual([]);
+  });
+
+  it("stops removing once an erasure's claim is the lease's holder, and leaves the work to a later sweep", async () => {
+    const { store } = await vaultOf(5);
+    const clock = { now: at(4, 3).getTime() };
+    // The sweep's claim given back on its second removal (as a lapse would), an erasure then takes the org.
+    const remover = slowRemover(store, clock, async (n) => {
+      if (n !== 2) return;
+      await releaseLease(store, vaultLeaseRoot('acme'), 'sweep-exec-3', () => clock.now);
+      await acquireLease(store, vaultLeaseRoot('acme'), 'erasure-dpo-3', {
+        now: () => clock.now,
+        sleep: async () => {},
+      });
+    });
+    const deps = { store, remover, clock: () => new Date(clock.now), sleep: async () => {} };
+    const input = { org: 'acme', policy: POLICY, execution: 'exec-3' };
+    const first = await sweepOrg(deps, input);
+    expect(first).toMatchObject({ done: false });
+    const removed = remover.removals();
+    // The next invocation finds the erasure holding the org: done, nothing more removed.
+    expect(await sweepOrg(deps, { ...input, cursor: first.cursor! })).toMatchObject({
+      done: true,
+      heldBy: 'erasure-dpo-3',
+    });
+    expect(remover.removals()).toBe(removed);
   });
 
   it('refuses to run, removing nothing, when a catalog entry cannot be read', async () => {

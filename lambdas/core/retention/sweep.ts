@@ -32,7 +32,13 @@ import {
 import { type CatalogEntry, parseCatalogEntry, parseManifest } from '../snapshot/manifest.ts';
 import { putIfAbsent, writeJsonOnce } from '../restore/store-json.ts';
 import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
-import { endSweepTurn, runningBackups, takeSweepTurn, whileHoldingTurn } from '../vault-lease.ts';
+import {
+  endSweepTurn,
+  runningBackups,
+  SweepTurnLostError,
+  takeSweepTurn,
+  whileHoldingTurn,
+} from '../vault-lease.ts';
 import { classify, type RetentionDecision, startOfId, UNFINISHED_GRACE_MS } from './classify.ts';
 
 /** The sweep could not read every catalog entry of the org, so it cannot know what it would expire. */
@@ -258,6 +264,16 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     if (movedOn && deps.deadline !== undefined && deps.clock() >= deps.deadline)
       throw new OutOfTime({ ...progress }, cursor);
   };
+  // A sweep whose turn was taken from it stops as if out of time: its next invocation takes the
+  // turn again (and goes on from the cursor), finds who holds it, or finds its execution ended.
+  const remove = async (key: string) => {
+    try {
+      await remover.remove(key);
+    } catch (error) {
+      if (error instanceof SweepTurnLostError) throw new OutOfTime({ ...progress }, cursor);
+      throw error;
+    }
+  };
   const folders = await snapshotsWithObjects(store, org, checkTime);
   progress.ignoredFolders = folders.ignored;
   let bodies: FileBodies | undefined;
@@ -309,14 +325,14 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     for (const key of [catalogKey(org, id), manifestKey(org, id)]) {
       checkTime();
       if (await store.head(key)) {
-        await remover.remove(key);
+        await remove(key);
         progress.removedObjects++;
         movedOn = true;
       }
     }
     for (const key of await keysUnder(store, snapshotPrefix(org, id), checkTime)) {
       checkTime();
-      await remover.remove(key);
+      await remove(key);
       progress.removedObjects++;
       movedOn = true;
     }
@@ -375,7 +391,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       for (const [i, key] of chunk.entries()) {
         const body = named[i];
         if (body !== undefined && removing.has(body)) {
-          await remover.remove(key);
+          await remove(key);
           progress.removedFileIndexEntries++;
         }
       }
@@ -407,7 +423,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       // An invocation that stopped before it answered leaves bodies removed past its last cursor:
       // removed again, each would get another delete marker.
       if (await store.head(key)) {
-        await remover.remove(key);
+        await remove(key);
         progress.removedFileBodies++;
       }
       cursor = { sweptAt: cursor.sweptAt, indexDone: true, bodiesRemoved: i + j + 1 };
