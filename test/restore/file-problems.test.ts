@@ -226,4 +226,19 @@ describe('the problems verification finds in the files', () => {
       })),
     ).rejects.toThrow(/no longer holds the restore lease/);
   });
+
+  it('checks itself, at the verify step, the entries a record that does not move on within the plan claims to cover', async () => {
+    // One step ran (entries 0 to 99); a record at 100 claims entries past the plan's end.
+    const { verify, kept, unmade } = await manyFiles('run-claims-too-much', (deps) => ({
+      steps: 1,
+      before: async (run) => {
+        await deps.store.put(
+          restoreKeys.fileCheck(restoreRoot(ORG_NAME, (deps.org as FakeOrg).orgId), run.runId, 100),
+          JSON.stringify({ from: 100, next: 300, problems: [] }),
+        );
+      },
+    }));
+    expect(verify.fileProblems).toBe(125);
+    expect(kept?.map((p) => p.fileId)).toEqual(unmade);
+  });
 });

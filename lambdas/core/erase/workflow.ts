@@ -531,7 +531,7 @@ function finished(
         .map((t) => `${t.key} version ${t.versionId} (${t.what})`)
         .join(
           '; ',
-        )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role. The versions removed so far are listed under ${removedVersionsPrefix(org, execution)}, to be removed in a replica of the vault too.`,
+        )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role. The versions removed so far are listed under ${removedVersionsPrefix(org, execution)} (and those of earlier executions under ${erasuresPrefix(org)}*/removed/), to be removed in a replica of the vault too.`,
     );
   }
   return {
