@@ -50,37 +50,12 @@ function fileWithBody(n: number): SnapshotFile {
 
 describe('the problems verification finds in the files', () => {
   it('keeps every file problem in the vault and names where, when there are more than the summary shows', async () => {
-    const org = new FakeOrg([ACCOUNT, VERSION]);
     const files = Array.from({ length: 25 }, (_, i) => bodilessFile(i + 1));
-    const snapshot = new FakeSnapshot(
-      '20260101T000000Z-abcdef',
-      org.orgId,
-      '2026-01-01T00:00:00.000Z',
-      {
-        Account: { fields: snapshotFields(ACCOUNT), rows: [] },
-        ContentVersion: { fields: snapshotFields(VERSION), rows: [] },
-      },
-      files,
-    );
-    const store = new MemoryStore();
-    const deps: RestoreDeps = {
-      orgName: ORG_NAME,
-      store,
-      org,
-      snapshots: new FakeSnapshots([snapshot]),
-      lease: { sleep: async () => {} },
-    };
-    const done = await runRestore(
-      deps,
-      { objects: ['ContentVersion'], mode: 'restore-deleted', confirmOrgId: org.orgId },
-      'run-files',
-    );
-    const verify = done.verify!;
+    const { org, verify, kept } = await restored('run-files', files);
     expect(verify.matches).toBe(false);
     expect(verify.fileProblems).toBe(25);
     const key = restoreKeys.fileProblems(restoreRoot(ORG_NAME, org.orgId), 'run-files');
     expect(verify.summary).toContain(`... and 5 more file problem(s) in ${key}.`);
-    const kept = await readJson<{ fileId: string; problem: string }[]>(store, key);
     expect(kept).toHaveLength(25);
     expect(new Set(kept?.map((p) => p.fileId))).toEqual(new Set(files.map((f) => f.contentDocumentId)));
   });
@@ -90,10 +65,22 @@ describe('the problems verification finds in the files', () => {
     runId: string,
     steps: (deps: RestoreDeps, org: FakeOrg) => Partial<FileCheckSteps> = () => ({}),
   ) {
-    const org = new FakeOrg([ACCOUNT, VERSION]);
     const files = Array.from({ length: 250 }, (_, i) =>
       i % 2 === 0 ? fileWithBody(i + 1) : bodilessFile(i + 1),
     );
+    const out = await restored(runId, files, steps);
+    // The bodiless files, in plan order: they could not be made.
+    const unmade = files.filter((_, i) => i % 2 === 1).map((f) => f.contentDocumentId);
+    return { ...out, unmade };
+  }
+
+  /** The files deleted for good from the org, restored from a snapshot that holds them. */
+  async function restored(
+    runId: string,
+    files: SnapshotFile[],
+    steps: (deps: RestoreDeps, org: FakeOrg) => Partial<FileCheckSteps> = () => ({}),
+  ) {
+    const org = new FakeOrg([ACCOUNT, VERSION]);
     const snapshot = new FakeSnapshot(
       '20260101T000000Z-abcdef',
       org.orgId,
@@ -126,9 +113,7 @@ describe('the problems verification finds in the files', () => {
       store,
       restoreKeys.fileProblems(restoreRoot(ORG_NAME, org.orgId), runId),
     );
-    // The bodiless files, in plan order: they could not be made.
-    const unmade = files.filter((_, i) => i % 2 === 1).map((f) => f.contentDocumentId);
-    return { org, checks, verify: done.verify!, kept, unmade };
+    return { org, checks, verify: done.verify!, kept };
   }
 
   it('checks the files a group at a time over several steps and reports what every step found, in plan order', async () => {

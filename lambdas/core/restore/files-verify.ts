@@ -126,26 +126,19 @@ async function checkGroup(
     say(r.index, r.fileId, `the restored document ${r.documentId} is not in the org`);
     return false;
   });
-  const linksOf = byDocument(
-    live.length > 0
-      ? await org.fetchWhereIn(LINK_OBJECT, 'ContentDocumentId', unique(live.map((r) => r.documentId)), [
-          'ContentDocumentId',
-          'LinkedEntityId',
-          'ShareType',
-          'Visibility',
-        ])
-      : [],
-  );
+  /** The live rows of `object` of the documents, by document: one query (in chunks) for all. */
+  const rowsByDocument = async (object: string, of: readonly Restored[], fields: readonly string[]) =>
+    byDocument(
+      of.length > 0
+        ? await org.fetchWhereIn(object, 'ContentDocumentId', unique(of.map((r) => r.documentId)), [
+            'ContentDocumentId',
+            ...fields,
+          ])
+        : [],
+    );
+  const linksOf = await rowsByDocument(LINK_OBJECT, live, ['LinkedEntityId', 'ShareType', 'Visibility']);
   const made = live.filter((r) => r.entry.action !== 'relink');
-  const versionsOf = byDocument(
-    made.length > 0
-      ? await org.fetchWhereIn(FILE_OBJECT, 'ContentDocumentId', unique(made.map((r) => r.documentId)), [
-          'ContentDocumentId',
-          'VersionNumber',
-          'Checksum',
-        ])
-      : [],
-  );
+  const versionsOf = await rowsByDocument(FILE_OBJECT, made, ['VersionNumber', 'Checksum']);
   for (const r of live) {
     const problem = (text: string) => say(r.index, r.fileId, text);
     const links = linksOf.get(idKey(r.documentId)) ?? [];
