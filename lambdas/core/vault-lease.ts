@@ -25,6 +25,7 @@ import {
 import { RestoreInProgressError } from './restore/errors.ts';
 import {
   acquireLease,
+  hasReleased,
   LEASE_TTL_MS,
   type LeaseHolder,
   type LeaseOptions,
@@ -214,25 +215,29 @@ export async function startBackupRun(
   );
 }
 
-/** What a sweep's turn came to: it holds the lease (under `runId`), or an erasure or another sweep does. */
+/**
+ * What a sweep's turn came to: it holds the lease (under `runId`, renewed `until`), or an erasure
+ * or another sweep does.
+ */
 export type SweepTurn =
-  | { readonly held: true; readonly runId: string }
+  | { readonly held: true; readonly runId: string; readonly until: number }
   | { readonly held: false; readonly heldBy: LeaseHolder };
 
 /** How often a sweep that removes checks that it still holds its turn. */
 export const SWEEP_TURN_CHECK_MS = 10_000;
 
 /**
- * The remover of a sweep holding its turn under `runId`: before a removal, at most every
- * `SWEEP_TURN_CHECK_MS`, it reads the lease again and stops the sweep (`SweepTurnLostError`) when
- * the turn is no longer the sweep's: its execution failed and its release step gave the turn back
- * while this invocation still ran, or another run holds the lease, which may be an erasure
- * rewriting what it would remove.
+ * The remover of a sweep holding its turn under `runId` until `until`: before a removal, at most
+ * every `SWEEP_TURN_CHECK_MS`, it checks that the turn is still the sweep's and stops the sweep
+ * (`SweepTurnLostError`) when it was given back (its execution failed and its release step ran
+ * while this invocation still did) or has lapsed; another run can take the lease only then, and
+ * may be an erasure rewriting what the sweep would remove. One request a check, however long the
+ * lease's history.
  */
 export function whileHoldingTurn(
   store: BackupStore,
   org: string,
-  runId: string,
+  turn: { readonly runId: string; readonly until: number },
   remover: RemovingStore,
   now: () => number,
 ): RemovingStore {
@@ -242,10 +247,10 @@ export function whileHoldingTurn(
     location: remover.location,
     async remove(key) {
       if (now() - checkedAt >= SWEEP_TURN_CHECK_MS) {
-        const holder = (await liveClaims(store, root, now()))[0];
-        if (holder?.runId !== runId)
+        const lapsed = now() >= turn.until;
+        if (lapsed || (await hasReleased(store, root, turn.runId)))
           throw new SweepTurnLostError(
-            `The sweep of org ${org} (${runId}) no longer holds the org's vault lease (${holder ? `${holder.runId} holds it` : 'it was given back'}): it stopped before removing ${key}.`,
+            `The sweep of org ${org} (${turn.runId}) no longer holds the org's vault lease (${lapsed ? 'it lapsed' : 'it was given back'}): it stopped before removing ${key}.`,
           );
         checkedAt = now();
       }
@@ -287,8 +292,8 @@ export async function takeSweepTurn(
     await releaseLease(store, root, run, now);
     throw ended(org, execution);
   }
-  await renewLease(store, root, run, options);
-  return { held: true, runId: run };
+  const renewed = await renewLease(store, root, run, options);
+  return { held: true, runId: run, until: renewed.expiresAt };
 }
 
 function ended(org: string, execution: string): VaultLeaseUnavailableError {

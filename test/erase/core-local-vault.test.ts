@@ -663,7 +663,7 @@ describe('erasure over a local vault, step by step', () => {
     await expect(
       acquireLease(d.store, restoreRoot('sample', orgId), 'restore-4', { sleep: async () => {} }),
     ).resolves.toMatchObject({ runId: 'restore-4' });
-    expect(await takeSweepTurn(d.store, 'sample', 'daily-9', { sleep: async () => {} })).toEqual({
+    expect(await takeSweepTurn(d.store, 'sample', 'daily-9', { sleep: async () => {} })).toMatchObject({
       held: true,
       runId: 'sweep-daily-9',
     });

@@ -243,7 +243,12 @@ describe('the retention sweep', () => {
   });
 
   /** A remover on a clock that moves 4 s a removal, running `after(n)` after the n-th removal. */
-  const slowRemover = (store: MemoryStore, clock: { now: number }, after: (n: number) => Promise<void>) => {
+  const slowRemover = (
+    store: MemoryStore,
+    clock: { now: number },
+    after: (n: number) => Promise<void>,
+    step = 4_000,
+  ) => {
     let removals = 0;
     const remover: RemovingStore & { removals: () => number } = {
       location: 'memory://',
@@ -251,7 +256,7 @@ describe('the retention sweep', () => {
       async remove(key) {
         await store.remove(key);
         await after(++removals);
-        clock.now += 4_000;
+        clock.now += step;
       },
     };
     return remover;
@@ -305,6 +310,19 @@ describe('the retention sweep', () => {
     expect(out).toMatchObject({ done: true, heldBy: null, expired: 3 });
     expect(remover.removals() * 4_000).toBeGreaterThan(3 * SWEEP_TURN_CHECK_MS);
     for (const id of ids.slice(0, 3)) expect(await keysUnder(store, snapshotPrefix('acme', id))).toEqual([]);
+  });
+
+  it('stops removing once its turn has lapsed, which no invocation of a working sweep reaches', async () => {
+    const { store } = await vaultOf(5);
+    const clock = { now: at(4, 3).getTime() };
+    // 25 minutes a removal: the turn, renewed for an hour when the invocation began, lapses.
+    const remover = slowRemover(store, clock, async () => {}, 25 * 60_000);
+    const out = await sweepOrg(
+      { store, remover, clock: () => new Date(clock.now), sleep: async () => {} },
+      { org: 'acme', policy: POLICY, execution: 'exec-slow' },
+    );
+    expect(out).toMatchObject({ done: false });
+    expect(remover.removals()).toBe(3);
   });
 
   it("stops removing once an erasure's claim is the lease's holder, and leaves the work to a later sweep", async () => {

@@ -120,6 +120,11 @@ export async function releasedRuns(store: BackupStore, root: string): Promise<Se
   );
 }
 
+/** True when the run gave its lease (or claim) back under `root`: one request, whatever the lease's history. */
+export async function hasReleased(store: BackupStore, root: string, runId: string): Promise<boolean> {
+  return (await store.head(leaseKeys.release(root, runId))) !== undefined;
+}
+
 /** Every live claim on the org, oldest (the holder) first. */
 export async function liveClaims(
   store: BackupStore,

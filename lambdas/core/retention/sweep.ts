@@ -192,7 +192,7 @@ export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<Swee
   let out: SweepOutput;
   try {
     out = await sweepUntilLate(
-      { ...deps, remover: whileHoldingTurn(deps.store, input.org, turn.runId, deps.remover, now) },
+      { ...deps, remover: whileHoldingTurn(deps.store, input.org, turn, deps.remover, now) },
       input,
     );
   } catch (error) {
