@@ -81,6 +81,8 @@ export const ErrorName = {
   InvalidSweepState: 'InvalidSweepStateError',
   /** A sweep could not take its org's vault lease, though no other run held it. */
   VaultLeaseUnavailable: 'VaultLeaseUnavailableError',
+  /** A removing sweep found its turn given back or lapsed: it stopped as if out of time. */
+  SweepTurnLost: 'SweepTurnLostError',
   // Erasure (lambdas/core/erase/): a rejected input, a vault that cannot erase, ids found nowhere,
   // and traces the last scan still found.
   InvalidEraseRequest: 'InvalidEraseRequestError',

@@ -58,7 +58,7 @@ export class VaultLeaseUnavailableError extends Error {
  * `done: false`; its next invocation takes the turn again or finds who holds it.
  */
 export class SweepTurnLostError extends Error {
-  override readonly name = 'SweepTurnLost';
+  override readonly name = ErrorName.SweepTurnLost;
 }
 
 /** The root the org's vault lease lives under (see restore/lease.ts for its records). */
