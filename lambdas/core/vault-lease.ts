@@ -54,7 +54,7 @@ export class VaultLeaseUnavailableError extends Error {
 
 /**
  * A sweep that was removing found its turn no longer its own (its execution's release step gave
- * it back, or another run holds the lease): it stopped before the next removal. The sweep answers
+ * it back, or it lapsed): it stopped before the next removal. The sweep answers
  * `done: false`; its next invocation takes the turn again or finds who holds it.
  */
 export class SweepTurnLostError extends Error {
@@ -103,8 +103,10 @@ async function nextSweepRun(
 }
 
 /** The execution a sweep's or an erasure's run id names, without a re-claim's suffix. */
-export const executionOfRun = (runId: string): string =>
-  runId.replace(/^(erasure|sweep)-/, '').replace(/~\d+$/, '');
+export const executionOfRun = (runId: string): string => {
+  const prefix = [ERASURE_LEASE_PREFIX, SWEEP_LEASE_PREFIX].find((p) => runId.startsWith(p)) ?? '';
+  return runId.slice(prefix.length).replace(/~\d+$/, '');
+};
 
 /** Heartbeats are written at most once per this much time: their expiry is rounded up to it. */
 const HEARTBEAT_STEP_MS = 5 * 60_000;
@@ -288,7 +290,7 @@ export async function takeSweepTurn(
   }
   // Read after the claim, as the release step reads the claims after its record: of an invocation
   // and a release step running together, at least one sees the other.
-  if ((await releasedRuns(store, root)).has(sweepEndedRun(execution))) {
+  if (await hasReleased(store, root, sweepEndedRun(execution))) {
     await releaseLease(store, root, run, now);
     throw ended(org, execution);
   }
