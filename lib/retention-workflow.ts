@@ -233,12 +233,12 @@ export class RetentionWorkflow extends Construct {
     const orgPrefix = orgPrefixOf(props.orgName);
     const removable = SWEEPER_DELETE_FOLDERS.map((folder) => `${orgPrefix}${folder}*`);
     const logs = `${orgPrefix}${RETENTION_LOG_FOLDER}*`;
-    // The org's vault lease (lambdas/core/vault-lease.ts): its own claim, renewals and release
+    // The org's vault lease (lambdas/core/vault-lease.ts): its own claims, renewals and releases
     // only, under its run id `sweep-<execution>`: never an erasure's release, which would let
     // backups in during the erasure, nor a backup's heartbeat.
     const lease = [
       `claims/${'?'.repeat(15)}-${SWEEP_LEASE_PREFIX}*`,
-      `renewals/${SWEEP_LEASE_PREFIX}*`,
+      `renewed/${'?'.repeat(15)}-${'?'.repeat(15)}-${SWEEP_LEASE_PREFIX}*`,
       `released/${SWEEP_LEASE_PREFIX}*`,
     ].map((f) => `${orgPrefix}${VAULT_LEASE_FOLDER}${f}`);
     const policy = new iam.Policy(this, 'VaultAccess', {

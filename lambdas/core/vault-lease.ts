@@ -4,7 +4,7 @@
  * A retention sweep removes snapshots and an erasure rewrites them: each would undo the other
  * (an erasure writing a new version over a swept catalog entry brings back a half-removed
  * snapshot), so they take turns under one lease, the restore lease's records (restore/lease.ts)
- * kept under the org's own prefix: `orgs/<org>/lease/{claims,renewals,released}/`.
+ * kept under the org's own prefix: `orgs/<org>/lease/{claims,renewed,released}/`.
  *
  * A backup only adds new keys, so it runs beside a sweep; but a backup running during an erasure
  * writes the person back into a snapshot the erasure never planned. Every backup step therefore
@@ -31,7 +31,6 @@ import {
   type LeaseOptions,
   liveClaims,
   releaseLease,
-  releasedRuns,
   renewLease,
 } from './restore/lease.ts';
 import { putIfAbsent } from './restore/store-json.ts';
@@ -89,17 +88,21 @@ function sweepClaimNumber(execution: string, runId: string): number | undefined 
  */
 const sweepEndedRun = (execution: string): string => `${sweepLeaseRun(execution)}${RECLAIM}ended`;
 
-/** The run id a sweep claims under when it holds no live claim: the first not yet released. */
+/**
+ * The run id a sweep claims under when it holds no live claim: the first not yet released. An
+ * execution claims under `<run id>~<n>` only once `~<n-1>` was released, so its released run ids
+ * are always the first few: one request each, and one more.
+ */
 async function nextSweepRun(
   store: BackupStore,
   root: string,
   execution: string,
 ): Promise<string | undefined> {
-  const released = await releasedRuns(store, root);
-  if (released.has(sweepEndedRun(execution))) return undefined;
-  let last = -1;
-  for (const runId of released) last = Math.max(last, sweepClaimNumber(execution, runId) ?? -1);
-  return last < 0 ? sweepLeaseRun(execution) : `${sweepLeaseRun(execution)}${RECLAIM}${last + 1}`;
+  if (await hasReleased(store, root, sweepEndedRun(execution))) return undefined;
+  for (let n = 0; ; n++) {
+    const run = n === 0 ? sweepLeaseRun(execution) : `${sweepLeaseRun(execution)}${RECLAIM}${n}`;
+    if (!(await hasReleased(store, root, run))) return run;
+  }
 }
 
 /** The execution a sweep's or an erasure's run id names, without a re-claim's suffix. */

@@ -144,7 +144,7 @@ describe('the retention workflow of an org with a policy', () => {
       expect.stringContaining('/orgs/acme-prod/files/*]'),
       expect.stringContaining('/orgs/acme-prod/lease/claims/???????????????-sweep-*]'),
       expect.stringContaining('/orgs/acme-prod/lease/released/sweep-*]'),
-      expect.stringContaining('/orgs/acme-prod/lease/renewals/sweep-*]'),
+      expect.stringContaining('/orgs/acme-prod/lease/renewed/???????????????-???????????????-sweep-*]'),
       expect.stringContaining('/orgs/acme-prod/retention/*]'),
       expect.stringContaining('/orgs/acme-prod/snapshots/*]'),
     ]);

@@ -58,11 +58,11 @@ describe('who may remove from the vault, under the synthesized policies of the e
     // Its turn: the org's vault lease records, and none of a backup's heartbeats or another org's lease.
     for (const key of [
       'orgs/dreamhouse-prod/lease/claims/001767236400000-sweep-x.json',
-      'orgs/dreamhouse-prod/lease/renewals/sweep-x/001767240000000.json',
+      'orgs/dreamhouse-prod/lease/renewed/001767240000000-001767236400000-sweep-x.json',
       'orgs/dreamhouse-prod/lease/released/sweep-x.json',
       // A claim taken again by a retried invocation after the sweep gave its lease back.
       'orgs/dreamhouse-prod/lease/claims/001767236400000-sweep-x~1.json',
-      'orgs/dreamhouse-prod/lease/renewals/sweep-x~1/001767240000000.json',
+      'orgs/dreamhouse-prod/lease/renewed/001767240000000-001767236400000-sweep-x~1.json',
       'orgs/dreamhouse-prod/lease/released/sweep-x~1.json',
       // A failed execution's record that it ended.
       'orgs/dreamhouse-prod/lease/released/sweep-x~ended.json',
@@ -77,7 +77,8 @@ describe('who may remove from the vault, under the synthesized policies of the e
       'orgs/dreamhouse-prod/lease/released/erasure-x.json',
       'orgs/dreamhouse-prod/lease/claims/001767236400000-erasure-x.json',
       'orgs/dreamhouse-prod/lease/claims/001767236400000-erasure-x-sweep-y.json',
-      'orgs/dreamhouse-prod/lease/renewals/erasure-x/001767240000000.json',
+      'orgs/dreamhouse-prod/lease/renewed/001767240000000-001767236400000-erasure-x.json',
+      'orgs/dreamhouse-prod/lease/renewed/001767240000000-001767236400000-erasure-x-sweep-y.json',
     ]) {
       expect(await check(sweeper, 's3:PutObject', key, upload()), key).toMatchObject({ allowed: false });
     }

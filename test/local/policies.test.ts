@@ -318,7 +318,7 @@ describe('the policies of the example app', () => {
           resource: restores('dreamhouse-prod', 'lease/released/run-1.json'),
         }),
       ).toEqual({ allowed: true });
-      for (const prefix of ['lease/claims/', 'lease/renewals/', 'lease/released/']) {
+      for (const prefix of ['lease/claims/', 'lease/renewed/', 'lease/released/']) {
         expect(
           await policies.check({
             principal: compare,

@@ -6,7 +6,15 @@ import {
   RestoreLeaseLostError,
 } from '../../lambdas/core/restore/errors.ts';
 import { restoreKeys, restoreRoot } from '../../lambdas/core/restore/keys.ts';
-import { acquireLease, LEASE_TTL_MS, liveClaims, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import {
+  acquireLease,
+  LEASE_TTL_MS,
+  leaseWindows,
+  liveClaims,
+  releaseLease,
+  renewLease,
+} from '../../lambdas/core/restore/lease.ts';
+import type { ListOptions, StoreEntry } from '../../lambdas/core/store.ts';
 import { vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
 import {
   levelStep,
@@ -124,6 +132,104 @@ describe("the org's restore lease", () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RestoreInProgressError);
     expect(await liveClaims(store, ROOT, clock)).toEqual([]);
+  });
+});
+
+/** A store that counts the keys its listings hand out. */
+class CountingStore extends MemoryStore {
+  listed = 0;
+  override async *list(prefix: string, options?: ListOptions): AsyncIterable<StoreEntry> {
+    for await (const entry of super.list(prefix, options)) {
+      this.listed++;
+      yield entry;
+    }
+  }
+}
+
+describe("the lease's records over time", () => {
+  const HOUR = 60 * 60_000;
+  const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+  const RUNS = 500;
+
+  /** Runs one every two hours, as the API writes them: each claims, renews twice and releases. */
+  async function runsBefore(store: MemoryStore): Promise<number> {
+    let clock = T0;
+    const options = { now: () => clock, sleep: async () => {} };
+    for (let n = 0; n < RUNS; n++) {
+      const run = `run-${n}`;
+      await acquireLease(store, ROOT, run, options);
+      clock += 20 * 60_000;
+      await renewLease(store, ROOT, run, options);
+      clock += 20 * 60_000;
+      await renewLease(store, ROOT, run, options);
+      await releaseLease(store, ROOT, run, () => clock);
+      clock = T0 + (n + 1) * 2 * HOUR;
+    }
+    return clock;
+  }
+
+  it('decides who holds the lease from the records that can still be live, however many runs came before', async () => {
+    // GIVEN 500 ended runs: 2,000 lease records
+    const store = new CountingStore();
+    const now = await runsBefore(store);
+    expect([...store.objects.keys()].filter((k) => k.includes('/lease/'))).toHaveLength(4 * RUNS);
+    // WHEN a new run takes the lease, renews it and another is refused
+    store.listed = 0;
+    const options = { now: () => now, sleep: async () => {} };
+    await acquireLease(store, ROOT, 'run-new', options);
+    await renewLease(store, ROOT, 'run-new', options);
+    const refused = await acquireLease(store, ROOT, 'run-other', options).catch((e: unknown) => e);
+    // THEN it was decided right, and the listings handed out only this hour's records
+    expect(refused).toBeInstanceOf(RestoreInProgressError);
+    expect((refused as Error).message).toContain('execution run-new');
+    expect(store.listed).toBeLessThan(20);
+  });
+
+  it('keeps a run that claimed long ago and renewed since as the holder, and frees the org an hour after its last renewal', async () => {
+    // GIVEN a run that claimed ten hours ago and renewed every half hour since
+    const store = new MemoryStore();
+    let clock = T0;
+    const options = { now: () => clock, sleep: async () => {} };
+    await acquireLease(store, ROOT, 'run-long', options);
+    for (let i = 0; i < 20; i++) {
+      clock += 30 * 60_000;
+      await renewLease(store, ROOT, 'run-long', options);
+    }
+    // WHEN another run asks THEN it is refused, naming the long run and its claim time
+    const refused = await acquireLease(store, ROOT, 'run-next', options).catch((e: unknown) => e);
+    expect((refused as Error).message).toContain(`execution run-long, started ${new Date(T0).toISOString()}`);
+    expect(await liveClaims(store, ROOT, clock)).toEqual([
+      { runId: 'run-long', claimedAt: T0, expiresAt: clock + LEASE_TTL_MS },
+    ]);
+    // AND an hour after its last renewal the org is free
+    clock += LEASE_TTL_MS;
+    expect(await liveClaims(store, ROOT, clock)).toEqual([]);
+    await expect(acquireLease(store, ROOT, 'run-next', options)).resolves.toMatchObject({
+      runId: 'run-next',
+    });
+  });
+
+  it("gives the windows of the runs that may have written since a time, and none of the runs before, reading only those runs' records", async () => {
+    // GIVEN 500 ended runs, then a long run, renewing every half hour, still holding the lease
+    const store = new CountingStore();
+    let clock = await runsBefore(store);
+    const since = clock - 3 * HOUR;
+    const options = { now: () => clock, sleep: async () => {} };
+    await acquireLease(store, ROOT, 'run-long', options);
+    for (let i = 0; i < 10; i++) {
+      clock += 30 * 60_000;
+      await renewLease(store, ROOT, 'run-long', options);
+    }
+    // WHEN the windows since three hours before the long run are read
+    store.listed = 0;
+    const windows = await leaseWindows(store, ROOT, since);
+    // THEN they are the last ended run (released 40 minutes after its claim) and the long run
+    expect(windows).toEqual([
+      { runId: 'run-499', from: T0 + 499 * 2 * HOUR, to: T0 + 499 * 2 * HOUR + 40 * 60_000 },
+      { runId: 'run-long', from: since + 3 * HOUR, to: clock + LEASE_TTL_MS },
+    ]);
+    expect(store.listed).toBeLessThan(20);
   });
 });
 

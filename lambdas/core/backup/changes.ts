@@ -319,7 +319,7 @@ async function restoreWindows(
   since: number,
 ): Promise<{ from: number; to: number }[]> {
   // An erasure holds the lease too, but writes nothing to the org: its windows explain no change.
-  return (await leaseWindows(deps.store, restoreRoot(detail.org, detail.orgId))).filter(
+  return (await leaseWindows(deps.store, restoreRoot(detail.org, detail.orgId), since)).filter(
     (w) => w.to >= since && !w.runId.startsWith(ERASURE_LEASE_PREFIX),
   );
 }

@@ -20,6 +20,7 @@ import {
 import {
   acquireLease,
   hasClaimed,
+  hasReleased,
   type LeaseHolder,
   liveClaims,
   releaseLease,
@@ -195,18 +196,21 @@ export async function renewRestoreLeases(
 ): Promise<void> {
   const run = erasureLeaseRun(execution);
   for (const root of await leaseRoots(store, org)) {
+    const holder = (await liveClaims(store, root, Date.now()))[0];
     // A root that appeared since the erasure took its leases (a restore into a new org, refused
     // because the erasure holds the vault lease, still leaves its request there): nothing to
-    // renew, unless a run holds it, which would be writing beside the erasure.
-    if (!(await hasClaimed(store, root, run))) {
-      const holder = (await liveClaims(store, root, Date.now()))[0];
+    // renew, unless a run holds it, which would be writing beside the erasure. A lease the erasure
+    // held and lost (given back, or expired) is refused below, as the renewal finds it; only then
+    // are all the root's claims read.
+    if (
+      holder?.runId !== run &&
+      !(await hasReleased(store, root, run)) &&
+      !(await hasClaimed(store, root, run))
+    ) {
       if (holder) throw held(root, holder, false);
       continue;
     }
-    if (options.lazily) {
-      const holder = (await liveClaims(store, root, Date.now()))[0];
-      if (holder?.runId === run && holder.expiresAt - Date.now() > RENEW_WITHIN_MS) continue;
-    }
+    if (options.lazily && holder?.runId === run && holder.expiresAt - Date.now() > RENEW_WITHIN_MS) continue;
     try {
       await renewLease(store, root, run);
     } catch (error) {

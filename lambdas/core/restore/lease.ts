@@ -6,8 +6,14 @@
  * carry everything a reader needs, and is decided by listing only:
  *
  * - a claim, `lease/claims/<claimed at, ms>-<run id>.json`, written by a restore that wants to write;
- * - a renewal, `lease/renewals/<run id>/<expires at, ms>.json`, written by every writing step;
+ * - a renewal, `lease/renewed/<expires at, ms>-<claimed at, ms>-<run id>.json`, written by every
+ *   writing step;
  * - a release, `lease/released/<run id>.json`, written when the restore ends, well or not.
+ *
+ * Claims and renewals are named by time first, so a decision lists only the records that can still
+ * be live (claims of the last TTL, renewals not yet expired) and looks up the releases of those
+ * runs alone: it costs the same after years of runs as after the first. The records themselves
+ * stay (a few hundred bytes each, never read again).
  *
  * They live under the restore's root (`restores/<configured org name>/<org id>/`, see
  * `restoreRoot`), which only that configured org's restore functions may read or write: the lease
@@ -24,7 +30,7 @@ import { ERASURE_LEASE_PREFIX } from '../../../contract/workflow-contract.ts';
 import type { BackupStore } from '../store.ts';
 import { RestoreInProgressError, RestoreLeaseLostError } from './errors.ts';
 import { describeRoot } from './keys.ts';
-import { listKeys, putIfAbsent, readJson } from './store-json.ts';
+import { putIfAbsent, readJson } from './store-json.ts';
 
 /** How long a claim or renewal holds the org: longer than any step's run plus its retries. */
 export const LEASE_TTL_MS = 60 * 60_000;
@@ -46,78 +52,87 @@ export interface LeaseHolder {
   readonly expiresAt: number;
 }
 
+/** A time in ms as it is written in a key: 15 digits, so keys sort by time. */
+const inKey = (ms: number) => String(Math.max(0, ms)).padStart(15, '0');
+
 /** The lease's keys under a restore root (see `restoreRoot`): one lease per configured org and target org. */
 const leaseKeys = {
   claims: (root: string) => `${root}lease/claims/`,
-  claim: (root: string, at: number, runId: string) =>
-    `${root}lease/claims/${String(at).padStart(15, '0')}-${runId}.json`,
-  renewals: (root: string) => `${root}lease/renewals/`,
-  renewal: (root: string, runId: string, expiresAt: number) =>
-    `${root}lease/renewals/${runId}/${String(expiresAt).padStart(15, '0')}.json`,
+  claim: (root: string, at: number, runId: string) => `${root}lease/claims/${inKey(at)}-${runId}.json`,
+  renewals: (root: string) => `${root}lease/renewed/`,
+  renewal: (root: string, expiresAt: number, claimedAt: number, runId: string) =>
+    `${root}lease/renewed/${inKey(expiresAt)}-${inKey(claimedAt)}-${runId}.json`,
   released: (root: string) => `${root}lease/released/`,
   release: (root: string, runId: string) => `${root}lease/released/${runId}.json`,
 };
+const CLAIM = /^(\d{15})-(.+)\.json$/;
+const RENEWAL = /^(\d{15})-(\d{15})-(.+)\.json$/;
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Each run's latest renewal: until when it renewed its lease. */
-async function renewals(store: BackupStore, root: string): Promise<Map<string, number>> {
-  const renewedUntil = new Map<string, number>();
-  for (const key of await listKeys(store, leaseKeys.renewals(root))) {
-    const [runId, file] = key.slice(leaseKeys.renewals(root).length).split('/');
-    const until = Number(file?.replace(/\.json$/, ''));
-    if (runId && Number.isFinite(until))
-      renewedUntil.set(runId, Math.max(until, renewedUntil.get(runId) ?? 0));
+/**
+ * The runs whose claim may be live at `since` or later, when each claimed and until when its claim
+ * and renewals hold: claimed within the TTL before `since`, or renewed until after it. Two lists
+ * that start at `since`, however long the lease's history.
+ */
+async function claimsSince(
+  store: BackupStore,
+  root: string,
+  since: number,
+  ttlMs: number,
+): Promise<Map<string, { claimedAt: number; expiresAt: number }>> {
+  const runs = new Map<string, { claimedAt: number; expiresAt: number }>();
+  const note = (runId: string, claimedAt: number, expiresAt: number) => {
+    const seen = runs.get(runId);
+    runs.set(runId, {
+      claimedAt: Math.min(claimedAt, seen?.claimedAt ?? claimedAt),
+      expiresAt: Math.max(expiresAt, seen?.expiresAt ?? expiresAt),
+    });
+  };
+  const claims = leaseKeys.claims(root);
+  for await (const { key } of store.list(claims, { afterKey: `${claims}${inKey(since - ttlMs)}` })) {
+    const match = CLAIM.exec(key.slice(claims.length));
+    if (match) note(match[2]!, Number(match[1]), Number(match[1]) + ttlMs);
   }
-  return renewedUntil;
-}
-
-/** Every claim on the org, as its key names it: when, and by which run. */
-async function claims(store: BackupStore, root: string): Promise<{ claimedAt: number; runId: string }[]> {
-  const out: { claimedAt: number; runId: string }[] = [];
-  for (const key of await listKeys(store, leaseKeys.claims(root))) {
-    const match = /^(\d{15})-(.+)\.json$/.exec(tail(key));
-    if (match) out.push({ claimedAt: Number(match[1]), runId: match[2]! });
+  const renewals = leaseKeys.renewals(root);
+  for await (const { key } of store.list(renewals, { afterKey: `${renewals}${inKey(since)}` })) {
+    const match = RENEWAL.exec(key.slice(renewals.length));
+    if (match) note(match[3]!, Number(match[2]), Number(match[1]));
   }
-  return out;
-}
-
-/** True when the run ever claimed the lease under `root` (live, expired or released). */
-export async function hasClaimed(store: BackupStore, root: string, runId: string): Promise<boolean> {
-  return (await claims(store, root)).some((c) => c.runId === runId);
+  return runs;
 }
 
 /**
- * When each restore that claimed the lease may have written: from its claim to its release (the
- * `releasedAt` it recorded), or, never released, to the expiry of its last renewal. Claims that
- * lost to an older one wrote nothing, but are listed too: the windows only ever widen.
+ * True when the run ever claimed the lease under `root` (live, expired or released). It reads every
+ * claim the lease ever had: for the rare question of a claim that is neither live nor released.
+ */
+export async function hasClaimed(store: BackupStore, root: string, runId: string): Promise<boolean> {
+  for await (const { key } of store.list(leaseKeys.claims(root)))
+    if (CLAIM.exec(tail(key))?.[2] === runId) return true;
+  return false;
+}
+
+/**
+ * When each restore that may have written at `since` or later held the lease: from its claim to its
+ * release (the `releasedAt` it recorded), or, never released, to the expiry of its last renewal;
+ * those that ended before `since` are left out (a run writes nothing once its lease expired).
+ * Claims that lost to an older one wrote nothing, but are listed too: the windows only ever widen.
  */
 export async function leaseWindows(
   store: BackupStore,
   root: string,
+  since: number,
   ttlMs = LEASE_TTL_MS,
 ): Promise<{ runId: string; from: number; to: number }[]> {
-  const releasedAt = new Map<string, number>();
-  for (const key of await listKeys(store, leaseKeys.released(root))) {
-    const record = await readJson<{ releasedAt?: string }>(store, key);
-    const at = record?.releasedAt ? Date.parse(record.releasedAt) : Number.NaN;
-    if (Number.isFinite(at)) releasedAt.set(tail(key).replace(/\.json$/, ''), at);
-  }
-  const renewedUntil = await renewals(store, root);
   const windows: { runId: string; from: number; to: number }[] = [];
-  for (const { claimedAt: from, runId } of await claims(store, root)) {
-    const to = releasedAt.get(runId) ?? Math.max(from + ttlMs, renewedUntil.get(runId) ?? 0);
-    windows.push({ runId, from, to });
+  for (const [runId, { claimedAt, expiresAt }] of await claimsSince(store, root, since, ttlMs)) {
+    const record = await readJson<{ releasedAt?: string }>(store, leaseKeys.release(root, runId));
+    const releasedAt = record?.releasedAt ? Date.parse(record.releasedAt) : Number.NaN;
+    const to = Number.isFinite(releasedAt) ? releasedAt : expiresAt;
+    if (to >= since) windows.push({ runId, from: claimedAt, to });
   }
-  return windows;
-}
-
-/** The runs that gave their lease (or claim) back under `root`. */
-export async function releasedRuns(store: BackupStore, root: string): Promise<Set<string>> {
-  return new Set(
-    (await listKeys(store, leaseKeys.released(root))).map((k) => tail(k).replace(/\.json$/, '')),
-  );
+  return windows.sort((a, b) => a.from - b.from || a.runId.localeCompare(b.runId));
 }
 
 /** True when the run gave its lease (or claim) back under `root`: one request, whatever the lease's history. */
@@ -132,15 +147,13 @@ export async function liveClaims(
   now: number,
   ttlMs = LEASE_TTL_MS,
 ): Promise<LeaseHolder[]> {
-  const released = await releasedRuns(store, root);
-  const renewedUntil = await renewals(store, root);
-  const live: LeaseHolder[] = [];
-  for (const { claimedAt, runId } of await claims(store, root)) {
-    if (released.has(runId)) continue;
-    const expiresAt = Math.max(claimedAt + ttlMs, renewedUntil.get(runId) ?? 0);
-    if (expiresAt > now) live.push({ runId, claimedAt, expiresAt });
-  }
-  return live.sort((a, b) => a.claimedAt - b.claimedAt || a.runId.localeCompare(b.runId));
+  const unexpired = [...(await claimsSince(store, root, now, ttlMs))]
+    .filter(([, { expiresAt }]) => expiresAt > now)
+    .map(([runId, { claimedAt, expiresAt }]) => ({ runId, claimedAt, expiresAt }));
+  const released = await Promise.all(unexpired.map((c) => hasReleased(store, root, c.runId)));
+  return unexpired
+    .filter((_, i) => !released[i])
+    .sort((a, b) => a.claimedAt - b.claimedAt || a.runId.localeCompare(b.runId));
 }
 
 /**
@@ -208,7 +221,7 @@ export async function renewLease(
     );
   }
   const expiresAt = now() + ttlMs;
-  await putIfAbsent(store, leaseKeys.renewal(root, runId, expiresAt), '{}');
+  await putIfAbsent(store, leaseKeys.renewal(root, expiresAt, holder.claimedAt, runId), '{}');
   return { ...holder, expiresAt };
 }
 
