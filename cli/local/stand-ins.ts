@@ -14,6 +14,9 @@
  *   with a version, bypassing a GOVERNANCE lock where the function's environment names one,
  *   `versionLock` a GetObjectRetention and a GetObjectLegalHold of the version), on the bucket the
  *   function's `VAULT_BUCKET` names.
+ * - A read (GetObject, HeadObject, a write's HeadObject) of a key that does not exist: S3 says so
+ *   only to a caller who may list it (`s3:ListBucket` with the key as `s3:prefix`) and refuses
+ *   anyone else (403), so the same is asked here.
  * - With SSE-KMS, the KMS calls S3 makes on the caller's behalf: `kms:GenerateDataKey` on write,
  *   `kms:Decrypt` on read and for multipart parts, with `kms:ViaService` `s3.<region>.amazonaws.com`
  *   and the encryption context `aws:s3:arn` (the bucket's ARN when it uses an S3 Bucket Key).
@@ -41,6 +44,7 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EnvName } from '../../contract/workflow-contract.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { ObjectNotFoundError } from '../../lambdas/core/store.ts';
 import { type AppPolicies, type AuthorizationRequest, currentCaller } from './policies.ts';
 
 /** One S3 request as S3 authorizes it. */
@@ -169,6 +173,21 @@ export async function authorizeS3(requester: Requester, request: S3Request): Pro
   });
 }
 
+/**
+ * What S3 asks before it answers that a key does not exist: only a caller who may list the key
+ * (`s3:ListBucket` with the key as `s3:prefix`) learns so (404); anyone else is refused (403
+ * AccessDenied), which says nothing of whether the key exists. Throws AccessDeniedError then.
+ */
+export async function authorizeMissingKey(requester: Requester, bucket: string, key: string): Promise<void> {
+  await requester.policies.authorize({
+    principal: requester.principal,
+    session: requester.session,
+    action: 's3:ListBucket',
+    resource: `arn:aws:s3:::${bucket}`,
+    context: { 's3:prefix': key },
+  });
+}
+
 /** The S3 request an SDK command stands for, when it is one the stores send. */
 function s3RequestOf(command: unknown): S3Request | undefined {
   const input = (command as { input?: Record<string, unknown> }).input ?? {};
@@ -226,6 +245,12 @@ function s3RequestOf(command: unknown): S3Request | undefined {
     return { operation: 'ListObjectsV2', bucket, prefix: String(input.Prefix ?? '') };
   }
   return undefined;
+}
+
+/** An SDK error saying the key does not exist (NoSuchKey from GetObject, a bare 404 from HeadObject). */
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
 /** A Secrets Manager secret the stand-in does not hold. */
@@ -311,7 +336,14 @@ function install(): () => void {
     const caller = currentCaller();
     const request = caller ? s3RequestOf(command) : undefined;
     if (caller && request) await authorizeS3(caller, request);
-    return s3Send.call(this, command, ...rest);
+    try {
+      return await s3Send.call(this, command, ...rest);
+    } catch (error) {
+      const reads = request?.operation === 'GetObject' || request?.operation === 'HeadObject';
+      if (caller && request?.key !== undefined && reads && !request.versionId && isNotFound(error))
+        await authorizeMissingKey(caller, request.bucket, request.key);
+      throw error;
+    }
   };
   (SecretsManagerClient.prototype as unknown as { send: Send }).send = async function (command, ...rest) {
     const caller = currentCaller();
@@ -410,8 +442,27 @@ function install(): () => void {
     }
     proto[method] = async function (this: LocalDirectoryStore, ...args: unknown[]) {
       const caller = currentCaller();
-      if (caller) for (const r of asRequests(method, args)) await authorizeS3(caller, r);
-      return original.apply(this, args);
+      if (!caller) return original.apply(this, args);
+      for (const r of asRequests(method, args)) await authorizeS3(caller, r);
+      const key = String(args[0]);
+      const missing = () => authorizeMissingKey(caller, vault().bucket, key);
+      // A write's HeadObject, which finds no key before a new object.
+      if (method === 'put' || method === 'putStream') {
+        if ((await originals.head!.apply(this, [key])) === undefined) await missing();
+        return original.apply(this, args);
+      }
+      if (method === 'head') {
+        const entry = await original.apply(this, args);
+        if (entry === undefined) await missing();
+        return entry;
+      }
+      if (method !== 'get' && method !== 'getStream') return original.apply(this, args);
+      try {
+        return await original.apply(this, args);
+      } catch (error) {
+        if (error instanceof ObjectNotFoundError) await missing();
+        throw error;
+      }
     };
   }
   return () => {

@@ -1,6 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
+import { EnvName } from '../../contract/workflow-contract.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
+import { ObjectNotFoundError } from '../../lambdas/core/store.ts';
 import { AccessDeniedError, AppPolicies, runAsCaller } from '../../cli/local/policies.ts';
 import { registerSecrets, withAwsStandIns } from '../../cli/local/stand-ins.ts';
 import { type StackTemplate, TemplateResolver } from '../../cli/local/template.ts';
@@ -197,5 +205,100 @@ describe("a handler's SDK calls in a policy-enforced run", () => {
     await expect(read('arn:aws:secretsmanager:us-east-1:000000000000:secret:other')).rejects.toThrow(
       /is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:other-000000/,
     );
+  });
+});
+
+describe('a read of a key that does not exist, in a policy-enforced run', () => {
+  /** The example role, and the same role also allowed to list orgs/a/. */
+  function roles() {
+    const listing = structuredClone(stack);
+    const document = listing.template.Resources?.RolePolicy?.Properties?.PolicyDocument as {
+      Statement: unknown[];
+    };
+    document.Statement.push({
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: 'arn:aws:s3:::vault',
+      Condition: { StringLike: { 's3:prefix': 'orgs/a/*' } },
+    });
+    const { principal } = setup();
+    const policiesOf = (s: StackTemplate) =>
+      new AppPolicies([s], new TemplateResolver([s], 'us-east-1'), 'us-east-1');
+    return { principal, reader: policiesOf(stack), lister: policiesOf(listing) };
+  }
+
+  /** An S3 endpoint that knows no key: NoSuchKey to a GET, a bare 404 to a HEAD. */
+  async function emptyBucket(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+    const server = createServer((request, response) => {
+      response.writeHead(404, { 'content-type': 'application/xml' });
+      response.end(
+        request.method === 'HEAD'
+          ? undefined
+          : '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('is refused through the SDK, as S3 does, to a role that may read the key but not list it, and answered not found to one that may', async () => {
+    const { principal, reader, lister } = roles();
+    const bucket = await emptyBucket();
+    try {
+      const store = new S3Store({
+        bucket: 'vault',
+        endpoint: bucket.endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      const as = <T>(policies: AppPolicies, body: () => Promise<T>) =>
+        withAwsStandIns(() => runAsCaller({ principal, session: 'App-Fn', policies }, body));
+      const refusal =
+        'is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::vault because no identity-based policy allows the s3:ListBucket action';
+      await expect(as(reader, () => store.head('orgs/a/missing.json'))).rejects.toThrow(refusal);
+      await expect(as(reader, () => store.get('orgs/a/missing.json'))).rejects.toThrow(refusal);
+      expect(await as(lister, () => store.head('orgs/a/missing.json'))).toBeUndefined();
+      await expect(as(lister, () => store.get('orgs/a/missing.json'))).rejects.toBeInstanceOf(
+        ObjectNotFoundError,
+      );
+    } finally {
+      await bucket.close();
+    }
+  });
+
+  it("is refused in the directory store that stands in for the vault, a new write's check included", async () => {
+    const { principal, reader, lister } = roles();
+    const root = await mkdtemp(join(tmpdir(), 'missing-key-'));
+    const bucketBefore = process.env[EnvName.VaultBucket];
+    process.env[EnvName.VaultBucket] = 'vault';
+    try {
+      const store = new LocalDirectoryStore(root);
+      const as = <T>(policies: AppPolicies, body: () => Promise<T>) =>
+        withAwsStandIns(() => runAsCaller({ principal, session: 'App-Fn', policies }, body));
+      for (const read of [
+        (): Promise<unknown> => store.head('orgs/a/missing.json'),
+        () => store.get('orgs/a/missing.json'),
+        () => store.put('orgs/a/new.json', '{}'),
+      ]) {
+        await expect(as(reader, read)).rejects.toThrow('s3:ListBucket on resource: arn:aws:s3:::vault');
+      }
+      expect(await store.head('orgs/a/new.json')).toBeUndefined();
+      expect(await as(lister, () => store.head('orgs/a/missing.json'))).toBeUndefined();
+      await expect(as(lister, () => store.get('orgs/a/missing.json'))).rejects.toBeInstanceOf(
+        ObjectNotFoundError,
+      );
+      await as(lister, () => store.put('orgs/a/new.json', '{}'));
+      // A key that exists is read with s3:GetObject alone.
+      const read = await as(reader, () => store.get('orgs/a/new.json'));
+      expect(new TextDecoder().decode(read)).toBe('{}');
+    } finally {
+      if (bucketBefore === undefined) delete process.env[EnvName.VaultBucket];
+      else process.env[EnvName.VaultBucket] = bucketBefore;
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
