@@ -304,6 +304,12 @@ export const ERASURES_FOLDER = 'erasures/';
  */
 export const ERASURE_PROGRESS_FOLDER = 'progress/';
 
+/**
+ * Under an erasure's folder, the list of every version it removed, each record written once before
+ * the removal it names: a replica of the vault is cleaned from it, so no one may replace a record.
+ */
+export const ERASURE_REMOVED_FOLDER = 'removed/';
+
 /** The vault prefix of one org's backups. */
 export function orgPrefixOf(orgName: string): string {
   return `${ORGS_PREFIX}${orgName}/`;

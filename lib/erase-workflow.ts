@@ -10,10 +10,13 @@ import {
   erasePrefixesOf,
   eraseRemovalPatternsOf,
   ErrorName,
+  ERASURE_REMOVED_FOLDER,
   ERASURE_WAIT,
+  ERASURES_FOLDER,
   LAMBDA_CRASH_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   orgNameProblem,
+  orgPrefixOf,
 } from '../contract/workflow-contract.ts';
 import { constructIdOf } from './config.ts';
 import { WorkflowFunction } from './function-defaults.ts';
@@ -228,6 +231,7 @@ export class EraseWorkflow extends Construct {
     if (!role) throw new Error('The erase function has no role.');
     const prefixes = erasePrefixesOf(props.orgName);
     const removable = eraseRemovalPatternsOf(props.orgName);
+    const removalLists = `${orgPrefixOf(props.orgName)}${ERASURES_FOLDER}*/${ERASURE_REMOVED_FOLDER}*`;
     const policy = new iam.Policy(this, 'VaultAccess', {
       roles: [role],
       statements: [
@@ -256,6 +260,18 @@ export class EraseWorkflow extends Construct {
           actions: ['s3:ListBucket', 's3:ListBucketVersions'],
           resources: [props.bucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
+        }),
+        // Each record of the list of removed versions is written once (If-None-Match: *, which S3
+        // refuses over an existing key): a record replaced would hide a version from the replica's cleaning.
+        new iam.PolicyStatement({
+          sid: 'NeverReplaceRemovalLists',
+          effect: iam.Effect.DENY,
+          actions: ['s3:PutObject'],
+          resources: [props.bucket.arnForObjects(removalLists)],
+          conditions: {
+            Null: { 's3:if-none-match': 'true' },
+            Bool: { 's3:ObjectCreationOperation': 'true' },
+          },
         }),
         new iam.PolicyStatement({
           sid: 'NeverChangeProtection',

@@ -124,6 +124,23 @@ describe('who may remove versions of the vault, under the synthesized policies',
     }
   });
 
+  it('lets the erase role add a record to the list of removed versions, and never replace one', async () => {
+    const erase = roleOf('DreamhouseProdEraseEraseFunction');
+    const list = `arn:aws:s3:::${bucket}/orgs/dreamhouse-prod/erasures/exec-1/removed/0123456789abcdef0123456789abcdef.json`;
+    const write = (ifNoneMatch?: string) =>
+      allowed(erase, 's3:PutObject', list, {
+        's3:ObjectCreationOperation': 'true',
+        ...(ifNoneMatch ? { 's3:if-none-match': ifNoneMatch } : {}),
+      });
+    // Written once, with If-None-Match: * (which S3 refuses over an existing key).
+    expect(await write('*')).toBe(true);
+    // A plain PutObject would replace a record: refused.
+    expect(await write()).toBe(false);
+    // Its other records (the plan, rewritten without digests at the end) it still replaces.
+    const plan = `arn:aws:s3:::${bucket}/orgs/dreamhouse-prod/erasures/exec-1/plan.json`;
+    expect(await allowed(erase, 's3:PutObject', plan, { 's3:ObjectCreationOperation': 'true' })).toBe(true);
+  });
+
   it('refuses the backup, restore and diff report roles any delete, even of their own org', async () => {
     for (const start of [
       'DreamhouseProdBackupPlanFunction',

@@ -8,13 +8,14 @@
  * may name a record id, as the file index's do), and stays as the record of what was removed.
  */
 import { createHash } from 'node:crypto';
+import { ERASURE_REMOVED_FOLDER } from '../../../contract/workflow-contract.ts';
 import { putIfAbsent } from '../restore/store-json.ts';
 import type { BackupStore, ObjectVersion } from '../store.ts';
 import { erasuresPrefix } from './find.ts';
 
 /** Where an execution lists the versions it removed. */
 export const removedVersionsPrefix = (org: string, execution: string): string =>
-  `${erasuresPrefix(org)}${execution}/removed/`;
+  `${erasuresPrefix(org)}${execution}/${ERASURE_REMOVED_FOLDER}`;
 
 /** One record of the list: versions of one key removed together. */
 export interface RemovedVersions {
