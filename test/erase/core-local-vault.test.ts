@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { canonical18 } from '../../lambdas/core/erase/find.ts';
+import { ErasureTraceFoundError } from '../../lambdas/core/erase/errors.ts';
 import { eraseFromPlan, finishErasure, releaseErasure, startErasure } from './steps.ts';
 import { manifestKey } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
@@ -733,8 +734,15 @@ describe('erasure over a local vault, step by step', () => {
     // A record written after the plan (a backup that ran meanwhile) copies her e-mail.
     const late = `orgs/sample/snapshots/${sc.snapshots[4]}/objects/Case/part-00009-latecopy.csv.gz`;
     await d.store.put(late, gzipSync('"Id","SuppliedEmail"\n"500000000000009AAA","LESLIE@pentagon.com"\n'));
-    await expect(finishErasure(d, input, started.planKey, outcome)).rejects.toThrow(
-      new RegExp(`${late}.*copy of her values`),
+    const error = await finishErasure(d, input, started.planKey, outcome).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ErasureTraceFoundError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^After the erasure, 1 stored version\(s\) of org sample's records still hold /);
+    expect(message).toMatch(new RegExp(`\\(first: ${late} version \\S+ \\([^)]*copy of her values`));
+    expect(message).toMatch(/The erasure log orgs\/sample\/erasures\/log\/\S+-erase-late\.json lists them\./);
+    expect(message).toContain('Run the erasure again; if they remain, remove them by hand with the break-glass role.');
+    expect(message).toContain(
+      'listed under orgs/sample/erasures/erase-late/removed/ (and those of earlier executions under orgs/sample/erasures/*/removed/)',
     );
   }, 120_000);
 
