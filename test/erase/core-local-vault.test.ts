@@ -740,7 +740,9 @@ describe('erasure over a local vault, step by step', () => {
     expect(message).toMatch(/^After the erasure, 1 stored version\(s\) of org sample's records still hold /);
     expect(message).toMatch(new RegExp(`\\(first: ${late} version \\S+ \\([^)]*copy of her values`));
     expect(message).toMatch(/The erasure log orgs\/sample\/erasures\/log\/\S+-erase-late\.json lists them\./);
-    expect(message).toContain('Run the erasure again; if they remain, remove them by hand with the break-glass role.');
+    expect(message).toContain(
+      'Run the erasure again; if they remain, remove them by hand with the break-glass role.',
+    );
     expect(message).toContain(
       'listed under orgs/sample/erasures/erase-late/removed/ (and those of earlier executions under orgs/sample/erasures/*/removed/)',
     );
