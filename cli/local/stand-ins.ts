@@ -250,6 +250,7 @@ function s3RequestOf(command: unknown): S3Request | undefined {
 /** An SDK error saying the key does not exist (NoSuchKey from GetObject, a bare 404 from HeadObject). */
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.name === 'NoSuchBucket') return false;
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 

@@ -320,7 +320,7 @@ async function restoreWindows(
 ): Promise<{ from: number; to: number }[]> {
   // An erasure holds the lease too, but writes nothing to the org: its windows explain no change.
   return (await leaseWindows(deps.store, restoreRoot(detail.org, detail.orgId), since)).filter(
-    (w) => w.to >= since && !w.runId.startsWith(ERASURE_LEASE_PREFIX),
+    (w) => !w.runId.startsWith(ERASURE_LEASE_PREFIX),
   );
 }
 

@@ -117,7 +117,8 @@ export async function hasClaimed(store: BackupStore, root: string, runId: string
  * When each restore that may have written at `since` or later held the lease: from its claim to its
  * release (the `releasedAt` it recorded), or, never released, to the expiry of its last renewal;
  * those that ended before `since` are left out (a run writes nothing once its lease expired).
- * Claims that lost to an older one wrote nothing, but are listed too: the windows only ever widen.
+ * Claims that lost to an older one wrote nothing, but are listed too: a window may be wider than the
+ * writes, never narrower.
  */
 export async function leaseWindows(
   store: BackupStore,
