@@ -175,7 +175,12 @@ export class EraseWorkflow extends Construct {
     const release = invokeTask(this, 'ReleaseRestoreLeases', {
       lambdaFunction: fn,
       retry: ERASE_RETRY,
-      payload: { step: 'release', executionName: sfn.JsonPath.stringAt('$$.Execution.Name') },
+      // The error's name goes in the erasure log (never its message, which may name keys).
+      payload: {
+        step: 'release',
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        error: sfn.JsonPath.stringAt('$.error.Error'),
+      },
       resultPath: sfn.JsonPath.DISCARD,
     });
     release.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });

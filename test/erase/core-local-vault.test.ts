@@ -988,6 +988,79 @@ describe('erasure over a local vault, step by step', () => {
     expect(finished.logKey.endsWith('-logged.json')).toBe(true);
   }, 120_000);
 
+  it('says in the log how an erasure that began ended: failed with its error by name, or unfinished as a later one finds it', async () => {
+    const { dir, d, input } = await keptVersionsAndRequest();
+    const entryOf = async (execution: string) => {
+      for await (const { key } of d.store.list('orgs/sample/erasures/log/'))
+        if (key.endsWith(`-${execution}.json`))
+          return JSON.parse(new TextDecoder().decode(await d.store.get(key)));
+      throw new Error(`no log entry of ${execution}`);
+    };
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      // GIVEN an erasure whose erase step failed at its first removal, its failure path run
+      const failed = await startErasure(d, input, 'erase-failed');
+      await expect(
+        eraseFromPlan(deps(dir, crashingStore(d, { removal: true }).store), input, failed.planKey),
+      ).rejects.toThrow('stopped here');
+      await releaseErasure(d, 'erase-failed', 'States.TaskFailed');
+      // THEN its entry says it failed, with the error's name, and keeps who asked and when it began
+      const failedEntry = await entryOf('erase-failed');
+      expect(failedEntry).toMatchObject({
+        status: 'failed',
+        error: 'States.TaskFailed',
+        execution: 'erase-failed',
+        requestedBy: 'dpo@example.com',
+        ids: [canonical18(sc.person)],
+      });
+      expect(Date.parse(failedEntry.failedAt)).toBeGreaterThanOrEqual(Date.parse(failedEntry.startedAt));
+      // GIVEN one stopped from the console in its erase step (no failure path), its leases lapsed
+      const stopped = await startErasure(d, input, 'erase-stopped');
+      await expect(
+        eraseFromPlan(deps(dir, crashingStore(d, { removal: true }).store), input, stopped.planKey),
+      ).rejects.toThrow('stopped here');
+      expect(await entryOf('erase-stopped')).toMatchObject({ status: 'started' });
+      hoursLater(2);
+      // WHEN a new execution erases her and finishes
+      const again = await startErasure(d, input, 'erase-again');
+      const finished = await finishErasure(
+        d,
+        input,
+        again.planKey,
+        await eraseFromPlan(d, input, again.planKey),
+      );
+      expect(finished).toMatchObject({ traces: 0 });
+      // THEN the stopped one's entry is unfinished, naming who found it so; the failed one's stays
+      expect(await entryOf('erase-stopped')).toMatchObject({
+        status: 'unfinished',
+        noticedBy: 'erase-again',
+        execution: 'erase-stopped',
+      });
+      expect(await entryOf('erase-failed')).toEqual(failedEntry);
+      expect(await entryOf('erase-again')).toMatchObject({ status: 'complete' });
+      // AND no entry holds a value of hers
+      for (const text of (await everyVersion(d.store, 'orgs/sample/erasures/log/')).values())
+        for (const value of sc.values) expect(text.toLowerCase()).not.toContain(value.toLowerCase());
+    } finally {
+      vi.useRealTimers();
+    }
+  }, 180_000);
+
+  it('names only the error of a failed erasure, never a message passed in its place', async () => {
+    const { dir, d, input } = await keptVersionsAndRequest();
+    const started = await startErasure(d, input, 'erase-message');
+    await expect(
+      eraseFromPlan(deps(dir, crashingStore(d, { removal: true }).store), input, started.planKey),
+    ).rejects.toThrow('stopped here');
+    await releaseErasure(d, 'erase-message', `Error: ${sc.values[0]} could not be erased`);
+    const texts = [...(await everyVersion(d.store, 'orgs/sample/erasures/log/')).values()];
+    const current = [];
+    for await (const { key } of d.store.list('orgs/sample/erasures/log/'))
+      current.push(JSON.parse(new TextDecoder().decode(await d.store.get(key))));
+    expect(current).toEqual([expect.objectContaining({ status: 'failed', error: 'unknown' })]);
+    for (const text of texts) expect(text.toLowerCase()).not.toContain(sc.values[0]!.toLowerCase());
+  }, 120_000);
+
   it('keeps true the manifest of a run that stopped before writing its catalog entry', async () => {
     // GIVEN a vault in which the second snapshot's run never wrote its catalog entry
     const dir = copy();

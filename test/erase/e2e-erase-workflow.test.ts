@@ -1,6 +1,6 @@
 import { removedVersionsPrefix } from '../../lambdas/core/erase/removals.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { aws_iam as iam } from 'aws-cdk-lib';
+import { aws_iam as iam } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -422,6 +422,67 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     },
     180_000,
   );
+
+  it('says in the erasure log that an erasure failed, and with which error, when its erase step fails after it began', async () => {
+    // GIVEN the erase role denied the rewriting of the backups' parts (its own records it may
+    // still write), as a policy added after the deploy would leave it
+    const dir = copy();
+    const withoutPartWrites = (org: string) => {
+      const local = buildLocalEraseApp(org, {});
+      const policy = local.workflow.node.findChild('VaultAccess') as iam.Policy;
+      policy.addStatements(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: ['s3:PutObject'],
+          resources: [local.bucket.arnForObjects(`orgs/${org}/snapshots/*`)],
+        }),
+      );
+      return local;
+    };
+    // WHEN a real erasure of her runs
+    const { result } = await runLocalWorkflow({
+      instanceUrl: sc.emu.instanceUrl,
+      accessToken: sc.emu.accessToken,
+      store: dir,
+      org: 'sample',
+      app: withoutPartWrites,
+      appKey: 'erase-no-part-rewrite',
+      input: () =>
+        ({ ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId }) as never,
+      executionName: 'erase-cannot-rewrite',
+      retryIntervalScale: 0,
+      enforcePolicies: true,
+    });
+    // THEN it fails at its erase step, and its log entry says so, by the error's name alone
+    expect(result.status).toBe('FAILED');
+    expect(result.error, result.errorMessage).toBe('AccessDenied');
+    expect(result.errorMessage).toMatch(/s3:PutObject on resource: \S+\/orgs\/sample\/snapshots\//);
+    const store = new LocalDirectoryStore(dir);
+    const entries = [];
+    for await (const { key } of store.list('orgs/sample/erasures/log/'))
+      entries.push(JSON.parse(new TextDecoder().decode(await store.get(key))));
+    expect(entries).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error: 'AccessDenied',
+        execution: 'erase-cannot-rewrite',
+        requestedBy: 'dpo@example.com',
+      }),
+    ]);
+    expect(Object.keys(entries[0]).sort()).toEqual(
+      [
+        'error',
+        'execution',
+        'failedAt',
+        'formatVersion',
+        'ids',
+        'org',
+        'requestedBy',
+        'startedAt',
+        'status',
+      ].sort(),
+    );
+  }, 180_000);
 
   it('ends, writing nothing, when a policy added since denies its role the reading of version locks', async () => {
     // GIVEN the erase role without s3:GetObjectRetention and s3:GetObjectLegalHold, as a policy

@@ -201,6 +201,26 @@ export interface ErasureStartedEntry {
   readonly ids: readonly string[];
 }
 
+/**
+ * A `started` entry whose execution ended before its finish: `failed` when its failure path ran
+ * (with the error's name, never its message), `unfinished` when a later execution of the org found
+ * it over without a word (stopped from the console, or its failure path failed too). What it
+ * removed before it ended is listed under its `removed/` folder.
+ */
+export interface ErasureEndedEntry extends Omit<ErasureStartedEntry, 'status'> {
+  readonly status: 'failed' | 'unfinished';
+  /** When its failure path ran (`failed`). */
+  readonly failedAt?: string;
+  /** The name of the error it failed with (`failed`), e.g. `ErasureImpossibleError`, `States.Timeout`. */
+  readonly error?: string;
+  /** Which execution found it over, and when (`unfinished`). */
+  readonly noticedBy?: string;
+  readonly noticedAt?: string;
+}
+
+/** Any entry of the erasure log. */
+export type ErasureEntry = ErasureStartedEntry | ErasureEndedEntry | ErasureLogEntry;
+
 /** The erasure log entry: who asked, what went, and what the last scan found. */
 export interface ErasureLogEntry {
   readonly formatVersion: number;
@@ -223,20 +243,52 @@ export interface ErasureLogEntry {
 /** Prefix of the erasure log. */
 export const erasureLogPrefix = (org: string): string => `${erasuresPrefix(org)}log/`;
 
+/** The execution an entry's key names: `<time>-<execution>.json`, the time holding no "-". */
+function executionOfEntry(org: string, key: string): string | undefined {
+  return /^\d{8}T\d+Z-(.+)\.json$/.exec(key.slice(erasureLogPrefix(org).length))?.[1];
+}
+
 /** The execution's log entry, if one was written: its key and what it says. */
 export async function existingEntry(
   store: BackupStore,
   org: string,
   execution: string,
-): Promise<{ key: string; entry: ErasureStartedEntry | ErasureLogEntry } | undefined> {
+): Promise<{ key: string; entry: ErasureEntry } | undefined> {
   for await (const existing of store.list(erasureLogPrefix(org))) {
-    // `<time>-<execution>.json`: the time holds no "-", so "retry-2" is never execution "2"'s.
-    const named = /^\d{8}T\d+Z-(.+)\.json$/.exec(existing.key.slice(erasureLogPrefix(org).length));
-    if (named?.[1] !== execution) continue;
-    const entry = JSON.parse(textOf(await store.get(existing.key))) as ErasureStartedEntry | ErasureLogEntry;
-    return { key: existing.key, entry };
+    // "retry-2" is never execution "2"'s.
+    if (executionOfEntry(org, existing.key) !== execution) continue;
+    return { key: existing.key, entry: JSON.parse(textOf(await store.get(existing.key))) as ErasureEntry };
   }
   return undefined;
+}
+
+/** The entries still `started` of executions other than `execution`, by execution. */
+export async function startedEntries(
+  store: BackupStore,
+  org: string,
+  execution: string,
+): Promise<Map<string, { key: string; entry: ErasureStartedEntry }>> {
+  const out = new Map<string, { key: string; entry: ErasureStartedEntry }>();
+  for await (const existing of store.list(erasureLogPrefix(org))) {
+    const named = executionOfEntry(org, existing.key);
+    if (!named || named === execution) continue;
+    const entry = JSON.parse(textOf(await store.get(existing.key))) as ErasureEntry;
+    if (entry.status === 'started') out.set(named, { key: existing.key, entry });
+  }
+  return out;
+}
+
+/** Says in the log that a `started` execution ended before its finish; an entry in another state stays. */
+export async function endErasureEntry(
+  versions: VersionedStore,
+  found: { key: string; entry: ErasureEntry },
+  end: Pick<ErasureEndedEntry, 'status' | 'failedAt' | 'error' | 'noticedBy' | 'noticedAt'>,
+): Promise<void> {
+  if (found.entry.status !== 'started') return;
+  const ended: ErasureEndedEntry = { ...found.entry, ...end };
+  await versions.replace(found.key, `${JSON.stringify(ended, null, 1)}\n`, {
+    contentType: 'application/json',
+  });
 }
 
 /** Writes the `started` entry once per execution, before any version is removed; answers its key. */
@@ -247,8 +299,9 @@ export async function writeErasureStarted(store: BackupStore, entry: ErasureStar
 }
 
 /**
- * Writes the log entry once per execution: a `started` entry is completed in place (keeping when
- * it started), and a run finishing again finds its complete entry and keeps it.
+ * Writes the log entry once per execution: an entry not yet complete (`started`, or `failed` or
+ * `unfinished` for an execution redriven since) is completed in place, keeping when it started;
+ * a run finishing again finds its complete entry and keeps it.
  */
 export async function writeErasureLog(
   store: BackupStore,
@@ -256,7 +309,7 @@ export async function writeErasureLog(
   entry: ErasureLogEntry,
 ): Promise<string> {
   const found = await existingEntry(store, entry.org, entry.execution);
-  if (found?.entry.status === 'started') {
+  if (found && found.entry.status !== 'complete') {
     const complete: ErasureLogEntry = { ...entry, startedAt: found.entry.startedAt };
     await versions.replace(found.key, `${JSON.stringify(complete, null, 1)}\n`, {
       contentType: 'application/json',
@@ -272,7 +325,7 @@ async function putEntry(
   org: string,
   execution: string,
   at: string,
-  entry: ErasureStartedEntry | ErasureLogEntry,
+  entry: ErasureEntry,
 ): Promise<string> {
   const prefix = erasureLogPrefix(org);
   const stamp = at.replace(/[-:.]/g, '');

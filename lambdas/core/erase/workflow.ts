@@ -25,7 +25,9 @@ import {
 } from './execute.ts';
 import { ERASURE_PROGRESS_FOLDER } from '../../../contract/workflow-contract.ts';
 import {
+  endErasureEntry,
   existingEntry,
+  startedEntries,
   type ScanProgress,
   type ScanResult,
   scanStep,
@@ -222,13 +224,31 @@ async function planOnce(
   return { done: true, mode: request.mode, planKey, execution, ...plan.summary };
 }
 
-/** Gives the execution's restore leases back, when it ends otherwise than by its finish. */
-export async function releaseErasure(deps: EraseDeps, execution: string): Promise<{ released: true }> {
+/**
+ * Gives the execution's restore leases back, when it ends otherwise than by its finish, then says
+ * in the erasure log that it failed, and with which error (by name), when its erase step had begun.
+ */
+export async function releaseErasure(
+  deps: EraseDeps,
+  execution: string,
+  error?: string,
+): Promise<{ released: true }> {
   if (!EXECUTION.test(execution)) return { released: true };
   await releaseRestoreLeases(deps.store, deps.org, execution);
   await forgetProgress(deps, execution);
+  const found = await existingEntry(deps.store, deps.org, execution);
+  if (found) {
+    await endErasureEntry(deps.versions, found, {
+      status: 'failed',
+      failedAt: deps.clock().toISOString(),
+      error: error !== undefined && ERROR_NAME.test(error) ? error : 'unknown',
+    });
+  }
   return { released: true };
 }
+
+/** An error's name as Step Functions gives it (`ErasureImpossibleError`, `States.Timeout`): never a message. */
+const ERROR_NAME = /^[A-Za-z][\w.-]{0,99}$/;
 
 /** The start step's answer from a plan already written for this execution. */
 async function storedStart(
@@ -476,7 +496,8 @@ const OTHERS_LEASE_MARGIN_MS = 20 * 60_000;
  * only while this execution holds the org's vault lease for longer than an invocation lasts, and
  * never for an execution whose lease is live: the others cannot go on (a stopped one could claim
  * again only once this one gave the org back, and its plan, once forgotten, is refused). Their
- * plans keep their ids and counts; each plan's earlier versions go too.
+ * plans keep their ids and counts; each plan's earlier versions go too. A log entry of theirs still
+ * `started` is marked `unfinished`, naming this execution.
  */
 async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Promise<OthersForgotten> {
   const live = await liveClaims(deps.store, vaultLeaseRoot(deps.org), Date.now());
@@ -484,11 +505,24 @@ async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Prom
   if (!own || own.expiresAt - Date.now() < OTHERS_LEASE_MARGIN_MS)
     return { left: [], notChecked: true, outOfTime: false };
   const running = new Set(live.map((c) => c.runId));
+  const left = new Set<string>();
+  // Their log entries first, which say they ended before their finish.
+  for (const [name, found] of await startedEntries(deps.store, deps.org, execution)) {
+    if (running.has(erasureLeaseRun(name))) continue;
+    try {
+      await endErasureEntry(deps.versions, found, {
+        status: 'unfinished',
+        noticedBy: execution,
+        noticedAt: deps.clock().toISOString(),
+      });
+    } catch {
+      left.add(name);
+    }
+  }
   const names: string[] = [];
   for await (const name of deps.store.listFolders(erasuresPrefix(deps.org))) {
     if (name !== execution && name !== LOG_FOLDER_NAME && EXECUTION.test(name)) names.push(name);
   }
-  const left = new Set<string>();
   // Time is checked only once something was forgotten: an invocation short of time still does one
   // execution's work, passing over the ones already forgotten, so that steps run again end.
   let forgotten = 0;

@@ -53,7 +53,12 @@ const event = z.discriminatedUnion('step', [
     startedAt: z.string().datetime({ offset: true }).optional(),
   }),
   z.object({ step: z.literal('erase'), input: z.unknown(), planKey: z.string().min(1) }),
-  z.object({ step: z.literal('release'), executionName: z.string().min(1) }),
+  z.object({
+    step: z.literal('release'),
+    executionName: z.string().min(1),
+    // The name of the error the execution failed with, as its catch recorded it.
+    error: z.string().optional(),
+  }),
   z.object({
     step: z.literal('finish'),
     input: z.unknown(),
@@ -139,7 +144,7 @@ export async function erase(
       return out;
     }
     if (e.step === 'release') {
-      const out = await releaseErasure(deps, e.executionName);
+      const out = await releaseErasure(deps, e.executionName, e.error);
       logger.info('erasure ended: restore leases released', { executionName: e.executionName });
       return out;
     }
