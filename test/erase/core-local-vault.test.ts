@@ -746,6 +746,13 @@ describe('erasure over a local vault, step by step', () => {
     expect(message).toContain(
       'listed under orgs/sample/erasures/erase-late/removed/ (and those of earlier executions under orgs/sample/erasures/*/removed/)',
     );
+    // AND its failure path leaves its log entry complete, with the trace it found
+    await releaseErasure(d, 'erase-late', 'ErasureTraceFoundError');
+    const entries = [];
+    for await (const { key } of d.store.list('orgs/sample/erasures/log/'))
+      entries.push(JSON.parse(new TextDecoder().decode(await d.store.get(key))));
+    expect(entries).toEqual([expect.objectContaining({ status: 'complete', execution: 'erase-late' })]);
+    expect(entries[0].scan.traceCount).toBe(1);
   }, 120_000);
 
   it.each([
@@ -1031,11 +1038,13 @@ describe('erasure over a local vault, step by step', () => {
       );
       expect(finished).toMatchObject({ traces: 0 });
       // THEN the stopped one's entry is unfinished, naming who found it so; the failed one's stays
-      expect(await entryOf('erase-stopped')).toMatchObject({
+      const unfinished = await entryOf('erase-stopped');
+      expect(unfinished).toMatchObject({
         status: 'unfinished',
         noticedBy: 'erase-again',
         execution: 'erase-stopped',
       });
+      expect(Date.parse(unfinished.noticedAt)).toBeGreaterThan(Date.parse(unfinished.startedAt));
       expect(await entryOf('erase-failed')).toEqual(failedEntry);
       expect(await entryOf('erase-again')).toMatchObject({ status: 'complete' });
       // AND no entry holds a value of hers
@@ -1052,13 +1061,15 @@ describe('erasure over a local vault, step by step', () => {
     await expect(
       eraseFromPlan(deps(dir, crashingStore(d, { removal: true }).store), input, started.planKey),
     ).rejects.toThrow('stopped here');
-    await releaseErasure(d, 'erase-message', `Error: ${sc.values[0]} could not be erased`);
+    // Her e-mail address, alone: no name is shaped like it.
+    const email = sc.values.find((v) => v.includes('@'))!;
+    await releaseErasure(d, 'erase-message', email);
     const texts = [...(await everyVersion(d.store, 'orgs/sample/erasures/log/')).values()];
     const current = [];
     for await (const { key } of d.store.list('orgs/sample/erasures/log/'))
       current.push(JSON.parse(new TextDecoder().decode(await d.store.get(key))));
     expect(current).toEqual([expect.objectContaining({ status: 'failed', error: 'unknown' })]);
-    for (const text of texts) expect(text.toLowerCase()).not.toContain(sc.values[0]!.toLowerCase());
+    for (const text of texts) expect(text.toLowerCase()).not.toContain(email.toLowerCase());
   }, 120_000);
 
   it('keeps true the manifest of a run that stopped before writing its catalog entry', async () => {

@@ -189,7 +189,8 @@ export async function scanStep(
 
 /**
  * The erasure log entry written before the first version is removed: who asked, which ids, when
- * and which execution; never a value. A failed erase step leaves it `started`.
+ * and which execution; never a value. Until the finish completes it, or it is marked as ended
+ * (`ErasureEndedEntry`).
  */
 export interface ErasureStartedEntry {
   readonly formatVersion: number;
@@ -211,7 +212,7 @@ export interface ErasureEndedEntry extends Omit<ErasureStartedEntry, 'status'> {
   readonly status: 'failed' | 'unfinished';
   /** When its failure path ran (`failed`). */
   readonly failedAt?: string;
-  /** The name of the error it failed with (`failed`), e.g. `ErasureImpossibleError`, `States.Timeout`. */
+  /** The name of the error it failed with (`failed`), e.g. `ErasureImpossibleError`, `Sandbox.Timedout`. */
   readonly error?: string;
   /** Which execution found it over, and when (`unfinished`). */
   readonly noticedBy?: string;
@@ -272,7 +273,12 @@ export async function startedEntries(
   for await (const existing of store.list(erasureLogPrefix(org))) {
     const named = executionOfEntry(org, existing.key);
     if (!named || named === execution) continue;
-    const entry = JSON.parse(textOf(await store.get(existing.key))) as ErasureEntry;
+    let entry: ErasureEntry;
+    try {
+      entry = JSON.parse(textOf(await store.get(existing.key))) as ErasureEntry;
+    } catch {
+      continue; // Unreadable: left as it is, for the next finish to try again.
+    }
     if (entry.status === 'started') out.set(named, { key: existing.key, entry });
   }
   return out;
@@ -299,9 +305,8 @@ export async function writeErasureStarted(store: BackupStore, entry: ErasureStar
 }
 
 /**
- * Writes the log entry once per execution: an entry not yet complete (`started`, or `failed` or
- * `unfinished` for an execution redriven since) is completed in place, keeping when it started;
- * a run finishing again finds its complete entry and keeps it.
+ * Writes the log entry once per execution: a `started` entry is completed in place (keeping when
+ * it started), and a run finishing again finds its complete entry and keeps it.
  */
 export async function writeErasureLog(
   store: BackupStore,
@@ -309,7 +314,7 @@ export async function writeErasureLog(
   entry: ErasureLogEntry,
 ): Promise<string> {
   const found = await existingEntry(store, entry.org, entry.execution);
-  if (found && found.entry.status !== 'complete') {
+  if (found?.entry.status === 'started') {
     const complete: ErasureLogEntry = { ...entry, startedAt: found.entry.startedAt };
     await versions.replace(found.key, `${JSON.stringify(complete, null, 1)}\n`, {
       contentType: 'application/json',

@@ -247,7 +247,7 @@ export async function releaseErasure(
   return { released: true };
 }
 
-/** An error's name as Step Functions gives it (`ErasureImpossibleError`, `States.Timeout`): never a message. */
+/** An error's name as Step Functions gives it (`ErasureImpossibleError`, `Sandbox.Timedout`): never a message. */
 const ERROR_NAME = /^[A-Za-z][\w.-]{0,99}$/;
 
 /** The start step's answer from a plan already written for this execution. */
@@ -506,18 +506,16 @@ async function forgetStoppedExecutions(deps: EraseDeps, execution: string): Prom
     return { left: [], notChecked: true, outOfTime: false };
   const running = new Set(live.map((c) => c.runId));
   const left = new Set<string>();
-  // Their log entries first, which say they ended before their finish.
-  for (const [name, found] of await startedEntries(deps.store, deps.org, execution)) {
+  // Their log entries first, which say they ended before their finish. One that cannot be read or
+  // written stays `started`, for the next finish to try again: it never fails this one.
+  const started = await startedEntries(deps.store, deps.org, execution).catch(() => new Map());
+  for (const [name, found] of started) {
     if (running.has(erasureLeaseRun(name))) continue;
-    try {
-      await endErasureEntry(deps.versions, found, {
-        status: 'unfinished',
-        noticedBy: execution,
-        noticedAt: deps.clock().toISOString(),
-      });
-    } catch {
-      left.add(name);
-    }
+    await endErasureEntry(deps.versions, found, {
+      status: 'unfinished',
+      noticedBy: execution,
+      noticedAt: deps.clock().toISOString(),
+    }).catch(() => undefined);
   }
   const names: string[] = [];
   for await (const name of deps.store.listFolders(erasuresPrefix(deps.org))) {

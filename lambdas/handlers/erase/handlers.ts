@@ -56,8 +56,9 @@ const event = z.discriminatedUnion('step', [
   z.object({
     step: z.literal('release'),
     executionName: z.string().min(1),
-    // The name of the error the execution failed with, as its catch recorded it.
-    error: z.string().optional(),
+    // The name of the error the execution failed with, as its catch recorded it: whatever it is,
+    // the leases are given back (the core keeps only a name-shaped string).
+    error: z.unknown().optional(),
   }),
   z.object({
     step: z.literal('finish'),
@@ -144,7 +145,11 @@ export async function erase(
       return out;
     }
     if (e.step === 'release') {
-      const out = await releaseErasure(deps, e.executionName, e.error);
+      const out = await releaseErasure(
+        deps,
+        e.executionName,
+        typeof e.error === 'string' ? e.error : undefined,
+      );
       logger.info('erasure ended: restore leases released', { executionName: e.executionName });
       return out;
     }
