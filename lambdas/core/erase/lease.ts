@@ -21,6 +21,7 @@ import {
   acquireLease,
   hasClaimed,
   hasReleased,
+  holdsLiveClaim,
   type LeaseHolder,
   liveClaims,
   releaseLease,
@@ -127,8 +128,7 @@ export async function giveBack(store: BackupStore, org: string, execution: strin
   try {
     // Only where it holds a claim: a refusal before any claim writes nothing.
     for (const root of await leaseRoots(store, org)) {
-      if ((await liveClaims(store, root, Date.now())).some((c) => c.runId === run))
-        await releaseLease(store, root, run);
+      if (await holdsLiveClaim(store, root, run, Date.now())) await releaseLease(store, root, run);
     }
   } catch {
     // The original error is the one to report.

@@ -157,6 +157,16 @@ export async function liveClaims(
     .sort((a, b) => a.claimedAt - b.claimedAt || a.runId.localeCompare(b.runId));
 }
 
+/** True when `runId` holds a live claim under `root` (holding the lease or waiting for it). */
+export async function holdsLiveClaim(
+  store: BackupStore,
+  root: string,
+  runId: string,
+  now: number,
+): Promise<boolean> {
+  return (await liveClaims(store, root, now)).some((c) => c.runId === runId);
+}
+
 /**
  * Takes the org's restore lease for a run, or fails with `RestoreInProgressError` naming the
  * restore that holds it. A run that already holds the lease (a retried validation) keeps it.

@@ -16,7 +16,7 @@ import { InvalidRestoreStateError, OrgMismatchError, RestoreInProgressError } fr
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, summarizeFilePlan } from './files.ts';
 import { type FileProblem, verifyFiles } from './files-verify.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
-import { acquireLease, type LeaseOptions, liveClaims, releaseLease, renewLease } from './lease.ts';
+import { acquireLease, holdsLiveClaim, type LeaseOptions, releaseLease, renewLease } from './lease.ts';
 
 /** Rows, extra rows and files a summary names one by one; the report in the vault holds them all. */
 const REPORTED_ROWS = 20;
@@ -75,8 +75,8 @@ export async function validateStep(deps: RestoreDeps, input: unknown, runId: str
     try {
       await refuseDuringErasure(deps, root);
     } catch (error) {
-      const holds = async () => (await liveClaims(deps.store, root, now())).some((c) => c.runId === runId);
-      if (writesToOrg(request.mode) && (await holds())) await releaseLease(deps.store, root, runId, now);
+      if (writesToOrg(request.mode) && (await holdsLiveClaim(deps.store, root, runId, now())))
+        await releaseLease(deps.store, root, runId, now);
       throw error;
     }
   };
