@@ -74,7 +74,7 @@ describe.each(['dreamhouse-lwc', 'ebikes-lwc'])('backing up the %s sample org en
     const planned = pit.objectNames();
     expect(planned).toContain(project === 'dreamhouse-lwc' ? 'Property__c' : 'Product__c');
 
-    const files = pit.files();
+    const files = await pit.files();
     const version = files.find((f) => f.recordId === fileId)!;
     expect(version.downloaded).toBe(true);
     expect(Buffer.from(await pit.readFile(version)).toString()).toBe('the signed contract, version 1');
@@ -135,7 +135,7 @@ describe.each(['dreamhouse-lwc', 'ebikes-lwc'])('backing up the %s sample org en
     expect(rows.get(ids[0]!)?.Name).toBe('Renamed, with "quotes"\nand a newline');
     expect(rows.get(ids[1]!)?.IsDeleted).toBe('true');
     expect(rows.size).toBe(ids.length);
-    expect(pit.files().find((f) => f.recordId === fileId)?.downloaded).toBe(false);
+    expect((await pit.files()).find((f) => f.recordId === fileId)?.downloaded).toBe(false);
     expect((await apiCallsUsed(emu)).byEndpoint.blob ?? 0).toBe(blobsBefore);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { exportObject } from '../../lambdas/core/backup/export-object.ts';
 import { createHash } from 'node:crypto';
 import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
-import { filesReusedKey } from '../../lambdas/core/snapshot/keys.ts';
+import { filesReusedListKey } from '../../lambdas/core/snapshot/keys.ts';
 import { planBackup } from '../../lambdas/core/backup/plan.ts';
 import { parseBackupSettings } from '../../lambdas/core/backup/settings.ts';
 import type { BackupDeps } from '../../lambdas/core/backup/types.ts';
@@ -65,7 +65,7 @@ describe('planning file downloads', () => {
       toDownload: 0,
       reused: 100,
     });
-    const reused = JSON.parse(store.text(filesReusedKey('acme', second))) as { recordId: string }[];
+    const reused = JSON.parse(store.text(filesReusedListKey('acme', second, 1))) as { recordId: string }[];
     expect(reused.map((f) => f.recordId)).toEqual(source.object('ContentVersion').rows.map((r) => r.Id));
     // WHEN one index entry cannot be read THEN the plan fails with that error, not a download
     const third = await plannedRun(deps);

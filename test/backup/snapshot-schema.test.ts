@@ -14,6 +14,6 @@ describe('the snapshot manifest format', () => {
       InvalidSnapshotManifestError,
     );
     expect(() => parseManifest('{', 'm.json')).toThrow(/m.json is not JSON/);
-    expect(() => parseManifest(JSON.stringify({ formatVersion: 2 }), 'm.json')).toThrow(/formatVersion/);
+    expect(() => parseManifest(JSON.stringify({ formatVersion: 3 }), 'm.json')).toThrow(/formatVersion/);
   });
 });

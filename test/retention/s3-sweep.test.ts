@@ -4,6 +4,7 @@ import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { sweepOrg } from '../../lambdas/core/retention/sweep.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { filesOf } from '../support/snapshot-files.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { baseFields, FakeSource } from '../backup/fake-source.ts';
 import { runCore } from '../backup/run-core.ts';
@@ -65,7 +66,7 @@ describe.skipIf(radosgwOptedOut())('the retention sweep over a versioned radosgw
       ids.push(run.finish.snapshotId);
     }
     const reader = new SnapshotReader(store);
-    const bodyOf = async (id: string) => (await reader.manifest('acme', id)).files[0]!.key;
+    const bodyOf = async (id: string) => (await filesOf(store, await reader.manifest('acme', id)))[0]!.key;
     const oldBodies = [await bodyOf(ids[0]!), await bodyOf(ids[1]!)];
     const keptBody = await bodyOf(ids[2]!);
 

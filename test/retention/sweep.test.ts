@@ -9,6 +9,7 @@ import {
 } from '../../lambdas/core/retention/sweep.ts';
 import { catalogKey, manifestKey, snapshotPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { filesOf } from '../support/snapshot-files.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
 import {
@@ -426,7 +427,9 @@ describe('the retention sweep and a backup that starts while it runs', () => {
     const s0 = await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () =>
       at(0),
     );
-    const body = (await new SnapshotReader(store).manifest('acme', s0.finish.snapshotId)).files[0]!.key;
+    const body = (
+      await filesOf(store, await new SnapshotReader(store).manifest('acme', s0.finish.snapshotId))
+    )[0]!.key;
     source.object('ContentVersion').rows.length = 0;
     await runCore(source, { org: 'acme', mode: 'full' }, { overlapSeconds: 0 }, store, () => at(1));
     return { store, source, body };
@@ -455,7 +458,7 @@ describe('the retention sweep and a backup that starts while it runs', () => {
       const reader = new SnapshotReader(store);
       expect((await reader.catalog('acme')).find((e) => e.snapshotId === s2)?.status).toBe('complete');
       const manifest = await reader.manifest('acme', s2);
-      expect(manifest.files.map((f) => f.key)).toEqual([body]);
+      expect((await filesOf(store, manifest)).map((f) => f.key)).toEqual([body]);
       expect(await verifySnapshot(store, manifest)).toEqual([]);
       const deferred = JSON.parse(store.text(sweepRecord(out.logKey!, 'deferred'))) as {
         runs: string[];
@@ -509,7 +512,8 @@ describe('the retention sweep and runs that stopped without a manifest', () => {
         at(day),
       );
       ids.push(run.finish.snapshotId);
-      bodies.push((await new SnapshotReader(store).manifest('acme', run.finish.snapshotId)).files[0]!.key);
+      const manifest = await new SnapshotReader(store).manifest('acme', run.finish.snapshotId);
+      bodies.push((await filesOf(store, manifest))[0]!.key);
     }
     return { store, ids, bodies };
   }
@@ -518,7 +522,7 @@ describe('the retention sweep and runs that stopped without a manifest', () => {
   function crashedRun(store: MemoryStore, id: string, body: string): void {
     store.objects.set(`${snapshotPrefix('acme', id)}plan.json`, new TextEncoder().encode('[]'));
     store.objects.set(
-      `${snapshotPrefix('acme', id)}files/reused.json`,
+      `${snapshotPrefix('acme', id)}files/reused-00001.json`,
       new TextEncoder().encode(JSON.stringify([{ key: body }])),
     );
   }

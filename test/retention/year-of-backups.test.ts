@@ -3,6 +3,7 @@ import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
 import { isoWeekOf } from '../../lambdas/core/retention/classify.ts';
 import { sweepOrg } from '../../lambdas/core/retention/sweep.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { filesOf } from '../support/snapshot-files.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { baseFields, type FakeObject, FakeSource } from '../backup/fake-source.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
@@ -152,7 +153,7 @@ describe('a year of daily backups swept after each run', () => {
     const needed = new Set<string>();
     for (const entry of catalog) {
       const manifest = await reader.manifest('acme', entry.snapshotId);
-      for (const file of manifest.files) needed.add(file.key);
+      for (const file of await filesOf(store, manifest)) needed.add(file.key);
       expect(await verifySnapshot(store, manifest), entry.snapshotId).toEqual([]);
     }
     const bodies: string[] = [];

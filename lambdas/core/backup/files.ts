@@ -13,7 +13,7 @@ import {
   filesFailureKey,
   filesPlanKey,
   filesResultKey,
-  filesReusedKey,
+  filesReusedListKey,
   objectResultKey,
   planDetailKey,
 } from '../snapshot/keys.ts';
@@ -34,6 +34,8 @@ const FILE_OBJECTS = [
 
 /** File index entries read at once while planning. */
 const INDEX_LOOKUPS_AT_ONCE = 32;
+/** Entries in one list of reused file bodies (some 300 bytes each). */
+export const REUSED_PER_LIST = 5_000;
 
 interface IndexEntry {
   readonly sha256: string;
@@ -117,9 +119,14 @@ export async function planFiles(
     await deps.store.put(filesBatchKey(org, snapshotId, batch), JSON.stringify(pending.slice(i, i + size)));
     items.push({ batch });
   }
-  await deps.store.put(filesReusedKey(org, snapshotId), JSON.stringify(reused), {
-    contentType: 'application/json',
-  });
+  // In lists of a bounded size, so that no step reads or writes them whole; always one at least.
+  for (let i = 0, n = 1; i === 0 || i < reused.length; i += REUSED_PER_LIST, n++) {
+    await deps.store.put(
+      filesReusedListKey(org, snapshotId, n),
+      JSON.stringify(reused.slice(i, i + REUSED_PER_LIST)),
+      { contentType: 'application/json' },
+    );
+  }
   const key = filesPlanKey(org, snapshotId);
   await deps.store.put(key, JSON.stringify(items), { contentType: 'application/json' });
   return {

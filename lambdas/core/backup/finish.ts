@@ -4,6 +4,7 @@ import {
   filesPlanKey,
   filesResultKey,
   filesReusedKey,
+  filesReusedListKey,
   metadataFailuresPrefix,
   metadataPlanKey,
   metadataResultKey,
@@ -15,11 +16,12 @@ import {
 import type {
   SkippedObject,
   SnapshotError,
-  SnapshotFile,
+  SnapshotFileList,
   SnapshotManifest,
   SnapshotObject,
 } from '../snapshot/manifest.ts';
 import { MANIFEST_FORMAT_VERSION } from '../snapshot/manifest.ts';
+import { fileListOf } from '../snapshot/file-lists.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import { verifySnapshot } from '../snapshot/verifier.ts';
 import { recordSnapshotOutcome, writeManifest } from '../snapshot/writer.ts';
@@ -196,7 +198,8 @@ export async function finishBackup(
     ...(detail.warnings && detail.warnings.length > 0 ? { warnings: [...detail.warnings] } : {}),
     objects,
     skippedObjects,
-    files: files.entries,
+    files: [],
+    fileLists: files.lists,
     metadata: { included: detail.metadata, components: metadata.components, parts: metadata.parts },
     apiCalls: {
       total: detail.apiCalls + exportCalls + files.apiCalls + metadata.apiCalls + finishCalls,
@@ -241,8 +244,8 @@ export async function finishBackup(
     mode: detail.mode,
     objects: objects.filter((o) => o.status !== 'failed').length,
     rows: objects.reduce((n, o) => n + o.rows, 0),
-    files: files.entries.length,
-    filesDownloaded: files.entries.filter((f) => f.downloaded).length,
+    files: files.count,
+    filesDownloaded: files.downloaded,
     metadataComponents: metadata.components,
     apiCalls: manifest.apiCalls.total,
     problems: shown,
@@ -352,12 +355,17 @@ function skippedMessage(org: string, snapshotId: string, skipped: readonly Skipp
   return `Backup ${snapshotId} of org ${org} leaves out ${skipped.length} object${skipped.length === 1 ? '' : 's'} it did not leave out before:\n${lines.join('\n')}${more}\nThis is said once; "sfbackup coverage" lists every object left out and why.`;
 }
 
+/**
+ * The records listing the run's file bodies (the reused list, then each batch's result), as the
+ * manifest names them, and the counts: one record is held at a time, whatever the number of files.
+ */
 async function collectFiles(
   deps: BackupDeps,
   org: string,
   snapshotId: string,
   errors: SnapshotError[],
-): Promise<{ entries: SnapshotFile[]; apiCalls: number }> {
+): Promise<{ lists: SnapshotFileList[]; count: number; downloaded: number; apiCalls: number }> {
+  const none = { lists: [], count: 0, downloaded: 0, apiCalls: 0 };
   const items = await optionalJson<unknown[]>(deps, filesPlanKey(org, snapshotId));
   if (!items) {
     errors.push({
@@ -366,7 +374,7 @@ async function collectFiles(
       name: 'FilesNotPlanned',
       message: 'the files step never ran',
     });
-    return { entries: [], apiCalls: 0 };
+    return none;
   }
   const batches = items.length;
   const deferred = await optionalJson<{ count: number; budget: number }>(
@@ -381,11 +389,29 @@ async function collectFiles(
       message: `${deferred.count} file bodies were not downloaded: the run's API share (${deferred.budget} calls) ran out; the next run fetches them`,
     });
   }
-  const entries = [...((await optionalJson<SnapshotFile[]>(deps, filesReusedKey(org, snapshotId))) ?? [])];
+  const lists: SnapshotFileList[] = [];
+  let count = 0;
+  let downloaded = 0;
   let apiCalls = 0;
+  const take = (bytes: Uint8Array, key: string): void => {
+    const { list, entries } = fileListOf(bytes, key);
+    lists.push(list);
+    count += list.count;
+    downloaded += entries.filter((f) => f.downloaded).length;
+  };
+  // A run planned by an earlier version listed them in one record.
+  const legacy = await optionalBytes(deps, filesReusedKey(org, snapshotId));
+  if (legacy) take(legacy, filesReusedKey(org, snapshotId));
+  for (let n = 1; ; n++) {
+    const key = filesReusedListKey(org, snapshotId, n);
+    const bytes = await optionalBytes(deps, key);
+    if (!bytes) break;
+    take(bytes, key);
+  }
   for (let batch = 1; batch <= batches; batch++) {
-    const result = await optionalJson<FilesResult>(deps, filesResultKey(org, snapshotId, batch));
-    if (!result) {
+    const key = filesResultKey(org, snapshotId, batch);
+    const bytes = await optionalBytes(deps, key);
+    if (!bytes) {
       const failure = await optionalJson<{ message: string }>(deps, filesFailureKey(org, snapshotId, batch));
       errors.push({
         scope: 'files',
@@ -395,10 +421,19 @@ async function collectFiles(
       });
       continue;
     }
-    entries.push(...result.files);
-    apiCalls += result.apiCalls;
+    take(bytes, key);
+    apiCalls += (JSON.parse(Buffer.from(bytes).toString('utf8')) as FilesResult).apiCalls;
   }
-  return { entries, apiCalls };
+  return { lists, count, downloaded, apiCalls };
+}
+
+async function optionalBytes(deps: BackupDeps, key: string): Promise<Uint8Array | undefined> {
+  try {
+    return await deps.store.get(key);
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
 }
 
 async function collectMetadata(

@@ -12,9 +12,11 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { csvHeader, csvValue } from '../snapshot/csv.ts';
 import { catalogKey, catalogPrefix, manifestKey } from '../snapshot/keys.ts';
+import { describeFileList } from '../snapshot/file-lists.ts';
 import {
   parseCatalogEntry,
   parseManifest,
+  type SnapshotFileList,
   type SnapshotManifest,
   type SnapshotPart,
 } from '../snapshot/manifest.ts';
@@ -131,6 +133,7 @@ export async function executeStep(
     .filter((k) => k.kind !== 'other')
     .sort((a, b) => order[a.kind] - order[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const rewrittenParts = new Set(planned.filter((k) => k.kind === 'part').map((k) => k.key));
+  const rewrittenTexts = new Set(planned.filter((k) => k.kind === 'text').map((k) => k.key));
   if (state.phase === 'rewrite') {
     for (let i = state.next; i < planned.length; i++) {
       if (i > state.next && past()) return pause({ phase: 'rewrite', next: i });
@@ -180,6 +183,7 @@ export async function executeStep(
           record.snapshotId,
           record.catalog,
           rewrittenParts,
+          rewrittenTexts,
         );
         if (done.manifest) count.manifestsRewritten++;
         if (done.catalog) count.catalogEntriesRewritten++;
@@ -318,16 +322,16 @@ function rewrite(
 }
 
 /**
- * Fields that say which record a list entry describes: a manifest's `files[]` entry names its
- * `recordId`, a restore's intent its `oldId`, a file link its `linkedEntityId`.
+ * Fields that say which record a list entry describes: a file entry (in a snapshot's file list, or
+ * a format 1 manifest's `files[]`) names its `recordId`, a restore's intent its `oldId`, a file
+ * link its `linkedEntityId`.
  */
 const RECORD_FIELDS = ['recordId', 'Id', 'id', 'oldId', 'linkedEntityId'] as const;
 
 /**
  * A JSON value without the erased ids: list items and keys that are one go, and a list entry
- * that describes an erased record (a manifest's `files[]` entry, a restore id map's
- * `[old id, new id]` pair) goes whole, so that the record still matches its schema rather than
- * holding a blanked id.
+ * that describes an erased record (a file entry, a restore id map's `[old id, new id]` pair)
+ * goes whole, so that the record still matches its schema rather than holding a blanked id.
  */
 function scrub(value: unknown, ids: IdSet): unknown {
   if (Array.isArray(value)) {
@@ -493,9 +497,9 @@ async function currentSizes(store: BackupStore, keys: readonly string[]): Promis
 }
 
 /**
- * Describes again, in one snapshot's manifest, the parts an erasure rewrote, with each object's
- * row counts; then, when the manifest changed, its catalog entry with the manifest's new hash.
- * Answers what it rewrote and the keys it looked at.
+ * Describes again, in one snapshot's manifest, the parts and file lists an erasure rewrote, with
+ * each object's row counts; then, when the manifest changed, its catalog entry with the
+ * manifest's new hash. Answers what it rewrote and the keys it looked at.
  */
 async function updateManifest(
   stores: ErasureStores,
@@ -503,6 +507,7 @@ async function updateManifest(
   snapshotId: string,
   catalog: ReturnType<typeof parseCatalogEntry> | undefined,
   rewritten: ReadonlySet<string>,
+  rewrittenTexts: ReadonlySet<string>,
 ): Promise<{ manifest: boolean; catalog: boolean; keys: string[] }> {
   const key = manifestKey(org, snapshotId);
   const text = await currentBody(stores.store, key);
@@ -540,7 +545,13 @@ async function updateManifest(
   for (const part of parts) {
     if (rewritten.has(part.key) || (sizes.get(part.key) ?? part.bytes) !== part.bytes) changed.add(part.key);
   }
-  const updated = await describeParts(manifest, changed, measure, deletedIn);
+  const described = await describeParts(manifest, changed, measure, deletedIn);
+  const updated = await describeFileLists(
+    stores.store,
+    described ?? manifest,
+    rewrittenTexts,
+    described !== undefined,
+  );
   let manifestText = textOf(text);
   if (updated) {
     manifestText = `${JSON.stringify(updated, null, 1)}\n`;
@@ -603,6 +614,37 @@ async function describeParts(
     objects.push(next);
   }
   return changed ? { ...manifest, objects } : undefined;
+}
+
+/**
+ * The manifest with its file lists described as stored now, when an erasure rewrote any (or one
+ * of another request's that stopped before its manifests did: its size no longer matches); the
+ * manifest given when there was nothing to describe again, undefined when it was not changed.
+ */
+async function describeFileLists(
+  store: BackupStore,
+  manifest: SnapshotManifest,
+  rewritten: ReadonlySet<string>,
+  changedBefore: boolean,
+): Promise<SnapshotManifest | undefined> {
+  const lists = manifest.fileLists ?? [];
+  const sizes = await currentSizes(
+    store,
+    lists.filter((l) => !rewritten.has(l.key)).map((l) => l.key),
+  );
+  let changed = false;
+  const next: SnapshotFileList[] = [];
+  for (const list of lists) {
+    if (!rewritten.has(list.key) && (sizes.get(list.key) ?? list.bytes) === list.bytes) {
+      next.push(list);
+      continue;
+    }
+    const now = (await describeFileList(store, list.key))?.list ?? list;
+    if (JSON.stringify(now) !== JSON.stringify(list)) changed = true;
+    next.push(now);
+  }
+  if (!changed) return changedBefore ? manifest : undefined;
+  return { ...manifest, fileLists: next };
 }
 
 async function countAsync<T>(items: readonly T[], count: (item: T) => Promise<number>): Promise<number> {

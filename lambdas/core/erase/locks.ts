@@ -17,6 +17,9 @@ export interface LockedVersion {
   readonly why: string;
 }
 
+/** A record of a snapshot's files folder (its reused list, a batch's result). */
+const FILE_LIST = /\/snapshots\/([^/]+)\/files\/[^/]+\.json$/;
+
 /** Listings and lock reads at once. */
 const AT_ONCE = 8;
 
@@ -31,7 +34,8 @@ interface PlannedKeyRef {
  * Every key whose earlier versions the erasure removes (execute.ts), and so whose locks matter:
  * `rewritten`, every version (the current one is replaced first): the planned keys but stored
  * files (never rewritten), the JSON records beside each planned part, the manifest of each planned
- * journal object, and the manifest and catalog entry of each snapshot holding a planned part;
+ * journal object, and the manifest and catalog entry of each snapshot holding a planned part or
+ * file list;
  * `kept`, only the versions before the current one: the manifest and catalog entry of every other
  * snapshot, which the erasure reads again and rewrites only when they no longer match. The erase
  * step finds the same keys its own way, as it describes them; a key it removes versions from that
@@ -48,6 +52,9 @@ export async function keysItRemovesFrom(
   for (const k of planned) {
     if (k.kind === 'other') continue;
     rewritten.add(k.key);
+    // A file list the manifest names with its checksum: the manifest is described again.
+    const list = FILE_LIST.exec(k.key);
+    if (k.kind === 'text' && list) snapshots.add(list[1]!);
     if (k.kind === 'journal') rewritten.add(journalManifestKeyOf(k.key));
     if (k.kind === 'part') {
       folders.add(k.key.slice(0, k.key.lastIndexOf('/') + 1));

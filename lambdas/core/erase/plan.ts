@@ -327,7 +327,7 @@ async function checkedPlan(
         .map((k) => k.key)
         .join(
           ', ',
-        )}). An erasure cannot rewrite a file's bytes, and its last scan would fail on them. Nothing was written. Find the documents they are in the manifests' files lists, remove those files' versions with the break-glass role, then start the erasure again.`,
+        )}). An erasure cannot rewrite a file's bytes, and its last scan would fail on them. Nothing was written. Find the documents they are in the snapshots' file lists (the records each manifest's fileLists names; a manifest's own files in format 1), remove those files' versions with the break-glass role, then start the erasure again.`,
     );
   }
   const open = await openRestoreBatches(store, keys);

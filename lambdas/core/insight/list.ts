@@ -1,4 +1,5 @@
 /** The finished snapshots of an org, newest first, as a person chooses one to compare or restore from. */
+import { fileCount } from '../snapshot/file-lists.ts';
 import type { CatalogEntry, SnapshotManifest } from '../snapshot/manifest.ts';
 import { SnapshotReader } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
@@ -79,7 +80,7 @@ function counts(
   return {
     objects: objects.length,
     rows: objects.reduce((n, o) => n + o.rows, 0),
-    files: manifest.files.length,
+    files: fileCount(manifest),
     metadataComponents: manifest.metadata.included ? manifest.metadata.components : 0,
   };
 }

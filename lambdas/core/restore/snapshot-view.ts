@@ -64,7 +64,7 @@ export class PointInTimeView implements SnapshotView {
   readonly orgId: string;
   readonly takenAt: string;
 
-  private bodies: Map<string, ReturnType<PointInTime['files']>[number]> | undefined;
+  private bodies: Map<string, SnapshotBody> | undefined;
   /** What the journal settled for each object read at the instant (rows left out). */
   private readonly covered = new Map<string, ObjectCoverage>();
 
@@ -147,9 +147,10 @@ export class PointInTimeView implements SnapshotView {
     }
     const versionIds = new Set([...documents.values()].flatMap((d) => d.versions.map((r) => idKey(r.Id!))));
     const bodies = new Map<string, SnapshotBody>();
-    for (const f of this.pit.files())
-      if (f.object === 'ContentVersion' && versionIds.has(idKey(f.recordId)))
-        bodies.set(idKey(f.recordId), f);
+    for (const f of await this.pit.files(
+      (f) => f.object === 'ContentVersion' && versionIds.has(idKey(f.recordId)),
+    ))
+      bodies.set(idKey(f.recordId), f);
     const versionOf = (row: Row): SnapshotFileVersion => {
       const body = bodies.get(idKey(row.Id!));
       return {
@@ -231,10 +232,10 @@ export class PointInTimeView implements SnapshotView {
   async body(object: string, recordId: string): Promise<Uint8Array | undefined> {
     // Indexed once: a plan asks for the body of every attachment it inserts.
     this.bodies ??= new Map(
-      this.pit
-        .files()
-        .filter((f) => f.field === 'Body')
-        .map((f) => [`${f.object}:${f.recordId.slice(0, 15)}`, f]),
+      (await this.pit.files((f) => f.field === 'Body')).map((f) => [
+        `${f.object}:${f.recordId.slice(0, 15)}`,
+        f,
+      ]),
     );
     const file = this.bodies.get(`${object}:${recordId.slice(0, 15)}`);
     return file ? this.pit.readFile(file) : undefined;

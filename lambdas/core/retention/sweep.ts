@@ -23,13 +23,19 @@ import type { RemovingStore } from '../removing-store.ts';
 import {
   catalogKey,
   catalogPrefix,
-  filesReusedKey,
   latestPointerKey,
   manifestKey,
   orgPrefix,
   snapshotPrefix,
 } from '../snapshot/keys.ts';
-import { type CatalogEntry, parseCatalogEntry, parseManifest } from '../snapshot/manifest.ts';
+import { readFileList } from '../snapshot/file-lists.ts';
+import {
+  type CatalogEntry,
+  parseCatalogEntry,
+  parseManifest,
+  SnapshotCorruptError,
+  type SnapshotFile,
+} from '../snapshot/manifest.ts';
 import { putIfAbsent, writeJsonOnce } from '../restore/store-json.ts';
 import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import {
@@ -673,6 +679,19 @@ async function fileBodiesToRemove(
     }
     const manifest = parseManifest(new TextDecoder().decode(await store.get(key)), key);
     for (const file of manifest.files) referenced.add(file.key);
+    for (const list of manifest.fileLists ?? []) {
+      checkTime();
+      let entries: SnapshotFile[];
+      try {
+        entries = await readFileList(store, list);
+      } catch (error) {
+        if (!(error instanceof SnapshotCorruptError)) throw error;
+        throw new RetentionCatalogUnreadableError(
+          `Kept snapshot ${decision.snapshotId} of org ${org} names a file list that cannot be read (${error.message}), so the file bodies it needs are unknown; no file body was expired. Verify the snapshot (sfbackup verify) and restore the list's earlier version from the vault's history if it was changed.`,
+        );
+      }
+      for (const file of entries) referenced.add(file.key);
+    }
   }
   const remove: string[] = [];
   for (const key of await keysUnder(store, `${orgPrefix(org)}${FILE_BODIES}`, checkTime)) {
@@ -689,11 +708,10 @@ async function bodiesRecordedBy(
   checkTime: () => void,
 ): Promise<string[]> {
   const bodies: string[] = [];
-  const reused = filesReusedKey(org, snapshotId);
-  const results = /\/files\/batch-\d+\.json$/;
+  const lists = /\/files\/(reused(-\d+)?|batch-\d+)\.json$/;
   for (const key of await keysUnder(store, `${snapshotPrefix(org, snapshotId)}files/`, checkTime)) {
     checkTime();
-    if (key !== reused && !results.test(key)) continue;
+    if (!lists.test(key)) continue;
     const parsed = JSON.parse(new TextDecoder().decode(await store.get(key))) as
       | { key?: unknown }[]
       | { files?: { key?: unknown }[] };

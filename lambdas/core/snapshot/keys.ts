@@ -143,9 +143,12 @@ export const objectFilterKey = (org: string, snapshotId: string, object: string,
 /** The files of one download batch. */
 export const filesBatchKey = (org: string, snapshotId: string, batch: number): string =>
   `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}.json`;
-/** Files already in the vault that this run reuses without downloading. */
+/** Files already in the vault that this run reuses without downloading, as earlier versions listed them: one record. */
 export const filesReusedKey = (org: string, snapshotId: string): string =>
   `${snapshotPrefix(org, snapshotId)}files/reused.json`;
+/** Files already in the vault that this run reuses without downloading: the n-th list (from 1) of at most 5,000. */
+export const filesReusedListKey = (org: string, snapshotId: string, n: number): string =>
+  `${snapshotPrefix(org, snapshotId)}files/reused-${String(n).padStart(5, '0')}.json`;
 /** Outcome of a files batch that failed for good. */
 export const filesFailureKey = (org: string, snapshotId: string, batch: number): string =>
   `${snapshotPrefix(org, snapshotId)}files/batch-${String(batch).padStart(5, '0')}-failed.json`;

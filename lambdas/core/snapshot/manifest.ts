@@ -1,8 +1,16 @@
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { z } from 'zod';
 
-/** Version of the manifest layout; a reader refuses versions it does not know. */
-export const MANIFEST_FORMAT_VERSION = 1;
+/**
+ * Version of the manifest layout a backup writes; a reader refuses versions it does not know.
+ * 1: every file body listed in the manifest itself (`files`). 2: file bodies listed in the
+ * snapshot's own records, named with their checksums in `fileLists` (`files` empty).
+ */
+export const MANIFEST_FORMAT_VERSION = 2;
+/** Manifest versions this code reads. */
+export const MANIFEST_FORMAT_VERSIONS = [1, 2] as const;
+/** Version of the catalog entry layout. */
+export const CATALOG_FORMAT_VERSION = 1;
 
 /**
  * Why an object the org lists is not in a snapshot (see docs/snapshot-format.md, "Skipped objects"):
@@ -188,6 +196,20 @@ export const snapshotFileSchema = z.object({
   downloaded: z.boolean().describe('False when the body was already in the vault and was not fetched again.'),
 });
 
+/**
+ * One record of the snapshot listing file bodies (the files step's batch results and the list of
+ * bodies reused from the vault), with what the manifest knows of it.
+ */
+export const snapshotFileListSchema = z.object({
+  key: z
+    .string()
+    .min(1)
+    .describe('Store key of the JSON record: a list of file entries, or an object whose `files` is one.'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  count: z.number().int().nonnegative().describe('File entries in the record.'),
+});
+
 /** One retrieve's zip, kept exactly as the Metadata API returned it. */
 export const snapshotMetadataPartSchema = z.object({
   key: z.string().min(1),
@@ -212,7 +234,7 @@ export const snapshotErrorSchema = z.object({
 
 /** The snapshot manifest: the one document that says what a snapshot holds and where. */
 export const snapshotManifestSchema = z.object({
-  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(MANIFEST_FORMAT_VERSIONS[0]), z.literal(MANIFEST_FORMAT_VERSIONS[1])]),
   snapshotId: z.string().regex(/^\d{8}T\d{9}Z-[0-9a-z]{6}$/),
   runId: z.string().describe('The workflow execution that took it.'),
   org: z.string().min(1).describe('The org key used in the vault (the config name).'),
@@ -254,7 +276,15 @@ export const snapshotManifestSchema = z.object({
     ),
   objects: z.array(snapshotObjectSchema),
   skippedObjects: z.array(skippedObjectSchema),
-  files: z.array(snapshotFileSchema),
+  files: z
+    .array(snapshotFileSchema)
+    .describe('Format 1: every file body of the snapshot. Format 2: empty; see fileLists.'),
+  fileLists: z
+    .array(snapshotFileListSchema)
+    .optional()
+    .describe(
+      "Format 2: the records listing the snapshot's file bodies, each with its checksum and entry count, so a manifest stays small whatever the number of files.",
+    ),
   metadata: z.object({
     included: z.boolean(),
     components: z.number().int().nonnegative(),
@@ -273,7 +303,7 @@ export const snapshotManifestSchema = z.object({
 
 /** The catalog entry written last: only `status: complete` makes a snapshot usable. */
 export const catalogEntrySchema = z.object({
-  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  formatVersion: z.literal(CATALOG_FORMAT_VERSION),
   snapshotId: z.string(),
   org: z.string(),
   orgId: z.string(),
@@ -301,6 +331,8 @@ export type SkippedObject = z.infer<typeof skippedObjectSchema>;
 export type SnapshotPart = z.infer<typeof snapshotPartSchema>;
 /** One stored file body. */
 export type SnapshotFile = z.infer<typeof snapshotFileSchema>;
+/** One record listing file bodies. */
+export type SnapshotFileList = z.infer<typeof snapshotFileListSchema>;
 /** One metadata zip. */
 export type SnapshotMetadataPart = z.infer<typeof snapshotMetadataPartSchema>;
 /** One error recorded in a manifest. */
@@ -311,6 +343,11 @@ export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
 /** A stored manifest or catalog entry did not match the documented format. */
 export class InvalidSnapshotManifestError extends Error {
   override readonly name = ErrorName.InvalidSnapshotManifest;
+}
+
+/** A stored part or record did not match its manifest entry. */
+export class SnapshotCorruptError extends Error {
+  override readonly name = ErrorName.SnapshotCorrupt;
 }
 
 /** Parses a manifest read from the store, naming every field that does not match the format. */

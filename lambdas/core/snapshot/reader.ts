@@ -6,11 +6,13 @@ import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import type { BackupStore } from '../store.ts';
 import { ObjectNotFoundError } from '../store.ts';
+import { snapshotFiles } from './file-lists.ts';
 import { catalogKey, catalogPrefix, latestPointerKey, manifestKey } from './keys.ts';
 import {
   type CatalogEntry,
   parseCatalogEntry,
   parseManifest,
+  SnapshotCorruptError,
   type SnapshotField,
   type SnapshotFile,
   type SnapshotManifest,
@@ -37,10 +39,7 @@ export class SnapshotNotFoundError extends Error {
   override readonly name = ErrorName.SnapshotNotFound;
 }
 
-/** A stored part did not match its manifest entry. */
-export class SnapshotCorruptError extends Error {
-  override readonly name = ErrorName.SnapshotCorrupt;
-}
+export { SnapshotCorruptError };
 
 /** Reads snapshots from the vault: the catalog, manifests, and points in time. */
 export class SnapshotReader {
@@ -309,11 +308,15 @@ export class PointInTime {
     return out;
   }
 
-  /** File bodies as of this point: the newest entry per record and field. */
-  files(): SnapshotFile[] {
+  /**
+   * File bodies as of this point: the newest entry per record and field, of the records `wanted`
+   * keeps (every one without it). Only the kept entries are held, one list record read at a time.
+   */
+  async files(wanted?: (file: SnapshotFile) => boolean): Promise<SnapshotFile[]> {
     const byRecord = new Map<string, SnapshotFile>();
     for (let i = this.chain.length - 1; i >= 0; i--) {
-      for (const file of this.chain[i]!.files) {
+      for await (const file of snapshotFiles(this.store, this.chain[i]!)) {
+        if (wanted && !wanted(file)) continue;
         const id = `${file.object}/${file.recordId}/${file.field}`;
         if (!byRecord.has(id)) byRecord.set(id, file);
       }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import type { BackupStore } from '../store.ts';
 import { CsvRecordCounter } from './csv.ts';
-import type { SnapshotManifest } from './manifest.ts';
+import { readFileList } from './file-lists.ts';
+import { type SnapshotFile, type SnapshotManifest, SnapshotCorruptError } from './manifest.ts';
 
 /** Reads every part back from the store and checks it against the manifest. Returns the problems found. */
 export async function verifySnapshot(store: BackupStore, manifest: SnapshotManifest): Promise<string[]> {
@@ -39,7 +40,7 @@ export async function verifySnapshot(store: BackupStore, manifest: SnapshotManif
         problems.push(`${object.name}: ${what} ${part.key} does not match its SHA-256, size or row count`);
     }
   }
-  for (const file of manifest.files) {
+  const checkFile = async (file: SnapshotFile): Promise<void> => {
     const head = await store.head(file.key);
     if (!head) problems.push(`file ${file.object}/${file.recordId}: body ${file.key} is missing`);
     else if (head.bytes !== file.bytes)
@@ -51,6 +52,19 @@ export async function verifySnapshot(store: BackupStore, manifest: SnapshotManif
       if (sha !== file.sha256)
         problems.push(`file ${file.object}/${file.recordId}: body does not match its SHA-256`);
     }
+  };
+  for (const file of manifest.files) await checkFile(file);
+  // One list record's entries held at a time.
+  for (const list of manifest.fileLists ?? []) {
+    let entries: SnapshotFile[];
+    try {
+      entries = await readFileList(store, list);
+    } catch (error) {
+      if (!(error instanceof SnapshotCorruptError)) throw error;
+      problems.push(error.message);
+      continue;
+    }
+    for (const file of entries) await checkFile(file);
   }
   for (const part of manifest.metadata.parts) {
     const head = await store.head(part.key);

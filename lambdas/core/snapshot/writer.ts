@@ -4,7 +4,7 @@ import { csvHeader, csvLine } from './csv.ts';
 import { catalogKey, latestPointerKey, manifestKey, newAttemptId, snapshotPrefix } from './keys.ts';
 import {
   type CatalogEntry,
-  MANIFEST_FORMAT_VERSION,
+  CATALOG_FORMAT_VERSION,
   type SnapshotManifest,
   snapshotManifestSchema,
   type SnapshotPart,
@@ -69,7 +69,7 @@ export async function recordSnapshotOutcome(
   outcome: { manifestKey: string | null; manifestSha256: string | null; problems: readonly string[] },
 ): Promise<CatalogEntry> {
   const entry: CatalogEntry = {
-    formatVersion: MANIFEST_FORMAT_VERSION,
+    formatVersion: CATALOG_FORMAT_VERSION,
     snapshotId: manifest.snapshotId,
     org: manifest.org,
     orgId: manifest.orgId,

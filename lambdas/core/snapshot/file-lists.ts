@@ -1,0 +1,85 @@
+/**
+ * The file bodies a snapshot holds. A format 1 manifest lists them itself. A format 2 manifest
+ * names the snapshot's own records that list them (the list of bodies reused from the vault and
+ * each files batch's result), each with its SHA-256, size and entry count: the manifest stays
+ * small with millions of files, and a reader holds one record's entries at a time.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { BackupStore } from '../store.ts';
+import {
+  type SnapshotFile,
+  type SnapshotFileList,
+  type SnapshotManifest,
+  SnapshotCorruptError,
+  snapshotFileSchema,
+} from './manifest.ts';
+
+const listRecordSchema = z.union([
+  z.array(snapshotFileSchema),
+  z.object({ files: z.array(snapshotFileSchema) }).passthrough(),
+]);
+
+/** The entries of a stored list record, or a SnapshotCorruptError naming the key and what is wrong. */
+function entriesOf(bytes: Uint8Array, key: string): SnapshotFile[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new SnapshotCorruptError(`File list ${key} is not JSON (${(error as Error).message}).`);
+  }
+  const parsed = listRecordSchema.safeParse(json);
+  if (!parsed.success)
+    throw new SnapshotCorruptError(
+      `File list ${key} is neither a list of file entries nor an object holding one in "files".`,
+    );
+  return Array.isArray(parsed.data) ? parsed.data : parsed.data.files;
+}
+
+/** What a manifest says of a list record's bytes (checksum, size and entry count), and its entries. */
+export function fileListOf(
+  bytes: Uint8Array,
+  key: string,
+): { list: SnapshotFileList; entries: SnapshotFile[] } {
+  const entries = entriesOf(bytes, key);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { list: { key, sha256, bytes: bytes.length, count: entries.length }, entries };
+}
+
+/** What a manifest says of a stored list record, and its entries; undefined when the key holds nothing. */
+export async function describeFileList(
+  store: BackupStore,
+  key: string,
+): Promise<{ list: SnapshotFileList; entries: SnapshotFile[] } | undefined> {
+  if (!(await store.head(key))) return undefined;
+  return fileListOf(await store.get(key), key);
+}
+
+/** A list record's entries, checked against what the manifest says of it. */
+export async function readFileList(store: BackupStore, list: SnapshotFileList): Promise<SnapshotFile[]> {
+  const found = await describeFileList(store, list.key);
+  if (!found) throw new SnapshotCorruptError(`File list ${list.key} is missing from the store.`);
+  if (found.list.sha256 !== list.sha256)
+    throw new SnapshotCorruptError(`File list ${list.key} does not match its SHA-256.`);
+  if (found.list.count !== list.count)
+    throw new SnapshotCorruptError(
+      `File list ${list.key} holds ${found.list.count} entries, not ${list.count}.`,
+    );
+  return found.entries;
+}
+
+/**
+ * Every file entry of a snapshot, in the manifest's order: its own list (format 1), then each
+ * list record it names (format 2), each checked before any of its entries is given.
+ */
+export async function* snapshotFiles(
+  store: BackupStore,
+  manifest: Pick<SnapshotManifest, 'files' | 'fileLists'>,
+): AsyncGenerator<SnapshotFile> {
+  yield* manifest.files;
+  for (const list of manifest.fileLists ?? []) yield* await readFileList(store, list);
+}
+
+/** How many file entries a snapshot holds, from its manifest alone. */
+export const fileCount = (manifest: Pick<SnapshotManifest, 'files' | 'fileLists'>): number =>
+  manifest.files.length + (manifest.fileLists ?? []).reduce((n, l) => n + l.count, 0);

@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import { RetentionCatalogUnreadableError, sweepOrg } from '../../lambdas/core/retention/sweep.ts';
+import {
+  fileCount,
+  fileListOf,
+  readFileList,
+  snapshotFiles,
+} from '../../lambdas/core/snapshot/file-lists.ts';
+import { REUSED_PER_LIST } from '../../lambdas/core/backup/files.ts';
+import {
+  filesReusedKey,
+  filesReusedListKey,
+  filesResultKey,
+  manifestKey,
+} from '../../lambdas/core/snapshot/keys.ts';
+import { type SnapshotFile, SnapshotCorruptError } from '../../lambdas/core/snapshot/manifest.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
+import { filesOf } from '../support/snapshot-files.ts';
+import { baseFields, FakeSource } from './fake-source.ts';
+import { MemoryStore } from './memory-store.ts';
+import { runCore } from './run-core.ts';
+
+const FIRST = Date.parse('2026-11-01T02:00:00.000Z');
+const at = (day: number) => new Date(FIRST + day * 86_400_000);
+
+/** An org with `count` files, each one ContentVersion with its own body. */
+function orgWithFiles(count: number): FakeSource {
+  const source = new FakeSource([
+    {
+      name: 'ContentVersion',
+      fields: [...baseFields, { name: 'Checksum', type: 'string' }, { name: 'VersionData', type: 'base64' }],
+      rows: Array.from({ length: count }, (_, i) => ({
+        Id: `068${String(i + 1).padStart(12, '0')}AAA`,
+        Name: `file ${i + 1}`,
+        IsDeleted: 'false',
+        SystemModstamp: at(-1).toISOString(),
+        Checksum: null,
+      })),
+    },
+  ]);
+  for (const row of source.object('ContentVersion').rows)
+    source.setBlob('ContentVersion', row.Id!, `body of ${row.Id}`);
+  return source;
+}
+
+const entry = (recordId: string): SnapshotFile => ({
+  object: 'ContentVersion',
+  recordId,
+  field: 'VersionData',
+  key: `orgs/acme/files/sha256/ab/${'ab'.repeat(32)}`,
+  sha256: 'ab'.repeat(32),
+  bytes: 3,
+  downloaded: true,
+});
+
+describe("a snapshot's file lists", () => {
+  it('are named in the manifest with their checksums and counts, and the manifest holds no file entry', async () => {
+    const source = orgWithFiles(7);
+    const { store, finish } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { filesPerBatch: 3 },
+      new MemoryStore(),
+      () => at(0),
+    );
+    expect(finish).toMatchObject({ status: 'complete', files: 7, filesDownloaded: 7 });
+    const id = finish.snapshotId;
+    const manifest = await new SnapshotReader(store).manifest('acme', id);
+    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.files).toEqual([]);
+    expect(manifest.fileLists?.map((l) => [l.key, l.count])).toEqual([
+      [filesReusedListKey('acme', id, 1), 0],
+      [filesResultKey('acme', id, 1), 3],
+      [filesResultKey('acme', id, 2), 3],
+      [filesResultKey('acme', id, 3), 1],
+    ]);
+    for (const list of manifest.fileLists!)
+      expect(list).toEqual(fileListOf(await store.get(list.key), list.key).list);
+    expect(store.text(manifestKey('acme', id))).not.toContain('068000000000001AAA');
+    expect(fileCount(manifest)).toBe(7);
+    const files = await filesOf(store, manifest);
+    expect(files.map((f) => f.recordId).sort()).toEqual(
+      source
+        .object('ContentVersion')
+        .rows.map((r) => r.Id)
+        .sort(),
+    );
+    const pit = await new SnapshotReader(store).pointInTime('acme', id);
+    expect((await pit.files()).map((f) => f.recordId).sort()).toEqual(files.map((f) => f.recordId).sort());
+    expect(await verifySnapshot(store, manifest)).toEqual([]);
+
+    // A second run reuses every body: the reused list names them all, none downloaded.
+    const again = await runCore(source, { org: 'acme', mode: 'full' }, { filesPerBatch: 3 }, store, () =>
+      at(1),
+    );
+    expect(again.finish).toMatchObject({ status: 'complete', files: 7, filesDownloaded: 0 });
+    const second = await new SnapshotReader(store).manifest('acme', again.finish.snapshotId);
+    expect(second.fileLists?.map((l) => [l.key, l.count])).toEqual([
+      [filesReusedListKey('acme', second.snapshotId, 1), 7],
+    ]);
+  });
+
+  it('in many lists of reused bodies, or in one as earlier versions planned them, are all named', async () => {
+    const source = orgWithFiles(REUSED_PER_LIST + 2);
+    const { store } = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      { filesPerBatch: 5_000 },
+      new MemoryStore(),
+      () => at(0),
+    );
+    const again = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1));
+    const id = again.finish.snapshotId;
+    const manifest = await new SnapshotReader(store).manifest('acme', id);
+    expect(manifest.fileLists?.map((l) => [l.key, l.count])).toEqual([
+      [filesReusedListKey('acme', id, 1), REUSED_PER_LIST],
+      [filesReusedListKey('acme', id, 2), 2],
+    ]);
+    expect(await verifySnapshot(store, manifest)).toEqual([]);
+
+    // A run whose files step an earlier version planned, finished by this one.
+    class EarlierPlan extends MemoryStore {
+      override async put(key: string, body: Uint8Array | string) {
+        return super.put(key.replace(/files\/reused-00001\.json$/, 'files/reused.json'), body);
+      }
+    }
+    const small = orgWithFiles(3);
+    const earlier = new EarlierPlan();
+    await runCore(small, { org: 'acme', mode: 'full' }, {}, earlier, () => at(0));
+    const old = await runCore(small, { org: 'acme', mode: 'full' }, {}, earlier, () => at(1));
+    expect(old.finish).toMatchObject({ status: 'complete', files: 3, filesDownloaded: 0 });
+    const oldManifest = await new SnapshotReader(earlier).manifest('acme', old.finish.snapshotId);
+    expect(oldManifest.fileLists?.map((l) => [l.key, l.count])).toEqual([
+      [filesReusedKey('acme', old.finish.snapshotId), 3],
+    ]);
+  });
+
+  it('are checked before their entries are read: a changed, shortened or missing list is named', async () => {
+    const { store, finish } = await runCore(
+      orgWithFiles(4),
+      { org: 'acme', mode: 'full' },
+      { filesPerBatch: 2 },
+      new MemoryStore(),
+      () => at(0),
+    );
+    const reader = new SnapshotReader(store);
+    const manifest = await reader.manifest('acme', finish.snapshotId);
+    const [, first, second] = manifest.fileLists!;
+    const record = JSON.parse(store.text(first!.key)) as { files: SnapshotFile[] };
+    // The same entries written another way: the count holds, the checksum does not.
+    store.objects.set(first!.key, Buffer.from(JSON.stringify(record, null, 2)));
+    // One entry fewer.
+    const shorter = JSON.parse(store.text(second!.key)) as { files: SnapshotFile[] };
+    const shortened = fileListOf(
+      Buffer.from(JSON.stringify({ ...shorter, files: shorter.files.slice(1) })),
+      second!.key,
+    );
+    store.objects.set(
+      second!.key,
+      Buffer.from(JSON.stringify({ ...shorter, files: shorter.files.slice(1) })),
+    );
+    expect(await verifySnapshot(store, manifest)).toEqual([
+      `File list ${first!.key} does not match its SHA-256.`,
+      `File list ${second!.key} does not match its SHA-256.`,
+    ]);
+    await expect(readFileList(store, { ...second!, sha256: shortened.list.sha256 })).rejects.toThrow(
+      `File list ${second!.key} holds 1 entries, not 2.`,
+    );
+    await expect(readFileList(store, { ...first!, key: `${first!.key}.gone` })).rejects.toThrow(
+      `File list ${first!.key}.gone is missing from the store.`,
+    );
+    const pit = await reader.pointInTime('acme', finish.snapshotId);
+    await expect(pit.files()).rejects.toThrow(SnapshotCorruptError);
+  });
+
+  it('read a format 1 manifest, whose file entries are its own, and the lists of a format 2 one, in order', async () => {
+    const store = new MemoryStore();
+    await store.put('l/a.json', JSON.stringify([entry('068000000000002AAA')]));
+    await store.put(
+      'l/b.json',
+      JSON.stringify({ batch: 1, files: [entry('068000000000003AAA')], apiCalls: 1 }),
+    );
+    const lists = [
+      fileListOf(await store.get('l/a.json'), 'l/a.json').list,
+      fileListOf(await store.get('l/b.json'), 'l/b.json').list,
+    ];
+    const manifest = { files: [entry('068000000000001AAA')], fileLists: lists };
+    const ids: string[] = [];
+    for await (const file of snapshotFiles(store, manifest)) ids.push(file.recordId);
+    expect(ids).toEqual(['068000000000001AAA', '068000000000002AAA', '068000000000003AAA']);
+    expect(fileCount(manifest)).toBe(3);
+    expect(fileCount({ files: [entry('068000000000001AAA')] })).toBe(1);
+  });
+
+  it('refuse a record that is not a list of file entries, naming its key', () => {
+    expect(() => fileListOf(Buffer.from('{"files": [{"recordId": 1}]}'), 'k.json')).toThrow(
+      'File list k.json is neither a list of file entries nor an object holding one in "files".',
+    );
+    expect(() => fileListOf(Buffer.from('[{'), 'k.json')).toThrow(/^File list k.json is not JSON/);
+  });
+
+  it('that a kept snapshot names unreadably stop the sweep before any file body goes', async () => {
+    // GIVEN two days of backups, the older one's file gone from the org, and the kept one's list changed
+    const source = orgWithFiles(2);
+    const store = new MemoryStore();
+    await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
+    source.object('ContentVersion').rows.splice(0, 1);
+    const kept = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1));
+    const list = (await new SnapshotReader(store).manifest('acme', kept.finish.snapshotId)).fileLists![0]!;
+    store.objects.set(list.key, Buffer.from('[]'));
+    const bodies = [...store.objects.keys()].filter((k) => k.includes('/files/sha256/'));
+    // WHEN the policy keeps one daily snapshot
+    const sweep = sweepOrg(
+      { store, remover: store, clock: () => at(1) },
+      { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
+    );
+    // THEN the sweep stops, naming the list, and every body is still there
+    await expect(sweep).rejects.toThrow(RetentionCatalogUnreadableError);
+    await expect(sweep).rejects.toThrow(`File list ${list.key} does not match its SHA-256.`);
+    expect([...store.objects.keys()].filter((k) => k.includes('/files/sha256/'))).toEqual(bodies);
+  });
+});
