@@ -11,9 +11,14 @@ import {
   filesReusedKey,
   filesReusedListKey,
   filesResultKey,
+  catalogKey,
   manifestKey,
 } from '../../lambdas/core/snapshot/keys.ts';
-import { type SnapshotFile, SnapshotCorruptError } from '../../lambdas/core/snapshot/manifest.ts';
+import {
+  parseManifest,
+  type SnapshotFile,
+  SnapshotCorruptError,
+} from '../../lambdas/core/snapshot/manifest.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { filesOf } from '../support/snapshot-files.ts';
@@ -200,6 +205,59 @@ describe("a snapshot's file lists", () => {
     expect(() => fileListOf(Buffer.from('[{'), 'k.json')).toThrow(/^File list k.json is not JSON/);
   });
 
+  it('of a format 1 manifest, its own, keep their bodies through a sweep', async () => {
+    // GIVEN two days of backups, the older one's file gone from the org, the kept one's manifest in format 1
+    const source = orgWithFiles(2);
+    const store = new MemoryStore();
+    const first = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
+    source.object('ContentVersion').rows.splice(0, 1);
+    const kept = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1));
+    const reader = new SnapshotReader(store);
+    const manifest = await reader.manifest('acme', kept.finish.snapshotId);
+    const files = await filesOf(store, manifest);
+    const { fileLists: _lists, ...rest } = manifest;
+    const formatOne = { ...rest, formatVersion: 1, files };
+    store.objects.set(manifestKey('acme', manifest.snapshotId), Buffer.from(JSON.stringify(formatOne)));
+    for (const list of manifest.fileLists!) store.objects.delete(list.key);
+    const gone = (await filesOf(store, await reader.manifest('acme', first.finish.snapshotId))).find(
+      (f) => !files.some((k) => k.key === f.key),
+    )!;
+    // WHEN the policy keeps one daily snapshot
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => at(1) },
+      { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
+    );
+    // THEN the body only the expired snapshot named goes, and the kept one's still verifies
+    expect(out).toMatchObject({ expired: 1, removedFileBodies: 1 });
+    expect(await store.head(gone.key)).toBeUndefined();
+    expect(files).toHaveLength(1);
+    expect(await store.head(files[0]!.key)).toBeDefined();
+    expect(await verifySnapshot(store, await reader.manifest('acme', manifest.snapshotId))).toEqual([]);
+  });
+
+  it('say where they are by their format: a manifest placing them otherwise is refused, naming the field', async () => {
+    const { store, finish } = await runCore(
+      orgWithFiles(1),
+      { org: 'acme', mode: 'full' },
+      {},
+      new MemoryStore(),
+      () => at(0),
+    );
+    const key = manifestKey('acme', finish.snapshotId);
+    const manifest = parseManifest(store.text(key), key);
+    const entries = await filesOf(store, manifest);
+    expect(() => parseManifest(JSON.stringify({ ...manifest, files: entries }), key)).toThrow(
+      /files.*format 2 lists its files in the records `fileLists` names/,
+    );
+    expect(() => parseManifest(JSON.stringify({ ...manifest, formatVersion: 1 }), key)).toThrow(
+      /fileLists.*format 1 lists its files in `files`/,
+    );
+    const { fileLists: _lists, ...withoutLists } = manifest;
+    expect(() => parseManifest(JSON.stringify(withoutLists), key)).toThrow(
+      /fileLists.*format 2 names its file lists/,
+    );
+  });
+
   it('that a kept snapshot names unreadably stop the sweep before any file body goes', async () => {
     // GIVEN two days of backups, the older one's file gone from the org, and the kept one's list changed
     const source = orgWithFiles(2);
@@ -219,5 +277,42 @@ describe("a snapshot's file lists", () => {
     await expect(sweep).rejects.toThrow(RetentionCatalogUnreadableError);
     await expect(sweep).rejects.toThrow(`File list ${list.key} does not match its SHA-256.`);
     expect([...store.objects.keys()].filter((k) => k.includes('/files/sha256/'))).toEqual(bodies);
+  });
+
+  it('that a failed run names unreadably leave the sweep to read what its records name', async () => {
+    // GIVEN two days of backups, the older one's file gone from the org, and a later failed run whose list was changed
+    const source = orgWithFiles(2);
+    const store = new MemoryStore();
+    const first = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
+    source.object('ContentVersion').rows.splice(0, 1);
+    await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1));
+    const late = await runCore(
+      source,
+      { org: 'acme', mode: 'full' },
+      {},
+      store,
+      () => new Date(at(1).getTime() + 3_600_000),
+    );
+    const entryKey = catalogKey('acme', late.finish.snapshotId);
+    const entry = JSON.parse(store.text(entryKey)) as Record<string, unknown>;
+    store.objects.set(
+      entryKey,
+      Buffer.from(JSON.stringify({ ...entry, status: 'failed', problems: ['a part was lost'] })),
+    );
+    const list = (await new SnapshotReader(store).manifest('acme', late.finish.snapshotId)).fileLists![0]!;
+    store.objects.set(list.key, Buffer.from(JSON.stringify(JSON.parse(store.text(list.key)), null, 2)));
+    const reader = new SnapshotReader(store);
+    const [gone, stays] = (await filesOf(store, await reader.manifest('acme', first.finish.snapshotId))).sort(
+      (a, b) => (a.recordId === '068000000000001AAA' ? -1 : b.recordId === '068000000000001AAA' ? 1 : 0),
+    );
+    // WHEN the policy keeps one daily snapshot
+    const out = await sweepOrg(
+      { store, remover: store, clock: () => new Date(at(1).getTime() + 7_200_000) },
+      { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
+    );
+    // THEN the sweep goes on: the body only the expired snapshot named goes, the other stays
+    expect(out).toMatchObject({ done: true, expired: 1, removedFileBodies: 1 });
+    expect(await store.head(gone!.key)).toBeUndefined();
+    expect(await store.head(stays!.key)).toBeDefined();
   });
 });

@@ -13,6 +13,7 @@ import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { fileListOf } from '../../lambdas/core/snapshot/file-lists.ts';
 import { parseManifest } from '../../lambdas/core/snapshot/manifest.ts';
+import { filesOf } from '../support/snapshot-files.ts';
 import type { VersionedStore, VersionLock } from '../../lambdas/core/store.ts';
 import { BLANKED_DESCRIPTION, buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import type { PointInTime } from '../../lambdas/core/snapshot/reader.ts';
@@ -930,7 +931,12 @@ describe('erasure over a local vault, step by step', () => {
       gzipSync(`"Id","ParentId","Name"\n"${attachment}","${sc.person}","letter.pdf"\n`),
     );
     const key = `orgs/sample/snapshots/${snapshot}/manifest.json`;
-    const manifest = JSON.parse(new TextDecoder().decode(await d.store.get(key)));
+    const { fileLists: _lists, ...manifest } = JSON.parse(new TextDecoder().decode(await d.store.get(key)));
+    // A manifest as earlier versions wrote it: format 1, every file entry its own.
+    const listed = await filesOf(
+      d.store,
+      parseManifest(new TextDecoder().decode(await d.store.get(key)), key),
+    );
     const file = {
       object: 'Attachment',
       recordId: attachment,
@@ -942,7 +948,7 @@ describe('erasure over a local vault, step by step', () => {
     };
     await d.store.replace(
       key,
-      `${JSON.stringify({ ...manifest, files: [...manifest.files, file] }, null, 1)}\n`,
+      `${JSON.stringify({ ...manifest, formatVersion: 1, files: [...listed, file] }, null, 1)}\n`,
     );
     // WHEN she and her attachment are erased
     const input = {
@@ -957,78 +963,104 @@ describe('erasure over a local vault, step by step', () => {
     const reader = new SnapshotReader(d.store);
     const after = await reader.manifest('sample', snapshot);
     expect(after.files.map((f) => f.recordId)).not.toContain(attachment);
-    expect(after.files).toHaveLength(manifest.files.length);
+    expect(after.formatVersion).toBe(1);
+    expect(after.files).toHaveLength(listed.length);
     for (const id of sc.snapshots) {
       expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
     }
     expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
   }, 120_000);
 
-  it('removes an erased attachment from the file list that names it, and describes the list again in the manifest', async () => {
-    // GIVEN a snapshot whose file list names a body of hers and a body of someone else's
-    const dir = copy();
-    const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const attachment = canonical18('00P5g000000000B');
-    const snapshot = sc.snapshots[0]!;
-    await d.store.put(
-      `orgs/sample/snapshots/${snapshot}/objects/Attachment/part-00001-ffffffff.csv.gz`,
-      gzipSync(`"Id","ParentId","Name"\n"${attachment}","${sc.person}","letter.pdf"\n`),
-    );
-    const theirs = Buffer.from('minutes of the board');
-    const theirSha = createHash('sha256').update(theirs).digest('hex');
-    const theirKey = `orgs/sample/files/sha256/${theirSha.slice(0, 2)}/${theirSha}`;
-    await d.store.put(theirKey, theirs);
-    const entry = (recordId: string, key: string, sha256: string, bytes: number) => ({
-      object: 'Attachment',
-      recordId,
-      field: 'Body',
-      key,
-      sha256,
-      bytes,
-      downloaded: true,
-    });
-    const listKey = `orgs/sample/snapshots/${snapshot}/files/batch-00900.json`;
-    const record = JSON.stringify({
-      batch: 900,
-      files: [
-        entry(attachment, `orgs/sample/files/sha256/ab/${'ab'.repeat(32)}`, 'ab'.repeat(32), 3),
-        entry(canonical18('00P5g000000000C'), theirKey, theirSha, theirs.length),
-      ],
-      apiCalls: 2,
-      errors: [],
-    });
-    await d.store.put(listKey, record);
-    const key = `orgs/sample/snapshots/${snapshot}/manifest.json`;
-    const manifest = parseManifest(new TextDecoder().decode(await d.store.get(key)), key);
-    expect(manifest.formatVersion).toBe(2);
-    const listed = fileListOf(Buffer.from(record), listKey).list;
-    await d.store.replace(
-      key,
-      `${JSON.stringify({ ...manifest, fileLists: [...(manifest.fileLists ?? []), listed] }, null, 1)}\n`,
-    );
-    // WHEN she and her attachment are erased
-    const input = {
-      ids: [sc.person, attachment],
-      requestedBy: 'request 50',
-      mode: 'erase',
-      confirmOrgId: orgId,
-    };
-    const started = await startErasure(d, input, 'attachment-list');
-    const outcome = await eraseFromPlan(d, input, started.planKey);
-    // THEN the list holds only the other body, the manifest names it as it is now, and every snapshot verifies
-    const reader = new SnapshotReader(d.store);
-    const after = await reader.manifest('sample', snapshot);
-    const now = fileListOf(await d.store.get(listKey), listKey);
-    expect(now.entries.map((f) => f.key)).toEqual([theirKey]);
-    expect(after.fileLists?.find((l) => l.key === listKey)).toEqual(now.list);
-    expect(now.list.count).toBe(1);
-    expect(outcome.manifestsRewritten).toBeGreaterThanOrEqual(1);
-    for (const id of sc.snapshots) {
-      expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
-    }
-    expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
-  }, 120_000);
+  it.each([
+    ['in one run', false],
+    ['as a new execution after a run stopped before the manifests', true],
+  ] as const)(
+    'removes an erased attachment from the file list that names it, and describes the list again in the manifest, %s',
+    async (_how, stop) => {
+      // GIVEN a snapshot whose file list names a body of hers and a body of someone else's
+      const dir = copy();
+      const d = deps(dir, keepingVersions(new LocalDirectoryStore(dir)));
+      const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+      const attachment = canonical18('00P5g000000000B');
+      const snapshot = sc.snapshots[0]!;
+      await d.store.put(
+        `orgs/sample/snapshots/${snapshot}/objects/Attachment/part-00001-ffffffff.csv.gz`,
+        gzipSync(`"Id","ParentId","Name"\n"${attachment}","${sc.person}","letter.pdf"\n`),
+      );
+      const theirs = Buffer.from('minutes of the board');
+      const theirSha = createHash('sha256').update(theirs).digest('hex');
+      const theirKey = `orgs/sample/files/sha256/${theirSha.slice(0, 2)}/${theirSha}`;
+      await d.store.put(theirKey, theirs);
+      const entry = (recordId: string, key: string, sha256: string, bytes: number) => ({
+        object: 'Attachment',
+        recordId,
+        field: 'Body',
+        key,
+        sha256,
+        bytes,
+        downloaded: true,
+      });
+      const listKey = `orgs/sample/snapshots/${snapshot}/files/batch-00900.json`;
+      const record = JSON.stringify({
+        batch: 900,
+        files: [
+          entry(attachment, `orgs/sample/files/sha256/ab/${'ab'.repeat(32)}`, 'ab'.repeat(32), 3),
+          entry(canonical18('00P5g000000000C'), theirKey, theirSha, theirs.length),
+        ],
+        apiCalls: 2,
+        errors: [],
+      });
+      await d.store.put(listKey, record);
+      const key = `orgs/sample/snapshots/${snapshot}/manifest.json`;
+      const manifest = parseManifest(new TextDecoder().decode(await d.store.get(key)), key);
+      expect(manifest.formatVersion).toBe(2);
+      const listed = fileListOf(Buffer.from(record), listKey).list;
+      await d.store.replace(
+        key,
+        `${JSON.stringify({ ...manifest, fileLists: [...(manifest.fileLists ?? []), listed] }, null, 1)}\n`,
+      );
+      // WHEN she and her attachment are erased
+      const input = {
+        ids: [sc.person, attachment],
+        requestedBy: 'request 50',
+        mode: 'erase',
+        confirmOrgId: orgId,
+      };
+      if (stop) {
+        // A run that rewrote the list, then stopped before describing it in the manifest.
+        const crash = crashingStore(d, { write: (key) => key.endsWith('/manifest.json') });
+        const first = await startErasure(deps(dir, crash.store), input, 'attachment-list-1');
+        await expect(eraseFromPlan(deps(dir, crash.store), input, first.planKey)).rejects.toThrow(
+          'stopped here',
+        );
+        expect(fileListOf(await d.store.get(listKey), listKey).list.count).toBe(1);
+        await releaseErasure(d, 'attachment-list-1');
+      }
+      const started = await startErasure(d, input, 'attachment-list');
+      const outcome = await eraseFromPlan(d, input, started.planKey);
+      // THEN the list holds only the other body, the manifest names it as it is now, and every snapshot verifies
+      const reader = new SnapshotReader(d.store);
+      const after = await reader.manifest('sample', snapshot);
+      const now = fileListOf(await d.store.get(listKey), listKey);
+      expect(now.entries.map((f) => f.key)).toEqual([theirKey]);
+      expect(after.fileLists?.find((l) => l.key === listKey)).toEqual(now.list);
+      expect(now.list.count).toBe(1);
+      expect(outcome.manifestsRewritten).toBeGreaterThanOrEqual(1);
+      const catalogEntry = JSON.parse(
+        new TextDecoder().decode(await d.store.get(`orgs/sample/catalog/${snapshot}.json`)),
+      );
+      expect(catalogEntry.manifestSha256).toBe(
+        createHash('sha256')
+          .update(await d.store.get(key))
+          .digest('hex'),
+      );
+      for (const id of sc.snapshots) {
+        expect(await verifySnapshot(d.store, await reader.manifest('sample', id)), id).toEqual([]);
+      }
+      expect((await finishErasure(d, input, started.planKey, outcome)).traces).toBe(0);
+    },
+    120_000,
+  );
 
   it('logs an erasure as started before any version is removed, and as complete at its finish', async () => {
     // GIVEN an erase step that fails at its first version removal

@@ -519,27 +519,29 @@ describe('the retention sweep and runs that stopped without a manifest', () => {
   }
 
   /** A run that stopped for good after its files step: objects, a reused list naming `body`, no manifest. */
-  function crashedRun(store: MemoryStore, id: string, body: string): void {
+  function crashedRun(store: MemoryStore, id: string, body: string, list = 'reused-00001.json'): void {
     store.objects.set(`${snapshotPrefix('acme', id)}plan.json`, new TextEncoder().encode('[]'));
     store.objects.set(
-      `${snapshotPrefix('acme', id)}files/reused-00001.json`,
+      `${snapshotPrefix('acme', id)}files/${list}`,
       new TextEncoder().encode(JSON.stringify([{ key: body }])),
     );
   }
 
-  it('removes unreferenced bodies past a run that stopped days ago, keeping the bodies that run recorded', async () => {
-    const { store, bodies } = await vaultOfBodies();
-    crashedRun(store, '20261105T020000000Z-crash1', bodies[0]!);
-    const out = await sweepOrg(
-      { store, remover: store, clock: () => at(9, 3) },
-      { org: 'acme', policy: POLICY_7, execution: 'exec-1' },
-    );
-    expect(out.fileBodiesDeferred).toBe(false);
-    expect(await store.head(bodies[0]!)).toBeDefined();
-    expect(await store.head(bodies[1]!)).toBeUndefined();
-    expect(await store.head(bodies[2]!)).toBeUndefined();
-    for (const body of bodies.slice(3)) expect(await store.head(body)).toBeDefined();
-  });
+  for (const list of ['reused-00001.json', 'reused.json']) {
+    it(`removes unreferenced bodies past a run that stopped days ago, keeping the bodies its ${list} recorded`, async () => {
+      const { store, bodies } = await vaultOfBodies();
+      crashedRun(store, '20261105T020000000Z-crash1', bodies[0]!, list);
+      const out = await sweepOrg(
+        { store, remover: store, clock: () => at(9, 3) },
+        { org: 'acme', policy: POLICY_7, execution: 'exec-1' },
+      );
+      expect(out.fileBodiesDeferred).toBe(false);
+      expect(await store.head(bodies[0]!)).toBeDefined();
+      expect(await store.head(bodies[1]!)).toBeUndefined();
+      expect(await store.head(bodies[2]!)).toBeUndefined();
+      for (const body of bodies.slice(3)) expect(await store.head(body)).toBeDefined();
+    });
+  }
 
   it('leaves the bodies for later while a run without a manifest started within the grace period', async () => {
     const { store, bodies } = await vaultOfBodies();

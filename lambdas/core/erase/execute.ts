@@ -11,7 +11,7 @@ import { type RemovalLog, versionsOf } from './removals.ts';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { csvHeader, csvValue } from '../snapshot/csv.ts';
-import { catalogKey, catalogPrefix, manifestKey } from '../snapshot/keys.ts';
+import { catalogKey, catalogPrefix, FILE_LIST_KEY, manifestKey } from '../snapshot/keys.ts';
 import { describeFileList } from '../snapshot/file-lists.ts';
 import {
   parseCatalogEntry,
@@ -223,8 +223,8 @@ const recordName = (record: DescribingRecord): string =>
  * The records to describe again, in order: the JSON records beside each rewritten part, the
  * manifest of each rewritten journal object, then the manifest (and catalog entry) of every
  * finished snapshot of the org (an incremental's manifest may name its base's parts) and of any
- * other whose parts were rewritten (a run that stopped before its catalog entry still has a
- * manifest to keep true). The same list from the same store and plan, invocation after invocation.
+ * other whose parts or file lists were rewritten (a run that stopped before its catalog entry
+ * still has a manifest to keep true). The same list from the same store and plan, invocation after invocation.
  */
 async function describingRecords(
   stores: ErasureStores,
@@ -242,6 +242,7 @@ async function describingRecords(
   const snapshotIds = new Set([
     ...catalogs.keys(),
     ...[...rewrittenParts].map((k) => kindOf(k).snapshotId ?? ''),
+    ...planned.map((k) => (k.kind === 'text' ? (FILE_LIST_KEY.exec(k.key)?.[1] ?? '') : '')),
   ]);
   snapshotIds.delete('');
   const records: DescribingRecord[] = [

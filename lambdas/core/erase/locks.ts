@@ -6,7 +6,7 @@
  */
 import { journalManifestKeyOf } from '../continuous/journal.ts';
 import { inTurns } from '../in-turns.ts';
-import { catalogKey, catalogPrefix, manifestKey } from '../snapshot/keys.ts';
+import { catalogKey, catalogPrefix, FILE_LIST_KEY, manifestKey } from '../snapshot/keys.ts';
 import type { VersionedStore } from '../store.ts';
 import { ErasureImpossibleError } from './errors.ts';
 
@@ -16,9 +16,6 @@ export interface LockedVersion {
   readonly versionId: string;
   readonly why: string;
 }
-
-/** A record of a snapshot's files folder (its reused list, a batch's result). */
-const FILE_LIST = /\/snapshots\/([^/]+)\/files\/[^/]+\.json$/;
 
 /** Listings and lock reads at once. */
 const AT_ONCE = 8;
@@ -53,7 +50,7 @@ export async function keysItRemovesFrom(
     if (k.kind === 'other') continue;
     rewritten.add(k.key);
     // A file list the manifest names with its checksum: the manifest is described again.
-    const list = FILE_LIST.exec(k.key);
+    const list = FILE_LIST_KEY.exec(k.key);
     if (k.kind === 'text' && list) snapshots.add(list[1]!);
     if (k.kind === 'journal') rewritten.add(journalManifestKeyOf(k.key));
     if (k.kind === 'part') {

@@ -23,12 +23,14 @@ import type { RemovingStore } from '../removing-store.ts';
 import {
   catalogKey,
   catalogPrefix,
+  FILE_LIST_KEY,
   latestPointerKey,
   manifestKey,
   orgPrefix,
   snapshotPrefix,
 } from '../snapshot/keys.ts';
-import { readFileList } from '../snapshot/file-lists.ts';
+import { FILE_LISTS_AT_ONCE, readFileList } from '../snapshot/file-lists.ts';
+import { inTurns } from '../in-turns.ts';
 import {
   type CatalogEntry,
   parseCatalogEntry,
@@ -679,18 +681,27 @@ async function fileBodiesToRemove(
     }
     const manifest = parseManifest(new TextDecoder().decode(await store.get(key)), key);
     for (const file of manifest.files) referenced.add(file.key);
-    for (const list of manifest.fileLists ?? []) {
+    const lists = manifest.fileLists ?? [];
+    for (let i = 0; i < lists.length; i += FILE_LISTS_AT_ONCE) {
       checkTime();
-      let entries: SnapshotFile[];
-      try {
-        entries = await readFileList(store, list);
-      } catch (error) {
-        if (!(error instanceof SnapshotCorruptError)) throw error;
-        throw new RetentionCatalogUnreadableError(
-          `Kept snapshot ${decision.snapshotId} of org ${org} names a file list that cannot be read (${error.message}), so the file bodies it needs are unknown; no file body was expired. Verify the snapshot (sfbackup verify) and restore the list's earlier version from the vault's history if it was changed.`,
-        );
+      const read = await inTurns(lists.slice(i, i + FILE_LISTS_AT_ONCE), FILE_LISTS_AT_ONCE, (list) =>
+        readFileList(store, list).catch((error: unknown) => {
+          if (error instanceof SnapshotCorruptError) return error;
+          throw error;
+        }),
+      );
+      const unreadable = read.find((r) => r instanceof SnapshotCorruptError);
+      if (unreadable) {
+        if (decision.state === 'complete')
+          throw new RetentionCatalogUnreadableError(
+            `Kept snapshot ${decision.snapshotId} of org ${org} names a file list that does not match its manifest (${unreadable.message}), so the file bodies it needs are unknown; no file body was removed. If an erasure of this org stopped, start it again with the same request: it describes the lists it rewrote in the manifests again. Never put back an earlier version of a list an erasure rewrote: it holds the erased person. Otherwise the list was changed outside the workflows: compare it with its earlier versions in the vault.`,
+          );
+        // A run that did not complete is not restorable: what its records name is kept, read as they are.
+        for (const body of await bodiesRecordedBy(store, org, decision.snapshotId, checkTime))
+          referenced.add(body);
+        break;
       }
-      for (const file of entries) referenced.add(file.key);
+      for (const entries of read as SnapshotFile[][]) for (const file of entries) referenced.add(file.key);
     }
   }
   const remove: string[] = [];
@@ -708,10 +719,9 @@ async function bodiesRecordedBy(
   checkTime: () => void,
 ): Promise<string[]> {
   const bodies: string[] = [];
-  const lists = /\/files\/(reused(-\d+)?|batch-\d+)\.json$/;
   for (const key of await keysUnder(store, `${snapshotPrefix(org, snapshotId)}files/`, checkTime)) {
     checkTime();
-    if (!lists.test(key)) continue;
+    if (!FILE_LIST_KEY.test(key)) continue;
     const parsed = JSON.parse(new TextDecoder().decode(await store.get(key))) as
       | { key?: unknown }[]
       | { files?: { key?: unknown }[] };

@@ -143,6 +143,11 @@ export const objectFilterKey = (org: string, snapshotId: string, object: string,
 /** The files of one download batch. */
 export const filesBatchKey = (org: string, snapshotId: string, batch: number): string =>
   `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}.json`;
+/**
+ * A snapshot's file list: a list of reused bodies (in one record, as earlier versions wrote it, or
+ * numbered) or one files batch's result. The first group is the snapshot id.
+ */
+export const FILE_LIST_KEY = /\/snapshots\/([^/]+)\/files\/(?:reused(?:-\d+)?|batch-\d+)\.json$/;
 /** Files already in the vault that this run reuses without downloading, as earlier versions listed them: one record. */
 export const filesReusedKey = (org: string, snapshotId: string): string =>
   `${snapshotPrefix(org, snapshotId)}files/reused.json`;

@@ -233,73 +233,97 @@ export const snapshotErrorSchema = z.object({
 });
 
 /** The snapshot manifest: the one document that says what a snapshot holds and where. */
-export const snapshotManifestSchema = z.object({
-  formatVersion: z.union([z.literal(MANIFEST_FORMAT_VERSIONS[0]), z.literal(MANIFEST_FORMAT_VERSIONS[1])]),
-  snapshotId: z.string().regex(/^\d{8}T\d{9}Z-[0-9a-z]{6}$/),
-  runId: z.string().describe('The workflow execution that took it.'),
-  org: z.string().min(1).describe('The org key used in the vault (the config name).'),
-  orgId: z.string().min(15),
-  apiVersion: z.string(),
-  mode: z
-    .enum(['full', 'incremental', 'metadata'])
-    .describe('metadata: a metadata-only run; its objects list is empty and it is not part of data chains.'),
-  requestedMode: z.enum(['full', 'incremental', 'metadata']),
-  baseSnapshotId: z.string().nullable().describe('For incrementals: the complete snapshot it builds on.'),
-  startedAt: z.string().datetime(),
-  finishedAt: z.string().datetime(),
-  watermark: z
-    .string()
-    .datetime()
-    .describe('Start of the run; the next incremental reads changes from here.'),
-  overlapSeconds: z.number().int().nonnegative(),
-  fullReason: z
-    .string()
-    .optional()
-    .describe(
-      'Why a run asked to be incremental ran as a full one (the gap since the last complete snapshot is longer than Salesforce keeps its delete log, or a break in the change-event journal: see journalBreak).',
-    ),
-  journalBreak: z
-    .object({
-      from: z.string().datetime(),
-      to: z.string().datetime(),
-      reason: z.string().describe('What the relay reported, the two instants and the hours between them.'),
-    })
-    .optional()
-    .describe(
-      'Continuous protection: the change-event journal is not complete from `from` to `to` (the Event Relay relayed nothing for longer than Salesforce keeps change events), and this run was made full because of it. A later run does not record the same break again.',
-    ),
-  warnings: z
-    .array(z.string())
-    .optional()
-    .describe(
-      'What the run could not check and did not fail for, such as an Event Relay the integration user cannot read. Absent when there is none.',
-    ),
-  objects: z.array(snapshotObjectSchema),
-  skippedObjects: z.array(skippedObjectSchema),
-  files: z
-    .array(snapshotFileSchema)
-    .describe('Format 1: every file body of the snapshot. Format 2: empty; see fileLists.'),
-  fileLists: z
-    .array(snapshotFileListSchema)
-    .optional()
-    .describe(
-      "Format 2: the records listing the snapshot's file bodies, each with its checksum and entry count, so a manifest stays small whatever the number of files.",
-    ),
-  metadata: z.object({
-    included: z.boolean(),
-    components: z.number().int().nonnegative(),
-    parts: z.array(snapshotMetadataPartSchema),
-  }),
-  apiCalls: z.object({
-    total: z.number().int().nonnegative(),
-    plan: z.number().int().nonnegative(),
-    export: z.number().int().nonnegative(),
-    files: z.number().int().nonnegative(),
-    metadata: z.number().int().nonnegative(),
-    finish: z.number().int().nonnegative(),
-  }),
-  errors: z.array(snapshotErrorSchema),
-});
+export const snapshotManifestSchema = z
+  .object({
+    formatVersion: z.union([z.literal(MANIFEST_FORMAT_VERSIONS[0]), z.literal(MANIFEST_FORMAT_VERSIONS[1])]),
+    snapshotId: z.string().regex(/^\d{8}T\d{9}Z-[0-9a-z]{6}$/),
+    runId: z.string().describe('The workflow execution that took it.'),
+    org: z.string().min(1).describe('The org key used in the vault (the config name).'),
+    orgId: z.string().min(15),
+    apiVersion: z.string(),
+    mode: z
+      .enum(['full', 'incremental', 'metadata'])
+      .describe(
+        'metadata: a metadata-only run; its objects list is empty and it is not part of data chains.',
+      ),
+    requestedMode: z.enum(['full', 'incremental', 'metadata']),
+    baseSnapshotId: z.string().nullable().describe('For incrementals: the complete snapshot it builds on.'),
+    startedAt: z.string().datetime(),
+    finishedAt: z.string().datetime(),
+    watermark: z
+      .string()
+      .datetime()
+      .describe('Start of the run; the next incremental reads changes from here.'),
+    overlapSeconds: z.number().int().nonnegative(),
+    fullReason: z
+      .string()
+      .optional()
+      .describe(
+        'Why a run asked to be incremental ran as a full one (the gap since the last complete snapshot is longer than Salesforce keeps its delete log, or a break in the change-event journal: see journalBreak).',
+      ),
+    journalBreak: z
+      .object({
+        from: z.string().datetime(),
+        to: z.string().datetime(),
+        reason: z.string().describe('What the relay reported, the two instants and the hours between them.'),
+      })
+      .optional()
+      .describe(
+        'Continuous protection: the change-event journal is not complete from `from` to `to` (the Event Relay relayed nothing for longer than Salesforce keeps change events), and this run was made full because of it. A later run does not record the same break again.',
+      ),
+    warnings: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'What the run could not check and did not fail for, such as an Event Relay the integration user cannot read. Absent when there is none.',
+      ),
+    objects: z.array(snapshotObjectSchema),
+    skippedObjects: z.array(skippedObjectSchema),
+    files: z
+      .array(snapshotFileSchema)
+      .describe('Format 1: every file body of the snapshot. Format 2: empty; see fileLists.'),
+    fileLists: z
+      .array(snapshotFileListSchema)
+      .optional()
+      .describe(
+        "Format 2: the records listing the snapshot's file bodies, each with its checksum and entry count, so a manifest stays small whatever the number of files.",
+      ),
+    metadata: z.object({
+      included: z.boolean(),
+      components: z.number().int().nonnegative(),
+      parts: z.array(snapshotMetadataPartSchema),
+    }),
+    apiCalls: z.object({
+      total: z.number().int().nonnegative(),
+      plan: z.number().int().nonnegative(),
+      export: z.number().int().nonnegative(),
+      files: z.number().int().nonnegative(),
+      metadata: z.number().int().nonnegative(),
+      finish: z.number().int().nonnegative(),
+    }),
+    errors: z.array(snapshotErrorSchema),
+  })
+  // Where the files are listed follows from the format, so a reader of either never misses them.
+  .superRefine((manifest, ctx) => {
+    if (manifest.formatVersion === 1 && manifest.fileLists !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fileLists'],
+        message: 'format 1 lists its files in `files`; `fileLists` belongs to format 2',
+      });
+    if (manifest.formatVersion === 2 && manifest.files.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['files'],
+        message: 'format 2 lists its files in the records `fileLists` names; `files` must be empty',
+      });
+    if (manifest.formatVersion === 2 && manifest.fileLists === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fileLists'],
+        message: 'format 2 names its file lists (an empty list when it holds no file)',
+      });
+  });
 
 /** The catalog entry written last: only `status: complete` makes a snapshot usable. */
 export const catalogEntrySchema = z.object({
