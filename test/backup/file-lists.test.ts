@@ -315,4 +315,40 @@ describe("a snapshot's file lists", () => {
     expect(await store.head(gone!.key)).toBeUndefined();
     expect(await store.head(stays!.key)).toBeDefined();
   });
+
+  it('name bodies each read back where it was stored: a body the store changed fails its files batch', async () => {
+    class Garbling extends MemoryStore {
+      override async putStream(key: string, body: AsyncIterable<Uint8Array>) {
+        if (!key.includes('/files/sha256/')) return super.putStream(key, body);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of body) chunks.push(chunk);
+        const bytes = Buffer.concat(chunks);
+        bytes[0] = bytes[0]! ^ 0xff;
+        return super.put(key, bytes);
+      }
+    }
+    await expect(
+      runCore(orgWithFiles(1), { org: 'acme', mode: 'full' }, {}, new Garbling(), () => at(0)),
+    ).rejects.toThrow(
+      /^ContentVersion 068000000000001AAA: the body stored at orgs\/acme\/files\/sha256\/\w\w\/\w{64} is not the one downloaded/,
+    );
+  });
+
+  it("name bodies a snapshot's verification finds by a HEAD each: one gone and one of another size are named", async () => {
+    const { store, finish } = await runCore(
+      orgWithFiles(3),
+      { org: 'acme', mode: 'full' },
+      {},
+      new MemoryStore(),
+      () => at(0),
+    );
+    const manifest = await new SnapshotReader(store).manifest('acme', finish.snapshotId);
+    const [gone, changed] = await filesOf(store, manifest);
+    store.objects.delete(gone!.key);
+    store.objects.set(changed!.key, Buffer.from('a longer body than the one backed up'));
+    expect(await verifySnapshot(store, manifest)).toEqual([
+      `file ContentVersion/${gone!.recordId}: body ${gone!.key} is missing`,
+      `file ContentVersion/${changed!.recordId}: body size differs`,
+    ]);
+  });
 });

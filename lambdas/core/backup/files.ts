@@ -17,7 +17,8 @@ import {
   objectResultKey,
   planDetailKey,
 } from '../snapshot/keys.ts';
-import type { SnapshotFile } from '../snapshot/manifest.ts';
+import { type SnapshotFile, SnapshotCorruptError } from '../snapshot/manifest.ts';
+import { hashStored } from '../snapshot/verifier.ts';
 import { readPartRows } from '../snapshot/reader.ts';
 import { SalesforceRequestError, SalesforceTransientError } from '../salesforce.ts';
 import { ObjectExistsError, ObjectNotFoundError } from '../store.ts';
@@ -244,11 +245,20 @@ async function download(deps: BackupDeps, org: string, task: FileTask, path: str
   }
   const key = fileBodyKey(org, sha256);
   if (!(await deps.store.head(key))) {
+    let wrote = true;
     try {
       await deps.store.putStream(key, createReadStream(path), { contentType: 'application/octet-stream' });
     } catch (error) {
       if (!(error instanceof ObjectExistsError)) throw error;
+      wrote = false;
     }
+    // What the store holds is read back once, here, where batches run side by side: the finish
+    // step then only checks that each body is still there at its size.
+    const stored = wrote ? await hashStored(deps.store, key) : undefined;
+    if (stored && (stored.sha256 !== sha256 || stored.bytes !== bytes))
+      throw new SnapshotCorruptError(
+        `${task.object} ${task.recordId}: the body stored at ${key} is not the one downloaded (SHA-256 ${stored.sha256}, ${stored.bytes} bytes; downloaded ${bytes} bytes). The store changed it on the way; the snapshot cannot be complete while the body at that key is wrong. Remove that object's version with the break-glass role, then back up again.`,
+      );
   }
   const entry: IndexEntry = { sha256, bytes, key };
   try {
