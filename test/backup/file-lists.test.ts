@@ -6,6 +6,7 @@ import {
   readFileList,
   snapshotFiles,
 } from '../../lambdas/core/snapshot/file-lists.ts';
+import { shortCause } from '../../lambdas/core/backup/failure-cause.ts';
 import { REUSED_PER_LIST } from '../../lambdas/core/backup/files.ts';
 import {
   filesReusedKey,
@@ -286,6 +287,10 @@ describe("a snapshot's file lists", () => {
     const first = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
     source.object('ContentVersion').rows.splice(0, 1);
     await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1));
+    // A file only the failed run names.
+    const only = { ...source.object('ContentVersion').rows[0]!, Id: '068000000000009AAA', Name: 'late file' };
+    source.object('ContentVersion').rows.push(only);
+    source.setBlob('ContentVersion', only.Id, 'a body only the failed run stored');
     const late = await runCore(
       source,
       { org: 'acme', mode: 'full' },
@@ -293,6 +298,9 @@ describe("a snapshot's file lists", () => {
       store,
       () => new Date(at(1).getTime() + 3_600_000),
     );
+    const onlyBody = (
+      await filesOf(store, await new SnapshotReader(store).manifest('acme', late.finish.snapshotId))
+    ).find((f) => f.recordId === only.Id)!;
     const entryKey = catalogKey('acme', late.finish.snapshotId);
     const entry = JSON.parse(store.text(entryKey)) as Record<string, unknown>;
     store.objects.set(
@@ -310,16 +318,27 @@ describe("a snapshot's file lists", () => {
       { store, remover: store, clock: () => new Date(at(1).getTime() + 7_200_000) },
       { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
     );
-    // THEN the sweep goes on: the body only the expired snapshot named goes, the other stays
+    // THEN the sweep goes on: the body only the expired snapshot named goes, the others stay,
+    // the failed run's own among them
     expect(out).toMatchObject({ done: true, expired: 1, removedFileBodies: 1 });
     expect(await store.head(gone!.key)).toBeUndefined();
     expect(await store.head(stays!.key)).toBeDefined();
+    expect(await store.head(onlyBody.key)).toBeDefined();
+    // A failed run's list that is not even JSON stops the sweep, naming it, before any body goes.
+    store.objects.set(list.key, Buffer.from('[{'));
+    await expect(
+      sweepOrg(
+        { store, remover: store, clock: () => new Date(at(1).getTime() + 7_200_000) },
+        { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-2' },
+      ),
+    ).rejects.toThrow(`File list ${list.key} of run ${late.finish.snapshotId} of org acme is not JSON`);
   });
 
-  it('name bodies each read back where it was stored: a body the store changed fails its files batch', async () => {
+  it('name only bodies hashed in the vault: one the vault holds with other bytes fails every run until it is removed', async () => {
     class Garbling extends MemoryStore {
+      garble = true;
       override async putStream(key: string, body: AsyncIterable<Uint8Array>) {
-        if (!key.includes('/files/sha256/')) return super.putStream(key, body);
+        if (!this.garble || !key.includes('/files/sha256/')) return super.putStream(key, body);
         const chunks: Uint8Array[] = [];
         for await (const chunk of body) chunks.push(chunk);
         const bytes = Buffer.concat(chunks);
@@ -327,11 +346,29 @@ describe("a snapshot's file lists", () => {
         return super.put(key, bytes);
       }
     }
-    await expect(
-      runCore(orgWithFiles(1), { org: 'acme', mode: 'full' }, {}, new Garbling(), () => at(0)),
-    ).rejects.toThrow(
-      /^ContentVersion 068000000000001AAA: the body stored at orgs\/acme\/files\/sha256\/\w\w\/\w{64} is not the one downloaded/,
+    const store = new Garbling();
+    const source = orgWithFiles(1);
+    const wrong =
+      /^body sha256 \w{16} of ContentVersion 068000000000001AAA: the vault holds other bytes at orgs\/acme\/files\/sha256\/\w\w\/\w{64}/;
+    // WHEN the store changes the body on its way in
+    const first = runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
+    await expect(first).rejects.toThrow(wrong);
+    // The problem line the finish writes names the body and the record, no value.
+    const error = await first.catch((e: unknown) => e);
+    expect(shortCause(error)).toMatch(
+      /^SnapshotCorruptError in body sha256 \w{16} of ContentVersion 068000000000001AAA$/,
     );
+    // THEN the next run, which finds the body stored but not indexed, hashes it too and fails alike
+    store.garble = false;
+    await expect(runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1))).rejects.toThrow(
+      wrong,
+    );
+    expect([...store.objects.keys()].some((k) => k.includes('/files/index/'))).toBe(false);
+    // AND once the wrong body is removed, a run stores it again and completes
+    for (const key of [...store.objects.keys()])
+      if (key.includes('/files/sha256/')) store.objects.delete(key);
+    const third = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(2));
+    expect(third.finish).toMatchObject({ status: 'complete', files: 1, filesDownloaded: 1 });
   });
 
   it("name bodies a snapshot's verification finds by a HEAD each: one gone and one of another size are named", async () => {
@@ -344,11 +381,21 @@ describe("a snapshot's file lists", () => {
     );
     const manifest = await new SnapshotReader(store).manifest('acme', finish.snapshotId);
     const [gone, changed] = await filesOf(store, manifest);
+    const [, , same] = await filesOf(store, manifest);
     store.objects.delete(gone!.key);
     store.objects.set(changed!.key, Buffer.from('a longer body than the one backed up'));
+    // The same size, other bytes: only an audit that hashes the bodies sees it.
+    const bytes = Buffer.from(store.objects.get(same!.key)!);
+    bytes[0] = bytes[0]! ^ 0xff;
+    store.objects.set(same!.key, bytes);
     expect(await verifySnapshot(store, manifest)).toEqual([
       `file ContentVersion/${gone!.recordId}: body ${gone!.key} is missing`,
       `file ContentVersion/${changed!.recordId}: body size differs`,
+    ]);
+    expect(await verifySnapshot(store, manifest, { hashBodies: true })).toEqual([
+      `file ContentVersion/${gone!.recordId}: body ${gone!.key} is missing`,
+      `file ContentVersion/${changed!.recordId}: body size differs`,
+      `file ContentVersion/${same!.recordId}: body does not match its SHA-256`,
     ]);
   });
 });

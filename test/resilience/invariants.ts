@@ -103,7 +103,8 @@ export async function snapshotIntegrity(
   const problems: string[] = [];
   if (entry.manifestSha256 !== sha) problems.push(`${snapshotId}: the manifest does not match its checksum`);
   const manifest = await reader.manifest(org, snapshotId);
-  for (const problem of await verifySnapshot(store, manifest)) problems.push(`${snapshotId}: ${problem}`);
+  for (const problem of await verifySnapshot(store, manifest, { hashBodies: true }))
+    problems.push(`${snapshotId}: ${problem}`);
   return problems.slice(0, SHOWN);
 }
 

@@ -245,21 +245,21 @@ async function download(deps: BackupDeps, org: string, task: FileTask, path: str
   }
   const key = fileBodyKey(org, sha256);
   if (!(await deps.store.head(key))) {
-    let wrote = true;
     try {
       await deps.store.putStream(key, createReadStream(path), { contentType: 'application/octet-stream' });
     } catch (error) {
       if (!(error instanceof ObjectExistsError)) throw error;
-      wrote = false;
     }
-    // What the store holds is read back once, here, where batches run side by side: the finish
-    // step then only checks that each body is still there at its size.
-    const stored = wrote ? await hashStored(deps.store, key) : undefined;
-    if (stored && (stored.sha256 !== sha256 || stored.bytes !== bytes))
-      throw new SnapshotCorruptError(
-        `${task.object} ${task.recordId}: the body stored at ${key} is not the one downloaded (SHA-256 ${stored.sha256}, ${stored.bytes} bytes; downloaded ${bytes} bytes). The store changed it on the way; the snapshot cannot be complete while the body at that key is wrong. Remove that object's version with the break-glass role, then back up again.`,
-      );
   }
+  // The body at the key is read back and hashed here, where batches run side by side, before the
+  // index names it: whoever wrote it (this batch, a concurrent one, or one that stopped before its
+  // index entry), no body is named without having been hashed in the vault. The finish step then
+  // only checks that each body is still there at its size.
+  const stored = await hashStored(deps.store, key);
+  if (stored.sha256 !== sha256 || stored.bytes !== bytes)
+    throw new SnapshotCorruptError(
+      `body sha256 ${sha256.slice(0, 16)} of ${task.object} ${task.recordId}: the vault holds other bytes at ${key} (SHA-256 ${stored.sha256}, ${stored.bytes} bytes; downloaded ${bytes} bytes). No snapshot can name that body while it is wrong: remove that object's version with the break-glass role, then back up again.`,
+    );
   const entry: IndexEntry = { sha256, bytes, key };
   try {
     await deps.store.put(fileIndexKey(org, task.indexId), JSON.stringify(entry), {

@@ -722,9 +722,15 @@ async function bodiesRecordedBy(
   for (const key of await keysUnder(store, `${snapshotPrefix(org, snapshotId)}files/`, checkTime)) {
     checkTime();
     if (!FILE_LIST_KEY.test(key)) continue;
-    const parsed = JSON.parse(new TextDecoder().decode(await store.get(key))) as
-      | { key?: unknown }[]
-      | { files?: { key?: unknown }[] };
+    let parsed: { key?: unknown }[] | { files?: { key?: unknown }[] };
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(await store.get(key)));
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw new RetentionCatalogUnreadableError(
+        `File list ${key} of run ${snapshotId} of org ${org} is not JSON, so the file bodies that run recorded using are unknown; no file body was removed. The run did not complete; if its execution will not be redriven, remove its snapshot folder with the break-glass role and sweep again.`,
+      );
+    }
     const files = Array.isArray(parsed) ? parsed : (parsed.files ?? []);
     for (const file of files) if (typeof file.key === 'string') bodies.push(file.key);
   }

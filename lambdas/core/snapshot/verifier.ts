@@ -10,7 +10,14 @@ import { type SnapshotFile, type SnapshotManifest, SnapshotCorruptError } from '
 const BODY_HEADS_AT_ONCE = 16;
 
 /** Reads every part back from the store and checks it against the manifest. Returns the problems found. */
-export async function verifySnapshot(store: BackupStore, manifest: SnapshotManifest): Promise<string[]> {
+export async function verifySnapshot(
+  store: BackupStore,
+  manifest: SnapshotManifest,
+  options: {
+    /** Also read and hash every file body (an audit; the backup's own check is a HEAD each). */
+    readonly hashBodies?: boolean;
+  } = {},
+): Promise<string[]> {
   const problems: string[] = [];
   for (const object of manifest.objects) {
     if (object.status !== 'exported') continue;
@@ -47,13 +54,15 @@ export async function verifySnapshot(store: BackupStore, manifest: SnapshotManif
   // Each body was hashed as it was stored (the files step reads back what it wrote), so here a
   // HEAD says it is still there, at its size: a snapshot of a terabyte of files is not read again.
   const checkFiles = async (files: readonly SnapshotFile[]): Promise<void> => {
-    const heads = await inTurns(files, BODY_HEADS_AT_ONCE, (file) => store.head(file.key));
-    for (const [i, file] of files.entries()) {
-      const head = heads[i];
-      if (!head) problems.push(`file ${file.object}/${file.recordId}: body ${file.key} is missing`);
-      else if (head.bytes !== file.bytes)
-        problems.push(`file ${file.object}/${file.recordId}: body size differs`);
-    }
+    const found = await inTurns(files, BODY_HEADS_AT_ONCE, async (file) => {
+      const head = await store.head(file.key);
+      if (!head) return `file ${file.object}/${file.recordId}: body ${file.key} is missing`;
+      if (head.bytes !== file.bytes) return `file ${file.object}/${file.recordId}: body size differs`;
+      if (options.hashBodies && (await hashStored(store, file.key)).sha256 !== file.sha256)
+        return `file ${file.object}/${file.recordId}: body does not match its SHA-256`;
+      return undefined;
+    });
+    for (const problem of found) if (problem) problems.push(problem);
   };
   await checkFiles(manifest.files);
   // One list record's entries held at a time.
