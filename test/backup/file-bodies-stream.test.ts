@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
 import { planBackup } from '../../lambdas/core/backup/plan.ts';
@@ -16,9 +16,15 @@ const CHUNK = 64 * 1024;
 /** What any one write into the store, or any one piece of the body in flight, may hold. */
 const BOUND = 1 * MiB;
 
-/** A store that records the size of every piece of a streamed body and refuses a whole one. */
+/**
+ * A store that records the size of every piece of a streamed body and refuses a whole one; it
+ * keeps a streamed body's size only, and reads it back as `generated` makes it, recording the
+ * pieces read.
+ */
 class ChunkRecordingStore extends MemoryStore {
   readonly chunkSizes = new Map<string, number[]>();
+  readonly readSizes = new Map<string, number[]>();
+  private readonly streamed = new Map<string, number>();
 
   override async put(key: string, body: Uint8Array | string, _options?: PutOptions): Promise<StoredObject> {
     const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
@@ -45,7 +51,23 @@ class ChunkRecordingStore extends MemoryStore {
     }
     const sha256 = hash.digest('hex');
     this.objects.set(key, new TextEncoder().encode(`(streamed ${bytes} bytes, sha256 ${sha256})`));
+    this.streamed.set(key, bytes);
     return { key, bytes, sha256 };
+  }
+
+  override async getStream(key: string): Promise<Readable> {
+    const bytes = this.streamed.get(key);
+    if (bytes === undefined) return super.getStream(key);
+    const sizes: number[] = [];
+    this.readSizes.set(key, sizes);
+    return Readable.from(
+      (async function* () {
+        for await (const chunk of generated(bytes)) {
+          sizes.push(chunk.byteLength);
+          yield chunk;
+        }
+      })(),
+    );
   }
 }
 
@@ -113,5 +135,9 @@ describe('file bodies', () => {
     expect(sizes!.reduce((n, s) => n + s, 0)).toBe(size);
     expect(Math.max(...sizes!)).toBeLessThanOrEqual(BOUND);
     expect(sizes!.length).toBeGreaterThan(size / BOUND);
+    // The body was read back from the store, and hashed, a bounded piece at a time too.
+    const read = store.readSizes.get(fileBodyKey('acme', sha256));
+    expect(read!.reduce((n, s) => n + s, 0)).toBe(size);
+    expect(Math.max(...read!)).toBeLessThanOrEqual(BOUND);
   });
 });
