@@ -7,7 +7,17 @@ import {
   snapshotFiles,
 } from '../../lambdas/core/snapshot/file-lists.ts';
 import { shortCause } from '../../lambdas/core/backup/failure-cause.ts';
-import { REUSED_PER_LIST } from '../../lambdas/core/backup/files.ts';
+import { exportObject } from '../../lambdas/core/backup/export-object.ts';
+import {
+  backupFiles,
+  planFiles,
+  recordFilesFailure,
+  REUSED_PER_LIST,
+} from '../../lambdas/core/backup/files.ts';
+import { finishBackup } from '../../lambdas/core/backup/finish.ts';
+import { planBackup } from '../../lambdas/core/backup/plan.ts';
+import { parseBackupSettings } from '../../lambdas/core/backup/settings.ts';
+import type { BackupDeps } from '../../lambdas/core/backup/types.ts';
 import {
   filesReusedKey,
   filesReusedListKey,
@@ -105,6 +115,26 @@ describe("a snapshot's file lists", () => {
     expect(second.fileLists?.map((l) => [l.key, l.count])).toEqual([
       [filesReusedListKey('acme', second.snapshotId, 1), 7],
     ]);
+  });
+
+  it('of more batches than are read at once are named in batch order', async () => {
+    const { store, finish } = await runCore(
+      orgWithFiles(40),
+      { org: 'acme', mode: 'full' },
+      { filesPerBatch: 1 },
+      new MemoryStore(),
+      () => at(0),
+    );
+    expect(finish).toMatchObject({ status: 'complete', files: 40, filesDownloaded: 40 });
+    const manifest = await new SnapshotReader(store).manifest('acme', finish.snapshotId);
+    expect(manifest.fileLists?.map((l) => l.key)).toEqual([
+      filesReusedListKey('acme', finish.snapshotId, 1),
+      ...Array.from({ length: 40 }, (_, i) => filesResultKey('acme', finish.snapshotId, i + 1)),
+    ]);
+    expect(manifest.fileLists?.map((l) => l.count)).toEqual([0, ...Array<number>(40).fill(1)]);
+    expect((await filesOf(store, manifest)).map((f) => f.recordId).sort()).toEqual(
+      Array.from({ length: 40 }, (_, i) => `068${String(i + 1).padStart(12, '0')}AAA`),
+    );
   });
 
   it('in many lists of reused bodies, or in one as earlier versions planned them, are all named', async () => {
@@ -369,6 +399,49 @@ describe("a snapshot's file lists", () => {
       if (key.includes('/files/sha256/')) store.objects.delete(key);
     const third = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(2));
     expect(third.finish).toMatchObject({ status: 'complete', files: 1, filesDownloaded: 1 });
+  });
+
+  it("name a body the vault holds with other bytes in the failed run's problems, through the files step's catch", async () => {
+    // GIVEN a store that changes a body on its way in, and the steps as the state machine runs them
+    class Garbling extends MemoryStore {
+      override async putStream(key: string, body: AsyncIterable<Uint8Array>) {
+        if (!key.includes('/files/sha256/')) return super.putStream(key, body);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of body) chunks.push(chunk);
+        const bytes = Buffer.concat(chunks);
+        bytes[0] = bytes[0]! ^ 0xff;
+        return super.put(key, bytes);
+      }
+    }
+    const source = orgWithFiles(1);
+    const deps: BackupDeps = { store: new Garbling(), source, clock: () => at(0), sleep: async () => {} };
+    const plan = await planBackup(
+      deps,
+      { org: 'acme', mode: 'full' },
+      parseBackupSettings({ metadata: false }),
+    );
+    const run = { org: 'acme', snapshotId: plan.snapshotId };
+    expect(await exportObject(deps, { ...run, object: 'ContentVersion' })).toMatchObject({ done: true });
+    expect((await planFiles(deps, run)).batches).toBe(1);
+    // WHEN the batch fails, and the Map's catch records it as the state machine does
+    const error = (await backupFiles(deps, { ...run, batch: 1 }).catch((e: unknown) => e)) as Error;
+    expect(error.name).toBe('SnapshotCorruptError');
+    await recordFilesFailure(deps, {
+      ...run,
+      batch: 1,
+      error: {
+        Error: error.name,
+        Cause: JSON.stringify({ errorType: error.name, errorMessage: error.message }),
+      },
+    });
+    // THEN the finish marks the run failed, naming the batch, the body by hash and the record
+    const finish = await finishBackup(deps, run);
+    expect(finish.status).toBe('failed');
+    expect(finish.problems).toContainEqual(
+      expect.stringMatching(
+        /^batch 1: SnapshotCorruptError in body sha256 \w{16} of ContentVersion 068000000000001AAA/,
+      ),
+    );
   });
 
   it("name bodies a snapshot's verification finds by a HEAD each: one gone and one of another size are named", async () => {
