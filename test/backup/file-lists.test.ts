@@ -60,6 +60,19 @@ function orgWithFiles(count: number): FakeSource {
   return source;
 }
 
+/** A store that changes the first byte of every file body on its way in, while `garble` holds. */
+class Garbling extends MemoryStore {
+  garble = true;
+  override async putStream(key: string, body: AsyncIterable<Uint8Array>) {
+    if (!this.garble || !key.includes('/files/sha256/')) return super.putStream(key, body);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    const bytes = Buffer.concat(chunks);
+    bytes[0] = bytes[0]! ^ 0xff;
+    return super.put(key, bytes);
+  }
+}
+
 const entry = (recordId: string): SnapshotFile => ({
   object: 'ContentVersion',
   recordId,
@@ -365,17 +378,6 @@ describe("a snapshot's file lists", () => {
   });
 
   it('name only bodies hashed in the vault: one the vault holds with other bytes fails every run until it is removed', async () => {
-    class Garbling extends MemoryStore {
-      garble = true;
-      override async putStream(key: string, body: AsyncIterable<Uint8Array>) {
-        if (!this.garble || !key.includes('/files/sha256/')) return super.putStream(key, body);
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of body) chunks.push(chunk);
-        const bytes = Buffer.concat(chunks);
-        bytes[0] = bytes[0]! ^ 0xff;
-        return super.put(key, bytes);
-      }
-    }
     const store = new Garbling();
     const source = orgWithFiles(1);
     const wrong =
@@ -403,16 +405,6 @@ describe("a snapshot's file lists", () => {
 
   it("name a body the vault holds with other bytes in the failed run's problems, through the files step's catch", async () => {
     // GIVEN a store that changes a body on its way in, and the steps as the state machine runs them
-    class Garbling extends MemoryStore {
-      override async putStream(key: string, body: AsyncIterable<Uint8Array>) {
-        if (!key.includes('/files/sha256/')) return super.putStream(key, body);
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of body) chunks.push(chunk);
-        const bytes = Buffer.concat(chunks);
-        bytes[0] = bytes[0]! ^ 0xff;
-        return super.put(key, bytes);
-      }
-    }
     const source = orgWithFiles(1);
     const deps: BackupDeps = { store: new Garbling(), source, clock: () => at(0), sleep: async () => {} };
     const plan = await planBackup(
