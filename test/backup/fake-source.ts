@@ -64,6 +64,8 @@ export class FakeSource implements SalesforceSource {
   maxRetrieveComponents = Number.POSITIVE_INFINITY;
   /** Status polls that answer InProgress before a job completes. */
   pendingPolls = 0;
+  /** Bytes per chunk of an answer's body: a few by default, so that readers meet split lines and codes. */
+  chunkBytes = 7;
   /** Answer result pages gzip-compressed, as Salesforce does when asked. */
   gzipResults = false;
   /** Rows per page of `resultPages` (the server's own page size). */
@@ -279,7 +281,7 @@ export class FakeSource implements SalesforceSource {
     const end = start + page.length;
     const bytes = new TextEncoder().encode(text);
     return {
-      body: chunks(this.gzipResults ? gzipSync(bytes) : bytes),
+      body: chunks(this.gzipResults ? gzipSync(bytes) : bytes, this.chunkBytes),
       encoding: this.gzipResults ? 'gzip' : null,
       records: page.length,
       nextLocator: end < job.rows.length ? String(end) : null,
@@ -307,7 +309,7 @@ export class FakeSource implements SalesforceSource {
     this.call(`blob ${object}/${id}/${field}`);
     const bytes = this.blobs.get(`${object}/${id}`);
     if (!bytes) throw new SalesforceQueryError(`no blob for ${object}/${id}`, 'NOT_FOUND', 404);
-    return chunks(bytes);
+    return chunks(bytes, this.chunkBytes);
   }
 
   async describeMetadata(): Promise<MetadataTypeInfo[]> {
@@ -423,8 +425,8 @@ function condition(text: string): { field: string; test: (row: Row) => boolean }
   throw new SalesforceQueryError(`cannot parse the condition ${text}`, 'MALFORMED_QUERY', 400);
 }
 
-async function* chunks(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  for (let i = 0; i < bytes.length; i += 7) yield bytes.subarray(i, i + 7);
+async function* chunks(bytes: Uint8Array, size: number): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
 /** Standard fields every fake object has. */

@@ -2,12 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { exportObject } from '../../lambdas/core/backup/export-object.ts';
 import { createHash } from 'node:crypto';
 import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
-import { filesReusedListKey } from '../../lambdas/core/snapshot/keys.ts';
+import {
+  fileIndexKey,
+  filesPlanStepKey,
+  filesReusedListKey,
+  planDetailKey,
+  snapshotPrefix,
+} from '../../lambdas/core/snapshot/keys.ts';
 import { planBackup } from '../../lambdas/core/backup/plan.ts';
 import { parseBackupSettings } from '../../lambdas/core/backup/settings.ts';
-import type { BackupDeps } from '../../lambdas/core/backup/types.ts';
+import type { BackupDeps, PlanDetail } from '../../lambdas/core/backup/types.ts';
 import { baseFields, FakeSource } from './fake-source.ts';
 import { MemoryStore } from './memory-store.ts';
+import type { StoredObject } from '../../lambdas/core/store.ts';
 
 /** A store whose reads of one key fail as a store outage would, not as a missing object. */
 class FailingReadStore extends MemoryStore {
@@ -15,6 +22,18 @@ class FailingReadStore extends MemoryStore {
   override async get(key: string): Promise<Uint8Array> {
     if (this.failing?.test(key)) throw new Error('the store did not answer');
     return super.get(key);
+  }
+}
+
+/** A store whose next write of a key matching `crashOn` fails once, as a function dying there would. */
+class CrashingStore extends MemoryStore {
+  crashOn: RegExp | undefined;
+  override async put(key: string, body: Uint8Array | string): Promise<StoredObject> {
+    if (this.crashOn?.test(key)) {
+      this.crashOn = undefined;
+      throw new Error('the function stopped here');
+    }
+    return super.put(key, body);
   }
 }
 
@@ -38,11 +57,11 @@ function filesOrg(count: number): FakeSource {
   return source;
 }
 
-async function plannedRun(deps: BackupDeps): Promise<string> {
+async function plannedRun(deps: BackupDeps, settings: Record<string, unknown> = {}): Promise<string> {
   const plan = await planBackup(
     deps,
     { org: 'acme', mode: 'full' },
-    parseBackupSettings({ metadata: false }),
+    parseBackupSettings({ metadata: false, ...settings }),
   );
   await exportObject(deps, { org: 'acme', snapshotId: plan.snapshotId, object: 'ContentVersion' });
   return plan.snapshotId;
@@ -111,5 +130,110 @@ describe('planning file downloads', () => {
     await expect(planFiles(deps, { org: 'acme', snapshotId: plan.snapshotId })).rejects.toThrow(
       'the store did not answer',
     );
+  });
+
+  it('plans many files in steps that each write what one step would, and a step run again after a crash writes the same', async () => {
+    const source = filesOrg(12_000);
+    source.chunkBytes = 64 * 1024;
+    const store = new CrashingStore();
+    // A clock that moves only while `ticking`: with a budget of 1 ms, each plan step then ends
+    // after its first window of 5,000 rows.
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    let ticking = false;
+    const deps: BackupDeps = {
+      store,
+      source,
+      clock: () => {
+        if (ticking) now += 1_000;
+        return new Date(now);
+      },
+      sleep: async () => {},
+    };
+    const settings = { invocationBudgetMs: 1 };
+    // GIVEN the bodies of every fourth batch of a first run already in the vault
+    const first = await plannedRun(deps, settings);
+    const planned = await planFiles(deps, { org: 'acme', snapshotId: first });
+    expect(planned).toMatchObject({ done: true, step: 1, batches: 240 });
+    for (let batch = 1; batch <= planned.batches; batch += 4)
+      await backupFiles(deps, { org: 'acme', snapshotId: first, batch });
+    // ...and an API share that fetches only some of the rest
+    source.limitsRemaining = 4_000;
+    const budgetRun = async () => {
+      const id = await plannedRun(deps, settings);
+      return { id, budget: (JSON.parse(store.text(planDetailKey('acme', id))) as PlanDetail).apiBudget };
+    };
+    const one = await budgetRun();
+    // WHEN one run plans its files in a single step
+    const single = await planFiles(deps, { org: 'acme', snapshotId: one.id });
+    expect(single).toMatchObject({ done: true, step: 1 });
+    // ...and another in steps, one window each, stopping once after its records and before its step's end
+    const stepped = await budgetRun();
+    expect(stepped.budget).toBe(one.budget);
+    ticking = true;
+    let out = await planFiles(deps, { org: 'acme', snapshotId: stepped.id });
+    expect(out).toMatchObject({ done: false, step: 1 });
+    store.crashOn = /plan\/files\/step-00002\.json$/;
+    await expect(planFiles(deps, out)).rejects.toThrow('the function stopped here');
+    const second = await planFiles(deps, out);
+    expect(second).toMatchObject({ done: false, step: 2 });
+    // (a step whose answer was lost answers the same again, writing nothing)
+    const keysBefore = store.objects.size;
+    expect(await planFiles(deps, out)).toEqual(second);
+    expect(store.objects.size).toBe(keysBefore);
+    out = second;
+    while (!out.done) out = await planFiles(deps, out);
+    ticking = false;
+    // THEN it took three steps, and wrote the same records as the single step
+    expect(out.step).toBe(3);
+    expect({ ...out, snapshotId: one.id, step: 1, filesPlanKey: single.filesPlanKey }).toEqual(single);
+    expect(single.reused).toBe(3_000);
+    expect(single.toDownload).toBeGreaterThan(0);
+    expect(single.toDownload).toBeLessThan(9_000);
+    const records = (snapshotId: string) =>
+      new Map(
+        [...store.objects.keys()]
+          .filter((k) => k.startsWith(snapshotPrefix('acme', snapshotId)))
+          .map((k) => k.slice(snapshotPrefix('acme', snapshotId).length))
+          .filter((k) => /^(files\/|plan\/files)/.test(k) && !k.startsWith('plan/files/step-'))
+          .map((k) => [k, store.text(snapshotPrefix('acme', snapshotId) + k)]),
+      );
+    const fromSingle = records(one.id);
+    expect(records(stepped.id)).toEqual(fromSingle);
+    // ...in which every body is named once: reused, in a batch, or counted as deferred
+    const deferred = JSON.parse(fromSingle.get('files/deferred.json')!) as { count: number };
+    expect(deferred.count).toBe(9_000 - single.toDownload);
+    const named = [...fromSingle.entries()]
+      .filter(([k]) => /^(files\/reused-|plan\/files\/batch-)/.test(k))
+      .flatMap(([, text]) => (JSON.parse(text) as { recordId: string }[]).map((f) => f.recordId));
+    expect(named.length).toBe(new Set(named).size);
+    expect(named.length).toBe(12_000 - deferred.count);
+  }, 60_000);
+
+  it('fails a step run again whose records no longer match what the vault knows, naming why', async () => {
+    const source = filesOrg(6_000);
+    source.chunkBytes = 64 * 1024;
+    const store = new CrashingStore();
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const clock = () => {
+      now += 1_000;
+      return new Date(now);
+    };
+    const deps: BackupDeps = { store, source, clock, sleep: async () => {} };
+    const snapshotId = await plannedRun(deps, { invocationBudgetMs: 1 });
+    // GIVEN a step that stopped after writing its records, and a body indexed meanwhile
+    const firstStep = await planFiles(deps, { org: 'acme', snapshotId });
+    expect(firstStep.done).toBe(false);
+    store.crashOn = /plan\/files\/step-00002\.json$/;
+    await expect(planFiles(deps, firstStep)).rejects.toThrow('the function stopped here');
+    const later = source.object('ContentVersion').rows[5_500]!;
+    await store.put(
+      fileIndexKey('acme', `md5-${later.Checksum}`),
+      JSON.stringify({ sha256: 'a'.repeat(64), bytes: 4, key: 'orgs/acme/files/sha256/aa/x' }),
+    );
+    // WHEN the step runs again THEN it refuses to write other content where it wrote before
+    await expect(planFiles(deps, firstStep)).rejects.toThrow(
+      /already holds other content at orgs\/acme\/snapshots\/.*another backup of the org runs at the same time/,
+    );
+    expect(store.objects.has(filesPlanStepKey('acme', snapshotId, 2))).toBe(false);
   });
 });

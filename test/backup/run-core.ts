@@ -80,7 +80,9 @@ export async function runCore<S extends BackupStore = MemoryStore>(
       }
     }
   }
-  const files = await planFiles(deps, { org: request.org, snapshotId: plan.snapshotId });
+  // As the state machine does: the plan is called again until it answers done.
+  let files = await planFiles(deps, { org: request.org, snapshotId: plan.snapshotId });
+  while (!files.done) files = await planFiles(deps, files);
   for (let batch = 1; batch <= files.batches; batch++)
     await backupFiles(deps, { org: request.org, snapshotId: plan.snapshotId, batch });
   // As the state machine does: retried while transient, then caught, and the finish names the gap.

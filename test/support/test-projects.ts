@@ -11,6 +11,7 @@ export const EMULATOR_TESTS = [
   'test/backup/cli-backup.test.ts',
   'test/backup/e2e-content-links.test.ts',
   'test/backup/e2e-faults.test.ts',
+  'test/backup/e2e-files-plan.test.ts',
   'test/backup/e2e-heartbeat.test.ts',
   'test/backup/e2e-history.test.ts',
   'test/backup/e2e-large-org.test.ts',

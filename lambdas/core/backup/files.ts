@@ -12,6 +12,7 @@ import {
   filesDeferredKey,
   filesFailureKey,
   filesPlanKey,
+  filesPlanStepKey,
   filesResultKey,
   filesReusedListKey,
   objectResultKey,
@@ -23,6 +24,7 @@ import { readPartRows } from '../snapshot/reader.ts';
 import { SalesforceRequestError, SalesforceTransientError } from '../salesforce.ts';
 import { ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import { inTurns } from '../in-turns.ts';
+import { writeJsonOnce } from '../restore/store-json.ts';
 import { readJson } from './export-object.ts';
 import type { BackupDeps, FilesResult, FileTask, ObjectResult, PlanDetail } from './types.ts';
 import { taskFailureCause } from './failure-cause.ts';
@@ -37,6 +39,11 @@ const FILE_OBJECTS = [
 const INDEX_LOOKUPS_AT_ONCE = 32;
 /** Entries in one list of reused file bodies (some 300 bytes each). */
 export const REUSED_PER_LIST = 5_000;
+/**
+ * File rows planned together: their reused bodies make at most one list. Windows are cut by row
+ * count alone, never by time, so a step run again after a crash writes exactly what it wrote before.
+ */
+const ROWS_PER_WINDOW = REUSED_PER_LIST;
 
 interface IndexEntry {
   readonly sha256: string;
@@ -44,100 +51,238 @@ interface IndexEntry {
   readonly key: string;
 }
 
+/** A place in the file rows: the file object (in FILE_OBJECTS order), its part, the rows read of it. */
+interface RowPosition {
+  readonly object: number;
+  readonly part: number;
+  readonly row: number;
+}
+
+/** Where planning stands after a step, written once at the step's end. */
+interface FilesPlanState {
+  /** Where the next step starts reading rows; null once every row is planned. */
+  readonly next: RowPosition | null;
+  readonly batches: number;
+  readonly lists: number;
+  readonly toDownload: number;
+  readonly reused: number;
+  readonly deferred: number;
+  /** Downloads the run's API share still allows; counted when the first body needs fetching. */
+  readonly callsLeft?: number;
+  /** Bodies to fetch that do not fill a batch yet. */
+  readonly carried: FileTask[];
+}
+
+/** What a files plan step answers: run it again with `step` until `done`. */
+export interface FilesPlanOutcome {
+  readonly org: string;
+  readonly snapshotId: string;
+  /** The steps run so far; the next step is given this. */
+  readonly step: number;
+  readonly done: boolean;
+  /** The Distributed Map's items (`{batch}`), written by the last step. */
+  readonly filesPlanKey: string;
+  readonly batches: number;
+  readonly toDownload: number;
+  readonly reused: number;
+}
+
 /**
  * Lists the file bodies this snapshot needs. A body the vault already holds (same ContentVersion
  * checksum, or same record version for attachments and documents) is reused without a download;
- * the rest are split into batches for the files Distributed Map.
+ * the rest are split into batches for the files Distributed Map. It reads the file rows a window
+ * at a time and stops after the window during which the invocation's time ran out, recording where
+ * it stands; a million files are planned over several invocations, holding one window at a time.
  */
 export async function planFiles(
   deps: BackupDeps,
-  input: { org: string; snapshotId: string },
-): Promise<{
-  org: string;
-  snapshotId: string;
-  filesPlanKey: string;
-  batches: number;
-  toDownload: number;
-  reused: number;
-}> {
+  input: { org: string; snapshotId: string; step?: number },
+): Promise<FilesPlanOutcome> {
   const { org, snapshotId } = input;
+  const step = (input.step ?? 0) + 1;
+  const outcome = (state: FilesPlanState): FilesPlanOutcome => ({
+    org,
+    snapshotId,
+    step,
+    done: state.next === null,
+    filesPlanKey: filesPlanKey(org, snapshotId),
+    batches: state.batches,
+    toDownload: state.toDownload,
+    reused: state.reused,
+  });
+  // A step run again after it recorded its end (its answer was lost) answers the same.
+  const recorded = await optionalState(deps, filesPlanStepKey(org, snapshotId, step));
+  if (recorded) return outcome(recorded);
   const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
-  const tasks: FileTask[] = [];
-  if (detail.settings.files) {
-    for (const { object, field } of FILE_OBJECTS) {
-      if (!detail.exported.some((o) => o.name === object)) continue;
-      const result = await readJson<ObjectResult>(deps, objectResultKey(org, snapshotId, object)).catch(
-        (error) => {
-          if (error instanceof ObjectNotFoundError) return undefined;
-          throw error;
-        },
-      );
-      if (result?.status !== 'exported') continue;
-      for (const part of result.parts) {
-        for await (const row of readPartRows(deps.store, part.key)) {
-          if (row.IsDeleted === 'true' || !row.Id) continue;
-          if (object === 'Document' && row.Url) continue;
-          const stamp = (row.SystemModstamp ?? '').replace(/[^0-9]/g, '');
-          const md5 = object === 'ContentVersion' && row.Checksum ? row.Checksum.toLowerCase() : undefined;
-          const indexId = md5 ? `md5-${md5}` : `${object}-${row.Id}-${stamp}`;
-          tasks.push(
-            md5
-              ? { object, recordId: row.Id, field, indexId, md5 }
-              : { object, recordId: row.Id, field, indexId },
-          );
+  let state: FilesPlanState =
+    step === 1
+      ? { next: START, batches: 0, lists: 0, toDownload: 0, reused: 0, deferred: 0, carried: [] }
+      : await readJson<FilesPlanState>(deps, filesPlanStepKey(org, snapshotId, step - 1));
+  if (state.next === null) return outcome(state);
+  const deadline = deps.clock().getTime() + detail.settings.invocationBudgetMs;
+  let window: FileTask[] = [];
+  let position: RowPosition = state.next;
+  let stopped = false;
+  for await (const row of fileRows(deps, detail, state.next)) {
+    position = row.after;
+    if (row.task) window.push(row.task);
+    if (window.length < ROWS_PER_WINDOW) continue;
+    state = await planWindow(deps, detail, state, window, position);
+    window = [];
+    if (deps.clock().getTime() > deadline) {
+      stopped = true;
+      break;
+    }
+  }
+  if (!stopped) state = await finishPlan(deps, detail, await planWindow(deps, detail, state, window, null));
+  await writePlanRecord(deps, filesPlanStepKey(org, snapshotId, step), state);
+  return outcome(state);
+}
+
+const START: RowPosition = { object: 0, part: 0, row: 0 };
+
+/** The file rows of the snapshot from `from` on, each with the task it makes (if any). */
+async function* fileRows(
+  deps: BackupDeps,
+  detail: PlanDetail,
+  from: RowPosition,
+): AsyncIterable<{ task?: FileTask; after: RowPosition }> {
+  if (!detail.settings.files) return;
+  for (const [o, { object, field }] of FILE_OBJECTS.entries()) {
+    if (o < from.object) continue;
+    if (!detail.exported.some((e) => e.name === object)) continue;
+    const result = await readJson<ObjectResult>(
+      deps,
+      objectResultKey(detail.org, detail.snapshotId, object),
+    ).catch((error) => {
+      if (error instanceof ObjectNotFoundError) return undefined;
+      throw error;
+    });
+    if (result?.status !== 'exported') continue;
+    for (const [p, part] of result.parts.entries()) {
+      if (o === from.object && p < from.part) continue;
+      const skip = o === from.object && p === from.part ? from.row : 0;
+      let r = 0;
+      for await (const row of readPartRows(deps.store, part.key)) {
+        r++;
+        if (r <= skip) continue;
+        const after = { object: o, part: p, row: r };
+        if (row.IsDeleted === 'true' || !row.Id || (object === 'Document' && row.Url)) {
+          yield { after };
+          continue;
         }
+        const stamp = (row.SystemModstamp ?? '').replace(/[^0-9]/g, '');
+        const md5 = object === 'ContentVersion' && row.Checksum ? row.Checksum.toLowerCase() : undefined;
+        const indexId = md5 ? `md5-${md5}` : `${object}-${row.Id}-${stamp}`;
+        const task: FileTask = md5
+          ? { object, recordId: row.Id, field, indexId, md5 }
+          : { object, recordId: row.Id, field, indexId };
+        yield { task, after };
       }
     }
   }
-  const reused: SnapshotFile[] = [];
-  const pending: FileTask[] = [];
+}
+
+/** Looks a window's bodies up in the index; writes its reused list and every batch it fills. */
+async function planWindow(
+  deps: BackupDeps,
+  detail: PlanDetail,
+  state: FilesPlanState,
+  tasks: readonly FileTask[],
+  next: RowPosition | null,
+): Promise<FilesPlanState> {
+  const { org, snapshotId } = detail;
   // One read per file, many at once: an org with a million files would wait hours on them in turn.
   const known = await inTurns(tasks, INDEX_LOOKUPS_AT_ONCE, (task) => lookup(deps, org, task.indexId));
+  const reused: SnapshotFile[] = [];
+  const pending: FileTask[] = [];
   for (const [i, task] of tasks.entries()) {
     const entry = known[i];
     if (entry) reused.push(fileEntry(task, entry, false));
     else pending.push(task);
   }
+  let lists = state.lists;
+  if (reused.length > 0) {
+    lists++;
+    await writePlanRecord(deps, filesReusedListKey(org, snapshotId, lists), reused);
+  }
   // Equal checksums side by side, so a duplicate body is fetched once and reused within its batch.
   pending.sort((a, b) => a.indexId.localeCompare(b.indexId));
   // One download is one API call: what the run's share has left decides how many it may fetch.
-  let deferred: FileTask[] = [];
-  if (pending.length > 0) {
-    const left = detail.apiBudget - (await callsSpent(deps, detail));
-    if (pending.length > left) deferred = pending.splice(Math.max(0, left));
-  }
-  await deps.store.put(
-    filesDeferredKey(org, snapshotId),
-    JSON.stringify({ count: deferred.length, budget: detail.apiBudget }),
-    {
-      contentType: 'application/json',
-    },
-  );
+  let callsLeft = state.callsLeft;
+  if (pending.length > 0 && callsLeft === undefined)
+    callsLeft = Math.max(0, detail.apiBudget - (await callsSpent(deps, detail)));
+  const admitted = pending.slice(0, callsLeft ?? 0);
+  const carried = [...state.carried, ...admitted];
+  let batches = state.batches;
   const size = detail.settings.filesPerBatch;
-  const items: { batch: number }[] = [];
-  for (let i = 0; i < pending.length; i += size) {
-    const batch = items.length + 1;
-    await deps.store.put(filesBatchKey(org, snapshotId, batch), JSON.stringify(pending.slice(i, i + size)));
-    items.push({ batch });
+  let from = 0;
+  for (; carried.length - from >= size; from += size) {
+    batches++;
+    await writePlanRecord(deps, filesBatchKey(org, snapshotId, batches), carried.slice(from, from + size));
   }
-  // In lists of a bounded size, so that no step reads or writes them whole; always one at least.
-  for (let i = 0, n = 1; i === 0 || i < reused.length; i += REUSED_PER_LIST, n++) {
-    await deps.store.put(
-      filesReusedListKey(org, snapshotId, n),
-      JSON.stringify(reused.slice(i, i + REUSED_PER_LIST)),
-      { contentType: 'application/json' },
+  const base = { next, batches, lists, carried: carried.slice(from) };
+  return {
+    ...base,
+    toDownload: state.toDownload + admitted.length,
+    reused: state.reused + reused.length,
+    deferred: state.deferred + pending.length - admitted.length,
+    ...(callsLeft === undefined ? {} : { callsLeft: callsLeft - admitted.length }),
+  };
+}
+
+/** The last step's records: the batch of what is carried, the Map's items, what was deferred. */
+async function finishPlan(
+  deps: BackupDeps,
+  detail: PlanDetail,
+  state: FilesPlanState,
+): Promise<FilesPlanState> {
+  const { org, snapshotId } = detail;
+  let { batches, lists } = state;
+  if (state.carried.length > 0) {
+    batches++;
+    await writePlanRecord(deps, filesBatchKey(org, snapshotId, batches), state.carried);
+  }
+  // A snapshot always names one list at least, even an empty one.
+  if (lists === 0) {
+    lists++;
+    await writePlanRecord(deps, filesReusedListKey(org, snapshotId, lists), []);
+  }
+  await writePlanRecord(deps, filesDeferredKey(org, snapshotId), {
+    count: state.deferred,
+    budget: detail.apiBudget,
+  });
+  await writePlanRecord(
+    deps,
+    filesPlanKey(org, snapshotId),
+    Array.from({ length: batches }, (_, i) => ({ batch: i + 1 })),
+  );
+  return { ...state, batches, lists, carried: [] };
+}
+
+/**
+ * Writes one of the plan's records. A step run again after a crash writes the same records with
+ * the same content, which is no conflict; other content under a key it wrote means the vault's file
+ * index changed between the two runs of the step (another backup of the org), and the step fails.
+ */
+async function writePlanRecord(deps: BackupDeps, key: string, value: unknown): Promise<void> {
+  try {
+    await writeJsonOnce(deps.store, key, value);
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError)) throw error;
+    throw new Error(
+      `The files plan already holds other content at ${key}: the vault's file index changed while this plan step ran twice, which happens only when another backup of the org runs at the same time. This run fails with its files unplanned; the next run plans them again.`,
     );
   }
-  const key = filesPlanKey(org, snapshotId);
-  await deps.store.put(key, JSON.stringify(items), { contentType: 'application/json' });
-  return {
-    org,
-    snapshotId,
-    filesPlanKey: key,
-    batches: items.length,
-    toDownload: pending.length,
-    reused: reused.length,
-  };
+}
+
+async function optionalState(deps: BackupDeps, key: string): Promise<FilesPlanState | undefined> {
+  try {
+    return await readJson<FilesPlanState>(deps, key);
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
 }
 
 async function callsSpent(deps: BackupDeps, detail: PlanDetail): Promise<number> {

@@ -143,6 +143,9 @@ export const objectFilterKey = (org: string, snapshotId: string, object: string,
 /** The files of one download batch. */
 export const filesBatchKey = (org: string, snapshotId: string, batch: number): string =>
   `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}.json`;
+/** Where planning the file downloads stood after one of its steps (the files plan runs in steps). */
+export const filesPlanStepKey = (org: string, snapshotId: string, step: number): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/files/step-${String(step).padStart(5, '0')}.json`;
 /**
  * A snapshot's file list: a list of reused bodies (in one record, as earlier versions wrote it, or
  * numbered) or one files batch's result. The first group is the snapshot id.

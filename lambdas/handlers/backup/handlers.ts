@@ -220,11 +220,18 @@ export async function recordFailure(event: unknown, _context?: Context) {
 
 /** List the file bodies to fetch, reusing those the vault already holds. */
 export async function planFilesHandler(event: unknown, _context?: Context) {
-  const input = parse(snapshotRef, event, 'The files plan input');
+  const input = parse(
+    snapshotRef.extend({ step: z.number().int().nonnegative().optional() }),
+    event,
+    'The files plan input',
+  );
   return instrumented('FilesPlan', input.org, async ({ metrics }) => {
     const out = await planFiles(await runningDeps({ salesforce: false }, input), input);
-    metrics.addMetric('FilesReused', MetricUnit.Count, out.reused);
-    metrics.addMetric('FilesToDownload', MetricUnit.Count, out.toDownload);
+    // The counts are the whole plan's, known once its last step is done.
+    if (out.done) {
+      metrics.addMetric('FilesReused', MetricUnit.Count, out.reused);
+      metrics.addMetric('FilesToDownload', MetricUnit.Count, out.toDownload);
+    }
     return out;
   });
 }

@@ -24,7 +24,7 @@ export interface BackupFilesPhaseProps {
 }
 
 /**
- * Plans the file downloads and fetches them in batches with a Distributed Map; a batch that
+ * Plans the file downloads (in as many invocations as it takes) and fetches them in batches with a Distributed Map; a batch that
  * fails for good is recorded so the others go on.
  */
 export class BackupFilesPhase extends sfn.StateMachineFragment {
@@ -35,10 +35,15 @@ export class BackupFilesPhase extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: BackupFilesPhaseProps) {
     super(scope, id);
+    // The plan runs in steps, each answering how many have run, until one answers done.
+    const startPlan = new sfn.Pass(this, 'StartFilesPlan', {
+      result: sfn.Result.fromObject({ step: 0 }),
+      resultPath: '$.files',
+    });
     const planFiles = invokeTask(this, 'PlanFiles', {
       lambdaFunction: props.filesPlanFunction,
       retry: BACKUP_RETRY,
-      payload: { 'org.$': '$.org', 'snapshotId.$': '$.snapshotId' },
+      payload: { 'org.$': '$.org', 'snapshotId.$': '$.snapshotId', 'step.$': '$.files.step' },
       resultPath: '$.files',
     });
     const filesTask = invokeTask(this, 'BackupFiles', {
@@ -78,11 +83,16 @@ export class BackupFilesPhase extends sfn.StateMachineFragment {
     for (const step of [planFiles, filesMap]) {
       step.addCatch(props.onFailure, { errors: [sfn.Errors.ALL], resultPath: '$.stepFailure' });
     }
-    planFiles.next(
-      new sfn.Choice(this, 'FilesToFetch?')
-        .when(sfn.Condition.numberGreaterThan('$.files.batches', 0), filesMap.next(props.next))
-        .otherwise(props.next),
-    );
-    this.startState = planFiles;
+    const toFetch = new sfn.Choice(this, 'FilesToFetch?')
+      .when(sfn.Condition.numberGreaterThan('$.files.batches', 0), filesMap.next(props.next))
+      .otherwise(props.next);
+    startPlan
+      .next(planFiles)
+      .next(
+        new sfn.Choice(this, 'FilesPlanned?')
+          .when(sfn.Condition.booleanEquals('$.files.done', true), toFetch)
+          .otherwise(planFiles),
+      );
+    this.startState = startPlan;
   }
 }

@@ -93,7 +93,7 @@ export function createBackupFunctions(scope: Construct, props: BackupWorkflowPro
     }),
     filesPlan: fn('FilesPlanFunction', 'planFilesHandler', 'Plans file downloads', {
       salesforce: false,
-      minutes: 10,
+      minutes: 15,
     }),
     files: fn('FilesFunction', 'backupFilesHandler', 'Downloads file bodies', {
       salesforce: true,

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { filesPlanStepKey } from '../../lambdas/core/snapshot/keys.ts';
+import { backup, freshStoreDir, latest } from './e2e-support.ts';
+
+const VERSIONS = 5_500;
+/** The generator adds an attachment with the same body for every tenth file. */
+const ATTACHMENTS = VERSIONS / 10;
+
+// More file rows than one window of the plan (5,000): with an invocation budget of 1 ms, the
+// synthesized state machine has to call the plan again before it can fetch anything.
+describe('planning the files of an org with more file rows than one plan window', () => {
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ generate: `objects=0,rows=10,files=${VERSIONS},seed=11` });
+  }, 120_000);
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  it('runs the plan step again until it is done, and the snapshot holds every body once', async () => {
+    const dir = freshStoreDir();
+    const { summary } = await backup(emu, dir, 'full', {
+      invocationBudgetMs: 1,
+      metadata: false,
+      includeObjects: ['ContentVersion', 'Attachment'],
+    });
+    expect(summary.problems).toEqual([]);
+    expect(summary.status).toBe('complete');
+    expect(summary.files).toBe(VERSIONS + ATTACHMENTS);
+    expect(summary.filesDownloaded).toBe(VERSIONS + ATTACHMENTS);
+    // Two plan steps ran: the first stopped after its window, the second planned the rest.
+    const stepRecord = (step: number) => join(dir, filesPlanStepKey('sample', summary.snapshotId!, step));
+    expect(existsSync(stepRecord(1))).toBe(true);
+    expect(existsSync(stepRecord(2))).toBe(true);
+    expect(existsSync(stepRecord(3))).toBe(false);
+    // Every file row of the snapshot is named once, with a body of its size in the vault.
+    const pit = await latest(dir);
+    const files = await pit.files();
+    expect(files.length).toBe(VERSIONS + ATTACHMENTS);
+    expect(new Set(files.map((f) => `${f.object} ${f.recordId}`)).size).toBe(files.length);
+    const rows = new Set<string>();
+    for (const object of ['ContentVersion', 'Attachment'])
+      for await (const row of pit.rows(object)) rows.add(`${object} ${row.id}`);
+    expect(new Set(files.map((f) => `${f.object} ${f.recordId}`))).toEqual(rows);
+  }, 300_000);
+});
