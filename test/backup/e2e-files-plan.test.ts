@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
-import { filesPlanStepKey } from '../../lambdas/core/snapshot/keys.ts';
+import { filesBatchProgressKey, filesPlanStepKey, filesResultKey } from '../../lambdas/core/snapshot/keys.ts';
 import { backup, freshStoreDir, latest } from './e2e-support.ts';
 
 const VERSIONS = 5_500;
@@ -10,8 +10,9 @@ const VERSIONS = 5_500;
 const ATTACHMENTS = VERSIONS / 10;
 
 // More file rows than one window of the plan (5,000): with an invocation budget of 1 ms, the
-// synthesized state machine has to call the plan again before it can fetch anything.
-describe('planning the files of an org with more file rows than one plan window', () => {
+// synthesized state machine has to call the plan again before it can fetch anything, and each files
+// batch again after every body.
+describe('the files of an org with more file rows than one plan window, one body per invocation', () => {
   let emu: RunningEmulator;
   beforeAll(async () => {
     emu = await startEmulator({ generate: `objects=0,rows=10,files=${VERSIONS},seed=11` });
@@ -20,7 +21,7 @@ describe('planning the files of an org with more file rows than one plan window'
     await emu?.stop();
   });
 
-  it('runs the plan step again until it is done, and the snapshot holds every body once', async () => {
+  it('are planned and fetched by steps run again until done, and the snapshot holds every body once', async () => {
     const dir = freshStoreDir();
     const { summary } = await backup(emu, dir, 'full', {
       invocationBudgetMs: 1,
@@ -36,6 +37,13 @@ describe('planning the files of an org with more file rows than one plan window'
     expect(existsSync(stepRecord(1))).toBe(true);
     expect(existsSync(stepRecord(2))).toBe(true);
     expect(existsSync(stepRecord(3))).toBe(false);
+    // Each batch was fetched one body per invocation, each stop recorded.
+    const batchRecord = (handled: number) =>
+      join(dir, filesBatchProgressKey('sample', summary.snapshotId!, 1, handled));
+    expect(existsSync(batchRecord(1))).toBe(true);
+    expect(existsSync(batchRecord(49))).toBe(true);
+    expect(existsSync(batchRecord(50))).toBe(false);
+    expect(existsSync(join(dir, filesResultKey('sample', summary.snapshotId!, 1)))).toBe(true);
     // Every file row of the snapshot is named once, with a body of its size in the vault.
     const pit = await latest(dir);
     const files = await pit.files();

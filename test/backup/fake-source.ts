@@ -308,7 +308,8 @@ export class FakeSource implements SalesforceSource {
   async downloadBlob(object: string, id: string, field: string): Promise<AsyncIterable<Uint8Array>> {
     this.call(`blob ${object}/${id}/${field}`);
     const bytes = this.blobs.get(`${object}/${id}`);
-    if (!bytes) throw new SalesforceQueryError(`no blob for ${object}/${id}`, 'NOT_FOUND', 404);
+    // As the REST adapter reports the 404 of a record deleted since it was read.
+    if (!bytes) throw new SalesforceRequestError(`no blob for ${object}/${id}`, 'NOT_FOUND', 404);
     return chunks(bytes, this.chunkBytes);
   }
 

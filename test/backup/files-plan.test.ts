@@ -4,14 +4,16 @@ import { createHash } from 'node:crypto';
 import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
 import {
   fileIndexKey,
+  filesBatchProgressKey,
   filesPlanStepKey,
+  filesResultKey,
   filesReusedListKey,
   planDetailKey,
   snapshotPrefix,
 } from '../../lambdas/core/snapshot/keys.ts';
 import { planBackup } from '../../lambdas/core/backup/plan.ts';
 import { parseBackupSettings } from '../../lambdas/core/backup/settings.ts';
-import type { BackupDeps, PlanDetail } from '../../lambdas/core/backup/types.ts';
+import type { BackupDeps, FilesResult, PlanDetail } from '../../lambdas/core/backup/types.ts';
 import { baseFields, FakeSource } from './fake-source.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { StoredObject } from '../../lambdas/core/store.ts';
@@ -235,5 +237,51 @@ describe('planning file downloads', () => {
       /already holds other content at orgs\/acme\/snapshots\/.*another backup of the org runs at the same time/,
     );
     expect(store.objects.has(filesPlanStepKey('acme', snapshotId, 2))).toBe(false);
+  });
+
+  it('fetches a batch over several invocations when time runs out, each body once, and one run again keeps what was recorded', async () => {
+    const source = filesOrg(6);
+    // One of the files was deleted in the org after its row was exported.
+    const gone = source.object('ContentVersion').rows[3]!.Id;
+    source.blobs.delete(`ContentVersion/${gone}`);
+    const store = new MemoryStore();
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    let ticking = false;
+    const clock = () => {
+      if (ticking) now += 1_000;
+      return new Date(now);
+    };
+    const deps: BackupDeps = { store, source, clock, sleep: async () => {} };
+    const snapshotId = await plannedRun(deps, { invocationBudgetMs: 1 });
+    const planned = await planFiles(deps, { org: 'acme', snapshotId });
+    expect(planned).toMatchObject({ done: true, batches: 1, toDownload: 6 });
+    // WHEN each invocation's time runs out after its first body
+    ticking = true;
+    const callsBefore = source.apiCalls();
+    const first = await backupFiles(deps, { org: 'acme', snapshotId, batch: 1 });
+    expect(first).toMatchObject({ done: false, from: 1, downloaded: 1 });
+    expect(store.objects.has(filesResultKey('acme', snapshotId, 1))).toBe(false);
+    const second = await backupFiles(deps, first);
+    expect(second).toMatchObject({ done: false, from: 2, downloaded: 1 });
+    // ...and the second is run again, as after a crash before its answer, finding its body stored
+    const recorded = store.text(filesBatchProgressKey('acme', snapshotId, 1, 2));
+    expect(await backupFiles(deps, first)).toMatchObject({ done: false, from: 2, downloaded: 0 });
+    expect(store.text(filesBatchProgressKey('acme', snapshotId, 1, 2))).toBe(recorded);
+    let out = second;
+    const invocations = [first, second];
+    while (!out.done) {
+      out = await backupFiles(deps, out);
+      invocations.push(out);
+    }
+    // THEN one invocation handled each file, and the result names each fetched body once
+    expect(invocations.map((o) => o.from)).toEqual([1, 2, 3, 4, 5, 6]);
+    const result = JSON.parse(store.text(filesResultKey('acme', snapshotId, 1))) as FilesResult;
+    const ids = source.object('ContentVersion').rows.map((r) => r.Id);
+    expect(result.files.map((f) => f.recordId)).toEqual(ids.filter((id) => id !== gone));
+    expect(result.files.every((f) => f.downloaded)).toBe(true);
+    expect(result.errors).toEqual([`ContentVersion ${gone}: NOT_FOUND (deleted since it was exported)`]);
+    // ...and its API calls add up over the invocations (the one run again found its body indexed)
+    expect(result.apiCalls).toBe(6);
+    expect(source.apiCalls() - callsBefore).toBe(6);
   });
 });

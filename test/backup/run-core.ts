@@ -83,8 +83,10 @@ export async function runCore<S extends BackupStore = MemoryStore>(
   // As the state machine does: the plan is called again until it answers done.
   let files = await planFiles(deps, { org: request.org, snapshotId: plan.snapshotId });
   while (!files.done) files = await planFiles(deps, files);
-  for (let batch = 1; batch <= files.batches; batch++)
-    await backupFiles(deps, { org: request.org, snapshotId: plan.snapshotId, batch });
+  for (let batch = 1; batch <= files.batches; batch++) {
+    let fetched = await backupFiles(deps, { org: request.org, snapshotId: plan.snapshotId, batch });
+    while (!fetched.done) fetched = await backupFiles(deps, fetched);
+  }
   // As the state machine does: retried while transient, then caught, and the finish names the gap.
   const retried = async <T>(step: () => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {

@@ -9,6 +9,7 @@ import {
   fileBodyKey,
   fileIndexKey,
   filesBatchKey,
+  filesBatchProgressKey,
   filesDeferredKey,
   filesFailureKey,
   filesPlanKey,
@@ -24,7 +25,7 @@ import { readPartRows } from '../snapshot/reader.ts';
 import { SalesforceRequestError, SalesforceTransientError } from '../salesforce.ts';
 import { ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import { inTurns } from '../in-turns.ts';
-import { writeJsonOnce } from '../restore/store-json.ts';
+import { putIfAbsent, writeJsonOnce } from '../restore/store-json.ts';
 import { readJson } from './export-object.ts';
 import type { BackupDeps, FilesResult, FileTask, ObjectResult, PlanDetail } from './types.ts';
 import { taskFailureCause } from './failure-cause.ts';
@@ -302,19 +303,53 @@ async function callsSpent(deps: BackupDeps, detail: PlanDetail): Promise<number>
   return spent;
 }
 
-/** Downloads one batch of file bodies into the vault by content hash. */
+/** What a files batch has fetched so far, written where an invocation stops before the batch's end. */
+interface BatchProgress {
+  readonly files: SnapshotFile[];
+  readonly apiCalls: number;
+  readonly errors: string[];
+}
+
+/** What a files batch invocation answers: run it again with `from` until `done`. */
+export interface FilesBatchOutcome {
+  readonly org: string;
+  readonly snapshotId: string;
+  readonly batch: number;
+  /** The batch's files handled so far; the next invocation starts there. */
+  readonly from: number;
+  readonly done: boolean;
+  /** Bodies this invocation downloaded. */
+  readonly downloaded: number;
+}
+
+/**
+ * Downloads one batch of file bodies into the vault by content hash. A batch of large bodies may
+ * take longer than one invocation: after the body during which the invocation's time ran out, it
+ * records what it fetched so far and answers where the next invocation starts.
+ */
 export async function backupFiles(
   deps: BackupDeps,
-  input: { org: string; snapshotId: string; batch: number },
-): Promise<{ batch: number; files: number; downloaded: number }> {
+  input: { org: string; snapshotId: string; batch: number; from?: number },
+): Promise<FilesBatchOutcome> {
   const { org, snapshotId, batch } = input;
+  const from = input.from ?? 0;
   const tasks = await readJson<FileTask[]>(deps, filesBatchKey(org, snapshotId, batch));
+  const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
+  const deadline = deps.clock().getTime() + detail.settings.invocationBudgetMs;
+  const before: BatchProgress =
+    from === 0
+      ? { files: [], apiCalls: 0, errors: [] }
+      : await readJson<BatchProgress>(deps, filesBatchProgressKey(org, snapshotId, batch, from));
   const callsBefore = deps.source.apiCalls();
-  const files: SnapshotFile[] = [];
-  const errors: string[] = [];
+  const files = [...before.files];
+  const errors = [...before.errors];
+  let downloaded = 0;
+  let next = from;
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'sfbackup-files-'));
   try {
-    for (const task of tasks) {
+    for (; next < tasks.length; next++) {
+      if (next > from && deps.clock().getTime() > deadline) break;
+      const task = tasks[next] as FileTask;
       const known = await lookup(deps, org, task.indexId);
       if (known) {
         files.push(fileEntry(task, known, false));
@@ -322,6 +357,7 @@ export async function backupFiles(
       }
       try {
         files.push(await download(deps, org, task, join(dir, 'body')));
+        downloaded++;
       } catch (error) {
         // A record deleted since its row was exported has no body to fetch: a concurrent change, noted.
         if (
@@ -337,11 +373,25 @@ export async function backupFiles(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const result: FilesResult = { batch, files, apiCalls: deps.source.apiCalls() - callsBefore, errors };
-  await deps.store.put(filesResultKey(org, snapshotId, batch), JSON.stringify(result), {
-    contentType: 'application/json',
-  });
-  return { batch, files: files.length, downloaded: files.filter((f) => f.downloaded).length };
+  const progress: BatchProgress = {
+    files,
+    apiCalls: before.apiCalls + deps.source.apiCalls() - callsBefore,
+    errors,
+  };
+  const done = next >= tasks.length;
+  // Written once: an invocation run again that stops where an earlier attempt recorded its stop
+  // leaves that record, which names the same bodies.
+  if (!done)
+    await putIfAbsent(
+      deps.store,
+      filesBatchProgressKey(org, snapshotId, batch, next),
+      JSON.stringify(progress),
+    );
+  else {
+    const result: FilesResult = { batch, ...progress };
+    await putIfAbsent(deps.store, filesResultKey(org, snapshotId, batch), JSON.stringify(result));
+  }
+  return { org, snapshotId, batch, from: next, done, downloaded };
 }
 
 /** Records a files batch that failed for good, so the finish step names it as missing. */

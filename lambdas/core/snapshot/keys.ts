@@ -143,6 +143,14 @@ export const objectFilterKey = (org: string, snapshotId: string, object: string,
 /** The files of one download batch. */
 export const filesBatchKey = (org: string, snapshotId: string, batch: number): string =>
   `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}.json`;
+/** What a files batch fetched of its first `handled` files, where an invocation stopped before its end. */
+export const filesBatchProgressKey = (
+  org: string,
+  snapshotId: string,
+  batch: number,
+  handled: number,
+): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}-handled-${String(handled).padStart(5, '0')}.json`;
 /** Where planning the file downloads stood after one of its steps (the files plan runs in steps). */
 export const filesPlanStepKey = (org: string, snapshotId: string, step: number): string =>
   `${snapshotPrefix(org, snapshotId)}plan/files/step-${String(step).padStart(5, '0')}.json`;

@@ -239,7 +239,10 @@ export async function planFilesHandler(event: unknown, _context?: Context) {
 /** Fetch one batch of file bodies. */
 export async function backupFilesHandler(event: unknown, _context?: Context) {
   const input = parse(
-    snapshotRef.extend({ batch: z.number().int().positive() }),
+    snapshotRef.extend({
+      batch: z.number().int().positive(),
+      from: z.number().int().nonnegative().optional(),
+    }),
     event,
     'The files batch input',
   );

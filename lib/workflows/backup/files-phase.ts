@@ -46,10 +46,16 @@ export class BackupFilesPhase extends sfn.StateMachineFragment {
       payload: { 'org.$': '$.org', 'snapshotId.$': '$.snapshotId', 'step.$': '$.files.step' },
       resultPath: '$.files',
     });
+    // A batch of large bodies may outlast one invocation: it answers where to go on until done.
     const filesTask = invokeTask(this, 'BackupFiles', {
       lambdaFunction: props.filesFunction,
       retry: BACKUP_RETRY,
-      payload: { 'org.$': '$.org', 'snapshotId.$': '$.snapshotId', 'batch.$': '$.batch' },
+      payload: {
+        'org.$': '$.org',
+        'snapshotId.$': '$.snapshotId',
+        'batch.$': '$.batch',
+        'from.$': '$.from',
+      },
     });
     const recordFailure = invokeTask(this, 'RecordFilesFailure', {
       lambdaFunction: props.recordFailureFunction,
@@ -71,13 +77,21 @@ export class BackupFilesPhase extends sfn.StateMachineFragment {
         'org.$': '$.org',
         'snapshotId.$': '$.snapshotId',
         'batch.$': '$$.Map.Item.Value.batch',
+        from: 0,
       },
       maxConcurrency: props.maxConcurrency,
       toleratedFailurePercentage: 100,
       resultPath: sfn.JsonPath.DISCARD,
     });
     filesMap.itemProcessor(
-      filesTask.next(new sfn.Pass(this, 'FilesBatchDone', { result: sfn.Result.fromObject({}) })),
+      filesTask.next(
+        new sfn.Choice(this, 'FilesBatchFetched?')
+          .when(
+            sfn.Condition.booleanEquals('$.done', true),
+            new sfn.Pass(this, 'FilesBatchDone', { result: sfn.Result.fromObject({}) }),
+          )
+          .otherwise(filesTask),
+      ),
     );
     // A failed step still reaches the finish, which records the run as failed with what is missing.
     for (const step of [planFiles, filesMap]) {
