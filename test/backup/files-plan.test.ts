@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { exportObject } from '../../lambdas/core/backup/export-object.ts';
 import { createHash } from 'node:crypto';
-import { backupFiles, planFiles } from '../../lambdas/core/backup/files.ts';
+import { backupFiles, type FilesPlanOutcome, planFiles } from '../../lambdas/core/backup/files.ts';
+import { finishBackup } from '../../lambdas/core/backup/finish.ts';
 import {
   fileIndexKey,
   filesBatchProgressKey,
@@ -27,13 +28,22 @@ class FailingReadStore extends MemoryStore {
   }
 }
 
-/** A store whose next write of a key matching `crashOn` fails once, as a function dying there would. */
+/**
+ * A store whose next write of a key matching `crashOn` fails once, as a function dying there would;
+ * and before the next write of a key matching `pauseOn`, runs `meanwhile` (another attempt).
+ */
 class CrashingStore extends MemoryStore {
   crashOn: RegExp | undefined;
+  pauseOn: RegExp | undefined;
+  meanwhile: (() => Promise<unknown>) | undefined;
   override async put(key: string, body: Uint8Array | string): Promise<StoredObject> {
     if (this.crashOn?.test(key)) {
       this.crashOn = undefined;
       throw new Error('the function stopped here');
+    }
+    if (this.pauseOn?.test(key)) {
+      this.pauseOn = undefined;
+      await this.meanwhile?.();
     }
     return super.put(key, body);
   }
@@ -59,14 +69,74 @@ function filesOrg(count: number): FakeSource {
   return source;
 }
 
+/**
+ * Deps over a clock that moves a second at each reading while `ticking` (with a budget of 1 ms,
+ * every plan step and files batch invocation then stops after its first window or body), and stands
+ * still otherwise (one invocation does it all).
+ */
+function steppingDeps(source: FakeSource, store: MemoryStore, ticking: boolean) {
+  let now = Date.parse('2026-06-01T00:00:00Z');
+  const clock = {
+    ticking,
+    read: () => {
+      if (clock.ticking) now += 1_000;
+      return new Date(now);
+    },
+  };
+  const deps: BackupDeps = { store, source, clock: clock.read, sleep: async () => {} };
+  return { deps, clock };
+}
+
 async function plannedRun(deps: BackupDeps, settings: Record<string, unknown> = {}): Promise<string> {
   const plan = await planBackup(
     deps,
     { org: 'acme', mode: 'full' },
     parseBackupSettings({ metadata: false, ...settings }),
   );
-  await exportObject(deps, { org: 'acme', snapshotId: plan.snapshotId, object: 'ContentVersion' });
+  for (const { name } of (deps.source as FakeSource).objects)
+    await exportObject(deps, { org: 'acme', snapshotId: plan.snapshotId, object: name });
   return plan.snapshotId;
+}
+
+/**
+ * 9,000 file versions (every seventh deleted), 1,500 attachments (every eleventh deleted) and
+ * 1,200 documents (every fifth a link, with no body): with parts of 2,500 rows, the plan's windows
+ * of 5,000 rows end on a part's last row, inside a part, and across objects.
+ */
+function mixedFilesOrg(): FakeSource {
+  const row = (prefix: string, i: number, deleted: boolean) => ({
+    Id: `${prefix}${String(i).padStart(12, '0')}AAA`,
+    Name: `${prefix}-${i}`,
+    IsDeleted: String(deleted),
+    SystemModstamp: '2026-01-01T00:00:00Z',
+  });
+  const versions = Array.from({ length: 9_000 }, (_, i) => ({
+    ...row('068', i, i % 7 === 3),
+    Checksum: createHash('md5').update(`version ${i}`).digest('hex'),
+  }));
+  const attachments = Array.from({ length: 1_500 }, (_, i) => row('00P', i, i % 11 === 5));
+  const documents = Array.from({ length: 1_200 }, (_, i) => ({
+    ...row('015', i, false),
+    Url: i % 5 === 0 ? `https://example.com/${i}` : null,
+  }));
+  const source = new FakeSource([
+    {
+      name: 'ContentVersion',
+      fields: [...baseFields, { name: 'Checksum', type: 'string' }, { name: 'VersionData', type: 'base64' }],
+      rows: versions,
+    },
+    { name: 'Attachment', fields: [...baseFields, { name: 'Body', type: 'base64' }], rows: attachments },
+    {
+      name: 'Document',
+      fields: [...baseFields, { name: 'Url', type: 'url' }, { name: 'Body', type: 'base64' }],
+      rows: documents,
+    },
+  ]);
+  for (const [i, v] of versions.entries()) source.setBlob('ContentVersion', v.Id, `version ${i}`);
+  for (const [i, a] of attachments.entries()) source.setBlob('Attachment', a.Id, `attachment ${i}`);
+  for (const [i, d] of documents.entries()) if (!d.Url) source.setBlob('Document', d.Id, `document ${i}`);
+  source.chunkBytes = 64 * 1024;
+  return source;
 }
 
 describe('planning file downloads', () => {
@@ -135,27 +205,17 @@ describe('planning file downloads', () => {
   });
 
   it('plans many files in steps that each write what one step would, and a step run again after a crash writes the same', async () => {
-    const source = filesOrg(12_000);
-    source.chunkBytes = 64 * 1024;
+    const source = mixedFilesOrg();
+    const withBodies = (o: string) =>
+      source.object(o).rows.filter((r) => r.IsDeleted === 'false' && !r.Url).length;
+    const files = withBodies('ContentVersion') + withBodies('Attachment') + withBodies('Document');
     const store = new CrashingStore();
-    // A clock that moves only while `ticking`: with a budget of 1 ms, each plan step then ends
-    // after its first window of 5,000 rows.
-    let now = Date.parse('2026-06-01T00:00:00Z');
-    let ticking = false;
-    const deps: BackupDeps = {
-      store,
-      source,
-      clock: () => {
-        if (ticking) now += 1_000;
-        return new Date(now);
-      },
-      sleep: async () => {},
-    };
-    const settings = { invocationBudgetMs: 1 };
+    const { deps, clock } = steppingDeps(source, store, false);
+    const settings = { invocationBudgetMs: 1, pageSize: 2_500 };
     // GIVEN the bodies of every fourth batch of a first run already in the vault
     const first = await plannedRun(deps, settings);
     const planned = await planFiles(deps, { org: 'acme', snapshotId: first });
-    expect(planned).toMatchObject({ done: true, step: 1, batches: 240 });
+    expect(planned).toMatchObject({ done: true, step: 1, batches: Math.ceil(files / 50) });
     for (let batch = 1; batch <= planned.batches; batch += 4)
       await backupFiles(deps, { org: 'acme', snapshotId: first, batch });
     // ...and an API share that fetches only some of the rest
@@ -171,7 +231,7 @@ describe('planning file downloads', () => {
     // ...and another in steps, one window each, stopping once after its records and before its step's end
     const stepped = await budgetRun();
     expect(stepped.budget).toBe(one.budget);
-    ticking = true;
+    clock.ticking = true;
     let out = await planFiles(deps, { org: 'acme', snapshotId: stepped.id });
     expect(out).toMatchObject({ done: false, step: 1 });
     store.crashOn = /plan\/files\/step-00002\.json$/;
@@ -184,13 +244,15 @@ describe('planning file downloads', () => {
     expect(store.objects.size).toBe(keysBefore);
     out = second;
     while (!out.done) out = await planFiles(deps, out);
-    ticking = false;
+    clock.ticking = false;
     // THEN it took three steps, and wrote the same records as the single step
     expect(out.step).toBe(3);
     expect({ ...out, snapshotId: one.id, step: 1, filesPlanKey: single.filesPlanKey }).toEqual(single);
-    expect(single.reused).toBe(3_000);
+    const known = [...store.objects.keys()].filter((k) => k.includes('/files/index/')).length;
+    expect(known).toBeGreaterThan(2_000);
+    expect(single.reused).toBe(known);
     expect(single.toDownload).toBeGreaterThan(0);
-    expect(single.toDownload).toBeLessThan(9_000);
+    expect(single.toDownload).toBeLessThan(files - known);
     const records = (snapshotId: string) =>
       new Map(
         [...store.objects.keys()]
@@ -203,24 +265,19 @@ describe('planning file downloads', () => {
     expect(records(stepped.id)).toEqual(fromSingle);
     // ...in which every body is named once: reused, in a batch, or counted as deferred
     const deferred = JSON.parse(fromSingle.get('files/deferred.json')!) as { count: number };
-    expect(deferred.count).toBe(9_000 - single.toDownload);
+    expect(deferred.count).toBe(files - known - single.toDownload);
     const named = [...fromSingle.entries()]
       .filter(([k]) => /^(files\/reused-|plan\/files\/batch-)/.test(k))
       .flatMap(([, text]) => (JSON.parse(text) as { recordId: string }[]).map((f) => f.recordId));
     expect(named.length).toBe(new Set(named).size);
-    expect(named.length).toBe(12_000 - deferred.count);
+    expect(named.length).toBe(files - deferred.count);
   }, 60_000);
 
   it('fails a step run again whose records no longer match what the vault knows, naming why', async () => {
     const source = filesOrg(6_000);
     source.chunkBytes = 64 * 1024;
     const store = new CrashingStore();
-    let now = Date.parse('2026-06-01T00:00:00Z');
-    const clock = () => {
-      now += 1_000;
-      return new Date(now);
-    };
-    const deps: BackupDeps = { store, source, clock, sleep: async () => {} };
+    const { deps } = steppingDeps(source, store, true);
     const snapshotId = await plannedRun(deps, { invocationBudgetMs: 1 });
     // GIVEN a step that stopped after writing its records, and a body indexed meanwhile
     const firstStep = await planFiles(deps, { org: 'acme', snapshotId });
@@ -234,7 +291,7 @@ describe('planning file downloads', () => {
     );
     // WHEN the step runs again THEN it refuses to write other content where it wrote before
     await expect(planFiles(deps, firstStep)).rejects.toThrow(
-      /already holds other content at orgs\/acme\/snapshots\/.*another backup of the org runs at the same time/,
+      /already holds other content at orgs\/acme\/snapshots\/.*another backup of the org, or a retention sweep, ran meanwhile/,
     );
     expect(store.objects.has(filesPlanStepKey('acme', snapshotId, 2))).toBe(false);
   });
@@ -245,18 +302,12 @@ describe('planning file downloads', () => {
     const gone = source.object('ContentVersion').rows[3]!.Id;
     source.blobs.delete(`ContentVersion/${gone}`);
     const store = new MemoryStore();
-    let now = Date.parse('2026-06-01T00:00:00Z');
-    let ticking = false;
-    const clock = () => {
-      if (ticking) now += 1_000;
-      return new Date(now);
-    };
-    const deps: BackupDeps = { store, source, clock, sleep: async () => {} };
+    const { deps, clock } = steppingDeps(source, store, false);
     const snapshotId = await plannedRun(deps, { invocationBudgetMs: 1 });
     const planned = await planFiles(deps, { org: 'acme', snapshotId });
     expect(planned).toMatchObject({ done: true, batches: 1, toDownload: 6 });
     // WHEN each invocation's time runs out after its first body
-    ticking = true;
+    clock.ticking = true;
     const callsBefore = source.apiCalls();
     const first = await backupFiles(deps, { org: 'acme', snapshotId, batch: 1 });
     expect(first).toMatchObject({ done: false, from: 1, downloaded: 1 });
@@ -283,5 +334,42 @@ describe('planning file downloads', () => {
     // ...and its API calls add up over the invocations (the one run again found its body indexed)
     expect(result.apiCalls).toBe(6);
     expect(source.apiCalls() - callsBefore).toBe(6);
+  });
+
+  it('takes, of two overlapping attempts of a step, the end the first recorded, and says where a stopped plan stood', async () => {
+    const source = filesOrg(6_000);
+    source.chunkBytes = 64 * 1024;
+    const store = new CrashingStore();
+    const { deps, clock } = steppingDeps(source, store, true);
+    const snapshotId = await plannedRun(deps, { invocationBudgetMs: 1 });
+    // GIVEN an attempt that stops after its first window and, before it records that, a second
+    // attempt of the same step (retried while the first still ran) that plans every window
+    let second: FilesPlanOutcome | undefined;
+    store.pauseOn = /plan\/files\/step-00001\.json$/;
+    store.meanwhile = async () => {
+      clock.ticking = false;
+      second = await planFiles(deps, { org: 'acme', snapshotId });
+    };
+    const first = await planFiles(deps, { org: 'acme', snapshotId });
+    // THEN the second recorded its end first, and the first answers with it: the plan is done once
+    expect(second).toMatchObject({ done: true, finished: true, step: 1, toDownload: 6_000 });
+    expect(first).toEqual({ ...second, finished: false });
+    expect(JSON.parse(store.text(filesPlanStepKey('acme', snapshotId, 1)))).toMatchObject({ next: null });
+
+    // WHEN a run's plan stopped after a step, before it was done THEN its finish says so
+    clock.ticking = true;
+    const stopped = await plannedRun(deps, { invocationBudgetMs: 1 });
+    expect(await planFiles(deps, { org: 'acme', snapshotId: stopped })).toMatchObject({
+      done: false,
+      step: 1,
+    });
+    clock.ticking = false;
+    const finish = await finishBackup(deps, { org: 'acme', snapshotId: stopped });
+    expect(finish.status).toBe('failed');
+    expect(finish.problems).toContainEqual(
+      expect.stringContaining(
+        'the files plan stopped after 1 of its steps, before it had planned every file',
+      ),
+    );
   });
 });

@@ -41,8 +41,9 @@ const INDEX_LOOKUPS_AT_ONCE = 32;
 /** Entries in one list of reused file bodies (some 300 bytes each). */
 export const REUSED_PER_LIST = 5_000;
 /**
- * File rows planned together: their reused bodies make at most one list. Windows are cut by row
- * count alone, never by time, so a step run again after a crash writes exactly what it wrote before.
+ * File rows planned together (deleted rows and links among them): their reused bodies make at most
+ * one list. Windows are cut by row count alone, never by time, so a step run again after a crash
+ * writes exactly what it wrote before.
  */
 const ROWS_PER_WINDOW = REUSED_PER_LIST;
 
@@ -81,6 +82,8 @@ export interface FilesPlanOutcome {
   /** The steps run so far; the next step is given this. */
   readonly step: number;
   readonly done: boolean;
+  /** True for the one invocation that recorded the plan's end: the counts are then reported once. */
+  readonly finished: boolean;
   /** The Distributed Map's items (`{batch}`), written by the last step. */
   readonly filesPlanKey: string;
   readonly batches: number;
@@ -101,18 +104,20 @@ export async function planFiles(
 ): Promise<FilesPlanOutcome> {
   const { org, snapshotId } = input;
   const step = (input.step ?? 0) + 1;
-  const outcome = (state: FilesPlanState): FilesPlanOutcome => ({
+  const outcome = (state: FilesPlanState, finished = false): FilesPlanOutcome => ({
     org,
     snapshotId,
     step,
     done: state.next === null,
+    finished,
     filesPlanKey: filesPlanKey(org, snapshotId),
     batches: state.batches,
     toDownload: state.toDownload,
     reused: state.reused,
   });
+  const stepKey = filesPlanStepKey(org, snapshotId, step);
   // A step run again after it recorded its end (its answer was lost) answers the same.
-  const recorded = await optionalState(deps, filesPlanStepKey(org, snapshotId, step));
+  const recorded = await optionalState(deps, stepKey);
   if (recorded) return outcome(recorded);
   const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
   let state: FilesPlanState =
@@ -122,22 +127,30 @@ export async function planFiles(
   if (state.next === null) return outcome(state);
   const deadline = deps.clock().getTime() + detail.settings.invocationBudgetMs;
   let window: FileTask[] = [];
-  let position: RowPosition = state.next;
+  let rows = 0;
   let stopped = false;
   for await (const row of fileRows(deps, detail, state.next)) {
-    position = row.after;
     if (row.task) window.push(row.task);
-    if (window.length < ROWS_PER_WINDOW) continue;
-    state = await planWindow(deps, detail, state, window, position);
+    if (++rows < ROWS_PER_WINDOW) continue;
+    state = await planWindow(deps, detail, state, window, row.after);
     window = [];
+    rows = 0;
     if (deps.clock().getTime() > deadline) {
       stopped = true;
       break;
     }
   }
   if (!stopped) state = await finishPlan(deps, detail, await planWindow(deps, detail, state, window, null));
-  await writePlanRecord(deps, filesPlanStepKey(org, snapshotId, step), state);
-  return outcome(state);
+  // Where a step stops depends on its time: of two attempts that overlapped (a retried invocation
+  // whose first attempt still ran), the first to record its end is the one that counts. Both cut
+  // the same windows, so the steps after it write again only what is already there.
+  try {
+    await deps.store.put(stepKey, JSON.stringify(state), { contentType: 'application/json' });
+  } catch (error) {
+    if (!(error instanceof ObjectExistsError)) throw error;
+    return outcome(await readJson<FilesPlanState>(deps, stepKey));
+  }
+  return outcome(state, state.next === null);
 }
 
 const START: RowPosition = { object: 0, part: 0, row: 0 };
@@ -207,7 +220,9 @@ async function planWindow(
     lists++;
     await writePlanRecord(deps, filesReusedListKey(org, snapshotId, lists), reused);
   }
-  // Equal checksums side by side, so a duplicate body is fetched once and reused within its batch.
+  // Equal checksums side by side, so a duplicate body within a window is fetched once and reused
+  // within its batch. Duplicates in different windows may land in batches that run at once: each
+  // then downloads it (one more API call), and it is stored once.
   pending.sort((a, b) => a.indexId.localeCompare(b.indexId));
   // One download is one API call: what the run's share has left decides how many it may fetch.
   let callsLeft = state.callsLeft;
@@ -264,7 +279,7 @@ async function finishPlan(
 /**
  * Writes one of the plan's records. A step run again after a crash writes the same records with
  * the same content, which is no conflict; other content under a key it wrote means the vault's file
- * index changed between the two runs of the step (another backup of the org), and the step fails.
+ * index changed between the two attempts, and the step fails.
  */
 async function writePlanRecord(deps: BackupDeps, key: string, value: unknown): Promise<void> {
   try {
@@ -272,7 +287,7 @@ async function writePlanRecord(deps: BackupDeps, key: string, value: unknown): P
   } catch (error) {
     if (!(error instanceof ObjectExistsError)) throw error;
     throw new Error(
-      `The files plan already holds other content at ${key}: the vault's file index changed while this plan step ran twice, which happens only when another backup of the org runs at the same time. This run fails with its files unplanned; the next run plans them again.`,
+      `The files plan already holds other content at ${key}: the vault's file index changed between two attempts of this plan step (another backup of the org, or a retention sweep, ran meanwhile). This run fails with its files unplanned; the next run plans them again.`,
     );
   }
 }

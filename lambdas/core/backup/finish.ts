@@ -2,6 +2,7 @@ import {
   filesDeferredKey,
   filesFailureKey,
   filesPlanKey,
+  filesPlanStepPrefix,
   filesResultKey,
   filesReusedKey,
   filesReusedListKey,
@@ -369,11 +370,16 @@ async function collectFiles(
   const none = { lists: [], count: 0, downloaded: 0, apiCalls: 0 };
   const items = await optionalJson<unknown[]>(deps, filesPlanKey(org, snapshotId));
   if (!items) {
+    let steps = 0;
+    for await (const _ of deps.store.list(filesPlanStepPrefix(org, snapshotId))) steps++;
     errors.push({
       scope: 'files',
       subject: 'plan',
       name: 'FilesNotPlanned',
-      message: 'the files step never ran',
+      message:
+        steps === 0
+          ? 'the files step never ran'
+          : `the files plan stopped after ${steps} of its steps, before it had planned every file`,
     });
     return none;
   }

@@ -153,7 +153,10 @@ export const filesBatchProgressKey = (
   `${snapshotPrefix(org, snapshotId)}plan/files/batch-${String(batch).padStart(5, '0')}-handled-${String(handled).padStart(5, '0')}.json`;
 /** Where planning the file downloads stood after one of its steps (the files plan runs in steps). */
 export const filesPlanStepKey = (org: string, snapshotId: string, step: number): string =>
-  `${snapshotPrefix(org, snapshotId)}plan/files/step-${String(step).padStart(5, '0')}.json`;
+  `${filesPlanStepPrefix(org, snapshotId)}${String(step).padStart(5, '0')}.json`;
+/** Where the files plan's step records start. */
+export const filesPlanStepPrefix = (org: string, snapshotId: string): string =>
+  `${snapshotPrefix(org, snapshotId)}plan/files/step-`;
 /**
  * A snapshot's file list: a list of reused bodies (in one record, as earlier versions wrote it, or
  * numbered) or one files batch's result. The first group is the snapshot id.

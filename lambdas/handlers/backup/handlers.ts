@@ -227,8 +227,8 @@ export async function planFilesHandler(event: unknown, _context?: Context) {
   );
   return instrumented('FilesPlan', input.org, async ({ metrics }) => {
     const out = await planFiles(await runningDeps({ salesforce: false }, input), input);
-    // The counts are the whole plan's, known once its last step is done.
-    if (out.done) {
+    // The counts are the whole plan's, reported by the one invocation that recorded its end.
+    if (out.finished) {
       metrics.addMetric('FilesReused', MetricUnit.Count, out.reused);
       metrics.addMetric('FilesToDownload', MetricUnit.Count, out.toDownload);
     }

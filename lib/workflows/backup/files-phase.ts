@@ -2,6 +2,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { Duration } from 'aws-cdk-lib';
+import { LAMBDA_CRASH_ERRORS } from '../../../contract/workflow-contract.ts';
 import { invokeTask } from '../support/tasks.ts';
 import { BACKUP_RETRY } from './functions.ts';
 
@@ -67,6 +69,15 @@ export class BackupFilesPhase extends sfn.StateMachineFragment {
         'error.$': '$.error',
       },
     }).next(new sfn.Pass(this, 'FilesBatchFailed', { result: sfn.Result.fromObject({}) }));
+    // A plan step or a batch invocation that died or timed out is run again (twice at most): a plan
+    // step writes again only what it wrote before, a batch goes on from its last recorded stop.
+    for (const step of [planFiles, filesTask])
+      step.addRetry({
+        errors: [...LAMBDA_CRASH_ERRORS],
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 2,
+      });
     filesTask.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     const filesMap = new sfn.DistributedMap(this, 'BackupFileBatches', {
       itemReader: new sfn.S3JsonItemReader({
