@@ -334,6 +334,10 @@ describe('planning file downloads', () => {
     // ...and its API calls add up over the invocations (the one run again found its body indexed)
     expect(result.apiCalls).toBe(6);
     expect(source.apiCalls() - callsBefore).toBe(6);
+    // ...which the snapshot counts with the run's other calls: every call the org answered
+    clock.ticking = false;
+    const finish = await finishBackup(deps, { org: 'acme', snapshotId });
+    expect(finish.apiCalls).toBe(source.apiCalls());
   });
 
   it('takes, of two overlapping attempts of a step, the end the first recorded, and says where a stopped plan stood', async () => {

@@ -400,11 +400,12 @@ async function collectFiles(
   let count = 0;
   let downloaded = 0;
   let apiCalls = 0;
-  const take = (bytes: Uint8Array, key: string): void => {
-    const { list, entries } = fileListOf(bytes, key);
+  const take = (bytes: Uint8Array, key: string): unknown => {
+    const { list, entries, record } = fileListOf(bytes, key);
     lists.push(list);
     count += list.count;
     downloaded += entries.filter((f) => f.downloaded).length;
+    return record;
   };
   // A run planned by an earlier version listed them in one record.
   const legacy = await optionalBytes(deps, filesReusedKey(org, snapshotId));
@@ -439,8 +440,7 @@ async function collectFiles(
         });
         continue;
       }
-      take(bytes, filesResultKey(org, snapshotId, batch));
-      apiCalls += (JSON.parse(Buffer.from(bytes).toString('utf8')) as FilesResult).apiCalls;
+      apiCalls += (take(bytes, filesResultKey(org, snapshotId, batch)) as FilesResult).apiCalls;
     }
   }
   return { lists, count, downloaded, apiCalls };

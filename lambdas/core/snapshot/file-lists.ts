@@ -21,8 +21,11 @@ const listRecordSchema = z.union([
   z.object({ files: z.array(snapshotFileSchema) }).passthrough(),
 ]);
 
-/** The entries of a stored list record, or a SnapshotCorruptError naming the key and what is wrong. */
-function entriesOf(bytes: Uint8Array, key: string): SnapshotFile[] {
+/**
+ * The entries of a stored list record and the record as parsed (a files batch's result says more
+ * than its entries), or a SnapshotCorruptError naming the key and what is wrong.
+ */
+function entriesOf(bytes: Uint8Array, key: string): { entries: SnapshotFile[]; record: unknown } {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -34,17 +37,20 @@ function entriesOf(bytes: Uint8Array, key: string): SnapshotFile[] {
     throw new SnapshotCorruptError(
       `File list ${key} is neither a list of file entries nor an object holding one in "files".`,
     );
-  return Array.isArray(parsed.data) ? parsed.data : parsed.data.files;
+  return { entries: Array.isArray(parsed.data) ? parsed.data : parsed.data.files, record: json };
 }
 
-/** What a manifest says of a list record's bytes (checksum, size and entry count), and its entries. */
+/**
+ * What a manifest says of a list record's bytes (checksum, size and entry count), its entries, and
+ * the record as parsed.
+ */
 export function fileListOf(
   bytes: Uint8Array,
   key: string,
-): { list: SnapshotFileList; entries: SnapshotFile[] } {
-  const entries = entriesOf(bytes, key);
+): { list: SnapshotFileList; entries: SnapshotFile[]; record: unknown } {
+  const { entries, record } = entriesOf(bytes, key);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { list: { key, sha256, bytes: bytes.length, count: entries.length }, entries };
+  return { list: { key, sha256, bytes: bytes.length, count: entries.length }, entries, record };
 }
 
 /** What a manifest says of a stored list record, and its entries; undefined when the key holds nothing. */
