@@ -30,6 +30,7 @@ import {
   type SnapshotFile,
   SnapshotCorruptError,
 } from '../../lambdas/core/snapshot/manifest.ts';
+import { FILE_LISTS_AT_ONCE } from '../../lambdas/core/snapshot/file-lists.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { filesOf } from '../support/snapshot-files.ts';
@@ -183,6 +184,33 @@ describe("a snapshot's file lists", () => {
     expect(oldManifest.fileLists?.map((l) => [l.key, l.count])).toEqual([
       [filesReusedKey('acme', old.finish.snapshotId), 3],
     ]);
+  });
+
+  it('of more reused lists than are read at once are all named, in order', async () => {
+    // A plan that wrote each reused body in a list of its own, as one that met each in another window.
+    class ListPerBody extends MemoryStore {
+      override async put(key: string, body: Uint8Array | string) {
+        if (!/files\/reused-00001\.json$/.test(key)) return super.put(key, body);
+        const entries = JSON.parse(String(body)) as SnapshotFile[];
+        for (const [i, entry] of entries.entries())
+          await super.put(key.replace('00001', String(i + 1).padStart(5, '0')), JSON.stringify([entry]));
+        return super.put(key.replace('00001', '99999'), '[]');
+      }
+    }
+    const source = orgWithFiles(FILE_LISTS_AT_ONCE * 2 + 3);
+    const store = new ListPerBody();
+    await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
+    const again = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1));
+    expect(again.finish).toMatchObject({ status: 'complete', files: FILE_LISTS_AT_ONCE * 2 + 3 });
+    const id = again.finish.snapshotId;
+    const manifest = await new SnapshotReader(store).manifest('acme', id);
+    // Up to the first number not written: the list numbered past the gap is not the snapshot's.
+    expect(manifest.fileLists?.map((l) => l.key)).toEqual(
+      Array.from({ length: FILE_LISTS_AT_ONCE * 2 + 3 }, (_, i) => filesReusedListKey('acme', id, i + 1)),
+    );
+    expect((await filesOf(store, manifest)).map((f) => f.recordId)).toEqual(
+      source.object('ContentVersion').rows.map((r) => r.Id),
+    );
   });
 
   it('are checked before their entries are read: a changed, shortened or missing list is named', async () => {

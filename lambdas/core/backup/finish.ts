@@ -410,11 +410,20 @@ async function collectFiles(
   // A run planned by an earlier version listed them in one record.
   const legacy = await optionalBytes(deps, filesReusedKey(org, snapshotId));
   if (legacy) take(legacy, filesReusedKey(org, snapshotId));
-  for (let n = 1; ; n++) {
-    const key = filesReusedListKey(org, snapshotId, n);
-    const bytes = await optionalBytes(deps, key);
-    if (!bytes) break;
-    take(bytes, key);
+  // Numbered from 1 without a gap, read some at once up to the first number not written.
+  for (let from = 1, more = true; more; from += FILE_LISTS_AT_ONCE) {
+    const keys = Array.from({ length: FILE_LISTS_AT_ONCE }, (_, i) =>
+      filesReusedListKey(org, snapshotId, from + i),
+    );
+    const read = await inTurns(keys, FILE_LISTS_AT_ONCE, (key) => optionalBytes(deps, key));
+    for (const [i, key] of keys.entries()) {
+      const bytes = read[i];
+      if (!bytes) {
+        more = false;
+        break;
+      }
+      take(bytes, key);
+    }
   }
   // A first backup of a million files has 20,000 batches: their results are read some at once.
   for (let from = 1; from <= batches; from += FILE_LISTS_AT_ONCE) {
