@@ -25,7 +25,7 @@ import { readPartRows } from '../snapshot/reader.ts';
 import { SalesforceRequestError, SalesforceTransientError } from '../salesforce.ts';
 import { ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import { inTurns } from '../in-turns.ts';
-import { putIfAbsent, writeJsonOnce } from '../restore/store-json.ts';
+import { putIfAbsent, readJson as readJsonIfAny, writeJsonOnce } from '../restore/store-json.ts';
 import { readJson } from './export-object.ts';
 import type { BackupDeps, FilesResult, FileTask, ObjectResult, PlanDetail } from './types.ts';
 import { taskFailureCause } from './failure-cause.ts';
@@ -117,7 +117,7 @@ export async function planFiles(
   });
   const stepKey = filesPlanStepKey(org, snapshotId, step);
   // A step run again after it recorded its end (its answer was lost) answers the same.
-  const recorded = await optionalState(deps, stepKey);
+  const recorded = await readJsonIfAny<FilesPlanState>(deps.store, stepKey);
   if (recorded) return outcome(recorded);
   const detail = await readJson<PlanDetail>(deps, planDetailKey(org, snapshotId));
   let state: FilesPlanState =
@@ -289,15 +289,6 @@ async function writePlanRecord(deps: BackupDeps, key: string, value: unknown): P
     throw new Error(
       `The files plan already holds other content at ${key}: the vault's file index changed between two attempts of this plan step (another backup of the org, or a retention sweep, ran meanwhile). This run fails with its files unplanned; the next run plans them again.`,
     );
-  }
-}
-
-async function optionalState(deps: BackupDeps, key: string): Promise<FilesPlanState | undefined> {
-  try {
-    return await readJson<FilesPlanState>(deps, key);
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) return undefined;
-    throw error;
   }
 }
 
@@ -481,13 +472,8 @@ async function download(deps: BackupDeps, org: string, task: FileTask, path: str
   return fileEntry(task, entry, true);
 }
 
-async function lookup(deps: BackupDeps, org: string, indexId: string): Promise<IndexEntry | undefined> {
-  try {
-    return await readJson<IndexEntry>(deps, fileIndexKey(org, indexId));
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) return undefined;
-    throw error;
-  }
+function lookup(deps: BackupDeps, org: string, indexId: string): Promise<IndexEntry | undefined> {
+  return readJsonIfAny<IndexEntry>(deps.store, fileIndexKey(org, indexId));
 }
 
 function fileEntry(task: FileTask, known: IndexEntry, downloaded: boolean): SnapshotFile {
