@@ -28,6 +28,11 @@ import {
 
 /** Rows per sObject Collections call (Salesforce's limit). */
 const COLLECTION_SIZE = 200;
+/**
+ * Base64 per request that is not multipart: Salesforce takes at most 37.5 MB of base64-encoded
+ * data in one ("Insert or Update Blob Data"), so rows carrying bodies are sent in calls under it.
+ */
+export const BASE64_PER_REQUEST = 37.5 * 1024 * 1024;
 /** Ids per `WHERE Id IN (...)` query, well within the URI length limit. */
 const IDS_PER_QUERY = 200;
 
@@ -284,8 +289,8 @@ export class SalesforceWriter implements RestoreOrg {
     rows: readonly WriteRow[],
   ): Promise<WriteResult[]> {
     const results: WriteResult[] = [];
-    for (let i = 0; i < rows.length; i += COLLECTION_SIZE) {
-      const records = rows.slice(i, i + COLLECTION_SIZE).map((r) => ({ attributes: { type: object }, ...r }));
+    for (const call of collectionCalls(rows)) {
+      const records = call.map((r) => ({ attributes: { type: object }, ...r }));
       const answer = await this.http.json<ApiRowResult[]>(method, this.http.dataPath('/composite/sobjects'), {
         allOrNone: false,
         records,
@@ -333,4 +338,27 @@ function rowErrors(errors: ApiRowResult['errors']): RowError[] {
     message: e.message,
     ...(e.fields && e.fields.length > 0 ? { fields: e.fields } : {}),
   }));
+}
+
+/**
+ * Rows in sObject Collections calls: at most 200 rows a call, and at most BASE64_PER_REQUEST of
+ * bodies (Attachment and Document `Body`, sent as base64). A row whose body alone is over it goes
+ * in a call of its own, which Salesforce refuses for that row.
+ */
+export function collectionCalls(rows: readonly WriteRow[]): WriteRow[][] {
+  const calls: WriteRow[][] = [];
+  let call: WriteRow[] = [];
+  let base64 = 0;
+  for (const row of rows) {
+    const body = typeof row.Body === 'string' ? row.Body.length : 0;
+    if (call.length === COLLECTION_SIZE || (call.length > 0 && base64 + body > BASE64_PER_REQUEST)) {
+      calls.push(call);
+      call = [];
+      base64 = 0;
+    }
+    call.push(row);
+    base64 += body;
+  }
+  if (call.length > 0) calls.push(call);
+  return calls;
 }
