@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import {
-  BASE64_PER_REQUEST,
+  BYTES_PER_REQUEST,
   collectionCalls,
   SalesforceWriter,
 } from '../../lambdas/adapters/salesforce/writer.ts';
@@ -14,51 +14,73 @@ async function collectionsCalls(emu: RunningEmulator): Promise<number> {
 }
 
 describe('inserting rows that carry bodies through sObject Collections', () => {
-  it('sends at most 200 rows, and at most 37.5 MB of base64, a call; a body over it alone', () => {
+  it('sends at most 200 rows, and at most 37.5 MB of JSON, a call; a row over it alone', () => {
+    expect(BYTES_PER_REQUEST).toBe(37_500_000);
     const row = (bytes: number) => ({ Name: 'a', Body: 'A'.repeat(bytes) });
-    const third = Math.floor(BASE64_PER_REQUEST / 3);
-    expect(collectionCalls(Array.from({ length: 450 }, () => ({ Name: 'x' }))).map((c) => c.length)).toEqual([
-      200, 200, 50,
-    ]);
-    expect(collectionCalls([row(third), row(third), row(third), row(third)]).map((c) => c.length)).toEqual([
-      3, 1,
-    ]);
+    const third = Math.floor(BYTES_PER_REQUEST / 3) - 100;
+    const cuts = (rows: { Body?: string }[]) =>
+      collectionCalls('Attachment', rows).map((c) => c.map((r) => String(r.Body ?? '').length));
     expect(
-      collectionCalls([row(10), row(BASE64_PER_REQUEST + 1), row(10)]).map((c) =>
-        c.map((r) => String(r.Body).length),
-      ),
-    ).toEqual([[10], [BASE64_PER_REQUEST + 1], [10]]);
+      collectionCalls(
+        'Account',
+        Array.from({ length: 450 }, () => ({ Name: 'x' })),
+      ).map((c) => c.length),
+    ).toEqual([200, 200, 50]);
+    expect(cuts([row(third), row(third), row(third), row(third)])).toEqual([[third, third, third], [third]]);
+    expect(cuts([row(10), row(BYTES_PER_REQUEST), row(10)])).toEqual([[10], [BYTES_PER_REQUEST], [10]]);
+    expect(collectionCalls('Attachment', [])).toEqual([]);
   });
 
   describe('against the emulator', () => {
     let emu: RunningEmulator;
+    let writer: SalesforceWriter;
+    let parent: string;
     beforeAll(async () => {
       emu = await startEmulator({ port: 0 });
-    });
-    afterAll(async () => emu?.stop());
-
-    it('inserts attachments whose bodies together pass one request in several calls, each body whole', async () => {
-      const parent = emu.org.insert('Account', { Name: 'Bodies' });
-      const bytes = 12 * 1024 * 1024;
-      const bodies = [1, 2, 3, 4].map((n) => Buffer.alloc(bytes, n));
-      const writer = new SalesforceWriter(
+      writer = new SalesforceWriter(
         { kind: 'access-token', instanceUrl: emu.instanceUrl, accessToken: emu.accessToken },
         '62.0',
       );
+      parent = emu.org.insert('Account', { Name: 'Bodies' });
+    });
+    afterAll(async () => emu?.stop());
+
+    const bodyOf = async (id: string) => {
+      const res = await fetch(`${emu.instanceUrl}/services/data/v62.0/sobjects/Attachment/${id}/Body`, {
+        headers: { authorization: `Bearer ${emu.accessToken}` },
+      });
+      return Buffer.from(await res.arrayBuffer());
+    };
+
+    it('inserts attachments whose bodies together pass one request in several calls, each body whole', async () => {
+      const bytes = 12 * 1024 * 1024;
+      const bodies = [1, 2, 3, 4].map((n) => Buffer.alloc(bytes, n));
       const before = await collectionsCalls(emu);
       const results = await writer.create(
         'Attachment',
         bodies.map((b, i) => ({ ParentId: parent, Name: `body-${i}.bin`, Body: b.toString('base64') })),
       );
-      // 16 MB of base64 each: two fit in a call, not three.
+      // 16.8 MB of base64 each: two fit in a call, not three.
       expect(await collectionsCalls(emu)).toBe(before + 2);
       expect(results.map((r) => r.success)).toEqual([true, true, true, true]);
-      for (const [i, r] of results.entries()) {
-        const res = await fetch(`${emu.instanceUrl}/services/data/v62.0/sobjects/Attachment/${r.id}/Body`, {
-          headers: { authorization: `Bearer ${emu.accessToken}` },
-        });
-        expect(Buffer.from(await res.arrayBuffer()).equals(bodies[i]!)).toBe(true);
-      }
+      for (const [i, r] of results.entries()) expect((await bodyOf(r.id!)).equals(bodies[i]!)).toBe(true);
+    }, 120_000);
+
+    it('fails a row too large for any request alone, without sending it, and inserts the rows beside it', async () => {
+      const small = Buffer.from('small body');
+      const before = await collectionsCalls(emu);
+      const results = await writer.create('Attachment', [
+        { ParentId: parent, Name: 'before.txt', Body: small.toString('base64') },
+        { ParentId: parent, Name: 'huge.bin', Body: 'A'.repeat(BYTES_PER_REQUEST) },
+        { ParentId: parent, Name: 'after.txt', Body: small.toString('base64') },
+      ]);
+      expect(await collectionsCalls(emu)).toBe(before + 2);
+      expect(results.map((r) => r.success)).toEqual([true, false, true]);
+      expect(results[1]!.errors[0]).toMatchObject({ statusCode: 'FILE_TOO_LARGE' });
+      expect(results[1]!.errors[0]!.message).toMatch(
+        /takes at most 37500000 in a request that is not multipart/,
+      );
+      for (const i of [0, 2]) expect((await bodyOf(results[i]!.id!)).equals(small)).toBe(true);
     }, 120_000);
   });
 });

@@ -29,10 +29,11 @@ import {
 /** Rows per sObject Collections call (Salesforce's limit). */
 const COLLECTION_SIZE = 200;
 /**
- * Base64 per request that is not multipart: Salesforce takes at most 37.5 MB of base64-encoded
- * data in one ("Insert or Update Blob Data"), so rows carrying bodies are sent in calls under it.
+ * Bytes of JSON per sObject Collections call: Salesforce takes at most 50 MB of text, or 37.5 MB of
+ * base64-encoded data, in a request that is not multipart ("Insert or Update Blob Data"); counted
+ * in decimal megabytes over the whole record, so either reading of the limit holds.
  */
-export const BASE64_PER_REQUEST = 37.5 * 1024 * 1024;
+export const BYTES_PER_REQUEST = 37_500_000;
 /** Ids per `WHERE Id IN (...)` query, well within the URI length limit. */
 const IDS_PER_QUERY = 200;
 
@@ -289,7 +290,24 @@ export class SalesforceWriter implements RestoreOrg {
     rows: readonly WriteRow[],
   ): Promise<WriteResult[]> {
     const results: WriteResult[] = [];
-    for (const call of collectionCalls(rows)) {
+    for (const call of collectionCalls(object, rows)) {
+      const [only] = call;
+      const alone = call.length === 1 && only ? requestBytes(object, only) : 0;
+      if (alone > BYTES_PER_REQUEST) {
+        // Refused whole by Salesforce, it would fail every row beside it and every retry: this row
+        // alone fails, as the report lists it.
+        results.push({
+          id: null,
+          success: false,
+          errors: [
+            {
+              statusCode: 'FILE_TOO_LARGE',
+              message: `This row is ${alone} bytes of JSON; Salesforce takes at most ${BYTES_PER_REQUEST} in a request that is not multipart. Insert it by hand, its body from the vault.`,
+            },
+          ],
+        });
+        continue;
+      }
       const records = call.map((r) => ({ attributes: { type: object }, ...r }));
       const answer = await this.http.json<ApiRowResult[]>(method, this.http.dataPath('/composite/sobjects'), {
         allOrNone: false,
@@ -340,24 +358,28 @@ function rowErrors(errors: ApiRowResult['errors']): RowError[] {
   }));
 }
 
+/** A row's size in a Collections call: its JSON, in bytes. */
+function requestBytes(object: string, row: WriteRow): number {
+  return Buffer.byteLength(JSON.stringify({ attributes: { type: object }, ...row }));
+}
+
 /**
- * Rows in sObject Collections calls: at most 200 rows a call, and at most BASE64_PER_REQUEST of
- * bodies (Attachment and Document `Body`, sent as base64). A row whose body alone is over it goes
- * in a call of its own, which Salesforce refuses for that row.
+ * Rows in sObject Collections calls: at most 200 rows a call, and at most BYTES_PER_REQUEST of JSON
+ * (an attachment's body is sent in it as base64). A row over it alone goes in a call of its own.
  */
-export function collectionCalls(rows: readonly WriteRow[]): WriteRow[][] {
+export function collectionCalls(object: string, rows: readonly WriteRow[]): WriteRow[][] {
   const calls: WriteRow[][] = [];
   let call: WriteRow[] = [];
-  let base64 = 0;
+  let bytes = 0;
   for (const row of rows) {
-    const body = typeof row.Body === 'string' ? row.Body.length : 0;
-    if (call.length === COLLECTION_SIZE || (call.length > 0 && base64 + body > BASE64_PER_REQUEST)) {
+    const size = requestBytes(object, row);
+    if (call.length === COLLECTION_SIZE || (call.length > 0 && bytes + size > BYTES_PER_REQUEST)) {
       calls.push(call);
       call = [];
-      base64 = 0;
+      bytes = 0;
     }
     call.push(row);
-    base64 += body;
+    bytes += size;
   }
   if (call.length > 0) calls.push(call);
   return calls;
