@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/index.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { emulatorControl } from '../backup/e2e-support.ts';
 import { api, backup, freshStoreDir, hardDelete, ids, restore, startSampleOrg } from './e2e-support.ts';
 
 let emu: RunningEmulator | undefined;
@@ -83,5 +85,42 @@ describe('attachment and document bodies', () => {
       headers: { authorization: `Bearer ${emu.accessToken}` },
     });
     expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it('inserts no attachment twice when the answer to its insert is lost and the step is retried', async () => {
+    emu = await startSampleOrg('dreamhouse-lwc');
+    const account = await api<{ id: string }>(emu, 'POST', '/sobjects/Account', { Name: 'Body Holder' });
+    const texts = ['first body', 'second body', 'third body, longer than the others'];
+    const created: string[] = [];
+    for (const [i, text] of texts.entries()) {
+      const row = await api<{ id: string }>(emu, 'POST', '/sobjects/Attachment', {
+        ParentId: account.id,
+        Name: `page-${i}.txt`,
+        ContentType: 'text/plain',
+        Body: Buffer.from(text).toString('base64'),
+      });
+      created.push(row.id);
+    }
+    const dir = freshStoreDir();
+    expect((await backup(emu, dir, 'full')).summary.status).toBe('complete');
+    await hardDelete(emu, created);
+    // The org saves the attachments, then the connection drops before the answer arrives.
+    await emulatorControl(emu, 'faults', { spec: 'collections:cut=5#1' });
+
+    const done = await restore(emu, dir, { objects: ['Attachment'], mode: 'full', confirmOrgId: emu.orgId });
+    expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
+    const now = await ids(emu, 'Attachment');
+    expect(now).toHaveLength(3);
+    expect((await Promise.all(now.map((id) => body(emu!, 'Attachment', id)))).sort()).toEqual(
+      [...texts].sort(),
+    );
+    const store = new LocalDirectoryStore(dir);
+    const sources: string[] = [];
+    for await (const entry of store.list(`restores/sample/${emu.orgId}/id-map/Attachment/`)) {
+      sources.push(
+        (JSON.parse(Buffer.from(await store.get(entry.key)).toString()) as { source: string }).source,
+      );
+    }
+    expect(sources).toEqual(['reconciled']);
   });
 });

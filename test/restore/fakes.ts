@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type {
+  BodyRef,
   FileSelection,
   FieldInfo,
   NewFile,
@@ -169,6 +170,22 @@ export class FakeOrg implements RestoreOrg {
       }
     }
   }
+  /**
+   * A field as a query reads it, as Salesforce gives it: a body as the path it is read from, its
+   * length as `<field>Length`.
+   */
+  private read(object: string, r: StoredRow, field: string): string | null {
+    const info = this.objects.find((o) => o.name === object);
+    const isBody = (name: string) => info?.fields.some((f) => f.name === name && f.type === 'base64');
+    if (isBody(field))
+      return r.values[field] ? `/services/data/v62.0/sobjects/${object}/${r.values.Id}/${field}` : null;
+    const body = field.endsWith('Length') ? field.slice(0, -'Length'.length) : undefined;
+    if (body && isBody(body)) {
+      const value = r.values[body];
+      return value ? String(Buffer.from(value, 'base64').length) : '0';
+    }
+    return r.values[field] ?? null;
+  }
   private table(object: string): Map<string, StoredRow> {
     let t = this.rows.get(object);
     if (!t) {
@@ -194,7 +211,7 @@ export class FakeOrg implements RestoreOrg {
       const r = t.get(id.slice(0, 15));
       if (!r) return [];
       const out: Record<string, string | null> = { Id: r.values.Id ?? null, IsDeleted: String(r.deleted) };
-      for (const f of fields) out[f] = r.values[f] ?? null;
+      for (const f of fields) out[f] = this.read(object, r, f);
       return [out];
     });
   }
@@ -208,9 +225,16 @@ export class FakeOrg implements RestoreOrg {
       .filter((r) => !r.deleted && r.createdBy === userId && r.createdAt >= Date.parse(since))
       .map((r) => {
         const out: Record<string, string | null> = { Id: r.values.Id ?? null };
-        for (const f of fields) out[f] = r.values[f] ?? null;
+        for (const f of fields) out[f] = this.read(object, r, f);
         return out;
       });
+  }
+  async bodySha256(object: string, id: string, field: string): Promise<string> {
+    this.calls.push(`body ${object} ${id}`);
+    const value = this.table(object).get(id.slice(0, 15))?.values[field];
+    return createHash('sha256')
+      .update(Buffer.from(value ?? '', 'base64'))
+      .digest('hex');
   }
   async undelete(ids: readonly string[]): Promise<WriteResult[]> {
     this.calls.push(`undelete ${ids.length}`);
@@ -375,6 +399,8 @@ export class FakeOrg implements RestoreOrg {
 
 /** A snapshot held in memory. */
 export class FakeSnapshot implements SnapshotView {
+  /** Where the vault keeps the body of an attachment or document, by `<object>:<15-char id>`. */
+  readonly bodyRefs = new Map<string, BodyRef>();
   constructor(
     readonly id: string,
     readonly orgId: string,
@@ -408,8 +434,8 @@ export class FakeSnapshot implements SnapshotView {
   async components() {
     return this.snapshotComponents;
   }
-  async body(): Promise<Uint8Array | undefined> {
-    return undefined;
+  async bodyRef(object: string, recordId: string): Promise<BodyRef | undefined> {
+    return this.bodyRefs.get(`${object}:${recordId.slice(0, 15)}`);
   }
   async componentZip(): Promise<Uint8Array> {
     return new Uint8Array([1, 2, 3]);

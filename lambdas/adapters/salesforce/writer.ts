@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
   DeployState,
   RetrieveState,
@@ -17,6 +18,7 @@ import { SalesforceRequestError } from '../../core/salesforce.ts';
 import { type BulkReadSettings, bulkQueryAll, DEFAULT_BULK_READ, idLists } from './reader-bulk.ts';
 import { bulkIngest } from './writer-bulk.ts';
 import type { SalesforceCredentials } from './auth.ts';
+import { translateNetworkError } from './errors.ts';
 import { SalesforceHttp } from './writer-http.ts';
 import {
   checkDeployStatus,
@@ -202,6 +204,23 @@ export class SalesforceWriter implements RestoreOrg {
       if (rows !== 'refused') return rows;
     }
     return this.queryPages(first);
+  }
+
+  async bodySha256(object: string, id: string, field: string): Promise<string> {
+    // Streamed through the hash: a body may be larger than the restore would hold.
+    const what = `${object}.${field} of ${id}`;
+    const response = await this.http.connection.request(
+      this.http.dataPath(`/sobjects/${object}/${id}/${field}`),
+      what,
+      { accept: '*/*', idempotent: true },
+    );
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of response.body ?? []) hash.update(chunk);
+    } catch (error) {
+      throw translateNetworkError(error, what);
+    }
+    return hash.digest('hex');
   }
 
   async undelete(ids: readonly string[]): Promise<WriteResult[]> {

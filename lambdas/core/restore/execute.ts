@@ -1,9 +1,18 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { inTurns } from '../in-turns.ts';
-import type { BackupStore } from '../store.ts';
-import { type IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
+import { type BackupStore, ObjectNotFoundError } from '../store.ts';
+import { MAX_FILE_BYTES } from './files.ts';
+import { type BodyDigest, type IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
 import { restoreKeys } from './keys.ts';
-import { codeAndFields, type RestoreOrg, type RowError, type WriteResult, type WriteRow } from './model.ts';
+import {
+  type BodyRef,
+  codeAndFields,
+  type RestoreOrg,
+  type RowError,
+  type WriteResult,
+  type WriteRow,
+} from './model.ts';
 import type { ObjectPlan, RestorePlan, Values } from './plan.ts';
 import { readJson, writeJsonOnce } from './store-json.ts';
 import { idKey, toWriteValue } from './values.ts';
@@ -53,9 +62,26 @@ export const DEFAULT_BATCH_SIZE = 2500;
  */
 export const BATCHES_AT_ONCE = 4;
 
+/**
+ * Bytes of bodies (attachments, documents) one insert batch reads from the vault and sends: about
+ * one sObject Collections call of base64. A batch holds its bodies in memory while it is sent, so
+ * this, times `BATCHES_AT_ONCE`, bounds what bodies take of the function's memory.
+ */
+export const BODY_BYTES_PER_BATCH = MAX_FILE_BYTES;
+
+/** Bodies read from the vault at once by one batch. */
+const BODIES_READ_AT_ONCE = 8;
+
+interface BatchRow {
+  readonly oldId: string;
+  readonly id?: string;
+  readonly values: Values;
+  readonly bodies?: Readonly<Record<string, BodyRef>>;
+}
+
 interface Batch {
   readonly kind: 'undelete' | 'insert' | 'update';
-  readonly rows: readonly { readonly oldId: string; readonly id?: string; readonly values: Values }[];
+  readonly rows: readonly BatchRow[];
 }
 
 /**
@@ -228,32 +254,46 @@ async function runBatch(a: {
     const failures = collectFailures(batch.rows, results);
     return { ...base, succeeded: batch.rows.length - failures.length, failures };
   }
-  // Insert: skip rows an earlier run or batch already created, write the intent, insert, record.
-  const pending = batch.rows.filter((r) => !a.idMap.get(r.oldId));
+  // Insert: skip rows an earlier run or batch already created, read the bodies they carry, write
+  // the intent, insert, record.
+  const unsent = batch.rows.filter((r) => !a.idMap.get(r.oldId));
+  const bodies = await readBodies(a.store, op, unsent);
+  const pending = unsent.filter((r) => !bodies.failures.has(r.oldId));
   const batchId = `${a.plan.runId}-${a.phase}-${String(a.index).padStart(5, '0')}-${a.attempt}`;
   const rows: WriteRow[] = pending.map((r) => {
     const out: Record<string, string | number | boolean | null> = {};
     for (const [f, v] of Object.entries(r.values)) {
-      if (op.deferredFields.includes(f)) continue;
+      if (op.deferredFields.includes(f) || op.types[f] === 'base64') continue;
       const value = a.resolve(f, v);
       if (value !== null) out[f] = value;
     }
+    for (const [f, body] of bodies.read.get(r.oldId) ?? []) out[f] = body.base64;
     return out;
   });
+  // The intent names each body by its digest, never its bytes: the reconcile reads it back from
+  // the org and compares, so a lost answer never leaves an attachment inserted twice.
   const intent: IntentFile = {
     object: op.object,
     batch: batchId,
     since: new Date(a.now()).toISOString(),
     userId: a.userId,
     types: Object.fromEntries(
-      [...new Set(rows.flatMap((r) => Object.keys(r)))].map((f) => [f, op.types[f] ?? 'string']),
+      [...new Set(rows.flatMap((r) => Object.keys(r)))]
+        .filter((f) => op.types[f] !== 'base64')
+        .map((f) => [f, op.types[f] ?? 'string']),
     ),
-    rows: pending.map((r, i) => ({
-      oldId: r.oldId,
-      values: Object.fromEntries(
-        Object.entries(rows[i]!).map(([f, v]) => [f, v === null ? null : String(v)]),
-      ),
-    })),
+    rows: pending.map((r, i) => {
+      const digests = bodies.read.get(r.oldId);
+      return {
+        oldId: r.oldId,
+        values: Object.fromEntries(
+          Object.entries(rows[i]!)
+            .filter(([f]) => op.types[f] !== 'base64')
+            .map(([f, v]) => [f, v === null ? null : String(v)]),
+        ),
+        ...(digests ? { bodies: Object.fromEntries([...digests].map(([f, b]) => [f, b.digest])) } : {}),
+      };
+    }),
   };
   if (pending.length > 0)
     await writeJsonOnce(a.store, restoreKeys.intent(a.plan.root, op.object, batchId), intent);
@@ -263,7 +303,7 @@ async function runBatch(a: {
     const row = pending[i];
     if (row && res.success && res.id) entries.push([row.oldId, res.id]);
   });
-  const failures = collectFailures(pending, results);
+  const failures = [...bodies.failures.values(), ...collectFailures(pending, results)];
   if (pending.length > 0) {
     const file: IdMapFile = {
       object: op.object,
@@ -276,6 +316,78 @@ async function runBatch(a: {
   }
   a.idMap.addAll(entries);
   return { ...base, succeeded: batch.rows.length - failures.length, failures };
+}
+
+interface ReadBody {
+  readonly base64: string;
+  readonly digest: BodyDigest;
+}
+
+/**
+ * The bodies of a batch's rows, as base64 to send and as digests for the intent: read from the
+ * vault for rows whose plan names them (checked against their SHA-256), taken from the plan for
+ * one that holds them itself. A body the vault no longer holds, or holds changed, or one too
+ * large for a request, fails its row alone, unsent.
+ */
+async function readBodies(
+  store: BackupStore,
+  op: ObjectPlan,
+  rows: readonly BatchRow[],
+): Promise<{
+  read: Map<string, Map<string, ReadBody>>;
+  failures: Map<string, { oldId: string; id: null; errors: RowError[] }>;
+}> {
+  const read = new Map<string, Map<string, ReadBody>>();
+  const failures = new Map<string, { oldId: string; id: null; errors: RowError[] }>();
+  const wanted: { oldId: string; field: string; ref?: BodyRef; inline?: string }[] = [];
+  for (const r of rows) {
+    for (const [field, ref] of Object.entries(r.bodies ?? {})) wanted.push({ oldId: r.oldId, field, ref });
+    for (const [field, value] of Object.entries(r.values))
+      if (op.types[field] === 'base64' && value) wanted.push({ oldId: r.oldId, field, inline: value });
+  }
+  await inTurns(wanted, BODIES_READ_AT_ONCE, async (w) => {
+    const fail = (statusCode: string, message: string): void => {
+      failures.set(w.oldId, { oldId: w.oldId, id: null, errors: [{ statusCode, message }] });
+    };
+    let bytes: Uint8Array;
+    if (w.ref) {
+      const { key, sha256 } = w.ref;
+      if (w.ref.bytes > MAX_FILE_BYTES) {
+        fail(
+          'FILE_TOO_LARGE',
+          `${op.object}.${w.field} is ${(w.ref.bytes / 1e6).toFixed(1)} MB; the restore sends bodies of at most ${MAX_FILE_BYTES / 1e6} MB (one Salesforce request). Upload it by hand from the vault: ${key}.`,
+        );
+        return;
+      }
+      try {
+        bytes = await store.get(key);
+      } catch (error) {
+        if (!(error instanceof ObjectNotFoundError || (error as Error).name === ErrorName.ObjectNotFound))
+          throw error;
+        fail(
+          'BODY_MISSING',
+          `The vault no longer holds the ${op.object}.${w.field} this row had (${key}); restore it from a snapshot whose files are still kept.`,
+        );
+        return;
+      }
+      if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
+        fail(
+          'BODY_CORRUPT',
+          `The vault's copy of the ${op.object}.${w.field} this row had (${key}) does not match its SHA-256; it was not sent.`,
+        );
+        return;
+      }
+    } else {
+      bytes = Buffer.from(w.inline!, 'base64');
+    }
+    const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+    const base64 = w.inline ?? Buffer.from(bytes).toString('base64');
+    const fields = read.get(w.oldId) ?? new Map<string, ReadBody>();
+    fields.set(w.field, { base64, digest });
+    read.set(w.oldId, fields);
+  });
+  for (const oldId of failures.keys()) read.delete(oldId);
+  return { read, failures };
 }
 
 function collectFailures(
@@ -316,9 +428,7 @@ function mainBatches(op: ObjectPlan, size = DEFAULT_BATCH_SIZE): Batch[] {
   for (const rows of chunk(op.undelete, size)) {
     batches.push({ kind: 'undelete', rows: rows.map((r) => ({ oldId: r.id, id: r.id, values: {} })) });
   }
-  for (const rows of chunk(op.insert, size)) {
-    batches.push({ kind: 'insert', rows: rows.map((r) => ({ oldId: r.oldId, values: r.values })) });
-  }
+  for (const rows of insertBatches(op, size)) batches.push({ kind: 'insert', rows });
   const updates = [
     ...op.undelete.map((r) => ({
       oldId: r.id,
@@ -333,6 +443,33 @@ function mainBatches(op: ObjectPlan, size = DEFAULT_BATCH_SIZE): Batch[] {
   ].filter((r) => Object.keys(r.values).length > 0);
   for (const rows of chunk(updates, size)) batches.push({ kind: 'update', rows });
   return batches;
+}
+
+/**
+ * Insert rows in batches of `size`, cut sooner where the bodies a batch reads would pass
+ * BODY_BYTES_PER_BATCH (a body larger alone has a batch of its own). The cut depends on the plan
+ * only, so every invocation of a restore cuts the same batches.
+ */
+function insertBatches(op: ObjectPlan, size: number): BatchRow[][] {
+  const out: BatchRow[][] = [];
+  let batch: BatchRow[] = [];
+  let bytes = 0;
+  for (const r of op.insert) {
+    const rowBytes = Object.values(r.bodies ?? {}).reduce((n, b) => n + b.bytes, 0);
+    if (batch.length === size || (batch.length > 0 && bytes + rowBytes > BODY_BYTES_PER_BATCH)) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(
+      r.bodies
+        ? { oldId: r.oldId, values: r.values, bodies: r.bodies }
+        : { oldId: r.oldId, values: r.values },
+    );
+    bytes += rowBytes;
+  }
+  if (batch.length > 0) out.push(batch);
+  return out;
 }
 
 /** Sets the references that close a cycle, now that every row of the cycle has its id. */

@@ -62,11 +62,12 @@ export interface FilePlan {
 }
 
 /**
- * The largest file body the restore uploads: a ContentVersion goes to Salesforce as base64 in one
- * JSON request, which takes at most 37.5 MB of base64 (28 MB of bytes). The body is held in memory
- * to check its SHA-256 before anything is sent, so this also bounds the function's memory.
+ * The largest file body the restore uploads: a ContentVersion (or an attachment) goes to
+ * Salesforce as base64 in a JSON request, which takes at most 37.5 MB of base64. 28,000,000 bytes
+ * make 37,333,336 characters of it, leaving room for the row's other fields. The body is held in
+ * memory to check its SHA-256 before anything is sent, so this also bounds the function's memory.
  */
-export const MAX_FILE_BYTES = 28 * 1024 * 1024;
+export const MAX_FILE_BYTES = 28_000_000;
 
 /** Objects that stand for files in an input's `objects`: they select every file of the snapshot. */
 export const FILE_OBJECTS = new Set(['ContentVersion', 'ContentDocument']);
@@ -524,7 +525,7 @@ async function insertVersion(
     return [
       {
         statusCode: 'FILE_TOO_LARGE',
-        message: `version ${version.versionNumber} is ${(version.bytes / 1024 / 1024).toFixed(1)} MB; the restore uploads files of at most ${MAX_FILE_BYTES / 1024 / 1024} MB (one Salesforce request). Upload it by hand from the vault.`,
+        message: `version ${version.versionNumber} is ${(version.bytes / 1e6).toFixed(1)} MB; the restore uploads files of at most ${MAX_FILE_BYTES / 1e6} MB (one Salesforce request). Upload it by hand from the vault.`,
       },
     ];
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
 import { restoreKeys } from './keys.ts';
 import type { RestoreOrg, RowError } from './model.ts';
@@ -26,7 +27,15 @@ export interface IntentFile {
   readonly rows: readonly {
     readonly oldId: string;
     readonly values: Readonly<Record<string, string | null>>;
+    /** Body field -> what the batch sent in it, by digest (never the bytes). */
+    readonly bodies?: Readonly<Record<string, BodyDigest>>;
   }[];
+}
+
+/** A body the restore sent, as an intent names it: its SHA-256 (hex) and its size. */
+export interface BodyDigest {
+  readonly sha256: string;
+  readonly bytes: number;
 }
 
 /** Old id -> new id for rows the restore inserted under new ids, across every object of an org. */
@@ -113,26 +122,52 @@ export async function reconcileIntents(
 ): Promise<number> {
   let recovered = 0;
   for (const key of await danglingIntents(store, root, object)) {
-    const intent = await readJson<IntentFile>(store, key);
-    if (!intent) continue;
+    const read = await readJson<IntentFile>(store, key);
+    if (!read) continue;
+    const intent = withBodyDigests(read);
     const fields = Object.keys(intent.types);
+    const bodyFields = [...new Set(intent.rows.flatMap((r) => Object.keys(r.bodies ?? {})))];
+    // A body reads back as a link: its length is compared first, then its digest (read from the
+    // org, only for a row that matches in everything else).
+    const lengths = bodyFields.map((f) => `${f}Length`);
     const since = new Date(Date.parse(intent.since) - 5 * 60_000).toISOString();
-    const candidates = (await org.fetchCreatedSince(object, since, intent.userId, fields)).filter(
-      (c) => c.Id && !idMap.isNewId(c.Id),
-    );
+    const candidates = (
+      await org.fetchCreatedSince(object, since, intent.userId, [...fields, ...lengths])
+    ).filter((c) => c.Id && !idMap.isNewId(c.Id));
+    const digests = new Map<string, string>();
+    const sameBodies = async (
+      c: (typeof candidates)[number],
+      bodies: Readonly<Record<string, BodyDigest>>,
+    ): Promise<boolean> => {
+      for (const f of bodyFields) {
+        const body = bodies[f];
+        if (Number(c[`${f}Length`] ?? 0) !== (body?.bytes ?? 0)) return false;
+      }
+      for (const [f, body] of Object.entries(bodies)) {
+        const at = `${c.Id}/${f}`;
+        let sha = digests.get(at);
+        if (sha === undefined) {
+          sha = await org.bodySha256(object, c.Id as string, f);
+          digests.set(at, sha);
+        }
+        if (sha !== body.sha256) return false;
+      }
+      return true;
+    };
     const used = new Set<string>();
     const entries: [string, string][] = [];
     for (const row of intent.rows) {
-      const match = candidates.find(
-        (c) =>
-          c.Id !== null &&
-          c.Id !== undefined &&
-          !used.has(c.Id) &&
-          fields.every((f) => sameValue(intent.types[f] ?? 'string', c[f], row.values[f])),
-      );
-      if (match?.Id) {
-        used.add(match.Id);
-        entries.push([row.oldId, match.Id]);
+      let match: string | undefined;
+      for (const c of candidates) {
+        if (!c.Id || used.has(c.Id)) continue;
+        if (!fields.every((f) => sameValue(intent.types[f] ?? 'string', c[f], row.values[f]))) continue;
+        if (bodyFields.length > 0 && !(await sameBodies(c, row.bodies ?? {}))) continue;
+        match = c.Id;
+        break;
+      }
+      if (match) {
+        used.add(match);
+        entries.push([row.oldId, match]);
       }
     }
     const file: IdMapFile = { object, batch: intent.batch, entries, failed: [], source: 'reconciled' };
@@ -141,4 +176,29 @@ export async function reconcileIntents(
     recovered += entries.length;
   }
   return recovered;
+}
+
+/**
+ * An intent whose body fields are named by digest: one written before bodies were, which held a
+ * body's base64 among its values, is read as if it named the digest of those bytes.
+ */
+function withBodyDigests(intent: IntentFile): IntentFile {
+  const inline = Object.keys(intent.types).filter((f) => intent.types[f] === 'base64');
+  if (inline.length === 0) return intent;
+  return {
+    ...intent,
+    types: Object.fromEntries(Object.entries(intent.types).filter(([, t]) => t !== 'base64')),
+    rows: intent.rows.map((r) => {
+      const values: Record<string, string | null> = {};
+      const bodies: Record<string, BodyDigest> = { ...r.bodies };
+      for (const [f, v] of Object.entries(r.values)) {
+        if (!inline.includes(f)) values[f] = v;
+        else if (v) {
+          const bytes = Buffer.from(v, 'base64');
+          bodies[f] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+        }
+      }
+      return { oldId: r.oldId, values, bodies };
+    }),
+  };
 }

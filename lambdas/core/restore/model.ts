@@ -96,6 +96,14 @@ export interface DeployState {
   readonly status: string;
 }
 
+/** A body in the vault, named by the plan and read only by the batch that sends it. */
+export interface BodyRef {
+  /** Store key of the bytes: orgs/<org>/files/sha256/<aa>/<sha256>. */
+  readonly key: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
 /** The live org: read what is there, write it back. */
 export interface RestoreOrg {
   /** The org's id (18 characters) and the id of the user the restore writes as. */
@@ -120,6 +128,8 @@ export interface RestoreOrg {
   ): Promise<Row[]>;
   /** Live rows the given user created at or after `since` (ISO), with the given fields. */
   fetchCreatedSince(object: string, since: string, userId: string, fields: readonly string[]): Promise<Row[]>;
+  /** The SHA-256 (hex) of a row's body field (`Attachment.Body`), read from the org as a stream. */
+  bodySha256(object: string, id: string, field: string): Promise<string>;
   /** Undeletes rows from the recycle bin; they keep their ids. */
   undelete(ids: readonly string[]): Promise<WriteResult[]>;
   /** Inserts rows; results in the order sent. The adapter picks Collections or Bulk by size. */
@@ -232,8 +242,11 @@ export interface SnapshotView {
   rows(object: string): AsyncIterable<Row>;
   /** Files in the snapshot: every one, or those a selection names. */
   files(select?: FileSelection): Promise<readonly SnapshotFile[]>;
-  /** The body the backup kept for a row of an object with a body field (Attachment, Document). */
-  body(object: string, recordId: string): Promise<Uint8Array | undefined>;
+  /**
+   * Where the backup kept the body of a row of an object with a body field (Attachment, Document),
+   * without reading it: the plan names it, and the batch that inserts the row reads it.
+   */
+  bodyRef(object: string, recordId: string): Promise<BodyRef | undefined>;
   /** Metadata components in the snapshot. */
   components(): Promise<readonly SnapshotComponent[]>;
   /** A deployable zip (with package.xml) holding exactly these components. */

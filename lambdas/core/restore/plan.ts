@@ -3,7 +3,7 @@ import type { BackupStore } from '../store.ts';
 import { type IdMap, reconcileIntents } from './id-map.ts';
 import { restoresDeleted, revertsChanges, type RestoreMode } from './input.ts';
 import { restoreKeys } from './keys.ts';
-import type { ObjectCoverage, ObjectInfo, RestoreOrg, Row } from './model.ts';
+import type { BodyRef, ObjectCoverage, ObjectInfo, RestoreOrg, Row } from './model.ts';
 import { type ReferenceEdge, restoreOrder } from './order.ts';
 import { splitFields, type UnrestorableField } from './restorability.ts';
 import type { Scope } from './scope.ts';
@@ -35,7 +35,7 @@ export interface ObjectPlan {
   /** Rows still in the recycle bin: undeleted (same id), then the fields that differ are set. */
   readonly undelete: { readonly id: string; readonly changes: Values }[];
   /** Rows gone for good: inserted under new ids. */
-  readonly insert: { readonly oldId: string; readonly values: Values }[];
+  readonly insert: InsertRow[];
   /** Live rows whose fields differ from the snapshot. */
   readonly update: { readonly id: string; readonly oldId: string; readonly changes: Values }[];
   /** Rows left alone, and why. */
@@ -46,6 +46,17 @@ export interface ObjectPlan {
    * events), the gap's commit time, and whether this plan writes the row (undelete, insert, update).
    */
   readonly uncertain?: readonly UncertainRow[];
+}
+
+/** A row to insert: its field values and, for an attachment or a document, where its body is kept. */
+export interface InsertRow {
+  readonly oldId: string;
+  readonly values: Values;
+  /**
+   * Body field -> the vault's copy, read by the batch that sends the row. (A plan written before
+   * bodies were kept by reference holds the base64 in `values` instead.)
+   */
+  readonly bodies?: Readonly<Record<string, BodyRef>>;
 }
 
 /** A record whose state at the instant the journal could not settle. */
@@ -272,12 +283,14 @@ export async function planRestore(args: {
         } else {
           const values: Values = {};
           for (const f of split.insert) values[f.name] = snap[f.name] ?? null;
-          if (bodyField) {
-            // The CSV leaves bodies out; the backup kept them as files, sent here as base64.
-            const bytes = await snapshot.body(object, snap.Id as string);
-            if (bytes) values[bodyField] = Buffer.from(bytes).toString('base64');
-          }
-          plan.insert.push({ oldId: snap.Id as string, values });
+          // The CSV leaves bodies out; the backup kept them as files, named here and read by
+          // the batch that sends them, so a plan stays small however many bodies it restores.
+          const body = bodyField ? await snapshot.bodyRef(object, snap.Id as string) : undefined;
+          plan.insert.push({
+            oldId: snap.Id as string,
+            values,
+            ...(body && bodyField ? { bodies: { [bodyField]: body } } : {}),
+          });
           countRemaps(values);
         }
         continue;

@@ -2,6 +2,7 @@ import { type PointInTime, SnapshotNotFoundError, SnapshotReader } from '../snap
 import type { BackupStore } from '../store.ts';
 import { UnknownSnapshotError } from './errors.ts';
 import type {
+  BodyRef,
   FileSelection,
   ObjectCoverage,
   Row,
@@ -229,7 +230,7 @@ export class PointInTimeView implements SnapshotView {
     return wanted;
   }
 
-  async body(object: string, recordId: string): Promise<Uint8Array | undefined> {
+  async bodyRef(object: string, recordId: string): Promise<BodyRef | undefined> {
     // Indexed once: a plan asks for the body of every attachment it inserts.
     this.bodies ??= new Map(
       (await this.pit.files((f) => f.field === 'Body')).map((f) => [
@@ -238,7 +239,7 @@ export class PointInTimeView implements SnapshotView {
       ]),
     );
     const file = this.bodies.get(`${object}:${recordId.slice(0, 15)}`);
-    return file ? this.pit.readFile(file) : undefined;
+    return file ? { key: file.key, sha256: file.sha256, bytes: file.bytes } : undefined;
   }
 
   async components(): Promise<readonly SnapshotComponent[]> {

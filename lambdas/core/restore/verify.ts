@@ -3,7 +3,7 @@ import type { BackupStore } from '../store.ts';
 import type { BatchOutcome } from './execute.ts';
 import type { IdMap } from './id-map.ts';
 import { restoreKeys } from './keys.ts';
-import type { RestoreOrg, RowError } from './model.ts';
+import type { BodyRef, RestoreOrg, RowError } from './model.ts';
 import type { ObjectPlan, RestorePlan, Values } from './plan.ts';
 import type { UnrestorableField } from './restorability.ts';
 import { listKeys, readJson, writeJsonOnce } from './store-json.ts';
@@ -79,14 +79,31 @@ export async function verifyRestore(args: {
   const objects: RestoreReport['objects'][number][] = [];
   // The org is read for every object at once (bounded); the comparison then runs in plan order.
   const reads = await inTurns(args.objectPlans, OBJECTS_READ_AT_ONCE, async (op) => {
-    const checks: { oldId: string; id: string | null; expected: Values }[] = [];
+    const checks: {
+      oldId: string;
+      id: string | null;
+      expected: Values;
+      bodies?: Readonly<Record<string, BodyRef>>;
+    }[] = [];
     for (const r of op.insert) {
-      checks.push({ oldId: r.oldId, id: idMap.get(r.oldId) ?? null, expected: r.values });
+      checks.push({
+        oldId: r.oldId,
+        id: idMap.get(r.oldId) ?? null,
+        expected: r.values,
+        ...(r.bodies ? { bodies: r.bodies } : {}),
+      });
     }
     for (const r of op.undelete) checks.push({ oldId: r.id, id: r.id, expected: r.changes });
     for (const r of op.update) checks.push({ oldId: r.oldId, id: r.id, expected: r.changes });
     // A body reads back as a link, not its bytes: its length (BodyLength) is what is compared.
-    const fields = [...new Set(checks.flatMap((c) => Object.keys(c.expected).map((f) => asRead(op, f))))];
+    const fields = [
+      ...new Set(
+        checks.flatMap((c) => [
+          ...Object.keys(c.expected).map((f) => asRead(op, f)),
+          ...Object.keys(c.bodies ?? {}).map((f) => `${f}Length`),
+        ]),
+      ),
+    ];
     const ids = checks.flatMap((c) => (c.id ? [c.id] : []));
     const [extra, rows] = await Promise.all([
       findExtraRows(args, op),
@@ -114,6 +131,8 @@ export async function verifyRestore(args: {
       if (!row || row.IsDeleted === 'true') {
         mismatchedFields.push('(row missing)');
       } else {
+        for (const [f, body] of Object.entries(c.bodies ?? {}))
+          if (Number(row[`${f}Length`] ?? 0) !== body.bytes) mismatchedFields.push(f);
         for (const [f, wanted] of Object.entries(c.expected)) {
           const type = op.types[f] ?? 'string';
           if (type === 'base64') {
