@@ -3,6 +3,7 @@ import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import {
   BYTES_PER_REQUEST,
   collectionCalls,
+  requestBytes,
   SalesforceWriter,
 } from '../../lambdas/adapters/salesforce/writer.ts';
 
@@ -29,6 +30,19 @@ describe('inserting rows that carry bodies through sObject Collections', () => {
     expect(cuts([row(third), row(third), row(third), row(third)])).toEqual([[third, third, third], [third]]);
     expect(cuts([row(10), row(BYTES_PER_REQUEST), row(10)])).toEqual([[10], [BYTES_PER_REQUEST], [10]]);
     expect(collectionCalls('Attachment', [])).toEqual([]);
+  });
+
+  it('counts a row by the bytes of its JSON, a body by its length and any other text as escaped', () => {
+    const rows: Record<string, string | number | boolean | null>[] = [
+      { Name: 'plain', Body: Buffer.alloc(100_000, 7).toString('base64') },
+      { Name: 'é "quoted"\n', Description: `${'line "one"\n\t\u0001 ü '.repeat(2_000)}` },
+      { Name: 'not base64', Body: `${'AB'.repeat(3_000)}é` },
+      { Name: 'short', Body: 'QUJD', Count: 3, Flag: true, Empty: null },
+    ];
+    for (const row of rows)
+      expect(requestBytes('Attachment', row)).toBe(
+        Buffer.byteLength(JSON.stringify({ attributes: { type: 'Attachment' }, ...row })),
+      );
   });
 
   describe('against the emulator', () => {
