@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { exportObject } from '../../lambdas/core/backup/export-object.ts';
 import { createHash } from 'node:crypto';
@@ -25,6 +26,38 @@ class FailingReadStore extends MemoryStore {
   override async get(key: string): Promise<Uint8Array> {
     if (this.failing?.test(key)) throw new Error('the store did not answer');
     return super.get(key);
+  }
+}
+
+/**
+ * A store whose streams of keys matching `breaking` stop, `breaks` times, after the first half of
+ * their bytes with the error a reset connection gives (or `damage`, to stand for a damaged part).
+ */
+class BreakingStore extends MemoryStore {
+  breaking: RegExp | undefined;
+  breaks = 0;
+  damage = false;
+  readonly opened: string[] = [];
+  override async getStream(key: string): Promise<Readable> {
+    if (!this.breaking?.test(key)) return super.getStream(key);
+    this.opened.push(key);
+    const bytes = Buffer.from(await this.get(key));
+    if (this.breaks === 0) return Readable.from([bytes]);
+    this.breaks--;
+    const half = bytes.subarray(0, Math.floor(bytes.length / 2));
+    const damage = this.damage;
+    return Readable.from(
+      (async function* () {
+        yield half;
+        if (damage) {
+          yield Buffer.from('not gzip at all, and never will be');
+          return;
+        }
+        // Later, as a connection reset is: the rows of the first half are read by then.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      })(),
+    );
   }
 }
 
@@ -164,6 +197,41 @@ describe('planning file downloads', () => {
     await expect(planFiles(deps, { org: 'acme', snapshotId: third })).rejects.toThrow(
       'the store did not answer',
     );
+  });
+
+  it('reads a part on from the row it reached when its stream breaks, and fails on a damaged one', async () => {
+    const source = filesOrg(600);
+    const store = new BreakingStore();
+    const deps: BackupDeps = { store, source, clock: () => new Date(), sleep: async () => {} };
+    const first = await plannedRun(deps);
+    const planned = await planFiles(deps, { org: 'acme', snapshotId: first });
+    for (let batch = 1; batch <= planned.batches; batch++)
+      await backupFiles(deps, { org: 'acme', snapshotId: first, batch });
+    // WHEN the part's stream breaks twice while the second run plans THEN every row is planned once
+    const second = await plannedRun(deps);
+    store.breaking = new RegExp(`${second}/objects/ContentVersion/part-`);
+    store.breaks = 2;
+    expect(await planFiles(deps, { org: 'acme', snapshotId: second })).toMatchObject({
+      done: true,
+      toDownload: 0,
+      reused: 600,
+    });
+    expect(store.opened).toHaveLength(3);
+    const reused = JSON.parse(store.text(filesReusedListKey('acme', second, 1))) as { recordId: string }[];
+    expect(reused.map((f) => f.recordId)).toEqual(source.object('ContentVersion').rows.map((r) => r.Id));
+    // WHEN it breaks more often than it is opened again THEN the step fails with the read's error
+    const third = await plannedRun(deps);
+    store.breaking = new RegExp(`${third}/objects/ContentVersion/part-`);
+    store.breaks = 4;
+    await expect(planFiles(deps, { org: 'acme', snapshotId: third })).rejects.toThrow('aborted');
+    // WHEN the part is damaged THEN it is read once and the step fails, naming the damage
+    const fourth = await plannedRun(deps);
+    store.opened.length = 0;
+    store.breaking = new RegExp(`${fourth}/objects/ContentVersion/part-`);
+    store.breaks = 1;
+    store.damage = true;
+    await expect(planFiles(deps, { org: 'acme', snapshotId: fourth })).rejects.toThrow();
+    expect(store.opened).toHaveLength(1);
   });
 
   it('fails, rather than counting no API calls, when an object result cannot be read for the API share', async () => {

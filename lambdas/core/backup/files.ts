@@ -23,7 +23,7 @@ import { type SnapshotFile, SnapshotCorruptError } from '../snapshot/manifest.ts
 import { hashStored } from '../snapshot/verifier.ts';
 import { readPartRows } from '../snapshot/reader.ts';
 import { SalesforceRequestError, SalesforceTransientError } from '../salesforce.ts';
-import { ObjectExistsError, ObjectNotFoundError } from '../store.ts';
+import { ObjectExistsError } from '../store.ts';
 import { inTurns } from '../in-turns.ts';
 import { putIfAbsent, readJson as readJsonIfAny, writeJsonOnce } from '../restore/store-json.ts';
 import { readJson } from './export-object.ts';
@@ -165,21 +165,15 @@ async function* fileRows(
   for (const [o, { object, field }] of FILE_OBJECTS.entries()) {
     if (o < from.object) continue;
     if (!detail.exported.some((e) => e.name === object)) continue;
-    const result = await readJson<ObjectResult>(
-      deps,
+    const result = await readJsonIfAny<ObjectResult>(
+      deps.store,
       objectResultKey(detail.org, detail.snapshotId, object),
-    ).catch((error) => {
-      if (error instanceof ObjectNotFoundError) return undefined;
-      throw error;
-    });
+    );
     if (result?.status !== 'exported') continue;
     for (const [p, part] of result.parts.entries()) {
       if (o === from.object && p < from.part) continue;
       const skip = o === from.object && p === from.part ? from.row : 0;
-      let r = 0;
-      for await (const row of readPartRows(deps.store, part.key)) {
-        r++;
-        if (r <= skip) continue;
+      for await (const { row, r } of resumedRows(deps, part.key, skip)) {
         const after = { object: o, part: p, row: r };
         if (row.IsDeleted === 'true' || !row.Id || (object === 'Document' && row.Url)) {
           yield { after };
@@ -195,6 +189,48 @@ async function* fileRows(
       }
     }
   }
+}
+
+/** Times a part's stream is opened again after it broke, before the step fails. */
+const PART_REOPENS = 3;
+
+/**
+ * A part's rows after its first `skip`, each with its number (from 1). The stream waits while a
+ * window is planned; if it breaks meanwhile (the store closed an idle connection), the part is
+ * opened again and read on from the row reached, so no row is read twice or missed.
+ */
+async function* resumedRows(
+  deps: BackupDeps,
+  key: string,
+  skip: number,
+): AsyncIterable<{ row: Record<string, string>; r: number }> {
+  let reached = skip;
+  for (let reopened = 0; ; reopened++) {
+    try {
+      let r = 0;
+      for await (const row of readPartRows(deps.store, key)) {
+        if (++r <= reached) continue;
+        reached = r;
+        yield { row, r };
+      }
+      return;
+    } catch (error) {
+      if (reopened >= PART_REOPENS || !brokenStream(error)) throw error;
+    }
+  }
+}
+
+/** A read cut off by the connection, as Node reports it: not a damaged part, which never heals. */
+function brokenStream(error: unknown): boolean {
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  return (
+    ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(
+      String(code),
+    ) ||
+    name === 'AbortError' ||
+    name === 'TimeoutError' ||
+    /^(aborted|socket hang up|premature close)$/i.test(String(message))
+  );
 }
 
 /** Looks a window's bodies up in the index; writes its reused list and every batch it fills. */
@@ -295,15 +331,12 @@ async function writePlanRecord(deps: BackupDeps, key: string, value: unknown): P
 async function callsSpent(deps: BackupDeps, detail: PlanDetail): Promise<number> {
   let spent = detail.apiCalls;
   for (const { name } of detail.exported) {
-    const result = await readJson<ObjectResult>(
-      deps,
+    // An export that never recorded a result spent nothing this can count; an unreadable store
+    // fails the step (the read throws), not letting it download past the run's share.
+    const result = await readJsonIfAny<ObjectResult>(
+      deps.store,
       objectResultKey(detail.org, detail.snapshotId, name),
-    ).catch((error: unknown) => {
-      // An export that never recorded a result spent nothing this can count; an unreadable store
-      // must fail the step, not let it download past the run's share.
-      if (error instanceof ObjectNotFoundError) return undefined;
-      throw error;
-    });
+    );
     spent += result?.apiCalls ?? 0;
   }
   return spent;
