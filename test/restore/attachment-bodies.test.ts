@@ -173,28 +173,32 @@ describe('attachment bodies in a restore', () => {
     // Same parent, same name, same size: only the bytes tell them apart.
     const bodies = [Buffer.from('AAAA-first'), Buffer.from('BBBB-other')];
     const { org, store, deps } = attachmentsWorld(bodies, ['scan.pdf', 'scan.pdf']);
+    // ...and one more like them, made by the same user before the restore, which is no one's.
+    const [decoy] = await org.create('Attachment', [
+      { ParentId: ACCOUNT_ID, Name: 'scan.pdf', Body: Buffer.from('CCCC-decoy').toString('base64') },
+    ]);
     org.crashAfterCreate = true;
     await expect(
       runRestore(deps, { objects: ['Attachment'], mode: 'full', ...CONFIRM }, 'run-crashed'),
     ).rejects.toThrow(/simulated crash/);
-    expect(org.live('Attachment')).toHaveLength(2);
+    expect(org.live('Attachment')).toHaveLength(3);
 
-    const { plan, verify } = await runRestore(
+    const { plan } = await runRestore(
       deps,
       { objects: ['Attachment'], mode: 'full', ...CONFIRM },
       'run-again',
     );
     expect(plan.totals.insert).toBe(0);
-    expect(verify?.matches).toBe(true);
-    expect(org.live('Attachment')).toHaveLength(2);
+    expect(org.live('Attachment')).toHaveLength(3);
     const idMap = await IdMap.load(store, `restores/acme-prod/${ORG_ID}/`);
     bodies.forEach((b, i) => {
       const now = idMap.get(attachmentId(i + 1))!;
       const row = org.live('Attachment').find((r) => r.Id === now)!;
       expect(Buffer.from(row.Body ?? '', 'base64').equals(b)).toBe(true);
     });
-    // Both candidates matched in every other field, so their bodies were read back to tell them apart.
-    expect(org.calls.filter((c) => c.startsWith('body Attachment')).length).toBeGreaterThanOrEqual(2);
+    expect(idMap.isNewId(decoy!.id!)).toBe(false);
+    // All three matched in every other field, so each body was read back, once, to tell them apart.
+    expect(org.calls.filter((c) => c.startsWith('body Attachment'))).toHaveLength(3);
   });
 
   it('carries on a plan, and settles an intent, that hold a body as base64 as earlier versions wrote them', async () => {
@@ -235,6 +239,26 @@ describe('attachment bodies in a restore', () => {
     expect(done).toMatchObject({ done: true, succeeded: 1, failed: 0 });
     const [row] = org.live('Attachment');
     expect(Buffer.from(row!.Body ?? '', 'base64').equals(bytes)).toBe(true);
+    // Such a plan's batches are cut as they were, by rows alone: three 12 MB bodies in one.
+    const big = [1, 2, 3].map((n) => Buffer.alloc(12_000_000, n));
+    const bigPlan: ObjectPlan = {
+      ...objectPlan,
+      insert: big.map((b, i) => ({
+        oldId: attachmentId(10 + i),
+        values: { ParentId: ACCOUNT_ID, Name: `big-${i}.bin`, Body: b.toString('base64') },
+      })),
+    };
+    const creates = org.calls.length;
+    await restoreObject({
+      org,
+      store,
+      idMap,
+      plan: { ...plan, runId: 'run-old-big' },
+      objectPlan: bigPlan,
+      phase: 'main',
+      userId: org.userId,
+    });
+    expect(org.calls.slice(creates).filter((c) => c.startsWith('create'))).toEqual(['create Attachment 3']);
 
     // An intent of an earlier version, its body inline, whose insert went through unheard.
     const legacy: IntentFile = {

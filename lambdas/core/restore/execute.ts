@@ -64,10 +64,14 @@ export const BATCHES_AT_ONCE = 4;
 
 /**
  * Bytes of bodies (attachments, documents) one insert batch reads from the vault and sends: about
- * one sObject Collections call of base64. A batch holds its bodies in memory while it is sent, so
- * this, times `BATCHES_AT_ONCE`, bounds what bodies take of the function's memory.
+ * one sObject Collections call of base64. A batch holds its bodies three to four times over while
+ * it is sent (the bytes, their base64, the request's JSON and its buffer), so this, times
+ * `BATCHES_AT_ONCE`, bounds what bodies take of the function's memory: some 450 MB.
+ *
+ * The batches of a plan are cut by it, and a restore continued by a later invocation finds its
+ * batches by index: never change it while a restore may be under way.
  */
-export const BODY_BYTES_PER_BATCH = MAX_FILE_BYTES;
+export const BODY_BYTES_PER_BATCH = 28_000_000;
 
 /** Bodies read from the vault at once by one batch. */
 const BODIES_READ_AT_ONCE = 8;
@@ -339,6 +343,11 @@ async function readBodies(
 }> {
   const read = new Map<string, Map<string, ReadBody>>();
   const failures = new Map<string, { oldId: string; id: null; errors: RowError[] }>();
+  const keep = (w: { oldId: string; field: string }, base64: string, digest: BodyDigest): void => {
+    const fields = read.get(w.oldId) ?? new Map<string, ReadBody>();
+    fields.set(w.field, { base64, digest });
+    read.set(w.oldId, fields);
+  };
   const wanted: { oldId: string; field: string; ref?: BodyRef; inline?: string }[] = [];
   for (const r of rows) {
     for (const [field, ref] of Object.entries(r.bodies ?? {})) wanted.push({ oldId: r.oldId, field, ref });
@@ -349,7 +358,6 @@ async function readBodies(
     const fail = (statusCode: string, message: string): void => {
       failures.set(w.oldId, { oldId: w.oldId, id: null, errors: [{ statusCode, message }] });
     };
-    let bytes: Uint8Array;
     if (w.ref) {
       const { key, sha256 } = w.ref;
       if (w.ref.bytes > MAX_FILE_BYTES) {
@@ -359,6 +367,7 @@ async function readBodies(
         );
         return;
       }
+      let bytes: Uint8Array;
       try {
         bytes = await store.get(key);
       } catch (error) {
@@ -366,25 +375,23 @@ async function readBodies(
           throw error;
         fail(
           'BODY_MISSING',
-          `The vault no longer holds the ${op.object}.${w.field} this row had (${key}); restore it from a snapshot whose files are still kept.`,
+          `The vault no longer holds the ${op.object}.${w.field} this row had (${key}): it was removed after the plan was made (a retention sweep, an erasure). Every snapshot names a body by its SHA-256, so none holds another copy; recover the key's earlier object version (noncurrent until the lifecycle expires it) or the replica's copy, then run the restore again.`,
         );
         return;
       }
       if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
         fail(
           'BODY_CORRUPT',
-          `The vault's copy of the ${op.object}.${w.field} this row had (${key}) does not match its SHA-256; it was not sent.`,
+          `The vault's copy of the ${op.object}.${w.field} this row had (${key}) does not match the SHA-256 the snapshot records: it was changed after the backup wrote it, and was not sent. Find out who changed the vault, recover the key's earlier object version or the replica's copy, then run the restore again.`,
         );
         return;
       }
-    } else {
-      bytes = Buffer.from(w.inline!, 'base64');
+      const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+      keep(w, base64, { sha256, bytes: bytes.length });
+      return;
     }
-    const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
-    const base64 = w.inline ?? Buffer.from(bytes).toString('base64');
-    const fields = read.get(w.oldId) ?? new Map<string, ReadBody>();
-    fields.set(w.field, { base64, digest });
-    read.set(w.oldId, fields);
+    const bytes = Buffer.from(w.inline!, 'base64');
+    keep(w, w.inline!, { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
   });
   for (const oldId of failures.keys()) read.delete(oldId);
   return { read, failures };

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
+import { inTurns } from '../in-turns.ts';
 import type { BackupStore } from '../store.ts';
 import { restoreKeys } from './keys.ts';
 import type { RestoreOrg, RowError } from './model.ts';
 import { listKeys, readJson, writeJsonOnce } from './store-json.ts';
 import { idKey, sameValue } from './values.ts';
+
+/** Bodies read back from the org at once while settling an intent. */
+const BODIES_READ_AT_ONCE = 8;
 
 /** One insert batch's outcome: which old ids got which new ids, and which rows failed. */
 export interface IdMapFile {
@@ -134,40 +138,35 @@ export async function reconcileIntents(
     const candidates = (
       await org.fetchCreatedSince(object, since, intent.userId, [...fields, ...lengths])
     ).filter((c) => c.Id && !idMap.isNewId(c.Id));
+    // Rows and the candidates alike in every field and body length; of those, the bodies are read
+    // back (a few at once, each once) to tell apart rows that differ only in their bytes.
+    const alike = intent.rows.map((row) =>
+      candidates.filter(
+        (c) =>
+          fields.every((f) => sameValue(intent.types[f] ?? 'string', c[f], row.values[f])) &&
+          bodyFields.every((f) => Number(c[`${f}Length`] ?? 0) === (row.bodies?.[f]?.bytes ?? 0)),
+      ),
+    );
+    const reads = new Map<string, { id: string; field: string }>();
+    for (const [i, row] of intent.rows.entries())
+      for (const c of alike[i]!)
+        for (const f of Object.keys(row.bodies ?? {}))
+          reads.set(`${c.Id}/${f}`, { id: c.Id as string, field: f });
     const digests = new Map<string, string>();
-    const sameBodies = async (
-      c: (typeof candidates)[number],
-      bodies: Readonly<Record<string, BodyDigest>>,
-    ): Promise<boolean> => {
-      for (const f of bodyFields) {
-        const body = bodies[f];
-        if (Number(c[`${f}Length`] ?? 0) !== (body?.bytes ?? 0)) return false;
-      }
-      for (const [f, body] of Object.entries(bodies)) {
-        const at = `${c.Id}/${f}`;
-        let sha = digests.get(at);
-        if (sha === undefined) {
-          sha = await org.bodySha256(object, c.Id as string, f);
-          digests.set(at, sha);
-        }
-        if (sha !== body.sha256) return false;
-      }
-      return true;
-    };
+    await inTurns([...reads], BODIES_READ_AT_ONCE, async ([at, { id, field }]) => {
+      digests.set(at, await org.bodySha256(object, id, field));
+    });
     const used = new Set<string>();
     const entries: [string, string][] = [];
-    for (const row of intent.rows) {
-      let match: string | undefined;
-      for (const c of candidates) {
-        if (!c.Id || used.has(c.Id)) continue;
-        if (!fields.every((f) => sameValue(intent.types[f] ?? 'string', c[f], row.values[f]))) continue;
-        if (bodyFields.length > 0 && !(await sameBodies(c, row.bodies ?? {}))) continue;
-        match = c.Id;
-        break;
-      }
-      if (match) {
-        used.add(match);
-        entries.push([row.oldId, match]);
+    for (const [i, row] of intent.rows.entries()) {
+      const match = alike[i]!.find(
+        (c) =>
+          !used.has(c.Id as string) &&
+          Object.entries(row.bodies ?? {}).every(([f, body]) => digests.get(`${c.Id}/${f}`) === body.sha256),
+      );
+      if (match?.Id) {
+        used.add(match.Id);
+        entries.push([row.oldId, match.Id]);
       }
     }
     const file: IdMapFile = { object, batch: intent.batch, entries, failed: [], source: 'reconciled' };
