@@ -19,7 +19,7 @@ import {
   objectResultKey,
   planDetailKey,
 } from '../snapshot/keys.ts';
-import { type SnapshotFile, SnapshotCorruptError } from '../snapshot/manifest.ts';
+import { type SnapshotFile, type SnapshotPart, SnapshotCorruptError } from '../snapshot/manifest.ts';
 import { hashStored } from '../snapshot/verifier.ts';
 import { readPartRows } from '../snapshot/reader.ts';
 import { SalesforceRequestError, SalesforceTransientError } from '../salesforce.ts';
@@ -173,7 +173,7 @@ async function* fileRows(
     for (const [p, part] of result.parts.entries()) {
       if (o === from.object && p < from.part) continue;
       const skip = o === from.object && p === from.part ? from.row : 0;
-      for await (const { row, r } of resumedRows(deps, part.key, skip)) {
+      for await (const { row, r } of resumedRows(deps, part, skip)) {
         const after = { object: o, part: p, row: r };
         if (row.IsDeleted === 'true' || !row.Id || (object === 'Document' && row.Url)) {
           yield { after };
@@ -201,14 +201,15 @@ const PART_REOPENS = 3;
  */
 async function* resumedRows(
   deps: BackupDeps,
-  key: string,
+  part: SnapshotPart,
   skip: number,
 ): AsyncIterable<{ row: Record<string, string>; r: number }> {
   let reached = skip;
   for (let reopened = 0; ; reopened++) {
     try {
       let r = 0;
-      for await (const row of readPartRows(deps.store, key)) {
+      // The version the export wrote, checked against its SHA-256 and count once read to the end.
+      for await (const row of readPartRows(deps.store, part)) {
         if (++r <= reached) continue;
         reached = r;
         yield { row, r };
