@@ -23,6 +23,24 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Largest JSON request body Salesforce takes (50 MiB). Over it, a REST call is refused whole with
+ * `JSON_PARSER_ERROR`, "Maximum size of request reached. Maximum size of request is 52428800
+ * bytes." (the answer reported for ContentVersion and sObject inserts in
+ * simple-salesforce#195 and SFDX-Data-Move-Utility#321; Salesforce documents the bound as 50 MB of
+ * text or 37.5 MB of base64 in a request that is not multipart).
+ */
+export const MAX_JSON_BODY_BYTES = 52_428_800;
+
+/** Parses the JSON body of a call to Salesforce's APIs, refused whole over their size. */
+export function parseApiJson(body: Buffer): unknown {
+  if (body.length > MAX_JSON_BODY_BYTES)
+    throw errors.badJson(
+      `Maximum size of request reached. Maximum size of request is ${MAX_JSON_BODY_BYTES} bytes.`,
+    );
+  return parseJson(body);
+}
+
 /** Parses a JSON body, answering Salesforce's JSON_PARSER_ERROR on bad input. */
 export function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8');

@@ -1,7 +1,7 @@
 import { requestSizeRefusal } from './request-size.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SalesforceError } from '../org/api.ts';
-import { readBody, parseJson } from './body.ts';
+import { parseApiJson, readBody } from './body.ts';
 import type { EmulatorContext, Reply, Route, RouteRequest } from './context.ts';
 import { ApiError, errors, sendApiError, sendJson } from './errors.ts';
 import { handleControl } from './control.ts';
@@ -127,7 +127,7 @@ export async function handleRequest(
       version: match.version,
       raw: req,
       body,
-      json: async () => parseJson(await body()),
+      json: async () => parseApiJson(await body()),
     };
     if (route.auth === 'bearer') {
       const token = bearerToken(req);

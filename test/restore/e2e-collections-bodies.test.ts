@@ -80,6 +80,45 @@ describe('inserting rows that carry bodies through sObject Collections', () => {
       for (const [i, r] of results.entries()) expect((await bodyOf(r.id!)).equals(bodies[i]!)).toBe(true);
     }, 120_000);
 
+    it('is refused whole, as Salesforce refuses it, when one call carries more than 50 MiB of JSON', async () => {
+      const count = async () =>
+        (await (await fetch(`${emu.instanceUrl}/__emulator/counts`)).json()) as {
+          rowsWritten: { inserted: number };
+        };
+      const before = (await count()).rowsWritten.inserted;
+      const records = [1, 2, 3, 4].map((n, i) => ({
+        attributes: { type: 'Attachment' },
+        ParentId: parent,
+        Name: `together-${i}.bin`,
+        Body: Buffer.alloc(10_000_000, n).toString('base64'),
+      }));
+      const body = JSON.stringify({ allOrNone: false, records });
+      expect(Buffer.byteLength(body)).toBeGreaterThan(52_428_800);
+      const res = await fetch(`${emu.instanceUrl}/services/data/v62.0/composite/sobjects`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual([
+        {
+          errorCode: 'JSON_PARSER_ERROR',
+          message: 'Maximum size of request reached. Maximum size of request is 52428800 bytes.',
+        },
+      ]);
+      expect((await count()).rowsWritten.inserted).toBe(before);
+      // One row fewer fits: the bound is on the request's bytes.
+      const fits = JSON.stringify({ allOrNone: false, records: records.slice(0, 3) });
+      expect(Buffer.byteLength(fits)).toBeLessThan(52_428_800);
+      const ok = await fetch(`${emu.instanceUrl}/services/data/v62.0/composite/sobjects`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
+        body: fits,
+      });
+      expect(ok.status).toBe(200);
+      expect((await count()).rowsWritten.inserted).toBe(before + 3);
+    }, 120_000);
+
     it('fails a row too large for any request alone, without sending it, and inserts the rows beside it', async () => {
       const small = Buffer.from('small body');
       const before = await collectionsCalls(emu);
