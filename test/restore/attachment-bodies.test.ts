@@ -16,18 +16,10 @@ import {
   snapshotFields,
   systemFields,
 } from './fakes.ts';
-import { runRestore } from './scenario.ts';
+import { ACCOUNT, runRestore } from './scenario.ts';
 
 const ORG_ID = '00D000000000001AAA';
 const CONFIRM = { confirmOrgId: ORG_ID };
-const ACCOUNT: ObjectInfo = {
-  name: 'Account',
-  keyPrefix: '001',
-  createable: true,
-  updateable: true,
-  undeletable: true,
-  fields: [...systemFields(), field('Name')],
-};
 const ATTACHMENT: ObjectInfo = {
   name: 'Attachment',
   keyPrefix: '00P',
