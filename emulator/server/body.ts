@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError, errors } from './errors.ts';
 
-/** Largest request body accepted (Bulk ingest allows 150 MB per upload). */
+/** Largest request body read at all (Bulk ingest allows 150 MB per upload); larger ones get 413. */
 const MAX_BODY_BYTES = 160 * 1024 * 1024;
 
 /** Reads a whole request body. */
@@ -25,10 +25,10 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /**
  * Largest JSON request body Salesforce takes (50 MiB). Over it, a REST call is refused whole with
- * `JSON_PARSER_ERROR`, "Maximum size of request reached. Maximum size of request is 52428800
- * bytes." (the answer reported for ContentVersion and sObject inserts in
- * simple-salesforce#195 and SFDX-Data-Move-Utility#321; Salesforce documents the bound as 50 MB of
- * text or 37.5 MB of base64 in a request that is not multipart).
+ * `JSON_PARSER_ERROR` and the message below, as reported for an sObject Collections call
+ * (SalesforceMobileSDK-iOS#3575) and ContentVersion inserts (SFDX-Data-Move-Utility#321, #569).
+ * Salesforce documents the bound as 50 MB of text or 37.5 MB of base64 in a request that is not
+ * multipart. (A body over MAX_BODY_BYTES is cut off before, with 413.)
  */
 export const MAX_JSON_BODY_BYTES = 52_428_800;
 
@@ -36,7 +36,7 @@ export const MAX_JSON_BODY_BYTES = 52_428_800;
 export function parseApiJson(body: Buffer): unknown {
   if (body.length > MAX_JSON_BODY_BYTES)
     throw errors.badJson(
-      `Maximum size of request reached. Maximum size of request is ${MAX_JSON_BODY_BYTES} bytes.`,
+      `; nested exception is: \n\tcommon.exception.ApiException: Maximum size of request reached. Maximum size of request is ${MAX_JSON_BODY_BYTES} bytes.`,
     );
   return parseJson(body);
 }

@@ -103,20 +103,37 @@ describe('inserting rows that carry bodies through sObject Collections', () => {
       expect(await res.json()).toEqual([
         {
           errorCode: 'JSON_PARSER_ERROR',
-          message: 'Maximum size of request reached. Maximum size of request is 52428800 bytes.',
+          message:
+            '; nested exception is: \n\tcommon.exception.ApiException: Maximum size of request reached. Maximum size of request is 52428800 bytes.',
         },
       ]);
       expect((await count()).rowsWritten.inserted).toBe(before);
-      // One row fewer fits: the bound is on the request's bytes.
-      const fits = JSON.stringify({ allOrNone: false, records: records.slice(0, 3) });
-      expect(Buffer.byteLength(fits)).toBeLessThan(52_428_800);
-      const ok = await fetch(`${emu.instanceUrl}/services/data/v62.0/composite/sobjects`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
-        body: fits,
-      });
-      expect(ok.status).toBe(200);
-      expect((await count()).rowsWritten.inserted).toBe(before + 3);
+      // The bound is on the request's bytes: exactly 52,428,800 of them are taken, one more is not.
+      const sized = (bytes: number) => {
+        // 200 attachments of some 260 KB each, their bodies padded to the exact size.
+        const rows = (pad: (i: number) => number) =>
+          Array.from({ length: 200 }, (_, i) => ({
+            ...records[0]!,
+            Name: `sized-${i}.bin`,
+            Body: 'A'.repeat(pad(i)),
+          }));
+        const shell = Buffer.byteLength(JSON.stringify({ allOrNone: false, records: rows(() => 0) }));
+        const each = Math.floor((bytes - shell) / 200);
+        const body = JSON.stringify({
+          allOrNone: false,
+          records: rows((i) => each + (i === 0 ? bytes - shell - each * 200 : 0)),
+        });
+        expect(Buffer.byteLength(body)).toBe(bytes);
+        return fetch(`${emu.instanceUrl}/services/data/v62.0/composite/sobjects`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
+          body,
+        });
+      };
+      expect((await sized(52_428_801)).status).toBe(400);
+      expect((await count()).rowsWritten.inserted).toBe(before);
+      expect((await sized(52_428_800)).status).toBe(200);
+      expect((await count()).rowsWritten.inserted).toBe(before + 200);
     }, 120_000);
 
     it('fails a row too large for any request alone, without sending it, and inserts the rows beside it', async () => {
