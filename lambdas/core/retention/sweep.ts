@@ -704,8 +704,11 @@ async function fileBodiesToRemove(
       for (const entries of read as SnapshotFile[][]) for (const file of entries) referenced.add(file.key);
     }
   }
+  // Compared as the listing comes: only the bodies to remove are held, not every body's key.
   const remove: string[] = [];
-  for (const key of await keysUnder(store, `${orgPrefix(org)}${FILE_BODIES}`, checkTime)) {
+  let listed = 0;
+  for await (const { key } of store.list(`${orgPrefix(org)}${FILE_BODIES}`)) {
+    if (++listed % 1000 === 0) checkTime();
     if (!referenced.has(key)) remove.push(key);
   }
   return { remove, deferred: false };
