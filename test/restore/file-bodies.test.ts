@@ -8,7 +8,7 @@ import {
   restoreFiles,
   summarizeFilePlan,
 } from '../../lambdas/core/restore/files.ts';
-import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
+import { restoreKeys, restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { idKey } from '../../lambdas/core/restore/values.ts';
 import type { ObjectInfo, SnapshotFile, SnapshotFileVersion } from '../../lambdas/core/restore/model.ts';
 import { FakeOrg, FakeSnapshot, field, MemoryStore, systemFields } from './fakes.ts';
@@ -91,7 +91,7 @@ function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
       danglingReferences: [],
     });
   const verify = async (filePlan: FilePlan) =>
-    (await verifyFiles({ org, store, snapshot, root, plan: filePlan })).problems;
+    (await verifyFiles({ org, store, snapshot, root, runId: 'run-files', plan: filePlan })).problems;
   const state = () => {
     const docs = org.live('ContentDocument');
     return docs.map((d) => ({
@@ -351,7 +351,91 @@ describe('restoring a file whole', () => {
     expect(invocations).toEqual([0, 1, 2]);
     expect(state()).toHaveLength(3);
     for (const doc of state()) expect(doc.versions).toHaveLength(3);
-    expect((await verifyFiles({ org, store, snapshot, root, plan: filePlan })).problems).toEqual([]);
+    expect(
+      (await verifyFiles({ org, store, snapshot, root, runId: 'run-many', plan: filePlan })).problems,
+    ).toEqual([]);
+  });
+
+  it("keeps each planned file's detail beside a real run's plan, so the steps after read their records and never the snapshot", async () => {
+    const { org, store, state } = setting();
+    // Three files whose bodies the vault holds under their SHA-256, as a snapshot view names them.
+    const files = [1, 2, 3].map((n) => {
+      const file = threeVersionFile();
+      const id = (prefix: string, v: number) => `${prefix}00000000${n}0${v}AAA`;
+      return {
+        ...file,
+        contentDocumentId: id('069', 0),
+        versionId: id('068', 3),
+        versions: file.versions.map((v) => {
+          const bytes = new TextEncoder().encode(`file ${n} version ${v.versionNumber}`);
+          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          const key = `orgs/${ORG_NAME}/files/sha256/${sha256.slice(0, 2)}/${sha256}`;
+          store.objects.set(key, bytes);
+          return {
+            ...v,
+            versionId: id('068', v.versionNumber),
+            bytes: bytes.length,
+            body: { key, sha256, bytes: bytes.length },
+          };
+        }),
+        links: file.links.map((l, i) => ({ ...l, id: id('06A', i) })),
+      };
+    });
+    const snapshot = new FakeSnapshot(
+      '20260101T000000Z-abcdef',
+      org.orgId,
+      '2026-01-01T00:00:00.000Z',
+      {},
+      files,
+    );
+    const root = restoreRoot(ORG_NAME, org.orgId);
+    const keyOf = (record: number) => restoreKeys.fileDetails(root, 'run-details', record);
+    const filePlan = await planFiles({
+      org,
+      snapshot,
+      scope: new Map(),
+      allFiles: true,
+      details: { store, keyOf, perRecord: 2 },
+    });
+    expect(filePlan.details).toEqual({ records: 2, perRecord: 2 });
+    expect(JSON.parse(new TextDecoder().decode(store.objects.get(keyOf(1))))).toHaveLength(1);
+    // From here on the snapshot is not read: each step reads the records of the entries it reaches.
+    const unread = Object.assign(Object.create(snapshot) as FakeSnapshot, {
+      files: async () => {
+        throw new Error('the snapshot was read again');
+      },
+    });
+    let clock = 0;
+    for (let cursor = 0, invocations = 0; invocations < 5; invocations++) {
+      const outcome = await restoreFiles({
+        org,
+        store,
+        snapshot: unread,
+        root,
+        runId: 'run-details',
+        userId: org.userId,
+        plan: filePlan,
+        danglingReferences: [],
+        now: () => ++clock,
+        cursor,
+        deadline: clock,
+      });
+      expect(outcome.failures).toEqual([]);
+      if (outcome.done) break;
+      cursor = outcome.next;
+    }
+    expect(state()).toHaveLength(3);
+    for (const doc of state()) expect(doc.versions.map((v) => v[0])).toEqual(['1', '2', '3']);
+    const check = await verifyFiles({
+      org,
+      store,
+      snapshot: unread,
+      root,
+      runId: 'run-details',
+      plan: filePlan,
+      atOnce: 1,
+    });
+    expect(check).toMatchObject({ problems: [], done: true });
   });
 
   it('plans a version whose body the vault lacks as a file that cannot be made whole', async () => {

@@ -9,7 +9,9 @@ import {
   plannedFiles,
   sharesOf,
 } from './files.ts';
+import { plannedFiles as plannedFileSource } from './file-details.ts';
 import { IdMap } from './id-map.ts';
+import { restoreKeys } from './keys.ts';
 import type { RestoreOrg, Row, SnapshotFile, SnapshotView } from './model.ts';
 import { idKey } from './values.ts';
 
@@ -47,6 +49,8 @@ export async function verifyFiles(args: {
   readonly snapshot: SnapshotView;
   /** The run's restore root (see `restoreRoot`), whose id map names the restored copies. */
   readonly root: string;
+  /** The run, whose plan's file details (when it has them) are read instead of the snapshot. */
+  readonly runId: string;
   readonly plan: FilePlan;
   readonly cursor?: number;
   /** Epoch ms: no group of files is started after it. */
@@ -55,9 +59,12 @@ export async function verifyFiles(args: {
   readonly atOnce?: number;
 }): Promise<FileCheck> {
   const idMap = await IdMap.load(args.store, args.root);
-  const files = new Map(
-    (await args.snapshot.files(plannedFiles(args.plan))).map((f) => [idKey(f.versionId), f]),
-  );
+  const fileAt = plannedFileSource({
+    store: args.store,
+    details: args.plan.details,
+    keyOf: (record) => restoreKeys.fileDetails(args.root, args.runId, record),
+    fromSnapshot: () => args.snapshot.files(plannedFiles(args.plan)),
+  });
   const { entries } = args.plan;
   const start = args.cursor ?? 0;
   const atOnce = Math.max(1, args.atOnce ?? FILES_CHECKED_AT_ONCE);
@@ -66,7 +73,9 @@ export async function verifyFiles(args: {
   for (let from = start; from < entries.length; from += atOnce) {
     if (args.deadline !== undefined && from > start && now() > args.deadline)
       return { problems, next: from, done: false };
-    problems.push(...(await checkGroup(args.org, idMap, files, entries.slice(from, from + atOnce))));
+    const group = entries.slice(from, from + atOnce);
+    const files = await Promise.all(group.map((entry, i) => fileAt(from + i, entry)));
+    problems.push(...(await checkGroup(args.org, idMap, files, group)));
   }
   return { problems, next: entries.length, done: true };
 }
@@ -84,7 +93,7 @@ interface Restored {
 async function checkGroup(
   org: RestoreOrg,
   idMap: IdMap,
-  files: ReadonlyMap<string, SnapshotFile>,
+  files: readonly (SnapshotFile | undefined)[],
   entries: readonly FilePlanEntry[],
 ): Promise<FileProblem[]> {
   const found: FileProblem[][] = entries.map(() => []);
@@ -92,7 +101,7 @@ async function checkGroup(
   const inSnapshot: Omit<Restored, 'documentId'>[] = [];
   for (const [index, entry] of entries.entries()) {
     const fileId = entry.contentDocumentId ?? entry.versionId;
-    const file = files.get(idKey(entry.versionId));
+    const file = files[index];
     if (file) inSnapshot.push({ index, entry, fileId, file });
     else say(index, fileId, 'the snapshot no longer holds this file');
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BackupStore } from '../store.ts';
+import { type FileDetails, plannedFiles as plannedFileSource, writeFileDetails } from './file-details.ts';
 import { danglingIntents, IdMap, type IdMapFile, type IntentFile, reconcileIntents } from './id-map.ts';
 import { restoreKeys } from './keys.ts';
 import {
@@ -59,6 +60,12 @@ export interface FilePlan {
   readonly entries: FilePlanEntry[];
   /** Files of the scope that are still in the org. */
   readonly present: number;
+  /**
+   * Where the snapshot's detail of each entry's file is kept beside the plan (see
+   * file-details.ts); absent from a dry run's plan and from plans of earlier versions, whose steps
+   * read the snapshot.
+   */
+  readonly details?: FileDetails;
 }
 
 /**
@@ -98,6 +105,13 @@ export async function planFiles(args: {
   readonly scope: Scope;
   readonly allFiles: boolean;
   readonly idMap?: IdMap;
+  /** Where to keep the planned files' details (a real run's plan); none for a dry run. */
+  readonly details?: {
+    readonly store: BackupStore;
+    readonly keyOf: (record: number) => string;
+    /** Files a record holds. @default FILES_PER_DETAILS_RECORD */
+    readonly perRecord?: number;
+  };
 }): Promise<FilePlan> {
   const inScope = new Set<string>();
   for (const rows of args.scope.values()) for (const k of rows.keys()) inScope.add(k);
@@ -132,11 +146,13 @@ export async function planFiles(args: {
   for (const f of stillLive)
     for (const { linkedEntityId: id } of sharesOf(f)) if (inScope.has(idKey(id))) scoped.add(id);
   const alive = await liveRecords(args.org, [...new Set([...targets, ...scoped])]);
+  const relinked: SnapshotFile[] = [];
   const relinks: FilePlanEntry[] = stillLive.flatMap((f) => {
     const relink = sharesOf(f)
       .filter((l) => scoped.has(l.linkedEntityId) && alive.get(idKey(l.linkedEntityId)) === false)
       .map((l) => l.linkedEntityId);
     if (relink.length === 0) return [];
+    relinked.push(f);
     return [
       {
         versionId: f.versionId,
@@ -174,7 +190,19 @@ export async function planFiles(args: {
         : {}),
     };
   });
-  return { entries: [...entries, ...relinks], present: files.length - gone.length };
+  const details = args.details
+    ? await writeFileDetails(
+        args.details.store,
+        args.details.keyOf,
+        [...gone, ...relinked],
+        args.details.perRecord,
+      )
+    : undefined;
+  return {
+    entries: [...entries, ...relinks],
+    present: files.length - gone.length,
+    ...(details ? { details } : {}),
+  };
 }
 
 /**
@@ -300,9 +328,12 @@ export async function restoreFiles(args: {
   let restored = 0;
   let versions = 0;
   let links = 0;
-  const files = new Map(
-    (await args.snapshot.files(plannedFiles(args.plan))).map((f) => [idKey(f.versionId), f]),
-  );
+  const fileAt = plannedFileSource({
+    store,
+    details: args.plan.details,
+    keyOf: (record) => restoreKeys.fileDetails(root, runId, record),
+    fromSnapshot: () => args.snapshot.files(plannedFiles(args.plan)),
+  });
   const run: FileRun = {
     org,
     store,
@@ -315,8 +346,13 @@ export async function restoreFiles(args: {
     now: args.now ?? Date.now,
   };
   // Undeletes bring no bodies: they are done at once, by the first invocation.
-  const undeletes =
-    start === 0 ? args.plan.entries.filter((e) => e.action === 'undelete' && e.contentDocumentId) : [];
+  const undeleting =
+    start === 0
+      ? args.plan.entries.flatMap((e, index) =>
+          e.action === 'undelete' && e.contentDocumentId ? [{ e, index }] : [],
+        )
+      : [];
+  const undeletes = undeleting.map((u) => u.e);
   if (undeletes.length > 0) {
     const results = await org.undelete(undeletes.map((e) => e.contentDocumentId as string));
     // A re-run after a crash finds documents it already undeleted live: they count as restored.
@@ -340,7 +376,7 @@ export async function restoreFiles(args: {
       }
       // Its links came back with it, except to records deleted for good since: those are shared
       // again with the records' new ids.
-      const file = files.get(idKey(e.versionId));
+      const file = await fileAt(undeleting[i]!.index, e);
       const shared = file
         ? await shareFile(
             run,
@@ -362,10 +398,10 @@ export async function restoreFiles(args: {
       break;
     }
     if (e.action === 'relink') {
-      links += await relinkFile(run, files, e, failures);
+      links += await relinkFile(run, await fileAt(index, e), e, failures);
       continue;
     }
-    const file = files.get(idKey(e.versionId));
+    const file = await fileAt(index, e);
     const fileId = e.contentDocumentId ?? e.versionId;
     if (!file) {
       failures.push({
@@ -417,11 +453,10 @@ export async function restoreFiles(args: {
 /** Links a live document again to the records of the scope brought back; answers the links made. */
 async function relinkFile(
   run: FileRun,
-  files: ReadonlyMap<string, SnapshotFile>,
+  file: SnapshotFile | undefined,
   e: FilePlanEntry,
   failures: FileFailure[],
 ): Promise<number> {
-  const file = files.get(idKey(e.versionId));
   const fileId = e.contentDocumentId;
   if (!file || !fileId) return 0;
   const only = new Set((e.relink ?? []).map(idKey));

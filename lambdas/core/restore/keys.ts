@@ -48,6 +48,9 @@ export const restoreKeys = {
   plan: (root: string, runId: string) => `${root}runs/${runId}/plan.json`,
   objectPlan: (root: string, runId: string, object: string) => `${root}runs/${runId}/plan/${object}.json`,
   filePlan: (root: string, runId: string) => `${root}runs/${runId}/files.json`,
+  /** What the snapshot holds of the planned files, a record of them at a time, in plan order. */
+  fileDetails: (root: string, runId: string, record: number) =>
+    `${root}runs/${runId}/files/details-${String(record).padStart(6, '0')}.json`,
   /** What the check of the restored files found from plan entry `from` on, and where it stopped. */
   fileCheck: (root: string, runId: string, from: number) =>
     `${root}runs/${runId}/file-checks/${String(from).padStart(9, '0')}.json`,

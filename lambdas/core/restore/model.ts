@@ -181,6 +181,8 @@ export interface SnapshotFileVersion {
   readonly bytes?: number;
   /** Reads the version's bytes from the vault (checked against their SHA-256); absent when the vault holds no body. */
   readonly read?: () => Promise<Uint8Array>;
+  /** Where the vault keeps the body, when it holds one. */
+  readonly body?: BodyRef;
 }
 
 /** One share of a file (a `ContentDocumentLink`) as the snapshot holds it. */

@@ -161,7 +161,13 @@ export class PointInTimeView implements SnapshotView {
         pathOnClient: row.PathOnClient ?? row.Title ?? 'file',
         reasonForChange: row.ReasonForChange ?? null,
         checksum: row.Checksum ?? null,
-        ...(body ? { bytes: body.bytes, read: () => this.pit.readFile(body) } : {}),
+        ...(body
+          ? {
+              bytes: body.bytes,
+              read: () => this.pit.readFile(body),
+              body: { key: body.key, sha256: body.sha256, bytes: body.bytes },
+            }
+          : {}),
       };
     };
     const links = new Map<string, SnapshotFileLink[]>();

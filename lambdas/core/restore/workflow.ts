@@ -125,7 +125,22 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   const allFiles = request.objects.some((o) => FILE_OBJECTS.has(o));
   for (const o of FILE_OBJECTS) scope.delete(o);
   const filePlan: FilePlan = request.files
-    ? await planFiles({ org: deps.org, snapshot: validated.snapshot, scope, allFiles, idMap })
+    ? await planFiles({
+        org: deps.org,
+        snapshot: validated.snapshot,
+        scope,
+        allFiles,
+        idMap,
+        // A real run keeps each planned file's detail, so its file steps never read the snapshot again.
+        ...(run.dryRun
+          ? {}
+          : {
+              details: {
+                store: deps.store,
+                keyOf: (record: number) => restoreKeys.fileDetails(root, run.runId, record),
+              },
+            }),
+      })
     : { entries: [], present: 0 };
   await writeJsonOnce(deps.store, restoreKeys.filePlan(root, run.runId), filePlan);
   const { plan, objectPlans } = await planRestore({
@@ -296,6 +311,7 @@ export async function fileCheckStep(
       store: deps.store,
       snapshot: await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
       root,
+      runId: run.runId,
       plan: filePlan,
       cursor,
       ...(deadline !== undefined ? { deadline } : {}),
@@ -342,6 +358,7 @@ async function fileProblemsOf(
     store: deps.store,
     snapshot: await snapshotOf(),
     root,
+    runId: run.runId,
     plan: filePlan,
     cursor,
   });
