@@ -202,6 +202,13 @@ describe('a file comes back from a restore whole', () => {
     const done = await restore(e, dir, { objects: OBJECTS, mode: 'restore-deleted', confirmOrgId: e.orgId });
     expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
     expect(done.summary.message).toContain('Verified: the restored scope matches');
+    // The real run's plan kept the file's detail, which its files step and check read; the dry run's did not.
+    const planned = (planKey: string | null) =>
+      JSON.parse(readFileSync(join(dir, planKey!.replace(/plan\.json$/, 'files.json')), 'utf8')) as {
+        details?: unknown;
+      };
+    expect(planned(done.summary.planKey).details).toEqual({ records: 1, perRecord: 200 });
+    expect(planned(dry.summary.planKey).details).toBeUndefined();
     const [newContact, ...others] = await ids(e, 'Contact', "LastName = 'Reader'");
     expect(others).toEqual([]);
     expect(newContact!.slice(0, 15)).not.toBe(contact.slice(0, 15));
