@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { inTurns } from '../in-turns.ts';
 import { SnapshotCorruptError } from '../snapshot/manifest.ts';
 import type { BackupStore } from '../store.ts';
 import type { SnapshotFile, SnapshotView } from './model.ts';
@@ -7,6 +8,8 @@ import { idKey } from './values.ts';
 
 /** Files per details record: a few hundred KB of JSON. */
 export const FILES_PER_DETAILS_RECORD = 200;
+/** Details records written at once by the plan step. */
+const RECORDS_WRITTEN_AT_ONCE = 8;
 
 /** Where a plan's file details are kept: `records` records of `perRecord` files, in plan order. */
 export interface FileDetails {
@@ -28,11 +31,13 @@ export async function writeFileDetails(
   perRecord = FILES_PER_DETAILS_RECORD,
 ): Promise<FileDetails | undefined> {
   if (files.some((f) => f.versions.some((v) => v.read && !v.body))) return undefined;
-  let records = 0;
-  for (let i = 0; i < files.length; i += perRecord, records++) {
-    // A version's reader is a function, which JSON leaves out: its body's key stays.
-    await writeJsonOnce(store, keyOf(records), files.slice(i, i + perRecord));
-  }
+  const records = Math.ceil(files.length / perRecord);
+  // A version's reader is a function, which JSON leaves out: its body's key stays.
+  await inTurns(
+    Array.from({ length: records }, (_, r) => r),
+    RECORDS_WRITTEN_AT_ONCE,
+    (r) => writeJsonOnce(store, keyOf(r), files.slice(r * perRecord, (r + 1) * perRecord)),
+  );
   return { records, perRecord };
 }
 
@@ -60,20 +65,27 @@ export function plannedFiles(args: {
       return (await files).get(idKey(entry.versionId));
     };
   }
-  let held: { record: number; files: SnapshotFile[] } | undefined;
+  // One record held, read once however many lookups of it run at once.
+  let held: { record: number; files: Promise<SnapshotFile[]> } | undefined;
   return async (index, entry) => {
     const record = Math.floor(index / details.perRecord);
-    if (held?.record !== record) {
-      const stored = await readJson<SnapshotFile[]>(store, args.keyOf(record));
-      if (!stored)
-        throw new SnapshotCorruptError(
-          `The restore's file details record ${args.keyOf(record)} is missing: start the restore again with the same input (it carries on, making nothing twice).`,
-        );
-      held = { record, files: stored.map((f) => withReaders(store, f)) };
-    }
-    const file = held.files[index % details.perRecord];
-    return file && idKey(file.versionId) === idKey(entry.versionId) ? file : undefined;
+    if (held?.record !== record) held = { record, files: readRecord(store, args.keyOf(record)) };
+    const file = (await held.files)[index % details.perRecord];
+    if (!file || idKey(file.versionId) !== idKey(entry.versionId))
+      throw new SnapshotCorruptError(
+        `The restore's file details record ${args.keyOf(record)} does not hold plan entry ${index} (file ${entry.versionId}): it was changed after the plan wrote it. Start the restore again with the same input: it plans again and carries on, making nothing twice.`,
+      );
+    return file;
   };
+}
+
+async function readRecord(store: BackupStore, key: string): Promise<SnapshotFile[]> {
+  const stored = await readJson<SnapshotFile[]>(store, key);
+  if (!stored)
+    throw new SnapshotCorruptError(
+      `The restore's file details record ${key} is missing: start the restore again with the same input: it plans again and carries on, making nothing twice.`,
+    );
+  return stored.map((f) => withReaders(store, f));
 }
 
 /** A stored file whose versions read their bodies from the vault, checked against their SHA-256. */
