@@ -111,6 +111,37 @@ function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
+/**
+ * Runs the files step invocation after invocation, each past its deadline once it has made one
+ * file, failing on any file failure; answers the cursor each invocation started at (at most 5).
+ */
+async function restoreInSteps(args: {
+  org: FakeOrg;
+  store: MemoryStore;
+  snapshot: FakeSnapshot;
+  root: string;
+  runId: string;
+  plan: FilePlan;
+}): Promise<number[]> {
+  let clock = 0;
+  const invocations: number[] = [];
+  for (let cursor = 0; invocations.length < 5; ) {
+    invocations.push(cursor);
+    const outcome = await restoreFiles({
+      ...args,
+      userId: args.org.userId,
+      danglingReferences: [],
+      now: () => ++clock,
+      cursor,
+      deadline: clock,
+    });
+    expect(outcome.failures).toEqual([]);
+    if (outcome.done) break;
+    cursor = outcome.next;
+  }
+  return invocations;
+}
+
 describe('restoring a file whole', () => {
   it('asks the snapshot only for the files of the records it restores, then only for the documents it planned', async () => {
     // GIVEN the file, linked to two contacts, and a restore of one of them
@@ -326,28 +357,14 @@ describe('restoring a file whole', () => {
     const root = restoreRoot(ORG_NAME, org.orgId);
     const filePlan = await planFiles({ org, snapshot, scope: new Map(), allFiles: true });
     expect(filePlan.entries).toHaveLength(3);
-    let clock = 0;
-    const invocations: number[] = [];
-    for (let cursor = 0; invocations.length < 5; ) {
-      invocations.push(cursor);
-      // Every invocation is past its deadline once it has made one file.
-      const outcome = await restoreFiles({
-        org,
-        store,
-        snapshot,
-        root,
-        runId: 'run-files',
-        userId: org.userId,
-        plan: filePlan,
-        danglingReferences: [],
-        now: () => ++clock,
-        cursor,
-        deadline: clock,
-      });
-      expect(outcome.failures).toEqual([]);
-      if (outcome.done) break;
-      cursor = outcome.next;
-    }
+    const invocations = await restoreInSteps({
+      org,
+      store,
+      snapshot,
+      root,
+      runId: 'run-files',
+      plan: filePlan,
+    });
     expect(invocations).toEqual([0, 1, 2]);
     expect(state()).toHaveLength(3);
     for (const doc of state()) expect(doc.versions).toHaveLength(3);
@@ -405,25 +422,9 @@ describe('restoring a file whole', () => {
         throw new Error('the snapshot was read again');
       },
     });
-    let clock = 0;
-    for (let cursor = 0, invocations = 0; invocations < 5; invocations++) {
-      const outcome = await restoreFiles({
-        org,
-        store,
-        snapshot: unread,
-        root,
-        runId: 'run-details',
-        userId: org.userId,
-        plan: filePlan,
-        danglingReferences: [],
-        now: () => ++clock,
-        cursor,
-        deadline: clock,
-      });
-      expect(outcome.failures).toEqual([]);
-      if (outcome.done) break;
-      cursor = outcome.next;
-    }
+    expect(
+      await restoreInSteps({ org, store, snapshot: unread, root, runId: 'run-details', plan: filePlan }),
+    ).toEqual([0, 1, 2]);
     expect(state()).toHaveLength(3);
     for (const doc of state()) expect(doc.versions.map((v) => v[0])).toEqual(['1', '2', '3']);
     const check = await verifyFiles({
