@@ -67,6 +67,23 @@ function threeVersionFile(read?: string[]): SnapshotFile {
   };
 }
 
+/** Three three-version files, each with ids of its own; `version` may change each version. */
+function threeFiles(
+  version: (v: SnapshotFileVersion, file: number) => SnapshotFileVersion = (v) => v,
+): SnapshotFile[] {
+  return [1, 2, 3].map((n) => {
+    const file = threeVersionFile();
+    const id = (prefix: string, v: number) => `${prefix}00000000${n}0${v}AAA`;
+    return {
+      ...file,
+      contentDocumentId: id('069', 0),
+      versionId: id('068', 3),
+      versions: file.versions.map((v) => version({ ...v, versionId: id('068', v.versionNumber) }, n)),
+      links: file.links.map((l, i) => ({ ...l, id: id('06A', i) })),
+    };
+  });
+}
+
 function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
   const org = new FakeOrg([BROKER, ACCOUNT, CONTACT, LINK]);
   org.seed('User', { Id: OWNER, IsActive: String(ownerActive) });
@@ -335,17 +352,7 @@ describe('restoring a file whole', () => {
   });
 
   it('restores many files over several invocations, each starting no file after its deadline, and verifies them', async () => {
-    const files = [1, 2, 3].map((n) => {
-      const file = threeVersionFile();
-      const id = (prefix: string, v: number) => `${prefix}00000000${n}0${v}AAA`;
-      return {
-        ...file,
-        contentDocumentId: id('069', 0),
-        versionId: id('068', 3),
-        versions: file.versions.map((v) => ({ ...v, versionId: id('068', v.versionNumber) })),
-        links: file.links.map((l, i) => ({ ...l, id: id('06A', i) })),
-      };
-    });
+    const files = threeFiles();
     const { org, store, state } = setting(files[0]);
     const snapshot = new FakeSnapshot(
       '20260101T000000Z-abcdef',
@@ -376,27 +383,12 @@ describe('restoring a file whole', () => {
   it("keeps each planned file's detail beside a real run's plan, so the steps after read their records and never the snapshot", async () => {
     const { org, store, state } = setting();
     // Three files whose bodies the vault holds under their SHA-256, as a snapshot view names them.
-    const files = [1, 2, 3].map((n) => {
-      const file = threeVersionFile();
-      const id = (prefix: string, v: number) => `${prefix}00000000${n}0${v}AAA`;
-      return {
-        ...file,
-        contentDocumentId: id('069', 0),
-        versionId: id('068', 3),
-        versions: file.versions.map((v) => {
-          const bytes = new TextEncoder().encode(`file ${n} version ${v.versionNumber}`);
-          const sha256 = createHash('sha256').update(bytes).digest('hex');
-          const key = `orgs/${ORG_NAME}/files/sha256/${sha256.slice(0, 2)}/${sha256}`;
-          store.objects.set(key, bytes);
-          return {
-            ...v,
-            versionId: id('068', v.versionNumber),
-            bytes: bytes.length,
-            body: { key, sha256, bytes: bytes.length },
-          };
-        }),
-        links: file.links.map((l, i) => ({ ...l, id: id('06A', i) })),
-      };
+    const files = threeFiles((v, n) => {
+      const bytes = new TextEncoder().encode(`file ${n} version ${v.versionNumber}`);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const key = `orgs/${ORG_NAME}/files/sha256/${sha256.slice(0, 2)}/${sha256}`;
+      store.objects.set(key, bytes);
+      return { ...v, bytes: bytes.length, body: { key, sha256, bytes: bytes.length } };
     });
     const snapshot = new FakeSnapshot(
       '20260101T000000Z-abcdef',
