@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { inTurns } from '../in-turns.ts';
 import { SnapshotCorruptError } from '../snapshot/manifest.ts';
+import { readFileBody } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
 import type { SnapshotFile, SnapshotView } from './model.ts';
 import { readJson, writeJsonOnce } from './store-json.ts';
@@ -95,15 +95,7 @@ function withReaders(store: BackupStore, file: SnapshotFile): SnapshotFile {
     versions: file.versions.map((v) => {
       const body = v.body;
       if (!body) return v;
-      return {
-        ...v,
-        read: async () => {
-          const bytes = await store.get(body.key);
-          if (createHash('sha256').update(bytes).digest('hex') !== body.sha256)
-            throw new SnapshotCorruptError(`File ${body.key} does not match its SHA-256.`);
-          return bytes;
-        },
-      };
+      return { ...v, read: () => readFileBody(store, body) };
     }),
   };
 }

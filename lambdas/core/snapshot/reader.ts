@@ -325,11 +325,8 @@ export class PointInTime {
   }
 
   /** A file body's bytes, checked against its SHA-256. */
-  async readFile(file: SnapshotFile): Promise<Uint8Array> {
-    const bytes = await this.store.get(file.key);
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== file.sha256) throw new SnapshotCorruptError(`File ${file.key} does not match its SHA-256.`);
-    return bytes;
+  readFile(file: SnapshotFile): Promise<Uint8Array> {
+    return readFileBody(this.store, file);
   }
 
   /** Metadata zips of the newest snapshot at this point that retrieved metadata. */
@@ -355,6 +352,17 @@ export class PointInTime {
  * its SHA-256 and row count against the manifest, failing with `SnapshotCorruptError` naming the
  * part: a restore reads every part of its scope at the plan, before it writes anything.
  */
+/** A file body's bytes from the vault, checked against the SHA-256 that names it. */
+export async function readFileBody(
+  store: BackupStore,
+  body: { readonly key: string; readonly sha256: string },
+): Promise<Uint8Array> {
+  const bytes = await store.get(body.key);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== body.sha256) throw new SnapshotCorruptError(`File ${body.key} does not match its SHA-256.`);
+  return bytes;
+}
+
 export async function* readPartRows(
   store: BackupStore,
   part: string | SnapshotPart,
