@@ -437,3 +437,23 @@ export const baseFields = [
   { name: 'IsDeleted', type: 'boolean' },
   { name: 'SystemModstamp', type: 'datetime' },
 ];
+
+/** An org with `count` files, each one ContentVersion with its own body, last modified at `modstamp`. */
+export function orgWithFiles(modstamp: Date, count: number): FakeSource {
+  const source = new FakeSource([
+    {
+      name: 'ContentVersion',
+      fields: [...baseFields, { name: 'Checksum', type: 'string' }, { name: 'VersionData', type: 'base64' }],
+      rows: Array.from({ length: count }, (_, i) => ({
+        Id: `068${String(i + 1).padStart(12, '0')}AAA`,
+        Name: `file ${i + 1}`,
+        IsDeleted: 'false',
+        SystemModstamp: modstamp.toISOString(),
+        Checksum: null,
+      })),
+    },
+  ]);
+  for (const row of source.object('ContentVersion').rows)
+    source.setBlob('ContentVersion', row.Id!, `body of ${row.Id}`);
+  return source;
+}

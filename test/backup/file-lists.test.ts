@@ -34,32 +34,12 @@ import { FILE_LISTS_AT_ONCE } from '../../lambdas/core/snapshot/file-lists.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { filesOf } from '../support/snapshot-files.ts';
-import { baseFields, FakeSource } from './fake-source.ts';
-import { MemoryStore } from './memory-store.ts';
+import { baseFields, FakeSource, orgWithFiles } from './fake-source.ts';
+import { ListPerBodyStore, MemoryStore } from './memory-store.ts';
 import { runCore } from './run-core.ts';
 
 const FIRST = Date.parse('2026-11-01T02:00:00.000Z');
 const at = (day: number) => new Date(FIRST + day * 86_400_000);
-
-/** An org with `count` files, each one ContentVersion with its own body. */
-function orgWithFiles(count: number): FakeSource {
-  const source = new FakeSource([
-    {
-      name: 'ContentVersion',
-      fields: [...baseFields, { name: 'Checksum', type: 'string' }, { name: 'VersionData', type: 'base64' }],
-      rows: Array.from({ length: count }, (_, i) => ({
-        Id: `068${String(i + 1).padStart(12, '0')}AAA`,
-        Name: `file ${i + 1}`,
-        IsDeleted: 'false',
-        SystemModstamp: at(-1).toISOString(),
-        Checksum: null,
-      })),
-    },
-  ]);
-  for (const row of source.object('ContentVersion').rows)
-    source.setBlob('ContentVersion', row.Id!, `body of ${row.Id}`);
-  return source;
-}
 
 /** A store that changes the first byte of every file body on its way in, while `garble` holds. */
 class Garbling extends MemoryStore {
@@ -86,7 +66,7 @@ const entry = (recordId: string): SnapshotFile => ({
 
 describe("a snapshot's file lists", () => {
   it('are named in the manifest with their checksums and counts, and the manifest holds no file entry', async () => {
-    const source = orgWithFiles(7);
+    const source = orgWithFiles(at(-1), 7);
     const { store, finish } = await runCore(
       source,
       { org: 'acme', mode: 'full' },
@@ -133,7 +113,7 @@ describe("a snapshot's file lists", () => {
 
   it('of more batches than are read at once are named in batch order', async () => {
     const { store, finish } = await runCore(
-      orgWithFiles(40),
+      orgWithFiles(at(-1), 40),
       { org: 'acme', mode: 'full' },
       { filesPerBatch: 1 },
       new MemoryStore(),
@@ -152,7 +132,7 @@ describe("a snapshot's file lists", () => {
   });
 
   it('in many lists of reused bodies, or in one as earlier versions planned them, are all named', async () => {
-    const source = orgWithFiles(REUSED_PER_LIST + 2);
+    const source = orgWithFiles(at(-1), REUSED_PER_LIST + 2);
     const { store } = await runCore(
       source,
       { org: 'acme', mode: 'full' },
@@ -175,7 +155,7 @@ describe("a snapshot's file lists", () => {
         return super.put(key.replace(/files\/reused-00001\.json$/, 'files/reused.json'), body);
       }
     }
-    const small = orgWithFiles(3);
+    const small = orgWithFiles(at(-1), 3);
     const earlier = new EarlierPlan();
     await runCore(small, { org: 'acme', mode: 'full' }, {}, earlier, () => at(0));
     const old = await runCore(small, { org: 'acme', mode: 'full' }, {}, earlier, () => at(1));
@@ -187,18 +167,8 @@ describe("a snapshot's file lists", () => {
   });
 
   it('of more reused lists than are read at once are all named, in order', async () => {
-    // A plan that wrote each reused body in a list of its own, as one that met each in another window.
-    class ListPerBody extends MemoryStore {
-      override async put(key: string, body: Uint8Array | string) {
-        if (!/files\/reused-00001\.json$/.test(key)) return super.put(key, body);
-        const entries = JSON.parse(String(body)) as SnapshotFile[];
-        for (const [i, entry] of entries.entries())
-          await super.put(key.replace('00001', String(i + 1).padStart(5, '0')), JSON.stringify([entry]));
-        return super.put(key.replace('00001', '99999'), '[]');
-      }
-    }
-    const source = orgWithFiles(FILE_LISTS_AT_ONCE * 2 + 3);
-    const store = new ListPerBody();
+    const source = orgWithFiles(at(-1), FILE_LISTS_AT_ONCE * 2 + 3);
+    const store = new ListPerBodyStore();
     await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
     const again = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1));
     expect(again.finish).toMatchObject({ status: 'complete', files: FILE_LISTS_AT_ONCE * 2 + 3 });
@@ -215,7 +185,7 @@ describe("a snapshot's file lists", () => {
 
   it('are checked before their entries are read: a changed, shortened or missing list is named', async () => {
     const { store, finish } = await runCore(
-      orgWithFiles(4),
+      orgWithFiles(at(-1), 4),
       { org: 'acme', mode: 'full' },
       { filesPerBatch: 2 },
       new MemoryStore(),
@@ -279,7 +249,7 @@ describe("a snapshot's file lists", () => {
 
   it('of a format 1 manifest, its own, keep their bodies through a sweep', async () => {
     // GIVEN two days of backups, the older one's file gone from the org, the kept one's manifest in format 1
-    const source = orgWithFiles(2);
+    const source = orgWithFiles(at(-1), 2);
     const store = new MemoryStore();
     const first = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
     source.object('ContentVersion').rows.splice(0, 1);
@@ -309,7 +279,7 @@ describe("a snapshot's file lists", () => {
 
   it('say where they are by their format: a manifest placing them otherwise is refused, naming the field', async () => {
     const { store, finish } = await runCore(
-      orgWithFiles(1),
+      orgWithFiles(at(-1), 1),
       { org: 'acme', mode: 'full' },
       {},
       new MemoryStore(),
@@ -332,7 +302,7 @@ describe("a snapshot's file lists", () => {
 
   it('that a kept snapshot names unreadably stop the sweep before any file body goes', async () => {
     // GIVEN two days of backups, the older one's file gone from the org, and the kept one's list changed
-    const source = orgWithFiles(2);
+    const source = orgWithFiles(at(-1), 2);
     const store = new MemoryStore();
     await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
     source.object('ContentVersion').rows.splice(0, 1);
@@ -353,7 +323,7 @@ describe("a snapshot's file lists", () => {
 
   it('that a failed run names unreadably leave the sweep to read what its records name', async () => {
     // GIVEN two days of backups, the older one's file gone from the org, and a later failed run whose list was changed
-    const source = orgWithFiles(2);
+    const source = orgWithFiles(at(-1), 2);
     const store = new MemoryStore();
     const first = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(0));
     source.object('ContentVersion').rows.splice(0, 1);
@@ -407,7 +377,7 @@ describe("a snapshot's file lists", () => {
 
   it('name only bodies hashed in the vault: one the vault holds with other bytes fails every run until it is removed', async () => {
     const store = new Garbling();
-    const source = orgWithFiles(1);
+    const source = orgWithFiles(at(-1), 1);
     const wrong =
       /^body sha256 \w{16} of ContentVersion 068000000000001AAA: the vault holds other bytes at orgs\/acme\/files\/sha256\/\w\w\/\w{64}/;
     // WHEN the store changes the body on its way in
@@ -433,7 +403,7 @@ describe("a snapshot's file lists", () => {
 
   it("name a body the vault holds with other bytes in the failed run's problems, through the files step's catch", async () => {
     // GIVEN a store that changes a body on its way in, and the steps as the state machine runs them
-    const source = orgWithFiles(1);
+    const source = orgWithFiles(at(-1), 1);
     const deps: BackupDeps = { store: new Garbling(), source, clock: () => at(0), sleep: async () => {} };
     const plan = await planBackup(
       deps,
@@ -466,7 +436,7 @@ describe("a snapshot's file lists", () => {
 
   it("name bodies a snapshot's verification finds by a HEAD each: one gone and one of another size are named", async () => {
     const { store, finish } = await runCore(
-      orgWithFiles(3),
+      orgWithFiles(at(-1), 3),
       { org: 'acme', mode: 'full' },
       {},
       new MemoryStore(),

@@ -89,3 +89,17 @@ export class MemoryStore implements BackupStore, RemovingStore {
 function describe(key: string, bytes: Uint8Array): StoredObject {
   return { key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
+
+/**
+ * A MemoryStore where a backup's list of reused bodies becomes one list per body, as a plan that
+ * met each body in another window would write them: a snapshot naming many lists from few files.
+ */
+export class ListPerBodyStore extends MemoryStore {
+  override async put(key: string, body: Uint8Array | string): Promise<StoredObject> {
+    if (!/files\/reused-00001\.json$/.test(key)) return super.put(key, body);
+    const entries = JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body)) as unknown[];
+    for (const [i, entry] of entries.entries())
+      await super.put(key.replace('00001', String(i + 1).padStart(5, '0')), JSON.stringify([entry]));
+    return super.put(key.replace('00001', '99999'), '[]');
+  }
+}

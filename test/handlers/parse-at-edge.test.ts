@@ -48,6 +48,14 @@ describe('the retention sweeper parses its event at the edge', () => {
       'bodiesRemoved',
     ],
     [
+      'a planning position below zero',
+      {
+        executionName: 'x',
+        state: { cursor: { sweptAt: '2026-12-04T04:30:00.000Z', planned: { source: 1, list: -16 } } },
+      },
+      'planned.list',
+    ],
+    [
       'a cursor with a field of its own',
       { executionName: 'x', state: { cursor: { sweptAt: '2026-12-04T04:30:00.000Z', from: 'a' } } },
       'from',

@@ -51,8 +51,7 @@ async function vaultOf(days: number): Promise<{ store: MemoryStore; ids: string[
 }
 
 /** A record a sweep keeps beside its log entry, in the folder named like it. */
-const sweepRecord = (logKey: string, name: 'deferred' | 'bodies') =>
-  `${logKey.replace(/\.json$/, '')}/${name}.json`;
+const sweepRecord = (logKey: string, name: string) => `${logKey.replace(/\.json$/, '')}/${name}.json`;
 
 async function keysUnder(store: MemoryStore, prefix: string): Promise<string[]> {
   const keys: string[] = [];
@@ -574,7 +573,7 @@ describe('the retention sweep and runs that stopped without a manifest', () => {
       { store, remover: store, clock: () => at(9, 4) },
       { org: 'acme', policy: POLICY_7, execution: 'exec-1', cursor: first.cursor! },
     );
-    // THEN the bodies still wait for a later sweep, as the list it wrote when it classified says
+    // THEN the bodies still wait for a later sweep, as the list it wrote when it planned says
     expect(rest).toMatchObject({ done: true, fileBodiesDeferred: true, removedFileBodies: 0 });
     for (const body of bodies) expect(await store.head(body)).toBeDefined();
   });
@@ -689,6 +688,21 @@ describe('a sweep longer than one invocation', () => {
     return outs;
   }
 
+  /** Invocations given no time at all until one wrote the sweep's log: that one's answer. */
+  async function sweepUntilLogged(store: MemoryStore, remover: RemovingStore = store) {
+    const clock = () => at(4, 3);
+    let out: SweepOutput;
+    let cursor: SweepCursor | null = null;
+    do {
+      out = await sweepOrg(
+        { store, remover, clock, deadline: clock() },
+        { org: 'acme', policy: POLICY, execution: 'exec-1', ...(cursor ? { cursor } : {}) },
+      );
+      cursor = out.cursor;
+    } while (out.logKey === null && cursor);
+    return out;
+  }
+
   const total = (
     outs: SweepOutput[],
     field: 'removedObjects' | 'removedFileBodies' | 'removedFileIndexEntries',
@@ -725,23 +739,26 @@ describe('a sweep longer than one invocation', () => {
     expect(whole).toMatchObject({ done: true, expired: 3, removedFileBodies: 5, removedFileIndexEntries: 5 });
     for (const field of ['removedObjects', 'removedFileBodies', 'removedFileIndexEntries'] as const)
       expect(total(outs, field)).toBe(whole[field]);
-    expect(outs.every((out) => out.logKey === outs[0]!.logKey)).toBe(true);
+    // (the first two plan: one classifies, one reads the newest kept snapshot and lists the bodies)
+    const logKey = outs[2]!.logKey!;
+    expect(outs.map((out) => out.logKey)).toEqual([null, null, ...outs.slice(2).map(() => logKey)]);
     for (const body of abandoned) expect(await sliced.store.head(body)).toBeUndefined();
     expect((await keysUnder(sliced.store, 'orgs/acme/files/index/')).length).toBe(300);
     expect((await new SnapshotReader(sliced.store).catalog('acme')).map((e) => e.snapshotId)).toEqual(
       sliced.ids.slice(3),
     );
-    // ...with one retention log and its list of the bodies to remove, and every index entry read
-    // once however many invocations it took
-    const logKey = outs[0]!.logKey!;
+    // ...with one retention log, its list of the bodies to remove and where its planning stopped,
+    // and every index entry read once however many invocations it took
     expect(await keysUnder(sliced.store, 'orgs/acme/retention/')).toEqual([
       logKey,
       sweepRecord(logKey, 'bodies'),
+      sweepRecord(logKey, 'planning-0-0'),
+      sweepRecord(logKey, 'planning-1-0'),
     ]);
     expect(JSON.parse(sliced.store.text(sweepRecord(logKey, 'bodies'))).bodies).toEqual(abandoned);
     expect(reads.size).toBe(305);
     expect([...reads.values()].every((n) => n === 1)).toBe(true);
-    // ...and the kept snapshots' manifests and the bodies listed once, by the invocation that classified
+    // ...and the kept snapshots' manifests and the bodies listed once, by the invocations that planned
     expect([...manifestReads.keys()].sort()).toEqual(
       sliced.ids.slice(3).map((id) => `orgs/acme/snapshots/${id}/manifest.json`),
     );
@@ -756,10 +773,7 @@ describe('a sweep longer than one invocation', () => {
     const { store, ids, source } = await vaultOf(5);
     const abandoned = withLargeIndex(store, 1, 100);
     // GIVEN a sweep that stopped after it wrote its log (days 3 and 4 kept, 0 to 2 expired)
-    const first = await sweepOrg(
-      { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
-      { org: 'acme', policy: POLICY, execution: 'exec-1' },
-    );
+    const first = await sweepUntilLogged(store, store);
     expect(first).toMatchObject({ done: false, kept: 2, expired: 3 });
     expect(first.cursor).toMatchObject({ sweptAt: at(4, 3).toISOString() });
     // WHEN a backup of day 4 finishes before it goes on: classified again, the day's earlier
@@ -799,10 +813,7 @@ describe('a sweep longer than one invocation', () => {
       },
     };
     // GIVEN a sweep that stopped after its log, whose list of bodies is not there (it stopped in between)
-    const first = await sweepOrg(
-      { store, remover, clock: () => at(4, 3), deadline: at(4, 3) },
-      { org: 'acme', policy: POLICY, execution: 'exec-1' },
-    );
+    const first = await sweepUntilLogged(store, remover);
     expect(first.done).toBe(false);
     store.objects.delete(sweepRecord(first.logKey!, 'bodies'));
     // WHEN it goes on from a cursor that counts bodies removed (of no list it can read)
@@ -832,10 +843,7 @@ describe('a sweep longer than one invocation', () => {
   ])('fails, removing no body, when the list of bodies beside its log %s', async (_what, tamper) => {
     const { store } = await vaultOf(5);
     const abandoned = withLargeIndex(store, 2, 0);
-    const first = await sweepOrg(
-      { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
-      { org: 'acme', policy: POLICY, execution: 'exec-1' },
-    );
+    const first = await sweepUntilLogged(store, store);
     const key = sweepRecord(first.logKey!, 'bodies');
     store.objects.set(key, new TextEncoder().encode(tamper(JSON.parse(store.text(key)))));
     const catalogBefore = (await keysUnder(store, 'orgs/acme/catalog/')).length;
@@ -852,10 +860,7 @@ describe('a sweep longer than one invocation', () => {
   it('goes on with a list of an earlier version, which says nothing of deferral', async () => {
     const { store } = await vaultOf(5);
     const abandoned = withLargeIndex(store, 3, 0);
-    const first = await sweepOrg(
-      { store, remover: store, clock: () => at(4, 3), deadline: at(4, 3) },
-      { org: 'acme', policy: POLICY, execution: 'exec-1' },
-    );
+    const first = await sweepUntilLogged(store, store);
     const key = sweepRecord(first.logKey!, 'bodies');
     const { deferred: _, ...earlier } = JSON.parse(store.text(key)) as Record<string, unknown>;
     store.objects.set(key, new TextEncoder().encode(JSON.stringify(earlier)));

@@ -8,11 +8,12 @@
  * retention logs and finishes them.
  *
  * A sweep too long for one invocation answers `done: false` with a cursor, and the next invocation
- * of the same execution goes on from it: it reads the decisions from the sweep's own retention log
- * rather than classifying again, and the bodies to remove from the list written beside that log
- * (kept manifests are read once per sweep); the file index pass goes on after the last entry it
- * read and the body removals after the last body removed, so each is done once per sweep however
- * many invocations the sweep takes.
+ * of the same execution goes on from it. While it plans (which bodies no kept snapshot names:
+ * bodies-to-remove.ts) it goes on from the planning record the stopped invocation wrote, holding to
+ * the decisions recorded there; once planned, from the sweep's own retention log and the list of
+ * bodies written beside it, rather than classifying again. The file index pass goes on after the
+ * last entry it read and the body removals after the last body removed, so each is done once per
+ * sweep however many invocations the sweep takes.
  */
 import {
   ErrorName,
@@ -29,15 +30,7 @@ import {
   orgPrefix,
   snapshotPrefix,
 } from '../snapshot/keys.ts';
-import { FILE_LISTS_AT_ONCE, readFileList } from '../snapshot/file-lists.ts';
-import { inTurns } from '../in-turns.ts';
-import {
-  type CatalogEntry,
-  parseCatalogEntry,
-  parseManifest,
-  SnapshotCorruptError,
-  type SnapshotFile,
-} from '../snapshot/manifest.ts';
+import { type CatalogEntry, parseCatalogEntry } from '../snapshot/manifest.ts';
 import { putIfAbsent, writeJsonOnce } from '../restore/store-json.ts';
 import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import {
@@ -47,12 +40,21 @@ import {
   takeSweepTurn,
   whileHoldingTurn,
 } from '../vault-lease.ts';
-import { classify, type RetentionDecision, startOfId, UNFINISHED_GRACE_MS } from './classify.ts';
+import {
+  bodySources,
+  type FileBodies,
+  fileBodiesPrefix,
+  type PlanningPosition,
+  type PlanningState,
+  planBodies,
+  planningName,
+  RetentionCatalogUnreadableError,
+  readPlanning,
+  writePlanning,
+} from './bodies-to-remove.ts';
+import { classify, type RetentionDecision, startOfId } from './classify.ts';
 
-/** The sweep could not read every catalog entry of the org, so it cannot know what it would expire. */
-export class RetentionCatalogUnreadableError extends Error {
-  override readonly name = ErrorName.RetentionCatalogUnreadable;
-}
+export { RetentionCatalogUnreadableError };
 
 /** What a sweep works with. */
 export interface SweepDeps {
@@ -94,6 +96,8 @@ export interface SweepInput {
 export interface SweepCursor {
   /** The instant the sweep began; its retention log, named after it, holds its decisions. */
   readonly sweptAt: string;
+  /** Where planning goes on, from the record named after it; absent once the sweep is planned. */
+  readonly planned?: PlanningPosition;
   /** The last file index entry read; absent before the index pass began. */
   readonly indexAfter?: string;
   /** True once every file index entry was read. */
@@ -148,7 +152,6 @@ export interface RetentionLogEntry {
   };
 }
 
-const FILE_BODIES = 'files/sha256/';
 const FILE_INDEX = 'files/index/';
 /** File bodies removed between two listings of the snapshot folders: a few seconds of deletes. */
 const BODY_BATCH = 100;
@@ -157,13 +160,14 @@ const INDEX_READS_AT_ONCE = 32;
 
 /**
  * A sweep's own records beside its log entry (logs are written once), in a folder named like the
- * entry: `<time>-<execution>/deferred.json` when it left file bodies for later, and
- * `<time>-<execution>/bodies.json`, the file bodies it removes, listed once when it classified.
+ * entry: `<time>-<execution>/deferred.json` when it left file bodies for later,
+ * `<time>-<execution>/bodies.json`, the file bodies it removes, listed once when it planned, and
+ * `<time>-<execution>/planning-<snapshot>-<list>.json` where an invocation stopped planning.
  */
-const sweepRecordKey = (logKey: string, name: 'deferred' | 'bodies'): string =>
+const sweepRecordKey = (logKey: string, name: string): string =>
   `${logKey.replace(/\.json$/, '')}/${name}.json`;
 
-/** The file bodies a sweep removes, as it listed them when it classified. */
+/** The file bodies a sweep removes, as it listed them when it planned. */
 interface RemovalList {
   readonly formatVersion: 1;
   readonly org: string;
@@ -243,15 +247,27 @@ const nothingYet = (): Progress => ({
 async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
   const { store, remover } = deps;
   const { org } = input;
-  // A sweep that goes on holds to the decisions its log recorded: classifying again could expire a
-  // snapshot whose index entries an earlier invocation already read as kept. A cursor without its
-  // sweep's log (every invocation that answers one wrote it) is no sweep to go on: a new one begins.
+  // A sweep that goes on holds to the decisions its log (or, while it plans, its planning record)
+  // recorded: classifying again could expire a snapshot whose index entries an earlier invocation
+  // already read as kept. A cursor without either (every invocation that answers one wrote one) is
+  // no sweep to go on: a new one begins.
   const given = input.cursor;
-  let entry = given
-    ? await ownLog(store, retentionLogKey(org, new Date(given.sweptAt), input.execution))
-    : undefined;
-  const sweptAt = entry && given ? new Date(given.sweptAt) : deps.clock();
-  let cursor: SweepCursor = entry && given ? given : { sweptAt: sweptAt.toISOString() };
+  const givenLogKey = given ? retentionLogKey(org, new Date(given.sweptAt), input.execution) : '';
+  const planningAt = async (at: PlanningPosition | undefined) =>
+    given && at
+      ? readPlanning(
+          store,
+          sweepRecordKey(givenLogKey, planningName(at)),
+          { org, execution: input.execution, sweptAt: given.sweptAt },
+          at,
+          isDecisions,
+        )
+      : undefined;
+  let entry = given ? await ownLog(store, givenLogKey) : undefined;
+  const resumed = entry ? undefined : await planningAt(given?.planned);
+  const goingOn = given !== undefined && (entry !== undefined || resumed !== undefined);
+  const sweptAt = goingOn ? new Date(given.sweptAt) : deps.clock();
+  let cursor: SweepCursor = goingOn ? given : { sweptAt: sweptAt.toISOString() };
   const logKey = retentionLogKey(org, sweptAt, input.execution);
   const removalListKey = sweepRecordKey(logKey, 'bodies');
   const progress = nothingYet();
@@ -265,8 +281,9 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   });
   // Checked in every loop, reads and listings included, so that an invocation answers done: false
   // before its time limit however large the vault; what was removed stays removed. Not before the
-  // invocation moved the sweep on (wrote its log, removed an object, read index entries), so
-  // that every invocation does some of the work however little time it is given.
+  // invocation moved the sweep on (classified, planned a step, wrote its log, removed an object,
+  // read index entries), so that every invocation does some of the work however little time it is
+  // given.
   let movedOn = false;
   const checkTime = () => {
     if (movedOn && deps.deadline !== undefined && deps.clock() >= deps.deadline)
@@ -282,49 +299,81 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       throw error;
     }
   };
+  // Plans on from `state`; an invocation out of time writes down where it stopped, and its cursor
+  // names that record.
+  const planOn = async (decisions: Decisions, state: PlanningState): Promise<FileBodies> => {
+    try {
+      return await planBodies(store, org, state, checkTime, () => {
+        movedOn = true;
+      });
+    } catch (error) {
+      if (!(error instanceof OutOfTime)) throw error;
+      const owner = { org, execution: input.execution, sweptAt: sweptAt.toISOString() };
+      await writePlanning(store, sweepRecordKey(logKey, planningName(state.next)), owner, decisions, state);
+      throw new OutOfTime(error.progress, { sweptAt: owner.sweptAt, planned: state.next });
+    }
+  };
   const folders = await snapshotsWithObjects(store, org, checkTime);
   progress.ignoredFolders = folders.ignored;
   let bodies: FileBodies | undefined;
   if (!entry) {
-    const planned = await planSweep(deps, input, sweptAt, folders, checkTime);
-    if (planned.entry.counts.expired === 0 && planned.entry.counts.fileBodiesToRemove === 0) {
-      progress.kept = planned.entry.counts.kept;
-      progress.fileBodiesDeferred = planned.bodies.deferred;
+    let decisions: Decisions;
+    let state: PlanningState;
+    if (resumed) ({ decisions, state } = resumed);
+    else {
+      decisions = await classifyOrg(store, input, sweptAt, folders, checkTime);
+      state = await bodySources(store, org, decisions.kept, sweptAt, checkTime);
+      movedOn = true;
+    }
+    const planned = await planOn(decisions, state);
+    const counts = {
+      kept: decisions.kept.length,
+      expired: decisions.expired.length,
+      fileBodiesToRemove: planned.remove.length,
+    };
+    if (counts.expired === 0 && counts.fileBodiesToRemove === 0) {
+      progress.kept = counts.kept;
+      progress.fileBodiesDeferred = planned.deferred;
       return done();
     }
+    const planEntry: RetentionLogEntry = { ...decisions, counts };
     // Its list of bodies first, so that a sweep with a log entry always has its list (written
     // once: another list already under its key fails the sweep).
-    await writeJsonOnce(store, removalListKey, listOf(input, sweptAt, planned.bodies));
+    await writeJsonOnce(store, removalListKey, listOf(input, sweptAt, planned));
     try {
-      await store.put(logKey, JSON.stringify(planned.entry, null, 2), { contentType: 'application/json' });
-      entry = planned.entry;
-      bodies = planned.bodies;
+      await store.put(logKey, JSON.stringify(planEntry, null, 2), { contentType: 'application/json' });
+      entry = planEntry;
+      bodies = planned;
     } catch (error) {
       // Written already under this instant and execution: what it says is what the sweep does.
       if (!(error instanceof ObjectExistsError)) throw error;
       entry = await ownLog(store, logKey);
       if (!entry) throw error;
     }
+    cursor = { sweptAt: cursor.sweptAt };
     movedOn = true;
   }
   progress.logKey = logKey;
   progress.kept = entry.kept.length;
   progress.expired = entry.expired.length;
 
-  // The bodies are listed once, when the sweep classifies (written just before its log): every
-  // kept manifest names the bodies it needs, and with millions of files that read is most of an
-  // invocation. Later invocations read the list back, before they remove anything. A log
-  // without one was written before sweeps kept their lists: they are listed again from the
-  // log's kept snapshots.
+  // The bodies are listed once, when the sweep plans (written just before its log): every kept
+  // manifest names the bodies it needs, and with millions of files that read takes invocations.
+  // Later invocations read the list back, before they remove anything. A log without one was
+  // written before sweeps kept their lists: they are planned again from the log's kept snapshots.
   if (!bodies) {
     const listed = await removalList(store, removalListKey, input, sweptAt);
     // (Lists of earlier versions, written only with bodies to remove, say nothing of deferral.)
     if (listed) bodies = { remove: [...listed.bodies], deferred: listed.deferred ?? false };
     else {
-      bodies = await fileBodiesToRemove(store, org, entry.kept, sweptAt, checkTime);
+      const state =
+        (await planningAt(cursor.planned))?.state ??
+        (await bodySources(store, org, entry.kept, sweptAt, checkTime));
+      bodies = await planOn(entry, state);
       await writeJsonOnce(store, removalListKey, listOf(input, sweptAt, bodies));
       // A new list: no body of it is removed yet.
-      cursor = { ...cursor, bodiesRemoved: 0 };
+      const { planned: _planned, ...rest } = cursor;
+      cursor = { ...rest, bodiesRemoved: 0 };
     }
   }
 
@@ -470,7 +519,7 @@ async function removalList(
   } catch {
     // reported below
   }
-  const bodies = `${orgPrefix(input.org)}${FILE_BODIES}`;
+  const bodies = fileBodiesPrefix(input.org);
   const problem = !Array.isArray(list?.bodies)
     ? 'names no bodies'
     : list.org !== input.org || list.execution !== input.execution || list.sweptAt !== sweptAt.toISOString()
@@ -488,22 +537,22 @@ async function removalList(
   return list as RemovalList;
 }
 
-/** The bodies a sweep removes, or none for now. */
-interface FileBodies {
-  readonly remove: string[];
-  /** True when a run in progress keeps them all for a later sweep. */
-  readonly deferred: boolean;
-}
+/** A sweep's decisions: its retention log entry but for the counts, known once it planned. */
+type Decisions = Omit<RetentionLogEntry, 'counts'>;
 
-/** Classifies the org's snapshots at `sweptAt`: the retention log entry to write, and the bodies it frees. */
-async function planSweep(
-  deps: SweepDeps,
+const isDecisions = (value: unknown): value is Decisions => {
+  const d = value as Partial<Decisions> | null;
+  return Array.isArray(d?.kept) && Array.isArray(d.expired) && Array.isArray(d.ignoredFolders);
+};
+
+/** Classifies the org's snapshots at `sweptAt`: what the retention log entry will say of each. */
+async function classifyOrg(
+  store: BackupStore,
   input: SweepInput,
   sweptAt: Date,
   folders: { ids: string[]; ignored: string[] },
   checkTime: () => void,
-): Promise<{ entry: RetentionLogEntry; bodies: FileBodies }> {
-  const { store } = deps;
+): Promise<Decisions> {
   const { org, policy } = input;
   const catalog = await readWholeCatalog(store, org, checkTime);
   const inCatalog = new Set(catalog.map((e) => e.snapshotId));
@@ -517,22 +566,17 @@ async function planSweep(
     policy,
     now: sweptAt,
   });
-  const expired = plan.decisions.filter((d) => d.action === 'expire');
-  const kept = plan.decisions.filter((d) => d.action === 'keep');
-  const bodies = await fileBodiesToRemove(store, org, kept, sweptAt, checkTime);
-  const entry: RetentionLogEntry = {
+  return {
     formatVersion: 1,
     org,
     execution: input.execution,
     sweptAt: sweptAt.toISOString(),
     policy,
     unfinishedCutoff: plan.unfinishedCutoff,
-    expired,
-    kept,
+    expired: plan.decisions.filter((d) => d.action === 'expire'),
+    kept: plan.decisions.filter((d) => d.action === 'keep'),
     ignoredFolders: folders.ignored,
-    counts: { kept: kept.length, expired: expired.length, fileBodiesToRemove: bodies.remove.length },
   };
-  return { entry, bodies };
 }
 
 /** The log entry this sweep wrote, or undefined when it had not written it yet. */
@@ -646,98 +690,6 @@ async function textIfAny(store: BackupStore, key: string): Promise<string | unde
     if (error instanceof ObjectNotFoundError) return undefined;
     throw error;
   }
-}
-
-/**
- * The file bodies no kept snapshot references. None while a kept run without a manifest started
- * within the grace period (it may be in progress and may already have named bodies): they wait
- * for a later sweep. An older run without a manifest stopped for good; the bodies it recorded
- * using (its reused list and files batch results) count as referenced while it is kept.
- */
-async function fileBodiesToRemove(
-  store: BackupStore,
-  org: string,
-  kept: readonly RetentionDecision[],
-  now: Date,
-  checkTime: () => void,
-): Promise<FileBodies> {
-  const referenced = new Set<string>();
-  const graceStart = now.getTime() - UNFINISHED_GRACE_MS;
-  for (const decision of kept) {
-    checkTime();
-    const key = manifestKey(org, decision.snapshotId);
-    if (!(await store.head(key))) {
-      // A failed run may have stopped before its manifest; it is not restorable either way.
-      if (decision.state === 'failed') continue;
-      if (decision.state === 'complete') {
-        throw new RetentionCatalogUnreadableError(
-          `Kept snapshot ${decision.snapshotId} of org ${org} has no manifest (${key}), so the file bodies it needs are unknown; nothing was expired.`,
-        );
-      }
-      if (!(startOfId(decision.snapshotId).getTime() < graceStart)) return { remove: [], deferred: true };
-      for (const body of await bodiesRecordedBy(store, org, decision.snapshotId, checkTime))
-        referenced.add(body);
-      continue;
-    }
-    const manifest = parseManifest(new TextDecoder().decode(await store.get(key)), key);
-    for (const file of manifest.files) referenced.add(file.key);
-    const lists = manifest.fileLists ?? [];
-    for (let i = 0; i < lists.length; i += FILE_LISTS_AT_ONCE) {
-      checkTime();
-      const read = await inTurns(lists.slice(i, i + FILE_LISTS_AT_ONCE), FILE_LISTS_AT_ONCE, (list) =>
-        readFileList(store, list).catch((error: unknown) => {
-          if (error instanceof SnapshotCorruptError) return error;
-          throw error;
-        }),
-      );
-      const unreadable = read.find((r) => r instanceof SnapshotCorruptError);
-      if (unreadable) {
-        if (decision.state === 'complete')
-          throw new RetentionCatalogUnreadableError(
-            `Kept snapshot ${decision.snapshotId} of org ${org} names a file list that does not match its manifest (${unreadable.message}), so the file bodies it needs are unknown; no file body was removed. If an erasure of this org stopped, start it again with the same request: it describes the lists it rewrote in the manifests again. Never put back an earlier version of a list an erasure rewrote: it holds the erased person. Otherwise the list was changed outside the workflows: compare it with its earlier versions in the vault.`,
-          );
-        // A run that did not complete is not restorable: what its records name is kept, read as they are.
-        for (const body of await bodiesRecordedBy(store, org, decision.snapshotId, checkTime))
-          referenced.add(body);
-        break;
-      }
-      for (const entries of read as SnapshotFile[][]) for (const file of entries) referenced.add(file.key);
-    }
-  }
-  // Compared as the listing comes: only the bodies to remove are held, not every body's key.
-  const remove: string[] = [];
-  let listed = 0;
-  for await (const { key } of store.list(`${orgPrefix(org)}${FILE_BODIES}`)) {
-    if (++listed % 1000 === 0) checkTime();
-    if (!referenced.has(key)) remove.push(key);
-  }
-  return { remove, deferred: false };
-}
-
-/** The bodies a run without a manifest recorded using: its reused list and its files batch results. */
-async function bodiesRecordedBy(
-  store: BackupStore,
-  org: string,
-  snapshotId: string,
-  checkTime: () => void,
-): Promise<string[]> {
-  const bodies: string[] = [];
-  for (const key of await keysUnder(store, `${snapshotPrefix(org, snapshotId)}files/`, checkTime)) {
-    checkTime();
-    if (!FILE_LIST_KEY.test(key)) continue;
-    let parsed: { key?: unknown }[] | { files?: { key?: unknown }[] };
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(await store.get(key)));
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      throw new RetentionCatalogUnreadableError(
-        `File list ${key} of run ${snapshotId} of org ${org} is not JSON, so the file bodies that run recorded using are unknown; no file body was removed. The run did not complete; if its execution will not be redriven, remove its snapshot folder with the break-glass role and sweep again.`,
-      );
-    }
-    const files = Array.isArray(parsed) ? parsed : (parsed.files ?? []);
-    for (const file of files) if (typeof file.key === 'string') bodies.push(file.key);
-  }
-  return bodies;
 }
 
 /**

@@ -25,6 +25,10 @@ export const SWEEP_MARGIN_MS = 60_000;
 const sweepCursor = z
   .object({
     sweptAt: z.string().datetime(),
+    planned: z
+      .object({ source: z.number().int().nonnegative(), list: z.number().int().nonnegative() })
+      .strict()
+      .optional(),
     indexAfter: z.string().min(1).optional(),
     indexDone: z.literal(true).optional(),
     bodiesRemoved: z.number().int().nonnegative().optional(),

@@ -1,0 +1,345 @@
+/**
+ * Which file bodies a sweep removes: those no kept snapshot names. Worked out in steps that a
+ * sweep can stop between and go on from, so that a vault whose kept snapshots name millions of
+ * bodies is planned over several invocations rather than failing each one at its time limit.
+ *
+ * The first step reads what the newest kept snapshot names and lists the org's bodies, keeping
+ * only those it does not name (a day's churn, where holding every body would be millions of keys).
+ * Each later step reads a window of an older kept snapshot's file lists and drops what they name.
+ * Between two steps the whole state is the bodies still unnamed and where the next step begins:
+ * a sweep that stops writes it down (`<time>-<execution>/planning-<snapshot>-<list>.json` beside
+ * its log entry) and its next invocation reads it back. Dropping a name twice changes nothing, so
+ * a step done again after a stop (or by a retried invocation) gives the same answer.
+ */
+import { ErrorName } from '../../../contract/workflow-contract.ts';
+import { UNFINISHED_GRACE_MS, startOfId, type RetentionDecision } from './classify.ts';
+import { inTurns } from '../in-turns.ts';
+import { putIfAbsent } from '../restore/store-json.ts';
+import { FILE_LISTS_AT_ONCE, readFileList } from '../snapshot/file-lists.ts';
+import { FILE_LIST_KEY, manifestKey, orgPrefix, snapshotPrefix } from '../snapshot/keys.ts';
+import { parseManifest, SnapshotCorruptError, type SnapshotFile } from '../snapshot/manifest.ts';
+import { type BackupStore, ObjectNotFoundError } from '../store.ts';
+
+/** The sweep cannot know which file bodies it may remove (or what it would expire): it removes none. */
+export class RetentionCatalogUnreadableError extends Error {
+  override readonly name = ErrorName.RetentionCatalogUnreadable;
+}
+
+/** Where an org's file bodies are stored. */
+export const fileBodiesPrefix = (org: string): string => `${orgPrefix(org)}files/sha256/`;
+
+/** The bodies a sweep removes, or none for now. */
+export interface FileBodies {
+  readonly remove: string[];
+  /** True when a run in progress keeps them all for a later sweep. */
+  readonly deferred: boolean;
+}
+
+/** A kept snapshot whose records name bodies: its manifest, or (a run that stopped) its file lists. */
+export interface BodySource {
+  readonly snapshotId: string;
+  readonly from: 'manifest' | 'records';
+  /** A complete snapshot whose list does not match its manifest fails the sweep. */
+  readonly complete: boolean;
+}
+
+/** Where the next planning step begins: the source (newest first) and the window of its lists. */
+export interface PlanningPosition {
+  readonly source: number;
+  readonly list: number;
+}
+
+/** What planning has found so far; `candidates` is absent until the first step. */
+export interface PlanningState {
+  readonly sources: readonly BodySource[];
+  /** True when a kept run may be in progress: every body waits for a later sweep. */
+  readonly deferred: boolean;
+  candidates?: Set<string>;
+  next: PlanningPosition;
+}
+
+/**
+ * The kept snapshots whose records name the bodies they need, newest first, or `deferred` when a
+ * kept run without a manifest started within the grace period (it may be in progress and may
+ * already have named bodies). A kept failed run without a manifest names none; a kept complete one
+ * without a manifest fails the sweep (what it needs is unknown).
+ */
+export async function bodySources(
+  store: BackupStore,
+  org: string,
+  kept: readonly RetentionDecision[],
+  now: Date,
+  checkTime: () => void,
+): Promise<PlanningState> {
+  const sources: BodySource[] = [];
+  const graceStart = now.getTime() - UNFINISHED_GRACE_MS;
+  for (const decision of kept) {
+    checkTime();
+    const key = manifestKey(org, decision.snapshotId);
+    if (await store.head(key)) {
+      sources.push({
+        snapshotId: decision.snapshotId,
+        from: 'manifest',
+        complete: decision.state === 'complete',
+      });
+      continue;
+    }
+    if (decision.state === 'failed') continue;
+    if (decision.state === 'complete') {
+      throw new RetentionCatalogUnreadableError(
+        `Kept snapshot ${decision.snapshotId} of org ${org} has no manifest (${key}), so the file bodies it needs are unknown; nothing was expired.`,
+      );
+    }
+    if (!(startOfId(decision.snapshotId).getTime() < graceStart))
+      return { sources: [], deferred: true, next: { source: 0, list: 0 } };
+    sources.push({ snapshotId: decision.snapshotId, from: 'records', complete: false });
+  }
+  sources.sort((a, b) => b.snapshotId.localeCompare(a.snapshotId));
+  return { sources, deferred: false, next: { source: 0, list: 0 } };
+}
+
+/**
+ * Plans on from `state.next` to the end, updating `state` after each step so that a `checkTime`
+ * that throws leaves it true; `moved` is called after each step.
+ */
+export async function planBodies(
+  store: BackupStore,
+  org: string,
+  state: PlanningState,
+  checkTime: () => void,
+  moved: () => void,
+): Promise<FileBodies> {
+  if (state.deferred) return { remove: [], deferred: true };
+  if (!state.candidates) {
+    const named = new Set<string>();
+    const newest = state.sources[0];
+    if (newest)
+      for await (const window of namedBodies(store, org, newest, 0, checkTime))
+        for (const body of window.bodies) named.add(body);
+    // Compared as the listing comes: only the bodies the newest snapshot does not name are held.
+    const candidates = new Set<string>();
+    let listed = 0;
+    for await (const { key } of store.list(fileBodiesPrefix(org))) {
+      if (++listed % 1000 === 0) checkTime();
+      if (!named.has(key)) candidates.add(key);
+    }
+    state.candidates = candidates;
+    state.next = { source: 1, list: 0 };
+    moved();
+  }
+  const candidates = state.candidates;
+  for (let i = state.next.source; i < state.sources.length; i++) {
+    if (candidates.size === 0) break;
+    for await (const window of namedBodies(store, org, state.sources[i]!, state.next.list, checkTime)) {
+      for (const body of window.bodies) candidates.delete(body);
+      state.next = { source: i, list: window.nextList };
+      moved();
+    }
+    state.next = { source: i + 1, list: 0 };
+  }
+  return { remove: [...candidates].sort(), deferred: false };
+}
+
+/**
+ * The bodies a source names, a window of its lists at a time from list `from`, each with where the
+ * next window begins. A format 1 manifest's own entries come with the first window.
+ */
+async function* namedBodies(
+  store: BackupStore,
+  org: string,
+  source: BodySource,
+  from: number,
+  checkTime: () => void,
+): AsyncGenerator<{ bodies: string[]; nextList: number }> {
+  checkTime();
+  if (source.from === 'records') {
+    if (from > 0) return;
+    yield { bodies: await bodiesRecordedBy(store, org, source.snapshotId, checkTime), nextList: 1 };
+    return;
+  }
+  const key = manifestKey(org, source.snapshotId);
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await store.get(key));
+  } catch (error) {
+    if (!(error instanceof ObjectNotFoundError)) throw error;
+    throw new RetentionCatalogUnreadableError(
+      `Kept snapshot ${source.snapshotId} of org ${org} lost its manifest (${key}) while the sweep planned, so the file bodies it needs are unknown; no file body was removed. Start a new sweep.`,
+    );
+  }
+  const manifest = parseManifest(text, key);
+  const lists = manifest.fileLists ?? [];
+  const inline = from === 0 ? manifest.files.map((f) => f.key) : [];
+  if (lists.length === 0) {
+    yield { bodies: inline, nextList: 0 };
+    return;
+  }
+  for (let i = from; i < lists.length; i += FILE_LISTS_AT_ONCE) {
+    if (i > from) checkTime();
+    const read = await inTurns(lists.slice(i, i + FILE_LISTS_AT_ONCE), FILE_LISTS_AT_ONCE, (list) =>
+      readFileList(store, list).catch((error: unknown) => {
+        if (error instanceof SnapshotCorruptError) return error;
+        throw error;
+      }),
+    );
+    const unreadable = read.find((r) => r instanceof SnapshotCorruptError);
+    if (unreadable) {
+      if (source.complete)
+        throw new RetentionCatalogUnreadableError(
+          `Kept snapshot ${source.snapshotId} of org ${org} names a file list that does not match its manifest (${unreadable.message}), so the file bodies it needs are unknown; no file body was removed. If an erasure of this org stopped, start it again with the same request: it describes the lists it rewrote in the manifests again. Never put back an earlier version of a list an erasure rewrote: it holds the erased person. Otherwise the list was changed outside the workflows: compare it with its earlier versions in the vault.`,
+        );
+      // A run that did not complete is not restorable: what its records name is kept, read as they are.
+      yield {
+        bodies: await bodiesRecordedBy(store, org, source.snapshotId, checkTime),
+        nextList: lists.length,
+      };
+      return;
+    }
+    const bodies = i === from ? [...inline] : [];
+    for (const entries of read as SnapshotFile[][]) for (const file of entries) bodies.push(file.key);
+    yield { bodies, nextList: Math.min(i + FILE_LISTS_AT_ONCE, lists.length) };
+  }
+}
+
+/** The bodies a run without a manifest recorded using: its reused list and its files batch results. */
+async function bodiesRecordedBy(
+  store: BackupStore,
+  org: string,
+  snapshotId: string,
+  checkTime: () => void,
+): Promise<string[]> {
+  const bodies: string[] = [];
+  let listed = 0;
+  for await (const { key } of store.list(`${snapshotPrefix(org, snapshotId)}files/`)) {
+    if (++listed % 1000 === 0) checkTime();
+    if (!FILE_LIST_KEY.test(key)) continue;
+    let parsed: { key?: unknown }[] | { files?: { key?: unknown }[] };
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(await store.get(key)));
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw new RetentionCatalogUnreadableError(
+        `File list ${key} of run ${snapshotId} of org ${org} is not JSON, so the file bodies that run recorded using are unknown; no file body was removed. The run did not complete; if its execution will not be redriven, remove its snapshot folder with the break-glass role and sweep again.`,
+      );
+    }
+    const files = Array.isArray(parsed) ? parsed : (parsed.files ?? []);
+    for (const file of files) if (typeof file.key === 'string') bodies.push(file.key);
+  }
+  return bodies;
+}
+
+/** A planning record: the sweep's decisions and its planning state where it stopped. */
+interface PlanningRecord<D> {
+  readonly formatVersion: 1;
+  readonly org: string;
+  readonly execution: string;
+  readonly sweptAt: string;
+  readonly decisions: D;
+  readonly sources: readonly BodySource[];
+  readonly deferred: boolean;
+  readonly candidates: readonly string[] | null;
+  readonly next: PlanningPosition;
+}
+
+/** Who a planning record belongs to. */
+export interface PlanningOwner {
+  readonly org: string;
+  readonly execution: string;
+  readonly sweptAt: string;
+}
+
+/** The record's name beside the sweep's log entry, after the position it goes on from. */
+export const planningName = (at: PlanningPosition): string => `planning-${at.source}-${at.list}`;
+
+/**
+ * Writes where planning stopped. A record already at that position (a retried invocation stopped
+ * at the same step) stands: both hold what the sweep's kept snapshots did not name, as listed then.
+ */
+export async function writePlanning<D>(
+  store: BackupStore,
+  key: string,
+  owner: PlanningOwner,
+  decisions: D,
+  state: PlanningState,
+): Promise<void> {
+  const record: PlanningRecord<D> = {
+    formatVersion: 1,
+    ...owner,
+    decisions,
+    sources: state.sources,
+    deferred: state.deferred,
+    candidates: state.candidates ? [...state.candidates] : null,
+    next: state.next,
+  };
+  await putIfAbsent(store, key, JSON.stringify(record));
+}
+
+/**
+ * The planning record at `key`, or undefined when there is none. One that is not this sweep's,
+ * does not stop at `at`, or names a key outside the org's bodies fails the sweep: it removed
+ * nothing yet, and a new sweep plans afresh.
+ */
+export async function readPlanning<D>(
+  store: BackupStore,
+  key: string,
+  owner: PlanningOwner,
+  at: PlanningPosition,
+  decisionsOk: (decisions: unknown) => decisions is D,
+): Promise<{ decisions: D; state: PlanningState } | undefined> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await store.get(key));
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+  let record: Partial<PlanningRecord<unknown>> | null = null;
+  try {
+    record = JSON.parse(text) as Partial<PlanningRecord<unknown>> | null;
+  } catch {
+    // reported below
+  }
+  const bodies = fileBodiesPrefix(owner.org);
+  const problem = !record
+    ? 'is not JSON'
+    : record.org !== owner.org || record.execution !== owner.execution || record.sweptAt !== owner.sweptAt
+      ? `is not this sweep's (org ${owner.org}, execution ${owner.execution}, begun ${owner.sweptAt})`
+      : record.next?.source !== at.source || record.next.list !== at.list
+        ? `does not stop where the sweep's cursor says (${planningName(at)})`
+        : !decisionsOk(record.decisions)
+          ? 'names no kept and expired snapshots'
+          : !Array.isArray(record.sources) ||
+              record.sources.some(
+                (s) =>
+                  typeof s?.snapshotId !== 'string' ||
+                  (s.from !== 'manifest' && s.from !== 'records') ||
+                  typeof s.complete !== 'boolean',
+              )
+            ? 'does not name the kept snapshots to read'
+            : typeof record.deferred !== 'boolean'
+              ? 'does not say whether it was deferred'
+              : record.candidates !== null &&
+                  (!Array.isArray(record.candidates) ||
+                    record.candidates.some(
+                      (b) => typeof b !== 'string' || !b.startsWith(bodies) || b.includes('..'),
+                    ))
+                ? `names a key outside ${bodies}`
+                : (record.candidates === null) !== (at.source === 0)
+                  ? 'holds no bodies past its first step'
+                  : undefined;
+  if (problem) {
+    throw new RetentionCatalogUnreadableError(
+      `The sweep's planning record ${key} ${problem}, so the sweep cannot go on and removed nothing more; start a new sweep.`,
+    );
+  }
+  const found = record as PlanningRecord<D>;
+  return {
+    decisions: found.decisions,
+    state: {
+      sources: found.sources,
+      deferred: found.deferred,
+      ...(found.candidates ? { candidates: new Set(found.candidates) } : {}),
+      next: found.next,
+    },
+  };
+}
