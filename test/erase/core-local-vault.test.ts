@@ -881,6 +881,55 @@ describe('erasure over a local vault, step by step', () => {
     120_000,
   );
 
+  it('checks only the earlier versions of a part a stopped erasure rewrote, whose current version it keeps', async () => {
+    // GIVEN an erasure that rewrote every part holding her and stopped before the manifests
+    const dir = copy();
+    const kept = keepingVersions(new LocalDirectoryStore(dir));
+    const d = deps(dir, kept);
+    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
+    const input = { ids: [sc.person], requestedBy: 'request 44', mode: 'erase', confirmOrgId: orgId };
+    const crash = crashingStore(d, { write: (key) => key.endsWith('/manifest.json') });
+    const started = await startErasure(deps(dir, crash.store), input, 'rewrote-1');
+    await expect(eraseFromPlan(deps(dir, crash.store), input, started.planKey)).rejects.toThrow(
+      'stopped here',
+    );
+    await releaseErasure(d, 'rewrote-1');
+    const plan = JSON.parse(Buffer.from(await d.store.get(started.planKey)).toString('utf8')) as {
+      keys: { key: string; kind: string }[];
+    };
+    const part = plan.keys.find((k) => k.kind === 'part')!.key;
+    const versions: { versionId: string; latest: boolean }[] = [];
+    for await (const v of kept.listVersions(part)) if (v.key === part) versions.push(v);
+    const current = versions.find((v) => v.latest)!.versionId;
+    const earlier = versions.find((v) => !v.latest)!.versionId;
+    // ...and a legal hold put on one version of that part
+    const held = (versionId: string) => ({
+      ...d,
+      versions: {
+        ...kept,
+        versionLock: async (key: string, id: string) =>
+          key === part && id === versionId ? { legalHold: true } : kept.versionLock(key, id),
+      },
+    });
+    // WHEN the hold is on an earlier version, which holds her: the erasure is refused, as it must be
+    await expect(startErasure(held(earlier), input, 'rewrote-2')).rejects.toThrow(
+      new RegExp(
+        `1 version\\(s\\) the erasure would remove are locked \\(first: ${part} version ${earlier}: a legal hold is on`,
+      ),
+    );
+    // WHEN it is on the current version, which holds nothing of hers and which the erase step keeps
+    const plainPlan = await startErasure(held(current), { ...input, mode: 'dry-run' }, 'rewrote-dry');
+    expect(plainPlan.lockedVersions).toBe(0);
+    const again = await startErasure(held(current), input, 'rewrote-3');
+    const outcome = await eraseFromPlan(held(current), input, again.planKey);
+    // THEN the erasure goes through, keeping that version, and leaves no trace
+    expect((await finishErasure(d, input, again.planKey, outcome)).traces).toBe(0);
+    const after: string[] = [];
+    for await (const v of kept.listVersions(part)) if (v.key === part) after.push(v.versionId);
+    expect(after).toEqual([current]);
+    expect(await findPerson(kept, sc, 'orgs/sample/')).toEqual([]);
+  }, 120_000);
+
   it('refuses a reused execution name with another request, and changes nothing', async () => {
     // GIVEN a dry run that planned her erasure under an execution name
     const dir = copy();

@@ -25,16 +25,21 @@ interface PlannedKeyRef {
   readonly key: string;
   readonly kind: 'part' | 'journal' | 'text' | 'other';
   readonly snapshotId?: string;
+  /** False when its current version holds nothing of hers, which the erase step keeps. */
+  readonly currentHolds?: boolean;
 }
 
 /**
  * Every key whose earlier versions the erasure removes (execute.ts), and so whose locks matter:
- * `rewritten`, every version (the current one is replaced first): the planned keys but stored
- * files (never rewritten), the JSON records beside each planned part, the manifest of each planned
- * journal object, and the manifest and catalog entry of each snapshot holding a planned part or
- * file list;
- * `kept`, only the versions before the current one: the manifest and catalog entry of every other
- * snapshot, which the erasure reads again and rewrites only when they no longer match. The erase
+ * `rewritten`, every version (the current one is replaced first): the planned keys whose current
+ * version holds her (stored files aside: never rewritten), the JSON records beside each planned
+ * part, the manifest of each planned journal object, and the manifest and catalog entry of each
+ * snapshot holding a planned part or file list (described again: a part an erasure that stopped
+ * rewrote leaves them stale);
+ * `kept`, only the versions before the current one: the planned keys whose current version holds
+ * nothing of hers (the erase step finds nothing to rewrite in it), and the manifest and catalog
+ * entry of every other snapshot, which the erasure reads again and rewrites only when they no
+ * longer match. The erase
  * step finds the same keys its own way, as it describes them; a key it removes versions from that
  * this list lacks fails the erasure tests over a local vault ("has checked the lock of every key").
  */
@@ -44,11 +49,12 @@ export async function keysItRemovesFrom(
   planned: readonly PlannedKeyRef[],
 ): Promise<{ rewritten: string[]; kept: string[] }> {
   const rewritten = new Set<string>();
+  const kept = new Set<string>();
   const snapshots = new Set<string>();
   const folders = new Set<string>();
   for (const k of planned) {
     if (k.kind === 'other') continue;
-    rewritten.add(k.key);
+    (k.currentHolds === false ? kept : rewritten).add(k.key);
     // A file list the manifest names with its checksum: the manifest is described again.
     const list = FILE_LIST_KEY.exec(k.key);
     if (k.kind === 'text' && list) snapshots.add(list[1]!);
@@ -67,7 +73,6 @@ export async function keysItRemovesFrom(
     rewritten.add(manifestKey(org, id));
     rewritten.add(catalogKey(org, id));
   }
-  const kept = new Set<string>();
   for await (const v of store.listVersions(catalogPrefix(org))) {
     const id = v.key.slice(catalogPrefix(org).length).replace(/\.json$/, '');
     if (v.key.endsWith('.json') && !snapshots.has(id)) {
@@ -75,7 +80,8 @@ export async function keysItRemovesFrom(
       kept.add(manifestKey(org, id));
     }
   }
-  return { rewritten: [...rewritten].sort(), kept: [...kept].sort() };
+  // A key both lists name (a clean record beside a rewritten part) may have every version removed.
+  return { rewritten: [...rewritten].sort(), kept: [...kept].filter((k) => !rewritten.has(k)).sort() };
 }
 
 /**

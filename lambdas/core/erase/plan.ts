@@ -44,6 +44,12 @@ export interface PlannedKey {
   readonly copies?: number;
   /** True when no version holds her id: the key is rewritten for the copies only. */
   readonly onlyCopies?: true;
+  /**
+   * False when the key's current version holds nothing of hers (an erasure that stopped rewrote
+   * it): the erase step keeps that version and removes only the earlier ones. Absent from plans of
+   * earlier versions, and then taken as true.
+   */
+  readonly currentHolds?: boolean;
 }
 
 /** What an erasure found, and will remove when confirmed. */
@@ -715,6 +721,7 @@ class KeyFinding {
     const keyTally = this.tallies.get(version.key);
     const previous = this.byKey.get(version.key);
     const onlyCopies = !hersHere && (previous === undefined || previous.onlyCopies === true);
+    const currentHolds = (previous ? (previous.currentHolds ?? true) : false) || version.latest;
     this.byKey.set(version.key, {
       key: version.key,
       kind: kind.kind,
@@ -724,6 +731,7 @@ class KeyFinding {
       rows: Math.max(previous?.rows ?? 0, rows),
       ...(keyTally && keyTally.count > 0 ? { copies: keyTally.count } : {}),
       ...(onlyCopies ? { onlyCopies: true as const } : {}),
+      currentHolds,
     });
   }
 }
