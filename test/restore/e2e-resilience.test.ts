@@ -64,6 +64,47 @@ describe('restore resilience', () => {
     expect(sources).toEqual(['reconciled']);
   });
 
+  it('checks the restored rows a group of objects per invocation when each has little time, under its own policies', async () => {
+    const emu = await sample();
+    const dir = freshStoreDir();
+    await backup(emu, dir, 'full');
+    const properties = await ids(emu, 'Property__c');
+    await hardDelete(emu, properties.slice(0, 3));
+    const objects = ['Account', 'Contact', 'Case', 'Broker__c', 'Property__c'];
+    const answers: { done: boolean; cursor: number }[] = [];
+    // The verify function given no time: each row check invocation checks one group of objects.
+    const done = await restore(
+      emu,
+      dir,
+      { objects, mode: 'restore-deleted', confirmOrgId: emu.orgId },
+      {
+        enforcePolicies: true,
+        lambdaTimeoutMs: (fn) => (fn.handler === 'verify' ? 1 : fn.timeoutSeconds * 1000),
+        onTask: (step) => {
+          if (step.state === 'VerifyRows' && step.phase === 'after')
+            answers.push(step.output as (typeof answers)[0]);
+        },
+      },
+    );
+    expect(done.summary.status, done.summary.message).toBe('SUCCEEDED');
+    expect(answers.map((a) => a.done)).toEqual([false, true]);
+    expect(answers[0]!.cursor).toBe(4);
+    // ...keeping each object's check, from which the report is made
+    const store = new LocalDirectoryStore(dir);
+    const checks: string[] = [];
+    for await (const entry of store.list(`restores/sample/${emu.orgId}/runs/`))
+      if (entry.key.includes('/row-checks/')) checks.push(entry.key.slice(entry.key.lastIndexOf('/') + 1));
+    expect(checks.map((k) => k.replace(/^\d+-|\.json$/g, '')).sort()).toEqual([...objects].sort());
+    const reportKey = done.summary.reportKey!;
+    const report = JSON.parse(Buffer.from(await store.get(reportKey)).toString()) as {
+      matches: boolean;
+      objects: { object: string; verifiedRows: number }[];
+    };
+    expect(report.matches).toBe(true);
+    expect(report.objects.find((o) => o.object === 'Property__c')?.verifiedRows).toBe(3);
+    expect(await ids(emu, 'Property__c')).toHaveLength(properties.length);
+  });
+
   it('uses Bulk API 2.0 ingest for large sets and still re-links every child', async () => {
     const emu = await sample('ebikes-lwc');
     const dir = freshStoreDir();

@@ -6,6 +6,7 @@ import {
   planStep,
   type RestoreDeps,
   validateStep,
+  rowCheckStep,
   verifyStep,
   levelStep,
   releaseStep,
@@ -165,6 +166,11 @@ export async function runValidated(deps: RestoreDeps, run: RestoreRun, fileCheck
     await fileChecks?.before?.(run, cursor);
     const check = await fileCheckStep(deps, run, cursor, fileChecks?.deadline());
     fileChecks?.answers.push(check);
+    if (check.done) break;
+    cursor = check.cursor;
+  }
+  for (let cursor = 0; ; ) {
+    const check = await rowCheckStep(deps, run, cursor);
     if (check.done) break;
     cursor = check.cursor;
   }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { restoreKeys, restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { writeJsonOnce } from '../../lambdas/core/restore/store-json.ts';
-import { objectStep, planStep, validateStep, verifyStep } from '../../lambdas/core/restore/workflow.ts';
+import {
+  objectStep,
+  planStep,
+  rowCheckStep,
+  validateStep,
+  verifyStep,
+} from '../../lambdas/core/restore/workflow.ts';
 import { ORG_NAME, propertyId, runRestore, world } from './scenario.ts';
 
 const INPUT = { objects: ['Property__c'], mode: 'restore-deleted', confirmOrgId: '00D000000000001AAA' };
@@ -63,5 +69,50 @@ describe('verification of extra rows', () => {
     expect(verify.matches).toBe(false);
     expect(verify.report.extraRows.map((r) => r.id)).toEqual([stray?.id]);
     expect(verify.failedRows).toBe(1);
+  });
+
+  it('refuses a row check record that is not the check of its object, writing no report', async () => {
+    const { org, deps, store } = world();
+    org.hardDelete('Property__c', propertyId(3));
+    const run = await validateStep(deps, INPUT, 'run-planted');
+    await planStep(deps, run);
+    await objectStep(deps, run, 'Property__c', 'main', 0);
+    const root = restoreRoot(ORG_NAME, org.orgId);
+    const key = restoreKeys.rowCheck(root, 'run-planted', 0, 'Property__c');
+    // A check kept under the object's key that says it is another object's, with nothing wrong.
+    await store.put(
+      key,
+      JSON.stringify({ formatVersion: 1, object: 'Broker__c', problems: [], extraRows: [] }),
+    );
+    await expect(rowCheckStep(deps, run, 0)).rejects.toThrow(
+      `The row check record ${key} is not the check of Property__c`,
+    );
+    await expect(verifyStep(deps, run)).rejects.toThrow(/is not the check of Property__c/);
+    await expect(store.get(restoreKeys.report(root, 'run-planted'))).rejects.toThrow();
+  });
+
+  it('checks each object once, keeping what it found for the report', async () => {
+    const { org, deps, store } = world();
+    org.hardDelete('Property__c', propertyId(3));
+    const run = await validateStep(deps, INPUT, 'run-kept');
+    await planStep(deps, run);
+    await objectStep(deps, run, 'Property__c', 'main', 0);
+    expect(await rowCheckStep(deps, run, 0)).toEqual({ done: true, cursor: 1, problems: 0 });
+    const key = restoreKeys.rowCheck(restoreRoot(ORG_NAME, org.orgId), 'run-kept', 0, 'Property__c');
+    const kept = JSON.parse(Buffer.from(await store.get(key)).toString()) as {
+      summary: { verifiedRows: number };
+    };
+    expect(kept.summary.verifiedRows).toBe(1);
+    // The org is not read again for an object already checked.
+    const fetchByIds = org.fetchByIds.bind(org);
+    let reads = 0;
+    org.fetchByIds = async (...args) => {
+      reads++;
+      return fetchByIds(...args);
+    };
+    const verify = await verifyStep(deps, run);
+    expect(reads).toBe(0);
+    expect(verify.matches).toBe(true);
+    expect(verify.report.objects).toEqual([kept.summary]);
   });
 });

@@ -54,6 +54,9 @@ export const restoreKeys = {
   /** What the check of the restored files found from plan entry `from` on, and where it stopped. */
   fileCheck: (root: string, runId: string, from: number) =>
     `${root}runs/${runId}/file-checks/${String(from).padStart(9, '0')}.json`,
+  /** What verification found of the object at `index` of the plan's order. */
+  rowCheck: (root: string, runId: string, index: number, object: string) =>
+    `${root}runs/${runId}/row-checks/${String(index).padStart(5, '0')}-${object}.json`,
   /** Every way the restored files differ from the snapshot, as verification found them. */
   fileProblems: (root: string, runId: string) => `${root}runs/${runId}/file-problems.json`,
   /** Per-row outcomes of one step of one object (failed rows with Salesforce's errors). */

@@ -1,4 +1,3 @@
-import { inTurns } from '../in-turns.ts';
 import type { BackupStore } from '../store.ts';
 import type { BatchOutcome } from './execute.ts';
 import type { IdMap } from './id-map.ts';
@@ -52,128 +51,151 @@ export interface RestoreReport {
   readonly extraRows: readonly ExtraRow[];
 }
 
-/**
- * Compares the restored scope of the org with the snapshot, field by field, and writes the report
- * with every row that failed (with Salesforce's error) or differs. Nothing is dropped: a row whose
- * write failed is reported even when it also differs.
- */
-export async function verifyRestore(args: {
+/** What verification reads the org and the restore's records with. */
+export interface VerifyContext {
   readonly org: RestoreOrg;
   readonly store: BackupStore;
   readonly idMap: IdMap;
   readonly plan: RestorePlan;
-  readonly objectPlans: readonly ObjectPlan[];
   /** The user the restore writes as, and when the run started: rows it created beyond the plan are extra. */
   readonly userId: string;
   readonly startedAt: string;
-}): Promise<{ report: RestoreReport; reportKey: string }> {
+}
+
+/**
+ * What verification found of one object: its line of the report, every row that failed (with
+ * Salesforce's error) or differs, and the rows that should not be there. Kept per object, so that
+ * a restore of many objects is verified over as many invocations as it takes.
+ */
+export interface ObjectRowCheck {
+  readonly formatVersion: 1;
+  readonly object: string;
+  readonly summary: RestoreReport['objects'][number];
+  readonly problems: readonly RowProblem[];
+  readonly extraRows: readonly ExtraRow[];
+}
+
+/**
+ * Compares one object's restored rows with the snapshot, field by field. Nothing is dropped: a
+ * row whose write failed is reported even when it also differs.
+ */
+export async function checkObjectRows(args: VerifyContext, op: ObjectPlan): Promise<ObjectRowCheck> {
   const { org, store, idMap, plan } = args;
   const dangling = new Set(plan.danglingReferences);
   const outcomes: BatchOutcome[] = [];
-  for (const key of await listKeys(store, restoreKeys.outcomePrefix(plan.root, plan.runId))) {
+  for (const key of await listKeys(
+    store,
+    `${restoreKeys.outcomePrefix(plan.root, plan.runId)}${op.object}/`,
+  )) {
     const o = await readJson<BatchOutcome>(store, key);
-    if (o) outcomes.push(o);
+    if (o && o.object === op.object) outcomes.push(o);
   }
-  const problems: RowProblem[] = [];
-  const extraRows: ExtraRow[] = [];
-  const objects: RestoreReport['objects'][number][] = [];
-  // The org is read for every object at once (bounded); the comparison then runs in plan order.
-  const reads = await inTurns(args.objectPlans, OBJECTS_READ_AT_ONCE, async (op) => {
-    const checks: {
-      oldId: string;
-      id: string | null;
-      expected: Values;
-      bodies?: Readonly<Record<string, BodyRef>>;
-    }[] = [];
-    for (const r of op.insert) {
-      checks.push({
-        oldId: r.oldId,
-        id: idMap.get(r.oldId) ?? null,
-        expected: r.values,
-        ...(r.bodies ? { bodies: r.bodies } : {}),
-      });
-    }
-    for (const r of op.undelete) checks.push({ oldId: r.id, id: r.id, expected: r.changes });
-    for (const r of op.update) checks.push({ oldId: r.oldId, id: r.id, expected: r.changes });
-    // A body reads back as a link, not its bytes: its length (BodyLength) is what is compared.
-    const fields = [
-      ...new Set(
-        checks.flatMap((c) => [
-          ...Object.keys(c.expected).map((f) => asRead(op, f)),
-          ...Object.keys(c.bodies ?? {}).map((f) => `${f}Length`),
-        ]),
-      ),
-    ];
-    const ids = checks.flatMap((c) => (c.id ? [c.id] : []));
-    const [extra, rows] = await Promise.all([
-      findExtraRows(args, op),
-      ids.length > 0 ? org.fetchByIds(op.object, ids, fields) : Promise.resolve([]),
-    ]);
-    return { extra, checks, live: new Map(rows.map((r) => [idKey(r.Id as string), r])) };
-  });
-  for (const [index, op] of args.objectPlans.entries()) {
-    const { extra, checks, live } = reads[index]!;
-    extraRows.push(...extra);
-    const mine = outcomes.filter((o) => o.object === op.object);
-    const writeErrors = new Map<string, { id: string | null; errors: RowError[] }>();
-    for (const o of mine) {
-      for (const f of o.failures) {
-        const entry = writeErrors.get(idKey(f.oldId)) ?? { id: f.id, errors: [] };
-        entry.errors.push(...f.errors);
-        writeErrors.set(idKey(f.oldId), entry);
-      }
-    }
-    let mismatched = 0;
-    for (const c of checks) {
-      const row = c.id ? live.get(idKey(c.id)) : undefined;
-      const writeError = writeErrors.get(idKey(c.oldId));
-      const mismatchedFields: string[] = [];
-      if (!row || row.IsDeleted === 'true') {
-        mismatchedFields.push('(row missing)');
-      } else {
-        for (const [f, body] of Object.entries(c.bodies ?? {}))
-          if (Number(row[`${f}Length`] ?? 0) !== body.bytes) mismatchedFields.push(f);
-        for (const [f, wanted] of Object.entries(c.expected)) {
-          const type = op.types[f] ?? 'string';
-          if (type === 'base64') {
-            const length = wanted ? Buffer.from(wanted, 'base64').length : 0;
-            if (Number(row[asRead(op, f)] ?? 0) !== length) mismatchedFields.push(f);
-            continue;
-          }
-          let expected = wanted;
-          if (type === 'reference' && wanted)
-            expected = idMap.get(wanted) ?? (dangling.has(idKey(wanted)) ? null : wanted);
-          if (!sameValue(type, row[f], expected)) mismatchedFields.push(f);
-        }
-      }
-      if (mismatchedFields.length > 0 || writeError) {
-        mismatched += mismatchedFields.length > 0 ? 1 : 0;
-        problems.push({
-          object: op.object,
-          oldId: c.oldId,
-          id: c.id ?? writeError?.id ?? null,
-          errors: writeError?.errors ?? [],
-          mismatchedFields,
-        });
-      }
-    }
-    objects.push({
-      object: op.object,
-      verifiedRows: checks.length,
-      succeededWrites: mine.reduce((a, o) => a + o.succeeded, 0),
-      failedWrites: mine.reduce((a, o) => a + o.failures.length, 0),
-      mismatchedRows: mismatched,
-      extraRows: extra.length,
-      unrestorable: op.unrestorable,
+  const checks: {
+    oldId: string;
+    id: string | null;
+    expected: Values;
+    bodies?: Readonly<Record<string, BodyRef>>;
+  }[] = [];
+  for (const r of op.insert) {
+    checks.push({
+      oldId: r.oldId,
+      id: idMap.get(r.oldId) ?? null,
+      expected: r.values,
+      ...(r.bodies ? { bodies: r.bodies } : {}),
     });
   }
+  for (const r of op.undelete) checks.push({ oldId: r.id, id: r.id, expected: r.changes });
+  for (const r of op.update) checks.push({ oldId: r.oldId, id: r.id, expected: r.changes });
+  // A body reads back as a link, not its bytes: its length (BodyLength) is what is compared.
+  const fields = [
+    ...new Set(
+      checks.flatMap((c) => [
+        ...Object.keys(c.expected).map((f) => asRead(op, f)),
+        ...Object.keys(c.bodies ?? {}).map((f) => `${f}Length`),
+      ]),
+    ),
+  ];
+  const ids = checks.flatMap((c) => (c.id ? [c.id] : []));
+  const [extraRows, rows] = await Promise.all([
+    findExtraRows(args, op),
+    ids.length > 0 ? org.fetchByIds(op.object, ids, fields) : Promise.resolve([]),
+  ]);
+  const live = new Map(rows.map((r) => [idKey(r.Id as string), r]));
+  const writeErrors = new Map<string, { id: string | null; errors: RowError[] }>();
+  for (const o of outcomes) {
+    for (const f of o.failures) {
+      const entry = writeErrors.get(idKey(f.oldId)) ?? { id: f.id, errors: [] };
+      entry.errors.push(...f.errors);
+      writeErrors.set(idKey(f.oldId), entry);
+    }
+  }
+  const problems: RowProblem[] = [];
+  let mismatched = 0;
+  for (const c of checks) {
+    const row = c.id ? live.get(idKey(c.id)) : undefined;
+    const writeError = writeErrors.get(idKey(c.oldId));
+    const mismatchedFields: string[] = [];
+    if (!row || row.IsDeleted === 'true') {
+      mismatchedFields.push('(row missing)');
+    } else {
+      for (const [f, body] of Object.entries(c.bodies ?? {}))
+        if (Number(row[`${f}Length`] ?? 0) !== body.bytes) mismatchedFields.push(f);
+      for (const [f, wanted] of Object.entries(c.expected)) {
+        const type = op.types[f] ?? 'string';
+        if (type === 'base64') {
+          const length = wanted ? Buffer.from(wanted, 'base64').length : 0;
+          if (Number(row[asRead(op, f)] ?? 0) !== length) mismatchedFields.push(f);
+          continue;
+        }
+        let expected = wanted;
+        if (type === 'reference' && wanted)
+          expected = idMap.get(wanted) ?? (dangling.has(idKey(wanted)) ? null : wanted);
+        if (!sameValue(type, row[f], expected)) mismatchedFields.push(f);
+      }
+    }
+    if (mismatchedFields.length > 0 || writeError) {
+      mismatched += mismatchedFields.length > 0 ? 1 : 0;
+      problems.push({
+        object: op.object,
+        oldId: c.oldId,
+        id: c.id ?? writeError?.id ?? null,
+        errors: writeError?.errors ?? [],
+        mismatchedFields,
+      });
+    }
+  }
+  return {
+    formatVersion: 1,
+    object: op.object,
+    summary: {
+      object: op.object,
+      verifiedRows: checks.length,
+      succeededWrites: outcomes.reduce((a, o) => a + o.succeeded, 0),
+      failedWrites: outcomes.reduce((a, o) => a + o.failures.length, 0),
+      mismatchedRows: mismatched,
+      extraRows: extraRows.length,
+      unrestorable: op.unrestorable,
+    },
+    problems,
+    extraRows,
+  };
+}
+
+/** Writes the restore report from each object's check, in plan order. */
+export async function writeReport(
+  store: BackupStore,
+  plan: RestorePlan,
+  checks: readonly ObjectRowCheck[],
+): Promise<{ report: RestoreReport; reportKey: string }> {
+  const problems = checks.flatMap((c) => c.problems);
+  const extraRows = checks.flatMap((c) => c.extraRows);
   const report: RestoreReport = {
     runId: plan.runId,
     orgId: plan.orgId,
     snapshotId: plan.snapshotId,
     mode: plan.mode,
     matches: problems.length === 0 && extraRows.length === 0,
-    objects,
+    objects: checks.map((c) => c.summary),
     problems,
     extraRows,
   };
@@ -183,7 +205,7 @@ export async function verifyRestore(args: {
 }
 
 /** Objects whose rows verification reads from the org at once. */
-const OBJECTS_READ_AT_ONCE = 4;
+export const OBJECTS_CHECKED_AT_ONCE = 4;
 
 /** The field a value is read back from: a body's length (`BodyLength`), any other field itself. */
 function asRead(op: ObjectPlan, field: string): string {
@@ -195,15 +217,7 @@ function asRead(op: ObjectPlan, field: string): string {
  * maps (two restores that inserted the same rows), and rows the restore's user created since the
  * run started that no restore batch recorded.
  */
-async function findExtraRows(
-  args: {
-    readonly org: RestoreOrg;
-    readonly idMap: IdMap;
-    readonly userId: string;
-    readonly startedAt: string;
-  },
-  op: ObjectPlan,
-): Promise<ExtraRow[]> {
+async function findExtraRows(args: VerifyContext, op: ObjectPlan): Promise<ExtraRow[]> {
   const { org, idMap } = args;
   const extra: ExtraRow[] = [];
   const prefix = (await org.describe(op.object))?.keyPrefix ?? null;

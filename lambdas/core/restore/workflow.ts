@@ -11,7 +11,15 @@ import { selectScope } from './scope.ts';
 import { putIfAbsent, readJson, writeJsonOnce } from './store-json.ts';
 import { summarizePlan, summarizeUncertainWrites } from './summary.ts';
 import { validateAgainstOrg } from './validate.ts';
-import { type RestoreReport, verifyRestore } from './verify.ts';
+import {
+  checkObjectRows,
+  OBJECTS_CHECKED_AT_ONCE,
+  type ObjectRowCheck,
+  type RestoreReport,
+  type VerifyContext,
+  writeReport,
+} from './verify.ts';
+import { inTurns } from '../in-turns.ts';
 import { InvalidRestoreStateError, OrgMismatchError, RestoreInProgressError } from './errors.ts';
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, summarizeFilePlan } from './files.ts';
 import { type FileProblem, verifyFiles } from './files-verify.ts';
@@ -365,6 +373,87 @@ async function fileProblemsOf(
   return [...problems, ...rest.problems];
 }
 
+/**
+ * Checks the restored rows an object at a time, in plan order, from object `cursor` until done or
+ * past `deadline`, keeping what it found of each object (`runs/<run>/row-checks/`) for the verify
+ * step's report.
+ */
+export async function rowCheckStep(
+  deps: RestoreDeps,
+  run: RestoreRun,
+  cursor = 0,
+  deadline?: number,
+): Promise<{ done: boolean; cursor: number; problems: number }> {
+  const root = runRoot(deps, run);
+  const plan = await loadPlan(deps.store, root, run);
+  const objects = plan.levels.flat();
+  if (cursor >= objects.length) return { done: true, cursor: objects.length, problems: 0 };
+  // The check may take many invocations: the restore holds the org until its report is written.
+  await holdLease(deps, root, run);
+  const now = deps.now ?? Date.now;
+  const context = verifyContext(deps, run, plan);
+  let problems = 0;
+  for (let i = cursor; i < objects.length; i += OBJECTS_CHECKED_AT_ONCE) {
+    if (i > cursor && deadline !== undefined && now() >= deadline)
+      return { done: false, cursor: i, problems };
+    const group = objects
+      .slice(i, i + OBJECTS_CHECKED_AT_ONCE)
+      .map((object, j) => ({ object, index: i + j }));
+    const checks = await inTurns(group, OBJECTS_CHECKED_AT_ONCE, ({ object, index }) =>
+      objectRowCheck(deps, run, plan, context, index, object),
+    );
+    for (const c of checks) problems += (c?.problems.length ?? 0) + (c?.extraRows.length ?? 0);
+  }
+  return { done: true, cursor: objects.length, problems };
+}
+
+/**
+ * What verification reads the org with, read once per invocation and only when an object is
+ * checked (the id map of a large restore is most of what a check reads).
+ */
+function verifyContext(deps: RestoreDeps, run: RestoreRun, plan: RestorePlan): () => Promise<VerifyContext> {
+  let context: Promise<VerifyContext> | undefined;
+  return () => {
+    context ??= (async () => ({
+      org: deps.org,
+      store: deps.store,
+      idMap: await IdMap.load(deps.store, plan.root),
+      plan,
+      userId: (await deps.org.identity()).userId,
+      startedAt: run.startedAt,
+    }))();
+    return context;
+  };
+}
+
+/**
+ * The check of the object at `index` of the plan's order: the one kept, else made now and kept
+ * (two invocations checking it at once keep the first). Undefined for an object without a plan.
+ */
+async function objectRowCheck(
+  deps: RestoreDeps,
+  run: RestoreRun,
+  plan: RestorePlan,
+  context: () => Promise<VerifyContext>,
+  index: number,
+  object: string,
+): Promise<ObjectRowCheck | undefined> {
+  const key = restoreKeys.rowCheck(plan.root, run.runId, index, object);
+  let check = await readJson<ObjectRowCheck>(deps.store, key);
+  if (!check) {
+    const op = await readJson<ObjectPlan>(deps.store, restoreKeys.objectPlan(plan.root, run.runId, object));
+    if (!op) return undefined;
+    const found = await checkObjectRows(await context(), op);
+    await putIfAbsent(deps.store, key, JSON.stringify(found));
+    check = (await readJson<ObjectRowCheck>(deps.store, key)) ?? found;
+  }
+  if (check.object !== object || !Array.isArray(check.problems) || !Array.isArray(check.extraRows))
+    throw new InvalidRestoreStateError(
+      `The row check record ${key} is not the check of ${object}: it was not written by this restore's verification. Nothing was changed in the org; start the restore again to verify it (a new run makes nothing twice).`,
+    );
+  return check;
+}
+
 /** Compares the org with the snapshot and writes the report. */
 export async function verifyStep(
   deps: RestoreDeps,
@@ -382,24 +471,19 @@ export async function verifyStep(
   const root = runRoot(deps, run);
   const plan = await loadPlan(deps.store, root, run);
   const request = await loadRequest(deps.store, root, run);
-  const objectPlans: ObjectPlan[] = [];
-  for (const level of plan.levels) {
-    for (const object of level) {
-      const p = await readJson<ObjectPlan>(deps.store, restoreKeys.objectPlan(root, run.runId, object));
-      if (p) objectPlans.push(p);
-    }
-  }
-  const idMap = await IdMap.load(deps.store, root);
-  const { userId } = await deps.org.identity();
-  const { report, reportKey } = await verifyRestore({
-    org: deps.org,
-    store: deps.store,
-    idMap,
+  // Each object's check as the row check steps kept it; an object they did not reach (an
+  // execution begun before those steps were in the workflow) is checked now.
+  const context = verifyContext(deps, run, plan);
+  const checks = await inTurns(
+    plan.levels.flat().map((object, index) => ({ object, index })),
+    OBJECTS_CHECKED_AT_ONCE,
+    ({ object, index }) => objectRowCheck(deps, run, plan, context, index, object),
+  );
+  const { report, reportKey } = await writeReport(
+    deps.store,
     plan,
-    objectPlans,
-    userId,
-    startedAt: run.startedAt,
-  });
+    checks.filter((c): c is ObjectRowCheck => c !== undefined),
+  );
   const fileProblems = await fileProblemsOf(deps, run, root, () =>
     deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
   );

@@ -8,6 +8,7 @@ import { InvalidRestoreRequestError, InvalidRestoreStateError } from '../../core
 import { ORG_ID, RESTORE_MODES } from '../../core/restore/input.ts';
 import {
   fileCheckStep,
+  rowCheckStep,
   filesStep,
   levelStep,
   metadataStep,
@@ -91,10 +92,14 @@ const objectEvent = z.object({
   cursor: z.number().int().nonnegative().optional(),
 });
 const filesEvent = z.object({ run, cursor: z.number().int().nonnegative().optional() });
-/** The verify step's state; `fileCheck` when it checks the restored files, a group at a time. */
+/**
+ * The verify step's state; `fileCheck` when it checks the restored files, a group at a time;
+ * `rowCheck` when it checks the restored rows, an object at a time.
+ */
 const verifyEvent = z.object({
   run,
   fileCheck: z.object({ cursor: z.number().int().nonnegative() }).optional(),
+  rowCheck: z.object({ cursor: z.number().int().nonnegative() }).optional(),
 });
 const metadataEvent = z.object({
   run,
@@ -197,15 +202,21 @@ export async function restoreMetadata(event: unknown) {
 
 /**
  * Compares the org with the snapshot and writes the report; `matches` decides the execution's end.
- * With `fileCheck`, checks the restored files from its cursor until done or close to the time limit.
+ * With `fileCheck`, checks the restored files from its cursor until done or close to the time limit;
+ * with `rowCheck`, the restored rows, an object at a time.
  */
 export async function verify(event: unknown, context?: LambdaContext) {
-  const { run, fileCheck } = parseState(verifyEvent, event, 'The verify step state');
+  const { run, fileCheck, rowCheck } = parseState(verifyEvent, event, 'The verify step state');
+  const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
+  const deadline = Date.now() + Math.max(remaining - SAFETY_MS, remaining / 2);
   if (fileCheck) {
-    const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
-    const deadline = Date.now() + Math.max(remaining - SAFETY_MS, remaining / 2);
     return instrumented('VerifyFiles', orgNameFromEnv(), async () =>
       fileCheckStep(await restoreDeps(run.drill), run, fileCheck.cursor, deadline),
+    );
+  }
+  if (rowCheck) {
+    return instrumented('VerifyRows', orgNameFromEnv(), async () =>
+      rowCheckStep(await restoreDeps(run.drill), run, rowCheck.cursor, deadline),
     );
   }
   return instrumented('Verify', orgNameFromEnv(), async ({ metrics, logger }) => {

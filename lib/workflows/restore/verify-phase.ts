@@ -20,7 +20,8 @@ export interface RestoreVerifyPhaseProps {
 }
 
 /**
- * Restores the files, checks them, then verifies the org against the snapshot: a match ends with the report
+ * Restores the files, checks them, checks the rows an object at a time, then verifies the org
+ * against the snapshot from those checks: a match ends with the report
  * and the recovery time, a mismatch is alerted and fails the execution.
  */
 export class RestoreVerifyPhase extends sfn.StateMachineFragment implements RestorePhase {
@@ -55,6 +56,18 @@ export class RestoreVerifyPhase extends sfn.StateMachineFragment implements Rest
       retry: RESTORE_RETRY,
       payload: { run, fileCheck: { cursor: sfn.JsonPath.numberAt('$.fileCheck.cursor') } },
       resultPath: '$.fileCheck',
+    });
+    // The restored rows are checked an object at a time, on as many invocations as it takes; the
+    // report is made from what each check kept.
+    const startRowCheck = new sfn.Pass(this, 'StartRowCheck', {
+      result: sfn.Result.fromObject({ done: false, cursor: 0 }),
+      resultPath: '$.rowCheck',
+    });
+    const rowCheck = invokeTask(this, 'VerifyRows', {
+      lambdaFunction: props.verifyFunction,
+      retry: RESTORE_RETRY,
+      payload: { run, rowCheck: { cursor: sfn.JsonPath.numberAt('$.rowCheck.cursor') } },
+      resultPath: '$.rowCheck',
     });
     const verify = invokeTask(this, 'VerifyRestore', {
       lambdaFunction: props.verifyFunction,
@@ -96,15 +109,21 @@ export class RestoreVerifyPhase extends sfn.StateMachineFragment implements Rest
     startFileCheck.next(fileCheck);
     fileCheck.next(
       new sfn.Choice(this, 'FilesChecked')
-        .when(sfn.Condition.booleanEquals('$.fileCheck.done', true), verify)
+        .when(sfn.Condition.booleanEquals('$.fileCheck.done', true), startRowCheck)
         .otherwise(fileCheck),
+    );
+    startRowCheck.next(rowCheck);
+    rowCheck.next(
+      new sfn.Choice(this, 'RowsChecked')
+        .when(sfn.Condition.booleanEquals('$.rowCheck.done', true), verify)
+        .otherwise(rowCheck),
     );
     verify.next(
       new sfn.Choice(this, 'OrgMatchesSnapshot')
         .when(sfn.Condition.booleanEquals('$.verify.matches', true), restored)
         .otherwise(mismatch),
     );
-    this.failingSteps = [files, fileCheck, verify];
+    this.failingSteps = [files, fileCheck, rowCheck, verify];
     this.startState = startFiles;
   }
 }
