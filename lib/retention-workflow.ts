@@ -121,7 +121,8 @@ export class RetentionWorkflow extends Construct {
       entry: HANDLERS,
       handler: 'sweep',
       description: `the retention sweeper of org ${props.orgName}: expires the snapshots its policy no longer keeps`,
-      memorySize: 1024,
+      // Planning holds the key of every body the newest data snapshot names (some 220 bytes each).
+      memorySize: 3008,
       timeout: Duration.minutes(15),
       environment: {
         [EnvName.OrgName]: props.orgName,

@@ -15,36 +15,48 @@ import { runCore } from '../backup/run-core.ts';
 import { filesOf } from '../support/snapshot-files.ts';
 
 const FIRST = Date.parse('2026-11-01T02:00:00.000Z');
-const at = (day: number) => new Date(FIRST + day * 86_400_000);
+const at = (day: number, hours = 0) => new Date(FIRST + day * 86_400_000 + hours * 3_600_000);
 const POLICY: RetentionPolicy = { daily: 2, weekly: 0, monthly: 0, yearly: 0 };
 const FILES = FILE_LISTS_AT_ONCE * 2 + 5;
 
 /**
- * Three daily full backups of an org whose files 1-3 are deleted before the second and 4-7 before
- * the third, each backup naming its reused bodies in one list per body. Kept under POLICY: the
- * last two; the first expires, and with it only the bodies of files 1-3: those of 4-7 are named
- * by the older kept snapshot alone.
+ * Three daily full backups of an org whose files 1-3 are deleted before the second, and 4-7 and
+ * the last two before the third, each backup naming its reused bodies in one list per body; then
+ * a backup of the metadata alone, which names no body. Kept under POLICY: the last two days. The
+ * first backup expires, and with it only the bodies of files 1-3: those of 4-7 and of the last
+ * two are named by the second backup alone, in the first and the last window of its lists.
  */
 async function vault() {
   const store = new ListPerBodyStore();
   const source = orgWithFiles(at(-1), FILES);
   const rows = source.object('ContentVersion').rows;
   const ids: string[] = [];
-  for (const [day, drop] of [0, 3, 4].entries()) {
-    rows.splice(0, drop);
+  for (const [day, front, end] of [
+    [0, 0, 0],
+    [1, 3, 0],
+    [2, 4, 2],
+  ] as const) {
+    rows.splice(0, front);
+    rows.splice(rows.length - end, end);
     ids.push(
       (await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(day))).finish.snapshotId,
     );
   }
+  const metadata = await runCore(source, { org: 'acme', mode: 'metadata' }, {}, store, () => at(2, 1));
+  ids.push(metadata.finish.snapshotId);
   const reader = new SnapshotReader(store);
   const bodyOf = new Map(
     (await filesOf(store, await reader.manifest('acme', ids[0]!))).map((f) => [f.recordId, f.key]),
   );
-  const bodiesOf = (from: number, to: number) =>
-    Array.from(
-      { length: to - from + 1 },
-      (_, i) => bodyOf.get(`068${String(from + i).padStart(12, '0')}AAA`)!,
-    );
+  const bodiesOf = (...ranges: [number, number][]) =>
+    ranges
+      .flatMap(([from, to]) =>
+        Array.from(
+          { length: to - from + 1 },
+          (_, i) => bodyOf.get(`068${String(from + i).padStart(12, '0')}AAA`)!,
+        ),
+      )
+      .sort();
   return { store, ids, reader, bodiesOf };
 }
 
@@ -56,7 +68,7 @@ async function keysUnder(store: ListPerBodyStore, prefix: string): Promise<strin
 }
 
 /** One invocation of the sweep of exec-1, given no time at all (every invocation moves it on once). */
-const invoke = (store: ListPerBodyStore, cursor: SweepCursor | null, clock = () => at(2)) =>
+const invoke = (store: ListPerBodyStore, cursor: SweepCursor | null, clock = () => at(2, 2)) =>
   sweepOrg(
     { store, remover: store, clock, deadline: clock() },
     { org: 'acme', policy: POLICY, execution: 'exec-1', ...(cursor ? { cursor } : {}) },
@@ -80,8 +92,9 @@ async function invokeUntil(
 }
 
 describe('a sweep whose planning takes several invocations', () => {
-  it('plans a step per invocation, holding only the bodies the newest kept snapshot does not name, and removes what one invocation would', async () => {
-    // GIVEN two like vaults whose older kept snapshot names 34 lists (three windows of reads)
+  it('plans a step per invocation, holding only the bodies the newest data snapshot does not name, and removes what one invocation would', async () => {
+    // GIVEN two like vaults whose older kept snapshot names 34 lists (three windows of reads), the
+    // newest kept one a backup of the metadata alone
     const once = await vault();
     const sliced = await vault();
     const olderLists = (await sliced.reader.manifest('acme', sliced.ids[1]!)).fileLists!.map((l) => l.key);
@@ -100,50 +113,93 @@ describe('a sweep whose planning takes several invocations', () => {
     };
     // WHEN one sweeps in one invocation and the other in invocations given no time at all
     const whole = await sweepOrg(
-      { store: once.store, remover: once.store, clock: () => at(2) },
+      { store: once.store, remover: once.store, clock: () => at(2, 2) },
       { org: 'acme', policy: POLICY, execution: 'exec-1' },
     );
     const outs = await invokeUntil(sliced.store);
     const listReads = olderLists.map((key) => reads.get(key));
-    // THEN five invocations plan (classify; the newest snapshot and the listing; three windows of
-    // the older one's lists), answering where they stopped, before the log is written
-    expect(outs.slice(0, 4).map((o) => [o.logKey, o.cursor?.planned])).toEqual([
-      [null, { source: 0, list: 0 }],
-      [null, { source: 1, list: 0 }],
-      [null, { source: 1, list: FILE_LISTS_AT_ONCE }],
-      [null, { source: 1, list: FILE_LISTS_AT_ONCE * 2 }],
+    // THEN six invocations plan (classify; the newest data snapshot and the listing of the bodies;
+    // the metadata snapshot; three windows of the older one's lists), answering where they
+    // stopped and what they decided, before the log is written
+    expect(outs.slice(0, 5).map((o) => [o.logKey, o.cursor?.planned, o.kept, o.expired])).toEqual([
+      [null, { source: 0, list: 0 }, 3, 1],
+      [null, { source: 1, list: 0 }, 3, 1],
+      [null, { source: 2, list: 0 }, 3, 1],
+      [null, { source: 2, list: FILE_LISTS_AT_ONCE }, 3, 1],
+      [null, { source: 2, list: FILE_LISTS_AT_ONCE * 2 }, 3, 1],
     ]);
-    const logKey = outs[4]!.logKey!;
+    const logKey = outs[5]!.logKey!;
     expect(logKey).toBe(whole.logKey);
-    expect(outs.slice(4).every((o) => o.logKey === logKey && o.cursor?.planned === undefined)).toBe(true);
-    expect(outs.at(-1)).toMatchObject({ done: true, kept: 2, expired: 1 });
+    expect(outs.slice(5).every((o) => o.logKey === logKey && o.cursor?.planned === undefined)).toBe(true);
+    expect(outs.at(-1)).toMatchObject({ done: true, kept: 3, expired: 1 });
     // ...and removes the bodies of files 1-3 and nothing else, as the one invocation did
-    const removed = sliced.bodiesOf(1, 3);
+    const removed = sliced.bodiesOf([1, 3]);
     expect(whole.removedFileBodies).toBe(3);
     expect(outs.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(3);
     for (const body of removed) expect(await sliced.store.head(body)).toBeUndefined();
-    for (const body of sliced.bodiesOf(4, FILES)) expect(await sliced.store.head(body)).toBeDefined();
-    for (const id of sliced.ids.slice(1))
+    for (const body of sliced.bodiesOf([4, FILES])) expect(await sliced.store.head(body)).toBeDefined();
+    for (const id of sliced.ids.slice(1, 3))
       expect(await verifySnapshot(sliced.store, await sliced.reader.manifest('acme', id))).toEqual([]);
     // ...each list of the older kept snapshot read once, the bodies listed once
     expect(listReads).toEqual(olderLists.map(() => 1));
     expect(listings.filter((p) => p === 'orgs/acme/files/sha256/')).toHaveLength(1);
-    // ...and where each planning invocation stopped is written beside the log: after the newest
-    // snapshot only the bodies of files 1-7, then fewer, never a body outside them
+    // ...and where each planning invocation stopped is written beside the log: the newest data
+    // snapshot read first, then the metadata one, then the older one
     const stem = logKey.replace(/\.json$/, '');
     const records = (await keysUnder(sliced.store, `${stem}/`)).filter((k) => k.includes('/planning-'));
     expect(records).toEqual(
-      ['0-0', '1-0', `1-${FILE_LISTS_AT_ONCE}`, `1-${FILE_LISTS_AT_ONCE * 2}`].map(
+      ['0-0', '1-0', '2-0', `2-${FILE_LISTS_AT_ONCE}`, `2-${FILE_LISTS_AT_ONCE * 2}`].map(
         (at) => `${stem}/planning-${at}.json`,
       ),
     );
-    const candidates = (at: string) =>
-      (JSON.parse(sliced.store.text(`${stem}/planning-${at}.json`)) as { candidates: string[] | null })
-        .candidates;
-    expect(candidates('0-0')).toBeNull();
-    expect(candidates('1-0')).toEqual(sliced.bodiesOf(1, 7).sort());
-    expect(candidates(`1-${FILE_LISTS_AT_ONCE}`)).toEqual(removed.sort());
-    expect(JSON.stringify(candidates('1-0'))).not.toContain('body of');
+    const record = (at: string) =>
+      JSON.parse(sliced.store.text(`${stem}/planning-${at}.json`)) as {
+        candidates: string[] | null;
+        sources: { snapshotId: string }[];
+      };
+    expect(record('0-0').sources.map((source) => source.snapshotId)).toEqual([
+      sliced.ids[2],
+      sliced.ids[3],
+      sliced.ids[1],
+    ]);
+    // ...holding after the newest data snapshot only the bodies it does not name, then fewer as
+    // each window of the older one's lists is read, never a body outside them
+    expect(record('0-0').candidates).toBeNull();
+    const churn = sliced.bodiesOf([1, 7], [FILES - 1, FILES]);
+    expect(record('1-0').candidates).toEqual(churn);
+    expect(record('2-0').candidates).toEqual(churn);
+    const unnamed = sliced.bodiesOf([1, 3], [FILES - 1, FILES]);
+    expect(record(`2-${FILE_LISTS_AT_ONCE}`).candidates).toEqual(unnamed);
+    expect(record(`2-${FILE_LISTS_AT_ONCE * 2}`).candidates).toEqual(unnamed);
+    expect(JSON.stringify(record('1-0'))).not.toContain('body of');
+  });
+
+  it('holds to the decisions it recorded when a backup finishes between two planning invocations', async () => {
+    // GIVEN a sweep stopped in its planning, which expires the first day and keeps the others
+    const { store, ids, bodiesOf } = await vault();
+    const outs = await invokeUntil(store, (o) => o.cursor?.planned?.source === 1);
+    // WHEN a later full backup of the second day finishes before it goes on: classified again,
+    // that day's earlier backup would expire too, and bodies the new one names might go
+    const source = orgWithFiles(at(-1), FILES);
+    const late = await runCore(source, { org: 'acme', mode: 'full' }, {}, store, () => at(1, 5));
+    const rest = await invokeUntil(store, undefined, outs.at(-1)!.cursor);
+    // THEN it expires only what it decided, and leaves the bodies to a later sweep
+    expect(rest.at(-1)).toMatchObject({ done: true, kept: 3, expired: 1, fileBodiesDeferred: true });
+    expect(rest.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(0);
+    const reader = new SnapshotReader(store);
+    expect((await reader.catalog('acme')).map((e) => e.snapshotId)).toEqual(
+      [ids[1], late.finish.snapshotId, ids[2], ids[3]].sort(),
+    );
+    for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
+  });
+
+  it('goes on the same way when an invocation is retried from the cursor it was handed', async () => {
+    const { store } = await vault();
+    const outs = await invokeUntil(store, (o) => o.cursor?.planned?.source === 2);
+    const cursor = outs.at(-2)!.cursor!;
+    // The last invocation ran (and wrote its record); Step Functions runs it again from its input.
+    const again = await invoke(store, cursor);
+    expect(again).toEqual(outs.at(-1));
   });
 
   it('plans in steps again for a log written before sweeps kept their lists', async () => {
@@ -156,13 +212,13 @@ describe('a sweep whose planning takes several invocations', () => {
     // THEN the invocations plan from the log's kept snapshots in steps, then remove only files 1-3's bodies
     expect(outs.filter((o) => o.cursor?.planned !== undefined).length).toBeGreaterThanOrEqual(3);
     expect(outs.at(-1)).toMatchObject({ done: true });
-    for (const body of bodiesOf(1, 3)) expect(await store.head(body)).toBeUndefined();
-    for (const body of bodiesOf(4, FILES)) expect(await store.head(body)).toBeDefined();
+    for (const body of bodiesOf([1, 3])) expect(await store.head(body)).toBeUndefined();
+    for (const body of bodiesOf([4, FILES])) expect(await store.head(body)).toBeDefined();
   });
 
   it.each([
     ["another execution's", (r: Record<string, unknown>) => ({ ...r, execution: 'exec-0' })],
-    ['stopping elsewhere', (r: Record<string, unknown>) => ({ ...r, next: { source: 1, list: 0 } })],
+    ['stopping elsewhere', (r: Record<string, unknown>) => ({ ...r, next: { source: 2, list: 0 } })],
     [
       'naming a key outside the file bodies',
       (r: Record<string, unknown>) => ({
@@ -171,6 +227,10 @@ describe('a sweep whose planning takes several invocations', () => {
       }),
     ],
     ['without its decisions', (r: Record<string, unknown>) => ({ ...r, decisions: { kept: [] } })],
+    [
+      'leaving out a kept snapshot',
+      (r: Record<string, unknown>) => ({ ...r, sources: (r.sources as unknown[]).slice(0, 2) }),
+    ],
     ['holding no bodies past its first step', (r: Record<string, unknown>) => ({ ...r, candidates: null })],
   ])('fails, removing nothing, on a planning record %s', async (_what, tamper) => {
     // GIVEN a sweep stopped in its planning, at its third step
@@ -178,7 +238,7 @@ describe('a sweep whose planning takes several invocations', () => {
     const outs = await invokeUntil(store, (o) => o.cursor?.planned?.list === FILE_LISTS_AT_ONCE);
     const cursor = outs.at(-1)!.cursor!;
     const key = (await keysUnder(store, 'orgs/acme/retention/')).find((k) =>
-      k.endsWith(`/planning-1-${FILE_LISTS_AT_ONCE}.json`),
+      k.endsWith(`/planning-2-${FILE_LISTS_AT_ONCE}.json`),
     )!;
     store.objects.set(key, new TextEncoder().encode(JSON.stringify(tamper(JSON.parse(store.text(key))))));
     const before = [...store.objects.keys()].sort();
@@ -188,7 +248,7 @@ describe('a sweep whose planning takes several invocations', () => {
     expect([...store.objects.keys()].filter((k) => !k.includes('/lease/')).sort()).toEqual(
       before.filter((k) => !k.includes('/lease/')),
     );
-    for (const body of bodiesOf(1, 3)) expect(await store.head(body)).toBeDefined();
+    for (const body of bodiesOf([1, 3])) expect(await store.head(body)).toBeDefined();
   });
 
   it('begins a new sweep when its cursor names a planning record that is not there', async () => {
@@ -205,8 +265,8 @@ describe('a sweep whose planning takes several invocations', () => {
       next = out.cursor;
     } while (next && rest.length < 1_000);
     expect(rest[0]!.cursor).toEqual({ sweptAt: at(3).toISOString(), planned: { source: 0, list: 0 } });
-    expect(rest.at(-1)).toMatchObject({ done: true, kept: 2, expired: 1 });
-    for (const body of bodiesOf(1, 3)) expect(await store.head(body)).toBeUndefined();
-    for (const body of bodiesOf(4, FILES)) expect(await store.head(body)).toBeDefined();
+    expect(rest.at(-1)).toMatchObject({ done: true, kept: 3, expired: 1 });
+    for (const body of bodiesOf([1, 3])) expect(await store.head(body)).toBeUndefined();
+    for (const body of bodiesOf([4, FILES])) expect(await store.head(body)).toBeDefined();
   });
 });

@@ -3,21 +3,28 @@
  * sweep can stop between and go on from, so that a vault whose kept snapshots name millions of
  * bodies is planned over several invocations rather than failing each one at its time limit.
  *
- * The first step reads what the newest kept snapshot names and lists the org's bodies, keeping
- * only those it does not name (a day's churn, where holding every body would be millions of keys).
- * Each later step reads a window of an older kept snapshot's file lists and drops what they name.
- * Between two steps the whole state is the bodies still unnamed and where the next step begins:
- * a sweep that stops writes it down (`<time>-<execution>/planning-<snapshot>-<list>.json` beside
- * its log entry) and its next invocation reads it back. Dropping a name twice changes nothing, so
- * a step done again after a stop (or by a retried invocation) gives the same answer.
+ * The first step reads what the newest complete data snapshot names (a backup of records and
+ * files, not of metadata alone: it names every body its point in time holds) and lists the org's
+ * bodies, keeping only those it does not name (a day's churn, where holding every body would be
+ * millions of keys). Each later step reads a window of another kept snapshot's file lists and
+ * drops what they name. Between two steps the whole state is the bodies still unnamed and where
+ * the next step begins: a sweep that stops writes it down
+ * (`<time>-<execution>/planning-<source>-<list>.json` beside its log entry) and its next
+ * invocation reads it back. Dropping a name twice changes nothing, so a step done again after a
+ * stop (or by a retried invocation) gives the same answer.
  */
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { UNFINISHED_GRACE_MS, startOfId, type RetentionDecision } from './classify.ts';
 import { inTurns } from '../in-turns.ts';
 import { putIfAbsent } from '../restore/store-json.ts';
 import { FILE_LISTS_AT_ONCE, readFileList } from '../snapshot/file-lists.ts';
-import { FILE_LIST_KEY, manifestKey, orgPrefix, snapshotPrefix } from '../snapshot/keys.ts';
-import { parseManifest, SnapshotCorruptError, type SnapshotFile } from '../snapshot/manifest.ts';
+import { catalogKey, FILE_LIST_KEY, manifestKey, orgPrefix, snapshotPrefix } from '../snapshot/keys.ts';
+import {
+  parseCatalogEntry,
+  parseManifest,
+  SnapshotCorruptError,
+  type SnapshotFile,
+} from '../snapshot/manifest.ts';
 import { type BackupStore, ObjectNotFoundError } from '../store.ts';
 
 /** The sweep cannot know which file bodies it may remove (or what it would expire): it removes none. */
@@ -27,6 +34,21 @@ export class RetentionCatalogUnreadableError extends Error {
 
 /** Where an org's file bodies are stored. */
 export const fileBodiesPrefix = (org: string): string => `${orgPrefix(org)}files/sha256/`;
+
+/**
+ * What is wrong with a list of body keys read back from the vault, or undefined: a sweep removes
+ * only keys under the org's file bodies.
+ */
+export function bodyKeysProblem(keys: unknown, org: string): string | undefined {
+  const bodies = fileBodiesPrefix(org);
+  if (!Array.isArray(keys)) return 'names no bodies';
+  return keys.some((b) => typeof b !== 'string' || !b.startsWith(bodies) || b.includes('..'))
+    ? `names a key outside ${bodies}`
+    : undefined;
+}
+
+/** Reads at once while a sweep plans: manifests looked for, lists of runs without a manifest. */
+const READS_AT_ONCE = 16;
 
 /** The bodies a sweep removes, or none for now. */
 export interface FileBodies {
@@ -59,10 +81,11 @@ export interface PlanningState {
 }
 
 /**
- * The kept snapshots whose records name the bodies they need, newest first, or `deferred` when a
- * kept run without a manifest started within the grace period (it may be in progress and may
- * already have named bodies). A kept failed run without a manifest names none; a kept complete one
- * without a manifest fails the sweep (what it needs is unknown).
+ * The kept snapshots whose records name the bodies they need: the newest complete data snapshot
+ * first, then the others newest first. Or `deferred` when a kept run without a manifest started
+ * within the grace period (it may be in progress and may already have named bodies). A kept
+ * failed run without a manifest names none; a kept complete one without a manifest fails the
+ * sweep (what it needs is unknown).
  */
 export async function bodySources(
   store: BackupStore,
@@ -71,30 +94,44 @@ export async function bodySources(
   now: Date,
   checkTime: () => void,
 ): Promise<PlanningState> {
-  const sources: BodySource[] = [];
   const graceStart = now.getTime() - UNFINISHED_GRACE_MS;
-  for (const decision of kept) {
+  const newestFirst = [...kept].sort((a, b) => b.snapshotId.localeCompare(a.snapshotId));
+  const found: (BodySource | 'deferred' | undefined)[] = [];
+  for (let i = 0; i < newestFirst.length; i += READS_AT_ONCE) {
     checkTime();
-    const key = manifestKey(org, decision.snapshotId);
-    if (await store.head(key)) {
-      sources.push({
-        snapshotId: decision.snapshotId,
-        from: 'manifest',
-        complete: decision.state === 'complete',
-      });
-      continue;
-    }
-    if (decision.state === 'failed') continue;
-    if (decision.state === 'complete') {
-      throw new RetentionCatalogUnreadableError(
-        `Kept snapshot ${decision.snapshotId} of org ${org} has no manifest (${key}), so the file bodies it needs are unknown; nothing was expired.`,
-      );
-    }
-    if (!(startOfId(decision.snapshotId).getTime() < graceStart))
-      return { sources: [], deferred: true, next: { source: 0, list: 0 } };
-    sources.push({ snapshotId: decision.snapshotId, from: 'records', complete: false });
+    found.push(
+      ...(await inTurns(newestFirst.slice(i, i + READS_AT_ONCE), READS_AT_ONCE, async (decision) => {
+        const id = decision.snapshotId;
+        const key = manifestKey(org, id);
+        if (await store.head(key))
+          return { snapshotId: id, from: 'manifest' as const, complete: decision.state === 'complete' };
+        if (decision.state === 'failed') return undefined;
+        if (decision.state === 'complete') {
+          throw new RetentionCatalogUnreadableError(
+            `Kept snapshot ${id} of org ${org} has no manifest (${key}), so the file bodies it needs are unknown; nothing was expired.`,
+          );
+        }
+        if (!(startOfId(id).getTime() < graceStart)) return 'deferred' as const;
+        return { snapshotId: id, from: 'records' as const, complete: false };
+      })),
+    );
   }
-  sources.sort((a, b) => b.snapshotId.localeCompare(a.snapshotId));
+  if (found.includes('deferred')) return { sources: [], deferred: true, next: { source: 0, list: 0 } };
+  const sources = found.filter((f): f is BodySource => f !== undefined && f !== 'deferred');
+  // Read first, the newest complete backup of data leaves the fewest bodies to hold: a metadata
+  // backup names none, a failed run may name few.
+  for (const [i, source] of sources.entries()) {
+    if (!source.complete) continue;
+    checkTime();
+    const entry = parseCatalogEntry(
+      new TextDecoder().decode(await store.get(catalogKey(org, source.snapshotId))),
+      catalogKey(org, source.snapshotId),
+    );
+    if (entry.mode === 'metadata') continue;
+    sources.splice(i, 1);
+    sources.unshift(source);
+    break;
+  }
   return { sources, deferred: false, next: { source: 0, list: 0 } };
 }
 
@@ -208,28 +245,45 @@ async function bodiesRecordedBy(
   snapshotId: string,
   checkTime: () => void,
 ): Promise<string[]> {
-  const bodies: string[] = [];
-  let listed = 0;
+  const keys: string[] = [];
   for await (const { key } of store.list(`${snapshotPrefix(org, snapshotId)}files/`)) {
-    if (++listed % 1000 === 0) checkTime();
-    if (!FILE_LIST_KEY.test(key)) continue;
-    let parsed: { key?: unknown }[] | { files?: { key?: unknown }[] };
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(await store.get(key)));
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      throw new RetentionCatalogUnreadableError(
-        `File list ${key} of run ${snapshotId} of org ${org} is not JSON, so the file bodies that run recorded using are unknown; no file body was removed. The run did not complete; if its execution will not be redriven, remove its snapshot folder with the break-glass role and sweep again.`,
-      );
+    if (keys.length % 1000 === 999) checkTime();
+    if (FILE_LIST_KEY.test(key)) keys.push(key);
+  }
+  const bodies: string[] = [];
+  for (let i = 0; i < keys.length; i += READS_AT_ONCE) {
+    checkTime();
+    const read = await inTurns(keys.slice(i, i + READS_AT_ONCE), READS_AT_ONCE, async (key) => {
+      try {
+        return [key, JSON.parse(new TextDecoder().decode(await store.get(key)))] as const;
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        throw new RetentionCatalogUnreadableError(
+          `File list ${key} of run ${snapshotId} of org ${org} is not JSON, so the file bodies that run recorded using are unknown; no file body was removed. The run did not complete; if its execution will not be redriven, remove its snapshot folder with the break-glass role and sweep again.`,
+        );
+      }
+    });
+    for (const [, parsed] of read) {
+      const record = parsed as { key?: unknown }[] | { files?: { key?: unknown }[] } | null;
+      const files = Array.isArray(record) ? record : (record?.files ?? []);
+      for (const file of files) if (typeof file?.key === 'string') bodies.push(file.key);
     }
-    const files = Array.isArray(parsed) ? parsed : (parsed.files ?? []);
-    for (const file of files) if (typeof file.key === 'string') bodies.push(file.key);
   }
   return bodies;
 }
 
+/** What a planning record holds of the sweep's decisions (the rest of its log entry rides along). */
+export interface PlannedDecisions {
+  readonly org: string;
+  readonly execution: string;
+  readonly sweptAt: string;
+  readonly kept: readonly RetentionDecision[];
+  readonly expired: readonly RetentionDecision[];
+  readonly ignoredFolders: readonly string[];
+}
+
 /** A planning record: the sweep's decisions and its planning state where it stopped. */
-interface PlanningRecord<D> {
+interface PlanningRecord<D extends PlannedDecisions> {
   readonly formatVersion: 1;
   readonly org: string;
   readonly execution: string;
@@ -255,7 +309,7 @@ export const planningName = (at: PlanningPosition): string => `planning-${at.sou
  * Writes where planning stopped. A record already at that position (a retried invocation stopped
  * at the same step) stands: both hold what the sweep's kept snapshots did not name, as listed then.
  */
-export async function writePlanning<D>(
+export async function writePlanning<D extends PlannedDecisions>(
   store: BackupStore,
   key: string,
   owner: PlanningOwner,
@@ -276,15 +330,14 @@ export async function writePlanning<D>(
 
 /**
  * The planning record at `key`, or undefined when there is none. One that is not this sweep's,
- * does not stop at `at`, or names a key outside the org's bodies fails the sweep: it removed
- * nothing yet, and a new sweep plans afresh.
+ * does not stop at `at`, whose sources are not its kept snapshots, or that names a key outside the
+ * org's bodies fails the sweep: it removed nothing more, and a new sweep plans afresh.
  */
-export async function readPlanning<D>(
+export async function readPlanning<D extends PlannedDecisions>(
   store: BackupStore,
   key: string,
   owner: PlanningOwner,
   at: PlanningPosition,
-  decisionsOk: (decisions: unknown) => decisions is D,
 ): Promise<{ decisions: D; state: PlanningState } | undefined> {
   let text: string;
   try {
@@ -293,40 +346,13 @@ export async function readPlanning<D>(
     if (error instanceof ObjectNotFoundError) return undefined;
     throw error;
   }
-  let record: Partial<PlanningRecord<unknown>> | null = null;
+  let record: Partial<PlanningRecord<D>> | null = null;
   try {
-    record = JSON.parse(text) as Partial<PlanningRecord<unknown>> | null;
+    record = JSON.parse(text) as Partial<PlanningRecord<D>> | null;
   } catch {
     // reported below
   }
-  const bodies = fileBodiesPrefix(owner.org);
-  const problem = !record
-    ? 'is not JSON'
-    : record.org !== owner.org || record.execution !== owner.execution || record.sweptAt !== owner.sweptAt
-      ? `is not this sweep's (org ${owner.org}, execution ${owner.execution}, begun ${owner.sweptAt})`
-      : record.next?.source !== at.source || record.next.list !== at.list
-        ? `does not stop where the sweep's cursor says (${planningName(at)})`
-        : !decisionsOk(record.decisions)
-          ? 'names no kept and expired snapshots'
-          : !Array.isArray(record.sources) ||
-              record.sources.some(
-                (s) =>
-                  typeof s?.snapshotId !== 'string' ||
-                  (s.from !== 'manifest' && s.from !== 'records') ||
-                  typeof s.complete !== 'boolean',
-              )
-            ? 'does not name the kept snapshots to read'
-            : typeof record.deferred !== 'boolean'
-              ? 'does not say whether it was deferred'
-              : record.candidates !== null &&
-                  (!Array.isArray(record.candidates) ||
-                    record.candidates.some(
-                      (b) => typeof b !== 'string' || !b.startsWith(bodies) || b.includes('..'),
-                    ))
-                ? `names a key outside ${bodies}`
-                : (record.candidates === null) !== (at.source === 0)
-                  ? 'holds no bodies past its first step'
-                  : undefined;
+  const problem = planningProblem(record, owner, at);
   if (problem) {
     throw new RetentionCatalogUnreadableError(
       `The sweep's planning record ${key} ${problem}, so the sweep cannot go on and removed nothing more; start a new sweep.`,
@@ -342,4 +368,45 @@ export async function readPlanning<D>(
       next: found.next,
     },
   };
+}
+
+/** What is wrong with a planning record read back, or undefined. */
+function planningProblem(
+  record: Partial<PlanningRecord<PlannedDecisions>> | null,
+  owner: PlanningOwner,
+  at: PlanningPosition,
+): string | undefined {
+  const ownedBy = (r: Partial<PlanningOwner> | undefined) =>
+    r?.org === owner.org && r.execution === owner.execution && r.sweptAt === owner.sweptAt;
+  if (typeof record !== 'object' || record === null || record.formatVersion !== 1)
+    return 'is not a planning record this version reads';
+  if (!ownedBy(record) || !ownedBy(record.decisions))
+    return `is not this sweep's (org ${owner.org}, execution ${owner.execution}, begun ${owner.sweptAt})`;
+  const { decisions, sources, next } = record;
+  if (next?.source !== at.source || next.list !== at.list)
+    return `does not stop where the sweep's cursor says (${planningName(at)})`;
+  if (
+    !decisions ||
+    !Array.isArray(decisions.kept) ||
+    !Array.isArray(decisions.expired) ||
+    !Array.isArray(decisions.ignoredFolders)
+  )
+    return 'names no kept and expired snapshots';
+  if (typeof record.deferred !== 'boolean') return 'does not say whether it was deferred';
+  const kept = new Set(decisions.kept.map((d) => d?.snapshotId));
+  const named = new Set(Array.isArray(sources) ? sources.map((s) => s?.snapshotId) : []);
+  if (
+    !Array.isArray(sources) ||
+    sources.some(
+      (s) =>
+        !kept.has(s?.snapshotId) ||
+        (s.from !== 'manifest' && s.from !== 'records') ||
+        typeof s.complete !== 'boolean',
+    ) ||
+    (!record.deferred && decisions.kept.some((d) => d.state === 'complete' && !named.has(d.snapshotId))) ||
+    next.source > sources.length
+  )
+    return 'does not name the kept snapshots to read';
+  if (record.candidates === null) return at.source === 0 ? undefined : 'holds no bodies past its first step';
+  return bodyKeysProblem(record.candidates, owner.org);
 }

@@ -43,7 +43,7 @@ import {
 import {
   bodySources,
   type FileBodies,
-  fileBodiesPrefix,
+  bodyKeysProblem,
   type PlanningPosition,
   type PlanningState,
   planBodies,
@@ -255,12 +255,11 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   const givenLogKey = given ? retentionLogKey(org, new Date(given.sweptAt), input.execution) : '';
   const planningAt = async (at: PlanningPosition | undefined) =>
     given && at
-      ? readPlanning(
+      ? readPlanning<Decisions>(
           store,
           sweepRecordKey(givenLogKey, planningName(at)),
           { org, execution: input.execution, sweptAt: given.sweptAt },
           at,
-          isDecisions,
         )
       : undefined;
   let entry = given ? await ownLog(store, givenLogKey) : undefined;
@@ -313,6 +312,13 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       throw new OutOfTime(error.progress, { sweptAt: owner.sweptAt, planned: state.next });
     }
   };
+  // The sweep's list of the bodies it removes, written once: a list an invocation of this sweep
+  // already wrote (one that failed before its log entry) stands, and is what the entry counts.
+  const keepList = async (planned: FileBodies): Promise<FileBodies> => {
+    await putIfAbsent(store, removalListKey, JSON.stringify(listOf(input, sweptAt, planned)));
+    const listed = await removalList(store, removalListKey, input, sweptAt);
+    return listed ? { remove: [...listed.bodies], deferred: listed.deferred ?? false } : planned;
+  };
   const folders = await snapshotsWithObjects(store, org, checkTime);
   progress.ignoredFolders = folders.ignored;
   let bodies: FileBodies | undefined;
@@ -325,6 +331,8 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       state = await bodySources(store, org, decisions.kept, sweptAt, checkTime);
       movedOn = true;
     }
+    progress.kept = decisions.kept.length;
+    progress.expired = decisions.expired.length;
     const planned = await planOn(decisions, state);
     const counts = {
       kept: decisions.kept.length,
@@ -332,18 +340,19 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       fileBodiesToRemove: planned.remove.length,
     };
     if (counts.expired === 0 && counts.fileBodiesToRemove === 0) {
-      progress.kept = counts.kept;
       progress.fileBodiesDeferred = planned.deferred;
       return done();
     }
-    const planEntry: RetentionLogEntry = { ...decisions, counts };
-    // Its list of bodies first, so that a sweep with a log entry always has its list (written
-    // once: another list already under its key fails the sweep).
-    await writeJsonOnce(store, removalListKey, listOf(input, sweptAt, planned));
+    // Its list of bodies first, so that a sweep with a log entry always has its list.
+    const listed = await keepList(planned);
+    const planEntry: RetentionLogEntry = {
+      ...decisions,
+      counts: { ...counts, fileBodiesToRemove: listed.remove.length },
+    };
     try {
       await store.put(logKey, JSON.stringify(planEntry, null, 2), { contentType: 'application/json' });
       entry = planEntry;
-      bodies = planned;
+      bodies = listed;
     } catch (error) {
       // Written already under this instant and execution: what it says is what the sweep does.
       if (!(error instanceof ObjectExistsError)) throw error;
@@ -369,12 +378,15 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       const state =
         (await planningAt(cursor.planned))?.state ??
         (await bodySources(store, org, entry.kept, sweptAt, checkTime));
-      bodies = await planOn(entry, state);
-      await writeJsonOnce(store, removalListKey, listOf(input, sweptAt, bodies));
+      bodies = await keepList(await planOn(entry, state));
       // A new list: no body of it is removed yet.
-      const { planned: _planned, ...rest } = cursor;
-      cursor = { ...rest, bodiesRemoved: 0 };
+      cursor = { ...cursor, bodiesRemoved: 0 };
     }
+  }
+  // Planned: a cursor from now on names no planning record.
+  if (cursor.planned) {
+    const { planned: _planned, ...rest } = cursor;
+    cursor = rest;
   }
 
   for (const decision of entry.expired) {
@@ -519,16 +531,13 @@ async function removalList(
   } catch {
     // reported below
   }
-  const bodies = fileBodiesPrefix(input.org);
   const problem = !Array.isArray(list?.bodies)
     ? 'names no bodies'
     : list.org !== input.org || list.execution !== input.execution || list.sweptAt !== sweptAt.toISOString()
       ? `is not this sweep's (org ${input.org}, execution ${input.execution}, begun ${sweptAt.toISOString()})`
       : list.deferred !== undefined && typeof list.deferred !== 'boolean'
         ? 'does not say whether it was deferred'
-        : list.bodies.some((b) => typeof b !== 'string' || !b.startsWith(bodies) || b.includes('..'))
-          ? `names a key outside ${bodies}`
-          : undefined;
+        : bodyKeysProblem(list.bodies, input.org);
   if (problem) {
     throw new RetentionCatalogUnreadableError(
       `The file body list ${key} ${problem}, so the sweep cannot go on and removed no body; start a new sweep.`,
@@ -539,11 +548,6 @@ async function removalList(
 
 /** A sweep's decisions: its retention log entry but for the counts, known once it planned. */
 type Decisions = Omit<RetentionLogEntry, 'counts'>;
-
-const isDecisions = (value: unknown): value is Decisions => {
-  const d = value as Partial<Decisions> | null;
-  return Array.isArray(d?.kept) && Array.isArray(d.expired) && Array.isArray(d.ignoredFolders);
-};
 
 /** Classifies the org's snapshots at `sweptAt`: what the retention log entry will say of each. */
 async function classifyOrg(
