@@ -100,7 +100,7 @@ function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
     restoreFiles({
       org,
       store,
-      snapshot,
+      snapshot: async () => snapshot,
       root,
       runId,
       userId: org.userId,
@@ -108,7 +108,16 @@ function setting(file: SnapshotFile = threeVersionFile(), ownerActive = true) {
       danglingReferences: [],
     });
   const verify = async (filePlan: FilePlan) =>
-    (await verifyFiles({ org, store, snapshot, root, runId: 'run-files', plan: filePlan })).problems;
+    (
+      await verifyFiles({
+        org,
+        store,
+        snapshot: async () => snapshot,
+        root,
+        runId: 'run-files',
+        plan: filePlan,
+      })
+    ).problems;
   const state = () => {
     const docs = org.live('ContentDocument');
     return docs.map((d) => ({
@@ -135,7 +144,7 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 async function restoreInSteps(args: {
   org: FakeOrg;
   store: MemoryStore;
-  snapshot: FakeSnapshot;
+  snapshot: () => Promise<FakeSnapshot>;
   root: string;
   runId: string;
   plan: FilePlan;
@@ -367,7 +376,7 @@ describe('restoring a file whole', () => {
     const invocations = await restoreInSteps({
       org,
       store,
-      snapshot,
+      snapshot: async () => snapshot,
       root,
       runId: 'run-files',
       plan: filePlan,
@@ -376,7 +385,16 @@ describe('restoring a file whole', () => {
     expect(state()).toHaveLength(3);
     for (const doc of state()) expect(doc.versions).toHaveLength(3);
     expect(
-      (await verifyFiles({ org, store, snapshot, root, runId: 'run-many', plan: filePlan })).problems,
+      (
+        await verifyFiles({
+          org,
+          store,
+          snapshot: async () => snapshot,
+          root,
+          runId: 'run-many',
+          plan: filePlan,
+        })
+      ).problems,
     ).toEqual([]);
   });
 
@@ -408,12 +426,11 @@ describe('restoring a file whole', () => {
     });
     expect(filePlan.details).toEqual({ records: 2, perRecord: 2 });
     expect(JSON.parse(new TextDecoder().decode(store.objects.get(keyOf(1))))).toHaveLength(1);
-    // From here on the snapshot is not read: each step reads the records of the entries it reaches.
-    const unread = Object.assign(Object.create(snapshot) as FakeSnapshot, {
-      files: async () => {
-        throw new Error('the snapshot was read again');
-      },
-    });
+    // From here on the snapshot is not resolved (its manifests read): each step reads the records
+    // of the entries it reaches.
+    const unread = async (): Promise<FakeSnapshot> => {
+      throw new Error('the snapshot was resolved again');
+    };
     expect(
       await restoreInSteps({ org, store, snapshot: unread, root, runId: 'run-details', plan: filePlan }),
     ).toEqual([0, 1, 2]);

@@ -46,7 +46,8 @@ export interface FileCheck {
 export async function verifyFiles(args: {
   readonly org: RestoreOrg;
   readonly store: BackupStore;
-  readonly snapshot: SnapshotView;
+  /** Resolves the snapshot: called only for a plan that keeps no file details. */
+  readonly snapshot: () => Promise<SnapshotView>;
   /** The run's restore root (see `restoreRoot`), whose id map names the restored copies. */
   readonly root: string;
   /** The run, whose plan's file details (when it has them) are read instead of the snapshot. */
@@ -63,7 +64,7 @@ export async function verifyFiles(args: {
     store: args.store,
     details: args.plan.details,
     keyOf: (record) => restoreKeys.fileDetails(args.root, args.runId, record),
-    fromSnapshot: () => args.snapshot.files(plannedFiles(args.plan)),
+    fromSnapshot: async () => (await args.snapshot()).files(plannedFiles(args.plan)),
   });
   const { entries } = args.plan;
   const start = args.cursor ?? 0;

@@ -302,7 +302,11 @@ interface LinkRecord {
 export async function restoreFiles(args: {
   readonly org: RestoreOrg;
   readonly store: BackupStore;
-  readonly snapshot: SnapshotView;
+  /**
+   * Resolves the snapshot (its manifest chain): called only for a plan that keeps no file details
+   * (a dry run's, or one an earlier version made).
+   */
+  readonly snapshot: () => Promise<SnapshotView>;
   /** The run's restore root (see `restoreRoot`), where the id map and the outcomes are kept. */
   readonly root: string;
   readonly runId: string;
@@ -332,7 +336,7 @@ export async function restoreFiles(args: {
     store,
     details: args.plan.details,
     keyOf: (record) => restoreKeys.fileDetails(root, runId, record),
-    fromSnapshot: () => args.snapshot.files(plannedFiles(args.plan)),
+    fromSnapshot: async () => (await args.snapshot()).files(plannedFiles(args.plan)),
   });
   const run: FileRun = {
     org,

@@ -194,11 +194,10 @@ export async function filesStep(
   await holdLease(deps, root, run);
   const plan = await loadPlan(deps.store, root, run);
   const { userId } = await deps.org.identity();
-  const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
   const outcome = await restoreFiles({
     org: deps.org,
     store: deps.store,
-    snapshot,
+    snapshot: () => deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
     root,
     runId: run.runId,
     userId,
@@ -317,7 +316,7 @@ export async function fileCheckStep(
     const check = await verifyFiles({
       org: deps.org,
       store: deps.store,
-      snapshot: await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
+      snapshot: () => deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
       root,
       runId: run.runId,
       plan: filePlan,
@@ -364,7 +363,7 @@ async function fileProblemsOf(
   const rest = await verifyFiles({
     org: deps.org,
     store: deps.store,
-    snapshot: await snapshotOf(),
+    snapshot: snapshotOf,
     root,
     runId: run.runId,
     plan: filePlan,
