@@ -74,7 +74,7 @@ export const BATCHES_AT_ONCE = 4;
 export const BODY_BYTES_PER_BATCH = 28_000_000;
 
 /** Bodies read from the vault at once by one batch. */
-const BODIES_READ_AT_ONCE = 8;
+const VAULT_BODIES_READ_AT_ONCE = 8;
 
 interface BatchRow {
   readonly oldId: string;
@@ -354,7 +354,7 @@ async function readBodies(
     for (const [field, value] of Object.entries(r.values))
       if (op.types[field] === 'base64' && value) wanted.push({ oldId: r.oldId, field, inline: value });
   }
-  await inTurns(wanted, BODIES_READ_AT_ONCE, async (w) => {
+  await inTurns(wanted, VAULT_BODIES_READ_AT_ONCE, async (w) => {
     const fail = (statusCode: string, message: string): void => {
       failures.set(w.oldId, { oldId: w.oldId, id: null, errors: [{ statusCode, message }] });
     };

@@ -7,7 +7,7 @@ import { listKeys, readJson, writeJsonOnce } from './store-json.ts';
 import { idKey, sameValue } from './values.ts';
 
 /** Bodies read back from the org at once while settling an intent. */
-const BODIES_READ_AT_ONCE = 8;
+const ORG_BODIES_READ_AT_ONCE = 8;
 
 /** One insert batch's outcome: which old ids got which new ids, and which rows failed. */
 export interface IdMapFile {
@@ -153,7 +153,7 @@ export async function reconcileIntents(
         for (const f of Object.keys(row.bodies ?? {}))
           reads.set(`${c.Id}/${f}`, { id: c.Id as string, field: f });
     const digests = new Map<string, string>();
-    await inTurns([...reads], BODIES_READ_AT_ONCE, async ([at, { id, field }]) => {
+    await inTurns([...reads], ORG_BODIES_READ_AT_ONCE, async ([at, { id, field }]) => {
       digests.set(at, await org.bodySha256(object, id, field));
     });
     const used = new Set<string>();
