@@ -74,3 +74,38 @@ describe('the error names the synthesized state machines handle', () => {
     expect(unknown).toEqual([]);
   });
 });
+
+describe("the restore's row check", () => {
+  const { app } = buildApp(parseConfig(exampleConfigJson()), appWithoutBundling(), { nag: false });
+  const restores = app
+    .synth()
+    .stacks.flatMap((stack) =>
+      Object.entries((stack.template as { Resources?: Record<string, CfnResource> }).Resources ?? {}),
+    )
+    .filter(
+      ([id, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine' && id.includes('Restore'),
+    )
+    .map(
+      ([, resource]) =>
+        definitionOf(resource.Properties?.DefinitionString) as { States: Record<string, State> },
+    );
+  interface State {
+    readonly Retry?: { ErrorEquals: string[] }[];
+    readonly Catch?: { ErrorEquals: string[]; Next: string }[];
+    readonly Next?: string;
+  }
+
+  it('is run again when its invocation died or timed out, and fails into the restore failure path', () => {
+    expect(restores).toHaveLength(2);
+    for (const { States } of restores) {
+      const [name, state] = Object.entries(States).find(([n]) => n.endsWith('VerifyRows'))!;
+      expect(state.Retry?.flatMap((r) => r.ErrorEquals)).toEqual(
+        expect.arrayContaining([...LAMBDA_CRASH_ERRORS]),
+      );
+      expect(
+        state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')),
+        name,
+      ).toBe(true);
+    }
+  });
+});

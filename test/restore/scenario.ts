@@ -141,6 +141,32 @@ export async function runRestore(
 export async function runValidated(deps: RestoreDeps, run: RestoreRun, fileChecks?: FileCheckSteps) {
   const plan = await planStep(deps, run);
   if (run.dryRun) return { run, plan };
+  await writeSteps(deps, run, plan);
+  for (
+    let cursor = 0;
+    (fileChecks?.answers.length ?? 0) < (fileChecks?.steps ?? Number.POSITIVE_INFINITY);
+  ) {
+    await fileChecks?.before?.(run, cursor);
+    const check = await fileCheckStep(deps, run, cursor, fileChecks?.deadline());
+    fileChecks?.answers.push(check);
+    if (check.done) break;
+    cursor = check.cursor;
+  }
+  for (let cursor = 0; ; ) {
+    const check = await rowCheckStep(deps, run, cursor);
+    if (check.done) break;
+    cursor = check.cursor;
+  }
+  const verify = await verifyStep(deps, run);
+  return { run, plan, verify };
+}
+
+/** The steps that write to the org, after the plan: every level's objects, the second pass, the files. */
+export async function writeSteps(
+  deps: RestoreDeps,
+  run: RestoreRun,
+  plan: Awaited<ReturnType<typeof planStep>>,
+): Promise<void> {
   for (let level = 0; ; level++) {
     const l = await levelStep(deps, run, level);
     if (l.done) break;
@@ -159,21 +185,4 @@ export async function runValidated(deps: RestoreDeps, run: RestoreRun, fileCheck
     if (files.done) break;
     cursor = files.cursor;
   }
-  for (
-    let cursor = 0;
-    (fileChecks?.answers.length ?? 0) < (fileChecks?.steps ?? Number.POSITIVE_INFINITY);
-  ) {
-    await fileChecks?.before?.(run, cursor);
-    const check = await fileCheckStep(deps, run, cursor, fileChecks?.deadline());
-    fileChecks?.answers.push(check);
-    if (check.done) break;
-    cursor = check.cursor;
-  }
-  for (let cursor = 0; ; ) {
-    const check = await rowCheckStep(deps, run, cursor);
-    if (check.done) break;
-    cursor = check.cursor;
-  }
-  const verify = await verifyStep(deps, run);
-  return { run, plan, verify };
 }

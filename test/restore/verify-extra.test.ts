@@ -8,7 +8,7 @@ import {
   validateStep,
   verifyStep,
 } from '../../lambdas/core/restore/workflow.ts';
-import { ORG_NAME, propertyId, runRestore, world } from './scenario.ts';
+import { accountId, brokerId, ORG_NAME, propertyId, runRestore, world, writeSteps } from './scenario.ts';
 
 const INPUT = { objects: ['Property__c'], mode: 'restore-deleted', confirmOrgId: '00D000000000001AAA' };
 
@@ -114,5 +114,78 @@ describe('verification of extra rows', () => {
     expect(reads).toBe(0);
     expect(verify.matches).toBe(true);
     expect(verify.report.objects).toEqual([kept.summary]);
+  });
+});
+
+describe('verification an object at a time', () => {
+  const ALL = {
+    objects: ['Broker__c', 'Property__c', 'Account'],
+    mode: 'restore-deleted',
+    confirmOrgId: '00D000000000001AAA',
+  };
+
+  /** A restore of a row of each object, written; then two of the rows it brought back lost again. */
+  async function writtenWithDifferences(runId: string) {
+    const w = world();
+    w.org.hardDelete('Broker__c', brokerId(1));
+    w.org.hardDelete('Property__c', propertyId(1));
+    w.org.hardDelete('Account', accountId(3));
+    const run = await validateStep(w.deps, ALL, runId);
+    const plan = await planStep(w.deps, run);
+    await writeSteps(w.deps, run, plan);
+    for (const [object, name] of [
+      ['Broker__c', 'Broker 1'],
+      ['Property__c', 'House 1'],
+    ] as const)
+      w.org.hardDelete(object, w.org.live(object).find((r) => r.Name === name)!.Id!);
+    const stored = JSON.parse(
+      Buffer.from(await w.store.get(restoreKeys.plan(restoreRoot(ORG_NAME, w.org.orgId), runId))).toString(),
+    ) as { levels: string[][] };
+    return { ...w, run, objects: stored.levels.flat() };
+  }
+
+  /** The report without what names the run. */
+  const contentOf = (report: { objects: unknown; problems: unknown; extraRows: unknown }) => ({
+    objects: report.objects,
+    problems: report.problems,
+    extraRows: report.extraRows,
+  });
+
+  it('reports the same, in plan order, whether the row checks or the verify step checked each object', async () => {
+    // GIVEN two like restores, each with rows missing in two objects
+    const whole = await writtenWithDifferences('run-whole');
+    const stepped = await writtenWithDifferences('run-stepped');
+    expect(stepped.objects).toHaveLength(3);
+    // WHEN one is verified by the verify step alone, and the other's first object is checked by a
+    // row check step past its deadline (which starts that one only), the rest by the verify step
+    const first = await rowCheckStep(stepped.deps, stepped.run, 0, 0);
+    expect(first).toEqual({ done: false, cursor: 1, problems: expect.any(Number) });
+    const a = await verifyStep(whole.deps, whole.run);
+    const b = await verifyStep(stepped.deps, stepped.run);
+    // THEN both reports name the same rows, object by object in plan order
+    expect(contentOf(b.report)).toEqual(contentOf(a.report));
+    expect(a.report.objects.map((o) => o.object)).toEqual(whole.objects);
+    const byObject = a.report.problems.map((p) => p.object);
+    expect(new Set(byObject)).toEqual(new Set(['Broker__c', 'Property__c']));
+    expect(byObject).toEqual(
+      [...byObject].sort((x, y) => whole.objects.indexOf(x) - whole.objects.indexOf(y)),
+    );
+    expect(a.matches).toBe(false);
+  });
+
+  it('keeps one check of each object when two row check steps run at once', async () => {
+    const twice = await writtenWithDifferences('run-twice');
+    const once = await writtenWithDifferences('run-once');
+    const [x, y] = await Promise.all([
+      rowCheckStep(twice.deps, twice.run, 0),
+      rowCheckStep(twice.deps, twice.run, 0),
+    ]);
+    expect(x).toMatchObject({ done: true, cursor: 3 });
+    expect(y).toMatchObject({ done: true, cursor: 3 });
+    const checks = [...twice.store.objects.keys()].filter((k) => k.includes('/row-checks/'));
+    expect(checks).toHaveLength(3);
+    const a = await verifyStep(once.deps, once.run);
+    const b = await verifyStep(twice.deps, twice.run);
+    expect(contentOf(b.report)).toEqual(contentOf(a.report));
   });
 });

@@ -88,6 +88,7 @@ export async function checkObjectRows(args: VerifyContext, op: ObjectPlan): Prom
     `${restoreKeys.outcomePrefix(plan.root, plan.runId)}${op.object}/`,
   )) {
     const o = await readJson<BatchOutcome>(store, key);
+    // (The files step keeps its outcome under ContentVersion/, as no batch of rows: left out.)
     if (o && o.object === op.object) outcomes.push(o);
   }
   const checks: {

@@ -373,9 +373,11 @@ async function fileProblemsOf(
 }
 
 /**
- * Checks the restored rows an object at a time, in plan order, from object `cursor` until done or
- * past `deadline`, keeping what it found of each object (`runs/<run>/row-checks/`) for the verify
- * step's report.
+ * Checks the restored rows an object at a time, in plan order and four at once, from object
+ * `cursor` until done or past `deadline`, keeping what it found of each object
+ * (`runs/<run>/row-checks/`) for the verify step's report. No object is started past the deadline,
+ * or when the longest check so far would end past it (the first always is); the answer's cursor
+ * is the first object not started. One object is checked whole in one invocation.
  */
 export async function rowCheckStep(
   deps: RestoreDeps,
@@ -392,18 +394,19 @@ export async function rowCheckStep(
   const now = deps.now ?? Date.now;
   const context = verifyContext(deps, run, plan);
   let problems = 0;
-  for (let i = cursor; i < objects.length; i += OBJECTS_CHECKED_AT_ONCE) {
-    if (i > cursor && deadline !== undefined && now() >= deadline)
-      return { done: false, cursor: i, problems };
-    const group = objects
-      .slice(i, i + OBJECTS_CHECKED_AT_ONCE)
-      .map((object, j) => ({ object, index: i + j }));
-    const checks = await inTurns(group, OBJECTS_CHECKED_AT_ONCE, ({ object, index }) =>
-      objectRowCheck(deps, run, plan, context, index, object),
-    );
-    for (const c of checks) problems += (c?.problems.length ?? 0) + (c?.extraRows.length ?? 0);
-  }
-  return { done: true, cursor: objects.length, problems };
+  let longestMs = 0;
+  // Objects start in plan order and time only moves on: those started are the first ones.
+  let started = 0;
+  await inTurns(objects.slice(cursor), OBJECTS_CHECKED_AT_ONCE, async (object, j) => {
+    if (j > 0 && deadline !== undefined && (now() >= deadline || now() + longestMs >= deadline)) return;
+    started++;
+    const at = now();
+    const check = await objectRowCheck(deps, run, plan, context, cursor + j, object);
+    longestMs = Math.max(longestMs, now() - at);
+    problems += (check?.problems.length ?? 0) + (check?.extraRows.length ?? 0);
+  });
+  const next = cursor + started;
+  return { done: next >= objects.length, cursor: next, problems };
 }
 
 /**
@@ -446,7 +449,13 @@ async function objectRowCheck(
     await putIfAbsent(deps.store, key, JSON.stringify(found));
     check = (await readJson<ObjectRowCheck>(deps.store, key)) ?? found;
   }
-  if (check.object !== object || !Array.isArray(check.problems) || !Array.isArray(check.extraRows))
+  if (
+    check.formatVersion !== 1 ||
+    check.object !== object ||
+    check.summary?.object !== object ||
+    !Array.isArray(check.problems) ||
+    !Array.isArray(check.extraRows)
+  )
     throw new InvalidRestoreStateError(
       `The row check record ${key} is not the check of ${object}: it was not written by this restore's verification. Nothing was changed in the org; start the restore again to verify it (a new run makes nothing twice).`,
     );

@@ -96,11 +96,16 @@ const filesEvent = z.object({ run, cursor: z.number().int().nonnegative().option
  * The verify step's state; `fileCheck` when it checks the restored files, a group at a time;
  * `rowCheck` when it checks the restored rows, an object at a time.
  */
-const verifyEvent = z.object({
-  run,
-  fileCheck: z.object({ cursor: z.number().int().nonnegative() }).optional(),
-  rowCheck: z.object({ cursor: z.number().int().nonnegative() }).optional(),
-});
+const verifyEvent = z
+  .object({
+    run,
+    fileCheck: z.object({ cursor: z.number().int().nonnegative() }).optional(),
+    rowCheck: z.object({ cursor: z.number().int().nonnegative() }).optional(),
+  })
+  .refine((state) => !(state.fileCheck && state.rowCheck), {
+    message: 'a verify step checks the files or the rows, not both: pass fileCheck or rowCheck',
+    path: ['rowCheck'],
+  });
 const metadataEvent = z.object({
   run,
   progress: z

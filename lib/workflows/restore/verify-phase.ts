@@ -2,7 +2,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { RESTORE_MISMATCH_ERROR } from '../../../contract/workflow-contract.ts';
+import { Duration } from 'aws-cdk-lib';
+import { LAMBDA_CRASH_ERRORS, RESTORE_MISMATCH_ERROR } from '../../../contract/workflow-contract.ts';
 import { alertTask, invokeTask } from '../support/tasks.ts';
 import type { FailingStep, RestorePhase } from './failure-phase.ts';
 import { RESTORE_RETRY } from './functions.ts';
@@ -68,6 +69,14 @@ export class RestoreVerifyPhase extends sfn.StateMachineFragment implements Rest
       retry: RESTORE_RETRY,
       payload: { run, rowCheck: { cursor: sfn.JsonPath.numberAt('$.rowCheck.cursor') } },
       resultPath: '$.rowCheck',
+    });
+    // A check only reads the org and keeps what it found once: an invocation that died or ran out
+    // of time (one object longer than its time) is run again, going on from its cursor.
+    rowCheck.addRetry({
+      errors: [...LAMBDA_CRASH_ERRORS],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 2,
     });
     const verify = invokeTask(this, 'VerifyRestore', {
       lambdaFunction: props.verifyFunction,
