@@ -216,8 +216,85 @@ describe('a sweep whose planning takes several invocations', () => {
     for (const body of bodiesOf([4, FILES])) expect(await store.head(body)).toBeDefined();
   });
 
+  it('holds to the list of bodies an invocation wrote before its log failed, when it is run again', async () => {
+    // GIVEN a sweep stopped after it classified
+    const { store, bodiesOf } = await vault();
+    const [classified] = await invokeUntil(store, () => true);
+    const logWrites = { fail: true };
+    const put = store.put.bind(store);
+    store.put = async (key, body) => {
+      if (logWrites.fail && /\/retention\/[^/]+\.json$/.test(key)) throw new Error('the log write was cut');
+      return put(key, body);
+    };
+    // ...whose next invocation planned to its end, wrote its list of bodies and failed on its log
+    const goOn = () =>
+      sweepOrg(
+        { store, remover: store, clock: () => at(2, 2) },
+        { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: classified!.cursor! },
+      );
+    await expect(goOn()).rejects.toThrow('the log write was cut');
+    // WHEN a body no kept snapshot names is stored meanwhile, and the invocation is run again
+    const late = 'orgs/acme/files/sha256/ff/late-body';
+    await store.put(late, 'stored after the sweep listed the bodies');
+    logWrites.fail = false;
+    const out = await goOn();
+    // THEN the list written first stands: the log counts it, and the late body stays
+    expect(out).toMatchObject({ done: true, removedFileBodies: 3 });
+    const log = JSON.parse(store.text(out.logKey!)) as { counts: { fileBodiesToRemove: number } };
+    expect(log.counts.fileBodiesToRemove).toBe(3);
+    expect(await store.head(late)).toBeDefined();
+    for (const body of bodiesOf([1, 3])) expect(await store.head(body)).toBeUndefined();
+  });
+
+  it("reads the next data backup first when the newest one's catalog entry cannot be read as the sweep orders them", async () => {
+    // GIVEN the newest data backup's catalog entry unreadable once the sweep has classified
+    const { store, ids, bodiesOf } = await vault();
+    const entry = `orgs/acme/catalog/${ids[2]}.json`;
+    let reads = 0;
+    const get = store.get.bind(store);
+    store.get = async (key) => {
+      if (key === entry && ++reads > 1) return new TextEncoder().encode('{ not a catalog entry');
+      return get(key);
+    };
+    // WHEN it sweeps
+    const outs = await invokeUntil(store);
+    // THEN it reads the older data backup first, and removes what one that read them in any order would
+    const stem = outs.find((o) => o.logKey)!.logKey!.replace(/\.json$/, '');
+    const record = JSON.parse(store.text(`${stem}/planning-0-0.json`)) as {
+      sources: { snapshotId: string }[];
+    };
+    expect(record.sources.map((source) => source.snapshotId)).toEqual([ids[1], ids[3], ids[2]]);
+    expect(outs.at(-1)).toMatchObject({ done: true, expired: 1 });
+    expect(outs.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(3);
+    for (const body of bodiesOf([4, FILES])) expect(await store.head(body)).toBeDefined();
+  });
+
   it.each([
     ["another execution's", (r: Record<string, unknown>) => ({ ...r, execution: 'exec-0' })],
+    [
+      "holding another sweep's decisions",
+      (r: Record<string, unknown>) => ({
+        ...r,
+        decisions: { ...(r.decisions as Record<string, unknown>), execution: 'exec-0' },
+      }),
+    ],
+    [
+      'naming a snapshot it does not keep',
+      (r: Record<string, unknown>) => ({
+        ...r,
+        sources: [
+          ...(r.sources as unknown[]),
+          { snapshotId: '20261101T020000000Z-zzzzzz', from: 'manifest', complete: true },
+        ],
+      }),
+    ],
+    [
+      'taking a complete snapshot for one that did not complete',
+      (r: Record<string, unknown>) => ({
+        ...r,
+        sources: (r.sources as { complete: boolean }[]).map((source) => ({ ...source, complete: false })),
+      }),
+    ],
     ['stopping elsewhere', (r: Record<string, unknown>) => ({ ...r, next: { source: 2, list: 0 } })],
     [
       'naming a key outside the file bodies',

@@ -20,6 +20,7 @@ import { putIfAbsent } from '../restore/store-json.ts';
 import { FILE_LISTS_AT_ONCE, readFileList } from '../snapshot/file-lists.ts';
 import { catalogKey, FILE_LIST_KEY, manifestKey, orgPrefix, snapshotPrefix } from '../snapshot/keys.ts';
 import {
+  InvalidSnapshotManifestError,
   parseCatalogEntry,
   parseManifest,
   SnapshotCorruptError,
@@ -120,14 +121,20 @@ export async function bodySources(
   const sources = found.filter((f): f is BodySource => f !== undefined && f !== 'deferred');
   // Read first, the newest complete backup of data leaves the fewest bodies to hold: a metadata
   // backup names none, a failed run may name few.
+  // (A catalog entry gone or unreadable since the sweep classified only leaves that one in place.)
   for (const [i, source] of sources.entries()) {
     if (!source.complete) continue;
     checkTime();
-    const entry = parseCatalogEntry(
-      new TextDecoder().decode(await store.get(catalogKey(org, source.snapshotId))),
-      catalogKey(org, source.snapshotId),
-    );
-    if (entry.mode === 'metadata') continue;
+    const key = catalogKey(org, source.snapshotId);
+    const mode = await store
+      .get(key)
+      .then((bytes) => parseCatalogEntry(new TextDecoder().decode(bytes), key).mode)
+      .catch((error: unknown) => {
+        if (error instanceof ObjectNotFoundError || error instanceof InvalidSnapshotManifestError)
+          return undefined;
+        throw error;
+      });
+    if (mode === undefined || mode === 'metadata') continue;
     sources.splice(i, 1);
     sources.unshift(source);
     break;
@@ -246,8 +253,9 @@ async function bodiesRecordedBy(
   checkTime: () => void,
 ): Promise<string[]> {
   const keys: string[] = [];
+  let listed = 0;
   for await (const { key } of store.list(`${snapshotPrefix(org, snapshotId)}files/`)) {
-    if (keys.length % 1000 === 999) checkTime();
+    if (++listed % 1000 === 0) checkTime();
     if (FILE_LIST_KEY.test(key)) keys.push(key);
   }
   const bodies: string[] = [];
@@ -393,17 +401,18 @@ function planningProblem(
   )
     return 'names no kept and expired snapshots';
   if (typeof record.deferred !== 'boolean') return 'does not say whether it was deferred';
-  const kept = new Set(decisions.kept.map((d) => d?.snapshotId));
+  // Every kept snapshot but a failed one without a manifest is a source, complete as decided.
+  const stateOf = new Map(decisions.kept.map((d) => [d?.snapshotId, d?.state]));
   const named = new Set(Array.isArray(sources) ? sources.map((s) => s?.snapshotId) : []);
   if (
     !Array.isArray(sources) ||
     sources.some(
       (s) =>
-        !kept.has(s?.snapshotId) ||
+        !stateOf.has(s?.snapshotId) ||
         (s.from !== 'manifest' && s.from !== 'records') ||
-        typeof s.complete !== 'boolean',
+        s.complete !== (stateOf.get(s.snapshotId) === 'complete'),
     ) ||
-    (!record.deferred && decisions.kept.some((d) => d.state === 'complete' && !named.has(d.snapshotId))) ||
+    (!record.deferred && decisions.kept.some((d) => d?.state !== 'failed' && !named.has(d?.snapshotId))) ||
     next.source > sources.length
   )
     return 'does not name the kept snapshots to read';
