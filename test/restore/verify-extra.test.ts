@@ -12,6 +12,16 @@ import { accountId, brokerId, ORG_NAME, propertyId, runRestore, world, writeStep
 
 const INPUT = { objects: ['Property__c'], mode: 'restore-deleted', confirmOrgId: '00D000000000001AAA' };
 
+/** A restore of one hard-deleted property, written and not yet verified. */
+async function propertyWritten(runId: string) {
+  const w = world();
+  w.org.hardDelete('Property__c', propertyId(3));
+  const run = await validateStep(w.deps, INPUT, runId);
+  await planStep(w.deps, run);
+  await objectStep(w.deps, run, 'Property__c', 'main', 0);
+  return { ...w, run };
+}
+
 describe('verification of extra rows', () => {
   it('fails a restore that finds duplicates of restored rows in the org, naming each by id', async () => {
     // GIVEN two properties restored under new ids, and a second insert of both that another run
@@ -58,11 +68,7 @@ describe('verification of extra rows', () => {
   });
 
   it('fails a restore that created rows beyond its plan', async () => {
-    const { org, deps } = world();
-    org.hardDelete('Property__c', propertyId(3));
-    const run = await validateStep(deps, INPUT, 'run-extra');
-    await planStep(deps, run);
-    await objectStep(deps, run, 'Property__c', 'main', 0);
+    const { org, deps, run } = await propertyWritten('run-extra');
     // A row the restore's user created during the run that no restore batch recorded.
     const [stray] = await org.create('Property__c', [{ Name: 'House 3', Price__c: 300000 }]);
     const verify = await verifyStep(deps, run);
@@ -72,11 +78,7 @@ describe('verification of extra rows', () => {
   });
 
   it('refuses a row check record that is not the check of its object, writing no report', async () => {
-    const { org, deps, store } = world();
-    org.hardDelete('Property__c', propertyId(3));
-    const run = await validateStep(deps, INPUT, 'run-planted');
-    await planStep(deps, run);
-    await objectStep(deps, run, 'Property__c', 'main', 0);
+    const { org, deps, store, run } = await propertyWritten('run-planted');
     const root = restoreRoot(ORG_NAME, org.orgId);
     const key = restoreKeys.rowCheck(root, 'run-planted', 0, 'Property__c');
     // A check kept under the object's key that says it is another object's, with nothing wrong.
@@ -92,11 +94,7 @@ describe('verification of extra rows', () => {
   });
 
   it('checks each object once, keeping what it found for the report', async () => {
-    const { org, deps, store } = world();
-    org.hardDelete('Property__c', propertyId(3));
-    const run = await validateStep(deps, INPUT, 'run-kept');
-    await planStep(deps, run);
-    await objectStep(deps, run, 'Property__c', 'main', 0);
+    const { org, deps, store, run } = await propertyWritten('run-kept');
     expect(await rowCheckStep(deps, run, 0)).toEqual({ done: true, cursor: 1, problems: 0 });
     const key = restoreKeys.rowCheck(restoreRoot(ORG_NAME, org.orgId), 'run-kept', 0, 'Property__c');
     const kept = JSON.parse(Buffer.from(await store.get(key)).toString()) as {
