@@ -174,6 +174,98 @@ describe('a sweep whose planning takes several invocations', () => {
     expect(JSON.stringify(record('1-0'))).not.toContain('body of');
   });
 
+  it('takes the newest data backup a shard of the hash folders at a time when it names more than a step holds', async () => {
+    // GIVEN two like vaults, and steps holding some 10 keys: the newest data backup names 28
+    const once = await vault();
+    const sliced = await vault();
+    const listings: string[] = [];
+    const list = sliced.store.list.bind(sliced.store);
+    sliced.store.list = (prefix, options) => {
+      listings.push(prefix);
+      return list(prefix, options);
+    };
+    // WHEN one sweeps in one invocation and the other in invocations given no time at all
+    const whole = await sweepOrg(
+      { store: once.store, remover: once.store, clock: () => at(2, 2), bodiesPerShard: 10 },
+      { org: 'acme', policy: POLICY, execution: 'exec-1' },
+    );
+    const outs: SweepOutput[] = [];
+    let cursor: SweepCursor | null = null;
+    do {
+      const out = await sweepOrg(
+        {
+          store: sliced.store,
+          remover: sliced.store,
+          clock: () => at(2, 2),
+          deadline: at(2, 2),
+          bodiesPerShard: 10,
+        },
+        { org: 'acme', policy: POLICY, execution: 'exec-1', ...(cursor ? { cursor } : {}) },
+      );
+      outs.push(out);
+      cursor = out.cursor;
+    } while (cursor && outs.length < 1_000);
+    // THEN the newest data backup is taken in four shards, an invocation each, then the others
+    expect(outs.filter((o) => o.cursor?.planned).map((o) => o.cursor!.planned)).toEqual([
+      { source: 0, list: 0 },
+      { source: 0, list: 1 },
+      { source: 0, list: 2 },
+      { source: 0, list: 3 },
+      { source: 1, list: 0 },
+      { source: 2, list: 0 },
+      { source: 2, list: FILE_LISTS_AT_ONCE },
+      { source: 2, list: FILE_LISTS_AT_ONCE * 2 },
+    ]);
+    // ...removing what the one invocation removed: the bodies of files 1-3 alone
+    expect(whole).toMatchObject({ done: true, removedFileBodies: 3 });
+    expect(outs.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(3);
+    for (const body of sliced.bodiesOf([1, 3])) expect(await sliced.store.head(body)).toBeUndefined();
+    for (const body of sliced.bodiesOf([4, FILES])) expect(await sliced.store.head(body)).toBeDefined();
+    // ...listing each of the 256 hash folders once, never the bodies' whole prefix
+    const folders = listings.filter((p) => p.startsWith('orgs/acme/files/sha256/'));
+    expect(folders).not.toContain('orgs/acme/files/sha256/');
+    expect(new Set(folders).size).toBe(256);
+    expect(folders).toHaveLength(256);
+    // ...each record holding the unnamed bodies of the shards listed so far
+    const stem = outs.find((o) => o.logKey)!.logKey!.replace(/\.json$/, '');
+    const record = (at: string) =>
+      JSON.parse(sliced.store.text(`${stem}/planning-${at}.json`)) as {
+        candidates: string[] | null;
+        shards: number;
+      };
+    expect(record('0-2').shards).toBe(4);
+    const churn = sliced.bodiesOf([1, 7], [FILES - 1, FILES]);
+    const inFirst = (n: number) => churn.filter((b) => Number.parseInt(b.split('/')[4]!, 16) < (256 / 4) * n);
+    expect(record('0-1').candidates).toEqual(inFirst(1));
+    expect(record('0-2').candidates).toEqual(inFirst(2));
+    expect(record('0-3').candidates).toEqual(inFirst(3));
+    expect(record('1-0').candidates).toEqual(churn);
+  });
+
+  it('refuses a record that goes on past the shards it says the bodies are taken in', async () => {
+    const { store, bodiesOf } = await vault();
+    let cursor: SweepCursor | null = null;
+    let out: SweepOutput;
+    const step = (c: SweepCursor | null) =>
+      sweepOrg(
+        { store, remover: store, clock: () => at(2, 2), deadline: at(2, 2), bodiesPerShard: 10 },
+        { org: 'acme', policy: POLICY, execution: 'exec-1', ...(c ? { cursor: c } : {}) },
+      );
+    do {
+      out = await step(cursor);
+      cursor = out.cursor;
+    } while (cursor?.planned?.list !== 2);
+    const key = (await keysUnder(store, 'orgs/acme/retention/')).find((k) =>
+      k.endsWith('/planning-0-2.json'),
+    )!;
+    store.objects.set(
+      key,
+      new TextEncoder().encode(JSON.stringify({ ...JSON.parse(store.text(key)), shards: 1 })),
+    );
+    await expect(step(cursor)).rejects.toThrow(`The sweep's planning record ${key} goes on past its shards`);
+    for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
+  });
+
   it('holds to the decisions it recorded when a backup finishes between two planning invocations', async () => {
     // GIVEN a sweep stopped in its planning, which expires the first day and keeps the others
     const { store, ids, bodiesOf } = await vault();
@@ -304,6 +396,7 @@ describe('a sweep whose planning takes several invocations', () => {
       }),
     ],
     ['without its decisions', (r: Record<string, unknown>) => ({ ...r, decisions: { kept: [] } })],
+    ['sharding the bodies in three', (r: Record<string, unknown>) => ({ ...r, shards: 3 })],
     [
       'leaving out a kept snapshot',
       (r: Record<string, unknown>) => ({ ...r, sources: (r.sources as unknown[]).slice(0, 2) }),

@@ -3,10 +3,11 @@
  * sweep can stop between and go on from, so that a vault whose kept snapshots name millions of
  * bodies is planned over several invocations rather than failing each one at its time limit.
  *
- * The first step reads what the newest complete data snapshot names (a backup of records and
- * files, not of metadata alone: it names every body its point in time holds) and lists the org's
+ * The first steps read what the newest complete data snapshot names (a backup of records and
+ * files, not of metadata alone: it names every body its point in time holds) and list the org's
  * bodies, keeping only those it does not name (a day's churn, where holding every body would be
- * millions of keys). Each later step reads a window of another kept snapshot's file lists and
+ * millions of keys); a shard of the bodies' hash folders a step, so that no step holds more than
+ * some million keys. Each later step reads a window of another kept snapshot's file lists and
  * drops what they name. Between two steps the whole state is the bodies still unnamed and where
  * the next step begins: a sweep that stops writes it down
  * (`<time>-<execution>/planning-<source>-<list>.json` beside its log entry) and its next
@@ -17,7 +18,7 @@ import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { UNFINISHED_GRACE_MS, startOfId, type RetentionDecision } from './classify.ts';
 import { inTurns } from '../in-turns.ts';
 import { putIfAbsent } from '../restore/store-json.ts';
-import { FILE_LISTS_AT_ONCE, readFileList } from '../snapshot/file-lists.ts';
+import { FILE_LISTS_AT_ONCE, fileCount, readFileList } from '../snapshot/file-lists.ts';
 import { catalogKey, FILE_LIST_KEY, manifestKey, orgPrefix, snapshotPrefix } from '../snapshot/keys.ts';
 import {
   InvalidSnapshotManifestError,
@@ -25,6 +26,7 @@ import {
   parseManifest,
   SnapshotCorruptError,
   type SnapshotFile,
+  type SnapshotManifest,
 } from '../snapshot/manifest.ts';
 import { type BackupStore, ObjectNotFoundError } from '../store.ts';
 
@@ -51,6 +53,38 @@ export function bodyKeysProblem(keys: unknown, org: string): string | undefined 
 /** Reads at once while a sweep plans: manifests looked for, lists of runs without a manifest. */
 const READS_AT_ONCE = 16;
 
+/**
+ * The keys one step holds at most, about: the newest data snapshot's bodies are taken a shard of
+ * their hash folders at a time, reading its lists once per shard, when it names more.
+ */
+export const BODIES_PER_SHARD = 1_000_000;
+/** Bodies are stored in 256 folders, by the first two hex digits of their SHA-256. */
+const HASH_FOLDERS = 256;
+
+/** Shards enough that each holds at most `perShard` of `count` bodies: a power of two, at most 256. */
+function shardsFor(count: number, perShard: number): number {
+  let shards = 1;
+  while (shards < HASH_FOLDERS && count / shards > perShard) shards *= 2;
+  return shards;
+}
+
+/** The shard of `shards` a body key falls in; -1 for a key outside the hash folders. */
+function shardOf(org: string, key: string, shards: number): number {
+  const rest = key.slice(fileBodiesPrefix(org).length);
+  if (!/^[0-9a-f]{2}\//.test(rest)) return -1;
+  return Math.floor((Number.parseInt(rest.slice(0, 2), 16) * shards) / HASH_FOLDERS);
+}
+
+/** Where shard `k` of `shards` is listed: the whole prefix for one shard, else its hash folders. */
+function shardPrefixes(org: string, k: number, shards: number): string[] {
+  if (shards === 1) return [fileBodiesPrefix(org)];
+  const per = HASH_FOLDERS / shards;
+  return Array.from(
+    { length: per },
+    (_, i) => `${fileBodiesPrefix(org)}${(k * per + i).toString(16).padStart(2, '0')}/`,
+  );
+}
+
 /** The bodies a sweep removes, or none for now. */
 export interface FileBodies {
   readonly remove: string[];
@@ -72,12 +106,17 @@ export interface PlanningPosition {
   readonly list: number;
 }
 
-/** What planning has found so far; `candidates` is absent until the first step. */
+/**
+ * What planning has found so far; `candidates` is absent until the first shard was listed. While
+ * `next.source` is 0, `next.list` is the shard of the bodies to list next.
+ */
 export interface PlanningState {
   readonly sources: readonly BodySource[];
   /** True when a kept run may be in progress: every body waits for a later sweep. */
   readonly deferred: boolean;
   candidates?: Set<string>;
+  /** The shards of the bodies' hash folders the first steps take; absent until decided. */
+  shards?: number;
   next: PlanningPosition;
 }
 
@@ -152,26 +191,45 @@ export async function planBodies(
   state: PlanningState,
   checkTime: () => void,
   moved: () => void,
+  bodiesPerShard = BODIES_PER_SHARD,
 ): Promise<FileBodies> {
   if (state.deferred) return { remove: [], deferred: true };
-  if (!state.candidates) {
-    const named = new Set<string>();
+  if (state.next.source === 0) {
     const newest = state.sources[0];
-    if (newest)
-      for await (const window of namedBodies(store, org, newest, 0, checkTime))
-        for (const body of window.bodies) named.add(body);
-    // Compared as the listing comes: only the bodies the newest snapshot does not name are held.
-    const candidates = new Set<string>();
-    let listed = 0;
-    for await (const { key } of store.list(fileBodiesPrefix(org))) {
-      if (++listed % 1000 === 0) checkTime();
-      if (!named.has(key)) candidates.add(key);
+    // The newest backup's manifest is read once an invocation, however many shards it takes.
+    let manifest: Promise<SnapshotManifest> | undefined;
+    const read = () => {
+      manifest ??= manifestOf(store, org, newest!);
+      return manifest;
+    };
+    // (Decided by the invocation that lists the first shard, not by one already out of time.)
+    checkTime();
+    state.shards ??= newest?.from === 'manifest' ? shardsFor(fileCount(await read()), bodiesPerShard) : 1;
+    const shards = state.shards;
+    for (let k = state.next.list; k < shards; k++) {
+      checkTime();
+      const named = new Set<string>();
+      if (newest)
+        for await (const window of namedBodies(store, org, newest, 0, checkTime, read))
+          for (const body of window.bodies)
+            if (shards === 1 || shardOf(org, body, shards) === k) named.add(body);
+      // Compared as the listing comes: only the bodies the newest snapshot does not name are held.
+      const unnamed: string[] = [];
+      let listed = 0;
+      for (const prefix of shardPrefixes(org, k, shards))
+        for await (const { key } of store.list(prefix)) {
+          if (++listed % 1000 === 0) checkTime();
+          if (!named.has(key)) unnamed.push(key);
+        }
+      state.candidates ??= new Set<string>();
+      for (const key of unnamed) state.candidates.add(key);
+      state.next = { source: 0, list: k + 1 };
+      moved();
     }
-    state.candidates = candidates;
+    state.candidates ??= new Set<string>();
     state.next = { source: 1, list: 0 };
-    moved();
   }
-  const candidates = state.candidates;
+  const candidates = state.candidates ?? new Set<string>();
   for (let i = state.next.source; i < state.sources.length; i++) {
     if (candidates.size === 0) break;
     for await (const window of namedBodies(store, org, state.sources[i]!, state.next.list, checkTime)) {
@@ -184,23 +242,8 @@ export async function planBodies(
   return { remove: [...candidates].sort(), deferred: false };
 }
 
-/**
- * The bodies a source names, a window of its lists at a time from list `from`, each with where the
- * next window begins. A format 1 manifest's own entries come with the first window.
- */
-async function* namedBodies(
-  store: BackupStore,
-  org: string,
-  source: BodySource,
-  from: number,
-  checkTime: () => void,
-): AsyncGenerator<{ bodies: string[]; nextList: number }> {
-  checkTime();
-  if (source.from === 'records') {
-    if (from > 0) return;
-    yield { bodies: await bodiesRecordedBy(store, org, source.snapshotId, checkTime), nextList: 1 };
-    return;
-  }
+/** A kept source's manifest, or a named error when it is gone. */
+async function manifestOf(store: BackupStore, org: string, source: BodySource): Promise<SnapshotManifest> {
   const key = manifestKey(org, source.snapshotId);
   let text: string;
   try {
@@ -211,7 +254,28 @@ async function* namedBodies(
       `Kept snapshot ${source.snapshotId} of org ${org} lost its manifest (${key}) while the sweep planned, so the file bodies it needs are unknown; no file body was removed. Start a new sweep.`,
     );
   }
-  const manifest = parseManifest(text, key);
+  return parseManifest(text, key);
+}
+
+/**
+ * The bodies a source names, a window of its lists at a time from list `from`, each with where the
+ * next window begins. A format 1 manifest's own entries come with the first window.
+ */
+async function* namedBodies(
+  store: BackupStore,
+  org: string,
+  source: BodySource,
+  from: number,
+  checkTime: () => void,
+  read: () => Promise<SnapshotManifest> = () => manifestOf(store, org, source),
+): AsyncGenerator<{ bodies: string[]; nextList: number }> {
+  checkTime();
+  if (source.from === 'records') {
+    if (from > 0) return;
+    yield { bodies: await bodiesRecordedBy(store, org, source.snapshotId, checkTime), nextList: 1 };
+    return;
+  }
+  const manifest = await read();
   const lists = manifest.fileLists ?? [];
   const inline = from === 0 ? manifest.files.map((f) => f.key) : [];
   if (lists.length === 0) {
@@ -300,6 +364,8 @@ interface PlanningRecord<D extends PlannedDecisions> {
   readonly sources: readonly BodySource[];
   readonly deferred: boolean;
   readonly candidates: readonly string[] | null;
+  /** The shards of the bodies the first steps take; null until decided (absent in earlier records). */
+  readonly shards?: number | null;
   readonly next: PlanningPosition;
 }
 
@@ -331,6 +397,7 @@ export async function writePlanning<D extends PlannedDecisions>(
     sources: state.sources,
     deferred: state.deferred,
     candidates: state.candidates ? [...state.candidates] : null,
+    shards: state.shards ?? null,
     next: state.next,
   };
   await putIfAbsent(store, key, JSON.stringify(record));
@@ -373,6 +440,7 @@ export async function readPlanning<D extends PlannedDecisions>(
       sources: found.sources,
       deferred: found.deferred,
       ...(found.candidates ? { candidates: new Set(found.candidates) } : {}),
+      ...(typeof found.shards === 'number' ? { shards: found.shards } : {}),
       next: found.next,
     },
   };
@@ -416,6 +484,17 @@ function planningProblem(
     next.source > sources.length
   )
     return 'does not name the kept snapshots to read';
-  if (record.candidates === null) return at.source === 0 ? undefined : 'holds no bodies past its first step';
+  const { shards } = record;
+  if (
+    shards !== undefined &&
+    shards !== null &&
+    !(Number.isInteger(shards) && shards >= 1 && shards <= HASH_FOLDERS && (shards & (shards - 1)) === 0)
+  )
+    return 'does not say how the bodies are sharded';
+  if (at.source === 0 && at.list > 0 && (typeof shards !== 'number' || at.list > shards))
+    return 'goes on past its shards of the bodies';
+  const first = at.source === 0 && at.list === 0;
+  if (record.candidates === null) return first ? undefined : 'holds no bodies past its first step';
+  if (first) return 'holds bodies before its first step';
   return bodyKeysProblem(record.candidates, owner.org);
 }

@@ -70,6 +70,11 @@ export interface SweepDeps {
    */
   readonly deadline?: Date;
   /**
+   * The keys a planning step holds at most, about (see bodies-to-remove.ts).
+   * @default BODIES_PER_SHARD
+   */
+  readonly bodiesPerShard?: number;
+  /**
    * Waits while the sweep takes the org's vault lease (see vault-lease.ts).
    * @default - a timer
    */
@@ -302,9 +307,16 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   // names that record.
   const planOn = async (decisions: Decisions, state: PlanningState): Promise<FileBodies> => {
     try {
-      return await planBodies(store, org, state, checkTime, () => {
-        movedOn = true;
-      });
+      return await planBodies(
+        store,
+        org,
+        state,
+        checkTime,
+        () => {
+          movedOn = true;
+        },
+        deps.bodiesPerShard,
+      );
     } catch (error) {
       if (!(error instanceof OutOfTime)) throw error;
       const owner = { org, execution: input.execution, sweptAt: sweptAt.toISOString() };
