@@ -121,7 +121,8 @@ export class RetentionWorkflow extends Construct {
       entry: HANDLERS,
       handler: 'sweep',
       description: `the retention sweeper of org ${props.orgName}: expires the snapshots its policy no longer keeps`,
-      // Planning holds the key of every body the newest data snapshot names (some 220 bytes each).
+      // A planning step holds up to about a million body keys (some 220 bytes each) beside the
+      // candidates, and parses the newest data backup's file lists.
       memorySize: 3008,
       timeout: Duration.minutes(15),
       environment: {

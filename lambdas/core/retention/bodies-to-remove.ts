@@ -202,7 +202,7 @@ export async function planBodies(
       manifest ??= manifestOf(store, org, newest!);
       return manifest;
     };
-    // (Decided by the invocation that lists the first shard, not by one already out of time.)
+    // (Not decided by an invocation already out of time: it would read the manifest for nothing.)
     checkTime();
     state.shards ??= newest?.from === 'manifest' ? shardsFor(fileCount(await read()), bodiesPerShard) : 1;
     const shards = state.shards;
