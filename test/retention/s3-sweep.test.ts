@@ -2,11 +2,11 @@ import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
-import { sweepOrg } from '../../lambdas/core/retention/sweep.ts';
+import { type SweepCursor, type SweepOutput, sweepOrg } from '../../lambdas/core/retention/sweep.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { filesOf } from '../support/snapshot-files.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
-import { baseFields, FakeSource } from '../backup/fake-source.ts';
+import { baseFields, FakeSource, orgWithFiles } from '../backup/fake-source.ts';
 import { runCore } from '../backup/run-core.ts';
 import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
 
@@ -122,5 +122,55 @@ describe.skipIf(radosgwOptedOut())('the retention sweep over a versioned radosgw
       new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `orgs/acme/catalog/${ids[0]}.json` }),
     );
     expect(markers.DeleteMarkers).toHaveLength(1);
+  }, 180_000);
+  it('stores the filter of what the newest backup names as the sweep stops, and reads it back to go on', async () => {
+    // GIVEN two daily full backups of an org of six files, two of them deleted before the second
+    const store = new S3Store(rgw.storeOptions(bucket));
+    const source = orgWithFiles(at(-1), 6);
+    const ids: string[] = [];
+    for (const day of [0, 1]) {
+      if (day === 1) source.object('ContentVersion').rows.splice(0, 2);
+      const run = await runCore(source, { org: 'filtered', mode: 'full' }, {}, store, () => at(day));
+      ids.push(run.finish.snapshotId);
+    }
+    const reader = new SnapshotReader(store);
+    const bodies = (await filesOf(store, await reader.manifest('filtered', ids[0]!)))
+      .map((f) => f.key)
+      .sort();
+    const kept = (await filesOf(store, await reader.manifest('filtered', ids[1]!))).map((f) => f.key).sort();
+    // WHEN it is swept holding a single name as a key (so the newest backup's four go into a
+    // filter), by invocations given no time until two hash folders are listed, then by one to the end
+    const invoke = (cursor: SweepCursor | null, deadline?: Date) =>
+      sweepOrg(
+        {
+          store,
+          remover: store,
+          clock: () => at(1, 3),
+          namesHeldAsKeys: 1,
+          ...(deadline ? { deadline } : {}),
+        },
+        { org: 'filtered', policy: POLICY, execution: 'radosgw-filter', ...(cursor ? { cursor } : {}) },
+      );
+    const outs: SweepOutput[] = [];
+    let cursor: SweepCursor | null = null;
+    do {
+      outs.push(await invoke(cursor, at(1, 3)));
+      cursor = outs.at(-1)!.cursor;
+    } while (cursor && (cursor.planned?.folder ?? 0) < 2 && outs.length < 20);
+    expect(cursor?.planned).toEqual({ source: 0, list: 1, folder: 2 });
+    const last = await invoke(cursor);
+    // THEN the filter stands in the bucket beside the planning records that name it
+    const stem = `orgs/filtered/retention/${at(1, 3).toISOString().replace(/[-:.]/g, '')}-radosgw-filter`;
+    const filterKey = `${stem}/planning-0-1-0.filter`;
+    const record = JSON.parse(new TextDecoder().decode(await store.get(`${stem}/planning-0-1-2.json`))) as {
+      filter: { key: string; bytes: number };
+    };
+    expect(record.filter).toMatchObject({ key: filterKey, bytes: 1024 });
+    expect((await store.get(filterKey)).length).toBe(1024);
+    // ...and the sweep removed the bodies of the two deleted files alone
+    expect(last).toMatchObject({ done: true, expired: 1, removedFileBodies: 2 });
+    for (const body of bodies)
+      expect(await store.head(body), body).toEqual(kept.includes(body) ? expect.anything() : undefined);
+    expect(await verifySnapshot(store, await reader.manifest('filtered', ids[1]!))).toEqual([]);
   }, 180_000);
 });

@@ -68,9 +68,14 @@ async function keysUnder(store: ListPerBodyStore, prefix: string): Promise<strin
 }
 
 /** One invocation of the sweep of exec-1, given no time at all (every invocation moves it on once). */
-const invoke = (store: ListPerBodyStore, cursor: SweepCursor | null, clock = () => at(2, 2)) =>
+const invoke = (
+  store: ListPerBodyStore,
+  cursor: SweepCursor | null,
+  clock = () => at(2, 2),
+  namesHeldAsKeys?: number,
+) =>
   sweepOrg(
-    { store, remover: store, clock, deadline: clock() },
+    { store, remover: store, clock, deadline: clock(), ...(namesHeldAsKeys ? { namesHeldAsKeys } : {}) },
     { org: 'acme', policy: POLICY, execution: 'exec-1', ...(cursor ? { cursor } : {}) },
   );
 
@@ -79,11 +84,12 @@ async function invokeUntil(
   store: ListPerBodyStore,
   stop: (out: SweepOutput) => boolean = () => false,
   from: SweepCursor | null = null,
+  namesHeldAsKeys?: number,
 ): Promise<SweepOutput[]> {
   const outs: SweepOutput[] = [];
   let cursor = from;
   do {
-    const out = await invoke(store, cursor);
+    const out = await invoke(store, cursor, undefined, namesHeldAsKeys);
     outs.push(out);
     cursor = out.cursor;
     if (stop(out)) break;
@@ -174,10 +180,18 @@ describe('a sweep whose planning takes several invocations', () => {
     expect(JSON.stringify(record('1-0'))).not.toContain('body of');
   });
 
-  it('takes the newest data backup a shard of the hash folders at a time when it names more than a step holds', async () => {
-    // GIVEN two like vaults, and steps holding some 10 keys: the newest data backup names 28
+  it('reads the newest data backup into a filter, each list once, then lists the bodies a hash folder a step, when it names more than a step holds as keys', async () => {
+    // GIVEN two like vaults, and steps holding some 10 names as keys: the newest data backup names 28
     const once = await vault();
     const sliced = await vault();
+    const newestLists = (await sliced.reader.manifest('acme', sliced.ids[2]!)).fileLists!.map((l) => l.key);
+    expect(newestLists).toHaveLength(28);
+    const reads = new Map<string, number>();
+    const get = sliced.store.get.bind(sliced.store);
+    sliced.store.get = async (key) => {
+      reads.set(key, (reads.get(key) ?? 0) + 1);
+      return get(key);
+    };
     const listings: string[] = [];
     const list = sliced.store.list.bind(sliced.store);
     sliced.store.list = (prefix, options) => {
@@ -186,31 +200,17 @@ describe('a sweep whose planning takes several invocations', () => {
     };
     // WHEN one sweeps in one invocation and the other in invocations given no time at all
     const whole = await sweepOrg(
-      { store: once.store, remover: once.store, clock: () => at(2, 2), bodiesPerShard: 10 },
+      { store: once.store, remover: once.store, clock: () => at(2, 2), namesHeldAsKeys: 10 },
       { org: 'acme', policy: POLICY, execution: 'exec-1' },
     );
-    const outs: SweepOutput[] = [];
-    let cursor: SweepCursor | null = null;
-    do {
-      const out = await sweepOrg(
-        {
-          store: sliced.store,
-          remover: sliced.store,
-          clock: () => at(2, 2),
-          deadline: at(2, 2),
-          bodiesPerShard: 10,
-        },
-        { org: 'acme', policy: POLICY, execution: 'exec-1', ...(cursor ? { cursor } : {}) },
-      );
-      outs.push(out);
-      cursor = out.cursor;
-    } while (cursor && outs.length < 1_000);
-    // THEN the newest data backup is taken in four shards, an invocation each, then the others
+    const outs = await invokeUntil(sliced.store, undefined, null, 10);
+    // THEN the newest data backup's lists go into the filter a window a step, then each of the 256
+    // hash folders is listed in a step, then the other sources are read
+    const folders = Array.from({ length: 256 }, (_, folder) => ({ source: 0, list: 28, folder }));
     expect(outs.filter((o) => o.cursor?.planned).map((o) => o.cursor!.planned)).toEqual([
       { source: 0, list: 0 },
-      { source: 0, list: 1 },
-      { source: 0, list: 2 },
-      { source: 0, list: 3 },
+      { source: 0, list: FILE_LISTS_AT_ONCE },
+      ...folders,
       { source: 1, list: 0 },
       { source: 2, list: 0 },
       { source: 2, list: FILE_LISTS_AT_ONCE },
@@ -221,49 +221,91 @@ describe('a sweep whose planning takes several invocations', () => {
     expect(outs.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(3);
     for (const body of sliced.bodiesOf([1, 3])) expect(await sliced.store.head(body)).toBeUndefined();
     for (const body of sliced.bodiesOf([4, FILES])) expect(await sliced.store.head(body)).toBeDefined();
-    // ...listing each of the 256 hash folders once, never the bodies' whole prefix
-    const folders = listings.filter((p) => p.startsWith('orgs/acme/files/sha256/'));
-    expect(folders).not.toContain('orgs/acme/files/sha256/');
-    expect(new Set(folders).size).toBe(256);
-    expect(folders).toHaveLength(256);
-    // ...each record holding the unnamed bodies of the shards listed so far
+    // ...each list of the newest data backup read once, each hash folder listed once, never the
+    // bodies' whole prefix
+    expect(newestLists.map((key) => reads.get(key))).toEqual(newestLists.map(() => 1));
+    const listed = listings.filter((p) => p.startsWith('orgs/acme/files/sha256/'));
+    expect(listed).not.toContain('orgs/acme/files/sha256/');
+    expect(new Set(listed).size).toBe(256);
+    expect(listed).toHaveLength(256);
+    // ...the filter stored when it changed (after each window), the records of the listing steps
+    // naming the last one, each holding the unnamed bodies of the folders listed so far
     const stem = outs.find((o) => o.logKey)!.logKey!.replace(/\.json$/, '');
+    expect((await keysUnder(sliced.store, `${stem}/`)).filter((k) => k.endsWith('.filter'))).toEqual([
+      `${stem}/planning-0-${FILE_LISTS_AT_ONCE}.filter`,
+      `${stem}/planning-0-28-0.filter`,
+    ]);
     const record = (at: string) =>
       JSON.parse(sliced.store.text(`${stem}/planning-${at}.json`)) as {
         candidates: string[] | null;
-        shards: number;
+        filter: { key: string; bytes: number } | null;
       };
-    expect(record('0-2').shards).toBe(4);
+    expect(record('0-0').filter).toBeNull();
+    expect(record(`0-${FILE_LISTS_AT_ONCE}`)).toMatchObject({
+      candidates: null,
+      filter: { key: `${stem}/planning-0-${FILE_LISTS_AT_ONCE}.filter`, bytes: 1024 },
+    });
+    expect(record('0-28-200').filter?.key).toBe(`${stem}/planning-0-28-0.filter`);
+    expect(record('1-0').filter).toBeNull();
     const churn = sliced.bodiesOf([1, 7], [FILES - 1, FILES]);
-    const inFirst = (n: number) => churn.filter((b) => Number.parseInt(b.split('/')[4]!, 16) < (256 / 4) * n);
-    expect(record('0-1').candidates).toEqual(inFirst(1));
-    expect(record('0-2').candidates).toEqual(inFirst(2));
-    expect(record('0-3').candidates).toEqual(inFirst(3));
+    const before = (folder: number) => churn.filter((b) => Number.parseInt(b.split('/')[4]!, 16) < folder);
+    expect(record('0-28-0').candidates).toEqual([]);
+    for (const folder of [64, 128, 255]) expect(record(`0-28-${folder}`).candidates).toEqual(before(folder));
     expect(record('1-0').candidates).toEqual(churn);
   });
 
-  it('refuses a record that goes on past the shards it says the bodies are taken in', async () => {
-    const { store, bodiesOf } = await vault();
-    let cursor: SweepCursor | null = null;
-    let out: SweepOutput;
-    const step = (c: SweepCursor | null) =>
-      sweepOrg(
-        { store, remover: store, clock: () => at(2, 2), deadline: at(2, 2), bodiesPerShard: 10 },
-        { org: 'acme', policy: POLICY, execution: 'exec-1', ...(c ? { cursor: c } : {}) },
+  it.each([
+    [
+      'changed',
+      'names a filter (FILTER) that is not there as it was stored',
+      (store: ListPerBodyStore, filter: string) =>
+        store.objects.set(
+          filter,
+          store.objects.get(filter)!.map((b, i) => (i === 0 ? b ^ 1 : b)),
+        ),
+    ],
+    [
+      'gone',
+      'names a filter (FILTER) that is not there as it was stored',
+      (store: ListPerBodyStore, filter: string) => store.objects.delete(filter),
+    ],
+    [
+      'salted for another sweep',
+      'names a filter salted for another sweep',
+      (store: ListPerBodyStore, _filter: string, record: string) => {
+        const parsed = JSON.parse(store.text(record)) as { filter: Record<string, unknown> };
+        parsed.filter.salt = 'exec-0@2026-11-02T04:00:00.000Z';
+        store.objects.set(record, new TextEncoder().encode(JSON.stringify(parsed)));
+      },
+    ],
+  ])(
+    'fails, removing nothing, when the filter a planning record names is %s',
+    async (_what, says, tamper) => {
+      // GIVEN a sweep stopped while it lists the bodies against its filter
+      const { store, bodiesOf } = await vault();
+      const outs = await invokeUntil(store, (o) => o.cursor?.planned?.folder === 5, null, 10);
+      const cursor = outs.at(-1)!.cursor!;
+      const keys = await keysUnder(store, 'orgs/acme/retention/');
+      const filter = keys.find((k) => k.endsWith('/planning-0-28-0.filter'))!;
+      const record = keys.find((k) => k.endsWith('/planning-0-28-5.json'))!;
+      tamper(store, filter, record);
+      // WHEN it goes on: it fails, naming the record (and the filter), and removes nothing
+      await expect(invoke(store, cursor, undefined, 10)).rejects.toThrow(
+        `The sweep's planning record ${record} ${says.replace('FILTER', filter)},`,
       );
-    do {
-      out = await step(cursor);
-      cursor = out.cursor;
-    } while (cursor?.planned?.list !== 2);
-    const key = (await keysUnder(store, 'orgs/acme/retention/')).find((k) =>
-      k.endsWith('/planning-0-2.json'),
-    )!;
-    store.objects.set(
-      key,
-      new TextEncoder().encode(JSON.stringify({ ...JSON.parse(store.text(key)), shards: 1 })),
-    );
-    await expect(step(cursor)).rejects.toThrow(`The sweep's planning record ${key} goes on past its shards`);
-    for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
+      for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
+    },
+  );
+
+  it('refuses a number of names to hold as keys that is not a positive whole number', async () => {
+    const { store } = await vault();
+    for (const namesHeldAsKeys of [0, 1.5, -1])
+      await expect(
+        sweepOrg(
+          { store, remover: store, clock: () => at(2, 2), namesHeldAsKeys },
+          { org: 'acme', policy: POLICY, execution: 'exec-1' },
+        ),
+      ).rejects.toThrow(`namesHeldAsKeys is ${namesHeldAsKeys}: give a positive whole number of names.`);
   });
 
   it('holds to the decisions it recorded when a backup finishes between two planning invocations', async () => {
@@ -361,6 +403,22 @@ describe('a sweep whose planning takes several invocations', () => {
     for (const body of bodiesOf([4, FILES])) expect(await store.head(body)).toBeDefined();
   });
 
+  /** What the sweep says of each planning record below. */
+  const SAYS: Record<string, string> = {
+    "another execution's": "is not this sweep's (org acme, execution exec-1, begun 2026-11-03T04:00:00.000Z)",
+    "holding another sweep's decisions":
+      "is not this sweep's (org acme, execution exec-1, begun 2026-11-03T04:00:00.000Z)",
+    'naming a snapshot it does not keep': 'does not name the kept snapshots to read',
+    'taking a complete snapshot for one that did not complete': 'does not name the kept snapshots to read',
+    'stopping elsewhere': "does not stop where the sweep's cursor says (planning-2-16)",
+    'naming a key outside the file bodies': 'names a key outside orgs/acme/files/sha256/',
+    'without its decisions': 'names no kept and expired snapshots',
+    'taking the bodies in shards, as an earlier version did':
+      'takes the bodies in shards, as an earlier version did',
+    'holding a filter where none is used': 'holds a filter where none is used',
+    'leaving out a kept snapshot': 'does not name the kept snapshots to read',
+    'holding no bodies past its first step': 'holds no bodies once they were listed',
+  };
   it.each([
     ["another execution's", (r: Record<string, unknown>) => ({ ...r, execution: 'exec-0' })],
     [
@@ -395,14 +453,35 @@ describe('a sweep whose planning takes several invocations', () => {
         candidates: [...(r.candidates as string[]), 'orgs/acme/catalog/20261101T020000000Z-aaaaaa.json'],
       }),
     ],
-    ['without its decisions', (r: Record<string, unknown>) => ({ ...r, decisions: { kept: [] } })],
-    ['sharding the bodies in three', (r: Record<string, unknown>) => ({ ...r, shards: 3 })],
+    [
+      'without its decisions',
+      (r: Record<string, unknown>) => ({
+        ...r,
+        decisions: { ...(r.decisions as Record<string, unknown>), kept: undefined },
+      }),
+    ],
+    [
+      'taking the bodies in shards, as an earlier version did',
+      (r: Record<string, unknown>) => ({ ...r, shards: 4 }),
+    ],
+    [
+      'holding a filter where none is used',
+      (r: Record<string, unknown>, key: string) => ({
+        ...r,
+        filter: {
+          key: key.replace(/\.json$/, '.filter'),
+          sha256: '0',
+          bytes: 1024,
+          salt: 'exec-1@2026-11-03T04:00:00.000Z',
+        },
+      }),
+    ],
     [
       'leaving out a kept snapshot',
       (r: Record<string, unknown>) => ({ ...r, sources: (r.sources as unknown[]).slice(0, 2) }),
     ],
     ['holding no bodies past its first step', (r: Record<string, unknown>) => ({ ...r, candidates: null })],
-  ])('fails, removing nothing, on a planning record %s', async (_what, tamper) => {
+  ])('fails, removing nothing, on a planning record %s', async (what, tamper) => {
     // GIVEN a sweep stopped in its planning, at its third step
     const { store, bodiesOf } = await vault();
     const outs = await invokeUntil(store, (o) => o.cursor?.planned?.list === FILE_LISTS_AT_ONCE);
@@ -410,11 +489,14 @@ describe('a sweep whose planning takes several invocations', () => {
     const key = (await keysUnder(store, 'orgs/acme/retention/')).find((k) =>
       k.endsWith(`/planning-2-${FILE_LISTS_AT_ONCE}.json`),
     )!;
-    store.objects.set(key, new TextEncoder().encode(JSON.stringify(tamper(JSON.parse(store.text(key))))));
+    store.objects.set(
+      key,
+      new TextEncoder().encode(JSON.stringify(tamper(JSON.parse(store.text(key)), key))),
+    );
     const before = [...store.objects.keys()].sort();
     // WHEN it goes on: it fails, naming the record, and removes nothing
     await expect(invoke(store, cursor)).rejects.toThrow(RetentionCatalogUnreadableError);
-    await expect(invoke(store, cursor)).rejects.toThrow(`The sweep's planning record ${key}`);
+    await expect(invoke(store, cursor)).rejects.toThrow(`The sweep's planning record ${key} ${SAYS[what]},`);
     expect([...store.objects.keys()].filter((k) => !k.includes('/lease/')).sort()).toEqual(
       before.filter((k) => !k.includes('/lease/')),
     );

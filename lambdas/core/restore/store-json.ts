@@ -32,9 +32,14 @@ export async function writeJsonOnce(store: BackupStore, key: string, value: unkn
  * Writes a JSON record unless its key is written already (a retried step, another writer of the
  * same record): for records whose key says all that matters, such as lease records.
  */
-export async function putIfAbsent(store: BackupStore, key: string, body: string): Promise<void> {
+export async function putIfAbsent(
+  store: BackupStore,
+  key: string,
+  body: string | Uint8Array,
+  contentType = 'application/json',
+): Promise<void> {
   try {
-    await store.put(key, body, { contentType: 'application/json' });
+    await store.put(key, body, { contentType });
   } catch (error) {
     if (!(error instanceof ObjectExistsError || (error as Error).name === ErrorName.ObjectExists))
       throw error;

@@ -6,17 +6,20 @@
  * The first steps read what the newest complete data snapshot names (a backup of records and
  * files, not of metadata alone: it names every body its point in time holds) and list the org's
  * bodies, keeping only those it does not name (a day's churn, where holding every body would be
- * millions of keys); a shard of the bodies' hash folders a step, so that no step holds more than
- * some million keys. Each later step reads a window of another kept snapshot's file lists and
- * drops what they name. Between two steps the whole state is the bodies still unnamed and where
- * the next step begins: a sweep that stops writes it down
- * (`<time>-<execution>/planning-<source>-<list>.json` beside its log entry) and its next
- * invocation reads it back. Dropping a name twice changes nothing, so a step done again after a
- * stop (or by a retried invocation) gives the same answer.
+ * millions of keys). A newest snapshot naming more than some million bodies is read into a filter
+ * a window of its lists a step, its lists read once, and the bodies are then listed a hash folder
+ * a step. Each later step reads a window of another kept snapshot's file lists and drops what they
+ * name. Between two steps the whole state is the bodies still unnamed, the filter while it is used,
+ * and where the next step begins: a sweep that stops writes it down
+ * (`<time>-<execution>/planning-<source>-<list>[-<folder>].json` beside its log entry, the filter
+ * beside it) and its next invocation reads it back. Naming a body twice changes nothing, so a step
+ * done again after a stop (or by a retried invocation) gives the same answer.
  */
+import { createHash } from 'node:crypto';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { UNFINISHED_GRACE_MS, startOfId, type RetentionDecision } from './classify.ts';
 import { inTurns } from '../in-turns.ts';
+import { NameFilter } from './name-filter.ts';
 import { putIfAbsent } from '../restore/store-json.ts';
 import { FILE_LISTS_AT_ONCE, fileCount, readFileList } from '../snapshot/file-lists.ts';
 import { catalogKey, FILE_LIST_KEY, manifestKey, orgPrefix, snapshotPrefix } from '../snapshot/keys.ts';
@@ -54,36 +57,17 @@ export function bodyKeysProblem(keys: unknown, org: string): string | undefined 
 const READS_AT_ONCE = 16;
 
 /**
- * The keys one step holds at most, about: the newest data snapshot's bodies are taken a shard of
- * their hash folders at a time, reading its lists once per shard, when it names more.
+ * The names of the newest data snapshot a sweep holds as keys, about; past it, it holds them in a
+ * filter (name-filter.ts: two bytes a name, where a set of keys takes some 220).
  */
-export const BODIES_PER_SHARD = 1_000_000;
+export const NAMES_HELD_AS_KEYS = 1_000_000;
 /** Bodies are stored in 256 folders, by the first two hex digits of their SHA-256. */
 const HASH_FOLDERS = 256;
+const hashFolder = (org: string, folder: number): string =>
+  `${fileBodiesPrefix(org)}${folder.toString(16).padStart(2, '0')}/`;
 
-/** Shards enough that each holds at most `perShard` of `count` bodies: a power of two, at most 256. */
-function shardsFor(count: number, perShard: number): number {
-  let shards = 1;
-  while (shards < HASH_FOLDERS && count / shards > perShard) shards *= 2;
-  return shards;
-}
-
-/** The shard of `shards` a body key falls in; -1 for a key outside the hash folders. */
-function shardOf(org: string, key: string, shards: number): number {
-  const rest = key.slice(fileBodiesPrefix(org).length);
-  if (!/^[0-9a-f]{2}\//.test(rest)) return -1;
-  return Math.floor((Number.parseInt(rest.slice(0, 2), 16) * shards) / HASH_FOLDERS);
-}
-
-/** Where shard `k` of `shards` is listed: the whole prefix for one shard, else its hash folders. */
-function shardPrefixes(org: string, k: number, shards: number): string[] {
-  if (shards === 1) return [fileBodiesPrefix(org)];
-  const per = HASH_FOLDERS / shards;
-  return Array.from(
-    { length: per },
-    (_, i) => `${fileBodiesPrefix(org)}${(k * per + i).toString(16).padStart(2, '0')}/`,
-  );
-}
+/** What salts a sweep's filter: its execution and start, so that each sweep errs on other bodies. */
+export const filterSalt = (owner: PlanningOwner): string => `${owner.execution}@${owner.sweptAt}`;
 
 /** The bodies a sweep removes, or none for now. */
 export interface FileBodies {
@@ -100,24 +84,41 @@ export interface BodySource {
   readonly complete: boolean;
 }
 
-/** Where the next planning step begins: the source (newest first) and the window of its lists. */
+/**
+ * Where the next planning step begins: the source (newest first) and the first of its lists to
+ * read; once the first source's lists are in its filter, the next hash folder of bodies to list.
+ */
 export interface PlanningPosition {
   readonly source: number;
   readonly list: number;
+  readonly folder?: number;
 }
 
-/**
- * What planning has found so far; `candidates` is absent until the first shard was listed. While
- * `next.source` is 0, `next.list` is the shard of the bodies to list next.
- */
+/** Where a filter is stored, and what it was salted with: a planning record names it. */
+export interface StoredFilter {
+  readonly key: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly salt: string;
+}
+
+/** What planning has found so far; `candidates` is absent until the bodies are listed. */
 export interface PlanningState {
   readonly sources: readonly BodySource[];
   /** True when a kept run may be in progress: every body waits for a later sweep. */
   readonly deferred: boolean;
   candidates?: Set<string>;
-  /** The shards of the bodies' hash folders the first steps take; absent until decided. */
-  shards?: number;
+  /** What the first source names, while it is used, when it names too many to hold as keys. */
+  filter?: NameFilter;
+  /** Where `filter` is stored as it is now, once it is. */
+  storedFilter?: StoredFilter;
   next: PlanningPosition;
+}
+
+/** How a sweep plans: the names it holds as keys at most, and its filter's salt. */
+export interface PlanningOptions {
+  readonly namesHeldAsKeys: number;
+  readonly salt: string;
 }
 
 /**
@@ -191,12 +192,12 @@ export async function planBodies(
   state: PlanningState,
   checkTime: () => void,
   moved: () => void,
-  bodiesPerShard = BODIES_PER_SHARD,
+  options: PlanningOptions,
 ): Promise<FileBodies> {
   if (state.deferred) return { remove: [], deferred: true };
   if (state.next.source === 0) {
     const newest = state.sources[0];
-    // The newest backup's manifest is read once an invocation, however many shards it takes.
+    // The newest backup's manifest is read once an invocation, however many steps it takes.
     let manifest: Promise<SnapshotManifest> | undefined;
     const read = () => {
       manifest ??= manifestOf(store, org, newest!);
@@ -204,30 +205,26 @@ export async function planBodies(
     };
     // (Not decided by an invocation already out of time: it would read the manifest for nothing.)
     checkTime();
-    state.shards ??= newest?.from === 'manifest' ? shardsFor(fileCount(await read()), bodiesPerShard) : 1;
-    const shards = state.shards;
-    for (let k = state.next.list; k < shards; k++) {
-      checkTime();
+    const { next } = state;
+    if (!state.filter && next.list === 0 && next.folder === undefined && newest?.from === 'manifest') {
+      const newestManifest = await read();
+      const names = fileCount(newestManifest);
+      if ((newestManifest.fileLists?.length ?? 0) > 0 && names > options.namesHeldAsKeys)
+        state.filter = NameFilter.sized(names, options.salt);
+    }
+    if (state.filter) await listAgainstFilter(store, org, state, state.filter, checkTime, moved, read);
+    else {
       const named = new Set<string>();
       if (newest)
         for await (const window of namedBodies(store, org, newest, 0, checkTime, read))
-          for (const body of window.bodies)
-            if (shards === 1 || shardOf(org, body, shards) === k) named.add(body);
+          for (const body of window.bodies) named.add(body);
       // Compared as the listing comes: only the bodies the newest snapshot does not name are held.
-      const unnamed: string[] = [];
-      let listed = 0;
-      for (const prefix of shardPrefixes(org, k, shards))
-        for await (const { key } of store.list(prefix)) {
-          if (++listed % 1000 === 0) checkTime();
-          if (!named.has(key)) unnamed.push(key);
-        }
-      state.candidates ??= new Set<string>();
-      for (const key of unnamed) state.candidates.add(key);
-      state.next = { source: 0, list: k + 1 };
+      state.candidates = new Set(
+        await unnamedUnder(store, fileBodiesPrefix(org), (key) => named.has(key), checkTime),
+      );
+      state.next = { source: 1, list: 0 };
       moved();
     }
-    state.candidates ??= new Set<string>();
-    state.next = { source: 1, list: 0 };
   }
   const candidates = state.candidates ?? new Set<string>();
   for (let i = state.next.source; i < state.sources.length; i++) {
@@ -240,6 +237,58 @@ export async function planBodies(
     state.next = { source: i + 1, list: 0 };
   }
   return { remove: [...candidates].sort(), deferred: false };
+}
+
+/**
+ * The first source's steps with a filter: a window of its lists a step into the filter, each list
+ * read once; then a hash folder of bodies a step, holding those the filter surely does not name.
+ */
+async function listAgainstFilter(
+  store: BackupStore,
+  org: string,
+  state: PlanningState,
+  filter: NameFilter,
+  checkTime: () => void,
+  moved: () => void,
+  read: () => Promise<SnapshotManifest>,
+): Promise<void> {
+  if (state.next.folder === undefined) {
+    for await (const window of namedBodies(store, org, state.sources[0]!, state.next.list, checkTime, read)) {
+      for (const body of window.bodies) filter.add(body);
+      delete state.storedFilter;
+      state.next = { source: 0, list: window.nextList };
+      moved();
+    }
+    state.next = { source: 0, list: state.next.list, folder: 0 };
+  }
+  // (A key under the bodies' prefix outside the hash folders, which no backup writes, stays.)
+  state.candidates ??= new Set<string>();
+  for (let folder = state.next.folder!; folder < HASH_FOLDERS; folder++) {
+    checkTime();
+    for (const key of await unnamedUnder(store, hashFolder(org, folder), (k) => filter.has(k), checkTime))
+      state.candidates.add(key);
+    state.next = { source: 0, list: state.next.list, folder: folder + 1 };
+    moved();
+  }
+  delete state.filter;
+  delete state.storedFilter;
+  state.next = { source: 1, list: 0 };
+}
+
+/** The keys under `prefix` that `named` does not take, compared as the listing comes. */
+async function unnamedUnder(
+  store: BackupStore,
+  prefix: string,
+  named: (key: string) => boolean,
+  checkTime: () => void,
+): Promise<string[]> {
+  const unnamed: string[] = [];
+  let listed = 0;
+  for await (const { key } of store.list(prefix)) {
+    if (++listed % 1000 === 0) checkTime();
+    if (!named(key)) unnamed.push(key);
+  }
+  return unnamed;
 }
 
 /** A kept source's manifest, or a named error when it is gone. */
@@ -364,7 +413,9 @@ interface PlanningRecord<D extends PlannedDecisions> {
   readonly sources: readonly BodySource[];
   readonly deferred: boolean;
   readonly candidates: readonly string[] | null;
-  /** The shards of the bodies the first steps take; null until decided (absent in earlier records). */
+  /** The first source's filter, stored beside (absent in earlier records; null when none is used). */
+  readonly filter?: StoredFilter | null;
+  /** How many shards of the hash folders an earlier version took the first source in. */
   readonly shards?: number | null;
   readonly next: PlanningPosition;
 }
@@ -377,11 +428,16 @@ export interface PlanningOwner {
 }
 
 /** The record's name beside the sweep's log entry, after the position it goes on from. */
-export const planningName = (at: PlanningPosition): string => `planning-${at.source}-${at.list}`;
+export const planningName = (at: PlanningPosition): string =>
+  `planning-${at.source}-${at.list}${at.folder === undefined ? '' : `-${at.folder}`}`;
+
+const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * Writes where planning stopped. A record already at that position (a retried invocation stopped
- * at the same step) stands: both hold what the sweep's kept snapshots did not name, as listed then.
+ * Writes where planning stopped, and the filter beside it when it changed since it was last
+ * stored (an empty one, before the first step, is not: it is made again). A record already at that
+ * position (a retried invocation stopped at the same step) stands: both hold what the sweep's kept
+ * snapshots did not name, as listed then.
  */
 export async function writePlanning<D extends PlannedDecisions>(
   store: BackupStore,
@@ -390,6 +446,17 @@ export async function writePlanning<D extends PlannedDecisions>(
   decisions: D,
   state: PlanningState,
 ): Promise<void> {
+  const begun = state.next.list > 0 || state.next.folder !== undefined;
+  if (state.filter && begun && !state.storedFilter) {
+    const filterKey = key.replace(/\.json$/, '.filter');
+    await putIfAbsent(store, filterKey, state.filter.bits, 'application/octet-stream');
+    state.storedFilter = {
+      key: filterKey,
+      sha256: sha256Of(state.filter.bits),
+      bytes: state.filter.bits.length,
+      salt: state.filter.salt,
+    };
+  }
   const record: PlanningRecord<D> = {
     formatVersion: 1,
     ...owner,
@@ -397,7 +464,7 @@ export async function writePlanning<D extends PlannedDecisions>(
     sources: state.sources,
     deferred: state.deferred,
     candidates: state.candidates ? [...state.candidates] : null,
-    shards: state.shards ?? null,
+    filter: state.filter && begun ? (state.storedFilter ?? null) : null,
     next: state.next,
   };
   await putIfAbsent(store, key, JSON.stringify(record));
@@ -405,8 +472,9 @@ export async function writePlanning<D extends PlannedDecisions>(
 
 /**
  * The planning record at `key`, or undefined when there is none. One that is not this sweep's,
- * does not stop at `at`, whose sources are not its kept snapshots, or that names a key outside the
- * org's bodies fails the sweep: it removed nothing more, and a new sweep plans afresh.
+ * does not stop at `at`, whose sources are not its kept snapshots, that names a key outside the
+ * org's bodies, or whose filter is not the one it stored, fails the sweep: it removed nothing more,
+ * and a new sweep plans afresh.
  */
 export async function readPlanning<D extends PlannedDecisions>(
   store: BackupStore,
@@ -427,20 +495,30 @@ export async function readPlanning<D extends PlannedDecisions>(
   } catch {
     // reported below
   }
-  const problem = planningProblem(record, owner, at);
-  if (problem) {
-    throw new RetentionCatalogUnreadableError(
+  const refuse = (problem: string) =>
+    new RetentionCatalogUnreadableError(
       `The sweep's planning record ${key} ${problem}, so the sweep cannot go on and removed nothing more; start a new sweep.`,
     );
-  }
+  const problem = planningProblem(record, owner, at, key);
+  if (problem) throw refuse(problem);
   const found = record as PlanningRecord<D>;
+  let filter: NameFilter | undefined;
+  if (found.filter) {
+    const bits = await store.get(found.filter.key).catch((error: unknown) => {
+      if (error instanceof ObjectNotFoundError) return undefined;
+      throw error;
+    });
+    if (!bits || bits.length !== found.filter.bytes || sha256Of(bits) !== found.filter.sha256)
+      throw refuse(`names a filter (${found.filter.key}) that is not there as it was stored`);
+    filter = NameFilter.of(bits, filterSalt(owner));
+  }
   return {
     decisions: found.decisions,
     state: {
       sources: found.sources,
       deferred: found.deferred,
       ...(found.candidates ? { candidates: new Set(found.candidates) } : {}),
-      ...(typeof found.shards === 'number' ? { shards: found.shards } : {}),
+      ...(filter ? { filter, storedFilter: found.filter! } : {}),
       next: found.next,
     },
   };
@@ -451,6 +529,7 @@ function planningProblem(
   record: Partial<PlanningRecord<PlannedDecisions>> | null,
   owner: PlanningOwner,
   at: PlanningPosition,
+  key: string,
 ): string | undefined {
   const ownedBy = (r: Partial<PlanningOwner> | undefined) =>
     r?.org === owner.org && r.execution === owner.execution && r.sweptAt === owner.sweptAt;
@@ -459,7 +538,7 @@ function planningProblem(
   if (!ownedBy(record) || !ownedBy(record.decisions))
     return `is not this sweep's (org ${owner.org}, execution ${owner.execution}, begun ${owner.sweptAt})`;
   const { decisions, sources, next } = record;
-  if (next?.source !== at.source || next.list !== at.list)
+  if (next?.source !== at.source || next.list !== at.list || next.folder !== at.folder)
     return `does not stop where the sweep's cursor says (${planningName(at)})`;
   if (
     !decisions ||
@@ -484,17 +563,34 @@ function planningProblem(
     next.source > sources.length
   )
     return 'does not name the kept snapshots to read';
-  const { shards } = record;
+  if (typeof record.shards === 'number' && record.shards !== 1)
+    return 'takes the bodies in shards, as an earlier version did';
   if (
-    shards !== undefined &&
-    shards !== null &&
-    !(Number.isInteger(shards) && shards >= 1 && shards <= HASH_FOLDERS && (shards & (shards - 1)) === 0)
+    at.folder !== undefined &&
+    (at.source !== 0 || !Number.isInteger(at.folder) || at.folder < 0 || at.folder > HASH_FOLDERS)
   )
-    return 'does not say how the bodies are sharded';
-  if (at.source === 0 && at.list > 0 && (typeof shards !== 'number' || at.list > shards))
-    return 'goes on past its shards of the bodies';
-  const first = at.source === 0 && at.list === 0;
-  if (record.candidates === null) return first ? undefined : 'holds no bodies past its first step';
-  if (first) return 'holds bodies before its first step';
+    return 'lists a hash folder of bodies that is not one';
+  const { filter } = record;
+  const folderOf = (k: string) => k.slice(0, k.lastIndexOf('/') + 1);
+  if (
+    filter !== undefined &&
+    filter !== null &&
+    (typeof filter.key !== 'string' ||
+      folderOf(filter.key) !== folderOf(key) ||
+      !/\/planning-[\d-]+\.filter$/.test(filter.key) ||
+      typeof filter.sha256 !== 'string' ||
+      !Number.isInteger(filter.bytes))
+  )
+    return "names a filter that is not one of its sweep's planning filters";
+  // Read under another salt, a filter would take named bodies for unnamed ones.
+  if (filter && filter.salt !== filterSalt(owner)) return 'names a filter salted for another sweep';
+  const filtered = at.source === 0 && (at.list > 0 || at.folder !== undefined);
+  if (filtered !== Boolean(filter))
+    return filtered
+      ? "goes on from the newest snapshot's lists without a filter of them"
+      : 'holds a filter where none is used';
+  const listing = at.source > 0 || at.folder !== undefined;
+  if (record.candidates === null) return listing ? 'holds no bodies once they were listed' : undefined;
+  if (!listing) return 'holds bodies before they were listed';
   return bodyKeysProblem(record.candidates, owner.org);
 }

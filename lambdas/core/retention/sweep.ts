@@ -15,23 +15,18 @@
  * last entry it read and the body removals after the last body removed, so each is done once per
  * sweep however many invocations the sweep takes.
  */
-import {
-  ErrorName,
-  RETENTION_LOG_FOLDER,
-  type RetentionPolicy,
-} from '../../../contract/workflow-contract.ts';
+import { RETENTION_LOG_FOLDER, type RetentionPolicy } from '../../../contract/workflow-contract.ts';
 import type { RemovingStore } from '../removing-store.ts';
 import {
   catalogKey,
   catalogPrefix,
-  FILE_LIST_KEY,
   latestPointerKey,
   manifestKey,
   orgPrefix,
   snapshotPrefix,
 } from '../snapshot/keys.ts';
 import { type CatalogEntry, parseCatalogEntry } from '../snapshot/manifest.ts';
-import { putIfAbsent, writeJsonOnce } from '../restore/store-json.ts';
+import { putIfAbsent } from '../restore/store-json.ts';
 import { type BackupStore, ObjectExistsError, ObjectNotFoundError } from '../store.ts';
 import {
   endSweepTurn,
@@ -44,6 +39,8 @@ import {
   bodySources,
   type FileBodies,
   bodyKeysProblem,
+  filterSalt,
+  NAMES_HELD_AS_KEYS,
   type PlanningPosition,
   type PlanningState,
   planBodies,
@@ -70,10 +67,11 @@ export interface SweepDeps {
    */
   readonly deadline?: Date;
   /**
-   * The keys a planning step holds at most, about (see bodies-to-remove.ts).
-   * @default BODIES_PER_SHARD
+   * The names of the newest data snapshot planning holds as keys at most; past it, in a filter
+   * (see bodies-to-remove.ts). A positive whole number.
+   * @default NAMES_HELD_AS_KEYS
    */
-  readonly bodiesPerShard?: number;
+  readonly namesHeldAsKeys?: number;
   /**
    * Waits while the sweep takes the org's vault lease (see vault-lease.ts).
    * @default - a timer
@@ -199,6 +197,9 @@ const retentionLogKey = (org: string, sweptAt: Date, execution: string): string 
  * erasure); an invocation that runs out of time keeps it for the next one.
  */
 export async function sweepOrg(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
+  const held = deps.namesHeldAsKeys;
+  if (held !== undefined && !(Number.isInteger(held) && held >= 1))
+    throw new RangeError(`namesHeldAsKeys is ${held}: give a positive whole number of names.`);
   const now = () => deps.clock().getTime();
   const turn = await takeSweepTurn(deps.store, input.org, input.execution, {
     now,
@@ -252,6 +253,7 @@ const nothingYet = (): Progress => ({
 async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<SweepOutput> {
   const { store, remover } = deps;
   const { org } = input;
+  const namesHeldAsKeys = deps.namesHeldAsKeys ?? NAMES_HELD_AS_KEYS;
   // A sweep that goes on holds to the decisions its log (or, while it plans, its planning record)
   // recorded: classifying again could expire a snapshot whose index entries an earlier invocation
   // already read as kept. A cursor without either (every invocation that answers one wrote one) is
@@ -305,6 +307,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   };
   // Plans on from `state`; an invocation out of time writes down where it stopped, and its cursor
   // names that record.
+  const owner = { org, execution: input.execution, sweptAt: sweptAt.toISOString() };
   const planOn = async (decisions: Decisions, state: PlanningState): Promise<FileBodies> => {
     try {
       return await planBodies(
@@ -315,11 +318,10 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
         () => {
           movedOn = true;
         },
-        deps.bodiesPerShard,
+        { namesHeldAsKeys, salt: filterSalt(owner) },
       );
     } catch (error) {
       if (!(error instanceof OutOfTime)) throw error;
-      const owner = { org, execution: input.execution, sweptAt: sweptAt.toISOString() };
       await writePlanning(store, sweepRecordKey(logKey, planningName(state.next)), owner, decisions, state);
       throw new OutOfTime(error.progress, { sweptAt: owner.sweptAt, planned: state.next });
     }

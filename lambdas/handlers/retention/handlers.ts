@@ -26,7 +26,11 @@ const sweepCursor = z
   .object({
     sweptAt: z.string().datetime(),
     planned: z
-      .object({ source: z.number().int().nonnegative(), list: z.number().int().nonnegative() })
+      .object({
+        source: z.number().int().nonnegative(),
+        list: z.number().int().nonnegative(),
+        folder: z.number().int().min(0).max(256).optional(),
+      })
       .strict()
       .optional(),
     indexAfter: z.string().min(1).optional(),
