@@ -34,7 +34,7 @@ import { FILE_LISTS_AT_ONCE } from '../../lambdas/core/snapshot/file-lists.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { filesOf } from '../support/snapshot-files.ts';
-import { baseFields, FakeSource, orgWithFiles } from './fake-source.ts';
+import { orgWithFiles } from './fake-source.ts';
 import { ListPerBodyStore, MemoryStore } from './memory-store.ts';
 import { runCore } from './run-core.ts';
 
