@@ -56,6 +56,16 @@ describe('the retention sweeper parses its event at the edge', () => {
       'planned.list',
     ],
     [
+      'a hash folder past the 256',
+      {
+        executionName: 'x',
+        state: {
+          cursor: { sweptAt: '2026-12-04T04:30:00.000Z', planned: { source: 0, list: 4, folder: 257 } },
+        },
+      },
+      'planned.folder',
+    ],
+    [
       'a cursor with a field of its own',
       { executionName: 'x', state: { cursor: { sweptAt: '2026-12-04T04:30:00.000Z', from: 'a' } } },
       'from',

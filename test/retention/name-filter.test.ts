@@ -51,8 +51,19 @@ describe('a filter of the names a backup holds', () => {
     expect(NAMED.slice(0, 1000).filter((name) => !otherSalt.has(name)).length).toBeGreaterThan(900);
   });
 
-  it('is never smaller than a kilobyte', () => {
+  it('is never smaller than a kilobyte, and is not made from fewer bits, which would name nothing', () => {
     expect(NameFilter.sized(3, 'salt').bits.length).toBe(1024);
     expect(NameFilter.sized(0, 'salt').bits.length).toBe(1024);
+    expect(() => NameFilter.of(new Uint8Array(0), 'salt')).toThrow(
+      'A filter has at least 1024 bytes, not 0.',
+    );
+    expect(() => NameFilter.of(new Uint8Array(1023), 'salt')).toThrow('not 1023');
+  });
+
+  it('leaves the bits it was made from as they were when names are added', () => {
+    const stored = Uint8Array.from(NameFilter.sized(10, 'salt').bits);
+    const before = Uint8Array.from(stored);
+    NameFilter.of(stored, 'salt').add(OTHERS[0]!);
+    expect(stored).toEqual(before);
   });
 });

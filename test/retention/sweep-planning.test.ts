@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
+import { type PlanningPosition, planningName } from '../../lambdas/core/retention/bodies-to-remove.ts';
 import {
   RetentionCatalogUnreadableError,
   type SweepCursor,
@@ -198,6 +199,9 @@ describe('a sweep whose planning takes several invocations', () => {
       listings.push(prefix);
       return list(prefix, options);
     };
+    // ...and a key under the bodies' prefix outside the hash folders, which no backup writes
+    const stray = 'orgs/acme/files/sha256/stray';
+    await sliced.store.put(stray, 'not a body');
     // WHEN one sweeps in one invocation and the other in invocations given no time at all
     const whole = await sweepOrg(
       { store: once.store, remover: once.store, clock: () => at(2, 2), namesHeldAsKeys: 10 },
@@ -221,6 +225,7 @@ describe('a sweep whose planning takes several invocations', () => {
     expect(outs.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(3);
     for (const body of sliced.bodiesOf([1, 3])) expect(await sliced.store.head(body)).toBeUndefined();
     for (const body of sliced.bodiesOf([4, FILES])) expect(await sliced.store.head(body)).toBeDefined();
+    expect(await sliced.store.head(stray)).toBeDefined();
     // ...each list of the newest data backup read once, each hash folder listed once, never the
     // bodies' whole prefix
     expect(newestLists.map((key) => reads.get(key))).toEqual(newestLists.map(() => 1));
@@ -254,46 +259,122 @@ describe('a sweep whose planning takes several invocations', () => {
     expect(record('1-0').candidates).toEqual(churn);
   });
 
-  it.each([
+  /** A sweep stopped at {0, 28, 5}, its record and filter: a case changes them, or stops elsewhere. */
+  interface FilterCase {
+    readonly store: ListPerBodyStore;
+    readonly filter: string;
+    readonly record: Record<string, unknown> & { filter: Record<string, unknown> | null };
+  }
+  it.each<[string, string, (c: FilterCase) => PlanningPosition | undefined]>([
     [
-      'changed',
-      'names a filter (FILTER) that is not there as it was stored',
-      (store: ListPerBodyStore, filter: string) =>
+      'a filter changed',
+      'names a filter (FILTER) whose size or SHA-256 is not the one the record gives',
+      ({ store, filter }) => {
         store.objects.set(
           filter,
           store.objects.get(filter)!.map((b, i) => (i === 0 ? b ^ 1 : b)),
-        ),
-    ],
-    [
-      'gone',
-      'names a filter (FILTER) that is not there as it was stored',
-      (store: ListPerBodyStore, filter: string) => store.objects.delete(filter),
-    ],
-    [
-      'salted for another sweep',
-      'names a filter salted for another sweep',
-      (store: ListPerBodyStore, _filter: string, record: string) => {
-        const parsed = JSON.parse(store.text(record)) as { filter: Record<string, unknown> };
-        parsed.filter.salt = 'exec-0@2026-11-02T04:00:00.000Z';
-        store.objects.set(record, new TextEncoder().encode(JSON.stringify(parsed)));
+        );
+        return undefined;
       },
     ],
+    [
+      'a filter gone',
+      'names a filter (FILTER) that is missing',
+      ({ store, filter }) => {
+        store.objects.delete(filter);
+        return undefined;
+      },
+    ],
+    [
+      'a filter salted for another sweep',
+      'names a filter salted for another sweep',
+      ({ record }) => {
+        record.filter!.salt = 'exec-0@2026-11-02T04:00:00.000Z';
+        return undefined;
+      },
+    ],
+    [
+      "no filter, though it goes on from the newest snapshot's lists",
+      "goes on from the newest snapshot's lists without a filter of them",
+      ({ record }) => {
+        record.filter = null;
+        return undefined;
+      },
+    ],
+    [
+      'a filter outside its folder',
+      "names a filter that is not one of its sweep's planning filters",
+      ({ record }) => {
+        record.filter!.key = 'orgs/acme/retention/elsewhere/planning-0-28-0.filter';
+        return undefined;
+      },
+    ],
+    [
+      'a filter of no bytes',
+      'names a filter smaller than any sweep makes (1024 bytes)',
+      ({ record }) => {
+        record.filter!.bytes = 0;
+        return undefined;
+      },
+    ],
+    [
+      'a hash folder past the 256',
+      'lists hash folder 300, not one of the 256',
+      ({ record }) => {
+        record.next = { source: 0, list: 28, folder: 300 };
+        return { source: 0, list: 28, folder: 300 };
+      },
+    ],
+    [
+      'hash folders past the first source',
+      'lists hash folders past the first source',
+      ({ record }) => {
+        record.next = { source: 1, list: 0, folder: 3 };
+        return { source: 1, list: 0, folder: 3 };
+      },
+    ],
+  ])('fails, removing nothing, on a planning record with %s', async (_what, says, tamper) => {
+    // GIVEN a sweep stopped while it lists the bodies against its filter
+    const { store, bodiesOf } = await vault();
+    const outs = await invokeUntil(store, (o) => o.cursor?.planned?.folder === 5, null, 10);
+    const stopped = outs.at(-1)!.cursor!;
+    const keys = await keysUnder(store, 'orgs/acme/retention/');
+    const filter = keys.find((k) => k.endsWith('/planning-0-28-0.filter'))!;
+    const stoppedAt = keys.find((k) => k.endsWith('/planning-0-28-5.json'))!;
+    const record = JSON.parse(store.text(stoppedAt)) as FilterCase['record'];
+    const at = tamper({ store, filter, record }) ?? stopped.planned!;
+    const key = stoppedAt.replace(/planning-[\d-]+\.json$/, `${planningName(at)}.json`);
+    store.objects.set(key, new TextEncoder().encode(JSON.stringify(record)));
+    // WHEN it goes on: it fails, naming the record (and the filter), and removes nothing
+    await expect(invoke(store, { ...stopped, planned: at }, undefined, 10)).rejects.toThrow(
+      `The sweep's planning record ${key} ${says.replace('FILTER', filter)},`,
+    );
+    for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
+  });
+
+  it.each([
+    // (handed {0, 16}: it reads the filter stored there and adds the last window to it)
+    ['reading the rest of the newest backup into its filter', { source: 0, list: 28, folder: 0 }],
+    ['listing a hash folder against its filter', { source: 0, list: 28, folder: 3 }],
   ])(
-    'fails, removing nothing, when the filter a planning record names is %s',
-    async (_what, says, tamper) => {
-      // GIVEN a sweep stopped while it lists the bodies against its filter
+    'goes on the same way when an invocation %s is retried from the cursor it was handed',
+    async (_what, stop) => {
+      // GIVEN a sweep whose last invocation stopped at `stop`, as Step Functions runs it again
       const { store, bodiesOf } = await vault();
-      const outs = await invokeUntil(store, (o) => o.cursor?.planned?.folder === 5, null, 10);
-      const cursor = outs.at(-1)!.cursor!;
-      const keys = await keysUnder(store, 'orgs/acme/retention/');
-      const filter = keys.find((k) => k.endsWith('/planning-0-28-0.filter'))!;
-      const record = keys.find((k) => k.endsWith('/planning-0-28-5.json'))!;
-      tamper(store, filter, record);
-      // WHEN it goes on: it fails, naming the record (and the filter), and removes nothing
-      await expect(invoke(store, cursor, undefined, 10)).rejects.toThrow(
-        `The sweep's planning record ${record} ${says.replace('FILTER', filter)},`,
+      const outs = await invokeUntil(
+        store,
+        (o) => planningName(o.cursor?.planned ?? { source: -1, list: 0 }) === planningName(stop),
+        null,
+        10,
       );
-      for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
+      const again = await invoke(store, outs.at(-2)!.cursor!, undefined, 10);
+      // THEN it answers what the first run answered, and the sweep goes on to remove what it would
+      expect(again).toEqual(outs.at(-1));
+      const rest = await invokeUntil(store, undefined, again.cursor, 10);
+      expect(rest.at(-1)).toMatchObject({ done: true, expired: 1 });
+      expect(rest.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(3);
+      for (const body of bodiesOf([1, 3])) expect(await store.head(body)).toBeUndefined();
+      for (const body of bodiesOf([4, FILES])) expect(await store.head(body)).toBeDefined();
     },
   );
 
@@ -413,11 +494,9 @@ describe('a sweep whose planning takes several invocations', () => {
     'stopping elsewhere': "does not stop where the sweep's cursor says (planning-2-16)",
     'naming a key outside the file bodies': 'names a key outside orgs/acme/files/sha256/',
     'without its decisions': 'names no kept and expired snapshots',
-    'taking the bodies in shards, as an earlier version did':
-      'takes the bodies in shards, as an earlier version did',
     'holding a filter where none is used': 'holds a filter where none is used',
     'leaving out a kept snapshot': 'does not name the kept snapshots to read',
-    'holding no bodies past its first step': 'holds no bodies once they were listed',
+    'holding no bodies once they were listed': 'holds no bodies once they were listed',
   };
   it.each([
     ["another execution's", (r: Record<string, unknown>) => ({ ...r, execution: 'exec-0' })],
@@ -461,10 +540,6 @@ describe('a sweep whose planning takes several invocations', () => {
       }),
     ],
     [
-      'taking the bodies in shards, as an earlier version did',
-      (r: Record<string, unknown>) => ({ ...r, shards: 4 }),
-    ],
-    [
       'holding a filter where none is used',
       (r: Record<string, unknown>, key: string) => ({
         ...r,
@@ -480,7 +555,7 @@ describe('a sweep whose planning takes several invocations', () => {
       'leaving out a kept snapshot',
       (r: Record<string, unknown>) => ({ ...r, sources: (r.sources as unknown[]).slice(0, 2) }),
     ],
-    ['holding no bodies past its first step', (r: Record<string, unknown>) => ({ ...r, candidates: null })],
+    ['holding no bodies once they were listed', (r: Record<string, unknown>) => ({ ...r, candidates: null })],
   ])('fails, removing nothing, on a planning record %s', async (what, tamper) => {
     // GIVEN a sweep stopped in its planning, at its third step
     const { store, bodiesOf } = await vault();
@@ -501,6 +576,34 @@ describe('a sweep whose planning takes several invocations', () => {
       before.filter((k) => !k.includes('/lease/')),
     );
     for (const body of bodiesOf([1, 3])) expect(await store.head(body)).toBeDefined();
+  });
+
+  it("goes on from an earlier version's record past its shards of the bodies, and refuses one within them", async () => {
+    // GIVEN a sweep stopped at its second source, and one stopped after its first, each record
+    // saying (as the version that took the bodies in shards wrote) that they were taken in four
+    const { store, bodiesOf } = await vault();
+    const outs = await invokeUntil(store, (o) => o.cursor?.planned?.source === 1);
+    const stopped = outs.at(-1)!.cursor!;
+    const past = (await keysUnder(store, 'orgs/acme/retention/')).find((k) =>
+      k.endsWith('/planning-1-0.json'),
+    )!;
+    const record = JSON.parse(store.text(past)) as Record<string, unknown>;
+    store.objects.set(past, new TextEncoder().encode(JSON.stringify({ ...record, shards: 4 })));
+    const within = past.replace('planning-1-0', 'planning-0-1');
+    store.objects.set(
+      within,
+      new TextEncoder().encode(JSON.stringify({ ...record, shards: 4, next: { source: 0, list: 1 } })),
+    );
+    // WHEN each goes on: the one within its shards fails, naming the record, and removes nothing
+    await expect(invoke(store, { ...stopped, planned: { source: 0, list: 1 } })).rejects.toThrow(
+      `The sweep's planning record ${within} stops within the shards an earlier version took the bodies in,`,
+    );
+    for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
+    // ...and the one past them sweeps to its end, removing the bodies of files 1-3 alone
+    const rest = await invokeUntil(store, undefined, stopped);
+    expect(rest.at(-1)).toMatchObject({ done: true, expired: 1 });
+    for (const body of bodiesOf([1, 3])) expect(await store.head(body)).toBeUndefined();
+    for (const body of bodiesOf([4, FILES])) expect(await store.head(body)).toBeDefined();
   });
 
   it('begins a new sweep when its cursor names a planning record that is not there', async () => {

@@ -29,8 +29,9 @@ export async function writeJsonOnce(store: BackupStore, key: string, value: unkn
 }
 
 /**
- * Writes a JSON record unless its key is written already (a retried step, another writer of the
- * same record): for records whose key says all that matters, such as lease records.
+ * Writes a record (JSON unless another content type is given) unless its key is written already
+ * (a retried step, another writer of the same record): for records whose key says all that
+ * matters, such as lease records.
  */
 export async function putIfAbsent(
   store: BackupStore,

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { ErrorName } from '../../../contract/workflow-contract.ts';
 import { UNFINISHED_GRACE_MS, startOfId, type RetentionDecision } from './classify.ts';
 import { inTurns } from '../in-turns.ts';
-import { NameFilter } from './name-filter.ts';
+import { NameFilter, SMALLEST_FILTER } from './name-filter.ts';
 import { putIfAbsent } from '../restore/store-json.ts';
 import { FILE_LISTS_AT_ONCE, fileCount, readFileList } from '../snapshot/file-lists.ts';
 import { catalogKey, FILE_LIST_KEY, manifestKey, orgPrefix, snapshotPrefix } from '../snapshot/keys.ts';
@@ -508,8 +508,11 @@ export async function readPlanning<D extends PlannedDecisions>(
       if (error instanceof ObjectNotFoundError) return undefined;
       throw error;
     });
-    if (!bits || bits.length !== found.filter.bytes || sha256Of(bits) !== found.filter.sha256)
-      throw refuse(`names a filter (${found.filter.key}) that is not there as it was stored`);
+    if (!bits) throw refuse(`names a filter (${found.filter.key}) that is missing`);
+    if (bits.length !== found.filter.bytes || sha256Of(bits) !== found.filter.sha256)
+      throw refuse(
+        `names a filter (${found.filter.key}) whose size or SHA-256 is not the one the record gives`,
+      );
     filter = NameFilter.of(bits, filterSalt(owner));
   }
   return {
@@ -563,13 +566,15 @@ function planningProblem(
     next.source > sources.length
   )
     return 'does not name the kept snapshots to read';
-  if (typeof record.shards === 'number' && record.shards !== 1)
-    return 'takes the bodies in shards, as an earlier version did';
+  // (Before its first shard or past the first source, such a record goes on as this version does.)
+  if (typeof record.shards === 'number' && record.shards > 1 && at.source === 0 && at.list > 0)
+    return 'stops within the shards an earlier version took the bodies in';
+  if (at.folder !== undefined && at.source !== 0) return 'lists hash folders past the first source';
   if (
     at.folder !== undefined &&
-    (at.source !== 0 || !Number.isInteger(at.folder) || at.folder < 0 || at.folder > HASH_FOLDERS)
+    !(Number.isInteger(at.folder) && at.folder >= 0 && at.folder <= HASH_FOLDERS)
   )
-    return 'lists a hash folder of bodies that is not one';
+    return `lists hash folder ${at.folder}, not one of the ${HASH_FOLDERS}`;
   const { filter } = record;
   const folderOf = (k: string) => k.slice(0, k.lastIndexOf('/') + 1);
   if (
@@ -578,10 +583,11 @@ function planningProblem(
     (typeof filter.key !== 'string' ||
       folderOf(filter.key) !== folderOf(key) ||
       !/\/planning-[\d-]+\.filter$/.test(filter.key) ||
-      typeof filter.sha256 !== 'string' ||
-      !Number.isInteger(filter.bytes))
+      typeof filter.sha256 !== 'string')
   )
     return "names a filter that is not one of its sweep's planning filters";
+  if (filter && !(Number.isInteger(filter.bytes) && filter.bytes >= SMALLEST_FILTER))
+    return `names a filter smaller than any sweep makes (${SMALLEST_FILTER} bytes)`;
   // Read under another salt, a filter would take named bodies for unnamed ones.
   if (filter && filter.salt !== filterSalt(owner)) return 'names a filter salted for another sweep';
   const filtered = at.source === 0 && (at.list > 0 || at.folder !== undefined);

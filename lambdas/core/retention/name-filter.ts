@@ -12,7 +12,7 @@ const BITS_PER_NAME = 16;
 /** Hashes a name sets: the best count for 16 bits a name is 16 ln 2, about 11. */
 export const FILTER_HASHES = 11;
 /** The smallest filter, in bytes. */
-const SMALLEST = 1024;
+export const SMALLEST_FILTER = 1024;
 
 export class NameFilter {
   readonly bits: Uint8Array;
@@ -27,12 +27,20 @@ export class NameFilter {
 
   /** An empty filter for about `names` keys, salted with `salt`. */
   static sized(names: number, salt: string): NameFilter {
-    return new NameFilter(new Uint8Array(Math.max(SMALLEST, Math.ceil((names * BITS_PER_NAME) / 8))), salt);
+    return new NameFilter(
+      new Uint8Array(Math.max(SMALLEST_FILTER, Math.ceil((names * BITS_PER_NAME) / 8))),
+      salt,
+    );
   }
 
-  /** A filter from bits a filter of the same salt wrote. */
+  /**
+   * A filter from a copy of bits a filter of the same salt wrote (adding to it leaves them as they
+   * were). Fewer bits than any filter has would take every name for one never added.
+   */
   static of(bits: Uint8Array, salt: string): NameFilter {
-    return new NameFilter(bits, salt);
+    if (bits.length < SMALLEST_FILTER)
+      throw new RangeError(`A filter has at least ${SMALLEST_FILTER} bytes, not ${bits.length}.`);
+    return new NameFilter(Uint8Array.from(bits), salt);
   }
 
   add(name: string): void {
@@ -50,8 +58,10 @@ export class NameFilter {
   }
 
   /**
-   * Where `name` sets its first bit and how far apart the others are (double hashing), from a
-   * salted SHA-256: 53 bits each, exact in a double.
+   * Where `name` sets its first bit and how far apart the others are (double hashing), from the
+   * SHA-256 of the salt, a newline and the name: the first of two 53-bit words (digest bytes 0-5
+   * and the top 5 bits of byte 6, big-endian) modulo the filter's bits, and one more than the
+   * second (bytes 8-13 and the top of 14) modulo one less; bit n is bit n % 8 of byte n / 8.
    */
   #hashes(name: string): [number, number] {
     const digest = createHash('sha256').update(this.salt).update('\n').update(name).digest();
