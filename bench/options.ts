@@ -11,6 +11,7 @@ export const BENCHMARKS = [
   'restore',
   'stepfunctions',
   'continuous',
+  'sweep',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -42,6 +43,8 @@ export interface BenchOptions {
   readonly sfnLarge: number;
   /** Record changes written and followed into the journal (benchmark "continuous"). */
   readonly changes: number;
+  /** Names of the newest backup a sweep holds while it plans (benchmark "sweep"). */
+  readonly sweepNames: number;
   readonly outDir: string;
 }
 
@@ -61,6 +64,7 @@ Sizes (defaults; --quick uses smaller ones):
   --sfn-small N      objects of the small org measured for Step Functions (100; quick 20)
   --sfn-large N      objects of the large org measured for Step Functions (2000; quick 200)
   --changes N        record changes followed into the change-event journal (10000; quick 2000)
+  --sweep-names N    names of the newest backup a retention sweep holds (1000000; quick 100000)
   --out DIR          where latest.md and latest.json go (bench/results)
 `;
 
@@ -85,6 +89,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | 'help
     'sfn-small',
     'sfn-large',
     'changes',
+    'sweep-names',
   ] as const;
   const { values } = parseArgs({
     args: [...args],
@@ -135,6 +140,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | 'help
     sfnSmall: size('sfn-small', 100, 20),
     sfnLarge: size('sfn-large', 2_000, 200),
     changes: size('changes', 10_000, 2_000, 2),
+    sweepNames: size('sweep-names', 1_000_000, 100_000),
     outDir: values.out ?? 'bench/results',
   };
   if (problems.length > 0) throw new InvalidBenchOptionsError(`${problems.join('; ')}\n\n${USAGE}`);

@@ -11,6 +11,7 @@ import { type BenchmarkName, InvalidBenchOptionsError, parseBenchOptions, USAGE 
 import { Report } from './report.ts';
 import { benchRestore } from './restore.ts';
 import { benchStepFunctions } from './stepfunctions.ts';
+import { benchSweep } from './sweep.ts';
 import { benchWholeOrg } from './whole-org.ts';
 import { benchWorkers } from './workers.ts';
 
@@ -45,6 +46,7 @@ const runs: Record<BenchmarkName, () => Promise<void>> = {
   restore: () => benchRestore(report, options),
   stepfunctions: () => benchStepFunctions(report, options),
   continuous: () => benchContinuous(report, options),
+  sweep: () => benchSweep(report, options),
 };
 const failed: string[] = [];
 for (const name of options.only) {

@@ -92,9 +92,12 @@ describe('the benchmark options', () => {
       'restore',
       'stepfunctions',
       'continuous',
+      'sweep',
     ]);
     expect(full.changes).toBe(10_000);
     expect(quick.changes).toBe(2_000);
+    expect(full.sweepNames).toBe(1_000_000);
+    expect(quick.sweepNames).toBe(100_000);
   });
 
   it('runs a subset named by --only and refuses unknown names and bad sizes', () => {
