@@ -389,6 +389,70 @@ describe('a sweep whose planning takes several invocations', () => {
       ).rejects.toThrow(`namesHeldAsKeys is ${namesHeldAsKeys}: give a positive whole number of names.`);
   });
 
+  it('reads a kept run that stopped without a manifest a window of its recorded lists a step', async () => {
+    // GIVEN a run of the third day that stopped for good after its files step (no manifest), its
+    // 36 reused lists naming the bodies of files 1-2 and 4-37, one a list; swept two days later
+    // under a policy of one day, which keeps that day's backups and the run (started within the
+    // oldest day kept, and past the two days' grace) and expires the first two days' backups: of
+    // the bodies they alone named, only file 3's is named by no kept snapshot
+    const { store, ids, bodiesOf } = await vault();
+    const crashed = '20261103T033000000Z-crash1';
+    store.objects.set(`orgs/acme/snapshots/${crashed}/plan.json`, new TextEncoder().encode('[]'));
+    for (const [i, body] of bodiesOf([1, 2], [4, FILES]).entries())
+      store.objects.set(
+        `orgs/acme/snapshots/${crashed}/files/reused-${String(i + 1).padStart(5, '0')}.json`,
+        new TextEncoder().encode(JSON.stringify([{ key: body }])),
+      );
+    const reads = new Map<string, number>();
+    const get = store.get.bind(store);
+    store.get = async (key) => {
+      reads.set(key, (reads.get(key) ?? 0) + 1);
+      return get(key);
+    };
+    // WHEN it is swept in invocations given no time at all
+    const outs: SweepOutput[] = [];
+    let cursor: SweepCursor | null = null;
+    do {
+      const out = await sweepOrg(
+        { store, remover: store, clock: () => at(4, 2), deadline: at(4, 2) },
+        {
+          org: 'acme',
+          policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 },
+          execution: 'exec-1',
+          ...(cursor ? { cursor } : {}),
+        },
+      );
+      outs.push(out);
+      cursor = out.cursor;
+    } while (cursor && outs.length < 100);
+    // THEN the stopped run is read 16 of its lists a step
+    const planned = outs.filter((o) => o.cursor?.planned).map((o) => o.cursor!.planned);
+    expect(planned).toEqual([
+      { source: 0, list: 0 },
+      { source: 1, list: 0 },
+      { source: 1, list: FILE_LISTS_AT_ONCE },
+      { source: 1, list: FILE_LISTS_AT_ONCE * 2 },
+      { source: 2, list: 0 },
+    ]);
+    const stem = outs.find((o) => o.logKey)!.logKey!.replace(/\.json$/, '');
+    const record = JSON.parse(store.text(`${stem}/planning-1-0.json`)) as {
+      sources: { snapshotId: string; from: string }[];
+    };
+    expect(record.sources.map((source) => [source.snapshotId, source.from])).toEqual([
+      [ids[2], 'manifest'],
+      [crashed, 'records'],
+      [ids[3], 'manifest'],
+    ]);
+    // ...each of its lists read once, and only file 3's body removed
+    const lists = [...reads.keys()].filter((k) => k.includes(`/${crashed}/files/`));
+    expect(lists).toHaveLength(36);
+    expect(lists.map((k) => reads.get(k))).toEqual(lists.map(() => 1));
+    expect(outs.at(-1)).toMatchObject({ done: true, kept: 3, expired: 2 });
+    expect(outs.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(1);
+    expect(await store.head(bodiesOf([3, 3])[0]!)).toBeUndefined();
+    for (const body of bodiesOf([1, 2], [4, FILES])) expect(await store.head(body)).toBeDefined();
+  });
+
   it('holds to the decisions it recorded when a backup finishes between two planning invocations', async () => {
     // GIVEN a sweep stopped in its planning, which expires the first day and keeps the others
     const { store, ids, bodiesOf } = await vault();

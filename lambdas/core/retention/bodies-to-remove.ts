@@ -53,7 +53,7 @@ export function bodyKeysProblem(keys: unknown, org: string): string | undefined 
     : undefined;
 }
 
-/** Reads at once while a sweep plans: manifests looked for, lists of runs without a manifest. */
+/** Manifests a sweep looks for at once while it plans. */
 const READS_AT_ONCE = 16;
 
 /**
@@ -320,8 +320,7 @@ async function* namedBodies(
 ): AsyncGenerator<{ bodies: string[]; nextList: number }> {
   checkTime();
   if (source.from === 'records') {
-    if (from > 0) return;
-    yield { bodies: await bodiesRecordedBy(store, org, source.snapshotId, checkTime), nextList: 1 };
+    yield* recordedBodies(store, org, source.snapshotId, from, checkTime);
     return;
   }
   const manifest = await read();
@@ -345,11 +344,12 @@ async function* namedBodies(
         throw new RetentionCatalogUnreadableError(
           `Kept snapshot ${source.snapshotId} of org ${org} names a file list that does not match its manifest (${unreadable.message}), so the file bodies it needs are unknown; no file body was removed. If an erasure of this org stopped, start it again with the same request: it describes the lists it rewrote in the manifests again. Never put back an earlier version of a list an erasure rewrote: it holds the erased person. Otherwise the list was changed outside the workflows: compare it with its earlier versions in the vault.`,
         );
-      // A run that did not complete is not restorable: what its records name is kept, read as they are.
-      yield {
-        bodies: await bodiesRecordedBy(store, org, source.snapshotId, checkTime),
-        nextList: lists.length,
-      };
+      // A run that did not complete is not restorable: what its records name is kept, read as they
+      // are (in one step: where its manifest's lists go on, they do not).
+      const bodies: string[] = [];
+      for await (const window of recordedBodies(store, org, source.snapshotId, 0, checkTime))
+        bodies.push(...window.bodies);
+      yield { bodies, nextList: lists.length };
       return;
     }
     const bodies = i === from ? [...inline] : [];
@@ -358,8 +358,11 @@ async function* namedBodies(
   }
 }
 
-/** The bodies a run without a manifest recorded using: its reused list and its files batch results. */
-async function bodiesRecordedBy(
+/**
+ * The file lists a run without a manifest recorded (its reused lists and its files batch
+ * results), in key order.
+ */
+async function recordedLists(
   store: BackupStore,
   org: string,
   snapshotId: string,
@@ -371,12 +374,28 @@ async function bodiesRecordedBy(
     if (++listed % 1000 === 0) checkTime();
     if (FILE_LIST_KEY.test(key)) keys.push(key);
   }
-  const bodies: string[] = [];
-  for (let i = 0; i < keys.length; i += READS_AT_ONCE) {
-    checkTime();
-    const read = await inTurns(keys.slice(i, i + READS_AT_ONCE), READS_AT_ONCE, async (key) => {
+  return keys.sort();
+}
+
+/**
+ * The bodies a run without a manifest recorded using, a window of its recorded lists at a time
+ * from list `from`, each with where the next window begins. The run stopped: nobody adds to its
+ * lists, and only a sweep expiring it (which holds the org's turn) removes them, so an index into
+ * them, listed again at each step, never skips one.
+ */
+async function* recordedBodies(
+  store: BackupStore,
+  org: string,
+  snapshotId: string,
+  from: number,
+  checkTime: () => void,
+): AsyncGenerator<{ bodies: string[]; nextList: number }> {
+  const keys = await recordedLists(store, org, snapshotId, checkTime);
+  for (let i = from; i < keys.length; i += FILE_LISTS_AT_ONCE) {
+    if (i > from) checkTime();
+    const read = await inTurns(keys.slice(i, i + FILE_LISTS_AT_ONCE), FILE_LISTS_AT_ONCE, async (key) => {
       try {
-        return [key, JSON.parse(new TextDecoder().decode(await store.get(key)))] as const;
+        return JSON.parse(new TextDecoder().decode(await store.get(key))) as unknown;
       } catch (error) {
         if (!(error instanceof SyntaxError)) throw error;
         throw new RetentionCatalogUnreadableError(
@@ -384,13 +403,14 @@ async function bodiesRecordedBy(
         );
       }
     });
-    for (const [, parsed] of read) {
+    const bodies: string[] = [];
+    for (const parsed of read) {
       const record = parsed as { key?: unknown }[] | { files?: { key?: unknown }[] } | null;
       const files = Array.isArray(record) ? record : (record?.files ?? []);
       for (const file of files) if (typeof file?.key === 'string') bodies.push(file.key);
     }
+    yield { bodies, nextList: Math.min(i + FILE_LISTS_AT_ONCE, keys.length) };
   }
-  return bodies;
 }
 
 /** What a planning record holds of the sweep's decisions (the rest of its log entry rides along). */
