@@ -246,6 +246,7 @@ describe('a sweep whose planning takes several invocations', () => {
         filter: { key: string; bytes: number } | null;
       };
     expect(record('0-0').filter).toBeNull();
+    expect((record('0-0') as { formatVersion?: number }).formatVersion).toBe(2);
     expect(record(`0-${FILE_LISTS_AT_ONCE}`)).toMatchObject({
       candidates: null,
       filter: { key: `${stem}/planning-0-${FILE_LISTS_AT_ONCE}.filter`, bytes: 1024 },
@@ -390,18 +391,30 @@ describe('a sweep whose planning takes several invocations', () => {
   });
 
   it('reads a kept run that stopped without a manifest a window of its recorded lists a step', async () => {
-    // GIVEN a run of the third day that stopped for good after its files step (no manifest), its
-    // 36 reused lists naming the bodies of files 1-2 and 4-37, one a list; swept two days later
-    // under a policy of one day, which keeps that day's backups and the run (started within the
-    // oldest day kept, and past the two days' grace) and expires the first two days' backups: of
-    // the bodies they alone named, only file 3's is named by no kept snapshot
+    // GIVEN a run of the third day that stopped for good after its files step (no manifest): 36
+    // lists naming one body each, two files batch results first and then reused lists, in key
+    // order the bodies of files 4-19, 1-2 and 20-37, so that each window of 16 names bodies no
+    // kept manifest names (4-7; 1-2; 36-37); swept two days later under a policy of one day,
+    // which keeps that day's backups and the run (started within the oldest day kept, and past
+    // the two days' grace) and expires the first two days' backups: of the bodies they alone
+    // named, only file 3's is named by no kept snapshot
     const { store, ids, bodiesOf } = await vault();
     const crashed = '20261103T033000000Z-crash1';
-    store.objects.set(`orgs/acme/snapshots/${crashed}/plan.json`, new TextEncoder().encode('[]'));
-    for (const [i, body] of bodiesOf([1, 2], [4, FILES]).entries())
+    const folder = `orgs/acme/snapshots/${crashed}/`;
+    store.objects.set(`${folder}plan.json`, new TextEncoder().encode('[]'));
+    const named = bodiesOf([4, 19], [1, 2], [20, FILES]);
+    const listKeys = named.map((_, i) =>
+      i < 2
+        ? `${folder}files/batch-${String(i + 1).padStart(5, '0')}.json`
+        : `${folder}files/reused-${String(i - 1).padStart(5, '0')}.json`,
+    );
+    // (written last first: the sweep reads them in key order, not as they were stored)
+    for (const i of [...named.keys()].reverse())
       store.objects.set(
-        `orgs/acme/snapshots/${crashed}/files/reused-${String(i + 1).padStart(5, '0')}.json`,
-        new TextEncoder().encode(JSON.stringify([{ key: body }])),
+        listKeys[i]!,
+        new TextEncoder().encode(
+          JSON.stringify(i < 2 ? { files: [{ key: named[i] }] } : [{ key: named[i] }]),
+        ),
       );
     const reads = new Map<string, number>();
     const get = store.get.bind(store);
@@ -409,7 +422,8 @@ describe('a sweep whose planning takes several invocations', () => {
       reads.set(key, (reads.get(key) ?? 0) + 1);
       return get(key);
     };
-    // WHEN it is swept in invocations given no time at all
+    // WHEN it is swept in invocations given no time at all, and a list is added to the run (as a
+    // redriven execution would) while the sweep is in its second window
     const outs: SweepOutput[] = [];
     let cursor: SweepCursor | null = null;
     do {
@@ -424,6 +438,11 @@ describe('a sweep whose planning takes several invocations', () => {
       );
       outs.push(out);
       cursor = out.cursor;
+      if (cursor?.planned?.source === 1 && cursor.planned.list === FILE_LISTS_AT_ONCE)
+        store.objects.set(
+          `${folder}files/batch-00000.json`,
+          new TextEncoder().encode(JSON.stringify({ files: [{ key: named[0] }] })),
+        );
     } while (cursor && outs.length < 100);
     // THEN the stopped run is read 16 of its lists a step
     const planned = outs.filter((o) => o.cursor?.planned).map((o) => o.cursor!.planned);
@@ -443,14 +462,14 @@ describe('a sweep whose planning takes several invocations', () => {
       [crashed, 'records'],
       [ids[3], 'manifest'],
     ]);
-    // ...each of its lists read once, and only file 3's body removed
-    const lists = [...reads.keys()].filter((k) => k.includes(`/${crashed}/files/`));
-    expect(lists).toHaveLength(36);
-    expect(lists.map((k) => reads.get(k))).toEqual(lists.map(() => 1));
+    // ...every list it held read (the one added moved the others on: one of them is read twice),
+    // and only file 3's body removed
+    expect(listKeys.map((k) => reads.get(k) ?? 0).filter((n) => n < 1)).toEqual([]);
+    expect(listKeys.map((k) => reads.get(k)).filter((n) => n === 2)).toHaveLength(1);
     expect(outs.at(-1)).toMatchObject({ done: true, kept: 3, expired: 2 });
     expect(outs.reduce((n, o) => n + o.removedFileBodies, 0)).toBe(1);
     expect(await store.head(bodiesOf([3, 3])[0]!)).toBeUndefined();
-    for (const body of bodiesOf([1, 2], [4, FILES])) expect(await store.head(body)).toBeDefined();
+    for (const body of named) expect(await store.head(body)).toBeDefined();
   });
 
   it('holds to the decisions it recorded when a backup finishes between two planning invocations', async () => {
@@ -561,6 +580,7 @@ describe('a sweep whose planning takes several invocations', () => {
     'holding a filter where none is used': 'holds a filter where none is used',
     'leaving out a kept snapshot': 'does not name the kept snapshots to read',
     'holding no bodies once they were listed': 'holds no bodies once they were listed',
+    'of a format this version does not read': 'is not a planning record this version reads',
   };
   it.each([
     ["another execution's", (r: Record<string, unknown>) => ({ ...r, execution: 'exec-0' })],
@@ -620,6 +640,7 @@ describe('a sweep whose planning takes several invocations', () => {
       (r: Record<string, unknown>) => ({ ...r, sources: (r.sources as unknown[]).slice(0, 2) }),
     ],
     ['holding no bodies once they were listed', (r: Record<string, unknown>) => ({ ...r, candidates: null })],
+    ['of a format this version does not read', (r: Record<string, unknown>) => ({ ...r, formatVersion: 3 })],
   ])('fails, removing nothing, on a planning record %s', async (what, tamper) => {
     // GIVEN a sweep stopped in its planning, at its third step
     const { store, bodiesOf } = await vault();
@@ -652,11 +673,16 @@ describe('a sweep whose planning takes several invocations', () => {
       k.endsWith('/planning-1-0.json'),
     )!;
     const record = JSON.parse(store.text(past)) as Record<string, unknown>;
-    store.objects.set(past, new TextEncoder().encode(JSON.stringify({ ...record, shards: 4 })));
+    store.objects.set(
+      past,
+      new TextEncoder().encode(JSON.stringify({ ...record, formatVersion: 1, shards: 4 })),
+    );
     const within = past.replace('planning-1-0', 'planning-0-1');
     store.objects.set(
       within,
-      new TextEncoder().encode(JSON.stringify({ ...record, shards: 4, next: { source: 0, list: 1 } })),
+      new TextEncoder().encode(
+        JSON.stringify({ ...record, formatVersion: 1, shards: 4, next: { source: 0, list: 1 } }),
+      ),
     );
     // WHEN each goes on: the one within its shards fails, naming the record, and removes nothing
     await expect(invoke(store, { ...stopped, planned: { source: 0, list: 1 } })).rejects.toThrow(

@@ -58,7 +58,7 @@ const READS_AT_ONCE = 16;
 
 /**
  * The names of the newest data snapshot a sweep holds as keys, about; past it, it holds them in a
- * filter (name-filter.ts: two bytes a name, where a set of keys takes some 220).
+ * filter (name-filter.ts: two bytes a name, where a set of keys takes some 130).
  */
 export const NAMES_HELD_AS_KEYS = 1_000_000;
 /** Bodies are stored in 256 folders, by the first two hex digits of their SHA-256. */
@@ -379,9 +379,10 @@ async function recordedLists(
 
 /**
  * The bodies a run without a manifest recorded using, a window of its recorded lists at a time
- * from list `from`, each with where the next window begins. The run stopped: nobody adds to its
- * lists, and only a sweep expiring it (which holds the org's turn) removes them, so an index into
- * them, listed again at each step, never skips one.
+ * from list `from`, each with where the next window begins. Only a sweep expiring the run (which
+ * holds the org's turn) removes its lists, and a list added (by a redriven execution) moves the
+ * others further on, so an index into them, listed again by each invocation, never skips one that
+ * was there: at worst it reads one twice.
  */
 async function* recordedBodies(
   store: BackupStore,
@@ -423,9 +424,14 @@ export interface PlannedDecisions {
   readonly ignoredFolders: readonly string[];
 }
 
-/** A planning record: the sweep's decisions and its planning state where it stopped. */
+/**
+ * A planning record: the sweep's decisions and its planning state where it stopped. Format 2
+ * (filters, and a stopped run read a window of its lists a step) is refused by the versions that
+ * wrote format 1, which would take such a run as read whole at its second window and remove what
+ * its later lists name; format 1 records are read as they are.
+ */
 interface PlanningRecord<D extends PlannedDecisions> {
-  readonly formatVersion: 1;
+  readonly formatVersion: 1 | 2;
   readonly org: string;
   readonly execution: string;
   readonly sweptAt: string;
@@ -478,7 +484,7 @@ export async function writePlanning<D extends PlannedDecisions>(
     };
   }
   const record: PlanningRecord<D> = {
-    formatVersion: 1,
+    formatVersion: 2,
     ...owner,
     decisions,
     sources: state.sources,
@@ -556,7 +562,11 @@ function planningProblem(
 ): string | undefined {
   const ownedBy = (r: Partial<PlanningOwner> | undefined) =>
     r?.org === owner.org && r.execution === owner.execution && r.sweptAt === owner.sweptAt;
-  if (typeof record !== 'object' || record === null || record.formatVersion !== 1)
+  if (
+    typeof record !== 'object' ||
+    record === null ||
+    (record.formatVersion !== 1 && record.formatVersion !== 2)
+  )
     return 'is not a planning record this version reads';
   if (!ownedBy(record) || !ownedBy(record.decisions))
     return `is not this sweep's (org ${owner.org}, execution ${owner.execution}, begun ${owner.sweptAt})`;
