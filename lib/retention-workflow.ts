@@ -121,7 +121,7 @@ export class RetentionWorkflow extends Construct {
       entry: HANDLERS,
       handler: 'sweep',
       description: `the retention sweeper of org ${props.orgName}: expires the snapshots its policy no longer keeps`,
-      // A planning step holds up to about a million body keys (some 220 bytes each), or past that
+      // A planning step holds up to about a million body keys (some 130 bytes each), or past that
       // a filter of two bytes a name, beside the candidates, and parses 16 file lists at a time.
       memorySize: 3008,
       timeout: Duration.minutes(15),

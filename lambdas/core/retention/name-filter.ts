@@ -2,7 +2,7 @@
  * A Bloom filter of body keys. It never says a key added to it is absent; it says a key it was not
  * given is present about once in 2,000 (at 16 bits a key and 11 hashes: (1 - e^(-11/16))^11, some
  * 0.05%). A sweep holds in it what a very large backup names, two bytes a name where a set of the
- * keys takes some 220: a body it wrongly takes as named is only kept, and the next sweep, whose
+ * keys takes some 130: a body it wrongly takes as named is only kept, and the next sweep, whose
  * filter is salted differently, almost surely removes it.
  */
 import { createHash } from 'node:crypto';
