@@ -1,6 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CfnResource } from 'aws-cdk-lib';
 import type { CfnKey } from 'aws-cdk-lib/aws-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateAlarm } from '../../cli/local/app/alarms.ts';
@@ -228,5 +229,143 @@ describe('a failure alert the topic refuses', () => {
     ) as string;
     expect(run.alarmStates[alarm]).toBe('ALARM');
     expect(run.alerts.filter((a) => a.from === 'alarm').map((a) => a.source)).toContain(alarm);
+  });
+});
+
+describe('a retention sweep started by each backup that succeeded', () => {
+  let emu: RunningEmulator;
+  let run: LocalAppRun;
+  let storeDir: string;
+  const built = buildApp(
+    configWith({
+      orgs: [
+        {
+          name: 'acme-prod',
+          type: 'production',
+          secretName: 'sfbackup/acme-prod',
+          schedules: {
+            incremental: 'cron(0 2 ? * MON-SAT *)',
+            full: 'cron(0 2 ? * SUN *)',
+            metadata: 'cron(0 5 * * ? *)',
+          },
+          files: false,
+        },
+      ],
+      retention: { keep: { daily: 7, weekly: 4, monthly: 0, yearly: 0 } },
+    }),
+    appWithoutBundling(),
+    { nag: false },
+  );
+  const from = new Date('2026-03-01T00:00:00Z'); // a Sunday
+
+  beforeAll(async () => {
+    emu = await startEmulator({ generate: 'objects=2,rows=10,files=0,seed=7' });
+    storeDir = mkdtempSync(join(tmpdir(), 'sfbackup-app-'));
+    run = await runLocalApp({
+      stack: built.orgStacks[0]!,
+      from,
+      // Sunday's full backup at 02:00, the daily sweep at 04:30, the metadata backup at 05:00,
+      // Monday's incremental at 02:00
+      to: new Date(from.getTime() + 27 * HOUR),
+      storeDir,
+      env: {
+        [EnvName.LocalInstanceUrl]: emu.instanceUrl,
+        [EnvName.LocalAccessToken]: emu.accessToken,
+        [EnvName.LocalStoreDir]: storeDir,
+        [EnvName.BackupSettings]: JSON.stringify({ overlapSeconds: 0, pollIntervalMs: 50 }),
+      },
+      // After the metadata backup, every describe of the org's objects fails: Monday's incremental fails.
+      onExecution: async (execution) => {
+        if ((execution.input as { mode?: string }).mode !== 'metadata') return;
+        await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ spec: 'describe-global:500' }),
+        });
+      },
+    });
+  }, 900_000);
+
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  it('starts a sweep of the org as each backup succeeds, as the rule target role, and none for the one that failed', () => {
+    const backup = run.executions[0]!.stateMachineArn;
+    const backups = run.executions.filter((e) => e.stateMachineArn === backup);
+    expect(
+      backups.map((e) => [(e.input as { mode: string }).mode, e.startDate.toISOString(), e.status]),
+    ).toEqual([
+      ['full', '2026-03-01T02:00:00.000Z', 'SUCCEEDED'],
+      ['metadata', '2026-03-01T05:00:00.000Z', 'SUCCEEDED'],
+      ['incremental', '2026-03-02T02:00:00.000Z', 'FAILED'],
+    ]);
+    const sweeps = run.executions.filter((e) => e.stateMachineArn !== backup);
+    expect(new Set(sweeps.map((e) => e.stateMachineArn)).size).toBe(1);
+    expect(sweeps[0]!.stateMachineArn).toMatch(/Retention/);
+    // ...one at the end of each backup that succeeded, by the rule, and the daily one by its schedule
+    expect(sweeps.map((e) => [e.startedBy, e.startDate.getTime(), e.input, e.status])).toEqual([
+      ['rule', backups[0]!.stopDate.getTime(), {}, 'SUCCEEDED'],
+      ['schedule', Date.parse('2026-03-01T04:30:00.000Z'), {}, 'SUCCEEDED'],
+      ['rule', backups[1]!.stopDate.getTime(), {}, 'SUCCEEDED'],
+    ]);
+    expect(sweeps.filter((e) => e.startedBy === 'rule').map((e) => e.schedule)).toEqual([
+      expect.stringMatching(/AfterBackup/),
+      expect.stringMatching(/AfterBackup/),
+    ]);
+    expect(run.refusedStarts).toEqual([]);
+    // ...each sweep ran its handler under its execution's name: it took the org's vault lease and gave it back
+    const released = readdirSync(join(storeDir, 'orgs/acme-prod/lease/released'));
+    for (const sweep of sweeps)
+      expect(released.some((name) => name.includes(sweep.executionArn.split(':').at(-1)!))).toBe(true);
+  });
+
+  it("refuses a rule's start that its role may not make, and runs nothing", async () => {
+    // GIVEN the same app whose rule target role may start no execution
+    const denied = buildApp(
+      configWith({
+        orgs: [{ name: 'acme-prod', type: 'production', secretName: 'sfbackup/acme-prod', files: false }],
+        retention: { keep: { daily: 7, weekly: 0, monthly: 0, yearly: 0 } },
+      }),
+      appWithoutBundling(),
+      { nag: false },
+    );
+    const stack = denied.orgStacks[0]!;
+    // (EventBridge starts the sweep as the role CDK makes for the state machine as a rule target)
+    const policy = stack.node
+      .findAll()
+      .find((c) => c.node.path.endsWith('Retention/StateMachine/EventsRole/DefaultPolicy'));
+    expect(policy).toBeDefined();
+    (policy!.node.defaultChild as CfnResource).addPropertyOverride(
+      'PolicyDocument.Statement.0.Effect',
+      'Deny',
+    );
+    await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ spec: '' }),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-app-'));
+    // WHEN a backup succeeds (the default schedules: the metadata backup at 05:00)
+    const refused = await runLocalApp({
+      stack,
+      from: new Date('2026-03-03T04:50:00Z'),
+      to: new Date('2026-03-03T05:10:00Z'),
+      storeDir: dir,
+      env: {
+        [EnvName.LocalInstanceUrl]: emu.instanceUrl,
+        [EnvName.LocalAccessToken]: emu.accessToken,
+        [EnvName.LocalStoreDir]: dir,
+        [EnvName.BackupSettings]: JSON.stringify({ overlapSeconds: 0, pollIntervalMs: 50 }),
+      },
+    });
+    // THEN the rule's start is refused, naming the role and the state machine, and no sweep runs
+    expect(refused.executions.map((e) => [e.startedBy, e.status])).toEqual([['schedule', 'SUCCEEDED']]);
+    expect(refused.refusedStarts).toHaveLength(1);
+    expect(refused.refusedStarts[0]).toMatchObject({
+      source: expect.stringMatching(/AfterBackup/),
+      stateMachineArn: expect.stringMatching(/Retention/),
+      reason: expect.stringMatching(/may not call states:StartExecution on/),
+    });
   });
 });

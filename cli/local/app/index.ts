@@ -7,6 +7,7 @@ export { captureEmf, type Datapoint, datapointsOfEmf, MetricStore } from './metr
 export {
   type AlarmTransition,
   type DeadLetter,
+  type RefusedStart,
   type Undelivered,
   type Delivery,
   type LocalAppExecution,

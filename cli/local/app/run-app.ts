@@ -3,13 +3,15 @@
  * the schedules fire and start their state machines with their inputs (each execution run by the
  * local runner with the real handlers); every execution's status change goes onto a local event
  * bus, where the app's rules match it and deliver the transformed input to their targets (an SNS
- * topic here, or the target's dead-letter queue when the topic refuses it); the metrics the
+ * topic, or the target's dead-letter queue when the topic refuses it; a state machine, started as
+ * the target's role when its policies allow it, with the target's input); the metrics the
  * handlers publish and the ones Step Functions and SQS publish are recorded on the clock; and
  * every alarm of the app is evaluated on them, its actions delivered as alerts.
  *
- * Time: a schedule fires at its instant of the local clock; the execution it starts runs for real
- * and is placed on the clock at that instant plus its real duration. Schedules that fire at the
- * same instant run one after the other. Each alarm is evaluated at the end of each of its periods.
+ * Time: a schedule fires at its instant of the local clock, a rule starts its state machine at the
+ * instant of the event it matched; the execution runs for real and is placed on the clock at that
+ * instant plus its real duration. Executions due at the same instant run one after the other, the
+ * schedules' first. Each alarm is evaluated at the end of each of its periods.
  */
 import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { createStore } from '../../../lambdas/adapters/create-store.ts';
@@ -55,10 +57,11 @@ export interface LocalAppRunOptions {
   readonly onExecution?: (execution: LocalAppExecution) => void | Promise<void>;
 }
 
-/** One execution a schedule started. */
+/** One execution a schedule or an event rule started. */
 export interface LocalAppExecution {
-  /** The schedule's logical id. */
+  /** The logical id of the schedule, or of the event rule, that started it. */
   readonly schedule: string;
+  readonly startedBy: 'schedule' | 'rule';
   readonly stateMachineArn: string;
   readonly executionArn: string;
   readonly input: Json;
@@ -106,9 +109,20 @@ export interface AlarmTransition {
   readonly to: AlarmState;
 }
 
+/** A start of a state machine that its schedule's or rule's role may not make: nothing ran. */
+export interface RefusedStart {
+  /** The schedule's or rule's logical id. */
+  readonly source: string;
+  readonly stateMachineArn: string;
+  readonly at: Date;
+  readonly reason: string;
+}
+
 /** What a local run of the app did. */
 export interface LocalAppRun {
   readonly executions: readonly LocalAppExecution[];
+  /** Starts refused by the policies, each kept in the dead-letter queue too when there is one. */
+  readonly refusedStarts: readonly RefusedStart[];
   /** Messages the topics accepted, in order. */
   readonly alerts: readonly Delivery[];
   readonly deadLetters: readonly DeadLetter[];
@@ -133,12 +147,24 @@ interface LocalSchedule {
   readonly input: Json;
 }
 
+/** A start of a state machine due on the local clock, by a schedule or a rule. */
+interface Start {
+  readonly source: string;
+  readonly by: 'schedule' | 'rule';
+  readonly targetArn: string;
+  readonly roleArn?: string;
+  readonly deadLetterArn?: string;
+  readonly input: Json;
+  readonly at: Date;
+}
+
 interface LocalRule {
   readonly logicalId: string;
   readonly name: string;
   readonly pattern: unknown;
   readonly targets: readonly {
     readonly Arn: string;
+    readonly RoleArn?: string;
     readonly Input?: string;
     readonly InputTransformer?: InputTransformerSpec;
     readonly DeadLetterConfig?: { readonly Arn: string };
@@ -250,6 +276,9 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
 
   const metrics = new MetricStore();
   const executions: LocalAppExecution[] = [];
+  const refusedStarts: RefusedStart[] = [];
+  // Starts the rules made of the events they matched, not run yet.
+  const ruleStarts: Start[] = [];
   const alerts: Delivery[] = [];
   const deadLetters: DeadLetter[] = [];
   const undelivered: Undelivered[] = [];
@@ -299,7 +328,20 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
               ingestionTime: at,
             })
           : (target.Input ?? JSON.stringify(event));
-        if (resolver.lookup(target.Arn)?.kind !== 'topic') continue;
+        const kind = resolver.lookup(target.Arn)?.kind;
+        if (kind === 'state-machine') {
+          ruleStarts.push({
+            source: rule.logicalId,
+            by: 'rule',
+            targetArn: target.Arn,
+            ...(target.RoleArn ? { roleArn: target.RoleArn } : {}),
+            ...(target.DeadLetterConfig?.Arn ? { deadLetterArn: target.DeadLetterConfig.Arn } : {}),
+            input: JSON.parse(message) as Json,
+            at,
+          });
+          continue;
+        }
+        if (kind !== 'topic') continue;
         await deliverToTopic(
           { from: 'rule', source: rule.logicalId, topicArn: target.Arn, at, message },
           ruleArn,
@@ -369,31 +411,33 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
     );
 
   const store = createStore(options.storeDir);
-  for (const { schedule, at } of fires) {
-    await evaluateAlarmsUntil(at.getTime());
-    const target = resolver.lookup(schedule.targetArn);
-    if (target?.kind !== 'state-machine') continue;
-    if (schedule.roleArn) {
-      // Scheduler starts the execution as the schedule's role; a start the policies refuse is
-      // retried, then kept in the schedule's dead-letter queue, and nothing runs.
+  // Runs one start: as its role when it has one (a start the policies refuse is kept in the
+  // dead-letter queue when there is one, and nothing runs), then its status changes onto the bus.
+  const runStart = async (start: Start): Promise<void> => {
+    const { at } = start;
+    const target = resolver.lookup(start.targetArn);
+    if (target?.kind !== 'state-machine') return;
+    if (start.roleArn) {
       const decision = await policies.check({
-        principal: schedule.roleArn,
+        principal: start.roleArn,
         action: 'states:StartExecution',
-        resource: schedule.targetArn,
-        session: schedule.logicalId,
+        resource: start.targetArn,
+        session: start.source,
       });
       if (!decision.allowed) {
-        if (schedule.deadLetterArn) {
+        const reason =
+          `${start.roleArn} may not call states:StartExecution on ${start.targetArn} ${decision.reason ?? ''}`.trim();
+        refusedStarts.push({ source: start.source, stateMachineArn: start.targetArn, at, reason });
+        if (start.deadLetterArn) {
           deadLetters.push({
-            queueArn: schedule.deadLetterArn,
-            source: schedule.logicalId,
+            queueArn: start.deadLetterArn,
+            source: start.source,
             at,
-            message: JSON.stringify(schedule.input),
-            reason:
-              `${schedule.roleArn} may not call states:StartExecution on ${schedule.targetArn} ${decision.reason ?? ''}`.trim(),
+            message: JSON.stringify(start.input),
+            reason,
           });
         }
-        continue;
+        return;
       }
     }
     const machineKey = `${target.stackName}/${target.logicalId}`;
@@ -402,33 +446,33 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
       const stack = stackByName.get(target.stackName);
       if (!stack)
         throw new Error(
-          `The app holds no stack ${target.stackName}, whose ${target.logicalId} a schedule starts.`,
+          `The app holds no stack ${target.stackName}, whose ${target.logicalId} a schedule or rule starts.`,
         );
       workflow = synthesizeDefinition(stack, target.logicalId, { region });
       machines.set(machineKey, workflow);
     }
-    const name = `${schedule.logicalId}-${at.toISOString().replace(/[:.]/g, '-')}`;
+    const name = `${start.source}-${at.toISOString().replace(/[:.]/g, '-')}`;
     const startedReal = Date.now();
     const clock = () => at.getTime() + (Date.now() - startedReal);
     await putEvent(
       executionStatusChangeEvent({
         region,
         account: LOCAL_ACCOUNT,
-        stateMachineArn: schedule.targetArn,
+        stateMachineArn: start.targetArn,
         name,
         status: 'RUNNING',
         startDate: at,
-        input: schedule.input,
+        input: start.input,
       }),
       at,
     );
-    metrics.put(statesMetric('ExecutionsStarted', schedule.targetArn, at.getTime()));
+    metrics.put(statesMetric('ExecutionsStarted', start.targetArn, at.getTime()));
     const result = await captureEmf(
       (line) => metrics.put(...datapointsOfEmf(line, clock())),
       () =>
         runWorkflow({
           workflow: workflow as SynthesizedWorkflow,
-          input: schedule.input,
+          input: start.input,
           store,
           env: { POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT', ...options.env },
           retryIntervalScale: options.retryIntervalScale ?? 0,
@@ -437,12 +481,13 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
         }),
     );
     const stopDate = new Date(clock());
-    metrics.put(statesMetric(EXECUTION_METRIC[result.status], schedule.targetArn, stopDate.getTime()));
+    metrics.put(statesMetric(EXECUTION_METRIC[result.status], start.targetArn, stopDate.getTime()));
     const execution: LocalAppExecution = {
-      schedule: schedule.logicalId,
-      stateMachineArn: schedule.targetArn,
-      executionArn: executionArnOf(schedule.targetArn, name),
-      input: schedule.input,
+      schedule: start.source,
+      startedBy: start.by,
+      stateMachineArn: start.targetArn,
+      executionArn: executionArnOf(start.targetArn, name),
+      input: start.input,
       startDate: at,
       stopDate,
       status: result.status,
@@ -454,22 +499,49 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
       executionStatusChangeEvent({
         region,
         account: LOCAL_ACCOUNT,
-        stateMachineArn: schedule.targetArn,
+        stateMachineArn: start.targetArn,
         name,
         status: result.status as ExecutionStatus,
         startDate: at,
         stopDate,
-        input: schedule.input,
+        input: start.input,
         output: result.output,
         ...(result.error !== undefined ? { error: result.error } : {}),
         ...(result.cause !== undefined ? { cause: result.cause } : {}),
       }),
       stopDate,
     );
+  };
+
+  // Every start in the order of the clock: the schedules' fires, and the rules' starts as the
+  // events they match come (a rule's start at or after the window's end does not run).
+  const scheduled: Start[] = fires.map(({ schedule, at }) => ({
+    source: schedule.logicalId,
+    by: 'schedule',
+    targetArn: schedule.targetArn,
+    ...(schedule.roleArn ? { roleArn: schedule.roleArn } : {}),
+    ...(schedule.deadLetterArn ? { deadLetterArn: schedule.deadLetterArn } : {}),
+    input: schedule.input,
+    at,
+  }));
+  for (;;) {
+    const nextRule = ruleStarts.reduce<number>(
+      (best, s, i) => (best < 0 || s.at.getTime() < ruleStarts[best]!.at.getTime() ? i : best),
+      -1,
+    );
+    const ruleFirst =
+      nextRule >= 0 &&
+      (scheduled.length === 0 || ruleStarts[nextRule]!.at.getTime() < scheduled[0]!.at.getTime());
+    const start = ruleFirst ? ruleStarts.splice(nextRule, 1)[0] : scheduled.shift();
+    if (!start) break;
+    if (start.at.getTime() >= options.to.getTime()) continue;
+    await evaluateAlarmsUntil(start.at.getTime());
+    await runStart(start);
   }
   await evaluateAlarmsUntil(options.to.getTime());
   return {
     executions,
+    refusedStarts,
     alerts,
     deadLetters,
     undelivered,
