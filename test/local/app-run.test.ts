@@ -14,6 +14,25 @@ import { appWithoutBundling, configWith } from '../infra/fixtures/app-fixture.ts
 
 const HOUR = 3_600_000;
 
+/** What every function of a local app run reads: the emulator's org and a local vault. */
+function localEnv(emu: RunningEmulator, storeDir: string): Record<string, string> {
+  return {
+    [EnvName.LocalInstanceUrl]: emu.instanceUrl,
+    [EnvName.LocalAccessToken]: emu.accessToken,
+    [EnvName.LocalStoreDir]: storeDir,
+    [EnvName.BackupSettings]: JSON.stringify({ overlapSeconds: 0, pollIntervalMs: 50 }),
+  };
+}
+
+/** Sets the emulator's faults; an empty spec clears them. */
+async function setFaults(emu: RunningEmulator, spec: string): Promise<void> {
+  await fetch(`${emu.instanceUrl}/__emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ spec }),
+  });
+}
+
 /** One org on the example schedules: incrementals Monday to Saturday at 02:00, metadata daily at 05:00. */
 function app() {
   const config = configWith({
@@ -50,22 +69,13 @@ describe('the whole app run locally on a clock', () => {
       from,
       to: new Date(from.getTime() + 54 * HOUR),
       storeDir,
-      env: {
-        [EnvName.LocalInstanceUrl]: emu.instanceUrl,
-        [EnvName.LocalAccessToken]: emu.accessToken,
-        [EnvName.LocalStoreDir]: storeDir,
-        [EnvName.BackupSettings]: JSON.stringify({ overlapSeconds: 0, pollIntervalMs: 50 }),
-      },
+      env: localEnv(emu, storeDir),
       // After the first data backup, the org answers every describe of its objects with a server
       // error: data runs (whose plan describes the objects) keep failing, while metadata runs
       // (which describe none) keep succeeding.
       onExecution: async (execution) => {
         if ((execution.input as { mode?: string }).mode === 'metadata' || ++dataRuns > 1) return;
-        await fetch(`${emu.instanceUrl}/__emulator/faults`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ spec: 'describe-global:500' }),
-        });
+        await setFaults(emu, 'describe-global:500');
       },
     });
   }, 900_000);
@@ -202,12 +212,7 @@ describe('a failure alert the topic refuses', () => {
       from,
       to: new Date(from.getTime() + 2 * HOUR),
       storeDir,
-      env: {
-        [EnvName.LocalInstanceUrl]: emu.instanceUrl,
-        [EnvName.LocalAccessToken]: emu.accessToken,
-        [EnvName.LocalStoreDir]: storeDir,
-        [EnvName.BackupSettings]: JSON.stringify({ overlapSeconds: 0, pollIntervalMs: 50 }),
-      },
+      env: localEnv(emu, storeDir),
     });
   }, 900_000);
 
@@ -268,20 +273,11 @@ describe('a retention sweep started by each backup that succeeded', () => {
       // Monday's incremental at 02:00
       to: new Date(from.getTime() + 27 * HOUR),
       storeDir,
-      env: {
-        [EnvName.LocalInstanceUrl]: emu.instanceUrl,
-        [EnvName.LocalAccessToken]: emu.accessToken,
-        [EnvName.LocalStoreDir]: storeDir,
-        [EnvName.BackupSettings]: JSON.stringify({ overlapSeconds: 0, pollIntervalMs: 50 }),
-      },
+      env: localEnv(emu, storeDir),
       // After the metadata backup, every describe of the org's objects fails: Monday's incremental fails.
       onExecution: async (execution) => {
         if ((execution.input as { mode?: string }).mode !== 'metadata') return;
-        await fetch(`${emu.instanceUrl}/__emulator/faults`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ spec: 'describe-global:500' }),
-        });
+        await setFaults(emu, 'describe-global:500');
       },
     });
   }, 900_000);
@@ -340,11 +336,7 @@ describe('a retention sweep started by each backup that succeeded', () => {
       'PolicyDocument.Statement.0.Effect',
       'Deny',
     );
-    await fetch(`${emu.instanceUrl}/__emulator/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ spec: '' }),
-    });
+    await setFaults(emu, '');
     const dir = mkdtempSync(join(tmpdir(), 'sfbackup-app-'));
     // WHEN a backup succeeds (the default schedules: the metadata backup at 05:00)
     const refused = await runLocalApp({
@@ -352,12 +344,7 @@ describe('a retention sweep started by each backup that succeeded', () => {
       from: new Date('2026-03-03T04:50:00Z'),
       to: new Date('2026-03-03T05:10:00Z'),
       storeDir: dir,
-      env: {
-        [EnvName.LocalInstanceUrl]: emu.instanceUrl,
-        [EnvName.LocalAccessToken]: emu.accessToken,
-        [EnvName.LocalStoreDir]: dir,
-        [EnvName.BackupSettings]: JSON.stringify({ overlapSeconds: 0, pollIntervalMs: 50 }),
-      },
+      env: localEnv(emu, dir),
     });
     // THEN the rule's start is refused, naming the role and the state machine, and no sweep runs
     expect(refused.executions.map((e) => [e.startedBy, e.status])).toEqual([['schedule', 'SUCCEEDED']]);

@@ -147,6 +147,9 @@ interface LocalSchedule {
   readonly input: Json;
 }
 
+/** Starts of one state machine by one rule at one instant past which the rule is taken to loop. */
+const STARTS_AT_ONE_INSTANT = 100;
+
 /** A start of a state machine due on the local clock, by a schedule or a rule. */
 interface Start {
   readonly source: string;
@@ -254,6 +257,8 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
               expression: String(resolve(p.ScheduleExpression)),
               timezone: 'UTC',
               targetArn: target.Arn,
+              ...(target.RoleArn ? { roleArn: target.RoleArn } : {}),
+              ...(target.DeadLetterConfig?.Arn ? { deadLetterArn: target.DeadLetterConfig.Arn } : {}),
               input: target.Input === undefined ? {} : (JSON.parse(target.Input) as Json),
             });
           }
@@ -277,8 +282,27 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
   const metrics = new MetricStore();
   const executions: LocalAppExecution[] = [];
   const refusedStarts: RefusedStart[] = [];
-  // Starts the rules made of the events they matched, not run yet.
+  // Starts the rules made of the events they matched, not run yet; how many each rule made at each instant.
   const ruleStarts: Start[] = [];
+  const startsAt = new Map<string, number>();
+  // Execution names taken: two starts of one source at one instant get names of their own.
+  const names = new Set<string>();
+  // A start that does not happen: kept in `refusedStarts`, and in the dead-letter queue when there is one.
+  const refuseStart = (
+    start: Pick<Start, 'source' | 'targetArn' | 'deadLetterArn' | 'at'>,
+    reason: string,
+    message: string,
+  ): void => {
+    refusedStarts.push({ source: start.source, stateMachineArn: start.targetArn, at: start.at, reason });
+    if (start.deadLetterArn)
+      deadLetters.push({
+        queueArn: start.deadLetterArn,
+        source: start.source,
+        at: start.at,
+        message,
+        reason,
+      });
+  };
   const alerts: Delivery[] = [];
   const deadLetters: DeadLetter[] = [];
   const undelivered: Undelivered[] = [];
@@ -330,15 +354,40 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
           : (target.Input ?? JSON.stringify(event));
         const kind = resolver.lookup(target.Arn)?.kind;
         if (kind === 'state-machine') {
-          ruleStarts.push({
+          const start = {
             source: rule.logicalId,
-            by: 'rule',
             targetArn: target.Arn,
-            ...(target.RoleArn ? { roleArn: target.RoleArn } : {}),
             ...(target.DeadLetterConfig?.Arn ? { deadLetterArn: target.DeadLetterConfig.Arn } : {}),
-            input: JSON.parse(message) as Json,
             at,
-          });
+          };
+          let input: Json;
+          try {
+            input = JSON.parse(message) as Json;
+          } catch {
+            refuseStart(
+              start,
+              `rule ${rule.logicalId} gives its state machine target input that is not JSON`,
+              message,
+            );
+            continue;
+          }
+          // (EventBridge refuses such a target when it is put: it starts a state machine only as a role.)
+          if (!target.RoleArn) {
+            refuseStart(
+              start,
+              `rule ${rule.logicalId} names no role to start its state machine target as`,
+              message,
+            );
+            continue;
+          }
+          const key = `${rule.logicalId}@${at.getTime()}`;
+          const count = (startsAt.get(key) ?? 0) + 1;
+          startsAt.set(key, count);
+          if (count > STARTS_AT_ONE_INSTANT)
+            throw new Error(
+              `Rule ${rule.logicalId} started ${target.Arn} ${STARTS_AT_ONE_INSTANT} times at ${at.toISOString()}: it matches the status changes of the executions it starts, which would never end. Narrow its event pattern.`,
+            );
+          ruleStarts.push({ ...start, by: 'rule', roleArn: target.RoleArn, input });
           continue;
         }
         if (kind !== 'topic') continue;
@@ -425,18 +474,11 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
         session: start.source,
       });
       if (!decision.allowed) {
-        const reason =
-          `${start.roleArn} may not call states:StartExecution on ${start.targetArn} ${decision.reason ?? ''}`.trim();
-        refusedStarts.push({ source: start.source, stateMachineArn: start.targetArn, at, reason });
-        if (start.deadLetterArn) {
-          deadLetters.push({
-            queueArn: start.deadLetterArn,
-            source: start.source,
-            at,
-            message: JSON.stringify(start.input),
-            reason,
-          });
-        }
+        refuseStart(
+          start,
+          `${start.roleArn} may not call states:StartExecution on ${start.targetArn} ${decision.reason ?? ''}`.trim(),
+          JSON.stringify(start.input),
+        );
         return;
       }
     }
@@ -451,7 +493,10 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
       workflow = synthesizeDefinition(stack, target.logicalId, { region });
       machines.set(machineKey, workflow);
     }
-    const name = `${start.source}-${at.toISOString().replace(/[:.]/g, '-')}`;
+    const stem = `${start.source}-${at.toISOString().replace(/[:.]/g, '-')}`;
+    let name = stem;
+    for (let n = 2; names.has(name); n++) name = `${stem}-${n}`;
+    names.add(name);
     const startedReal = Date.now();
     const clock = () => at.getTime() + (Date.now() - startedReal);
     await putEvent(
