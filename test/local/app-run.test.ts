@@ -33,8 +33,11 @@ async function setFaults(emu: RunningEmulator, spec: string): Promise<void> {
   });
 }
 
-/** One org on the example schedules: incrementals Monday to Saturday at 02:00, metadata daily at 05:00. */
-function app() {
+/**
+ * One org on the example schedules: incrementals Monday to Saturday at 02:00, a full on Sunday,
+ * metadata daily at 05:00; `changes` to the rest of the config.
+ */
+function app(changes: Record<string, unknown> = {}) {
   const config = configWith({
     orgs: [
       {
@@ -50,6 +53,7 @@ function app() {
         noSuccessAlarmHours: 36,
       },
     ],
+    ...changes,
   });
   return buildApp(config, appWithoutBundling(), { nag: false });
 }
@@ -241,26 +245,7 @@ describe('a retention sweep started by each backup that succeeded', () => {
   let emu: RunningEmulator;
   let run: LocalAppRun;
   let storeDir: string;
-  const built = buildApp(
-    configWith({
-      orgs: [
-        {
-          name: 'acme-prod',
-          type: 'production',
-          secretName: 'sfbackup/acme-prod',
-          schedules: {
-            incremental: 'cron(0 2 ? * MON-SAT *)',
-            full: 'cron(0 2 ? * SUN *)',
-            metadata: 'cron(0 5 * * ? *)',
-          },
-          files: false,
-        },
-      ],
-      retention: { keep: { daily: 7, weekly: 4, monthly: 0, yearly: 0 } },
-    }),
-    appWithoutBundling(),
-    { nag: false },
-  );
+  const built = app({ retention: { keep: { daily: 7, weekly: 4, monthly: 0, yearly: 0 } } });
   const from = new Date('2026-03-01T00:00:00Z'); // a Sunday
 
   beforeAll(async () => {
