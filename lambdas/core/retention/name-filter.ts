@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 /** Bits a name. */
 const BITS_PER_NAME = 16;
 /** Hashes a name sets: the best count for 16 bits a name is 16 ln 2, about 11. */
-export const FILTER_HASHES = 11;
+const FILTER_HASHES = 11;
 /** The smallest filter, in bytes. */
 export const SMALLEST_FILTER = 1024;
 

@@ -165,7 +165,8 @@ const INDEX_READS_AT_ONCE = 32;
  * A sweep's own records beside its log entry (logs are written once), in a folder named like the
  * entry: `<time>-<execution>/deferred.json` when it left file bodies for later,
  * `<time>-<execution>/bodies.json`, the file bodies it removes, listed once when it planned, and
- * `<time>-<execution>/planning-<source>-<list>.json` where an invocation stopped planning.
+ * `<time>-<execution>/planning-<source>-<list>[-<folder>].json` where an invocation stopped
+ * planning (with the filter it held beside it, `.filter`: bodies-to-remove.ts).
  */
 const sweepRecordKey = (logKey: string, name: string): string =>
   `${logKey.replace(/\.json$/, '')}/${name}.json`;
