@@ -295,6 +295,13 @@ export const SWEEPER_DELETE_FOLDERS = ['snapshots/', 'catalog/', 'files/'] as co
 
 /** Where the sweeper writes its log, relative to `orgs/<org name>/`: one entry per sweep, written first. */
 export const RETENTION_LOG_FOLDER = 'retention/';
+/**
+ * A sweep's planning records and filters, relative to `orgs/<org name>/`: kept beside its log entry
+ * (`retention/<time>-<execution>/planning-*`) while it plans over several invocations, and removed
+ * by the sweep itself (a delete marker) once it has ended. No log entry matches: an entry's key
+ * holds no `/` past the folder.
+ */
+export const SWEEP_PLANNING_RECORDS = `${RETENTION_LOG_FOLDER}*/planning-*`;
 /** Under an org's prefix, where erasure records go: `orgs/<org>/erasures/` (plans and the log). */
 export const ERASURES_FOLDER = 'erasures/';
 

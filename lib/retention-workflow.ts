@@ -18,6 +18,7 @@ import {
   SWEEP_LEASE_PREFIX,
   VAULT_LEASE_FOLDER,
   type RetentionPolicy,
+  SWEEP_PLANNING_RECORDS,
   SWEEPER_DELETE_FOLDERS,
 } from '../contract/workflow-contract.ts';
 import { WorkflowSchedules } from './backup-schedules.ts';
@@ -228,12 +229,14 @@ export class RetentionWorkflow extends Construct {
   }
 
   /**
-   * Read the org's backups; delete (delete markers) only under its snapshots, catalog and files;
-   * write only its retention log; never delete a version or change the bucket's protection.
+   * Read the org's backups; delete (delete markers) only under its snapshots, catalog and files,
+   * and its own planning records; write only its retention log; never delete a version or change
+   * the bucket's protection.
    */
   private grantVault(props: RetentionWorkflowProps, role: iam.IRole): void {
     const orgPrefix = orgPrefixOf(props.orgName);
     const removable = SWEEPER_DELETE_FOLDERS.map((folder) => `${orgPrefix}${folder}*`);
+    const planning = `${orgPrefix}${SWEEP_PLANNING_RECORDS}`;
     const logs = `${orgPrefix}${RETENTION_LOG_FOLDER}*`;
     // The org's vault lease (lambdas/core/vault-lease.ts): its own claims, renewals and releases
     // only, under its run id `sweep-<execution>`: never an erasure's release, which would let
@@ -261,6 +264,11 @@ export class RetentionWorkflow extends Construct {
           sid: 'RemoveExpiredSnapshots',
           actions: ['s3:DeleteObject'],
           resources: removable.map((p) => props.bucket.arnForObjects(p)),
+        }),
+        new iam.PolicyStatement({
+          sid: 'RemoveOwnPlanningRecords',
+          actions: ['s3:DeleteObject'],
+          resources: [props.bucket.arnForObjects(planning)],
         }),
         new iam.PolicyStatement({
           sid: 'WriteRetentionLog',
@@ -293,6 +301,10 @@ export class RetentionWorkflow extends Construct {
         reason: `${path}: the sweeper removes (delete markers, no version) the expired snapshots' objects under ${prefix}, named at backup time; the versions stay until the lifecycle expires them.`,
       });
     }
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucket}/${planning}]`,
+      reason: `${path}: the sweeper removes (delete markers, no version) the planning records and filters its own sweeps kept beside their log entries (${planning}), named at run time; never a log entry.`,
+    });
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${bucket}/${logs}]`,
       reason: `${path}: the sweeper writes one retention log entry per sweep under ${logs}, named at run time.`,

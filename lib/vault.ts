@@ -16,6 +16,7 @@ import {
   orgPrefixOf,
   type RetentionPolicy,
   eraseRemovalPatternsOf,
+  SWEEP_PLANNING_RECORDS,
   SWEEPER_DELETE_FOLDERS,
 } from '../contract/workflow-contract.ts';
 import type { RetentionConfig } from './config.ts';
@@ -403,7 +404,10 @@ export class Vault extends Construct {
           arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
         }),
       ),
-      patterns: (org) => SWEEPER_DELETE_FOLDERS.map((folder) => `${orgPrefixOf(org)}${folder}*`),
+      patterns: (org) => [
+        ...SWEEPER_DELETE_FOLDERS.map((folder) => `${orgPrefixOf(org)}${folder}*`),
+        `${orgPrefixOf(org)}${SWEEP_PLANNING_RECORDS}`,
+      ],
     });
   }
 

@@ -75,9 +75,22 @@ export class MemoryStore implements BackupStore, RemovingStore {
 
   /** Keys removed, in order, for assertions. */
   readonly removed: string[] = [];
+  /** What each removed key last held, as a versioned bucket keeps it noncurrent. */
+  readonly noncurrent = new Map<string, Uint8Array>();
 
   async remove(key: string): Promise<void> {
-    if (this.objects.delete(key)) this.removed.push(key);
+    const bytes = this.objects.get(key);
+    if (bytes && this.objects.delete(key)) {
+      this.removed.push(key);
+      this.noncurrent.set(key, bytes);
+    }
+  }
+
+  /** Text a removed key last held, for assertions. */
+  removedText(key: string): string {
+    const bytes = this.noncurrent.get(key);
+    if (!bytes) throw new ObjectNotFoundError(key);
+    return new TextDecoder().decode(bytes);
   }
 
   /** Text of a stored object, for assertions. */

@@ -66,12 +66,14 @@ describe('the retention workflow of an org with a policy', () => {
     for (const folder of ['snapshots', 'catalog', 'files'])
       expect(removable).toContain(`/orgs/acme-prod/${folder}/*`);
     expect(removable).not.toContain('retention');
+    expect(bySid.RemoveOwnPlanningRecords?.Action).toBe('s3:DeleteObject');
+    expect(resourceText(bySid.RemoveOwnPlanningRecords)).toContain('/orgs/acme-prod/retention/*/planning-*');
     expect(bySid.WriteRetentionLog?.Action).toBe('s3:PutObject');
     expect(resourceText(bySid.WriteRetentionLog)).toContain('/orgs/acme-prod/retention/*');
     // No statement allows a version delete; one denies it everywhere.
     const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap(actionsOf);
     expect(allowed).not.toContain('s3:DeleteObjectVersion');
-    expect(allowed.filter((a) => a.startsWith('s3:Delete'))).toEqual(['s3:DeleteObject']);
+    expect([...new Set(allowed.filter((a) => a.startsWith('s3:Delete')))]).toEqual(['s3:DeleteObject']);
     expect(actionsOf(bySid.NeverDeleteVersionsOrWeakenTheVault!)).toContain('s3:DeleteObjectVersion');
     expect(bySid.NeverDeleteVersionsOrWeakenTheVault?.Effect).toBe('Deny');
   });
@@ -145,6 +147,7 @@ describe('the retention workflow of an org with a policy', () => {
       expect.stringContaining('/orgs/acme-prod/lease/claims/???????????????-sweep-*]'),
       expect.stringContaining('/orgs/acme-prod/lease/released/sweep-*]'),
       expect.stringContaining('/orgs/acme-prod/lease/renewed/???????????????-???????????????-sweep-*]'),
+      expect.stringContaining('/orgs/acme-prod/retention/*/planning-*]'),
       expect.stringContaining('/orgs/acme-prod/retention/*]'),
       expect.stringContaining('/orgs/acme-prod/snapshots/*]'),
     ]);
@@ -213,6 +216,7 @@ describe('the vault bucket policy with sweepers', () => {
     const notResources = JSON.stringify(own.NotResource);
     for (const folder of ['snapshots', 'catalog', 'files'])
       expect(notResources).toContain(`/orgs/\${aws:PrincipalTag/sfbackup-org}/${folder}/*`);
+    expect(notResources).toContain(`/orgs/\${aws:PrincipalTag/sfbackup-org}/retention/*/planning-*`);
     expect(notResources).not.toContain('acme');
     expect(Object.keys(bySid).filter((sid) => sid?.includes('acme'))).toEqual([]);
   });

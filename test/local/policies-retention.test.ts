@@ -44,6 +44,9 @@ describe('who may remove from the vault, under the synthesized policies of the e
       `orgs/dreamhouse-prod/catalog/${SNAPSHOT}.json`,
       `orgs/dreamhouse-prod/files/sha256/ab/${'ab'.repeat(32)}`,
       'orgs/dreamhouse-prod/files/index/md5-0123.json',
+      // Its own planning records and filters, once the sweep has ended.
+      'orgs/dreamhouse-prod/retention/20260101T030000000Z-x/planning-0-0.json',
+      'orgs/dreamhouse-prod/retention/20260101T030000000Z-x/planning-0-16-255.filter',
     ]) {
       expect(await check(sweeper, 's3:DeleteObject', key), key).toEqual({ allowed: true });
     }
@@ -92,6 +95,10 @@ describe('who may remove from the vault, under the synthesized policies of the e
       `orgs/dreamhouse-uat/catalog/${SNAPSHOT}.json`,
       'orgs/dreamhouse-prod/latest-complete.json',
       'orgs/dreamhouse-prod/retention/20260101T030000000Z-x.json',
+      // The sweep's other records, what it removed and why, stay with its log.
+      'orgs/dreamhouse-prod/retention/20260101T030000000Z-x/bodies.json',
+      'orgs/dreamhouse-prod/retention/20260101T030000000Z-x/deferred.json',
+      'orgs/dreamhouse-uat/retention/20260101T030000000Z-x/planning-0-0.json',
       'restores/dreamhouse-prod/00D000000000001AAA/report.json',
     ]) {
       expect(await check(sweeper, 's3:DeleteObject', key), key).toMatchObject({ allowed: false });
@@ -123,9 +130,17 @@ describe('who may remove from the vault, under the synthesized policies of the e
     expect(await wideCheck(`orgs/dreamhouse-prod/snapshots/${SNAPSHOT}/manifest.json`)).toEqual({
       allowed: true,
     });
+    expect(await wideCheck('orgs/dreamhouse-prod/retention/20260101T030000000Z-x/planning-0-0.json')).toEqual(
+      {
+        allowed: true,
+      },
+    );
     for (const key of [
       `orgs/dreamhouse-uat/snapshots/${SNAPSHOT}/manifest.json`,
       'orgs/dreamhouse-prod/latest-complete.json',
+      'orgs/dreamhouse-prod/retention/20260101T030000000Z-x.json',
+      'orgs/dreamhouse-prod/retention/20260101T030000000Z-x/bodies.json',
+      'orgs/dreamhouse-uat/retention/20260101T030000000Z-x/planning-0-0.json',
     ]) {
       expect(await wideCheck(key), key).toMatchObject({
         allowed: false,

@@ -1,4 +1,4 @@
-import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
@@ -159,14 +159,32 @@ describe.skipIf(radosgwOptedOut())('the retention sweep over a versioned radosgw
     } while (cursor && (cursor.planned?.folder ?? 0) < 2 && outs.length < 20);
     expect(cursor?.planned).toEqual({ source: 0, list: 1, folder: 2 });
     const last = await invoke(cursor);
-    // THEN the filter stands in the bucket beside the planning records that name it
+    // THEN the filter was stored beside the planning records that name it, and once the sweep
+    // ended each of them is a delete marker over its version (kept noncurrent)
     const stem = `orgs/filtered/retention/${at(1, 3).toISOString().replace(/[-:.]/g, '')}-radosgw-filter`;
     const filterKey = `${stem}/planning-0-1-0.filter`;
-    const record = JSON.parse(new TextDecoder().decode(await store.get(`${stem}/planning-0-1-2.json`))) as {
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `${stem}/` }));
+    const planning = (listed.Versions ?? []).filter((v) => v.Key?.includes('/planning-'));
+    expect(planning.map((v) => v.Key)).toContain(filterKey);
+    expect(planning.every((v) => v.IsLatest === false)).toBe(true);
+    expect((listed.DeleteMarkers ?? []).filter((m) => m.IsLatest).map((m) => m.Key)).toEqual(
+      planning.map((v) => v.Key),
+    );
+    expect((listed.Versions ?? []).filter((v) => v.IsLatest).map((v) => v.Key)).toEqual([
+      `${stem}/bodies.json`,
+    ]);
+    const versionOf = async (key: string) => {
+      const version = planning.find((v) => v.Key === key)!;
+      const got = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: version.VersionId }),
+      );
+      return got.Body!.transformToByteArray();
+    };
+    const record = JSON.parse(new TextDecoder().decode(await versionOf(`${stem}/planning-0-1-2.json`))) as {
       filter: { key: string; bytes: number };
     };
     expect(record.filter).toMatchObject({ key: filterKey, bytes: 1024 });
-    expect((await store.get(filterKey)).length).toBe(1024);
+    expect((await versionOf(filterKey)).length).toBe(1024);
     // ...and the sweep removed the bodies of the two deleted files alone
     expect(last).toMatchObject({ done: true, expired: 1, removedFileBodies: 2 });
     for (const body of bodies)

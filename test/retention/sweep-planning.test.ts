@@ -150,17 +150,18 @@ describe('a sweep whose planning takes several invocations', () => {
     // ...each list of the older kept snapshot read once, the bodies listed once
     expect(listReads).toEqual(olderLists.map(() => 1));
     expect(listings.filter((p) => p === 'orgs/acme/files/sha256/')).toHaveLength(1);
-    // ...and where each planning invocation stopped is written beside the log: the newest data
-    // snapshot read first, then the metadata one, then the older one
+    // ...and where each planning invocation stopped was written beside the log, and removed once
+    // the sweep ended (the list of bodies stays): the newest data snapshot read first, then the
+    // metadata one, then the older one
     const stem = logKey.replace(/\.json$/, '');
-    const records = (await keysUnder(sliced.store, `${stem}/`)).filter((k) => k.includes('/planning-'));
-    expect(records).toEqual(
+    expect(sliced.store.removed.filter((k) => k.includes('/planning-'))).toEqual(
       ['0-0', '1-0', '2-0', `2-${FILE_LISTS_AT_ONCE}`, `2-${FILE_LISTS_AT_ONCE * 2}`].map(
         (at) => `${stem}/planning-${at}.json`,
       ),
     );
+    expect(await keysUnder(sliced.store, `${stem}/`)).toEqual([`${stem}/bodies.json`]);
     const record = (at: string) =>
-      JSON.parse(sliced.store.text(`${stem}/planning-${at}.json`)) as {
+      JSON.parse(sliced.store.removedText(`${stem}/planning-${at}.json`)) as {
         candidates: string[] | null;
         sources: { snapshotId: string }[];
       };
@@ -234,14 +235,17 @@ describe('a sweep whose planning takes several invocations', () => {
     expect(new Set(listed).size).toBe(256);
     expect(listed).toHaveLength(256);
     // ...the filter stored when it changed (after each window), the records of the listing steps
-    // naming the last one, each holding the unnamed bodies of the folders listed so far
+    // naming the last one, each holding the unnamed bodies of the folders listed so far; all of
+    // them removed once the sweep ended
     const stem = outs.find((o) => o.logKey)!.logKey!.replace(/\.json$/, '');
-    expect((await keysUnder(sliced.store, `${stem}/`)).filter((k) => k.endsWith('.filter'))).toEqual([
+    expect(sliced.store.removed.filter((k) => k.endsWith('.filter'))).toEqual([
       `${stem}/planning-0-${FILE_LISTS_AT_ONCE}.filter`,
       `${stem}/planning-0-28-0.filter`,
     ]);
+    expect(sliced.store.removed.filter((k) => k.includes('/planning-'))).toHaveLength(2 + 2 + 256 + 4);
+    expect(await keysUnder(sliced.store, `${stem}/`)).toEqual([`${stem}/bodies.json`]);
     const record = (at: string) =>
-      JSON.parse(sliced.store.text(`${stem}/planning-${at}.json`)) as {
+      JSON.parse(sliced.store.removedText(`${stem}/planning-${at}.json`)) as {
         candidates: string[] | null;
         filter: { key: string; bytes: number } | null;
       };
@@ -454,7 +458,7 @@ describe('a sweep whose planning takes several invocations', () => {
       { source: 2, list: 0 },
     ]);
     const stem = outs.find((o) => o.logKey)!.logKey!.replace(/\.json$/, '');
-    const record = JSON.parse(store.text(`${stem}/planning-1-0.json`)) as {
+    const record = JSON.parse(store.removedText(`${stem}/planning-1-0.json`)) as {
       sources: { snapshotId: string; from: string }[];
     };
     expect(record.sources.map((source) => [source.snapshotId, source.from])).toEqual([
@@ -558,7 +562,7 @@ describe('a sweep whose planning takes several invocations', () => {
     const outs = await invokeUntil(store);
     // THEN it reads the older data backup first, and removes what one that read them in any order would
     const stem = outs.find((o) => o.logKey)!.logKey!.replace(/\.json$/, '');
-    const record = JSON.parse(store.text(`${stem}/planning-0-0.json`)) as {
+    const record = JSON.parse(store.removedText(`${stem}/planning-0-0.json`)) as {
       sources: { snapshotId: string }[];
     };
     expect(record.sources.map((source) => source.snapshotId)).toEqual([ids[1], ids[3], ids[2]]);
@@ -694,6 +698,38 @@ describe('a sweep whose planning takes several invocations', () => {
     expect(rest.at(-1)).toMatchObject({ done: true, expired: 1 });
     for (const body of bodiesOf([1, 3])) expect(await store.head(body)).toBeUndefined();
     for (const body of bodiesOf([4, FILES])) expect(await store.head(body)).toBeDefined();
+  });
+
+  it('removes its planning records when it ends with nothing to expire, and an old cursor then plans afresh', async () => {
+    // GIVEN a policy that keeps every backup of the vault
+    const { store, bodiesOf } = await vault();
+    const keepAll: RetentionPolicy = { daily: 10, weekly: 0, monthly: 0, yearly: 0 };
+    const sweep = (cursor: SweepCursor | null, execution = 'exec-1') =>
+      sweepOrg(
+        { store, remover: store, clock: () => at(2, 2), deadline: at(2, 2) },
+        { org: 'acme', policy: keepAll, execution, ...(cursor ? { cursor } : {}) },
+      );
+    // WHEN it is swept by invocations given no time at all
+    const outs: SweepOutput[] = [];
+    let cursor: SweepCursor | null = null;
+    do {
+      outs.push(await sweep(cursor));
+      cursor = outs.at(-1)!.cursor;
+    } while (cursor && outs.length < 100);
+    // THEN its planning took several invocations and stopped in records beside where its log
+    // would go, which it removed when it ended, writing no log
+    const planned = outs.filter((o) => o.cursor?.planned);
+    expect(planned.length).toBeGreaterThan(2);
+    expect(outs.at(-1)).toMatchObject({ done: true, logKey: null, expired: 0, removedFileBodies: 0 });
+    const records = store.removed.filter((k) => k.startsWith('orgs/acme/retention/'));
+    expect(records).toHaveLength(planned.length);
+    expect(records.every((k) => /\/retention\/[^/]+-exec-1\/planning-[\d-]+\.json$/.test(k))).toBe(true);
+    expect(await keysUnder(store, 'orgs/acme/retention/')).toEqual([]);
+    // ...and an invocation retried from a cursor of its planning begins a new sweep, which finds
+    // nothing to expire either
+    const again = await sweep(planned[1]!.cursor!);
+    expect(again.cursor?.planned).toEqual({ source: 0, list: 0 });
+    for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
   });
 
   it('begins a new sweep when its cursor names a planning record that is not there', async () => {

@@ -747,11 +747,14 @@ describe('a sweep longer than one invocation', () => {
     expect((await new SnapshotReader(sliced.store).catalog('acme')).map((e) => e.snapshotId)).toEqual(
       sliced.ids.slice(3),
     );
-    // ...with one retention log, its list of the bodies to remove and where its planning stopped,
-    // and every index entry read once however many invocations it took
+    // ...with one retention log and its list of the bodies to remove; where its planning stopped
+    // was written too, and removed once it ended; every index entry read once however many
+    // invocations it took
     expect(await keysUnder(sliced.store, 'orgs/acme/retention/')).toEqual([
       logKey,
       sweepRecord(logKey, 'bodies'),
+    ]);
+    expect(sliced.store.removed.filter((key) => key.includes('/retention/'))).toEqual([
       sweepRecord(logKey, 'planning-0-0'),
       sweepRecord(logKey, 'planning-1-0'),
     ]);
@@ -905,9 +908,12 @@ describe('a sweep longer than one invocation', () => {
       },
       { org: 'acme', policy: POLICY, execution: 'exec-1', cursor: cursor! },
     );
-    // THEN it removes only the three left
+    // THEN it removes only the three left (and, ended, the records of where its planning stopped)
     expect(rest).toMatchObject({ done: true, removedFileBodies: 3 });
-    expect(removals).toEqual(abandoned.slice(3));
+    const planning = removals.filter((key) => key.includes('/retention/'));
+    expect(planning.length).toBeGreaterThan(0);
+    expect(planning.every((key) => /\/retention\/[^/]+\/planning-[\d-]+\.json$/.test(key))).toBe(true);
+    expect(removals).toEqual([...abandoned.slice(3), ...planning]);
   });
 
   it('says how many bodies are left when a run appears after some of its list was removed', async () => {

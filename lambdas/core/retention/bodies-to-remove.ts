@@ -453,9 +453,12 @@ export interface PlanningOwner {
   readonly sweptAt: string;
 }
 
+/** How the names of a sweep's planning records (and their filters) begin. */
+export const PLANNING_RECORDS = 'planning-';
+
 /** The record's name beside the sweep's log entry, after the position it goes on from. */
 export const planningName = (at: PlanningPosition): string =>
-  `planning-${at.source}-${at.list}${at.folder === undefined ? '' : `-${at.folder}`}`;
+  `${PLANNING_RECORDS}${at.source}-${at.list}${at.folder === undefined ? '' : `-${at.folder}`}`;
 
 const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 

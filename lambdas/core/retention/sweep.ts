@@ -43,6 +43,7 @@ import {
   NAMES_HELD_AS_KEYS,
   type PlanningPosition,
   type PlanningState,
+  PLANNING_RECORDS,
   planBodies,
   planningName,
   RetentionCatalogUnreadableError,
@@ -168,8 +169,8 @@ const INDEX_READS_AT_ONCE = 32;
  * `<time>-<execution>/planning-<source>-<list>[-<folder>].json` where an invocation stopped
  * planning (with the filter it held beside it, `.filter`: bodies-to-remove.ts).
  */
-const sweepRecordKey = (logKey: string, name: string): string =>
-  `${logKey.replace(/\.json$/, '')}/${name}.json`;
+const sweepRecords = (logKey: string): string => `${logKey.replace(/\.json$/, '')}/`;
+const sweepRecordKey = (logKey: string, name: string): string => `${sweepRecords(logKey)}${name}.json`;
 
 /** The file bodies a sweep removes, as it listed them when it planned. */
 interface RemovalList {
@@ -306,6 +307,17 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       throw error;
     }
   };
+  // The sweep has ended: the planning records and filters its stopped invocations wrote are read
+  // no more (a filter of a backup of ten million files is 20 MB), so they go too; their versions
+  // stay noncurrent until the lifecycle expires them. A new invocation with an old cursor finds
+  // the log and list, or, for a sweep that logged nothing, plans afresh as a new sweep would. (One
+  // record an invocation that stopped: a few seconds at most, so no deadline is checked here.)
+  const finish = async (more: Partial<SweepOutput> = {}): Promise<SweepOutput> => {
+    const planning: string[] = [];
+    for await (const { key } of store.list(`${sweepRecords(logKey)}${PLANNING_RECORDS}`)) planning.push(key);
+    for (const key of planning) await remove(key);
+    return done(more);
+  };
   // Plans on from `state`; an invocation out of time writes down where it stopped, and its cursor
   // names that record.
   const owner = { org, execution: input.execution, sweptAt: sweptAt.toISOString() };
@@ -356,7 +368,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
     };
     if (counts.expired === 0 && counts.fileBodiesToRemove === 0) {
       progress.fileBodiesDeferred = planned.deferred;
-      return done();
+      return finish();
     }
     // Its list of bodies first, so that a sweep with a log entry always has its list.
     const listed = await keepList(planned);
@@ -457,11 +469,11 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
         2,
       ),
     );
-    return done({ fileBodiesDeferred: true });
+    return finish({ fileBodiesDeferred: true });
   };
   progress.fileBodiesDeferred = bodies.deferred;
   const removedAlready = cursor.bodiesRemoved ?? 0;
-  if (bodies.remove.length <= removedAlready) return done();
+  if (bodies.remove.length <= removedAlready) return finish();
   const appeared = await runsSinceSweepBegan();
   if (appeared.length > 0) return deferBodies(appeared, bodies.remove.length - removedAlready);
 
@@ -514,7 +526,7 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
       movedOn = true;
     }
   }
-  return done();
+  return finish();
 }
 
 /** The removal list of a sweep. */
