@@ -43,6 +43,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'browse the vault in a web page: snapshots, records, history, diffs, restore inputs',
     load: async () => (await import('./commands/ui.ts')).run,
   },
+  'erase-replica': {
+    summary: "remove from the vault's replica the versions the org's erasures removed (a dry run by default)",
+    load: async () => (await import('./commands/erase-replica.ts')).run,
+  },
   demo: {
     summary: 'back up a sample org, cause a disaster, restore it and verify',
     load: async () => (await import('./commands/demo.ts')).run,
@@ -50,7 +54,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
 };
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   return `Usage: sfbackup <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "sfbackup <command> --help" for a command's options.\n`;
 }
 

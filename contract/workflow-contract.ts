@@ -92,6 +92,8 @@ export const ErrorName = {
   ErasureTargetNotFound: 'ErasureTargetNotFoundError',
   ErasureTraceFound: 'ErasureTraceFoundError',
   InvalidEraseState: 'InvalidEraseStateError',
+  /** A list of removed versions that `sfbackup erase-replica` cannot use: nothing was removed. */
+  ReplicaListUnusable: 'ReplicaListUnusableError',
 } as const;
 
 /** The name of one of the runtime's named errors. */

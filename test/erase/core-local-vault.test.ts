@@ -46,6 +46,30 @@ async function rowOf(pit: PointInTime, object: string, id: string) {
 }
 
 import { everyVersion, findPerson, keepingVersions } from './vault-scan.ts';
+import { cleanReplica } from '../../lambdas/core/erase/replica.ts';
+
+/** A replica holding `held` (`<key> <version id>`), which it gives up as S3 would a version. */
+function replicaHolding(held: Set<string>): VersionedStore & { held: Set<string> } {
+  const split = (entry: string) => [
+    entry.slice(0, entry.lastIndexOf(' ')),
+    entry.slice(entry.lastIndexOf(' ') + 1),
+  ];
+  return {
+    held,
+    location: 'memory://replica',
+    async *listVersions(prefix) {
+      for (const entry of [...held].sort()) {
+        const [key, versionId] = split(entry);
+        if (key!.startsWith(prefix))
+          yield { key: key!, versionId: versionId!, latest: false, bytes: 1, deleteMarker: false };
+      }
+    },
+    getVersion: async () => new Uint8Array(),
+    replace: async (key) => ({ key, bytes: 0, sha256: '' }),
+    versionLock: async () => ({ legalHold: false }),
+    deleteVersion: async (key, versionId) => void held.delete(`${key} ${versionId}`),
+  };
+}
 import * as steps from '../../lambdas/core/erase/workflow.ts';
 
 const deps = (dir: string, versions?: VersionedStore) => {
@@ -191,6 +215,16 @@ describe('erasure over a local vault, step by step', () => {
     expect(outcome.versionsRemoved).toBeGreaterThan(0);
     expect(deleted.size).toBeGreaterThan(outcome.versionsRemoved);
     expect(listed).toEqual(deleted);
+    // AND a replica that received every version the vault held (replication keeps version ids)
+    // ends, once erase-replica has run over the lists, with exactly what the vault holds
+    const vaultNow = new Set<string>();
+    for (const scope of ['orgs/sample/', 'restores/sample/', 'reports/sample/'])
+      for await (const v of d.versions.listVersions(scope))
+        if (!v.deleteMarker) vaultNow.add(`${v.key} ${v.versionId}`);
+    const replica = replicaHolding(new Set([...vaultNow, ...deleted]));
+    const cleaned = await cleanReplica({ vault: d.store, replica, org: 'sample', confirm: true });
+    expect(cleaned).toMatchObject({ removed: deleted.size, refusedCount: 0, notInReplica: 0 });
+    expect(replica.held).toEqual(vaultNow);
   }, 120_000);
 
   it('blanks the copies of an id-only request but in the fields it keeps, which the scan counts apart, and forgets her digests at the end', async () => {

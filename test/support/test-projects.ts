@@ -48,6 +48,7 @@ export const S3_TESTS = [
   'test/restore/s3-part-version.test.ts',
   'test/retention/s3-sweep.test.ts',
   'test/erase/s3-versions.test.ts',
+  'test/erase/s3-replica.test.ts',
 ];
 
 /**

@@ -245,7 +245,7 @@ export interface ErasureLogEntry {
 export const erasureLogPrefix = (org: string): string => `${erasuresPrefix(org)}log/`;
 
 /** The execution an entry's key names: `<time>-<execution>.json`, the time holding no "-". */
-function executionOfEntry(org: string, key: string): string | undefined {
+export function executionOfEntry(org: string, key: string): string | undefined {
   return /^\d{8}T\d+Z-(.+)\.json$/.exec(key.slice(erasureLogPrefix(org).length))?.[1];
 }
 

@@ -362,7 +362,8 @@ export interface EraseFinished {
   readonly digestsNotChecked?: true;
   /**
    * Where the execution listed every version it removed, by key and version id: a replica of the
-   * vault holds them under the same ids (replication never carries a removal), to be removed there.
+   * vault holds them under the same ids (replication never carries a removal), to be removed there
+   * (`sfbackup erase-replica`, replica.ts).
    */
   readonly removedVersionsListedIn: string;
 }
@@ -563,7 +564,7 @@ function finished(
         .map((t) => `${t.key} version ${t.versionId} (${t.what})`)
         .join(
           '; ',
-        )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role. The versions removed so far are listed under ${removedVersionsPrefix(org, execution)} (and those of earlier executions under ${erasuresPrefix(org)}*/removed/), to be removed in a replica of the vault too.`,
+        )}). The erasure log ${logKey} lists them. Run the erasure again; if they remain, remove them by hand with the break-glass role. The versions removed so far are listed under ${removedVersionsPrefix(org, execution)} (and those of earlier executions under ${erasuresPrefix(org)}*/removed/), to be removed in a replica of the vault too (sfbackup erase-replica).`,
     );
   }
   return {

@@ -1,0 +1,150 @@
+/**
+ * `sfbackup erase-replica`: removes from the vault's replica every version the org's erasures
+ * removed from the vault (replication never carries a removal). A dry run unless --confirm.
+ */
+import { displayOrg } from '../../contract/org-id.ts';
+import { S3Store } from '../../lambdas/adapters/s3-store.ts';
+import {
+  cleanReplica,
+  NAMED_VERSIONS,
+  ReplicaListUnusableError,
+  type ReplicaCleaning,
+} from '../../lambdas/core/erase/replica.ts';
+import { describeProblems, parseCommandLine } from './options.ts';
+import { alignColumns } from './text-table.ts';
+import { readVaultOptions, VAULT_HELP } from './vault-read.ts';
+
+const OWN_OPTIONS = {
+  'replica-bucket': { type: 'string' },
+  'replica-region': { type: 'string' },
+  'replica-endpoint': { type: 'string' },
+  'bypass-governance': { type: 'boolean' },
+  confirm: { type: 'boolean' },
+} as const;
+
+const USAGE = `Usage: sfbackup erase-replica --bucket VAULT --org NAME --replica-bucket NAME --replica-region REGION [--confirm]
+
+Removes from the replica of the vault every version that the org's erasures removed from the
+vault itself: S3 replication keeps version ids but never carries a removal, so those versions,
+which held the erased person, stay in the replica until they are removed there. It reads the
+lists each erasure execution wrote before removing anything (orgs/<org>/erasures/*/removed/),
+failed and stopped executions included, and removes only versions of keys an erasure of that
+org may remove. Run it with the role the replica trusts for removals (the break-glass role).
+
+A dry run unless --confirm: it says which executions it read (who asked, and how each ended),
+how many of the listed versions the replica holds, and which a lock would keep. With --confirm
+it removes them, lists the replica again, and names every version still there and why. Running
+it again removes what is left and nothing else. Exit code 0 when nothing listed is left in the
+replica (or after a dry run), 1 when something is, 2 for bad options.
+
+Options:
+${VAULT_HELP}  --replica-bucket NAME  the replica bucket (required)
+  --replica-region REGION  the replica's region (required on AWS)
+  --replica-endpoint URL   an S3-compatible server holding the replica instead of AWS S3
+  --bypass-governance    remove versions under GOVERNANCE retention (needs s3:BypassGovernanceRetention)
+  --confirm              remove; without it, only report
+  --json                 print one JSON object
+  -h, --help             show this help
+`;
+
+/** The run as text: what was read, what the replica held, what was removed or would be refused. */
+export function describeCleaning(report: ReplicaCleaning, replica: string): string {
+  const lines = [
+    report.confirmed
+      ? `Erasures of org ${displayOrg(report.org)} removed from replica ${replica}:`
+      : `Dry run for the replica ${replica} of org ${displayOrg(report.org)}: nothing was removed.`,
+  ];
+  if (report.executions.length === 0) {
+    lines.push('  No erasure of this org listed a removed version: the replica holds nothing to remove.');
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(
+    `  Erasure executions whose lists were read (${report.executions.length}):`,
+    ...alignColumns([
+      ['EXECUTION', 'ENDED', 'REQUESTED BY', 'AT', 'KEYS', 'VERSIONS'],
+      ...report.executions.map((e) => [
+        e.execution,
+        e.status,
+        e.requestedBy ?? '-',
+        e.at ?? '-',
+        String(e.keys),
+        String(e.versions),
+      ]),
+    ]).map((line) => `    ${line}`),
+    `  ${report.listedVersions} version(s) of ${report.keys} key(s) listed; the replica held ${report.inReplica} of them (${report.notInReplica} it never received or no longer holds).`,
+  );
+  const named = report.refused.map((v) => `    ${v.key} version ${v.versionId}: ${v.why}`);
+  const more =
+    report.refusedCount > NAMED_VERSIONS ? [`    ... and ${report.refusedCount - NAMED_VERSIONS} more`] : [];
+  if (!report.confirmed) {
+    const removable = report.inReplica - report.refusedCount;
+    lines.push(`  ${removable} would be removed. Run again with --confirm to remove them.`);
+    if (report.refusedCount > 0)
+      lines.push(`  ${report.refusedCount} would be refused by a lock:`, ...named, ...more);
+  } else {
+    lines.push(`  Removed ${report.removed}.`);
+    if (report.refusedCount > 0)
+      lines.push(
+        `  ${report.refusedCount} listed version(s) are still in the replica: mend what is named, then run again.`,
+        ...named,
+        ...more,
+      );
+    else lines.push('  No listed version is left in the replica.');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the command; resolves to the exit code. */
+export async function run(args: string[]): Promise<number> {
+  const { values, problems } = parseCommandLine('erase-replica', OWN_OPTIONS, args);
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const vault = readVaultOptions('erase-replica', values, problems);
+  if (values.org === undefined)
+    problems.push('--org NAME is required: name the org whose erasures to carry to the replica');
+  const bucket = values['replica-bucket'];
+  const endpoint = values['replica-endpoint'];
+  const region = values['replica-region'];
+  if (!bucket) problems.push('--replica-bucket NAME is required: the bucket the vault replicates into');
+  if (bucket && bucket === values.bucket && !endpoint && !values['s3-endpoint'])
+    problems.push(
+      "--replica-bucket names the vault itself: give the replica bucket (the config's replication.bucketName)",
+    );
+  if (!endpoint && !region)
+    problems.push(
+      "--replica-region REGION is required for a replica on AWS S3: the config's replication.region",
+    );
+  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
+    problems.push(
+      `--replica-endpoint is "${endpoint}", which is not an http(s) URL: write e.g. http://127.0.0.1:7480`,
+    );
+  if (!vault || problems.length > 0) {
+    process.stderr.write(describeProblems('erase-replica', problems, USAGE));
+    return 2;
+  }
+  const replica = new S3Store({
+    bucket: bucket!,
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    bypassGovernanceRetention: values['bypass-governance'] ?? false,
+  });
+  const where = `bucket ${bucket}${endpoint ? ` at ${endpoint}` : region ? ` in ${region}` : ''}`;
+  let report: ReplicaCleaning;
+  try {
+    report = await cleanReplica({
+      vault: vault.store,
+      replica,
+      org: vault.org!,
+      confirm: values.confirm ?? false,
+      bypassGovernance: values['bypass-governance'] ?? false,
+    });
+  } catch (error) {
+    if (!(error instanceof ReplicaListUnusableError)) throw error;
+    process.stderr.write(`sfbackup erase-replica: ${error.message}\n`);
+    return 1;
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : describeCleaning(report, where));
+  return report.confirmed && report.refusedCount > 0 ? 1 : 0;
+}
