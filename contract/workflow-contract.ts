@@ -92,6 +92,8 @@ export const ErrorName = {
   ErasureTargetNotFound: 'ErasureTargetNotFoundError',
   ErasureTraceFound: 'ErasureTraceFoundError',
   InvalidEraseState: 'InvalidEraseStateError',
+  /** A restore dry run or a diff report found that an erasure began while it read: it wrote nothing more. */
+  ErasureDuringStep: 'ErasureDuringStepError',
   /** A list of removed versions that `sfbackup erase-replica` cannot use: nothing was removed. */
   ReplicaListUnusable: 'ReplicaListUnusableError',
 } as const;

@@ -16,6 +16,7 @@
  * without a catalog entry (a stopped execution, a timeout) holds off erasures until its last
  * heartbeat expires, an hour after it was written.
  */
+import type { Readable } from 'node:stream';
 import {
   ERASURE_LEASE_PREFIX,
   ErrorName,
@@ -25,6 +26,7 @@ import {
 import { RestoreInProgressError } from './restore/errors.ts';
 import {
   acquireLease,
+  claimsMadeSince,
   hasReleased,
   LEASE_TTL_MS,
   type LeaseHolder,
@@ -36,11 +38,24 @@ import {
 import { putIfAbsent } from './restore/store-json.ts';
 import { catalogKey, orgPrefix } from './snapshot/keys.ts';
 import type { RemovingStore } from './removing-store.ts';
-import type { BackupStore } from './store.ts';
+import type {
+  BackupStore,
+  ListOptions,
+  PointerCondition,
+  PutOptions,
+  ReadOptions,
+  StoredObject,
+  StoreEntry,
+} from './store.ts';
 
 /** A backup that found an erasure holding its org's vault lease: it wrote nothing. */
 export class BackupHeldByErasureError extends Error {
   override readonly name = ErrorName.BackupHeldByErasure;
+}
+
+/** A step that read the backups found that an erasure began meanwhile: it wrote nothing more. */
+export class ErasureDuringStepError extends Error {
+  override readonly name = ErrorName.ErasureDuringStep;
 }
 
 /**
@@ -198,6 +213,103 @@ export async function erasureHolding(
   return (await liveClaims(store, vaultLeaseRoot(org), now)).find((c) =>
     c.runId.startsWith(ERASURE_LEASE_PREFIX),
   );
+}
+
+/**
+ * How far an erasure's clock, by which it names its claim, may be behind the clock a step started
+ * by (Lambda's clocks keep to a few milliseconds): a claim made up to this long before the step
+ * began is taken as made during it.
+ */
+export const CLAIM_CLOCK_MARGIN_MS = 5_000;
+
+/**
+ * The erasure holding the org's vault lease now, or the first that claimed it since `since` (ended
+ * or not), if any.
+ */
+export async function erasureSince(
+  store: BackupStore,
+  org: string,
+  since: number,
+  now: number,
+): Promise<{ runId: string; claimedAt: number } | undefined> {
+  const holding = await erasureHolding(store, org, now);
+  if (holding) return holding;
+  return (await claimsMadeSince(store, vaultLeaseRoot(org), since - CLAIM_CLOCK_MARGIN_MS)).find((c) =>
+    c.runId.startsWith(ERASURE_LEASE_PREFIX),
+  );
+}
+
+/**
+ * A step that reads the org's backups and writes what it derives from them (a restore's dry run, a
+ * diff report) takes no turn: were an erasure to rewrite the backups after the step read them, a
+ * write landing after the erasure's last scan would keep the erased person, unseen. So each of its
+ * writes goes through this store, which first checks that no erasure holds the org's vault lease or
+ * claimed it since the step began (`since`), and otherwise refuses with `ErasureDuringStepError`.
+ * A write that passed the check lands long before that erasure's last scan (which follows its plan
+ * and its rewrite of every snapshot), and so is found by it if it names the person.
+ */
+export class WritesUnlessErased implements BackupStore {
+  readonly location: string;
+
+  constructor(
+    private readonly store: BackupStore,
+    private readonly org: string,
+    private readonly since: number,
+    /** What the step is, for the refusal: e.g. `this dry run`. */
+    private readonly step: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.location = store.location;
+  }
+
+  private async check(key: string): Promise<void> {
+    const now = this.now();
+    const erasure = await erasureSince(this.store, this.org, this.since, now);
+    if (!erasure) return;
+    const holding = (await erasureHolding(this.store, this.org, now))?.runId === erasure.runId;
+    throw new ErasureDuringStepError(
+      `An erasure of org ${this.org} (execution ${executionOfRun(erasure.runId)} of its erase workflow, claimed at ${new Date(erasure.claimedAt).toISOString()}) began while ${this.step} read its backups: what it read may hold the person the erasure removes, so it did not write ${key} or anything after it. ${holding ? 'Start it again once that execution has ended.' : 'That execution has ended: start it again.'}`,
+    );
+  }
+
+  async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<StoredObject> {
+    await this.check(key);
+    return this.store.put(key, body, options);
+  }
+
+  async putStream(
+    key: string,
+    body: Readable | AsyncIterable<Uint8Array>,
+    options?: PutOptions,
+  ): Promise<StoredObject> {
+    await this.check(key);
+    return this.store.putStream(key, body, options);
+  }
+
+  async putPointer(key: string, body: string, condition?: PointerCondition): Promise<StoredObject> {
+    await this.check(key);
+    return this.store.putPointer(key, body, condition);
+  }
+
+  get(key: string, options?: ReadOptions): Promise<Uint8Array> {
+    return this.store.get(key, options);
+  }
+
+  getStream(key: string, options?: ReadOptions): Promise<Readable> {
+    return this.store.getStream(key, options);
+  }
+
+  head(key: string): Promise<StoreEntry | undefined> {
+    return this.store.head(key);
+  }
+
+  list(prefix: string, options?: ListOptions): AsyncIterable<StoreEntry> {
+    return this.store.list(prefix, options);
+  }
+
+  listFolders(prefix: string): AsyncIterable<string> {
+    return this.store.listFolders(prefix);
+  }
 }
 
 /**

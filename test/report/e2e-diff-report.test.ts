@@ -9,6 +9,8 @@ import { parseConfig } from '../../lib/config.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { diffSnapshots } from '../../lambdas/core/insight/diff.ts';
 import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
+import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import { vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
 import { appWithoutBundling, exampleConfigJson } from '../infra/fixtures/app-fixture.ts';
 import { backup } from '../backup/e2e-support.ts';
 import { buildScenario, changeBrokerLayoutAgain, type Scenario } from '../insight/scenario.ts';
@@ -150,6 +152,24 @@ describe('the diff report workflow, run as synthesized under its own policies', 
     },
     120_000,
   );
+
+  it('writes nothing while an erasure of the org holds its vault lease, and reports as before once it has ended', async () => {
+    // GIVEN an erasure holding the org's vault lease (claimed ten seconds ago)
+    const tenSecondsAgo = { now: () => Date.now() - 10_000, sleep: async () => {} };
+    await acquireLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-3', tenSecondsAgo);
+    // WHEN a report runs THEN it fails at its first write, naming the erasure, and writes nothing
+    const { result } = await report({ from: sc.s1, to: sc.s2 }, 'report-during-erasure');
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ErasureDuringStepError');
+    expect(result.errorMessage).toMatch(
+      /^An erasure of org sample \(execution dpo-3 of its erase workflow, claimed at \S+\) began while this diff report read its backups: .*did not write reports\/sample\/diffs\/report-during-erasure\/run\.json or anything after it\. Start it again once that execution has ended\.$/,
+    );
+    expect(await keysUnder(store, 'reports/sample/diffs/report-during-erasure/')).toEqual([]);
+    // AND once the erasure has ended, a report goes
+    await releaseLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-3', tenSecondsAgo.now);
+    const after = await report({ from: sc.s1, to: sc.s2, objects: ['Property__c'] }, 'report-after-erasure');
+    expect(after.result.status, after.result.errorMessage).toBe('SUCCEEDED');
+  }, 120_000);
 
   it('lists the snapshots there are when the one asked for does not exist', async () => {
     // One character off, whatever the random suffix ends with.

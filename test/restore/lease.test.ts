@@ -15,7 +15,7 @@ import {
   renewLease,
 } from '../../lambdas/core/restore/lease.ts';
 import type { ListOptions, StoreEntry } from '../../lambdas/core/store.ts';
-import { vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
+import { CLAIM_CLOCK_MARGIN_MS, vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
 import {
   levelStep,
   objectStep,
@@ -303,6 +303,43 @@ describe('a restore while an erasure rewrites the backups it reads', () => {
     await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-8', noWait);
     await expect(planStep(deps, run)).rejects.toThrow(/execution forget-8 of its erase workflow/);
     expect(await deps.store.head(restoreKeys.plan(ROOT, 'run-dry-early'))).toBeUndefined();
+  });
+
+  it('writes nothing more of a dry run once an erasure began and ended while it read the org', async () => {
+    const { org, deps } = world();
+    org.hardDelete('Property__c', propertyId(1));
+    const run = await validateStep(deps, DRY, 'run-dry-raced');
+    // GIVEN an erasure that claims the org and ends while the dry run reads the live rows (after
+    // it read the snapshot, before it writes its plan)
+    const fetchByIds = org.fetchByIds.bind(org);
+    let erased = false;
+    org.fetchByIds = async (...args) => {
+      if (!erased) {
+        erased = true;
+        await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-11', noWait);
+        await releaseLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-11');
+      }
+      return fetchByIds(...args);
+    };
+    // WHEN it plans THEN it is refused naming the erasure and the record it did not write
+    const error = await planStep(deps, run).catch((e: unknown) => e);
+    expect(erased).toBe(true);
+    expect((error as Error).name).toBe('ErasureDuringStepError');
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^An erasure of org ${ORG_NAME} \\(execution forget-11 of its erase workflow, claimed at \\S+\\) began while this restore dry run read its backups: .* so it did not write ${ROOT}runs/run-dry-raced/plan/Property__c\\.json or anything after it\\.`,
+      ),
+    );
+    // ...leaving neither its object plans nor its plan, which could hold what the erasure removed
+    expect(
+      await deps.store.head(restoreKeys.objectPlan(ROOT, 'run-dry-raced', 'Property__c')),
+    ).toBeUndefined();
+    expect(await deps.store.head(restoreKeys.plan(ROOT, 'run-dry-raced'))).toBeUndefined();
+    expect((error as Error).message).toMatch(/That execution has ended: start it again\.$/);
+    // AND a dry run started after the erasure (by more than a clock's margin) plans as before
+    const later = { ...deps, now: () => Date.now() + CLAIM_CLOCK_MARGIN_MS + 1_000 };
+    const again = await validateStep(later, DRY, 'run-dry-after');
+    await expect(planStep(later, again)).resolves.toMatchObject({ totals: { insert: 1 } });
   });
 });
 

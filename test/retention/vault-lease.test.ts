@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,10 @@ import { acquireLease, LEASE_TTL_MS, liveClaims, releaseLease } from '../../lamb
 import { catalogKey } from '../../lambdas/core/snapshot/keys.ts';
 import {
   BackupHeldByErasureError,
+  CLAIM_CLOCK_MARGIN_MS,
+  ErasureDuringStepError,
+  erasureSince,
+  WritesUnlessErased,
   backupEnded,
   backupHeartbeat,
   endSweepTurn,
@@ -132,6 +137,51 @@ describe('a backup and an erasure take turns', () => {
     const s = store();
     expect(await takeSweepTurn(s, 'acme', 'daily-1', noWait)).toMatchObject({ held: true });
     await expect(startBackupRun(s, 'acme', 'run-a', Date.now())).resolves.toBeUndefined();
+  });
+});
+
+describe('a step that reads the backups without a turn, and an erasure', () => {
+  it('finds an erasure holding the lease or claimed since the step began, ended or not, and no sweep or earlier erasure', async () => {
+    const s = store();
+    const clock = { now: T0 };
+    const at = { now: () => clock.now, sleep: async () => {} };
+    // An erasure that ended well before the step, and a sweep claimed during it, are not in its way.
+    await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-early', at);
+    await releaseLease(s, vaultLeaseRoot('acme'), 'erasure-early', at.now);
+    clock.now += 10 * MIN;
+    const since = clock.now;
+    clock.now += MIN;
+    expect(await takeSweepTurn(s, 'acme', 'daily-1', at)).toMatchObject({ held: true });
+    expect(await erasureSince(s, 'acme', since, clock.now)).toBeUndefined();
+    await endSweepTurn(s, 'acme', 'daily-1', at.now);
+    // One claimed (by a clock a little behind) and ended since the step began is.
+    const behind = { ...at, now: () => clock.now - MIN - CLAIM_CLOCK_MARGIN_MS + 1_000 };
+    await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-late', behind);
+    await releaseLease(s, vaultLeaseRoot('acme'), 'erasure-late', behind.now);
+    expect(await erasureSince(s, 'acme', since, clock.now)).toMatchObject({ runId: 'erasure-late' });
+    // ...and not for another org, or a step that began after it.
+    expect(await erasureSince(s, 'other', since, clock.now)).toBeUndefined();
+    expect(await erasureSince(s, 'acme', clock.now + MIN, clock.now + MIN)).toBeUndefined();
+  });
+
+  it('lets the step write until an erasure claims the org, then refuses every write, reads still going', async () => {
+    const inner = store();
+    const s = new WritesUnlessErased(inner, 'acme', Date.now(), 'this diff report');
+    await s.put('reports/acme/diffs/x/run.json', '{}');
+    await acquireLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-7', noWait);
+    const refused = s.put('reports/acme/diffs/x/objects/Contact.json', '{}').catch((e: unknown) => e);
+    expect(await refused).toBeInstanceOf(ErasureDuringStepError);
+    expect(((await refused) as Error).message).toMatch(
+      /^An erasure of org acme \(execution dpo-7 of its erase workflow, claimed at \S+\) began while this diff report read its backups: .* so it did not write reports\/acme\/diffs\/x\/objects\/Contact\.json or anything after it\. Start it again once that execution has ended\.$/,
+    );
+    await expect(s.putPointer('reports/acme/latest.json', '{}')).rejects.toBeInstanceOf(
+      ErasureDuringStepError,
+    );
+    await expect(s.putStream('reports/acme/x.csv', Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(
+      ErasureDuringStepError,
+    );
+    expect(await inner.head('reports/acme/diffs/x/objects/Contact.json')).toBeUndefined();
+    expect(new TextDecoder().decode(await s.get('reports/acme/diffs/x/run.json'))).toBe('{}');
   });
 });
 

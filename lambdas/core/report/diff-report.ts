@@ -21,6 +21,7 @@ import { MAX_RECORD_IDS } from '../restore/input.ts';
 import { readJson, writeJsonOnce } from '../restore/store-json.ts';
 import { type PointInTime, SnapshotReader } from '../snapshot/reader.ts';
 import type { BackupStore } from '../store.ts';
+import { WritesUnlessErased } from '../vault-lease.ts';
 
 /** Ids kept per kind per object: as many as one restore input takes, so the suggested inputs hold them all. */
 const SAMPLE_LIMIT = MAX_RECORD_IDS;
@@ -108,6 +109,14 @@ export interface DiffFinishOutput {
   readonly restoreInputs: readonly SuggestedInput[];
 }
 
+/**
+ * The store a step of the report writes through: the report holds record ids and samples of values
+ * read from the backups, so no write of it lands once an erasure of the org has begun since the
+ * step did (vault-lease.ts).
+ */
+const guarded = (store: BackupStore, org: string): BackupStore =>
+  new WritesUnlessErased(store, org, Date.now(), 'this diff report');
+
 /** The folder of one execution's report. */
 export function diffRunKey(org: string, executionName: string): string {
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(executionName)) {
@@ -125,6 +134,7 @@ export async function startDiffReport(
   input: unknown,
   executionName: string,
 ): Promise<DiffStartOutput> {
+  store = guarded(store, org);
   const parsed = requestSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'the input'}: ${i.message}`);
@@ -189,6 +199,7 @@ export async function diffReportObject(
   runKey: string,
   object: string,
 ): Promise<{ readonly object: string; readonly differences: number }> {
+  store = guarded(store, org);
   const run = await runOf(store, org, runKey);
   if (!run.objects.includes(object)) {
     throw new InvalidInsightRequestError(
@@ -212,6 +223,7 @@ export async function finishDiffReport(
   org: string,
   runKey: string,
 ): Promise<DiffFinishOutput> {
+  store = guarded(store, org);
   const run = await runOf(store, org, runKey);
   const objects: ObjectDiff[] = [];
   for (const name of run.objects) {

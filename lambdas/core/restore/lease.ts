@@ -104,6 +104,24 @@ async function claimsSince(
 }
 
 /**
+ * The claims made under `root` at or after `since` (by the claimants' clocks), live or not: one
+ * listing that starts there, however long the lease's history.
+ */
+export async function claimsMadeSince(
+  store: BackupStore,
+  root: string,
+  since: number,
+): Promise<{ runId: string; claimedAt: number }[]> {
+  const claims = leaseKeys.claims(root);
+  const made: { runId: string; claimedAt: number }[] = [];
+  for await (const { key } of store.list(claims, { afterKey: `${claims}${inKey(since - 1)}~` })) {
+    const match = CLAIM.exec(key.slice(claims.length));
+    if (match && Number(match[1]) >= since) made.push({ runId: match[2]!, claimedAt: Number(match[1]) });
+  }
+  return made;
+}
+
+/**
  * True when the run ever claimed the lease under `root` (live, expired or released). It reads every
  * claim the lease ever had: for the rare question of a claim that is neither live nor released.
  */

@@ -1,6 +1,6 @@
 import { ERASURE_LEASE_PREFIX } from '../../../contract/workflow-contract.ts';
 import type { BackupStore } from '../store.ts';
-import { erasureHolding } from '../vault-lease.ts';
+import { erasureHolding, WritesUnlessErased } from '../vault-lease.ts';
 import { type ObjectStepResult, type RestorePhase, restoreObject } from './execute.ts';
 import { IdMap } from './id-map.ts';
 import { parseRestoreInput, type RestoreRequest, writesToOrg } from './input.ts';
@@ -115,6 +115,7 @@ export interface PlanStepResult {
 
 /** Plans against the live org and writes the plan to the vault. */
 export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<PlanStepResult> {
+  const since = (deps.now ?? Date.now)();
   const root = runRoot(deps, run);
   const request = await loadRequest(deps.store, root, run);
   const validated = await validateAgainstOrg(
@@ -126,8 +127,12 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   );
   assertSameOrg(run, validated.orgId);
   await holdLease(deps, root, run);
-  // A dry run holds no lease: an erasure may have begun since it was validated.
+  // A dry run holds no lease: an erasure may have begun since it was validated, or begin while it
+  // reads, and its writes must not land after the erasure's last scan.
   if (run.dryRun) await refuseDuringErasure(deps, root);
+  const store = run.dryRun
+    ? new WritesUnlessErased(deps.store, deps.orgName, since, 'this restore dry run', deps.now)
+    : deps.store;
   const idMap = await IdMap.load(deps.store, root);
   const scope = await selectScope(request, validated.snapshot);
   const allFiles = request.objects.some((o) => FILE_OBJECTS.has(o));
@@ -150,12 +155,12 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
             }),
       })
     : { entries: [], present: 0 };
-  await writeJsonOnce(deps.store, restoreKeys.filePlan(root, run.runId), filePlan);
+  await writeJsonOnce(store, restoreKeys.filePlan(root, run.runId), filePlan);
   const { plan, objectPlans } = await planRestore({
     validated,
     scope,
     org: deps.org,
-    store: deps.store,
+    store,
     idMap,
     root,
     runId: run.runId,
