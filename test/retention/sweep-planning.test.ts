@@ -732,6 +732,25 @@ describe('a sweep whose planning takes several invocations', () => {
     for (const body of bodiesOf([1, FILES])) expect(await store.head(body)).toBeDefined();
   });
 
+  it('begins a new sweep, refusing nothing, when its sweep ended and removed the record it read and then its filter', async () => {
+    // GIVEN a sweep stopped while it listed the bodies against its filter
+    const { store } = await vault();
+    const outs = await invokeUntil(store, (o) => o.cursor?.planned?.folder === 5, null, 10);
+    const cursor = outs.at(-1)!.cursor!;
+    // ...and its other invocation, ending meanwhile, removing the record once it was read, then the filter
+    const get = store.get.bind(store);
+    store.get = async (key) => {
+      const bytes = await get(key);
+      if (key.endsWith('/planning-0-28-5.json'))
+        for (const k of [key, key.replace(/planning-0-28-5\.json$/, 'planning-0-28-0.filter')])
+          await store.remove(k);
+      return bytes;
+    };
+    // WHEN an invocation retried from the cursor goes on THEN it begins anew rather than failing the sweep
+    const out = await invoke(store, cursor, undefined, 10);
+    expect(out.cursor?.planned).toEqual({ source: 0, list: 0 });
+  });
+
   it('begins a new sweep when its cursor names a planning record that is not there', async () => {
     const { store, bodiesOf } = await vault();
     const outs = await invokeUntil(store, (o) => o.cursor?.planned?.source === 1);

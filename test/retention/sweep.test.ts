@@ -945,6 +945,11 @@ describe('a sweep longer than one invocation', () => {
       fileBodiesLeft: number;
     };
     expect(deferred).toMatchObject({ runs: [started], fileBodiesLeft: 3 });
+    // ...and, ended, it removed the records of where its planning stopped
+    expect((await keysUnder(store, 'orgs/acme/retention/')).filter((k) => k.includes('/planning-'))).toEqual(
+      [],
+    );
+    expect(store.removed.some((k) => k.includes('/planning-'))).toBe(true);
   });
 
   it('begins a new sweep, reading the whole index, when its cursor names a sweep that wrote no log', async () => {

@@ -537,7 +537,11 @@ export async function readPlanning<D extends PlannedDecisions>(
       if (error instanceof ObjectNotFoundError) return undefined;
       throw error;
     });
-    if (!bits) throw refuse(`names a filter (${found.filter.key}) that is missing`);
+    if (!bits) {
+      // Its sweep ended, removing the record after it was read and then the filter: no record.
+      if (!(await store.head(key))) return undefined;
+      throw refuse(`names a filter (${found.filter.key}) that is missing`);
+    }
     if (bits.length !== found.filter.bytes || sha256Of(bits) !== found.filter.sha256)
       throw refuse(
         `names a filter (${found.filter.key}) whose size or SHA-256 is not the one the record gives`,

@@ -312,10 +312,14 @@ async function sweepUntilLate(deps: SweepDeps, input: SweepInput): Promise<Sweep
   // stay noncurrent until the lifecycle expires them. A new invocation with an old cursor finds
   // the log and list, or, for a sweep that logged nothing, plans afresh as a new sweep would. (One
   // record an invocation that stopped: a few seconds at most, so no deadline is checked here.)
+  // The records go before the filters they name: an invocation of this sweep retried meanwhile
+  // either finds no record, or finds its filter (or, the filter gone too, no record on a second
+  // look: readPlanning).
   const finish = async (more: Partial<SweepOutput> = {}): Promise<SweepOutput> => {
     const planning: string[] = [];
     for await (const { key } of store.list(`${sweepRecords(logKey)}${PLANNING_RECORDS}`)) planning.push(key);
-    for (const key of planning) await remove(key);
+    const filters = planning.filter((key) => key.endsWith('.filter'));
+    for (const key of [...planning.filter((key) => !key.endsWith('.filter')), ...filters]) await remove(key);
     return done(more);
   };
   // Plans on from `state`; an invocation out of time writes down where it stopped, and its cursor
