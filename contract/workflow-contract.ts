@@ -96,6 +96,8 @@ export const ErrorName = {
   ErasureDuringStep: 'ErasureDuringStepError',
   /** A list of removed versions that `sfbackup erase-replica` cannot use: nothing was removed. */
   ReplicaListUnusable: 'ReplicaListUnusableError',
+  /** `sfbackup erase-replica` could not read the vault or the replica, or remove from it. */
+  ReplicaCleaningFailed: 'ReplicaCleaningFailedError',
 } as const;
 
 /** The name of one of the runtime's named errors. */

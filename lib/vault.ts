@@ -16,6 +16,7 @@ import {
   orgPrefixOf,
   type RetentionPolicy,
   eraseRemovalPatternsOf,
+  ERASURES_FOLDER,
   SWEEP_PLANNING_RECORDS,
   SWEEPER_DELETE_FOLDERS,
 } from '../contract/workflow-contract.ts';
@@ -231,7 +232,31 @@ export class Vault extends Construct {
     this.denyProtectedActions(this.accessLogsBucket);
     this.denyDeletesExceptSweepers(stack, sweepers);
     this.allowVersionRemovalToEraseRoles(eraseRoles);
+    this.denyErasureRecordsToOthers();
     this.bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  }
+
+  /**
+   * The erasure records (`orgs/<org>/erasures/`: plans, progress, the lists of removed versions and
+   * the log) are the erase workflow's alone. A backup function may add any new key under its org, so
+   * without this it could plant a list of removed versions, which `sfbackup erase-replica` would
+   * read, or a log entry. Only the trusted roles and roles carrying the erase duty's tag (each
+   * kept to its own org by its own policy) may write there.
+   */
+  private denyErasureRecordsToOthers(): void {
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyErasureRecordsExceptEraseRoles',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${orgPrefixOf('*')}${ERASURES_FOLDER}*`)],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': [...this.trustedRoleArns] },
+          StringNotEquals: { [`aws:PrincipalTag/${DUTY_TAG}`]: RoleDuty.Erase },
+        },
+      }),
+    );
   }
 
   /**

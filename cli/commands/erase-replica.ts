@@ -7,12 +7,13 @@ import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import {
   cleanReplica,
   NAMED_VERSIONS,
-  ReplicaListUnusableError,
   type ReplicaCleaning,
+  ReplicaCleaningFailedError,
+  ReplicaListUnusableError,
 } from '../../lambdas/core/erase/replica.ts';
 import { describeProblems, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
-import { readVaultOptions, VAULT_HELP } from './vault-read.ts';
+import { heldOrgKey, readVaultOptions } from './vault-read.ts';
 
 const OWN_OPTIONS = {
   'replica-bucket': { type: 'string' },
@@ -28,17 +29,22 @@ Removes from the replica of the vault every version that the org's erasures remo
 vault itself: S3 replication keeps version ids but never carries a removal, so those versions,
 which held the erased person, stay in the replica until they are removed there. It reads the
 lists each erasure execution wrote before removing anything (orgs/<org>/erasures/*/removed/),
-failed and stopped executions included, and removes only versions of keys an erasure of that
-org may remove. Run it with the role the replica trusts for removals (the break-glass role).
+failed and stopped executions included, and removes only versions the vault no longer holds, of
+keys an erasure of that org may remove. Run it with the role the replica trusts for removals
+(the break-glass role), once replication has caught up.
 
-A dry run unless --confirm: it says which executions it read (who asked, and how each ended),
-how many of the listed versions the replica holds, and which a lock would keep. With --confirm
-it removes them, lists the replica again, and names every version still there and why. Running
-it again removes what is left and nothing else. Exit code 0 when nothing listed is left in the
-replica (or after a dry run), 1 when something is, 2 for bad options.
+A dry run unless --confirm: it names the executions it read (how each ended, who asked), how
+many listed versions the replica holds, and which a lock would keep. With --confirm it removes
+them, lists the replica again, and names every version still there and why. Running it again
+removes what is left and nothing else. Exit code 0 when nothing it may remove is left in the
+replica (or after a dry run); 1 when something is, or a list cannot be used, or the vault or the
+replica cannot be read; 2 for bad options.
 
 Options:
-${VAULT_HELP}  --replica-bucket NAME  the replica bucket (required)
+  --bucket NAME          the vault bucket (its versions say what erasures removed)
+  --s3-endpoint URL      an S3-compatible server holding the vault instead of AWS S3
+  --org NAME             the org whose erasures to carry to the replica (required)
+  --replica-bucket NAME  the replica bucket (required)
   --replica-region REGION  the replica's region (required on AWS)
   --replica-endpoint URL   an S3-compatible server holding the replica instead of AWS S3
   --bypass-governance    remove versions under GOVERNANCE retention (needs s3:BypassGovernanceRetention)
@@ -51,17 +57,24 @@ ${VAULT_HELP}  --replica-bucket NAME  the replica bucket (required)
 export function describeCleaning(report: ReplicaCleaning, replica: string): string {
   const lines = [
     report.confirmed
-      ? `Erasures of org ${displayOrg(report.org)} removed from replica ${replica}:`
-      : `Dry run for the replica ${replica} of org ${displayOrg(report.org)}: nothing was removed.`,
+      ? `Erasures of org ${displayOrg(report.org)} carried to replica ${replica}:`
+      : `Dry run for replica ${replica} of org ${displayOrg(report.org)}: nothing was removed.`,
   ];
   if (report.executions.length === 0) {
-    lines.push('  No erasure of this org listed a removed version: the replica holds nothing to remove.');
+    lines.push('  No erasure of this org listed a removed version: there is nothing to remove.');
     return `${lines.join('\n')}\n`;
   }
+  const named = (versions: readonly { key: string; versionId: string; why?: string }[], count: number) => [
+    ...versions.map(
+      (v) =>
+        `    ${JSON.stringify(v.key)} version ${JSON.stringify(v.versionId)}${v.why ? `: ${v.why}` : ''}`,
+    ),
+    ...(count > NAMED_VERSIONS ? [`    ... and ${count - NAMED_VERSIONS} more`] : []),
+  ];
   lines.push(
     `  Erasure executions whose lists were read (${report.executions.length}):`,
     ...alignColumns([
-      ['EXECUTION', 'ENDED', 'REQUESTED BY', 'AT', 'KEYS', 'VERSIONS'],
+      ['EXECUTION', 'STATUS', 'REQUESTED BY', 'AT', 'KEYS', 'VERSIONS'],
       ...report.executions.map((e) => [
         e.execution,
         e.status,
@@ -71,25 +84,33 @@ export function describeCleaning(report: ReplicaCleaning, replica: string): stri
         String(e.versions),
       ]),
     ]).map((line) => `    ${line}`),
-    `  ${report.listedVersions} version(s) of ${report.keys} key(s) listed; the replica held ${report.inReplica} of them (${report.notInReplica} it never received or no longer holds).`,
+    `  ${report.listedVersions} version(s) of ${report.keys} key(s) listed: the replica held ${report.inReplica} the vault no longer holds; ${report.notInReplica} it does not hold (never received, not received yet, or removed already).`,
   );
-  const named = report.refused.map((v) => `    ${v.key} version ${v.versionId}: ${v.why}`);
-  const more =
-    report.refusedCount > NAMED_VERSIONS ? [`    ... and ${report.refusedCount - NAMED_VERSIONS} more`] : [];
+  if (report.stillInVault > 0)
+    lines.push(
+      `  ${report.stillInVault} listed version(s) are still in the vault, so they stay in the replica too (a removal a lock refused, or a list no erasure wrote):`,
+      ...named(report.namedStillInVault, report.stillInVault),
+    );
   if (!report.confirmed) {
-    const removable = report.inReplica - report.refusedCount;
-    lines.push(`  ${removable} would be removed. Run again with --confirm to remove them.`);
-    if (report.refusedCount > 0)
-      lines.push(`  ${report.refusedCount} would be refused by a lock:`, ...named, ...more);
+    const removable = report.inReplica - report.leftCount;
+    lines.push(
+      removable > 0
+        ? `  ${removable} would be removed. Run again with --confirm to remove them.`
+        : '  None would be removed.',
+    );
+    if (report.leftCount > 0)
+      lines.push(
+        `  ${report.leftCount} would be refused by a lock:`,
+        ...named(report.left, report.leftCount),
+      );
   } else {
     lines.push(`  Removed ${report.removed}.`);
-    if (report.refusedCount > 0)
-      lines.push(
-        `  ${report.refusedCount} listed version(s) are still in the replica: mend what is named, then run again.`,
-        ...named,
-        ...more,
-      );
-    else lines.push('  No listed version is left in the replica.');
+    lines.push(
+      report.leftCount > 0
+        ? `  ${report.leftCount} are still in the replica: mend what is named, then run again.`
+        : '  Nothing the vault no longer holds is left in the replica.',
+      ...named(report.left, report.leftCount),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -101,16 +122,21 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const vault = readVaultOptions('erase-replica', values, problems);
+  if (values.store !== undefined)
+    problems.push(
+      '--store is not an option of sfbackup erase-replica: it removes only versions the vault no longer holds, which only the vault bucket can tell: give --bucket',
+    );
+  else if (values.bucket === undefined) problems.push('--bucket NAME is required: the vault bucket');
+  const vault = values.store === undefined ? readVaultOptions('erase-replica', values, problems) : undefined;
   if (values.org === undefined)
     problems.push('--org NAME is required: name the org whose erasures to carry to the replica');
   const bucket = values['replica-bucket'];
   const endpoint = values['replica-endpoint'];
   const region = values['replica-region'];
   if (!bucket) problems.push('--replica-bucket NAME is required: the bucket the vault replicates into');
-  if (bucket && bucket === values.bucket && !endpoint && !values['s3-endpoint'])
+  if (bucket && bucket === values.bucket && endpoint === values['s3-endpoint'])
     problems.push(
-      "--replica-bucket names the vault itself: give the replica bucket (the config's replication.bucketName)",
+      "--replica-bucket names the vault itself: give the replica bucket (<stackPrefix>-replica-<account>-<region>, the config's replication)",
     );
   if (!endpoint && !region)
     problems.push(
@@ -131,20 +157,26 @@ export async function run(args: string[]): Promise<number> {
     bypassGovernanceRetention: values['bypass-governance'] ?? false,
   });
   const where = `bucket ${bucket}${endpoint ? ` at ${endpoint}` : region ? ` in ${region}` : ''}`;
+  // --bucket names an S3 vault, whose versions the run reads.
+  const vaultStore = vault.store as S3Store;
   let report: ReplicaCleaning;
   try {
     report = await cleanReplica({
-      vault: vault.store,
+      vault: vaultStore,
+      vaultVersions: vaultStore,
       replica,
-      org: vault.org!,
+      org: await heldOrgKey(vaultStore, vault.org!),
       confirm: values.confirm ?? false,
       bypassGovernance: values['bypass-governance'] ?? false,
     });
   } catch (error) {
-    if (!(error instanceof ReplicaListUnusableError)) throw error;
+    if (!(error instanceof ReplicaListUnusableError || error instanceof ReplicaCleaningFailedError))
+      throw error;
+    if (values.json)
+      process.stdout.write(`${JSON.stringify({ error: error.name, message: error.message })}\n`);
     process.stderr.write(`sfbackup erase-replica: ${error.message}\n`);
     return 1;
   }
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : describeCleaning(report, where));
-  return report.confirmed && report.refusedCount > 0 ? 1 : 0;
+  return report.confirmed && report.leftCount > 0 ? 1 : 0;
 }

@@ -6,11 +6,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { erasureLogPrefix } from '../../lambdas/core/erase/finish.ts';
 import { RemovalLog } from '../../lambdas/core/erase/removals.ts';
 import type { ReplicaCleaning } from '../../lambdas/core/erase/replica.ts';
-import { freshStoreDir } from '../backup/e2e-support.ts';
 import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
 import { runCli } from '../support/run-cli.ts';
 
@@ -29,8 +28,8 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
   let rgw: Radosgw;
   let s3: S3Client;
   let replica: string;
-  const dir = freshStoreDir();
-  const vault = new LocalDirectoryStore(dir);
+  let vaultBucket: string;
+  let vault: S3Store;
   const saved: Record<string, string | undefined> = {};
   /** Version ids the replica was given, by key, oldest first. */
   const ids: Record<string, string[]> = {};
@@ -49,8 +48,10 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
   const cli = (...more: string[]) =>
     runCli(
       'erase-replica',
-      '--store',
-      dir,
+      '--bucket',
+      vaultBucket,
+      '--s3-endpoint',
+      rgw.endpoint,
       '--org',
       'acme',
       '--replica-bucket',
@@ -78,6 +79,8 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     }
     s3 = rgw.client();
     replica = await rgw.createBucket('replica', { objectLock: true });
+    vaultBucket = await rgw.createBucket('vault', { objectLock: true });
+    vault = new S3Store(rgw.storeOptions(vaultBucket));
     // GIVEN a replica holding what replication carried: the versions that held the person, and
     // the rewritten versions that replaced them (current), for the keys two erasures touched
     await put(KEYS.part, 'part with her');
@@ -99,7 +102,8 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     );
     await legalHold('ON');
     // ...and a vault whose erasures listed, as they removed them, the versions (replication keeps
-    // version ids), one the replica never received among them; one execution failed midway
+    // version ids; the vault holds none of them any more), one the replica never received among
+    // them; one execution failed midway
     const done = RemovalLog.of(vault, 'acme', 'erase-2');
     await done.note(KEYS.part, [ids[KEYS.part]![0]!, 'never-received']);
     await done.note(KEYS.catalog, [ids[KEYS.catalog]![0]!]);
@@ -123,6 +127,9 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
       );
     await entry('erase-1', 'failed', '2026-12-01T10:00:00.000Z');
     await entry('erase-2', 'complete', '2026-12-02T10:00:00.000Z');
+    // ...and one listed version the vault still holds (its removal was refused by a lock)
+    const kept = await vault.put(KEYS.untouched, 'a version the vault still holds');
+    await failed.note(KEYS.untouched, [kept.versionId!]);
   }, 300_000);
 
   afterAll(async () => {
@@ -146,17 +153,19 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
       org: 'acme',
       confirmed: false,
       executions: [
-        { execution: 'erase-1', status: 'failed', requestedBy: 'dpo@example.com', keys: 2, versions: 2 },
+        { execution: 'erase-1', status: 'failed', requestedBy: 'dpo@example.com', keys: 3, versions: 3 },
         { execution: 'erase-2', status: 'complete', requestedBy: 'dpo@example.com', keys: 3, versions: 4 },
       ],
-      keys: 5,
-      listedVersions: 6,
+      keys: 6,
+      listedVersions: 7,
+      stillInVault: 1,
+      namedStillInVault: [{ key: KEYS.untouched }],
       inReplica: 5,
       notInReplica: 1,
       removed: 0,
-      refusedCount: 2,
+      leftCount: 2,
     });
-    expect(dryReport.refused.map((v) => [v.key, v.why.split(':')[0]])).toEqual([
+    expect(dryReport.left.map((v) => [v.key, v.why.split(':')[0]])).toEqual([
       [KEYS.index, expect.stringMatching(/^GOVERNANCE retention until/)],
       [KEYS.journal, 'a legal hold is on it'],
     ]);
@@ -164,16 +173,17 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     expect(text.out).toContain('nothing was removed');
     expect(text.out).toContain('3 would be removed. Run again with --confirm to remove them.');
     expect(text.out).toMatch(/erase-1\s+failed\s+dpo@example\.com/);
+    expect(text.out).toContain('1 listed version(s) are still in the vault, so they stay in the replica too');
 
     // WHEN it runs with --confirm
     const first = await cli('--confirm', '--json');
     // THEN the three versions no lock holds go, and the other two are named with why
     expect(first.code).toBe(1);
     const firstReport = JSON.parse(first.out) as ReplicaCleaning;
-    expect(firstReport).toMatchObject({ confirmed: true, inReplica: 5, removed: 3, refusedCount: 2 });
-    expect(firstReport.refused.map((v) => v.key)).toEqual([KEYS.index, KEYS.journal]);
-    expect(firstReport.refused[0]!.why).toMatch(/--bypass-governance/);
-    expect(firstReport.refused[1]!.why).toMatch(/legal hold/);
+    expect(firstReport).toMatchObject({ confirmed: true, inReplica: 5, removed: 3, leftCount: 2 });
+    expect(firstReport.left.map((v) => v.key)).toEqual([KEYS.index, KEYS.journal]);
+    expect(firstReport.left[0]!.why).toMatch(/--bypass-governance/);
+    expect(firstReport.left[1]!.why).toMatch(/legal hold/);
     const gone = [
       `${KEYS.part}@${ids[KEYS.part]![0]}`,
       `${KEYS.catalog}@${ids[KEYS.catalog]![0]}`,
@@ -185,7 +195,7 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     const second = await cli('--confirm', '--bypass-governance', '--json');
     // THEN the version under retention goes; the one under a legal hold, which nothing bypasses, stays
     expect(second.code).toBe(1);
-    expect(JSON.parse(second.out)).toMatchObject({ inReplica: 2, removed: 1, refusedCount: 1 });
+    expect(JSON.parse(second.out)).toMatchObject({ inReplica: 2, removed: 1, leftCount: 1 });
     gone.push(`${KEYS.index}@${ids[KEYS.index]![0]}`);
     expect(await replicaVersions()).toEqual(before.filter((v) => !gone.includes(v)));
 
@@ -196,7 +206,7 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     // snapshot remain, and a later run finds nothing to remove
     expect(third.code, third.out).toBe(0);
     expect(third.out).toContain('Removed 1.');
-    expect(third.out).toContain('No listed version is left in the replica.');
+    expect(third.out).toContain('Nothing the vault no longer holds is left in the replica.');
     expect(await replicaVersions()).toEqual(
       [
         `${KEYS.part}@${ids[KEYS.part]![1]}`,
@@ -207,7 +217,8 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     const again = await cli('--confirm', '--json');
     expect(again.code).toBe(0);
     expect(JSON.parse(again.out)).toMatchObject({
-      listedVersions: 6,
+      listedVersions: 7,
+      stillInVault: 1,
       inReplica: 0,
       notInReplica: 6,
       removed: 0,
@@ -221,12 +232,20 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     await RemovalLog.of(vault, 'acme', 'erase-3').note(other, [ids[other]![0]!]);
     const before = await replicaVersions();
     // WHEN it runs with --confirm THEN it refuses, naming the record, and the replica is as it was
-    const refused = await cli('--confirm');
+    const refused = await cli('--confirm', '--json');
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(
-      /The list of removed versions orgs\/acme\/erasures\/erase-3\/removed\/[0-9a-f]+\.json names orgs\/other\/snapshots\/.*, which no erasure of org acme removes versions of, so nothing was removed from the replica/,
+      /The list of removed versions orgs\/acme\/erasures\/erase-3\/removed\/[0-9a-f]+\.json names "orgs\/other\/snapshots\/.*", which no erasure of org acme removes versions of, so nothing was removed from the replica/,
     );
+    expect(JSON.parse(refused.out)).toMatchObject({ error: 'ReplicaListUnusableError' });
     expect(await replicaVersions()).toEqual(before);
+    // ...as it does one naming the org's own erasure log, which no erasure removes versions of
+    for await (const { key } of vault.list('orgs/acme/erasures/erase-3/')) await vault.remove(key);
+    await RemovalLog.of(vault, 'acme', 'erase-3').note(
+      'orgs/acme/erasures/log/20261201T100000000Z-erase-1.json',
+      ['v1'],
+    );
+    expect((await cli('--confirm')).err).toMatch(/names "orgs\/acme\/erasures\/log\/.*", which no erasure/);
     // ...and so does a record that is not a list of removed versions
     for await (const { key } of vault.list('orgs/acme/erasures/erase-3/')) await vault.remove(key);
     await vault.put('orgs/acme/erasures/erase-3/removed/0.json', JSON.stringify({ key: KEYS.part }));
@@ -234,9 +253,10 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     expect(malformed.code).toBe(1);
     expect(malformed.err).toContain('is not a record of removed versions');
     expect(await replicaVersions()).toEqual(before);
-    // ...and a command line without the replica or the org gets every problem at once
-    const bad = await runCli('erase-replica', '--store', dir);
+    // ...and a command line without the vault bucket, the replica or the org gets every problem at once
+    const bad = await runCli('erase-replica', '--store', '/tmp');
     expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--store is not an option of sfbackup erase-replica');
     expect(bad.err).toContain('--org NAME is required');
     expect(bad.err).toContain('--replica-bucket NAME is required');
     expect(bad.err).toContain('--replica-region REGION is required');

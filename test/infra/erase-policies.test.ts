@@ -141,6 +141,55 @@ describe('who may remove versions of the vault, under the synthesized policies',
     expect(await allowed(erase, 's3:PutObject', plan, { 's3:ObjectCreationOperation': 'true' })).toBe(true);
   });
 
+  it('keeps the erasure records to the erase role: no other workflow role may write them, though it may write its own records', async () => {
+    const fn = [...w.functions.values()].find((f) =>
+      f.logicalId.startsWith('DreamhouseProdEraseEraseFunction'),
+    );
+    const upload = {
+      's3:ObjectCreationOperation': 'true',
+      's3:if-none-match': '*',
+      's3:x-amz-server-side-encryption': 'aws:kms',
+      's3:x-amz-server-side-encryption-aws-kms-key-id': String(fn?.environment.VAULT_KEY_ARN),
+    };
+    const erasures = [
+      'erasures/exec-1/removed/0123456789abcdef0123456789abcdef.json',
+      'erasures/log/20260101T000000000Z-exec-1.json',
+      'erasures/exec-1/plan.json',
+    ].map((rest) => `arn:aws:s3:::${bucket}/orgs/dreamhouse-prod/${rest}`);
+    // The backup role adds new keys anywhere under its org, as its plan step does.
+    const backup = roleOf('DreamhouseProdBackupPlanFunction');
+    expect(await allowed(backup, 's3:PutObject', part('dreamhouse-prod'), upload)).toBe(true);
+    for (const start of [
+      'DreamhouseProdBackupPlanFunction',
+      'DreamhouseProdBackupExport',
+      'DreamhouseProdRestorePlanFunction',
+      'DreamhouseProdDiffReportDiffStartFunction',
+    ]) {
+      const role = roleOf(start);
+      for (const key of erasures) {
+        const decision = await policies.check({
+          principal: role,
+          action: 's3:PutObject',
+          resource: key,
+          context: upload,
+        });
+        expect(decision.allowed, `${start} ${key}`).toBe(false);
+      }
+    }
+    const planted = await policies.check({
+      principal: backup,
+      action: 's3:PutObject',
+      resource: erasures[0]!,
+      context: upload,
+    });
+    expect(planted).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('resource-based policy'),
+    });
+    const erase = roleOf('DreamhouseProdEraseEraseFunction');
+    for (const key of erasures) expect(await allowed(erase, 's3:PutObject', key, upload), key).toBe(true);
+  });
+
   it('refuses the backup, restore and diff report roles any delete, even of their own org', async () => {
     for (const start of [
       'DreamhouseProdBackupPlanFunction',

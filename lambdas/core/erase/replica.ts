@@ -7,10 +7,16 @@
  * versions from the replica, run by a person holding the role the replica trusts for removals (no
  * workflow role may remove anything there).
  *
- * Safe by default: without `confirm` it only says what is there and what a lock would refuse. It
- * removes only versions of keys an erasure of this org may remove versions of in the vault
- * (`eraseRemovalPatternsOf`): a list naming any other key, or one that cannot be read, refuses the
- * whole run before anything is removed. Running it again removes what is left and nothing else.
+ * What it removes is bounded twice over. Only versions the vault no longer holds: a version can
+ * leave the vault only through a role allowed to remove versions (an erase role, the break-glass
+ * or deploying role), so a list that names a version still in the vault (a removal that a lock
+ * refused after it was listed, or a list no erasure wrote) never costs the replica a copy the vault
+ * lacks. And only versions of keys an erasure of this org may remove versions of in the vault
+ * (`eraseRemovalPatternsOf`): a list naming any other key, or one that is not a list, refuses the
+ * whole run before anything is removed.
+ *
+ * Safe by default: without `confirm` it only says what it would remove and what a lock would
+ * refuse. Running it again removes what is left and nothing else.
  */
 import {
   ERASURE_REMOVED_FOLDER,
@@ -19,7 +25,7 @@ import {
 } from '../../../contract/workflow-contract.ts';
 import { inTurns } from '../in-turns.ts';
 import type { BackupStore, VersionedStore } from '../store.ts';
-import { erasureLogPrefix, type ErasureEntry, executionOfEntry } from './finish.ts';
+import { type ErasureEntry, erasureLogPrefix, executionOfEntry } from './finish.ts';
 import { erasuresPrefix } from './find.ts';
 
 /** The erasure lists cannot be used as they are: nothing was removed from the replica. */
@@ -27,12 +33,17 @@ export class ReplicaListUnusableError extends Error {
   override readonly name = ErrorName.ReplicaListUnusable;
 }
 
-/** Keys looked up or removed at once. */
-const AT_ONCE = 8;
+/** The vault or the replica could not be read or written; the message says which and where. */
+export class ReplicaCleaningFailedError extends Error {
+  override readonly name = ErrorName.ReplicaCleaningFailed;
+}
+
+/** Records read, keys looked up or versions removed at once. */
+const AT_ONCE = 16;
 /** Versions a report names one by one; its counts cover them all. */
 export const NAMED_VERSIONS = 100;
 
-/** One version the replica still holds after the run, or would refuse to give up, and why. */
+/** One listed version, and why the run leaves it (or would leave it) in the replica. */
 export interface ReplicaVersion {
   readonly key: string;
   readonly versionId: string;
@@ -42,13 +53,14 @@ export interface ReplicaVersion {
 /** One execution whose lists were read, as its erasure log entry describes it. */
 export interface ListedExecution {
   readonly execution: string;
-  /** `complete`, `failed`, `unfinished`, `started` (still running, or stopped unnoticed), or `no log entry`. */
+  /** `complete`, `failed`, `unfinished`, `started` (running, or stopped unnoticed), or `no log entry`. */
   readonly status: string;
   readonly requestedBy?: string;
   readonly reason?: string;
-  /** When its removals began, or for a finished one when it finished. */
+  /** When it finished, or when its removals began. */
   readonly at?: string;
   readonly keys: number;
+  /** Versions its lists name, each once. */
   readonly versions: number;
 }
 
@@ -60,92 +72,114 @@ export interface ReplicaCleaning {
   readonly keys: number;
   /** Versions the lists name, each once. */
   readonly listedVersions: number;
-  /** Of those, the versions the replica held when the run began. */
+  /** Of those, the versions the vault still holds: left alone in the replica (the first named). */
+  readonly stillInVault: number;
+  readonly namedStillInVault: readonly { readonly key: string; readonly versionId: string }[];
+  /** Of the others, the versions the replica held when the run began. */
   readonly inReplica: number;
-  /** Of those, the versions the replica never received or no longer holds. */
+  /** Of the others, those the replica does not hold: never received, not received yet, or removed. */
   readonly notInReplica: number;
   /** Versions this run removed (0 without `confirm`). */
   readonly removed: number;
   /**
-   * Without `confirm`: the versions a removal would be refused for (a lock), the first
-   * NAMED_VERSIONS. With it: the versions the replica still holds after the run, and why.
+   * The versions of `inReplica` left in the replica, and why, the first NAMED_VERSIONS: without
+   * `confirm`, those a lock would refuse; with it, those still there after the run.
    */
-  readonly refused: readonly ReplicaVersion[];
-  readonly refusedCount: number;
+  readonly left: readonly ReplicaVersion[];
+  readonly leftCount: number;
 }
 
 /** The versions to remove, by key, and which executions listed them. */
 interface Listed {
   readonly versionsByKey: Map<string, Set<string>>;
-  readonly byExecution: Map<string, { keys: Set<string>; versions: number }>;
+  readonly byExecution: Map<string, Map<string, Set<string>>>;
 }
 
 /**
- * Removes from `replica` every version the org's erasures listed (or, without `confirm`, reports
- * what it would remove). `bypassGovernance` is whether the replica store sends the GOVERNANCE
- * bypass, which only changes what the report predicts.
+ * Removes from `replica` every version the org's erasures listed that the vault no longer holds
+ * (or, without `confirm`, reports what it would remove). `bypassGovernance` is whether the replica
+ * store sends the GOVERNANCE bypass, which changes what the report predicts.
  */
 export async function cleanReplica(args: {
+  /** The vault: its erasure records are read from it. */
   readonly vault: BackupStore;
+  /** The vault's versions, which say what it no longer holds. */
+  readonly vaultVersions: VersionedStore;
   readonly replica: VersionedStore;
   readonly org: string;
   readonly confirm: boolean;
   readonly bypassGovernance?: boolean;
   readonly now?: () => Date;
 }): Promise<ReplicaCleaning> {
-  const { vault, replica, org, confirm } = args;
+  const { vault, vaultVersions, replica, org, confirm } = args;
   const now = args.now ?? (() => new Date());
+  const bypass = args.bypassGovernance ?? false;
   const listed = await readLists(vault, org);
   const keys = [...listed.versionsByKey.keys()].sort();
-  const held = async (key: string) => {
+  const versionsIn = async (store: VersionedStore, where: string, key: string) => {
     const ids = new Set<string>();
-    for await (const v of replica.listVersions(key))
-      if (v.key === key && !v.deleteMarker) ids.add(v.versionId);
+    try {
+      for await (const v of store.listVersions(key))
+        if (v.key === key && !v.deleteMarker) ids.add(v.versionId);
+    } catch (error) {
+      throw failed(`listing the versions of ${key} in ${where}`, error);
+    }
     return ids;
   };
-  const found = await inTurns(keys, AT_ONCE, async (key) => {
-    const there = await held(key);
-    return [...listed.versionsByKey.get(key)!]
-      .filter((id) => there.has(id))
-      .map((versionId) => ({ key, versionId }));
+  const looked = await inTurns(keys, AT_ONCE, async (key) => {
+    const [inVault, inReplica] = await Promise.all([
+      versionsIn(vaultVersions, 'the vault', key),
+      versionsIn(replica, 'the replica', key),
+    ]);
+    const ids = [...listed.versionsByKey.get(key)!];
+    return {
+      kept: ids.filter((id) => inVault.has(id)).map((versionId) => ({ key, versionId })),
+      present: ids
+        .filter((id) => !inVault.has(id) && inReplica.has(id))
+        .map((versionId) => ({ key, versionId })),
+    };
   });
-  const present = found.flat();
+  const stillInVault = looked.flatMap((l) => l.kept);
+  const present = looked.flatMap((l) => l.present);
   const listedVersions = keys.reduce((n, key) => n + listed.versionsByKey.get(key)!.size, 0);
-  let refused: ReplicaVersion[] = [];
+  // The reason a lock gives, or why it could not be read (which is no reason to stop the run).
+  const lockOf = (key: string, versionId: string) =>
+    lockReason(replica, key, versionId, now(), bypass).catch(
+      (error: unknown) => `its lock could not be read (${describe(error)})`,
+    );
+  let left: ReplicaVersion[];
   let removed = 0;
   if (!confirm) {
     const predicted = await inTurns(present, AT_ONCE, async (v) => {
-      const why = await lockReason(replica, v.key, v.versionId, now(), args.bypassGovernance ?? false);
+      const why = await lockOf(v.key, v.versionId);
       return why ? { ...v, why } : undefined;
     });
-    refused = predicted.filter((v): v is ReplicaVersion => v !== undefined);
+    left = predicted.filter((v): v is ReplicaVersion => v !== undefined);
   } else {
     const failures = new Map<string, string>();
     await inTurns(present, AT_ONCE, async ({ key, versionId }) => {
       try {
         await replica.deleteVersion(key, versionId);
       } catch (error) {
-        failures.set(`${key}\n${versionId}`, `${(error as Error).name}: ${(error as Error).message}`);
+        failures.set(`${key}\n${versionId}`, describe(error));
       }
     });
     // What the replica holds now decides, not what the calls answered.
     const removing = new Map<string, string[]>();
     for (const v of present) removing.set(v.key, [...(removing.get(v.key) ?? []), v.versionId]);
-    const left = (
+    const still = (
       await inTurns([...removing.keys()], AT_ONCE, async (key) => {
-        const there = await held(key);
+        const there = await versionsIn(replica, 'the replica, after the removals', key);
         return removing
           .get(key)!
           .filter((id) => there.has(id))
           .map((versionId) => ({ key, versionId }));
       })
     ).flat();
-    removed = present.length - left.length;
-    refused = await inTurns(left, AT_ONCE, async (v) => {
-      const lock = await lockReason(replica, v.key, v.versionId, now(), args.bypassGovernance ?? false).catch(
-        () => undefined,
-      );
+    removed = present.length - still.length;
+    left = await inTurns(still, AT_ONCE, async (v) => {
       const failure = failures.get(`${v.key}\n${v.versionId}`);
+      const lock = await lockOf(v.key, v.versionId);
       return { ...v, why: [failure, lock].filter(Boolean).join('; ') || 'still there after its removal' };
     });
   }
@@ -155,11 +189,13 @@ export async function cleanReplica(args: {
     executions: await describeExecutions(vault, org, listed),
     keys: keys.length,
     listedVersions,
+    stillInVault: stillInVault.length,
+    namedStillInVault: stillInVault.slice(0, NAMED_VERSIONS),
     inReplica: present.length,
-    notInReplica: listedVersions - present.length,
+    notInReplica: listedVersions - stillInVault.length - present.length,
     removed,
-    refused: refused.slice(0, NAMED_VERSIONS),
-    refusedCount: refused.length,
+    left: left.slice(0, NAMED_VERSIONS),
+    leftCount: left.length,
   };
 }
 
@@ -184,8 +220,8 @@ async function lockReason(
 }
 
 /**
- * Every execution's lists of removed versions, each checked: a record that cannot be read, is not
- * `{ key, versionIds }`, or names a key an erasure of this org may not remove versions of refuses
+ * Every execution's lists of removed versions, each checked: a record that is not
+ * `{ key, versionIds }`, or names a key an erasure of this org may not remove versions of, refuses
  * the run.
  */
 async function readLists(vault: BackupStore, org: string): Promise<Listed> {
@@ -194,22 +230,32 @@ async function readLists(vault: BackupStore, org: string): Promise<Listed> {
   const scope = eraseRemovalPatternsOf(org).map(
     (pattern) => new RegExp(`^${pattern.split('*').map(literal).join('.*')}$`),
   );
-  const versionsByKey = new Map<string, Set<string>>();
-  const byExecution = new Map<string, { keys: Set<string>; versions: number }>();
   const refuse = (key: string, problem: string) =>
     new ReplicaListUnusableError(
-      `The list of removed versions ${key} ${problem}, so nothing was removed from the replica. Only the erase workflow writes these lists: find out who wrote this one before you remove anything by hand.`,
+      `The list of removed versions ${key} ${problem}, so nothing was removed from the replica. Only the erase workflow's role may write these lists (the vault's bucket policy): find out who wrote this one before you remove anything by hand.`,
     );
-  for await (const { key } of vault.list(prefix)) {
-    const execution = record.exec(key)?.[1];
-    if (!execution) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(await vault.get(key)));
-    } catch (error) {
-      throw refuse(key, `cannot be read (${(error as Error).message})`);
+  const keys: { key: string; execution: string }[] = [];
+  try {
+    for await (const { key } of vault.list(prefix)) {
+      const execution = record.exec(key)?.[1];
+      if (execution) keys.push({ key, execution });
     }
-    const entry = parsed as { key?: unknown; versionIds?: unknown } | null;
+  } catch (error) {
+    throw failed(`listing ${prefix} in the vault`, error);
+  }
+  const records = await inTurns(keys, AT_ONCE, async ({ key, execution }) => {
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await vault.get(key));
+    } catch (error) {
+      throw failed(`reading ${key} from the vault`, error);
+    }
+    let entry: { key?: unknown; versionIds?: unknown } | null;
+    try {
+      entry = JSON.parse(text) as { key?: unknown; versionIds?: unknown } | null;
+    } catch {
+      throw refuse(key, 'is not JSON');
+    }
     if (
       typeof entry !== 'object' ||
       entry === null ||
@@ -219,15 +265,26 @@ async function readLists(vault: BackupStore, org: string): Promise<Listed> {
       entry.versionIds.some((id) => typeof id !== 'string' || id === '')
     )
       throw refuse(key, 'is not a record of removed versions ({ "key": ..., "versionIds": [...] })');
-    if (entry.key.includes('..') || !scope.some((pattern) => pattern.test(entry.key as string)))
-      throw refuse(key, `names ${entry.key}, which no erasure of org ${org} removes versions of`);
-    const ids = versionsByKey.get(entry.key) ?? new Set<string>();
-    for (const id of entry.versionIds as string[]) ids.add(id);
-    versionsByKey.set(entry.key, ids);
-    const seen = byExecution.get(execution) ?? { keys: new Set<string>(), versions: 0 };
-    seen.keys.add(entry.key);
-    seen.versions += entry.versionIds.length;
-    byExecution.set(execution, seen);
+    const named = entry.key;
+    const unsafe =
+      named.split('/').some((s) => s === '' || s === '.' || s === '..') || /[\x00-\x1f\x7f]/.test(named);
+    if (unsafe || !scope.some((pattern) => pattern.test(named)))
+      throw refuse(key, `names ${JSON.stringify(named)}, which no erasure of org ${org} removes versions of`);
+    return { execution, key: named, versionIds: entry.versionIds as string[] };
+  });
+  const versionsByKey = new Map<string, Set<string>>();
+  const byExecution = new Map<string, Map<string, Set<string>>>();
+  for (const r of records) {
+    const ids = versionsByKey.get(r.key) ?? new Set<string>();
+    const ofExecution = byExecution.get(r.execution) ?? new Map<string, Set<string>>();
+    const itsIds = ofExecution.get(r.key) ?? new Set<string>();
+    for (const id of r.versionIds) {
+      ids.add(id);
+      itsIds.add(id);
+    }
+    versionsByKey.set(r.key, ids);
+    ofExecution.set(r.key, itsIds);
+    byExecution.set(r.execution, ofExecution);
   }
   return { versionsByKey, byExecution };
 }
@@ -250,7 +307,7 @@ async function describeExecutions(
   }
   return [...listed.byExecution.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([execution, { keys, versions }]) => {
+    .map(([execution, keys]) => {
       const entry = entries.get(execution);
       const at = entry && ('erasedAt' in entry ? entry.erasedAt : entry.startedAt);
       return {
@@ -260,10 +317,20 @@ async function describeExecutions(
         ...(entry && 'reason' in entry && typeof entry.reason === 'string' ? { reason: entry.reason } : {}),
         ...(at ? { at } : {}),
         keys: keys.size,
-        versions,
+        versions: [...keys.values()].reduce((n, ids) => n + ids.size, 0),
       };
     });
 }
+
+/** An operation on the vault or the replica that failed, named with where it was. */
+function failed(what: string, error: unknown): ReplicaCleaningFailedError {
+  return new ReplicaCleaningFailedError(
+    `${what} failed (${describe(error)}); nothing more was removed. Check that the role you run as may read the vault (and use its key) and list and remove versions in the replica, and the replica's region, then run again: what was removed stays removed.`,
+  );
+}
+
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /** `text` as a regular expression matching it alone. */
 const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
