@@ -222,18 +222,12 @@ export async function erasureHolding(
  */
 export const CLAIM_CLOCK_MARGIN_MS = 5_000;
 
-/**
- * The erasure holding the org's vault lease now, or the first that claimed it since `since` (ended
- * or not), if any.
- */
-export async function erasureSince(
+/** The first erasure that claimed the org's vault lease at or after `since`, ended or not, if any. */
+export async function erasureClaimedSince(
   store: BackupStore,
   org: string,
   since: number,
-  now: number,
 ): Promise<{ runId: string; claimedAt: number } | undefined> {
-  const holding = await erasureHolding(store, org, now);
-  if (holding) return holding;
   return (await claimsMadeSince(store, vaultLeaseRoot(org), since - CLAIM_CLOCK_MARGIN_MS)).find((c) =>
     c.runId.startsWith(ERASURE_LEASE_PREFIX),
   );
@@ -242,33 +236,55 @@ export async function erasureSince(
 /**
  * A step that reads the org's backups and writes what it derives from them (a restore's dry run, a
  * diff report) takes no turn: were an erasure to rewrite the backups after the step read them, a
- * write landing after the erasure's last scan would keep the erased person, unseen. So each of its
- * writes goes through this store, which first checks that no erasure holds the org's vault lease or
- * claimed it since the step began (`since`), and otherwise refuses with `ErasureDuringStepError`.
- * A write that passed the check lands long before that erasure's last scan (which follows its plan
- * and its rewrite of every snapshot), and so is found by it if it names the person.
+ * write landing after the erasure's last scan would keep the erased person, unseen. So the step
+ * begins only when no erasure holds the org's vault lease (`begin`; an erasure that ended before
+ * then rewrote what it reads), and each of its writes goes through this store, which first checks
+ * that no erasure claimed the lease since the step began, and otherwise refuses with
+ * `ErasureDuringStepError`. A write that passed the check lands long before that erasure's last
+ * scan (which follows its plan and its rewrite of every snapshot), and so is found by it if it
+ * names the person.
  */
 export class WritesUnlessErased implements BackupStore {
   readonly location: string;
 
+  /**
+   * For a step that began at `since` and found no erasure holding the org's vault lease then
+   * (`begin` checks both).
+   */
   constructor(
     private readonly store: BackupStore,
     private readonly org: string,
     private readonly since: number,
     /** What the step is, for the refusal: e.g. `this dry run`. */
     private readonly step: string,
-    private readonly now: () => number = Date.now,
   ) {
     this.location = store.location;
   }
 
+  /** Begins a step now: refused, before it reads anything, while an erasure holds the org's vault lease. */
+  static async begin(
+    store: BackupStore,
+    org: string,
+    step: string,
+    now: () => number = Date.now,
+  ): Promise<WritesUnlessErased> {
+    const since = now();
+    const erasure = await erasureHolding(store, org, since);
+    if (erasure) {
+      const iso = (ms: number) => new Date(ms).toISOString();
+      throw new ErasureDuringStepError(
+        `An erasure is rewriting the backups of org ${org}: execution ${executionOfRun(erasure.runId)} of its erase workflow holds the org's vault lease since ${iso(erasure.claimedAt)}. What ${step} would read may hold the person it removes, so it read and wrote nothing. Start it again once that execution has ended; if it was stopped, its lease frees itself at ${iso(erasure.expiresAt)}.`,
+      );
+    }
+    return new WritesUnlessErased(store, org, since, step);
+  }
+
   private async check(key: string): Promise<void> {
-    const now = this.now();
-    const erasure = await erasureSince(this.store, this.org, this.since, now);
+    const erasure = await erasureClaimedSince(this.store, this.org, this.since);
     if (!erasure) return;
-    const holding = (await erasureHolding(this.store, this.org, now))?.runId === erasure.runId;
+    const ended = await hasReleased(this.store, vaultLeaseRoot(this.org), erasure.runId);
     throw new ErasureDuringStepError(
-      `An erasure of org ${this.org} (execution ${executionOfRun(erasure.runId)} of its erase workflow, claimed at ${new Date(erasure.claimedAt).toISOString()}) began while ${this.step} read its backups: what it read may hold the person the erasure removes, so it did not write ${key} or anything after it. ${holding ? 'Start it again once that execution has ended.' : 'That execution has ended: start it again.'}`,
+      `An erasure of org ${this.org} (execution ${executionOfRun(erasure.runId)} of its erase workflow, claimed at ${new Date(erasure.claimedAt).toISOString()}) began while ${this.step} read its backups: what it read may hold the person the erasure removes, so it did not write ${key} or anything after it. ${ended ? 'That execution has ended: start it again.' : 'Start it again once that execution has ended.'}`,
     );
   }
 

@@ -8,9 +8,14 @@ import { buildApp } from '../../lib/app.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { diffSnapshots } from '../../lambdas/core/insight/diff.ts';
+import {
+  diffReportObject,
+  finishDiffReport,
+  startDiffReport,
+} from '../../lambdas/core/report/diff-report.ts';
 import { parseRestoreInput } from '../../lambdas/core/restore/input.ts';
 import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
-import { vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
+import { CLAIM_CLOCK_MARGIN_MS, vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
 import { appWithoutBundling, exampleConfigJson } from '../infra/fixtures/app-fixture.ts';
 import { backup } from '../backup/e2e-support.ts';
 import { buildScenario, changeBrokerLayoutAgain, type Scenario } from '../insight/scenario.ts';
@@ -157,18 +162,68 @@ describe('the diff report workflow, run as synthesized under its own policies', 
     // GIVEN an erasure holding the org's vault lease (claimed ten seconds ago)
     const tenSecondsAgo = { now: () => Date.now() - 10_000, sleep: async () => {} };
     await acquireLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-3', tenSecondsAgo);
-    // WHEN a report runs THEN it fails at its first write, naming the erasure, and writes nothing
+    // WHEN a report runs THEN it fails at its first step, naming the erasure, and writes nothing
     const { result } = await report({ from: sc.s1, to: sc.s2 }, 'report-during-erasure');
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('ErasureDuringStepError');
     expect(result.errorMessage).toMatch(
-      /^An erasure of org sample \(execution dpo-3 of its erase workflow, claimed at \S+\) began while this diff report read its backups: .*did not write reports\/sample\/diffs\/report-during-erasure\/run\.json or anything after it\. Start it again once that execution has ended\.$/,
+      /^An erasure is rewriting the backups of org sample: execution dpo-3 of its erase workflow holds the org's vault lease since \S+\. What this diff report would read may hold the person it removes, so it read and wrote nothing\./,
     );
     expect(await keysUnder(store, 'reports/sample/diffs/report-during-erasure/')).toEqual([]);
     // AND once the erasure has ended, a report goes
     await releaseLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-3', tenSecondsAgo.now);
     const after = await report({ from: sc.s1, to: sc.s2, objects: ['Property__c'] }, 'report-after-erasure');
     expect(after.result.status, after.result.errorMessage).toBe('SUCCEEDED');
+  }, 120_000);
+
+  it("refuses a step's write once an erasure claimed the org while it read, and a step begun while one holds it", async () => {
+    // GIVEN a report begun, whose object step reads while an erasure claims the org (and ends)
+    const begun = await startDiffReport(
+      store,
+      'sample',
+      { from: sc.s1, to: sc.s2, objects: ['Property__c'] },
+      'report-raced',
+    );
+    const raced = Object.create(store) as LocalDirectoryStore;
+    let claimed = 0;
+    const claimOnce = async (key: string) => {
+      if (claimed || !key.includes('/objects/Property__c/')) return;
+      claimed = Date.now();
+      await acquireLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-5', { sleep: async () => {} });
+      await releaseLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-5');
+    };
+    raced.get = async (key: string) => {
+      await claimOnce(key);
+      return store.get(key);
+    };
+    raced.getStream = async (key: string) => {
+      await claimOnce(key);
+      return store.getStream(key);
+    };
+    // WHEN the object step runs THEN it reads, then refuses to write what it read
+    const error = await diffReportObject(raced, 'sample', begun.runKey, 'Property__c').catch(
+      (e: unknown) => e,
+    );
+    expect(claimed).toBeGreaterThan(0);
+    expect((error as Error).name).toBe('ErasureDuringStepError');
+    expect((error as Error).message).toMatch(
+      /^An erasure of org sample \(execution dpo-5 of its erase workflow, claimed at \S+\) began while this diff report read its backups: .* so it did not write reports\/sample\/diffs\/report-raced\/objects\/Property__c\.json or anything after it\. That execution has ended: start it again\.$/,
+    );
+    expect(await keysUnder(store, `${begun.runKey}objects/`)).toEqual([]);
+    // AND a finish begun while an erasure holds the org (claimed a while ago) reads and writes nothing
+    const aWhileAgo = { now: () => Date.now() - 60_000, sleep: async () => {} };
+    await acquireLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-6', aWhileAgo);
+    await expect(finishDiffReport(store, 'sample', begun.runKey)).rejects.toThrow(
+      /execution dpo-6 of its erase workflow holds the org's vault lease since .* it read and wrote nothing/,
+    );
+    await releaseLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-6', aWhileAgo.now);
+    expect(await keysUnder(store, begun.runKey)).toEqual([
+      `${begun.runKey}objects.json`,
+      `${begun.runKey}run.json`,
+    ]);
+    // (the reports after this one begin past the clock margin of the erasure claimed during it)
+    const margin = claimed + CLAIM_CLOCK_MARGIN_MS + 100 - Date.now();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, margin)));
   }, 120_000);
 
   it('lists the snapshots there are when the one asked for does not exist', async () => {

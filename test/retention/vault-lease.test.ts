@@ -11,7 +11,7 @@ import {
   BackupHeldByErasureError,
   CLAIM_CLOCK_MARGIN_MS,
   ErasureDuringStepError,
-  erasureSince,
+  erasureClaimedSince,
   WritesUnlessErased,
   backupEnded,
   backupHeartbeat,
@@ -141,32 +141,55 @@ describe('a backup and an erasure take turns', () => {
 });
 
 describe('a step that reads the backups without a turn, and an erasure', () => {
-  it('finds an erasure holding the lease or claimed since the step began, ended or not, and no sweep or earlier erasure', async () => {
+  it('finds an erasure claimed since the step began, ended or not, and no sweep or erasure claimed before', async () => {
     const s = store();
     const clock = { now: T0 };
     const at = { now: () => clock.now, sleep: async () => {} };
-    // An erasure that ended well before the step, and a sweep claimed during it, are not in its way.
+    // An erasure claimed before the step's clock margin, and a sweep claimed during it, are not in its way.
     await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-early', at);
     await releaseLease(s, vaultLeaseRoot('acme'), 'erasure-early', at.now);
     clock.now += 10 * MIN;
     const since = clock.now;
+    const justBefore = { ...at, now: () => since - CLAIM_CLOCK_MARGIN_MS - 1 };
+    await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-before-margin', justBefore);
+    await releaseLease(s, vaultLeaseRoot('acme'), 'erasure-before-margin', justBefore.now);
     clock.now += MIN;
     expect(await takeSweepTurn(s, 'acme', 'daily-1', at)).toMatchObject({ held: true });
-    expect(await erasureSince(s, 'acme', since, clock.now)).toBeUndefined();
+    expect(await erasureClaimedSince(s, 'acme', since)).toBeUndefined();
     await endSweepTurn(s, 'acme', 'daily-1', at.now);
-    // One claimed (by a clock a little behind) and ended since the step began is.
-    const behind = { ...at, now: () => clock.now - MIN - CLAIM_CLOCK_MARGIN_MS + 1_000 };
+    // One claimed by a clock behind, within the margin, and ended since, is.
+    const behind = { ...at, now: () => since - CLAIM_CLOCK_MARGIN_MS };
     await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-late', behind);
-    await releaseLease(s, vaultLeaseRoot('acme'), 'erasure-late', behind.now);
-    expect(await erasureSince(s, 'acme', since, clock.now)).toMatchObject({ runId: 'erasure-late' });
+    await releaseLease(s, vaultLeaseRoot('acme'), 'erasure-late', at.now);
+    expect(await erasureClaimedSince(s, 'acme', since)).toEqual({
+      runId: 'erasure-late',
+      claimedAt: since - CLAIM_CLOCK_MARGIN_MS,
+    });
     // ...and not for another org, or a step that began after it.
-    expect(await erasureSince(s, 'other', since, clock.now)).toBeUndefined();
-    expect(await erasureSince(s, 'acme', clock.now + MIN, clock.now + MIN)).toBeUndefined();
+    expect(await erasureClaimedSince(s, 'other', since)).toBeUndefined();
+    expect(await erasureClaimedSince(s, 'acme', clock.now + MIN)).toBeUndefined();
+  });
+
+  it('refuses to begin a step while an erasure holds the org, before it reads', async () => {
+    const inner = store();
+    await acquireLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-6', noWait);
+    const refused = await WritesUnlessErased.begin(inner, 'acme', 'this diff report').catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ErasureDuringStepError);
+    expect((refused as Error).message).toMatch(
+      /^An erasure is rewriting the backups of org acme: execution dpo-6 of its erase workflow holds the org's vault lease since \S+\. What this diff report would read may hold the person it removes, so it read and wrote nothing\. Start it again once that execution has ended; if it was stopped, its lease frees itself at \S+\.$/,
+    );
+    // ...and begins one once the erasure has ended (what it reads then was rewritten)
+    await releaseLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-6');
+    const later = Date.now() + CLAIM_CLOCK_MARGIN_MS + 1_000;
+    const step = await WritesUnlessErased.begin(inner, 'acme', 'this diff report', () => later);
+    await expect(step.put('reports/acme/diffs/x/run.json', '{}')).resolves.toMatchObject({ bytes: 2 });
   });
 
   it('lets the step write until an erasure claims the org, then refuses every write, reads still going', async () => {
     const inner = store();
-    const s = new WritesUnlessErased(inner, 'acme', Date.now(), 'this diff report');
+    const s = await WritesUnlessErased.begin(inner, 'acme', 'this diff report');
     await s.put('reports/acme/diffs/x/run.json', '{}');
     await acquireLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-7', noWait);
     const refused = s.put('reports/acme/diffs/x/objects/Contact.json', '{}').catch((e: unknown) => e);
@@ -182,6 +205,11 @@ describe('a step that reads the backups without a turn, and an erasure', () => {
     );
     expect(await inner.head('reports/acme/diffs/x/objects/Contact.json')).toBeUndefined();
     expect(new TextDecoder().decode(await s.get('reports/acme/diffs/x/run.json'))).toBe('{}');
+    // ...saying so once the erasure has ended, too
+    await releaseLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-7');
+    await expect(s.put('reports/acme/diffs/x/diff.json', '{}')).rejects.toThrow(
+      /That execution has ended: start it again\.$/,
+    );
   });
 });
 

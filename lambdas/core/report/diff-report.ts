@@ -110,12 +110,12 @@ export interface DiffFinishOutput {
 }
 
 /**
- * The store a step of the report writes through: the report holds record ids and samples of values
- * read from the backups, so no write of it lands once an erasure of the org has begun since the
- * step did (vault-lease.ts).
+ * Begins a step of the report, answering the store it writes through: the report holds record ids
+ * and samples of values read from the backups, so no step begins while an erasure of the org holds
+ * its vault lease, and no write lands once one has claimed it since the step began (vault-lease.ts).
  */
-const guarded = (store: BackupStore, org: string): BackupStore =>
-  new WritesUnlessErased(store, org, Date.now(), 'this diff report');
+const guarded = (store: BackupStore, org: string): Promise<BackupStore> =>
+  WritesUnlessErased.begin(store, org, 'this diff report');
 
 /** The folder of one execution's report. */
 export function diffRunKey(org: string, executionName: string): string {
@@ -134,7 +134,6 @@ export async function startDiffReport(
   input: unknown,
   executionName: string,
 ): Promise<DiffStartOutput> {
-  store = guarded(store, org);
   const parsed = requestSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'the input'}: ${i.message}`);
@@ -143,6 +142,7 @@ export async function startDiffReport(
     );
   }
   const request = parsed.data;
+  store = await guarded(store, org);
   const reader = new SnapshotReader(store);
   const catalog = await reader.catalog(org);
   if (catalog.length === 0) {
@@ -199,7 +199,7 @@ export async function diffReportObject(
   runKey: string,
   object: string,
 ): Promise<{ readonly object: string; readonly differences: number }> {
-  store = guarded(store, org);
+  store = await guarded(store, org);
   const run = await runOf(store, org, runKey);
   if (!run.objects.includes(object)) {
     throw new InvalidInsightRequestError(
@@ -223,7 +223,7 @@ export async function finishDiffReport(
   org: string,
   runKey: string,
 ): Promise<DiffFinishOutput> {
-  store = guarded(store, org);
+  store = await guarded(store, org);
   const run = await runOf(store, org, runKey);
   const objects: ObjectDiff[] = [];
   for (const name of run.objects) {

@@ -117,6 +117,13 @@ export interface PlanStepResult {
 export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<PlanStepResult> {
   const since = (deps.now ?? Date.now)();
   const root = runRoot(deps, run);
+  // A dry run holds no lease: an erasure may have begun since it was validated (it is refused
+  // before it reads anything), or begin while it reads, and then none of its writes may land after
+  // the erasure's last scan (WritesUnlessErased).
+  if (run.dryRun) await refuseDuringErasure(deps, root, since);
+  const store = run.dryRun
+    ? new WritesUnlessErased(deps.store, deps.orgName, since, 'this restore dry run')
+    : deps.store;
   const request = await loadRequest(deps.store, root, run);
   const validated = await validateAgainstOrg(
     request,
@@ -127,12 +134,6 @@ export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<Plan
   );
   assertSameOrg(run, validated.orgId);
   await holdLease(deps, root, run);
-  // A dry run holds no lease: an erasure may have begun since it was validated, or begin while it
-  // reads, and its writes must not land after the erasure's last scan.
-  if (run.dryRun) await refuseDuringErasure(deps, root);
-  const store = run.dryRun
-    ? new WritesUnlessErased(deps.store, deps.orgName, since, 'this restore dry run', deps.now)
-    : deps.store;
   const idMap = await IdMap.load(deps.store, root);
   const scope = await selectScope(request, validated.snapshot);
   const allFiles = request.objects.some((o) => FILE_OBJECTS.has(o));
@@ -588,8 +589,8 @@ function leaseOptions(deps: RestoreDeps): LeaseOptions {
  * reads, and what a restore writes meanwhile (its plan, its id map, the org's records) would hold
  * the person the erasure removes.
  */
-async function refuseDuringErasure(deps: RestoreDeps, root: string): Promise<void> {
-  const erasure = await erasureHolding(deps.store, deps.orgName, (deps.now ?? Date.now)());
+async function refuseDuringErasure(deps: RestoreDeps, root: string, now?: number): Promise<void> {
+  const erasure = await erasureHolding(deps.store, deps.orgName, now ?? (deps.now ?? Date.now)());
   if (!erasure) return;
   const iso = (ms: number) => new Date(ms).toISOString();
   throw new RestoreInProgressError(
