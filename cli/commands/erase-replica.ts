@@ -2,10 +2,12 @@
  * `sfbackup erase-replica`: removes from the vault's replica every version the org's erasures
  * removed from the vault (replication never carries a removal). A dry run unless --confirm.
  */
-import { displayOrg } from '../../contract/org-id.ts';
+import { displayOrg, orgKeyOfId } from '../../contract/org-id.ts';
+import { orgNameProblem } from '../../contract/workflow-contract.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import {
   cleanReplica,
+  failed,
   NAMED_VERSIONS,
   type ReplicaCleaning,
   ReplicaCleaningFailedError,
@@ -13,7 +15,7 @@ import {
 } from '../../lambdas/core/erase/replica.ts';
 import { describeProblems, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
-import { heldOrgKey, readVaultOptions } from './vault-read.ts';
+import { heldOrgKey } from './vault-read.ts';
 
 const OWN_OPTIONS = {
   'replica-bucket': { type: 'string' },
@@ -37,13 +39,14 @@ A dry run unless --confirm: it names the executions it read (how each ended, who
 many listed versions the replica holds, and which a lock would keep. With --confirm it removes
 them, lists the replica again, and names every version still there and why. Running it again
 removes what is left and nothing else. Exit code 0 when nothing it may remove is left in the
-replica (or after a dry run); 1 when something is, or a list cannot be used, or the vault or the
-replica cannot be read; 2 for bad options.
+replica (or after a dry run; a listed version the vault still holds stays, named); 1 when one
+is left, or a list cannot be used, or the vault or the replica cannot be read; 2 for bad options.
 
 Options:
   --bucket NAME          the vault bucket (its versions say what erasures removed)
   --s3-endpoint URL      an S3-compatible server holding the vault instead of AWS S3
-  --org NAME             the org whose erasures to carry to the replica (required)
+  --org NAME             the org whose erasures to carry to the replica: its key in the vault,
+                         or its org id in 15 or 18 characters, any case (required)
   --replica-bucket NAME  the replica bucket (required)
   --replica-region REGION  the replica's region (required on AWS)
   --replica-endpoint URL   an S3-compatible server holding the replica instead of AWS S3
@@ -122,19 +125,27 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (values.store !== undefined)
-    problems.push(
-      '--store is not an option of sfbackup erase-replica: it removes only versions the vault no longer holds, which only the vault bucket can tell: give --bucket',
-    );
-  else if (values.bucket === undefined) problems.push('--bucket NAME is required: the vault bucket');
-  const vault = values.store === undefined ? readVaultOptions('erase-replica', values, problems) : undefined;
-  if (values.org === undefined)
-    problems.push('--org NAME is required: name the org whose erasures to carry to the replica');
-  const bucket = values['replica-bucket'];
+  for (const name of ['store', 'instance-url', 'access-token'] as const) {
+    if (values[name] !== undefined)
+      problems.push(
+        `--${name} is not an option of sfbackup erase-replica: it reads the vault bucket (--bucket), whose versions say what the vault no longer holds`,
+      );
+  }
+  const vaultEndpoint = values['s3-endpoint'];
   const endpoint = values['replica-endpoint'];
   const region = values['replica-region'];
+  const bucket = values['replica-bucket'];
+  if (values.bucket === undefined) problems.push('--bucket NAME is required: the vault bucket');
+  // An org id in any of the spellings Salesforce accepts is read under its one vault key.
+  const org = values.org === undefined ? undefined : (orgKeyOfId(values.org) ?? values.org);
+  if (org === undefined)
+    problems.push('--org NAME is required: name the org whose erasures to carry to the replica');
+  else {
+    const problem = orgNameProblem(org);
+    if (problem) problems.push(`--org: ${problem}`);
+  }
   if (!bucket) problems.push('--replica-bucket NAME is required: the bucket the vault replicates into');
-  if (bucket && bucket === values.bucket && endpoint === values['s3-endpoint'])
+  if (bucket && bucket === values.bucket && endpoint === vaultEndpoint)
     problems.push(
       "--replica-bucket names the vault itself: give the replica bucket (<stackPrefix>-replica-<account>-<region>, the config's replication)",
     );
@@ -142,14 +153,21 @@ export async function run(args: string[]): Promise<number> {
     problems.push(
       "--replica-region REGION is required for a replica on AWS S3: the config's replication.region",
     );
-  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
-    problems.push(
-      `--replica-endpoint is "${endpoint}", which is not an http(s) URL: write e.g. http://127.0.0.1:7480`,
-    );
-  if (!vault || problems.length > 0) {
+  for (const [name, url] of [
+    ['s3-endpoint', vaultEndpoint],
+    ['replica-endpoint', endpoint],
+  ] as const) {
+    if (url !== undefined && !/^https?:\/\/\S+$/.test(url))
+      problems.push(`--${name} is "${url}", which is not an http(s) URL: write e.g. http://127.0.0.1:7480`);
+  }
+  if (problems.length > 0) {
     process.stderr.write(describeProblems('erase-replica', problems, USAGE));
     return 2;
   }
+  const vault = new S3Store({
+    bucket: values.bucket!,
+    ...(vaultEndpoint ? { endpoint: vaultEndpoint } : {}),
+  });
   const replica = new S3Store({
     bucket: bucket!,
     ...(endpoint ? { endpoint } : {}),
@@ -157,15 +175,16 @@ export async function run(args: string[]): Promise<number> {
     bypassGovernanceRetention: values['bypass-governance'] ?? false,
   });
   const where = `bucket ${bucket}${endpoint ? ` at ${endpoint}` : region ? ` in ${region}` : ''}`;
-  // --bucket names an S3 vault, whose versions the run reads.
-  const vaultStore = vault.store as S3Store;
   let report: ReplicaCleaning;
   try {
+    const held = await heldOrgKey(vault, org!).catch((error: unknown) => {
+      throw failed(`looking up org ${org} in vault bucket ${values.bucket}`, error);
+    });
     report = await cleanReplica({
-      vault: vaultStore,
-      vaultVersions: vaultStore,
+      vault,
+      vaultVersions: vault,
       replica,
-      org: await heldOrgKey(vaultStore, vault.org!),
+      org: held,
       confirm: values.confirm ?? false,
       bypassGovernance: values['bypass-governance'] ?? false,
     });

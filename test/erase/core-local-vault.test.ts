@@ -8,6 +8,8 @@ import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { canonical18 } from '../../lambdas/core/erase/find.ts';
 import { ErasureTraceFoundError } from '../../lambdas/core/erase/errors.ts';
 import { eraseFromPlan, finishErasure, releaseErasure, startErasure } from './steps.ts';
+import { RemovalLog } from '../../lambdas/core/erase/removals.ts';
+import { cleanReplica } from '../../lambdas/core/erase/replica.ts';
 import { manifestKey } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
@@ -45,32 +47,7 @@ async function rowOf(pit: PointInTime, object: string, id: string) {
   return undefined;
 }
 
-import { everyVersion, findPerson, keepingVersions } from './vault-scan.ts';
-import { cleanReplica } from '../../lambdas/core/erase/replica.ts';
-import { RemovalLog } from '../../lambdas/core/erase/removals.ts';
-
-/** A replica holding `held` (`<key> <version id>`), which it gives up as S3 would a version. */
-function replicaHolding(held: Set<string>): VersionedStore & { held: Set<string> } {
-  const split = (entry: string) => [
-    entry.slice(0, entry.lastIndexOf(' ')),
-    entry.slice(entry.lastIndexOf(' ') + 1),
-  ];
-  return {
-    held,
-    location: 'memory://replica',
-    async *listVersions(prefix) {
-      for (const entry of [...held].sort()) {
-        const [key, versionId] = split(entry);
-        if (key!.startsWith(prefix))
-          yield { key: key!, versionId: versionId!, latest: false, bytes: 1, deleteMarker: false };
-      }
-    },
-    getVersion: async () => new Uint8Array(),
-    replace: async (key) => ({ key, bytes: 0, sha256: '' }),
-    versionLock: async () => ({ legalHold: false }),
-    deleteVersion: async (key, versionId) => void held.delete(`${key} ${versionId}`),
-  };
-}
+import { everyVersion, findPerson, keepingVersions, versionsHolding } from './vault-scan.ts';
 import * as steps from '../../lambdas/core/erase/workflow.ts';
 
 const deps = (dir: string, versions?: VersionedStore) => {
@@ -225,7 +202,7 @@ describe('erasure over a local vault, step by step', () => {
     // (one listed version the vault still holds, as a removal a lock refused would leave, stays)
     const held = [...vaultNow].find((v) => v.includes('/snapshots/'))!;
     await RemovalLog.of(d.store, 'sample', 'erase-refused').note(held.split(' ')[0]!, [held.split(' ')[1]!]);
-    const replica = replicaHolding(new Set([...vaultNow, ...deleted]));
+    const replica = versionsHolding(new Set([...vaultNow, ...deleted]));
     const cleaned = await cleanReplica({
       vault: d.store,
       vaultVersions: d.versions,

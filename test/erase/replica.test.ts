@@ -5,31 +5,9 @@ import {
   ReplicaCleaningFailedError,
   ReplicaListUnusableError,
 } from '../../lambdas/core/erase/replica.ts';
-import type { ObjectVersion, VersionedStore } from '../../lambdas/core/store.ts';
+import type { VersionedStore } from '../../lambdas/core/store.ts';
 import { MemoryStore } from '../backup/memory-store.ts';
-
-/** Versions held as `<key> <version id>`, given up as S3 would give up a version. */
-function versionsHolding(held: Set<string>): VersionedStore & { held: Set<string> } {
-  const split = (entry: string) => [
-    entry.slice(0, entry.lastIndexOf(' ')),
-    entry.slice(entry.lastIndexOf(' ') + 1),
-  ];
-  return {
-    held,
-    location: 'memory://versions',
-    async *listVersions(prefix): AsyncIterable<ObjectVersion> {
-      for (const entry of [...held].sort()) {
-        const [key, versionId] = split(entry);
-        if (key!.startsWith(prefix))
-          yield { key: key!, versionId: versionId!, latest: false, bytes: 1, deleteMarker: false };
-      }
-    },
-    getVersion: async () => new Uint8Array(),
-    replace: async (key) => ({ key, bytes: 0, sha256: '' }),
-    versionLock: async () => ({ legalHold: false }),
-    deleteVersion: async (key, versionId) => void held.delete(`${key} ${versionId}`),
-  };
-}
+import { versionsHolding } from './vault-scan.ts';
 
 const clean = (vault: MemoryStore, replica: VersionedStore, vaultVersions = versionsHolding(new Set())) =>
   cleanReplica({ vault, vaultVersions, replica, org: 'acme', confirm: true });

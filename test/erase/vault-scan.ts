@@ -73,3 +73,29 @@ export function keepingVersions(store: LocalDirectoryStore): VersionedStore {
     },
   };
 }
+
+/**
+ * Versions held as `<key> <version id>` (a replica, or a vault's versions), listed by prefix and
+ * given up one by one as S3 gives up a version.
+ */
+export function versionsHolding(held: Set<string>): VersionedStore & { held: Set<string> } {
+  const split = (entry: string) => [
+    entry.slice(0, entry.lastIndexOf(' ')),
+    entry.slice(entry.lastIndexOf(' ') + 1),
+  ];
+  return {
+    held,
+    location: 'memory://versions',
+    async *listVersions(prefix) {
+      for (const entry of [...held].sort()) {
+        const [key, versionId] = split(entry);
+        if (key!.startsWith(prefix))
+          yield { key: key!, versionId: versionId!, latest: false, bytes: 1, deleteMarker: false };
+      }
+    },
+    getVersion: async () => new Uint8Array(),
+    replace: async (key) => ({ key, bytes: 0, sha256: '' }),
+    versionLock: async () => ({ legalHold: false }),
+    deleteVersion: async (key, versionId) => void held.delete(`${key} ${versionId}`),
+  };
+}

@@ -7,13 +7,14 @@
  * versions from the replica, run by a person holding the role the replica trusts for removals (no
  * workflow role may remove anything there).
  *
- * What it removes is bounded twice over. Only versions the vault no longer holds: a version can
- * leave the vault only through a role allowed to remove versions (an erase role, the break-glass
- * or deploying role), so a list that names a version still in the vault (a removal that a lock
- * refused after it was listed, or a list no erasure wrote) never costs the replica a copy the vault
- * lacks. And only versions of keys an erasure of this org may remove versions of in the vault
- * (`eraseRemovalPatternsOf`): a list naming any other key, or one that is not a list, refuses the
- * whole run before anything is removed.
+ * What it removes is bounded. Only versions the vault no longer holds: a listed version still in
+ * the vault (a removal a lock refused after it was listed) stays in the replica too, so the replica
+ * never loses a copy the vault keeps. (A version leaves the vault through a role allowed to remove
+ * versions, or through the lifecycle once noncurrent for `noncurrentDays`, which expires the
+ * replica's copy alike.) Only versions of keys an erasure of this org may remove versions of in the
+ * vault (`eraseRemovalPatternsOf`): a list naming any other key, or one that is not a list, refuses
+ * the whole run before anything is removed. And the lists themselves can be written only by the
+ * erase roles and the trusted roles (the vault's bucket policy).
  *
  * Safe by default: without `confirm` it only says what it would remove and what a lock would
  * refuse. Running it again removes what is left and nothing else.
@@ -115,6 +116,8 @@ export async function cleanReplica(args: {
   const now = args.now ?? (() => new Date());
   const bypass = args.bypassGovernance ?? false;
   const listed = await readLists(vault, org);
+  // Described before anything is removed: a failure here leaves the replica as it was.
+  const executions = await describeExecutions(vault, org, listed);
   const keys = [...listed.versionsByKey.keys()].sort();
   const versionsIn = async (store: VersionedStore, where: string, key: string) => {
     const ids = new Set<string>();
@@ -169,7 +172,11 @@ export async function cleanReplica(args: {
     for (const v of present) removing.set(v.key, [...(removing.get(v.key) ?? []), v.versionId]);
     const still = (
       await inTurns([...removing.keys()], AT_ONCE, async (key) => {
-        const there = await versionsIn(replica, 'the replica, after the removals', key);
+        const there = await versionsIn(
+          replica,
+          `the replica, after ${present.length - failures.size} removal(s) were sent,`,
+          key,
+        );
         return removing
           .get(key)!
           .filter((id) => there.has(id))
@@ -186,7 +193,7 @@ export async function cleanReplica(args: {
   return {
     org,
     confirmed: confirm,
-    executions: await describeExecutions(vault, org, listed),
+    executions,
     keys: keys.length,
     listedVersions,
     stillInVault: stillInVault.length,
@@ -295,20 +302,36 @@ async function describeExecutions(
   org: string,
   listed: Listed,
 ): Promise<ListedExecution[]> {
-  const entries = new Map<string, ErasureEntry>();
-  for await (const { key } of vault.list(erasureLogPrefix(org))) {
-    const execution = executionOfEntry(org, key);
-    if (!execution || !listed.byExecution.has(execution)) continue;
-    try {
-      entries.set(execution, JSON.parse(new TextDecoder().decode(await vault.get(key))) as ErasureEntry);
-    } catch {
-      // An unreadable entry says nothing of its execution: shown as without one.
+  const entries = new Map<string, ErasureEntry | 'unreadable'>();
+  const prefix = erasureLogPrefix(org);
+  const logged: { key: string; execution: string }[] = [];
+  try {
+    for await (const { key } of vault.list(prefix)) {
+      const execution = executionOfEntry(org, key);
+      if (execution && listed.byExecution.has(execution)) logged.push({ key, execution });
     }
+  } catch (error) {
+    throw failed(`listing ${prefix} in the vault`, error);
   }
+  await inTurns(logged, AT_ONCE, async ({ key, execution }) => {
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await vault.get(key));
+    } catch (error) {
+      throw failed(`reading ${key} from the vault`, error);
+    }
+    try {
+      entries.set(execution, JSON.parse(text) as ErasureEntry);
+    } catch {
+      entries.set(execution, 'unreadable');
+    }
+  });
   return [...listed.byExecution.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([execution, keys]) => {
+      const counts = { keys: keys.size, versions: [...keys.values()].reduce((n, ids) => n + ids.size, 0) };
       const entry = entries.get(execution);
+      if (entry === 'unreadable') return { execution, status: 'log entry not JSON', ...counts };
       const at = entry && ('erasedAt' in entry ? entry.erasedAt : entry.startedAt);
       return {
         execution,
@@ -316,16 +339,15 @@ async function describeExecutions(
         ...(entry?.requestedBy ? { requestedBy: entry.requestedBy } : {}),
         ...(entry && 'reason' in entry && typeof entry.reason === 'string' ? { reason: entry.reason } : {}),
         ...(at ? { at } : {}),
-        keys: keys.size,
-        versions: [...keys.values()].reduce((n, ids) => n + ids.size, 0),
+        ...counts,
       };
     });
 }
 
 /** An operation on the vault or the replica that failed, named with where it was. */
-function failed(what: string, error: unknown): ReplicaCleaningFailedError {
+export function failed(what: string, error: unknown): ReplicaCleaningFailedError {
   return new ReplicaCleaningFailedError(
-    `${what} failed (${describe(error)}); nothing more was removed. Check that the role you run as may read the vault (and use its key) and list and remove versions in the replica, and the replica's region, then run again: what was removed stays removed.`,
+    `${what} failed (${describe(error)}); nothing more was removed. Check that the role you run as may read the vault (and use its key) and list and remove versions in the replica, and the replica's region, then run again: what was removed stays removed, and the run lists again what is left.`,
   );
 }
 
