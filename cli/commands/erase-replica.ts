@@ -4,6 +4,7 @@
  */
 import { displayOrg, orgKeyOfId } from '../../contract/org-id.ts';
 import { orgNameProblem } from '../../contract/workflow-contract.ts';
+import { orgPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import {
   cleanReplica,
@@ -15,7 +16,13 @@ import {
 } from '../../lambdas/core/erase/replica.ts';
 import { describeProblems, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
-import { heldOrgKey } from './vault-read.ts';
+import { heldOrgKey, otherOrgsHint } from './vault-read.ts';
+
+/** True when the vault holds any key under the org's prefix. */
+async function holdsAnything(vault: S3Store, org: string): Promise<boolean> {
+  for await (const _held of vault.list(orgPrefix(org))) return true;
+  return false;
+}
 
 const OWN_OPTIONS = {
   'replica-bucket': { type: 'string' },
@@ -180,6 +187,12 @@ export async function run(args: string[]): Promise<number> {
     const held = await heldOrgKey(vault, org!).catch((error: unknown) => {
       throw failed(`looking up org ${org} in vault bucket ${values.bucket}`, error);
     });
+    if (!(await holdsAnything(vault, held).catch(() => true))) {
+      process.stderr.write(
+        `sfbackup erase-replica: vault bucket ${values.bucket} holds nothing of org ${displayOrg(held)}: check --org and --bucket. ${await otherOrgsHint(vault, held)}\n`,
+      );
+      return 1;
+    }
     report = await cleanReplica({
       vault,
       vaultVersions: vault,

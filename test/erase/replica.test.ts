@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { erasureLogPrefix } from '../../lambdas/core/erase/finish.ts';
 import { RemovalLog } from '../../lambdas/core/erase/removals.ts';
 import {
   cleanReplica,
@@ -82,6 +83,35 @@ describe('which listed versions erase-replica removes', () => {
       removed: 1,
     });
     expect(replica.held).toEqual(new Set([`${key} v2`]));
+  });
+
+  it('shows an execution whose log entry is not an object as unreadable, and stops on a log it cannot read, removing nothing', async () => {
+    const vault = new MemoryStore();
+    const key = 'orgs/acme/catalog/20260101T000000000Z-abcdef.json';
+    await RemovalLog.of(vault, 'acme', 'exec-1').note(key, ['v1']);
+    await vault.put(`${erasureLogPrefix('acme')}20260101T030000000Z-exec-1.json`, '42');
+    const replica = versionsHolding(new Set([`${key} v1`]));
+    const dry = await cleanReplica({
+      vault,
+      vaultVersions: versionsHolding(new Set()),
+      replica,
+      org: 'acme',
+      confirm: false,
+    });
+    expect(dry.executions).toEqual([
+      { execution: 'exec-1', status: 'log entry unreadable', keys: 1, versions: 1 },
+    ]);
+    // ...and a log entry the vault cannot give stops the run before any removal
+    const get = vault.get.bind(vault);
+    vault.get = async (k) =>
+      k.includes('/erasures/log/')
+        ? Promise.reject(Object.assign(new Error('Slow Down'), { name: 'SlowDown' }))
+        : get(k);
+    const error = await clean(vault, replica).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^reading orgs\/acme\/erasures\/log\/\S+ from the vault failed \(SlowDown/,
+    );
+    expect(replica.held.size).toBe(1);
   });
 
   it('says which read of the vault or the replica failed, and where', async () => {

@@ -254,9 +254,29 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     expect(malformed.err).toContain('is not a record of removed versions');
     expect(await replicaVersions()).toEqual(before);
     // ...and a command line without the vault bucket, the replica or the org gets every problem at once
-    const bad = await runCli('erase-replica', '--store', '/tmp');
+    // ...and an org the vault holds nothing of is named, not taken for one with nothing to remove
+    const mistyped = await runCli(
+      'erase-replica',
+      '--bucket',
+      vaultBucket,
+      '--s3-endpoint',
+      rgw.endpoint,
+      '--org',
+      'acmee',
+      '--replica-bucket',
+      replica,
+      '--replica-endpoint',
+      rgw.endpoint,
+    );
+    expect(mistyped.code).toBe(1);
+    expect(mistyped.err).toContain(
+      `vault bucket ${vaultBucket} holds nothing of org acmee: check --org and --bucket.`,
+    );
+    const bad = await runCli('erase-replica', '--store', '/tmp', '--s3-endpoint', 'nowhere');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--store is not an option of sfbackup erase-replica');
+    expect(bad.err).toContain('--bucket NAME is required');
+    expect(bad.err).toContain('--s3-endpoint is "nowhere", which is not an http(s) URL');
     expect(bad.err).toContain('--org NAME is required');
     expect(bad.err).toContain('--replica-bucket NAME is required');
     expect(bad.err).toContain('--replica-region REGION is required');

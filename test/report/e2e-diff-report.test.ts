@@ -188,8 +188,11 @@ describe('the diff report workflow, run as synthesized under its own policies', 
     let claimed = 0;
     const claimOnce = async (key: string) => {
       if (claimed || !key.includes('/objects/Property__c/')) return;
-      claimed = Date.now();
-      await acquireLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-5', { sleep: async () => {} });
+      claimed = -1;
+      const holder = await acquireLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-5', {
+        sleep: async () => {},
+      });
+      claimed = holder.claimedAt;
       await releaseLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-5');
     };
     raced.get = async (key: string) => {
@@ -213,10 +216,13 @@ describe('the diff report workflow, run as synthesized under its own policies', 
     // AND a finish begun while an erasure holds the org (claimed a while ago) reads and writes nothing
     const aWhileAgo = { now: () => Date.now() - 60_000, sleep: async () => {} };
     await acquireLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-6', aWhileAgo);
-    await expect(finishDiffReport(store, 'sample', begun.runKey)).rejects.toThrow(
-      /execution dpo-6 of its erase workflow holds the org's vault lease since .* it read and wrote nothing/,
-    );
-    await releaseLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-6', aWhileAgo.now);
+    try {
+      await expect(finishDiffReport(store, 'sample', begun.runKey)).rejects.toThrow(
+        /execution dpo-6 of its erase workflow holds the org's vault lease since .* it read and wrote nothing/,
+      );
+    } finally {
+      await releaseLease(store, vaultLeaseRoot('sample'), 'erasure-dpo-6', aWhileAgo.now);
+    }
     expect(await keysUnder(store, begun.runKey)).toEqual([
       `${begun.runKey}objects.json`,
       `${begun.runKey}run.json`,

@@ -300,8 +300,20 @@ describe('a restore while an erasure rewrites the backups it reads', () => {
     const { org, deps } = world();
     org.hardDelete('Property__c', propertyId(1));
     const run = await validateStep(deps, DRY, 'run-dry-early');
-    await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-8', noWait);
-    await expect(planStep(deps, run)).rejects.toThrow(/execution forget-8 of its erase workflow/);
+    // (claimed a minute ago: only the check at the plan's start, not one at a write, can see it)
+    const aMinuteAgo = { ...noWait, now: () => Date.now() - 60_000 };
+    await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-8', aMinuteAgo);
+    const resolve = deps.snapshots.resolve.bind(deps.snapshots);
+    let read = false;
+    deps.snapshots.resolve = (...args) => {
+      read = true;
+      return resolve(...args);
+    };
+    const refused = await planStep(deps, run).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RestoreInProgressError);
+    expect((refused as Error).message).toMatch(/execution forget-8 of its erase workflow/);
+    // ...before it read the snapshot
+    expect(read).toBe(false);
     expect(await deps.store.head(restoreKeys.plan(ROOT, 'run-dry-early'))).toBeUndefined();
   });
 

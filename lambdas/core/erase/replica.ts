@@ -10,8 +10,9 @@
  * What it removes is bounded. Only versions the vault no longer holds: a listed version still in
  * the vault (a removal a lock refused after it was listed) stays in the replica too, so the replica
  * never loses a copy the vault keeps. (A version leaves the vault through a role allowed to remove
- * versions, or through the lifecycle once noncurrent for `noncurrentDays`, which expires the
- * replica's copy alike.) Only versions of keys an erasure of this org may remove versions of in the
+ * versions, or through the lifecycle once noncurrent for `noncurrentDays`: a version an erasure
+ * never saw, because the lifecycle had expired it in the vault, is never listed, and stays in a
+ * replica that still holds it, as a swept snapshot's does.) Only versions of keys an erasure of this org may remove versions of in the
  * vault (`eraseRemovalPatternsOf`): a list naming any other key, or one that is not a list, refuses
  * the whole run before anything is removed. And the lists themselves can be written only by the
  * erase roles and the trusted roles (the vault's bucket policy).
@@ -54,7 +55,10 @@ export interface ReplicaVersion {
 /** One execution whose lists were read, as its erasure log entry describes it. */
 export interface ListedExecution {
   readonly execution: string;
-  /** `complete`, `failed`, `unfinished`, `started` (running, or stopped unnoticed), or `no log entry`. */
+  /**
+   * `complete`, `failed`, `unfinished`, `started` (running, or stopped unnoticed), `no log entry`,
+   * or `log entry unreadable` (not an object with a status).
+   */
   readonly status: string;
   readonly requestedBy?: string;
   readonly reason?: string;
@@ -320,18 +324,24 @@ async function describeExecutions(
     } catch (error) {
       throw failed(`reading ${key} from the vault`, error);
     }
+    let entry: unknown;
     try {
-      entries.set(execution, JSON.parse(text) as ErasureEntry);
+      entry = JSON.parse(text);
     } catch {
-      entries.set(execution, 'unreadable');
+      // shown as unreadable below
     }
+    const readable =
+      typeof entry === 'object' &&
+      entry !== null &&
+      typeof (entry as { status?: unknown }).status === 'string';
+    entries.set(execution, readable ? (entry as ErasureEntry) : 'unreadable');
   });
   return [...listed.byExecution.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([execution, keys]) => {
       const counts = { keys: keys.size, versions: [...keys.values()].reduce((n, ids) => n + ids.size, 0) };
       const entry = entries.get(execution);
-      if (entry === 'unreadable') return { execution, status: 'log entry not JSON', ...counts };
+      if (entry === 'unreadable') return { execution, status: 'log entry unreadable', ...counts };
       const at = entry && ('erasedAt' in entry ? entry.erasedAt : entry.startedAt);
       return {
         execution,
