@@ -45,7 +45,8 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
       .map((v) => `${v.Key}@${v.VersionId}`)
       .sort();
   };
-  const cli = (...more: string[]) =>
+  /** `sfbackup erase-replica` for an org, over the vault and replica buckets of the server. */
+  const cliFor = (org: string, ...more: string[]) =>
     runCli(
       'erase-replica',
       '--bucket',
@@ -53,13 +54,14 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
       '--s3-endpoint',
       rgw.endpoint,
       '--org',
-      'acme',
+      org,
       '--replica-bucket',
       replica,
       '--replica-endpoint',
       rgw.endpoint,
       ...more,
     );
+  const cli = (...more: string[]) => cliFor('acme', ...more);
   const legalHold = (Status: 'ON' | 'OFF') =>
     s3.send(
       new PutObjectLegalHoldCommand({
@@ -253,25 +255,13 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
     expect(malformed.code).toBe(1);
     expect(malformed.err).toContain('is not a record of removed versions');
     expect(await replicaVersions()).toEqual(before);
-    // ...and a command line without the vault bucket, the replica or the org gets every problem at once
     // ...and an org the vault holds nothing of is named, not taken for one with nothing to remove
-    const mistyped = await runCli(
-      'erase-replica',
-      '--bucket',
-      vaultBucket,
-      '--s3-endpoint',
-      rgw.endpoint,
-      '--org',
-      'acmee',
-      '--replica-bucket',
-      replica,
-      '--replica-endpoint',
-      rgw.endpoint,
-    );
+    const mistyped = await cliFor('acmee');
     expect(mistyped.code).toBe(1);
     expect(mistyped.err).toContain(
       `vault bucket ${vaultBucket} holds nothing of org acmee: check --org and --bucket.`,
     );
+    // ...and a command line without the vault bucket, the replica or the org gets every problem at once
     const bad = await runCli('erase-replica', '--store', '/tmp', '--s3-endpoint', 'nowhere');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--store is not an option of sfbackup erase-replica');
