@@ -36,6 +36,7 @@ import {
   renewLease,
 } from './restore/lease.ts';
 import { putIfAbsent } from './restore/store-json.ts';
+import { expiredInLogs } from './retention/log.ts';
 import { catalogKey, orgPrefix } from './snapshot/keys.ts';
 import type { RemovingStore } from './removing-store.ts';
 import type {
@@ -167,7 +168,10 @@ export async function backupEnded(
   );
 }
 
-/** A backup run with a live heartbeat and no catalog entry, and until when its heartbeat holds. */
+/**
+ * A backup run with a live heartbeat, no catalog entry and no record of its end (its own, or a
+ * sweep's log expiring it), and until when its heartbeat holds.
+ */
 export interface RunningBackup {
   readonly snapshotId: string;
   readonly until: number;
@@ -201,7 +205,18 @@ export async function runningBackups(
     if (await store.head(endedKey(org, snapshotId))) continue;
     running.push({ snapshotId, until: at });
   }
-  return running.sort((a, b) => a.snapshotId.localeCompare(b.snapshotId));
+  // A snapshot a sweep expired within the hour has a live heartbeat and no catalog entry any more:
+  // the sweep named it in its log before it removed the entry.
+  const swept = new Set(
+    await expiredInLogs(
+      store,
+      org,
+      running.map((r) => r.snapshotId),
+    ),
+  );
+  return running
+    .filter((r) => !swept.has(r.snapshotId))
+    .sort((a, b) => a.snapshotId.localeCompare(b.snapshotId));
 }
 
 /** The erasure holding (or claiming) the org's vault lease, if any. */

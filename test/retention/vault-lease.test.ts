@@ -75,6 +75,25 @@ describe("an org's running backups, as their heartbeats tell", () => {
     expect((await runningBackups(s, 'acme', c!.until)).map((r) => r.snapshotId)).toEqual(['run-c']);
   });
 
+  it('does not count a backup a sweep expired within the hour, whose catalog entry is gone: its log names it', async () => {
+    // GIVEN three finished backups with live heartbeats, two of them expired by a sweep since
+    // (their catalog entries removed after its log entry named them), and a log of an earlier sweep
+    const s = store();
+    const ids = ['20260601T101500000Z-aaaaaa', '20260601T101600000Z-bbbbbb', '20260601T101700000Z-cccccc'];
+    for (const id of ids) await backupHeartbeat(s, 'acme', id, T0);
+    await s.put(catalogKey('acme', ids[2]!), '{}');
+    const log = (expired: string[]) =>
+      JSON.stringify({ expired: expired.map((snapshotId) => ({ snapshotId })) });
+    await s.put('orgs/acme/retention/20260601T101800000Z-daily-2.json', log([ids[0]!]));
+    await s.put('orgs/acme/retention/20260601T101800000Z-daily-2/bodies.json', log([ids[1]!]));
+    await s.put('orgs/acme/retention/20260531T020000000Z-daily-1.json', log([ids[1]!]));
+    // THEN only the one no log of a sweep since it started names is running
+    expect((await runningBackups(s, 'acme', T0 + MIN)).map((r) => r.snapshotId)).toEqual([ids[1]]);
+    // AND once a later sweep names it too, none is
+    await s.put('orgs/acme/retention/20260601T102000000Z-daily-3.json', log([ids[1]!]));
+    expect(await runningBackups(s, 'acme', T0 + MIN)).toEqual([]);
+  });
+
   it('writes a heartbeat at most once per five minutes of expiry, whatever the number of steps', async () => {
     const s = store();
     for (let second = 0; second < 120; second += 7)

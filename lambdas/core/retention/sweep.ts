@@ -15,7 +15,7 @@
  * last entry it read and the body removals after the last body removed, so each is done once per
  * sweep however many invocations the sweep takes.
  */
-import { RETENTION_LOG_FOLDER, type RetentionPolicy } from '../../../contract/workflow-contract.ts';
+import type { RetentionPolicy } from '../../../contract/workflow-contract.ts';
 import type { RemovingStore } from '../removing-store.ts';
 import {
   catalogKey,
@@ -51,6 +51,7 @@ import {
   writePlanning,
 } from './bodies-to-remove.ts';
 import { classify, type RetentionDecision, startOfId } from './classify.ts';
+import { expiredInLogs, retentionLogPrefix, stampOf } from './log.ts';
 
 export { RetentionCatalogUnreadableError };
 
@@ -185,9 +186,6 @@ interface RemovalList {
   readonly deferred?: boolean;
   readonly bodies: readonly string[];
 }
-
-/** The prefix of the org's retention log. */
-export const retentionLogPrefix = (org: string): string => `${orgPrefix(org)}${RETENTION_LOG_FOLDER}`;
 
 /** The retention log entry of the sweep that began at `sweptAt`. */
 const retentionLogKey = (org: string, sweptAt: Date, execution: string): string =>
@@ -681,37 +679,6 @@ async function snapshotsWithObjects(
   return { ids: ids.sort(), ignored: ignored.sort() };
 }
 
-/**
- * The snapshots among `unfinished` that an earlier sweep expired: only logs written after the
- * oldest of them started can name one, so only those are read.
- */
-async function expiredInLogs(
-  store: BackupStore,
-  org: string,
-  unfinished: readonly string[],
-  checkTime: () => void,
-): Promise<string[]> {
-  if (unfinished.length === 0) return [];
-  const oldest = stampOf(startOfId(unfinished[0]!));
-  const wanted = new Set(unfinished);
-  const found = new Set<string>();
-  const prefix = retentionLogPrefix(org);
-  for (const key of await keysUnder(store, prefix, checkTime)) {
-    checkTime();
-    // A sweep's own records (its deferral, its removal list) sit in a folder beside its entry;
-    // sweeps of earlier versions wrote their deferral beside it (<entry>-deferred.json), which
-    // names no expired snapshot.
-    const name = key.slice(prefix.length);
-    if (name < oldest || name.includes('/')) continue;
-    const log = JSON.parse(new TextDecoder().decode(await store.get(key))) as Partial<
-      Pick<RetentionLogEntry, 'expired'>
-    >;
-    if (!Array.isArray(log.expired)) continue;
-    for (const d of log.expired) if (wanted.has(d.snapshotId)) found.add(d.snapshotId);
-  }
-  return [...found];
-}
-
 async function latestPointer(store: BackupStore, org: string): Promise<string | undefined> {
   const text = await textIfAny(store, latestPointerKey(org));
   return text === undefined ? undefined : (JSON.parse(text) as { snapshotId?: string }).snapshotId;
@@ -751,9 +718,4 @@ async function keysUnder(store: BackupStore, prefix: string, checkTime: () => vo
     keys.push(entry.key);
   }
   return keys;
-}
-
-/** A sortable UTC stamp for log keys, such as 20261203T213500123Z. */
-function stampOf(date: Date): string {
-  return date.toISOString().replace(/[-:.]/g, '');
 }
