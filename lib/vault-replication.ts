@@ -26,8 +26,10 @@ export interface VaultReplicationProps {
 
 /**
  * Copies every new version of the vault bucket to a bucket in another region, re-encrypted there
- * with that region's own key. Delete markers are not replicated, so deleting an object in the
- * vault leaves the copy whole; deleting a version is never replicated by S3.
+ * with that region's own key, and every delete marker: an object a retention sweep removes in the
+ * vault is removed in the copy too, its versions noncurrent there until the copy's own lifecycle
+ * expires them, as in the vault. Deleting a version is never replicated by S3 (an erasure's
+ * removals are carried by `sfbackup erase-replica`).
  */
 export class VaultReplication extends Construct {
   /** The role S3 replicates as. */
@@ -71,10 +73,10 @@ export class VaultReplication extends Construct {
           ],
           resources: [source.arnForObjects('*')],
         }),
-        // No s3:ReplicateDelete: delete markers stay in the vault.
+        // s3:ReplicateDelete writes delete markers only; no replication removes a version.
         new iam.PolicyStatement({
           sid: 'WriteReplicas',
-          actions: ['s3:ReplicateObject', 's3:ReplicateTags'],
+          actions: ['s3:ReplicateObject', 's3:ReplicateTags', 's3:ReplicateDelete'],
           resources: [`${destinationArn}/*`],
         }),
         new iam.PolicyStatement({
@@ -131,7 +133,7 @@ export class VaultReplication extends Construct {
           status: 'Enabled',
           priority: 1,
           filter: { prefix: '' },
-          deleteMarkerReplication: { status: 'Disabled' },
+          deleteMarkerReplication: { status: 'Enabled' },
           sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
           destination: {
             bucket: destinationArn,

@@ -1,3 +1,4 @@
+import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -49,7 +50,7 @@ describe('the optional second copy of the vault', () => {
     expect(vaultStack.dependencies).toContain(replicaStack);
   });
 
-  it('replicates every version, encrypted with the replica key, without delete markers or Replication Time Control by default', () => {
+  it('replicates every version and delete marker, encrypted with the replica key, without Replication Time Control by default', () => {
     const { vaultStack } = replicatedApp();
     const template = Template.fromStack(vaultStack);
     const role = Object.keys(template.findResources('AWS::IAM::Role'));
@@ -62,7 +63,7 @@ describe('the optional second copy of the vault', () => {
           Status: 'Enabled',
           Priority: 1,
           Filter: { Prefix: '' },
-          DeleteMarkerReplication: { Status: 'Disabled' },
+          DeleteMarkerReplication: { Status: 'Enabled' },
           SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
           Destination: {
             Bucket: {
@@ -106,7 +107,7 @@ describe('the optional second copy of the vault', () => {
     expect(rule.Destination.Metrics).toEqual({ Status: 'Enabled', EventThreshold: { Minutes: 15 } });
   });
 
-  it('gives the replication role only what replication needs: read source versions, write replicas, no deletes', () => {
+  it('gives the replication role only what replication needs: read source versions, write replicas and delete markers, remove nothing', () => {
     const { vaultStack } = replicatedApp();
     const template = Template.fromStack(vaultStack);
     const [role] = Object.values(template.findResources('AWS::IAM::Role')) as { Properties: Properties }[];
@@ -140,6 +141,7 @@ describe('the optional second copy of the vault', () => {
         's3:GetObjectLegalHold',
         's3:ReplicateObject',
         's3:ReplicateTags',
+        's3:ReplicateDelete',
         'kms:Decrypt',
         'kms:Encrypt',
         'kms:GenerateDataKey',
@@ -186,6 +188,24 @@ describe('the optional second copy of the vault', () => {
     expect(deny?.Action).toEqual([...PROTECTED_BUCKET_ACTIONS]);
   });
 
+  it("expires what the vault's sweeps remove there as the vault does: the same lifecycle, the same noncurrent days", () => {
+    // GIVEN a retention policy, whose sweeps leave delete markers the rule above carries over
+    const { vaultStack, replicaStack } = buildApp(
+      configWith({
+        env: { account: '123456789012', region: 'eu-west-1' },
+        replication: { region: 'eu-central-1' },
+        retention: { keep: { daily: 7, weekly: 5, monthly: 12, yearly: 7 }, noncurrentDays: 90 },
+      }),
+      appWithoutBundling(),
+      { nag: false },
+    );
+    const lifecycle = (stack: Stack) => sourceBucket(Template.fromStack(stack)).LifecycleConfiguration;
+    // THEN the replica's versions made noncurrent by a replicated marker expire after the same days
+    expect(lifecycle(replicaStack as Stack)).toEqual(lifecycle(vaultStack));
+    expect(JSON.stringify(lifecycle(vaultStack))).toContain('"NoncurrentDays":90');
+    expect(JSON.stringify(lifecycle(vaultStack))).toContain('"ExpiredObjectDeleteMarker":true');
+  });
+
   it('passes cdk-nag in both vault stacks', () => {
     const { vaultStack, replicaStack } = replicatedApp();
     expect(nagFindings(vaultStack)).toEqual([]);
@@ -229,13 +249,14 @@ describe("the replication role as the local app's policy evaluator decides", () 
     expect(resolver.resolve(replicated, vault)).toBe(destination);
   });
 
-  it('allows reading source versions for replication and writing replicas', async () => {
+  it('allows reading source versions for replication and writing replicas and their delete markers', async () => {
     for (const [action, resource] of [
       ['s3:GetReplicationConfiguration', source],
       ['s3:GetObjectVersionForReplication', `${source}/${object}`],
       ['s3:GetObjectRetention', `${source}/${object}`],
       ['s3:ReplicateObject', `${destination}/${object}`],
       ['s3:ReplicateTags', `${destination}/${object}`],
+      ['s3:ReplicateDelete', `${destination}/${object}`],
     ] as const) {
       expect(await policies.check({ principal: role, action, resource }), action).toEqual({ allowed: true });
     }
@@ -243,9 +264,10 @@ describe("the replication role as the local app's policy evaluator decides", () 
     // kms:EncryptionContext:aws:s3:arn key from a request's context, so it cannot decide them.
   });
 
-  it('refuses it deletes, delete markers, uploads and reads of current objects', async () => {
+  it('refuses it deletes of its own, version removals, uploads and reads of current objects', async () => {
     for (const [action, resource] of [
-      ['s3:ReplicateDelete', `${destination}/${object}`],
+      ['s3:DeleteObject', `${destination}/${object}`],
+      ['s3:DeleteObject', `${source}/${object}`],
       ['s3:DeleteObjectVersion', `${destination}/${object}`],
       ['s3:DeleteObjectVersion', `${source}/${object}`],
       ['s3:PutObject', `${destination}/${object}`],

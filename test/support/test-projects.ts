@@ -49,6 +49,7 @@ export const S3_TESTS = [
   'test/retention/s3-sweep.test.ts',
   'test/erase/s3-versions.test.ts',
   'test/erase/s3-replica.test.ts',
+  'test/erase/s3-swept.test.ts',
 ];
 
 /**

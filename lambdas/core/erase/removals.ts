@@ -3,8 +3,8 @@
  * `orgs/<org>/erasures/<execution>/removed/<name>.json`, each `{ key, versionIds }`, written before
  * the versions go (a removal that then fails, on a lock put meanwhile, stays listed). S3
  * replication gives a replica of the vault the same version ids, and never carries the removal of
- * a version: this list is what to remove there (docs/erasure.md). Delete markers are left out: a
- * replica never receives them. It holds keys and version ids only, never a field's value (a key
+ * a version: this list is what to remove there (docs/erasure.md). Delete markers are left out: they
+ * hold nothing of hers. It holds keys and version ids only, never a field's value (a key
  * may name a record id, as the file index's do), and stays as the record of what was removed.
  */
 import { createHash } from 'node:crypto';
@@ -23,7 +23,7 @@ export interface RemovedVersions {
   readonly versionIds: readonly string[];
 }
 
-/** The ids of the versions of `key` among `versions` that a replica holds too: delete markers left out. */
+/** The ids of the versions of `key` among `versions` that hold data: delete markers left out. */
 export function versionsOf(versions: readonly ObjectVersion[], key: string): string[] {
   return versions.filter((v) => v.key === key && !v.deleteMarker).map((v) => v.versionId);
 }
