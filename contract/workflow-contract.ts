@@ -360,6 +360,26 @@ export const VAULT_LEASE_FOLDER = 'lease/';
 /** How the run id begins under which a retention sweep holds its org's vault lease. */
 export const SWEEP_LEASE_PREFIX = 'sweep-';
 
+/** Under the org's vault lease folder: each running backup's heartbeats. */
+export const BACKUP_HEARTBEATS_FOLDER = 'backups/';
+/** Under the org's vault lease folder: the end of each backup run that ended without a catalog entry. */
+export const BACKUP_ENDED_FOLDER = 'backups-ended/';
+
+/**
+ * Everything a backup of an org writes, relative to `orgs/<org name>/`: its snapshots, catalog
+ * entries, file bodies and index, the latest pointer, and its heartbeats and end records. Nothing
+ * else under the org's prefix is a backup's to write: the vault lease's claims, renewals and
+ * releases, the retention log, the journal and the erasure records belong to other workflows.
+ */
+export const BACKUP_WRITE_PATTERNS = [
+  'snapshots/*',
+  'catalog/*',
+  'files/*',
+  LATEST_POINTER,
+  `${VAULT_LEASE_FOLDER}${BACKUP_HEARTBEATS_FOLDER}*`,
+  `${VAULT_LEASE_FOLDER}${BACKUP_ENDED_FOLDER}*`,
+] as const;
+
 /** The vault prefix of one configured org's diff reports. */
 export function reportPrefixOf(orgName: string): string {
   return `${REPORTS_PREFIX}${orgName}/`;

@@ -18,6 +18,8 @@
  */
 import type { Readable } from 'node:stream';
 import {
+  BACKUP_ENDED_FOLDER,
+  BACKUP_HEARTBEATS_FOLDER,
   ERASURE_LEASE_PREFIX,
   ErrorName,
   SWEEP_LEASE_PREFIX,
@@ -131,11 +133,11 @@ export const executionOfRun = (runId: string): string => {
 const HEARTBEAT_STEP_MS = 5 * 60_000;
 const HOUR_MS = 60 * 60_000;
 
-const backupsPrefix = (org: string) => `${orgPrefix(org)}${VAULT_LEASE_FOLDER}backups/`;
+const backupsPrefix = (org: string) => `${orgPrefix(org)}${VAULT_LEASE_FOLDER}${BACKUP_HEARTBEATS_FOLDER}`;
 const hourFolder = (org: string, ms: number) =>
   `${backupsPrefix(org)}${new Date(Math.floor(ms / HOUR_MS) * HOUR_MS).toISOString().slice(0, 13)}/`;
 const endedKey = (org: string, snapshotId: string) =>
-  `${orgPrefix(org)}${VAULT_LEASE_FOLDER}backups-ended/${snapshotId}.json`;
+  `${orgPrefix(org)}${VAULT_LEASE_FOLDER}${BACKUP_ENDED_FOLDER}${snapshotId}.json`;
 const HEARTBEAT = /^(.+)-(\d{15})\.json$/;
 
 /** Says that a backup run is still running, until an hour from `now`. Every backup step calls it. */

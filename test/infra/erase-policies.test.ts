@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppPolicies } from '../../cli/local/policies.ts';
+import { type StackTemplate, TemplateResolver } from '../../cli/local/template.ts';
 import { type SynthesizedWorkflow, synthesizeDefinition } from '../../cli/local/index.ts';
 import { buildApp } from '../../lib/app.ts';
 import { parseConfig } from '../../lib/config.ts';
@@ -163,14 +164,36 @@ describe('who may remove versions of the vault, under the synthesized policies',
       'erasures/log/20260101T000000000Z-exec-1.json',
       'erasures/exec-1/plan.json',
     ].map((rest) => `arn:aws:s3:::${bucket}/orgs/dreamhouse-prod/${rest}`);
-    // The backup role adds new keys anywhere under its org, as its plan step does.
     const backup = roleOf('DreamhouseProdBackupPlanFunction');
     expect(await allowed(backup, 's3:PutObject', part('dreamhouse-prod'), upload)).toBe(true);
     for (const start of OTHER_ROLES) {
       for (const key of erasures)
         expect(await allowed(roleOf(start), 's3:PutObject', key, upload), `${start} ${key}`).toBe(false);
     }
-    const planted = await policies.check({
+    // The backup role's own policy denies it every key but a backup's; the vault's bucket policy
+    // refuses the erasure records to it even without that statement (an administrator who widened
+    // the role could not plant a list of versions for erase-replica either).
+    const stacks = structuredClone(w.stacks) as StackTemplate[];
+    for (const stack of stacks)
+      for (const resource of Object.values(stack.template.Resources ?? {})) {
+        const document = resource.Properties?.PolicyDocument as
+          | { Statement?: { Sid?: string }[] }
+          | undefined;
+        if (resource.Type === 'AWS::IAM::Policy' && document?.Statement)
+          document.Statement = document.Statement.filter((st) => st.Sid !== 'DenyWritesOutsideBackupKeys');
+      }
+    const widened = new AppPolicies(stacks, new TemplateResolver(stacks, 'us-east-1'), 'us-east-1');
+    expect(
+      (
+        await widened.check({
+          principal: backup,
+          action: 's3:PutObject',
+          resource: erasures[0]!.replace('erasures/', 'retention/'),
+          context: upload,
+        })
+      ).allowed,
+    ).toBe(true);
+    const planted = await widened.check({
       principal: backup,
       action: 's3:PutObject',
       resource: erasures[0]!,

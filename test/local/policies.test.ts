@@ -454,6 +454,49 @@ describe('the policies of the example app', () => {
     });
   });
 
+  it("lets every backup function write only a backup's own keys under its org's prefix: never a lease claim, the retention log or the journal", async () => {
+    const backupRoles = [...backup.functions.values()]
+      .filter((f) => f.stackName === backup.stackName && f.logicalId.startsWith('DreamhouseProdBackup'))
+      .map((f) => String(policies.roleOf(f.stackName, f.logicalId)));
+    expect(new Set(backupRoles).size).toBeGreaterThanOrEqual(8);
+    const context = {
+      's3:ObjectCreationOperation': 'true',
+      's3:if-none-match': '*',
+      's3:x-amz-server-side-encryption': 'aws:kms',
+      's3:x-amz-server-side-encryption-aws-kms-key-id': vaultKey,
+    };
+    const key = (rest: string) => `arn:aws:s3:::${bucket}/orgs/dreamhouse-prod/${rest}`;
+    const own = [
+      'snapshots/20261201T020000000Z-abcdef/objects/Account/part-00001.csv.gz',
+      'catalog/20261201T020000000Z-abcdef.json',
+      'files/sha256/ab/ab12',
+      'files/index/068000000000001AAA.json',
+      'latest-complete.json',
+      'lease/backups/2026-12-01T03/20261201T020000000Z-abcdef-000001764558000000.json',
+      'lease/backups-ended/20261201T020000000Z-abcdef.json',
+    ];
+    const others = [
+      'lease/claims/000001764558000-sweep-daily-1.json',
+      'lease/renewed/000001764558000-erasure-dpo-1.json',
+      'lease/released/erasure-dpo-1.json',
+      'retention/20261201T030000000Z-daily-1.json',
+      'journal/2026/12/01/events-0001.ndjson.gz',
+      'erasures/dpo-1/plan.json',
+    ];
+    for (const principal of backupRoles) {
+      for (const rest of own)
+        expect(
+          await policies.check({ principal, action: 's3:PutObject', resource: key(rest), context }),
+          `${principal} ${rest}`,
+        ).toEqual({ allowed: true });
+      for (const rest of others)
+        expect(
+          await policies.check({ principal, action: 's3:PutObject', resource: key(rest), context }),
+          `${principal} ${rest}`,
+        ).toMatchObject({ allowed: false });
+    }
+  });
+
   it('refuses the vault key to a role whose identity policy allows it when the key policy does not (used outside S3)', async () => {
     const exportRole = role(backup, 'DreamhouseProdBackupExport');
     const viaS3 = {

@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
   BACKUP_RETRY_ERRORS,
+  BACKUP_WRITE_PATTERNS,
   EnvName,
   LATEST_POINTER,
   METRICS_NAMESPACE,
@@ -191,6 +192,17 @@ function grantVault(f: WorkflowFunction, props: BackupWorkflowProps): void {
         Null: { 's3:if-none-match': 'true' },
         Bool: { 's3:ObjectCreationOperation': 'true' },
       },
+    }),
+  );
+  // The org's prefix holds other workflows' records too (the vault lease's claims, the retention
+  // log, the journal): a backup writes only its own keys, so it cannot plant a lease claim that
+  // would hold the org's sweeps, erasures and restore dry runs off.
+  f.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyWritesOutsideBackupKeys',
+      effect: iam.Effect.DENY,
+      actions: ['s3:PutObject'],
+      notResources: BACKUP_WRITE_PATTERNS.map((pattern) => props.bucket.arnForObjects(`${prefix}${pattern}`)),
     }),
   );
   f.addToRolePolicy(
