@@ -171,8 +171,8 @@ export async function backupEnded(
 }
 
 /**
- * A backup run with a live heartbeat, no catalog entry and no record of its end (its own, or a
- * sweep's log expiring it), and until when its heartbeat holds.
+ * A backup run with a live heartbeat, no catalog entry and no record of its end (its own, or the
+ * log of a sweep that expired it complete), and until when its heartbeat holds.
  */
 export interface RunningBackup {
   readonly snapshotId: string;
@@ -207,17 +207,26 @@ export async function runningBackups(
     if (await store.head(endedKey(org, snapshotId))) continue;
     running.push({ snapshotId, until: at });
   }
-  // A snapshot a sweep expired within the hour has a live heartbeat and no catalog entry any more:
-  // the sweep named it in its log before it removed the entry.
-  const swept = new Set(
-    await expiredInLogs(
-      store,
-      org,
-      running.map((r) => r.snapshotId),
-    ),
+  // A complete snapshot a sweep expired within the hour has a live heartbeat and no catalog entry
+  // any more: the sweep's log named it before it removed the entry. Such a run ended (it wrote its
+  // catalog entry); it is left out unless a heartbeat may have been written after the sweep began.
+  // A failed or unfinished run a sweep expired may be running still, redriven: it counts. So does
+  // one whose log cannot be read (an erasure then waits for its heartbeat to expire).
+  const { expired } = await expiredInLogs(
+    store,
+    org,
+    running.map((r) => r.snapshotId),
+  );
+  const ended = new Set(
+    expired
+      .filter((e) => {
+        const run = running.find((r) => r.snapshotId === e.snapshotId);
+        return e.state === 'complete' && run !== undefined && run.until - ttlMs <= e.sweptAt;
+      })
+      .map((e) => e.snapshotId),
   );
   return running
-    .filter((r) => !swept.has(r.snapshotId))
+    .filter((r) => !ended.has(r.snapshotId))
     .sort((a, b) => a.snapshotId.localeCompare(b.snapshotId));
 }
 

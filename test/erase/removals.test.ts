@@ -30,7 +30,7 @@ function versionsWithAMarker(removed: string[]): VersionedStore {
 }
 
 describe('the list of versions an erasure removes', () => {
-  it('names every earlier version of the key before it goes, but delete markers, which no replica holds', async () => {
+  it('names every earlier version of the key before it goes, but delete markers, which hold no data', async () => {
     const store = new MemoryStore();
     const removed: string[] = [];
     const log = RemovalLog.of(store, 'acme', 'e1');

@@ -6,6 +6,7 @@ import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { cleanReplica } from '../../lambdas/core/erase/replica.ts';
 import { sweepOrg } from '../../lambdas/core/retention/sweep.ts';
+import { runningBackups } from '../../lambdas/core/vault-lease.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { TEST_SETTINGS } from '../backup/e2e-support.ts';
@@ -13,7 +14,7 @@ import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.
 import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
 import { findPerson, versionsHolding } from './vault-scan.ts';
 
-/** `key versionId` of every version under a prefix, delete markers left out (a replica's view of them). */
+/** `key versionId` of every version under a prefix, delete markers left out. */
 async function versionsUnder(store: S3Store, prefix: string): Promise<Set<string>> {
   const out = new Set<string>();
   for await (const v of store.listVersions(prefix)) if (!v.deleteMarker) out.add(`${v.key} ${v.versionId}`);
@@ -68,8 +69,10 @@ describe.skipIf(radosgwOptedOut())(
       });
       expect(summary.status).toBe('complete');
       const reader = new SnapshotReader(store);
+      // (the sweep begins ten minutes after the backups' last steps: past the five-minute slots
+      // their heartbeats are counted in)
       const swept = await sweepOrg(
-        { store, remover: store, clock: () => new Date(), sleep: async () => {} },
+        { store, remover: store, clock: () => new Date(Date.now() + 10 * 60_000), sleep: async () => {} },
         { org: 'sample', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'daily-1' },
       );
       expect(swept).toMatchObject({ done: true, heldBy: null });
@@ -82,7 +85,18 @@ describe.skipIf(radosgwOptedOut())(
       const heldInGone = before.filter(inGone).map((t) => t.replace(/: (id|value)$/, ''));
       expect(heldInGone.length).toBeGreaterThan(0);
       // (a replica with delete markers replicated holds the same versions, the swept ones noncurrent)
-      const replica = versionsHolding(await versionsUnder(store, 'orgs/sample/'));
+      const replicated = await versionsUnder(store, 'orgs/sample/');
+      const replica = versionsHolding(new Set(replicated));
+      // The swept backups' heartbeats are live still, their catalog entries gone: only the retention
+      // log says they ended, and no backup counts as running.
+      const live = new Set<string>();
+      for await (const { key } of store.list('orgs/sample/lease/backups/')) {
+        const [, id, expiry] = /\/([^/]+)-(\d{15})\.json$/.exec(key) ?? [];
+        if (Number(expiry) > Date.now() && gone.includes(id!)) live.add(id!);
+      }
+      expect(live).toEqual(new Set(gone));
+      for (const id of gone) expect(await store.head(`orgs/sample/catalog/${id}.json`), id).toBeUndefined();
+      expect(await runningBackups(store, 'sample', Date.now())).toEqual([]);
 
       // WHEN the synthesized erase workflow erases her, every S3 call authorized as AWS would (the
       // swept backups' heartbeats still live: only the retention log says they ended)
@@ -142,9 +156,12 @@ describe.skipIf(radosgwOptedOut())(
       // THEN the replica no longer holds them either (the versions the erasure itself wrote and then
       // removed, its plan's among them, came after the replica's view here: not in it)
       expect(cleaned).toMatchObject({ leftCount: 0 });
-      expect(cleaned.removed).toBeGreaterThanOrEqual(heldInGone.length);
       const replicaLeft = new Set([...replica.held].map((v) => v.replace(' ', '@')));
       expect(heldInGone.filter((v) => replicaLeft.has(v))).toEqual([]);
+      // AND it keeps every version the vault still holds, and only those
+      const vaultNow = await versionsUnder(store, 'orgs/sample/');
+      expect([...replicated].filter((v) => vaultNow.has(v) && !replica.held.has(v))).toEqual([]);
+      expect([...replica.held].filter((v) => !vaultNow.has(v))).toEqual([]);
     }, 300_000);
   },
 );

@@ -155,6 +155,21 @@ describe('the retention sweep', () => {
     ]);
   });
 
+  it('refuses, removing nothing, a retention log entry it cannot read while a run without a catalog entry may be in it', async () => {
+    const { store } = await vaultOf(3);
+    await store.put(`${snapshotPrefix('acme', '20261101T050000000Z-zzzzzz')}plan.json`, '{}');
+    await store.put('orgs/acme/retention/20261101T060000000Z-exec-0.json', 'not json');
+    const refused = sweepOrg(
+      { store, remover: store, clock: () => at(2, 3) },
+      { org: 'acme', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, execution: 'exec-1' },
+    );
+    await expect(refused).rejects.toBeInstanceOf(RetentionCatalogUnreadableError);
+    await expect(refused).rejects.toThrow(
+      /retention log of org acme holds entries that are not log entries \(orgs\/acme\/retention\/20261101T060000000Z-exec-0\.json\).*nothing was expired/,
+    );
+    expect(store.removed).toEqual([]);
+  });
+
   it('stops at its deadline and continues on the next run', async () => {
     const { store, ids } = await vaultOf(5);
     let ticks = 0;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { holdRestoreLeases } from '../../lambdas/core/erase/lease.ts';
 import { acquireLease, LEASE_TTL_MS, liveClaims, releaseLease } from '../../lambdas/core/restore/lease.ts';
+import { expiredInLogs } from '../../lambdas/core/retention/log.ts';
 import { catalogKey } from '../../lambdas/core/snapshot/keys.ts';
 import {
   BackupHeldByErasureError,
@@ -75,23 +76,57 @@ describe("an org's running backups, as their heartbeats tell", () => {
     expect((await runningBackups(s, 'acme', c!.until)).map((r) => r.snapshotId)).toEqual(['run-c']);
   });
 
-  it('does not count a backup a sweep expired within the hour, whose catalog entry is gone: its log names it', async () => {
-    // GIVEN three finished backups with live heartbeats, two of them expired by a sweep since
-    // (their catalog entries removed after its log entry named them), and a log of an earlier sweep
+  it('does not count a complete backup a sweep expired since its last heartbeat: its log names it', async () => {
+    // GIVEN backups whose last heartbeats (at 10:17, so expiring at 11:20) are live, and no catalog entry
     const s = store();
-    const ids = ['20260601T101500000Z-aaaaaa', '20260601T101600000Z-bbbbbb', '20260601T101700000Z-cccccc'];
-    for (const id of ids) await backupHeartbeat(s, 'acme', id, T0);
-    await s.put(catalogKey('acme', ids[2]!), '{}');
-    const log = (expired: string[]) =>
-      JSON.stringify({ expired: expired.map((snapshotId) => ({ snapshotId })) });
-    await s.put('orgs/acme/retention/20260601T101800000Z-daily-2.json', log([ids[0]!]));
-    await s.put('orgs/acme/retention/20260601T101800000Z-daily-2/bodies.json', log([ids[1]!]));
-    await s.put('orgs/acme/retention/20260531T020000000Z-daily-1.json', log([ids[1]!]));
-    // THEN only the one no log of a sweep since it started names is running
-    expect((await runningBackups(s, 'acme', T0 + MIN)).map((r) => r.snapshotId)).toEqual([ids[1]]);
-    // AND once a later sweep names it too, none is
-    await s.put('orgs/acme/retention/20260601T102000000Z-daily-3.json', log([ids[1]!]));
-    expect(await runningBackups(s, 'acme', T0 + MIN)).toEqual([]);
+    const [a, b, c, d, e] = ['aaaaaa', 'bbbbbb', 'cccccc', 'dddddd', 'eeeeee'].map(
+      (suffix) => `20260601T101000000Z-${suffix}`,
+    );
+    for (const id of [a, b, c, d, e]) await backupHeartbeat(s, 'acme', id!, T0);
+    await s.put(catalogKey('acme', d!), '{}');
+    const log = (expired: [string, string][]) =>
+      JSON.stringify({ expired: expired.map(([snapshotId, state]) => ({ snapshotId, state })) });
+    // a sweep at 10:25 expired a complete, and b as a failed run (which a redrive may be running)
+    await s.put(
+      'orgs/acme/retention/20260601T102500000Z-daily-2.json',
+      log([
+        [a!, 'complete'],
+        [b!, 'failed'],
+      ]),
+    );
+    // one at 10:18 expired c complete, but c's last heartbeat may have come after it began
+    await s.put('orgs/acme/retention/20260601T101800000Z-daily-1.json', log([[c!, 'complete']]));
+    // e is named only by a sweep's own records, and by an entry from before it started
+    await s.put('orgs/acme/retention/20260601T102500000Z-daily-2/bodies.json', log([[e!, 'complete']]));
+    await s.put('orgs/acme/retention/20260531T020000000Z-daily-0.json', log([[e!, 'complete']]));
+    // and an entry that is not one is read past, not failed on
+    await s.put('orgs/acme/retention/20260601T102600000Z-daily-3.json', 'not json');
+    // THEN the complete one swept after its last heartbeat is the one left out
+    expect((await runningBackups(s, 'acme', T0 + MIN)).map((r) => r.snapshotId)).toEqual([b, c, e]);
+    // AND c, once a sweep that began after its last heartbeat names it, is left out too
+    await s.put('orgs/acme/retention/20260601T103000000Z-daily-4.json', log([[c!, 'complete']]));
+    expect((await runningBackups(s, 'acme', T0 + MIN)).map((r) => r.snapshotId)).toEqual([b, e]);
+    // AND b, redriven, heartbeats on: it counts whatever the logs say
+    await backupHeartbeat(s, 'acme', b!, T0 + 20 * MIN);
+    expect((await runningBackups(s, 'acme', T0 + 21 * MIN)).map((r) => r.snapshotId)).toEqual([b, e]);
+  });
+
+  it('names the retention log entries it cannot read, for the sweep to refuse them', async () => {
+    const s = store();
+    await s.put('orgs/acme/retention/20260601T102500000Z-daily-2.json', 'not json');
+    await s.put('orgs/acme/retention/20260601T102600000Z-daily-3.json', '{"expired":[null]}');
+    await s.put('orgs/acme/retention/20260601T102700000Z-daily-4-deferred.json', '{"reason":"a backup ran"}');
+    await s.put(
+      'orgs/acme/retention/20260601T102800000Z-daily-5.json',
+      '{"expired":[{"snapshotId":"x","state":"complete"}]}',
+    );
+    expect(await expiredInLogs(s, 'acme', ['20260601T101000000Z-aaaaaa', 'x'])).toEqual({
+      expired: [{ snapshotId: 'x', state: 'complete', sweptAt: Date.parse('2026-06-01T10:28:00Z') }],
+      unreadable: [
+        'orgs/acme/retention/20260601T102500000Z-daily-2.json',
+        'orgs/acme/retention/20260601T102600000Z-daily-3.json',
+      ],
+    });
   });
 
   it('writes a heartbeat at most once per five minutes of expiry, whatever the number of steps', async () => {

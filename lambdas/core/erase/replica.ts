@@ -12,9 +12,10 @@
  * never loses a copy the vault keeps. (A version leaves the vault through a role allowed to remove
  * versions, or through the lifecycle once noncurrent for `noncurrentDays`: a version an erasure
  * never saw, because the lifecycle had expired it in the vault, is never listed; the replica,
- * which receives the vault's delete markers and has the same lifecycle, expires it too.) Only versions of keys an erasure of this org may remove versions of in the
- * vault (`eraseRemovalPatternsOf`): a list naming any other key, or one that is not a list, refuses
- * the whole run before anything is removed. And the lists themselves can be written only by the
+ * which receives the vault's delete markers and has the same lifecycle, expires it too.) Only
+ * versions of keys an erasure of this org may remove versions of in the vault
+ * (`eraseRemovalPatternsOf`): a list naming any other key, or one that is not a list, refuses the
+ * whole run before anything is removed. And the lists themselves can be written only by the
  * erase roles and the trusted roles (the vault's bucket policy).
  *
  * Safe by default: without `confirm` it only says what it would remove and what a lock would

@@ -1,11 +1,12 @@
 /**
  * The org's retention log, `orgs/<org>/retention/<time>-<execution>.json`: one entry per sweep
- * that expired something, written before it removes anything, naming every snapshot it expired.
+ * that expired snapshots or removes file bodies, written before it removes anything, naming every
+ * snapshot it expired and its state then.
  */
 import { RETENTION_LOG_FOLDER } from '../../../contract/workflow-contract.ts';
 import { orgPrefix } from '../snapshot/keys.ts';
 import type { BackupStore } from '../store.ts';
-import { startOfId } from './classify.ts';
+import { type RetentionDecision, startOfId } from './classify.ts';
 
 /** The prefix of the org's retention log. */
 export const retentionLogPrefix = (org: string): string => `${orgPrefix(org)}${RETENTION_LOG_FOLDER}`;
@@ -15,42 +16,88 @@ export function stampOf(date: Date): string {
   return date.toISOString().replace(/[-:.]/g, '');
 }
 
+/** A snapshot a sweep expired, as its log entry says. */
+export interface ExpiredSnapshot {
+  readonly snapshotId: string;
+  /** What the snapshot was when the sweep classified it. */
+  readonly state: RetentionDecision['state'];
+  /** When that sweep began (its log key's time), in ms. */
+  readonly sweptAt: number;
+}
+
+/** What the log says of some snapshots, and the entries that could not be read. */
+export interface ExpiredInLogs {
+  readonly expired: readonly ExpiredSnapshot[];
+  /** Keys of entries that are not a log entry (not JSON, or a list that is not of decisions). */
+  readonly unreadable: readonly string[];
+}
+
+const STAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/;
+
 /**
- * The snapshots among `ids` that a sweep expired. A sweep classifies only what the catalog holds,
- * after its log's time, so only logs written after the oldest of them started can name one: only
- * those are read. `checkTime` is called between reads (it throws once time is up).
+ * What the org's retention log says of the snapshots `ids`: each time a sweep expired one. A sweep
+ * takes its time (the stamp of its log key) when it begins and expires only snapshots that started
+ * before it, so only entries stamped after the oldest of them started can name one: the listing
+ * starts there. `checkTime` is called between reads (it throws once time is up).
  */
 export async function expiredInLogs(
   store: BackupStore,
   org: string,
   ids: readonly string[],
   checkTime: () => void = () => {},
-): Promise<string[]> {
-  if (ids.length === 0) return [];
-  // An id that names no time (no backup writes one) leaves every log to read.
+): Promise<ExpiredInLogs> {
+  if (ids.length === 0) return { expired: [], unreadable: [] };
+  // An id that names no time (no backup writes one) leaves every entry to read.
   const start = Math.min(...ids.map((id) => startOfId(id).getTime()));
-  const oldest = Number.isNaN(start) ? '' : stampOf(new Date(start));
-  const wanted = new Set(ids);
-  const found = new Set<string>();
   const prefix = retentionLogPrefix(org);
-  let listed = 0;
+  const from = Number.isNaN(start) ? {} : { afterKey: `${prefix}${stampOf(new Date(start))}` };
   const keys: string[] = [];
-  for await (const entry of store.list(prefix)) {
-    if (++listed % 1000 === 0) checkTime();
-    keys.push(entry.key);
-  }
-  for (const key of keys) {
+  for await (const entry of store.list(prefix, from)) {
     // A sweep's own records (its deferral, its removal list, its planning) sit in a folder beside
-    // its entry; sweeps of earlier versions wrote their deferral beside it (<entry>-deferred.json),
-    // which names no expired snapshot.
-    const name = key.slice(prefix.length);
-    if (name < oldest || name.includes('/')) continue;
-    checkTime();
-    const log = JSON.parse(new TextDecoder().decode(await store.get(key))) as {
-      expired?: readonly { snapshotId?: unknown }[];
-    };
-    if (!Array.isArray(log.expired)) continue;
-    for (const d of log.expired) if (wanted.has(d.snapshotId as string)) found.add(d.snapshotId as string);
+    // its entry.
+    if (!entry.key.slice(prefix.length).includes('/')) keys.push(entry.key);
+    if (keys.length % 1000 === 999) checkTime();
   }
-  return [...found];
+  const wanted = new Set(ids);
+  const expired: ExpiredSnapshot[] = [];
+  const unreadable: string[] = [];
+  for (const key of keys) {
+    checkTime();
+    const stamp = STAMP.exec(key.slice(prefix.length));
+    const decisions = decisionsIn(new TextDecoder().decode(await store.get(key)));
+    if (!stamp || !decisions) {
+      unreadable.push(key);
+      continue;
+    }
+    const [, y, mo, d, h, mi, s, ms] = stamp;
+    const sweptAt = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+    for (const decision of decisions)
+      if (wanted.has(decision.snapshotId)) expired.push({ ...decision, sweptAt });
+  }
+  return { expired, unreadable };
+}
+
+/**
+ * The expired decisions of a log entry's text; none for a record without them (sweeps of earlier
+ * versions wrote their deferral beside their entry, `<entry>-deferred.json`); undefined when it is
+ * not JSON or its list is not a list of decisions.
+ */
+function decisionsIn(text: string): { snapshotId: string; state: RetentionDecision['state'] }[] | undefined {
+  let log: unknown;
+  try {
+    log = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof log !== 'object' || log === null) return undefined;
+  const list = (log as { expired?: unknown }).expired;
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) return undefined;
+  const out: { snapshotId: string; state: RetentionDecision['state'] }[] = [];
+  for (const d of list as { snapshotId?: unknown; state?: unknown }[]) {
+    if (typeof d?.snapshotId !== 'string') return undefined;
+    const state = d.state === 'complete' || d.state === 'failed' ? d.state : 'unfinished';
+    out.push({ snapshotId: d.snapshotId, state });
+  }
+  return out;
 }

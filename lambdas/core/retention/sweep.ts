@@ -590,7 +590,12 @@ async function classifyOrg(
   const catalog = await readWholeCatalog(store, org, checkTime);
   const inCatalog = new Set(catalog.map((e) => e.snapshotId));
   const unfinished = folders.ids.filter((id) => !inCatalog.has(id));
-  const halfSwept = await expiredInLogs(store, org, unfinished, checkTime);
+  const logged = await expiredInLogs(store, org, unfinished, checkTime);
+  if (logged.unreadable.length > 0)
+    throw new RetentionCatalogUnreadableError(
+      `The retention log of org ${org} holds entries that are not log entries (${logged.unreadable.join(', ')}), so which unfinished snapshots an earlier sweep expired is unknown; nothing was expired. Only the sweeper writes there: compare each with its earlier versions in the vault.`,
+    );
+  const halfSwept = [...new Set(logged.expired.map((e) => e.snapshotId))];
   const plan = classify({
     catalog,
     unfinished,
