@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { Org } from '../../emulator/org/org.ts';
+import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { backup, freshStoreDir, nextSecond, snapshotRows } from './e2e-support.ts';
+
+async function keysUnder(dir: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of new LocalDirectoryStore(dir).list(prefix)) keys.push(entry.key);
+  return keys;
+}
 
 const DOCUMENTS = 3_000;
 
@@ -100,10 +107,24 @@ describe('backing up the links of files incrementally', () => {
     });
     await nextSecond();
     const dir = freshStoreDir();
-    const full = await backup(emu, dir, 'full', {
-      includeObjects: ['Account', 'Contact', 'ContentDocument', 'ContentVersion', 'ContentDocumentLink'],
+    // Run under the synthesized policies: the files step stores bodies and index entries, the
+    // finish its catalog entry and pointer, every step its heartbeat, each as only a backup may.
+    const objects = ['Account', 'Contact', 'ContentDocument', 'ContentVersion', 'ContentDocumentLink'];
+    const full = await backup(emu, dir, 'full', { includeObjects: objects }, undefined, {
+      enforcePolicies: true,
     });
     expect(full.summary.status).toBe('complete');
+    const stored = (await keysUnder(dir, 'orgs/sample/')).map((k) => k.split('/').slice(2, 4).join('/'));
+    expect(new Set(stored)).toEqual(
+      new Set([
+        `catalog/${full.summary.snapshotId}.json`,
+        'files/sha256',
+        'files/index',
+        'latest-complete.json',
+        'lease/backups',
+        `snapshots/${full.summary.snapshotId}`,
+      ]),
+    );
     expect(await live(dir)).toEqual(orgLinks([oldDoc, otherDoc]));
     expect(await live(dir)).toContain(`${otherDoc} ${contact} C InternalUsers`);
 
@@ -116,8 +137,8 @@ describe('backing up the links of files incrementally', () => {
     });
     expect(org.delete([removed])[0]?.success).toBe(true);
     await nextSecond();
-    const incremental = await backup(emu, dir, 'incremental', {
-      includeObjects: ['Account', 'Contact', 'ContentDocument', 'ContentVersion', 'ContentDocumentLink'],
+    const incremental = await backup(emu, dir, 'incremental', { includeObjects: objects }, undefined, {
+      enforcePolicies: true,
     });
     expect(incremental.summary.status).toBe('complete');
     const after = await live(dir);

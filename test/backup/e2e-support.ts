@@ -41,6 +41,7 @@ export async function backup(
   mode: LocalBackupOptions['mode'],
   settings: Record<string, unknown> = {},
   maxConcurrency?: number,
+  options: { readonly enforcePolicies?: boolean } = {},
 ): Promise<{ summary: BackupSummary; sns: SnsMessage[] }> {
   const sns: SnsMessage[] = [];
   const { summary } = await runLocalBackup({
@@ -52,6 +53,7 @@ export async function backup(
     settings: { ...TEST_SETTINGS, ...settings },
     retryIntervalScale: 0,
     ...(maxConcurrency ? { maxConcurrency } : {}),
+    ...(options.enforcePolicies ? { enforcePolicies: true } : {}),
     onSns: (m) => {
       sns.push(m);
     },
