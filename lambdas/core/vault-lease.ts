@@ -190,7 +190,7 @@ export async function runningBackups(
   // A live heartbeat expires within the next TTL (plus its rounding): only those hours are listed.
   for (
     let hour = Math.floor(now / HOUR_MS) * HOUR_MS;
-    hour <= now + ttlMs + HEARTBEAT_STEP_MS;
+    hour <= now + ttlMs + 2 * HEARTBEAT_STEP_MS;
     hour += HOUR_MS
   ) {
     const folder = hourFolder(org, hour);
@@ -198,7 +198,12 @@ export async function runningBackups(
       const match = HEARTBEAT.exec(key.slice(folder.length));
       if (!match) continue;
       const expiresAt = Number(match[2]);
-      if (expiresAt > now) until.set(match[1]!, Math.max(expiresAt, until.get(match[1]!) ?? 0));
+      // No step writes a heartbeat lasting longer than the TTL and its rounding (a step more is
+      // left for clocks that differ), nor files it in another hour than its expiry's: such a key
+      // holds nothing off.
+      if (expiresAt <= now || expiresAt > now + ttlMs + 2 * HEARTBEAT_STEP_MS) continue;
+      if (hourFolder(org, expiresAt) !== folder) continue;
+      until.set(match[1]!, Math.max(expiresAt, until.get(match[1]!) ?? 0));
     }
   }
   const running: RunningBackup[] = [];

@@ -129,6 +129,22 @@ describe("an org's running backups, as their heartbeats tell", () => {
     });
   });
 
+  it('ignores a heartbeat no backup step writes: one lasting past the hour and its rounding, or filed under another hour', async () => {
+    const s = store();
+    await backupHeartbeat(s, 'acme', 'run-a', T0);
+    // A heartbeat written with a far expiry would hold erasures off until then.
+    await backupHeartbeat(s, 'acme', 'run-far', T0, 5 * LEASE_TTL_MS);
+    const folderOf = (ms: number) => `orgs/acme/lease/backups/${new Date(ms).toISOString().slice(0, 13)}/`;
+    // One filed under this hour's folder (10:00), its expiry (11:20) belonging to the next.
+    const expiry = Math.ceil((T0 + LEASE_TTL_MS) / (5 * MIN)) * 5 * MIN;
+    expect(folderOf(expiry)).not.toBe(folderOf(T0));
+    await s.put(`${folderOf(T0)}run-moved-${String(expiry).padStart(15, '0')}.json`, '{}');
+    // One in its own hour's folder, lasting to 11:55: more than an hour and two steps from 10:18.
+    const late = Date.parse('2026-06-01T11:55:00Z');
+    await s.put(`${folderOf(late)}run-late-${String(late).padStart(15, '0')}.json`, '{}');
+    expect((await runningBackups(s, 'acme', T0 + MIN)).map((r) => r.snapshotId)).toEqual(['run-a']);
+  });
+
   it('writes a heartbeat at most once per five minutes of expiry, whatever the number of steps', async () => {
     const s = store();
     for (let second = 0; second < 120; second += 7)

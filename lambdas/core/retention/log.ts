@@ -52,11 +52,12 @@ export async function expiredInLogs(
   const prefix = retentionLogPrefix(org);
   const from = Number.isNaN(start) ? {} : { afterKey: `${prefix}${stampOf(new Date(start))}` };
   const keys: string[] = [];
+  let listed = 0;
   for await (const entry of store.list(prefix, from)) {
+    if (++listed % 1000 === 0) checkTime();
     // A sweep's own records (its deferral, its removal list, its planning) sit in a folder beside
     // its entry.
     if (!entry.key.slice(prefix.length).includes('/')) keys.push(entry.key);
-    if (keys.length % 1000 === 999) checkTime();
   }
   const wanted = new Set(ids);
   const expired: ExpiredSnapshot[] = [];
