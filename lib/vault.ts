@@ -238,9 +238,9 @@ export class Vault extends Construct {
 
   /**
    * The erasure records (`orgs/<org>/erasures/`: plans, progress, the lists of removed versions and
-   * the log) are the erase workflow's alone. A backup function may add any new key under its org, so
-   * without this it could plant a list of removed versions, which `sfbackup erase-replica` would
-   * read, or a log entry. Only the trusted roles and roles carrying the erase duty's tag (each
+   * the log) are the erase workflow's alone. A backup function's own policy keeps it to a backup's
+   * keys; this is the second layer, for a role widened since: without it such a role could plant a
+   * list of removed versions, which `sfbackup erase-replica` would read, or a log entry. Only the trusted roles and roles carrying the erase duty's tag (each
    * kept to its own org by its own policy) may write there.
    */
   private denyErasureRecordsToOthers(): void {
