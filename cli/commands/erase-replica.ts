@@ -4,7 +4,6 @@
  */
 import { displayOrg, orgKeyOfId } from '../../contract/org-id.ts';
 import { orgNameProblem } from '../../contract/workflow-contract.ts';
-import { orgPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import {
   cleanReplica,
@@ -16,13 +15,7 @@ import {
 } from '../../lambdas/core/erase/replica.ts';
 import { describeProblems, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
-import { heldOrgKey, otherOrgsHint } from './vault-read.ts';
-
-/** True when the vault holds any key under the org's prefix. */
-async function holdsAnything(vault: S3Store, org: string): Promise<boolean> {
-  for await (const _held of vault.list(orgPrefix(org))) return true;
-  return false;
-}
+import { heldOrgKey, holdsAnything, otherOrgsHint } from './vault-read.ts';
 
 const OWN_OPTIONS = {
   'replica-bucket': { type: 'string' },

@@ -103,15 +103,19 @@ export async function onlyOrg(store: BackupStore, where: string = store.location
  * org the person meant (two orgs whose ids differ only in case are not a typing mistake).
  */
 export async function heldOrgKey(store: BackupStore, org: string): Promise<string> {
-  if (orgKeyOfId(org) === undefined) return org;
-  // The first key under the org's prefix is enough to know the vault holds it.
-  for await (const _held of store.list(orgPrefix(org))) return org;
+  if (orgKeyOfId(org) === undefined || (await holdsAnything(store, org))) return org;
   const reader = new SnapshotReader(store);
   const same = (await reader.orgs()).filter(
     (held) =>
       held !== org && orgKeyOfId(held) !== undefined && sameOrgId(held.slice(0, 15), org.slice(0, 15)),
   );
   return same.length === 1 && same[0] !== undefined ? same[0] : org;
+}
+
+/** True when the vault holds any key under the org's prefix: the first one listed is enough. */
+export async function holdsAnything(store: BackupStore, org: string): Promise<boolean> {
+  for await (const _held of store.list(orgPrefix(org))) return true;
+  return false;
 }
 
 /**
