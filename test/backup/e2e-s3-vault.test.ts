@@ -3,32 +3,26 @@ import { runLocalBackup } from '../../cli/commands/backup.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
-import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
+import { type Radosgw, radosgwOptedOut, startRadosgw, useRadosgwEnv } from '../support/radosgw.ts';
 import { dumpRows, startSampleOrg, TEST_SETTINGS } from './e2e-support.ts';
 
 // Skipped only when a developer opts out explicitly; a missing radosgw fails these tests.
 describe.skipIf(radosgwOptedOut())('a backup into an S3 vault (radosgw)', () => {
   let rgw: Radosgw;
   let emu: RunningEmulator;
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv = () => {};
 
   beforeAll(async () => {
     rgw = await startRadosgw();
     // Handlers and the runner reach the bucket through the SDK's default credential chain, as in Lambda.
-    for (const [key, value] of Object.entries(rgw.env)) {
-      saved[key] = process.env[key];
-      process.env[key] = value;
-    }
+    restoreEnv = useRadosgwEnv(rgw);
     emu = await startSampleOrg('ebikes-lwc');
   }, 180_000);
 
   afterAll(async () => {
     await emu?.stop();
     await rgw?.stop();
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    restoreEnv();
   });
 
   it('writes a complete snapshot that the point-in-time reader reads back from the bucket', async () => {

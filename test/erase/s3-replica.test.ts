@@ -10,7 +10,7 @@ import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { erasureLogPrefix } from '../../lambdas/core/erase/finish.ts';
 import { RemovalLog } from '../../lambdas/core/erase/removals.ts';
 import type { ReplicaCleaning } from '../../lambdas/core/erase/replica.ts';
-import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
+import { type Radosgw, radosgwOptedOut, startRadosgw, useRadosgwEnv } from '../support/radosgw.ts';
 import { runCli } from '../support/run-cli.ts';
 
 const ORG_ID = '00D000000000001AAA';
@@ -30,7 +30,7 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
   let replica: string;
   let vaultBucket: string;
   let vault: S3Store;
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv = () => {};
   /** Version ids the replica was given, by key, oldest first. */
   const ids: Record<string, string[]> = {};
 
@@ -75,10 +75,7 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
   beforeAll(async () => {
     rgw = await startRadosgw();
     // The command reaches the replica through the SDK's default credential chain, as on AWS.
-    for (const [key, value] of Object.entries(rgw.env)) {
-      saved[key] = process.env[key];
-      process.env[key] = value;
-    }
+    restoreEnv = useRadosgwEnv(rgw);
     s3 = rgw.client();
     replica = await rgw.createBucket('replica', { objectLock: true });
     vaultBucket = await rgw.createBucket('vault', { objectLock: true });
@@ -137,10 +134,7 @@ describe.skipIf(radosgwOptedOut())("erasures carried to the vault's replica (rad
   afterAll(async () => {
     s3?.destroy();
     await rgw?.stop();
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    restoreEnv();
   });
 
   it('reports first, then removes every listed version a lock allows, then the rest once the locks allow, and nothing else', async () => {

@@ -1,17 +1,17 @@
-import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { runLocalBackup } from '../../cli/commands/backup.ts';
 import { buildLocalEraseApp } from '../../cli/commands/local-app.ts';
 import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
-import { S3Store } from '../../lambdas/adapters/s3-store.ts';
+import type { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { cleanReplica } from '../../lambdas/core/erase/replica.ts';
 import { sweepOrg } from '../../lambdas/core/retention/sweep.ts';
 import { runningBackups } from '../../lambdas/core/vault-lease.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { TEST_SETTINGS } from '../backup/e2e-support.ts';
-import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
-import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import { radosgwOptedOut } from '../support/radosgw.ts';
+import { erasureVaultOnRadosgw } from './s3-scenario.ts';
 import { findPerson, versionsHolding } from './vault-scan.ts';
 
 /** `key versionId` of every version under a prefix, delete markers left out. */
@@ -25,36 +25,10 @@ async function versionsUnder(store: S3Store, prefix: string): Promise<Set<string
 describe.skipIf(radosgwOptedOut())(
   'erasure of a person in snapshots a retention sweep removed (radosgw)',
   () => {
-    let rgw: Radosgw;
-    let sc: ErasureScenario;
-    let bucket: string;
-    let store: S3Store;
-    let s3: S3Client;
-    const saved: Record<string, string | undefined> = {};
-
-    beforeAll(async () => {
-      rgw = await startRadosgw();
-      for (const [key, value] of Object.entries(rgw.env)) {
-        saved[key] = process.env[key];
-        process.env[key] = value;
-      }
-      bucket = await rgw.createBucket('erase-swept', { objectLock: true });
-      sc = await buildErasureScenario({ bucket, endpoint: rgw.endpoint });
-      store = new S3Store(rgw.storeOptions(bucket));
-      s3 = rgw.client();
-    }, 300_000);
-
-    afterAll(async () => {
-      s3?.destroy();
-      await sc?.emu.stop();
-      await rgw?.stop();
-      for (const [key, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
-    });
+    const vault = erasureVaultOnRadosgw('erase-swept');
 
     it('removes the versions a sweep left noncurrent, lists them for the replica, and brings no swept snapshot back', async () => {
+      const { rgw, sc, bucket, store, s3 } = vault();
       // GIVEN a full backup after the scenario's five (she was hard deleted before it), and the org
       // swept under a policy that keeps one snapshot a day: the five are delete markers, their
       // versions (hers among them) noncurrent until the lifecycle expires them

@@ -1,50 +1,21 @@
-import { PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectLegalHoldCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { buildLocalEraseApp } from '../../cli/commands/local-app.ts';
 import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
-import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { eraseFromPlan, finishErasure, releaseErasure, startErasure } from './steps.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import type { VersionedStore } from '../../lambdas/core/store.ts';
-import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
-import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import { radosgwOptedOut } from '../support/radosgw.ts';
+import { erasureVaultOnRadosgw } from './s3-scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
 
 // Skipped only when a developer opts out explicitly; a missing radosgw fails these tests.
 describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)', () => {
-  let rgw: Radosgw;
-  let sc: ErasureScenario;
-  let bucket: string;
-  let store: S3Store;
-  let s3: S3Client;
-  const saved: Record<string, string | undefined> = {};
-
-  beforeAll(async () => {
-    rgw = await startRadosgw();
-    // The backups' handlers reach the bucket through the SDK's default credential chain, as in Lambda.
-    for (const [key, value] of Object.entries(rgw.env)) {
-      saved[key] = process.env[key];
-      process.env[key] = value;
-    }
-    // Object Lock enabled, with no default retention: a version is locked only when one is put on it.
-    bucket = await rgw.createBucket('erase', { objectLock: true });
-    sc = await buildErasureScenario({ bucket, endpoint: rgw.endpoint });
-    store = new S3Store(rgw.storeOptions(bucket));
-    s3 = rgw.client();
-  }, 300_000);
-
-  afterAll(async () => {
-    s3?.destroy();
-    await sc?.emu.stop();
-    await rgw?.stop();
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  });
+  const vault = erasureVaultOnRadosgw('erase');
 
   it('removes every version holding the person, after a stop between a part write and the removal of its earlier versions', async () => {
+    const { sc, store } = vault();
     const deps = (versions: VersionedStore) => ({ store, versions, org: 'sample', clock: () => new Date() });
     // GIVEN a vault whose parts (each with its version id in the manifests) hold her
     expect((await findPerson(store, sc, 'orgs/sample/')).length).toBeGreaterThan(0);
@@ -108,6 +79,7 @@ describe.skipIf(radosgwOptedOut())('erasure from a versioned S3 vault (radosgw)'
   }, 300_000);
 
   it('runs as the synthesized workflow under enforced policies, removing versions in GOVERNANCE mode as only its role may', async () => {
+    const { rgw, sc, bucket, store, s3 } = vault();
     // GIVEN the other contact, still in every snapshot, and a vault whose lock the role may bypass
     const orgId = (await new SnapshotReader(store).catalog('sample'))[0]!.orgId;
     const holder = { person: sc.other, values: ['bholmes@goodmail.com'] };

@@ -57,6 +57,21 @@ export interface Radosgw {
   stop(): Promise<void>;
 }
 
+/**
+ * Points this process's SDK default credential chain at the server (the handlers and the runner
+ * reach a bucket that way, as in Lambda); answers how to put the environment back.
+ */
+export function useRadosgwEnv(rgw: Radosgw): () => void {
+  const saved = Object.keys(rgw.env).map((key) => [key, process.env[key]] as const);
+  Object.assign(process.env, rgw.env);
+  return () => {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}
+
 /** radosgw cannot run here: a binary is missing. The message says what to install. */
 export class RadosgwUnavailableError extends Error {
   override readonly name = 'RadosgwUnavailableError';
