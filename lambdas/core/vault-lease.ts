@@ -224,10 +224,7 @@ export async function runningBackups(
   );
   const ended = new Set(
     expired
-      .filter((e) => {
-        const run = running.find((r) => r.snapshotId === e.snapshotId);
-        return e.state === 'complete' && run !== undefined && run.until - ttlMs <= e.sweptAt;
-      })
+      .filter((e) => e.state === 'complete' && (until.get(e.snapshotId) ?? Infinity) - ttlMs <= e.sweptAt)
       .map((e) => e.snapshotId),
   );
   return running

@@ -32,8 +32,6 @@ export interface ExpiredInLogs {
   readonly unreadable: readonly string[];
 }
 
-const STAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/;
-
 /**
  * What the org's retention log says of the snapshots `ids`: each time a sweep expired one. A sweep
  * takes its time (the stamp of its log key) when it begins and expires only snapshots that started
@@ -64,14 +62,13 @@ export async function expiredInLogs(
   const unreadable: string[] = [];
   for (const key of keys) {
     checkTime();
-    const stamp = STAMP.exec(key.slice(prefix.length));
+    // An entry's key begins with its sweep's stamp, as a snapshot id does.
+    const sweptAt = startOfId(key.slice(prefix.length)).getTime();
     const decisions = decisionsIn(new TextDecoder().decode(await store.get(key)));
-    if (!stamp || !decisions) {
+    if (Number.isNaN(sweptAt) || !decisions) {
       unreadable.push(key);
       continue;
     }
-    const [, y, mo, d, h, mi, s, ms] = stamp;
-    const sweptAt = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
     for (const decision of decisions)
       if (wanted.has(decision.snapshotId)) expired.push({ ...decision, sweptAt });
   }
