@@ -366,6 +366,16 @@ export const BACKUP_HEARTBEATS_FOLDER = 'backups/';
 export const BACKUP_ENDED_FOLDER = 'backups-ended/';
 
 /**
+ * What every record a backup run writes about itself (its heartbeats and its end) begins with,
+ * relative to `orgs/<org name>/`. None is read once the run's heartbeats have expired (an hour and
+ * ten minutes after its last step at most), so the vault's lifecycle removes them after
+ * `BACKUP_RUN_RECORDS_DAYS`; nothing else under the org's prefix begins so.
+ */
+export const BACKUP_RUN_RECORDS_PREFIX = `${VAULT_LEASE_FOLDER}backups`;
+/** Days after which the vault's lifecycle removes a backup run's heartbeats and end record. */
+export const BACKUP_RUN_RECORDS_DAYS = 2;
+
+/**
  * Everything a backup of an org writes, relative to `orgs/<org name>/`: its snapshots, catalog
  * entries, file bodies and index, the latest pointer, and its heartbeats and end records. Nothing
  * else under the org's prefix is a backup's to write: the vault lease's claims, renewals and

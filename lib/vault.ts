@@ -12,6 +12,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
+  BACKUP_RUN_RECORDS_DAYS,
+  BACKUP_RUN_RECORDS_PREFIX,
   orgNameProblem,
   orgPrefixOf,
   type RetentionPolicy,
@@ -143,7 +145,17 @@ export interface VaultProps {
    * @default - no erase role: only the trusted roles may remove versions
    */
   readonly eraseRoles?: readonly EraseRoleGrant[];
+  /**
+   * The orgs backed up into this bucket, by config name. Each gets a lifecycle rule that removes
+   * its backup runs' heartbeats and end records (`orgs/<org>/lease/backups*`) after two days, when
+   * no decision reads them any more; without it they would pile up, a few per run, for good.
+   * @default - no org: those records are kept
+   */
+  readonly orgNames?: readonly string[];
 }
+
+/** S3 holds at most this many rules in one bucket's lifecycle configuration. */
+const MAX_LIFECYCLE_RULES = 1000;
 
 /**
  * The backup vault: a customer-managed key and a versioned, encrypted, access-logged bucket
@@ -218,7 +230,7 @@ export class Vault extends Construct {
           ? s3.ObjectLockRetention.compliance(Duration.days(retention.objectLock.days))
           : s3.ObjectLockRetention.governance(Duration.days(retention.objectLock.days))
         : undefined,
-      lifecycleRules: this.lifecycleRules(retention),
+      lifecycleRules: Vault.lifecycleRules(id, retention, props.orgNames ?? []),
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -319,7 +331,11 @@ export class Vault extends Construct {
     });
   }
 
-  private lifecycleRules(retention: RetentionConfig): s3.LifecycleRule[] {
+  private static lifecycleRules(
+    id: string,
+    retention: RetentionConfig,
+    orgNames: readonly string[],
+  ): s3.LifecycleRule[] {
     const rules: s3.LifecycleRule[] = [
       {
         id: 'noncurrent-versions-to-cold-then-expire',
@@ -335,7 +351,20 @@ export class Vault extends Construct {
       },
       // Once every version under a key has expired, its lone delete marker is clutter.
       { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+      // A backup run's heartbeats hold erasures off for an hour and ten minutes at most, and its
+      // end record is read only while they do: past that they are clutter, a few per run. A
+      // lifecycle filter takes no wildcard, so each org has its own rule.
+      ...orgNames.map((org) => ({
+        id: `expire-backup-run-records-${org}`,
+        prefix: `${orgPrefixOf(org)}${BACKUP_RUN_RECORDS_PREFIX}`,
+        expiration: Duration.days(BACKUP_RUN_RECORDS_DAYS),
+      })),
     ];
+    if (rules.length > MAX_LIFECYCLE_RULES) {
+      throw new Error(
+        `Vault ${id}: ${orgNames.length} orgs need ${rules.length} lifecycle rules, more than the ${MAX_LIFECYCLE_RULES} S3 holds in one bucket; back up at most ${MAX_LIFECYCLE_RULES - rules.length + orgNames.length} orgs into one vault, and the others from an app with its own stackPrefix.`,
+      );
+    }
     return rules;
   }
 

@@ -56,6 +56,9 @@ export class VaultReplicaStack extends Stack {
       breakGlassRoleArn: props.config.breakGlassRoleArn,
       deployRoleArn: props.config.deployRoleArn,
       bucketName: names.bucketName,
+      // Records the vault's lifecycle removes reach the copy, but a lifecycle's delete markers
+      // are not replicated: the copy removes them by the same rules.
+      orgNames: props.config.orgs.map((org) => org.name),
     });
     this.bucket = vault.bucket;
     this.key = vault.key;

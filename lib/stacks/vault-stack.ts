@@ -70,6 +70,7 @@ export class VaultStack extends Stack {
       retention: props.config.retention,
       breakGlassRoleArn: props.config.breakGlassRoleArn,
       deployRoleArn: props.config.deployRoleArn,
+      orgNames: props.config.orgs.map((org) => org.name),
       sweepers: props.config.orgs.flatMap((org) => {
         const policy = retentionPolicyOf(props.config, org);
         return policy

@@ -88,12 +88,14 @@ describe('buildApp', () => {
       ]);
     }
     // AND neither shared stack names an org stack; the vault names each org's erase role and
-    // sweeper (in its bucket policy's lists of exceptions), by name, never by reference
+    // sweeper (in its bucket policy's lists of exceptions), by name, never by reference, and its
+    // prefix in a lifecycle rule
     const vault = text('SfBackup-Vault');
     expect(vault).toContain('role/SfBackup-Erase-DreamhouseProd');
     expect(vault).toContain('role/SfBackup-sweep-dreamhouse-uat');
+    expect(vault).toContain('"Prefix":"orgs/dreamhouse-uat/lease/backups"');
     const named = vault.replace(
-      /role\/SfBackup-(Erase-Dreamhouse(Prod|Uat)|sweep-dreamhouse-(prod|uat))/g,
+      /role\/SfBackup-(Erase-Dreamhouse(Prod|Uat)|sweep-dreamhouse-(prod|uat))|(expire-backup-run-records-|orgs\/)dreamhouse-(prod|uat)/g,
       '',
     );
     expect(named).not.toMatch(/dreamhouse|Org-/i);

@@ -182,9 +182,10 @@ describe('an org stack beside the others', () => {
   const three = templatesOf([...example, third]);
 
   /**
-   * The vault template without the roles of `org`: an org's only mark on the vault stack is its
-   * erase role (and, when a policy applies, its sweeper), named in the bucket policy's lists of
-   * principals that keep their one exception. The statements themselves do not depend on the orgs.
+   * The vault template without the marks of `org`: its erase role (and, when a policy applies, its
+   * sweeper), named in the bucket policy's lists of principals that keep their one exception, and
+   * the lifecycle rule expiring its backup runs' records. The statements themselves do not depend
+   * on the orgs.
    */
   function vaultWithoutOrgRoles(template: string, org: string): string {
     const marks = [
@@ -195,6 +196,8 @@ describe('an org stack beside the others', () => {
         .join('')}`,
     ];
     const parsed = JSON.parse(template, (key, value) => {
+      if (key === 'Rules' && Array.isArray(value))
+        return value.filter((rule: { Id?: string }) => rule.Id !== `expire-backup-run-records-${org}`);
       if (key !== 'aws:PrincipalArn' || !Array.isArray(value)) return value;
       return value.filter((arn: unknown) => !marks.some((mark) => JSON.stringify(arn).includes(mark)));
     });
@@ -208,7 +211,7 @@ describe('an org stack beside the others', () => {
     expect(
       [...two].filter(([name, template]) => unswept.get(name) !== template).map(([name]) => name),
     ).toEqual(['SfBackup-Vault']);
-    // AND the vault differs only by the new org's erase role, no sweeper
+    // AND the vault differs only by the new org's erase role and lifecycle rule, no sweeper
     const vault = unswept.get('SfBackup-Vault')!;
     expect(vault).toContain('-Erase-AcmeDev');
     expect(vault).not.toContain('-sweep-acme-dev');

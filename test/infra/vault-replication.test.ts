@@ -204,6 +204,11 @@ describe('the optional second copy of the vault', () => {
     expect(lifecycle(replicaStack as Stack)).toEqual(lifecycle(vaultStack));
     expect(JSON.stringify(lifecycle(vaultStack))).toContain('"NoncurrentDays":90');
     expect(JSON.stringify(lifecycle(vaultStack))).toContain('"ExpiredObjectDeleteMarker":true');
+    // AND the backup run records the vault's lifecycle removes (markers it makes are not
+    // replicated) the replica's removes by the same rule
+    expect(JSON.stringify(lifecycle(replicaStack as Stack))).toContain(
+      '"ExpirationInDays":2,"Id":"expire-backup-run-records-acme-prod","Prefix":"orgs/acme-prod/lease/backups"',
+    );
   });
 
   it('passes cdk-nag in both vault stacks', () => {

@@ -147,7 +147,32 @@ describe('VaultStack', () => {
         NoncurrentVersionTransitions: [{ StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 45 }],
       },
       { Id: 'remove-expired-delete-markers', Status: 'Enabled', ExpiredObjectDeleteMarker: true },
+      {
+        Id: 'expire-backup-run-records-acme-prod',
+        Status: 'Enabled',
+        Prefix: 'orgs/acme-prod/lease/backups',
+        ExpirationInDays: 2,
+      },
     ]);
+  });
+
+  it("removes each org's backup run records after two days, and refuses more orgs than S3 has lifecycle rules for", () => {
+    const org = (name: string) => ({ ...configWith().orgs[0]!, name });
+    const config = configWith();
+    const rules = vaultTemplate({ ...config, orgs: [org('acme-prod'), org('acme-uat')] }).toJSON().Resources[
+      BUCKET
+    ].Properties.LifecycleConfiguration.Rules;
+    expect(rules.filter((r: { Prefix?: string }) => r.Prefix)).toEqual([
+      expect.objectContaining({ Prefix: 'orgs/acme-prod/lease/backups', ExpirationInDays: 2 }),
+      expect.objectContaining({ Prefix: 'orgs/acme-uat/lease/backups', ExpirationInDays: 2 }),
+    ]);
+    // No other rule expires current versions without retention.currentDays.
+    expect(rules.filter((r: { ExpirationInDays?: number }) => r.ExpirationInDays)).toHaveLength(2);
+
+    const many = Array.from({ length: 999 }, (_, i) => org(`org${i}`));
+    expect(() => vaultStackOf({ ...config, orgs: many })).toThrow(
+      /999 orgs need 1001 lifecycle rules, more than the 1000 S3 holds in one bucket; back up at most 998 orgs into one vault/,
+    );
   });
 
   it('never expires current versions unless retention.currentDays is set', () => {

@@ -8,6 +8,7 @@ import { holdRestoreLeases } from '../../lambdas/core/erase/lease.ts';
 import { acquireLease, LEASE_TTL_MS, liveClaims, releaseLease } from '../../lambdas/core/restore/lease.ts';
 import { expiredInLogs } from '../../lambdas/core/retention/log.ts';
 import { catalogKey } from '../../lambdas/core/snapshot/keys.ts';
+import { BACKUP_RUN_RECORDS_DAYS, BACKUP_RUN_RECORDS_PREFIX } from '../../contract/workflow-contract.ts';
 import {
   BackupHeldByErasureError,
   CLAIM_CLOCK_MARGIN_MS,
@@ -143,6 +144,42 @@ describe("an org's running backups, as their heartbeats tell", () => {
     const late = Date.parse('2026-06-01T11:55:00Z');
     await s.put(`${folderOf(late)}run-late-${String(late).padStart(15, '0')}.json`, '{}');
     expect((await runningBackups(s, 'acme', T0 + MIN)).map((r) => r.snapshotId)).toEqual(['run-a']);
+  });
+
+  it("writes a run's records only under the prefix the vault's lifecycle expires, and nothing else there", async () => {
+    const s = store();
+    await backupHeartbeat(s, 'acme', 'run-a', T0);
+    await backupHeartbeat(s, 'acme', 'run-a', T0 + 20 * MIN);
+    await takeSweepTurn(s, 'acme', 'daily-1', noWait);
+    await endSweepTurn(s, 'acme', 'daily-1');
+    await acquireLease(s, vaultLeaseRoot('acme'), 'erasure-e1', noWait);
+    // A backup refused by the erasure holding the org leaves a heartbeat and its end.
+    await expect(startBackupRun(s, 'acme', 'run-b', T0)).rejects.toThrow(BackupHeldByErasureError);
+    const keys: string[] = [];
+    for await (const { key } of s.list('orgs/acme/')) keys.push(key);
+    const expiring = `orgs/acme/${BACKUP_RUN_RECORDS_PREFIX}`;
+    const [runRecords, others] = [
+      keys.filter((k) => k.startsWith(expiring)),
+      keys.filter((k) => !k.startsWith(expiring)),
+    ];
+    const shape = (k: string) =>
+      k
+        .slice(expiring.length)
+        .replace(/\/[^/]+\//, '/')
+        .replace(/\d{15}/, 'N');
+    expect(runRecords.sort().map(shape)).toEqual([
+      '-ended/run-b.json',
+      '/run-a-N.json',
+      '/run-a-N.json',
+      '/run-b-N.json',
+    ]);
+    // The lease's claims, renewals and releases stay: they tell the windows of sweeps and erasures.
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((k) => /^orgs\/acme\/lease\/(claims|renewed|released)\//.test(k))).toBe(true);
+    // Past its heartbeats (an hour and its rounding), nothing reads a run's records: the two days
+    // the lifecycle waits are well beyond.
+    expect(await runningBackups(s, 'acme', T0 + 20 * MIN + LEASE_TTL_MS + 5 * MIN)).toEqual([]);
+    expect(LEASE_TTL_MS + 10 * MIN).toBeLessThan(BACKUP_RUN_RECORDS_DAYS * 24 * 60 * MIN);
   });
 
   it('writes a heartbeat at most once per five minutes of expiry, whatever the number of steps', async () => {

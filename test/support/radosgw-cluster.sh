@@ -6,10 +6,10 @@
 # then it stops every daemon and removes $RGW_DIR (kept when RGW_KEEP=1, for debugging).
 #
 # Inputs (environment): RGW_DIR, RGW_MON_PORT, RGW_PORT, RGW_ACCESS_KEY, RGW_SECRET_KEY,
-# RGW_KMS_KEY_ID, RGW_KMS_KEY (base64 of 32 random bytes).
+# RGW_KMS_KEY_ID, RGW_KMS_KEY (base64 of 32 random bytes), RGW_LC_DAY_SECONDS.
 set -euo pipefail
 
-for name in RGW_DIR RGW_MON_PORT RGW_PORT RGW_ACCESS_KEY RGW_SECRET_KEY RGW_KMS_KEY_ID RGW_KMS_KEY; do
+for name in RGW_DIR RGW_MON_PORT RGW_PORT RGW_ACCESS_KEY RGW_SECRET_KEY RGW_KMS_KEY_ID RGW_KMS_KEY RGW_LC_DAY_SECONDS; do
   if [[ -z "${!name:-}" ]]; then
     echo "radosgw-cluster: $name is not set; start this script through test/support/radosgw.ts" >&2
     exit 2
@@ -101,6 +101,9 @@ debug memstore = 0
 debug objclass = 0
 debug monc = 0
 debug auth = 0
+# Lifecycle rules count a day as this many seconds, so a test can see a rule act (through
+# "radosgw-admin lc process"); no bucket has a rule unless a test puts one.
+rgw lc debug interval = $RGW_LC_DAY_SECONDS
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw enable usage log = false

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdtemp } from 'node:fs/promises';
@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   CreateBucketCommand,
   ListBucketsCommand,
@@ -29,6 +30,7 @@ const REQUIRED_BINARIES: Record<string, string> = {
 };
 const SYSTEM_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 const START_TIMEOUT_MS = 120_000;
+const execFileAsync = promisify(execFile);
 const CLUSTER_SCRIPT = fileURLToPath(new URL('./radosgw-cluster.sh', import.meta.url));
 
 /** A running radosgw, reachable on 127.0.0.1 with path-style S3 requests. */
@@ -53,9 +55,17 @@ export interface Radosgw {
   createBucket(namePrefix?: string, options?: { readonly objectLock?: boolean }): Promise<string>;
   /** S3Store options for a bucket on this server, with its KMS key. */
   storeOptions(bucket: string, extra?: Partial<S3StoreOptions>): S3StoreOptions;
+  /**
+   * Runs the buckets' lifecycle rules now, as S3 does once a day; on this server a rule's day is
+   * `LIFECYCLE_DAY_SECONDS`.
+   */
+  processLifecycle(): Promise<void>;
   /** Stops every daemon and removes the cluster's directory. */
   stop(): Promise<void>;
 }
+
+/** How many seconds a lifecycle rule's day lasts on the test server. */
+export const LIFECYCLE_DAY_SECONDS = 2;
 
 /**
  * Points this process's SDK default credential chain at the server (the handlers and the runner
@@ -106,6 +116,7 @@ export async function startRadosgw(): Promise<Radosgw> {
       RGW_SECRET_KEY: credentials.secretAccessKey,
       RGW_KMS_KEY_ID: kmsKeyId,
       RGW_KMS_KEY: randomBytes(32).toString('base64'),
+      RGW_LC_DAY_SECONDS: String(LIFECYCLE_DAY_SECONDS),
     },
     stdio: ['pipe', 'pipe', 'pipe'],
     // Its own process group, so that stop() can end the daemons even if the script hangs.
@@ -152,6 +163,12 @@ export async function startRadosgw(): Promise<Radosgw> {
     },
     storeOptions(bucket, extra = {}) {
       return { bucket, endpoint, region, credentials, kmsKeyId, ...extra };
+    },
+    async processLifecycle() {
+      await execFileAsync('radosgw-admin', ['-c', path.join(dir, 'ceph.conf'), 'lc', 'process'], {
+        env: { ...process.env, PATH: searchPath.join(':') },
+        timeout: 60_000,
+      });
     },
     stop() {
       stopped ??= stopCluster(child);

@@ -47,6 +47,7 @@ export const S3_TESTS = [
   'test/backup/e2e-s3-vault.test.ts',
   'test/restore/s3-part-version.test.ts',
   'test/retention/s3-sweep.test.ts',
+  'test/retention/s3-run-records.test.ts',
   'test/erase/s3-versions.test.ts',
   'test/erase/s3-replica.test.ts',
   'test/erase/s3-swept.test.ts',
