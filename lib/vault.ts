@@ -147,8 +147,9 @@ export interface VaultProps {
   readonly eraseRoles?: readonly EraseRoleGrant[];
   /**
    * The orgs backed up into this bucket, by config name. Each gets a lifecycle rule that removes
-   * its backup runs' heartbeats and end records (`orgs/<org>/lease/backups*`) after two days, when
-   * no decision reads them any more; without it they would pile up, a few per run, for good.
+   * its backup runs' heartbeats and end records (`orgs/<org>/lease/backups*`) after
+   * `BACKUP_RUN_RECORDS_DAYS`, when no decision reads them any more; without it they would pile
+   * up, a few per run, for good.
    * @default - no org: those records are kept
    */
   readonly orgNames?: readonly string[];
@@ -177,6 +178,7 @@ export class Vault extends Construct {
     const stack = Stack.of(this);
     const sweepers = props.sweepers ?? [];
     Vault.validateSweepers(id, retention, sweepers);
+    Vault.validateOrgNames(id, props.orgNames ?? []);
     // The stack's own deployments and the break-glass role keep the protected actions.
     this.trustedRoleArns = [
       Vault.deployRoleArnOf(stack, props.deployRoleArn),
@@ -361,8 +363,9 @@ export class Vault extends Construct {
       })),
     ];
     if (rules.length > MAX_LIFECYCLE_RULES) {
+      const rulesOfNoOrg = rules.length - orgNames.length;
       throw new Error(
-        `Vault ${id}: ${orgNames.length} orgs need ${rules.length} lifecycle rules, more than the ${MAX_LIFECYCLE_RULES} S3 holds in one bucket; back up at most ${MAX_LIFECYCLE_RULES - rules.length + orgNames.length} orgs into one vault, and the others from an app with its own stackPrefix.`,
+        `Vault ${id}: ${orgNames.length} orgs need ${rules.length} lifecycle rules, more than the ${MAX_LIFECYCLE_RULES} S3 holds in one bucket; back up at most ${MAX_LIFECYCLE_RULES - rulesOfNoOrg} orgs into one vault, and the others from an app with its own stackPrefix.`,
       );
     }
     return rules;
@@ -539,6 +542,19 @@ export class Vault extends Construct {
   }
 
   /** Every problem of the sweepers at once: names, and each policy against the vault's retention. */
+  private static validateOrgNames(id: string, orgNames: readonly string[]): void {
+    const problems = orgNames.flatMap((name, i) => {
+      const problem = orgNameProblem(name);
+      if (problem) return [`orgNames[${i}]: ${problem}`];
+      return orgNames.indexOf(name) < i ? [`orgNames[${i}]: ${name} is named twice; name each org once`] : [];
+    });
+    if (problems.length > 0) {
+      throw new Error(
+        `Vault ${id}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  - ${problems.join('\n  - ')}`,
+      );
+    }
+  }
+
   private static validateSweepers(
     id: string,
     retention: RetentionConfig,

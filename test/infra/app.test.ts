@@ -95,7 +95,7 @@ describe('buildApp', () => {
     expect(vault).toContain('role/SfBackup-sweep-dreamhouse-uat');
     expect(vault).toContain('"Prefix":"orgs/dreamhouse-uat/lease/backups"');
     const named = vault.replace(
-      /role\/SfBackup-(Erase-Dreamhouse(Prod|Uat)|sweep-dreamhouse-(prod|uat))|(expire-backup-run-records-|orgs\/)dreamhouse-(prod|uat)/g,
+      /role\/SfBackup-(Erase-Dreamhouse(Prod|Uat)|sweep-dreamhouse-(prod|uat))|"ExpirationInDays":2,"Id":"expire-backup-run-records-dreamhouse-(prod|uat)","Prefix":"orgs\/dreamhouse-(prod|uat)\/lease\/backups"/g,
       '',
     );
     expect(named).not.toMatch(/dreamhouse|Org-/i);

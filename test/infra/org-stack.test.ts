@@ -204,7 +204,7 @@ describe('an org stack beside the others', () => {
     return JSON.stringify(parsed);
   }
 
-  it("changes only the vault's lists of erase roles when an org without a retention policy is added", () => {
+  it("changes only the vault's lists of erase roles and its lifecycle rules when an org without a retention policy is added", () => {
     // GIVEN the example's two orgs WHEN a third that keeps every snapshot is added THEN only its stack is new
     const unswept = templatesOf([...example, { ...third, keep: 'all' }]);
     expect([...unswept.keys()].filter((name) => !two.has(name))).toEqual(['SfBackup-Org-AcmeDev']);
@@ -214,13 +214,16 @@ describe('an org stack beside the others', () => {
     // AND the vault differs only by the new org's erase role and lifecycle rule, no sweeper
     const vault = unswept.get('SfBackup-Vault')!;
     expect(vault).toContain('-Erase-AcmeDev');
+    expect(vault).toContain(
+      '"Id":"expire-backup-run-records-acme-dev","Prefix":"orgs/acme-dev/lease/backups"',
+    );
     expect(vault).not.toContain('-sweep-acme-dev');
     expect(vaultWithoutOrgRoles(vault, 'acme-dev')).toBe(
       JSON.stringify(JSON.parse(two.get('SfBackup-Vault')!)),
     );
   });
 
-  it("changes only the vault's lists of erase roles and sweepers when an org with a retention policy is added", () => {
+  it("changes only the vault's lists of erase roles and sweepers and its lifecycle rules when an org with a retention policy is added", () => {
     // GIVEN the example's two orgs WHEN a third under the default policy is added
     expect([...three.keys()].filter((name) => !two.has(name))).toEqual(['SfBackup-Org-AcmeDev']);
     // THEN the other org stacks and the alerting are as they were, and the vault differs only by its roles
@@ -229,12 +232,13 @@ describe('an org stack beside the others', () => {
     );
     const vault = three.get('SfBackup-Vault')!;
     expect(vault).toContain('-sweep-acme-dev');
+    expect(vault).toContain('"Id":"expire-backup-run-records-acme-dev"');
     expect(vaultWithoutOrgRoles(vault, 'acme-dev')).toBe(
       JSON.stringify(JSON.parse(two.get('SfBackup-Vault')!)),
     );
   });
 
-  it("leaves the remaining orgs and the alerting byte for byte, and the vault but for the org's roles, when an org is removed", () => {
+  it("leaves the remaining orgs and the alerting byte for byte, and the vault but for the org's roles and rule, when an org is removed", () => {
     // GIVEN three orgs WHEN the first is removed (its drill sandbox stays) THEN only its stack goes
     const withoutFirst = templatesOf([example[1], third]);
     expect([...three.keys()].filter((name) => !withoutFirst.has(name))).toEqual([

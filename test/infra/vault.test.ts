@@ -1,9 +1,10 @@
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { type AppConfig, parseConfig } from '../../lib/config.ts';
 import { VaultStack } from '../../lib/stacks/vault-stack.ts';
-import { PROTECTED_BUCKET_ACTIONS, VERSION_REMOVAL_ACTIONS } from '../../lib/vault.ts';
+import { PROTECTED_BUCKET_ACTIONS, Vault, VERSION_REMOVAL_ACTIONS } from '../../lib/vault.ts';
 import { eraseRemovalPatternsOf } from '../../contract/workflow-contract.ts';
 import { appWithoutBundling, configWith, exampleConfigJson } from './fixtures/app-fixture.ts';
 
@@ -169,13 +170,19 @@ describe('VaultStack', () => {
     // No other rule expires current versions without retention.currentDays.
     expect(rules.filter((r: { ExpirationInDays?: number }) => r.ExpirationInDays)).toHaveLength(2);
 
+    // A name that is no vault prefix, or one given twice, is refused before any rule is made.
+    const vault = (orgNames: string[]) => () =>
+      new Vault(new Stack(appWithoutBundling(), 'V'), 'Vault', { retention: config.retention, orgNames });
+    expect(vault(['acme', 'Acme/x', 'acme'])).toThrow(
+      /Vault Vault: 2 problems:\n {2}- orgNames\[1\]: .+\n {2}- orgNames\[2\]: acme is named twice; name each org once/,
+    );
     const many = Array.from({ length: 999 }, (_, i) => org(`org${i}`));
     expect(() => vaultStackOf({ ...config, orgs: many })).toThrow(
       /999 orgs need 1001 lifecycle rules, more than the 1000 S3 holds in one bucket; back up at most 998 orgs into one vault/,
     );
   });
 
-  it('never expires current versions unless retention.currentDays is set', () => {
+  it('never expires current versions of backup data unless retention.currentDays is set', () => {
     const bucket = vaultTemplate(configWith()).toJSON().Resources[BUCKET].Properties;
     expect(bucket.LifecycleConfiguration.Rules[0]).not.toHaveProperty('ExpirationInDays');
     expect(bucket.LifecycleConfiguration.Rules[0].NoncurrentVersionTransitions).toEqual([

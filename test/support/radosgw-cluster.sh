@@ -101,8 +101,9 @@ debug memstore = 0
 debug objclass = 0
 debug monc = 0
 debug auth = 0
-# Lifecycle rules count a day as this many seconds, so a test can see a rule act (through
-# "radosgw-admin lc process"); no bucket has a rule unless a test puts one.
+# Lifecycle rules count a day as this many seconds, so a test can see a rule act (radosgw runs
+# them every such interval too, and "radosgw-admin lc process" at once); no bucket has a rule
+# unless a test puts one.
 rgw lc debug interval = $RGW_LC_DAY_SECONDS
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
