@@ -14,7 +14,8 @@ export interface RestoreInputPhaseProps {
 
 /**
  * Validates the execution input before anything else; a rejected input ends the execution at
- * once, with nothing written and no alert. Its output, the run, replaces the state.
+ * once, with nothing written and without the failure path (no lease to free, no second alert: the
+ * failed execution raises the workflow's alert). Its output, the run, replaces the state.
  */
 export class RestoreInputPhase extends sfn.StateMachineFragment implements RestorePhase {
   /** The state that wraps the input. */
