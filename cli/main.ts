@@ -43,6 +43,11 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'browse the vault in a web page: snapshots, records, history, diffs, restore inputs',
     load: async () => (await import('./commands/ui.ts')).run,
   },
+  erase: {
+    summary:
+      'erase a person from every backup of an org with the synthesized erase workflow (a dry run by default)',
+    load: async () => (await import('./commands/erase.ts')).run,
+  },
   'erase-replica': {
     summary: "remove from the vault's replica the versions the org's erasures removed (a dry run by default)",
     load: async () => (await import('./commands/erase-replica.ts')).run,

@@ -81,8 +81,14 @@ export interface LocalRunOptions extends OrgConnection {
   readonly lambdaTimeoutMs?: (fn: LocalFunction) => number;
 }
 
-/** Options of `runLocalWorkflow`: the caller's, and what the command adds for its workflow. */
-export interface LocalWorkflowOptions extends LocalRunOptions {
+/**
+ * Options of `runLocalWorkflow`: the caller's, and what the command adds for its workflow. A
+ * workflow that works on the vault alone (an erasure) runs without a connection to the org; then
+ * `org` must be given.
+ */
+export interface LocalWorkflowOptions
+  extends Omit<LocalRunOptions, keyof OrgConnection>,
+    Partial<OrgConnection> {
   /** Builds the app for the resolved org key. */
   readonly app: (org: string) => LocalApp;
   /**
@@ -125,7 +131,10 @@ const synthesizedApps = new Map<string, SynthesizedWorkflow>();
  */
 export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<LocalWorkflowRun> {
   const store = createStore(options.store);
-  const org = options.org === undefined ? await resolveOrgKey(options) : await heldOrgKey(store, options.org);
+  const org =
+    options.org !== undefined
+      ? await heldOrgKey(store, options.org)
+      : await resolveOrgKey(connectionOf(options));
   await options.beforeSynthesis?.(org, store);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;
   const { runWorkflow, synthesizeTemplates, workflowFromTemplates } = await import('../local/index.ts');
@@ -157,6 +166,13 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
     ...(options.lambdaTimeoutMs ? { lambdaTimeoutMs: options.lambdaTimeoutMs } : {}),
   });
   return { org, store, result, startedAt };
+}
+
+/** The org connection of a run that needs one to find its org key. */
+function connectionOf(options: Partial<OrgConnection>): OrgConnection {
+  if (options.instanceUrl === undefined || options.accessToken === undefined)
+    throw new Error('A local run without a connection to the org must name the org key (org).');
+  return { instanceUrl: options.instanceUrl, accessToken: options.accessToken };
 }
 
 let digest: string | undefined;
@@ -202,8 +218,8 @@ function localEnvironment(options: LocalWorkflowOptions): Record<string, string>
   const s3 = typeof store === 'string' ? undefined : store.s3;
   return {
     // An access token stands in for the Secrets Manager secret a deployed function reads, unless
-    // the run answers the secrets themselves.
-    ...(options.secrets
+    // the run answers the secrets themselves (or works on the vault alone).
+    ...(options.secrets || options.instanceUrl === undefined || options.accessToken === undefined
       ? {}
       : {
           [EnvName.LocalInstanceUrl]: options.instanceUrl,

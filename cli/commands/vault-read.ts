@@ -7,11 +7,11 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { displayOrg, orgKeyOfId, sameOrgId } from '../../contract/org-id.ts';
 import { orgNameProblem } from '../../contract/workflow-contract.ts';
-import { createStore, type StoreSpec } from '../../lambdas/adapters/create-store.ts';
+import { createStore } from '../../lambdas/adapters/create-store.ts';
 import { orgPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
-import type { COMMON_OPTIONS, OptionValues } from './options.ts';
+import type { COMMON_OPTIONS, LocalStoreSpec, OptionValues } from './options.ts';
 
 /** Help lines for the vault options of a command that reads only the vault. */
 export const VAULT_HELP = `  --store DIR            local directory of the vault
@@ -27,6 +27,8 @@ const NOT_HERE = ['instance-url', 'access-token'] as const;
 /** The vault a command reads, opened, with a description of it for messages. */
 export interface VaultRead {
   readonly store: BackupStore;
+  /** The vault as `createStore` and a local workflow run take it. */
+  readonly spec: LocalStoreSpec;
   /** The vault as the user named it: `/abs/dir (--store)` or `bucket NAME (--bucket)`. */
   readonly where: string;
   readonly org?: string;
@@ -40,11 +42,13 @@ export function readVaultOptions(
   command: string,
   values: OptionValues<typeof COMMON_OPTIONS>,
   problems: string[],
+  /** Why the connection options mean nothing to the command. */
+  why = 'it reads only the vault',
 ): VaultRead | undefined {
   const before = problems.length;
   for (const name of NOT_HERE) {
     if (values[name] !== undefined)
-      problems.push(`--${name} is not an option of sfbackup ${command}: it reads only the vault`);
+      problems.push(`--${name} is not an option of sfbackup ${command}: ${why}`);
   }
   if (!values.store && !values.bucket)
     problems.push('--store DIR, or --bucket NAME, is required: name the vault, e.g. --store ./backups');
@@ -62,11 +66,12 @@ export function readVaultOptions(
   if (orgProblem) problems.push(`--org: ${orgProblem}`);
   if (problems.length > before) return undefined;
   const endpoint = values['s3-endpoint'];
-  const spec: StoreSpec = values.bucket
+  const spec: LocalStoreSpec = values.bucket
     ? { s3: { bucket: values.bucket, ...(endpoint ? { endpoint } : {}) } }
     : (values.store ?? '');
   return {
     store: createStore(spec),
+    spec,
     where: values.bucket
       ? `bucket ${values.bucket}${endpoint ? ` at ${endpoint}` : ''} (--bucket)`
       : `${resolve(values.store ?? '')} (--store)`,

@@ -38,6 +38,7 @@ export const EMULATOR_TESTS = [
   'test/retention/e2e-retention-workflow.test.ts',
   'test/erase/core-*.test.ts',
   'test/erase/e2e-*.test.ts',
+  'test/erase/cli.test.ts',
   'test/resilience/campaign.test.ts',
 ];
 
