@@ -140,8 +140,9 @@ export const RESTORE_RETRY_ERRORS = [
 ] as const;
 
 /**
- * What ends a restore at once as a rejected input, with nothing written and no alert: a bad input,
- * or another restore of the same org still holding the org's restore lease.
+ * What ends a restore at once as a rejected input, with nothing written and without the failure
+ * path (no lease to free; the failed execution raises the workflow's alert): a bad input, or
+ * another restore of the same org still holding the org's restore lease.
  */
 export const RESTORE_INPUT_REJECTED_ERRORS = [
   ErrorName.InvalidRestoreRequest,

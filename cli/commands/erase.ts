@@ -1,53 +1,60 @@
 /**
- * `sfbackup erase`: runs the synthesized erase workflow locally, under its own IAM and bucket
- * policies, with the same input JSON as the console. A dry run unless the input says
- * `"mode": "erase"` with the org id in `confirmOrgId`.
+ * `sfbackup erase`: runs the synthesized erase workflow on a local vault, under the workflow's own
+ * IAM and bucket policies, with the same input JSON as the console. A dry run unless the input
+ * says `"mode": "erase"` with the org id in `confirmOrgId`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { displayOrg } from '../../contract/org-id.ts';
+import { ERASURE_WAIT } from '../../contract/workflow-contract.ts';
 import { InvalidEraseRequestError } from '../../lambdas/core/erase/errors.ts';
 import { parseEraseInput } from '../../lambdas/core/erase/input.ts';
 import type { ErasureSummary } from '../../lambdas/core/erase/plan.ts';
-import type { Json, RunResult } from '../local/index.ts';
+import { MAX_INPUT_BYTES } from '../../lambdas/core/restore/input.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
+import type { Json, RunResult, TaskStep } from '../local/index.ts';
 import { executionFigures, runLocalWorkflow } from './local-run.ts';
 import { describeProblems, type LocalStoreSpec, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
-import { orgToRead, readVaultOptions, VAULT_HELP } from './vault-read.ts';
+import { holdsAnything, orgToRead, otherOrgsHint, readVaultOptions, VAULT_HELP } from './vault-read.ts';
 
-/** An erase input is at most what a state machine's input may be. */
-const MAX_INPUT_BYTES = 256 * 1024;
+/** A local run waits this fraction of the deployed wait between tries of a busy org. */
+const WAIT_SCALE = 0.05;
 
 const USAGE = `Usage: sfbackup erase --store DIR --input FILE [--org NAME] [--json]
 
 Erases one person from every backup of an org with the erase workflow CDK synthesizes, run
 locally: the real handler in-process, each call checked against the workflow's own IAM and
 bucket policies, the same input JSON as the console (see docs/erasure.md). It works on the vault
-alone: no connection to the org.
+alone (a directory, or a bucket on an S3-compatible server): no connection to the org. The vault
+in AWS is erased from the console, by the org's erase workflow.
 
 A dry run unless the input says "mode": "erase" with the org id in "confirmOrgId": it names how
-many snapshots, parts and rows hold the person, where copies of her values are, and what would
-refuse a real run, and writes only its plan. A real run rewrites every affected object without
-her, removes the earlier versions, scans every version of the org for a trace and logs the
-erasure (ids, who asked, when, counts; never a value).
+many snapshots, parts and rows hold the person, where copies of her values are, what would
+refuse a real run, and the org id to confirm with; it writes its plan (and the list of the
+versions of its own progress it removed). A real run rewrites every affected object without her,
+removes the earlier versions, scans every version of the org for a trace and logs the erasure
+(ids, who asked, when, counts; never a value).
 
-Input (a JSON file, or - for standard input), e.g.
+Input, e.g.
   {"ids": ["0035g000000000PAAQ"], "requestedBy": "dpo@example.com"}
   {"object": "Contact", "where": {"Email": "jane@example.com"}, "requestedBy": "DSR-2026-114",
    "mode": "erase", "confirmOrgId": "00D5g0000000001EAA"}
 
 Options:
-${VAULT_HELP}  --input FILE           the erase input JSON (required)
+${VAULT_HELP}  --input FILE           the erase input JSON ("-" reads standard input; required)
   --json                 print one JSON object
   -h, --help             show this help
 
 Exit code 0 when the execution succeeded (a dry run, or an erasure whose scan found no trace);
-1 when it failed (the error names why, nothing is half-done: a re-run continues); 2 for bad
-options or input.
+1 when it failed (the error says why; run it again, as a new execution, once that is fixed: it
+finds what is left); 2 for bad options or input.
 `;
 
 /** The summary `--json` prints. */
 export interface EraseSummary {
   readonly org: string;
+  /** The Salesforce org id(s) the vault's snapshots of the org name: what `confirmOrgId` takes. */
+  readonly orgIds: readonly string[];
   readonly executionName: string;
   readonly status: RunResult['status'];
   readonly mode: 'dry-run' | 'erase' | null;
@@ -63,13 +70,19 @@ export interface EraseSummary {
     readonly rowsRemoved: number;
     readonly journalEventsRemoved: number;
     readonly copiesBlanked: number;
+    readonly manifestsRewritten: number;
+    readonly catalogEntriesRewritten: number;
     readonly versionsRemoved: number;
     readonly versionsScanned: number;
     readonly traces: number;
     readonly logKey: string;
     readonly removedVersionsListedIn: string;
+    /** Other executions whose plan or progress may still hold digests of her values (the first 20). */
+    readonly digestsLeftIn: readonly string[];
+    /** True when the finish could not look at the other executions (it no longer held the org). */
+    readonly digestsNotChecked: boolean;
   } | null;
-  readonly execution: { historyEvents: number; largestPayloadBytes: number; withinLimits: boolean };
+  readonly execution: ReturnType<typeof executionFigures>;
 }
 
 /** Options of one local erasure. */
@@ -78,10 +91,11 @@ export interface LocalEraseOptions {
   /** The org's key in the vault. */
   readonly org: string;
   /** The input as the console takes it. */
-  readonly input: unknown;
+  readonly input: Json;
   /** @default - `local-erase-<timestamp>` */
   readonly executionName?: string;
-  readonly onSns?: (message: { subject?: string; message: string }) => void;
+  /** Receives why a real erasure waits, each time it finds its org busy. @default - none */
+  readonly onWait?: (reason: string) => void;
 }
 
 /** Runs one erasure locally under the workflow's policies; answers its summary and the runner's result. */
@@ -90,94 +104,128 @@ export async function runLocalErase(
 ): Promise<{ summary: EraseSummary; result: RunResult }> {
   const { buildLocalEraseApp } = await import('./local-app.ts');
   const execution = options.executionName ?? `local-erase-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const { org, result } = await runLocalWorkflow({
+  const { onWait } = options;
+  const { org, store, result } = await runLocalWorkflow({
     store: options.store,
     org: options.org,
     app: (key) => buildLocalEraseApp(key),
     appKey: 'erase',
-    input: () => options.input as Json,
+    input: () => options.input,
     executionName: execution,
     enforcePolicies: true,
-    // A real erasure that finds its org busy waits 5 minutes a try, as deployed; a twentieth here.
-    waitScale: 0.05,
-    ...(options.onSns ? { onSns: options.onSns } : {}),
+    waitScale: WAIT_SCALE,
+    ...(onWait ? { onTask: (step: TaskStep) => reportWait(step, onWait) } : {}),
   });
-  return { summary: summarize(org, execution, result), result };
+  const orgIds = [...new Set((await new SnapshotReader(store).catalog(org)).map((e) => e.orgId))].sort();
+  return { summary: summarize(org, orgIds, execution, result), result };
 }
 
-function summarize(org: string, execution: string, result: RunResult): EraseSummary {
-  const output = (result.output ?? {}) as Record<string, unknown>;
+/** Passes on the reason of a start step that found the org busy (it waits and tries again). */
+export function reportWait(step: TaskStep, onWait: (reason: string) => void): void {
+  if (step.state !== 'PlanErasure' || step.phase !== 'after') return;
+  const output = step.output;
+  if (output === null || typeof output !== 'object' || Array.isArray(output)) return;
+  if (output.waiting === true && typeof output.reason === 'string') onWait(output.reason);
+}
+
+const numberIn = (record: Readonly<Record<string, unknown>>, key: string): number => {
+  const value = record[key];
+  return typeof value === 'number' ? value : 0;
+};
+/** The value as an object's fields; none when it is not an object. */
+const fieldsOf = (value: unknown): Readonly<Record<string, unknown>> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+const objectIn = (
+  record: Readonly<Record<string, unknown>>,
+  key: string,
+): Readonly<Record<string, unknown>> => fieldsOf(record[key]);
+const countsIn = (record: Readonly<Record<string, unknown>>, key: string): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(objectIn(record, key)).filter(
+      (entry): entry is [string, number] => typeof entry[1] === 'number',
+    ),
+  );
+
+/** The summary of a run, read from the execution's output (the start step's answer at its top). */
+export function summarize(
+  org: string,
+  orgIds: readonly string[],
+  executionName: string,
+  result: RunResult,
+): EraseSummary {
+  const output = fieldsOf(result.output);
   const mode = output.mode === 'dry-run' || output.mode === 'erase' ? output.mode : null;
-  const number = (value: unknown) => (typeof value === 'number' ? value : 0);
-  const outcome = (output.outcome ?? {}) as Record<string, unknown>;
-  const log = (output.log ?? {}) as Record<string, unknown>;
+  const outcome = objectIn(output, 'outcome');
+  const log = objectIn(output, 'log');
+  const digestsLeftIn = Array.isArray(log.digestsLeftIn)
+    ? log.digestsLeftIn.filter((e): e is string => typeof e === 'string')
+    : [];
   return {
     org,
-    executionName: execution,
+    orgIds,
+    executionName,
     status: result.status,
     mode,
     error: result.error ?? null,
     message: result.status === 'SUCCEEDED' ? null : (result.errorMessage ?? null),
     planKey: typeof output.planKey === 'string' ? output.planKey : null,
-    found: mode ? (foundOf(output) ?? null) : null,
+    found:
+      mode && typeof output.ids === 'number'
+        ? {
+            ids: numberIn(output, 'ids'),
+            snapshots: numberIn(output, 'snapshots'),
+            parts: numberIn(output, 'parts'),
+            journalObjects: numberIn(output, 'journalObjects'),
+            otherKeys: numberIn(output, 'otherKeys'),
+            versions: numberIn(output, 'versions'),
+            rowsByObject: countsIn(output, 'rowsByObject'),
+            journalEvents: numberIn(output, 'journalEvents'),
+            values: numberIn(output, 'values'),
+            copiesByField: countsIn(output, 'copiesByField'),
+            keptCopiesByField: countsIn(output, 'keptCopiesByField'),
+            openRestoreBatches: numberIn(output, 'openRestoreBatches'),
+            unrewritableFiles: numberIn(output, 'unrewritableFiles'),
+            lockedVersions: numberIn(output, 'lockedVersions'),
+          }
+        : null,
     erased:
       mode === 'erase' && typeof log.logKey === 'string'
         ? {
-            keysRewritten: number(outcome.keysRewritten),
-            rowsRemoved: number(outcome.rowsRemoved),
-            journalEventsRemoved: number(outcome.journalEventsRemoved),
-            copiesBlanked: number(outcome.copiesBlanked),
-            versionsRemoved: number(outcome.versionsRemoved),
-            versionsScanned: number(log.versionsScanned),
-            traces: number(log.traces),
+            keysRewritten: numberIn(outcome, 'keysRewritten'),
+            rowsRemoved: numberIn(outcome, 'rowsRemoved'),
+            journalEventsRemoved: numberIn(outcome, 'journalEventsRemoved'),
+            copiesBlanked: numberIn(outcome, 'copiesBlanked'),
+            manifestsRewritten: numberIn(outcome, 'manifestsRewritten'),
+            catalogEntriesRewritten: numberIn(outcome, 'catalogEntriesRewritten'),
+            versionsRemoved: numberIn(outcome, 'versionsRemoved'),
+            versionsScanned: numberIn(log, 'versionsScanned'),
+            traces: numberIn(log, 'traces'),
             logKey: log.logKey,
-            removedVersionsListedIn: String(log.removedVersionsListedIn ?? ''),
+            removedVersionsListedIn:
+              typeof log.removedVersionsListedIn === 'string' ? log.removedVersionsListedIn : '',
+            digestsLeftIn,
+            digestsNotChecked: log.digestsNotChecked === true,
           }
         : null,
     execution: executionFigures(result),
   };
 }
 
-/** The plan's counts from the start step's answer, which the state carries at its top. */
-function foundOf(output: Record<string, unknown>): ErasureSummary | undefined {
-  if (typeof output.ids !== 'number') return undefined;
-  const n = (key: string) => (typeof output[key] === 'number' ? (output[key] as number) : 0);
-  const counts = (key: string) => (output[key] ?? {}) as Record<string, number>;
-  return {
-    ids: n('ids'),
-    snapshots: n('snapshots'),
-    parts: n('parts'),
-    journalObjects: n('journalObjects'),
-    otherKeys: n('otherKeys'),
-    versions: n('versions'),
-    rowsByObject: counts('rowsByObject'),
-    journalEvents: n('journalEvents'),
-    values: n('values'),
-    copiesByField: counts('copiesByField'),
-    keptCopiesByField: counts('keptCopiesByField'),
-    openRestoreBatches: n('openRestoreBatches'),
-    unrewritableFiles: n('unrewritableFiles'),
-    lockedVersions: n('lockedVersions'),
-  };
-}
-
-/** The summary as text, for a person. */
-export function describeErase(summary: EraseSummary, directory = false): string {
+/** The summary as text, for a person; `directory` when the vault is a directory (one version a key). */
+export function describeErase(summary: EraseSummary, options: { readonly directory?: boolean } = {}): string {
   const org = displayOrg(summary.org);
-  const lines: string[] = [];
   if (summary.status !== 'SUCCEEDED') {
-    lines.push(
-      `Erasure ${summary.executionName} of org ${org}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}`,
-      summary.message ?? '',
-    );
-    return `${lines.filter((l) => l !== '').join('\n')}\n`;
+    const head = `Erasure ${summary.executionName} of org ${org}: ${summary.status}${summary.error ? ` (${summary.error})` : ''}`;
+    return `${[head, summary.message ?? ''].filter((l) => l !== '').join('\n')}\n`;
   }
-  const found = summary.found;
-  lines.push(
+  const lines = [
     summary.mode === 'erase'
       ? `Erasure ${summary.executionName} of org ${org}: SUCCEEDED`
       : `Dry run ${summary.executionName} of an erasure from org ${org}: nothing was erased.`,
-  );
+  ];
+  const found = summary.found;
   if (found) {
     const rows = Object.entries(found.rowsByObject).map(([object, count]) => `${object} ${count}`);
     lines.push(
@@ -189,7 +237,7 @@ export function describeErase(summary: EraseSummary, directory = false): string 
     ];
     if (copies.length > 0) {
       lines.push('  Copies of her values in other records:');
-      lines.push(...alignColumns([['FIELD', 'COPIES', ''], ...copies]).map((l) => `    ${l}`));
+      lines.push(...alignColumns([['FIELD', 'COPIES', ''], ...copies]).map((l) => `  ${l}`));
     }
     const refusals = [
       [found.openRestoreBatches, 'open batch(es) of a stopped restore hold her: let that restore end first'],
@@ -206,13 +254,24 @@ export function describeErase(summary: EraseSummary, directory = false): string 
   const erased = summary.erased;
   if (erased) {
     lines.push(
-      `  Erased: ${erased.keysRewritten} object(s) rewritten, ${erased.rowsRemoved} row(s) and ${erased.journalEventsRemoved} journal event(s) removed, ${erased.copiesBlanked} copy(ies) blanked, ${erased.versionsRemoved} earlier version(s) removed${directory ? ' (a directory vault keeps one version of each key)' : ''}.`,
+      `  Erased: ${erased.keysRewritten} object(s) rewritten, ${erased.rowsRemoved} row(s) and ${erased.journalEventsRemoved} journal event(s) removed, ${erased.copiesBlanked} copy(ies) blanked, ${erased.manifestsRewritten} manifest(s) and ${erased.catalogEntriesRewritten} catalog entry(ies) made true again, ${erased.versionsRemoved} earlier version(s) removed${options.directory ? ' (a directory vault keeps one version of each key)' : ''}.`,
       `  Scan: ${erased.versionsScanned} version(s) read, ${erased.traces} trace(s).`,
       `  Log: ${erased.logKey}`,
       `  Removed versions listed in ${erased.removedVersionsListedIn} (for sfbackup erase-replica).`,
     );
+    if (erased.digestsLeftIn.length > 0)
+      lines.push(
+        `  Digests of her values may remain in the plans or progress of: ${erased.digestsLeftIn.join(', ')} (the next erasure's finish forgets them).`,
+      );
+    if (erased.digestsNotChecked)
+      lines.push(
+        "  Other executions' plans were not checked for digests of her values (this finish no longer held the org); the next erasure's finish does it.",
+      );
   } else if (summary.mode === 'dry-run') {
-    lines.push('  To erase, run again with "mode": "erase" and the org id in "confirmOrgId" in the input.');
+    const ids = summary.orgIds.map((id) => `"${displayOrg(id)}"`).join(' or ');
+    lines.push(
+      `  To erase, run again with "mode": "erase" and "confirmOrgId": ${ids || 'the org id'} in the input.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -225,19 +284,36 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const vault = readVaultOptions('erase', values, problems, 'it works on the vault alone');
+  if (values.bucket && !values['s3-endpoint'])
+    problems.push(
+      "--bucket without --s3-endpoint names a bucket in AWS: erase the vault in AWS from the console, with the org's erase workflow (docs/erasure.md); sfbackup erase works on a directory or on an S3-compatible server (--s3-endpoint URL)",
+    );
   const input = readInput(values.input, problems);
   if (!vault || problems.length > 0 || input === undefined) {
     process.stderr.write(describeProblems('erase', problems, USAGE));
     return 2;
   }
+  const org = await orgToRead(vault);
+  if (!(await holdsAnything(vault.store, org))) {
+    process.stderr.write(
+      `sfbackup erase: the vault in ${vault.where} holds nothing of org ${displayOrg(org)}. ${await otherOrgsHint(vault.store, org)}\n`,
+    );
+    return 2;
+  }
+  const waitSeconds = ERASURE_WAIT.intervalSeconds * WAIT_SCALE;
   const { summary } = await runLocalErase({
     store: vault.spec,
-    org: await orgToRead(vault),
+    org,
     input,
-    onSns: (message) => process.stderr.write(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
+    onWait: (reason) =>
+      process.stderr.write(
+        `Waiting: ${reason} Trying again every ${waitSeconds} s, up to ${ERASURE_WAIT.forSeconds / 3600} hours from the start, as deployed; Ctrl-C gives up.\n`,
+      ),
   });
   process.stdout.write(
-    values.json ? `${JSON.stringify(summary)}\n` : describeErase(summary, typeof vault.spec === 'string'),
+    values.json
+      ? `${JSON.stringify(summary)}\n`
+      : describeErase(summary, { directory: typeof vault.spec === 'string' }),
   );
   return summary.status === 'SUCCEEDED' ? 0 : 1;
 }
@@ -246,13 +322,18 @@ export async function run(args: string[]): Promise<number> {
  * The input, parsed and checked as the workflow's first step checks it (the workflow checks it
  * again): every problem goes onto `problems` with what to write instead.
  */
-function readInput(file: string | undefined, problems: string[]): unknown {
+export function readInput(file: string | undefined, problems: string[]): Json | undefined {
   if (!file) {
-    problems.push('--input FILE is required (the erase input JSON, as in docs/erasure.md)');
+    problems.push(
+      '--input FILE is required (the erase input JSON, as in docs/erasure.md; - reads standard input)',
+    );
     return undefined;
   }
   let text: string;
   try {
+    // A file is measured before it is read.
+    if (file !== '-' && statSync(file).size > MAX_INPUT_BYTES)
+      return tooLarge(file, statSync(file).size, problems);
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (error) {
     problems.push(
@@ -260,18 +341,29 @@ function readInput(file: string | undefined, problems: string[]): unknown {
     );
     return undefined;
   }
-  if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
+  if (Buffer.byteLength(text) > MAX_INPUT_BYTES) return tooLarge(file, Buffer.byteLength(text), problems);
+  let value: Json;
+  try {
+    value = JSON.parse(text) as Json;
+  } catch (error) {
     problems.push(
-      `--input ${file} is ${Buffer.byteLength(text)} bytes, more than the ${MAX_INPUT_BYTES} an execution input may be: name fewer ids`,
+      `--input ${file}: the input is not valid JSON (${(error as Error).message}). Fix: write a JSON object such as {"ids": ["003..."], "requestedBy": "dpo@example.com"}.`,
     );
     return undefined;
   }
   try {
-    parseEraseInput(text);
+    parseEraseInput(value);
   } catch (error) {
     if (!(error instanceof InvalidEraseRequestError)) throw error;
     for (const p of error.problems) problems.push(`--input ${file}: ${p.field}: ${p.problem} Fix: ${p.fix}`);
     return undefined;
   }
-  return JSON.parse(text);
+  return value;
+}
+
+function tooLarge(file: string, bytes: number, problems: string[]): undefined {
+  problems.push(
+    `--input ${file} is ${bytes} bytes, more than the ${MAX_INPUT_BYTES} an execution input may be. Fix: an erase input names one person: a few ids, or one filter on one object.`,
+  );
+  return undefined;
 }

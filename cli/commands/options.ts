@@ -134,7 +134,7 @@ export function parseCommandLine<S extends OptionSpecs>(
       else values[token.name] = true;
     } else if (token.value === undefined) {
       problems.push(`${name} needs a value: write ${name} VALUE`);
-    } else if (!token.inlineValue && token.value.startsWith('-')) {
+    } else if (!token.inlineValue && token.value.startsWith('-') && token.value !== '-') {
       problems.push(
         `${name} is followed by "${token.value}", which looks like an option: give ${name} its value, ` +
           `or write ${name}=${token.value} if that is the value`,
@@ -259,7 +259,7 @@ export async function orgKeyOf(
   return orgKeyOfId(info.organization_id) ?? info.organization_id.toLowerCase();
 }
 
-function isHttpUrl(text: string): boolean {
+export function isHttpUrl(text: string): boolean {
   try {
     const url = new URL(text);
     return url.protocol === 'http:' || url.protocol === 'https:';

@@ -1,7 +1,7 @@
 /**
- * What the commands that only read the vault share (`coverage`, `snapshots`, `diff`, `history`,
- * `plan`): the vault options and their checks, the org to read when --org is not given, and how a
- * message names the vault that was searched.
+ * What the commands that work on the vault alone share (`coverage`, `snapshots`, `diff`,
+ * `history`, `plan`, which only read it, and `erase`): the vault options and their checks, the org
+ * to read when --org is not given, and how a message names the vault that was searched.
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,7 +11,7 @@ import { createStore } from '../../lambdas/adapters/create-store.ts';
 import { orgPrefix } from '../../lambdas/core/snapshot/keys.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { BackupStore } from '../../lambdas/core/store.ts';
-import type { COMMON_OPTIONS, LocalStoreSpec, OptionValues } from './options.ts';
+import { type COMMON_OPTIONS, isHttpUrl, type LocalStoreSpec, type OptionValues } from './options.ts';
 
 /** Help lines for the vault options of a command that reads only the vault. */
 export const VAULT_HELP = `  --store DIR            local directory of the vault
@@ -36,13 +36,13 @@ export interface VaultRead {
 
 /**
  * Checks the vault options, pushing each problem (and what to write instead) onto `problems`;
- * answers the vault to read when there is none.
+ * answers the vault to read when there is none. `why` says why the connection options mean nothing
+ * to the command.
  */
 export function readVaultOptions(
   command: string,
   values: OptionValues<typeof COMMON_OPTIONS>,
   problems: string[],
-  /** Why the connection options mean nothing to the command. */
   why = 'it reads only the vault',
 ): VaultRead | undefined {
   const before = problems.length;
@@ -56,6 +56,10 @@ export function readVaultOptions(
     problems.push('--store and --bucket both name a vault: give one of them');
   if (values['s3-endpoint'] && !values.bucket)
     problems.push('--s3-endpoint needs --bucket: name the bucket on that server');
+  if (values['s3-endpoint'] && !isHttpUrl(values['s3-endpoint']))
+    problems.push(
+      `--s3-endpoint is "${values['s3-endpoint']}", which is not an http(s) URL: write e.g. http://127.0.0.1:7480`,
+    );
   if (values.store && !values.bucket && !isDirectory(values.store))
     problems.push(
       `--store ${values.store}: there is no directory ${resolve(values.store)}: give the vault's directory (the --store a backup wrote to)`,

@@ -1,6 +1,7 @@
 /**
  * Named errors of the restore. Their `name` is what the state machine's Catch matches, so a
- * rejected input ends the execution at once and a failed verification raises an alert.
+ * rejected input ends the execution at once and a failed verification goes through the failure
+ * path (its lease freed, its alert sent).
  */
 
 import { ErrorName } from '../../../contract/workflow-contract.ts';
