@@ -541,7 +541,7 @@ export class Vault extends Construct {
     });
   }
 
-  /** Every problem of the sweepers at once: names, and each policy against the vault's retention. */
+  /** Every problem of the org names at once: names that are no vault prefix, names given twice. */
   private static validateOrgNames(id: string, orgNames: readonly string[]): void {
     const problems = orgNames.flatMap((name, i) => {
       const problem = orgNameProblem(name);
@@ -555,6 +555,7 @@ export class Vault extends Construct {
     }
   }
 
+  /** Every problem of the sweepers at once: names, and each policy against the vault's retention. */
   private static validateSweepers(
     id: string,
     retention: RetentionConfig,
