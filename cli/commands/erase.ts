@@ -8,7 +8,9 @@ import { displayOrg } from '../../contract/org-id.ts';
 import { ERASURE_WAIT } from '../../contract/workflow-contract.ts';
 import { InvalidEraseRequestError } from '../../lambdas/core/erase/errors.ts';
 import { parseEraseInput } from '../../lambdas/core/erase/input.ts';
+import type { ErasureOutcome } from '../../lambdas/core/erase/execute.ts';
 import type { ErasureSummary } from '../../lambdas/core/erase/plan.ts';
+import type { EraseFinished, EraseStarted } from '../../lambdas/core/erase/workflow.ts';
 import { MAX_INPUT_BYTES } from '../../lambdas/core/restore/input.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { Json, RunResult, TaskStep } from '../local/index.ts';
@@ -128,84 +130,49 @@ export function reportWait(step: TaskStep, onWait: (reason: string) => void): vo
   if (output.waiting === true && typeof output.reason === 'string') onWait(output.reason);
 }
 
-const numberIn = (record: Readonly<Record<string, unknown>>, key: string): number => {
-  const value = record[key];
-  return typeof value === 'number' ? value : 0;
+/**
+ * What an execution of the erase workflow ends with: the start step's answer at the top (a dry run
+ * ends there), the erase step's at `outcome` and the finish's at `log` (lib/erase-workflow.ts).
+ */
+type EraseOutput = Partial<EraseStarted> & {
+  readonly outcome?: ErasureOutcome;
+  readonly log?: Partial<EraseFinished>;
 };
-/** The value as an object's fields; none when it is not an object. */
-const fieldsOf = (value: unknown): Readonly<Record<string, unknown>> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-const objectIn = (
-  record: Readonly<Record<string, unknown>>,
-  key: string,
-): Readonly<Record<string, unknown>> => fieldsOf(record[key]);
-const countsIn = (record: Readonly<Record<string, unknown>>, key: string): Record<string, number> =>
-  Object.fromEntries(
-    Object.entries(objectIn(record, key)).filter(
-      (entry): entry is [string, number] => typeof entry[1] === 'number',
-    ),
-  );
 
-/** The summary of a run, read from the execution's output (the start step's answer at its top). */
+/** The summary of a run, read from the execution's output. */
 export function summarize(
   org: string,
   orgIds: readonly string[],
   executionName: string,
   result: RunResult,
 ): EraseSummary {
-  const output = fieldsOf(result.output);
-  const mode = output.mode === 'dry-run' || output.mode === 'erase' ? output.mode : null;
-  const outcome = objectIn(output, 'outcome');
-  const log = objectIn(output, 'log');
-  const digestsLeftIn = Array.isArray(log.digestsLeftIn)
-    ? log.digestsLeftIn.filter((e): e is string => typeof e === 'string')
-    : [];
+  const { done, mode, planKey, execution, outcome, log, ...counts } = (result.output ?? {}) as EraseOutput;
+  const succeeded = result.status === 'SUCCEEDED';
   return {
     org,
     orgIds,
     executionName,
     status: result.status,
-    mode,
+    mode: mode ?? null,
     error: result.error ?? null,
-    message: result.status === 'SUCCEEDED' ? null : (result.errorMessage ?? null),
-    planKey: typeof output.planKey === 'string' ? output.planKey : null,
-    found:
-      mode && typeof output.ids === 'number'
-        ? {
-            ids: numberIn(output, 'ids'),
-            snapshots: numberIn(output, 'snapshots'),
-            parts: numberIn(output, 'parts'),
-            journalObjects: numberIn(output, 'journalObjects'),
-            otherKeys: numberIn(output, 'otherKeys'),
-            versions: numberIn(output, 'versions'),
-            rowsByObject: countsIn(output, 'rowsByObject'),
-            journalEvents: numberIn(output, 'journalEvents'),
-            values: numberIn(output, 'values'),
-            copiesByField: countsIn(output, 'copiesByField'),
-            keptCopiesByField: countsIn(output, 'keptCopiesByField'),
-            openRestoreBatches: numberIn(output, 'openRestoreBatches'),
-            unrewritableFiles: numberIn(output, 'unrewritableFiles'),
-            lockedVersions: numberIn(output, 'lockedVersions'),
-          }
-        : null,
+    message: succeeded ? null : (result.errorMessage ?? null),
+    planKey: planKey ?? null,
+    found: succeeded && mode ? (counts as ErasureSummary) : null,
     erased:
-      mode === 'erase' && typeof log.logKey === 'string'
+      succeeded && mode === 'erase' && outcome && log?.logKey
         ? {
-            keysRewritten: numberIn(outcome, 'keysRewritten'),
-            rowsRemoved: numberIn(outcome, 'rowsRemoved'),
-            journalEventsRemoved: numberIn(outcome, 'journalEventsRemoved'),
-            copiesBlanked: numberIn(outcome, 'copiesBlanked'),
-            manifestsRewritten: numberIn(outcome, 'manifestsRewritten'),
-            catalogEntriesRewritten: numberIn(outcome, 'catalogEntriesRewritten'),
-            versionsRemoved: numberIn(outcome, 'versionsRemoved'),
-            versionsScanned: numberIn(log, 'versionsScanned'),
-            traces: numberIn(log, 'traces'),
+            keysRewritten: outcome.keysRewritten,
+            rowsRemoved: outcome.rowsRemoved,
+            journalEventsRemoved: outcome.journalEventsRemoved,
+            copiesBlanked: outcome.copiesBlanked,
+            manifestsRewritten: outcome.manifestsRewritten,
+            catalogEntriesRewritten: outcome.catalogEntriesRewritten,
+            versionsRemoved: outcome.versionsRemoved,
+            versionsScanned: log.versionsScanned ?? 0,
+            traces: log.traces ?? 0,
             logKey: log.logKey,
-            removedVersionsListedIn:
-              typeof log.removedVersionsListedIn === 'string' ? log.removedVersionsListedIn : '',
-            digestsLeftIn,
+            removedVersionsListedIn: log.removedVersionsListedIn ?? '',
+            digestsLeftIn: log.digestsLeftIn ?? [],
             digestsNotChecked: log.digestsNotChecked === true,
           }
         : null,
@@ -332,8 +299,8 @@ export function readInput(file: string | undefined, problems: string[]): Json | 
   let text: string;
   try {
     // A file is measured before it is read.
-    if (file !== '-' && statSync(file).size > MAX_INPUT_BYTES)
-      return tooLarge(file, statSync(file).size, problems);
+    const size = file === '-' ? 0 : statSync(file).size;
+    if (size > MAX_INPUT_BYTES) return tooLarge(file, size, problems);
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (error) {
     problems.push(
