@@ -7,20 +7,19 @@ import {
   PutObjectLegalHoldCommand,
   PutObjectRetentionCommand,
   ListObjectVersionsCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createStore } from '../../lambdas/adapters/create-store.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { ObjectNotFoundError, PointerChangedError } from '../../lambdas/core/store.ts';
 import {
   checkRadosgwBinaries,
   RADOSGW_OPT_OUT_ENV,
-  type Radosgw,
   RadosgwUnavailableError,
   radosgwOptedOut,
   startRadosgw,
 } from '../support/radosgw.ts';
+import { radosgwBucket } from '../support/radosgw-bucket.ts';
 import {
   describeBackupStoreContract,
   digestOfGenerated,
@@ -71,30 +70,19 @@ describe.skipIf(radosgwOptedOut())('a radosgw started by the tests', () => {
 
 // Skipped only when a developer opts out explicitly; a missing radosgw fails these tests.
 describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
-  let rgw: Radosgw;
-  let s3: S3Client;
-  let bucket: string;
-
-  beforeAll(async () => {
-    rgw = await startRadosgw();
-    s3 = rgw.client();
-    bucket = await rgw.createBucket('store-tests');
-  });
-
-  afterAll(async () => {
-    s3?.destroy();
-    await rgw?.stop();
-  });
+  const vault = radosgwBucket('store-tests');
 
   // Each contract test gets its own prefix in the shared bucket, which also exercises `prefix`.
   describeBackupStoreContract('S3Store', async () => {
+    const { rgw, bucket } = vault();
     return new S3Store(rgw.storeOptions(bucket, { prefix: `contract-${randomBytes(4).toString('hex')}` }));
   });
 
   const newStore = (options: Partial<ConstructorParameters<typeof S3Store>[0]> = {}) =>
-    new S3Store(rgw.storeOptions(bucket, options));
+    new S3Store(vault().rgw.storeOptions(vault().bucket, options));
 
   it('returns the version id of each write and records the SHA-256 as object metadata', async () => {
+    const { s3, bucket } = vault();
     const store = newStore();
     const result = await store.put('versions/part.csv', 'a,b\n1,2\n', { contentType: 'text/csv' });
     expect(result.versionId).toMatch(/\S/);
@@ -105,6 +93,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it("reports each version's legal hold and retention as S3 gives them, and none where there is none", async () => {
+    const { rgw, s3 } = vault();
     const locked = await rgw.createBucket('store-locks', { objectLock: true });
     const store = new S3Store(rgw.storeOptions(locked));
     const first = await store.put('locks/part.csv', 'a\n1\n');
@@ -212,6 +201,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it('keeps every version of a pointer: two writes leave two versions, the newest one current', async () => {
+    const { s3, bucket } = vault();
     const store = newStore();
     const first = await store.putPointer('orgs/acme/latest-complete.json', '{"snapshot":"s1"}');
     const second = await store.putPointer('orgs/acme/latest-complete.json', '{"snapshot":"s2"}');
@@ -234,6 +224,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it('makes a pointer write conditional on the body read: If-Match with its ETag, or If-None-Match when there was none', async () => {
+    const { rgw, s3, bucket } = vault();
     const client = rgw.client();
     const puts: Record<string, string>[] = [];
     client.middlewareStack.add(
@@ -256,6 +247,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it('refuses a conditional pointer write when the pointer changed since it was read, writing nothing', async () => {
+    const { s3, bucket } = vault();
     const store = newStore();
     const key = `conditional-${randomBytes(4).toString('hex')}/latest-complete.json`;
     await store.putPointer(key, 'read');
@@ -272,6 +264,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it('encrypts every write with SSE-KMS under the configured key and reads back plaintext', async () => {
+    const { rgw, s3, bucket } = vault();
     const store = newStore();
     await store.put('kms/put.txt', 'customer data');
     await store.putPointer('kms/pointer.json', '{"p":1}');
@@ -292,6 +285,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it('uploads a large stream in several parts with bounded memory and the right SHA-256', async () => {
+    const { rgw, s3, bucket } = vault();
     const partSize = 5 * MiB;
     const size = 30 * MiB + 12_345;
     let uploaded = 0;
@@ -330,6 +324,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it('keeps keys under its prefix and lists them without it', async () => {
+    const { s3, bucket } = vault();
     const store = newStore({ prefix: 'tenant-a/' });
     await store.put('x/1.txt', '1');
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tenant-a/x/1.txt' }));
@@ -341,6 +336,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it('tells a missing bucket apart from a missing object', async () => {
+    const { rgw } = vault();
     const store = new S3Store(rgw.storeOptions('no-such-bucket-here'));
     const error = await store.get('x').catch((caught: unknown) => caught);
     expect(error).not.toBeInstanceOf(ObjectNotFoundError);
@@ -348,6 +344,7 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
   });
 
   it('is what createStore builds from an s3 spec naming the endpoint, bucket and key', async () => {
+    const { rgw, s3, bucket } = vault();
     // Credentials come from the environment, as they do for the CLI.
     for (const [name, value] of Object.entries(rgw.env)) vi.stubEnv(name, value);
     const store = createStore({

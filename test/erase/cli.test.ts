@@ -1,27 +1,19 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EraseSummary } from '../../cli/commands/erase.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
-import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { runCli } from '../support/run-cli.ts';
-import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import { copyOfVault, eraseHerByEmail, erasureScenario } from './scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
 
 describe('sfbackup erase', () => {
-  let sc: ErasureScenario;
-  let orgId: string;
-  beforeAll(async () => {
-    sc = await buildErasureScenario();
-    orgId = (await new SnapshotReader(new LocalDirectoryStore(sc.dir)).catalog('sample'))[0]!.orgId;
-  }, 300_000);
-  afterAll(async () => sc?.emu.stop());
+  const sc = erasureScenario();
 
   /** A copy of the scenario's vault, and a file holding `input`. */
   const vaultWith = (input: unknown): { dir: string; file: string } => {
-    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-erase-cli-'));
-    cpSync(sc.dir, dir, { recursive: true });
+    const dir = copyOfVault(sc, 'sfbackup-erase-cli-');
     const file = join(mkdtempSync(join(tmpdir(), 'sfbackup-erase-input-')), 'input.json');
     writeFileSync(file, typeof input === 'string' ? input : JSON.stringify(input));
     return { dir, file };
@@ -38,7 +30,7 @@ describe('sfbackup erase', () => {
     expect(out).toMatch(/Property__c\.Description__c\s+1\s+blanked/);
     expect(out).toMatch(/Broker__c\.Mobile_Phone__c\s+1\s+blanked/);
     expect(out).toContain(
-      `  To erase, run again with "mode": "erase" and "confirmOrgId": "${orgId}" in the input.`,
+      `  To erase, run again with "mode": "erase" and "confirmOrgId": "${sc.orgId}" in the input.`,
     );
     const after = await everyVersion(new LocalDirectoryStore(dir), '');
     // Its plan, and the list of the versions it removed of its own progress records (which held
@@ -56,13 +48,7 @@ describe('sfbackup erase', () => {
   }, 180_000);
 
   it('erases her when confirmed with the org id, scanning every version for a trace, and refuses a second erasure of no one', async () => {
-    const input = {
-      object: 'Contact',
-      where: { Email: sc.email },
-      requestedBy: 'dpo@example.com',
-      mode: 'erase',
-      confirmOrgId: orgId,
-    };
+    const input = eraseHerByEmail(sc);
     const { dir, file } = vaultWith(input);
     const { code, out } = await runCli('erase', '--store', dir, '--input', file);
     expect(code, out).toBe(0);

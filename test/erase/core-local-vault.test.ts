@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
@@ -17,7 +16,13 @@ import { fileListOf } from '../../lambdas/core/snapshot/file-lists.ts';
 import { parseManifest } from '../../lambdas/core/snapshot/manifest.ts';
 import { filesOf } from '../support/snapshot-files.ts';
 import type { VersionedStore, VersionLock } from '../../lambdas/core/store.ts';
-import { BLANKED_DESCRIPTION, buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import {
+  BLANKED_DESCRIPTION,
+  copyOfVault,
+  eraseHerById,
+  eraseHerByEmail,
+  erasureScenario,
+} from './scenario.ts';
 import type { PointInTime } from '../../lambdas/core/snapshot/reader.ts';
 
 import { acquireLease, releaseLease } from '../../lambdas/core/restore/lease.ts';
@@ -56,26 +61,16 @@ const deps = (dir: string, versions?: VersionedStore) => {
 };
 
 describe('erasure over a local vault, step by step', () => {
-  let sc: ErasureScenario;
-  beforeAll(async () => {
-    sc = await buildErasureScenario();
-  }, 300_000);
-  afterAll(async () => sc?.emu.stop());
+  const sc = erasureScenario();
 
-  /** A copy of the scenario's vault, so that each test erases from the same five snapshots. */
-  const copy = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-erase-'));
-    cpSync(sc.dir, dir, { recursive: true });
-    return dir;
-  };
+  const copy = (): string => copyOfVault(sc, 'sfbackup-erase-');
 
   /** A copy of the vault that keeps earlier versions, its steps' deps, and a real erasure of her by id. */
   const keptVersionsAndRequest = async () => {
     const dir = copy();
     const versions = keepingVersions(new LocalDirectoryStore(dir));
     const d = deps(dir, versions);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     return { dir, versions, d, input };
   };
 
@@ -121,7 +116,7 @@ describe('erasure over a local vault, step by step', () => {
       requestedBy: 'dpo@example.com',
       reason: 'Article 17 request',
       mode: 'erase',
-      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+      confirmOrgId: sc.orgId,
     };
     expect((await findPerson(d.store, sc, 'orgs/sample/')).length).toBeGreaterThan(0);
     const started = await startErasure(d, input, 'erase-1');
@@ -223,7 +218,7 @@ describe('erasure over a local vault, step by step', () => {
       keepCopiesIn: ['Broker__c.Mobile_Phone__c'],
       requestedBy: 'dpo@example.com',
       mode: 'erase',
-      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+      confirmOrgId: sc.orgId,
     };
     const started = await startErasure(d, input, 'erase-keep');
     expect(started).toMatchObject({
@@ -422,13 +417,7 @@ describe('erasure over a local vault, step by step', () => {
       },
     };
     const d = deps(dir, versions);
-    const input = {
-      object: 'Contact',
-      where: { Email: sc.email },
-      requestedBy: 'dpo@example.com',
-      mode: 'erase',
-      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
-    };
+    const input = eraseHerByEmail(sc);
     // WHEN her erasure runs to its end
     const started = await startErasure(d, input, 'erase-checked');
     const outcome = await eraseFromPlan(d, input, started.planKey);
@@ -444,17 +433,10 @@ describe('erasure over a local vault, step by step', () => {
   it("refuses to erase while a file's bytes hold her e-mail, which it cannot rewrite, and writes nothing", async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
     const body = 'orgs/sample/files/sha256/ee/eeeeeeee';
     await d.store.put(body, Buffer.from(`Curriculum vitae\nContact: ${sc.email.toUpperCase()}\n`));
     const before = await everyVersion(d.store, '');
-    const input = {
-      object: 'Contact',
-      where: { Email: sc.email },
-      requestedBy: 'dpo@example.com',
-      mode: 'erase',
-      confirmOrgId: orgId,
-    };
+    const input = eraseHerByEmail(sc);
     await expect(startErasure(d, input, 'erase-file')).rejects.toThrow(
       new RegExp(`1 stored file.*${body}.*cannot rewrite a file's bytes.*Nothing was written`),
     );
@@ -468,8 +450,7 @@ describe('erasure over a local vault, step by step', () => {
   it('refuses to erase while a version it would remove is under a legal hold or a retention it cannot bypass, and writes nothing', async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     const dry = await startErasure(d, { ...input, mode: 'dry-run' }, 'dry-unlocked');
     expect(dry.lockedVersions).toBe(0);
     const plan = JSON.parse(Buffer.from(await d.store.get(dry.planKey)).toString('utf8')) as {
@@ -536,9 +517,8 @@ describe('erasure over a local vault, step by step', () => {
   it("holds the org's restore lease from its plan to its finish: a running restore refuses it, and it refuses a restore", async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const root = restoreRoot('sample', orgId);
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const root = restoreRoot('sample', sc.orgId);
+    const input = eraseHerById(sc);
     // A restore holds the lease: the erasure is refused before it writes anything, a dry run is not.
     await acquireLease(d.store, root, 'restore-1', { sleep: async () => {} });
     const before = await everyVersion(d.store, '');
@@ -570,8 +550,7 @@ describe('erasure over a local vault, step by step', () => {
   it("takes turns with the org's retention sweeps and backups: refused while one runs, and refusing them while it holds the org", async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     const noWait = { sleep: async () => {} };
     // A sweep holds the org's vault lease: refused before it writes anything.
     await takeSweepTurn(d.store, 'sample', 'daily-1', noWait);
@@ -644,8 +623,7 @@ describe('erasure over a local vault, step by step', () => {
   it('gives back the leases a retried start took when it finds another held meanwhile', async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     await startErasure(d, input, 'erase-retried');
     // A drill into a sandbox starts meanwhile, then the start step is retried.
     const sandbox = restoreRoot('sample', '00D000000000002EAA');
@@ -657,15 +635,14 @@ describe('erasure over a local vault, step by step', () => {
     });
     // The org's own lease was given back: a restore of the org may go.
     await expect(
-      acquireLease(d.store, restoreRoot('sample', orgId), 'restore-3', { sleep: async () => {} }),
+      acquireLease(d.store, restoreRoot('sample', sc.orgId), 'restore-3', { sleep: async () => {} }),
     ).resolves.toMatchObject({ runId: 'restore-3' });
   }, 120_000);
 
   it('ends, giving its leases back, when a restore into an org none of its restores wrote into claimed it as the erasure claimed', async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     // GIVEN a restore into a freshly refreshed sandbox that claims its lease as the erasure
     // claims the org's vault lease (after the erasure listed the orgs its restores wrote into)
     const sandbox = restoreRoot('sample', '00D000000000009EAA');
@@ -686,7 +663,7 @@ describe('erasure over a local vault, step by step', () => {
     });
     expect(claimed).toBe(true);
     await expect(
-      acquireLease(d.store, restoreRoot('sample', orgId), 'restore-4', { sleep: async () => {} }),
+      acquireLease(d.store, restoreRoot('sample', sc.orgId), 'restore-4', { sleep: async () => {} }),
     ).resolves.toMatchObject({ runId: 'restore-4' });
     expect(await takeSweepTurn(d.store, 'sample', 'daily-9', { sleep: async () => {} })).toMatchObject({
       held: true,
@@ -697,8 +674,7 @@ describe('erasure over a local vault, step by step', () => {
   it('goes on past a restore into a new org that its vault lease refused, and ends if a run holds that org', async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     const started = await startErasure(d, input, 'erase-past');
     // GIVEN a restore into a freshly refreshed sandbox, refused by the erasure's vault lease after
     // its claim: it left its claim and release under a root the erasure did not take
@@ -723,15 +699,14 @@ describe('erasure over a local vault, step by step', () => {
   it('refuses to erase while a stopped restore has an open batch that holds her, and writes nothing', async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
     // A restore wrote the intent of a batch holding her, and stopped before its id map.
-    const intent = `restores/sample/${orgId}/intents/Contact/0001.json`;
+    const intent = `restores/sample/${sc.orgId}/intents/Contact/0001.json`;
     await d.store.put(
       intent,
       JSON.stringify({ batch: '0001', rows: [{ oldId: sc.person, values: { LastName: 'Martin' } }] }),
     );
     const before = await everyVersion(d.store, '');
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     await expect(startErasure(d, input, 'erase-open')).rejects.toThrow(
       new RegExp(`stopped part way.*${intent}.*Run that restore again`),
     );
@@ -751,7 +726,7 @@ describe('erasure over a local vault, step by step', () => {
       ids: [sc.person],
       requestedBy: 'dpo@example.com',
       mode: 'erase',
-      confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+      confirmOrgId: sc.orgId,
     };
     const started = await startErasure(d, input, 'erase-late');
     const outcome = await eraseFromPlan(d, input, started.planKey);
@@ -809,7 +784,7 @@ describe('erasure over a local vault, step by step', () => {
         ids: [sc.person],
         requestedBy: 'request 42',
         mode: 'erase',
-        confirmOrgId: (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId,
+        confirmOrgId: sc.orgId,
       };
       const started = await startErasure(deps(dir, crashing), input, 'crash-1');
       await expect(eraseFromPlan(deps(dir, crashing), input, started.planKey)).rejects.toThrow(
@@ -873,8 +848,7 @@ describe('erasure over a local vault, step by step', () => {
       const dir = copy();
       const kept = keepingVersions(new LocalDirectoryStore(dir));
       const d = deps(dir, kept);
-      const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-      const input = { ids: [sc.person], requestedBy: 'request 43', mode: 'erase', confirmOrgId: orgId };
+      const input = eraseHerById(sc, 'request 43');
       const crash = crashingStore(d, stopAt);
       const started = await startErasure(deps(dir, crash.store), input, 'stopped-1');
       await expect(eraseFromPlan(deps(dir, crash.store), input, started.planKey)).rejects.toThrow(
@@ -907,8 +881,7 @@ describe('erasure over a local vault, step by step', () => {
     const dir = copy();
     const kept = keepingVersions(new LocalDirectoryStore(dir));
     const d = deps(dir, kept);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'request 44', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc, 'request 44');
     const crash = crashingStore(d, { write: (key) => key.endsWith('/manifest.json') });
     const started = await startErasure(deps(dir, crash.store), input, 'rewrote-1');
     await expect(eraseFromPlan(deps(dir, crash.store), input, started.planKey)).rejects.toThrow(
@@ -955,11 +928,10 @@ describe('erasure over a local vault, step by step', () => {
     // GIVEN a dry run that planned her erasure under an execution name
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
     await startErasure(d, { ids: [sc.person], requestedBy: 'request 44' }, 'reused');
     const before = await everyVersion(d.store, 'orgs/');
     // WHEN a confirmed erasure of another contact is started under the same name
-    const other = { ids: [sc.other], requestedBy: 'request 45', mode: 'erase', confirmOrgId: orgId };
+    const other = { ids: [sc.other], requestedBy: 'request 45', mode: 'erase', confirmOrgId: sc.orgId };
     // THEN it is refused at its start and at its erase step, and nothing changed
     await expect(startErasure(d, other, 'reused')).rejects.toThrow(/not made for this request/);
     await expect(eraseFromPlan(d, other, 'orgs/sample/erasures/reused/plan.json')).rejects.toThrow(
@@ -973,8 +945,7 @@ describe('erasure over a local vault, step by step', () => {
     // GIVEN a confirmed plan to which keys were added, with no fingerprint of a request
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'request 46', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc, 'request 46');
     const started = await startErasure(d, input, 'planted');
     const plan = JSON.parse(new TextDecoder().decode(await d.store.get(started.planKey)));
     const { request: _request, ...planted } = {
@@ -993,7 +964,6 @@ describe('erasure over a local vault, step by step', () => {
     // GIVEN a snapshot that backed up an attachment of hers: its row, and its body's entry in the manifest
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
     const attachment = canonical18('00P5g000000000A');
     const snapshot = sc.snapshots[0]!;
     await d.store.put(
@@ -1025,7 +995,7 @@ describe('erasure over a local vault, step by step', () => {
       ids: [sc.person, attachment],
       requestedBy: 'request 49',
       mode: 'erase',
-      confirmOrgId: orgId,
+      confirmOrgId: sc.orgId,
     };
     const started = await startErasure(d, input, 'attachment');
     const outcome = await eraseFromPlan(d, input, started.planKey);
@@ -1050,7 +1020,6 @@ describe('erasure over a local vault, step by step', () => {
       // GIVEN a snapshot whose file list names a body of hers and a body of someone else's
       const dir = copy();
       const d = deps(dir, keepingVersions(new LocalDirectoryStore(dir)));
-      const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
       const attachment = canonical18('00P5g000000000B');
       const snapshot = sc.snapshots[0]!;
       await d.store.put(
@@ -1094,7 +1063,7 @@ describe('erasure over a local vault, step by step', () => {
         ids: [sc.person, attachment],
         requestedBy: 'request 50',
         mode: 'erase',
-        confirmOrgId: orgId,
+        confirmOrgId: sc.orgId,
       };
       if (stop) {
         // A run that rewrote the list, then stopped before describing it in the manifest.
@@ -1137,8 +1106,7 @@ describe('erasure over a local vault, step by step', () => {
     const dir = copy();
     const kept = keepingVersions(new LocalDirectoryStore(dir));
     const d = deps(dir, kept);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
-    const input = { ids: [sc.person], requestedBy: 'request 50', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc, 'request 50');
     const crash = crashingStore(d, { removal: true });
     const started = await startErasure(d, input, 'logged');
     await expect(eraseFromPlan(deps(dir, crash.store), input, started.planKey)).rejects.toThrow(
@@ -1246,9 +1214,8 @@ describe('erasure over a local vault, step by step', () => {
     // GIVEN a vault in which the second snapshot's run never wrote its catalog entry
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
     rmSync(join(dir, 'orgs', 'sample', 'catalog', `${sc.snapshots[1]}.json`));
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     // While its last heartbeat is live, the run may still be going: the erasure waits for it.
     await expect(startErasure(d, input, 'no-catalog-early')).rejects.toThrow(
       new RegExp(`A backup of org sample is running: snapshot ${sc.snapshots[1]} `),
@@ -1270,14 +1237,7 @@ describe('erasure over a local vault, step by step', () => {
 
   it('plans, erases and scans one key at a time when each invocation is out of time, and ends where one long invocation ends', async () => {
     const [whole, sliced] = [copy(), copy()];
-    const orgId = (await new SnapshotReader(new LocalDirectoryStore(whole)).catalog('sample'))[0]!.orgId;
-    const input = {
-      object: 'Contact',
-      where: { Email: sc.email },
-      requestedBy: 'dpo@example.com',
-      mode: 'erase',
-      confirmOrgId: orgId,
-    };
+    const input = eraseHerByEmail(sc);
     // In one go.
     const a = deps(whole);
     const startedA = await startErasure(a, input, 'erase-whole');
@@ -1360,13 +1320,12 @@ describe('erasure over a local vault, step by step', () => {
   it("forgets a long plan's progress when the plan is refused, and refuses the erasure log's folder as an execution name", async () => {
     const dir = copy();
     const d = { ...deps(dir), deadline: new Date(0) };
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
     // A stopped restore's open batch holds her: the checks at the end of the plan refuse the erasure.
     await d.store.put(
-      `restores/sample/${orgId}/intents/Contact/0001.json`,
+      `restores/sample/${sc.orgId}/intents/Contact/0001.json`,
       JSON.stringify({ batch: '0001', rows: [{ oldId: sc.person, values: { LastName: 'Martin' } }] }),
     );
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     let calls = 0;
     const refused = async () => {
       for (;;) {
@@ -1407,7 +1366,6 @@ describe('erasure over a local vault, step by step', () => {
   it('describes again a part rewritten by a stopped erasure of someone else, which its own plan does not name', async () => {
     const dir = copy();
     const d = deps(dir);
-    const orgId = (await new SnapshotReader(d.store).catalog('sample'))[0]!.orgId;
     // An erasure of another record stopped after rewriting an Account part, before its manifests.
     const reader = new SnapshotReader(d.store);
     const manifest = await reader.manifest('sample', sc.snapshots[0]!);
@@ -1419,7 +1377,7 @@ describe('erasure over a local vault, step by step', () => {
     await d.store.replace(part.key, gzipSync(`${[lines[0], ...lines.slice(2)].join('\n')}`));
     expect(await verifySnapshot(d.store, manifest)).not.toEqual([]);
     // WHEN she is erased, a request that never names that part
-    const input = { ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId };
+    const input = eraseHerById(sc);
     const started = await startErasure(d, input, 'erase-after-other');
     expect(JSON.stringify(started)).not.toContain(part.key);
     await finishErasure(d, input, started.planKey, await eraseFromPlan(d, input, started.planKey));

@@ -1,9 +1,8 @@
 import { removedVersionsPrefix } from '../../lambdas/core/erase/removals.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aws_iam as iam } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLocalDiffReportApp, buildLocalEraseApp } from '../../cli/commands/local-app.ts';
 import { runLocalWorkflow } from '../../cli/commands/local-run.ts';
@@ -16,7 +15,7 @@ import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { startEmulator } from '../../emulator/index.ts';
 import { FIXTURES } from '../backup/e2e-support.ts';
 import { OrgWriter } from '../support/org-writer.ts';
-import { buildErasureScenario, type ErasureScenario } from './scenario.ts';
+import { copyOfVault, eraseHerById, erasureScenario } from './scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
 import { releaseErasure, startErasure } from './steps.ts';
 import { ERASE_STEP_MARGIN_MS } from '../../lambdas/handlers/erase/handlers.ts';
@@ -36,19 +35,9 @@ function ownRecords(after: Map<string, string>, before: Map<string, string>, exe
 }
 
 describe('the erase workflow, run as synthesized under its own policies and the vault bucket policy', () => {
-  let sc: ErasureScenario;
-  let orgId: string;
-  beforeAll(async () => {
-    sc = await buildErasureScenario();
-    orgId = (await new SnapshotReader(new LocalDirectoryStore(sc.dir)).catalog('sample'))[0]!.orgId;
-  }, 300_000);
-  afterAll(async () => sc?.emu.stop());
+  const sc = erasureScenario();
 
-  const copy = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-erase-wf-'));
-    cpSync(sc.dir, dir, { recursive: true });
-    return dir;
-  };
+  const copy = (): string => copyOfVault(sc, 'sfbackup-erase-wf-');
 
   const run = (dir: string, input: unknown, executionName: string, lock?: 'GOVERNANCE' | 'COMPLIANCE') =>
     runLocalWorkflow({
@@ -124,7 +113,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     expect(ownRecords(afterDry, before, 'dry-sliced')).toEqual(['orgs/sample/erasures/dry-sliced/plan.json']);
 
     invocations.clear();
-    const input = { ...dryInput, mode: 'erase', confirmOrgId: orgId };
+    const input = { ...dryInput, mode: 'erase', confirmOrgId: sc.orgId };
     const one = await run(whole, input, 'erase-whole');
     const many = await runSliced(input, 'erase-sliced');
     expect(one.result.status, one.result.errorMessage).toBe('SUCCEEDED');
@@ -183,7 +172,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
           ids: [sc.person],
           requestedBy: 'dpo@example.com',
           mode: 'erase',
-          confirmOrgId: orgId,
+          confirmOrgId: sc.orgId,
         }) as never,
       executionName: 'erase-waits',
       retryIntervalScale: 0,
@@ -234,7 +223,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
           snapshot: sc.snapshots[0],
           objects: ['Contact'],
           mode: 'restore-deleted',
-          confirmOrgId: orgId,
+          confirmOrgId: sc.orgId,
         },
         retryIntervalScale: 0,
       });
@@ -267,7 +256,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       requestedBy: 'dpo@example.com',
       reason: 'erasure request of the person',
       mode: 'erase',
-      confirmOrgId: orgId.toLowerCase(),
+      confirmOrgId: sc.orgId.toLowerCase(),
     };
     // An erasure of the same request that failed after its plan, which holds digests of her values.
     const stepDeps = { store, versions: store, org: 'sample', clock: () => new Date() };
@@ -411,7 +400,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     async (_what, raw, lock, error, message) => {
       const dir = copy();
       const input = JSON.parse(
-        JSON.stringify(raw).replaceAll('PERSON', sc.person).replaceAll('"ORG"', JSON.stringify(orgId)),
+        JSON.stringify(raw).replaceAll('PERSON', sc.person).replaceAll('"ORG"', JSON.stringify(sc.orgId)),
       );
       const before = await listing(dir);
       const { result } = await run(dir, input, `refused-${Math.random().toString(36).slice(2, 8)}`, lock);
@@ -447,8 +436,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       org: 'sample',
       app: withoutPartWrites,
       appKey: 'erase-no-part-rewrite',
-      input: () =>
-        ({ ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId }) as never,
+      input: () => eraseHerById(sc) as never,
       executionName: 'erase-cannot-rewrite',
       retryIntervalScale: 0,
       enforcePolicies: true,
@@ -514,8 +502,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       org: 'sample',
       app: withoutLockReads,
       appKey: 'erase-no-lock-reads',
-      input: () =>
-        ({ ids: [sc.person], requestedBy: 'dpo@example.com', mode: 'erase', confirmOrgId: orgId }) as never,
+      input: () => eraseHerById(sc) as never,
       executionName: 'erase-blind-to-locks',
       retryIntervalScale: 0,
       enforcePolicies: true,

@@ -6,7 +6,13 @@
  * before S1: a property's description names her, her phone and her e-mail in another case, and a
  * broker's mobile phone is her phone.
  */
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { RunningEmulator } from '../../emulator/index.ts';
+import { createStore } from '../../lambdas/adapters/create-store.ts';
+import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { liveIds } from '../../cli/commands/demo-org.ts';
 import { runLocalBackup } from '../../cli/commands/backup.ts';
 import { freshStoreDir, nextSecond, startSampleOrg, TEST_SETTINGS } from '../backup/e2e-support.ts';
@@ -18,6 +24,8 @@ export interface ErasureScenario {
   /** The vault directory, or the bucket's spec when the vault is on S3. */
   readonly dir: string;
   readonly snapshots: readonly string[];
+  /** The org id its snapshots record: what a confirmed erasure names. */
+  readonly orgId: string;
   /** The person's Contact id (18 characters). */
   readonly person: string;
   /** Her e-mail addresses and phone numbers over time: values no vault version may hold after erasure. */
@@ -79,10 +87,14 @@ export async function buildErasureScenario(s3?: {
   await take('incremental');
   await writer.hardDelete('Contact', [person]);
   await take('incremental');
+  const store = createStore(s3 ? { s3 } : dir);
+  const orgId = (await new SnapshotReader(store).catalog('sample'))[0]?.orgId;
+  if (!orgId) throw new Error('the scenario vault has no catalog entry');
   return {
     emu,
     dir,
     snapshots,
+    orgId,
     person,
     values: [
       'leslie@pentagon.com',
@@ -98,3 +110,40 @@ export async function buildErasureScenario(s3?: {
     broker,
   };
 }
+
+/**
+ * The scenario, built before the calling describe's tests, its org stopped after them. The object
+ * answered is filled in by that set-up: read its fields inside the tests.
+ */
+export function erasureScenario(): ErasureScenario {
+  const sc = {} as ErasureScenario;
+  beforeAll(async () => {
+    Object.assign(sc, await buildErasureScenario());
+  }, 300_000);
+  afterAll(async () => sc.emu?.stop());
+  return sc;
+}
+
+/** A copy of the scenario's vault directory, so that each test erases from the same five snapshots. */
+export function copyOfVault(sc: ErasureScenario, namePrefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), namePrefix));
+  cpSync(sc.dir, dir, { recursive: true });
+  return dir;
+}
+
+/** A confirmed erasure of her by her first e-mail address. */
+export const eraseHerByEmail = (sc: ErasureScenario) => ({
+  object: 'Contact',
+  where: { Email: sc.email },
+  requestedBy: 'dpo@example.com',
+  mode: 'erase',
+  confirmOrgId: sc.orgId,
+});
+
+/** A confirmed erasure of her by her id. */
+export const eraseHerById = (sc: ErasureScenario, requestedBy = 'dpo@example.com') => ({
+  ids: [sc.person],
+  requestedBy,
+  mode: 'erase',
+  confirmOrgId: sc.orgId,
+});

@@ -1,26 +1,15 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
-import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
+import { radosgwOptedOut } from '../support/radosgw.ts';
+import { radosgwBucket } from '../support/radosgw-bucket.ts';
 
 // Skipped only when a developer opts out explicitly; a missing radosgw fails these tests.
 describe.skipIf(radosgwOptedOut())('reading the version of a part the backup wrote, against radosgw', () => {
-  let rgw: Radosgw;
-  let s3: S3Client;
-  let bucket: string;
-
-  beforeAll(async () => {
-    rgw = await startRadosgw();
-    s3 = rgw.client();
-    bucket = await rgw.createBucket('part-versions');
-  });
-
-  afterAll(async () => {
-    s3?.destroy();
-    await rgw?.stop();
-  });
+  const vault = radosgwBucket('part-versions');
 
   it('reads the version the backup wrote after another write to the key, whole and as a stream', async () => {
+    const { rgw, s3, bucket } = vault();
     const store = new S3Store(rgw.storeOptions(bucket, {}));
     const written = await store.put('orgs/acme/part.csv', 'Id,Name\n1,Acme\n');
     expect(written.versionId).toMatch(/\S/);

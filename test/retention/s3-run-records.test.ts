@@ -2,10 +2,9 @@ import {
   type LifecycleRule,
   ListObjectVersionsCommand,
   PutBucketLifecycleConfigurationCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VaultStack } from '../../lib/stacks/vault-stack.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { acquireLease } from '../../lambdas/core/restore/lease.ts';
@@ -17,7 +16,8 @@ import {
   vaultLeaseRoot,
 } from '../../lambdas/core/vault-lease.ts';
 import { appWithoutBundling, configWith } from '../infra/fixtures/app-fixture.ts';
-import { LIFECYCLE_DAY_SECONDS, type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
+import { LIFECYCLE_DAY_SECONDS, radosgwOptedOut } from '../support/radosgw.ts';
+import { radosgwBucket } from '../support/radosgw-bucket.ts';
 
 /** A lifecycle rule as the vault stack's template holds it (CloudFormation's shape). */
 interface TemplateRule {
@@ -65,22 +65,10 @@ function synthesizedRules(): LifecycleRule[] {
 
 // Skipped only when a developer opts out explicitly; a missing radosgw fails these tests.
 describe.skipIf(radosgwOptedOut())("the vault's lifecycle and a backup run's records", () => {
-  let rgw: Radosgw;
-  let s3: S3Client;
-  let bucket: string;
-
-  beforeAll(async () => {
-    rgw = await startRadosgw();
-    s3 = rgw.client();
-    bucket = await rgw.createBucket('vault', { objectLock: true });
-  }, 180_000);
-
-  afterAll(async () => {
-    s3?.destroy();
-    await rgw?.stop();
-  });
+  const vault = radosgwBucket('vault', { objectLock: true });
 
   it("removes a run's heartbeats and end record two days on, and nothing else the org's backups, sweeps or erasures wrote", async () => {
+    const { rgw, s3, bucket } = vault();
     // GIVEN the synthesized vault's lifecycle on a versioned, locked bucket
     await s3.send(
       new PutBucketLifecycleConfigurationCommand({

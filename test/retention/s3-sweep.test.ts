@@ -1,5 +1,5 @@
-import { GetObjectCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../../contract/workflow-contract.ts';
 import { S3Store } from '../../lambdas/adapters/s3-store.ts';
 import { type SweepCursor, type SweepOutput, sweepOrg } from '../../lambdas/core/retention/sweep.ts';
@@ -8,7 +8,8 @@ import { filesOf } from '../support/snapshot-files.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { baseFields, FakeSource, orgWithFiles } from '../backup/fake-source.ts';
 import { runCore } from '../backup/run-core.ts';
-import { type Radosgw, radosgwOptedOut, startRadosgw } from '../support/radosgw.ts';
+import { radosgwOptedOut } from '../support/radosgw.ts';
+import { radosgwBucket } from '../support/radosgw-bucket.ts';
 
 const DAY_MS = 86_400_000;
 const FIRST = Date.parse('2026-11-01T02:00:00.000Z');
@@ -17,22 +18,10 @@ const POLICY: RetentionPolicy = { daily: 1, weekly: 0, monthly: 0, yearly: 0 };
 
 // Skipped only when a developer opts out explicitly; a missing radosgw fails these tests.
 describe.skipIf(radosgwOptedOut())('the retention sweep over a versioned radosgw bucket', () => {
-  let rgw: Radosgw;
-  let s3: S3Client;
-  let bucket: string;
-
-  beforeAll(async () => {
-    rgw = await startRadosgw();
-    s3 = rgw.client();
-    bucket = await rgw.createBucket('retention');
-  }, 180_000);
-
-  afterAll(async () => {
-    s3?.destroy();
-    await rgw?.stop();
-  });
+  const vault = radosgwBucket('retention');
 
   it('removes expired snapshots and file bodies with delete markers, their versions still listed as noncurrent', async () => {
+    const { rgw, s3, bucket } = vault();
     // GIVEN three daily full backups of an org whose file changes every day
     const store = new S3Store(rgw.storeOptions(bucket));
     const source = new FakeSource([
@@ -124,6 +113,7 @@ describe.skipIf(radosgwOptedOut())('the retention sweep over a versioned radosgw
     expect(markers.DeleteMarkers).toHaveLength(1);
   }, 180_000);
   it('stores the filter of what the newest backup names as the sweep stops, and reads it back to go on', async () => {
+    const { rgw, s3, bucket } = vault();
     // GIVEN two daily full backups of an org of six files, two of them deleted before the second
     const store = new S3Store(rgw.storeOptions(bucket));
     const source = orgWithFiles(at(-1), 6);
