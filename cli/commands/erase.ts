@@ -12,7 +12,6 @@ import type { ErasureOutcome } from '../../lambdas/core/erase/execute.ts';
 import type { ErasureSummary } from '../../lambdas/core/erase/plan.ts';
 import type { EraseFinished, EraseStarted } from '../../lambdas/core/erase/workflow.ts';
 import { MAX_INPUT_BYTES } from '../../lambdas/core/restore/input.ts';
-import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import type { Json, RunResult, TaskStep } from '../local/index.ts';
 import { executionFigures, runLocalWorkflow } from './local-run.ts';
 import { describeProblems, type LocalStoreSpec, parseCommandLine } from './options.ts';
@@ -107,7 +106,7 @@ export async function runLocalErase(
   const { buildLocalEraseApp } = await import('./local-app.ts');
   const execution = options.executionName ?? `local-erase-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const { onWait } = options;
-  const { org, store, result } = await runLocalWorkflow({
+  const { org, result } = await runLocalWorkflow({
     store: options.store,
     org: options.org,
     app: (key) => buildLocalEraseApp(key),
@@ -118,8 +117,7 @@ export async function runLocalErase(
     waitScale: WAIT_SCALE,
     ...(onWait ? { onTask: (step: TaskStep) => reportWait(step, onWait) } : {}),
   });
-  const orgIds = [...new Set((await new SnapshotReader(store).catalog(org)).map((e) => e.orgId))].sort();
-  return { summary: summarize(org, orgIds, execution, result), result };
+  return { summary: summarize(org, execution, result), result };
 }
 
 /** Passes on the reason of a start step that found the org busy (it waits and tries again). */
@@ -140,17 +138,13 @@ type EraseOutput = Partial<EraseStarted> & {
 };
 
 /** The summary of a run, read from the execution's output. */
-export function summarize(
-  org: string,
-  orgIds: readonly string[],
-  executionName: string,
-  result: RunResult,
-): EraseSummary {
-  const { done, mode, planKey, execution, outcome, log, ...counts } = (result.output ?? {}) as EraseOutput;
+export function summarize(org: string, executionName: string, result: RunResult): EraseSummary {
+  const { done, mode, planKey, execution, orgIds, outcome, log, ...counts } = (result.output ??
+    {}) as EraseOutput;
   const succeeded = result.status === 'SUCCEEDED';
   return {
     org,
-    orgIds,
+    orgIds: orgIds ?? [],
     executionName,
     status: result.status,
     mode: mode ?? null,

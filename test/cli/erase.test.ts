@@ -149,13 +149,13 @@ describe('sfbackup erase: what it prints', () => {
   it('reports a dry run: what holds her, her copies blanked and kept, what refuses a real run, and the org id to confirm with', () => {
     const summary = summarize(
       'acme',
-      ['00D5g0000000001EAA'],
       'e1',
       result('SUCCEEDED', {
         done: true,
         mode: 'dry-run',
         planKey: 'orgs/acme/erasures/e1/plan.json',
         execution: 'e1',
+        orgIds: ['00D5g0000000001EAA'],
         ...found,
       }),
     );
@@ -180,12 +180,12 @@ describe('sfbackup erase: what it prints', () => {
   it('reports an erasure: what it rewrote and removed, the scan, the log, and digests other executions may hold', () => {
     const summary: EraseSummary = summarize(
       'acme',
-      ['00D5g0000000001EAA'],
       'e2',
       result('SUCCEEDED', {
         done: true,
         mode: 'erase',
         planKey: 'orgs/acme/erasures/e2/plan.json',
+        orgIds: ['00D5g0000000001EAA'],
         ...found,
         openRestoreBatches: 0,
         lockedVersions: 0,
@@ -242,7 +242,6 @@ describe('sfbackup erase: what it prints', () => {
   it('reports a failed execution by its error and message alone', () => {
     const summary = summarize(
       'acme',
-      [],
       'e3',
       result(
         'FAILED',

@@ -106,7 +106,14 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     const before = await everyVersion(new LocalDirectoryStore(sliced), 'orgs/');
     const dry = await runSliced(dryInput, 'dry-sliced');
     expect(dry.result.status, dry.result.errorMessage).toBe('SUCCEEDED');
-    expect(dry.result.output).toMatchObject({ done: true, mode: 'dry-run', ids: 1, snapshots: 4, parts: 4 });
+    expect(dry.result.output).toMatchObject({
+      done: true,
+      mode: 'dry-run',
+      ids: 1,
+      snapshots: 4,
+      parts: 4,
+      orgIds: [sc.orgId],
+    });
     expect(invocations.get('PlanErasure')).toBeGreaterThan(1);
     // Its progress, which held the digests of her values, is gone with every version of it.
     const afterDry = await everyVersion(new LocalDirectoryStore(sliced), 'orgs/');

@@ -122,6 +122,8 @@ export interface EraseStarted extends ErasureSummary {
   readonly mode: 'dry-run' | 'erase';
   readonly planKey: string;
   readonly execution: string;
+  /** The org ids the org's snapshots record, 18 characters: a real run's `confirmOrgId` is one of them. */
+  readonly orgIds: readonly string[];
 }
 
 /** The start step's answer when its time ran out before the plan was made: run it again. */
@@ -154,9 +156,7 @@ export async function startErasure(
     ]);
   }
   if (request.confirmOrgId !== undefined) {
-    const orgIds = new Set(
-      (await new SnapshotReader(deps.store).catalog(deps.org)).map((e) => canonicalOrgId(e.orgId)),
-    );
+    const orgIds = new Set(await orgIdsOf(deps));
     if (!orgIds.has(request.confirmOrgId)) {
       throw new InvalidEraseRequestError([
         {
@@ -221,7 +221,20 @@ async function planOnce(
     return storedStart(deps, planKey, request, execution);
   }
   await forgetProgress(deps, execution);
-  return { done: true, mode: request.mode, planKey, execution, ...plan.summary };
+  return {
+    done: true,
+    mode: request.mode,
+    planKey,
+    execution,
+    orgIds: await orgIdsOf(deps),
+    ...plan.summary,
+  };
+}
+
+/** The org ids the org's catalog entries record, 18 characters, sorted. */
+async function orgIdsOf(deps: EraseDeps): Promise<string[]> {
+  const entries = await new SnapshotReader(deps.store).catalog(deps.org);
+  return [...new Set(entries.map((e) => canonicalOrgId(e.orgId) ?? e.orgId))].sort();
 }
 
 /**
@@ -261,7 +274,7 @@ async function storedStart(
   refuseOtherRequest(plan, request, planKey);
   refuseForgottenPlan(plan, planKey);
   await forgetProgress(deps, execution);
-  return { done: true, mode: plan.mode, planKey, execution, ...plan.summary };
+  return { done: true, mode: plan.mode, planKey, execution, orgIds: await orgIdsOf(deps), ...plan.summary };
 }
 
 /** Refuses a plan (or one in the making) not made for this request (another request, or no fingerprint at all). */
