@@ -18,6 +18,7 @@ import type { ListOptions, StoreEntry } from '../../lambdas/core/store.ts';
 import { CLAIM_CLOCK_MARGIN_MS, vaultLeaseRoot } from '../../lambdas/core/vault-lease.ts';
 import {
   levelStep,
+  metadataStep,
   objectStep,
   planStep,
   releaseStep,
@@ -315,6 +316,40 @@ describe('a restore while an erasure rewrites the backups it reads', () => {
     // ...before it read the snapshot
     expect(read).toBe(false);
     expect(await deps.store.head(restoreKeys.plan(ROOT, 'run-dry-early'))).toBeUndefined();
+  });
+
+  it("stops a dry run's metadata step while an erasure holds the org, and writes no validation record once one began meanwhile", async () => {
+    const { deps } = world();
+    const run = await validateStep(deps, DRY, 'run-dry-metadata');
+    const resolve = deps.snapshots.resolve.bind(deps.snapshots);
+    let reads = 0;
+    let erasing: (() => Promise<void>) | undefined;
+    deps.snapshots.resolve = async (...args) => {
+      reads += 1;
+      await erasing?.();
+      return resolve(...args);
+    };
+    // GIVEN an erasure holding the org's vault lease (claimed a minute ago) THEN the step reads
+    // nothing and writes no record
+    const aMinuteAgo = { ...noWait, now: () => Date.now() - 60_000 };
+    await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-12', aMinuteAgo);
+    const refused = await metadataStep(deps, run, { done: false }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RestoreInProgressError);
+    expect((refused as Error).message).toMatch(/execution forget-12 of its erase workflow/);
+    expect(reads).toBe(0);
+    await releaseLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-12');
+    // GIVEN another erasure that claims the org and ends while the step reads the snapshot
+    erasing = async () => {
+      erasing = undefined;
+      await acquireLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-13', noWait);
+      await releaseLease(deps.store, vaultLeaseRoot(ORG_NAME), 'erasure-forget-13');
+    };
+    const raced = await metadataStep(deps, run, { done: false }).catch((e: unknown) => e);
+    // THEN it read, and did not write its validation record
+    expect(reads).toBe(1);
+    expect((raced as Error).name).toBe('ErasureDuringStepError');
+    expect((raced as Error).message).toMatch(/execution forget-13 .* did not write \S+metadata/);
+    expect(await deps.store.head(restoreKeys.metadata(ROOT, 'run-dry-metadata'))).toBeUndefined();
   });
 
   it('writes nothing more of a dry run once an erasure began and ended while it read the org', async () => {

@@ -115,15 +115,8 @@ export interface PlanStepResult {
 
 /** Plans against the live org and writes the plan to the vault. */
 export async function planStep(deps: RestoreDeps, run: RestoreRun): Promise<PlanStepResult> {
-  const since = (deps.now ?? Date.now)();
   const root = runRoot(deps, run);
-  // A dry run holds no lease: an erasure may have begun since it was validated (it is refused
-  // before it reads anything), or begin while it reads, and then none of its writes may land after
-  // the erasure's last scan (WritesUnlessErased).
-  if (run.dryRun) await refuseDuringErasure(deps, root, since);
-  const store = run.dryRun
-    ? new WritesUnlessErased(deps.store, deps.orgName, since, 'this restore dry run')
-    : deps.store;
+  const store = await stepStore(deps, root, run);
   const request = await loadRequest(deps.store, root, run);
   const validated = await validateAgainstOrg(
     request,
@@ -228,6 +221,7 @@ export async function metadataStep(
   progress: MetadataProgress,
 ): Promise<MetadataProgress> {
   const root = runRoot(deps, run);
+  const store = await stepStore(deps, root, run);
   const request = await loadRequest(deps.store, root, run);
   await holdLease(deps, root, run);
   const snapshot = await deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot);
@@ -239,7 +233,7 @@ export async function metadataStep(
     dryRun: run.dryRun,
   });
   // Kept next to the plan so a dry run's validation and a deploy's read-back are on record.
-  if (next.done) await writeJsonOnce(deps.store, restoreKeys.metadata(root, run.runId), next);
+  if (next.done) await writeJsonOnce(store, restoreKeys.metadata(root, run.runId), next);
   return next;
 }
 
@@ -596,6 +590,18 @@ async function refuseDuringErasure(deps: RestoreDeps, root: string, now?: number
   throw new RestoreInProgressError(
     `An erasure is rewriting the backups of configured org ${deps.orgName}: execution ${erasure.runId.slice(ERASURE_LEASE_PREFIX.length)} of its erase workflow holds the org's vault lease since ${iso(erasure.claimedAt)}. A restore now could read or write the person it removes, so nothing was written to ${describeRoot(root)}. Start the restore again once that execution has ended; if it was stopped, its lease frees itself at ${iso(erasure.expiresAt)}.`,
   );
+}
+
+/**
+ * What a step of the run writes its records through. A dry run holds no lease: an erasure may have
+ * begun since it was validated (the step is refused before it reads anything), or begin while it
+ * reads, and then none of its writes may land after the erasure's last scan (WritesUnlessErased).
+ */
+async function stepStore(deps: RestoreDeps, root: string, run: RestoreRun): Promise<BackupStore> {
+  if (!run.dryRun) return deps.store;
+  const since = (deps.now ?? Date.now)();
+  await refuseDuringErasure(deps, root, since);
+  return new WritesUnlessErased(deps.store, deps.orgName, since, 'this restore dry run');
 }
 
 /** Renews the run's lease before it writes; a dry run holds none and writes nothing. */
