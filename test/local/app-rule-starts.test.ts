@@ -1,7 +1,7 @@
-import { type App, type CfnResource, Stack } from 'aws-cdk-lib';
+import { type App, type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { runLocalApp } from '../../cli/local/app/index.ts';
 import { appWithoutBundling, testStateMachine } from '../infra/fixtures/app-fixture.ts';
@@ -76,6 +76,37 @@ describe('a rule whose target is a state machine, in the local app run', () => {
     expect(after!.input).toEqual({ after: 'first' });
     expect(after!.schedule).toMatch(/^WhenFirstSucceeds/);
     expect(refusedStarts).toEqual([]);
+  });
+
+  it('answers, without running it, a start due at or after the window ends', async () => {
+    // GIVEN a first machine that takes a second, in a window that ends half a second after 02:00
+    const app = appWithoutBundling();
+    const stack = new Stack(app, 'Rules');
+    const first = new sfn.StateMachine(stack, 'First', {
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        new sfn.Wait(stack, 'TakeASecond', { time: sfn.WaitTime.duration(Duration.seconds(1)) }),
+      ),
+    });
+    daily(stack, 'DailyFirst', first);
+    onStatus(stack, 'WhenFirstSucceeds', first, 'SUCCEEDED', testStateMachine(stack, 'AfterFirst'));
+    const to = new Date('2026-03-02T02:00:00.500Z');
+    const { executions, startsAfterWindow } = await runLocalApp({
+      stack,
+      from: FROM,
+      to,
+      storeDir: '/nonexistent-store-never-written',
+      env: {},
+    });
+    // THEN the first runs and ends after the window; the start its success made is answered, not run
+    expect(executions.map((e) => machineOf(e.stateMachineArn))).toEqual(['First']);
+    expect(executions[0]!.stopDate.getTime()).toBeGreaterThanOrEqual(to.getTime());
+    expect(
+      startsAfterWindow.map((s) => [
+        s.source.replace(/[0-9A-F]{8}$/, ''),
+        machineOf(s.stateMachineArn),
+        s.at,
+      ]),
+    ).toEqual([['WhenFirstSucceeds', 'AfterFirst', executions[0]!.stopDate]]);
   });
 
   it('refuses, running nothing, a target without a role to start it as, and one given input that is not JSON', async () => {

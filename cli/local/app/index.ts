@@ -8,6 +8,7 @@ export {
   type AlarmTransition,
   type DeadLetter,
   type RefusedStart,
+  type StartAfterWindow,
   type Undelivered,
   type Delivery,
   type LocalAppExecution,

@@ -118,11 +118,21 @@ export interface RefusedStart {
   readonly reason: string;
 }
 
+/** A start a rule made of an event, due at or after the window's end: it would run in AWS, not in this run. */
+export interface StartAfterWindow {
+  /** The rule's logical id. */
+  readonly source: string;
+  readonly stateMachineArn: string;
+  readonly at: Date;
+}
+
 /** What a local run of the app did. */
 export interface LocalAppRun {
   readonly executions: readonly LocalAppExecution[];
   /** Starts refused by the policies, each kept in the dead-letter queue too when there is one. */
   readonly refusedStarts: readonly RefusedStart[];
+  /** Starts the rules made of events near the window's end, due after it: not run. */
+  readonly startsAfterWindow: readonly StartAfterWindow[];
   /** Messages the topics accepted, in order. */
   readonly alerts: readonly Delivery[];
   readonly deadLetters: readonly DeadLetter[];
@@ -559,7 +569,8 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
   };
 
   // Every start in the order of the clock: the schedules' fires, and the rules' starts as the
-  // events they match come (a rule's start at or after the window's end does not run).
+  // events they match come (a rule's start at or after the window's end does not run: it is
+  // answered in `startsAfterWindow`, so that a caller can tell it from a start that never came).
   const scheduled: Start[] = fires.map(({ schedule, at }) => ({
     source: schedule.logicalId,
     by: 'schedule',
@@ -569,6 +580,7 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
     input: schedule.input,
     at,
   }));
+  const startsAfterWindow: StartAfterWindow[] = [];
   for (;;) {
     const nextRule = ruleStarts.reduce<number>(
       (best, s, i) => (best < 0 || s.at.getTime() < ruleStarts[best]!.at.getTime() ? i : best),
@@ -579,7 +591,10 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
       (scheduled.length === 0 || ruleStarts[nextRule]!.at.getTime() < scheduled[0]!.at.getTime());
     const start = ruleFirst ? ruleStarts.splice(nextRule, 1)[0] : scheduled.shift();
     if (!start) break;
-    if (start.at.getTime() >= options.to.getTime()) continue;
+    if (start.at.getTime() >= options.to.getTime()) {
+      startsAfterWindow.push({ source: start.source, stateMachineArn: start.targetArn, at: start.at });
+      continue;
+    }
     await evaluateAlarmsUntil(start.at.getTime());
     await runStart(start);
   }
@@ -587,6 +602,7 @@ export async function runLocalApp(options: LocalAppRunOptions): Promise<LocalApp
   return {
     executions,
     refusedStarts,
+    startsAfterWindow,
     alerts,
     deadLetters,
     undelivered,
