@@ -187,36 +187,140 @@ export function orgScope(org: string, options: { readonly everything?: boolean }
   return { prefixes, skip: [erasuresPrefix(org), `${backups}${VAULT_LEASE_FOLDER}`] };
 }
 
+/** What a pass's visitor reads a version's body through: the read made ahead for it, if any. */
+export type VersionReader = Pick<VersionedStore, 'getVersion'>;
+
+/**
+ * How far a pass reads ahead of the version it visits: versions whose bodies are being read at
+ * once, the bytes those may hold (always at least one version), and listed versions held ahead.
+ * S3 answers each read after tens of milliseconds whatever its size, so a pass over many small
+ * objects reading one at a time spends its time waiting.
+ */
+export const READ_AHEAD = { versions: 8, bytes: 256 * 1024 * 1024, listed: 1_000 } as const;
+
+/** Options of a pass. */
+export interface PassOptions {
+  /** The versions whose bodies the visitor reads, to read ahead. @default every version visited */
+  readonly reads?: (version: ObjectVersion) => boolean;
+  /** @default READ_AHEAD */
+  readonly readAhead?: { readonly versions: number; readonly bytes: number; readonly listed: number };
+}
+
 /**
  * Visits every version under the scope's prefixes (delete markers and skipped keys aside), key by
  * key in listing order, from `from`. Past `time.deadline` it stops once the key it is on is
  * finished (at least one key a call) and answers where to go on from; undefined when it visited
- * every version. A pass over a vault too large for one invocation so runs over several.
+ * every version. A pass over a vault too large for one invocation so runs over several. The
+ * visits run one after another, in listing order, so what they find does not depend on how the
+ * reads interleave; the bodies of the versions after the one visited are read meanwhile
+ * (`READ_AHEAD`), and a read made ahead and not used is dropped.
  */
 export async function visitVersions(
   store: VersionedStore,
   scope: PassScope,
   from: PassCursor | undefined,
   time: StepTime | undefined,
-  visit: (version: ObjectVersion) => Promise<void>,
+  visit: (version: ObjectVersion, reader: VersionReader) => Promise<void>,
+  options: PassOptions = {},
 ): Promise<PassCursor | undefined> {
   const past = () => pastDeadline(time);
+  const visited = (version: ObjectVersion) =>
+    !version.deleteMarker && !scope.skip.some((s) => version.key.startsWith(s));
+  const reads = options.reads ?? (() => true);
   const first = from?.prefix ?? 0;
   for (let i = first; i < scope.prefixes.length; i++) {
     const after = i === first ? from?.afterKey : undefined;
+    const listing = store
+      .listVersions(scope.prefixes[i]!, after !== undefined ? { afterKey: after } : {})
+      [Symbol.asyncIterator]();
+    const ahead = new ReadAhead(store, options.readAhead ?? READ_AHEAD);
     let last: string | undefined;
-    for await (const version of store.listVersions(
-      scope.prefixes[i]!,
-      after !== undefined ? { afterKey: after } : {},
-    )) {
-      if (version.key !== last) {
-        if (last !== undefined && past()) return { prefix: i, afterKey: last };
-        last = version.key;
+    try {
+      for (;;) {
+        const version = await ahead.next(listing, (v) => visited(v) && reads(v));
+        if (!version) break;
+        if (version.key !== last) {
+          if (last !== undefined && past()) return { prefix: i, afterKey: last };
+          last = version.key;
+        }
+        if (!visited(version)) continue;
+        try {
+          await visit(version, ahead);
+        } finally {
+          ahead.done(version);
+        }
       }
-      if (version.deleteMarker || scope.skip.some((s) => version.key.startsWith(s))) continue;
-      await visit(version);
+    } finally {
+      ahead.drop();
+      await listing.return?.();
     }
     if (i + 1 < scope.prefixes.length && past()) return { prefix: i + 1 };
   }
   return undefined;
+}
+
+const versionId = (key: string, id: string) => `${key}\u0000${id}`;
+
+/** The listed versions ahead of the one visited, and the reads started for them. */
+class ReadAhead implements VersionReader {
+  private readonly listed: ObjectVersion[] = [];
+  private readonly reading = new Map<string, { body: Promise<Uint8Array>; bytes: number }>();
+  private bytes = 0;
+  private ended = false;
+
+  constructor(
+    private readonly store: VersionedStore,
+    private readonly limits: { readonly versions: number; readonly bytes: number; readonly listed: number },
+  ) {}
+
+  /** The next listed version, having listed and started reads ahead of it as far as the limits let. */
+  async next(
+    listing: AsyncIterator<ObjectVersion>,
+    wanted: (version: ObjectVersion) => boolean,
+  ): Promise<ObjectVersion | undefined> {
+    while (
+      !this.ended &&
+      (this.listed.length === 0 ||
+        (this.listed.length < this.limits.listed &&
+          this.reading.size < this.limits.versions &&
+          this.bytes < this.limits.bytes))
+    ) {
+      const step = await listing.next();
+      if (step.done) {
+        this.ended = true;
+        break;
+      }
+      const version = step.value;
+      this.listed.push(version);
+      if (!wanted(version)) continue;
+      // At least one read always goes (the next to be visited), whatever its size.
+      if (this.reading.size > 0 && this.bytes + version.bytes > this.limits.bytes) continue;
+      const body = this.store.getVersion(version.key, version.versionId);
+      // Its failure reaches the visitor that reads it; one never read is dropped quietly.
+      body.catch(() => undefined);
+      this.reading.set(versionId(version.key, version.versionId), { body, bytes: version.bytes });
+      this.bytes += version.bytes;
+    }
+    return this.listed.shift();
+  }
+
+  getVersion(key: string, id: string): Promise<Uint8Array> {
+    return this.reading.get(versionId(key, id))?.body ?? this.store.getVersion(key, id);
+  }
+
+  /** Forgets the read of a visited version. */
+  done(version: ObjectVersion): void {
+    const id = versionId(version.key, version.versionId);
+    const read = this.reading.get(id);
+    if (!read) return;
+    this.reading.delete(id);
+    this.bytes -= read.bytes;
+  }
+
+  /** Forgets every read made ahead (a pass that stops leaves them unused). */
+  drop(): void {
+    this.reading.clear();
+    this.bytes = 0;
+    this.listed.length = 0;
+  }
 }

@@ -13,6 +13,7 @@ import {
   orgScope,
   type PassCursor,
   type StepTime,
+  type VersionReader,
   visitVersions,
   parseCsv,
   rowErased,
@@ -112,9 +113,9 @@ export async function scanStep(
     traceCount++;
     if (traces.length < 100) traces.push({ key, versionId, what });
   };
-  const visit = async (version: ObjectVersion): Promise<void> => {
+  const visit = async (version: ObjectVersion, reader: VersionReader): Promise<void> => {
     scanned++;
-    const body = await versions.getVersion(version.key, version.versionId);
+    const body = await reader.getVersion(version.key, version.versionId);
     const kind = kindOf(version.key);
     const text = kind.kind === 'other' ? Buffer.from(body).toString('latin1') : textOf(body);
     // File bodies and archives are not read field by field: every filter value is looked for in them.

@@ -15,6 +15,7 @@ import {
   orgScope,
   type PassCursor,
   type StepTime,
+  type VersionReader,
   visitVersions,
   parseCsv,
   rowErased,
@@ -245,7 +246,9 @@ export async function planStep(
   const scope = orgScope(org);
   if (state.phase === 'resolve') {
     const resolving = new Resolving(request, state.resolve);
-    const cursor = await visitVersions(store, scope, state.cursor, time, (v) => resolving.visit(store, v));
+    const cursor = await visitVersions(store, scope, state.cursor, time, (v, r) => resolving.visit(r, v), {
+      reads: (v) => holdsRows(v.key, request.object),
+    });
     if (cursor) return { done: false, progress: { ...state, cursor, resolve: resolving.state() } };
     const resolved = resolving.result(org);
     state = {
@@ -266,9 +269,10 @@ export async function planStep(
       { prefixes: [restorePrefixOf(checkOrgKey(org))], skip: [] },
       state.cursor,
       time,
-      async (v) => {
-        if (widenThroughIdMap(await idMapPairs(store, v), ids, objectOf)) grew = true;
+      async (v, r) => {
+        if (widenThroughIdMap(await idMapPairs(r, v), ids, objectOf)) grew = true;
       },
+      { reads: (v) => ID_MAP_FILE.test(v.key) },
     );
     const widened = { ids: [...ids].sort(), objectOf: pick(objectOf, [...ids].sort()) };
     if (cursor) return { done: false, progress: { ...state, ...widened, grew, cursor } };
@@ -289,8 +293,13 @@ export async function planStep(
       const collector = new ValueCollector(
         state.values ?? { key: state.resolve.byId.key, digests: [], nameWords: [], phoneDigits: [] },
       );
-      const cursor = await visitVersions(store, scope, state.cursor, time, (v) =>
-        collectValues(store, v, ids, collector),
+      const cursor = await visitVersions(
+        store,
+        scope,
+        state.cursor,
+        time,
+        (v, r) => collectValues(r, v, ids, collector),
+        { reads: (v) => holdsRows(v.key) },
       );
       if (cursor) return { done: false, progress: { ...state, values: collector.digests(), cursor } };
       state = { ...state, phase: 'keys', values: collector.digests(), cursor: undefined };
@@ -300,7 +309,7 @@ export async function planStep(
   const copies = new Copies(new ValueMatcher(values), new Set(request.keepCopiesIn ?? []));
   if (state.phase === 'keys') {
     const finding = new KeyFinding(ids, copies, Object.values(request.where ?? {}), state);
-    const cursor = await visitVersions(store, scope, state.cursor, time, (v) => finding.visit(store, v));
+    const cursor = await visitVersions(store, scope, state.cursor, time, (v, r) => finding.visit(r, v));
     if (cursor) return { done: false, progress: { ...state, ...finding.state(), cursor } };
     state = { ...state, ...finding.state(), phase: 'checks', cursor: undefined };
     // The checks (a listing per key it would remove from, two lock reads per version) run in one
@@ -441,7 +450,7 @@ class Resolving {
     );
   }
 
-  async visit(store: VersionedStore, version: ObjectVersion): Promise<void> {
+  async visit(store: VersionReader, version: ObjectVersion): Promise<void> {
     const { request, where } = this;
     const kind = kindOf(version.key);
     if (kind.kind === 'part') {
@@ -530,7 +539,7 @@ class Resolving {
  * rewriting an id map left the pair in an earlier one); none for any other key.
  */
 async function idMapPairs(
-  store: VersionedStore,
+  store: VersionReader,
   version: ObjectVersion,
 ): Promise<{ ids: [string, string]; object: string }[]> {
   if (!ID_MAP_FILE.test(version.key)) return [];
@@ -623,11 +632,25 @@ function pick(all: Record<string, string>, ids: readonly string[]): Record<strin
 }
 
 /**
+ * Whether a key holds rows the resolve and values passes read: a part's rows (`part-*`, of
+ * `object` when given) or a journal object.
+ */
+function holdsRows(key: string, object?: string): boolean {
+  const kind = kindOf(key);
+  if (kind.kind === 'journal') return true;
+  return (
+    kind.kind === 'part' &&
+    key.slice(key.lastIndexOf('/') + 1).startsWith('part-') &&
+    (object === undefined || kind.object === object)
+  );
+}
+
+/**
  * Her values: the e-mail addresses, phone numbers and names of every version of her own rows (a
  * part's row whose `Id` is hers) and of her records' change events; one version's.
  */
 async function collectValues(
-  store: VersionedStore,
+  store: VersionReader,
   version: ObjectVersion,
   ids: IdSet,
   collector: ValueCollector,
@@ -679,7 +702,7 @@ class KeyFinding {
     };
   }
 
-  async visit(store: VersionedStore, version: ObjectVersion): Promise<void> {
+  async visit(store: VersionReader, version: ObjectVersion): Promise<void> {
     const { ids, copies } = this;
     const kind = kindOf(version.key);
     const body = await store.getVersion(version.key, version.versionId);
