@@ -54,7 +54,10 @@ finds what is left); 2 for bad options or input.
 /** The summary `--json` prints. */
 export interface EraseSummary {
   readonly org: string;
-  /** The Salesforce org id(s) the vault's snapshots of the org name: what `confirmOrgId` takes. */
+  /**
+   * The Salesforce org id(s) the vault's snapshots of the org name, as the start step answers them
+   * (what `confirmOrgId` takes); empty when the execution failed before it answered.
+   */
   readonly orgIds: readonly string[];
   readonly executionName: string;
   readonly status: RunResult['status'];

@@ -78,8 +78,10 @@ describe.skipIf(radosgwOptedOut())('S3Store against radosgw', () => {
     return new S3Store(rgw.storeOptions(bucket, { prefix: `contract-${randomBytes(4).toString('hex')}` }));
   });
 
-  const newStore = (options: Partial<ConstructorParameters<typeof S3Store>[0]> = {}) =>
-    new S3Store(vault().rgw.storeOptions(vault().bucket, options));
+  const newStore = (options: Partial<ConstructorParameters<typeof S3Store>[0]> = {}) => {
+    const { rgw, bucket } = vault();
+    return new S3Store(rgw.storeOptions(bucket, options));
+  };
 
   it('returns the version id of each write and records the SHA-256 as object metadata', async () => {
     const { s3, bucket } = vault();

@@ -722,12 +722,7 @@ describe('erasure over a local vault, step by step', () => {
   it('fails its scan when a copy of her values appears after the plan was made, and names where', async () => {
     const dir = copy();
     const d = deps(dir);
-    const input = {
-      ids: [sc.person],
-      requestedBy: 'dpo@example.com',
-      mode: 'erase',
-      confirmOrgId: sc.orgId,
-    };
+    const input = eraseHerById(sc);
     const started = await startErasure(d, input, 'erase-late');
     const outcome = await eraseFromPlan(d, input, started.planKey);
     // A record written after the plan (a backup that ran meanwhile) copies her e-mail.
@@ -780,12 +775,7 @@ describe('erasure over a local vault, step by step', () => {
           return written;
         },
       };
-      const input = {
-        ids: [sc.person],
-        requestedBy: 'request 42',
-        mode: 'erase',
-        confirmOrgId: sc.orgId,
-      };
+      const input = eraseHerById(sc, 'request 42');
       const started = await startErasure(deps(dir, crashing), input, 'crash-1');
       await expect(eraseFromPlan(deps(dir, crashing), input, started.planKey)).rejects.toThrow(
         'stopped here',

@@ -174,13 +174,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       org: 'sample',
       app: (org) => buildLocalEraseApp(org, {}),
       appKey: 'erase-unlocked',
-      input: () =>
-        ({
-          ids: [sc.person],
-          requestedBy: 'dpo@example.com',
-          mode: 'erase',
-          confirmOrgId: sc.orgId,
-        }) as never,
+      input: () => eraseHerById(sc) as never,
       executionName: 'erase-waits',
       retryIntervalScale: 0,
       waitScale: 0,

@@ -54,6 +54,19 @@ export async function buildErasureScenario(s3?: {
   readonly endpoint: string;
 }): Promise<ErasureScenario> {
   const emu = await startSampleOrg('dreamhouse-lwc');
+  try {
+    return await populate(emu, s3);
+  } catch (error) {
+    await emu.stop();
+    throw error;
+  }
+}
+
+/** The scenario's changes and backups, in the running sample org. */
+async function populate(
+  emu: RunningEmulator,
+  s3: { readonly bucket: string; readonly endpoint: string } | undefined,
+): Promise<ErasureScenario> {
   const dir = s3 ? `s3://${s3.bucket}` : freshStoreDir();
   const writer = new OrgWriter(emu);
   const snapshots: string[] = [];

@@ -63,7 +63,7 @@ const machineOf = (arn: string) =>
 describe('a rule whose target is a state machine, in the local app run', () => {
   it('starts it at the instant of the event it matched, after what was due before, with the target input', async () => {
     const { stack } = app();
-    const { executions, refusedStarts } = await run(stack);
+    const { executions, refusedStarts, startsAfterWindow } = await run(stack);
     // THEN both schedules' executions due at 02:00 run first, then the rule's, started when the
     // first ended (a start run at once, inside the first's end, would come before the second)
     expect(executions.map((e) => [machineOf(e.stateMachineArn), e.startedBy, e.status])).toEqual([
@@ -76,6 +76,7 @@ describe('a rule whose target is a state machine, in the local app run', () => {
     expect(after!.input).toEqual({ after: 'first' });
     expect(after!.schedule).toMatch(/^WhenFirstSucceeds/);
     expect(refusedStarts).toEqual([]);
+    expect(startsAfterWindow).toEqual([]);
   });
 
   it('answers, without running it, a start due at or after the window ends', async () => {

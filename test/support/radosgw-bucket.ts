@@ -25,7 +25,7 @@ export function radosgwBucket(
     rgw = await startRadosgw();
     s3 = rgw.client();
     made = { rgw, s3, bucket: await rgw.createBucket(namePrefix, options) };
-  }, 180_000);
+  });
   afterAll(async () => {
     s3?.destroy();
     await rgw?.stop();

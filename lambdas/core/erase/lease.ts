@@ -49,12 +49,18 @@ async function leaseRoots(store: BackupStore, org: string): Promise<string[]> {
   return [vaultLeaseRoot(org), ...(await restoreRoots(store, org))];
 }
 
-async function restoreRoots(store: BackupStore, org: string): Promise<string[]> {
+/** The Salesforce org ids the org's catalog entries record, 18 characters, sorted. */
+export async function catalogOrgIds(store: BackupStore, org: string): Promise<string[]> {
   const orgIds = new Set<string>();
   for (const entry of await new SnapshotReader(store).catalog(org)) {
     const id = canonicalOrgId(entry.orgId);
     if (id) orgIds.add(id);
   }
+  return [...orgIds].sort();
+}
+
+async function restoreRoots(store: BackupStore, org: string): Promise<string[]> {
+  const orgIds = new Set(await catalogOrgIds(store, org));
   for (const root of await listedRestoreRoots(store, org)) orgIds.add(root.orgId);
   return [...orgIds].sort().map((id) => restoreRoot(org, id));
 }

@@ -4,8 +4,6 @@
  * answers keys and counts only, as a state machine passes them.
  */
 import { RemovalLog, removedVersionsPrefix, versionsOf } from './removals.ts';
-import { canonicalOrgId } from '../../../contract/org-id.ts';
-import { SnapshotReader } from '../snapshot/reader.ts';
 import {
   type BackupStore,
   ObjectExistsError,
@@ -36,6 +34,7 @@ import {
 } from './finish.ts';
 import { Copies } from './copies.ts';
 import {
+  catalogOrgIds,
   erasureLeaseRun,
   giveBack,
   holdRestoreLeases,
@@ -155,13 +154,19 @@ export async function startErasure(
       },
     ]);
   }
+  // Read once an invocation, when needed: for the confirmation, and for the answer once planned.
+  let catalogIds: Promise<string[]> | undefined;
+  const orgIds = () => {
+    catalogIds ??= catalogOrgIds(deps.store, deps.org);
+    return catalogIds;
+  };
   if (request.confirmOrgId !== undefined) {
-    const orgIds = new Set(await orgIdsOf(deps));
-    if (!orgIds.has(request.confirmOrgId)) {
+    const known = new Set(await orgIds());
+    if (!known.has(request.confirmOrgId)) {
       throw new InvalidEraseRequestError([
         {
           field: 'confirmOrgId',
-          problem: `${request.confirmOrgId} is not the id of the org whose backups this workflow erases from${orgIds.size > 0 ? ` (${[...orgIds].join(', ')})` : ''}.`,
+          problem: `${request.confirmOrgId} is not the id of the org whose backups this workflow erases from${known.size > 0 ? ` (${[...known].join(', ')})` : ''}.`,
           fix: "copy the org id from the org's Setup > Company Information, and run the erase workflow of that org.",
         },
       ]);
@@ -178,8 +183,8 @@ export async function startErasure(
       else await holdRestoreLeases(deps.store, deps.org, execution);
     }
     const planKey = planKeyOf(deps.org, execution);
-    if (await deps.store.head(planKey)) return await storedStart(deps, planKey, request, execution);
-    return await planOnce(deps, request, execution, progress);
+    if (await deps.store.head(planKey)) return await storedStart(deps, planKey, request, execution, orgIds);
+    return await planOnce(deps, request, execution, progress, orgIds);
   } catch (error) {
     if (request.mode === 'erase') await giveBack(deps.store, deps.org, execution);
     // A refusal (a lease lost between two invocations included) ends the execution without its
@@ -198,6 +203,7 @@ async function planOnce(
   request: EraseRequest,
   execution: string,
   progress: PlanProgress | undefined,
+  orgIds: () => Promise<string[]>,
 ): Promise<EraseStarted | EraseStillPlanning> {
   const planKey = planKeyOf(deps.org, execution);
   const step = await planStep(
@@ -214,27 +220,16 @@ async function planOnce(
     return { done: false, mode: request.mode, planKey, execution };
   }
   const { plan } = step;
+  // Read before the plan is written: a catalog that cannot be read fails the step leaving no plan.
+  const ids = await orgIds();
   try {
     await deps.store.put(planKey, `${JSON.stringify(plan, null, 1)}\n`, { contentType: 'application/json' });
   } catch (error) {
     if (!(error instanceof ObjectExistsError)) throw error;
-    return storedStart(deps, planKey, request, execution);
+    return storedStart(deps, planKey, request, execution, orgIds);
   }
   await forgetProgress(deps, execution);
-  return {
-    done: true,
-    mode: request.mode,
-    planKey,
-    execution,
-    orgIds: await orgIdsOf(deps),
-    ...plan.summary,
-  };
-}
-
-/** The org ids the org's catalog entries record, 18 characters, sorted. */
-async function orgIdsOf(deps: EraseDeps): Promise<string[]> {
-  const entries = await new SnapshotReader(deps.store).catalog(deps.org);
-  return [...new Set(entries.map((e) => canonicalOrgId(e.orgId) ?? e.orgId))].sort();
+  return { done: true, mode: request.mode, planKey, execution, ...plan.summary, orgIds: ids };
 }
 
 /**
@@ -269,12 +264,13 @@ async function storedStart(
   planKey: string,
   request: EraseRequest,
   execution: string,
+  orgIds: () => Promise<string[]>,
 ): Promise<EraseStarted> {
   const plan = await readPlan(deps, planKey);
   refuseOtherRequest(plan, request, planKey);
   refuseForgottenPlan(plan, planKey);
   await forgetProgress(deps, execution);
-  return { done: true, mode: plan.mode, planKey, execution, orgIds: await orgIdsOf(deps), ...plan.summary };
+  return { done: true, mode: plan.mode, planKey, execution, ...plan.summary, orgIds: await orgIds() };
 }
 
 /** Refuses a plan (or one in the making) not made for this request (another request, or no fingerprint at all). */
