@@ -12,6 +12,7 @@ export const BENCHMARKS = [
   'stepfunctions',
   'continuous',
   'sweep',
+  'erase',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -45,6 +46,8 @@ export interface BenchOptions {
   readonly changes: number;
   /** Names of the newest backup a sweep holds while it plans (benchmark "sweep"). */
   readonly sweepNames: number;
+  /** Stored objects an erasure plans and scans over, each read with S3's latency (benchmark "erase"). */
+  readonly eraseObjects: number;
   readonly outDir: string;
 }
 
@@ -65,6 +68,7 @@ Sizes (defaults; --quick uses smaller ones):
   --sfn-large N      objects of the large org measured for Step Functions (2000; quick 200)
   --changes N        record changes followed into the change-event journal (10000; quick 2000)
   --sweep-names N    names of the newest backup a retention sweep holds (1000000; quick 100000)
+  --erase-objects N  stored objects an erasure plans and scans over (1000; quick 200)
   --out DIR          where latest.md and latest.json go (bench/results)
 `;
 
@@ -90,6 +94,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | 'help
     'sfn-large',
     'changes',
     'sweep-names',
+    'erase-objects',
   ] as const;
   const { values } = parseArgs({
     args: [...args],
@@ -141,6 +146,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | 'help
     sfnLarge: size('sfn-large', 2_000, 200),
     changes: size('changes', 10_000, 2_000, 2),
     sweepNames: size('sweep-names', 1_000_000, 100_000),
+    eraseObjects: size('erase-objects', 1_000, 200),
     outDir: values.out ?? 'bench/results',
   };
   if (problems.length > 0) throw new InvalidBenchOptionsError(`${problems.join('; ')}\n\n${USAGE}`);

@@ -12,6 +12,7 @@ import { Report } from './report.ts';
 import { benchRestore } from './restore.ts';
 import { benchStepFunctions } from './stepfunctions.ts';
 import { benchSweep } from './sweep.ts';
+import { benchErase } from './erase.ts';
 import { benchWholeOrg } from './whole-org.ts';
 import { benchWorkers } from './workers.ts';
 
@@ -47,6 +48,7 @@ const runs: Record<BenchmarkName, () => Promise<void>> = {
   stepfunctions: () => benchStepFunctions(report, options),
   continuous: () => benchContinuous(report, options),
   sweep: () => benchSweep(report, options),
+  erase: () => benchErase(report, options),
 };
 const failed: string[] = [];
 for (const name of options.only) {

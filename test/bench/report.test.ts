@@ -93,11 +93,14 @@ describe('the benchmark options', () => {
       'stepfunctions',
       'continuous',
       'sweep',
+      'erase',
     ]);
     expect(full.changes).toBe(10_000);
     expect(quick.changes).toBe(2_000);
     expect(full.sweepNames).toBe(1_000_000);
     expect(quick.sweepNames).toBe(100_000);
+    expect(full.eraseObjects).toBe(1_000);
+    expect(quick.eraseObjects).toBe(200);
   });
 
   it('runs a subset named by --only and refuses unknown names and bad sizes', () => {
