@@ -250,15 +250,28 @@ export async function erasureHolding(
  */
 export const CLAIM_CLOCK_MARGIN_MS = 5_000;
 
-/** The first erasure that claimed the org's vault lease at or after `since`, ended or not, if any. */
+/** The erasures that claimed the org's vault lease at or after `since` (less the clocks' margin). */
+async function erasureClaimsSince(
+  store: BackupStore,
+  org: string,
+  since: number,
+): Promise<{ runId: string; claimedAt: number }[]> {
+  return (await claimsMadeSince(store, vaultLeaseRoot(org), since - CLAIM_CLOCK_MARGIN_MS)).filter((c) =>
+    c.runId.startsWith(ERASURE_LEASE_PREFIX),
+  );
+}
+
+/**
+ * The first erasure that claimed the org's vault lease at or after `since`, ended or not, if any;
+ * the run ids in `except` aside.
+ */
 export async function erasureClaimedSince(
   store: BackupStore,
   org: string,
   since: number,
+  except: ReadonlySet<string> = new Set(),
 ): Promise<{ runId: string; claimedAt: number } | undefined> {
-  return (await claimsMadeSince(store, vaultLeaseRoot(org), since - CLAIM_CLOCK_MARGIN_MS)).find((c) =>
-    c.runId.startsWith(ERASURE_LEASE_PREFIX),
-  );
+  return (await erasureClaimsSince(store, org, since)).find((c) => !except.has(c.runId));
 }
 
 /**
@@ -268,25 +281,46 @@ export async function erasureClaimedSince(
  * begins only when no erasure holds the org's vault lease (`begin`; an erasure that ended before
  * then rewrote what it reads), and each of its writes goes through this store, which first checks
  * that no erasure claimed the lease since the step began, and otherwise refuses with
- * `ErasureDuringStepError`. A write that passed the check lands long before that erasure's last
+ * `ErasureDuringStepError`. Clocks differ, so a claim up to `CLAIM_CLOCK_MARGIN_MS` before the
+ * step began counts too, unless that erasure's release was there when the step began: it ended
+ * before the step read anything. A write that passed the check lands long before that erasure's last
  * scan (which follows its plan and its rewrite of every snapshot), and so is found by it if it
  * names the person.
  */
 export class WritesUnlessErased implements BackupStore {
   readonly location: string;
 
-  /**
-   * For a step that began at `since` and found no erasure holding the org's vault lease then
-   * (`begin` checks both).
-   */
-  constructor(
+  private constructor(
     private readonly store: BackupStore,
     private readonly org: string,
     private readonly since: number,
     /** What the step is, for the refusal: e.g. `this dry run`. */
     private readonly step: string,
+    /**
+     * Erasures that claimed within the clocks' margin before the step began and had ended by then:
+     * their release was there before the step read anything, so it read what they left.
+     */
+    private readonly endedBefore: ReadonlySet<string>,
   ) {
     this.location = store.location;
+  }
+
+  /**
+   * For a step that began at `since` and found no erasure holding the org's vault lease then
+   * (`begin` checks both). Reads the releases of the erasures that claimed within the clocks'
+   * margin before `since`: call it before the step reads anything.
+   */
+  static async open(
+    store: BackupStore,
+    org: string,
+    since: number,
+    step: string,
+  ): Promise<WritesUnlessErased> {
+    const ended = new Set<string>();
+    for (const claim of await erasureClaimsSince(store, org, since)) {
+      if (await hasReleased(store, vaultLeaseRoot(org), claim.runId)) ended.add(claim.runId);
+    }
+    return new WritesUnlessErased(store, org, since, step, ended);
   }
 
   /** Begins a step now: refused, before it reads anything, while an erasure holds the org's vault lease. */
@@ -304,11 +338,11 @@ export class WritesUnlessErased implements BackupStore {
         `An erasure is rewriting the backups of org ${org}: execution ${executionOfRun(erasure.runId)} of its erase workflow holds the org's vault lease since ${iso(erasure.claimedAt)}. What ${step} would read may hold the person it removes, so it read and wrote nothing. Start it again once that execution has ended; if it was stopped, its lease frees itself at ${iso(erasure.expiresAt)}.`,
       );
     }
-    return new WritesUnlessErased(store, org, since, step);
+    return WritesUnlessErased.open(store, org, since, step);
   }
 
   private async check(key: string): Promise<void> {
-    const erasure = await erasureClaimedSince(this.store, this.org, this.since);
+    const erasure = await erasureClaimedSince(this.store, this.org, this.since, this.endedBefore);
     if (!erasure) return;
     const ended = await hasReleased(this.store, vaultLeaseRoot(this.org), erasure.runId);
     throw new ErasureDuringStepError(

@@ -294,6 +294,21 @@ describe('a step that reads the backups without a turn, and an erasure', () => {
     await expect(step.put('reports/acme/diffs/x/run.json', '{}')).resolves.toMatchObject({ bytes: 2 });
   });
 
+  it('lets a step begun right after an erasure ended write, though that erasure claimed within the clocks margin', async () => {
+    const inner = store();
+    // GIVEN an erasure that claimed a second ago and has ended
+    const aSecondAgo = { ...noWait, now: () => Date.now() - 1_000 };
+    await acquireLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-8', aSecondAgo);
+    await releaseLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-8');
+    // THEN a step begun now writes: it read nothing before that erasure's release was there
+    const s = await WritesUnlessErased.begin(inner, 'acme', 'this diff report');
+    await expect(s.put('reports/acme/diffs/x/run.json', '{}')).resolves.toMatchObject({ bytes: 2 });
+    // AND an erasure that claims after the step began still stops its writes, though it ended too
+    await acquireLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-9', noWait);
+    await releaseLease(inner, vaultLeaseRoot('acme'), 'erasure-dpo-9');
+    await expect(s.put('reports/acme/diffs/x/diff.json', '{}')).rejects.toThrow(/execution dpo-9 /);
+  });
+
   it('lets the step write until an erasure claims the org, then refuses every write, reads still going', async () => {
     const inner = store();
     const s = await WritesUnlessErased.begin(inner, 'acme', 'this diff report');

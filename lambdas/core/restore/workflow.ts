@@ -601,7 +601,7 @@ async function stepStore(deps: RestoreDeps, root: string, run: RestoreRun): Prom
   if (!run.dryRun) return deps.store;
   const since = (deps.now ?? Date.now)();
   await refuseDuringErasure(deps, root, since);
-  return new WritesUnlessErased(deps.store, deps.orgName, since, 'this restore dry run');
+  return WritesUnlessErased.open(deps.store, deps.orgName, since, 'this restore dry run');
 }
 
 /** Renews the run's lease before it writes; a dry run holds none and writes nothing. */
