@@ -139,6 +139,30 @@ describe('a pass over stored versions', () => {
     expect(big.most()).toBe(1);
   });
 
+  it('reads ahead in listing order when versions fill the budget: each one waits for room, none is left to its visit', async () => {
+    // GIVEN versions of 1,000 bytes and room for two
+    const slow = slowStore(40, 1_000);
+    const limits = { versions: 8, bytes: 2_500, listed: 1_000 };
+    const atVisit: string[] = [];
+    await visitVersions(
+      slow.store,
+      SCOPE,
+      undefined,
+      undefined,
+      async (v, r) => {
+        const before = slow.reads.length;
+        await r.getVersion(v.key, v.versionId);
+        if (slow.reads.length > before) atVisit.push(`${v.key}@${v.versionId}`);
+      },
+      { readAhead: limits },
+    );
+    await slow.stop();
+    // THEN every read was made ahead of its visit, and never more than two at once
+    expect(atVisit).toEqual([]);
+    expect(slow.reads).toHaveLength(81);
+    expect(slow.most()).toBe(2);
+  });
+
   it('reads ahead only the versions the visitor reads', async () => {
     const slow = slowStore(20);
     const wanted = (v: ObjectVersion) => v.versionId === 'v1';

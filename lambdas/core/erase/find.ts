@@ -191,8 +191,8 @@ export function orgScope(org: string, options: { readonly everything?: boolean }
 export type VersionReader = Pick<VersionedStore, 'getVersion'>;
 
 /**
- * How far a pass reads ahead of the version it visits: versions whose bodies are being read at
- * once, the bytes those may hold (always at least one version), and listed versions held ahead.
+ * How far a pass reads ahead: bodies being read or held (the visited version's among them), the
+ * bytes those may hold (always at least one version), and listed versions held ahead.
  * S3 answers each read after tens of milliseconds whatever its size, so a pass over many small
  * objects reading one at a time spends its time waiting.
  */
@@ -261,9 +261,16 @@ export async function visitVersions(
 
 const versionId = (key: string, id: string) => `${key}\u0000${id}`;
 
-/** The listed versions ahead of the one visited, and the reads started for them. */
+/**
+ * The listed versions ahead of the one visited, and the reads started for them. Reads start in
+ * listing order: a version that does not fit the budget waits for room, and nothing after it is
+ * listed meanwhile. A read forgotten when a pass stops is not cancelled: it ends in the background
+ * (at most the budget's bytes).
+ */
 class ReadAhead implements VersionReader {
   private readonly listed: ObjectVersion[] = [];
+  /** Listed versions the visitor reads whose reads have not started, in listing order. */
+  private readonly unread: ObjectVersion[] = [];
   private readonly reading = new Map<string, { body: Promise<Uint8Array>; bytes: number }>();
   private bytes = 0;
   private ended = false;
@@ -278,30 +285,46 @@ class ReadAhead implements VersionReader {
     listing: AsyncIterator<ObjectVersion>,
     wanted: (version: ObjectVersion) => boolean,
   ): Promise<ObjectVersion | undefined> {
-    while (
-      !this.ended &&
-      (this.listed.length === 0 ||
-        (this.listed.length < this.limits.listed &&
-          this.reading.size < this.limits.versions &&
-          this.bytes < this.limits.bytes))
-    ) {
+    for (;;) {
+      while (this.unread.length > 0 && this.fits(this.unread[0]!)) this.start(this.unread.shift()!);
+      // The first version not read yet waits for room: listing further would only hold versions.
+      if (this.unread.length > 0 && this.listed.length > 0) break;
+      const full =
+        this.listed.length >= this.limits.listed ||
+        this.reading.size >= this.limits.versions ||
+        this.bytes >= this.limits.bytes;
+      if (this.ended || (this.listed.length > 0 && full)) break;
       const step = await listing.next();
       if (step.done) {
         this.ended = true;
         break;
       }
-      const version = step.value;
-      this.listed.push(version);
-      if (!wanted(version)) continue;
-      // At least one read always goes (the next to be visited), whatever its size.
-      if (this.reading.size > 0 && this.bytes + version.bytes > this.limits.bytes) continue;
-      const body = this.store.getVersion(version.key, version.versionId);
-      // Its failure reaches the visitor that reads it; one never read is dropped quietly.
-      body.catch(() => undefined);
-      this.reading.set(versionId(version.key, version.versionId), { body, bytes: version.bytes });
-      this.bytes += version.bytes;
+      this.listed.push(step.value);
+      if (wanted(step.value)) this.unread.push(step.value);
     }
-    return this.listed.shift();
+    const version = this.listed.shift();
+    // Visited before its read could start: the visitor reads it then.
+    if (version !== undefined && this.unread[0] === version) this.unread.shift();
+    return version;
+  }
+
+  /** At least one read always goes (the next to be visited), whatever its size. */
+  private fits(version: ObjectVersion): boolean {
+    return (
+      this.reading.size === 0 ||
+      (this.reading.size < this.limits.versions && this.bytes + version.bytes <= this.limits.bytes)
+    );
+  }
+
+  private start(version: ObjectVersion): void {
+    const id = versionId(version.key, version.versionId);
+    // A version listed twice (a server repeating one across pages) is read once.
+    if (this.reading.has(id)) return;
+    const body = this.store.getVersion(version.key, version.versionId);
+    // Its failure reaches the visitor that reads it; one never read is dropped quietly.
+    body.catch(() => undefined);
+    this.reading.set(id, { body, bytes: version.bytes });
+    this.bytes += version.bytes;
   }
 
   getVersion(key: string, id: string): Promise<Uint8Array> {
@@ -322,5 +345,6 @@ class ReadAhead implements VersionReader {
     this.reading.clear();
     this.bytes = 0;
     this.listed.length = 0;
+    this.unread.length = 0;
   }
 }
