@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type PassScope, type VersionReader, visitVersions } from '../../lambdas/core/erase/find.ts';
+import {
+  type PassOptions,
+  type PassScope,
+  type VersionReader,
+  visitVersions,
+} from '../../lambdas/core/erase/find.ts';
 import type { ObjectVersion, VersionedStore } from '../../lambdas/core/store.ts';
 
 const SCOPE: PassScope = { prefixes: ['orgs/acme/a/', 'orgs/acme/b/'], skip: ['orgs/acme/a/skip/'] };
@@ -75,6 +80,17 @@ function slowStore(count: number, bytes = 10) {
   };
 }
 
+/** A pass over the whole scope whose visitor reads every version it visits. */
+const readEvery = (store: VersionedStore, readAhead?: PassOptions['readAhead']) =>
+  visitVersions(
+    store,
+    SCOPE,
+    undefined,
+    undefined,
+    async (v, r) => void (await r.getVersion(v.key, v.versionId)),
+    readAhead ? { readAhead } : {},
+  );
+
 describe('a pass over stored versions', () => {
   it('visits every version in listing order, one at a time, each with its own body, while up to 8 reads go ahead', async () => {
     const slow = slowStore(40);
@@ -110,31 +126,13 @@ describe('a pass over stored versions', () => {
   });
 
   it('keeps the bytes it reads ahead within its budget, reading one version at a time when each is larger', async () => {
-    const slow = slowStore(10, 1_000);
     const limits = { versions: 8, bytes: 2_500, listed: 1_000 };
-    await visitVersions(
-      slow.store,
-      SCOPE,
-      undefined,
-      undefined,
-      async (v, r) => void (await r.getVersion(v.key, v.versionId)),
-      {
-        readAhead: limits,
-      },
-    );
-    await slow.stop();
-    expect(slow.most()).toBe(2);
+    const small = slowStore(10, 1_000);
+    await readEvery(small.store, limits);
+    await small.stop();
+    expect(small.most()).toBe(2);
     const big = slowStore(10, 10_000);
-    await visitVersions(
-      big.store,
-      SCOPE,
-      undefined,
-      undefined,
-      async (v, r) => void (await r.getVersion(v.key, v.versionId)),
-      {
-        readAhead: limits,
-      },
-    );
+    await readEvery(big.store, limits);
     await big.stop();
     expect(big.most()).toBe(1);
   });
@@ -220,5 +218,30 @@ describe('a pass over stored versions', () => {
     ).rejects.toThrow('cannot read orgs/acme/a/k0003@v1');
     await slow.stop();
     expect(visited.at(-1)).toBe('orgs/acme/a/k0003@v2');
+  });
+
+  it('fails with the error of its visit when the listing cannot be closed after it', async () => {
+    const slow = slowStore(3);
+    const listing = slow.store.listVersions.bind(slow.store);
+    const store: VersionedStore = {
+      ...slow.store,
+      listVersions: (prefix, options) => {
+        const inner = listing(prefix, options)[Symbol.asyncIterator]();
+        return {
+          [Symbol.asyncIterator]: () => ({
+            next: () => inner.next(),
+            return: () => Promise.reject(new Error('the listing could not be closed')),
+          }),
+        };
+      },
+    };
+    await expect(
+      visitVersions(store, SCOPE, undefined, undefined, async (v) => {
+        if (v.key.endsWith('k0001')) throw new Error('the visit failed');
+      }),
+    ).rejects.toThrow('the visit failed');
+    // AND a pass that ends well is not failed by closing its listing
+    await expect(readEvery(store)).resolves.toBeUndefined();
+    await slow.stop();
   });
 });

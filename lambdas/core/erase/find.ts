@@ -252,7 +252,8 @@ export async function visitVersions(
       }
     } finally {
       ahead.drop();
-      await listing.return?.();
+      // Closing the listing changes nothing the pass found; its failure must not hide the visit's.
+      await listing.return?.().catch(() => undefined);
     }
     if (i + 1 < scope.prefixes.length && past()) return { prefix: i + 1 };
   }
