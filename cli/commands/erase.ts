@@ -12,11 +12,12 @@ import type { ErasureOutcome } from '../../lambdas/core/erase/execute.ts';
 import type { ErasureSummary } from '../../lambdas/core/erase/plan.ts';
 import type { EraseFinished, EraseStarted } from '../../lambdas/core/erase/workflow.ts';
 import { MAX_INPUT_BYTES } from '../../lambdas/core/restore/input.ts';
-import type { Json, RunResult, TaskStep } from '../local/index.ts';
+import type { Json, LocalHistoryEvent, RunResult, TaskStep } from '../local/index.ts';
 import { executionFigures, runLocalWorkflow } from './local-run.ts';
 import { describeProblems, type LocalStoreSpec, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
-import { holdsAnything, orgToRead, otherOrgsHint, readVaultOptions, VAULT_HELP } from './vault-read.ts';
+import { ProgressLine } from './progress.ts';
+import { heldOrgToRead, otherOrgsHint, readVaultOptions, VAULT_HELP } from './vault-read.ts';
 
 /** A local run waits this fraction of the deployed wait between tries of a busy org. */
 const WAIT_SCALE = 0.05;
@@ -98,8 +99,14 @@ export interface LocalEraseOptions {
   readonly input: Json;
   /** @default - `local-erase-<timestamp>` */
   readonly executionName?: string;
+  /** `org` is the vault's key already (see `heldOrg`): not looked up again. @default false */
+  readonly orgHeld?: boolean;
   /** Receives why a real erasure waits, each time it finds its org busy. @default - none */
   readonly onWait?: (reason: string) => void;
+  /** Receives every interpreter event (a progress line). @default - none */
+  readonly onEvent?: (event: LocalHistoryEvent) => void;
+  /** Called before and after each task (a progress line). @default - none */
+  readonly onTask?: (step: TaskStep) => void;
 }
 
 /** Runs one erasure locally under the workflow's policies; answers its summary and the runner's result. */
@@ -108,17 +115,28 @@ export async function runLocalErase(
 ): Promise<{ summary: EraseSummary; result: RunResult }> {
   const { buildLocalEraseApp } = await import('./local-app.ts');
   const execution = options.executionName ?? `local-erase-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const { onWait } = options;
+  const { onWait, onTask, onEvent } = options;
+  const tasks = [onTask, onWait && ((step: TaskStep) => reportWait(step, onWait))].filter(
+    (f) => f !== undefined,
+  );
   const { org, result } = await runLocalWorkflow({
     store: options.store,
     org: options.org,
+    ...(options.orgHeld ? { orgHeld: true } : {}),
     app: (key) => buildLocalEraseApp(key),
     appKey: 'erase',
     input: () => options.input,
     executionName: execution,
     enforcePolicies: true,
     waitScale: WAIT_SCALE,
-    ...(onWait ? { onTask: (step: TaskStep) => reportWait(step, onWait) } : {}),
+    ...(tasks.length > 0
+      ? {
+          onTask: (step: TaskStep) => {
+            for (const task of tasks) task(step);
+          },
+        }
+      : {}),
+    ...(onEvent ? { onEvent } : {}),
   });
   return { summary: summarize(org, execution, result), result };
 }
@@ -257,23 +275,36 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(describeProblems('erase', problems, USAGE));
     return 2;
   }
-  const org = await orgToRead(vault);
-  if (!(await holdsAnything(vault.store, org))) {
+  const { org, holds } = await heldOrgToRead(vault);
+  if (!holds) {
     process.stderr.write(
       `sfbackup erase: the vault in ${vault.where} holds nothing of org ${displayOrg(org)}. ${await otherOrgsHint(vault.store, org)}\n`,
     );
     return 2;
   }
   const waitSeconds = ERASURE_WAIT.intervalSeconds * WAIT_SCALE;
-  const { summary } = await runLocalErase({
-    store: vault.spec,
-    org,
-    input,
-    onWait: (reason) =>
-      process.stderr.write(
-        `Waiting: ${reason} Trying again every ${waitSeconds} s, up to ${ERASURE_WAIT.forSeconds / 3600} hours from the start, as deployed; Ctrl-C gives up.\n`,
-      ),
-  });
+  // A terminal gets a live line on standard error (the step and the time so far, as the workflow
+  // commands draw it); --json and a redirected standard error get only the result.
+  const progress =
+    !values.json && process.stderr.isTTY ? new ProgressLine('erase', process.stderr) : undefined;
+  const print = (text: string) => (progress ? progress.print(text) : process.stderr.write(text));
+  progress?.start();
+  let summary: EraseSummary;
+  try {
+    ({ summary } = await runLocalErase({
+      store: vault.spec,
+      org,
+      orgHeld: true,
+      input,
+      onWait: (reason) =>
+        print(
+          `Waiting: ${reason} Trying again every ${waitSeconds} s, up to ${ERASURE_WAIT.forSeconds / 3600} hours from the start, as deployed; Ctrl-C gives up.\n`,
+        ),
+      ...(progress ? { onEvent: progress.onEvent, onTask: progress.onTask } : {}),
+    }));
+  } finally {
+    progress?.finish();
+  }
   process.stdout.write(
     values.json
       ? `${JSON.stringify(summary)}\n`

@@ -89,6 +89,11 @@ export interface LocalRunOptions extends OrgConnection {
 export interface LocalWorkflowOptions
   extends Omit<LocalRunOptions, keyof OrgConnection>,
     Partial<OrgConnection> {
+  /**
+   * `org` is the vault's key already (the caller looked it up, as `heldOrgKey` does): not looked
+   * up again. @default false
+   */
+  readonly orgHeld?: boolean;
   /** Builds the app for the resolved org key. */
   readonly app: (org: string) => LocalApp;
   /**
@@ -133,7 +138,9 @@ export async function runLocalWorkflow(options: LocalWorkflowOptions): Promise<L
   const store = createStore(options.store);
   const org =
     options.org !== undefined
-      ? await heldOrgKey(store, options.org)
+      ? options.orgHeld
+        ? options.org
+        : await heldOrgKey(store, options.org)
       : await resolveOrgKey(connectionOf(options));
   await options.beforeSynthesis?.(org, store);
   const s3 = typeof options.store === 'string' ? undefined : options.store.s3;

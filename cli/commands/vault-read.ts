@@ -89,9 +89,18 @@ function isDirectory(path: string): boolean {
 
 /** The org given with --org, else the only org the vault holds; fails naming the vault otherwise. */
 export async function orgToRead(vault: VaultRead): Promise<string> {
+  return (await heldOrgToRead(vault)).org;
+}
+
+/**
+ * The org to read, as `orgToRead`, and whether the vault holds any key of it: a command that
+ * refuses an org the vault holds nothing of lists the org's prefix once, not once more.
+ */
+export async function heldOrgToRead(vault: VaultRead): Promise<HeldOrg> {
+  // The only org the vault holds was found by its keys.
   return vault.org !== undefined
-    ? await heldOrgKey(vault.store, vault.org)
-    : await onlyOrg(vault.store, vault.where);
+    ? await heldOrg(vault.store, vault.org)
+    : { org: await onlyOrg(vault.store, vault.where), holds: true };
 }
 
 /** The one org the vault holds; fails when it holds none or several, naming `where`. */
@@ -105,6 +114,12 @@ export async function onlyOrg(store: BackupStore, where: string = store.location
   );
 }
 
+/** An org key of the vault, and whether the vault holds any key under it. */
+export interface HeldOrg {
+  readonly org: string;
+  readonly holds: boolean;
+}
+
 /**
  * The vault key for `--org`: as given, unless it is an org id the vault holds nothing of while it
  * holds that org under the same 15 characters in another case. A 15-character id is
@@ -112,13 +127,20 @@ export async function onlyOrg(store: BackupStore, where: string = store.location
  * org the person meant (two orgs whose ids differ only in case are not a typing mistake).
  */
 export async function heldOrgKey(store: BackupStore, org: string): Promise<string> {
-  if (orgKeyOfId(org) === undefined || (await holdsAnything(store, org))) return org;
+  return orgKeyOfId(org) === undefined ? org : (await heldOrg(store, org)).org;
+}
+
+/** `heldOrgKey`, and whether the vault holds anything of the key it answers. */
+export async function heldOrg(store: BackupStore, org: string): Promise<HeldOrg> {
+  const holds = await holdsAnything(store, org);
+  if (holds || orgKeyOfId(org) === undefined) return { org, holds };
   const reader = new SnapshotReader(store);
   const same = (await reader.orgs()).filter(
     (held) =>
       held !== org && orgKeyOfId(held) !== undefined && sameOrgId(held.slice(0, 15), org.slice(0, 15)),
   );
-  return same.length === 1 && same[0] !== undefined ? same[0] : org;
+  // An org the vault's orgs() names holds keys.
+  return same.length === 1 && same[0] !== undefined ? { org: same[0], holds: true } : { org, holds: false };
 }
 
 /** True when the vault holds any key under the org's prefix: the first one listed is enough. */

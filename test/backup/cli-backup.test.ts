@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/commands/backup.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
+import { onTerminal, progressLines } from '../support/run-cli.ts';
 import { freshStoreDir, startSampleOrg } from './e2e-support.ts';
 
 async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -83,21 +84,13 @@ describe('sfbackup backup', () => {
     const store = freshStoreDir();
     await new LocalDirectoryStore(store).put('orgs/acme-old/catalog/x.json', '{}');
     const args = [...connection(store), '--settings', '{"pollIntervalMs":50,"metadata":false}'];
-    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
-    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
-    let first: Awaited<ReturnType<typeof capture>>;
-    try {
-      first = await capture(args);
-    } finally {
-      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
-      else delete (process.stderr as { isTTY?: boolean }).isTTY;
-    }
+    const first = await onTerminal(() => capture(args));
     expect(first.code).toBe(0);
     expect(first.err).toContain(
       `Starting a new backup chain for org ${emu.orgId} in ${resolve(store)}: the vault holds no snapshot of it. ` +
         'It holds org acme-old: if you meant one of them, check --store and --org.',
     );
-    const lines = first.err.split('\r').map((l) => l.replace(/\x1b\[K/g, '').trim());
+    const lines = progressLines(first.err);
     const counts = lines
       .map((l) => /^backup: (\d+) of (\d+) objects/.exec(l))
       .filter((m) => m !== null)

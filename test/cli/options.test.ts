@@ -5,7 +5,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { run as runBackup } from '../../cli/commands/backup.ts';
 import { run as runRestore } from '../../cli/commands/restore.ts';
 import { parseCommandLine, readCommonOptions } from '../../cli/commands/options.ts';
-import { heldOrgKey, orgToRead, readVaultOptions } from '../../cli/commands/vault-read.ts';
+import {
+  heldOrg,
+  heldOrgKey,
+  heldOrgToRead,
+  orgToRead,
+  readVaultOptions,
+} from '../../cli/commands/vault-read.ts';
 import { orgKeyOfId } from '../../contract/org-id.ts';
 import { EnvName } from '../../contract/workflow-contract.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
@@ -262,6 +268,37 @@ describe('heldOrgKey', () => {
     // Names, and ids the vault holds nothing like, stay as given.
     expect(await heldOrgKey(store, 'acme-dev')).toBe('acme-dev');
     expect(await heldOrgKey(store, '00d5g0000099999aaa')).toBe('00d5g0000099999aaa');
+  });
+
+  it('says with the key whether the vault holds anything of it, listing the org once when it does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfbackup-held-'));
+    const store = new LocalDirectoryStore(dir);
+    await store.put('orgs/00da0000000zhe1mac/catalog/x.json', '{}');
+    await store.put('orgs/acme-prod/catalog/x.json', '{}');
+    const listed: string[] = [];
+    const counted: typeof store = Object.assign(Object.create(store) as typeof store, {
+      list: (prefix: string) => {
+        listed.push(prefix);
+        return store.list(prefix);
+      },
+    });
+    expect(await heldOrg(counted, 'acme-prod')).toEqual({ org: 'acme-prod', holds: true });
+    expect(listed).toEqual(['orgs/acme-prod/']);
+    expect(await heldOrg(store, 'acme-dev')).toEqual({ org: 'acme-dev', holds: false });
+    expect(await heldOrg(store, orgKeyOfId('00da0000000zhe1')!)).toEqual({
+      org: '00da0000000zhe1mac',
+      holds: true,
+    });
+    expect(await heldOrg(store, '00d5g0000099999aaa')).toEqual({ org: '00d5g0000099999aaa', holds: false });
+    // As the vault-reading commands take it: --org, or the only org the vault holds.
+    const acme = readVaultOptions('erase', { store: dir, org: 'acme-prod' }, []);
+    expect(await heldOrgToRead(acme!)).toEqual({ org: 'acme-prod', holds: true });
+    const only = mkdtempSync(join(tmpdir(), 'sfbackup-held-'));
+    await new LocalDirectoryStore(only).put('orgs/solo/catalog/x.json', '{}');
+    expect(await heldOrgToRead(readVaultOptions('erase', { store: only }, [])!)).toEqual({
+      org: 'solo',
+      holds: true,
+    });
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EraseSummary } from '../../cli/commands/erase.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
-import { runCli } from '../support/run-cli.ts';
+import { onTerminal, progressLines, runCli } from '../support/run-cli.ts';
 import { copyOfVault, eraseHerByEmail, erasureScenario } from './scenario.ts';
 import { everyVersion, findPerson } from './vault-scan.ts';
 
@@ -19,11 +19,16 @@ describe('sfbackup erase', () => {
     return { dir, file };
   };
 
-  it('reports a dry run by default, naming what holds her and how to erase, and writes only its plan', async () => {
+  it('reports a dry run by default, naming what holds her and how to erase, and writes only its plan; on a terminal, with a live line of its steps', async () => {
     const { dir, file } = vaultWith({ ids: [sc.person], requestedBy: 'dpo@example.com' });
     const before = await everyVersion(new LocalDirectoryStore(dir), '');
-    const { code, out } = await runCli('erase', '--store', dir, '--input', file);
+    const { code, out, err } = await onTerminal(() => runCli('erase', '--store', dir, '--input', file));
     expect(code, out).toBe(0);
+    // The line names the step the workflow is at, and the time so far.
+    const lines = progressLines(err);
+    expect(lines[0]).toMatch(/^erase: starting · 0:\d\d$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^erase: PlanErasure · \d+:\d\d$/));
+    expect(lines.at(-1)).toMatch(/^erase: \w+ · \d+:\d\d$/);
     expect(out).toMatch(/^Dry run local-erase-\S+ of an erasure from org sample: nothing was erased\.\n/);
     expect(out).toContain('  Found: 1 id(s) in 4 snapshot(s), 4 part(s) (rows: Contact 4)');
     // The property's description and the broker's mobile phone copied her values.
@@ -66,8 +71,10 @@ describe('sfbackup erase', () => {
     expect(await findPerson(new LocalDirectoryStore(dir), sc, 'orgs/sample/')).toEqual([]);
 
     // A second run finds no one to erase: it fails, naming why, and exits 1.
-    const again = await runCli('erase', '--store', dir, '--input', file, '--json');
+    const again = await onTerminal(() => runCli('erase', '--store', dir, '--input', file, '--json'));
     expect(again.code).toBe(1);
+    // --json draws no line, on a terminal too.
+    expect(again.err).not.toContain('\r');
     const summary = JSON.parse(again.out) as EraseSummary;
     expect(summary).toMatchObject({
       org: 'sample',
