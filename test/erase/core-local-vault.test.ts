@@ -1234,11 +1234,20 @@ describe('erasure over a local vault, step by step', () => {
     const outcomeA = await eraseFromPlan(a, input, startedA.planKey);
     const logA = await finishErasure(a, input, startedA.planKey, outcomeA);
     // With a deadline already past: every call does one key (or one record) and stops.
-    const b = { ...deps(sliced), deadline: new Date(0) };
+    // (its passes read versions through a store of their own: the reads of `store` are the steps' own)
+    const b = { ...deps(sliced, new LocalDirectoryStore(sliced)), deadline: new Date(0) };
     const calls = { plan: 0, erase: 0, scan: 0 };
+    const catalogReads = vi.spyOn(b.store, 'get');
     let started = await steps.startErasure(b, input, 'erase-sliced');
     for (calls.plan = 1; !started.done; calls.plan++)
       started = await steps.startErasure(b, input, 'erase-sliced');
+    // The catalog (its org ids: the confirmation, the leases' roots, the answer) is read once an
+    // invocation at most.
+    const catalogGets = catalogReads.mock.calls.filter(([key]) => key.startsWith('orgs/sample/catalog/'));
+    catalogReads.mockRestore();
+    const entries = (await everyVersion(b.store, 'orgs/sample/catalog/')).size;
+    expect(entries).toBeGreaterThan(0);
+    expect(catalogGets).toHaveLength(calls.plan * entries);
     let erased = await steps.eraseFromPlan(b, input, started.planKey);
     for (calls.erase = 1; !erased.done; calls.erase++)
       erased = await steps.eraseFromPlan(b, input, started.planKey);

@@ -45,9 +45,12 @@ const ORG_ID_FOLDER = /^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
  * root per Salesforce org its restores wrote into (the org itself, a drill's sandbox) and the
  * org's own, whose id its snapshots name.
  */
-async function leaseRoots(store: BackupStore, org: string): Promise<string[]> {
-  return [vaultLeaseRoot(org), ...(await restoreRoots(store, org))];
+async function leaseRoots(store: BackupStore, org: string, orgIds?: CatalogOrgIds): Promise<string[]> {
+  return [vaultLeaseRoot(org), ...(await restoreRoots(store, org, orgIds))];
 }
+
+/** The catalog's org ids as a step already reads them (once an invocation), to share. */
+export type CatalogOrgIds = () => Promise<string[]>;
 
 /** The Salesforce org ids the org's catalog entries record, 18 characters, sorted. */
 export async function catalogOrgIds(store: BackupStore, org: string): Promise<string[]> {
@@ -59,8 +62,8 @@ export async function catalogOrgIds(store: BackupStore, org: string): Promise<st
   return [...orgIds].sort();
 }
 
-async function restoreRoots(store: BackupStore, org: string): Promise<string[]> {
-  const orgIds = new Set(await catalogOrgIds(store, org));
+async function restoreRoots(store: BackupStore, org: string, known?: CatalogOrgIds): Promise<string[]> {
+  const orgIds = new Set(await (known ? known() : catalogOrgIds(store, org)));
   for (const root of await listedRestoreRoots(store, org)) orgIds.add(root.orgId);
   return [...orgIds].sort().map((id) => restoreRoot(org, id));
 }
@@ -86,9 +89,14 @@ async function listedRestoreRoots(
  * back what it took and refuses, naming the run in the way. Taking them again (a retried step)
  * keeps them.
  */
-export async function holdRestoreLeases(store: BackupStore, org: string, execution: string): Promise<void> {
+export async function holdRestoreLeases(
+  store: BackupStore,
+  org: string,
+  execution: string,
+  orgIds?: CatalogOrgIds,
+): Promise<void> {
   const run = erasureLeaseRun(execution);
-  const roots = await leaseRoots(store, org);
+  const roots = await leaseRoots(store, org, orgIds);
   try {
     // Checked before any claim of its own: another run holding a lease, or a backup running, is
     // waited for. A retried step may hold some leases already; then it refuses (they are given
@@ -198,10 +206,10 @@ export async function renewRestoreLeases(
   store: BackupStore,
   org: string,
   execution: string,
-  options: { readonly lazily?: boolean } = {},
+  options: { readonly lazily?: boolean; readonly catalogOrgIds?: CatalogOrgIds } = {},
 ): Promise<void> {
   const run = erasureLeaseRun(execution);
-  for (const root of await leaseRoots(store, org)) {
+  for (const root of await leaseRoots(store, org, options.catalogOrgIds)) {
     const holder = (await liveClaims(store, root, Date.now()))[0];
     // A root that appeared since the erasure took its leases (a restore into a new org, refused
     // because the erasure holds the vault lease, still leaves its request there): nothing to

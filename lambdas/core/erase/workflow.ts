@@ -154,13 +154,16 @@ export async function startErasure(
       },
     ]);
   }
-  // Read once an invocation, when needed: for the confirmation, and for the answer once planned.
+  // Read once an invocation, when needed: for the confirmation, the leases, and the answer once planned.
   let catalogIds: Promise<string[]> | undefined;
   const orgIds = () => {
     catalogIds ??= catalogOrgIds(deps.store, deps.org);
     return catalogIds;
   };
-  if (request.confirmOrgId !== undefined) {
+  const progressKey = progressKeyOf(deps.org, execution, 'plan');
+  const progress = await readIfAny<PlanProgress>(deps, progressKey);
+  // Confirmed by the first invocation, which wrote the progress: an execution's input never changes.
+  if (request.confirmOrgId !== undefined && !progress) {
     const known = new Set(await orgIds());
     if (!known.has(request.confirmOrgId)) {
       throw new InvalidEraseRequestError([
@@ -172,15 +175,14 @@ export async function startErasure(
       ]);
     }
   }
-  const progressKey = progressKeyOf(deps.org, execution, 'plan');
-  const progress = await readIfAny<PlanProgress>(deps, progressKey);
   if (progress) refuseOtherRequest(progress, request, progressKey);
   try {
     // A real run holds the org's restore leases from before its plan to its end (lease.ts): its
     // first invocation takes them (a retried one finds its own), a later one of a long plan renews them.
     if (request.mode === 'erase') {
-      if (progress) await renewRestoreLeases(deps.store, deps.org, execution, { lazily: true });
-      else await holdRestoreLeases(deps.store, deps.org, execution);
+      if (progress)
+        await renewRestoreLeases(deps.store, deps.org, execution, { lazily: true, catalogOrgIds: orgIds });
+      else await holdRestoreLeases(deps.store, deps.org, execution, orgIds);
     }
     const planKey = planKeyOf(deps.org, execution);
     if (await deps.store.head(planKey)) return await storedStart(deps, planKey, request, execution, orgIds);
