@@ -202,8 +202,10 @@ export class EraseWorkflow extends Construct {
       .when(sfn.Condition.stringEquals('$.mode', 'erase'), apply)
       .otherwise(new sfn.Succeed(this, 'DryRunDone'));
     // A real erasure that found its org busy (a backup running, a sweep, a restore or another
-    // erasure holding a lease) claimed nothing and answered waiting: it waits its turn, without a
-    // failed invocation (which the function's error alarm would count), until the step gives up.
+    // erasure holding a lease) claimed nothing, or holds the org while a backup that began before
+    // its claim ends, and answered waiting: it waits its turn, without a failed invocation (which
+    // the function's error alarm would count), until the step gives up (then the release state
+    // gives back what it holds).
     const waitForOrg = new sfn.Wait(this, 'WaitForOrg', {
       time: sfn.WaitTime.duration(Duration.seconds(ERASURE_WAIT.intervalSeconds)),
     }).next(readInput);

@@ -10,7 +10,14 @@ import { runLocalRestore } from '../../cli/commands/restore.ts';
 import { liveIds } from '../../cli/commands/demo-org.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
-import { backupEnded, backupHeartbeat } from '../../lambdas/core/vault-lease.ts';
+import { holdRestoreLeases } from '../../lambdas/core/erase/lease.ts';
+import { liveClaims } from '../../lambdas/core/restore/lease.ts';
+import {
+  backupEnded,
+  backupHeartbeat,
+  startBackupRun,
+  vaultLeaseRoot,
+} from '../../lambdas/core/vault-lease.ts';
 import { verifySnapshot } from '../../lambdas/core/snapshot/verifier.ts';
 import { startEmulator } from '../../emulator/index.ts';
 import { FIXTURES } from '../backup/e2e-support.ts';
@@ -156,17 +163,25 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     ).toBeGreaterThan(0);
   }, 300_000);
 
-  it('waits for a backup that is running, with nothing written, and erases once it has ended', async () => {
-    // GIVEN a backup of the org running (a live heartbeat, no catalog entry yet)
+  /**
+   * Runs a real erasure of her while a backup of the org is running (a live heartbeat, no catalog
+   * entry yet), ending the backup at the erasure's third try; `before` runs first. Answers the
+   * run, the start step's answers, and the keys written while it waited.
+   */
+  const eraseWhileBackupRuns = async (
+    executionName: string,
+    before: (store: LocalDirectoryStore) => Promise<void> = async () => {},
+  ) => {
     const dir = copy();
     const store = new LocalDirectoryStore(dir);
     const running = '20261204T050000000Z-runnin';
+    await before(store);
     await backupHeartbeat(store, 'sample', running, Date.now());
-    const before = await everyVersion(store, '');
+    const atStart = await everyVersion(store, '');
     const phases: string[] = [];
     const answers: unknown[] = [];
     let writtenWhileWaiting: string[] = [];
-    // WHEN a real erasure starts, and the backup ends after the erasure's second attempt
+    let backupMeanwhile: Promise<unknown> | undefined;
     const { result } = await runLocalWorkflow({
       instanceUrl: sc.emu.instanceUrl,
       accessToken: sc.emu.accessToken,
@@ -175,7 +190,7 @@ describe('the erase workflow, run as synthesized under its own policies and the 
       app: (org) => buildLocalEraseApp(org, {}),
       appKey: 'erase-unlocked',
       input: () => eraseHerById(sc) as never,
-      executionName: 'erase-waits',
+      executionName,
       retryIntervalScale: 0,
       waitScale: 0,
       enforcePolicies: true,
@@ -185,11 +200,26 @@ describe('the erase workflow, run as synthesized under its own policies and the 
         if (step.phase === 'after') answers.push(step.output);
         if (phases.filter((p) => p === 'before').length === 3 && step.phase === 'before') {
           const now = await everyVersion(store, '');
-          writtenWhileWaiting = [...now.keys()].filter((k) => now.get(k) !== before.get(k));
+          writtenWhileWaiting = [...now.keys()].filter((k) => now.get(k) !== atStart.get(k));
+          // Another backup starting now: refused while the erasure holds the org, else run and ended.
+          const second = '20261204T051000000Z-second';
+          backupMeanwhile = startBackupRun(store, 'sample', second, Date.now()).then(
+            () => backupEnded(store, 'sample', second, Date.now()).then(() => 'started'),
+            (error: Error) => error.name,
+          );
+          await backupMeanwhile;
           await backupEnded(store, 'sample', running, Date.now());
         }
       },
     });
+    return { store, result, answers, writtenWhileWaiting, backupMeanwhile: await backupMeanwhile };
+  };
+
+  it('waits for a backup that is running, with nothing written, and erases once it has ended', async () => {
+    // GIVEN a backup of the org running, WHEN a real erasure starts, and the backup ends after
+    // the erasure's second attempt
+    const { store, result, answers, writtenWhileWaiting, backupMeanwhile } =
+      await eraseWhileBackupRuns('erase-waits');
     // THEN its first step was tried again, having written nothing, and the erasure went on
     expect(result.status, result.errorMessage).toBe('SUCCEEDED');
     // (each wait an answer, not a failed invocation)
@@ -205,8 +235,37 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     ]);
     expect(answers[2]).not.toHaveProperty('waiting');
     expect(writtenWhileWaiting).toEqual([]);
+    // (it held nothing meanwhile: a backup could start)
+    expect(backupMeanwhile).toBe('started');
     expect((result.output as { outcome: { rowsRemoved: number } }).outcome.rowsRemoved).toBe(4);
     expect(await findPerson(store, sc, 'orgs/')).toEqual([]);
+  }, 300_000);
+
+  it('keeps the org while it waits for a backup that began before its claim, under its own policies, and erases once it has ended', async () => {
+    // GIVEN an erasure whose first try took the org's leases and was lost (a retried step), and
+    // a backup that began before that claim
+    const { store, result, answers, writtenWhileWaiting, backupMeanwhile } = await eraseWhileBackupRuns(
+      'erase-waits-holding',
+      (s) => holdRestoreLeases(s, 'sample', 'erase-waits-holding'),
+    );
+    // THEN it waited, holding the org: a backup started meanwhile was refused
+    expect(result.status, result.errorMessage).toBe('SUCCEEDED');
+    expect(answers.slice(0, 2)).toEqual([
+      expect.objectContaining({
+        waiting: true,
+        reason: expect.stringMatching(
+          /snapshot 20261204T050000000Z-runnin .*It began before this erasure took the org, which the erasure keeps while it waits/,
+        ),
+      }),
+      expect.objectContaining({ waiting: true }),
+    ]);
+    expect(backupMeanwhile).toBe('BackupHeldByErasureError');
+    // (its renewals aside, nothing was written while it waited: not yet due, at this pace)
+    expect(writtenWhileWaiting).toEqual([]);
+    expect((result.output as { outcome: { rowsRemoved: number } }).outcome.rowsRemoved).toBe(4);
+    expect(await findPerson(store, sc, 'orgs/')).toEqual([]);
+    // AND its end gave the org back
+    expect(await liveClaims(store, vaultLeaseRoot('sample'), Date.now())).toEqual([]);
   }, 300_000);
 
   it('erases her for good: no version holds her, every snapshot verifies and restores without her, and the log holds no value', async () => {

@@ -2,9 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { holdRestoreLeases } from '../../lambdas/core/erase/lease.ts';
+import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { acquireLease, LEASE_TTL_MS, liveClaims, releaseLease } from '../../lambdas/core/restore/lease.ts';
 import { expiredInLogs } from '../../lambdas/core/retention/log.ts';
 import { catalogKey } from '../../lambdas/core/snapshot/keys.ts';
@@ -222,22 +223,60 @@ describe('a backup and an erasure take turns', () => {
     await expect(startBackupRun(s, 'acme', 'run-a', Date.now())).rejects.toThrow(/execution between/);
   });
 
-  it('refuses an erasure when a backup planned between its first look and its claim, and gives every lease back', async () => {
+  it('waits, holding the org, for a backup planned between its first look and its claim, renewing its leases, and goes on once it ended', async () => {
     const s = InterleavingStore.make();
     s.interleave(
       (key) => key.includes('/lease/claims/') && key.includes('erasure-e1'),
       () => backupHeartbeat(s, 'acme', 'run-between', Date.now()),
     );
-    await expect(holdRestoreLeases(s, 'acme', 'e1')).rejects.toThrow(
-      /A backup of org acme is running: snapshot run-between .*nothing was erased/,
+    const holders = async () => (await liveClaims(s, vaultLeaseRoot('acme'), Date.now())).map((c) => c.runId);
+    const waits = {
+      name: 'ErasureMustWaitError',
+      holdsOrg: true,
+      message: expect.stringMatching(
+        /A backup of org acme is running: snapshot run-between .*nothing was erased\. It began before this erasure took the org, which the erasure keeps while it waits: backups, sweeps and restores of the org that start from now are refused.*tries again/,
+      ),
+    };
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      await expect(holdRestoreLeases(s, 'acme', 'e1')).rejects.toMatchObject(waits);
+      expect(await holders()).toEqual(['erasure-e1']);
+      // Meanwhile a backup that starts is refused, and so is another erasure
+      await expect(startBackupRun(s, 'acme', 'run-new', Date.now())).rejects.toBeInstanceOf(
+        BackupHeldByErasureError,
+      );
+      await expect(holdRestoreLeases(s, 'acme', 'e2')).rejects.toMatchObject({
+        name: 'ErasureMustWaitError',
+        holdsOrg: false,
+      });
+      // The step tried again over more than a lease's life still waits, and still holds the org.
+      for (let tries = 0; tries < 4; tries++) {
+        vi.setSystemTime(Date.now() + 25 * MIN);
+        await backupHeartbeat(s, 'acme', 'run-between', Date.now());
+        await expect(holdRestoreLeases(s, 'acme', 'e1')).rejects.toMatchObject(waits);
+        expect(await holders()).toEqual(['erasure-e1']);
+      }
+      // Once the backup has ended, the step tried again goes on with the leases it holds.
+      await backupEnded(s, 'acme', 'run-between', Date.now());
+      await expect(holdRestoreLeases(s, 'acme', 'e1')).resolves.toBeUndefined();
+      expect(await holders()).toEqual(['erasure-e1']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refuses an erasure that holds the org when a restore it did not wait for holds a new root, and gives every lease back', async () => {
+    const s = InterleavingStore.make();
+    const newRoot = restoreRoot('acme', '00D000000000002AAA');
+    s.interleave(
+      (key) => key.includes('/lease/claims/') && key.includes('erasure-e1'),
+      () => acquireLease(s, newRoot, 'restore-between', noWait),
     );
+    await expect(holdRestoreLeases(s, 'acme', 'e1')).rejects.toMatchObject({
+      name: 'ErasureImpossibleError',
+      message: expect.stringMatching(/A restore holds the lease of .*: execution restore-between, since/),
+    });
     expect(await liveClaims(s, vaultLeaseRoot('acme'), Date.now())).toEqual([]);
-    // Once it has ended, the erasure may take the org.
-    await backupEnded(s, 'acme', 'run-between', Date.now());
-    await expect(holdRestoreLeases(s, 'acme', 'e2')).resolves.toBeUndefined();
-    expect((await liveClaims(s, vaultLeaseRoot('acme'), Date.now())).map((c) => c.runId)).toEqual([
-      'erasure-e2',
-    ]);
   });
 
   it('lets a backup run beside a retention sweep', async () => {

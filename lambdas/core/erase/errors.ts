@@ -24,11 +24,19 @@ export class ErasureImpossibleError extends Error {
 }
 
 /**
- * A real erasure found its org busy before it claimed anything: a backup running, or a sweep, a
- * restore or another erasure holding a lease. Nothing was written; the workflow tries again.
+ * A real erasure found its org busy: before it claimed anything, a backup running, or a sweep, a
+ * restore or another erasure holding a lease; or, once it held the org's leases (`holdsOrg`), a
+ * backup that began before its claim still running. Nothing was erased; the workflow tries again,
+ * and an erasure that holds the org keeps its leases meanwhile.
  */
 export class ErasureMustWaitError extends Error {
   override readonly name = ErrorName.ErasureMustWait;
+  constructor(
+    message: string,
+    readonly holdsOrg = false,
+  ) {
+    super(message);
+  }
 }
 
 /** An id the input names is in no snapshot or journal of the org, or a filter matched no row. */

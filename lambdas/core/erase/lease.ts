@@ -85,9 +85,11 @@ async function listedRestoreRoots(
 /**
  * Takes the org's vault lease and every restore lease of the org for the erasure, then checks that
  * no backup of the org is running. An erasure that finds the org busy before it claimed anything
- * waits its turn (`ErasureMustWaitError`: the workflow tries again); once it has claimed, it gives
- * back what it took and refuses, naming the run in the way. Taking them again (a retried step)
- * keeps them.
+ * waits its turn (`ErasureMustWaitError`: the workflow tries again). Once it has claimed, a backup
+ * that began before the claim is waited for with the leases kept (no backup starts meanwhile, so
+ * the erasure's turn comes when it ends), renewed at each try; any other run found in the way
+ * then makes it give back what it took and refuse, naming that run. Taking them again (a retried
+ * step) keeps them.
  */
 export async function holdRestoreLeases(
   store: BackupStore,
@@ -107,19 +109,23 @@ export async function holdRestoreLeases(
       const holder = live[i]![0];
       if (holder && holder.runId !== run) throw held(root, holder, !claimedBefore);
     }
-    await refuseRunningBackups(store, org, !claimedBefore);
+    // A step tried again while it waits for a backup holds the org already: it keeps it alive.
+    if (claimedBefore)
+      await renewRestoreLeases(store, org, execution, { lazily: true, catalogOrgIds: orgIds });
+    await refuseRunningBackups(store, org, claimedBefore);
     for (const root of roots) await acquireLease(store, root, run);
     // Again once the lease is taken: a backup planned from now on sees it (vault-lease.ts), one
     // planned before has left its heartbeat. So with a restore into an org none of the org's
     // restores wrote into before: one validated from now on sees the vault lease
     // (restore/workflow.ts), one validated before has written its claim under a new root.
-    await refuseRunningBackups(store, org, false);
+    await refuseRunningBackups(store, org, true);
     for (const { root } of await listedRestoreRoots(store, org)) {
       if (roots.includes(root)) continue;
       const holder = (await liveClaims(store, root, Date.now()))[0];
       if (holder && holder.runId !== run) throw held(root, holder, false);
     }
   } catch (error) {
+    if (error instanceof ErasureMustWaitError && error.holdsOrg) throw error;
     await giveBack(store, org, execution);
     if (!(error instanceof RestoreInProgressError)) throw error;
     // Another run claimed a lease between the check and the claim: name it when it still holds.
@@ -174,14 +180,18 @@ function held(root: string, holder: LeaseHolder, canWait: boolean): Error {
       );
 }
 
-/** Refuses, naming them, while backups of the org are running: a wait, or the end of the execution. */
-async function refuseRunningBackups(store: BackupStore, org: string, canWait: boolean): Promise<void> {
+/** Waits, naming them, while backups of the org are running; `holding` once the erasure holds the org. */
+async function refuseRunningBackups(store: BackupStore, org: string, holding: boolean): Promise<void> {
   const running = await runningBackups(store, org, Date.now());
-  if (running.length > 0) throw backupsRunning(org, running, canWait);
+  if (running.length > 0) throw backupsRunning(org, running, holding);
 }
 
-/** The refusal naming the backups of the org that are running. */
-function backupsRunning(org: string, running: readonly RunningBackup[], canWait: boolean): Error {
+/** The wait naming the backups of the org that are running. */
+function backupsRunning(
+  org: string,
+  running: readonly RunningBackup[],
+  holding: boolean,
+): ErasureMustWaitError {
   const iso = (ms: number) => new Date(ms).toISOString();
   const runs = running.map((r) => `${r.snapshotId} (until ${iso(r.until)} at the latest)`).join(', ');
   const which =
@@ -189,13 +199,13 @@ function backupsRunning(org: string, running: readonly RunningBackup[], canWait:
       ? `A backup of org ${org} is running: snapshot`
       : `${running.length} backups of org ${org} are running: snapshots`;
   const what = `${which} ${runs}. A backup writes the person into a snapshot this erasure cannot plan, so nothing was erased.`;
-  return canWait
+  const stopped = 'A backup that was stopped holds the org no longer than the time given.';
+  return holding
     ? new ErasureMustWaitError(
-        `${what} ${WAITS} A backup that was stopped holds the org no longer than the time given.`,
+        `${what} It began before this erasure took the org, which the erasure keeps while it waits: backups, sweeps and restores of the org that start from now are refused until the erasure ends. ${WAITS} ${stopped}`,
+        true,
       )
-    : new ErasureImpossibleError(
-        `${what} Start the erasure again once the backup has ended; a backup that was stopped holds the org no longer than the time given. Backups that start from now until the erasure ends are refused.`,
-      );
+    : new ErasureMustWaitError(`${what} ${WAITS} ${stopped}`);
 }
 
 /**

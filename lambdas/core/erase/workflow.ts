@@ -13,7 +13,12 @@ import {
 } from '../store.ts';
 import { liveClaims } from '../restore/lease.ts';
 import { vaultLeaseRoot } from '../vault-lease.ts';
-import { ErasureImpossibleError, ErasureTraceFoundError, InvalidEraseRequestError } from './errors.ts';
+import {
+  ErasureImpossibleError,
+  ErasureMustWaitError,
+  ErasureTraceFoundError,
+  InvalidEraseRequestError,
+} from './errors.ts';
 import {
   type EraseProgress,
   type ErasureOutcome,
@@ -188,7 +193,9 @@ export async function startErasure(
     if (await deps.store.head(planKey)) return await storedStart(deps, planKey, request, execution, orgIds);
     return await planOnce(deps, request, execution, progress, orgIds);
   } catch (error) {
-    if (request.mode === 'erase') await giveBack(deps.store, deps.org, execution);
+    // An erasure waiting for a backup that began before its claim keeps the org (lease.ts).
+    const waitsHolding = error instanceof ErasureMustWaitError && error.holdsOrg;
+    if (request.mode === 'erase' && !waitsHolding) await giveBack(deps.store, deps.org, execution);
     // A refusal (a lease lost between two invocations included) ends the execution without its
     // release state: the digests go here.
     await forgetProgress(deps, execution).catch(() => undefined);

@@ -125,7 +125,8 @@ export async function erase(
         out = await startErasure(deps, e.input, e.executionName);
       } catch (error) {
         if (!(error instanceof ErasureMustWaitError) || !stillWaiting(e.startedAt)) throw error;
-        // Nothing claimed, nothing written: the state machine waits and runs this step again.
+        // Nothing written (an erasure waiting for a backup that began before its claim keeps the
+        // org's leases, renewed at each try): the state machine waits and runs this step again.
         logger.info('erasure waits for its org', { reason: error.message });
         const waiting: EraseWaiting = { done: false, waiting: true, reason: error.message };
         return waiting;
