@@ -62,14 +62,14 @@ const ERASE_RETRY: WorkflowRetry = {
 };
 
 /**
- * What ends an erasure at its first step, with nothing written but the failure (a wait for the
- * org that lasted its whole time included).
+ * What ends an erasure at its first step, with nothing written but the failure. A wait for the org
+ * that lasted its whole time is not one: the erasure may hold the org's leases by then (it waited
+ * for a backup that began before its claim), so it ends through the release state.
  */
 export const ERASE_INPUT_REJECTED_ERRORS = [
   ErrorName.InvalidEraseRequest,
   ErrorName.ErasureImpossible,
   ErrorName.ErasureTargetNotFound,
-  ErrorName.ErasureMustWait,
 ] as const;
 
 /** Props of EraseWorkflow. */
@@ -204,8 +204,8 @@ export class EraseWorkflow extends Construct {
     // A real erasure that found its org busy (a backup running, a sweep, a restore or another
     // erasure holding a lease) claimed nothing, or holds the org while a backup that began before
     // its claim ends, and answered waiting: it waits its turn, without a failed invocation (which
-    // the function's error alarm would count), until the step gives up (then the release state
-    // gives back what it holds).
+    // the function's error alarm would count), until the step gives up (ErasureMustWaitError,
+    // caught by the release state, which gives back what it holds).
     const waitForOrg = new sfn.Wait(this, 'WaitForOrg', {
       time: sfn.WaitTime.duration(Duration.seconds(ERASURE_WAIT.intervalSeconds)),
     }).next(readInput);

@@ -10,8 +10,8 @@
  * writes the person back into a snapshot the erasure never planned. Every backup step therefore
  * leaves a heartbeat, `orgs/<org>/lease/backups/<hour of expiry>/<snapshot id>-<expiry, ms>.json`,
  * and the plan step, after its first heartbeat, refuses the run when an erasure holds the lease; an
- * erasure, after taking the lease, refuses while a heartbeat is live for a snapshot that has no
- * catalog entry yet. Each writes before it reads the other's records and the vault reads its own
+ * erasure, after taking the lease, waits (holding it) while a heartbeat is live for a snapshot that
+ * has no catalog entry yet. Each writes before it reads the other's records and the vault reads its own
  * writes, so at least one of the two sees the other (at worst both stop). A backup that stopped
  * without a catalog entry (a stopped execution, a timeout) holds off erasures until its last
  * heartbeat expires, an hour after it was written.

@@ -1,5 +1,5 @@
 import { removedVersionsPrefix } from '../../lambdas/core/erase/removals.ts';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { aws_iam as iam } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { liveIds } from '../../cli/commands/demo-org.ts';
 import { LocalDirectoryStore } from '../../lambdas/adapters/local-store.ts';
 import { SnapshotReader } from '../../lambdas/core/snapshot/reader.ts';
 import { holdRestoreLeases } from '../../lambdas/core/erase/lease.ts';
+import { restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import { liveClaims } from '../../lambdas/core/restore/lease.ts';
 import {
   backupEnded,
@@ -171,6 +172,8 @@ describe('the erase workflow, run as synthesized under its own policies and the 
   const eraseWhileBackupRuns = async (
     executionName: string,
     before: (store: LocalDirectoryStore) => Promise<void> = async () => {},
+    /** Before each try of the start step after the first (`tries` so far) instead of ending the backup at the third. */
+    beforeTry?: (tries: number, store: LocalDirectoryStore, running: string) => Promise<void>,
   ) => {
     const dir = copy();
     const store = new LocalDirectoryStore(dir);
@@ -198,7 +201,10 @@ describe('the erase workflow, run as synthesized under its own policies and the 
         if (step.state !== 'PlanErasure') return;
         phases.push(step.phase);
         if (step.phase === 'after') answers.push(step.output);
-        if (phases.filter((p) => p === 'before').length === 3 && step.phase === 'before') {
+        const tries = phases.filter((p) => p === 'before').length;
+        if (beforeTry) {
+          if (step.phase === 'before' && tries > 1) await beforeTry(tries, store, running);
+        } else if (tries === 3 && step.phase === 'before') {
           const now = await everyVersion(store, '');
           writtenWhileWaiting = [...now.keys()].filter((k) => now.get(k) !== atStart.get(k));
           // Another backup starting now: refused while the erasure holds the org, else run and ended.
@@ -266,6 +272,36 @@ describe('the erase workflow, run as synthesized under its own policies and the 
     expect(await findPerson(store, sc, 'orgs/')).toEqual([]);
     // AND its end gave the org back
     expect(await liveClaims(store, vaultLeaseRoot('sample'), Date.now())).toEqual([]);
+  }, 300_000);
+
+  it('gives the org back when it gives up waiting, holding it, for a backup that outlasts its 12 hours', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      // GIVEN an erasure that holds the org while a backup that began before its claim runs on:
+      // each try comes 25 minutes after the last, and finds the backup's heartbeat renewed
+      const { store, result, answers } = await eraseWhileBackupRuns(
+        'erase-gives-up',
+        (s) => holdRestoreLeases(s, 'sample', 'erase-gives-up'),
+        async (_tries, s, running) => {
+          vi.setSystemTime(Date.now() + 25 * 60_000);
+          await backupHeartbeat(s, 'sample', running, Date.now());
+        },
+      );
+      // THEN it waited, holding the org, until its time was up, and failed saying why
+      expect(answers.length).toBeGreaterThan(12 * (60 / 25));
+      expect(answers.every((a) => (a as { waiting?: boolean }).waiting === true)).toBe(true);
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('ErasureMustWaitError');
+      expect(result.errorMessage).toMatch(/began before this erasure took the org/);
+      // AND the release state gave every lease back: the org is free at once, not an hour later
+      expect(await liveClaims(store, vaultLeaseRoot('sample'), Date.now())).toEqual([]);
+      expect(await liveClaims(store, restoreRoot('sample', sc.orgId), Date.now())).toEqual([]);
+      await expect(
+        startBackupRun(store, 'sample', '20261204T090000000Z-after', Date.now()),
+      ).resolves.toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   }, 300_000);
 
   it('erases her for good: no version holds her, every snapshot verifies and restores without her, and the log holds no value', async () => {

@@ -53,7 +53,6 @@ describe('EraseWorkflow', () => {
       ErrorName.InvalidEraseRequest,
       ErrorName.ErasureImpossible,
       ErrorName.ErasureTargetNotFound,
-      ErrorName.ErasureMustWait,
     ]);
     for (const name of [
       'PlanErasure',
@@ -75,9 +74,10 @@ describe('EraseWorkflow', () => {
       expect(all?.Next, step).toBe('ReleaseRestoreLeases');
     }
     expect(definition.States.ReleaseRestoreLeases?.Next).toBe('ErasureFailed');
-    // A real erasure that found its org busy before it claimed anything answers waiting: the
-    // machine waits 5 minutes and plans again (its function gave up after 12 hours from the
-    // execution's start, which ReadInput hands it), with no retry of an error.
+    // A real erasure that found its org busy (before it claimed anything, or holding it while a
+    // backup that began before its claim ends) answers waiting: the machine waits 5 minutes and
+    // plans again, with no retry of an error. Its function gives up 12 hours from the execution's
+    // start, which ReadInput hands it, and the release state gives back what it holds.
     const states = definition.States as unknown as Record<string, Record<string, unknown>>;
     const choices = (states['Planned?']?.Choices ?? []) as { And?: unknown[]; Next: string }[];
     const waitChoice = choices.find((c) => c.Next === 'WaitForOrg');
@@ -88,6 +88,10 @@ describe('EraseWorkflow', () => {
     expect(states.WaitForOrg).toMatchObject({ Type: 'Wait', Seconds: 300, Next: 'ReadInput' });
     expect(states.ReadInput?.Parameters).toMatchObject({ 'startedAt.$': '$$.Execution.StartTime' });
     expect(JSON.stringify(states.PlanErasure?.Retry)).not.toContain(ErrorName.ErasureMustWait);
+    const caught = definition.States.PlanErasure?.Catch?.find((c) =>
+      c.ErrorEquals.some((e) => e === ErrorName.ErasureMustWait || e === 'States.ALL'),
+    );
+    expect(caught).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'ReleaseRestoreLeases' });
     // A step that answers done: false (its time ran out; its progress is in the vault) runs again.
     const loops = definition.States as unknown as Record<
       string,

@@ -234,7 +234,7 @@ describe('a backup and an erasure take turns', () => {
       name: 'ErasureMustWaitError',
       holdsOrg: true,
       message: expect.stringMatching(
-        /A backup of org acme is running: snapshot run-between .*nothing was erased\. It began before this erasure took the org, which the erasure keeps while it waits: backups, sweeps and restores of the org that start from now are refused.*tries again/,
+        /A backup of org acme is running: snapshot run-between .*nothing was erased\. It began before this erasure took the org, which the erasure keeps while it waits: backups, sweeps, restores \(dry runs included\) and diff reports of the org that start from now are refused.*tries again.*A stopped erasure keeps the org until its leases expire/,
       ),
     };
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });

@@ -101,8 +101,10 @@ export async function holdRestoreLeases(
   const roots = await leaseRoots(store, org, orgIds);
   try {
     // Checked before any claim of its own: another run holding a lease, or a backup running, is
-    // waited for. A retried step may hold some leases already; then it refuses (they are given
-    // back below, and a run that gave its leases back cannot claim them again).
+    // waited for. A step tried again may hold some leases already (it waits for a backup that
+    // began before its claim, or an earlier try's answer was lost): another run holding a lease
+    // then makes it refuse (they are given back below, and a run that gave its leases back
+    // cannot claim them again); a backup running, wait on.
     const live = await Promise.all(roots.map(async (root) => liveClaims(store, root, Date.now())));
     const claimedBefore = live.some((claims) => claims.some((c) => c.runId === run));
     for (const [i, root] of roots.entries()) {
@@ -112,18 +114,19 @@ export async function holdRestoreLeases(
     // A step tried again while it waits for a backup holds the org already: it keeps it alive.
     if (claimedBefore)
       await renewRestoreLeases(store, org, execution, { lazily: true, catalogOrgIds: orgIds });
-    await refuseRunningBackups(store, org, claimedBefore);
+    await waitForRunningBackups(store, org, claimedBefore);
     for (const root of roots) await acquireLease(store, root, run);
     // Again once the lease is taken: a backup planned from now on sees it (vault-lease.ts), one
     // planned before has left its heartbeat. So with a restore into an org none of the org's
     // restores wrote into before: one validated from now on sees the vault lease
     // (restore/workflow.ts), one validated before has written its claim under a new root.
-    await refuseRunningBackups(store, org, true);
+    // A restore found so ends the erasure: looked for before a backup is waited for.
     for (const { root } of await listedRestoreRoots(store, org)) {
       if (roots.includes(root)) continue;
       const holder = (await liveClaims(store, root, Date.now()))[0];
       if (holder && holder.runId !== run) throw held(root, holder, false);
     }
+    await waitForRunningBackups(store, org, true);
   } catch (error) {
     if (error instanceof ErasureMustWaitError && error.holdsOrg) throw error;
     await giveBack(store, org, execution);
@@ -181,7 +184,7 @@ function held(root: string, holder: LeaseHolder, canWait: boolean): Error {
 }
 
 /** Waits, naming them, while backups of the org are running; `holding` once the erasure holds the org. */
-async function refuseRunningBackups(store: BackupStore, org: string, holding: boolean): Promise<void> {
+async function waitForRunningBackups(store: BackupStore, org: string, holding: boolean): Promise<void> {
   const running = await runningBackups(store, org, Date.now());
   if (running.length > 0) throw backupsRunning(org, running, holding);
 }
@@ -200,9 +203,10 @@ function backupsRunning(
       : `${running.length} backups of org ${org} are running: snapshots`;
   const what = `${which} ${runs}. A backup writes the person into a snapshot this erasure cannot plan, so nothing was erased.`;
   const stopped = 'A backup that was stopped holds the org no longer than the time given.';
+  const began = running.length === 1 ? 'It began' : 'They began';
   return holding
     ? new ErasureMustWaitError(
-        `${what} It began before this erasure took the org, which the erasure keeps while it waits: backups, sweeps and restores of the org that start from now are refused until the erasure ends. ${WAITS} ${stopped}`,
+        `${what} ${began} before this erasure took the org, which the erasure keeps while it waits: backups, sweeps, restores (dry runs included) and diff reports of the org that start from now are refused until the erasure ends. ${WAITS} ${stopped} A stopped erasure keeps the org until its leases expire, an hour after their last renewal at the latest.`,
         true,
       )
     : new ErasureMustWaitError(`${what} ${WAITS} ${stopped}`);
