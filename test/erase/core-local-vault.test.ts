@@ -1316,6 +1316,26 @@ describe('erasure over a local vault, step by step', () => {
     expect([...left.values()].map((text) => JSON.parse(text).key)).toEqual([progressKey]);
   }, 120_000);
 
+  it('checks the org id of a real run once, and again for progress made under another', async () => {
+    const dir = copy();
+    const d = { ...deps(dir), deadline: new Date(0) };
+    const input = eraseHerById(sc);
+    const progressKey = 'orgs/sample/erasures/erase-confirmed/progress/plan.json';
+    for (let i = 0; i < 3; i++)
+      expect(await steps.startErasure(d, input, 'erase-confirmed')).toMatchObject({ done: false });
+    expect(JSON.parse(new TextDecoder().decode(await d.store.get(progressKey)))).toMatchObject({
+      confirmedOrgId: sc.orgId,
+    });
+    // The same request naming another org, under the same execution name: checked, and refused.
+    await expect(
+      steps.startErasure(d, { ...input, confirmOrgId: '00D000000000001AAA' }, 'erase-confirmed'),
+    ).rejects.toMatchObject({
+      name: 'InvalidEraseRequestError',
+      problems: [expect.objectContaining({ field: 'confirmOrgId' })],
+    });
+    await releaseErasure(d, 'erase-confirmed');
+  }, 120_000);
+
   it("forgets a long plan's progress when the plan is refused, and refuses the erasure log's folder as an execution name", async () => {
     const dir = copy();
     const d = { ...deps(dir), deadline: new Date(0) };

@@ -142,6 +142,9 @@ const EXECUTION = /^[A-Za-z0-9_-]{1,80}$/;
 /** The erasure log's folder beside the executions' folders: no execution may be named so. */
 const LOG_FOLDER_NAME = 'log';
 
+/** A plan's progress, and the org id the invocations that made it confirmed (a real run's). */
+type ConfirmedProgress = PlanProgress & { readonly confirmedOrgId?: string };
+
 /** Parses the input, refuses a locked vault or a wrong org id, plans and writes the plan. */
 export async function startErasure(
   deps: EraseDeps,
@@ -166,9 +169,9 @@ export async function startErasure(
     return catalogIds;
   };
   const progressKey = progressKeyOf(deps.org, execution, 'plan');
-  const progress = await readIfAny<PlanProgress>(deps, progressKey);
-  // Confirmed by the first invocation, which wrote the progress: an execution's input never changes.
-  if (request.confirmOrgId !== undefined && !progress) {
+  const progress = await readIfAny<ConfirmedProgress>(deps, progressKey);
+  // Checked once: the invocation that wrote the progress confirmed the same org id.
+  if (request.confirmOrgId !== undefined && progress?.confirmedOrgId !== request.confirmOrgId) {
     const known = new Set(await orgIds());
     if (!known.has(request.confirmOrgId)) {
       throw new InvalidEraseRequestError([
@@ -225,7 +228,11 @@ async function planOnce(
     timeOf(deps),
   );
   if (!step.done) {
-    await writeProgress(deps, progressKeyOf(deps.org, execution, 'plan'), step.progress);
+    const confirmed: ConfirmedProgress = {
+      ...step.progress,
+      ...(request.confirmOrgId !== undefined ? { confirmedOrgId: request.confirmOrgId } : {}),
+    };
+    await writeProgress(deps, progressKeyOf(deps.org, execution, 'plan'), confirmed);
     return { done: false, mode: request.mode, planKey, execution };
   }
   const { plan } = step;
