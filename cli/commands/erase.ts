@@ -16,7 +16,7 @@ import type { Json, LocalHistoryEvent, RunResult, TaskStep } from '../local/inde
 import { executionFigures, runLocalWorkflow } from './local-run.ts';
 import { describeProblems, type LocalStoreSpec, parseCommandLine } from './options.ts';
 import { alignColumns } from './text-table.ts';
-import { ProgressLine } from './progress.ts';
+import { withProgressLine } from './progress.ts';
 import { heldOrgToRead, otherOrgsHint, readVaultOptions, VAULT_HELP } from './vault-read.ts';
 
 /** A local run waits this fraction of the deployed wait between tries of a busy org. */
@@ -285,13 +285,8 @@ export async function run(args: string[]): Promise<number> {
   const waitSeconds = ERASURE_WAIT.intervalSeconds * WAIT_SCALE;
   // A terminal gets a live line on standard error (the step and the time so far, as the workflow
   // commands draw it); --json and a redirected standard error get only the result.
-  const progress =
-    !values.json && process.stderr.isTTY ? new ProgressLine('erase', process.stderr) : undefined;
-  const print = (text: string) => (progress ? progress.print(text) : process.stderr.write(text));
-  progress?.start();
-  let summary: EraseSummary;
-  try {
-    ({ summary } = await runLocalErase({
+  const { summary } = await withProgressLine('erase', values.json === true, ({ print, hooks }) =>
+    runLocalErase({
       store: vault.spec,
       org,
       orgHeld: true,
@@ -300,11 +295,9 @@ export async function run(args: string[]): Promise<number> {
         print(
           `Waiting: ${reason} Trying again every ${waitSeconds} s, up to ${ERASURE_WAIT.forSeconds / 3600} hours from the start, as deployed; Ctrl-C gives up.\n`,
         ),
-      ...(progress ? { onEvent: progress.onEvent, onTask: progress.onTask } : {}),
-    }));
-  } finally {
-    progress?.finish();
-  }
+      ...hooks,
+    }),
+  );
   process.stdout.write(
     values.json
       ? `${JSON.stringify(summary)}\n`

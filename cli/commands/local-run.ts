@@ -27,7 +27,7 @@ import {
   sourcesDigest,
 } from '../local/definition-cache.ts';
 import type { LocalApp } from './local-app.ts';
-import { ProgressLine } from './progress.ts';
+import { withProgressLine } from './progress.ts';
 import { heldOrgKey } from './vault-read.ts';
 import {
   describeProblems,
@@ -304,27 +304,17 @@ export async function runCommand<S extends OptionSpecs, R, Summary>(
   }
   // A terminal gets a live line on standard error; --json and a redirected standard error get
   // only the result.
-  const progress =
-    !common.json && process.stderr.isTTY ? new ProgressLine(command.name, process.stderr) : undefined;
-  const print = (text: string) => {
-    if (progress) progress.print(text);
-    else process.stderr.write(text);
-  };
-  let summary: Summary;
-  progress?.start();
-  try {
-    ({ summary } = await command.run({
+  const { summary } = await withProgressLine(command.name, common.json, ({ print, hooks }) =>
+    command.run({
       ...common.connection,
       store: common.store,
       ...(common.org !== undefined ? { org: common.org } : {}),
       onSns: (message) => print(`[SNS ${message.subject ?? ''}] ${message.message}\n`),
       onNotice: (text) => print(`${text}\n`),
-      ...(progress ? { onEvent: progress.onEvent, onTask: progress.onTask } : {}),
+      ...hooks,
       ...own,
-    }));
-  } finally {
-    progress?.finish();
-  }
+    }),
+  );
   process.stdout.write(common.json ? `${JSON.stringify(summary)}\n` : command.describe(summary));
   return command.exitCode(summary);
 }

@@ -193,3 +193,39 @@ export class ProgressLine {
     this.drawn = true;
   }
 }
+
+/** What a command's run reports through: its lines, and the live line's hooks when one is drawn. */
+export interface Reporting {
+  /** Writes whole lines to standard error, above the live line when there is one. */
+  readonly print: (text: string) => void;
+  /** For the local runner's `onEvent` and `onTask`: empty when no line is drawn. */
+  readonly hooks: {
+    readonly onEvent?: (event: LocalHistoryEvent) => void;
+    readonly onTask?: (step: TaskStep) => void;
+  };
+}
+
+/**
+ * Runs a workflow command's run with a live line on standard error when that is a terminal and the
+ * output is not JSON; the line is drawn one last time and ended however the run ends.
+ */
+export async function withProgressLine<T>(
+  label: string,
+  json: boolean,
+  run: (reporting: Reporting) => Promise<T>,
+): Promise<T> {
+  const progress = !json && process.stderr.isTTY ? new ProgressLine(label, process.stderr) : undefined;
+  const print = (text: string) => {
+    if (progress) progress.print(text);
+    else process.stderr.write(text);
+  };
+  progress?.start();
+  try {
+    return await run({
+      print,
+      hooks: progress ? { onEvent: progress.onEvent, onTask: progress.onTask } : {},
+    });
+  } finally {
+    progress?.finish();
+  }
+}

@@ -89,7 +89,9 @@ function isDirectory(path: string): boolean {
 
 /** The org given with --org, else the only org the vault holds; fails naming the vault otherwise. */
 export async function orgToRead(vault: VaultRead): Promise<string> {
-  return (await heldOrgToRead(vault)).org;
+  return vault.org !== undefined
+    ? await heldOrgKey(vault.store, vault.org)
+    : await onlyOrg(vault.store, vault.where);
 }
 
 /**

@@ -252,8 +252,11 @@ export async function visitVersions(
       }
     } finally {
       ahead.drop();
-      // Closing the listing changes nothing the pass found; its failure must not hide the visit's.
-      await listing.return?.().catch(() => undefined);
+      try {
+        await listing.return?.();
+      } catch {
+        // Closing the listing changes nothing the pass found; its failure must not hide the visit's.
+      }
     }
     if (i + 1 < scope.prefixes.length && past()) return { prefix: i + 1 };
   }
