@@ -4,7 +4,12 @@ import { restoreKeys, restoreRoot } from '../../lambdas/core/restore/keys.ts';
 import type { ObjectInfo, SnapshotFile } from '../../lambdas/core/restore/model.ts';
 import { readJson } from '../../lambdas/core/restore/store-json.ts';
 import { releaseLease } from '../../lambdas/core/restore/lease.ts';
-import { fileCheckStep, type RestoreDeps } from '../../lambdas/core/restore/workflow.ts';
+import {
+  fileCheckStep,
+  type RestoreDeps,
+  type RestoreRun,
+  verifyStep,
+} from '../../lambdas/core/restore/workflow.ts';
 import { FakeOrg, FakeSnapshot, FakeSnapshots, MemoryStore, snapshotFields, systemFields } from './fakes.ts';
 import { ACCOUNT, type FileCheckSteps, ORG_NAME, runRestore } from './scenario.ts';
 
@@ -113,7 +118,7 @@ describe('the problems verification finds in the files', () => {
       store,
       restoreKeys.fileProblems(restoreRoot(ORG_NAME, org.orgId), runId),
     );
-    return { org, checks, verify: done.verify!, kept };
+    return { org, deps, run: done.run, checks, verify: done.verify!, kept };
   }
 
   it('checks the files a group at a time over several steps and reports what every step found, in plan order', async () => {
@@ -210,6 +215,28 @@ describe('the problems verification finds in the files', () => {
         },
       })),
     ).rejects.toThrow(/no longer holds the restore lease/);
+  });
+
+  it('refuses a verify run again once the restore no longer holds the org, writing no report, and answers one run again after its report', async () => {
+    let lost: { deps: RestoreDeps; run: RestoreRun } | undefined;
+    await expect(
+      manyFiles('run-verify-lost', (deps) => ({
+        beforeVerify: async (run) => {
+          // The execution failed after its file checks (its lease released), then is redriven at verify.
+          lost = { deps, run };
+          await releaseLease(deps.store, restoreRoot(ORG_NAME, (deps.org as FakeOrg).orgId), run.runId);
+        },
+      })),
+    ).rejects.toThrow(/no longer holds the restore lease .*start it again/);
+    const root = restoreRoot(ORG_NAME, (lost!.deps.org as FakeOrg).orgId);
+    expect(await lost!.deps.store.head(restoreKeys.report(root, 'run-verify-lost'))).toBeUndefined();
+    // A verify run again after it wrote its report and gave the org back (its answer lost) answers again.
+    const { deps, run, verify } = await manyFiles('run-verify-again');
+    await expect(verifyStep(deps, run)).resolves.toMatchObject({
+      matches: verify.matches,
+      fileProblems: verify.fileProblems,
+      reportKey: verify.reportKey,
+    });
   });
 
   it('checks itself, at the verify step, the entries a record that does not move on within the plan claims to cover', async () => {

@@ -118,6 +118,8 @@ export interface FileCheckSteps {
   readonly before?: (run: RestoreRun, cursor: number) => Promise<void>;
   /** Steps run at most (as a workflow without the step runs none); then the verify step. */
   readonly steps?: number;
+  /** Called before the verify step. */
+  readonly beforeVerify?: (run: RestoreRun) => Promise<void>;
 }
 
 /** Runs every step of a restore the way the state machine sequences them. */
@@ -157,6 +159,7 @@ export async function runValidated(deps: RestoreDeps, run: RestoreRun, fileCheck
     if (check.done) break;
     cursor = check.cursor;
   }
+  await fileChecks?.beforeVerify?.(run);
   const verify = await verifyStep(deps, run);
   return { run, plan, verify };
 }

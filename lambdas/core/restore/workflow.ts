@@ -477,6 +477,11 @@ export async function verifyStep(
   recoveryTimeSeconds: number;
 }> {
   const root = runRoot(deps, run);
+  // The restore holds the org until its report is written. A verify run again after the lease
+  // went (released by its failed execution, or expired) may find the run's records rewritten by
+  // an erasure since (its files plan shorter than the file check records say): it is refused, and
+  // a new run plans again. Run again after the report was written (its answer lost), it goes on.
+  if (!(await deps.store.head(restoreKeys.report(root, run.runId)))) await holdLease(deps, root, run);
   const plan = await loadPlan(deps.store, root, run);
   const request = await loadRequest(deps.store, root, run);
   // Each object's check as the row check steps kept it; an object they did not reach (an
