@@ -222,7 +222,8 @@ describe('the problems verification finds in the files', () => {
     await expect(
       manyFiles('run-verify-lost', (deps) => ({
         beforeVerify: async (run) => {
-          // The execution failed after its file checks (its lease released), then is redriven at verify.
+          // The execution failed or was stopped after its file checks (its lease released), then is
+          // redriven at verify.
           lost = { deps, run };
           await releaseLease(deps.store, restoreRoot(ORG_NAME, (deps.org as FakeOrg).orgId), run.runId);
         },
@@ -230,6 +231,26 @@ describe('the problems verification finds in the files', () => {
     ).rejects.toThrow(/no longer holds the restore lease .*start it again/);
     const root = restoreRoot(ORG_NAME, (lost!.deps.org as FakeOrg).orgId);
     expect(await lost!.deps.store.head(restoreKeys.report(root, 'run-verify-lost'))).toBeUndefined();
+    // A verify that failed before its report (writing its file problems) is refused too, run again
+    // once its failure path gave the org back: the report is the last thing it writes.
+    let failed: { deps: RestoreDeps; run: RestoreRun } | undefined;
+    await expect(
+      manyFiles('run-verify-unfinished', (deps) => ({
+        beforeVerify: async (run) => {
+          failed = { deps, run };
+          const put = deps.store.put.bind(deps.store);
+          deps.store.put = async (key, ...rest) => {
+            if (key.endsWith('/file-problems.json')) throw new Error('the vault refused the write');
+            return put(key, ...rest);
+          };
+        },
+      })),
+    ).rejects.toThrow('the vault refused the write');
+    const failedRoot = restoreRoot(ORG_NAME, (failed!.deps.org as FakeOrg).orgId);
+    expect(
+      await failed!.deps.store.head(restoreKeys.report(failedRoot, 'run-verify-unfinished')),
+    ).toBeUndefined();
+    await expect(verifyStep(failed!.deps, failed!.run)).rejects.toThrow(/no longer holds the restore lease/);
     // A verify run again after it wrote its report and gave the org back (its answer lost) answers again.
     const { deps, run, verify } = await manyFiles('run-verify-again');
     await expect(verifyStep(deps, run)).resolves.toMatchObject({

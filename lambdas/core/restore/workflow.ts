@@ -20,7 +20,12 @@ import {
   writeReport,
 } from './verify.ts';
 import { inTurns } from '../in-turns.ts';
-import { InvalidRestoreStateError, OrgMismatchError, RestoreInProgressError } from './errors.ts';
+import {
+  InvalidRestoreStateError,
+  OrgMismatchError,
+  RestoreInProgressError,
+  RestoreLeaseLostError,
+} from './errors.ts';
 import { FILE_OBJECTS, type FilePlan, planFiles, restoreFiles, summarizeFilePlan } from './files.ts';
 import { type FileProblem, verifyFiles } from './files-verify.ts';
 import { advanceMetadataRestore, type MetadataProgress, toComponents } from './metadata.ts';
@@ -477,11 +482,20 @@ export async function verifyStep(
   recoveryTimeSeconds: number;
 }> {
   const root = runRoot(deps, run);
-  // The restore holds the org until its report is written. A verify run again after the lease
-  // went (released by its failed execution, or expired) may find the run's records rewritten by
-  // an erasure since (its files plan shorter than the file check records say): it is refused, and
-  // a new run plans again. Run again after the report was written (its answer lost), it goes on.
-  if (!(await deps.store.head(restoreKeys.report(root, run.runId)))) await holdLease(deps, root, run);
+  // The restore holds the org until its report, the last thing verify writes, is written. A
+  // verify run again after the lease went (released by a failed execution, or expired after a
+  // stop) may find the run's records rewritten by an erasure since (a files plan shorter than its
+  // file check records say): it is refused, and a new run plans again. Run again once its report
+  // was written (its answer lost, the lease given back), it answers again.
+  try {
+    await holdLease(deps, root, run);
+  } catch (error) {
+    if (
+      !(error instanceof RestoreLeaseLostError) ||
+      !(await deps.store.head(restoreKeys.report(root, run.runId)))
+    )
+      throw error;
+  }
   const plan = await loadPlan(deps.store, root, run);
   const request = await loadRequest(deps.store, root, run);
   // Each object's check as the row check steps kept it; an object they did not reach (an
@@ -492,17 +506,18 @@ export async function verifyStep(
     OBJECTS_CHECKED_AT_ONCE,
     ({ object, index }) => objectRowCheck(deps, run, plan, context, index, object),
   );
-  const { report, reportKey } = await writeReport(
-    deps.store,
-    plan,
-    checks.filter((c): c is ObjectRowCheck => c !== undefined),
-  );
   const fileProblems = await fileProblemsOf(deps, run, root, () =>
     deps.snapshots.resolve(deps.sourceOrg ?? run.orgId, request.snapshot),
   );
   // Every file problem is kept, not only those the summary shows.
   const fileProblemsKey = restoreKeys.fileProblems(root, run.runId);
   if (fileProblems.length > 0) await writeJsonOnce(deps.store, fileProblemsKey, fileProblems);
+  // The report last: once it is written, nothing is left to read or write but the release.
+  const { report, reportKey } = await writeReport(
+    deps.store,
+    plan,
+    checks.filter((c): c is ObjectRowCheck => c !== undefined),
+  );
   const metadata = await readJson<MetadataProgress>(deps.store, restoreKeys.metadata(root, run.runId));
   const now = deps.now ?? Date.now;
   const recoveryTimeSeconds = Math.round((now() - Date.parse(run.startedAt)) / 100) / 10;
